@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+const DURATION = /^(\d+)(s|m|h|d)$/;
+
+/** Parses `30s`, `5m`, `1h`, `2d` into seconds; returns null when the text is not a duration. */
+export function parseDuration(text: string): number | null {
+  const match = DURATION.exec(text.trim());
+  if (!match) return null;
+  const seconds = Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
+  return seconds > 0 ? seconds : null;
+}
+
+export function formatDuration(totalSeconds: number): string {
+  const s = Math.max(0, Math.round(totalSeconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? ` ${s % 60}s` : ''}`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${s % 3600 >= 60 ? ` ${Math.floor((s % 3600) / 60)}m` : ''}`;
+  return `${Math.floor(s / 86_400)}d${s % 86_400 >= 3600 ? ` ${Math.floor((s % 86_400) / 3600)}h` : ''}`;
+}
+
+/** A duration written as `30s` / `5m` / `1h` / `2d`, parsed to seconds. */
+export const durationSchema = z
+  .string()
+  .refine((text) => parseDuration(text) !== null, { message: 'expected a duration such as 30s, 5m, 1h or 2d' })
+  .transform((text) => parseDuration(text) as number);

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+export const ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'INVALID_INPUT',
+  'ALREADY_DECIDED',
+  'SELF_APPROVAL',
+  'NOT_ELIGIBLE',
+  'NO_POLICY',
+  'PAYLOAD_TOO_LARGE',
+  'RATE_LIMITED',
+  'ALREADY_REDEEMED',
+  'CONFLICT',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const wireErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+});
+export type WireError = z.infer<typeof wireErrorSchema>;
+
+/** HTTP status for each stable error code. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  INVALID_INPUT: 400,
+  ALREADY_DECIDED: 409,
+  SELF_APPROVAL: 403,
+  NOT_ELIGIBLE: 403,
+  NO_POLICY: 422,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  ALREADY_REDEEMED: 409,
+  CONFLICT: 409,
+  UNAVAILABLE: 503,
+  TIMEOUT: 504,
+  INTERNAL: 500,
+};
+
+export class GreenlightError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'GreenlightError';
+    this.code = code;
+  }
+  toWire(): WireError {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Turns a zod failure into one readable sentence naming each offending field. */
+export function describeZodError(error: z.ZodError): string {
+  const parts = error.issues.slice(0, 5).map((issue) => {
+    const where = issue.path.length ? issue.path.join('.') : 'body';
+    return `${where}: ${issue.message}`;
+  });
+  const more = error.issues.length > 5 ? ` (and ${error.issues.length - 5} more)` : '';
+  return parts.join('; ') + more;
+}
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${describeZodError(result.error)}`);
+  }
+  return result.data;
+}

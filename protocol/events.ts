@@ -1,0 +1,48 @@
+import type { WireError } from './errors.js';
+import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
+import type { User } from './user.js';
+import type { PolicyOffer } from './policy.js';
+
+/** Every acknowledgement is either data or a wire error. */
+export type Ack<T> = { data: T } | { error: WireError };
+export type AckCallback<T> = (response: Ack<T>) => void;
+
+export interface SyncResult {
+  me: User;
+  /** Pending requests I may decide, most urgent first. */
+  inbox: GreenlightRequest[];
+  /** My own requests that are open, or were decided recently. */
+  mine: GreenlightRequest[];
+  offers: PolicyOffer[];
+  serverTime: string;
+}
+
+export interface EscalatedPayload {
+  request: GreenlightRequest;
+  step: number;
+  previouslyNotified: string[];
+}
+
+export interface RequestRef {
+  requestId: string;
+}
+
+/** Events the hub sends to clients. */
+export interface ServerToClientEvents {
+  'request:created': (request: GreenlightRequest) => void;
+  'request:updated': (request: GreenlightRequest) => void;
+  'request:escalated': (payload: EscalatedPayload) => void;
+}
+
+/** Events clients send to the hub; each is acknowledged. */
+export interface ClientToServerEvents {
+  'request:submit': (input: NewRequest, ack: AckCallback<GreenlightRequest>) => void;
+  'request:decide': (input: DecideInput, ack: AckCallback<GreenlightRequest>) => void;
+  'request:cancel': (input: RequestRef, ack: AckCallback<GreenlightRequest>) => void;
+  'request:claim': (input: RequestRef, ack: AckCallback<GreenlightRequest>) => void;
+  'request:release': (input: RequestRef, ack: AckCallback<GreenlightRequest>) => void;
+  'request:get': (input: RequestRef, ack: AckCallback<GreenlightRequest>) => void;
+  'requests:sync': (input: Record<string, never>, ack: AckCallback<SyncResult>) => void;
+}
+
+export const SERVER_EVENTS = ['request:created', 'request:updated', 'request:escalated'] as const;

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+export const grantTokenInputSchema = z.strictObject({ token: z.string().min(1).max(8192) });
+
+export const grantClaimsSchema = z.object({
+  jti: z.string(),
+  requestId: z.string(),
+  requester: z.string(),
+  action: z.string(),
+  resource: z.string(),
+  environment: z.string(),
+  payloadHash: z.string(),
+  notBefore: z.string(),
+  expiresAt: z.string(),
+});
+export type GrantClaims = z.infer<typeof grantClaimsSchema>;
+
+export const VERIFY_REASONS = ['expired', 'revoked', 'redeemed', 'bad_signature', 'unknown'] as const;
+export type VerifyReason = (typeof VERIFY_REASONS)[number];
+
+export const verifyResultSchema = z.object({
+  valid: z.boolean(),
+  reason: z.enum(VERIFY_REASONS).optional(),
+  grant: grantClaimsSchema.nullable(),
+});
+export type VerifyResult = z.infer<typeof verifyResultSchema>;

@@ -1,0 +1,247 @@
+import { io, type Socket } from 'socket.io-client';
+import { GreenlightError, type ErrorCode, ERROR_CODES } from './errors.js';
+import { LIMITS } from './limits.js';
+import type { Ack, ClientToServerEvents, ServerToClientEvents, SyncResult } from './events.js';
+import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'unauthorized' | 'unreachable' | 'closed';
+
+export interface HubClientOptions {
+  url: string;
+  token: string;
+  /** Milliseconds before an unanswered call rejects with TIMEOUT. */
+  callTimeoutMs?: number;
+  reconnectionDelayMs?: number;
+  reconnectionDelayMaxMs?: number;
+  /** Needed when several clients live in one process (tests, benchmarks). */
+  forceNew?: boolean;
+  transports?: ('websocket' | 'polling')[];
+}
+
+type Listener<T> = (value: T) => void;
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type EventName = keyof ServerToClientEvents;
+type EventPayload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
+
+const isErrorCode = (value: unknown): value is ErrorCode =>
+  typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+
+/**
+ * A typed connection to a hub, used by the web console, the desktop app's main process and the CLI.
+ * On every (re)connect it fetches the full state with `requests:sync`, so a client that was offline
+ * never misses a request; events that arrive while a sync is in flight are replayed after it.
+ */
+export class HubClient {
+  private readonly socket: ClientSocket;
+  private readonly options: Required<Omit<HubClientOptions, 'transports'>> & Pick<HubClientOptions, 'transports'>;
+  private currentState: ConnectionState = 'connecting';
+  private lastError: GreenlightError | null = null;
+  private readonly stateListeners = new Set<Listener<ConnectionState>>();
+  private readonly syncListeners = new Set<Listener<SyncResult>>();
+  private readonly eventListeners = new Map<EventName, Set<Listener<never>>>();
+  private syncing = false;
+  private buffered: { event: EventName; payload: unknown }[] = [];
+  private everConnected = false;
+
+  constructor(options: HubClientOptions) {
+    this.options = {
+      callTimeoutMs: 15_000,
+      reconnectionDelayMs: 500,
+      reconnectionDelayMaxMs: 10_000,
+      forceNew: false,
+      ...options,
+    };
+    this.socket = io(this.options.url, {
+      auth: { token: this.options.token },
+      autoConnect: false,
+      forceNew: this.options.forceNew,
+      reconnection: true,
+      reconnectionDelay: this.options.reconnectionDelayMs,
+      reconnectionDelayMax: this.options.reconnectionDelayMaxMs,
+      randomizationFactor: 0.5,
+      transports: this.options.transports ?? ['websocket', 'polling'],
+    });
+    this.socket.on('connect', () => {
+      this.everConnected = true;
+      this.lastError = null;
+      this.setState('connected');
+      void this.resync();
+    });
+    this.socket.on('disconnect', (reason) => {
+      // The server closed us on purpose (a disabled user, a shutdown): socket.io will not retry by itself.
+      if (reason === 'io server disconnect') {
+        this.setState('unauthorized');
+        this.lastError = new GreenlightError('UNAUTHENTICATED', 'The hub closed the connection; sign in again.');
+        return;
+      }
+      if (reason === 'io client disconnect') return;
+      this.setState('reconnecting');
+    });
+    this.socket.on('connect_error', (error: Error & { data?: { code?: unknown; message?: unknown } }) => {
+      const code = error.data?.code;
+      if (isErrorCode(code)) {
+        this.lastError = new GreenlightError(code, typeof error.data?.message === 'string' ? error.data.message : error.message);
+        if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') {
+          this.setState('unauthorized');
+          return;
+        }
+      } else {
+        this.lastError = new GreenlightError('UNAVAILABLE', `Cannot reach the hub at ${this.options.url}: ${error.message}`);
+      }
+      this.setState(this.everConnected ? 'reconnecting' : 'unreachable');
+    });
+    for (const event of ['request:created', 'request:updated', 'request:escalated'] as const) {
+      this.socket.on(event, (payload: EventPayload<typeof event>) => this.dispatch(event, payload));
+    }
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** Why the client is not connected, when the hub or the network said. */
+  get error(): GreenlightError | null {
+    return this.lastError;
+  }
+
+  connect(): this {
+    this.setState(this.everConnected ? 'reconnecting' : 'connecting');
+    this.socket.connect();
+    return this;
+  }
+
+  close(): void {
+    this.socket.disconnect();
+    this.setState('closed');
+  }
+
+  /** Resolves once connected and synced; rejects with the reason when the hub refuses or can't be reached. */
+  waitUntilReady(timeoutMs = 10_000): Promise<SyncResult> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(this.lastError ?? new GreenlightError('TIMEOUT', `No answer from the hub at ${this.options.url} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const offSync = this.onSync((result) => {
+        cleanup();
+        resolve(result);
+      });
+      const offState = this.onState((state) => {
+        if (state === 'unauthorized' || state === 'unreachable') {
+          cleanup();
+          reject(this.lastError ?? new GreenlightError('UNAVAILABLE', `Cannot connect to ${this.options.url}`));
+        }
+      });
+      const cleanup = () => {
+        clearTimeout(timer);
+        offSync();
+        offState();
+      };
+    });
+  }
+
+  onState(listener: Listener<ConnectionState>): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  onSync(listener: Listener<SyncResult>): () => void {
+    this.syncListeners.add(listener);
+    return () => this.syncListeners.delete(listener);
+  }
+
+  on<E extends EventName>(event: E, listener: Listener<EventPayload<E>>): () => void {
+    let listeners = this.eventListeners.get(event);
+    if (!listeners) {
+      listeners = new Set();
+      this.eventListeners.set(event, listeners);
+    }
+    listeners.add(listener as Listener<never>);
+    return () => listeners.delete(listener as Listener<never>);
+  }
+
+  submit(input: NewRequest): Promise<GreenlightRequest> {
+    return this.call('request:submit', input);
+  }
+  decide(input: DecideInput): Promise<GreenlightRequest> {
+    return this.call('request:decide', input);
+  }
+  cancel(requestId: string): Promise<GreenlightRequest> {
+    return this.call('request:cancel', { requestId });
+  }
+  claim(requestId: string): Promise<GreenlightRequest> {
+    return this.call('request:claim', { requestId });
+  }
+  release(requestId: string): Promise<GreenlightRequest> {
+    return this.call('request:release', { requestId });
+  }
+  get(requestId: string): Promise<GreenlightRequest> {
+    return this.call('request:get', { requestId });
+  }
+  sync(): Promise<SyncResult> {
+    return this.call('requests:sync', {});
+  }
+
+  private async resync(): Promise<void> {
+    this.syncing = true;
+    this.buffered = [];
+    try {
+      const result = await this.sync();
+      this.syncing = false;
+      for (const listener of this.syncListeners) listener(result);
+      const replay = this.buffered;
+      this.buffered = [];
+      for (const { event, payload } of replay) this.emitLocal(event, payload);
+    } catch (error) {
+      this.syncing = false;
+      this.lastError = error instanceof GreenlightError ? error : new GreenlightError('INTERNAL', String(error));
+    }
+  }
+
+  private dispatch(event: EventName, payload: unknown): void {
+    if (this.syncing) {
+      this.buffered.push({ event, payload });
+      return;
+    }
+    this.emitLocal(event, payload);
+  }
+
+  private emitLocal(event: EventName, payload: unknown): void {
+    for (const listener of this.eventListeners.get(event) ?? []) (listener as Listener<unknown>)(payload);
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    for (const listener of this.stateListeners) listener(state);
+  }
+
+  private call<E extends keyof ClientToServerEvents>(
+    event: E,
+    payload: Parameters<ClientToServerEvents[E]>[0],
+  ): Promise<AckData<E>> {
+    const size = JSON.stringify(payload).length;
+    if (size > LIMITS.bodyBytes) {
+      return Promise.reject(
+        new GreenlightError('PAYLOAD_TOO_LARGE', `This message is ${(size / 1024 / 1024).toFixed(1)} MB; the hub accepts at most ${LIMITS.bodyBytes / 1024 / 1024} MB. Shorten the diff or logs, or link to them.`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      // socket.io's typed timeout() cannot express our generic event, so the ack callback is typed here.
+      const timed = this.socket.timeout(this.options.callTimeoutMs) as unknown as {
+        emit(name: E, body: unknown, callback: (error: Error | null, response: Ack<AckData<E>>) => void): void;
+      };
+      timed.emit(event, payload, (error, response) => {
+        if (error) {
+          reject(new GreenlightError('TIMEOUT', `The hub did not answer ${event} within ${this.options.callTimeoutMs} ms`));
+        } else if ('error' in response) {
+          reject(new GreenlightError(response.error.code, response.error.message));
+        } else {
+          resolve(response.data);
+        }
+      });
+    });
+  }
+}
+
+type AckData<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[1] extends (response: Ack<infer T>) => void ? T : never;

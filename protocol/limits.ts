@@ -1,0 +1,23 @@
+/** Size limits on everything a client may send. A 1 MB diff is fine; a 50 MB one is refused. */
+export const LIMITS = {
+  identifier: 128,
+  resource: 256,
+  reason: 2_000,
+  summary: 4_000,
+  diffBytes: 5 * 1024 * 1024,
+  logsBytes: 1024 * 1024,
+  links: 20,
+  linkTitle: 200,
+  url: 2_048,
+  fields: 50,
+  fieldKey: 64,
+  fieldValue: 1_000,
+  comment: 2_000,
+  idempotencyKey: 128,
+  userName: 64,
+  groups: 50,
+  maxTtlSeconds: 7 * 24 * 3600,
+  /** HTTP bodies and socket packets; a little above the largest request a client can legally send. */
+  bodyBytes: 8 * 1024 * 1024,
+  pageSize: 500,
+} as const;

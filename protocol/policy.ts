@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { durationSchema } from './duration.js';
+import { groupNameSchema, userNameSchema } from './user.js';
+import { identifierSchema, riskSchema } from './request.js';
+
+const matchValue = z.union([z.string().min(1).max(256), z.array(z.string().min(1).max(256)).min(1)]);
+
+export const policyRuleSchema = z
+  .strictObject({
+    name: identifierSchema,
+    match: z
+      .strictObject({
+        action: matchValue.optional(),
+        resource: matchValue.optional(),
+        environment: matchValue.optional(),
+        risk: z.union([riskSchema, z.array(riskSchema).min(1)]).optional(),
+      })
+      .default({}),
+    approvers: z.array(groupNameSchema).default([]),
+    minApprovals: z.number().int().min(1).max(20).default(1),
+    allowSelfApproval: z.boolean().default(false),
+    escalation: z
+      .array(z.strictObject({ after: durationSchema, notify: z.array(z.union([groupNameSchema, userNameSchema])).min(1) }))
+      .default([]),
+    expireAfter: durationSchema.optional(),
+    grantTtl: durationSchema.default(900),
+    claimHolds: durationSchema.default(600),
+    autoApprove: z.boolean().default(false),
+  })
+  .superRefine((rule, ctx) => {
+    if (!rule.autoApprove && rule.approvers.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'list at least one approver group, or set autoApprove: true' });
+    }
+    let previous = 0;
+    rule.escalation.forEach((step, index) => {
+      if (step.after <= previous && index > 0) {
+        ctx.addIssue({ code: 'custom', path: ['escalation', index, 'after'], message: 'each escalation step must come after the previous one' });
+      }
+      previous = step.after;
+    });
+  });
+export type PolicyRule = z.infer<typeof policyRuleSchema>;
+
+export const policySchema = z
+  .strictObject({ rules: z.array(policyRuleSchema).min(1, 'a policy needs at least one rule') })
+  .superRefine((policy, ctx) => {
+    const seen = new Set<string>();
+    policy.rules.forEach((rule, index) => {
+      if (seen.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', index, 'name'], message: `duplicate rule name "${rule.name}"` });
+      seen.add(rule.name);
+    });
+  });
+export type Policy = z.infer<typeof policySchema>;
+
+/** What the new-request form offers: one entry per rule, without the approver internals. */
+export const policyOfferSchema = z.object({
+  rule: z.string(),
+  actions: z.array(z.string()),
+  environments: z.array(z.string()),
+  resources: z.array(z.string()),
+  autoApprove: z.boolean(),
+  minApprovals: z.number(),
+  grantTtlSeconds: z.number(),
+});
+export type PolicyOffer = z.infer<typeof policyOfferSchema>;

@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { LIMITS } from './limits.js';
+
+const utf8 = new TextEncoder();
+const byteLimited = (max: number, what: string) =>
+  z.string().refine((text) => text.length <= max && utf8.encode(text).length <= max, {
+    message: `${what} is larger than ${Math.round(max / 1024 / 1024)} MB; attach a link to the full ${what} instead`,
+  });
+
+/** Letters, digits and `._:/-`, starting with a letter or digit: what actions and environments look like. */
+export const identifierSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(LIMITS.identifier, `must be at most ${LIMITS.identifier} characters`)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'use letters, digits and . _ : / - only, starting with a letter or digit');
+
+export const RISKS = ['low', 'medium', 'high', 'critical'] as const;
+export const riskSchema = z.enum(RISKS);
+export type Risk = z.infer<typeof riskSchema>;
+export const RISK_ORDER: Record<Risk, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+export const httpUrlSchema = z
+  .string()
+  .max(LIMITS.url)
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return url.protocol === 'http:' || url.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an http:// or https:// URL' },
+  );
+
+export const linkSchema = z.strictObject({
+  title: z.string().min(1).max(LIMITS.linkTitle),
+  url: httpUrlSchema,
+});
+export type Link = z.infer<typeof linkSchema>;
+
+export const requestContextSchema = z.strictObject({
+  summary: z.string().max(LIMITS.summary).optional(),
+  diff: byteLimited(LIMITS.diffBytes, 'diff').optional(),
+  logs: byteLimited(LIMITS.logsBytes, 'log excerpt').optional(),
+  links: z.array(linkSchema).max(LIMITS.links).optional(),
+  fields: z
+    .record(z.string().min(1).max(LIMITS.fieldKey), z.string().max(LIMITS.fieldValue))
+    .refine((record) => Object.keys(record).length <= LIMITS.fields, {
+      message: `at most ${LIMITS.fields} fields`,
+    })
+    .optional(),
+});
+export type RequestContext = z.infer<typeof requestContextSchema>;
+
+/** What a requester sends to ask for something. Unknown fields are refused so typos surface. */
+export const newRequestSchema = z.strictObject({
+  action: identifierSchema,
+  resource: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(LIMITS.resource)
+    .regex(/^[^\s]+$/, 'must not contain spaces'),
+  environment: identifierSchema,
+  reason: z.string().trim().min(1, 'say why you need this').max(LIMITS.reason),
+  risk: riskSchema.default('medium'),
+  context: requestContextSchema.default({}),
+  requestedTtlSeconds: z.number().int().min(1).max(LIMITS.maxTtlSeconds).optional(),
+  idempotencyKey: z.string().min(1).max(LIMITS.idempotencyKey).optional(),
+});
+export type NewRequest = z.input<typeof newRequestSchema>;
+export type ParsedNewRequest = z.infer<typeof newRequestSchema>;
+
+export const REQUEST_STATUSES = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const;
+export const requestStatusSchema = z.enum(REQUEST_STATUSES);
+export type RequestStatus = z.infer<typeof requestStatusSchema>;
+
+export const decisionKindSchema = z.enum(['approve', 'deny']);
+export type DecisionKind = z.infer<typeof decisionKindSchema>;
+
+export const decisionInputSchema = z.strictObject({
+  decision: decisionKindSchema,
+  comment: z.string().max(LIMITS.comment).optional(),
+});
+export type DecisionInput = z.infer<typeof decisionInputSchema>;
+
+export const decisionSchema = z.object({
+  approver: z.string(),
+  decision: decisionKindSchema,
+  comment: z.string().nullable(),
+  at: z.string(),
+});
+export type Decision = z.infer<typeof decisionSchema>;
+
+export const escalationStepSchema = z.object({
+  afterSeconds: z.number(),
+  notify: z.array(z.string()),
+});
+export type EscalationStep = z.infer<typeof escalationStepSchema>;
+
+/** The policy rule as frozen onto a request when it was created. */
+export const frozenRuleSchema = z.object({
+  name: z.string(),
+  approvers: z.array(z.string()),
+  minApprovals: z.number().int(),
+  allowSelfApproval: z.boolean(),
+  escalation: z.array(escalationStepSchema),
+  expireAfterSeconds: z.number().nullable(),
+  grantTtlSeconds: z.number(),
+  claimHoldsSeconds: z.number(),
+  autoApprove: z.boolean(),
+});
+export type FrozenRule = z.infer<typeof frozenRuleSchema>;
+
+export const GRANT_STATUSES = ['active', 'redeemed', 'revoked', 'expired'] as const;
+export const grantSummarySchema = z.object({
+  jti: z.string(),
+  status: z.enum(GRANT_STATUSES),
+  issuedAt: z.string(),
+  expiresAt: z.string(),
+  /** The signed grant; only ever sent to the requester. */
+  token: z.string().optional(),
+});
+export type GrantSummary = z.infer<typeof grantSummarySchema>;
+
+export const timelineEntrySchema = z.object({
+  at: z.string(),
+  type: z.string(),
+  actor: z.string(),
+  detail: z.string().nullable(),
+});
+export type TimelineEntry = z.infer<typeof timelineEntrySchema>;
+
+export const requestSchema = z.object({
+  id: z.string(),
+  action: z.string(),
+  resource: z.string(),
+  environment: z.string(),
+  requester: z.string(),
+  reason: z.string(),
+  risk: riskSchema,
+  context: requestContextSchema,
+  requestedTtlSeconds: z.number().nullable(),
+  status: requestStatusSchema,
+  /** Increases on every change; clients keep the higher one. */
+  version: z.number().int(),
+  rule: frozenRuleSchema,
+  /** Groups and user names who may decide now (grows as the request escalates). */
+  eligibleGroups: z.array(z.string()),
+  eligibleUsers: z.array(z.string()),
+  escalationLevel: z.number().int(),
+  /** When the next escalation step is due, if any. */
+  nextEscalationAt: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  claim: z.object({ by: z.string(), until: z.string() }).nullable(),
+  decisions: z.array(decisionSchema),
+  approvals: z.number().int(),
+  grant: grantSummarySchema.nullable(),
+  timeline: z.array(timelineEntrySchema),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  decidedAt: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+});
+export type GreenlightRequest = z.infer<typeof requestSchema>;
+
+export const requestIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a request id');
+export const requestRefSchema = z.strictObject({ requestId: requestIdSchema });
+
+export const decideInputSchema = decisionInputSchema.extend({ requestId: requestIdSchema });
+export type DecideInput = z.infer<typeof decideInputSchema>;
