@@ -9,3 +9,4 @@ export * from './grant.js';
 export * from './events.js';
 export * from './urgency.js';
 export * from './hub-client.js';
+export * from './desktop-api.js';

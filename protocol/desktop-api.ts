@@ -1,0 +1,46 @@
+import type { Ack, EscalatedPayload, SyncResult } from './events.js';
+import type { ConnectionState } from './hub-client.js';
+import type { AuditPage } from './audit.js';
+import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
+import type { WireError } from './errors.js';
+
+/**
+ * What the desktop app's preload exposes to the renderer as `window.greenlight`.
+ * The renderer's Electron bridge is written against this interface and the preload is checked
+ * against it with `satisfies`, so the two cannot drift apart. Every call resolves to an Ack
+ * (Electron's IPC loses an Error's code on the way).
+ */
+export interface DesktopApi {
+  getSession(): Promise<Ack<DesktopSession>>;
+  signIn(input: { hubUrl: string; token: string }): Promise<Ack<DesktopSession>>;
+  signOut(): Promise<Ack<DesktopSession>>;
+  sync(): Promise<Ack<SyncResult>>;
+  submit(input: NewRequest): Promise<Ack<GreenlightRequest>>;
+  decide(input: DecideInput): Promise<Ack<GreenlightRequest>>;
+  cancel(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
+  claim(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
+  release(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
+  get(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
+  revokeGrant(input: { jti: string }): Promise<Ack<GreenlightRequest>>;
+  audit(input: { query: string }): Promise<Ack<AuditPage>>;
+  exportAudit(input: { query: string; format: 'csv' | 'jsonl' }): Promise<Ack<{ filename: string; content: string }>>;
+  openExternal(input: { url: string }): Promise<Ack<boolean>>;
+  /** Subscribes to pushes from the main process; returns the unsubscribe function. */
+  onEvent(listener: (event: DesktopEvent) => void): () => void;
+}
+
+export interface DesktopSession {
+  hubUrl: string | null;
+  signedIn: boolean;
+  state: ConnectionState | 'signed-out';
+  error: WireError | null;
+}
+
+export type DesktopEvent =
+  | { type: 'state'; session: DesktopSession }
+  | { type: 'sync'; result: SyncResult }
+  | { type: 'request:created'; request: GreenlightRequest }
+  | { type: 'request:updated'; request: GreenlightRequest }
+  | { type: 'request:escalated'; payload: EscalatedPayload }
+  /** A notification or the tray asked to show this request. */
+  | { type: 'open-request'; requestId: string };
