@@ -1,0 +1,59 @@
+import { GreenlightError } from '../protocol/errors.js';
+
+export const KEYCHAIN_SERVICE = 'Greenlight';
+
+/** The part of keytar we use; tests and the app pass the real module. */
+export interface KeytarLike {
+  getPassword(service: string, account: string): Promise<string | null>;
+  setPassword(service: string, account: string, password: string): Promise<void>;
+  deletePassword(service: string, account: string): Promise<boolean>;
+}
+
+export interface Keychain {
+  save(hubUrl: string, token: string): Promise<void>;
+  read(hubUrl: string): Promise<string | null>;
+  remove(hubUrl: string): Promise<boolean>;
+}
+
+const NO_KEYCHAIN =
+  'No OS keychain is available (on Linux: a Secret Service such as gnome-keyring or KWallet running in this session). ' +
+  'Greenlight keeps your token only in the keychain, so it cannot sign in until one is available.';
+const LOCKED =
+  'The OS keychain is locked. Unlock it (on Linux: your login keyring) and sign in again.';
+
+/** Turns keytar's low-level failures into a message a person can act on; never falls back to a file. */
+export function explainKeychainError(error: unknown): GreenlightError {
+  const text = error instanceof Error ? error.message : String(error);
+  if (/autolaunch D-Bus|DBUS_SESSION_BUS_ADDRESS|org\.freedesktop\.secrets|was not provided by any \.service files/i.test(text)) {
+    return new GreenlightError('UNAVAILABLE', `${NO_KEYCHAIN} (${text})`);
+  }
+  if (/locked collection|is locked/i.test(text)) return new GreenlightError('UNAVAILABLE', `${LOCKED} (${text})`);
+  return new GreenlightError('INTERNAL', `The OS keychain refused the request: ${text}`);
+}
+
+/** The API token, stored under service "Greenlight" with the hub URL as the account. */
+export function createKeychain(keytar: KeytarLike | null): Keychain {
+  const use = async <T>(run: (k: KeytarLike) => Promise<T>): Promise<T> => {
+    if (!keytar) throw new GreenlightError('UNAVAILABLE', `${NO_KEYCHAIN} (the keytar module could not be loaded)`);
+    try {
+      return await run(keytar);
+    } catch (error) {
+      throw explainKeychainError(error);
+    }
+  };
+  return {
+    save: (hubUrl, token) => use((k) => k.setPassword(KEYCHAIN_SERVICE, hubUrl, token)),
+    read: (hubUrl) => use((k) => k.getPassword(KEYCHAIN_SERVICE, hubUrl)),
+    remove: (hubUrl) => use((k) => k.deletePassword(KEYCHAIN_SERVICE, hubUrl)),
+  };
+}
+
+/** keytar is an optional dependency: a machine without it still runs, and sign-in says why it can't. */
+export async function loadKeytar(): Promise<KeytarLike | null> {
+  try {
+    const loaded = (await import('keytar')) as KeytarLike & { default?: KeytarLike };
+    return loaded.default ?? loaded;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,37 @@
+// A sandboxed preload runs as CommonJS and may require only `electron`: everything else here is a type.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { DesktopApi, DesktopEvent } from '../protocol/desktop-api.js';
+import type { EventChannel, IpcContract, IpcMethod } from './ipc-contract.js';
+
+const EVENT_CHANNEL: EventChannel = 'greenlight:event';
+
+function invoke<M extends IpcMethod>(channel: IpcContract[M]['channel'], arg?: IpcContract[M]['arg']): Promise<IpcContract[M]['result']> {
+  return ipcRenderer.invoke(channel, arg) as Promise<IpcContract[M]['result']>;
+}
+
+const api = {
+  getSession: () => invoke<'getSession'>('greenlight:getSession'),
+  signIn: (input) => invoke<'signIn'>('greenlight:signIn', input),
+  signOut: () => invoke<'signOut'>('greenlight:signOut'),
+  sync: () => invoke<'sync'>('greenlight:sync'),
+  submit: (input) => invoke<'submit'>('greenlight:submit', input),
+  decide: (input) => invoke<'decide'>('greenlight:decide', input),
+  cancel: (input) => invoke<'cancel'>('greenlight:cancel', input),
+  claim: (input) => invoke<'claim'>('greenlight:claim', input),
+  release: (input) => invoke<'release'>('greenlight:release', input),
+  get: (input) => invoke<'get'>('greenlight:get', input),
+  revokeGrant: (input) => invoke<'revokeGrant'>('greenlight:revokeGrant', input),
+  audit: (input) => invoke<'audit'>('greenlight:audit', input),
+  exportAudit: (input) => invoke<'exportAudit'>('greenlight:exportAudit', input),
+  openExternal: (input) => invoke<'openExternal'>('greenlight:openExternal', input),
+  onEvent: (listener) => {
+    // The Electron event object stays on this side of the bridge: it carries `sender`.
+    const forward = (_event: IpcRendererEvent, payload: DesktopEvent) => listener(payload);
+    ipcRenderer.on(EVENT_CHANNEL, forward);
+    return () => {
+      ipcRenderer.removeListener(EVENT_CHANNEL, forward);
+    };
+  },
+} satisfies DesktopApi;
+
+contextBridge.exposeInMainWorld('greenlight', api);
