@@ -1,0 +1,187 @@
+import { GreenlightError } from '../protocol/errors.js';
+import type { DesktopEvent, DesktopSession } from '../protocol/desktop-api.js';
+import type { SyncResult } from '../protocol/events.js';
+import type { HubClient, HubClientOptions } from '../protocol/hub-client.js';
+import type { GreenlightRequest } from '../protocol/request.js';
+import { compareUrgency } from '../protocol/urgency.js';
+import type { Keychain } from './keychain.js';
+import { needsMe, type Me } from './me.js';
+import type { Settings } from './settings.js';
+
+export type HubClientLike = Pick<
+  HubClient,
+  'connect' | 'close' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'claim' | 'release' | 'get' | 'sync'
+>;
+
+export interface HubConnectionDeps {
+  createClient: (options: HubClientOptions) => HubClientLike;
+  keychain: Keychain;
+  settings: Pick<Settings, 'get' | 'set'>;
+  connectTimeoutMs?: number;
+}
+
+export interface SignInOptions {
+  /** Credentials handed over at launch may run for this session when no keychain can keep them. */
+  keychain?: 'required' | 'if-available';
+}
+
+/**
+ * The main process's one connection to the hub. It owns the token and the HubClient, so
+ * notifications and the tray keep working with the window closed; everything else subscribes.
+ */
+export class HubConnection {
+  private client: HubClientLike | null = null;
+  private credentials: { hubUrl: string; token: string } | null = null;
+  private unsubscribe: (() => void)[] = [];
+  private lastError: GreenlightError | null = null;
+  private currentMe: Me | null = null;
+  private readonly pending = new Map<string, GreenlightRequest>();
+  private readonly listeners = new Set<(event: DesktopEvent) => void>();
+
+  constructor(private readonly deps: HubConnectionDeps) {}
+
+  get session(): DesktopSession {
+    return {
+      hubUrl: this.credentials?.hubUrl ?? this.deps.settings.get('hubUrl'),
+      signedIn: this.client !== null,
+      state: this.client ? this.client.state : 'signed-out',
+      error: (this.lastError ?? this.client?.error)?.toWire() ?? null,
+    };
+  }
+
+  get me(): Me | null {
+    return this.currentMe;
+  }
+
+  /** Pending requests that wait on me, most urgent first. */
+  get inbox(): GreenlightRequest[] {
+    return [...this.pending.values()].sort(compareUrgency);
+  }
+
+  get auth(): { hubUrl: string; token: string } {
+    if (!this.credentials) throw new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.');
+    return this.credentials;
+  }
+
+  hub(): HubClientLike {
+    if (!this.client) throw new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.');
+    return this.client;
+  }
+
+  subscribe(listener: (event: DesktopEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** At launch: reconnect with the hub URL from settings and the token from the keychain, if both exist. */
+  async restore(): Promise<DesktopSession> {
+    const hubUrl = this.deps.settings.get('hubUrl');
+    if (!hubUrl) return this.session;
+    try {
+      const token = await this.deps.keychain.read(hubUrl);
+      if (token) this.open(hubUrl, token);
+    } catch (error) {
+      this.fail(error);
+    }
+    return this.session;
+  }
+
+  /** Connects and waits for the first sync; stores the token only once the hub accepted it. */
+  async signIn(hubUrl: string, token: string, options: SignInOptions = {}): Promise<DesktopSession> {
+    this.disconnect();
+    const client = this.open(hubUrl, token);
+    try {
+      await client.waitUntilReady(this.deps.connectTimeoutMs ?? 10_000);
+    } catch (error) {
+      this.disconnect();
+      throw this.fail(error);
+    }
+    try {
+      await this.deps.keychain.save(hubUrl, token);
+    } catch (error) {
+      if (options.keychain !== 'if-available') {
+        this.disconnect();
+        throw this.fail(error);
+      }
+      this.fail(error);
+    }
+    this.deps.settings.set('hubUrl', hubUrl);
+    this.emitState();
+    return this.session;
+  }
+
+  async signOut(): Promise<DesktopSession> {
+    const hubUrl = this.credentials?.hubUrl ?? this.deps.settings.get('hubUrl');
+    this.disconnect();
+    this.lastError = null;
+    if (hubUrl) {
+      try {
+        await this.deps.keychain.remove(hubUrl);
+      } catch (error) {
+        this.fail(error);
+      }
+    }
+    this.emitState();
+    return this.session;
+  }
+
+  close(): void {
+    this.disconnect();
+  }
+
+  private open(hubUrl: string, token: string): HubClientLike {
+    const client = this.deps.createClient({ url: hubUrl, token });
+    this.client = client;
+    this.credentials = { hubUrl, token };
+    this.lastError = null;
+    this.unsubscribe = [
+      client.onState(() => this.emitState()),
+      client.onSync((result) => this.applySync(result)),
+      client.on('request:created', (request) => this.apply({ type: 'request:created', request }, request)),
+      client.on('request:updated', (request) => this.apply({ type: 'request:updated', request }, request)),
+      client.on('request:escalated', (payload) => this.apply({ type: 'request:escalated', payload }, payload.request)),
+    ];
+    client.connect();
+    return client;
+  }
+
+  private disconnect(): void {
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    this.client?.close();
+    this.client = null;
+    this.credentials = null;
+    this.currentMe = null;
+    this.pending.clear();
+  }
+
+  private applySync(result: SyncResult): void {
+    this.currentMe = result.me;
+    this.pending.clear();
+    for (const request of result.inbox) if (needsMe(request, result.me)) this.pending.set(request.id, request);
+    this.emit({ type: 'sync', result });
+  }
+
+  private apply(event: DesktopEvent, request: GreenlightRequest): void {
+    const known = this.pending.get(request.id);
+    if (!known || known.version <= request.version) {
+      if (this.currentMe && needsMe(request, this.currentMe)) this.pending.set(request.id, request);
+      else this.pending.delete(request.id);
+    }
+    this.emit(event);
+  }
+
+  private fail(error: unknown): GreenlightError {
+    this.lastError = error instanceof GreenlightError ? error : new GreenlightError('INTERNAL', String(error));
+    this.emitState();
+    return this.lastError;
+  }
+
+  private emitState(): void {
+    this.emit({ type: 'state', session: this.session });
+  }
+
+  private emit(event: DesktopEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

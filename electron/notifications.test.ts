@@ -1,0 +1,213 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { DecideInput, GreenlightRequest } from '../protocol/request.js';
+import { NotificationService, type NotificationDeps } from './notifications.js';
+import { FakeNotification } from './test/electron-fakes.js';
+import { aRequest, ME, NOW } from './test/fixtures.js';
+
+function setup(overrides: Partial<NotificationDeps> = {}) {
+  const opened: string[] = [];
+  const decided: DecideInput[] = [];
+  let inbox: GreenlightRequest[] = [];
+  let muted = false;
+  const service = new NotificationService({
+    Notification: FakeNotification,
+    platform: 'darwin',
+    now: () => NOW,
+    me: () => ME,
+    inbox: () => inbox,
+    muted: () => muted,
+    openRequest: (id) => opened.push(id),
+    openInbox: () => opened.push('inbox'),
+    decide: async (input) => {
+      decided.push(input);
+    },
+    batchMs: 50,
+    ...overrides,
+  });
+  return {
+    service,
+    opened,
+    decided,
+    setInbox: (next: GreenlightRequest[]) => (inbox = next),
+    mute: (value: boolean) => (muted = value),
+  };
+}
+
+beforeEach(() => {
+  FakeNotification.created = [];
+  FakeNotification.supported = true;
+});
+
+describe('notifications with Electron fakes', () => {
+  it('a new request produces one notification with the title and body people read', () => {
+    const { service } = setup();
+    service.handle({ type: 'request:created', request: aRequest({ risk: 'high' }) });
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(1);
+    const [shown] = FakeNotification.created;
+    expect(shown?.shown).toBe(true);
+    expect(shown?.options.title).toBe('deploy payments-api → production');
+    expect(shown?.options.body).toBe('alice: hotfix for INC-4412 · risk high · escalates in 4 min');
+  });
+
+  it('batches requests that arrive together and shows them after the batch window', () => {
+    vi.useFakeTimers();
+    try {
+      const { service } = setup();
+      service.handle({ type: 'request:created', request: aRequest() });
+      service.handle({ type: 'request:created', request: aRequest() });
+      expect(FakeNotification.created).toHaveLength(0);
+      vi.advanceTimersByTime(60);
+      expect(FakeNotification.created).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('an escalation says so in the title', () => {
+    const { service } = setup();
+    const request = aRequest({ escalationLevel: 1, eligibleUsers: ['bob'], eligibleGroups: ['leads'] });
+    service.handle({ type: 'request:escalated', payload: { request, step: 1, previouslyNotified: ['approvers'] } });
+    service.flush();
+    expect(FakeNotification.created[0]?.options.title).toBe('Escalated to you: deploy payments-api → production');
+  });
+
+  it('shows nothing while paused, and does not replay later', () => {
+    const { service, mute } = setup();
+    mute(true);
+    service.handle({ type: 'request:created', request: aRequest() });
+    service.flush();
+    mute(false);
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(0);
+  });
+
+  it('shows nothing for my own requests or ones I may not decide', () => {
+    const { service } = setup();
+    service.handle({ type: 'request:created', request: aRequest({ requester: 'bob' }) });
+    service.handle({ type: 'request:created', request: aRequest({ eligibleGroups: ['dba'] }) });
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(0);
+  });
+
+  it('notifies once per request, even when the hub repeats it', () => {
+    const { service } = setup();
+    const request = aRequest();
+    service.handle({ type: 'request:created', request });
+    service.flush();
+    service.handle({ type: 'request:created', request });
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(1);
+  });
+
+  it('up to 3 at once are shown one by one; more collapse into one summary', () => {
+    const { service, opened } = setup();
+    for (let i = 0; i < 3; i += 1) service.handle({ type: 'request:created', request: aRequest() });
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(3);
+    FakeNotification.created = [];
+    for (let i = 0; i < 5; i += 1) service.handle({ type: 'request:created', request: aRequest({ action: `job${i}` }) });
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(1);
+    const summary = FakeNotification.created[0];
+    expect(summary?.options.title).toBe('5 requests need your approval');
+    expect(summary?.options.body).toBe(
+      'job0 payments-api → production, job1 payments-api → production, job2 payments-api → production and 2 more',
+    );
+    summary?.click();
+    expect(opened).toEqual(['inbox']);
+  });
+
+  it('a click opens the request', () => {
+    const { service, opened } = setup();
+    const request = aRequest();
+    service.handle({ type: 'request:created', request });
+    service.flush();
+    FakeNotification.created[0]?.click();
+    expect(opened).toEqual([request.id]);
+  });
+
+  it('Approve on a low/medium risk request decides it from the notification', async () => {
+    const { service, decided, opened } = setup();
+    const request = aRequest({ risk: 'medium' });
+    service.handle({ type: 'request:created', request });
+    service.flush();
+    expect(FakeNotification.created[0]?.options.actions).toEqual([
+      { type: 'button', text: 'Approve' },
+      { type: 'button', text: 'Deny' },
+    ]);
+    FakeNotification.created[0]?.action(0);
+    await Promise.resolve();
+    expect(decided).toEqual([{ requestId: request.id, decision: 'approve' }]);
+    expect(opened).toEqual([]);
+  });
+
+  it('Approve on a high-risk request and Deny open the window instead of deciding', () => {
+    const { service, decided, opened } = setup();
+    const risky = aRequest({ risk: 'critical' });
+    const plain = aRequest({ risk: 'low' });
+    service.handle({ type: 'request:created', request: risky });
+    service.handle({ type: 'request:created', request: plain });
+    service.flush();
+    FakeNotification.created[0]?.action(0);
+    FakeNotification.created[1]?.action(1);
+    expect(decided).toEqual([]);
+    expect(opened).toEqual([risky.id, plain.id]);
+  });
+
+  it('an approval that fails (already decided) opens the request to show why', async () => {
+    const { service, opened } = setup({ decide: () => Promise.reject(new Error('ALREADY_DECIDED')) });
+    const request = aRequest({ risk: 'low' });
+    service.handle({ type: 'request:created', request });
+    service.flush();
+    FakeNotification.created[0]?.action(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(opened).toEqual([request.id]);
+  });
+
+  it('offers no action buttons on Linux', () => {
+    const { service } = setup({ platform: 'linux' });
+    service.handle({ type: 'request:created', request: aRequest() });
+    service.flush();
+    expect(FakeNotification.created[0]?.options.actions).toBeUndefined();
+  });
+
+  it('a request decided elsewhere closes its notification', () => {
+    const { service } = setup();
+    const request = aRequest();
+    service.handle({ type: 'request:created', request });
+    service.flush();
+    service.handle({ type: 'request:updated', request: { ...request, status: 'approved', version: 2 } });
+    expect(FakeNotification.created[0]?.closed).toBe(true);
+  });
+
+  it('a request decided before its batch was shown is never shown', () => {
+    const { service } = setup();
+    const request = aRequest();
+    service.handle({ type: 'request:created', request });
+    service.handle({ type: 'request:updated', request: { ...request, status: 'denied', version: 2 } });
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(0);
+  });
+
+  it('after a resync, notifications of requests no longer pending are closed and new ones shown', () => {
+    const { service, setInbox } = setup();
+    const gone = aRequest();
+    service.handle({ type: 'request:created', request: gone });
+    service.flush();
+    const fresh = aRequest();
+    setInbox([fresh]);
+    service.handle({ type: 'sync', result: { me: { ...ME, id: 'u1', disabled: false, createdAt: NOW.toISOString() }, inbox: [fresh], mine: [], offers: [], serverTime: NOW.toISOString() } });
+    service.flush();
+    expect(FakeNotification.created[0]?.closed).toBe(true);
+    expect(FakeNotification.created[1]?.options.title).toBe('deploy payments-api → production');
+  });
+
+  it('does nothing where the OS has no notification support', () => {
+    FakeNotification.supported = false;
+    const { service } = setup();
+    service.handle({ type: 'request:created', request: aRequest() });
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(0);
+  });
+});

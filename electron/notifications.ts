@@ -1,0 +1,151 @@
+import type { Notification, NotificationActionEventParams, NotificationConstructorOptions } from 'electron';
+import type { DesktopEvent } from '../protocol/desktop-api.js';
+import type { DecideInput, GreenlightRequest } from '../protocol/request.js';
+import { needsMe, type Me } from './me.js';
+import { requestBody, requestTitle } from './request-text.js';
+
+/** The part of Electron's Notification we use (its `on` returns the class itself, so it is restated). */
+export interface NotificationLike extends Pick<Notification, 'show' | 'close'> {
+  on(event: 'click', listener: () => void): unknown;
+  on(event: 'action', listener: (details: Pick<NotificationActionEventParams, 'actionIndex'>) => void): unknown;
+}
+export interface NotificationCtor {
+  new (options: NotificationConstructorOptions): NotificationLike;
+  isSupported(): boolean;
+}
+
+export interface NotificationDeps {
+  Notification: NotificationCtor;
+  platform: NodeJS.Platform;
+  now: () => Date;
+  me: () => Me | null;
+  inbox: () => GreenlightRequest[];
+  /** Paused, or switched off in settings. */
+  muted: () => boolean;
+  openRequest: (requestId: string) => void;
+  openInbox: () => void;
+  decide: (input: DecideInput) => Promise<unknown>;
+  /** Requests arriving within this window count as "at once". */
+  batchMs?: number;
+}
+
+export const SUMMARY_THRESHOLD = 3;
+const APPROVE = 0;
+const DENY = 1;
+
+interface Pending {
+  request: GreenlightRequest;
+  escalated: boolean;
+}
+
+/**
+ * One native notification per request that newly needs me; a burst of more than three becomes one
+ * summary. A request decided elsewhere closes its notification.
+ */
+export class NotificationService {
+  private readonly shown = new Map<string, NotificationLike>();
+  private readonly seen = new Set<string>();
+  private queue: Pending[] = [];
+  private summary: NotificationLike | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly deps: NotificationDeps) {}
+
+  handle(event: DesktopEvent): void {
+    const me = this.deps.me();
+    if (!me) return;
+    switch (event.type) {
+      case 'sync': {
+        const open = new Set(this.deps.inbox().map((request) => request.id));
+        for (const id of [...this.shown.keys()]) if (!open.has(id)) this.dismiss(id);
+        for (const request of this.deps.inbox()) this.enqueue(request, me, false);
+        return;
+      }
+      case 'request:created':
+        return this.enqueue(event.request, me, false);
+      case 'request:escalated':
+        return this.enqueue(event.payload.request, me, true);
+      case 'request:updated':
+        if (!needsMe(event.request, me)) this.dismiss(event.request.id);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Shows what has queued up since the last flush. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0 || this.deps.muted() || !this.deps.Notification.isSupported()) return;
+    if (batch.length > SUMMARY_THRESHOLD) this.showSummary(batch);
+    else for (const item of batch) this.showOne(item);
+  }
+
+  closeAll(): void {
+    for (const id of [...this.shown.keys()]) this.dismiss(id);
+    this.summary?.close();
+    this.summary = null;
+  }
+
+  private enqueue(request: GreenlightRequest, me: Me, escalated: boolean): void {
+    if (!needsMe(request, me)) return;
+    // Keyed by level too: an escalation of a request I was already told about is news.
+    const key = `${request.id}@${escalated ? request.escalationLevel : 0}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.queue = this.queue.filter((item) => item.request.id !== request.id);
+    this.queue.push({ request, escalated });
+    this.timer ??= setTimeout(() => this.flush(), this.deps.batchMs ?? 300);
+  }
+
+  private dismiss(requestId: string): void {
+    this.queue = this.queue.filter((item) => item.request.id !== requestId);
+    this.shown.get(requestId)?.close();
+    this.shown.delete(requestId);
+  }
+
+  private showOne({ request, escalated }: Pending): void {
+    const actions = this.deps.platform === 'darwin' || this.deps.platform === 'win32';
+    const title = requestTitle(request);
+    const notification = new this.deps.Notification({
+      title: escalated ? `Escalated to you: ${title}` : title,
+      body: requestBody(request, this.deps.now()),
+      urgency: escalated || request.risk === 'critical' ? 'critical' : 'normal',
+      ...(actions ? { actions: [{ type: 'button', text: 'Approve' }, { type: 'button', text: 'Deny' }] } : {}),
+    });
+    notification.on('click', () => this.deps.openRequest(request.id));
+    notification.on('action', (details) => this.onAction(request, details.actionIndex));
+    this.shown.get(request.id)?.close();
+    // Kept referenced: a notification collected by the GC loses its click handler (electron/electron#12690).
+    this.shown.set(request.id, notification);
+    notification.show();
+  }
+
+  private showSummary(batch: Pending[]): void {
+    const escalated = batch.filter((item) => item.escalated).length;
+    const titles = batch.slice(0, 3).map((item) => requestTitle(item.request));
+    const more = batch.length > 3 ? ` and ${batch.length - 3} more` : '';
+    this.summary?.close();
+    const summary = new this.deps.Notification({
+      title: `${batch.length} requests need your approval${escalated ? ` (${escalated} escalated to you)` : ''}`,
+      body: `${titles.join(', ')}${more}`,
+      urgency: escalated ? 'critical' : 'normal',
+    });
+    summary.on('click', () => this.deps.openInbox());
+    this.summary = summary;
+    summary.show();
+  }
+
+  private onAction(request: GreenlightRequest, index: number): void {
+    // Denying asks for a comment and a risky approval asks for confirmation: both happen in the window.
+    if (index === DENY || (index === APPROVE && (request.risk === 'high' || request.risk === 'critical'))) {
+      this.deps.openRequest(request.id);
+      return;
+    }
+    if (index !== APPROVE) return;
+    this.deps.decide({ requestId: request.id, decision: 'approve' }).catch(() => this.deps.openRequest(request.id));
+  }
+}
