@@ -1,0 +1,49 @@
+import type { AuditPage } from '../../../protocol/audit.js';
+import type { WireError } from '../../../protocol/errors.js';
+import type { EscalatedPayload, SyncResult } from '../../../protocol/events.js';
+import type { ConnectionState } from '../../../protocol/hub-client.js';
+import type { DecideInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
+
+export type BridgeState = ConnectionState | 'signed-out';
+
+export type BridgeEvent =
+  | { type: 'state'; state: BridgeState; error: WireError | null }
+  | { type: 'sync'; result: SyncResult }
+  | { type: 'request:created'; request: GreenlightRequest }
+  | { type: 'request:updated'; request: GreenlightRequest }
+  | { type: 'request:escalated'; payload: EscalatedPayload }
+  | { type: 'open-request'; requestId: string };
+
+export interface ExportedFile {
+  filename: string;
+  content: string;
+  mimeType: string;
+}
+
+/**
+ * Everything the UI needs from its host. The web console implements it with HubClient and
+ * fetch; the desktop app with the preload's `window.greenlight`. Calls reject with a
+ * GreenlightError whose code says what went wrong.
+ */
+export interface Bridge {
+  readonly host: 'web' | 'desktop';
+  /** The hub URL to prefill on the sign-in form. */
+  defaultHubUrl(): string;
+  /** Signs in with what the host remembered, if anything; resolves null when there is nothing. */
+  resume(): Promise<SyncResult | null>;
+  signIn(hubUrl: string, token: string): Promise<SyncResult>;
+  signOut(): Promise<void>;
+  subscribe(listener: (event: BridgeEvent) => void): () => void;
+  sync(): Promise<SyncResult>;
+  submit(input: NewRequest): Promise<GreenlightRequest>;
+  decide(input: DecideInput): Promise<GreenlightRequest>;
+  cancel(requestId: string): Promise<GreenlightRequest>;
+  claim(requestId: string): Promise<GreenlightRequest>;
+  release(requestId: string): Promise<GreenlightRequest>;
+  get(requestId: string): Promise<GreenlightRequest>;
+  revokeGrant(jti: string): Promise<GreenlightRequest | null>;
+  /** `query` is a URL query string without the leading `?`. */
+  audit(query: string): Promise<AuditPage>;
+  exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile>;
+  openExternal(url: string): Promise<void>;
+}

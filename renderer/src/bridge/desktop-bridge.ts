@@ -1,0 +1,70 @@
+import type { Ack, SyncResult } from '../../../protocol/events.js';
+import type { DesktopApi, DesktopEvent } from '../../../protocol/desktop-api.js';
+import { GreenlightError } from '../../../protocol/errors.js';
+import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
+
+function unwrap<T>(ack: Ack<T>): T {
+  if ('error' in ack) throw new GreenlightError(ack.error.code, ack.error.message);
+  return ack.data;
+}
+
+function toBridgeEvent(event: DesktopEvent): BridgeEvent {
+  if (event.type === 'state') return { type: 'state', state: event.session.state, error: event.session.error };
+  return event;
+}
+
+/**
+ * The desktop app's bridge: the main process owns the hub connection and the token, so the
+ * renderer only forwards calls through the preload's `window.greenlight`.
+ */
+export class DesktopBridge implements Bridge {
+  readonly host = 'desktop' as const;
+  private hubUrl = '';
+
+  constructor(private readonly api: DesktopApi) {}
+
+  defaultHubUrl(): string {
+    return this.hubUrl;
+  }
+
+  async resume(): Promise<SyncResult | null> {
+    const session = unwrap(await this.api.getSession());
+    this.hubUrl = session.hubUrl ?? '';
+    if (!session.signedIn) return null;
+    return unwrap(await this.api.sync());
+  }
+
+  async signIn(hubUrl: string, token: string): Promise<SyncResult> {
+    const session = unwrap(await this.api.signIn({ hubUrl, token }));
+    this.hubUrl = session.hubUrl ?? hubUrl;
+    if (session.error) throw new GreenlightError(session.error.code, session.error.message);
+    return unwrap(await this.api.sync());
+  }
+
+  async signOut(): Promise<void> {
+    unwrap(await this.api.signOut());
+  }
+
+  subscribe(listener: (event: BridgeEvent) => void): () => void {
+    return this.api.onEvent((event) => listener(toBridgeEvent(event)));
+  }
+
+  sync = async () => unwrap(await this.api.sync());
+  submit: Bridge['submit'] = async (input) => unwrap(await this.api.submit(input));
+  decide: Bridge['decide'] = async (input) => unwrap(await this.api.decide(input));
+  cancel = async (requestId: string) => unwrap(await this.api.cancel({ requestId }));
+  claim = async (requestId: string) => unwrap(await this.api.claim({ requestId }));
+  release = async (requestId: string) => unwrap(await this.api.release({ requestId }));
+  get = async (requestId: string) => unwrap(await this.api.get({ requestId }));
+  revokeGrant = async (jti: string) => unwrap(await this.api.revokeGrant({ jti }));
+  audit = async (query: string) => unwrap(await this.api.audit({ query }));
+
+  async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile> {
+    const file = unwrap(await this.api.exportAudit({ query, format }));
+    return { ...file, mimeType: format === 'csv' ? 'text/csv' : 'application/x-ndjson' };
+  }
+
+  async openExternal(url: string): Promise<void> {
+    unwrap(await this.api.openExternal({ url }));
+  }
+}

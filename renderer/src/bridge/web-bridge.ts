@@ -1,0 +1,137 @@
+import { auditPageSchema, type AuditPage } from '../../../protocol/audit.js';
+import { GreenlightError } from '../../../protocol/errors.js';
+import type { SyncResult } from '../../../protocol/events.js';
+import { HubClient } from '../../../protocol/hub-client.js';
+import { requestSchema, type GreenlightRequest } from '../../../protocol/request.js';
+import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
+import { filenameFrom, hubFetch, hubJson } from './http.js';
+
+const HUB_KEY = 'greenlight.hubUrl';
+const TOKEN_KEY = 'greenlight.token';
+
+/** The web console's bridge: HubClient for live state, fetch for the HTTP-only endpoints. */
+export class WebBridge implements Bridge {
+  readonly host = 'web' as const;
+  private client: HubClient | null = null;
+  private session: { hubUrl: string; token: string } | null = null;
+  private readonly listeners = new Set<(event: BridgeEvent) => void>();
+  private detach: (() => void)[] = [];
+
+  constructor(private readonly storage: Storage = window.sessionStorage) {}
+
+  defaultHubUrl(): string {
+    return this.storage.getItem(HUB_KEY) ?? window.location.origin;
+  }
+
+  async resume(): Promise<SyncResult | null> {
+    const hubUrl = this.storage.getItem(HUB_KEY);
+    const token = this.storage.getItem(TOKEN_KEY);
+    if (!hubUrl || !token) return null;
+    try {
+      return await this.signIn(hubUrl, token);
+    } catch (error) {
+      if (error instanceof GreenlightError && error.code === 'UNAUTHENTICATED') this.storage.removeItem(TOKEN_KEY);
+      throw error;
+    }
+  }
+
+  async signIn(hubUrl: string, token: string): Promise<SyncResult> {
+    this.disconnect();
+    const url = new URL(hubUrl).origin;
+    const client = new HubClient({ url, token, reconnectionDelayMs: 300, reconnectionDelayMaxMs: 3_000 });
+    this.client = client;
+    this.session = { hubUrl: url, token };
+    this.detach = [
+      client.onState((state) => this.emit({ type: 'state', state, error: client.error?.toWire() ?? null })),
+      client.onSync((result) => this.emit({ type: 'sync', result })),
+      client.on('request:created', (request) => this.emit({ type: 'request:created', request })),
+      client.on('request:updated', (request) => this.emit({ type: 'request:updated', request })),
+      client.on('request:escalated', (payload) => this.emit({ type: 'request:escalated', payload })),
+    ];
+    client.connect();
+    try {
+      const result = await client.waitUntilReady(10_000);
+      this.storage.setItem(HUB_KEY, url);
+      this.storage.setItem(TOKEN_KEY, token);
+      return result;
+    } catch (error) {
+      this.disconnect();
+      throw error;
+    }
+  }
+
+  async signOut(): Promise<void> {
+    this.disconnect();
+    this.storage.removeItem(TOKEN_KEY);
+    this.emit({ type: 'state', state: 'signed-out', error: null });
+  }
+
+  subscribe(listener: (event: BridgeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  sync = () => this.hub().sync();
+  submit: Bridge['submit'] = (input) => this.hub().submit(input);
+  decide: Bridge['decide'] = (input) => this.hub().decide(input);
+  cancel = (requestId: string) => this.hub().cancel(requestId);
+  claim = (requestId: string) => this.hub().claim(requestId);
+  release = (requestId: string) => this.hub().release(requestId);
+  get = (requestId: string) => this.hub().get(requestId);
+
+  async revokeGrant(jti: string): Promise<GreenlightRequest | null> {
+    const { hubUrl, token } = this.signedIn();
+    const response = await hubFetch(hubUrl, token, `/api/v1/grants/${encodeURIComponent(jti)}/revoke`, { method: 'POST', body: '{}' });
+    const body: unknown = await response.json().catch(() => null);
+    const parsed = requestSchema.safeParse(body);
+    return parsed.success ? parsed.data : null;
+  }
+
+  async audit(query: string): Promise<AuditPage> {
+    const { hubUrl, token } = this.signedIn();
+    const body = await hubJson<unknown>(hubUrl, token, `/api/v1/audit?${withFormat(query, 'json')}`);
+    return auditPageSchema.parse(body);
+  }
+
+  async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile> {
+    const { hubUrl, token } = this.signedIn();
+    const response = await hubFetch(hubUrl, token, `/api/v1/audit?${withFormat(query, format)}`);
+    return {
+      filename: filenameFrom(response.headers.get('content-disposition')) ?? '',
+      content: await response.text(),
+      mimeType: format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+    };
+  }
+
+  async openExternal(url: string): Promise<void> {
+    window.open(url, '_blank', 'noopener,noreferrer');
+  }
+
+  private emit(event: BridgeEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private hub(): HubClient {
+    if (!this.client) throw new GreenlightError('UNAUTHENTICATED', 'Not signed in.');
+    return this.client;
+  }
+
+  private signedIn(): { hubUrl: string; token: string } {
+    if (!this.session) throw new GreenlightError('UNAUTHENTICATED', 'Not signed in.');
+    return this.session;
+  }
+
+  private disconnect(): void {
+    for (const off of this.detach) off();
+    this.detach = [];
+    this.client?.close();
+    this.client = null;
+    this.session = null;
+  }
+}
+
+function withFormat(query: string, format: 'json' | 'csv' | 'jsonl'): string {
+  const params = new URLSearchParams(query);
+  params.set('format', format);
+  return params.toString();
+}

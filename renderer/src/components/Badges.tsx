@@ -1,0 +1,41 @@
+import type { GreenlightRequest, Risk } from '../../../protocol/request.js';
+import { describeOutcome } from '../store/requests-model.js';
+
+export function RiskBadge({ risk }: { risk: Risk }) {
+  return (
+    <span className={`badge risk-${risk}`} data-risk={risk}>
+      {risk} risk
+    </span>
+  );
+}
+
+export function StatusBadge({ request }: { request: GreenlightRequest }) {
+  return (
+    <span className={`badge status-${request.status}`} data-testid="status">
+      {request.status === 'pending' ? 'pending' : describeOutcome(request)}
+    </span>
+  );
+}
+
+/** Escalated and claimed markers, shown wherever a pending request is listed. */
+export function FlowBadges({ request }: { request: GreenlightRequest }) {
+  return (
+    <>
+      {request.escalationLevel > 0 && request.status === 'pending' && (
+        <span className="badge escalated" title={`escalation level ${request.escalationLevel}`}>
+          escalated
+        </span>
+      )}
+      {request.claim && request.status === 'pending' && <span className="badge claimed">claimed by {request.claim.by}</span>}
+    </>
+  );
+}
+
+export function Votes({ request }: { request: GreenlightRequest }) {
+  return (
+    <span className="votes" data-testid="votes">
+      {request.approvals} of {request.rule.minApprovals}
+      <span className="muted"> approvals</span>
+    </span>
+  );
+}

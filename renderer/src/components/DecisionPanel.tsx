@@ -1,0 +1,108 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import type { GreenlightRequest } from '../../../protocol/request.js';
+import { useShortcuts } from '../hooks/use-shortcuts.js';
+import { approve, claim, deny, release } from '../store/actions.js';
+import { hasVoted, waitsOn } from '../store/requests-model.js';
+import { useStore } from '../store/store.js';
+import { ConfirmApprove } from './ConfirmApprove.js';
+
+const needsConfirmation = (request: GreenlightRequest) => request.risk === 'high' || request.risk === 'critical';
+
+/** Approve / deny / claim for a request that waits on me, with shortcuts and a confirmation for risky ones. */
+export function DecisionPanel({ request }: { request: GreenlightRequest }) {
+  const { me, busy } = useStore(
+    useShallow((state) => ({ me: state.me, busy: Boolean(state.pending[`decide:${request.id}`] || state.pending[`claim:${request.id}`]) })),
+  );
+  const [comment, setComment] = useState('');
+  const [commentError, setCommentError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const commentRef = useRef<HTMLTextAreaElement>(null);
+  const commentId = useId();
+  const canDecide = waitsOn(request, me);
+
+  useEffect(() => {
+    setComment('');
+    setCommentError(null);
+    setConfirming(false);
+  }, [request.id]);
+
+  const doApprove = () => {
+    if (!canDecide || busy) return;
+    if (needsConfirmation(request) && !confirming) {
+      setConfirming(true);
+      return;
+    }
+    setConfirming(false);
+    void approve(request.id, comment);
+  };
+  const doDeny = () => {
+    if (!canDecide || busy) return;
+    if (!comment.trim()) {
+      setCommentError('Say why you deny: the requester sees your comment.');
+      commentRef.current?.focus();
+      return;
+    }
+    setCommentError(null);
+    void deny(request.id, comment);
+  };
+  const claimedByMe = request.claim?.by === me?.name;
+  const doClaim = () => {
+    if (!canDecide || busy) return;
+    void (claimedByMe ? release(request.id) : claim(request.id));
+  };
+  useShortcuts({ a: doApprove, d: doDeny, c: doClaim }, canDecide && !confirming);
+
+  if (!canDecide) {
+    return <p className="decision-note muted">{whyNoDecision(request, me)}</p>;
+  }
+  return (
+    <section className="decision" aria-label="Decide">
+      <label className="field" htmlFor={commentId}>
+        <span>Comment (required to deny)</span>
+      </label>
+      <textarea
+        id={commentId}
+        ref={commentRef}
+        rows={2}
+        value={comment}
+        onChange={(event) => {
+          setComment(event.target.value);
+          if (event.target.value.trim()) setCommentError(null);
+        }}
+        aria-invalid={commentError ? true : undefined}
+        aria-describedby={commentError ? `${commentId}-error` : undefined}
+      />
+      {commentError && (
+        <p id={`${commentId}-error`} className="field-error" role="alert">
+          {commentError}
+        </p>
+      )}
+      {confirming ? (
+        <ConfirmApprove request={request} onConfirm={doApprove} onCancel={() => setConfirming(false)} />
+      ) : (
+        <div className="actions">
+          <button type="button" className="primary approve" onClick={doApprove} disabled={busy} aria-keyshortcuts="a">
+            Approve <kbd>a</kbd>
+          </button>
+          <button type="button" className="danger" onClick={doDeny} disabled={busy} aria-keyshortcuts="d">
+            Deny <kbd>d</kbd>
+          </button>
+          <button type="button" onClick={doClaim} disabled={busy} aria-keyshortcuts="c">
+            {claimedByMe ? 'Release' : 'Claim'} <kbd>c</kbd>
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function whyNoDecision(request: GreenlightRequest, me: { name: string; groups: string[]; roles: string[] } | null): string {
+  if (request.status !== 'pending') return `This request is ${request.status}.`;
+  if (me && hasVoted(request, me)) {
+    const missing = request.rule.minApprovals - request.approvals;
+    return `You voted. Waiting for ${missing} more approval${missing === 1 ? '' : 's'}.`;
+  }
+  if (me && request.requester === me.name) return 'This is your request; others decide it.';
+  return 'You are not an approver for this request.';
+}

@@ -1,0 +1,51 @@
+import { useShallow } from 'zustand/react/shallow';
+import { showView, signOut } from '../store/actions.js';
+import { useStore, type View } from '../store/store.js';
+import { ConnectionPill } from './ConnectionPill.js';
+
+const TABS: { view: View; label: string; adminOnly?: boolean }[] = [
+  { view: 'inbox', label: 'Inbox' },
+  { view: 'new', label: 'New request' },
+  { view: 'mine', label: 'My requests' },
+  { view: 'history', label: 'History', adminOnly: true },
+];
+
+export function Header({ inboxCount }: { inboxCount: number }) {
+  const { view, me } = useStore(useShallow((state) => ({ view: state.view, me: state.me })));
+  const isAdmin = me?.roles.includes('admin') ?? false;
+  return (
+    <header className="header">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true" />
+        Greenlight
+      </div>
+      <nav aria-label="Main" className="tabs">
+        {TABS.filter((tab) => !tab.adminOnly || isAdmin).map((tab) => (
+          <button
+            key={tab.view}
+            type="button"
+            className="tab"
+            aria-current={view === tab.view ? 'page' : undefined}
+            onClick={() => showView(tab.view)}
+          >
+            {tab.label}
+            {tab.view === 'inbox' && inboxCount > 0 && (
+              <span className="count" aria-label={`${inboxCount} waiting`}>
+                {inboxCount}
+              </span>
+            )}
+          </button>
+        ))}
+      </nav>
+      <div className="who">
+        <ConnectionPill />
+        <span className="user" title={me ? `groups: ${me.groups.join(', ') || 'none'}` : undefined}>
+          {me?.name}
+        </span>
+        <button type="button" className="link-button" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </div>
+    </header>
+  );
+}

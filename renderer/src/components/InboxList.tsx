@@ -1,0 +1,75 @@
+import { useEffect, useRef } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import type { GreenlightRequest } from '../../../protocol/request.js';
+import { useNow } from '../hooks/use-now.js';
+import { selectRequest } from '../store/actions.js';
+import { FlowBadges, RiskBadge } from './Badges.js';
+import { Deadline } from './Deadline.js';
+
+const ROW_HEIGHT = 84;
+
+/** The inbox as a virtualised list: only the rows on screen are in the DOM, so thousands stay smooth. */
+export function InboxList({ requests, selectedId }: { requests: GreenlightRequest[]; selectedId: string | null }) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const now = useNow();
+  const virtualizer = useVirtualizer({
+    count: requests.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 6,
+    getItemKey: (index) => requests[index]?.id ?? index,
+  });
+  const selectedIndex = selectedId ? requests.findIndex((request) => request.id === selectedId) : -1;
+  useEffect(() => {
+    if (selectedIndex >= 0) virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
+  }, [selectedIndex, virtualizer]);
+
+  return (
+    <div className="list-scroll" ref={scrollRef}>
+      <div
+        role="listbox"
+        aria-label="Requests waiting on you"
+        aria-activedescendant={selectedIndex >= 0 ? `row-${selectedId}` : undefined}
+        style={{ height: virtualizer.getTotalSize(), position: 'relative' }}
+      >
+        {virtualizer.getVirtualItems().map((item) => {
+          const request = requests[item.index];
+          if (!request) return null;
+          const selected = request.id === selectedId;
+          return (
+            <div
+              key={item.key}
+              id={`row-${request.id}`}
+              role="option"
+              aria-selected={selected}
+              tabIndex={selected || (selectedIndex < 0 && item.index === 0) ? 0 : -1}
+              className="row"
+              data-request-id={request.id}
+              style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
+              onClick={() => selectRequest(request.id)}
+              onKeyDown={(event) => {
+                if (event.key === 'Enter' || event.key === ' ') {
+                  event.preventDefault();
+                  selectRequest(request.id);
+                }
+              }}
+            >
+              <div className="row-title">
+                <strong>{request.action}</strong> <span className="mono">{request.resource}</span>{' '}
+                <span className="muted">· {request.environment}</span>
+              </div>
+              <div className="row-reason muted">
+                {request.requester}: {request.reason}
+              </div>
+              <div className="row-meta">
+                <RiskBadge risk={request.risk} />
+                <FlowBadges request={request} />
+                <Deadline request={request} now={now} />
+              </div>
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,48 @@
+import { useShallow } from 'zustand/react/shallow';
+import type { GreenlightRequest } from '../../../protocol/request.js';
+import { useNow } from '../hooks/use-now.js';
+import { formatTime } from '../lib/time.js';
+import { cancelRequest } from '../store/actions.js';
+import { useStore } from '../store/store.js';
+import { FlowBadges, RiskBadge, StatusBadge, Votes } from './Badges.js';
+import { Deadline } from './Deadline.js';
+import { GrantCard } from './GrantCard.js';
+
+/** One of my requests with its live status, votes, grant and what I can still do. */
+export function MyRequestCard({ request }: { request: GreenlightRequest }) {
+  const now = useNow();
+  const { cancelling } = useStore(useShallow((state) => ({ cancelling: Boolean(state.pending[`cancel:${request.id}`]) })));
+  const lastComment = [...request.decisions].reverse().find((decision) => decision.comment);
+  return (
+    <article className="card mine" data-request-id={request.id} aria-label={`${request.action} ${request.resource}`}>
+      <header className="detail-head">
+        <h3>
+          {request.action} <span className="mono">{request.resource}</span> <span className="muted">· {request.environment}</span>
+        </h3>
+        <div className="badges">
+          <StatusBadge request={request} />
+          <RiskBadge risk={request.risk} />
+          <FlowBadges request={request} />
+        </div>
+      </header>
+      <p className="reason">{request.reason}</p>
+      <p className="small muted">
+        Submitted <time dateTime={request.createdAt}>{formatTime(request.createdAt)}</time> · <Votes request={request} />{' '}
+        {request.status === 'pending' && <Deadline request={request} now={now} />}
+      </p>
+      {lastComment && (
+        <p className="small">
+          <strong>{lastComment.approver}</strong>: <q className="comment">{lastComment.comment}</q>
+        </p>
+      )}
+      {request.grant && <GrantCard request={request} grant={request.grant} now={now} />}
+      {request.status === 'pending' && (
+        <div className="actions">
+          <button type="button" onClick={() => void cancelRequest(request.id)} disabled={cancelling}>
+            Cancel request
+          </button>
+        </div>
+      )}
+    </article>
+  );
+}

@@ -1,0 +1,108 @@
+import { useState, type FormEvent } from 'react';
+import { RISKS } from '../../../protocol/request.js';
+import { buildNewRequest, emptyForm, offeredActions, offeredEnvironments, offeredResources, type FormErrors, type RequestFormValues } from '../lib/request-form.js';
+import { toWireError } from '../lib/errors.js';
+import { submitRequest } from '../store/actions.js';
+import { useStore } from '../store/store.js';
+import { Field } from './Field.js';
+
+/** The new-request form: offers from the policy, validated with the contract's schema before sending. */
+export function RequestForm() {
+  const offers = useStore((state) => state.offers);
+  const actions = offeredActions(offers);
+  const [values, setValues] = useState<RequestFormValues>(() => ({ ...emptyForm, action: actions[0] ?? '' }));
+  const [errors, setErrors] = useState<FormErrors>({});
+  const [busy, setBusy] = useState(false);
+  const environments = offeredEnvironments(offers, values.action);
+  const resources = offeredResources(offers, values.action).filter((resource) => !/[*?[\]{}]/.test(resource));
+  const set = (field: keyof RequestFormValues) => (event: { target: { value: string } }) =>
+    setValues((current) => ({ ...current, [field]: event.target.value }));
+
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    const { input, errors: found } = buildNewRequest(values);
+    setErrors(found);
+    if (!input) return;
+    setBusy(true);
+    try {
+      await submitRequest(input);
+      setValues({ ...emptyForm, action: values.action, environment: values.environment });
+    } catch (error) {
+      setErrors({ form: toWireError(error).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card form" onSubmit={(event) => void onSubmit(event)} noValidate aria-labelledby="new-title">
+      <h2 id="new-title">Ask for access</h2>
+      <div className="grid-2">
+        <Field label="Action" error={errors.action}>
+          {actions.length > 0 ? (
+            <select value={values.action} onChange={set('action')}>
+              {actions.map((action) => (
+                <option key={action}>{action}</option>
+              ))}
+            </select>
+          ) : (
+            <input value={values.action} onChange={set('action')} placeholder="deploy" />
+          )}
+        </Field>
+        <Field label="Environment" error={errors.environment}>
+          {environments.length > 0 ? (
+            <select value={values.environment} onChange={set('environment')}>
+              <option value="">Choose…</option>
+              {environments.map((environment) => (
+                <option key={environment}>{environment}</option>
+              ))}
+            </select>
+          ) : (
+            <input value={values.environment} onChange={set('environment')} placeholder="production" />
+          )}
+        </Field>
+        <Field label="Resource" hint="What you act on, e.g. api-gateway or db/orders" error={errors.resource}>
+          <input value={values.resource} onChange={set('resource')} list="offered-resources" autoComplete="off" />
+        </Field>
+        <Field label="Risk" error={errors.risk}>
+          <select value={values.risk} onChange={set('risk')}>
+            {RISKS.map((risk) => (
+              <option key={risk}>{risk}</option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <datalist id="offered-resources">
+        {resources.map((resource) => (
+          <option key={resource} value={resource} />
+        ))}
+      </datalist>
+      <Field label="Reason" hint="Approvers see this first." error={errors.reason}>
+        <textarea rows={2} value={values.reason} onChange={set('reason')} />
+      </Field>
+      <Field label="Access for (optional)" hint="e.g. 15m or 1h; the policy caps it." error={errors.ttl}>
+        <input value={values.ttl} onChange={set('ttl')} inputMode="text" />
+      </Field>
+      <Field label="Summary (optional)" error={errors.summary}>
+        <textarea rows={2} value={values.summary} onChange={set('summary')} />
+      </Field>
+      <Field label="Diff (optional)" hint="A unified diff, as git diff prints it." error={errors.diff}>
+        <textarea rows={5} className="mono" value={values.diff} onChange={set('diff')} spellCheck={false} />
+      </Field>
+      <Field label="Log excerpt (optional)" error={errors.logs}>
+        <textarea rows={4} className="mono" value={values.logs} onChange={set('logs')} spellCheck={false} />
+      </Field>
+      <Field label="Links (optional)" hint="One a line: a title, a space, then the http(s) URL." error={errors.links}>
+        <textarea rows={2} value={values.links} onChange={set('links')} spellCheck={false} />
+      </Field>
+      {errors.form && (
+        <p className="error-box" role="alert">
+          {errors.form}
+        </p>
+      )}
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? 'Submitting…' : 'Submit request'}
+      </button>
+    </form>
+  );
+}

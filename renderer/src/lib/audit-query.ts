@@ -1,0 +1,39 @@
+export interface AuditFilters {
+  /** `datetime-local` values (local time, no zone). */
+  from: string;
+  to: string;
+  actor: string;
+  action: string;
+  resource: string;
+  outcome: string;
+  q: string;
+}
+
+export const emptyFilters: AuditFilters = { from: '', to: '', actor: '', action: '', resource: '', outcome: '', q: '' };
+
+/** The audit endpoint's query string for these filters; empty filters are left out. */
+export function auditQuery(filters: AuditFilters, page: { limit: number; cursor?: string | null }): string {
+  const params = new URLSearchParams();
+  for (const key of ['from', 'to'] as const) {
+    const value = filters[key].trim();
+    if (!value) continue;
+    const date = new Date(value);
+    if (!Number.isNaN(date.getTime())) params.set(key, date.toISOString());
+  }
+  for (const key of ['actor', 'action', 'resource', 'outcome', 'q'] as const) {
+    const value = filters[key].trim();
+    if (value) params.set(key, value);
+  }
+  params.set('limit', String(page.limit));
+  if (page.cursor) params.set('cursor', page.cursor);
+  return params.toString();
+}
+
+/** A readable one-line digest of an audit event's data, for the table. */
+export function describeData(data: Record<string, unknown>): string {
+  return Object.entries(data)
+    .filter(([, value]) => value !== null && value !== undefined && value !== '')
+    .slice(0, 4)
+    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' · ');
+}

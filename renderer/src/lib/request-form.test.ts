@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { buildNewRequest, emptyForm, offeredActions, offeredEnvironments, parseLinks } from './request-form.js';
+
+const valid = { ...emptyForm, action: 'deploy', environment: 'production', resource: 'api', reason: 'ship it' };
+
+describe('buildNewRequest', () => {
+  it('builds a request the contract accepts', () => {
+    const { input, errors } = buildNewRequest({ ...valid, ttl: '15m', diff: '+a', links: 'PR https://example.com/pr/1' });
+    expect(errors).toEqual({});
+    expect(input).toMatchObject({ action: 'deploy', requestedTtlSeconds: 900, context: { diff: '+a', links: [{ title: 'PR', url: 'https://example.com/pr/1' }] } });
+  });
+
+  it('puts each schema message on its field', () => {
+    const { input, errors } = buildNewRequest({ ...valid, reason: '  ', resource: 'has space', ttl: 'soon', links: 'bad javascript:alert(1)' });
+    expect(input).toBeNull();
+    expect(errors.reason).toBe('say why you need this');
+    expect(errors.resource).toBe('must not contain spaces');
+    expect(errors.ttl).toMatch(/duration/);
+    expect(errors.links).toMatch(/^link 1: must be an http/);
+  });
+});
+
+describe('parseLinks', () => {
+  it('reads "title url" or a bare URL per line', () => {
+    expect(parseLinks('Ticket https://t/1\n\nhttps://x')).toEqual([
+      { title: 'Ticket', url: 'https://t/1' },
+      { title: 'https://x', url: 'https://x' },
+    ]);
+  });
+});
+
+describe('offers', () => {
+  const offers = [
+    { rule: 'a', actions: ['deploy'], environments: ['production'], resources: [], autoApprove: false, minApprovals: 2, grantTtlSeconds: 900 },
+    { rule: 'b', actions: ['deploy', 'db-read'], environments: ['staging'], resources: [], autoApprove: true, minApprovals: 1, grantTtlSeconds: 900 },
+  ];
+  it('lists actions once and environments per action', () => {
+    expect(offeredActions(offers)).toEqual(['db-read', 'deploy']);
+    expect(offeredEnvironments(offers, 'deploy')).toEqual(['production', 'staging']);
+    expect(offeredEnvironments(offers, 'db-read')).toEqual(['staging']);
+  });
+});

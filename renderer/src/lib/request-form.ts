@@ -1,0 +1,105 @@
+import { parseDuration } from '../../../protocol/duration.js';
+import type { PolicyOffer } from '../../../protocol/policy.js';
+import { newRequestSchema, type NewRequest, type Risk } from '../../../protocol/request.js';
+
+export interface RequestFormValues {
+  action: string;
+  environment: string;
+  resource: string;
+  risk: Risk;
+  reason: string;
+  ttl: string;
+  summary: string;
+  diff: string;
+  logs: string;
+  /** One link a line: `title https://…` or just the URL. */
+  links: string;
+}
+
+export type FormField = keyof RequestFormValues;
+export type FormErrors = Partial<Record<FormField | 'form', string>>;
+
+export const emptyForm: RequestFormValues = {
+  action: '',
+  environment: '',
+  resource: '',
+  risk: 'medium',
+  reason: '',
+  ttl: '',
+  summary: '',
+  diff: '',
+  logs: '',
+  links: '',
+};
+
+export function parseLinks(text: string): { title: string; url: string }[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const at = line.lastIndexOf(' ');
+      if (at === -1) return { title: line, url: line };
+      return { title: line.slice(0, at).trim(), url: line.slice(at + 1) };
+    });
+}
+
+/** Which form field a schema issue belongs to. */
+function fieldOf(path: PropertyKey[]): FormField | 'form' {
+  const [head, sub] = path;
+  if (head === 'context' && typeof sub === 'string' && ['summary', 'diff', 'logs', 'links'].includes(sub)) return sub as FormField;
+  if (head === 'requestedTtlSeconds') return 'ttl';
+  if (typeof head === 'string' && head in emptyForm) return head as FormField;
+  return 'form';
+}
+
+/** Builds the request from the form, validated with the contract's schema; errors are per field. */
+export function buildNewRequest(values: RequestFormValues): { input: NewRequest | null; errors: FormErrors } {
+  const errors: FormErrors = {};
+  let requestedTtlSeconds: number | undefined;
+  if (values.ttl.trim()) {
+    const seconds = parseDuration(values.ttl);
+    if (seconds === null) errors.ttl = 'use a duration such as 30m, 1h or 2d';
+    else requestedTtlSeconds = seconds;
+  }
+  const links = parseLinks(values.links);
+  const context: NewRequest['context'] = {
+    ...(values.summary.trim() ? { summary: values.summary.trim() } : {}),
+    ...(values.diff.trim() ? { diff: values.diff } : {}),
+    ...(values.logs.trim() ? { logs: values.logs } : {}),
+    ...(links.length ? { links } : {}),
+  };
+  const candidate = {
+    action: values.action.trim(),
+    environment: values.environment.trim(),
+    resource: values.resource.trim(),
+    risk: values.risk,
+    reason: values.reason,
+    context,
+    ...(requestedTtlSeconds !== undefined ? { requestedTtlSeconds } : {}),
+  };
+  const parsed = newRequestSchema.safeParse(candidate);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = fieldOf(issue.path);
+      errors[field] ??= field === 'links' ? `link ${Number(issue.path[2] ?? 0) + 1}: ${issue.message}` : issue.message;
+    }
+  }
+  if (Object.keys(errors).length > 0) return { input: null, errors };
+  return { input: candidate, errors };
+}
+
+/** The actions the policy offers, and the environments offered for one action. */
+export function offeredActions(offers: PolicyOffer[]): string[] {
+  return [...new Set(offers.flatMap((offer) => offer.actions))].sort();
+}
+
+export function offeredEnvironments(offers: PolicyOffer[], action: string): string[] {
+  const matching = offers.filter((offer) => offer.actions.length === 0 || offer.actions.includes(action));
+  return [...new Set(matching.flatMap((offer) => offer.environments))].sort();
+}
+
+export function offeredResources(offers: PolicyOffer[], action: string): string[] {
+  const matching = offers.filter((offer) => offer.actions.length === 0 || offer.actions.includes(action));
+  return [...new Set(matching.flatMap((offer) => offer.resources))].sort();
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { auditQuery, emptyFilters } from './audit-query.js';
+import { signInMessage } from './errors.js';
+import { safeHttpUrl } from './links.js';
+import { countdown, fileStamp } from './time.js';
+import { filenameFrom } from '../bridge/http.js';
+
+describe('safeHttpUrl', () => {
+  it('accepts http(s) only', () => {
+    expect(safeHttpUrl('https://example.com/a')).toBe('https://example.com/a');
+    expect(safeHttpUrl('javascript:alert(1)')).toBeNull();
+    expect(safeHttpUrl('file:///etc/passwd')).toBeNull();
+    expect(safeHttpUrl(42)).toBeNull();
+  });
+});
+
+describe('auditQuery', () => {
+  it('leaves out empty filters and converts times to ISO', () => {
+    const query = new URLSearchParams(auditQuery({ ...emptyFilters, resource: ' api ', from: '2026-01-01T10:00' }, { limit: 50, cursor: 'c2' }));
+    expect(query.get('resource')).toBe('api');
+    expect(query.get('from')).toMatch(/^2026-01-01T\d\d:00:00\.000Z$/);
+    expect(query.get('actor')).toBeNull();
+    expect(query.get('limit')).toBe('50');
+    expect(query.get('cursor')).toBe('c2');
+  });
+});
+
+describe('signInMessage', () => {
+  it('tells a refused token from an unreachable hub', () => {
+    expect(signInMessage({ code: 'UNAUTHENTICATED', message: 'x' }, 'http://hub').title).toMatch(/refused this token/);
+    expect(signInMessage({ code: 'UNAVAILABLE', message: 'x' }, 'http://hub').title).toBe('Cannot reach the hub at http://hub.');
+    expect(signInMessage({ code: 'TIMEOUT', message: 'x' }, 'http://hub').title).toMatch(/Cannot reach/);
+  });
+});
+
+describe('time and files', () => {
+  it('counts down to zero', () => {
+    expect(countdown('2026-01-01T00:01:05Z', Date.parse('2026-01-01T00:00:00Z'))).toBe('1m 5s');
+    expect(countdown('2026-01-01T00:00:00Z', Date.parse('2026-01-01T00:00:01Z'))).toBe('now');
+  });
+  it('stamps and reads filenames', () => {
+    expect(fileStamp(new Date('2026-11-24T18:30:05Z'))).toBe('20261124-183005');
+    expect(filenameFrom('attachment; filename="audit.csv"')).toBe('audit.csv');
+    expect(filenameFrom(null)).toBeNull();
+  });
+});

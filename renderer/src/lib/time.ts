@@ -1,0 +1,25 @@
+import { formatDuration } from '../../../protocol/duration.js';
+
+/** "in 4m 10s" / "3s ago", from an ISO time and the current clock in ms. */
+export function relativeTo(iso: string, now: number): string {
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  if (seconds >= 0) return `in ${formatDuration(seconds)}`;
+  return `${formatDuration(-seconds)} ago`;
+}
+
+/** A countdown that stops at zero: "4m 10s", or "now" once due. */
+export function countdown(iso: string, now: number): string {
+  const seconds = Math.ceil((Date.parse(iso) - now) / 1000);
+  return seconds <= 0 ? 'now' : formatDuration(seconds);
+}
+
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** A filename-safe UTC stamp such as 20261124-183000. */
+export function fileStamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}

@@ -1,0 +1,154 @@
+import type { SyncResult } from '../../../protocol/events.js';
+import type { GreenlightRequest, NewRequest } from '../../../protocol/request.js';
+import type { Bridge, BridgeEvent } from '../bridge/bridge.js';
+import { actionMessage, toWireError } from '../lib/errors.js';
+import { applyRequest, applySync, dropDepartures, selectInbox, stepSelection } from './requests-model.js';
+import { initialState, useStore, type View } from './store.js';
+
+const DEPARTURE_MS = 6_000;
+let bridge: Bridge | null = null;
+let noticeSeq = 0;
+
+function requireBridge(): Bridge {
+  if (!bridge) throw new Error('startApp() was not called');
+  return bridge;
+}
+
+export function getBridge(): Bridge {
+  return requireBridge();
+}
+
+export async function startApp(host: Bridge): Promise<void> {
+  bridge = host;
+  host.subscribe(onBridgeEvent);
+  try {
+    const result = await host.resume();
+    if (result) onSynced(result);
+    else useStore.setState({ phase: 'signed-out' });
+  } catch (error) {
+    useStore.setState({ phase: 'signed-out', signInError: toWireError(error) });
+  }
+}
+
+export async function signIn(hubUrl: string, token: string): Promise<void> {
+  useStore.setState({ phase: 'signing-in', signInError: null });
+  try {
+    onSynced(await requireBridge().signIn(hubUrl.trim(), token.trim()));
+  } catch (error) {
+    useStore.setState({ phase: 'signed-out', signInError: toWireError(error) });
+  }
+}
+
+export async function signOut(): Promise<void> {
+  await requireBridge().signOut();
+  useStore.setState({ ...initialState, phase: 'signed-out' });
+}
+
+function onSynced(result: SyncResult): void {
+  useStore.setState((state) => ({
+    phase: 'ready',
+    state: 'connected',
+    error: null,
+    me: result.me,
+    offers: result.offers,
+    clockOffsetMs: Date.parse(result.serverTime) - Date.now() || 0,
+    requests: applySync(state.requests, result),
+  }));
+}
+
+export function onRequest(request: GreenlightRequest): void {
+  const before = useStore.getState().requests;
+  useStore.setState((state) => ({ requests: applyRequest(state.requests, request, state.me, Date.now()) }));
+  if (useStore.getState().requests.departed !== before.departed) {
+    setTimeout(() => useStore.setState((state) => ({ requests: dropDepartures(state.requests, Date.now() - DEPARTURE_MS) })), DEPARTURE_MS + 50);
+  }
+}
+
+function onBridgeEvent(event: BridgeEvent): void {
+  switch (event.type) {
+    case 'state':
+      if (event.state === 'signed-out') useStore.setState({ ...initialState, phase: 'signed-out' });
+      else useStore.setState({ state: event.state, error: event.error });
+      return;
+    case 'sync':
+      if (useStore.getState().phase === 'ready') onSynced(event.result);
+      return;
+    case 'request:created':
+    case 'request:updated':
+      onRequest(event.request);
+      return;
+    case 'request:escalated':
+      onRequest(event.payload.request);
+      return;
+    case 'open-request':
+      useStore.setState({ view: 'inbox', selectedId: event.requestId });
+      return;
+  }
+}
+
+export function showView(view: View): void {
+  useStore.setState({ view });
+}
+
+export function selectRequest(id: string | null): void {
+  useStore.setState({ selectedId: id });
+}
+
+export function moveSelection(step: 1 | -1): void {
+  const { requests, me, selectedId } = useStore.getState();
+  const ids = selectInbox(requests.byId, me).map((request) => request.id);
+  useStore.setState({ selectedId: stepSelection(ids, selectedId, step) });
+}
+
+export function notify(kind: 'info' | 'error', text: string): void {
+  useStore.setState({ notice: { id: ++noticeSeq, kind, text } });
+}
+
+export function dismissNotice(): void {
+  useStore.setState({ notice: null });
+}
+
+/** Runs one call against the hub, marks it busy, applies the returned request, reports failure. */
+async function run(key: string, call: (host: Bridge) => Promise<GreenlightRequest | null>, done?: string): Promise<GreenlightRequest | null> {
+  useStore.setState((state) => ({ pending: { ...state.pending, [key]: true } }));
+  try {
+    const request = await call(requireBridge());
+    if (request) onRequest(request);
+    if (done) notify('info', done);
+    return request;
+  } catch (error) {
+    notify('error', actionMessage(toWireError(error)));
+    return null;
+  } finally {
+    useStore.setState((state) => {
+      const { [key]: _done, ...rest } = state.pending;
+      return { pending: rest };
+    });
+  }
+}
+
+export const approve = (requestId: string, comment: string) =>
+  run(`decide:${requestId}`, (host) => host.decide({ requestId, decision: 'approve', ...(comment.trim() ? { comment: comment.trim() } : {}) }), 'Approved.');
+export const deny = (requestId: string, comment: string) =>
+  run(`decide:${requestId}`, (host) => host.decide({ requestId, decision: 'deny', comment: comment.trim() }), 'Denied.');
+export const claim = (requestId: string) => run(`claim:${requestId}`, (host) => host.claim(requestId), 'Claimed: other approvers see you are on it.');
+export const release = (requestId: string) => run(`claim:${requestId}`, (host) => host.release(requestId));
+export const cancelRequest = (requestId: string) => run(`cancel:${requestId}`, (host) => host.cancel(requestId), 'Request cancelled.');
+export const refresh = (requestId: string) => run(`get:${requestId}`, (host) => host.get(requestId));
+
+export async function revokeGrant(requestId: string, jti: string): Promise<void> {
+  const request = await run(`revoke:${jti}`, (host) => host.revokeGrant(jti), 'Access ended.');
+  if (!request) await refresh(requestId);
+}
+
+/** Submits a new request; resolves the created request, or throws the hub's error for the form to show. */
+export async function submitRequest(input: NewRequest): Promise<GreenlightRequest> {
+  const request = await requireBridge().submit(input);
+  onRequest(request);
+  useStore.setState({ submittedId: request.id });
+  return request;
+}
+
+export function clearSubmitted(): void {
+  useStore.setState({ submittedId: null });
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import type { SyncResult } from '../../../protocol/events.js';
+import { bob, carol, makeRequest } from '../test/fixtures.js';
+import { applyRequest, applySync, describeOutcome, dropDepartures, emptyRequests, selectInbox, selectMine, stepSelection, waitsOn } from './requests-model.js';
+
+const sync = (inbox = [makeRequest()], mine: SyncResult['mine'] = []): SyncResult => ({
+  me: { id: 'u1', name: 'bob', roles: ['approver'], groups: ['sre'], disabled: false, createdAt: '2026-01-01T00:00:00Z' },
+  inbox,
+  mine,
+  offers: [],
+  serverTime: '2026-01-01T00:00:00Z',
+});
+
+describe('applyRequest', () => {
+  it('adds a new request and ignores an older or equal version', () => {
+    let state = applyRequest(emptyRequests, makeRequest({ version: 2, reason: 'v2' }), bob, 0);
+    expect(state.byId.req_1?.reason).toBe('v2');
+    const same = applyRequest(state, makeRequest({ version: 1, reason: 'v1' }), bob, 0);
+    expect(same).toBe(state);
+    state = applyRequest(state, makeRequest({ version: 3, reason: 'v3' }), bob, 0);
+    expect(state.byId.req_1?.reason).toBe('v3');
+  });
+
+  it('notes a request someone else decided as it leaves my inbox', () => {
+    const before = applyRequest(emptyRequests, makeRequest(), bob, 0);
+    const after = applyRequest(before, makeRequest({ version: 2, status: 'approved', decidedBy: 'carol' }), bob, 1_000);
+    expect(after.departed.req_1).toMatchObject({ note: 'approved by carol', at: 1_000 });
+    expect(selectInbox(after.byId, bob)).toEqual([]);
+  });
+
+  it('does not note my own decision, nor a request that was never in my inbox', () => {
+    const mine = applyRequest(applyRequest(emptyRequests, makeRequest(), bob, 0), makeRequest({ version: 2, status: 'denied', decidedBy: 'bob' }), bob, 1);
+    expect(mine.departed).toEqual({});
+    const stranger = { name: 'zed', groups: ['other'], roles: ['approver'] };
+    const never = applyRequest(applyRequest(emptyRequests, makeRequest(), stranger, 0), makeRequest({ version: 2, status: 'approved', decidedBy: 'carol' }), stranger, 1);
+    expect(never.departed).toEqual({});
+  });
+
+  it('drops departures after their time', () => {
+    const state = applyRequest(applyRequest(emptyRequests, makeRequest(), bob, 0), makeRequest({ version: 2, status: 'cancelled' }), bob, 1_000);
+    expect(dropDepartures(state, 500).departed.req_1).toBeDefined();
+    expect(dropDepartures(state, 1_001).departed).toEqual({});
+  });
+});
+
+describe('applySync', () => {
+  it('replaces what we knew, so a request decided while offline disappears', () => {
+    const stale = applyRequest(emptyRequests, makeRequest({ id: 'gone' }), bob, 0);
+    const state = applySync(stale, sync([makeRequest({ id: 'new' })]));
+    expect(Object.keys(state.byId)).toEqual(['new']);
+  });
+
+  it('holds each request once even when it is in both inbox and mine', () => {
+    const request = makeRequest();
+    const state = applySync(emptyRequests, sync([request], [request]));
+    expect(Object.keys(state.byId)).toEqual(['req_1']);
+  });
+
+  it('keeps a newer copy that arrived by event during the sync', () => {
+    const newer = applyRequest(emptyRequests, makeRequest({ version: 5, approvals: 1 }), bob, 0);
+    const state = applySync(newer, sync([makeRequest({ version: 4 })]));
+    expect(state.byId.req_1?.version).toBe(5);
+  });
+});
+
+describe('selectInbox', () => {
+  it('holds what I may decide and have not voted on, most urgent first', () => {
+    const low = makeRequest({ id: 'low', risk: 'low' });
+    const critical = makeRequest({ id: 'critical', risk: 'critical' });
+    const soon = makeRequest({ id: 'soon', risk: 'low', nextEscalationAt: '2026-01-01T00:05:00.000Z' });
+    const voted = makeRequest({ id: 'voted', decisions: [{ approver: 'bob', decision: 'approve', comment: null, at: 'x' }] });
+    const own = makeRequest({ id: 'own', requester: 'bob' });
+    const otherGroup = makeRequest({ id: 'other', eligibleGroups: ['dba'] });
+    const byId = Object.fromEntries([low, critical, soon, voted, own, otherGroup].map((r) => [r.id, r]));
+    expect(selectInbox(byId, bob).map((r) => r.id)).toEqual(['critical', 'soon', 'low']);
+    expect(waitsOn(voted, carol)).toBe(true);
+  });
+
+  it('lists my own requests newest first', () => {
+    const a = makeRequest({ id: 'a', requester: 'bob', createdAt: '2026-01-01T00:00:00Z' });
+    const b = makeRequest({ id: 'b', requester: 'bob', createdAt: '2026-01-02T00:00:00Z' });
+    expect(selectMine({ a, b, c: makeRequest({ id: 'c' }) }, bob).map((r) => r.id)).toEqual(['b', 'a']);
+  });
+});
+
+describe('describeOutcome', () => {
+  it('names who decided', () => {
+    expect(describeOutcome(makeRequest({ status: 'approved', decidedBy: 'carol' }))).toBe('approved by carol');
+    expect(describeOutcome(makeRequest({ status: 'cancelled' }))).toBe('cancelled by alice');
+    expect(describeOutcome(makeRequest({ status: 'expired' }))).toBe('expired');
+  });
+});
+
+describe('stepSelection', () => {
+  it('moves down and up and stops at the ends', () => {
+    const ids = ['a', 'b', 'c'];
+    expect(stepSelection(ids, null, 1)).toBe('a');
+    expect(stepSelection(ids, null, -1)).toBe('c');
+    expect(stepSelection(ids, 'a', 1)).toBe('b');
+    expect(stepSelection(ids, 'c', 1)).toBe('c');
+    expect(stepSelection(ids, 'a', -1)).toBe('a');
+    expect(stepSelection(ids, 'gone', 1)).toBe('a');
+    expect(stepSelection([], 'a', 1)).toBeNull();
+  });
+});

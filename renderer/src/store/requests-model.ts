@@ -1,0 +1,95 @@
+import type { SyncResult } from '../../../protocol/events.js';
+import type { GreenlightRequest } from '../../../protocol/request.js';
+import { compareUrgency, isEligible } from '../../../protocol/urgency.js';
+
+export interface Me {
+  name: string;
+  groups: string[];
+  roles: string[];
+}
+
+/** A request that just left my inbox because someone else decided it; shown briefly. */
+export interface Departure {
+  request: GreenlightRequest;
+  note: string;
+  at: number;
+}
+
+export interface RequestsData {
+  byId: Record<string, GreenlightRequest>;
+  departed: Record<string, Departure>;
+}
+
+export const emptyRequests: RequestsData = { byId: {}, departed: {} };
+
+export function hasVoted(request: GreenlightRequest, me: Me): boolean {
+  return request.decisions.some((decision) => decision.approver === me.name);
+}
+
+/** Waiting on me: I may decide it now and have not voted yet. */
+export function waitsOn(request: GreenlightRequest, me: Me | null): boolean {
+  return me !== null && isEligible(request, me) && !hasVoted(request, me);
+}
+
+/** "approved by carol", "expired", "cancelled by alice". */
+export function describeOutcome(request: GreenlightRequest): string {
+  if (request.status === 'pending') return 'pending';
+  if (request.status === 'expired') return 'expired';
+  const by = request.decidedBy ?? (request.status === 'cancelled' ? request.requester : null);
+  return by ? `${request.status} by ${by}` : request.status;
+}
+
+/** A full sync replaces what we knew: anything decided while we were away simply is not in it. */
+export function applySync(state: RequestsData, result: SyncResult): RequestsData {
+  const byId: Record<string, GreenlightRequest> = {};
+  for (const request of [...result.inbox, ...result.mine]) {
+    const known = byId[request.id];
+    if (!known || known.version < request.version) byId[request.id] = request;
+  }
+  // Keep a newer copy that arrived by event while the sync was in flight.
+  for (const [id, request] of Object.entries(state.byId)) {
+    const synced = byId[id];
+    if (synced && synced.version < request.version) byId[id] = request;
+  }
+  return { byId, departed: state.departed };
+}
+
+/** Applies one created/updated/escalated request; stale versions are ignored. */
+export function applyRequest(state: RequestsData, request: GreenlightRequest, me: Me | null, now: number): RequestsData {
+  const previous = state.byId[request.id];
+  if (previous && previous.version >= request.version) return state;
+  const byId = { ...state.byId, [request.id]: request };
+  let departed = state.departed;
+  if (previous && waitsOn(previous, me) && request.status !== 'pending' && request.decidedBy !== me?.name) {
+    departed = { ...departed, [request.id]: { request, note: describeOutcome(request), at: now } };
+  }
+  return { byId, departed };
+}
+
+export function dropDepartures(state: RequestsData, olderThan: number): RequestsData {
+  const entries = Object.entries(state.departed);
+  const kept = entries.filter(([, departure]) => departure.at >= olderThan);
+  if (kept.length === entries.length) return state;
+  return { byId: state.byId, departed: Object.fromEntries(kept) };
+}
+
+export function selectInbox(byId: Record<string, GreenlightRequest>, me: Me | null): GreenlightRequest[] {
+  return Object.values(byId)
+    .filter((request) => waitsOn(request, me))
+    .sort(compareUrgency);
+}
+
+export function selectMine(byId: Record<string, GreenlightRequest>, me: Me | null): GreenlightRequest[] {
+  if (!me) return [];
+  return Object.values(byId)
+    .filter((request) => request.requester === me.name)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** Where `j`/`k` lands: the next or previous id in the list, clamped to its ends. */
+export function stepSelection(ids: string[], current: string | null, step: 1 | -1): string | null {
+  if (ids.length === 0) return null;
+  const index = current === null ? -1 : ids.indexOf(current);
+  if (index === -1) return step === 1 ? (ids[0] ?? null) : (ids[ids.length - 1] ?? null);
+  return ids[Math.min(ids.length - 1, Math.max(0, index + step))] ?? null;
+}

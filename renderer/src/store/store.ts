@@ -1,0 +1,61 @@
+import { create } from 'zustand';
+import type { WireError } from '../../../protocol/errors.js';
+import type { PolicyOffer } from '../../../protocol/policy.js';
+import type { User } from '../../../protocol/user.js';
+import type { BridgeState } from '../bridge/bridge.js';
+import { emptyRequests, type RequestsData } from './requests-model.js';
+
+export type Phase = 'starting' | 'signed-out' | 'signing-in' | 'ready';
+export type View = 'inbox' | 'new' | 'mine' | 'history';
+
+export interface ConnectionSlice {
+  phase: Phase;
+  state: BridgeState;
+  /** Why the live connection is down, from the hub or the network. */
+  error: WireError | null;
+  signInError: WireError | null;
+  me: User | null;
+  offers: PolicyOffer[];
+  /** Hub clock minus ours, so countdowns match the hub's deadlines. */
+  clockOffsetMs: number;
+}
+
+export interface RequestsSlice {
+  requests: RequestsData;
+}
+
+export interface Notice {
+  id: number;
+  kind: 'info' | 'error';
+  text: string;
+}
+
+export interface UiSlice {
+  view: View;
+  selectedId: string | null;
+  /** The request the new-request form just submitted, to follow its status. */
+  submittedId: string | null;
+  notice: Notice | null;
+  pending: Record<string, boolean>;
+}
+
+export type StoreState = ConnectionSlice & RequestsSlice & UiSlice;
+
+export const initialState: StoreState = {
+  phase: 'starting',
+  state: 'signed-out',
+  error: null,
+  signInError: null,
+  me: null,
+  offers: [],
+  clockOffsetMs: 0,
+  requests: emptyRequests,
+  view: 'inbox',
+  selectedId: null,
+  submittedId: null,
+  notice: null,
+  pending: {},
+};
+
+/** One store; the slices are plain fields and every change goes through actions.ts. */
+export const useStore = create<StoreState>()(() => initialState);

@@ -1,0 +1,89 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { AuditEvent } from '../../../protocol/audit.js';
+import { auditQuery, emptyFilters, type AuditFilters } from '../lib/audit-query.js';
+import { downloadText } from '../lib/download.js';
+import { toWireError } from '../lib/errors.js';
+import { fileStamp } from '../lib/time.js';
+import { getBridge, notify } from '../store/actions.js';
+import { AuditFiltersForm } from '../components/AuditFiltersForm.js';
+import { AuditTable } from '../components/AuditTable.js';
+
+const PAGE_SIZE = 50;
+
+/** Admins browse, search and export the audit log. */
+export function HistoryView() {
+  const [draft, setDraft] = useState<AuditFilters>(emptyFilters);
+  const [applied, setApplied] = useState<AuditFilters>(emptyFilters);
+  /** Cursors of the pages before the current one; the last is the current page's own cursor. */
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [events, setEvents] = useState<AuditEvent[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [state, setState] = useState<'loading' | 'ready' | 'error'>('loading');
+  const [error, setError] = useState('');
+  const cursor = cursors[cursors.length - 1] ?? null;
+
+  const load = useCallback(async () => {
+    setState('loading');
+    try {
+      const page = await getBridge().audit(auditQuery(applied, { limit: PAGE_SIZE, cursor }));
+      setEvents(page.events);
+      setNextCursor(page.nextCursor);
+      setState('ready');
+    } catch (err) {
+      setError(toWireError(err).message);
+      setState('error');
+    }
+  }, [applied, cursor]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const onApply = (event: FormEvent) => {
+    event.preventDefault();
+    setApplied(draft);
+    setCursors([null]);
+  };
+  const onExport = async (format: 'csv' | 'jsonl') => {
+    try {
+      const file = await getBridge().exportAudit(auditQuery(applied, { limit: 1000 }), format);
+      downloadText(file.filename || `greenlight-audit-${fileStamp(new Date())}.${format}`, file.content, file.mimeType);
+    } catch (err) {
+      notify('error', `Export failed: ${toWireError(err).message}`);
+    }
+  };
+
+  return (
+    <div className="history">
+      <div className="section-head">
+        <h2>History</h2>
+        <div className="actions">
+          <button type="button" onClick={() => void onExport('csv')}>
+            Export CSV
+          </button>
+          <button type="button" onClick={() => void onExport('jsonl')}>
+            Export JSONL
+          </button>
+        </div>
+      </div>
+      <AuditFiltersForm value={draft} onChange={setDraft} onSubmit={onApply} onReset={() => { setDraft(emptyFilters); setApplied(emptyFilters); setCursors([null]); }} />
+      <div aria-live="polite" aria-busy={state === 'loading'}>
+        {state === 'error' && (
+          <p className="error-box" role="alert">
+            Could not load the audit log: {error}
+          </p>
+        )}
+        {state !== 'error' && <AuditTable events={events} loading={state === 'loading'} />}
+      </div>
+      <nav className="pager" aria-label="Audit pages">
+        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors((list) => list.slice(0, -1))}>
+          ← Newer
+        </button>
+        <span className="muted small">Page {cursors.length}</span>
+        <button type="button" disabled={!nextCursor} onClick={() => nextCursor && setCursors((list) => [...list, nextCursor])}>
+          Older →
+        </button>
+      </nav>
+    </div>
+  );
+}

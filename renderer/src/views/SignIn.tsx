@@ -1,0 +1,58 @@
+import { useState, type FormEvent } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { getBridge, signIn } from '../store/actions.js';
+import { signInMessage } from '../lib/errors.js';
+import { useStore } from '../store/store.js';
+
+export function SignIn() {
+  const { phase, error } = useStore(useShallow((state) => ({ phase: state.phase, error: state.signInError })));
+  const [hubUrl, setHubUrl] = useState(() => getBridge().defaultHubUrl());
+  const [token, setToken] = useState('');
+  const [attempted, setAttempted] = useState('');
+  const busy = phase === 'signing-in';
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    setAttempted(hubUrl);
+    void signIn(hubUrl, token);
+  };
+  const message = error ? signInMessage(error, attempted || hubUrl) : null;
+
+  return (
+    <main className="center">
+      <form className="card sign-in" onSubmit={onSubmit} aria-labelledby="sign-in-title">
+        <h1 id="sign-in-title">
+          <span className="brand-mark" aria-hidden="true" /> Sign in to Greenlight
+        </h1>
+        <label className="field">
+          <span>Hub URL</span>
+          <input type="url" required value={hubUrl} onChange={(e) => setHubUrl(e.target.value)} autoComplete="url" />
+        </label>
+        <label className="field">
+          <span>Token</span>
+          <input
+            type="password"
+            required
+            value={token}
+            onChange={(e) => setToken(e.target.value)}
+            placeholder="glt_…"
+            autoComplete="current-password"
+            aria-describedby="token-help"
+          />
+          <small id="token-help" className="muted">
+            Your personal API token. An admin creates it for you; it is shown only once.
+          </small>
+        </label>
+        {message && (
+          <div className="error-box" role="alert" data-code={error?.code}>
+            <strong>{message.title}</strong>
+            <p>{message.hint}</p>
+          </div>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </main>
+  );
+}
