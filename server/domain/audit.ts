@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { AuditEvent, AuditQuery, AuditType } from '../../protocol/index.js';
+import type { Database, AuditEventsTable } from '../store/schema.js';
+import type { Dialect } from '../store/database.js';
+import { canonicalJson } from '../store/json.js';
+import { GENESIS_HASH } from '../store/migrations.js';
+
+export interface AuditInput {
+  actor: string;
+  type: AuditType;
+  requestId?: string | null;
+  action?: string | null;
+  resource?: string | null;
+  environment?: string | null;
+  outcome?: string | null;
+  data?: Record<string, unknown>;
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export function hashEvent(row: Omit<AuditEventsTable, 'hash'>): string {
+  const body = canonicalJson({
+    seq: row.seq,
+    at: row.at,
+    actor: row.actor,
+    type: row.type,
+    requestId: row.request_id,
+    action: row.action,
+    resource: row.resource,
+    environment: row.environment,
+    outcome: row.outcome,
+    data: row.data,
+  });
+  return createHash('sha256').update(row.prev_hash).update('\n').update(body).digest('hex');
+}
+
+/**
+ * Appends one event to the chain inside the caller's transaction. The chain head row is locked on
+ * PostgreSQL so concurrent hubs append one after another; SQLite serialises writers by itself.
+ */
+export async function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Date, input: AuditInput): Promise<AuditEvent> {
+  let headQuery = trx.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1);
+  if (dialect === 'postgres') headQuery = headQuery.forUpdate();
+  const head = await headQuery.executeTakeFirstOrThrow();
+  const partial: Omit<AuditEventsTable, 'hash'> = {
+    seq: Number(head.seq) + 1,
+    at: at.toISOString(),
+    actor: input.actor,
+    type: input.type,
+    request_id: input.requestId ?? null,
+    action: input.action ?? null,
+    resource: input.resource ?? null,
+    environment: input.environment ?? null,
+    outcome: input.outcome ?? null,
+    data: canonicalJson(input.data ?? {}),
+    prev_hash: head.hash,
+  };
+  const row: AuditEventsTable = { ...partial, hash: hashEvent(partial) };
+  await trx.insertInto('audit_events').values(row).execute();
+  await trx.updateTable('chain_head').set({ seq: row.seq, hash: row.hash }).where('id', '=', 1).execute();
+  return toAuditEvent(row);
+}
+
+export function toAuditEvent(row: AuditEventsTable): AuditEvent {
+  return {
+    seq: Number(row.seq),
+    at: row.at,
+    actor: row.actor,
+    type: row.type as AuditType,
+    requestId: row.request_id,
+    action: row.action,
+    resource: row.resource,
+    environment: row.environment,
+    outcome: row.outcome,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export type VerifyOutcome = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };
+
+/** Walks the chain in order, recomputing every hash; names the first event that does not fit. */
+export async function verifyChain(db: Executor, batch = 5000): Promise<VerifyOutcome> {
+  let expectedPrev = GENESIS_HASH;
+  let expectedSeq = 1;
+  let count = 0;
+  for (;;) {
+    const rows = await db.selectFrom('audit_events').selectAll().where('seq', '>=', expectedSeq).orderBy('seq').limit(batch).execute();
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (seq !== expectedSeq) return { ok: false, events: count, brokenAt: expectedSeq, problem: `event ${expectedSeq} is missing` };
+      if (row.prev_hash !== expectedPrev) return { ok: false, events: count, brokenAt: seq, problem: `event ${seq} does not point at the event before it` };
+      if (hashEvent(row) !== row.hash) return { ok: false, events: count, brokenAt: seq, problem: `event ${seq} was modified after it was written` };
+      expectedPrev = row.hash;
+      expectedSeq = seq + 1;
+      count += 1;
+    }
+    if (rows.length < batch) break;
+  }
+  const head = await db.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+  if (head && (Number(head.seq) !== expectedSeq - 1 || head.hash !== expectedPrev)) {
+    return { ok: false, events: count, brokenAt: expectedSeq, problem: `the chain ends at event ${expectedSeq - 1} but ${Number(head.seq)} events were written: the last ones were removed` };
+  }
+  return { ok: true, events: count };
+}
+
+/** One page of the audit log, newest first, with a cursor (the last seq seen) for the next. */
+export async function queryAudit(db: Executor, query: AuditQuery): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
+  let select = db.selectFrom('audit_events').selectAll();
+  if (query.from) select = select.where('at', '>=', new Date(query.from).toISOString());
+  if (query.to) select = select.where('at', '<=', new Date(query.to).toISOString());
+  if (query.actor) select = select.where('actor', '=', query.actor);
+  if (query.action) select = select.where('action', '=', query.action);
+  if (query.resource) select = select.where('resource', '=', query.resource);
+  if (query.type) select = select.where('type', '=', query.type);
+  if (query.outcome) select = select.where('outcome', '=', query.outcome);
+  if (query.q) {
+    const like = `%${query.q}%`;
+    select = select.where((eb) =>
+      eb.or(['actor', 'type', 'resource', 'action', 'environment', 'request_id', 'data'].map((column) =>
+        eb(eb.fn('lower', [eb.ref(column as 'actor')]), 'like', like.toLowerCase()),
+      )),
+    );
+  }
+  if (query.cursor) {
+    const cursor = Number(query.cursor);
+    if (Number.isInteger(cursor)) select = select.where('seq', '<', cursor);
+  }
+  const rows = await select.orderBy('seq', 'desc').limit(query.limit + 1).execute();
+  const page = rows.slice(0, query.limit).map(toAuditEvent);
+  const last = page[page.length - 1];
+  return { events: page, nextCursor: rows.length > query.limit && last ? String(last.seq) : null };
+}

@@ -1,0 +1,56 @@
+import type { Logger } from 'pino';
+import type { Transaction } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/database.js';
+import type { Database } from '../store/schema.js';
+import type { PolicyHolder } from './policy.js';
+import type { HubBus } from './bus.js';
+import type { SigningKeys } from './signing-keys.js';
+import type { AuditInput } from './audit.js';
+import { appendAudit } from './audit.js';
+import type { AuditEvent } from '../../protocol/index.js';
+
+/** Everything the domain needs, built once by the hub and passed down. */
+export interface Context {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  policy: PolicyHolder;
+  bus: HubBus;
+  keys: SigningKeys;
+  /** Tells the scheduler a deadline was written, so it can arm its timer earlier if needed. */
+  deadlineWritten(dueAt: string): void;
+}
+
+/** Thrown inside a transaction when a conditional update lost a race; the transaction is retried. */
+export class LostRace extends Error {
+  constructor() {
+    super('lost a race with a concurrent change');
+  }
+}
+
+const RETRIES = 8;
+
+/** Runs `work` in one transaction, retrying when it lost an optimistic-concurrency race. */
+export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.store.db.transaction().execute(work);
+    } catch (error) {
+      const retryable = error instanceof LostRace || isSerializationFailure(error);
+      if (!retryable || attempt >= RETRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+  }
+}
+
+function isSerializationFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  // PostgreSQL: serialization failure, deadlock, or a unique violation from a racing insert of the same
+  // key (the retry then finds the row the other transaction wrote).
+  return code === '40001' || code === '40P01' || code === '23505';
+}
+
+export function audit(ctx: Context, trx: Transaction<Database>, input: AuditInput): Promise<AuditEvent> {
+  return appendAudit(trx, ctx.store.dialect, ctx.clock.now(), input);
+}

@@ -1,0 +1,155 @@
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
+
+export class PolicyError extends Error {}
+
+export const DEFAULT_POLICY: Policy = policySchema.parse({
+  rules: [{ name: 'default', match: {}, approvers: ['approvers'], minApprovals: 1 }],
+});
+
+/** Parses policy YAML; errors name the rule and the field so the author can fix them. */
+export function parsePolicy(text: string, source = 'policy'): Policy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: 100 });
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
+    throw new PolicyError(`${source}: not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const result = policySchema.safeParse(raw);
+  if (!result.success) throw new PolicyError(`${source}: ${describePolicyIssues(result.error, raw)}`);
+  return result.data;
+}
+
+function describePolicyIssues(error: z.ZodError, raw: unknown): string {
+  const rules = (raw as { rules?: unknown[] } | null)?.rules;
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const [first, index, ...rest] = issue.path;
+      if (first === 'rules' && typeof index === 'number') {
+        const name = (rules?.[index] as { name?: unknown } | undefined)?.name;
+        const label = typeof name === 'string' ? `rule "${name}"` : `rule #${index + 1}`;
+        return `${label}: ${rest.length ? `${rest.join('.')}: ` : ''}${issue.message}`;
+      }
+      return `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`;
+    })
+    .join('; ');
+}
+
+const asList = (value: string | string[] | undefined): string[] | undefined => (value === undefined ? undefined : Array.isArray(value) ? value : [value]);
+
+function matches(patterns: string[] | undefined, value: string): boolean {
+  if (!patterns) return true;
+  return patterns.some((pattern) => picomatch.isMatch(value, pattern, { dot: true }));
+}
+
+/** The first rule whose match fits the request, or null: unmatched requests are refused, never allowed. */
+export function matchRule(policy: Policy, request: Pick<ParsedNewRequest, 'action' | 'resource' | 'environment' | 'risk'>): PolicyRule | null {
+  return (
+    policy.rules.find(
+      (rule) =>
+        matches(asList(rule.match.action), request.action) &&
+        matches(asList(rule.match.resource), request.resource) &&
+        matches(asList(rule.match.environment), request.environment) &&
+        (rule.match.risk === undefined || asList(rule.match.risk)?.includes(request.risk) === true),
+    ) ?? null
+  );
+}
+
+export function freezeRule(rule: PolicyRule): FrozenRule {
+  return {
+    name: rule.name,
+    approvers: rule.approvers,
+    minApprovals: rule.minApprovals,
+    allowSelfApproval: rule.allowSelfApproval,
+    escalation: rule.escalation.map((step) => ({ afterSeconds: step.after, notify: step.notify })),
+    expireAfterSeconds: rule.expireAfter ?? null,
+    grantTtlSeconds: rule.grantTtl,
+    claimHoldsSeconds: rule.claimHolds,
+    autoApprove: rule.autoApprove,
+  };
+}
+
+const literal = (values: string[] | undefined): string[] => (values ?? []).filter((value) => !picomatch.scan(value).isGlob);
+
+export function policyOffers(policy: Policy): PolicyOffer[] {
+  return policy.rules.map((rule) => ({
+    rule: rule.name,
+    actions: literal(asList(rule.match.action)),
+    environments: literal(asList(rule.match.environment)),
+    resources: asList(rule.match.resource) ?? [],
+    autoApprove: rule.autoApprove,
+    minApprovals: rule.minApprovals,
+    grantTtlSeconds: rule.grantTtl,
+  }));
+}
+
+/**
+ * Holds the policy in force. With a file, watches it (its folder, so editors that replace the file
+ * are seen) and reloads on change; a bad edit keeps the previous policy and reports why.
+ */
+export class PolicyHolder {
+  private policy: Policy;
+  private watcher: FSWatcher | null = null;
+  private debounce: NodeJS.Timeout | null = null;
+  private lastText: string | null = null;
+
+  constructor(
+    readonly file: string | null,
+    private readonly onReload: (outcome: { ok: true; rules: number } | { ok: false; error: string }) => void = () => undefined,
+  ) {
+    if (file) {
+      this.lastText = readFileSync(file, 'utf8');
+      this.policy = parsePolicy(this.lastText, file);
+    } else {
+      this.policy = DEFAULT_POLICY;
+    }
+  }
+
+  current(): Policy {
+    return this.policy;
+  }
+
+  /** Re-reads the file now; returns whether the new text was taken. */
+  reload(): boolean {
+    if (!this.file) return false;
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (error) {
+      this.onReload({ ok: false, error: `${this.file}: cannot read: ${(error as Error).message}` });
+      return false;
+    }
+    if (text === this.lastText) return false;
+    this.lastText = text;
+    try {
+      this.policy = parsePolicy(text, this.file);
+      this.onReload({ ok: true, rules: this.policy.rules.length });
+      return true;
+    } catch (error) {
+      this.onReload({ ok: false, error: (error as Error).message });
+      return false;
+    }
+  }
+
+  watch(): void {
+    if (!this.file || this.watcher) return;
+    const base = path.basename(this.file);
+    this.watcher = watch(path.dirname(this.file), (_event, name) => {
+      if (name !== null && name !== base) return;
+      if (this.debounce) clearTimeout(this.debounce);
+      this.debounce = setTimeout(() => this.reload(), 100);
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = null;
+    if (this.debounce) clearTimeout(this.debounce);
+  }
+}

@@ -1,0 +1,98 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { FrozenRule, GreenlightRequest, RequestContext, Risk, RequestStatus, TimelineEntry, AuditType } from '../../protocol/index.js';
+import type { Database, RequestsTable } from '../store/schema.js';
+import type { Actor } from './actor.js';
+import { isAdmin } from './actor.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export const parseRule = (row: RequestsTable): FrozenRule => JSON.parse(row.rule) as FrozenRule;
+export const eligibleGroupsOf = (row: RequestsTable): string[] => JSON.parse(row.eligible_groups) as string[];
+export const eligibleUsersOf = (row: RequestsTable): string[] => JSON.parse(row.eligible_users) as string[];
+
+/** Rooms of everyone who may decide the request now (socket.io rooms are per user and per group). */
+export function approverRooms(row: RequestsTable): string[] {
+  return [...eligibleGroupsOf(row).map((g) => `group:${g}`), ...eligibleUsersOf(row).map((u) => `user:${u}`)];
+}
+
+export const userRoom = (name: string): string => `user:${name}`;
+
+/** May this person decide the request (ignoring its status)? */
+export function isEligibleApprover(row: RequestsTable, actor: Actor): boolean {
+  if (!actor.roles.some((role) => role !== 'requester')) return false;
+  if (eligibleUsersOf(row).includes(actor.name)) return true;
+  const groups = eligibleGroupsOf(row);
+  return actor.groups.some((group) => groups.includes(group));
+}
+
+export function canSee(row: RequestsTable, actor: Actor, voters: string[] = []): boolean {
+  return row.requester_id === actor.id || isAdmin(actor) || isEligibleApprover(row, actor) || voters.includes(actor.name);
+}
+
+const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>) => string | null>> = {
+  'request.submitted': (d) => (Array.isArray(d.notified) && d.notified.length ? `notified ${d.notified.join(', ')}` : null),
+  'request.vote': (d) => (typeof d.comment === 'string' && d.comment ? `approved: ${d.comment}` : 'approved'),
+  'request.approved': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
+  'request.denied': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
+  'request.escalated': (d) => `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}`,
+  'request.claimed': (d) => (typeof d.until === 'string' ? `until ${d.until}` : null),
+  'request.released': (d) => (typeof d.reason === 'string' ? d.reason : null),
+  'grant.issued': (d) => (typeof d.expiresAt === 'string' ? `expires ${d.expiresAt}` : null),
+};
+
+/** The request as clients see it. The grant token goes only to the requester. */
+export async function buildView(db: Executor, row: RequestsTable, viewer: { id: string } | null): Promise<GreenlightRequest> {
+  const [decisions, grant, events] = await Promise.all([
+    db.selectFrom('decisions').selectAll().where('request_id', '=', row.id).orderBy('created_at').execute(),
+    db.selectFrom('grants').selectAll().where('request_id', '=', row.id).executeTakeFirst(),
+    db.selectFrom('audit_events').select(['at', 'type', 'actor', 'data']).where('request_id', '=', row.id).orderBy('seq').execute(),
+  ]);
+  const timeline: TimelineEntry[] = events.map((event) => {
+    const data = JSON.parse(event.data) as Record<string, unknown>;
+    return { at: event.at, type: event.type, actor: event.actor, detail: TIMELINE_DETAIL[event.type as AuditType]?.(data) ?? null };
+  });
+  const isRequester = viewer?.id === row.requester_id;
+  return {
+    id: row.id,
+    action: row.action,
+    resource: row.resource,
+    environment: row.environment,
+    requester: row.requester_name,
+    reason: row.reason,
+    risk: row.risk as Risk,
+    context: JSON.parse(row.context) as RequestContext,
+    requestedTtlSeconds: row.requested_ttl_seconds,
+    status: row.status as RequestStatus,
+    version: Number(row.version),
+    rule: parseRule(row),
+    eligibleGroups: eligibleGroupsOf(row),
+    eligibleUsers: eligibleUsersOf(row),
+    escalationLevel: Number(row.escalation_level),
+    nextEscalationAt: row.status === 'pending' ? row.next_escalation_at : null,
+    expiresAt: row.status === 'pending' ? row.expires_at : null,
+    claim: row.claim_by && row.claim_until && row.status === 'pending' ? { by: row.claim_by, until: row.claim_until } : null,
+    decisions: decisions.map((d) => ({ approver: d.approver_name, decision: d.decision as 'approve' | 'deny', comment: d.comment, at: d.created_at })),
+    approvals: decisions.filter((d) => d.decision === 'approve').length,
+    grant: grant
+      ? {
+          jti: grant.jti,
+          status: grant.status as 'active' | 'redeemed' | 'revoked' | 'expired',
+          issuedAt: grant.issued_at,
+          expiresAt: grant.expires_at,
+          ...(isRequester ? { token: grant.token } : {}),
+        }
+      : null,
+    timeline,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    decidedAt: row.decided_at,
+    decidedBy: row.decided_by,
+  };
+}
+
+/** Drops what only the requester may see. */
+export function withoutSecrets(request: GreenlightRequest): GreenlightRequest {
+  if (!request.grant?.token) return request;
+  const { token: _token, ...grant } = request.grant;
+  return { ...request, grant };
+}

@@ -1,0 +1,252 @@
+import type { Transaction } from 'kysely';
+import {
+  compareUrgency,
+  decisionInputSchema,
+  GreenlightError,
+  newRequestSchema,
+  parseOrThrow,
+  type GreenlightRequest,
+  type SyncResult,
+} from '../../protocol/index.js';
+import { newId } from '../ids.js';
+import type { Database, RequestsTable } from '../store/schema.js';
+import { audit, inTransaction, LostRace, type Context } from './context.js';
+import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
+import { freezeRule, matchRule, policyOffers } from './policy.js';
+import { buildView, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
+import { issueGrant } from './grants.js';
+import { closeDeadlines, scheduleRequestDeadlines } from './deadlines.js';
+
+const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
+
+async function loadRow(trx: Transaction<Database> | Context['store']['db'], id: string): Promise<RequestsTable> {
+  const row = await trx.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new GreenlightError('NOT_FOUND', `No request ${id}.`);
+  return row;
+}
+
+/** Updates the request only if nobody changed it since it was read (optimistic concurrency). */
+async function updateRow(trx: Transaction<Database>, row: RequestsTable, changes: Partial<RequestsTable>): Promise<RequestsTable> {
+  const next = { ...row, ...changes, version: Number(row.version) + 1 };
+  const result = await trx
+    .updateTable('requests')
+    .set({ ...changes, version: next.version })
+    .where('id', '=', row.id)
+    .where('version', '=', row.version)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
+  return next;
+}
+
+const auditFields = (row: RequestsTable) => ({ requestId: row.id, action: row.action, resource: row.resource, environment: row.environment });
+
+export interface SubmitResult {
+  request: GreenlightRequest;
+  /** False when an earlier submission with the same idempotency key was returned instead. */
+  created: boolean;
+}
+
+export async function submitRequest(ctx: Context, actor: Actor, input: unknown): Promise<SubmitResult> {
+  const parsed = parseOrThrow(newRequestSchema, input, 'request');
+  const rule = matchRule(ctx.policy.current(), parsed);
+  if (!rule) {
+    throw new GreenlightError(
+      'NO_POLICY',
+      `No policy rule covers ${parsed.action} on ${parsed.resource} in ${parsed.environment}, so it cannot be approved. Ask an admin to add a rule for it.`,
+    );
+  }
+  const frozen = freezeRule(rule);
+  const outcome = await inTransaction(ctx, async (trx) => {
+    if (parsed.idempotencyKey) {
+      const existing = await trx
+        .selectFrom('requests')
+        .selectAll()
+        .where('requester_id', '=', actor.id)
+        .where('idempotency_key', '=', parsed.idempotencyKey)
+        .executeTakeFirst();
+      if (existing) return { row: existing, created: false, deadlines: [] as string[] };
+    }
+    const now = ctx.clock.now();
+    const iso = now.toISOString();
+    const firstStep = frozen.escalation[0];
+    let row: RequestsTable = {
+      id: newId('req', now),
+      requester_id: actor.id,
+      requester_name: actor.name,
+      action: parsed.action,
+      resource: parsed.resource,
+      environment: parsed.environment,
+      reason: parsed.reason,
+      risk: parsed.risk,
+      context: JSON.stringify(parsed.context),
+      requested_ttl_seconds: parsed.requestedTtlSeconds ?? null,
+      idempotency_key: parsed.idempotencyKey ?? null,
+      status: 'pending',
+      version: 1,
+      rule: JSON.stringify(frozen),
+      eligible_groups: JSON.stringify(frozen.approvers),
+      eligible_users: '[]',
+      escalation_level: 0,
+      next_escalation_at: firstStep && !frozen.autoApprove ? addSeconds(now, firstStep.afterSeconds) : null,
+      expires_at: frozen.expireAfterSeconds && !frozen.autoApprove ? addSeconds(now, frozen.expireAfterSeconds) : null,
+      claim_by: null,
+      claim_until: null,
+      created_at: iso,
+      updated_at: iso,
+      decided_at: null,
+      decided_by: null,
+    };
+    if (frozen.autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}` };
+    await trx.insertInto('requests').values(row).execute();
+    await audit(ctx, trx, {
+      actor: actor.name,
+      type: 'request.submitted',
+      ...auditFields(row),
+      outcome: 'pending',
+      data: { rule: frozen.name, risk: row.risk, reason: row.reason, notified: frozen.autoApprove ? [] : frozen.approvers },
+    });
+    let deadlines: string[] = [];
+    if (frozen.autoApprove) {
+      await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.approved', ...auditFields(row), outcome: 'approved', data: { autoApprove: true, rule: frozen.name } });
+      const grant = await issueGrant(ctx, trx, row, now);
+      deadlines = [grant.expiresAt];
+    } else {
+      deadlines = await scheduleRequestDeadlines(trx, row, frozen, now);
+    }
+    return { row, created: true, deadlines };
+  });
+  for (const due of outcome.deadlines) ctx.deadlineWritten(due);
+  const request = await buildView(ctx.store.db, outcome.row, actor);
+  if (outcome.created) {
+    const full = outcome.row.requester_id === actor.id ? request : await buildView(ctx.store.db, outcome.row, { id: outcome.row.requester_id });
+    ctx.bus.emit(outcome.row.status === 'pending' ? { type: 'request.created', request: withoutSecrets(full) } : { type: 'request.updated', request: full, notify: [] });
+  }
+  return { request, created: outcome.created };
+}
+
+export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
+  const decision = parseOrThrow(decisionInputSchema, input, 'decision');
+  const row = await inTransaction(ctx, async (trx) => {
+    const current = await loadRow(trx, requestId);
+    const rule = parseRule(current);
+    if (current.status !== 'pending') {
+      throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}${current.decided_by ? ` by ${current.decided_by}` : ''}; nothing to decide.`);
+    }
+    if (current.requester_id === actor.id && !rule.allowSelfApproval) {
+      throw new GreenlightError('SELF_APPROVAL', 'You cannot decide your own request; another approver has to.');
+    }
+    if (!isEligibleApprover(current, actor)) {
+      throw new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...eligibleGroupsOf(current), ...eligibleUsersOf(current)].join(', ') || 'nobody yet'}.`);
+    }
+    const voted = await trx.selectFrom('decisions').select('decision').where('request_id', '=', current.id).where('approver_id', '=', actor.id).executeTakeFirst();
+    if (voted) throw new GreenlightError('ALREADY_DECIDED', `You already voted to ${voted.decision} this request; it needs another approver.`);
+    const now = ctx.clock.now();
+    const iso = now.toISOString();
+    await trx
+      .insertInto('decisions')
+      .values({ request_id: current.id, approver_id: actor.id, approver_name: actor.name, decision: decision.decision, comment: decision.comment ?? null, created_at: iso })
+      .execute();
+    const approvals = decision.decision === 'approve'
+      ? Number((await trx.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).where('request_id', '=', current.id).where('decision', '=', 'approve').executeTakeFirstOrThrow()).n)
+      : 0;
+    const comment = decision.comment ?? null;
+    if (decision.decision === 'deny') {
+      const next = await updateRow(trx, current, { status: 'denied', decided_at: iso, decided_by: actor.name, updated_at: iso, claim_by: null, claim_until: null });
+      await closeDeadlines(trx, current.id);
+      await audit(ctx, trx, { actor: actor.name, type: 'request.denied', ...auditFields(current), outcome: 'denied', data: { comment } });
+      return next;
+    }
+    if (approvals >= rule.minApprovals) {
+      const next = await updateRow(trx, current, { status: 'approved', decided_at: iso, decided_by: actor.name, updated_at: iso, claim_by: null, claim_until: null });
+      await closeDeadlines(trx, current.id);
+      await audit(ctx, trx, { actor: actor.name, type: 'request.approved', ...auditFields(current), outcome: 'approved', data: { comment, approvals, of: rule.minApprovals } });
+      const grant = await issueGrant(ctx, trx, next, now);
+      ctx.deadlineWritten(grant.expiresAt);
+      return next;
+    }
+    const next = await updateRow(trx, current, { updated_at: iso });
+    await audit(ctx, trx, { actor: actor.name, type: 'request.vote', ...auditFields(current), outcome: 'approve', data: { comment, approvals, of: rule.minApprovals } });
+    return next;
+  });
+  return announce(ctx, row, actor);
+}
+
+export async function cancelRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
+  const row = await inTransaction(ctx, async (trx) => {
+    const current = await loadRow(trx, requestId);
+    if (current.requester_id !== actor.id) throw new GreenlightError('FORBIDDEN', 'Only the requester can cancel a request.');
+    if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}; it can no longer be cancelled.`);
+    const iso = ctx.clock.now().toISOString();
+    const next = await updateRow(trx, current, { status: 'cancelled', decided_at: iso, decided_by: actor.name, updated_at: iso, claim_by: null, claim_until: null });
+    await closeDeadlines(trx, current.id);
+    await audit(ctx, trx, { actor: actor.name, type: 'request.cancelled', ...auditFields(current), outcome: 'cancelled', data: {} });
+    return next;
+  });
+  return announce(ctx, row, actor);
+}
+
+/** Builds the views after commit, tells everyone concerned, and returns the caller's view. */
+export async function announce(ctx: Context, row: RequestsTable, viewer: Actor | null, extraRooms: string[] = []): Promise<GreenlightRequest> {
+  const full = await buildView(ctx.store.db, row, { id: row.requester_id });
+  ctx.bus.emit({ type: 'request.updated', request: full, notify: extraRooms });
+  return viewer && viewer.id !== row.requester_id ? withoutSecrets(full) : full;
+}
+
+export async function getRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
+  const row = await loadRow(ctx.store.db, requestId);
+  const voters = (await ctx.store.db.selectFrom('decisions').select('approver_name').where('request_id', '=', row.id).execute()).map((d) => d.approver_name);
+  if (!canSee(row, actor, voters)) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
+  return buildView(ctx.store.db, row, actor);
+}
+
+export interface ListQuery {
+  status?: string;
+  mine?: boolean;
+  limit: number;
+  cursor?: string;
+}
+
+/** Requests the caller may see, newest first; ids are time-ordered so the last id is the cursor. */
+export async function listRequests(ctx: Context, actor: Actor, query: ListQuery): Promise<{ requests: GreenlightRequest[]; nextCursor: string | null }> {
+  let select = ctx.store.db.selectFrom('requests').selectAll();
+  if (query.status) select = select.where('status', '=', query.status);
+  if (query.mine) select = select.where('requester_id', '=', actor.id);
+  else if (!isAdmin(actor)) select = select.where((eb) => eb.or([eb('requester_id', '=', actor.id), ...visibilityFilters(actor).map((like) => eb(like.column, 'like', like.pattern))]));
+  if (query.cursor) select = select.where('id', '<', query.cursor);
+  const rows = await select.orderBy('id', 'desc').limit(query.limit + 1).execute();
+  const page = rows.slice(0, query.limit);
+  const requests = await Promise.all(page.map((row) => buildView(ctx.store.db, row, actor)));
+  return { requests, nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null };
+}
+
+/** JSON arrays are stored as text, so membership is a LIKE on the quoted name: portable across both databases. */
+function visibilityFilters(actor: Actor): { column: 'eligible_groups' | 'eligible_users'; pattern: string }[] {
+  if (!actor.roles.some((role) => role !== 'requester')) return [];
+  return [
+    ...actor.groups.map((group) => ({ column: 'eligible_groups' as const, pattern: `%${JSON.stringify(group)}%` })),
+    { column: 'eligible_users' as const, pattern: `%${JSON.stringify(actor.name)}%` },
+  ];
+}
+
+/** Everything a (re)connecting client needs: what waits on me, and my own open or recent requests. */
+export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
+  const db = ctx.store.db;
+  const filters = visibilityFilters(actor);
+  const pendingRows = filters.length
+    ? await db.selectFrom('requests').selectAll().where('status', '=', 'pending').where((eb) => eb.or(filters.map((like) => eb(like.column, 'like', like.pattern)))).execute()
+    : [];
+  const inboxRows = pendingRows.filter((row) => isEligibleApprover(row, actor) && (row.requester_id !== actor.id || parseRule(row).allowSelfApproval));
+  const recent = new Date(ctx.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
+  const mineRows = await db
+    .selectFrom('requests')
+    .selectAll()
+    .where('requester_id', '=', actor.id)
+    .where((eb) => eb.or([eb('status', '=', 'pending'), eb('updated_at', '>=', recent)]))
+    .orderBy('id', 'desc')
+    .limit(200)
+    .execute();
+  const inbox = (await Promise.all(inboxRows.map((row) => buildView(db, row, actor)))).sort(compareUrgency);
+  const mine = await Promise.all(mineRows.map((row) => buildView(db, row, actor)));
+  const me = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, disabled: false, createdAt: '' };
+  return { me, inbox, mine, offers: policyOffers(ctx.policy.current()), serverTime: ctx.clock.now().toISOString() };
+}

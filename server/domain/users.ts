@@ -1,0 +1,127 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { GreenlightError, newUserSchema, parseOrThrow, type CreatedUser, type Role, type User } from '../../protocol/index.js';
+import { newId } from '../ids.js';
+import type { UsersTable } from '../store/schema.js';
+import { audit, inTransaction, type Context } from './context.js';
+import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
+import { generateToken, hashToken, looksLikeToken } from './tokens.js';
+
+function toUser(row: UsersTable, groups: string[]): User {
+  return {
+    id: row.id,
+    name: row.name,
+    roles: JSON.parse(row.roles) as Role[],
+    groups,
+    disabled: row.disabled === 1,
+    createdAt: row.created_at,
+  };
+}
+
+export function requireAdmin(actor: Actor): void {
+  if (!isAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only an admin can do this.');
+}
+
+/** Creates a user with a fresh token. `by` is null when the hub itself bootstraps the admin. */
+export async function createUser(ctx: Context, by: Actor | null, input: unknown, presetToken?: string): Promise<CreatedUser> {
+  if (by) requireAdmin(by);
+  const parsed = parseOrThrow(newUserSchema, input, 'user');
+  const token = presetToken ?? generateToken();
+  const now = ctx.clock.now().toISOString();
+  const id = newId('usr', ctx.clock.now());
+  const roles = [...new Set(parsed.roles)];
+  const groups = [...new Set(parsed.groups)];
+  await inTransaction(ctx, async (trx) => {
+    const existing = await trx.selectFrom('users').select('id').where('name', '=', parsed.name).executeTakeFirst();
+    if (existing) throw new GreenlightError('CONFLICT', `A user named "${parsed.name}" already exists.`);
+    await trx.insertInto('users').values({ id, name: parsed.name, roles: JSON.stringify(roles), disabled: 0, created_at: now }).execute();
+    if (groups.length) await trx.insertInto('user_groups').values(groups.map((group_name) => ({ user_id: id, group_name }))).execute();
+    await trx.insertInto('tokens').values({ hash: hashToken(token), user_id: id, created_at: now }).execute();
+    await audit(ctx, trx, { actor: by?.name ?? SYSTEM_ACTOR_NAME, type: 'user.created', outcome: 'created', data: { user: parsed.name, roles, groups } });
+  });
+  return { id, name: parsed.name, roles, groups, disabled: false, createdAt: now, token };
+}
+
+export async function authenticate(ctx: Context, token: string): Promise<Actor | null> {
+  if (!looksLikeToken(token)) return null;
+  const row = await ctx.store.db
+    .selectFrom('tokens')
+    .innerJoin('users', 'users.id', 'tokens.user_id')
+    .select(['users.id', 'users.name', 'users.roles', 'users.disabled'])
+    .where('tokens.hash', '=', hashToken(token))
+    .executeTakeFirst();
+  if (!row || row.disabled === 1) return null;
+  const groups = await ctx.store.db.selectFrom('user_groups').select('group_name').where('user_id', '=', row.id).execute();
+  return { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], groups: groups.map((g) => g.group_name) };
+}
+
+export async function recordFailedAuthentication(ctx: Context, where: string, reason: string): Promise<void> {
+  await inTransaction(ctx, (trx) => audit(ctx, trx, { actor: 'anonymous', type: 'auth.failed', outcome: 'refused', data: { where, reason } }));
+}
+
+export async function listUsers(ctx: Context, by: Actor): Promise<User[]> {
+  requireAdmin(by);
+  const rows = await ctx.store.db.selectFrom('users').selectAll().orderBy('name').execute();
+  const memberships = await ctx.store.db.selectFrom('user_groups').selectAll().execute();
+  return rows.map((row) => toUser(row, memberships.filter((m) => m.user_id === row.id).map((m) => m.group_name)));
+}
+
+export async function disableUser(ctx: Context, by: Actor, idOrName: string): Promise<User> {
+  requireAdmin(by);
+  const user = await inTransaction(ctx, async (trx) => {
+    const row = await trx.selectFrom('users').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
+    if (!row) throw new GreenlightError('NOT_FOUND', `No user "${idOrName}".`);
+    if (row.id === by.id) throw new GreenlightError('FORBIDDEN', 'You cannot disable yourself; ask another admin.');
+    await trx.updateTable('users').set({ disabled: 1 }).where('id', '=', row.id).execute();
+    await audit(ctx, trx, { actor: by.name, type: 'user.disabled', outcome: 'disabled', data: { user: row.name } });
+    const groups = await trx.selectFrom('user_groups').select('group_name').where('user_id', '=', row.id).execute();
+    return toUser({ ...row, disabled: 1 }, groups.map((g) => g.group_name));
+  });
+  ctx.bus.emit({ type: 'user.disabled', userId: user.id });
+  return user;
+}
+
+/** Active members of any of these groups, plus the named users that exist and are active. */
+export async function resolveTargets(ctx: Context, names: string[]): Promise<{ groups: string[]; users: string[]; people: string[] }> {
+  if (names.length === 0) return { groups: [], users: [], people: [] };
+  const db = ctx.store.db;
+  const members = await db
+    .selectFrom('user_groups')
+    .innerJoin('users', 'users.id', 'user_groups.user_id')
+    .select(['user_groups.group_name', 'users.name'])
+    .where('user_groups.group_name', 'in', names)
+    .where('users.disabled', '=', 0)
+    .execute();
+  const namedUsers = await db.selectFrom('users').select('name').where('name', 'in', names).where('disabled', '=', 0).execute();
+  const groups = [...new Set(members.map((m) => m.group_name))];
+  const users = namedUsers.map((u) => u.name).filter((name) => !groups.includes(name));
+  const people = [...new Set([...members.map((m) => m.name), ...users])];
+  return { groups, users, people };
+}
+
+/**
+ * First start: an admin named `admin`. With GREENLIGHT_ADMIN_TOKEN set that token is used;
+ * otherwise one is generated, printed once and written to <data-dir>/admin-token (0600).
+ */
+export async function bootstrapAdmin(ctx: Context, options: { envToken?: string; dataDir?: string; print: (line: string) => void }): Promise<void> {
+  const existing = await ctx.store.db.selectFrom('users').select('id').where('name', '=', 'admin').executeTakeFirst();
+  if (existing) return;
+  if (options.envToken !== undefined && !looksLikeToken(options.envToken)) {
+    throw new GreenlightError('INVALID_INPUT', 'GREENLIGHT_ADMIN_TOKEN must start with "glt_" and be at least 20 characters long.');
+  }
+  const user = await createUser(ctx, null, { name: 'admin', roles: ['admin', 'approver'], groups: ['admins'] }, options.envToken);
+  if (options.envToken) return;
+  if (options.dataDir) {
+    const file = path.join(options.dataDir, 'admin-token');
+    writeFileSync(file, `${user.token}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    options.print(`Created admin user "admin". Token (shown once, also saved to ${file}): ${user.token}`);
+  } else {
+    options.print(`Created admin user "admin". Token (shown once): ${user.token}`);
+  }
+}
+
+export function readAdminTokenFile(dataDir: string): string | null {
+  const file = path.join(dataDir, 'admin-token');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
+}

@@ -1,0 +1,140 @@
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from './clock.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { openStore } from './store/database.js';
+import { HubBus } from './domain/bus.js';
+import { PolicyHolder } from './domain/policy.js';
+import { audit, inTransaction, type Context } from './domain/context.js';
+import { loadSigningKeys } from './domain/signing-keys.js';
+import { bootstrapAdmin } from './domain/users.js';
+import { SYSTEM_ACTOR_NAME } from './domain/actor.js';
+import { Scheduler } from './scheduler.js';
+import { buildHttpApp } from './transport/http-app.js';
+import { attachSocketServer } from './transport/socket.js';
+import { Waiters } from './transport/waiters.js';
+
+export interface HubOptions {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  policyFile?: string;
+  /** Used for the `admin` user on first start (GREENLIGHT_ADMIN_TOKEN). */
+  adminToken?: string;
+  logLevel?: string;
+  logger?: Logger;
+  print?: (line: string) => void;
+  rateLimitPerMinute?: number;
+  clock?: Clock;
+  /** The built web console; defaults to renderer/dist when it exists. */
+  consoleDir?: string | null;
+  sqliteSync?: 'NORMAL' | 'FULL';
+}
+
+export interface RunningHub {
+  url: string;
+  port: number;
+  ctx: Context;
+  scheduler: Scheduler;
+  close(): Promise<void>;
+}
+
+const defaultConsoleDir = () => {
+  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../renderer/dist');
+  return existsSync(path.join(dir, 'index.html')) ? dir : null;
+};
+
+export async function startHub(options: HubOptions): Promise<RunningHub> {
+  const log = options.logger ?? createLogger(options.logLevel);
+  const clock = options.clock ?? systemClock;
+  const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const bus = new HubBus();
+  const metrics = createMetrics();
+
+  // The policy is read before anything else: a broken file stops the start with its reason.
+  let ctxRef: Context | null = null;
+  const policy = new PolicyHolder(options.policyFile ?? null, (outcome) => {
+    if (outcome.ok) log.info({ rules: outcome.rules, file: options.policyFile }, 'policy reloaded');
+    else log.error({ error: outcome.error }, 'policy change rejected; keeping the previous policy');
+    const ctx = ctxRef;
+    if (!ctx) return;
+    void inTransaction(ctx, (trx) =>
+      audit(ctx, trx, {
+        actor: SYSTEM_ACTOR_NAME,
+        type: outcome.ok ? 'policy.loaded' : 'policy.rejected',
+        outcome: outcome.ok ? 'loaded' : 'rejected',
+        data: outcome.ok ? { file: options.policyFile, rules: outcome.rules } : { file: options.policyFile, error: outcome.error },
+      }),
+    ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
+  });
+
+  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync });
+  let scheduler: Scheduler | null = null;
+  const keys = await loadSigningKeys(store.db, clock.now());
+  const ctx: Context = { store, clock, log, policy, bus, keys, deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt) };
+  ctxRef = ctx;
+  scheduler = new Scheduler(ctx, {
+    maxSleepMs: store.dialect === 'postgres' ? 1000 : undefined,
+    onFired: (kind, lagMs) => {
+      metrics.deadlinesFired.inc({ kind });
+      metrics.deadlineLag.observe(Math.max(0, lagMs) / 1000);
+    },
+  });
+
+  await inTransaction(ctx, (trx) =>
+    audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: options.policyFile ?? null, rules: policy.current().rules.length } }),
+  );
+  await bootstrapAdmin(ctx, { envToken: options.adminToken, dataDir: options.databaseUrl ? undefined : options.dataDir, print });
+
+  const waiters = new Waiters(bus);
+  const app = await buildHttpApp({
+    ctx,
+    metrics,
+    waiters,
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
+    consoleDir: options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir,
+    healthy: async () => {
+      try {
+        await sql`select 1`.execute(store.db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+  const sockets = attachSocketServer(app.server, ctx, metrics);
+  await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+
+  await scheduler.start();
+  policy.watch();
+  log.info({ url, database: store.location, dialect: store.dialect }, 'hub started');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port: address.port,
+    ctx,
+    scheduler,
+    close() {
+      closing ??= (async () => {
+        policy.close();
+        waiters.close();
+        await scheduler?.stop();
+        await sockets.close();
+        await app.close();
+        await store.close();
+        log.info('hub stopped');
+      })();
+      return closing;
+    },
+  };
+}

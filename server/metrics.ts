@@ -1,0 +1,22 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics of one hub, served as text at /metrics. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'greenlight_process_' });
+  return {
+    registry,
+    requestsSubmitted: new Counter({ name: 'greenlight_requests_submitted_total', help: 'Requests submitted, by resulting status', labelNames: ['status'], registers: [registry] }),
+    decisions: new Counter({ name: 'greenlight_decisions_total', help: 'Decisions recorded', labelNames: ['decision'], registers: [registry] }),
+    httpResponses: new Counter({ name: 'greenlight_http_responses_total', help: 'HTTP responses by status code', labelNames: ['status'], registers: [registry] }),
+    socketConnections: new Gauge({ name: 'greenlight_socket_connections', help: 'Open Socket.IO connections', registers: [registry] }),
+    deadlinesFired: new Counter({ name: 'greenlight_deadlines_fired_total', help: 'Durable deadlines applied', labelNames: ['kind'], registers: [registry] }),
+    deadlineLag: new Histogram({
+      name: 'greenlight_deadline_lag_seconds',
+      help: 'Time between a deadline and when it was applied',
+      buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 1, 5, 30],
+      registers: [registry],
+    }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

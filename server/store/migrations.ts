@@ -1,0 +1,137 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/** Versioned migrations, written once for SQLite and PostgreSQL alike (text ids, text timestamps). */
+const migrations: Record<string, Migration> = {
+  '2026-11-24-001-initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('name', 'text', (col) => col.notNull().unique())
+        .addColumn('roles', 'text', (col) => col.notNull())
+        .addColumn('disabled', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('user_groups')
+        .addColumn('user_id', 'text', (col) => col.notNull().references('users.id'))
+        .addColumn('group_name', 'text', (col) => col.notNull())
+        .addPrimaryKeyConstraint('user_groups_pk', ['user_id', 'group_name'])
+        .execute();
+      await db.schema.createIndex('user_groups_by_group').on('user_groups').columns(['group_name']).execute();
+      await db.schema
+        .createTable('tokens')
+        .addColumn('hash', 'text', (col) => col.primaryKey())
+        .addColumn('user_id', 'text', (col) => col.notNull().references('users.id'))
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('requests')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('requester_id', 'text', (col) => col.notNull().references('users.id'))
+        .addColumn('requester_name', 'text', (col) => col.notNull())
+        .addColumn('action', 'text', (col) => col.notNull())
+        .addColumn('resource', 'text', (col) => col.notNull())
+        .addColumn('environment', 'text', (col) => col.notNull())
+        .addColumn('reason', 'text', (col) => col.notNull())
+        .addColumn('risk', 'text', (col) => col.notNull())
+        .addColumn('context', 'text', (col) => col.notNull())
+        .addColumn('requested_ttl_seconds', 'integer')
+        .addColumn('idempotency_key', 'text')
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('version', 'integer', (col) => col.notNull())
+        .addColumn('rule', 'text', (col) => col.notNull())
+        .addColumn('eligible_groups', 'text', (col) => col.notNull())
+        .addColumn('eligible_users', 'text', (col) => col.notNull())
+        .addColumn('escalation_level', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('next_escalation_at', 'text')
+        .addColumn('expires_at', 'text')
+        .addColumn('claim_by', 'text')
+        .addColumn('claim_until', 'text')
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('updated_at', 'text', (col) => col.notNull())
+        .addColumn('decided_at', 'text')
+        .addColumn('decided_by', 'text')
+        .execute();
+      await db.schema.createIndex('requests_idempotency').unique().on('requests').columns(['requester_id', 'idempotency_key']).execute();
+      await db.schema.createIndex('requests_by_status').on('requests').columns(['status', 'created_at']).execute();
+      await db.schema.createIndex('requests_by_requester').on('requests').columns(['requester_id', 'created_at']).execute();
+      await db.schema
+        .createTable('decisions')
+        .addColumn('request_id', 'text', (col) => col.notNull().references('requests.id'))
+        .addColumn('approver_id', 'text', (col) => col.notNull())
+        .addColumn('approver_name', 'text', (col) => col.notNull())
+        .addColumn('decision', 'text', (col) => col.notNull())
+        .addColumn('comment', 'text')
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addPrimaryKeyConstraint('decisions_pk', ['request_id', 'approver_id'])
+        .execute();
+      await db.schema
+        .createTable('deadlines')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('kind', 'text', (col) => col.notNull())
+        .addColumn('request_id', 'text', (col) => col.notNull())
+        .addColumn('grant_jti', 'text')
+        .addColumn('step', 'integer')
+        .addColumn('due_at', 'text', (col) => col.notNull())
+        .addColumn('done', 'integer', (col) => col.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('deadlines_due').on('deadlines').columns(['done', 'due_at']).execute();
+      await db.schema.createIndex('deadlines_by_request').on('deadlines').columns(['request_id']).execute();
+      await db.schema
+        .createTable('grants')
+        .addColumn('jti', 'text', (col) => col.primaryKey())
+        .addColumn('request_id', 'text', (col) => col.notNull().unique())
+        .addColumn('requester_id', 'text', (col) => col.notNull())
+        .addColumn('token', 'text', (col) => col.notNull())
+        .addColumn('payload_hash', 'text', (col) => col.notNull())
+        .addColumn('issued_at', 'text', (col) => col.notNull())
+        .addColumn('not_before', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('redeemed_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .addColumn('revoked_by', 'text')
+        .execute();
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('kid', 'text', (col) => col.primaryKey())
+        .addColumn('private_jwk', 'text', (col) => col.notNull())
+        .addColumn('public_jwk', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('seq', 'integer', (col) => col.primaryKey())
+        .addColumn('at', 'text', (col) => col.notNull())
+        .addColumn('actor', 'text', (col) => col.notNull())
+        .addColumn('type', 'text', (col) => col.notNull())
+        .addColumn('request_id', 'text')
+        .addColumn('action', 'text')
+        .addColumn('resource', 'text')
+        .addColumn('environment', 'text')
+        .addColumn('outcome', 'text')
+        .addColumn('data', 'text', (col) => col.notNull())
+        .addColumn('prev_hash', 'text', (col) => col.notNull())
+        .addColumn('hash', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('audit_by_request').on('audit_events').columns(['request_id', 'seq']).execute();
+      await db.schema.createIndex('audit_by_resource').on('audit_events').columns(['resource', 'at']).execute();
+      await db.schema.createIndex('audit_by_actor').on('audit_events').columns(['actor', 'at']).execute();
+      await db.schema.createIndex('audit_by_time').on('audit_events').columns(['at']).execute();
+      await db.schema
+        .createTable('chain_head')
+        .addColumn('id', 'integer', (col) => col.primaryKey())
+        .addColumn('seq', 'integer', (col) => col.notNull())
+        .addColumn('hash', 'text', (col) => col.notNull())
+        .execute();
+      await sql`insert into chain_head (id, seq, hash) values (1, 0, ${GENESIS_HASH})`.execute(db);
+    },
+  },
+};
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

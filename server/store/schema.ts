@@ -1,0 +1,130 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Column types are what both SQLite and PostgreSQL store and return the same way:
+ * text ids, ISO-8601 text timestamps (fixed width, so they sort), 0/1 integers for flags,
+ * JSON as text. Conversion to domain types happens in the store layer only.
+ */
+export interface UsersTable {
+  id: string;
+  name: string;
+  roles: string;
+  disabled: number;
+  created_at: string;
+}
+
+export interface UserGroupsTable {
+  user_id: string;
+  group_name: string;
+}
+
+export interface TokensTable {
+  hash: string;
+  user_id: string;
+  created_at: string;
+}
+
+export interface RequestsTable {
+  id: string;
+  requester_id: string;
+  requester_name: string;
+  action: string;
+  resource: string;
+  environment: string;
+  reason: string;
+  risk: string;
+  context: string;
+  requested_ttl_seconds: number | null;
+  idempotency_key: string | null;
+  status: string;
+  version: number;
+  rule: string;
+  eligible_groups: string;
+  eligible_users: string;
+  escalation_level: number;
+  next_escalation_at: string | null;
+  expires_at: string | null;
+  claim_by: string | null;
+  claim_until: string | null;
+  created_at: string;
+  updated_at: string;
+  decided_at: string | null;
+  decided_by: string | null;
+}
+
+export interface DecisionsTable {
+  request_id: string;
+  approver_id: string;
+  approver_name: string;
+  decision: string;
+  comment: string | null;
+  created_at: string;
+}
+
+export interface DeadlinesTable {
+  id: string;
+  kind: string;
+  request_id: string;
+  grant_jti: string | null;
+  step: number | null;
+  due_at: string;
+  done: number;
+}
+
+export interface GrantsTable {
+  jti: string;
+  request_id: string;
+  requester_id: string;
+  token: string;
+  payload_hash: string;
+  issued_at: string;
+  not_before: string;
+  expires_at: string;
+  status: string;
+  redeemed_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: string;
+}
+
+export interface AuditEventsTable {
+  seq: number;
+  at: string;
+  actor: string;
+  type: string;
+  request_id: string | null;
+  action: string | null;
+  resource: string | null;
+  environment: string | null;
+  outcome: string | null;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface ChainHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  user_groups: UserGroupsTable;
+  tokens: TokensTable;
+  requests: RequestsTable;
+  decisions: DecisionsTable;
+  deadlines: DeadlinesTable;
+  grants: GrantsTable;
+  signing_keys: SigningKeysTable;
+  audit_events: AuditEventsTable;
+  chain_head: ChainHeadTable;
+}
+
+export type { Generated };

@@ -1,0 +1,76 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { LIMITS, parseOrThrow, REQUEST_STATUSES, requestIdSchema } from '../../../protocol/index.js';
+import { cancelRequest, decideRequest, getRequest, listRequests, submitRequest } from '../../domain/requests.js';
+import { claimRequest, releaseRequest } from '../../domain/claims.js';
+import { requireActor, type HttpDeps } from '../http-app.js';
+
+const idParam = z.strictObject({ id: requestIdSchema });
+const listQuery = z.strictObject({
+  status: z.enum(REQUEST_STATUSES).optional(),
+  mine: z.enum(['true', 'false']).optional(),
+  limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).default(50),
+  cursor: requestIdSchema.optional(),
+});
+const waitQuery = z.strictObject({ timeoutSeconds: z.coerce.number().min(0).max(300).default(30) });
+
+export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
+  const { ctx } = deps;
+
+  app.post('/api/v1/requests', async (request, reply) => {
+    const actor = await requireActor(deps, request);
+    const result = await submitRequest(ctx, actor, request.body);
+    if (result.created) deps.metrics.requestsSubmitted.inc({ status: result.request.status });
+    return reply.status(result.created ? 201 : 200).send(result.request);
+  });
+
+  app.get('/api/v1/requests', async (request) => {
+    const actor = await requireActor(deps, request);
+    const query = parseOrThrow(listQuery, request.query, 'query');
+    return listRequests(ctx, actor, { status: query.status, mine: query.mine === 'true', limit: query.limit, cursor: query.cursor });
+  });
+
+  app.get('/api/v1/requests/:id', async (request) => {
+    const actor = await requireActor(deps, request);
+    return getRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
+  });
+
+  app.get('/api/v1/requests/:id/wait', async (request) => {
+    const actor = await requireActor(deps, request);
+    const { id } = parseOrThrow(idParam, request.params, 'request id');
+    const { timeoutSeconds } = parseOrThrow(waitQuery, request.query, 'query');
+    // Subscribe before reading, so a decision landing between the two is not missed.
+    const abort = new AbortController();
+    request.raw.once('close', () => abort.abort());
+    const decided = deps.waiters.wait(id, timeoutSeconds * 1000, abort.signal);
+    const current = await getRequest(ctx, actor, id);
+    if (current.status !== 'pending') {
+      abort.abort();
+      return current;
+    }
+    await decided;
+    return getRequest(ctx, actor, id);
+  });
+
+  app.post('/api/v1/requests/:id/decisions', async (request) => {
+    const actor = await requireActor(deps, request);
+    const result = await decideRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id, request.body);
+    deps.metrics.decisions.inc({ decision: (request.body as { decision?: string }).decision === 'deny' ? 'deny' : 'approve' });
+    return result;
+  });
+
+  app.post('/api/v1/requests/:id/cancel', async (request) => {
+    const actor = await requireActor(deps, request);
+    return cancelRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
+  });
+
+  app.post('/api/v1/requests/:id/claim', async (request) => {
+    const actor = await requireActor(deps, request);
+    return claimRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
+  });
+
+  app.post('/api/v1/requests/:id/release', async (request) => {
+    const actor = await requireActor(deps, request);
+    return releaseRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
+  });
+};

@@ -1,0 +1,142 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import { z } from 'zod';
+import {
+  LIMITS,
+  parseOrThrow,
+  requestRefSchema,
+  decideInputSchema,
+  type Ack,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+} from '../../protocol/index.js';
+import type { Context } from '../domain/context.js';
+import type { Actor } from '../domain/actor.js';
+import { authenticate, recordFailedAuthentication } from '../domain/users.js';
+import { cancelRequest, decideRequest, getRequest, submitRequest, syncFor } from '../domain/requests.js';
+import { claimRequest, releaseRequest } from '../domain/claims.js';
+import { userRoom, withoutSecrets } from '../domain/request-view.js';
+import type { HubEvent } from '../domain/bus.js';
+import type { Metrics } from '../metrics.js';
+import { toWireError } from './errors.js';
+
+interface SocketData {
+  actor: Actor;
+}
+type HubServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+const emptySchema = z.union([z.strictObject({}), z.undefined(), z.null()]);
+const idRoom = (userId: string) => `uid:${userId}`;
+
+export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics: Metrics): { io: HubServer; close: () => Promise<void> } {
+  const io: HubServer = new Server(httpServer, {
+    maxHttpBufferSize: LIMITS.bodyBytes,
+    serveClient: false,
+    pingInterval: 25_000,
+    pingTimeout: 20_000,
+    cors: { origin: false },
+  });
+
+  io.use((socket, next) => {
+    const token: unknown = socket.handshake.auth?.token;
+    const refuse = (message: string) => {
+      void recordFailedAuthentication(ctx, 'socket handshake', message).catch(() => undefined);
+      next(Object.assign(new Error(message), { data: { code: 'UNAUTHENTICATED', message } }));
+    };
+    if (typeof token !== 'string' || token.length === 0) return refuse('Connect with your token in auth.token.');
+    authenticate(ctx, token)
+      .then((actor) => {
+        if (!actor) return refuse('This token is not valid (unknown, or its user was disabled). Ask an admin for a new one.');
+        socket.data.actor = actor;
+        next();
+      })
+      .catch((error: unknown) => next(Object.assign(new Error('hub unavailable'), { data: toWireError(error, ctx.log) })));
+  });
+
+  io.on('connection', (socket) => {
+    const { actor } = socket.data;
+    metrics.socketConnections.inc();
+    socket.on('disconnect', () => metrics.socketConnections.dec());
+    void socket.join([userRoom(actor.name), idRoom(actor.id), ...actor.groups.map((group) => `group:${group}`)]);
+    registerHandlers(socket, ctx, metrics);
+  });
+
+  const unsubscribe = ctx.bus.on((event) => pushEvent(io, event));
+  return {
+    io,
+    close: async () => {
+      unsubscribe();
+      io.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    },
+  };
+}
+
+/** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
+function handle<I, O>(socket: HubSocket, ctx: Context, work: (input: I, actor: Actor) => Promise<O>) {
+  return (input: I, ack: unknown) => {
+    const reply = typeof ack === 'function' ? (ack as (response: Ack<O>) => void) : () => undefined;
+    work(input, socket.data.actor)
+      .then((data) => reply({ data }))
+      .catch((error: unknown) => reply({ error: toWireError(error, ctx.log) }));
+  };
+}
+
+function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics): void {
+  socket.on(
+    'request:submit',
+    handle(socket, ctx, async (input: unknown, actor) => {
+      const result = await submitRequest(ctx, actor, input);
+      if (result.created) metrics.requestsSubmitted.inc({ status: result.request.status });
+      return result.request;
+    }),
+  );
+  socket.on(
+    'request:decide',
+    handle(socket, ctx, async (input: unknown, actor) => {
+      const { requestId, ...decision } = parseOrThrow(decideInputSchema, input, 'decision');
+      const result = await decideRequest(ctx, actor, requestId, decision);
+      metrics.decisions.inc({ decision: decision.decision });
+      return result;
+    }),
+  );
+  socket.on('request:cancel', handle(socket, ctx, (input: unknown, actor) => cancelRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:claim', handle(socket, ctx, (input: unknown, actor) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:release', handle(socket, ctx, (input: unknown, actor) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:get', handle(socket, ctx, (input: unknown, actor) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on(
+    'requests:sync',
+    handle(socket, ctx, (input: unknown, actor) => {
+      parseOrThrow(emptySchema, input, 'sync');
+      return syncFor(ctx, actor);
+    }),
+  );
+}
+
+/** Turns a committed domain event into pushes: the requester gets the full view, everyone else none of its secrets. */
+function pushEvent(io: HubServer, event: HubEvent): void {
+  if (event.type === 'user.disabled') {
+    io.in(idRoom(event.userId)).disconnectSockets(true);
+    return;
+  }
+  const request = event.request;
+  const requesterRoom = userRoom(request.requester);
+  const approverRooms = [...request.eligibleGroups.map((g) => `group:${g}`), ...request.eligibleUsers.map(userRoom)];
+  const voterRooms = request.decisions.map((d) => userRoom(d.approver));
+  const shared = withoutSecrets(request);
+  if (event.type === 'request.created') {
+    if (approverRooms.length) io.to(approverRooms).except(requesterRoom).emit('request:created', shared);
+    return;
+  }
+  if (event.type === 'request.escalated') {
+    io.to(event.newTargets).except(requesterRoom).emit('request:escalated', { request: shared, step: event.step, previouslyNotified: event.previouslyNotified });
+    const others = [...new Set([...event.previousRooms, ...voterRooms])];
+    if (others.length) io.to(others).except([requesterRoom, ...event.newTargets]).emit('request:updated', shared);
+    io.to(requesterRoom).emit('request:updated', request);
+    return;
+  }
+  const others = [...new Set([...approverRooms, ...voterRooms, ...event.notify])];
+  if (others.length) io.to(others).except(requesterRoom).emit('request:updated', shared);
+  io.to(requesterRoom).emit('request:updated', request);
+}

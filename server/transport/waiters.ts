@@ -1,0 +1,47 @@
+import type { GreenlightRequest } from '../../protocol/index.js';
+import type { HubBus } from '../domain/bus.js';
+
+/** Long-poll waiters: resolve as soon as a request leaves `pending`. */
+export class Waiters {
+  private readonly waiting = new Map<string, Set<(request: GreenlightRequest | null) => void>>();
+  private readonly unsubscribe: () => void;
+
+  constructor(bus: HubBus) {
+    this.unsubscribe = bus.on((event) => {
+      if (event.type !== 'request.updated' && event.type !== 'request.escalated') return;
+      if (event.request.status === 'pending') return;
+      const listeners = this.waiting.get(event.request.id);
+      if (!listeners) return;
+      this.waiting.delete(event.request.id);
+      for (const listener of listeners) listener(event.request);
+    });
+  }
+
+  /** Resolves with the decided request, or with null after `timeoutMs` or when `signal` aborts. */
+  wait(requestId: string, timeoutMs: number, signal?: AbortSignal): Promise<GreenlightRequest | null> {
+    return new Promise((resolve) => {
+      let listeners = this.waiting.get(requestId);
+      if (!listeners) {
+        listeners = new Set();
+        this.waiting.set(requestId, listeners);
+      }
+      const done = (request: GreenlightRequest | null) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        listeners.delete(done);
+        if (listeners.size === 0 && this.waiting.get(requestId) === listeners) this.waiting.delete(requestId);
+        resolve(request);
+      };
+      const onAbort = () => done(null);
+      const timer = setTimeout(() => done(null), timeoutMs);
+      listeners.add(done);
+      signal?.addEventListener('abort', onAbort);
+    });
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const listeners of this.waiting.values()) for (const listener of listeners) listener(null);
+    this.waiting.clear();
+  }
+}
