@@ -41,8 +41,8 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
   io.use((socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
     const refuse = (message: string) => {
-      void recordFailedAuthentication(ctx, 'socket handshake', message).catch(() => undefined);
-      next(Object.assign(new Error(message), { data: { code: 'UNAUTHENTICATED', message } }));
+      const reject = () => next(Object.assign(new Error(message), { data: { code: 'UNAUTHENTICATED', message } }));
+      recordFailedAuthentication(ctx, 'socket handshake', message).then(reject, reject);
     };
     if (typeof token !== 'string' || token.length === 0) return refuse('Connect with your token in auth.token.');
     authenticate(ctx, token)
