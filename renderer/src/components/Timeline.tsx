@@ -1,18 +1,24 @@
 import type { GreenlightRequest } from '../../../protocol/request.js';
 import { formatTime } from '../lib/time.js';
 
+/** Timeline types are audit event types (`request.vote`, `grant.issued`); say them as verbs. */
 const LABELS: Record<string, string> = {
-  submitted: 'submitted',
-  notified: 'notified',
-  escalated: 'escalated',
-  claimed: 'claimed',
-  released: 'released the claim',
-  vote: 'voted',
-  approved: 'approved',
-  denied: 'denied',
-  cancelled: 'cancelled',
-  expired: 'expired',
+  'request.submitted': 'submitted',
+  'request.vote': 'voted',
+  'request.approved': 'approved',
+  'request.denied': 'denied',
+  'request.cancelled': 'cancelled',
+  'request.escalated': 'escalated',
+  'request.expired': 'expired',
+  'request.claimed': 'claimed',
+  'request.released': 'released the claim',
+  'grant.issued': 'grant issued',
+  'grant.redeemed': 'grant redeemed',
+  'grant.revoked': 'revoked the grant',
+  'grant.expired': 'grant expired',
 };
+
+const kindOf = (type: string) => type.split('.').pop()?.replace(/[^a-z]/gi, '-') ?? 'event';
 
 export function Timeline({ request }: { request: GreenlightRequest }) {
   return (
@@ -20,7 +26,7 @@ export function Timeline({ request }: { request: GreenlightRequest }) {
       <h3 id={`timeline-${request.id}`}>Timeline</h3>
       <ol className="timeline">
         {request.timeline.map((entry, index) => (
-          <li key={`${entry.at}-${index}`} className={`tl-${entry.type.replace(/[^a-z]/gi, '-')}`}>
+          <li key={`${entry.at}-${index}`} className={`tl-${kindOf(entry.type)}`}>
             <time dateTime={entry.at} className="muted small">
               {formatTime(entry.at)}
             </time>

@@ -1,0 +1,43 @@
+import { readFile } from 'node:fs/promises';
+import { adminUser, createUser, decide, submitRequest, unique } from './support/hub-api.js';
+import { expect, openTab, shot, test } from './support/fixtures.js';
+
+test('an admin filters the audit log by resource and exports the decisions as CSV', async ({ actors }, testInfo) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('bob', ['approver'], ['platform']);
+  const resource = unique('ledger');
+  const other = unique('unrelated');
+  const approved = await submitRequest(requester, { action: 'config', resource, environment: 'production', reason: 'audit me', risk: 'low' });
+  await decide(approver, approved.id, 'approve', 'fine by me');
+  const denied = await submitRequest(requester, { action: 'config', resource, environment: 'staging', reason: 'and me', risk: 'low' });
+  await decide(approver, denied.id, 'deny', 'not now');
+  await submitRequest(requester, { action: 'config', resource: other, environment: 'production', reason: 'noise', risk: 'low' });
+
+  const admin = await actors.open(adminUser());
+  await openTab(admin.page, 'History');
+  const filters = admin.page.getByRole('search', { name: 'Filter the audit log' });
+  await filters.getByLabel('Resource').fill(resource);
+  await filters.getByRole('button', { name: 'Apply filters' }).click();
+  const table = admin.page.getByRole('region', { name: 'Audit events' });
+  const rows = table.locator('tbody tr');
+  await expect(rows.filter({ hasText: 'request.approved' })).toHaveCount(1);
+  await expect(rows.filter({ hasText: 'request.denied' })).toHaveCount(1);
+  await expect(rows.filter({ hasText: other })).toHaveCount(0);
+  for (const text of await rows.allInnerTexts()) expect(text).toContain(resource);
+  await shot(admin.page, testInfo, 'history-filtered');
+
+  const [download] = await Promise.all([
+    admin.page.waitForEvent('download'),
+    admin.page.getByRole('button', { name: 'Export CSV' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^greenlight-audit-.+\.csv$/);
+  const file = testInfo.outputPath(download.suggestedFilename());
+  await download.saveAs(file);
+  const csv = await readFile(file, 'utf8');
+  const lines = csv.trim().split('\n');
+  expect(lines[0]).toContain('actor');
+  expect(lines.some((line) => line.includes('request.approved') && line.includes(approver.name))).toBe(true);
+  expect(lines.some((line) => line.includes('request.denied') && line.includes('not now'))).toBe(true);
+  expect(csv).not.toContain(other);
+  await testInfo.attach('audit.csv', { path: file, contentType: 'text/csv' });
+});

@@ -1,0 +1,27 @@
+import { createUser, getRequest, submitRequest, unique } from './support/hub-api.js';
+import { detail, expect, inboxRow, shot, test } from './support/fixtures.js';
+
+test('keyboard only: j selects, a approves, Enter confirms a critical request', async ({ actors }, testInfo) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('kim', ['approver'], ['keys']);
+  const resource = unique('signing-key');
+  const kim = await actors.open(approver);
+  const request = await submitRequest(requester, { action: 'rotate-key', resource, environment: 'production', reason: 'key leaked in a log', risk: 'critical' });
+  await expect(inboxRow(kim.page, resource)).toBeVisible();
+  // The shortcuts are shown, not just bound.
+  await expect(kim.page.getByText(/j\s*\/\s*k\s*move/)).toContainText('a approve');
+
+  await kim.page.keyboard.press('j');
+  await expect(inboxRow(kim.page, resource)).toHaveAttribute('aria-selected', 'true');
+  const pane = detail(kim.page);
+  await expect(pane.getByTestId('reason')).toHaveText('key leaked in a log');
+
+  await kim.page.keyboard.press('a');
+  const confirm = pane.getByRole('alertdialog');
+  await expect(confirm).toContainText('critical risk');
+  await expect(confirm.getByRole('button', { name: 'Yes, approve' })).toBeFocused();
+  await shot(kim.page, testInfo, 'confirm-critical');
+  await kim.page.keyboard.press('Enter');
+  await expect(pane.getByTestId('status')).toHaveText(`approved by ${approver.name}`);
+  expect((await getRequest(requester, request.id)).status).toBe('approved');
+});

@@ -1,0 +1,62 @@
+import type { Page, WebSocketRoute } from '@playwright/test';
+import { createUser, submitRequest, unique } from './support/hub-api.js';
+import { expect, inboxRow, test } from './support/fixtures.js';
+
+/**
+ * `context.setOffline(true)` stops new HTTP and websocket connections, but Chromium keeps an
+ * already open websocket alive, so the page would never notice. The page's Socket.IO websocket
+ * is therefore proxied through `page.routeWebSocket`; going "offline" also closes both ends of
+ * the proxied socket and refuses new ones until the network is back.
+ */
+async function controllableNetwork(page: Page) {
+  let offline = false;
+  const open: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    if (offline) {
+      void ws.close({ code: 1006, reason: 'offline' }).catch(() => undefined);
+      return;
+    }
+    open.push({ page: ws, server: ws.connectToServer() });
+  });
+  return {
+    async goOffline() {
+      offline = true;
+      await page.context().setOffline(true);
+      for (const socket of open.splice(0)) {
+        await socket.server.close().catch(() => undefined);
+        await socket.page.close({ code: 1006, reason: 'offline' }).catch(() => undefined);
+      }
+    },
+    async goOnline() {
+      offline = false;
+      await page.context().setOffline(false);
+    },
+  };
+}
+
+test('an approver offline while a request arrives has it exactly once after reconnecting', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('bob', ['approver'], ['platform']);
+  const resource = unique('offline');
+  let network: Awaited<ReturnType<typeof controllableNetwork>> | null = null;
+  const bob = await actors.open(approver, {
+    beforeGoto: async (page) => {
+      network = await controllableNetwork(page);
+    },
+  });
+  if (!network) throw new Error('network control was not installed');
+  const control: Awaited<ReturnType<typeof controllableNetwork>> = network;
+  const pill = bob.page.getByRole('status').filter({ hasText: /Live|Reconnecting|unreachable/ });
+  await expect(pill).toHaveText('Live');
+
+  await control.goOffline();
+  await expect(pill).toHaveText('Reconnecting…');
+  await submitRequest(requester, { action: 'config', resource, environment: 'production', reason: 'arrived while offline', risk: 'medium' });
+  await expect(inboxRow(bob.page, resource)).toHaveCount(0);
+
+  await control.goOnline();
+  await expect(pill).toHaveText('Live', { timeout: 20_000 });
+  await expect(inboxRow(bob.page, resource)).toHaveCount(1);
+  // A replayed event after the resync must not add a second row.
+  await expect(bob.page.getByRole('option').filter({ hasText: 'arrived while offline' })).toHaveCount(1);
+});

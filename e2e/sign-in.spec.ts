@@ -1,0 +1,47 @@
+import { createServer } from 'node:net';
+import { adminUser, createUser, hubUrl } from './support/hub-api.js';
+import { expect, openTab, shot, signIn, test } from './support/fixtures.js';
+
+async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 9));
+    });
+  });
+}
+
+test('a wrong token says the hub refused it', async ({ page }, testInfo) => {
+  await page.goto(hubUrl());
+  await expect(page.getByLabel('Hub URL')).toHaveValue(hubUrl());
+  await signIn(page, 'glt_not_a_real_token');
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('The hub refused this token.');
+  await expect(alert).toContainText('starts with glt_');
+  await shot(page, testInfo, 'sign-in-wrong-token');
+});
+
+test('an unreachable hub says so and what to check', async ({ page }) => {
+  const user = await createUser('alice', ['requester']);
+  await page.goto(hubUrl());
+  const dead = `http://127.0.0.1:${await closedPort()}`;
+  await signIn(page, user.token, dead);
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText(`Cannot reach the hub at ${dead}`);
+  await expect(alert).toContainText('Check the address');
+});
+
+test('History is for admins only; the session survives a reload', async ({ actors }, testInfo) => {
+  const approver = await actors.open(await createUser('bob', ['approver', 'requester'], ['platform']));
+  const nav = approver.page.getByRole('navigation', { name: 'Main' });
+  await expect(nav.getByRole('button', { name: 'Inbox' })).toBeVisible();
+  await expect(nav.getByRole('button', { name: 'History' })).toHaveCount(0);
+  await approver.page.reload();
+  await expect(nav.getByRole('button', { name: 'My requests' })).toBeVisible();
+  await expect(nav.getByRole('button', { name: 'History' })).toHaveCount(0);
+
+  const admin = await actors.open(adminUser());
+  await openTab(admin.page, 'History');
+  await expect(admin.page.getByRole('heading', { name: 'History' })).toBeVisible();
+  await shot(admin.page, testInfo, 'history');
+});

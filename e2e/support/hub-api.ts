@@ -1,0 +1,53 @@
+import type { CreatedUser, GreenlightRequest, NewRequest, Role } from '../../protocol/index.js';
+import { ADMIN_TOKEN } from './policy.js';
+
+export function hubUrl(): string {
+  const url = process.env.GREENLIGHT_E2E_URL;
+  if (!url) throw new Error('GREENLIGHT_E2E_URL is not set: the global setup did not start a hub');
+  return url;
+}
+
+const adminToken = () => process.env.GREENLIGHT_E2E_ADMIN_TOKEN ?? ADMIN_TOKEN;
+
+async function call<T>(method: string, path: string, token: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${hubUrl()}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+let seq = 0;
+/** A short suffix that keeps names unique across specs sharing one hub. */
+export function unique(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${(seq++).toString(36)}`;
+}
+
+export interface TestUser {
+  name: string;
+  token: string;
+  roles: Role[];
+  groups: string[];
+}
+
+export async function createUser(prefix: string, roles: Role[], groups: string[] = []): Promise<TestUser> {
+  const created = await call<CreatedUser>('POST', '/api/v1/users', adminToken(), { name: unique(prefix), roles, groups });
+  return { name: created.name, token: created.token, roles, groups };
+}
+
+export const adminUser = (): TestUser => ({ name: 'admin', token: adminToken(), roles: ['admin'], groups: [] });
+
+export function submitRequest(user: TestUser, input: NewRequest): Promise<GreenlightRequest> {
+  return call<GreenlightRequest>('POST', '/api/v1/requests', user.token, input);
+}
+
+export function getRequest(user: TestUser, id: string): Promise<GreenlightRequest> {
+  return call<GreenlightRequest>('GET', `/api/v1/requests/${id}`, user.token);
+}
+
+export function decide(user: TestUser, id: string, decision: 'approve' | 'deny', comment?: string): Promise<GreenlightRequest> {
+  return call<GreenlightRequest>('POST', `/api/v1/requests/${id}/decisions`, user.token, { decision, ...(comment ? { comment } : {}) });
+}

@@ -1,0 +1,37 @@
+/**
+ * The hub's policy during the browser suite. Each spec acts in its own approver group, so a
+ * spec's inbox holds only its own requests even though all specs share one hub.
+ */
+export const TEST_POLICY = `
+rules:
+  - name: quorum
+    match: { action: deploy, environment: production }
+    approvers: [sre]
+    minApprovals: 2
+    expireAfter: 1h
+    grantTtl: 15m
+  - name: escalating
+    match: { action: restart, environment: production }
+    approvers: [oncall]
+    escalation:
+      - { after: 3s, notify: [leads] }
+    expireAfter: 1h
+    grantTtl: 10m
+  - name: keyboard
+    match: { action: rotate-key }
+    approvers: [keys]
+    expireAfter: 1h
+    grantTtl: 10m
+  - name: config
+    match: { action: config }
+    approvers: [platform]
+    escalation:
+      - { after: 1h, notify: [leads] }
+    expireAfter: 2h
+    grantTtl: 15m
+  - name: staging
+    match: { action: deploy, environment: staging }
+    autoApprove: true
+`;
+
+export const ADMIN_TOKEN = 'glt_e2e_admin_0123456789abcdef0123456789abcdef';
