@@ -1,0 +1,100 @@
+import { Argument, Command, Option } from 'commander';
+import { z } from 'zod';
+import { LIMITS, REQUEST_STATUSES, decisionKindSchema, requestIdSchema, requestSchema, type GreenlightRequest } from '../../protocol/index.js';
+import { EXIT } from './cli-error.js';
+import { action, argument, type CliContext } from './context.js';
+import { addHubOptions, connect, parseFlags } from './options.js';
+import { describeRequest, out, printJson, statusLine, type Io } from './output.js';
+
+const baseFlags = z.object({ json: z.boolean().default(false), hub: z.string().optional(), token: z.string().optional() });
+const decideFlags = baseFlags.extend({ comment: z.string().max(LIMITS.comment).optional() });
+const listFlags = baseFlags.extend({ status: z.enum(REQUEST_STATUSES).optional(), mine: z.boolean().default(false), limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).default(50) });
+const listSchema = z.object({ requests: z.array(requestSchema), nextCursor: z.string().nullable().optional() });
+
+const requestPath = (id: string, suffix = ''): string => `/api/v1/requests/${encodeURIComponent(id)}${suffix}`;
+
+function requestId(command: Command): string {
+  return parseFlags(z.object({ id: requestIdSchema }), { id: argument(command, 0) }).id;
+}
+
+function print(io: Io, request: GreenlightRequest, json: boolean, lines: string[]): number {
+  if (json) printJson(io, request);
+  else for (const line of lines) out(io, line);
+  return EXIT.ok;
+}
+
+async function post(ctx: CliContext, command: Command, suffix: string, body?: unknown): Promise<number> {
+  const id = requestId(command);
+  const flags = parseFlags(baseFlags, command.opts());
+  const http = connect(ctx.io, flags, { needsToken: true });
+  const { data } = await http.call('POST', requestPath(id, suffix), requestSchema, { body: body ?? {} });
+  return print(ctx.io, data, flags.json, [statusLine(data)]);
+}
+
+async function decide(ctx: CliContext, command: Command): Promise<number> {
+  const id = requestId(command);
+  const decision = parseFlags(z.object({ decision: decisionKindSchema }), { decision: argument(command, 1) }).decision;
+  const flags = parseFlags(decideFlags, command.opts());
+  const http = connect(ctx.io, flags, { needsToken: true });
+  const { data } = await http.call('POST', requestPath(id, '/decisions'), requestSchema, { body: { decision, comment: flags.comment } });
+  const pendingNote = data.status === 'pending' ? ` (your ${decision} is recorded; ${data.approvals}/${data.rule.minApprovals} approvals)` : '';
+  return print(ctx.io, data, flags.json, [`${statusLine(data)}${pendingNote}`]);
+}
+
+async function show(ctx: CliContext, command: Command): Promise<number> {
+  const id = requestId(command);
+  const flags = parseFlags(baseFlags, command.opts());
+  const http = connect(ctx.io, flags, { needsToken: true });
+  const { data } = await http.call('GET', requestPath(id), requestSchema);
+  return print(ctx.io, data, flags.json, describeRequest(data));
+}
+
+async function list(ctx: CliContext, command: Command): Promise<number> {
+  const flags = parseFlags(listFlags, command.opts());
+  const http = connect(ctx.io, flags, { needsToken: true });
+  const query = { status: flags.status, mine: flags.mine ? 'true' : undefined, limit: flags.limit };
+  const { data, raw } = await http.call('GET', '/api/v1/requests', listSchema, { query });
+  if (flags.json) printJson(ctx.io, raw);
+  else for (const request of data.requests) out(ctx.io, statusLine(request));
+  return EXIT.ok;
+}
+
+function withCommon(command: Command): Command {
+  return addHubOptions(command.option('--json', 'print the request as JSON'));
+}
+
+export function registerDecideCommands(program: Command, ctx: CliContext): void {
+  withCommon(
+    program
+      .command('decide')
+      .description('approve or deny a request you are an approver of')
+      .argument('<id>', 'request id')
+      .addArgument(new Argument('<decision>', 'approve or deny').choices(['approve', 'deny']))
+      .option('--comment <text>', 'why, shown to the requester'),
+  ).action(action(ctx, (cmd) => decide(ctx, cmd)));
+
+  withCommon(program.command('cancel').description('cancel your own pending request').argument('<id>', 'request id')).action(
+    action(ctx, (cmd) => post(ctx, cmd, '/cancel')),
+  );
+
+  withCommon(program.command('claim').description('tell other approvers you are looking at a request').argument('<id>', 'request id')).action(
+    action(ctx, (cmd) => post(ctx, cmd, '/claim')),
+  );
+
+  withCommon(program.command('release').description('give up your claim on a request').argument('<id>', 'request id')).action(
+    action(ctx, (cmd) => post(ctx, cmd, '/release')),
+  );
+
+  withCommon(program.command('show').description('show a request with its context, votes and grant').argument('<id>', 'request id')).action(
+    action(ctx, (cmd) => show(ctx, cmd)),
+  );
+
+  withCommon(
+    program
+      .command('list')
+      .description('list requests you can see, newest first')
+      .addOption(new Option('--status <status>', 'only requests in this state').choices(REQUEST_STATUSES))
+      .option('--mine', 'only requests you made')
+      .option('--limit <n>', 'how many', '50'),
+  ).action(action(ctx, (cmd) => list(ctx, cmd)));
+}

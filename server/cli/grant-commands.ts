@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { requestSchema, verifyResultSchema, type VerifyResult } from '../../protocol/index.js';
+import { EXIT } from './cli-error.js';
+import { action, argument, type CliContext } from './context.js';
+import { addHubOptions, connect, parseFlags } from './options.js';
+import { note, out, printJson, statusLine, type Io } from './output.js';
+
+const baseFlags = z.object({ json: z.boolean().default(false), hub: z.string().optional(), token: z.string().optional() });
+const tokenArg = z.object({ grant: z.string().min(1, 'give the grant token').max(8192) });
+const jtiArg = z.object({ jti: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a grant id') });
+
+const REASONS: Record<NonNullable<VerifyResult['reason']>, string> = {
+  expired: 'it has expired',
+  revoked: 'it was revoked',
+  redeemed: 'it was already used',
+  bad_signature: 'its signature does not match this hub',
+  unknown: 'this hub did not issue it',
+};
+
+function describeGrant(result: VerifyResult): string {
+  const grant = result.grant;
+  if (!grant) return '';
+  return `${grant.action} on ${grant.resource} in ${grant.environment} for ${grant.requester} (request ${grant.requestId}, grant ${grant.jti}, until ${grant.expiresAt})`;
+}
+
+function report(io: Io, result: VerifyResult, raw: unknown, json: boolean, verb: string): number {
+  if (json) printJson(io, raw);
+  if (result.valid) {
+    if (!json) out(io, `${verb}: ${describeGrant(result)}`);
+    return EXIT.ok;
+  }
+  const why = result.reason ? REASONS[result.reason] : 'the hub refused it';
+  if (!json) out(io, `invalid: ${why}${result.grant ? `; ${describeGrant(result)}` : ''}`);
+  return EXIT.failed;
+}
+
+/** verify and redeem authenticate with the grant itself: the target system needs no account. */
+async function grantCall(ctx: CliContext, command: Command, path: string, verb: string): Promise<number> {
+  const { grant } = parseFlags(tokenArg, { grant: argument(command, 0) });
+  const flags = parseFlags(baseFlags, command.opts());
+  const http = connect(ctx.io, flags, { needsToken: false });
+  const { data, raw } = await http.call('POST', path, verifyResultSchema, { body: { token: grant } });
+  return report(ctx.io, data, raw, flags.json, verb);
+}
+
+async function revoke(ctx: CliContext, command: Command): Promise<number> {
+  const { jti } = parseFlags(jtiArg, { jti: argument(command, 0) });
+  const flags = parseFlags(baseFlags, command.opts());
+  const http = connect(ctx.io, flags, { needsToken: true });
+  const { data, raw } = await http.call('POST', `/api/v1/grants/${encodeURIComponent(jti)}/revoke`, requestSchema);
+  if (flags.json) printJson(ctx.io, raw);
+  else out(ctx.io, `revoked ${jti}`);
+  note(ctx.io, statusLine(data));
+  return EXIT.ok;
+}
+
+export function registerGrantCommands(program: Command, ctx: CliContext): void {
+  const grant = program.command('grant').description('check, use or revoke the grant an approval issued');
+
+  addHubOptions(
+    grant
+      .command('verify')
+      .description('check a grant without using it: exit 0 valid, 1 not (no API token needed)')
+      .argument('<token>', 'the grant token')
+      .option('--json', 'print the hub answer as JSON'),
+  ).action(action(ctx, (cmd) => grantCall(ctx, cmd, '/api/v1/grants/verify', 'valid')));
+
+  addHubOptions(
+    grant
+      .command('redeem')
+      .description('use a grant once: exit 0 redeemed, 1 already used or invalid (no API token needed)')
+      .argument('<token>', 'the grant token')
+      .option('--json', 'print the hub answer as JSON'),
+  ).action(action(ctx, (cmd) => grantCall(ctx, cmd, '/api/v1/grants/redeem', 'redeemed')));
+
+  addHubOptions(
+    grant
+      .command('revoke')
+      .description('end a grant early (the requester, an approver of the request, or an admin)')
+      .argument('<jti>', 'the grant id, shown by `greenlight show`')
+      .option('--json', 'print the updated request as JSON'),
+  ).action(action(ctx, (cmd) => revoke(ctx, cmd)));
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { describeZodError, httpUrlSchema, parseDuration } from '../../protocol/index.js';
+import { usageError } from './cli-error.js';
+import { HubHttp } from './http.js';
+import type { Io } from './output.js';
+
+export const DEFAULT_HUB = 'http://127.0.0.1:7300';
+
+/** Parses commander's option bag with a zod schema so every flag is checked before anything runs. */
+export function parseFlags<S extends z.ZodType>(schema: S, values: unknown): z.infer<S> {
+  const result = schema.safeParse(values);
+  if (!result.success) {
+    const parts = result.error.issues.slice(0, 3).map((issue) => {
+      const flag = issue.path.length ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'flags';
+      return `${flag}: ${issue.message}`;
+    });
+    throw usageError(parts.join('; ') || describeZodError(result.error));
+  }
+  return result.data;
+}
+
+/** A `30s` / `5m` / `1h` flag value, in seconds. */
+export const durationFlag = z.string().transform((text, ctx) => {
+  const seconds = parseDuration(text);
+  if (seconds === null) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; use e.g. 30s, 5m, 1h or 2d` });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+/** Commander collector for flags that may be given several times. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** Splits `key=value` at the first `=`; the key must not be empty. */
+export function splitPair(text: string, flag: string): [string, string] {
+  const at = text.indexOf('=');
+  if (at <= 0) throw usageError(`--${flag} expects key=value, got "${text}"`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+export interface HubFlags {
+  hub?: string;
+  token?: string;
+}
+
+export function addHubOptions(command: Command): Command {
+  return command
+    .option('--hub <url>', `hub URL (env GREENLIGHT_HUB, default ${DEFAULT_HUB})`)
+    .option('--token <token>', 'API token (env GREENLIGHT_TOKEN; prefer the variable, flags show up in ps)');
+}
+
+const hubFlagsSchema = z.object({ hub: httpUrlSchema, token: z.string().min(1).optional() });
+
+/**
+ * The HTTP client for a command. `needsToken` is false for grant verify/redeem, which target systems
+ * call without an account; `tokenFallback` names an extra variable to try (the hub's admin token).
+ */
+export function connect(io: Io, flags: HubFlags, options: { needsToken: boolean; tokenFallback?: string }): HubHttp {
+  const fallback = options.tokenFallback ? io.env[options.tokenFallback] : undefined;
+  const parsed = parseFlags(hubFlagsSchema, {
+    hub: flags.hub ?? (io.env.GREENLIGHT_HUB || DEFAULT_HUB),
+    token: flags.token ?? (io.env.GREENLIGHT_TOKEN || fallback || undefined),
+  });
+  if (options.needsToken && !parsed.token) {
+    const extra = options.tokenFallback ? ` (or ${options.tokenFallback})` : '';
+    throw usageError(`no API token: pass --token or set GREENLIGHT_TOKEN${extra}`);
+  }
+  return new HubHttp(parsed.hub, parsed.token);
+}

@@ -1,0 +1,83 @@
+import type { GreenlightRequest, User } from '../../protocol/index.js';
+import { formatDuration } from '../../protocol/index.js';
+
+/** Where a command writes and what it reads from its environment; injectable so commands stay testable. */
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+export function out(io: Io, line: string): void {
+  io.stdout.write(`${line}\n`);
+}
+
+/** Progress and human notes go to stderr so stdout stays machine-readable. */
+export function note(io: Io, line: string): void {
+  io.stderr.write(`${line}\n`);
+}
+
+export function printJson(io: Io, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function waitingOn(request: GreenlightRequest): string {
+  const who = [...request.eligibleGroups, ...request.eligibleUsers];
+  const needed = request.rule.minApprovals - request.approvals;
+  return `needs ${needed} more approval${needed === 1 ? '' : 's'} from ${who.join(', ') || 'nobody yet'}`;
+}
+
+/** One line saying where a request stands, for progress messages. */
+export function statusLine(request: GreenlightRequest, now: Date = new Date()): string {
+  const subject = `${request.action} on ${request.resource} in ${request.environment}`;
+  switch (request.status) {
+    case 'pending': {
+      const expiry = request.expiresAt ? `, expires in ${formatDuration((Date.parse(request.expiresAt) - now.getTime()) / 1000)}` : '';
+      return `${request.id} pending: ${subject} ${waitingOn(request)} (rule ${request.rule.name}${expiry})`;
+    }
+    case 'approved':
+      return `${request.id} approved by ${request.decidedBy ?? 'policy'}: ${subject}`;
+    case 'denied': {
+      const denial = request.decisions.find((decision) => decision.decision === 'deny');
+      const comment = denial?.comment ? `: "${denial.comment}"` : '';
+      return `${request.id} denied by ${request.decidedBy ?? denial?.approver ?? 'an approver'}${comment}`;
+    }
+    case 'expired':
+      return `${request.id} expired: nobody decided in time`;
+    case 'cancelled':
+      return `${request.id} cancelled by ${request.decidedBy ?? request.requester}`;
+  }
+}
+
+/** The readable form of `greenlight show`. */
+export function describeRequest(request: GreenlightRequest): string[] {
+  const lines = [
+    `${request.id}  ${request.status.toUpperCase()}`,
+    `  action       ${request.action}`,
+    `  resource     ${request.resource}`,
+    `  environment  ${request.environment}`,
+    `  requester    ${request.requester}`,
+    `  risk         ${request.risk}`,
+    `  reason       ${request.reason}`,
+    `  rule         ${request.rule.name} (${request.approvals}/${request.rule.minApprovals} approvals from ${[...request.eligibleGroups, ...request.eligibleUsers].join(', ') || '-'})`,
+    `  created      ${request.createdAt}`,
+  ];
+  if (request.expiresAt) lines.push(`  expires      ${request.expiresAt}`);
+  if (request.nextEscalationAt) lines.push(`  escalates    ${request.nextEscalationAt}`);
+  if (request.claim) lines.push(`  claimed by   ${request.claim.by} until ${request.claim.until}`);
+  if (request.context.summary) lines.push(`  summary      ${request.context.summary}`);
+  for (const link of request.context.links ?? []) lines.push(`  link         ${link.title}: ${link.url}`);
+  for (const [key, value] of Object.entries(request.context.fields ?? {})) lines.push(`  field        ${key}=${value}`);
+  for (const decision of request.decisions) {
+    lines.push(`  decision     ${decision.approver} ${decision.decision === 'approve' ? 'approved' : 'denied'} at ${decision.at}${decision.comment ? `: ${decision.comment}` : ''}`);
+  }
+  if (request.grant) lines.push(`  grant        ${request.grant.jti} ${request.grant.status} until ${request.grant.expiresAt}`);
+  return lines;
+}
+
+export function describeUser(user: User): string {
+  const state = user.disabled ? '  (disabled)' : '';
+  return `${user.name}  roles: ${user.roles.join(',')}  groups: ${user.groups.join(',') || '-'}${state}`;
+}

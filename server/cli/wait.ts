@@ -1,0 +1,71 @@
+import { requestSchema, type GreenlightRequest } from '../../protocol/index.js';
+import { CliError, EXIT } from './cli-error.js';
+import type { HubHttp } from './http.js';
+import { note, type Io } from './output.js';
+
+/** The hub caps one long poll; shorter calls also notice a dropped connection sooner. */
+const MAX_POLL_SECONDS = 30;
+const MAX_RETRY_DELAY_MS = 5_000;
+
+export interface WaitOptions {
+  timeoutSeconds: number;
+  io: Io;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A connection failure (no hub code) is worth retrying while time remains: the hub may be restarting. */
+const isTransient = (error: unknown): error is CliError => error instanceof CliError && error.code === null && error.exitCode === EXIT.usage;
+
+/**
+ * Long-polls until the request leaves `pending` or the overall timeout passes. Returns the latest
+ * state either way; the caller turns the status into an exit code.
+ */
+export async function waitForDecision(http: HubHttp, initial: GreenlightRequest, options: WaitOptions): Promise<GreenlightRequest> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const deadline = now() + options.timeoutSeconds * 1000;
+  let current = initial;
+  let retryDelay = 500;
+  let lastFailure: CliError | null = null;
+  while (current.status === 'pending') {
+    const remainingMs = deadline - now();
+    if (remainingMs <= 0) break;
+    const pollSeconds = Math.max(1, Math.min(MAX_POLL_SECONDS, Math.ceil(remainingMs / 1000)));
+    try {
+      const { data } = await http.call('GET', `/api/v1/requests/${encodeURIComponent(current.id)}/wait`, requestSchema, {
+        query: { timeoutSeconds: pollSeconds },
+        timeoutMs: (pollSeconds + 15) * 1000,
+      });
+      if (lastFailure) note(options.io, 'reconnected to the hub');
+      lastFailure = null;
+      retryDelay = 500;
+      current = data;
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      if (!lastFailure) note(options.io, `${error.message}; retrying until the timeout`);
+      lastFailure = error;
+      await sleep(Math.min(retryDelay, Math.max(0, deadline - now())));
+      retryDelay = Math.min(retryDelay * 2, MAX_RETRY_DELAY_MS);
+    }
+  }
+  if (current.status === 'pending' && lastFailure) throw lastFailure;
+  return current;
+}
+
+/** The exit status `request --wait` promises for each outcome. */
+export function exitCodeForStatus(status: GreenlightRequest['status']): number {
+  switch (status) {
+    case 'approved':
+      return EXIT.ok;
+    case 'denied':
+      return EXIT.denied;
+    case 'expired':
+    case 'cancelled':
+      return EXIT.expired;
+    case 'pending':
+      return EXIT.timedOut;
+  }
+}
