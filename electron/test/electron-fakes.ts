@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { MenuItemConstructorOptions, NotificationConstructorOptions } from 'electron';
+import type { BrowserWindowConstructorOptions, MenuItemConstructorOptions, NotificationConstructorOptions, Rectangle, Session, WebContents, WebRequestFilter } from 'electron';
 import type { NotificationCtor, NotificationLike } from '../notifications.js';
 import type { TrayLike } from '../tray.js';
+import type { BeforeRequestListener, GuardedSession } from '../web-security.js';
+import type { WindowLike } from '../window.js';
 
 /** A recording stand-in for Electron's Notification; an EventEmitter, like the real one. */
 export class FakeNotification extends EventEmitter implements NotificationLike {
@@ -85,4 +87,103 @@ export function menuItem(menu: MenuItemConstructorOptions[] | null, label: strin
 export function clickItem(item: MenuItemConstructorOptions | undefined): void {
   if (!item?.click) throw new Error(`menu item ${item?.label ?? '(missing)'} has no click handler`);
   (item.click as () => void)();
+}
+
+type OpenHandler = Parameters<WebContents['setWindowOpenHandler']>[0];
+type NavigationDetails = { url: string; preventDefault(): void };
+
+/** A recording WebContents: remembers its window-open handler, listeners and what it sent. */
+export class FakeWebContents extends EventEmitter {
+  static nextId = 1;
+  readonly id = FakeWebContents.nextId++;
+  openHandler: OpenHandler | null = null;
+  sent: { channel: string; payload: unknown }[] = [];
+  url = 'app://greenlight/index.html';
+  setWindowOpenHandler(handler: OpenHandler): void {
+    this.openHandler = handler;
+  }
+  send(channel: string, ...args: unknown[]): void {
+    this.sent.push({ channel, payload: args[0] });
+  }
+  getURL(): string {
+    return this.url;
+  }
+  /** Emits a navigation event and says whether a listener prevented it. */
+  navigate(event: 'will-navigate' | 'will-redirect' | 'will-attach-webview', url: string): boolean {
+    let prevented = false;
+    const details: NavigationDetails = { url, preventDefault: () => (prevented = true) };
+    this.emit(event, details);
+    return prevented;
+  }
+}
+
+/** A recording BrowserWindow. */
+export class FakeWindow extends EventEmitter implements WindowLike {
+  static created: FakeWindow[] = [];
+  readonly webContents = new FakeWebContents();
+  visible = false;
+  minimized = false;
+  destroyed = false;
+  loadedUrl: string | null = null;
+  bounds = { x: 0, y: 0, width: 1180, height: 780 };
+  constructor(readonly options: BrowserWindowConstructorOptions) {
+    super();
+    FakeWindow.created.push(this);
+  }
+  show(): void {
+    this.visible = true;
+  }
+  hide(): void {
+    this.visible = false;
+  }
+  focus(): void {}
+  isMinimized(): boolean {
+    return this.minimized;
+  }
+  restore(): void {
+    this.minimized = false;
+  }
+  isVisible(): boolean {
+    return this.visible;
+  }
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+  getBounds(): Rectangle {
+    return this.bounds;
+  }
+  async loadURL(url: string): Promise<void> {
+    this.loadedUrl = url;
+  }
+  /** Emits 'close' as the window manager would; returns whether the app kept the window. */
+  tryClose(): boolean {
+    let prevented = false;
+    this.emit('close', { preventDefault: () => (prevented = true) });
+    if (!prevented) {
+      this.destroyed = true;
+      this.emit('closed');
+    }
+    return prevented;
+  }
+}
+
+type PermissionRequestHandler = NonNullable<Parameters<Session['setPermissionRequestHandler']>[0]>;
+type PermissionCheckHandler = NonNullable<Parameters<Session['setPermissionCheckHandler']>[0]>;
+
+/** A recording Session. */
+export class FakeSession implements GuardedSession {
+  requestHandler: PermissionRequestHandler | null = null;
+  checkHandler: PermissionCheckHandler | null = null;
+  beforeRequest: { filter: WebRequestFilter; listener: BeforeRequestListener } | null = null;
+  setPermissionRequestHandler(handler: PermissionRequestHandler | null): void {
+    this.requestHandler = handler;
+  }
+  setPermissionCheckHandler(handler: PermissionCheckHandler | null): void {
+    this.checkHandler = handler;
+  }
+  webRequest = {
+    onBeforeRequest: (filter: WebRequestFilter, listener: BeforeRequestListener): void => {
+      this.beforeRequest = { filter, listener };
+    },
+  };
 }
