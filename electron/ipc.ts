@@ -2,6 +2,7 @@ import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { GreenlightError, describeZodError } from '../protocol/errors.js';
 import type { Ack } from '../protocol/events.js';
 import { toAck } from './ack.js';
+import { isAppUrl } from './app-origin.js';
 import { channelOf, type IpcContract, type IpcMethod } from './ipc-contract.js';
 import { ipcArgSchemas } from './ipc-schemas.js';
 
@@ -44,4 +45,12 @@ function registerOne<M extends IpcMethod>(deps: IpcDeps, method: M): void {
       return handler(parsed.data);
     }),
   );
+}
+
+/** A message is trusted only from the app's own window, from its top frame, showing the app's own page. */
+export function trustedSender(owns: (sender: IpcMainInvokeEvent['sender']) => boolean) {
+  return (event: Pick<IpcMainInvokeEvent, 'sender' | 'senderFrame'>): boolean => {
+    const frame = event.senderFrame;
+    return owns(event.sender) && frame !== null && frame.parent === null && isAppUrl(frame.url);
+  };
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { BrowserWindowConstructorOptions, MenuItemConstructorOptions, NotificationConstructorOptions, Rectangle, Session, WebContents, WebRequestFilter } from 'electron';
+import type { BrowserWindowConstructorOptions, IpcMain, IpcMainInvokeEvent, MenuItemConstructorOptions, NotificationConstructorOptions, Rectangle, Session, WebContents, WebRequestFilter } from 'electron';
 import type { NotificationCtor, NotificationLike } from '../notifications.js';
 import type { TrayLike } from '../tray.js';
 import type { BeforeRequestListener, GuardedSession } from '../web-security.js';
@@ -186,4 +186,24 @@ export class FakeSession implements GuardedSession {
       this.beforeRequest = { filter, listener };
     },
   };
+}
+
+type InvokeListener = Parameters<IpcMain['handle']>[1];
+
+/** A recording ipcMain: tests call `invoke` as the preload would, with a chosen sender. */
+export class FakeIpcMain implements Pick<IpcMain, 'handle' | 'removeHandler'> {
+  readonly handlers = new Map<string, InvokeListener>();
+  handle(channel: string, listener: InvokeListener): void {
+    if (this.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
+    this.handlers.set(channel, listener);
+  }
+  removeHandler(channel: string): void {
+    this.handlers.delete(channel);
+  }
+  async invoke(channel: string, sender: { contents: FakeWebContents; url: string; subframe?: boolean }, arg?: unknown): Promise<unknown> {
+    const listener = this.handlers.get(channel);
+    if (!listener) throw new Error(`No handler registered for '${channel}'`);
+    const senderFrame = { url: sender.url, parent: sender.subframe ? {} : null };
+    return listener({ sender: sender.contents, senderFrame } as unknown as IpcMainInvokeEvent, arg);
+  }
 }

@@ -1,7 +1,7 @@
-// A sandboxed preload runs as CommonJS and may require only `electron`: everything else here is a type.
+// Sandboxed preloads run as CommonJS (this folder's package.json says so) and may require only `electron`: everything else here is a type.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { DesktopApi, DesktopEvent } from '../protocol/desktop-api.js';
-import type { EventChannel, IpcContract, IpcMethod } from './ipc-contract.js';
+import type { DesktopApi, DesktopEvent } from '../../protocol/desktop-api.js';
+import type { EventChannel, IpcContract, IpcMethod } from '../ipc-contract.js';
 
 const EVENT_CHANNEL: EventChannel = 'greenlight:event';
 

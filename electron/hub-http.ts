@@ -1,0 +1,53 @@
+import { auditPageSchema, type AuditPage } from '../protocol/audit.js';
+import { GreenlightError, wireErrorSchema } from '../protocol/errors.js';
+import { requestSchema, type GreenlightRequest } from '../protocol/request.js';
+
+export type Fetch = (url: URL, init: RequestInit) => Promise<Response>;
+export interface HubAuth {
+  hubUrl: string;
+  token: string;
+}
+
+/**
+ * The few hub calls that are HTTP-only (audit, export, grant revocation). They run in main, which
+ * holds the token; the renderer never sees it.
+ */
+export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
+  const call = async (path: string, init: RequestInit = {}): Promise<Response> => {
+    const { hubUrl, token } = auth();
+    let response: Response;
+    try {
+      response = await fetchImpl(new URL(path, hubUrl), {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+      });
+    } catch (error) {
+      throw new GreenlightError('UNAVAILABLE', `Cannot reach the hub at ${hubUrl}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (response.ok) return response;
+    const body: unknown = await response.json().catch(() => null);
+    const parsed = wireErrorSchema.safeParse((body as { error?: unknown } | null)?.error);
+    if (parsed.success) throw new GreenlightError(parsed.data.code, parsed.data.message);
+    throw new GreenlightError(response.status === 401 ? 'UNAUTHENTICATED' : response.status === 403 ? 'FORBIDDEN' : 'INTERNAL', `The hub answered ${response.status} ${response.statusText}`);
+  };
+  const withFormat = (query: string, format: string) => {
+    const params = new URLSearchParams(query);
+    params.set('format', format);
+    return params.toString();
+  };
+  return {
+    async audit(query: string): Promise<AuditPage> {
+      return auditPageSchema.parse(await (await call(`/api/v1/audit?${withFormat(query, 'json')}`)).json());
+    },
+    async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<{ filename: string; content: string }> {
+      const response = await call(`/api/v1/audit?${withFormat(query, format)}`);
+      const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(response.headers.get('content-disposition') ?? '');
+      return { filename: match?.[1] ? decodeURIComponent(match[1]) : `greenlight-audit.${format}`, content: await response.text() };
+    },
+    async revokeGrant(jti: string): Promise<GreenlightRequest> {
+      const response = await call(`/api/v1/grants/${encodeURIComponent(jti)}/revoke`, { method: 'POST', body: '{}' });
+      return requestSchema.parse(await response.json());
+    },
+  };
+}
+export type HubHttp = ReturnType<typeof createHubHttp>;

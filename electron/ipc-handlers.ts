@@ -1,0 +1,40 @@
+import type { HubConnection } from './hub-connection.js';
+import type { HubHttp } from './hub-http.js';
+import type { IpcHandlers } from './ipc.js';
+import { openExternalUrl } from './open-external.js';
+
+export interface IpcHandlerDeps {
+  connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'hub'>;
+  hubHttp: HubHttp;
+  openExternal: (url: string) => Promise<void>;
+  /** The page made a call, so it is listening to events. */
+  rendererReady: () => void;
+}
+
+/** What each preload call does in main; arguments arrive parsed by ipc.ts. */
+export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
+  const { connection } = deps;
+  return {
+    getSession: () => {
+      deps.rendererReady();
+      return connection.session;
+    },
+    signIn: ({ hubUrl, token }) => connection.signIn(new URL(hubUrl).href.replace(/\/$/, ''), token),
+    signOut: () => connection.signOut(),
+    sync: async () => {
+      const result = await connection.hub().sync();
+      deps.rendererReady();
+      return result;
+    },
+    submit: (input) => connection.hub().submit(input),
+    decide: (input) => connection.hub().decide(input),
+    cancel: ({ requestId }) => connection.hub().cancel(requestId),
+    claim: ({ requestId }) => connection.hub().claim(requestId),
+    release: ({ requestId }) => connection.hub().release(requestId),
+    get: ({ requestId }) => connection.hub().get(requestId),
+    revokeGrant: ({ jti }) => deps.hubHttp.revokeGrant(jti),
+    audit: ({ query }) => deps.hubHttp.audit(query),
+    exportAudit: ({ query, format }) => deps.hubHttp.exportAudit(query, format),
+    openExternal: ({ url }) => openExternalUrl(url, deps.openExternal),
+  };
+}

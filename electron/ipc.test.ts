@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import type { DesktopSession } from '../protocol/desktop-api.js';
+import { GreenlightError } from '../protocol/errors.js';
+import { IPC_METHODS, registerIpc, trustedSender, type IpcHandlers } from './ipc.js';
+import { channelOf } from './ipc-contract.js';
+import { FakeIpcMain, FakeWebContents } from './test/electron-fakes.js';
+import { aRequest } from './test/fixtures.js';
+
+const session: DesktopSession = { hubUrl: 'http://hub', signedIn: true, state: 'connected', error: null };
+
+function setup() {
+  const ipcMain = new FakeIpcMain();
+  const own = new FakeWebContents();
+  const calls: { method: string; arg: unknown }[] = [];
+  const record =
+    <T>(method: string, result: T) =>
+    (arg: unknown) => {
+      calls.push({ method, arg });
+      return result;
+    };
+  const request = aRequest();
+  const handlers: IpcHandlers = {
+    getSession: record('getSession', session),
+    signIn: record('signIn', session),
+    signOut: record('signOut', session),
+    sync: () => Promise.reject(new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.')),
+    submit: record('submit', request),
+    decide: record('decide', request),
+    cancel: record('cancel', request),
+    claim: record('claim', request),
+    release: record('release', request),
+    get: record('get', request),
+    revokeGrant: record('revokeGrant', request),
+    audit: record('audit', { events: [], nextCursor: null }),
+    exportAudit: record('exportAudit', { filename: 'a.csv', content: '' }),
+    openExternal: record('openExternal', true),
+  };
+  const dispose = registerIpc({ ipcMain, isTrustedSender: trustedSender((sender) => sender.id === own.id), handlers });
+  const app = { contents: own, url: 'app://greenlight/index.html' };
+  return { ipcMain, own, calls, app, request, dispose };
+}
+
+describe('IPC with Electron fakes', () => {
+  it('registers exactly one handler per method of the contract, and removes them', () => {
+    const { ipcMain, dispose } = setup();
+    expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
+    expect(IPC_METHODS).toHaveLength(14);
+    dispose();
+    expect(ipcMain.handlers.size).toBe(0);
+  });
+
+  it('passes a valid call from the app window to its handler and wraps the result in an Ack', async () => {
+    const { ipcMain, app, calls, request } = setup();
+    expect(await ipcMain.invoke('greenlight:getSession', app)).toEqual({ data: session });
+    expect(await ipcMain.invoke('greenlight:decide', app, { requestId: request.id, decision: 'approve' })).toEqual({ data: request });
+    expect(calls.map((call) => call.method)).toEqual(['getSession', 'decide']);
+  });
+
+  it('fills defaults from the schema before the handler sees the argument', async () => {
+    const { ipcMain, app, calls } = setup();
+    await ipcMain.invoke('greenlight:submit', app, { action: 'deploy', resource: 'api', environment: 'prod', reason: 'fix' });
+    expect(calls[0]?.arg).toMatchObject({ risk: 'medium', context: {} });
+  });
+
+  it('rejects a foreign sender: another web contents, a subframe, or a page not served by the app', async () => {
+    const { ipcMain, app, calls } = setup();
+    const stranger = new FakeWebContents();
+    for (const sender of [
+      { contents: stranger, url: 'app://greenlight/index.html' },
+      { ...app, subframe: true },
+      { contents: app.contents, url: 'https://evil.example.com/' },
+      { contents: app.contents, url: 'file:///tmp/x.html' },
+    ]) {
+      const ack = await ipcMain.invoke('greenlight:decide', sender, { requestId: 'req_1', decision: 'approve' });
+      expect(ack).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('rejects a malformed payload with INVALID_INPUT naming the field', async () => {
+    const { ipcMain, app, calls } = setup();
+    const cases: [string, unknown][] = [
+      ['greenlight:decide', { requestId: 'req_1', decision: 'maybe' }],
+      ['greenlight:decide', { requestId: '../../etc', decision: 'approve' }],
+      ['greenlight:decide', 'approve everything'],
+      ['greenlight:signIn', { hubUrl: 'file:///etc/passwd', token: 'x' }],
+      ['greenlight:signIn', { hubUrl: 'http://hub', token: 'x', extra: 1 }],
+      ['greenlight:submit', { action: 'deploy' }],
+      ['greenlight:getSession', { unexpected: true }],
+      ['greenlight:exportAudit', { query: '', format: 'xlsx' }],
+      ['greenlight:openExternal', {}],
+    ];
+    for (const [channel, arg] of cases) {
+      const ack = await ipcMain.invoke(channel, app, arg);
+      expect(ack, channel).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+    }
+    const ack = (await ipcMain.invoke('greenlight:decide', app, { requestId: 'req_1', decision: 'maybe' })) as { error: { message: string } };
+    expect(ack.error.message).toContain('decision');
+    expect(calls).toEqual([]);
+  });
+
+  it('a handler failure comes back as an error Ack with its code', async () => {
+    const { ipcMain, app } = setup();
+    expect(await ipcMain.invoke('greenlight:sync', app)).toEqual({ error: { code: 'UNAUTHENTICATED', message: 'Sign in to a hub first.' } });
+  });
+});
