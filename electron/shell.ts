@@ -1,0 +1,129 @@
+import type * as Electron from 'electron';
+import { readFile } from 'node:fs/promises';
+import Store from 'electron-store';
+import { HubClient } from '../protocol/hub-client.js';
+import { APP_SCHEME } from './app-origin.js';
+import { createAppProtocolHandler } from './app-protocol.js';
+import { HubConnection } from './hub-connection.js';
+import { createHubHttp } from './hub-http.js';
+import { registerIpc, trustedSender } from './ipc.js';
+import { createIpcHandlers } from './ipc-handlers.js';
+import { createKeychain, loadKeytar } from './keychain.js';
+import type { LaunchOptions } from './launch-env.js';
+import { NotificationService } from './notifications.js';
+import { formatPauseEnd, isPaused, pauseUntil } from './pause.js';
+import { PATHS } from './paths.js';
+import { Settings, type SettingsData } from './settings.js';
+import { settingsStoreOptions } from './settings-store.js';
+import { TrayService } from './tray.js';
+import { trayStateFrom } from './tray-state.js';
+import { guardSession } from './web-security.js';
+import { MainWindow } from './window.js';
+
+type ElectronModule = typeof Electron;
+
+/** Builds every service once the app is ready and wires them together. Returns what main needs later. */
+export async function startShell(electron: ElectronModule, launch: LaunchOptions): Promise<{ showWindow(): void }> {
+  const { app, BrowserWindow, Menu, Notification, Tray, ipcMain, nativeImage, nativeTheme, protocol, session, shell } = electron;
+  let quitting = false;
+
+  const settings = new Settings(new Store<SettingsData>(settingsStoreOptions()));
+  const keychain = createKeychain(await loadKeytar());
+  const connection = new HubConnection({ createClient: (options) => new HubClient(options), keychain, settings });
+  const hubHttp = createHubHttp((url, init) => fetch(url, init), () => connection.auth);
+  const openExternal = (url: string) => shell.openExternal(url);
+
+  guardSession(session.defaultSession);
+  protocol.handle(APP_SCHEME, createAppProtocolHandler({ root: PATHS.rendererDist, readFile: (path) => readFile(path) }));
+
+  const window = new MainWindow({
+    createWindow: (options) => new BrowserWindow(options),
+    preloadPath: PATHS.preload,
+    iconPath: PATHS.appIcon,
+    settings,
+    isQuitting: () => quitting,
+    openExternal,
+  });
+
+  const paused = () => isPaused(settings.get('pausedUntil'), new Date());
+  const notifications = new NotificationService({
+    Notification,
+    platform: process.platform,
+    now: () => new Date(),
+    me: () => connection.me,
+    inbox: () => connection.inbox,
+    muted: () => !settings.get('notificationsEnabled') || paused(),
+    openRequest: (requestId) => window.openRequest(requestId),
+    openInbox: () => window.show(),
+    decide: (input) => connection.hub().decide(input),
+  });
+
+  const tray = new TrayService<Electron.NativeImage, Electron.Menu>({
+    createTray: (image) => new Tray(image),
+    buildMenu: (template) => Menu.buildFromTemplate(template),
+    loadImage: (path) => nativeImage.createFromPath(path),
+    iconPath: PATHS.trayIcon,
+    actions: {
+      openRequest: (requestId) => window.openRequest(requestId),
+      openApp: () => window.show(),
+      pause: (choice) => {
+        settings.set('pausedUntil', pauseUntil(choice, new Date()).toISOString());
+        renderTray();
+      },
+      resume: () => {
+        settings.set('pausedUntil', null);
+        renderTray();
+      },
+      quit: () => app.quit(),
+    },
+  });
+  const renderTray = () => {
+    const until = settings.get('pausedUntil');
+    tray.render(
+      trayStateFrom({
+        session: connection.session,
+        inbox: connection.inbox,
+        me: connection.me,
+        pausedUntil: until && paused() ? formatPauseEnd(new Date(until), new Date()) : null,
+        theme: nativeTheme.shouldUseDarkColors ? 'dark' : 'light',
+      }),
+    );
+  };
+
+  connection.subscribe((event) => {
+    window.send(event);
+    notifications.handle(event);
+    renderTray();
+  });
+  nativeTheme.on('updated', renderTray);
+  // A pause ends on its own: refresh the tooltip and menu each minute.
+  setInterval(renderTray, 60_000).unref();
+
+  registerIpc({
+    ipcMain,
+    isTrustedSender: trustedSender((sender) => window.owns(sender)),
+    handlers: createIpcHandlers({ connection, hubHttp, openExternal, rendererReady: () => window.rendererReady() }),
+  });
+
+  app.setLoginItemSettings({ openAtLogin: settings.get('launchAtLogin'), args: ['--hidden'] });
+  app.on('before-quit', () => {
+    quitting = true;
+    notifications.closeAll();
+    connection.close();
+    tray.destroy();
+  });
+  // Keep running in the tray with no window open.
+  app.on('window-all-closed', () => {});
+  app.on('activate', () => window.show());
+
+  renderTray();
+  if (launch.credentials) {
+    await connection
+      .signIn(launch.credentials.hubUrl, launch.credentials.token, { keychain: 'if-available' })
+      .catch((error: unknown) => console.error(`Greenlight: could not sign in to ${launch.credentials?.hubUrl}: ${String(error)}`));
+  } else {
+    await connection.restore();
+  }
+  if (!launch.hidden) window.show();
+  return { showWindow: () => window.show() };
+}
