@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DesktopEvent } from '../protocol/desktop-api.js';
+import { HubClient } from '../protocol/hub-client.js';
+import type { GreenlightRequest } from '../protocol/request.js';
+import { HubConnection } from './hub-connection.js';
+import { createKeychain } from './keychain.js';
+import { NotificationService } from './notifications.js';
+import { FakeNotification } from './test/electron-fakes.js';
+import { memoryKeychain, memorySettings } from './test/memory.js';
+import { spawnHub, type SpawnedHub } from './test/spawn-hub.js';
+
+/** Resolves with the first event that matches. */
+function nextEvent(connection: HubConnection, match: (event: DesktopEvent) => boolean, timeoutMs = 10_000): Promise<DesktopEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error('no matching event from the hub'));
+    }, timeoutMs);
+    const off = connection.subscribe((event) => {
+      if (!match(event)) return;
+      clearTimeout(timer);
+      off();
+      resolve(event);
+    });
+  });
+}
+
+describe('main-process hub connection against a real hub', () => {
+  let hub: SpawnedHub;
+  const clients: HubClient[] = [];
+  const connections: HubConnection[] = [];
+
+  beforeAll(async () => {
+    hub = await spawnHub();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const connection of connections) connection.close();
+    for (const client of clients) client.close();
+    await hub?.stop();
+  });
+
+  it('receives a new request, notifies, decides it, and the requester sees the approval', async () => {
+    const alice = await hub.createUser({ name: 'alice', roles: ['requester'], groups: ['dev'] });
+    const bob = await hub.createUser({ name: 'bob', roles: ['approver'], groups: ['approvers'] });
+
+    // Bob's desktop app: the main process's connection, with its notifications.
+    const keychain = memoryKeychain();
+    const { settings } = memorySettings();
+    const connection = new HubConnection({ createClient: (options) => new HubClient({ ...options, forceNew: true }), keychain, settings });
+    connections.push(connection);
+    FakeNotification.created = [];
+    const notifications = new NotificationService({
+      Notification: FakeNotification,
+      platform: 'darwin',
+      now: () => new Date(),
+      me: () => connection.me,
+      inbox: () => connection.inbox,
+      muted: () => false,
+      openRequest: () => {},
+      openInbox: () => {},
+      decide: (input) => connection.hub().decide(input),
+      batchMs: 10,
+    });
+    connection.subscribe((event) => notifications.handle(event));
+
+    const session = await connection.signIn(hub.url, bob.token);
+    expect(session).toMatchObject({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
+    expect(keychain.entries.get(hub.url)).toBe(bob.token);
+    expect(connection.me?.name).toBe('bob');
+
+    // Alice, from a pipeline or her own app.
+    const requester = new HubClient({ url: hub.url, token: alice.token, forceNew: true });
+    clients.push(requester);
+    requester.connect();
+    await requester.waitUntilReady();
+
+    const created = nextEvent(connection, (event) => event.type === 'request:created');
+    const submitted = await requester.submit({ action: 'deploy', resource: 'payments-api', environment: 'production', reason: 'hotfix for INC-4412', risk: 'high' });
+    const event = await created;
+    expect(event.type === 'request:created' && event.request.id).toBe(submitted.id);
+    expect(connection.inbox.map((request) => request.id)).toEqual([submitted.id]);
+
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(FakeNotification.created).toHaveLength(1);
+    expect(FakeNotification.created[0]?.options.title).toBe('deploy payments-api → production');
+    expect(FakeNotification.created[0]?.options.body).toMatch(/^alice: hotfix for INC-4412 · risk high/);
+
+    const approvedForAlice = new Promise<GreenlightRequest>((resolve) => {
+      const off = requester.on('request:updated', (request) => {
+        if (request.id === submitted.id && request.status === 'approved') {
+          off();
+          resolve(request);
+        }
+      });
+    });
+    const decided = await connection.hub().decide({ requestId: submitted.id, decision: 'approve' });
+    expect(decided.status).toBe('approved');
+    const seen = await approvedForAlice;
+    expect(seen.decidedBy).toBe('bob');
+    if (connection.inbox.length > 0) await nextEvent(connection, () => connection.inbox.length === 0);
+    expect(connection.inbox).toEqual([]);
+    expect(FakeNotification.created[0]?.closed).toBe(true);
+  });
+
+  it('a wrong token fails sign-in with a clear error and stores nothing', async () => {
+    const keychain = memoryKeychain();
+    const { settings } = memorySettings();
+    const connection = new HubConnection({ createClient: (options) => new HubClient({ ...options, forceNew: true }), keychain, settings });
+    connections.push(connection);
+    await expect(connection.signIn(hub.url, 'glt_not-a-real-token-000000000000')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(keychain.entries.size).toBe(0);
+    expect(connection.session).toMatchObject({ signedIn: false, state: 'signed-out' });
+  });
+
+  it('with no OS keychain, sign-in fails and says so, and nothing is kept', async () => {
+    const bob = await hub.createUser({ name: 'bob2', roles: ['approver'], groups: ['approvers'] });
+    // keytar's own failure on a machine without a Secret Service, through the real translation.
+    const noDbus = () => Promise.reject(new Error('Cannot autolaunch D-Bus without X11 $DISPLAY'));
+    const failing = createKeychain({ getPassword: noDbus, setPassword: noDbus, deletePassword: noDbus });
+    const { settings, data } = memorySettings();
+    const connection = new HubConnection({ createClient: (options) => new HubClient({ ...options, forceNew: true }), keychain: failing, settings });
+    connections.push(connection);
+    await expect(connection.signIn(hub.url, bob.token)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('No OS keychain is available') });
+    expect(connection.session.signedIn).toBe(false);
+    expect(data.get('hubUrl')).toBeNull();
+  });
+});
