@@ -8,10 +8,11 @@ import type { Keychain } from './keychain.js';
 import { needsMe, type Me } from './me.js';
 import type { Settings } from './settings.js';
 
-export type HubClientLike = Pick<
-  HubClient,
-  'connect' | 'close' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'claim' | 'release' | 'get' | 'sync'
->;
+export interface HubClientLike
+  extends Pick<HubClient, 'close' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'claim' | 'release' | 'get' | 'sync'> {
+  // Restated: the original returns the class itself.
+  connect(): unknown;
+}
 
 export interface HubConnectionDeps {
   createClient: (options: HubClientOptions) => HubClientLike;
@@ -36,6 +37,8 @@ export class HubConnection {
   private lastError: GreenlightError | null = null;
   private currentMe: Me | null = null;
   private readonly pending = new Map<string, GreenlightRequest>();
+  /** The highest version seen per request, so a late, older event can't resurrect a decided request. */
+  private readonly versions = new Map<string, number>();
   private readonly listeners = new Set<(event: DesktopEvent) => void>();
 
   constructor(private readonly deps: HubConnectionDeps) {}
@@ -153,21 +156,24 @@ export class HubConnection {
     this.credentials = null;
     this.currentMe = null;
     this.pending.clear();
+    this.versions.clear();
   }
 
   private applySync(result: SyncResult): void {
     this.currentMe = result.me;
     this.pending.clear();
-    for (const request of result.inbox) if (needsMe(request, result.me)) this.pending.set(request.id, request);
+    for (const request of result.inbox) {
+      this.versions.set(request.id, Math.max(request.version, this.versions.get(request.id) ?? 0));
+      if (needsMe(request, result.me)) this.pending.set(request.id, request);
+    }
     this.emit({ type: 'sync', result });
   }
 
   private apply(event: DesktopEvent, request: GreenlightRequest): void {
-    const known = this.pending.get(request.id);
-    if (!known || known.version <= request.version) {
-      if (this.currentMe && needsMe(request, this.currentMe)) this.pending.set(request.id, request);
-      else this.pending.delete(request.id);
-    }
+    if (request.version < (this.versions.get(request.id) ?? 0)) return;
+    this.versions.set(request.id, request.version);
+    if (this.currentMe && needsMe(request, this.currentMe)) this.pending.set(request.id, request);
+    else this.pending.delete(request.id);
     this.emit(event);
   }
 

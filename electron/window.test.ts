@@ -1,13 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebContents } from 'electron';
-import { DEFAULT_SETTINGS, Settings, type SettingsData } from './settings.js';
+import type { SettingsData } from './settings.js';
 import { MainWindow, mainWindowOptions } from './window.js';
 import { FakeWindow } from './test/electron-fakes.js';
-
-function memorySettings(initial: Partial<SettingsData> = {}) {
-  const data = new Map<string, unknown>(Object.entries({ ...DEFAULT_SETTINGS, ...initial }));
-  return { settings: new Settings({ get: (key) => data.get(key), set: (key, value) => data.set(key, value) }), data };
-}
+import { memorySettings } from './test/memory.js';
 
 function setup(initial: Partial<SettingsData> = {}) {
   let quitting = false;

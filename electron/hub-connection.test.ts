@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import type { DesktopEvent } from '../protocol/desktop-api.js';
+import { GreenlightError } from '../protocol/errors.js';
+import type { SyncResult } from '../protocol/events.js';
+import { HubConnection } from './hub-connection.js';
+import { FakeHubClient } from './test/fake-hub-client.js';
+import { aRequest, ME, NOW } from './test/fixtures.js';
+import { memoryKeychain, memorySettings } from './test/memory.js';
+
+const HUB = 'http://127.0.0.1:7300';
+
+function syncWith(inbox = [aRequest()]): SyncResult {
+  return { me: { ...ME, id: 'u_bob', disabled: false, createdAt: NOW.toISOString() }, inbox, mine: [], offers: [], serverTime: NOW.toISOString() };
+}
+
+function setup(ready: SyncResult | GreenlightError = syncWith(), initial: { hubUrl?: string } = {}) {
+  const clients: FakeHubClient[] = [];
+  const keychain = memoryKeychain();
+  const { settings, data } = memorySettings(initial.hubUrl ? { hubUrl: initial.hubUrl } : {});
+  const connection = new HubConnection({
+    createClient: (options) => {
+      const client = new FakeHubClient(options, ready);
+      clients.push(client);
+      return client;
+    },
+    keychain,
+    settings,
+  });
+  const events: DesktopEvent[] = [];
+  connection.subscribe((event) => events.push(event));
+  return { connection, clients, keychain, data, events, client: () => clients.at(-1) as FakeHubClient };
+}
+
+describe('hub connection (main process) with a fake HubClient', () => {
+  it('signs in: connects with the token, then stores it in the keychain under the hub URL', async () => {
+    const { connection, keychain, data, client } = setup();
+    const session = await connection.signIn(HUB, 'glt_bob');
+    expect(client().options).toMatchObject({ url: HUB, token: 'glt_bob' });
+    expect(session).toEqual({ hubUrl: HUB, signedIn: true, state: 'connected', error: null });
+    expect(keychain.entries.get(HUB)).toBe('glt_bob');
+    expect(data.get('hubUrl')).toBe(HUB);
+    expect(connection.me?.name).toBe('bob');
+  });
+
+  it('a refused token signs nothing in and stores nothing', async () => {
+    const { connection, keychain, client } = setup(new GreenlightError('UNAUTHENTICATED', 'Unknown or disabled token.'));
+    await expect(connection.signIn(HUB, 'glt_bad')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(client().closed).toBe(true);
+    expect(keychain.entries.size).toBe(0);
+    expect(connection.session).toMatchObject({ signedIn: false, state: 'signed-out', error: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('restores at launch from the saved hub URL and the keychain', async () => {
+    const { connection, keychain, clients } = setup(syncWith(), { hubUrl: HUB });
+    keychain.entries.set(HUB, 'glt_saved');
+    await connection.restore();
+    expect(clients[0]?.options).toMatchObject({ url: HUB, token: 'glt_saved' });
+  });
+
+  it('without a saved token, stays signed out', async () => {
+    const { connection, clients } = setup(syncWith(), { hubUrl: HUB });
+    expect(await connection.restore()).toMatchObject({ signedIn: false, state: 'signed-out', hubUrl: HUB });
+    expect(clients).toHaveLength(0);
+  });
+
+  it('sign-out closes the connection and deletes the token from the keychain', async () => {
+    const { connection, keychain, client, events } = setup();
+    await connection.signIn(HUB, 'glt_bob');
+    const session = await connection.signOut();
+    expect(client().closed).toBe(true);
+    expect(keychain.entries.has(HUB)).toBe(false);
+    expect(session).toMatchObject({ signedIn: false, state: 'signed-out' });
+    expect(events.at(-1)).toEqual({ type: 'state', session });
+    expect(connection.inbox).toEqual([]);
+  });
+
+  it('connection state changes reach subscribers (they drive the tray)', async () => {
+    const { connection, client, events } = setup();
+    await connection.signIn(HUB, 'glt_bob');
+    client().setState('reconnecting');
+    expect(events.filter((event) => event.type === 'state').at(-1)).toMatchObject({ session: { state: 'reconnecting', signedIn: true } });
+  });
+
+  it('keeps the inbox: new requests in, decided ones out, my own never, stale versions ignored', async () => {
+    const first = aRequest();
+    const { connection, client } = setup(syncWith([first]));
+    await connection.signIn(HUB, 'glt_bob');
+    expect(connection.inbox.map((r) => r.id)).toEqual([first.id]);
+    const second = aRequest({ risk: 'critical' });
+    client().push('request:created', second);
+    client().push('request:created', aRequest({ requester: 'bob' }));
+    expect(connection.inbox.map((r) => r.id)).toEqual([second.id, first.id]);
+    client().push('request:updated', { ...first, status: 'approved', version: 3 });
+    client().push('request:updated', { ...first, version: 2 });
+    expect(connection.inbox.map((r) => r.id)).toEqual([second.id]);
+  });
+});
