@@ -65,12 +65,12 @@ async function escalate(ctx: Context, trx: Transaction<Database>, row: RequestsT
   const rule = parseRule(row);
   const skipped: number[] = [];
   let step = fromStep;
-  let targets = await resolveTargets(ctx, rule.escalation[step]?.notify ?? []);
+  let targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
   // A step with nobody to notify is skipped straight to the next, as an empty on-call tier would be.
   while (targets.people.length === 0 && step + 1 < rule.escalation.length) {
     skipped.push(step + 1);
     step += 1;
-    targets = await resolveTargets(ctx, rule.escalation[step]?.notify ?? []);
+    targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
   }
   const previousRooms = approverRooms(row);
   const previouslyNotified = [...eligibleGroupsOf(row), ...eligibleUsersOf(row)];

@@ -2,7 +2,8 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GreenlightError, newUserSchema, parseOrThrow, type CreatedUser, type Role, type User } from '../../protocol/index.js';
 import { newId } from '../ids.js';
-import type { UsersTable } from '../store/schema.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, UsersTable } from '../store/schema.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { generateToken, hashToken, looksLikeToken } from './tokens.js';
@@ -82,9 +83,8 @@ export async function disableUser(ctx: Context, by: Actor, idOrName: string): Pr
 }
 
 /** Active members of any of these groups, plus the named users that exist and are active. */
-export async function resolveTargets(ctx: Context, names: string[]): Promise<{ groups: string[]; users: string[]; people: string[] }> {
+export async function resolveTargets(db: Kysely<Database> | Transaction<Database>, names: string[]): Promise<{ groups: string[]; users: string[]; people: string[] }> {
   if (names.length === 0) return { groups: [], users: [], people: [] };
-  const db = ctx.store.db;
   const members = await db
     .selectFrom('user_groups')
     .innerJoin('users', 'users.id', 'user_groups.user_id')

@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, HubProcess, startCli, type CliProcess } from './cli-harness.js';
+
+const hub = new HubProcess();
+let dev: string;
+let sre: string;
+
+const prodArgs = (reason: string, ...extra: string[]) => ['request', '--action', 'deploy', '--resource', 'payments-api', '--env', 'production', '--reason', reason, ...extra];
+
+/** Starts `request --wait` and resolves with its id once the hub has it pending. */
+async function pendingWait(reason: string, ...extra: string[]): Promise<{ waiting: CliProcess; id: string }> {
+  const waiting = startCli(prodArgs(reason, '--wait', ...extra), hub.as(dev));
+  const [, id] = await waiting.waitFor('stderr', /(req_[A-Za-z0-9]+) pending/);
+  return { waiting, id: id ?? '' };
+}
+
+async function showJson(id: string, token: string): Promise<{ status: string; decisions: { comment: string | null }[]; grant: { token?: string } | null }> {
+  const shown = await cli(['show', id, '--json'], hub.as(token));
+  expect(shown.code).toBe(0);
+  return JSON.parse(shown.stdout) as { status: string; decisions: { comment: string | null }[]; grant: { token?: string } | null };
+}
+
+beforeAll(async () => {
+  await hub.start();
+  dev = await hub.addUser('dev', ['requester'], ['payments']);
+  sre = await hub.addUser('sre-1', ['approver'], ['sre']);
+});
+afterAll(() => hub.dispose());
+
+describe('greenlight user', () => {
+  it('adds users with roles and groups, prints the token once, and lists them', async () => {
+    expect(dev).toMatch(/^glt_/);
+    const added = await cli(['user', 'add', 'lead-1', '--role', 'approver', '--role', 'lead', '--group', 'sre', '--group', 'leads', '--json'], hub.admin);
+    expect(added.code).toBe(0);
+    const created = JSON.parse(added.stdout) as { name: string; roles: string[]; groups: string[]; token: string };
+    expect(created).toMatchObject({ name: 'lead-1', roles: ['approver', 'lead'], groups: ['sre', 'leads'] });
+    expect(created.token).toMatch(/^glt_/);
+
+    const listed = await cli(['user', 'list'], hub.admin);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^lead-1 {2}roles: approver,lead {2}groups: sre,leads$/m);
+    expect(listed.stdout).toMatch(/^dev /m);
+  });
+
+  it('disables a user, whose token then stops working', async () => {
+    const token = await hub.addUser('leaver', ['requester']);
+    const disabled = await cli(['user', 'disable', 'leaver'], hub.admin);
+    expect(disabled.code).toBe(0);
+    expect(disabled.stdout).toContain('disabled leaver');
+    const refused = await cli(prodArgs('after leaving'), hub.as(token));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: .+ \(UNAUTHENTICATED\)$/m);
+  });
+
+  it('reports the hub refusing a non-admin with its code, and a duplicate name as a conflict', async () => {
+    const forbidden = await cli(['user', 'add', 'sneaky', '--role', 'admin'], hub.as(dev));
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr.trim()).toBe('error: Only an admin can do this. (FORBIDDEN)');
+    const duplicate = await cli(['user', 'add', 'dev', '--role', 'requester'], hub.admin);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toContain('(CONFLICT)');
+  });
+});
+
+describe('greenlight request --wait', () => {
+  it('exits 0 with the grant token on stdout when another user approves', async () => {
+    const { waiting, id } = await pendingWait('ship the fix', '--link', 'PR=https://example.com/pr/1', '--field', 'sha=abc123', '--summary', 'one-line fix');
+    const decided = await cli(['decide', id, 'approve', '--comment', 'looks fine'], hub.as(sre));
+    expect(decided.code).toBe(0);
+    expect(decided.stdout).toContain(`${id} approved by sre-1`);
+
+    const result = await waiting.exited;
+    expect(result.code).toBe(0);
+    const token = result.stdout.trim();
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(result.stderr).toContain(`${id} approved by sre-1`);
+
+    const shown = await showJson(id, dev);
+    expect(shown.status).toBe('approved');
+    expect(shown.grant?.token).toBe(token);
+    expect(shown.decisions[0]?.comment).toBe('looks fine');
+  });
+
+  it('prints the whole request with --json, the grant inside it', async () => {
+    const { waiting, id } = await pendingWait('json output', '--json');
+    expect((await cli(['decide', id, 'approve'], hub.as(sre))).code).toBe(0);
+    const result = await waiting.exited;
+    expect(result.code).toBe(0);
+    const request = JSON.parse(result.stdout) as { id: string; status: string; grant: { token: string } };
+    expect(request).toMatchObject({ id, status: 'approved' });
+    expect(request.grant.token).toMatch(/^ey/);
+  });
+
+  it('exits 3 after a deny and shows the comment on stderr', async () => {
+    const { waiting, id } = await pendingWait('risky change');
+    expect((await cli(['decide', id, 'deny', '--comment', 'not during the freeze'], hub.as(sre))).code).toBe(0);
+    const result = await waiting.exited;
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('denied by sre-1: "not during the freeze"');
+  });
+
+  it('exits 4 when the requester cancels', async () => {
+    const { waiting, id } = await pendingWait('changed my mind');
+    const cancelled = await cli(['cancel', id], hub.as(dev));
+    expect(cancelled.code).toBe(0);
+    const result = await waiting.exited;
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain(`${id} cancelled`);
+  });
+
+  it('exits 5 when nobody decides before --timeout, leaving the request pending', async () => {
+    const started = Date.now();
+    const result = await cli(prodArgs('nobody around', '--wait', '--timeout', '2s'), hub.as(dev));
+    expect(result.code).toBe(5);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    const [, id] = result.stderr.match(/timed out after 2s: (req_[A-Za-z0-9]+) pending/) ?? [];
+    expect(id).toBeDefined();
+    expect((await showJson(id ?? '', dev)).status).toBe('pending');
+  });
+
+  it('returns at once with the token when the policy auto-approves', async () => {
+    const result = await cli(['request', '--action', 'deploy', '--resource', 'web', '--env', 'staging', '--reason', 'try it', '--wait'], hub.as(dev));
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^ey/);
+    expect(result.stderr).toContain('approved by policy:staging');
+  });
+
+  it('exits 3 when no policy rule covers the request, naming the code', async () => {
+    const result = await cli(['request', '--action', 'deploy', '--resource', 'web', '--env', 'qa', '--reason', 'no rule', '--wait'], hub.as(dev));
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/^error: No policy rule covers .+ \(NO_POLICY\)$/m);
+  });
+});
+
+describe('greenlight request without --wait, show, claim, decide', () => {
+  it('prints only the id on stdout, the status on stderr, and the full request with --json', async () => {
+    const plain = await cli(prodArgs('capture the id'), hub.as(dev));
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^req_[A-Za-z0-9]+\n$/);
+    expect(plain.stderr).toContain('pending: deploy on payments-api in production needs 1 more approval from sre (rule prod)');
+
+    const json = await cli(prodArgs('as json', '--risk', 'high', '--ttl', '10m', '--idempotency-key', 'build-42'), hub.as(dev));
+    expect(json.code).toBe(0);
+    const request = JSON.parse(json.stdout) as { id: string; risk: string; requestedTtlSeconds: number };
+    expect(request).toMatchObject({ risk: 'high', requestedTtlSeconds: 600 });
+
+    const again = await cli(prodArgs('as json', '--risk', 'high', '--ttl', '10m', '--idempotency-key', 'build-42'), hub.as(dev));
+    expect(again.stdout.trim()).toBe(request.id);
+  });
+
+  it('claims, shows context in readable form, and refuses a second decision', async () => {
+    const id = (await cli(prodArgs('readable', '--link', 'Ticket=https://example.com/T-1', '--field', 'region=eu'), hub.as(dev))).stdout.trim();
+    const claimed = await cli(['claim', id], hub.as(sre));
+    expect(claimed.code).toBe(0);
+    const shown = await cli(['show', id], hub.as(sre));
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`${id}  PENDING`);
+    expect(shown.stdout).toContain('link         Ticket: https://example.com/T-1');
+    expect(shown.stdout).toContain('field        region=eu');
+    expect(shown.stdout).toContain('claimed by   sre-1');
+
+    expect((await cli(['decide', id, 'approve'], hub.as(sre))).code).toBe(0);
+    const second = await cli(['decide', id, 'deny'], hub.as(sre));
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('(ALREADY_DECIDED)');
+  });
+
+  it('refuses self-approval and unknown ids with the hub codes', async () => {
+    const id = (await cli(prodArgs('self'), hub.as(dev))).stdout.trim();
+    const self = await cli(['decide', id, 'approve'], hub.as(dev));
+    expect(self.code).toBe(1);
+    expect(self.stderr).toMatch(/\((SELF_APPROVAL|NOT_ELIGIBLE)\)/);
+    const missing = await cli(['show', 'req_doesnotexist'], hub.as(dev));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('(NOT_FOUND)');
+  });
+});
