@@ -20,10 +20,14 @@ import { trayStateFrom } from './tray-state.js';
 import { guardSession } from './web-security.js';
 import { MainWindow } from './window.js';
 
-type ElectronModule = typeof Electron;
+/** The parts of the electron module the shell uses; tests pass fakes of the same names. */
+export type ShellElectron = Pick<
+  typeof Electron,
+  'app' | 'BrowserWindow' | 'Menu' | 'Notification' | 'Tray' | 'ipcMain' | 'nativeImage' | 'nativeTheme' | 'protocol' | 'session' | 'shell'
+>;
 
 /** Builds every service once the app is ready and wires them together. Returns what main needs later. */
-export async function startShell(electron: ElectronModule, launch: LaunchOptions): Promise<{ showWindow(): void }> {
+export async function startShell(electron: ShellElectron, launch: LaunchOptions): Promise<{ showWindow(): void }> {
   const { app, BrowserWindow, Menu, Notification, Tray, ipcMain, nativeImage, nativeTheme, protocol, session, shell } = electron;
   let quitting = false;
 
