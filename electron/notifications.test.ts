@@ -203,6 +203,14 @@ describe('notifications with Electron fakes', () => {
     expect(FakeNotification.created[1]?.options.title).toBe('deploy payments-api → production');
   });
 
+  it('signing out closes what is shown', () => {
+    const { service } = setup();
+    service.handle({ type: 'request:created', request: aRequest() });
+    service.flush();
+    service.handle({ type: 'state', session: { hubUrl: 'http://hub', signedIn: false, state: 'signed-out', error: null } });
+    expect(FakeNotification.created[0]?.closed).toBe(true);
+  });
+
   it('does nothing where the OS has no notification support', () => {
     FakeNotification.supported = false;
     const { service } = setup();

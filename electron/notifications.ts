@@ -52,6 +52,11 @@ export class NotificationService {
   constructor(private readonly deps: NotificationDeps) {}
 
   handle(event: DesktopEvent): void {
+    // Signed out: what was shown belongs to someone who is no longer here.
+    if (event.type === 'state' && !event.session.signedIn) {
+      this.closeAll();
+      return;
+    }
     const me = this.deps.me();
     if (!me) return;
     switch (event.type) {
@@ -85,6 +90,7 @@ export class NotificationService {
   }
 
   closeAll(): void {
+    this.queue = [];
     for (const id of [...this.shown.keys()]) this.dismiss(id);
     this.summary?.close();
     this.summary = null;
