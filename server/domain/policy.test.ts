@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY, matchRule, parsePolicy, PolicyError, policyOffers } from './policy.js';
+
+const request = (action: string, resource: string, environment: string, risk: 'low' | 'medium' | 'high' | 'critical' = 'medium') => ({ action, resource, environment, risk });
+
+describe('policy parsing', () => {
+  it('reads the documented format, durations included', () => {
+    const policy = parsePolicy(`
+rules:
+  - name: prod-deploys
+    match: { action: deploy, environment: production }
+    approvers: [sre]
+    minApprovals: 2
+    escalation:
+      - { after: 5m, notify: [sre-leads] }
+      - { after: 1h, notify: [managers, carol] }
+    expireAfter: 1h
+    grantTtl: 15m
+  - name: staging
+    match: { action: deploy, environment: staging }
+    autoApprove: true
+`);
+    const rule = policy.rules[0]!;
+    expect(rule.minApprovals).toBe(2);
+    expect(rule.escalation.map((s) => s.after)).toEqual([300, 3600]);
+    expect(rule.expireAfter).toBe(3600);
+    expect(rule.grantTtl).toBe(900);
+    expect(rule.claimHolds).toBe(600);
+    expect(rule.allowSelfApproval).toBe(false);
+    expect(policy.rules[1]!.autoApprove).toBe(true);
+  });
+
+  it.each([
+    ['rules: [\n  - name: x\n   bad: indent', /not valid YAML/],
+    ['rules: []', /at least one rule/],
+    ['rules:\n  - name: prod\n    approvers: [sre]\n    minApprovals: two', /rule "prod": minApprovals/],
+    ['rules:\n  - name: prod\n    approvers: [sre]\n    grantTtl: 15 minutes', /rule "prod": grantTtl: expected a duration/],
+    ['rules:\n  - name: prod\n    match: { action: deploy }', /rule "prod": approvers: list at least one approver group/],
+    ['rules:\n  - name: prod\n    approvers: [sre]\n    escalation: [{ after: 10m, notify: [a] }, { after: 5m, notify: [b] }]', /rule "prod": escalation\.1\.after/],
+    ['rules:\n  - name: prod\n    approvers: [sre]\n    typo: true', /rule "prod".*typo/],
+    ['rules:\n  - approvers: [sre]', /rule #1: name/],
+    ['rules:\n  - { name: a, approvers: [x] }\n  - { name: a, approvers: [y] }', /duplicate rule name "a"/],
+  ])('refuses %j with an error naming the rule and field', (text, message) => {
+    expect(() => parsePolicy(text, 'policy.yaml')).toThrow(PolicyError);
+    expect(() => parsePolicy(text, 'policy.yaml')).toThrow(message);
+  });
+});
+
+describe('policy matching', () => {
+  const policy = parsePolicy(`
+rules:
+  - name: payments
+    match: { action: [deploy, rollback], resource: "payments-*", environment: production }
+    approvers: [payments-sre]
+  - name: low-risk
+    match: { risk: low }
+    autoApprove: true
+  - name: prod
+    match: { environment: production }
+    approvers: [sre]
+`);
+
+  it('takes the first rule that fits, with globs and lists', () => {
+    expect(matchRule(policy, request('deploy', 'payments-api', 'production'))?.name).toBe('payments');
+    expect(matchRule(policy, request('rollback', 'payments-db', 'production'))?.name).toBe('payments');
+    expect(matchRule(policy, request('deploy', 'search-api', 'production'))?.name).toBe('prod');
+    expect(matchRule(policy, request('deploy', 'search-api', 'staging', 'low'))?.name).toBe('low-risk');
+  });
+
+  it('matches nothing rather than allowing what no rule covers', () => {
+    expect(matchRule(policy, request('deploy', 'search-api', 'staging', 'high'))).toBeNull();
+  });
+
+  it('the default policy asks one approval from group approvers', () => {
+    const rule = matchRule(DEFAULT_POLICY, request('anything', 'at-all', 'anywhere'));
+    expect(rule).toMatchObject({ approvers: ['approvers'], minApprovals: 1, autoApprove: false });
+  });
+
+  it('offers the form only literal actions and environments', () => {
+    expect(policyOffers(policy)[0]).toMatchObject({ rule: 'payments', actions: ['deploy', 'rollback'], environments: ['production'], resources: ['payments-*'] });
+  });
+});

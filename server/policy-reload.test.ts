@@ -1,0 +1,61 @@
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+
+const FIRST = `
+rules:
+  - name: prod
+    match: { environment: production }
+    approvers: [sre]
+`;
+const SECOND = `
+rules:
+  - name: prod-strict
+    match: { environment: production }
+    approvers: [sre]
+    minApprovals: 2
+  - name: staging
+    match: { environment: staging }
+    autoApprove: true
+`;
+
+describe('policy file reload', () => {
+  const hub = new TestHub('sqlite', { policy: FIRST });
+  let alice: TestUser;
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+  });
+  afterAll(() => hub.dispose());
+
+  const auditTypes = async (type: string) => (await hub.api<{ events: { data: Record<string, unknown> }[] }>('GET', `/api/v1/audit?type=${type}`, ADMIN_TOKEN)).body.events;
+  const waitForAudit = async (type: string, count: number) => {
+    for (;;) {
+      const events = await auditTypes(type);
+      if (events.length >= count) return events;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  it('takes a good edit, keeps requests in flight on the rule they were created with', async () => {
+    const inFlight = await hub.api<{ id: string; rule: { name: string; minApprovals: number } }>('POST', '/api/v1/requests', alice.token, deployRequest());
+    const loadedBefore = (await auditTypes('policy.loaded')).length;
+    writeFileSync(hub.policyPath!, SECOND);
+    await waitForAudit('policy.loaded', loadedBefore + 1);
+
+    const staging = await hub.api<{ status: string }>('POST', '/api/v1/requests', alice.token, deployRequest({ environment: 'staging' }));
+    expect(staging.body.status).toBe('approved');
+    const fresh = await hub.api<{ rule: { name: string } }>('POST', '/api/v1/requests', alice.token, deployRequest());
+    expect(fresh.body.rule.name).toBe('prod-strict');
+    const old = await hub.api<{ rule: { name: string; minApprovals: number } }>('GET', `/api/v1/requests/${inFlight.body.id}`, alice.token);
+    expect(old.body.rule).toMatchObject({ name: 'prod', minApprovals: 1 });
+  });
+
+  it('a bad edit keeps the previous policy and records why', async () => {
+    writeFileSync(hub.policyPath!, 'rules:\n  - name: broken\n    minApprovals: many\n');
+    const [rejected] = await waitForAudit('policy.rejected', 1);
+    expect(String(rejected!.data.error)).toContain('rule "broken"');
+    const staging = await hub.api<{ status: string }>('POST', '/api/v1/requests', alice.token, deployRequest({ environment: 'staging' }));
+    expect(staging.body.status).toBe('approved');
+  });
+});
