@@ -39,7 +39,7 @@ export function mainWindowOptions(input: { preloadPath: string; iconPath: string
 export interface WindowLike extends Pick<BrowserWindow, 'show' | 'hide' | 'focus' | 'isMinimized' | 'restore' | 'getBounds' | 'loadURL' | 'isDestroyed' | 'isVisible'> {
   webContents: GuardedContents & Pick<WebContents, 'send' | 'id'> & { once(event: 'did-finish-load', listener: () => void): unknown };
   on(event: 'close', listener: (event: { preventDefault(): void }) => void): unknown;
-  on(event: 'resize' | 'moved' | 'closed', listener: () => void): unknown;
+  on(event: 'resize' | 'move' | 'closed', listener: () => void): unknown;
 }
 
 export interface MainWindowDeps<W extends WindowLike> {
@@ -118,7 +118,7 @@ export class MainWindow<W extends WindowLike> {
       window.hide();
     });
     window.on('resize', () => this.saveBoundsSoon());
-    window.on('moved', () => this.saveBoundsSoon());
+    window.on('move', () => this.saveBoundsSoon());
     window.on('closed', () => {
       this.window = null;
       this.loaded = false;
