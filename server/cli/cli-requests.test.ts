@@ -140,7 +140,7 @@ describe('greenlight request without --wait, show, claim, decide', () => {
     expect(plain.stdout).toMatch(/^req_[A-Za-z0-9]+\n$/);
     expect(plain.stderr).toContain('pending: deploy on payments-api in production needs 1 more approval from sre (rule prod)');
 
-    const json = await cli(prodArgs('as json', '--risk', 'high', '--ttl', '10m', '--idempotency-key', 'build-42'), hub.as(dev));
+    const json = await cli(prodArgs('as json', '--risk', 'high', '--ttl', '10m', '--idempotency-key', 'build-42', '--json'), hub.as(dev));
     expect(json.code).toBe(0);
     const request = JSON.parse(json.stdout) as { id: string; risk: string; requestedTtlSeconds: number };
     expect(request).toMatchObject({ risk: 'high', requestedTtlSeconds: 600 });

@@ -1,0 +1,140 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, HubProcess } from './cli-harness.js';
+
+const hub = new HubProcess();
+let dev: string;
+let sre: string;
+
+/** An auto-approved staging request: the quickest way to a fresh grant token. */
+async function freshGrant(): Promise<string> {
+  const result = await cli(['request', '--action', 'deploy', '--resource', 'web', '--env', 'staging', '--reason', 'grant test', '--wait'], hub.as(dev));
+  expect(result.code).toBe(0);
+  return result.stdout.trim();
+}
+
+beforeAll(async () => {
+  await hub.start();
+  dev = await hub.addUser('dev', ['requester'], ['payments']);
+  sre = await hub.addUser('sre-1', ['approver'], ['sre']);
+});
+afterAll(() => hub.dispose());
+
+describe('greenlight grant', () => {
+  it('verifies and redeems without an API token; a second redeem fails with ALREADY_REDEEMED', async () => {
+    const grant = await freshGrant();
+    const anonymous = { GREENLIGHT_HUB: hub.url };
+
+    const verified = await cli(['grant', 'verify', grant], anonymous);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^valid: deploy on web in staging for dev \(request req_\w+, grant gnt_\w+, until .+\)$/m);
+
+    const redeemed = await cli(['grant', 'redeem', grant], anonymous);
+    expect(redeemed.code).toBe(0);
+    expect(redeemed.stdout).toContain('redeemed: deploy on web in staging for dev');
+
+    const again = await cli(['grant', 'redeem', grant], anonymous);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^error: .+ \(ALREADY_REDEEMED\)$/m);
+
+    const afterUse = await cli(['grant', 'verify', grant, '--json'], anonymous);
+    expect(afterUse.code).toBe(1);
+    expect(JSON.parse(afterUse.stdout)).toMatchObject({ valid: false, reason: 'redeemed' });
+  });
+
+  it('exits 1 for a token this hub did not sign', async () => {
+    const result = await cli(['grant', 'verify', 'not.a.grant'], { GREENLIGHT_HUB: hub.url });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('invalid:');
+  });
+
+  it('revokes a grant by its id, after which it no longer verifies', async () => {
+    const grant = await freshGrant();
+    const verified = JSON.parse((await cli(['grant', 'verify', grant, '--json'], { GREENLIGHT_HUB: hub.url })).stdout) as { grant: { jti: string } };
+    const revoked = await cli(['grant', 'revoke', verified.grant.jti], hub.as(dev));
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout.trim()).toBe(`revoked ${verified.grant.jti}`);
+    const after = await cli(['grant', 'verify', grant], { GREENLIGHT_HUB: hub.url });
+    expect(after.code).toBe(1);
+    expect(after.stdout).toContain('it was revoked');
+    const needsToken = await cli(['grant', 'revoke', verified.grant.jti], { GREENLIGHT_HUB: hub.url });
+    expect(needsToken.code).toBe(2);
+    expect(needsToken.stderr).toContain('no API token');
+  });
+});
+
+describe('greenlight audit', () => {
+  it('exports the log as CSV and JSON lines, to stdout or a file, with filters', async () => {
+    const id = (await cli(['request', '--action', 'deploy', '--resource', 'ledger', '--env', 'production', '--reason', 'audit me'], hub.as(dev))).stdout.trim();
+    expect((await cli(['decide', id, 'approve'], hub.as(sre))).code).toBe(0);
+
+    const csv = await cli(['audit', 'export', '--format', 'csv', '--resource', 'ledger'], hub.admin);
+    expect(csv.code).toBe(0);
+    const [header, ...rows] = csv.stdout.trim().split('\n');
+    expect(header).toBe('seq,at,actor,type,requestId,action,resource,environment,outcome,data,hash');
+    expect(rows.some((row) => row.includes(',dev,request.submitted,'))).toBe(true);
+    expect(rows.some((row) => row.includes(',sre-1,request.approved,') || row.includes(',sre-1,request.vote,'))).toBe(true);
+
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-export-'));
+    try {
+      const file = path.join(dir, 'audit.jsonl');
+      const toFile = await cli(['audit', 'export', '--actor', 'dev', '--output', file], hub.admin);
+      expect(toFile.code).toBe(0);
+      expect(toFile.stderr).toContain(`of jsonl to ${file}`);
+      const events = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { actor: string });
+      expect(events.length).toBeGreaterThan(0);
+      expect(events.every((event) => event.actor === 'dev')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    const badDate = await cli(['audit', 'export', '--from', 'yesterday'], hub.admin);
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).toContain('--from:');
+    const notAdmin = await cli(['audit', 'export'], hub.as(dev));
+    expect(notAdmin.code).toBe(1);
+    expect(notAdmin.stderr).toContain('(FORBIDDEN)');
+  });
+
+  it('verifies the chain through the hub, then offline; names the first edited event after tampering', async () => {
+    const online = await cli(['audit', 'verify'], hub.admin);
+    expect(online.code).toBe(0);
+    expect(online.stdout).toMatch(/^audit log intact: \d+ events, every hash matches$/m);
+    const json = await cli(['audit', 'verify', '--json'], hub.admin);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true });
+
+    expect(await hub.stop()).toBe(0);
+
+    const intact = await cli(['audit', 'verify', '--data-dir', hub.dataDir]);
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toContain('audit log intact');
+
+    const database = new BetterSqlite3(path.join(hub.dataDir, 'greenlight.db'));
+    try {
+      expect(database.prepare("update audit_events set actor='mallory' where seq=2").run().changes).toBe(1);
+    } finally {
+      database.close();
+    }
+
+    const broken = await cli(['audit', 'verify', '--data-dir', hub.dataDir]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout.trim()).toBe('audit log BROKEN at event 2: event 2 was modified after it was written (1 events before it verified)');
+    const brokenJson = await cli(['audit', 'verify', '--data-dir', hub.dataDir, '--json']);
+    expect(brokenJson.code).toBe(1);
+    expect(JSON.parse(brokenJson.stdout)).toMatchObject({ ok: false, brokenAt: 2, events: 1 });
+  });
+
+  it('refuses to verify a folder without a database instead of reporting an empty chain', async () => {
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'greenlight-empty-'));
+    try {
+      const result = await cli(['audit', 'verify', '--data-dir', empty]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`no Greenlight database in ${empty}`);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
