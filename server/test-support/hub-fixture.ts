@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HubClient, type Role } from '../../protocol/index.js';
+import { HubClient, type NewRequest, type Role } from '../../protocol/index.js';
 import { startHub, type HubOptions, type RunningHub } from '../hub.js';
 import { createTestDatabase } from './postgres.js';
 
@@ -133,12 +133,12 @@ export function collect<T>(subscribe: (listener: (value: T) => void) => () => vo
   };
 }
 
-export const deployRequest = (overrides: Record<string, unknown> = {}) => ({
+export const deployRequest = (overrides: Partial<Record<keyof NewRequest, unknown>> = {}): NewRequest => ({
   action: 'deploy',
   resource: 'payments-api',
   environment: 'production',
   reason: 'hotfix for INC-4412',
-  risk: 'high',
+  risk: 'high' as const,
   context: { summary: 'roll out 2.4.1', diff: '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n', logs: 'build ok', links: [{ title: 'INC-4412', url: 'https://tickets.example.com/INC-4412' }] },
-  ...overrides,
+  ...(overrides as Partial<NewRequest>),
 });
