@@ -7,7 +7,10 @@ import { createUser, hubUrl, submitRequest, type TestUser } from '../support/hub
 import { findElectron } from './electron-available.js';
 
 const found = findElectron();
-test.skip(found.executablePath === null, `Electron binary not available on this machine: ${found.reason}`);
+const skipReason = `Electron binary not available on this machine: ${found.reason}`;
+// The list reporter shows skips without their reason: say it once, in the run's output too.
+if (found.executablePath === null) console.log(`[electron specs skipped] ${skipReason}`);
+test.skip(found.executablePath === null, skipReason);
 
 let app: ElectronApplication;
 let page: Page;
