@@ -50,6 +50,34 @@ describe('hub connection (main process) with a fake HubClient', () => {
     expect(connection.session).toMatchObject({ signedIn: false, state: 'signed-out', error: { code: 'UNAUTHENTICATED' } });
   });
 
+  it('with no OS keychain, sign-in fails before connecting and says why', async () => {
+    const clients: FakeHubClient[] = [];
+    const { settings } = memorySettings();
+    const connection = new HubConnection({
+      createClient: (options) => {
+        const client = new FakeHubClient(options, syncWith());
+        clients.push(client);
+        return client;
+      },
+      keychain: memoryKeychain(new GreenlightError('UNAVAILABLE', 'No OS keychain is available')),
+      settings,
+    });
+    await expect(connection.signIn(HUB, 'glt_bob')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(clients).toHaveLength(0);
+    expect(connection.session).toMatchObject({ signedIn: false, error: { code: 'UNAVAILABLE', message: 'No OS keychain is available' } });
+  });
+
+  it('credentials handed over at launch still connect for this session when no keychain can keep them', async () => {
+    const { settings } = memorySettings();
+    const connection = new HubConnection({
+      createClient: (options) => new FakeHubClient(options, syncWith()),
+      keychain: memoryKeychain(new GreenlightError('UNAVAILABLE', 'No OS keychain is available')),
+      settings,
+    });
+    const session = await connection.signIn(HUB, 'glt_bob', { keychain: 'if-available' });
+    expect(session).toMatchObject({ signedIn: true, state: 'connected', error: { code: 'UNAVAILABLE' } });
+  });
+
   it('restores at launch from the saved hub URL and the keychain', async () => {
     const { connection, keychain, clients } = setup(syncWith(), { hubUrl: HUB });
     keychain.entries.set(HUB, 'glt_saved');

@@ -92,6 +92,14 @@ export class HubConnection {
   /** Connects and waits for the first sync; stores the token only once the hub accepted it. */
   async signIn(hubUrl: string, token: string, options: SignInOptions = {}): Promise<DesktopSession> {
     this.disconnect();
+    if (options.keychain !== 'if-available') {
+      // Fail before connecting: without a keychain the token could not be kept, and nothing should be shown meanwhile.
+      try {
+        await this.deps.keychain.read(hubUrl);
+      } catch (error) {
+        throw this.fail(error);
+      }
+    }
     const client = this.open(hubUrl, token);
     try {
       await client.waitUntilReady(this.deps.connectTimeoutMs ?? 10_000);
