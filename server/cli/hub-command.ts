@@ -11,13 +11,13 @@ import { note, type Io } from './output.js';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const hubFlags = z.object({
-  port: z.coerce.number().int('must be a whole number').min(0).max(65_535),
+  port: z.string().regex(/^\d{1,5}$/, 'expected a port number, 0 to 65535').transform(Number).pipe(z.number().max(65_535, 'expected a port number, 0 to 65535')),
   host: z.string().min(1),
   dataDir: z.string().min(1),
   policy: z.string().min(1).optional(),
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
   logLevel: z.enum(LOG_LEVELS).optional(),
-  rateLimit: z.coerce.number().int().min(1).optional(),
+  rateLimit: z.string().regex(/^[1-9]\d*$/, 'expected a positive whole number').transform(Number).optional(),
 });
 
 /** `$XDG_DATA_HOME/greenlight`, falling back to `~/.local/share/greenlight` as the XDG spec does. */

@@ -34,9 +34,9 @@ export const durationFlag = z.string().transform((text, ctx) => {
 export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** Splits `key=value` at the first `=`; the key must not be empty. */
-export function splitPair(text: string, flag: string): [string, string] {
+export function splitPair(text: string, flag: string, shape = 'key=value'): [string, string] {
   const at = text.indexOf('=');
-  if (at <= 0) throw usageError(`--${flag} expects key=value, got "${text}"`);
+  if (at <= 0) throw usageError(`--${flag} expects ${shape}, got "${text}"`);
   return [text.slice(0, at), text.slice(at + 1)];
 }
 

@@ -61,7 +61,7 @@ async function readText(path: string, flag: string): Promise<string> {
 
 async function buildBody(flags: RequestFlags): Promise<NewRequest> {
   const links = flags.link.map((text) => {
-    const [title, url] = splitPair(text, 'link');
+    const [title, url] = splitPair(text, 'link', 'title=url');
     return { title, url };
   });
   const fields = Object.fromEntries(flags.field.map((text) => splitPair(text, 'field')));
