@@ -18,6 +18,7 @@ import { Scheduler } from './scheduler.js';
 import { buildHttpApp } from './transport/http-app.js';
 import { attachSocketServer } from './transport/socket.js';
 import { Waiters } from './transport/waiters.js';
+import { attachClusterAdapter } from './transport/cluster-adapter.js';
 
 export interface HubOptions {
   port?: number;
@@ -98,6 +99,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     metrics,
     waiters,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
+    // Another hub may decide a request this one has a long-poll for; look again this often.
+    waitPollMs: store.dialect === 'postgres' ? 1000 : null,
     consoleDir: options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir,
     healthy: async () => {
       try {
@@ -109,6 +112,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     },
   });
   const sockets = attachSocketServer(app.server, ctx, metrics);
+  const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -130,6 +134,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         waiters.close();
         await scheduler?.stop();
         await sockets.close();
+        await closeAdapter();
         await app.close();
         await store.close();
         log.info('hub stopped');

@@ -109,7 +109,14 @@ export async function bootstrapAdmin(ctx: Context, options: { envToken?: string;
   if (options.envToken !== undefined && !looksLikeToken(options.envToken)) {
     throw new GreenlightError('INVALID_INPUT', 'GREENLIGHT_ADMIN_TOKEN must start with "glt_" and be at least 20 characters long.');
   }
-  const user = await createUser(ctx, null, { name: 'admin', roles: ['admin', 'approver'], groups: ['admins'] }, options.envToken);
+  let user: CreatedUser;
+  try {
+    user = await createUser(ctx, null, { name: 'admin', roles: ['admin', 'approver'], groups: ['admins'] }, options.envToken);
+  } catch (error) {
+    // Another hub on the same database got there first.
+    if (error instanceof GreenlightError && error.code === 'CONFLICT') return;
+    throw error;
+  }
   if (options.envToken) return;
   if (options.dataDir) {
     const file = path.join(options.dataDir, 'admin-token');

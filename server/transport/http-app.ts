@@ -26,6 +26,7 @@ export interface HttpDeps {
   metrics: Metrics;
   waiters: Waiters;
   rateLimitPerMinute: number;
+  waitPollMs: number | null;
   consoleDir: string | null;
   healthy: () => Promise<boolean>;
 }

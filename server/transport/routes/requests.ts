@@ -39,17 +39,20 @@ export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => 
     const actor = await requireActor(deps, request);
     const { id } = parseOrThrow(idParam, request.params, 'request id');
     const { timeoutSeconds } = parseOrThrow(waitQuery, request.query, 'query');
-    // Subscribe before reading, so a decision landing between the two is not missed.
+    const deadline = Date.now() + timeoutSeconds * 1000;
     const abort = new AbortController();
     request.raw.once('close', () => abort.abort());
-    const decided = deps.waiters.wait(id, timeoutSeconds * 1000, abort.signal);
-    const current = await getRequest(ctx, actor, id);
-    if (current.status !== 'pending') {
-      abort.abort();
-      return current;
+    for (;;) {
+      // Subscribe before reading, so a decision landing between the two is not missed.
+      const remaining = Math.max(0, deadline - Date.now());
+      const decided = deps.waiters.wait(id, Math.min(remaining, deps.waitPollMs ?? remaining), abort.signal);
+      const current = await getRequest(ctx, actor, id);
+      if (current.status !== 'pending' || remaining === 0 || abort.signal.aborted) {
+        abort.abort();
+        return current;
+      }
+      await decided;
     }
-    await decided;
-    return getRequest(ctx, actor, id);
   });
 
   app.post('/api/v1/requests/:id/decisions', async (request) => {

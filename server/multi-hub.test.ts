@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubClient, type EscalatedPayload, type GreenlightRequest } from '../protocol/index.js';
+import { ADMIN_TOKEN, collect, deployRequest } from './test-support/hub-fixture.js';
+import { HubProcess } from './test-support/hub-process.js';
+import { createTestDatabase, postgresAvailability } from './test-support/postgres.js';
+
+const pg = await postgresAvailability();
+const POLICY = `
+rules:
+  - name: escalating
+    match: { action: restart }
+    approvers: [sre]
+    escalation:
+      - { after: 2s, notify: [leads] }
+  - name: prod
+    match: { action: deploy }
+    approvers: [sre]
+`;
+
+describe.skipIf(!pg.ok)(`two hubs on one PostgreSQL database${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-multi-'));
+  const policyFile = path.join(dir, 'policy.yaml');
+  writeFileSync(policyFile, POLICY);
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let hubA: HubProcess, hubB: HubProcess;
+  const clients: HubClient[] = [];
+  const tokens: Record<string, string> = {};
+
+  const connect = async (hub: HubProcess, user: string) => {
+    const client = new HubClient({ url: hub.url, token: tokens[user]!, forceNew: true, transports: ['websocket'], reconnectionDelayMs: 100 });
+    clients.push(client);
+    client.connect();
+    await client.waitUntilReady();
+    return client;
+  };
+  const api = async <T>(hub: HubProcess, method: string, route: string, token: string | null, body?: unknown) => {
+    const response = await fetch(hub.url + route, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const args = ['--database-url', database.url, '--policy', policyFile];
+    hubA = new HubProcess(args, { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN });
+    hubB = new HubProcess(args, { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN });
+    // Started together: the migrations' advisory lock lets only one of them migrate.
+    await Promise.all([hubA.start(), hubB.start()]);
+    for (const [name, roles, groups] of [
+      ['alice', ['requester'], []],
+      ['bob', ['approver'], ['sre']],
+      ['lena', ['lead'], ['leads']],
+      ['luke', ['lead'], ['leads']],
+    ] as const) {
+      const created = await api<{ token: string }>(hubA, 'POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups });
+      tokens[name] = created.body.token;
+    }
+  });
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await Promise.all([hubA?.stop(), hubB?.stop()]);
+    await database?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a request submitted on A reaches an approver on B, whose decision reaches the requester on A, with a grant B verifies', async () => {
+    const alice = await connect(hubA, 'alice');
+    const bob = await connect(hubB, 'bob');
+    const bobCreated = collect<GreenlightRequest>((l) => bob.on('request:created', l));
+    const aliceUpdated = collect<GreenlightRequest>((l) => alice.on('request:updated', l));
+
+    const request = await alice.submit(deployRequest());
+    await bobCreated.next((r) => r.id === request.id);
+    await bob.decide({ requestId: request.id, decision: 'approve' });
+    const approved = await aliceUpdated.next((r) => r.id === request.id && r.status === 'approved');
+    const verified = await api<{ valid: boolean }>(hubB, 'POST', '/api/v1/grants/verify', null, { token: approved.grant?.token });
+    expect(verified.body.valid).toBe(true);
+  });
+
+  it('a 500 KB diff crosses from one hub to the other intact', async () => {
+    const alice = await connect(hubA, 'alice');
+    const bob = await connect(hubB, 'bob');
+    const bobCreated = collect<GreenlightRequest>((l) => bob.on('request:created', l));
+    const diff = Array.from({ length: 10_000 }, (_, i) => `+line ${i} ${'x'.repeat(40)}`).join('\n');
+    expect(diff.length).toBeGreaterThan(500_000);
+    const request = await alice.submit(deployRequest({ context: { diff } }));
+    const received = await bobCreated.next((r) => r.id === request.id);
+    expect(received.context.diff).toBe(diff);
+  });
+
+  it('an escalation deadline with both hubs running fires exactly once', async () => {
+    const lena = await connect(hubA, 'lena');
+    const luke = await connect(hubB, 'luke');
+    const lenaEscalated = collect<EscalatedPayload>((l) => lena.on('request:escalated', l));
+    const lukeEscalated = collect<EscalatedPayload>((l) => luke.on('request:escalated', l));
+    const request = (await api<GreenlightRequest>(hubB, 'POST', '/api/v1/requests', tokens.alice!, deployRequest({ action: 'restart' }))).body;
+    await Promise.all([lenaEscalated.next((p) => p.request.id === request.id), lukeEscalated.next((p) => p.request.id === request.id)]);
+    // Both hubs keep polling for due deadlines; a later request that escalates proves they ran past this one.
+    const later = (await api<GreenlightRequest>(hubA, 'POST', '/api/v1/requests', tokens.alice!, deployRequest({ action: 'restart' }))).body;
+    await lukeEscalated.next((p) => p.request.id === later.id);
+    expect(lenaEscalated.items.filter((p) => p.request.id === request.id)).toHaveLength(1);
+    expect(lukeEscalated.items.filter((p) => p.request.id === request.id)).toHaveLength(1);
+    const events = await api<{ events: { requestId: string }[] }>(hubA, 'GET', '/api/v1/audit?type=request.escalated', ADMIN_TOKEN);
+    expect(events.body.events.filter((e) => e.requestId === request.id)).toHaveLength(1);
+  });
+
+  it('concurrent submissions on both hubs keep one intact audit chain', async () => {
+    const submissions = Array.from({ length: 60 }, (_, i) => api(i % 2 ? hubA : hubB, 'POST', '/api/v1/requests', tokens.alice!, deployRequest({ reason: `batch ${i}` })));
+    const results = await Promise.all(submissions);
+    expect(results.every((r) => r.status === 201)).toBe(true);
+    const verify = await api<{ ok: boolean; events: number }>(hubB, 'GET', '/api/v1/audit/verify', ADMIN_TOKEN);
+    expect(verify.body).toMatchObject({ ok: true });
+  });
+
+  it('when hub A dies with deadlines pending, hub B fires them', async () => {
+    const luke = await connect(hubB, 'luke');
+    const lukeEscalated = collect<EscalatedPayload>((l) => luke.on('request:escalated', l));
+    const request = (await api<GreenlightRequest>(hubA, 'POST', '/api/v1/requests', tokens.alice!, deployRequest({ action: 'restart' }))).body;
+    await hubA.kill();
+    const payload = await lukeEscalated.next((p) => p.request.id === request.id);
+    expect(payload.step).toBe(1);
+    const events = await api<{ events: { requestId: string }[] }>(hubB, 'GET', '/api/v1/audit?type=request.escalated', ADMIN_TOKEN);
+    expect(events.body.events.filter((e) => e.requestId === request.id)).toHaveLength(1);
+  });
+});
