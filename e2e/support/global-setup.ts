@@ -50,7 +50,7 @@ export default async function globalSetup(): Promise<(() => Promise<void>) | und
   const log = createWriteStream(logFile);
   const hub = spawn(
     path.resolve('node_modules/.bin/tsx'),
-    ['server/cli/main.ts', 'hub', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--policy', policyFile],
+    ['server/cli/main.ts', 'hub', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--policy', policyFile, '--rate-limit', '100000'],
     { env: { ...process.env, GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   hub.stdout?.pipe(log);

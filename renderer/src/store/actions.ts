@@ -88,6 +88,18 @@ function onBridgeEvent(event: BridgeEvent): void {
 
 export function showView(view: View): void {
   useStore.setState({ view });
+  // Requests I submitted elsewhere (CLI, a pipeline, another window) are pushed to me only once
+  // they change, so fetch the full state when I look at my list.
+  if (view === 'mine') void resync();
+}
+
+export async function resync(): Promise<void> {
+  try {
+    const result = await requireBridge().sync();
+    if (useStore.getState().phase === 'ready') onSynced(result);
+  } catch {
+    // The connection pill already says the hub is unreachable; the next reconnect resyncs.
+  }
 }
 
 export function selectRequest(id: string | null): void {

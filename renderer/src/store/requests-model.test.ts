@@ -21,6 +21,12 @@ describe('applyRequest', () => {
     expect(state.byId.req_1?.reason).toBe('v3');
   });
 
+  it('takes an equal version with a longer timeline (a grant revoked without a version bump)', () => {
+    const state = applyRequest(emptyRequests, makeRequest({ version: 4 }), bob, 0);
+    const revoked = makeRequest({ version: 4, timeline: [{ at: 'x', type: 'grant.revoked', actor: 'alice', detail: null }] });
+    expect(applyRequest(state, revoked, bob, 0).byId.req_1?.timeline).toHaveLength(1);
+  });
+
   it('notes a request someone else decided as it leaves my inbox', () => {
     const before = applyRequest(emptyRequests, makeRequest(), bob, 0);
     const after = applyRequest(before, makeRequest({ version: 2, status: 'approved', decidedBy: 'carol' }), bob, 1_000);

@@ -44,20 +44,30 @@ export function applySync(state: RequestsData, result: SyncResult): RequestsData
   const byId: Record<string, GreenlightRequest> = {};
   for (const request of [...result.inbox, ...result.mine]) {
     const known = byId[request.id];
-    if (!known || known.version < request.version) byId[request.id] = request;
+    if (!known || isNewer(request, known)) byId[request.id] = request;
   }
   // Keep a newer copy that arrived by event while the sync was in flight.
   for (const [id, request] of Object.entries(state.byId)) {
     const synced = byId[id];
-    if (synced && synced.version < request.version) byId[id] = request;
+    if (synced && isNewer(request, synced)) byId[id] = request;
   }
   return { byId, departed: state.departed };
+}
+
+/**
+ * Whether `next` is a later state than `known`. The version decides; at an equal version a longer
+ * timeline still wins, because some changes (a grant revoked or redeemed) add an audit event to
+ * the request without bumping its version.
+ */
+export function isNewer(next: GreenlightRequest, known: GreenlightRequest): boolean {
+  if (next.version !== known.version) return next.version > known.version;
+  return next.timeline.length > known.timeline.length;
 }
 
 /** Applies one created/updated/escalated request; stale versions are ignored. */
 export function applyRequest(state: RequestsData, request: GreenlightRequest, me: Me | null, now: number): RequestsData {
   const previous = state.byId[request.id];
-  if (previous && previous.version >= request.version) return state;
+  if (previous && !isNewer(request, previous)) return state;
   const byId = { ...state.byId, [request.id]: request };
   let departed = state.departed;
   if (previous && waitsOn(previous, me) && request.status !== 'pending' && request.decidedBy !== me?.name) {
