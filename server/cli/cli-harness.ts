@@ -100,13 +100,18 @@ export class HubProcess {
 
   constructor(private readonly policy = TEST_POLICY) {}
 
-  async start(): Promise<void> {
+  /** Starts (or restarts, keeping the data folder) the hub; port 0 picks a free one. */
+  async start(port = 0): Promise<void> {
     writeFileSync(this.policyFile, this.policy);
-    this.process = startCli(['hub', '--port', '0', '--data-dir', this.dataDir, '--policy', this.policyFile, '--log-level', 'warn'], {
+    this.process = startCli(['hub', '--port', String(port), '--data-dir', this.dataDir, '--policy', this.policyFile, '--log-level', 'warn'], {
       GREENLIGHT_ADMIN_TOKEN: this.adminToken,
     });
     const [, url] = await this.process.waitFor('stderr', /Greenlight hub listening on (http:\/\/\S+)/, 30_000);
     this.url = url ?? '';
+  }
+
+  get port(): number {
+    return Number(new URL(this.url).port);
   }
 
   /** Environment for a CLI call as the user holding `token`. */
@@ -133,6 +138,15 @@ export class HubProcess {
     this.process = null;
     running.child.kill('SIGTERM');
     return (await running.exited).code;
+  }
+
+  /** SIGKILL: the hub dies without closing anything, as in a crash. */
+  async kill(): Promise<void> {
+    const running = this.process;
+    if (!running) return;
+    this.process = null;
+    running.child.kill('SIGKILL');
+    await running.exited;
   }
 
   async dispose(): Promise<void> {

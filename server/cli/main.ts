@@ -1,6 +1,7 @@
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { z } from 'zod';
 import { registerAuditCommands } from './audit-commands.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliContext } from './context.js';
@@ -11,10 +12,20 @@ import { processIo, type Io } from './output.js';
 import { registerRequestCommand } from './request-command.js';
 import { registerUserCommands } from './user-commands.js';
 
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const parsed = z.object({ version: z.string() }).safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('greenlight')
     .description('Just-in-time action approval: ask, approve, and verify grants from the command line')
-    .version('0.1.0', '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({

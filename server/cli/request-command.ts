@@ -60,6 +60,7 @@ async function readText(path: string, flag: string): Promise<string> {
 }
 
 async function buildBody(flags: RequestFlags): Promise<NewRequest> {
+  if (flags.diffFile === '-' && flags.logFile === '-') throw usageError('only one of --diff-file and --log-file can read stdin');
   const links = flags.link.map((text) => {
     const [title, url] = splitPair(text, 'link', 'title=url');
     return { title, url };

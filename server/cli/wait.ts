@@ -6,6 +6,7 @@ import { note, type Io } from './output.js';
 /** The hub caps one long poll; shorter calls also notice a dropped connection sooner. */
 const MAX_POLL_SECONDS = 30;
 const MAX_RETRY_DELAY_MS = 5_000;
+const MIN_POLL_MS = 1_000;
 
 export interface WaitOptions {
   timeoutSeconds: number;
@@ -16,8 +17,14 @@ export interface WaitOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A connection failure (no hub code) is worth retrying while time remains: the hub may be restarting. */
-const isTransient = (error: unknown): error is CliError => error instanceof CliError && error.code === null && error.exitCode === EXIT.usage;
+const RETRYABLE_CODES = new Set(['RATE_LIMITED', 'UNAVAILABLE', 'TIMEOUT']);
+
+/** Worth retrying while time remains: the hub may be restarting, overloaded, or briefly without its database. */
+function isTransient(error: unknown): error is CliError {
+  if (!(error instanceof CliError)) return false;
+  if (error.code === null) return error.exitCode === EXIT.usage;
+  return RETRYABLE_CODES.has(error.code);
+}
 
 /**
  * Long-polls until the request leaves `pending` or the overall timeout passes. Returns the latest
@@ -34,6 +41,7 @@ export async function waitForDecision(http: HubHttp, initial: GreenlightRequest,
     const remainingMs = deadline - now();
     if (remainingMs <= 0) break;
     const pollSeconds = Math.max(1, Math.min(MAX_POLL_SECONDS, Math.ceil(remainingMs / 1000)));
+    const pollStarted = now();
     try {
       const { data } = await http.call('GET', `/api/v1/requests/${encodeURIComponent(current.id)}/wait`, requestSchema, {
         query: { timeoutSeconds: pollSeconds },
@@ -43,9 +51,12 @@ export async function waitForDecision(http: HubHttp, initial: GreenlightRequest,
       lastFailure = null;
       retryDelay = 500;
       current = data;
+      // A pending answer well before the poll's end means the hub let go early (it may be shutting
+      // down); pausing keeps the loop from hammering it.
+      if (current.status === 'pending' && now() - pollStarted < MIN_POLL_MS) await sleep(Math.min(MIN_POLL_MS, Math.max(0, deadline - now())));
     } catch (error) {
       if (!isTransient(error)) throw error;
-      if (!lastFailure) note(options.io, `${error.message}; retrying until the timeout`);
+      if (!lastFailure) note(options.io, `${error.describe().replace(/^error: /, '')}; retrying until the timeout`);
       lastFailure = error;
       await sleep(Math.min(retryDelay, Math.max(0, deadline - now())));
       retryDelay = Math.min(retryDelay * 2, MAX_RETRY_DELAY_MS);
