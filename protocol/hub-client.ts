@@ -23,6 +23,8 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type EventName = keyof ServerToClientEvents;
 type EventPayload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
+const utf8 = new TextEncoder();
+
 const isErrorCode = (value: unknown): value is ErrorCode =>
   typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 
@@ -42,6 +44,7 @@ export class HubClient {
   private syncing = false;
   private buffered: { event: EventName; payload: unknown }[] = [];
   private everConnected = false;
+  private lastSync: SyncResult | null = null;
 
   constructor(options: HubClientOptions) {
     this.options = {
@@ -117,6 +120,9 @@ export class HubClient {
 
   /** Resolves once connected and synced; rejects with the reason when the hub refuses or can't be reached. */
   waitUntilReady(timeoutMs = 10_000): Promise<SyncResult> {
+    // Already settled: don't make the caller wait out the timeout for an event that has passed.
+    if (this.currentState === 'connected' && this.lastSync && !this.syncing) return Promise.resolve(this.lastSync);
+    if ((this.currentState === 'unauthorized' || this.currentState === 'unreachable') && this.lastError) return Promise.reject(this.lastError);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
@@ -188,6 +194,7 @@ export class HubClient {
     try {
       const result = await this.sync();
       this.syncing = false;
+      this.lastSync = result;
       for (const listener of this.syncListeners) listener(result);
       const replay = this.buffered;
       this.buffered = [];
@@ -195,6 +202,10 @@ export class HubClient {
     } catch (error) {
       this.syncing = false;
       this.lastError = error instanceof GreenlightError ? error : new GreenlightError('INTERNAL', String(error));
+      // Without a sync the events that arrived meanwhile are still the freshest news we have.
+      const replay = this.buffered;
+      this.buffered = [];
+      for (const { event, payload } of replay) this.emitLocal(event, payload);
     }
   }
 
@@ -220,7 +231,8 @@ export class HubClient {
     event: E,
     payload: Parameters<ClientToServerEvents[E]>[0],
   ): Promise<AckData<E>> {
-    const size = JSON.stringify(payload).length;
+    // Bytes, as the hub counts them: a diff in a non-Latin script is up to 3x its length in UTF-8.
+    const size = utf8.encode(JSON.stringify(payload)).length;
     if (size > LIMITS.bodyBytes) {
       return Promise.reject(
         new GreenlightError('PAYLOAD_TOO_LARGE', `This message is ${(size / 1024 / 1024).toFixed(1)} MB; the hub accepts at most ${LIMITS.bodyBytes / 1024 / 1024} MB. Shorten the diff or logs, or link to them.`),

@@ -1,0 +1,66 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HubClient } from './hub-client.js';
+import type { SyncResult } from './events.js';
+import { LIMITS } from './limits.js';
+
+const syncResult: SyncResult = {
+  me: { id: 'u1', name: 'bob', roles: ['approver'], groups: ['sre'], disabled: false, createdAt: '2026-01-01T00:00:00Z' },
+  inbox: [],
+  mine: [],
+  offers: [],
+  serverTime: '2026-01-01T00:00:00Z',
+};
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+async function startHub(token: string): Promise<string> {
+  const http = createServer();
+  const io = new Server(http);
+  io.use((socket, next) => {
+    if (socket.handshake.auth.token === token) return next();
+    next(Object.assign(new Error('bad token'), { data: { code: 'UNAUTHENTICATED', message: 'bad token' } }));
+  });
+  io.on('connection', (socket) => socket.on('requests:sync', (_input, ack) => ack({ data: syncResult })));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => {
+    io.close();
+    http.close();
+  });
+  return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+}
+
+function client(url: string, token: string): HubClient {
+  const hub = new HubClient({ url, token, forceNew: true, transports: ['websocket'] });
+  cleanups.push(() => hub.close());
+  return hub;
+}
+
+describe('HubClient.waitUntilReady', () => {
+  it('resolves at once for a client that is already connected and synced', async () => {
+    const hub = client(await startHub('glt_ok'), 'glt_ok').connect();
+    await hub.waitUntilReady(5_000);
+    const started = Date.now();
+    await expect(hub.waitUntilReady(5_000)).resolves.toMatchObject({ me: { name: 'bob' } });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('rejects at once, with the hub\'s code, for a client that was already refused', async () => {
+    const hub = client(await startHub('glt_ok'), 'glt_wrong').connect();
+    await expect(hub.waitUntilReady(5_000)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    const started = Date.now();
+    await expect(hub.waitUntilReady(5_000)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('HubClient size check', () => {
+  it('counts UTF-8 bytes, so a non-Latin diff under the character limit is still refused locally', async () => {
+    const hub = client(await startHub('glt_ok'), 'glt_ok');
+    const diff = 'ж'.repeat(Math.ceil(LIMITS.bodyBytes / 2) + 10); // fewer characters than the limit, more bytes
+    await expect(hub.submit({ action: 'deploy', resource: 'api', environment: 'prod', reason: 'x', context: { diff } })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
+});
