@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import type { EscalatedPayload, GreenlightRequest, VerifyResult } from '../protocol/index.js';
 import { ManualClock } from './clock.js';
-import { ADMIN_TOKEN, collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { ADMIN_TOKEN, collect, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
+import { postgresAvailability } from './test-support/postgres.js';
 
 const POLICY = `
 rules:
@@ -30,9 +31,15 @@ rules:
 const MINUTE = 60_000;
 type ErrorBody = { error: { code: string; message: string } };
 
-describe('escalation, expiry, claims and grants with a controlled clock', () => {
+const pg = await postgresAvailability();
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims and grants with a controlled clock on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
   const clock = new ManualClock('2030-01-01T09:00:00.000Z');
-  const hub = new TestHub('sqlite', { policy: POLICY, clock });
+  const hub = new TestHub(kind, { policy: POLICY, clock });
   let alice: TestUser, bob: TestUser, sam: TestUser, lena: TestUser, max: TestUser, erin: TestUser;
 
   beforeAll(async () => {
