@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AUDIT_TYPES } from '../../protocol/index.js';
 import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
-import { addHubOptions, connect, parseFlags } from './options.js';
+import { ADMIN_ONLY, addHubOptions, connect, parseFlags } from './options.js';
 import { note, out, printJson, type Io } from './output.js';
 
 const isoDate = z.string().refine((text) => !Number.isNaN(Date.parse(text)), { message: 'expected a date such as 2026-01-31 or 2026-01-31T12:00:00Z' });
@@ -61,7 +61,7 @@ async function exportToFile(body: ReadableStream<Uint8Array>, file: string): Pro
 
 async function exportAudit(ctx: CliContext, command: Command): Promise<number> {
   const { hub, token, output, ...query } = parseFlags(exportFlags, command.opts());
-  const http = connect(ctx.io, { hub, token }, { needsToken: true });
+  const http = connect(ctx.io, { hub, token }, ADMIN_ONLY);
   const response = await http.stream('/api/v1/audit', query);
   if (!response.body) return EXIT.ok;
   if (output) {
@@ -106,13 +106,13 @@ function reportVerify(io: Io, outcome: VerifyOutcome, json: boolean): number {
 async function verifyAudit(ctx: CliContext, command: Command): Promise<number> {
   const flags = parseFlags(verifyFlags, command.opts());
   if (flags.dataDir || flags.databaseUrl) return reportVerify(ctx.io, await verifyOffline(flags), flags.json);
-  const http = connect(ctx.io, flags, { needsToken: true });
+  const http = connect(ctx.io, flags, ADMIN_ONLY);
   const { data } = await http.call('GET', '/api/v1/audit/verify', verifyOutcomeSchema);
   return reportVerify(ctx.io, data, flags.json);
 }
 
 export function registerAuditCommands(program: Command, ctx: CliContext): void {
-  const audit = program.command('audit').description('export and verify the tamper-evident audit log (admins)');
+  const audit = program.command('audit').description('export and verify the tamper-evident audit log; needs an admin token (--token, GREENLIGHT_TOKEN or GREENLIGHT_ADMIN_TOKEN)');
 
   addHubOptions(
     audit

@@ -51,6 +51,9 @@ export function addHubOptions(command: Command): Command {
     .option('--token <token>', 'API token (env GREENLIGHT_TOKEN; prefer the variable, flags show up in ps)');
 }
 
+/** For admin-only commands: on the hub's own machine the admin token is already in the environment. */
+export const ADMIN_ONLY = { needsToken: true, tokenFallback: 'GREENLIGHT_ADMIN_TOKEN' } as const;
+
 const hubFlagsSchema = z.object({ hub: httpUrlSchema, token: z.string().min(1).optional() });
 
 /**

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ROLES, createdUserSchema, groupNameSchema, roleSchema, userNameSchema, userSchema } from '../../protocol/index.js';
 import { EXIT } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
-import { addHubOptions, collect, connect, parseFlags } from './options.js';
+import { ADMIN_ONLY, addHubOptions, collect, connect, parseFlags } from './options.js';
 import { describeUser, note, out, printJson } from './output.js';
 
 const baseFlags = z.object({ json: z.boolean().default(false), hub: z.string().optional(), token: z.string().optional() });
@@ -12,13 +12,10 @@ const addFlags = baseFlags.extend({
   group: z.array(groupNameSchema).default([]),
 });
 
-/** On the hub's own machine the admin token is already in the environment; use it when nothing else is given. */
-const ADMIN_FALLBACK = { needsToken: true, tokenFallback: 'GREENLIGHT_ADMIN_TOKEN' } as const;
-
 async function addUser(ctx: CliContext, command: Command): Promise<number> {
   const { name } = parseFlags(z.object({ name: userNameSchema }), { name: argument(command, 0) });
   const flags = parseFlags(addFlags, command.opts());
-  const http = connect(ctx.io, flags, ADMIN_FALLBACK);
+  const http = connect(ctx.io, flags, ADMIN_ONLY);
   const { data, raw } = await http.call('POST', '/api/v1/users', createdUserSchema, { body: { name, roles: flags.role, groups: flags.group } });
   if (flags.json) printJson(ctx.io, raw);
   else out(ctx.io, data.token);
@@ -28,7 +25,7 @@ async function addUser(ctx: CliContext, command: Command): Promise<number> {
 
 async function listUsers(ctx: CliContext, command: Command): Promise<number> {
   const flags = parseFlags(baseFlags, command.opts());
-  const http = connect(ctx.io, flags, ADMIN_FALLBACK);
+  const http = connect(ctx.io, flags, ADMIN_ONLY);
   const { data, raw } = await http.call('GET', '/api/v1/users', z.object({ users: z.array(userSchema) }));
   if (flags.json) printJson(ctx.io, raw);
   else for (const user of data.users) out(ctx.io, describeUser(user));
@@ -38,7 +35,7 @@ async function listUsers(ctx: CliContext, command: Command): Promise<number> {
 async function disableUser(ctx: CliContext, command: Command): Promise<number> {
   const { name } = parseFlags(z.object({ name: userNameSchema }), { name: argument(command, 0) });
   const flags = parseFlags(baseFlags, command.opts());
-  const http = connect(ctx.io, flags, ADMIN_FALLBACK);
+  const http = connect(ctx.io, flags, ADMIN_ONLY);
   const { data, raw } = await http.call('POST', `/api/v1/users/${encodeURIComponent(name)}/disable`, userSchema);
   if (flags.json) printJson(ctx.io, raw);
   else out(ctx.io, `disabled ${describeUser(data)}`);
