@@ -86,6 +86,10 @@ test('works at 360 px wide: list, then the detail with a way back', async ({ act
   const overflow = await bob.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await shot(bob.page, testInfo, 'detail-360');
+  // The theme follows the system.
+  await bob.page.emulateMedia({ colorScheme: 'dark' });
+  await expect(bob.page.locator('html')).toHaveCSS('background-color', 'rgb(18, 21, 19)');
+  await shot(bob.page, testInfo, 'detail-360-dark');
   await bob.page.getByRole('button', { name: '← Back to inbox' }).click();
   await expect(inboxRow(bob.page, resource)).toBeVisible();
 });

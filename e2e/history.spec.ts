@@ -25,6 +25,9 @@ test('an admin filters the audit log by resource and exports the decisions as CS
   await expect(rows.filter({ hasText: other })).toHaveCount(0);
   for (const text of await rows.allInnerTexts()) expect(text).toContain(resource);
   await shot(admin.page, testInfo, 'history-filtered');
+  await admin.page.emulateMedia({ colorScheme: 'dark' });
+  await shot(admin.page, testInfo, 'history-filtered-dark');
+  await admin.page.emulateMedia({ colorScheme: 'light' });
 
   const [download] = await Promise.all([
     admin.page.waitForEvent('download'),
