@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cli, HubProcess, startCli } from './cli-harness.js';
 
@@ -38,4 +41,45 @@ it('exits 2 when the hub stays away until the timeout', async () => {
   const result = await waiting.exited;
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(/^error: cannot reach the hub at /m);
+});
+
+it('uses GREENLIGHT_ADMIN_TOKEN for admin commands when no other token is given', async () => {
+  await hub.start(hub.port);
+  const listed = await cli(['user', 'list'], { GREENLIGHT_HUB: hub.url, GREENLIGHT_ADMIN_TOKEN: hub.adminToken });
+  expect(listed.code).toBe(0);
+  expect(listed.stdout).toMatch(/^admin /m);
+  const verified = await cli(['audit', 'verify'], { GREENLIGHT_HUB: hub.url, GREENLIGHT_ADMIN_TOKEN: hub.adminToken });
+  expect(verified.code).toBe(0);
+});
+
+it('defaults the data folder to $XDG_DATA_HOME/greenlight, prints a generated admin token, and exits 0 on SIGINT', async () => {
+  const xdg = mkdtempSync(path.join(os.tmpdir(), 'greenlight-xdg-'));
+  try {
+    const running = startCli(['hub', '--port', '0', '--log-level', 'silent'], { XDG_DATA_HOME: xdg });
+    const [, token] = await running.waitFor('stderr', /Created admin user "admin"\. Token .*: (glt_\S+)/);
+    const [, url] = await running.waitFor('stderr', /Greenlight hub listening on (http:\/\/\S+)/);
+    expect(existsSync(path.join(xdg, 'greenlight', 'greenlight.db'))).toBe(true);
+    expect(readFileSync(path.join(xdg, 'greenlight', 'admin-token'), 'utf8').trim()).toBe(token);
+    expect((await cli(['user', 'list'], { GREENLIGHT_HUB: url ?? '', GREENLIGHT_TOKEN: token ?? '' })).code).toBe(0);
+
+    running.child.kill('SIGINT');
+    const result = await running.exited;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('SIGINT: shutting down');
+  } finally {
+    rmSync(xdg, { recursive: true, force: true });
+  }
+});
+
+it('takes the data folder from GREENLIGHT_DATA_DIR', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-env-'));
+  try {
+    const running = startCli(['hub', '--port', '0', '--log-level', 'silent'], { GREENLIGHT_DATA_DIR: dir, GREENLIGHT_ADMIN_TOKEN: hub.adminToken });
+    await running.waitFor('stderr', /Greenlight hub listening on/);
+    expect(existsSync(path.join(dir, 'greenlight.db'))).toBe(true);
+    running.child.kill('SIGTERM');
+    expect((await running.exited).code).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
