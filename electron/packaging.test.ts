@@ -13,7 +13,7 @@ const config = parse(readFileSync(join(root, 'electron-builder.yml'), 'utf8')) a
 /** What the desktop app loads at run time (electron/ imports these; protocol/ brings zod and socket.io-client). */
 const DESKTOP_MODULES = ['electron-store', 'socket.io-client', 'zod'];
 /** The hub's dependencies: none of them may ship in the desktop app. */
-const SERVER_ONLY = ['better-sqlite3', 'fastify', '@fastify/static', '@fastify/rate-limit', 'pg', 'pino', 'kysely', 'prom-client', 'socket.io', 'commander', 'jose', 'picomatch', 'yaml', 'tsx'];
+const SERVER_ONLY = ['better-sqlite3', '@socket.io/postgres-adapter', 'fastify', '@fastify/static', '@fastify/rate-limit', 'pg', 'pino', 'kysely', 'prom-client', 'socket.io', 'commander', 'jose', 'picomatch', 'yaml', 'tsx'];
 const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
 
 describe('electron-builder.yml', () => {
