@@ -1,4 +1,4 @@
-import { createUser, getRequest, submitRequest, unique } from './support/hub-api.js';
+import { createUser, getRequest, hubUrl, submitRequest, unique } from './support/hub-api.js';
 import { detail, expect, inboxRow, myRequest, openTab, shot, test } from './support/fixtures.js';
 
 const DIFF = `diff --git a/flags.yaml b/flags.yaml
@@ -63,6 +63,10 @@ test('a request submitted from the form reaches the approver live and comes back
   await expect(card.getByRole('region', { name: 'Grant' })).toBeVisible();
   await expect(card.getByTestId('grant-expiry')).toContainText(/expires in \d+m/);
   await expect(card.getByLabel('Grant token')).toHaveValue(/\S{20,}/);
+  await alice.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hubUrl() });
+  await card.getByRole('button', { name: 'Copy' }).click();
+  await expect(card.getByRole('button', { name: 'Copied' })).toBeVisible();
+  expect(await alice.page.evaluate(() => navigator.clipboard.readText())).toBe(await card.getByLabel('Grant token').inputValue());
   await expect(card.getByText('Looks right, go ahead')).toBeVisible();
   await shot(alice.page, testInfo, 'request-approved-with-grant');
 

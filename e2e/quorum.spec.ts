@@ -26,6 +26,10 @@ test('two approvals: the first shows 1 of 2, the second completes it (high risk 
   await inboxRow(carol.page, resource).click();
   const carolPane = detail(carol.page);
   await expect(carolPane.getByTestId('votes')).toContainText('1 of 2');
+  // A claim tells the other approvers someone is on it.
+  await carolPane.getByRole('button', { name: /^Claim/ }).click();
+  await expect(carolPane.getByRole('button', { name: /^Release/ })).toBeVisible();
+  await expect(bobPane.getByText(`claimed by ${second.name}`)).toBeVisible();
   await carolPane.getByRole('button', { name: /^Approve/ }).click();
   await carolPane.getByRole('alertdialog').getByRole('button', { name: 'Yes, approve' }).click();
   await expect(carolPane.getByTestId('votes')).toContainText('2 of 2');

@@ -29,6 +29,11 @@ rules:
       - { after: 1h, notify: [leads] }
     expireAfter: 2h
     grantTtl: 15m
+  - name: bulk
+    match: { action: bulk-check }
+    approvers: [bulk]
+    expireAfter: 1h
+    grantTtl: 5m
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true
