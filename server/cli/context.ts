@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import type { z } from 'zod';
+import { usageError } from './cli-error.js';
 import type { Io } from './output.js';
 
 /** What every command handler shares: where to write, and the exit status `run` returns. */
@@ -18,8 +20,13 @@ export function action(ctx: CliContext, handler: (command: Command) => Promise<n
   };
 }
 
-/** The positional argument at `index`; commander has already checked that required ones are present. */
-export function argument(command: Command, index: number): string {
+/** The positional argument at `index`, checked with `schema`; commander has already checked it is present. */
+export function argument<S extends z.ZodType>(command: Command, index: number, schema: S): z.infer<S> {
   const value: unknown = command.processedArgs[index];
-  return typeof value === 'string' ? value : '';
+  const result = schema.safeParse(typeof value === 'string' ? value : '');
+  if (!result.success) {
+    const name = command.registeredArguments[index]?.name() ?? `argument ${index + 1}`;
+    throw usageError(`<${name}>: ${result.error.issues[0]?.message ?? 'invalid'}`);
+  }
+  return result.data;
 }

@@ -14,7 +14,7 @@ const listSchema = z.object({ requests: z.array(requestSchema), nextCursor: z.st
 const requestPath = (id: string, suffix = ''): string => `/api/v1/requests/${encodeURIComponent(id)}${suffix}`;
 
 function requestId(command: Command): string {
-  return parseFlags(z.object({ id: requestIdSchema }), { id: argument(command, 0) }).id;
+  return argument(command, 0, requestIdSchema);
 }
 
 function print(io: Io, request: GreenlightRequest, json: boolean, lines: string[]): number {
@@ -33,7 +33,7 @@ async function post(ctx: CliContext, command: Command, suffix: string, body?: un
 
 async function decide(ctx: CliContext, command: Command): Promise<number> {
   const id = requestId(command);
-  const decision = parseFlags(z.object({ decision: decisionKindSchema }), { decision: argument(command, 1) }).decision;
+  const decision = argument(command, 1, decisionKindSchema);
   const flags = parseFlags(decideFlags, command.opts());
   const http = connect(ctx.io, flags, { needsToken: true });
   const { data } = await http.call('POST', requestPath(id, '/decisions'), requestSchema, { body: { decision, comment: flags.comment } });

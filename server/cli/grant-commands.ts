@@ -7,8 +7,8 @@ import { addHubOptions, connect, parseFlags } from './options.js';
 import { note, out, printJson, statusLine, type Io } from './output.js';
 
 const baseFlags = z.object({ json: z.boolean().default(false), hub: z.string().optional(), token: z.string().optional() });
-const tokenArg = z.object({ grant: z.string().min(1, 'give the grant token').max(8192) });
-const jtiArg = z.object({ jti: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a grant id') });
+const tokenArg = z.string().min(1, 'give the grant token').max(8192);
+const jtiArg = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a grant id');
 
 const REASONS: Record<NonNullable<VerifyResult['reason']>, string> = {
   expired: 'it has expired',
@@ -37,7 +37,7 @@ function report(io: Io, result: VerifyResult, raw: unknown, json: boolean, verb:
 
 /** verify and redeem authenticate with the grant itself: the target system needs no account. */
 async function grantCall(ctx: CliContext, command: Command, path: string, verb: string): Promise<number> {
-  const { grant } = parseFlags(tokenArg, { grant: argument(command, 0) });
+  const grant = argument(command, 0, tokenArg);
   const flags = parseFlags(baseFlags, command.opts());
   const http = connect(ctx.io, flags, { needsToken: false });
   const { data, raw } = await http.call('POST', path, verifyResultSchema, { body: { token: grant } });
@@ -45,7 +45,7 @@ async function grantCall(ctx: CliContext, command: Command, path: string, verb: 
 }
 
 async function revoke(ctx: CliContext, command: Command): Promise<number> {
-  const { jti } = parseFlags(jtiArg, { jti: argument(command, 0) });
+  const jti = argument(command, 0, jtiArg);
   const flags = parseFlags(baseFlags, command.opts());
   const http = connect(ctx.io, flags, { needsToken: true });
   const { data, raw } = await http.call('POST', `/api/v1/grants/${encodeURIComponent(jti)}/revoke`, requestSchema);

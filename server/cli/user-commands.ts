@@ -13,7 +13,7 @@ const addFlags = baseFlags.extend({
 });
 
 async function addUser(ctx: CliContext, command: Command): Promise<number> {
-  const { name } = parseFlags(z.object({ name: userNameSchema }), { name: argument(command, 0) });
+  const name = argument(command, 0, userNameSchema);
   const flags = parseFlags(addFlags, command.opts());
   const http = connect(ctx.io, flags, ADMIN_ONLY);
   const { data, raw } = await http.call('POST', '/api/v1/users', createdUserSchema, { body: { name, roles: flags.role, groups: flags.group } });
@@ -33,7 +33,7 @@ async function listUsers(ctx: CliContext, command: Command): Promise<number> {
 }
 
 async function disableUser(ctx: CliContext, command: Command): Promise<number> {
-  const { name } = parseFlags(z.object({ name: userNameSchema }), { name: argument(command, 0) });
+  const name = argument(command, 0, userNameSchema);
   const flags = parseFlags(baseFlags, command.opts());
   const http = connect(ctx.io, flags, ADMIN_ONLY);
   const { data, raw } = await http.call('POST', `/api/v1/users/${encodeURIComponent(name)}/disable`, userSchema);
