@@ -36,4 +36,11 @@ test('two thousand waiting requests: the list stays virtual and j/k still walk i
   for (let i = 0; i < 60; i++) await vera.page.keyboard.press('j');
   await expect(vera.page.getByRole('option', { selected: true })).toBeInViewport();
   expect(await vera.page.getByRole('option').count()).toBeLessThan(40);
+  // Arrow keys inside the list move the selection and keep focus on it.
+  const selected = vera.page.getByRole('option', { selected: true });
+  const before = await selected.getAttribute('data-request-id');
+  await selected.focus();
+  await vera.page.keyboard.press('ArrowDown');
+  await expect(selected).not.toHaveAttribute('data-request-id', before ?? '');
+  await expect(selected).toBeFocused();
 });

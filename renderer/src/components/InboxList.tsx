@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { GreenlightRequest } from '../../../protocol/request.js';
 import { useNow } from '../hooks/use-now.js';
-import { selectRequest } from '../store/actions.js';
+import { moveSelection, selectRequest } from '../store/actions.js';
 import { FlowBadges, RiskBadge } from './Badges.js';
 import { Deadline } from './Deadline.js';
 
@@ -21,11 +21,25 @@ export function InboxList({ requests, selectedId }: { requests: GreenlightReques
   });
   const selectedIndex = selectedId ? requests.findIndex((request) => request.id === selectedId) : -1;
   useEffect(() => {
-    if (selectedIndex >= 0) virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
-  }, [selectedIndex, virtualizer]);
+    if (selectedIndex < 0) return;
+    virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
+    // Keep keyboard focus on the selected row when the user is moving through the list with arrows.
+    const list = scrollRef.current;
+    if (list && list.contains(document.activeElement) && selectedId) {
+      requestAnimationFrame(() => document.getElementById(`row-${selectedId}`)?.focus({ preventScroll: true }));
+    }
+  }, [selectedIndex, selectedId, virtualizer]);
 
   return (
-    <div className="list-scroll" ref={scrollRef}>
+    <div
+      className="list-scroll"
+      ref={scrollRef}
+      onKeyDown={(event) => {
+        if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+        event.preventDefault();
+        moveSelection(event.key === 'ArrowDown' ? 1 : -1);
+      }}
+    >
       <div
         role="listbox"
         aria-label="Requests waiting on you"
