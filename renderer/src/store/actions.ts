@@ -68,7 +68,11 @@ function onBridgeEvent(event: BridgeEvent): void {
   switch (event.type) {
     case 'state':
       if (event.state === 'signed-out') useStore.setState({ ...initialState, phase: 'signed-out' });
-      else useStore.setState({ state: event.state, error: event.error });
+      else if (event.state === 'unauthorized' && useStore.getState().phase === 'ready') {
+        // The hub refused us mid-session (token revoked, user disabled): back to sign-in, saying why.
+        const error = event.error ?? { code: 'UNAUTHENTICATED' as const, message: 'The hub closed the session.' };
+        void requireBridge().signOut().finally(() => useStore.setState({ ...initialState, phase: 'signed-out', signInError: error }));
+      } else useStore.setState({ state: event.state, error: event.error });
       return;
     case 'sync':
       if (useStore.getState().phase === 'ready') onSynced(event.result);
