@@ -30,8 +30,9 @@ export class CliProcess {
   readonly exited: Promise<CliResult>;
   private readonly listeners = new Set<() => void>();
 
-  constructor(args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(args: string[], env: Record<string, string>, stdin?: string) {
+    this.child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (stdin !== undefined) this.child.stdin?.end(stdin);
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.append('stdout', text));
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.append('stderr', text));
     this.exited = new Promise((resolve, reject) => {
@@ -74,8 +75,8 @@ export class CliProcess {
   }
 }
 
-export const startCli = (args: string[], env: Record<string, string> = {}): CliProcess => new CliProcess(args, env);
-export const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => startCli(args, env).exited;
+export const startCli = (args: string[], env: Record<string, string> = {}, stdin?: string): CliProcess => new CliProcess(args, env, stdin);
+export const cli = (args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliResult> => startCli(args, env, stdin).exited;
 
 export const TEST_POLICY = `
 rules:

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, HubProcess, startCli, type CliProcess } from './cli-harness.js';
 
@@ -147,6 +150,25 @@ describe('greenlight request without --wait, show, claim, decide', () => {
 
     const again = await cli(prodArgs('as json', '--risk', 'high', '--ttl', '10m', '--idempotency-key', 'build-42'), hub.as(dev));
     expect(again.stdout.trim()).toBe(request.id);
+  });
+
+  it('attaches a diff from a file or stdin and a log excerpt for the approvers', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-context-'));
+    try {
+      const diff = '--- a/app.ts\n+++ b/app.ts\n@@ -1 +1 @@\n-old\n+new\n';
+      const logs = 'ERROR payments timeout\n';
+      writeFileSync(path.join(dir, 'change.diff'), diff);
+      writeFileSync(path.join(dir, 'error.log'), logs);
+      const fromFiles = await cli(prodArgs('with context', '--diff-file', path.join(dir, 'change.diff'), '--log-file', path.join(dir, 'error.log'), '--json'), hub.as(dev));
+      expect(fromFiles.code).toBe(0);
+      expect(JSON.parse(fromFiles.stdout)).toMatchObject({ context: { diff, logs } });
+
+      const fromStdin = await cli(prodArgs('piped diff', '--diff-file', '-', '--json'), hub.as(dev), diff);
+      expect(fromStdin.code).toBe(0);
+      expect(JSON.parse(fromStdin.stdout)).toMatchObject({ context: { diff } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('claims, shows context in readable form, and refuses a second decision', async () => {

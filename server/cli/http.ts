@@ -105,6 +105,9 @@ export class HubHttp {
       const { code, message } = wire.data.error;
       return new CliError(message, { code, exitCode: exitCodeFor(code) });
     }
+    if (response.status === 502 || response.status === 503 || response.status === 504) {
+      return new CliError(`the hub at ${this.baseUrl} is unavailable (HTTP ${response.status}); it may be restarting`, { exitCode: EXIT.usage });
+    }
     return new CliError(`the hub at ${this.baseUrl} answered HTTP ${response.status} ${response.statusText} without a Greenlight error; is this the hub's address?`, { exitCode: EXIT.usage });
   }
 }
