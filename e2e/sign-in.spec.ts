@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { adminUser, createUser, hubUrl } from './support/hub-api.js';
+import { adminUser, createUser, disableUser, hubUrl } from './support/hub-api.js';
 import { expect, openTab, shot, signIn, test } from './support/fixtures.js';
 
 async function closedPort(): Promise<number> {
@@ -44,4 +44,15 @@ test('History is for admins only; the session survives a reload', async ({ actor
   await openTab(admin.page, 'History');
   await expect(admin.page.getByRole('heading', { name: 'History' })).toBeVisible();
   await shot(admin.page, testInfo, 'history');
+});
+
+test('a user disabled mid-session is sent back to sign-in with the reason', async ({ actors }) => {
+  const user = await createUser('dave', ['approver'], ['platform']);
+  const dave = await actors.open(user);
+  await disableUser(user.name);
+  await expect(dave.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await expect(dave.page.getByRole('alert')).toContainText('The hub refused this token.');
+  // The revoked token is not kept for the next reload.
+  await dave.page.reload();
+  await expect(dave.page.getByLabel('Token')).toHaveValue('');
 });

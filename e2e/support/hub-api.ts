@@ -51,3 +51,7 @@ export function getRequest(user: TestUser, id: string): Promise<GreenlightReques
 export function decide(user: TestUser, id: string, decision: 'approve' | 'deny', comment?: string): Promise<GreenlightRequest> {
   return call<GreenlightRequest>('POST', `/api/v1/requests/${id}/decisions`, user.token, { decision, ...(comment ? { comment } : {}) });
 }
+
+export function disableUser(name: string): Promise<unknown> {
+  return call('POST', `/api/v1/users/${encodeURIComponent(name)}/disable`, adminToken(), {});
+}
