@@ -60,6 +60,16 @@ function closureOf(names: string[]): Set<string> {
   return seen;
 }
 
+/** Runs an npx command in the repository; a failure carries the command's own output. */
+function run(args: string[], env: Record<string, string> = {}): void {
+  try {
+    execFileSync(process.platform === 'win32' ? 'npx.cmd' : 'npx', args, { cwd: root, stdio: 'pipe', env: { ...process.env, ...env } });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`npx ${args.join(' ')} failed:\n${`${stdout ?? ''}${stderr ?? ''}`.slice(-4000)}`);
+  }
+}
+
 describe('packaging with a stand-in Electron', () => {
   let work: string;
   let files: string[];
@@ -71,16 +81,11 @@ describe('packaging with a stand-in Electron', () => {
     const electronDist = join(work, 'electron-dist');
     mkdirSync(electronDist);
     writeFileSync(join(electronDist, 'electron'), Buffer.concat([Buffer.from('#!/bin/sh\nexit 0\n'), Buffer.from(FUSE_SENTINEL), Buffer.from([1, 8]), Buffer.from('10110001')]), { mode: 0o755 });
-    const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
-    execFileSync(npx, ['tsc', '-p', 'electron/tsconfig.json'], { cwd: root, stdio: 'pipe' });
-    if (!existsSync(join(root, 'renderer', 'dist', 'index.html'))) {
-      execFileSync(npx, ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error'], { cwd: root, stdio: 'pipe' });
-    }
-    execFileSync(
-      npx,
-      ['electron-builder', '--config', 'electron-builder.yml', '--linux', 'dir', `-c.electronDist=${electronDist}`, '-c.npmRebuild=false', `-c.directories.output=${join(work, 'out')}`],
-      { cwd: root, stdio: 'pipe', env: { ...process.env, ELECTRON_BUILDER_CACHE: join(work, 'cache') } },
-    );
+    run(['tsc', '-p', 'electron/tsconfig.json']);
+    if (!existsSync(join(root, 'renderer', 'dist', 'index.html'))) run(['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error']);
+    run(['electron-builder', '--config', 'electron-builder.yml', '--linux', 'dir', `-c.electronDist=${electronDist}`, '-c.npmRebuild=false', `-c.directories.output=${join(work, 'out')}`], {
+      ELECTRON_BUILDER_CACHE: join(work, 'cache'),
+    });
     unpacked = join(work, 'out', 'linux-unpacked');
     const asar = require('@electron/asar') as { listPackage(path: string, options: { isPack: boolean }): string[] };
     files = asar.listPackage(join(unpacked, 'resources', 'app.asar'), { isPack: false }).map((file) => file.replaceAll('\\', '/'));
