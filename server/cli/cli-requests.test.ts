@@ -161,7 +161,11 @@ describe('greenlight request without --wait, show, claim, decide', () => {
       writeFileSync(path.join(dir, 'error.log'), logs);
       const fromFiles = await cli(prodArgs('with context', '--diff-file', path.join(dir, 'change.diff'), '--log-file', path.join(dir, 'error.log'), '--json'), hub.as(dev));
       expect(fromFiles.code).toBe(0);
-      expect(JSON.parse(fromFiles.stdout)).toMatchObject({ context: { diff, logs } });
+      const created = JSON.parse(fromFiles.stdout) as { id: string };
+      expect(created).toMatchObject({ context: { diff, logs } });
+      const shown = await cli(['show', created.id], hub.as(sre));
+      expect(shown.stdout).toContain('diff:\n  --- a/app.ts\n  +++ b/app.ts\n  @@ -1 +1 @@\n  -old\n  +new\n');
+      expect(shown.stdout).toContain('logs:\n  ERROR payments timeout\n');
 
       const fromStdin = await cli(prodArgs('piped diff', '--diff-file', '-', '--json'), hub.as(dev), diff);
       expect(fromStdin.code).toBe(0);

@@ -74,7 +74,19 @@ export function describeRequest(request: GreenlightRequest): string[] {
     lines.push(`  decision     ${decision.approver} ${decision.decision === 'approve' ? 'approved' : 'denied'} at ${decision.at}${decision.comment ? `: ${decision.comment}` : ''}`);
   }
   if (request.grant) lines.push(`  grant        ${request.grant.jti} ${request.grant.status} until ${request.grant.expiresAt}`);
+  for (const entry of request.timeline) lines.push(`  timeline     ${entry.at} ${entry.type} by ${entry.actor}${entry.detail ? `: ${entry.detail}` : ''}`);
+  if (request.context.diff) lines.push('', 'diff:', ...excerpt(request.context.diff));
+  if (request.context.logs) lines.push('', 'logs:', ...excerpt(request.context.logs));
   return lines;
+}
+
+const EXCERPT_LINES = 200;
+
+/** Long diffs and logs are cut so a terminal stays usable; --json has the full text. */
+function excerpt(text: string): string[] {
+  const lines = text.replace(/\n$/, '').split('\n');
+  if (lines.length <= EXCERPT_LINES) return lines.map((line) => `  ${line}`);
+  return [...lines.slice(0, EXCERPT_LINES).map((line) => `  ${line}`), `  ... ${lines.length - EXCERPT_LINES} more lines; use --json for all of it`];
 }
 
 export function describeUser(user: User): string {
