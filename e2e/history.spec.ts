@@ -44,3 +44,30 @@ test('an admin filters the audit log by resource and exports the decisions as CS
   expect(csv).not.toContain(other);
   await testInfo.attach('audit.csv', { path: file, contentType: 'text/csv' });
 });
+
+test('history pages through the log and searches its text', async ({ actors }) => {
+  const requester = await createUser('paula', ['requester']);
+  const word = unique('needle');
+  for (let i = 0; i < 30; i++) {
+    await submitRequest(requester, { action: 'config', resource: unique('page'), environment: 'production', reason: i === 7 ? `find the ${word}` : 'routine', risk: 'low' });
+  }
+  const admin = await actors.open(adminUser());
+  await openTab(admin.page, 'History');
+  const filters = admin.page.getByRole('search', { name: 'Filter the audit log' });
+  await filters.getByLabel('Actor').fill(requester.name);
+  await filters.getByRole('button', { name: 'Apply filters' }).click();
+  await admin.page.getByLabel('Rows per page').selectOption('25');
+  const rows = admin.page.getByRole('region', { name: 'Audit events' }).locator('tbody tr');
+  await expect(rows).toHaveCount(25);
+  const pager = admin.page.getByRole('navigation', { name: 'Audit pages' });
+  await pager.getByRole('button', { name: 'Older →' }).click();
+  await expect(rows).toHaveCount(5);
+  await expect(pager.getByRole('button', { name: 'Older →' })).toBeDisabled();
+  await pager.getByRole('button', { name: '← Newer' }).click();
+  await expect(rows).toHaveCount(25);
+
+  await filters.getByLabel('Search').fill(word);
+  await filters.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText(word);
+});

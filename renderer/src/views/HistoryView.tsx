@@ -8,7 +8,7 @@ import { getBridge, notify } from '../store/actions.js';
 import { AuditFiltersForm } from '../components/AuditFiltersForm.js';
 import { AuditTable } from '../components/AuditTable.js';
 
-const PAGE_SIZE = 50;
+const PAGE_SIZES = [25, 50, 100, 200];
 
 /** Admins browse, search and export the audit log. */
 export function HistoryView() {
@@ -20,12 +20,13 @@ export function HistoryView() {
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [state, setState] = useState<'loading' | 'ready' | 'error'>('loading');
   const [error, setError] = useState('');
+  const [pageSize, setPageSize] = useState(50);
   const cursor = cursors[cursors.length - 1] ?? null;
 
   const load = useCallback(async () => {
     setState('loading');
     try {
-      const page = await getBridge().audit(auditQuery(applied, { limit: PAGE_SIZE, cursor }));
+      const page = await getBridge().audit(auditQuery(applied, { limit: pageSize, cursor }));
       setEvents(page.events);
       setNextCursor(page.nextCursor);
       setState('ready');
@@ -33,7 +34,7 @@ export function HistoryView() {
       setError(toWireError(err).message);
       setState('error');
     }
-  }, [applied, cursor]);
+  }, [applied, cursor, pageSize]);
 
   useEffect(() => {
     void load();
@@ -80,6 +81,20 @@ export function HistoryView() {
           ← Newer
         </button>
         <span className="muted small">Page {cursors.length}</span>
+        <label className="inline-field small">
+          Rows per page{' '}
+          <select
+            value={pageSize}
+            onChange={(event) => {
+              setPageSize(Number(event.target.value));
+              setCursors([null]);
+            }}
+          >
+            {PAGE_SIZES.map((size) => (
+              <option key={size}>{size}</option>
+            ))}
+          </select>
+        </label>
         <button type="button" disabled={!nextCursor} onClick={() => nextCursor && setCursors((list) => [...list, nextCursor])}>
           Older →
         </button>
