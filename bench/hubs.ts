@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServerChild, type ServerChild } from './ipc.js';
+import { wallMs } from './clock.js';
+
+export const ADMIN_TOKEN = 'glt_bench-admin-token-0123456789abcdef';
+
+export interface BenchContext {
+  quick: boolean;
+  /** Extra node flags for the server process (e.g. --cpu-prof). */
+  serverExecArgv: string[];
+  progress(message: string): void;
+}
+
+export async function api<T = unknown>(url: string, method: string, route: string, token: string | null, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(url + route, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function mapLimit<I, O>(items: readonly I[], limit: number, work: (item: I, index: number) => Promise<O>): Promise<O[]> {
+  const out: O[] = new Array<O>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      out[index] = await work(items[index] as I, index);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
+/** A submission like a pipeline's, carrying the sender's wall-clock stamp in context.fields.t0. */
+export function requestBody(t0: number = wallMs(), resource = 'payments-api'): Record<string, unknown> {
+  return {
+    action: 'deploy',
+    resource,
+    environment: 'production',
+    reason: 'hotfix for INC-4412',
+    risk: 'high',
+    context: {
+      summary: 'roll out 2.4.1',
+      diff: '--- a/app.yaml\n+++ b/app.yaml\n@@ -1 +1 @@\n-image: 2.4.0\n+image: 2.4.1\n',
+      logs: 'build 812 passed',
+      links: [{ title: 'INC-4412', url: 'https://tickets.example.com/INC-4412' }],
+      fields: { commit: '3f9c2a1', t0: String(t0) },
+    },
+  };
+}
+
+/** A payload shaped like the hub's `request:created` view, for the bare server to relay. */
+export function floorPayload(t0: number): Record<string, unknown> {
+  const now = new Date().toISOString();
+  return {
+    id: 'req_0mwv1ikocc9d9940cf26bcf20',
+    requester: 'requester',
+    status: 'pending',
+    ...requestBody(t0),
+    requestedTtlSeconds: null,
+    rule: { name: 'bench', approvers: ['sre'], minApprovals: 1, allowSelfApproval: false, escalation: [], expireAfterSeconds: null, grantTtlSeconds: 900, claimHoldsSeconds: 600, autoApprove: false },
+    eligibleGroups: ['sre'],
+    eligibleUsers: [],
+    escalationLevel: 0,
+    nextEscalationAt: null,
+    expiresAt: null,
+    claim: null,
+    createdAt: now,
+    updatedAt: now,
+    decidedAt: null,
+    decidedBy: null,
+    decisions: [],
+    grant: null,
+  };
+}
+
+export interface HubChild {
+  child: ServerChild;
+  url: string;
+  dataDir: string;
+  rss(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A hub in its own process, on a fresh data directory (or the given one / a PostgreSQL URL). */
+export async function startHubChild(ctx: BenchContext, options: { policy: string; dataDir?: string; databaseUrl?: string; keepData?: boolean }): Promise<HubChild> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'greenlight-bench-'));
+  const policyFile = path.join(dataDir, 'policy.yaml');
+  writeFileSync(policyFile, options.policy);
+  const child = startServerChild(ctx.serverExecArgv);
+  const { url } = await child.call({ type: 'start-hub', dataDir, policyFile, databaseUrl: options.databaseUrl ?? null, adminToken: ADMIN_TOKEN });
+  if (!url) throw new Error('the hub did not report its URL');
+  return {
+    child,
+    url,
+    dataDir,
+    rss: async () => (await child.call({ type: 'rss' })).rss ?? Number.NaN,
+    close: async () => {
+      await child.close({ type: 'stop' });
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function policy(options: { escalateAfter?: string; minApprovals?: number } = {}): string {
+  const lines = ['rules:', '  - name: bench', '    match: { action: deploy }', '    approvers: [sre]', `    minApprovals: ${options.minApprovals ?? 1}`];
+  if (options.escalateAfter) lines.push('    escalation:', `      - { after: ${options.escalateAfter}, notify: [leads] }`);
+  return lines.join('\n') + '\n';
+}
+
+/** Creates `count` users over the API (admin token) and returns their tokens. */
+export async function createUsers(url: string, prefix: string, count: number, roles: string[], groups: string[]): Promise<string[]> {
+  return mapLimit(Array.from({ length: count }, (_, i) => i), 8, async (i) => {
+    const { status, body } = await api<{ token: string }>(url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: `${prefix}${i}`, roles, groups });
+    if (status !== 201) throw new Error(`creating user ${prefix}${i} failed: ${status} ${JSON.stringify(body)}`);
+    return body.token;
+  });
+}

@@ -1,0 +1,110 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(BENCH_DIR, '..');
+
+/** Messages to the server process (a bare Socket.IO server or a hub in its own process). */
+export type ServerCommand =
+  | { type: 'start-bare' }
+  | { type: 'start-hub'; dataDir: string; policyFile: string | null; databaseUrl: string | null; adminToken: string }
+  | { type: 'rss' }
+  | { type: 'stop' };
+
+/** Messages to the clients process (N Socket.IO clients that record when events arrive). */
+export type ClientsCommand =
+  | { type: 'connect'; url: string; tokens: string[]; events: string[] }
+  | { type: 'collect' }
+  | { type: 'close' };
+
+export interface ServerReply {
+  url?: string;
+  rss?: number;
+  error?: string;
+}
+
+export interface ClientsReply {
+  connected?: number;
+  /** Per received event: arrival wall time minus the `t0` the payload carried, in ms. */
+  latencies?: number[];
+  received?: number;
+  error?: string;
+}
+
+interface Envelope<T> {
+  id: number;
+  body: T;
+}
+
+/**
+ * A forked child (TypeScript through tsx) spoken to with request/reply messages over IPC.
+ * `execArgv` lets a run add --cpu-prof or --expose-gc to a child.
+ */
+export class Child<Command, Reply extends { error?: string }> {
+  private readonly child: ChildProcess;
+  private next = 1;
+  private readonly pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
+  private exited = false;
+
+  constructor(script: string, execArgv: string[] = []) {
+    this.child = fork(path.join(BENCH_DIR, script), [], {
+      cwd: ROOT,
+      execArgv: ['--import', 'tsx', ...execArgv],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
+    this.child.on('message', (message: Envelope<Reply>) => {
+      const waiter = this.pending.get(message.id);
+      if (!waiter) return;
+      this.pending.delete(message.id);
+      if (message.body.error) waiter.reject(new Error(`${script}: ${message.body.error}`));
+      else waiter.resolve(message.body);
+    });
+    this.child.on('exit', (code, signal) => {
+      this.exited = true;
+      for (const waiter of this.pending.values()) waiter.reject(new Error(`${script} exited (${code ?? signal})`));
+      this.pending.clear();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  call(command: Command): Promise<Reply> {
+    if (this.exited) return Promise.reject(new Error('child process has exited'));
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.send({ id, body: command } satisfies Envelope<Command>);
+    });
+  }
+
+  /** Asks the child to stop, and kills it if it has not exited within a few seconds. */
+  async close(command: Command): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    await Promise.race([this.call(command).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Child side: answers each command with the handler's reply, or its error message. */
+export function serve<Command, Reply extends { error?: string }>(handler: (command: Command) => Promise<Reply>): void {
+  process.on('message', (message: Envelope<Command>) => {
+    handler(message.body).then(
+      (body) => process.send?.({ id: message.id, body }),
+      (error: unknown) => process.send?.({ id: message.id, body: { error: error instanceof Error ? (error.stack ?? error.message) : String(error) } }),
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+export type ServerChild = Child<ServerCommand, ServerReply>;
+export type ClientsChild = Child<ClientsCommand, ClientsReply>;
+
+export const startServerChild = (execArgv: string[] = []): ServerChild => new Child<ServerCommand, ServerReply>('server-process.ts', ['--expose-gc', ...execArgv]);
+export const startClientsChild = (): ClientsChild => new Child<ClientsCommand, ClientsReply>('clients-process.ts');

@@ -1,0 +1,76 @@
+/**
+ * The server under test in its own process, so client load and client memory stay out of its
+ * figures: either a bare Socket.IO server (the floor) or a Greenlight hub.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { startHub, type RunningHub } from '../server/hub.js';
+import { serve, type ServerCommand, type ServerReply } from './ipc.js';
+
+let bare: { http: HttpServer; io: Server } | null = null;
+let hub: RunningHub | null = null;
+
+async function startBare(): Promise<string> {
+  const http = createServer();
+  // Same library, same transport and same options that matter as the hub's Socket.IO server.
+  const io = new Server(http, { serveClient: false, pingInterval: 25_000, pingTimeout: 20_000, cors: { origin: false }, maxHttpBufferSize: 8 * 1024 * 1024 });
+  io.on('connection', (socket) => {
+    void socket.join('approvers');
+    // One event in from one client, relayed to every other connected client, as the hub fans out.
+    socket.on('relay', (payload: unknown) => {
+      socket.to('approvers').emit('request:created', payload);
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  bare = { http, io };
+  return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+}
+
+async function rss(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return process.memoryUsage().rss;
+}
+
+async function stop(): Promise<void> {
+  if (bare) {
+    const { io } = bare;
+    io.disconnectSockets(true);
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    bare = null;
+  }
+  if (hub) {
+    await hub.close();
+    hub = null;
+  }
+}
+
+serve<ServerCommand, ServerReply>(async (command) => {
+  switch (command.type) {
+    case 'start-bare':
+      return { url: await startBare() };
+    case 'start-hub':
+      hub = await startHub({
+        port: 0,
+        dataDir: command.dataDir,
+        databaseUrl: command.databaseUrl ?? undefined,
+        policyFile: command.policyFile ?? undefined,
+        adminToken: command.adminToken,
+        logLevel: 'silent',
+        consoleDir: null,
+        print: () => undefined,
+        rateLimitPerMinute: 100_000_000,
+      });
+      return { url: hub.url };
+    case 'rss':
+      return { rss: await rss() };
+    case 'stop':
+      await stop();
+      setTimeout(() => process.exit(0), 10);
+      return {};
+  }
+});
