@@ -17,12 +17,27 @@ export interface OpenOptions {
 export async function openAs(browser: Browser, user: TestUser, options: OpenOptions = {}): Promise<Actor> {
   const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 860 } });
   const page = await context.newPage();
+  watchConsole(page);
   await options.beforeGoto?.(page);
   await page.goto(hubUrl());
   await signIn(page, user.token);
   await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
   return { user, page, context };
 }
+
+const problems = new WeakMap<Page, string[]>();
+
+/** Records CSP violations and uncaught errors, so a spec can assert the console stayed clean. */
+function watchConsole(page: Page): void {
+  const seen: string[] = [];
+  problems.set(page, seen);
+  page.on('pageerror', (error) => seen.push(`uncaught: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) seen.push(message.text());
+  });
+}
+
+export const consoleProblems = (page: Page): string[] => problems.get(page) ?? [];
 
 export async function signIn(page: Page, token: string, url = hubUrl()): Promise<void> {
   await page.getByLabel('Hub URL').fill(url);
@@ -57,7 +72,9 @@ export const test = base.extend<{ actors: { open: (user: TestUser, options?: Ope
         return actor;
       },
     });
+    const found = opened.flatMap((actor) => consoleProblems(actor.page).map((text) => `${actor.user.name}: ${text}`));
     for (const actor of opened) await actor.context.close();
+    expect(found, 'no CSP violations or uncaught errors in the console').toEqual([]);
   },
 });
 
