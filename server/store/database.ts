@@ -44,8 +44,10 @@ function openSqlite(options: StoreOptions): Store {
 
 function openPostgres(url: string): Store {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
-  // A lost connection must not crash the hub; the next query reports it.
+  // A lost connection must not crash the hub; the query that used it fails and reports it.
+  // pg-pool only listens for errors on idle clients, so checked-out ones get a listener too.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const redacted = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
   return { db, dialect: 'postgres', location: redacted, close: () => db.destroy() };

@@ -14,26 +14,17 @@ const WATCH_EVERY_MS = 5_000;
  */
 export async function attachClusterAdapter(io: Server, databaseUrl: string, log: Logger): Promise<() => Promise<void>> {
   const held = new Map<pg.PoolClient, number>();
-  class WatchedPool extends pg.Pool {
-    override connect(): Promise<pg.PoolClient>;
-    override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): void;
-    override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<pg.PoolClient> | void {
-      if (callback) return super.connect(callback);
-      return super.connect().then((client) => {
-        if (!held.has(client)) {
-          client.on('error', (error) => log.warn({ err: error }, 'event connection to PostgreSQL failed; reconnecting'));
-          const release = client.release.bind(client);
-          client.release = (destroy?: boolean | Error) => {
-            held.delete(client);
-            return release(destroy);
-          };
-        }
-        held.set(client, Date.now());
-        return client;
-      });
-    }
-  }
-  const pool = new WatchedPool({ connectionString: databaseUrl, max: 4 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
+  pool.on('connect', (client) => {
+    client.on('error', (error) => log.warn({ err: error }, 'event connection to PostgreSQL failed; reconnecting'));
+    // The adapter drops a connection that ended without releasing it; release it here, or the
+    // pool would count it as in use forever (and never finish closing).
+    client.on('end', () => {
+      if (held.has(client)) (client as pg.PoolClient).release(true);
+    });
+  });
+  pool.on('acquire', (client) => held.set(client, Date.now()));
+  pool.on('release', (_error, client) => held.delete(client));
   pool.on('error', (error) => log.warn({ err: error }, 'idle PostgreSQL event connection failed'));
   try {
     await pool.query(`create table if not exists socket_io_attachments (
@@ -66,6 +57,6 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
 
   return async () => {
     clearInterval(watchdog);
-    await pool.end().catch(() => undefined);
+    await Promise.race([pool.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   };
 }

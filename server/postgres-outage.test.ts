@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GreenlightRequest } from '../protocol/index.js';
+import { collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { createTestDatabase, postgresAvailability } from './test-support/postgres.js';
+import { TcpProxy } from './test-support/tcp-proxy.js';
+
+const pg = await postgresAvailability();
+
+/** Polls until `check` holds: the hubs recover on their own schedule (reconnect delays of ~1–2 s). */
+async function eventually(check: () => Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
+  const stop = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > stop) throw new Error(`never happened: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  const proxy = new TcpProxy(5432);
+  const hubA = new TestHub('postgres');
+  const hubB = new TestHub('postgres');
+  let alice: TestUser, bob: TestUser;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await proxy.start();
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    hubA.databaseUrl = viaProxy.toString();
+    hubB.databaseUrl = viaProxy.toString();
+    await hubA.start();
+    await hubB.start();
+    alice = await hubA.createUser('alice', ['requester']);
+    bob = await hubA.createUser('bob', ['approver'], ['approvers']);
+  });
+  afterAll(async () => {
+    await hubA.dispose();
+    await hubB.dispose();
+    await proxy.close();
+    await database?.drop();
+  });
+
+  it('reports unhealthy and refuses writes with UNAVAILABLE while the database is unreachable', async () => {
+    expect((await hubA.api('GET', '/healthz', null)).status).toBe(200);
+    proxy.cut();
+    const health = await hubA.api<{ status: string }>('GET', '/healthz', null);
+    expect(health.status).toBe(503);
+    const write = await hubA.api<{ error: { code: string; message: string } }>('POST', '/api/v1/requests', alice.token, deployRequest());
+    expect(write.status).toBe(503);
+    expect(write.body.error.code).toBe('UNAVAILABLE');
+    expect(write.body.error.message).toContain('nothing was stored');
+    proxy.restore();
+    await eventually(async () => (await hubA.api('GET', '/healthz', null)).status === 200, 'hub A healthy again');
+  });
+
+  it('re-listens after the outage, so events cross hubs again', async () => {
+    proxy.cut();
+    proxy.restore();
+    await eventually(async () => (await hubB.api('GET', '/healthz', null)).status === 200, 'hub B healthy again');
+    const bobOnA = await hubA.connect(bob);
+    const created = collect<GreenlightRequest>((listener) => bobOnA.on('request:created', listener));
+    // The adapter reconnects on its own delay; keep submitting on B until one reaches A.
+    await eventually(async () => {
+      await hubB.api('POST', '/api/v1/requests', alice.token, deployRequest());
+      return created.items.length > 0;
+    }, 'a request submitted on hub B reaches an approver on hub A');
+    expect(created.items[0]?.requester).toBe('alice');
+  });
+});
