@@ -1,5 +1,81 @@
-import type { BenchContext } from './hubs.js';
-import type { Summary } from './stats.js';
-export async function runEscalation(_ctx: BenchContext): Promise<{ lag: Summary; deadlines: number }> {
-  return { lag: { count: 0, p50: NaN, p99: NaN, max: NaN }, deadlines: 0 };
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { io as connect } from 'socket.io-client';
+import { newId } from '../server/ids.js';
+import type { DeadlinesTable, RequestsTable } from '../server/store/schema.js';
+import { sleep, wallMs } from './clock.js';
+import { api, createUsers, policy, requestBody, startHubChild, type BenchContext } from './hubs.js';
+import { summarize, type Summary } from './stats.js';
+
+export interface EscalationResult {
+  lag: Summary;
+  /** Pending escalation deadlines in the database when the first one fell due. */
+  deadlines: number;
+  fired: number;
+}
+
+const AFTER_SECONDS = 60;
+
+/**
+ * Deadline → `request:escalated` at a lead's client, with a backlog of pending deadlines.
+ * The backlog is written straight into the hub's SQLite file while the hub is stopped: copies of a
+ * request submitted through the API (same frozen rule), each with its escalation deadline, due one
+ * every `spacingMs` from a few seconds after the hub is back. Lag = arrival − due time (the hub's
+ * clock and ours are the same system clock; ~1 ms granularity in the stored due time).
+ */
+export async function runEscalation(ctx: BenchContext): Promise<EscalationResult> {
+  const pending = ctx.quick ? 2000 : 10_000;
+  const measureSeconds = ctx.quick ? 6 : 20;
+  const spacingMs = 10;
+  let hub = await startHubChild(ctx, { policy: policy({ escalateAfter: `${AFTER_SECONDS}s` }), keepData: true });
+  const dataDir = hub.dataDir;
+  const [requester] = await createUsers(hub.url, 'requester', 1, ['requester'], []);
+  const [lead] = await createUsers(hub.url, 'lead', 1, ['lead'], ['leads']);
+  if (!requester || !lead) throw new Error('no users');
+  const submitted = await api<{ id: string }>(hub.url, 'POST', '/api/v1/requests', requester, requestBody());
+  await hub.child.close({ type: 'stop' });
+
+  ctx.progress(`escalation: writing ${pending} pending requests with escalation deadlines`);
+  const db = new BetterSqlite3(path.join(dataDir, 'greenlight.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const template = db.prepare('select * from requests where id = ?').get(submitted.body.id) as RequestsTable;
+  db.prepare('update deadlines set done = 1 where request_id = ?').run(template.id);
+  const insertRequest = db.prepare(`insert into requests (${Object.keys(template).join(', ')}) values (${Object.keys(template).map((key) => `@${key}`).join(', ')})`);
+  const insertDeadline = db.prepare('insert into deadlines (id, kind, request_id, grant_jti, step, due_at, done) values (@id, @kind, @request_id, @grant_jti, @step, @due_at, @done)');
+  const firstDue = Date.now() + (ctx.quick ? 6000 : 10_000);
+  db.transaction(() => {
+    for (let i = 0; i < pending; i++) {
+      const due = new Date(firstDue + i * spacingMs);
+      const created = new Date(due.getTime() - AFTER_SECONDS * 1000);
+      const row: RequestsTable = { ...template, id: newId('req', created), created_at: created.toISOString(), updated_at: created.toISOString(), next_escalation_at: due.toISOString() };
+      insertRequest.run(row);
+      const deadline: DeadlinesTable = { id: newId('ddl', created), kind: 'escalation', request_id: row.id, grant_jti: null, step: 0, due_at: due.toISOString(), done: 0 };
+      insertDeadline.run(deadline);
+    }
+  })();
+  db.close();
+
+  hub = await startHubChild(ctx, { policy: policy({ escalateAfter: `${AFTER_SECONDS}s` }), dataDir, keepData: false });
+  const lags: number[] = [];
+  const socket = connect(hub.url, { forceNew: true, transports: ['websocket'], auth: { token: lead }, reconnection: false });
+  try {
+    socket.on('request:escalated', (payload: { request: { createdAt: string } }) => {
+      const at = wallMs();
+      lags.push(at - (Date.parse(payload.request.createdAt) + AFTER_SECONDS * 1000));
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    const wait = firstDue - Date.now();
+    if (wait < 0) ctx.progress(`escalation: the hub came back ${-wait} ms after the first deadline; early figures include start-up`);
+    ctx.progress(`escalation: ${pending} pending, one due every ${spacingMs} ms; measuring ${measureSeconds} s`);
+    await sleep(Math.max(0, wait) + measureSeconds * 1000);
+    socket.close();
+    return { lag: summarize(lags), deadlines: pending, fired: lags.length };
+  } finally {
+    socket.close();
+    await hub.close();
+  }
 }
