@@ -32,6 +32,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tests of the contract run in Node and may start servers; the code under test may not.
+    files: ['protocol/**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '!../protocol'], message: 'protocol/ imports no other folder.' }] }] },
+  },
+  {
     files: ['server/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: importsOf('server'), message: 'server/ imports only protocol/.' }, { group: ['electron', 'react', 'react-dom'], message: 'the hub runs in plain Node.' }] }] },
   },
