@@ -2,8 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cli, HubProcess } from './cli-harness.js';
+
+// Every step is a real process; leave room for a loaded machine.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
 const hub = new HubProcess();
 let dev: string;

@@ -1,8 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { cli, HubProcess, startCli } from './cli-harness.js';
+
+// Every step is a real process; leave room for a loaded machine.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
 const hub = new HubProcess();
 let dev: string;

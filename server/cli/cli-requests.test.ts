@@ -1,8 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cli, HubProcess, startCli, type CliProcess } from './cli-harness.js';
+
+// Every step is a real process; leave room for a loaded machine.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
 const hub = new HubProcess();
 let dev: string;
@@ -120,6 +123,15 @@ describe('greenlight request --wait', () => {
     const [, id] = result.stderr.match(/timed out after 2s: (req_[A-Za-z0-9]+) pending/) ?? [];
     expect(id).toBeDefined();
     expect((await showJson(id ?? '', dev)).status).toBe('pending');
+  });
+
+  it('on Ctrl-C stops waiting, exits 130 and says how to withdraw the request', async () => {
+    const { waiting, id } = await pendingWait('interrupted');
+    waiting.child.kill('SIGINT');
+    const result = await waiting.exited;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain(`stopped waiting; ${id} is still pending (greenlight cancel ${id} withdraws it)`);
+    expect((await showJson(id, dev)).status).toBe('pending');
   });
 
   it('returns at once with the token when the policy auto-approves', async () => {

@@ -108,6 +108,20 @@ function reportDecided(io: Io, request: GreenlightRequest, json: boolean): numbe
   return code;
 }
 
+/** Ctrl-C stops the wait, not the request: say so, and how to withdraw it. */
+async function withInterruptNote<T>(io: Io, id: string, work: () => Promise<T>): Promise<T> {
+  const onInterrupt = () => {
+    note(io, `stopped waiting; ${id} is still pending (greenlight cancel ${id} withdraws it)`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await work();
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
 async function submit(ctx: CliContext, command: Command): Promise<number> {
   const { io } = ctx;
   const flags = parseFlags(flagsSchema, command.opts());
@@ -128,7 +142,7 @@ async function submit(ctx: CliContext, command: Command): Promise<number> {
     return EXIT.ok;
   }
   if (submitted.status === 'pending') note(io, `${statusLine(submitted)}; waiting up to ${formatDuration(flags.timeout)}`);
-  const final = await waitForDecision(http, submitted, { timeoutSeconds: flags.timeout, io });
+  const final = await withInterruptNote(io, submitted.id, () => waitForDecision(http, submitted, { timeoutSeconds: flags.timeout, io }));
   if (final.status === 'pending') {
     if (flags.json) printJson(io, final);
     note(io, `timed out after ${formatDuration(flags.timeout)}: ${statusLine(final)}`);
