@@ -30,6 +30,7 @@ test('a request submitted from the form reaches the approver live and comes back
   await expect(form.getByLabel('Reason', { exact: true })).toHaveAttribute('aria-invalid', 'true');
 
   await form.getByLabel('Reason', { exact: true }).fill('Turn on new invoices for the EU launch');
+  await expect(form.getByText('say why you need this')).toHaveCount(0);
   await form.getByLabel('Diff (optional)').fill(DIFF);
   await form.getByLabel('Log excerpt (optional)').fill('12:00:01 canary ok\n12:00:09 error rate 0.01%');
   await form.getByLabel('Links (optional)').fill('Ticket https://tickets.example.com/BILL-42');

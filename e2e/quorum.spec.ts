@@ -20,6 +20,7 @@ test('two approvals: the first shows 1 of 2, the second completes it (high risk 
   await confirm.getByRole('button', { name: 'Yes, approve' }).click();
   await expect(bobPane.getByTestId('votes')).toContainText('1 of 2');
   await expect(bobPane.getByText('Waiting for 1 more approval')).toBeVisible();
+  await expect(bob.page.getByText('Your approval is in: 1 of 2.')).toBeVisible();
   await expect(bobPane.getByTestId('status')).toHaveText('pending');
   await shot(bob.page, testInfo, 'quorum-1-of-2');
 

@@ -15,8 +15,11 @@ export function RequestForm() {
   const [busy, setBusy] = useState(false);
   const environments = offeredEnvironments(offers, values.action);
   const resources = offeredResources(offers, values.action).filter((resource) => !/[*?[\]{}]/.test(resource));
-  const set = (field: keyof RequestFormValues) => (event: { target: { value: string } }) =>
+  const set = (field: keyof RequestFormValues) => (event: { target: { value: string } }) => {
     setValues((current) => ({ ...current, [field]: event.target.value }));
+    // An edited field's old message is stale; the next submit checks it again.
+    setErrors((current) => (current[field] ? { ...current, [field]: undefined } : current));
+  };
 
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();

@@ -125,12 +125,16 @@ export function dismissNotice(): void {
 }
 
 /** Runs one call against the hub, marks it busy, applies the returned request, reports failure. */
-async function run(key: string, call: (host: Bridge) => Promise<GreenlightRequest | null>, done?: string): Promise<GreenlightRequest | null> {
+async function run(
+  key: string,
+  call: (host: Bridge) => Promise<GreenlightRequest | null>,
+  done?: string | ((request: GreenlightRequest | null) => string),
+): Promise<GreenlightRequest | null> {
   useStore.setState((state) => ({ pending: { ...state.pending, [key]: true } }));
   try {
     const request = await call(requireBridge());
     if (request) onRequest(request);
-    if (done) notify('info', done);
+    if (done) notify('info', typeof done === 'string' ? done : done(request));
     return request;
   } catch (error) {
     notify('error', actionMessage(toWireError(error)));
@@ -144,7 +148,12 @@ async function run(key: string, call: (host: Bridge) => Promise<GreenlightReques
 }
 
 export const approve = (requestId: string, comment: string) =>
-  run(`decide:${requestId}`, (host) => host.decide({ requestId, decision: 'approve', ...(comment.trim() ? { comment: comment.trim() } : {}) }), 'Approved.');
+  run(`decide:${requestId}`, (host) => host.decide({ requestId, decision: 'approve', ...(comment.trim() ? { comment: comment.trim() } : {}) }), approvedMessage);
+
+function approvedMessage(request: GreenlightRequest | null): string {
+  if (!request || request.status === 'approved') return 'Approved.';
+  return `Your approval is in: ${request.approvals} of ${request.rule.minApprovals}.`;
+}
 export const deny = (requestId: string, comment: string) =>
   run(`decide:${requestId}`, (host) => host.decide({ requestId, decision: 'deny', comment: comment.trim() }), 'Denied.');
 export const claim = (requestId: string) => run(`claim:${requestId}`, (host) => host.claim(requestId), 'Claimed: other approvers see you are on it.');
