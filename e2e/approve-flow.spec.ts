@@ -82,12 +82,14 @@ test('works at 360 px wide: list, then the detail with a way back', async ({ act
   const approver = await createUser('bob', ['approver'], ['platform']);
   const requester = await createUser('alice', ['requester']);
   const resource = unique('narrow');
-  await submitRequest(requester, { action: 'config', resource, environment: 'production', reason: 'narrow screens', risk: 'low' });
+  await submitRequest(requester, { action: 'config', resource, environment: 'production', reason: 'narrow screens', risk: 'low', context: { fields: { ticket: 'OPS-7', region: 'eu-west-1' } } });
   const bob = await actors.open(approver, { viewport: { width: 360, height: 740 } });
   await expect(inboxRow(bob.page, resource)).toBeVisible();
   await shot(bob.page, testInfo, 'inbox-360');
   await inboxRow(bob.page, resource).click();
   await expect(detail(bob.page).getByTestId('reason')).toHaveText('narrow screens');
+  await expect(detail(bob.page).locator('dl.fields')).toContainText('ticket');
+  await expect(detail(bob.page).locator('dl.fields')).toContainText('eu-west-1');
   const overflow = await bob.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await shot(bob.page, testInfo, 'detail-360');
