@@ -99,13 +99,18 @@ export class HubProcess {
   url = '';
   private process: CliProcess | null = null;
 
-  constructor(private readonly policy = TEST_POLICY) {}
+  /** `databaseUrl` puts the hub on PostgreSQL, passed the way operators do: GREENLIGHT_DATABASE_URL. */
+  constructor(
+    private readonly policy = TEST_POLICY,
+    private readonly databaseUrl?: string,
+  ) {}
 
   /** Starts (or restarts, keeping the data folder) the hub; port 0 picks a free one. */
   async start(port = 0): Promise<void> {
     writeFileSync(this.policyFile, this.policy);
     this.process = startCli(['hub', '--port', String(port), '--data-dir', this.dataDir, '--policy', this.policyFile, '--log-level', 'warn'], {
       GREENLIGHT_ADMIN_TOKEN: this.adminToken,
+      ...(this.databaseUrl ? { GREENLIGHT_DATABASE_URL: this.databaseUrl } : {}),
     });
     const [, url] = await this.process.waitFor('stderr', /Greenlight hub listening on (http:\/\/\S+)/, 30_000);
     this.url = url ?? '';
