@@ -203,6 +203,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
     expect(outsider.status).toBe(403);
     const byRequester = await hub.api<GreenlightRequest>('POST', `/api/v1/grants/${revoked.jti}/revoke`, alice.token);
     expect(byRequester.body.grant?.status).toBe('revoked');
+    expect(byRequester.body.version).toBeGreaterThan(revoked.request.version);
     expect(await verify(revoked.token)).toMatchObject({ valid: false, reason: 'revoked' });
     expect(await auditOf(revoked.request.id, 'grant.revoked')).toHaveLength(1);
   });

@@ -152,6 +152,8 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('hub request lifecycle on %s
 
     const submitted = await aliceClient.submit(deployRequest());
     const seen = await bobCreated.next((r) => r.id === submitted.id);
+    // The requester's own sockets hear of the new request as an update, never as request:created.
+    expect((await aliceUpdated.next((r) => r.id === submitted.id)).status).toBe('pending');
     expect(seen.reason).toBe('hotfix for INC-4412');
     expect(seen.context.diff).toContain('+new');
 

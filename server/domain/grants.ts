@@ -11,6 +11,15 @@ import { buildView, isEligibleApprover, parseRule } from './request-view.js';
 
 const ISSUER = 'greenlight';
 
+/** A grant's change is a change of its request: clients keep the higher version. */
+async function touchRequest(trx: Transaction<Database>, requestId: string, now: string): Promise<void> {
+  await trx
+    .updateTable('requests')
+    .set((eb) => ({ version: eb('version', '+', 1), updated_at: now }))
+    .where('id', '=', requestId)
+    .execute();
+}
+
 /** SHA-256 of what was approved, so the thing executed can be checked against it. */
 export function payloadHash(row: Pick<RequestsTable, 'action' | 'resource' | 'environment' | 'context'>): string {
   const body = canonicalJson({ action: row.action, resource: row.resource, environment: row.environment, context: JSON.parse(row.context) as unknown });
@@ -133,6 +142,7 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
       throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${row?.status ?? 'unknown'}.`);
     }
     await trx.updateTable('deadlines').set({ done: 1 }).where('grant_jti', '=', claims.jti).execute();
+    await touchRequest(trx, claims.requestId, now);
     await audit(ctx, trx, {
       actor: claims.requester,
       type: 'grant.redeemed',
@@ -161,6 +171,7 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
     const now = ctx.clock.now().toISOString();
     await trx.updateTable('grants').set({ status: 'revoked', revoked_at: now, revoked_by: actor.name }).where('jti', '=', jti).where('status', '=', 'active').execute();
     await trx.updateTable('deadlines').set({ done: 1 }).where('grant_jti', '=', jti).execute();
+    await touchRequest(trx, request.id, now);
     await audit(ctx, trx, {
       actor: actor.name,
       type: 'grant.revoked',
@@ -181,6 +192,7 @@ export async function expireGrant(ctx: Context, trx: Transaction<Database>, jti:
   const grant = await trx.selectFrom('grants').selectAll().where('jti', '=', jti).executeTakeFirst();
   if (!grant || grant.status !== 'active') return null;
   await trx.updateTable('grants').set({ status: 'expired' }).where('jti', '=', jti).where('status', '=', 'active').execute();
+  await touchRequest(trx, grant.request_id, now);
   const request = await trx.selectFrom('requests').select(['action', 'resource', 'environment']).where('id', '=', grant.request_id).executeTakeFirstOrThrow();
   await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expired', requestId: grant.request_id, ...request, outcome: 'expired', data: { jti, expiresAt: grant.expires_at, at: now } });
   return grant.request_id;

@@ -127,6 +127,8 @@ function pushEvent(io: HubServer, event: HubEvent): void {
   const shared = withoutSecrets(request);
   if (event.type === 'request.created') {
     if (approverRooms.length) io.to(approverRooms).except(requesterRoom).emit('request:created', shared);
+    // The requester's other windows (and a pipeline's author) learn of it as an update.
+    io.to(requesterRoom).emit('request:updated', request);
     return;
   }
   if (event.type === 'request.escalated') {
