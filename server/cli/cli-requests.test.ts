@@ -204,6 +204,22 @@ describe('greenlight request without --wait, show, claim, decide', () => {
     expect(second.stderr).toContain('(ALREADY_DECIDED)');
   });
 
+  it('releases a claim and lists requests by status', async () => {
+    const id = (await cli(prodArgs('to be listed'), hub.as(dev))).stdout.trim();
+    expect((await cli(['claim', id], hub.as(sre))).code).toBe(0);
+    const released = await cli(['release', id, '--json'], hub.as(sre));
+    expect(released.code).toBe(0);
+    expect(JSON.parse(released.stdout)).toMatchObject({ id, claim: null });
+
+    const pending = await cli(['list', '--status', 'pending'], hub.as(sre));
+    expect(pending.code).toBe(0);
+    expect(pending.stdout).toContain(`${id} pending:`);
+    const mine = await cli(['list', '--mine', '--json'], hub.as(dev));
+    const page = JSON.parse(mine.stdout) as { requests: { requester: string }[] };
+    expect(page.requests.length).toBeGreaterThan(0);
+    expect(page.requests.every((request) => request.requester === 'dev')).toBe(true);
+  });
+
   it('refuses self-approval and unknown ids with the hub codes', async () => {
     const id = (await cli(prodArgs('self'), hub.as(dev))).stdout.trim();
     const self = await cli(['decide', id, 'approve'], hub.as(dev));
