@@ -24,6 +24,7 @@ export const consoleRoutes: FastifyPluginAsync<{ dir: string }> = async (app, { 
     prefix: '/',
     wildcard: false,
     index: ['index.html'],
+    cacheControl: false,
     setHeaders(res, file) {
       res.setHeader('content-security-policy', CONSOLE_CSP);
       res.setHeader('x-content-type-options', 'nosniff');
