@@ -13,26 +13,39 @@ export interface NotifyResult extends FanoutResult {
  * a steady rate, SQLite with durable (WAL, synchronous=NORMAL) writes. Then, on the same hub with
  * the approvers still connected: decision → a pending `/wait` long-poll returns.
  */
-export async function runNotify(ctx: BenchContext): Promise<NotifyResult> {
+export interface NotifyOptions {
+  /** PostgreSQL instead of a fresh SQLite file. */
+  databaseUrl?: string;
+  /**
+   * Two hubs on one PostgreSQL database: submit and long-poll on hub A, approvers connected to and
+   * deciding on hub B (cross-node: Socket.IO's PostgreSQL adapter, the /wait poll).
+   */
+  crossNode?: boolean;
+}
+
+export async function runNotify(ctx: BenchContext, options: NotifyOptions = {}): Promise<NotifyResult> {
   const plan = fanoutPlan(ctx.quick);
-  const hub = await startHubChild(ctx, { policy: policy() });
+  const label = options.crossNode ? 'notify (cross-node)' : options.databaseUrl ? 'notify (postgres)' : 'notify';
+  const hub = await startHubChild(ctx, { policy: policy(), databaseUrl: options.databaseUrl });
+  const other = options.crossNode ? await startHubChild(ctx, { policy: policy(), databaseUrl: options.databaseUrl }) : null;
+  const near = other ?? hub;
   const clients = startClientsChild();
   try {
-    ctx.progress(`notify: creating ${plan.clients} approvers`);
+    ctx.progress(`${label}: creating ${plan.clients} approvers`);
     const [requester] = await createUsers(hub.url, 'requester', 1, ['requester'], []);
     const approvers = await createUsers(hub.url, 'approver', plan.clients, ['approver'], ['sre']);
     if (!requester) throw new Error('no requester');
-    const rssBefore = await hub.rss();
-    ctx.progress(`notify: connecting ${plan.clients} approver clients`);
-    await clients.call({ type: 'connect', url: hub.url, tokens: approvers, events: ['request:created'] });
-    const rssAfter = await hub.rss();
+    const rssBefore = await near.rss();
+    ctx.progress(`${label}: connecting ${plan.clients} approver clients`);
+    await clients.call({ type: 'connect', url: near.url, tokens: approvers, events: ['request:created'] });
+    const rssAfter = await near.rss();
     const latencies = await collectFanout(clients, plan, async (t0) => {
       const { status } = await api(hub.url, 'POST', '/api/v1/requests', requester, requestBody(t0));
       if (status !== 201) throw new Error(`submit failed: ${status}`);
-    }, ctx.progress, 'notify');
+    }, ctx.progress, label);
 
-    const iterations = ctx.quick ? 40 : 200;
-    ctx.progress(`decide→wait: ${iterations} long-polls`);
+    const iterations = options.crossNode ? (ctx.quick ? 10 : 40) : ctx.quick ? 40 : 200;
+    ctx.progress(`${label} decide→wait: ${iterations} long-polls`);
     const waits: number[] = [];
     const approver = approvers[0] ?? ADMIN_TOKEN;
     for (let i = 0; i < iterations; i++) {
@@ -45,7 +58,7 @@ export async function runNotify(ctx: BenchContext): Promise<NotifyResult> {
       // Let the long-poll reach the hub and park before deciding.
       await sleep(20);
       const decidedAt = performance.now();
-      const decision = await api(hub.url, 'POST', `/api/v1/requests/${body.id}/decisions`, approver, { decision: 'approve' });
+      const decision = await api(near.url, 'POST', `/api/v1/requests/${body.id}/decisions`, approver, { decision: 'approve' });
       if (decision.status !== 200) throw new Error(`decide failed: ${decision.status} ${JSON.stringify(decision.body)}`);
       const waited = await waiting;
       if (waited.body.status !== 'approved') throw new Error(`wait returned ${JSON.stringify(waited.body).slice(0, 200)}`);
@@ -57,6 +70,7 @@ export async function runNotify(ctx: BenchContext): Promise<NotifyResult> {
     return { latency: summarize(latencies), rssBefore, rssAfter, clients: plan.clients, decideToWait: summarize(waits) };
   } finally {
     await clients.close({ type: 'close' });
+    await other?.close();
     await hub.close();
   }
 }

@@ -61,7 +61,7 @@ const set = (key: string, value: number | null) => {
 
 let floor: FanoutResult | null = null;
 let notify: NotifyResult | null = null;
-if (wanted('floor') || wanted('notify')) {
+if (wanted('floor') || wanted('notify') || (wanted('postgres') && args.postgres)) {
   ctx.progress('floor: bare Socket.IO relay');
   floor = await runFloor(ctx);
   set('floor_p50_ms', floor.latency.p50);
@@ -100,7 +100,7 @@ if (wanted('history')) {
   set('audit_verify_events_per_s', result.verifyPerSecond);
 }
 if (wanted('postgres') && args.postgres) {
-  const result = await runPostgres(ctx, args.postgres);
+  const result = await runPostgres(ctx, args.postgres, floor);
   for (const [key, value] of Object.entries(result)) set(key, value);
 }
 figures.duration_s = round((performance.now() - started) / 1000);

@@ -32,9 +32,9 @@ export function sqliteInsertFloor(rows: number): number {
 }
 
 /** Durable submissions per second over HTTP (hub in its own process, 32 requests in flight). */
-export async function runThroughput(ctx: BenchContext): Promise<ThroughputResult> {
+export async function runThroughput(ctx: BenchContext, databaseUrl?: string): Promise<ThroughputResult> {
   const submissions = ctx.quick ? 3000 : 20_000;
-  const hub = await startHubChild(ctx, { policy: policy() });
+  const hub = await startHubChild(ctx, { policy: policy(), databaseUrl });
   try {
     const [requester] = await createUsers(hub.url, 'requester', 1, ['requester'], []);
     if (!requester) throw new Error('no requester');
@@ -46,6 +46,7 @@ export async function runThroughput(ctx: BenchContext): Promise<ThroughputResult
       if (status !== 201) throw new Error(`submit failed: ${status}`);
     });
     const submitPerSecond = submissions / ((performance.now() - start) / 1000);
+    if (databaseUrl) return { submissions, submitPerSecond, sqliteFloorPerSecond: Number.NaN };
     ctx.progress('throughput: raw better-sqlite3 insert floor');
     const sqliteFloorPerSecond = sqliteInsertFloor(ctx.quick ? 10_000 : 50_000);
     return { submissions, submitPerSecond, sqliteFloorPerSecond };
