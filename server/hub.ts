@@ -94,11 +94,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   await bootstrapAdmin(ctx, { envToken: options.adminToken, dataDir: options.databaseUrl ? undefined : options.dataDir, print });
 
   const waiters = new Waiters(bus);
+  const rateLimitPerMinute = options.rateLimitPerMinute ?? 6000;
   const app = await buildHttpApp({
     ctx,
     metrics,
     waiters,
-    rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
+    rateLimitPerMinute,
     // Another hub may decide a request this one has a long-poll for; look again this often.
     waitPollMs: store.dialect === 'postgres' ? 1000 : null,
     consoleDir: options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir,
@@ -111,7 +112,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       }
     },
   });
-  const sockets = attachSocketServer(app.server, ctx, metrics);
+  const sockets = attachSocketServer(app.server, ctx, metrics, rateLimitPerMinute);
   const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
   const address = app.server.address() as AddressInfo;

@@ -19,6 +19,7 @@ import { userRoom, withoutSecrets } from '../domain/request-view.js';
 import type { HubEvent } from '../domain/bus.js';
 import type { Metrics } from '../metrics.js';
 import { toWireError } from './errors.js';
+import { RateWindow } from './rate-window.js';
 
 interface SocketData {
   actor: Actor;
@@ -29,7 +30,7 @@ type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<strin
 const emptySchema = z.union([z.strictObject({}), z.undefined(), z.null()]);
 const idRoom = (userId: string) => `uid:${userId}`;
 
-export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics: Metrics): { io: HubServer; close: () => Promise<void> } {
+export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics: Metrics, rateLimitPerMinute: number): { io: HubServer; close: () => Promise<void> } {
   const io: HubServer = new Server(httpServer, {
     maxHttpBufferSize: LIMITS.bodyBytes,
     serveClient: false,
@@ -54,12 +55,13 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
       .catch((error: unknown) => next(Object.assign(new Error('hub unavailable'), { data: toWireError(error, ctx.log) })));
   });
 
+  const limiter = new RateWindow(rateLimitPerMinute);
   io.on('connection', (socket) => {
     const { actor } = socket.data;
     metrics.socketConnections.inc();
     socket.on('disconnect', () => metrics.socketConnections.dec());
     void socket.join([userRoom(actor.name), idRoom(actor.id), ...actor.groups.map((group) => `group:${group}`)]);
-    registerHandlers(socket, ctx, metrics);
+    registerHandlers(socket, ctx, metrics, limiter);
   });
 
   const unsubscribe = ctx.bus.on((event) => pushEvent(io, event));
@@ -74,19 +76,21 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
 }
 
 /** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
-function handle<I, O>(socket: HubSocket, ctx: Context, work: (input: I, actor: Actor) => Promise<O>) {
+function handle<I, O>(socket: HubSocket, ctx: Context, limiter: RateWindow, work: (input: I, actor: Actor) => Promise<O>) {
   return (input: I, ack: unknown) => {
     const reply = typeof ack === 'function' ? (ack as (response: Ack<O>) => void) : () => undefined;
-    work(input, socket.data.actor)
+    Promise.resolve()
+      .then(() => limiter.take(socket.data.actor.id))
+      .then(() => work(input, socket.data.actor))
       .then((data) => reply({ data }))
       .catch((error: unknown) => reply({ error: toWireError(error, ctx.log) }));
   };
 }
 
-function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics): void {
+function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, limiter: RateWindow): void {
   socket.on(
     'request:submit',
-    handle(socket, ctx, async (input: unknown, actor) => {
+    handle(socket, ctx, limiter, async (input: unknown, actor) => {
       const result = await submitRequest(ctx, actor, input);
       if (result.created) metrics.requestsSubmitted.inc({ status: result.request.status });
       return result.request;
@@ -94,20 +98,20 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics): vo
   );
   socket.on(
     'request:decide',
-    handle(socket, ctx, async (input: unknown, actor) => {
+    handle(socket, ctx, limiter, async (input: unknown, actor) => {
       const { requestId, ...decision } = parseOrThrow(decideInputSchema, input, 'decision');
       const result = await decideRequest(ctx, actor, requestId, decision);
       metrics.decisions.inc({ decision: decision.decision });
       return result;
     }),
   );
-  socket.on('request:cancel', handle(socket, ctx, (input: unknown, actor) => cancelRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:claim', handle(socket, ctx, (input: unknown, actor) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:release', handle(socket, ctx, (input: unknown, actor) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:get', handle(socket, ctx, (input: unknown, actor) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:cancel', handle(socket, ctx, limiter, (input: unknown, actor) => cancelRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:claim', handle(socket, ctx, limiter, (input: unknown, actor) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:release', handle(socket, ctx, limiter, (input: unknown, actor) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:get', handle(socket, ctx, limiter, (input: unknown, actor) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on(
     'requests:sync',
-    handle(socket, ctx, (input: unknown, actor) => {
+    handle(socket, ctx, limiter, (input: unknown, actor) => {
       parseOrThrow(emptySchema, input, 'sync');
       return syncFor(ctx, actor);
     }),
