@@ -12,7 +12,7 @@ export interface FanoutPlan {
 }
 
 export const fanoutPlan = (quick: boolean): FanoutPlan =>
-  quick ? { clients: 200, messages: 60, intervalMs: 50, warmup: 5 } : { clients: 1000, messages: 200, intervalMs: 100, warmup: 10 };
+  quick ? { clients: 200, messages: 50, intervalMs: 50, warmup: 10 } : { clients: 1000, messages: 200, intervalMs: 100, warmup: 10 };
 
 export interface FanoutResult {
   latency: Summary;

@@ -33,7 +33,7 @@ export function sqliteInsertFloor(rows: number): number {
 
 /** Durable submissions per second over HTTP (hub in its own process, 32 requests in flight). */
 export async function runThroughput(ctx: BenchContext, databaseUrl?: string): Promise<ThroughputResult> {
-  const submissions = ctx.quick ? 3000 : 20_000;
+  const submissions = ctx.quick ? 2000 : 20_000;
   const hub = await startHubChild(ctx, { policy: policy(), databaseUrl });
   try {
     const [requester] = await createUsers(hub.url, 'requester', 1, ['requester'], []);
