@@ -45,7 +45,7 @@ export async function collectFanout(clients: ClientsChild, plan: FanoutPlan, sen
       await sleep(100);
       const reply = await clients.call({ type: 'collect' });
       received += reply.received ?? 0;
-      latencies.push(...(reply.latencies ?? []));
+      for (const value of reply.latencies ?? []) latencies.push(value);
     }
     if (received < expected) progress(`${label}: only ${received} of ${expected} deliveries arrived`);
     return latencies;
