@@ -1,3 +1,4 @@
+import type { DesktopSettingsService } from './desktop-settings.js';
 import type { HubConnection } from './hub-connection.js';
 import type { HubHttp } from './hub-http.js';
 import type { IpcHandlers } from './ipc.js';
@@ -6,6 +7,7 @@ import { openExternalUrl } from './open-external.js';
 export interface IpcHandlerDeps {
   connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'hub'>;
   hubHttp: HubHttp;
+  desktopSettings: Pick<DesktopSettingsService, 'current' | 'update'>;
   openExternal: (url: string) => Promise<void>;
   /** The page made a call, so it is listening to events. */
   rendererReady: () => void;
@@ -36,5 +38,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     audit: ({ query }) => deps.hubHttp.audit(query),
     exportAudit: ({ query, format }) => deps.hubHttp.exportAudit(query, format),
     openExternal: ({ url }) => openExternalUrl(url, deps.openExternal),
+    getSettings: () => deps.desktopSettings.current(),
+    updateSettings: (input) => deps.desktopSettings.update(input),
   };
 }

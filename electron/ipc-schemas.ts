@@ -6,6 +6,23 @@ import type { IpcContract, IpcMethod } from './ipc-contract.js';
 const none = z.undefined();
 const query = z.string().max(4_096);
 
+/** The longest pause the app accepts: notifications off for longer is the switch's job, not a pause's. */
+export const MAX_PAUSE_MS = 7 * 24 * 3600_000;
+
+// Checked against the clock when the message arrives: a pause that already ended is a mistake to report.
+const pauseEnd = z.iso
+  .datetime({ offset: true })
+  .refine((text) => Date.parse(text) > Date.now(), { message: 'must be in the future' })
+  .refine((text) => Date.parse(text) <= Date.now() + MAX_PAUSE_MS, { message: 'must be at most 7 days ahead' });
+
+const settingsUpdate = z
+  .strictObject({
+    notificationsEnabled: z.boolean().optional(),
+    pausedUntil: pauseEnd.nullable().optional(),
+    launchAtLogin: z.boolean().optional(),
+  })
+  .refine((input) => Object.keys(input).length > 0, { message: 'name at least one setting to change' });
+
 /**
  * The zod schema each channel's argument must pass before a handler sees it.
  * Typed against the contract, so a schema that accepts something else fails to compile.
@@ -25,4 +42,6 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   audit: z.strictObject({ query }),
   exportAudit: z.strictObject({ query, format: z.enum(['csv', 'jsonl']) }),
   openExternal: z.strictObject({ url: z.string().max(LIMITS.url) }),
+  getSettings: none,
+  updateSettings: settingsUpdate,
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DesktopSession } from '../protocol/desktop-api.js';
+import type { DesktopSession, DesktopSettings } from '../protocol/desktop-api.js';
 import { GreenlightError } from '../protocol/errors.js';
 import { IPC_METHODS, registerIpc, trustedSender, type IpcHandlers } from './ipc.js';
 import { channelOf } from './ipc-contract.js';
@@ -7,6 +7,8 @@ import { FakeIpcMain, FakeWebContents } from './test/electron-fakes.js';
 import { aRequest } from './test/fixtures.js';
 
 const session: DesktopSession = { hubUrl: 'http://hub', signedIn: true, state: 'connected', error: null };
+const desktopSettings: DesktopSettings = { hubUrl: 'http://hub', notificationsEnabled: true, pausedUntil: null, launchAtLogin: false };
+const inAnHour = () => new Date(Date.now() + 3600_000).toISOString();
 
 function setup() {
   const ipcMain = new FakeIpcMain();
@@ -34,6 +36,8 @@ function setup() {
     audit: record('audit', { events: [], nextCursor: null }),
     exportAudit: record('exportAudit', { filename: 'a.csv', content: '' }),
     openExternal: record('openExternal', true),
+    getSettings: record('getSettings', desktopSettings),
+    updateSettings: record('updateSettings', desktopSettings),
   };
   const dispose = registerIpc({ ipcMain, isTrustedSender: trustedSender((sender) => sender.id === own.id), handlers });
   const app = { contents: own, url: 'app://greenlight/index.html' };
@@ -44,7 +48,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(14);
+    expect(IPC_METHODS).toHaveLength(16);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });
@@ -74,6 +78,52 @@ describe('IPC with Electron fakes', () => {
       const ack = await ipcMain.invoke('greenlight:decide', sender, { requestId: 'req_1', decision: 'approve' });
       expect(ack).toMatchObject({ error: { code: 'FORBIDDEN' } });
     }
+    expect(calls).toEqual([]);
+  });
+
+  it('rejects a foreign sender on the settings channels too', async () => {
+    const { ipcMain, app, calls } = setup();
+    const stranger = { contents: new FakeWebContents(), url: 'app://greenlight/index.html' };
+    for (const sender of [stranger, { ...app, subframe: true }, { contents: app.contents, url: 'https://evil.example.com/' }]) {
+      expect(await ipcMain.invoke('greenlight:getSettings', sender)).toMatchObject({ error: { code: 'FORBIDDEN' } });
+      const ack = await ipcMain.invoke('greenlight:updateSettings', sender, { notificationsEnabled: false });
+      expect(ack).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('passes valid settings updates through: a future pause, a resume, the switches', async () => {
+    const { ipcMain, app, calls } = setup();
+    const until = inAnHour();
+    for (const arg of [{ pausedUntil: until }, { pausedUntil: null }, { notificationsEnabled: false, launchAtLogin: true }]) {
+      expect(await ipcMain.invoke('greenlight:updateSettings', app, arg)).toEqual({ data: desktopSettings });
+    }
+    expect(await ipcMain.invoke('greenlight:getSettings', app)).toEqual({ data: desktopSettings });
+    expect(calls.map((call) => call.arg)).toEqual([{ pausedUntil: until }, { pausedUntil: null }, { notificationsEnabled: false, launchAtLogin: true }, undefined]);
+  });
+
+  it('rejects a malformed settings update with INVALID_INPUT naming the field', async () => {
+    const { ipcMain, app, calls } = setup();
+    const cases: [unknown, string][] = [
+      [{ pausedUntil: new Date(Date.now() - 60_000).toISOString() }, 'pausedUntil'],
+      [{ pausedUntil: 'tomorrow-ish' }, 'pausedUntil'],
+      [{ pausedUntil: '2026-11-25' }, 'pausedUntil'],
+      [{ pausedUntil: new Date(Date.now() + 30 * 24 * 3600_000).toISOString() }, 'pausedUntil'],
+      [{ pausedUntil: Date.now() + 3600_000 }, 'pausedUntil'],
+      [{ notificationsEnabled: 'no' }, 'notificationsEnabled'],
+      [{ launchAtLogin: 1 }, 'launchAtLogin'],
+      [{ hubUrl: 'https://evil.example.com' }, 'hubUrl'],
+      [{ windowBounds: { width: 800, height: 600 } }, 'windowBounds'],
+      [{}, 'at least one setting'],
+      ['pause', ''],
+      [null, ''],
+    ];
+    for (const [arg, field] of cases) {
+      const ack = (await ipcMain.invoke('greenlight:updateSettings', app, arg)) as { error?: { code: string; message: string } };
+      expect(ack.error, JSON.stringify(arg)).toMatchObject({ code: 'INVALID_INPUT' });
+      expect(ack.error?.message, JSON.stringify(arg)).toContain(field);
+    }
+    expect(await ipcMain.invoke('greenlight:getSettings', app, { all: true })).toMatchObject({ error: { code: 'INVALID_INPUT' } });
     expect(calls).toEqual([]);
   });
 

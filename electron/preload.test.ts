@@ -35,9 +35,13 @@ describe('preload with Electron fakes', () => {
     expect(Object.keys(api).sort()).toEqual([...IPC_METHODS, 'onEvent'].sort());
     await api.decide({ requestId: 'req_1', decision: 'approve' });
     await api.getSession();
+    await api.updateSettings({ pausedUntil: null });
+    await api.getSettings();
     expect(invoked).toEqual([
       { channel: channelOf('decide'), arg: { requestId: 'req_1', decision: 'approve' } },
       { channel: channelOf('getSession'), arg: undefined },
+      { channel: 'greenlight:updateSettings', arg: { pausedUntil: null } },
+      { channel: 'greenlight:getSettings', arg: undefined },
     ]);
   });
 

@@ -97,7 +97,8 @@ describe('main process wiring with Electron fakes, against a real hub', () => {
       expect(window.options.webPreferences?.preload).toMatch(/dist\/electron\/electron\/preload\/preload\.js$/);
       expect(handled.has('app')).toBe(true);
       expect(fakes.session.defaultSession.requestHandler).not.toBeNull();
-      expect(fakes.ipcMain.handlers.size).toBe(14);
+      expect(fakes.ipcMain.handlers.size).toBe(16);
+      expect(fakes.app.loginItem).toEqual({ openAtLogin: false, args: ['--hidden'] });
 
       const bob = await hub.createUser({ name: 'shell-bob', roles: ['approver'], groups: ['approvers'] });
       const alice = await hub.createUser({ name: 'shell-alice', roles: ['requester'], groups: [] });
@@ -129,6 +130,13 @@ describe('main process wiring with Electron fakes, against a real hub', () => {
       const pause = menuItem(tray.menu, 'For 1 hour');
       (pause?.click as () => void)();
       expect(tray.toolTip).toMatch(/notifications paused until \d\d:\d\d$/);
+      expect(window.webContents.sent.at(-1)?.payload).toMatchObject({ type: 'settings', settings: { pausedUntil: expect.any(String) } });
+
+      // The window changes the settings over IPC: stored, applied to the OS, and the tray follows.
+      const updated = (await fakes.ipcMain.invoke('greenlight:updateSettings', page, { pausedUntil: null, launchAtLogin: true })) as Ack<unknown>;
+      expect(updated).toEqual({ data: { hubUrl: hub.url, notificationsEnabled: true, pausedUntil: null, launchAtLogin: true } });
+      expect(fakes.app.loginItem).toEqual({ openAtLogin: true, args: ['--hidden'] });
+      expect(tray.toolTip).toBe('Greenlight — 1 request waiting on you');
 
       const decided = (await fakes.ipcMain.invoke('greenlight:decide', page, { requestId: request.id, decision: 'approve' })) as Ack<{ status: string }>;
       expect(decided).toMatchObject({ data: { status: 'approved' } });

@@ -4,6 +4,7 @@ import Store from 'electron-store';
 import { HubClient } from '../protocol/hub-client.js';
 import { APP_SCHEME } from './app-origin.js';
 import { createAppProtocolHandler } from './app-protocol.js';
+import { DesktopSettingsService } from './desktop-settings.js';
 import { HubConnection } from './hub-connection.js';
 import { createHubHttp } from './hub-http.js';
 import { registerIpc, trustedSender } from './ipc.js';
@@ -11,7 +12,7 @@ import { createIpcHandlers } from './ipc-handlers.js';
 import { createKeychain, loadKeytar } from './keychain.js';
 import type { LaunchOptions } from './launch-env.js';
 import { NotificationService } from './notifications.js';
-import { formatPauseEnd, isPaused, pauseUntil } from './pause.js';
+import { formatPauseEnd } from './pause.js';
 import { PATHS } from './paths.js';
 import { Settings, type SettingsData } from './settings.js';
 import { settingsStoreOptions } from './settings-store.js';
@@ -49,14 +50,22 @@ export async function startShell(electron: ShellElectron, launch: LaunchOptions)
     openExternal,
   });
 
-  const paused = () => isPaused(settings.get('pausedUntil'), new Date());
+  const desktopSettings = new DesktopSettingsService({
+    settings,
+    setLoginItemSettings: (options) => app.setLoginItemSettings(options),
+    now: () => new Date(),
+    changed: (current) => {
+      window.send({ type: 'settings', settings: current });
+      renderTray();
+    },
+  });
   const notifications = new NotificationService({
     Notification,
     platform: process.platform,
     now: () => new Date(),
     me: () => connection.me,
     inbox: () => connection.inbox,
-    muted: () => !settings.get('notificationsEnabled') || paused(),
+    muted: () => desktopSettings.muted(),
     openRequest: (requestId) => window.openRequest(requestId),
     openInbox: () => window.show(),
     decide: (input) => connection.hub().decide(input),
@@ -70,25 +79,19 @@ export async function startShell(electron: ShellElectron, launch: LaunchOptions)
     actions: {
       openRequest: (requestId) => window.openRequest(requestId),
       openApp: () => window.show(),
-      pause: (choice) => {
-        settings.set('pausedUntil', pauseUntil(choice, new Date()).toISOString());
-        renderTray();
-      },
-      resume: () => {
-        settings.set('pausedUntil', null);
-        renderTray();
-      },
+      pause: (choice) => desktopSettings.pause(choice),
+      resume: () => desktopSettings.resume(),
       quit: () => app.quit(),
     },
   });
   const renderTray = () => {
-    const until = settings.get('pausedUntil');
+    const until = desktopSettings.current().pausedUntil;
     tray.render(
       trayStateFrom({
         session: connection.session,
         inbox: connection.inbox,
         me: connection.me,
-        pausedUntil: until && paused() ? formatPauseEnd(new Date(until), new Date()) : null,
+        pausedUntil: until ? formatPauseEnd(new Date(until), new Date()) : null,
         theme: nativeTheme.shouldUseDarkColors ? 'dark' : 'light',
       }),
     );
@@ -106,10 +109,10 @@ export async function startShell(electron: ShellElectron, launch: LaunchOptions)
   registerIpc({
     ipcMain,
     isTrustedSender: trustedSender((sender) => window.owns(sender)),
-    handlers: createIpcHandlers({ connection, hubHttp, openExternal, rendererReady: () => window.rendererReady() }),
+    handlers: createIpcHandlers({ connection, hubHttp, desktopSettings, openExternal, rendererReady: () => window.rendererReady() }),
   });
 
-  app.setLoginItemSettings({ openAtLogin: settings.get('launchAtLogin'), args: ['--hidden'] });
+  desktopSettings.applyLoginItem();
   app.on('before-quit', () => {
     quitting = true;
     notifications.closeAll();

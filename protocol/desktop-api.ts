@@ -25,6 +25,9 @@ export interface DesktopApi {
   audit(input: { query: string }): Promise<Ack<AuditPage>>;
   exportAudit(input: { query: string; format: 'csv' | 'jsonl' }): Promise<Ack<{ filename: string; content: string }>>;
   openExternal(input: { url: string }): Promise<Ack<boolean>>;
+  getSettings(): Promise<Ack<DesktopSettings>>;
+  /** Changes only the fields given; resolves the settings as they are afterwards. */
+  updateSettings(input: DesktopSettingsUpdate): Promise<Ack<DesktopSettings>>;
   /** Subscribes to pushes from the main process; returns the unsubscribe function. */
   onEvent(listener: (event: DesktopEvent) => void): () => void;
 }
@@ -36,6 +39,18 @@ export interface DesktopSession {
   error: WireError | null;
 }
 
+/** The desktop app's own settings, as the renderer sees and changes them. */
+export interface DesktopSettings {
+  /** The hub signed in to last; changed by signing in, not here. */
+  hubUrl: string | null;
+  notificationsEnabled: boolean;
+  /** ISO time a pause of notifications ends, or null when not paused (an ended pause reads as null). */
+  pausedUntil: string | null;
+  launchAtLogin: boolean;
+}
+
+export type DesktopSettingsUpdate = Partial<Pick<DesktopSettings, 'notificationsEnabled' | 'pausedUntil' | 'launchAtLogin'>>;
+
 export type DesktopEvent =
   | { type: 'state'; session: DesktopSession }
   | { type: 'sync'; result: SyncResult }
@@ -43,4 +58,6 @@ export type DesktopEvent =
   | { type: 'request:updated'; request: GreenlightRequest }
   | { type: 'request:escalated'; payload: EscalatedPayload }
   /** A notification or the tray asked to show this request. */
-  | { type: 'open-request'; requestId: string };
+  | { type: 'open-request'; requestId: string }
+  /** The settings changed, here or from the tray menu (pause, resume). */
+  | { type: 'settings'; settings: DesktopSettings };

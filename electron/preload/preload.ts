@@ -24,6 +24,8 @@ const api = {
   audit: (input) => invoke<'audit'>('greenlight:audit', input),
   exportAudit: (input) => invoke<'exportAudit'>('greenlight:exportAudit', input),
   openExternal: (input) => invoke<'openExternal'>('greenlight:openExternal', input),
+  getSettings: () => invoke<'getSettings'>('greenlight:getSettings'),
+  updateSettings: (input) => invoke<'updateSettings'>('greenlight:updateSettings', input),
   onEvent: (listener) => {
     // The Electron event object stays on this side of the bridge: it carries `sender`.
     const forward = (_event: IpcRendererEvent, payload: DesktopEvent) => listener(payload);

@@ -1,4 +1,5 @@
 import type { AuditPage } from '../../../protocol/audit.js';
+import type { DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { WireError } from '../../../protocol/errors.js';
 import type { EscalatedPayload, SyncResult } from '../../../protocol/events.js';
 import type { ConnectionState } from '../../../protocol/hub-client.js';
@@ -12,7 +13,8 @@ export type BridgeEvent =
   | { type: 'request:created'; request: GreenlightRequest }
   | { type: 'request:updated'; request: GreenlightRequest }
   | { type: 'request:escalated'; payload: EscalatedPayload }
-  | { type: 'open-request'; requestId: string };
+  | { type: 'open-request'; requestId: string }
+  | { type: 'settings'; settings: DesktopSettings };
 
 export interface ExportedFile {
   filename: string;
@@ -46,4 +48,8 @@ export interface Bridge {
   audit(query: string): Promise<AuditPage>;
   exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile>;
   openExternal(url: string): Promise<void>;
+  /** Only the desktop app keeps settings of its own (notifications, pause, launch at login). */
+  readonly supportsDesktopSettings: boolean;
+  getSettings(): Promise<DesktopSettings>;
+  updateSettings(input: DesktopSettingsUpdate): Promise<DesktopSettings>;
 }

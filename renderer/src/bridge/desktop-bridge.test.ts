@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { DesktopApi, DesktopEvent } from '../../../protocol/desktop-api.js';
+import type { DesktopApi, DesktopEvent, DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { BridgeEvent } from './bridge.js';
 import { DesktopBridge } from './desktop-bridge.js';
 import { makeRequest } from '../test/fixtures.js';
 
 const session = { hubUrl: 'https://hub.example', signedIn: true, state: 'connected' as const, error: null };
+const settings: DesktopSettings = { hubUrl: 'https://hub.example', notificationsEnabled: true, pausedUntil: null, launchAtLogin: false };
 
 /** A preload stand-in: calls a test does not override answer with an error. */
 function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: (event: DesktopEvent) => void } {
@@ -25,6 +26,8 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     audit: notUsed,
     exportAudit: notUsed,
     openExternal: notUsed,
+    getSettings: notUsed,
+    updateSettings: notUsed,
     onEvent: (next) => {
       listener = next;
       return () => (listener = null);
@@ -72,5 +75,38 @@ describe('DesktopBridge', () => {
       { type: 'state', state: 'reconnecting', error: null },
       { type: 'open-request', requestId: 'r1' },
     ]);
+  });
+
+  it('says it keeps desktop settings, reads them and sends an update as given', async () => {
+    const sent: DesktopSettingsUpdate[] = [];
+    const { api } = fakeApi({
+      getSettings: async () => ({ data: settings }),
+      updateSettings: async (input) => {
+        sent.push(input);
+        return { data: { ...settings, ...input } };
+      },
+    });
+    const bridge = new DesktopBridge(api);
+    expect(bridge.supportsDesktopSettings).toBe(true);
+    await expect(bridge.getSettings()).resolves.toEqual(settings);
+    const until = '2026-11-24T20:30:00.000Z';
+    await expect(bridge.updateSettings({ pausedUntil: until })).resolves.toEqual({ ...settings, pausedUntil: until });
+    expect(sent).toEqual([{ pausedUntil: until }]);
+  });
+
+  it('turns a refused settings update into a GreenlightError', async () => {
+    const { api } = fakeApi({ updateSettings: async () => ({ error: { code: 'INVALID_INPUT', message: 'pausedUntil: must be in the future' } }) });
+    await expect(new DesktopBridge(api).updateSettings({ pausedUntil: '2020-01-01T00:00:00Z' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'pausedUntil: must be in the future',
+    });
+  });
+
+  it('passes a settings push from the main process through', () => {
+    const { api, push } = fakeApi();
+    const seen: BridgeEvent[] = [];
+    new DesktopBridge(api).subscribe((event) => seen.push(event));
+    push({ type: 'settings', settings: { ...settings, notificationsEnabled: false } });
+    expect(seen).toEqual([{ type: 'settings', settings: { ...settings, notificationsEnabled: false } }]);
   });
 });

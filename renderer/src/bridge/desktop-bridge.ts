@@ -67,4 +67,8 @@ export class DesktopBridge implements Bridge {
   async openExternal(url: string): Promise<void> {
     unwrap(await this.api.openExternal({ url }));
   }
+
+  readonly supportsDesktopSettings = true;
+  getSettings = async () => unwrap(await this.api.getSettings());
+  updateSettings: Bridge['updateSettings'] = async (input) => unwrap(await this.api.updateSettings(input));
 }

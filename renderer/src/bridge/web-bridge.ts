@@ -107,6 +107,10 @@ export class WebBridge implements Bridge {
     window.open(url, '_blank', 'noopener,noreferrer');
   }
 
+  readonly supportsDesktopSettings = false;
+  getSettings: Bridge['getSettings'] = () => Promise.reject(desktopOnly());
+  updateSettings: Bridge['updateSettings'] = () => Promise.reject(desktopOnly());
+
   private emit(event: BridgeEvent): void {
     for (const listener of this.listeners) listener(event);
   }
@@ -128,6 +132,11 @@ export class WebBridge implements Bridge {
     this.client = null;
     this.session = null;
   }
+}
+
+/** Notifications, their pause and launch at login belong to the desktop app, which the browser cannot reach. */
+export function desktopOnly(): GreenlightError {
+  return new GreenlightError('UNAVAILABLE', 'Desktop settings are not available in the web console: change them in the Greenlight desktop app.');
 }
 
 function withFormat(query: string, format: 'json' | 'csv' | 'jsonl'): string {
