@@ -87,6 +87,9 @@ function onBridgeEvent(event: BridgeEvent): void {
     case 'open-request':
       useStore.setState({ view: 'inbox', selectedId: event.requestId });
       return;
+    case 'settings':
+      useStore.setState({ settings: event.settings });
+      return;
   }
 }
 

@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import type { DesktopSettings } from '../../../protocol/desktop-api.js';
 import type { WireError } from '../../../protocol/errors.js';
 import type { PolicyOffer } from '../../../protocol/policy.js';
 import type { User } from '../../../protocol/user.js';
@@ -6,7 +7,7 @@ import type { BridgeState } from '../bridge/bridge.js';
 import { emptyRequests, type RequestsData } from './requests-model.js';
 
 export type Phase = 'starting' | 'signed-out' | 'signing-in' | 'ready';
-export type View = 'inbox' | 'new' | 'mine' | 'history';
+export type View = 'inbox' | 'new' | 'mine' | 'history' | 'settings';
 
 export interface ConnectionSlice {
   phase: Phase;
@@ -24,6 +25,11 @@ export interface RequestsSlice {
   requests: RequestsData;
 }
 
+export interface SettingsSlice {
+  /** The desktop app's settings; null until read, and always in the web console, which has none. */
+  settings: DesktopSettings | null;
+}
+
 export interface Notice {
   id: number;
   kind: 'info' | 'error';
@@ -39,7 +45,7 @@ export interface UiSlice {
   pending: Record<string, boolean>;
 }
 
-export type StoreState = ConnectionSlice & RequestsSlice & UiSlice;
+export type StoreState = ConnectionSlice & RequestsSlice & SettingsSlice & UiSlice;
 
 export const initialState: StoreState = {
   phase: 'starting',
@@ -50,6 +56,7 @@ export const initialState: StoreState = {
   offers: [],
   clockOffsetMs: 0,
   requests: emptyRequests,
+  settings: null,
   view: 'inbox',
   selectedId: null,
   submittedId: null,
