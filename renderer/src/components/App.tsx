@@ -9,6 +9,7 @@ import { InboxView } from '../views/InboxView.js';
 import { NewRequestView } from '../views/NewRequestView.js';
 import { MyRequestsView } from '../views/MyRequestsView.js';
 import { HistoryView } from '../views/HistoryView.js';
+import { SettingsView } from '../views/SettingsView.js';
 
 function useDocumentTitle(count: number): void {
   useEffect(() => {
@@ -40,6 +41,7 @@ export function App() {
         {view === 'new' && <NewRequestView />}
         {view === 'mine' && <MyRequestsView />}
         {view === 'history' && (isAdmin ? <HistoryView /> : <InboxView />)}
+        {view === 'settings' && <SettingsView />}
       </main>
     </div>
   );

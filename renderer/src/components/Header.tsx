@@ -1,18 +1,22 @@
 import { useShallow } from 'zustand/react/shallow';
 import { showView, signOut } from '../store/actions.js';
+import { settingsAvailable } from '../store/settings-actions.js';
 import { useStore, type View } from '../store/store.js';
 import { ConnectionPill } from './ConnectionPill.js';
 
-const TABS: { view: View; label: string; adminOnly?: boolean }[] = [
+const TABS: { view: View; label: string; adminOnly?: boolean; desktopOnly?: boolean }[] = [
   { view: 'inbox', label: 'Inbox' },
   { view: 'new', label: 'New request' },
   { view: 'mine', label: 'My requests' },
   { view: 'history', label: 'History', adminOnly: true },
+  // The web console has no settings of its own: the tab shows only in the desktop app.
+  { view: 'settings', label: 'Settings', desktopOnly: true },
 ];
 
 export function Header({ inboxCount }: { inboxCount: number }) {
   const { view, me } = useStore(useShallow((state) => ({ view: state.view, me: state.me })));
   const isAdmin = me?.roles.includes('admin') ?? false;
+  const desktop = settingsAvailable();
   return (
     <header className="header">
       <div className="brand">
@@ -20,7 +24,7 @@ export function Header({ inboxCount }: { inboxCount: number }) {
         Greenlight
       </div>
       <nav aria-label="Main" className="tabs">
-        {TABS.filter((tab) => !tab.adminOnly || isAdmin).map((tab) => (
+        {TABS.filter((tab) => (!tab.adminOnly || isAdmin) && (!tab.desktopOnly || desktop)).map((tab) => (
           <button
             key={tab.view}
             type="button"

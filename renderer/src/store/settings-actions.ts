@@ -1,6 +1,6 @@
 import type { DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import { actionMessage, toWireError } from '../lib/errors.js';
-import { pauseEnd, pauseEndText, type PauseChoice } from '../lib/pause.js';
+import { pauseEnd, type PauseChoice } from '../lib/pause.js';
 import { getBridge, notify } from './actions.js';
 import { useStore } from './store.js';
 
@@ -29,13 +29,14 @@ function setBusy(busy: boolean): void {
   });
 }
 
-/** Sends one change; the store shows what main answers, not what was asked. Resolves whether it worked. */
-async function update(input: DesktopSettingsUpdate, done?: (now: Date) => string): Promise<boolean> {
+/**
+ * Sends one change; the store shows what main answers, not what was asked. Resolves whether it worked.
+ * Success needs no notice: the view's status line (a live region) already says what changed.
+ */
+async function update(input: DesktopSettingsUpdate): Promise<boolean> {
   setBusy(true);
   try {
-    const settings = await getBridge().updateSettings(input);
-    useStore.setState({ settings });
-    if (done) notify('info', done(new Date()));
+    useStore.setState({ settings: await getBridge().updateSettings(input) });
     return true;
   } catch (error) {
     notify('error', actionMessage(toWireError(error)));
@@ -49,9 +50,6 @@ export const setNotificationsEnabled = (enabled: boolean) => update({ notificati
 
 export const setLaunchAtLogin = (enabled: boolean) => update({ launchAtLogin: enabled });
 
-export function pauseNotifications(choice: PauseChoice, now: Date = new Date()): Promise<boolean> {
-  const until = pauseEnd(choice, now).toISOString();
-  return update({ pausedUntil: until }, (at) => `Notifications paused until ${pauseEndText(until, at)}.`);
-}
+export const pauseNotifications = (choice: PauseChoice, now: Date = new Date()) => update({ pausedUntil: pauseEnd(choice, now).toISOString() });
 
-export const resumeNotifications = () => update({ pausedUntil: null }, () => 'Notifications resumed.');
+export const resumeNotifications = () => update({ pausedUntil: null });
