@@ -37,7 +37,7 @@ it('keeps waiting through a hub crash and restart and still exits 0 with the gra
 });
 
 it('exits 2 when the hub stays away until the timeout', async () => {
-  const args = ['request', '--action', 'deploy', '--resource', 'payments-api', '--env', 'production', '--reason', 'hub gone', '--wait', '--timeout', '3s'];
+  const args = ['request', '--action', 'deploy', '--resource', 'payments-api', '--env', 'production', '--reason', 'hub gone', '--wait', '--timeout', '8s'];
   const waiting = startCli(args, hub.as(dev));
   await waiting.waitFor('stderr', /pending/);
   await hub.kill();
