@@ -1,0 +1,227 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { io, type Socket } from 'socket.io-client';
+import { HTTP_STATUS, LIMITS, newRequestSchema, type GreenlightRequest, type Policy } from '../protocol/index.js';
+import { parsePolicy, PolicyError } from '../server/domain/policy.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
+import { fuzzBody, fuzzValue, policyText, type FuzzBody } from './fuzz-arbitraries.js';
+import { isWireError } from './support.js';
+
+const HTTP_RUNS_PER_ENDPOINT = 125;
+const HTTP_BATCH = 8;
+const SOCKET_RUNS_PER_EVENT = 125;
+const SOCKET_BATCH = 5;
+const POLICY_RUNS = 2_500;
+const TABLES = ['requests', 'decisions', 'users', 'user_groups', 'tokens', 'grants', 'deadlines', 'audit_events'] as const;
+
+const POLICY = `
+rules:
+  - name: prod
+    match: { action: deploy }
+    approvers: [sre]
+`;
+
+describe('malformed input from every direction', () => {
+  // A generous rate limit: this is about what the hub does with bad input, not how much it takes.
+  const hub = new TestHub('sqlite', { policy: POLICY, rateLimitPerMinute: 1_000_000 });
+  let alice: TestUser;
+  let zoesRequest: string;
+  let grantToken: string;
+  let sent = 0;
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    const zoe = await hub.createUser('zoe', ['requester']);
+    const bob = await hub.createUser('bob', ['approver'], ['sre']);
+    zoesRequest = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', zoe.token, deployRequest())).body.id;
+    const approved = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', zoe.token, deployRequest({ reason: 'for a grant' }))).body.id;
+    await hub.api('POST', `/api/v1/requests/${approved}/decisions`, bob.token, { decision: 'approve' });
+    grantToken = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${approved}`, zoe.token)).body.grant?.token ?? '';
+    expect(grantToken).not.toBe('');
+  });
+  afterAll(() => hub.dispose());
+
+  /** Row counts of every table and the audit chain's head: what "the database did not change" means. */
+  const snapshot = async () => {
+    const db = hub.hub.ctx.store.db;
+    const counts: Record<string, number> = {};
+    for (const table of TABLES) {
+      const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(db);
+      counts[table] = Number(rows[0]?.n);
+    }
+    const { rows } = await sql<{ hash: string }>`select hash from chain_head`.execute(db);
+    return { ...counts, head: rows[0]?.hash ?? '' };
+  };
+
+  const send = async (route: string, token: string | null, body: FuzzBody) => {
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    let payload: string | Uint8Array | undefined;
+    if (body.kind === 'json') {
+      payload = JSON.stringify(body.value);
+      headers['content-type'] = 'application/json';
+    } else if (body.kind === 'text') {
+      payload = body.text;
+      headers['content-type'] = body.contentType;
+    } else {
+      payload = body.bytes;
+      headers['content-type'] = 'application/json';
+    }
+    const response = await fetch(hub.url + route, { method: 'POST', headers, body: payload });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = { notJson: text.slice(0, 200) };
+    }
+    return { status: response.status, body: parsed };
+  };
+
+  const ENDPOINTS: { name: string; route: () => string; token: () => string | null; template: Record<string, unknown> }[] = [
+    { name: 'submit', route: () => '/api/v1/requests', token: () => alice.token, template: { ...deployRequest(), idempotencyKey: 'k' } },
+    // Alice cannot decide zoe's request: a body that happens to be valid is still refused after parsing.
+    { name: 'decide', route: () => `/api/v1/requests/${zoesRequest}/decisions`, token: () => alice.token, template: { decision: 'approve', comment: 'ok' } },
+    { name: 'create user', route: () => '/api/v1/users', token: () => ADMIN_TOKEN, template: { name: 'mallory', roles: ['admin'], groups: ['sre'] } },
+    { name: 'verify grant', route: () => '/api/v1/grants/verify', token: () => null, template: { token: 'eyJhbGciOiJFZERTQSJ9.e30.c2ln' } },
+    { name: 'redeem grant', route: () => '/api/v1/grants/redeem', token: () => null, template: { token: 'eyJhbGciOiJFZERTQSJ9.e30.c2ln' } },
+  ];
+
+  it.each(ENDPOINTS)('HTTP $name: every reply is a 2xx or a stable JSON error, and refusals change nothing', async (endpoint) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fuzzBody(endpoint.template), { minLength: HTTP_BATCH, maxLength: HTTP_BATCH }), async (bodies) => {
+        const before = await snapshot();
+        const replies = await Promise.all(bodies.map((body) => send(endpoint.route(), endpoint.token(), body)));
+        sent += bodies.length;
+        for (const reply of replies) {
+          if (reply.status >= 200 && reply.status < 300) continue;
+          expect(isWireError(reply.body), JSON.stringify(reply.body).slice(0, 300)).toBe(true);
+          const { code } = (reply.body as { error: { code: keyof typeof HTTP_STATUS } }).error;
+          expect(reply.status).toBe(HTTP_STATUS[code]);
+          expect(reply.status, JSON.stringify(reply.body)).toBeLessThan(500);
+        }
+        if (replies.every((reply) => reply.status >= 300)) expect(await snapshot()).toEqual(before);
+      }),
+      { numRuns: HTTP_RUNS_PER_ENDPOINT },
+    );
+  });
+
+  it('a tampered grant is never accepted', async () => {
+    // The last character of an Ed25519 signature carries 4 unused bits, so some edits of it decode to the same bytes.
+    const tampered = fc.tuple(fc.nat(grantToken.length - 2), fc.constantFrom('A', 'B', '_', '-', '.', '')).map(([at, char]) => grantToken.slice(0, at) + char + grantToken.slice(at + 1)).filter((token) => token !== grantToken);
+    await fc.assert(
+      fc.asyncProperty(tampered, async (token) => {
+        const reply = await send('/api/v1/grants/verify', null, { kind: 'json', value: { token } });
+        sent++;
+        expect(reply.status).toBe(200);
+        expect(reply.body).toMatchObject({ valid: false });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  describe('socket payloads', () => {
+    let socket: Socket;
+    beforeAll(async () => {
+      socket = io(hub.url, { auth: { token: alice.token }, forceNew: true, transports: ['websocket'], reconnection: false });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+    });
+    afterAll(() => socket.close());
+
+    const EVENTS: { event: string; template: Record<string, unknown> }[] = [
+      { event: 'request:submit', template: { ...deployRequest() } },
+      { event: 'request:decide', template: { requestId: 'req_x', decision: 'approve', comment: 'ok' } },
+      { event: 'request:cancel', template: { requestId: 'req_x' } },
+      { event: 'requests:sync', template: {} },
+    ];
+
+    it.each(EVENTS)('$event: every ack is {data} or {error} with a stable code, the socket stays up, refusals change nothing', async ({ event, template }) => {
+      // Aim some payloads at a real request (zoe's), which alice may neither decide nor cancel.
+      const aimed = fuzzValue(template).map((value) =>
+        value && typeof value === 'object' && !Array.isArray(value) && 'requestId' in value ? { ...value, requestId: zoesRequest } : value,
+      );
+      // Packets over the hub's limit close the connection by design (limits.test.ts covers that); stay under it here.
+      const underLimit = (value: unknown) => value === undefined || Buffer.byteLength(JSON.stringify(value) ?? '') < LIMITS.bodyBytes - 1024;
+      const payload = fc.oneof(fuzzValue(template), aimed, fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes))).filter(underLimit);
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(payload, fc.boolean()), { minLength: SOCKET_BATCH, maxLength: SOCKET_BATCH }), async (batch) => {
+          expect(socket.connected).toBe(true);
+          const before = await snapshot();
+          const acks = await Promise.all(
+            batch.map(async ([value, withAck]): Promise<unknown> => {
+              if (!withAck) {
+                socket.emit(event, value);
+                return undefined;
+              }
+              return (await socket.timeout(10_000).emitWithAck(event, value)) as unknown;
+            }),
+          );
+          // One more acknowledged call on the same socket: every earlier handler has started by the time it is answered.
+          await socket.timeout(10_000).emitWithAck('requests:sync', {});
+          sent += batch.length;
+          let accepted = false;
+          for (const ack of acks) {
+            if (ack === undefined) continue;
+            if (typeof ack === 'object' && ack !== null && 'data' in ack) {
+              accepted = true;
+              continue;
+            }
+            expect(isWireError(ack), JSON.stringify(ack).slice(0, 300)).toBe(true);
+            expect((ack as { error: { code: string } }).error.code).not.toBe('INTERNAL');
+          }
+          expect(socket.connected).toBe(true);
+          // A payload sent without an ack that happens to be a valid submission may add a request.
+          const mayHaveSubmitted = event === 'request:submit' && batch.some(([value, withAck]) => !withAck && newRequestSchema.safeParse(value).success);
+          if (!accepted && !mayHaveSubmitted) expect(await snapshot()).toEqual(before);
+        }),
+        { numRuns: SOCKET_RUNS_PER_EVENT },
+      );
+    });
+  });
+
+  it('policy files: parsePolicy returns a policy or throws PolicyError, nothing else', () => {
+    let accepted = 0;
+    // The YAML parser reports unknown tags as process warnings; they are expected here and only noise.
+    const emitWarning = process.emitWarning;
+    process.emitWarning = () => undefined;
+    try {
+      fc.assert(
+        fc.property(policyText, (text) => {
+          let policy: Policy;
+          try {
+            policy = parsePolicy(text, 'fuzz.yaml');
+          } catch (error) {
+            expect(error).toBeInstanceOf(PolicyError);
+            expect((error as PolicyError).message).toMatch(/^fuzz\.yaml: ./);
+            return;
+          }
+          accepted++;
+          expect(policy.rules.length).toBeGreaterThan(0);
+          for (const rule of policy.rules) {
+            expect(rule.autoApprove || rule.approvers.length > 0).toBe(true);
+            expect(Number.isInteger(rule.minApprovals) && rule.minApprovals >= 1).toBe(true);
+            for (const step of rule.escalation) expect(step.after).toBeGreaterThan(0);
+          }
+        }),
+        { numRuns: POLICY_RUNS },
+      );
+    } finally {
+      process.emitWarning = emitWarning;
+    }
+    sent += POLICY_RUNS;
+    console.log(`policy fuzz: ${accepted} of ${POLICY_RUNS} texts were valid policies`);
+  });
+
+  it('the hub is still up and its audit chain intact', async () => {
+    console.log(`bad input: ${sent} malformed inputs sent`);
+    expect(sent).toBeGreaterThanOrEqual(10_000);
+    const health = await hub.api<{ status: string }>('GET', '/healthz', null);
+    expect(health.status).toBe(200);
+    const chain = await hub.api<{ ok: boolean }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);
+    expect(chain.body).toMatchObject({ ok: true });
+  });
+});
