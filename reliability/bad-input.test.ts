@@ -57,7 +57,7 @@ describe('malformed input from every direction', () => {
 
   const send = async (route: string, token: string | null, body: FuzzBody) => {
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-    let payload: string | Uint8Array | undefined;
+    let payload: string | ArrayBuffer | undefined;
     if (body.kind === 'json') {
       payload = JSON.stringify(body.value);
       headers['content-type'] = 'application/json';
@@ -65,7 +65,7 @@ describe('malformed input from every direction', () => {
       payload = body.text;
       headers['content-type'] = body.contentType;
     } else {
-      payload = body.bytes;
+      payload = new Uint8Array(body.bytes).buffer;
       headers['content-type'] = 'application/json';
     }
     const response = await fetch(hub.url + route, { method: 'POST', headers, body: payload });
