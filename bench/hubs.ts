@@ -85,6 +85,7 @@ export interface HubChild {
   url: string;
   dataDir: string;
   rss(): Promise<number>;
+  cpuMicros(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -101,6 +102,7 @@ export async function startHubChild(ctx: BenchContext, options: { policy: string
     url,
     dataDir,
     rss: async () => (await child.call({ type: 'rss' })).rss ?? Number.NaN,
+    cpuMicros: async () => (await child.call({ type: 'cpu' })).cpuMicros ?? Number.NaN,
     close: async () => {
       await child.close({ type: 'stop' });
       if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ export type ServerCommand =
   | { type: 'start-bare' }
   | { type: 'start-hub'; dataDir: string; policyFile: string | null; databaseUrl: string | null; adminToken: string }
   | { type: 'rss' }
+  | { type: 'cpu' }
   | { type: 'stop' };
 
 /** Messages to the clients process (N Socket.IO clients that record when events arrive). */
@@ -21,6 +22,8 @@ export type ClientsCommand =
 export interface ServerReply {
   url?: string;
   rss?: number;
+  /** User + system CPU time of the server process so far, in microseconds. */
+  cpuMicros?: number;
   error?: string;
 }
 

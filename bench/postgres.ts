@@ -46,6 +46,7 @@ export async function runPostgres(ctx: BenchContext, adminUrl: string, floor: Fa
   out.pg_decide_to_wait_ratio_p99 = ratio(single.decideToWait.p99);
   const throughput = await withDatabase((url) => runThroughput(ctx, url));
   out.pg_submit_throughput_per_s = throughput.submitPerSecond;
+  out.pg_submit_hub_cpu_us = throughput.hubCpuMicrosPerSubmit;
   const cross = await withDatabase((url) => runNotify(ctx, { databaseUrl: url, crossNode: true }));
   out.pg_cross_node_notify_p50_ms = cross.latency.p50;
   out.pg_cross_node_notify_p99_ms = cross.latency.p99;

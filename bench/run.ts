@@ -82,6 +82,7 @@ if (wanted('notify')) {
 if (wanted('throughput')) {
   const result = await runThroughput(ctx);
   set('submit_throughput_per_s', result.submitPerSecond);
+  set('submit_hub_cpu_us', result.hubCpuMicrosPerSubmit);
   set('sqlite_insert_floor_per_s', result.sqliteFloorPerSecond);
   set('submit_count', result.submissions);
 }

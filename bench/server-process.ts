@@ -68,6 +68,10 @@ serve<ServerCommand, ServerReply>(async (command) => {
       return { url: hub.url };
     case 'rss':
       return { rss: await rss() };
+    case 'cpu': {
+      const usage = process.cpuUsage();
+      return { cpuMicros: usage.user + usage.system };
+    }
     case 'stop':
       await stop();
       setTimeout(() => process.exit(0), 10);

@@ -7,6 +7,8 @@ import { api, createUsers, mapLimit, policy, requestBody, startHubChild, type Be
 export interface ThroughputResult {
   submissions: number;
   submitPerSecond: number;
+  /** Hub CPU time (user + system) per submission: steadier than the rate on a shared machine. */
+  hubCpuMicrosPerSubmit: number;
   sqliteFloorPerSecond: number;
 }
 
@@ -40,16 +42,18 @@ export async function runThroughput(ctx: BenchContext, databaseUrl?: string): Pr
     if (!requester) throw new Error('no requester');
     await mapLimit(Array.from({ length: 200 }, () => 0), 32, () => api(hub.url, 'POST', '/api/v1/requests', requester, requestBody()));
     ctx.progress(`throughput: ${submissions} submissions, 32 in flight`);
+    const cpuBefore = await hub.cpuMicros();
     const start = performance.now();
     await mapLimit(Array.from({ length: submissions }, () => 0), 32, async () => {
       const { status } = await api(hub.url, 'POST', '/api/v1/requests', requester, requestBody());
       if (status !== 201) throw new Error(`submit failed: ${status}`);
     });
     const submitPerSecond = submissions / ((performance.now() - start) / 1000);
-    if (databaseUrl) return { submissions, submitPerSecond, sqliteFloorPerSecond: Number.NaN };
+    const hubCpuMicrosPerSubmit = ((await hub.cpuMicros()) - cpuBefore) / submissions;
+    if (databaseUrl) return { submissions, submitPerSecond, hubCpuMicrosPerSubmit, sqliteFloorPerSecond: Number.NaN };
     ctx.progress('throughput: raw better-sqlite3 insert floor');
     const sqliteFloorPerSecond = sqliteInsertFloor(ctx.quick ? 10_000 : 50_000);
-    return { submissions, submitPerSecond, sqliteFloorPerSecond };
+    return { submissions, submitPerSecond, hubCpuMicrosPerSubmit, sqliteFloorPerSecond };
   } finally {
     await hub.close();
   }

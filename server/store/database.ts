@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
 
@@ -38,8 +38,29 @@ function openSqlite(options: StoreOptions): Store {
   database.pragma(`synchronous = ${options.sqliteSync ?? 'NORMAL'}`);
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query it runs; preparing costs more than running most of ours. Statements
+ * are reused by their SQL text (a bounded set: the queries are built from fixed shapes). One that is
+ * still being iterated (a streamed query) is not handed out twice.
+ */
+function withStatementCache(database: BetterSqlite3.Database, limit = 500): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(text) {
+      const cached = statements.get(text);
+      if (cached && !cached.busy) return cached;
+      const statement = database.prepare(text);
+      if (cached) return statement;
+      if (statements.size >= limit) statements.delete(statements.keys().next().value ?? '');
+      statements.set(text, statement);
+      return statement;
+    },
+    close: () => database.close(),
+  };
 }
 
 function openPostgres(url: string): Store {
