@@ -76,10 +76,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       const token = bearerToken(request);
       return token ? `t:${hashToken(token)}` : `ip:${request.ip}`;
     },
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: 429,
-      error: { code: 'RATE_LIMITED', message: `Too many requests: at most ${context.max} a minute per token. Retry in ${Math.ceil(context.ttl / 1000)} s.` },
-    }),
+    // The plugin throws what this returns; an Error keeps its message through the error handler above.
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`Too many requests: at most ${context.max} a minute per token. Retry in ${Math.ceil(context.ttl / 1000)} s.`), { statusCode: 429 }),
   });
 
   await app.register(healthRoutes, deps);
