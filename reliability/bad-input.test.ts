@@ -204,7 +204,11 @@ describe('malformed input from every direction', () => {
           for (const rule of policy.rules) {
             expect(rule.autoApprove || rule.approvers.length > 0).toBe(true);
             expect(Number.isInteger(rule.minApprovals) && rule.minApprovals >= 1).toBe(true);
-            for (const step of rule.escalation) expect(step.after).toBeGreaterThan(0);
+            // Every duration must still be a date when added to now, or each submission under the rule fails later.
+            for (const seconds of [...rule.escalation.map((step) => step.after), rule.expireAfter ?? 1, rule.grantTtl, rule.claimHolds]) {
+              expect(seconds).toBeGreaterThan(0);
+              expect(Number.isNaN(new Date(Date.now() + seconds * 1000).getTime()), `${seconds} s`).toBe(false);
+            }
           }
         }),
         { numRuns: POLICY_RUNS },
@@ -214,6 +218,23 @@ describe('malformed input from every direction', () => {
     }
     sent += POLICY_RUNS;
     console.log(`policy fuzz: ${accepted} of ${POLICY_RUNS} texts were valid policies`);
+  });
+
+  it('a policy whose durations cannot be dates is refused when loaded, not when a request arrives', async () => {
+    const text = (after: string) => `rules:\n  - name: prod\n    match: { action: deploy }\n    approvers: [sre]\n    escalation:\n      - { after: ${after}, notify: [leads] }\n`;
+    expect(() => parsePolicy(text('99999999d'), 'long.yaml')).toThrow(PolicyError);
+    expect(() => parsePolicy(text('99999999999999999999999d'), 'long.yaml')).toThrow(/long\.yaml: rule "prod": escalation/);
+    expect(parsePolicy(text('3650d')).rules[0]?.escalation[0]?.after).toBe(3650 * 86_400);
+    // A long but sane duration still works end to end.
+    const strict = new TestHub('sqlite', { policy: text('30d') });
+    await strict.start();
+    try {
+      const alice = await strict.createUser('alice', ['requester']);
+      const submitted = await strict.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest());
+      expect(submitted.status).toBe(201);
+    } finally {
+      await strict.dispose();
+    }
   });
 
   it('the hub is still up and its audit chain intact', async () => {
