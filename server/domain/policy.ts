@@ -11,6 +11,9 @@ export const DEFAULT_POLICY: Policy = policySchema.parse({
   rules: [{ name: 'default', match: {}, approvers: ['approvers'], minApprovals: 1 }],
 });
 
+/** Ten years: longer than any approval should wait, far short of where dates overflow. */
+const MAX_POLICY_DURATION_SECONDS = 3650 * 86_400;
+
 /** Parses policy YAML; errors name the rule and the field so the author can fix them. */
 export function parsePolicy(text: string, source = 'policy'): Policy {
   let raw: unknown;
@@ -22,6 +25,20 @@ export function parsePolicy(text: string, source = 'policy'): Policy {
   }
   const result = policySchema.safeParse(raw);
   if (!result.success) throw new PolicyError(`${source}: ${describePolicyIssues(result.error, raw)}`);
+  // A duration too long to add to a date would pass here and then fail every request under the rule.
+  for (const rule of result.data.rules) {
+    const durations: [string, number | undefined][] = [
+      ...rule.escalation.map((step, index): [string, number] => [`escalation.${index}.after`, step.after]),
+      ['expireAfter', rule.expireAfter],
+      ['grantTtl', rule.grantTtl],
+      ['claimHolds', rule.claimHolds],
+    ];
+    for (const [field, seconds] of durations) {
+      if (seconds !== undefined && seconds > MAX_POLICY_DURATION_SECONDS) {
+        throw new PolicyError(`${source}: rule "${rule.name}": ${field}: at most ${MAX_POLICY_DURATION_SECONDS / 86_400}d`);
+      }
+    }
+  }
   return result.data;
 }
 
