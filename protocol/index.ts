@@ -10,3 +10,4 @@ export * from './events.js';
 export * from './urgency.js';
 export * from './hub-client.js';
 export * from './desktop-api.js';
+export * from './urls.js';

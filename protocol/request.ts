@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
+import { safeHttpUrl } from './urls.js';
 
 const utf8 = new TextEncoder();
 const byteLimited = (max: number, what: string) =>
@@ -22,17 +23,7 @@ export const RISK_ORDER: Record<Risk, number> = { low: 0, medium: 1, high: 2, cr
 export const httpUrlSchema = z
   .string()
   .max(LIMITS.url)
-  .refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        return url.protocol === 'http:' || url.protocol === 'https:';
-      } catch {
-        return false;
-      }
-    },
-    { message: 'must be an http:// or https:// URL' },
-  );
+  .refine((value) => safeHttpUrl(value) !== null, { message: 'must be an http:// or https:// URL' });
 
 export const linkSchema = z.strictObject({
   title: z.string().min(1).max(LIMITS.linkTitle),

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../../protocol/request.js';
-import { safeHttpUrl } from '../lib/links.js';
+import { safeHttpUrl } from '../../../protocol/urls.js';
 import { getBridge } from '../store/actions.js';
 import { DiffView } from './DiffView.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { auditQuery, emptyFilters } from './audit-query.js';
 import { signInMessage } from './errors.js';
-import { safeHttpUrl } from './links.js';
+import { safeHttpUrl } from '../../../protocol/urls.js';
 import { countdown, fileStamp } from './time.js';
 import { filenameFrom } from '../bridge/http.js';
 
