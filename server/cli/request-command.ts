@@ -141,8 +141,11 @@ async function submit(ctx: CliContext, command: Command): Promise<number> {
     note(io, statusLine(submitted));
     return EXIT.ok;
   }
-  if (submitted.status === 'pending') note(io, `${statusLine(submitted)}; waiting up to ${formatDuration(flags.timeout)}`);
-  const final = await withInterruptNote(io, submitted.id, () => waitForDecision(http, submitted, { timeoutSeconds: flags.timeout, io }));
+  const final = await withInterruptNote(io, submitted.id, () => {
+    // Announced only once Ctrl-C is handled, so whoever reads this line can interrupt safely.
+    if (submitted.status === 'pending') note(io, `${statusLine(submitted)}; waiting up to ${formatDuration(flags.timeout)}`);
+    return waitForDecision(http, submitted, { timeoutSeconds: flags.timeout, io });
+  });
   if (final.status === 'pending') {
     if (flags.json) printJson(io, final);
     note(io, `timed out after ${formatDuration(flags.timeout)}: ${statusLine(final)}`);
