@@ -107,6 +107,29 @@ describe('malformed input from every direction', () => {
     );
   });
 
+  it('query strings and path segments: a page or a stable JSON error', async () => {
+    const part = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('-1', '0', '1e9', 'NaN', '500', '501', 'true', '%', '%zz', '../', 'req_', ' ', '\u0000'));
+    const route = fc.oneof(
+      fc.tuple(fc.constantFrom('status', 'mine', 'limit', 'cursor', 'unknown'), part).map(([key, value]) => `/api/v1/requests?${key}=${encodeURIComponent(value)}`),
+      fc.tuple(fc.constantFrom('from', 'to', 'type', 'limit', 'cursor', 'format', 'q', 'outcome', 'nope'), part).map(([key, value]) => `/api/v1/audit?${key}=${encodeURIComponent(value)}`),
+      part.map((value) => `/api/v1/requests/${encodeURIComponent(value)}`),
+      part.map((value) => `/api/v1/requests/${encodeURIComponent(value)}/wait?timeoutSeconds=0`),
+    );
+    await fc.assert(
+      fc.asyncProperty(route, async (path) => {
+        const response = await fetch(hub.url + path, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+        const text = await response.text();
+        sent++;
+        expect(response.status, `${path}: ${text.slice(0, 200)}`).toBeLessThan(500);
+        if (response.status >= 300) {
+          const body: unknown = JSON.parse(text);
+          expect(isWireError(body), text.slice(0, 200)).toBe(true);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('a tampered grant is never accepted', async () => {
     // The last character of an Ed25519 signature carries 4 unused bits, so some edits of it decode to the same bytes.
     const tampered = fc.tuple(fc.nat(grantToken.length - 2), fc.constantFrom('A', 'B', '_', '-', '.', '')).map(([at, char]) => grantToken.slice(0, at) + char + grantToken.slice(at + 1)).filter((token) => token !== grantToken);
@@ -137,6 +160,9 @@ describe('malformed input from every direction', () => {
       { event: 'request:decide', template: { requestId: 'req_x', decision: 'approve', comment: 'ok' } },
       { event: 'request:cancel', template: { requestId: 'req_x' } },
       { event: 'requests:sync', template: {} },
+      { event: 'request:claim', template: { requestId: 'req_x' } },
+      { event: 'request:release', template: { requestId: 'req_x' } },
+      { event: 'request:get', template: { requestId: 'req_x' } },
     ];
 
     it.each(EVENTS)('$event: every ack is {data} or {error} with a stable code, the socket stays up, refusals change nothing', async ({ event, template }) => {
