@@ -25,7 +25,7 @@ const AFTER_SECONDS = 60;
  */
 export async function runEscalation(ctx: BenchContext): Promise<EscalationResult> {
   const pending = ctx.quick ? 2000 : 10_000;
-  const measureSeconds = ctx.quick ? 6 : 20;
+  const measureSeconds = ctx.quick ? 5 : 20;
   const spacingMs = 10;
   let hub = await startHubChild(ctx, { policy: policy({ escalateAfter: `${AFTER_SECONDS}s` }), keepData: true });
   const dataDir = hub.dataDir;
@@ -43,7 +43,7 @@ export async function runEscalation(ctx: BenchContext): Promise<EscalationResult
   db.prepare('update deadlines set done = 1 where request_id = ?').run(template.id);
   const insertRequest = db.prepare(`insert into requests (${Object.keys(template).join(', ')}) values (${Object.keys(template).map((key) => `@${key}`).join(', ')})`);
   const insertDeadline = db.prepare('insert into deadlines (id, kind, request_id, grant_jti, step, due_at, done) values (@id, @kind, @request_id, @grant_jti, @step, @due_at, @done)');
-  const firstDue = Date.now() + (ctx.quick ? 6000 : 10_000);
+  const firstDue = Date.now() + (ctx.quick ? 4000 : 10_000);
   db.transaction(() => {
     for (let i = 0; i < pending; i++) {
       const due = new Date(firstDue + i * spacingMs);

@@ -44,7 +44,7 @@ export async function runNotify(ctx: BenchContext, options: NotifyOptions = {}):
       if (status !== 201) throw new Error(`submit failed: ${status}`);
     }, ctx.progress, label);
 
-    const iterations = options.crossNode ? (ctx.quick ? 10 : 40) : ctx.quick ? 30 : 200;
+    const iterations = options.crossNode ? (ctx.quick ? 10 : 40) : ctx.quick ? 20 : 200;
     ctx.progress(`${label} decide→wait: ${iterations} long-polls`);
     const waits: number[] = [];
     const approver = approvers[0] ?? ADMIN_TOKEN;
