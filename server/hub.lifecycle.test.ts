@@ -258,6 +258,16 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('hub request lifecycle on %s
     expect(timedOut.body.status).toBe('pending');
   });
 
+  it.skipIf(skip)('shuts down promptly while a pipeline is long-polling', async () => {
+    const created = await submit(alice, deployRequest({ action: 'db-open', resource: 'payments-db' }));
+    const waiting = hub.api<GreenlightRequest>('GET', `/api/v1/requests/${created.body.id}/wait?timeoutSeconds=300`, alice.token);
+    while (!/^greenlight_long_polls 1$/m.test((await hub.api<string>('GET', '/metrics', null)).body)) await new Promise((resolve) => setTimeout(resolve, 20));
+    await hub.stop();
+    // The wait is answered (still pending) rather than holding the shutdown for five minutes.
+    expect((await waiting).body.status).toBe('pending');
+    await hub.start();
+  });
+
   it.skipIf(skip)('keeps everything across a restart, and the audit chain verifies', async () => {
     const created = await submit(alice);
     await decide(bob, created.body.id, 'approve');

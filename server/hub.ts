@@ -134,9 +134,15 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         policy.close();
         waiters.close();
         await scheduler?.stop();
+        // Stop taking HTTP requests and let in-flight ones (answered long-polls included) finish,
+        // then close the sockets, and the database last.
+        sockets.io.disconnectSockets(true);
+        // Keep-alive connections turn idle only once their last request is answered (a long-poll
+        // may be): close them as they do, or the server would wait out the keep-alive timeout.
+        const reapIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+        await app.close().finally(() => clearInterval(reapIdle));
         await sockets.close();
         await closeAdapter();
-        await app.close();
         await store.close();
         log.info('hub stopped');
       })();

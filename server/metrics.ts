@@ -10,6 +10,7 @@ export function createMetrics() {
     decisions: new Counter({ name: 'greenlight_decisions_total', help: 'Decisions recorded', labelNames: ['decision'], registers: [registry] }),
     httpResponses: new Counter({ name: 'greenlight_http_responses_total', help: 'HTTP responses by status code', labelNames: ['status'], registers: [registry] }),
     socketConnections: new Gauge({ name: 'greenlight_socket_connections', help: 'Open Socket.IO connections', registers: [registry] }),
+    longPolls: new Gauge({ name: 'greenlight_long_polls', help: 'Open /wait long-polls', registers: [registry] }),
     deadlinesFired: new Counter({ name: 'greenlight_deadlines_fired_total', help: 'Durable deadlines applied', labelNames: ['kind'], registers: [registry] }),
     deadlineLag: new Histogram({
       name: 'greenlight_deadline_lag_seconds',

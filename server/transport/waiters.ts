@@ -5,6 +5,7 @@ import type { HubBus } from '../domain/bus.js';
 export class Waiters {
   private readonly waiting = new Map<string, Set<(request: GreenlightRequest | null) => void>>();
   private readonly unsubscribe: () => void;
+  private closed = false;
 
   constructor(bus: HubBus) {
     this.unsubscribe = bus.on((event) => {
@@ -17,8 +18,14 @@ export class Waiters {
     });
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Resolves with the decided request, or with null after `timeoutMs` or when `signal` aborts. */
   wait(requestId: string, timeoutMs: number, signal?: AbortSignal): Promise<GreenlightRequest | null> {
+    // A hub shutting down answers at once, or a client's next poll would hold the shutdown up.
+    if (this.closed) return Promise.resolve(null);
     return new Promise((resolve) => {
       let listeners = this.waiting.get(requestId);
       if (!listeners) {
@@ -40,6 +47,7 @@ export class Waiters {
   }
 
   close(): void {
+    this.closed = true;
     this.unsubscribe();
     for (const listeners of this.waiting.values()) for (const listener of listeners) listener(null);
     this.waiting.clear();

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { LIMITS, parseOrThrow, REQUEST_STATUSES, requestIdSchema } from '../../../protocol/index.js';
+import { LIMITS, parseOrThrow, REQUEST_STATUSES, requestIdSchema, type GreenlightRequest } from '../../../protocol/index.js';
 import { cancelRequest, decideRequest, getRequest, listRequests, submitRequest } from '../../domain/requests.js';
 import { claimRequest, releaseRequest } from '../../domain/claims.js';
 import { requireActor, type HttpDeps } from '../http-app.js';
+import type { Actor } from '../../domain/actor.js';
 
 const idParam = z.strictObject({ id: requestIdSchema });
 const listQuery = z.strictObject({
@@ -39,19 +40,13 @@ export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => 
     const actor = await requireActor(deps, request);
     const { id } = parseOrThrow(idParam, request.params, 'request id');
     const { timeoutSeconds } = parseOrThrow(waitQuery, request.query, 'query');
-    const deadline = Date.now() + timeoutSeconds * 1000;
     const abort = new AbortController();
     request.raw.once('close', () => abort.abort());
-    for (;;) {
-      // Subscribe before reading, so a decision landing between the two is not missed.
-      const remaining = Math.max(0, deadline - Date.now());
-      const decided = deps.waiters.wait(id, Math.min(remaining, deps.waitPollMs ?? remaining), abort.signal);
-      const current = await getRequest(ctx, actor, id);
-      if (current.status !== 'pending' || remaining === 0 || abort.signal.aborted) {
-        abort.abort();
-        return current;
-      }
-      await decided;
+    deps.metrics.longPolls.inc();
+    try {
+      return await waitUntilDecided(deps, actor, id, timeoutSeconds * 1000, abort);
+    } finally {
+      deps.metrics.longPolls.dec();
     }
   });
 
@@ -77,3 +72,19 @@ export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => 
     return releaseRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });
 };
+
+/** Answers as soon as the request leaves `pending`, when time is up, the client left, or the hub is closing. */
+async function waitUntilDecided(deps: HttpDeps, actor: Actor, id: string, timeoutMs: number, abort: AbortController): Promise<GreenlightRequest> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // Subscribe before reading, so a decision landing between the two is not missed.
+    const remaining = Math.max(0, deadline - Date.now());
+    const decided = deps.waiters.wait(id, Math.min(remaining, deps.waitPollMs ?? remaining), abort.signal);
+    const current = await getRequest(deps.ctx, actor, id);
+    if (current.status !== 'pending' || remaining === 0 || abort.signal.aborted || deps.waiters.isClosed) {
+      abort.abort();
+      return current;
+    }
+    await decided;
+  }
+}
