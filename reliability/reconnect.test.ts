@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubClient, type ConnectionState, type GreenlightRequest, type SyncResult } from '../protocol/index.js';
 import { ADMIN_TOKEN, collect, deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { TcpProxy } from '../server/test-support/tcp-proxy.js';
 
 /**
  * What an app keeps: every request it heard of by id, replaced wholesale by each sync, and moved

@@ -1,47 +1,83 @@
 import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 
-/** A loopback TCP proxy a test can cut and restore, which is what a network outage looks like to both ends. */
+type Mode = 'open' | 'blackhole' | 'cut';
+
+/**
+ * A TCP relay between a client and the hub, to make the network fail the ways it does:
+ * `blackhole()` keeps connections open but drops every byte (a dead Wi-Fi link), `cut()` tears
+ * them down and refuses new ones (the link is gone and both ends have timed out), `restore()`
+ * lets traffic through again.
+ */
 export class TcpProxy {
   private server: net.Server | null = null;
-  private readonly sockets = new Set<net.Socket>();
-  private refusing = false;
+  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
+  private mode: Mode = 'open';
   port = 0;
 
   constructor(private readonly targetPort: number, private readonly targetHost = '127.0.0.1') {}
 
-  async start(): Promise<number> {
-    this.server = net.createServer((client) => {
-      if (this.refusing) {
-        client.destroy();
-        return;
-      }
-      const upstream = net.connect(this.targetPort, this.targetHost);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as net.AddressInfo).port;
-    return this.port;
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Drops every connection and refuses new ones until `restore()`. */
+  async start(): Promise<this> {
+    const server = net.createServer((client) => this.accept(client));
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** Connections stay up, but nothing gets through in either direction. */
+  blackhole(): void {
+    this.mode = 'blackhole';
+  }
+
+  /** Every connection is torn down and new ones are refused. */
   cut(): void {
-    this.refusing = true;
-    for (const socket of this.sockets) socket.destroy();
+    this.mode = 'cut';
+    for (const pair of this.pairs) {
+      pair.client.destroy();
+      pair.upstream.destroy();
+    }
+    this.pairs.clear();
   }
 
   restore(): void {
-    this.refusing = false;
+    this.mode = 'open';
+  }
+
+  get connections(): number {
+    return this.pairs.size;
   }
 
   async close(): Promise<void> {
     this.cut();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(client: net.Socket): void {
+    if (this.mode === 'cut') {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(this.targetPort, this.targetHost);
+    const pair = { client, upstream };
+    this.pairs.add(pair);
+    const end = () => {
+      this.pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (chunk) => {
+      if (this.mode === 'open') upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (this.mode === 'open') client.write(chunk);
+    });
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
   }
 }
