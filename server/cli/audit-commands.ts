@@ -4,23 +4,17 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { AUDIT_TYPES } from '../../protocol/index.js';
+import { AUDIT_TYPES, auditQuerySchema } from '../../protocol/index.js';
 import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { ADMIN_ONLY, addHubOptions, connect, parseFlags } from './options.js';
 import { note, out, printJson, type Io } from './output.js';
 
-const isoDate = z.string().refine((text) => !Number.isNaN(Date.parse(text)), { message: 'expected a date such as 2026-01-31 or 2026-01-31T12:00:00Z' });
 const hubFlags = { hub: z.string().optional(), token: z.string().optional() };
-const exportFlags = z.object({
+// The filters are the hub's own audit query fields, so the CLI can't drift from the API.
+const exportFlags = auditQuerySchema.pick({ from: true, to: true, actor: true, action: true, resource: true, type: true }).extend({
   ...hubFlags,
   format: z.enum(['csv', 'jsonl']).default('jsonl'),
-  from: isoDate.optional(),
-  to: isoDate.optional(),
-  actor: z.string().max(128).optional(),
-  action: z.string().max(128).optional(),
-  resource: z.string().max(256).optional(),
-  type: z.enum(AUDIT_TYPES).optional(),
   output: z.string().min(1).optional(),
 });
 const verifyFlags = z.object({ ...hubFlags, json: z.boolean().default(false), dataDir: z.string().min(1).optional(), databaseUrl: z.string().min(1).optional() });
