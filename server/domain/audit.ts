@@ -35,31 +35,62 @@ export function hashEvent(row: Omit<AuditEventsTable, 'hash'>): string {
   return createHash('sha256').update(row.prev_hash).update('\n').update(body).digest('hex');
 }
 
+interface ChainHead {
+  seq: number;
+  hash: string;
+  dirty: boolean;
+}
+
 /**
- * Appends one event to the chain inside the caller's transaction. The chain head row is locked on
- * PostgreSQL so concurrent hubs append one after another; SQLite serialises writers by itself.
+ * The chain head as one transaction sees it: read on its first append, advanced by each append in
+ * turn, and written back once by `writeChainHead` before commit. A transaction holding many events
+ * (a group commit) so touches the head row twice, not twice per event.
  */
-export async function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Date, input: AuditInput): Promise<AuditEvent> {
+const heads = new WeakMap<Transaction<Database>, Promise<ChainHead>>();
+
+async function readChainHead(trx: Transaction<Database>, dialect: Dialect): Promise<ChainHead> {
   let headQuery = trx.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1);
+  // On PostgreSQL the row lock makes concurrent hubs append one after another; SQLite serialises writers itself.
   if (dialect === 'postgres') headQuery = headQuery.forUpdate();
   const head = await headQuery.executeTakeFirstOrThrow();
-  const partial: Omit<AuditEventsTable, 'hash'> = {
-    seq: Number(head.seq) + 1,
-    at: at.toISOString(),
-    actor: input.actor,
-    type: input.type,
-    request_id: input.requestId ?? null,
-    action: input.action ?? null,
-    resource: input.resource ?? null,
-    environment: input.environment ?? null,
-    outcome: input.outcome ?? null,
-    data: canonicalJson(input.data ?? {}),
-    prev_hash: head.hash,
-  };
-  const row: AuditEventsTable = { ...partial, hash: hashEvent(partial) };
-  await trx.insertInto('audit_events').values(row).execute();
-  await trx.updateTable('chain_head').set({ seq: row.seq, hash: row.hash }).where('id', '=', 1).execute();
-  return toAuditEvent(row);
+  return { seq: Number(head.seq), hash: head.hash, dirty: false };
+}
+
+/** Appends one event to the chain inside the caller's transaction; appends in one transaction run in call order. */
+export function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Date, input: AuditInput): Promise<AuditEvent> {
+  const previous = heads.get(trx) ?? readChainHead(trx, dialect);
+  const appended = previous.then(async (head) => {
+    const partial: Omit<AuditEventsTable, 'hash'> = {
+      seq: head.seq + 1,
+      at: at.toISOString(),
+      actor: input.actor,
+      type: input.type,
+      request_id: input.requestId ?? null,
+      action: input.action ?? null,
+      resource: input.resource ?? null,
+      environment: input.environment ?? null,
+      outcome: input.outcome ?? null,
+      data: canonicalJson(input.data ?? {}),
+      prev_hash: head.hash,
+    };
+    const row: AuditEventsTable = { ...partial, hash: hashEvent(partial) };
+    await trx.insertInto('audit_events').values(row).execute();
+    return { row, head: { seq: row.seq, hash: row.hash, dirty: true } };
+  });
+  const next = appended.then(({ head }) => head);
+  // The caller sees a failed append through the returned promise; this copy must not count as unhandled.
+  next.catch(() => undefined);
+  heads.set(trx, next);
+  return appended.then(({ row }) => toAuditEvent(row));
+}
+
+/** Writes the head advanced by this transaction's appends; run last, before commit. */
+export async function writeChainHead(trx: Transaction<Database>): Promise<void> {
+  const pending = heads.get(trx);
+  if (!pending) return;
+  const head = await pending;
+  if (head.dirty) await trx.updateTable('chain_head').set({ seq: head.seq, hash: head.hash }).where('id', '=', 1).execute();
+  heads.delete(trx);
 }
 
 export function toAuditEvent(row: AuditEventsTable): AuditEvent {

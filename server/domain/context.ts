@@ -7,7 +7,7 @@ import type { PolicyHolder } from './policy.js';
 import type { HubBus } from './bus.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { AuditInput } from './audit.js';
-import { appendAudit } from './audit.js';
+import { appendAudit, writeChainHead } from './audit.js';
 import type { AuditEvent } from '../../protocol/index.js';
 
 /** Everything the domain needs, built once by the hub and passed down. */
@@ -35,7 +35,11 @@ const RETRIES = 8;
 export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ctx.store.db.transaction().execute(work);
+      return await ctx.store.db.transaction().execute(async (trx) => {
+        const result = await work(trx);
+        await writeChainHead(trx);
+        return result;
+      });
     } catch (error) {
       const retryable = error instanceof LostRace || isSerializationFailure(error);
       if (!retryable || attempt >= RETRIES) throw error;
