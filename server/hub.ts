@@ -10,6 +10,7 @@ import { createMetrics } from './metrics.js';
 import { openStore } from './store/database.js';
 import { HubBus } from './domain/bus.js';
 import { PolicyHolder } from './domain/policy.js';
+import { GroupCommit } from './domain/group-commit.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
 import { loadSigningKeys } from './domain/signing-keys.js';
 import { bootstrapAdmin } from './domain/users.js';
@@ -78,7 +79,16 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync });
   let scheduler: Scheduler | null = null;
   const keys = await loadSigningKeys(store.db, clock.now());
-  const ctx: Context = { store, clock, log, policy, bus, keys, deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt) };
+  const ctx: Context = {
+    store,
+    clock,
+    log,
+    policy,
+    bus,
+    keys,
+    submissions: new GroupCommit((work) => inTransaction(ctx, work)),
+    deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
+  };
   ctxRef = ctx;
   scheduler = new Scheduler(ctx, {
     maxSleepMs: store.dialect === 'postgres' ? 1000 : undefined,
@@ -143,6 +153,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         await app.close().finally(() => clearInterval(reapIdle));
         await sockets.close();
         await closeAdapter();
+        await ctx.submissions.idle();
         await store.close();
         log.info('hub stopped');
       })();

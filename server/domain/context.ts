@@ -7,6 +7,7 @@ import type { PolicyHolder } from './policy.js';
 import type { HubBus } from './bus.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { AuditInput } from './audit.js';
+import type { GroupCommit } from './group-commit.js';
 import { appendAudit, writeChainHead } from './audit.js';
 import type { AuditEvent } from '../../protocol/index.js';
 
@@ -18,6 +19,8 @@ export interface Context {
   policy: PolicyHolder;
   bus: HubBus;
   keys: SigningKeys;
+  /** Where submissions are written: those arriving together share one transaction. */
+  submissions: GroupCommit;
   /** Tells the scheduler a deadline was written, so it can arm its timer earlier if needed. */
   deadlineWritten(dueAt: string): void;
 }

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { FrozenRule, GreenlightRequest, RequestContext, Risk, RequestStatus, TimelineEntry, AuditType } from '../../protocol/index.js';
-import type { Database, RequestsTable } from '../store/schema.js';
+import type { AuditEvent, FrozenRule, GreenlightRequest, RequestContext, Risk, RequestStatus, TimelineEntry, AuditType } from '../../protocol/index.js';
+import type { Database, DecisionsTable, GrantsTable, RequestsTable } from '../store/schema.js';
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 
@@ -40,6 +40,13 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
   'grant.issued': (d) => (typeof d.expiresAt === 'string' ? `expires ${d.expiresAt}` : null),
 };
 
+/** What a view is built from besides the request row. */
+export interface ViewParts {
+  decisions: DecisionsTable[];
+  grant: GrantsTable | undefined;
+  events: Pick<AuditEvent, 'at' | 'type' | 'actor' | 'data'>[];
+}
+
 /** The request as clients see it. The grant token goes only to the requester. */
 export async function buildView(db: Executor, row: RequestsTable, viewer: { id: string } | null): Promise<GreenlightRequest> {
   const [decisions, grant, events] = await Promise.all([
@@ -47,10 +54,18 @@ export async function buildView(db: Executor, row: RequestsTable, viewer: { id: 
     db.selectFrom('grants').selectAll().where('request_id', '=', row.id).executeTakeFirst(),
     db.selectFrom('audit_events').select(['at', 'type', 'actor', 'data']).where('request_id', '=', row.id).orderBy('seq').execute(),
   ]);
-  const timeline: TimelineEntry[] = events.map((event) => {
-    const data = JSON.parse(event.data) as Record<string, unknown>;
-    return { at: event.at, type: event.type, actor: event.actor, detail: TIMELINE_DETAIL[event.type as AuditType]?.(data) ?? null };
-  });
+  const parsed = events.map((event) => ({ ...event, type: event.type as AuditType, data: JSON.parse(event.data) as Record<string, unknown> }));
+  return assembleView(row, { decisions, grant, events: parsed }, viewer);
+}
+
+/** The view from parts already in hand (a request just written knows its decisions, grant and events). */
+export function assembleView(row: RequestsTable, { decisions, grant, events }: ViewParts, viewer: { id: string } | null): GreenlightRequest {
+  const timeline: TimelineEntry[] = events.map((event) => ({
+    at: event.at,
+    type: event.type,
+    actor: event.actor,
+    detail: TIMELINE_DETAIL[event.type]?.(event.data) ?? null,
+  }));
   const isRequester = viewer?.id === row.requester_id;
   return {
     id: row.id,

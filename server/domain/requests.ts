@@ -13,7 +13,7 @@ import type { Database, RequestsTable } from '../store/schema.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { freezeRule, matchRule, policyOffers } from './policy.js';
-import { buildView, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
+import { assembleView, buildView, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
 import { issueGrant } from './grants.js';
 import { closeDeadlines, scheduleRequestDeadlines } from './deadlines.js';
 
@@ -56,7 +56,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     );
   }
   const frozen = freezeRule(rule);
-  const outcome = await inTransaction(ctx, async (trx) => {
+  const outcome = await ctx.submissions.run(async (trx) => {
     if (parsed.idempotencyKey) {
       const existing = await trx
         .selectFrom('requests')
@@ -64,7 +64,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
         .where('requester_id', '=', actor.id)
         .where('idempotency_key', '=', parsed.idempotencyKey)
         .executeTakeFirst();
-      if (existing) return { row: existing, created: false, deadlines: [] as string[] };
+      if (existing) return { row: existing, created: false, deadlines: [] as string[], submitted: null };
     }
     const now = ctx.clock.now();
     const iso = now.toISOString();
@@ -98,7 +98,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     };
     if (frozen.autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}` };
     await trx.insertInto('requests').values(row).execute();
-    await audit(ctx, trx, {
+    const submitted = await audit(ctx, trx, {
       actor: actor.name,
       type: 'request.submitted',
       ...auditFields(row),
@@ -113,10 +113,13 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     } else {
       deadlines = await scheduleRequestDeadlines(trx, row, frozen, now);
     }
-    return { row, created: true, deadlines };
+    return { row, created: true, deadlines, submitted: frozen.autoApprove ? null : submitted };
   });
   for (const due of outcome.deadlines) ctx.deadlineWritten(due);
-  const request = await buildView(ctx.store.db, outcome.row, actor);
+  // A request just queued has no decisions and no grant yet: its view needs no reading back.
+  const request = outcome.submitted
+    ? assembleView(outcome.row, { decisions: [], grant: undefined, events: [outcome.submitted] }, actor)
+    : await buildView(ctx.store.db, outcome.row, actor);
   if (outcome.created) {
     const full = outcome.row.requester_id === actor.id ? request : await buildView(ctx.store.db, outcome.row, { id: outcome.row.requester_id });
     ctx.bus.emit(outcome.row.status === 'pending' ? { type: 'request.created', request: withoutSecrets(full) } : { type: 'request.updated', request: full, notify: [] });

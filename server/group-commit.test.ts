@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEvent, GreenlightRequest } from '../protocol/index.js';
+import { audit } from './domain/context.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
+import { postgresAvailability } from './test-support/postgres.js';
+
+const pg = await postgresAvailability();
+const POLICY = `
+rules:
+  - name: prod-deploys
+    match: { action: deploy, environment: production }
+    approvers: [sre]
+    escalation:
+      - { after: 1h, notify: [leads] }
+    expireAfter: 2h
+`;
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('submissions written together (group commit) on %s', (kind) => {
+  const skip = kind === 'postgres' && !pg.ok;
+  const hub = new TestHub(kind, { policy: POLICY });
+  let alice: TestUser;
+
+  beforeAll(async () => {
+    if (skip) return;
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+  });
+  afterAll(() => hub.dispose());
+
+  it.skipIf(skip)('stores every one of a burst exactly once, keeps idempotency within the burst, and keeps the chain intact', async () => {
+    const bodies = Array.from({ length: 120 }, (_, i) => deployRequest({ reason: `burst ${i}`, idempotencyKey: `burst-${kind}-${i % 100}` }));
+    const replies = await Promise.all(bodies.map((body) => hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, body)));
+
+    expect(replies.filter((reply) => reply.status === 201)).toHaveLength(100);
+    expect(replies.filter((reply) => reply.status === 200)).toHaveLength(20);
+    replies.forEach((reply, i) => {
+      const sameKey = replies[i % 100];
+      expect(reply.body.id).toBe(sameKey?.body.id);
+    });
+    const created = replies.filter((reply) => reply.status === 201).map((reply) => reply.body);
+    expect(new Set(created.map((request) => request.id)).size).toBe(100);
+    for (const request of created) {
+      expect(request.status).toBe('pending');
+      expect(request.nextEscalationAt).not.toBeNull();
+      expect(request.timeline.map((entry) => entry.type)).toEqual(['request.submitted']);
+    }
+
+    const mine = await hub.api<{ requests: GreenlightRequest[] }>('GET', '/api/v1/requests?mine=true&limit=500', alice.token);
+    const stored = mine.body.requests.filter((request) => request.reason.startsWith('burst '));
+    expect(stored.map((request) => request.id).sort()).toEqual(created.map((request) => request.id).sort());
+
+    const events = await hub.api<{ events: AuditEvent[] }>('GET', '/api/v1/audit?type=request.submitted&limit=500', ADMIN_TOKEN);
+    const submittedIds = events.body.events.map((event) => event.requestId).filter((id) => id && created.some((request) => request.id === id));
+    expect(submittedIds).toHaveLength(100);
+    const verify = await hub.api<{ ok: boolean }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);
+    expect(verify.body.ok).toBe(true);
+  });
+
+  it.skipIf(skip)('commits the others when one write in a group fails, and keeps nothing of the failed one', async () => {
+    const ctx = hub.hub.ctx;
+    const marker = `group-${kind}-${Date.now()}`;
+    const write = (label: string, fail: boolean) =>
+      ctx.submissions.run(async (trx) => {
+        await audit(ctx, trx, { actor: 'test', type: 'policy.loaded', outcome: 'loaded', data: { marker, label } });
+        if (fail) throw new Error(`write ${label} failed`);
+        return label;
+      });
+    // Queued in one turn, so they are offered to one transaction together.
+    const outcomes = await Promise.allSettled([write('a', false), write('b', true), write('c', false)]);
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(outcomes[1]?.status === 'rejected' && String(outcomes[1].reason)).toContain('write b failed');
+    const events = await hub.api<{ events: AuditEvent[] }>('GET', `/api/v1/audit?q=${marker}&limit=50`, ADMIN_TOKEN);
+    expect(events.body.events.map((event) => event.data.label).sort()).toEqual(['a', 'c']);
+    const verify = await hub.api<{ ok: boolean }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);
+    expect(verify.body.ok).toBe(true);
+  });
+});
