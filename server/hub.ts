@@ -11,6 +11,7 @@ import { openStore } from './store/database.js';
 import { HubBus } from './domain/bus.js';
 import { PolicyHolder } from './domain/policy.js';
 import { GroupCommit } from './domain/group-commit.js';
+import { ActorCache } from './domain/actor-cache.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
 import { loadSigningKeys } from './domain/signing-keys.js';
 import { bootstrapAdmin } from './domain/users.js';
@@ -86,6 +87,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     policy,
     bus,
     keys,
+    actors: store.dialect === 'sqlite' ? new ActorCache() : null,
     submissions: new GroupCommit((work) => inTransaction(ctx, work)),
     deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
   };

@@ -8,6 +8,7 @@ import type { HubBus } from './bus.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { AuditInput } from './audit.js';
 import type { GroupCommit } from './group-commit.js';
+import type { ActorCache } from './actor-cache.js';
 import { appendAudit, writeChainHead } from './audit.js';
 import type { AuditEvent } from '../../protocol/index.js';
 
@@ -19,6 +20,8 @@ export interface Context {
   policy: PolicyHolder;
   bus: HubBus;
   keys: SigningKeys;
+  /** Remembers who tokens belong to; null where another hub may change users (PostgreSQL). */
+  actors: ActorCache | null;
   /** Where submissions are written: those arriving together share one transaction. */
   submissions: GroupCommit;
   /** Tells the scheduler a deadline was written, so it can arm its timer earlier if needed. */

@@ -60,9 +60,22 @@ function describePolicyIssues(error: z.ZodError, raw: unknown): string {
 
 const asList = (value: string | string[] | undefined): string[] | undefined => (value === undefined ? undefined : Array.isArray(value) ? value : [value]);
 
+// Compiling a glob costs far more than testing one; a policy has few patterns, so keep them compiled.
+const matchers = new Map<string, (value: string) => boolean>();
+
+function matcherFor(pattern: string): (value: string) => boolean {
+  let matcher = matchers.get(pattern);
+  if (!matcher) {
+    if (matchers.size >= 1000) matchers.clear();
+    matcher = picomatch(pattern, { dot: true });
+    matchers.set(pattern, matcher);
+  }
+  return matcher;
+}
+
 function matches(patterns: string[] | undefined, value: string): boolean {
   if (!patterns) return true;
-  return patterns.some((pattern) => picomatch.isMatch(value, pattern, { dot: true }));
+  return patterns.some((pattern) => matcherFor(pattern)(value));
 }
 
 /** The first rule whose match fits the request, or null: unmatched requests are refused, never allowed. */

@@ -45,15 +45,22 @@ export async function createUser(ctx: Context, by: Actor | null, input: unknown,
 
 export async function authenticate(ctx: Context, token: string): Promise<Actor | null> {
   if (!looksLikeToken(token)) return null;
+  const tokenHash = hashToken(token);
+  const nowMs = ctx.clock.now().getTime();
+  const cached = ctx.actors?.get(tokenHash, nowMs);
+  if (cached) return cached;
+  const snapshot = ctx.actors?.snapshot() ?? 0;
   const row = await ctx.store.db
     .selectFrom('tokens')
     .innerJoin('users', 'users.id', 'tokens.user_id')
     .select(['users.id', 'users.name', 'users.roles', 'users.disabled'])
-    .where('tokens.hash', '=', hashToken(token))
+    .where('tokens.hash', '=', tokenHash)
     .executeTakeFirst();
   if (!row || row.disabled === 1) return null;
   const groups = await ctx.store.db.selectFrom('user_groups').select('group_name').where('user_id', '=', row.id).execute();
-  return { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], groups: groups.map((g) => g.group_name) };
+  const actor: Actor = { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], groups: groups.map((g) => g.group_name) };
+  ctx.actors?.set(tokenHash, actor, nowMs, snapshot);
+  return actor;
 }
 
 export async function recordFailedAuthentication(ctx: Context, where: string, reason: string): Promise<void> {
@@ -78,6 +85,7 @@ export async function disableUser(ctx: Context, by: Actor, idOrName: string): Pr
     const groups = await trx.selectFrom('user_groups').select('group_name').where('user_id', '=', row.id).execute();
     return toUser({ ...row, disabled: 1 }, groups.map((g) => g.group_name));
   });
+  ctx.actors?.forgetUser(user.id);
   ctx.bus.emit({ type: 'user.disabled', userId: user.id });
   return user;
 }
