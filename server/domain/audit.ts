@@ -4,6 +4,7 @@ import type { AuditEvent, AuditQuery, AuditType } from '../../protocol/index.js'
 import type { Database, AuditEventsTable } from '../store/schema.js';
 import type { Dialect } from '../store/database.js';
 import { canonicalJson } from '../store/json.js';
+import { insertRow } from '../store/prepared-insert.js';
 import { GENESIS_HASH } from '../store/migrations.js';
 
 export interface AuditInput {
@@ -74,7 +75,7 @@ export function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Da
       prev_hash: head.hash,
     };
     const row: AuditEventsTable = { ...partial, hash: hashEvent(partial) };
-    await trx.insertInto('audit_events').values(row).execute();
+    await insertRow(trx, dialect, 'audit_events', row);
     return { row, head: { seq: row.seq, hash: row.hash, dirty: true } };
   });
   const next = appended.then(({ head }) => head);

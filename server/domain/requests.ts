@@ -9,6 +9,7 @@ import {
   type SyncResult,
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
+import { insertRow } from '../store/prepared-insert.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
@@ -97,7 +98,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
       decided_by: null,
     };
     if (frozen.autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}` };
-    await trx.insertInto('requests').values(row).execute();
+    await insertRow(trx, ctx.store.dialect, 'requests', row);
     const submitted = await audit(ctx, trx, {
       actor: actor.name,
       type: 'request.submitted',
