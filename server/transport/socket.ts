@@ -30,7 +30,14 @@ type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<strin
 const emptySchema = z.union([z.strictObject({}), z.undefined(), z.null()]);
 const idRoom = (userId: string) => `uid:${userId}`;
 
-export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics: Metrics, rateLimitPerMinute: number): { io: HubServer; close: () => Promise<void> } {
+export interface SocketOptions {
+  rateLimitPerMinute: number;
+  /** Other hubs share these rooms (PostgreSQL adapter), so a push can't be skipped for want of local listeners. */
+  clustered: boolean;
+}
+
+export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics: Metrics, options: SocketOptions): { io: HubServer; close: () => Promise<void> } {
+  const { rateLimitPerMinute } = options;
   const io: HubServer = new Server(httpServer, {
     maxHttpBufferSize: LIMITS.bodyBytes,
     serveClient: false,
@@ -64,7 +71,9 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
     registerHandlers(socket, ctx, metrics, limiter);
   });
 
-  const unsubscribe = ctx.bus.on((event) => pushEvent(io, event));
+  // Encoding a push costs more than the rest of it; a pipeline's submissions often have no listener on this hub.
+  const anyoneIn = (rooms: string[]) => options.clustered || rooms.some((room) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0);
+  const unsubscribe = ctx.bus.on((event) => pushEvent(io, event, anyoneIn));
   return {
     io,
     close: async () => {
@@ -119,7 +128,7 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
 }
 
 /** Turns a committed domain event into pushes: the requester gets the full view, everyone else none of its secrets. */
-function pushEvent(io: HubServer, event: HubEvent): void {
+function pushEvent(io: HubServer, event: HubEvent, anyoneIn: (rooms: string[]) => boolean): void {
   if (event.type === 'user.disabled') {
     io.in(idRoom(event.userId)).disconnectSockets(true);
     return;
@@ -130,9 +139,9 @@ function pushEvent(io: HubServer, event: HubEvent): void {
   const voterRooms = request.decisions.map((d) => userRoom(d.approver));
   const shared = withoutSecrets(request);
   if (event.type === 'request.created') {
-    if (approverRooms.length) io.to(approverRooms).except(requesterRoom).emit('request:created', shared);
+    if (approverRooms.length && anyoneIn(approverRooms)) io.to(approverRooms).except(requesterRoom).emit('request:created', shared);
     // The requester's other windows (and a pipeline's author) learn of it as an update.
-    io.to(requesterRoom).emit('request:updated', request);
+    if (anyoneIn([requesterRoom])) io.to(requesterRoom).emit('request:updated', request);
     return;
   }
   if (event.type === 'request.escalated') {
