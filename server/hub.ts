@@ -77,7 +77,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
   });
 
-  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync });
+  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
   let scheduler: Scheduler | null = null;
   const keys = await loadSigningKeys(store.db, clock.now());
   const ctx: Context = {
@@ -124,7 +124,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       }
     },
   });
-  const sockets = attachSocketServer(app.server, ctx, metrics, rateLimitPerMinute);
+  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, clustered: Boolean(options.databaseUrl) });
   const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
   const address = app.server.address() as AddressInfo;

@@ -3,7 +3,9 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import type { Logger } from 'pino';
 import type { Database } from './schema.js';
+import { startBackgroundCheckpoint } from './background-checkpoint.js';
 import { migrationProvider } from './migrations.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -21,6 +23,8 @@ export interface StoreOptions {
   databaseUrl?: string;
   /** SQLite `synchronous`: NORMAL survives a process crash; FULL also survives power loss. */
   sqliteSync?: 'NORMAL' | 'FULL';
+  /** SQLite: checkpoint the write-ahead log from a worker thread, reporting trouble here (a long-running hub sets this). */
+  backgroundCheckpoint?: Pick<Logger, 'warn'>;
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -39,7 +43,19 @@ function openSqlite(options: StoreOptions): Store {
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  if (!options.backgroundCheckpoint) return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  // The writer checkpoints only if the log passes ~40 MB, a backstop for a stalled worker.
+  database.pragma('wal_autocheckpoint = 10000');
+  const stopCheckpoint = startBackgroundCheckpoint(file, options.backgroundCheckpoint);
+  return {
+    db,
+    dialect: 'sqlite',
+    location: file,
+    close: async () => {
+      await stopCheckpoint();
+      await db.destroy();
+    },
+  };
 }
 
 /**
