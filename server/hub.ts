@@ -20,6 +20,7 @@ import { Scheduler } from './scheduler.js';
 import { buildHttpApp } from './transport/http-app.js';
 import { attachSocketServer } from './transport/socket.js';
 import { Waiters } from './transport/waiters.js';
+import { wakeWaitersAcrossHubs } from './transport/cross-hub-wake.js';
 import { attachClusterAdapter } from './transport/cluster-adapter.js';
 
 export interface HubOptions {
@@ -38,6 +39,11 @@ export interface HubOptions {
   /** The built web console; defaults to renderer/dist when it exists. */
   consoleDir?: string | null;
   sqliteSync?: 'NORMAL' | 'FULL';
+  /**
+   * PostgreSQL: how often a long-poll reads its request again, a backstop for a decision made on
+   * another hub whose message was lost (hubs tell each other at once otherwise). Default 1000 ms.
+   */
+  waitPollMs?: number;
 }
 
 export interface RunningHub {
@@ -113,7 +119,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     waiters,
     rateLimitPerMinute,
     // Another hub may decide a request this one has a long-poll for; look again this often.
-    waitPollMs: store.dialect === 'postgres' ? 1000 : null,
+    waitPollMs: store.dialect === 'postgres' ? (options.waitPollMs ?? 1000) : null,
     consoleDir: options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir,
     healthy: async () => {
       try {
@@ -126,6 +132,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   });
   const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, clustered: Boolean(options.databaseUrl) });
   const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
+  const stopWaking = options.databaseUrl ? wakeWaitersAcrossHubs(sockets.io, bus, waiters) : () => undefined;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -144,6 +151,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     close() {
       closing ??= (async () => {
         policy.close();
+        stopWaking();
         waiters.close();
         await scheduler?.stop();
         // Stop taking HTTP requests and let in-flight ones (answered long-polls included) finish,

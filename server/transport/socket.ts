@@ -24,8 +24,13 @@ import { RateWindow } from './rate-window.js';
 interface SocketData {
   actor: Actor;
 }
-type HubServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** What hubs sharing rooms (PostgreSQL adapter) tell each other directly. */
+export interface InterHubEvents {
+  /** A request stopped pending: long-polls for it on other hubs can answer now. */
+  'request:settled': (requestId: unknown) => void;
+}
+export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;
+type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;
 
 const emptySchema = z.union([z.strictObject({}), z.undefined(), z.null()]);
 const idRoom = (userId: string) => `uid:${userId}`;

@@ -46,6 +46,14 @@ export class Waiters {
     });
   }
 
+  /** Another hub settled this request: let its waiters here look again now. */
+  wake(requestId: string): void {
+    const listeners = this.waiting.get(requestId);
+    if (!listeners) return;
+    this.waiting.delete(requestId);
+    for (const listener of listeners) listener(null);
+  }
+
   close(): void {
     this.closed = true;
     this.unsubscribe();
