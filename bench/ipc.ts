@@ -8,6 +8,8 @@ export const ROOT = path.resolve(BENCH_DIR, '..');
 /** Messages to the server process (a bare Socket.IO server or a hub in its own process). */
 export type ServerCommand =
   | { type: 'start-bare' }
+  /** A bare fastify endpoint that parses a JSON body and answers with `reply`: the HTTP floor. */
+  | { type: 'start-bare-http'; reply: unknown }
   | { type: 'start-hub'; dataDir: string; policyFile: string | null; databaseUrl: string | null; adminToken: string }
   | { type: 'rss' }
   | { type: 'cpu' }

@@ -84,6 +84,8 @@ if (wanted('throughput')) {
   set('submit_throughput_per_s', result.submitPerSecond);
   set('submit_hub_cpu_us', result.hubCpuMicrosPerSubmit);
   set('sqlite_insert_floor_per_s', result.sqliteFloorPerSecond);
+  set('http_floor_per_s', result.httpFloorPerSecond);
+  set('http_floor_cpu_us', result.httpFloorCpuMicros);
   set('submit_count', result.submissions);
 }
 if (wanted('escalation')) {

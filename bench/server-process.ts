@@ -5,11 +5,22 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { startHub, type RunningHub } from '../server/hub.js';
 import { serve, type ServerCommand, type ServerReply } from './ipc.js';
 
 let bare: { http: HttpServer; io: Server } | null = null;
 let hub: RunningHub | null = null;
+let bareHttp: FastifyInstance | null = null;
+
+/** Same fastify, same JSON body parsing, a reply the size of the hub's; no auth, no database. */
+async function startBareHttp(reply: unknown): Promise<string> {
+  const app = Fastify({ logger: false });
+  app.post('/api/v1/requests', async (_request, response) => response.status(201).send(reply));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  bareHttp = app;
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+}
 
 async function startBare(): Promise<string> {
   const http = createServer();
@@ -47,12 +58,18 @@ async function stop(): Promise<void> {
     await hub.close();
     hub = null;
   }
+  if (bareHttp) {
+    await bareHttp.close();
+    bareHttp = null;
+  }
 }
 
 serve<ServerCommand, ServerReply>(async (command) => {
   switch (command.type) {
     case 'start-bare':
       return { url: await startBare() };
+    case 'start-bare-http':
+      return { url: await startBareHttp(command.reply) };
     case 'start-hub':
       hub = await startHub({
         port: 0,

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { api, createUsers, mapLimit, policy, requestBody, startHubChild, type BenchContext } from './hubs.js';
+import { api, closePool, createUsers, mapLimit, policy, requestBody, startHubChild, type BenchContext } from './hubs.js';
+import { startServerChild } from './ipc.js';
 
 export interface ThroughputResult {
   submissions: number;
@@ -10,6 +11,39 @@ export interface ThroughputResult {
   /** Hub CPU time (user + system) per submission: steadier than the rate on a shared machine. */
   hubCpuMicrosPerSubmit: number;
   sqliteFloorPerSecond: number;
+  /** The same client and load against a bare fastify endpoint answering with a view of the same size. */
+  httpFloorPerSecond: number;
+  httpFloorCpuMicros: number;
+}
+
+const IN_FLIGHT = 32;
+
+/** Sends `count` submissions, IN_FLIGHT at a time; returns submissions per second and server CPU per submission. */
+async function load(url: string, token: string | null, count: number, cpuMicros: () => Promise<number>): Promise<{ perSecond: number; cpuMicros: number }> {
+  const cpuBefore = await cpuMicros();
+  const start = performance.now();
+  await mapLimit(Array.from({ length: count }, () => 0), IN_FLIGHT, async () => {
+    const { status } = await api(url, 'POST', '/api/v1/requests', token, requestBody());
+    if (status !== 201) throw new Error(`submit failed: ${status}`);
+  });
+  const perSecond = count / ((performance.now() - start) / 1000);
+  return { perSecond, cpuMicros: ((await cpuMicros()) - cpuBefore) / count };
+}
+
+/** The HTTP floor: what this client and this fastify manage with no work behind the endpoint. */
+async function httpFloor(ctx: BenchContext, count: number, reply: unknown): Promise<{ perSecond: number; cpuMicros: number }> {
+  const child = startServerChild(ctx.serverExecArgv);
+  try {
+    const { url } = await child.call({ type: 'start-bare-http', reply });
+    if (!url) throw new Error('the bare HTTP server did not report its URL');
+    const cpu = async () => (await child.call({ type: 'cpu' })).cpuMicros ?? Number.NaN;
+    await load(url, null, 200, cpu);
+    const result = await load(url, null, count, cpu);
+    await closePool(url);
+    return result;
+  } finally {
+    await child.close({ type: 'stop' });
+  }
 }
 
 /** Raw better-sqlite3: single-row inserts, one transaction each, WAL + synchronous=NORMAL, as the hub opens its file. */
@@ -33,28 +67,27 @@ export function sqliteInsertFloor(rows: number): number {
   }
 }
 
-/** Durable submissions per second over HTTP (hub in its own process, 32 requests in flight). */
+/** Durable submissions per second over HTTP (hub in its own process, 32 requests in flight), beside the HTTP floor. */
 export async function runThroughput(ctx: BenchContext, databaseUrl?: string): Promise<ThroughputResult> {
   const submissions = ctx.quick ? 2000 : 20_000;
   const hub = await startHubChild(ctx, { policy: policy(), databaseUrl });
+  let view: unknown;
+  let measured: { perSecond: number; cpuMicros: number };
   try {
     const [requester] = await createUsers(hub.url, 'requester', 1, ['requester'], []);
     if (!requester) throw new Error('no requester');
-    await mapLimit(Array.from({ length: 200 }, () => 0), 32, () => api(hub.url, 'POST', '/api/v1/requests', requester, requestBody()));
-    ctx.progress(`throughput: ${submissions} submissions, 32 in flight`);
-    const cpuBefore = await hub.cpuMicros();
-    const start = performance.now();
-    await mapLimit(Array.from({ length: submissions }, () => 0), 32, async () => {
-      const { status } = await api(hub.url, 'POST', '/api/v1/requests', requester, requestBody());
-      if (status !== 201) throw new Error(`submit failed: ${status}`);
-    });
-    const submitPerSecond = submissions / ((performance.now() - start) / 1000);
-    const hubCpuMicrosPerSubmit = ((await hub.cpuMicros()) - cpuBefore) / submissions;
-    if (databaseUrl) return { submissions, submitPerSecond, hubCpuMicrosPerSubmit, sqliteFloorPerSecond: Number.NaN };
-    ctx.progress('throughput: raw better-sqlite3 insert floor');
-    const sqliteFloorPerSecond = sqliteInsertFloor(ctx.quick ? 10_000 : 50_000);
-    return { submissions, submitPerSecond, hubCpuMicrosPerSubmit, sqliteFloorPerSecond };
+    view = (await api(hub.url, 'POST', '/api/v1/requests', requester, requestBody())).body;
+    await load(hub.url, requester, 200, hub.cpuMicros);
+    ctx.progress(`throughput: ${submissions} submissions, ${IN_FLIGHT} in flight`);
+    measured = await load(hub.url, requester, submissions, hub.cpuMicros);
   } finally {
     await hub.close();
   }
+  // The floor doesn't depend on the database: measured once, beside the SQLite run.
+  if (databaseUrl) return { submissions, submitPerSecond: measured.perSecond, hubCpuMicrosPerSubmit: measured.cpuMicros, httpFloorPerSecond: Number.NaN, httpFloorCpuMicros: Number.NaN, sqliteFloorPerSecond: Number.NaN };
+  ctx.progress('throughput: HTTP floor (bare fastify, same client and load)');
+  const floor = await httpFloor(ctx, submissions, view);
+  const base = { submissions, submitPerSecond: measured.perSecond, hubCpuMicrosPerSubmit: measured.cpuMicros, httpFloorPerSecond: floor.perSecond, httpFloorCpuMicros: floor.cpuMicros };
+  ctx.progress('throughput: raw better-sqlite3 insert floor');
+  return { ...base, sqliteFloorPerSecond: sqliteInsertFloor(ctx.quick ? 10_000 : 50_000) };
 }
