@@ -4,7 +4,8 @@ import { useNow } from '../hooks/use-now.js';
 import { formatTime } from '../lib/time.js';
 import { cancelRequest } from '../store/actions.js';
 import { useStore } from '../store/store.js';
-import { FlowBadges, RiskBadge, StatusBadge, Votes } from './Badges.js';
+import { Votes } from './Badges.js';
+import { RequestHeading } from './RequestHeading.js';
 import { Deadline } from './Deadline.js';
 import { GrantCard } from './GrantCard.js';
 
@@ -15,16 +16,7 @@ export function MyRequestCard({ request }: { request: GreenlightRequest }) {
   const lastComment = [...request.decisions].reverse().find((decision) => decision.comment);
   return (
     <article className="card mine" data-request-id={request.id} aria-label={`${request.action} ${request.resource}`}>
-      <header className="detail-head">
-        <h3>
-          {request.action} <span className="mono">{request.resource}</span> <span className="muted">· {request.environment}</span>
-        </h3>
-        <div className="badges">
-          <StatusBadge request={request} />
-          <RiskBadge risk={request.risk} />
-          <FlowBadges request={request} />
-        </div>
-      </header>
+      <RequestHeading request={request} level={3} withEnvironment />
       <p className="reason">{request.reason}</p>
       <p className="small muted">
         Submitted <time dateTime={request.createdAt}>{formatTime(request.createdAt)}</time> · <Votes request={request} />{' '}

@@ -1,7 +1,8 @@
 import type { GreenlightRequest } from '../../../protocol/request.js';
 import { useNow } from '../hooks/use-now.js';
 import { formatTime } from '../lib/time.js';
-import { FlowBadges, RiskBadge, StatusBadge, Votes } from './Badges.js';
+import { Votes } from './Badges.js';
+import { RequestHeading } from './RequestHeading.js';
 import { Deadline } from './Deadline.js';
 import { ContextPanel } from './ContextPanel.js';
 import { DecisionPanel } from './DecisionPanel.js';
@@ -16,16 +17,7 @@ export function RequestDetail({ request, onBack }: { request: GreenlightRequest;
           ← Back to inbox
         </button>
       )}
-      <header className="detail-head">
-        <h2 id={`title-${request.id}`}>
-          {request.action} <span className="mono">{request.resource}</span>
-        </h2>
-        <div className="badges">
-          <StatusBadge request={request} />
-          <RiskBadge risk={request.risk} />
-          <FlowBadges request={request} />
-        </div>
-      </header>
+      <RequestHeading request={request} level={2} titleId={`title-${request.id}`} />
       <dl className="facts">
         <div>
           <dt>Environment</dt>
