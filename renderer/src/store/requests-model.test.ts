@@ -21,10 +21,11 @@ describe('applyRequest', () => {
     expect(state.byId.req_1?.reason).toBe('v3');
   });
 
-  it('takes an equal version with a longer timeline (a grant revoked without a version bump)', () => {
+  it('keeps what it has at an equal version, whatever the copy carries, and takes a grant change as a newer version', () => {
     const state = applyRequest(emptyRequests, makeRequest({ version: 4 }), bob, 0);
-    const revoked = makeRequest({ version: 4, timeline: [{ at: 'x', type: 'grant.revoked', actor: 'alice', detail: null }] });
-    expect(applyRequest(state, revoked, bob, 0).byId.req_1?.timeline).toHaveLength(1);
+    const revoked = [{ at: 'x', type: 'grant.revoked' as const, actor: 'alice', detail: null }];
+    expect(applyRequest(state, makeRequest({ version: 4, timeline: revoked }), bob, 0)).toBe(state);
+    expect(applyRequest(state, makeRequest({ version: 5, timeline: revoked }), bob, 0).byId.req_1?.timeline).toEqual(revoked);
   });
 
   it('notes a request someone else decided as it leaves my inbox', () => {

@@ -54,14 +54,9 @@ export function applySync(state: RequestsData, result: SyncResult): RequestsData
   return { byId, departed: state.departed };
 }
 
-/**
- * Whether `next` is a later state than `known`. The version decides; at an equal version a longer
- * timeline still wins, because some changes (a grant revoked or redeemed) add an audit event to
- * the request without bumping its version.
- */
+/** Whether `next` is a later state than `known`: the hub bumps a request's version on every change, its grant's included. */
 export function isNewer(next: GreenlightRequest, known: GreenlightRequest): boolean {
-  if (next.version !== known.version) return next.version > known.version;
-  return next.timeline.length > known.timeline.length;
+  return next.version > known.version;
 }
 
 /** Applies one created/updated/escalated request; stale versions are ignored. */
