@@ -1,4 +1,5 @@
 import type { GreenlightRequest } from '../../protocol/request.js';
+import { requestFixture } from '../../protocol/request-fixture.js';
 import type { Me } from '../me.js';
 
 export const NOW = new Date('2026-11-24T18:00:00.000Z');
@@ -6,45 +7,20 @@ export const ME: Me = { name: 'bob', groups: ['approvers'], roles: ['approver'] 
 
 let counter = 0;
 
+/** A pending request for ME's group, created at NOW, escalating in four minutes; each with a new id. */
 export function aRequest(overrides: Partial<GreenlightRequest> = {}): GreenlightRequest {
   counter += 1;
-  return {
+  const base = requestFixture();
+  return requestFixture({
     id: `req_${counter}`,
-    action: 'deploy',
     resource: 'payments-api',
-    environment: 'production',
-    requester: 'alice',
     reason: 'hotfix for INC-4412',
-    risk: 'medium',
-    context: {},
-    requestedTtlSeconds: null,
-    status: 'pending',
-    version: 1,
-    rule: {
-      name: 'prod',
-      approvers: ['approvers'],
-      minApprovals: 1,
-      allowSelfApproval: false,
-      escalation: [{ afterSeconds: 300, notify: ['leads'] }],
-      expireAfterSeconds: null,
-      grantTtlSeconds: 900,
-      claimHoldsSeconds: 600,
-      autoApprove: false,
-    },
+    rule: { ...base.rule, approvers: ['approvers'], escalation: [{ afterSeconds: 300, notify: ['leads'] }], expireAfterSeconds: null },
     eligibleGroups: ['approvers'],
-    eligibleUsers: [],
-    escalationLevel: 0,
     nextEscalationAt: new Date(NOW.getTime() + 4 * 60_000).toISOString(),
     expiresAt: null,
-    claim: null,
-    decisions: [],
-    approvals: 0,
-    grant: null,
-    timeline: [],
     createdAt: NOW.toISOString(),
     updatedAt: NOW.toISOString(),
-    decidedAt: null,
-    decidedBy: null,
     ...overrides,
-  };
+  });
 }
