@@ -7,7 +7,7 @@ import { createKeychain } from './keychain.js';
 import { NotificationService } from './notifications.js';
 import { FakeNotification } from './test/electron-fakes.js';
 import { memoryKeychain, memorySettings } from './test/memory.js';
-import { spawnHub, type SpawnedHub } from './test/spawn-hub.js';
+import { spawnHub, type SpawnedHub } from '../test-support/spawn-hub.js';
 
 /** Resolves with the first event that matches. */
 function nextEvent(connection: HubConnection, match: (event: DesktopEvent) => boolean, timeoutMs = 10_000): Promise<DesktopEvent> {
@@ -31,7 +31,7 @@ describe('main-process hub connection against a real hub', () => {
   const connections: HubConnection[] = [];
 
   beforeAll(async () => {
-    hub = await spawnHub();
+    hub = await spawnHub({ args: ['--log-level', 'warn'], timeoutMs: 45_000 });
   }, 60_000);
 
   afterAll(async () => {

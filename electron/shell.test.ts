@@ -5,7 +5,7 @@ import type { DesktopSession } from '../protocol/desktop-api.js';
 import type { Ack } from '../protocol/events.js';
 import { startShell, type ShellElectron } from './shell.js';
 import { FakeIpcMain, FakeNotification, FakeSession, FakeTray, FakeWindow, menuItem } from './test/electron-fakes.js';
-import { spawnHub, type SpawnedHub } from './test/spawn-hub.js';
+import { spawnHub, type SpawnedHub } from '../test-support/spawn-hub.js';
 
 // electron-store and keytar reach for Electron and the OS keychain when loaded: both kept in memory here.
 vi.mock('electron-store', () => ({
@@ -74,7 +74,7 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
 describe('main process wiring with Electron fakes, against a real hub', () => {
   let hub: SpawnedHub;
   beforeAll(async () => {
-    hub = await spawnHub();
+    hub = await spawnHub({ args: ['--log-level', 'warn'], timeoutMs: 45_000 });
   }, 60_000);
   afterAll(async () => {
     await hub?.stop();
