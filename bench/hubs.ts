@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool, type Dispatcher } from 'undici';
+import { mapLimit } from '../test-support/map-limit.js';
 import { startServerChild, type ServerChild } from './ipc.js';
 import { wallMs } from './clock.js';
 
@@ -45,19 +46,6 @@ export async function closePool(url: string): Promise<void> {
   await pool?.close();
 }
 
-/** Runs `work` over `items` with at most `limit` in flight. */
-export async function mapLimit<I, O>(items: readonly I[], limit: number, work: (item: I, index: number) => Promise<O>): Promise<O[]> {
-  const out: O[] = new Array<O>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      out[index] = await work(items[index] as I, index);
-    }
-  });
-  await Promise.all(lanes);
-  return out;
-}
 
 /** A submission like a pipeline's, carrying the sender's wall-clock stamp in context.fields.t0. */
 export function requestBody(t0: number = wallMs(), resource = 'payments-api'): Record<string, unknown> {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GreenlightError, LIMITS, type GreenlightRequest, type HubClient } from '../protocol/index.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
-import { isWireError, mapLimit, type ErrorBody } from './support.js';
+import { mapLimit } from '../test-support/map-limit.js';
+import { isWireError, type ErrorBody } from './support.js';
 
 const RATE_LIMIT = 50;
 
