@@ -1,19 +1,37 @@
-/** JSON with keys sorted at every level, so the same value always hashes the same. */
+/**
+ * JSON with keys sorted at every level, so the same value always hashes the same. Written out
+ * directly rather than through a sorted copy: it runs for every audit event. Same output as
+ * `JSON.stringify` of a copy with sorted keys (and undefined members dropped): no `toJSON`.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  return write(value) as string;
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value as Record<string, unknown>)
-        .sort()
-        .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-    );
+function write(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let index = 0; index < value.length; index++) out += `${index ? ',' : ''}${write(value[index]) ?? 'null'}`;
+    return `${out}]`;
   }
-  return value;
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  for (const key of sortedKeys(record)) {
+    const item = write(record[key]);
+    if (item === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${item}`;
+  }
+  return `${out}}`;
+}
+
+// An array-index key ("0", "17") is enumerated before the others by any object, sorted copy included.
+const isIndexKey = (key: string) => /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4294967295;
+
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record).sort();
+  if (!keys.some(isIndexKey)) return keys;
+  const indexKeys = keys.filter(isIndexKey).sort((a, b) => Number(a) - Number(b));
+  return [...indexKeys, ...keys.filter((key) => !isIndexKey(key))];
 }
 
 export function parseJsonColumn<T>(text: string): T {
