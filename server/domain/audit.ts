@@ -82,7 +82,8 @@ export function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Da
   // The caller sees a failed append through the returned promise; this copy must not count as unhandled.
   next.catch(() => undefined);
   heads.set(trx, next);
-  return appended.then(({ row }) => toAuditEvent(row));
+  // The caller's own data, not a parse of the column just written: the same members, already in hand.
+  return appended.then(({ row }) => ({ ...toAuditEventFields(row), data: input.data ?? {} }));
 }
 
 /** Writes the head advanced by this transaction's appends; run last, before commit. */
@@ -94,7 +95,7 @@ export async function writeChainHead(trx: Transaction<Database>): Promise<void> 
   heads.delete(trx);
 }
 
-export function toAuditEvent(row: AuditEventsTable): AuditEvent {
+function toAuditEventFields(row: AuditEventsTable): Omit<AuditEvent, 'data'> {
   return {
     seq: Number(row.seq),
     at: row.at,
@@ -105,10 +106,13 @@ export function toAuditEvent(row: AuditEventsTable): AuditEvent {
     resource: row.resource,
     environment: row.environment,
     outcome: row.outcome,
-    data: JSON.parse(row.data) as Record<string, unknown>,
     prevHash: row.prev_hash,
     hash: row.hash,
   };
+}
+
+export function toAuditEvent(row: AuditEventsTable): AuditEvent {
+  return { ...toAuditEventFields(row), data: JSON.parse(row.data) as Record<string, unknown> };
 }
 
 export type VerifyOutcome = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };
