@@ -8,7 +8,12 @@ export function RequestHeading({ request, level, titleId, withEnvironment = fals
     <header className="detail-head">
       <Title id={titleId}>
         {request.action} <span className="mono">{request.resource}</span>
-        {withEnvironment && <span className="muted"> · {request.environment}</span>}
+        {withEnvironment && (
+          <>
+            {' '}
+            <span className="muted">· {request.environment}</span>
+          </>
+        )}
       </Title>
       <div className="badges">
         <StatusBadge request={request} />
