@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncResult } from '../../../protocol/events.js';
 import { bob, carol, makeRequest } from '../test/fixtures.js';
-import { applyRequest, applySync, describeOutcome, dropDepartures, emptyRequests, selectInbox, selectMine, stepSelection, waitsOn } from './requests-model.js';
+import { applyRequest, applySync, describeOutcome, dropDepartures, emptyRequests, isNewer, selectInbox, selectMine, stepSelection, waitsOn } from './requests-model.js';
 
 const sync = (inbox = [makeRequest()], mine: SyncResult['mine'] = []): SyncResult => ({
   me: { id: 'u1', name: 'bob', roles: ['approver'], groups: ['sre'], disabled: false, createdAt: '2026-01-01T00:00:00Z' },
@@ -11,21 +11,42 @@ const sync = (inbox = [makeRequest()], mine: SyncResult['mine'] = []): SyncResul
   serverTime: '2026-01-01T00:00:00Z',
 });
 
+const revokedTimeline = [{ at: 'x', type: 'grant.revoked' as const, actor: 'alice', detail: null }];
+
+describe('isNewer', () => {
+  it('is decided by the version alone: higher wins, equal or lower never does, whatever the timeline', () => {
+    const known = makeRequest({ version: 4 });
+    expect(isNewer(makeRequest({ version: 5 }), known)).toBe(true);
+    expect(isNewer(makeRequest({ version: 4 }), known)).toBe(false);
+    expect(isNewer(makeRequest({ version: 4, timeline: revokedTimeline }), known)).toBe(false);
+    expect(isNewer(makeRequest({ version: 3, timeline: revokedTimeline }), known)).toBe(false);
+    expect(isNewer(makeRequest({ version: 5 }), makeRequest({ version: 4, timeline: revokedTimeline }))).toBe(true);
+  });
+});
+
 describe('applyRequest', () => {
   it('adds a new request and ignores an older or equal version', () => {
     let state = applyRequest(emptyRequests, makeRequest({ version: 2, reason: 'v2' }), bob, 0);
     expect(state.byId.req_1?.reason).toBe('v2');
-    const same = applyRequest(state, makeRequest({ version: 1, reason: 'v1' }), bob, 0);
-    expect(same).toBe(state);
+    const older = applyRequest(state, makeRequest({ version: 1, reason: 'v1' }), bob, 0);
+    expect(older).toBe(state);
+    const equal = applyRequest(state, makeRequest({ version: 2, reason: 'v2 again' }), bob, 0);
+    expect(equal).toBe(state);
     state = applyRequest(state, makeRequest({ version: 3, reason: 'v3' }), bob, 0);
     expect(state.byId.req_1?.reason).toBe('v3');
   });
 
   it('keeps what it has at an equal version, whatever the copy carries, and takes a grant change as a newer version', () => {
     const state = applyRequest(emptyRequests, makeRequest({ version: 4 }), bob, 0);
-    const revoked = [{ at: 'x', type: 'grant.revoked' as const, actor: 'alice', detail: null }];
-    expect(applyRequest(state, makeRequest({ version: 4, timeline: revoked }), bob, 0)).toBe(state);
-    expect(applyRequest(state, makeRequest({ version: 5, timeline: revoked }), bob, 0).byId.req_1?.timeline).toEqual(revoked);
+    expect(applyRequest(state, makeRequest({ version: 4, timeline: revokedTimeline }), bob, 0)).toBe(state);
+    expect(applyRequest(state, makeRequest({ version: 5, timeline: revokedTimeline }), bob, 0).byId.req_1?.timeline).toEqual(revokedTimeline);
+  });
+
+  it('does not let a lower version with a longer timeline overwrite a higher one', () => {
+    const state = applyRequest(emptyRequests, makeRequest({ version: 5, status: 'approved' }), bob, 0);
+    const stale = makeRequest({ version: 4, timeline: revokedTimeline });
+    expect(applyRequest(state, stale, bob, 0)).toBe(state);
+    expect(state.byId.req_1).toMatchObject({ version: 5, status: 'approved', timeline: [] });
   });
 
   it('notes a request someone else decided as it leaves my inbox', () => {
@@ -67,6 +88,21 @@ describe('applySync', () => {
     const newer = applyRequest(emptyRequests, makeRequest({ version: 5, approvals: 1 }), bob, 0);
     const state = applySync(newer, sync([makeRequest({ version: 4 })]));
     expect(state.byId.req_1?.version).toBe(5);
+  });
+
+  it('takes the synced copy over an event copy at an equal or lower version, even one with a longer timeline', () => {
+    const synced = makeRequest({ version: 4, reason: 'synced' });
+    const equal = applyRequest(emptyRequests, makeRequest({ version: 4, reason: 'event', timeline: revokedTimeline }), bob, 0);
+    expect(applySync(equal, sync([synced])).byId.req_1).toBe(synced);
+    const lower = applyRequest(emptyRequests, makeRequest({ version: 3, reason: 'event', timeline: revokedTimeline }), bob, 0);
+    expect(applySync(lower, sync([synced])).byId.req_1).toBe(synced);
+  });
+
+  it('holds the higher version when inbox and mine carry different versions of one request', () => {
+    const older = makeRequest({ version: 3, timeline: revokedTimeline });
+    const newer = makeRequest({ version: 4 });
+    expect(applySync(emptyRequests, sync([older], [newer])).byId.req_1).toBe(newer);
+    expect(applySync(emptyRequests, sync([newer], [older])).byId.req_1).toBe(newer);
   });
 });
 
