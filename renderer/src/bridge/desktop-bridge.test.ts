@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DesktopApi, DesktopEvent, DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { BridgeEvent } from './bridge.js';
 import { DesktopBridge } from './desktop-bridge.js';
-import { makeRequest } from '../test/fixtures.js';
+import { requestFixture } from '../../../protocol/request-fixture.js';
 
 const session = { hubUrl: 'https://hub.example', signedIn: true, state: 'connected' as const, error: null };
 const settings: DesktopSettings = { hubUrl: 'https://hub.example', notificationsEnabled: true, pausedUntil: null, launchAtLogin: false };
@@ -48,7 +48,7 @@ describe('DesktopBridge', () => {
   });
 
   it('passes data acks through and remembers the hub URL from the session', async () => {
-    const request = makeRequest();
+    const request = requestFixture();
     const { api } = fakeApi({ claim: async ({ requestId }) => ({ data: { ...request, id: requestId } }) });
     const bridge = new DesktopBridge(api);
     await expect(bridge.claim('r9')).resolves.toMatchObject({ id: 'r9' });
