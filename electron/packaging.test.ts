@@ -103,6 +103,7 @@ describe('packaging with a stand-in Electron', () => {
       expect(files, file).toContain(file);
     }
     expect(files.filter((file) => file.endsWith('.test.js'))).toEqual([]);
+    expect(files.filter((file) => file.endsWith('/request-fixture.js') || file.startsWith('/dist/electron/electron/test/'))).toEqual([]);
   });
 
   it('app.asar holds keytar (its addon unpacked) and electron-store with everything they and the protocol need', () => {
