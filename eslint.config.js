@@ -45,6 +45,19 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: importsOf('electron'), message: 'electron/ imports only protocol/.' }] }] },
   },
   {
+    // The desktop shell's tests run against a real hub started by the shared test-only helper, which
+    // spawns `greenlight hub` as a child process and imports none of the hub's code; nothing else of server/.
+    files: ['electron/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: importsOf('electron').filter((pattern) => !pattern.includes('/server/')), message: 'electron/ imports only protocol/.' },
+          { regex: '^(\\.\\./)+server/(?!test-support/hub-process\\.js$)', message: 'electron/ tests import only server/test-support/hub-process.js from server/.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {

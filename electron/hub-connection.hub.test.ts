@@ -7,7 +7,7 @@ import { createKeychain } from './keychain.js';
 import { NotificationService } from './notifications.js';
 import { FakeNotification } from './test/electron-fakes.js';
 import { memoryKeychain, memorySettings } from './test/memory.js';
-import { spawnHub, type SpawnedHub } from '../test-support/spawn-hub.js';
+import { spawnHub, type SpawnedHub } from '../server/test-support/hub-process.js';
 
 /** Resolves with the first event that matches. */
 function nextEvent(connection: HubConnection, match: (event: DesktopEvent) => boolean, timeoutMs = 10_000): Promise<DesktopEvent> {

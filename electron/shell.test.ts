@@ -5,7 +5,7 @@ import type { DesktopSession } from '../protocol/desktop-api.js';
 import type { Ack } from '../protocol/events.js';
 import { startShell, type ShellElectron } from './shell.js';
 import { FakeIpcMain, FakeNotification, FakeSession, FakeTray, FakeWindow, menuItem } from './test/electron-fakes.js';
-import { spawnHub, type SpawnedHub } from '../test-support/spawn-hub.js';
+import { spawnHub, type SpawnedHub } from '../server/test-support/hub-process.js';
 
 // electron-store and keytar reach for Electron and the OS keychain when loaded: both kept in memory here.
 vi.mock('electron-store', () => ({

@@ -1,4 +1,4 @@
-import { spawnHub } from '../../test-support/spawn-hub.js';
+import { spawnHub } from '../../server/test-support/hub-process.js';
 import { ADMIN_TOKEN, TEST_POLICY } from './policy.js';
 
 /**

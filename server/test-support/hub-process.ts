@@ -1,32 +1,106 @@
+/**
+ * A real hub in a child process (`greenlight hub`), as `npm start` runs it. The one way the test
+ * suites start a hub outside their own process: the hub's tests and the reliability suite (so they
+ * can SIGKILL it like a crash would), the desktop shell's tests (which may not import the hub's
+ * code) and the Playwright suite (which runs it beside a browser). Imports nothing of the hub.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A hub as its own OS process (`greenlight hub`), so a test can SIGKILL it like a crash would. */
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface HubProcessOptions {
+  /** The port to listen on; 0 (the default) lets the OS pick a free one at each start. */
+  port?: number;
+  /** Also append everything the hub prints to this file, so a failed run leaves it behind. */
+  logFile?: string;
+  /** How long `start()` waits for the hub to answer /healthz. */
+  timeoutMs?: number;
+}
+
 export class HubProcess {
   private child: ChildProcess | null = null;
+  private log = '';
   url = '';
 
-  constructor(private readonly args: string[], private readonly env: Record<string, string>) {}
+  /**
+   * `args` are more `greenlight hub` flags; `env` goes on top of this process's environment (an
+   * undefined value removes the variable), with GREENLIGHT_LOG_LEVEL `warn` unless `env` says otherwise.
+   */
+  constructor(
+    private readonly args: string[] = [],
+    private readonly env: Record<string, string | undefined> = {},
+    private readonly options: HubProcessOptions = {},
+  ) {}
 
+  /** Everything the hub printed so far, across restarts. */
+  output(): string {
+    return this.log;
+  }
+
+  /** Starts the hub and resolves with its URL once it is listening and answers /healthz. */
   async start(): Promise<string> {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'greenlight.mjs'), 'hub', '--port', '0', ...this.args], {
+    const timeoutMs = this.options.timeoutMs ?? 90_000;
+    const env: Record<string, string | undefined> = { ...process.env, GREENLIGHT_LOG_LEVEL: 'warn', ...this.env };
+    for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'greenlight.mjs'), 'hub', '--port', String(this.options.port ?? 0), ...this.args], {
       cwd: ROOT,
-      env: { ...process.env, GREENLIGHT_LOG_LEVEL: 'warn', ...this.env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    let stderr = '';
-    this.url = await new Promise<string>((resolve, reject) => {
-      child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-        stderr += text;
+    const record = (chunk: Buffer) => {
+      this.log += chunk.toString();
+      if (this.options.logFile) appendFileSync(this.options.logFile, chunk);
+    };
+    child.stdout?.on('data', record);
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`The hub exited with ${code} before it was healthy:\n${this.log}`))),
+    );
+    exited.catch(() => undefined);
+    let stderr: string | null = '';
+    const listening = new Promise<string>((resolve) => {
+      child.stderr?.on('data', (chunk: Buffer) => {
+        record(chunk);
+        if (stderr === null) return;
+        stderr += chunk.toString();
         const match = /listening on (http:\/\/\S+)/.exec(stderr);
-        if (match?.[1]) resolve(match[1]);
+        if (match?.[1]) {
+          stderr = null;
+          resolve(match[1]);
+        }
       });
-      child.once('exit', (code) => reject(new Error(`hub exited with ${code}: ${stderr}`)));
     });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`The hub was not healthy within ${timeoutMs} ms:\n${this.log}`));
+      }, timeoutMs);
+    });
+    try {
+      this.url = await Promise.race([listening, exited, timedOut]);
+      await Promise.race([healthy(this.url, child), exited, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
     return this.url;
   }
 
@@ -39,11 +113,103 @@ export class HubProcess {
     await exited;
   }
 
+  /** SIGTERM, so the hub shuts down as it would in production; SIGKILL if it has not exited after 5 s. */
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     await exited;
+    clearTimeout(timer);
   }
+}
+
+/** Polls /healthz until it answers 200; gives up once the process is gone (its exit rejects the start). */
+async function healthy(url: string, child: ChildProcess): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) return new Promise<never>(() => undefined);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // Not answering yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export interface SpawnHubOptions {
+  /** Policy YAML written into the data directory; the hub's default policy when absent. */
+  policy?: string;
+  /** The admin token; a random one when absent. */
+  adminToken?: string;
+  /** More `greenlight hub` flags. */
+  args?: string[];
+  /** Also write the hub's output to `hub.log` in its data directory. */
+  logToFile?: boolean;
+  timeoutMs?: number;
+}
+
+export interface SpawnedHub {
+  url: string;
+  adminToken: string;
+  dataDir: string;
+  /** `hub.log` in the data directory, when asked for. */
+  logFile: string | null;
+  /** Everything the hub printed so far. */
+  output(): string;
+  createUser(user: { name: string; roles: string[]; groups: string[] }): Promise<{ name: string; token: string }>;
+  /** SIGTERM (SIGKILL after 5 s), then removes the data directory unless asked to keep it. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+/**
+ * A started HubProcess with everything of its own: a free port on 127.0.0.1 chosen up front, a
+ * temporary data directory, an admin token and optionally a policy file there.
+ */
+export async function spawnHub(options: SpawnHubOptions = {}): Promise<SpawnedHub> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'greenlight-hub-'));
+  const adminToken = options.adminToken ?? `glt_${randomBytes(24).toString('hex')}`;
+  const logFile = options.logToFile ? path.join(dataDir, 'hub.log') : null;
+  const policyArgs: string[] = [];
+  if (options.policy !== undefined) {
+    const policyFile = path.join(dataDir, 'policy.yaml');
+    writeFileSync(policyFile, options.policy);
+    policyArgs.push('--policy', policyFile);
+  }
+  const hub = new HubProcess(
+    ['--host', '127.0.0.1', '--data-dir', dataDir, ...policyArgs, ...(options.args ?? [])],
+    // The log level this process was given, else the hub's own default, so a log file tells the whole story.
+    { GREENLIGHT_ADMIN_TOKEN: adminToken, GREENLIGHT_LOG_LEVEL: process.env.GREENLIGHT_LOG_LEVEL },
+    { port, logFile: logFile ?? undefined, timeoutMs: options.timeoutMs },
+  );
+  try {
+    await hub.start();
+  } catch (error) {
+    await hub.kill();
+    throw error;
+  }
+  const url = hub.url;
+
+  return {
+    url,
+    adminToken,
+    dataDir,
+    logFile,
+    output: () => hub.output(),
+    async createUser(user) {
+      const response = await fetch(`${url}/api/v1/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(user),
+      });
+      if (response.status !== 201) throw new Error(`creating ${user.name}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as { name: string; token: string };
+    },
+    async stop(stopOptions = {}) {
+      await hub.stop();
+      if (!stopOptions.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
