@@ -1,9 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { GreenlightRequest } from '../protocol/index.js';
-import { HubProcess } from '../server/test-support/hub-process.js';
+import { HubDataDir, HubProcess } from '../server/test-support/hub-process.js';
 import { ADMIN_TOKEN, deployRequest } from '../server/test-support/hub-fixture.js';
 import { auditEvents, call, countByRequest, eventually } from './support.js';
 
@@ -29,13 +26,11 @@ interface Outcome {
 }
 
 describe('a hub SIGKILLed at random points under a steady stream of submissions', () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-reliability-crash-'));
-  const policyFile = path.join(dataDir, 'policy.yaml');
-  writeFileSync(policyFile, POLICY);
-  const hub = new HubProcess(['--data-dir', dataDir, '--policy', policyFile, '--rate-limit', '1000000'], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN });
+  const data = new HubDataDir(POLICY);
+  const hub = new HubProcess([...data.args, '--rate-limit', '1000000'], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN });
   afterAll(async () => {
     await hub.kill();
-    rmSync(dataDir, { recursive: true, force: true });
+    data.remove();
   });
 
   it('keeps every acknowledged submission exactly once and fires each overdue escalation once', async () => {

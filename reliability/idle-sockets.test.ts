@@ -1,11 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { HubClient, type GreenlightRequest } from '../protocol/index.js';
-import { HubProcess } from '../server/test-support/hub-process.js';
+import { HubDataDir, HubProcess } from '../server/test-support/hub-process.js';
 import { ADMIN_TOKEN, collect, deployRequest } from '../server/test-support/hub-fixture.js';
 import { call } from './support.js';
 
@@ -33,13 +30,13 @@ function open(url: string, token: string): Promise<Socket | null> {
 
 describe('a hub holding thousands of idle connections', () => {
   // Its own process: the hub's file descriptors are not counted against this one's.
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-reliability-sockets-'));
-  const hub = new HubProcess(['--data-dir', dataDir, '--rate-limit', '1000000'], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_LOG_LEVEL: 'error' });
+  const data = new HubDataDir();
+  const hub = new HubProcess([...data.args, '--rate-limit', '1000000'], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_LOG_LEVEL: 'error' });
   const sockets: Socket[] = [];
   afterAll(async () => {
     for (const socket of sockets.splice(0)) socket.close();
     await hub.kill();
-    rmSync(dataDir, { recursive: true, force: true });
+    data.remove();
   });
 
   it('still answers health checks and delivers a new request to a connected approver', async () => {

@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HubClient, type EscalatedPayload, type GreenlightRequest } from '../protocol/index.js';
 import { ADMIN_TOKEN, collect, deployRequest, TestHub } from './test-support/hub-fixture.js';
-import { HubProcess } from './test-support/hub-process.js';
+import { HubDataDir, HubProcess } from './test-support/hub-process.js';
 
 const POLICY = (after: string) => `
 rules:
@@ -55,13 +52,11 @@ describe('escalation in real time', () => {
 });
 
 describe('crash recovery', () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-crash-'));
-  const policyFile = path.join(dataDir, 'policy.yaml');
-  writeFileSync(policyFile, POLICY('3s'));
-  const hub = new HubProcess(['--data-dir', dataDir, '--policy', policyFile], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN });
+  const data = new HubDataDir(POLICY('3s'));
+  const hub = new HubProcess(data.args, { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN });
   afterAll(async () => {
     await hub.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    data.remove();
   });
 
   const api = async <T>(method: string, route: string, token: string, body?: unknown): Promise<T> => {

@@ -138,6 +138,27 @@ async function healthy(url: string, child: ChildProcess): Promise<void> {
   }
 }
 
+/** A temporary data directory for a hub, with its policy file written there when one is given. */
+export class HubDataDir {
+  readonly path = mkdtempSync(path.join(tmpdir(), 'greenlight-hub-'));
+  readonly policyFile: string | null = null;
+
+  constructor(policy?: string) {
+    if (policy === undefined) return;
+    this.policyFile = path.join(this.path, 'policy.yaml');
+    writeFileSync(this.policyFile, policy);
+  }
+
+  /** `--data-dir`, and `--policy` when there is one, for `greenlight hub`. */
+  get args(): string[] {
+    return ['--data-dir', this.path, ...(this.policyFile ? ['--policy', this.policyFile] : [])];
+  }
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
 export interface SpawnHubOptions {
   /** Policy YAML written into the data directory; the hub's default policy when absent. */
   policy?: string;
@@ -169,17 +190,12 @@ export interface SpawnedHub {
  */
 export async function spawnHub(options: SpawnHubOptions = {}): Promise<SpawnedHub> {
   const port = await freePort();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'greenlight-hub-'));
+  const data = new HubDataDir(options.policy);
+  const dataDir = data.path;
   const adminToken = options.adminToken ?? `glt_${randomBytes(24).toString('hex')}`;
   const logFile = options.logToFile ? path.join(dataDir, 'hub.log') : null;
-  const policyArgs: string[] = [];
-  if (options.policy !== undefined) {
-    const policyFile = path.join(dataDir, 'policy.yaml');
-    writeFileSync(policyFile, options.policy);
-    policyArgs.push('--policy', policyFile);
-  }
   const hub = new HubProcess(
-    ['--host', '127.0.0.1', '--data-dir', dataDir, ...policyArgs, ...(options.args ?? [])],
+    ['--host', '127.0.0.1', ...data.args, ...(options.args ?? [])],
     // The log level this process was given, else the hub's own default, so a log file tells the whole story.
     { GREENLIGHT_ADMIN_TOKEN: adminToken, GREENLIGHT_LOG_LEVEL: process.env.GREENLIGHT_LOG_LEVEL },
     { port, logFile: logFile ?? undefined, timeoutMs: options.timeoutMs },
@@ -209,7 +225,7 @@ export async function spawnHub(options: SpawnHubOptions = {}): Promise<SpawnedHu
     },
     async stop(stopOptions = {}) {
       await hub.stop();
-      if (!stopOptions.keepData) rmSync(dataDir, { recursive: true, force: true });
+      if (!stopOptions.keepData) data.remove();
     },
   };
 }
