@@ -1,7 +1,7 @@
 import { requestIdSchema } from '../../protocol/index.js';
 import type { HubBus } from '../domain/bus.js';
 import type { HubServer } from './socket.js';
-import type { Waiters } from './waiters.js';
+import { settledBy, type Waiters } from './waiters.js';
 
 /**
  * Hubs sharing a PostgreSQL database tell each other when a request stops pending, so a long-poll
@@ -14,7 +14,7 @@ export function wakeWaitersAcrossHubs(io: HubServer, bus: HubBus, waiters: Waite
     if (parsed.success) waiters.wake(parsed.data);
   });
   return bus.on((event) => {
-    if (event.type !== 'request.updated' && event.type !== 'request.escalated') return;
-    if (event.request.status !== 'pending') io.serverSideEmit('request:settled', event.request.id);
+    const settled = settledBy(event);
+    if (settled) io.serverSideEmit('request:settled', settled.id);
   });
 }

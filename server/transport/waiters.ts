@@ -1,5 +1,11 @@
 import type { GreenlightRequest } from '../../protocol/index.js';
-import type { HubBus } from '../domain/bus.js';
+import type { HubBus, HubEvent } from '../domain/bus.js';
+
+/** The request an event shows leaving `pending`, if it does: what long-polls wait for. */
+export function settledBy(event: HubEvent): GreenlightRequest | null {
+  if (event.type !== 'request.updated' && event.type !== 'request.escalated') return null;
+  return event.request.status === 'pending' ? null : event.request;
+}
 
 /** Long-poll waiters: resolve as soon as a request leaves `pending`. */
 export class Waiters {
@@ -9,12 +15,8 @@ export class Waiters {
 
   constructor(bus: HubBus) {
     this.unsubscribe = bus.on((event) => {
-      if (event.type !== 'request.updated' && event.type !== 'request.escalated') return;
-      if (event.request.status === 'pending') return;
-      const listeners = this.waiting.get(event.request.id);
-      if (!listeners) return;
-      this.waiting.delete(event.request.id);
-      for (const listener of listeners) listener(event.request);
+      const settled = settledBy(event);
+      if (settled) this.answer(settled.id, settled);
     });
   }
 
@@ -48,10 +50,14 @@ export class Waiters {
 
   /** Another hub settled this request: let its waiters here look again now. */
   wake(requestId: string): void {
+    this.answer(requestId, null);
+  }
+
+  private answer(requestId: string, request: GreenlightRequest | null): void {
     const listeners = this.waiting.get(requestId);
     if (!listeners) return;
     this.waiting.delete(requestId);
-    for (const listener of listeners) listener(null);
+    for (const listener of listeners) listener(request);
   }
 
   close(): void {
