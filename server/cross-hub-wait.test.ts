@@ -33,8 +33,8 @@ describe.skipIf(!pg.ok)(`a long-poll on one hub, a decision on another${pg.ok ? 
     const created = await hubA.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest());
     expect(created.status).toBe(201);
     const waiting = hubA.api<GreenlightRequest>('GET', `/api/v1/requests/${created.body.id}/wait?timeoutSeconds=60`, alice.token);
-    // Let the long-poll be registered on hub A before the decision lands on hub B.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The decision must land on hub B only once hub A holds the long-poll, or A would answer from its first read.
+    await expect.poll(async () => (await hubA.api<string>('GET', '/metrics', null)).body, { timeout: 5_000 }).toMatch(/^greenlight_long_polls 1$/m);
     const decided = await hubB.api<GreenlightRequest>('POST', `/api/v1/requests/${created.body.id}/decisions`, bob.token, { decision: 'approve' });
     expect(decided.status).toBe(200);
 
