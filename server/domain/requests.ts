@@ -121,9 +121,9 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
   const request = outcome.submitted
     ? assembleView(outcome.row, { decisions: [], grant: undefined, events: [outcome.submitted] }, actor)
     : await buildView(ctx.store.db, outcome.row, actor);
+  // A request created here is the caller's own, so the caller's view is the requester's full one.
   if (outcome.created) {
-    const full = outcome.row.requester_id === actor.id ? request : await buildView(ctx.store.db, outcome.row, { id: outcome.row.requester_id });
-    ctx.bus.emit(outcome.row.status === 'pending' ? { type: 'request.created', request: withoutSecrets(full) } : { type: 'request.updated', request: full, notify: [] });
+    ctx.bus.emit(outcome.row.status === 'pending' ? { type: 'request.created', request: withoutSecrets(request) } : { type: 'request.updated', request, notify: [] });
   }
   return { request, created: outcome.created };
 }
