@@ -128,6 +128,20 @@ const migrations: Record<string, Migration> = {
       await sql`insert into chain_head (id, seq, hash) values (1, 0, ${GENESIS_HASH})`.execute(db);
     },
   },
+  // Most submissions carry no idempotency key; a partial index spares each of them an index entry.
+  // Lookups by key (`idempotency_key = ?`) imply the index's condition, so both databases still use it.
+  '2026-12-01-002-partial-idempotency-index': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropIndex('requests_idempotency').execute();
+      await db.schema
+        .createIndex('requests_idempotency')
+        .unique()
+        .on('requests')
+        .columns(['requester_id', 'idempotency_key'])
+        .where(sql.ref('idempotency_key'), 'is not', null)
+        .execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from './database.js';
+import { migrationProvider } from './migrations.js';
+import type { Database, RequestsTable } from './schema.js';
+import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
+
+const pgAvailable = await postgresAvailability();
+
+const row = (id: string, requesterId: string, idempotencyKey: string | null): RequestsTable => ({
+  id,
+  requester_id: requesterId,
+  requester_name: requesterId,
+  action: 'deploy',
+  resource: 'payments-api',
+  environment: 'production',
+  reason: 'test',
+  risk: 'low',
+  context: '{}',
+  requested_ttl_seconds: null,
+  idempotency_key: idempotencyKey,
+  status: 'pending',
+  version: 1,
+  rule: '{}',
+  eligible_groups: '[]',
+  eligible_users: '[]',
+  escalation_level: 0,
+  next_escalation_at: null,
+  expires_at: null,
+  claim_by: null,
+  claim_until: null,
+  created_at: '2026-12-01T00:00:00.000Z',
+  updated_at: '2026-12-01T00:00:00.000Z',
+  decided_at: null,
+  decided_by: null,
+});
+
+interface Target {
+  /** A Kysely on an empty database, for migrating step by step. */
+  raw(): Kysely<Database>;
+  open(): Promise<Store>;
+  /** How the database would find a requester's idempotency key. */
+  planOfKeyLookup(db: Kysely<Database>): Promise<string>;
+  /** The CREATE INDEX statement the database holds for an index. */
+  indexDefinition(db: Kysely<Database>, name: string): Promise<string>;
+  dispose(): Promise<void>;
+}
+
+function sqliteTarget(): Target {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-migrations-'));
+  const file = path.join(dir, 'greenlight.db');
+  return {
+    raw: () => new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) }),
+    open: () => openStore({ dataDir: dir }),
+    planOfKeyLookup: async (db) => {
+      const plan = await sql<{ detail: string }>`explain query plan select id from requests where requester_id = ${'usr_a'} and idempotency_key = ${'k'}`.execute(db);
+      return plan.rows.map((step) => step.detail).join('\n');
+    },
+    indexDefinition: async (db, name) => (await sql<{ sql: string }>`select sql from sqlite_master where type = 'index' and name = ${name}`.execute(db)).rows[0]?.sql ?? '',
+    dispose: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+async function postgresTarget(): Promise<Target> {
+  const database = await createTestDatabase();
+  const pools: pg.Pool[] = [];
+  return {
+    raw: () => {
+      const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+      pools.push(pool);
+      return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    },
+    open: () => openStore({ databaseUrl: database.url }),
+    planOfKeyLookup: async (db) =>
+      // A tiny table is cheaper to scan; forbid the scan to see which index the planner can use.
+      db.connection().execute(async (connection) => {
+        await sql`set enable_seqscan = off`.execute(connection);
+        const plan = await sql<{ 'QUERY PLAN': string }>`explain select id from requests where requester_id = ${'usr_a'} and idempotency_key = ${'k'}`.execute(connection);
+        return plan.rows.map((step) => step['QUERY PLAN']).join('\n');
+      }),
+    indexDefinition: async (db, name) => (await sql<{ indexdef: string }>`select indexdef from pg_indexes where indexname = ${name}`.execute(db)).rows[0]?.indexdef ?? '',
+    dispose: async () => {
+      await Promise.all(pools.map((pool) => pool.end().catch(() => undefined)));
+      await database.drop();
+    },
+  };
+}
+
+describe.each(['sqlite', 'postgres'] as const)('migrations on %s', (kind) => {
+  const skip = kind === 'postgres' && !pgAvailable.ok;
+  let target: Target;
+  let store: Store;
+
+  beforeAll(async () => {
+    if (skip) return;
+    target = kind === 'sqlite' ? sqliteTarget() : await postgresTarget();
+    // A database as the first release left it, with requests in it, then upgraded by a hub starting.
+    const before = target.raw();
+    const migrated = await new Migrator({ db: before, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo('2026-11-24-001-initial');
+    if (migrated.error) throw migrated.error;
+    await before
+      .insertInto('users')
+      .values(['usr_a', 'usr_b'].map((id) => ({ id, name: id, roles: '["requester"]', disabled: 0, created_at: '2026-12-01T00:00:00.000Z' })))
+      .execute();
+    await before.insertInto('requests').values([row('req_1', 'usr_a', 'pipeline-1'), row('req_2', 'usr_a', null)]).execute();
+    await before.destroy();
+    store = await target.open();
+  });
+  afterAll(async () => {
+    if (skip) return;
+    await store.close();
+    await target.dispose();
+  });
+
+  it.skipIf(skip)('keeps refusing a second request with a key its requester already used, rows from before the upgrade included', async () => {
+    await expect(store.db.insertInto('requests').values(row('req_3', 'usr_a', 'pipeline-1')).execute()).rejects.toThrow(/unique|UNIQUE/);
+    await store.db.insertInto('requests').values(row('req_4', 'usr_b', 'pipeline-1')).execute();
+    const keys = await store.db.selectFrom('requests').select(['id', 'idempotency_key']).orderBy('id').execute();
+    expect(keys).toEqual([
+      { id: 'req_1', idempotency_key: 'pipeline-1' },
+      { id: 'req_2', idempotency_key: null },
+      { id: 'req_4', idempotency_key: 'pipeline-1' },
+    ]);
+  });
+
+  it.skipIf(skip)('lets one requester submit any number of requests without a key', async () => {
+    await store.db.insertInto('requests').values([row('req_5', 'usr_a', null), row('req_6', 'usr_a', null)]).execute();
+    const unkeyed = await store.db.selectFrom('requests').select('id').where('requester_id', '=', 'usr_a').where('idempotency_key', 'is', null).orderBy('id').execute();
+    expect(unkeyed.map((r) => r.id)).toEqual(['req_2', 'req_5', 'req_6']);
+  });
+
+  it.skipIf(skip)('finds a key through the idempotency index, which leaves out requests without a key', async () => {
+    expect(await target.planOfKeyLookup(store.db)).toContain('requests_idempotency');
+    expect(await target.indexDefinition(store.db, 'requests_idempotency')).toMatch(/where\s*\(?"?idempotency_key"?\s+is\s+not\s+null/i);
+  });
+});
