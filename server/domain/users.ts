@@ -43,9 +43,9 @@ export async function createUser(ctx: Context, by: Actor | null, input: unknown,
   return { id, name: parsed.name, roles, groups, disabled: false, createdAt: now, token };
 }
 
-export async function authenticate(ctx: Context, token: string): Promise<Actor | null> {
+/** `tokenHash` may be passed where the caller already hashed the token (the HTTP rate limiter does). */
+export async function authenticate(ctx: Context, token: string, tokenHash = hashToken(token)): Promise<Actor | null> {
   if (!looksLikeToken(token)) return null;
-  const tokenHash = hashToken(token);
   const nowMs = ctx.clock.now().getTime();
   const cached = ctx.actors?.get(tokenHash, nowMs);
   if (cached) return cached;

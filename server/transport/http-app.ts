@@ -38,12 +38,24 @@ export function bearerToken(request: FastifyRequest): string | null {
   return match?.[1] ?? null;
 }
 
+const tokenHashes = new WeakMap<FastifyRequest, string>();
+
+/** The bearer token's hash, computed once per request: the rate limiter keys on it and authentication looks it up. */
+function tokenHashOf(request: FastifyRequest, token: string): string {
+  let hash = tokenHashes.get(request);
+  if (hash === undefined) {
+    hash = hashToken(token);
+    tokenHashes.set(request, hash);
+  }
+  return hash;
+}
+
 /** The actor behind the call, or a 401 that says what is wrong. */
 export async function requireActor(deps: HttpDeps, request: FastifyRequest): Promise<Actor> {
   if (request.actor) return request.actor;
   const token = bearerToken(request);
   if (!token) throw new GreenlightError('UNAUTHENTICATED', 'Send your token as "Authorization: Bearer glt_…".');
-  const actor = await authenticate(deps.ctx, token);
+  const actor = await authenticate(deps.ctx, token, tokenHashOf(request, token));
   if (!actor) {
     await recordFailedAuthentication(deps.ctx, `${request.method} ${request.routeOptions.url ?? request.url}`, 'unknown or disabled token');
     throw new GreenlightError('UNAUTHENTICATED', 'This token is not valid (unknown, or its user was disabled). Ask an admin for a new one.');
@@ -74,7 +86,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     allowList: (request) => request.url === '/healthz' || request.url === '/metrics',
     keyGenerator: (request) => {
       const token = bearerToken(request);
-      return token ? `t:${hashToken(token)}` : `ip:${request.ip}`;
+      return token ? `t:${tokenHashOf(request, token)}` : `ip:${request.ip}`;
     },
     // The plugin throws what this returns; an Error keeps its message through the error handler above.
     errorResponseBuilder: (_request, context) =>
