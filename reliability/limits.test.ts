@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GreenlightError, LIMITS, type GreenlightRequest, type HubClient } from '../protocol/index.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
@@ -5,6 +6,8 @@ import { mapLimit } from '../test-support/map-limit.js';
 import { isWireError, type ErrorBody } from './support.js';
 
 const RATE_LIMIT = 50;
+/** The hub's default: failed authentications audited per address and minute. */
+const FAILED_AUTH_LIMIT = 60;
 
 describe('size and rate limits', () => {
   const hub = new TestHub('sqlite', { rateLimitPerMinute: RATE_LIMIT });
@@ -70,6 +73,23 @@ describe('size and rate limits', () => {
     // Only what was acknowledged was stored.
     const everyone = await hub.api<{ requests: GreenlightRequest[] }>('GET', '/api/v1/requests?limit=500', ADMIN_TOKEN);
     expect(everyone.body.requests.filter((request) => request.requester === 'alice')).toHaveLength(created.length);
+    expect((await hub.api('GET', '/healthz', null)).status).toBe(200);
+  });
+
+  it('a flood of made-up tokens from one address writes at most the per-address limit to the audit log; a real token from there carries on', async () => {
+    const recorded = async () => (await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=auth.failed&limit=1000', ADMIN_TOKEN)).body.events.length;
+    const before = await recorded();
+    // A new token every call: a per-token limit alone would let each one through to the audit log.
+    const flood = await mapLimit(Array.from({ length: 500 }, (_, i) => i), 10, () =>
+      hub.api<ErrorBody>('GET', '/api/v1/requests', `glt_${randomBytes(18).toString('base64url')}`),
+    );
+    const refused = flood.filter((reply) => reply.status === 401);
+    const limited = flood.filter((reply) => reply.status === 429);
+    expect(refused.length + limited.length).toBe(flood.length);
+    expect(refused.length).toBeLessThanOrEqual(FAILED_AUTH_LIMIT);
+    expect(limited.every((reply) => reply.body.error.code === 'RATE_LIMITED')).toBe(true);
+    expect((await recorded()) - before).toBe(refused.length);
+    expect((await hub.api('POST', '/api/v1/requests', carol.token, deployRequest({ reason: 'after the made-up tokens' }))).status).toBe(201);
     expect((await hub.api('GET', '/healthz', null)).status).toBe(200);
   });
 });

@@ -22,6 +22,7 @@ import { attachSocketServer } from './transport/socket.js';
 import { Waiters } from './transport/waiters.js';
 import { wakeWaitersAcrossHubs } from './transport/cross-hub-wake.js';
 import { attachClusterAdapter } from './transport/cluster-adapter.js';
+import { FailedAuthentications } from './transport/failed-authentications.js';
 
 export interface HubOptions {
   port?: number;
@@ -35,6 +36,8 @@ export interface HubOptions {
   logger?: Logger;
   print?: (line: string) => void;
   rateLimitPerMinute?: number;
+  /** Failed authentications audited per source address and minute; past it they are refused unrecorded. Default 60. */
+  failedAuthPerMinute?: number;
   clock?: Clock;
   /** The built web console; defaults to renderer/dist when it exists. */
   consoleDir?: string | null;
@@ -113,11 +116,13 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
   const waiters = new Waiters(bus);
   const rateLimitPerMinute = options.rateLimitPerMinute ?? 6000;
+  const failedAuthentications = new FailedAuthentications(ctx, metrics, options.failedAuthPerMinute ?? 60);
   const app = await buildHttpApp({
     ctx,
     metrics,
     waiters,
     rateLimitPerMinute,
+    failedAuthentications,
     // Another hub may decide a request this one has a long-poll for; look again this often.
     waitPollMs: store.dialect === 'postgres' ? (options.waitPollMs ?? 1000) : null,
     consoleDir: options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir,
@@ -130,7 +135,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       }
     },
   });
-  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, clustered: Boolean(options.databaseUrl) });
+  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, clustered: Boolean(options.databaseUrl) });
   const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
   const stopWaking = options.databaseUrl ? wakeWaitersAcrossHubs(sockets.io, bus, waiters) : () => undefined;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });

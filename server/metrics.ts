@@ -9,6 +9,7 @@ export function createMetrics() {
     requestsSubmitted: new Counter({ name: 'greenlight_requests_submitted_total', help: 'Requests submitted, by resulting status', labelNames: ['status'], registers: [registry] }),
     decisions: new Counter({ name: 'greenlight_decisions_total', help: 'Decisions recorded', labelNames: ['decision'], registers: [registry] }),
     httpResponses: new Counter({ name: 'greenlight_http_responses_total', help: 'HTTP responses by status code', labelNames: ['status'], registers: [registry] }),
+    authFailures: new Counter({ name: 'greenlight_auth_failures_total', help: 'Failed authentications, by whether they were audited (false: refused past the per-address limit)', labelNames: ['recorded'], registers: [registry] }),
     socketConnections: new Gauge({ name: 'greenlight_socket_connections', help: 'Open Socket.IO connections', registers: [registry] }),
     longPolls: new Gauge({ name: 'greenlight_long_polls', help: 'Open /wait long-polls', registers: [registry] }),
     deadlinesFired: new Counter({ name: 'greenlight_deadlines_fired_total', help: 'Durable deadlines applied', labelNames: ['kind'], registers: [registry] }),

@@ -63,8 +63,8 @@ export async function authenticate(ctx: Context, token: string, tokenHash = hash
   return actor;
 }
 
-export async function recordFailedAuthentication(ctx: Context, where: string, reason: string): Promise<void> {
-  await inTransaction(ctx, (trx) => audit(ctx, trx, { actor: 'anonymous', type: 'auth.failed', outcome: 'refused', data: { where, reason } }));
+export async function recordFailedAuthentication(ctx: Context, where: string, reason: string, details: Record<string, string> = {}): Promise<void> {
+  await inTransaction(ctx, (trx) => audit(ctx, trx, { actor: 'anonymous', type: 'auth.failed', outcome: 'refused', data: { where, reason, ...details } }));
 }
 
 export async function listUsers(ctx: Context, by: Actor): Promise<User[]> {

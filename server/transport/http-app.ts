@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import { GreenlightError, LIMITS } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
 import type { Actor } from '../domain/actor.js';
-import { authenticate, recordFailedAuthentication } from '../domain/users.js';
+import { authenticate } from '../domain/users.js';
 import { hashToken } from '../domain/tokens.js';
 import type { Metrics } from '../metrics.js';
 import { statusOf, toWireError } from './errors.js';
@@ -14,6 +14,7 @@ import { auditRoutes } from './routes/audit.js';
 import { grantRoutes } from './routes/grants.js';
 import { consoleRoutes } from './routes/console.js';
 import type { Waiters } from './waiters.js';
+import type { FailedAuthentications } from './failed-authentications.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,6 +27,7 @@ export interface HttpDeps {
   metrics: Metrics;
   waiters: Waiters;
   rateLimitPerMinute: number;
+  failedAuthentications: FailedAuthentications;
   waitPollMs: number | null;
   consoleDir: string | null;
   healthy: () => Promise<boolean>;
@@ -57,8 +59,8 @@ export async function requireActor(deps: HttpDeps, request: FastifyRequest): Pro
   if (!token) throw new GreenlightError('UNAUTHENTICATED', 'Send your token as "Authorization: Bearer glt_…".');
   const actor = await authenticate(deps.ctx, token, tokenHashOf(request, token));
   if (!actor) {
-    await recordFailedAuthentication(deps.ctx, `${request.method} ${request.routeOptions.url ?? request.url}`, 'unknown or disabled token');
-    throw new GreenlightError('UNAUTHENTICATED', 'This token is not valid (unknown, or its user was disabled). Ask an admin for a new one.');
+    const where = `${request.method} ${request.routeOptions.url ?? request.url}`;
+    throw await deps.failedAuthentications.refuse(request.ip, where, 'unknown or disabled token', 'This token is not valid (unknown, or its user was disabled). Ask an admin for a new one.');
   }
   request.actor = actor;
   return actor;

@@ -12,7 +12,7 @@ import {
 } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
 import type { Actor } from '../domain/actor.js';
-import { authenticate, recordFailedAuthentication } from '../domain/users.js';
+import { authenticate } from '../domain/users.js';
 import { cancelRequest, decideRequest, getRequest, submitRequest, syncFor } from '../domain/requests.js';
 import { claimRequest, releaseRequest } from '../domain/claims.js';
 import { userRoom, withoutSecrets } from '../domain/request-view.js';
@@ -20,6 +20,7 @@ import type { HubEvent } from '../domain/bus.js';
 import type { Metrics } from '../metrics.js';
 import { toWireError } from './errors.js';
 import { RateWindow } from './rate-window.js';
+import type { FailedAuthentications } from './failed-authentications.js';
 
 interface SocketData {
   actor: Actor;
@@ -37,6 +38,7 @@ const idRoom = (userId: string) => `uid:${userId}`;
 
 export interface SocketOptions {
   rateLimitPerMinute: number;
+  failedAuthentications: FailedAuthentications;
   /** Other hubs share these rooms (PostgreSQL adapter), so a push can't be skipped for want of local listeners. */
   clustered: boolean;
 }
@@ -53,14 +55,17 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
 
   io.use((socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
-    const refuse = (message: string) => {
-      const reject = () => next(Object.assign(new Error(message), { data: { code: 'UNAUTHENTICATED', message } }));
-      recordFailedAuthentication(ctx, 'socket handshake', message).then(reject, reject);
+    const refuse = (reason: string, message: string) => {
+      const reject = (error: unknown) => {
+        const wire = toWireError(error, ctx.log);
+        next(Object.assign(new Error(wire.message), { data: wire }));
+      };
+      options.failedAuthentications.refuse(socket.handshake.address, 'socket handshake', reason, message).then(reject, reject);
     };
-    if (typeof token !== 'string' || token.length === 0) return refuse('Connect with your token in auth.token.');
+    if (typeof token !== 'string' || token.length === 0) return refuse('no token', 'Connect with your token in auth.token.');
     authenticate(ctx, token)
       .then((actor) => {
-        if (!actor) return refuse('This token is not valid (unknown, or its user was disabled). Ask an admin for a new one.');
+        if (!actor) return refuse('unknown or disabled token', 'This token is not valid (unknown, or its user was disabled). Ask an admin for a new one.');
         socket.data.actor = actor;
         next();
       })

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../protocol/index.js';
+import { ManualClock } from './clock.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+
+type ErrorBody = { error: { code: string; message: string } };
+const madeUpToken = () => `glt_${randomBytes(18).toString('base64url')}`;
+
+describe('failed authentications from one address', () => {
+  const clock = new ManualClock(new Date());
+  const hub = new TestHub('sqlite', { failedAuthPerMinute: 5, clock });
+  let alice: TestUser;
+
+  const recordedFailures = async () => (await hub.api<{ events: AuditEvent[] }>('GET', '/api/v1/audit?type=auth.failed&limit=500', ADMIN_TOKEN)).body.events;
+  const handshake = (token: string) =>
+    new Promise<{ code?: string; message: string }>((resolve) => {
+      const socket = io(hub.url, { auth: { token }, forceNew: true, transports: ['websocket'], reconnection: false });
+      socket.on('connect_error', (error: Error & { data?: { code: string } }) => {
+        socket.close();
+        resolve({ code: error.data?.code, message: error.message });
+      });
+    });
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+  });
+  afterAll(() => hub.dispose());
+
+  it('are audited up to the limit, then refused with RATE_LIMITED and not written, over HTTP and sockets alike', async () => {
+    const replies = [];
+    for (let i = 0; i < 8; i++) replies.push(await hub.api<ErrorBody>('GET', '/api/v1/requests', madeUpToken()));
+
+    expect(replies.map((reply) => reply.status)).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    expect(replies.slice(0, 5).every((reply) => reply.body.error.code === 'UNAUTHENTICATED')).toBe(true);
+    expect(replies[5]?.body.error.code).toBe('RATE_LIMITED');
+    expect(replies[5]?.body.error.message).toMatch(/Too many failed sign-ins from this address: at most 5 a minute\. Check the token, then retry in \d+ s\./);
+
+    const socketRefusal = await handshake(madeUpToken());
+    expect(socketRefusal.code).toBe('RATE_LIMITED');
+
+    const failures = await recordedFailures();
+    expect(failures).toHaveLength(5);
+    expect(failures.every((event) => event.data.address === '127.0.0.1' || event.data.address === '::ffff:127.0.0.1')).toBe(true);
+    // The newest event says that what follows is no longer written.
+    expect(String(failures[0]?.data.throttled)).toMatch(/further failures from this address are refused unrecorded for \d+ s/);
+    const metrics = (await hub.api<string>('GET', '/metrics', null)).body;
+    expect(metrics).toContain('greenlight_auth_failures_total{recorded="true"} 5');
+    expect(metrics).toContain('greenlight_auth_failures_total{recorded="false"} 4');
+  });
+
+  it('never hold back a valid token from the same address', async () => {
+    expect((await hub.api('POST', '/api/v1/requests', alice.token, deployRequest())).status).toBe(201);
+    const client = await hub.connect(alice);
+    expect(client.state).toBe('connected');
+    expect((await client.sync()).me.name).toBe('alice');
+  });
+
+  it('are audited again once the minute has passed', async () => {
+    clock.advance(61_000);
+    const reply = await hub.api<ErrorBody>('GET', '/api/v1/requests', madeUpToken());
+    expect(reply.status).toBe(401);
+    expect(reply.body.error.code).toBe('UNAUTHENTICATED');
+    expect(await recordedFailures()).toHaveLength(6);
+  });
+});
