@@ -75,4 +75,28 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('submissions written togethe
     const verify = await hub.api<{ ok: boolean }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);
     expect(verify.body.ok).toBe(true);
   });
+
+  it.skipIf(skip)('writes jobs queued together in one transaction, and runs them again each alone when that one fails', async () => {
+    const ctx = hub.hub.ctx;
+    const seen: { label: string; trx: object }[] = [];
+    const write = (label: string, fail: boolean) =>
+      ctx.submissions.run(async (trx) => {
+        seen.push({ label, trx });
+        if (fail && seen.filter((entry) => entry.label === label).length === 1) throw new Error(`write ${label} failed once`);
+        return label;
+      });
+
+    await Promise.all([write('a', false), write('b', false), write('c', false)]);
+    expect(seen.map((entry) => entry.label)).toEqual(['a', 'b', 'c']);
+    expect(new Set(seen.map((entry) => entry.trx)).size).toBe(1);
+
+    seen.length = 0;
+    // b fails only the first time: the shared attempt fails, then each job is written alone and b succeeds.
+    expect(await Promise.all([write('a', false), write('b', true), write('c', false)])).toEqual(['a', 'b', 'c']);
+    expect(seen.map((entry) => entry.label)).toEqual(['a', 'b', 'a', 'b', 'c']);
+    const shared = seen[0]?.trx;
+    expect(seen[1]?.trx).toBe(shared);
+    expect(new Set(seen.slice(2).map((entry) => entry.trx)).size).toBe(3);
+    expect(seen.slice(2).some((entry) => entry.trx === shared)).toBe(false);
+  });
 });
