@@ -68,13 +68,25 @@ describe('a hub SIGKILLed at random points under a steady stream of submissions'
     };
     const lanes = Array.from({ length: WORKERS }, (_, lane) => worker(lane));
 
+    // Acknowledged submissions sent again after a restart, as a pipeline that never saw the reply would.
+    const resent: { key: string; id: string; status: number; resentId: string }[] = [];
+    const downtimes: { from: number; to: number }[] = [];
     const began = Date.now();
     for (let kill = 0; kill < KILLS; kill++) {
       await sleep(between(150, 900));
       await hub.kill();
+      // Taken once the process is gone: nothing due from here on can fire before the restart.
+      const from = Date.now();
       // A restart takes longer than the 1 s deadline, so deadlines fall due while the hub is down.
       await sleep(between(0, 400));
+      const restarting = Date.now();
       await hub.start();
+      downtimes.push({ from, to: restarting });
+      const acknowledged = outcomes.filter((o) => o.ids.size > 0 && o.statuses.length > 0).slice(-5);
+      for (const outcome of acknowledged) {
+        const reply = await call<GreenlightRequest>(hub.url, 'POST', '/api/v1/requests', token, deployRequest({ idempotencyKey: outcome.key }));
+        resent.push({ key: outcome.key, id: [...outcome.ids][0] as string, status: reply.status, resentId: reply.body.id });
+      }
     }
     await sleep(500);
     stopping = true;
@@ -83,8 +95,10 @@ describe('a hub SIGKILLed at random points under a steady stream of submissions'
     const created = outcomes.filter((o) => o.statuses.includes(201));
     console.log(`crash: ${KILLS} kills in ${Date.now() - began} ms; ${outcomes.length} submissions, ${created.length} answered 201, ${outcomes.filter((o) => !o.statuses.includes(201)).length} answered only 200 after a retry, ${refusedWhileUp} refused while the hub went down`);
 
-    // Retries never forked a submission: one key, one id.
+    // Retries never forked a submission: one key, one id; a key sent again after a restart is answered 200 with its request.
     for (const outcome of outcomes) expect(outcome.ids.size, outcome.key).toBe(1);
+    expect(resent.length).toBeGreaterThanOrEqual(KILLS * 5);
+    for (const again of resent) expect({ key: again.key, status: again.status, id: again.resentId }).toEqual({ key: again.key, status: 200, id: again.id });
     const idOf = new Map(outcomes.map((o) => [o.key, [...o.ids][0] as string]));
     expect(new Set(idOf.values()).size).toBe(outcomes.length);
 
@@ -114,6 +128,20 @@ describe('a hub SIGKILLed at random points under a steady stream of submissions'
     const perRequest = countByRequest(escalated);
     for (const request of listed) expect(perRequest.get(request.id), request.id).toBe(1);
     expect(escalated).toHaveLength(listed.length);
+
+    // Deadlines that fell due while the hub was down were fired once, after it came back.
+    const dueAt = (request: GreenlightRequest) => Date.parse(request.createdAt) + 1000;
+    const overdue = listed.flatMap((request) => {
+      const down = downtimes.find((window) => dueAt(request) > window.from && dueAt(request) < window.to);
+      return down ? [{ request, down }] : [];
+    });
+    console.log(`crash: ${overdue.length} escalation deadlines fell due while the hub was down`);
+    expect(overdue.length).toBeGreaterThan(0);
+    for (const { request, down } of overdue) {
+      const fired = escalated.filter((event) => event.requestId === request.id);
+      expect(fired).toHaveLength(1);
+      expect(Date.parse(fired[0]?.at ?? ''), request.id).toBeGreaterThanOrEqual(down.to);
+    }
 
     // The requests agree: escalated to the leads, still pending.
     const sample = listed.slice(0, 50);
