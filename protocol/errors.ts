@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { findUnstorableText } from './storable-text.js';
 
 export const ERROR_CODES = [
   'UNAUTHENTICATED',
@@ -73,6 +74,11 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   const result = schema.safeParse(value);
   if (!result.success) {
     throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${describeZodError(result.error)}`);
+  }
+  const unstorable = findUnstorableText(result.data);
+  if (unstorable) {
+    const where = unstorable.length ? unstorable.join('.') : 'body';
+    throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${where}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored; send plain UTF-8 text`);
   }
   return result.data;
 }

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './limits.js';
+export * from './storable-text.js';
 export * from './duration.js';
 export * from './request.js';
 export * from './user.js';

@@ -210,8 +210,32 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('hub request lifecycle on %s
     }
     const wrongField = await submit(alice, { ...deployRequest(), surprise: true });
     expect(wrongField.body.error.message).toContain('surprise');
+    // Text that can't be stored as written: refused, naming the field, rather than stored changed (which
+    // would break the audit chain's hash) or failing inside the database.
+    const unstorable: [Record<string, unknown>, string][] = [
+      [{ ...deployRequest(), resource: 'api\ud800' }, 'resource'],
+      [{ ...deployRequest(), reason: 'a\u0000b' }, 'reason'],
+      [{ ...deployRequest(), context: { fields: { ['k\udc00']: 'v' } } }, 'context.fields.k'],
+    ];
+    for (const [body, field] of unstorable) {
+      const result = await submit(alice, body);
+      expect(result.status).toBe(400);
+      expect(result.body.error.code).toBe('INVALID_INPUT');
+      expect(result.body.error.message).toContain(`${field}`);
+      expect(result.body.error.message).toContain('NUL character or a broken UTF-16 surrogate');
+    }
     const after = await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?limit=1000', ADMIN_TOKEN);
     expect(after.body.events.length).toBe(before.body.events.length);
+  });
+
+  it.skipIf(skip)('refuses a decision comment with a NUL character, and the chain still verifies', async () => {
+    const created = await submit(alice);
+    const comment = await hub.api<ErrorBody>('POST', `/api/v1/requests/${created.body.id}/decisions`, bob.token, { decision: 'approve', comment: 'ok\u0000' });
+    expect(comment.status).toBe(400);
+    expect(comment.body.error.code).toBe('INVALID_INPUT');
+    expect(comment.body.error.message).toContain('comment');
+    expect((await decide(bob, created.body.id, 'approve', 'ok')).status).toBe(200);
+    expect((await hub.api<{ ok: boolean }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN)).body.ok).toBe(true);
   });
 
   it.skipIf(skip)('accepts a 1 MB diff and refuses a 50 MB one with 413', async () => {
