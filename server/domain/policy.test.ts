@@ -40,6 +40,7 @@ rules:
     ['rules:\n  - name: prod\n    approvers: [sre]\n    typo: true', /rule "prod".*typo/],
     ['rules:\n  - approvers: [sre]', /rule #1: name/],
     ['rules:\n  - { name: a, approvers: [x] }\n  - { name: a, approvers: [y] }', /duplicate rule name "a"/],
+    ['rules:\n  - { name: a, match: { resource: "api\\ud800" }, approvers: [x] }', /rules\.0\.match\.resource: contains a NUL character or a broken UTF-16 surrogate/],
   ])('refuses %j with an error naming the rule and field', (text, message) => {
     expect(() => parsePolicy(text, 'policy.yaml')).toThrow(PolicyError);
     expect(() => parsePolicy(text, 'policy.yaml')).toThrow(message);
@@ -65,6 +66,20 @@ rules:
     expect(matchRule(policy, request('rollback', 'payments-db', 'production'))?.name).toBe('payments');
     expect(matchRule(policy, request('deploy', 'search-api', 'production'))?.name).toBe('prod');
     expect(matchRule(policy, request('deploy', 'search-api', 'staging', 'low'))?.name).toBe('low-risk');
+  });
+
+  it('lets * match a slash too, so a resource path or a nested environment cannot slip past a stricter rule', () => {
+    expect(matchRule(policy, request('deploy', 'payments-api/eu', 'production'))?.name).toBe('payments');
+    const nested = parsePolicy(`
+rules:
+  - name: prod
+    match: { environment: "prod*" }
+    approvers: [sre]
+  - name: the-rest
+    match: {}
+    autoApprove: true
+`);
+    expect(matchRule(nested, request('deploy', 'search-api', 'prod/eu'))?.name).toBe('prod');
   });
 
   it('matches nothing rather than allowing what no rule covers', () => {

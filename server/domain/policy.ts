@@ -3,7 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
+import { findUnstorableText, policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
 
 export class PolicyError extends Error {}
 
@@ -25,6 +25,8 @@ export function parsePolicy(text: string, source = 'policy'): Policy {
   }
   const result = policySchema.safeParse(raw);
   if (!result.success) throw new PolicyError(`${source}: ${describePolicyIssues(result.error, raw)}`);
+  const unstorable = findUnstorableText(result.data);
+  if (unstorable) throw new PolicyError(`${source}: ${unstorable.join('.')}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored`);
   // A duration too long to add to a date would pass here and then fail every request under the rule.
   for (const rule of result.data.rules) {
     const durations: [string, number | undefined][] = [
@@ -67,7 +69,8 @@ function matcherFor(pattern: string): (value: string) => boolean {
   let matcher = matchers.get(pattern);
   if (!matcher) {
     if (matchers.size >= 1000) matchers.clear();
-    matcher = picomatch(pattern, { dot: true });
+    // `bash`: a single * matches across "/" too; resources and environments are names, not paths.
+    matcher = picomatch(pattern, { dot: true, bash: true });
     matchers.set(pattern, matcher);
   }
   return matcher;
