@@ -26,6 +26,10 @@ rules:
     match: { action: db-open }
     approvers: [sre]
     grantTtl: 5m
+  - name: self-service
+    match: { action: flush-cache }
+    approvers: [sre]
+    allowSelfApproval: true
 `;
 
 const MINUTE = 60_000;
@@ -134,6 +138,16 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
     expect(decided.body.status).toBe('approved');
   });
 
+  it('lets a requester claim their own request where the rule lets them approve it, and refuses it elsewhere', async () => {
+    const own = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', bob.token, deployRequest({ action: 'flush-cache', resource: 'cdn' }))).body;
+    const claimed = await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${own.id}/claim`, bob.token);
+    expect(claimed.status).toBe(200);
+    expect(claimed.body.claim?.by).toBe('bob');
+    const guarded = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', bob.token, deployRequest())).body;
+    const refused = await hub.api<ErrorBody>('POST', `/api/v1/requests/${guarded.id}/claim`, bob.token);
+    expect(refused.body.error.code).toBe('SELF_APPROVAL');
+  });
+
   it('releasing a claim lets an overdue escalation fire at once', async () => {
     const request = await submit();
     await hub.api('POST', `/api/v1/requests/${request.id}/claim`, bob.token);
@@ -155,6 +169,30 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
     expect(await auditOf(request.id, 'request.expired')).toHaveLength(1);
     const late = await hub.api<ErrorBody>('POST', `/api/v1/requests/${request.id}/decisions`, bob.token, { decision: 'approve' });
     expect(late.body.error.code).toBe('ALREADY_DECIDED');
+  });
+
+  it('refuses a decision, a cancel or a claim that reaches a request past its expiry before the scheduler does, and expires it once', async () => {
+    const [toDecide, toCancel, toClaim] = [await submit(), await submit(), await submit()];
+    // Time jumps without the timers running: as when the hub was down while the requests fell due.
+    clock.set(new Date(clock.now().getTime() + 2 * 60 * MINUTE));
+    const late = [
+      await hub.api<ErrorBody>('POST', `/api/v1/requests/${toDecide.id}/decisions`, bob.token, { decision: 'approve' }),
+      await hub.api<ErrorBody>('POST', `/api/v1/requests/${toCancel.id}/cancel`, alice.token),
+      await hub.api<ErrorBody>('POST', `/api/v1/requests/${toClaim.id}/claim`, bob.token),
+    ];
+    for (const reply of late) {
+      expect(reply.status).toBe(409);
+      expect(reply.body.error.code).toBe('ALREADY_DECIDED');
+      expect(reply.body.error.message).toMatch(/^This request expired at 2030-/);
+    }
+    await hub.hub.scheduler.runNow();
+    for (const request of [toDecide, toCancel, toClaim]) {
+      const current = await get(request.id);
+      expect(current.status).toBe('expired');
+      expect(current.grant).toBeNull();
+      expect(current.decisions).toEqual([]);
+      expect(await auditOf(request.id, 'request.expired')).toHaveLength(1);
+    }
   });
 
   const approvedGrant = async (requestedTtlSeconds?: number) => {

@@ -4,7 +4,7 @@ import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 import { isEligibleApprover, parseRule } from './request-view.js';
 import { addDeadline, stepDueAt } from './deadlines.js';
-import { announce } from './requests.js';
+import { announce, onUnexpiredRequest } from './requests.js';
 
 const auditFields = (row: { id: string; action: string; resource: string; environment: string }) => ({ requestId: row.id, action: row.action, resource: row.resource, environment: row.environment });
 
@@ -13,11 +13,9 @@ const auditFields = (row: { id: string; action: string; resource: string; enviro
  * waits until the claim lapses or is released. A claim never stops anyone else from deciding.
  */
 export async function claimRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
-  const row = await inTransaction(ctx, async (trx) => {
-    const current = await trx.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirst();
-    if (!current) throw new GreenlightError('NOT_FOUND', `No request ${requestId}.`);
+  const row = await onUnexpiredRequest(ctx, requestId, 'there is nothing to claim.', async (trx, current) => {
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}.`);
-    if (current.requester_id === actor.id) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
+    if (current.requester_id === actor.id && !parseRule(current).allowSelfApproval) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
     if (!isEligibleApprover(current, actor)) throw new GreenlightError('NOT_ELIGIBLE', 'Only an approver of this request can claim it.');
     const now = ctx.clock.now();
     const iso = now.toISOString();

@@ -17,6 +17,7 @@ import { freezeRule, matchRule, policyOffers } from './policy.js';
 import { assembleView, buildView, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
 import { issueGrant } from './grants.js';
 import { closeDeadlines, scheduleRequestDeadlines } from './deadlines.js';
+import { expireRequest } from './timers.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -37,6 +38,23 @@ async function updateRow(trx: Transaction<Database>, row: RequestsTable, changes
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
   return next;
+}
+
+/**
+ * Runs `work` on a request in one transaction. A request still pending past its expiry time (the
+ * hub was down when it fell due, or another hub's timer hasn't fired yet) is expired instead, that
+ * expiry is committed, and the caller hears ALREADY_DECIDED: nothing is decided after its time.
+ */
+export async function onUnexpiredRequest<T>(ctx: Context, requestId: string, refusal: string, work: (trx: Transaction<Database>, current: RequestsTable) => Promise<T>): Promise<T> {
+  const outcome = await inTransaction(ctx, async (trx): Promise<{ expired: RequestsTable } | { done: T }> => {
+    const current = await loadRow(trx, requestId);
+    const now = ctx.clock.now().toISOString();
+    if (current.status === 'pending' && current.expires_at && current.expires_at <= now) return { expired: await expireRequest(ctx, trx, current, now) };
+    return { done: await work(trx, current) };
+  });
+  if ('done' in outcome) return outcome.done;
+  await announce(ctx, outcome.expired, null);
+  throw new GreenlightError('ALREADY_DECIDED', `This request expired at ${outcome.expired.expires_at ?? 'its deadline'}; ${refusal}`);
 }
 
 const auditFields = (row: RequestsTable) => ({ requestId: row.id, action: row.action, resource: row.resource, environment: row.environment });
@@ -130,8 +148,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
 
 export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
-  const row = await inTransaction(ctx, async (trx) => {
-    const current = await loadRow(trx, requestId);
+  const row = await onUnexpiredRequest(ctx, requestId, 'nothing to decide. Submit it again if it is still needed.', async (trx, current) => {
     const rule = parseRule(current);
     if (current.status !== 'pending') {
       throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}${current.decided_by ? ` by ${current.decided_by}` : ''}; nothing to decide.`);
@@ -176,8 +193,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
 }
 
 export async function cancelRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
-  const row = await inTransaction(ctx, async (trx) => {
-    const current = await loadRow(trx, requestId);
+  const row = await onUnexpiredRequest(ctx, requestId, 'it can no longer be cancelled.', async (trx, current) => {
     if (current.requester_id !== actor.id) throw new GreenlightError('FORBIDDEN', 'Only the requester can cancel a request.');
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}; it can no longer be cancelled.`);
     const iso = ctx.clock.now().toISOString();

@@ -25,6 +25,14 @@ const updated = (ctx: Context, id: string, extraRooms: string[] = []): AfterComm
   return [{ type: 'request.updated', request: await buildView(ctx.store.db, row, { id: row.requester_id }), notify: extraRooms }];
 };
 
+/** Expires a pending request inside the caller's transaction: the scheduler's expiry, also applied by a decision that finds it overdue. */
+export async function expireRequest(ctx: Context, trx: Transaction<Database>, row: RequestsTable, now: string): Promise<RequestsTable> {
+  const next = await conditionalUpdate(trx, row, { status: 'expired', decided_at: now, decided_by: SYSTEM_ACTOR_NAME, updated_at: now, claim_by: null, claim_until: null });
+  await closeDeadlines(trx, row.id);
+  await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.expired', ...auditFields(row), outcome: 'expired', data: { expiresAt: row.expires_at } });
+  return next;
+}
+
 /**
  * Applies one due deadline inside the caller's transaction. Every branch is conditional on the
  * request's current state, so a deadline that lost a race (a decision got there first) does nothing.
@@ -48,9 +56,7 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
   }
 
   if (deadline.kind === 'expiry') {
-    await conditionalUpdate(trx, row, { status: 'expired', decided_at: now, decided_by: SYSTEM_ACTOR_NAME, updated_at: now, claim_by: null, claim_until: null });
-    await closeDeadlines(trx, row.id);
-    await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.expired', ...auditFields(row), outcome: 'expired', data: { expiresAt: row.expires_at } });
+    await expireRequest(ctx, trx, row, now);
     return { after: updated(ctx, row.id) };
   }
 
