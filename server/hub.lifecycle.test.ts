@@ -228,6 +228,20 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('hub request lifecycle on %s
     expect(after.body.events.length).toBe(before.body.events.length);
   });
 
+  it.skipIf(skip)('lists a request only to its own approvers, not to groups whose names merely look alike', async () => {
+    const created = await submit(alice);
+    const lookalikes = [await hub.createUser(`upper-${kind}`, ['approver'], ['SRE']), await hub.createUser(`wild-${kind}`, ['approver'], ['s_e'])];
+    for (const user of lookalikes) {
+      const listed = await hub.api<{ requests: GreenlightRequest[] }>('GET', '/api/v1/requests?limit=500', user.token);
+      expect(listed.status).toBe(200);
+      expect(listed.body.requests.map((request) => request.id), user.name).not.toContain(created.body.id);
+      const client = await hub.connect(user);
+      expect((await client.sync()).inbox.map((request) => request.id), user.name).not.toContain(created.body.id);
+    }
+    const bobs = await hub.api<{ requests: GreenlightRequest[] }>('GET', '/api/v1/requests?limit=500', bob.token);
+    expect(bobs.body.requests.map((request) => request.id)).toContain(created.body.id);
+  });
+
   it.skipIf(skip)('refuses a decision comment with a NUL character, and the chain still verifies', async () => {
     const created = await submit(alice);
     const comment = await hub.api<ErrorBody>('POST', `/api/v1/requests/${created.body.id}/decisions`, bob.token, { decision: 'approve', comment: 'ok\u0000' });

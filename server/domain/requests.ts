@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import {
   compareUrgency,
   decisionInputSchema,
@@ -231,29 +231,41 @@ export async function listRequests(ctx: Context, actor: Actor, query: ListQuery)
   let select = ctx.store.db.selectFrom('requests').selectAll();
   if (query.status) select = select.where('status', '=', query.status);
   if (query.mine) select = select.where('requester_id', '=', actor.id);
-  else if (!isAdmin(actor)) select = select.where((eb) => eb.or([eb('requester_id', '=', actor.id), ...visibilityFilters(actor).map((like) => eb(like.column, 'like', like.pattern))]));
+  else if (!isAdmin(actor)) select = select.where((eb) => eb.or([eb('requester_id', '=', actor.id), ...visibilityFilters(actor).map(likeOf)]));
   if (query.cursor) select = select.where('id', '<', query.cursor);
   const rows = await select.orderBy('id', 'desc').limit(query.limit + 1).execute();
   const page = rows.slice(0, query.limit);
-  const requests = await Promise.all(page.map((row) => buildView(ctx.store.db, row, actor)));
+  // The LIKE narrows; membership itself is decided here (SQLite's LIKE ignores ASCII case, so "SRE" finds "sre").
+  const visible = query.mine || isAdmin(actor) ? page : page.filter((row) => row.requester_id === actor.id || isEligibleApprover(row, actor));
+  const requests = await Promise.all(visible.map((row) => buildView(ctx.store.db, row, actor)));
   return { requests, nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null };
 }
 
+interface MembershipFilter {
+  column: 'eligible_groups' | 'eligible_users';
+  pattern: string;
+}
+
+/** `%`, `_` and the escape character itself match only themselves. */
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
+
 /** JSON arrays are stored as text, so membership is a LIKE on the quoted name: portable across both databases. */
-function visibilityFilters(actor: Actor): { column: 'eligible_groups' | 'eligible_users'; pattern: string }[] {
+function visibilityFilters(actor: Actor): MembershipFilter[] {
   if (!actor.roles.some((role) => role !== 'requester')) return [];
   return [
-    ...actor.groups.map((group) => ({ column: 'eligible_groups' as const, pattern: `%${JSON.stringify(group)}%` })),
-    { column: 'eligible_users' as const, pattern: `%${JSON.stringify(actor.name)}%` },
+    ...actor.groups.map((group) => ({ column: 'eligible_groups' as const, pattern: `%${escapeLike(JSON.stringify(group))}%` })),
+    { column: 'eligible_users' as const, pattern: `%${escapeLike(JSON.stringify(actor.name))}%` },
   ];
 }
+
+const likeOf = (filter: MembershipFilter) => sql<boolean>`${sql.ref(filter.column)} like ${filter.pattern} escape '\\'`;
 
 /** Everything a (re)connecting client needs: what waits on me, and my own open or recent requests. */
 export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
   const db = ctx.store.db;
   const filters = visibilityFilters(actor);
   const pendingRows = filters.length
-    ? await db.selectFrom('requests').selectAll().where('status', '=', 'pending').where((eb) => eb.or(filters.map((like) => eb(like.column, 'like', like.pattern)))).execute()
+    ? await db.selectFrom('requests').selectAll().where('status', '=', 'pending').where((eb) => eb.or(filters.map(likeOf))).execute()
     : [];
   const inboxRows = pendingRows.filter((row) => isEligibleApprover(row, actor) && (row.requester_id !== actor.id || parseRule(row).allowSelfApproval));
   const recent = new Date(ctx.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
