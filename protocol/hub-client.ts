@@ -71,10 +71,11 @@ export class HubClient {
       void this.resync();
     });
     this.socket.on('disconnect', (reason) => {
-      // The server closed us on purpose (a disabled user, a shutdown): socket.io will not retry by itself.
+      // The hub ended this session on purpose (its user was disabled); socket.io will not retry by
+      // itself. A hub shutting down drops the connection instead, and the client reconnects.
       if (reason === 'io server disconnect') {
+        this.lastError = new GreenlightError('UNAUTHENTICATED', 'The hub ended this session: the account may have been disabled. Sign in again with a valid token.');
         this.setState('unauthorized');
-        this.lastError = new GreenlightError('UNAUTHENTICATED', 'The hub closed the connection; sign in again.');
         return;
       }
       if (reason === 'io client disconnect') return;

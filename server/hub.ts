@@ -160,8 +160,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         waiters.close();
         await scheduler?.stop();
         // Stop taking HTTP requests and let in-flight ones (answered long-polls included) finish,
-        // then close the sockets, and the database last.
-        sockets.io.disconnectSockets(true);
+        // then close the sockets, and the database last. Sockets are dropped at the transport, not
+        // told "disconnect": clients read that as being signed out, and a restart is no sign-out.
+        sockets.dropConnections();
         // Keep-alive connections turn idle only once their last request is answered (a long-poll
         // may be): close them as they do, or the server would wait out the keep-alive timeout.
         const reapIdle = setInterval(() => app.server.closeIdleConnections(), 50);

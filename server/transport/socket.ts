@@ -43,7 +43,14 @@ export interface SocketOptions {
   clustered: boolean;
 }
 
-export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics: Metrics, options: SocketOptions): { io: HubServer; close: () => Promise<void> } {
+export interface SocketServer {
+  io: HubServer;
+  /** Closes every client's connection so that it reconnects by itself (to this hub once it is back, or another). */
+  dropConnections(): void;
+  close(): Promise<void>;
+}
+
+export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics: Metrics, options: SocketOptions): SocketServer {
   const { rateLimitPerMinute } = options;
   const io: HubServer = new Server(httpServer, {
     maxHttpBufferSize: LIMITS.bodyBytes,
@@ -84,11 +91,15 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
   // Encoding a push costs more than the rest of it; a pipeline's submissions often have no listener on this hub.
   const anyoneIn = (rooms: string[]) => options.clustered || rooms.some((room) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0);
   const unsubscribe = ctx.bus.on((event) => pushEvent(io, event, anyoneIn));
+  const dropConnections = () => {
+    for (const socket of io.of('/').sockets.values()) socket.conn.close();
+  };
   return {
     io,
+    dropConnections,
     close: async () => {
       unsubscribe();
-      io.disconnectSockets(true);
+      dropConnections();
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };
