@@ -47,8 +47,12 @@ rules:
     minApprovals: 1
 `;
 
+// A short heartbeat, so "longer than the ping timeout" takes a second rather than 45.
+const PING_INTERVAL_MS = 300;
+const PING_TIMEOUT_MS = 300;
+
 describe('an approver whose network drops while requests arrive and are decided', () => {
-  const hub = new TestHub('sqlite', { policy: POLICY });
+  const hub = new TestHub('sqlite', { policy: POLICY, pingIntervalMs: PING_INTERVAL_MS, pingTimeoutMs: PING_TIMEOUT_MS });
   let alice: TestUser, bob: TestUser, carol: TestUser;
   let proxy: TcpProxy;
   let client: HubClient;
@@ -86,6 +90,16 @@ describe('an approver whose network drops while requests arrive and are decided'
     }
   };
 
+  /** The hub's own count of open sockets reaches zero: it dropped the dead link (hubInbox's clients come and go). */
+  const eventuallyNoSockets = async () => {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const metrics = (await hub.api<string>('GET', '/metrics', null)).body;
+      if (/^greenlight_socket_connections 0$/m.test(metrics)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('the hub still counts an open socket for the dead link');
+  };
+
   it('resyncs to exactly the hub’s state, with one created notification per request', async () => {
     client = new HubClient({ url: proxy.url, token: bob.token, forceNew: true, transports: ['websocket'], reconnectionDelayMs: 100, reconnectionDelayMaxMs: 300 });
     const app = new AppState(client);
@@ -109,10 +123,13 @@ describe('an approver whose network drops while requests arrive and are decided'
     await decide(a[1]!.id, 'deny');
     await decide(b[0]!.id, 'approve');
 
-    // Both ends give up on the connection (what the ping timeout does), and it stays down.
-    const reconnecting = states.items.length;
+    // Dead for longer than the heartbeat allows: both ends notice by themselves and give up on it.
+    const deadSince = Date.now();
+    await states.next((state) => state === 'reconnecting', 10_000);
+    expect(Date.now() - deadSince).toBeGreaterThanOrEqual(PING_INTERVAL_MS);
+    await eventuallyNoSockets();
+    // And it stays down: reconnect attempts are refused until the network is back.
     proxy.cut();
-    await states.next((state) => state === 'reconnecting' && states.items.length > reconnecting);
     const c = [await submit('c1'), await submit('c2'), await submit('c3')];
     await decide(b[1]!.id, 'approve');
     await decide(c[0]!.id, 'deny');

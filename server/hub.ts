@@ -39,6 +39,9 @@ export interface HubOptions {
   /** Failed authentications audited per source address and minute; past it they are refused unrecorded. Default 60. */
   failedAuthPerMinute?: number;
   clock?: Clock;
+  /** Socket.IO heartbeat (defaults 25 s and 20 s): a client silent for their sum is dropped, and drops the hub likewise. */
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
   /** The built web console; defaults to renderer/dist when it exists. */
   consoleDir?: string | null;
   sqliteSync?: 'NORMAL' | 'FULL';
@@ -135,7 +138,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       }
     },
   });
-  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, clustered: Boolean(options.databaseUrl) });
+  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, clustered: Boolean(options.databaseUrl) });
   const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
   const stopWaking = options.databaseUrl ? wakeWaitersAcrossHubs(sockets.io, bus, waiters) : () => undefined;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });

@@ -39,6 +39,9 @@ const idRoom = (userId: string) => `uid:${userId}`;
 export interface SocketOptions {
   rateLimitPerMinute: number;
   failedAuthentications: FailedAuthentications;
+  /** How often the hub pings each client, and how long it waits for the answer before dropping a dead link. */
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
   /** Other hubs share these rooms (PostgreSQL adapter), so a push can't be skipped for want of local listeners. */
   clustered: boolean;
 }
@@ -55,8 +58,8 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
   const io: HubServer = new Server(httpServer, {
     maxHttpBufferSize: LIMITS.bodyBytes,
     serveClient: false,
-    pingInterval: 25_000,
-    pingTimeout: 20_000,
+    pingInterval: options.pingIntervalMs ?? 25_000,
+    pingTimeout: options.pingTimeoutMs ?? 20_000,
     cors: { origin: false },
   });
 
