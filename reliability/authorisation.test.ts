@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_STATUS, type ErrorCode, type GreenlightRequest } from '../protocol/index.js';
+import { io, type Socket } from 'socket.io-client';
+import { HTTP_STATUS, LIMITS, type ErrorCode, type GreenlightRequest, type SyncResult } from '../protocol/index.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
-import { call, isWireError, type Reply } from './support.js';
+import type { Actor } from '../server/domain/actor.js';
+import { call, eventually, isWireError, type Reply } from './support.js';
 
 const POLICY = `
 rules:
@@ -11,55 +13,108 @@ rules:
     minApprovals: 1
     escalation:
       - { after: 1h, notify: [leads] }
+  - name: databases
+    match: { action: query }
+    approvers: [dba]
+  - name: rollbacks
+    match: { action: rollback }
+    approvers: [sre]
+    escalation:
+      - { after: 1s, notify: [leads] }
 `;
 
 const ROLES = ['requester', 'other-approver', 'eligible-approver', 'lead', 'admin', 'no-token', 'disabled'] as const;
 type Role = (typeof ROLES)[number];
-const OPERATIONS = [
-  'submit', 'get request', 'list', 'decide', 'cancel own', 'cancel other’s', 'claim',
+const HTTP_OPERATIONS = [
+  'submit', 'get request', 'wait', 'list', 'me', 'decide', 'cancel own', 'cancel other’s', 'claim', 'release',
   'create user', 'list users', 'disable user', 'audit read', 'audit verify', 'audit export',
   'revoke grant', 'verify grant', 'redeem grant',
 ] as const;
+const SOCKET_OPERATIONS = [
+  'socket submit', 'socket get', 'socket sync', 'socket decide', 'socket cancel own', 'socket cancel other’s', 'socket claim', 'socket release',
+] as const;
+const OPERATIONS = [...HTTP_OPERATIONS, ...SOCKET_OPERATIONS] as const;
 type Operation = (typeof OPERATIONS)[number];
-type Expected = number | ErrorCode;
+type SocketOperation = (typeof SOCKET_OPERATIONS)[number];
+/** Pending requests made in `beforeAll`, by who can see them. */
+const PROBES = ['alice', 'zoe', 'dba', 'escalated'] as const;
+type Probe = (typeof PROBES)[number];
+/** An HTTP status, an error code (HTTP reply, socket ack or refused handshake), `{data}` acked, or the probes a listing shows. */
+type Expected = number | ErrorCode | typeof DATA | readonly Probe[];
 
 const NO = 'FORBIDDEN';
 const OUT = 'UNAUTHENTICATED';
+const DATA = 'data';
+const ALL = PROBES;
 /**
  * The policy, as a table. The target request is the requester's (alice), on a rule whose approvers
  * are `sre`; the lead's group only joins after the (1 h) escalation, so the lead is not eligible yet.
- * "Other's" requests belong to a fifth user. Grants are their own credential: no token needed.
+ * "Other's" requests belong to a fifth user (zoe). Grants are their own credential: no token needed.
+ * `release` targets a request the eligible approver (bob) has claimed.
+ *
+ * Listings (`list`: `GET /api/v1/requests`, paged to the end; `socket sync`: inbox and mine) name the
+ * probes each role sees: alice's and zoe's deploys (sre), zoe's `query` (dba), and zoe's rollback that
+ * escalated to `leads` after 1 s. Beyond the probes, every request listed must be one the caller may
+ * open, and every one they may open must be listed (checked against the admin's full list).
+ * Socket rows for a missing or disabled token expect the handshake to be refused.
  */
 // prettier-ignore
 const TABLE: [Operation, ...Expected[]][] = [
-  //                 requester         other-approver   eligible-approver lead              admin             no-token  disabled
-  ['submit',         201,              201,             201,              201,              201,              OUT,      OUT],
-  ['get request',    200,              NO,              200,              NO,               200,              OUT,      OUT],
-  ['list',           200,              200,             200,              200,              200,              OUT,      OUT],
-  ['decide',         'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,              'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
-  ['cancel own',     200,              200,             200,              200,              200,              OUT,      OUT],
-  ['cancel other’s', NO,               NO,              NO,               NO,               NO,               OUT,      OUT],
-  ['claim',          'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,              'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
-  ['create user',    NO,               NO,              NO,               NO,               201,              OUT,      OUT],
-  ['list users',     NO,               NO,              NO,               NO,               200,              OUT,      OUT],
-  ['disable user',   NO,               NO,              NO,               NO,               200,              OUT,      OUT],
-  ['audit read',     NO,               NO,              NO,               NO,               200,              OUT,      OUT],
-  ['audit verify',   NO,               NO,              NO,               NO,               200,              OUT,      OUT],
-  ['audit export',   NO,               NO,              NO,               NO,               200,              OUT,      OUT],
-  ['revoke grant',   200,              NO,              200,              NO,               200,              OUT,      OUT],
-  ['verify grant',   200,              200,             200,              200,              200,              200,      200],
-  ['redeem grant',   200,              200,             200,              200,              200,              200,      200],
+  //                        requester         other-approver   eligible-approver                lead              admin             no-token  disabled
+  ['submit',                201,              201,             201,                             201,              201,              OUT,      OUT],
+  ['get request',           200,              NO,              200,                             NO,               200,              OUT,      OUT],
+  ['wait',                  200,              NO,              200,                             NO,               200,              OUT,      OUT],
+  ['list',                  ['alice'],        ['dba'],         ['alice', 'zoe', 'escalated'],   ['escalated'],    ALL,              OUT,      OUT],
+  ['me',                    200,              200,             200,                             200,              200,              OUT,      OUT],
+  ['decide',                'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,                             'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
+  ['cancel own',            200,              200,             200,                             200,              200,              OUT,      OUT],
+  ['cancel other’s',        NO,               NO,              NO,                              NO,               NO,               OUT,      OUT],
+  ['claim',                 'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,                             'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
+  ['release',               NO,               NO,              200,                             NO,               200,              OUT,      OUT],
+  ['create user',           NO,               NO,              NO,                              NO,               201,              OUT,      OUT],
+  ['list users',            NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
+  ['disable user',          NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
+  ['audit read',            NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
+  ['audit verify',          NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
+  ['audit export',          NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
+  ['revoke grant',          200,              NO,              200,                             NO,               200,              OUT,      OUT],
+  ['verify grant',          200,              200,             200,                             200,              200,              200,      200],
+  ['redeem grant',          200,              200,             200,                             200,              200,              200,      200],
+  ['socket submit',         DATA,             DATA,            DATA,                            DATA,             DATA,             OUT,      OUT],
+  ['socket get',            DATA,             NO,              DATA,                            NO,               DATA,             OUT,      OUT],
+  ['socket sync',           ['alice'],        ['dba'],         ['alice', 'zoe', 'escalated'],   ['escalated'],    [],               OUT,      OUT],
+  ['socket decide',         'SELF_APPROVAL',  'NOT_ELIGIBLE',  DATA,                            'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
+  ['socket cancel own',     DATA,             DATA,            DATA,                            DATA,             DATA,             OUT,      OUT],
+  ['socket cancel other’s', NO,               NO,              NO,                              NO,               NO,               OUT,      OUT],
+  ['socket claim',          'SELF_APPROVAL',  'NOT_ELIGIBLE',  DATA,                            'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
+  ['socket release',        NO,               NO,              DATA,                            NO,               DATA,             OUT,      OUT],
 ];
 
 const ROWS = TABLE.flatMap(([operation, ...expected]) => ROLES.map((role, column) => ({ role, operation, expected: expected[column] as Expected })));
 
+/** What a socket operation came back with: an ack, or the handshake's refusal. */
+type SocketOutcome = { ack: unknown } | { refused: unknown };
+type Outcome = { http: Reply } | { socket: SocketOutcome };
+
 describe('who may do what', () => {
-  const hub = new TestHub('sqlite', { policy: POLICY });
+  // Dozens of rows fail authentication on purpose; past the default 60 a minute they would be 429s.
+  const hub = new TestHub('sqlite', { policy: POLICY, failedAuthPerMinute: 10_000 });
   const tokens = {} as Record<Role, string | null>;
+  /** Who each signed-in role is, from `GET /api/v1/me`. */
+  const actors = {} as Partial<Record<Role, Actor>>;
+  const probes = {} as Record<Probe, string>;
+  const sockets = new Map<Role, Socket>();
   let alice: TestUser, bob: TestUser, zoe: TestUser;
   let counter = 0;
   /** Submitted by dave before an admin disabled him. */
   let davesRequest = '';
+
+  const api = <T = unknown>(method: string, route: string, token: string | null, body?: unknown): Promise<Reply<T>> => call<T>(hub.url, method, route, token, body);
+  const requestBy = async (user: { token: string }, overrides: Record<string, unknown> = {}) => {
+    const reply = await api<GreenlightRequest>('POST', '/api/v1/requests', user.token, deployRequest({ reason: `matrix ${++counter}`, ...overrides }));
+    expect(reply.status, reply.text.slice(0, 300)).toBe(201);
+    return reply.body.id;
+  };
 
   beforeAll(async () => {
     await hub.start();
@@ -80,15 +135,29 @@ describe('who may do what', () => {
       'no-token': null,
       disabled: dave.token,
     } satisfies Record<Role, string | null>);
+    for (const role of ROLES) {
+      const token = tokens[role];
+      if (role === 'disabled' || !token) continue;
+      const me = await api<Actor>('GET', '/api/v1/me', token);
+      expect(me.status).toBe(200);
+      actors[role] = me.body;
+    }
+    Object.assign(probes, {
+      alice: await requestBy(alice),
+      zoe: await requestBy(zoe),
+      dba: await requestBy(zoe, { action: 'query' }),
+      escalated: await requestBy(zoe, { action: 'rollback' }),
+    } satisfies Record<Probe, string>);
+    await eventually(async () => {
+      const reply = await api<GreenlightRequest>('GET', `/api/v1/requests/${probes.escalated}`, ADMIN_TOKEN);
+      return reply.body.eligibleGroups.includes('leads') ? true : undefined;
+    }, 'the rollback to escalate to leads');
   });
-  afterAll(() => hub.dispose());
+  afterAll(async () => {
+    for (const socket of sockets.values()) socket.close();
+    await hub.dispose();
+  });
 
-  const api = <T = unknown>(method: string, route: string, token: string | null, body?: unknown): Promise<Reply<T>> => call<T>(hub.url, method, route, token, body);
-  const requestBy = async (user: { token: string }) => {
-    const reply = await api<GreenlightRequest>('POST', '/api/v1/requests', user.token, deployRequest({ reason: `matrix ${++counter}` }));
-    expect(reply.status).toBe(201);
-    return reply.body.id;
-  };
   /** An approved request of alice's, and its grant as only she can see it. */
   const grantOfAlice = async () => {
     const id = await requestBy(alice);
@@ -97,48 +166,157 @@ describe('who may do what', () => {
     if (!grant?.token) throw new Error('the requester should see her grant');
     return { jti: grant.jti, token: grant.token };
   };
+  /** A request of alice's that bob (eligible) has claimed. */
+  const claimedByBob = async () => {
+    const id = await requestBy(alice);
+    expect((await api('POST', `/api/v1/requests/${id}/claim`, bob.token)).status).toBe(200);
+    return id;
+  };
+  /** Every request the token's holder is shown, following the cursor to the end. */
+  const listAll = async (token: string | null): Promise<Reply> => {
+    const requests: GreenlightRequest[] = [];
+    let cursor: string | null = null;
+    for (;;) {
+      const page: Reply<{ requests: GreenlightRequest[]; nextCursor: string | null }> = await api('GET', `/api/v1/requests?limit=${LIMITS.pageSize}${cursor ? `&cursor=${cursor}` : ''}`, token);
+      if (page.status !== 200) return page;
+      requests.push(...page.body.requests);
+      cursor = page.body.nextCursor;
+      if (!cursor) return { ...page, body: { requests, nextCursor: null } };
+    }
+  };
 
-  const OPERATION: Record<Operation, (token: string | null, role: Role) => Promise<Reply>> = {
-    submit: (token) => api('POST', '/api/v1/requests', token, deployRequest({ reason: 'matrix submit' })),
-    'get request': async (token) => api('GET', `/api/v1/requests/${await requestBy(alice)}`, token),
-    list: (token) => api('GET', '/api/v1/requests?limit=10', token),
-    decide: async (token) => api('POST', `/api/v1/requests/${await requestBy(alice)}/decisions`, token, { decision: 'approve' }),
+  /** One socket per signed-in role, kept open; a missing or disabled token gets the handshake's refusal instead. */
+  const socketOf = async (role: Role): Promise<{ socket: Socket } | { refused: unknown }> => {
+    const open = sockets.get(role);
+    if (open?.connected) return { socket: open };
+    const token = tokens[role];
+    const socket = io(hub.url, { auth: token ? { token } : {}, forceNew: true, transports: ['websocket'], reconnection: false });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+    } catch (error) {
+      socket.close();
+      return { refused: error };
+    }
+    sockets.set(role, socket);
+    return { socket };
+  };
+  const emit = async (role: Role, event: string, input: unknown): Promise<Outcome> => {
+    const connected = await socketOf(role);
+    if (!('socket' in connected)) return { socket: connected };
+    return { socket: { ack: (await connected.socket.timeout(10_000).emitWithAck(event, input)) as unknown } };
+  };
+  const http = async (reply: Promise<Reply>): Promise<Outcome> => ({ http: await reply });
+
+  const OPERATION: Record<Operation, (token: string | null, role: Role) => Promise<Outcome>> = {
+    submit: (token) => http(api('POST', '/api/v1/requests', token, deployRequest({ reason: 'matrix submit' }))),
+    'get request': async (token) => http(api('GET', `/api/v1/requests/${await requestBy(alice)}`, token)),
+    wait: async (token) => http(api('GET', `/api/v1/requests/${await requestBy(alice)}/wait?timeoutSeconds=0`, token)),
+    list: (token) => http(listAll(token)),
+    me: (token) => http(api('GET', '/api/v1/me', token)),
+    decide: async (token) => http(api('POST', `/api/v1/requests/${await requestBy(alice)}/decisions`, token, { decision: 'approve' })),
     'cancel own': async (token, role) => {
       // Without a working token there is no "own" to submit now: the disabled user's earlier request, or alice's.
       const id = role === 'disabled' ? davesRequest : await requestBy(token ? { token } : alice);
-      return api('POST', `/api/v1/requests/${id}/cancel`, token);
+      return http(api('POST', `/api/v1/requests/${id}/cancel`, token));
     },
-    'cancel other’s': async (token) => api('POST', `/api/v1/requests/${await requestBy(zoe)}/cancel`, token),
-    claim: async (token) => api('POST', `/api/v1/requests/${await requestBy(alice)}/claim`, token),
-    'create user': (token) => api('POST', '/api/v1/users', token, { name: `matrix-user-${++counter}`, roles: ['requester'] }),
-    'list users': (token) => api('GET', '/api/v1/users', token),
+    'cancel other’s': async (token) => http(api('POST', `/api/v1/requests/${await requestBy(zoe)}/cancel`, token)),
+    claim: async (token) => http(api('POST', `/api/v1/requests/${await requestBy(alice)}/claim`, token)),
+    release: async (token) => http(api('POST', `/api/v1/requests/${await claimedByBob()}/release`, token)),
+    'create user': (token) => http(api('POST', '/api/v1/users', token, { name: `matrix-user-${++counter}`, roles: ['requester'] })),
+    'list users': (token) => http(api('GET', '/api/v1/users', token)),
     'disable user': async (token) => {
       const name = `matrix-target-${++counter}`;
       await hub.createUser(name, ['requester']);
-      return api('POST', `/api/v1/users/${name}/disable`, token);
+      return http(api('POST', `/api/v1/users/${name}/disable`, token));
     },
-    'audit read': (token) => api('GET', '/api/v1/audit?limit=5', token),
-    'audit verify': (token) => api('GET', '/api/v1/audit/verify', token),
-    'audit export': (token) => api('GET', '/api/v1/audit?format=csv', token),
-    'revoke grant': async (token) => api('POST', `/api/v1/grants/${(await grantOfAlice()).jti}/revoke`, token),
-    'verify grant': async (token) => api('POST', '/api/v1/grants/verify', token, { token: (await grantOfAlice()).token }),
-    'redeem grant': async (token) => api('POST', '/api/v1/grants/redeem', token, { token: (await grantOfAlice()).token }),
+    'audit read': (token) => http(api('GET', '/api/v1/audit?limit=5', token)),
+    'audit verify': (token) => http(api('GET', '/api/v1/audit/verify', token)),
+    'audit export': (token) => http(api('GET', '/api/v1/audit?format=csv', token)),
+    'revoke grant': async (token) => http(api('POST', `/api/v1/grants/${(await grantOfAlice()).jti}/revoke`, token)),
+    'verify grant': async (token) => http(api('POST', '/api/v1/grants/verify', token, { token: (await grantOfAlice()).token })),
+    'redeem grant': async (token) => http(api('POST', '/api/v1/grants/redeem', token, { token: (await grantOfAlice()).token })),
+    'socket submit': (_token, role) => emit(role, 'request:submit', deployRequest({ reason: 'matrix socket submit' })),
+    'socket get': async (_token, role) => emit(role, 'request:get', { requestId: await requestBy(alice) }),
+    'socket sync': (_token, role) => emit(role, 'requests:sync', {}),
+    'socket decide': async (_token, role) => emit(role, 'request:decide', { requestId: await requestBy(alice), decision: 'approve' }),
+    'socket cancel own': async (token, role) => emit(role, 'request:cancel', { requestId: await requestBy(token && role !== 'disabled' ? { token } : alice) }),
+    'socket cancel other’s': async (_token, role) => emit(role, 'request:cancel', { requestId: await requestBy(zoe) }),
+    'socket claim': async (_token, role) => emit(role, 'request:claim', { requestId: await requestBy(alice) }),
+    'socket release': async (_token, role) => emit(role, 'request:release', { requestId: await claimedByBob() }),
   };
+
+  /** What `canSee` promises: the requester, an admin, a current approver, or someone who voted. */
+  const maySee = (actor: Actor, request: GreenlightRequest) =>
+    request.requester === actor.name || actor.roles.includes('admin') || mayDecide(actor, request) || request.decisions.some((d) => d.approver === actor.name);
+  const mayDecide = (actor: Actor, request: GreenlightRequest) =>
+    actor.roles.some((r) => r !== 'requester') && (request.eligibleUsers.includes(actor.name) || actor.groups.some((group) => request.eligibleGroups.includes(group)));
+  const probesIn = (requests: GreenlightRequest[]) => {
+    const ids = new Set(requests.map((request) => request.id));
+    return PROBES.filter((probe) => ids.has(probes[probe]));
+  };
+  const idsOf = (requests: GreenlightRequest[]) => requests.map((request) => request.id).sort();
+  const everything = async () => ((await listAll(ADMIN_TOKEN)).body as { requests: GreenlightRequest[] }).requests;
 
   it('covers every role and operation', () => {
     expect(ROWS).toHaveLength(ROLES.length * OPERATIONS.length);
-    expect(new Set(TABLE.map(([operation]) => operation))).toEqual(new Set(OPERATIONS));
+    expect(TABLE.map(([operation]) => operation)).toEqual([...OPERATIONS]);
   });
 
   it.each(ROWS)('$role: $operation → $expected', async ({ role, operation, expected }) => {
-    const reply = await OPERATION[operation](tokens[role], role);
-    if (typeof expected === 'number') {
-      expect(reply.status, reply.text.slice(0, 300)).toBe(expected);
-      if (operation === 'verify grant') expect(reply.body).toMatchObject({ valid: true });
+    const outcome = await OPERATION[operation](tokens[role], role);
+    const actor = actors[role];
+    if ('http' in outcome) {
+      const reply = outcome.http;
+      const detail = reply.text.slice(0, 300);
+      if (Array.isArray(expected)) {
+        expect(reply.status, detail).toBe(200);
+        if (!actor) throw new Error(`no actor for ${role}`);
+        const { requests } = reply.body as { requests: GreenlightRequest[] };
+        expect(probesIn(requests)).toEqual(expected);
+        // Exactly what the caller may open: nothing more (a leak), nothing less.
+        expect(idsOf(requests)).toEqual(idsOf((await everything()).filter((request) => maySee(actor, request))));
+      } else if (typeof expected === 'number') {
+        expect(reply.status, detail).toBe(expected);
+        if (operation === 'verify grant') expect(reply.body).toMatchObject({ valid: true });
+        if (operation === 'me') expect(reply.body).toMatchObject({ name: actor?.name, roles: actor?.roles, groups: actor?.groups });
+      } else {
+        const code = expected as ErrorCode;
+        expect(reply.status, detail).toBe(HTTP_STATUS[code]);
+        expect(isWireError(reply.body), detail).toBe(true);
+        expect((reply.body as { error: { code: string } }).error.code).toBe(code);
+      }
+      return;
+    }
+    expect(SOCKET_OPERATIONS).toContain(operation as SocketOperation);
+    const result = outcome.socket;
+    if ('refused' in result) {
+      // The handshake is the socket's only authentication: a refused one is UNAUTHENTICATED, or it is wrong.
+      const data = (result.refused as { data?: { code?: unknown } }).data;
+      expect(isWireError({ error: data }), JSON.stringify(data)).toBe(true);
+      expect(data?.code).toBe(expected);
+      return;
+    }
+    expect(expected, 'the handshake should have been refused').not.toBe(OUT);
+    const ack = result.ack as { data?: unknown; error?: unknown };
+    const detail = JSON.stringify(ack).slice(0, 300);
+    if (expected === DATA || Array.isArray(expected)) {
+      expect(ack, detail).toHaveProperty('data');
+      expect(ack, detail).not.toHaveProperty('error');
     } else {
-      expect(reply.status, reply.text.slice(0, 300)).toBe(HTTP_STATUS[expected]);
-      expect(isWireError(reply.body)).toBe(true);
-      expect((reply.body as { error: { code: string } }).error.code).toBe(expected);
+      expect(isWireError(ack), detail).toBe(true);
+      expect((ack.error as { code: string }).code, detail).toBe(expected);
+    }
+    if (Array.isArray(expected)) {
+      if (!actor) throw new Error(`no actor for ${role}`);
+      const { inbox, mine } = ack.data as SyncResult;
+      expect(probesIn([...inbox, ...mine])).toEqual(expected);
+      // The inbox is what waits on me (pending, mine to decide, not my own); "mine" is my own.
+      const all = await everything();
+      expect(idsOf(inbox)).toEqual(idsOf(all.filter((request) => request.status === 'pending' && mayDecide(actor, request) && request.requester !== actor.name)));
+      expect(idsOf(mine)).toEqual(idsOf(all.filter((request) => request.requester === actor.name)));
     }
   });
 });

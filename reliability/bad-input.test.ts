@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { io, type Socket } from 'socket.io-client';
-import { HTTP_STATUS, LIMITS, newRequestSchema, type GreenlightRequest, type Policy } from '../protocol/index.js';
+import { HTTP_STATUS, LIMITS, newRequestSchema, type GreenlightRequest, type Policy, type SyncResult } from '../protocol/index.js';
 import { parsePolicy, PolicyError } from '../server/domain/policy.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
 import { fuzzBody, fuzzValue, policyText, type FuzzBody } from './fuzz-arbitraries.js';
@@ -13,7 +14,7 @@ const HTTP_BATCH = 8;
 const SOCKET_RUNS_PER_EVENT = 125;
 const SOCKET_BATCH = 5;
 const POLICY_RUNS = 2_500;
-const TABLES = ['requests', 'decisions', 'users', 'user_groups', 'tokens', 'grants', 'deadlines', 'audit_events'] as const;
+const TABLES = ['requests', 'decisions', 'users', 'user_groups', 'tokens', 'grants', 'deadlines', 'signing_keys', 'audit_events', 'chain_head'] as const;
 
 const POLICY = `
 rules:
@@ -43,16 +44,22 @@ describe('malformed input from every direction', () => {
   });
   afterAll(() => hub.dispose());
 
-  /** Row counts of every table and the audit chain's head: what "the database did not change" means. */
+  /**
+   * What "the database did not change" means. `total_changes()` on the hub's own (single) SQLite
+   * connection counts every row any INSERT, UPDATE or DELETE touched since it opened — an in-place
+   * UPDATE, one that wrote the same values, even one later rolled back. Each table's rows (all
+   * columns, in a fixed order) are hashed too, so a write from any other connection shows as well,
+   * and a failure names the table. A few hundred rows at most here: well under a millisecond.
+   */
   const snapshot = async () => {
     const db = hub.hub.ctx.store.db;
-    const counts: Record<string, number> = {};
+    const { rows: changed } = await sql<{ n: number }>`select total_changes() as n`.execute(db);
+    const tables: Record<string, string> = {};
     for (const table of TABLES) {
-      const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(db);
-      counts[table] = Number(rows[0]?.n);
+      const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by rowid`.execute(db);
+      tables[table] = `${rows.length} rows, sha256 ${createHash('sha256').update(JSON.stringify(rows)).digest('hex').slice(0, 16)}`;
     }
-    const { rows } = await sql<{ hash: string }>`select hash from chain_head`.execute(db);
-    return { ...counts, head: rows[0]?.hash ?? '' };
+    return { rowsChanged: Number(changed[0]?.n), ...tables };
   };
 
   const send = async (route: string, token: string | null, body: FuzzBody) => {
@@ -170,7 +177,7 @@ describe('malformed input from every direction', () => {
       const aimed = fuzzValue(template).map((value) =>
         value && typeof value === 'object' && !Array.isArray(value) && 'requestId' in value ? { ...value, requestId: zoesRequest } : value,
       );
-      // Packets over the hub's limit close the connection by design (limits.test.ts covers that); stay under it here.
+      // Packets over the hub's limit close the connection by design (the next test covers that); stay under it here.
       const underLimit = (value: unknown) => value === undefined || Buffer.byteLength(JSON.stringify(value) ?? '') < LIMITS.bodyBytes - 1024;
       const payload = fc.oneof(fuzzValue(template), aimed, fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes))).filter(underLimit);
       await fc.assert(
@@ -206,6 +213,36 @@ describe('malformed input from every direction', () => {
         }),
         { numRuns: SOCKET_RUNS_PER_EVENT },
       );
+    });
+
+    it('a packet over the size limit closes only that socket: the hub, other clients and the database carry on', async () => {
+      // One request of alice's to read back afterwards, made before the snapshot.
+      const own = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'read back after the oversized packet' }))).body.id;
+      const offender = io(hub.url, { auth: { token: alice.token }, forceNew: true, transports: ['websocket'], reconnection: false });
+      await new Promise<void>((resolve, reject) => {
+        offender.once('connect', resolve);
+        offender.once('connect_error', reject);
+      });
+      const before = await snapshot();
+      const disconnected = new Promise<{ disconnected: string }>((resolve) => offender.once('disconnect', (reason) => resolve({ disconnected: reason })));
+      const acked = offender
+        .timeout(10_000)
+        .emitWithAck('request:submit', deployRequest({ context: { diff: 'x'.repeat(LIMITS.bodyBytes + 1024) } }))
+        .then((ack: unknown) => ({ ack }), (error: unknown) => ({ ackFailed: String(error) }));
+      sent++;
+      // The hub must drop the connection, not hand the packet to a handler (which would ack, or time out).
+      const first = await Promise.race([disconnected, acked]);
+      expect(first, JSON.stringify(first).slice(0, 300)).toEqual({ disconnected: 'transport close' });
+      expect(offender.connected).toBe(false);
+      expect(await acked).toEqual({ ackFailed: 'Error: socket has been disconnected' });
+      offender.close();
+      expect((await hub.api('GET', '/healthz', null)).status).toBe(200);
+      expect(socket.connected).toBe(true);
+      const got = (await socket.timeout(10_000).emitWithAck('request:get', { requestId: own })) as { data?: GreenlightRequest };
+      expect(got.data?.id).toBe(own);
+      const synced = (await socket.timeout(10_000).emitWithAck('requests:sync', {})) as { data?: SyncResult };
+      expect(synced.data?.mine.map((request) => request.id)).toContain(own);
+      expect(await snapshot()).toEqual(before);
     });
   });
 
