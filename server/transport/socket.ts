@@ -93,7 +93,13 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
 
   // Encoding a push costs more than the rest of it; a pipeline's submissions often have no listener on this hub.
   const anyoneIn = (rooms: string[]) => options.clustered || rooms.some((room) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0);
-  const unsubscribe = ctx.bus.on((event) => pushEvent(io, event, anyoneIn));
+  // Pushed on the next turn of the event loop, in the order announced: writing one event to a
+  // thousand sockets takes milliseconds, and a long-poll or an ack waiting on the same change
+  // should not queue behind that. A disabled user's sockets close at once.
+  const unsubscribe = ctx.bus.on((event) => {
+    if (event.type === 'user.disabled') pushEvent(io, event, anyoneIn);
+    else setImmediate(() => pushEvent(io, event, anyoneIn));
+  });
   const dropConnections = () => {
     for (const socket of io.of('/').sockets.values()) socket.conn.close();
   };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { LIMITS, parseOrThrow, REQUEST_STATUSES, requestIdSchema, type GreenlightRequest } from '../../../protocol/index.js';
 import { cancelRequest, decideRequest, getRequest, listRequests, submitRequest } from '../../domain/requests.js';
 import { claimRequest, releaseRequest } from '../../domain/claims.js';
+import { withoutSecrets } from '../../domain/request-view.js';
 import { requireActor, type HttpDeps } from '../http-app.js';
 import type { Actor } from '../../domain/actor.js';
 
@@ -85,6 +86,9 @@ async function waitUntilDecided(deps: HttpDeps, actor: Actor, id: string, timeou
       abort.abort();
       return current;
     }
-    await decided;
+    // Settled on this hub: the announced view is the requester's, and the caller may see the request
+    // (checked by the read above), so it answers without reading it all again.
+    const settled = await decided;
+    if (settled) return settled.requester === actor.name ? settled : withoutSecrets(settled);
   }
 }
