@@ -1,3 +1,4 @@
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HubClient, type EscalatedPayload, type GreenlightRequest } from '../protocol/index.js';
 import { ADMIN_TOKEN, collect, deployRequest, TestHub } from './test-support/hub-fixture.js';
@@ -46,8 +47,13 @@ describe('escalation in real time', () => {
     expect(verified.body.valid).toBe(true);
     const redeemed = await hub.api<{ valid: boolean }>('POST', '/api/v1/grants/redeem', null, { token });
     expect(redeemed.status).toBe(200);
-    const jwks = await hub.api<{ keys: { kty: string; crv: string; kid: string }[] }>('GET', '/.well-known/jwks.json', null);
+    const jwks = await hub.api<JSONWebKeySet>('GET', '/.well-known/jwks.json', null);
     expect(jwks.body.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519' });
+    // What a target system does offline: check the signature against the published key, and the claims.
+    const offline = await jwtVerify(token ?? '', createLocalJWKSet(jwks.body), { issuer: 'greenlight', algorithms: ['EdDSA'] });
+    expect(offline.protectedHeader).toMatchObject({ alg: 'EdDSA', typ: 'JWT', kid: jwks.body.keys[0]?.kid });
+    expect(offline.payload).toMatchObject({ rid: request.id, act: 'deploy', res: request.resource, env: request.environment, sub: 'alice', jti: approved.grant?.jti });
+    expect(typeof offline.payload.payloadHash).toBe('string');
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Transaction } from 'kysely';
 import { GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
 import { newId } from '../ids.js';
@@ -8,6 +8,7 @@ import { canonicalJson } from '../store/json.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { buildView, isEligibleApprover, parseRule } from './request-view.js';
+import { signCompactJws } from './jws.js';
 
 const ISSUER = 'greenlight';
 
@@ -34,15 +35,11 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
   const issuedAt = Math.floor(now.getTime() / 1000);
   const expires = new Date((issuedAt + ttl) * 1000);
   const hash = payloadHash(row);
-  const token = await new SignJWT({ rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash })
-    .setProtectedHeader({ alg: 'EdDSA', kid: ctx.keys.kid, typ: 'JWT' })
-    .setIssuer(ISSUER)
-    .setSubject(row.requester_name)
-    .setJti(jti)
-    .setIssuedAt(issuedAt)
-    .setNotBefore(issuedAt)
-    .setExpirationTime(issuedAt + ttl)
-    .sign(ctx.keys.privateKey);
+  const token = signCompactJws(
+    { alg: 'EdDSA', kid: ctx.keys.kid, typ: 'JWT' },
+    { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: issuedAt, exp: issuedAt + ttl },
+    ctx.keys.privateKey,
+  );
   await trx
     .insertInto('grants')
     .values({

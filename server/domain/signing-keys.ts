@@ -1,10 +1,12 @@
+import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 
 export interface SigningKeys {
   kid: string;
-  privateKey: CryptoKey;
+  /** Signs grants (node:crypto, synchronous). */
+  privateKey: KeyObject;
   publicKey: CryptoKey;
   publicJwk: JWK;
 }
@@ -33,7 +35,7 @@ export async function loadSigningKeys(db: Kysely<Database>, now: Date): Promise<
   const kid = await calculateJwkThumbprint(publicJwk);
   return {
     kid,
-    privateKey: (await importJWK(privateJwk, 'EdDSA')) as CryptoKey,
+    privateKey: createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' }),
     publicKey: (await importJWK(publicJwk, 'EdDSA')) as CryptoKey,
     publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
   };
