@@ -55,9 +55,13 @@ export async function collectFanout(clients: ClientsChild, plan: FanoutPlan, sen
   return run(plan.messages);
 }
 
-/** The floor: a bare Socket.IO server relaying one client's event to N clients in another process. */
-export async function runFloor(ctx: BenchContext): Promise<FanoutResult> {
-  const plan = fanoutPlan(ctx.quick);
+/**
+ * The floor: a bare Socket.IO server relaying one client's event to N clients in another process.
+ * `receivers: 1` is the one-to-one floor (one sender, one receiver), at the same rate, count and payload.
+ */
+export async function runFloor(ctx: BenchContext, options: { receivers?: number } = {}): Promise<FanoutResult> {
+  const plan = { ...fanoutPlan(ctx.quick), ...(options.receivers !== undefined ? { clients: options.receivers } : {}) };
+  const label = plan.clients === 1 ? 'floor (one-to-one)' : 'floor';
   const server = startServerChild();
   const clients = startClientsChild();
   let sender: Socket | null = null;
@@ -65,7 +69,7 @@ export async function runFloor(ctx: BenchContext): Promise<FanoutResult> {
     const { url } = await server.call({ type: 'start-bare' });
     if (!url) throw new Error('no URL from the bare server');
     const rssBefore = (await server.call({ type: 'rss' })).rss ?? Number.NaN;
-    ctx.progress(`floor: connecting ${plan.clients} clients to a bare Socket.IO server`);
+    ctx.progress(`${label}: connecting ${plan.clients} client${plan.clients === 1 ? '' : 's'} to a bare Socket.IO server`);
     await clients.call({ type: 'connect', url, tokens: Array.from({ length: plan.clients }, () => 'bare'), events: ['request:created'] });
     const rssAfter = (await server.call({ type: 'rss' })).rss ?? Number.NaN;
     const socket = connect(url, { forceNew: true, transports: ['websocket'], reconnection: false });
@@ -76,7 +80,7 @@ export async function runFloor(ctx: BenchContext): Promise<FanoutResult> {
     });
     const latencies = await collectFanout(clients, plan, async (t0) => {
       socket.emit('relay', floorPayload(t0));
-    }, ctx.progress, 'floor');
+    }, ctx.progress, label);
     return { latency: summarize(latencies), rssBefore, rssAfter, clients: plan.clients };
   } finally {
     sender?.close();

@@ -10,7 +10,8 @@ export type ServerCommand =
   | { type: 'start-bare' }
   /** A bare fastify endpoint that parses a JSON body and answers with `reply`: the HTTP floor. */
   | { type: 'start-bare-http'; reply: unknown }
-  | { type: 'start-hub'; dataDir: string; policyFile: string | null; databaseUrl: string | null; adminToken: string }
+  /** `sqliteSync` defaults to the hub's own default (NORMAL). */
+  | { type: 'start-hub'; dataDir: string; policyFile: string | null; databaseUrl: string | null; adminToken: string; sqliteSync?: 'NORMAL' | 'FULL' }
   | { type: 'rss' }
   | { type: 'cpu' }
   | { type: 'stop' };
@@ -90,7 +91,10 @@ export class Child<Command, Reply extends { error?: string }> {
   async close(command: Command): Promise<void> {
     if (this.exited) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    await Promise.race([this.call(command).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    // Both timers are cleared: a pending one would keep the bench process alive 5 s after its last child.
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([this.call(command).catch(() => undefined), new Promise((resolve) => (grace = setTimeout(resolve, 5000)))]);
+    clearTimeout(grace);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);

@@ -60,6 +60,7 @@ const set = (key: string, value: number | null) => {
 };
 
 let floor: FanoutResult | null = null;
+let floorOne: FanoutResult | null = null;
 let notify: NotifyResult | null = null;
 if (wanted('floor') || wanted('notify') || (wanted('postgres') && args.postgres)) {
   ctx.progress('floor: bare Socket.IO relay');
@@ -67,6 +68,11 @@ if (wanted('floor') || wanted('notify') || (wanted('postgres') && args.postgres)
   set('floor_p50_ms', floor.latency.p50);
   set('floor_p99_ms', floor.latency.p99);
   set('floor_clients', floor.clients);
+  // The issue's floor, literally: one client's event relayed to one other client.
+  ctx.progress('floor: bare Socket.IO relay, one-to-one');
+  floorOne = await runFloor(ctx, { receivers: 1 });
+  set('floor_one_p50_ms', floorOne.latency.p50);
+  set('floor_one_p99_ms', floorOne.latency.p99);
 }
 if (wanted('notify')) {
   notify = await runNotify(ctx);
@@ -77,12 +83,16 @@ if (wanted('notify')) {
   set('decide_to_wait_p50_ms', notify.decideToWait.p50);
   set('decide_to_wait_p99_ms', notify.decideToWait.p99);
   set('decide_to_wait_ratio_p99', floor ? notify.decideToWait.p99 / floor.latency.p99 : null);
+  set('decide_to_wait_ratio_one_p99', floorOne ? notify.decideToWait.p99 / floorOne.latency.p99 : null);
   if (floor) for (const [key, value] of Object.entries(memoryFigures(floor, notify))) set(key, value);
 }
 if (wanted('throughput')) {
   const result = await runThroughput(ctx);
   set('submit_throughput_per_s', result.submitPerSecond);
   set('submit_hub_cpu_us', result.hubCpuMicrosPerSubmit);
+  set('submit_throughput_full_sync_per_s', result.fullSyncPerSecond);
+  set('submit_hub_cpu_us_full_sync', result.fullSyncHubCpuMicros);
+  set('submit_count_full_sync', result.fullSyncSubmissions);
   set('sqlite_insert_floor_per_s', result.sqliteFloorPerSecond);
   set('http_floor_per_s', result.httpFloorPerSecond);
   set('http_floor_cpu_us', result.httpFloorCpuMicros);
@@ -94,6 +104,9 @@ if (wanted('escalation')) {
   set('escalation_lag_p99_ms', result.lag.p99);
   set('escalation_lag_max_ms', result.lag.max);
   set('escalation_deadlines', result.deadlines);
+  set('escalation_expected', result.expected);
+  set('escalation_received', result.received);
+  set('escalation_missing', result.missing);
 }
 if (wanted('history')) {
   const result = await runHistory(ctx);
@@ -114,6 +127,7 @@ const num = (key: string): number | null => (typeof figures[key] === 'number' ? 
 const targets: Record<string, string> = {
   notify_ratio_p99: '≤ 2',
   decide_to_wait_ratio_p99: '≤ 3 (× floor p99)',
+  decide_to_wait_ratio_one_p99: '≤ 3 (× one-to-one floor p99)',
   escalation_lag_p99_ms: '≤ 20 ms',
   submit_throughput_per_s: '≥ 5,000 /s',
   history_first_page_ms: '≤ 20 ms',
@@ -128,3 +142,8 @@ console.log(line(['figure', 'value', 'target']));
 console.log(line(['-'.repeat(width[0] ?? 0), '-'.repeat(width[1] ?? 0), '------']));
 for (const row of rows) console.log(line(row));
 console.log(`\nwritten to ${path.relative(process.cwd(), path.join(resultsDir, 'latest.json'))}`);
+const QUICK_LIMIT_S = 60;
+const duration = num('duration_s');
+if (args.quick && duration !== null && duration > QUICK_LIMIT_S) {
+  process.stderr.write(`\nWARNING: --quick took ${duration} s, over its ${QUICK_LIMIT_S} s budget (shared machine? or a scenario grew)\n`);
+}

@@ -81,6 +81,7 @@ serve<ServerCommand, ServerReply>(async (command) => {
         consoleDir: null,
         print: () => undefined,
         rateLimitPerMinute: 100_000_000,
+        sqliteSync: command.sqliteSync,
       });
       return { url: hub.url };
     case 'rss':
