@@ -1,5 +1,5 @@
 import type { GreenlightRequest } from '../protocol/request.js';
-import { nextDeadline } from '../protocol/urgency.js';
+import { describeDeadline, nextDeadline } from '../protocol/urgency.js';
 
 /** "deploy payments-api → production" */
 export function requestTitle(request: Pick<GreenlightRequest, 'action' | 'resource' | 'environment'>): string {
@@ -20,10 +20,7 @@ export function formatIn(ms: number): string {
 export function requestBody(request: GreenlightRequest, now: Date): string {
   const parts = [`${request.requester}: ${oneLine(request.reason, 120)}`, `risk ${request.risk}`];
   const deadline = nextDeadline(request);
-  if (deadline) {
-    const verb = deadline.kind === 'escalation' ? 'escalates' : 'expires';
-    parts.push(`${verb} ${formatIn(Date.parse(deadline.at) - now.getTime())}`);
-  }
+  if (deadline) parts.push(describeDeadline(deadline, formatIn(Date.parse(deadline.at) - now.getTime())));
   return parts.join(' · ');
 }
 

@@ -1,12 +1,28 @@
 import { RISK_ORDER, type GreenlightRequest } from './request.js';
 
-/** The next moment something happens to a pending request without anyone acting. */
-export function nextDeadline(request: GreenlightRequest): { kind: 'escalation' | 'expiry'; at: string } | null {
-  const candidates: { kind: 'escalation' | 'expiry'; at: string }[] = [];
-  if (request.nextEscalationAt) candidates.push({ kind: 'escalation', at: request.nextEscalationAt });
+export interface NextDeadline {
+  kind: 'escalation' | 'expiry';
+  at: string;
+  /** Who claimed the request, when their claim holds the escalation past its own time. */
+  heldBy?: string;
+}
+
+/** The next moment something happens to a pending request without anyone acting. A claim holds escalation until it lapses. */
+export function nextDeadline(request: GreenlightRequest): NextDeadline | null {
+  const candidates: NextDeadline[] = [];
+  if (request.nextEscalationAt) {
+    const claim = request.claim;
+    candidates.push(claim && claim.until > request.nextEscalationAt ? { kind: 'escalation', at: claim.until, heldBy: claim.by } : { kind: 'escalation', at: request.nextEscalationAt });
+  }
   if (request.expiresAt) candidates.push({ kind: 'expiry', at: request.expiresAt });
   candidates.sort((a, b) => a.at.localeCompare(b.at));
   return candidates[0] ?? null;
+}
+
+/** "escalates in 4m (held by bob's claim)": `when` is the caller's own rendering of the time left. */
+export function describeDeadline(deadline: NextDeadline, when: string): string {
+  const verb = deadline.kind === 'escalation' ? 'escalates' : 'expires';
+  return `${verb} ${when}${deadline.heldBy ? ` (held by ${deadline.heldBy}’s claim)` : ''}`;
 }
 
 /** Most urgent first: higher risk, then the sooner deadline, then the older request. */
