@@ -1,6 +1,6 @@
 import type { Page, WebSocketRoute } from '@playwright/test';
-import { createUser, submitRequest, unique } from './support/hub-api.js';
-import { expect, inboxRow, test } from './support/fixtures.js';
+import { createUser, getRequest, submitRequest, unique } from './support/hub-api.js';
+import { detail, expect, inboxRow, test } from './support/fixtures.js';
 
 /**
  * `context.setOffline(true)` emulates a network outage, but whether it also drops a websocket
@@ -60,4 +60,35 @@ test('an approver offline while a request arrives has it exactly once after reco
   await expect(inboxRow(bob.page, resource)).toHaveCount(1);
   // A replayed event after the resync must not add a second row.
   await expect(bob.page.getByRole('option').filter({ hasText: 'arrived while offline' })).toHaveCount(1);
+});
+
+test('deciding pauses while the hub is unreachable, says so, and works again once it is back', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('bob', ['approver'], ['platform']);
+  const resource = unique('offline-decide');
+  const submitted = await submitRequest(requester, { action: 'config', resource, environment: 'production', reason: 'decide me after the outage', risk: 'low' });
+  let network: Awaited<ReturnType<typeof controllableNetwork>> | null = null;
+  const bob = await actors.open(approver, {
+    beforeGoto: async (page) => {
+      network = await controllableNetwork(page);
+    },
+  });
+  if (!network) throw new Error('network control was not installed');
+  const control: Awaited<ReturnType<typeof controllableNetwork>> = network;
+  await inboxRow(bob.page, resource).click();
+  const approve = detail(bob.page).getByRole('button', { name: /Approve/ });
+  await expect(approve).toBeEnabled();
+
+  await control.goOffline();
+  await expect(approve).toBeDisabled();
+  await expect(detail(bob.page).getByText('Not connected to the hub: deciding is paused until it reconnects.')).toBeVisible();
+  // The shortcut is paused too: nothing is sent, and no error appears.
+  await bob.page.keyboard.press('a');
+  await expect(bob.page.getByText(/did not answer/)).toHaveCount(0);
+
+  await control.goOnline();
+  await expect(approve).toBeEnabled({ timeout: 20_000 });
+  await expect(detail(bob.page).getByText('Not connected to the hub')).toHaveCount(0);
+  await approve.click();
+  await expect.poll(async () => (await getRequest(requester, submitted.id)).status).toBe('approved');
 });

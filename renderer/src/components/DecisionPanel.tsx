@@ -11,8 +11,8 @@ const needsConfirmation = (request: GreenlightRequest) => request.risk === 'high
 
 /** Approve / deny / claim for a request that waits on me, with shortcuts and a confirmation for risky ones. */
 export function DecisionPanel({ request }: { request: GreenlightRequest }) {
-  const { me, busy } = useStore(
-    useShallow((state) => ({ me: state.me, busy: Boolean(state.pending[`decide:${request.id}`] || state.pending[`claim:${request.id}`]) })),
+  const { me, busy, online } = useStore(
+    useShallow((state) => ({ me: state.me, busy: Boolean(state.pending[`decide:${request.id}`] || state.pending[`claim:${request.id}`]), online: state.state === 'connected' })),
   );
   const [comment, setComment] = useState('');
   const [commentError, setCommentError] = useState<string | null>(null);
@@ -28,7 +28,7 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   }, [request.id]);
 
   const doApprove = () => {
-    if (!canDecide || busy) return;
+    if (!canDecide || busy || !online) return;
     if (needsConfirmation(request) && !confirming) {
       setConfirming(true);
       return;
@@ -37,7 +37,7 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
     void approve(request.id, comment);
   };
   const doDeny = () => {
-    if (!canDecide || busy) return;
+    if (!canDecide || busy || !online) return;
     if (!comment.trim()) {
       setCommentError('Say why you deny: the requester sees your comment.');
       commentRef.current?.focus();
@@ -48,7 +48,7 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   };
   const claimedByMe = request.claim?.by === me?.name;
   const doClaim = () => {
-    if (!canDecide || busy) return;
+    if (!canDecide || busy || !online) return;
     void (claimedByMe ? release(request.id) : claim(request.id));
   };
   useShortcuts({ a: doApprove, d: doDeny, c: doClaim }, canDecide && !confirming);
@@ -78,17 +78,22 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
           {commentError}
         </p>
       )}
+      {!online && (
+        <p className="decision-offline" role="status">
+          Not connected to the hub: deciding is paused until it reconnects. Nothing is sent meanwhile.
+        </p>
+      )}
       {confirming ? (
         <ConfirmApprove request={request} onConfirm={doApprove} onCancel={() => setConfirming(false)} />
       ) : (
         <div className="actions">
-          <button type="button" className="primary approve" onClick={doApprove} disabled={busy} aria-keyshortcuts="a">
+          <button type="button" className="primary approve" onClick={doApprove} disabled={busy || !online} aria-keyshortcuts="a">
             Approve <kbd>a</kbd>
           </button>
-          <button type="button" className="danger" onClick={doDeny} disabled={busy} aria-keyshortcuts="d">
+          <button type="button" className="danger" onClick={doDeny} disabled={busy || !online} aria-keyshortcuts="d">
             Deny <kbd>d</kbd>
           </button>
-          <button type="button" onClick={doClaim} disabled={busy} aria-keyshortcuts="c">
+          <button type="button" onClick={doClaim} disabled={busy || !online} aria-keyshortcuts="c">
             {claimedByMe ? 'Release' : 'Claim'} <kbd>c</kbd>
           </button>
         </div>

@@ -40,6 +40,10 @@ export function actionMessage(error: WireError): string {
       return 'You cannot approve your own request.';
     case 'NOT_ELIGIBLE':
       return 'You are not an approver for this request.';
+    case 'TIMEOUT':
+      return 'The hub did not answer in time, so this may not have been recorded. Check the request once the connection is back.';
+    case 'UNAVAILABLE':
+      return 'Not sent: the hub is unreachable right now. Try again once it reconnects.';
     default:
       return error.message;
   }
