@@ -38,7 +38,16 @@ export const auditEventSchema = z.object({
 });
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 
-const isoDate = z.string().refine((text) => !Number.isNaN(Date.parse(text)), { message: 'expected an ISO-8601 date' });
+/** A date the audit log's ISO-8601 text can be compared with: a four-digit year (an expanded "+275760-…" year would compare as text and filter nothing). */
+const isoDate = z.string().refine(
+  (text) => {
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) return false;
+    const year = new Date(ms).getUTCFullYear();
+    return year >= 1970 && year <= 9999;
+  },
+  { message: 'expected an ISO-8601 date between 1970 and 9999, such as 2026-12-01 or 2026-12-01T09:00:00Z' },
+);
 
 export const auditQuerySchema = z.strictObject({
   from: isoDate.optional(),
@@ -50,7 +59,7 @@ export const auditQuerySchema = z.strictObject({
   outcome: z.string().max(64).optional(),
   q: z.string().max(256).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(64).optional(),
+  cursor: z.string().regex(/^[1-9]\d{0,15}$/, 'expected the nextCursor of an earlier page').optional(),
   format: z.enum(['json', 'jsonl', 'csv']).default('json'),
 });
 export type AuditQuery = z.infer<typeof auditQuerySchema>;

@@ -75,6 +75,12 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('hub request lifecycle on %s
     const again = await decide(bob, created.body.id, 'approve');
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('ALREADY_DECIDED');
+    // Someone with no part in it learns nothing of how, or by whom, it was decided.
+    for (const attempt of [await decide(erin, created.body.id, 'approve'), await hub.api<ErrorBody>('POST', `/api/v1/requests/${created.body.id}/claim`, erin.token)]) {
+      expect(attempt.body.error.code).toBe('NOT_ELIGIBLE');
+      expect(attempt.body.error.message).not.toContain('dave');
+      expect(attempt.body.error.message).not.toContain('denied');
+    }
   });
 
   it.skipIf(skip)('refuses self-approval, even for an admin', async () => {
@@ -320,6 +326,27 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('hub request lifecycle on %s
     const verify = await hub.api<{ ok: boolean; events: number }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);
     expect(verify.body.ok).toBe(true);
     expect(verify.body.events).toBeGreaterThan(20);
+  });
+
+  it.skipIf(skip)('filters the audit log by time and pages it, and refuses dates and cursors it could not honour', async () => {
+    const created = await submit(alice);
+    const at = Date.parse(created.body.createdAt);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const page = (query: string) => hub.api<{ events: { requestId: string | null; seq: number }[]; nextCursor: string | null } & ErrorBody>('GET', `/api/v1/audit?${query}`, ADMIN_TOKEN);
+    const around = await page(`from=${iso(at - 1000)}&to=${iso(at + 1000)}&type=request.submitted`);
+    expect(around.body.events.map((event) => event.requestId)).toContain(created.body.id);
+    const before = await page(`to=${iso(at - 60_000)}&type=request.submitted`);
+    expect(before.body.events.map((event) => event.requestId)).not.toContain(created.body.id);
+    const first = await page('limit=2');
+    const second = await page(`limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.events[0]?.seq).toBeLessThan(first.body.events[1]?.seq ?? 0);
+
+    for (const query of ['from=%2B275760-09-13T00:00:00.000Z', 'to=not-a-date', 'cursor=1e999', 'cursor=-5', 'cursor=abc']) {
+      const refused = await page(query);
+      expect(refused.status, query).toBe(400);
+      expect(refused.body.error.code).toBe('INVALID_INPUT');
+    }
+    expect((await page('from=%2B275760-09-13T00:00:00.000Z')).body.error.message).toContain('between 1970 and 9999');
   });
 
   it.skipIf(skip)('audit verify names the first event edited directly in the database', async () => {

@@ -1,5 +1,5 @@
 import { GreenlightError, type GreenlightRequest } from '../../protocol/index.js';
-import { audit, inTransaction, type Context } from './context.js';
+import { audit, inTransaction, LostRace, type Context } from './context.js';
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 import { isEligibleApprover, parseRule } from './request-view.js';
@@ -14,9 +14,12 @@ const auditFields = (row: { id: string; action: string; resource: string; enviro
  */
 export async function claimRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
   const row = await onUnexpiredRequest(ctx, requestId, 'there is nothing to claim.', async (trx, current) => {
+    const own = current.requester_id === actor.id;
+    const notEligible = () => new GreenlightError('NOT_ELIGIBLE', 'Only an approver of this request can claim it.');
+    if (!own && !isEligibleApprover(current, actor)) throw notEligible();
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}.`);
-    if (current.requester_id === actor.id && !parseRule(current).allowSelfApproval) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
-    if (!isEligibleApprover(current, actor)) throw new GreenlightError('NOT_ELIGIBLE', 'Only an approver of this request can claim it.');
+    if (own && !parseRule(current).allowSelfApproval) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
+    if (!isEligibleApprover(current, actor)) throw notEligible();
     const now = ctx.clock.now();
     const iso = now.toISOString();
     if (current.claim_by && current.claim_by !== actor.name && current.claim_until && current.claim_until > iso) {
@@ -29,7 +32,8 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
       .where('id', '=', current.id)
       .where('version', '=', current.version)
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new GreenlightError('CONFLICT', 'The request changed while you claimed it; try again.');
+    // Lost a race with a vote or an escalation: the transaction runs again on the fresh row.
+    if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
     await addDeadline(trx, { kind: 'claim_end', request_id: current.id, grant_jti: null, step: null, due_at: until }, now);
     await audit(ctx, trx, { actor: actor.name, type: 'request.claimed', ...auditFields(current), outcome: 'claimed', data: { until } });
     ctx.deadlineWritten(until);
@@ -52,7 +56,7 @@ export async function releaseRequest(ctx: Context, actor: Actor, requestId: stri
       .where('id', '=', current.id)
       .where('version', '=', current.version)
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new GreenlightError('CONFLICT', 'The request changed while you released it; try again.');
+    if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
     // Escalation steps held back by the claim become due again at their original time (or now, if that passed).
     const rule = parseRule(current);
     const held = await trx.selectFrom('deadlines').selectAll().where('request_id', '=', current.id).where('kind', '=', 'escalation').where('done', '=', 0).execute();

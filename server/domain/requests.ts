@@ -150,15 +150,18 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
   const row = await onUnexpiredRequest(ctx, requestId, 'nothing to decide. Submit it again if it is still needed.', async (trx, current) => {
     const rule = parseRule(current);
+    const own = current.requester_id === actor.id;
+    const notEligible = () =>
+      new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...eligibleGroupsOf(current), ...eligibleUsersOf(current)].join(', ') || 'nobody yet'}.`);
+    // Someone with no part in the request hears only that, not how or by whom it was decided.
+    if (!own && !isEligibleApprover(current, actor)) throw notEligible();
     if (current.status !== 'pending') {
       throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}${current.decided_by ? ` by ${current.decided_by}` : ''}; nothing to decide.`);
     }
-    if (current.requester_id === actor.id && !rule.allowSelfApproval) {
+    if (own && !rule.allowSelfApproval) {
       throw new GreenlightError('SELF_APPROVAL', 'You cannot decide your own request; another approver has to.');
     }
-    if (!isEligibleApprover(current, actor)) {
-      throw new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...eligibleGroupsOf(current), ...eligibleUsersOf(current)].join(', ') || 'nobody yet'}.`);
-    }
+    if (!isEligibleApprover(current, actor)) throw notEligible();
     const voted = await trx.selectFrom('decisions').select('decision').where('request_id', '=', current.id).where('approver_id', '=', actor.id).executeTakeFirst();
     if (voted) throw new GreenlightError('ALREADY_DECIDED', `You already voted to ${voted.decision} this request; it needs another approver.`);
     const now = ctx.clock.now();
