@@ -100,3 +100,15 @@ test('works at 360 px wide: list, then the detail with a way back', async ({ act
   await bob.page.getByRole('button', { name: '← Back to inbox' }).click();
   await expect(inboxRow(bob.page, resource)).toBeVisible();
 });
+
+test('an auto-approved request says no approval was needed, not "0 of 1 approvals"', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const resource = unique('staging-web');
+  await submitRequest(requester, { action: 'deploy', resource, environment: 'staging', reason: 'routine staging deploy', risk: 'low' });
+  const alice = await actors.open(requester);
+  await openTab(alice.page, 'My requests');
+  const card = myRequest(alice.page, resource);
+  await expect(card.getByTestId('status')).toHaveText('approved by policy:staging');
+  await expect(card.getByTestId('votes')).toHaveText('no approval needed (policy staging)');
+  await expect(card.getByRole('region', { name: 'Grant' })).toBeVisible();
+});

@@ -32,10 +32,18 @@ export function FlowBadges({ request }: { request: GreenlightRequest }) {
 }
 
 export function Votes({ request }: { request: GreenlightRequest }) {
+  if (request.rule.autoApprove) {
+    return (
+      <span className="votes" data-testid="votes">
+        <span className="muted">no approval needed (policy {request.rule.name})</span>
+      </span>
+    );
+  }
+  const needed = request.rule.minApprovals;
   return (
     <span className="votes" data-testid="votes">
-      {request.approvals} of {request.rule.minApprovals}
-      <span className="muted"> approvals</span>
+      {request.approvals} of {needed}
+      <span className="muted"> approval{needed === 1 ? '' : 's'}</span>
     </span>
   );
 }
