@@ -68,12 +68,18 @@ test('a request submitted from the form reaches the approver live and comes back
   await card.getByRole('button', { name: 'Copy' }).click();
   await expect(card.getByRole('button', { name: 'Copied' })).toBeVisible();
   expect(await alice.page.evaluate(() => navigator.clipboard.readText())).toBe(await card.getByLabel('Grant token').inputValue());
-  await expect(card.getByText('Looks right, go ahead')).toBeVisible();
+  await expect(card.locator('p > q.comment')).toHaveText('Looks right, go ahead');
   await shot(alice.page, testInfo, 'request-approved-with-grant');
 
   // End access early: the grant is revoked on the hub.
   await card.getByRole('button', { name: 'End access now' }).click();
+  await expect(card.getByRole('group', { name: "End this grant now? It can't be used again." })).toBeVisible();
+  await card.getByRole('button', { name: 'Yes, end access' }).click();
   await expect(card.getByRole('region', { name: 'Grant' })).toHaveAttribute('data-grant-status', 'revoked');
+  // The requester can open what was approved: the change and the timeline, votes included.
+  await card.getByText('Details: the change, votes and timeline').click();
+  await expect(card.locator('tr.diff-add')).toContainText('new_invoices: true');
+  await expect(card.locator('details.more').getByText('Looks right, go ahead').first()).toBeVisible();
   const id = await card.getAttribute('data-request-id');
   expect((await getRequest(requester, id ?? '')).grant?.status).toBe('revoked');
 });

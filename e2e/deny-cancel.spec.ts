@@ -21,7 +21,7 @@ test('deny needs a comment, and the requester sees the denial with it', async ({
   await openTab(alice.page, 'My requests');
   const card = myRequest(alice.page, resource);
   await expect(card.getByTestId('status')).toHaveText(`denied by ${approver.name}`);
-  await expect(card.getByText('Not during the freeze')).toBeVisible();
+  await expect(card.locator('p > q.comment')).toHaveText('Not during the freeze');
   await shot(alice.page, testInfo, 'my-requests-denied');
 });
 
@@ -37,6 +37,12 @@ test('the requester cancels; the approver sees it leave with who cancelled', asy
   await openTab(alice.page, 'My requests');
   const card = myRequest(alice.page, resource);
   await card.getByRole('button', { name: 'Cancel request' }).click();
+  // It asks first; "Keep" leaves the request as it was, with focus back on the button.
+  await card.getByRole('button', { name: 'Keep' }).click();
+  await expect(card.getByRole('button', { name: 'Cancel request' })).toBeFocused();
+  expect((await getRequest(requester, request.id)).status).toBe('pending');
+  await card.getByRole('button', { name: 'Cancel request' }).click();
+  await card.getByRole('button', { name: 'Yes, cancel it' }).click();
   await expect(card.getByTestId('status')).toHaveText(`cancelled by ${requester.name}`);
   await expect(card.getByRole('button', { name: 'Cancel request' })).toHaveCount(0);
 

@@ -64,9 +64,10 @@ test('an approver offline while a request arrives has it exactly once after reco
 
 test('deciding pauses while the hub is unreachable, says so, and works again once it is back', async ({ actors }) => {
   const requester = await createUser('alice', ['requester']);
-  const approver = await createUser('bob', ['approver'], ['platform']);
+  // A group of its own, so the request is the only one in this approver's inbox.
+  const approver = await createUser('bob', ['approver'], ['outage']);
   const resource = unique('offline-decide');
-  const submitted = await submitRequest(requester, { action: 'config', resource, environment: 'production', reason: 'decide me after the outage', risk: 'low' });
+  const submitted = await submitRequest(requester, { action: 'failover', resource, environment: 'production', reason: 'decide me after the outage', risk: 'low' });
   let network: Awaited<ReturnType<typeof controllableNetwork>> | null = null;
   const bob = await actors.open(approver, {
     beforeGoto: async (page) => {

@@ -34,6 +34,11 @@ rules:
     approvers: [bulk]
     expireAfter: 1h
     grantTtl: 5m
+  - name: failover
+    match: { action: failover }
+    approvers: [outage]
+    expireAfter: 1h
+    grantTtl: 10m
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true

@@ -3,6 +3,7 @@ import type { GrantSummary, GreenlightRequest } from '../../../protocol/request.
 import { countdown } from '../lib/time.js';
 import { notify, revokeGrant } from '../store/actions.js';
 import { useStore } from '../store/store.js';
+import { ConfirmButton } from './ConfirmButton.js';
 
 async function copyText(text: string): Promise<boolean> {
   try {
@@ -47,9 +48,14 @@ export function GrantCard({ request, grant, now }: { request: GreenlightRequest;
         </div>
       )}
       {active && (
-        <button type="button" className="danger" disabled={revoking} onClick={() => void revokeGrant(request.id, grant.jti)}>
-          End access now
-        </button>
+        <ConfirmButton
+          label="End access now"
+          question="End this grant now? It can't be used again."
+          confirmLabel="Yes, end access"
+          className="danger"
+          disabled={revoking}
+          onConfirm={() => void revokeGrant(request.id, grant.jti)}
+        />
       )}
     </section>
   );

@@ -8,6 +8,9 @@ import { Votes } from './Badges.js';
 import { RequestHeading } from './RequestHeading.js';
 import { Deadline } from './Deadline.js';
 import { GrantCard } from './GrantCard.js';
+import { ConfirmButton } from './ConfirmButton.js';
+import { ContextPanel } from './ContextPanel.js';
+import { Timeline } from './Timeline.js';
 
 /** One of my requests with its live status, votes, grant and what I can still do. */
 export function MyRequestCard({ request }: { request: GreenlightRequest }) {
@@ -30,11 +33,20 @@ export function MyRequestCard({ request }: { request: GreenlightRequest }) {
       {request.grant && <GrantCard request={request} grant={request.grant} now={now} />}
       {request.status === 'pending' && (
         <div className="actions">
-          <button type="button" onClick={() => void cancelRequest(request.id)} disabled={cancelling}>
-            Cancel request
-          </button>
+          <ConfirmButton
+            label="Cancel request"
+            question="Cancel this request? Approvers stop seeing it."
+            confirmLabel="Yes, cancel it"
+            disabled={cancelling}
+            onConfirm={() => void cancelRequest(request.id)}
+          />
         </div>
       )}
+      <details className="more">
+        <summary>Details: the change, votes and timeline</summary>
+        <ContextPanel context={request.context} />
+        <Timeline request={request} />
+      </details>
     </article>
   );
 }

@@ -1,0 +1,52 @@
+import { useEffect, useRef, useState } from 'react';
+
+/**
+ * A button for what can't be undone (ending access, cancelling a request): the first click asks,
+ * inline, and only "Yes" acts. Focus moves to the question and back, so keyboards keep their place.
+ */
+export function ConfirmButton({ label, question, confirmLabel, onConfirm, disabled, className }: {
+  label: string;
+  question: string;
+  confirmLabel: string;
+  onConfirm: () => void;
+  disabled?: boolean;
+  className?: string;
+}) {
+  const [asking, setAsking] = useState(false);
+  const yesRef = useRef<HTMLButtonElement>(null);
+  const triggerRef = useRef<HTMLButtonElement>(null);
+  const wasAsking = useRef(false);
+  useEffect(() => {
+    if (asking) yesRef.current?.focus();
+    else if (wasAsking.current) triggerRef.current?.focus();
+    wasAsking.current = asking;
+  }, [asking]);
+
+  if (!asking) {
+    return (
+      <button type="button" ref={triggerRef} className={className} disabled={disabled} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <span className="confirm-inline" role="group" aria-label={question}>
+      <span>{question}</span>{' '}
+      <button
+        type="button"
+        ref={yesRef}
+        className={className}
+        disabled={disabled}
+        onClick={() => {
+          setAsking(false);
+          onConfirm();
+        }}
+      >
+        {confirmLabel}
+      </button>{' '}
+      <button type="button" onClick={() => setAsking(false)} onKeyDown={(event) => event.key === 'Escape' && setAsking(false)}>
+        Keep
+      </button>
+    </span>
+  );
+}
