@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { auditQuerySchema, parseOrThrow, type AuditEvent } from '../../../protocol/index.js';
+import { Readable } from 'node:stream';
+import { auditQuerySchema, parseOrThrow, type AuditEvent, type AuditQuery } from '../../../protocol/index.js';
 import { queryAudit, verifyChain } from '../../domain/audit.js';
 import { requireAdmin } from '../../domain/users.js';
 import { requireActor, type HttpDeps } from '../http-app.js';
@@ -15,6 +16,17 @@ export function csvCell(value: unknown): string {
 
 export const csvRow = (event: AuditEvent): string => CSV_COLUMNS.map((column) => csvCell(event[column])).join(',');
 
+async function* exportPages(deps: HttpDeps, query: AuditQuery): AsyncGenerator<string> {
+  if (query.format === 'csv') yield `${CSV_COLUMNS.join(',')}\n`;
+  let cursor: string | undefined = query.cursor;
+  for (;;) {
+    const page = await queryAudit(deps.ctx.store.db, { ...query, limit: 1000, cursor });
+    if (page.events.length) yield page.events.map((event) => (query.format === 'csv' ? csvRow(event) : JSON.stringify(event))).join('\n') + '\n';
+    if (!page.nextCursor) return;
+    cursor = page.nextCursor;
+  }
+}
+
 export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.get('/api/v1/audit', async (request, reply) => {
     const actor = await requireActor(deps, request);
@@ -22,19 +34,11 @@ export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     const query = parseOrThrow(auditQuerySchema, request.query, 'audit query');
     if (query.format === 'json') return queryAudit(deps.ctx.store.db, query);
 
-    // Exports hold every matching event, written page by page so memory stays flat.
+    // Exports hold every matching event: streamed a page at a time, so memory stays flat however long the history.
     const stamp = deps.ctx.clock.now().toISOString().replace(/[:.]/g, '-');
     reply.header('content-disposition', `attachment; filename="greenlight-audit-${stamp}.${query.format}"`);
     reply.type(query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
-    const lines: string[] = query.format === 'csv' ? [CSV_COLUMNS.join(',')] : [];
-    let cursor: string | undefined = query.cursor;
-    for (;;) {
-      const page = await queryAudit(deps.ctx.store.db, { ...query, limit: 1000, cursor });
-      for (const event of page.events) lines.push(query.format === 'csv' ? csvRow(event) : JSON.stringify(event));
-      if (!page.nextCursor) break;
-      cursor = page.nextCursor;
-    }
-    return lines.join('\n') + '\n';
+    return reply.send(Readable.from(exportPages(deps, query)));
   });
 
   app.get('/api/v1/audit/verify', async (request) => {

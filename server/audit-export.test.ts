@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { audit, inTransaction } from './domain/context.js';
+import { ADMIN_TOKEN, TestHub } from './test-support/hub-fixture.js';
+
+const EVENTS = 2_500;
+
+describe('audit export over many pages', () => {
+  const hub = new TestHub('sqlite');
+  beforeAll(async () => {
+    await hub.start();
+    const ctx = hub.hub.ctx;
+    await inTransaction(ctx, async (trx) => {
+      for (let i = 0; i < EVENTS; i++) await audit(ctx, trx, { actor: 'exporter', type: 'policy.loaded', outcome: 'loaded', data: { n: i } });
+    });
+  });
+  afterAll(() => hub.dispose());
+
+  const exported = async (format: 'csv' | 'jsonl') => {
+    const response = await fetch(`${hub.url}/api/v1/audit?format=${format}&actor=exporter`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    return { response, lines: (await response.text()).trimEnd().split('\n') };
+  };
+
+  it('streams every matching event as JSON lines, newest first, with no gap at the page boundaries', async () => {
+    const { response, lines } = await exported('jsonl');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('application/x-ndjson');
+    expect(response.headers.get('transfer-encoding')).toBe('chunked');
+    expect(response.headers.get('content-disposition')).toMatch(/attachment; filename="greenlight-audit-.+\.jsonl"/);
+    const events = lines.map((line) => JSON.parse(line) as { seq: number; data: { n: number } });
+    expect(events).toHaveLength(EVENTS);
+    expect(events.map((event) => event.data.n)).toEqual(Array.from({ length: EVENTS }, (_, i) => EVENTS - 1 - i));
+    for (let i = 1; i < events.length; i++) expect(events[i - 1]!.seq - events[i]!.seq).toBe(1);
+  });
+
+  it('streams the same events as CSV under one header row', async () => {
+    const { response, lines } = await exported('csv');
+    expect(response.headers.get('content-type')).toContain('text/csv');
+    expect(lines[0]).toBe('seq,at,actor,type,requestId,action,resource,environment,outcome,data,hash');
+    expect(lines).toHaveLength(EVENTS + 1);
+    expect(lines.filter((line) => line.startsWith('seq,'))).toHaveLength(1);
+  });
+});
