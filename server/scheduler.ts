@@ -3,6 +3,9 @@ import type { Context } from './domain/context.js';
 import { inTransaction } from './domain/context.js';
 import { applyDeadline, type AfterCommit } from './domain/timers.js';
 
+/** How long the scheduler works through due deadlines before it lets other I/O run. */
+const SLICE_MS = 5;
+
 export interface SchedulerOptions {
   /**
    * Longest sleep between checks. With several hubs on one database another hub may write an
@@ -61,10 +64,17 @@ export class Scheduler {
   }
 
   private async loop(): Promise<void> {
+    let slice = performance.now();
     do {
       this.again = false;
       while (!this.stopped && (await this.fireOne())) {
-        // keep going while deadlines are due
+        // On SQLite every step of a firing settles as a microtask, so a backlog (thousands of deadlines
+        // missed while the hub was down) would run start to end without letting any I/O in: no HTTP
+        // replies, no socket pings. Give the event loop a turn every few milliseconds of it.
+        if (performance.now() - slice > SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          slice = performance.now();
+        }
       }
     } while (this.again && !this.stopped);
     if (!this.stopped) await this.armNext();
