@@ -87,7 +87,15 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
     const { actor } = socket.data;
     metrics.socketConnections.inc();
     socket.on('disconnect', () => metrics.socketConnections.dec());
-    void socket.join([userRoom(actor.name), idRoom(actor.id), ...actor.groups.map((group) => `group:${group}`)]);
+    const token = String(socket.handshake.auth?.token);
+    // A user disabled after the handshake's check but before this join was disconnected from rooms
+    // this socket was not in yet: check once more now that it is in them.
+    void Promise.resolve(socket.join([userRoom(actor.name), idRoom(actor.id), ...actor.groups.map((group) => `group:${group}`)]))
+      .then(() => authenticate(ctx, token))
+      .then((still) => {
+        if (!still) socket.disconnect(true);
+      })
+      .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not re-check a new socket’s user'));
     registerHandlers(socket, ctx, metrics, limiter);
   });
 
