@@ -71,3 +71,29 @@ test('history pages through the log and searches its text', async ({ actors }) =
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText(word);
 });
+
+test('export takes the filters as typed, and a range that ends before it starts is refused', async ({ actors }, testInfo) => {
+  const requester = await createUser('rita', ['requester']);
+  const resource = unique('typed-filter');
+  await submitRequest(requester, { action: 'config', resource, environment: 'production', reason: 'export me', risk: 'low' });
+  await submitRequest(requester, { action: 'config', resource: unique('not-me'), environment: 'production', reason: 'leave me out', risk: 'low' });
+  const admin = await actors.open(adminUser());
+  await openTab(admin.page, 'History');
+  const filters = admin.page.getByRole('search', { name: 'Filter the audit log' });
+
+  // Typed, not applied: the export still honours it.
+  await filters.getByLabel('Resource').fill(resource);
+  const [download] = await Promise.all([admin.page.waitForEvent('download'), admin.page.getByRole('button', { name: 'Export JSONL' }).click()]);
+  const file = testInfo.outputPath(download.suggestedFilename());
+  await download.saveAs(file);
+  const events = (await readFile(file, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { resource: string | null });
+  expect(events.length).toBeGreaterThan(0);
+  expect(events.every((event) => event.resource === resource)).toBe(true);
+
+  await filters.getByLabel('From', { exact: true }).fill('2026-12-02T10:00');
+  await filters.getByLabel('To', { exact: true }).fill('2026-12-01T10:00');
+  await filters.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(admin.page.getByRole('alert').filter({ hasText: '“From” is after “To”' })).toBeVisible();
+  await filters.getByRole('button', { name: 'Clear' }).click();
+  await expect(admin.page.getByRole('alert').filter({ hasText: '“From” is after “To”' })).toHaveCount(0);
+});

@@ -10,6 +10,12 @@ import { AuditTable } from '../components/AuditTable.js';
 
 const PAGE_SIZES = [25, 50, 100, 200];
 
+function rangeProblem(filters: AuditFilters): string | null {
+  const from = filters.from ? Date.parse(filters.from) : Number.NaN;
+  const to = filters.to ? Date.parse(filters.to) : Number.NaN;
+  return from > to ? '“From” is after “To”: nothing could match. Swap them, or clear one.' : null;
+}
+
 /** Admins browse, search and export the audit log. */
 export function HistoryView() {
   const [draft, setDraft] = useState<AuditFilters>(emptyFilters);
@@ -40,14 +46,26 @@ export function HistoryView() {
     void load();
   }, [load]);
 
-  const onApply = (event: FormEvent) => {
-    event.preventDefault();
+  const [rangeError, setRangeError] = useState<string | null>(null);
+  /** Applies what the form says; refuses a time range that ends before it starts. */
+  const applyDraft = (): AuditFilters | null => {
+    const problem = rangeProblem(draft);
+    setRangeError(problem);
+    if (problem) return null;
     setApplied(draft);
     setCursors([null]);
+    return draft;
   };
+  const onApply = (event: FormEvent) => {
+    event.preventDefault();
+    applyDraft();
+  };
+  // Exports what the form says, applying it first, so a filter typed but not yet applied is not silently left out.
   const onExport = async (format: 'csv' | 'jsonl') => {
+    const filters = applyDraft();
+    if (!filters) return;
     try {
-      const file = await getBridge().exportAudit(auditQuery(applied, { limit: 1000 }), format);
+      const file = await getBridge().exportAudit(auditQuery(filters, { limit: 1000 }), format);
       downloadText(file.filename || `greenlight-audit-${fileStamp(new Date())}.${format}`, file.content, file.mimeType);
     } catch (err) {
       notify('error', `Export failed: ${toWireError(err).message}`);
@@ -67,7 +85,12 @@ export function HistoryView() {
           </button>
         </div>
       </div>
-      <AuditFiltersForm value={draft} onChange={setDraft} onSubmit={onApply} onReset={() => { setDraft(emptyFilters); setApplied(emptyFilters); setCursors([null]); }} />
+      <AuditFiltersForm value={draft} onChange={setDraft} onSubmit={onApply} onReset={() => { setDraft(emptyFilters); setApplied(emptyFilters); setCursors([null]); setRangeError(null); }} />
+      {rangeError && (
+        <p className="error-box" role="alert">
+          {rangeError}
+        </p>
+      )}
       <div aria-live="polite" aria-busy={state === 'loading'}>
         {state === 'error' && (
           <p className="error-box" role="alert">
