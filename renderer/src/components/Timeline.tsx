@@ -1,5 +1,5 @@
 import type { GreenlightRequest } from '../../../protocol/request.js';
-import { formatTime } from '../lib/time.js';
+import { formatTime, localiseTimes } from '../lib/time.js';
 
 /** Timeline types are audit event types (`request.vote`, `grant.issued`); say them as verbs. */
 const LABELS: Record<string, string> = {
@@ -32,7 +32,7 @@ export function Timeline({ request }: { request: GreenlightRequest }) {
             </time>
             <span>
               <strong>{entry.actor}</strong> {LABELS[entry.type] ?? entry.type}
-              {entry.detail && <span className="tl-detail"> — {entry.detail}</span>}
+              {entry.detail && <span className="tl-detail"> — {localiseTimes(entry.detail)}</span>}
             </span>
           </li>
         ))}

@@ -1,3 +1,4 @@
+import { localiseTimes } from './time.js';
 export interface AuditFilters {
   /** `datetime-local` values (local time, no zone). */
   from: string;
@@ -34,6 +35,6 @@ export function describeData(data: Record<string, unknown>): string {
   return Object.entries(data)
     .filter(([, value]) => value !== null && value !== undefined && value !== '')
     .slice(0, 4)
-    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .map(([key, value]) => `${key}: ${typeof value === 'string' ? localiseTimes(value) : Array.isArray(value) && value.every((item) => typeof item === 'string') ? value.join(', ') : JSON.stringify(value)}`)
     .join(' · ');
 }

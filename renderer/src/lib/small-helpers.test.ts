@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { auditQuery, emptyFilters } from './audit-query.js';
+import { auditQuery, describeData, emptyFilters } from './audit-query.js';
 import { signInMessage } from './errors.js';
 import { safeHttpUrl } from '../../../protocol/urls.js';
-import { countdown, fileStamp } from './time.js';
+import { countdown, fileStamp, formatTime, localiseTimes } from './time.js';
 import { filenameFrom } from '../bridge/http.js';
 
 describe('safeHttpUrl', () => {
@@ -42,5 +42,17 @@ describe('time and files', () => {
     expect(fileStamp(new Date('2026-11-24T18:30:05Z'))).toBe('20261124-183005');
     expect(filenameFrom('attachment; filename="audit.csv"')).toBe('audit.csv');
     expect(filenameFrom(null)).toBeNull();
+  });
+});
+
+describe('times and lists from the hub, as a person reads them', () => {
+  it('shows UTC instants inside the hub’s text in local time', () => {
+    const iso = '2026-12-01T19:08:23.834Z';
+    expect(localiseTimes(`until ${iso}`)).toBe(`until ${formatTime(iso)}`);
+    expect(localiseTimes('step 1: notified leads')).toBe('step 1: notified leads');
+  });
+
+  it('writes audit details without JSON brackets for lists of names', () => {
+    expect(describeData({ notified: ['leads', 'carol'], expiresAt: '2026-12-01T19:08:23.834Z' })).toBe(`notified: leads, carol · expiresAt: ${formatTime('2026-12-01T19:08:23.834Z')}`);
   });
 });

@@ -23,3 +23,10 @@ export function formatTime(iso: string): string {
 export function fileStamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
+
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\b/g;
+
+/** Text from the hub with UTC instants in it ("until 2026-12-01T19:08:23.834Z"), those instants in local time. */
+export function localiseTimes(text: string): string {
+  return text.replace(ISO_INSTANT, (iso) => formatTime(iso));
+}
