@@ -25,3 +25,29 @@ test('keyboard only: j selects, a approves, Enter confirms a critical request', 
   await expect(pane.getByTestId('status')).toHaveText(`approved by ${approver.name}`);
   expect((await getRequest(requester, request.id)).status).toBe('approved');
 });
+
+test('from the comment box: Ctrl+Enter approves with the comment, Escape hands the keys back to the shortcuts', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('kim', ['approver'], ['keys']);
+  const kim = await actors.open(approver);
+  const first = await submitRequest(requester, { action: 'rotate-key', resource: unique('comment-key'), environment: 'production', reason: 'approve me from the box', risk: 'low' });
+  const second = await submitRequest(requester, { action: 'rotate-key', resource: unique('escape-key'), environment: 'production', reason: 'deny me after escape', risk: 'low' });
+
+  await inboxRow(kim.page, first.resource).click();
+  const pane = detail(kim.page);
+  const comment = pane.getByLabel('Comment (required to deny)');
+  await comment.fill('rotated, checked the new fingerprint');
+  await comment.press('Control+Enter');
+  await expect.poll(async () => (await getRequest(requester, first.id)).status).toBe('approved');
+  expect((await getRequest(requester, first.id)).decisions[0]?.comment).toBe('rotated, checked the new fingerprint');
+
+  await inboxRow(kim.page, second.resource).click();
+  await comment.fill('not this one');
+  // While typing, "d" is just a letter.
+  await comment.press('d');
+  await expect(comment).toHaveValue('not this oned');
+  await comment.press('Backspace');
+  await comment.press('Escape');
+  await kim.page.keyboard.press('d');
+  await expect.poll(async () => (await getRequest(requester, second.id)).status).toBe('denied');
+});

@@ -70,9 +70,22 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
           setComment(event.target.value);
           if (event.target.value.trim()) setCommentError(null);
         }}
+        onKeyDown={(event) => {
+          // Typing here turns the single-key shortcuts off: Ctrl/⌘+Enter approves, Escape leaves the box.
+          if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+            event.preventDefault();
+            doApprove();
+          } else if (event.key === 'Escape') {
+            event.currentTarget.blur();
+          }
+        }}
         aria-invalid={commentError ? true : undefined}
-        aria-describedby={commentError ? `${commentId}-error` : undefined}
+        aria-describedby={`${commentId}-hint${commentError ? ` ${commentId}-error` : ''}`}
+        aria-keyshortcuts="Control+Enter Meta+Enter"
       />
+      <small id={`${commentId}-hint`} className="muted">
+        <kbd>Ctrl</kbd>+<kbd>Enter</kbd> approves with this comment · <kbd>Esc</kbd> leaves the box for the shortcuts
+      </small>
       {commentError && (
         <p id={`${commentId}-error`} className="field-error" role="alert">
           {commentError}
