@@ -21,14 +21,19 @@ test('a wrong token says the hub refused it', async ({ page }, testInfo) => {
   await shot(page, testInfo, 'sign-in-wrong-token');
 });
 
-test('an unreachable hub says so and what to check', async ({ page }) => {
+test('another hub’s address says this console serves only its own hub, and where to go instead', async ({ page }) => {
   const user = await createUser('alice', ['requester']);
   await page.goto(hubUrl());
-  const dead = `http://127.0.0.1:${await closedPort()}`;
-  await signIn(page, user.token, dead);
+  const other = `http://127.0.0.1:${await closedPort()}`;
+  await signIn(page, user.token, other);
   const alert = page.getByRole('alert');
-  await expect(alert).toContainText(`Cannot reach the hub at ${dead}`);
-  await expect(alert).toContainText('Check the address');
+  await expect(alert).toContainText(`This console signs in only to the hub that serves it, ${new URL(hubUrl()).origin}.`);
+  await expect(alert).toContainText(`open ${other} in your browser`);
+  // Back to its own hub: the message goes as soon as the address changes, and signing in works.
+  await page.getByLabel('Hub URL').fill(hubUrl());
+  await expect(alert).toHaveCount(0);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
 });
 
 test('History is for admins only; the session survives a reload', async ({ actors }, testInfo) => {

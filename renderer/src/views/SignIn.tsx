@@ -4,6 +4,16 @@ import { getBridge, signIn } from '../store/actions.js';
 import { signInMessage } from '../lib/errors.js';
 import { useStore } from '../store/store.js';
 
+/** The typed hub's origin when it is not this page's (null when it is, or when the address doesn't parse). */
+function otherOrigin(hubUrl: string): string | null {
+  try {
+    const origin = new URL(hubUrl.trim()).origin;
+    return origin === window.location.origin ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
 export function SignIn() {
   const { phase, error } = useStore(useShallow((state) => ({ phase: state.phase, error: state.signInError })));
   const [hubUrl, setHubUrl] = useState(() => getBridge().defaultHubUrl());
@@ -11,12 +21,24 @@ export function SignIn() {
   const [attempted, setAttempted] = useState('');
   const busy = phase === 'signing-in';
 
+  const [foreign, setForeign] = useState<string | null>(null);
+
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     setAttempted(hubUrl);
-    void signIn(hubUrl, token);
+    // The web console's security policy lets it talk only to the hub that serves it.
+    const other = getBridge().host === 'web' ? otherOrigin(hubUrl) : null;
+    setForeign(other);
+    if (!other) void signIn(hubUrl, token);
   };
-  const message = error ? signInMessage(error, attempted || hubUrl) : null;
+  const message = foreign
+    ? {
+        title: `This console signs in only to the hub that serves it, ${window.location.origin}.`,
+        hint: `To use the hub at ${foreign}, open ${foreign} in your browser, or use the desktop app.`,
+      }
+    : error
+      ? signInMessage(error, attempted || hubUrl)
+      : null;
 
   return (
     <main className="center">
@@ -26,7 +48,16 @@ export function SignIn() {
         </h1>
         <label className="field">
           <span>Hub URL</span>
-          <input type="url" required value={hubUrl} onChange={(e) => setHubUrl(e.target.value)} autoComplete="url" />
+          <input
+            type="url"
+            required
+            value={hubUrl}
+            onChange={(e) => {
+              setHubUrl(e.target.value);
+              setForeign(null);
+            }}
+            autoComplete="url"
+          />
         </label>
         <label className="field">
           <span>Token</span>
@@ -44,7 +75,7 @@ export function SignIn() {
           </small>
         </label>
         {message && (
-          <div className="error-box" role="alert" data-code={error?.code}>
+          <div className="error-box" role="alert" data-code={foreign ? 'OTHER_HUB' : error?.code}>
             <strong>{message.title}</strong>
             <p>{message.hint}</p>
           </div>
