@@ -28,6 +28,9 @@ test('a request submitted from the form reaches the approver live and comes back
   await form.getByRole('button', { name: 'Submit request' }).click();
   await expect(form.getByText('say why you need this')).toBeVisible();
   await expect(form.getByLabel('Reason', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+  // Focus goes to what needs fixing, and a summary says what that is.
+  await expect(form.getByLabel('Reason', { exact: true })).toBeFocused();
+  await expect(form.getByRole('alert')).toHaveText('One field needs attention: Reason.');
 
   await form.getByLabel('Reason', { exact: true }).fill('Turn on new invoices for the EU launch');
   await expect(form.getByText('say why you need this')).toHaveCount(0);

@@ -22,7 +22,7 @@ export function Field({ label, hint, error, children }: FieldProps) {
       )}
       {error && (
         <small id={`${id}-error`} className="field-error">
-          {error}
+          {error.charAt(0).toUpperCase() + error.slice(1)}
         </small>
       )}
     </div>

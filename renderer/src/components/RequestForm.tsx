@@ -1,10 +1,24 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { RISKS } from '../../../protocol/request.js';
 import { buildNewRequest, emptyForm, offeredActions, offeredEnvironments, offeredResources, type FormErrors, type RequestFormValues } from '../lib/request-form.js';
 import { toWireError } from '../lib/errors.js';
 import { submitRequest } from '../store/actions.js';
 import { useStore } from '../store/store.js';
 import { Field } from './Field.js';
+
+/** In the form's order, for the summary of what needs fixing. */
+const FIELD_LABELS: Record<keyof RequestFormValues, string> = {
+  action: 'Action',
+  environment: 'Environment',
+  resource: 'Resource',
+  risk: 'Risk',
+  reason: 'Reason',
+  ttl: 'Access for',
+  summary: 'Summary',
+  diff: 'Diff',
+  logs: 'Log excerpt',
+  links: 'Links',
+};
 
 /** The new-request form: offers from the policy, validated with the contract's schema before sending. */
 export function RequestForm() {
@@ -13,6 +27,12 @@ export function RequestForm() {
   const [values, setValues] = useState<RequestFormValues>(() => ({ ...emptyForm, action: actions[0] ?? '' }));
   const [errors, setErrors] = useState<FormErrors>({});
   const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  /** Bumped by each refused submit, so focus goes to the first field that needs attention. */
+  const [refusals, setRefusals] = useState(0);
+  useEffect(() => {
+    if (refusals) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [refusals]);
   const environments = offeredEnvironments(offers, values.action);
   const resources = offeredResources(offers, values.action).filter((resource) => !/[*?[\]{}]/.test(resource));
   const set = (field: keyof RequestFormValues) => (event: { target: { value: string } }) => {
@@ -25,7 +45,10 @@ export function RequestForm() {
     event.preventDefault();
     const { input, errors: found } = buildNewRequest(values);
     setErrors(found);
-    if (!input) return;
+    if (!input) {
+      setRefusals((count) => count + 1);
+      return;
+    }
     setBusy(true);
     try {
       await submitRequest(input);
@@ -37,8 +60,9 @@ export function RequestForm() {
     }
   };
 
+  const invalid = (Object.keys(FIELD_LABELS) as (keyof typeof FIELD_LABELS)[]).filter((field) => errors[field]).map((field) => FIELD_LABELS[field]);
   return (
-    <form className="card form" onSubmit={(event) => void onSubmit(event)} noValidate aria-labelledby="new-title">
+    <form ref={formRef} className="card form" onSubmit={(event) => void onSubmit(event)} noValidate aria-labelledby="new-title">
       <h2 id="new-title">Ask for access</h2>
       <div className="grid-2">
         <Field label="Action" error={errors.action}>
@@ -98,6 +122,11 @@ export function RequestForm() {
       <Field label="Links (optional)" hint="One a line: a title, a space, then the http(s) URL." error={errors.links}>
         <textarea rows={2} value={values.links} onChange={set('links')} spellCheck={false} />
       </Field>
+      {invalid.length > 0 && (
+        <p className="error-box" role="alert">
+          {invalid.length === 1 ? 'One field needs' : `${invalid.length} fields need`} attention: {invalid.join(', ')}.
+        </p>
+      )}
       {errors.form && (
         <p className="error-box" role="alert">
           {errors.form}
