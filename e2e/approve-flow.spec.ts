@@ -115,7 +115,8 @@ test('an auto-approved request says no approval was needed, not "0 of 1 approval
   const resource = unique('staging-web');
   await submitRequest(requester, { action: 'deploy', resource, environment: 'staging', reason: 'routine staging deploy', risk: 'low' });
   const alice = await actors.open(requester);
-  await openTab(alice.page, 'My requests');
+  // Someone who only asks starts on their own requests, not on an empty inbox.
+  await expect(alice.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'My requests' })).toHaveAttribute('aria-current', 'page');
   const card = myRequest(alice.page, resource);
   await expect(card.getByTestId('status')).toHaveText('approved by policy:staging');
   await expect(card.getByTestId('votes')).toHaveText('no approval needed (policy staging)');

@@ -44,8 +44,12 @@ export async function signOut(): Promise<void> {
   useStore.setState({ ...initialState, phase: 'signed-out' });
 }
 
+/** Someone who only asks (no approver role) has nothing waiting on them: they start on their own requests. */
+const onlyRequests = (result: SyncResult) => result.me.roles.every((role) => role === 'requester');
+
 function onSynced(result: SyncResult): void {
   useStore.setState((state) => ({
+    ...(state.phase !== 'ready' && state.view === 'inbox' && onlyRequests(result) ? { view: 'mine' as const } : {}),
     phase: 'ready',
     state: 'connected',
     error: null,
