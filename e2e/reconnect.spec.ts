@@ -1,6 +1,6 @@
 import type { Page, WebSocketRoute } from '@playwright/test';
-import { createUser, getRequest, submitRequest, unique } from './support/hub-api.js';
-import { detail, expect, inboxRow, test } from './support/fixtures.js';
+import { createUser, getRequest, submitRequest, unique, type TestUser } from './support/hub-api.js';
+import { detail, expect, inboxRow, test, type Actor, type OpenOptions } from './support/fixtures.js';
 
 /**
  * `context.setOffline(true)` emulates a network outage, but whether it also drops a websocket
@@ -35,18 +35,25 @@ async function controllableNetwork(page: Page) {
   };
 }
 
-test('an approver offline while a request arrives has it exactly once after reconnecting', async ({ actors }) => {
-  const requester = await createUser('alice', ['requester']);
-  const approver = await createUser('bob', ['approver'], ['platform']);
-  const resource = unique('offline');
-  let network: Awaited<ReturnType<typeof controllableNetwork>> | null = null;
-  const bob = await actors.open(approver, {
+type Network = Awaited<ReturnType<typeof controllableNetwork>>;
+
+/** Signs a user in on a page whose hub connection the test can cut and restore. */
+async function openWithNetworkControl(actors: { open: (user: TestUser, options?: OpenOptions) => Promise<Actor> }, user: TestUser): Promise<{ actor: Actor; control: Network }> {
+  let network: Network | null = null;
+  const actor = await actors.open(user, {
     beforeGoto: async (page) => {
       network = await controllableNetwork(page);
     },
   });
   if (!network) throw new Error('network control was not installed');
-  const control: Awaited<ReturnType<typeof controllableNetwork>> = network;
+  return { actor, control: network };
+}
+
+test('an approver offline while a request arrives has it exactly once after reconnecting', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('bob', ['approver'], ['platform']);
+  const resource = unique('offline');
+  const { actor: bob, control } = await openWithNetworkControl(actors, approver);
   const pill = bob.page.getByRole('status').filter({ hasText: /Live|Reconnecting|unreachable/ });
   await expect(pill).toHaveText('Live');
 
@@ -68,14 +75,7 @@ test('deciding pauses while the hub is unreachable, says so, and works again onc
   const approver = await createUser('bob', ['approver'], ['outage']);
   const resource = unique('offline-decide');
   const submitted = await submitRequest(requester, { action: 'failover', resource, environment: 'production', reason: 'decide me after the outage', risk: 'low' });
-  let network: Awaited<ReturnType<typeof controllableNetwork>> | null = null;
-  const bob = await actors.open(approver, {
-    beforeGoto: async (page) => {
-      network = await controllableNetwork(page);
-    },
-  });
-  if (!network) throw new Error('network control was not installed');
-  const control: Awaited<ReturnType<typeof controllableNetwork>> = network;
+  const { actor: bob, control } = await openWithNetworkControl(actors, approver);
   await inboxRow(bob.page, resource).click();
   const approve = detail(bob.page).getByRole('button', { name: /Approve/ });
   await expect(approve).toBeEnabled();
