@@ -24,6 +24,8 @@ test('keyboard only: j selects, a approves, Enter confirms a critical request', 
   await kim.page.keyboard.press('Enter');
   await expect(pane.getByTestId('status')).toHaveText(`approved by ${approver.name}`);
   expect((await getRequest(requester, request.id)).status).toBe('approved');
+  // The buttons that had focus are gone; focus lands on what replaced them, not on the page.
+  await expect(pane.getByText('This request is approved.')).toBeFocused();
 });
 
 test('from the comment box: Ctrl+Enter approves with the comment, Escape hands the keys back to the shortcuts', async ({ actors }) => {

@@ -20,6 +20,13 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   const commentRef = useRef<HTMLTextAreaElement>(null);
   const commentId = useId();
   const canDecide = waitsOn(request, me);
+  const noteRef = useRef<HTMLParagraphElement>(null);
+  const couldDecide = useRef(canDecide);
+  // Deciding removes the buttons that had focus; keep the keyboard's place on what replaced them.
+  useEffect(() => {
+    if (couldDecide.current && !canDecide && (document.activeElement === document.body || document.activeElement === null)) noteRef.current?.focus();
+    couldDecide.current = canDecide;
+  }, [canDecide]);
 
   useEffect(() => {
     setComment('');
@@ -54,7 +61,11 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   useShortcuts({ a: doApprove, d: doDeny, c: doClaim }, canDecide && !confirming);
 
   if (!canDecide) {
-    return <p className="decision-note muted">{whyNoDecision(request, me)}</p>;
+    return (
+      <p className="decision-note muted" ref={noteRef} tabIndex={-1} role="status">
+        {whyNoDecision(request, me)}
+      </p>
+    );
   }
   return (
     <section className="decision" aria-label="Decide">
