@@ -51,6 +51,8 @@ serve<ClientsCommand, ClientsReply>(async (command) => {
       received = 0;
       return { latencies: out, received: count };
     }
+    case 'received':
+      return { received };
     case 'close':
       for (const socket of sockets.splice(0)) socket.close();
       setTimeout(() => process.exit(0), 10);

@@ -20,6 +20,8 @@ export type ServerCommand =
 export type ClientsCommand =
   | { type: 'connect'; url: string; tokens: string[]; events: string[] }
   | { type: 'collect' }
+  /** How many events have arrived since the last collect, without resetting anything. */
+  | { type: 'received' }
   | { type: 'close' };
 
 export interface ServerReply {

@@ -48,6 +48,8 @@ export async function runNotify(ctx: BenchContext, options: NotifyOptions = {}):
     ctx.progress(`${label} decide→wait: ${iterations} long-polls`);
     const waits: number[] = [];
     const approver = approvers[0] ?? ADMIN_TOKEN;
+    await clients.call({ type: 'collect' });
+    let delivered = 0;
     for (let i = 0; i < iterations; i++) {
       const { body } = await api<{ id: string }>(hub.url, 'POST', '/api/v1/requests', requester, requestBody());
       let returnedAt = 0;
@@ -55,7 +57,12 @@ export async function runNotify(ctx: BenchContext, options: NotifyOptions = {}):
         returnedAt = performance.now();
         return reply;
       });
-      // Let the long-poll reach the hub and park before deciding.
+      // Let the long-poll reach the hub and park, and the new request reach every approver, before
+      // deciding: the figure is the decision's path, not a queue behind the last push's 1,000 deliveries
+      // on the same two cores.
+      delivered += plan.clients;
+      const settleBy = performance.now() + 5_000;
+      while (((await clients.call({ type: 'received' })).received ?? 0) < delivered && performance.now() < settleBy) await sleep(2);
       await sleep(20);
       const decidedAt = performance.now();
       const decision = await api(near.url, 'POST', `/api/v1/requests/${body.id}/decisions`, approver, { decision: 'approve' });
