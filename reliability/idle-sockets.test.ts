@@ -8,7 +8,7 @@ import { call } from './support.js';
 
 const TARGET = 10_000;
 const BATCH = 250;
-/** Opening stops here even short of the target, so the suite stays bounded on slow machines. */
+/** Opening stops here, short of the target or not, so the suite stays bounded; falling short fails the test. */
 const OPEN_BUDGET_MS = 45_000;
 
 /** The open-file limit this process (and the hub it starts) runs under; each socket costs one on each side. */
@@ -61,9 +61,8 @@ describe('a hub holding thousands of idle connections', () => {
     }
     console.log(`idle sockets: ${sockets.length} of ${TARGET} open (open-file limit ${limit}, ${failed} refused) after ${Date.now() - started} ms`);
     expect(failed).toBe(0);
-    // Short of the target only when the time budget ran out, and that is printed above.
-    if (Date.now() - started < OPEN_BUDGET_MS) expect(sockets.length).toBe(target);
-    expect(sockets.length).toBeGreaterThan(0);
+    // The whole crowd, or as many as the open-file limit allows; running out of time counts as failing.
+    expect(sockets.length, `opened ${sockets.length} of ${target} within ${OPEN_BUDGET_MS} ms`).toBe(target);
     expect(sockets.every((socket) => socket.connected)).toBe(true);
 
     const health = await call<{ status: string }>(hub.url, 'GET', '/healthz', null);
