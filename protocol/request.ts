@@ -8,12 +8,20 @@ const byteLimited = (max: number, what: string) =>
     message: `${what} is larger than ${Math.round(max / 1024 / 1024)} MB; attach a link to the full ${what} instead`,
   });
 
+/**
+ * A name with "/" in it is still a name, but a `.` or `..` between slashes reads as a path step:
+ * policy globs would not match it, so "prod/../eu" could slip past a rule for "prod*". Refused.
+ */
+const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
+const noDotSegments = [(value: string) => !DOT_SEGMENT.test(value), { message: 'must not contain "." or ".." between slashes' }] as const;
+
 /** Letters, digits and `._:/-`, starting with a letter or digit: what actions and environments look like. */
 export const identifierSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(LIMITS.identifier, `must be at most ${LIMITS.identifier} characters`)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'use letters, digits and . _ : / - only, starting with a letter or digit');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'use letters, digits and . _ : / - only, starting with a letter or digit')
+  .refine(...noDotSegments);
 
 export const RISKS = ['low', 'medium', 'high', 'critical'] as const;
 export const riskSchema = z.enum(RISKS);
@@ -52,7 +60,8 @@ export const newRequestSchema = z.strictObject({
     .string()
     .min(1, 'must not be empty')
     .max(LIMITS.resource)
-    .regex(/^[^\s]+$/, 'must not contain spaces'),
+    .regex(/^[^\s]+$/, 'must not contain spaces')
+    .refine(...noDotSegments),
   environment: identifierSchema,
   reason: z.string().trim().min(1, 'say why you need this').max(LIMITS.reason),
   risk: riskSchema.default('medium'),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { newRequestSchema } from '../../protocol/index.js';
 import { DEFAULT_POLICY, matchRule, parsePolicy, PolicyError, policyOffers } from './policy.js';
 
 const request = (action: string, resource: string, environment: string, risk: 'low' | 'medium' | 'high' | 'critical' = 'medium') => ({ action, resource, environment, risk });
@@ -80,6 +81,16 @@ rules:
     autoApprove: true
 `);
     expect(matchRule(nested, request('deploy', 'search-api', 'prod/eu'))?.name).toBe('prod');
+  });
+
+  it('refuses names with "." or ".." between slashes, which globs would not match and could route past a stricter rule', () => {
+    const base = { action: 'deploy', resource: 'payments-api', environment: 'production', reason: 'r' };
+    for (const [field, value] of [['environment', 'prod/../eu'], ['environment', 'prod/./eu'], ['resource', 'payments-api/../eu'], ['resource', './payments-api'], ['resource', 'payments-api/..']]) {
+      const parsed = newRequestSchema.safeParse({ ...base, [field as string]: value });
+      expect(parsed.success, `${field} ${value}`).toBe(false);
+      expect(parsed.error?.issues[0]?.message).toBe('must not contain "." or ".." between slashes');
+    }
+    for (const resource of ['payments-api/eu.v2', 'db/orders', '.well-known', 'a..b']) expect(newRequestSchema.safeParse({ ...base, resource }).success, resource).toBe(true);
   });
 
   it('matches nothing rather than allowing what no rule covers', () => {
