@@ -172,9 +172,19 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
   });
 
   it('refuses a decision, a cancel or a claim that reaches a request past its expiry before the scheduler does, and expires it once', async () => {
-    const [toDecide, toCancel, toClaim] = [await submit(), await submit(), await submit()];
+    const [toDecide, toCancel, toClaim, outsiders] = [await submit(), await submit(), await submit(), await submit()];
     // Time jumps without the timers running: as when the hub was down while the requests fell due.
     clock.set(new Date(clock.now().getTime() + 2 * 60 * MINUTE));
+    // Someone with no part in a request changes nothing and learns nothing of its expiry.
+    for (const attempt of [
+      await hub.api<ErrorBody>('POST', `/api/v1/requests/${outsiders.id}/decisions`, erin.token, { decision: 'approve' }),
+      await hub.api<ErrorBody>('POST', `/api/v1/requests/${outsiders.id}/claim`, erin.token),
+      await hub.api<ErrorBody>('POST', `/api/v1/requests/${outsiders.id}/cancel`, bob.token),
+    ]) {
+      expect(['NOT_ELIGIBLE', 'FORBIDDEN']).toContain(attempt.body.error.code);
+      expect(attempt.body.error.message).not.toMatch(/expired/);
+    }
+    expect(await auditOf(outsiders.id, 'request.expired')).toHaveLength(0);
     const late = [
       await hub.api<ErrorBody>('POST', `/api/v1/requests/${toDecide.id}/decisions`, bob.token, { decision: 'approve' }),
       await hub.api<ErrorBody>('POST', `/api/v1/requests/${toCancel.id}/cancel`, alice.token),
@@ -186,7 +196,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
       expect(reply.body.error.message).toMatch(/^This request expired at 2030-/);
     }
     await hub.hub.scheduler.runNow();
-    for (const request of [toDecide, toCancel, toClaim]) {
+    for (const request of [toDecide, toCancel, toClaim, outsiders]) {
       const current = await get(request.id);
       expect(current.status).toBe('expired');
       expect(current.grant).toBeNull();

@@ -5,6 +5,7 @@ import { isAdmin } from './actor.js';
 import { isEligibleApprover, parseRule } from './request-view.js';
 import { addDeadline, stepDueAt } from './deadlines.js';
 import { announce, onUnexpiredRequest } from './requests.js';
+import type { RequestsTable } from '../store/schema.js';
 
 const auditFields = (row: { id: string; action: string; resource: string; environment: string }) => ({ requestId: row.id, action: row.action, resource: row.resource, environment: row.environment });
 
@@ -13,10 +14,12 @@ const auditFields = (row: { id: string; action: string; resource: string; enviro
  * waits until the claim lapses or is released. A claim never stops anyone else from deciding.
  */
 export async function claimRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
-  const row = await onUnexpiredRequest(ctx, requestId, 'there is nothing to claim.', async (trx, current) => {
+  const notEligible = () => new GreenlightError('NOT_ELIGIBLE', 'Only an approver of this request can claim it.');
+  const admit = (current: RequestsTable) => {
+    if (current.requester_id !== actor.id && !isEligibleApprover(current, actor)) throw notEligible();
+  };
+  const row = await onUnexpiredRequest(ctx, requestId, 'there is nothing to claim.', admit, async (trx, current) => {
     const own = current.requester_id === actor.id;
-    const notEligible = () => new GreenlightError('NOT_ELIGIBLE', 'Only an approver of this request can claim it.');
-    if (!own && !isEligibleApprover(current, actor)) throw notEligible();
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}.`);
     if (own && !parseRule(current).allowSelfApproval) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
     if (!isEligibleApprover(current, actor)) throw notEligible();

@@ -45,9 +45,17 @@ async function updateRow(trx: Transaction<Database>, row: RequestsTable, changes
  * hub was down when it fell due, or another hub's timer hasn't fired yet) is expired instead, that
  * expiry is committed, and the caller hears ALREADY_DECIDED: nothing is decided after its time.
  */
-export async function onUnexpiredRequest<T>(ctx: Context, requestId: string, refusal: string, work: (trx: Transaction<Database>, current: RequestsTable) => Promise<T>): Promise<T> {
+export async function onUnexpiredRequest<T>(
+  ctx: Context,
+  requestId: string,
+  refusal: string,
+  /** Throws for a caller with no part in the request, before anything is applied or told. */
+  admit: (current: RequestsTable) => void,
+  work: (trx: Transaction<Database>, current: RequestsTable) => Promise<T>,
+): Promise<T> {
   const outcome = await inTransaction(ctx, async (trx): Promise<{ expired: RequestsTable } | { done: T }> => {
     const current = await loadRow(trx, requestId);
+    admit(current);
     const now = ctx.clock.now().toISOString();
     if (current.status === 'pending' && current.expires_at && current.expires_at <= now) return { expired: await expireRequest(ctx, trx, current, now) };
     return { done: await work(trx, current) };
@@ -148,20 +156,22 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
 
 export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
-  const row = await onUnexpiredRequest(ctx, requestId, 'nothing to decide. Submit it again if it is still needed.', async (trx, current) => {
+  const notEligible = (current: RequestsTable) =>
+    new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...eligibleGroupsOf(current), ...eligibleUsersOf(current)].join(', ') || 'nobody yet'}.`);
+  // Someone with no part in the request hears only that, not how, when or by whom it was decided.
+  const admit = (current: RequestsTable) => {
+    if (current.requester_id !== actor.id && !isEligibleApprover(current, actor)) throw notEligible(current);
+  };
+  const row = await onUnexpiredRequest(ctx, requestId, 'nothing to decide. Submit it again if it is still needed.', admit, async (trx, current) => {
     const rule = parseRule(current);
     const own = current.requester_id === actor.id;
-    const notEligible = () =>
-      new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...eligibleGroupsOf(current), ...eligibleUsersOf(current)].join(', ') || 'nobody yet'}.`);
-    // Someone with no part in the request hears only that, not how or by whom it was decided.
-    if (!own && !isEligibleApprover(current, actor)) throw notEligible();
     if (current.status !== 'pending') {
       throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}${current.decided_by ? ` by ${current.decided_by}` : ''}; nothing to decide.`);
     }
     if (own && !rule.allowSelfApproval) {
       throw new GreenlightError('SELF_APPROVAL', 'You cannot decide your own request; another approver has to.');
     }
-    if (!isEligibleApprover(current, actor)) throw notEligible();
+    if (!isEligibleApprover(current, actor)) throw notEligible(current);
     const voted = await trx.selectFrom('decisions').select('decision').where('request_id', '=', current.id).where('approver_id', '=', actor.id).executeTakeFirst();
     if (voted) throw new GreenlightError('ALREADY_DECIDED', `You already voted to ${voted.decision} this request; it needs another approver.`);
     const now = ctx.clock.now();
@@ -196,8 +206,10 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
 }
 
 export async function cancelRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
-  const row = await onUnexpiredRequest(ctx, requestId, 'it can no longer be cancelled.', async (trx, current) => {
+  const admit = (current: RequestsTable) => {
     if (current.requester_id !== actor.id) throw new GreenlightError('FORBIDDEN', 'Only the requester can cancel a request.');
+  };
+  const row = await onUnexpiredRequest(ctx, requestId, 'it can no longer be cancelled.', admit, async (trx, current) => {
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}; it can no longer be cancelled.`);
     const iso = ctx.clock.now().toISOString();
     const next = await updateRow(trx, current, { status: 'cancelled', decided_at: iso, decided_by: actor.name, updated_at: iso, claim_by: null, claim_until: null });
