@@ -38,8 +38,10 @@ describe('failed authentications from one address', () => {
     expect(replies[5]?.body.error.code).toBe('RATE_LIMITED');
     expect(replies[5]?.body.error.message).toMatch(/Too many failed sign-ins from this address: at most 5 a minute\. Check the token, then retry in \d+ s\./);
 
+    // socket.io never retries a refused handshake: the client must hear "sign in again", not "wait".
     const socketRefusal = await handshake(madeUpToken());
-    expect(socketRefusal.code).toBe('RATE_LIMITED');
+    expect(socketRefusal.code).toBe('UNAUTHENTICATED');
+    expect(socketRefusal.message).toMatch(/Too many failed sign-ins from this address/);
 
     const failures = await recordedFailures();
     expect(failures).toHaveLength(5);
@@ -63,6 +65,27 @@ describe('failed authentications from one address', () => {
     const reply = await hub.api<ErrorBody>('GET', '/api/v1/requests', madeUpToken());
     expect(reply.status).toBe(401);
     expect(reply.body.error.code).toBe('UNAUTHENTICATED');
-    expect(await recordedFailures()).toHaveLength(6);
+    const failures = await recordedFailures();
+    expect(failures).toHaveLength(6);
+    // It says how many were refused without a record in between.
+    expect(failures[0]?.data.unrecordedBefore).toBe('4 failed sign-ins from this address were refused unrecorded before this one');
+  });
+});
+
+describe('failed authentications behind a trusted proxy', () => {
+  const hub = new TestHub('sqlite', { failedAuthPerMinute: 2, trustProxy: true });
+  beforeAll(() => hub.start());
+  afterAll(() => hub.dispose());
+
+  const from = (address: string) =>
+    fetch(`${hub.url}/api/v1/requests`, { headers: { authorization: `Bearer ${madeUpToken()}`, 'x-forwarded-for': `${address}, 10.0.0.2` } }).then((response) => response.status);
+
+  it('counts each client by the address the proxy reports, not the proxy’s own', async () => {
+    expect([await from('198.51.100.4'), await from('198.51.100.4'), await from('198.51.100.4')]).toEqual([401, 401, 429]);
+    expect(await from('203.0.113.9')).toBe(401);
+    // One IPv6 host rotating through its /64 is still one client.
+    expect([await from('2001:db8:1:2::a'), await from('2001:db8:1:2::b'), await from('2001:db8:1:2:ffff::c')]).toEqual([401, 401, 429]);
+    const events = (await hub.api<{ events: AuditEvent[] }>('GET', '/api/v1/audit?type=auth.failed&limit=50', ADMIN_TOKEN)).body.events;
+    expect(events.map((event) => event.data.address).sort()).toEqual(['198.51.100.4', '198.51.100.4', '2001:db8:1:2::a', '2001:db8:1:2::b', '203.0.113.9']);
   });
 });

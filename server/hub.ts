@@ -38,6 +38,8 @@ export interface HubOptions {
   rateLimitPerMinute?: number;
   /** Failed authentications audited per source address and minute; past it they are refused unrecorded. Default 60. */
   failedAuthPerMinute?: number;
+  /** Behind a load balancer that sets X-Forwarded-For: count and audit clients by the address it reports. */
+  trustProxy?: boolean;
   clock?: Clock;
   /** Socket.IO heartbeat (defaults 25 s and 20 s): a client silent for their sum is dropped, and drops the hub likewise. */
   pingIntervalMs?: number;
@@ -126,6 +128,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     waiters,
     rateLimitPerMinute,
     failedAuthentications,
+    trustProxy: options.trustProxy ?? false,
     // Another hub may decide a request this one has a long-poll for; look again this often.
     waitPollMs: store.dialect === 'postgres' ? (options.waitPollMs ?? 1000) : null,
     consoleDir: options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir,
@@ -138,7 +141,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       }
     },
   });
-  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, clustered: Boolean(options.databaseUrl) });
+  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, clustered: Boolean(options.databaseUrl) });
   const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
   const stopWaking = options.databaseUrl ? wakeWaitersAcrossHubs(sockets.io, bus, waiters) : () => undefined;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });

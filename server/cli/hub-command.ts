@@ -18,6 +18,7 @@ const hubFlags = z.object({
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
   logLevel: z.enum(LOG_LEVELS).optional(),
   rateLimit: z.string().regex(/^[1-9]\d*$/, 'expected a positive whole number').transform(Number).optional(),
+  trustProxy: z.boolean().optional(),
 });
 
 /** `$XDG_DATA_HOME/greenlight`, falling back to `~/.local/share/greenlight` as the XDG spec does. */
@@ -83,6 +84,7 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
       adminToken: io.env.GREENLIGHT_ADMIN_TOKEN || undefined,
       logLevel: flags.logLevel,
       rateLimitPerMinute: flags.rateLimit,
+      trustProxy: flags.trustProxy,
       print: (line) => note(io, line),
     });
   } catch (error) {
@@ -106,6 +108,7 @@ export function registerHubCommand(program: Command, ctx: CliContext): void {
     .option('--database-url <url>', 'use PostgreSQL instead of SQLite (env GREENLIGHT_DATABASE_URL)')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (env GREENLIGHT_LOG_LEVEL, default info)`)
     .option('--rate-limit <n>', 'HTTP requests per minute per client')
+    .option('--trust-proxy', 'behind a load balancer that sets X-Forwarded-For: take client addresses (rate limits, audit) from it')
     .addHelpText('after', '\nThe admin user\'s token comes from GREENLIGHT_ADMIN_TOKEN on first start; without it one is generated and printed.')
     .action(action(ctx, (cmd) => runHub(ctx, cmd)));
 }

@@ -28,6 +28,8 @@ export interface HttpDeps {
   waiters: Waiters;
   rateLimitPerMinute: number;
   failedAuthentications: FailedAuthentications;
+  /** Behind a proxy that sets X-Forwarded-For: take the client's address (rate limits, audit) from it. */
+  trustProxy: boolean;
   waitPollMs: number | null;
   consoleDir: string | null;
   healthy: () => Promise<boolean>;
@@ -67,7 +69,7 @@ export async function requireActor(deps: HttpDeps, request: FastifyRequest): Pro
 }
 
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: LIMITS.bodyBytes, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const app = Fastify({ bodyLimit: LIMITS.bodyBytes, logger: false, return503OnClosing: true, forceCloseConnections: 'idle', trustProxy: deps.trustProxy });
   app.decorateRequest('actor', null);
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number; validation?: unknown }, request, reply) => {

@@ -21,6 +21,7 @@ import type { Metrics } from '../metrics.js';
 import { toWireError } from './errors.js';
 import { RateWindow } from './rate-window.js';
 import type { FailedAuthentications } from './failed-authentications.js';
+import { clientAddress } from './client-address.js';
 
 interface SocketData {
   actor: Actor;
@@ -39,6 +40,8 @@ const idRoom = (userId: string) => `uid:${userId}`;
 export interface SocketOptions {
   rateLimitPerMinute: number;
   failedAuthentications: FailedAuthentications;
+  /** Take the client's address from X-Forwarded-For (set only behind a proxy that writes it). */
+  trustProxy: boolean;
   /** How often the hub pings each client, and how long it waits for the answer before dropping a dead link. */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
@@ -68,9 +71,13 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
     const refuse = (reason: string, message: string) => {
       const reject = (error: unknown) => {
         const wire = toWireError(error, ctx.log);
-        next(Object.assign(new Error(wire.message), { data: wire }));
+        // socket.io never retries a handshake the hub refused, so a throttled one is a sign-in failure
+        // to the client (it asks for a token), not a "try again later" it would wait on forever.
+        const answer = wire.code === 'RATE_LIMITED' ? { code: 'UNAUTHENTICATED' as const, message: `${message} ${wire.message}` } : wire;
+        next(Object.assign(new Error(answer.message), { data: answer }));
       };
-      options.failedAuthentications.refuse(socket.handshake.address, 'socket handshake', reason, message).then(reject, reject);
+      const address = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], options.trustProxy);
+      options.failedAuthentications.refuse(address, 'socket handshake', reason, message).then(reject, reject);
     };
     if (typeof token !== 'string' || token.length === 0) return refuse('no token', 'Connect with your token in auth.token.');
     authenticate(ctx, token)
