@@ -16,14 +16,16 @@ export function csvCell(value: unknown): string {
 
 export const csvRow = (event: AuditEvent): string => CSV_COLUMNS.map((column) => csvCell(event[column])).join(',');
 
-async function* exportPages(deps: HttpDeps, query: AuditQuery): AsyncGenerator<string> {
-  if (query.format === 'csv') yield `${CSV_COLUMNS.join(',')}\n`;
-  let cursor: string | undefined = query.cursor;
+/** The export, a page at a time; the CSV header goes out with the first page, so a first query that fails is still an error reply. */
+async function* exportPages(deps: HttpDeps, query: AuditQuery, first: { events: AuditEvent[]; nextCursor: string | null }): AsyncGenerator<string> {
+  let page = first;
+  let header = query.format === 'csv' ? `${CSV_COLUMNS.join(',')}\n` : '';
   for (;;) {
-    const page = await queryAudit(deps.ctx.store.db, { ...query, limit: 1000, cursor });
-    if (page.events.length) yield page.events.map((event) => (query.format === 'csv' ? csvRow(event) : JSON.stringify(event))).join('\n') + '\n';
+    const lines = page.events.map((event) => (query.format === 'csv' ? csvRow(event) : JSON.stringify(event)));
+    if (header || lines.length) yield header + (lines.length ? lines.join('\n') + '\n' : '');
+    header = '';
     if (!page.nextCursor) return;
-    cursor = page.nextCursor;
+    page = await queryAudit(deps.ctx.store.db, { ...query, limit: 1000, cursor: page.nextCursor });
   }
 }
 
@@ -35,10 +37,11 @@ export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     if (query.format === 'json') return queryAudit(deps.ctx.store.db, query);
 
     // Exports hold every matching event: streamed a page at a time, so memory stays flat however long the history.
+    const first = await queryAudit(deps.ctx.store.db, { ...query, limit: 1000 });
     const stamp = deps.ctx.clock.now().toISOString().replace(/[:.]/g, '-');
     reply.header('content-disposition', `attachment; filename="greenlight-audit-${stamp}.${query.format}"`);
     reply.type(query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
-    return reply.send(Readable.from(exportPages(deps, query)));
+    return reply.send(Readable.from(exportPages(deps, query, first)));
   });
 
   app.get('/api/v1/audit/verify', async (request) => {
