@@ -40,6 +40,11 @@ test('the requester cancels; the approver sees it leave with who cancelled', asy
   // It asks first; "Keep" leaves the request as it was, with focus back on the button.
   await card.getByRole('button', { name: 'Keep' }).click();
   await expect(card.getByRole('button', { name: 'Cancel request' })).toBeFocused();
+  // Escape from the question (focus starts on "Yes") backs out the same way.
+  await card.getByRole('button', { name: 'Cancel request' }).click();
+  await expect(card.getByRole('button', { name: 'Yes, cancel it' })).toBeFocused();
+  await alice.page.keyboard.press('Escape');
+  await expect(card.getByRole('button', { name: 'Cancel request' })).toBeFocused();
   expect((await getRequest(requester, request.id)).status).toBe('pending');
   await card.getByRole('button', { name: 'Cancel request' }).click();
   await card.getByRole('button', { name: 'Yes, cancel it' }).click();

@@ -30,7 +30,7 @@ export function ConfirmButton({ label, question, confirmLabel, onConfirm, disabl
     );
   }
   return (
-    <span className="confirm-inline" role="group" aria-label={question}>
+    <span className="confirm-inline" role="group" aria-label={question} onKeyDown={(event) => event.key === 'Escape' && setAsking(false)}>
       <span>{question}</span>{' '}
       <button
         type="button"
@@ -44,7 +44,7 @@ export function ConfirmButton({ label, question, confirmLabel, onConfirm, disabl
       >
         {confirmLabel}
       </button>{' '}
-      <button type="button" onClick={() => setAsking(false)} onKeyDown={(event) => event.key === 'Escape' && setAsking(false)}>
+      <button type="button" onClick={() => setAsking(false)}>
         Keep
       </button>
     </span>

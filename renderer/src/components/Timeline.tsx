@@ -18,6 +18,9 @@ const LABELS: Record<string, string> = {
   'grant.expired': 'grant expired',
 };
 
+/** Details the hub words itself (with UTC times in them); others carry what people typed, shown as typed. */
+const HUB_WORDED = new Set(['request.claimed', 'grant.issued']);
+
 const kindOf = (type: string) => type.split('.').pop()?.replace(/[^a-z]/gi, '-') ?? 'event';
 
 export function Timeline({ request }: { request: GreenlightRequest }) {
@@ -32,7 +35,7 @@ export function Timeline({ request }: { request: GreenlightRequest }) {
             </time>
             <span>
               <strong>{entry.actor}</strong> {LABELS[entry.type] ?? entry.type}
-              {entry.detail && <span className="tl-detail"> — {localiseTimes(entry.detail)}</span>}
+              {entry.detail && <span className="tl-detail"> — {HUB_WORDED.has(entry.type) ? localiseTimes(entry.detail) : entry.detail}</span>}
             </span>
           </li>
         ))}

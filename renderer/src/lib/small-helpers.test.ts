@@ -54,5 +54,7 @@ describe('times and lists from the hub, as a person reads them', () => {
 
   it('writes audit details without JSON brackets for lists of names', () => {
     expect(describeData({ notified: ['leads', 'carol'], expiresAt: '2026-12-01T19:08:23.834Z' })).toBe(`notified: leads, carol · expiresAt: ${formatTime('2026-12-01T19:08:23.834Z')}`);
+    // What someone typed is shown as typed, times and all.
+    expect(describeData({ comment: 'after 2026-12-01T19:00:00Z please' })).toBe('comment: after 2026-12-01T19:00:00Z please');
   });
 });
