@@ -56,7 +56,8 @@ test('a user disabled mid-session is sent back to sign-in with the reason', asyn
   const dave = await actors.open(user);
   await disableUser(user.name);
   await expect(dave.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
-  await expect(dave.page.getByRole('alert')).toContainText('The hub refused this token.');
+  await expect(dave.page.getByRole('alert')).toContainText('The hub ended your session.');
+  await expect(dave.page.getByRole('alert')).toContainText('the account may have been disabled');
   // The revoked token is not kept for the next reload.
   await dave.page.reload();
   await expect(dave.page.getByLabel('Token')).toHaveValue('');

@@ -31,7 +31,7 @@ export async function startApp(host: Bridge): Promise<void> {
 }
 
 export async function signIn(hubUrl: string, token: string): Promise<void> {
-  useStore.setState({ phase: 'signing-in', signInError: null });
+  useStore.setState({ phase: 'signing-in', signInError: null, sessionEnded: false });
   try {
     onSynced(await requireBridge().signIn(hubUrl.trim(), token.trim()));
   } catch (error) {
@@ -75,7 +75,7 @@ function onBridgeEvent(event: BridgeEvent): void {
       else if (event.state === 'unauthorized' && useStore.getState().phase === 'ready') {
         // The hub refused us mid-session (token revoked, user disabled): back to sign-in, saying why.
         const error = event.error ?? { code: 'UNAUTHENTICATED' as const, message: 'The hub closed the session.' };
-        void requireBridge().signOut().finally(() => useStore.setState({ ...initialState, phase: 'signed-out', signInError: error }));
+        void requireBridge().signOut().finally(() => useStore.setState({ ...initialState, phase: 'signed-out', signInError: error, sessionEnded: true }));
       } else useStore.setState({ state: event.state, error: event.error });
       return;
     case 'sync':

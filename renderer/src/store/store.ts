@@ -15,6 +15,8 @@ export interface ConnectionSlice {
   /** Why the live connection is down, from the hub or the network. */
   error: WireError | null;
   signInError: WireError | null;
+  /** The hub ended a live session (the account was disabled, or its token stopped working). */
+  sessionEnded: boolean;
   me: User | null;
   offers: PolicyOffer[];
   /** Hub clock minus ours, so countdowns match the hub's deadlines. */
@@ -52,6 +54,7 @@ export const initialState: StoreState = {
   state: 'signed-out',
   error: null,
   signInError: null,
+  sessionEnded: false,
   me: null,
   offers: [],
   clockOffsetMs: 0,

@@ -15,7 +15,7 @@ function otherOrigin(hubUrl: string): string | null {
 }
 
 export function SignIn() {
-  const { phase, error } = useStore(useShallow((state) => ({ phase: state.phase, error: state.signInError })));
+  const { phase, error, sessionEnded } = useStore(useShallow((state) => ({ phase: state.phase, error: state.signInError, sessionEnded: state.sessionEnded })));
   const [hubUrl, setHubUrl] = useState(() => getBridge().defaultHubUrl());
   const [token, setToken] = useState('');
   const [attempted, setAttempted] = useState('');
@@ -37,7 +37,9 @@ export function SignIn() {
         hint: `To use the hub at ${foreign}, open ${foreign} in your browser, or use the desktop app.`,
       }
     : error
-      ? signInMessage(error, attempted || hubUrl)
+      ? sessionEnded && !attempted
+        ? { title: 'The hub ended your session.', hint: `${error.message} If your access should continue, ask an admin for a new token.` }
+        : signInMessage(error, attempted || hubUrl)
       : null;
 
   return (
