@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubClient, type ConnectionState, type GreenlightRequest, type SyncResult } from '../protocol/index.js';
 import { ADMIN_TOKEN, collect, deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
 import { TcpProxy } from '../server/test-support/tcp-proxy.js';
+import { eventually } from './support.js';
 
 /**
  * What an app keeps: every request it heard of by id, replaced wholesale by each sync, and moved
@@ -91,14 +92,8 @@ describe('an approver whose network drops while requests arrive and are decided'
   };
 
   /** The hub's own count of open sockets reaches zero: it dropped the dead link (hubInbox's clients come and go). */
-  const eventuallyNoSockets = async () => {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const metrics = (await hub.api<string>('GET', '/metrics', null)).body;
-      if (/^greenlight_socket_connections 0$/m.test(metrics)) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error('the hub still counts an open socket for the dead link');
-  };
+  const eventuallyNoSockets = () =>
+    eventually(async () => (/^greenlight_socket_connections 0$/m.test((await hub.api<string>('GET', '/metrics', null)).body) ? true : undefined), 'the hub to drop the dead link', 10_000);
 
   it('resyncs to exactly the hub’s state, with one created notification per request', async () => {
     client = new HubClient({ url: proxy.url, token: bob.token, forceNew: true, transports: ['websocket'], reconnectionDelayMs: 100, reconnectionDelayMaxMs: 300 });
