@@ -250,8 +250,8 @@ export async function listRequests(ctx: Context, actor: Actor, query: ListQuery)
   if (query.cursor) select = select.where('id', '<', query.cursor);
   const rows = await select.orderBy('id', 'desc').limit(query.limit + 1).execute();
   const page = rows.slice(0, query.limit);
-  // The LIKE narrows; membership itself is decided here (SQLite's LIKE ignores ASCII case, so "SRE" finds "sre").
-  const visible = query.mine || isAdmin(actor) ? page : page.filter((row) => row.requester_id === actor.id || isEligibleApprover(row, actor));
+  // The LIKE narrows; who may see a row is decided here (SQLite's LIKE ignores ASCII case, so "SRE" finds "sre").
+  const visible = page.filter((row) => canSee(row, actor));
   const requests = await Promise.all(visible.map((row) => buildView(ctx.store.db, row, actor)));
   return { requests, nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null };
 }
