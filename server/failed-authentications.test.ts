@@ -88,4 +88,19 @@ describe('failed authentications behind a trusted proxy', () => {
     const events = (await hub.api<{ events: AuditEvent[] }>('GET', '/api/v1/audit?type=auth.failed&limit=50', ADMIN_TOKEN)).body.events;
     expect(events.map((event) => event.data.address).sort()).toEqual(['198.51.100.4', '198.51.100.4', '2001:db8:1:2::a', '2001:db8:1:2::b', '203.0.113.9']);
   });
+
+  it('reads a socket handshake’s address the same way', async () => {
+    const handshake = () =>
+      new Promise<string>((resolve) => {
+        const socket = io(hub.url, { auth: { token: madeUpToken() }, extraHeaders: { 'x-forwarded-for': '192.0.2.77' }, forceNew: true, transports: ['websocket'], reconnection: false });
+        socket.on('connect_error', (error) => {
+          socket.close();
+          resolve(error.message);
+        });
+      });
+    const messages = [await handshake(), await handshake(), await handshake()];
+    expect(messages[2]).toMatch(/Too many failed sign-ins from this address/);
+    const events = (await hub.api<{ events: AuditEvent[] }>('GET', '/api/v1/audit?type=auth.failed&limit=50', ADMIN_TOKEN)).body.events;
+    expect(events.filter((event) => event.data.address === '192.0.2.77')).toHaveLength(2);
+  });
 });

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -13,9 +15,10 @@ export function throttleKey(address: string): string {
   return `${v6.parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
 }
 
-/** The first hop of X-Forwarded-For, for a hub told to trust the proxy in front of it; otherwise the peer's address. */
-export function clientAddress(peer: string, forwardedFor: string | string[] | undefined, trustProxy: boolean): string {
-  if (!trustProxy || !forwardedFor) return peer;
-  const first = (Array.isArray(forwardedFor) ? forwardedFor[0] : forwardedFor)?.split(',')[0]?.trim();
-  return first || peer;
+/**
+ * Who is on the other end of a connection: with `trustProxy`, the client X-Forwarded-For names, as
+ * Fastify reads it for HTTP requests (the same library, the same rule), so HTTP and Socket.IO agree.
+ */
+export function clientAddress(request: IncomingMessage, trustProxy: boolean): string {
+  return proxyAddr(request, () => trustProxy);
 }

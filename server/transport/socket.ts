@@ -76,7 +76,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
         const answer = wire.code === 'RATE_LIMITED' ? { code: 'UNAUTHENTICATED' as const, message: `${message} ${wire.message}` } : wire;
         next(Object.assign(new Error(answer.message), { data: answer }));
       };
-      const address = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], options.trustProxy);
+      const address = clientAddress(socket.request, options.trustProxy);
       options.failedAuthentications.refuse(address, 'socket handshake', reason, message).then(reject, reject);
     };
     if (typeof token !== 'string' || token.length === 0) return refuse('no token', 'Connect with your token in auth.token.');
