@@ -1,4 +1,5 @@
-import { localiseTimes } from './time.js';
+import { formatTime, isInstant } from './time.js';
+
 export interface AuditFilters {
   /** `datetime-local` values (local time, no zone). */
   from: string;
@@ -30,14 +31,11 @@ export function auditQuery(filters: AuditFilters, page: { limit: number; cursor?
   return params.toString();
 }
 
-/** A readable one-line digest of an audit event's data, for the table. */
-/** A value that is a timestamp and nothing else; text people typed keeps whatever times it quotes. */
-const ISO_ONLY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
-
+/** A readable one-line digest of an audit event's data, for the table: timestamps in local time (text people typed stays as typed), lists of names as names. */
 export function describeData(data: Record<string, unknown>): string {
   return Object.entries(data)
     .filter(([, value]) => value !== null && value !== undefined && value !== '')
     .slice(0, 4)
-    .map(([key, value]) => `${key}: ${typeof value === 'string' ? (ISO_ONLY.test(value) ? localiseTimes(value) : value) : Array.isArray(value) && value.every((item) => typeof item === 'string') ? value.join(', ') : JSON.stringify(value)}`)
+    .map(([key, value]) => `${key}: ${typeof value === 'string' ? (isInstant(value) ? formatTime(value) : value) : Array.isArray(value) && value.every((item) => typeof item === 'string') ? value.join(', ') : JSON.stringify(value)}`)
     .join(' · ');
 }

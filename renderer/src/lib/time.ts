@@ -24,9 +24,14 @@ export function fileStamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\b/g;
+/** A UTC instant as the hub writes it: 2026-12-01T19:08:23.834Z. */
+const ISO_INSTANT = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z`;
+const INSTANTS = new RegExp(String.raw`\b${ISO_INSTANT}\b`, 'g');
+const ONLY_AN_INSTANT = new RegExp(`^${ISO_INSTANT}$`);
+
+export const isInstant = (text: string): boolean => ONLY_AN_INSTANT.test(text);
 
 /** Text from the hub with UTC instants in it ("until 2026-12-01T19:08:23.834Z"), those instants in local time. */
 export function localiseTimes(text: string): string {
-  return text.replace(ISO_INSTANT, (iso) => formatTime(iso));
+  return text.replace(INSTANTS, (iso) => formatTime(iso));
 }

@@ -37,7 +37,7 @@ export function SignIn() {
         hint: `To use the hub at ${foreign}, open ${foreign} in your browser, or use the desktop app.`,
       }
     : error
-      ? sessionEnded && !attempted
+      ? sessionEnded
         ? { title: 'The hub ended your session.', hint: `${error.message} If your access should continue, ask an admin for a new token.` }
         : signInMessage(error, attempted || hubUrl)
       : null;
