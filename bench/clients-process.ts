@@ -10,6 +10,8 @@ import { serve, type ClientsCommand, type ClientsReply } from './ipc.js';
 const sockets: Socket[] = [];
 let latencies: number[] = [];
 let received = 0;
+/** `await-received` calls waiting for the count to reach theirs. */
+let countWaiters: { count: number; resolve: () => void }[] = [];
 
 /** The sender's stamp, wherever it rides: a request view's context.fields.t0, or `t0` on an escalation (computed by the hub's due time). */
 function stampOf(payload: unknown): number | null {
@@ -25,6 +27,10 @@ function open(url: string, token: string, events: string[]): Promise<Socket> {
       socket.on(event, (payload: unknown) => {
         const at = wallMs();
         received += 1;
+        if (countWaiters.length) {
+          for (const waiter of countWaiters) if (received >= waiter.count) waiter.resolve();
+          countWaiters = countWaiters.filter((waiter) => received < waiter.count);
+        }
         const t0 = stampOf(payload);
         if (t0 !== null) latencies.push(at - t0);
       });
@@ -51,8 +57,17 @@ serve<ClientsCommand, ClientsReply>(async (command) => {
       received = 0;
       return { latencies: out, received: count };
     }
-    case 'received':
+    case 'await-received': {
+      if (received < command.count) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => countWaiters.push({ count: command.count, resolve })),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, command.timeoutMs))),
+        ]);
+        clearTimeout(timer);
+      }
       return { received };
+    }
     case 'close':
       for (const socket of sockets.splice(0)) socket.close();
       setTimeout(() => process.exit(0), 10);

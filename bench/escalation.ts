@@ -3,7 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { io as connect } from 'socket.io-client';
 import { newId } from '../server/ids.js';
 import type { DeadlinesTable, RequestsTable } from '../server/store/schema.js';
-import { sleep, wallMs } from './clock.js';
+import { wallMs } from './clock.js';
 import { api, createUsers, policy, requestBody, startHubChild, type BenchContext } from './hubs.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -69,11 +69,15 @@ export async function runEscalation(ctx: BenchContext): Promise<EscalationResult
   hub = await startHubChild(ctx, { policy: policy({ escalateAfter: `${AFTER_SECONDS}s` }), dataDir, keepData: false });
   // Arrival time per request (the first, if one came twice); lag = arrival − due.
   const arrivals = new Map<string, number>();
+  /** Set once the window is known: resolves when the last escalation due in it has arrived. */
+  let awaiting: { ids: Set<string>; done: () => void } | null = null;
   const socket = connect(hub.url, { forceNew: true, transports: ['websocket'], auth: { token: lead }, reconnection: false });
   try {
     socket.on('request:escalated', (payload: { request: { id: string; createdAt: string } }) => {
       const at = wallMs();
-      if (!arrivals.has(payload.request.id)) arrivals.set(payload.request.id, at);
+      if (arrivals.has(payload.request.id)) return;
+      arrivals.set(payload.request.id, at);
+      if (awaiting?.ids.delete(payload.request.id) && awaiting.ids.size === 0) awaiting.done();
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
@@ -85,9 +89,14 @@ export async function runEscalation(ctx: BenchContext): Promise<EscalationResult
     const due = [...dueById].filter(([, at]) => at <= windowEnd);
     const lastDue = Math.max(...due.map(([, at]) => at));
     ctx.progress(`escalation: ${pending} pending, one due every ${spacingMs} ms; measuring ${measureSeconds} s (${due.length} due), then waiting for the last of them`);
-    await sleep(Math.max(0, windowEnd - Date.now()));
-    const arrived = () => due.reduce((count, [id]) => count + (arrivals.has(id) ? 1 : 0), 0);
-    while (arrived() < due.length && Date.now() < lastDue + GRACE_MS) await sleep(50);
+    const outstanding = new Set(due.map(([id]) => id).filter((id) => !arrivals.has(id)));
+    const allArrived = new Promise<void>((resolve) => {
+      awaiting = { ids: outstanding, done: resolve };
+      if (outstanding.size === 0) resolve();
+    });
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([allArrived, new Promise<void>((resolve) => (grace = setTimeout(resolve, Math.max(0, lastDue + GRACE_MS - Date.now()))))]);
+    clearTimeout(grace);
     socket.close();
     const lags: number[] = [];
     for (const [id, at] of due) {

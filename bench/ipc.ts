@@ -20,8 +20,8 @@ export type ServerCommand =
 export type ClientsCommand =
   | { type: 'connect'; url: string; tokens: string[]; events: string[] }
   | { type: 'collect' }
-  /** How many events have arrived since the last collect, without resetting anything. */
-  | { type: 'received' }
+  /** Answers once `count` events have arrived since the last collect (or after `timeoutMs`), with how many did. */
+  | { type: 'await-received'; count: number; timeoutMs: number }
   | { type: 'close' };
 
 export interface ServerReply {

@@ -61,8 +61,7 @@ export async function runNotify(ctx: BenchContext, options: NotifyOptions = {}):
       // deciding: the figure is the decision's path, not a queue behind the last push's 1,000 deliveries
       // on the same two cores.
       delivered += plan.clients;
-      const settleBy = performance.now() + 5_000;
-      while (((await clients.call({ type: 'received' })).received ?? 0) < delivered && performance.now() < settleBy) await sleep(2);
+      await clients.call({ type: 'await-received', count: delivered, timeoutMs: 5_000 });
       await sleep(20);
       const decidedAt = performance.now();
       const decision = await api(near.url, 'POST', `/api/v1/requests/${body.id}/decisions`, approver, { decision: 'approve' });
