@@ -22,7 +22,7 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
     const own = current.requester_id === actor.id;
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}.`);
     if (own && !parseRule(current).allowSelfApproval) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
-    if (!isEligibleApprover(current, actor)) throw notEligible();
+    if (own && !isEligibleApprover(current, actor)) throw notEligible();
     const now = ctx.clock.now();
     const iso = now.toISOString();
     if (current.claim_by && current.claim_by !== actor.name && current.claim_until && current.claim_until > iso) {

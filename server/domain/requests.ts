@@ -171,7 +171,8 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     if (own && !rule.allowSelfApproval) {
       throw new GreenlightError('SELF_APPROVAL', 'You cannot decide your own request; another approver has to.');
     }
-    if (!isEligibleApprover(current, actor)) throw notEligible(current);
+    // A requester the rule lets approve still has to be one of its approvers (others were refused by admit).
+    if (own && !isEligibleApprover(current, actor)) throw notEligible(current);
     const voted = await trx.selectFrom('decisions').select('decision').where('request_id', '=', current.id).where('approver_id', '=', actor.id).executeTakeFirst();
     if (voted) throw new GreenlightError('ALREADY_DECIDED', `You already voted to ${voted.decision} this request; it needs another approver.`);
     const now = ctx.clock.now();
