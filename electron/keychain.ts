@@ -48,11 +48,23 @@ export function createKeychain(keytar: KeytarLike | null): Keychain {
   };
 }
 
+/** keytar's module name in a variable: the build then needs neither its types nor the module, which a
+ * machine without libsecret does not have (the optional dependency failed to build there). */
+const KEYTAR_MODULE: string = 'keytar';
+
+function asKeytar(candidate: unknown): KeytarLike | null {
+  if (typeof candidate !== 'object' || candidate === null) return null;
+  const methods = candidate as Record<keyof KeytarLike, unknown>;
+  const complete = typeof methods.getPassword === 'function' && typeof methods.setPassword === 'function' && typeof methods.deletePassword === 'function';
+  return complete ? (candidate as KeytarLike) : null;
+}
+
 /** keytar is an optional dependency: a machine without it still runs, and sign-in says why it can't. */
 export async function loadKeytar(): Promise<KeytarLike | null> {
   try {
-    const loaded = (await import('keytar')) as KeytarLike & { default?: KeytarLike };
-    return loaded.default ?? loaded;
+    const loaded: unknown = await import(KEYTAR_MODULE);
+    // keytar is CommonJS: imported from ESM its functions arrive on the default export.
+    return asKeytar((loaded as { default?: unknown }).default) ?? asKeytar(loaded);
   } catch {
     return null;
   }
