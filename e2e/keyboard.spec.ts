@@ -25,10 +25,10 @@ test('keyboard only: j selects, a approves, Enter confirms a critical request', 
   await expect(pane.getByTestId('status')).toHaveText(`approved by ${approver.name}`);
   expect((await getRequest(requester, request.id)).status).toBe('approved');
   // The buttons that had focus are gone; focus lands on what replaced them, not on the page.
-  await expect(pane.getByText('This request is approved.')).toBeFocused();
+  await expect(pane.getByText(`This request is approved by ${approver.name}`)).toBeFocused();
 });
 
-test('from the comment box: Ctrl+Enter approves with the comment, Escape hands the keys back to the shortcuts', async ({ actors }) => {
+test('from the comment box: Ctrl+Enter approves with the comment once approve is chosen, Escape hands the keys back to the shortcuts', async ({ actors }) => {
   const requester = await createUser('alice', ['requester']);
   const approver = await createUser('kim', ['approver'], ['keys']);
   const kim = await actors.open(approver);
@@ -39,6 +39,7 @@ test('from the comment box: Ctrl+Enter approves with the comment, Escape hands t
   const pane = detail(kim.page);
   const comment = pane.getByLabel('Comment (required to deny)');
   await comment.fill('rotated, checked the new fingerprint');
+  await pane.getByRole('radio', { name: 'approve' }).check();
   await comment.press('Control+Enter');
   await expect.poll(async () => (await getRequest(requester, first.id)).status).toBe('approved');
   expect((await getRequest(requester, first.id)).decisions[0]?.comment).toBe('rotated, checked the new fingerprint');

@@ -39,6 +39,11 @@ rules:
     approvers: [outage]
     expireAfter: 1h
     grantTtl: 10m
+  - name: decision-safety
+    match: { action: decide-safely }
+    approvers: [safety]
+    expireAfter: 1h
+    grantTtl: 10m
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true

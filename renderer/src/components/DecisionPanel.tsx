@@ -3,13 +3,18 @@ import { useShallow } from 'zustand/react/shallow';
 import type { GreenlightRequest } from '../../../protocol/request.js';
 import { useShortcuts } from '../hooks/use-shortcuts.js';
 import { approve, claim, deny, release } from '../store/actions.js';
-import { hasVoted, waitsOn } from '../store/requests-model.js';
+import { describeOutcome, hasVoted, waitsOn } from '../store/requests-model.js';
+import { formatTime } from '../lib/time.js';
 import { useStore } from '../store/store.js';
 import { ConfirmApprove } from './ConfirmApprove.js';
+import { CHOOSE_FIRST, ctrlEnter, ctrlEnterHint, type Intent } from '../lib/decision-intent.js';
 
 const needsConfirmation = (request: GreenlightRequest) => request.risk === 'high' || request.risk === 'critical';
 
-/** Approve / deny / claim for a request that waits on me, with shortcuts and a confirmation for risky ones. */
+/**
+ * Approve / deny / claim for a request that waits on me, with shortcuts and a confirmation for risky ones.
+ * Render it keyed by the request's id: a focused button must never carry over to another request.
+ */
 export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   const { me, busy, online } = useStore(
     useShallow((state) => ({ me: state.me, busy: Boolean(state.pending[`decide:${request.id}`] || state.pending[`claim:${request.id}`]), online: state.state === 'connected' })),
@@ -17,6 +22,9 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   const [comment, setComment] = useState('');
   const [commentError, setCommentError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
+  // What Ctrl+Enter sends: only ever what the person chose, never a default.
+  const [intent, setIntent] = useState<Intent>(null);
+  const [askChoice, setAskChoice] = useState(false);
   const commentRef = useRef<HTMLTextAreaElement>(null);
   const commentId = useId();
   const canDecide = waitsOn(request, me);
@@ -28,14 +36,13 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
     couldDecide.current = canDecide;
   }, [canDecide]);
 
-  useEffect(() => {
-    setComment('');
-    setCommentError(null);
-    setConfirming(false);
-  }, [request.id]);
-
+  const choose = (next: Intent) => {
+    setIntent(next);
+    setAskChoice(false);
+  };
   const doApprove = () => {
     if (!canDecide || busy || !online) return;
+    choose('approve');
     if (needsConfirmation(request) && !confirming) {
       setConfirming(true);
       return;
@@ -45,6 +52,7 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   };
   const doDeny = () => {
     if (!canDecide || busy || !online) return;
+    choose('deny');
     if (!comment.trim()) {
       setCommentError('Say why you deny: the requester sees your comment.');
       commentRef.current?.focus();
@@ -58,6 +66,12 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
     if (!canDecide || busy || !online) return;
     void (claimedByMe ? release(request.id) : claim(request.id));
   };
+  const onCtrlEnter = () => {
+    const outcome = ctrlEnter(intent);
+    if ('ask' in outcome) setAskChoice(true);
+    else if (outcome.send === 'deny') doDeny();
+    else doApprove();
+  };
   useShortcuts({ a: doApprove, d: doDeny, c: doClaim }, canDecide && !confirming);
 
   if (!canDecide) {
@@ -67,8 +81,13 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
       </p>
     );
   }
+  const ctrlEnterKeys = (
+    <>
+      <kbd>Ctrl</kbd>+<kbd>Enter</kbd>
+    </>
+  );
   return (
-    <section className="decision" aria-label="Decide">
+    <section className="decision" aria-label="Decide" data-intent={intent ?? 'none'}>
       <label className="field" htmlFor={commentId}>
         <span>Comment (required to deny)</span>
       </label>
@@ -82,21 +101,37 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
           if (event.target.value.trim()) setCommentError(null);
         }}
         onKeyDown={(event) => {
-          // Typing here turns the single-key shortcuts off: Ctrl/⌘+Enter approves, Escape leaves the box.
+          // Typing here turns the single-key shortcuts off: Ctrl/⌘+Enter sends the chosen decision, Escape leaves the box.
           if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
             event.preventDefault();
-            doApprove();
+            onCtrlEnter();
           } else if (event.key === 'Escape') {
             event.currentTarget.blur();
           }
         }}
         aria-invalid={commentError ? true : undefined}
-        aria-describedby={`${commentId}-hint${commentError ? ` ${commentId}-error` : ''}`}
+        aria-describedby={`${commentId}-hint${commentError ? ` ${commentId}-error` : ''}${askChoice ? ` ${commentId}-choose` : ''}`}
         aria-keyshortcuts="Control+Enter Meta+Enter"
       />
-      <small id={`${commentId}-hint`} className="muted">
-        <kbd>Ctrl</kbd>+<kbd>Enter</kbd> approves with this comment · <kbd>Esc</kbd> leaves the box for the shortcuts
-      </small>
+      <div className="intent-row">
+        <fieldset className="intent">
+          <legend className="muted small">With this comment</legend>
+          <label>
+            <input type="radio" name={`${commentId}-intent`} checked={intent === 'approve'} onChange={() => choose('approve')} /> approve
+          </label>
+          <label>
+            <input type="radio" name={`${commentId}-intent`} checked={intent === 'deny'} onChange={() => choose('deny')} /> deny
+          </label>
+        </fieldset>
+        <small id={`${commentId}-hint`} className="muted" data-testid="ctrl-enter-hint">
+          {ctrlEnterKeys} {ctrlEnterHint(intent)} · <kbd>Esc</kbd> leaves the box for the shortcuts
+        </small>
+      </div>
+      {askChoice && (
+        <p id={`${commentId}-choose`} className="field-error" role="alert">
+          {CHOOSE_FIRST}
+        </p>
+      )}
       {commentError && (
         <p id={`${commentId}-error`} className="field-error" role="alert">
           {commentError}
@@ -111,11 +146,13 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
         <ConfirmApprove request={request} onConfirm={doApprove} onCancel={() => setConfirming(false)} />
       ) : (
         <div className="actions">
-          <button type="button" className="primary approve" onClick={doApprove} disabled={busy || !online} aria-keyshortcuts="a">
+          <button type="button" className={`primary approve${intent === 'approve' ? ' chosen' : ''}`} onClick={doApprove} disabled={busy || !online} aria-keyshortcuts={intent === 'approve' ? 'a Control+Enter' : 'a'}>
             Approve <kbd>a</kbd>
+            {intent === 'approve' && <> {ctrlEnterKeys}</>}
           </button>
-          <button type="button" className="danger" onClick={doDeny} disabled={busy || !online} aria-keyshortcuts="d">
+          <button type="button" className={`danger${intent === 'deny' ? ' chosen' : ''}`} onClick={doDeny} disabled={busy || !online} aria-keyshortcuts={intent === 'deny' ? 'd Control+Enter' : 'd'}>
             Deny <kbd>d</kbd>
+            {intent === 'deny' && <> {ctrlEnterKeys}</>}
           </button>
           <button type="button" onClick={doClaim} disabled={busy || !online} aria-keyshortcuts="c">
             {claimedByMe ? 'Release' : 'Claim'} <kbd>c</kbd>
@@ -127,7 +164,7 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
 }
 
 function whyNoDecision(request: GreenlightRequest, me: { name: string; groups: string[]; roles: string[] } | null): string {
-  if (request.status !== 'pending') return `This request is ${request.status}.`;
+  if (request.status !== 'pending') return `This request is ${describeOutcome(request)}${request.decidedAt ? ` (${formatTime(request.decidedAt)})` : ''}.`;
   if (me && hasVoted(request, me)) {
     const missing = request.rule.minApprovals - request.approvals;
     return `You voted. Waiting for ${missing} more approval${missing === 1 ? '' : 's'}.`;

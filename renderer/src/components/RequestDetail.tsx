@@ -58,7 +58,7 @@ export function RequestDetail({ request, onBack }: { request: GreenlightRequest;
           {request.reason}
         </p>
       </section>
-      <DecisionPanel request={request} />
+      <DecisionPanel key={request.id} request={request} />
       <ContextPanel context={request.context} />
       <Timeline request={request} />
     </article>

@@ -35,7 +35,8 @@ export function signInMessage(error: WireError, hubUrl: string): { title: string
 export function actionMessage(error: WireError): string {
   switch (error.code) {
     case 'ALREADY_DECIDED':
-      return 'Someone already decided this request.';
+      // The hub's sentence says who decided ("already approved by carol"); the view refreshes to match.
+      return error.message || 'Someone already decided this request.';
     case 'SELF_APPROVAL':
       return 'You cannot approve your own request.';
     case 'NOT_ELIGIBLE':

@@ -134,9 +134,12 @@ export function dismissNotice(): void {
 /** Runs one call against the hub, marks it busy, applies the returned request, reports failure. */
 async function run(
   key: string,
+  requestId: string | null,
   call: (host: Bridge) => Promise<GreenlightRequest | null>,
   done?: string | ((request: GreenlightRequest | null) => string),
 ): Promise<GreenlightRequest | null> {
+  // A second press while the first is in flight sends nothing: the first one's answer decides.
+  if (useStore.getState().pending[key]) return null;
   useStore.setState((state) => ({ pending: { ...state.pending, [key]: true } }));
   try {
     const request = await call(requireBridge());
@@ -144,7 +147,9 @@ async function run(
     if (done) notify('info', typeof done === 'string' ? done : done(request));
     return request;
   } catch (error) {
-    notify('error', actionMessage(toWireError(error)));
+    const wire = toWireError(error);
+    notify('error', actionMessage(wire));
+    if (wire.code === 'ALREADY_DECIDED' && requestId) void refreshStale(requestId);
     return null;
   } finally {
     useStore.setState((state) => {
@@ -155,21 +160,29 @@ async function run(
 }
 
 export const approve = (requestId: string, comment: string) =>
-  run(`decide:${requestId}`, (host) => host.decide({ requestId, decision: 'approve', ...(comment.trim() ? { comment: comment.trim() } : {}) }), approvedMessage);
+  run(`decide:${requestId}`, requestId, (host) => host.decide({ requestId, decision: 'approve', ...(comment.trim() ? { comment: comment.trim() } : {}) }), approvedMessage);
 
 function approvedMessage(request: GreenlightRequest | null): string {
   if (!request || request.status === 'approved') return 'Approved.';
   return `Your approval is in: ${request.approvals} of ${request.rule.minApprovals}.`;
 }
 export const deny = (requestId: string, comment: string) =>
-  run(`decide:${requestId}`, (host) => host.decide({ requestId, decision: 'deny', comment: comment.trim() }), 'Denied.');
-export const claim = (requestId: string) => run(`claim:${requestId}`, (host) => host.claim(requestId), 'Claimed: other approvers see you are on it.');
-export const release = (requestId: string) => run(`claim:${requestId}`, (host) => host.release(requestId));
-export const cancelRequest = (requestId: string) => run(`cancel:${requestId}`, (host) => host.cancel(requestId), 'Request cancelled.');
-export const refresh = (requestId: string) => run(`get:${requestId}`, (host) => host.get(requestId));
+  run(`decide:${requestId}`, requestId, (host) => host.decide({ requestId, decision: 'deny', comment: comment.trim() }), 'Denied.');
+export const claim = (requestId: string) => run(`claim:${requestId}`, requestId, (host) => host.claim(requestId), 'Claimed: other approvers see you are on it.');
+export const release = (requestId: string) => run(`claim:${requestId}`, requestId, (host) => host.release(requestId));
+export const cancelRequest = (requestId: string) => run(`cancel:${requestId}`, requestId, (host) => host.cancel(requestId), 'Request cancelled.');
+/** Someone else got there first: fetch the request now, so the view shows who decided and when instead of stale buttons. */
+async function refreshStale(requestId: string): Promise<void> {
+  try {
+    onRequest(await requireBridge().get(requestId));
+  } catch {
+    // Unreachable now: the next sync brings the request up to date.
+  }
+}
+export const refresh = (requestId: string) => run(`get:${requestId}`, null, (host) => host.get(requestId));
 
 export async function revokeGrant(requestId: string, jti: string): Promise<void> {
-  const request = await run(`revoke:${jti}`, (host) => host.revokeGrant(jti), 'Access ended.');
+  const request = await run(`revoke:${jti}`, requestId, (host) => host.revokeGrant(jti), 'Access ended.');
   if (!request) await refresh(requestId);
 }
 
