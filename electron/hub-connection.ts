@@ -5,7 +5,8 @@ import type { HubClient, HubClientOptions } from '../protocol/hub-client.js';
 import type { GreenlightRequest } from '../protocol/request.js';
 import { compareUrgency } from '../protocol/urgency.js';
 import type { Keychain } from './keychain.js';
-import { needsMe, type Me } from './me.js';
+import type { Me } from './me.js';
+import { waitsOnMe } from '../protocol/waits-on-me.js';
 import type { Settings } from './settings.js';
 
 export interface HubClientLike
@@ -172,7 +173,7 @@ export class HubConnection {
     this.pending.clear();
     for (const request of result.inbox) {
       this.versions.set(request.id, Math.max(request.version, this.versions.get(request.id) ?? 0));
-      if (needsMe(request, result.me)) this.pending.set(request.id, request);
+      if (waitsOnMe(request, result.me)) this.pending.set(request.id, request);
     }
     this.emit({ type: 'sync', result });
   }
@@ -180,7 +181,7 @@ export class HubConnection {
   private apply(event: DesktopEvent, request: GreenlightRequest): void {
     if (request.version < (this.versions.get(request.id) ?? 0)) return;
     this.versions.set(request.id, request.version);
-    if (this.currentMe && needsMe(request, this.currentMe)) this.pending.set(request.id, request);
+    if (this.currentMe && waitsOnMe(request, this.currentMe)) this.pending.set(request.id, request);
     else this.pending.delete(request.id);
     this.emit(event);
   }

@@ -1,13 +1,7 @@
 import type { GreenlightRequest } from '../protocol/request.js';
 import type { User } from '../protocol/user.js';
-import { isEligible } from '../protocol/urgency.js';
 
 export type Me = Pick<User, 'name' | 'groups' | 'roles'>;
-
-/** Pending, decidable by me, and not mine: the only requests the desktop shell alerts about. */
-export function needsMe(request: GreenlightRequest, me: Me): boolean {
-  return request.requester !== me.name && isEligible(request, me);
-}
 
 /** Whether the request has escalated to a step that names me or one of my groups. */
 export function escalatedToMe(request: GreenlightRequest, me: Me): boolean {

@@ -1,7 +1,8 @@
 import type { Notification, NotificationActionEventParams, NotificationConstructorOptions } from 'electron';
 import type { DesktopEvent } from '../protocol/desktop-api.js';
 import type { DecideInput, GreenlightRequest } from '../protocol/request.js';
-import { needsMe, type Me } from './me.js';
+import type { Me } from './me.js';
+import { waitsOnMe } from '../protocol/waits-on-me.js';
 import { requestBody, requestTitle } from './request-text.js';
 
 /** The part of Electron's Notification we use (its `on` returns the class itself, so it is restated). */
@@ -71,7 +72,9 @@ export class NotificationService {
       case 'request:escalated':
         return this.enqueue(event.payload.request, me, true);
       case 'request:updated':
-        if (!needsMe(event.request, me)) this.dismiss(event.request.id);
+        // An update can also start something waiting on me (my own request, where I may approve it, arrives as one).
+        if (waitsOnMe(event.request, me)) this.enqueue(event.request, me, false);
+        else this.dismiss(event.request.id);
         return;
       default:
         return;
@@ -97,7 +100,7 @@ export class NotificationService {
   }
 
   private enqueue(request: GreenlightRequest, me: Me, escalated: boolean): void {
-    if (!needsMe(request, me)) return;
+    if (!waitsOnMe(request, me)) return;
     // Keyed by level too: an escalation of a request I was already told about is news.
     const key = `${request.id}@${escalated ? request.escalationLevel : 0}`;
     if (this.seen.has(key)) return;

@@ -7,6 +7,7 @@ import {
   parseOrThrow,
   type GreenlightRequest,
   type SyncResult,
+  waitsOnMe,
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import { insertRow } from '../store/prepared-insert.js';
@@ -283,7 +284,7 @@ export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
   const pendingRows = filters.length
     ? await db.selectFrom('requests').selectAll().where('status', '=', 'pending').where((eb) => eb.or(filters.map(likeOf))).execute()
     : [];
-  const inboxRows = pendingRows.filter((row) => isEligibleApprover(row, actor) && (row.requester_id !== actor.id || parseRule(row).allowSelfApproval));
+  const inboxRows = pendingRows.filter((row) => isEligibleApprover(row, actor));
   const recent = new Date(ctx.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
   const mineRows = await db
     .selectFrom('requests')
@@ -293,7 +294,7 @@ export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
     .orderBy('id', 'desc')
     .limit(200)
     .execute();
-  const inbox = (await Promise.all(inboxRows.map((row) => buildView(db, row, actor)))).sort(compareUrgency);
+  const inbox = (await Promise.all(inboxRows.map((row) => buildView(db, row, actor)))).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
   const mine = await Promise.all(mineRows.map((row) => buildView(db, row, actor)));
   const me = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, disabled: false, createdAt: '' };
   return { me, inbox, mine, offers: policyOffers(ctx.policy.current()), serverTime: ctx.clock.now().toISOString() };

@@ -1,6 +1,7 @@
 import type { SyncResult } from '../../../protocol/events.js';
 import type { GreenlightRequest } from '../../../protocol/request.js';
-import { compareUrgency, isEligible } from '../../../protocol/urgency.js';
+import { compareUrgency } from '../../../protocol/urgency.js';
+import { waitsOnMe } from '../../../protocol/waits-on-me.js';
 
 export interface Me {
   name: string;
@@ -26,9 +27,9 @@ export function hasVoted(request: GreenlightRequest, me: Me): boolean {
   return request.decisions.some((decision) => decision.approver === me.name);
 }
 
-/** Waiting on me: I may decide it now and have not voted yet. */
+/** Waiting on me, by the rule the hub, the tray and notifications share. */
 export function waitsOn(request: GreenlightRequest, me: Me | null): boolean {
-  return me !== null && isEligible(request, me) && !hasVoted(request, me);
+  return me !== null && waitsOnMe(request, me);
 }
 
 /** "approved by carol", "expired", "cancelled by alice". */

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubClient } from '../protocol/hub-client.js';
+import type { GreenlightRequest, NewRequest } from '../protocol/request.js';
+import { HubConnection } from '../electron/hub-connection.js';
+import { NotificationService } from '../electron/notifications.js';
+import { trayStateFrom } from '../electron/tray-state.js';
+import { FakeNotification } from '../electron/test/electron-fakes.js';
+import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
+import { applySync, emptyRequests, selectInbox } from '../renderer/src/store/requests-model.js';
+import { spawnHub, type SpawnedHub } from '../server/test-support/hub-process.js';
+import { eventually } from '../reliability/support.js';
+
+const POLICY = `
+rules:
+  - { name: quorum, match: { action: deploy }, approvers: [sre], minApprovals: 2, expireAfter: 1h }
+  - { name: self-ok, match: { action: self-ok }, approvers: [sre], allowSelfApproval: true, expireAfter: 1h }
+  - { name: no-self, match: { action: no-self }, approvers: [sre], expireAfter: 1h }
+  - { name: paging, match: { action: restart }, approvers: [oncall], escalation: [{ after: 1s, notify: [leads] }], expireAfter: 1h }
+  - { name: elsewhere, match: { action: other }, approvers: [data], expireAfter: 1h }
+`;
+
+/**
+ * "Waiting on me" is decided in four places: the hub's sync, the desktop tray, desktop notifications
+ * and the renderer's inbox. They must agree, or the tray says something waits while the inbox is empty.
+ */
+describe('the hub, the tray, notifications and the inbox agree on what waits on me', () => {
+  let hub: SpawnedHub;
+  const clients: HubClient[] = [];
+  let connection: HubConnection;
+
+  beforeAll(async () => {
+    hub = await spawnHub({ policy: POLICY, args: ['--log-level', 'warn'], timeoutMs: 45_000 });
+  }, 60_000);
+
+  afterAll(async () => {
+    connection?.close();
+    for (const client of clients) client.close();
+    await hub?.stop();
+  });
+
+  const clientFor = async (token: string): Promise<HubClient> => {
+    const client = new HubClient({ url: hub.url, token, forceNew: true });
+    clients.push(client);
+    client.connect();
+    await client.waitUntilReady();
+    return client;
+  };
+  const ask = (client: HubClient, action: string, resource: string): Promise<GreenlightRequest> =>
+    client.submit({ action, resource, environment: 'production', reason: `case ${resource}`, risk: 'medium' } satisfies NewRequest);
+
+  it('for quorum partly met by me, my own request with and without self-approval, claimed by someone else, escalated to me', async () => {
+    const alice = await hub.createUser({ name: 'alice', roles: ['requester'], groups: [] });
+    const bob = await hub.createUser({ name: 'bob', roles: ['approver'], groups: ['sre'] });
+    const mia = await hub.createUser({ name: 'mia', roles: ['approver', 'lead'], groups: ['sre', 'leads'] });
+
+    // Mia's desktop app: the main process's connection, its notifications and its tray.
+    connection = new HubConnection({ createClient: (options) => new HubClient({ ...options, forceNew: true }), keychain: memoryKeychain(), settings: memorySettings().settings });
+    FakeNotification.created = [];
+    const notifications = new NotificationService({
+      Notification: FakeNotification,
+      platform: 'linux',
+      now: () => new Date(),
+      me: () => connection.me,
+      inbox: () => connection.inbox,
+      muted: () => false,
+      openRequest: () => {},
+      openInbox: () => {},
+      decide: (input) => connection.hub().decide(input),
+      batchMs: 0,
+    });
+    connection.subscribe((event) => notifications.handle(event));
+    await connection.signIn(hub.url, mia.token);
+
+    const asAlice = await clientFor(alice.token);
+    const asBob = await clientFor(bob.token);
+    const asMia = await clientFor(mia.token);
+
+    const quorumVotedByMe = await ask(asAlice, 'deploy', 'voted-by-me');
+    await asMia.decide({ requestId: quorumVotedByMe.id, decision: 'approve' });
+    const quorumOpen = await ask(asAlice, 'deploy', 'quorum-open');
+    const mineSelfOk = await ask(asMia, 'self-ok', 'mine-self-ok');
+    const mineNoSelf = await ask(asMia, 'no-self', 'mine-no-self');
+    const claimedByBob = await ask(asAlice, 'no-self', 'claimed-by-bob');
+    await asBob.claim(claimedByBob.id);
+    const escalatedToMe = await ask(asAlice, 'restart', 'escalated-to-me');
+    const notMine = await ask(asAlice, 'other', 'not-mine');
+
+    const expected = [quorumOpen, mineSelfOk, claimedByBob, escalatedToMe].map((request) => request.id).sort();
+    const never = [quorumVotedByMe, mineNoSelf, notMine].map((request) => request.id);
+
+    // Live, from the events alone: the desktop shell's inbox (what the tray and notifications read).
+    const live = await eventually(async () => {
+      const ids = connection.inbox.map((request) => request.id).sort();
+      return JSON.stringify(ids) === JSON.stringify(expected) ? ids : undefined;
+    }, 'the desktop inbox to hold exactly what waits on mia', 15_000);
+    expect(live).toEqual(expected);
+
+    // A fresh sync from the hub says the same.
+    const sync = await asMia.sync();
+    expect(sync.inbox.map((request) => request.id).sort()).toEqual(expected);
+
+    // The renderer's inbox, from that sync.
+    const me = sync.me;
+    expect(selectInbox(applySync(emptyRequests, sync).byId, me).map((request) => request.id).sort()).toEqual(expected);
+
+    // The tray lists the same requests, and marks the escalated one as escalated to me.
+    const tray = trayStateFrom({ session: connection.session, inbox: connection.inbox, me: connection.me, pausedUntil: null, theme: 'light' });
+    expect(tray.pending.map((item) => item.id).sort()).toEqual(expected);
+    expect(tray.pending.find((item) => item.id === escalatedToMe.id)?.escalated).toBe(true);
+    expect(tray.status).toBe('escalated');
+
+    // Open notifications: one per request that waits on mia, none for the others.
+    notifications.flush();
+    const open = FakeNotification.created.filter((notification) => notification.shown && !notification.closed).map((notification) => notification.options.title ?? '');
+    for (const request of [quorumOpen, mineSelfOk, claimedByBob, escalatedToMe]) expect(open.some((title) => title.includes(request.resource))).toBe(true);
+    for (const resource of ['voted-by-me', 'mine-no-self', 'not-mine']) expect(open.some((title) => title.includes(resource))).toBe(false);
+    for (const id of never) expect(connection.inbox.some((request) => request.id === id)).toBe(false);
+  }, 60_000);
+});
