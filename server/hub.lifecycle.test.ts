@@ -171,8 +171,11 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('hub request lifecycle on %s
     expect(erinCreated.items.some((r) => r.id === submitted.id)).toBe(false);
     expect(aliceCreated.items).toHaveLength(0);
 
+    // Bob voted and the request needs someone else now: it waits on him nowhere, his sync included.
     const sync: SyncResult = await bobClient.sync();
-    expect(sync.inbox.some((r) => r.id === submitted.id)).toBe(true);
+    expect(sync.inbox.some((r) => r.id === submitted.id)).toBe(false);
+    const carolClient = await hub.connect(carol);
+    expect((await carolClient.sync()).inbox.some((r) => r.id === submitted.id)).toBe(true);
     const aliceSync = await aliceClient.sync();
     expect(aliceSync.mine.some((r) => r.id === submitted.id)).toBe(true);
     expect(aliceSync.inbox).toHaveLength(0);
