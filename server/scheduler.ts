@@ -1,7 +1,7 @@
 import type { TimerHandle } from './clock.js';
 import type { Context } from './domain/context.js';
 import { inTransaction } from './domain/context.js';
-import { applyDeadline, type AfterCommit } from './domain/timers.js';
+import { applyDeadline, type AfterCommit } from './domain/lifecycle/due.js';
 
 /** How long the scheduler works through due deadlines before it lets other I/O run. */
 const SLICE_MS = 5;

@@ -9,6 +9,7 @@ import { audit, inTransaction, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { buildView, isEligibleApprover, parseRule } from './request-view.js';
 import { signCompactJws } from './jws.js';
+import { auditFields } from './lifecycle/transition.js';
 
 const ISSUER = 'greenlight';
 
@@ -61,10 +62,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
   await audit(ctx, trx, {
     actor: SYSTEM_ACTOR_NAME,
     type: 'grant.issued',
-    requestId: row.id,
-    action: row.action,
-    resource: row.resource,
-    environment: row.environment,
+    ...auditFields(row),
     outcome: 'issued',
     data: { jti, requester: row.requester_name, ttlSeconds: ttl, expiresAt: expires.toISOString() },
   });
@@ -172,10 +170,7 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
     await audit(ctx, trx, {
       actor: actor.name,
       type: 'grant.revoked',
-      requestId: request.id,
-      action: request.action,
-      resource: request.resource,
-      environment: request.environment,
+      ...auditFields(request),
       outcome: 'revoked',
       data: { jti },
     });
@@ -190,8 +185,8 @@ export async function expireGrant(ctx: Context, trx: Transaction<Database>, jti:
   if (!grant || grant.status !== 'active') return null;
   await trx.updateTable('grants').set({ status: 'expired' }).where('jti', '=', jti).where('status', '=', 'active').execute();
   await touchRequest(trx, grant.request_id, now);
-  const request = await trx.selectFrom('requests').select(['action', 'resource', 'environment']).where('id', '=', grant.request_id).executeTakeFirstOrThrow();
-  await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expired', requestId: grant.request_id, ...request, outcome: 'expired', data: { jti, expiresAt: grant.expires_at, at: now } });
+  const request = await trx.selectFrom('requests').select(['id', 'action', 'resource', 'environment']).where('id', '=', grant.request_id).executeTakeFirstOrThrow();
+  await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expired', ...auditFields(request), outcome: 'expired', data: { jti, expiresAt: grant.expires_at, at: now } });
   return grant.request_id;
 }
 

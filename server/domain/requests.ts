@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import {
   compareUrgency,
   decisionInputSchema,
@@ -11,62 +11,18 @@ import {
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import { insertRow } from '../store/prepared-insert.js';
-import type { Database, RequestsTable } from '../store/schema.js';
-import { audit, inTransaction, LostRace, type Context } from './context.js';
+import type { RequestsTable } from '../store/schema.js';
+import { audit, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { freezeRule, matchRule, policyOffers } from './policy.js';
 import { assembleView, buildView, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
 import { issueGrant } from './grants.js';
-import { closeDeadlines, scheduleRequestDeadlines } from './deadlines.js';
-import { expireRequest } from './timers.js';
+import { announce } from './announce.js';
+import { scheduleRequestDeadlines } from './lifecycle/deadlines.js';
+import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
+import { auditFields, transition } from './lifecycle/transition.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
-
-async function loadRow(trx: Transaction<Database> | Context['store']['db'], id: string): Promise<RequestsTable> {
-  const row = await trx.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new GreenlightError('NOT_FOUND', `No request ${id}.`);
-  return row;
-}
-
-/** Updates the request only if nobody changed it since it was read (optimistic concurrency). */
-async function updateRow(trx: Transaction<Database>, row: RequestsTable, changes: Partial<RequestsTable>): Promise<RequestsTable> {
-  const next = { ...row, ...changes, version: Number(row.version) + 1 };
-  const result = await trx
-    .updateTable('requests')
-    .set({ ...changes, version: next.version })
-    .where('id', '=', row.id)
-    .where('version', '=', row.version)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
-  return next;
-}
-
-/**
- * Runs `work` on a request in one transaction. A request still pending past its expiry time (the
- * hub was down when it fell due, or another hub's timer hasn't fired yet) is expired instead, that
- * expiry is committed, and the caller hears ALREADY_DECIDED: nothing is decided after its time.
- */
-export async function onUnexpiredRequest<T>(
-  ctx: Context,
-  requestId: string,
-  refusal: string,
-  /** Throws for a caller with no part in the request, before anything is applied or told. */
-  admit: (current: RequestsTable) => void,
-  work: (trx: Transaction<Database>, current: RequestsTable) => Promise<T>,
-): Promise<T> {
-  const outcome = await inTransaction(ctx, async (trx): Promise<{ expired: RequestsTable } | { done: T }> => {
-    const current = await loadRow(trx, requestId);
-    admit(current);
-    const now = ctx.clock.now().toISOString();
-    if (current.status === 'pending' && current.expires_at && current.expires_at <= now) return { expired: await expireRequest(ctx, trx, current, now) };
-    return { done: await work(trx, current) };
-  });
-  if ('done' in outcome) return outcome.done;
-  await announce(ctx, outcome.expired, null);
-  throw new GreenlightError('ALREADY_DECIDED', `This request expired at ${outcome.expired.expires_at ?? 'its deadline'}; ${refusal}`);
-}
-
-const auditFields = (row: RequestsTable) => ({ requestId: row.id, action: row.action, resource: row.resource, environment: row.environment });
 
 export interface SubmitResult {
   request: GreenlightRequest;
@@ -186,22 +142,13 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
       ? Number((await trx.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).where('request_id', '=', current.id).where('decision', '=', 'approve').executeTakeFirstOrThrow()).n)
       : 0;
     const comment = decision.comment ?? null;
-    if (decision.decision === 'deny') {
-      const next = await updateRow(trx, current, { status: 'denied', decided_at: iso, decided_by: actor.name, updated_at: iso, claim_by: null, claim_until: null });
-      await closeDeadlines(trx, current.id);
-      await audit(ctx, trx, { actor: actor.name, type: 'request.denied', ...auditFields(current), outcome: 'denied', data: { comment } });
-      return next;
+    if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment } })).row;
+    if (approvals < rule.minApprovals) {
+      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', data: { comment, approvals, of: rule.minApprovals } })).row;
     }
-    if (approvals >= rule.minApprovals) {
-      const next = await updateRow(trx, current, { status: 'approved', decided_at: iso, decided_by: actor.name, updated_at: iso, claim_by: null, claim_until: null });
-      await closeDeadlines(trx, current.id);
-      await audit(ctx, trx, { actor: actor.name, type: 'request.approved', ...auditFields(current), outcome: 'approved', data: { comment, approvals, of: rule.minApprovals } });
-      const grant = await issueGrant(ctx, trx, next, now);
-      ctx.deadlineWritten(grant.expiresAt);
-      return next;
-    }
-    const next = await updateRow(trx, current, { updated_at: iso });
-    await audit(ctx, trx, { actor: actor.name, type: 'request.vote', ...auditFields(current), outcome: 'approve', data: { comment, approvals, of: rule.minApprovals } });
+    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, data: { comment, approvals, of: rule.minApprovals } });
+    const grant = await issueGrant(ctx, trx, next, now);
+    ctx.deadlineWritten(grant.expiresAt);
     return next;
   });
   return announce(ctx, row, actor);
@@ -213,24 +160,13 @@ export async function cancelRequest(ctx: Context, actor: Actor, requestId: strin
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'it can no longer be cancelled.', admit, async (trx, current) => {
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}; it can no longer be cancelled.`);
-    const iso = ctx.clock.now().toISOString();
-    const next = await updateRow(trx, current, { status: 'cancelled', decided_at: iso, decided_by: actor.name, updated_at: iso, claim_by: null, claim_until: null });
-    await closeDeadlines(trx, current.id);
-    await audit(ctx, trx, { actor: actor.name, type: 'request.cancelled', ...auditFields(current), outcome: 'cancelled', data: {} });
-    return next;
+    return (await transition(ctx, trx, current, 'cancel', { actor: actor.name, data: {} })).row;
   });
   return announce(ctx, row, actor);
 }
 
-/** Builds the views after commit, tells everyone concerned, and returns the caller's view. */
-export async function announce(ctx: Context, row: RequestsTable, viewer: Actor | null, extraRooms: string[] = []): Promise<GreenlightRequest> {
-  const full = await buildView(ctx.store.db, row, { id: row.requester_id });
-  ctx.bus.emit({ type: 'request.updated', request: full, notify: extraRooms });
-  return viewer && viewer.id !== row.requester_id ? withoutSecrets(full) : full;
-}
-
 export async function getRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
-  const row = await loadRow(ctx.store.db, requestId);
+  const row = await loadRequestRow(ctx.store.db, requestId);
   const voters = (await ctx.store.db.selectFrom('decisions').select('approver_name').where('request_id', '=', row.id).execute()).map((d) => d.approver_name);
   if (!canSee(row, actor, voters)) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
   return buildView(ctx.store.db, row, actor);

@@ -14,7 +14,7 @@ import type { Context } from '../domain/context.js';
 import type { Actor } from '../domain/actor.js';
 import { authenticate } from '../domain/users.js';
 import { cancelRequest, decideRequest, getRequest, submitRequest, syncFor } from '../domain/requests.js';
-import { claimRequest, releaseRequest } from '../domain/claims.js';
+import { claimRequest, releaseRequest } from '../domain/lifecycle/claims.js';
 import { userRoom, withoutSecrets } from '../domain/request-view.js';
 import type { HubEvent } from '../domain/bus.js';
 import type { Metrics } from '../metrics.js';

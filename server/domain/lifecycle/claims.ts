@@ -1,13 +1,14 @@
-import { GreenlightError, type GreenlightRequest } from '../../protocol/index.js';
-import { audit, inTransaction, LostRace, type Context } from './context.js';
-import type { Actor } from './actor.js';
-import { isAdmin } from './actor.js';
-import { isEligibleApprover, parseRule } from './request-view.js';
+import type { Transaction } from 'kysely';
+import { GreenlightError, type GreenlightRequest } from '../../../protocol/index.js';
+import type { Database, RequestsTable } from '../../store/schema.js';
+import type { Actor } from '../actor.js';
+import { isAdmin, SYSTEM_ACTOR_NAME } from '../actor.js';
+import { announce } from '../announce.js';
+import { inTransaction, type Context } from '../context.js';
+import { isEligibleApprover, parseRule } from '../request-view.js';
 import { addDeadline, stepDueAt } from './deadlines.js';
-import { announce, onUnexpiredRequest } from './requests.js';
-import type { RequestsTable } from '../store/schema.js';
-
-const auditFields = (row: { id: string; action: string; resource: string; environment: string }) => ({ requestId: row.id, action: row.action, resource: row.resource, environment: row.environment });
+import { loadRequestRow, onUnexpiredRequest } from './expiry.js';
+import { transition } from './transition.js';
 
 /**
  * An approver says "I'm looking at this" (PagerDuty's acknowledge): others see who, and escalation
@@ -29,49 +30,48 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
       throw new GreenlightError('CONFLICT', `${current.claim_by} is already looking at this request (until ${current.claim_until}); you can still decide it.`);
     }
     const until = new Date(now.getTime() + parseRule(current).claimHoldsSeconds * 1000).toISOString();
-    const result = await trx
-      .updateTable('requests')
-      .set({ claim_by: actor.name, claim_until: until, updated_at: iso, version: Number(current.version) + 1 })
-      .where('id', '=', current.id)
-      .where('version', '=', current.version)
-      .executeTakeFirst();
-    // Lost a race with a vote or an escalation: the transaction runs again on the fresh row.
-    if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
+    const { row: next } = await transition(ctx, trx, current, 'claim', { actor: actor.name, changes: { claim_by: actor.name, claim_until: until }, outcome: 'claimed', data: { until } });
     await addDeadline(trx, { kind: 'claim_end', request_id: current.id, grant_jti: null, step: null, due_at: until }, now);
-    await audit(ctx, trx, { actor: actor.name, type: 'request.claimed', ...auditFields(current), outcome: 'claimed', data: { until } });
     ctx.deadlineWritten(until);
-    return { ...current, claim_by: actor.name, claim_until: until, updated_at: iso, version: Number(current.version) + 1 };
+    return next;
   });
   return announce(ctx, row, actor);
 }
 
 export async function releaseRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
   const row = await inTransaction(ctx, async (trx) => {
-    const current = await trx.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirst();
-    if (!current) throw new GreenlightError('NOT_FOUND', `No request ${requestId}.`);
+    const current = await loadRequestRow(trx, requestId);
     if (!current.claim_by) throw new GreenlightError('CONFLICT', 'Nobody has claimed this request.');
     if (current.claim_by !== actor.name && !isAdmin(actor)) throw new GreenlightError('FORBIDDEN', `Only ${current.claim_by} (or an admin) can release this claim.`);
-    const now = ctx.clock.now();
-    const iso = now.toISOString();
-    const result = await trx
-      .updateTable('requests')
-      .set({ claim_by: null, claim_until: null, updated_at: iso, version: Number(current.version) + 1 })
-      .where('id', '=', current.id)
-      .where('version', '=', current.version)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
-    // Escalation steps held back by the claim become due again at their original time (or now, if that passed).
-    const rule = parseRule(current);
-    const held = await trx.selectFrom('deadlines').selectAll().where('request_id', '=', current.id).where('kind', '=', 'escalation').where('done', '=', 0).execute();
-    for (const deadline of held) {
-      const original = stepDueAt(current, rule, deadline.step ?? 0) ?? deadline.due_at;
-      const due = original > iso ? original : iso;
-      await trx.updateTable('deadlines').set({ due_at: due }).where('id', '=', deadline.id).execute();
-      ctx.deadlineWritten(due);
-    }
-    await trx.updateTable('deadlines').set({ done: 1 }).where('request_id', '=', current.id).where('kind', '=', 'claim_end').where('done', '=', 0).execute();
-    await audit(ctx, trx, { actor: actor.name, type: 'request.released', ...auditFields(current), outcome: 'released', data: { reason: 'released' } });
-    return { ...current, claim_by: null, claim_until: null, updated_at: iso, version: Number(current.version) + 1 };
+    const { row: next } = await transition(ctx, trx, current, 'release', { actor: actor.name, changes: { claim_by: null, claim_until: null }, outcome: 'released', data: { reason: 'released' } });
+    await resumeHeldEscalation(ctx, trx, current);
+    return next;
   });
   return announce(ctx, row, actor);
+}
+
+/** A claim ran out without a decision: escalation carries on as if it had never been held. */
+export async function lapseClaim(ctx: Context, trx: Transaction<Database>, row: RequestsTable): Promise<RequestsTable> {
+  const claimer = row.claim_by;
+  const { row: next } = await transition(ctx, trx, row, 'lapseClaim', {
+    actor: SYSTEM_ACTOR_NAME,
+    changes: { claim_by: null, claim_until: null },
+    outcome: 'lapsed',
+    data: { reason: `claim by ${claimer ?? 'someone'} lapsed`, claimer },
+  });
+  return next;
+}
+
+/** Escalation steps held back by a released claim become due again at their original time (or now, if that passed). */
+async function resumeHeldEscalation(ctx: Context, trx: Transaction<Database>, current: RequestsTable): Promise<void> {
+  const iso = ctx.clock.now().toISOString();
+  const rule = parseRule(current);
+  const held = await trx.selectFrom('deadlines').selectAll().where('request_id', '=', current.id).where('kind', '=', 'escalation').where('done', '=', 0).execute();
+  for (const deadline of held) {
+    const original = stepDueAt(current, rule, deadline.step ?? 0) ?? deadline.due_at;
+    const due = original > iso ? original : iso;
+    await trx.updateTable('deadlines').set({ due_at: due }).where('id', '=', deadline.id).execute();
+    ctx.deadlineWritten(due);
+  }
+  await trx.updateTable('deadlines').set({ done: 1 }).where('request_id', '=', current.id).where('kind', '=', 'claim_end').where('done', '=', 0).execute();
 }

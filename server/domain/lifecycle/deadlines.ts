@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
-import type { FrozenRule } from '../../protocol/index.js';
-import { newId } from '../ids.js';
-import type { Database, DeadlinesTable, RequestsTable } from '../store/schema.js';
+import type { FrozenRule } from '../../../protocol/index.js';
+import { newId } from '../../ids.js';
+import type { Database, DeadlinesTable, RequestsTable } from '../../store/schema.js';
 
 export type DeadlineKind = 'escalation' | 'expiry' | 'grant_expiry' | 'claim_end';
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { LIMITS, parseOrThrow, REQUEST_STATUSES, requestIdSchema, type GreenlightRequest } from '../../../protocol/index.js';
 import { cancelRequest, decideRequest, getRequest, listRequests, submitRequest } from '../../domain/requests.js';
-import { claimRequest, releaseRequest } from '../../domain/claims.js';
+import { claimRequest, releaseRequest } from '../../domain/lifecycle/claims.js';
 import { withoutSecrets } from '../../domain/request-view.js';
 import { requireActor, type HttpDeps } from '../http-app.js';
 import type { Actor } from '../../domain/actor.js';

@@ -1,0 +1,51 @@
+import type { Transaction } from 'kysely';
+import type { Database, RequestsTable } from '../../store/schema.js';
+import { SYSTEM_ACTOR_NAME } from '../actor.js';
+import type { Context } from '../context.js';
+import { approverRooms, buildView, eligibleGroupsOf, eligibleUsersOf, parseRule, userRoom } from '../request-view.js';
+import { resolveTargets } from '../users.js';
+import type { AfterCommit } from './after-commit.js';
+import { announceUpdated } from './after-commit.js';
+import { stepDueAt } from './deadlines.js';
+import { transition } from './transition.js';
+
+/**
+ * Escalation step `fromStep` (0-based) fell due with the request still pending: its targets join the
+ * request's approvers and hear of it as an escalation. A step with nobody to notify is skipped straight
+ * to the next, as an empty on-call tier would be.
+ */
+export async function escalate(ctx: Context, trx: Transaction<Database>, row: RequestsTable, fromStep: number): Promise<AfterCommit> {
+  const rule = parseRule(row);
+  const skipped: number[] = [];
+  let step = fromStep;
+  let targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
+  while (targets.people.length === 0 && step + 1 < rule.escalation.length) {
+    skipped.push(step + 1);
+    step += 1;
+    targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
+  }
+  const previousRooms = approverRooms(row);
+  const previouslyNotified = [...eligibleGroupsOf(row), ...eligibleUsersOf(row)];
+  if (targets.people.length === 0) skipped.push(step + 1);
+  const groups = [...new Set([...eligibleGroupsOf(row), ...targets.groups])];
+  const users = [...new Set([...eligibleUsersOf(row), ...targets.users])];
+  // Later steps' own deadlines find the level past them and do nothing.
+  const { row: next } = await transition(ctx, trx, row, 'escalate', {
+    actor: SYSTEM_ACTOR_NAME,
+    changes: {
+      escalation_level: step + 1,
+      eligible_groups: JSON.stringify(groups),
+      eligible_users: JSON.stringify(users),
+      next_escalation_at: stepDueAt(row, rule, step + 1),
+    },
+    outcome: targets.people.length ? 'escalated' : 'no-one-to-notify',
+    data: { step: step + 1, notified: [...targets.groups, ...targets.users], skipped, previouslyNotified },
+  });
+  if (targets.people.length === 0) return announceUpdated(ctx, row.id);
+  const newTargets = [...targets.groups.map((g) => `group:${g}`), ...targets.users.map(userRoom)];
+  return async () => {
+    const fresh = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', next.id).executeTakeFirstOrThrow();
+    const request = await buildView(ctx.store.db, fresh, { id: fresh.requester_id });
+    return [{ type: 'request.escalated', request, step: step + 1, previouslyNotified, newTargets, previousRooms }];
+  };
+}

@@ -1,0 +1,43 @@
+import type { Transaction } from 'kysely';
+import { GreenlightError } from '../../../protocol/index.js';
+import type { Database, RequestsTable } from '../../store/schema.js';
+import { SYSTEM_ACTOR_NAME } from '../actor.js';
+import { announce } from '../announce.js';
+import { inTransaction, type Context } from '../context.js';
+import { transition } from './transition.js';
+
+export async function loadRequestRow(executor: Transaction<Database> | Context['store']['db'], id: string): Promise<RequestsTable> {
+  const row = await executor.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new GreenlightError('NOT_FOUND', `No request ${id}.`);
+  return row;
+}
+
+/** Expires a pending request inside the caller's transaction: the scheduler's expiry, also applied by a decision that finds it overdue. */
+export async function expireRequest(ctx: Context, trx: Transaction<Database>, row: RequestsTable): Promise<RequestsTable> {
+  return (await transition(ctx, trx, row, 'expire', { actor: SYSTEM_ACTOR_NAME, data: { expiresAt: row.expires_at } })).row;
+}
+
+/**
+ * Runs `work` on a request in one transaction. A request still pending past its expiry time (the
+ * hub was down when it fell due, or another hub's timer hasn't fired yet) is expired instead, that
+ * expiry is committed, and the caller hears ALREADY_DECIDED: nothing is decided after its time.
+ */
+export async function onUnexpiredRequest<T>(
+  ctx: Context,
+  requestId: string,
+  refusal: string,
+  /** Throws for a caller with no part in the request, before anything is applied or told. */
+  admit: (current: RequestsTable) => void,
+  work: (trx: Transaction<Database>, current: RequestsTable) => Promise<T>,
+): Promise<T> {
+  const outcome = await inTransaction(ctx, async (trx): Promise<{ expired: RequestsTable } | { done: T }> => {
+    const current = await loadRequestRow(trx, requestId);
+    admit(current);
+    const now = ctx.clock.now().toISOString();
+    if (current.status === 'pending' && current.expires_at && current.expires_at <= now) return { expired: await expireRequest(ctx, trx, current) };
+    return { done: await work(trx, current) };
+  });
+  if ('done' in outcome) return outcome.done;
+  await announce(ctx, outcome.expired, null);
+  throw new GreenlightError('ALREADY_DECIDED', `This request expired at ${outcome.expired.expires_at ?? 'its deadline'}; ${refusal}`);
+}

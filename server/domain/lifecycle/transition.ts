@@ -1,0 +1,75 @@
+import type { Transaction } from 'kysely';
+import { GreenlightError, type AuditEvent, type AuditType, type RequestStatus } from '../../../protocol/index.js';
+import type { Database, RequestsTable } from '../../store/schema.js';
+import { audit, LostRace, type Context } from '../context.js';
+import { closeDeadlines } from './deadlines.js';
+
+interface TransitionSpec {
+  from: RequestStatus;
+  to: RequestStatus;
+  audit: AuditType;
+}
+
+/**
+ * Every way a request changes, at a glance. A transition to a final status records who and when,
+ * ends any claim and closes the request's deadlines (a grant's own expiry stays).
+ */
+export const TRANSITIONS = {
+  vote: { from: 'pending', to: 'pending', audit: 'request.vote' },
+  approve: { from: 'pending', to: 'approved', audit: 'request.approved' },
+  deny: { from: 'pending', to: 'denied', audit: 'request.denied' },
+  cancel: { from: 'pending', to: 'cancelled', audit: 'request.cancelled' },
+  expire: { from: 'pending', to: 'expired', audit: 'request.expired' },
+  escalate: { from: 'pending', to: 'pending', audit: 'request.escalated' },
+  claim: { from: 'pending', to: 'pending', audit: 'request.claimed' },
+  release: { from: 'pending', to: 'pending', audit: 'request.released' },
+  lapseClaim: { from: 'pending', to: 'pending', audit: 'request.released' },
+} as const satisfies Record<string, TransitionSpec>;
+
+export type TransitionName = keyof typeof TRANSITIONS;
+
+/** The request columns every audit event about a request carries. */
+export const auditFields = (row: Pick<RequestsTable, 'id' | 'action' | 'resource' | 'environment'>) => ({
+  requestId: row.id,
+  action: row.action,
+  resource: row.resource,
+  environment: row.environment,
+});
+
+export interface TransitionInput {
+  /** Who did it: a user's name, or the hub itself for deadlines. */
+  actor: string;
+  /** Columns this transition changes besides status, decision and claim. */
+  changes?: Partial<Omit<RequestsTable, 'id' | 'version' | 'status'>>;
+  /** The audit event's outcome; the new status when absent. */
+  outcome?: string;
+  data: Record<string, unknown>;
+}
+
+export interface Transitioned {
+  row: RequestsTable;
+  event: AuditEvent;
+}
+
+/**
+ * Applies one transition inside the caller's transaction: the versioned update (a concurrent change
+ * makes it lose the race, and the transaction runs again on the fresh row), the request's deadlines
+ * and the audit event, together.
+ */
+export async function transition(ctx: Context, trx: Transaction<Database>, current: RequestsTable, name: TransitionName, input: TransitionInput): Promise<Transitioned> {
+  const spec: TransitionSpec = TRANSITIONS[name];
+  if (current.status !== spec.from) throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}.`);
+  const now = ctx.clock.now().toISOString();
+  const final = spec.to !== 'pending';
+  const changes: Partial<RequestsTable> = {
+    ...input.changes,
+    updated_at: now,
+    ...(final ? { status: spec.to, decided_at: now, decided_by: input.actor, claim_by: null, claim_until: null } : {}),
+  };
+  const version = Number(current.version) + 1;
+  const result = await trx.updateTable('requests').set({ ...changes, version }).where('id', '=', current.id).where('version', '=', current.version).executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
+  if (final) await closeDeadlines(trx, current.id);
+  const event = await audit(ctx, trx, { actor: input.actor, type: spec.audit, ...auditFields(current), outcome: input.outcome ?? spec.to, data: input.data });
+  return { row: { ...current, ...changes, version }, event };
+}
