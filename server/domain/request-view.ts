@@ -58,6 +58,56 @@ export async function buildView(db: Executor, row: RequestsTable, viewer: { id: 
   return assembleView(row, { decisions, grant, events: parsed }, viewer);
 }
 
+/** Ids per IN list: well inside both databases' limits on bound parameters. */
+const IN_CHUNK = 500;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const list = groups.get(key(item));
+    if (list) list.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}
+
+/**
+ * Views of many requests with one query per table for the lot (lists, sync, a reconnect storm), instead
+ * of three per request. Same result as buildView for each.
+ */
+export async function buildViews(db: Executor, rows: RequestsTable[], viewer: { id: string } | null): Promise<GreenlightRequest[]> {
+  if (rows.length === 0) return [];
+  const parts = await Promise.all(
+    chunks(rows.map((row) => row.id), IN_CHUNK).map((ids) =>
+      Promise.all([
+        db.selectFrom('decisions').selectAll().where('request_id', 'in', ids).orderBy('created_at').execute(),
+        db.selectFrom('grants').selectAll().where('request_id', 'in', ids).execute(),
+        db.selectFrom('audit_events').select(['request_id', 'at', 'type', 'actor', 'data']).where('request_id', 'in', ids).orderBy('seq').execute(),
+      ]),
+    ),
+  );
+  const decisions = groupBy(parts.flatMap(([d]) => d), (d) => d.request_id);
+  const grants = new Map(parts.flatMap(([, g]) => g).map((grant) => [grant.request_id, grant]));
+  const events = groupBy(parts.flatMap(([, , e]) => e), (e) => e.request_id ?? '');
+  return rows.map((row) =>
+    assembleView(
+      row,
+      {
+        decisions: decisions.get(row.id) ?? [],
+        grant: grants.get(row.id),
+        events: (events.get(row.id) ?? []).map((event) => ({ at: event.at, type: event.type as AuditType, actor: event.actor, data: JSON.parse(event.data) as Record<string, unknown> })),
+      },
+      viewer,
+    ),
+  );
+}
+
 /** The view from parts already in hand (a request just written knows its decisions, grant and events). */
 export function assembleView(row: RequestsTable, { decisions, grant, events }: ViewParts, viewer: { id: string } | null): GreenlightRequest {
   const timeline: TimelineEntry[] = events.map((event) => ({

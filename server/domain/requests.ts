@@ -15,7 +15,7 @@ import type { RequestsTable } from '../store/schema.js';
 import { audit, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { freezeRule, matchRule, policyOffers } from './policy.js';
-import { assembleView, buildView, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
+import { assembleView, buildView, buildViews, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
 import { issueGrant } from './grants.js';
 import { announce } from './announce.js';
 import { scheduleRequestDeadlines } from './lifecycle/deadlines.js';
@@ -190,7 +190,7 @@ export async function listRequests(ctx: Context, actor: Actor, query: ListQuery)
   const page = rows.slice(0, query.limit);
   // The LIKE narrows; who may see a row is decided here (SQLite's LIKE ignores ASCII case, so "SRE" finds "sre").
   const visible = page.filter((row) => canSee(row, actor));
-  const requests = await Promise.all(visible.map((row) => buildView(ctx.store.db, row, actor)));
+  const requests = await buildViews(ctx.store.db, visible, actor);
   return { requests, nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null };
 }
 
@@ -230,8 +230,8 @@ export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
     .orderBy('id', 'desc')
     .limit(200)
     .execute();
-  const inbox = (await Promise.all(inboxRows.map((row) => buildView(db, row, actor)))).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
-  const mine = await Promise.all(mineRows.map((row) => buildView(db, row, actor)));
+  const inbox = (await buildViews(db, inboxRows, actor)).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
+  const mine = await buildViews(db, mineRows, actor);
   const me = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, disabled: false, createdAt: '' };
   return { me, inbox, mine, offers: policyOffers(ctx.policy.current()), serverTime: ctx.clock.now().toISOString() };
 }

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
+import { buildView, buildViews } from './request-view.js';
+
+const POLICY = `
+rules:
+  - { name: two, match: { action: deploy }, approvers: [sre], minApprovals: 2, expireAfter: 1h }
+  - { name: one, match: { action: restart }, approvers: [sre], expireAfter: 1h }
+`;
+
+describe('views built in bulk', () => {
+  const hub = new TestHub('sqlite', { policy: POLICY });
+  let alice: TestUser;
+  let bob: TestUser;
+  let carol: TestUser;
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    bob = await hub.createUser('bob', ['approver'], ['sre']);
+    carol = await hub.createUser('carol', ['approver'], ['sre']);
+  });
+  afterAll(() => hub.dispose());
+
+  it('equal the one-by-one views, decisions, grants and timelines included, for every viewer', async () => {
+    const submit = async (action: string, resource: string) =>
+      (await hub.api<{ id: string }>('POST', '/api/v1/requests', alice.token, deployRequest({ action, resource }))).body.id;
+    const decide = (user: TestUser, id: string, decision: 'approve' | 'deny', comment?: string) =>
+      hub.api('POST', `/api/v1/requests/${id}/decisions`, user.token, { decision, ...(comment ? { comment } : {}) });
+
+    const untouched = await submit('deploy', 'untouched');
+    const halfway = await submit('deploy', 'halfway');
+    await decide(bob, halfway, 'approve', 'first of two');
+    const approved = await submit('restart', 'approved');
+    await decide(carol, approved, 'approve');
+    const denied = await submit('restart', 'denied');
+    await decide(bob, denied, 'deny', 'not today');
+
+    const db = hub.hub.ctx.store.db;
+    const rows = await db.selectFrom('requests').selectAll().where('id', 'in', [untouched, halfway, approved, denied]).orderBy('id').execute();
+    const requesterId = rows[0]?.requester_id ?? '';
+    for (const viewer of [{ id: requesterId }, { id: 'someone-else' }, null]) {
+      const one = await Promise.all(rows.map((row) => buildView(db, row, viewer)));
+      const bulk = await buildViews(db, rows, viewer);
+      expect(bulk).toEqual(one);
+    }
+    const bulk = await buildViews(db, rows, { id: requesterId });
+    expect(bulk.map((view) => [view.resource, view.status, view.decisions.length, view.grant?.status ?? null])).toEqual([
+      ['untouched', 'pending', 0, null],
+      ['halfway', 'pending', 1, null],
+      ['approved', 'approved', 1, 'active'],
+      ['denied', 'denied', 1, null],
+    ]);
+    expect(bulk[2]?.grant?.token).toMatch(/^ey/);
+  });
+});
