@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { GreenlightRequest } from '../../protocol/index.js';
+import type { Audience } from './audience.js';
 
 /** What the domain announces after a transaction commits; transports turn these into pushes. */
 export type HubEvent =
   | { type: 'request.created'; request: GreenlightRequest }
-  | { type: 'request.updated'; request: GreenlightRequest; notify: string[] }
-  | { type: 'request.escalated'; request: GreenlightRequest; step: number; previouslyNotified: string[]; newTargets: string[]; previousRooms: string[] }
+  | { type: 'request.updated'; request: GreenlightRequest; notify: Audience }
+  /** `newTargets` are told it escalated to them; `previousApprovers` hear of it as an update. */
+  | { type: 'request.escalated'; request: GreenlightRequest; step: number; previouslyNotified: string[]; newTargets: Audience; previousApprovers: Audience }
   | { type: 'user.disabled'; userId: string };
 
 export class HubBus {

@@ -6,6 +6,7 @@ import { newId } from '../ids.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { canonicalJson } from '../store/json.js';
 import { audit, inTransaction, type Context } from './context.js';
+import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { buildView, isEligibleApprover, parseRule } from './request-view.js';
 import { signCompactJws } from './jws.js';
@@ -193,6 +194,6 @@ export async function expireGrant(ctx: Context, trx: Transaction<Database>, jti:
 async function announceGrantChange(ctx: Context, requestId: string, viewer?: Actor): Promise<GreenlightRequest> {
   const row = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
   const full = await buildView(ctx.store.db, row, { id: row.requester_id });
-  ctx.bus.emit({ type: 'request.updated', request: full, notify: [] });
+  ctx.bus.emit({ type: 'request.updated', request: full, notify: nobody() });
   return viewer && viewer.id !== row.requester_id ? buildView(ctx.store.db, row, viewer) : full;
 }

@@ -3,6 +3,7 @@ import type { AuditEvent, FrozenRule, GreenlightRequest, RequestContext, Risk, R
 import type { Database, DecisionsTable, GrantsTable, RequestsTable } from '../store/schema.js';
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
+import type { Audience } from './audience.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -10,12 +11,8 @@ export const parseRule = (row: RequestsTable): FrozenRule => JSON.parse(row.rule
 export const eligibleGroupsOf = (row: RequestsTable): string[] => JSON.parse(row.eligible_groups) as string[];
 export const eligibleUsersOf = (row: RequestsTable): string[] => JSON.parse(row.eligible_users) as string[];
 
-/** Rooms of everyone who may decide the request now (socket.io rooms are per user and per group). */
-export function approverRooms(row: RequestsTable): string[] {
-  return [...eligibleGroupsOf(row).map((g) => `group:${g}`), ...eligibleUsersOf(row).map((u) => `user:${u}`)];
-}
-
-export const userRoom = (name: string): string => `user:${name}`;
+/** Everyone who may decide the request now. */
+export const approversOf = (row: RequestsTable): Audience => ({ groups: eligibleGroupsOf(row), users: eligibleUsersOf(row) });
 
 /** May this person decide the request (ignoring its status)? */
 export function isEligibleApprover(row: RequestsTable, actor: Actor): boolean {

@@ -13,6 +13,7 @@ import { newId } from '../ids.js';
 import { insertRow } from '../store/prepared-insert.js';
 import type { RequestsTable } from '../store/schema.js';
 import { audit, type Context } from './context.js';
+import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { freezeRule, matchRule, policyOffers } from './policy.js';
 import { assembleView, buildView, buildViews, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
@@ -106,7 +107,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     : await buildView(ctx.store.db, outcome.row, actor);
   // A request created here is the caller's own, so the caller's view is the requester's full one.
   if (outcome.created) {
-    ctx.bus.emit(outcome.row.status === 'pending' ? { type: 'request.created', request: withoutSecrets(request) } : { type: 'request.updated', request, notify: [] });
+    ctx.bus.emit(outcome.row.status === 'pending' ? { type: 'request.created', request: withoutSecrets(request) } : { type: 'request.updated', request, notify: nobody() });
   }
   return { request, created: outcome.created };
 }

@@ -15,7 +15,8 @@ import type { Actor } from '../domain/actor.js';
 import { authenticate } from '../domain/users.js';
 import { cancelRequest, decideRequest, getRequest, submitRequest, syncFor } from '../domain/requests.js';
 import { claimRequest, releaseRequest } from '../domain/lifecycle/claims.js';
-import { userRoom, withoutSecrets } from '../domain/request-view.js';
+import { withoutSecrets } from '../domain/request-view.js';
+import { approverRoomsOf, idRoom, roomsOf, roomsOfActor, userRoom } from './rooms.js';
 import type { HubEvent } from '../domain/bus.js';
 import type { Metrics } from '../metrics.js';
 import { toWireError } from './errors.js';
@@ -35,7 +36,6 @@ export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, Inter
 type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;
 
 const emptySchema = z.union([z.strictObject({}), z.undefined(), z.null()]);
-const idRoom = (userId: string) => `uid:${userId}`;
 
 export interface SocketOptions {
   rateLimitPerMinute: number;
@@ -97,7 +97,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
     const token = String(socket.handshake.auth?.token);
     // A user disabled after the handshake's check but before this join was disconnected from rooms
     // this socket was not in yet: check once more now that it is in them.
-    void Promise.resolve(socket.join([userRoom(actor.name), idRoom(actor.id), ...actor.groups.map((group) => `group:${group}`)]))
+    void Promise.resolve(socket.join(roomsOfActor(actor)))
       .then(() => authenticate(ctx, token))
       .then((still) => {
         if (!still) socket.disconnect(true);
@@ -180,7 +180,7 @@ function pushEvent(io: HubServer, event: HubEvent, anyoneIn: (rooms: string[]) =
   }
   const request = event.request;
   const requesterRoom = userRoom(request.requester);
-  const approverRooms = [...request.eligibleGroups.map((g) => `group:${g}`), ...request.eligibleUsers.map(userRoom)];
+  const approverRooms = approverRoomsOf(request);
   const voterRooms = request.decisions.map((d) => userRoom(d.approver));
   const shared = withoutSecrets(request);
   if (event.type === 'request.created') {
@@ -190,13 +190,14 @@ function pushEvent(io: HubServer, event: HubEvent, anyoneIn: (rooms: string[]) =
     return;
   }
   if (event.type === 'request.escalated') {
-    io.to(event.newTargets).except(requesterRoom).emit('request:escalated', { request: shared, step: event.step, previouslyNotified: event.previouslyNotified });
-    const others = [...new Set([...event.previousRooms, ...voterRooms])];
-    if (others.length) io.to(others).except([requesterRoom, ...event.newTargets]).emit('request:updated', shared);
+    const newTargets = roomsOf(event.newTargets);
+    io.to(newTargets).except(requesterRoom).emit('request:escalated', { request: shared, step: event.step, previouslyNotified: event.previouslyNotified });
+    const others = [...new Set([...roomsOf(event.previousApprovers), ...voterRooms])];
+    if (others.length) io.to(others).except([requesterRoom, ...newTargets]).emit('request:updated', shared);
     io.to(requesterRoom).emit('request:updated', request);
     return;
   }
-  const others = [...new Set([...approverRooms, ...voterRooms, ...event.notify])];
+  const others = [...new Set([...approverRooms, ...voterRooms, ...roomsOf(event.notify)])];
   if (others.length) io.to(others).except(requesterRoom).emit('request:updated', shared);
   io.to(requesterRoom).emit('request:updated', request);
 }

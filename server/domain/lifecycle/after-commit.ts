@@ -1,3 +1,4 @@
+import { nobody, type Audience } from '../audience.js';
 import type { HubEvent } from '../bus.js';
 import type { Context } from '../context.js';
 import { buildView } from '../request-view.js';
@@ -6,7 +7,7 @@ import { buildView } from '../request-view.js';
 export type AfterCommit = () => Promise<HubEvent[]>;
 
 /** Announces the request as it is after commit, to everyone concerned. */
-export const announceUpdated = (ctx: Context, id: string, extraRooms: string[] = []): AfterCommit => async () => {
+export const announceUpdated = (ctx: Context, id: string, also: Audience = nobody()): AfterCommit => async () => {
   const row = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  return [{ type: 'request.updated', request: await buildView(ctx.store.db, row, { id: row.requester_id }), notify: extraRooms }];
+  return [{ type: 'request.updated', request: await buildView(ctx.store.db, row, { id: row.requester_id }), notify: also }];
 };

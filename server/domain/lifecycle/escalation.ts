@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database, RequestsTable } from '../../store/schema.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
-import { approverRooms, buildView, eligibleGroupsOf, eligibleUsersOf, parseRule, userRoom } from '../request-view.js';
+import { approversOf, buildView, eligibleGroupsOf, eligibleUsersOf, parseRule } from '../request-view.js';
 import { resolveTargets } from '../users.js';
 import type { AfterCommit } from './after-commit.js';
 import { announceUpdated } from './after-commit.js';
@@ -24,7 +24,7 @@ export async function escalate(ctx: Context, trx: Transaction<Database>, row: Re
     step += 1;
     targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
   }
-  const previousRooms = approverRooms(row);
+  const previousApprovers = approversOf(row);
   const previouslyNotified = [...eligibleGroupsOf(row), ...eligibleUsersOf(row)];
   if (targets.people.length === 0) skipped.push(step + 1);
   const groups = [...new Set([...eligibleGroupsOf(row), ...targets.groups])];
@@ -42,10 +42,10 @@ export async function escalate(ctx: Context, trx: Transaction<Database>, row: Re
     data: { step: step + 1, notified: [...targets.groups, ...targets.users], skipped, previouslyNotified },
   });
   if (targets.people.length === 0) return announceUpdated(ctx, row.id);
-  const newTargets = [...targets.groups.map((g) => `group:${g}`), ...targets.users.map(userRoom)];
+  const newTargets = { groups: targets.groups, users: targets.users };
   return async () => {
     const fresh = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', next.id).executeTakeFirstOrThrow();
     const request = await buildView(ctx.store.db, fresh, { id: fresh.requester_id });
-    return [{ type: 'request.escalated', request, step: step + 1, previouslyNotified, newTargets, previousRooms }];
+    return [{ type: 'request.escalated', request, step: step + 1, previouslyNotified, newTargets, previousApprovers }];
   };
 }

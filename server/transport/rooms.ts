@@ -1,0 +1,18 @@
+import type { GreenlightRequest } from '../../protocol/index.js';
+import type { Actor } from '../domain/actor.js';
+import type { Audience } from '../domain/audience.js';
+
+/**
+ * The hub's Socket.IO rooms, named in this one place. Each socket joins its user's room (by name),
+ * its user's id room (closed at once when the user is disabled) and one room per group.
+ */
+export const userRoom = (name: string): string => `user:${name}`;
+export const groupRoom = (group: string): string => `group:${group}`;
+export const idRoom = (userId: string): string => `uid:${userId}`;
+
+export const roomsOfActor = (actor: Pick<Actor, 'id' | 'name' | 'groups'>): string[] => [userRoom(actor.name), idRoom(actor.id), ...actor.groups.map(groupRoom)];
+
+export const roomsOf = (audience: Audience): string[] => [...audience.groups.map(groupRoom), ...audience.users.map(userRoom)];
+
+/** Everyone who may decide the request now. */
+export const approverRoomsOf = (request: GreenlightRequest): string[] => roomsOf({ groups: request.eligibleGroups, users: request.eligibleUsers });
