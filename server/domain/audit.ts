@@ -117,13 +117,19 @@ export function toAuditEvent(row: AuditEventsTable): AuditEvent {
 
 export type VerifyOutcome = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };
 
-/** Walks the chain in order, recomputing every hash; names the first event that does not fit. */
+/**
+ * Walks the chain in order, recomputing every hash; names the first event that does not fit.
+ * The head is read first and the walk stops at it: every event up to a committed head was committed
+ * with or before it, so events written while verify runs can't look like a cut-off chain.
+ */
 export async function verifyChain(db: Executor, batch = 5000): Promise<VerifyOutcome> {
+  const head = await db.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+  const last = head ? Number(head.seq) : Number.MAX_SAFE_INTEGER;
   let expectedPrev = GENESIS_HASH;
   let expectedSeq = 1;
   let count = 0;
   for (;;) {
-    const rows = await db.selectFrom('audit_events').selectAll().where('seq', '>=', expectedSeq).orderBy('seq').limit(batch).execute();
+    const rows = await db.selectFrom('audit_events').selectAll().where('seq', '>=', expectedSeq).where('seq', '<=', last).orderBy('seq').limit(batch).execute();
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq !== expectedSeq) return { ok: false, events: count, brokenAt: expectedSeq, problem: `event ${expectedSeq} is missing` };
@@ -135,7 +141,6 @@ export async function verifyChain(db: Executor, batch = 5000): Promise<VerifyOut
     }
     if (rows.length < batch) break;
   }
-  const head = await db.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
   if (head && (Number(head.seq) !== expectedSeq - 1 || head.hash !== expectedPrev)) {
     return { ok: false, events: count, brokenAt: expectedSeq, problem: `the chain ends at event ${expectedSeq - 1} but ${Number(head.seq)} events were written: the last ones were removed` };
   }
