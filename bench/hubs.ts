@@ -122,7 +122,8 @@ export async function startHubChild(ctx: BenchContext, options: { policy: string
 }
 
 export function policy(options: { escalateAfter?: string; minApprovals?: number } = {}): string {
-  const lines = ['rules:', '  - name: bench', '    match: { action: deploy }', '    approvers: [sre]', `    minApprovals: ${options.minApprovals ?? 1}`];
+  // One requester submits the whole load, so the per-requester pending cap is lifted.
+  const lines = ['rules:', '  - name: bench', '    match: { action: deploy }', '    approvers: [sre]', `    minApprovals: ${options.minApprovals ?? 1}`, '    maxPending: 1000000'];
   if (options.escalateAfter) lines.push('    escalation:', `      - { after: ${options.escalateAfter}, notify: [leads] }`);
   return lines.join('\n') + '\n';
 }

@@ -26,6 +26,8 @@ export const policyRuleSchema = z
     grantTtl: durationSchema.default(900),
     claimHolds: durationSchema.default(600),
     autoApprove: z.boolean().default(false),
+    /** How many requests one person may have waiting under this rule at once. */
+    maxPending: z.number().int().min(1).max(1_000_000).default(50),
   })
   .superRefine((rule, ctx) => {
     if (!rule.autoApprove && rule.approvers.length === 0) {

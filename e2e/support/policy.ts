@@ -34,6 +34,7 @@ rules:
     approvers: [bulk]
     expireAfter: 1h
     grantTtl: 5m
+    maxPending: 1000
   - name: failover
     match: { action: failover }
     approvers: [outage]

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import {
   compareUrgency,
   decisionInputSchema,
@@ -6,12 +6,14 @@ import {
   newRequestSchema,
   parseOrThrow,
   type GreenlightRequest,
+  type ParsedNewRequest,
   type SyncResult,
   waitsOnMe,
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import { insertRow } from '../store/prepared-insert.js';
-import type { RequestsTable } from '../store/schema.js';
+import type { Database, RequestsTable } from '../store/schema.js';
+import { canonicalJson } from '../store/json.js';
 import { audit, type Context } from './context.js';
 import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
@@ -49,7 +51,14 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
         .where('requester_id', '=', actor.id)
         .where('idempotency_key', '=', parsed.idempotencyKey)
         .executeTakeFirst();
-      if (existing) return { row: existing, created: false, deadlines: [] as string[], submitted: null };
+      if (existing) {
+        // The same key with another body is a client bug, not a retry: never hand back the first request (and its grant).
+        if (!sameSubmission(existing, parsed)) return { refused: mismatch(parsed.idempotencyKey, existing) };
+        return { row: existing, created: false, deadlines: [] as string[], submitted: null };
+      }
+    }
+    if (!frozen.autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
+      return { refused: tooManyPending(rule.maxPending, frozen.name) };
     }
     const now = ctx.clock.now();
     const iso = now.toISOString();
@@ -100,6 +109,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     }
     return { row, created: true, deadlines, submitted: frozen.autoApprove ? null : submitted };
   });
+  if ('refused' in outcome) throw outcome.refused;
   for (const due of outcome.deadlines) ctx.deadlineWritten(due);
   // A request just queued has no decisions and no grant yet: its view needs no reading back.
   const request = outcome.submitted
@@ -111,6 +121,47 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
   }
   return { request, created: outcome.created };
 }
+
+/** What identifies a submission's content: everything the requester sent but the idempotency key. */
+function sameSubmission(existing: RequestsTable, parsed: ParsedNewRequest): boolean {
+  return (
+    existing.action === parsed.action &&
+    existing.resource === parsed.resource &&
+    existing.environment === parsed.environment &&
+    existing.reason === parsed.reason &&
+    existing.risk === parsed.risk &&
+    (existing.requested_ttl_seconds ?? null) === (parsed.requestedTtlSeconds ?? null) &&
+    canonicalJson(JSON.parse(existing.context) as unknown) === canonicalJson(parsed.context)
+  );
+}
+
+const mismatch = (key: string, existing: RequestsTable) =>
+  new GreenlightError(
+    'IDEMPOTENCY_MISMATCH',
+    `The idempotency key "${key}" was already used for another request (${existing.id}: ${existing.action} ${existing.resource} in ${existing.environment}); use a new key for a different request.`,
+  );
+
+/**
+ * Takes a place under the requester's pending cap for the rule, in one statement: the counter goes up
+ * only while below the cap. Null when the cap is reached.
+ */
+async function takePendingPlace(trx: Transaction<Database>, requesterId: string, ruleName: string, cap: number): Promise<number | null> {
+  const row = await trx
+    .insertInto('pending_counts')
+    .values({ requester_id: requesterId, rule_name: ruleName, pending: 1 })
+    .onConflict((oc) =>
+      oc
+        .columns(['requester_id', 'rule_name'])
+        .doUpdateSet((eb) => ({ pending: eb('pending_counts.pending', '+', 1) }))
+        .where('pending_counts.pending', '<', cap),
+    )
+    .returning('pending')
+    .executeTakeFirst();
+  return row ? Number(row.pending) : null;
+}
+
+const tooManyPending = (pending: number, rule: string) =>
+  new GreenlightError('TOO_MANY_PENDING', `You already have ${pending} requests waiting under rule "${rule}", its limit; wait for some to be decided or cancel those no longer needed.`);
 
 export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');

@@ -26,7 +26,7 @@ const row = (id: string, requesterId: string, idempotencyKey: string | null): Re
   idempotency_key: idempotencyKey,
   status: 'pending',
   version: 1,
-  rule: '{}',
+  rule: '{"name":"prod"}',
   eligible_groups: '[]',
   eligible_users: '[]',
   escalation_level: 0,
@@ -126,6 +126,11 @@ describe.each(['sqlite', 'postgres'] as const)('migrations on %s', (kind) => {
       { id: 'req_2', idempotency_key: null },
       { id: 'req_4', idempotency_key: 'pipeline-1' },
     ]);
+  });
+
+  it.skipIf(skip)('counts the requests pending at the upgrade per requester and rule, so the pending cap includes them', async () => {
+    const counts = await store.db.selectFrom('pending_counts').selectAll().execute();
+    expect(counts).toEqual([{ requester_id: 'usr_a', rule_name: 'prod', pending: 2 }]);
   });
 
   it.skipIf(skip)('lets one requester submit any number of requests without a key', async () => {

@@ -142,6 +142,31 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Pending requests are capped per requester and rule. A counter per pair keeps the check one
+  // statement however many are pending; transition() counts down when a request leaves pending.
+  '2026-12-03-010-pending-counts': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('pending_counts')
+        .addColumn('requester_id', 'text', (col) => col.notNull())
+        .addColumn('rule_name', 'text', (col) => col.notNull())
+        .addColumn('pending', 'integer', (col) => col.notNull())
+        .addPrimaryKeyConstraint('pending_counts_pk', ['requester_id', 'rule_name'])
+        .execute();
+      const pending = await sql<{ requester_id: string; rule: string }>`select requester_id, rule from requests where status = 'pending'`.execute(db);
+      const counts = new Map<string, { requester: string; rule: string; pending: number }>();
+      for (const row of pending.rows) {
+        const rule = String((JSON.parse(row.rule) as { name?: unknown }).name ?? '');
+        const key = JSON.stringify([row.requester_id, rule]);
+        const entry = counts.get(key) ?? { requester: row.requester_id, rule, pending: 0 };
+        entry.pending += 1;
+        counts.set(key, entry);
+      }
+      for (const entry of counts.values()) {
+        await sql`insert into pending_counts (requester_id, rule_name, pending) values (${entry.requester}, ${entry.rule}, ${entry.pending})`.execute(db);
+      }
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -114,11 +114,19 @@ export interface ChainHeadTable {
   hash: string;
 }
 
+/** How many requests each requester has pending under each rule (the cap's counter). */
+export interface PendingCountsTable {
+  requester_id: string;
+  rule_name: string;
+  pending: number;
+}
+
 export interface Database {
   users: UsersTable;
   user_groups: UserGroupsTable;
   tokens: TokensTable;
   requests: RequestsTable;
+  pending_counts: PendingCountsTable;
   decisions: DecisionsTable;
   deadlines: DeadlinesTable;
   grants: GrantsTable;

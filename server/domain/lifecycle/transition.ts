@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import { GreenlightError, type AuditEvent, type AuditType, type RequestStatus } from '../../../protocol/index.js';
 import type { Database, RequestsTable } from '../../store/schema.js';
 import { audit, LostRace, type Context } from '../context.js';
+import { parseRule } from '../request-view.js';
 import { closeDeadlines } from './deadlines.js';
 
 interface TransitionSpec {
@@ -36,6 +37,17 @@ export const auditFields = (row: Pick<RequestsTable, 'id' | 'action' | 'resource
   environment: row.environment,
 });
 
+/** A request leaving pending frees its place under its requester's pending cap for the rule. */
+async function releasePendingPlace(trx: Transaction<Database>, row: RequestsTable): Promise<void> {
+  await trx
+    .updateTable('pending_counts')
+    .set((eb) => ({ pending: eb('pending', '-', 1) }))
+    .where('requester_id', '=', row.requester_id)
+    .where('rule_name', '=', parseRule(row).name)
+    .where('pending', '>', 0)
+    .execute();
+}
+
 export interface TransitionInput {
   /** Who did it: a user's name, or the hub itself for deadlines. */
   actor: string;
@@ -69,7 +81,10 @@ export async function transition(ctx: Context, trx: Transaction<Database>, curre
   const version = Number(current.version) + 1;
   const result = await trx.updateTable('requests').set({ ...changes, version }).where('id', '=', current.id).where('version', '=', current.version).executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
-  if (final) await closeDeadlines(trx, current.id);
+  if (final) {
+    await closeDeadlines(trx, current.id);
+    await releasePendingPlace(trx, current);
+  }
   const event = await audit(ctx, trx, { actor: input.actor, type: spec.audit, ...auditFields(current), outcome: input.outcome ?? spec.to, data: input.data });
   return { row: { ...current, ...changes, version }, event };
 }
