@@ -57,4 +57,9 @@ describe('times and lists from the hub, as a person reads them', () => {
     // What someone typed is shown as typed, times and all.
     expect(describeData({ comment: 'after 2026-12-01T19:00:00Z please' })).toBe('comment: after 2026-12-01T19:00:00Z please');
   });
+
+  it('leaves out empty lists, objects and blank text instead of printing "skipped: ·"', () => {
+    expect(describeData({ skipped: [], notified: ['leads'], extra: {}, comment: '  ', step: 1 })).toBe('notified: leads · step: 1');
+    expect(describeData({ skipped: [], comment: null })).toBe('');
+  });
 });

@@ -52,7 +52,8 @@ export function HistoryView() {
     const problem = rangeProblem(draft);
     setRangeError(problem);
     if (problem) return null;
-    setApplied(draft);
+    // A fresh object, so applying the same filters again reads the log again (new events show up).
+    setApplied({ ...draft });
     setCursors([null]);
     return draft;
   };
