@@ -12,3 +12,4 @@ export * from './urgency.js';
 export * from './hub-client.js';
 export * from './desktop-api.js';
 export * from './urls.js';
+export * from './report.js';
