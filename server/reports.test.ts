@@ -151,6 +151,9 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('time to decision per rule o
       ['?from=yesterday', /from.*ISO-8601/],
       ['?from=2028-01-01T00:00:00Z&to=2030-01-01T00:00:00Z', /at most 366 days/],
       ['?since=30d', /since/],
+      // Completed with the hub's clock (11:00): a "from" alone still has to leave a range it can answer.
+      ['?from=2030-01-01T12:00:00Z', /from.*before to/],
+      ['?from=2028-01-01T00:00:00Z', /at most 366 days/],
     ];
     for (const [query, message] of cases) {
       const { status, body } = await report(query);

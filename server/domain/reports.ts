@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { REPORT_DEFAULT_DAYS, type DecisionReport, type DecisionReportQuery, type RuleDecisionStats } from '../../protocol/index.js';
+import { GreenlightError, REPORT_DEFAULT_DAYS, REPORT_MAX_DAYS, type DecisionReport, type DecisionReportQuery, type RuleDecisionStats } from '../../protocol/index.js';
 import type { Dialect } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 
@@ -26,6 +26,11 @@ const BY_PEOPLE = sql`status in ('approved', 'denied') and (decided_by is null o
 export function reportRange(query: DecisionReportQuery, now: Date): { from: string; to: string } {
   const to = query.to ? new Date(query.to) : now;
   const from = query.from ? new Date(query.from) : new Date(to.getTime() - REPORT_DEFAULT_DAYS * DAY_MS);
+  // The schema checks a range given in full; these catch one completed with "now".
+  if (from >= to) throw new GreenlightError('INVALID_INPUT', `Invalid report range: from: must be before to (${to.toISOString()}); ask for an earlier "from"`);
+  if (to.getTime() - from.getTime() > REPORT_MAX_DAYS * DAY_MS) {
+    throw new GreenlightError('INVALID_INPUT', `Invalid report range: the range may span at most ${REPORT_MAX_DAYS} days; ask for several reports`);
+  }
   return { from: from.toISOString(), to: to.toISOString() };
 }
 
