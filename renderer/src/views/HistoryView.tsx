@@ -7,6 +7,7 @@ import { fileStamp } from '../lib/time.js';
 import { getBridge, notify } from '../store/actions.js';
 import { AuditFiltersForm } from '../components/AuditFiltersForm.js';
 import { AuditTable } from '../components/AuditTable.js';
+import { DecisionTimesPanel } from '../components/DecisionTimesPanel.js';
 
 const PAGE_SIZES = [25, 50, 100, 200];
 
@@ -86,6 +87,8 @@ export function HistoryView() {
           </button>
         </div>
       </div>
+      <DecisionTimesPanel />
+      <h3>Audit log</h3>
       <AuditFiltersForm value={draft} onChange={setDraft} onSubmit={onApply} onReset={() => { setDraft(emptyFilters); setApplied(emptyFilters); setCursors([null]); setRangeError(null); }} />
       {rangeError && (
         <p className="error-box" role="alert">
