@@ -47,7 +47,12 @@ export function createTicker(clock: () => number = Date.now, timers: TimerApi = 
         }
       };
     },
-    now: () => current,
+    now: () => {
+      // Read before anything subscribed (a first render), a value left from long ago would flash a wrong countdown.
+      // Refreshed at most once a second, so repeated reads in one render agree, as useSyncExternalStore requires.
+      if (listeners.size === 0 && clock() - current >= 1_000) current = clock();
+      return current;
+    },
   };
 }
 
