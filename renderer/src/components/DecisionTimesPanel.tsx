@@ -40,7 +40,7 @@ export function DecisionTimesPanel() {
           <select value={days} onChange={(event) => setDays(Number(event.target.value))}>
             {REPORT_RANGES.map((range) => (
               <option key={range.days} value={range.days}>
-                {range.label.toLowerCase().replace('last', 'the last')}
+                {range.label}
               </option>
             ))}
           </select>

@@ -1,10 +1,10 @@
 import { formatDuration } from '../../../protocol/duration.js';
 
 export const REPORT_RANGES = [
-  { days: 7, label: 'Last 7 days' },
-  { days: 30, label: 'Last 30 days' },
-  { days: 90, label: 'Last 90 days' },
-  { days: 365, label: 'Last 365 days' },
+  { days: 7, label: 'the last 7 days' },
+  { days: 30, label: 'the last 30 days' },
+  { days: 90, label: 'the last 90 days' },
+  { days: 365, label: 'the last 365 days' },
 ] as const;
 
 /** The report endpoint's query for the `days` up to `now` (the hub's time, in ms). */
