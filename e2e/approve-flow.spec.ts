@@ -66,6 +66,9 @@ test('a request submitted from the form reaches the approver live and comes back
   await expect(card.getByTestId('status')).toHaveText(`approved by ${approver.name}`);
   await expect(card.getByRole('region', { name: 'Grant' })).toBeVisible();
   await expect(card.getByTestId('grant-expiry')).toContainText(/expires in \d+m/);
+  // The token stays folded away until asked for.
+  await expect(card.getByLabel('Grant token')).toHaveCount(0);
+  await card.getByRole('button', { name: 'Show token' }).click();
   await expect(card.getByLabel('Grant token')).toHaveValue(/\S{20,}/);
   await alice.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hubUrl() });
   await card.getByRole('button', { name: 'Copy' }).click();

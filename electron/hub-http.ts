@@ -1,5 +1,6 @@
 import { auditPageSchema, type AuditPage } from '../protocol/audit.js';
 import { GreenlightError, wireErrorSchema } from '../protocol/errors.js';
+import { decisionReportSchema, type DecisionReport } from '../protocol/report.js';
 import { requestSchema, type GreenlightRequest } from '../protocol/request.js';
 
 export type Fetch = (url: URL, init: RequestInit) => Promise<Response>;
@@ -9,7 +10,7 @@ export interface HubAuth {
 }
 
 /**
- * The few hub calls that are HTTP-only (audit, export, grant revocation). They run in main, which
+ * The few hub calls that are HTTP-only (audit, export, the decision report, grant revocation). They run in main, which
  * holds the token; the renderer never sees it.
  */
 export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
@@ -43,6 +44,9 @@ export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
       const response = await call(`/api/v1/audit?${withFormat(query, format)}`);
       const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(response.headers.get('content-disposition') ?? '');
       return { filename: match?.[1] ? decodeURIComponent(match[1]) : `greenlight-audit.${format}`, content: await response.text() };
+    },
+    async decisionReport(query: string): Promise<DecisionReport> {
+      return decisionReportSchema.parse(await (await call(`/api/v1/reports/decisions?${query}`)).json());
     },
     async revokeGrant(jti: string): Promise<GreenlightRequest> {
       const response = await call(`/api/v1/grants/${encodeURIComponent(jti)}/revoke`, { method: 'POST', body: '{}' });

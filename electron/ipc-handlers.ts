@@ -37,6 +37,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     revokeGrant: ({ jti }) => deps.hubHttp.revokeGrant(jti),
     audit: ({ query }) => deps.hubHttp.audit(query),
     exportAudit: ({ query, format }) => deps.hubHttp.exportAudit(query, format),
+    decisionReport: ({ query }) => deps.hubHttp.decisionReport(query),
     openExternal: ({ url }) => openExternalUrl(url, deps.openExternal),
     getSettings: () => deps.desktopSettings.current(),
     updateSettings: (input) => deps.desktopSettings.update(input),

@@ -41,6 +41,7 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   revokeGrant: z.strictObject({ jti: z.string().min(1).max(LIMITS.identifier).regex(/^[A-Za-z0-9_-]+$/) }),
   audit: z.strictObject({ query }),
   exportAudit: z.strictObject({ query, format: z.enum(['csv', 'jsonl']) }),
+  decisionReport: z.strictObject({ query }),
   openExternal: z.strictObject({ url: z.string().max(LIMITS.url) }),
   getSettings: none,
   updateSettings: settingsUpdate,

@@ -35,6 +35,7 @@ function setup() {
     revokeGrant: record('revokeGrant', request),
     audit: record('audit', { events: [], nextCursor: null }),
     exportAudit: record('exportAudit', { filename: 'a.csv', content: '' }),
+    decisionReport: record('decisionReport', { from: '2030-01-01T00:00:00.000Z', to: '2030-01-31T00:00:00.000Z', rules: [] }),
     openExternal: record('openExternal', true),
     getSettings: record('getSettings', desktopSettings),
     updateSettings: record('updateSettings', desktopSettings),
@@ -48,7 +49,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(16);
+    expect(IPC_METHODS).toHaveLength(17);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });
@@ -138,6 +139,8 @@ describe('IPC with Electron fakes', () => {
       ['greenlight:submit', { action: 'deploy' }],
       ['greenlight:getSession', { unexpected: true }],
       ['greenlight:exportAudit', { query: '', format: 'xlsx' }],
+      ['greenlight:decisionReport', { query: 'from=x'.repeat(1_000) }],
+      ['greenlight:decisionReport', { query: '', since: '30d' }],
       ['greenlight:openExternal', {}],
     ];
     for (const [channel, arg] of cases) {

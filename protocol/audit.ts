@@ -39,7 +39,7 @@ export const auditEventSchema = z.object({
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 
 /** A date the audit log's ISO-8601 text can be compared with: a four-digit year (an expanded "+275760-…" year would compare as text and filter nothing). */
-const isoDate = z.string().refine(
+export const isoDate = z.string().refine(
   (text) => {
     const ms = Date.parse(text);
     if (Number.isNaN(ms)) return false;

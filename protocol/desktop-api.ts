@@ -1,6 +1,7 @@
 import type { Ack, EscalatedPayload, SyncResult } from './events.js';
 import type { ConnectionState } from './hub-client.js';
 import type { AuditPage } from './audit.js';
+import type { DecisionReport } from './report.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
 import type { WireError } from './errors.js';
 
@@ -24,6 +25,8 @@ export interface DesktopApi {
   revokeGrant(input: { jti: string }): Promise<Ack<GreenlightRequest>>;
   audit(input: { query: string }): Promise<Ack<AuditPage>>;
   exportAudit(input: { query: string; format: 'csv' | 'jsonl' }): Promise<Ack<{ filename: string; content: string }>>;
+  /** `query` is the report endpoint's query string (from, to). */
+  decisionReport(input: { query: string }): Promise<Ack<DecisionReport>>;
   openExternal(input: { url: string }): Promise<Ack<boolean>>;
   getSettings(): Promise<Ack<DesktopSettings>>;
   /** Changes only the fields given; resolves the settings as they are afterwards. */

@@ -33,6 +33,14 @@ describe('the web console the hub serves at /', () => {
     expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
   });
 
+  it('answers /favicon.ico with the app icon instead of a 404 on every page load', async () => {
+    const response = await fetch(`${hub.url}/favicon.ico`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/png');
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    expect([...bytes.slice(1, 4)].map((byte) => String.fromCharCode(byte)).join('')).toBe('PNG');
+  });
+
   it('keeps API errors as JSON next to the console', async () => {
     const response = await fetch(`${hub.url}/api/v1/nope`);
     expect(response.status).toBe(404);

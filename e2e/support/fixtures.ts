@@ -12,6 +12,8 @@ export interface OpenOptions {
   viewport?: { width: number; height: number };
   /** Runs before the first navigation, e.g. to route the page's websocket. */
   beforeGoto?: (page: Page) => Promise<void>;
+  /** Another hub than the suite's, e.g. one a spec started with a clock it controls. */
+  url?: string;
 }
 
 export async function openAs(browser: Browser, user: TestUser, options: OpenOptions = {}): Promise<Actor> {
@@ -19,8 +21,8 @@ export async function openAs(browser: Browser, user: TestUser, options: OpenOpti
   const page = await context.newPage();
   watchConsole(page);
   await options.beforeGoto?.(page);
-  await page.goto(hubUrl());
-  await signIn(page, user.token);
+  await page.goto(options.url ?? hubUrl());
+  await signIn(page, user.token, options.url);
   await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
   return { user, page, context };
 }

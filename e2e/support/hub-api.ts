@@ -52,6 +52,11 @@ export function decide(user: TestUser, id: string, decision: 'approve' | 'deny',
   return call<GreenlightRequest>('POST', `/api/v1/requests/${id}/decisions`, user.token, { decision, ...(comment ? { comment } : {}) });
 }
 
+/** "I'm looking at it": holds the request's escalation for the rule's claimHolds. */
+export function claim(user: TestUser, id: string): Promise<GreenlightRequest> {
+  return call<GreenlightRequest>('POST', `/api/v1/requests/${id}/claim`, user.token, {});
+}
+
 export function disableUser(name: string): Promise<unknown> {
   return call('POST', `/api/v1/users/${encodeURIComponent(name)}/disable`, adminToken(), {});
 }

@@ -45,6 +45,14 @@ rules:
     approvers: [safety]
     expireAfter: 1h
     grantTtl: 10m
+  - name: triage
+    match: { action: triage }
+    approvers: [triage]
+    escalation:
+      - { after: 2m, notify: [leads] }
+    claimHolds: 10m
+    expireAfter: 1h
+    grantTtl: 15m
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true

@@ -23,6 +23,7 @@ const api = {
   revokeGrant: (input) => invoke<'revokeGrant'>('greenlight:revokeGrant', input),
   audit: (input) => invoke<'audit'>('greenlight:audit', input),
   exportAudit: (input) => invoke<'exportAudit'>('greenlight:exportAudit', input),
+  decisionReport: (input) => invoke<'decisionReport'>('greenlight:decisionReport', input),
   openExternal: (input) => invoke<'openExternal'>('greenlight:openExternal', input),
   getSettings: () => invoke<'getSettings'>('greenlight:getSettings'),
   updateSettings: (input) => invoke<'updateSettings'>('greenlight:updateSettings', input),

@@ -4,6 +4,7 @@ import type { WireError } from '../../../protocol/errors.js';
 import type { EscalatedPayload, SyncResult } from '../../../protocol/events.js';
 import type { ConnectionState } from '../../../protocol/hub-client.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
+import type { DecisionReport } from '../../../protocol/report.js';
 
 export type BridgeState = ConnectionState | 'signed-out';
 
@@ -47,6 +48,8 @@ export interface Bridge {
   /** `query` is a URL query string without the leading `?`. */
   audit(query: string): Promise<AuditPage>;
   exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile>;
+  /** Time to decision per rule; `query` carries `from` and `to`. */
+  decisionReport(query: string): Promise<DecisionReport>;
   openExternal(url: string): Promise<void>;
   /** Only the desktop app keeps settings of its own (notifications, pause, launch at login). */
   readonly supportsDesktopSettings: boolean;

@@ -25,6 +25,7 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     revokeGrant: notUsed,
     audit: notUsed,
     exportAudit: notUsed,
+    decisionReport: notUsed,
     openExternal: notUsed,
     getSettings: notUsed,
     updateSettings: notUsed,

@@ -58,6 +58,7 @@ export class DesktopBridge implements Bridge {
   get = async (requestId: string) => unwrap(await this.api.get({ requestId }));
   revokeGrant = async (jti: string) => unwrap(await this.api.revokeGrant({ jti }));
   audit = async (query: string) => unwrap(await this.api.audit({ query }));
+  decisionReport = async (query: string) => unwrap(await this.api.decisionReport({ query }));
 
   async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile> {
     const file = unwrap(await this.api.exportAudit({ query, format }));

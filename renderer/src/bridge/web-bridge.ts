@@ -3,6 +3,7 @@ import { GreenlightError } from '../../../protocol/errors.js';
 import type { SyncResult } from '../../../protocol/events.js';
 import { HubClient } from '../../../protocol/hub-client.js';
 import { requestSchema, type GreenlightRequest } from '../../../protocol/request.js';
+import { decisionReportSchema, type DecisionReport } from '../../../protocol/report.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
 import { filenameFrom, hubFetch, hubJson } from './http.js';
 
@@ -101,6 +102,11 @@ export class WebBridge implements Bridge {
       content: await response.text(),
       mimeType: format === 'csv' ? 'text/csv' : 'application/x-ndjson',
     };
+  }
+
+  async decisionReport(query: string): Promise<DecisionReport> {
+    const { hubUrl, token } = this.signedIn();
+    return decisionReportSchema.parse(await hubJson<unknown>(hubUrl, token, `/api/v1/reports/decisions?${query}`));
   }
 
   async openExternal(url: string): Promise<void> {

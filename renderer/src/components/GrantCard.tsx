@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import type { GrantSummary, GreenlightRequest } from '../../../protocol/request.js';
 import { countdown } from '../lib/time.js';
 import { notify, revokeGrant } from '../store/actions.js';
@@ -14,12 +14,18 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
-/** The grant an approval issued: its expiry countdown, the token to copy, and a way to end access early. */
+/**
+ * The grant an approval issued, on one line: its status, the expiry countdown, Copy, and a way to
+ * end access early. The token itself (a long JWT) stays out of sight until asked for.
+ */
 export function GrantCard({ request, grant, now }: { request: GreenlightRequest; grant: GrantSummary; now: number }) {
   const revoking = useStore((state) => Boolean(state.pending[`revoke:${grant.jti}`]));
   const [copied, setCopied] = useState(false);
+  const [shown, setShown] = useState(false);
+  const tokenId = useId();
   const left = countdown(grant.expiresAt, now);
   const active = grant.status === 'active' && left !== 'now';
+  const token = active ? grant.token : undefined;
   return (
     <section className="grant" aria-label="Grant" data-grant-status={grant.status}>
       <div className="grant-head">
@@ -29,33 +35,45 @@ export function GrantCard({ request, grant, now }: { request: GreenlightRequest;
             expires in <time dateTime={grant.expiresAt}>{left}</time>
           </span>
         )}
+        <span className="grant-actions">
+          {token && (
+            <>
+              <button
+                type="button"
+                onClick={() =>
+                  void copyText(token).then((ok) => {
+                    setCopied(ok);
+                    if (!ok) {
+                      setShown(true);
+                      notify('error', 'Copy failed: select the token and copy it by hand.');
+                    }
+                  })
+                }
+              >
+                {copied ? 'Copied' : 'Copy'}
+              </button>
+              <button type="button" className="link-button" aria-expanded={shown} aria-controls={tokenId} onClick={() => setShown((value) => !value)}>
+                {shown ? 'Hide token' : 'Show token'}
+              </button>
+            </>
+          )}
+          {active && (
+            <ConfirmButton
+              label="End access now"
+              question="End this grant now? It can't be used again."
+              confirmLabel="Yes, end access"
+              className="danger"
+              disabled={revoking}
+              onConfirm={() => void revokeGrant(request.id, grant.jti)}
+            />
+          )}
+        </span>
       </div>
-      <p className="small muted mono">jti {grant.jti}</p>
-      {grant.token && active && (
-        <div className="token-row">
-          <input className="mono" readOnly value={grant.token} aria-label="Grant token" onFocus={(event) => event.target.select()} />
-          <button
-            type="button"
-            onClick={() =>
-              void copyText(grant.token ?? '').then((ok) => {
-                setCopied(ok);
-                if (!ok) notify('error', 'Copy failed: select the token and copy it by hand.');
-              })
-            }
-          >
-            {copied ? 'Copied' : 'Copy'}
-          </button>
+      {token && shown && (
+        <div className="token-row" id={tokenId}>
+          <input className="mono" readOnly value={token} aria-label="Grant token" onFocus={(event) => event.target.select()} />
+          <span className="small muted mono">jti {grant.jti}</span>
         </div>
-      )}
-      {active && (
-        <ConfirmButton
-          label="End access now"
-          question="End this grant now? It can't be used again."
-          confirmLabel="Yes, end access"
-          className="danger"
-          disabled={revoking}
-          onConfirm={() => void revokeGrant(request.id, grant.jti)}
-        />
       )}
     </section>
   );

@@ -3,6 +3,7 @@ import { showView, signOut } from '../store/actions.js';
 import { settingsAvailable } from '../store/settings-actions.js';
 import { useStore, type View } from '../store/store.js';
 import { ConnectionPill } from './ConnectionPill.js';
+import { useOverflowEdges } from '../hooks/use-overflow-edges.js';
 
 const TABS: { view: View; label: string; adminOnly?: boolean; desktopOnly?: boolean }[] = [
   { view: 'inbox', label: 'Inbox' },
@@ -17,13 +18,14 @@ export function Header({ inboxCount }: { inboxCount: number }) {
   const { view, me } = useStore(useShallow((state) => ({ view: state.view, me: state.me })));
   const isAdmin = me?.roles.includes('admin') ?? false;
   const desktop = settingsAvailable();
+  const tabsRef = useOverflowEdges<HTMLElement>(view);
   return (
     <header className="header">
       <div className="brand">
         <span className="brand-mark" aria-hidden="true" />
         Greenlight
       </div>
-      <nav aria-label="Main" className="tabs">
+      <nav aria-label="Main" className="tabs" ref={tabsRef}>
         {TABS.filter((tab) => (!tab.adminOnly || isAdmin) && (!tab.desktopOnly || desktop)).map((tab) => (
           <button
             key={tab.view}

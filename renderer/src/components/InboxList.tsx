@@ -6,6 +6,7 @@ import { moveSelection, selectRequest } from '../store/actions.js';
 import { FlowBadges, RiskBadge } from './Badges.js';
 import { Deadline } from './Deadline.js';
 
+/** A row's usual height; rows whose badges wrap onto a second line are measured as they render. */
 const ROW_HEIGHT = 84;
 
 /** The inbox as a virtualised list: only the rows on screen are in the DOM, so thousands stay smooth. */
@@ -59,7 +60,9 @@ export function InboxList({ requests, selectedId }: { requests: GreenlightReques
               tabIndex={selected || (selectedIndex < 0 && item.index === 0) ? 0 : -1}
               className="row"
               data-request-id={request.id}
-              style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
+              data-index={item.index}
+              ref={virtualizer.measureElement}
+              style={{ transform: `translateY(${item.start}px)` }}
               onClick={() => selectRequest(request.id)}
               onKeyDown={(event) => {
                 if (event.key === 'Enter' || event.key === ' ') {
@@ -78,7 +81,7 @@ export function InboxList({ requests, selectedId }: { requests: GreenlightReques
               <div className="row-meta">
                 <RiskBadge risk={request.risk} />
                 <FlowBadges request={request} />
-                <Deadline request={request} now={now} />
+                <Deadline request={request} now={now} compact />
               </div>
             </div>
           );

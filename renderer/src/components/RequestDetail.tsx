@@ -17,7 +17,7 @@ export function RequestDetail({ request, onBack }: { request: GreenlightRequest;
           ← Back to inbox
         </button>
       )}
-      <RequestHeading request={request} level={2} titleId={`title-${request.id}`} />
+      <RequestHeading request={request} level={2} titleId={`title-${request.id}`} sticky />
       <dl className="facts">
         <div>
           <dt>Environment</dt>

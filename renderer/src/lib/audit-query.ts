@@ -31,10 +31,19 @@ export function auditQuery(filters: AuditFilters, page: { limit: number; cursor?
   return params.toString();
 }
 
-/** A readable one-line digest of an audit event's data, for the table: timestamps in local time (text people typed stays as typed), lists of names as names. */
+/** Nothing worth a line: no value, blank text, an empty list or an empty object ("skipped: " alone says nothing). */
+function isEmpty(value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  if (typeof value === 'string') return value.trim() === '';
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') return Object.keys(value).length === 0;
+  return false;
+}
+
+/** A readable one-line digest of an audit event's data, for the table: timestamps in local time (text people typed stays as typed), lists of names as names, empty values left out. */
 export function describeData(data: Record<string, unknown>): string {
   return Object.entries(data)
-    .filter(([, value]) => value !== null && value !== undefined && value !== '')
+    .filter(([, value]) => !isEmpty(value))
     .slice(0, 4)
     .map(([key, value]) => `${key}: ${typeof value === 'string' ? (isInstant(value) ? formatTime(value) : value) : Array.isArray(value) && value.every((item) => typeof item === 'string') ? value.join(', ') : JSON.stringify(value)}`)
     .join(' · ');

@@ -57,4 +57,25 @@ describe('times and lists from the hub, as a person reads them', () => {
     // What someone typed is shown as typed, times and all.
     expect(describeData({ comment: 'after 2026-12-01T19:00:00Z please' })).toBe('comment: after 2026-12-01T19:00:00Z please');
   });
+
+  it('leaves out empty lists, objects and blank text instead of printing "skipped: ·"', () => {
+    expect(describeData({ skipped: [], notified: ['leads'], extra: {}, comment: '  ', step: 1 })).toBe('notified: leads · step: 1');
+    expect(describeData({ skipped: [], comment: null })).toBe('');
+  });
+});
+
+describe('the decision report helpers', () => {
+  it('asks for the days up to the hub time, and writes times and shares for people', async () => {
+    const { formatSeconds, formatShare, niceStep, reportQuery } = await import('./report.js');
+    const query = new URLSearchParams(reportQuery(30, Date.parse('2030-03-01T10:00:00.000Z')));
+    expect(query.get('from')).toBe('2030-01-30T10:00:00.000Z');
+    expect(query.get('to')).toBe('2030-03-01T10:00:00.000Z');
+    expect(formatSeconds(537)).toBe('8m 57s');
+    expect(formatSeconds(null)).toBe('—');
+    expect(formatShare(2 / 7)).toBe('29%');
+    // Round tick steps: 2 min for an axis up to about 9 minutes, 15 min up to an hour, a day for weeks.
+    expect(niceStep(537)).toBe(120);
+    expect(niceStep(3_600)).toBe(900);
+    expect(niceStep(14 * 86_400)).toBe(3 * 86_400);
+  });
 });

@@ -43,6 +43,7 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     revokeGrant: notUsed,
     audit: notUsed,
     exportAudit: notUsed,
+    decisionReport: notUsed,
     openExternal: notUsed,
     getSettings: async () => stored,
     updateSettings: async (input) => {

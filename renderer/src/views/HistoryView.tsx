@@ -7,6 +7,7 @@ import { fileStamp } from '../lib/time.js';
 import { getBridge, notify } from '../store/actions.js';
 import { AuditFiltersForm } from '../components/AuditFiltersForm.js';
 import { AuditTable } from '../components/AuditTable.js';
+import { DecisionTimesPanel } from '../components/DecisionTimesPanel.js';
 
 const PAGE_SIZES = [25, 50, 100, 200];
 
@@ -52,7 +53,8 @@ export function HistoryView() {
     const problem = rangeProblem(draft);
     setRangeError(problem);
     if (problem) return null;
-    setApplied(draft);
+    // A fresh object, so applying the same filters again reads the log again (new events show up).
+    setApplied({ ...draft });
     setCursors([null]);
     return draft;
   };
@@ -85,6 +87,8 @@ export function HistoryView() {
           </button>
         </div>
       </div>
+      <DecisionTimesPanel />
+      <h3>Audit log</h3>
       <AuditFiltersForm value={draft} onChange={setDraft} onSubmit={onApply} onReset={() => { setDraft(emptyFilters); setApplied(emptyFilters); setCursors([null]); setRangeError(null); }} />
       {rangeError && (
         <p className="error-box" role="alert">

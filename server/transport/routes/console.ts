@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -16,9 +17,16 @@ export const CONSOLE_CSP = [
   "form-action 'self'",
 ].join('; ');
 
+/** The app icon; the page links its own hashed copy, this answers browsers and tools that ask for /favicon.ico anyway. */
+export const APP_ICON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../assets/icon.png');
+
 /** The web console: the built renderer, with a strict CSP; hashed assets are cached for good, the page never. */
 export const consoleRoutes: FastifyPluginAsync<{ dir: string }> = async (app, { dir }) => {
   if (!existsSync(path.join(dir, 'index.html'))) return;
+  if (existsSync(APP_ICON)) {
+    const icon = readFileSync(APP_ICON);
+    app.get('/favicon.ico', async (_request, reply) => reply.type('image/png').header('cache-control', 'public, max-age=86400').header('x-content-type-options', 'nosniff').send(icon));
+  }
   await app.register(fastifyStatic, {
     root: dir,
     prefix: '/',
