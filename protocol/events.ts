@@ -46,3 +46,5 @@ export interface ClientToServerEvents {
 }
 
 export const SERVER_EVENTS = ['request:created', 'request:updated', 'request:escalated'] as const;
+
+export const CLIENT_EVENTS = ['request:submit', 'request:decide', 'request:cancel', 'request:claim', 'request:release', 'request:get', 'requests:sync'] as const satisfies readonly (keyof ClientToServerEvents)[];

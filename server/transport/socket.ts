@@ -130,9 +130,13 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
 }
 
 /** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
-function handle<I, O>(socket: HubSocket, ctx: Context, limiter: RateWindow, work: (input: I, actor: Actor) => Promise<O>) {
-  return (input: I, ack: unknown) => {
+function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, work: (input: unknown, actor: Actor) => Promise<O>) {
+  return (...args: unknown[]) => {
+    // socket.io hands the ack over as the last argument: an event sent with an ack and no payload
+    // arrives as the ack alone, and must still be answered (its missing payload is then refused).
+    const ack = args[args.length - 1];
     const reply = typeof ack === 'function' ? (ack as (response: Ack<O>) => void) : () => undefined;
+    const input = typeof args[0] === 'function' ? undefined : args[0];
     Promise.resolve()
       .then(() => limiter.take(socket.data.actor.id))
       .then(() => work(input, socket.data.actor))
