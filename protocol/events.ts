@@ -1,5 +1,6 @@
+import { z } from 'zod';
 import type { WireError } from './errors.js';
-import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
+import { requestSchema, type DecideInput, type GreenlightRequest, type NewRequest } from './request.js';
 import type { User } from './user.js';
 import type { PolicyOffer } from './policy.js';
 
@@ -46,5 +47,12 @@ export interface ClientToServerEvents {
 }
 
 export const SERVER_EVENTS = ['request:created', 'request:updated', 'request:escalated'] as const;
+
+/** What each pushed event must look like: a client checks a push before anything acts on it. */
+export const serverEventSchemas = {
+  'request:created': requestSchema,
+  'request:updated': requestSchema,
+  'request:escalated': z.object({ request: requestSchema, step: z.number().int(), previouslyNotified: z.array(z.string()) }),
+} as const satisfies Record<(typeof SERVER_EVENTS)[number], z.ZodType>;
 
 export const CLIENT_EVENTS = ['request:submit', 'request:decide', 'request:cancel', 'request:claim', 'request:release', 'request:get', 'requests:sync'] as const satisfies readonly (keyof ClientToServerEvents)[];

@@ -64,3 +64,33 @@ describe('HubClient size check', () => {
     await expect(hub.submit({ action: 'deploy', resource: 'api', environment: 'prod', reason: 'x', context: { diff } })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
   });
 });
+
+describe('HubClient pushed events', () => {
+  it('acts only on pushes that match the contract; a malformed one is dropped and a full sync follows', async () => {
+    const http = createServer();
+    const io = new Server(http);
+    let syncs = 0;
+    io.on('connection', (socket) =>
+      socket.on('requests:sync', (_input, ack) => {
+        syncs += 1;
+        ack({ data: syncResult });
+      }),
+    );
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      io.close();
+      http.close();
+    });
+    const hub = client(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, 'glt_ok').connect();
+    await hub.waitUntilReady(5_000);
+    const seen: unknown[] = [];
+    hub.on('request:created', (request) => seen.push(request));
+    const resynced = new Promise<void>((resolve) => hub.onSync(() => resolve()));
+
+    io.emit('request:created', { id: 'req_1', status: 'approved-by-nobody' });
+    await resynced;
+    expect(seen).toEqual([]);
+    expect(hub.rejectedPushes).toBe(1);
+    expect(syncs).toBe(2);
+  });
+});

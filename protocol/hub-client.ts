@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { GreenlightError, type ErrorCode, ERROR_CODES } from './errors.js';
 import { LIMITS } from './limits.js';
-import type { Ack, ClientToServerEvents, ServerToClientEvents, SyncResult } from './events.js';
+import { serverEventSchemas, type Ack, type ClientToServerEvents, type ServerToClientEvents, type SyncResult } from './events.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'unauthorized' | 'unreachable' | 'closed';
@@ -45,6 +45,8 @@ export class HubClient {
   private buffered: { event: EventName; payload: unknown }[] = [];
   private everConnected = false;
   private lastSync: SyncResult | null = null;
+  /** Pushed events dropped because they did not match the contract. */
+  rejectedPushes = 0;
 
   constructor(options: HubClientOptions) {
     this.options = {
@@ -210,7 +212,16 @@ export class HubClient {
     }
   }
 
-  private dispatch(event: EventName, payload: unknown): void {
+  private dispatch(event: EventName, raw: unknown): void {
+    const parsed = serverEventSchemas[event].safeParse(raw);
+    if (!parsed.success) {
+      // A push that isn't what the contract says (a hub of another version, a broken proxy) is not
+      // acted on; a full sync brings the state back to what the hub holds.
+      this.rejectedPushes += 1;
+      if (!this.syncing) void this.resync();
+      return;
+    }
+    const payload = parsed.data;
     if (this.syncing) {
       this.buffered.push({ event, payload });
       return;
