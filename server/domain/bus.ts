@@ -6,7 +6,9 @@ export type HubEvent =
   | { type: 'request.created'; request: GreenlightRequest }
   | { type: 'request.updated'; request: GreenlightRequest; notify: string[] }
   | { type: 'request.escalated'; request: GreenlightRequest; step: number; previouslyNotified: string[]; newTargets: string[]; previousRooms: string[] }
-  | { type: 'user.disabled'; userId: string };
+  | { type: 'user.disabled'; userId: string }
+  /** The user's roles or groups changed: their live sessions must pick up the new ones. */
+  | { type: 'user.changed'; userId: string };
 
 export class HubBus {
   private readonly emitter = new EventEmitter();

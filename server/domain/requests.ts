@@ -295,6 +295,7 @@ export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
     .execute();
   const inbox = (await Promise.all(inboxRows.map((row) => buildView(db, row, actor)))).sort(compareUrgency);
   const mine = await Promise.all(mineRows.map((row) => buildView(db, row, actor)));
-  const me = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, disabled: false, createdAt: '' };
+  // Syncing is itself an authenticated use, so "last seen" is now.
+  const me: SyncResult['me'] = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, email: actor.email, status: 'active', disabled: false, lastSeenAt: ctx.clock.now().toISOString(), createdAt: '' };
   return { me, inbox, mine, offers: policyOffers(ctx.policy.current()), serverTime: ctx.clock.now().toISOString() };
 }
