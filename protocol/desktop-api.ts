@@ -3,6 +3,8 @@ import type { ConnectionState } from './hub-client.js';
 import type { AuditPage } from './audit.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
 import type { WireError } from './errors.js';
+import type { CreatedUser, NewUser, User, UserUpdate } from './user.js';
+import type { SetupStatus } from './setup.js';
 
 /**
  * What the desktop app's preload exposes to the renderer as `window.greenlight`.
@@ -25,6 +27,13 @@ export interface DesktopApi {
   audit(input: { query: string }): Promise<Ack<AuditPage>>;
   exportAudit(input: { query: string; format: 'csv' | 'jsonl' }): Promise<Ack<{ filename: string; content: string }>>;
   openExternal(input: { url: string }): Promise<Ack<boolean>>;
+  /** Admins manage people; the created user's token comes back once, to be shown and copied. */
+  listUsers(): Promise<Ack<User[]>>;
+  createUser(input: NewUser): Promise<Ack<CreatedUser>>;
+  updateUser(input: { name: string; changes: UserUpdate }): Promise<Ack<User>>;
+  disableUser(input: { name: string }): Promise<Ack<User>>;
+  enableUser(input: { name: string }): Promise<Ack<User>>;
+  setupStatus(): Promise<Ack<SetupStatus>>;
   getSettings(): Promise<Ack<DesktopSettings>>;
   /** Changes only the fields given; resolves the settings as they are afterwards. */
   updateSettings(input: DesktopSettingsUpdate): Promise<Ack<DesktopSettings>>;

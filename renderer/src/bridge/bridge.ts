@@ -4,6 +4,8 @@ import type { WireError } from '../../../protocol/errors.js';
 import type { EscalatedPayload, SyncResult } from '../../../protocol/events.js';
 import type { ConnectionState } from '../../../protocol/hub-client.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
+import type { SetupStatus } from '../../../protocol/setup.js';
+import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
 
 export type BridgeState = ConnectionState | 'signed-out';
 
@@ -48,6 +50,13 @@ export interface Bridge {
   audit(query: string): Promise<AuditPage>;
   exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile>;
   openExternal(url: string): Promise<void>;
+  /** Admins: people, their roles and groups, and what a new hub still needs. */
+  listUsers(): Promise<User[]>;
+  createUser(input: NewUser): Promise<CreatedUser>;
+  updateUser(name: string, changes: UserUpdate): Promise<User>;
+  disableUser(name: string): Promise<User>;
+  enableUser(name: string): Promise<User>;
+  setupStatus(): Promise<SetupStatus>;
   /** Only the desktop app keeps settings of its own (notifications, pause, launch at login). */
   readonly supportsDesktopSettings: boolean;
   getSettings(): Promise<DesktopSettings>;

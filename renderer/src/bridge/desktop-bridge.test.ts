@@ -26,6 +26,12 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     audit: notUsed,
     exportAudit: notUsed,
     openExternal: notUsed,
+    listUsers: notUsed,
+    createUser: notUsed,
+    updateUser: notUsed,
+    disableUser: notUsed,
+    enableUser: notUsed,
+    setupStatus: notUsed,
     getSettings: notUsed,
     updateSettings: notUsed,
     onEvent: (next) => {
