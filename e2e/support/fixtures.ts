@@ -12,6 +12,8 @@ export interface OpenOptions {
   viewport?: { width: number; height: number };
   /** Runs before the first navigation, e.g. to route the page's websocket. */
   beforeGoto?: (page: Page) => Promise<void>;
+  /** A hub of the spec's own instead of the suite's. */
+  url?: string;
 }
 
 export async function openAs(browser: Browser, user: TestUser, options: OpenOptions = {}): Promise<Actor> {
@@ -19,8 +21,8 @@ export async function openAs(browser: Browser, user: TestUser, options: OpenOpti
   const page = await context.newPage();
   watchConsole(page);
   await options.beforeGoto?.(page);
-  await page.goto(hubUrl());
-  await signIn(page, user.token);
+  await page.goto(options.url ?? hubUrl());
+  await signIn(page, user.token, options.url);
   await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
   return { user, page, context };
 }
@@ -54,7 +56,7 @@ export async function shot(page: Page, testInfo: TestInfo, name: string): Promis
 export const inboxRow = (page: Page, text: string) => page.getByRole('option').filter({ hasText: text });
 export const detail = (page: Page) => page.getByRole('region', { name: 'Request detail' });
 
-export async function openTab(page: Page, name: 'Inbox' | 'New request' | 'My requests' | 'History'): Promise<void> {
+export async function openTab(page: Page, name: 'Inbox' | 'New request' | 'My requests' | 'History' | 'Users'): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name }).click();
 }
 

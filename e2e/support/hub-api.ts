@@ -1,4 +1,4 @@
-import type { CreatedUser, GreenlightRequest, NewRequest, Role } from '../../protocol/index.js';
+import type { CreatedUser, GreenlightRequest, NewRequest, Role, User } from '../../protocol/index.js';
 import { ADMIN_TOKEN } from './policy.js';
 
 export function hubUrl(): string {
@@ -54,4 +54,8 @@ export function decide(user: TestUser, id: string, decision: 'approve' | 'deny',
 
 export function disableUser(name: string): Promise<unknown> {
   return call('POST', `/api/v1/users/${encodeURIComponent(name)}/disable`, adminToken(), {});
+}
+
+export async function listUsers(): Promise<User[]> {
+  return (await call<{ users: User[] }>('GET', '/api/v1/users', adminToken())).users;
 }

@@ -9,6 +9,7 @@ const TABS: { view: View; label: string; adminOnly?: boolean; desktopOnly?: bool
   { view: 'new', label: 'New request' },
   { view: 'mine', label: 'My requests' },
   { view: 'history', label: 'History', adminOnly: true },
+  { view: 'users', label: 'Users', adminOnly: true },
   // The web console has no settings of its own: the tab shows only in the desktop app.
   { view: 'settings', label: 'Settings', desktopOnly: true },
 ];
