@@ -39,6 +39,11 @@ rules:
     approvers: [outage]
     expireAfter: 1h
     grantTtl: 10m
+  - name: welcome
+    match: { action: onboard }
+    approvers: [welcome]
+    expireAfter: 1h
+    grantTtl: 5m
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true
