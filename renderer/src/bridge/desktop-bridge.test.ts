@@ -115,4 +115,16 @@ describe('DesktopBridge', () => {
     push({ type: 'settings', settings: { ...settings, notificationsEnabled: false } });
     expect(seen).toEqual([{ type: 'settings', settings: { ...settings, notificationsEnabled: false } }]);
   });
+
+  it('sends a user change as {name, changes} and turns LAST_ADMIN into a GreenlightError', async () => {
+    const sent: unknown[] = [];
+    const { api } = fakeApi({
+      updateUser: async (input) => {
+        sent.push(input);
+        return { error: { code: 'LAST_ADMIN', message: 'You are the last active admin.' } };
+      },
+    });
+    await expect(new DesktopBridge(api).updateUser('admin', { roles: ['approver'] })).rejects.toMatchObject({ name: 'GreenlightError', code: 'LAST_ADMIN' });
+    expect(sent).toEqual([{ name: 'admin', changes: { roles: ['approver'] } }]);
+  });
 });
