@@ -14,8 +14,8 @@ export function NewUserToken({ user, onDone, onAnother }: { user: CreatedUser; o
         {user.name} was added
       </h3>
       <p>
-        Their token is shown only this once: copy it now and give it to {user.name} privately. They paste it on the sign-in screen; if it is lost,
-        disable {user.name} and add them again.
+        Their token is shown only this once: the hub keeps just a fingerprint of it. Copy it now and give it to {user.name} privately; they paste it
+        on the sign-in screen.
       </p>
       <div className="token-row">
         <input className="mono" readOnly value={user.token} aria-label={`Token for ${user.name}`} onFocus={(event) => event.target.select()} />
