@@ -54,7 +54,7 @@ export async function updateUser(ctx: Context, by: Actor, idOrName: string, inpu
     if (!sameList(roles, nextRoles)) changes.roles = { from: roles, to: nextRoles };
     if (!sameList(groups, nextGroups)) changes.groups = { from: groups, to: nextGroups };
     if ((row.email ?? null) !== (nextEmail ?? null)) changes.email = { from: row.email ?? null, to: nextEmail ?? null };
-    if (Object.keys(changes).length === 0) return { user: toUser(row, groups), accessChanged: false };
+    if (Object.keys(changes).length === 0) return { user: toUser(row, groups), changed: false, accessChanged: false };
 
     if (isActiveAdmin(row) && !nextRoles.includes('admin')) {
       await keepAnAdmin(ctx, trx, by, row, 'removing the admin role');
@@ -67,12 +67,11 @@ export async function updateUser(ctx: Context, by: Actor, idOrName: string, inpu
     }
     await audit(ctx, trx, { actor: by.name, type: 'user.updated', outcome: 'updated', data: { user: row.name, changes } });
     const user = toUser({ ...row, roles: JSON.stringify(nextRoles), email: nextEmail ?? null }, nextGroups);
-    return { user, accessChanged: Boolean(changes.roles || changes.groups) };
+    return { user, changed: true, accessChanged: Boolean(changes.roles || changes.groups) };
   });
-  if (outcome.accessChanged) {
-    ctx.actors?.forgetUser(outcome.user.id);
-    ctx.bus.emit({ type: 'user.changed', userId: outcome.user.id });
-  }
+  // The next call with their token reads them afresh; live sockets reconnect only when what they may see changed.
+  if (outcome.changed) ctx.actors?.forgetUser(outcome.user.id);
+  if (outcome.accessChanged) ctx.bus.emit({ type: 'user.changed', userId: outcome.user.id });
   return outcome.user;
 }
 
