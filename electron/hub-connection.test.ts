@@ -10,7 +10,7 @@ import { memoryKeychain, memorySettings } from './test/memory.js';
 const HUB = 'http://127.0.0.1:7300';
 
 function syncWith(inbox = [aRequest()]): SyncResult {
-  return { me: { ...ME, id: 'u_bob', disabled: false, createdAt: NOW.toISOString() }, inbox, mine: [], offers: [], serverTime: NOW.toISOString() };
+  return { me: { ...ME, id: 'u_bob', email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: NOW.toISOString() }, inbox, mine: [], offers: [], serverTime: NOW.toISOString() };
 }
 
 function setup(ready: SyncResult | GreenlightError = syncWith(), initial: { hubUrl?: string } = {}) {

@@ -2,6 +2,8 @@ import { auditPageSchema, type AuditPage } from '../protocol/audit.js';
 import { GreenlightError, wireErrorSchema } from '../protocol/errors.js';
 import { decisionReportSchema, type DecisionReport } from '../protocol/report.js';
 import { requestSchema, type GreenlightRequest } from '../protocol/request.js';
+import { setupStatusSchema, type SetupStatus } from '../protocol/setup.js';
+import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../protocol/user.js';
 
 export type Fetch = (url: URL, init: RequestInit) => Promise<Response>;
 export interface HubAuth {
@@ -10,7 +12,7 @@ export interface HubAuth {
 }
 
 /**
- * The few hub calls that are HTTP-only (audit, export, the decision report, grant revocation). They run in main, which
+ * The hub calls that are HTTP-only (audit, export, the decision report, grant revocation, managing users). They run in main, which
  * holds the token; the renderer never sees it.
  */
 export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
@@ -48,6 +50,24 @@ export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
     async decisionReport(query: string): Promise<DecisionReport> {
       return decisionReportSchema.parse(await (await call(`/api/v1/reports/decisions?${query}`)).json());
     },
+    async listUsers(): Promise<User[]> {
+      return userListSchema.parse(await (await call('/api/v1/users')).json()).users;
+    },
+    async createUser(input: NewUser): Promise<CreatedUser> {
+      return createdUserSchema.parse(await (await call('/api/v1/users', { method: 'POST', body: JSON.stringify(input) })).json());
+    },
+    async updateUser(name: string, changes: UserUpdate): Promise<User> {
+      return userSchema.parse(await (await call(userPath(name), { method: 'PATCH', body: JSON.stringify(changes) })).json());
+    },
+    async disableUser(name: string): Promise<User> {
+      return userSchema.parse(await (await call(userPath(name, '/disable'), { method: 'POST', body: '{}' })).json());
+    },
+    async enableUser(name: string): Promise<User> {
+      return userSchema.parse(await (await call(userPath(name, '/enable'), { method: 'POST', body: '{}' })).json());
+    },
+    async setupStatus(): Promise<SetupStatus> {
+      return setupStatusSchema.parse(await (await call('/api/v1/setup')).json());
+    },
     async revokeGrant(jti: string): Promise<GreenlightRequest> {
       const response = await call(`/api/v1/grants/${encodeURIComponent(jti)}/revoke`, { method: 'POST', body: '{}' });
       return requestSchema.parse(await response.json());
@@ -55,3 +75,5 @@ export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
   };
 }
 export type HubHttp = ReturnType<typeof createHubHttp>;
+
+const userPath = (name: string, tail = '') => `/api/v1/users/${encodeURIComponent(name)}${tail}`;

@@ -39,6 +39,12 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     exportAudit: ({ query, format }) => deps.hubHttp.exportAudit(query, format),
     decisionReport: ({ query }) => deps.hubHttp.decisionReport(query),
     openExternal: ({ url }) => openExternalUrl(url, deps.openExternal),
+    listUsers: () => deps.hubHttp.listUsers(),
+    createUser: (input) => deps.hubHttp.createUser(input),
+    updateUser: ({ name, changes }) => deps.hubHttp.updateUser(name, changes),
+    disableUser: ({ name }) => deps.hubHttp.disableUser(name),
+    enableUser: ({ name }) => deps.hubHttp.enableUser(name),
+    setupStatus: () => deps.hubHttp.setupStatus(),
     getSettings: () => deps.desktopSettings.current(),
     updateSettings: (input) => deps.desktopSettings.update(input),
   };

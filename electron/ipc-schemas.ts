@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { decideInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
 import { LIMITS } from '../protocol/limits.js';
+import { newUserSchema, userNameSchema, userUpdateSchema } from '../protocol/user.js';
 import type { IpcContract, IpcMethod } from './ipc-contract.js';
 
 const none = z.undefined();
@@ -43,6 +44,12 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   exportAudit: z.strictObject({ query, format: z.enum(['csv', 'jsonl']) }),
   decisionReport: z.strictObject({ query }),
   openExternal: z.strictObject({ url: z.string().max(LIMITS.url) }),
+  listUsers: none,
+  createUser: newUserSchema,
+  updateUser: z.strictObject({ name: userNameSchema, changes: userUpdateSchema }),
+  disableUser: z.strictObject({ name: userNameSchema }),
+  enableUser: z.strictObject({ name: userNameSchema }),
+  setupStatus: none,
   getSettings: none,
   updateSettings: settingsUpdate,
 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DesktopSession, DesktopSettings } from '../protocol/desktop-api.js';
 import { GreenlightError } from '../protocol/errors.js';
+import type { User } from '../protocol/user.js';
 import { IPC_METHODS, registerIpc, trustedSender, type IpcHandlers } from './ipc.js';
 import { channelOf } from './ipc-contract.js';
 import { FakeIpcMain, FakeWebContents } from './test/electron-fakes.js';
@@ -8,6 +9,7 @@ import { aRequest } from './test/fixtures.js';
 
 const session: DesktopSession = { hubUrl: 'http://hub', signedIn: true, state: 'connected', error: null };
 const desktopSettings: DesktopSettings = { hubUrl: 'http://hub', notificationsEnabled: true, pausedUntil: null, launchAtLogin: false };
+const user: User = { id: 'usr_1', name: 'bob', roles: ['approver'], groups: ['sre'], email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: '2026-12-01T00:00:00.000Z' };
 const inAnHour = () => new Date(Date.now() + 3600_000).toISOString();
 
 function setup() {
@@ -37,6 +39,12 @@ function setup() {
     exportAudit: record('exportAudit', { filename: 'a.csv', content: '' }),
     decisionReport: record('decisionReport', { from: '2030-01-01T00:00:00.000Z', to: '2030-01-31T00:00:00.000Z', rules: [] }),
     openExternal: record('openExternal', true),
+    listUsers: record('listUsers', [user]),
+    createUser: record('createUser', { ...user, token: 'glt_shown_once_0123456789' }),
+    updateUser: record('updateUser', user),
+    disableUser: record('disableUser', { ...user, status: 'disabled' as const, disabled: true }),
+    enableUser: record('enableUser', user),
+    setupStatus: record('setupStatus', { policy: { source: 'built-in' as const, file: null, rules: 1 }, users: { active: 1, total: 1 }, approverGroups: [] }),
     getSettings: record('getSettings', desktopSettings),
     updateSettings: record('updateSettings', desktopSettings),
   };
@@ -49,7 +57,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(17);
+    expect(IPC_METHODS).toHaveLength(23);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });
@@ -155,5 +163,51 @@ describe('IPC with Electron fakes', () => {
   it('a handler failure comes back as an error Ack with its code', async () => {
     const { ipcMain, app } = setup();
     expect(await ipcMain.invoke('greenlight:sync', app)).toEqual({ error: { code: 'UNAUTHENTICATED', message: 'Sign in to a hub first.' } });
+  });
+
+  it('passes valid user-admin calls through, with defaults filled and the email trimmed', async () => {
+    const { ipcMain, app, calls } = setup();
+    expect(await ipcMain.invoke('greenlight:listUsers', app)).toEqual({ data: [user] });
+    await ipcMain.invoke('greenlight:createUser', app, { name: 'carol', roles: ['approver'], email: ' carol@example.com ' });
+    await ipcMain.invoke('greenlight:updateUser', app, { name: 'bob', changes: { groups: ['sre', 'leads'], email: null } });
+    await ipcMain.invoke('greenlight:disableUser', app, { name: 'bob' });
+    await ipcMain.invoke('greenlight:enableUser', app, { name: 'bob' });
+    await ipcMain.invoke('greenlight:setupStatus', app);
+    expect(calls.map((call) => [call.method, call.arg])).toEqual([
+      ['listUsers', undefined],
+      ['createUser', { name: 'carol', roles: ['approver'], groups: [], email: 'carol@example.com' }],
+      ['updateUser', { name: 'bob', changes: { groups: ['sre', 'leads'], email: null } }],
+      ['disableUser', { name: 'bob' }],
+      ['enableUser', { name: 'bob' }],
+      ['setupStatus', undefined],
+    ]);
+  });
+
+  it('rejects a malformed user-admin call with INVALID_INPUT naming the field, and a foreign sender with FORBIDDEN', async () => {
+    const { ipcMain, app, calls } = setup();
+    const cases: [string, unknown, string][] = [
+      ['greenlight:createUser', { name: 'carol', roles: [] }, 'roles'],
+      ['greenlight:createUser', { name: 'carol', roles: ['root'] }, 'roles.0'],
+      ['greenlight:createUser', { name: 'carol', roles: ['approver'], email: 'carol' }, 'email'],
+      ['greenlight:createUser', { name: 'greenlight', roles: ['approver'] }, 'reserved'],
+      ['greenlight:createUser', { name: 'carol', roles: ['approver'], token: 'glt_mine' }, 'token'],
+      ['greenlight:updateUser', { name: 'bob', changes: {} }, 'name at least one of email, roles or groups'],
+      ['greenlight:updateUser', { name: 'bob', changes: { disabled: false } }, 'disabled'],
+      ['greenlight:updateUser', { name: '../admin', changes: { roles: ['admin'] } }, 'name'],
+      ['greenlight:updateUser', { name: 'bob', changes: { groups: ['a b'] } }, 'groups.0'],
+      ['greenlight:disableUser', { name: '' }, 'name'],
+      ['greenlight:enableUser', 'bob', ''],
+      ['greenlight:listUsers', { all: true }, ''],
+      ['greenlight:setupStatus', { verbose: true }, ''],
+    ];
+    for (const [channel, arg, field] of cases) {
+      const ack = (await ipcMain.invoke(channel, app, arg)) as { error?: { code: string; message: string } };
+      expect(ack.error, `${channel} ${JSON.stringify(arg)}`).toMatchObject({ code: 'INVALID_INPUT' });
+      expect(ack.error?.message, `${channel} ${JSON.stringify(arg)}`).toContain(field);
+    }
+    const stranger = { contents: new FakeWebContents(), url: 'app://greenlight/index.html' };
+    expect(await ipcMain.invoke('greenlight:createUser', stranger, { name: 'carol', roles: ['admin'] })).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    expect(await ipcMain.invoke('greenlight:listUsers', { ...app, subframe: true })).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    expect(calls).toEqual([]);
   });
 });

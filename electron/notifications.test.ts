@@ -197,7 +197,7 @@ describe('notifications with Electron fakes', () => {
     service.flush();
     const fresh = aRequest();
     setInbox([fresh]);
-    service.handle({ type: 'sync', result: { me: { ...ME, id: 'u1', disabled: false, createdAt: NOW.toISOString() }, inbox: [fresh], mine: [], offers: [], serverTime: NOW.toISOString() } });
+    service.handle({ type: 'sync', result: { me: { ...ME, id: 'u1', email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: NOW.toISOString() }, inbox: [fresh], mine: [], offers: [], serverTime: NOW.toISOString() } });
     service.flush();
     expect(FakeNotification.created[0]?.closed).toBe(true);
     expect(FakeNotification.created[1]?.options.title).toBe('deploy payments-api → production');

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MenuItemConstructorOptions } from 'electron';
 import type { DesktopSession } from '../protocol/desktop-api.js';
 import type { Ack } from '../protocol/events.js';
+import { IPC_METHODS } from './ipc.js';
 import { startShell, type ShellElectron } from './shell.js';
 import { FakeIpcMain, FakeNotification, FakeSession, FakeTray, FakeWindow, menuItem } from './test/electron-fakes.js';
 import { spawnHub, type SpawnedHub } from '../server/test-support/hub-process.js';
@@ -97,7 +98,7 @@ describe('main process wiring with Electron fakes, against a real hub', () => {
       expect(window.options.webPreferences?.preload).toMatch(/dist\/electron\/electron\/preload\/preload\.js$/);
       expect(handled.has('app')).toBe(true);
       expect(fakes.session.defaultSession.requestHandler).not.toBeNull();
-      expect(fakes.ipcMain.handlers.size).toBe(16);
+      expect(fakes.ipcMain.handlers.size).toBe(IPC_METHODS.length);
       expect(fakes.app.loginItem).toEqual({ openAtLogin: false, args: ['--hidden'] });
 
       const bob = await hub.createUser({ name: 'shell-bob', roles: ['approver'], groups: ['approvers'] });

@@ -16,6 +16,8 @@ export const AUDIT_TYPES = [
   'grant.expired',
   'user.created',
   'user.disabled',
+  'user.updated',
+  'user.enabled',
   'policy.loaded',
   'policy.rejected',
   'auth.failed',

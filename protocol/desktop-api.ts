@@ -4,6 +4,8 @@ import type { AuditPage } from './audit.js';
 import type { DecisionReport } from './report.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
 import type { WireError } from './errors.js';
+import type { CreatedUser, NewUser, User, UserUpdate } from './user.js';
+import type { SetupStatus } from './setup.js';
 
 /**
  * What the desktop app's preload exposes to the renderer as `window.greenlight`.
@@ -28,6 +30,13 @@ export interface DesktopApi {
   /** `query` is the report endpoint's query string (from, to). */
   decisionReport(input: { query: string }): Promise<Ack<DecisionReport>>;
   openExternal(input: { url: string }): Promise<Ack<boolean>>;
+  /** Admins manage people; the created user's token comes back once, to be shown and copied. */
+  listUsers(): Promise<Ack<User[]>>;
+  createUser(input: NewUser): Promise<Ack<CreatedUser>>;
+  updateUser(input: { name: string; changes: UserUpdate }): Promise<Ack<User>>;
+  disableUser(input: { name: string }): Promise<Ack<User>>;
+  enableUser(input: { name: string }): Promise<Ack<User>>;
+  setupStatus(): Promise<Ack<SetupStatus>>;
   getSettings(): Promise<Ack<DesktopSettings>>;
   /** Changes only the fields given; resolves the settings as they are afterwards. */
   updateSettings(input: DesktopSettingsUpdate): Promise<Ack<DesktopSettings>>;

@@ -7,7 +7,7 @@ import type { SyncResult } from './events.js';
 import { LIMITS } from './limits.js';
 
 const syncResult: SyncResult = {
-  me: { id: 'u1', name: 'bob', roles: ['approver'], groups: ['sre'], disabled: false, createdAt: '2026-01-01T00:00:00Z' },
+  me: { id: 'u1', name: 'bob', roles: ['approver'], groups: ['sre'], email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: '2026-01-01T00:00:00Z' },
   inbox: [],
   mine: [],
   offers: [],

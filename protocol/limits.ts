@@ -15,6 +15,8 @@ export const LIMITS = {
   comment: 2_000,
   idempotencyKey: 128,
   userName: 64,
+  /** RFC 5321's longest forward path. */
+  email: 254,
   groups: 50,
   maxTtlSeconds: 7 * 24 * 3600,
   /** HTTP bodies and socket packets; a little above the largest request a client can legally send. */

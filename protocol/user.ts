@@ -11,30 +11,65 @@ export const userNameSchema = z
   .max(LIMITS.userName)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'use letters, digits and . _ @ - only');
 
+/** Names the audit log already uses for actors that are not people: a user by that name would be mistaken for them. */
+export const RESERVED_USER_NAMES = ['greenlight', 'anonymous'] as const;
+
+const unreservedUserNameSchema = userNameSchema.refine((name) => !(RESERVED_USER_NAMES as readonly string[]).includes(name.toLowerCase()), {
+  message: `"greenlight" and "anonymous" are reserved for the hub's own audit entries; choose another name`,
+});
+
 export const groupNameSchema = z
   .string()
   .min(1)
   .max(LIMITS.identifier)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits and . _ - only');
 
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(LIMITS.email, `at most ${LIMITS.email} characters`)
+  .pipe(z.email('must be an email address such as bob@example.com'));
+
+const rolesSchema = z.array(roleSchema).min(1, 'give the user at least one role').max(ROLES.length);
+const groupsSchema = z.array(groupNameSchema).max(LIMITS.groups);
+
 export const newUserSchema = z.strictObject({
-  name: userNameSchema,
-  roles: z.array(roleSchema).min(1, 'give the user at least one role').max(ROLES.length),
-  groups: z.array(groupNameSchema).max(LIMITS.groups).default([]),
+  name: unreservedUserNameSchema,
+  roles: rolesSchema,
+  groups: groupsSchema.default([]),
+  email: emailSchema.optional(),
 });
 export type NewUser = z.input<typeof newUserSchema>;
+
+/** What an admin may change about a user; only the fields given change, `email: null` removes it. */
+export const userUpdateSchema = z
+  .strictObject({
+    email: emailSchema.nullable().optional(),
+    roles: rolesSchema.optional(),
+    groups: groupsSchema.optional(),
+  })
+  .refine((update) => Object.values(update).some((value) => value !== undefined), { message: 'name at least one of email, roles or groups to change' });
+export type UserUpdate = z.input<typeof userUpdateSchema>;
+
+export const USER_STATUSES = ['active', 'disabled'] as const;
 
 export const userSchema = z.object({
   id: z.string(),
   name: z.string(),
   roles: z.array(roleSchema),
   groups: z.array(z.string()),
+  email: z.string().nullable(),
+  status: z.enum(USER_STATUSES),
   disabled: z.boolean(),
+  /** The last authenticated call, to the minute (the hub records it at most once a minute); null if never. */
+  lastSeenAt: z.string().nullable(),
   createdAt: z.string(),
 });
 export type User = z.infer<typeof userSchema>;
 
 export const createdUserSchema = userSchema.extend({ token: z.string() });
 export type CreatedUser = z.infer<typeof createdUserSchema>;
+
+export const userListSchema = z.object({ users: z.array(userSchema) });
 
 export const TOKEN_PREFIX = 'glt_';

@@ -27,7 +27,7 @@ const ROLES = ['requester', 'other-approver', 'eligible-approver', 'lead', 'admi
 type Role = (typeof ROLES)[number];
 const HTTP_OPERATIONS = [
   'submit', 'get request', 'wait', 'list', 'me', 'decide', 'cancel own', 'cancel other’s', 'claim', 'release',
-  'create user', 'list users', 'disable user', 'audit read', 'audit verify', 'audit export',
+  'create user', 'list users', 'update user', 'disable user', 'enable user', 'setup status', 'audit read', 'audit verify', 'audit export',
   'revoke grant', 'verify grant', 'redeem grant',
 ] as const;
 const SOCKET_OPERATIONS = [
@@ -73,7 +73,10 @@ const TABLE: [Operation, ...Expected[]][] = [
   ['release',               NO,               NO,              200,                             NO,               200,              OUT,      OUT],
   ['create user',           NO,               NO,              NO,                              NO,               201,              OUT,      OUT],
   ['list users',            NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
+  ['update user',           NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
   ['disable user',          NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
+  ['enable user',           NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
+  ['setup status',          NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
   ['audit read',            NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
   ['audit verify',          NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
   ['audit export',          NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
@@ -227,6 +230,18 @@ describe('who may do what', () => {
     release: async (token) => http(api('POST', `/api/v1/requests/${await claimedByBob()}/release`, token)),
     'create user': (token) => http(api('POST', '/api/v1/users', token, { name: `matrix-user-${++counter}`, roles: ['requester'] })),
     'list users': (token) => http(api('GET', '/api/v1/users', token)),
+    'update user': async (token) => {
+      const name = `matrix-target-${++counter}`;
+      await hub.createUser(name, ['requester']);
+      return http(api('PATCH', `/api/v1/users/${name}`, token, { roles: ['approver'], groups: ['sre'], email: `${name}@example.com` }));
+    },
+    'enable user': async (token) => {
+      const name = `matrix-target-${++counter}`;
+      await hub.createUser(name, ['requester']);
+      expect((await hub.api('POST', `/api/v1/users/${name}/disable`, ADMIN_TOKEN)).status).toBe(200);
+      return http(api('POST', `/api/v1/users/${name}/enable`, token));
+    },
+    'setup status': (token) => http(api('GET', '/api/v1/setup', token)),
     'disable user': async (token) => {
       const name = `matrix-target-${++counter}`;
       await hub.createUser(name, ['requester']);

@@ -12,6 +12,7 @@ import { HubBus } from './domain/bus.js';
 import { PolicyHolder } from './domain/policy.js';
 import { GroupCommit } from './domain/group-commit.js';
 import { ActorCache } from './domain/actor-cache.js';
+import { LastSeen } from './domain/last-seen.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
 import { loadSigningKeys } from './domain/signing-keys.js';
 import { bootstrapAdmin } from './domain/users.js';
@@ -102,6 +103,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     bus,
     keys,
     actors: store.dialect === 'sqlite' ? new ActorCache() : null,
+    lastSeen: new LastSeen(store.db, log),
     submissions: new GroupCommit((work) => inTransaction(ctx, work)),
     deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
   };
@@ -176,6 +178,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         await sockets.close();
         await closeAdapter();
         await ctx.submissions.idle();
+        await ctx.lastSeen.flush();
         await store.close();
         log.info('hub stopped');
       })();

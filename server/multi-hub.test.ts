@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubClient, type EscalatedPayload, type GreenlightRequest } from '../protocol/index.js';
+import { HubClient, type EscalatedPayload, type GreenlightRequest, type SyncResult } from '../protocol/index.js';
 import { ADMIN_TOKEN, collect, deployRequest } from './test-support/hub-fixture.js';
 import { HubProcess } from './test-support/hub-process.js';
 import { createTestDatabase, postgresAvailability } from './test-support/postgres.js';
@@ -116,6 +116,22 @@ describe.skipIf(!pg.ok)(`two hubs on one PostgreSQL database${pg.ok ? '' : ` (sk
     expect(results.every((r) => r.status === 201)).toBe(true);
     const verify = await api<{ ok: boolean; events: number }>(hubB, 'GET', '/api/v1/audit/verify', ADMIN_TOKEN);
     expect(verify.body).toMatchObject({ ok: true });
+  });
+
+  it('an admin on A moves a user out of a group: their socket on B reconnects and stops hearing from it', async () => {
+    tokens.gwen = (await api<{ token: string }>(hubA, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'gwen', roles: ['approver'], groups: ['sre'] })).body.token;
+    const gwen = await connect(hubB, 'gwen');
+    const bob = await connect(hubB, 'bob');
+    const gwenSyncs = collect<SyncResult>((l) => gwen.onSync(l));
+    const gwenCreated = collect<GreenlightRequest>((l) => gwen.on('request:created', l));
+    const bobCreated = collect<GreenlightRequest>((l) => bob.on('request:created', l));
+
+    expect((await api(hubA, 'PATCH', '/api/v1/users/gwen', ADMIN_TOKEN, { groups: ['leads'] })).status).toBe(200);
+    await gwenSyncs.next((sync) => sync.me.groups.includes('leads'));
+    const request = (await api<GreenlightRequest>(hubA, 'POST', '/api/v1/requests', tokens.alice!, deployRequest({ reason: 'after the move' }))).body;
+    // bob, on the same hub and still in sre, hears of it; by then gwen would have too, had she stayed in the room.
+    await bobCreated.next((r) => r.id === request.id);
+    expect(gwenCreated.items.map((r) => r.id)).not.toContain(request.id);
   });
 
   it('when hub A dies with deadlines pending, hub B fires them', async () => {

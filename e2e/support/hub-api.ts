@@ -1,4 +1,4 @@
-import type { CreatedUser, GreenlightRequest, NewRequest, Role } from '../../protocol/index.js';
+import type { CreatedUser, GreenlightRequest, NewRequest, Role, User } from '../../protocol/index.js';
 import { ADMIN_TOKEN } from './policy.js';
 
 export function hubUrl(): string {
@@ -59,4 +59,8 @@ export function claim(user: TestUser, id: string): Promise<GreenlightRequest> {
 
 export function disableUser(name: string): Promise<unknown> {
   return call('POST', `/api/v1/users/${encodeURIComponent(name)}/disable`, adminToken(), {});
+}
+
+export async function listUsers(): Promise<User[]> {
+  return (await call<{ users: User[] }>('GET', '/api/v1/users', adminToken())).users;
 }

@@ -53,6 +53,11 @@ rules:
     claimHolds: 10m
     expireAfter: 1h
     grantTtl: 15m
+  - name: welcome
+    match: { action: onboard }
+    approvers: [welcome]
+    expireAfter: 1h
+    grantTtl: 5m
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true

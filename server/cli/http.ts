@@ -5,6 +5,7 @@ import { CliError, EXIT } from './cli-error.js';
 const wireErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 type Query = Record<string, string | number | undefined>;
+type Method = 'GET' | 'POST' | 'PATCH';
 
 export interface CallOptions {
   body?: unknown;
@@ -40,7 +41,7 @@ export class HubHttp {
   }
 
   /** Calls the API and validates the JSON answer; `raw` is the body as sent, for `--json`. */
-  async call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, options: CallOptions = {}): Promise<{ data: z.infer<S>; raw: unknown }> {
+  async call<S extends z.ZodType>(method: Method, path: string, schema: S, options: CallOptions = {}): Promise<{ data: z.infer<S>; raw: unknown }> {
     const response = await this.send(method, path, options);
     const raw = await this.readJson(response);
     const parsed = schema.safeParse(raw);
@@ -63,11 +64,11 @@ export class HubHttp {
     return url.href;
   }
 
-  private async send(method: 'GET' | 'POST', path: string, options: CallOptions): Promise<Response> {
+  private async send(method: Method, path: string, options: CallOptions): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: string | undefined;
-    if (method === 'POST') {
+    if (method !== 'GET') {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body ?? {});
       if (Buffer.byteLength(body) > LIMITS.bodyBytes) {

@@ -90,6 +90,8 @@ function excerpt(text: string): string[] {
 }
 
 export function describeUser(user: User): string {
+  const email = user.email ? `  email: ${user.email}` : '';
+  const seen = user.lastSeenAt ? `  last seen: ${user.lastSeenAt}` : '';
   const state = user.disabled ? '  (disabled)' : '';
-  return `${user.name}  roles: ${user.roles.join(',')}  groups: ${user.groups.join(',') || '-'}${state}`;
+  return `${user.name}  roles: ${user.roles.join(',')}  groups: ${user.groups.join(',') || '-'}${email}${seen}${state}`;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ROLES, createdUserSchema, groupNameSchema, roleSchema, userNameSchema, userSchema } from '../../protocol/index.js';
-import { EXIT } from './cli-error.js';
+import { ROLES, createdUserSchema, emailSchema, groupNameSchema, roleSchema, userListSchema, userNameSchema, userSchema } from '../../protocol/index.js';
+import { EXIT, usageError } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
 import { ADMIN_ONLY, addHubOptions, collect, connect, parseFlags } from './options.js';
 import { describeUser, note, out, printJson } from './output.js';
@@ -10,13 +10,23 @@ const baseFlags = z.object({ json: z.boolean().default(false), hub: z.string().o
 const addFlags = baseFlags.extend({
   role: z.array(roleSchema).min(1, 'give the user at least one --role'),
   group: z.array(groupNameSchema).default([]),
+  email: emailSchema.optional(),
 });
+/** commander gives `false` for --no-email / --no-group: remove the email, leave every group. */
+const setFlags = baseFlags.extend({
+  role: z.array(roleSchema).optional(),
+  group: z.union([z.array(groupNameSchema), z.literal(false)]).optional(),
+  email: z.union([emailSchema, z.literal(false)]).optional(),
+});
+
+const userPath = (name: string, tail = '') => `/api/v1/users/${encodeURIComponent(name)}${tail}`;
 
 async function addUser(ctx: CliContext, command: Command): Promise<number> {
   const name = argument(command, 0, userNameSchema);
   const flags = parseFlags(addFlags, command.opts());
   const http = connect(ctx.io, flags, ADMIN_ONLY);
-  const { data, raw } = await http.call('POST', '/api/v1/users', createdUserSchema, { body: { name, roles: flags.role, groups: flags.group } });
+  const body = { name, roles: flags.role, groups: flags.group, ...(flags.email ? { email: flags.email } : {}) };
+  const { data, raw } = await http.call('POST', '/api/v1/users', createdUserSchema, { body });
   if (flags.json) printJson(ctx.io, raw);
   else out(ctx.io, data.token);
   note(ctx.io, `created ${describeUser(data)}; the token is shown only once`);
@@ -26,20 +36,38 @@ async function addUser(ctx: CliContext, command: Command): Promise<number> {
 async function listUsers(ctx: CliContext, command: Command): Promise<number> {
   const flags = parseFlags(baseFlags, command.opts());
   const http = connect(ctx.io, flags, ADMIN_ONLY);
-  const { data, raw } = await http.call('GET', '/api/v1/users', z.object({ users: z.array(userSchema) }));
+  const { data, raw } = await http.call('GET', '/api/v1/users', userListSchema);
   if (flags.json) printJson(ctx.io, raw);
   else for (const user of data.users) out(ctx.io, describeUser(user));
   return EXIT.ok;
 }
 
-async function disableUser(ctx: CliContext, command: Command): Promise<number> {
+async function setUser(ctx: CliContext, command: Command): Promise<number> {
   const name = argument(command, 0, userNameSchema);
-  const flags = parseFlags(baseFlags, command.opts());
+  const flags = parseFlags(setFlags, command.opts());
+  const body = {
+    ...(flags.role ? { roles: flags.role } : {}),
+    ...(flags.group !== undefined ? { groups: flags.group || [] } : {}),
+    ...(flags.email !== undefined ? { email: flags.email || null } : {}),
+  };
+  if (Object.keys(body).length === 0) throw usageError('nothing to change: give --email, --no-email, --role, --group or --no-group');
   const http = connect(ctx.io, flags, ADMIN_ONLY);
-  const { data, raw } = await http.call('POST', `/api/v1/users/${encodeURIComponent(name)}/disable`, userSchema);
+  const { data, raw } = await http.call('PATCH', userPath(name), userSchema, { body });
   if (flags.json) printJson(ctx.io, raw);
-  else out(ctx.io, `disabled ${describeUser(data)}`);
+  else out(ctx.io, `updated ${describeUser(data)}`);
   return EXIT.ok;
+}
+
+function switchUser(verb: 'disable' | 'enable') {
+  return async (ctx: CliContext, command: Command): Promise<number> => {
+    const name = argument(command, 0, userNameSchema);
+    const flags = parseFlags(baseFlags, command.opts());
+    const http = connect(ctx.io, flags, ADMIN_ONLY);
+    const { data, raw } = await http.call('POST', userPath(name, `/${verb}`), userSchema);
+    if (flags.json) printJson(ctx.io, raw);
+    else out(ctx.io, `${verb}d ${describeUser(data)}`);
+    return EXIT.ok;
+  };
 }
 
 const adminHelp = 'needs an admin token (--token, GREENLIGHT_TOKEN or GREENLIGHT_ADMIN_TOKEN)';
@@ -54,6 +82,7 @@ export function registerUserCommands(program: Command, ctx: CliContext): void {
       .argument('<name>', 'user name')
       .option('--role <role>', `a role: ${ROLES.join(', ')}; repeatable`, collect)
       .option('--group <group>', 'a group, e.g. sre; repeatable', collect)
+      .option('--email <address>', 'their email address')
       .option('--json', 'print the whole user, token included, as JSON'),
   ).action(action(ctx, (cmd) => addUser(ctx, cmd)));
 
@@ -62,6 +91,24 @@ export function registerUserCommands(program: Command, ctx: CliContext): void {
   );
 
   addHubOptions(
+    user
+      .command('set')
+      .description(`change a user's email, roles or groups; each flag given replaces what the user had; ${adminHelp}`)
+      .argument('<name>', 'user name')
+      .option('--email <address>', 'their email address')
+      .option('--no-email', 'remove their email address')
+      .option('--role <role>', `a role: ${ROLES.join(', ')}; repeatable; replaces their roles`, collect)
+      .option('--group <group>', 'a group, e.g. sre; repeatable; replaces their groups', collect)
+      .option('--no-group', 'take them out of every group')
+      .option('--json', 'print the user as JSON')
+      .addHelpText('after', '\nExample: greenlight user set bob --email bob@example.com --group sre --group leads --role approver'),
+  ).action(action(ctx, (cmd) => setUser(ctx, cmd)));
+
+  addHubOptions(
     user.command('disable').description(`disable a user: their token stops working; ${adminHelp}`).argument('<name>', 'user name').option('--json', 'print as JSON'),
-  ).action(action(ctx, (cmd) => disableUser(ctx, cmd)));
+  ).action(action(ctx, (cmd) => switchUser('disable')(ctx, cmd)));
+
+  addHubOptions(
+    user.command('enable').description(`let a disabled user back in: their token works again; ${adminHelp}`).argument('<name>', 'user name').option('--json', 'print as JSON'),
+  ).action(action(ctx, (cmd) => switchUser('enable')(ctx, cmd)));
 }

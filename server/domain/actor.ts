@@ -6,6 +6,7 @@ export interface Actor {
   name: string;
   roles: Role[];
   groups: string[];
+  email: string | null;
 }
 
 export const hasRole = (actor: Actor, role: Role): boolean => actor.roles.includes(role);

@@ -8,7 +8,9 @@ export type HubEvent =
   | { type: 'request.updated'; request: GreenlightRequest; notify: Audience }
   /** `newTargets` are told it escalated to them; `previousApprovers` hear of it as an update. */
   | { type: 'request.escalated'; request: GreenlightRequest; step: number; previouslyNotified: string[]; newTargets: Audience; previousApprovers: Audience }
-  | { type: 'user.disabled'; userId: string };
+  | { type: 'user.disabled'; userId: string }
+  /** The user's roles or groups changed: their live sessions must pick up the new ones. */
+  | { type: 'user.changed'; userId: string };
 
 export class HubBus {
   private readonly emitter = new EventEmitter();

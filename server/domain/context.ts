@@ -9,6 +9,7 @@ import type { SigningKeys } from './signing-keys.js';
 import type { AuditInput } from './audit.js';
 import type { GroupCommit } from './group-commit.js';
 import type { ActorCache } from './actor-cache.js';
+import type { LastSeen } from './last-seen.js';
 import { appendAudit, writeChainHead } from './audit.js';
 import type { AuditEvent } from '../../protocol/index.js';
 
@@ -22,6 +23,8 @@ export interface Context {
   keys: SigningKeys;
   /** Remembers who tokens belong to; null where another hub may change users (PostgreSQL). */
   actors: ActorCache | null;
+  /** Records, off the hot path, when each user last authenticated. */
+  lastSeen: LastSeen;
   /** Where submissions are written: those arriving together share one transaction. */
   submissions: GroupCommit;
   /** Tells the scheduler a deadline was written, so it can arm its timer earlier if needed. */

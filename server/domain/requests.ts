@@ -284,6 +284,7 @@ export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
     .execute();
   const inbox = (await buildViews(db, inboxRows, actor)).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
   const mine = await buildViews(db, mineRows, actor);
-  const me = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, disabled: false, createdAt: '' };
+  // Syncing is itself an authenticated use, so "last seen" is now.
+  const me: SyncResult['me'] = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, email: actor.email, status: 'active', disabled: false, lastSeenAt: ctx.clock.now().toISOString(), createdAt: '' };
   return { me, inbox, mine, offers: policyOffers(ctx.policy.current()), serverTime: ctx.clock.now().toISOString() };
 }

@@ -8,13 +8,16 @@ import { audit, inTransaction, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { generateToken, hashToken, looksLikeToken } from './tokens.js';
 
-function toUser(row: UsersTable, groups: string[]): User {
+export function toUser(row: UsersTable, groups: string[]): User {
   return {
     id: row.id,
     name: row.name,
     roles: JSON.parse(row.roles) as Role[],
     groups,
+    email: row.email ?? null,
+    status: row.disabled === 1 ? 'disabled' : 'active',
     disabled: row.disabled === 1,
+    lastSeenAt: row.last_seen_at ?? null,
     createdAt: row.created_at,
   };
 }
@@ -35,12 +38,13 @@ export async function createUser(ctx: Context, by: Actor | null, input: unknown,
   await inTransaction(ctx, async (trx) => {
     const existing = await trx.selectFrom('users').select('id').where('name', '=', parsed.name).executeTakeFirst();
     if (existing) throw new GreenlightError('CONFLICT', `A user named "${parsed.name}" already exists.`);
-    await trx.insertInto('users').values({ id, name: parsed.name, roles: JSON.stringify(roles), disabled: 0, created_at: now }).execute();
+    const email = parsed.email ?? null;
+    await trx.insertInto('users').values({ id, name: parsed.name, roles: JSON.stringify(roles), disabled: 0, created_at: now, email }).execute();
     if (groups.length) await trx.insertInto('user_groups').values(groups.map((group_name) => ({ user_id: id, group_name }))).execute();
     await trx.insertInto('tokens').values({ hash: hashToken(token), user_id: id, created_at: now }).execute();
-    await audit(ctx, trx, { actor: by?.name ?? SYSTEM_ACTOR_NAME, type: 'user.created', outcome: 'created', data: { user: parsed.name, roles, groups } });
+    await audit(ctx, trx, { actor: by?.name ?? SYSTEM_ACTOR_NAME, type: 'user.created', outcome: 'created', data: { user: parsed.name, roles, groups, ...(parsed.email ? { email: parsed.email } : {}) } });
   });
-  return { id, name: parsed.name, roles, groups, disabled: false, createdAt: now, token };
+  return { id, name: parsed.name, roles, groups, email: parsed.email ?? null, status: 'active', disabled: false, lastSeenAt: null, createdAt: now, token };
 }
 
 /** `tokenHash` may be passed where the caller already hashed the token (the HTTP rate limiter does). */
@@ -48,18 +52,22 @@ export async function authenticate(ctx: Context, token: string, tokenHash = hash
   if (!looksLikeToken(token)) return null;
   const nowMs = ctx.clock.now().getTime();
   const cached = ctx.actors?.get(tokenHash, nowMs);
-  if (cached) return cached;
+  if (cached) {
+    ctx.lastSeen.touch(cached.id, ctx.clock.now());
+    return cached;
+  }
   const snapshot = ctx.actors?.snapshot() ?? 0;
   const row = await ctx.store.db
     .selectFrom('tokens')
     .innerJoin('users', 'users.id', 'tokens.user_id')
-    .select(['users.id', 'users.name', 'users.roles', 'users.disabled'])
+    .select(['users.id', 'users.name', 'users.roles', 'users.disabled', 'users.email'])
     .where('tokens.hash', '=', tokenHash)
     .executeTakeFirst();
   if (!row || row.disabled === 1) return null;
   const groups = await ctx.store.db.selectFrom('user_groups').select('group_name').where('user_id', '=', row.id).execute();
-  const actor: Actor = { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], groups: groups.map((g) => g.group_name) };
+  const actor: Actor = { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], groups: groups.map((g) => g.group_name), email: row.email ?? null };
   ctx.actors?.set(tokenHash, actor, nowMs, snapshot);
+  ctx.lastSeen.touch(actor.id, ctx.clock.now());
   return actor;
 }
 
@@ -72,22 +80,6 @@ export async function listUsers(ctx: Context, by: Actor): Promise<User[]> {
   const rows = await ctx.store.db.selectFrom('users').selectAll().orderBy('name').execute();
   const memberships = await ctx.store.db.selectFrom('user_groups').selectAll().execute();
   return rows.map((row) => toUser(row, memberships.filter((m) => m.user_id === row.id).map((m) => m.group_name)));
-}
-
-export async function disableUser(ctx: Context, by: Actor, idOrName: string): Promise<User> {
-  requireAdmin(by);
-  const user = await inTransaction(ctx, async (trx) => {
-    const row = await trx.selectFrom('users').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
-    if (!row) throw new GreenlightError('NOT_FOUND', `No user "${idOrName}".`);
-    if (row.id === by.id) throw new GreenlightError('FORBIDDEN', 'You cannot disable yourself; ask another admin.');
-    await trx.updateTable('users').set({ disabled: 1 }).where('id', '=', row.id).execute();
-    await audit(ctx, trx, { actor: by.name, type: 'user.disabled', outcome: 'disabled', data: { user: row.name } });
-    const groups = await trx.selectFrom('user_groups').select('group_name').where('user_id', '=', row.id).execute();
-    return toUser({ ...row, disabled: 1 }, groups.map((g) => g.group_name));
-  });
-  ctx.actors?.forgetUser(user.id);
-  ctx.bus.emit({ type: 'user.disabled', userId: user.id });
-  return user;
 }
 
 /** Active members of any of these groups, plus the named users that exist and are active. */

@@ -167,6 +167,13 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  // Admins see each user's email and when they last used the hub. SQLite adds one column per statement.
+  '2026-12-10-003-user-email-last-seen': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('users').addColumn('email', 'text').execute();
+      await db.schema.alterTable('users').addColumn('last_seen_at', 'text').execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

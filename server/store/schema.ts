@@ -11,6 +11,9 @@ export interface UsersTable {
   roles: string;
   disabled: number;
   created_at: string;
+  email: string | null;
+  /** Written at most once a minute per user, after the call that used the token. */
+  last_seen_at: string | null;
 }
 
 export interface UserGroupsTable {

@@ -31,6 +31,8 @@ interface SocketData {
 export interface InterHubEvents {
   /** A request stopped pending: long-polls for it on other hubs can answer now. */
   'request:settled': (requestId: unknown) => void;
+  /** A user's roles or groups changed: each hub reconnects that user's sockets, which then join the right rooms. */
+  'user:changed': (userId: unknown) => void;
 }
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;
 type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;
@@ -113,7 +115,13 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
   // should not queue behind that. A disabled user's sockets close at once.
   const unsubscribe = ctx.bus.on((event) => {
     if (event.type === 'user.disabled') pushEvent(io, event, anyoneIn);
-    else setImmediate(() => pushEvent(io, event, anyoneIn));
+    else if (event.type === 'user.changed') {
+      reconnectUser(io, event.userId);
+      if (options.clustered) io.serverSideEmit('user:changed', event.userId);
+    } else setImmediate(() => pushEvent(io, event, anyoneIn));
+  });
+  io.on('user:changed', (userId: unknown) => {
+    if (typeof userId === 'string') reconnectUser(io, userId);
   });
   const dropConnections = () => {
     for (const socket of io.of('/').sockets.values()) socket.conn.close();
@@ -129,6 +137,17 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
   };
 }
 
+/**
+ * A socket's rooms and its user's roles were settled at the handshake. When an admin changes them,
+ * drop the connection at the transport (not "disconnect", which clients read as being signed out):
+ * the client reconnects at once, authenticates afresh, joins its new groups' rooms and resyncs.
+ */
+function reconnectUser(io: HubServer, userId: string): void {
+  for (const socket of io.of('/').sockets.values()) {
+    if (socket.data.actor.id === userId) socket.conn.close();
+  }
+}
+
 /** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
 function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, work: (input: unknown, actor: Actor) => Promise<O>) {
   return (...args: unknown[]) => {
@@ -138,7 +157,10 @@ function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, work: (
     const reply = typeof ack === 'function' ? (ack as (response: Ack<O>) => void) : () => undefined;
     const input = typeof args[0] === 'function' ? undefined : args[0];
     Promise.resolve()
-      .then(() => limiter.take(socket.data.actor.id))
+      .then(() => {
+        limiter.take(socket.data.actor.id);
+        ctx.lastSeen.touch(socket.data.actor.id, ctx.clock.now());
+      })
       .then(() => work(input, socket.data.actor))
       .then((data) => reply({ data }))
       .catch((error: unknown) => reply({ error: toWireError(error, ctx.log) }));
@@ -182,6 +204,7 @@ function pushEvent(io: HubServer, event: HubEvent, anyoneIn: (rooms: string[]) =
     io.in(idRoom(event.userId)).disconnectSockets(true);
     return;
   }
+  if (event.type === 'user.changed') return;
   const request = event.request;
   const requesterRoom = userRoom(request.requester);
   const approverRooms = approverRoomsOf(request);

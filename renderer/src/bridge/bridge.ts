@@ -5,6 +5,8 @@ import type { EscalatedPayload, SyncResult } from '../../../protocol/events.js';
 import type { ConnectionState } from '../../../protocol/hub-client.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
 import type { DecisionReport } from '../../../protocol/report.js';
+import type { SetupStatus } from '../../../protocol/setup.js';
+import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
 
 export type BridgeState = ConnectionState | 'signed-out';
 
@@ -51,6 +53,13 @@ export interface Bridge {
   /** Time to decision per rule; `query` carries `from` and `to`. */
   decisionReport(query: string): Promise<DecisionReport>;
   openExternal(url: string): Promise<void>;
+  /** Admins: people, their roles and groups, and what a new hub still needs. */
+  listUsers(): Promise<User[]>;
+  createUser(input: NewUser): Promise<CreatedUser>;
+  updateUser(name: string, changes: UserUpdate): Promise<User>;
+  disableUser(name: string): Promise<User>;
+  enableUser(name: string): Promise<User>;
+  setupStatus(): Promise<SetupStatus>;
   /** Only the desktop app keeps settings of its own (notifications, pause, launch at login). */
   readonly supportsDesktopSettings: boolean;
   getSettings(): Promise<DesktopSettings>;

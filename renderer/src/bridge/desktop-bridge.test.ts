@@ -27,6 +27,12 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     exportAudit: notUsed,
     decisionReport: notUsed,
     openExternal: notUsed,
+    listUsers: notUsed,
+    createUser: notUsed,
+    updateUser: notUsed,
+    disableUser: notUsed,
+    enableUser: notUsed,
+    setupStatus: notUsed,
     getSettings: notUsed,
     updateSettings: notUsed,
     onEvent: (next) => {
@@ -109,5 +115,17 @@ describe('DesktopBridge', () => {
     new DesktopBridge(api).subscribe((event) => seen.push(event));
     push({ type: 'settings', settings: { ...settings, notificationsEnabled: false } });
     expect(seen).toEqual([{ type: 'settings', settings: { ...settings, notificationsEnabled: false } }]);
+  });
+
+  it('sends a user change as {name, changes} and turns LAST_ADMIN into a GreenlightError', async () => {
+    const sent: unknown[] = [];
+    const { api } = fakeApi({
+      updateUser: async (input) => {
+        sent.push(input);
+        return { error: { code: 'LAST_ADMIN', message: 'You are the last active admin.' } };
+      },
+    });
+    await expect(new DesktopBridge(api).updateUser('admin', { roles: ['approver'] })).rejects.toMatchObject({ name: 'GreenlightError', code: 'LAST_ADMIN' });
+    expect(sent).toEqual([{ name: 'admin', changes: { roles: ['approver'] } }]);
   });
 });

@@ -65,6 +65,13 @@ export class DesktopBridge implements Bridge {
     return { ...file, mimeType: format === 'csv' ? 'text/csv' : 'application/x-ndjson' };
   }
 
+  listUsers = async () => unwrap(await this.api.listUsers());
+  createUser: Bridge['createUser'] = async (input) => unwrap(await this.api.createUser(input));
+  updateUser: Bridge['updateUser'] = async (name, changes) => unwrap(await this.api.updateUser({ name, changes }));
+  disableUser = async (name: string) => unwrap(await this.api.disableUser({ name }));
+  enableUser = async (name: string) => unwrap(await this.api.enableUser({ name }));
+  setupStatus = async () => unwrap(await this.api.setupStatus());
+
   async openExternal(url: string): Promise<void> {
     unwrap(await this.api.openExternal({ url }));
   }

@@ -4,6 +4,8 @@ import type { SyncResult } from '../../../protocol/events.js';
 import { HubClient } from '../../../protocol/hub-client.js';
 import { requestSchema, type GreenlightRequest } from '../../../protocol/request.js';
 import { decisionReportSchema, type DecisionReport } from '../../../protocol/report.js';
+import { setupStatusSchema, type SetupStatus } from '../../../protocol/setup.js';
+import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../../../protocol/user.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
 import { filenameFrom, hubFetch, hubJson } from './http.js';
 
@@ -109,6 +111,30 @@ export class WebBridge implements Bridge {
     return decisionReportSchema.parse(await hubJson<unknown>(hubUrl, token, `/api/v1/reports/decisions?${query}`));
   }
 
+  async listUsers(): Promise<User[]> {
+    return userListSchema.parse(await this.http('/api/v1/users')).users;
+  }
+
+  async createUser(input: NewUser): Promise<CreatedUser> {
+    return createdUserSchema.parse(await this.http('/api/v1/users', { method: 'POST', body: JSON.stringify(input) }));
+  }
+
+  async updateUser(name: string, changes: UserUpdate): Promise<User> {
+    return userSchema.parse(await this.http(userPath(name), { method: 'PATCH', body: JSON.stringify(changes) }));
+  }
+
+  async disableUser(name: string): Promise<User> {
+    return userSchema.parse(await this.http(userPath(name, '/disable'), { method: 'POST', body: '{}' }));
+  }
+
+  async enableUser(name: string): Promise<User> {
+    return userSchema.parse(await this.http(userPath(name, '/enable'), { method: 'POST', body: '{}' }));
+  }
+
+  async setupStatus(): Promise<SetupStatus> {
+    return setupStatusSchema.parse(await this.http('/api/v1/setup'));
+  }
+
   async openExternal(url: string): Promise<void> {
     window.open(url, '_blank', 'noopener,noreferrer');
   }
@@ -124,6 +150,11 @@ export class WebBridge implements Bridge {
   private hub(): HubClient {
     if (!this.client) throw new GreenlightError('UNAUTHENTICATED', 'Not signed in.');
     return this.client;
+  }
+
+  private http(path: string, init?: RequestInit): Promise<unknown> {
+    const { hubUrl, token } = this.signedIn();
+    return hubJson<unknown>(hubUrl, token, path, init);
   }
 
   private signedIn(): { hubUrl: string; token: string } {
@@ -144,6 +175,8 @@ export class WebBridge implements Bridge {
 export function desktopOnly(): GreenlightError {
   return new GreenlightError('UNAVAILABLE', 'Desktop settings are not available in the web console: change them in the Greenlight desktop app.');
 }
+
+const userPath = (name: string, tail = '') => `/api/v1/users/${encodeURIComponent(name)}${tail}`;
 
 function withFormat(query: string, format: 'json' | 'csv' | 'jsonl'): string {
   const params = new URLSearchParams(query);

@@ -10,6 +10,7 @@ import { NewRequestView } from '../views/NewRequestView.js';
 import { MyRequestsView } from '../views/MyRequestsView.js';
 import { HistoryView } from '../views/HistoryView.js';
 import { SettingsView } from '../views/SettingsView.js';
+import { UsersView } from '../views/UsersView.js';
 
 function useDocumentTitle(count: number): void {
   useEffect(() => {
@@ -41,6 +42,7 @@ export function App() {
         {view === 'new' && <NewRequestView />}
         {view === 'mine' && <MyRequestsView />}
         {view === 'history' && (isAdmin ? <HistoryView /> : <InboxView />)}
+        {view === 'users' && (isAdmin ? <UsersView /> : <InboxView />)}
         {view === 'settings' && <SettingsView />}
       </main>
     </div>

@@ -1,18 +1,10 @@
 import { useId, useState } from 'react';
 import type { GrantSummary, GreenlightRequest } from '../../../protocol/request.js';
+import { copyText } from '../lib/clipboard.js';
 import { countdown } from '../lib/time.js';
 import { notify, revokeGrant } from '../store/actions.js';
 import { useStore } from '../store/store.js';
 import { ConfirmButton } from './ConfirmButton.js';
-
-async function copyText(text: string): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The grant an approval issued, on one line: its status, the expiry countdown, Copy, and a way to

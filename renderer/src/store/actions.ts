@@ -44,12 +44,13 @@ export async function signOut(): Promise<void> {
   useStore.setState({ ...initialState, phase: 'signed-out' });
 }
 
-/** Someone who only asks (no approver role) has nothing waiting on them: they start on their own requests. */
-const onlyRequests = (result: SyncResult) => result.me.roles.every((role) => role === 'requester');
+/** Someone who only asks (no approver role) has nothing waiting on them: they start on their own requests, and have no inbox. */
+export const onlyRequests = (me: { roles: readonly string[] }) => me.roles.every((role) => role === 'requester');
 
 function onSynced(result: SyncResult): void {
   useStore.setState((state) => ({
-    ...(state.phase !== 'ready' && state.view === 'inbox' && onlyRequests(result) ? { view: 'mine' as const } : {}),
+    // Also mid-session: an admin may have just taken the approver role away.
+    ...(state.view === 'inbox' && onlyRequests(result.me) ? { view: 'mine' as const } : {}),
     phase: 'ready',
     state: 'connected',
     error: null,
@@ -98,7 +99,8 @@ function onBridgeEvent(event: BridgeEvent): void {
 }
 
 export function showView(view: View): void {
-  useStore.setState({ view });
+  // Coming back to the form after submitting starts a new request, not the last one's status.
+  useStore.setState((state) => ({ view, ...(view === 'new' && state.view !== 'new' ? { submittedId: null } : {}) }));
   // Requests I submitted elsewhere (CLI, a pipeline, another window) are pushed to me only once
   // they change, so fetch the full state when I look at my list.
   if (view === 'mine') void resync();

@@ -7,7 +7,7 @@ const bob = { name: 'bob', groups: ['sre'], roles: ['approver'] };
 const carol = { name: 'carol', groups: ['sre'], roles: ['approver'] };
 
 const sync = (inbox = [requestFixture()], mine: SyncResult['mine'] = []): SyncResult => ({
-  me: { id: 'u1', name: 'bob', roles: ['approver'], groups: ['sre'], disabled: false, createdAt: '2026-01-01T00:00:00Z' },
+  me: { id: 'u1', name: 'bob', roles: ['approver'], groups: ['sre'], email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: '2026-01-01T00:00:00Z' },
   inbox,
   mine,
   offers: [],

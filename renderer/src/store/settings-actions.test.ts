@@ -45,6 +45,12 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     exportAudit: notUsed,
     decisionReport: notUsed,
     openExternal: notUsed,
+    listUsers: notUsed,
+    createUser: notUsed,
+    updateUser: notUsed,
+    disableUser: notUsed,
+    enableUser: notUsed,
+    setupStatus: notUsed,
     getSettings: async () => stored,
     updateSettings: async (input) => {
       updates.push(input);

@@ -2,12 +2,13 @@ import { create } from 'zustand';
 import type { DesktopSettings } from '../../../protocol/desktop-api.js';
 import type { WireError } from '../../../protocol/errors.js';
 import type { PolicyOffer } from '../../../protocol/policy.js';
+import type { SetupStatus } from '../../../protocol/setup.js';
 import type { User } from '../../../protocol/user.js';
 import type { BridgeState } from '../bridge/bridge.js';
 import { emptyRequests, type RequestsData } from './requests-model.js';
 
 export type Phase = 'starting' | 'signed-out' | 'signing-in' | 'ready';
-export type View = 'inbox' | 'new' | 'mine' | 'history' | 'settings';
+export type View = 'inbox' | 'new' | 'mine' | 'history' | 'users' | 'settings';
 
 export interface ConnectionSlice {
   phase: Phase;
@@ -32,6 +33,12 @@ export interface SettingsSlice {
   settings: DesktopSettings | null;
 }
 
+/** Admins only: everyone who can sign in, and what the hub still needs; null until read. */
+export interface AdminSlice {
+  users: User[] | null;
+  setup: SetupStatus | null;
+}
+
 export interface Notice {
   id: number;
   kind: 'info' | 'error';
@@ -47,7 +54,7 @@ export interface UiSlice {
   pending: Record<string, boolean>;
 }
 
-export type StoreState = ConnectionSlice & RequestsSlice & SettingsSlice & UiSlice;
+export type StoreState = ConnectionSlice & RequestsSlice & SettingsSlice & AdminSlice & UiSlice;
 
 export const initialState: StoreState = {
   phase: 'starting',
@@ -60,6 +67,8 @@ export const initialState: StoreState = {
   clockOffsetMs: 0,
   requests: emptyRequests,
   settings: null,
+  users: null,
+  setup: null,
   view: 'inbox',
   selectedId: null,
   submittedId: null,

@@ -6,6 +6,7 @@ import { useStore } from '../store/store.js';
 import { InboxList } from '../components/InboxList.js';
 import { Departures } from '../components/Departures.js';
 import { RequestDetail } from '../components/RequestDetail.js';
+import { EmptyDetail } from '../components/EmptyDetail.js';
 
 export function InboxView() {
   const inbox = useInbox();
@@ -36,7 +37,7 @@ export function InboxView() {
         {selected ? (
           <RequestDetail request={selected} onBack={() => selectRequest(null)} />
         ) : (
-          <p className="empty muted">Select a request to see its context and decide.</p>
+          <EmptyDetail inbox={inbox} />
         )}
       </section>
     </div>

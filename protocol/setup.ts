@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+/**
+ * What an admin needs to finish setting a hub up (admins only, `GET /api/v1/setup`): where the
+ * rules come from, how many people can sign in, and whether each group a rule asks to approve has
+ * anyone in it who can.
+ */
+export const setupStatusSchema = z.object({
+  policy: z.object({
+    /** A file the hub watches and reloads, or the built-in rule (one approval from group `approvers`). */
+    source: z.enum(['file', 'built-in']),
+    file: z.string().nullable(),
+    rules: z.number().int(),
+  }),
+  users: z.object({ active: z.number().int(), total: z.number().int() }),
+  /** Each group a rule names as approvers, the rules naming it, and its active members who may approve. */
+  approverGroups: z.array(z.object({ group: z.string(), rules: z.array(z.string()), approvers: z.array(z.string()) })),
+});
+export type SetupStatus = z.infer<typeof setupStatusSchema>;
