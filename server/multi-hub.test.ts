@@ -18,6 +18,8 @@ rules:
   - name: prod
     match: { action: deploy }
     approvers: [sre]
+    # alice sends every submission of these tests.
+    maxPending: 1000
 `;
 
 describe.skipIf(!pg.ok)(`two hubs on one PostgreSQL database${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {

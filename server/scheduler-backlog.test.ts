@@ -9,6 +9,8 @@ rules:
     approvers: [sre]
     escalation:
       - { after: 5m, notify: [leads] }
+    # alice alone submits the whole backlog.
+    maxPending: 10000
 `;
 const BACKLOG = 1_500;
 
