@@ -13,6 +13,8 @@ rules:
     minApprovals: 1
     escalation:
       - { after: 1h, notify: [leads] }
+    # One requester submits a fresh request for every cell of the matrix.
+    maxPending: 10000
   - name: databases
     match: { action: query }
     approvers: [dba]
