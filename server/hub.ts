@@ -10,6 +10,7 @@ import { createMetrics } from './metrics.js';
 import { openStore } from './store/database.js';
 import { HubBus } from './domain/bus.js';
 import { PolicyHolder } from './domain/policy.js';
+import { ensureStarterPolicy } from './domain/starter-policy.js';
 import { GroupCommit } from './domain/group-commit.js';
 import { ActorCache } from './domain/actor-cache.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
@@ -67,6 +68,17 @@ const defaultConsoleDir = () => {
   return existsSync(path.join(dir, 'index.html')) ? dir : null;
 };
 
+/** Without --policy: the starter policy in the data directory, written on the first start. */
+function starterPolicy(dataDir: string, print: (line: string) => void): string {
+  const { file, created } = ensureStarterPolicy(dataDir);
+  print(
+    created
+      ? `No --policy given: wrote a starter policy to ${file} (every action needs one approval from a member of group "approvers"; commented examples show the rest). Edit it; the hub reloads it.`
+      : `No --policy given: using ${file}`,
+  );
+  return file;
+}
+
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const log = options.logger ?? createLogger(options.logLevel);
   const clock = options.clock ?? systemClock;
@@ -75,9 +87,10 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const metrics = createMetrics();
 
   // The policy is read before anything else: a broken file stops the start with its reason.
+  const policyFile = options.policyFile ?? (options.dataDir ? starterPolicy(options.dataDir, print) : undefined);
   let ctxRef: Context | null = null;
-  const policy = new PolicyHolder(options.policyFile ?? null, (outcome) => {
-    if (outcome.ok) log.info({ rules: outcome.rules, file: options.policyFile }, 'policy reloaded');
+  const policy = new PolicyHolder(policyFile ?? null, (outcome) => {
+    if (outcome.ok) log.info({ rules: outcome.rules, file: policyFile }, 'policy reloaded');
     else log.error({ error: outcome.error }, 'policy change rejected; keeping the previous policy');
     const ctx = ctxRef;
     if (!ctx) return;
@@ -86,7 +99,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         actor: SYSTEM_ACTOR_NAME,
         type: outcome.ok ? 'policy.loaded' : 'policy.rejected',
         outcome: outcome.ok ? 'loaded' : 'rejected',
-        data: outcome.ok ? { file: options.policyFile, rules: outcome.rules } : { file: options.policyFile, error: outcome.error },
+        data: outcome.ok ? { file: policyFile, rules: outcome.rules } : { file: policyFile, error: outcome.error },
       }),
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
   });
@@ -115,7 +128,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   });
 
   await inTransaction(ctx, (trx) =>
-    audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: options.policyFile ?? null, rules: policy.current().rules.length } }),
+    audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: policyFile ?? null, rules: policy.current().rules.length } }),
   );
   await bootstrapAdmin(ctx, { envToken: options.adminToken, dataDir: options.databaseUrl ? undefined : options.dataDir, print });
 
