@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'SELF_APPROVAL',
   'NOT_ELIGIBLE',
   'NO_POLICY',
+  'NO_APPROVERS',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
   'ALREADY_REDEEMED',
@@ -38,6 +39,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SELF_APPROVAL: 403,
   NOT_ELIGIBLE: 403,
   NO_POLICY: 422,
+  // Like NO_POLICY, the request is well formed but cannot go anywhere: nobody could approve it.
+  NO_APPROVERS: 422,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   ALREADY_REDEEMED: 409,

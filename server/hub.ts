@@ -11,6 +11,7 @@ import { openStore } from './store/database.js';
 import { HubBus } from './domain/bus.js';
 import { PolicyHolder } from './domain/policy.js';
 import { ensureStarterPolicy } from './domain/starter-policy.js';
+import { warnUnstaffedPolicy } from './domain/approver-reach.js';
 import { GroupCommit } from './domain/group-commit.js';
 import { ActorCache } from './domain/actor-cache.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
@@ -94,6 +95,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     else log.error({ error: outcome.error }, 'policy change rejected; keeping the previous policy');
     const ctx = ctxRef;
     if (!ctx) return;
+    if (outcome.ok) void warnUnstaffedPolicy(ctx);
     void inTransaction(ctx, (trx) =>
       audit(ctx, trx, {
         actor: SYSTEM_ACTOR_NAME,
@@ -131,6 +133,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: policyFile ?? null, rules: policy.current().rules.length } }),
   );
   await bootstrapAdmin(ctx, { envToken: options.adminToken, dataDir: options.databaseUrl ? undefined : options.dataDir, print });
+  await warnUnstaffedPolicy(ctx);
 
   const waiters = new Waiters(bus);
   const rateLimitPerMinute = options.rateLimitPerMinute ?? 6000;

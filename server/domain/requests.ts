@@ -5,7 +5,9 @@ import {
   GreenlightError,
   newRequestSchema,
   parseOrThrow,
+  type AuditEvent,
   type GreenlightRequest,
+  type ParsedNewRequest,
   type SyncResult,
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
@@ -17,7 +19,8 @@ import { freezeRule, matchRule, policyOffers } from './policy.js';
 import { assembleView, buildView, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
 import { issueGrant } from './grants.js';
 import { closeDeadlines, scheduleRequestDeadlines } from './deadlines.js';
-import { expireRequest } from './timers.js';
+import { escalate, expireRequest, type AfterCommit } from './timers.js';
+import { approverReach, listOf, whyNoApprovers, type Reach } from './approver-reach.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -83,7 +86,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     );
   }
   const frozen = freezeRule(rule);
-  const outcome = await ctx.submissions.run(async (trx) => {
+  const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: Reach & { kind: 'nobody' } }> => {
     if (parsed.idempotencyKey) {
       const existing = await trx
         .selectFrom('requests')
@@ -93,6 +96,10 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
         .executeTakeFirst();
       if (existing) return { row: existing, created: false, deadlines: [] as string[], submitted: null };
     }
+    // Read in the transaction that writes the request, so a member disabled meanwhile is not counted.
+    const reach: Reach = frozen.autoApprove ? { kind: 'approvers' } : await approverReach(trx, frozen, actor);
+    // Returned, not thrown: a throw would fail the other submissions sharing this transaction.
+    if (reach.kind === 'nobody') return { refused: reach };
     const now = ctx.clock.now();
     const iso = now.toISOString();
     const firstStep = frozen.escalation[0];
@@ -125,24 +132,46 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     };
     if (frozen.autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}` };
     await insertRow(trx, ctx.store.dialect, 'requests', row);
+    const escalating = reach.kind === 'escalation';
     const submitted = await audit(ctx, trx, {
       actor: actor.name,
       type: 'request.submitted',
       ...auditFields(row),
       outcome: 'pending',
-      data: { rule: frozen.name, risk: row.risk, reason: row.reason, notified: frozen.autoApprove ? [] : frozen.approvers },
+      data: {
+        rule: frozen.name,
+        risk: row.risk,
+        reason: row.reason,
+        notified: frozen.autoApprove || escalating ? [] : frozen.approvers,
+        ...(escalating ? { noActiveApprovers: reach.emptyGroups } : {}),
+      },
     });
     let deadlines: string[] = [];
+    let escalated: AfterCommit | undefined;
     if (frozen.autoApprove) {
       await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.approved', ...auditFields(row), outcome: 'approved', data: { autoApprove: true, rule: frozen.name } });
       const grant = await issueGrant(ctx, trx, row, now);
       deadlines = [grant.expiresAt];
     } else {
       deadlines = await scheduleRequestDeadlines(trx, row, frozen, now);
+      // Waiting out the first deadline would only delay the one step that can reach someone; the
+      // deadlines of the steps applied here find the request past them and do nothing.
+      if (escalating) {
+        const skipped = Array.from({ length: reach.step }, (_, index) => index + 1);
+        escalated = (await escalate(ctx, trx, row, reach.step, iso, { reason: whyNoApprovers(reach.emptyGroups, reach.requesterAlone), skipped })).after;
+      }
     }
-    return { row, created: true, deadlines, submitted: frozen.autoApprove ? null : submitted };
+    return { row, created: true, deadlines, submitted: frozen.autoApprove || escalated ? null : submitted, escalated };
   });
+  if ('refused' in outcome) throw noApprovers(parsed, frozen.name, outcome.refused);
   for (const due of outcome.deadlines) ctx.deadlineWritten(due);
+  if (outcome.escalated) {
+    // Announced as the escalation it is: its targets hear "escalated to you", the requester an update.
+    const events = await outcome.escalated();
+    for (const event of events) ctx.bus.emit(event);
+    const fresh = await loadRow(ctx.store.db, outcome.row.id);
+    return { request: await buildView(ctx.store.db, fresh, actor), created: true };
+  }
   // A request just queued has no decisions and no grant yet: its view needs no reading back.
   const request = outcome.submitted
     ? assembleView(outcome.row, { decisions: [], grant: undefined, events: [outcome.submitted] }, actor)
@@ -152,6 +181,27 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     ctx.bus.emit(outcome.row.status === 'pending' ? { type: 'request.created', request: withoutSecrets(request) } : { type: 'request.updated', request, notify: [] });
   }
   return { request, created: outcome.created };
+}
+
+interface Submitted {
+  row: RequestsTable;
+  created: boolean;
+  deadlines: string[];
+  /** The submission's audit event, when the view can be assembled from it without reading back. */
+  submitted: AuditEvent | null;
+  /** Announces an escalation applied at submission, once committed. */
+  escalated?: AfterCommit;
+}
+
+function noApprovers(request: ParsedNewRequest, rule: string, reach: Reach & { kind: 'nobody' }): GreenlightError {
+  const groups = listOf(reach.emptyGroups);
+  const have = reach.emptyGroups.length === 1 ? 'has' : 'have';
+  const who = reach.requesterAlone ? 'no active member but you, and the rule does not let you approve your own request' : 'no active member who could approve it';
+  return new GreenlightError(
+    'NO_APPROVERS',
+    `Nobody can approve ${request.action} on ${request.resource} in ${request.environment}: rule "${rule}" needs an approver from ${groups}, ` +
+      `and ${groups} ${have} ${who}. Ask an admin to add one, e.g. greenlight user add <name> --role approver --group ${reach.emptyGroups[0] ?? '<group>'}.`,
+  );
 }
 
 export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {

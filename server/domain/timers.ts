@@ -67,9 +67,20 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
   return escalate(ctx, trx, row, step, now);
 }
 
-async function escalate(ctx: Context, trx: Transaction<Database>, row: RequestsTable, fromStep: number, now: string): Promise<{ after?: AfterCommit }> {
+/**
+ * Applies escalation step `fromStep` (0-based), or the first after it that reaches anyone. `early`
+ * is for a step applied before its deadline, at submission: why, and the steps passed over to reach it.
+ */
+export async function escalate(
+  ctx: Context,
+  trx: Transaction<Database>,
+  row: RequestsTable,
+  fromStep: number,
+  now: string,
+  early?: { reason: string; skipped: number[] },
+): Promise<{ after?: AfterCommit }> {
   const rule = parseRule(row);
-  const skipped: number[] = [];
+  const skipped: number[] = [...(early?.skipped ?? [])];
   let step = fromStep;
   let targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
   // A step with nobody to notify is skipped straight to the next, as an empty on-call tier would be.
@@ -96,7 +107,7 @@ async function escalate(ctx: Context, trx: Transaction<Database>, row: RequestsT
     type: 'request.escalated',
     ...auditFields(row),
     outcome: targets.people.length ? 'escalated' : 'no-one-to-notify',
-    data: { step: step + 1, notified: [...targets.groups, ...targets.users], skipped, previouslyNotified },
+    data: { step: step + 1, notified: [...targets.groups, ...targets.users], skipped, previouslyNotified, ...(early ? { reason: early.reason } : {}) },
   });
   if (targets.people.length === 0) return { after: updated(ctx, row.id) };
   const newTargets = [...targets.groups.map((g) => `group:${g}`), ...targets.users.map(userRoom)];
