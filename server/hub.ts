@@ -69,15 +69,13 @@ const defaultConsoleDir = () => {
   return existsSync(path.join(dir, 'index.html')) ? dir : null;
 };
 
-/** Without --policy: the starter policy in the data directory, written on the first start. */
-function starterPolicy(dataDir: string, print: (line: string) => void): string {
+/** Without --policy: the starter policy in the data directory, written on the first start, and the line that says so. */
+function starterPolicy(dataDir: string): { file: string; note: string } {
   const { file, created } = ensureStarterPolicy(dataDir);
-  print(
-    created
-      ? `No --policy given: wrote a starter policy to ${file} (every action needs one approval from a member of group "approvers"; commented examples show the rest). Edit it; the hub reloads it.`
-      : `No --policy given: using ${file}`,
-  );
-  return file;
+  const note = created
+    ? `No --policy given: wrote a starter policy to ${file} (every action needs one approval from a member of group "approvers"; commented examples show the rest). Edit it; the hub reloads it.`
+    : `No --policy given: using ${file}`;
+  return { file, note };
 }
 
 export async function startHub(options: HubOptions): Promise<RunningHub> {
@@ -88,7 +86,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const metrics = createMetrics();
 
   // The policy is read before anything else: a broken file stops the start with its reason.
-  const policyFile = options.policyFile ?? (options.dataDir ? starterPolicy(options.dataDir, print) : undefined);
+  const starter = options.policyFile === undefined && options.dataDir ? starterPolicy(options.dataDir) : null;
+  const policyFile = options.policyFile ?? starter?.file;
   let ctxRef: Context | null = null;
   const policy = new PolicyHolder(policyFile ?? null, (outcome) => {
     if (outcome.ok) log.info({ rules: outcome.rules, file: policyFile }, 'policy reloaded');
@@ -167,6 +166,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
   await scheduler.start();
   policy.watch();
+  // Said once the hub is up, so a start that fails still ends with its one line of reason.
+  if (starter) print(starter.note);
   log.info({ url, database: store.location, dialect: store.dialect }, 'hub started');
 
   let closing: Promise<void> | null = null;
