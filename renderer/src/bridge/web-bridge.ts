@@ -5,6 +5,7 @@ import { HubClient } from '../../../protocol/hub-client.js';
 import { requestSchema, type GreenlightRequest } from '../../../protocol/request.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
 import { filenameFrom, hubFetch, hubJson } from './http.js';
+import { takeLinkToken } from './link-token.js';
 
 const HUB_KEY = 'greenlight.hubUrl';
 const TOKEN_KEY = 'greenlight.token';
@@ -24,6 +25,9 @@ export class WebBridge implements Bridge {
   }
 
   async resume(): Promise<SyncResult | null> {
+    // A sign-in link signs in to the hub that serves this page, whoever was signed in before.
+    const linkToken = takeLinkToken(window.location, window.history);
+    if (linkToken) return this.signIn(window.location.origin, linkToken);
     const hubUrl = this.storage.getItem(HUB_KEY);
     const token = this.storage.getItem(TOKEN_KEY);
     if (!hubUrl || !token) return null;
