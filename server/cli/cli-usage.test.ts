@@ -42,6 +42,7 @@ describe('--help', () => {
     ['audit'],
     ['audit', 'export'],
     ['audit', 'verify'],
+    ['demo'],
   ];
   it.each(commands.map((words) => [words.join(' '), words] as const))('prints usage for `greenlight %s --help` and exits 0', async (_name, words) => {
     const result = await cli([...words, '--help']);

@@ -38,7 +38,7 @@ function startupProblem(error: unknown, flags: z.infer<typeof hubFlags>): string
 }
 
 /** Resolves on the first SIGTERM/SIGINT; a second one while shutting down exits at once. */
-function untilSignal(io: Io): Promise<NodeJS.Signals> {
+export function untilSignal(io: Io): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', onSignal);

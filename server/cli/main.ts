@@ -6,6 +6,7 @@ import { registerAuditCommands } from './audit-commands.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliContext } from './context.js';
 import { registerDecideCommands } from './decide-commands.js';
+import { registerDemoCommand } from './demo-command.js';
 import { registerGrantCommands } from './grant-commands.js';
 import { registerHubCommand } from './hub-command.js';
 import { processIo, type Io } from './output.js';
@@ -45,6 +46,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDecideCommands(program, ctx);
   registerGrantCommands(program, ctx);
   registerAuditCommands(program, ctx);
+  registerDemoCommand(program, ctx);
   return program;
 }
 
