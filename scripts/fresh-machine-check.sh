@@ -32,6 +32,9 @@ stop_start() {
   if [ -n "$start_pid" ] && kill -0 "$start_pid" 2>/dev/null; then
     # npm start runs in its own process group (setsid): end npm, the script and the hub together.
     kill -TERM -- "-$start_pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 15))
+    while kill -0 "$start_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+    kill -KILL -- "-$start_pid" 2>/dev/null || true
     wait "$start_pid" 2>/dev/null || true
   fi
   start_pid=""
@@ -121,4 +124,24 @@ grep -qE '^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "$work/grant" || fai
 step 'the printed commands added bob and alice, and alice got a grant once bob approved'
 
 stop_start
+
+# Again on the same data, from a subfolder, with a policy there passed after `--`: the path is the
+# user's, relative to where they typed it, not to the package folder npm runs scripts from.
+mkdir "$clone/mine"
+printf 'rules:\n  - name: everything-goes\n    autoApprove: true\n' >"$clone/mine/policy.yaml"
+step 'npm start -- --policy ./policy.yaml --log-level warn, from a subfolder'
+cd "$clone/mine"
+# Started straight from this shell (no subshell), so $! is the new process group stop_start ends.
+GREENLIGHT_DATA_DIR="$data" GREENLIGHT_PORT="$port" setsid npm start -- --policy ./policy.yaml --log-level warn >"$log" 2>&1 </dev/null &
+start_pid=$!
+cd "$clone"
+wait_until "answer from $url/healthz" answers "$url/healthz"
+wait_until 'next steps from npm start' grep -q '^\[greenlight\] Next, in another terminal' "$log"
+grep -qF "[greenlight] Policy: $clone/mine/policy.yaml" "$log" || fail 'npm start did not take --policy relative to where it was run'
+! grep -q '"level":30' "$log" || fail 'npm start did not pass --log-level warn to the hub'
+outcome="$(GREENLIGHT_HUB="$url" GREENLIGHT_TOKEN="$(cat "$data/admin-token")" npx greenlight request --action deploy --resource web --env production --reason 'second start' --json)"
+grep -q '"status": "approved"' <<<"$outcome" || fail "the hub did not use the policy given after --: $outcome"
+step 'the same data, a policy passed after --, and flags for the hub all carried through'
+stop_start
+
 step "ok: a clean clone of $commit builds without keytar, npm start serves it, and its next steps work"
