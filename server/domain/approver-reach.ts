@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { FrozenRule, Policy, Role } from '../../protocol/index.js';
+import { GreenlightError, type FrozenRule, type ParsedNewRequest, type Policy, type Role } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import type { Context } from './context.js';
 
@@ -64,6 +64,18 @@ export function listOf(names: string[]): string {
 export function whyNoApprovers(groups: string[], requesterAlone: boolean): string {
   const other = requesterAlone ? ' other than the requester' : '';
   return `no active member of ${listOf(groups)}${other} could approve it`;
+}
+
+/** The refusal a requester gets when nobody could approve: names the empty groups and how to fill one. */
+export function noApproversError(request: Pick<ParsedNewRequest, 'action' | 'resource' | 'environment'>, rule: string, reach: Reach & { kind: 'nobody' }): GreenlightError {
+  const groups = listOf(reach.emptyGroups);
+  const have = reach.emptyGroups.length === 1 ? 'has' : 'have';
+  const who = reach.requesterAlone ? 'no active member but you, and the rule does not let you approve your own request' : 'no active member who could approve it';
+  return new GreenlightError(
+    'NO_APPROVERS',
+    `Nobody can approve ${request.action} on ${request.resource} in ${request.environment}: rule "${rule}" needs an approver from ${groups}, ` +
+      `and ${groups} ${have} ${who}. Ask an admin to add one, e.g. greenlight user add <name> --role approver --group ${reach.emptyGroups[0] ?? '<group>'}.`,
+  );
 }
 
 /** Names (groups, or users in escalation steps) a policy uses that reach nobody who could decide. */

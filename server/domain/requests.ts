@@ -7,7 +7,6 @@ import {
   parseOrThrow,
   type AuditEvent,
   type GreenlightRequest,
-  type ParsedNewRequest,
   type SyncResult,
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
@@ -20,7 +19,7 @@ import { assembleView, buildView, canSee, eligibleGroupsOf, eligibleUsersOf, isE
 import { issueGrant } from './grants.js';
 import { closeDeadlines, scheduleRequestDeadlines } from './deadlines.js';
 import { escalate, expireRequest, type AfterCommit } from './timers.js';
-import { approverReach, listOf, whyNoApprovers, type Reach } from './approver-reach.js';
+import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -163,7 +162,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     }
     return { row, created: true, deadlines, submitted: frozen.autoApprove || escalated ? null : submitted, escalated };
   });
-  if ('refused' in outcome) throw noApprovers(parsed, frozen.name, outcome.refused);
+  if ('refused' in outcome) throw noApproversError(parsed, frozen.name, outcome.refused);
   for (const due of outcome.deadlines) ctx.deadlineWritten(due);
   if (outcome.escalated) {
     // Announced as the escalation it is: its targets hear "escalated to you", the requester an update.
@@ -191,17 +190,6 @@ interface Submitted {
   submitted: AuditEvent | null;
   /** Announces an escalation applied at submission, once committed. */
   escalated?: AfterCommit;
-}
-
-function noApprovers(request: ParsedNewRequest, rule: string, reach: Reach & { kind: 'nobody' }): GreenlightError {
-  const groups = listOf(reach.emptyGroups);
-  const have = reach.emptyGroups.length === 1 ? 'has' : 'have';
-  const who = reach.requesterAlone ? 'no active member but you, and the rule does not let you approve your own request' : 'no active member who could approve it';
-  return new GreenlightError(
-    'NO_APPROVERS',
-    `Nobody can approve ${request.action} on ${request.resource} in ${request.environment}: rule "${rule}" needs an approver from ${groups}, ` +
-      `and ${groups} ${have} ${who}. Ask an admin to add one, e.g. greenlight user add <name> --role approver --group ${reach.emptyGroups[0] ?? '<group>'}.`,
-  );
 }
 
 export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
