@@ -39,6 +39,8 @@ export async function runEscalation(ctx: BenchContext): Promise<EscalationResult
   const dataDir = hub.dataDir;
   const [requester] = await createUsers(hub.url, 'requester', 1, ['requester'], []);
   const [lead] = await createUsers(hub.url, 'lead', 1, ['lead'], ['leads']);
+  // An approver in sre, so the request waits for its deadline instead of escalating at submission.
+  await createUsers(hub.url, 'approver', 1, ['approver'], ['sre']);
   if (!requester || !lead) throw new Error('no users');
   const submitted = await api<{ id: string }>(hub.url, 'POST', '/api/v1/requests', requester, requestBody());
   await hub.child.close({ type: 'stop' });

@@ -83,6 +83,8 @@ async function measureHub(ctx: BenchContext, count: number, label: string, optio
   try {
     const [requester] = await createUsers(hub.url, 'requester', 1, ['requester'], []);
     if (!requester) throw new Error('no requester');
+    // Someone who could approve: without one every submission is refused with NO_APPROVERS.
+    await createUsers(hub.url, 'approver', 1, ['approver'], ['sre']);
     const view = (await api(hub.url, 'POST', '/api/v1/requests', requester, requestBody())).body;
     await load(hub.url, requester, 200, hub.cpuMicros);
     ctx.progress(`${label}: ${count} submissions, ${IN_FLIGHT} in flight`);

@@ -47,6 +47,8 @@ test('an admin filters the audit log by resource and exports the decisions as CS
 
 test('history pages through the log and searches its text', async ({ actors }) => {
   const requester = await createUser('paula', ['requester']);
+  // Someone in platform who could approve, or the hub refuses these with NO_APPROVERS.
+  await createUser('bob', ['approver'], ['platform']);
   const word = unique('needle');
   for (let i = 0; i < 30; i++) {
     await submitRequest(requester, { action: 'config', resource: unique('page'), environment: 'production', reason: i === 7 ? `find the ${word}` : 'routine', risk: 'low' });
@@ -74,6 +76,7 @@ test('history pages through the log and searches its text', async ({ actors }) =
 
 test('export takes the filters as typed, and a range that ends before it starts is refused', async ({ actors }, testInfo) => {
   const requester = await createUser('rita', ['requester']);
+  await createUser('bob', ['approver'], ['platform']);
   const resource = unique('typed-filter');
   await submitRequest(requester, { action: 'config', resource, environment: 'production', reason: 'export me', risk: 'low' });
   await submitRequest(requester, { action: 'config', resource: unique('not-me'), environment: 'production', reason: 'leave me out', risk: 'low' });

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'SELF_APPROVAL',
   'NOT_ELIGIBLE',
   'NO_POLICY',
+  'NO_APPROVERS',
   'IDEMPOTENCY_MISMATCH',
   'TOO_MANY_PENDING',
   'PAYLOAD_TOO_LARGE',
@@ -41,6 +42,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SELF_APPROVAL: 403,
   NOT_ELIGIBLE: 403,
   NO_POLICY: 422,
+  // Like NO_POLICY, the request is well formed but cannot go anywhere: nobody could approve it.
+  NO_APPROVERS: 422,
   IDEMPOTENCY_MISMATCH: 409,
   TOO_MANY_PENDING: 429,
   PAYLOAD_TOO_LARGE: 413,

@@ -15,7 +15,8 @@ export const grantClaimsSchema = z.object({
 });
 export type GrantClaims = z.infer<typeof grantClaimsSchema>;
 
-export const VERIFY_REASONS = ['expired', 'revoked', 'redeemed', 'bad_signature', 'unknown'] as const;
+/** `malformed`: not a signed token at all (a typo, a truncated paste); `bad_signature`: a token, but not signed by this hub. */
+export const VERIFY_REASONS = ['expired', 'revoked', 'redeemed', 'bad_signature', 'malformed', 'unknown'] as const;
 export type VerifyReason = (typeof VERIFY_REASONS)[number];
 
 export const verifyResultSchema = z.object({

@@ -129,6 +129,8 @@ describe('who may do what', () => {
     const erin = await hub.createUser('erin', ['approver'], ['dba']);
     const lena = await hub.createUser('lena', ['lead'], ['leads']);
     const dave = await hub.createUser('dave', ['approver'], ['sre']);
+    // A second active member of sre, so bob's own requests go to sre (bob may not approve them) as alice's do.
+    await hub.createUser('sam', ['approver'], ['sre']);
     davesRequest = await requestBy(dave);
     expect((await hub.api('POST', '/api/v1/users/dave/disable', ADMIN_TOKEN)).status).toBe(200);
     Object.assign(tokens, {

@@ -299,6 +299,7 @@ describe('malformed input from every direction', () => {
     await strict.start();
     try {
       const alice = await strict.createUser('alice', ['requester']);
+      await strict.createUser('bob', ['approver'], ['sre']);
       const submitted = await strict.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest());
       expect(submitted.status).toBe(201);
     } finally {

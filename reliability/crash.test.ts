@@ -39,6 +39,8 @@ describe('a hub SIGKILLed at random points under a steady stream of submissions'
     await hub.start();
     const alice = await call<{ token: string }>(hub.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'alice', roles: ['requester'] });
     await call(hub.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'lena', roles: ['lead'], groups: ['leads'] });
+    // An approver in sre, so requests wait for their escalation deadline instead of escalating at submission.
+    await call(hub.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'bob', roles: ['approver'], groups: ['sre'] });
     const token = alice.body.token;
 
     const outcomes: Outcome[] = [];

@@ -18,6 +18,7 @@ describe('size and rate limits', () => {
     alice = await hub.createUser('alice', ['requester']);
     bob = await hub.createUser('bob', ['requester']);
     carol = await hub.createUser('carol', ['requester']);
+    await hub.createUser('dave', ['approver'], ['approvers']);
   });
   afterAll(() => hub.dispose());
 

@@ -1,19 +1,26 @@
 #!/usr/bin/env node
 // `npm start`: builds what changed, starts a hub on the embedded SQLite data directory (an admin is
 // bootstrapped on first run), and launches the desktop app signed in to it. Where no Electron binary
-// exists, says so in one line and keeps the hub running for the web console.
+// exists, says so in one line and keeps the hub running for the web console. Arguments after `--`
+// go to the hub (`npm start -- --policy ./policy.yaml`); GREENLIGHT_POLICY works like --policy.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hubArguments, shellWord } from './start-args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const port = Number(process.env.GREENLIGHT_PORT ?? 7300);
+// npm runs scripts from the package folder; paths the user typed are relative to where they typed them.
+const userCwd = process.env.INIT_CWD || process.cwd();
+const { port: portArg, dataDirArg, policyArg, passThrough } = hubArguments(process.argv.slice(2));
+const port = Number(portArg ?? process.env.GREENLIGHT_PORT ?? 7300);
 const hubUrl = `http://127.0.0.1:${port}`;
-const dataDir =
-  process.env.GREENLIGHT_DATA_DIR ||
-  join(process.env.XDG_DATA_HOME && isAbsolute(process.env.XDG_DATA_HOME) ? process.env.XDG_DATA_HOME : join(homedir(), '.local', 'share'), 'greenlight');
+const dataDir = dataDirArg
+  ? resolve(userCwd, dataDirArg)
+  : process.env.GREENLIGHT_DATA_DIR ||
+    join(process.env.XDG_DATA_HOME && isAbsolute(process.env.XDG_DATA_HOME) ? process.env.XDG_DATA_HOME : join(homedir(), '.local', 'share'), 'greenlight');
+const policyFile = policyArg || process.env.GREENLIGHT_POLICY ? resolve(userCwd, policyArg || process.env.GREENLIGHT_POLICY) : null;
 
 const say = (line) => console.log(`[greenlight] ${line}`);
 const fail = (line) => {
@@ -82,7 +89,8 @@ if (await healthy()) {
   say(`a hub already answers on ${hubUrl}; using it`);
 } else {
   say(`starting the hub on ${hubUrl} (data in ${dataDir})`);
-  const hub = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'server/cli/main.ts', 'hub', '--port', String(port), '--data-dir', dataDir], {
+  const hubArgs = ['hub', '--port', String(port), '--data-dir', dataDir, ...(policyFile ? ['--policy', policyFile] : []), ...passThrough];
+  const hub = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'server/cli/main.ts', ...hubArgs], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -103,6 +111,23 @@ if (await healthy()) {
 const tokenFile = join(dataDir, 'admin-token');
 const token = process.env.GREENLIGHT_ADMIN_TOKEN || (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
 if (!token) say(`no admin token in ${tokenFile} or GREENLIGHT_ADMIN_TOKEN; the app will ask you to sign in`);
+printNextSteps();
+
+/** Where things are, and the next three commands, against this very hub so users and tokens carry over. */
+function printNextSteps() {
+  const adminToken = process.env.GREENLIGHT_ADMIN_TOKEN ? '"$GREENLIGHT_ADMIN_TOKEN"' : `"$(cat ${shellWord(tokenFile)})"`;
+  const lines = [
+    `Web console: ${hubUrl}/`,
+    process.env.GREENLIGHT_ADMIN_TOKEN ? 'Admin token: the one in GREENLIGHT_ADMIN_TOKEN' : `Admin token: in ${tokenFile} (sign in as admin with it)`,
+    `Policy: ${policyFile ?? join(dataDir, 'policy.yaml')}`,
+    `Next, in another terminal in ${root}:`,
+    `  export GREENLIGHT_HUB=${hubUrl} GREENLIGHT_TOKEN=${adminToken}`,
+    '  npx greenlight user add bob --role approver --group approvers    # prints bob\'s token: sign in to the console with it',
+    '  ALICE=$(npx greenlight user add alice --role requester)',
+    '  GREENLIGHT_TOKEN=$ALICE npx greenlight request --action deploy --resource payments-api --env production --reason "first try" --wait',
+  ];
+  for (const line of lines) say(line);
+}
 
 const electron = findElectron();
 if (!electron.path) {

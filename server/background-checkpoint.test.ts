@@ -19,6 +19,7 @@ describe('SQLite write-ahead log checkpointed in the background', () => {
   beforeAll(async () => {
     await hub.start();
     alice = await hub.createUser('alice', ['requester']);
+    await hub.createUser('bob', ['approver'], ['sre']);
   });
   afterAll(() => hub.dispose());
 

@@ -235,7 +235,10 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
     const [header, payload, signature] = live.token.split('.');
     const tampered = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), res: 'everything' })).toString('base64url')}.${signature}`;
     expect(await verify(tampered)).toMatchObject({ valid: false, reason: 'bad_signature' });
-    expect(await verify('not-a-token')).toMatchObject({ valid: false, reason: 'bad_signature' });
+    // Not a token at all is told apart from a token someone else signed.
+    expect(await verify('not-a-token')).toMatchObject({ valid: false, reason: 'malformed' });
+    expect(await verify('a.b.c')).toMatchObject({ valid: false, reason: 'malformed' });
+    expect(await verify(`${header}.${payload}`)).toMatchObject({ valid: false, reason: 'malformed' });
 
     const forged = await new SignJWT({ rid: 'req_x', act: 'deploy', res: 'x', env: 'y', payloadHash: 'z' })
       .setProtectedHeader({ alg: 'EdDSA', kid: hub.hub.ctx.keys.kid })

@@ -26,6 +26,7 @@ describe('failed authentications from one address', () => {
   beforeAll(async () => {
     await hub.start();
     alice = await hub.createUser('alice', ['requester']);
+    await hub.createUser('bob', ['approver'], ['approvers']);
   });
   afterAll(() => hub.dispose());
 

@@ -26,6 +26,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('submissions written togethe
     if (skip) return;
     await hub.start();
     alice = await hub.createUser('alice', ['requester']);
+    await hub.createUser('bob', ['approver'], ['sre']);
   });
   afterAll(() => hub.dispose());
 

@@ -10,6 +10,8 @@ import { createMetrics } from './metrics.js';
 import { openStore } from './store/database.js';
 import { HubBus } from './domain/bus.js';
 import { PolicyHolder } from './domain/policy.js';
+import { ensureStarterPolicy } from './domain/starter-policy.js';
+import { warnUnstaffedPolicy } from './domain/approver-reach.js';
 import { GroupCommit } from './domain/group-commit.js';
 import { ActorCache } from './domain/actor-cache.js';
 import { LastSeen } from './domain/last-seen.js';
@@ -68,6 +70,15 @@ const defaultConsoleDir = () => {
   return existsSync(path.join(dir, 'index.html')) ? dir : null;
 };
 
+/** Without --policy: the starter policy in the data directory, written on the first start, and the line that says so. */
+function starterPolicy(dataDir: string): { file: string; note: string } {
+  const { file, created } = ensureStarterPolicy(dataDir);
+  const note = created
+    ? `No --policy given: wrote a starter policy to ${file} (every action needs one approval from a member of group "approvers"; commented examples show the rest). Edit it; the hub reloads it.`
+    : `No --policy given: using ${file}`;
+  return { file, note };
+}
+
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const log = options.logger ?? createLogger(options.logLevel);
   const clock = options.clock ?? systemClock;
@@ -76,18 +87,21 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const metrics = createMetrics();
 
   // The policy is read before anything else: a broken file stops the start with its reason.
+  const starter = options.policyFile === undefined && options.dataDir ? starterPolicy(options.dataDir) : null;
+  const policyFile = options.policyFile ?? starter?.file;
   let ctxRef: Context | null = null;
-  const policy = new PolicyHolder(options.policyFile ?? null, (outcome) => {
-    if (outcome.ok) log.info({ rules: outcome.rules, file: options.policyFile }, 'policy reloaded');
+  const policy = new PolicyHolder(policyFile ?? null, (outcome) => {
+    if (outcome.ok) log.info({ rules: outcome.rules, file: policyFile }, 'policy reloaded');
     else log.error({ error: outcome.error }, 'policy change rejected; keeping the previous policy');
     const ctx = ctxRef;
     if (!ctx) return;
+    if (outcome.ok) void warnUnstaffedPolicy(ctx);
     void inTransaction(ctx, (trx) =>
       audit(ctx, trx, {
         actor: SYSTEM_ACTOR_NAME,
         type: outcome.ok ? 'policy.loaded' : 'policy.rejected',
         outcome: outcome.ok ? 'loaded' : 'rejected',
-        data: outcome.ok ? { file: options.policyFile, rules: outcome.rules } : { file: options.policyFile, error: outcome.error },
+        data: outcome.ok ? { file: policyFile, rules: outcome.rules } : { file: policyFile, error: outcome.error },
       }),
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
   });
@@ -117,9 +131,10 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   });
 
   await inTransaction(ctx, (trx) =>
-    audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: options.policyFile ?? null, rules: policy.current().rules.length } }),
+    audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: policyFile ?? null, rules: policy.current().rules.length } }),
   );
   await bootstrapAdmin(ctx, { envToken: options.adminToken, dataDir: options.databaseUrl ? undefined : options.dataDir, print });
+  await warnUnstaffedPolicy(ctx);
 
   const waiters = new Waiters(bus);
   const rateLimitPerMinute = options.rateLimitPerMinute ?? 6000;
@@ -153,6 +168,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
   await scheduler.start();
   policy.watch();
+  // Said once the hub is up, so a start that fails still ends with its one line of reason.
+  if (starter) print(starter.note);
   log.info({ url, database: store.location, dialect: store.dialect }, 'hub started');
 
   let closing: Promise<void> | null = null;

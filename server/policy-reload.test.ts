@@ -25,6 +25,7 @@ describe('policy file reload', () => {
   beforeAll(async () => {
     await hub.start();
     alice = await hub.createUser('alice', ['requester']);
+    await hub.createUser('bob', ['approver'], ['sre']);
   });
   afterAll(() => hub.dispose());
 

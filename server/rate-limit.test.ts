@@ -10,6 +10,7 @@ describe('rate limits per token', () => {
     // Users are created with the admin token, which has its own budget.
     alice = await hub.createUser('alice', ['requester']);
     bob = await hub.createUser('bob', ['requester']);
+    await hub.createUser('carol', ['approver'], ['approvers']);
   });
   afterAll(() => hub.dispose());
 

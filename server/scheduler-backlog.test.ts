@@ -23,6 +23,8 @@ describe('a backlog of due deadlines', () => {
     await hub.start();
     alice = await hub.createUser('alice', ['requester']);
     await hub.createUser('lena', ['lead'], ['leads']);
+    // An approver in sre, so requests wait for their escalation deadline instead of escalating at submission.
+    await hub.createUser('bob', ['approver'], ['sre']);
     for (let sent = 0; sent < BACKLOG; sent += 100) {
       await Promise.all(Array.from({ length: 100 }, () => hub.api('POST', '/api/v1/requests', alice.token, deployRequest())));
     }

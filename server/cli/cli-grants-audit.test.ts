@@ -49,9 +49,25 @@ describe('greenlight grant', () => {
   });
 
   it('exits 1 for a token this hub did not sign', async () => {
-    const result = await cli(['grant', 'verify', 'not.a.grant'], { GREENLIGHT_HUB: hub.url });
+    const [header, payload] = (await freshGrant()).split('.');
+    const forged = `${header}.${payload}.${Buffer.alloc(64, 7).toString('base64url')}`;
+    const result = await cli(['grant', 'verify', forged], { GREENLIGHT_HUB: hub.url });
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('invalid:');
+    expect(result.stdout.trim()).toBe('invalid: its signature does not match this hub');
+  });
+
+  it('exits 1 saying it is not a grant at all for something that is not a token', async () => {
+    for (const text of ['not-a-jwt', 'not.a.grant']) {
+      const result = await cli(['grant', 'verify', text], { GREENLIGHT_HUB: hub.url });
+      expect(result.code).toBe(1);
+      expect(result.stdout.trim()).toBe('invalid: this is not a grant token (a grant is three dot-separated parts, eyJ…)');
+      const json = await cli(['grant', 'verify', text, '--json'], { GREENLIGHT_HUB: hub.url });
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toEqual({ valid: false, reason: 'malformed', grant: null });
+    }
+    const redeemed = await cli(['grant', 'redeem', 'not-a-jwt', '--json'], { GREENLIGHT_HUB: hub.url });
+    expect(redeemed.code).toBe(1);
+    expect(JSON.parse(redeemed.stderr)).toEqual({ error: { code: 'GRANT_INVALID', message: 'This grant cannot be used: malformed.' } });
   });
 
   it('revokes a grant by its id, after which it no longer verifies', async () => {

@@ -88,6 +88,9 @@ rules:
   - name: staging
     match: { environment: staging }
     autoApprove: true
+  - name: databases
+    match: { action: db-open }
+    approvers: [dba]
 `;
 
 /** A hub started through the CLI on a free port with its own data folder and admin token. */

@@ -58,6 +58,15 @@ describe('greenlight user', () => {
     expect(refused.stderr).toMatch(/^error: .+ \(UNAUTHENTICATED\)$/m);
   });
 
+  it('says which roles exist when none is given, as a usage error', async () => {
+    const result = await cli(['user', 'add', 'frank'], hub.admin);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('error: --role: give at least one: requester, approver, lead, admin');
+    const json = await cli(['user', 'add', 'frank', '--json'], hub.admin);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr)).toEqual({ error: { code: 'USAGE', message: '--role: give at least one: requester, approver, lead, admin' } });
+  });
+
   it('reports the hub refusing a non-admin with its code, and a duplicate name as a conflict', async () => {
     const forbidden = await cli(['user', 'add', 'sneaky', '--role', 'admin'], hub.as(dev));
     expect(forbidden.code).toBe(1);
@@ -65,6 +74,10 @@ describe('greenlight user', () => {
     const duplicate = await cli(['user', 'add', 'dev', '--role', 'requester'], hub.admin);
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toContain('(CONFLICT)');
+    const asJson = await cli(['user', 'add', 'dev', '--role', 'requester', '--json'], hub.admin);
+    expect(asJson.code).toBe(1);
+    expect(asJson.stdout).toBe('');
+    expect(JSON.parse(asJson.stderr)).toEqual({ error: { code: 'CONFLICT', message: 'A user named "dev" already exists.' } });
   });
 });
 
@@ -141,10 +154,30 @@ describe('greenlight request --wait', () => {
     expect(result.stderr).toContain('approved by policy:staging');
   });
 
-  it('exits 3 when no policy rule covers the request, naming the code', async () => {
+  it('exits 1, not 3, when no policy rule covers the request: only a person denying it exits 3', async () => {
     const result = await cli(['request', '--action', 'deploy', '--resource', 'web', '--env', 'qa', '--reason', 'no rule', '--wait'], hub.as(dev));
-    expect(result.code).toBe(3);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^error: No policy rule covers .+ \(NO_POLICY\)$/m);
+  });
+
+  it('exits 1 when nobody could approve the request, naming the empty group', async () => {
+    const result = await cli(['request', '--action', 'db-open', '--resource', 'orders-db', '--env', 'production', '--reason', 'nobody in dba', '--wait'], hub.as(dev));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^error: Nobody can approve db-open on orders-db in production: rule "databases" needs an approver from dba, .+ \(NO_APPROVERS\)$/m);
+  });
+
+  it('with --json prints a refusal as {"error":{code,message}} on stderr, with the same exit status', async () => {
+    for (const [env, code] of [['qa', 'NO_POLICY'], ['production', 'NO_APPROVERS']] as const) {
+      const action = env === 'qa' ? 'deploy' : 'db-open';
+      const result = await cli(['request', '--action', action, '--resource', 'web', '--env', env, '--reason', 'as json', '--wait', '--json'], hub.as(dev));
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      const printed = JSON.parse(result.stderr) as { error: { code: string; message: string } };
+      expect(printed.error.code).toBe(code);
+      expect(printed.error.message).toMatch(/^(No policy rule covers|Nobody can approve) /);
+    }
   });
 });
 

@@ -44,6 +44,7 @@ describe('--help', () => {
     ['audit'],
     ['audit', 'export'],
     ['audit', 'verify'],
+    ['demo'],
   ];
   it.each(commands.map((words) => [words.join(' '), words] as const))('prints usage for `greenlight %s --help` and exits 0', async (_name, words) => {
     const result = await cli([...words, '--help']);
@@ -70,7 +71,11 @@ describe('usage errors exit 2 with a clear message and never reach the hub', () 
     ['a missing diff file', [...requestArgs, '--diff-file', '/nonexistent/change.diff'], /cannot read --diff-file \/nonexistent\/change.diff/],
     ['a decision that is neither approve nor deny', ['decide', 'req_1', 'maybe'], /Allowed choices are approve, deny/],
     ['a request id with odd characters', ['show', '../etc'], /^error: <id>: not a request id$/m],
-    ['an unknown role', ['user', 'add', 'x', '--role', 'root'], /--role:/],
+    ['an unknown role', ['user', 'add', 'x', '--role', 'root'], /^error: --role: expected one of requester, approver, lead, admin$/m],
+    ['no role at all', ['user', 'add', 'frank'], /^error: --role: give at least one: requester, approver, lead, admin$/m],
+    ['a limit that is not a number', ['list', '--limit', 'many'], /^error: --limit: expected a number$/m],
+    ['a limit below one', ['list', '--limit', '0'], /^error: --limit: at least 1$/m],
+    ['an empty idempotency key', [...requestArgs, '--idempotency-key', ''], /^error: --idempotency-key: must not be empty$/m],
     ['a user name with spaces', ['user', 'disable', 'bad name'], /^error: <name>: use letters, digits/m],
     ['an unknown command', ['deploy'], /unknown command 'deploy'/],
     ['a non-numeric port', ['hub', '--port', 'abc'], /--port:/],
@@ -81,6 +86,58 @@ describe('usage errors exit 2 with a clear message and never reach the hub', () 
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stdout).toBe('');
+  });
+
+  it("never shows zod's own wording about types, whatever the command", async () => {
+    const bad: string[][] = [
+      ['user', 'add', 'frank'],
+      ['user', 'add', 'frank', '--role', 'root'],
+      ['user', 'add', 'frank', '--role', 'approver', '--group', ''],
+      ['user', 'disable', ''],
+      ['list', '--limit', 'x'],
+      ['list', '--limit', '100000'],
+      ['decide', 'req_1', 'approve', '--comment', 'x'.repeat(5000)],
+      ['show', ''],
+      ['audit', 'export', '--from', 'yesterday'],
+      ['audit', 'verify', '--data-dir', ''],
+      ['grant', 'verify', ''],
+      ['grant', 'revoke', ''],
+      ['hub', '--port', ''],
+      ['hub', '--log-level', 'loud'],
+      [...requestArgs, '--idempotency-key', ''],
+      [...requestArgs, '--summary', 'x'.repeat(100_000)],
+      ['request', '--action', '', '--resource', 'web', '--env', 'production', '--reason', 'x'],
+    ];
+    for (const args of bad) {
+      const result = await cli(args, token);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(/^error: /);
+      expect(result.stderr, args.join(' ')).not.toMatch(/Invalid input|Invalid option|expected (array|string|number), received|received (undefined|NaN)|Too (small|big)/);
+    }
+  });
+
+  it('with --json prints every error as {"error":{code,message}} on stderr, with the same exit status', async () => {
+    const hub = `http://127.0.0.1:${await closedPort()}`;
+    const cases: [string[], number, string, RegExp][] = [
+      [['user', 'add', 'frank', '--json'], 2, 'USAGE', /^--role: give at least one/],
+      [[...requestArgs, '--bogus', '--json'], 2, 'USAGE', /^unknown option '--bogus'/],
+      [['decide', 'req_1', 'maybe', '--json'], 2, 'USAGE', /Allowed choices are approve, deny/],
+      [['show', 'req_1', '--json', '--hub', hub], 2, 'UNREACHABLE', /^cannot reach the hub at /],
+      [['grant', 'verify', 'a.b.c', '--json', '--hub', hub], 2, 'UNREACHABLE', /^cannot reach the hub at /],
+      [['list', '--json'], 2, 'USAGE', /^no API token/],
+      [['hub', '--json'], 2, 'USAGE', /^unknown option '--json'/],
+    ];
+    for (const [args, code, errorCode, message] of cases) {
+      const env = args.includes('--hub') ? token : {};
+      const result = await cli(args, env);
+      expect(result.code, args.join(' ')).toBe(code);
+      expect(result.stdout, args.join(' ')).toBe('');
+      const lines = result.stderr.trim().split('\n');
+      expect(lines, args.join(' ')).toHaveLength(1);
+      const printed = JSON.parse(lines[0] ?? '') as { error: { code: string; message: string } };
+      expect(printed.error.code, args.join(' ')).toBe(errorCode);
+      expect(printed.error.message, args.join(' ')).toMatch(message);
+    }
   });
 
   it('asks for a token when none is given', async () => {

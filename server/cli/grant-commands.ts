@@ -15,6 +15,7 @@ const REASONS: Record<NonNullable<VerifyResult['reason']>, string> = {
   revoked: 'it was revoked',
   redeemed: 'it was already used',
   bad_signature: 'its signature does not match this hub',
+  malformed: 'this is not a grant token (a grant is three dot-separated parts, eyJ…)',
   unknown: 'this hub did not issue it',
 };
 

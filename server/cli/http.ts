@@ -46,7 +46,7 @@ export class HubHttp {
     const raw = await this.readJson(response);
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      throw new CliError(`the hub at ${this.baseUrl} sent an answer this CLI does not understand (${describeZodError(parsed.error)}); are the CLI and hub the same version?`, { exitCode: EXIT.failed });
+      throw new CliError(`the hub at ${this.baseUrl} sent an answer this CLI does not understand (${describeZodError(parsed.error)}); are the CLI and hub the same version?`, { exitCode: EXIT.failed, localCode: 'BAD_ANSWER' });
     }
     return { data: parsed.data, raw };
   }
@@ -79,7 +79,7 @@ export class HubHttp {
     try {
       response = await fetch(this.url(path, options.query), { method, headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
     } catch (error) {
-      throw new CliError(`cannot reach the hub at ${this.baseUrl}: ${reasonOf(error)}`, { exitCode: EXIT.usage });
+      throw new CliError(`cannot reach the hub at ${this.baseUrl}: ${reasonOf(error)}`, { exitCode: EXIT.usage, localCode: 'UNREACHABLE' });
     }
     if (!response.ok) throw await this.errorFrom(response);
     return response;
@@ -89,7 +89,7 @@ export class HubHttp {
     try {
       return (await response.json()) as unknown;
     } catch (error) {
-      throw new CliError(`the hub at ${this.baseUrl} sent a body that is not JSON: ${reasonOf(error)}`, { exitCode: EXIT.failed });
+      throw new CliError(`the hub at ${this.baseUrl} sent a body that is not JSON: ${reasonOf(error)}`, { exitCode: EXIT.failed, localCode: 'BAD_ANSWER' });
     }
   }
 
@@ -107,8 +107,8 @@ export class HubHttp {
       return new CliError(message, { code, exitCode: exitCodeFor(code) });
     }
     if (response.status === 502 || response.status === 503 || response.status === 504) {
-      return new CliError(`the hub at ${this.baseUrl} is unavailable (HTTP ${response.status}); it may be restarting`, { exitCode: EXIT.usage });
+      return new CliError(`the hub at ${this.baseUrl} is unavailable (HTTP ${response.status}); it may be restarting`, { exitCode: EXIT.usage, localCode: 'UNREACHABLE' });
     }
-    return new CliError(`the hub at ${this.baseUrl} answered HTTP ${response.status} ${response.statusText} without a Greenlight error; is this the hub's address?`, { exitCode: EXIT.usage });
+    return new CliError(`the hub at ${this.baseUrl} answered HTTP ${response.status} ${response.statusText} without a Greenlight error; is this the hub's address?`, { exitCode: EXIT.usage, localCode: 'BAD_ANSWER' });
   }
 }

@@ -38,7 +38,7 @@ function startupProblem(error: unknown, flags: z.infer<typeof hubFlags>): string
 }
 
 /** Resolves on the first SIGTERM/SIGINT; a second one while shutting down exits at once. */
-function untilSignal(io: Io): Promise<NodeJS.Signals> {
+export function untilSignal(io: Io): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', onSignal);
@@ -60,6 +60,7 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
   const flags = parseFlags(hubFlags, {
     ...opts,
     dataDir: opts.dataDir ?? (io.env.GREENLIGHT_DATA_DIR || defaultDataDir(io.env)),
+    policy: opts.policy ?? (io.env.GREENLIGHT_POLICY || undefined),
     databaseUrl: opts.databaseUrl ?? (io.env.GREENLIGHT_DATABASE_URL || undefined),
     logLevel: opts.logLevel ?? (io.env.GREENLIGHT_LOG_LEVEL || undefined),
   });
@@ -104,7 +105,7 @@ export function registerHubCommand(program: Command, ctx: CliContext): void {
     .option('--port <port>', 'port to listen on; 0 picks a free one', '7300')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data-dir <dir>', 'where the SQLite database and keys live (env GREENLIGHT_DATA_DIR, default $XDG_DATA_HOME/greenlight)')
-    .option('--policy <file>', 'the policy YAML file; reloaded when it changes')
+    .option('--policy <file>', 'the policy YAML file; reloaded when it changes (env GREENLIGHT_POLICY; default <data-dir>/policy.yaml, a starter written on first start)')
     .option('--database-url <url>', 'use PostgreSQL instead of SQLite (env GREENLIGHT_DATABASE_URL)')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (env GREENLIGHT_LOG_LEVEL, default info)`)
     .option('--rate-limit <n>', 'HTTP requests per minute per client')

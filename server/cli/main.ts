@@ -6,6 +6,7 @@ import { registerAuditCommands } from './audit-commands.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliContext } from './context.js';
 import { registerDecideCommands } from './decide-commands.js';
+import { registerDemoCommand } from './demo-command.js';
 import { registerGrantCommands } from './grant-commands.js';
 import { registerHubCommand } from './hub-command.js';
 import { processIo, type Io } from './output.js';
@@ -31,7 +32,9 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
       writeOut: (text) => ctx.io.stdout.write(text),
-      writeErr: (text) => ctx.io.stderr.write(text),
+      // With --json, commander's own complaints are replaced by the JSON error `run` prints.
+      writeErr: (text) => void (ctx.json || ctx.io.stderr.write(text)),
+      outputError: (text, write) => void (ctx.json || write(text)),
     })
     .addHelpText(
       'after',
@@ -45,29 +48,41 @@ export function buildProgram(ctx: CliContext): Command {
   registerGrantCommands(program, ctx);
   registerAuditCommands(program, ctx);
   registerReportCommand(program, ctx);
+  registerDemoCommand(program, ctx);
   return program;
 }
 
+/** `--json` among the flags (not after `--`); the parsed flags decide once a command runs. */
+const asksForJson = (argv: string[]): boolean => {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+};
+
 /** Runs one invocation and returns its exit status; never exits the process itself. */
 export async function run(argv: string[], io: Io = processIo()): Promise<number> {
-  const ctx: CliContext = { io, exitCode: EXIT.ok };
+  const ctx: CliContext = { io, exitCode: EXIT.ok, json: asksForJson(argv) };
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // commander has printed its message; help and version are successes, everything else is usage.
+      // commander has printed its message (unless --json); help and version are successes, everything else is usage.
       const fine = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0;
-      return fine ? EXIT.ok : EXIT.usage;
+      if (fine) return EXIT.ok;
+      if (ctx.json) writeJsonError(io, new CliError(error.message.replace(/^error: /, ''), { exitCode: EXIT.usage }));
+      return EXIT.usage;
     }
-    if (error instanceof CliError) {
-      io.stderr.write(`${error.describe()}\n`);
-      return error.exitCode;
-    }
-    io.stderr.write(`error: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return EXIT.failed;
+    const failure =
+      error instanceof CliError ? error : new CliError(`unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { exitCode: EXIT.failed });
+    if (ctx.json) writeJsonError(io, failure);
+    else io.stderr.write(`${failure.describe()}\n`);
+    return failure.exitCode;
   }
+}
+
+function writeJsonError(io: Io, error: CliError): void {
+  io.stderr.write(`${JSON.stringify(error.toJson())}\n`);
 }
 
 /** The process entry: run, then exit with the status even if a library left a handle open. */

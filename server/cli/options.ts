@@ -7,9 +7,30 @@ import type { Io } from './output.js';
 
 export const DEFAULT_HUB = 'http://127.0.0.1:7300';
 
+/**
+ * zod's default messages speak of types ("expected array, received undefined"); a person typed
+ * flags. Messages a schema sets itself still win over these.
+ */
+export const flagErrors: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'missing';
+      return issue.expected === 'number' || issue.expected === 'int' ? 'expected a number' : `expected ${issue.expected}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map(String).join(', ')}`;
+    case 'too_small':
+      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'must not be empty' : `at least ${issue.minimum} characters`;
+      return issue.origin === 'array' || issue.origin === 'set' ? `give at least ${issue.minimum}` : `at least ${issue.minimum}`;
+    case 'too_big':
+      return issue.origin === 'string' ? `at most ${issue.maximum} characters` : `at most ${issue.maximum}`;
+    default:
+      return undefined;
+  }
+};
+
 /** Parses commander's option bag with a zod schema so every flag is checked before anything runs. */
 export function parseFlags<S extends z.ZodType>(schema: S, values: unknown): z.infer<S> {
-  const result = schema.safeParse(values);
+  const result = schema.safeParse(values, { error: flagErrors });
   if (!result.success) {
     const parts = result.error.issues.slice(0, 3).map((issue) => {
       const flag = issue.path.length ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'flags';

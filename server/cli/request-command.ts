@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { RISKS, formatDuration, newRequestSchema, requestSchema, type GreenlightRequest, type NewRequest } from '../../protocol/index.js';
 import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
-import { addHubOptions, collect, connect, durationFlag, parseFlags, splitPair } from './options.js';
+import { addHubOptions, collect, connect, durationFlag, flagErrors, parseFlags, splitPair } from './options.js';
 import { note, out, printJson, statusLine, type Io } from './output.js';
 import { exitCodeForStatus, waitForDecision } from './wait.js';
 
@@ -83,7 +83,7 @@ async function buildBody(flags: RequestFlags): Promise<NewRequest> {
     idempotencyKey: flags.idempotencyKey,
   };
   // The hub checks again; checking here first names the flag and saves a round trip.
-  const checked = newRequestSchema.safeParse(body);
+  const checked = newRequestSchema.safeParse(body, { error: flagErrors });
   if (!checked.success) {
     const issue = checked.error.issues[0];
     const field = issue?.path.find((part) => typeof part === 'string' && part !== 'context');
@@ -127,14 +127,8 @@ async function submit(ctx: CliContext, command: Command): Promise<number> {
   const flags = parseFlags(flagsSchema, command.opts());
   const body = await buildBody(flags);
   const http = connect(io, flags, { needsToken: true });
-  let submitted: GreenlightRequest;
-  try {
-    submitted = (await http.call('POST', '/api/v1/requests', requestSchema, { body })).data;
-  } catch (error) {
-    // No rule means "denied" for a pipeline: the same branch as an approver saying no.
-    if (error instanceof CliError && error.code === 'NO_POLICY') throw new CliError(error.message, { code: error.code, exitCode: EXIT.denied });
-    throw error;
-  }
+  // A refusal (NO_POLICY, NO_APPROVERS, …) exits 1 like any error from the hub: exit 3 means a person said no.
+  const submitted = (await http.call('POST', '/api/v1/requests', requestSchema, { body })).data;
   if (!flags.wait) {
     if (flags.json) printJson(io, submitted);
     else out(io, submitted.id);

@@ -8,7 +8,8 @@ import { describeUser, note, out, printJson } from './output.js';
 
 const baseFlags = z.object({ json: z.boolean().default(false), hub: z.string().optional(), token: z.string().optional() });
 const addFlags = baseFlags.extend({
-  role: z.array(roleSchema).min(1, 'give the user at least one --role'),
+  // `prefault`: no --role at all is checked like an empty list, so it gets this message too.
+  role: z.array(roleSchema).min(1, `give at least one: ${ROLES.join(', ')}`).prefault([]),
   group: z.array(groupNameSchema).default([]),
   email: emailSchema.optional(),
 });

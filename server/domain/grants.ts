@@ -102,11 +102,14 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
     if (error instanceof joseErrors.JWTExpired) {
       expiredByTime = true;
       claims = claimsOf(decodeJwt(token));
+    } else if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
+      // Not three base64url parts with a JSON header: a typo or a truncated paste, not a forgery.
+      return { valid: false, reason: 'malformed', grant: null };
     } else {
       return { valid: false, reason: 'bad_signature', grant: null };
     }
   }
-  if (!claims) return { valid: false, reason: 'bad_signature', grant: null };
+  if (!claims) return { valid: false, reason: 'malformed', grant: null };
   const row = await ctx.store.db.selectFrom('grants').select(['status', 'expires_at']).where('jti', '=', claims.jti).executeTakeFirst();
   if (!row) return { valid: false, reason: 'unknown', grant: claims };
   if (row.status === 'revoked') return { valid: false, reason: 'revoked', grant: claims };

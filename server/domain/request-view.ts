@@ -31,7 +31,8 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
   'request.vote': (d) => (typeof d.comment === 'string' && d.comment ? `approved: ${d.comment}` : 'approved'),
   'request.approved': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
   'request.denied': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
-  'request.escalated': (d) => `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}`,
+  'request.escalated': (d) =>
+    `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}${typeof d.reason === 'string' ? ` at once: ${d.reason}` : ''}`,
   'request.claimed': (d) => (typeof d.until === 'string' ? `until ${d.until}` : null),
   'request.released': (d) => (typeof d.reason === 'string' ? d.reason : null),
   'grant.issued': (d) => (typeof d.expiresAt === 'string' ? `expires ${d.expiresAt}` : null),

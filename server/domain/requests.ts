@@ -5,6 +5,7 @@ import {
   GreenlightError,
   newRequestSchema,
   parseOrThrow,
+  type AuditEvent,
   type GreenlightRequest,
   type ParsedNewRequest,
   type SyncResult,
@@ -21,9 +22,12 @@ import { freezeRule, matchRule, policyOffers } from './policy.js';
 import { assembleView, buildView, buildViews, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
 import { issueGrant } from './grants.js';
 import { announce } from './announce.js';
+import type { AfterCommit } from './lifecycle/after-commit.js';
 import { scheduleRequestDeadlines } from './lifecycle/deadlines.js';
+import { escalate } from './lifecycle/escalation.js';
 import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
+import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -43,7 +47,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     );
   }
   const frozen = freezeRule(rule);
-  const outcome = await ctx.submissions.run(async (trx) => {
+  const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     if (parsed.idempotencyKey) {
       const existing = await trx
         .selectFrom('requests')
@@ -57,6 +61,11 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
         return { row: existing, created: false, deadlines: [] as string[], submitted: null };
       }
     }
+    // Refusals are returned, not thrown: a throw would fail the other submissions sharing this
+    // transaction. Taking a place under the pending cap writes, so it comes after every other check.
+    // Read in the transaction that writes the request, so a member disabled meanwhile is not counted.
+    const reach: Reach = frozen.autoApprove ? { kind: 'approvers' } : await approverReach(trx, frozen, actor);
+    if (reach.kind === 'nobody') return { refused: noApproversError(parsed, frozen.name, reach) };
     if (!frozen.autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
       return { refused: tooManyPending(rule.maxPending, frozen.name) };
     }
@@ -92,25 +101,46 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     };
     if (frozen.autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}` };
     await insertRow(trx, ctx.store.dialect, 'requests', row);
+    const escalating = reach.kind === 'escalation';
     const submitted = await audit(ctx, trx, {
       actor: actor.name,
       type: 'request.submitted',
       ...auditFields(row),
       outcome: 'pending',
-      data: { rule: frozen.name, risk: row.risk, reason: row.reason, notified: frozen.autoApprove ? [] : frozen.approvers },
+      data: {
+        rule: frozen.name,
+        risk: row.risk,
+        reason: row.reason,
+        notified: frozen.autoApprove || escalating ? [] : frozen.approvers,
+        ...(escalating ? { noActiveApprovers: reach.emptyGroups } : {}),
+      },
     });
     let deadlines: string[] = [];
+    let escalated: AfterCommit | undefined;
     if (frozen.autoApprove) {
       await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.approved', ...auditFields(row), outcome: 'approved', data: { autoApprove: true, rule: frozen.name } });
       const grant = await issueGrant(ctx, trx, row, now);
       deadlines = [grant.expiresAt];
     } else {
       deadlines = await scheduleRequestDeadlines(trx, row, frozen, now);
+      // Waiting out the first deadline would only delay the one step that can reach someone; the
+      // deadlines of the steps applied here find the request past them and do nothing.
+      if (escalating) {
+        const skipped = Array.from({ length: reach.step }, (_, index) => index + 1);
+        escalated = await escalate(ctx, trx, row, reach.step, { reason: whyNoApprovers(reach.emptyGroups, reach.requesterAlone), skipped });
+      }
     }
-    return { row, created: true, deadlines, submitted: frozen.autoApprove ? null : submitted };
+    return { row, created: true, deadlines, submitted: frozen.autoApprove || escalated ? null : submitted, escalated };
   });
   if ('refused' in outcome) throw outcome.refused;
   for (const due of outcome.deadlines) ctx.deadlineWritten(due);
+  if (outcome.escalated) {
+    // Announced as the escalation it is: its targets hear "escalated to you", the requester an update.
+    const events = await outcome.escalated();
+    for (const event of events) ctx.bus.emit(event);
+    const fresh = await loadRequestRow(ctx.store.db, outcome.row.id);
+    return { request: await buildView(ctx.store.db, fresh, actor), created: true };
+  }
   // A request just queued has no decisions and no grant yet: its view needs no reading back.
   const request = outcome.submitted
     ? assembleView(outcome.row, { decisions: [], grant: undefined, events: [outcome.submitted] }, actor)
@@ -162,6 +192,16 @@ async function takePendingPlace(trx: Transaction<Database>, requesterId: string,
 
 const tooManyPending = (pending: number, rule: string) =>
   new GreenlightError('TOO_MANY_PENDING', `You already have ${pending} requests waiting under rule "${rule}", its limit; wait for some to be decided or cancel those no longer needed.`);
+
+interface Submitted {
+  row: RequestsTable;
+  created: boolean;
+  deadlines: string[];
+  /** The submission's audit event, when the view can be assembled from it without reading back. */
+  submitted: AuditEvent | null;
+  /** Announces an escalation applied at submission, once committed. */
+  escalated?: AfterCommit;
+}
 
 export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');

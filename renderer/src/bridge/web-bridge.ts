@@ -8,6 +8,7 @@ import { setupStatusSchema, type SetupStatus } from '../../../protocol/setup.js'
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../../../protocol/user.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
 import { filenameFrom, hubFetch, hubJson } from './http.js';
+import { takeLinkToken } from './link-token.js';
 
 const HUB_KEY = 'greenlight.hubUrl';
 const TOKEN_KEY = 'greenlight.token';
@@ -27,6 +28,9 @@ export class WebBridge implements Bridge {
   }
 
   async resume(): Promise<SyncResult | null> {
+    // A sign-in link signs in to the hub that serves this page, whoever was signed in before.
+    const linkToken = takeLinkToken(window.location, window.history);
+    if (linkToken) return this.signIn(window.location.origin, linkToken);
     const hubUrl = this.storage.getItem(HUB_KEY);
     const token = this.storage.getItem(TOKEN_KEY);
     if (!hubUrl || !token) return null;

@@ -12,11 +12,18 @@ import { transition } from './transition.js';
 /**
  * Escalation step `fromStep` (0-based) fell due with the request still pending: its targets join the
  * request's approvers and hear of it as an escalation. A step with nobody to notify is skipped straight
- * to the next, as an empty on-call tier would be.
+ * to the next, as an empty on-call tier would be. `early` is for a step applied before its deadline,
+ * at submission: why, and the steps passed over to reach it.
  */
-export async function escalate(ctx: Context, trx: Transaction<Database>, row: RequestsTable, fromStep: number): Promise<AfterCommit> {
+export async function escalate(
+  ctx: Context,
+  trx: Transaction<Database>,
+  row: RequestsTable,
+  fromStep: number,
+  early?: { reason: string; skipped: number[] },
+): Promise<AfterCommit> {
   const rule = parseRule(row);
-  const skipped: number[] = [];
+  const skipped: number[] = [...(early?.skipped ?? [])];
   let step = fromStep;
   let targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
   while (targets.people.length === 0 && step + 1 < rule.escalation.length) {
@@ -39,7 +46,7 @@ export async function escalate(ctx: Context, trx: Transaction<Database>, row: Re
       next_escalation_at: stepDueAt(row, rule, step + 1),
     },
     outcome: targets.people.length ? 'escalated' : 'no-one-to-notify',
-    data: { step: step + 1, notified: [...targets.groups, ...targets.users], skipped, previouslyNotified },
+    data: { step: step + 1, notified: [...targets.groups, ...targets.users], skipped, previouslyNotified, ...(early ? { reason: early.reason } : {}) },
   });
   if (targets.people.length === 0) return announceUpdated(ctx, row.id);
   const newTargets = { groups: targets.groups, users: targets.users };

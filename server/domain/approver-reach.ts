@@ -1,0 +1,118 @@
+import type { Kysely, Transaction } from 'kysely';
+import { GreenlightError, type FrozenRule, type ParsedNewRequest, type Policy, type Role } from '../../protocol/index.js';
+import type { Database } from '../store/schema.js';
+import type { Context } from './context.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** An active user a policy name reaches: through a group they are in (`group`), or by their own name. */
+interface Reached {
+  id: string;
+  name: string;
+  roles: Role[];
+  group: string | null;
+}
+
+/** Someone with only the requester role is never offered a decision (see isEligibleApprover). */
+const mayDecide = (roles: Role[]): boolean => roles.some((role) => role !== 'requester');
+
+/** Active users in any of these groups or named any of these names, in one query. */
+async function activeUsersReachedBy(db: Executor, names: string[]): Promise<Reached[]> {
+  if (names.length === 0) return [];
+  const rows = await db
+    .selectFrom('users')
+    .leftJoin('user_groups', 'user_groups.user_id', 'users.id')
+    .select(['users.id', 'users.name', 'users.roles', 'user_groups.group_name'])
+    .where('users.disabled', '=', 0)
+    .where((eb) => eb.or([eb('user_groups.group_name', 'in', names), eb('users.name', 'in', names)]))
+    .execute();
+  return rows.map((row) => ({ id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], group: row.group_name }));
+}
+
+const reaches = (targets: string[], user: Reached): boolean => targets.includes(user.name) || (user.group !== null && targets.includes(user.group));
+
+/** Who could decide a request under a rule, as far as its approver groups and escalation steps go. */
+export type Reach =
+  | { kind: 'approvers' }
+  /** No approver group has anyone; `step` (0-based) is the first escalation step that does. */
+  | { kind: 'escalation'; step: number; emptyGroups: string[]; requesterAlone: boolean }
+  | { kind: 'nobody'; emptyGroups: string[]; requesterAlone: boolean };
+
+/**
+ * Whether anyone active could ever decide a request under `rule`: a member of an approver group
+ * with a role that decides, other than the requester unless the rule allows self-approval; failing
+ * that, the first escalation step that reaches such a person.
+ */
+export async function approverReach(db: Executor, rule: FrozenRule, requester: { id: string }): Promise<Reach> {
+  const steps = rule.escalation.map((step) => step.notify);
+  const users = await activeUsersReachedBy(db, [...new Set([...rule.approvers, ...steps.flat()])]);
+  const deciders = users.filter((user) => mayDecide(user.roles) && (rule.allowSelfApproval || user.id !== requester.id));
+  if (deciders.some((user) => user.group !== null && rule.approvers.includes(user.group))) return { kind: 'approvers' };
+  const requesterAlone = users.some((user) => user.id === requester.id && user.group !== null && rule.approvers.includes(user.group) && mayDecide(user.roles));
+  const step = steps.findIndex((targets) => deciders.some((user) => reaches(targets, user)));
+  if (step >= 0) return { kind: 'escalation', step, emptyGroups: rule.approvers, requesterAlone };
+  return { kind: 'nobody', emptyGroups: rule.approvers, requesterAlone };
+}
+
+/** "a", "a and b", "a, b and c". */
+export function listOf(names: string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
+}
+
+/** Why nobody in the rule's approver groups is asked, for the timeline and the audit log. */
+export function whyNoApprovers(groups: string[], requesterAlone: boolean): string {
+  const other = requesterAlone ? ' other than the requester' : '';
+  return `no active member of ${listOf(groups)}${other} could approve it`;
+}
+
+/** The refusal a requester gets when nobody could approve: names the empty groups and how to fill one. */
+export function noApproversError(request: Pick<ParsedNewRequest, 'action' | 'resource' | 'environment'>, rule: string, reach: Reach & { kind: 'nobody' }): GreenlightError {
+  const groups = listOf(reach.emptyGroups);
+  const have = reach.emptyGroups.length === 1 ? 'has' : 'have';
+  const who = reach.requesterAlone ? 'no active member but you, and the rule does not let you approve your own request' : 'no active member who could approve it';
+  return new GreenlightError(
+    'NO_APPROVERS',
+    `Nobody can approve ${request.action} on ${request.resource} in ${request.environment}: rule "${rule}" needs an approver from ${groups}, ` +
+      `and ${groups} ${have} ${who}. Ask an admin to add one, e.g. greenlight user add <name> --role approver --group ${reach.emptyGroups[0] ?? '<group>'}.`,
+  );
+}
+
+/** Names (groups, or users in escalation steps) a policy uses that reach nobody who could decide. */
+export async function unstaffedPolicyNames(db: Executor, policy: Policy): Promise<{ name: string; rules: string[] }[]> {
+  const uses = new Map<string, { rules: Set<string>; asApprovers: boolean }>();
+  const use = (name: string, rule: string, asApprovers: boolean) => {
+    const entry = uses.get(name) ?? { rules: new Set<string>(), asApprovers: false };
+    entry.rules.add(rule);
+    entry.asApprovers ||= asApprovers;
+    uses.set(name, entry);
+  };
+  for (const rule of policy.rules) {
+    if (rule.autoApprove) continue;
+    for (const group of rule.approvers) use(group, rule.name, true);
+    for (const step of rule.escalation) for (const name of step.notify) use(name, rule.name, false);
+  }
+  const deciders = (await activeUsersReachedBy(db, [...uses.keys()])).filter((user) => mayDecide(user.roles));
+  // An approver entry is a group; an escalation target may be a group or a user's name.
+  const staffed = (name: string, asApprovers: boolean) => deciders.some((user) => user.group === name || (!asApprovers && user.name === name));
+  return [...uses].filter(([name, entry]) => !staffed(name, entry.asApprovers)).map(([name, entry]) => ({ name, rules: [...entry.rules] }));
+}
+
+/** Logs a warning naming each policy group (or escalation target) that reaches nobody who could decide. */
+export async function warnUnstaffedPolicy(ctx: Pick<Context, 'store' | 'log' | 'policy'>): Promise<void> {
+  let unstaffed: { name: string; rules: string[] }[];
+  try {
+    unstaffed = await unstaffedPolicyNames(ctx.store.db, ctx.policy.current());
+  } catch (error) {
+    ctx.log.error({ err: error }, "cannot check the policy's groups for members");
+    return;
+  }
+  const [first] = unstaffed;
+  if (!first) return;
+  const named = unstaffed.map((entry) => `${entry.name} (rule ${entry.rules.join(', ')})`).join('; ');
+  ctx.log.warn(
+    { unstaffed, file: ctx.policy.file },
+    `the policy names groups with no active member who could approve: ${named}. Requests only they could approve are refused with NO_APPROVERS ` +
+      `(or escalated at once where a later step has someone); add someone, e.g. greenlight user add <name> --role approver --group ${first.name}`,
+  );
+}
