@@ -110,6 +110,8 @@ test('with nothing selected, the detail pane explains the keys and shows what co
 });
 
 test('the New request tab starts fresh when you come back to it after submitting', async ({ actors }) => {
+  // Someone can approve config changes, or the hub would refuse the request (NO_APPROVERS).
+  await createUser('pat', ['approver'], ['platform']);
   const requester = await actors.open(await createUser('wes', ['requester']));
   await openTab(requester.page, 'New request');
   const form = requester.page.getByRole('form', { name: 'Ask for access' });

@@ -157,13 +157,21 @@ test('at 390 px every tab shows its whole label, and the page loads without a 40
   });
   const nav = admin.page.getByRole('navigation', { name: 'Main' });
   const tabs = nav.getByRole('button');
-  await expect(tabs).toHaveCount(4);
+  // An admin has every tab: Inbox, New request, My requests, History and Users.
+  await expect(tabs).toHaveCount(5);
+  // Five tabs don't all fit in 390 px: the strip scrolls, says so with a faded edge, and never cuts a
+  // label it shows at the start ("Inbox" once read "ıbox").
   const strip = await nav.evaluate((node) => ({ scrollWidth: node.scrollWidth, clientWidth: node.clientWidth }));
-  expect(strip.scrollWidth, 'the tabs fit the strip').toBeLessThanOrEqual(strip.clientWidth);
-  for (const tab of await tabs.all()) {
-    expect(await clipping(tab, nav), `tab "${await tab.innerText()}"`).toEqual([]);
+  if (strip.scrollWidth > strip.clientWidth) {
+    await expect(nav).toHaveAttribute('data-overflow', 'end');
+    await expect(nav).toHaveCSS('mask-image', /linear-gradient/);
   }
   await expect(tabs.first()).toHaveText(/^Inbox/);
+  expect(await clipping(tabs.first(), nav), 'the Inbox tab').toEqual([]);
+  for (const tab of await tabs.all()) {
+    await tab.scrollIntoViewIfNeeded();
+    expect(await clipping(tab, nav), `tab "${await tab.innerText()}" once scrolled to`).toEqual([]);
+  }
   await shot(admin.page, testInfo, 'tabs-390');
 
   // The icon the page links is served, and nothing on the way answered 404 (favicon.ico included).
@@ -183,9 +191,10 @@ test('tabs that cannot fit scroll sideways, with a faded edge where more hides',
   await expect(nav).toHaveCSS('mask-image', /linear-gradient/);
   await shot(admin.page, testInfo, 'tabs-300');
   // Choosing the last tab brings it fully into view; now the start hides the others.
-  await nav.getByRole('button', { name: 'History' }).click();
+  const last = nav.getByRole('button').last();
+  await last.click();
   await expect(nav).toHaveAttribute('data-overflow', 'start');
-  expect(await clipping(nav.getByRole('button', { name: 'History' }), nav)).toEqual([]);
+  expect(await clipping(last, nav)).toEqual([]);
   await nav.evaluate((node) => node.scrollTo({ left: 0 }));
   await expect(nav).toHaveAttribute('data-overflow', 'end');
 });

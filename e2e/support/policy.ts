@@ -34,7 +34,8 @@ rules:
     approvers: [bulk]
     expireAfter: 1h
     grantTtl: 5m
-    maxPending: 1000
+    # One requester queues the 2,000 requests of the many-requests spec.
+    maxPending: 10000
   - name: failover
     match: { action: failover }
     approvers: [outage]
