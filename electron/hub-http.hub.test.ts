@@ -23,7 +23,8 @@ describe('user administration from the desktop shell against a real hub', () => 
     expect(await http().enableUser('bob')).toMatchObject({ status: 'active' });
 
     const setup = await http().setupStatus();
-    expect(setup.policy).toMatchObject({ source: 'built-in', file: null });
+    // A hub started without --policy writes its commented starter policy into the data directory and uses it.
+    expect(setup.policy).toMatchObject({ source: 'file', file: expect.stringMatching(/policy\.yaml$/) });
     expect(setup.users).toEqual({ active: 2, total: 2 });
 
     await expect(http().updateUser('admin', { roles: ['approver'] })).rejects.toMatchObject({ name: 'GreenlightError', code: 'LAST_ADMIN' });

@@ -52,6 +52,9 @@ describe('the hub, the tray, notifications and the inbox agree on what waits on 
     const alice = await hub.createUser({ name: 'alice', roles: ['requester'], groups: [] });
     const bob = await hub.createUser({ name: 'bob', roles: ['approver'], groups: ['sre'] });
     const mia = await hub.createUser({ name: 'mia', roles: ['approver', 'lead'], groups: ['sre', 'leads'] });
+    // Every rule has someone to approve it, so nothing is refused or escalated at submission.
+    await hub.createUser({ name: 'otto', roles: ['approver'], groups: ['oncall'] });
+    await hub.createUser({ name: 'dana', roles: ['approver'], groups: ['data'] });
 
     // Mia's desktop app: the main process's connection, its notifications and its tray.
     connection = new HubConnection({ createClient: (options) => new HubClient({ ...options, forceNew: true }), keychain: memoryKeychain(), settings: memorySettings().settings });

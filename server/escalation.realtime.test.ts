@@ -76,6 +76,8 @@ describe('crash recovery', () => {
     await hub.start();
     const alice = await api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'alice', roles: ['requester'], groups: [] });
     const lena = await api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'lena', roles: ['lead'], groups: ['leads'] });
+    // Someone in sre can approve, so the request waits for its escalation deadline instead of escalating at once.
+    await api('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'sam', roles: ['approver'], groups: ['sre'] });
     const request = await api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest());
     expect(request.nextEscalationAt).not.toBeNull();
 
