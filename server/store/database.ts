@@ -4,9 +4,11 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Logger } from 'pino';
+import { redactUrl } from '../redact.js';
 import type { Database } from './schema.js';
 import { startBackgroundCheckpoint } from './background-checkpoint.js';
-import { migrationProvider } from './migrations.js';
+import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from './migrations.js';
+import { DatabaseNewerError, migrationStatus } from './migration-status.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -25,11 +27,23 @@ export interface StoreOptions {
   sqliteSync?: 'NORMAL' | 'FULL';
   /** SQLite: checkpoint the write-ahead log from a worker thread, reporting trouble here (a long-running hub sets this). */
   backgroundCheckpoint?: Pick<Logger, 'warn'>;
+  /**
+   * Bring the schema up to date on open (the default), or leave it as it is (`greenlight migrate
+   * status`). Either way a database migrated by a newer hub is refused.
+   */
+  migrate?: boolean;
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const store = options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(options);
-  await migrate(store.db);
+  try {
+    const { unknown } = await migrationStatus(store.db);
+    if (unknown.length) throw new DatabaseNewerError(store.location, unknown);
+    if (options.migrate !== false) await migrate(store.db);
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
   return store;
 }
 
@@ -86,16 +100,17 @@ function openPostgres(url: string): Store {
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const redacted = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-  return { db, dialect: 'postgres', location: redacted, close: () => db.destroy() };
+  return { db, dialect: 'postgres', location: redactUrl(url), close: () => db.destroy() };
 }
 
-async function migrate(db: Kysely<Database>): Promise<void> {
+/** Applies every pending migration; returns the names applied. */
+export async function migrate(db: Kysely<Database>): Promise<string[]> {
   // Kysely's PostgreSQL adapter takes an advisory lock, so hubs starting together migrate once.
-  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' });
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: MIGRATION_LOCK_TABLE });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
     throw new Error(`database migration${failed ? ` ${failed.migrationName}` : ''} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
 }
