@@ -1,7 +1,7 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { z } from 'zod';
+import { projectVersion } from '../project-root.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliContext } from './context.js';
@@ -12,20 +12,10 @@ import { processIo, type Io } from './output.js';
 import { registerRequestCommand } from './request-command.js';
 import { registerUserCommands } from './user-commands.js';
 
-function packageVersion(): string {
-  try {
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-    const parsed = z.object({ version: z.string() }).safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('greenlight')
     .description('Just-in-time action approval: ask, approve, and verify grants from the command line')
-    .version(packageVersion(), '-V, --version')
+    .version(projectVersion(), '-V, --version')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({

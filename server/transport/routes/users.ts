@@ -1,26 +1,51 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { parseOrThrow, userNameSchema } from '../../../protocol/index.js';
+import { createdUserSchema, newUserSchema, parseOrThrow, ROLES, userNameSchema, userSchema } from '../../../protocol/index.js';
 import { createUser, disableUser, listUsers } from '../../domain/users.js';
 import { requireActor, type HttpDeps } from '../http-app.js';
+import { routeDoc } from '../route-docs.js';
 
 const nameParam = z.strictObject({ name: z.union([userNameSchema, z.string().regex(/^usr_[a-z0-9]+$/)]) });
+const actorSchema = z.object({ id: z.string(), name: z.string(), roles: z.array(z.enum(ROLES)), groups: z.array(z.string()) });
+
+const docs = {
+  create: routeDoc({
+    summary: 'Create a user and their first token',
+    description: 'The token is in this answer only; the hub keeps just its hash.',
+    tag: 'users',
+    auth: 'admin',
+    body: newUserSchema,
+    responses: { 201: createdUserSchema },
+    errors: [409],
+  }),
+  list: routeDoc({ summary: 'Every user', tag: 'users', auth: 'admin', responses: { 200: z.object({ users: z.array(userSchema) }) } }),
+  me: routeDoc({ summary: 'Who the token belongs to', tag: 'users', auth: 'token', responses: { 200: actorSchema } }),
+  disable: routeDoc({
+    summary: 'Disable a user',
+    description: 'Their tokens stop working at once and their sockets are closed.',
+    tag: 'users',
+    auth: 'admin',
+    params: nameParam,
+    responses: { 200: userSchema },
+    errors: [404],
+  }),
+};
 
 export const userRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.post('/api/v1/users', async (request, reply) => {
+  app.post('/api/v1/users', { schema: docs.create }, async (request, reply) => {
     const actor = await requireActor(deps, request);
     const user = await createUser(deps.ctx, actor, request.body);
     return reply.status(201).send(user);
   });
-  app.get('/api/v1/users', async (request) => {
+  app.get('/api/v1/users', { schema: docs.list }, async (request) => {
     const actor = await requireActor(deps, request);
     return { users: await listUsers(deps.ctx, actor) };
   });
-  app.get('/api/v1/me', async (request) => {
+  app.get('/api/v1/me', { schema: docs.me }, async (request) => {
     const actor = await requireActor(deps, request);
     return actor;
   });
-  app.post('/api/v1/users/:name/disable', async (request) => {
+  app.post('/api/v1/users/:name/disable', { schema: docs.disable }, async (request) => {
     const actor = await requireActor(deps, request);
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return disableUser(deps.ctx, actor, name);
