@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { projectVersion } from '../project-root.js';
 import { registerAuditCommands } from './audit-commands.js';
+import { registerBackupCommand } from './backup-command.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliContext } from './context.js';
 import { registerDecideCommands } from './decide-commands.js';
 import { registerGrantCommands } from './grant-commands.js';
 import { registerHubCommand } from './hub-command.js';
+import { registerMigrateCommand } from './migrate-command.js';
 import { processIo, type Io } from './output.js';
 import { registerRequestCommand } from './request-command.js';
 import { registerUserCommands } from './user-commands.js';
@@ -33,6 +35,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerDecideCommands(program, ctx);
   registerGrantCommands(program, ctx);
   registerAuditCommands(program, ctx);
+  registerBackupCommand(program, ctx);
+  registerMigrateCommand(program, ctx);
   return program;
 }
 

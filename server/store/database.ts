@@ -17,6 +17,12 @@ export interface Store {
   dialect: Dialect;
   /** Where the data lives, for messages: a file path or a redacted URL. */
   location: string;
+  /**
+   * SQLite: writes a consistent copy of the live database to `file` with SQLite's online backup,
+   * on the hub's own connection, a few pages at a time so requests keep flowing. PostgreSQL has its
+   * own tools (pg_dump) and no such method.
+   */
+  backupTo?(file: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,7 +63,10 @@ function openSqlite(options: StoreOptions): Store {
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  if (!options.backgroundCheckpoint) return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  const backupTo = async (target: string) => {
+    await database.backup(target);
+  };
+  if (!options.backgroundCheckpoint) return { db, dialect: 'sqlite', location: file, backupTo, close: () => db.destroy() };
   // The writer checkpoints only if the log passes ~40 MB, a backstop for a stalled worker.
   database.pragma('wal_autocheckpoint = 10000');
   const stopCheckpoint = startBackgroundCheckpoint(file, options.backgroundCheckpoint);
@@ -65,6 +74,7 @@ function openSqlite(options: StoreOptions): Store {
     db,
     dialect: 'sqlite',
     location: file,
+    backupTo,
     close: async () => {
       await stopCheckpoint();
       await db.destroy();

@@ -17,6 +17,7 @@ import { requestRoutes } from './routes/requests.js';
 import { auditRoutes } from './routes/audit.js';
 import { grantRoutes } from './routes/grants.js';
 import { consoleRoutes } from './routes/console.js';
+import { adminRoutes } from './routes/admin.js';
 import type { Waiters } from './waiters.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 
@@ -126,6 +127,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(requestRoutes, deps);
   await app.register(auditRoutes, deps);
   await app.register(grantRoutes, deps);
+  await app.register(adminRoutes, deps);
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }
