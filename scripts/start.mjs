@@ -76,13 +76,14 @@ process.on('SIGTERM', () => stopAll(0));
 
 build('the web console', 'build:renderer', ['renderer/src', 'renderer/index.html', 'renderer/vite.config.ts', 'protocol'], join(root, 'renderer', 'dist', 'index.html'));
 build('the desktop shell', 'build:electron', ['electron', 'protocol'], join(root, 'dist', 'electron', 'electron', 'main.js'));
+build('the hub', 'build:server', ['server', 'protocol', 'scripts/build-server.mjs'], join(root, 'dist', 'server', 'greenlight.mjs'));
 
 mkdirSync(dataDir, { recursive: true });
 if (await healthy()) {
   say(`a hub already answers on ${hubUrl}; using it`);
 } else {
   say(`starting the hub on ${hubUrl} (data in ${dataDir})`);
-  const hub = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'server/cli/main.ts', 'hub', '--port', String(port), '--data-dir', dataDir], {
+  const hub = spawn(process.execPath, [join(root, 'bin', 'greenlight.mjs'), 'hub', '--port', String(port), '--data-dir', dataDir], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
