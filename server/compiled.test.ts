@@ -4,12 +4,12 @@
  * above it. The rest of the suite runs the TypeScript sources (GREENLIGHT_FROM_SOURCE=1).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HubDataDir, HubProcess } from './test-support/hub-process.js';
+import { freePort, HubDataDir, HubProcess } from './test-support/hub-process.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
 
@@ -115,5 +115,55 @@ describe('the standalone CLI for pipelines (dist/cli/greenlight.mjs)', () => {
     expect(result.stderr.trim()).toBe(
       'error: this standalone greenlight CLI talks to a hub over HTTP; running a hub, migrations and offline audit checks need the full install (the greenlight package, or its container image)',
     );
+  });
+});
+
+describe('the container entrypoint (deploy/docker-entrypoint.sh)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-entrypoint-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const script = path.join(ROOT, 'deploy', 'docker-entrypoint.sh');
+
+  it('starts the compiled hub from GREENLIGHT_* variables and a config file, answers /readyz, and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const config = path.join(dir, 'hub.yaml');
+    writeFileSync(config, 'rateLimit: 50\nlogLevel: info\n');
+    const env: NodeJS.ProcessEnv = {};
+    for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('GREENLIGHT_')) env[key] = value;
+    Object.assign(env, { GREENLIGHT_PORT: String(port), GREENLIGHT_DATA_DIR: path.join(dir, 'data'), GREENLIGHT_CONFIG: config, GREENLIGHT_ADMIN_TOKEN: ADMIN });
+    const child = spawn('sh', [script], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (text: string) => {
+        stderr += text;
+        const match = /listening on (http:\/\/\S+)/.exec(stderr);
+        if (match?.[1]) resolve(match[1]);
+      });
+      void exited.then((code) => reject(new Error(`the entrypoint exited (${code}):\n${stderr}`)));
+    });
+    try {
+      // The script's default host for containers: every interface.
+      expect(url).toBe(`http://127.0.0.1:${port}`);
+      expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok' } });
+      const me = await fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      expect(me.headers.get('x-ratelimit-limit')).toBe('50');
+      expect(existsSync(path.join(dir, 'data', 'greenlight.db'))).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    // exec: the signal reached node itself, which shut down cleanly.
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('"msg":"hub stopped"');
+  });
+
+  it('runs other greenlight commands and other programs', async () => {
+    const env = { GREENLIGHT_DATA_DIR: path.join(dir, 'data') };
+    const status = await run('sh', [script, 'migrate', 'status'], { cwd: dir, env });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toContain('up to date');
+    const other = await run('sh', [script, 'echo', 'from the entrypoint'], { cwd: dir });
+    expect(other).toEqual({ code: 0, stdout: 'from the entrypoint\n', stderr: '' });
   });
 });
