@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HubClient } from '../protocol/index.js';
 import { freePort, HubDataDir, HubProcess } from './test-support/hub-process.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
@@ -64,6 +65,19 @@ describe('the compiled hub', () => {
     expect(await (await fetch(`${hub.url}/readyz`)).json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok' } });
     expect(hub.output()).toContain('"msg":"hub started"');
     expect(hub.output()).not.toContain('dist/server is older');
+  });
+
+  it('takes Socket.IO connections and serves the docs page, bundled modules and all', async () => {
+    const client = new HubClient({ url: hub.url, token: ADMIN, forceNew: true, transports: ['websocket'] });
+    try {
+      client.connect();
+      await client.waitUntilReady();
+    } finally {
+      client.close();
+    }
+    const docs = await fetch(`${hub.url}/docs/`);
+    expect(docs.status).toBe(200);
+    expect((await fetch(`${hub.url}/docs/static/swagger-ui-bundle.js`)).status).toBe(200);
   });
 
   it('serves its OpenAPI document, whose version is the package version', async () => {
