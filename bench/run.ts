@@ -17,9 +17,10 @@ import { runThroughput } from './throughput.js';
 import { runEscalation } from './escalation.js';
 import { runHistory } from './history.js';
 import { runPostgres } from './postgres.js';
+import { runHubStart } from './hub-start.js';
 import { round } from './stats.js';
 
-const SCENARIOS = ['floor', 'notify', 'throughput', 'escalation', 'history', 'postgres'] as const;
+const SCENARIOS = ['floor', 'notify', 'throughput', 'escalation', 'history', 'postgres', 'startup'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const argsSchema = z.object({
@@ -118,6 +119,12 @@ if (wanted('history')) {
 if (wanted('postgres') && args.postgres) {
   const result = await runPostgres(ctx, args.postgres, floor);
   for (const [key, value] of Object.entries(result)) set(key, value);
+}
+if (wanted('startup')) {
+  const result = await runHubStart(ctx);
+  set('hub_start_ms', result.compiled.p50);
+  set('hub_start_max_ms', result.compiled.max);
+  set('hub_start_source_ms', result.source.p50);
 }
 figures.duration_s = round((performance.now() - started) / 1000);
 

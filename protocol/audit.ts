@@ -21,6 +21,7 @@ export const AUDIT_TYPES = [
   'policy.loaded',
   'policy.rejected',
   'auth.failed',
+  'backup.created',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -83,6 +83,7 @@ process.on('SIGTERM', () => stopAll(0));
 
 build('the web console', 'build:renderer', ['renderer/src', 'renderer/index.html', 'renderer/vite.config.ts', 'protocol'], join(root, 'renderer', 'dist', 'index.html'));
 build('the desktop shell', 'build:electron', ['electron', 'protocol'], join(root, 'dist', 'electron', 'electron', 'main.js'));
+build('the hub', 'build:server', ['server', 'protocol', 'scripts/build-server.mjs'], join(root, 'dist', 'server', 'greenlight.mjs'));
 
 mkdirSync(dataDir, { recursive: true });
 if (await healthy()) {
@@ -90,7 +91,7 @@ if (await healthy()) {
 } else {
   say(`starting the hub on ${hubUrl} (data in ${dataDir})`);
   const hubArgs = ['hub', '--port', String(port), '--data-dir', dataDir, ...(policyFile ? ['--policy', policyFile] : []), ...passThrough];
-  const hub = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'server/cli/main.ts', ...hubArgs], {
+  const hub = spawn(process.execPath, [join(root, 'bin', 'greenlight.mjs'), ...hubArgs], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
@@ -26,6 +25,9 @@ import { Waiters } from './transport/waiters.js';
 import { wakeWaitersAcrossHubs } from './transport/cross-hub-wake.js';
 import { attachClusterAdapter } from './transport/cluster-adapter.js';
 import { FailedAuthentications } from './transport/failed-authentications.js';
+import type { RouteRecord } from './transport/openapi.js';
+import { checkReadiness } from './readiness.js';
+import { projectRoot } from './project-root.js';
 
 export interface HubOptions {
   port?: number;
@@ -43,6 +45,8 @@ export interface HubOptions {
   failedAuthPerMinute?: number;
   /** Behind a load balancer that sets X-Forwarded-For: count and audit clients by the address it reports. */
   trustProxy?: boolean;
+  /** One info log line per HTTP request (method, route pattern, status, duration, user). Default on. */
+  accessLog?: boolean;
   clock?: Clock;
   /** Socket.IO heartbeat (defaults 25 s and 20 s): a client silent for their sum is dropped, and drops the hub likewise. */
   pingIntervalMs?: number;
@@ -62,12 +66,15 @@ export interface RunningHub {
   port: number;
   ctx: Context;
   scheduler: Scheduler;
+  /** Every HTTP route, and whether it is documented in /openapi.json. */
+  routes: readonly RouteRecord[];
   close(): Promise<void>;
 }
 
 const defaultConsoleDir = () => {
-  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../renderer/dist');
-  return existsSync(path.join(dir, 'index.html')) ? dir : null;
+  const root = projectRoot();
+  const dir = root ? path.join(root, 'renderer', 'dist') : null;
+  return dir && existsSync(path.join(dir, 'index.html')) ? dir : null;
 };
 
 /** Without --policy: the starter policy in the data directory, written on the first start, and the line that says so. */
@@ -138,6 +145,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
   const waiters = new Waiters(bus);
   const rateLimitPerMinute = options.rateLimitPerMinute ?? 6000;
+  const routes: RouteRecord[] = [];
   const failedAuthentications = new FailedAuthentications(ctx, metrics, options.failedAuthPerMinute ?? 60);
   const app = await buildHttpApp({
     ctx,
@@ -157,6 +165,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         return false;
       }
     },
+    ready: () => checkReadiness(store, scheduler ?? { isRunning: false }),
+    accessLog: options.accessLog ?? true,
+    routes,
   });
   const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, clustered: Boolean(options.databaseUrl) });
   const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
@@ -178,6 +189,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     port: address.port,
     ctx,
     scheduler,
+    routes,
     close() {
       closing ??= (async () => {
         policy.close();

@@ -54,6 +54,20 @@ describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? 
     await eventually(async () => (await hubA.api('GET', '/healthz', null)).status === 200, 'hub A healthy again');
   });
 
+  it('answers /readyz 503 naming the database while it is unreachable, and ready once it is back', async () => {
+    const ready = await hubA.api<{ status: string; checks: Record<string, string> }>('GET', '/readyz', null);
+    expect(ready).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok' } } });
+    proxy.cut();
+    const down = await hubA.api<{ status: string; checks: Record<string, string>; error: { code: string; message: string } }>('GET', '/readyz', null);
+    expect(down.status).toBe(503);
+    expect(down.body.status).toBe('unavailable');
+    expect(down.body.checks.database).toBe('failing');
+    expect(down.body.error.code).toBe('UNAVAILABLE');
+    expect(down.body.error.message).toMatch(/^The hub cannot reach its database \(postgres:\/\/[^)]+\): /);
+    proxy.restore();
+    await eventually(async () => (await hubA.api('GET', '/readyz', null)).status === 200, 'hub A ready again');
+  });
+
   it('re-listens after the outage, so events cross hubs again', async () => {
     proxy.cut();
     proxy.restore();

@@ -26,6 +26,7 @@ export class Scheduler {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private started = false;
   private backoffUntil = 0;
 
   constructor(
@@ -36,7 +37,13 @@ export class Scheduler {
   /** Fires whatever fell due while the hub was down, in deadline order, then arms the timer. */
   start(): Promise<void> {
     this.stopped = false;
+    this.started = true;
     return this.runNow();
+  }
+
+  /** Started and not stopped: deadlines are being watched (readiness reports it). */
+  get isRunning(): boolean {
+    return this.started && !this.stopped;
   }
 
   stop(): Promise<void> {

@@ -36,7 +36,7 @@ async function writeAll(body: ReadableStream<Uint8Array>, target: NodeJS.Writabl
 }
 
 /** Writes beside the target and renames at the end, so a failed export never leaves half a file. */
-async function exportToFile(body: ReadableStream<Uint8Array>, file: string): Promise<number> {
+export async function exportToFile(body: ReadableStream<Uint8Array>, file: string): Promise<number> {
   const partial = path.join(path.dirname(file), `.${path.basename(file)}.partial`);
   const stream = createWriteStream(partial, { mode: 0o600 });
   try {

@@ -16,11 +16,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The parent's environment without any GREENLIGHT_* a developer may have exported. */
+/**
+ * The parent's environment without any GREENLIGHT_* a developer may have exported; the CLI runs from
+ * its TypeScript sources (the code under test, not its last build) unless `extra` says otherwise.
+ */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('GREENLIGHT_')) env[key] = value;
-  return { ...env, ...extra };
+  return { ...env, GREENLIGHT_FROM_SOURCE: '1', ...extra };
 }
 
 export class CliProcess {

@@ -7,7 +7,8 @@ import { createdUserSchema, formatDuration, requestSchema, type GreenlightReques
 import { CliError, EXIT } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { DEMO_PEOPLE, DEMO_POLICY, DEMO_REQUESTS } from './demo-content.js';
-import { defaultDataDir, untilSignal } from './hub-command.js';
+import { defaultDataDir } from '../config/settings.js';
+import { untilSignal } from './hub-command.js';
 import { HubHttp } from './http.js';
 import { parseFlags } from './options.js';
 import { note, out, type Io } from './output.js';

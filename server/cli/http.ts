@@ -52,8 +52,8 @@ export class HubHttp {
   }
 
   /** For downloads: the successful response with its body unread. */
-  async stream(path: string, query: Query = {}): Promise<Response> {
-    return this.send('GET', path, { query, timeoutMs: 10 * 60_000 });
+  async stream(path: string, query: Query = {}, method: 'GET' | 'POST' = 'GET'): Promise<Response> {
+    return this.send(method, path, { query, timeoutMs: 10 * 60_000 });
   }
 
   private url(path: string, query: Query = {}): string {

@@ -1,34 +1,14 @@
 import { accessSync, constants } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import { ConfigError } from '../config/config-file.js';
+import { CONFIG_ENV, resolveHubSettings, settingsReport, type ResolvedSettings } from '../config/resolve.js';
+import { SETTINGS, SETTING_KEYS, type HubSettings } from '../config/settings.js';
 import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
-import { parseFlags } from './options.js';
 import { note, type Io } from './output.js';
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-const hubFlags = z.object({
-  port: z.string().regex(/^\d{1,5}$/, 'expected a port number, 0 to 65535').transform(Number).pipe(z.number().max(65_535, 'expected a port number, 0 to 65535')),
-  host: z.string().min(1),
-  dataDir: z.string().min(1),
-  policy: z.string().min(1).optional(),
-  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
-  logLevel: z.enum(LOG_LEVELS).optional(),
-  rateLimit: z.string().regex(/^[1-9]\d*$/, 'expected a positive whole number').transform(Number).optional(),
-  trustProxy: z.boolean().optional(),
-});
-
-/** `$XDG_DATA_HOME/greenlight`, falling back to `~/.local/share/greenlight` as the XDG spec does. */
-export function defaultDataDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(os.homedir(), '.local', 'share');
-  return path.join(base, 'greenlight');
-}
-
 /** Turns what startHub throws into the one line an operator needs. */
-function startupProblem(error: unknown, flags: z.infer<typeof hubFlags>): string {
+function startupProblem(error: unknown, flags: HubSettings): string {
   const code = error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : '';
   if (code === 'EADDRINUSE') return `port ${flags.port} on ${flags.host} is already in use; stop the other process or pick another --port`;
   if (code === 'EACCES' && flags.port < 1024) return `not allowed to listen on port ${flags.port}; pick a port above 1023`;
@@ -54,16 +34,22 @@ export function untilSignal(io: Io): Promise<NodeJS.Signals> {
   });
 }
 
+/** Flags, GREENLIGHT_* variables, the config file and defaults, in that order; a bad value is a usage error naming its source. */
+function resolveSettings(io: Io, command: Command): ResolvedSettings {
+  const opts = command.opts<Record<string, unknown>>();
+  const given = Object.fromEntries([...SETTING_KEYS, 'config'].filter((key) => command.getOptionValueSource(key) === 'cli').map((key) => [key, opts[key]]));
+  try {
+    return resolveHubSettings({ flags: given, env: io.env });
+  } catch (error) {
+    if (error instanceof ConfigError) throw usageError(error.message);
+    throw error;
+  }
+}
+
 async function runHub(ctx: CliContext, command: Command): Promise<number> {
   const { io } = ctx;
-  const opts = command.opts();
-  const flags = parseFlags(hubFlags, {
-    ...opts,
-    dataDir: opts.dataDir ?? (io.env.GREENLIGHT_DATA_DIR || defaultDataDir(io.env)),
-    policy: opts.policy ?? (io.env.GREENLIGHT_POLICY || undefined),
-    databaseUrl: opts.databaseUrl ?? (io.env.GREENLIGHT_DATABASE_URL || undefined),
-    logLevel: opts.logLevel ?? (io.env.GREENLIGHT_LOG_LEVEL || undefined),
-  });
+  const resolved = resolveSettings(io, command);
+  const flags = resolved.settings;
   if (flags.policy) {
     try {
       accessSync(flags.policy, constants.R_OK);
@@ -72,8 +58,14 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
     }
   }
   // Loaded on demand so client commands don't pay for the hub's dependencies.
-  const { startHub } = await import('../hub.js');
+  const [{ startHub }, { createLogger }] = await Promise.all([import('../hub.js'), import('../logger.js')]);
+  const log = createLogger(flags.logLevel);
+  for (const row of settingsReport(resolved)) log.debug(row, 'setting');
   const signal = untilSignal(io);
+  // systemd's ExecReload (and operators) send SIGHUP: re-read the policy rather than die, Node's default.
+  let reload = () => note(io, 'SIGHUP: still starting; nothing to reload yet');
+  const onHangup = () => reload();
+  process.on('SIGHUP', onHangup);
   let hub: Awaited<ReturnType<typeof startHub>>;
   try {
     hub = await startHub({
@@ -83,33 +75,51 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
       databaseUrl: flags.databaseUrl,
       policyFile: flags.policy,
       adminToken: io.env.GREENLIGHT_ADMIN_TOKEN || undefined,
-      logLevel: flags.logLevel,
+      logger: log,
       rateLimitPerMinute: flags.rateLimit,
       trustProxy: flags.trustProxy,
+      accessLog: flags.accessLog,
       print: (line) => note(io, line),
     });
   } catch (error) {
+    process.off('SIGHUP', onHangup);
     throw new CliError(`cannot start the hub: ${startupProblem(error, flags)}`, { exitCode: EXIT.usage });
   }
+  const running = hub;
+  reload = () => {
+    const changed = running.ctx.policy.reload();
+    log.info({ file: flags.policy ?? null, changed }, flags.policy ? 'SIGHUP: policy file re-read' : 'SIGHUP: no policy file to re-read');
+  };
   note(io, `Greenlight hub listening on ${hub.url}`);
   const received = await signal;
+  process.off('SIGHUP', onHangup);
   note(io, `${received}: shutting down`);
   await hub.close();
   return EXIT.ok;
 }
 
 export function registerHubCommand(program: Command, ctx: CliContext): void {
-  program
+  const hub = program
     .command('hub')
     .description('run the hub: HTTP API, Socket.IO, scheduler and web console (pino JSON logs on stdout)')
-    .option('--port <port>', 'port to listen on; 0 picks a free one', '7300')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--data-dir <dir>', 'where the SQLite database and keys live (env GREENLIGHT_DATA_DIR, default $XDG_DATA_HOME/greenlight)')
-    .option('--policy <file>', 'the policy YAML file; reloaded when it changes (env GREENLIGHT_POLICY; default <data-dir>/policy.yaml, a starter written on first start)')
-    .option('--database-url <url>', 'use PostgreSQL instead of SQLite (env GREENLIGHT_DATABASE_URL)')
-    .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (env GREENLIGHT_LOG_LEVEL, default info)`)
-    .option('--rate-limit <n>', 'HTTP requests per minute per client')
-    .option('--trust-proxy', 'behind a load balancer that sets X-Forwarded-For: take client addresses (rate limits, audit) from it')
-    .addHelpText('after', '\nThe admin user\'s token comes from GREENLIGHT_ADMIN_TOKEN on first start; without it one is generated and printed.')
+    .option('--config <file>', `a YAML file of settings (env ${CONFIG_ENV}); flags and GREENLIGHT_* variables override it`);
+  for (const key of SETTING_KEYS) {
+    const definition = SETTINGS[key];
+    const sources = `(env ${definition.env}${definition.defaultHelp ? `, default ${definition.defaultHelp}` : ''})`;
+    if (definition.boolean) {
+      hub.option(definition.flag, `${definition.help} ${sources}`);
+      hub.option(`--no-${definition.flag.slice(2)}`, `turn ${definition.flag} off, whatever the environment or config file say`);
+    } else {
+      hub.option(`${definition.flag} <${definition.placeholder ?? key}>`, `${definition.help} ${sources}`);
+    }
+  }
+  hub
+    .addHelpText(
+      'after',
+      '\nEach setting comes from its flag, else its GREENLIGHT_* variable, else the --config file, else its default;\n' +
+        '--log-level debug logs every setting with where it came from (secrets redacted).\n' +
+        "The admin user's token comes from GREENLIGHT_ADMIN_TOKEN on first start; without it one is generated and printed.\n" +
+        'SIGHUP re-reads the policy file; SIGTERM and SIGINT shut the hub down cleanly.',
+    )
     .action(action(ctx, (cmd) => runHub(ctx, cmd)));
 }

@@ -1,33 +1,25 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { z } from 'zod';
+import { projectVersion } from '../project-root.js';
 import { registerAuditCommands } from './audit-commands.js';
+import { registerBackupCommand } from './backup-command.js';
 import { CliError, EXIT } from './cli-error.js';
 import type { CliContext } from './context.js';
 import { registerDecideCommands } from './decide-commands.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerGrantCommands } from './grant-commands.js';
 import { registerHubCommand } from './hub-command.js';
+import { registerMigrateCommand } from './migrate-command.js';
 import { processIo, type Io } from './output.js';
 import { registerReportCommand } from './report-command.js';
 import { registerRequestCommand } from './request-command.js';
 import { registerUserCommands } from './user-commands.js';
 
-function packageVersion(): string {
-  try {
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-    const parsed = z.object({ version: z.string() }).safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('greenlight')
     .description('Just-in-time action approval: ask, approve, and verify grants from the command line')
-    .version(packageVersion(), '-V, --version')
+    .version(projectVersion(), '-V, --version')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
@@ -49,6 +41,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerAuditCommands(program, ctx);
   registerReportCommand(program, ctx);
   registerDemoCommand(program, ctx);
+  registerBackupCommand(program, ctx);
+  registerMigrateCommand(program, ctx);
   return program;
 }
 

@@ -4,9 +4,11 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Logger } from 'pino';
+import { redactUrl } from '../redact.js';
 import type { Database } from './schema.js';
 import { startBackgroundCheckpoint } from './background-checkpoint.js';
-import { migrationProvider } from './migrations.js';
+import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from './migrations.js';
+import { DatabaseNewerError, migrationStatus } from './migration-status.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -15,6 +17,12 @@ export interface Store {
   dialect: Dialect;
   /** Where the data lives, for messages: a file path or a redacted URL. */
   location: string;
+  /**
+   * SQLite: writes a consistent copy of the live database to `file` with SQLite's online backup,
+   * on the hub's own connection, a few pages at a time so requests keep flowing. PostgreSQL has its
+   * own tools (pg_dump) and no such method.
+   */
+  backupTo?(file: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,11 +33,23 @@ export interface StoreOptions {
   sqliteSync?: 'NORMAL' | 'FULL';
   /** SQLite: checkpoint the write-ahead log from a worker thread, reporting trouble here (a long-running hub sets this). */
   backgroundCheckpoint?: Pick<Logger, 'warn'>;
+  /**
+   * Bring the schema up to date on open (the default), or leave it as it is (`greenlight migrate
+   * status`). Either way a database migrated by a newer hub is refused.
+   */
+  migrate?: boolean;
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const store = options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(options);
-  await migrate(store.db);
+  try {
+    const { unknown } = await migrationStatus(store.db);
+    if (unknown.length) throw new DatabaseNewerError(store.location, unknown);
+    if (options.migrate !== false) await migrate(store.db);
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
   return store;
 }
 
@@ -43,7 +63,10 @@ function openSqlite(options: StoreOptions): Store {
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  if (!options.backgroundCheckpoint) return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  const backupTo = async (target: string) => {
+    await database.backup(target);
+  };
+  if (!options.backgroundCheckpoint) return { db, dialect: 'sqlite', location: file, backupTo, close: () => db.destroy() };
   // The writer checkpoints only if the log passes ~40 MB, a backstop for a stalled worker.
   database.pragma('wal_autocheckpoint = 10000');
   const stopCheckpoint = startBackgroundCheckpoint(file, options.backgroundCheckpoint);
@@ -51,6 +74,7 @@ function openSqlite(options: StoreOptions): Store {
     db,
     dialect: 'sqlite',
     location: file,
+    backupTo,
     close: async () => {
       await stopCheckpoint();
       await db.destroy();
@@ -86,16 +110,17 @@ function openPostgres(url: string): Store {
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const redacted = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-  return { db, dialect: 'postgres', location: redacted, close: () => db.destroy() };
+  return { db, dialect: 'postgres', location: redactUrl(url), close: () => db.destroy() };
 }
 
-async function migrate(db: Kysely<Database>): Promise<void> {
+/** Applies every pending migration; returns the names applied. */
+export async function migrate(db: Kysely<Database>): Promise<string[]> {
   // Kysely's PostgreSQL adapter takes an advisory lock, so hubs starting together migrate once.
-  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' });
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: MIGRATION_LOCK_TABLE });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
     throw new Error(`database migration${failed ? ` ${failed.migrationName}` : ''} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
 }

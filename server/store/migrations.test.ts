@@ -6,7 +6,8 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from './database.js';
-import { migrationProvider } from './migrations.js';
+import { MIGRATION_NAMES, migrationProvider } from './migrations.js';
+import { DatabaseNewerError, migrationStatus } from './migration-status.js';
 import type { Database, RequestsTable } from './schema.js';
 import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
 
@@ -152,5 +153,42 @@ describe.each(['sqlite', 'postgres'] as const)('migrations on %s', (kind) => {
     ]);
     await store.db.updateTable('users').set({ email: 'a@example.com', last_seen_at: '2026-12-10T09:00:00.000Z' }).where('id', '=', 'usr_a').execute();
     expect((await read())[0]).toEqual({ id: 'usr_a', email: 'a@example.com', last_seen_at: '2026-12-10T09:00:00.000Z' });
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('schema versions on %s', (kind) => {
+  const skip = kind === 'postgres' && !pgAvailable.ok;
+  let target: Target;
+
+  beforeAll(async () => {
+    if (skip) return;
+    target = kind === 'sqlite' ? sqliteTarget() : await postgresTarget();
+  });
+  afterAll(async () => {
+    if (!skip) await target.dispose();
+  });
+
+  it.skipIf(skip)('reports a database no hub has opened as every migration pending, and none once opened', async () => {
+    const before = target.raw();
+    expect(await migrationStatus(before)).toEqual({ applied: [], pending: [...MIGRATION_NAMES], unknown: [] });
+    await before.destroy();
+    const store = await target.open();
+    expect(await migrationStatus(store.db)).toEqual({ applied: [...MIGRATION_NAMES], pending: [], unknown: [] });
+    await store.close();
+  });
+
+  it.skipIf(skip)('refuses a database a newer hub migrated, naming the migrations it does not know, and leaves it untouched', async () => {
+    const db = target.raw();
+    await sql`insert into greenlight_migrations (name, timestamp) values ('2099-01-01-001-from-a-newer-hub', '2099-01-01T00:00:00.000Z')`.execute(db);
+    await db.destroy();
+    const refused = await target.open().then(
+      (store) => store.close().then(() => null),
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(DatabaseNewerError);
+    expect((refused as Error).message).toMatch(/^the database .+ was migrated by a newer version of Greenlight \(migration this version does not know: 2099-01-01-001-from-a-newer-hub\); run that version or a newer one, or restore a backup taken before the upgrade$/);
+    const after = target.raw();
+    expect((await migrationStatus(after)).unknown).toEqual(['2099-01-01-001-from-a-newer-hub']);
+    await after.destroy();
   });
 });

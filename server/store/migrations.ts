@@ -178,6 +178,12 @@ const migrations: Record<string, Migration> = {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** Every migration this version of the hub knows, oldest first (names sort by date). */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations).sort();
+
+export const MIGRATION_TABLE = 'greenlight_migrations';
+export const MIGRATION_LOCK_TABLE = 'greenlight_migrations_lock';
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => migrations,
 };

@@ -42,7 +42,8 @@ export class HubProcess {
 
   /**
    * `args` are more `greenlight hub` flags; `env` goes on top of this process's environment (an
-   * undefined value removes the variable), with GREENLIGHT_LOG_LEVEL `warn` unless `env` says otherwise.
+   * undefined value removes the variable), with GREENLIGHT_LOG_LEVEL `warn` unless `env` says otherwise,
+   * and GREENLIGHT_FROM_SOURCE `1` (the hub's TypeScript sources, not its last build) unless `env` removes it.
    */
   constructor(
     private readonly args: string[] = [],
@@ -58,7 +59,7 @@ export class HubProcess {
   /** Starts the hub and resolves with its URL once it is listening and answers /healthz. */
   async start(): Promise<string> {
     const timeoutMs = this.options.timeoutMs ?? 90_000;
-    const env: Record<string, string | undefined> = { ...process.env, GREENLIGHT_LOG_LEVEL: 'warn', ...this.env };
+    const env: Record<string, string | undefined> = { ...process.env, GREENLIGHT_LOG_LEVEL: 'warn', GREENLIGHT_FROM_SOURCE: '1', ...this.env };
     for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'greenlight.mjs'), 'hub', '--port', String(this.options.port ?? 0), ...this.args], {
       cwd: ROOT,

@@ -7,6 +7,10 @@ import { authenticate } from '../domain/users.js';
 import { hashToken } from '../domain/tokens.js';
 import type { Metrics } from '../metrics.js';
 import { statusOf, toWireError } from './errors.js';
+import { clientErrorHandler, mapFrameworkError } from './framework-errors.js';
+import { registerAccessLog } from './access-log.js';
+import { registerOpenApi, type RouteRecord } from './openapi.js';
+import type { Readiness } from '../readiness.js';
 import { healthRoutes } from './routes/health.js';
 import { userRoutes } from './routes/users.js';
 import { requestRoutes } from './routes/requests.js';
@@ -14,6 +18,7 @@ import { auditRoutes } from './routes/audit.js';
 import { grantRoutes } from './routes/grants.js';
 import { reportRoutes } from './routes/reports.js';
 import { consoleRoutes } from './routes/console.js';
+import { adminRoutes } from './routes/admin.js';
 import type { Waiters } from './waiters.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 
@@ -34,6 +39,11 @@ export interface HttpDeps {
   waitPollMs: number | null;
   consoleDir: string | null;
   healthy: () => Promise<boolean>;
+  ready: () => Promise<Readiness>;
+  /** One info line per request (method, route pattern, status, duration, user). */
+  accessLog: boolean;
+  /** Filled with every route as it is registered, documented or not. */
+  routes?: RouteRecord[];
 }
 
 export function bearerToken(request: FastifyRequest): string | null {
@@ -70,25 +80,40 @@ export async function requireActor(deps: HttpDeps, request: FastifyRequest): Pro
 }
 
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: LIMITS.bodyBytes, logger: false, return503OnClosing: true, forceCloseConnections: 'idle', trustProxy: deps.trustProxy });
+  const app = Fastify({
+    bodyLimit: LIMITS.bodyBytes,
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    trustProxy: deps.trustProxy,
+    clientErrorHandler,
+    // Errors raised before routing (a malformed URL, an over-long path segment) answer like all others.
+    frameworkErrors: (error, _request, reply) => {
+      const wire = mapFrameworkError(error) ?? toWireError(error, deps.ctx.log);
+      void sendError(reply, statusOf(wire), wire);
+    },
+  });
   app.decorateRequest('actor', null);
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number; validation?: unknown }, request, reply) => {
     const wire = mapFrameworkError(error) ?? toWireError(error, deps.ctx.log);
     void sendError(reply, statusOf(wire), wire);
   });
+  // The path is not repeated back: it may carry what a client should not have sent (a token, say).
   app.setNotFoundHandler((request, reply) => {
-    void sendError(reply, 404, { code: 'NOT_FOUND', message: `No such endpoint: ${request.method} ${request.url.split('?')[0]}.` });
+    void sendError(reply, 404, { code: 'NOT_FOUND', message: `No such endpoint for ${request.method}; the API is described at /docs and /openapi.json.` });
   });
   app.addHook('onResponse', async (_request, reply) => {
     deps.metrics.httpResponses.inc({ status: String(reply.statusCode) });
   });
+  if (deps.accessLog && deps.ctx.log.isLevelEnabled('info')) registerAccessLog(app, deps.ctx.log);
+  await registerOpenApi(app, deps.routes ?? []);
 
   await app.register(rateLimit, {
     global: true,
     max: deps.rateLimitPerMinute,
     timeWindow: 60_000,
-    allowList: (request) => request.url === '/healthz' || request.url === '/metrics',
+    allowList: (request) => request.url === '/healthz' || request.url === '/readyz' || request.url === '/metrics',
     keyGenerator: (request) => {
       const token = bearerToken(request);
       return token ? `t:${tokenHashOf(request, token)}` : `ip:${request.ip}`;
@@ -104,31 +129,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, deps);
   await app.register(grantRoutes, deps);
   await app.register(reportRoutes, deps);
+  await app.register(adminRoutes, deps);
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }
 
 function sendError(reply: FastifyReply, status: number, error: { code: string; message: string }) {
   return reply.status(status).type('application/json').send({ error });
-}
-
-function mapFrameworkError(error: Error & { code?: string; statusCode?: number }): { code: 'PAYLOAD_TOO_LARGE' | 'INVALID_INPUT' | 'RATE_LIMITED'; message: string } | null {
-  if (error instanceof GreenlightError) return null;
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { code: 'PAYLOAD_TOO_LARGE', message: `The request body is larger than ${LIMITS.bodyBytes / 1024 / 1024} MB. Diffs may be up to ${LIMITS.diffBytes / 1024 / 1024} MB and logs up to ${LIMITS.logsBytes / 1024 / 1024} MB; link to anything larger.` };
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { code: 'INVALID_INPUT', message: `The body is not valid JSON: ${error.message}` };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { code: 'INVALID_INPUT', message: 'Send the body as JSON with "Content-Type: application/json".' };
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { code: 'INVALID_INPUT', message: 'The Content-Length header does not match the body.' };
-    default:
-      break;
-  }
-  if (error.statusCode === 429) return { code: 'RATE_LIMITED', message: error.message };
-  if (error instanceof SyntaxError) return { code: 'INVALID_INPUT', message: `The body is not valid JSON: ${error.message}` };
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return { code: 'INVALID_INPUT', message: error.message };
-  return null;
 }

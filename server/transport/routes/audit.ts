@@ -1,9 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Readable } from 'node:stream';
-import { auditQuerySchema, parseOrThrow, type AuditEvent, type AuditQuery } from '../../../protocol/index.js';
+import { z } from 'zod';
+import { auditPageSchema, auditQuerySchema, parseOrThrow, type AuditEvent, type AuditQuery } from '../../../protocol/index.js';
 import { queryAudit, verifyChain } from '../../domain/audit.js';
 import { requireAdmin } from '../../domain/users.js';
 import { requireActor, type HttpDeps } from '../http-app.js';
+import { routeDoc } from '../route-docs.js';
 
 const CSV_COLUMNS = ['seq', 'at', 'actor', 'type', 'requestId', 'action', 'resource', 'environment', 'outcome', 'data', 'hash'] as const;
 
@@ -29,8 +31,36 @@ async function* exportPages(deps: HttpDeps, query: AuditQuery, first: { events: 
   }
 }
 
+const verifySchema = z.union([
+  z.object({ ok: z.literal(true), events: z.number() }),
+  z.object({ ok: z.literal(false), events: z.number(), brokenAt: z.number(), problem: z.string() }),
+]);
+
+const docs = {
+  query: routeDoc({
+    summary: 'Search the audit log, or export it',
+    description: '`format=json` (the default) answers a page; `csv` and `jsonl` stream every matching event as a download.',
+    tag: 'audit',
+    auth: 'admin',
+    querystring: auditQuerySchema,
+    responses: {
+      200: {
+        description: 'A page of events (json), or the whole export (csv, jsonl)',
+        content: { 'application/json': { schema: auditPageSchema }, 'text/csv': { schema: z.string() }, 'application/x-ndjson': { schema: z.string() } },
+      },
+    },
+  }),
+  verify: routeDoc({
+    summary: 'Recompute the hash chain',
+    description: '`ok: false` names the first event that was edited or removed.',
+    tag: 'audit',
+    auth: 'admin',
+    responses: { 200: verifySchema },
+  }),
+};
+
 export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.get('/api/v1/audit', async (request, reply) => {
+  app.get('/api/v1/audit', { schema: docs.query }, async (request, reply) => {
     const actor = await requireActor(deps, request);
     requireAdmin(actor);
     const query = parseOrThrow(auditQuerySchema, request.query, 'audit query');
@@ -44,7 +74,7 @@ export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     return reply.send(Readable.from(exportPages(deps, query, first)));
   });
 
-  app.get('/api/v1/audit/verify', async (request) => {
+  app.get('/api/v1/audit/verify', { schema: docs.verify }, async (request) => {
     const actor = await requireActor(deps, request);
     requireAdmin(actor);
     return verifyChain(deps.ctx.store.db);

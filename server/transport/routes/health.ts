@@ -1,17 +1,86 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { wireErrorSchema } from '../../../protocol/index.js';
 import type { HttpDeps } from '../http-app.js';
+import { routeDoc } from '../route-docs.js';
+
+const check = z.enum(['ok', 'failing', 'skipped']);
+const readinessSchema = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.object({ database: check, migrations: check, scheduler: check }),
+  error: wireErrorSchema.optional(),
+});
+const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), error: wireErrorSchema.optional() });
+const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
 
 export const healthRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.get('/healthz', { config: { rateLimit: false } }, async (_request, reply) => {
-    if (await deps.healthy()) return { status: 'ok' };
-    return reply.status(503).send({ status: 'unavailable', error: { code: 'UNAVAILABLE', message: 'The hub cannot reach its database.' } });
-  });
-  app.get('/metrics', { config: { rateLimit: false } }, async (_request, reply) => {
-    reply.type(deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
-  app.get('/.well-known/jwks.json', async (_request, reply) => {
-    reply.header('cache-control', 'public, max-age=300');
-    return { keys: [deps.ctx.keys.publicJwk] };
-  });
+  app.get(
+    '/healthz',
+    {
+      config: { rateLimit: false },
+      schema: routeDoc({
+        summary: 'Liveness: the process answers and reaches its database',
+        tag: 'operations',
+        auth: 'none',
+        responses: { 200: healthSchema, 503: healthSchema },
+      }),
+    },
+    async (_request, reply) => {
+      if (await deps.healthy()) return { status: 'ok' };
+      return reply.status(503).send({ status: 'unavailable', error: { code: 'UNAVAILABLE', message: 'The hub cannot reach its database.' } });
+    },
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: { rateLimit: false },
+      schema: routeDoc({
+        summary: 'Readiness: database reachable, migrations current, scheduler running',
+        description: 'For load balancers and orchestrators: take the hub out of rotation while this answers 503; `error.message` says why.',
+        tag: 'operations',
+        auth: 'none',
+        responses: { 200: readinessSchema, 503: readinessSchema },
+      }),
+    },
+    async (_request, reply) => {
+      const readiness = await deps.ready();
+      if (readiness.ready) return { status: 'ready', checks: readiness.checks };
+      return reply.status(503).send({ status: 'unavailable', checks: readiness.checks, error: { code: 'UNAVAILABLE', message: readiness.reason ?? 'The hub is not ready.' } });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      config: { rateLimit: false },
+      schema: routeDoc({
+        summary: 'Prometheus metrics',
+        tag: 'operations',
+        auth: 'none',
+        responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
+      }),
+    },
+    async (_request, reply) => {
+      reply.type(deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    },
+  );
+
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      schema: routeDoc({
+        summary: 'The public key grants are signed with (Ed25519, JWK set)',
+        description: 'Target systems verify grants offline with it.',
+        tag: 'operations',
+        auth: 'none',
+        responses: { 200: jwksSchema },
+      }),
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return { keys: [deps.ctx.keys.publicJwk] };
+    },
+  );
 };

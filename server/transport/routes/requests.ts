@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { LIMITS, parseOrThrow, REQUEST_STATUSES, requestIdSchema, type GreenlightRequest } from '../../../protocol/index.js';
+import { decisionInputSchema, LIMITS, newRequestSchema, parseOrThrow, REQUEST_STATUSES, requestIdSchema, requestSchema, type GreenlightRequest } from '../../../protocol/index.js';
 import { cancelRequest, decideRequest, getRequest, listRequests, submitRequest } from '../../domain/requests.js';
 import { claimRequest, releaseRequest } from '../../domain/lifecycle/claims.js';
 import { withoutSecrets } from '../../domain/request-view.js';
 import { requireActor, type HttpDeps } from '../http-app.js';
 import type { Actor } from '../../domain/actor.js';
+import { routeDoc } from '../route-docs.js';
 
 const idParam = z.strictObject({ id: requestIdSchema });
 const listQuery = z.strictObject({
@@ -15,29 +16,64 @@ const listQuery = z.strictObject({
   cursor: requestIdSchema.optional(),
 });
 const waitQuery = z.strictObject({ timeoutSeconds: z.coerce.number().min(0).max(300).default(30) });
+const pageSchema = z.object({ requests: z.array(requestSchema), nextCursor: z.string().nullable() });
+
+/** A call on one request: its id in the path, the request as it now stands in the answer. */
+const onOne = (summary: string, description: string, errors: number[], body?: z.ZodType) =>
+  routeDoc({ summary, description, tag: 'requests', auth: 'token', params: idParam, ...(body ? { body } : {}), responses: { 200: requestSchema }, errors });
+
+const docs = {
+  submit: routeDoc({
+    summary: 'Ask for approval',
+    description:
+      'Evaluates the policy and notifies the eligible approvers. 201 with the new request (`pending`, or `approved` under `autoApprove`); ' +
+      '200 with the earlier request when its `idempotencyKey` was seen before.',
+    tag: 'requests',
+    auth: 'token',
+    body: newRequestSchema,
+    responses: { 201: requestSchema, 200: requestSchema },
+    errors: [413, 422],
+  }),
+  list: routeDoc({ summary: 'List the requests the caller may see, newest first', tag: 'requests', auth: 'token', querystring: listQuery, responses: { 200: pageSchema } }),
+  get: onOne('One request with its decisions and timeline', 'The requester also gets the grant.', [403, 404]),
+  wait: routeDoc({
+    summary: 'Long-poll until the request is decided',
+    description: 'Answers as soon as the request leaves `pending`, or after `timeoutSeconds` (at most 300) with it still pending.',
+    tag: 'requests',
+    auth: 'token',
+    params: idParam,
+    querystring: waitQuery,
+    responses: { 200: requestSchema },
+    errors: [403, 404],
+  }),
+  decide: onOne('Approve or deny', "For eligible approvers: a single deny denies; approvals count toward the rule's quorum.", [403, 404, 409], decisionInputSchema),
+  cancel: onOne('Cancel a pending request', 'Only its requester may.', [403, 404, 409]),
+  claim: onOne("Claim: I'm looking at it", "Holds escalation for the rule's `claimHolds`.", [403, 404, 409]),
+  release: onOne('Release a claim', 'Escalation resumes.', [403, 404, 409]),
+};
 
 export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   const { ctx } = deps;
 
-  app.post('/api/v1/requests', async (request, reply) => {
+  app.post('/api/v1/requests', { schema: docs.submit }, async (request, reply) => {
     const actor = await requireActor(deps, request);
     const result = await submitRequest(ctx, actor, request.body);
     if (result.created) deps.metrics.requestsSubmitted.inc({ status: result.request.status });
     return reply.status(result.created ? 201 : 200).send(result.request);
   });
 
-  app.get('/api/v1/requests', async (request) => {
+  app.get('/api/v1/requests', { schema: docs.list }, async (request) => {
     const actor = await requireActor(deps, request);
     const query = parseOrThrow(listQuery, request.query, 'query');
     return listRequests(ctx, actor, { status: query.status, mine: query.mine === 'true', limit: query.limit, cursor: query.cursor });
   });
 
-  app.get('/api/v1/requests/:id', async (request) => {
+  app.get('/api/v1/requests/:id', { schema: docs.get }, async (request) => {
     const actor = await requireActor(deps, request);
     return getRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });
 
-  app.get('/api/v1/requests/:id/wait', async (request) => {
+  app.get('/api/v1/requests/:id/wait', { schema: docs.wait }, async (request) => {
     const actor = await requireActor(deps, request);
     const { id } = parseOrThrow(idParam, request.params, 'request id');
     const { timeoutSeconds } = parseOrThrow(waitQuery, request.query, 'query');
@@ -51,24 +87,24 @@ export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => 
     }
   });
 
-  app.post('/api/v1/requests/:id/decisions', async (request) => {
+  app.post('/api/v1/requests/:id/decisions', { schema: docs.decide }, async (request) => {
     const actor = await requireActor(deps, request);
     const result = await decideRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id, request.body);
     deps.metrics.decisions.inc({ decision: (request.body as { decision?: string }).decision === 'deny' ? 'deny' : 'approve' });
     return result;
   });
 
-  app.post('/api/v1/requests/:id/cancel', async (request) => {
+  app.post('/api/v1/requests/:id/cancel', { schema: docs.cancel }, async (request) => {
     const actor = await requireActor(deps, request);
     return cancelRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });
 
-  app.post('/api/v1/requests/:id/claim', async (request) => {
+  app.post('/api/v1/requests/:id/claim', { schema: docs.claim }, async (request) => {
     const actor = await requireActor(deps, request);
     return claimRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });
 
-  app.post('/api/v1/requests/:id/release', async (request) => {
+  app.post('/api/v1/requests/:id/release', { schema: docs.release }, async (request) => {
     const actor = await requireActor(deps, request);
     return releaseRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });

@@ -1,43 +1,95 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { parseOrThrow, userNameSchema } from '../../../protocol/index.js';
+import { createdUserSchema, newUserSchema, parseOrThrow, ROLES, userNameSchema, userSchema, userUpdateSchema } from '../../../protocol/index.js';
+import { setupStatusSchema } from '../../../protocol/setup.js';
 import { createUser, listUsers } from '../../domain/users.js';
 import { disableUser, enableUser, updateUser } from '../../domain/user-admin.js';
 import { setupStatus } from '../../domain/setup-status.js';
 import { requireActor, type HttpDeps } from '../http-app.js';
+import { routeDoc } from '../route-docs.js';
 
 const nameParam = z.strictObject({ name: z.union([userNameSchema, z.string().regex(/^usr_[a-z0-9]+$/)]) });
+const actorSchema = z.object({ id: z.string(), name: z.string(), roles: z.array(z.enum(ROLES)), groups: z.array(z.string()) });
+
+const docs = {
+  create: routeDoc({
+    summary: 'Create a user and their first token',
+    description: 'The token is in this answer only; the hub keeps just its hash.',
+    tag: 'users',
+    auth: 'admin',
+    body: newUserSchema,
+    responses: { 201: createdUserSchema },
+    errors: [409],
+  }),
+  list: routeDoc({ summary: 'Every user', tag: 'users', auth: 'admin', responses: { 200: z.object({ users: z.array(userSchema) }) } }),
+  me: routeDoc({ summary: 'Who the token belongs to', tag: 'users', auth: 'token', responses: { 200: actorSchema } }),
+  disable: routeDoc({
+    summary: 'Disable a user',
+    description: 'Their tokens stop working at once and their sockets are closed.',
+    tag: 'users',
+    auth: 'admin',
+    params: nameParam,
+    responses: { 200: userSchema },
+    errors: [404, 409],
+  }),
+  update: routeDoc({
+    summary: "Change a user's email, roles or groups",
+    description: 'Only the fields sent change; `email: null` removes it. Audited. An admin never removes their own admin role, and no change may leave the hub without an active admin (LAST_ADMIN).',
+    tag: 'users',
+    auth: 'admin',
+    params: nameParam,
+    body: userUpdateSchema,
+    responses: { 200: userSchema },
+    errors: [404, 409],
+  }),
+  enable: routeDoc({
+    summary: 'Enable a disabled user again',
+    description: 'Their tokens work again. Audited; enabling someone already active changes nothing.',
+    tag: 'users',
+    auth: 'admin',
+    params: nameParam,
+    responses: { 200: userSchema },
+    errors: [404],
+  }),
+  setup: routeDoc({
+    summary: "What an admin still has to set up",
+    description: 'Where the policy comes from, how many users there are, and who can approve for each group the policy names.',
+    tag: 'users',
+    auth: 'admin',
+    responses: { 200: setupStatusSchema },
+  }),
+};
 
 export const userRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.post('/api/v1/users', async (request, reply) => {
+  app.post('/api/v1/users', { schema: docs.create }, async (request, reply) => {
     const actor = await requireActor(deps, request);
     const user = await createUser(deps.ctx, actor, request.body);
     return reply.status(201).send(user);
   });
-  app.get('/api/v1/users', async (request) => {
+  app.get('/api/v1/users', { schema: docs.list }, async (request) => {
     const actor = await requireActor(deps, request);
     return { users: await listUsers(deps.ctx, actor) };
   });
-  app.get('/api/v1/me', async (request) => {
+  app.get('/api/v1/me', { schema: docs.me }, async (request) => {
     const actor = await requireActor(deps, request);
     return actor;
   });
-  app.patch('/api/v1/users/:name', async (request) => {
+  app.patch('/api/v1/users/:name', { schema: docs.update }, async (request) => {
     const actor = await requireActor(deps, request);
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return updateUser(deps.ctx, actor, name, request.body);
   });
-  app.post('/api/v1/users/:name/disable', async (request) => {
+  app.post('/api/v1/users/:name/disable', { schema: docs.disable }, async (request) => {
     const actor = await requireActor(deps, request);
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return disableUser(deps.ctx, actor, name);
   });
-  app.post('/api/v1/users/:name/enable', async (request) => {
+  app.post('/api/v1/users/:name/enable', { schema: docs.enable }, async (request) => {
     const actor = await requireActor(deps, request);
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return enableUser(deps.ctx, actor, name);
   });
-  app.get('/api/v1/setup', async (request) => {
+  app.get('/api/v1/setup', { schema: docs.setup }, async (request) => {
     const actor = await requireActor(deps, request);
     return setupStatus(deps.ctx, actor);
   });

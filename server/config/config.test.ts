@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile, parseConfigFile } from './config-file.js';
+import { resolveHubSettings, settingsReport } from './resolve.js';
+import { SETTINGS, SETTING_KEYS } from './settings.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function configFile(text: string, name = 'greenlight.yaml'): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+const resolve = (flags: Record<string, unknown>, env: Record<string, string> = {}) => resolveHubSettings({ flags, env: { HOME: '/home/ops', ...env } });
+const problem = (work: () => unknown): string => {
+  try {
+    work();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('where each hub setting comes from', () => {
+  const file = configFile(['port: 7400', 'host: 0.0.0.0', 'rateLimit: 100', 'trustProxy: true', 'logLevel: warn', 'policy: policies/prod.yaml', 'dataDir: /var/lib/greenlight'].join('\n'));
+
+  it('takes defaults when nothing is given', () => {
+    const { settings, origins } = resolve({}, { XDG_DATA_HOME: '/data' });
+    expect(settings).toEqual({
+      port: 7300,
+      host: '127.0.0.1',
+      dataDir: '/data/greenlight',
+      policy: undefined,
+      databaseUrl: undefined,
+      logLevel: 'info',
+      rateLimit: 6000,
+      trustProxy: false,
+      accessLog: true,
+    });
+    expect(Object.values(origins).every((origin) => origin.source === 'default')).toBe(true);
+  });
+
+  it('takes the file over defaults, the environment over the file, and a flag over the environment', () => {
+    const { settings, origins } = resolve({ port: '7500', accessLog: false }, { GREENLIGHT_CONFIG: file, GREENLIGHT_PORT: '7450', GREENLIGHT_HOST: '10.0.0.5', GREENLIGHT_TRUST_PROXY: 'false' });
+    expect(settings.port).toBe(7500);
+    expect(origins.port).toEqual({ source: 'flag', name: '--port' });
+    expect(settings.host).toBe('10.0.0.5');
+    expect(origins.host).toEqual({ source: 'env', name: 'GREENLIGHT_HOST' });
+    expect(settings.trustProxy).toBe(false);
+    expect(origins.trustProxy).toEqual({ source: 'env', name: 'GREENLIGHT_TRUST_PROXY' });
+    expect(settings.rateLimit).toBe(100);
+    expect(origins.rateLimit).toEqual({ source: 'file', name: file });
+    expect(settings.logLevel).toBe('warn');
+    expect(settings.accessLog).toBe(false);
+    expect(origins.accessLog).toEqual({ source: 'flag', name: '--no-access-log' });
+    expect(settings.databaseUrl).toBeUndefined();
+    expect(origins.databaseUrl).toEqual({ source: 'default' });
+  });
+
+  it('takes --config over GREENLIGHT_CONFIG, and paths in the file relative to the file', () => {
+    const other = configFile('port: 7600\n', 'other.yaml');
+    const { settings, configFile: used } = resolve({ config: other }, { GREENLIGHT_CONFIG: file });
+    expect(settings.port).toBe(7600);
+    expect(used).toEqual({ path: other, origin: { source: 'flag', name: '--config' } });
+    expect(resolve({}, { GREENLIGHT_CONFIG: file }).settings.policy).toBe(path.join(dir, 'policies', 'prod.yaml'));
+  });
+
+  it('has a variable for every flag, named GREENLIGHT_<FLAG>', () => {
+    for (const key of SETTING_KEYS) expect(SETTINGS[key].env).toBe(`GREENLIGHT_${SETTINGS[key].flag.slice(2).replace(/-/g, '_').toUpperCase()}`);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(resolve({}, { GREENLIGHT_PORT: '', GREENLIGHT_CONFIG: '' }).origins.port).toEqual({ source: 'default' });
+  });
+
+  it('reads switches from the environment as true/false, 1/0, yes/no, on/off', () => {
+    for (const [text, value] of [['1', true], ['yes', true], ['ON', true], ['0', false], ['no', false], ['off', false]] as const) {
+      expect(resolve({}, { GREENLIGHT_TRUST_PROXY: text }).settings.trustProxy).toBe(value);
+    }
+  });
+
+  it('lists each setting with its value and source, the database password redacted', () => {
+    const rows = settingsReport(resolve({ databaseUrl: 'postgres://greenlight:hunter2@db.internal:5432/greenlight' }, { GREENLIGHT_CONFIG: file }));
+    expect(rows[0]).toEqual({ setting: 'config', value: file, source: 'environment GREENLIGHT_CONFIG' });
+    expect(rows).toContainEqual({ setting: 'databaseUrl', value: 'postgres://greenlight:***@db.internal:5432/greenlight', source: 'flag --database-url' });
+    expect(rows).toContainEqual({ setting: 'rateLimit', value: 100, source: `config file ${file}` });
+    expect(rows).toContainEqual({ setting: 'accessLog', value: true, source: 'default' });
+    expect(JSON.stringify(rows)).not.toContain('hunter2');
+  });
+});
+
+describe('bad settings are refused, naming where the value came from', () => {
+  it.each([
+    [{ port: '70000' }, {}, '--port: expected a port number, 0 to 65535'],
+    [{ port: 'http' }, {}, '--port: expected a port number, 0 to 65535'],
+    [{}, { GREENLIGHT_PORT: '-1' }, 'GREENLIGHT_PORT: expected a port number, 0 to 65535'],
+    [{}, { GREENLIGHT_RATE_LIMIT: '0' }, 'GREENLIGHT_RATE_LIMIT: expected a positive whole number'],
+    [{}, { GREENLIGHT_LOG_LEVEL: 'loud' }, 'GREENLIGHT_LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent'],
+    [{}, { GREENLIGHT_TRUST_PROXY: 'maybe' }, 'GREENLIGHT_TRUST_PROXY: expected true or false'],
+    [{ databaseUrl: 'mysql://db' }, {}, '--database-url: expected a postgres:// URL'],
+  ])('%j %j', (flags, env, message) => {
+    expect(problem(() => resolve(flags, env))).toBe(message);
+  });
+});
+
+describe('the config file', () => {
+  it('refuses an unknown key, listing the known ones', () => {
+    const file = configFile('prot: 7300\nhost: 0.0.0.0\n', 'typo.yaml');
+    expect(problem(() => loadConfigFile(file))).toBe(
+      `config file ${file}: unknown key "prot" (known keys: port, host, dataDir, policy, databaseUrl, logLevel, rateLimit, trustProxy, accessLog)`,
+    );
+  });
+
+  it('names the key whose value is wrong, and every such key', () => {
+    const text = 'port: "seventy"\ntrustProxy: perhaps\nrateLimit: 1.5\n';
+    expect(problem(() => parseConfigFile(text, 'hub.yaml'))).toBe(
+      'config file hub.yaml: port: expected a port number, 0 to 65535; rateLimit: expected a positive whole number; trustProxy: expected true or false',
+    );
+  });
+
+  it('takes numbers and booleans as YAML writes them, or as text', () => {
+    expect(parseConfigFile('port: 8080\ntrustProxy: yes\naccessLog: "off"\nrateLimit: "50"\n', 'hub.yaml').values).toEqual({ port: 8080, trustProxy: true, accessLog: false, rateLimit: 50 });
+  });
+
+  it('says where YAML is broken, and refuses a file that is not a mapping or repeats a key', () => {
+    expect(problem(() => parseConfigFile('port: 7300\n  host: [\n', 'hub.yaml'))).toMatch(/^config file hub\.yaml line \d+: not valid YAML: /);
+    expect(problem(() => parseConfigFile('- port: 7300\n', 'hub.yaml'))).toBe('config file hub.yaml: expected a mapping of settings (key: value lines), not a list');
+    expect(problem(() => parseConfigFile('port: 1\nport: 2\n', 'hub.yaml'))).toMatch(/^config file hub\.yaml line 2: not valid YAML: Map keys must be unique/);
+  });
+
+  it('accepts an empty file (every setting from elsewhere)', () => {
+    expect(parseConfigFile('', 'hub.yaml').values).toEqual({});
+    expect(parseConfigFile('# nothing yet\n', 'hub.yaml').values).toEqual({});
+  });
+
+  it('says when it cannot be read', () => {
+    expect(problem(() => loadConfigFile(path.join(dir, 'missing.yaml')))).toBe(`cannot read the config file ${path.join(dir, 'missing.yaml')}: no such file`);
+    expect(problem(() => loadConfigFile(dir))).toBe(`cannot read the config file ${dir}: it is a folder`);
+  });
+});

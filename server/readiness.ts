@@ -1,0 +1,51 @@
+import { sql } from 'kysely';
+import type { Store } from './store/database.js';
+import { migrationStatus } from './store/migration-status.js';
+
+export type CheckResult = 'ok' | 'failing' | 'skipped';
+
+export interface Readiness {
+  ready: boolean;
+  checks: { database: CheckResult; migrations: CheckResult; scheduler: CheckResult };
+  /** Why the hub is not ready, in words an operator can act on. */
+  reason?: string;
+}
+
+/** How long the database gets to answer before the hub calls itself not ready. */
+const DATABASE_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+const firstLine = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+
+/**
+ * Ready means able to do the job, not merely alive (that is /healthz): the database answers, its
+ * schema is the one this hub was built for, and the scheduler is firing deadlines.
+ */
+export async function checkReadiness(store: Store, scheduler: { isRunning: boolean }): Promise<Readiness> {
+  const checks: Readiness['checks'] = { database: 'skipped', migrations: 'skipped', scheduler: scheduler.isRunning ? 'ok' : 'failing' };
+  try {
+    await withTimeout(sql`select 1`.execute(store.db), DATABASE_TIMEOUT_MS, 'the database');
+    checks.database = 'ok';
+  } catch (error) {
+    checks.database = 'failing';
+    return { ready: false, checks, reason: `The hub cannot reach its database (${store.location}): ${firstLine(error)}.` };
+  }
+  try {
+    const status = await withTimeout(migrationStatus(store.db), DATABASE_TIMEOUT_MS, 'the database');
+    checks.migrations = status.pending.length || status.unknown.length ? 'failing' : 'ok';
+    if (status.pending.length) return { ready: false, checks, reason: `The database schema is behind this hub: ${status.pending.join(', ')} not applied yet.` };
+    if (status.unknown.length) return { ready: false, checks, reason: `The database was migrated by a newer hub (${status.unknown.join(', ')}).` };
+  } catch (error) {
+    checks.migrations = 'failing';
+    return { ready: false, checks, reason: `Cannot read the database's migrations: ${firstLine(error)}.` };
+  }
+  if (!scheduler.isRunning) return { ready: false, checks, reason: 'The scheduler is not running (the hub is starting or stopping), so deadlines would not fire.' };
+  return { ready: true, checks };
+}

@@ -1,0 +1,32 @@
+import { createReadStream } from 'node:fs';
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { createBackup } from '../../domain/backup.js';
+import { requireActor, type HttpDeps } from '../http-app.js';
+import { routeDoc } from '../route-docs.js';
+
+const docs = {
+  backup: routeDoc({
+    summary: 'Download a consistent copy of the SQLite database',
+    description:
+      "SQLite's online backup of the running hub: requests keep being served while it is made. The copy holds the grant-signing key and " +
+      'token hashes: keep it as you keep secrets. Audited as `backup.created`. Hubs on PostgreSQL answer 400: use pg_dump.',
+    tag: 'operations',
+    auth: 'admin',
+    responses: { 200: { description: 'The database file (SQLite format 3)', content: { 'application/vnd.sqlite3': { schema: z.string().meta({ format: 'binary' }) } } } },
+  }),
+};
+
+export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
+  app.post('/api/v1/admin/backup', { schema: docs.backup }, async (request, reply) => {
+    const actor = await requireActor(deps, request);
+    const backup = await createBackup(deps.ctx, actor);
+    // The temporary copy goes once the answer is sent, or the client gives up.
+    reply.raw.once('close', () => void backup.discard());
+    const stamp = deps.ctx.clock.now().toISOString().replace(/[:.]/g, '-');
+    reply.header('content-disposition', `attachment; filename="greenlight-${stamp}.db"`);
+    reply.header('content-length', backup.bytes);
+    reply.type('application/vnd.sqlite3');
+    return reply.send(createReadStream(backup.file));
+  });
+};
