@@ -117,12 +117,9 @@ async function runDemo(ctx: CliContext, command: Command): Promise<number> {
   const policyFile = path.join(dataDir, 'policy.yaml');
   if (!existsSync(policyFile)) writeFileSync(policyFile, DEMO_POLICY);
   // Loaded on demand so other commands don't pay for the hub's dependencies.
-  const [{ startHub }, { default: pino }] = await Promise.all([import('../hub.js'), import('pino')]);
+  const [{ startHub }, { createFileLogger }] = await Promise.all([import('../hub.js'), import('../logger.js')]);
   // The hub logs to a file: the terminal is for the links.
-  const logger = pino(
-    { level: 'info', base: { service: 'greenlight-hub' }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: path.join(dataDir, 'hub.log'), sync: true }),
-  );
+  const logger = createFileLogger(path.join(dataDir, 'hub.log'));
   const signal = untilSignal(io);
   let hub: Awaited<ReturnType<typeof startHub>>;
   try {

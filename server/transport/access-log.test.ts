@@ -16,6 +16,8 @@ const BODY_SECRET = 'sekrit-body-value-0815';
 /** A few calls as alice: a 404 by id, a list with a query string, a submit whose body carries a marker. */
 async function exercise(hub: SpawnedHub): Promise<string> {
   const alice = await hub.createUser({ name: 'alice', roles: ['requester'], groups: [] });
+  // The starter policy's approvers, so the submission is accepted rather than refused (NO_APPROVERS).
+  await hub.createUser({ name: 'bob', roles: ['approver'], groups: ['approvers'] });
   const headers = { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' };
   expect((await fetch(`${hub.url}/api/v1/requests/req_doesnotexist`, { headers })).status).toBe(404);
   expect((await fetch(`${hub.url}/api/v1/requests?limit=5&cursor=${QUERY_SECRET}`, { headers })).status).toBe(200);
