@@ -30,6 +30,8 @@ import { checkReadiness } from './readiness.js';
 import { projectRoot } from './project-root.js';
 
 export interface HubOptions {
+  /** How long a client may take to send one whole request; 30 s by default. */
+  requestTimeoutMs?: number;
   port?: number;
   host?: string;
   dataDir?: string;
@@ -148,6 +150,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const routes: RouteRecord[] = [];
   const failedAuthentications = new FailedAuthentications(ctx, metrics, options.failedAuthPerMinute ?? 60);
   const app = await buildHttpApp({
+    requestTimeoutMs: options.requestTimeoutMs,
     ctx,
     metrics,
     waiters,

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { GreenlightError, LIMITS } from '../../protocol/index.js';
@@ -44,6 +45,8 @@ export interface HttpDeps {
   accessLog: boolean;
   /** Filled with every route as it is registered, documented or not. */
   routes?: RouteRecord[];
+  /** How long a client may take to send one whole request (headers and body); answered long-polls are not affected. */
+  requestTimeoutMs?: number;
 }
 
 export function bearerToken(request: FastifyRequest): string | null {
@@ -82,6 +85,12 @@ export async function requireActor(deps: HttpDeps, request: FastifyRequest): Pro
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: LIMITS.bodyBytes,
+    // Fastify turns Node's limit off by default: a client trickling a body would hold its connection
+    // forever. Node checks the limit on an interval, so that follows the limit too.
+    serverFactory: (handler) => {
+      const requestTimeout = deps.requestTimeoutMs ?? 30_000;
+      return createServer({ requestTimeout, connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(requestTimeout / 4))) }, handler);
+    },
     logger: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
