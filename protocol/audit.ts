@@ -19,6 +19,10 @@ export const AUDIT_TYPES = [
   'policy.loaded',
   'policy.rejected',
   'auth.failed',
+  'notification.dead',
+  'notification.retried',
+  'notification.endpoint_disabled',
+  'notification.endpoint_enabled',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -13,3 +13,4 @@ export * from './hub-client.js';
 export * from './desktop-api.js';
 export * from './urls.js';
 export * from './waits-on-me.js';
+export * from './notifications.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from './duration.js';
 import { groupNameSchema, userNameSchema } from './user.js';
 import { identifierSchema, riskSchema } from './request.js';
+import { notifyTargetSchema } from './notifications.js';
 
 const matchValue = z.union([z.string().min(1).max(256), z.array(z.string().min(1).max(256)).min(1)]);
 
@@ -20,12 +21,21 @@ export const policyRuleSchema = z
     minApprovals: z.number().int().min(1).max(20).default(1),
     allowSelfApproval: z.boolean().default(false),
     escalation: z
-      .array(z.strictObject({ after: durationSchema, notify: z.array(z.union([groupNameSchema, userNameSchema])).min(1) }))
+      .array(
+        z.strictObject({
+          after: durationSchema,
+          notify: z.array(z.union([groupNameSchema, userNameSchema])).min(1),
+          /** Channels beyond the app that announce this step (its webhooks hear of the escalation too). */
+          channels: z.array(notifyTargetSchema).optional(),
+        }),
+      )
       .default([]),
     expireAfter: durationSchema.optional(),
     grantTtl: durationSchema.default(900),
     claimHolds: durationSchema.default(600),
     autoApprove: z.boolean().default(false),
+    /** Channels beyond the app where this rule's requests are announced; names are checked against the hub configuration. */
+    notify: z.array(notifyTargetSchema).default([]),
   })
   .superRefine((rule, ctx) => {
     if (!rule.autoApprove && rule.approvers.length === 0) {
