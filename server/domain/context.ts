@@ -11,6 +11,7 @@ import type { GroupCommit } from './group-commit.js';
 import type { ActorCache } from './actor-cache.js';
 import { appendAudit, writeChainHead } from './audit.js';
 import type { AuditEvent } from '../../protocol/index.js';
+import type { Outbox } from '../notify/outbox.js';
 
 /** Everything the domain needs, built once by the hub and passed down. */
 export interface Context {
@@ -26,6 +27,17 @@ export interface Context {
   submissions: GroupCommit;
   /** Tells the scheduler a deadline was written, so it can arm its timer earlier if needed. */
   deadlineWritten(dueAt: string): void;
+  /** Notification channels (webhooks); absent where none are configured. */
+  outbox?: Outbox;
+}
+
+const commitHooks = new WeakMap<Transaction<Database>, (() => void)[]>();
+
+/** Runs `hook` once the transaction `trx` of `inTransaction` has committed; never if it fails. */
+export function afterCommit(trx: Transaction<Database>, hook: () => void): void {
+  const hooks = commitHooks.get(trx);
+  if (hooks) hooks.push(hook);
+  else commitHooks.set(trx, [hook]);
 }
 
 /** Thrown inside a transaction when a conditional update lost a race; the transaction is retried. */
@@ -41,11 +53,16 @@ const RETRIES = 8;
 export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ctx.store.db.transaction().execute(async (trx) => {
+      let committed = null as Transaction<Database> | null;
+      const result = await ctx.store.db.transaction().execute(async (trx) => {
+        committed = trx;
         const result = await work(trx);
         await writeChainHead(trx);
         return result;
       });
+      const hooks = committed ? commitHooks.get(committed) : undefined;
+      for (const hook of hooks ?? []) hook();
+      return result;
     } catch (error) {
       const retryable = error instanceof LostRace || isSerializationFailure(error);
       if (!retryable || attempt >= RETRIES) throw error;

@@ -11,6 +11,8 @@ import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { buildView, isEligibleApprover, parseRule } from './request-view.js';
 import { signCompactJws } from './jws.js';
 import { auditFields } from './lifecycle/transition.js';
+import { loadRequestRow } from './lifecycle/expiry.js';
+import { enqueueNotifications } from '../notify/outbox.js';
 
 const ISSUER = 'greenlight';
 
@@ -67,6 +69,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     outcome: 'issued',
     data: { jti, requester: row.requester_name, ttlSeconds: ttl, expiresAt: expires.toISOString() },
   });
+  await enqueueNotifications(ctx, trx, 'grant.issued', row);
   return { jti, expiresAt: expires.toISOString() };
 }
 
@@ -175,6 +178,7 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
       outcome: 'revoked',
       data: { jti },
     });
+    if (ctx.outbox) await enqueueNotifications(ctx, trx, 'grant.revoked', await loadRequestRow(trx, request.id));
     return request.id;
   });
   return announceGrantChange(ctx, requestId, actor);

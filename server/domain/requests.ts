@@ -22,6 +22,7 @@ import { announce } from './announce.js';
 import { scheduleRequestDeadlines } from './lifecycle/deadlines.js';
 import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
+import { enqueueNotifications } from '../notify/outbox.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -93,10 +94,12 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     let deadlines: string[] = [];
     if (frozen.autoApprove) {
       await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.approved', ...auditFields(row), outcome: 'approved', data: { autoApprove: true, rule: frozen.name } });
+      await enqueueNotifications(ctx, trx, 'request.decided', row);
       const grant = await issueGrant(ctx, trx, row, now);
       deadlines = [grant.expiresAt];
     } else {
       deadlines = await scheduleRequestDeadlines(trx, row, frozen, now);
+      await enqueueNotifications(ctx, trx, 'request.created', row, assembleView(row, { decisions: [], grant: undefined, events: [submitted] }, null));
     }
     return { row, created: true, deadlines, submitted: frozen.autoApprove ? null : submitted };
   });

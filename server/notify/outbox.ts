@@ -1,0 +1,104 @@
+import type { Transaction } from 'kysely';
+import type { FrozenRule, GreenlightRequest, NotificationEvent } from '../../protocol/index.js';
+import type { Clock } from '../clock.js';
+import { newId } from '../ids.js';
+import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
+import { afterCommit, type Context } from '../domain/context.js';
+import { buildView, parseRule, withoutSecrets } from '../domain/request-view.js';
+import { notifiersConfigSchema, type NotifiersConfig } from './config.js';
+import { WebhookEndpoint } from './webhook.js';
+
+/**
+ * The hub's notification channels and where each event goes. `enqueueNotifications` writes the rows
+ * inside the caller's transaction; the dispatcher hears of them once that transaction has committed.
+ */
+export class Outbox {
+  readonly endpoints: ReadonlyMap<string, WebhookEndpoint>;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    endpoints: WebhookEndpoint[],
+    /** Where people reach this hub's console, for links in messages (the hub fills in its own address when not configured). */
+    public publicUrl: string | null,
+  ) {
+    this.endpoints = new Map(endpoints.map((endpoint) => [endpoint.name, endpoint]));
+  }
+
+  get webhookNames(): ReadonlySet<string> {
+    return new Set(this.endpoints.keys());
+  }
+
+  /** The webhooks an event of this rule goes to: those the rule (or the escalation step) names, less those filtering the event out. */
+  destinationsFor(type: NotificationEvent, rule: FrozenRule, escalationStep: number | null): WebhookEndpoint[] {
+    const targets = new Set(rule.notify ?? []);
+    if (type === 'request.escalated' && escalationStep !== null) for (const target of rule.escalation[escalationStep]?.channels ?? []) targets.add(target);
+    const out: WebhookEndpoint[] = [];
+    for (const target of targets) {
+      if (!target.startsWith('webhook:')) continue;
+      // A webhook dropped from the configuration since the request was created is skipped.
+      const endpoint = this.endpoints.get(target.slice('webhook:'.length));
+      if (endpoint?.wants(type)) out.push(endpoint);
+    }
+    return out;
+  }
+
+  written(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  onWritten(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    for (const endpoint of this.endpoints.values()) endpoint.close();
+  }
+}
+
+/** Builds the outbox from the `notifiers:` configuration, resolving secrets now so a bad one stops the start. */
+export function createOutbox(config: NotifiersConfig | undefined, clock: Clock, publicUrl: string | null, env: NodeJS.ProcessEnv = process.env): Outbox {
+  const parsed = notifiersConfigSchema.parse(config ?? {});
+  return new Outbox(
+    parsed.webhooks.map((webhook) => new WebhookEndpoint(webhook, parsed.allowPrivateNetworks, clock, env)),
+    publicUrl,
+  );
+}
+
+/**
+ * Writes one outbox row per destination of `type` for this request, inside `trx`, so the notification
+ * exists exactly when the change it announces does. `row` is the request as this transaction leaves it;
+ * `view` may be passed where the caller has it. Costs nothing for a rule that names no channel.
+ */
+export async function enqueueNotifications(ctx: Context, trx: Transaction<Database>, type: NotificationEvent, row: RequestsTable, view?: GreenlightRequest): Promise<void> {
+  const outbox = ctx.outbox;
+  if (!outbox || outbox.endpoints.size === 0) return;
+  const step = type === 'request.escalated' ? Number(row.escalation_level) - 1 : null;
+  const destinations = outbox.destinationsFor(type, parseRule(row), step);
+  if (destinations.length === 0) return;
+  // What approvers see: never the grant token.
+  const data = withoutSecrets(view ?? (await buildView(trx, row, null)));
+  const now = ctx.clock.now();
+  const timestamp = now.toISOString();
+  const payload = JSON.stringify({ type, timestamp, data });
+  const rows: OutboxTable[] = destinations.map((endpoint) => ({
+    id: newId('ntf', now),
+    type,
+    channel: endpoint.channel,
+    destination: endpoint.name,
+    request_id: row.id,
+    payload,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: timestamp,
+    lease_until: null,
+    lease_owner: null,
+    last_error: null,
+    last_status: null,
+    created_at: timestamp,
+    updated_at: timestamp,
+    delivered_at: null,
+  }));
+  await trx.insertInto('outbox').values(rows).execute();
+  afterCommit(trx, () => outbox.written());
+}
