@@ -23,6 +23,9 @@ import { Waiters } from './transport/waiters.js';
 import { wakeWaitersAcrossHubs } from './transport/cross-hub-wake.js';
 import { attachClusterAdapter } from './transport/cluster-adapter.js';
 import { FailedAuthentications } from './transport/failed-authentications.js';
+import type { NotifiersConfig } from './notify/config.js';
+import { createOutbox } from './notify/outbox.js';
+import { Dispatcher } from './notify/dispatcher.js';
 
 export interface HubOptions {
   port?: number;
@@ -52,6 +55,12 @@ export interface HubOptions {
    * another hub whose message was lost (hubs tell each other at once otherwise). Default 1000 ms.
    */
   waitPollMs?: number;
+  /** The `notifiers:` section of the hub configuration: webhooks and their secrets. */
+  notifiers?: NotifiersConfig;
+  /** Where people reach this hub, for links in messages; default the address it listens on. */
+  publicUrl?: string;
+  /** How long a dispatcher's claim on a notification keeps other hubs off it (default 60 s). */
+  notificationLeaseMs?: number;
 }
 
 export interface RunningHub {
@@ -59,6 +68,7 @@ export interface RunningHub {
   port: number;
   ctx: Context;
   scheduler: Scheduler;
+  dispatcher: Dispatcher;
   close(): Promise<void>;
 }
 
@@ -73,6 +83,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
   const bus = new HubBus();
   const metrics = createMetrics();
+
+  // Notifier secrets are resolved first: a missing one stops the start, naming its key.
+  const outbox = createOutbox(options.notifiers, clock, options.publicUrl ?? null);
 
   // The policy is read before anything else: a broken file stops the start with its reason.
   let ctxRef: Context | null = null;
@@ -89,7 +102,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         data: outcome.ok ? { file: options.policyFile, rules: outcome.rules } : { file: options.policyFile, error: outcome.error },
       }),
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
-  });
+  }, { webhooks: outbox.webhookNames });
 
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
   let scheduler: Scheduler | null = null;
@@ -104,6 +117,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     actors: store.dialect === 'sqlite' ? new ActorCache() : null,
     submissions: new GroupCommit((work) => inTransaction(ctx, work)),
     deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
+    outbox,
   };
   ctxRef = ctx;
   scheduler = new Scheduler(ctx, {
@@ -112,6 +126,19 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       metrics.deadlinesFired.inc({ kind });
       metrics.deadlineLag.observe(Math.max(0, lagMs) / 1000);
     },
+  });
+
+  const dispatcher = new Dispatcher(ctx, outbox, {
+    leaseMs: options.notificationLeaseMs,
+    maxSleepMs: store.dialect === 'postgres' ? 1000 : 5000,
+    onOutcome: (channel, outcome, lagMs) => {
+      metrics.notifications.inc({ channel, outcome });
+      if (lagMs !== null) metrics.notificationLag.observe(Math.max(0, lagMs) / 1000);
+    },
+  });
+  metrics.setOutboxDepthReader(async () => {
+    const row = await store.db.selectFrom('outbox').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'pending').executeTakeFirst();
+    return Number(row?.n ?? 0);
   });
 
   await inTransaction(ctx, (trx) =>
@@ -149,7 +176,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
 
+  outbox.publicUrl ??= url;
   await scheduler.start();
+  await dispatcher.start();
   policy.watch();
   log.info({ url, database: store.location, dialect: store.dialect }, 'hub started');
 
@@ -159,12 +188,15 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     port: address.port,
     ctx,
     scheduler,
+    dispatcher,
     close() {
       closing ??= (async () => {
         policy.close();
         stopWaking();
         waiters.close();
         await scheduler?.stop();
+        await dispatcher.stop();
+        outbox.close();
         // Stop taking HTTP requests and let in-flight ones (answered long-polls included) finish,
         // then close the sockets, and the database last. Sockets are dropped at the transport, not
         // told "disconnect": clients read that as being signed out, and a restart is no sign-out.

@@ -13,6 +13,7 @@ import { requestRoutes } from './routes/requests.js';
 import { auditRoutes } from './routes/audit.js';
 import { grantRoutes } from './routes/grants.js';
 import { consoleRoutes } from './routes/console.js';
+import { notificationRoutes } from './routes/notifications.js';
 import type { Waiters } from './waiters.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 
@@ -102,6 +103,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(requestRoutes, deps);
   await app.register(auditRoutes, deps);
   await app.register(grantRoutes, deps);
+  await app.register(notificationRoutes, deps);
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }
