@@ -7,6 +7,7 @@ import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { parseFlags } from './options.js';
 import { note, type Io } from './output.js';
+import type { NotifiersConfig } from '../notify/config.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -72,6 +73,16 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
   }
   // Loaded on demand so client commands don't pay for the hub's dependencies.
   const { startHub } = await import('../hub.js');
+  // Webhook endpoints and secrets, until the hub configuration file carries them (undocumented on purpose).
+  let notify: { publicUrl?: string; notifiers?: NotifiersConfig } = {};
+  if (io.env.GREENLIGHT_NOTIFIERS_FILE) {
+    const { readNotifiersFile } = await import('../notify/notifiers-file.js');
+    try {
+      notify = readNotifiersFile(io.env.GREENLIGHT_NOTIFIERS_FILE);
+    } catch (error) {
+      throw usageError(`GREENLIGHT_NOTIFIERS_FILE: ${(error as Error).message}`);
+    }
+  }
   const signal = untilSignal(io);
   let hub: Awaited<ReturnType<typeof startHub>>;
   try {
@@ -85,6 +96,8 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
       logLevel: flags.logLevel,
       rateLimitPerMinute: flags.rateLimit,
       trustProxy: flags.trustProxy,
+      notifiers: notify.notifiers,
+      publicUrl: notify.publicUrl,
       print: (line) => note(io, line),
     });
   } catch (error) {
