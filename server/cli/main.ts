@@ -8,6 +8,7 @@ import type { CliContext } from './context.js';
 import { registerDecideCommands } from './decide-commands.js';
 import { registerGrantCommands } from './grant-commands.js';
 import { registerHubCommand } from './hub-command.js';
+import { registerNotifyCommands } from './notify-commands.js';
 import { processIo, type Io } from './output.js';
 import { registerRequestCommand } from './request-command.js';
 import { registerUserCommands } from './user-commands.js';
@@ -43,6 +44,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDecideCommands(program, ctx);
   registerGrantCommands(program, ctx);
   registerAuditCommands(program, ctx);
+  registerNotifyCommands(program, ctx);
   return program;
 }
 
