@@ -73,7 +73,7 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
   }
   // Loaded on demand so client commands don't pay for the hub's dependencies.
   const { startHub } = await import('../hub.js');
-  // Webhook endpoints and secrets, until the hub configuration file carries them (undocumented on purpose).
+  // Webhook endpoints and secrets, until the hub configuration file (--config) carries the same keys.
   let notify: { publicUrl?: string; notifiers?: NotifiersConfig } = {};
   if (io.env.GREENLIGHT_NOTIFIERS_FILE) {
     const { readNotifiersFile } = await import('../notify/notifiers-file.js');

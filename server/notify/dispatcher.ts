@@ -18,6 +18,9 @@ export interface DispatcherOptions {
 
 const DEFAULT_LEASE_MS = 60_000;
 const SHORT_ERROR = 500;
+/** Delivered rows (their payload may hold a large diff) are kept this long for `notify list`; failed ones until retried. */
+const KEEP_DELIVERED_MS = 7 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Delivers outbox rows after their transaction committed, off every request's path. Per endpoint it
@@ -37,6 +40,7 @@ export class Dispatcher {
   private again = false;
   private stopped = true;
   private stopListening: () => void = () => undefined;
+  private prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ctx: Context,
@@ -101,6 +105,7 @@ export class Dispatcher {
     try {
       do {
         this.again = false;
+        await this.prune();
         const disabled = await this.disabledEndpoints();
         for (const endpoint of this.outbox.endpoints.values()) {
           if (this.stopped) return;
@@ -117,6 +122,14 @@ export class Dispatcher {
       this.ctx.log.error({ err: error }, 'cannot read the notification outbox; trying again shortly');
     }
     if (!this.stopped) await this.armNext();
+  }
+
+  private async prune(): Promise<void> {
+    const now = this.ctx.clock.now().getTime();
+    if (now - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.prunedAt = now;
+    const before = new Date(now - KEEP_DELIVERED_MS).toISOString();
+    await this.ctx.store.db.deleteFrom('outbox').where('status', '=', 'delivered').where('delivered_at', '<', before).execute();
   }
 
   private track(delivery: Promise<void>): void {
