@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest } from '../protocol/index.js';
-import { ADMIN_TOKEN, deployRequest } from '../server/test-support/hub-fixture.js';
+import { ManualClock } from '../server/clock.js';
+import { ADMIN_TOKEN, deployRequest, TestHub } from '../server/test-support/hub-fixture.js';
 import { HubDataDir, HubProcess } from '../server/test-support/hub-process.js';
 import { createTestDatabase, postgresAvailability } from '../server/test-support/postgres.js';
 import { newWebhookSecret, WebhookReceiver, type ReceivedWebhook } from '../server/test-support/webhook-receiver.js';
@@ -153,5 +154,60 @@ describe.skipIf(!pg.ok)(`notifications from two hubs on one PostgreSQL database$
     expect(ids).toHaveLength(expected);
     const byRequest = createdByRequest(receiver, secret);
     for (const id of submitted) expect(byRequest.get(id)).toHaveLength(1);
+  });
+});
+
+describe.skipIf(!pg.ok)(`a PostgreSQL hub SIGKILLed mid-delivery${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
+  const receiver = new WebhookReceiver();
+  const secret = newWebhookSecret();
+  const data = new HubDataDir(POLICY);
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dying: HubProcess;
+  let survivor: TestHub | null = null;
+
+  beforeAll(async () => {
+    await receiver.start();
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await dying.kill();
+    await survivor?.dispose();
+    await receiver.close();
+    await database?.drop();
+    data.remove();
+  });
+
+  it('leaves the rows it was delivering to another hub once their lease has run out, not before', async () => {
+    const notifiers = writeNotifiers(data.path, receiver.url);
+    dying = new HubProcess(['--database-url', database.url, '--policy', data.policyFile ?? ''], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_NOTIFIERS_FILE: notifiers, BOT_WEBHOOK_SECRET: secret });
+    await dying.start();
+    const alice = await call<{ token: string }>(dying.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'alice', roles: ['requester'] });
+    // The receiver holds the first hub's four deliveries (its maxConcurrency) open, so it dies with all four leased.
+    receiver.reply = () => 'hold';
+    for (let n = 0; n < 4; n++) await call(dying.url, 'POST', '/api/v1/requests', alice.body.token, deployRequest({ resource: `svc-${n}` }));
+    await receiver.arrivals.next(() => receiver.heldCount === 4);
+    const inFlight = new Set(receiver.received.map((webhook) => webhook.id));
+    await dying.kill();
+    receiver.reply = () => ({ status: 200 });
+
+    // Another hub, whose clock we move: within the 60 s lease it leaves the rows alone.
+    const clock = new ManualClock(new Date(Date.now() + 30_000));
+    survivor = new TestHub('postgres', { policy: POLICY, clock, notifiers: { allowPrivateNetworks: true, webhooks: [{ name: 'bot', url: `${receiver.url}/hooks`, secret }] } });
+    survivor.databaseUrl = database.url;
+    await survivor.start();
+    await survivor.hub.dispatcher.runNow();
+    await survivor.hub.dispatcher.idle();
+    expect(receiver.received).toHaveLength(4);
+
+    // Past the lease it sends them, under the ids they had.
+    clock.advance(31_000);
+    await survivor.hub.dispatcher.runNow();
+    await eventually(async () => (receiver.received.length === 8 ? true : undefined), 'the four deliveries again');
+    const again = receiver.received.slice(4);
+    for (const webhook of again) WebhookReceiver.verify(secret, webhook);
+    expect(new Set(again.map((webhook) => webhook.id))).toEqual(inFlight);
+    await survivor.hub.dispatcher.idle();
+    const pending = await call<{ notifications: unknown[] }>(survivor.url, 'GET', '/api/v1/notifications?status=pending', ADMIN_TOKEN);
+    expect(pending.body.notifications).toHaveLength(0);
   });
 });
