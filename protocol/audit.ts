@@ -10,6 +10,8 @@ export const AUDIT_TYPES = [
   'request.expired',
   'request.claimed',
   'request.released',
+  'request.reminded',
+  'request.escalation_repeated',
   'grant.issued',
   'grant.redeemed',
   'grant.revoked',

@@ -23,6 +23,12 @@ export interface EscalatedPayload {
   previouslyNotified: string[];
 }
 
+/** `remind`: a request still waits on its approvers; `reminder` counts from 1. */
+export interface RemindedPayload {
+  request: GreenlightRequest;
+  reminder: number;
+}
+
 export interface RequestRef {
   requestId: string;
 }
@@ -32,6 +38,7 @@ export interface ServerToClientEvents {
   'request:created': (request: GreenlightRequest) => void;
   'request:updated': (request: GreenlightRequest) => void;
   'request:escalated': (payload: EscalatedPayload) => void;
+  'request:reminded': (payload: RemindedPayload) => void;
 }
 
 /** Events clients send to the hub; each is acknowledged. */
@@ -45,4 +52,4 @@ export interface ClientToServerEvents {
   'requests:sync': (input: Record<string, never>, ack: AckCallback<SyncResult>) => void;
 }
 
-export const SERVER_EVENTS = ['request:created', 'request:updated', 'request:escalated'] as const;
+export const SERVER_EVENTS = ['request:created', 'request:updated', 'request:escalated', 'request:reminded'] as const;

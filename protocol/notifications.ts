@@ -7,6 +7,7 @@ import { z } from 'zod';
 export const NOTIFICATION_EVENTS = [
   'request.created',
   'request.escalated',
+  'request.reminded',
   'request.decided',
   'request.expired',
   'request.cancelled',

@@ -36,11 +36,17 @@ export const policyRuleSchema = z
     autoApprove: z.boolean().default(false),
     /** Channels beyond the app where this rule's requests are announced; names are checked against the hub configuration. */
     notify: z.array(notifyTargetSchema).default([]),
+    /** Re-notify approvers who have not acted this often, until the request is decided. */
+    remind: durationSchema.optional(),
+    /** After the last escalation step, run the chain again, at most this many more times. */
+    repeat: z.number().int().min(0).max(10).default(0),
   })
   .superRefine((rule, ctx) => {
     if (!rule.autoApprove && rule.approvers.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'list at least one approver group, or set autoApprove: true' });
     }
+    if (rule.remind !== undefined && rule.remind < 60) ctx.addIssue({ code: 'custom', path: ['remind'], message: 'remind at most every minute (1m or more)' });
+    if (rule.repeat > 0 && rule.escalation.length === 0) ctx.addIssue({ code: 'custom', path: ['repeat'], message: 'repeat runs the escalation chain again: add escalation steps' });
     let previous = 0;
     rule.escalation.forEach((step, index) => {
       if (step.after <= previous && index > 0) {

@@ -114,6 +114,10 @@ export const frozenRuleSchema = z.object({
   autoApprove: z.boolean(),
   /** `email` / `webhook:<name>` targets of the rule; absent on requests created before channels existed. */
   notify: z.array(z.string()).optional(),
+  /** Reminder interval; absent or null: no reminders. */
+  remindSeconds: z.number().nullable().optional(),
+  /** How many more times the escalation chain runs after its last step; absent: none. */
+  repeat: z.number().int().optional(),
 });
 export type FrozenRule = z.infer<typeof frozenRuleSchema>;
 

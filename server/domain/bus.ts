@@ -8,6 +8,8 @@ export type HubEvent =
   | { type: 'request.updated'; request: GreenlightRequest; notify: Audience }
   /** `newTargets` are told it escalated to them; `previousApprovers` hear of it as an update. */
   | { type: 'request.escalated'; request: GreenlightRequest; step: number; previouslyNotified: string[]; newTargets: Audience; previousApprovers: Audience }
+  /** `remind`: approvers who have not voted hear of the request again. */
+  | { type: 'request.reminded'; request: GreenlightRequest; reminder: number; approvers: Audience }
   | { type: 'user.disabled'; userId: string };
 
 export class HubBus {

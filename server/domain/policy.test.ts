@@ -141,3 +141,16 @@ rules:
     expect(frozen).not.toHaveProperty('notify');
   });
 });
+
+describe('policy reminders and repeat', () => {
+  it('freezes remind and repeat onto requests', () => {
+    const rule = parsePolicy('rules:\n  - { name: a, approvers: [sre], remind: 15m, repeat: 2, escalation: [{ after: 5m, notify: [leads] }] }\n').rules[0]!;
+    expect(freezeRule(rule)).toMatchObject({ remindSeconds: 900, repeat: 2 });
+  });
+
+  it('refuses a repeat without escalation steps and reminders more often than a minute', () => {
+    expect(() => parsePolicy('rules:\n  - { name: a, approvers: [sre], repeat: 2 }\n')).toThrow(/rule "a": repeat: repeat runs the escalation chain again: add escalation steps/);
+    expect(() => parsePolicy('rules:\n  - { name: a, approvers: [sre], remind: 30s }\n')).toThrow(/rule "a": remind: remind at most every minute/);
+    expect(() => parsePolicy('rules:\n  - { name: a, approvers: [sre], repeat: 11, escalation: [{ after: 5m, notify: [leads] }] }\n')).toThrow(/rule "a": repeat:/);
+  });
+});

@@ -57,6 +57,7 @@ export function parsePolicy(text: string, source = 'policy', channels: Configure
       ['expireAfter', rule.expireAfter],
       ['grantTtl', rule.grantTtl],
       ['claimHolds', rule.claimHolds],
+      ['remind', rule.remind],
     ];
     for (const [field, seconds] of durations) {
       if (seconds !== undefined && seconds > MAX_POLICY_DURATION_SECONDS) {
@@ -130,6 +131,8 @@ export function freezeRule(rule: PolicyRule): FrozenRule {
     claimHoldsSeconds: rule.claimHolds,
     autoApprove: rule.autoApprove,
     ...(rule.notify.length ? { notify: rule.notify } : {}),
+    ...(rule.remind !== undefined ? { remindSeconds: rule.remind } : {}),
+    ...(rule.repeat > 0 ? { repeat: rule.repeat } : {}),
   };
 }
 

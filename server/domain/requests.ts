@@ -73,6 +73,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
       eligible_groups: JSON.stringify(frozen.approvers),
       eligible_users: '[]',
       escalation_level: 0,
+      escalation_round: 0,
       next_escalation_at: firstStep && !frozen.autoApprove ? addSeconds(now, firstStep.afterSeconds) : null,
       expires_at: frozen.expireAfterSeconds && !frozen.autoApprove ? addSeconds(now, frozen.expireAfterSeconds) : null,
       claim_by: null,

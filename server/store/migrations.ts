@@ -180,6 +180,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // `repeat: N` runs the escalation chain again: the round says which run escalation_level counts in.
+  '2026-12-03-004-escalation-rounds': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('requests').addColumn('escalation_round', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

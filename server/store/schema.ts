@@ -42,6 +42,8 @@ export interface RequestsTable {
   eligible_groups: string;
   eligible_users: string;
   escalation_level: number;
+  /** Which run of the escalation chain escalation_level counts in (0 first; `repeat` adds runs). */
+  escalation_round: number;
   next_escalation_at: string | null;
   expires_at: string | null;
   claim_by: string | null;

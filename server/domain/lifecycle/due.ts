@@ -4,7 +4,10 @@ import type { Context } from '../context.js';
 import { expireGrant } from '../grants.js';
 import { announceUpdated, type AfterCommit } from './after-commit.js';
 import { lapseClaim } from './claims.js';
-import { escalate } from './escalation.js';
+import { escalate, repeatEscalation } from './escalation.js';
+import { stepOf } from './deadlines.js';
+import { remind } from './reminders.js';
+import { parseRule } from '../request-view.js';
 import { expireRequest } from './expiry.js';
 
 export type { AfterCommit } from './after-commit.js';
@@ -33,12 +36,18 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
       await expireRequest(ctx, trx, row);
       return { after: announceUpdated(ctx, row.id) };
     case 'escalation': {
-      // Escalation step `deadline.step` (0-based). Steps already applied or skipped leave the level past it.
+      // Escalation step `deadline.step` (0-based, counted across runs of the chain). Steps already
+      // applied or skipped leave the request's place in the chain past it.
       const step = deadline.step ?? 0;
-      if (Number(row.escalation_level) > step) return {};
+      const rule = parseRule(row);
+      const { round, index } = stepOf(rule, step);
+      if (Number(row.escalation_round) * rule.escalation.length + Number(row.escalation_level) > step) return {};
       if (row.claim_by && row.claim_until && row.claim_until > now) return { postponedTo: row.claim_until };
-      return { after: await escalate(ctx, trx, row, step) };
+      const current = round > Number(row.escalation_round) ? await repeatEscalation(ctx, trx, row, round) : row;
+      return { after: await escalate(ctx, trx, current, index) };
     }
+    case 'reminder':
+      return { after: await remind(ctx, trx, row, deadline) };
     default:
       return {};
   }

@@ -25,6 +25,9 @@ export const TRANSITIONS = {
   cancel: { from: 'pending', to: 'cancelled', audit: 'request.cancelled', notify: 'request.cancelled' },
   expire: { from: 'pending', to: 'expired', audit: 'request.expired', notify: 'request.expired' },
   escalate: { from: 'pending', to: 'pending', audit: 'request.escalated', notify: 'request.escalated' },
+  /** `repeat`: the chain starts another run; its steps then escalate (and notify) as the first run's did. */
+  repeatEscalation: { from: 'pending', to: 'pending', audit: 'request.escalation_repeated' },
+  remind: { from: 'pending', to: 'pending', audit: 'request.reminded', notify: 'request.reminded' },
   claim: { from: 'pending', to: 'pending', audit: 'request.claimed' },
   release: { from: 'pending', to: 'pending', audit: 'request.released' },
   lapseClaim: { from: 'pending', to: 'pending', audit: 'request.released' },
