@@ -37,6 +37,8 @@ const DENY = 1;
 interface Pending {
   request: GreenlightRequest;
   escalated: boolean;
+  /** Which reminder this is, for a request that still waits on me; 0 when it is news. */
+  reminder: number;
 }
 
 /**
@@ -71,6 +73,8 @@ export class NotificationService {
         return this.enqueue(event.request, me, false);
       case 'request:escalated':
         return this.enqueue(event.payload.request, me, true);
+      case 'request:reminded':
+        return this.enqueue(event.payload.request, me, false, event.payload.reminder);
       case 'request:updated':
         // An update can also start something waiting on me (my own request, where I may approve it, arrives as one).
         if (waitsOnMe(event.request, me)) this.enqueue(event.request, me, false);
@@ -99,14 +103,14 @@ export class NotificationService {
     this.summary = null;
   }
 
-  private enqueue(request: GreenlightRequest, me: Me, escalated: boolean): void {
+  private enqueue(request: GreenlightRequest, me: Me, escalated: boolean, reminder = 0): void {
     if (!waitsOnMe(request, me)) return;
-    // Keyed by level too: an escalation of a request I was already told about is news.
-    const key = `${request.id}@${escalated ? request.escalationLevel : 0}`;
+    // Keyed by level and reminder too: an escalation or a reminder of a request I was already told about is news.
+    const key = `${request.id}@${escalated ? request.escalationLevel : 0}${reminder ? `#${reminder}` : ''}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
     this.queue = this.queue.filter((item) => item.request.id !== request.id);
-    this.queue.push({ request, escalated });
+    this.queue.push({ request, escalated, reminder });
     this.timer ??= setTimeout(() => this.flush(), this.deps.batchMs ?? 300);
   }
 
@@ -116,11 +120,11 @@ export class NotificationService {
     this.shown.delete(requestId);
   }
 
-  private showOne({ request, escalated }: Pending): void {
+  private showOne({ request, escalated, reminder }: Pending): void {
     const actions = this.deps.platform === 'darwin' || this.deps.platform === 'win32';
     const title = requestTitle(request);
     const notification = new this.deps.Notification({
-      title: escalated ? `Escalated to you: ${title}` : title,
+      title: escalated ? `Escalated to you: ${title}` : reminder ? `Still waiting on you: ${title}` : title,
       body: requestBody(request, this.deps.now()),
       urgency: escalated || request.risk === 'critical' ? 'critical' : 'normal',
       ...(actions ? { actions: [{ type: 'button', text: 'Approve' }, { type: 'button', text: 'Deny' }] } : {}),

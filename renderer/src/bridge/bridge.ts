@@ -1,7 +1,7 @@
 import type { AuditPage } from '../../../protocol/audit.js';
 import type { DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { WireError } from '../../../protocol/errors.js';
-import type { EscalatedPayload, SyncResult } from '../../../protocol/events.js';
+import type { EscalatedPayload, RemindedPayload, SyncResult } from '../../../protocol/events.js';
 import type { ConnectionState } from '../../../protocol/hub-client.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
 
@@ -13,6 +13,7 @@ export type BridgeEvent =
   | { type: 'request:created'; request: GreenlightRequest }
   | { type: 'request:updated'; request: GreenlightRequest }
   | { type: 'request:escalated'; payload: EscalatedPayload }
+  | { type: 'request:reminded'; payload: RemindedPayload }
   | { type: 'open-request'; requestId: string }
   | { type: 'settings'; settings: DesktopSettings };
 

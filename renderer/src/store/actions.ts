@@ -86,6 +86,7 @@ function onBridgeEvent(event: BridgeEvent): void {
       onRequest(event.request);
       return;
     case 'request:escalated':
+    case 'request:reminded':
       onRequest(event.payload.request);
       return;
     case 'open-request':
