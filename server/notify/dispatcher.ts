@@ -63,6 +63,11 @@ export class Dispatcher {
     let orphans = db.updateTable('outbox').set({ status: 'failed', last_error: 'no webhook of this name is configured any more', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'webhook');
     if (configured.length) orphans = orphans.where('destination', 'not in', configured);
     await orphans.execute();
+    // Nothing to deliver to: no polling either.
+    if (configured.length === 0) {
+      this.stopped = true;
+      return;
+    }
     this.stopListening = this.outbox.onWritten(() => void this.runNow());
     await this.runNow();
   }
