@@ -27,7 +27,7 @@ export interface Context {
   submissions: GroupCommit;
   /** Tells the scheduler a deadline was written, so it can arm its timer earlier if needed. */
   deadlineWritten(dueAt: string): void;
-  /** Notification channels (webhooks); absent where none are configured. */
+  /** Notification channels (webhooks); with none configured, nothing is written to the outbox. */
   outbox?: Outbox;
 }
 

@@ -178,7 +178,7 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
       outcome: 'revoked',
       data: { jti },
     });
-    if (ctx.outbox) await enqueueNotifications(ctx, trx, 'grant.revoked', await loadRequestRow(trx, request.id));
+    if (ctx.outbox?.endpoints.size) await enqueueNotifications(ctx, trx, 'grant.revoked', await loadRequestRow(trx, request.id));
     return request.id;
   });
   return announceGrantChange(ctx, requestId, actor);
