@@ -87,6 +87,16 @@ describe('notifications with Electron fakes', () => {
     expect(FakeNotification.created).toHaveLength(2);
   });
 
+  it('tells the requester, once, that their unused grant ends soon', () => {
+    const { service } = setup();
+    const request = aRequest({ requester: ME.name, status: 'approved' });
+    const expiresAt = new Date(NOW.getTime() + 10 * 60_000).toISOString();
+    service.handle({ type: 'grant:expiring', payload: { request, expiresAt } });
+    service.handle({ type: 'grant:expiring', payload: { request, expiresAt } });
+    service.handle({ type: 'grant:expiring', payload: { request: aRequest({ id: 'req_other', status: 'approved' }), expiresAt } });
+    expect(FakeNotification.created.map((n) => n.options.title)).toEqual(['Your grant ends in 10 min: deploy payments-api → production']);
+  });
+
   it('shows nothing while paused, and does not replay later', () => {
     const { service, mute } = setup();
     mute(true);

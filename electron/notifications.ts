@@ -3,7 +3,7 @@ import type { DesktopEvent } from '../protocol/desktop-api.js';
 import type { DecideInput, GreenlightRequest } from '../protocol/request.js';
 import type { Me } from './me.js';
 import { waitsOnMe } from '../protocol/waits-on-me.js';
-import { requestBody, requestTitle } from './request-text.js';
+import { formatIn, requestBody, requestTitle } from './request-text.js';
 
 /** The part of Electron's Notification we use (its `on` returns the class itself, so it is restated). */
 export interface NotificationLike extends Pick<Notification, 'show' | 'close'> {
@@ -75,6 +75,8 @@ export class NotificationService {
         return this.enqueue(event.payload.request, me, true);
       case 'request:reminded':
         return this.enqueue(event.payload.request, me, false, event.payload.reminder);
+      case 'grant:expiring':
+        return this.grantExpiring(event.payload.request, event.payload.expiresAt, me);
       case 'request:updated':
         // An update can also start something waiting on me (my own request, where I may approve it, arrives as one).
         if (waitsOnMe(event.request, me)) this.enqueue(event.request, me, false);
@@ -112,6 +114,23 @@ export class NotificationService {
     this.queue = this.queue.filter((item) => item.request.id !== request.id);
     this.queue.push({ request, escalated, reminder });
     this.timer ??= setTimeout(() => this.flush(), this.deps.batchMs ?? 300);
+  }
+
+  /** To the requester: their unused grant ends soon. Once per grant; nothing while paused. */
+  private grantExpiring(request: GreenlightRequest, expiresAt: string, me: Me): void {
+    const key = `${request.id}!grant-expiring`;
+    if (request.requester !== me.name || this.seen.has(key)) return;
+    this.seen.add(key);
+    if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
+    const notification = new this.deps.Notification({
+      title: `Your grant ends ${formatIn(Date.parse(expiresAt) - this.deps.now().getTime())}: ${requestTitle(request)}`,
+      body: 'Use it before then, or ask again.',
+      urgency: 'normal',
+    });
+    notification.on('click', () => this.deps.openRequest(request.id));
+    this.shown.get(request.id)?.close();
+    this.shown.set(request.id, notification);
+    notification.show();
   }
 
   private dismiss(requestId: string): void {

@@ -15,6 +15,7 @@ export const AUDIT_TYPES = [
   'grant.issued',
   'grant.redeemed',
   'grant.revoked',
+  'grant.expiring',
   'grant.expired',
   'user.created',
   'user.disabled',

@@ -1,4 +1,4 @@
-import type { Ack, EscalatedPayload, RemindedPayload, SyncResult } from './events.js';
+import type { Ack, EscalatedPayload, GrantExpiringPayload, RemindedPayload, SyncResult } from './events.js';
 import type { ConnectionState } from './hub-client.js';
 import type { AuditPage } from './audit.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
@@ -59,6 +59,8 @@ export type DesktopEvent =
   | { type: 'request:escalated'; payload: EscalatedPayload }
   /** The request still waits on me: the rule's `remind` came round. */
   | { type: 'request:reminded'; payload: RemindedPayload }
+  /** My unused grant ends soon. */
+  | { type: 'grant:expiring'; payload: GrantExpiringPayload }
   /** A notification or the tray asked to show this request. */
   | { type: 'open-request'; requestId: string }
   /** The settings changed, here or from the tray menu (pause, resume). */

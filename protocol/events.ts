@@ -29,6 +29,15 @@ export interface RemindedPayload {
   reminder: number;
 }
 
+/** To the requester: their grant ends soon (`GRANT_EXPIRY_NOTICE_SECONDS` ahead). */
+export interface GrantExpiringPayload {
+  request: GreenlightRequest;
+  expiresAt: string;
+}
+
+/** How long before a grant ends its requester is told, for grants that live longer than that. */
+export const GRANT_EXPIRY_NOTICE_SECONDS = 600;
+
 export interface RequestRef {
   requestId: string;
 }
@@ -39,6 +48,7 @@ export interface ServerToClientEvents {
   'request:updated': (request: GreenlightRequest) => void;
   'request:escalated': (payload: EscalatedPayload) => void;
   'request:reminded': (payload: RemindedPayload) => void;
+  'grant:expiring': (payload: GrantExpiringPayload) => void;
 }
 
 /** Events clients send to the hub; each is acknowledged. */
@@ -52,4 +62,4 @@ export interface ClientToServerEvents {
   'requests:sync': (input: Record<string, never>, ack: AckCallback<SyncResult>) => void;
 }
 
-export const SERVER_EVENTS = ['request:created', 'request:updated', 'request:escalated', 'request:reminded'] as const;
+export const SERVER_EVENTS = ['request:created', 'request:updated', 'request:escalated', 'request:reminded', 'grant:expiring'] as const;

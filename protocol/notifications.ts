@@ -12,6 +12,7 @@ export const NOTIFICATION_EVENTS = [
   'request.expired',
   'request.cancelled',
   'grant.issued',
+  'grant.expiring',
   'grant.revoked',
 ] as const;
 export const notificationEventSchema = z.enum(NOTIFICATION_EVENTS);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EscalatedPayload, GreenlightRequest, RemindedPayload } from '../protocol/index.js';
+import type { EscalatedPayload, GrantExpiringPayload, GreenlightRequest, RemindedPayload } from '../protocol/index.js';
 import { ManualClock } from './clock.js';
 import { ADMIN_TOKEN, collect, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
 import { postgresAvailability } from './test-support/postgres.js';
@@ -22,6 +22,15 @@ rules:
       - { after: 10m, notify: [managers] }
     repeat: 2
     expireAfter: 2h
+  - name: self-service
+    match: { action: db-open }
+    autoApprove: true
+    grantTtl: 30m
+    notify: [webhook:bot]
+  - name: short
+    match: { action: flush-cache }
+    autoApprove: true
+    grantTtl: 5m
 `;
 
 const MINUTE = 60_000;
@@ -153,5 +162,33 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('reminders and repeating esc
     expect(await auditOf(request.id, 'request.escalated')).toHaveLength(6);
     expect(await auditOf(request.id, 'request.escalation_repeated')).toHaveLength(2);
     expect(maxEscalated.items.filter(mine).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('tells the requester ten minutes before an unused grant ends, once, and not for a used or short one', async () => {
+    // Back near real time: the notice's webhook is checked by a receiver that accepts 5 minutes of skew.
+    clock.set(new Date(Date.now() - 22 * MINUTE));
+    const aliceClient = await hub.connect(alice);
+    const expiring = collect<GrantExpiringPayload>((l) => aliceClient.on('grant:expiring', l));
+    const unused = await submit('db-open');
+    const used = await submit('db-open');
+    const short = await submit('flush-cache');
+    expect([unused.status, used.status, short.status]).toEqual(['approved', 'approved', 'approved']);
+    expect((await hub.api('POST', '/api/v1/grants/redeem', null, { token: used.grant?.token })).status).toBe(200);
+
+    await advance(20 * MINUTE - 1000);
+    expect(await auditOf(unused.id, 'grant.expiring')).toHaveLength(0);
+    await advance(1000);
+    const notice = await expiring.next((p) => p.request.id === unused.id);
+    expect(notice.expiresAt).toBe(unused.grant?.expiresAt);
+    const webhook = await receiver.arrivals.next((w) => w.body.type === 'grant.expiring' && w.body.data.id === unused.id);
+    const verified = WebhookReceiver.verify(secret, webhook) as { data: { grant: Record<string, unknown> } };
+    expect(verified.data.grant).toMatchObject({ status: 'active', expiresAt: unused.grant?.expiresAt });
+    expect(verified.data.grant).not.toHaveProperty('token');
+
+    await advance(15 * MINUTE);
+    expect(await auditOf(unused.id, 'grant.expiring')).toHaveLength(1);
+    expect(await auditOf(used.id, 'grant.expiring')).toHaveLength(0);
+    expect(await auditOf(short.id, 'grant.expiring')).toHaveLength(0);
+    expect(expiring.items.map((p) => p.request.id)).toEqual([unused.id]);
   });
 });

@@ -10,6 +10,8 @@ export type HubEvent =
   | { type: 'request.escalated'; request: GreenlightRequest; step: number; previouslyNotified: string[]; newTargets: Audience; previousApprovers: Audience }
   /** `remind`: approvers who have not voted hear of the request again. */
   | { type: 'request.reminded'; request: GreenlightRequest; reminder: number; approvers: Audience }
+  /** To the requester alone: their unused grant ends at `expiresAt`. */
+  | { type: 'grant.expiring'; request: GreenlightRequest; expiresAt: string }
   | { type: 'user.disabled'; userId: string };
 
 export class HubBus {

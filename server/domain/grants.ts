@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Transaction } from 'kysely';
-import { GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
+import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { canonicalJson } from '../store/json.js';
@@ -62,6 +62,12 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     })
     .execute();
   await trx.insertInto('deadlines').values({ id: newId('ddl', now), kind: 'grant_expiry', request_id: row.id, grant_jti: jti, step: null, due_at: expires.toISOString(), done: 0 }).execute();
+  // The requester hears before it ends; a grant shorter than the notice was just handed to them.
+  if (ttl > GRANT_EXPIRY_NOTICE_SECONDS) {
+    const notice = new Date(expires.getTime() - GRANT_EXPIRY_NOTICE_SECONDS * 1000).toISOString();
+    await trx.insertInto('deadlines').values({ id: newId('ddl', now), kind: 'grant_expiring', request_id: row.id, grant_jti: jti, step: null, due_at: notice, done: 0 }).execute();
+    ctx.deadlineWritten(notice);
+  }
   await audit(ctx, trx, {
     actor: SYSTEM_ACTOR_NAME,
     type: 'grant.issued',
@@ -193,6 +199,16 @@ export async function expireGrant(ctx: Context, trx: Transaction<Database>, jti:
   const request = await trx.selectFrom('requests').select(['id', 'action', 'resource', 'environment']).where('id', '=', grant.request_id).executeTakeFirstOrThrow();
   await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expired', ...auditFields(request), outcome: 'expired', data: { jti, expiresAt: grant.expires_at, at: now } });
   return grant.request_id;
+}
+
+/** A grant still unused nears its end: audited, announced on the rule's channels; returns its request and expiry when it applied. */
+export async function grantExpiring(ctx: Context, trx: Transaction<Database>, jti: string): Promise<{ requestId: string; expiresAt: string } | null> {
+  const grant = await trx.selectFrom('grants').selectAll().where('jti', '=', jti).executeTakeFirst();
+  if (!grant || grant.status !== 'active') return null;
+  const request = await loadRequestRow(trx, grant.request_id);
+  await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expiring', ...auditFields(request), outcome: 'expiring', data: { jti, expiresAt: grant.expires_at } });
+  await enqueueNotifications(ctx, trx, 'grant.expiring', request);
+  return { requestId: request.id, expiresAt: grant.expires_at };
 }
 
 async function announceGrantChange(ctx: Context, requestId: string, viewer?: Actor): Promise<GreenlightRequest> {

@@ -197,6 +197,10 @@ function pushEvent(io: HubServer, event: HubEvent, anyoneIn: (rooms: string[]) =
     io.to(requesterRoom).emit('request:updated', request);
     return;
   }
+  if (event.type === 'grant.expiring') {
+    io.to(requesterRoom).emit('grant:expiring', { request, expiresAt: event.expiresAt });
+    return;
+  }
   if (event.type === 'request.reminded') {
     // Only those who may still act: not the requester, not an approver who already voted.
     const rooms = roomsOf(event.approvers);

@@ -87,6 +87,7 @@ function onBridgeEvent(event: BridgeEvent): void {
       return;
     case 'request:escalated':
     case 'request:reminded':
+    case 'grant:expiring':
       onRequest(event.payload.request);
       return;
     case 'open-request':

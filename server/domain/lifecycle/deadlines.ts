@@ -3,7 +3,7 @@ import type { FrozenRule } from '../../../protocol/index.js';
 import { newId } from '../../ids.js';
 import type { Database, DeadlinesTable, RequestsTable } from '../../store/schema.js';
 
-export type DeadlineKind = 'escalation' | 'expiry' | 'grant_expiry' | 'claim_end' | 'reminder';
+export type DeadlineKind = 'escalation' | 'expiry' | 'grant_expiry' | 'grant_expiring' | 'claim_end' | 'reminder';
 
 const addSeconds = (iso: string, seconds: number) => new Date(new Date(iso).getTime() + seconds * 1000).toISOString();
 
@@ -28,9 +28,9 @@ export async function scheduleRequestDeadlines(trx: Transaction<Database>, row: 
   return rows.map((r) => r.due_at);
 }
 
-/** A decided request needs none of its request deadlines any more (grant expiry stays). */
+/** A decided request needs none of its request deadlines any more (its grant's stay). */
 export async function closeDeadlines(trx: Transaction<Database>, requestId: string): Promise<void> {
-  await trx.updateTable('deadlines').set({ done: 1 }).where('request_id', '=', requestId).where('kind', '!=', 'grant_expiry').where('done', '=', 0).execute();
+  await trx.updateTable('deadlines').set({ done: 1 }).where('request_id', '=', requestId).where('kind', 'not in', ['grant_expiry', 'grant_expiring']).where('done', '=', 0).execute();
 }
 
 export async function addDeadline(trx: Transaction<Database>, deadline: Omit<DeadlinesTable, 'id' | 'done'>, now: Date): Promise<void> {

@@ -1,13 +1,13 @@
 import type { Transaction } from 'kysely';
 import type { Database, DeadlinesTable } from '../../store/schema.js';
 import type { Context } from '../context.js';
-import { expireGrant } from '../grants.js';
+import { expireGrant, grantExpiring } from '../grants.js';
 import { announceUpdated, type AfterCommit } from './after-commit.js';
 import { lapseClaim } from './claims.js';
 import { escalate, repeatEscalation } from './escalation.js';
 import { stepOf } from './deadlines.js';
 import { remind } from './reminders.js';
-import { parseRule } from '../request-view.js';
+import { buildView, parseRule } from '../request-view.js';
 import { expireRequest } from './expiry.js';
 
 export type { AfterCommit } from './after-commit.js';
@@ -19,6 +19,16 @@ export type { AfterCommit } from './after-commit.js';
  */
 export async function applyDeadline(ctx: Context, trx: Transaction<Database>, deadline: DeadlinesTable): Promise<{ postponedTo?: string; after?: AfterCommit }> {
   const now = ctx.clock.now().toISOString();
+  if (deadline.kind === 'grant_expiring') {
+    const expiring = deadline.grant_jti ? await grantExpiring(ctx, trx, deadline.grant_jti) : null;
+    if (!expiring) return {};
+    return {
+      after: async () => {
+        const fresh = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', expiring.requestId).executeTakeFirstOrThrow();
+        return [{ type: 'grant.expiring', request: await buildView(ctx.store.db, fresh, { id: fresh.requester_id }), expiresAt: expiring.expiresAt }];
+      },
+    };
+  }
   if (deadline.kind === 'grant_expiry') {
     if (!deadline.grant_jti) return {};
     const requestId = await expireGrant(ctx, trx, deadline.grant_jti);
