@@ -17,9 +17,10 @@ import { runThroughput } from './throughput.js';
 import { runEscalation } from './escalation.js';
 import { runHistory } from './history.js';
 import { runPostgres } from './postgres.js';
+import { runOutbox } from './outbox.js';
 import { round } from './stats.js';
 
-const SCENARIOS = ['floor', 'notify', 'throughput', 'escalation', 'history', 'postgres'] as const;
+const SCENARIOS = ['floor', 'notify', 'throughput', 'escalation', 'history', 'outbox', 'postgres'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const argsSchema = z.object({
@@ -114,6 +115,14 @@ if (wanted('history')) {
   set('history_first_page_p99_ms', result.firstPage.p99);
   set('history_events', result.events);
   set('audit_verify_events_per_s', result.verifyPerSecond);
+}
+if (wanted('outbox')) {
+  const result = await runOutbox(ctx);
+  set('outbox_lag_p50_ms', result.lag.p50);
+  set('outbox_lag_p99_ms', result.lag.p99);
+  set('outbox_floor_p50_ms', result.floor.p50);
+  set('outbox_floor_p99_ms', result.floor.p99);
+  set('outbox_events', result.events);
 }
 if (wanted('postgres') && args.postgres) {
   const result = await runPostgres(ctx, args.postgres, floor);
