@@ -31,13 +31,26 @@ export interface Context {
   outbox?: Outbox;
 }
 
-const commitHooks = new WeakMap<Transaction<Database>, (() => void)[]>();
+interface Hooks {
+  committed: (() => void)[];
+  failed: (() => void)[];
+}
 
-/** Runs `hook` once the transaction `trx` of `inTransaction` has committed; never if it fails. */
-export function afterCommit(trx: Transaction<Database>, hook: () => void): void {
-  const hooks = commitHooks.get(trx);
-  if (hooks) hooks.push(hook);
-  else commitHooks.set(trx, [hook]);
+const transactionHooks = new WeakMap<Transaction<Database>, Hooks>();
+
+/** Runs `hook` once the transaction `trx` of `inTransaction` has committed, or `otherwise` if it failed. */
+export function afterCommit(trx: Transaction<Database>, hook: () => void, otherwise?: () => void): void {
+  let hooks = transactionHooks.get(trx);
+  if (!hooks) transactionHooks.set(trx, (hooks = { committed: [], failed: [] }));
+  hooks.committed.push(hook);
+  if (otherwise) hooks.failed.push(otherwise);
+}
+
+function runHooks(trx: Transaction<Database> | null, which: keyof Hooks): void {
+  const hooks = trx ? transactionHooks.get(trx) : undefined;
+  if (!hooks || !trx) return;
+  transactionHooks.delete(trx);
+  for (const hook of hooks[which]) hook();
 }
 
 /** Thrown inside a transaction when a conditional update lost a race; the transaction is retried. */
@@ -52,18 +65,18 @@ const RETRIES = 8;
 /** Runs `work` in one transaction, retrying when it lost an optimistic-concurrency race. */
 export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    let current = null as Transaction<Database> | null;
     try {
-      let committed = null as Transaction<Database> | null;
       const result = await ctx.store.db.transaction().execute(async (trx) => {
-        committed = trx;
+        current = trx;
         const result = await work(trx);
         await writeChainHead(trx);
         return result;
       });
-      const hooks = committed ? commitHooks.get(committed) : undefined;
-      for (const hook of hooks ?? []) hook();
+      runHooks(current, 'committed');
       return result;
     } catch (error) {
+      runHooks(current, 'failed');
       const retryable = error instanceof LostRace || isSerializationFailure(error);
       if (!retryable || attempt >= RETRIES) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));

@@ -3,7 +3,7 @@ import { inTransaction, audit, type Context } from '../domain/context.js';
 import { SYSTEM_ACTOR_NAME } from '../domain/actor.js';
 import { newId } from '../ids.js';
 import type { OutboxTable } from '../store/schema.js';
-import type { Outbox } from './outbox.js';
+import type { FastLane, Outbox } from './outbox.js';
 import { nextAttemptDelay } from './retry.js';
 import type { DeliveryOutcome, WebhookEndpoint } from './webhook.js';
 
@@ -29,10 +29,14 @@ const PRUNE_EVERY_MS = 3_600_000;
  * at a time), sends, and files the outcome: delivered, retried on the schedule, dead-lettered after
  * the last attempt, or failed with its endpoint disabled by a 410.
  */
-export class Dispatcher {
+export class Dispatcher implements FastLane {
   /** This hub's name on the leases it takes. */
   private readonly owner = newId('hub');
   private readonly inFlight = new Map<string, number>();
+  /** Slots promised to rows being written in a transaction that has not committed yet. */
+  private readonly reserved = new Map<string, number>();
+  /** Endpoints a 410 disabled, as of the last pass (the fast lane sends nothing to them). */
+  private disabled = new Set<string>();
   private readonly deliveries = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private timer: TimerHandle | null = null;
@@ -69,7 +73,32 @@ export class Dispatcher {
       return;
     }
     this.stopListening = this.outbox.onWritten(() => void this.runNow());
+    this.outbox.fastLane = this;
     await this.runNow();
+  }
+
+  reserve(endpoint: string): { owner: string; leaseUntil: string } | null {
+    const target = this.outbox.endpoints.get(endpoint);
+    if (this.stopped || !target || this.disabled.has(endpoint) || this.freeSlots(target) <= 0) return null;
+    this.reserved.set(endpoint, (this.reserved.get(endpoint) ?? 0) + 1);
+    return { owner: this.owner, leaseUntil: new Date(this.ctx.clock.now().getTime() + this.leaseMs).toISOString() };
+  }
+
+  release(endpoint: string): void {
+    this.reserved.set(endpoint, Math.max(0, (this.reserved.get(endpoint) ?? 0) - 1));
+  }
+
+  handOff(rows: OutboxTable[]): void {
+    for (const row of rows) {
+      this.release(row.destination);
+      const endpoint = this.outbox.endpoints.get(row.destination);
+      // Stopped meanwhile: the row stays leased and is claimed again when the lease ends (at once on SQLite's next start).
+      if (endpoint && !this.stopped) this.track(this.deliver(endpoint, row));
+    }
+  }
+
+  private freeSlots(endpoint: WebhookEndpoint): number {
+    return endpoint.maxConcurrency - (this.inFlight.get(endpoint.name) ?? 0) - (this.reserved.get(endpoint.name) ?? 0);
   }
 
   /** Stops claiming, ends attempts in flight and hands their rows back (no attempt counted). */
@@ -77,6 +106,7 @@ export class Dispatcher {
     if (this.stopped) return;
     this.stopped = true;
     this.stopListening();
+    if (this.outbox.fastLane === this) this.outbox.fastLane = null;
     if (this.timer) this.ctx.clock.clearTimer(this.timer);
     this.timer = null;
     this.abort.abort();
@@ -111,14 +141,14 @@ export class Dispatcher {
       do {
         this.again = false;
         await this.prune();
-        const disabled = await this.disabledEndpoints();
+        this.disabled = await this.disabledEndpoints();
         for (const endpoint of this.outbox.endpoints.values()) {
           if (this.stopped) return;
-          if (disabled.has(endpoint.name)) {
+          if (this.disabled.has(endpoint.name)) {
             await this.failDisabled(endpoint);
             continue;
           }
-          const free = endpoint.maxConcurrency - (this.inFlight.get(endpoint.name) ?? 0);
+          const free = this.freeSlots(endpoint);
           if (free <= 0) continue;
           for (const row of await this.claim(endpoint, free)) this.track(this.deliver(endpoint, row));
         }
@@ -251,6 +281,7 @@ export class Dispatcher {
         data: { channel: endpoint.channel, webhook: endpoint.name, endpoint: endpoint.origin, notification: row.id, status: 410 },
       });
     });
+    this.disabled.add(endpoint.name);
     ctx.log.warn(log, 'webhook endpoint answered 410 Gone; disabled');
     this.options.onOutcome?.(endpoint.channel, 'gone', null);
   }

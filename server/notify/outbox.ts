@@ -9,11 +9,26 @@ import { notifiersConfigSchema, type NotifiersConfig } from './config.js';
 import { WebhookEndpoint } from './webhook.js';
 
 /**
+ * The dispatcher's fast lane: a row written with a slot reserved on its endpoint is leased to this
+ * hub from the start and handed over in memory after commit, so it goes out without waiting for a
+ * claim of its own. The lease keeps it safe: if the hand-over never happens (the hub died), the row
+ * is claimed like any other once the lease ends.
+ */
+export interface FastLane {
+  /** A free slot on this endpoint, held until `handOff` or `release`; null when there is none. */
+  reserve(endpoint: string): { owner: string; leaseUntil: string } | null;
+  handOff(rows: OutboxTable[]): void;
+  release(endpoint: string): void;
+}
+
+/**
  * The hub's notification channels and where each event goes. `enqueueNotifications` writes the rows
  * inside the caller's transaction; the dispatcher hears of them once that transaction has committed.
  */
 export class Outbox {
   readonly endpoints: ReadonlyMap<string, WebhookEndpoint>;
+  /** Set by a running dispatcher. */
+  fastLane: FastLane | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -81,24 +96,39 @@ export async function enqueueNotifications(ctx: Context, trx: Transaction<Databa
   const now = ctx.clock.now();
   const timestamp = now.toISOString();
   const payload = JSON.stringify({ type, timestamp, data });
-  const rows: OutboxTable[] = destinations.map((endpoint) => ({
-    id: newId('ntf', now),
-    type,
-    channel: endpoint.channel,
-    destination: endpoint.name,
-    request_id: row.id,
-    payload,
-    status: 'pending',
-    attempts: 0,
-    next_attempt_at: timestamp,
-    lease_until: null,
-    lease_owner: null,
-    last_error: null,
-    last_status: null,
-    created_at: timestamp,
-    updated_at: timestamp,
-    delivered_at: null,
-  }));
+  const lane = outbox.fastLane;
+  const rows: OutboxTable[] = destinations.map((endpoint) => {
+    const lease = lane?.reserve(endpoint.name) ?? null;
+    return {
+      id: newId('ntf', now),
+      type,
+      channel: endpoint.channel,
+      destination: endpoint.name,
+      request_id: row.id,
+      payload,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: timestamp,
+      lease_until: lease?.leaseUntil ?? null,
+      lease_owner: lease?.owner ?? null,
+      last_error: null,
+      last_status: null,
+      created_at: timestamp,
+      updated_at: timestamp,
+      delivered_at: null,
+    };
+  });
+  const fast = rows.filter((written) => written.lease_owner !== null);
+  // Registered before the insert, so a failing insert hands the reserved slots back too.
+  afterCommit(
+    trx,
+    () => {
+      if (fast.length) lane?.handOff(fast);
+      if (fast.length < rows.length) outbox.written();
+    },
+    () => {
+      for (const written of fast) lane?.release(written.destination);
+    },
+  );
   await trx.insertInto('outbox').values(rows).execute();
-  afterCommit(trx, () => outbox.written());
 }

@@ -3,6 +3,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest, Notification, NotificationPage } from '../../protocol/index.js';
 import { ManualClock } from '../clock.js';
+import { inTransaction } from '../domain/context.js';
+import { enqueueNotifications } from './outbox.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
 import { newWebhookSecret, WebhookReceiver, type ReceivedWebhook } from '../test-support/webhook-receiver.js';
 
@@ -253,6 +255,29 @@ describe('webhook notifications', () => {
       receiver.reply = () => ({ status: 200 });
       receiver.release();
     }
+  });
+
+  it('a transaction that fails hands back the slots its rows had reserved, and leaves nothing to send', async () => {
+    const request = await submit({ action: 'db-open', resource: 'db-rollback' });
+    await arrival(request.id, 'request.created', '/slow');
+    await dispatcher().idle();
+    const { ctx } = hub.hub;
+    const row = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', request.id).executeTakeFirstOrThrow();
+    for (let i = 0; i < 5; i++) {
+      await expect(
+        inTransaction(ctx, async (trx) => {
+          await enqueueNotifications(ctx, trx, 'request.created', row);
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+    }
+    // Both of the endpoint's slots are free again.
+    expect(dispatcher().reserve('slow')).not.toBeNull();
+    expect(dispatcher().reserve('slow')).not.toBeNull();
+    expect(dispatcher().reserve('slow')).toBeNull();
+    dispatcher().release('slow');
+    dispatcher().release('slow');
+    expect((await notifications()).filter((n) => n.requestId === request.id)).toHaveLength(1);
   });
 
   it('never lets a secret into logs, audit events, API answers or /metrics', async () => {
