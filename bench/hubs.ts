@@ -100,12 +100,12 @@ export interface HubChild {
 }
 
 /** A hub in its own process, on a fresh data directory (or the given one / a PostgreSQL URL). */
-export async function startHubChild(ctx: BenchContext, options: { policy: string; dataDir?: string; databaseUrl?: string; keepData?: boolean; sqliteSync?: 'NORMAL' | 'FULL' }): Promise<HubChild> {
+export async function startHubChild(ctx: BenchContext, options: { policy: string; dataDir?: string; databaseUrl?: string; keepData?: boolean; sqliteSync?: 'NORMAL' | 'FULL'; notifiers?: unknown }): Promise<HubChild> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'greenlight-bench-'));
   const policyFile = path.join(dataDir, 'policy.yaml');
   writeFileSync(policyFile, options.policy);
   const child = startServerChild(ctx.serverExecArgv);
-  const { url } = await child.call({ type: 'start-hub', dataDir, policyFile, databaseUrl: options.databaseUrl ?? null, adminToken: ADMIN_TOKEN, sqliteSync: options.sqliteSync });
+  const { url } = await child.call({ type: 'start-hub', dataDir, policyFile, databaseUrl: options.databaseUrl ?? null, adminToken: ADMIN_TOKEN, sqliteSync: options.sqliteSync, notifiers: options.notifiers });
   if (!url) throw new Error('the hub did not report its URL');
   return {
     child,

@@ -11,7 +11,9 @@ export type ServerCommand =
   /** A bare fastify endpoint that parses a JSON body and answers with `reply`: the HTTP floor. */
   | { type: 'start-bare-http'; reply: unknown }
   /** `sqliteSync` defaults to the hub's own default (NORMAL). */
-  | { type: 'start-hub'; dataDir: string; policyFile: string | null; databaseUrl: string | null; adminToken: string; sqliteSync?: 'NORMAL' | 'FULL' }
+  | { type: 'start-hub'; dataDir: string; policyFile: string | null; databaseUrl: string | null; adminToken: string; sqliteSync?: 'NORMAL' | 'FULL'; notifiers?: unknown }
+  /** The outbox floor: `count` bare HTTP POSTs of `body` to `url`, `concurrency` at a time, each stamped `x-t0` when sent. */
+  | { type: 'http-post-floor'; url: string; body: string; count: number; concurrency: number }
   | { type: 'rss' }
   | { type: 'cpu' }
   | { type: 'stop' };

@@ -18,9 +18,10 @@ import { runEscalation } from './escalation.js';
 import { runHistory } from './history.js';
 import { runPostgres } from './postgres.js';
 import { runHubStart } from './hub-start.js';
+import { runOutbox } from './outbox.js';
 import { round } from './stats.js';
 
-const SCENARIOS = ['floor', 'notify', 'throughput', 'escalation', 'history', 'postgres', 'startup'] as const;
+const SCENARIOS = ['floor', 'notify', 'throughput', 'escalation', 'history', 'outbox', 'postgres', 'startup'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const argsSchema = z.object({
@@ -115,6 +116,14 @@ if (wanted('history')) {
   set('history_first_page_p99_ms', result.firstPage.p99);
   set('history_events', result.events);
   set('audit_verify_events_per_s', result.verifyPerSecond);
+}
+if (wanted('outbox')) {
+  const result = await runOutbox(ctx);
+  set('outbox_lag_p50_ms', result.lag.p50);
+  set('outbox_lag_p99_ms', result.lag.p99);
+  set('outbox_floor_p50_ms', result.floor.p50);
+  set('outbox_floor_p99_ms', result.floor.p99);
+  set('outbox_events', result.events);
 }
 if (wanted('postgres') && args.postgres) {
   const result = await runPostgres(ctx, args.postgres, floor);

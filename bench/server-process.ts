@@ -8,6 +8,9 @@ import { Server } from 'socket.io';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { startHub, type RunningHub } from '../server/hub.js';
 import { serve, type ServerCommand, type ServerReply } from './ipc.js';
+import type { NotifiersConfig } from '../server/notify/config.js';
+import { wallMs } from './clock.js';
+import { request as httpRequest, Agent } from 'node:http';
 
 let bare: { http: HttpServer; io: Server } | null = null;
 let hub: RunningHub | null = null;
@@ -36,6 +39,31 @@ async function startBare(): Promise<string> {
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   bare = { http, io };
   return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+}
+
+/** Plain POSTs over a keep-alive agent, as the hub's webhook channel sends them, without the hub. */
+async function postFloor(url: string, body: string, count: number, concurrency: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let next = 0;
+  const post = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-t0': String(wallMs()) } });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next++;
+        await post();
+      }
+    }),
+  );
+  agent.destroy();
 }
 
 async function rss(): Promise<number> {
@@ -82,8 +110,12 @@ serve<ServerCommand, ServerReply>(async (command) => {
         print: () => undefined,
         rateLimitPerMinute: 100_000_000,
         sqliteSync: command.sqliteSync,
+        notifiers: command.notifiers as NotifiersConfig | undefined,
       });
       return { url: hub.url };
+    case 'http-post-floor':
+      await postFloor(command.url, command.body, command.count, command.concurrency);
+      return {};
     case 'rss':
       return { rss: await rss() };
     case 'cpu': {

@@ -152,6 +152,8 @@ export class HubConnection {
       client.on('request:created', (request) => this.apply({ type: 'request:created', request }, request)),
       client.on('request:updated', (request) => this.apply({ type: 'request:updated', request }, request)),
       client.on('request:escalated', (payload) => this.apply({ type: 'request:escalated', payload }, payload.request)),
+      client.on('request:reminded', (payload) => this.apply({ type: 'request:reminded', payload }, payload.request)),
+      client.on('grant:expiring', (payload) => this.apply({ type: 'grant:expiring', payload }, payload.request)),
     ];
     client.connect();
     return client;

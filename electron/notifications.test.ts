@@ -72,6 +72,31 @@ describe('notifications with Electron fakes', () => {
     expect(FakeNotification.created[0]?.options.title).toBe('Escalated to you: deploy payments-api → production');
   });
 
+  it('a reminder of a request I was already told about shows again, once per reminder, and says it still waits on me', () => {
+    const { service } = setup();
+    const request = aRequest();
+    service.handle({ type: 'request:created', request });
+    service.flush();
+    service.handle({ type: 'request:reminded', payload: { request, reminder: 1 } });
+    service.handle({ type: 'request:reminded', payload: { request, reminder: 1 } });
+    service.flush();
+    expect(FakeNotification.created.map((n) => n.options.title)).toEqual(['deploy payments-api → production', 'Still waiting on you: deploy payments-api → production']);
+    // A reminder of a request I already voted on (or may not decide) shows nothing.
+    service.handle({ type: 'request:reminded', payload: { request: aRequest({ eligibleGroups: ['dba'] }), reminder: 1 } });
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(2);
+  });
+
+  it('tells the requester, once, that their unused grant ends soon', () => {
+    const { service } = setup();
+    const request = aRequest({ requester: ME.name, status: 'approved' });
+    const expiresAt = new Date(NOW.getTime() + 10 * 60_000).toISOString();
+    service.handle({ type: 'grant:expiring', payload: { request, expiresAt } });
+    service.handle({ type: 'grant:expiring', payload: { request, expiresAt } });
+    service.handle({ type: 'grant:expiring', payload: { request: aRequest({ id: 'req_other', status: 'approved' }), expiresAt } });
+    expect(FakeNotification.created.map((n) => n.options.title)).toEqual(['Your grant ends in 10 min: deploy payments-api → production']);
+  });
+
   it('shows nothing while paused, and does not replay later', () => {
     const { service, mute } = setup();
     mute(true);

@@ -3,7 +3,7 @@ import type { DesktopEvent } from '../protocol/desktop-api.js';
 import type { DecideInput, GreenlightRequest } from '../protocol/request.js';
 import type { Me } from './me.js';
 import { waitsOnMe } from '../protocol/waits-on-me.js';
-import { requestBody, requestTitle } from './request-text.js';
+import { formatIn, requestBody, requestTitle } from './request-text.js';
 
 /** The part of Electron's Notification we use (its `on` returns the class itself, so it is restated). */
 export interface NotificationLike extends Pick<Notification, 'show' | 'close'> {
@@ -37,6 +37,8 @@ const DENY = 1;
 interface Pending {
   request: GreenlightRequest;
   escalated: boolean;
+  /** Which reminder this is, for a request that still waits on me; 0 when it is news. */
+  reminder: number;
 }
 
 /**
@@ -71,6 +73,10 @@ export class NotificationService {
         return this.enqueue(event.request, me, false);
       case 'request:escalated':
         return this.enqueue(event.payload.request, me, true);
+      case 'request:reminded':
+        return this.enqueue(event.payload.request, me, false, event.payload.reminder);
+      case 'grant:expiring':
+        return this.grantExpiring(event.payload.request, event.payload.expiresAt, me);
       case 'request:updated':
         // An update can also start something waiting on me (my own request, where I may approve it, arrives as one).
         if (waitsOnMe(event.request, me)) this.enqueue(event.request, me, false);
@@ -99,15 +105,32 @@ export class NotificationService {
     this.summary = null;
   }
 
-  private enqueue(request: GreenlightRequest, me: Me, escalated: boolean): void {
+  private enqueue(request: GreenlightRequest, me: Me, escalated: boolean, reminder = 0): void {
     if (!waitsOnMe(request, me)) return;
-    // Keyed by level too: an escalation of a request I was already told about is news.
-    const key = `${request.id}@${escalated ? request.escalationLevel : 0}`;
+    // Keyed by level and reminder too: an escalation or a reminder of a request I was already told about is news.
+    const key = `${request.id}@${escalated ? request.escalationLevel : 0}${reminder ? `#${reminder}` : ''}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
     this.queue = this.queue.filter((item) => item.request.id !== request.id);
-    this.queue.push({ request, escalated });
+    this.queue.push({ request, escalated, reminder });
     this.timer ??= setTimeout(() => this.flush(), this.deps.batchMs ?? 300);
+  }
+
+  /** To the requester: their unused grant ends soon. Once per grant; nothing while paused. */
+  private grantExpiring(request: GreenlightRequest, expiresAt: string, me: Me): void {
+    const key = `${request.id}!grant-expiring`;
+    if (request.requester !== me.name || this.seen.has(key)) return;
+    this.seen.add(key);
+    if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
+    const notification = new this.deps.Notification({
+      title: `Your grant ends ${formatIn(Date.parse(expiresAt) - this.deps.now().getTime())}: ${requestTitle(request)}`,
+      body: 'Use it before then, or ask again.',
+      urgency: 'normal',
+    });
+    notification.on('click', () => this.deps.openRequest(request.id));
+    this.shown.get(request.id)?.close();
+    this.shown.set(request.id, notification);
+    notification.show();
   }
 
   private dismiss(requestId: string): void {
@@ -116,11 +139,11 @@ export class NotificationService {
     this.shown.delete(requestId);
   }
 
-  private showOne({ request, escalated }: Pending): void {
+  private showOne({ request, escalated, reminder }: Pending): void {
     const actions = this.deps.platform === 'darwin' || this.deps.platform === 'win32';
     const title = requestTitle(request);
     const notification = new this.deps.Notification({
-      title: escalated ? `Escalated to you: ${title}` : title,
+      title: escalated ? `Escalated to you: ${title}` : reminder ? `Still waiting on you: ${title}` : title,
       body: requestBody(request, this.deps.now()),
       urgency: escalated || request.risk === 'critical' ? 'critical' : 'normal',
       ...(actions ? { actions: [{ type: 'button', text: 'Approve' }, { type: 'button', text: 'Deny' }] } : {}),

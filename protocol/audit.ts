@@ -10,9 +10,12 @@ export const AUDIT_TYPES = [
   'request.expired',
   'request.claimed',
   'request.released',
+  'request.reminded',
+  'request.escalation_repeated',
   'grant.issued',
   'grant.redeemed',
   'grant.revoked',
+  'grant.expiring',
   'grant.expired',
   'user.created',
   'user.disabled',
@@ -22,6 +25,10 @@ export const AUDIT_TYPES = [
   'policy.rejected',
   'auth.failed',
   'backup.created',
+  'notification.dead',
+  'notification.retried',
+  'notification.endpoint_disabled',
+  'notification.endpoint_enabled',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -1,4 +1,4 @@
-import type { Ack, EscalatedPayload, SyncResult } from './events.js';
+import type { Ack, EscalatedPayload, GrantExpiringPayload, RemindedPayload, SyncResult } from './events.js';
 import type { ConnectionState } from './hub-client.js';
 import type { AuditPage } from './audit.js';
 import type { DecisionReport } from './report.js';
@@ -69,6 +69,10 @@ export type DesktopEvent =
   | { type: 'request:created'; request: GreenlightRequest }
   | { type: 'request:updated'; request: GreenlightRequest }
   | { type: 'request:escalated'; payload: EscalatedPayload }
+  /** The request still waits on me: the rule's `remind` came round. */
+  | { type: 'request:reminded'; payload: RemindedPayload }
+  /** My unused grant ends soon. */
+  | { type: 'grant:expiring'; payload: GrantExpiringPayload }
   /** A notification or the tray asked to show this request. */
   | { type: 'open-request'; requestId: string }
   /** The settings changed, here or from the tray menu (pause, resume). */

@@ -24,6 +24,21 @@ export interface EscalatedPayload {
   previouslyNotified: string[];
 }
 
+/** `remind`: a request still waits on its approvers; `reminder` counts from 1. */
+export interface RemindedPayload {
+  request: GreenlightRequest;
+  reminder: number;
+}
+
+/** To the requester: their grant ends soon (`GRANT_EXPIRY_NOTICE_SECONDS` ahead). */
+export interface GrantExpiringPayload {
+  request: GreenlightRequest;
+  expiresAt: string;
+}
+
+/** How long before a grant ends its requester is told, for grants that live longer than that. */
+export const GRANT_EXPIRY_NOTICE_SECONDS = 600;
+
 export interface RequestRef {
   requestId: string;
 }
@@ -33,6 +48,8 @@ export interface ServerToClientEvents {
   'request:created': (request: GreenlightRequest) => void;
   'request:updated': (request: GreenlightRequest) => void;
   'request:escalated': (payload: EscalatedPayload) => void;
+  'request:reminded': (payload: RemindedPayload) => void;
+  'grant:expiring': (payload: GrantExpiringPayload) => void;
 }
 
 /** Events clients send to the hub; each is acknowledged. */
@@ -46,13 +63,15 @@ export interface ClientToServerEvents {
   'requests:sync': (input: Record<string, never>, ack: AckCallback<SyncResult>) => void;
 }
 
-export const SERVER_EVENTS = ['request:created', 'request:updated', 'request:escalated'] as const;
+export const SERVER_EVENTS = ['request:created', 'request:updated', 'request:escalated', 'request:reminded', 'grant:expiring'] as const;
 
 /** What each pushed event must look like: a client checks a push before anything acts on it. */
 export const serverEventSchemas = {
   'request:created': requestSchema,
   'request:updated': requestSchema,
   'request:escalated': z.object({ request: requestSchema, step: z.number().int(), previouslyNotified: z.array(z.string()) }),
+  'request:reminded': z.object({ request: requestSchema, reminder: z.number().int() }),
+  'grant:expiring': z.object({ request: requestSchema, expiresAt: z.string() }),
 } as const satisfies Record<(typeof SERVER_EVENTS)[number], z.ZodType>;
 
 export const CLIENT_EVENTS = ['request:submit', 'request:decide', 'request:cancel', 'request:claim', 'request:release', 'request:get', 'requests:sync'] as const satisfies readonly (keyof ClientToServerEvents)[];

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { GreenlightError, type ErrorCode, ERROR_CODES } from './errors.js';
 import { LIMITS } from './limits.js';
-import { serverEventSchemas, type Ack, type ClientToServerEvents, type ServerToClientEvents, type SyncResult } from './events.js';
+import { SERVER_EVENTS, serverEventSchemas, type Ack, type ClientToServerEvents, type ServerToClientEvents, type SyncResult } from './events.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'unauthorized' | 'unreachable' | 'closed';
@@ -96,7 +96,7 @@ export class HubClient {
       }
       this.setState(this.everConnected ? 'reconnecting' : 'unreachable');
     });
-    for (const event of ['request:created', 'request:updated', 'request:escalated'] as const) {
+    for (const event of SERVER_EVENTS) {
       this.socket.on(event, (payload: EventPayload<typeof event>) => this.dispatch(event, payload));
     }
   }

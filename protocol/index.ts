@@ -15,3 +15,4 @@ export * from './desktop-api.js';
 export * from './urls.js';
 export * from './waits-on-me.js';
 export * from './report.js';
+export * from './notifications.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from './duration.js';
 import { groupNameSchema, userNameSchema } from './user.js';
 import { identifierSchema, riskSchema } from './request.js';
+import { notifyTargetSchema } from './notifications.js';
 
 const matchValue = z.union([z.string().min(1).max(256), z.array(z.string().min(1).max(256)).min(1)]);
 
@@ -20,7 +21,14 @@ export const policyRuleSchema = z
     minApprovals: z.number().int().min(1).max(20).default(1),
     allowSelfApproval: z.boolean().default(false),
     escalation: z
-      .array(z.strictObject({ after: durationSchema, notify: z.array(z.union([groupNameSchema, userNameSchema])).min(1) }))
+      .array(
+        z.strictObject({
+          after: durationSchema,
+          notify: z.array(z.union([groupNameSchema, userNameSchema])).min(1),
+          /** Channels beyond the app that announce this step (its webhooks hear of the escalation too). */
+          channels: z.array(notifyTargetSchema).optional(),
+        }),
+      )
       .default([]),
     expireAfter: durationSchema.optional(),
     grantTtl: durationSchema.default(900),
@@ -28,11 +36,19 @@ export const policyRuleSchema = z
     autoApprove: z.boolean().default(false),
     /** How many requests one person may have waiting under this rule at once. */
     maxPending: z.number().int().min(1).max(1_000_000).default(50),
+    /** Channels beyond the app where this rule's requests are announced; names are checked against the hub configuration. */
+    notify: z.array(notifyTargetSchema).default([]),
+    /** Re-notify approvers who have not acted this often, until the request is decided. */
+    remind: durationSchema.optional(),
+    /** After the last escalation step, run the chain again, at most this many more times. */
+    repeat: z.number().int().min(0).max(10).default(0),
   })
   .superRefine((rule, ctx) => {
     if (!rule.autoApprove && rule.approvers.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'list at least one approver group, or set autoApprove: true' });
     }
+    if (rule.remind !== undefined && rule.remind < 60) ctx.addIssue({ code: 'custom', path: ['remind'], message: 'remind at most every minute (1m or more)' });
+    if (rule.repeat > 0 && rule.escalation.length === 0) ctx.addIssue({ code: 'custom', path: ['repeat'], message: 'repeat runs the escalation chain again: add escalation steps' });
     let previous = 0;
     rule.escalation.forEach((step, index) => {
       if (step.after <= previous && index > 0) {

@@ -96,6 +96,8 @@ export type Decision = z.infer<typeof decisionSchema>;
 export const escalationStepSchema = z.object({
   afterSeconds: z.number(),
   notify: z.array(z.string()),
+  /** `email` / `webhook:<name>` targets of this step; absent on requests created before channels existed. */
+  channels: z.array(z.string()).optional(),
 });
 export type EscalationStep = z.infer<typeof escalationStepSchema>;
 
@@ -110,6 +112,12 @@ export const frozenRuleSchema = z.object({
   grantTtlSeconds: z.number(),
   claimHoldsSeconds: z.number(),
   autoApprove: z.boolean(),
+  /** `email` / `webhook:<name>` targets of the rule; absent on requests created before channels existed. */
+  notify: z.array(z.string()).optional(),
+  /** Reminder interval; absent or null: no reminders. */
+  remindSeconds: z.number().nullable().optional(),
+  /** How many more times the escalation chain runs after its last step; absent: none. */
+  repeat: z.number().int().optional(),
 });
 export type FrozenRule = z.infer<typeof frozenRuleSchema>;
 

@@ -30,7 +30,7 @@ type Role = (typeof ROLES)[number];
 const HTTP_OPERATIONS = [
   'submit', 'get request', 'wait', 'list', 'me', 'decide', 'cancel own', 'cancel other’s', 'claim', 'release',
   'create user', 'list users', 'update user', 'disable user', 'enable user', 'setup status', 'audit read', 'audit verify', 'audit export',
-  'revoke grant', 'verify grant', 'redeem grant',
+  'revoke grant', 'verify grant', 'redeem grant', 'list notifications', 'retry notification',
 ] as const;
 const SOCKET_OPERATIONS = [
   'socket submit', 'socket get', 'socket sync', 'socket decide', 'socket cancel own', 'socket cancel other’s', 'socket claim', 'socket release',
@@ -85,6 +85,8 @@ const TABLE: [Operation, ...Expected[]][] = [
   ['revoke grant',          200,              NO,              200,                             NO,               200,              OUT,      OUT],
   ['verify grant',          200,              200,             200,                             200,              200,              200,      200],
   ['redeem grant',          200,              200,             200,                             200,              200,              200,      200],
+  ['list notifications',    NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
+  ['retry notification',    NO,               NO,              NO,                              NO,               'NOT_FOUND',      OUT,      OUT],
   ['socket submit',         DATA,             DATA,            DATA,                            DATA,             DATA,             OUT,      OUT],
   ['socket get',            DATA,             NO,              DATA,                            NO,               DATA,             OUT,      OUT],
   ['socket sync',           ['alice'],        ['dba'],         ['alice', 'zoe', 'escalated'],   ['escalated'],    [],               OUT,      OUT],
@@ -257,6 +259,9 @@ describe('who may do what', () => {
     'revoke grant': async (token) => http(api('POST', `/api/v1/grants/${(await grantOfAlice()).jti}/revoke`, token)),
     'verify grant': async (token) => http(api('POST', '/api/v1/grants/verify', token, { token: (await grantOfAlice()).token })),
     'redeem grant': async (token) => http(api('POST', '/api/v1/grants/redeem', token, { token: (await grantOfAlice()).token })),
+    'list notifications': (token) => http(api('GET', '/api/v1/notifications?status=failed', token)),
+    // No webhook is configured here, so there is no notification to find: only admins get as far as looking.
+    'retry notification': (token) => http(api('POST', '/api/v1/notifications/ntf_0mx00000000000000000000/retry', token)),
     'socket submit': (_token, role) => emit(role, 'request:submit', deployRequest({ reason: 'matrix socket submit' })),
     'socket get': async (_token, role) => emit(role, 'request:get', { requestId: await requestBy(alice) }),
     'socket sync': (_token, role) => emit(role, 'requests:sync', {}),

@@ -28,6 +28,9 @@ import { FailedAuthentications } from './transport/failed-authentications.js';
 import type { RouteRecord } from './transport/openapi.js';
 import { checkReadiness } from './readiness.js';
 import { projectRoot } from './project-root.js';
+import type { NotifiersConfig } from './notify/config.js';
+import { createOutbox } from './notify/outbox.js';
+import { Dispatcher } from './notify/dispatcher.js';
 
 export interface HubOptions {
   /** How long a client may take to send one whole request; 30 s by default. */
@@ -61,6 +64,12 @@ export interface HubOptions {
    * another hub whose message was lost (hubs tell each other at once otherwise). Default 1000 ms.
    */
   waitPollMs?: number;
+  /** The `notifiers:` section of the hub configuration: webhooks and their secrets. */
+  notifiers?: NotifiersConfig;
+  /** Where people reach this hub, for links in messages; default the address it listens on. */
+  publicUrl?: string;
+  /** How long a dispatcher's claim on a notification keeps other hubs off it (default 60 s). */
+  notificationLeaseMs?: number;
 }
 
 export interface RunningHub {
@@ -70,6 +79,7 @@ export interface RunningHub {
   scheduler: Scheduler;
   /** Every HTTP route, and whether it is documented in /openapi.json. */
   routes: readonly RouteRecord[];
+  dispatcher: Dispatcher;
   close(): Promise<void>;
 }
 
@@ -95,6 +105,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const bus = new HubBus();
   const metrics = createMetrics();
 
+  // Notifier secrets are resolved first: a missing one stops the start, naming its key.
+  const outbox = createOutbox(options.notifiers, clock, options.publicUrl ?? null);
+
   // The policy is read before anything else: a broken file stops the start with its reason.
   const starter = options.policyFile === undefined && options.dataDir ? starterPolicy(options.dataDir) : null;
   const policyFile = options.policyFile ?? starter?.file;
@@ -113,7 +126,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         data: outcome.ok ? { file: policyFile, rules: outcome.rules } : { file: policyFile, error: outcome.error },
       }),
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
-  });
+  }, { webhooks: outbox.webhookNames });
 
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
   let scheduler: Scheduler | null = null;
@@ -129,6 +142,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     lastSeen: new LastSeen(store.db, log),
     submissions: new GroupCommit((work) => inTransaction(ctx, work)),
     deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
+    outbox,
   };
   ctxRef = ctx;
   scheduler = new Scheduler(ctx, {
@@ -137,6 +151,19 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       metrics.deadlinesFired.inc({ kind });
       metrics.deadlineLag.observe(Math.max(0, lagMs) / 1000);
     },
+  });
+
+  const dispatcher = new Dispatcher(ctx, outbox, {
+    leaseMs: options.notificationLeaseMs,
+    maxSleepMs: store.dialect === 'postgres' ? 1000 : 5000,
+    onOutcome: (channel, outcome, lagMs) => {
+      metrics.notifications.inc({ channel, outcome });
+      if (lagMs !== null) metrics.notificationLag.observe(Math.max(0, lagMs) / 1000);
+    },
+  });
+  metrics.setOutboxDepthReader(async () => {
+    const row = await store.db.selectFrom('outbox').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'pending').executeTakeFirst();
+    return Number(row?.n ?? 0);
   });
 
   await inTransaction(ctx, (trx) =>
@@ -180,7 +207,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
 
+  outbox.publicUrl ??= url;
   await scheduler.start();
+  await dispatcher.start();
   policy.watch();
   // Said once the hub is up, so a start that fails still ends with its one line of reason.
   if (starter) print(starter.note);
@@ -193,12 +222,15 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     ctx,
     scheduler,
     routes,
+    dispatcher,
     close() {
       closing ??= (async () => {
         policy.close();
         stopWaking();
         waiters.close();
         await scheduler?.stop();
+        await dispatcher.stop();
+        outbox.close();
         // Stop taking HTTP requests and let in-flight ones (answered long-polls included) finish,
         // then close the sockets, and the database last. Sockets are dropped at the transport, not
         // told "disconnect": clients read that as being signed out, and a restart is no sign-out.

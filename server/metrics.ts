@@ -4,6 +4,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'greenlight_process_' });
+  // The hub sets where the outbox depth is read from once its database is open.
+  let readOutboxDepth: () => Promise<number> = async () => 0;
   return {
     registry,
     requestsSubmitted: new Counter({ name: 'greenlight_requests_submitted_total', help: 'Requests submitted, by resulting status', labelNames: ['status'], registers: [registry] }),
@@ -19,6 +21,29 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 1, 5, 30],
       registers: [registry],
     }),
+    notifications: new Counter({
+      name: 'greenlight_notifications_total',
+      help: 'Notification delivery attempts by channel and outcome (delivered, retry, dead, gone, refused, disabled)',
+      labelNames: ['channel', 'outcome'],
+      registers: [registry],
+    }),
+    notificationLag: new Histogram({
+      name: 'greenlight_notification_delivery_seconds',
+      help: 'Time from the commit of a change to the delivery of its notification',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300, 3600, 86_400],
+      registers: [registry],
+    }),
+    outboxDepth: new Gauge({
+      name: 'greenlight_outbox_depth',
+      help: 'Notifications waiting to be delivered',
+      registers: [registry],
+      async collect() {
+        this.set(await readOutboxDepth().catch(() => Number.NaN));
+      },
+    }),
+    setOutboxDepthReader(reader: () => Promise<number>): void {
+      readOutboxDepth = reader;
+    },
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -8,6 +8,10 @@ export type HubEvent =
   | { type: 'request.updated'; request: GreenlightRequest; notify: Audience }
   /** `newTargets` are told it escalated to them; `previousApprovers` hear of it as an update. */
   | { type: 'request.escalated'; request: GreenlightRequest; step: number; previouslyNotified: string[]; newTargets: Audience; previousApprovers: Audience }
+  /** `remind`: approvers who have not voted hear of the request again. */
+  | { type: 'request.reminded'; request: GreenlightRequest; reminder: number; approvers: Audience }
+  /** To the requester alone: their unused grant ends at `expiresAt`. */
+  | { type: 'grant.expiring'; request: GreenlightRequest; expiresAt: string }
   | { type: 'user.disabled'; userId: string }
   /** The user's roles or groups changed: their live sessions must pick up the new ones. */
   | { type: 'user.changed'; userId: string };

@@ -12,6 +12,7 @@ import type { ActorCache } from './actor-cache.js';
 import type { LastSeen } from './last-seen.js';
 import { appendAudit, writeChainHead } from './audit.js';
 import type { AuditEvent } from '../../protocol/index.js';
+import type { Outbox } from '../notify/outbox.js';
 
 /** Everything the domain needs, built once by the hub and passed down. */
 export interface Context {
@@ -29,6 +30,30 @@ export interface Context {
   submissions: GroupCommit;
   /** Tells the scheduler a deadline was written, so it can arm its timer earlier if needed. */
   deadlineWritten(dueAt: string): void;
+  /** Notification channels (webhooks); with none configured, nothing is written to the outbox. */
+  outbox?: Outbox;
+}
+
+interface Hooks {
+  committed: (() => void)[];
+  failed: (() => void)[];
+}
+
+const transactionHooks = new WeakMap<Transaction<Database>, Hooks>();
+
+/** Runs `hook` once the transaction `trx` of `inTransaction` has committed, or `otherwise` if it failed. */
+export function afterCommit(trx: Transaction<Database>, hook: () => void, otherwise?: () => void): void {
+  let hooks = transactionHooks.get(trx);
+  if (!hooks) transactionHooks.set(trx, (hooks = { committed: [], failed: [] }));
+  hooks.committed.push(hook);
+  if (otherwise) hooks.failed.push(otherwise);
+}
+
+function runHooks(trx: Transaction<Database> | null, which: keyof Hooks): void {
+  const hooks = trx ? transactionHooks.get(trx) : undefined;
+  if (!hooks || !trx) return;
+  transactionHooks.delete(trx);
+  for (const hook of hooks[which]) hook();
 }
 
 /** Thrown inside a transaction when a conditional update lost a race; the transaction is retried. */
@@ -43,13 +68,18 @@ const RETRIES = 8;
 /** Runs `work` in one transaction, retrying when it lost an optimistic-concurrency race. */
 export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    let current = null as Transaction<Database> | null;
     try {
-      return await ctx.store.db.transaction().execute(async (trx) => {
+      const result = await ctx.store.db.transaction().execute(async (trx) => {
+        current = trx;
         const result = await work(trx);
         await writeChainHead(trx);
         return result;
       });
+      runHooks(current, 'committed');
+      return result;
     } catch (error) {
+      runHooks(current, 'failed');
       const retryable = error instanceof LostRace || isSerializationFailure(error);
       if (!retryable || attempt >= RETRIES) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Transaction } from 'kysely';
-import { GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
+import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { canonicalJson } from '../store/json.js';
@@ -11,6 +11,8 @@ import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { buildView, isEligibleApprover, parseRule } from './request-view.js';
 import { signCompactJws } from './jws.js';
 import { auditFields } from './lifecycle/transition.js';
+import { loadRequestRow } from './lifecycle/expiry.js';
+import { enqueueNotifications } from '../notify/outbox.js';
 
 const ISSUER = 'greenlight';
 
@@ -60,6 +62,12 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     })
     .execute();
   await trx.insertInto('deadlines').values({ id: newId('ddl', now), kind: 'grant_expiry', request_id: row.id, grant_jti: jti, step: null, due_at: expires.toISOString(), done: 0 }).execute();
+  // The requester hears before it ends; a grant shorter than the notice was just handed to them.
+  if (ttl > GRANT_EXPIRY_NOTICE_SECONDS) {
+    const notice = new Date(expires.getTime() - GRANT_EXPIRY_NOTICE_SECONDS * 1000).toISOString();
+    await trx.insertInto('deadlines').values({ id: newId('ddl', now), kind: 'grant_expiring', request_id: row.id, grant_jti: jti, step: null, due_at: notice, done: 0 }).execute();
+    ctx.deadlineWritten(notice);
+  }
   await audit(ctx, trx, {
     actor: SYSTEM_ACTOR_NAME,
     type: 'grant.issued',
@@ -67,6 +75,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     outcome: 'issued',
     data: { jti, requester: row.requester_name, ttlSeconds: ttl, expiresAt: expires.toISOString() },
   });
+  await enqueueNotifications(ctx, trx, 'grant.issued', row);
   return { jti, expiresAt: expires.toISOString() };
 }
 
@@ -178,6 +187,7 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
       outcome: 'revoked',
       data: { jti },
     });
+    if (ctx.outbox?.endpoints.size) await enqueueNotifications(ctx, trx, 'grant.revoked', await loadRequestRow(trx, request.id));
     return request.id;
   });
   return announceGrantChange(ctx, requestId, actor);
@@ -192,6 +202,16 @@ export async function expireGrant(ctx: Context, trx: Transaction<Database>, jti:
   const request = await trx.selectFrom('requests').select(['id', 'action', 'resource', 'environment']).where('id', '=', grant.request_id).executeTakeFirstOrThrow();
   await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expired', ...auditFields(request), outcome: 'expired', data: { jti, expiresAt: grant.expires_at, at: now } });
   return grant.request_id;
+}
+
+/** A grant still unused nears its end: audited, announced on the rule's channels; returns its request and expiry when it applied. */
+export async function grantExpiring(ctx: Context, trx: Transaction<Database>, jti: string): Promise<{ requestId: string; expiresAt: string } | null> {
+  const grant = await trx.selectFrom('grants').selectAll().where('jti', '=', jti).executeTakeFirst();
+  if (!grant || grant.status !== 'active') return null;
+  const request = await loadRequestRow(trx, grant.request_id);
+  await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expiring', ...auditFields(request), outcome: 'expiring', data: { jti, expiresAt: grant.expires_at } });
+  await enqueueNotifications(ctx, trx, 'grant.expiring', request);
+  return { requestId: request.id, expiresAt: grant.expires_at };
 }
 
 async function announceGrantChange(ctx: Context, requestId: string, viewer?: Actor): Promise<GreenlightRequest> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newRequestSchema } from '../../protocol/index.js';
-import { DEFAULT_POLICY, matchRule, parsePolicy, PolicyError, policyOffers } from './policy.js';
+import { DEFAULT_POLICY, freezeRule, matchRule, parsePolicy, PolicyError, policyOffers } from './policy.js';
 
 const request = (action: string, resource: string, environment: string, risk: 'low' | 'medium' | 'high' | 'critical' = 'medium') => ({ action, resource, environment, risk });
 
@@ -104,5 +104,53 @@ rules:
 
   it('offers the form only literal actions and environments', () => {
     expect(policyOffers(policy)[0]).toMatchObject({ rule: 'payments', actions: ['deploy', 'rollback'], environments: ['production'], resources: ['payments-*'] });
+  });
+});
+
+describe('policy channels', () => {
+  const CHANNELS = { webhooks: new Set(['deploy-bot']) };
+  const withNotify = (notify: string, channels = '[email]') => `
+rules:
+  - name: prod-deploys
+    match: { action: deploy }
+    approvers: [sre]
+    notify: ${notify}
+    escalation:
+      - { after: 10m, notify: [sre-leads], channels: ${channels} }
+`;
+
+  it('names configured webhooks and email, and freezes them onto requests', () => {
+    const policy = parsePolicy(withNotify('[webhook:deploy-bot, email]'), 'policy.yaml', CHANNELS);
+    const frozen = freezeRule(policy.rules[0]!);
+    expect(frozen.notify).toEqual(['webhook:deploy-bot', 'email']);
+    expect(frozen.escalation[0]?.channels).toEqual(['email']);
+  });
+
+  it('refuses a webhook the hub configuration does not define, naming the rule', () => {
+    expect(() => parsePolicy(withNotify('[webhook:nope]'), 'policy.yaml', CHANNELS)).toThrow('policy.yaml: rule "prod-deploys": notify: unknown webhook "nope"; configured webhooks: deploy-bot');
+    expect(() => parsePolicy(withNotify('[email]', '[webhook:other]'), 'policy.yaml', CHANNELS)).toThrow(/rule "prod-deploys": escalation\.0\.channels: unknown webhook "other"/);
+    expect(() => parsePolicy(withNotify('[webhook:deploy-bot]'), 'policy.yaml')).toThrow(/no webhooks are configured/);
+  });
+
+  it('refuses targets outside the grammar', () => {
+    expect(() => parsePolicy(withNotify('[slack]'), 'policy.yaml', CHANNELS)).toThrow(/rule "prod-deploys": notify\.0: expected "email" or "webhook:<name>"/);
+  });
+
+  it('leaves rules without channels as they were', () => {
+    const frozen = freezeRule(parsePolicy('rules:\n  - { name: a, approvers: [sre] }\n').rules[0]!);
+    expect(frozen).not.toHaveProperty('notify');
+  });
+});
+
+describe('policy reminders and repeat', () => {
+  it('freezes remind and repeat onto requests', () => {
+    const rule = parsePolicy('rules:\n  - { name: a, approvers: [sre], remind: 15m, repeat: 2, escalation: [{ after: 5m, notify: [leads] }] }\n').rules[0]!;
+    expect(freezeRule(rule)).toMatchObject({ remindSeconds: 900, repeat: 2 });
+  });
+
+  it('refuses a repeat without escalation steps and reminders more often than a minute', () => {
+    expect(() => parsePolicy('rules:\n  - { name: a, approvers: [sre], repeat: 2 }\n')).toThrow(/rule "a": repeat: repeat runs the escalation chain again: add escalation steps/);
+    expect(() => parsePolicy('rules:\n  - { name: a, approvers: [sre], remind: 30s }\n')).toThrow(/rule "a": remind: remind at most every minute/);
+    expect(() => parsePolicy('rules:\n  - { name: a, approvers: [sre], repeat: 11, escalation: [{ after: 5m, notify: [leads] }] }\n')).toThrow(/rule "a": repeat:/);
   });
 });

@@ -7,6 +7,29 @@ import { findUnstorableText, policySchema, type FrozenRule, type ParsedNewReques
 
 export class PolicyError extends Error {}
 
+/** What the hub configuration defines that a policy may name: its webhooks. */
+export interface ConfiguredChannels {
+  webhooks: ReadonlySet<string>;
+}
+
+export const NO_CHANNELS: ConfiguredChannels = { webhooks: new Set() };
+
+/** Every `webhook:<name>` a rule (or one of its escalation steps) names must be configured; the error names the rule. */
+function checkChannels(policy: Policy, source: string, channels: ConfiguredChannels): void {
+  for (const rule of policy.rules) {
+    const targets: [string, string[]][] = [['notify', rule.notify], ...rule.escalation.map((step, index): [string, string[]] => [`escalation.${index}.channels`, step.channels ?? []])];
+    for (const [field, list] of targets) {
+      for (const target of list) {
+        if (!target.startsWith('webhook:')) continue;
+        const name = target.slice('webhook:'.length);
+        if (channels.webhooks.has(name)) continue;
+        const known = channels.webhooks.size ? `configured webhooks: ${[...channels.webhooks].join(', ')}` : 'no webhooks are configured (notifiers.webhooks in the hub configuration)';
+        throw new PolicyError(`${source}: rule "${rule.name}": ${field}: unknown webhook "${name}"; ${known}`);
+      }
+    }
+  }
+}
+
 export const DEFAULT_POLICY: Policy = policySchema.parse({
   rules: [{ name: 'default', match: {}, approvers: ['approvers'], minApprovals: 1 }],
 });
@@ -15,7 +38,7 @@ export const DEFAULT_POLICY: Policy = policySchema.parse({
 const MAX_POLICY_DURATION_SECONDS = 3650 * 86_400;
 
 /** Parses policy YAML; errors name the rule and the field so the author can fix them. */
-export function parsePolicy(text: string, source = 'policy'): Policy {
+export function parsePolicy(text: string, source = 'policy', channels: ConfiguredChannels = NO_CHANNELS): Policy {
   let raw: unknown;
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });
@@ -34,6 +57,7 @@ export function parsePolicy(text: string, source = 'policy'): Policy {
       ['expireAfter', rule.expireAfter],
       ['grantTtl', rule.grantTtl],
       ['claimHolds', rule.claimHolds],
+      ['remind', rule.remind],
     ];
     for (const [field, seconds] of durations) {
       if (seconds !== undefined && seconds > MAX_POLICY_DURATION_SECONDS) {
@@ -41,6 +65,7 @@ export function parsePolicy(text: string, source = 'policy'): Policy {
       }
     }
   }
+  checkChannels(result.data, source, channels);
   return result.data;
 }
 
@@ -100,11 +125,14 @@ export function freezeRule(rule: PolicyRule): FrozenRule {
     approvers: rule.approvers,
     minApprovals: rule.minApprovals,
     allowSelfApproval: rule.allowSelfApproval,
-    escalation: rule.escalation.map((step) => ({ afterSeconds: step.after, notify: step.notify })),
+    escalation: rule.escalation.map((step) => ({ afterSeconds: step.after, notify: step.notify, ...(step.channels?.length ? { channels: step.channels } : {}) })),
     expireAfterSeconds: rule.expireAfter ?? null,
     grantTtlSeconds: rule.grantTtl,
     claimHoldsSeconds: rule.claimHolds,
     autoApprove: rule.autoApprove,
+    ...(rule.notify.length ? { notify: rule.notify } : {}),
+    ...(rule.remind !== undefined ? { remindSeconds: rule.remind } : {}),
+    ...(rule.repeat > 0 ? { repeat: rule.repeat } : {}),
   };
 }
 
@@ -135,10 +163,11 @@ export class PolicyHolder {
   constructor(
     readonly file: string | null,
     private readonly onReload: (outcome: { ok: true; rules: number } | { ok: false; error: string }) => void = () => undefined,
+    private readonly channels: ConfiguredChannels = NO_CHANNELS,
   ) {
     if (file) {
       this.lastText = readFileSync(file, 'utf8');
-      this.policy = parsePolicy(this.lastText, file);
+      this.policy = parsePolicy(this.lastText, file, channels);
     } else {
       this.policy = DEFAULT_POLICY;
     }
@@ -161,7 +190,7 @@ export class PolicyHolder {
     if (text === this.lastText) return false;
     this.lastText = text;
     try {
-      this.policy = parsePolicy(text, this.file);
+      this.policy = parsePolicy(text, this.file, this.channels);
       this.onReload({ ok: true, rules: this.policy.rules.length });
       return true;
     } catch (error) {

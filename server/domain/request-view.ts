@@ -36,6 +36,9 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
   'request.claimed': (d) => (typeof d.until === 'string' ? `until ${d.until}` : null),
   'request.released': (d) => (typeof d.reason === 'string' ? d.reason : null),
   'grant.issued': (d) => (typeof d.expiresAt === 'string' ? `expires ${d.expiresAt}` : null),
+  'request.reminded': (d) => `reminder ${String(d.reminder)}`,
+  'grant.expiring': (d) => (typeof d.expiresAt === 'string' ? `expires ${d.expiresAt}` : null),
+  'request.escalation_repeated': (d) => `escalation chain, run ${String(d.run)} of ${String(d.of)}`,
 };
 
 /** What a view is built from besides the request row. */

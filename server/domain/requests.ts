@@ -28,6 +28,7 @@ import { escalate } from './lifecycle/escalation.js';
 import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
 import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
+import { enqueueNotifications } from '../notify/outbox.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -90,6 +91,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
       eligible_groups: JSON.stringify(frozen.approvers),
       eligible_users: '[]',
       escalation_level: 0,
+      escalation_round: 0,
       next_escalation_at: firstStep && !frozen.autoApprove ? addSeconds(now, firstStep.afterSeconds) : null,
       expires_at: frozen.expireAfterSeconds && !frozen.autoApprove ? addSeconds(now, frozen.expireAfterSeconds) : null,
       claim_by: null,
@@ -119,10 +121,12 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     let escalated: AfterCommit | undefined;
     if (frozen.autoApprove) {
       await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.approved', ...auditFields(row), outcome: 'approved', data: { autoApprove: true, rule: frozen.name } });
+      await enqueueNotifications(ctx, trx, 'request.decided', row);
       const grant = await issueGrant(ctx, trx, row, now);
       deadlines = [grant.expiresAt];
     } else {
       deadlines = await scheduleRequestDeadlines(trx, row, frozen, now);
+      await enqueueNotifications(ctx, trx, 'request.created', row, assembleView(row, { decisions: [], grant: undefined, events: [submitted] }, null));
       // Waiting out the first deadline would only delay the one step that can reach someone; the
       // deadlines of the steps applied here find the request past them and do nothing.
       if (escalating) {

@@ -174,6 +174,50 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('users').addColumn('last_seen_at', 'text').execute();
     },
   },
+  // The notification outbox: one row per (event, destination), written in the transaction of the change
+  // it announces, delivered after commit. A claim sets lease_until/lease_owner, so a hub that dies
+  // mid-delivery leaves its rows to others once the lease runs out.
+  '2026-12-03-003-notification-outbox': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('type', 'text', (col) => col.notNull())
+        .addColumn('channel', 'text', (col) => col.notNull())
+        .addColumn('destination', 'text', (col) => col.notNull())
+        .addColumn('request_id', 'text')
+        .addColumn('payload', 'text', (col) => col.notNull())
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('attempts', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'text', (col) => col.notNull())
+        .addColumn('lease_until', 'text')
+        .addColumn('lease_owner', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('last_status', 'integer')
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('updated_at', 'text', (col) => col.notNull())
+        .addColumn('delivered_at', 'text')
+        .execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['channel', 'destination', 'status', 'next_attempt_at']).execute();
+      await db.schema.createIndex('outbox_by_status').on('outbox').columns(['status', 'id']).execute();
+      // Endpoints a receiver turned off with 410 Gone, by the hash of the URL it answered at.
+      await db.schema
+        .createTable('notify_endpoints')
+        .addColumn('channel', 'text', (col) => col.notNull())
+        .addColumn('name', 'text', (col) => col.notNull())
+        .addColumn('url_hash', 'text', (col) => col.notNull())
+        .addColumn('disabled_at', 'text', (col) => col.notNull())
+        .addColumn('reason', 'text', (col) => col.notNull())
+        .addPrimaryKeyConstraint('notify_endpoints_pk', ['channel', 'name'])
+        .execute();
+    },
+  },
+  // `repeat: N` runs the escalation chain again: the round says which run escalation_level counts in.
+  '2026-12-03-004-escalation-rounds': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('requests').addColumn('escalation_round', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

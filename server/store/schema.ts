@@ -45,6 +45,8 @@ export interface RequestsTable {
   eligible_groups: string;
   eligible_users: string;
   escalation_level: number;
+  /** Which run of the escalation chain escalation_level counts in (0 first; `repeat` adds runs). */
+  escalation_round: number;
   next_escalation_at: string | null;
   expires_at: string | null;
   claim_by: string | null;
@@ -124,6 +126,35 @@ export interface PendingCountsTable {
   pending: number;
 }
 
+export interface OutboxTable {
+  id: string;
+  type: string;
+  channel: string;
+  destination: string;
+  request_id: string | null;
+  /** The body exactly as sent, so every attempt carries the same bytes. */
+  payload: string;
+  /** pending | delivered | failed (dead-lettered, or its endpoint was disabled) */
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  lease_until: string | null;
+  lease_owner: string | null;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+export interface NotifyEndpointsTable {
+  channel: string;
+  name: string;
+  url_hash: string;
+  disabled_at: string;
+  reason: string;
+}
+
 export interface Database {
   users: UsersTable;
   user_groups: UserGroupsTable;
@@ -136,6 +167,8 @@ export interface Database {
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
   chain_head: ChainHeadTable;
+  outbox: OutboxTable;
+  notify_endpoints: NotifyEndpointsTable;
 }
 
 export type { Generated };

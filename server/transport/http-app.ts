@@ -20,6 +20,7 @@ import { grantRoutes } from './routes/grants.js';
 import { reportRoutes } from './routes/reports.js';
 import { consoleRoutes } from './routes/console.js';
 import { adminRoutes } from './routes/admin.js';
+import { notificationRoutes } from './routes/notifications.js';
 import type { Waiters } from './waiters.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 
@@ -139,6 +140,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(grantRoutes, deps);
   await app.register(reportRoutes, deps);
   await app.register(adminRoutes, deps);
+  await app.register(notificationRoutes, deps);
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }

@@ -224,6 +224,16 @@ function pushEvent(io: HubServer, event: HubEvent, anyoneIn: (rooms: string[]) =
     io.to(requesterRoom).emit('request:updated', request);
     return;
   }
+  if (event.type === 'grant.expiring') {
+    io.to(requesterRoom).emit('grant:expiring', { request, expiresAt: event.expiresAt });
+    return;
+  }
+  if (event.type === 'request.reminded') {
+    // Only those who may still act: not the requester, not an approver who already voted.
+    const rooms = roomsOf(event.approvers);
+    if (rooms.length && anyoneIn(rooms)) io.to(rooms).except([requesterRoom, ...voterRooms]).emit('request:reminded', { request: shared, reminder: event.reminder });
+    return;
+  }
   const others = [...new Set([...approverRooms, ...voterRooms, ...roomsOf(event.notify)])];
   if (others.length) io.to(others).except(requesterRoom).emit('request:updated', shared);
   io.to(requesterRoom).emit('request:updated', request);

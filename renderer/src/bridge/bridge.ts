@@ -1,7 +1,7 @@
 import type { AuditPage } from '../../../protocol/audit.js';
 import type { DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { WireError } from '../../../protocol/errors.js';
-import type { EscalatedPayload, SyncResult } from '../../../protocol/events.js';
+import type { EscalatedPayload, GrantExpiringPayload, RemindedPayload, SyncResult } from '../../../protocol/events.js';
 import type { ConnectionState } from '../../../protocol/hub-client.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
 import type { DecisionReport } from '../../../protocol/report.js';
@@ -16,6 +16,8 @@ export type BridgeEvent =
   | { type: 'request:created'; request: GreenlightRequest }
   | { type: 'request:updated'; request: GreenlightRequest }
   | { type: 'request:escalated'; payload: EscalatedPayload }
+  | { type: 'request:reminded'; payload: RemindedPayload }
+  | { type: 'grant:expiring'; payload: GrantExpiringPayload }
   | { type: 'open-request'; requestId: string }
   | { type: 'settings'; settings: DesktopSettings };
 

@@ -54,6 +54,8 @@ export class WebBridge implements Bridge {
       client.on('request:created', (request) => this.emit({ type: 'request:created', request })),
       client.on('request:updated', (request) => this.emit({ type: 'request:updated', request })),
       client.on('request:escalated', (payload) => this.emit({ type: 'request:escalated', payload })),
+      client.on('request:reminded', (payload) => this.emit({ type: 'request:reminded', payload })),
+      client.on('grant:expiring', (payload) => this.emit({ type: 'grant:expiring', payload })),
     ];
     client.connect();
     try {

@@ -87,6 +87,8 @@ function onBridgeEvent(event: BridgeEvent): void {
       onRequest(event.request);
       return;
     case 'request:escalated':
+    case 'request:reminded':
+    case 'grant:expiring':
       onRequest(event.payload.request);
       return;
     case 'open-request':

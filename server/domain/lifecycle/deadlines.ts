@@ -3,21 +3,24 @@ import type { FrozenRule } from '../../../protocol/index.js';
 import { newId } from '../../ids.js';
 import type { Database, DeadlinesTable, RequestsTable } from '../../store/schema.js';
 
-export type DeadlineKind = 'escalation' | 'expiry' | 'grant_expiry' | 'claim_end';
+export type DeadlineKind = 'escalation' | 'expiry' | 'grant_expiry' | 'grant_expiring' | 'claim_end' | 'reminder';
 
 const addSeconds = (iso: string, seconds: number) => new Date(new Date(iso).getTime() + seconds * 1000).toISOString();
 
-/** Writes one deadline per escalation step and one for expiry; returns their due times. */
+/**
+ * Writes one deadline per escalation step of every run of the chain (`repeat` adds runs; a step's
+ * `step` counts across runs), the first reminder, and the expiry; returns their due times.
+ */
 export async function scheduleRequestDeadlines(trx: Transaction<Database>, row: RequestsTable, rule: FrozenRule, now: Date): Promise<string[]> {
-  const rows: DeadlinesTable[] = rule.escalation.map((step, index) => ({
-    id: newId('ddl', now),
-    kind: 'escalation',
-    request_id: row.id,
-    grant_jti: null,
-    step: index,
-    due_at: addSeconds(row.created_at, step.afterSeconds),
-    done: 0,
-  }));
+  const rows: DeadlinesTable[] = [];
+  for (let step = 0; ; step++) {
+    const due = stepDueAt(row, rule, step);
+    if (!due) break;
+    rows.push({ id: newId('ddl', now), kind: 'escalation', request_id: row.id, grant_jti: null, step, due_at: due, done: 0 });
+  }
+  if (rule.remindSeconds) {
+    rows.push({ id: newId('ddl', now), kind: 'reminder', request_id: row.id, grant_jti: null, step: 1, due_at: addSeconds(row.created_at, rule.remindSeconds), done: 0 });
+  }
   if (rule.expireAfterSeconds) {
     rows.push({ id: newId('ddl', now), kind: 'expiry', request_id: row.id, grant_jti: null, step: null, due_at: addSeconds(row.created_at, rule.expireAfterSeconds), done: 0 });
   }
@@ -25,17 +28,30 @@ export async function scheduleRequestDeadlines(trx: Transaction<Database>, row: 
   return rows.map((r) => r.due_at);
 }
 
-/** A decided request needs none of its request deadlines any more (grant expiry stays). */
+/** A decided request needs none of its request deadlines any more (its grant's stay). */
 export async function closeDeadlines(trx: Transaction<Database>, requestId: string): Promise<void> {
-  await trx.updateTable('deadlines').set({ done: 1 }).where('request_id', '=', requestId).where('kind', '!=', 'grant_expiry').where('done', '=', 0).execute();
+  await trx.updateTable('deadlines').set({ done: 1 }).where('request_id', '=', requestId).where('kind', 'not in', ['grant_expiry', 'grant_expiring']).where('done', '=', 0).execute();
 }
 
 export async function addDeadline(trx: Transaction<Database>, deadline: Omit<DeadlinesTable, 'id' | 'done'>, now: Date): Promise<void> {
   await trx.insertInto('deadlines').values({ ...deadline, id: newId('ddl', now), done: 0 }).execute();
 }
 
-/** When an escalation step was meant to fire, from the frozen rule. */
+/**
+ * When an escalation step was meant to fire, from the frozen rule. `step` counts across runs of the
+ * chain: run r of n steps holds steps r·n … r·n + n − 1, and starts where the previous run's last step
+ * fired, so each run keeps the chain's own spacing.
+ */
 export function stepDueAt(row: RequestsTable, rule: FrozenRule, step: number): string | null {
-  const entry = rule.escalation[step];
-  return entry ? addSeconds(row.created_at, entry.afterSeconds) : null;
+  const { round, index } = stepOf(rule, step);
+  const entry = rule.escalation[index];
+  const last = rule.escalation[rule.escalation.length - 1];
+  if (!entry || !last || round > (rule.repeat ?? 0)) return null;
+  return addSeconds(row.created_at, round * last.afterSeconds + entry.afterSeconds);
+}
+
+/** Which run of the chain a step counted across runs falls in, and which of the rule's steps it is. */
+export function stepOf(rule: FrozenRule, step: number): { round: number; index: number } {
+  const steps = Math.max(1, rule.escalation.length);
+  return { round: Math.floor(step / steps), index: step % steps };
 }

@@ -1,10 +1,13 @@
 import type { Transaction } from 'kysely';
 import type { Database, DeadlinesTable } from '../../store/schema.js';
 import type { Context } from '../context.js';
-import { expireGrant } from '../grants.js';
+import { expireGrant, grantExpiring } from '../grants.js';
 import { announceUpdated, type AfterCommit } from './after-commit.js';
 import { lapseClaim } from './claims.js';
-import { escalate } from './escalation.js';
+import { escalate, repeatEscalation } from './escalation.js';
+import { stepOf } from './deadlines.js';
+import { remind } from './reminders.js';
+import { buildView, parseRule } from '../request-view.js';
 import { expireRequest } from './expiry.js';
 
 export type { AfterCommit } from './after-commit.js';
@@ -16,6 +19,16 @@ export type { AfterCommit } from './after-commit.js';
  */
 export async function applyDeadline(ctx: Context, trx: Transaction<Database>, deadline: DeadlinesTable): Promise<{ postponedTo?: string; after?: AfterCommit }> {
   const now = ctx.clock.now().toISOString();
+  if (deadline.kind === 'grant_expiring') {
+    const expiring = deadline.grant_jti ? await grantExpiring(ctx, trx, deadline.grant_jti) : null;
+    if (!expiring) return {};
+    return {
+      after: async () => {
+        const fresh = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', expiring.requestId).executeTakeFirstOrThrow();
+        return [{ type: 'grant.expiring', request: await buildView(ctx.store.db, fresh, { id: fresh.requester_id }), expiresAt: expiring.expiresAt }];
+      },
+    };
+  }
   if (deadline.kind === 'grant_expiry') {
     if (!deadline.grant_jti) return {};
     const requestId = await expireGrant(ctx, trx, deadline.grant_jti);
@@ -33,12 +46,18 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
       await expireRequest(ctx, trx, row);
       return { after: announceUpdated(ctx, row.id) };
     case 'escalation': {
-      // Escalation step `deadline.step` (0-based). Steps already applied or skipped leave the level past it.
+      // Escalation step `deadline.step` (0-based, counted across runs of the chain). Steps already
+      // applied or skipped leave the request's place in the chain past it.
       const step = deadline.step ?? 0;
-      if (Number(row.escalation_level) > step) return {};
+      const rule = parseRule(row);
+      const { round, index } = stepOf(rule, step);
+      if (Number(row.escalation_round) * rule.escalation.length + Number(row.escalation_level) > step) return {};
       if (row.claim_by && row.claim_until && row.claim_until > now) return { postponedTo: row.claim_until };
-      return { after: await escalate(ctx, trx, row, step) };
+      const current = round > Number(row.escalation_round) ? await repeatEscalation(ctx, trx, row, round) : row;
+      return { after: await escalate(ctx, trx, current, index) };
     }
+    case 'reminder':
+      return { after: await remind(ctx, trx, row, deadline) };
     default:
       return {};
   }

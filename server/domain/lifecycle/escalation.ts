@@ -43,10 +43,18 @@ export async function escalate(
       escalation_level: step + 1,
       eligible_groups: JSON.stringify(groups),
       eligible_users: JSON.stringify(users),
-      next_escalation_at: stepDueAt(row, rule, step + 1),
+      // Counted across runs of the chain: after a run's last step comes the next run's first, if `repeat` allows one.
+      next_escalation_at: stepDueAt(row, rule, Number(row.escalation_round) * rule.escalation.length + step + 1),
     },
     outcome: targets.people.length ? 'escalated' : 'no-one-to-notify',
-    data: { step: step + 1, notified: [...targets.groups, ...targets.users], skipped, previouslyNotified, ...(early ? { reason: early.reason } : {}) },
+    data: {
+      step: step + 1,
+      notified: [...targets.groups, ...targets.users],
+      skipped,
+      previouslyNotified,
+      ...(early ? { reason: early.reason } : {}),
+      ...(Number(row.escalation_round) > 0 ? { run: Number(row.escalation_round) + 1 } : {}),
+    },
   });
   if (targets.people.length === 0) return announceUpdated(ctx, row.id);
   const newTargets = { groups: targets.groups, users: targets.users };
@@ -55,4 +63,16 @@ export async function escalate(
     const request = await buildView(ctx.store.db, fresh, { id: fresh.requester_id });
     return [{ type: 'request.escalated', request, step: step + 1, previouslyNotified, newTargets, previousApprovers }];
   };
+}
+
+/** `repeat`: the chain's last step passed undecided, so it runs again from its first step (run `round`, 0-based). */
+export async function repeatEscalation(ctx: Context, trx: Transaction<Database>, row: RequestsTable, round: number): Promise<RequestsTable> {
+  const rule = parseRule(row);
+  const { row: next } = await transition(ctx, trx, row, 'repeatEscalation', {
+    actor: SYSTEM_ACTOR_NAME,
+    changes: { escalation_round: round, escalation_level: 0 },
+    outcome: 'repeated',
+    data: { run: round + 1, of: (rule.repeat ?? 0) + 1 },
+  });
+  return next;
 }

@@ -1,27 +1,34 @@
 import type { Transaction } from 'kysely';
-import { GreenlightError, type AuditEvent, type AuditType, type RequestStatus } from '../../../protocol/index.js';
+import { GreenlightError, type AuditEvent, type AuditType, type NotificationEvent, type RequestStatus } from '../../../protocol/index.js';
 import type { Database, RequestsTable } from '../../store/schema.js';
 import { audit, LostRace, type Context } from '../context.js';
 import { parseRule } from '../request-view.js';
 import { closeDeadlines } from './deadlines.js';
+import { enqueueNotifications } from '../../notify/outbox.js';
 
 interface TransitionSpec {
   from: RequestStatus;
   to: RequestStatus;
   audit: AuditType;
+  /** What notification channels hear of it, if anything. */
+  notify?: NotificationEvent;
 }
 
 /**
  * Every way a request changes, at a glance. A transition to a final status records who and when,
- * ends any claim and closes the request's deadlines (a grant's own expiry stays).
+ * ends any claim and closes the request's deadlines (a grant's own expiry stays). One with `notify`
+ * also writes its notifications to the outbox, in the same transaction.
  */
 export const TRANSITIONS = {
   vote: { from: 'pending', to: 'pending', audit: 'request.vote' },
-  approve: { from: 'pending', to: 'approved', audit: 'request.approved' },
-  deny: { from: 'pending', to: 'denied', audit: 'request.denied' },
-  cancel: { from: 'pending', to: 'cancelled', audit: 'request.cancelled' },
-  expire: { from: 'pending', to: 'expired', audit: 'request.expired' },
-  escalate: { from: 'pending', to: 'pending', audit: 'request.escalated' },
+  approve: { from: 'pending', to: 'approved', audit: 'request.approved', notify: 'request.decided' },
+  deny: { from: 'pending', to: 'denied', audit: 'request.denied', notify: 'request.decided' },
+  cancel: { from: 'pending', to: 'cancelled', audit: 'request.cancelled', notify: 'request.cancelled' },
+  expire: { from: 'pending', to: 'expired', audit: 'request.expired', notify: 'request.expired' },
+  escalate: { from: 'pending', to: 'pending', audit: 'request.escalated', notify: 'request.escalated' },
+  /** `repeat`: the chain starts another run; its steps then escalate (and notify) as the first run's did. */
+  repeatEscalation: { from: 'pending', to: 'pending', audit: 'request.escalation_repeated' },
+  remind: { from: 'pending', to: 'pending', audit: 'request.reminded', notify: 'request.reminded' },
   claim: { from: 'pending', to: 'pending', audit: 'request.claimed' },
   release: { from: 'pending', to: 'pending', audit: 'request.released' },
   lapseClaim: { from: 'pending', to: 'pending', audit: 'request.released' },
@@ -86,5 +93,7 @@ export async function transition(ctx: Context, trx: Transaction<Database>, curre
     await releasePendingPlace(trx, current);
   }
   const event = await audit(ctx, trx, { actor: input.actor, type: spec.audit, ...auditFields(current), outcome: input.outcome ?? spec.to, data: input.data });
-  return { row: { ...current, ...changes, version }, event };
+  const row = { ...current, ...changes, version };
+  if (spec.notify) await enqueueNotifications(ctx, trx, spec.notify, row);
+  return { row, event };
 }

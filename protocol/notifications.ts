@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/**
+ * What the hub announces to notification channels (webhooks, later email and chat), each the `type`
+ * of a Standard Webhooks payload. `request.decided` covers approved and denied; `data.status` says which.
+ */
+export const NOTIFICATION_EVENTS = [
+  'request.created',
+  'request.escalated',
+  'request.reminded',
+  'request.decided',
+  'request.expired',
+  'request.cancelled',
+  'grant.issued',
+  'grant.expiring',
+  'grant.revoked',
+] as const;
+export const notificationEventSchema = z.enum(NOTIFICATION_EVENTS);
+export type NotificationEvent = z.infer<typeof notificationEventSchema>;
+
+export const NOTIFICATION_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export const notificationStatusSchema = z.enum(NOTIFICATION_STATUSES);
+export type NotificationStatus = z.infer<typeof notificationStatusSchema>;
+
+/** Where a rule's requests are announced: `email` (eligible approvers with an address) or a configured webhook by name. */
+export const notifyTargetSchema = z
+  .string()
+  .regex(/^(email|webhook:[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, 'expected "email" or "webhook:<name>" (a webhook named in the hub configuration)');
+export type NotifyTarget = z.infer<typeof notifyTargetSchema>;
+
+/** One outbox row as admins see it: never the payload, never a secret. */
+export const notificationSchema = z.object({
+  id: z.string(),
+  type: notificationEventSchema,
+  channel: z.string(),
+  destination: z.string(),
+  requestId: z.string().nullable(),
+  status: notificationStatusSchema,
+  attempts: z.number().int(),
+  nextAttemptAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+  lastStatus: z.number().int().nullable(),
+  createdAt: z.string(),
+  deliveredAt: z.string().nullable(),
+});
+export type Notification = z.infer<typeof notificationSchema>;
+
+export const notificationQuerySchema = z.strictObject({
+  status: notificationStatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().regex(/^ntf_[a-z0-9]+$/, 'expected the nextCursor of an earlier page').optional(),
+});
+export type NotificationQuery = z.infer<typeof notificationQuerySchema>;
+
+export const notificationPageSchema = z.object({ notifications: z.array(notificationSchema), nextCursor: z.string().nullable() });
+export type NotificationPage = z.infer<typeof notificationPageSchema>;
+
+export const notificationIdSchema = z.string().regex(/^ntf_[a-z0-9]+$/, 'not a notification id (ntf_…)');

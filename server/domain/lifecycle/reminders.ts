@@ -1,0 +1,40 @@
+import type { Transaction } from 'kysely';
+import type { Database, DeadlinesTable, RequestsTable } from '../../store/schema.js';
+import { SYSTEM_ACTOR_NAME } from '../actor.js';
+import type { Context } from '../context.js';
+import { approversOf, buildView, eligibleGroupsOf, eligibleUsersOf, parseRule } from '../request-view.js';
+import type { AfterCommit } from './after-commit.js';
+import { addDeadline } from './deadlines.js';
+import { transition } from './transition.js';
+
+const addSeconds = (ms: number, seconds: number) => new Date(ms + seconds * 1000).toISOString();
+
+/**
+ * `remind`: a reminder fell due with the request still pending. Approvers who have not acted hear of
+ * it again (app and the rule's channels), and the next reminder is written one interval on. A reminder
+ * missed while the hub was down fires once, and the next counts from now. While someone holds a claim
+ * the reminder is skipped: they said they are looking at it.
+ */
+export async function remind(ctx: Context, trx: Transaction<Database>, row: RequestsTable, deadline: DeadlinesTable): Promise<AfterCommit | undefined> {
+  const every = parseRule(row).remindSeconds;
+  if (!every) return undefined;
+  const now = ctx.clock.now();
+  const due = Date.parse(deadline.due_at);
+  const nextDue = addSeconds(due + every * 1000 > now.getTime() ? due : now.getTime(), every);
+  const number = deadline.step ?? 1;
+  const claimed = row.claim_by && row.claim_until && row.claim_until > now.toISOString();
+  await addDeadline(trx, { kind: 'reminder', request_id: row.id, grant_jti: null, step: claimed ? number : number + 1, due_at: nextDue }, now);
+  ctx.deadlineWritten(nextDue);
+  if (claimed) return undefined;
+  const voters = (await trx.selectFrom('decisions').select('approver_name').where('request_id', '=', row.id).execute()).map((d) => d.approver_name);
+  const { row: next } = await transition(ctx, trx, row, 'remind', {
+    actor: SYSTEM_ACTOR_NAME,
+    outcome: 'reminded',
+    data: { reminder: number, notified: [...eligibleGroupsOf(row), ...eligibleUsersOf(row)], voted: voters },
+  });
+  return async () => {
+    const fresh = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', next.id).executeTakeFirstOrThrow();
+    const request = await buildView(ctx.store.db, fresh, { id: fresh.requester_id });
+    return [{ type: 'request.reminded', request, reminder: number, approvers: approversOf(fresh) }];
+  };
+}

@@ -1,0 +1,328 @@
+import type { TimerHandle } from '../clock.js';
+import { inTransaction, audit, type Context } from '../domain/context.js';
+import { SYSTEM_ACTOR_NAME } from '../domain/actor.js';
+import { newId } from '../ids.js';
+import type { OutboxTable } from '../store/schema.js';
+import type { FastLane, Outbox } from './outbox.js';
+import { nextAttemptDelay } from './retry.js';
+import type { DeliveryOutcome, WebhookEndpoint } from './webhook.js';
+
+export interface DispatcherOptions {
+  /** How long a claim keeps other hubs off a row; longer than one attempt can take (15 s). */
+  leaseMs?: number;
+  /** Longest sleep between looks at the outbox: other hubs write rows this one never hears of. */
+  maxSleepMs?: number;
+  /** Called with each attempt's outcome: `delivered`, `retry`, `dead`, `gone`, `refused` or `disabled`. */
+  onOutcome?: (channel: string, outcome: string, commitToDeliveredMs: number | null) => void;
+}
+
+const DEFAULT_LEASE_MS = 60_000;
+const SHORT_ERROR = 500;
+/** Delivered rows (their payload may hold a large diff) are kept this long for `notify list`; failed ones until retried. */
+const KEEP_DELIVERED_MS = 7 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * Delivers outbox rows after their transaction committed, off every request's path. Per endpoint it
+ * claims only as many due rows as it has free slots (a slow endpoint holds its own slots, nobody
+ * else's), leases them (SKIP LOCKED on PostgreSQL, so with several hubs each row goes out from one
+ * at a time), sends, and files the outcome: delivered, retried on the schedule, dead-lettered after
+ * the last attempt, or failed with its endpoint disabled by a 410.
+ */
+export class Dispatcher implements FastLane {
+  /** This hub's name on the leases it takes. */
+  private readonly owner = newId('hub');
+  private readonly inFlight = new Map<string, number>();
+  /** Slots promised to rows being written in a transaction that has not committed yet. */
+  private readonly reserved = new Map<string, number>();
+  /** Endpoints a 410 disabled, as of the last pass (the fast lane sends nothing to them). */
+  private disabled = new Set<string>();
+  private readonly deliveries = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+  private timer: TimerHandle | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+  private stopListening: () => void = () => undefined;
+  private prunedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly outbox: Outbox,
+    private readonly options: DispatcherOptions = {},
+  ) {}
+
+  private get leaseMs(): number {
+    return this.options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const { db, dialect } = this.ctx.store;
+    const now = this.ctx.clock.now().toISOString();
+    // SQLite has one hub: leases left by a process that died are its own, free them at once.
+    if (dialect === 'sqlite') await db.updateTable('outbox').set({ lease_until: null, lease_owner: null }).where('status', '=', 'pending').where('lease_owner', 'is not', null).execute();
+    // Rows for a webhook no longer configured would wait for ever; say why instead.
+    const configured = [...this.outbox.endpoints.keys()];
+    let orphans = db.updateTable('outbox').set({ status: 'failed', last_error: 'no webhook of this name is configured any more', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'webhook');
+    if (configured.length) orphans = orphans.where('destination', 'not in', configured);
+    await orphans.execute();
+    // Nothing to deliver to: no polling either.
+    if (configured.length === 0) {
+      this.stopped = true;
+      return;
+    }
+    this.stopListening = this.outbox.onWritten(() => void this.runNow());
+    this.outbox.fastLane = this;
+    await this.runNow();
+  }
+
+  reserve(endpoint: string): { owner: string; leaseUntil: string } | null {
+    const target = this.outbox.endpoints.get(endpoint);
+    if (this.stopped || !target || this.disabled.has(endpoint) || this.freeSlots(target) <= 0) return null;
+    this.reserved.set(endpoint, (this.reserved.get(endpoint) ?? 0) + 1);
+    return { owner: this.owner, leaseUntil: new Date(this.ctx.clock.now().getTime() + this.leaseMs).toISOString() };
+  }
+
+  release(endpoint: string): void {
+    this.reserved.set(endpoint, Math.max(0, (this.reserved.get(endpoint) ?? 0) - 1));
+  }
+
+  handOff(rows: OutboxTable[]): void {
+    for (const row of rows) {
+      this.release(row.destination);
+      const endpoint = this.outbox.endpoints.get(row.destination);
+      // Stopped meanwhile: the row stays leased and is claimed again when the lease ends (at once on SQLite's next start).
+      if (endpoint && !this.stopped) this.track(this.deliver(endpoint, row));
+    }
+  }
+
+  private freeSlots(endpoint: WebhookEndpoint): number {
+    return endpoint.maxConcurrency - (this.inFlight.get(endpoint.name) ?? 0) - (this.reserved.get(endpoint.name) ?? 0);
+  }
+
+  /** Stops claiming, ends attempts in flight and hands their rows back (no attempt counted). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopListening();
+    if (this.outbox.fastLane === this) this.outbox.fastLane = null;
+    if (this.timer) this.ctx.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.abort.abort();
+    await this.running;
+    await Promise.allSettled([...this.deliveries]);
+    await this.ctx.store.db.updateTable('outbox').set({ lease_until: null, lease_owner: null }).where('lease_owner', '=', this.owner).where('status', '=', 'pending').execute().catch(() => undefined);
+  }
+
+  /** Claims and starts what is due; resolves when this pass is done (deliveries go on). Tests call it after moving the clock. */
+  runNow(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  /** Settles once every delivery started so far has been filed (tests). */
+  async idle(): Promise<void> {
+    while (this.running || this.deliveries.size) {
+      await this.running;
+      await Promise.allSettled([...this.deliveries]);
+    }
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        await this.prune();
+        this.disabled = await this.disabledEndpoints();
+        for (const endpoint of this.outbox.endpoints.values()) {
+          if (this.stopped) return;
+          if (this.disabled.has(endpoint.name)) {
+            await this.failDisabled(endpoint);
+            continue;
+          }
+          const free = this.freeSlots(endpoint);
+          if (free <= 0) continue;
+          for (const row of await this.claim(endpoint, free)) this.track(this.deliver(endpoint, row));
+        }
+      } while (this.again && !this.stopped);
+    } catch (error) {
+      this.ctx.log.error({ err: error }, 'cannot read the notification outbox; trying again shortly');
+    }
+    if (!this.stopped) await this.armNext();
+  }
+
+  private async prune(): Promise<void> {
+    const now = this.ctx.clock.now().getTime();
+    if (now - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.prunedAt = now;
+    const before = new Date(now - KEEP_DELIVERED_MS).toISOString();
+    await this.ctx.store.db.deleteFrom('outbox').where('status', '=', 'delivered').where('delivered_at', '<', before).execute();
+  }
+
+  private track(delivery: Promise<void>): void {
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
+
+  private async disabledEndpoints(): Promise<Set<string>> {
+    const rows = await this.ctx.store.db.selectFrom('notify_endpoints').select(['name', 'url_hash']).where('channel', '=', 'webhook').execute();
+    return new Set(rows.filter((row) => this.outbox.endpoints.get(row.name)?.urlHash === row.url_hash).map((row) => row.name));
+  }
+
+  private async failDisabled(endpoint: WebhookEndpoint): Promise<void> {
+    const now = this.ctx.clock.now().toISOString();
+    const result = await this.ctx.store.db
+      .updateTable('outbox')
+      .set({ status: 'failed', last_error: 'not sent: the endpoint was disabled after it answered 410 Gone', lease_until: null, lease_owner: null, updated_at: now })
+      .where('channel', '=', endpoint.channel)
+      .where('destination', '=', endpoint.name)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    for (let n = 0; n < Number(result.numUpdatedRows); n++) this.options.onOutcome?.(endpoint.channel, 'disabled', null);
+  }
+
+  private async claim(endpoint: WebhookEndpoint, limit: number): Promise<OutboxTable[]> {
+    const { ctx } = this;
+    const now = ctx.clock.now();
+    const iso = now.toISOString();
+    const leaseUntil = new Date(now.getTime() + this.leaseMs).toISOString();
+    return inTransaction(ctx, async (trx) => {
+      let query = trx
+        .selectFrom('outbox')
+        .selectAll()
+        .where('channel', '=', endpoint.channel)
+        .where('destination', '=', endpoint.name)
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', iso)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', iso)]))
+        .orderBy('next_attempt_at')
+        .orderBy('id')
+        .limit(limit);
+      if (ctx.store.dialect === 'postgres') query = query.forUpdate().skipLocked();
+      const rows = await query.execute();
+      if (rows.length) {
+        await trx.updateTable('outbox').set({ lease_until: leaseUntil, lease_owner: this.owner }).where('id', 'in', rows.map((row) => row.id)).execute();
+      }
+      return rows;
+    });
+  }
+
+  private async deliver(endpoint: WebhookEndpoint, row: OutboxTable): Promise<void> {
+    this.inFlight.set(endpoint.name, (this.inFlight.get(endpoint.name) ?? 0) + 1);
+    try {
+      const outcome = await endpoint.send(row.id, row.payload, this.abort.signal);
+      // A shutdown cut the attempt short: `stop` hands the row back, uncounted.
+      if (this.stopped) return;
+      await this.file(endpoint, row, outcome);
+    } catch (error) {
+      this.ctx.log.error({ err: error, notification: row.id, webhook: endpoint.name }, 'cannot record a notification attempt; it will be tried again when its lease ends');
+    } finally {
+      this.inFlight.set(endpoint.name, (this.inFlight.get(endpoint.name) ?? 1) - 1);
+      if (!this.stopped) void this.runNow();
+    }
+  }
+
+  /** Records one attempt's outcome, only while this hub still holds the row's lease. */
+  private async file(endpoint: WebhookEndpoint, row: OutboxTable, outcome: DeliveryOutcome): Promise<void> {
+    const { ctx } = this;
+    const now = ctx.clock.now();
+    const iso = now.toISOString();
+    const attempts = Number(row.attempts) + 1;
+    const mine = { id: row.id, owner: this.owner };
+    const released = { lease_until: null, lease_owner: null, attempts, updated_at: iso };
+    const log = { notification: row.id, type: row.type, webhook: endpoint.name, endpoint: endpoint.origin, attempts };
+
+    if (outcome.kind === 'delivered') {
+      await this.update(mine, { ...released, status: 'delivered', delivered_at: iso, last_status: outcome.status, last_error: null });
+      this.options.onOutcome?.(endpoint.channel, 'delivered', now.getTime() - Date.parse(row.created_at));
+      return;
+    }
+    if (outcome.kind === 'failed') {
+      const delay = nextAttemptDelay(attempts, outcome.retryAfterMs);
+      const error = outcome.error.slice(0, SHORT_ERROR);
+      if (delay !== null) {
+        const next = new Date(now.getTime() + delay).toISOString();
+        await this.update(mine, { ...released, next_attempt_at: next, last_status: outcome.status, last_error: error });
+        ctx.log.info({ ...log, error, nextAttemptAt: next }, 'notification not delivered; will retry');
+        this.options.onOutcome?.(endpoint.channel, 'retry', null);
+        return;
+      }
+      await this.deadLetter(row, { ...released, status: 'failed', last_status: outcome.status, last_error: error }, `gave up after ${attempts} attempts: ${error}`);
+      ctx.log.warn({ ...log, error }, 'notification dead-lettered after its last attempt');
+      this.options.onOutcome?.(endpoint.channel, 'dead', null);
+      return;
+    }
+    if (outcome.kind === 'refused') {
+      const error = outcome.error.slice(0, SHORT_ERROR);
+      await this.deadLetter(row, { ...released, status: 'failed', last_status: null, last_error: error }, error);
+      ctx.log.warn({ ...log, error }, 'notification refused: its endpoint is not on a public network');
+      this.options.onOutcome?.(endpoint.channel, 'refused', null);
+      return;
+    }
+    // 410 Gone: this endpoint is turned off until its URL changes or an admin retries one of its rows.
+    await inTransaction(ctx, async (trx) => {
+      const updated = await trx.updateTable('outbox').set({ ...released, status: 'failed', last_status: 410, last_error: 'the endpoint answered 410 Gone and was disabled' }).where('id', '=', row.id).where('lease_owner', '=', this.owner).executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return;
+      await trx.deleteFrom('notify_endpoints').where('channel', '=', endpoint.channel).where('name', '=', endpoint.name).execute();
+      await trx.insertInto('notify_endpoints').values({ channel: endpoint.channel, name: endpoint.name, url_hash: endpoint.urlHash, disabled_at: iso, reason: '410 Gone' }).execute();
+      await audit(ctx, trx, {
+        actor: SYSTEM_ACTOR_NAME,
+        type: 'notification.endpoint_disabled',
+        requestId: row.request_id,
+        outcome: 'disabled',
+        data: { channel: endpoint.channel, webhook: endpoint.name, endpoint: endpoint.origin, notification: row.id, status: 410 },
+      });
+    });
+    this.disabled.add(endpoint.name);
+    ctx.log.warn(log, 'webhook endpoint answered 410 Gone; disabled');
+    this.options.onOutcome?.(endpoint.channel, 'gone', null);
+  }
+
+  private async update(mine: { id: string; owner: string }, changes: Partial<OutboxTable>): Promise<void> {
+    await this.ctx.store.db.updateTable('outbox').set(changes).where('id', '=', mine.id).where('lease_owner', '=', mine.owner).execute();
+  }
+
+  private async deadLetter(row: OutboxTable, changes: Partial<OutboxTable>, reason: string): Promise<void> {
+    const { ctx } = this;
+    await inTransaction(ctx, async (trx) => {
+      const updated = await trx.updateTable('outbox').set(changes).where('id', '=', row.id).where('lease_owner', '=', this.owner).executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return;
+      await audit(ctx, trx, {
+        actor: SYSTEM_ACTOR_NAME,
+        type: 'notification.dead',
+        requestId: row.request_id,
+        outcome: 'dead',
+        data: { notification: row.id, event: row.type, channel: row.channel, destination: row.destination, attempts: changes.attempts ?? row.attempts, reason },
+      });
+    });
+  }
+
+  private async armNext(): Promise<void> {
+    const { ctx } = this;
+    let delay: number;
+    try {
+      const next = await ctx.store.db.selectFrom('outbox').select((eb) => eb.fn.min('next_attempt_at').as('due')).where('status', '=', 'pending').where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '!=', this.owner)])).executeTakeFirst();
+      const due = next?.due ? Date.parse(next.due) - ctx.clock.now().getTime() : Infinity;
+      // Due already: leased by another hub, or waiting for a free slot here; look again in a second.
+      delay = due <= 0 ? 1000 : due;
+    } catch {
+      delay = 1000;
+    }
+    if (this.options.maxSleepMs !== undefined) delay = Math.min(delay, this.options.maxSleepMs);
+    if (this.timer) ctx.clock.clearTimer(this.timer);
+    this.timer = null;
+    if (!Number.isFinite(delay) || this.stopped) return;
+    this.timer = ctx.clock.setTimer(() => {
+      this.timer = null;
+      void this.runNow();
+    }, delay);
+  }
+}
