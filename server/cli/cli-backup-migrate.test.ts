@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MIGRATION_NAMES } from '../store/migrations.js';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { MIGRATION_NAMES, migrationProvider } from '../store/migrations.js';
 import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
 import { cli, HubProcess } from './cli-harness.js';
 
@@ -90,17 +91,24 @@ describe('greenlight migrate, and a hub refusing a newer database', () => {
     expect(current.stdout.trim().split('\n')).toEqual(MIGRATION_NAMES.map((name) => `applied  ${name}`));
     expect(current.stderr.trim()).toBe(`${dbFile()}: up to date`);
 
+    // A database an older hub left behind: every migration but the latest applied.
     const latest = MIGRATION_NAMES.at(-1) ?? '';
-    edit(`delete from greenlight_migrations where name = '${latest}'`);
-    const behind = await cli(['migrate', 'status', '--json'], { GREENLIGHT_DATA_DIR: hub.dataDir });
+    const behindDir = path.join(scratch, 'behind');
+    mkdirSync(behindDir);
+    const behindFile = path.join(behindDir, 'greenlight.db');
+    const older = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new BetterSqlite3(behindFile) }) });
+    const migrated = await new Migrator({ db: older, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo(MIGRATION_NAMES.at(-2) ?? '');
+    await older.destroy();
+    expect(migrated.error).toBeUndefined();
+    const behind = await cli(['migrate', 'status', '--json'], { GREENLIGHT_DATA_DIR: behindDir });
     expect(behind.code).toBe(1);
-    expect(JSON.parse(behind.stdout)).toEqual({ database: dbFile(), applied: MIGRATION_NAMES.slice(0, -1), pending: [latest], unknown: [] });
+    expect(JSON.parse(behind.stdout)).toEqual({ database: behindFile, applied: MIGRATION_NAMES.slice(0, -1), pending: [latest], unknown: [] });
 
-    const upgraded = await cli(['migrate', 'up', '--data-dir', hub.dataDir]);
+    const upgraded = await cli(['migrate', 'up', '--data-dir', behindDir]);
     expect(upgraded.code).toBe(0);
     expect(upgraded.stdout.trim()).toBe(`applied  ${latest}`);
-    expect((await cli(['migrate', 'status', '--data-dir', hub.dataDir])).code).toBe(0);
-    expect((await cli(['migrate', 'up', '--data-dir', hub.dataDir])).stderr.trim()).toBe(`${dbFile()}: already up to date`);
+    expect((await cli(['migrate', 'status', '--data-dir', behindDir])).code).toBe(0);
+    expect((await cli(['migrate', 'up', '--data-dir', behindDir])).stderr.trim()).toBe(`${behindFile}: already up to date`);
   });
 
   it('says when there is no database to look at, and creates one on up', async () => {
