@@ -34,6 +34,8 @@ describe('greenlight notify', () => {
   it('lists failed notifications and sends one again', async () => {
     const created = await fetch(`${hub.url}/api/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'alice', roles: ['requester'] }) });
     const { token } = (await created.json()) as { token: string };
+    // Someone can approve, or the hub would refuse the request (NO_APPROVERS) and announce nothing.
+    await fetch(`${hub.url}/api/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bob', roles: ['approver'], groups: ['sre'] }) });
     const submitted = await fetch(`${hub.url}/api/v1/requests`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(deployRequest()) });
     const request = (await submitted.json()) as GreenlightRequest;
     const first = await receiver.arrivals.next((w) => w.body.data.id === request.id);
