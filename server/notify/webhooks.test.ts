@@ -333,6 +333,8 @@ rules:
     });
     await hub.start();
     alice = await hub.createUser('alice', ['requester']);
+    // Someone can approve, or the hub would refuse the requests (NO_APPROVERS) and announce nothing.
+    await hub.createUser('bob', ['approver'], ['sre']);
   });
   afterAll(async () => {
     await hub.dispose();
@@ -377,6 +379,7 @@ describe('secret rotation', () => {
 
   it('signs with both secrets while rotating, so a receiver with either verifies', async () => {
     const alice = await hub.createUser('alice', ['requester']);
+    await hub.createUser('bob', ['approver'], ['sre']);
     const { body } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest());
     const webhook = await receiver.arrivals.next((w) => w.body.data.id === body.id);
     expect(String(webhook.headers['webhook-signature']).split(' ')).toHaveLength(2);

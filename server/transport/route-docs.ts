@@ -36,10 +36,10 @@ const ERRORS: Record<number, string> = {
   401: 'UNAUTHENTICATED: no token, or one the hub does not know',
   403: 'FORBIDDEN, SELF_APPROVAL, NOT_ELIGIBLE or GRANT_INVALID',
   404: 'NOT_FOUND',
-  409: 'ALREADY_DECIDED, ALREADY_REDEEMED or CONFLICT',
+  409: 'ALREADY_DECIDED, ALREADY_REDEEMED, CONFLICT, LAST_ADMIN or IDEMPOTENCY_MISMATCH',
   413: 'PAYLOAD_TOO_LARGE: bodies over 8 MB',
-  422: 'NO_POLICY: no policy rule covers the request',
-  429: 'RATE_LIMITED',
+  422: 'NO_POLICY (no policy rule covers the request) or NO_APPROVERS (no active user could approve it)',
+  429: 'RATE_LIMITED, or TOO_MANY_PENDING (the rule caps pending requests per requester)',
   503: 'UNAVAILABLE: the database is unreachable; nothing was stored',
 };
 

@@ -1,11 +1,34 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { notificationIdSchema, notificationPageSchema, notificationQuerySchema, notificationSchema } from '../../../protocol/index.js';
 import { listNotifications, retryNotification } from '../../notify/admin.js';
 import { requireActor, type HttpDeps } from '../http-app.js';
+import { routeDoc } from '../route-docs.js';
+
+const docs = {
+  list: routeDoc({
+    summary: 'Notifications and how they fared',
+    description: 'Webhook deliveries from the outbox, newest first; `status=failed` lists those that ran out of attempts or whose endpoint was disabled.',
+    tag: 'notifications',
+    auth: 'admin',
+    querystring: notificationQuerySchema,
+    responses: { 200: notificationPageSchema },
+  }),
+  retry: routeDoc({
+    summary: 'Send a failed notification again',
+    description: 'With a fresh retry schedule and the same id; an endpoint disabled by 410 is enabled again.',
+    tag: 'notifications',
+    auth: 'admin',
+    params: z.object({ id: notificationIdSchema }),
+    responses: { 200: notificationSchema },
+    errors: [404, 409],
+  }),
+};
 
 /** Admins see how notifications fare and send failed ones again. */
 export const notificationRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.get('/api/v1/notifications', async (request) => listNotifications(deps.ctx, await requireActor(deps, request), request.query));
-  app.post('/api/v1/notifications/:id/retry', async (request) => {
+  app.get('/api/v1/notifications', { schema: docs.list }, async (request) => listNotifications(deps.ctx, await requireActor(deps, request), request.query));
+  app.post('/api/v1/notifications/:id/retry', { schema: docs.retry }, async (request) => {
     const actor = await requireActor(deps, request);
     return retryNotification(deps.ctx, actor, (request.params as { id?: unknown }).id);
   });
