@@ -15,6 +15,8 @@ rules:
     match: { action: deploy }
     approvers: [sre]
     notify: [webhook:bot]
+    # alice alone sends every submission of these tests.
+    maxPending: 1000
 `;
 
 /** The hub configuration's notifier section, with the secret left in the environment where operators keep it. */
@@ -67,6 +69,8 @@ describe('notifications across a hub SIGKILLed mid-stream', () => {
   it('delivers the event of every committed submission at least once, each under one stable webhook-id', async () => {
     await hub.start();
     const alice = await call<{ token: string }>(hub.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'alice', roles: ['requester'] });
+    // Someone can approve, or the hub would refuse the requests (NO_APPROVERS) and announce nothing.
+    await call(hub.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'bob', roles: ['approver'], groups: ['sre'] });
     const token = alice.body.token;
     const TOTAL = 200;
     const acknowledged = new Set<number>();
@@ -132,6 +136,8 @@ describe.skipIf(!pg.ok)(`notifications from two hubs on one PostgreSQL database$
   it('delivers each event once while both hubs live', async () => {
     const [a, b] = hubs as [HubProcess, HubProcess];
     const alice = await call<{ token: string }>(a.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'alice', roles: ['requester'] });
+    // Someone can approve, or the hub would refuse the requests (NO_APPROVERS) and announce nothing.
+    await call(a.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'bob', roles: ['approver'], groups: ['sre'] });
     const token = alice.body.token;
     const submitted = await Promise.all(
       Array.from({ length: 100 }, async (_, n) => {
@@ -182,6 +188,8 @@ describe.skipIf(!pg.ok)(`a PostgreSQL hub SIGKILLed mid-delivery${pg.ok ? '' : `
     dying = new HubProcess(['--database-url', database.url, '--policy', data.policyFile ?? ''], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_NOTIFIERS_FILE: notifiers, BOT_WEBHOOK_SECRET: secret });
     await dying.start();
     const alice = await call<{ token: string }>(dying.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'alice', roles: ['requester'] });
+    // Someone can approve, or the hub would refuse the requests (NO_APPROVERS) and announce nothing.
+    await call(dying.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'bob', roles: ['approver'], groups: ['sre'] });
     // The receiver holds the first hub's four deliveries (its maxConcurrency) open, so it dies with all four leased.
     receiver.reply = () => 'hold';
     for (let n = 0; n < 4; n++) await call(dying.url, 'POST', '/api/v1/requests', alice.body.token, deployRequest({ resource: `svc-${n}` }));
