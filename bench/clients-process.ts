@@ -5,9 +5,11 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { wallMs } from './clock.js';
-import { serve, type ClientsCommand, type ClientsReply } from './ipc.js';
+import { serve, type ClientsCommand, type ClientsReply, type StormReply } from './ipc.js';
 
 const sockets: Socket[] = [];
+/** Where each open socket connected, and as whom, for a storm to reconnect them. */
+const logins: { url: string; token: string }[] = [];
 let latencies: number[] = [];
 let received = 0;
 /** `await-received` calls waiting for the count to reach theirs. */
@@ -45,8 +47,10 @@ serve<ClientsCommand, ClientsReply>(async (command) => {
     case 'connect': {
       const batch = 25;
       for (let i = 0; i < command.tokens.length; i += batch) {
-        const opened = await Promise.all(command.tokens.slice(i, i + batch).map((token) => open(command.url, token, command.events)));
+        const tokens = command.tokens.slice(i, i + batch);
+        const opened = await Promise.all(tokens.map((token) => open(command.url, token, command.events)));
         sockets.push(...opened);
+        logins.push(...tokens.map((token) => ({ url: command.url, token })));
       }
       return { connected: sockets.length };
     }
@@ -68,9 +72,48 @@ serve<ClientsCommand, ClientsReply>(async (command) => {
       }
       return { received };
     }
+    case 'storm':
+      return { storm: await storm(command.pauseMs, command.timeoutMs) };
     case 'close':
       for (const socket of sockets.splice(0)) socket.close();
       setTimeout(() => process.exit(0), 10);
       return {};
   }
 });
+
+/**
+ * Every socket closes; after a pause (the server sees them go) all reconnect at once, and each sends
+ * `requests:sync` on connect, as HubClient does on every (re)connect. Done when every sync is acked.
+ */
+async function storm(pauseMs: number, timeoutMs: number): Promise<StormReply> {
+  for (const socket of sockets.splice(0)) socket.close();
+  await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  const start = performance.now();
+  let minInbox = Number.POSITIVE_INFINITY;
+  let maxInbox = 0;
+  let synced = 0;
+  let failed = 0;
+  const one = ({ url, token }: { url: string; token: string }) =>
+    new Promise<void>((resolve) => {
+      const socket = io(url, { forceNew: true, transports: ['websocket'], auth: { token }, reconnection: false, timeout: timeoutMs });
+      sockets.push(socket);
+      socket.once('connect', () => {
+        socket.emit('requests:sync', {}, (reply: { data?: { inbox: unknown[] }; error?: unknown }) => {
+          if (reply.data) {
+            synced += 1;
+            minInbox = Math.min(minInbox, reply.data.inbox.length);
+            maxInbox = Math.max(maxInbox, reply.data.inbox.length);
+          } else failed += 1;
+          resolve();
+        });
+      });
+      socket.once('connect_error', () => {
+        failed += 1;
+        resolve();
+      });
+    });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(logins.map(one)), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+  return { ms: performance.now() - start, synced, minInbox: synced ? minInbox : 0, maxInbox, failed };
+}

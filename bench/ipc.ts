@@ -14,8 +14,14 @@ export type ServerCommand =
   | { type: 'start-hub'; dataDir: string; policyFile: string | null; databaseUrl: string | null; adminToken: string; sqliteSync?: 'NORMAL' | 'FULL'; notifiers?: unknown }
   /** The outbox floor: `count` bare HTTP POSTs of `body` to `url`, `concurrency` at a time, each stamped `x-t0` when sent. */
   | { type: 'http-post-floor'; url: string; body: string; count: number; concurrency: number }
+  /** The bare server answers `requests:sync` with this payload from now on (the sync floor). */
+  | { type: 'set-sync-reply'; reply: unknown }
   | { type: 'rss' }
   | { type: 'cpu' }
+  /** Starts recording this process's event-loop delay (perf_hooks.monitorEventLoopDelay). */
+  | { type: 'loop-delay-start' }
+  /** Stops recording and answers with what was recorded since the start. */
+  | { type: 'loop-delay-stop' }
   | { type: 'stop' };
 
 /** Messages to the clients process (N Socket.IO clients that record when events arrive). */
@@ -24,6 +30,12 @@ export type ClientsCommand =
   | { type: 'collect' }
   /** Answers once `count` events have arrived since the last collect (or after `timeoutMs`), with how many did. */
   | { type: 'await-received'; count: number; timeoutMs: number }
+  /**
+   * Every open socket closes; once the server has had `pauseMs` to notice, all of them reconnect at
+   * once and each sends `requests:sync` on connect, as HubClient does. Answers when every sync was
+   * acknowledged (or after `timeoutMs`).
+   */
+  | { type: 'storm'; pauseMs: number; timeoutMs: number }
   | { type: 'close' };
 
 export interface ServerReply {
@@ -31,7 +43,28 @@ export interface ServerReply {
   rss?: number;
   /** User + system CPU time of the server process so far, in microseconds. */
   cpuMicros?: number;
+  loopDelay?: LoopDelay;
   error?: string;
+}
+
+/** Event-loop delay beyond the monitor's own timer interval, in ms. */
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  /** How many samples (timer turns) the histogram holds. */
+  count: number;
+}
+
+/** What a reconnect storm measured at the clients. */
+export interface StormReply {
+  /** From the first reconnect to the last sync acknowledged, in ms. */
+  ms: number;
+  synced: number;
+  /** Fewest and most requests in one client's inbox. */
+  minInbox: number;
+  maxInbox: number;
+  failed: number;
 }
 
 export interface ClientsReply {
@@ -39,6 +72,7 @@ export interface ClientsReply {
   /** Per received event: arrival wall time minus the `t0` the payload carried, in ms. */
   latencies?: number[];
   received?: number;
+  storm?: StormReply;
   error?: string;
 }
 
@@ -80,6 +114,14 @@ export class Child<Command, Reply extends { error?: string }> {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** Kills the child outright (SIGKILL), as a crash or an OOM kill would; resolves once it has exited. */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    await exited;
   }
 
   call(command: Command): Promise<Reply> {

@@ -6,7 +6,7 @@ import { runNotify } from './notify.js';
 import { runThroughput } from './throughput.js';
 
 /** A scratch database on the server `adminUrl` points at; `drop()` removes it. */
-async function scratchDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function scratchDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `greenlight_bench_${randomBytes(6).toString('hex')}`;
   const run = async (statement: string) => {
     const client = new pg.Client({ connectionString: adminUrl });

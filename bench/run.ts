@@ -19,9 +19,11 @@ import { runHistory } from './history.js';
 import { runPostgres } from './postgres.js';
 import { runHubStart } from './hub-start.js';
 import { runOutbox } from './outbox.js';
+import { runPgEscalation } from './pg-escalation.js';
+import { runSync } from './sync.js';
 import { round } from './stats.js';
 
-const SCENARIOS = ['floor', 'notify', 'throughput', 'escalation', 'history', 'outbox', 'postgres', 'startup'] as const;
+const SCENARIOS = ['floor', 'notify', 'throughput', 'sync', 'escalation', 'history', 'outbox', 'postgres', 'pg-escalation', 'startup'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const argsSchema = z.object({
@@ -56,10 +58,13 @@ const figures: Record<string, number | string | null> = {
   started_at: new Date().toISOString(),
   cpus: os.cpus().length,
   node: process.version,
+  // The machine may be shared: the load average (1 min) when the run started, and when it ended, below.
+  load_avg_start: Number(os.loadavg()[0]?.toFixed(2)),
 };
 const set = (key: string, value: number | null) => {
   figures[key] = value === null ? null : round(value);
 };
+const num = (key: string): number | null => (typeof figures[key] === 'number' ? (figures[key] as number) : null);
 
 let floor: FanoutResult | null = null;
 let floorOne: FanoutResult | null = null;
@@ -99,6 +104,26 @@ if (wanted('throughput')) {
   set('http_floor_per_s', result.httpFloorPerSecond);
   set('http_floor_cpu_us', result.httpFloorCpuMicros);
   set('submit_count', result.submissions);
+  set('submit_cpu_ratio', result.hubCpuMicrosPerSubmit / result.httpFloorCpuMicros);
+}
+if (wanted('sync')) {
+  const result = await runSync(ctx);
+  set('sync_2000_p50_ms', result.sync.p50);
+  set('sync_2000_p99_ms', result.sync.p99);
+  set('sync_2000_floor_p50_ms', result.syncFloor.p50);
+  set('sync_2000_floor_p99_ms', result.syncFloor.p99);
+  set('sync_2000_ratio_p99', result.sync.p99 / result.syncFloor.p99);
+  set('sync_2000_kb', result.syncBytes / 1024);
+  set('sync_in_view', result.inView);
+  set('reconnect_storm_s', result.storm.ms / 1000);
+  set('reconnect_storm_loop_delay_p99_ms', result.stormLoopDelay.p99);
+  set('reconnect_storm_loop_delay_max_ms', result.stormLoopDelay.max);
+  set('reconnect_storm_floor_s', result.stormFloor.ms / 1000);
+  set('reconnect_storm_floor_loop_delay_p99_ms', result.stormFloorLoopDelay.p99);
+  set('reconnect_storm_ratio', result.storm.ms / result.stormFloor.ms);
+  set('reconnect_storm_clients', result.stormClients);
+  set('reconnect_storm_synced', result.storm.minInbox === result.stormInView && result.storm.maxInbox === result.stormInView ? result.storm.synced : 0);
+  set('reconnect_storm_in_view', result.stormInView);
 }
 if (wanted('escalation')) {
   const result = await runEscalation(ctx);
@@ -128,6 +153,9 @@ if (wanted('outbox')) {
 if (wanted('postgres') && args.postgres) {
   const result = await runPostgres(ctx, args.postgres, floor);
   for (const [key, value] of Object.entries(result)) set(key, value);
+  const sqlite = num('submit_throughput_per_s');
+  const pgRate = num('pg_submit_throughput_per_s');
+  if (sqlite !== null && pgRate !== null) set('pg_to_sqlite_throughput_ratio', pgRate / sqlite);
 }
 if (wanted('startup')) {
   const result = await runHubStart(ctx);
@@ -135,11 +163,15 @@ if (wanted('startup')) {
   set('hub_start_max_ms', result.compiled.max);
   set('hub_start_source_ms', result.source.p50);
 }
+if (wanted('pg-escalation') && args.postgres) {
+  const result = await runPgEscalation(ctx, args.postgres);
+  for (const [key, value] of Object.entries(result)) set(key, value);
+}
+figures.load_avg_end = Number(os.loadavg()[0]?.toFixed(2));
 figures.duration_s = round((performance.now() - started) / 1000);
 
 writeFileSync(path.join(resultsDir, 'latest.json'), JSON.stringify(figures, null, 2) + '\n');
 
-const num = (key: string): number | null => (typeof figures[key] === 'number' ? (figures[key] as number) : null);
 const targets: Record<string, string> = {
   notify_ratio_p99: '≤ 2',
   decide_to_wait_ratio_p99: '≤ 3 (× floor p99)',
@@ -150,6 +182,11 @@ const targets: Record<string, string> = {
   rss_mb_per_1000_clients: `≤ 1.5 × floor${num('floor_rss_mb_per_1000_clients') !== null ? ` (${round(1.5 * (num('floor_rss_mb_per_1000_clients') ?? 0))})` : ''}`,
   pg_notify_ratio_p99: '≤ 2',
   pg_cross_node_notify_ratio_p99: '≤ 2',
+  submit_cpu_ratio: '≤ 2.5',
+  sync_2000_p99_ms: '≤ 100 ms',
+  reconnect_storm_loop_delay_p99_ms: '≤ 50 ms',
+  pg_to_sqlite_throughput_ratio: '≥ 0.5',
+  pg_escalation_lag_under_load_p99_ms: '≤ 1000 ms',
 };
 const rows = Object.entries(figures).map(([key, value]) => [key, value === null ? '—' : String(value), targets[key] ?? '']);
 const width = [Math.max(...rows.map((r) => r[0]?.length ?? 0)), Math.max(...rows.map((r) => r[1]?.length ?? 0))];

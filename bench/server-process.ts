@@ -4,6 +4,7 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Server } from 'socket.io';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { startHub, type RunningHub } from '../server/hub.js';
@@ -15,6 +16,11 @@ import { request as httpRequest, Agent } from 'node:http';
 let bare: { http: HttpServer; io: Server } | null = null;
 let hub: RunningHub | null = null;
 let bareHttp: FastifyInstance | null = null;
+/** What the bare server answers `requests:sync` with (set by the bench from a real hub's answer). */
+let syncReply: unknown = null;
+let loopDelay: IntervalHistogram | null = null;
+/** The monitor's timer interval: each sample is that interval plus the delay, so it is taken off. */
+const LOOP_DELAY_RESOLUTION_MS = 10;
 
 /** Same fastify, same JSON body parsing, a reply the size of the hub's; no auth, no database. */
 async function startBareHttp(reply: unknown): Promise<string> {
@@ -34,6 +40,10 @@ async function startBare(): Promise<string> {
     // One event in from one client, relayed to every other connected client, as the hub fans out.
     socket.on('relay', (payload: unknown) => {
       socket.to('approvers').emit('request:created', payload);
+    });
+    // The sync floor: the same answer a hub gave, with no database and no views to build.
+    socket.on('requests:sync', (_input: unknown, ack: unknown) => {
+      if (typeof ack === 'function') (ack as (reply: unknown) => void)({ data: syncReply });
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -116,6 +126,22 @@ serve<ServerCommand, ServerReply>(async (command) => {
     case 'http-post-floor':
       await postFloor(command.url, command.body, command.count, command.concurrency);
       return {};
+    case 'set-sync-reply':
+      syncReply = command.reply;
+      return {};
+    case 'loop-delay-start':
+      loopDelay?.disable();
+      loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+      loopDelay.enable();
+      return {};
+    case 'loop-delay-stop': {
+      if (!loopDelay) throw new Error('loop-delay-start was not sent');
+      loopDelay.disable();
+      const ms = (ns: number) => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS);
+      const histogram = loopDelay;
+      loopDelay = null;
+      return { loopDelay: { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), count: histogram.count } };
+    }
     case 'rss':
       return { rss: await rss() };
     case 'cpu': {
