@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GreenlightRequest, NotificationPage } from '../../protocol/index.js';
+import type { GreenlightRequest, MyChannels, NotificationPage } from '../../protocol/index.js';
 import { ManualClock } from '../clock.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
 import { linkIn, SmtpReceiver, type ReceivedMail } from '../test-support/smtp-receiver.js';
@@ -34,7 +34,7 @@ describe('email notifications, with approve links that survive link scanners', (
   const logs: string[] = [];
   const logger = pino({ level: 'debug' }, new Writable({ write: (chunk: Buffer, _encoding, done) => { logs.push(chunk.toString()); done(); } }));
   let hub: TestHub;
-  let alice: TestUser, bob: TestUser;
+  let alice: TestUser, bob: TestUser, dave: TestUser, lena: TestUser;
 
   beforeAll(async () => {
     await smtp.start();
@@ -55,8 +55,8 @@ describe('email notifications, with approve links that survive link scanners', (
     alice = await user('alice', ['requester'], ['sre'], 'alice@example.com');
     bob = await user('bob', ['approver'], ['sre'], 'bob@example.com');
     await user('carol', ['approver'], ['sre'], 'carol@example.com');
-    await user('dave', ['approver'], ['sre']);
-    await user('lena', ['lead'], ['leads'], 'lena@example.com');
+    dave = await user('dave', ['approver'], ['sre']);
+    lena = await user('lena', ['lead'], ['leads'], 'lena@example.com');
   });
   afterAll(async () => {
     await hub.dispose();
@@ -220,6 +220,17 @@ describe('email notifications, with approve links that survive link scanners', (
     const metrics = (await hub.api<string>('GET', '/metrics', null)).body;
     expect(metrics).toMatch(/greenlight_notifications_total\{channel="email",outcome="retry"\} [1-9]/);
     expect(metrics).toMatch(/greenlight_notifications_total\{channel="email",outcome="delivered"\} [1-9]/);
+  });
+
+  it('tells each person whether email reaches them, with their address and the rules, for the Settings view', async () => {
+    const channels = async (who: TestUser) => (await hub.api<MyChannels>('GET', '/api/v1/me/channels', who.token)).body.channels;
+    const email = async (who: TestUser) => (await channels(who)).find((channel) => channel.channel === 'email');
+    expect((await channels(bob)).map((channel) => [channel.channel, channel.reaches])).toEqual([['app', true], ['email', true], ['webhook', false]]);
+    expect(await email(bob)).toMatchObject({ reaches: true, address: 'bob@example.com', rules: ['prod', 'risky', 'databases'] });
+    expect(await email(lena)).toMatchObject({ reaches: true, address: 'lena@example.com', rules: ['prod'] });
+    expect(await email(dave)).toMatchObject({ reaches: false, address: null, detail: 'You have no email address here; an admin can add one in Users.' });
+    expect(await email(alice)).toMatchObject({ reaches: false, rules: [] });
+    expect((await hub.api('GET', '/api/v1/me/channels', null)).status).toBe(401);
   });
 
   it('never shows the SMTP password in logs, audit events, API answers or metrics', async () => {
