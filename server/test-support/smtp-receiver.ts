@@ -22,6 +22,8 @@ export class SmtpReceiver {
   port = 0;
   /** Answer each message 451 (try again later) instead of accepting it. */
   refuse = false;
+  /** Refuse this many of the next messages (451), then accept again. */
+  refuseNext = 0;
   /** Messages refused so far. */
   refused = 0;
   readonly arrivals = collect<ReceivedMail>((listener) => {
@@ -49,7 +51,8 @@ export class SmtpReceiver {
         const to = session.envelope.rcptTo.map((address) => address.address);
         simpleParser(stream)
           .then((mail) => {
-            if (this.refuse) {
+            if (this.refuse || this.refuseNext > 0) {
+              this.refuseNext = Math.max(0, this.refuseNext - 1);
               this.refused += 1;
               callback(Object.assign(new Error('mailbox busy, try again later'), { responseCode: 451 }));
               return;
