@@ -168,6 +168,8 @@ export class Dispatcher implements FastLane {
     this.prunedAt = now;
     const before = new Date(now - KEEP_DELIVERED_MS).toISOString();
     await this.ctx.store.db.deleteFrom('outbox').where('status', '=', 'delivered').where('delivered_at', '<', before).execute();
+    // Email links long expired answer "not valid" rather than "expired" once their row is gone.
+    await this.ctx.store.db.deleteFrom('email_actions').where('expires_at', '<', before).execute();
   }
 
   private track(delivery: Promise<void>): void {
@@ -272,7 +274,7 @@ export class Dispatcher implements FastLane {
     if (outcome.kind === 'refused') {
       const error = outcome.error.slice(0, SHORT_ERROR);
       await this.deadLetter(row, { ...released, status: 'failed', last_status: null, last_error: error }, error);
-      ctx.log.warn({ ...log, error }, 'notification refused: its endpoint is not on a public network');
+      ctx.log.warn({ ...log, error }, 'notification refused; retrying would not change that');
       this.options.onOutcome?.(endpoint.channel, 'refused', null);
       return;
     }

@@ -3,7 +3,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest, MyChannels, NotificationPage } from '../../protocol/index.js';
 import { ManualClock } from '../clock.js';
-import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from '../test-support/hub-fixture.js';
+import { postgresAvailability } from '../test-support/postgres.js';
 import { linkIn, SmtpReceiver, type ReceivedMail } from '../test-support/smtp-receiver.js';
 
 const POLICY = `
@@ -23,12 +24,23 @@ rules:
     approvers: [sre]
     notify: [email]
     emailApprove: true
+  - name: config
+    match: { action: config }
+    approvers: [sre]
+    notify: [email]
+    remind: 1m
 `;
 
 const SMTP_PASSWORD = 'smtp-password-that-must-never-show-9f3k';
 type Audit = { events: { type: string; actor: string; requestId: string | null; data: Record<string, unknown> }[] };
 
-describe('email notifications, with approve links that survive link scanners', () => {
+const pg = await postgresAvailability();
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with approve links that survive link scanners, on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
   const smtp = new SmtpReceiver({ user: 'greenlight', pass: SMTP_PASSWORD });
   const clock = new ManualClock(new Date());
   const logs: string[] = [];
@@ -39,7 +51,7 @@ describe('email notifications, with approve links that survive link scanners', (
   beforeAll(async () => {
     await smtp.start();
     process.env.GREENLIGHT_TEST_SMTP_PASSWORD = SMTP_PASSWORD;
-    hub = new TestHub('sqlite', {
+    hub = new TestHub(kind, {
       policy: POLICY,
       clock,
       logger,
@@ -160,6 +172,19 @@ describe('email notifications, with approve links that survive link scanners', (
     expect((await auditOf('request.denied')).find((event) => event.requestId === request.id)).toMatchObject({ actor: 'carol', data: { via: 'email', comment: 'not during the freeze <b>really</b>' } });
   });
 
+  it('records where every decision came from: the app over its socket, the API over HTTP', async () => {
+    const byApp = await submit();
+    const client = await hub.connect(bob);
+    await client.decide({ requestId: byApp.id, decision: 'approve' });
+    const byApi = await submit();
+    expect((await hub.api('POST', `/api/v1/requests/${byApi.id}/decisions`, bob.token, { decision: 'deny', comment: 'no' })).status).toBe(200);
+    expect((await auditOf('request.approved')).find((event) => event.requestId === byApp.id)?.data.via).toBe('app');
+    expect((await auditOf('request.denied')).find((event) => event.requestId === byApi.id)?.data.via).toBe('api');
+    // A client cannot claim a decision came by email.
+    const forged = await submit();
+    expect((await hub.api('POST', `/api/v1/requests/${forged.id}/decisions`, bob.token, { decision: 'approve', via: 'email' })).status).toBe(400);
+  });
+
   it('asks for the console on high risk and decides nothing by POST, unless the rule says emailApprove', async () => {
     const risky = await submit({ risk: 'high' });
     const approve = linkIn(mailFor('bob@example.com', risky.id).mail, 'Approve');
@@ -186,6 +211,25 @@ describe('email notifications, with approve links that survive link scanners', (
     expect(smtp.to('bob@example.com').filter((received) => received.mail.headers.get('x-greenlight-request') === request.id)).toHaveLength(1);
     await page(linkIn(mail, 'Approve'), 'POST', {});
     expect(await statusOf(request.id)).toBe('approved');
+  });
+
+  it('reminds by email the approvers who have not acted, and stops once decided', async () => {
+    const request = await submit({ action: 'config' });
+    const carolsFirst = mailFor('carol@example.com', request.id);
+    await page(linkIn(carolsFirst.mail, 'Deny'), 'GET');
+    expect(await statusOf(request.id)).toBe('pending');
+    await advance(61_000);
+    const aboutIt = (address: string) => smtp.to(address).filter((received) => received.mail.headers.get('x-greenlight-request') === request.id);
+    expect(aboutIt('bob@example.com').map((received) => received.mail.subject)).toEqual([
+      '[Greenlight] config payments-api → production waits for your decision (alice, risk medium)',
+      '[Greenlight] config payments-api → production still waits for your decision (alice, risk medium)',
+    ]);
+    // The reminder's links are its own; the first message's links still work too.
+    const reminder = aboutIt('carol@example.com')[1]!.mail;
+    expect(linkIn(reminder, 'Approve')).not.toBe(linkIn(carolsFirst.mail, 'Approve'));
+    expect((await page(linkIn(reminder, 'Approve'), 'POST', {})).status).toBe(200);
+    await advance(61_000);
+    expect(aboutIt('bob@example.com')).toHaveLength(2);
   });
 
   it('shows a clear page for an expired or unknown link and decides nothing', async () => {
@@ -226,7 +270,7 @@ describe('email notifications, with approve links that survive link scanners', (
     const channels = async (who: TestUser) => (await hub.api<MyChannels>('GET', '/api/v1/me/channels', who.token)).body.channels;
     const email = async (who: TestUser) => (await channels(who)).find((channel) => channel.channel === 'email');
     expect((await channels(bob)).map((channel) => [channel.channel, channel.reaches])).toEqual([['app', true], ['email', true], ['webhook', false]]);
-    expect(await email(bob)).toMatchObject({ reaches: true, address: 'bob@example.com', rules: ['prod', 'risky', 'databases'] });
+    expect(await email(bob)).toMatchObject({ reaches: true, address: 'bob@example.com', rules: ['prod', 'risky', 'databases', 'config'] });
     expect(await email(lena)).toMatchObject({ reaches: true, address: 'lena@example.com', rules: ['prod'] });
     expect(await email(dave)).toMatchObject({ reaches: false, address: null, detail: 'You have no email address here; an admin can add one in Users.' });
     expect(await email(alice)).toMatchObject({ reaches: false, rules: [] });
