@@ -125,6 +125,10 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
     expect(html).not.toContain('<script>');
     expect(html).toContain(`href="${linkIn(mail, 'Approve')}"`);
     expect(html).toContain('<pre style="background:#f5f5f5;padding:8px;overflow:auto">--- a/x');
+    const confirm = await page(linkIn(mail, 'Approve'));
+    expect(confirm.html).toContain('<tr><th>Why</th><td>hotfix &lt;script&gt;alert(1)&lt;/script&gt; &amp; more</td></tr>');
+    expect(confirm.html).not.toContain('<script>');
+    expect(confirm.headers.get('content-security-policy')).toContain("default-src 'none'");
   });
 
   it('changes nothing on GET or HEAD, however often a scanner opens the link; the POST approves, recorded as via email', async () => {
