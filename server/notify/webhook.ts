@@ -9,7 +9,6 @@ import { checkLiteralHost, guardedLookup, RefusedAddress } from './network-guard
 import { parseRetryAfter } from './retry.js';
 import { resolveSecret, webhookSigningKey } from './secrets.js';
 
-export type { DeliveryOutcome };
 
 const ATTEMPT_TIMEOUT_MS = 15_000;
 
