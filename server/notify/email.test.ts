@@ -270,6 +270,32 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
     expect(metrics).toMatch(/greenlight_notifications_total\{channel="email",outcome="delivered"\} [1-9]/);
   });
 
+  it('dead-letters a message the SMTP server keeps refusing, audited and counted, and sends it again on retry', async () => {
+    smtp.refuse = true;
+    try {
+      const request = await submit({ action: 'db-open' });
+      const bobs = async (status: string) => (await hub.api<NotificationPage>('GET', `/api/v1/notifications?status=${status}&limit=1000`, ADMIN_TOKEN)).body.notifications.find((n) => n.requestId === request.id && n.destination === 'bob');
+      for (let attempt = 1; attempt < 10; attempt++) {
+        await dispatcher().idle();
+        const row = await bobs('pending');
+        expect(row).toMatchObject({ channel: 'email', attempts: attempt, lastStatus: 451 });
+        clock.set(row?.nextAttemptAt ?? '');
+        await dispatcher().runNow();
+      }
+      await dispatcher().idle();
+      const dead = await bobs('failed');
+      expect(dead).toMatchObject({ attempts: 10, lastStatus: 451 });
+      expect((await auditOf('notification.dead')).find((event) => event.data.notification === dead?.id)?.data).toMatchObject({ channel: 'email', destination: 'bob', attempts: 10 });
+      expect(String((await hub.api('GET', '/metrics', null)).body)).toMatch(/greenlight_notifications_total\{channel="email",outcome="dead"\} [1-9]/);
+      smtp.refuse = false;
+      expect((await hub.api('POST', `/api/v1/notifications/${dead?.id ?? ''}/retry`, ADMIN_TOKEN)).status).toBe(200);
+      await dispatcher().idle();
+      expect(mailFor('bob@example.com', request.id).mail.messageId).toBe(`<${dead?.id ?? ''}@greenlight>`);
+    } finally {
+      smtp.refuse = false;
+    }
+  });
+
   it('tells each person whether email reaches them, with their address and the rules, for the Settings view', async () => {
     const channels = async (who: TestUser) => (await hub.api<MyChannels>('GET', '/api/v1/me/channels', who.token)).body.channels;
     const email = async (who: TestUser) => (await channels(who)).find((channel) => channel.channel === 'email');
