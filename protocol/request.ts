@@ -118,6 +118,8 @@ export const frozenRuleSchema = z.object({
   remindSeconds: z.number().nullable().optional(),
   /** How many more times the escalation chain runs after its last step; absent: none. */
   repeat: z.number().int().optional(),
+  /** High and critical risk may be decided from an email link; absent: they ask for the console. */
+  emailApprove: z.boolean().optional(),
 });
 export type FrozenRule = z.infer<typeof frozenRuleSchema>;
 
