@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { notificationIdSchema, notificationPageSchema, notificationQuerySchema, notificationSchema } from '../../../protocol/index.js';
 import { listNotifications, retryNotification } from '../../notify/admin.js';
-import { requireActor, type HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const docs = {
@@ -27,9 +27,9 @@ const docs = {
 
 /** Admins see how notifications fare and send failed ones again. */
 export const notificationRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.get('/api/v1/notifications', { schema: docs.list }, async (request) => listNotifications(deps.ctx, await requireActor(deps, request), request.query));
+  app.get('/api/v1/notifications', { schema: docs.list }, async (request) => listNotifications(deps.ctx, request.actor, request.query));
   app.post('/api/v1/notifications/:id/retry', { schema: docs.retry }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     return retryNotification(deps.ctx, actor, (request.params as { id?: unknown }).id);
   });
 };
