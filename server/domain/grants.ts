@@ -12,7 +12,7 @@ import { buildView, isEligibleApprover, parseRule } from './request-view.js';
 import { signCompactJws } from './jws.js';
 import { auditFields } from './lifecycle/transition.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
-import { enqueueNotifications } from '../notify/outbox.js';
+import { enqueueNotifications } from '../notify/enqueue.js';
 
 const ISSUER = 'greenlight';
 

@@ -28,7 +28,7 @@ import { escalate } from './lifecycle/escalation.js';
 import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
 import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
-import { enqueueNotifications } from '../notify/outbox.js';
+import { enqueueNotifications } from '../notify/enqueue.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
