@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditEvent, FrozenRule, GreenlightRequest, RequestContext, Risk, RequestStatus, TimelineEntry, AuditType } from '../../protocol/index.js';
 import type { Database, DecisionsTable, GrantsTable, RequestsTable } from '../store/schema.js';
+import { decodeAuditData, decodeAuditType } from '../store/audit-events.js';
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 import type { Audience } from './audience.js';
@@ -55,7 +56,7 @@ export async function buildView(db: Executor, row: RequestsTable, viewer: { id: 
     db.selectFrom('grants').selectAll().where('request_id', '=', row.id).executeTakeFirst(),
     db.selectFrom('audit_events').select(['at', 'type', 'actor', 'data']).where('request_id', '=', row.id).orderBy('seq').execute(),
   ]);
-  const parsed = events.map((event) => ({ ...event, type: event.type as AuditType, data: JSON.parse(event.data) as Record<string, unknown> }));
+  const parsed = events.map((event) => ({ ...event, type: decodeAuditType(event.type), data: decodeAuditData(event.data) }));
   return assembleView(row, { decisions, grant, events: parsed }, viewer);
 }
 
@@ -102,7 +103,7 @@ export async function buildViews(db: Executor, rows: RequestsTable[], viewer: { 
       {
         decisions: decisions.get(row.id) ?? [],
         grant: grants.get(row.id),
-        events: (events.get(row.id) ?? []).map((event) => ({ at: event.at, type: event.type as AuditType, actor: event.actor, data: JSON.parse(event.data) as Record<string, unknown> })),
+        events: (events.get(row.id) ?? []).map((event) => ({ at: event.at, type: decodeAuditType(event.type), actor: event.actor, data: decodeAuditData(event.data) })),
       },
       viewer,
     ),
