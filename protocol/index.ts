@@ -16,3 +16,5 @@ export * from './urls.js';
 export * from './waits-on-me.js';
 export * from './report.js';
 export * from './notifications.js';
+export * from './hub-http.js';
+export * from './hub-http-error.js';

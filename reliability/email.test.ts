@@ -92,7 +92,7 @@ describe('email under faults: an SMTP server that refuses, then accepts, and a h
         seen.set(id, (seen.get(id) ?? new Set()).add(mail.messageId ?? ''));
       }
       return ids.every((id) => seen.has(id)) ? seen : undefined;
-    }, `an email to bob for each of the ${TOTAL} requests`, 60_000);
+    }, { what: `an email to bob for each of the ${TOTAL} requests`, deadline: 60_000 });
     expect(smtp.refused).toBeGreaterThanOrEqual(20);
     for (const id of ids) expect(byRequest.get(id)?.size, id).toBe(1);
     expect(smtp.to('alice@example.com')).toEqual([]);
@@ -135,11 +135,11 @@ describe.skipIf(!pg.ok)(`email from two hubs on one PostgreSQL database${pg.ok ?
       }),
     );
     const expected = submitted.length * 2;
-    await eventually(async () => (smtp.received.length >= expected ? true : undefined), `${expected} messages`, 60_000);
+    await eventually(async () => (smtp.received.length >= expected ? true : undefined), { what: `${expected} messages`, deadline: 60_000 });
     await eventually(async () => {
       const page = await call<{ notifications: unknown[] }>(a.url, 'GET', '/api/v1/notifications?status=pending', ADMIN_TOKEN);
       return page.body.notifications.length === 0 ? true : undefined;
-    }, 'an empty outbox');
+    }, { what: 'an empty outbox' });
     const messageIds = smtp.received.map((received) => received.mail.messageId);
     expect(new Set(messageIds).size).toBe(messageIds.length);
     expect(messageIds).toHaveLength(expected);

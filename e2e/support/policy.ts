@@ -64,4 +64,4 @@ rules:
     autoApprove: true
 `;
 
-export const ADMIN_TOKEN = 'glt_e2e_admin_0123456789abcdef0123456789abcdef';
+export { ADMIN_TOKEN } from '../../server/test-support/admin-token.js';

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cli, HubProcess, startCli, type CliProcess } from './cli-harness.js';
+import { cli, CliHub, startCli, type CliProcess } from './cli-harness.js';
 
 // Every step is a real process; leave room for a loaded machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
-const hub = new HubProcess();
+const hub = new CliHub();
 let dev: string;
 let sre: string;
 

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { GreenlightError, type FrozenRule, type ParsedNewRequest, type Policy, type Role } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
+import { userStore } from '../store/users.js';
 import type { Context } from './context.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -17,17 +18,7 @@ interface Reached {
 const mayDecide = (roles: Role[]): boolean => roles.some((role) => role !== 'requester');
 
 /** Active users in any of these groups or named any of these names, in one query. */
-async function activeUsersReachedBy(db: Executor, names: string[]): Promise<Reached[]> {
-  if (names.length === 0) return [];
-  const rows = await db
-    .selectFrom('users')
-    .leftJoin('user_groups', 'user_groups.user_id', 'users.id')
-    .select(['users.id', 'users.name', 'users.roles', 'user_groups.group_name'])
-    .where('users.disabled', '=', 0)
-    .where((eb) => eb.or([eb('user_groups.group_name', 'in', names), eb('users.name', 'in', names)]))
-    .execute();
-  return rows.map((row) => ({ id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], group: row.group_name }));
-}
+const activeUsersReachedBy = (db: Executor, names: string[]): Promise<Reached[]> => userStore.activeReachedBy(db, names);
 
 const reaches = (targets: string[], user: Reached): boolean => targets.includes(user.name) || (user.group !== null && targets.includes(user.group));
 

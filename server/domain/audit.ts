@@ -6,6 +6,7 @@ import type { Dialect } from '../store/database.js';
 import { canonicalJson } from '../store/json.js';
 import { insertRow } from '../store/prepared-insert.js';
 import { GENESIS_HASH } from '../store/migrations.js';
+import { toAuditEvent, toAuditEventFields } from '../store/audit-events.js';
 
 export interface AuditInput {
   actor: string;
@@ -93,26 +94,6 @@ export async function writeChainHead(trx: Transaction<Database>): Promise<void> 
   const head = await pending;
   if (head.dirty) await trx.updateTable('chain_head').set({ seq: head.seq, hash: head.hash }).where('id', '=', 1).execute();
   heads.delete(trx);
-}
-
-function toAuditEventFields(row: AuditEventsTable): Omit<AuditEvent, 'data'> {
-  return {
-    seq: Number(row.seq),
-    at: row.at,
-    actor: row.actor,
-    type: row.type as AuditType,
-    requestId: row.request_id,
-    action: row.action,
-    resource: row.resource,
-    environment: row.environment,
-    outcome: row.outcome,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
-}
-
-export function toAuditEvent(row: AuditEventsTable): AuditEvent {
-  return { ...toAuditEventFields(row), data: JSON.parse(row.data) as Record<string, unknown> };
 }
 
 export type VerifyOutcome = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };

@@ -12,7 +12,8 @@ import { buildView, isEligibleApprover, parseRule } from './request-view.js';
 import { signCompactJws } from './jws.js';
 import { auditFields } from './lifecycle/transition.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
-import { enqueueNotifications } from '../notify/outbox.js';
+import { enqueueNotifications } from '../notify/enqueue.js';
+import { contextOf } from '../store/request-columns.js';
 
 const ISSUER = 'greenlight';
 
@@ -27,7 +28,7 @@ async function touchRequest(trx: Transaction<Database>, requestId: string, now: 
 
 /** SHA-256 of what was approved, so the thing executed can be checked against it. */
 export function payloadHash(row: Pick<RequestsTable, 'action' | 'resource' | 'environment' | 'context'>): string {
-  const body = canonicalJson({ action: row.action, resource: row.resource, environment: row.environment, context: JSON.parse(row.context) as unknown });
+  const body = canonicalJson({ action: row.action, resource: row.resource, environment: row.environment, context: contextOf(row) });
   return createHash('sha256').update(body).digest('hex');
 }
 

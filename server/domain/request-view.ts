@@ -1,15 +1,15 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { AuditEvent, FrozenRule, GreenlightRequest, RequestContext, Risk, RequestStatus, TimelineEntry, AuditType } from '../../protocol/index.js';
+import type { AuditEvent, GreenlightRequest, TimelineEntry, AuditType } from '../../protocol/index.js';
 import type { Database, DecisionsTable, GrantsTable, RequestsTable } from '../store/schema.js';
+import { decodeAuditData, decodeAuditType } from '../store/audit-events.js';
+import { contextOf, eligibleGroupsOf, eligibleUsersOf, riskOf, ruleOf as parseRule, statusOf } from '../store/request-columns.js';
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 import type { Audience } from './audience.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export const parseRule = (row: RequestsTable): FrozenRule => JSON.parse(row.rule) as FrozenRule;
-export const eligibleGroupsOf = (row: RequestsTable): string[] => JSON.parse(row.eligible_groups) as string[];
-export const eligibleUsersOf = (row: RequestsTable): string[] => JSON.parse(row.eligible_users) as string[];
+export { ruleOf as parseRule, eligibleGroupsOf, eligibleUsersOf } from '../store/request-columns.js';
 
 /** Everyone who may decide the request now. */
 export const approversOf = (row: RequestsTable): Audience => ({ groups: eligibleGroupsOf(row), users: eligibleUsersOf(row) });
@@ -55,7 +55,7 @@ export async function buildView(db: Executor, row: RequestsTable, viewer: { id: 
     db.selectFrom('grants').selectAll().where('request_id', '=', row.id).executeTakeFirst(),
     db.selectFrom('audit_events').select(['at', 'type', 'actor', 'data']).where('request_id', '=', row.id).orderBy('seq').execute(),
   ]);
-  const parsed = events.map((event) => ({ ...event, type: event.type as AuditType, data: JSON.parse(event.data) as Record<string, unknown> }));
+  const parsed = events.map((event) => ({ ...event, type: decodeAuditType(event.type), data: decodeAuditData(event.data) }));
   return assembleView(row, { decisions, grant, events: parsed }, viewer);
 }
 
@@ -102,7 +102,7 @@ export async function buildViews(db: Executor, rows: RequestsTable[], viewer: { 
       {
         decisions: decisions.get(row.id) ?? [],
         grant: grants.get(row.id),
-        events: (events.get(row.id) ?? []).map((event) => ({ at: event.at, type: event.type as AuditType, actor: event.actor, data: JSON.parse(event.data) as Record<string, unknown> })),
+        events: (events.get(row.id) ?? []).map((event) => ({ at: event.at, type: decodeAuditType(event.type), actor: event.actor, data: decodeAuditData(event.data) })),
       },
       viewer,
     ),
@@ -125,10 +125,10 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     environment: row.environment,
     requester: row.requester_name,
     reason: row.reason,
-    risk: row.risk as Risk,
-    context: JSON.parse(row.context) as RequestContext,
+    risk: riskOf(row),
+    context: contextOf(row),
     requestedTtlSeconds: row.requested_ttl_seconds,
-    status: row.status as RequestStatus,
+    status: statusOf(row),
     version: Number(row.version),
     rule: parseRule(row),
     eligibleGroups: eligibleGroupsOf(row),

@@ -28,7 +28,8 @@ import { escalate } from './lifecycle/escalation.js';
 import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
 import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
-import { enqueueNotifications } from '../notify/outbox.js';
+import { enqueueNotifications } from '../notify/enqueue.js';
+import { contextOf } from '../store/request-columns.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -165,7 +166,7 @@ function sameSubmission(existing: RequestsTable, parsed: ParsedNewRequest): bool
     existing.reason === parsed.reason &&
     existing.risk === parsed.risk &&
     (existing.requested_ttl_seconds ?? null) === (parsed.requestedTtlSeconds ?? null) &&
-    canonicalJson(JSON.parse(existing.context) as unknown) === canonicalJson(parsed.context)
+    canonicalJson(contextOf(existing)) === canonicalJson(parsed.context)
   );
 }
 

@@ -2,6 +2,7 @@ import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { signingKeyStore } from '../store/signing-keys.js';
 
 export interface SigningKeys {
   kid: string;
@@ -18,20 +19,14 @@ const ROW = 'primary';
  * with the same key. The first hub to start creates it; a racing second insert is ignored.
  */
 export async function loadSigningKeys(db: Kysely<Database>, now: Date): Promise<SigningKeys> {
-  let row = await db.selectFrom('signing_keys').selectAll().where('kid', '=', ROW).executeTakeFirst();
-  if (!row) {
+  let stored = await signingKeyStore.read(db, ROW);
+  if (!stored) {
     const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-    const privateJwk = await exportJWK(pair.privateKey);
-    const publicJwk = await exportJWK(pair.publicKey);
-    await db
-      .insertInto('signing_keys')
-      .values({ kid: ROW, private_jwk: JSON.stringify(privateJwk), public_jwk: JSON.stringify(publicJwk), created_at: now.toISOString() })
-      .onConflict((oc) => oc.column('kid').doNothing())
-      .execute();
-    row = await db.selectFrom('signing_keys').selectAll().where('kid', '=', ROW).executeTakeFirstOrThrow();
+    await signingKeyStore.insertIfAbsent(db, ROW, { privateJwk: await exportJWK(pair.privateKey), publicJwk: await exportJWK(pair.publicKey) }, now);
+    stored = await signingKeyStore.read(db, ROW);
+    if (!stored) throw new Error('The signing key was neither found nor written.');
   }
-  const privateJwk = JSON.parse(row.private_jwk) as JWK;
-  const publicJwk = JSON.parse(row.public_jwk) as JWK;
+  const { privateJwk, publicJwk } = stored;
   const kid = await calculateJwkThumbprint(publicJwk);
   return {
     kid,

@@ -1,24 +1,25 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GreenlightError, newUserSchema, parseOrThrow, type CreatedUser, type Role, type User } from '../../protocol/index.js';
+import { GreenlightError, newUserSchema, parseOrThrow, type CreatedUser, type User } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, UsersTable } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
+import { userStore, type UserRecord } from '../store/users.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { generateToken, hashToken, looksLikeToken } from './tokens.js';
 
-export function toUser(row: UsersTable, groups: string[]): User {
+export function toUser(record: UserRecord, groups: string[]): User {
   return {
-    id: row.id,
-    name: row.name,
-    roles: JSON.parse(row.roles) as Role[],
+    id: record.id,
+    name: record.name,
+    roles: record.roles,
     groups,
-    email: row.email ?? null,
-    status: row.disabled === 1 ? 'disabled' : 'active',
-    disabled: row.disabled === 1,
-    lastSeenAt: row.last_seen_at ?? null,
-    createdAt: row.created_at,
+    email: record.email,
+    status: record.disabled ? 'disabled' : 'active',
+    disabled: record.disabled,
+    lastSeenAt: record.lastSeenAt,
+    createdAt: record.createdAt,
   };
 }
 
@@ -39,7 +40,7 @@ export async function createUser(ctx: Context, by: Actor | null, input: unknown,
     const existing = await trx.selectFrom('users').select('id').where('name', '=', parsed.name).executeTakeFirst();
     if (existing) throw new GreenlightError('CONFLICT', `A user named "${parsed.name}" already exists.`);
     const email = parsed.email ?? null;
-    await trx.insertInto('users').values({ id, name: parsed.name, roles: JSON.stringify(roles), disabled: 0, created_at: now, email }).execute();
+    await userStore.insert(trx, { id, name: parsed.name, roles, createdAt: now, email });
     if (groups.length) await trx.insertInto('user_groups').values(groups.map((group_name) => ({ user_id: id, group_name }))).execute();
     await trx.insertInto('tokens').values({ hash: hashToken(token), user_id: id, created_at: now }).execute();
     await audit(ctx, trx, { actor: by?.name ?? SYSTEM_ACTOR_NAME, type: 'user.created', outcome: 'created', data: { user: parsed.name, roles, groups, ...(parsed.email ? { email: parsed.email } : {}) } });
@@ -57,15 +58,9 @@ export async function authenticate(ctx: Context, token: string, tokenHash = hash
     return cached;
   }
   const snapshot = ctx.actors?.snapshot() ?? 0;
-  const row = await ctx.store.db
-    .selectFrom('tokens')
-    .innerJoin('users', 'users.id', 'tokens.user_id')
-    .select(['users.id', 'users.name', 'users.roles', 'users.disabled', 'users.email'])
-    .where('tokens.hash', '=', tokenHash)
-    .executeTakeFirst();
-  if (!row || row.disabled === 1) return null;
-  const groups = await ctx.store.db.selectFrom('user_groups').select('group_name').where('user_id', '=', row.id).execute();
-  const actor: Actor = { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], groups: groups.map((g) => g.group_name), email: row.email ?? null };
+  const user = await userStore.byTokenHash(ctx.store.db, tokenHash);
+  if (!user || user.disabled) return null;
+  const actor: Actor = { id: user.id, name: user.name, roles: user.roles, groups: await userStore.groupsOf(ctx.store.db, user.id), email: user.email };
   ctx.actors?.set(tokenHash, actor, nowMs, snapshot);
   ctx.lastSeen.touch(actor.id, ctx.clock.now());
   return actor;
@@ -77,9 +72,9 @@ export async function recordFailedAuthentication(ctx: Context, where: string, re
 
 export async function listUsers(ctx: Context, by: Actor): Promise<User[]> {
   requireAdmin(by);
-  const rows = await ctx.store.db.selectFrom('users').selectAll().orderBy('name').execute();
-  const memberships = await ctx.store.db.selectFrom('user_groups').selectAll().execute();
-  return rows.map((row) => toUser(row, memberships.filter((m) => m.user_id === row.id).map((m) => m.group_name)));
+  const users = await userStore.all(ctx.store.db);
+  const memberships = await userStore.memberships(ctx.store.db);
+  return users.map((user) => toUser(user, memberships.filter((m) => m.userId === user.id).map((m) => m.group)));
 }
 
 /** Active members of any of these groups, plus the named users that exist and are active. */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest, Notification, NotificationPage } from '../../protocol/index.js';
 import { ManualClock } from '../clock.js';
 import { inTransaction } from '../domain/context.js';
-import { enqueueNotifications } from './outbox.js';
+import { enqueueNotifications } from './enqueue.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
 import { newWebhookSecret, WebhookReceiver, type ReceivedWebhook } from '../test-support/webhook-receiver.js';
 

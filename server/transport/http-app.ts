@@ -1,88 +1,23 @@
 import { createServer } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
-import { GreenlightError, LIMITS } from '../../protocol/index.js';
-import type { Context } from '../domain/context.js';
-import type { Actor } from '../domain/actor.js';
-import { authenticate } from '../domain/users.js';
-import { hashToken } from '../domain/tokens.js';
-import type { Metrics } from '../metrics.js';
+import { LIMITS } from '../../protocol/index.js';
 import { statusOf, toWireError } from './errors.js';
 import { clientErrorHandler, mapFrameworkError } from './framework-errors.js';
 import { registerAccessLog } from './access-log.js';
-import { registerOpenApi, type RouteRecord } from './openapi.js';
-import type { Readiness } from '../readiness.js';
+import { registerOpenApi } from './openapi.js';
+import { bearerToken, decorateActor, requireAuthentication, tokenHashOf } from './authentication.js';
+import type { HttpDeps } from './http-deps.js';
 import { healthRoutes } from './routes/health.js';
 import { userRoutes } from './routes/users.js';
 import { requestRoutes } from './routes/requests.js';
 import { auditRoutes } from './routes/audit.js';
-import { grantRoutes } from './routes/grants.js';
+import { grantCredentialRoutes, grantRoutes } from './routes/grants.js';
 import { reportRoutes } from './routes/reports.js';
 import { consoleRoutes } from './routes/console.js';
 import { adminRoutes } from './routes/admin.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { emailActionRoutes } from './routes/email-actions.js';
-import type { Waiters } from './waiters.js';
-import type { FailedAuthentications } from './failed-authentications.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    actor: Actor | null;
-  }
-}
-
-export interface HttpDeps {
-  ctx: Context;
-  metrics: Metrics;
-  waiters: Waiters;
-  rateLimitPerMinute: number;
-  failedAuthentications: FailedAuthentications;
-  /** Behind a proxy that sets X-Forwarded-For: take the client's address (rate limits, audit) from it. */
-  trustProxy: boolean;
-  waitPollMs: number | null;
-  consoleDir: string | null;
-  healthy: () => Promise<boolean>;
-  ready: () => Promise<Readiness>;
-  /** One info line per request (method, route pattern, status, duration, user). */
-  accessLog: boolean;
-  /** Filled with every route as it is registered, documented or not. */
-  routes?: RouteRecord[];
-  /** How long a client may take to send one whole request (headers and body); answered long-polls are not affected. */
-  requestTimeoutMs?: number;
-}
-
-export function bearerToken(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  if (!header) return null;
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  return match?.[1] ?? null;
-}
-
-const tokenHashes = new WeakMap<FastifyRequest, string>();
-
-/** The bearer token's hash, computed once per request: the rate limiter keys on it and authentication looks it up. */
-function tokenHashOf(request: FastifyRequest, token: string): string {
-  let hash = tokenHashes.get(request);
-  if (hash === undefined) {
-    hash = hashToken(token);
-    tokenHashes.set(request, hash);
-  }
-  return hash;
-}
-
-/** The actor behind the call, or a 401 that says what is wrong. */
-export async function requireActor(deps: HttpDeps, request: FastifyRequest): Promise<Actor> {
-  if (request.actor) return request.actor;
-  const token = bearerToken(request);
-  if (!token) throw new GreenlightError('UNAUTHENTICATED', 'Send your token as "Authorization: Bearer glt_…".');
-  const actor = await authenticate(deps.ctx, token, tokenHashOf(request, token));
-  if (!actor) {
-    const where = `${request.method} ${request.routeOptions.url ?? request.url}`;
-    throw await deps.failedAuthentications.refuse(request.ip, where, 'unknown or disabled token', 'This token is not valid (unknown, or its user was disabled). Ask an admin for a new one.');
-  }
-  request.actor = actor;
-  return actor;
-}
 
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -104,7 +39,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       void sendError(reply, statusOf(wire), wire);
     },
   });
-  app.decorateRequest('actor', null);
+  decorateActor(app);
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number; validation?: unknown }, request, reply) => {
     const wire = mapFrameworkError(error) ?? toWireError(error, deps.ctx.log);
@@ -134,15 +69,25 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       Object.assign(new Error(`Too many requests: at most ${context.max} a minute per token. Retry in ${Math.ceil(context.ttl / 1000)} s.`), { statusCode: 429 }),
   });
 
+  // Public: probes, the signing key, grants (the grant is the credential), the console and its docs.
   await app.register(healthRoutes, deps);
-  await app.register(userRoutes, deps);
-  await app.register(requestRoutes, deps);
-  await app.register(auditRoutes, deps);
-  await app.register(grantRoutes, deps);
-  await app.register(reportRoutes, deps);
-  await app.register(adminRoutes, deps);
-  await app.register(notificationRoutes, deps);
+  await app.register(grantCredentialRoutes, deps);
+  // The link in an email is the credential: its pages check the token themselves.
   await app.register(emailActionRoutes, deps);
+  // Everything else answers only a known token, checked before the body is read.
+  await app.register(async (scope) => {
+    // The limiter's own hook sits on each route, which runs after this scope's: it goes first here
+    // (it then skips itself), so a flood is held back before it costs a token lookup.
+    scope.addHook('onRequest', scope.rateLimit());
+    requireAuthentication(scope, deps);
+    await scope.register(userRoutes, deps);
+    await scope.register(requestRoutes, deps);
+    await scope.register(auditRoutes, deps);
+    await scope.register(grantRoutes, deps);
+    await scope.register(reportRoutes, deps);
+    await scope.register(adminRoutes, deps);
+    await scope.register(notificationRoutes, deps);
+  });
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }

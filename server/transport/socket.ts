@@ -149,7 +149,7 @@ function reconnectUser(io: HubServer, userId: string): void {
 }
 
 /** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
-function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, work: (input: unknown, actor: Actor) => Promise<O>) {
+function handle<O>(actor: Actor, ctx: Context, limiter: RateWindow, work: (input: unknown) => Promise<O>) {
   return (...args: unknown[]) => {
     // socket.io hands the ack over as the last argument: an event sent with an ack and no payload
     // arrives as the ack alone, and must still be answered (its missing payload is then refused).
@@ -158,19 +158,21 @@ function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, work: (
     const input = typeof args[0] === 'function' ? undefined : args[0];
     Promise.resolve()
       .then(() => {
-        limiter.take(socket.data.actor.id);
-        ctx.lastSeen.touch(socket.data.actor.id, ctx.clock.now());
+        limiter.take(actor.id);
+        ctx.lastSeen.touch(actor.id, ctx.clock.now());
       })
-      .then(() => work(input, socket.data.actor))
+      .then(() => work(input))
       .then((data) => reply({ data }))
       .catch((error: unknown) => reply({ error: toWireError(error, ctx.log) }));
   };
 }
 
+/** Every handler acts as the socket's user, authenticated once at the handshake. */
 function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, limiter: RateWindow): void {
+  const { actor } = socket.data;
   socket.on(
     'request:submit',
-    handle(socket, ctx, limiter, async (input: unknown, actor) => {
+    handle(actor, ctx, limiter, async (input: unknown) => {
       const result = await submitRequest(ctx, actor, input);
       if (result.created) metrics.requestsSubmitted.inc({ status: result.request.status });
       return result.request;
@@ -178,20 +180,20 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   );
   socket.on(
     'request:decide',
-    handle(socket, ctx, limiter, async (input: unknown, actor) => {
+    handle(actor, ctx, limiter, async (input: unknown) => {
       const { requestId, ...decision } = parseOrThrow(decideInputSchema, input, 'decision');
       const result = await decideRequest(ctx, actor, requestId, decision, 'app');
       metrics.decisions.inc({ decision: decision.decision });
       return result;
     }),
   );
-  socket.on('request:cancel', handle(socket, ctx, limiter, (input: unknown, actor) => cancelRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:claim', handle(socket, ctx, limiter, (input: unknown, actor) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:release', handle(socket, ctx, limiter, (input: unknown, actor) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:get', handle(socket, ctx, limiter, (input: unknown, actor) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:cancel', handle(actor, ctx, limiter, (input: unknown) => cancelRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:claim', handle(actor, ctx, limiter, (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:release', handle(actor, ctx, limiter, (input: unknown) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:get', handle(actor, ctx, limiter, (input: unknown) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on(
     'requests:sync',
-    handle(socket, ctx, limiter, (input: unknown, actor) => {
+    handle(actor, ctx, limiter, (input: unknown) => {
       parseOrThrow(emptySchema, input, 'sync');
       return syncFor(ctx, actor);
     }),

@@ -4,7 +4,7 @@ import type { Database, RequestsTable } from '../../store/schema.js';
 import { audit, LostRace, type Context } from '../context.js';
 import { parseRule } from '../request-view.js';
 import { closeDeadlines } from './deadlines.js';
-import { enqueueNotifications } from '../../notify/outbox.js';
+import { enqueueNotifications } from '../../notify/enqueue.js';
 
 interface TransitionSpec {
   from: RequestStatus;

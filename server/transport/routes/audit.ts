@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { auditPageSchema, auditQuerySchema, parseOrThrow, type AuditEvent, type AuditQuery } from '../../../protocol/index.js';
 import { queryAudit, verifyChain } from '../../domain/audit.js';
 import { requireAdmin } from '../../domain/users.js';
-import { requireActor, type HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const CSV_COLUMNS = ['seq', 'at', 'actor', 'type', 'requestId', 'action', 'resource', 'environment', 'outcome', 'data', 'hash'] as const;
@@ -61,7 +61,7 @@ const docs = {
 
 export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.get('/api/v1/audit', { schema: docs.query }, async (request, reply) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     requireAdmin(actor);
     const query = parseOrThrow(auditQuerySchema, request.query, 'audit query');
     if (query.format === 'json') return queryAudit(deps.ctx.store.db, query);
@@ -75,7 +75,7 @@ export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   });
 
   app.get('/api/v1/audit/verify', { schema: docs.verify }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     requireAdmin(actor);
     return verifyChain(deps.ctx.store.db);
   });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { LIMITS } from '../../../protocol/index.js';
 import { readEmailAction, useEmailAction, type EmailActionResult } from '../../notify/email-actions.js';
 import { emailActionPage } from '../email-action-pages.js';
-import type { HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const tokenParam = z.object({ token: z.string().max(128) });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { grantTokenInputSchema, parseOrThrow, requestSchema, verifyResultSchema } from '../../../protocol/index.js';
 import { redeemGrant, revokeGrant, verifyGrant } from '../../domain/grants.js';
-import { requireActor, type HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const jtiParam = z.strictObject({ jti: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a grant id') });
@@ -37,11 +37,12 @@ const docs = {
 };
 
 /** Verify and redeem take the grant itself as the credential: target systems need no account. */
-export const grantRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
+export const grantCredentialRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.post('/api/v1/grants/verify', { schema: docs.verify }, async (request) => verifyGrant(deps.ctx, request.body));
   app.post('/api/v1/grants/redeem', { schema: docs.redeem }, async (request) => redeemGrant(deps.ctx, request.body));
-  app.post('/api/v1/grants/:jti/revoke', { schema: docs.revoke }, async (request) => {
-    const actor = await requireActor(deps, request);
-    return revokeGrant(deps.ctx, actor, parseOrThrow(jtiParam, request.params, 'grant id').jti);
-  });
+};
+
+/** Revoking takes a user's token (registered in the authenticated scope). */
+export const grantRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
+  app.post('/api/v1/grants/:jti/revoke', { schema: docs.revoke }, async (request) => revokeGrant(deps.ctx, request.actor, parseOrThrow(jtiParam, request.params, 'grant id').jti));
 };

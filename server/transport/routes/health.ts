@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { wireErrorSchema } from '../../../protocol/index.js';
-import type { HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const check = z.enum(['ok', 'failing', 'skipped']);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { myChannelsSchema, notificationIdSchema, notificationPageSchema, notificationQuerySchema, notificationSchema } from '../../../protocol/index.js';
 import { listNotifications, retryNotification } from '../../notify/admin.js';
 import { myChannels } from '../../notify/my-channels.js';
-import { requireActor, type HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const docs = {
@@ -35,10 +35,10 @@ const docs = {
 
 /** Admins see how notifications fare and send failed ones again. */
 export const notificationRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.get('/api/v1/me/channels', { schema: docs.myChannels }, async (request) => myChannels(deps.ctx, await requireActor(deps, request)));
-  app.get('/api/v1/notifications', { schema: docs.list }, async (request) => listNotifications(deps.ctx, await requireActor(deps, request), request.query));
+  app.get('/api/v1/me/channels', { schema: docs.myChannels }, async (request) => myChannels(deps.ctx, request.actor));
+  app.get('/api/v1/notifications', { schema: docs.list }, async (request) => listNotifications(deps.ctx, request.actor, request.query));
   app.post('/api/v1/notifications/:id/retry', { schema: docs.retry }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     return retryNotification(deps.ctx, actor, (request.params as { id?: unknown }).id);
   });
 };

@@ -5,7 +5,7 @@ import { setupStatusSchema } from '../../../protocol/setup.js';
 import { createUser, listUsers } from '../../domain/users.js';
 import { disableUser, enableUser, updateUser } from '../../domain/user-admin.js';
 import { setupStatus } from '../../domain/setup-status.js';
-import { requireActor, type HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const nameParam = z.strictObject({ name: z.union([userNameSchema, z.string().regex(/^usr_[a-z0-9]+$/)]) });
@@ -62,35 +62,32 @@ const docs = {
 
 export const userRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.post('/api/v1/users', { schema: docs.create }, async (request, reply) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const user = await createUser(deps.ctx, actor, request.body);
     return reply.status(201).send(user);
   });
   app.get('/api/v1/users', { schema: docs.list }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     return { users: await listUsers(deps.ctx, actor) };
   });
-  app.get('/api/v1/me', { schema: docs.me }, async (request) => {
-    const actor = await requireActor(deps, request);
-    return actor;
-  });
+  app.get('/api/v1/me', { schema: docs.me }, async (request) => request.actor);
   app.patch('/api/v1/users/:name', { schema: docs.update }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return updateUser(deps.ctx, actor, name, request.body);
   });
   app.post('/api/v1/users/:name/disable', { schema: docs.disable }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return disableUser(deps.ctx, actor, name);
   });
   app.post('/api/v1/users/:name/enable', { schema: docs.enable }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return enableUser(deps.ctx, actor, name);
   });
   app.get('/api/v1/setup', { schema: docs.setup }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     return setupStatus(deps.ctx, actor);
   });
 };

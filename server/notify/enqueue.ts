@@ -1,0 +1,71 @@
+import type { Transaction } from 'kysely';
+import type { FrozenRule, GreenlightRequest, NotificationEvent } from '../../protocol/index.js';
+import { newId } from '../ids.js';
+import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
+import { afterCommit, type Context } from '../domain/context.js';
+import { buildView, parseRule, withoutSecrets } from '../domain/request-view.js';
+
+import { enqueueEmails } from './email-outbox.js';
+
+/** Does this rule (or the escalation step that fired) name email for this event? */
+function emailWanted(type: NotificationEvent, rule: FrozenRule, step: number | null): boolean {
+  if (rule.notify?.includes('email')) return true;
+  return type === 'request.escalated' && step !== null && (rule.escalation[step]?.channels ?? []).includes('email');
+}
+
+/**
+ * Writes one outbox row per destination of `type` for this request, inside `trx`, so the notification
+ * exists exactly when the change it announces does. `row` is the request as this transaction leaves it;
+ * `view` may be passed where the caller has it. Costs nothing for a rule that names no channel.
+ */
+export async function enqueueNotifications(ctx: Context, trx: Transaction<Database>, type: NotificationEvent, row: RequestsTable, view?: GreenlightRequest): Promise<void> {
+  const outbox = ctx.outbox;
+  if (!outbox || outbox.endpoints.size === 0) return;
+  const step = type === 'request.escalated' ? Number(row.escalation_level) - 1 : null;
+  const rule = parseRule(row);
+  const destinations = outbox.destinationsFor(type, rule, step);
+  const emailed = outbox.email !== null && emailWanted(type, rule, step);
+  if (destinations.length === 0 && !emailed) return;
+  // What approvers see: never the grant token.
+  const data = withoutSecrets(view ?? (await buildView(trx, row, null)));
+  if (emailed) await enqueueEmails(ctx, trx, { type, row, rule, step, data });
+  if (destinations.length === 0) return;
+  const now = ctx.clock.now();
+  const timestamp = now.toISOString();
+  const payload = JSON.stringify({ type, timestamp, data });
+  const lane = outbox.fastLane;
+  const rows: OutboxTable[] = destinations.map((endpoint) => {
+    const lease = lane?.reserve(endpoint.key) ?? null;
+    return {
+      id: newId('ntf', now),
+      type,
+      channel: endpoint.channel,
+      destination: endpoint.name,
+      request_id: row.id,
+      payload,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: timestamp,
+      lease_until: lease?.leaseUntil ?? null,
+      lease_owner: lease?.owner ?? null,
+      last_error: null,
+      last_status: null,
+      created_at: timestamp,
+      updated_at: timestamp,
+      delivered_at: null,
+    };
+  });
+  const fast = rows.filter((written) => written.lease_owner !== null);
+  // Registered before the insert, so a failing insert hands the reserved slots back too.
+  afterCommit(
+    trx,
+    () => {
+      if (fast.length) lane?.handOff(fast);
+      if (fast.length < rows.length) outbox.written();
+    },
+    () => {
+      for (const written of fast) lane?.release(`webhook:${written.destination}`);
+    },
+  );
+  await trx.insertInto('outbox').values(rows).execute();
+}
