@@ -3,6 +3,7 @@ import { durationSchema } from './duration.js';
 import { groupNameSchema, userNameSchema } from './user.js';
 import { identifierSchema, riskSchema } from './request.js';
 import { notifyTargetSchema } from './notifications.js';
+import { accessWindowSchema } from './windows.js';
 
 const matchValue = z.union([z.string().min(1).max(256), z.array(z.string().min(1).max(256)).min(1)]);
 
@@ -42,6 +43,10 @@ export const policyRuleSchema = z
     remind: durationSchema.optional(),
     /** After the last escalation step, run the chain again, at most this many more times. */
     repeat: z.number().int().min(0).max(10).default(0),
+    /** How far ahead a requester may schedule access to start. */
+    maxScheduleAhead: durationSchema.optional(),
+    /** Access may only be used inside these weekly windows; grants are cut to them. */
+    windows: z.array(accessWindowSchema).min(1, 'list at least one window, or leave windows out').optional(),
   })
   .superRefine((rule, ctx) => {
     if (!rule.autoApprove && rule.approvers.length === 0) {

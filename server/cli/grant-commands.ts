@@ -11,6 +11,7 @@ const tokenArg = z.string().min(1, 'give the grant token').max(8192);
 const jtiArg = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a grant id');
 
 const REASONS: Record<NonNullable<VerifyResult['reason']>, string> = {
+  not_yet_valid: 'it is not valid yet',
   expired: 'it has expired',
   revoked: 'it was revoked',
   redeemed: 'it was already used',
@@ -22,7 +23,7 @@ const REASONS: Record<NonNullable<VerifyResult['reason']>, string> = {
 function describeGrant(result: VerifyResult): string {
   const grant = result.grant;
   if (!grant) return '';
-  return `${grant.action} on ${grant.resource} in ${grant.environment} for ${grant.requester} (request ${grant.requestId}, grant ${grant.jti}, until ${grant.expiresAt})`;
+  return `${grant.action} on ${grant.resource} in ${grant.environment} for ${grant.requester} (request ${grant.requestId}, grant ${grant.jti}, ${result.reason === 'not_yet_valid' ? `from ${grant.notBefore} ` : ''}until ${grant.expiresAt})`;
 }
 
 function report(io: Io, result: VerifyResult, raw: unknown, json: boolean, verb: string): number {

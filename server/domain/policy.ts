@@ -58,6 +58,7 @@ export function parsePolicy(text: string, source = 'policy', channels: Configure
       ['grantTtl', rule.grantTtl],
       ['claimHolds', rule.claimHolds],
       ['remind', rule.remind],
+      ['maxScheduleAhead', rule.maxScheduleAhead],
     ];
     for (const [field, seconds] of durations) {
       if (seconds !== undefined && seconds > MAX_POLICY_DURATION_SECONDS) {
@@ -133,6 +134,8 @@ export function freezeRule(rule: PolicyRule): FrozenRule {
     ...(rule.notify.length ? { notify: rule.notify } : {}),
     ...(rule.remind !== undefined ? { remindSeconds: rule.remind } : {}),
     ...(rule.repeat > 0 ? { repeat: rule.repeat } : {}),
+    ...(rule.maxScheduleAhead !== undefined ? { maxScheduleAheadSeconds: rule.maxScheduleAhead } : {}),
+    ...(rule.windows ? { windows: rule.windows } : {}),
   };
 }
 

@@ -128,6 +128,7 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     risk: row.risk as Risk,
     context: JSON.parse(row.context) as RequestContext,
     requestedTtlSeconds: row.requested_ttl_seconds,
+    notBefore: row.not_before,
     status: row.status as RequestStatus,
     version: Number(row.version),
     rule: parseRule(row),
@@ -144,6 +145,7 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
           jti: grant.jti,
           status: grant.status as 'active' | 'redeemed' | 'revoked' | 'expired',
           issuedAt: grant.issued_at,
+          notBefore: grant.not_before,
           expiresAt: grant.expires_at,
           ...(isRequester ? { token: grant.token } : {}),
         }

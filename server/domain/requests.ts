@@ -29,6 +29,7 @@ import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
 import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
 import { enqueueNotifications } from '../notify/outbox.js';
+import { checkStart, outsideWindow, plannedAccess } from './time/schedule.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -48,6 +49,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     );
   }
   const frozen = freezeRule(rule);
+  if (parsed.notBefore) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     if (parsed.idempotencyKey) {
       const existing = await trx
@@ -65,12 +67,15 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     // Refusals are returned, not thrown: a throw would fail the other submissions sharing this
     // transaction. Taking a place under the pending cap writes, so it comes after every other check.
     // Read in the transaction that writes the request, so a member disabled meanwhile is not counted.
+    const now = ctx.clock.now();
+    // An auto-approved grant is issued with this same `now`, so it finds the same window.
+    const access = plannedAccess({ not_before: parsed.notBefore ?? null, requested_ttl_seconds: parsed.requestedTtlSeconds ?? null }, frozen, now);
+    if (!access.ok) return { refused: outsideWindow(frozen, access.nextStart) };
     const reach: Reach = frozen.autoApprove ? { kind: 'approvers' } : await approverReach(trx, frozen, actor);
     if (reach.kind === 'nobody') return { refused: noApproversError(parsed, frozen.name, reach) };
     if (!frozen.autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
       return { refused: tooManyPending(rule.maxPending, frozen.name) };
     }
-    const now = ctx.clock.now();
     const iso = now.toISOString();
     const firstStep = frozen.escalation[0];
     let row: RequestsTable = {
@@ -100,6 +105,8 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
       updated_at: iso,
       decided_at: null,
       decided_by: null,
+      not_before: parsed.notBefore ?? null,
+      extends_jti: null,
     };
     if (frozen.autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}` };
     await insertRow(trx, ctx.store.dialect, 'requests', row);
@@ -165,6 +172,7 @@ function sameSubmission(existing: RequestsTable, parsed: ParsedNewRequest): bool
     existing.reason === parsed.reason &&
     existing.risk === parsed.risk &&
     (existing.requested_ttl_seconds ?? null) === (parsed.requestedTtlSeconds ?? null) &&
+    (existing.not_before ?? null) === (parsed.notBefore ?? null) &&
     canonicalJson(JSON.parse(existing.context) as unknown) === canonicalJson(parsed.context)
   );
 }
@@ -230,6 +238,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     if (voted) throw new GreenlightError('ALREADY_DECIDED', `You already voted to ${voted.decision} this request; it needs another approver.`);
     const now = ctx.clock.now();
     const iso = now.toISOString();
+    const start = decision.decision === 'approve' ? startChange(ctx, current, decision.notBefore, now) : null;
     await trx
       .insertInto('decisions')
       .values({ request_id: current.id, approver_id: actor.id, approver_name: actor.name, decision: decision.decision, comment: decision.comment ?? null, created_at: iso })
@@ -239,15 +248,30 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
       : 0;
     const comment = decision.comment ?? null;
     if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment } })).row;
+    const changes = start ? { not_before: start.to } : {};
+    const startData = start ? { startChanged: start } : {};
     if (approvals < rule.minApprovals) {
-      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', data: { comment, approvals, of: rule.minApprovals } })).row;
+      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', changes, data: { comment, approvals, of: rule.minApprovals, ...startData } })).row;
     }
-    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, data: { comment, approvals, of: rule.minApprovals } });
+    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, changes, data: { comment, approvals, of: rule.minApprovals, ...startData } });
     const grant = await issueGrant(ctx, trx, next, now);
     ctx.deadlineWritten(grant.expiresAt);
     return next;
   });
   return announce(ctx, row, actor);
+}
+
+/**
+ * An approver moving the start on approve: checked like the requester's own, and refused when the
+ * moved access would touch none of the rule's windows. Null when the start stays as it is.
+ */
+function startChange(ctx: Context, current: RequestsTable, notBefore: string | undefined, now: Date): { from: string | null; to: string } | null {
+  if (!notBefore || notBefore === current.not_before) return null;
+  const rule = parseRule(current);
+  checkStart(rule, notBefore, now, 'decision');
+  const access = plannedAccess({ ...current, not_before: notBefore }, rule, now);
+  if (!access.ok) throw outsideWindow(rule, access.nextStart);
+  return { from: current.not_before, to: notBefore };
 }
 
 export async function cancelRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {

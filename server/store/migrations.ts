@@ -218,6 +218,14 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('requests').addColumn('escalation_round', 'integer', (col) => col.notNull().defaultTo(0)).execute();
     },
   },
+  // Scheduled access: when a request's access starts, and which grant an extension extends.
+  '2026-12-11-601-scheduled-access': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('requests').addColumn('not_before', 'text').execute();
+      await db.schema.alterTable('requests').addColumn('extends_jti', 'text').execute();
+      await db.schema.createIndex('requests_by_extends').on('requests').column('extends_jti').execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);
