@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'GRANT_INVALID',
   'NOT_YET_VALID',
   'OUTSIDE_WINDOW',
+  'EXTENSION_LIMIT',
   'CONFLICT',
   'LAST_ADMIN',
   'UNAVAILABLE',
@@ -56,6 +57,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_YET_VALID: 409,
   // Well formed, but the rule's windows allow no access at that time.
   OUTSIDE_WINDOW: 422,
+  // The rule's extensions.maxTotal is used up: a new request is the way on.
+  EXTENSION_LIMIT: 422,
   CONFLICT: 409,
   LAST_ADMIN: 409,
   UNAVAILABLE: 503,

@@ -47,6 +47,10 @@ export const policyRuleSchema = z
     maxScheduleAhead: durationSchema.optional(),
     /** Access may only be used inside these weekly windows; grants are cut to them. */
     windows: z.array(accessWindowSchema).min(1, 'list at least one window, or leave windows out').optional(),
+    /** A grant may be extended within its last `extendBefore`. */
+    extendBefore: durationSchema.optional(),
+    /** The first `autoApprove` extensions of a grant are approved at once; all extensions together last at most `maxTotal`. */
+    extensions: z.strictObject({ autoApprove: z.number().int().min(0).max(100).default(0), maxTotal: durationSchema.optional() }).optional(),
   })
   .superRefine((rule, ctx) => {
     if (!rule.autoApprove && rule.approvers.length === 0) {

@@ -132,6 +132,10 @@ export const frozenRuleSchema = z.object({
   maxScheduleAheadSeconds: z.number().optional(),
   /** Weekly windows access is cut to; absent: any time. */
   windows: z.array(accessWindowSchema).optional(),
+  /** How extensions of this rule's grants are decided; absent: each goes to the approvers, no cap but the rule's. */
+  extensions: z.object({ autoApprove: z.number().int(), maxTotalSeconds: z.number().nullable() }).optional(),
+  /** How long before its end a grant may be extended; absent: the default, 15 minutes. */
+  extendBeforeSeconds: z.number().optional(),
 });
 export type FrozenRule = z.infer<typeof frozenRuleSchema>;
 
@@ -168,6 +172,8 @@ export const requestSchema = z.object({
   requestedTtlSeconds: z.number().nullable(),
   /** When access is to start (the requester's ask, or an approver's change); null: on approval. */
   notBefore: z.string().nullable().optional(),
+  /** The grant this request extends, when it is an extension. */
+  extends: z.string().nullable().optional(),
   status: requestStatusSchema,
   /** Increases on every change; clients keep the higher one. */
   version: z.number().int(),
@@ -190,6 +196,13 @@ export const requestSchema = z.object({
   decidedBy: z.string().nullable(),
 });
 export type GreenlightRequest = z.infer<typeof requestSchema>;
+
+/** `POST /grants/:jti/extend`: more time on a grant about to end, as a new request through the same rule. */
+export const extendInputSchema = z.strictObject({
+  ttlSeconds: z.number().int().min(1, 'must be at least 1 second').max(LIMITS.maxTtlSeconds),
+  reason: z.string().trim().min(1, 'say why you need more time').max(LIMITS.reason),
+});
+export type ExtendInput = z.infer<typeof extendInputSchema>;
 
 export const requestIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a request id');
 export const requestRefSchema = z.strictObject({ requestId: requestIdSchema });

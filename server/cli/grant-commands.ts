@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { requestSchema, verifyResultSchema, type VerifyResult } from '../../protocol/index.js';
 import { EXIT } from './cli-error.js';
+import { registerExtendCommand } from './extend-command.js';
 import { action, argument, type CliContext } from './context.js';
 import { addHubOptions, connect, parseFlags } from './options.js';
 import { note, out, printJson, statusLine, type Io } from './output.js';
@@ -83,4 +84,6 @@ export function registerGrantCommands(program: Command, ctx: CliContext): void {
       .argument('<jti>', 'the grant id, shown by `greenlight show`')
       .option('--json', 'print the updated request as JSON'),
   ).action(action(ctx, (cmd) => revoke(ctx, cmd)));
+
+  registerExtendCommand(grant, ctx);
 }

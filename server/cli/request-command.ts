@@ -97,7 +97,7 @@ async function buildBody(flags: RequestFlags): Promise<NewRequest> {
 }
 
 /** The requester's view of the outcome: the grant token on stdout is what pipelines capture. */
-function reportDecided(io: Io, request: GreenlightRequest, json: boolean): number {
+export function reportDecided(io: Io, request: GreenlightRequest, json: boolean): number {
   const code = exitCodeForStatus(request.status);
   if (json) printJson(io, request);
   if (request.status === 'approved') {
@@ -113,7 +113,7 @@ function reportDecided(io: Io, request: GreenlightRequest, json: boolean): numbe
 }
 
 /** Ctrl-C stops the wait, not the request: say so, and how to withdraw it. */
-async function withInterruptNote<T>(io: Io, id: string, work: () => Promise<T>): Promise<T> {
+export async function withInterruptNote<T>(io: Io, id: string, work: () => Promise<T>): Promise<T> {
   const onInterrupt = () => {
     note(io, `stopped waiting; ${id} is still pending (greenlight cancel ${id} withdraws it)`);
     process.exit(130);

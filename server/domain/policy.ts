@@ -59,6 +59,8 @@ export function parsePolicy(text: string, source = 'policy', channels: Configure
       ['claimHolds', rule.claimHolds],
       ['remind', rule.remind],
       ['maxScheduleAhead', rule.maxScheduleAhead],
+      ['extendBefore', rule.extendBefore],
+      ['extensions.maxTotal', rule.extensions?.maxTotal],
     ];
     for (const [field, seconds] of durations) {
       if (seconds !== undefined && seconds > MAX_POLICY_DURATION_SECONDS) {
@@ -136,6 +138,8 @@ export function freezeRule(rule: PolicyRule): FrozenRule {
     ...(rule.repeat > 0 ? { repeat: rule.repeat } : {}),
     ...(rule.maxScheduleAhead !== undefined ? { maxScheduleAheadSeconds: rule.maxScheduleAhead } : {}),
     ...(rule.windows ? { windows: rule.windows } : {}),
+    ...(rule.extensions ? { extensions: { autoApprove: rule.extensions.autoApprove, maxTotalSeconds: rule.extensions.maxTotal ?? null } } : {}),
+    ...(rule.extendBefore !== undefined ? { extendBeforeSeconds: rule.extendBefore } : {}),
   };
 }
 

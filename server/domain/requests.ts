@@ -39,7 +39,13 @@ export interface SubmitResult {
   created: boolean;
 }
 
-export async function submitRequest(ctx: Context, actor: Actor, input: unknown): Promise<SubmitResult> {
+/** A submission that extends a grant: which one, and whether the rule approves it at once. */
+export interface ExtensionOf {
+  jti: string;
+  autoApprove: boolean;
+}
+
+export async function submitRequest(ctx: Context, actor: Actor, input: unknown, extension?: ExtensionOf): Promise<SubmitResult> {
   const parsed = parseOrThrow(newRequestSchema, input, 'request');
   const rule = matchRule(ctx.policy.current(), parsed);
   if (!rule) {
@@ -49,6 +55,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     );
   }
   const frozen = freezeRule(rule);
+  const autoApprove = frozen.autoApprove || extension?.autoApprove === true;
   if (parsed.notBefore) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     if (parsed.idempotencyKey) {
@@ -71,9 +78,9 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     // An auto-approved grant is issued with this same `now`, so it finds the same window.
     const access = plannedAccess({ not_before: parsed.notBefore ?? null, requested_ttl_seconds: parsed.requestedTtlSeconds ?? null }, frozen, now);
     if (!access.ok) return { refused: outsideWindow(frozen, access.nextStart) };
-    const reach: Reach = frozen.autoApprove ? { kind: 'approvers' } : await approverReach(trx, frozen, actor);
+    const reach: Reach = autoApprove ? { kind: 'approvers' } : await approverReach(trx, frozen, actor);
     if (reach.kind === 'nobody') return { refused: noApproversError(parsed, frozen.name, reach) };
-    if (!frozen.autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
+    if (!autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
       return { refused: tooManyPending(rule.maxPending, frozen.name) };
     }
     const iso = now.toISOString();
@@ -97,8 +104,8 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
       eligible_users: '[]',
       escalation_level: 0,
       escalation_round: 0,
-      next_escalation_at: firstStep && !frozen.autoApprove ? addSeconds(now, firstStep.afterSeconds) : null,
-      expires_at: frozen.expireAfterSeconds && !frozen.autoApprove ? addSeconds(now, frozen.expireAfterSeconds) : null,
+      next_escalation_at: firstStep && !autoApprove ? addSeconds(now, firstStep.afterSeconds) : null,
+      expires_at: frozen.expireAfterSeconds && !autoApprove ? addSeconds(now, frozen.expireAfterSeconds) : null,
       claim_by: null,
       claim_until: null,
       created_at: iso,
@@ -106,9 +113,9 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
       decided_at: null,
       decided_by: null,
       not_before: parsed.notBefore ?? null,
-      extends_jti: null,
+      extends_jti: extension?.jti ?? null,
     };
-    if (frozen.autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}` };
+    if (autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}${extension ? ':extensions' : ''}` };
     await insertRow(trx, ctx.store.dialect, 'requests', row);
     const escalating = reach.kind === 'escalation';
     const submitted = await audit(ctx, trx, {
@@ -120,14 +127,15 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
         rule: frozen.name,
         risk: row.risk,
         reason: row.reason,
-        notified: frozen.autoApprove || escalating ? [] : frozen.approvers,
+        notified: autoApprove || escalating ? [] : frozen.approvers,
+        ...(extension ? { extends: extension.jti } : {}),
         ...(escalating ? { noActiveApprovers: reach.emptyGroups } : {}),
       },
     });
     let deadlines: string[] = [];
     let escalated: AfterCommit | undefined;
-    if (frozen.autoApprove) {
-      await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.approved', ...auditFields(row), outcome: 'approved', data: { autoApprove: true, rule: frozen.name } });
+    if (autoApprove) {
+      await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.approved', ...auditFields(row), outcome: 'approved', data: { autoApprove: true, rule: frozen.name, ...(extension ? { extends: extension.jti } : {}) } });
       await enqueueNotifications(ctx, trx, 'request.decided', row);
       const grant = await issueGrant(ctx, trx, row, now);
       deadlines = [grant.expiresAt];
@@ -141,7 +149,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
         escalated = await escalate(ctx, trx, row, reach.step, { reason: whyNoApprovers(reach.emptyGroups, reach.requesterAlone), skipped });
       }
     }
-    return { row, created: true, deadlines, submitted: frozen.autoApprove || escalated ? null : submitted, escalated };
+    return { row, created: true, deadlines, submitted: autoApprove || escalated ? null : submitted, escalated };
   });
   if ('refused' in outcome) throw outcome.refused;
   for (const due of outcome.deadlines) ctx.deadlineWritten(due);
