@@ -1,7 +1,7 @@
 import { auditPageSchema, type AuditPage } from '../protocol/audit.js';
 import { GreenlightError, wireErrorSchema } from '../protocol/errors.js';
 import { decisionReportSchema, type DecisionReport } from '../protocol/report.js';
-import { requestSchema, type GreenlightRequest } from '../protocol/request.js';
+import { requestSchema, type ExtendInput, type GreenlightRequest } from '../protocol/request.js';
 import { setupStatusSchema, type SetupStatus } from '../protocol/setup.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../protocol/user.js';
 
@@ -67,6 +67,10 @@ export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
     },
     async setupStatus(): Promise<SetupStatus> {
       return setupStatusSchema.parse(await (await call('/api/v1/setup')).json());
+    },
+    async extendGrant(jti: string, input: ExtendInput): Promise<GreenlightRequest> {
+      const response = await call(`/api/v1/grants/${encodeURIComponent(jti)}/extend`, { method: 'POST', body: JSON.stringify(input) });
+      return requestSchema.parse(await response.json());
     },
     async revokeGrant(jti: string): Promise<GreenlightRequest> {
       const response = await call(`/api/v1/grants/${encodeURIComponent(jti)}/revoke`, { method: 'POST', body: '{}' });

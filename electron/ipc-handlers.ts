@@ -35,6 +35,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     release: ({ requestId }) => connection.hub().release(requestId),
     get: ({ requestId }) => connection.hub().get(requestId),
     revokeGrant: ({ jti }) => deps.hubHttp.revokeGrant(jti),
+    extendGrant: ({ jti, ...input }) => deps.hubHttp.extendGrant(jti, input),
     audit: ({ query }) => deps.hubHttp.audit(query),
     exportAudit: ({ query, format }) => deps.hubHttp.exportAudit(query, format),
     decisionReport: ({ query }) => deps.hubHttp.decisionReport(query),

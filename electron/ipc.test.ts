@@ -35,6 +35,7 @@ function setup() {
     release: record('release', request),
     get: record('get', request),
     revokeGrant: record('revokeGrant', request),
+    extendGrant: record('extendGrant', request),
     audit: record('audit', { events: [], nextCursor: null }),
     exportAudit: record('exportAudit', { filename: 'a.csv', content: '' }),
     decisionReport: record('decisionReport', { from: '2030-01-01T00:00:00.000Z', to: '2030-01-31T00:00:00.000Z', rules: [] }),

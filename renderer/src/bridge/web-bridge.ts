@@ -2,7 +2,7 @@ import { auditPageSchema, type AuditPage } from '../../../protocol/audit.js';
 import { GreenlightError } from '../../../protocol/errors.js';
 import type { SyncResult } from '../../../protocol/events.js';
 import { HubClient } from '../../../protocol/hub-client.js';
-import { requestSchema, type GreenlightRequest } from '../../../protocol/request.js';
+import { requestSchema, type ExtendInput, type GreenlightRequest } from '../../../protocol/request.js';
 import { decisionReportSchema, type DecisionReport } from '../../../protocol/report.js';
 import { setupStatusSchema, type SetupStatus } from '../../../protocol/setup.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../../../protocol/user.js';
@@ -87,6 +87,10 @@ export class WebBridge implements Bridge {
   claim = (requestId: string) => this.hub().claim(requestId);
   release = (requestId: string) => this.hub().release(requestId);
   get = (requestId: string) => this.hub().get(requestId);
+
+  async extendGrant(jti: string, input: ExtendInput): Promise<GreenlightRequest> {
+    return requestSchema.parse(await this.http(`/api/v1/grants/${encodeURIComponent(jti)}/extend`, { method: 'POST', body: JSON.stringify(input) }));
+  }
 
   async revokeGrant(jti: string): Promise<GreenlightRequest | null> {
     const { hubUrl, token } = this.signedIn();
