@@ -25,7 +25,7 @@ export function fromLocalInput(value: string): Date | null {
 
 /** "23:00", in the viewer's time. */
 export function clockTime(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 }
 
 /** When access runs: the grant's times once issued, else the asked-for start for the asked-for TTL (capped by the rule). */
