@@ -62,7 +62,8 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
   const already = await db.selectFrom('requests').select(['id', 'status']).where('extends_jti', '=', jti).where('status', 'in', ['pending', 'approved']).executeTakeFirst();
   if (already) throw new GreenlightError('CONFLICT', `This grant is already being extended by ${already.id} (${already.status}).`);
   const soFar = await extensionsSoFar(db, original);
-  checkLimit(rule, soFar.seconds, ttlSeconds);
+  // The rule's grantTtl caps an extension as it caps any request; the cap counts what will be granted.
+  checkLimit(rule, soFar.seconds, Math.min(ttlSeconds, rule.grantTtlSeconds));
   const body: NewRequest = {
     action: original.action,
     resource: original.resource,
