@@ -1,5 +1,6 @@
 import { formatDuration, GreenlightError, extendInputSchema, parseOrThrow, type FrozenRule, type GreenlightRequest, type NewRequest } from '../../protocol/index.js';
-import type { GrantsTable, RequestsTable } from '../store/schema.js';
+import type { Transaction } from 'kysely';
+import type { Database, GrantsTable, RequestsTable } from '../store/schema.js';
 import type { Actor } from './actor.js';
 import type { Context } from './context.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
@@ -26,11 +27,11 @@ async function extensionsSoFar(db: Executor, request: RequestsTable): Promise<{ 
   return { count, seconds: total };
 }
 
-function checkLimit(rule: FrozenRule, used: number, asked: number): void {
+function limitRefusal(rule: FrozenRule, used: number, asked: number): GreenlightError | null {
   const cap = rule.extensions?.maxTotalSeconds;
-  if (cap === null || cap === undefined || used + asked <= cap) return;
+  if (cap === null || cap === undefined || used + asked <= cap) return null;
   const left = Math.max(0, cap - used);
-  throw new GreenlightError(
+  return new GreenlightError(
     'EXTENSION_LIMIT',
     `Extensions under rule "${rule.name}" may add at most ${formatDuration(cap)} in all; ${formatDuration(used)} were added already, so at most ${formatDuration(left)} more. Ask for new access instead.`,
   );
@@ -59,11 +60,6 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
   if (now.getTime() < opensAt) {
     throw new GreenlightError('CONFLICT', `A grant can be extended only in its last ${formatDuration(window)}: from ${new Date(opensAt).toISOString()} for this one.`);
   }
-  const already = await db.selectFrom('requests').select(['id', 'status']).where('extends_jti', '=', jti).where('status', 'in', ['pending', 'approved']).executeTakeFirst();
-  if (already) throw new GreenlightError('CONFLICT', `This grant is already being extended by ${already.id} (${already.status}).`);
-  const soFar = await extensionsSoFar(db, original);
-  // The rule's grantTtl caps an extension as it caps any request; the cap counts what will be granted.
-  checkLimit(rule, soFar.seconds, Math.min(ttlSeconds, rule.grantTtlSeconds));
   const body: NewRequest = {
     action: original.action,
     resource: original.resource,
@@ -74,6 +70,13 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     requestedTtlSeconds: ttlSeconds,
     notBefore: grant.expires_at,
   };
-  const autoApprove = soFar.count < (rule.extensions?.autoApprove ?? 0);
-  return (await submitRequest(ctx, actor, body, { jti, autoApprove })).request;
+  const admit = async (trx: Transaction<Database>): Promise<{ autoApprove: boolean } | { refused: GreenlightError }> => {
+    const already = await trx.selectFrom('requests').select(['id', 'status']).where('extends_jti', '=', jti).where('status', 'in', ['pending', 'approved']).executeTakeFirst();
+    if (already) return { refused: new GreenlightError('CONFLICT', `This grant is already being extended by ${already.id} (${already.status}).`) };
+    const soFar = await extensionsSoFar(trx, original);
+    // The rule's grantTtl caps an extension as it caps any request; the cap counts what will be granted.
+    const refused = limitRefusal(rule, soFar.seconds, Math.min(ttlSeconds, rule.grantTtlSeconds));
+    return refused ? { refused } : { autoApprove: soFar.count < (rule.extensions?.autoApprove ?? 0) };
+  };
+  return (await submitRequest(ctx, actor, body, { jti, admit })).request;
 }

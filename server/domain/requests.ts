@@ -39,10 +39,13 @@ export interface SubmitResult {
   created: boolean;
 }
 
-/** A submission that extends a grant: which one, and whether the rule approves it at once. */
+/**
+ * A submission that extends a grant: which one, and, read in the transaction that writes it (so two
+ * extensions of one grant can't both pass), whether the rule approves it at once or refuses it.
+ */
 export interface ExtensionOf {
   jti: string;
-  autoApprove: boolean;
+  admit: (trx: Transaction<Database>) => Promise<{ autoApprove: boolean } | { refused: GreenlightError }>;
 }
 
 export async function submitRequest(ctx: Context, actor: Actor, input: unknown, extension?: ExtensionOf): Promise<SubmitResult> {
@@ -55,7 +58,6 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     );
   }
   const frozen = freezeRule(rule);
-  const autoApprove = frozen.autoApprove || extension?.autoApprove === true;
   if (parsed.notBefore) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     if (parsed.idempotencyKey) {
@@ -74,6 +76,9 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     // Refusals are returned, not thrown: a throw would fail the other submissions sharing this
     // transaction. Taking a place under the pending cap writes, so it comes after every other check.
     // Read in the transaction that writes the request, so a member disabled meanwhile is not counted.
+    const admitted = extension ? await extension.admit(trx) : { autoApprove: false };
+    if ('refused' in admitted) return { refused: admitted.refused };
+    const autoApprove = frozen.autoApprove || admitted.autoApprove;
     const now = ctx.clock.now();
     // An auto-approved grant is issued with this same `now`, so it finds the same window.
     const access = plannedAccess({ not_before: parsed.notBefore ?? null, requested_ttl_seconds: parsed.requestedTtlSeconds ?? null }, frozen, now);
