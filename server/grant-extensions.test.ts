@@ -102,6 +102,16 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('grant extensions on %s', (k
     expect(last.body.status).toBe('pending');
   });
 
+  it('of two extensions of one grant sent at once, exactly one is taken', async () => {
+    clock.set('2026-12-24T09:00:00.000Z');
+    const original = await approve((await submit(dbOpen({ reason: 'race', requestedTtlSeconds: 600 }))).id);
+    const jti = original.grant!.jti;
+    const answers = await Promise.all([extend(jti, { ttlSeconds: 600, reason: 'a' }), extend(jti, { ttlSeconds: 600, reason: 'b' })]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+    const mine = await hub.api<{ requests: GreenlightRequest[] }>('GET', '/api/v1/requests?mine=true&limit=100', alice.token);
+    expect(mine.body.requests.filter((request) => request.extends === jti)).toHaveLength(1);
+  });
+
   it('refuses to extend a revoked or an ended grant', async () => {
     clock.set('2026-12-23T09:00:00.000Z');
     const revokedOne = await approve((await submit(dbOpen({ requestedTtlSeconds: 600 }))).id);

@@ -113,7 +113,9 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('scheduled access on %s', (k
     const voted = (await decide(submitted.id, { decision: 'approve', notBefore: '2026-12-27T14:00:00Z' })).body;
     expect(voted.status).toBe('pending');
     expect(voted.notBefore).toBe('2026-12-27T14:00:00.000Z');
-    const approved = (await decide(submitted.id, { decision: 'approve', notBefore: '2026-12-27T13:00:00Z' }, dan)).body;
+    // The second approver decides over the socket, as the app does.
+    const danClient = await hub.connect(dan);
+    const approved = await danClient.decide({ requestId: submitted.id, decision: 'approve', notBefore: '2026-12-27T13:00:00+00:00' });
     expect(approved.status).toBe('approved');
     expect(approved.grant?.notBefore).toBe('2026-12-27T13:00:00.000Z');
     const audit = await hub.api<{ events: { requestId: string; data: Record<string, unknown> }[] }>('GET', '/api/v1/audit?type=request.vote&limit=1000', ADMIN_TOKEN);
