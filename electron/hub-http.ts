@@ -3,6 +3,7 @@ import { GreenlightError, wireErrorSchema } from '../protocol/errors.js';
 import { decisionReportSchema, type DecisionReport } from '../protocol/report.js';
 import { requestSchema, type ExtendInput, type GreenlightRequest } from '../protocol/request.js';
 import { setupStatusSchema, type SetupStatus } from '../protocol/setup.js';
+import { myChannelsSchema, type MyChannels } from '../protocol/notifications.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../protocol/user.js';
 
 export type Fetch = (url: URL, init: RequestInit) => Promise<Response>;
@@ -71,6 +72,9 @@ export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
     async extendGrant(jti: string, input: ExtendInput): Promise<GreenlightRequest> {
       const response = await call(`/api/v1/grants/${encodeURIComponent(jti)}/extend`, { method: 'POST', body: JSON.stringify(input) });
       return requestSchema.parse(await response.json());
+    },
+    async myChannels(): Promise<MyChannels> {
+      return myChannelsSchema.parse(await (await call('/api/v1/me/channels')).json());
     },
     async revokeGrant(jti: string): Promise<GreenlightRequest> {
       const response = await call(`/api/v1/grants/${encodeURIComponent(jti)}/revoke`, { method: 'POST', body: '{}' });

@@ -51,6 +51,8 @@ export const policyRuleSchema = z
     extendBefore: durationSchema.optional(),
     /** The first `autoApprove` extensions of a grant are approved at once; all extensions together last at most `maxTotal`. */
     extensions: z.strictObject({ autoApprove: z.number().int().min(0).max(100).default(0), maxTotal: durationSchema.optional() }).optional(),
+    /** Lets high and critical risk requests be decided from an email link too (otherwise those ask for the console). */
+    emailApprove: z.boolean().default(false),
   })
   .superRefine((rule, ctx) => {
     if (!rule.autoApprove && rule.approvers.length === 0) {

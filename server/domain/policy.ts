@@ -7,19 +7,24 @@ import { findUnstorableText, policySchema, type FrozenRule, type ParsedNewReques
 
 export class PolicyError extends Error {}
 
-/** What the hub configuration defines that a policy may name: its webhooks. */
+/** What the hub configuration defines that a policy may name: its webhooks, and whether email is set up. */
 export interface ConfiguredChannels {
   webhooks: ReadonlySet<string>;
+  email: boolean;
 }
 
-export const NO_CHANNELS: ConfiguredChannels = { webhooks: new Set() };
+export const NO_CHANNELS: ConfiguredChannels = { webhooks: new Set(), email: false };
 
-/** Every `webhook:<name>` a rule (or one of its escalation steps) names must be configured; the error names the rule. */
+/** Every channel a rule (or one of its escalation steps) names must be configured; the error names the rule. */
 function checkChannels(policy: Policy, source: string, channels: ConfiguredChannels): void {
   for (const rule of policy.rules) {
     const targets: [string, string[]][] = [['notify', rule.notify], ...rule.escalation.map((step, index): [string, string[]] => [`escalation.${index}.channels`, step.channels ?? []])];
     for (const [field, list] of targets) {
       for (const target of list) {
+        if (target === 'email') {
+          if (channels.email) continue;
+          throw new PolicyError(`${source}: rule "${rule.name}": ${field}: "email" needs notifiers.email (an SMTP server and a sender) in the hub configuration`);
+        }
         if (!target.startsWith('webhook:')) continue;
         const name = target.slice('webhook:'.length);
         if (channels.webhooks.has(name)) continue;
@@ -140,6 +145,7 @@ export function freezeRule(rule: PolicyRule): FrozenRule {
     ...(rule.windows ? { windows: rule.windows } : {}),
     ...(rule.extensions ? { extensions: { autoApprove: rule.extensions.autoApprove, maxTotalSeconds: rule.extensions.maxTotal ?? null } } : {}),
     ...(rule.extendBefore !== undefined ? { extendBeforeSeconds: rule.extendBefore } : {}),
+    ...(rule.emailApprove ? { emailApprove: true } : {}),
   };
 }
 

@@ -228,7 +228,10 @@ interface Submitted {
   escalated?: AfterCommit;
 }
 
-export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
+/** Where a decision was made; the audit event records it. */
+export type DecisionChannel = 'app' | 'api' | 'email';
+
+export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown, via: DecisionChannel = 'api'): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
   const notEligible = (current: RequestsTable) =>
     new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...eligibleGroupsOf(current), ...eligibleUsersOf(current)].join(', ') || 'nobody yet'}.`);
@@ -260,13 +263,13 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
       ? Number((await trx.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).where('request_id', '=', current.id).where('decision', '=', 'approve').executeTakeFirstOrThrow()).n)
       : 0;
     const comment = decision.comment ?? null;
-    if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment } })).row;
+    if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, via } })).row;
     const changes = start ? { not_before: start.to } : {};
     const startData = start ? { startChanged: start } : {};
     if (approvals < rule.minApprovals) {
-      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', changes, data: { comment, approvals, of: rule.minApprovals, ...startData } })).row;
+      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', changes, data: { comment, approvals, of: rule.minApprovals, via, ...startData } })).row;
     }
-    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, changes, data: { comment, approvals, of: rule.minApprovals, ...startData } });
+    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, changes, data: { comment, approvals, of: rule.minApprovals, via, ...startData } });
     const grant = await issueGrant(ctx, trx, next, now);
     ctx.deadlineWritten(grant.expiresAt);
     return next;

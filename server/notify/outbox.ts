@@ -6,6 +6,9 @@ import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
 import { afterCommit, type Context } from '../domain/context.js';
 import { buildView, parseRule, withoutSecrets } from '../domain/request-view.js';
 import { notifiersConfigSchema, type NotifiersConfig } from './config.js';
+import type { DeliveryEndpoint } from './delivery.js';
+import { EmailEndpoint } from './email.js';
+import { enqueueEmails } from './email-outbox.js';
 import { WebhookEndpoint } from './webhook.js';
 
 /**
@@ -26,21 +29,33 @@ export interface FastLane {
  * inside the caller's transaction; the dispatcher hears of them once that transaction has committed.
  */
 export class Outbox {
-  readonly endpoints: ReadonlyMap<string, WebhookEndpoint>;
+  /** Every endpoint by the name a policy gives it (`webhook:<name>`, `email`). */
+  readonly endpoints: ReadonlyMap<string, DeliveryEndpoint>;
+  private readonly webhooks: ReadonlyMap<string, WebhookEndpoint>;
   /** Set by a running dispatcher. */
   fastLane: FastLane | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(
-    endpoints: WebhookEndpoint[],
+    webhooks: WebhookEndpoint[],
     /** Where people reach this hub's console, for links in messages (the hub fills in its own address when not configured). */
     public publicUrl: string | null,
+    readonly email: EmailEndpoint | null = null,
   ) {
-    this.endpoints = new Map(endpoints.map((endpoint) => [endpoint.name, endpoint]));
+    this.webhooks = new Map(webhooks.map((endpoint) => [endpoint.name, endpoint]));
+    const all: DeliveryEndpoint[] = [...webhooks, ...(email ? [email] : [])];
+    this.endpoints = new Map(all.map((endpoint) => [endpoint.key, endpoint]));
   }
 
   get webhookNames(): ReadonlySet<string> {
-    return new Set(this.endpoints.keys());
+    return new Set(this.webhooks.keys());
+  }
+
+  /** The endpoint a row of this channel and destination goes to, if it is still configured. */
+  endpointFor(channel: string, destination: string): DeliveryEndpoint | undefined {
+    if (channel === 'webhook') return this.webhooks.get(destination);
+    const endpoint = this.endpoints.get(channel);
+    return endpoint?.destination === null ? endpoint : undefined;
   }
 
   /** The webhooks an event of this rule goes to: those the rule (or the escalation step) names, less those filtering the event out. */
@@ -51,7 +66,7 @@ export class Outbox {
     for (const target of targets) {
       if (!target.startsWith('webhook:')) continue;
       // A webhook dropped from the configuration since the request was created is skipped.
-      const endpoint = this.endpoints.get(target.slice('webhook:'.length));
+      const endpoint = this.webhooks.get(target.slice('webhook:'.length));
       if (endpoint?.wants(type)) out.push(endpoint);
     }
     return out;
@@ -74,10 +89,9 @@ export class Outbox {
 /** Builds the outbox from the `notifiers:` configuration, resolving secrets now so a bad one stops the start. */
 export function createOutbox(config: NotifiersConfig | undefined, clock: Clock, publicUrl: string | null, env: NodeJS.ProcessEnv = process.env): Outbox {
   const parsed = notifiersConfigSchema.parse(config ?? {});
-  return new Outbox(
-    parsed.webhooks.map((webhook) => new WebhookEndpoint(webhook, parsed.allowPrivateNetworks, clock, env)),
-    publicUrl,
-  );
+  const webhooks = parsed.webhooks.map((webhook) => new WebhookEndpoint(webhook, parsed.allowPrivateNetworks, clock, env));
+  const outbox: Outbox = new Outbox(webhooks, publicUrl, parsed.email ? new EmailEndpoint(parsed.email, () => outbox.publicUrl, env) : null);
+  return outbox;
 }
 
 /**
@@ -85,20 +99,30 @@ export function createOutbox(config: NotifiersConfig | undefined, clock: Clock, 
  * exists exactly when the change it announces does. `row` is the request as this transaction leaves it;
  * `view` may be passed where the caller has it. Costs nothing for a rule that names no channel.
  */
+/** Does this rule (or the escalation step that fired) name email for this event? */
+function emailWanted(type: NotificationEvent, rule: FrozenRule, step: number | null): boolean {
+  if (rule.notify?.includes('email')) return true;
+  return type === 'request.escalated' && step !== null && (rule.escalation[step]?.channels ?? []).includes('email');
+}
+
 export async function enqueueNotifications(ctx: Context, trx: Transaction<Database>, type: NotificationEvent, row: RequestsTable, view?: GreenlightRequest): Promise<void> {
   const outbox = ctx.outbox;
   if (!outbox || outbox.endpoints.size === 0) return;
   const step = type === 'request.escalated' ? Number(row.escalation_level) - 1 : null;
-  const destinations = outbox.destinationsFor(type, parseRule(row), step);
-  if (destinations.length === 0) return;
+  const rule = parseRule(row);
+  const destinations = outbox.destinationsFor(type, rule, step);
+  const emailed = outbox.email !== null && emailWanted(type, rule, step);
+  if (destinations.length === 0 && !emailed) return;
   // What approvers see: never the grant token.
   const data = withoutSecrets(view ?? (await buildView(trx, row, null)));
+  if (emailed) await enqueueEmails(ctx, trx, { type, row, rule, step, data });
+  if (destinations.length === 0) return;
   const now = ctx.clock.now();
   const timestamp = now.toISOString();
   const payload = JSON.stringify({ type, timestamp, data });
   const lane = outbox.fastLane;
   const rows: OutboxTable[] = destinations.map((endpoint) => {
-    const lease = lane?.reserve(endpoint.name) ?? null;
+    const lease = lane?.reserve(endpoint.key) ?? null;
     return {
       id: newId('ntf', now),
       type,
@@ -127,7 +151,7 @@ export async function enqueueNotifications(ctx: Context, trx: Transaction<Databa
       if (fast.length < rows.length) outbox.written();
     },
     () => {
-      for (const written of fast) lane?.release(written.destination);
+      for (const written of fast) lane?.release(`webhook:${written.destination}`);
     },
   );
   await trx.insertInto('outbox').values(rows).execute();

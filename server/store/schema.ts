@@ -159,6 +159,18 @@ export interface NotifyEndpointsTable {
   reason: string;
 }
 
+export interface EmailActionsTable {
+  token_hash: string;
+  notification_id: string;
+  request_id: string;
+  user_id: string;
+  /** `approve` or `deny`. */
+  decision: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   user_groups: UserGroupsTable;
@@ -173,6 +185,7 @@ export interface Database {
   chain_head: ChainHeadTable;
   outbox: OutboxTable;
   notify_endpoints: NotifyEndpointsTable;
+  email_actions: EmailActionsTable;
 }
 
 export type { Generated };
