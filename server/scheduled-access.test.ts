@@ -75,6 +75,10 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('scheduled access on %s', (k
     expect(tooSoon.status).toBe(409);
     expect(tooSoon.body.error.code).toBe('NOT_YET_VALID');
     expect(tooSoon.body.error.message).toContain('2026-12-24T22:00:00.000Z');
+    const verifiedByCli = await cli(['grant', 'verify', grant!.token!], { GREENLIGHT_HUB: hub.url });
+    expect(verifiedByCli.code).toBe(1);
+    expect(verifiedByCli.stdout).toContain('invalid: it is not valid yet');
+    expect(verifiedByCli.stdout).toContain('from 2026-12-24T22:00:00.000Z until 2026-12-25T00:00:00.000Z');
     const fromCli = await cli(['grant', 'redeem', grant!.token!], { GREENLIGHT_HUB: hub.url });
     expect(fromCli.code).not.toBe(0);
     expect(fromCli.stderr + fromCli.stdout).toContain('starts at 2026-12-24T22:00:00.000Z');
@@ -176,6 +180,15 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('scheduled access on %s', (k
     const request = JSON.parse(result.stdout) as GreenlightRequest;
     expect(request.notBefore).toBe('2026-12-24T22:00:00.000Z');
     expect(request.requestedTtlSeconds).toBe(7200);
+    const env = { GREENLIGHT_HUB: hub.url, GREENLIGHT_TOKEN: dora.token };
+    const moved = await cli(['decide', request.id, 'approve', '--start', '2026-12-25T00:30:00+01:00', '--comment', 'after midnight'], env);
+    expect(moved.code).toBe(0);
+    const shown = await cli(['show', request.id], env);
+    expect(shown.stdout).toContain('starts       2026-12-24T23:30:00.000Z');
+    expect(shown.stdout).toMatch(/grant +gnt_\w+ active from 2026-12-24T23:30:00.000Z until 2026-12-25T01:30:00.000Z/);
+    const badStart = await cli(['decide', request.id, 'approve', '--start', 'midnight'], env);
+    expect(badStart.code).toBe(2);
+    expect(badStart.stderr).toContain('--start');
     const bad = await cli(['request', '--action', 'db-open', '--resource', 'orders-db', '--env', 'production', '--reason', 'x', '--start', 'tonight'], { GREENLIGHT_HUB: hub.url, GREENLIGHT_TOKEN: alice.token });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--start');
