@@ -59,7 +59,7 @@ describe.each(['sqlite', 'postgres'] as const)('scheduled grants and extensions 
     const redeemed = await eventually(async () => {
       const reply = await call<VerifyResult>(hub.url, 'POST', '/api/v1/grants/redeem', null, { token });
       return reply.status === 200 ? reply.body : undefined;
-    }, 'the grant to become redeemable at its start');
+    }, 'the grant to become redeemable at its start', 60_000);
     expect(redeemed.valid).toBe(true);
 
     // A used grant can still be extended near its end: the first extension at once...
