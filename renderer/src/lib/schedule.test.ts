@@ -25,7 +25,10 @@ describe('scheduled access in the viewer’s local time', () => {
   it('says when access starts and when it runs, across midnight', () => {
     const request = requestFixture({ notBefore: '2026-12-24T22:00:00.000Z', requestedTtlSeconds: 7200, rule: { ...requestFixture().rule, grantTtlSeconds: 4 * 3600 } });
     expect(scheduleLine(request, Date.parse('2026-12-24T15:00:00Z'))).toBe('starts in 7h · runs 23:00–01:00');
-    expect(scheduleLine(request, Date.parse('2026-12-24T22:30:00Z'))).toBe('runs 23:00–01:00');
+    // Still undecided after its start: access would begin at the approval, so the times move with now.
+    expect(scheduleLine(request, Date.parse('2026-12-24T22:30:00Z'))).toBe('runs 23:30–01:30');
+    const granted = { ...request, status: 'approved' as const, grant: { jti: 'gnt_1', status: 'active' as const, issuedAt: '2026-12-24T15:00:00.000Z', notBefore: '2026-12-24T22:00:00.000Z', expiresAt: '2026-12-25T00:00:00.000Z' } };
+    expect(scheduleLine(granted, Date.parse('2026-12-24T22:30:00Z'))).toBe('runs 23:00–01:00');
     expect(scheduleLine(requestFixture(), Date.parse('2026-12-24T15:00:00Z'))).toBeNull();
   });
 

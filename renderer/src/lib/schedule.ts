@@ -28,18 +28,22 @@ export function clockTime(iso: string): string {
   return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 }
 
-/** When access runs: the grant's times once issued, else the asked-for start for the asked-for TTL (capped by the rule). */
-export function accessTimes(request: GreenlightRequest): { start: string; end: string } | null {
+/**
+ * When access runs: the grant's times once issued; before that, the asked-for start (or now, once it
+ * has passed: access never starts before the approval) for the asked-for TTL, capped by the rule.
+ */
+export function accessTimes(request: GreenlightRequest, now: number): { start: string; end: string } | null {
   if (request.grant) return { start: request.grant.notBefore ?? request.grant.issuedAt, end: request.grant.expiresAt };
   if (!request.notBefore) return null;
+  const start = Math.max(Date.parse(request.notBefore), now);
   const seconds = Math.min(request.requestedTtlSeconds ?? request.rule.grantTtlSeconds, request.rule.grantTtlSeconds);
-  return { start: request.notBefore, end: new Date(Date.parse(request.notBefore) + seconds * 1000).toISOString() };
+  return { start: new Date(start).toISOString(), end: new Date(start + seconds * 1000).toISOString() };
 }
 
 /** "starts in 7h · runs 23:00–01:00" for scheduled access; null for access that starts on approval. */
 export function scheduleLine(request: GreenlightRequest, now: number): string | null {
   if (!request.notBefore) return null;
-  const times = accessTimes(request);
+  const times = accessTimes(request, now);
   if (!times) return null;
   const runs = `runs ${clockTime(times.start)}–${clockTime(times.end)}`;
   const ahead = Math.round((Date.parse(times.start) - now) / 1000);
