@@ -6,7 +6,7 @@ import { openExternalUrl } from './open-external.js';
 
 export interface IpcHandlerDeps {
   connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'hub'>;
-  hubHttp: Pick<HubHttp, 'revokeGrant' | 'audit' | 'exportAudit' | 'decisionReport' | 'listUsers' | 'createUser' | 'updateUser' | 'disableUser' | 'enableUser' | 'setupStatus' | 'myChannels'>;
+  hubHttp: Pick<HubHttp, 'revokeGrant' | 'audit' | 'exportAudit' | 'decisionReport' | 'listUsers' | 'createUser' | 'updateUser' | 'disableUser' | 'enableUser' | 'setupStatus' | 'myChannels' | 'extendGrant'>;
   desktopSettings: Pick<DesktopSettingsService, 'current' | 'update'>;
   openExternal: (url: string) => Promise<void>;
   /** The page made a call, so it is listening to events. */
@@ -35,6 +35,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     release: ({ requestId }) => connection.hub().release(requestId),
     get: ({ requestId }) => connection.hub().get(requestId),
     revokeGrant: ({ jti }) => deps.hubHttp.revokeGrant(jti),
+    extendGrant: ({ jti, ...input }) => deps.hubHttp.extendGrant(jti, input),
     audit: ({ query }) => deps.hubHttp.audit(query),
     exportAudit: ({ query, format }) => deps.hubHttp.exportAudit(query, format),
     decisionReport: ({ query }) => deps.hubHttp.decisionReport(query),

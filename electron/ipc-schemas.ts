@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { decideInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
+import { decideInputSchema, extendInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
 import { LIMITS } from '../protocol/limits.js';
 import { newUserSchema, userNameSchema, userUpdateSchema } from '../protocol/user.js';
 import type { IpcContract, IpcMethod } from './ipc-contract.js';
 
 const none = z.undefined();
+const grantId = z.string().min(1).max(LIMITS.identifier).regex(/^[A-Za-z0-9_-]+$/);
 const query = z.string().max(4_096);
 
 /** The longest pause the app accepts: notifications off for longer is the switch's job, not a pause's. */
@@ -39,7 +40,8 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   claim: requestRefSchema,
   release: requestRefSchema,
   get: requestRefSchema,
-  revokeGrant: z.strictObject({ jti: z.string().min(1).max(LIMITS.identifier).regex(/^[A-Za-z0-9_-]+$/) }),
+  revokeGrant: z.strictObject({ jti: grantId }),
+  extendGrant: extendInputSchema.extend({ jti: grantId }),
   audit: z.strictObject({ query }),
   exportAudit: z.strictObject({ query, format: z.enum(['csv', 'jsonl']) }),
   decisionReport: z.strictObject({ query }),

@@ -35,6 +35,7 @@ function setup() {
     release: record('release', request),
     get: record('get', request),
     revokeGrant: record('revokeGrant', request),
+    extendGrant: record('extendGrant', request),
     audit: record('audit', { events: [], nextCursor: null }),
     exportAudit: record('exportAudit', { filename: 'a.csv', content: '' }),
     decisionReport: record('decisionReport', { from: '2030-01-01T00:00:00.000Z', to: '2030-01-31T00:00:00.000Z', rules: [] }),
@@ -58,7 +59,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(24);
+    expect(IPC_METHODS).toHaveLength(25);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });

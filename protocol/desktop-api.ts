@@ -2,7 +2,7 @@ import type { Ack, EscalatedPayload, GrantExpiringPayload, RemindedPayload, Sync
 import type { ConnectionState } from './hub-client.js';
 import type { AuditPage } from './audit.js';
 import type { DecisionReport } from './report.js';
-import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
+import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest } from './request.js';
 import type { WireError } from './errors.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from './user.js';
 import type { SetupStatus } from './setup.js';
@@ -26,6 +26,8 @@ export interface DesktopApi {
   release(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
   get(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
   revokeGrant(input: { jti: string }): Promise<Ack<GreenlightRequest>>;
+  /** Asks for more time after a grant ends; resolves the extension request. */
+  extendGrant(input: { jti: string } & ExtendInput): Promise<Ack<GreenlightRequest>>;
   audit(input: { query: string }): Promise<Ack<AuditPage>>;
   exportAudit(input: { query: string; format: 'csv' | 'jsonl' }): Promise<Ack<{ filename: string; content: string }>>;
   /** `query` is the report endpoint's query string (from, to). */

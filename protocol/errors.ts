@@ -17,6 +17,9 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'ALREADY_REDEEMED',
   'GRANT_INVALID',
+  'NOT_YET_VALID',
+  'OUTSIDE_WINDOW',
+  'EXTENSION_LIMIT',
   'CONFLICT',
   'LAST_ADMIN',
   'UNAVAILABLE',
@@ -50,6 +53,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   ALREADY_REDEEMED: 409,
   GRANT_INVALID: 403,
+  // A real grant, used too early: retrying at its start will work.
+  NOT_YET_VALID: 409,
+  // Well formed, but the rule's windows allow no access at that time.
+  OUTSIDE_WINDOW: 422,
+  // The rule's extensions.maxTotal is used up: a new request is the way on.
+  EXTENSION_LIMIT: 422,
   CONFLICT: 409,
   LAST_ADMIN: 409,
   UNAVAILABLE: 503,

@@ -15,8 +15,8 @@ export const grantClaimsSchema = z.object({
 });
 export type GrantClaims = z.infer<typeof grantClaimsSchema>;
 
-/** `malformed`: not a signed token at all (a typo, a truncated paste); `bad_signature`: a token, but not signed by this hub. */
-export const VERIFY_REASONS = ['expired', 'revoked', 'redeemed', 'bad_signature', 'malformed', 'unknown'] as const;
+/** `not_yet_valid`: before its start (`grant.notBefore`); `malformed`: not a signed token at all (a typo, a truncated paste); `bad_signature`: a token, but not signed by this hub. */
+export const VERIFY_REASONS = ['not_yet_valid', 'expired', 'revoked', 'redeemed', 'bad_signature', 'malformed', 'unknown'] as const;
 export type VerifyReason = (typeof VERIFY_REASONS)[number];
 
 export const verifyResultSchema = z.object({

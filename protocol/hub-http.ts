@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { auditPageSchema, type AuditPage } from './audit.js';
 import { decisionReportSchema, type DecisionReport } from './report.js';
-import { requestSchema, type GreenlightRequest } from './request.js';
+import { requestSchema, type ExtendInput, type GreenlightRequest } from './request.js';
 import { setupStatusSchema, type SetupStatus } from './setup.js';
 import { myChannelsSchema, type MyChannels } from './notifications.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from './user.js';
@@ -129,6 +129,10 @@ export class HubHttp {
 
   revokeGrant(jti: string): Promise<GreenlightRequest> {
     return this.data('POST', `/api/v1/grants/${encodeURIComponent(jti)}/revoke`, requestSchema);
+  }
+
+  extendGrant(jti: string, input: ExtendInput): Promise<GreenlightRequest> {
+    return this.data('POST', `/api/v1/grants/${encodeURIComponent(jti)}/extend`, requestSchema, { body: input });
   }
 }
 

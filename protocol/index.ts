@@ -6,6 +6,7 @@ export * from './request.js';
 export * from './user.js';
 export * from './setup.js';
 export * from './policy.js';
+export * from './windows.js';
 export * from './audit.js';
 export * from './grant.js';
 export * from './events.js';

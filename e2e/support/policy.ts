@@ -59,6 +59,17 @@ rules:
     approvers: [welcome]
     expireAfter: 1h
     grantTtl: 5m
+  - name: scheduling
+    match: { action: schedule-maintenance }
+    approvers: [maintainers]
+    expireAfter: 1h
+    grantTtl: 4h
+  - name: extending
+    match: { action: extend-session }
+    approvers: [sessions]
+    expireAfter: 1h
+    grantTtl: 10m
+    extensions: { autoApprove: 1, maxTotal: 1h }
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true

@@ -21,6 +21,7 @@ const api = {
   release: (input) => invoke<'release'>('greenlight:release', input),
   get: (input) => invoke<'get'>('greenlight:get', input),
   revokeGrant: (input) => invoke<'revokeGrant'>('greenlight:revokeGrant', input),
+  extendGrant: (input) => invoke<'extendGrant'>('greenlight:extendGrant', input),
   audit: (input) => invoke<'audit'>('greenlight:audit', input),
   exportAudit: (input) => invoke<'exportAudit'>('greenlight:exportAudit', input),
   decisionReport: (input) => invoke<'decisionReport'>('greenlight:decisionReport', input),

@@ -14,6 +14,7 @@ import { auditFields } from './lifecycle/transition.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
 import { enqueueNotifications } from '../notify/enqueue.js';
 import { contextOf } from '../store/request-columns.js';
+import { outsideWindow, plannedAccess } from './time/schedule.js';
 
 const ISSUER = 'greenlight';
 
@@ -32,17 +33,26 @@ export function payloadHash(row: Pick<RequestsTable, 'action' | 'resource' | 'en
   return createHash('sha256').update(body).digest('hex');
 }
 
-/** Issues the grant for an approved request inside the approving transaction. */
+/**
+ * Issues the grant for an approved request inside the approving transaction. It is valid from the
+ * later of now and the request's start, for its TTL, cut to the rule's windows; refused (the
+ * transaction rolls back) when that access touches no window.
+ */
 export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: RequestsTable, now: Date): Promise<{ jti: string; expiresAt: string }> {
   const rule = parseRule(row);
-  const ttl = Math.min(row.requested_ttl_seconds ?? rule.grantTtlSeconds, rule.grantTtlSeconds);
+  const access = plannedAccess(row, rule, now);
+  if (!access.ok) throw outsideWindow(rule, access.nextStart);
   const jti = newId('gnt', now);
   const issuedAt = Math.floor(now.getTime() / 1000);
-  const expires = new Date((issuedAt + ttl) * 1000);
+  const notBefore = Math.floor(access.interval.start / 1000);
+  const expiresAtSeconds = Math.floor(access.interval.end / 1000);
+  const starts = new Date(notBefore * 1000);
+  const expires = new Date(expiresAtSeconds * 1000);
+  const ttl = expiresAtSeconds - notBefore;
   const hash = payloadHash(row);
   const token = signCompactJws(
     { alg: 'EdDSA', kid: ctx.keys.kid, typ: 'JWT' },
-    { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: issuedAt, exp: issuedAt + ttl },
+    { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: notBefore, exp: expiresAtSeconds },
     ctx.keys.privateKey,
   );
   await trx
@@ -54,7 +64,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
       token,
       payload_hash: hash,
       issued_at: now.toISOString(),
-      not_before: now.toISOString(),
+      not_before: starts.toISOString(),
       expires_at: expires.toISOString(),
       status: 'active',
       redeemed_at: null,
@@ -74,7 +84,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     type: 'grant.issued',
     ...auditFields(row),
     outcome: 'issued',
-    data: { jti, requester: row.requester_name, ttlSeconds: ttl, expiresAt: expires.toISOString() },
+    data: { jti, requester: row.requester_name, ttlSeconds: ttl, notBefore: starts.toISOString(), expiresAt: expires.toISOString() },
   });
   await enqueueNotifications(ctx, trx, 'grant.issued', row);
   return { jti, expiresAt: expires.toISOString() };
@@ -105,12 +115,17 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
   const { token } = parseOrThrow(grantTokenInputSchema, input, 'grant');
   let claims: GrantClaims | null;
   let expiredByTime = false;
+  let earlyByTime = false;
   try {
     const { payload } = await jwtVerify(token, ctx.keys.publicKey, { issuer: ISSUER, algorithms: ['EdDSA'], currentDate: ctx.clock.now() });
     claims = claimsOf(payload);
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) {
       expiredByTime = true;
+      claims = claimsOf(decodeJwt(token));
+    } else if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'nbf') {
+      // Signed by this hub (jose checks the signature before the times), just used before its start.
+      earlyByTime = true;
       claims = claimsOf(decodeJwt(token));
     } else if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
       // Not three base64url parts with a JSON header: a typo or a truncated paste, not a forgery.
@@ -124,7 +139,9 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
   if (!row) return { valid: false, reason: 'unknown', grant: claims };
   if (row.status === 'revoked') return { valid: false, reason: 'revoked', grant: claims };
   if (row.status === 'redeemed') return { valid: false, reason: 'redeemed', grant: claims };
-  if (row.status === 'expired' || expiredByTime || row.expires_at <= ctx.clock.now().toISOString()) return { valid: false, reason: 'expired', grant: claims };
+  const now = ctx.clock.now().toISOString();
+  if (row.status === 'expired' || expiredByTime || row.expires_at <= now) return { valid: false, reason: 'expired', grant: claims };
+  if (earlyByTime || claims.notBefore > now) return { valid: false, reason: 'not_yet_valid', grant: claims };
   return { valid: true, grant: claims };
 }
 
@@ -133,6 +150,9 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
   const result = await verifyGrant(ctx, input);
   if (!result.valid || !result.grant) {
     if (result.reason === 'redeemed') throw new GreenlightError('ALREADY_REDEEMED', 'This grant was already used; ask for a new approval.');
+    if (result.reason === 'not_yet_valid' && result.grant) {
+      throw new GreenlightError('NOT_YET_VALID', `This grant is not valid yet: it starts at ${result.grant.notBefore} (until ${result.grant.expiresAt}); redeem it then.`);
+    }
     throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${result.reason ?? 'invalid'}.`);
   }
   const claims = result.grant;
@@ -144,6 +164,7 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
       .where('jti', '=', claims.jti)
       .where('status', '=', 'active')
       .where('expires_at', '>', now)
+      .where('not_before', '<=', now)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) {
       const row = await trx.selectFrom('grants').select('status').where('jti', '=', claims.jti).executeTakeFirst();

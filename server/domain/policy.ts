@@ -63,6 +63,9 @@ export function parsePolicy(text: string, source = 'policy', channels: Configure
       ['grantTtl', rule.grantTtl],
       ['claimHolds', rule.claimHolds],
       ['remind', rule.remind],
+      ['maxScheduleAhead', rule.maxScheduleAhead],
+      ['extendBefore', rule.extendBefore],
+      ['extensions.maxTotal', rule.extensions?.maxTotal],
     ];
     for (const [field, seconds] of durations) {
       if (seconds !== undefined && seconds > MAX_POLICY_DURATION_SECONDS) {
@@ -138,6 +141,10 @@ export function freezeRule(rule: PolicyRule): FrozenRule {
     ...(rule.notify.length ? { notify: rule.notify } : {}),
     ...(rule.remind !== undefined ? { remindSeconds: rule.remind } : {}),
     ...(rule.repeat > 0 ? { repeat: rule.repeat } : {}),
+    ...(rule.maxScheduleAhead !== undefined ? { maxScheduleAheadSeconds: rule.maxScheduleAhead } : {}),
+    ...(rule.windows ? { windows: rule.windows } : {}),
+    ...(rule.extensions ? { extensions: { autoApprove: rule.extensions.autoApprove, maxTotalSeconds: rule.extensions.maxTotal ?? null } } : {}),
+    ...(rule.extendBefore !== undefined ? { extendBeforeSeconds: rule.extendBefore } : {}),
     ...(rule.emailApprove ? { emailApprove: true } : {}),
   };
 }

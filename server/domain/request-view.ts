@@ -7,7 +7,7 @@ import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 import type { Audience } from './audience.js';
 
-type Executor = Kysely<Database> | Transaction<Database>;
+export type Executor = Kysely<Database> | Transaction<Database>;
 
 export { ruleOf as parseRule, eligibleGroupsOf, eligibleUsersOf } from '../store/request-columns.js';
 
@@ -26,16 +26,24 @@ export function canSee(row: RequestsTable, actor: Actor, voters: string[] = []):
   return row.requester_id === actor.id || isAdmin(actor) || isEligibleApprover(row, actor) || voters.includes(actor.name);
 }
 
+/** An approver's change of the start, as the timeline says it. */
+function startMoved(data: Record<string, unknown>): string | null {
+  const change = data.startChanged as { from?: unknown; to?: unknown } | undefined;
+  if (!change || typeof change.to !== 'string') return null;
+  return `start moved ${typeof change.from === 'string' ? `from ${change.from} ` : ''}to ${change.to}`;
+}
+
 const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>) => string | null>> = {
-  'request.submitted': (d) => (Array.isArray(d.notified) && d.notified.length ? `notified ${d.notified.join(', ')}` : null),
-  'request.vote': (d) => (typeof d.comment === 'string' && d.comment ? `approved: ${d.comment}` : 'approved'),
-  'request.approved': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
+  'request.submitted': (d) =>
+    [typeof d.extends === 'string' ? `extends grant ${d.extends}` : null, Array.isArray(d.notified) && d.notified.length ? `notified ${d.notified.join(', ')}` : null].filter(Boolean).join('; ') || null,
+  'request.vote': (d) => [typeof d.comment === 'string' && d.comment ? `approved: ${d.comment}` : 'approved', startMoved(d)].filter(Boolean).join('; '),
+  'request.approved': (d) => [typeof d.comment === 'string' && d.comment ? d.comment : null, startMoved(d)].filter(Boolean).join('; ') || null,
   'request.denied': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
   'request.escalated': (d) =>
     `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}${typeof d.reason === 'string' ? ` at once: ${d.reason}` : ''}`,
   'request.claimed': (d) => (typeof d.until === 'string' ? `until ${d.until}` : null),
   'request.released': (d) => (typeof d.reason === 'string' ? d.reason : null),
-  'grant.issued': (d) => (typeof d.expiresAt === 'string' ? `expires ${d.expiresAt}` : null),
+  'grant.issued': (d) => (typeof d.expiresAt === 'string' ? `${typeof d.notBefore === 'string' ? `valid from ${d.notBefore}, ` : ''}expires ${d.expiresAt}` : null),
   'request.reminded': (d) => `reminder ${String(d.reminder)}`,
   'grant.expiring': (d) => (typeof d.expiresAt === 'string' ? `expires ${d.expiresAt}` : null),
   'request.escalation_repeated': (d) => `escalation chain, run ${String(d.run)} of ${String(d.of)}`,
@@ -128,6 +136,8 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     risk: riskOf(row),
     context: contextOf(row),
     requestedTtlSeconds: row.requested_ttl_seconds,
+    notBefore: row.not_before,
+    extends: row.extends_jti,
     status: statusOf(row),
     version: Number(row.version),
     rule: parseRule(row),
@@ -144,6 +154,7 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
           jti: grant.jti,
           status: grant.status as 'active' | 'redeemed' | 'revoked' | 'expired',
           issuedAt: grant.issued_at,
+          notBefore: grant.not_before,
           expiresAt: grant.expires_at,
           ...(isRequester ? { token: grant.token } : {}),
         }

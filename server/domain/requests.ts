@@ -30,6 +30,7 @@ import { auditFields, transition } from './lifecycle/transition.js';
 import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
 import { enqueueNotifications } from '../notify/enqueue.js';
 import { contextOf } from '../store/request-columns.js';
+import { checkStart, outsideWindow, plannedAccess } from './time/schedule.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -39,7 +40,16 @@ export interface SubmitResult {
   created: boolean;
 }
 
-export async function submitRequest(ctx: Context, actor: Actor, input: unknown): Promise<SubmitResult> {
+/**
+ * A submission that extends a grant: which one, and, read in the transaction that writes it (so two
+ * extensions of one grant can't both pass), whether the rule approves it at once or refuses it.
+ */
+export interface ExtensionOf {
+  jti: string;
+  admit: (trx: Transaction<Database>) => Promise<{ autoApprove: boolean } | { refused: GreenlightError }>;
+}
+
+export async function submitRequest(ctx: Context, actor: Actor, input: unknown, extension?: ExtensionOf): Promise<SubmitResult> {
   const parsed = parseOrThrow(newRequestSchema, input, 'request');
   const rule = matchRule(ctx.policy.current(), parsed);
   if (!rule) {
@@ -49,6 +59,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     );
   }
   const frozen = freezeRule(rule);
+  if (parsed.notBefore) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     if (parsed.idempotencyKey) {
       const existing = await trx
@@ -66,12 +77,18 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     // Refusals are returned, not thrown: a throw would fail the other submissions sharing this
     // transaction. Taking a place under the pending cap writes, so it comes after every other check.
     // Read in the transaction that writes the request, so a member disabled meanwhile is not counted.
-    const reach: Reach = frozen.autoApprove ? { kind: 'approvers' } : await approverReach(trx, frozen, actor);
+    const admitted = extension ? await extension.admit(trx) : { autoApprove: false };
+    if ('refused' in admitted) return { refused: admitted.refused };
+    const autoApprove = frozen.autoApprove || admitted.autoApprove;
+    const now = ctx.clock.now();
+    // An auto-approved grant is issued with this same `now`, so it finds the same window.
+    const access = plannedAccess({ not_before: parsed.notBefore ?? null, requested_ttl_seconds: parsed.requestedTtlSeconds ?? null }, frozen, now);
+    if (!access.ok) return { refused: outsideWindow(frozen, access.nextStart) };
+    const reach: Reach = autoApprove ? { kind: 'approvers' } : await approverReach(trx, frozen, actor);
     if (reach.kind === 'nobody') return { refused: noApproversError(parsed, frozen.name, reach) };
-    if (!frozen.autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
+    if (!autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
       return { refused: tooManyPending(rule.maxPending, frozen.name) };
     }
-    const now = ctx.clock.now();
     const iso = now.toISOString();
     const firstStep = frozen.escalation[0];
     let row: RequestsTable = {
@@ -93,16 +110,18 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
       eligible_users: '[]',
       escalation_level: 0,
       escalation_round: 0,
-      next_escalation_at: firstStep && !frozen.autoApprove ? addSeconds(now, firstStep.afterSeconds) : null,
-      expires_at: frozen.expireAfterSeconds && !frozen.autoApprove ? addSeconds(now, frozen.expireAfterSeconds) : null,
+      next_escalation_at: firstStep && !autoApprove ? addSeconds(now, firstStep.afterSeconds) : null,
+      expires_at: frozen.expireAfterSeconds && !autoApprove ? addSeconds(now, frozen.expireAfterSeconds) : null,
       claim_by: null,
       claim_until: null,
       created_at: iso,
       updated_at: iso,
       decided_at: null,
       decided_by: null,
+      not_before: parsed.notBefore ?? null,
+      extends_jti: extension?.jti ?? null,
     };
-    if (frozen.autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}` };
+    if (autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}${extension ? ':extensions' : ''}` };
     await insertRow(trx, ctx.store.dialect, 'requests', row);
     const escalating = reach.kind === 'escalation';
     const submitted = await audit(ctx, trx, {
@@ -114,14 +133,15 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
         rule: frozen.name,
         risk: row.risk,
         reason: row.reason,
-        notified: frozen.autoApprove || escalating ? [] : frozen.approvers,
+        notified: autoApprove || escalating ? [] : frozen.approvers,
+        ...(extension ? { extends: extension.jti } : {}),
         ...(escalating ? { noActiveApprovers: reach.emptyGroups } : {}),
       },
     });
     let deadlines: string[] = [];
     let escalated: AfterCommit | undefined;
-    if (frozen.autoApprove) {
-      await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.approved', ...auditFields(row), outcome: 'approved', data: { autoApprove: true, rule: frozen.name } });
+    if (autoApprove) {
+      await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.approved', ...auditFields(row), outcome: 'approved', data: { autoApprove: true, rule: frozen.name, ...(extension ? { extends: extension.jti } : {}) } });
       await enqueueNotifications(ctx, trx, 'request.decided', row);
       const grant = await issueGrant(ctx, trx, row, now);
       deadlines = [grant.expiresAt];
@@ -135,7 +155,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
         escalated = await escalate(ctx, trx, row, reach.step, { reason: whyNoApprovers(reach.emptyGroups, reach.requesterAlone), skipped });
       }
     }
-    return { row, created: true, deadlines, submitted: frozen.autoApprove || escalated ? null : submitted, escalated };
+    return { row, created: true, deadlines, submitted: autoApprove || escalated ? null : submitted, escalated };
   });
   if ('refused' in outcome) throw outcome.refused;
   for (const due of outcome.deadlines) ctx.deadlineWritten(due);
@@ -166,6 +186,7 @@ function sameSubmission(existing: RequestsTable, parsed: ParsedNewRequest): bool
     existing.reason === parsed.reason &&
     existing.risk === parsed.risk &&
     (existing.requested_ttl_seconds ?? null) === (parsed.requestedTtlSeconds ?? null) &&
+    (existing.not_before ?? null) === (parsed.notBefore ?? null) &&
     canonicalJson(contextOf(existing)) === canonicalJson(parsed.context)
   );
 }
@@ -234,6 +255,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     if (voted) throw new GreenlightError('ALREADY_DECIDED', `You already voted to ${voted.decision} this request; it needs another approver.`);
     const now = ctx.clock.now();
     const iso = now.toISOString();
+    const start = decision.decision === 'approve' ? startChange(ctx, current, decision.notBefore, now) : null;
     await trx
       .insertInto('decisions')
       .values({ request_id: current.id, approver_id: actor.id, approver_name: actor.name, decision: decision.decision, comment: decision.comment ?? null, created_at: iso })
@@ -243,15 +265,30 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
       : 0;
     const comment = decision.comment ?? null;
     if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, via } })).row;
+    const changes = start ? { not_before: start.to } : {};
+    const startData = start ? { startChanged: start } : {};
     if (approvals < rule.minApprovals) {
-      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', data: { comment, approvals, of: rule.minApprovals, via } })).row;
+      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', changes, data: { comment, approvals, of: rule.minApprovals, via, ...startData } })).row;
     }
-    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, data: { comment, approvals, of: rule.minApprovals, via } });
+    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, changes, data: { comment, approvals, of: rule.minApprovals, via, ...startData } });
     const grant = await issueGrant(ctx, trx, next, now);
     ctx.deadlineWritten(grant.expiresAt);
     return next;
   });
   return announce(ctx, row, actor);
+}
+
+/**
+ * An approver moving the start on approve: checked like the requester's own, and refused when the
+ * moved access would touch none of the rule's windows. Null when the start stays as it is.
+ */
+function startChange(ctx: Context, current: RequestsTable, notBefore: string | undefined, now: Date): { from: string | null; to: string } | null {
+  if (!notBefore || notBefore === current.not_before) return null;
+  const rule = parseRule(current);
+  checkStart(rule, notBefore, now, 'decision');
+  const access = plannedAccess({ ...current, not_before: notBefore }, rule, now);
+  if (!access.ok) throw outsideWindow(rule, access.nextStart);
+  return { from: current.not_before, to: notBefore };
 }
 
 export async function cancelRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {

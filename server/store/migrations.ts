@@ -236,6 +236,14 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('email_actions_expiry').on('email_actions').column('expires_at').execute();
     },
   },
+  // Scheduled access: when a request's access starts, and which grant an extension extends.
+  '2026-12-11-601-scheduled-access': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('requests').addColumn('not_before', 'text').execute();
+      await db.schema.alterTable('requests').addColumn('extends_jti', 'text').execute();
+      await db.schema.createIndex('requests_by_extends').on('requests').column('extends_jti').execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

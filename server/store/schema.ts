@@ -55,6 +55,10 @@ export interface RequestsTable {
   updated_at: string;
   decided_at: string | null;
   decided_by: string | null;
+  /** When access is to start (RFC 3339, UTC); null: on approval. */
+  not_before: string | null;
+  /** The grant this request extends, if it is an extension. */
+  extends_jti: string | null;
 }
 
 export interface DecisionsTable {

@@ -3,7 +3,7 @@ import type { DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/d
 import type { WireError } from '../../../protocol/errors.js';
 import type { EscalatedPayload, GrantExpiringPayload, RemindedPayload, SyncResult } from '../../../protocol/events.js';
 import type { ConnectionState } from '../../../protocol/hub-client.js';
-import type { DecideInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
+import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
 import type { DecisionReport } from '../../../protocol/report.js';
 import type { SetupStatus } from '../../../protocol/setup.js';
 import type { MyChannels } from '../../../protocol/notifications.js';
@@ -50,6 +50,8 @@ export interface Bridge {
   release(requestId: string): Promise<GreenlightRequest>;
   get(requestId: string): Promise<GreenlightRequest>;
   revokeGrant(jti: string): Promise<GreenlightRequest | null>;
+  /** More time after the grant ends: resolves the extension request (approved at once, or pending). */
+  extendGrant(jti: string, input: ExtendInput): Promise<GreenlightRequest>;
   /** `query` is a URL query string without the leading `?`. */
   audit(query: string): Promise<AuditPage>;
   exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile>;

@@ -23,6 +23,7 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     release: notUsed,
     get: notUsed,
     revokeGrant: notUsed,
+    extendGrant: notUsed,
     audit: notUsed,
     exportAudit: notUsed,
     decisionReport: notUsed,

@@ -57,6 +57,7 @@ export class DesktopBridge implements Bridge {
   release = async (requestId: string) => unwrap(await this.api.release({ requestId }));
   get = async (requestId: string) => unwrap(await this.api.get({ requestId }));
   revokeGrant = async (jti: string) => unwrap(await this.api.revokeGrant({ jti }));
+  extendGrant: Bridge['extendGrant'] = async (jti, input) => unwrap(await this.api.extendGrant({ jti, ...input }));
   audit = async (query: string) => unwrap(await this.api.audit({ query }));
   decisionReport = async (query: string) => unwrap(await this.api.decisionReport({ query }));
 

@@ -3,7 +3,7 @@ import { GreenlightError } from '../../../protocol/errors.js';
 import type { SyncResult } from '../../../protocol/events.js';
 import { HubClient } from '../../../protocol/hub-client.js';
 import { HubHttp } from '../../../protocol/hub-http.js';
-import type { GreenlightRequest } from '../../../protocol/request.js';
+import type { ExtendInput, GreenlightRequest } from '../../../protocol/request.js';
 import type { DecisionReport } from '../../../protocol/report.js';
 import type { SetupStatus } from '../../../protocol/setup.js';
 import type { MyChannels } from '../../../protocol/notifications.js';
@@ -100,6 +100,7 @@ export class WebBridge implements Bridge {
   enableUser = (name: string): Promise<User> => this.http.enableUser(name);
   setupStatus = (): Promise<SetupStatus> => this.http.setupStatus();
   myChannels = (): Promise<MyChannels> => this.http.myChannels();
+  extendGrant = (jti: string, input: ExtendInput): Promise<GreenlightRequest> => this.http.extendGrant(jti, input);
 
   async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile> {
     return { ...(await this.http.exportAudit(query, format)), mimeType: format === 'csv' ? 'text/csv' : 'application/x-ndjson' };

@@ -41,6 +41,7 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     release: notUsed,
     get: notUsed,
     revokeGrant: notUsed,
+    extendGrant: notUsed,
     audit: notUsed,
     exportAudit: notUsed,
     decisionReport: notUsed,
