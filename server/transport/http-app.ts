@@ -77,7 +77,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   // Everything else answers only a known token, checked before the body is read.
   await app.register(async (scope) => {
     // The limiter's own hook sits on each route, which runs after this scope's: it goes first here
-    // (it then skips itself), so a flood is held back before it costs a token lookup.
+    // (it then skips itself), so a flood is held back before it costs a token lookup. A route that
+    // needs a limit of its own (`config.rateLimit`) would get the global one here: give it its own scope.
     scope.addHook('onRequest', scope.rateLimit());
     requireAuthentication(scope, deps);
     await scope.register(userRoutes, deps);
