@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -15,7 +17,10 @@ import { GroupCommit } from './domain/group-commit.js';
 import { ActorCache } from './domain/actor-cache.js';
 import { LastSeen } from './domain/last-seen.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
-import { loadSigningKeys } from './domain/signing-keys.js';
+import { SigningKeyRing } from './domain/signing-keys.js';
+import { Checkpointer, type CheckpointSetup } from './domain/checkpointer.js';
+import { checkpointKeyId } from './domain/checkpoints.js';
+import { defaultCheckpointKeyFile, defaultKeyEncryptionKeyFile, loadCheckpointKey, loadKeyEncryptionKey } from './keys/key-files.js';
 import { bootstrapAdmin } from './domain/users.js';
 import { SYSTEM_ACTOR_NAME } from './domain/actor.js';
 import { Scheduler } from './scheduler.js';
@@ -70,7 +75,20 @@ export interface HubOptions {
   publicUrl?: string;
   /** How long a dispatcher's claim on a notification keeps other hubs off it (default 60 s). */
   notificationLeaseMs?: number;
+  /** The Ed25519 key audit checkpoints are signed with, outside the data directory; created on first start. */
+  checkpointKeyFile?: string;
+  /** The AES-256 key the grant signing keys are encrypted with in the database; created on first start. */
+  keyEncryptionKeyFile?: string;
+  /** Where checkpoints are appended outside the database (default <data-dir>/checkpoints.jsonl). */
+  checkpointLogFile?: string;
+  /** A checkpoint every this many events (default 1000)... */
+  checkpointEveryEvents?: number;
+  /** ...and every this often when events were appended (default 5 minutes). */
+  checkpointIntervalMs?: number;
+  /** How often a hub on PostgreSQL reads the signing keys again, to follow a rotation made on another hub (default 5 s). */
+  keyRefreshMs?: number;
 }
+
 
 export interface RunningHub {
   url: string;
@@ -80,6 +98,7 @@ export interface RunningHub {
   /** Every HTTP route, and whether it is documented in /openapi.json. */
   routes: readonly RouteRecord[];
   dispatcher: Dispatcher;
+  checkpoints: CheckpointSetup;
   close(): Promise<void>;
 }
 
@@ -96,6 +115,23 @@ function starterPolicy(dataDir: string): { file: string; note: string } {
     ? `No --policy given: wrote a starter policy to ${file} (every action needs one approval from a member of group "approvers"; commented examples show the rest). Edit it; the hub reloads it.`
     : `No --policy given: using ${file}`;
   return { file, note };
+}
+
+function sameDisk(file: string, dir: string): boolean {
+  try {
+    return statSync(path.dirname(file)).dev === statSync(dir).dev;
+  } catch {
+    return false;
+  }
+}
+
+/** A key file inside the data directory is copied with the database, which is what keeping it outside prevents. */
+function keyPlacementWarnings(dataDir: string | undefined, files: { file: string }[]): string[] {
+  if (!dataDir) return [];
+  const root = path.resolve(dataDir) + path.sep;
+  return files
+    .filter(({ file }) => path.resolve(file).startsWith(root))
+    .map(({ file }) => `the key file ${file} is inside the data directory: a copy of the data directory then holds it too. Keep it elsewhere.`);
 }
 
 export async function startHub(options: HubOptions): Promise<RunningHub> {
@@ -128,9 +164,20 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
   }, { webhooks: outbox.webhookNames });
 
+  // Keys from outside the database come first: a missing or unreadable one stops the start, naming its file.
+  const checkpointKey = loadCheckpointKey(options.checkpointKeyFile ?? defaultCheckpointKeyFile(process.env));
+  const kek = loadKeyEncryptionKey(options.keyEncryptionKeyFile ?? defaultKeyEncryptionKeyFile(process.env));
+  const keyWarnings = keyPlacementWarnings(options.dataDir, [checkpointKey, kek]);
+
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
   let scheduler: Scheduler | null = null;
-  const keys = await loadSigningKeys(store.db, clock.now());
+  let keys: SigningKeyRing;
+  try {
+    keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now());
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const ctx: Context = {
     store,
     clock,
@@ -145,6 +192,22 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     outbox,
   };
   ctxRef = ctx;
+  const checkpointLogFile = options.checkpointLogFile ?? path.join(options.dataDir ?? path.dirname(checkpointKey.file), 'checkpoints.jsonl');
+  mkdirSync(path.dirname(checkpointLogFile), { recursive: true });
+  const checkpointer = new Checkpointer(ctx, {
+    privateKey: checkpointKey.privateKey,
+    publicKey: checkpointKey.publicKey,
+    hubId: `${os.hostname()}/${randomBytes(4).toString('hex')}`,
+    everyEvents: options.checkpointEveryEvents,
+    intervalMs: options.checkpointIntervalMs,
+    logFile: checkpointLogFile,
+  });
+  ctx.chainAdvanced = (seq) => checkpointer.chainAdvanced(seq);
+  const checkpoints: CheckpointSetup = { publicKey: checkpointKey.publicKey, keyId: checkpointKeyId(checkpointKey.publicKey), logFile: checkpointLogFile, checkpointer };
+  if (!options.databaseUrl && options.dataDir && sameDisk(checkpointLogFile, options.dataDir)) {
+    keyWarnings.push(`the checkpoint log ${checkpointLogFile} is on the same disk as the database: someone who can rewrite the database can likely cut the log too. Put it on another disk or an append-only mount (--checkpoint-log), or subscribe a webhook to audit.checkpoint.`);
+  }
+  for (const warning of keyWarnings) log.warn(warning);
   scheduler = new Scheduler(ctx, {
     maxSleepMs: store.dialect === 'postgres' ? 1000 : undefined,
     onFired: (kind, lagMs) => {
@@ -198,6 +261,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     ready: () => checkReadiness(store, scheduler ?? { isRunning: false }),
     accessLog: options.accessLog ?? true,
     routes,
+    checkpoints,
   });
   const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, clustered: Boolean(options.databaseUrl) });
   const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
@@ -210,6 +274,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   outbox.publicUrl ??= url;
   await scheduler.start();
   await dispatcher.start();
+  await checkpointer.start();
+  // Another hub on the database may rotate the signing key: follow it.
+  const keyRefresh = options.databaseUrl
+    ? setInterval(() => void keys.refresh().catch((error: unknown) => log.error({ err: error }, 'cannot read the signing keys again')), options.keyRefreshMs ?? 5000)
+    : null;
+  keyRefresh?.unref();
   policy.watch();
   // Said once the hub is up, so a start that fails still ends with its one line of reason.
   if (starter) print(starter.note);
@@ -223,9 +293,11 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     scheduler,
     routes,
     dispatcher,
+    checkpoints,
     close() {
       closing ??= (async () => {
         policy.close();
+        if (keyRefresh) clearInterval(keyRefresh);
         stopWaking();
         waiters.close();
         await scheduler?.stop();
@@ -243,6 +315,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         await closeAdapter();
         await ctx.submissions.idle();
         await ctx.lastSeen.flush();
+        // After the last write of this hub: what it leaves behind is signed.
+        await checkpointer.close();
         await store.close();
         log.info('hub stopped');
       })();

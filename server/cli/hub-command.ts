@@ -92,6 +92,11 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
       accessLog: flags.accessLog,
       notifiers: notify.notifiers,
       publicUrl: notify.publicUrl,
+      checkpointKeyFile: flags.checkpointKey,
+      keyEncryptionKeyFile: flags.keyEncryptionKey,
+      checkpointLogFile: flags.checkpointLog,
+      checkpointEveryEvents: flags.checkpointEvery,
+      checkpointIntervalMs: flags.checkpointMinutes * 60_000,
       print: (line) => note(io, line),
     });
   } catch (error) {

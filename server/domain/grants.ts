@@ -39,10 +39,11 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
   const issuedAt = Math.floor(now.getTime() / 1000);
   const expires = new Date((issuedAt + ttl) * 1000);
   const hash = payloadHash(row);
+  const signer = ctx.keys.current;
   const token = signCompactJws(
-    { alg: 'EdDSA', kid: ctx.keys.kid, typ: 'JWT' },
+    { alg: 'EdDSA', kid: signer.kid, typ: 'JWT' },
     { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: issuedAt, exp: issuedAt + ttl },
-    ctx.keys.privateKey,
+    signer.privateKey,
   );
   await trx
     .insertInto('grants')
@@ -59,6 +60,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
       redeemed_at: null,
       revoked_at: null,
       revoked_by: null,
+      signing_key: signer.rowId,
     })
     .execute();
   await trx.insertInto('deadlines').values({ id: newId('ddl', now), kind: 'grant_expiry', request_id: row.id, grant_jti: jti, step: null, due_at: expires.toISOString(), done: 0 }).execute();
@@ -105,7 +107,7 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
   let claims: GrantClaims | null;
   let expiredByTime = false;
   try {
-    const { payload } = await jwtVerify(token, ctx.keys.publicKey, { issuer: ISSUER, algorithms: ['EdDSA'], currentDate: ctx.clock.now() });
+    const { payload } = await jwtVerify(token, async (header) => (await ctx.keys.verificationKey(header.kid)) ?? Promise.reject(new joseErrors.JWKSNoMatchingKey()), { issuer: ISSUER, algorithms: ['EdDSA'], currentDate: ctx.clock.now() });
     claims = claimsOf(payload);
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) {

@@ -218,6 +218,29 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('requests').addColumn('escalation_round', 'integer', (col) => col.notNull().defaultTo(0)).execute();
     },
   },
+  // Grant signing keys rotate: a retired key stays published while a grant it signed is unexpired,
+  // so each grant records which key row signed it. Rows written before this were all signed by 'primary'.
+  '2026-12-11-301-signing-key-rotation': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('signing_keys').addColumn('retired_at', 'text').execute();
+      await db.schema.alterTable('grants').addColumn('signing_key', 'text').execute();
+      await sql`update grants set signing_key = 'primary'`.execute(db);
+    },
+  },
+  // Signed audit checkpoints: {seq, hash, at, hubId} signed with a key kept outside the database.
+  '2026-12-11-302-audit-checkpoints': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('seq', 'integer', (col) => col.primaryKey())
+        .addColumn('hash', 'text', (col) => col.notNull())
+        .addColumn('at', 'text', (col) => col.notNull())
+        .addColumn('hub_id', 'text', (col) => col.notNull())
+        .addColumn('key_id', 'text', (col) => col.notNull())
+        .addColumn('signature', 'text', (col) => col.notNull())
+        .execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -89,13 +89,18 @@ export interface GrantsTable {
   redeemed_at: string | null;
   revoked_at: string | null;
   revoked_by: string | null;
+  /** The signing_keys row that signed it. */
+  signing_key: string | null;
 }
 
 export interface SigningKeysTable {
   kid: string;
+  /** `enc:v1:…`: encrypted with the key-encryption key from outside the database (plain JWK before that existed). */
   private_jwk: string;
   public_jwk: string;
   created_at: string;
+  /** Set when rotated out: published until every grant it signed has expired, then deleted. */
+  retired_at: string | null;
 }
 
 export interface AuditEventsTable {
@@ -147,6 +152,17 @@ export interface OutboxTable {
   delivered_at: string | null;
 }
 
+export interface AuditCheckpointsTable {
+  seq: number;
+  hash: string;
+  at: string;
+  hub_id: string;
+  /** Thumbprint of the checkpoint public key that signed it. */
+  key_id: string;
+  /** base64url Ed25519 signature of the canonical JSON {seq, hash, at, hubId}. */
+  signature: string;
+}
+
 export interface NotifyEndpointsTable {
   channel: string;
   name: string;
@@ -167,6 +183,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
   chain_head: ChainHeadTable;
+  audit_checkpoints: AuditCheckpointsTable;
   outbox: OutboxTable;
   notify_endpoints: NotifyEndpointsTable;
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { HubClient, type NewRequest, type Role } from '../../protocol/index.js';
 import { startHub, type HubOptions, type RunningHub } from '../hub.js';
 import { createTestDatabase } from './postgres.js';
+import { sharedTestKeyFiles } from './test-keys.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -54,6 +55,7 @@ export class TestHub {
       logLevel: 'silent',
       consoleDir: null,
       print: () => undefined,
+      ...sharedTestKeyFiles(),
       ...rest,
     });
     return this;

@@ -12,6 +12,7 @@ import { clientErrorHandler, mapFrameworkError } from './framework-errors.js';
 import { registerAccessLog } from './access-log.js';
 import { registerOpenApi, type RouteRecord } from './openapi.js';
 import type { Readiness } from '../readiness.js';
+import type { CheckpointSetup } from '../domain/checkpointer.js';
 import { healthRoutes } from './routes/health.js';
 import { userRoutes } from './routes/users.js';
 import { requestRoutes } from './routes/requests.js';
@@ -48,6 +49,8 @@ export interface HttpDeps {
   routes?: RouteRecord[];
   /** How long a client may take to send one whole request (headers and body); answered long-polls are not affected. */
   requestTimeoutMs?: number;
+  /** The audit checkpoint key (published) and the hub's checkpoint log (read by verify). */
+  checkpoints: CheckpointSetup;
 }
 
 export function bearerToken(request: FastifyRequest): string | null {
