@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedTestKeyFiles } from '../test-support/test-keys.js';
 
 /** Test support: runs `bin/greenlight.mjs` as a real child process, so exit codes and streams are real. */
 
@@ -23,7 +24,8 @@ export interface CliResult {
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('GREENLIGHT_')) env[key] = value;
-  return { ...env, GREENLIGHT_FROM_SOURCE: '1', ...extra };
+  const keys = sharedTestKeyFiles();
+  return { ...env, GREENLIGHT_FROM_SOURCE: '1', GREENLIGHT_CHECKPOINT_KEY: keys.checkpointKeyFile, GREENLIGHT_KEY_ENCRYPTION_KEY: keys.keyEncryptionKeyFile, ...extra };
 }
 
 export class CliProcess {

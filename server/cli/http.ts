@@ -25,9 +25,12 @@ function reasonOf(error: unknown): string {
   return String(error);
 }
 
-/** A hub error code maps to an exit status: input the hub refused is a usage error, the rest a failure. */
+/**
+ * A hub error code maps to an exit status: input the hub refused is a usage error, the rest a failure.
+ * An idempotency key reused for a different request is the caller's mistake too: nothing was submitted.
+ */
 function exitCodeFor(code: string): number {
-  return code === 'INVALID_INPUT' || code === 'PAYLOAD_TOO_LARGE' ? EXIT.usage : EXIT.failed;
+  return code === 'INVALID_INPUT' || code === 'PAYLOAD_TOO_LARGE' || code === 'IDEMPOTENCY_MISMATCH' ? EXIT.usage : EXIT.failed;
 }
 
 /** A small typed wrapper over fetch for the hub's HTTP API. */
