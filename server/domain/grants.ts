@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Transaction } from 'kysely';
-import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
+import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GrantPayload, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { canonicalJson } from '../store/json.js';
@@ -25,10 +25,14 @@ async function touchRequest(trx: Transaction<Database>, requestId: string, now: 
     .execute();
 }
 
-/** SHA-256 of what was approved, so the thing executed can be checked against it. */
+/** SHA-256 (hex) of the canonical JSON of {action, resource, environment, context}: what was approved, so the thing executed can be checked against it. */
+export function payloadHashOf(payload: GrantPayload): string {
+  const body = canonicalJson({ action: payload.action, resource: payload.resource, environment: payload.environment, context: payload.context });
+  return createHash('sha256').update(body, 'utf8').digest('hex');
+}
+
 export function payloadHash(row: Pick<RequestsTable, 'action' | 'resource' | 'environment' | 'context'>): string {
-  const body = canonicalJson({ action: row.action, resource: row.resource, environment: row.environment, context: JSON.parse(row.context) as unknown });
-  return createHash('sha256').update(body).digest('hex');
+  return payloadHashOf({ action: row.action, resource: row.resource, environment: row.environment, context: JSON.parse(row.context) as Record<string, unknown> });
 }
 
 /** Issues the grant for an approved request inside the approving transaction. */
@@ -103,7 +107,7 @@ function claimsOf(payload: Record<string, unknown>): GrantClaims | null {
 
 /** Checks signature, time and the hub's record (revoked, redeemed, expired). */
 export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
-  const { token } = parseOrThrow(grantTokenInputSchema, input, 'grant');
+  const { token, payload } = parseOrThrow(grantTokenInputSchema, input, 'grant');
   let claims: GrantClaims | null;
   let expiredByTime = false;
   try {
@@ -121,6 +125,7 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
     }
   }
   if (!claims) return { valid: false, reason: 'malformed', grant: null };
+  if (payload && payloadHashOf(payload) !== claims.payloadHash) return { valid: false, reason: 'payload_mismatch', grant: claims };
   const row = await ctx.store.db.selectFrom('grants').select(['status', 'expires_at']).where('jti', '=', claims.jti).executeTakeFirst();
   if (!row) return { valid: false, reason: 'unknown', grant: claims };
   if (row.status === 'revoked') return { valid: false, reason: 'revoked', grant: claims };

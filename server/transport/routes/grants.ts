@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { grantTokenInputSchema, parseOrThrow, requestSchema, verifyResultSchema } from '../../../protocol/index.js';
+import { LIMITS, grantTokenInputSchema, parseOrThrow, requestSchema, verifyResultSchema } from '../../../protocol/index.js';
 import { redeemGrant, revokeGrant, verifyGrant } from '../../domain/grants.js';
 import { requireActor, type HttpDeps } from '../http-app.js';
 import { routeDoc } from '../route-docs.js';
@@ -38,8 +38,9 @@ const docs = {
 
 /** Verify and redeem take the grant itself as the credential: target systems need no account. */
 export const grantRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.post('/api/v1/grants/verify', { schema: docs.verify }, async (request) => verifyGrant(deps.ctx, request.body));
-  app.post('/api/v1/grants/redeem', { schema: docs.redeem }, async (request) => redeemGrant(deps.ctx, request.body));
+  // Anyone may call these, so their bodies are kept small: a route option, whatever authenticates the others.
+  app.post('/api/v1/grants/verify', { schema: docs.verify, bodyLimit: LIMITS.grantBodyBytes }, async (request) => verifyGrant(deps.ctx, request.body));
+  app.post('/api/v1/grants/redeem', { schema: docs.redeem, bodyLimit: LIMITS.grantBodyBytes }, async (request) => redeemGrant(deps.ctx, request.body));
   app.post('/api/v1/grants/:jti/revoke', { schema: docs.revoke }, async (request) => {
     const actor = await requireActor(deps, request);
     return revokeGrant(deps.ctx, actor, parseOrThrow(jtiParam, request.params, 'grant id').jti);
