@@ -168,9 +168,9 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
       const mallory = generateKeyPairSync('ed25519');
       const head = await withDatabase(h, (store) => store.db.selectFrom('chain_head').select(['seq', 'hash']).executeTakeFirstOrThrow());
       const real = logged(h).at(-1)!;
-      const forged = { ...signCheckpoint(mallory.privateKey, mallory.publicKey, { seq: Number(head.seq) + 1000, hash: head.hash, at: real.at, hubId: real.hubId }), keyId: real.keyId };
+      const forged = { ...signCheckpoint(mallory.privateKey, mallory.publicKey, { seq: Number(head.seq) + 1000, hash: head.hash, at: real.at, hubId: real.hubId, chainId: real.chainId }), keyId: real.keyId };
       await withDatabase(h, (store) =>
-        store.db.insertInto('audit_checkpoints').values({ seq: forged.seq, hash: forged.hash, at: forged.at, hub_id: forged.hubId, key_id: forged.keyId, signature: forged.signature }).execute(),
+        store.db.insertInto('audit_checkpoints').values({ seq: forged.seq, hash: forged.hash, at: forged.at, hub_id: forged.hubId, chain_id: forged.chainId, key_id: forged.keyId, signature: forged.signature }).execute(),
       );
       const inDatabase = await verify(h, logFlags(h));
       expect(inDatabase.code).toBe(1);
@@ -183,6 +183,20 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
       expect(inLog.code).toBe(1);
       expect(inLog.outcome).toMatchObject({ ok: false, kind: 'bad_signature' });
       expect(inLog.outcome.problem).toContain(logFile(h));
+    });
+
+    it.skipIf(skip)('a new chain id, to disown the checkpoints held outside: named as such', async () => {
+      hub = await loggedHub(database);
+      const h = hub;
+      await withDatabase(h, async (store) => {
+        await truncateAndFixHead(store, 6);
+        await store.db.deleteFrom('audit_checkpoints').execute();
+        await store.db.updateTable('chain_head').set({ chain_id: 'chn_000000000000000000000000' }).execute();
+      });
+      const { code, outcome } = await verify(h, logFlags(h));
+      expect(code).toBe(1);
+      expect(outcome).toMatchObject({ ok: false, kind: 'foreign_checkpoints' });
+      expect(outcome.problem).toContain("this database's chain id was changed");
     });
 
     it.skipIf(skip)('what it cannot catch, as the README says: events after the last checkpoint, removed with the head fixed', async () => {

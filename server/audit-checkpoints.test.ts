@@ -34,7 +34,7 @@ async function publishedKey(hub: TestHub) {
 
 async function storedCheckpoints(hub: TestHub): Promise<Checkpoint[]> {
   const rows = await hub.hub.ctx.store.db.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
-  return rows.map((row) => ({ seq: Number(row.seq), hash: row.hash, at: row.at, hubId: row.hub_id, keyId: row.key_id, signature: row.signature }));
+  return rows.map((row) => ({ seq: Number(row.seq), hash: row.hash, at: row.at, hubId: row.hub_id, chainId: row.chain_id, keyId: row.key_id, signature: row.signature }));
 }
 
 const chainHead = async (hub: TestHub) => {
@@ -86,7 +86,7 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
       expect(key.equals(createPublicKey(readFileSync(file, 'utf8')))).toBe(true);
     });
 
-    it.skipIf(skip)('signs {seq, hash, at, hubId} every N events, into the database, the checkpoint log and subscribed webhooks', async () => {
+    it.skipIf(skip)('signs {seq, hash, at, hubId, chainId} every N events, into the database, the checkpoint log and subscribed webhooks', async () => {
       const alice = await hub.createUser('alice', ['requester']);
       for (let i = 0; i < 12; i += 1) expect((await hub.api('POST', '/api/v1/requests', alice.token, deployRequest({ resource: `svc-${i}` }))).status).toBe(201);
       const key = await publishedKey(hub);
@@ -188,6 +188,32 @@ describe.skipIf(!pg.ok)(`several hubs on one PostgreSQL database${pg.ok ? '' : `
       expect(checkpoint.hash).toBe(await hashAt(first, checkpoint.seq));
     }
     for (const hub of [first, second]) expect((await hub.api('GET', '/api/v1/audit/verify', ADMIN_TOKEN)).body).toMatchObject({ ok: true });
+  });
+});
+
+describe('one checkpoint log written by hubs of two databases', () => {
+  it("each database is verified against its own checkpoints; the other's are noted, not held against it", async () => {
+    const shared = mkdtempSync(path.join(os.tmpdir(), 'greenlight-shared-log-'));
+    const checkpointLogFile = path.join(shared, 'checkpoints.jsonl');
+    const hubs = [new TestHub('sqlite', { policy: POLICY, checkpointLogFile }), new TestHub('sqlite', { policy: POLICY, checkpointLogFile })];
+    try {
+      for (const hub of hubs) {
+        await hub.start();
+        await hub.createUser('bob', ['approver'], ['sre']);
+        await hub.stop();
+      }
+      expect(readCheckpointLog(checkpointLogFile)).toHaveLength(2);
+      for (const hub of hubs) {
+        await hub.start();
+        const verify = await hub.api<{ ok: boolean; notes: string[] }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);
+        expect(verify.body).toMatchObject({ ok: true, checkpoint: { source: `the checkpoint log ${checkpointLogFile}` } });
+        expect(verify.body.notes.join('\n')).toMatch(/checkpoints in the checkpoint log .* are for another database and were not used/);
+        await hub.stop();
+      }
+    } finally {
+      for (const hub of hubs) await hub.dispose();
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 });
 

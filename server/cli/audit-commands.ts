@@ -100,7 +100,7 @@ function localCheckpointKey(flags: z.infer<typeof verifyFlags>, env: NodeJS.Proc
 }
 
 /** Checkpoint files named by --checkpoints: each line parsed; one that is not a checkpoint is reported, not trusted. */
-function checkpointFiles(files: string[], notes: string[]): { source: string; checkpoints: Checkpoint[] }[] {
+function checkpointFiles(files: string[], notes: string[]): { source: string; checkpoints: Checkpoint[]; named: boolean }[] {
   return files.map((file) => {
     let lines;
     try {
@@ -109,7 +109,7 @@ function checkpointFiles(files: string[], notes: string[]): { source: string; ch
       throw usageError(`cannot read the checkpoint log ${file}: ${(error as Error).message}`);
     }
     for (const line of lines) if (!line.checkpoint) notes.push(`${file} line ${line.line} is not a checkpoint (${line.problem ?? 'unreadable'})`);
-    return { source: file, checkpoints: lines.flatMap((line) => (line.checkpoint ? [line.checkpoint] : [])) };
+    return { source: file, checkpoints: lines.flatMap((line) => (line.checkpoint ? [line.checkpoint] : [])), named: true };
   });
 }
 
@@ -161,7 +161,8 @@ async function verifyOnline(ctx: CliContext, flags: z.infer<typeof verifyFlags>)
   }
   // The latest ones prove the most: a chain that passes through them passes through every earlier one.
   const latest = [...new Map(held.map((checkpoint) => [checkpoint.seq, checkpoint])).values()].sort((a, b) => b.seq - a.seq).slice(0, 20);
-  const list = (entries: { seq: number; hash: string }[]) => (entries.length ? entries.map((entry) => `${entry.seq}:${entry.hash}`).join(',') : undefined);
+  const list = (entries: { seq: number; hash: string; chainId?: string }[]) =>
+    entries.length ? entries.map((entry) => [entry.seq, entry.hash, ...(entry.chainId ? [entry.chainId] : [])].join(':')).join(',') : undefined;
   const { data } = await http.call('GET', '/api/v1/audit/verify', verifyOutcomeSchema, { query: { expect: list(flags.expect), checkpoints: list(latest) } });
   return data.ok ? { ...data, notes: [...data.notes, ...notes] } : data;
 }

@@ -12,9 +12,11 @@ export interface Anchor {
   source: string;
   /** Signed checkpoints say when and by which hub. */
   checkpoint?: Checkpoint;
+  /** The chain it is for, when known: one for another database is not held against this one. */
+  chainId?: string;
 }
 
-export type TamperKind = 'chain' | 'truncated' | 'rewritten' | 'bad_signature' | 'checkpoint_deleted';
+export type TamperKind = 'chain' | 'truncated' | 'rewritten' | 'bad_signature' | 'checkpoint_deleted' | 'foreign_checkpoints';
 
 export type AuditVerifyOutcome =
   | {
@@ -30,11 +32,15 @@ export type AuditVerifyOutcome =
 export interface VerifyInputs {
   /** The checkpoint public key; without it no checkpoint can be trusted, and only `--expect` anchors count. */
   publicKey: KeyObject | null;
-  /** Checkpoints from outside the database (checkpoint logs, a webhook receiver's copy), signatures already checked or not. */
-  outside?: { source: string; checkpoints: Checkpoint[] }[];
+  /**
+   * Checkpoints from outside the database (checkpoint logs, a webhook receiver's copy). `named`: the
+   * operator said this log belongs to this database, so one holding only other databases' checkpoints
+   * is a finding; the hub's own default log may be shared by hubs of several databases and is not.
+   */
+  outside?: { source: string; checkpoints: Checkpoint[]; named: boolean }[];
   /** Anchors whose signature someone else checked (`--expect`, or the CLI's file checkpoints sent to a hub). */
   trusted?: Anchor[];
-  /** Seqs of checkpoints held elsewhere that the database must still have (the CLI checked their signatures). */
+  /** Checkpoints held elsewhere that the database must still have (the CLI checked their signatures). */
   mustExist?: Anchor[];
 }
 
@@ -48,21 +54,37 @@ const describe = (anchor: Anchor): string =>
  * was deleted. Checkpoints are read before the chain head, so one written meanwhile is never past it.
  */
 export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): Promise<AuditVerifyOutcome> {
+  const chainId = (await db.selectFrom('chain_head').select('chain_id').where('id', '=', 1).executeTakeFirst())?.chain_id ?? null;
   const rows = await db.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
-  const stored: Checkpoint[] = rows.map((row) => ({ seq: Number(row.seq), hash: row.hash, at: row.at, hubId: row.hub_id, keyId: row.key_id, signature: row.signature }));
-  const anchors: Anchor[] = [...(inputs.trusted ?? [])];
+  const stored: Checkpoint[] = rows.map((row) => ({ seq: Number(row.seq), hash: row.hash, at: row.at, hubId: row.hub_id, chainId: row.chain_id, keyId: row.key_id, signature: row.signature }));
   const notes: string[] = [];
   const fail = (kind: TamperKind, brokenAt: number, problem: string, events = 0): AuditVerifyOutcome => ({ ok: false, events, brokenAt, problem, kind });
+  const foreignProblem = (count: number, source: string) =>
+    `none of the ${count} checkpoints from ${source} is for this database (chain ${chainId ?? 'unknown'}): a log of another database, or this database's chain id was changed`;
 
-  const sources = [{ source: 'the database', checkpoints: stored }, ...(inputs.outside ?? [])];
+  const anchors: Anchor[] = [];
+  const given = inputs.trusted ?? [];
+  const givenHere = given.filter((anchor) => anchor.chainId === undefined || anchor.chainId === chainId);
+  if (given.length > 0 && givenHere.length === 0) return fail('foreign_checkpoints', 0, foreignProblem(given.length, 'the caller'));
+  if (givenHere.length < given.length) notes.push(`${given.length - givenHere.length} of the caller's checkpoints are for another database and were not used`);
+  anchors.push(...givenHere);
+
+  const sources = [{ source: 'the database', checkpoints: stored, named: true }, ...(inputs.outside ?? [])];
   if (inputs.publicKey) {
-    for (const { source, checkpoints } of sources) {
+    for (const { source, checkpoints, named } of sources) {
       for (const checkpoint of checkpoints) {
         if (!checkpointSignatureValid(inputs.publicKey, checkpoint)) {
           return fail('bad_signature', checkpoint.seq, `the checkpoint for event ${checkpoint.seq} in ${source} has a bad signature: it was forged or altered (or signed with another checkpoint key)`);
         }
-        anchors.push({ seq: checkpoint.seq, hash: checkpoint.hash, source, checkpoint });
       }
+      const here = checkpoints.filter((checkpoint) => checkpoint.chainId === chainId);
+      if (source === 'the database' && here.length < checkpoints.length) {
+        const moved = checkpoints.find((checkpoint) => checkpoint.chainId !== chainId);
+        return fail('rewritten', moved?.seq ?? 0, `the checkpoint for event ${moved?.seq ?? '?'} in the database was signed for chain ${moved?.chainId ?? '?'}, but the database now says it is chain ${chainId ?? 'unknown'}: its chain id was changed`);
+      }
+      if (named && checkpoints.length > 0 && here.length === 0) return fail('foreign_checkpoints', 0, foreignProblem(checkpoints.length, source));
+      if (here.length < checkpoints.length) notes.push(`${checkpoints.length - here.length} checkpoints in ${source} are for another database and were not used`);
+      for (const checkpoint of here) anchors.push({ seq: checkpoint.seq, hash: checkpoint.hash, source, checkpoint });
     }
   } else if (sources.some(({ checkpoints }) => checkpoints.length > 0)) {
     notes.push('checkpoints were not checked: no checkpoint public key (give --checkpoint-key, or verify through a hub)');
@@ -82,12 +104,16 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
   }
 
   const storedSeqs = new Set(stored.map((checkpoint) => checkpoint.seq));
-  const held = [...(inputs.mustExist ?? []), ...anchors.filter((anchor) => anchor.source !== 'the database' && anchor.checkpoint)];
+  const held = [...(inputs.mustExist ?? []).filter((anchor) => anchor.chainId === undefined || anchor.chainId === chainId), ...anchors.filter((anchor) => anchor.source !== 'the database' && anchor.checkpoint)];
   for (const anchor of held) {
     if (!storedSeqs.has(anchor.seq)) return fail('checkpoint_deleted', anchor.seq, `${describe(anchor)} is missing from the database: it was deleted`, walk.outcome.events);
   }
 
-  const latest = anchors.reduce<Anchor | null>((best, anchor) => (best === null || anchor.seq > best.seq ? anchor : best), null);
+  // The furthest checkpoint, and on a tie the copy held outside the database: that one proves more.
+  const latest = anchors.reduce<Anchor | null>(
+    (best, anchor) => (best === null || anchor.seq > best.seq || (anchor.seq === best.seq && best.source === 'the database') ? anchor : best),
+    null,
+  );
   return {
     ok: true,
     events: walk.outcome.events,

@@ -96,7 +96,7 @@ export class Checkpointer {
   }
 
   private async signHead(trx: Transaction<Database>): Promise<Checkpoint | null> {
-    let headQuery = trx.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1);
+    let headQuery = trx.selectFrom('chain_head').select(['seq', 'hash', 'chain_id']).where('id', '=', 1);
     if (this.ctx.store.dialect === 'postgres') headQuery = headQuery.forUpdate();
     const head = await headQuery.executeTakeFirstOrThrow();
     const seq = Number(head.seq);
@@ -106,10 +106,16 @@ export class Checkpointer {
       this.lastSeq = Math.max(this.lastSeq, latestSeq);
       return null;
     }
-    const checkpoint = signCheckpoint(this.options.privateKey, this.options.publicKey, { seq, hash: head.hash, at: this.ctx.clock.now().toISOString(), hubId: this.options.hubId });
+    const checkpoint = signCheckpoint(this.options.privateKey, this.options.publicKey, {
+      seq,
+      hash: head.hash,
+      at: this.ctx.clock.now().toISOString(),
+      hubId: this.options.hubId,
+      chainId: head.chain_id ?? '',
+    });
     await trx
       .insertInto('audit_checkpoints')
-      .values({ seq, hash: checkpoint.hash, at: checkpoint.at, hub_id: checkpoint.hubId, key_id: checkpoint.keyId, signature: checkpoint.signature })
+      .values({ seq, hash: checkpoint.hash, at: checkpoint.at, hub_id: checkpoint.hubId, chain_id: checkpoint.chainId, key_id: checkpoint.keyId, signature: checkpoint.signature })
       .execute();
     await enqueueCheckpointNotifications(this.ctx, trx, checkpoint);
     return checkpoint;

@@ -15,20 +15,24 @@ export const checkpointSchema = z.strictObject({
   hash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a SHA-256 hex hash'),
   at: z.string().min(1),
   hubId: z.string().min(1).max(200),
+  /** The database's chain: a log written by hubs of two databases holds both, told apart by this. */
+  chainId: z.string().min(1).max(100),
   keyId: z.string().min(1).max(100),
   signature: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected base64url'),
 });
 export type Checkpoint = z.infer<typeof checkpointSchema>;
 
-/** The bytes signed: canonical JSON (keys sorted, no spaces) of exactly these four fields. */
-export const signedBytes = (checkpoint: Pick<Checkpoint, 'seq' | 'hash' | 'at' | 'hubId'>): Buffer =>
-  Buffer.from(canonicalJson({ seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at, hubId: checkpoint.hubId }));
+type Signed = Pick<Checkpoint, 'seq' | 'hash' | 'at' | 'hubId' | 'chainId'>;
+
+/** The bytes signed: canonical JSON (keys sorted, no spaces) of exactly these five fields. */
+export const signedBytes = (checkpoint: Signed): Buffer =>
+  Buffer.from(canonicalJson({ seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at, hubId: checkpoint.hubId, chainId: checkpoint.chainId }));
 
 /** base64url SHA-256 of the public key's SPKI DER: names the key a checkpoint was signed with. */
 export const checkpointKeyId = (publicKey: KeyObject): string =>
   createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url');
 
-export function signCheckpoint(privateKey: KeyObject, publicKey: KeyObject, fields: Pick<Checkpoint, 'seq' | 'hash' | 'at' | 'hubId'>): Checkpoint {
+export function signCheckpoint(privateKey: KeyObject, publicKey: KeyObject, fields: Signed): Checkpoint {
   return { ...fields, keyId: checkpointKeyId(publicKey), signature: sign(null, signedBytes(fields), privateKey).toString('base64url') };
 }
 

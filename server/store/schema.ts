@@ -122,6 +122,8 @@ export interface ChainHeadTable {
   id: number;
   seq: number;
   hash: string;
+  /** Random, set once per database: names the chain its checkpoints vouch for. */
+  chain_id: string | null;
 }
 
 /** How many requests each requester has pending under each rule (the cap's counter). */
@@ -157,9 +159,10 @@ export interface AuditCheckpointsTable {
   hash: string;
   at: string;
   hub_id: string;
+  chain_id: string;
   /** Thumbprint of the checkpoint public key that signed it. */
   key_id: string;
-  /** base64url Ed25519 signature of the canonical JSON {seq, hash, at, hubId}. */
+  /** base64url Ed25519 signature of the canonical JSON {seq, hash, at, hubId, chainId}. */
   signature: string;
 }
 

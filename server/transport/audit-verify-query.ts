@@ -1,17 +1,17 @@
 import { z } from 'zod';
 
-/** `SEQ:HASH`, the form `--expect` takes and the CLI sends checkpoints in. */
+/** `SEQ:HASH`, the form `--expect` takes; the CLI sends checkpoints as `SEQ:HASH:CHAIN`. */
 export const seqHashSchema = z
   .string()
-  .regex(/^[1-9]\d{0,15}:[0-9a-f]{64}$/, 'expected SEQ:HASH, an event number and its 64-hex-digit hash')
+  .regex(/^[1-9]\d{0,15}:[0-9a-f]{64}(:[A-Za-z0-9_-]{1,100})?$/, 'expected SEQ:HASH, an event number and its 64-hex-digit hash')
   .transform((text) => {
-    const [seq, hash] = text.split(':') as [string, string];
-    return { seq: Number(seq), hash };
+    const [seq, hash, chainId] = text.split(':') as [string, string, string | undefined];
+    return chainId === undefined ? { seq: Number(seq), hash } : { seq: Number(seq), hash, chainId };
   });
 
 const seqHashList = z
   .string()
-  .max(20 * 82, 'at most 20 entries')
+  .max(20 * 200, 'at most 20 entries')
   .transform((text, ctx) => {
     const out: { seq: number; hash: string }[] = [];
     for (const part of text.split(',').filter(Boolean)) {

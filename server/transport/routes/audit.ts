@@ -47,7 +47,7 @@ const verifySchema = z.union([
     events: z.number(),
     brokenAt: z.number(),
     problem: z.string(),
-    kind: z.enum(['chain', 'truncated', 'rewritten', 'bad_signature', 'checkpoint_deleted']),
+    kind: z.enum(['chain', 'truncated', 'rewritten', 'bad_signature', 'checkpoint_deleted', 'foreign_checkpoints']),
   }),
 ]);
 
@@ -110,7 +110,7 @@ export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     const held = (query.checkpoints ?? []).map((entry): Anchor => ({ ...entry, source: "the caller's checkpoint log" }));
     const outcome = await verifyAudit(deps.ctx.store.db, {
       publicKey: deps.checkpoints.publicKey,
-      outside: [{ source: `the checkpoint log ${deps.checkpoints.logFile}`, checkpoints: log.checkpoints }],
+      outside: [{ source: `the checkpoint log ${deps.checkpoints.logFile}`, checkpoints: log.checkpoints, named: false }],
       trusted: [...(query.expect ?? []).map((entry): Anchor => ({ ...entry, source: '--expect' })), ...held],
       mustExist: held,
     });
