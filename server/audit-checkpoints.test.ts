@@ -2,6 +2,8 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointSignatureValid, readCheckpointLog, type Checkpoint } from './domain/checkpoints.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind } from './test-support/hub-fixture.js';
@@ -213,6 +215,35 @@ describe('one checkpoint log written by hubs of two databases', () => {
     } finally {
       for (const hub of hubs) await hub.dispose();
       rmSync(shared, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('where the checkpoint log lives', () => {
+  it('warns at start when the log shares the database\'s disk, and not when it is told to live elsewhere on another mount', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _encoding, done) => { lines.push(chunk.toString()); done(); } }));
+    const hub = new TestHub('sqlite', { policy: POLICY, logger });
+    try {
+      await hub.start();
+      const warning = lines.map((line) => JSON.parse(line) as { level: number; msg: string }).find((line) => line.msg.includes('checkpoint log'));
+      expect(warning?.level).toBe(40);
+      expect(warning?.msg).toContain(`the checkpoint log ${path.join(hub.dataDir, 'checkpoints.jsonl')} is on the same disk as the database`);
+      expect(warning?.msg).toContain('--checkpoint-log');
+    } finally {
+      await hub.dispose();
+    }
+    // /dev/shm is another filesystem than the temporary data directory's on this machine, as another disk would be.
+    const apart = mkdtempSync(path.join('/dev/shm', 'greenlight-log-'));
+    lines.length = 0;
+    const elsewhere = new TestHub('sqlite', { policy: POLICY, logger, checkpointLogFile: path.join(apart, 'checkpoints.jsonl') });
+    try {
+      await elsewhere.start();
+      expect(statSync(apart).dev).not.toBe(statSync(elsewhere.dataDir).dev);
+      expect(lines.filter((line) => line.includes('checkpoint log'))).toEqual([]);
+    } finally {
+      await elsewhere.dispose();
+      rmSync(apart, { recursive: true, force: true });
     }
   });
 });
