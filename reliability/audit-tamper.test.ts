@@ -106,6 +106,21 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
       expect(code).toBe(0);
       expect(outcome.ok).toBe(true);
       expect(outcome.checkpoint?.seq).toBe(logged(hub).at(-1)?.seq);
+
+      // With the checkpoint key nowhere on this machine: unchecked without a key, checked with the one a hub publishes.
+      const h = hub;
+      const last = logged(h).at(-1)?.seq;
+      const where = h.databaseUrl ? ['--database-url', h.databaseUrl, ...logFlags(h)] : ['--data-dir', h.dataDir];
+      const noKey = { GREENLIGHT_CHECKPOINT_KEY: '', XDG_CONFIG_HOME: h.dataDir };
+      const unchecked = await cli(['audit', 'verify', '--json', ...where], noKey);
+      expect(JSON.parse(unchecked.stdout)).toMatchObject({ ok: true, checkpoint: null, notes: [expect.stringContaining('checkpoints were not checked: no checkpoint public key')] });
+      await h.start();
+      const keyed = await cli(['audit', 'verify', '--json', ...where, '--hub', h.url], noKey);
+      const answer = JSON.parse(keyed.stdout) as VerifyJson;
+      expect(answer.ok).toBe(true);
+      // The restarted hub may have signed its start-up events already: at least the last one logged.
+      expect(answer.checkpoint?.seq).toBeGreaterThanOrEqual(last ?? Infinity);
+      await h.stop();
     });
 
     it.skipIf(skip)('truncation with the head fixed and the later checkpoints deleted: caught by the checkpoint log', async () => {

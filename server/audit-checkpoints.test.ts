@@ -204,7 +204,7 @@ describe('one checkpoint log written by hubs of two databases', () => {
         await hub.createUser('bob', ['approver'], ['sre']);
         await hub.stop();
       }
-      expect(readCheckpointLog(checkpointLogFile)).toHaveLength(2);
+      expect(new Set(readCheckpointLog(checkpointLogFile).map((line) => line.checkpoint?.chainId)).size).toBe(2);
       for (const hub of hubs) {
         await hub.start();
         const verify = await hub.api<{ ok: boolean; notes: string[] }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);

@@ -99,6 +99,13 @@ function localCheckpointKey(flags: z.infer<typeof verifyFlags>, env: NodeJS.Proc
   }
 }
 
+/** Without a key file, a hub named by --hub or GREENLIGHT_HUB publishes the key; none needs a token. */
+async function publishedCheckpointKey(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<KeyObject | null> {
+  if (!flags.hub && !ctx.io.env.GREENLIGHT_HUB) return null;
+  const http = connect(ctx.io, { hub: flags.hub }, { needsToken: false });
+  return createPublicKey((await http.call('GET', '/.well-known/greenlight-checkpoint-key', checkpointKeyAnswerSchema)).data.publicKeyPem);
+}
+
 /** Checkpoint files named by --checkpoints: each line parsed; one that is not a checkpoint is reported, not trusted. */
 function checkpointFiles(files: string[], notes: string[]): { source: string; checkpoints: Checkpoint[]; named: boolean }[] {
   return files.map((file) => {
@@ -123,7 +130,7 @@ async function verifyOffline(ctx: CliContext, flags: z.infer<typeof verifyFlags>
   const ownLog = flags.dataDir ? path.join(flags.dataDir, 'checkpoints.jsonl') : null;
   if (ownLog && existsSync(ownLog) && !files.includes(ownLog)) files.push(ownLog);
   const outside = checkpointFiles(files, notes);
-  const publicKey = localCheckpointKey(flags, ctx.io.env);
+  const publicKey = localCheckpointKey(flags, ctx.io.env) ?? (await publishedCheckpointKey(ctx, flags));
   // Loaded on demand: the database drivers are heavy and only this path needs them.
   const [{ openStore }, { verifyAudit }] = await Promise.all([import('../store/database.js'), import('../domain/audit-verify.js')]);
   let store: Awaited<ReturnType<typeof openStore>>;

@@ -28,7 +28,8 @@ export interface CheckpointerOptions {
 }
 
 /**
- * Signs audit checkpoints: every N events, every M minutes that saw events, and at shutdown. A
+ * Signs audit checkpoints: every N events, every M minutes that saw events, at shutdown, and at start
+ * (what a hub killed before its shutdown checkpoint left unsigned, with this start's own events). A
  * checkpoint is written in a transaction that holds the chain head (the row lock every append takes
  * on PostgreSQL), for the head as it then is and only when it is past the latest checkpoint: with
  * several hubs each position is signed by whichever hub gets there first, once, and checkpoints
@@ -52,6 +53,7 @@ export class Checkpointer {
   async start(): Promise<void> {
     const latest = await this.ctx.store.db.selectFrom('audit_checkpoints').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
     this.lastSeq = Number(latest?.seq ?? 0);
+    void this.checkpoint().catch((error: unknown) => this.ctx.log.error({ err: error }, 'cannot write an audit checkpoint'));
     this.timer = setInterval(() => void this.checkpoint().catch((error: unknown) => this.ctx.log.error({ err: error }, 'cannot write an audit checkpoint')), this.options.intervalMs ?? 5 * 60_000);
     this.timer.unref();
   }
