@@ -198,6 +198,15 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
       expect(inLog.code).toBe(1);
       expect(inLog.outcome).toMatchObject({ ok: false, kind: 'bad_signature' });
       expect(inLog.outcome.problem).toContain(logFile(h));
+
+      // Through a hub, the CLI checks a log it is given against the key the hub publishes.
+      const given = `${logFile(h)}.given`;
+      copyFileSync(logFile(h), given);
+      await h.start();
+      const online = await cli(['audit', 'verify', '--json', '--checkpoints', given], { GREENLIGHT_HUB: h.url, GREENLIGHT_TOKEN: ADMIN_TOKEN });
+      expect(online.code).toBe(1);
+      expect(JSON.parse(online.stdout)).toMatchObject({ ok: false, kind: 'bad_signature', problem: expect.stringContaining(given) });
+      await h.stop();
     });
 
     it.skipIf(skip)('a new chain id, to disown the checkpoints held outside: named as such', async () => {

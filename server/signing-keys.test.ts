@@ -8,8 +8,11 @@ import { ManualClock } from './clock.js';
 import { cli } from './cli/cli-harness.js';
 import { decryptPrivateKey } from './keys/key-encryption.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { postgresAvailability } from './test-support/postgres.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
+const pg = await postgresAvailability();
 
 const POLICY = `
 rules:
@@ -146,5 +149,40 @@ describe('greenlight keys rotate', () => {
     const refused = await cli(['keys', 'rotate'], { GREENLIGHT_HUB: hub.url, GREENLIGHT_TOKEN: alice.token });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('(FORBIDDEN)');
+  });
+});
+
+describe.skipIf(!pg.ok)(`rotation with two hubs on one PostgreSQL database${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
+  const first = new TestHub('postgres', { policy: POLICY, keyRefreshMs: 100 });
+  let second: TestHub;
+
+  beforeAll(async () => {
+    await first.start();
+    second = new TestHub('postgres', { policy: POLICY, keyRefreshMs: 100 });
+    second.databaseUrl = first.databaseUrl;
+    await second.start();
+  });
+  afterAll(async () => {
+    await second.stop().catch(() => undefined);
+    await first.dispose();
+  });
+
+  it('a key rotated on one hub signs on the other within moments, and both publish old and new', async () => {
+    const alice = await first.createUser('alice', ['requester']);
+    const old = await grantToken(second, alice);
+    const rotated = await first.api<{ kid: string; retired: string[] }>('POST', '/api/v1/admin/signing-keys/rotate', ADMIN_TOKEN);
+    expect(rotated.status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    let kid: string | undefined;
+    while (Date.now() < deadline && kid !== rotated.body.kid) {
+      kid = decodeProtectedHeader(await grantToken(second, alice)).kid;
+      if (kid !== rotated.body.kid) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(kid).toBe(rotated.body.kid);
+    for (const hub of [first, second]) {
+      const keys = await jwks(hub);
+      expect(keys.keys.map((key) => key.kid).sort()).toEqual([decodeProtectedHeader(old).kid, rotated.body.kid].sort());
+      expect((await hub.api('POST', '/api/v1/grants/verify', null, { token: old })).body).toMatchObject({ valid: true });
+    }
   });
 });

@@ -2,6 +2,7 @@ import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Database, SigningKeysTable } from '../store/schema.js';
+import type { Dialect } from '../store/database.js';
 import { newId } from '../ids.js';
 import { decryptPrivateKey, encryptPrivateKey, isEncrypted } from '../keys/key-encryption.js';
 
@@ -36,11 +37,12 @@ export class SigningKeyRing {
     private readonly db: Kysely<Database>,
     private readonly kek: Buffer,
     private readonly kekFile: string,
+    private readonly dialect: Dialect,
   ) {}
 
   /** Loads the keys, creating the first on a new database and encrypting any still stored in plain text. */
-  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, now: Date): Promise<SigningKeyRing> {
-    const ring = new SigningKeyRing(db, kek, kekFile);
+  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, now: Date, dialect: Dialect): Promise<SigningKeyRing> {
+    const ring = new SigningKeyRing(db, kek, kekFile, dialect);
     const existing = await db.selectFrom('signing_keys').select('kid').limit(1).executeTakeFirst();
     // The first hub creates it; a racing second insert is ignored and both read the one that won.
     if (!existing) await ring.insertNew('primary', now);
@@ -96,6 +98,9 @@ export class SigningKeyRing {
     const retired = [...this.keys.values()].filter((key) => key.retiredAt === null).map((key) => key.kid);
     const rowId = newId('sgk', now);
     await this.db.transaction().execute(async (trx) => {
+      // Two hubs rotating at once would each retire only what they saw and leave two signing keys:
+      // on PostgreSQL they take turns on the chain head's row, so the second retires the first's key.
+      if (this.dialect === 'postgres') await trx.selectFrom('chain_head').select('id').where('id', '=', 1).forUpdate().execute();
       await trx.updateTable('signing_keys').set({ retired_at: now.toISOString() }).where('retired_at', 'is', null).execute();
       const row = await this.newRow(rowId, now);
       await trx.insertInto('signing_keys').values(row).execute();
