@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -18,9 +16,8 @@ import { ActorCache } from './domain/actor-cache.js';
 import { LastSeen } from './domain/last-seen.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
 import { SigningKeyRing } from './domain/signing-keys.js';
-import { Checkpointer, type CheckpointSetup } from './domain/checkpointer.js';
-import { checkpointKeyId } from './domain/checkpoints.js';
-import { defaultCheckpointKeyFile, defaultKeyEncryptionKeyFile, loadCheckpointKey, loadKeyEncryptionKey } from './keys/key-files.js';
+import type { CheckpointSetup } from './domain/checkpointer.js';
+import { loadHubKeyFiles, setUpCheckpoints } from './evidence-setup.js';
 import { bootstrapAdmin } from './domain/users.js';
 import { SYSTEM_ACTOR_NAME } from './domain/actor.js';
 import { Scheduler } from './scheduler.js';
@@ -117,23 +114,6 @@ function starterPolicy(dataDir: string): { file: string; note: string } {
   return { file, note };
 }
 
-function sameDisk(file: string, dir: string): boolean {
-  try {
-    return statSync(path.dirname(file)).dev === statSync(dir).dev;
-  } catch {
-    return false;
-  }
-}
-
-/** A key file inside the data directory is copied with the database, which is what keeping it outside prevents. */
-function keyPlacementWarnings(dataDir: string | undefined, files: { file: string }[]): string[] {
-  if (!dataDir) return [];
-  const root = path.resolve(dataDir) + path.sep;
-  return files
-    .filter(({ file }) => path.resolve(file).startsWith(root))
-    .map(({ file }) => `the key file ${file} is inside the data directory: a copy of the data directory then holds it too. Keep it elsewhere.`);
-}
-
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const log = options.logger ?? createLogger(options.logLevel);
   const clock = options.clock ?? systemClock;
@@ -165,9 +145,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   }, { webhooks: outbox.webhookNames });
 
   // Keys from outside the database come first: a missing or unreadable one stops the start, naming its file.
-  const checkpointKey = loadCheckpointKey(options.checkpointKeyFile ?? defaultCheckpointKeyFile(process.env));
-  const kek = loadKeyEncryptionKey(options.keyEncryptionKeyFile ?? defaultKeyEncryptionKeyFile(process.env));
-  const keyWarnings = keyPlacementWarnings(options.dataDir, [checkpointKey, kek]);
+  const { checkpointKey, kek, warnings: keyWarnings } = loadHubKeyFiles(options);
 
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
   let scheduler: Scheduler | null = null;
@@ -192,22 +170,10 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     outbox,
   };
   ctxRef = ctx;
-  const checkpointLogFile = options.checkpointLogFile ?? path.join(options.dataDir ?? path.dirname(checkpointKey.file), 'checkpoints.jsonl');
-  mkdirSync(path.dirname(checkpointLogFile), { recursive: true });
-  const checkpointer = new Checkpointer(ctx, {
-    privateKey: checkpointKey.privateKey,
-    publicKey: checkpointKey.publicKey,
-    hubId: `${os.hostname()}/${randomBytes(4).toString('hex')}`,
-    everyEvents: options.checkpointEveryEvents,
-    intervalMs: options.checkpointIntervalMs,
-    logFile: checkpointLogFile,
-  });
-  ctx.chainAdvanced = (seq) => checkpointer.chainAdvanced(seq);
-  const checkpoints: CheckpointSetup = { publicKey: checkpointKey.publicKey, keyId: checkpointKeyId(checkpointKey.publicKey), logFile: checkpointLogFile, checkpointer };
-  if (!options.databaseUrl && options.dataDir && sameDisk(checkpointLogFile, options.dataDir)) {
-    keyWarnings.push(`the checkpoint log ${checkpointLogFile} is on the same disk as the database: someone who can rewrite the database can likely cut the log too. Put it on another disk or an append-only mount (--checkpoint-log), or subscribe a webhook to audit.checkpoint.`);
-  }
-  for (const warning of keyWarnings) log.warn(warning);
+  const evidence = setUpCheckpoints(ctx, checkpointKey, options);
+  const checkpoints: CheckpointSetup = evidence.setup;
+  const checkpointer = checkpoints.checkpointer;
+  for (const warning of [...keyWarnings, ...evidence.warnings]) log.warn(warning);
   scheduler = new Scheduler(ctx, {
     maxSleepMs: store.dialect === 'postgres' ? 1000 : undefined,
     onFired: (kind, lagMs) => {
