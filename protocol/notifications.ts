@@ -14,6 +14,7 @@ export const NOTIFICATION_EVENTS = [
   'grant.issued',
   'grant.expiring',
   'grant.revoked',
+  'audit.checkpoint',
 ] as const;
 export const notificationEventSchema = z.enum(NOTIFICATION_EVENTS);
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;

@@ -15,7 +15,9 @@ import { GroupCommit } from './domain/group-commit.js';
 import { ActorCache } from './domain/actor-cache.js';
 import { LastSeen } from './domain/last-seen.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
-import { loadSigningKeys } from './domain/signing-keys.js';
+import { SigningKeyRing } from './domain/signing-keys.js';
+import type { CheckpointSetup } from './domain/checkpointer.js';
+import { loadHubKeyFiles, setUpCheckpoints } from './evidence-setup.js';
 import { bootstrapAdmin } from './domain/users.js';
 import { SYSTEM_ACTOR_NAME } from './domain/actor.js';
 import { Scheduler } from './scheduler.js';
@@ -71,7 +73,20 @@ export interface HubOptions {
   publicUrl?: string;
   /** How long a dispatcher's claim on a notification keeps other hubs off it (default 60 s). */
   notificationLeaseMs?: number;
+  /** The Ed25519 key audit checkpoints are signed with, outside the data directory; created on first start. */
+  checkpointKeyFile?: string;
+  /** The AES-256 key the grant signing keys are encrypted with in the database; created on first start. */
+  keyEncryptionKeyFile?: string;
+  /** Where checkpoints are appended outside the database (default <data-dir>/checkpoints.jsonl). */
+  checkpointLogFile?: string;
+  /** A checkpoint every this many events (default 1000)... */
+  checkpointEveryEvents?: number;
+  /** ...and every this often when events were appended (default 5 minutes). */
+  checkpointIntervalMs?: number;
+  /** How often a hub on PostgreSQL reads the signing keys again, to follow a rotation made on another hub (default 5 s). */
+  keyRefreshMs?: number;
 }
+
 
 export interface RunningHub {
   url: string;
@@ -81,6 +96,7 @@ export interface RunningHub {
   /** Every HTTP route, and whether it is documented in /openapi.json. */
   routes: readonly RouteRecord[];
   dispatcher: Dispatcher;
+  checkpoints: CheckpointSetup;
   close(): Promise<void>;
 }
 
@@ -129,10 +145,19 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
   }, { webhooks: outbox.webhookNames, email: outbox.email !== null });
 
+  // Keys from outside the database come first: a missing or unreadable one stops the start, naming its file.
+  const { checkpointKey, kek, warnings: keyWarnings } = loadHubKeyFiles(options);
+
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
   let scheduler: Scheduler | null = null;
-  const keys = await loadSigningKeys(store.db, clock.now());
-  if (outbox.email) outbox.email.tokenKey = emailActionKey(keys);
+  let keys: SigningKeyRing;
+  try {
+    keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now(), store.dialect);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  if (outbox.email) outbox.email.tokenKey = emailActionKey(kek.key);
   const ctx: Context = {
     store,
     clock,
@@ -147,6 +172,10 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     outbox,
   };
   ctxRef = ctx;
+  const evidence = setUpCheckpoints(ctx, checkpointKey, options);
+  const checkpoints: CheckpointSetup = evidence.setup;
+  const checkpointer = checkpoints.checkpointer;
+  for (const warning of [...keyWarnings, ...evidence.warnings]) log.warn(warning);
   scheduler = new Scheduler(ctx, {
     maxSleepMs: store.dialect === 'postgres' ? 1000 : undefined,
     onFired: (kind, lagMs) => {
@@ -200,6 +229,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     ready: () => checkReadiness(store, scheduler ?? { isRunning: false }),
     accessLog: options.accessLog ?? true,
     routes,
+    checkpoints,
   });
   const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, clustered: Boolean(options.databaseUrl) });
   const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
@@ -212,6 +242,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   outbox.publicUrl ??= url;
   await scheduler.start();
   await dispatcher.start();
+  await checkpointer.start();
+  // Another hub on the database may rotate the signing key: follow it.
+  const keyRefresh = options.databaseUrl
+    ? setInterval(() => void keys.refresh().catch((error: unknown) => log.error({ err: error }, 'cannot read the signing keys again')), options.keyRefreshMs ?? 5000)
+    : null;
+  keyRefresh?.unref();
   policy.watch();
   // Said once the hub is up, so a start that fails still ends with its one line of reason.
   if (starter) print(starter.note);
@@ -225,9 +261,11 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     scheduler,
     routes,
     dispatcher,
+    checkpoints,
     close() {
       closing ??= (async () => {
         policy.close();
+        if (keyRefresh) clearInterval(keyRefresh);
         stopWaking();
         waiters.close();
         await scheduler?.stop();
@@ -245,6 +283,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         await closeAdapter();
         await ctx.submissions.idle();
         await ctx.lastSeen.flush();
+        // After the last write of this hub: what it leaves behind is signed.
+        await checkpointer.close();
         await store.close();
         log.info('hub stopped');
       })();

@@ -19,6 +19,7 @@ const REASONS: Record<NonNullable<VerifyResult['reason']>, string> = {
   bad_signature: 'its signature does not match this hub',
   malformed: 'this is not a grant token (a grant is three dot-separated parts, eyJ…)',
   unknown: 'this hub did not issue it',
+  payload_mismatch: 'it was approved for another payload than the one given',
 };
 
 function describeGrant(result: VerifyResult): string {

@@ -2,9 +2,12 @@ import type { z } from 'zod';
 import { HubHttp, HubHttpError, LIMITS, type CallOptions, type HttpMethod, type Query } from '../../protocol/index.js';
 import { CliError, EXIT } from './cli-error.js';
 
-/** A hub error code maps to an exit status: input the hub refused is a usage error, the rest a failure. */
+/**
+ * A hub error code maps to an exit status: input the hub refused is a usage error, the rest a failure.
+ * An idempotency key reused for a different request is the caller's mistake too: nothing was submitted.
+ */
 function exitCodeFor(code: string): number {
-  return code === 'INVALID_INPUT' || code === 'PAYLOAD_TOO_LARGE' ? EXIT.usage : EXIT.failed;
+  return code === 'INVALID_INPUT' || code === 'PAYLOAD_TOO_LARGE' || code === 'IDEMPOTENCY_MISMATCH' ? EXIT.usage : EXIT.failed;
 }
 
 /** The shared HTTP client's failures in the CLI's words, with the exit status a pipeline branches on. */

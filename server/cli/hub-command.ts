@@ -81,6 +81,11 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
       accessLog: flags.accessLog,
       notifiers: resolved.notifiers,
       publicUrl: flags.publicUrl,
+      checkpointKeyFile: flags.checkpointKey,
+      keyEncryptionKeyFile: flags.keyEncryptionKey,
+      checkpointLogFile: flags.checkpointLog,
+      checkpointEveryEvents: flags.checkpointEvery,
+      checkpointIntervalMs: flags.checkpointMinutes * 60_000,
       print: (line) => note(io, line),
     });
   } catch (error) {

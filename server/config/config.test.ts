@@ -30,7 +30,7 @@ describe('where each hub setting comes from', () => {
   const file = configFile(['port: 7400', 'host: 0.0.0.0', 'rateLimit: 100', 'trustProxy: true', 'logLevel: warn', 'policy: policies/prod.yaml', 'dataDir: /var/lib/greenlight'].join('\n'));
 
   it('takes defaults when nothing is given', () => {
-    const { settings, origins } = resolve({}, { XDG_DATA_HOME: '/data' });
+    const { settings, origins } = resolve({}, { XDG_DATA_HOME: '/data', XDG_CONFIG_HOME: '/config' });
     expect(settings).toEqual({
       port: 7300,
       host: '127.0.0.1',
@@ -42,6 +42,12 @@ describe('where each hub setting comes from', () => {
       trustProxy: false,
       accessLog: true,
       publicUrl: undefined,
+      // The keys live apart from the data directory, so a copy of it can't sign.
+      checkpointKey: '/config/greenlight/checkpoint-key.pem',
+      keyEncryptionKey: '/config/greenlight/key-encryption-key',
+      checkpointLog: undefined,
+      checkpointEvery: 1000,
+      checkpointMinutes: 5,
     });
     expect(Object.values(origins).every((origin) => origin.source === 'default')).toBe(true);
   });
@@ -113,7 +119,7 @@ describe('the config file', () => {
   it('refuses an unknown key, listing the known ones', () => {
     const file = configFile('prot: 7300\nhost: 0.0.0.0\n', 'typo.yaml');
     expect(problem(() => loadConfigFile(file))).toBe(
-      `config file ${file}: unknown key "prot" (known keys: port, host, dataDir, policy, databaseUrl, logLevel, rateLimit, trustProxy, accessLog, publicUrl, notifiers)`,
+      `config file ${file}: unknown key "prot" (known keys: port, host, dataDir, policy, databaseUrl, logLevel, rateLimit, trustProxy, accessLog, publicUrl, checkpointKey, keyEncryptionKey, checkpointLog, checkpointEvery, checkpointMinutes, notifiers)`,
     );
   });
 

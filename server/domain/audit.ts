@@ -87,35 +87,48 @@ export function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Da
   return appended.then(({ row }) => ({ ...toAuditEventFields(row), data: input.data ?? {} }));
 }
 
-/** Writes the head advanced by this transaction's appends; run last, before commit. */
-export async function writeChainHead(trx: Transaction<Database>): Promise<void> {
+/** Writes the head advanced by this transaction's appends; run last, before commit. Returns the new head's seq, if it moved. */
+export async function writeChainHead(trx: Transaction<Database>): Promise<number | null> {
   const pending = heads.get(trx);
-  if (!pending) return;
+  if (!pending) return null;
   const head = await pending;
-  if (head.dirty) await trx.updateTable('chain_head').set({ seq: head.seq, hash: head.hash }).where('id', '=', 1).execute();
   heads.delete(trx);
+  if (!head.dirty) return null;
+  await trx.updateTable('chain_head').set({ seq: head.seq, hash: head.hash }).where('id', '=', 1).execute();
+  return head.seq;
 }
 
 export type VerifyOutcome = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };
+
+/** What a walk of the chain found, with the hashes of the events it was asked to remember. */
+export interface ChainWalk {
+  outcome: VerifyOutcome;
+  /** The last event the walk reached (0 for an empty chain). */
+  end: number;
+  hashes: Map<number, string>;
+}
 
 /**
  * Walks the chain in order, recomputing every hash; names the first event that does not fit.
  * The head is read first and the walk stops at it: every event up to a committed head was committed
  * with or before it, so events written while verify runs can't look like a cut-off chain.
  */
-export async function verifyChain(db: Executor, batch = 5000): Promise<VerifyOutcome> {
+export async function walkChain(db: Executor, remember: ReadonlySet<number> = new Set(), batch = 5000): Promise<ChainWalk> {
   const head = await db.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
   const last = head ? Number(head.seq) : Number.MAX_SAFE_INTEGER;
+  const hashes = new Map<number, string>();
   let expectedPrev = GENESIS_HASH;
   let expectedSeq = 1;
   let count = 0;
+  const broken = (brokenAt: number, problem: string): ChainWalk => ({ outcome: { ok: false, events: count, brokenAt, problem }, end: expectedSeq - 1, hashes });
   for (;;) {
     const rows = await db.selectFrom('audit_events').selectAll().where('seq', '>=', expectedSeq).where('seq', '<=', last).orderBy('seq').limit(batch).execute();
     for (const row of rows) {
       const seq = Number(row.seq);
-      if (seq !== expectedSeq) return { ok: false, events: count, brokenAt: expectedSeq, problem: `event ${expectedSeq} is missing` };
-      if (row.prev_hash !== expectedPrev) return { ok: false, events: count, brokenAt: seq, problem: `event ${seq} does not point at the event before it` };
-      if (hashEvent(row) !== row.hash) return { ok: false, events: count, brokenAt: seq, problem: `event ${seq} was modified after it was written` };
+      if (seq !== expectedSeq) return broken(expectedSeq, `event ${expectedSeq} is missing`);
+      if (row.prev_hash !== expectedPrev) return broken(seq, `event ${seq} does not point at the event before it`);
+      if (hashEvent(row) !== row.hash) return broken(seq, `event ${seq} was modified after it was written`);
+      if (remember.has(seq)) hashes.set(seq, row.hash);
       expectedPrev = row.hash;
       expectedSeq = seq + 1;
       count += 1;
@@ -123,9 +136,13 @@ export async function verifyChain(db: Executor, batch = 5000): Promise<VerifyOut
     if (rows.length < batch) break;
   }
   if (head && (Number(head.seq) !== expectedSeq - 1 || head.hash !== expectedPrev)) {
-    return { ok: false, events: count, brokenAt: expectedSeq, problem: `the chain ends at event ${expectedSeq - 1} but ${Number(head.seq)} events were written: the last ones were removed` };
+    return broken(expectedSeq, `the chain ends at event ${expectedSeq - 1} but ${Number(head.seq)} events were written: the last ones were removed`);
   }
-  return { ok: true, events: count };
+  return { outcome: { ok: true, events: count }, end: expectedSeq - 1, hashes };
+}
+
+export async function verifyChain(db: Executor, batch = 5000): Promise<VerifyOutcome> {
+  return (await walkChain(db, new Set(), batch)).outcome;
 }
 
 /** One page of the audit log, newest first, with a cursor (the last seq seen) for the next. */

@@ -5,7 +5,7 @@ import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import type { PolicyHolder } from './policy.js';
 import type { HubBus } from './bus.js';
-import type { SigningKeys } from './signing-keys.js';
+import type { SigningKeyRing } from './signing-keys.js';
 import type { AuditInput } from './audit.js';
 import type { GroupCommit } from './group-commit.js';
 import type { ActorCache } from './actor-cache.js';
@@ -21,7 +21,7 @@ export interface Context {
   log: Logger;
   policy: PolicyHolder;
   bus: HubBus;
-  keys: SigningKeys;
+  keys: SigningKeyRing;
   /** Remembers who tokens belong to; null where another hub may change users (PostgreSQL). */
   actors: ActorCache | null;
   /** Records, off the hot path, when each user last authenticated. */
@@ -32,6 +32,8 @@ export interface Context {
   deadlineWritten(dueAt: string): void;
   /** Notification channels (webhooks); with none configured, nothing is written to the outbox. */
   outbox?: Outbox;
+  /** Hears how far the audit chain has grown after each commit, to sign a checkpoint every N events. */
+  chainAdvanced?: (seq: number) => void;
 }
 
 interface Hooks {
@@ -69,14 +71,16 @@ const RETRIES = 8;
 export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let current = null as Transaction<Database> | null;
+    let headSeq: number | null = null;
     try {
       const result = await ctx.store.db.transaction().execute(async (trx) => {
         current = trx;
         const result = await work(trx);
-        await writeChainHead(trx);
+        headSeq = await writeChainHead(trx);
         return result;
       });
       runHooks(current, 'committed');
+      if (headSeq !== null) ctx.chainAdvanced?.(headSeq);
       return result;
     } catch (error) {
       runHooks(current, 'failed');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Transaction } from 'kysely';
-import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
+import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GrantPayload, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { canonicalJson } from '../store/json.js';
@@ -27,10 +27,14 @@ async function touchRequest(trx: Transaction<Database>, requestId: string, now: 
     .execute();
 }
 
-/** SHA-256 of what was approved, so the thing executed can be checked against it. */
+/** SHA-256 (hex) of the canonical JSON of {action, resource, environment, context}: what was approved, so the thing executed can be checked against it. */
+export function payloadHashOf(payload: GrantPayload): string {
+  const body = canonicalJson({ action: payload.action, resource: payload.resource, environment: payload.environment, context: payload.context });
+  return createHash('sha256').update(body, 'utf8').digest('hex');
+}
+
 export function payloadHash(row: Pick<RequestsTable, 'action' | 'resource' | 'environment' | 'context'>): string {
-  const body = canonicalJson({ action: row.action, resource: row.resource, environment: row.environment, context: contextOf(row) });
-  return createHash('sha256').update(body).digest('hex');
+  return payloadHashOf({ action: row.action, resource: row.resource, environment: row.environment, context: contextOf(row) });
 }
 
 /**
@@ -50,10 +54,11 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
   const expires = new Date(expiresAtSeconds * 1000);
   const ttl = expiresAtSeconds - notBefore;
   const hash = payloadHash(row);
+  const signer = ctx.keys.current;
   const token = signCompactJws(
-    { alg: 'EdDSA', kid: ctx.keys.kid, typ: 'JWT' },
+    { alg: 'EdDSA', kid: signer.kid, typ: 'JWT' },
     { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: notBefore, exp: expiresAtSeconds },
-    ctx.keys.privateKey,
+    signer.privateKey,
   );
   await trx
     .insertInto('grants')
@@ -70,6 +75,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
       redeemed_at: null,
       revoked_at: null,
       revoked_by: null,
+      signing_key: signer.rowId,
     })
     .execute();
   await trx.insertInto('deadlines').values({ id: newId('ddl', now), kind: 'grant_expiry', request_id: row.id, grant_jti: jti, step: null, due_at: expires.toISOString(), done: 0 }).execute();
@@ -112,12 +118,12 @@ function claimsOf(payload: Record<string, unknown>): GrantClaims | null {
 
 /** Checks signature, time and the hub's record (revoked, redeemed, expired). */
 export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
-  const { token } = parseOrThrow(grantTokenInputSchema, input, 'grant');
+  const { token, payload } = parseOrThrow(grantTokenInputSchema, input, 'grant');
   let claims: GrantClaims | null;
   let expiredByTime = false;
   let earlyByTime = false;
   try {
-    const { payload } = await jwtVerify(token, ctx.keys.publicKey, { issuer: ISSUER, algorithms: ['EdDSA'], currentDate: ctx.clock.now() });
+    const { payload } = await jwtVerify(token, async (header) => (await ctx.keys.verificationKey(header.kid)) ?? Promise.reject(new joseErrors.JWKSNoMatchingKey()), { issuer: ISSUER, algorithms: ['EdDSA'], currentDate: ctx.clock.now() });
     claims = claimsOf(payload);
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) {
@@ -135,6 +141,7 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
     }
   }
   if (!claims) return { valid: false, reason: 'malformed', grant: null };
+  if (payload && payloadHashOf(payload) !== claims.payloadHash) return { valid: false, reason: 'payload_mismatch', grant: claims };
   const row = await ctx.store.db.selectFrom('grants').select(['status', 'expires_at']).where('jti', '=', claims.jti).executeTakeFirst();
   if (!row) return { valid: false, reason: 'unknown', grant: claims };
   if (row.status === 'revoked') return { valid: false, reason: 'revoked', grant: claims };

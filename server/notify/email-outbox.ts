@@ -5,7 +5,7 @@ import { eligibleGroupsOf, eligibleUsersOf } from '../domain/request-view.js';
 import { newId } from '../ids.js';
 import type { Database, EmailActionsTable, OutboxTable, RequestsTable } from '../store/schema.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
-import { emailActionKey, emailActionToken, emailActionTokenHash } from './email-tokens.js';
+import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
 
 /** Events that ask an approver to decide, and so go by email. */
 const EMAILED_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded']);
@@ -100,7 +100,8 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
   const timestamp = now.toISOString();
   const requestExpiry = change.row.expires_at ? Date.parse(change.row.expires_at) : Infinity;
   const expiresAt = new Date(Math.min(now.getTime() + LINK_LIFETIME_MS, requestExpiry)).toISOString();
-  const key = emailActionKey(ctx.keys);
+  const key = outbox.email.tokenKey;
+  if (!key) throw new Error('email links need the hub keys, loaded at start');
   const rows: OutboxTable[] = [];
   const actions: EmailActionsTable[] = [];
   for (const person of people) {

@@ -1,22 +1,14 @@
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import type { DecisionKind } from '../../protocol/index.js';
-import type { SigningKeys } from '../domain/signing-keys.js';
 
 /**
  * The tokens in email Approve/Deny links. A token is the HMAC of its notification's id and decision
- * under a key every hub derives from the signing key in the database, so the outbox keeps no token
- * (the message is built at send time) and the hub stores only each token's SHA-256.
+ * under a key every hub derives from the key-encryption key (a file outside the database that every
+ * hub of one database shares), so the outbox keeps no token (the message is built at send time), the
+ * hub stores only each token's SHA-256, and rotating the grant signing key leaves sent links working.
  */
-const keyCache = new WeakMap<SigningKeys, Buffer>();
-
-export function emailActionKey(keys: SigningKeys): Buffer {
-  let key = keyCache.get(keys);
-  if (!key) {
-    const secret = keys.privateKey.export({ format: 'jwk' }).d ?? '';
-    key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'base64url'), 'greenlight', 'email action tokens v1', 32));
-    keyCache.set(keys, key);
-  }
-  return key;
+export function emailActionKey(keyEncryptionKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', keyEncryptionKey, 'greenlight', 'email action tokens v1', 32));
 }
 
 export function emailActionToken(key: Buffer, notificationId: string, decision: DecisionKind): string {

@@ -5,6 +5,7 @@ import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
 import { afterCommit, type Context } from '../domain/context.js';
 import { buildView, parseRule, withoutSecrets } from '../domain/request-view.js';
 
+import type { Checkpoint } from '../domain/checkpoints.js';
 import { enqueueEmails } from './email-outbox.js';
 
 /** Does this rule (or the escalation step that fired) name email for this event? */
@@ -67,5 +68,39 @@ export async function enqueueNotifications(ctx: Context, trx: Transaction<Databa
       for (const written of fast) lane?.release(`webhook:${written.destination}`);
     },
   );
+  await trx.insertInto('outbox').values(rows).execute();
+}
+
+/**
+ * An audit checkpoint goes to every webhook that lists `audit.checkpoint` in its `events` (an endpoint
+ * without a list gets its rules' request events only): a copy of the evidence outside the database.
+ */
+export async function enqueueCheckpointNotifications(ctx: Context, trx: Transaction<Database>, checkpoint: Checkpoint): Promise<void> {
+  const outbox = ctx.outbox;
+  if (!outbox) return;
+  const destinations = outbox.webhooksListing('audit.checkpoint');
+  if (destinations.length === 0) return;
+  const now = ctx.clock.now();
+  const timestamp = now.toISOString();
+  const payload = JSON.stringify({ type: 'audit.checkpoint', timestamp, data: checkpoint });
+  const rows: OutboxTable[] = destinations.map((endpoint) => ({
+    id: newId('ntf', now),
+    type: 'audit.checkpoint',
+    channel: endpoint.channel,
+    destination: endpoint.name,
+    request_id: null,
+    payload,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: timestamp,
+    lease_until: null,
+    lease_owner: null,
+    last_error: null,
+    last_status: null,
+    created_at: timestamp,
+    updated_at: timestamp,
+    delivered_at: null,
+  }));
+  afterCommit(trx, () => outbox.written());
   await trx.insertInto('outbox').values(rows).execute();
 }

@@ -46,6 +46,11 @@ export class Outbox {
     return new Set(this.webhooks.keys());
   }
 
+  /** The webhooks whose `events` list names this event (an audit checkpoint goes only to those). */
+  webhooksListing(type: NotificationEvent): WebhookEndpoint[] {
+    return [...this.webhooks.values()].filter((endpoint) => endpoint.lists(type));
+  }
+
   /** The endpoint a row of this channel and destination goes to, if it is still configured. */
   endpointFor(channel: string, destination: string): DeliveryEndpoint | undefined {
     if (channel === 'webhook') return this.webhooks.get(destination);

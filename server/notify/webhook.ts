@@ -63,6 +63,11 @@ export class WebhookEndpoint implements DeliveryEndpoint {
     return this.events === null || this.events.has(event);
   }
 
+  /** Named in `events` (not merely let through by its absence). */
+  lists(event: NotificationEvent): boolean {
+    return this.events?.has(event) ?? false;
+  }
+
   /** POSTs the payload, signed now; resolves with the outcome, never rejects. */
   send(id: string, body: string, signal: AbortSignal): Promise<DeliveryOutcome> {
     const literal = checkLiteralHost(this.url.hostname, this.allowPrivateNetworks);

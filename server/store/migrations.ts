@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /** Versioned migrations, written once for SQLite and PostgreSQL alike (text ids, text timestamps). */
@@ -242,6 +243,33 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('requests').addColumn('not_before', 'text').execute();
       await db.schema.alterTable('requests').addColumn('extends_jti', 'text').execute();
       await db.schema.createIndex('requests_by_extends').on('requests').column('extends_jti').execute();
+    },
+  },
+  // Grant signing keys rotate: a retired key stays published while a grant it signed is unexpired,
+  // so each grant records which key row signed it. Rows written before this were all signed by 'primary'.
+  '2026-12-11-301-signing-key-rotation': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('signing_keys').addColumn('retired_at', 'text').execute();
+      await db.schema.alterTable('grants').addColumn('signing_key', 'text').execute();
+      await sql`update grants set signing_key = 'primary'`.execute(db);
+    },
+  },
+  // Signed audit checkpoints: {seq, hash, at, hubId, chainId} signed with a key kept outside the database.
+  // The chain id tells this database's checkpoints from another's in a checkpoint log both hubs wrote to.
+  '2026-12-11-302-audit-checkpoints': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('chain_head').addColumn('chain_id', 'text').execute();
+      await sql`update chain_head set chain_id = ${`chn_${randomBytes(12).toString('hex')}`}`.execute(db);
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('seq', 'integer', (col) => col.primaryKey())
+        .addColumn('hash', 'text', (col) => col.notNull())
+        .addColumn('at', 'text', (col) => col.notNull())
+        .addColumn('hub_id', 'text', (col) => col.notNull())
+        .addColumn('chain_id', 'text', (col) => col.notNull())
+        .addColumn('key_id', 'text', (col) => col.notNull())
+        .addColumn('signature', 'text', (col) => col.notNull())
+        .execute();
     },
   },
 };

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from './database.js';
 import { userStore } from './users.js';
-import { signingKeyStore } from './signing-keys.js';
 import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
 
 const pg = await postgresAvailability();
@@ -46,14 +45,5 @@ describe.each([
   it.skipIf(skip)('a roles column holding something other than known roles is refused, not passed on', async () => {
     await store.db.insertInto('users').values({ id: 'usr_2', name: 'mallory', roles: '["root"]', disabled: 0, created_at: '2026-12-01T00:00:00.000Z', email: null }).execute();
     await expect(userStore.byIdOrName(store.db, 'mallory')).rejects.toThrow(/root|Invalid/);
-  });
-
-  it.skipIf(skip)('the signing key pair is written once: a second writer keeps the first pair', async () => {
-    const first = { privateJwk: { kty: 'OKP', crv: 'Ed25519', x: 'first', d: 'secret' }, publicJwk: { kty: 'OKP', crv: 'Ed25519', x: 'first' } };
-    const second = { privateJwk: { kty: 'OKP', crv: 'Ed25519', x: 'second', d: 'other' }, publicJwk: { kty: 'OKP', crv: 'Ed25519', x: 'second' } };
-    expect(await signingKeyStore.read(store.db, 'test-key')).toBeUndefined();
-    await signingKeyStore.insertIfAbsent(store.db, 'test-key', first, new Date('2026-12-01T00:00:00Z'));
-    await signingKeyStore.insertIfAbsent(store.db, 'test-key', second, new Date('2026-12-01T00:00:01Z'));
-    expect(await signingKeyStore.read(store.db, 'test-key')).toEqual(first);
   });
 });

@@ -93,13 +93,18 @@ export interface GrantsTable {
   redeemed_at: string | null;
   revoked_at: string | null;
   revoked_by: string | null;
+  /** The signing_keys row that signed it. */
+  signing_key: string | null;
 }
 
 export interface SigningKeysTable {
   kid: string;
+  /** `enc:v1:…`: encrypted with the key-encryption key from outside the database (plain JWK before that existed). */
   private_jwk: string;
   public_jwk: string;
   created_at: string;
+  /** Set when rotated out: published until every grant it signed has expired, then deleted. */
+  retired_at: string | null;
 }
 
 export interface AuditEventsTable {
@@ -121,6 +126,8 @@ export interface ChainHeadTable {
   id: number;
   seq: number;
   hash: string;
+  /** Random, set once per database: names the chain its checkpoints vouch for. */
+  chain_id: string | null;
 }
 
 /** How many requests each requester has pending under each rule (the cap's counter). */
@@ -149,6 +156,18 @@ export interface OutboxTable {
   created_at: string;
   updated_at: string;
   delivered_at: string | null;
+}
+
+export interface AuditCheckpointsTable {
+  seq: number;
+  hash: string;
+  at: string;
+  hub_id: string;
+  chain_id: string;
+  /** Thumbprint of the checkpoint public key that signed it. */
+  key_id: string;
+  /** base64url Ed25519 signature of the canonical JSON {seq, hash, at, hubId, chainId}. */
+  signature: string;
 }
 
 export interface NotifyEndpointsTable {
@@ -183,6 +202,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
   chain_head: ChainHeadTable;
+  audit_checkpoints: AuditCheckpointsTable;
   outbox: OutboxTable;
   notify_endpoints: NotifyEndpointsTable;
   email_actions: EmailActionsTable;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedTestKeyFiles } from './test-keys.js';
 import { withoutGreenlightVariables } from './hub-process.js';
 
 /** Runs `bin/greenlight.mjs` as a real child process, so exit codes and streams are real. */
@@ -19,7 +20,8 @@ export interface CliResult {
  * its TypeScript sources (the code under test, not its last build) unless `extra` says otherwise.
  */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...withoutGreenlightVariables(process.env), GREENLIGHT_FROM_SOURCE: '1', ...extra };
+  const keys = sharedTestKeyFiles();
+  return { ...withoutGreenlightVariables(process.env), GREENLIGHT_FROM_SOURCE: '1', GREENLIGHT_CHECKPOINT_KEY: keys.checkpointKeyFile, GREENLIGHT_KEY_ENCRYPTION_KEY: keys.keyEncryptionKeyFile, ...extra };
 }
 
 export class CliProcess {

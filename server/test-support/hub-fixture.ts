@@ -6,6 +6,7 @@ import { startHub, type HubOptions, type RunningHub } from '../hub.js';
 import { createTestDatabase } from './postgres.js';
 import { ADMIN_TOKEN } from './admin-token.js';
 import { call } from './http.js';
+import { sharedTestKeyFiles } from './test-keys.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -56,6 +57,7 @@ export class TestHub {
       logLevel: 'silent',
       consoleDir: null,
       print: () => undefined,
+      ...sharedTestKeyFiles(),
       ...rest,
     });
     return this;

@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedTestKeyFiles } from './test-keys.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -70,7 +71,15 @@ export class HubProcess {
    */
   async start(port = this.options.port ?? 0): Promise<string> {
     const timeoutMs = this.options.timeoutMs ?? 90_000;
-    const env: Record<string, string | undefined> = { ...withoutGreenlightVariables(process.env), GREENLIGHT_LOG_LEVEL: 'warn', GREENLIGHT_FROM_SOURCE: '1', ...this.env };
+    const keys = sharedTestKeyFiles();
+    const env: Record<string, string | undefined> = {
+      ...withoutGreenlightVariables(process.env),
+      GREENLIGHT_LOG_LEVEL: 'warn',
+      GREENLIGHT_FROM_SOURCE: '1',
+      GREENLIGHT_CHECKPOINT_KEY: keys.checkpointKeyFile,
+      GREENLIGHT_KEY_ENCRYPTION_KEY: keys.keyEncryptionKeyFile,
+      ...this.env,
+    };
     for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
     const spawnedAt = performance.now();
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'greenlight.mjs'), 'hub', '--port', String(port), ...this.args], {

@@ -1,13 +1,14 @@
 import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
-import { LIMITS } from '../../protocol/index.js';
+import { GreenlightError, LIMITS } from '../../protocol/index.js';
 import { statusOf, toWireError } from './errors.js';
 import { clientErrorHandler, mapFrameworkError } from './framework-errors.js';
 import { registerAccessLog } from './access-log.js';
 import { registerOpenApi } from './openapi.js';
 import { bearerToken, decorateActor, requireAuthentication, tokenHashOf } from './authentication.js';
 import type { HttpDeps } from './http-deps.js';
+import { jsonNestsDeeperThan } from './json-depth.js';
 import { healthRoutes } from './routes/health.js';
 import { userRoutes } from './routes/users.js';
 import { requestRoutes } from './routes/requests.js';
@@ -40,9 +41,10 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     },
   });
   decorateActor(app);
+  limitJsonDepth(app);
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number; validation?: unknown }, request, reply) => {
-    const wire = mapFrameworkError(error) ?? toWireError(error, deps.ctx.log);
+    const wire = mapFrameworkError(error, request.routeOptions.bodyLimit) ?? toWireError(error, deps.ctx.log);
     void sendError(reply, statusOf(wire), wire);
   });
   // The path is not repeated back: it may carry what a client should not have sent (a token, say).
@@ -91,6 +93,24 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
+}
+
+/**
+ * Every JSON body, on every route: refused before parsing when it nests deeper than any request needs.
+ * Fastify's own parser (with its prototype-poisoning checks) does the rest; each route's body limit
+ * still applies, as the body is read before this runs.
+ */
+function limitJsonDepth(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (jsonNestsDeeperThan(text, LIMITS.jsonDepth)) {
+      done(new GreenlightError('JSON_TOO_DEEP', `The body nests arrays and objects more than ${LIMITS.jsonDepth} deep; no request needs that many.`), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
 }
 
 function sendError(reply: FastifyReply, status: number, error: { code: string; message: string }) {

@@ -1,3 +1,4 @@
+import type { CheckpointSetup } from '../domain/checkpointer.js';
 import type { Context } from '../domain/context.js';
 import type { Metrics } from '../metrics.js';
 import type { Readiness } from '../readiness.js';
@@ -24,4 +25,6 @@ export interface HttpDeps {
   routes?: RouteRecord[];
   /** How long a client may take to send one whole request (headers and body); answered long-polls are not affected. */
   requestTimeoutMs?: number;
+  /** The audit checkpoint key (published) and the hub's checkpoint log (read by verify). */
+  checkpoints: CheckpointSetup;
 }

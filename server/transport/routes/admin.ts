@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { createBackup } from '../../domain/backup.js';
 import type { HttpDeps } from '../http-deps.js';
+import { rotateSigningKey } from '../../domain/key-rotation.js';
 import { routeDoc } from '../route-docs.js';
 
 const docs = {
@@ -14,6 +15,14 @@ const docs = {
     tag: 'operations',
     auth: 'admin',
     responses: { 200: { description: 'The database file (SQLite format 3)', content: { 'application/vnd.sqlite3': { schema: z.string().meta({ format: 'binary' }) } } } },
+  }),
+  rotate: routeDoc({
+    summary: 'Rotate the grant signing key',
+    description:
+      'A new key signs grants from now on. The old one stays in `/.well-known/jwks.json` until every grant it signed has expired, then it is deleted. Audited as `signing_key.rotated`.',
+    tag: 'operations',
+    auth: 'admin',
+    responses: { 200: z.object({ kid: z.string(), retired: z.array(z.string()) }) },
   }),
 };
 
@@ -29,4 +38,6 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     reply.type('application/vnd.sqlite3');
     return reply.send(createReadStream(backup.file));
   });
+
+  app.post('/api/v1/admin/signing-keys/rotate', { schema: docs.rotate }, async (request) => rotateSigningKey(deps.ctx, request.actor));
 };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { extendInputSchema, grantTokenInputSchema, parseOrThrow, requestSchema, verifyResultSchema } from '../../../protocol/index.js';
+import { LIMITS, extendInputSchema, grantTokenInputSchema, parseOrThrow, requestSchema, verifyResultSchema } from '../../../protocol/index.js';
 import { redeemGrant, revokeGrant, verifyGrant } from '../../domain/grants.js';
 import type { HttpDeps } from '../http-deps.js';
 import { extendGrant } from '../../domain/extensions.js';
@@ -50,8 +50,9 @@ const docs = {
 
 /** Verify and redeem take the grant itself as the credential: target systems need no account. */
 export const grantCredentialRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.post('/api/v1/grants/verify', { schema: docs.verify }, async (request) => verifyGrant(deps.ctx, request.body));
-  app.post('/api/v1/grants/redeem', { schema: docs.redeem }, async (request) => redeemGrant(deps.ctx, request.body));
+  // Anyone may call these, so their bodies are kept small.
+  app.post('/api/v1/grants/verify', { schema: docs.verify, bodyLimit: LIMITS.grantBodyBytes }, async (request) => verifyGrant(deps.ctx, request.body));
+  app.post('/api/v1/grants/redeem', { schema: docs.redeem, bodyLimit: LIMITS.grantBodyBytes }, async (request) => redeemGrant(deps.ctx, request.body));
 };
 
 /** Revoking takes a user's token (registered in the authenticated scope). */
