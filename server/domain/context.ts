@@ -10,6 +10,7 @@ import type { AuditInput } from './audit.js';
 import type { GroupCommit } from './group-commit.js';
 import type { ActorCache } from './actor-cache.js';
 import type { LastSeen } from './last-seen.js';
+import type { Turns } from './turns.js';
 import { appendAudit, writeChainHead } from './audit.js';
 import type { AuditEvent } from '../../protocol/index.js';
 import type { Outbox } from '../notify/outbox.js';
@@ -28,6 +29,8 @@ export interface Context {
   lastSeen: LastSeen;
   /** Where submissions are written: those arriving together share one transaction. */
   submissions: GroupCommit;
+  /** Long reads (syncs) run in pieces, one piece per pass of the event loop. */
+  turns: Turns;
   /** Tells the scheduler a deadline was written, so it can arm its timer earlier if needed. */
   deadlineWritten(dueAt: string): void;
   /** Notification channels (webhooks); with none configured, nothing is written to the outbox. */

@@ -18,6 +18,7 @@ import { canonicalJson } from '../store/json.js';
 import { audit, type Context } from './context.js';
 import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
+import type { TurnTaker } from './turns.js';
 import { freezeRule, matchRule, policyOffers } from './policy.js';
 import { assembleView, buildView, buildViews, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
 import { issueGrant } from './grants.js';
@@ -309,10 +310,26 @@ function visibilityFilters(actor: Actor): MembershipFilter[] {
 
 const likeOf = (filter: MembershipFilter) => sql<boolean>`${sql.ref(filter.column)} like ${filter.pattern} escape '\\'`;
 
-/** Everything a (re)connecting client needs: what waits on me, and my own open or recent requests. */
-export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
+/** Views built per turn: a hundred take a few milliseconds, so a large inbox never holds the event loop long. */
+const VIEWS_PER_TURN = 100;
+
+async function buildViewsInTurns(ctx: Context, turn: TurnTaker, rows: RequestsTable[], viewer: Actor): Promise<GreenlightRequest[]> {
+  const views: GreenlightRequest[] = [];
+  for (let start = 0; start < rows.length; start += VIEWS_PER_TURN) {
+    await turn.next();
+    views.push(...(await buildViews(ctx.store.db, rows.slice(start, start + VIEWS_PER_TURN), viewer)));
+  }
+  return views;
+}
+
+/**
+ * Everything a (re)connecting client needs: what waits on me, and my own open or recent requests.
+ * Views are built in turns.
+ */
+export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.turns.begin()): Promise<SyncResult> {
   const db = ctx.store.db;
   const filters = visibilityFilters(actor);
+  await turn.next();
   const pendingRows = filters.length
     ? await db.selectFrom('requests').selectAll().where('status', '=', 'pending').where((eb) => eb.or(filters.map(likeOf))).execute()
     : [];
@@ -326,8 +343,8 @@ export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
     .orderBy('id', 'desc')
     .limit(200)
     .execute();
-  const inbox = (await buildViews(db, inboxRows, actor)).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
-  const mine = await buildViews(db, mineRows, actor);
+  const inbox = (await buildViewsInTurns(ctx, turn, inboxRows, actor)).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
+  const mine = await buildViewsInTurns(ctx, turn, mineRows, actor);
   // Syncing is itself an authenticated use, so "last seen" is now.
   const me: SyncResult['me'] = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, email: actor.email, status: 'active', disabled: false, lastSeenAt: ctx.clock.now().toISOString(), createdAt: '' };
   return { me, inbox, mine, offers: policyOffers(ctx.policy.current()), serverTime: ctx.clock.now().toISOString() };
