@@ -13,6 +13,7 @@ import { ensureStarterPolicy } from './domain/starter-policy.js';
 import { warnUnstaffedPolicy } from './domain/approver-reach.js';
 import { GroupCommit } from './domain/group-commit.js';
 import { Turns } from './domain/turns.js';
+import { ViewCache } from './domain/view-cache.js';
 import { ActorCache } from './domain/actor-cache.js';
 import { LastSeen } from './domain/last-seen.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
@@ -143,6 +144,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     lastSeen: new LastSeen(store.db, log),
     submissions: new GroupCommit((work) => inTransaction(ctx, work)),
     turns: new Turns(),
+    views: new ViewCache(),
     deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
     outbox,
   };

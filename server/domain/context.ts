@@ -11,6 +11,7 @@ import type { GroupCommit } from './group-commit.js';
 import type { ActorCache } from './actor-cache.js';
 import type { LastSeen } from './last-seen.js';
 import type { Turns } from './turns.js';
+import type { ViewCache } from './view-cache.js';
 import { appendAudit, writeChainHead } from './audit.js';
 import type { AuditEvent } from '../../protocol/index.js';
 import type { Outbox } from '../notify/outbox.js';
@@ -31,6 +32,8 @@ export interface Context {
   submissions: GroupCommit;
   /** Long reads (syncs) run in pieces, one piece per pass of the event loop. */
   turns: Turns;
+  /** Views of unchanged requests, reused by syncs. */
+  views: ViewCache;
   /** Tells the scheduler a deadline was written, so it can arm its timer earlier if needed. */
   deadlineWritten(dueAt: string): void;
   /** Notification channels (webhooks); with none configured, nothing is written to the outbox. */
