@@ -28,7 +28,7 @@ import { scheduleRequestDeadlines } from './lifecycle/deadlines.js';
 import { escalate } from './lifecycle/escalation.js';
 import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
-import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
+import { approverReachIn, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
 import { enqueueNotifications } from '../notify/outbox.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
@@ -66,7 +66,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     // Refusals are returned, not thrown: a throw would fail the other submissions sharing this
     // transaction. Taking a place under the pending cap writes, so it comes after every other check.
     // Read in the transaction that writes the request, so a member disabled meanwhile is not counted.
-    const reach: Reach = frozen.autoApprove ? { kind: 'approvers' } : await approverReach(trx, frozen, actor);
+    const reach: Reach = frozen.autoApprove ? { kind: 'approvers' } : await approverReachIn(trx, frozen, actor);
     if (reach.kind === 'nobody') return { refused: noApproversError(parsed, frozen.name, reach) };
     if (!frozen.autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
       return { refused: tooManyPending(rule.maxPending, frozen.name) };
