@@ -13,6 +13,7 @@ import type { LastSeen } from './last-seen.js';
 import type { Turns } from './turns.js';
 import type { ViewCache } from './view-cache.js';
 import { appendAudit, writeChainHead } from './audit.js';
+import { writeDeferred } from '../store/deferred-inserts.js';
 import type { AuditEvent } from '../../protocol/index.js';
 import type { Outbox } from '../notify/outbox.js';
 
@@ -79,6 +80,7 @@ export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Dat
       const result = await ctx.store.db.transaction().execute(async (trx) => {
         current = trx;
         const result = await work(trx);
+        await writeDeferred(trx);
         await writeChainHead(trx);
         return result;
       });

@@ -13,6 +13,7 @@ import {
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import { insertRow } from '../store/prepared-insert.js';
+import { deferInsert, writeDeferred } from '../store/deferred-inserts.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { canonicalJson } from '../store/json.js';
 import { audit, type Context } from './context.js';
@@ -51,6 +52,8 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
   const frozen = freezeRule(rule);
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     if (parsed.idempotencyKey) {
+      // An earlier submission of this group commit may have used the same key.
+      await writeDeferred(trx, 'requests');
       const existing = await trx
         .selectFrom('requests')
         .selectAll()
@@ -103,8 +106,10 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
       decided_by: null,
     };
     if (frozen.autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}` };
-    await insertRow(trx, ctx.store.dialect, 'requests', row);
     const escalating = reach.kind === 'escalation';
+    // Approving or escalating at once updates the row and adds rows that refer to it: those write it now.
+    if (frozen.autoApprove || escalating) await insertRow(trx, ctx.store.dialect, 'requests', row);
+    else deferInsert(trx, ctx.store.dialect, 'requests', row);
     const submitted = await audit(ctx, trx, {
       actor: actor.name,
       type: 'request.submitted',

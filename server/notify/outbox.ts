@@ -5,6 +5,7 @@ import { newId } from '../ids.js';
 import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
 import { afterCommit, type Context } from '../domain/context.js';
 import { buildView, parseRule, withoutSecrets } from '../domain/request-view.js';
+import { writePendingAudit } from '../domain/audit.js';
 import { notifiersConfigSchema, type NotifiersConfig } from './config.js';
 import { WebhookEndpoint } from './webhook.js';
 
@@ -92,6 +93,7 @@ export async function enqueueNotifications(ctx: Context, trx: Transaction<Databa
   const destinations = outbox.destinationsFor(type, parseRule(row), step);
   if (destinations.length === 0) return;
   // What approvers see: never the grant token.
+  if (!view) await writePendingAudit(trx);
   const data = withoutSecrets(view ?? (await buildView(trx, row, null)));
   const now = ctx.clock.now();
   const timestamp = now.toISOString();
