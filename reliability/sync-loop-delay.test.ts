@@ -17,7 +17,11 @@ const LARGE_INBOX = 2000;
 const LARGE_SYNCERS = 4;
 const STORM_APPROVERS = 100;
 const STORM_INBOX = 200;
-/** The longest the hub's loop may be held, counted in the hub's own running time (see `stretch`). */
+/**
+ * How long the hub's loop may be held (p99 of its delays: a blocked loop yields few, long samples,
+ * so a hub that holds it for the syncs' sum fails by far; one unlucky preemption on a machine
+ * shared with other work does not), counted in the hub's own running time (see `stretch`).
+ */
 const BOUND_MS = 50;
 
 /** The hub's main thread: time on a CPU and time ready but waiting for one, from the Linux scheduler. */
@@ -131,12 +135,12 @@ describe('a requester with thousands of pending requests cannot stall the hub', 
   it(`answers ${LARGE_SYNCERS} approvers syncing ${LARGE_INBOX} pending requests at once without blocking its event loop`, async () => {
     const { inboxes, delay, bound } = await measured(() => Promise.all(largeSyncers.map((token) => connectAndSync(hub.url, token, sockets))), 'large inbox sync');
     expect(inboxes).toEqual(largeSyncers.map(() => LARGE_INBOX));
-    expect(delay.maxMs).toBeLessThanOrEqual(bound);
+    expect(delay.p99Ms).toBeLessThanOrEqual(bound);
   });
 
   it(`resyncs ${STORM_APPROVERS} approvers reconnecting at once, each with ${STORM_INBOX} pending, without blocking its event loop`, async () => {
     const { inboxes, delay, bound } = await measured(() => Promise.all(stormApprovers.map((token) => connectAndSync(hub.url, token, sockets))), 'reconnect storm');
     expect(inboxes).toEqual(stormApprovers.map(() => STORM_INBOX));
-    expect(delay.maxMs).toBeLessThanOrEqual(bound);
+    expect(delay.p99Ms).toBeLessThanOrEqual(bound);
   });
 });
