@@ -12,6 +12,8 @@ import { PolicyHolder } from './domain/policy.js';
 import { ensureStarterPolicy } from './domain/starter-policy.js';
 import { warnUnstaffedPolicy } from './domain/approver-reach.js';
 import { GroupCommit } from './domain/group-commit.js';
+import { Turns } from './domain/turns.js';
+import { ViewCache } from './domain/view-cache.js';
 import { ActorCache } from './domain/actor-cache.js';
 import { LastSeen } from './domain/last-seen.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
@@ -168,6 +170,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     actors: store.dialect === 'sqlite' ? new ActorCache() : null,
     lastSeen: new LastSeen(store.db, log),
     submissions: new GroupCommit((work) => inTransaction(ctx, work)),
+    turns: new Turns(),
+    views: new ViewCache(),
     deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
     outbox,
   };

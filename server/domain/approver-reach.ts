@@ -45,6 +45,25 @@ export async function approverReach(db: Executor, rule: FrozenRule, requester: {
   return { kind: 'nobody', emptyGroups: rule.approvers, requesterAlone };
 }
 
+const reachesInTransaction = new WeakMap<Transaction<Database>, Map<string, Promise<Reach>>>();
+
+/**
+ * approverReach, asked once per rule and requester in a transaction: the submissions of one group
+ * commit share it, and nothing in them changes users. One query per batch instead of one per
+ * submission, each a round trip on PostgreSQL.
+ */
+export function approverReachIn(trx: Transaction<Database>, rule: FrozenRule, requester: { id: string }): Promise<Reach> {
+  let known = reachesInTransaction.get(trx);
+  if (!known) reachesInTransaction.set(trx, (known = new Map()));
+  const key = `${requester.id}\n${JSON.stringify(rule)}`;
+  let reach = known.get(key);
+  if (!reach) {
+    reach = approverReach(trx, rule, requester);
+    known.set(key, reach);
+  }
+  return reach;
+}
+
 /** "a", "a and b", "a, b and c". */
 export function listOf(names: string[]): string {
   if (names.length <= 1) return names.join('');

@@ -4,7 +4,7 @@ import type { AuditEvent, AuditQuery, AuditType } from '../../protocol/index.js'
 import type { Database, AuditEventsTable } from '../store/schema.js';
 import type { Dialect } from '../store/database.js';
 import { canonicalJson } from '../store/json.js';
-import { insertRow } from '../store/prepared-insert.js';
+import { deferInsert, writeDeferred } from '../store/deferred-inserts.js';
 import { GENESIS_HASH } from '../store/migrations.js';
 import { toAuditEvent, toAuditEventFields } from '../store/audit-events.js';
 
@@ -50,6 +50,16 @@ interface ChainHead {
  */
 const heads = new WeakMap<Transaction<Database>, Promise<ChainHead>>();
 
+/**
+ * Events are queued (`deferInsert`) and go in together, one multi-row insert, when the head is
+ * written or before anything in the transaction reads the log (`writePendingAudit`).
+ */
+export async function writePendingAudit(trx: Transaction<Database>): Promise<void> {
+  // Appends chain through the head's promise: wait for those in flight to have queued their row.
+  await heads.get(trx);
+  await writeDeferred(trx, 'audit_events');
+}
+
 async function readChainHead(trx: Transaction<Database>, dialect: Dialect): Promise<ChainHead> {
   let headQuery = trx.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1);
   // On PostgreSQL the row lock makes concurrent hubs append one after another; SQLite serialises writers itself.
@@ -76,7 +86,7 @@ export function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Da
       prev_hash: head.hash,
     };
     const row: AuditEventsTable = { ...partial, hash: hashEvent(partial) };
-    await insertRow(trx, dialect, 'audit_events', row);
+    deferInsert(trx, dialect, 'audit_events', row);
     return { row, head: { seq: row.seq, hash: row.hash, dirty: true } };
   });
   const next = appended.then(({ head }) => head);
@@ -91,6 +101,7 @@ export function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Da
 export async function writeChainHead(trx: Transaction<Database>): Promise<number | null> {
   const pending = heads.get(trx);
   if (!pending) return null;
+  await writePendingAudit(trx);
   const head = await pending;
   heads.delete(trx);
   if (!head.dirty) return null;

@@ -10,7 +10,10 @@ import type { AuditInput } from './audit.js';
 import type { GroupCommit } from './group-commit.js';
 import type { ActorCache } from './actor-cache.js';
 import type { LastSeen } from './last-seen.js';
+import type { Turns } from './turns.js';
+import type { ViewCache } from './view-cache.js';
 import { appendAudit, writeChainHead } from './audit.js';
+import { writeDeferred } from '../store/deferred-inserts.js';
 import type { AuditEvent } from '../../protocol/index.js';
 import type { Outbox } from '../notify/outbox.js';
 
@@ -28,6 +31,10 @@ export interface Context {
   lastSeen: LastSeen;
   /** Where submissions are written: those arriving together share one transaction. */
   submissions: GroupCommit;
+  /** Long reads (syncs) run in pieces, one piece per pass of the event loop. */
+  turns: Turns;
+  /** Views of unchanged requests, reused by syncs. */
+  views: ViewCache;
   /** Tells the scheduler a deadline was written, so it can arm its timer earlier if needed. */
   deadlineWritten(dueAt: string): void;
   /** Notification channels (webhooks); with none configured, nothing is written to the outbox. */
@@ -76,6 +83,7 @@ export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Dat
       const result = await ctx.store.db.transaction().execute(async (trx) => {
         current = trx;
         const result = await work(trx);
+        await writeDeferred(trx);
         headSeq = await writeChainHead(trx);
         return result;
       });

@@ -6,6 +6,7 @@ import { contextOf, eligibleGroupsOf, eligibleUsersOf, riskOf, ruleOf as parseRu
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 import type { Audience } from './audience.js';
+import type { ViewCache } from './view-cache.js';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -15,7 +16,7 @@ export { ruleOf as parseRule, eligibleGroupsOf, eligibleUsersOf } from '../store
 export const approversOf = (row: RequestsTable): Audience => ({ groups: eligibleGroupsOf(row), users: eligibleUsersOf(row) });
 
 /** May this person decide the request (ignoring its status)? */
-export function isEligibleApprover(row: RequestsTable, actor: Actor): boolean {
+export function isEligibleApprover(row: Pick<RequestsTable, 'eligible_groups' | 'eligible_users'>, actor: Actor): boolean {
   if (!actor.roles.some((role) => role !== 'requester')) return false;
   if (eligibleUsersOf(row).includes(actor.name)) return true;
   const groups = eligibleGroupsOf(row);
@@ -115,6 +116,39 @@ export async function buildViews(db: Executor, rows: RequestsTable[], viewer: { 
       viewer,
     ),
   );
+}
+
+/** A request as a sync first reads it: enough to choose it, not to show it. */
+export type RequestRef = Pick<RequestsTable, 'id' | 'version'>;
+
+/**
+ * Views of the requests `refs` names, in that order, reusing those already built for the same
+ * version and audit trail; the rest are read and built in bulk (as buildViews) and remembered.
+ */
+export async function buildViewsCached(db: Executor, cache: ViewCache, refs: RequestRef[], viewer: { id: string } | null): Promise<GreenlightRequest[]> {
+  if (refs.length === 0) return [];
+  const ids = refs.map((ref) => ref.id);
+  const lastSeqs = new Map(
+    (await db.selectFrom('audit_events').select((eb) => ['request_id', eb.fn.max('seq').as('last')]).where('request_id', 'in', ids).groupBy('request_id').execute()).map(
+      (row) => [row.request_id ?? '', String(row.last)],
+    ),
+  );
+  const lastSeqOf = (id: string) => lastSeqs.get(id) ?? '';
+  const views = new Map<string, GreenlightRequest>();
+  const missing: string[] = [];
+  for (const ref of refs) {
+    const view = cache.get(ref.id, Number(ref.version), lastSeqOf(ref.id));
+    if (view) views.set(ref.id, view);
+    else missing.push(ref.id);
+  }
+  if (missing.length) {
+    const rows = await db.selectFrom('requests').selectAll().where('id', 'in', missing).execute();
+    for (const view of await buildViews(db, rows, viewer)) {
+      cache.remember(view, lastSeqOf(view.id));
+      views.set(view.id, view);
+    }
+  }
+  return refs.flatMap((ref) => views.get(ref.id) ?? []);
 }
 
 /** The view from parts already in hand (a request just written knows its decisions, grant and events). */

@@ -13,13 +13,15 @@ import {
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import { insertRow } from '../store/prepared-insert.js';
+import { deferInsert, writeDeferred } from '../store/deferred-inserts.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { canonicalJson } from '../store/json.js';
 import { audit, type Context } from './context.js';
 import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
+import type { TurnTaker } from './turns.js';
 import { freezeRule, matchRule, policyOffers } from './policy.js';
-import { assembleView, buildView, buildViews, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
+import { assembleView, buildView, buildViews, buildViewsCached, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets, type RequestRef } from './request-view.js';
 import { issueGrant } from './grants.js';
 import { announce } from './announce.js';
 import type { AfterCommit } from './lifecycle/after-commit.js';
@@ -27,7 +29,7 @@ import { scheduleRequestDeadlines } from './lifecycle/deadlines.js';
 import { escalate } from './lifecycle/escalation.js';
 import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
-import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
+import { approverReachIn, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
 import { enqueueNotifications } from '../notify/enqueue.js';
 import { contextOf } from '../store/request-columns.js';
 import { checkStart, outsideWindow, plannedAccess } from './time/schedule.js';
@@ -62,6 +64,8 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
   if (parsed.notBefore) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     if (parsed.idempotencyKey) {
+      // An earlier submission of this group commit may have used the same key.
+      await writeDeferred(trx, 'requests');
       const existing = await trx
         .selectFrom('requests')
         .selectAll()
@@ -77,6 +81,8 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     // Refusals are returned, not thrown: a throw would fail the other submissions sharing this
     // transaction. Taking a place under the pending cap writes, so it comes after every other check.
     // Read in the transaction that writes the request, so a member disabled meanwhile is not counted.
+    // An extension checks the earlier ones, which may still wait to be written in this group commit.
+    if (extension) await writeDeferred(trx, 'requests');
     const admitted = extension ? await extension.admit(trx) : { autoApprove: false };
     if ('refused' in admitted) return { refused: admitted.refused };
     const autoApprove = frozen.autoApprove || admitted.autoApprove;
@@ -84,7 +90,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     // An auto-approved grant is issued with this same `now`, so it finds the same window.
     const access = plannedAccess({ not_before: parsed.notBefore ?? null, requested_ttl_seconds: parsed.requestedTtlSeconds ?? null }, frozen, now);
     if (!access.ok) return { refused: outsideWindow(frozen, access.nextStart) };
-    const reach: Reach = autoApprove ? { kind: 'approvers' } : await approverReach(trx, frozen, actor);
+    const reach: Reach = autoApprove ? { kind: 'approvers' } : await approverReachIn(trx, frozen, actor);
     if (reach.kind === 'nobody') return { refused: noApproversError(parsed, frozen.name, reach) };
     if (!autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
       return { refused: tooManyPending(rule.maxPending, frozen.name) };
@@ -122,8 +128,10 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
       extends_jti: extension?.jti ?? null,
     };
     if (autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}${extension ? ':extensions' : ''}` };
-    await insertRow(trx, ctx.store.dialect, 'requests', row);
     const escalating = reach.kind === 'escalation';
+    // Approving or escalating at once updates the row and adds rows that refer to it: those write it now.
+    if (autoApprove || escalating) await insertRow(trx, ctx.store.dialect, 'requests', row);
+    else deferInsert(trx, ctx.store.dialect, 'requests', row);
     const submitted = await audit(ctx, trx, {
       actor: actor.name,
       type: 'request.submitted',
@@ -350,25 +358,46 @@ function visibilityFilters(actor: Actor): MembershipFilter[] {
 
 const likeOf = (filter: MembershipFilter) => sql<boolean>`${sql.ref(filter.column)} like ${filter.pattern} escape '\\'`;
 
-/** Everything a (re)connecting client needs: what waits on me, and my own open or recent requests. */
-export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
+/** Views built per turn: a hundred take a few milliseconds, so a large inbox never holds the event loop long. */
+const VIEWS_PER_TURN = 100;
+
+async function buildViewsInTurns(ctx: Context, turn: TurnTaker, refs: RequestRef[], viewer: Actor): Promise<GreenlightRequest[]> {
+  const views: GreenlightRequest[] = [];
+  for (let start = 0; start < refs.length; start += VIEWS_PER_TURN) {
+    await turn.next();
+    views.push(...(await buildViewsCached(ctx.store.db, ctx.views, refs.slice(start, start + VIEWS_PER_TURN), viewer)));
+  }
+  return views;
+}
+
+/**
+ * Everything a (re)connecting client needs: what waits on me, and my own open or recent requests.
+ * Requests are chosen from a few narrow columns, then viewed in turns (reusing views already built).
+ */
+export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.turns.begin()): Promise<SyncResult> {
   const db = ctx.store.db;
   const filters = visibilityFilters(actor);
-  const pendingRows = filters.length
-    ? await db.selectFrom('requests').selectAll().where('status', '=', 'pending').where((eb) => eb.or(filters.map(likeOf))).execute()
+  await turn.next();
+  const pendingRefs = filters.length
+    ? await db
+        .selectFrom('requests')
+        .select(['id', 'version', 'eligible_groups', 'eligible_users'])
+        .where('status', '=', 'pending')
+        .where((eb) => eb.or(filters.map(likeOf)))
+        .execute()
     : [];
-  const inboxRows = pendingRows.filter((row) => isEligibleApprover(row, actor));
+  const inboxRefs = pendingRefs.filter((row) => isEligibleApprover(row, actor));
   const recent = new Date(ctx.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
-  const mineRows = await db
+  const mineRefs = await db
     .selectFrom('requests')
-    .selectAll()
+    .select(['id', 'version'])
     .where('requester_id', '=', actor.id)
     .where((eb) => eb.or([eb('status', '=', 'pending'), eb('updated_at', '>=', recent)]))
     .orderBy('id', 'desc')
     .limit(200)
     .execute();
-  const inbox = (await buildViews(db, inboxRows, actor)).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
-  const mine = await buildViews(db, mineRows, actor);
+  const inbox = (await buildViewsInTurns(ctx, turn, inboxRefs, actor)).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
+  const mine = await buildViewsInTurns(ctx, turn, mineRefs, actor);
   // Syncing is itself an authenticated use, so "last seen" is now.
   const me: SyncResult['me'] = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, email: actor.email, status: 'active', disabled: false, lastSeenAt: ctx.clock.now().toISOString(), createdAt: '' };
   return { me, inbox, mine, offers: policyOffers(ctx.policy.current()), serverTime: ctx.clock.now().toISOString() };

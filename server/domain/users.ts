@@ -58,9 +58,10 @@ export async function authenticate(ctx: Context, token: string, tokenHash = hash
     return cached;
   }
   const snapshot = ctx.actors?.snapshot() ?? 0;
-  const user = await userStore.byTokenHash(ctx.store.db, tokenHash);
-  if (!user || user.disabled) return null;
-  const actor: Actor = { id: user.id, name: user.name, roles: user.roles, groups: await userStore.groupsOf(ctx.store.db, user.id), email: user.email };
+  const found = await userStore.withGroupsByTokenHash(ctx.store.db, tokenHash);
+  if (!found || found.user.disabled) return null;
+  const { user, groups } = found;
+  const actor: Actor = { id: user.id, name: user.name, roles: user.roles, groups, email: user.email };
   ctx.actors?.set(tokenHash, actor, nowMs, snapshot);
   ctx.lastSeen.touch(actor.id, ctx.clock.now());
   return actor;

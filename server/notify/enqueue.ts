@@ -4,6 +4,7 @@ import { newId } from '../ids.js';
 import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
 import { afterCommit, type Context } from '../domain/context.js';
 import { buildView, parseRule, withoutSecrets } from '../domain/request-view.js';
+import { writePendingAudit } from '../domain/audit.js';
 
 import type { Checkpoint } from '../domain/checkpoints.js';
 import { enqueueEmails } from './email-outbox.js';
@@ -28,6 +29,8 @@ export async function enqueueNotifications(ctx: Context, trx: Transaction<Databa
   const emailed = outbox.email !== null && emailWanted(type, rule, step);
   if (destinations.length === 0 && !emailed) return;
   // What approvers see: never the grant token.
+  // The view's timeline reads the audit log: this transaction's events must be written first.
+  if (!view) await writePendingAudit(trx);
   const data = withoutSecrets(view ?? (await buildView(trx, row, null)));
   if (emailed) await enqueueEmails(ctx, trx, { type, row, rule, step, data });
   if (destinations.length === 0) return;

@@ -55,6 +55,11 @@ export class HubProcess {
     private readonly options: HubProcessOptions = {},
   ) {}
 
+  /** The running hub's process id (its event loop runs on this process's main thread). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Everything the hub printed so far, across restarts. */
   output(): string {
     return this.log;

@@ -193,9 +193,13 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   socket.on('request:get', handle(actor, ctx, limiter, (input: unknown) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on(
     'requests:sync',
-    handle(actor, ctx, limiter, (input: unknown) => {
+    handle(actor, ctx, limiter, async (input: unknown) => {
       parseOrThrow(emptySchema, input, 'sync');
-      return syncFor(ctx, actor);
+      const turn = ctx.turns.begin();
+      const result = await syncFor(ctx, actor, turn);
+      // Encoding the answer is a large piece of work of its own: it takes a turn like the rest of the sync.
+      await turn.next();
+      return result;
     }),
   );
 }
