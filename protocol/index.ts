@@ -16,3 +16,4 @@ export * from './urls.js';
 export * from './waits-on-me.js';
 export * from './report.js';
 export * from './notifications.js';
+export * from './chat-targets.js';

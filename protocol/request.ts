@@ -118,6 +118,8 @@ export const frozenRuleSchema = z.object({
   remindSeconds: z.number().nullable().optional(),
   /** How many more times the escalation chain runs after its last step; absent: none. */
   repeat: z.number().int().optional(),
+  /** false: chat offers only a link to the console; absent: buttons allowed. */
+  chatApprove: z.boolean().optional(),
 });
 export type FrozenRule = z.infer<typeof frozenRuleSchema>;
 

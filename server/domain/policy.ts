@@ -7,9 +7,21 @@ import { findUnstorableText, policySchema, type FrozenRule, type ParsedNewReques
 
 export class PolicyError extends Error {}
 
-/** What the hub configuration defines that a policy may name: its webhooks. */
+/** What the hub configuration defines that a policy may name: its webhooks, Teams webhooks, and whether Slack is set up. */
 export interface ConfiguredChannels {
   webhooks: ReadonlySet<string>;
+  teams?: ReadonlySet<string>;
+  slack?: boolean;
+}
+
+/** Why a chat target cannot be used with this configuration, or null when it can. */
+function chatTargetProblem(target: string, channels: ConfiguredChannels): string | null {
+  if (target.startsWith('slack:')) return channels.slack ? null : `"${target}" needs notifiers.slack in the hub configuration`;
+  if (!target.startsWith('teams:')) return null;
+  const name = target.slice('teams:'.length);
+  const teams = channels.teams ?? new Set<string>();
+  if (teams.has(name)) return null;
+  return `unknown Teams webhook "${name}"; ${teams.size ? `configured: ${[...teams].join(', ')}` : 'none is configured (notifiers.teams in the hub configuration)'}`;
 }
 
 export const NO_CHANNELS: ConfiguredChannels = { webhooks: new Set() };
@@ -20,6 +32,8 @@ function checkChannels(policy: Policy, source: string, channels: ConfiguredChann
     const targets: [string, string[]][] = [['notify', rule.notify], ...rule.escalation.map((step, index): [string, string[]] => [`escalation.${index}.channels`, step.channels ?? []])];
     for (const [field, list] of targets) {
       for (const target of list) {
+        const chatProblem = chatTargetProblem(target, channels);
+        if (chatProblem) throw new PolicyError(`${source}: rule "${rule.name}": ${field}: ${chatProblem}`);
         if (!target.startsWith('webhook:')) continue;
         const name = target.slice('webhook:'.length);
         if (channels.webhooks.has(name)) continue;
@@ -133,6 +147,7 @@ export function freezeRule(rule: PolicyRule): FrozenRule {
     ...(rule.notify.length ? { notify: rule.notify } : {}),
     ...(rule.remind !== undefined ? { remindSeconds: rule.remind } : {}),
     ...(rule.repeat > 0 ? { repeat: rule.repeat } : {}),
+    ...(rule.chatApprove ? {} : { chatApprove: false }),
   };
 }
 
