@@ -126,7 +126,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         data: outcome.ok ? { file: policyFile, rules: outcome.rules } : { file: policyFile, error: outcome.error },
       }),
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
-  }, { webhooks: outbox.webhookNames });
+  }, { webhooks: outbox.webhookNames, teams: outbox.teamsNames, slack: outbox.slack !== null });
 
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
   let scheduler: Scheduler | null = null;
@@ -145,6 +145,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     outbox,
   };
   ctxRef = ctx;
+  outbox.attach(ctx);
   scheduler = new Scheduler(ctx, {
     maxSleepMs: store.dialect === 'postgres' ? 1000 : undefined,
     onFired: (kind, lagMs) => {

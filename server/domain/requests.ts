@@ -207,8 +207,12 @@ interface Submitted {
   escalated?: AfterCommit;
 }
 
-export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
+/** Where a decision was made, when not in the app or the API; recorded in its audit event. */
+export type DecisionVia = 'slack';
+
+export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown, via?: DecisionVia): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
+  const channel = via ? { via } : {};
   const notEligible = (current: RequestsTable) =>
     new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...eligibleGroupsOf(current), ...eligibleUsersOf(current)].join(', ') || 'nobody yet'}.`);
   // Someone with no part in the request hears only that, not how, when or by whom it was decided.
@@ -238,11 +242,11 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
       ? Number((await trx.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).where('request_id', '=', current.id).where('decision', '=', 'approve').executeTakeFirstOrThrow()).n)
       : 0;
     const comment = decision.comment ?? null;
-    if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment } })).row;
+    if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, ...channel } })).row;
     if (approvals < rule.minApprovals) {
-      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', data: { comment, approvals, of: rule.minApprovals } })).row;
+      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', data: { comment, approvals, of: rule.minApprovals, ...channel } })).row;
     }
-    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, data: { comment, approvals, of: rule.minApprovals } });
+    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, data: { comment, approvals, of: rule.minApprovals, ...channel } });
     const grant = await issueGrant(ctx, trx, next, now);
     ctx.deadlineWritten(grant.expiresAt);
     return next;

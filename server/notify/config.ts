@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { httpUrlSchema, notificationEventSchema } from '../../protocol/index.js';
+import { slackConfigSchema } from './slack/config.js';
+import { teamsConfigSchema } from './teams/config.js';
 
 /**
  * The `notifiers:` section of the hub configuration: endpoints and their secrets, which do not belong
@@ -27,6 +29,8 @@ export const notifiersConfigSchema = z
     webhooks: z.array(webhookConfigSchema).default([]),
     /** Reserved for the email channel; accepted so a configuration written for it loads. */
     email: z.unknown().optional(),
+    slack: slackConfigSchema.optional(),
+    teams: teamsConfigSchema.default([]),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

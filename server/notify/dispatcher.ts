@@ -5,7 +5,8 @@ import { newId } from '../ids.js';
 import type { OutboxTable } from '../store/schema.js';
 import type { FastLane, Outbox } from './outbox.js';
 import { nextAttemptDelay } from './retry.js';
-import type { DeliveryOutcome, WebhookEndpoint } from './webhook.js';
+import type { ChannelEndpoint } from './channel.js';
+import type { DeliveryOutcome } from './delivery.js';
 
 export interface DispatcherOptions {
   /** How long a claim keeps other hubs off a row; longer than one attempt can take (15 s). */
@@ -62,11 +63,17 @@ export class Dispatcher implements FastLane {
     const now = this.ctx.clock.now().toISOString();
     // SQLite has one hub: leases left by a process that died are its own, free them at once.
     if (dialect === 'sqlite') await db.updateTable('outbox').set({ lease_until: null, lease_owner: null }).where('status', '=', 'pending').where('lease_owner', 'is not', null).execute();
-    // Rows for a webhook no longer configured would wait for ever; say why instead.
+    // Rows for an endpoint no longer configured would wait for ever; say why instead.
     const configured = [...this.outbox.endpoints.keys()];
-    let orphans = db.updateTable('outbox').set({ status: 'failed', last_error: 'no webhook of this name is configured any more', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'webhook');
-    if (configured.length) orphans = orphans.where('destination', 'not in', configured);
-    await orphans.execute();
+    for (const channel of ['webhook', 'teams']) {
+      const names = [...this.outbox.endpoints.values()].filter((endpoint) => endpoint.channel === channel).map((endpoint) => endpoint.name);
+      let orphans = db.updateTable('outbox').set({ status: 'failed', last_error: `no ${channel} endpoint of this name is configured any more`, updated_at: now }).where('status', '=', 'pending').where('channel', '=', channel);
+      if (names.length) orphans = orphans.where('destination', 'not in', names);
+      await orphans.execute();
+    }
+    if (!this.outbox.slack) {
+      await db.updateTable('outbox').set({ status: 'failed', last_error: 'Slack is not configured any more (notifiers.slack)', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'slack').execute();
+    }
     // Nothing to deliver to: no polling either.
     if (configured.length === 0) {
       this.stopped = true;
@@ -90,14 +97,14 @@ export class Dispatcher implements FastLane {
 
   handOff(rows: OutboxTable[]): void {
     for (const row of rows) {
-      this.release(row.destination);
-      const endpoint = this.outbox.endpoints.get(row.destination);
+      const endpoint = this.outbox.endpointFor(row);
+      this.release(endpoint?.name ?? row.destination);
       // Stopped meanwhile: the row stays leased and is claimed again when the lease ends (at once on SQLite's next start).
       if (endpoint && !this.stopped) this.track(this.deliver(endpoint, row));
     }
   }
 
-  private freeSlots(endpoint: WebhookEndpoint): number {
+  private freeSlots(endpoint: ChannelEndpoint): number {
     return endpoint.maxConcurrency - (this.inFlight.get(endpoint.name) ?? 0) - (this.reserved.get(endpoint.name) ?? 0);
   }
 
@@ -173,11 +180,11 @@ export class Dispatcher implements FastLane {
   }
 
   private async disabledEndpoints(): Promise<Set<string>> {
-    const rows = await this.ctx.store.db.selectFrom('notify_endpoints').select(['name', 'url_hash']).where('channel', '=', 'webhook').execute();
+    const rows = await this.ctx.store.db.selectFrom('notify_endpoints').select(['name', 'url_hash']).where('channel', 'in', ['webhook', 'teams']).execute();
     return new Set(rows.filter((row) => this.outbox.endpoints.get(row.name)?.urlHash === row.url_hash).map((row) => row.name));
   }
 
-  private async failDisabled(endpoint: WebhookEndpoint): Promise<void> {
+  private async failDisabled(endpoint: ChannelEndpoint): Promise<void> {
     const now = this.ctx.clock.now().toISOString();
     const result = await this.ctx.store.db
       .updateTable('outbox')
@@ -189,7 +196,7 @@ export class Dispatcher implements FastLane {
     for (let n = 0; n < Number(result.numUpdatedRows); n++) this.options.onOutcome?.(endpoint.channel, 'disabled', null);
   }
 
-  private async claim(endpoint: WebhookEndpoint, limit: number): Promise<OutboxTable[]> {
+  private async claim(endpoint: ChannelEndpoint, limit: number): Promise<OutboxTable[]> {
     const { ctx } = this;
     const now = ctx.clock.now();
     const iso = now.toISOString();
@@ -199,7 +206,7 @@ export class Dispatcher implements FastLane {
         .selectFrom('outbox')
         .selectAll()
         .where('channel', '=', endpoint.channel)
-        .where('destination', '=', endpoint.name)
+        .$if(!endpoint.claimsWholeChannel, (q) => q.where('destination', '=', endpoint.name))
         .where('status', '=', 'pending')
         .where('next_attempt_at', '<=', iso)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', iso)]))
@@ -215,7 +222,7 @@ export class Dispatcher implements FastLane {
     });
   }
 
-  private async deliver(endpoint: WebhookEndpoint, row: OutboxTable): Promise<void> {
+  private async deliver(endpoint: ChannelEndpoint, row: OutboxTable): Promise<void> {
     this.inFlight.set(endpoint.name, (this.inFlight.get(endpoint.name) ?? 0) + 1);
     try {
       const outcome = await endpoint.send(row.id, row.payload, this.abort.signal);
@@ -231,7 +238,7 @@ export class Dispatcher implements FastLane {
   }
 
   /** Records one attempt's outcome, only while this hub still holds the row's lease. */
-  private async file(endpoint: WebhookEndpoint, row: OutboxTable, outcome: DeliveryOutcome): Promise<void> {
+  private async file(endpoint: ChannelEndpoint, row: OutboxTable, outcome: DeliveryOutcome): Promise<void> {
     const { ctx } = this;
     const now = ctx.clock.now();
     const iso = now.toISOString();
