@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { statusOf, toWireError } from './errors.js';
 import { clientErrorHandler, mapFrameworkError } from './framework-errors.js';
 import { registerAccessLog } from './access-log.js';
+import { slackActionRoutes } from './routes/slack-actions.js';
 import { registerOpenApi, type RouteRecord } from './openapi.js';
 import type { Readiness } from '../readiness.js';
 import { healthRoutes } from './routes/health.js';
@@ -141,6 +142,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(reportRoutes, deps);
   await app.register(adminRoutes, deps);
   await app.register(notificationRoutes, deps);
+  await app.register(slackActionRoutes, deps);
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }

@@ -37,7 +37,12 @@ export interface SlackMessage {
 /** Slack's own escaping: only these three characters are control characters in message text. */
 export const escapeSlack = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-const plain = (text: string, max: number): Text => ({ type: 'plain_text', text: clip(text, max), emoji: true });
+interface PlainText {
+  type: 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+const plain = (text: string, max: number): PlainText => ({ type: 'plain_text', text: clip(text, max), emoji: true });
 const mrkdwn = (text: string): Text => ({ type: 'mrkdwn', text: clip(text, TEXT_MAX) });
 
 /** A time every reader sees in their own zone, `HH:MM UTC` where a client cannot. */
@@ -145,7 +150,17 @@ export function renderSlackMessage(request: GreenlightRequest, options: RenderOp
 }
 
 /** The modal Deny opens: one required reason. */
-export function denyModal(request: GreenlightRequest, metadata: string): Record<string, unknown> {
+export interface SlackModal {
+  type: 'modal';
+  callback_id: string;
+  private_metadata: string;
+  title: PlainText;
+  submit: PlainText;
+  close: PlainText;
+  blocks: SlackBlock[];
+}
+
+export function denyModal(request: GreenlightRequest, metadata: string): SlackModal {
   return {
     type: 'modal',
     callback_id: DENY_MODAL,
