@@ -82,6 +82,27 @@ export class SlackStandIn {
     return this;
   }
 
+  /** Resolves with what `check` finds, looking again after every call that arrives; rejects after `timeoutMs`. */
+  until<T>(check: () => T | undefined | null | false, what: string, timeoutMs = 15_000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const look = () => {
+        const found = check();
+        if (!found) return false;
+        this.events.off('call', onCall);
+        clearTimeout(timer);
+        resolve(found);
+        return true;
+      };
+      const onCall = () => void look();
+      const timer = setTimeout(() => {
+        this.events.off('call', onCall);
+        reject(new Error(`timed out waiting for ${what}`));
+      }, timeoutMs);
+      this.events.on('call', onCall);
+      look();
+    });
+  }
+
   /** The next `times` calls of `method` are answered 429 with this Retry-After. */
   rateLimit(method: string, retryAfterSeconds: number, times = 1): void {
     this.limited.push({ method, retryAfterSeconds, remaining: times });
