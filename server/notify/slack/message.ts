@@ -48,6 +48,37 @@ const mrkdwn = (text: string): Text => ({ type: 'mrkdwn', text: clip(text, TEXT_
 /** A time every reader sees in their own zone, `HH:MM UTC` where a client cannot. */
 export const slackTime = (iso: string): string => `<!date^${Math.floor(Date.parse(iso) / 1000)}^{time}|${utcClock(iso)}>`;
 
+/** Cuts escaped text into pieces of at most `max` characters, never inside an `&amp;`-style entity. */
+export function splitEscaped(text: string, max: number): string[] {
+  const pieces: string[] = [];
+  let rest = text;
+  while (rest.length > max) {
+    let cut = max;
+    const amp = rest.lastIndexOf('&', cut);
+    if (amp > cut - 6 && !rest.slice(amp, cut).includes(';')) cut = amp;
+    pieces.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  pieces.push(rest);
+  return pieces;
+}
+
+/** A labelled text in as many sections as it needs: a long reason is shown whole, not cut. */
+function labelledSections(label: string, escaped: string): SlackBlock[] {
+  return splitEscaped(escaped, TEXT_MAX - label.length - 4).map((piece, index) => ({ type: 'section', text: mrkdwn(index === 0 ? `*${label}*\n${piece}` : piece) }));
+}
+
+/** Links packed into as few texts as fit, each link whole. */
+function linkSections(links: string[]): SlackBlock[] {
+  const texts: string[] = [];
+  for (const link of links) {
+    const last = texts.length - 1;
+    if (last >= 0 && (texts[last]?.length ?? 0) + link.length + 5 <= TEXT_MAX) texts[last] = `${texts[last]}  ·  ${link}`;
+    else texts.push(link);
+  }
+  return texts.map((text) => ({ type: 'context', elements: [mrkdwn(text)] }));
+}
+
 /** A fenced excerpt of the diff: its first lines and how many more there are, within one text. */
 function diffSection(diff: string): string {
   const { text, moreLines } = diffExcerpt(diff);
@@ -131,11 +162,11 @@ export function renderSlackMessage(request: GreenlightRequest, options: RenderOp
   if (request.status === 'pending' && request.expiresAt) fields.push(mrkdwn(`*Expires*\n${slackTime(request.expiresAt)}`));
   if (request.rule.minApprovals > 1) fields.push(mrkdwn(`*Approvals*\n${request.approvals} of ${request.rule.minApprovals}`));
   blocks.push({ type: 'section', fields });
-  blocks.push({ type: 'section', text: mrkdwn(`*Reason*\n${escapeSlack(clip(request.reason, TEXT_MAX - 20))}`) });
-  if (request.context.summary) blocks.push({ type: 'section', text: mrkdwn(`*Summary*\n${escapeSlack(clip(request.context.summary, TEXT_MAX - 20))}`) });
+  blocks.push(...labelledSections('Reason', escapeSlack(request.reason)));
+  if (request.context.summary) blocks.push(...labelledSections('Summary', escapeSlack(request.context.summary)));
   if (request.context.diff) blocks.push({ type: 'section', text: mrkdwn(diffSection(request.context.diff)) });
   const links = (request.context.links ?? []).map((link) => `<${link.url.replace(/[<>|]/g, encodeURIComponent)}|${escapeSlack(link.title).replace(/\|/g, '¦')}>`);
-  if (links.length) blocks.push({ type: 'context', elements: [mrkdwn(clip(links.join('  ·  '), TEXT_MAX))] });
+  blocks.push(...linkSections(links));
   const votes = request.decisions.filter((decision) => decision.decision === 'approve').map((decision) => `${escapeSlack(decision.approver)} ${slackTime(decision.at)}`);
   if (request.status === 'pending') {
     if (votes.length) blocks.push({ type: 'context', elements: [mrkdwn(`Approved so far by ${votes.join(', ')}`)] });
