@@ -37,3 +37,36 @@ describe("the README's webhook configuration", () => {
     }
   });
 });
+
+/** The fenced yaml blocks of the README's Slack and Teams section, in order. */
+function chatYamlBlocks(): string[] {
+  const text = readFileSync(README, 'utf8');
+  const start = text.indexOf('## Approving from Slack and Teams');
+  const section = text.slice(start, text.indexOf('\n## ', start + 1));
+  return [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => (match[1] ?? '').replace(/^ {3}/gm, ''));
+}
+
+describe("the README's Slack and Teams configuration", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-readme-chat-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads as pasted: the app manifest asks for the scopes named, the notifiers section resolves, the policy names its targets', () => {
+    const [manifest, config, policy] = chatYamlBlocks();
+    expect(manifest).toContain('- chat:write');
+    expect(manifest).toContain('- im:write');
+    expect(manifest).toContain('request_url: https://greenlight.example.com/integrations/slack/actions');
+    const file = path.join(dir, 'notifiers.yaml');
+    writeFileSync(file, config ?? '');
+    const parsed = readNotifiersFile(file);
+    const env = { SLACK_BOT_TOKEN: 'xoxb-1-2-3', SLACK_SIGNING_SECRET: 'abc123', TEAMS_ONCALL_WEBHOOK_URL: 'https://example.webhook.office.com/webhookb2/x' };
+    const outbox = createOutbox(parsed.notifiers, new ManualClock(), parsed.publicUrl ?? null, env);
+    try {
+      expect(outbox.slack).not.toBeNull();
+      const rules = parsePolicy(policy ?? '', 'README policy', { webhooks: outbox.webhookNames, teams: outbox.teamsNames, slack: outbox.slack !== null }).rules;
+      expect(rules[0]?.notify).toEqual(['slack:#deploys', 'slack:dm', 'teams:oncall']);
+      expect(rules[1]?.chatApprove).toBe(false);
+    } finally {
+      outbox.close();
+    }
+  });
+});
