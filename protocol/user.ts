@@ -53,7 +53,7 @@ export const userUpdateSchema = z
     groups: groupsSchema.optional(),
     slackUserId: slackUserIdSchema.nullable().optional(),
   })
-  .refine((update) => Object.values(update).some((value) => value !== undefined), { message: 'name at least one of email, roles, groups or slackUserId to change' });
+  .refine((update) => Object.values(update).some((value) => value !== undefined), { message: 'name at least one of email, roles or groups to change (or slackUserId)' });
 export type UserUpdate = z.input<typeof userUpdateSchema>;
 
 export const USER_STATUSES = ['active', 'disabled'] as const;
