@@ -12,7 +12,7 @@ import { buildView, isEligibleApprover, parseRule } from './request-view.js';
 import { signCompactJws } from './jws.js';
 import { auditFields } from './lifecycle/transition.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
-import { enqueueNotifications } from '../notify/outbox.js';
+import { enqueueChatRefresh, enqueueNotifications } from '../notify/outbox.js';
 
 const ISSUER = 'greenlight';
 
@@ -187,7 +187,12 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
       outcome: 'revoked',
       data: { jti },
     });
-    if (ctx.outbox?.endpoints.size) await enqueueNotifications(ctx, trx, 'grant.revoked', await loadRequestRow(trx, request.id));
+    if (ctx.outbox?.endpoints.size) {
+      const row = await loadRequestRow(trx, request.id);
+      await enqueueNotifications(ctx, trx, 'grant.revoked', row);
+      // Chat messages say "grant until …": they now say it was revoked.
+      await enqueueChatRefresh(ctx, trx, 'grant.revoked', row);
+    }
     return request.id;
   });
   return announceGrantChange(ctx, requestId, actor);

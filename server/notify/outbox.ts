@@ -120,7 +120,7 @@ export function createOutbox(config: NotifiersConfig | undefined, clock: Clock, 
       ...parsed.teams.map((hook) => new TeamsEndpoint(hook, parsed.allowPrivateNetworks, clock, env)),
     ],
     publicUrl,
-    parsed.slack ? new SlackApp(parsed.slack, parsed.allowPrivateNetworks, env) : null,
+    parsed.slack ? new SlackApp(parsed.slack, env) : null,
   );
 }
 

@@ -88,7 +88,12 @@ async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeo
     const current = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
     const view = withoutSecrets(await buildView(ctx.store.db, current, null));
     // The trigger id is valid for 3 s: the modal opens before Slack is answered.
-    await app.client.views.open({ trigger_id: payload.trigger_id ?? '', view: denyModal(view, JSON.stringify({ requestId, channel: channel ?? null })) });
+    try {
+      await app.client.views.open({ trigger_id: payload.trigger_id ?? '', view: denyModal(view, JSON.stringify({ requestId, channel: channel ?? null })) });
+    } catch (error) {
+      ctx.log.warn({ err: error, request: requestId }, 'cannot open the Slack deny form');
+      await tell(ctx, app, channel, slackUserId, 'Slack could not open the form for a reason; deny in Greenlight instead ("Open in Greenlight").');
+    }
     return ACK;
   }
   await answerInTime(

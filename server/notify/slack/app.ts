@@ -39,7 +39,7 @@ export class SlackApp implements ChannelEndpoint {
   readonly pacing = new ChannelPacing();
   private ctx: Context | null = null;
 
-  constructor(config: SlackConfig, _allowPrivateNetworks: boolean, env: NodeJS.ProcessEnv = process.env) {
+  constructor(config: SlackConfig, env: NodeJS.ProcessEnv = process.env) {
     const token = resolveSecret(config.botToken, 'notifiers.slack.botToken', env);
     this.signingSecret = resolveSecret(config.signingSecret, 'notifiers.slack.signingSecret', env);
     this.matchByEmail = config.matchByEmail;
