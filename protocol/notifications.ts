@@ -32,10 +32,13 @@ export const notifyTargetSchema = z
   );
 export type NotifyTarget = z.infer<typeof notifyTargetSchema>;
 
+/** A chat channel's own row: rewrite every message posted for a request (Slack `chat.update`); never sent to webhooks. */
+export const CHAT_REFRESH_EVENT = 'request.updated';
+
 /** One outbox row as admins see it: never the payload, never a secret. */
 export const notificationSchema = z.object({
   id: z.string(),
-  type: notificationEventSchema,
+  type: z.union([notificationEventSchema, z.literal(CHAT_REFRESH_EVENT)]),
   channel: z.string(),
   destination: z.string(),
   requestId: z.string().nullable(),

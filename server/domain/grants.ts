@@ -191,7 +191,7 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
       const row = await loadRequestRow(trx, request.id);
       await enqueueNotifications(ctx, trx, 'grant.revoked', row);
       // Chat messages say "grant until …": they now say it was revoked.
-      await enqueueChatRefresh(ctx, trx, 'grant.revoked', row);
+      await enqueueChatRefresh(ctx, trx, row);
     }
     return request.id;
   });

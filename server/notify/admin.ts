@@ -1,4 +1,4 @@
-import { GreenlightError, notificationIdSchema, notificationQuerySchema, parseOrThrow, type Notification, type NotificationEvent, type NotificationPage, type NotificationStatus } from '../../protocol/index.js';
+import { GreenlightError, notificationIdSchema, notificationQuerySchema, parseOrThrow, type Notification, type NotificationPage, type NotificationStatus } from '../../protocol/index.js';
 import type { Actor } from '../domain/actor.js';
 import { afterCommit, audit, inTransaction, type Context } from '../domain/context.js';
 import { requireAdmin } from '../domain/users.js';
@@ -8,7 +8,7 @@ import type { OutboxTable } from '../store/schema.js';
 export function toNotification(row: OutboxTable): Notification {
   return {
     id: row.id,
-    type: row.type as NotificationEvent,
+    type: row.type as Notification['type'],
     channel: row.channel,
     destination: row.destination,
     requestId: row.request_id,

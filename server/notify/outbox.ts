@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { FrozenRule, GreenlightRequest, NotificationEvent } from '../../protocol/index.js';
+import { CHAT_REFRESH_EVENT, type FrozenRule, type GreenlightRequest, type NotificationEvent } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
@@ -146,11 +146,11 @@ export async function enqueueNotifications(ctx: Context, trx: Transaction<Databa
  * Every change of a request whose rule names a Slack target queues one refresh: the Slack app then
  * rewrites every message posted for it with the request as it stands (votes, claim, outcome).
  */
-export async function enqueueChatRefresh(ctx: Context, trx: Transaction<Database>, type: string, row: RequestsTable): Promise<void> {
+export async function enqueueChatRefresh(ctx: Context, trx: Transaction<Database>, row: RequestsTable): Promise<void> {
   const outbox = ctx.outbox;
   const slack = outbox?.slack;
   if (!outbox || !slack || !ruleNamesSlack(parseRule(row))) return;
-  await writeRows(ctx, trx, outbox, row.id, type, [{ endpoint: slack, destination: SLACK_REFRESH_TARGET, payload: slack.refreshBody(row.id) }]);
+  await writeRows(ctx, trx, outbox, row.id, CHAT_REFRESH_EVENT, [{ endpoint: slack, destination: SLACK_REFRESH_TARGET, payload: slack.refreshBody(row.id) }]);
 }
 
 async function writeRows(

@@ -96,6 +96,6 @@ export async function transition(ctx: Context, trx: Transaction<Database>, curre
   const row = { ...current, ...changes, version };
   if (spec.notify) await enqueueNotifications(ctx, trx, spec.notify, row);
   // Chat messages show votes and claims too, so every change rewrites them, not only announced ones.
-  await enqueueChatRefresh(ctx, trx, spec.audit, row);
+  await enqueueChatRefresh(ctx, trx, row);
   return { row, event };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GreenlightRequest, NotificationPage } from '../../../protocol/index.js';
+import { notificationPageSchema, type GreenlightRequest, type NotificationPage } from '../../../protocol/index.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../../test-support/hub-fixture.js';
 import { SlackStandIn, type PostedMessage } from '../../test-support/slack-stand-in.js';
 import { buttonsOf, sendToHub, slackForm, slackHeaders, SlackPerson } from '../../test-support/slack-person.js';
@@ -243,16 +243,20 @@ describe('Slack, against a local Slack API stand-in', () => {
   });
 
   it("waits as long as Slack's 429 Retry-After says, through the outbox, then posts", async () => {
-    slack.rateLimit('chat.postMessage', 2);
+    // Longer than the outbox's own first wait (5 s + 10 % jitter), so only Retry-After explains it.
+    slack.rateLimit('chat.postMessage', 8);
     const created = await submit({ risk: 'low', action: 'migrate' });
     const limited = await slack.arrivals.next((call) => call.method === 'chat.postMessage' && call.status === 429 && JSON.stringify(call.args).includes(created.id));
     expect(limited.answer).toEqual({ ok: false, error: 'ratelimited' });
     await hub.hub.dispatcher.idle();
     const page = (await hub.api<NotificationPage>('GET', '/api/v1/notifications?limit=1000', ADMIN_TOKEN)).body;
+    // What `greenlight notify list` reads: Slack's rows (posts and message refreshes) included.
+    expect(() => notificationPageSchema.parse(page)).not.toThrow();
+    expect(page.notifications.some((notification) => notification.destination === 'slack:refresh' && notification.type === 'request.updated')).toBe(true);
     const row = page.notifications.find((notification) => notification.requestId === created.id && notification.destination === 'slack:#deploys');
     expect(row).toMatchObject({ channel: 'slack', status: 'pending', attempts: 1, lastStatus: 429 });
-    expect(Date.parse(row?.nextAttemptAt ?? '') - Date.parse(row?.createdAt ?? '')).toBeGreaterThanOrEqual(2000);
-    await posted(created.id);
+    expect(Date.parse(row?.nextAttemptAt ?? '') - Date.parse(row?.createdAt ?? '')).toBeGreaterThanOrEqual(8000);
+    await slack.until(() => slack.messagesFor(created.id)[0], 'the post after Retry-After', 30_000);
     const metrics = (await hub.api<string>('GET', '/metrics', null)).body;
     expect(metrics).toMatch(/greenlight_notifications_total\{channel="slack",outcome="retry"\} [1-9]/);
   });
