@@ -64,7 +64,7 @@ export interface HubOptions {
    * another hub whose message was lost (hubs tell each other at once otherwise). Default 1000 ms.
    */
   waitPollMs?: number;
-  /** The `notifiers:` section of the hub configuration: webhooks and their secrets. */
+  /** The `notifiers:` section of the hub configuration: webhooks, Slack, Teams and their secrets. */
   notifiers?: NotifiersConfig;
   /** Where people reach this hub, for links in messages; default the address it listens on. */
   publicUrl?: string;

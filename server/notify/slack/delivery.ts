@@ -72,12 +72,28 @@ export async function postForTarget(ctx: Context, app: SlackApp, requestId: stri
   if (now && Number(now.version) !== Number(row.version)) await refreshMessages(ctx, app, requestId);
 }
 
-/** Rewrites every message posted for the request, on any hub, with the request as it stands now. */
+/** How often one refresh renders again because the request changed while it was updating. */
+const MAX_RENDERS = 5;
+
+/**
+ * Rewrites every message posted for the request, on any hub, with the request as it stands now.
+ * Refreshes run side by side (here and on other hubs), so one that finishes after a newer change
+ * would leave an older state: each looks at the version again when done and renders again if it moved.
+ */
 export async function refreshMessages(ctx: Context, app: SlackApp, requestId: string): Promise<void> {
+  for (let pass = 0; pass < MAX_RENDERS; pass++) {
+    const row = await loadRow(ctx, requestId);
+    if (!row) return;
+    await updateAll(ctx, app, row);
+    const now = await loadRow(ctx, requestId);
+    if (!now || Number(now.version) === Number(row.version)) return;
+  }
+}
+
+async function updateAll(ctx: Context, app: SlackApp, row: RequestsTable): Promise<void> {
+  const requestId = row.id;
   const messages = await ctx.store.db.selectFrom('slack_messages').selectAll().where('request_id', '=', requestId).orderBy('created_at').execute();
   if (messages.length === 0) return;
-  const row = await loadRow(ctx, requestId);
-  if (!row) return;
   const message = await render(ctx, app, row);
   for (const posted of messages) {
     try {
