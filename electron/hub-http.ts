@@ -3,6 +3,7 @@ import { GreenlightError, wireErrorSchema } from '../protocol/errors.js';
 import { decisionReportSchema, type DecisionReport } from '../protocol/report.js';
 import { requestSchema, type GreenlightRequest } from '../protocol/request.js';
 import { setupStatusSchema, type SetupStatus } from '../protocol/setup.js';
+import { myChannelsSchema, type MyChannels } from '../protocol/notifications.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../protocol/user.js';
 
 export type Fetch = (url: URL, init: RequestInit) => Promise<Response>;
@@ -67,6 +68,9 @@ export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
     },
     async setupStatus(): Promise<SetupStatus> {
       return setupStatusSchema.parse(await (await call('/api/v1/setup')).json());
+    },
+    async myChannels(): Promise<MyChannels> {
+      return myChannelsSchema.parse(await (await call('/api/v1/me/channels')).json());
     },
     async revokeGrant(jti: string): Promise<GreenlightRequest> {
       const response = await call(`/api/v1/grants/${encodeURIComponent(jti)}/revoke`, { method: 'POST', body: '{}' });

@@ -45,6 +45,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     disableUser: ({ name }) => deps.hubHttp.disableUser(name),
     enableUser: ({ name }) => deps.hubHttp.enableUser(name),
     setupStatus: () => deps.hubHttp.setupStatus(),
+    myChannels: () => deps.hubHttp.myChannels(),
     getSettings: () => deps.desktopSettings.current(),
     updateSettings: (input) => deps.desktopSettings.update(input),
   };

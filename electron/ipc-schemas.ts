@@ -50,6 +50,7 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   disableUser: z.strictObject({ name: userNameSchema }),
   enableUser: z.strictObject({ name: userNameSchema }),
   setupStatus: none,
+  myChannels: none,
   getSettings: none,
   updateSettings: settingsUpdate,
 };

@@ -45,6 +45,7 @@ function setup() {
     disableUser: record('disableUser', { ...user, status: 'disabled' as const, disabled: true }),
     enableUser: record('enableUser', user),
     setupStatus: record('setupStatus', { policy: { source: 'built-in' as const, file: null, rules: 1 }, users: { active: 1, total: 1 }, approverGroups: [] }),
+    myChannels: record('myChannels', { channels: [{ channel: 'email', reaches: true, detail: 'emailed', address: 'bob@example.com', rules: ['prod'] }] }),
     getSettings: record('getSettings', desktopSettings),
     updateSettings: record('updateSettings', desktopSettings),
   };
@@ -57,7 +58,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(23);
+    expect(IPC_METHODS).toHaveLength(24);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });
@@ -173,6 +174,7 @@ describe('IPC with Electron fakes', () => {
     await ipcMain.invoke('greenlight:disableUser', app, { name: 'bob' });
     await ipcMain.invoke('greenlight:enableUser', app, { name: 'bob' });
     await ipcMain.invoke('greenlight:setupStatus', app);
+    expect(await ipcMain.invoke('greenlight:myChannels', app)).toMatchObject({ data: { channels: [{ channel: 'email', address: 'bob@example.com' }] } });
     expect(calls.map((call) => [call.method, call.arg])).toEqual([
       ['listUsers', undefined],
       ['createUser', { name: 'carol', roles: ['approver'], groups: [], email: 'carol@example.com' }],
@@ -180,6 +182,7 @@ describe('IPC with Electron fakes', () => {
       ['disableUser', { name: 'bob' }],
       ['enableUser', { name: 'bob' }],
       ['setupStatus', undefined],
+      ['myChannels', undefined],
     ]);
   });
 
@@ -199,6 +202,7 @@ describe('IPC with Electron fakes', () => {
       ['greenlight:enableUser', 'bob', ''],
       ['greenlight:listUsers', { all: true }, ''],
       ['greenlight:setupStatus', { verbose: true }, ''],
+      ['greenlight:myChannels', { name: 'someone-else' }, ''],
     ];
     for (const [channel, arg, field] of cases) {
       const ack = (await ipcMain.invoke(channel, app, arg)) as { error?: { code: string; message: string } };

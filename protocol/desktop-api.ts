@@ -6,6 +6,7 @@ import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
 import type { WireError } from './errors.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from './user.js';
 import type { SetupStatus } from './setup.js';
+import type { MyChannels } from './notifications.js';
 
 /**
  * What the desktop app's preload exposes to the renderer as `window.greenlight`.
@@ -37,6 +38,8 @@ export interface DesktopApi {
   disableUser(input: { name: string }): Promise<Ack<User>>;
   enableUser(input: { name: string }): Promise<Ack<User>>;
   setupStatus(): Promise<Ack<SetupStatus>>;
+  /** Which channels (the app, email, …) bring the signed-in user the requests they may decide. */
+  myChannels(): Promise<Ack<MyChannels>>;
   getSettings(): Promise<Ack<DesktopSettings>>;
   /** Changes only the fields given; resolves the settings as they are afterwards. */
   updateSettings(input: DesktopSettingsUpdate): Promise<Ack<DesktopSettings>>;

@@ -63,3 +63,22 @@ export const notificationPageSchema = z.object({ notifications: z.array(notifica
 export type NotificationPage = z.infer<typeof notificationPageSchema>;
 
 export const notificationIdSchema = z.string().regex(/^ntf_[a-z0-9]+$/, 'not a notification id (ntf_…)');
+
+/**
+ * Whether one channel reaches the signed-in user with the requests they may decide: the app always,
+ * email where a rule announces by email and they have an address, webhooks never (they go to
+ * systems, not people). `detail` says why, in words a person can act on.
+ */
+export const channelReachSchema = z.object({
+  channel: z.string(),
+  reaches: z.boolean(),
+  detail: z.string(),
+  /** Where it reaches them (an email address), when it does or could. */
+  address: z.string().nullable(),
+  /** The policy rules whose requests reach them this way. */
+  rules: z.array(z.string()),
+});
+export type ChannelReach = z.infer<typeof channelReachSchema>;
+
+export const myChannelsSchema = z.object({ channels: z.array(channelReachSchema) });
+export type MyChannels = z.infer<typeof myChannelsSchema>;

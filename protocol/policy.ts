@@ -44,6 +44,8 @@ export const policyRuleSchema = z
     chatApprove: z.boolean().default(true),
     /** After the last escalation step, run the chain again, at most this many more times. */
     repeat: z.number().int().min(0).max(10).default(0),
+    /** Lets high and critical risk requests be decided from an email link too (otherwise those ask for the console). */
+    emailApprove: z.boolean().default(false),
   })
   .superRefine((rule, ctx) => {
     if (!rule.autoApprove && rule.approvers.length === 0) {

@@ -120,6 +120,8 @@ export const frozenRuleSchema = z.object({
   repeat: z.number().int().optional(),
   /** false: chat offers only a link to the console; absent: buttons allowed. */
   chatApprove: z.boolean().optional(),
+  /** High and critical risk may be decided from an email link; absent: they ask for the console. */
+  emailApprove: z.boolean().optional(),
 });
 export type FrozenRule = z.infer<typeof frozenRuleSchema>;
 

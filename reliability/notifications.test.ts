@@ -58,7 +58,7 @@ describe('notifications across a hub SIGKILLed mid-stream', () => {
   beforeAll(async () => {
     await receiver.start();
     const notifiers = writeNotifiers(data.path, receiver.url);
-    hub = new HubProcess([...data.args, '--rate-limit', '1000000'], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_NOTIFIERS_FILE: notifiers, BOT_WEBHOOK_SECRET: secret });
+    hub = new HubProcess([...data.args, '--rate-limit', '1000000'], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_CONFIG: notifiers, BOT_WEBHOOK_SECRET: secret });
   });
   afterAll(async () => {
     await hub.kill();
@@ -123,7 +123,7 @@ describe.skipIf(!pg.ok)(`notifications from two hubs on one PostgreSQL database$
     database = await createTestDatabase();
     const notifiers = writeNotifiers(data.path, receiver.url);
     const args = ['--database-url', database.url, '--policy', data.policyFile ?? '', '--rate-limit', '1000000'];
-    hubs = [0, 1].map(() => new HubProcess(args, { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_NOTIFIERS_FILE: notifiers, BOT_WEBHOOK_SECRET: secret }));
+    hubs = [0, 1].map(() => new HubProcess(args, { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_CONFIG: notifiers, BOT_WEBHOOK_SECRET: secret }));
     await Promise.all(hubs.map((hub) => hub.start()));
   });
   afterAll(async () => {
@@ -185,7 +185,7 @@ describe.skipIf(!pg.ok)(`a PostgreSQL hub SIGKILLed mid-delivery${pg.ok ? '' : `
 
   it('leaves the rows it was delivering to another hub once their lease has run out, not before', async () => {
     const notifiers = writeNotifiers(data.path, receiver.url);
-    dying = new HubProcess(['--database-url', database.url, '--policy', data.policyFile ?? ''], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_NOTIFIERS_FILE: notifiers, BOT_WEBHOOK_SECRET: secret });
+    dying = new HubProcess(['--database-url', database.url, '--policy', data.policyFile ?? ''], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_CONFIG: notifiers, BOT_WEBHOOK_SECRET: secret });
     await dying.start();
     const alice = await call<{ token: string }>(dying.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'alice', roles: ['requester'] });
     // Someone can approve, or the hub would refuse the requests (NO_APPROVERS) and announce nothing.

@@ -31,6 +31,7 @@ import { projectRoot } from './project-root.js';
 import type { NotifiersConfig } from './notify/config.js';
 import { createOutbox } from './notify/outbox.js';
 import { Dispatcher } from './notify/dispatcher.js';
+import { emailActionKey } from './notify/email-tokens.js';
 
 export interface HubOptions {
   /** How long a client may take to send one whole request; 30 s by default. */
@@ -64,7 +65,7 @@ export interface HubOptions {
    * another hub whose message was lost (hubs tell each other at once otherwise). Default 1000 ms.
    */
   waitPollMs?: number;
-  /** The `notifiers:` section of the hub configuration: webhooks, Slack, Teams and their secrets. */
+  /** The `notifiers:` section of the hub configuration: webhooks, email, Slack, Teams and their secrets. */
   notifiers?: NotifiersConfig;
   /** Where people reach this hub, for links in messages; default the address it listens on. */
   publicUrl?: string;
@@ -126,11 +127,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         data: outcome.ok ? { file: policyFile, rules: outcome.rules } : { file: policyFile, error: outcome.error },
       }),
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
-  }, { webhooks: outbox.webhookNames, teams: outbox.teamsNames, slack: outbox.slack !== null });
+  }, { webhooks: outbox.webhookNames, email: outbox.email !== null, teams: outbox.teamsNames, slack: outbox.slack !== null });
 
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
   let scheduler: Scheduler | null = null;
   const keys = await loadSigningKeys(store.db, clock.now());
+  if (outbox.email) outbox.email.tokenKey = emailActionKey(keys);
   const ctx: Context = {
     store,
     clock,

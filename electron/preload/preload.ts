@@ -31,6 +31,7 @@ const api = {
   disableUser: (input) => invoke<'disableUser'>('greenlight:disableUser', input),
   enableUser: (input) => invoke<'enableUser'>('greenlight:enableUser', input),
   setupStatus: () => invoke<'setupStatus'>('greenlight:setupStatus'),
+  myChannels: () => invoke<'myChannels'>('greenlight:myChannels'),
   getSettings: () => invoke<'getSettings'>('greenlight:getSettings'),
   updateSettings: (input) => invoke<'updateSettings'>('greenlight:updateSettings', input),
   onEvent: (listener) => {

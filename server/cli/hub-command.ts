@@ -6,7 +6,6 @@ import { SETTINGS, SETTING_KEYS, type HubSettings } from '../config/settings.js'
 import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { note, type Io } from './output.js';
-import type { NotifiersConfig } from '../notify/config.js';
 
 /** Turns what startHub throws into the one line an operator needs. */
 function startupProblem(error: unknown, flags: HubSettings): string {
@@ -62,16 +61,6 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
   const [{ startHub }, { createLogger }] = await Promise.all([import('../hub.js'), import('../logger.js')]);
   const log = createLogger(flags.logLevel);
   for (const row of settingsReport(resolved)) log.debug(row, 'setting');
-  // Webhook endpoints and secrets, until the hub configuration file (--config) carries the same keys.
-  let notify: { publicUrl?: string; notifiers?: NotifiersConfig } = {};
-  if (io.env.GREENLIGHT_NOTIFIERS_FILE) {
-    const { readNotifiersFile } = await import('../notify/notifiers-file.js');
-    try {
-      notify = readNotifiersFile(io.env.GREENLIGHT_NOTIFIERS_FILE);
-    } catch (error) {
-      throw usageError(`GREENLIGHT_NOTIFIERS_FILE: ${(error as Error).message}`);
-    }
-  }
   const signal = untilSignal(io);
   // systemd's ExecReload (and operators) send SIGHUP: re-read the policy rather than die, Node's default.
   let reload = () => note(io, 'SIGHUP: still starting; nothing to reload yet');
@@ -90,8 +79,8 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
       rateLimitPerMinute: flags.rateLimit,
       trustProxy: flags.trustProxy,
       accessLog: flags.accessLog,
-      notifiers: notify.notifiers,
-      publicUrl: notify.publicUrl,
+      notifiers: resolved.notifiers,
+      publicUrl: flags.publicUrl,
       print: (line) => note(io, line),
     });
   } catch (error) {

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { httpUrlSchema } from '../../protocol/index.js';
 import { redactUrl } from '../redact.js';
 
 /**
@@ -22,6 +23,7 @@ export interface HubSettings {
   rateLimit: number;
   trustProxy: boolean;
   accessLog: boolean;
+  publicUrl: string | undefined;
 }
 
 export type SettingKey = keyof HubSettings;
@@ -157,6 +159,15 @@ export const SETTINGS: { [K in SettingKey]: SettingDefinition<HubSettings[K]> } 
     schema: booleanSchema,
     default: () => true,
     boolean: true,
+  },
+  publicUrl: {
+    placeholder: 'url',
+    flag: '--public-url',
+    env: 'GREENLIGHT_PUBLIC_URL',
+    help: 'where people reach this hub (behind a proxy, its outside address), for links in notifications',
+    defaultHelp: 'http://<host>:<port>',
+    schema: httpUrlSchema.transform((url) => url.replace(/\/+$/, '')),
+    default: () => undefined,
   },
 };
 

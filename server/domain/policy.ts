@@ -7,9 +7,10 @@ import { findUnstorableText, policySchema, type FrozenRule, type ParsedNewReques
 
 export class PolicyError extends Error {}
 
-/** What the hub configuration defines that a policy may name: its webhooks, Teams webhooks, and whether Slack is set up. */
+/** What the hub configuration defines that a policy may name: its webhooks, whether email and Slack are set up, its Teams webhooks. */
 export interface ConfiguredChannels {
   webhooks: ReadonlySet<string>;
+  email: boolean;
   teams?: ReadonlySet<string>;
   slack?: boolean;
 }
@@ -24,9 +25,9 @@ function chatTargetProblem(target: string, channels: ConfiguredChannels): string
   return `unknown Teams webhook "${name}"; ${teams.size ? `configured: ${[...teams].join(', ')}` : 'none is configured (notifiers.teams in the hub configuration)'}`;
 }
 
-export const NO_CHANNELS: ConfiguredChannels = { webhooks: new Set() };
+export const NO_CHANNELS: ConfiguredChannels = { webhooks: new Set(), email: false };
 
-/** Every `webhook:<name>` a rule (or one of its escalation steps) names must be configured; the error names the rule. */
+/** Every channel a rule (or one of its escalation steps) names must be configured; the error names the rule. */
 function checkChannels(policy: Policy, source: string, channels: ConfiguredChannels): void {
   for (const rule of policy.rules) {
     const targets: [string, string[]][] = [['notify', rule.notify], ...rule.escalation.map((step, index): [string, string[]] => [`escalation.${index}.channels`, step.channels ?? []])];
@@ -34,6 +35,10 @@ function checkChannels(policy: Policy, source: string, channels: ConfiguredChann
       for (const target of list) {
         const chatProblem = chatTargetProblem(target, channels);
         if (chatProblem) throw new PolicyError(`${source}: rule "${rule.name}": ${field}: ${chatProblem}`);
+        if (target === 'email') {
+          if (channels.email) continue;
+          throw new PolicyError(`${source}: rule "${rule.name}": ${field}: "email" needs notifiers.email (an SMTP server and a sender) in the hub configuration`);
+        }
         if (!target.startsWith('webhook:')) continue;
         const name = target.slice('webhook:'.length);
         if (channels.webhooks.has(name)) continue;
@@ -148,6 +153,7 @@ export function freezeRule(rule: PolicyRule): FrozenRule {
     ...(rule.remind !== undefined ? { remindSeconds: rule.remind } : {}),
     ...(rule.repeat > 0 ? { repeat: rule.repeat } : {}),
     ...(rule.chatApprove ? {} : { chatApprove: false }),
+    ...(rule.emailApprove ? { emailApprove: true } : {}),
   };
 }
 

@@ -207,12 +207,11 @@ interface Submitted {
   escalated?: AfterCommit;
 }
 
-/** Where a decision was made, when not in the app or the API; recorded in its audit event. */
-export type DecisionVia = 'slack';
+/** Where a decision was made; the audit event records it. */
+export type DecisionChannel = 'app' | 'api' | 'email' | 'slack';
 
-export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown, via?: DecisionVia): Promise<GreenlightRequest> {
+export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown, via: DecisionChannel = 'api'): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
-  const channel = via ? { via } : {};
   const notEligible = (current: RequestsTable) =>
     new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...eligibleGroupsOf(current), ...eligibleUsersOf(current)].join(', ') || 'nobody yet'}.`);
   // Someone with no part in the request hears only that, not how, when or by whom it was decided.
@@ -242,11 +241,11 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
       ? Number((await trx.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).where('request_id', '=', current.id).where('decision', '=', 'approve').executeTakeFirstOrThrow()).n)
       : 0;
     const comment = decision.comment ?? null;
-    if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, ...channel } })).row;
+    if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, via } })).row;
     if (approvals < rule.minApprovals) {
-      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', data: { comment, approvals, of: rule.minApprovals, ...channel } })).row;
+      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', data: { comment, approvals, of: rule.minApprovals, via } })).row;
     }
-    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, data: { comment, approvals, of: rule.minApprovals, ...channel } });
+    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, data: { comment, approvals, of: rule.minApprovals, via } });
     const grant = await issueGrant(ctx, trx, next, now);
     ctx.deadlineWritten(grant.expiresAt);
     return next;

@@ -1,8 +1,8 @@
 import type { GreenlightRequest, NotificationEvent } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
-import type { DeliveryOutcome } from './delivery.js';
+import type { DeliveryEndpoint } from './delivery.js';
 
-/** One event as a channel renders it into the body of an outbox row. */
+/** One event as a chat channel renders it into the body of an outbox row. */
 export interface OutgoingEvent {
   type: NotificationEvent;
   timestamp: string;
@@ -11,28 +11,12 @@ export interface OutgoingEvent {
 }
 
 /**
- * A place notifications go: a webhook, a Teams webhook, or the Slack app. The dispatcher claims its
- * rows, gives each to `send` and files the outcome the same way for every channel.
+ * A chat channel (Slack, Teams): a delivery endpoint that also says which events it takes and renders
+ * each into its row's body; Slack reads the database when it sends, so it is given the hub's context.
  */
-export interface ChannelEndpoint {
-  /** `webhook`, `slack` or `teams`: the outbox row's channel and the metrics label. */
-  readonly channel: string;
-  /** This endpoint's key in the outbox; the `destination` of its rows unless `claimsWholeChannel`. */
-  readonly name: string;
-  /** Slack: every row of the channel (destinations name Slack targets), delivered by the one app. */
-  readonly claimsWholeChannel: boolean;
-  readonly maxConcurrency: number;
-  /** Identifies the URL without revealing it (410 Gone disables this URL only). */
-  readonly urlHash: string;
-  /** Scheme, host and port: safe for logs. */
-  readonly origin: string;
-  /** Whether this event goes out here at all. */
+export interface ChatEndpoint extends DeliveryEndpoint {
   wants(event: NotificationEvent): boolean;
   /** The row body for `target` (the policy's name for this destination). */
   render(event: OutgoingEvent, target: string): string;
-  /** Sends one row; resolves with the outcome, never rejects. */
-  send(id: string, body: string, signal: AbortSignal): Promise<DeliveryOutcome>;
-  /** Called once the hub's context exists, for channels that read the database when they send. */
-  attach?(ctx: Context): void;
-  close(): void;
+  attach(ctx: Context): void;
 }

@@ -30,7 +30,7 @@ describe('where an event goes', () => {
     new ManualClock(),
     null,
   );
-  const names = (...args: Parameters<typeof outbox.destinationsFor>) => outbox.destinationsFor(...args).map(({ endpoint }) => endpoint.name);
+  const names = (...args: Parameters<typeof outbox.destinationsFor>) => outbox.destinationsFor(...args).map((endpoint) => endpoint.name);
 
   it('goes to the webhooks the rule names, not to every configured one', () => {
     expect(names('request.created', rule(), null)).toEqual(['bot']);

@@ -5,8 +5,11 @@ import { newId } from '../ids.js';
 import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
 import { afterCommit, type Context } from '../domain/context.js';
 import { buildView, parseRule, withoutSecrets } from '../domain/request-view.js';
-import type { ChannelEndpoint, OutgoingEvent } from './channel.js';
+import type { ChatEndpoint, OutgoingEvent } from './channel.js';
 import { notifiersConfigSchema, type NotifiersConfig } from './config.js';
+import type { DeliveryEndpoint } from './delivery.js';
+import { EmailEndpoint } from './email.js';
+import { enqueueEmails } from './email-outbox.js';
 import { SlackApp } from './slack/app.js';
 import { SLACK_REFRESH_TARGET, ruleNamesSlack } from './slack/targets.js';
 import { TeamsEndpoint } from './teams/endpoint.js';
@@ -30,71 +33,76 @@ export interface FastLane {
  * inside the caller's transaction; the dispatcher hears of them once that transaction has committed.
  */
 export class Outbox {
-  readonly endpoints: ReadonlyMap<string, ChannelEndpoint>;
+  /** Every endpoint by the name a policy gives it (`webhook:<name>`, `email`). */
+  readonly endpoints: ReadonlyMap<string, DeliveryEndpoint>;
+  private readonly webhooks: ReadonlyMap<string, WebhookEndpoint>;
   /** Set by a running dispatcher. */
   fastLane: FastLane | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(
-    endpoints: ChannelEndpoint[],
+    webhooks: WebhookEndpoint[],
     /** Where people reach this hub's console, for links in messages (the hub fills in its own address when not configured). */
     public publicUrl: string | null,
-    /** The Slack app, when `notifiers.slack` is configured; also an endpoint. */
+    readonly email: EmailEndpoint | null = null,
+    /** Teams webhooks, keyed `teams:<name>`. */
+    teams: TeamsEndpoint[] = [],
+    /** The Slack app, when `notifiers.slack` is configured: one endpoint for every Slack target. */
     readonly slack: SlackApp | null = null,
   ) {
-    this.endpoints = new Map([...endpoints, ...(slack ? [slack] : [])].map((endpoint) => [endpoint.name, endpoint]));
-  }
-
-  private namesOf(channel: string): ReadonlySet<string> {
-    return new Set([...this.endpoints.values()].filter((endpoint) => endpoint.channel === channel).map((endpoint) => endpoint.name.replace(/^teams:/, '')));
+    this.webhooks = new Map(webhooks.map((endpoint) => [endpoint.name, endpoint]));
+    const all: DeliveryEndpoint[] = [...webhooks, ...(email ? [email] : []), ...teams, ...(slack ? [slack] : [])];
+    this.endpoints = new Map(all.map((endpoint) => [endpoint.key, endpoint]));
   }
 
   get webhookNames(): ReadonlySet<string> {
-    return this.namesOf('webhook');
+    return new Set(this.webhooks.keys());
   }
 
   get teamsNames(): ReadonlySet<string> {
-    return this.namesOf('teams');
+    return new Set([...this.endpoints.values()].filter((endpoint) => endpoint.channel === 'teams').map((endpoint) => endpoint.name));
   }
 
-  /** The endpoint that delivers an outbox row, if it is still configured. */
-  endpointFor(row: Pick<OutboxTable, 'channel' | 'destination'>): ChannelEndpoint | undefined {
-    if (row.channel === 'slack') return this.slack ?? undefined;
-    return this.endpoints.get(row.destination);
+  /** The endpoint a row of this channel and destination goes to, if it is still configured. */
+  endpointFor(channel: string, destination: string): DeliveryEndpoint | undefined {
+    if (channel === 'webhook') return this.webhooks.get(destination);
+    if (channel === 'teams') return this.endpoints.get(`teams:${destination}`);
+    const endpoint = this.endpoints.get(channel);
+    return endpoint?.destination === null ? endpoint : undefined;
   }
 
-  /**
-   * Where an event of this rule goes: the targets the rule (or the escalation step) names whose
-   * endpoint is configured and wants the event, each with its row's destination.
-   */
-  destinationsFor(type: NotificationEvent, rule: FrozenRule, escalationStep: number | null): { endpoint: ChannelEndpoint; destination: string; target: string }[] {
+  /** The chat endpoints (Slack, Teams) an event of this rule goes to, each with its row's destination and the policy target. */
+  chatDestinationsFor(type: NotificationEvent, rule: FrozenRule, escalationStep: number | null): { endpoint: ChatEndpoint; destination: string; target: string }[] {
     const targets = new Set(rule.notify ?? []);
     if (type === 'request.escalated' && escalationStep !== null) for (const target of rule.escalation[escalationStep]?.channels ?? []) targets.add(target);
-    const out: { endpoint: ChannelEndpoint; destination: string; target: string }[] = [];
+    const out: { endpoint: ChatEndpoint; destination: string; target: string }[] = [];
     for (const target of targets) {
+      let endpoint: ChatEndpoint | null = null;
+      if (target.startsWith('slack:')) endpoint = this.slack;
+      else if (target.startsWith('teams:')) endpoint = (this.endpoints.get(target) as TeamsEndpoint | undefined) ?? null;
       // A target dropped from the configuration since the request was created is skipped.
-      const routed = this.route(target);
-      if (routed?.endpoint.wants(type)) out.push({ ...routed, target });
+      if (endpoint?.wants(type)) out.push({ endpoint, destination: endpoint.destination ?? target, target });
     }
     return out;
   }
 
-  private route(target: string): { endpoint: ChannelEndpoint; destination: string } | null {
-    if (target.startsWith('webhook:')) {
-      const endpoint = this.endpoints.get(target.slice('webhook:'.length));
-      return endpoint?.channel === 'webhook' ? { endpoint, destination: endpoint.name } : null;
-    }
-    if (target.startsWith('teams:')) {
-      const endpoint = this.endpoints.get(target);
-      return endpoint ? { endpoint, destination: endpoint.name } : null;
-    }
-    if (target.startsWith('slack:') && this.slack) return { endpoint: this.slack, destination: target };
-    return null;
+  /** Gives the chat channels the hub's context (Slack reads the database when it sends). */
+  attach(ctx: Context): void {
+    for (const endpoint of this.endpoints.values()) if (endpoint instanceof SlackApp || endpoint instanceof TeamsEndpoint) endpoint.attach(ctx);
   }
 
-  /** Gives channels that read the database (Slack) the hub's context. */
-  attach(ctx: Context): void {
-    for (const endpoint of this.endpoints.values()) endpoint.attach?.(ctx);
+  /** The webhooks an event of this rule goes to: those the rule (or the escalation step) names, less those filtering the event out. */
+  destinationsFor(type: NotificationEvent, rule: FrozenRule, escalationStep: number | null): WebhookEndpoint[] {
+    const targets = new Set(rule.notify ?? []);
+    if (type === 'request.escalated' && escalationStep !== null) for (const target of rule.escalation[escalationStep]?.channels ?? []) targets.add(target);
+    const out: WebhookEndpoint[] = [];
+    for (const target of targets) {
+      if (!target.startsWith('webhook:')) continue;
+      // A webhook dropped from the configuration since the request was created is skipped.
+      const endpoint = this.webhooks.get(target.slice('webhook:'.length));
+      if (endpoint?.wants(type)) out.push(endpoint);
+    }
+    return out;
   }
 
   written(): void {
@@ -114,14 +122,11 @@ export class Outbox {
 /** Builds the outbox from the `notifiers:` configuration, resolving secrets now so a bad one stops the start. */
 export function createOutbox(config: NotifiersConfig | undefined, clock: Clock, publicUrl: string | null, env: NodeJS.ProcessEnv = process.env): Outbox {
   const parsed = notifiersConfigSchema.parse(config ?? {});
-  return new Outbox(
-    [
-      ...parsed.webhooks.map((webhook) => new WebhookEndpoint(webhook, parsed.allowPrivateNetworks, clock, env)),
-      ...parsed.teams.map((hook) => new TeamsEndpoint(hook, parsed.allowPrivateNetworks, clock, env)),
-    ],
-    publicUrl,
-    parsed.slack ? new SlackApp(parsed.slack, env) : null,
-  );
+  const webhooks = parsed.webhooks.map((webhook) => new WebhookEndpoint(webhook, parsed.allowPrivateNetworks, clock, env));
+  const teams = (parsed.teams ?? []).map((hook) => new TeamsEndpoint(hook, parsed.allowPrivateNetworks, clock, env));
+  const slack = parsed.slack ? new SlackApp(parsed.slack, env) : null;
+  const outbox: Outbox = new Outbox(webhooks, publicUrl, parsed.email ? new EmailEndpoint(parsed.email, () => outbox.publicUrl, env) : null, teams, slack);
+  return outbox;
 }
 
 /**
@@ -129,17 +134,31 @@ export function createOutbox(config: NotifiersConfig | undefined, clock: Clock, 
  * exists exactly when the change it announces does. `row` is the request as this transaction leaves it;
  * `view` may be passed where the caller has it. Costs nothing for a rule that names no channel.
  */
+/** Does this rule (or the escalation step that fired) name email for this event? */
+function emailWanted(type: NotificationEvent, rule: FrozenRule, step: number | null): boolean {
+  if (rule.notify?.includes('email')) return true;
+  return type === 'request.escalated' && step !== null && (rule.escalation[step]?.channels ?? []).includes('email');
+}
+
 export async function enqueueNotifications(ctx: Context, trx: Transaction<Database>, type: NotificationEvent, row: RequestsTable, view?: GreenlightRequest): Promise<void> {
   const outbox = ctx.outbox;
   if (!outbox || outbox.endpoints.size === 0) return;
   const step = type === 'request.escalated' ? Number(row.escalation_level) - 1 : null;
-  const destinations = outbox.destinationsFor(type, parseRule(row), step);
-  if (destinations.length === 0) return;
+  const rule = parseRule(row);
+  const webhooks = outbox.destinationsFor(type, rule, step);
+  const chats = outbox.chatDestinationsFor(type, rule, step);
+  const emailed = outbox.email !== null && emailWanted(type, rule, step);
+  if (webhooks.length === 0 && chats.length === 0 && !emailed) return;
   // What approvers see: never the grant token.
   const data = withoutSecrets(view ?? (await buildView(trx, row, null)));
+  if (emailed) await enqueueEmails(ctx, trx, { type, row, rule, step, data });
   const timestamp = ctx.clock.now().toISOString();
   const event: OutgoingEvent = { type, timestamp, data };
-  await writeRows(ctx, trx, outbox, row.id, type, destinations.map(({ endpoint, destination, target }) => ({ endpoint, destination, payload: endpoint.render(event, target) })));
+  const payload = JSON.stringify(event);
+  await writeRows(ctx, trx, outbox, row.id, type, [
+    ...webhooks.map((endpoint) => ({ endpoint, destination: endpoint.name, payload })),
+    ...chats.map(({ endpoint, destination, target }) => ({ endpoint, destination, payload: endpoint.render(event, target) })),
+  ]);
 }
 
 /**
@@ -159,13 +178,14 @@ async function writeRows(
   outbox: Outbox,
   requestId: string,
   type: string,
-  destinations: { endpoint: ChannelEndpoint; destination: string; payload: string }[],
+  destinations: { endpoint: DeliveryEndpoint; destination: string; payload: string }[],
 ): Promise<void> {
+  if (destinations.length === 0) return;
   const now = ctx.clock.now();
   const timestamp = now.toISOString();
   const lane = outbox.fastLane;
   const rows: OutboxTable[] = destinations.map(({ endpoint, destination, payload }) => {
-    const lease = lane?.reserve(endpoint.name) ?? null;
+    const lease = lane?.reserve(endpoint.key) ?? null;
     return {
       id: newId('ntf', now),
       type,
@@ -194,7 +214,7 @@ async function writeRows(
       if (fast.length < rows.length) outbox.written();
     },
     () => {
-      for (const written of fast) lane?.release(outbox.endpointFor(written)?.name ?? written.destination);
+      for (const written of fast) lane?.release(outbox.endpointFor(written.channel, written.destination)?.key ?? '');
     },
   );
   await trx.insertInto('outbox').values(rows).execute();

@@ -272,9 +272,9 @@ describe('webhook notifications', () => {
       ).rejects.toThrow('rolled back');
     }
     // Both of the endpoint's slots are free again.
-    expect(dispatcher().reserve('slow')).not.toBeNull();
-    expect(dispatcher().reserve('slow')).not.toBeNull();
-    expect(dispatcher().reserve('slow')).toBeNull();
+    expect(dispatcher().reserve('webhook:slow')).not.toBeNull();
+    expect(dispatcher().reserve('webhook:slow')).not.toBeNull();
+    expect(dispatcher().reserve('webhook:slow')).toBeNull();
     dispatcher().release('slow');
     dispatcher().release('slow');
     expect((await notifications()).filter((n) => n.requestId === request.id)).toHaveLength(1);

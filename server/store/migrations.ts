@@ -242,6 +242,24 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('requests').addColumn('escalation_round', 'integer', (col) => col.notNull().defaultTo(0)).execute();
     },
   },
+  // Approve and deny links sent by email: only the SHA-256 of each token is kept, bound to one request,
+  // one approver and one decision; used_at makes it work once.
+  '2026-12-11-101-email-actions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('email_actions')
+        .addColumn('token_hash', 'text', (col) => col.primaryKey())
+        .addColumn('notification_id', 'text', (col) => col.notNull())
+        .addColumn('request_id', 'text', (col) => col.notNull())
+        .addColumn('user_id', 'text', (col) => col.notNull())
+        .addColumn('decision', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('used_at', 'text')
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('email_actions_expiry').on('email_actions').column('expires_at').execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -157,6 +157,18 @@ export interface NotifyEndpointsTable {
   reason: string;
 }
 
+export interface EmailActionsTable {
+  token_hash: string;
+  notification_id: string;
+  request_id: string;
+  user_id: string;
+  /** `approve` or `deny`. */
+  decision: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
 /** A Slack message posted for a request: `chat.update` rewrites each one when the request changes. */
 export interface SlackMessagesTable {
   request_id: string;
@@ -189,6 +201,7 @@ export interface Database {
   chain_head: ChainHeadTable;
   outbox: OutboxTable;
   notify_endpoints: NotifyEndpointsTable;
+  email_actions: EmailActionsTable;
   slack_messages: SlackMessagesTable;
   slack_seen_signatures: SlackSeenSignaturesTable;
 }

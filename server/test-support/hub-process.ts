@@ -180,7 +180,7 @@ export interface SpawnedHub {
   logFile: string | null;
   /** Everything the hub printed so far. */
   output(): string;
-  createUser(user: { name: string; roles: string[]; groups: string[] }): Promise<{ name: string; token: string }>;
+  createUser(user: { name: string; roles: string[]; groups: string[]; email?: string }): Promise<{ name: string; token: string }>;
   /** SIGTERM (SIGKILL after 5 s), then removes the data directory unless asked to keep it. */
   stop(options?: { keepData?: boolean }): Promise<void>;
 }

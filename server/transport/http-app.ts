@@ -22,6 +22,7 @@ import { reportRoutes } from './routes/reports.js';
 import { consoleRoutes } from './routes/console.js';
 import { adminRoutes } from './routes/admin.js';
 import { notificationRoutes } from './routes/notifications.js';
+import { emailActionRoutes } from './routes/email-actions.js';
 import type { Waiters } from './waiters.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 
@@ -142,6 +143,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(reportRoutes, deps);
   await app.register(adminRoutes, deps);
   await app.register(notificationRoutes, deps);
+  await app.register(emailActionRoutes, deps);
   await app.register(slackActionRoutes, deps);
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;

@@ -180,7 +180,7 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
     'request:decide',
     handle(socket, ctx, limiter, async (input: unknown, actor) => {
       const { requestId, ...decision } = parseOrThrow(decideInputSchema, input, 'decision');
-      const result = await decideRequest(ctx, actor, requestId, decision);
+      const result = await decideRequest(ctx, actor, requestId, decision, 'app');
       metrics.decisions.inc({ decision: decision.decision });
       return result;
     }),

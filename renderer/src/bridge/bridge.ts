@@ -6,6 +6,7 @@ import type { ConnectionState } from '../../../protocol/hub-client.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
 import type { DecisionReport } from '../../../protocol/report.js';
 import type { SetupStatus } from '../../../protocol/setup.js';
+import type { MyChannels } from '../../../protocol/notifications.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
 
 export type BridgeState = ConnectionState | 'signed-out';
@@ -62,6 +63,8 @@ export interface Bridge {
   disableUser(name: string): Promise<User>;
   enableUser(name: string): Promise<User>;
   setupStatus(): Promise<SetupStatus>;
+  /** Which channels bring the signed-in user the requests they may decide (the Settings view). */
+  myChannels(): Promise<MyChannels>;
   /** Only the desktop app keeps settings of its own (notifications, pause, launch at login). */
   readonly supportsDesktopSettings: boolean;
   getSettings(): Promise<DesktopSettings>;

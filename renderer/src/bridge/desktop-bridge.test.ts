@@ -33,6 +33,7 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     disableUser: notUsed,
     enableUser: notUsed,
     setupStatus: notUsed,
+    myChannels: notUsed,
     getSettings: notUsed,
     updateSettings: notUsed,
     onEvent: (next) => {

@@ -71,6 +71,7 @@ export class DesktopBridge implements Bridge {
   disableUser = async (name: string) => unwrap(await this.api.disableUser({ name }));
   enableUser = async (name: string) => unwrap(await this.api.enableUser({ name }));
   setupStatus = async () => unwrap(await this.api.setupStatus());
+  myChannels = async () => unwrap(await this.api.myChannels());
 
   async openExternal(url: string): Promise<void> {
     unwrap(await this.api.openExternal({ url }));

@@ -5,6 +5,7 @@ import { HubClient } from '../../../protocol/hub-client.js';
 import { requestSchema, type GreenlightRequest } from '../../../protocol/request.js';
 import { decisionReportSchema, type DecisionReport } from '../../../protocol/report.js';
 import { setupStatusSchema, type SetupStatus } from '../../../protocol/setup.js';
+import { myChannelsSchema, type MyChannels } from '../../../protocol/notifications.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../../../protocol/user.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
 import { filenameFrom, hubFetch, hubJson } from './http.js';
@@ -139,6 +140,10 @@ export class WebBridge implements Bridge {
 
   async setupStatus(): Promise<SetupStatus> {
     return setupStatusSchema.parse(await this.http('/api/v1/setup'));
+  }
+
+  async myChannels(): Promise<MyChannels> {
+    return myChannelsSchema.parse(await this.http('/api/v1/me/channels'));
   }
 
   async openExternal(url: string): Promise<void> {

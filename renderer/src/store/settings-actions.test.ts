@@ -51,6 +51,7 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     disableUser: notUsed,
     enableUser: notUsed,
     setupStatus: notUsed,
+    myChannels: notUsed,
     getSettings: async () => stored,
     updateSettings: async (input) => {
       updates.push(input);

@@ -3,7 +3,7 @@ import { LogLevel, WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import type { NotificationEvent } from '../../../protocol/index.js';
 import type { Context } from '../../domain/context.js';
-import type { ChannelEndpoint, OutgoingEvent } from '../channel.js';
+import type { ChatEndpoint, OutgoingEvent } from '../channel.js';
 import type { DeliveryOutcome } from '../delivery.js';
 import { resolveSecret } from '../secrets.js';
 import type { SlackConfig } from './config.js';
@@ -26,10 +26,12 @@ const POSTED_ON: ReadonlySet<NotificationEvent> = new Set(['request.created', 'r
  * what to do; each attempt renders the request as it stands then, so a late or repeated row never
  * shows an old state.
  */
-export class SlackApp implements ChannelEndpoint {
+export class SlackApp implements ChatEndpoint {
   readonly channel = 'slack';
+  readonly key = 'slack';
   readonly name = 'slack';
-  readonly claimsWholeChannel = true;
+  /** Rows name their own Slack target (`slack:#ops`, `slack:dm`, `slack:refresh`). */
+  readonly destination = null;
   readonly maxConcurrency = 4;
   readonly urlHash: string;
   readonly origin: string;

@@ -15,9 +15,9 @@ rules:
 
 describe('chat targets in the policy', () => {
   it('accepts slack:#channel, slack:dm and a configured teams:NAME, and says what is missing otherwise', () => {
-    const configured = { webhooks: new Set<string>(), teams: new Set(['oncall']), slack: true };
+    const configured = { webhooks: new Set<string>(), email: false, teams: new Set(['oncall']), slack: true };
     for (const target of ['slack:#deploys', 'slack:dm', 'teams:oncall']) expect(() => parsePolicy(rule(target), 'policy.yaml', configured)).not.toThrow();
-    expect(() => parsePolicy(rule('slack:#deploys'), 'policy.yaml', { webhooks: new Set() })).toThrow('rule "prod": notify: "slack:#deploys" needs notifiers.slack in the hub configuration');
+    expect(() => parsePolicy(rule('slack:#deploys'), 'policy.yaml', { webhooks: new Set(), email: false })).toThrow('rule "prod": notify: "slack:#deploys" needs notifiers.slack in the hub configuration');
     expect(() => parsePolicy(rule('teams:ops'), 'policy.yaml', configured)).toThrow('unknown Teams webhook "ops"; configured: oncall');
     expect(() => parsePolicy(rule('slack:deploys'), 'policy.yaml', configured)).toThrow(/slack:#channel/);
   });

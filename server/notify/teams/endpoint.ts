@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type { NotificationEvent } from '../../../protocol/index.js';
 import type { Clock } from '../../clock.js';
 import type { Context } from '../../domain/context.js';
-import type { ChannelEndpoint, OutgoingEvent } from '../channel.js';
+import type { ChatEndpoint, OutgoingEvent } from '../channel.js';
 import { guardedAgent, postOnce, type DeliveryOutcome } from '../delivery.js';
 import { resolveSecret } from '../secrets.js';
 import { renderTeamsMessage } from './card.js';
@@ -13,11 +13,13 @@ import { teamsUrlSchema, type TeamsWebhookConfig } from './config.js';
 const TEAMS_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.decided', 'request.expired', 'request.cancelled']);
 
 /** A Teams incoming webhook (or Workflows URL): the card is rendered when the row is written, so every attempt sends the same bytes. */
-export class TeamsEndpoint implements ChannelEndpoint {
+export class TeamsEndpoint implements ChatEndpoint {
   readonly channel = 'teams';
-  readonly claimsWholeChannel = false;
   readonly maxConcurrency = 2;
+  /** `teams:<name>`, as the policy names it. */
+  readonly key: string;
   readonly name: string;
+  readonly destination: string;
   readonly urlHash: string;
   readonly origin: string;
   private readonly url: URL;
@@ -30,7 +32,9 @@ export class TeamsEndpoint implements ChannelEndpoint {
     private readonly clock: Clock,
     env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.name = `teams:${config.name}`;
+    this.key = `teams:${config.name}`;
+    this.name = config.name;
+    this.destination = config.name;
     const where = `notifiers.teams.${config.name}.url`;
     const resolved = resolveSecret(config.url, where, env);
     if (!teamsUrlSchema.safeParse(resolved).success) throw new Error(`${where}: must be an http:// or https:// URL`);
