@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notificationPageSchema, type GreenlightRequest, type NotificationPage } from '../../../protocol/index.js';
+import { notificationPageSchema, type GreenlightRequest, type MyChannels, type NotificationPage } from '../../../protocol/index.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../../test-support/hub-fixture.js';
 import { SlackStandIn, type PostedMessage } from '../../test-support/slack-stand-in.js';
 import { buttonsOf, sendToHub, slackForm, slackHeaders, SlackPerson } from '../../test-support/slack-person.js';
@@ -270,5 +270,11 @@ describe('Slack, against a local Slack API stand-in', () => {
     expect((await hub.api('POST', `/api/v1/requests/${created.id}/decisions`, carol.token, { decision: 'approve' })).status).toBe(200);
     await updatedUntil(message, (text) => text.includes('by carol'));
     for (const each of slack.messagesFor(created.id)) await updatedUntil(each, (text) => text.includes('by carol'));
+  });
+  it('tells each person in Settings whether Slack messages reach them', async () => {
+    const slackReach = async (token: string) => (await hub.api<MyChannels>('GET', '/api/v1/me/channels', token)).body.channels.find((channel) => channel.channel === 'slack');
+    expect(await slackReach(carol.token)).toMatchObject({ reaches: true, address: 'U0CAROL', rules: ['prod'] });
+    const dave = await hub.createUser('dave2', ['approver'], ['dba']);
+    expect(await slackReach(dave.token)).toMatchObject({ reaches: false, address: null, rules: [] });
   });
 });
