@@ -19,3 +19,4 @@ export * from './report.js';
 export * from './notifications.js';
 export * from './hub-http.js';
 export * from './hub-http-error.js';
+export * from './chat-targets.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHAT_TARGET_PATTERN } from './chat-targets.js';
 
 /**
  * What the hub announces to notification channels (webhooks, later email and chat), each the `type`
@@ -23,16 +24,22 @@ export const NOTIFICATION_STATUSES = ['pending', 'delivered', 'failed'] as const
 export const notificationStatusSchema = z.enum(NOTIFICATION_STATUSES);
 export type NotificationStatus = z.infer<typeof notificationStatusSchema>;
 
-/** Where a rule's requests are announced: `email` (eligible approvers with an address) or a configured webhook by name. */
+/** Where a rule's requests are announced: `email` (eligible approvers with an address), a configured webhook by name, or a chat target. */
 export const notifyTargetSchema = z
   .string()
-  .regex(/^(email|webhook:[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, 'expected "email" or "webhook:<name>" (a webhook named in the hub configuration)');
+  .regex(
+    new RegExp(`^(email|webhook:[A-Za-z0-9][A-Za-z0-9_-]{0,63}|${CHAT_TARGET_PATTERN})$`),
+    'expected "email", "webhook:<name>", "slack:#channel", "slack:dm" or "teams:<name>" (webhooks and Teams names as in the hub configuration)',
+  );
 export type NotifyTarget = z.infer<typeof notifyTargetSchema>;
+
+/** A chat channel's own row: rewrite every message posted for a request (Slack `chat.update`); never sent to webhooks. */
+export const CHAT_REFRESH_EVENT = 'request.updated';
 
 /** One outbox row as admins see it: never the payload, never a secret. */
 export const notificationSchema = z.object({
   id: z.string(),
-  type: notificationEventSchema,
+  type: z.union([notificationEventSchema, z.literal(CHAT_REFRESH_EVENT)]),
   channel: z.string(),
   destination: z.string(),
   requestId: z.string().nullable(),

@@ -41,6 +41,8 @@ export const policyRuleSchema = z
     notify: z.array(notifyTargetSchema).default([]),
     /** Re-notify approvers who have not acted this often, until the request is decided. */
     remind: durationSchema.optional(),
+    /** false: chat messages offer only "Open in Greenlight", never Approve/Deny buttons. */
+    chatApprove: z.boolean().default(true),
     /** After the last escalation step, run the chain again, at most this many more times. */
     repeat: z.number().int().min(0).max(10).default(0),
     /** How far ahead a requester may schedule access to start. */

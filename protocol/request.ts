@@ -136,6 +136,8 @@ export const frozenRuleSchema = z.object({
   extensions: z.object({ autoApprove: z.number().int(), maxTotalSeconds: z.number().nullable() }).optional(),
   /** How long before its end a grant may be extended; absent: the default, 15 minutes. */
   extendBeforeSeconds: z.number().optional(),
+  /** false: chat offers only a link to the console; absent: buttons allowed. */
+  chatApprove: z.boolean().optional(),
   /** High and critical risk may be decided from an email link; absent: they ask for the console. */
   emailApprove: z.boolean().optional(),
 });

@@ -34,6 +34,7 @@ import { checkReadiness } from './readiness.js';
 import { projectRoot } from './project-root.js';
 import type { NotifiersConfig } from './notify/config.js';
 import { createOutbox } from './notify/outbox.js';
+import { attachChannels } from './notify/attach-channels.js';
 import { Dispatcher } from './notify/dispatcher.js';
 import { emailActionKey } from './notify/email-tokens.js';
 
@@ -69,7 +70,7 @@ export interface HubOptions {
    * another hub whose message was lost (hubs tell each other at once otherwise). Default 1000 ms.
    */
   waitPollMs?: number;
-  /** The `notifiers:` section of the hub configuration: webhooks, email and their secrets. */
+  /** The `notifiers:` section of the hub configuration: webhooks, email, Slack, Teams and their secrets. */
   notifiers?: NotifiersConfig;
   /** Where people reach this hub, for links in messages; default the address it listens on. */
   publicUrl?: string;
@@ -145,7 +146,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         data: outcome.ok ? { file: policyFile, rules: outcome.rules } : { file: policyFile, error: outcome.error },
       }),
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
-  }, { webhooks: outbox.webhookNames, email: outbox.email !== null });
+  }, { webhooks: outbox.webhookNames, email: outbox.email !== null, teams: outbox.teamsNames, slack: outbox.slack !== null });
 
   // Keys from outside the database come first: a missing or unreadable one stops the start, naming its file.
   const { checkpointKey, kek, warnings: keyWarnings } = loadHubKeyFiles(options);
@@ -180,6 +181,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const checkpoints: CheckpointSetup = evidence.setup;
   const checkpointer = checkpoints.checkpointer;
   for (const warning of [...keyWarnings, ...evidence.warnings]) log.warn(warning);
+  attachChannels(outbox, ctx);
   scheduler = new Scheduler(ctx, {
     maxSleepMs: store.dialect === 'postgres' ? 1000 : undefined,
     onFired: (kind, lagMs) => {

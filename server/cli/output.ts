@@ -96,7 +96,8 @@ function excerpt(text: string): string[] {
 
 export function describeUser(user: User): string {
   const email = user.email ? `  email: ${user.email}` : '';
+  const slack = user.slackUserId ? `  slack: ${user.slackUserId}` : '';
   const seen = user.lastSeenAt ? `  last seen: ${user.lastSeenAt}` : '';
   const state = user.disabled ? '  (disabled)' : '';
-  return `${user.name}  roles: ${user.roles.join(',')}  groups: ${user.groups.join(',') || '-'}${email}${seen}${state}`;
+  return `${user.name}  roles: ${user.roles.join(',')}  groups: ${user.groups.join(',') || '-'}${email}${slack}${seen}${state}`;
 }

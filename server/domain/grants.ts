@@ -12,7 +12,7 @@ import { buildView, isEligibleApprover, parseRule } from './request-view.js';
 import { signCompactJws } from './jws.js';
 import { auditFields } from './lifecycle/transition.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
-import { enqueueNotifications } from '../notify/enqueue.js';
+import { enqueueChatRefresh, enqueueNotifications } from '../notify/enqueue.js';
 import { contextOf } from '../store/request-columns.js';
 import { outsideWindow, plannedAccess } from './time/schedule.js';
 
@@ -216,7 +216,12 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
       outcome: 'revoked',
       data: { jti },
     });
-    if (ctx.outbox?.endpoints.size) await enqueueNotifications(ctx, trx, 'grant.revoked', await loadRequestRow(trx, request.id));
+    if (ctx.outbox?.endpoints.size) {
+      const row = await loadRequestRow(trx, request.id);
+      await enqueueNotifications(ctx, trx, 'grant.revoked', row);
+      // Chat messages say "grant until …": they now say it was revoked.
+      await enqueueChatRefresh(ctx, trx, row);
+    }
     return request.id;
   });
   return announceGrantChange(ctx, requestId, actor);

@@ -145,7 +145,7 @@ rules:
   });
 
   it('refuses targets outside the grammar', () => {
-    expect(() => parsePolicy(withNotify('[slack]'), 'policy.yaml', CHANNELS)).toThrow(/rule "prod-deploys": notify\.0: expected "email" or "webhook:<name>"/);
+    expect(() => parsePolicy(withNotify('[slack]'), 'policy.yaml', CHANNELS)).toThrow(/rule "prod-deploys": notify\.0: expected "email", "webhook:<name>", "slack:#channel", "slack:dm" or "teams:<name>"/);
   });
 
   it('leaves rules without channels as they were', () => {

@@ -7,10 +7,22 @@ import { findUnstorableText, policySchema, type FrozenRule, type ParsedNewReques
 
 export class PolicyError extends Error {}
 
-/** What the hub configuration defines that a policy may name: its webhooks, and whether email is set up. */
+/** What the hub configuration defines that a policy may name: its webhooks, whether email and Slack are set up, its Teams webhooks. */
 export interface ConfiguredChannels {
   webhooks: ReadonlySet<string>;
   email: boolean;
+  teams?: ReadonlySet<string>;
+  slack?: boolean;
+}
+
+/** Why a chat target cannot be used with this configuration, or null when it can. */
+function chatTargetProblem(target: string, channels: ConfiguredChannels): string | null {
+  if (target.startsWith('slack:')) return channels.slack ? null : `"${target}" needs notifiers.slack in the hub configuration`;
+  if (!target.startsWith('teams:')) return null;
+  const name = target.slice('teams:'.length);
+  const teams = channels.teams ?? new Set<string>();
+  if (teams.has(name)) return null;
+  return `unknown Teams webhook "${name}"; ${teams.size ? `configured: ${[...teams].join(', ')}` : 'none is configured (notifiers.teams in the hub configuration)'}`;
 }
 
 export const NO_CHANNELS: ConfiguredChannels = { webhooks: new Set(), email: false };
@@ -21,6 +33,8 @@ function checkChannels(policy: Policy, source: string, channels: ConfiguredChann
     const targets: [string, string[]][] = [['notify', rule.notify], ...rule.escalation.map((step, index): [string, string[]] => [`escalation.${index}.channels`, step.channels ?? []])];
     for (const [field, list] of targets) {
       for (const target of list) {
+        const chatProblem = chatTargetProblem(target, channels);
+        if (chatProblem) throw new PolicyError(`${source}: rule "${rule.name}": ${field}: ${chatProblem}`);
         if (target === 'email') {
           if (channels.email) continue;
           throw new PolicyError(`${source}: rule "${rule.name}": ${field}: "email" needs notifiers.email (an SMTP server and a sender) in the hub configuration`);
@@ -145,6 +159,7 @@ export function freezeRule(rule: PolicyRule): FrozenRule {
     ...(rule.windows ? { windows: rule.windows } : {}),
     ...(rule.extensions ? { extensions: { autoApprove: rule.extensions.autoApprove, maxTotalSeconds: rule.extensions.maxTotal ?? null } } : {}),
     ...(rule.extendBefore !== undefined ? { extendBeforeSeconds: rule.extendBefore } : {}),
+    ...(rule.chatApprove ? {} : { chatApprove: false }),
     ...(rule.emailApprove ? { emailApprove: true } : {}),
   };
 }

@@ -238,7 +238,7 @@ interface Submitted {
 }
 
 /** Where a decision was made; the audit event records it. */
-export type DecisionChannel = 'app' | 'api' | 'email';
+export type DecisionChannel = 'app' | 'api' | 'email' | 'slack';
 
 export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown, via: DecisionChannel = 'api'): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');

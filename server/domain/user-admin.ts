@@ -4,7 +4,7 @@ import type { Database } from '../store/schema.js';
 import { userStore, type UserRecord } from '../store/users.js';
 import { audit, inTransaction, type Context } from './context.js';
 import type { Actor } from './actor.js';
-import { requireAdmin, toUser } from './users.js';
+import { refuseTakenSlackId, requireAdmin, toUser } from './users.js';
 
 /** An admin changes who someone is (email, roles, groups), disables them or lets them back in. Every change is audited. */
 
@@ -44,23 +44,28 @@ export async function updateUser(ctx: Context, by: Actor, idOrName: string, inpu
     const nextRoles = update.roles ? [...new Set(update.roles)] : roles;
     const nextGroups = update.groups ? [...new Set(update.groups)] : groups;
     const nextEmail = update.email === undefined ? row.email : update.email;
+    const nextSlackUserId = update.slackUserId === undefined ? row.slackUserId : update.slackUserId;
     const changes: Record<string, { from: unknown; to: unknown }> = {};
     if (!sameList(roles, nextRoles)) changes.roles = { from: roles, to: nextRoles };
     if (!sameList(groups, nextGroups)) changes.groups = { from: groups, to: nextGroups };
     if ((row.email ?? null) !== (nextEmail ?? null)) changes.email = { from: row.email ?? null, to: nextEmail ?? null };
+    if ((row.slackUserId ?? null) !== (nextSlackUserId ?? null)) {
+      if (nextSlackUserId) await refuseTakenSlackId(trx, nextSlackUserId, row.id);
+      changes.slackUserId = { from: row.slackUserId ?? null, to: nextSlackUserId ?? null };
+    }
     if (Object.keys(changes).length === 0) return { user: toUser(row, groups), changed: false, accessChanged: false };
 
     if (isActiveAdmin(row) && !nextRoles.includes('admin')) {
       await keepAnAdmin(ctx, trx, by, row, 'removing the admin role');
       if (row.id === by.id) throw new GreenlightError('FORBIDDEN', 'You cannot remove your own admin role; ask another admin to do it.');
     }
-    await userStore.update(trx, row.id, { roles: nextRoles, email: nextEmail ?? null });
+    await userStore.update(trx, row.id, { roles: nextRoles, email: nextEmail ?? null, slackUserId: nextSlackUserId ?? null });
     if (changes.groups) {
       await trx.deleteFrom('user_groups').where('user_id', '=', row.id).execute();
       if (nextGroups.length) await trx.insertInto('user_groups').values(nextGroups.map((group_name) => ({ user_id: row.id, group_name }))).execute();
     }
     await audit(ctx, trx, { actor: by.name, type: 'user.updated', outcome: 'updated', data: { user: row.name, changes } });
-    const user = toUser({ ...row, roles: nextRoles, email: nextEmail ?? null }, nextGroups);
+    const user = toUser({ ...row, roles: nextRoles, email: nextEmail ?? null, slackUserId: nextSlackUserId ?? null }, nextGroups);
     return { user, changed: true, accessChanged: Boolean(changes.roles || changes.groups) };
   });
   // The next call with their token reads them afresh; live sockets reconnect only when what they may see changed.

@@ -16,6 +16,7 @@ export function toUser(record: UserRecord, groups: string[]): User {
     roles: record.roles,
     groups,
     email: record.email,
+    slackUserId: record.slackUserId,
     status: record.disabled ? 'disabled' : 'active',
     disabled: record.disabled,
     lastSeenAt: record.lastSeenAt,
@@ -40,12 +41,20 @@ export async function createUser(ctx: Context, by: Actor | null, input: unknown,
     const existing = await trx.selectFrom('users').select('id').where('name', '=', parsed.name).executeTakeFirst();
     if (existing) throw new GreenlightError('CONFLICT', `A user named "${parsed.name}" already exists.`);
     const email = parsed.email ?? null;
-    await userStore.insert(trx, { id, name: parsed.name, roles, createdAt: now, email });
+    const slackUserId = parsed.slackUserId ?? null;
+    if (slackUserId) await refuseTakenSlackId(trx, slackUserId, null);
+    await userStore.insert(trx, { id, name: parsed.name, roles, createdAt: now, email, slackUserId });
     if (groups.length) await trx.insertInto('user_groups').values(groups.map((group_name) => ({ user_id: id, group_name }))).execute();
     await trx.insertInto('tokens').values({ hash: hashToken(token), user_id: id, created_at: now }).execute();
-    await audit(ctx, trx, { actor: by?.name ?? SYSTEM_ACTOR_NAME, type: 'user.created', outcome: 'created', data: { user: parsed.name, roles, groups, ...(parsed.email ? { email: parsed.email } : {}) } });
+    await audit(ctx, trx, { actor: by?.name ?? SYSTEM_ACTOR_NAME, type: 'user.created', outcome: 'created', data: { user: parsed.name, roles, groups, ...(parsed.email ? { email: parsed.email } : {}), ...(parsed.slackUserId ? { slackUserId: parsed.slackUserId } : {}) } });
   });
-  return { id, name: parsed.name, roles, groups, email: parsed.email ?? null, status: 'active', disabled: false, lastSeenAt: null, createdAt: now, token };
+  return { id, name: parsed.name, roles, groups, email: parsed.email ?? null, slackUserId: parsed.slackUserId ?? null, status: 'active', disabled: false, lastSeenAt: null, createdAt: now, token };
+}
+
+/** One Slack member acts as one Greenlight user: a second user with the same id would make clicks ambiguous. */
+export async function refuseTakenSlackId(trx: Transaction<Database>, slackUserId: string, exceptUserId: string | null): Promise<void> {
+  const holder = await trx.selectFrom('users').select(['id', 'name']).where('slack_user_id', '=', slackUserId).executeTakeFirst();
+  if (holder && holder.id !== exceptUserId) throw new GreenlightError('CONFLICT', `The Slack member ${slackUserId} already belongs to ${holder.name}; remove it there first.`);
 }
 
 /** `tokenHash` may be passed where the caller already hashed the token (the HTTP rate limiter does). */

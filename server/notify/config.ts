@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { httpUrlSchema, notificationEventSchema } from '../../protocol/index.js';
 import { emailConfigSchema } from './email-config.js';
 import { secretReferenceSchema } from './secret-reference.js';
+import { slackConfigSchema } from './slack/config.js';
+import { teamsConfigSchema } from './teams/config.js';
 
 /**
  * The `notifiers:` section of the hub configuration: endpoints and their secrets, which do not belong
@@ -28,6 +30,8 @@ export const notifiersConfigSchema = z
     allowPrivateNetworks: z.boolean().default(false),
     webhooks: z.array(webhookConfigSchema).default([]),
     email: emailConfigSchema.optional(),
+    slack: slackConfigSchema.optional(),
+    teams: teamsConfigSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

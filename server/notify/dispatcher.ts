@@ -70,6 +70,13 @@ export class Dispatcher implements FastLane {
     if (!this.outbox.email) {
       await db.updateTable('outbox').set({ status: 'failed', last_error: 'email is not configured any more (notifiers.email)', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'email').execute();
     }
+    const teams = [...this.outbox.teamsNames];
+    let teamsOrphans = db.updateTable('outbox').set({ status: 'failed', last_error: 'no Teams webhook of this name is configured any more', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'teams');
+    if (teams.length) teamsOrphans = teamsOrphans.where('destination', 'not in', teams);
+    await teamsOrphans.execute();
+    if (!this.outbox.slack) {
+      await db.updateTable('outbox').set({ status: 'failed', last_error: 'Slack is not configured any more (notifiers.slack)', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'slack').execute();
+    }
     // Nothing to deliver to: no polling either.
     if (this.outbox.endpoints.size === 0) {
       this.stopped = true;

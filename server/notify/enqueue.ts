@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { FrozenRule, GreenlightRequest, NotificationEvent } from '../../protocol/index.js';
+import { CHAT_REFRESH_EVENT, type FrozenRule, type GreenlightRequest, type NotificationEvent } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
 import { afterCommit, type Context } from '../domain/context.js';
@@ -8,6 +8,10 @@ import { writePendingAudit } from '../domain/audit.js';
 
 import type { Checkpoint } from '../domain/checkpoints.js';
 import { enqueueEmails } from './email-outbox.js';
+import type { OutgoingEvent } from './channel.js';
+import type { DeliveryEndpoint } from './delivery.js';
+import type { Outbox } from './outbox.js';
+import { SLACK_REFRESH_TARGET, ruleNamesSlack } from './slack/targets.js';
 
 /** Does this rule (or the escalation step that fired) name email for this event? */
 function emailWanted(type: NotificationEvent, rule: FrozenRule, step: number | null): boolean {
@@ -15,37 +19,60 @@ function emailWanted(type: NotificationEvent, rule: FrozenRule, step: number | n
   return type === 'request.escalated' && step !== null && (rule.escalation[step]?.channels ?? []).includes('email');
 }
 
-/**
- * Writes one outbox row per destination of `type` for this request, inside `trx`, so the notification
- * exists exactly when the change it announces does. `row` is the request as this transaction leaves it;
- * `view` may be passed where the caller has it. Costs nothing for a rule that names no channel.
- */
 export async function enqueueNotifications(ctx: Context, trx: Transaction<Database>, type: NotificationEvent, row: RequestsTable, view?: GreenlightRequest): Promise<void> {
   const outbox = ctx.outbox;
   if (!outbox || outbox.endpoints.size === 0) return;
   const step = type === 'request.escalated' ? Number(row.escalation_level) - 1 : null;
   const rule = parseRule(row);
-  const destinations = outbox.destinationsFor(type, rule, step);
+  const webhooks = outbox.destinationsFor(type, rule, step);
+  const chats = outbox.chatDestinationsFor(type, rule, step);
   const emailed = outbox.email !== null && emailWanted(type, rule, step);
-  if (destinations.length === 0 && !emailed) return;
+  if (webhooks.length === 0 && chats.length === 0 && !emailed) return;
   // What approvers see: never the grant token.
   // The view's timeline reads the audit log: this transaction's events must be written first.
   if (!view) await writePendingAudit(trx);
   const data = withoutSecrets(view ?? (await buildView(trx, row, null)));
   if (emailed) await enqueueEmails(ctx, trx, { type, row, rule, step, data });
+  const timestamp = ctx.clock.now().toISOString();
+  const event: OutgoingEvent = { type, timestamp, data };
+  const payload = JSON.stringify(event);
+  await writeRows(ctx, trx, outbox, row.id, type, [
+    ...webhooks.map((endpoint) => ({ endpoint, destination: endpoint.name, payload })),
+    ...chats.map(({ endpoint, destination, target }) => ({ endpoint, destination, payload: endpoint.render(event, target) })),
+  ]);
+}
+
+/**
+ * Every change of a request whose rule names a Slack target queues one refresh: the Slack app then
+ * rewrites every message posted for it with the request as it stands (votes, claim, outcome).
+ */
+export async function enqueueChatRefresh(ctx: Context, trx: Transaction<Database>, row: RequestsTable): Promise<void> {
+  const outbox = ctx.outbox;
+  const slack = outbox?.slack;
+  if (!outbox || !slack || !ruleNamesSlack(parseRule(row))) return;
+  await writeRows(ctx, trx, outbox, row.id, CHAT_REFRESH_EVENT, [{ endpoint: slack, destination: SLACK_REFRESH_TARGET, payload: slack.refreshBody(row.id) }]);
+}
+
+async function writeRows(
+  ctx: Context,
+  trx: Transaction<Database>,
+  outbox: Outbox,
+  requestId: string,
+  type: string,
+  destinations: { endpoint: DeliveryEndpoint; destination: string; payload: string }[],
+): Promise<void> {
   if (destinations.length === 0) return;
   const now = ctx.clock.now();
   const timestamp = now.toISOString();
-  const payload = JSON.stringify({ type, timestamp, data });
   const lane = outbox.fastLane;
-  const rows: OutboxTable[] = destinations.map((endpoint) => {
+  const rows: OutboxTable[] = destinations.map(({ endpoint, destination, payload }) => {
     const lease = lane?.reserve(endpoint.key) ?? null;
     return {
       id: newId('ntf', now),
       type,
       channel: endpoint.channel,
-      destination: endpoint.name,
-      request_id: row.id,
+      destination,
+      request_id: requestId,
       payload,
       status: 'pending',
       attempts: 0,
@@ -68,7 +95,7 @@ export async function enqueueNotifications(ctx: Context, trx: Transaction<Databa
       if (fast.length < rows.length) outbox.written();
     },
     () => {
-      for (const written of fast) lane?.release(`webhook:${written.destination}`);
+      for (const written of fast) lane?.release(outbox.endpointFor(written.channel, written.destination)?.key ?? '');
     },
   );
   await trx.insertInto('outbox').values(rows).execute();

@@ -58,9 +58,35 @@ function webhookReach(ctx: Context): ChannelReach {
   };
 }
 
+/** The rules that would message this person directly in Slack (`slack:dm` on the rule, or on a step that adds them). */
+function slackMessagingRules(rules: PolicyRule[], actor: Actor): string[] {
+  return rules
+    .filter((rule) => {
+      if (rule.autoApprove) return false;
+      const asked = askedBy(rule, actor);
+      if (rule.notify.includes('slack:dm') && (asked.direct || asked.steps.length > 0)) return true;
+      return asked.steps.some((index) => (rule.escalation[index]?.channels ?? []).includes('slack:dm'));
+    })
+    .map((rule) => rule.name);
+}
+
+/** Slack direct messages, where the hub has a Slack app: only to someone linked to their Slack member id. */
+async function slackReach(ctx: Context, rules: PolicyRule[], actor: Actor): Promise<ChannelReach | null> {
+  if (!ctx.outbox?.slack) return null;
+  const user = await ctx.store.db.selectFrom('users').select('slack_user_id').where('id', '=', actor.id).executeTakeFirst();
+  const slackUserId = user?.slack_user_id ?? null;
+  const messaging = actor.roles.some((role) => role !== 'requester') ? slackMessagingRules(rules, actor) : [];
+  const detail = !slackUserId
+    ? 'Your Slack account is not linked here; an admin can link it (greenlight user set <you> --slack-user U…).'
+    : messaging.length === 0
+      ? 'No rule that asks you messages approvers in Slack (slack:dm); channel posts may still show you requests.'
+      : `Requests of ${messaging.length === 1 ? 'rule' : 'rules'} ${messaging.join(', ')} come to you as Slack messages, with Approve and Deny buttons.`;
+  return { channel: 'slack', reaches: Boolean(slackUserId) && messaging.length > 0, detail, address: slackUserId, rules: slackUserId ? messaging : [] };
+}
+
 /** Which channels bring the signed-in user the requests they may decide, one entry per channel. */
-export function myChannels(ctx: Context, actor: Actor): MyChannels {
+export async function myChannels(ctx: Context, actor: Actor): Promise<MyChannels> {
   const rules = ctx.policy.current().rules;
-  // Chat direct messages (Slack) join here as one more entry of their own.
-  return { channels: [appReach(rules, actor), emailReach(ctx, rules, actor), webhookReach(ctx)] };
+  const slack = await slackReach(ctx, rules, actor);
+  return { channels: [appReach(rules, actor), emailReach(ctx, rules, actor), webhookReach(ctx), ...(slack ? [slack] : [])] };
 }

@@ -1,9 +1,12 @@
 import type { FrozenRule, NotificationEvent } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { OutboxTable } from '../store/schema.js';
+import type { ChatEndpoint } from './channel.js';
 import { notifiersConfigSchema, type NotifiersConfig } from './config.js';
 import type { DeliveryEndpoint } from './delivery.js';
 import { EmailEndpoint } from './email.js';
+import { SlackApp } from './slack/app.js';
+import { TeamsEndpoint } from './teams/endpoint.js';
 import { WebhookEndpoint } from './webhook.js';
 
 /**
@@ -36,9 +39,13 @@ export class Outbox {
     /** Where people reach this hub's console, for links in messages (the hub fills in its own address when not configured). */
     public publicUrl: string | null,
     readonly email: EmailEndpoint | null = null,
+    /** Teams webhooks, keyed `teams:<name>`. */
+    teams: TeamsEndpoint[] = [],
+    /** The Slack app, when `notifiers.slack` is configured: one endpoint for every Slack target. */
+    readonly slack: SlackApp | null = null,
   ) {
     this.webhooks = new Map(webhooks.map((endpoint) => [endpoint.name, endpoint]));
-    const all: DeliveryEndpoint[] = [...webhooks, ...(email ? [email] : [])];
+    const all: DeliveryEndpoint[] = [...webhooks, ...(email ? [email] : []), ...teams, ...(slack ? [slack] : [])];
     this.endpoints = new Map(all.map((endpoint) => [endpoint.key, endpoint]));
   }
 
@@ -51,11 +58,31 @@ export class Outbox {
     return [...this.webhooks.values()].filter((endpoint) => endpoint.lists(type));
   }
 
+  get teamsNames(): ReadonlySet<string> {
+    return new Set([...this.endpoints.values()].filter((endpoint) => endpoint.channel === 'teams').map((endpoint) => endpoint.name));
+  }
+
   /** The endpoint a row of this channel and destination goes to, if it is still configured. */
   endpointFor(channel: string, destination: string): DeliveryEndpoint | undefined {
     if (channel === 'webhook') return this.webhooks.get(destination);
+    if (channel === 'teams') return this.endpoints.get(`teams:${destination}`);
     const endpoint = this.endpoints.get(channel);
     return endpoint?.destination === null ? endpoint : undefined;
+  }
+
+  /** The chat endpoints (Slack, Teams) an event of this rule goes to, each with its row's destination and the policy target. */
+  chatDestinationsFor(type: NotificationEvent, rule: FrozenRule, escalationStep: number | null): { endpoint: ChatEndpoint; destination: string; target: string }[] {
+    const targets = new Set(rule.notify ?? []);
+    if (type === 'request.escalated' && escalationStep !== null) for (const target of rule.escalation[escalationStep]?.channels ?? []) targets.add(target);
+    const out: { endpoint: ChatEndpoint; destination: string; target: string }[] = [];
+    for (const target of targets) {
+      let endpoint: ChatEndpoint | null = null;
+      if (target.startsWith('slack:')) endpoint = this.slack;
+      else if (target.startsWith('teams:')) endpoint = (this.endpoints.get(target) as TeamsEndpoint | undefined) ?? null;
+      // A target dropped from the configuration since the request was created is skipped.
+      if (endpoint?.wants(type)) out.push({ endpoint, destination: endpoint.destination ?? target, target });
+    }
+    return out;
   }
 
   /** The webhooks an event of this rule goes to: those the rule (or the escalation step) names, less those filtering the event out. */
@@ -90,6 +117,8 @@ export class Outbox {
 export function createOutbox(config: NotifiersConfig | undefined, clock: Clock, publicUrl: string | null, env: NodeJS.ProcessEnv = process.env): Outbox {
   const parsed = notifiersConfigSchema.parse(config ?? {});
   const webhooks = parsed.webhooks.map((webhook) => new WebhookEndpoint(webhook, parsed.allowPrivateNetworks, clock, env));
-  const outbox: Outbox = new Outbox(webhooks, publicUrl, parsed.email ? new EmailEndpoint(parsed.email, () => outbox.publicUrl, env) : null);
+  const teams = (parsed.teams ?? []).map((hook) => new TeamsEndpoint(hook, parsed.allowPrivateNetworks, clock, env));
+  const slack = parsed.slack ? new SlackApp(parsed.slack, env) : null;
+  const outbox: Outbox = new Outbox(webhooks, publicUrl, parsed.email ? new EmailEndpoint(parsed.email, () => outbox.publicUrl, env) : null, teams, slack);
   return outbox;
 }

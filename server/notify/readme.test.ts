@@ -58,4 +58,26 @@ describe("the README's notification channels, as pasted", () => {
   it('email: without SMTP_PASSWORD set the hub refuses to start, naming the key', () => {
     expect(() => load('Email', {})).toThrow('notifiers.email.smtp.password: the environment variable SMTP_PASSWORD is not set');
   });
+  it('Slack and Teams: the app manifest asks only for the scopes named, the config file loads, the policy names its chat targets', () => {
+    const [manifest, config, policy] = blocksOf('Approving from Slack and Teams', 'yaml').map((block) => block.replace(/^ {3}/gm, ''));
+    expect(manifest).toMatch(/- chat:write\b/);
+    expect(manifest).toMatch(/- im:write\b/);
+    expect(manifest).toMatch(/# - users:read\.email +# only with matchByEmail: true/);
+    expect(manifest).toContain('request_url: https://greenlight.example.com/integrations/slack/actions');
+    expect(blocksOf('Approving from Slack and Teams', 'sh').join('\n')).toContain('npx greenlight hub --config ./hub.yaml');
+    const file = path.join(dir, 'chat.yaml');
+    writeFileSync(file, config ?? '');
+    const env = { SLACK_BOT_TOKEN: 'xoxb-1-2-3', SLACK_SIGNING_SECRET: 'abc123', TEAMS_ONCALL_WEBHOOK_URL: 'https://example.webhook.office.com/webhookb2/x' };
+    const resolved = resolveHubSettings({ flags: { config: file }, env: { HOME: dir, ...env } });
+    const outbox = createOutbox(resolved.notifiers, new ManualClock(), resolved.settings.publicUrl ?? null, env);
+    try {
+      expect(outbox.slack).not.toBeNull();
+      expect([...outbox.teamsNames]).toEqual(['oncall']);
+      const rules = parsePolicy(policy ?? '', 'README policy', { webhooks: outbox.webhookNames, email: outbox.email !== null, teams: outbox.teamsNames, slack: outbox.slack !== null }).rules;
+      expect(rules[0]?.notify).toEqual(['slack:#deploys', 'slack:dm', 'teams:oncall']);
+      expect(rules[1]?.chatApprove).toBe(false);
+    } finally {
+      outbox.close();
+    }
+  });
 });

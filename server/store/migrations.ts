@@ -213,6 +213,30 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Chat: who a Slack user is here, every Slack message posted for a request (so any hub, after any
+  // restart, updates them all), and the interactivity signatures seen lately (a replay is refused on
+  // every hub). Signatures are kept only for the 5 minutes a timestamp is accepted, plus a margin.
+  '2026-12-11-201-chat-messages': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('users').addColumn('slack_user_id', 'text').execute();
+      await db.schema.createIndex('users_slack_user_id').on('users').column('slack_user_id').execute();
+      await db.schema
+        .createTable('slack_messages')
+        .addColumn('request_id', 'text', (col) => col.notNull())
+        .addColumn('channel_id', 'text', (col) => col.notNull())
+        .addColumn('ts', 'text', (col) => col.notNull())
+        .addColumn('target', 'text', (col) => col.notNull())
+        .addColumn('slack_user_id', 'text')
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addPrimaryKeyConstraint('slack_messages_pk', ['request_id', 'channel_id'])
+        .execute();
+      await db.schema
+        .createTable('slack_seen_signatures')
+        .addColumn('signature', 'text', (col) => col.primaryKey())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .execute();
+    },
+  },
   // `repeat: N` runs the escalation chain again: the round says which run escalation_level counts in.
   '2026-12-03-004-escalation-rounds': {
     async up(db: Kysely<unknown>) {

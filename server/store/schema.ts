@@ -14,6 +14,8 @@ export interface UsersTable {
   email: string | null;
   /** Written at most once a minute per user, after the call that used the token. */
   last_seen_at: string | null;
+  /** The Slack member id (U…) whose clicks count as this user's. */
+  slack_user_id: string | null;
 }
 
 export interface UserGroupsTable {
@@ -190,6 +192,24 @@ export interface EmailActionsTable {
   created_at: string;
 }
 
+/** A Slack message posted for a request: `chat.update` rewrites each one when the request changes. */
+export interface SlackMessagesTable {
+  request_id: string;
+  channel_id: string;
+  ts: string;
+  /** The policy target it was posted for: `slack:#ops`, `slack:dm`. */
+  target: string;
+  /** For a direct message: whose. */
+  slack_user_id: string | null;
+  created_at: string;
+}
+
+/** An interactivity signature accepted lately; a second one within the window is a replay. */
+export interface SlackSeenSignaturesTable {
+  signature: string;
+  expires_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   user_groups: UserGroupsTable;
@@ -206,6 +226,8 @@ export interface Database {
   outbox: OutboxTable;
   notify_endpoints: NotifyEndpointsTable;
   email_actions: EmailActionsTable;
+  slack_messages: SlackMessagesTable;
+  slack_seen_signatures: SlackSeenSignaturesTable;
 }
 
 export type { Generated };

@@ -12,6 +12,7 @@ export interface UserRecord {
   roles: Role[];
   disabled: boolean;
   email: string | null;
+  slackUserId: string | null;
   lastSeenAt: string | null;
   createdAt: string;
 }
@@ -30,6 +31,7 @@ function toRecord(row: UsersTable): UserRecord {
     roles: decodeRoles(row.roles),
     disabled: row.disabled === 1,
     email: row.email ?? null,
+    slackUserId: row.slack_user_id ?? null,
     lastSeenAt: row.last_seen_at ?? null,
     createdAt: row.created_at,
   };
@@ -87,16 +89,20 @@ export const userStore = {
     return (await query.execute()).map((row) => row.id);
   },
 
-  async insert(db: Executor, user: Pick<UserRecord, 'id' | 'name' | 'roles' | 'email' | 'createdAt'>): Promise<void> {
-    await db.insertInto('users').values({ id: user.id, name: user.name, roles: JSON.stringify(user.roles), disabled: 0, created_at: user.createdAt, email: user.email }).execute();
+  async insert(db: Executor, user: Pick<UserRecord, 'id' | 'name' | 'roles' | 'email' | 'slackUserId' | 'createdAt'>): Promise<void> {
+    await db
+      .insertInto('users')
+      .values({ id: user.id, name: user.name, roles: JSON.stringify(user.roles), disabled: 0, created_at: user.createdAt, email: user.email, slack_user_id: user.slackUserId })
+      .execute();
   },
 
-  async update(db: Executor, id: string, changes: Partial<Pick<UserRecord, 'roles' | 'email' | 'disabled'>>): Promise<void> {
+  async update(db: Executor, id: string, changes: Partial<Pick<UserRecord, 'roles' | 'email' | 'slackUserId' | 'disabled'>>): Promise<void> {
     await db
       .updateTable('users')
       .set({
         ...(changes.roles ? { roles: JSON.stringify(changes.roles) } : {}),
         ...(changes.email !== undefined ? { email: changes.email } : {}),
+        ...(changes.slackUserId !== undefined ? { slack_user_id: changes.slackUserId } : {}),
         ...(changes.disabled !== undefined ? { disabled: changes.disabled ? 1 : 0 } : {}),
       })
       .where('id', '=', id)

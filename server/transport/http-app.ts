@@ -9,6 +9,7 @@ import { registerOpenApi } from './openapi.js';
 import { bearerToken, decorateActor, requireAuthentication, tokenHashOf } from './authentication.js';
 import type { HttpDeps } from './http-deps.js';
 import { jsonNestsDeeperThan } from './json-depth.js';
+import { slackActionRoutes } from './routes/slack-actions.js';
 import { healthRoutes } from './routes/health.js';
 import { userRoutes } from './routes/users.js';
 import { requestRoutes } from './routes/requests.js';
@@ -76,6 +77,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(grantCredentialRoutes, deps);
   // The link in an email is the credential: its pages check the token themselves.
   await app.register(emailActionRoutes, deps);
+  // Slack signs its calls: the route checks the signature itself.
+  await app.register(slackActionRoutes, deps);
   // Everything else answers only a known token, checked before the body is read.
   await app.register(async (scope) => {
     // The limiter's own hook sits on each route, which runs after this scope's: it goes first here

@@ -117,6 +117,11 @@ export async function resync(): Promise<void> {
   }
 }
 
+/** A link into the console (Slack's and Teams' "Open in Greenlight") opens that request in the inbox. */
+export function openRequest(id: string): void {
+  useStore.setState({ view: 'inbox', selectedId: id });
+}
+
 export function selectRequest(id: string | null): void {
   useStore.setState({ selectedId: id });
 }
