@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'NO_APPROVERS',
   'IDEMPOTENCY_MISMATCH',
   'TOO_MANY_PENDING',
+  'QUORUM_LINE_MET',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
   'ALREADY_REDEEMED',
@@ -46,6 +47,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NO_APPROVERS: 422,
   IDEMPOTENCY_MISMATCH: 409,
   TOO_MANY_PENDING: 429,
+  // Like ALREADY_DECIDED: the vote would change nothing, every line it could count toward is full.
+  QUORUM_LINE_MET: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   ALREADY_REDEEMED: 409,

@@ -3,6 +3,7 @@ export * from './limits.js';
 export * from './storable-text.js';
 export * from './duration.js';
 export * from './request.js';
+export * from './quorum.js';
 export * from './user.js';
 export * from './setup.js';
 export * from './policy.js';

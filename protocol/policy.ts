@@ -18,6 +18,8 @@ export const policyRuleSchema = z
       })
       .default({}),
     approvers: z.array(groupNameSchema).default([]),
+    /** Per-group quorum: every line must be met. Replaces `approvers` and `minApprovals`. */
+    require: z.array(z.strictObject({ group: groupNameSchema, count: z.number().int().min(1).max(20) })).min(1).optional(),
     minApprovals: z.number().int().min(1).max(20).default(1),
     allowSelfApproval: z.boolean().default(false),
     escalation: z
@@ -44,7 +46,15 @@ export const policyRuleSchema = z
     repeat: z.number().int().min(0).max(10).default(0),
   })
   .superRefine((rule, ctx) => {
-    if (!rule.autoApprove && rule.approvers.length === 0) {
+    if (rule.require && rule.approvers.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['require'], message: 'require replaces approvers and minApprovals: list the groups as require lines only' });
+    }
+    rule.require?.forEach((line, index) => {
+      if (rule.require?.findIndex((other) => other.group === line.group) !== index) {
+        ctx.addIssue({ code: 'custom', path: ['require', index, 'group'], message: `group "${line.group}" has two lines; give it one line with the count it needs` });
+      }
+    });
+    if (!rule.autoApprove && rule.approvers.length === 0 && !rule.require) {
       ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'list at least one approver group, or set autoApprove: true' });
     }
     if (rule.remind !== undefined && rule.remind < 60) ctx.addIssue({ code: 'custom', path: ['remind'], message: 'remind at most every minute (1m or more)' });

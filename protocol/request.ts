@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { safeHttpUrl } from './urls.js';
+import { lineProgressSchema, quorumLineSchema } from './quorum.js';
 
 const utf8 = new TextEncoder();
 const byteLimited = (max: number, what: string) =>
@@ -90,6 +91,8 @@ export const decisionSchema = z.object({
   decision: decisionKindSchema,
   comment: z.string().nullable(),
   at: z.string(),
+  /** Under a `require:` rule: the lines (groups) this approval may count toward. */
+  lines: z.array(z.string()).optional(),
 });
 export type Decision = z.infer<typeof decisionSchema>;
 
@@ -118,6 +121,8 @@ export const frozenRuleSchema = z.object({
   remindSeconds: z.number().nullable().optional(),
   /** How many more times the escalation chain runs after its last step; absent: none. */
   repeat: z.number().int().optional(),
+  /** Per-group quorum: every line must be met; absent: `minApprovals` from `approvers`. */
+  require: z.array(quorumLineSchema).optional(),
 });
 export type FrozenRule = z.infer<typeof frozenRuleSchema>;
 
@@ -164,6 +169,8 @@ export const requestSchema = z.object({
   claim: z.object({ by: z.string(), until: z.string() }).nullable(),
   decisions: z.array(decisionSchema),
   approvals: z.number().int(),
+  /** Under a `require:` rule: who counts toward each line so far. */
+  quorum: z.array(lineProgressSchema).optional(),
   grant: grantSummarySchema.nullable(),
   timeline: z.array(timelineEntrySchema),
   createdAt: z.string(),

@@ -59,6 +59,13 @@ rules:
     approvers: [welcome]
     expireAfter: 1h
     grantTtl: 5m
+  - name: two-groups
+    match: { action: open-db }
+    require:
+      - { group: db-sre, count: 1 }
+      - { group: db-security, count: 1 }
+    expireAfter: 1h
+    grantTtl: 10m
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true

@@ -1,6 +1,6 @@
 import { Argument, Command, Option } from 'commander';
 import { z } from 'zod';
-import { LIMITS, REQUEST_STATUSES, decisionKindSchema, requestIdSchema, requestSchema, type GreenlightRequest } from '../../protocol/index.js';
+import { LIMITS, REQUEST_STATUSES, decisionKindSchema, describeProgress, requestIdSchema, requestSchema, type GreenlightRequest } from '../../protocol/index.js';
 import { EXIT } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
 import { addHubOptions, connect, parseFlags } from './options.js';
@@ -37,7 +37,7 @@ async function decide(ctx: CliContext, command: Command): Promise<number> {
   const flags = parseFlags(decideFlags, command.opts());
   const http = connect(ctx.io, flags, { needsToken: true });
   const { data } = await http.call('POST', requestPath(id, '/decisions'), requestSchema, { body: { decision, comment: flags.comment } });
-  const pendingNote = data.status === 'pending' ? ` (your ${decision} is recorded; ${data.approvals}/${data.rule.minApprovals} approvals)` : '';
+  const pendingNote = data.status === 'pending' ? ` (your ${decision} is recorded; ${data.quorum ? describeProgress(data.quorum) : `${data.approvals}/${data.rule.minApprovals} approvals`})` : '';
   return print(ctx.io, data, flags.json, [`${statusLine(data)}${pendingNote}`]);
 }
 

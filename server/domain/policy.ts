@@ -119,11 +119,18 @@ export function matchRule(policy: Policy, request: Pick<ParsedNewRequest, 'actio
   );
 }
 
+/** The groups that may approve under a rule: its `require` lines' groups, or its `approvers`. */
+export const approverGroupsOf = (rule: PolicyRule): string[] => (rule.require ? rule.require.map((line) => line.group) : rule.approvers);
+
+/** Approvals needed in all: the sum of the `require` lines, or `minApprovals`. */
+export const approvalsNeeded = (rule: PolicyRule): number => (rule.require ? rule.require.reduce((sum, line) => sum + line.count, 0) : rule.minApprovals);
+
 export function freezeRule(rule: PolicyRule): FrozenRule {
   return {
     name: rule.name,
-    approvers: rule.approvers,
-    minApprovals: rule.minApprovals,
+    approvers: approverGroupsOf(rule),
+    minApprovals: approvalsNeeded(rule),
+    ...(rule.require ? { require: rule.require } : {}),
     allowSelfApproval: rule.allowSelfApproval,
     escalation: rule.escalation.map((step) => ({ afterSeconds: step.after, notify: step.notify, ...(step.channels?.length ? { channels: step.channels } : {}) })),
     expireAfterSeconds: rule.expireAfter ?? null,
@@ -145,7 +152,7 @@ export function policyOffers(policy: Policy): PolicyOffer[] {
     environments: literal(asList(rule.match.environment)),
     resources: asList(rule.match.resource) ?? [],
     autoApprove: rule.autoApprove,
-    minApprovals: rule.minApprovals,
+    minApprovals: approvalsNeeded(rule),
     grantTtlSeconds: rule.grantTtl,
   }));
 }

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { AuditEvent, FrozenRule, GreenlightRequest, RequestContext, Risk, RequestStatus, TimelineEntry, AuditType } from '../../protocol/index.js';
+import { quorumProgress, type AuditEvent, type FrozenRule, type GreenlightRequest, type RequestContext, type Risk, type RequestStatus, type TimelineEntry, type AuditType } from '../../protocol/index.js';
 import type { Database, DecisionsTable, GrantsTable, RequestsTable } from '../store/schema.js';
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
@@ -118,6 +118,8 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     detail: TIMELINE_DETAIL[event.type]?.(event.data) ?? null,
   }));
   const isRequester = viewer?.id === row.requester_id;
+  const rule = parseRule(row);
+  const linesOf = (d: DecisionsTable): string[] => (d.lines ? (JSON.parse(d.lines) as string[]) : []);
   return {
     id: row.id,
     action: row.action,
@@ -130,15 +132,18 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     requestedTtlSeconds: row.requested_ttl_seconds,
     status: row.status as RequestStatus,
     version: Number(row.version),
-    rule: parseRule(row),
+    rule,
     eligibleGroups: eligibleGroupsOf(row),
     eligibleUsers: eligibleUsersOf(row),
     escalationLevel: Number(row.escalation_level),
     nextEscalationAt: row.status === 'pending' ? row.next_escalation_at : null,
     expiresAt: row.status === 'pending' ? row.expires_at : null,
     claim: row.claim_by && row.claim_until && row.status === 'pending' ? { by: row.claim_by, until: row.claim_until } : null,
-    decisions: decisions.map((d) => ({ approver: d.approver_name, decision: d.decision as 'approve' | 'deny', comment: d.comment, at: d.created_at })),
+    decisions: decisions.map((d) => ({ approver: d.approver_name, decision: d.decision as 'approve' | 'deny', comment: d.comment, at: d.created_at, ...(d.lines ? { lines: linesOf(d) } : {}) })),
     approvals: decisions.filter((d) => d.decision === 'approve').length,
+    ...(rule.require
+      ? { quorum: quorumProgress(rule.require, decisions.filter((d) => d.decision === 'approve').map((d) => ({ approver: d.approver_name, lines: linesOf(d) }))) }
+      : {}),
     grant: grant
       ? {
           jti: grant.jti,

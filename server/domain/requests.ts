@@ -29,6 +29,7 @@ import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
 import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
 import { enqueueNotifications } from '../notify/outbox.js';
+import { tallyApproval, voteLines } from './quorum.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -230,19 +231,21 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     if (voted) throw new GreenlightError('ALREADY_DECIDED', `You already voted to ${voted.decision} this request; it needs another approver.`);
     const now = ctx.clock.now();
     const iso = now.toISOString();
+    const lines = voteLines(rule, current, actor);
+    const approving = decision.decision === 'approve';
+    // Counted before the vote is written: a vote that fills no open line is refused, not recorded.
+    const tally = approving ? await tallyApproval(trx, rule, current.id, lines ? { approver: actor.name, lines } : null) : null;
     await trx
       .insertInto('decisions')
-      .values({ request_id: current.id, approver_id: actor.id, approver_name: actor.name, decision: decision.decision, comment: decision.comment ?? null, created_at: iso })
+      .values({ request_id: current.id, approver_id: actor.id, approver_name: actor.name, decision: decision.decision, comment: decision.comment ?? null, created_at: iso, lines: lines ? JSON.stringify(lines) : null })
       .execute();
-    const approvals = decision.decision === 'approve'
-      ? Number((await trx.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).where('request_id', '=', current.id).where('decision', '=', 'approve').executeTakeFirstOrThrow()).n)
-      : 0;
     const comment = decision.comment ?? null;
-    if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment } })).row;
-    if (approvals < rule.minApprovals) {
-      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', data: { comment, approvals, of: rule.minApprovals } })).row;
+    if (!tally) return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment } })).row;
+    const counted = { comment, approvals: tally.approvals, of: tally.of, ...(tally.progress ? { lines: tally.progress } : {}) };
+    if (!tally.met) {
+      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', data: counted })).row;
     }
-    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, data: { comment, approvals, of: rule.minApprovals } });
+    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, data: counted });
     const grant = await issueGrant(ctx, trx, next, now);
     ctx.deadlineWritten(grant.expiresAt);
     return next;

@@ -218,6 +218,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('requests').addColumn('escalation_round', 'integer', (col) => col.notNull().defaultTo(0)).execute();
     },
   },
+  // Per-group quorum (`require:` lines): the lines each approval may count toward, fixed when it is cast.
+  '2026-12-11-500-decision-quorum-lines': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('decisions').addColumn('lines', 'text').execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -64,6 +64,8 @@ export interface DecisionsTable {
   decision: string;
   comment: string | null;
   created_at: string;
+  /** JSON list of the `require:` lines (groups) this approval may count toward; null under `minApprovals`. */
+  lines: string | null;
 }
 
 export interface DeadlinesTable {
