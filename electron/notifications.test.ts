@@ -97,6 +97,15 @@ describe('notifications with Electron fakes', () => {
     expect(FakeNotification.created.map((n) => n.options.title)).toEqual(['Your grant ends in 10 min: deploy payments-api → production']);
   });
 
+  it('tells the requester, once, who cancelled their request and why; not when they cancelled it themselves', () => {
+    const { service } = setup();
+    const byAdmin = aRequest({ requester: ME.name, status: 'cancelled', decidedBy: 'root', cancelReason: 'superseded by CHG-88' });
+    service.handle({ type: 'request:updated', request: byAdmin });
+    service.handle({ type: 'request:updated', request: byAdmin });
+    service.handle({ type: 'request:updated', request: aRequest({ requester: ME.name, status: 'cancelled', decidedBy: ME.name }) });
+    expect(FakeNotification.created.map((n) => [n.options.title, n.options.body])).toEqual([['root cancelled your request: deploy payments-api → production', 'superseded by CHG-88']]);
+  });
+
   it('shows nothing while paused, and does not replay later', () => {
     const { service, mute } = setup();
     mute(true);

@@ -81,6 +81,7 @@ export class NotificationService {
         // An update can also start something waiting on me (my own request, where I may approve it, arrives as one).
         if (waitsOnMe(event.request, me)) this.enqueue(event.request, me, false);
         else this.dismiss(event.request.id);
+        this.cancelledForMe(event.request, me);
         return;
       default:
         return;
@@ -125,6 +126,23 @@ export class NotificationService {
     const notification = new this.deps.Notification({
       title: `Your grant ends ${formatIn(Date.parse(expiresAt) - this.deps.now().getTime())}: ${requestTitle(request)}`,
       body: 'Use it before then, or ask again.',
+      urgency: 'normal',
+    });
+    notification.on('click', () => this.deps.openRequest(request.id));
+    this.shown.get(request.id)?.close();
+    this.shown.set(request.id, notification);
+    notification.show();
+  }
+
+  /** To the requester: someone else (an admin) ended their request; who and why. Once per request. */
+  private cancelledForMe(request: GreenlightRequest, me: Me): void {
+    const key = `${request.id}!cancelled`;
+    if (request.status !== 'cancelled' || request.requester !== me.name || request.decidedBy === me.name || this.seen.has(key)) return;
+    this.seen.add(key);
+    if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
+    const notification = new this.deps.Notification({
+      title: `${request.decidedBy ?? 'An admin'} cancelled your request: ${requestTitle(request)}`,
+      body: request.cancelReason ?? 'No reason given.',
       urgency: 'normal',
     });
     notification.on('click', () => this.deps.openRequest(request.id));

@@ -177,11 +177,21 @@ export const requestSchema = z.object({
   updatedAt: z.string(),
   decidedAt: z.string().nullable(),
   decidedBy: z.string().nullable(),
+  /** Why it was cancelled, when whoever cancelled it said so (always, when an admin ended someone else's). */
+  cancelReason: z.string().optional(),
 });
 export type GreenlightRequest = z.infer<typeof requestSchema>;
 
 export const requestIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a request id');
 export const requestRefSchema = z.strictObject({ requestId: requestIdSchema });
+
+/** Why a request is cancelled: optional for its requester, required of an admin ending someone else's. */
+export const cancelInputSchema = z.strictObject({
+  reason: z.string().trim().min(1, 'say why it is cancelled').max(LIMITS.reason).optional(),
+});
+export type CancelInput = z.infer<typeof cancelInputSchema>;
+export const cancelRefSchema = cancelInputSchema.extend({ requestId: requestIdSchema });
+export type CancelRef = z.infer<typeof cancelRefSchema>;
 
 export const decideInputSchema = decisionInputSchema.extend({ requestId: requestIdSchema });
 export type DecideInput = z.infer<typeof decideInputSchema>;

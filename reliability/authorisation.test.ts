@@ -70,7 +70,7 @@ const TABLE: [Operation, ...Expected[]][] = [
   ['me',                    200,              200,             200,                             200,              200,              OUT,      OUT],
   ['decide',                'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,                             'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
   ['cancel own',            200,              200,             200,                             200,              200,              OUT,      OUT],
-  ['cancel other’s',        NO,               NO,              NO,                              NO,               NO,               OUT,      OUT],
+  ['cancel other’s',        NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
   ['claim',                 'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,                             'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
   ['release',               NO,               NO,              200,                             NO,               200,              OUT,      OUT],
   ['create user',           NO,               NO,              NO,                              NO,               201,              OUT,      OUT],
@@ -92,7 +92,7 @@ const TABLE: [Operation, ...Expected[]][] = [
   ['socket sync',           ['alice'],        ['dba'],         ['alice', 'zoe', 'escalated'],   ['escalated'],    [],               OUT,      OUT],
   ['socket decide',         'SELF_APPROVAL',  'NOT_ELIGIBLE',  DATA,                            'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
   ['socket cancel own',     DATA,             DATA,            DATA,                            DATA,             DATA,             OUT,      OUT],
-  ['socket cancel other’s', NO,               NO,              NO,                              NO,               NO,               OUT,      OUT],
+  ['socket cancel other’s', NO,               NO,              NO,                              NO,               DATA,             OUT,      OUT],
   ['socket claim',          'SELF_APPROVAL',  'NOT_ELIGIBLE',  DATA,                            'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
   ['socket release',        NO,               NO,              DATA,                            NO,               DATA,             OUT,      OUT],
 ];
@@ -231,7 +231,7 @@ describe('who may do what', () => {
       const id = role === 'disabled' ? davesRequest : await requestBy(token ? { token } : alice);
       return http(api('POST', `/api/v1/requests/${id}/cancel`, token));
     },
-    'cancel other’s': async (token) => http(api('POST', `/api/v1/requests/${await requestBy(zoe)}/cancel`, token)),
+    'cancel other’s': async (token) => http(api('POST', `/api/v1/requests/${await requestBy(zoe)}/cancel`, token, { reason: 'matrix: an admin ends it' })),
     claim: async (token) => http(api('POST', `/api/v1/requests/${await requestBy(alice)}/claim`, token)),
     release: async (token) => http(api('POST', `/api/v1/requests/${await claimedByBob()}/release`, token)),
     'create user': (token) => http(api('POST', '/api/v1/users', token, { name: `matrix-user-${++counter}`, roles: ['requester'] })),
@@ -267,7 +267,7 @@ describe('who may do what', () => {
     'socket sync': (_token, role) => emit(role, 'requests:sync', {}),
     'socket decide': async (_token, role) => emit(role, 'request:decide', { requestId: await requestBy(alice), decision: 'approve' }),
     'socket cancel own': async (token, role) => emit(role, 'request:cancel', { requestId: await requestBy(token && role !== 'disabled' ? { token } : alice) }),
-    'socket cancel other’s': async (_token, role) => emit(role, 'request:cancel', { requestId: await requestBy(zoe) }),
+    'socket cancel other’s': async (_token, role) => emit(role, 'request:cancel', { requestId: await requestBy(zoe), reason: 'matrix: an admin ends it' }),
     'socket claim': async (_token, role) => emit(role, 'request:claim', { requestId: await requestBy(alice) }),
     'socket release': async (_token, role) => emit(role, 'request:release', { requestId: await claimedByBob() }),
   };

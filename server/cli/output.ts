@@ -48,7 +48,7 @@ export function statusLine(request: GreenlightRequest, now: Date = new Date()): 
     case 'expired':
       return `${request.id} expired: nobody decided in time`;
     case 'cancelled':
-      return `${request.id} cancelled by ${request.decidedBy ?? request.requester}`;
+      return `${request.id} cancelled by ${request.decidedBy ?? request.requester}${request.cancelReason ? `: "${request.cancelReason}"` : ''}`;
   }
 }
 

@@ -31,6 +31,7 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
   'request.vote': (d) => (typeof d.comment === 'string' && d.comment ? `approved: ${d.comment}` : 'approved'),
   'request.approved': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
   'request.denied': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
+  'request.cancelled': (d) => (typeof d.reason === 'string' ? d.reason : null),
   'request.escalated': (d) =>
     `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}${typeof d.reason === 'string' ? ` at once: ${d.reason}` : ''}`,
   'request.claimed': (d) => (typeof d.until === 'string' ? `until ${d.until}` : null),
@@ -119,6 +120,7 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
   }));
   const isRequester = viewer?.id === row.requester_id;
   const rule = parseRule(row);
+  const cancelled = row.status === 'cancelled' ? events.find((event) => event.type === 'request.cancelled') : undefined;
   const linesOf = (d: DecisionsTable): string[] => (d.lines ? (JSON.parse(d.lines) as string[]) : []);
   return {
     id: row.id,
@@ -158,6 +160,7 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     updatedAt: row.updated_at,
     decidedAt: row.decided_at,
     decidedBy: row.decided_by,
+    ...(typeof cancelled?.data.reason === 'string' ? { cancelReason: cancelled.data.reason } : {}),
   };
 }
 

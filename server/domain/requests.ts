@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import {
   compareUrgency,
+  cancelInputSchema,
   decisionInputSchema,
   GreenlightError,
   newRequestSchema,
@@ -253,13 +254,21 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
   return announce(ctx, row, actor);
 }
 
-export async function cancelRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
+/**
+ * The requester cancels their own pending request; an admin may cancel anyone's, saying why (the
+ * requester is told who and why through the request's update and the cancellation notifications).
+ */
+export async function cancelRequest(ctx: Context, actor: Actor, requestId: string, input: unknown = {}): Promise<GreenlightRequest> {
+  const { reason } = parseOrThrow(cancelInputSchema, input ?? {}, 'cancellation');
   const admit = (current: RequestsTable) => {
-    if (current.requester_id !== actor.id) throw new GreenlightError('FORBIDDEN', 'Only the requester can cancel a request.');
+    if (current.requester_id === actor.id) return;
+    if (!isAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only the requester or an admin can cancel a request.');
+    if (!reason) throw new GreenlightError('INVALID_INPUT', `Invalid cancellation: reason: say why you cancel ${current.requester_name}'s request; they are told.`);
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'it can no longer be cancelled.', admit, async (trx, current) => {
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}; it can no longer be cancelled.`);
-    return (await transition(ctx, trx, current, 'cancel', { actor: actor.name, data: {} })).row;
+    const byAdmin = current.requester_id !== actor.id;
+    return (await transition(ctx, trx, current, 'cancel', { actor: actor.name, data: { ...(reason ? { reason } : {}), ...(byAdmin ? { byAdmin: true } : {}) } })).row;
   });
   return announce(ctx, row, actor);
 }

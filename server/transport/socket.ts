@@ -5,6 +5,7 @@ import {
   LIMITS,
   parseOrThrow,
   requestRefSchema,
+  cancelRefSchema,
   decideInputSchema,
   type Ack,
   type ClientToServerEvents,
@@ -185,7 +186,10 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
       return result;
     }),
   );
-  socket.on('request:cancel', handle(socket, ctx, limiter, (input: unknown, actor) => cancelRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:cancel', handle(socket, ctx, limiter, (input: unknown, actor) => {
+    const { requestId, ...cancellation } = parseOrThrow(cancelRefSchema, input, 'request');
+    return cancelRequest(ctx, actor, requestId, cancellation);
+  }));
   socket.on('request:claim', handle(socket, ctx, limiter, (input: unknown, actor) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on('request:release', handle(socket, ctx, limiter, (input: unknown, actor) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on('request:get', handle(socket, ctx, limiter, (input: unknown, actor) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));

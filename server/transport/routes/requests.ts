@@ -47,7 +47,7 @@ const docs = {
     errors: [403, 404],
   }),
   decide: onOne('Approve or deny', "For eligible approvers: a single deny denies; approvals count toward the rule's quorum.", [403, 404, 409], decisionInputSchema),
-  cancel: onOne('Cancel a pending request', 'Only its requester may.', [403, 404, 409]),
+  cancel: onOne('Cancel a pending request', 'Its requester may; an admin may cancel anyone\'s, with a `reason` the requester is told.', [400, 403, 404, 409]),
   claim: onOne("Claim: I'm looking at it", "Holds escalation for the rule's `claimHolds`.", [403, 404, 409]),
   release: onOne('Release a claim', 'Escalation resumes.', [403, 404, 409]),
 };
@@ -96,7 +96,7 @@ export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => 
 
   app.post('/api/v1/requests/:id/cancel', { schema: docs.cancel }, async (request) => {
     const actor = await requireActor(deps, request);
-    return cancelRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
+    return cancelRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id, request.body ?? {});
   });
 
   app.post('/api/v1/requests/:id/claim', { schema: docs.claim }, async (request) => {
