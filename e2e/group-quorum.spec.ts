@@ -1,5 +1,5 @@
 import { createUser, getRequest, submitRequest, unique } from './support/hub-api.js';
-import { detail, expect, inboxRow, shot, test } from './support/fixtures.js';
+import { detail, expect, inboxRow, openTab, shot, test } from './support/fixtures.js';
 
 test('one from SRE and one from Security: the inbox shows progress per group until both lines are met', async ({ actors }, testInfo) => {
   const requester = await createUser('alice', ['requester']);
@@ -26,4 +26,14 @@ test('one from SRE and one from Security: the inbox shows progress per group unt
   await expect(detail(sue.page).getByTestId('status')).toHaveText(/^approved/);
   await expect(detail(sue.page).getByTestId('votes')).toHaveText('db-sre 1/1 · db-security 1/1');
   expect((await getRequest(requester, request.id)).status).toBe('approved');
+});
+
+test('the new-request form says what the policy will need before submitting', async ({ actors }) => {
+  const requester = await createUser('rita', ['requester']);
+  const rita = await actors.open(requester);
+  await openTab(rita.page, 'New request');
+  await rita.page.getByLabel('Action').selectOption('open-db');
+  await rita.page.getByLabel('Environment').fill('production');
+  await rita.page.getByLabel('Resource').fill(unique('orders-db'));
+  await expect(rita.page.getByTestId('policy-preview')).toHaveText('Rule two-groups: needs db-sre 1 + db-security 1; expires after 1h');
 });

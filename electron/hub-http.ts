@@ -1,6 +1,7 @@
 import { auditPageSchema, type AuditPage } from '../protocol/audit.js';
 import { GreenlightError, wireErrorSchema } from '../protocol/errors.js';
 import { decisionReportSchema, type DecisionReport } from '../protocol/report.js';
+import { policyExplanationSchema, type PolicyExplanation } from '../protocol/policy-explain.js';
 import { requestSchema, type GreenlightRequest } from '../protocol/request.js';
 import { setupStatusSchema, type SetupStatus } from '../protocol/setup.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../protocol/user.js';
@@ -49,6 +50,9 @@ export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
     },
     async decisionReport(query: string): Promise<DecisionReport> {
       return decisionReportSchema.parse(await (await call(`/api/v1/reports/decisions?${query}`)).json());
+    },
+    async explainPolicy(query: string): Promise<PolicyExplanation> {
+      return policyExplanationSchema.parse(await (await call(`/api/v1/policy/explain?${query}`)).json());
     },
     async listUsers(): Promise<User[]> {
       return userListSchema.parse(await (await call('/api/v1/users')).json()).users;

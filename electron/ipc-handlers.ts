@@ -38,6 +38,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     audit: ({ query }) => deps.hubHttp.audit(query),
     exportAudit: ({ query, format }) => deps.hubHttp.exportAudit(query, format),
     decisionReport: ({ query }) => deps.hubHttp.decisionReport(query),
+    explainPolicy: ({ query }) => deps.hubHttp.explainPolicy(query),
     openExternal: ({ url }) => openExternalUrl(url, deps.openExternal),
     listUsers: () => deps.hubHttp.listUsers(),
     createUser: (input) => deps.hubHttp.createUser(input),

@@ -43,6 +43,7 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   audit: z.strictObject({ query }),
   exportAudit: z.strictObject({ query, format: z.enum(['csv', 'jsonl']) }),
   decisionReport: z.strictObject({ query }),
+  explainPolicy: z.strictObject({ query }),
   openExternal: z.strictObject({ url: z.string().max(LIMITS.url) }),
   listUsers: none,
   createUser: newUserSchema,

@@ -38,6 +38,7 @@ function setup() {
     audit: record('audit', { events: [], nextCursor: null }),
     exportAudit: record('exportAudit', { filename: 'a.csv', content: '' }),
     decisionReport: record('decisionReport', { from: '2030-01-01T00:00:00.000Z', to: '2030-01-31T00:00:00.000Z', rules: [] }),
+    explainPolicy: record('explainPolicy', { matched: false, rule: null, summary: 'no rule', autoApprove: false, allowSelfApproval: false, approvals: 0, groups: [], escalation: [], expiresAt: null, grantTtlSeconds: null, skipped: [] }),
     openExternal: record('openExternal', true),
     listUsers: record('listUsers', [user]),
     createUser: record('createUser', { ...user, token: 'glt_shown_once_0123456789' }),
@@ -57,7 +58,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(23);
+    expect(IPC_METHODS).toHaveLength(24);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });

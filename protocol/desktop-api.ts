@@ -1,6 +1,7 @@
 import type { Ack, EscalatedPayload, GrantExpiringPayload, RemindedPayload, SyncResult } from './events.js';
 import type { ConnectionState } from './hub-client.js';
 import type { AuditPage } from './audit.js';
+import type { PolicyExplanation } from './policy-explain.js';
 import type { DecisionReport } from './report.js';
 import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
 import type { WireError } from './errors.js';
@@ -29,6 +30,8 @@ export interface DesktopApi {
   exportAudit(input: { query: string; format: 'csv' | 'jsonl' }): Promise<Ack<{ filename: string; content: string }>>;
   /** `query` is the report endpoint's query string (from, to). */
   decisionReport(input: { query: string }): Promise<Ack<DecisionReport>>;
+  /** `query` is the policy explain endpoint's query string (action, resource, environment, risk). */
+  explainPolicy(input: { query: string }): Promise<Ack<PolicyExplanation>>;
   openExternal(input: { url: string }): Promise<Ack<boolean>>;
   /** Admins manage people; the created user's token comes back once, to be shown and copied. */
   listUsers(): Promise<Ack<User[]>>;

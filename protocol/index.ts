@@ -17,3 +17,4 @@ export * from './urls.js';
 export * from './waits-on-me.js';
 export * from './report.js';
 export * from './notifications.js';
+export * from './policy-explain.js';

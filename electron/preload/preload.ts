@@ -24,6 +24,7 @@ const api = {
   audit: (input) => invoke<'audit'>('greenlight:audit', input),
   exportAudit: (input) => invoke<'exportAudit'>('greenlight:exportAudit', input),
   decisionReport: (input) => invoke<'decisionReport'>('greenlight:decisionReport', input),
+  explainPolicy: (input) => invoke<'explainPolicy'>('greenlight:explainPolicy', input),
   openExternal: (input) => invoke<'openExternal'>('greenlight:openExternal', input),
   listUsers: () => invoke<'listUsers'>('greenlight:listUsers'),
   createUser: (input) => invoke<'createUser'>('greenlight:createUser', input),

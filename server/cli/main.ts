@@ -12,6 +12,7 @@ import { registerGrantCommands } from './grant-commands.js';
 import { registerHubCommand } from './hub-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerNotifyCommands } from './notify-commands.js';
+import { registerPolicyCommands } from './policy-commands.js';
 import { processIo, type Io } from './output.js';
 import { registerReportCommand } from './report-command.js';
 import { registerRequestCommand } from './request-command.js';
@@ -45,6 +46,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerBackupCommand(program, ctx);
   registerMigrateCommand(program, ctx);
   registerNotifyCommands(program, ctx);
+  registerPolicyCommands(program, ctx);
   return program;
 }
 

@@ -14,8 +14,12 @@ export interface ConfiguredChannels {
 
 export const NO_CHANNELS: ConfiguredChannels = { webhooks: new Set() };
 
+/** For checking a policy file without the hub's configuration: any webhook name is taken as configured. */
+export const ANY_CHANNELS: ConfiguredChannels = { webhooks: new Set() };
+
 /** Every `webhook:<name>` a rule (or one of its escalation steps) names must be configured; the error names the rule. */
 function checkChannels(policy: Policy, source: string, channels: ConfiguredChannels): void {
+  if (channels === ANY_CHANNELS) return;
   for (const rule of policy.rules) {
     const targets: [string, string[]][] = [['notify', rule.notify], ...rule.escalation.map((step, index): [string, string[]] => [`escalation.${index}.channels`, step.channels ?? []])];
     for (const [field, list] of targets) {
@@ -104,6 +108,21 @@ function matcherFor(pattern: string): (value: string) => boolean {
 function matches(patterns: string[] | undefined, value: string): boolean {
   if (!patterns) return true;
   return patterns.some((pattern) => matcherFor(pattern)(value));
+}
+
+/** Why a rule does not apply to a request, naming the field; null when it does. */
+export function ruleMismatch(rule: PolicyRule, request: Pick<ParsedNewRequest, 'action' | 'resource' | 'environment' | 'risk'>): string | null {
+  const fields = [
+    ['action', asList(rule.match.action), request.action],
+    ['resource', asList(rule.match.resource), request.resource],
+    ['environment', asList(rule.match.environment), request.environment],
+  ] as const;
+  for (const [field, patterns, value] of fields) {
+    if (!matches(patterns, value)) return `${field} "${value}" is not ${patterns?.join(' or ') ?? ''}`;
+  }
+  const risks = asList(rule.match.risk);
+  if (risks && !risks.includes(request.risk)) return `risk "${request.risk}" is not ${risks.join(' or ')}`;
+  return null;
 }
 
 /** The first rule whose match fits the request, or null: unmatched requests are refused, never allowed. */

@@ -21,6 +21,7 @@ import { reportRoutes } from './routes/reports.js';
 import { consoleRoutes } from './routes/console.js';
 import { adminRoutes } from './routes/admin.js';
 import { notificationRoutes } from './routes/notifications.js';
+import { policyRoutes } from './routes/policy.js';
 import type { Waiters } from './waiters.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 
@@ -141,6 +142,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(reportRoutes, deps);
   await app.register(adminRoutes, deps);
   await app.register(notificationRoutes, deps);
+  await app.register(policyRoutes, deps);
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }

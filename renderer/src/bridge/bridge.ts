@@ -1,4 +1,5 @@
 import type { AuditPage } from '../../../protocol/audit.js';
+import type { PolicyExplanation } from '../../../protocol/policy-explain.js';
 import type { DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { WireError } from '../../../protocol/errors.js';
 import type { EscalatedPayload, GrantExpiringPayload, RemindedPayload, SyncResult } from '../../../protocol/events.js';
@@ -54,6 +55,8 @@ export interface Bridge {
   exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile>;
   /** Time to decision per rule; `query` carries `from` and `to`. */
   decisionReport(query: string): Promise<DecisionReport>;
+  /** What the policy would do with a request before it is made; `query` carries action, resource, environment, risk. */
+  explainPolicy(query: string): Promise<PolicyExplanation>;
   openExternal(url: string): Promise<void>;
   /** Admins: people, their roles and groups, and what a new hub still needs. */
   listUsers(): Promise<User[]>;

@@ -26,6 +26,7 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     audit: notUsed,
     exportAudit: notUsed,
     decisionReport: notUsed,
+    explainPolicy: notUsed,
     openExternal: notUsed,
     listUsers: notUsed,
     createUser: notUsed,

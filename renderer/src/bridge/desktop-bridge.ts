@@ -59,6 +59,7 @@ export class DesktopBridge implements Bridge {
   revokeGrant = async (jti: string) => unwrap(await this.api.revokeGrant({ jti }));
   audit = async (query: string) => unwrap(await this.api.audit({ query }));
   decisionReport = async (query: string) => unwrap(await this.api.decisionReport({ query }));
+  explainPolicy = async (query: string) => unwrap(await this.api.explainPolicy({ query }));
 
   async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile> {
     const file = unwrap(await this.api.exportAudit({ query, format }));

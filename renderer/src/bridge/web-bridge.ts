@@ -1,4 +1,5 @@
 import { auditPageSchema, type AuditPage } from '../../../protocol/audit.js';
+import { policyExplanationSchema, type PolicyExplanation } from '../../../protocol/policy-explain.js';
 import { GreenlightError } from '../../../protocol/errors.js';
 import type { SyncResult } from '../../../protocol/events.js';
 import { HubClient } from '../../../protocol/hub-client.js';
@@ -115,6 +116,11 @@ export class WebBridge implements Bridge {
   async decisionReport(query: string): Promise<DecisionReport> {
     const { hubUrl, token } = this.signedIn();
     return decisionReportSchema.parse(await hubJson<unknown>(hubUrl, token, `/api/v1/reports/decisions?${query}`));
+  }
+
+  async explainPolicy(query: string): Promise<PolicyExplanation> {
+    const { hubUrl, token } = this.signedIn();
+    return policyExplanationSchema.parse(await hubJson<unknown>(hubUrl, token, `/api/v1/policy/explain?${query}`));
   }
 
   async listUsers(): Promise<User[]> {

@@ -5,6 +5,7 @@ import { toWireError } from '../lib/errors.js';
 import { submitRequest } from '../store/actions.js';
 import { useStore } from '../store/store.js';
 import { Field } from './Field.js';
+import { PolicyPreview } from './PolicyPreview.js';
 
 /** In the form's order, for the summary of what needs fixing. */
 const FIELD_LABELS: Record<keyof RequestFormValues, string> = {
@@ -99,6 +100,7 @@ export function RequestForm() {
           </select>
         </Field>
       </div>
+      <PolicyPreview action={values.action} resource={values.resource} environment={values.environment} risk={values.risk} />
       <datalist id="offered-resources">
         {resources.map((resource) => (
           <option key={resource} value={resource} />

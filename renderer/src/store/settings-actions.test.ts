@@ -44,6 +44,7 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     audit: notUsed,
     exportAudit: notUsed,
     decisionReport: notUsed,
+    explainPolicy: notUsed,
     openExternal: notUsed,
     listUsers: notUsed,
     createUser: notUsed,
