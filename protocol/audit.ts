@@ -29,6 +29,8 @@ export const AUDIT_TYPES = [
   'notification.retried',
   'notification.endpoint_disabled',
   'notification.endpoint_enabled',
+  'delegation.created',
+  'delegation.ended',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

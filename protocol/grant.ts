@@ -12,6 +12,8 @@ export const grantClaimsSchema = z.object({
   payloadHash: z.string(),
   notBefore: z.string(),
   expiresAt: z.string(),
+  /** Approvals given on someone's behalf under a delegation: who gave them, for whom. */
+  obo: z.array(z.object({ by: z.string(), for: z.string() })).optional(),
 });
 export type GrantClaims = z.infer<typeof grantClaimsSchema>;
 

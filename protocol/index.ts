@@ -18,3 +18,4 @@ export * from './waits-on-me.js';
 export * from './report.js';
 export * from './notifications.js';
 export * from './policy-explain.js';
+export * from './delegation.js';

@@ -83,6 +83,8 @@ export type DecisionKind = z.infer<typeof decisionKindSchema>;
 export const decisionInputSchema = z.strictObject({
   decision: decisionKindSchema,
   comment: z.string().max(LIMITS.comment).optional(),
+  /** Decide as this approver's delegate; absent: as yourself, or for the one delegator who could when you can't. */
+  onBehalfOf: z.string().min(1).max(LIMITS.userName).optional(),
 });
 export type DecisionInput = z.infer<typeof decisionInputSchema>;
 
@@ -93,6 +95,8 @@ export const decisionSchema = z.object({
   at: z.string(),
   /** Under a `require:` rule: the lines (groups) this approval may count toward. */
   lines: z.array(z.string()).optional(),
+  /** The delegate who cast this vote on the approver's behalf. */
+  by: z.string().optional(),
 });
 export type Decision = z.infer<typeof decisionSchema>;
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
+import { DelegateIndex } from './domain/delegate-index.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { openStore } from './store/database.js';
@@ -143,6 +144,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     submissions: new GroupCommit((work) => inTransaction(ctx, work)),
     deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
     outbox,
+    delegates: new DelegateIndex(store.db, clock),
   };
   ctxRef = ctx;
   scheduler = new Scheduler(ctx, {
@@ -209,6 +211,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
   outbox.publicUrl ??= url;
   await scheduler.start();
+  await ctx.delegates?.refresh();
+  ctx.delegates?.start((error) => log.warn({ err: error }, 'could not refresh delegations'));
   await dispatcher.start();
   policy.watch();
   // Said once the hub is up, so a start that fails still ends with its one line of reason.
@@ -226,6 +230,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     close() {
       closing ??= (async () => {
         policy.close();
+        ctx.delegates?.close();
         stopWaking();
         waiters.close();
         await scheduler?.stop();

@@ -13,6 +13,7 @@ import type { LastSeen } from './last-seen.js';
 import { appendAudit, writeChainHead } from './audit.js';
 import type { AuditEvent } from '../../protocol/index.js';
 import type { Outbox } from '../notify/outbox.js';
+import type { DelegateIndex } from './delegate-index.js';
 
 /** Everything the domain needs, built once by the hub and passed down. */
 export interface Context {
@@ -32,6 +33,8 @@ export interface Context {
   deadlineWritten(dueAt: string): void;
   /** Notification channels (webhooks); with none configured, nothing is written to the outbox. */
   outbox?: Outbox;
+  /** Delegations not yet over, so pushes reach the delegates of those they go to. */
+  delegates?: DelegateIndex;
 }
 
 interface Hooks {

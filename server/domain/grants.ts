@@ -32,7 +32,12 @@ export function payloadHash(row: Pick<RequestsTable, 'action' | 'resource' | 'en
 }
 
 /** Issues the grant for an approved request inside the approving transaction. */
-export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: RequestsTable, now: Date): Promise<{ jti: string; expiresAt: string }> {
+/** What a grant says beyond the request: approvals given on someone's behalf. */
+export interface GrantMarks {
+  obo?: { by: string; for: string }[];
+}
+
+export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: RequestsTable, now: Date, marks: GrantMarks = {}): Promise<{ jti: string; expiresAt: string }> {
   const rule = parseRule(row);
   const ttl = Math.min(row.requested_ttl_seconds ?? rule.grantTtlSeconds, rule.grantTtlSeconds);
   const jti = newId('gnt', now);
@@ -41,7 +46,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
   const hash = payloadHash(row);
   const token = signCompactJws(
     { alg: 'EdDSA', kid: ctx.keys.kid, typ: 'JWT' },
-    { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: issuedAt, exp: issuedAt + ttl },
+    { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: issuedAt, exp: issuedAt + ttl, ...(marks.obo?.length ? { obo: marks.obo } : {}) },
     ctx.keys.privateKey,
   );
   await trx
@@ -73,7 +78,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     type: 'grant.issued',
     ...auditFields(row),
     outcome: 'issued',
-    data: { jti, requester: row.requester_name, ttlSeconds: ttl, expiresAt: expires.toISOString() },
+    data: { jti, requester: row.requester_name, ttlSeconds: ttl, expiresAt: expires.toISOString(), ...(marks.obo?.length ? { obo: marks.obo } : {}) },
   });
   await enqueueNotifications(ctx, trx, 'grant.issued', row);
   return { jti, expiresAt: expires.toISOString() };
@@ -96,6 +101,7 @@ function claimsOf(payload: Record<string, unknown>): GrantClaims | null {
     payloadHash: str('payloadHash') ?? '',
     notBefore: new Date(nbf * 1000).toISOString(),
     expiresAt: new Date(exp * 1000).toISOString(),
+    ...(Array.isArray(payload.obo) ? { obo: payload.obo.filter((entry): entry is { by: string; for: string } => typeof entry === 'object' && entry !== null && typeof (entry as { by?: unknown }).by === 'string' && typeof (entry as { for?: unknown }).for === 'string') } : {}),
   };
 }
 

@@ -141,7 +141,7 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     nextEscalationAt: row.status === 'pending' ? row.next_escalation_at : null,
     expiresAt: row.status === 'pending' ? row.expires_at : null,
     claim: row.claim_by && row.claim_until && row.status === 'pending' ? { by: row.claim_by, until: row.claim_until } : null,
-    decisions: decisions.map((d) => ({ approver: d.approver_name, decision: d.decision as 'approve' | 'deny', comment: d.comment, at: d.created_at, ...(d.lines ? { lines: linesOf(d) } : {}) })),
+    decisions: decisions.map((d) => ({ approver: d.approver_name, decision: d.decision as 'approve' | 'deny', comment: d.comment, at: d.created_at, ...(d.lines ? { lines: linesOf(d) } : {}), ...(d.delegate_name ? { by: d.delegate_name } : {}) })),
     approvals: decisions.filter((d) => d.decision === 'approve').length,
     ...(rule.require
       ? { quorum: quorumProgress(rule.require, decisions.filter((d) => d.decision === 'approve').map((d) => ({ approver: d.approver_name, lines: linesOf(d) }))) }

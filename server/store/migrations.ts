@@ -224,6 +224,33 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('decisions').addColumn('lines', 'text').execute();
     },
   },
+  // Delegation while away: one approver's approvals go to one user for a window. A vote cast on
+  // someone's behalf is stored under the delegator (one vote per underlying approver, the primary
+  // key already says so) with the delegate who cast it.
+  '2026-12-11-501-delegations': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('delegations')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('from_id', 'text', (col) => col.notNull())
+        .addColumn('from_name', 'text', (col) => col.notNull())
+        .addColumn('to_id', 'text', (col) => col.notNull())
+        .addColumn('to_name', 'text', (col) => col.notNull())
+        .addColumn('starts_at', 'text', (col) => col.notNull())
+        .addColumn('ends_at', 'text', (col) => col.notNull())
+        .addColumn('rules', 'text')
+        .addColumn('reason', 'text', (col) => col.notNull())
+        .addColumn('created_by', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('ended_at', 'text')
+        .addColumn('ended_by', 'text')
+        .execute();
+      await db.schema.createIndex('delegations_to').on('delegations').columns(['to_id', 'ends_at']).execute();
+      await db.schema.createIndex('delegations_from').on('delegations').columns(['from_id', 'ends_at']).execute();
+      await db.schema.alterTable('decisions').addColumn('delegate_id', 'text').execute();
+      await db.schema.alterTable('decisions').addColumn('delegate_name', 'text').execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -66,6 +66,26 @@ export interface DecisionsTable {
   created_at: string;
   /** JSON list of the `require:` lines (groups) this approval may count toward; null under `minApprovals`. */
   lines: string | null;
+  /** Who cast this vote on the approver's behalf, under a delegation; null when the approver voted. */
+  delegate_id: string | null;
+  delegate_name: string | null;
+}
+
+export interface DelegationsTable {
+  id: string;
+  from_id: string;
+  from_name: string;
+  to_id: string;
+  to_name: string;
+  starts_at: string;
+  ends_at: string;
+  /** JSON list of rule names the delegation covers; null: every rule. */
+  rules: string | null;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  ended_at: string | null;
+  ended_by: string | null;
 }
 
 export interface DeadlinesTable {
@@ -164,6 +184,7 @@ export interface Database {
   requests: RequestsTable;
   pending_counts: PendingCountsTable;
   decisions: DecisionsTable;
+  delegations: DelegationsTable;
   deadlines: DeadlinesTable;
   grants: GrantsTable;
   signing_keys: SigningKeysTable;

@@ -22,6 +22,7 @@ import { consoleRoutes } from './routes/console.js';
 import { adminRoutes } from './routes/admin.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { policyRoutes } from './routes/policy.js';
+import { delegationRoutes } from './routes/delegations.js';
 import type { Waiters } from './waiters.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 
@@ -143,6 +144,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, deps);
   await app.register(notificationRoutes, deps);
   await app.register(policyRoutes, deps);
+  await app.register(delegationRoutes, deps);
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }

@@ -76,6 +76,7 @@ export async function registerOpenApi(app: FastifyInstance, routes: RouteRecord[
         { name: 'users', description: 'accounts and tokens' },
         { name: 'audit', description: 'the tamper-evident log' },
         { name: 'policy', description: 'what the policy would do with a request' },
+        { name: 'delegations', description: 'who decides while an approver is away' },
         { name: 'operations', description: 'health, readiness, metrics, keys' },
       ],
     },
