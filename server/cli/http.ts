@@ -5,7 +5,7 @@ import { CliError, EXIT } from './cli-error.js';
 const wireErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 type Query = Record<string, string | number | undefined>;
-type Method = 'GET' | 'POST' | 'PATCH';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface CallOptions {
   body?: unknown;
