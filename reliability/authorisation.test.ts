@@ -344,3 +344,97 @@ describe('who may do what', () => {
     }
   });
 });
+
+const DECIDERS_POLICY = `
+rules:
+  - name: prod
+    match: { action: deploy }
+    approvers: [sre]
+    maxPending: 1000
+  - name: pair
+    match: { action: migrate }
+    approvers: [sre]
+    minApprovals: 2
+    maxPending: 1000
+  - name: prod-db
+    match: { action: open-db }
+    require:
+      - { group: sre, count: 1 }
+      - { group: security, count: 1 }
+    maxPending: 1000
+`;
+
+/** The answer a case expects: a status for success, or the stable error code. */
+type CaseOutcome = 200 | 201 | ErrorCode;
+
+/**
+ * Who may decide beyond the approver's own right: delegates (inside and outside the window, their
+ * own request, their delegator's, chains), per-group quorum (a person in both groups, a delegate and
+ * their delegator together) and an admin ending someone else's request.
+ */
+describe('who may decide: delegates, per-group quorum, admin cancel', () => {
+  const hub = new TestHub('sqlite', { policy: DECIDERS_POLICY });
+  const users = {} as Record<'alice' | 'bob' | 'carol' | 'dave' | 'erin' | 'pat' | 'sue' | 'otto', TestUser>;
+  const api = <T = unknown>(method: string, route: string, token: string | null, body?: unknown): Promise<Reply<T>> => call<T>(hub.url, method, route, token, body);
+  const day = 86_400_000;
+  const submit = async (who: TestUser, action = 'deploy') => {
+    const reply = await api<GreenlightRequest>('POST', '/api/v1/requests', who.token, deployRequest({ action, reason: `matrix ${action} by ${who.name}` }));
+    expect(reply.status, reply.text.slice(0, 300)).toBe(201);
+    return reply.body.id;
+  };
+  const decide = async (who: TestUser, id: string, body: Record<string, unknown> = { decision: 'approve' }) => api('POST', `/api/v1/requests/${id}/decisions`, who.token, body);
+  const outcome = (reply: Reply): CaseOutcome => (reply.status === 200 || reply.status === 201 ? reply.status : isWireError(reply.body) ? (reply.body.error.code as ErrorCode) : 'INTERNAL');
+
+  beforeAll(async () => {
+    await hub.start();
+    users.alice = await hub.createUser('alice', ['requester']);
+    users.bob = await hub.createUser('bob', ['approver'], ['sre']);
+    users.carol = await hub.createUser('carol', ['approver'], ['devs']);
+    users.dave = await hub.createUser('dave', ['approver'], ['qa']);
+    users.erin = await hub.createUser('erin', ['approver'], ['sre']);
+    users.pat = await hub.createUser('pat', ['approver'], ['sre', 'security']);
+    users.sue = await hub.createUser('sue', ['approver'], ['security']);
+    users.otto = await hub.createUser('otto', ['approver'], ['sre']);
+    const delegate = async (token: string, body: Record<string, unknown>) => expect((await api('POST', '/api/v1/delegations', token, body)).status).toBe(201);
+    // bob → carol now; carol → dave now (a chain, which must not carry bob's approvals); otto → dave from tomorrow.
+    await delegate(users.bob.token, { to: 'carol', endsAt: new Date(Date.now() + 7 * day).toISOString(), reason: 'holiday' });
+    await delegate(users.carol.token, { to: 'dave', endsAt: new Date(Date.now() + 7 * day).toISOString(), reason: 'away too' });
+    await delegate(users.otto.token, { to: 'dave', startsAt: new Date(Date.now() + day).toISOString(), endsAt: new Date(Date.now() + 2 * day).toISOString(), reason: 'later' });
+  });
+  afterAll(() => hub.dispose());
+
+  // prettier-ignore
+  const CASES: [string, () => Promise<CaseOutcome | CaseOutcome[]>, CaseOutcome | CaseOutcome[]][] = [
+    ['a delegate inside the window decides for the delegator', async () => outcome(await decide(users.carol, await submit(users.alice))), 200],
+    ['a delegate outside the window decides nothing', async () => outcome(await decide(users.dave, await submit(users.alice), { decision: 'approve', onBehalfOf: 'otto' })), 'NOT_ELIGIBLE'],
+    ['a delegate never decides their own request', async () => outcome(await decide(users.carol, await submit(users.carol))), 'SELF_APPROVAL'],
+    ['a delegate never decides a request the delegator asked for', async () => outcome(await decide(users.carol, await submit(users.bob))), 'SELF_APPROVAL'],
+    ['a delegation is not passed on (the delegate’s delegate)', async () => outcome(await decide(users.dave, await submit(users.alice))), 'NOT_ELIGIBLE'],
+    ['a delegate and their delegator make no quorum of two alone', async () => {
+      const id = await submit(users.alice, 'migrate');
+      return [outcome(await decide(users.bob, id)), outcome(await decide(users.carol, id))];
+    }, [200, 'ALREADY_DECIDED']],
+    ['a person in both groups counts once toward a require rule', async () => {
+      const id = await submit(users.alice, 'open-db');
+      return [outcome(await decide(users.pat, id)), outcome(await decide(users.pat, id)), outcome(await decide(users.sue, id))];
+    }, [200, 'ALREADY_DECIDED', 200]],
+    ['a second approver for a line already met adds nothing', async () => {
+      const id = await submit(users.alice, 'open-db');
+      return [outcome(await decide(users.bob, id)), outcome(await decide(users.erin, id))];
+    }, [200, 'QUORUM_LINE_MET']],
+    ['an admin cancels someone else’s request with a reason', async () => outcome(await api('POST', `/api/v1/requests/${await submit(users.alice)}/cancel`, ADMIN_TOKEN, { reason: 'superseded' })), 200],
+    ['an admin cancels nobody’s request without a reason', async () => outcome(await api('POST', `/api/v1/requests/${await submit(users.alice)}/cancel`, ADMIN_TOKEN, {})), 'INVALID_INPUT'],
+    ['an approver cancels someone else’s request', async () => outcome(await api('POST', `/api/v1/requests/${await submit(users.alice)}/cancel`, users.bob.token, { reason: 'tidy' })), 'FORBIDDEN'],
+    ['an approver delegates someone else’s approvals', async () => outcome(await api('POST', '/api/v1/delegations', users.bob.token, { from: 'erin', to: 'carol', endsAt: new Date(Date.now() + day).toISOString(), reason: 'x' })), 'FORBIDDEN'],
+    ['an admin delegates someone else’s approvals', async () => outcome(await api('POST', '/api/v1/delegations', ADMIN_TOKEN, { from: 'erin', to: 'sue', endsAt: new Date(Date.now() + day).toISOString(), reason: 'cover' })), 201],
+    ['a stranger ends someone else’s delegation', async () => {
+      const list = await api<{ delegations: { id: string; from: string }[] }>('GET', '/api/v1/delegations', users.bob.token);
+      return outcome(await api('DELETE', `/api/v1/delegations/${list.body.delegations.find((d) => d.from === 'bob')?.id ?? 'none'}`, users.sue.token));
+    }, 'NOT_FOUND'],
+    ['a requester explains the policy as someone else', async () => outcome(await api('GET', '/api/v1/policy/explain?action=deploy&resource=x&environment=production&as=bob', users.alice.token)), 'FORBIDDEN'],
+  ];
+
+  it.each(CASES)('%s', async (_name, run, expected) => {
+    expect(await run()).toEqual(expected);
+  });
+});
