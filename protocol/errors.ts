@@ -14,6 +14,9 @@ export const ERROR_CODES = [
   'IDEMPOTENCY_MISMATCH',
   'TOO_MANY_PENDING',
   'QUORUM_LINE_MET',
+  'BREAK_GLASS_FORBIDDEN',
+  'BREAK_GLASS_COOLDOWN',
+  'BREAK_GLASS_REVIEW_PENDING',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
   'ALREADY_REDEEMED',
@@ -49,6 +52,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   TOO_MANY_PENDING: 429,
   // Like ALREADY_DECIDED: the vote would change nothing, every line it could count toward is full.
   QUORUM_LINE_MET: 409,
+  BREAK_GLASS_FORBIDDEN: 403,
+  BREAK_GLASS_COOLDOWN: 429,
+  // The user's earlier break-glass still waits on (or failed) its review.
+  BREAK_GLASS_REVIEW_PENDING: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   ALREADY_REDEEMED: 409,

@@ -36,6 +36,15 @@ export const policyRuleSchema = z
     grantTtl: durationSchema.default(900),
     claimHolds: durationSchema.default(600),
     autoApprove: z.boolean().default(false),
+    /** Access at once for an incident, for members of `groups`, reviewed afterwards by one of `reviewers`. */
+    breakGlass: z
+      .strictObject({
+        groups: z.array(groupNameSchema).min(1),
+        maxTtl: durationSchema.default(3600),
+        cooldown: durationSchema.default(0),
+        reviewers: z.array(groupNameSchema).min(1),
+      })
+      .optional(),
     /** How many requests one person may have waiting under this rule at once. */
     maxPending: z.number().int().min(1).max(1_000_000).default(50),
     /** Channels beyond the app where this rule's requests are announced; names are checked against the hub configuration. */

@@ -54,6 +54,9 @@ export const requestContextSchema = z.strictObject({
 });
 export type RequestContext = z.infer<typeof requestContextSchema>;
 
+/** A break-glass reason is read by reviewers after the fact, so it has to say something. */
+export const BREAK_GLASS_MIN_REASON = 20;
+
 /** What a requester sends to ask for something. Unknown fields are refused so typos surface. */
 export const newRequestSchema = z.strictObject({
   action: identifierSchema,
@@ -69,6 +72,12 @@ export const newRequestSchema = z.strictObject({
   context: requestContextSchema.default({}),
   requestedTtlSeconds: z.number().int().min(1).max(LIMITS.maxTtlSeconds).optional(),
   idempotencyKey: z.string().min(1).max(LIMITS.idempotencyKey).optional(),
+  /** Access at once for an incident, where the rule allows break-glass; reviewed afterwards. */
+  breakGlass: z.strictObject({ incident: z.string().trim().min(1, 'name the incident, e.g. INC-4412').max(LIMITS.identifier) }).optional(),
+}).superRefine((request, ctx) => {
+  if (request.breakGlass && request.reason.length < BREAK_GLASS_MIN_REASON) {
+    ctx.addIssue({ code: 'custom', path: ['reason'], message: `break-glass needs a reason of at least ${BREAK_GLASS_MIN_REASON} characters: reviewers read it` });
+  }
 });
 export type NewRequest = z.input<typeof newRequestSchema>;
 export type ParsedNewRequest = z.infer<typeof newRequestSchema>;
@@ -127,6 +136,7 @@ export const frozenRuleSchema = z.object({
   repeat: z.number().int().optional(),
   /** Per-group quorum: every line must be met; absent: `minApprovals` from `approvers`. */
   require: z.array(quorumLineSchema).optional(),
+  breakGlass: z.object({ groups: z.array(z.string()), maxTtlSeconds: z.number(), cooldownSeconds: z.number(), reviewers: z.array(z.string()) }).optional(),
 });
 export type FrozenRule = z.infer<typeof frozenRuleSchema>;
 
@@ -183,6 +193,16 @@ export const requestSchema = z.object({
   decidedBy: z.string().nullable(),
   /** Why it was cancelled, when whoever cancelled it said so (always, when an admin ended someone else's). */
   cancelReason: z.string().optional(),
+  /** A break-glass use: its incident and how its review stands. */
+  breakGlass: z
+    .object({
+      incident: z.string(),
+      review: z.enum(['open', 'ratified', 'unratified']),
+      reviewDueAt: z.string(),
+      reviewedBy: z.string().nullable(),
+      reviewComment: z.string().nullable(),
+    })
+    .optional(),
 });
 export type GreenlightRequest = z.infer<typeof requestSchema>;
 

@@ -35,18 +35,20 @@ export function payloadHash(row: Pick<RequestsTable, 'action' | 'resource' | 'en
 /** What a grant says beyond the request: approvals given on someone's behalf. */
 export interface GrantMarks {
   obo?: { by: string; for: string }[];
+  /** Break-glass: the grant says so, and lives at most this long. */
+  breakGlass?: { maxTtlSeconds: number };
 }
 
 export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: RequestsTable, now: Date, marks: GrantMarks = {}): Promise<{ jti: string; expiresAt: string }> {
   const rule = parseRule(row);
-  const ttl = Math.min(row.requested_ttl_seconds ?? rule.grantTtlSeconds, rule.grantTtlSeconds);
+  const ttl = Math.min(row.requested_ttl_seconds ?? rule.grantTtlSeconds, rule.grantTtlSeconds, marks.breakGlass?.maxTtlSeconds ?? Infinity);
   const jti = newId('gnt', now);
   const issuedAt = Math.floor(now.getTime() / 1000);
   const expires = new Date((issuedAt + ttl) * 1000);
   const hash = payloadHash(row);
   const token = signCompactJws(
     { alg: 'EdDSA', kid: ctx.keys.kid, typ: 'JWT' },
-    { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: issuedAt, exp: issuedAt + ttl, ...(marks.obo?.length ? { obo: marks.obo } : {}) },
+    { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: issuedAt, exp: issuedAt + ttl, ...(marks.obo?.length ? { obo: marks.obo } : {}), ...(marks.breakGlass ? { bg: true } : {}) },
     ctx.keys.privateKey,
   );
   await trx
@@ -101,6 +103,7 @@ function claimsOf(payload: Record<string, unknown>): GrantClaims | null {
     payloadHash: str('payloadHash') ?? '',
     notBefore: new Date(nbf * 1000).toISOString(),
     expiresAt: new Date(exp * 1000).toISOString(),
+    ...(payload.bg === true ? { bg: true } : {}),
     ...(Array.isArray(payload.obo) ? { obo: payload.obo.filter((entry): entry is { by: string; for: string } => typeof entry === 'object' && entry !== null && typeof (entry as { by?: unknown }).by === 'string' && typeof (entry as { for?: unknown }).for === 'string') } : {}),
   };
 }

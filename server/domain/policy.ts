@@ -150,6 +150,9 @@ export function freezeRule(rule: PolicyRule): FrozenRule {
     approvers: approverGroupsOf(rule),
     minApprovals: approvalsNeeded(rule),
     ...(rule.require ? { require: rule.require } : {}),
+    ...(rule.breakGlass
+      ? { breakGlass: { groups: rule.breakGlass.groups, maxTtlSeconds: rule.breakGlass.maxTtl, cooldownSeconds: rule.breakGlass.cooldown, reviewers: rule.breakGlass.reviewers } }
+      : {}),
     allowSelfApproval: rule.allowSelfApproval,
     escalation: rule.escalation.map((step) => ({ afterSeconds: step.after, notify: step.notify, ...(step.channels?.length ? { channels: step.channels } : {}) })),
     expireAfterSeconds: rule.expireAfter ?? null,

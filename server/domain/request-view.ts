@@ -32,6 +32,8 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
   'request.approved': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
   'request.denied': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
   'request.cancelled': (d) => (typeof d.reason === 'string' ? d.reason : null),
+  'request.break_glass': (d) => (typeof d.incident === 'string' ? `break-glass for ${d.incident}; review due ${String(d.dueAt)}` : null),
+  'request.reviewed': (d) => (typeof d.comment === 'string' ? d.comment : null),
   'request.escalated': (d) =>
     `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}${typeof d.reason === 'string' ? ` at once: ${d.reason}` : ''}`,
   'request.claimed': (d) => (typeof d.until === 'string' ? `until ${d.until}` : null),
@@ -120,6 +122,8 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
   }));
   const isRequester = viewer?.id === row.requester_id;
   const rule = parseRule(row);
+  const glass = events.find((event) => event.type === 'request.break_glass');
+  const reviewed = events.find((event) => event.type === 'request.reviewed');
   const cancelled = row.status === 'cancelled' ? events.find((event) => event.type === 'request.cancelled') : undefined;
   const linesOf = (d: DecisionsTable): string[] => (d.lines ? (JSON.parse(d.lines) as string[]) : []);
   return {
@@ -161,6 +165,17 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     decidedAt: row.decided_at,
     decidedBy: row.decided_by,
     ...(typeof cancelled?.data.reason === 'string' ? { cancelReason: cancelled.data.reason } : {}),
+    ...(glass
+      ? {
+          breakGlass: {
+            incident: String(glass.data.incident),
+            review: reviewed ? (reviewed.data.outcome === 'unratified' ? 'unratified' : 'ratified') : 'open',
+            reviewDueAt: String(glass.data.dueAt),
+            reviewedBy: reviewed?.actor ?? null,
+            reviewComment: typeof reviewed?.data.comment === 'string' ? reviewed.data.comment : null,
+          },
+        }
+      : {}),
   };
 }
 

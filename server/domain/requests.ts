@@ -31,6 +31,7 @@ import { auditFields, transition } from './lifecycle/transition.js';
 import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
 import { enqueueNotifications } from '../notify/outbox.js';
 import { tallyApproval, voteLines } from './quorum.js';
+import { submitBreakGlass } from './break-glass.js';
 import { actingFor, activeDelegatorsOf, coversRule } from './delegations.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
@@ -51,6 +52,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     );
   }
   const frozen = freezeRule(rule);
+  if (parsed.breakGlass) return { request: await submitBreakGlass(ctx, actor, { ...parsed, breakGlass: parsed.breakGlass }, frozen), created: true };
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     if (parsed.idempotencyKey) {
       const existing = await trx

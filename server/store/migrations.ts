@@ -251,6 +251,26 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('decisions').addColumn('delegate_name', 'text').execute();
     },
   },
+  // Break-glass: each use waits for a reviewer to ratify it (or not) within its due time.
+  '2026-12-11-502-break-glass-reviews': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('break_glass_reviews')
+        .addColumn('request_id', 'text', (col) => col.primaryKey())
+        .addColumn('requester_id', 'text', (col) => col.notNull())
+        .addColumn('rule_name', 'text', (col) => col.notNull())
+        .addColumn('incident', 'text', (col) => col.notNull())
+        .addColumn('reviewers', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('due_at', 'text', (col) => col.notNull())
+        .addColumn('outcome', 'text')
+        .addColumn('reviewed_by', 'text')
+        .addColumn('comment', 'text')
+        .addColumn('reviewed_at', 'text')
+        .execute();
+      await db.schema.createIndex('break_glass_by_requester').on('break_glass_reviews').columns(['requester_id', 'created_at']).execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

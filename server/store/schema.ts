@@ -71,6 +71,22 @@ export interface DecisionsTable {
   delegate_name: string | null;
 }
 
+export interface BreakGlassReviewsTable {
+  request_id: string;
+  requester_id: string;
+  rule_name: string;
+  incident: string;
+  /** JSON list of the groups whose members may review it. */
+  reviewers: string;
+  created_at: string;
+  due_at: string;
+  /** null while open; 'ratified' or 'unratified'. */
+  outcome: string | null;
+  reviewed_by: string | null;
+  comment: string | null;
+  reviewed_at: string | null;
+}
+
 export interface DelegationsTable {
   id: string;
   from_id: string;
@@ -185,6 +201,7 @@ export interface Database {
   pending_counts: PendingCountsTable;
   decisions: DecisionsTable;
   delegations: DelegationsTable;
+  break_glass_reviews: BreakGlassReviewsTable;
   deadlines: DeadlinesTable;
   grants: GrantsTable;
   signing_keys: SigningKeysTable;
