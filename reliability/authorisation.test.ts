@@ -362,6 +362,10 @@ rules:
       - { group: sre, count: 1 }
       - { group: security, count: 1 }
     maxPending: 1000
+  - name: incidents
+    match: { action: failover }
+    approvers: [sre]
+    breakGlass: { groups: [oncall], maxTtl: 1h, cooldown: 4h, reviewers: [security] }
 `;
 
 /** The answer a case expects: a status for success, or the stable error code. */
@@ -374,7 +378,7 @@ type CaseOutcome = 200 | 201 | ErrorCode;
  */
 describe('who may decide: delegates, per-group quorum, admin cancel', () => {
   const hub = new TestHub('sqlite', { policy: DECIDERS_POLICY });
-  const users = {} as Record<'alice' | 'bob' | 'carol' | 'dave' | 'erin' | 'pat' | 'sue' | 'otto', TestUser>;
+  const users = {} as Record<'alice' | 'bob' | 'carol' | 'dave' | 'erin' | 'pat' | 'sue' | 'otto' | 'oona' | 'olga', TestUser>;
   const api = <T = unknown>(method: string, route: string, token: string | null, body?: unknown): Promise<Reply<T>> => call<T>(hub.url, method, route, token, body);
   const day = 86_400_000;
   const submit = async (who: TestUser, action = 'deploy') => {
@@ -383,6 +387,8 @@ describe('who may decide: delegates, per-group quorum, admin cancel', () => {
     return reply.body.id;
   };
   const decide = async (who: TestUser, id: string, body: Record<string, unknown> = { decision: 'approve' }) => api('POST', `/api/v1/requests/${id}/decisions`, who.token, body);
+  const breakGlass = (who: TestUser) =>
+    api('POST', '/api/v1/requests', who.token, deployRequest({ action: 'failover', reason: 'primary database down, failing over now', breakGlass: { incident: 'INC-1' } }));
   const outcome = (reply: Reply): CaseOutcome => (reply.status === 200 || reply.status === 201 ? reply.status : isWireError(reply.body) ? (reply.body.error.code as ErrorCode) : 'INTERNAL');
 
   beforeAll(async () => {
@@ -395,6 +401,8 @@ describe('who may decide: delegates, per-group quorum, admin cancel', () => {
     users.pat = await hub.createUser('pat', ['approver'], ['sre', 'security']);
     users.sue = await hub.createUser('sue', ['approver'], ['security']);
     users.otto = await hub.createUser('otto', ['approver'], ['sre']);
+    users.oona = await hub.createUser('oona', ['requester'], ['oncall']);
+    users.olga = await hub.createUser('olga', ['requester'], ['oncall']);
     const delegate = async (token: string, body: Record<string, unknown>) => expect((await api('POST', '/api/v1/delegations', token, body)).status).toBe(201);
     // bob → carol now; carol → dave now (a chain, which must not carry bob's approvals); otto → dave from tomorrow.
     await delegate(users.bob.token, { to: 'carol', endsAt: new Date(Date.now() + 7 * day).toISOString(), reason: 'holiday' });
@@ -431,6 +439,14 @@ describe('who may decide: delegates, per-group quorum, admin cancel', () => {
       const list = await api<{ delegations: { id: string; from: string }[] }>('GET', '/api/v1/delegations', users.bob.token);
       return outcome(await api('DELETE', `/api/v1/delegations/${list.body.delegations.find((d) => d.from === 'bob')?.id ?? 'none'}`, users.sue.token));
     }, 'NOT_FOUND'],
+    ['an outsider breaks the glass', async () => outcome(await breakGlass(users.alice)), 'BREAK_GLASS_FORBIDDEN'],
+    ['an on-call member breaks the glass, then again within the cooldown', async () => [outcome(await breakGlass(users.oona)), outcome(await breakGlass(users.oona))], [201, 'BREAK_GLASS_COOLDOWN']],
+    ['a break-glass is reviewed by a reviewer, not by an approver or its user', async () => {
+      const id = ((await breakGlass(users.olga)).body as GreenlightRequest).id;
+      const review = (who: TestUser) => api('POST', `/api/v1/requests/${id}/review`, who.token, { outcome: 'unratified', comment: 'no incident on record' });
+      return [outcome(await review(users.olga)), outcome(await review(users.bob)), outcome(await review(users.sue))];
+    }, ['SELF_APPROVAL', 'FORBIDDEN', 200]],
+    ['an unratified break-glass blocks its user’s next one', async () => outcome(await breakGlass(users.olga)), 'BREAK_GLASS_REVIEW_PENDING'],
     ['a requester explains the policy as someone else', async () => outcome(await api('GET', '/api/v1/policy/explain?action=deploy&resource=x&environment=production&as=bob', users.alice.token)), 'FORBIDDEN'],
   ];
 
