@@ -2,6 +2,7 @@ import { auditPageSchema, type AuditPage } from '../protocol/audit.js';
 import { GreenlightError, wireErrorSchema } from '../protocol/errors.js';
 import { decisionReportSchema, type DecisionReport } from '../protocol/report.js';
 import { policyExplanationSchema, type PolicyExplanation } from '../protocol/policy-explain.js';
+import { delegationListSchema, delegationSchema, type Delegation, type NewDelegation } from '../protocol/delegation.js';
 import { requestSchema, type GreenlightRequest } from '../protocol/request.js';
 import { setupStatusSchema, type SetupStatus } from '../protocol/setup.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../protocol/user.js';
@@ -53,6 +54,15 @@ export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
     },
     async explainPolicy(query: string): Promise<PolicyExplanation> {
       return policyExplanationSchema.parse(await (await call(`/api/v1/policy/explain?${query}`)).json());
+    },
+    async listDelegations(): Promise<Delegation[]> {
+      return delegationListSchema.parse(await (await call('/api/v1/delegations')).json()).delegations;
+    },
+    async createDelegation(input: NewDelegation): Promise<Delegation> {
+      return delegationSchema.parse(await (await call('/api/v1/delegations', { method: 'POST', body: JSON.stringify(input) })).json());
+    },
+    async endDelegation(id: string): Promise<Delegation> {
+      return delegationSchema.parse(await (await call(`/api/v1/delegations/${encodeURIComponent(id)}`, { method: 'DELETE' })).json());
     },
     async listUsers(): Promise<User[]> {
       return userListSchema.parse(await (await call('/api/v1/users')).json()).users;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { decideInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
 import { LIMITS } from '../protocol/limits.js';
 import { newUserSchema, userNameSchema, userUpdateSchema } from '../protocol/user.js';
+import { delegationIdSchema, newDelegationSchema } from '../protocol/delegation.js';
 import type { IpcContract, IpcMethod } from './ipc-contract.js';
 
 const none = z.undefined();
@@ -46,6 +47,9 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   explainPolicy: z.strictObject({ query }),
   openExternal: z.strictObject({ url: z.string().max(LIMITS.url) }),
   listUsers: none,
+  listDelegations: none,
+  createDelegation: newDelegationSchema,
+  endDelegation: z.strictObject({ id: delegationIdSchema }),
   createUser: newUserSchema,
   updateUser: z.strictObject({ name: userNameSchema, changes: userUpdateSchema }),
   disableUser: z.strictObject({ name: userNameSchema }),

@@ -66,6 +66,11 @@ rules:
       - { group: db-security, count: 1 }
     expireAfter: 1h
     grantTtl: 10m
+  - name: away
+    match: { action: hand-over }
+    approvers: [away]
+    expireAfter: 1h
+    grantTtl: 10m
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true

@@ -67,6 +67,9 @@ export class DesktopBridge implements Bridge {
   }
 
   listUsers = async () => unwrap(await this.api.listUsers());
+  listDelegations = async () => unwrap(await this.api.listDelegations());
+  createDelegation: Bridge['createDelegation'] = async (input) => unwrap(await this.api.createDelegation(input));
+  endDelegation = async (id: string) => unwrap(await this.api.endDelegation({ id }));
   createUser: Bridge['createUser'] = async (input) => unwrap(await this.api.createUser(input));
   updateUser: Bridge['updateUser'] = async (name, changes) => unwrap(await this.api.updateUser({ name, changes }));
   disableUser = async (name: string) => unwrap(await this.api.disableUser({ name }));

@@ -1,5 +1,6 @@
 import { auditPageSchema, type AuditPage } from '../../../protocol/audit.js';
 import { policyExplanationSchema, type PolicyExplanation } from '../../../protocol/policy-explain.js';
+import { delegationListSchema, delegationSchema, type Delegation, type NewDelegation } from '../../../protocol/delegation.js';
 import { GreenlightError } from '../../../protocol/errors.js';
 import type { SyncResult } from '../../../protocol/events.js';
 import { HubClient } from '../../../protocol/hub-client.js';
@@ -121,6 +122,18 @@ export class WebBridge implements Bridge {
   async explainPolicy(query: string): Promise<PolicyExplanation> {
     const { hubUrl, token } = this.signedIn();
     return policyExplanationSchema.parse(await hubJson<unknown>(hubUrl, token, `/api/v1/policy/explain?${query}`));
+  }
+
+  async listDelegations(): Promise<Delegation[]> {
+    return delegationListSchema.parse(await this.http('/api/v1/delegations')).delegations;
+  }
+
+  async createDelegation(input: NewDelegation): Promise<Delegation> {
+    return delegationSchema.parse(await this.http('/api/v1/delegations', { method: 'POST', body: JSON.stringify(input) }));
+  }
+
+  async endDelegation(id: string): Promise<Delegation> {
+    return delegationSchema.parse(await this.http(`/api/v1/delegations/${encodeURIComponent(id)}`, { method: 'DELETE' }));
   }
 
   async listUsers(): Promise<User[]> {

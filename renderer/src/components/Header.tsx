@@ -5,7 +5,7 @@ import { useStore, type View } from '../store/store.js';
 import { ConnectionPill } from './ConnectionPill.js';
 import { useOverflowEdges } from '../hooks/use-overflow-edges.js';
 
-const TABS: { view: View; label: string; adminOnly?: boolean; desktopOnly?: boolean; approversOnly?: boolean }[] = [
+const TABS: { view: View; label: string; adminOnly?: boolean; desktopOnly?: boolean; approversOnly?: boolean; desktopOrApprovers?: boolean }[] = [
   // Only someone who may decide has anything waiting on them: a requester gets no always-empty inbox.
   { view: 'inbox', label: 'Inbox', approversOnly: true },
   { view: 'new', label: 'New request' },
@@ -13,7 +13,8 @@ const TABS: { view: View; label: string; adminOnly?: boolean; desktopOnly?: bool
   { view: 'history', label: 'History', adminOnly: true },
   { view: 'users', label: 'Users', adminOnly: true },
   // The web console has no settings of its own: the tab shows only in the desktop app.
-  { view: 'settings', label: 'Settings', desktopOnly: true },
+  // The web console's Settings hold only "While I'm away", which is for approvers.
+  { view: 'settings', label: 'Settings', desktopOrApprovers: true },
 ];
 
 export function Header({ inboxCount }: { inboxCount: number }) {
@@ -29,7 +30,7 @@ export function Header({ inboxCount }: { inboxCount: number }) {
         Greenlight
       </div>
       <nav aria-label="Main" className="tabs" ref={tabsRef}>
-        {TABS.filter((tab) => (!tab.adminOnly || isAdmin) && (!tab.desktopOnly || desktop) && (!tab.approversOnly || decides)).map((tab) => (
+        {TABS.filter((tab) => (!tab.adminOnly || isAdmin) && (!tab.desktopOnly || desktop) && (!tab.approversOnly || decides) && (!tab.desktopOrApprovers || desktop || decides)).map((tab) => (
           <button
             key={tab.view}
             type="button"
