@@ -71,6 +71,11 @@ rules:
     approvers: [away]
     expireAfter: 1h
     grantTtl: 10m
+  - name: glass
+    match: { action: failover-db }
+    approvers: [glass-sre]
+    breakGlass: { groups: [glass-oncall], maxTtl: 30m, cooldown: 1h, reviewers: [glass-sec] }
+    expireAfter: 1h
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true
