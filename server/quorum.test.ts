@@ -120,3 +120,18 @@ describe('a policy with require lines', () => {
     ]);
   });
 });
+
+describe('the hub warns about require lines nobody staffs', () => {
+  it('names a require group with no active member', async () => {
+    const { unstaffedPolicyNames } = await import('./domain/approver-reach.js');
+    const hub = new TestHub('sqlite', { policy: POLICY });
+    await hub.start();
+    try {
+      await hub.createUser('sam', ['approver'], ['sre']);
+      const unstaffed = await unstaffedPolicyNames(hub.hub.ctx.store.db, parsePolicy(POLICY));
+      expect(unstaffed.map((entry) => entry.name).sort()).toEqual(['security', 'sre-leads']);
+    } finally {
+      await hub.dispose();
+    }
+  });
+});

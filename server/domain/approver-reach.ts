@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { GreenlightError, type FrozenRule, type ParsedNewRequest, type Policy, type Role } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import type { Context } from './context.js';
+import { approverGroupsOf } from './policy.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -89,7 +90,7 @@ export async function unstaffedPolicyNames(db: Executor, policy: Policy): Promis
   };
   for (const rule of policy.rules) {
     if (rule.autoApprove) continue;
-    for (const group of rule.approvers) use(group, rule.name, true);
+    for (const group of approverGroupsOf(rule)) use(group, rule.name, true);
     for (const step of rule.escalation) for (const name of step.notify) use(name, rule.name, false);
   }
   const deciders = (await activeUsersReachedBy(db, [...uses.keys()])).filter((user) => mayDecide(user.roles));
