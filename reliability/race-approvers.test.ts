@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GreenlightError, type DecisionKind, type GreenlightRequest, type HubClient } from '../protocol/index.js';
-import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from '../server/test-support/hub-fixture.js';
+import { postgresAvailability } from '../server/test-support/postgres.js';
 import { mapLimit } from '../test-support/map-limit.js';
 import { type ErrorBody } from './support.js';
 
@@ -92,8 +93,14 @@ rules:
       - { group: security, count: 2 }
 `;
 
-describe('100 approvers approving a per-group quorum request at the same moment', () => {
-  const hub = new TestHub('sqlite', { policy: REQUIRE_POLICY });
+const pg = await postgresAvailability();
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('100 approvers approving a per-group quorum request at the same moment, on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
+  const hub = new TestHub(kind, { policy: REQUIRE_POLICY });
   let alice: TestUser;
   const approvers: TestUser[] = [];
 
