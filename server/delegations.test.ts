@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Delegation, GreenlightRequest, VerifyResult } from '../protocol/index.js';
 import { ManualClock } from './clock.js';
-import { ADMIN_TOKEN, collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { ADMIN_TOKEN, collect, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
+import { postgresAvailability } from './test-support/postgres.js';
 
 const POLICY = `
 rules:
@@ -18,9 +19,15 @@ rules:
 type ErrorBody = { error: { code: string; message: string } };
 const DAY = 86_400_000;
 
-describe('delegation while an approver is away', () => {
+const pg = await postgresAvailability();
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approver is away, on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
   const clock = new ManualClock(new Date('2026-12-03T09:00:00Z'));
-  const hub = new TestHub('sqlite', { policy: POLICY, clock });
+  const hub = new TestHub(kind, { policy: POLICY, clock });
   let alice: TestUser, bob: TestUser, carol: TestUser, dave: TestUser, erin: TestUser;
   const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString();
 
