@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditPage, GreenlightRequest, VerifyResult } from '../protocol/index.js';
 import { ManualClock } from './clock.js';
-import { ADMIN_TOKEN, collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { ADMIN_TOKEN, collect, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
+import { postgresAvailability } from './test-support/postgres.js';
 
 const POLICY = `
 rules:
@@ -16,9 +17,15 @@ type ErrorBody = { error: { code: string; message: string } };
 const HOUR = 3_600_000;
 const REASON = 'database is down, customers cannot pay';
 
-describe('break-glass: access at once for an incident, reviewed afterwards', () => {
+const pg = await postgresAvailability();
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('break-glass: access at once for an incident, reviewed afterwards, on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
   const clock = new ManualClock(new Date('2026-12-03T03:00:00Z'));
-  const hub = new TestHub('sqlite', { policy: POLICY, clock });
+  const hub = new TestHub(kind, { policy: POLICY, clock });
   let alice: TestUser, dave: TestUser, bob: TestUser, sue: TestUser;
 
   beforeAll(async () => {
