@@ -6,7 +6,7 @@ import { openExternalUrl } from './open-external.js';
 
 export interface IpcHandlerDeps {
   connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'hub'>;
-  hubHttp: Pick<HubHttp, 'revokeGrant' | 'audit' | 'exportAudit' | 'decisionReport' | 'listUsers' | 'createUser' | 'updateUser' | 'disableUser' | 'enableUser' | 'setupStatus' | 'myChannels' | 'extendGrant'>;
+  hubHttp: Pick<HubHttp, 'revokeGrant' | 'audit' | 'exportAudit' | 'decisionReport' | 'listUsers' | 'createUser' | 'updateUser' | 'disableUser' | 'enableUser' | 'setupStatus' | 'myChannels' | 'extendGrant' | 'explainPolicy' | 'listDelegations' | 'createDelegation' | 'endDelegation'>;
   desktopSettings: Pick<DesktopSettingsService, 'current' | 'update'>;
   openExternal: (url: string) => Promise<void>;
   /** The page made a call, so it is listening to events. */
@@ -39,8 +39,12 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     audit: ({ query }) => deps.hubHttp.audit(query),
     exportAudit: ({ query, format }) => deps.hubHttp.exportAudit(query, format),
     decisionReport: ({ query }) => deps.hubHttp.decisionReport(query),
+    explainPolicy: ({ query }) => deps.hubHttp.explainPolicy(query),
     openExternal: ({ url }) => openExternalUrl(url, deps.openExternal),
     listUsers: () => deps.hubHttp.listUsers(),
+    listDelegations: () => deps.hubHttp.listDelegations(),
+    createDelegation: (input) => deps.hubHttp.createDelegation(input),
+    endDelegation: ({ id }) => deps.hubHttp.endDelegation(id),
     createUser: (input) => deps.hubHttp.createUser(input),
     updateUser: ({ name, changes }) => deps.hubHttp.updateUser(name, changes),
     disableUser: ({ name }) => deps.hubHttp.disableUser(name),

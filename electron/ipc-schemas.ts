@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { decideInputSchema, extendInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
 import { LIMITS } from '../protocol/limits.js';
 import { newUserSchema, userNameSchema, userUpdateSchema } from '../protocol/user.js';
+import { delegationIdSchema, newDelegationSchema } from '../protocol/delegation.js';
 import type { IpcContract, IpcMethod } from './ipc-contract.js';
 
 const none = z.undefined();
@@ -45,8 +46,12 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   audit: z.strictObject({ query }),
   exportAudit: z.strictObject({ query, format: z.enum(['csv', 'jsonl']) }),
   decisionReport: z.strictObject({ query }),
+  explainPolicy: z.strictObject({ query }),
   openExternal: z.strictObject({ url: z.string().max(LIMITS.url) }),
   listUsers: none,
+  listDelegations: none,
+  createDelegation: newDelegationSchema,
+  endDelegation: z.strictObject({ id: delegationIdSchema }),
   createUser: newUserSchema,
   updateUser: z.strictObject({ name: userNameSchema, changes: userUpdateSchema }),
   disableUser: z.strictObject({ name: userNameSchema }),

@@ -23,6 +23,7 @@ function setup() {
       return result;
     };
   const request = aRequest();
+  const delegation = { id: 'dlg_1', from: 'bob', to: 'carol', startsAt: '2030-01-01T00:00:00.000Z', endsAt: '2030-01-08T00:00:00.000Z', rules: null, reason: 'holiday', createdBy: 'bob', createdAt: '2030-01-01T00:00:00.000Z', endedAt: null, endedBy: null, active: true };
   const handlers: IpcHandlers = {
     getSession: record('getSession', session),
     signIn: record('signIn', session),
@@ -39,8 +40,12 @@ function setup() {
     audit: record('audit', { events: [], nextCursor: null }),
     exportAudit: record('exportAudit', { filename: 'a.csv', content: '' }),
     decisionReport: record('decisionReport', { from: '2030-01-01T00:00:00.000Z', to: '2030-01-31T00:00:00.000Z', rules: [] }),
+    explainPolicy: record('explainPolicy', { matched: false, rule: null, summary: 'no rule', autoApprove: false, allowSelfApproval: false, approvals: 0, groups: [], escalation: [], expiresAt: null, grantTtlSeconds: null, skipped: [] }),
     openExternal: record('openExternal', true),
     listUsers: record('listUsers', [user]),
+    listDelegations: record('listDelegations', []),
+    createDelegation: record('createDelegation', delegation),
+    endDelegation: record('endDelegation', { ...delegation, active: false }),
     createUser: record('createUser', { ...user, token: 'glt_shown_once_0123456789' }),
     updateUser: record('updateUser', user),
     disableUser: record('disableUser', { ...user, status: 'disabled' as const, disabled: true }),
@@ -59,7 +64,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(25);
+    expect(IPC_METHODS).toHaveLength(29);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });

@@ -1,7 +1,7 @@
 import type { GreenlightRequest } from '../protocol/request.js';
 import type { User } from '../protocol/user.js';
 
-export type Me = Pick<User, 'name' | 'groups' | 'roles'>;
+export type Me = Pick<User, 'name' | 'groups' | 'roles' | 'actingFor'>;
 
 /** Whether the request has escalated to a step that names me or one of my groups. */
 export function escalatedToMe(request: GreenlightRequest, me: Me): boolean {

@@ -97,6 +97,32 @@ describe('notifications with Electron fakes', () => {
     expect(FakeNotification.created.map((n) => n.options.title)).toEqual(['Your grant ends in 10 min: deploy payments-api → production']);
   });
 
+  it('tells the requester, once, who cancelled their request and why; not when they cancelled it themselves', () => {
+    const { service } = setup();
+    const byAdmin = aRequest({ requester: ME.name, status: 'cancelled', decidedBy: 'root', cancelReason: 'superseded by CHG-88' });
+    service.handle({ type: 'request:updated', request: byAdmin });
+    service.handle({ type: 'request:updated', request: byAdmin });
+    service.handle({ type: 'request:updated', request: aRequest({ requester: ME.name, status: 'cancelled', decidedBy: ME.name }) });
+    expect(FakeNotification.created.map((n) => [n.options.title, n.options.body])).toEqual([['root cancelled your request: deploy payments-api → production', 'superseded by CHG-88']]);
+  });
+
+  it('tells approvers and reviewers at once, marked urgent, when someone breaks the glass; once, and not its user', () => {
+    const { service } = setup();
+    const used = aRequest({
+      requester: 'dave',
+      status: 'approved',
+      reason: 'primary is down, customers cannot pay',
+      rule: { ...aRequest().rule, name: 'prod-db', approvers: ['sre'], breakGlass: { groups: ['oncall'], maxTtlSeconds: 3600, cooldownSeconds: 0, reviewers: ME.groups } },
+      breakGlass: { incident: 'INC-4412', review: 'open', reviewDueAt: NOW.toISOString(), reviewedBy: null, reviewComment: null },
+    });
+    service.handle({ type: 'request:updated', request: used });
+    service.handle({ type: 'request:updated', request: used });
+    service.handle({ type: 'request:updated', request: { ...used, id: 'req_mine', requester: ME.name } });
+    expect(FakeNotification.created.map((n) => [n.options.title, n.options.body, n.options.urgency])).toEqual([
+      ['Break-glass by dave on prod-db: INC-4412', 'primary is down, customers cannot pay', 'critical'],
+    ]);
+  });
+
   it('shows nothing while paused, and does not replay later', () => {
     const { service, mute } = setup();
     mute(true);

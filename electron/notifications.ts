@@ -81,6 +81,8 @@ export class NotificationService {
         // An update can also start something waiting on me (my own request, where I may approve it, arrives as one).
         if (waitsOnMe(event.request, me)) this.enqueue(event.request, me, false);
         else this.dismiss(event.request.id);
+        this.cancelledForMe(event.request, me);
+        this.breakGlassForMe(event.request, me);
         return;
       default:
         return;
@@ -129,6 +131,41 @@ export class NotificationService {
     });
     notification.on('click', () => this.deps.openRequest(request.id));
     this.shown.get(request.id)?.close();
+    this.shown.set(request.id, notification);
+    notification.show();
+  }
+
+  /** To the requester: someone else (an admin) ended their request; who and why. Once per request. */
+  private cancelledForMe(request: GreenlightRequest, me: Me): void {
+    const key = `${request.id}!cancelled`;
+    if (request.status !== 'cancelled' || request.requester !== me.name || request.decidedBy === me.name || this.seen.has(key)) return;
+    this.seen.add(key);
+    if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
+    const notification = new this.deps.Notification({
+      title: `${request.decidedBy ?? 'An admin'} cancelled your request: ${requestTitle(request)}`,
+      body: request.cancelReason ?? 'No reason given.',
+      urgency: 'normal',
+    });
+    notification.on('click', () => this.deps.openRequest(request.id));
+    this.shown.get(request.id)?.close();
+    this.shown.set(request.id, notification);
+    notification.show();
+  }
+
+  /** To the rule's approvers and reviewers: someone broke the glass. Urgent, once per use; not to its user. */
+  private breakGlassForMe(request: GreenlightRequest, me: Me): void {
+    const key = `${request.id}!break-glass`;
+    const glass = request.rule.breakGlass;
+    if (!request.breakGlass || !glass || request.breakGlass.review !== 'open' || request.requester === me.name || this.seen.has(key)) return;
+    if (!me.groups.some((group) => request.rule.approvers.includes(group) || glass.reviewers.includes(group))) return;
+    this.seen.add(key);
+    if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
+    const notification = new this.deps.Notification({
+      title: `Break-glass by ${request.requester} on ${request.rule.name}: ${request.breakGlass.incident}`,
+      body: request.reason,
+      urgency: 'critical',
+    });
+    notification.on('click', () => this.deps.openRequest(request.id));
     this.shown.set(request.id, notification);
     notification.show();
   }

@@ -119,4 +119,76 @@ describe('the hub, the tray, notifications and the inbox agree on what waits on 
     for (const resource of ['voted-by-me', 'mine-no-self', 'not-mine']) expect(open.some((title) => title.includes(resource))).toBe(false);
     for (const id of never) expect(connection.inbox.some((request) => request.id === id)).toBe(false);
   }, 60_000);
+
+  it('for a delegate in the window, and for the approver delegated away once his vote is cast for him', async () => {
+    const alice = { token: (await hub.createUser({ name: 'alice2', roles: ['requester'], groups: [] })).token };
+    const bob = await hub.createUser({ name: 'bob2', roles: ['approver'], groups: ['sre'] });
+    const carol = await hub.createUser({ name: 'carol2', roles: ['approver'], groups: ['devs'] });
+    const otto = await hub.createUser({ name: 'otto2', roles: ['approver'], groups: ['oncall'] });
+    // Someone else in sre, so bob's own request has an approver too.
+    await hub.createUser({ name: 'erin2', roles: ['approver'], groups: ['sre'] });
+    const delegate = async (token: string, body: Record<string, unknown>) => {
+      const response = await fetch(`${hub.url}/api/v1/delegations`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(response.status).toBe(201);
+    };
+    const day = 86_400_000;
+    await delegate(bob.token, { to: 'carol2', endsAt: new Date(Date.now() + 7 * day).toISOString(), reason: 'holiday' });
+    // Otto's delegation starts tomorrow: today carol decides nothing for him.
+    await delegate(otto.token, { to: 'carol2', startsAt: new Date(Date.now() + day).toISOString(), endsAt: new Date(Date.now() + 2 * day).toISOString(), reason: 'training' });
+
+    // Mia's app from the test above would add her notifications to the shared fake's list.
+    connection.close();
+    const carolsApp = new HubConnection({ createClient: (options) => new HubClient({ ...options, forceNew: true }), keychain: memoryKeychain(), settings: memorySettings().settings });
+    FakeNotification.created = [];
+    const notifications = new NotificationService({
+      Notification: FakeNotification,
+      platform: 'linux',
+      now: () => new Date(),
+      me: () => carolsApp.me,
+      inbox: () => carolsApp.inbox,
+      muted: () => false,
+      openRequest: () => {},
+      openInbox: () => {},
+      decide: (input) => carolsApp.hub().decide(input),
+      batchMs: 0,
+    });
+    carolsApp.subscribe((event) => notifications.handle(event));
+    await carolsApp.signIn(hub.url, carol.token);
+
+    const asAlice = await clientFor(alice.token);
+    const asBob = await clientFor(bob.token);
+    const asCarol = await clientFor(carol.token);
+    const inWindow = await ask(asAlice, 'no-self', 'delegate-in-window');
+    const delegatorsOwn = await ask(asBob, 'no-self', 'delegators-own');
+    const delegatesOwn = await ask(asCarol, 'no-self', 'delegates-own');
+    const notStarted = await ask(asAlice, 'restart', 'not-started');
+    const delegatedAway = await ask(asAlice, 'deploy', 'delegated-away');
+    await asCarol.decide({ requestId: delegatedAway.id, decision: 'approve' });
+
+    const expected = [inWindow.id];
+    // Requests of the test above wait on bob too, so on carol; only this test's are compared.
+    const ours = new Set([inWindow, delegatorsOwn, delegatesOwn, notStarted, delegatedAway].map((request) => request.id));
+    const mine = (requests: { id: string }[]) => requests.map((request) => request.id).filter((id) => ours.has(id));
+    const live = await eventually(async () => {
+      const ids = mine(carolsApp.inbox);
+      return JSON.stringify(ids) === JSON.stringify(expected) ? ids : undefined;
+    }, { what: 'the delegate’s desktop inbox to hold exactly what waits on her', deadline: 15_000 });
+    expect(live).toEqual(expected);
+    const sync = await asCarol.sync();
+    expect(mine(sync.inbox)).toEqual(expected);
+    expect(mine(selectInbox(applySync(emptyRequests, sync).byId, sync.me))).toEqual(expected);
+    const tray = trayStateFrom({ session: carolsApp.session, inbox: carolsApp.inbox, me: carolsApp.me, pausedUntil: null, theme: 'light' });
+    expect(mine(tray.pending)).toEqual(expected);
+    notifications.flush();
+    const shown = FakeNotification.created.filter((notification) => notification.shown && !notification.closed).map((notification) => notification.options.title ?? '');
+    expect(shown.some((title) => title.includes('delegate-in-window'))).toBe(true);
+    for (const resource of ['delegators-own', 'delegates-own', 'not-started', 'delegated-away']) expect(shown.filter((title) => title.includes(resource))).toEqual([]);
+
+    // Bob, delegated away: what carol voted for him no longer waits on him; the rest still does.
+    const bobs = (await asBob.sync()).inbox.map((request) => request.id);
+    expect(bobs).toContain(inWindow.id);
+    expect(bobs).not.toContain(delegatedAway.id);
+    for (const request of [delegatorsOwn, delegatesOwn, notStarted]) expect(carolsApp.inbox.some((r) => r.id === request.id)).toBe(false);
+    carolsApp.close();
+  }, 60_000);
 });

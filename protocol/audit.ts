@@ -30,6 +30,10 @@ export const AUDIT_TYPES = [
   'notification.endpoint_disabled',
   'notification.endpoint_enabled',
   'signing_key.rotated',
+  'delegation.created',
+  'delegation.ended',
+  'request.break_glass',
+  'request.reviewed',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
@@ -66,7 +70,8 @@ export const auditQuerySchema = z.strictObject({
   actor: z.string().max(128).optional(),
   action: z.string().max(128).optional(),
   resource: z.string().max(256).optional(),
-  type: z.enum(AUDIT_TYPES).optional(),
+  /** `break_glass` is short for `request.break_glass`: the break-glass uses. */
+  type: z.preprocess((value) => (value === 'break_glass' ? 'request.break_glass' : value), z.enum(AUDIT_TYPES).optional()),
   outcome: z.string().max(64).optional(),
   q: z.string().max(256).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

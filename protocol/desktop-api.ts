@@ -1,6 +1,8 @@
 import type { Ack, EscalatedPayload, GrantExpiringPayload, RemindedPayload, SyncResult } from './events.js';
 import type { ConnectionState } from './hub-client.js';
 import type { AuditPage } from './audit.js';
+import type { PolicyExplanation } from './policy-explain.js';
+import type { Delegation, NewDelegation } from './delegation.js';
 import type { DecisionReport } from './report.js';
 import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest } from './request.js';
 import type { WireError } from './errors.js';
@@ -32,9 +34,15 @@ export interface DesktopApi {
   exportAudit(input: { query: string; format: 'csv' | 'jsonl' }): Promise<Ack<{ filename: string; content: string }>>;
   /** `query` is the report endpoint's query string (from, to). */
   decisionReport(input: { query: string }): Promise<Ack<DecisionReport>>;
+  /** `query` is the policy explain endpoint's query string (action, resource, environment, risk). */
+  explainPolicy(input: { query: string }): Promise<Ack<PolicyExplanation>>;
   openExternal(input: { url: string }): Promise<Ack<boolean>>;
   /** Admins manage people; the created user's token comes back once, to be shown and copied. */
   listUsers(): Promise<Ack<User[]>>;
+  /** "While I'm away": my delegations, and making or ending one. */
+  listDelegations(): Promise<Ack<Delegation[]>>;
+  createDelegation(input: NewDelegation): Promise<Ack<Delegation>>;
+  endDelegation(input: { id: string }): Promise<Ack<Delegation>>;
   createUser(input: NewUser): Promise<Ack<CreatedUser>>;
   updateUser(input: { name: string; changes: UserUpdate }): Promise<Ack<User>>;
   disableUser(input: { name: string }): Promise<Ack<User>>;

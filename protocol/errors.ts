@@ -13,6 +13,10 @@ export const ERROR_CODES = [
   'NO_APPROVERS',
   'IDEMPOTENCY_MISMATCH',
   'TOO_MANY_PENDING',
+  'QUORUM_LINE_MET',
+  'BREAK_GLASS_FORBIDDEN',
+  'BREAK_GLASS_COOLDOWN',
+  'BREAK_GLASS_REVIEW_PENDING',
   'PAYLOAD_TOO_LARGE',
   'JSON_TOO_DEEP',
   'RATE_LIMITED',
@@ -50,6 +54,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NO_APPROVERS: 422,
   IDEMPOTENCY_MISMATCH: 409,
   TOO_MANY_PENDING: 429,
+  // Like ALREADY_DECIDED: the vote would change nothing, every line it could count toward is full.
+  QUORUM_LINE_MET: 409,
+  BREAK_GLASS_FORBIDDEN: 403,
+  BREAK_GLASS_COOLDOWN: 429,
+  // The user's earlier break-glass still waits on (or failed) its review.
+  BREAK_GLASS_REVIEW_PENDING: 409,
   PAYLOAD_TOO_LARGE: 413,
   JSON_TOO_DEEP: 400,
   RATE_LIMITED: 429,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WireError } from './errors.js';
-import { requestSchema, type DecideInput, type GreenlightRequest, type NewRequest } from './request.js';
+import { requestSchema, type CancelRef, type DecideInput, type GreenlightRequest, type NewRequest } from './request.js';
 import type { User } from './user.js';
 import type { PolicyOffer } from './policy.js';
 
@@ -56,7 +56,7 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   'request:submit': (input: NewRequest, ack: AckCallback<GreenlightRequest>) => void;
   'request:decide': (input: DecideInput, ack: AckCallback<GreenlightRequest>) => void;
-  'request:cancel': (input: RequestRef, ack: AckCallback<GreenlightRequest>) => void;
+  'request:cancel': (input: CancelRef, ack: AckCallback<GreenlightRequest>) => void;
   'request:claim': (input: RequestRef, ack: AckCallback<GreenlightRequest>) => void;
   'request:release': (input: RequestRef, ack: AckCallback<GreenlightRequest>) => void;
   'request:get': (input: RequestRef, ack: AckCallback<GreenlightRequest>) => void;

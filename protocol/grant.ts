@@ -25,6 +25,10 @@ export const grantClaimsSchema = z.object({
   payloadHash: z.string(),
   notBefore: z.string(),
   expiresAt: z.string(),
+  /** Approvals given on someone's behalf under a delegation: who gave them, for whom. */
+  obo: z.array(z.object({ by: z.string(), for: z.string() })).optional(),
+  /** Issued by break-glass, without an approval: reviewed afterwards. */
+  bg: z.boolean().optional(),
 });
 export type GrantClaims = z.infer<typeof grantClaimsSchema>;
 

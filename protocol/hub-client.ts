@@ -175,8 +175,8 @@ export class HubClient {
   decide(input: DecideInput): Promise<GreenlightRequest> {
     return this.call('request:decide', input);
   }
-  cancel(requestId: string): Promise<GreenlightRequest> {
-    return this.call('request:cancel', { requestId });
+  cancel(requestId: string, reason?: string): Promise<GreenlightRequest> {
+    return this.call('request:cancel', { requestId, ...(reason ? { reason } : {}) });
   }
   claim(requestId: string): Promise<GreenlightRequest> {
     return this.call('request:claim', { requestId });

@@ -4,6 +4,8 @@ import { decisionReportSchema, type DecisionReport } from './report.js';
 import { requestSchema, type ExtendInput, type GreenlightRequest } from './request.js';
 import { setupStatusSchema, type SetupStatus } from './setup.js';
 import { myChannelsSchema, type MyChannels } from './notifications.js';
+import { policyExplanationSchema, type PolicyExplanation } from './policy-explain.js';
+import { delegationListSchema, delegationSchema, type Delegation, type NewDelegation } from './delegation.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from './user.js';
 import { describeZodError } from './errors.js';
 import { badAnswer, errorOfAnswer, unreachable } from './hub-http-error.js';
@@ -23,7 +25,7 @@ export interface HubHttpOptions {
   timeoutMs?: number;
 }
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH';
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | undefined>;
 
 export interface CallOptions {
@@ -125,6 +127,22 @@ export class HubHttp {
 
   myChannels(): Promise<MyChannels> {
     return this.data('GET', '/api/v1/me/channels', myChannelsSchema);
+  }
+
+  explainPolicy(query: string): Promise<PolicyExplanation> {
+    return this.data('GET', `/api/v1/policy/explain?${query}`, policyExplanationSchema);
+  }
+
+  async listDelegations(): Promise<Delegation[]> {
+    return (await this.data('GET', '/api/v1/delegations', delegationListSchema)).delegations;
+  }
+
+  createDelegation(input: NewDelegation): Promise<Delegation> {
+    return this.data('POST', '/api/v1/delegations', delegationSchema, { body: input });
+  }
+
+  endDelegation(id: string): Promise<Delegation> {
+    return this.data('DELETE', `/api/v1/delegations/${encodeURIComponent(id)}`, delegationSchema);
   }
 
   revokeGrant(jti: string): Promise<GreenlightRequest> {

@@ -19,6 +19,8 @@ export const policyRuleSchema = z
       })
       .default({}),
     approvers: z.array(groupNameSchema).default([]),
+    /** Per-group quorum: every line must be met. Replaces `approvers` and `minApprovals`. */
+    require: z.array(z.strictObject({ group: groupNameSchema, count: z.number().int().min(1).max(20) })).min(1).optional(),
     minApprovals: z.number().int().min(1).max(20).default(1),
     allowSelfApproval: z.boolean().default(false),
     escalation: z
@@ -35,6 +37,15 @@ export const policyRuleSchema = z
     grantTtl: durationSchema.default(900),
     claimHolds: durationSchema.default(600),
     autoApprove: z.boolean().default(false),
+    /** Access at once for an incident, for members of `groups`, reviewed afterwards by one of `reviewers`. */
+    breakGlass: z
+      .strictObject({
+        groups: z.array(groupNameSchema).min(1),
+        maxTtl: durationSchema.default(3600),
+        cooldown: durationSchema.default(0),
+        reviewers: z.array(groupNameSchema).min(1),
+      })
+      .optional(),
     /** How many requests one person may have waiting under this rule at once. */
     maxPending: z.number().int().min(1).max(1_000_000).default(50),
     /** Channels beyond the app where this rule's requests are announced; names are checked against the hub configuration. */
@@ -57,7 +68,15 @@ export const policyRuleSchema = z
     emailApprove: z.boolean().default(false),
   })
   .superRefine((rule, ctx) => {
-    if (!rule.autoApprove && rule.approvers.length === 0) {
+    if (rule.require && rule.approvers.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['require'], message: 'require replaces approvers and minApprovals: list the groups as require lines only' });
+    }
+    rule.require?.forEach((line, index) => {
+      if (rule.require?.findIndex((other) => other.group === line.group) !== index) {
+        ctx.addIssue({ code: 'custom', path: ['require', index, 'group'], message: `group "${line.group}" has two lines; give it one line with the count it needs` });
+      }
+    });
+    if (!rule.autoApprove && rule.approvers.length === 0 && !rule.require) {
       ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'list at least one approver group, or set autoApprove: true' });
     }
     if (rule.remind !== undefined && rule.remind < 60) ctx.addIssue({ code: 'custom', path: ['remind'], message: 'remind at most every minute (1m or more)' });

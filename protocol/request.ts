@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { safeHttpUrl } from './urls.js';
 import { accessWindowSchema } from './windows.js';
+import { lineProgressSchema, quorumLineSchema } from './quorum.js';
 
 const utf8 = new TextEncoder();
 const byteLimited = (max: number, what: string) =>
@@ -58,6 +59,8 @@ export type RequestContext = z.infer<typeof requestContextSchema>;
 export const startTimeSchema = z.iso
   .datetime({ offset: true, message: 'expected an RFC 3339 date and time with its offset, such as 2026-12-24T23:00:00+01:00' })
   .transform((text) => new Date(text).toISOString());
+/** A break-glass reason is read by reviewers after the fact, so it has to say something. */
+export const BREAK_GLASS_MIN_REASON = 20;
 
 /** What a requester sends to ask for something. Unknown fields are refused so typos surface. */
 export const newRequestSchema = z.strictObject({
@@ -76,6 +79,12 @@ export const newRequestSchema = z.strictObject({
   /** When access should start; absent: as soon as it is approved. */
   notBefore: startTimeSchema.optional(),
   idempotencyKey: z.string().min(1).max(LIMITS.idempotencyKey).optional(),
+  /** Access at once for an incident, where the rule allows break-glass; reviewed afterwards. */
+  breakGlass: z.strictObject({ incident: z.string().trim().min(1, 'name the incident, e.g. INC-4412').max(LIMITS.identifier) }).optional(),
+}).superRefine((request, ctx) => {
+  if (request.breakGlass && request.reason.length < BREAK_GLASS_MIN_REASON) {
+    ctx.addIssue({ code: 'custom', path: ['reason'], message: `break-glass needs a reason of at least ${BREAK_GLASS_MIN_REASON} characters: reviewers read it` });
+  }
 });
 export type NewRequest = z.input<typeof newRequestSchema>;
 export type ParsedNewRequest = z.infer<typeof newRequestSchema>;
@@ -92,6 +101,8 @@ export const decisionInputSchema = z.strictObject({
   comment: z.string().max(LIMITS.comment).optional(),
   /** On approve: when access starts instead of the requested start (the latest change wins). */
   notBefore: startTimeSchema.optional(),
+  /** Decide as this approver's delegate; absent: as yourself, or for the one delegator who could when you can't. */
+  onBehalfOf: z.string().min(1).max(LIMITS.userName).optional(),
 });
 export type DecisionInput = z.infer<typeof decisionInputSchema>;
 
@@ -100,6 +111,10 @@ export const decisionSchema = z.object({
   decision: decisionKindSchema,
   comment: z.string().nullable(),
   at: z.string(),
+  /** Under a `require:` rule: the lines (groups) this approval may count toward. */
+  lines: z.array(z.string()).optional(),
+  /** The delegate who cast this vote on the approver's behalf. */
+  by: z.string().optional(),
 });
 export type Decision = z.infer<typeof decisionSchema>;
 
@@ -140,6 +155,9 @@ export const frozenRuleSchema = z.object({
   chatApprove: z.boolean().optional(),
   /** High and critical risk may be decided from an email link; absent: they ask for the console. */
   emailApprove: z.boolean().optional(),
+  /** Per-group quorum: every line must be met; absent: `minApprovals` from `approvers`. */
+  require: z.array(quorumLineSchema).optional(),
+  breakGlass: z.object({ groups: z.array(z.string()), maxTtlSeconds: z.number(), cooldownSeconds: z.number(), reviewers: z.array(z.string()) }).optional(),
 });
 export type FrozenRule = z.infer<typeof frozenRuleSchema>;
 
@@ -192,12 +210,26 @@ export const requestSchema = z.object({
   claim: z.object({ by: z.string(), until: z.string() }).nullable(),
   decisions: z.array(decisionSchema),
   approvals: z.number().int(),
+  /** Under a `require:` rule: who counts toward each line so far. */
+  quorum: z.array(lineProgressSchema).optional(),
   grant: grantSummarySchema.nullable(),
   timeline: z.array(timelineEntrySchema),
   createdAt: z.string(),
   updatedAt: z.string(),
   decidedAt: z.string().nullable(),
   decidedBy: z.string().nullable(),
+  /** Why it was cancelled, when whoever cancelled it said so (always, when an admin ended someone else's). */
+  cancelReason: z.string().optional(),
+  /** A break-glass use: its incident and how its review stands. */
+  breakGlass: z
+    .object({
+      incident: z.string(),
+      review: z.enum(['open', 'ratified', 'unratified']),
+      reviewDueAt: z.string(),
+      reviewedBy: z.string().nullable(),
+      reviewComment: z.string().nullable(),
+    })
+    .optional(),
 });
 export type GreenlightRequest = z.infer<typeof requestSchema>;
 
@@ -210,6 +242,14 @@ export type ExtendInput = z.infer<typeof extendInputSchema>;
 
 export const requestIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a request id');
 export const requestRefSchema = z.strictObject({ requestId: requestIdSchema });
+
+/** Why a request is cancelled: optional for its requester, required of an admin ending someone else's. */
+export const cancelInputSchema = z.strictObject({
+  reason: z.string().trim().min(1, 'say why it is cancelled').max(LIMITS.reason).optional(),
+});
+export type CancelInput = z.infer<typeof cancelInputSchema>;
+export const cancelRefSchema = cancelInputSchema.extend({ requestId: requestIdSchema });
+export type CancelRef = z.infer<typeof cancelRefSchema>;
 
 export const decideInputSchema = decisionInputSchema.extend({ requestId: requestIdSchema });
 export type DecideInput = z.infer<typeof decideInputSchema>;

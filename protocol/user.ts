@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actingForSchema } from './delegation.js';
 import { LIMITS } from './limits.js';
 
 export const ROLES = ['requester', 'approver', 'lead', 'admin'] as const;
@@ -71,6 +72,8 @@ export const userSchema = z.object({
   /** The last authenticated call, to the minute (the hub records it at most once a minute); null if never. */
   lastSeenAt: z.string().nullable(),
   createdAt: z.string(),
+  /** In a sync only: whose approvals this user may give now, as their delegate. */
+  actingFor: z.array(actingForSchema).optional(),
 });
 export type User = z.infer<typeof userSchema>;
 

@@ -1,19 +1,38 @@
 import type { GreenlightRequest } from './request.js';
 import { isEligible } from './urgency.js';
+import { linesFor, voteAdvances } from './quorum.js';
+import type { ActingFor } from './delegation.js';
 
 /** Who is asking: enough of a user to say whether a request waits on them. */
 export interface Viewer {
   name: string;
   groups: string[];
   roles: string[];
+  /** Delegators whose approvals I may give now (from the hub's sync). */
+  actingFor?: ActingFor[];
 }
 
 /**
  * The one rule for "this request waits on me", used by the hub's sync, the tray, desktop
  * notifications and the inbox alike: it is pending, I may decide it now (my own request only
  * where the rule lets requesters approve), and I have not voted on it yet. A claim by someone
- * else does not take it off my list: a claim never stops anyone else from deciding.
+ * else does not take it off my list: a claim never stops anyone else from deciding. Under per-group
+ * quorum (`require:` lines) it waits on me only while a line I count toward still needs someone.
+ * A delegate in their window is waited on for their delegator's requests as the delegator would be.
  */
 export function waitsOnMe(request: GreenlightRequest, me: Viewer): boolean {
-  return isEligible(request, me) && !request.decisions.some((decision) => decision.approver === me.name);
+  if (waitsOnVoter(request, me)) return true;
+  // As a delegate: never my own request or my delegator's, and one vote per person (mine, or one cast for someone).
+  if (!me.actingFor?.length || request.requester === me.name || request.decisions.some((d) => d.approver === me.name || d.by === me.name)) return false;
+  return me.actingFor.some(
+    (delegator) => request.requester !== delegator.name && (!delegator.rules || delegator.rules.includes(request.rule.name)) && waitsOnVoter(request, delegator),
+  );
+}
+
+function waitsOnVoter(request: GreenlightRequest, me: Viewer): boolean {
+  if (!isEligible(request, me) || request.decisions.some((decision) => decision.approver === me.name || decision.by === me.name)) return false;
+  const lines = request.rule.require;
+  if (!lines) return true;
+  const votes = request.decisions.filter((d) => d.decision === 'approve').map((d) => ({ approver: d.approver, lines: d.lines ?? [] }));
+  return voteAdvances(lines, votes, { approver: me.name, lines: linesFor(lines, request, me) });
 }

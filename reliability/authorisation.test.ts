@@ -70,7 +70,7 @@ const TABLE: [Operation, ...Expected[]][] = [
   ['me',                    200,              200,             200,                             200,              200,              OUT,      OUT],
   ['decide',                'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,                             'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
   ['cancel own',            200,              200,             200,                             200,              200,              OUT,      OUT],
-  ['cancel other’s',        NO,               NO,              NO,                              NO,               NO,               OUT,      OUT],
+  ['cancel other’s',        NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
   ['claim',                 'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,                             'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
   ['release',               NO,               NO,              200,                             NO,               200,              OUT,      OUT],
   ['create user',           NO,               NO,              NO,                              NO,               201,              OUT,      OUT],
@@ -92,7 +92,7 @@ const TABLE: [Operation, ...Expected[]][] = [
   ['socket sync',           ['alice'],        ['dba'],         ['alice', 'zoe', 'escalated'],   ['escalated'],    [],               OUT,      OUT],
   ['socket decide',         'SELF_APPROVAL',  'NOT_ELIGIBLE',  DATA,                            'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
   ['socket cancel own',     DATA,             DATA,            DATA,                            DATA,             DATA,             OUT,      OUT],
-  ['socket cancel other’s', NO,               NO,              NO,                              NO,               NO,               OUT,      OUT],
+  ['socket cancel other’s', NO,               NO,              NO,                              NO,               DATA,             OUT,      OUT],
   ['socket claim',          'SELF_APPROVAL',  'NOT_ELIGIBLE',  DATA,                            'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
   ['socket release',        NO,               NO,              DATA,                            NO,               DATA,             OUT,      OUT],
 ];
@@ -231,7 +231,7 @@ describe('who may do what', () => {
       const id = role === 'disabled' ? davesRequest : await requestBy(token ? { token } : alice);
       return http(api('POST', `/api/v1/requests/${id}/cancel`, token));
     },
-    'cancel other’s': async (token) => http(api('POST', `/api/v1/requests/${await requestBy(zoe)}/cancel`, token)),
+    'cancel other’s': async (token) => http(api('POST', `/api/v1/requests/${await requestBy(zoe)}/cancel`, token, { reason: 'matrix: an admin ends it' })),
     claim: async (token) => http(api('POST', `/api/v1/requests/${await requestBy(alice)}/claim`, token)),
     release: async (token) => http(api('POST', `/api/v1/requests/${await claimedByBob()}/release`, token)),
     'create user': (token) => http(api('POST', '/api/v1/users', token, { name: `matrix-user-${++counter}`, roles: ['requester'] })),
@@ -267,7 +267,7 @@ describe('who may do what', () => {
     'socket sync': (_token, role) => emit(role, 'requests:sync', {}),
     'socket decide': async (_token, role) => emit(role, 'request:decide', { requestId: await requestBy(alice), decision: 'approve' }),
     'socket cancel own': async (token, role) => emit(role, 'request:cancel', { requestId: await requestBy(token && role !== 'disabled' ? { token } : alice) }),
-    'socket cancel other’s': async (_token, role) => emit(role, 'request:cancel', { requestId: await requestBy(zoe) }),
+    'socket cancel other’s': async (_token, role) => emit(role, 'request:cancel', { requestId: await requestBy(zoe), reason: 'matrix: an admin ends it' }),
     'socket claim': async (_token, role) => emit(role, 'request:claim', { requestId: await requestBy(alice) }),
     'socket release': async (_token, role) => emit(role, 'request:release', { requestId: await claimedByBob() }),
   };
@@ -342,5 +342,115 @@ describe('who may do what', () => {
       expect(idsOf(inbox)).toEqual(idsOf(all.filter((request) => request.status === 'pending' && mayDecide(actor, request) && request.requester !== actor.name)));
       expect(idsOf(mine)).toEqual(idsOf(all.filter((request) => request.requester === actor.name)));
     }
+  });
+});
+
+const DECIDERS_POLICY = `
+rules:
+  - name: prod
+    match: { action: deploy }
+    approvers: [sre]
+    maxPending: 1000
+  - name: pair
+    match: { action: migrate }
+    approvers: [sre]
+    minApprovals: 2
+    maxPending: 1000
+  - name: prod-db
+    match: { action: open-db }
+    require:
+      - { group: sre, count: 1 }
+      - { group: security, count: 1 }
+    maxPending: 1000
+  - name: incidents
+    match: { action: failover }
+    approvers: [sre]
+    breakGlass: { groups: [oncall], maxTtl: 1h, cooldown: 4h, reviewers: [security] }
+`;
+
+/** The answer a case expects: a status for success, or the stable error code. */
+type CaseOutcome = 200 | 201 | ErrorCode;
+
+/**
+ * Who may decide beyond the approver's own right: delegates (inside and outside the window, their
+ * own request, their delegator's, chains), per-group quorum (a person in both groups, a delegate and
+ * their delegator together) and an admin ending someone else's request.
+ */
+describe('who may decide: delegates, per-group quorum, admin cancel', () => {
+  const hub = new TestHub('sqlite', { policy: DECIDERS_POLICY });
+  const users = {} as Record<'alice' | 'bob' | 'carol' | 'dave' | 'erin' | 'pat' | 'sue' | 'otto' | 'oona' | 'olga', TestUser>;
+  const api = <T = unknown>(method: string, route: string, token: string | null, body?: unknown): Promise<Reply<T>> => call<T>(hub.url, method, route, token, body);
+  const day = 86_400_000;
+  const submit = async (who: TestUser, action = 'deploy') => {
+    const reply = await api<GreenlightRequest>('POST', '/api/v1/requests', who.token, deployRequest({ action, reason: `matrix ${action} by ${who.name}` }));
+    expect(reply.status, reply.text.slice(0, 300)).toBe(201);
+    return reply.body.id;
+  };
+  const decide = async (who: TestUser, id: string, body: Record<string, unknown> = { decision: 'approve' }) => api('POST', `/api/v1/requests/${id}/decisions`, who.token, body);
+  const breakGlass = (who: TestUser) =>
+    api('POST', '/api/v1/requests', who.token, deployRequest({ action: 'failover', reason: 'primary database down, failing over now', breakGlass: { incident: 'INC-1' } }));
+  const outcome = (reply: Reply): CaseOutcome => (reply.status === 200 || reply.status === 201 ? reply.status : isWireError(reply.body) ? (reply.body.error.code as ErrorCode) : 'INTERNAL');
+
+  beforeAll(async () => {
+    await hub.start();
+    users.alice = await hub.createUser('alice', ['requester']);
+    users.bob = await hub.createUser('bob', ['approver'], ['sre']);
+    users.carol = await hub.createUser('carol', ['approver'], ['devs']);
+    users.dave = await hub.createUser('dave', ['approver'], ['qa']);
+    users.erin = await hub.createUser('erin', ['approver'], ['sre']);
+    users.pat = await hub.createUser('pat', ['approver'], ['sre', 'security']);
+    users.sue = await hub.createUser('sue', ['approver'], ['security']);
+    users.otto = await hub.createUser('otto', ['approver'], ['sre']);
+    users.oona = await hub.createUser('oona', ['requester'], ['oncall']);
+    users.olga = await hub.createUser('olga', ['requester'], ['oncall']);
+    const delegate = async (token: string, body: Record<string, unknown>) => expect((await api('POST', '/api/v1/delegations', token, body)).status).toBe(201);
+    // bob → carol now; carol → dave now (a chain, which must not carry bob's approvals); otto → dave from tomorrow.
+    await delegate(users.bob.token, { to: 'carol', endsAt: new Date(Date.now() + 7 * day).toISOString(), reason: 'holiday' });
+    await delegate(users.carol.token, { to: 'dave', endsAt: new Date(Date.now() + 7 * day).toISOString(), reason: 'away too' });
+    await delegate(users.otto.token, { to: 'dave', startsAt: new Date(Date.now() + day).toISOString(), endsAt: new Date(Date.now() + 2 * day).toISOString(), reason: 'later' });
+  });
+  afterAll(() => hub.dispose());
+
+  // prettier-ignore
+  const CASES: [string, () => Promise<CaseOutcome | CaseOutcome[]>, CaseOutcome | CaseOutcome[]][] = [
+    ['a delegate inside the window decides for the delegator', async () => outcome(await decide(users.carol, await submit(users.alice))), 200],
+    ['a delegate outside the window decides nothing', async () => outcome(await decide(users.dave, await submit(users.alice), { decision: 'approve', onBehalfOf: 'otto' })), 'NOT_ELIGIBLE'],
+    ['a delegate never decides their own request', async () => outcome(await decide(users.carol, await submit(users.carol))), 'SELF_APPROVAL'],
+    ['a delegate never decides a request the delegator asked for', async () => outcome(await decide(users.carol, await submit(users.bob))), 'SELF_APPROVAL'],
+    ['a delegation is not passed on (the delegate’s delegate)', async () => outcome(await decide(users.dave, await submit(users.alice))), 'NOT_ELIGIBLE'],
+    ['a delegate and their delegator make no quorum of two alone', async () => {
+      const id = await submit(users.alice, 'migrate');
+      return [outcome(await decide(users.bob, id)), outcome(await decide(users.carol, id))];
+    }, [200, 'ALREADY_DECIDED']],
+    ['a person in both groups counts once toward a require rule', async () => {
+      const id = await submit(users.alice, 'open-db');
+      return [outcome(await decide(users.pat, id)), outcome(await decide(users.pat, id)), outcome(await decide(users.sue, id))];
+    }, [200, 'ALREADY_DECIDED', 200]],
+    ['a second approver for a line already met adds nothing', async () => {
+      const id = await submit(users.alice, 'open-db');
+      return [outcome(await decide(users.bob, id)), outcome(await decide(users.erin, id))];
+    }, [200, 'QUORUM_LINE_MET']],
+    ['an admin cancels someone else’s request with a reason', async () => outcome(await api('POST', `/api/v1/requests/${await submit(users.alice)}/cancel`, ADMIN_TOKEN, { reason: 'superseded' })), 200],
+    ['an admin cancels nobody’s request without a reason', async () => outcome(await api('POST', `/api/v1/requests/${await submit(users.alice)}/cancel`, ADMIN_TOKEN, {})), 'INVALID_INPUT'],
+    ['an approver cancels someone else’s request', async () => outcome(await api('POST', `/api/v1/requests/${await submit(users.alice)}/cancel`, users.bob.token, { reason: 'tidy' })), 'FORBIDDEN'],
+    ['an approver delegates someone else’s approvals', async () => outcome(await api('POST', '/api/v1/delegations', users.bob.token, { from: 'erin', to: 'carol', endsAt: new Date(Date.now() + day).toISOString(), reason: 'x' })), 'FORBIDDEN'],
+    ['an admin delegates someone else’s approvals', async () => outcome(await api('POST', '/api/v1/delegations', ADMIN_TOKEN, { from: 'erin', to: 'sue', endsAt: new Date(Date.now() + day).toISOString(), reason: 'cover' })), 201],
+    ['a stranger ends someone else’s delegation', async () => {
+      const list = await api<{ delegations: { id: string; from: string }[] }>('GET', '/api/v1/delegations', users.bob.token);
+      return outcome(await api('DELETE', `/api/v1/delegations/${list.body.delegations.find((d) => d.from === 'bob')?.id ?? 'none'}`, users.sue.token));
+    }, 'NOT_FOUND'],
+    ['an outsider breaks the glass', async () => outcome(await breakGlass(users.alice)), 'BREAK_GLASS_FORBIDDEN'],
+    ['an on-call member breaks the glass, then again within the cooldown', async () => [outcome(await breakGlass(users.oona)), outcome(await breakGlass(users.oona))], [201, 'BREAK_GLASS_COOLDOWN']],
+    ['a break-glass is reviewed by a reviewer, not by an approver or its user', async () => {
+      const id = ((await breakGlass(users.olga)).body as GreenlightRequest).id;
+      const review = (who: TestUser) => api('POST', `/api/v1/requests/${id}/review`, who.token, { outcome: 'unratified', comment: 'no incident on record' });
+      return [outcome(await review(users.olga)), outcome(await review(users.bob)), outcome(await review(users.sue))];
+    }, ['SELF_APPROVAL', 'FORBIDDEN', 200]],
+    ['an unratified break-glass blocks its user’s next one', async () => outcome(await breakGlass(users.olga)), 'BREAK_GLASS_REVIEW_PENDING'],
+    ['a requester explains the policy as someone else', async () => outcome(await api('GET', '/api/v1/policy/explain?action=deploy&resource=x&environment=production&as=bob', users.alice.token)), 'FORBIDDEN'],
+  ];
+
+  it.each(CASES)('%s', async (_name, run, expected) => {
+    expect(await run()).toEqual(expected);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GreenlightError, type DecisionKind, type GreenlightRequest, type HubClient } from '../protocol/index.js';
-import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from '../server/test-support/hub-fixture.js';
+import { postgresAvailability } from '../server/test-support/postgres.js';
 import { mapLimit } from '../server/test-support/map-limit.js';
 import { type ErrorBody } from './support.js';
 
@@ -81,4 +82,54 @@ describe('two approvers deciding the same request at the same moment', () => {
     const chain = await hub.api<{ ok: boolean }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);
     expect(chain.body).toMatchObject({ ok: true });
   });
+});
+
+const REQUIRE_POLICY = `
+rules:
+  - name: prod-db
+    match: { action: deploy }
+    require:
+      - { group: sre, count: 1 }
+      - { group: security, count: 2 }
+`;
+
+const pg = await postgresAvailability();
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('100 approvers approving a per-group quorum request at the same moment, on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
+  const hub = new TestHub(kind, { policy: REQUIRE_POLICY });
+  let alice: TestUser;
+  const approvers: TestUser[] = [];
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    // A third in each group and a third in both, so lines compete for the people in both.
+    await mapLimit(Array.from({ length: 100 }, (_, i) => i), 4, async (i) => {
+      const groups = [['sre'], ['security'], ['sre', 'security']][i % 3] ?? [];
+      approvers.push(await hub.createUser(`approver-${i}`, ['approver'], groups));
+    });
+  }, 60_000);
+  afterAll(() => hub.dispose());
+
+  it('records exactly the votes the lines need and issues one grant', async () => {
+    const submitted = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'quorum race' }));
+    const id = submitted.body.id;
+    const replies = await Promise.all(approvers.map((user) => hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${id}/decisions`, user.token, { decision: 'approve' })));
+    const accepted = replies.filter((reply) => reply.status === 200);
+    expect(accepted).toHaveLength(3);
+    for (const refused of replies.filter((reply) => reply.status !== 200)) expect(['ALREADY_DECIDED', 'QUORUM_LINE_MET']).toContain(refused.body.error.code);
+
+    const final = await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${id}`, alice.token);
+    expect(final.body.status).toBe('approved');
+    expect(final.body.decisions).toHaveLength(3);
+    expect(final.body.quorum?.map((line) => line.approvers.length)).toEqual([1, 2]);
+    expect(final.body.timeline.filter((entry) => entry.type === 'grant.issued')).toHaveLength(1);
+    expect(final.body.timeline.filter((entry) => entry.type === 'request.approved')).toHaveLength(1);
+    const chain = await hub.api<{ ok: boolean }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);
+    expect(chain.body).toMatchObject({ ok: true });
+  }, 60_000);
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
+import { DelegateIndex } from './domain/delegate-index.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { openStore } from './store/database.js';
@@ -175,6 +176,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     views: new ViewCache(),
     deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
     outbox,
+    delegates: new DelegateIndex(store.db, clock),
   };
   ctxRef = ctx;
   const evidence = setUpCheckpoints(ctx, checkpointKey, options);
@@ -247,6 +249,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
   outbox.publicUrl ??= url;
   await scheduler.start();
+  await ctx.delegates?.refresh();
+  ctx.delegates?.start((error) => log.warn({ err: error }, 'could not refresh delegations'));
   await dispatcher.start();
   await checkpointer.start();
   // Another hub on the database may rotate the signing key: follow it.
@@ -272,6 +276,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       closing ??= (async () => {
         policy.close();
         if (keyRefresh) clearInterval(keyRefresh);
+        ctx.delegates?.close();
         stopWaking();
         waiters.close();
         await scheduler?.stop();

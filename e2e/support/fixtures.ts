@@ -58,7 +58,7 @@ export async function shot(page: Page, testInfo: TestInfo, name: string): Promis
 export const inboxRow = (page: Page, text: string) => page.getByRole('option').filter({ hasText: text });
 export const detail = (page: Page) => page.getByRole('region', { name: 'Request detail' });
 
-export async function openTab(page: Page, name: 'Inbox' | 'New request' | 'My requests' | 'History' | 'Users'): Promise<void> {
+export async function openTab(page: Page, name: 'Inbox' | 'New request' | 'My requests' | 'History' | 'Users' | 'Settings'): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name }).click();
 }
 

@@ -70,6 +70,23 @@ rules:
     expireAfter: 1h
     grantTtl: 10m
     extensions: { autoApprove: 1, maxTotal: 1h }
+  - name: two-groups
+    match: { action: open-db }
+    require:
+      - { group: db-sre, count: 1 }
+      - { group: db-security, count: 1 }
+    expireAfter: 1h
+    grantTtl: 10m
+  - name: away
+    match: { action: hand-over }
+    approvers: [away]
+    expireAfter: 1h
+    grantTtl: 10m
+  - name: glass
+    match: { action: failover-db }
+    approvers: [glass-sre]
+    breakGlass: { groups: [glass-oncall], maxTtl: 30m, cooldown: 1h, reviewers: [glass-sec] }
+    expireAfter: 1h
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true

@@ -1,6 +1,6 @@
 import { Argument, Command, Option } from 'commander';
 import { z } from 'zod';
-import { LIMITS, REQUEST_STATUSES, decisionKindSchema, requestIdSchema, requestSchema, startTimeSchema, type GreenlightRequest } from '../../protocol/index.js';
+import { LIMITS, REQUEST_STATUSES, decisionKindSchema, describeProgress, requestIdSchema, requestSchema, startTimeSchema, type GreenlightRequest } from '../../protocol/index.js';
 import { EXIT, usageError } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
 import { addHubOptions, connect, parseFlags } from './options.js';
@@ -8,6 +8,7 @@ import { describeRequest, out, printJson, statusLine, type Io } from './output.j
 
 const baseFlags = z.object({ json: z.boolean().default(false), hub: z.string().optional(), token: z.string().optional() });
 const decideFlags = baseFlags.extend({ comment: z.string().max(LIMITS.comment).optional(), start: z.string().optional() });
+const cancelFlags = baseFlags.extend({ reason: z.string().trim().min(1).max(LIMITS.reason).optional() });
 const listFlags = baseFlags.extend({ status: z.enum(REQUEST_STATUSES).optional(), mine: z.boolean().default(false), limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).default(50) });
 const listSchema = z.object({ requests: z.array(requestSchema), nextCursor: z.string().nullable().optional() });
 
@@ -31,6 +32,14 @@ async function post(ctx: CliContext, command: Command, suffix: string, body?: un
   return print(ctx.io, data, flags.json, [statusLine(data)]);
 }
 
+async function cancel(ctx: CliContext, command: Command): Promise<number> {
+  const id = requestId(command);
+  const flags = parseFlags(cancelFlags, command.opts());
+  const http = connect(ctx.io, flags, { needsToken: true });
+  const { data } = await http.call('POST', requestPath(id, '/cancel'), requestSchema, { body: flags.reason ? { reason: flags.reason } : {} });
+  return print(ctx.io, data, flags.json, [statusLine(data)]);
+}
+
 async function decide(ctx: CliContext, command: Command): Promise<number> {
   const id = requestId(command);
   const decision = argument(command, 1, decisionKindSchema);
@@ -41,7 +50,7 @@ async function decide(ctx: CliContext, command: Command): Promise<number> {
   }
   const http = connect(ctx.io, flags, { needsToken: true });
   const { data } = await http.call('POST', requestPath(id, '/decisions'), requestSchema, { body: { decision, comment: flags.comment, notBefore: flags.start } });
-  const pendingNote = data.status === 'pending' ? ` (your ${decision} is recorded; ${data.approvals}/${data.rule.minApprovals} approvals)` : '';
+  const pendingNote = data.status === 'pending' ? ` (your ${decision} is recorded; ${data.quorum ? describeProgress(data.quorum) : `${data.approvals}/${data.rule.minApprovals} approvals`})` : '';
   return print(ctx.io, data, flags.json, [`${statusLine(data)}${pendingNote}`]);
 }
 
@@ -78,9 +87,13 @@ export function registerDecideCommands(program: Command, ctx: CliContext): void 
       .option('--start <time>', 'with approve: move when access starts, RFC 3339 with offset (the requester is told)'),
   ).action(action(ctx, (cmd) => decide(ctx, cmd)));
 
-  withCommon(program.command('cancel').description('cancel your own pending request').argument('<id>', 'request id')).action(
-    action(ctx, (cmd) => post(ctx, cmd, '/cancel')),
-  );
+  withCommon(
+    program
+      .command('cancel')
+      .description('cancel your own pending request, or (admins) anyone\'s with a reason the requester is told')
+      .argument('<id>', 'request id')
+      .option('--reason <text>', 'why; required when an admin cancels someone else\'s request'),
+  ).action(action(ctx, (cmd) => cancel(ctx, cmd)));
 
   withCommon(program.command('claim').description('tell other approvers you are looking at a request').argument('<id>', 'request id')).action(
     action(ctx, (cmd) => post(ctx, cmd, '/claim')),

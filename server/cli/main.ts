@@ -13,6 +13,8 @@ import { registerHubCommand } from './hub-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerNotifyCommands } from './notify-commands.js';
+import { registerPolicyCommands } from './policy-commands.js';
+import { registerDelegateCommands } from './delegate-commands.js';
 import { processIo, type Io } from './output.js';
 import { registerReportCommand } from './report-command.js';
 import { registerRequestCommand } from './request-command.js';
@@ -47,6 +49,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerMigrateCommand(program, ctx);
   registerNotifyCommands(program, ctx);
   registerKeysCommand(program, ctx);
+  registerPolicyCommands(program, ctx);
+  registerDelegateCommands(program, ctx);
   return program;
 }
 

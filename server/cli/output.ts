@@ -1,5 +1,5 @@
 import type { GreenlightRequest, User } from '../../protocol/index.js';
-import { formatDuration } from '../../protocol/index.js';
+import { describeProgress, formatDuration } from '../../protocol/index.js';
 
 /** Where a command writes and what it reads from its environment; injectable so commands stay testable. */
 export interface Io {
@@ -24,6 +24,7 @@ export function printJson(io: Io, value: unknown): void {
 }
 
 function waitingOn(request: GreenlightRequest): string {
+  if (request.quorum) return `needs ${describeProgress(request.quorum)}`;
   const who = [...request.eligibleGroups, ...request.eligibleUsers];
   const needed = request.rule.minApprovals - request.approvals;
   return `needs ${needed} more approval${needed === 1 ? '' : 's'} from ${who.join(', ') || 'nobody yet'}`;
@@ -47,7 +48,7 @@ export function statusLine(request: GreenlightRequest, now: Date = new Date()): 
     case 'expired':
       return `${request.id} expired: nobody decided in time`;
     case 'cancelled':
-      return `${request.id} cancelled by ${request.decidedBy ?? request.requester}`;
+      return `${request.id} cancelled by ${request.decidedBy ?? request.requester}${request.cancelReason ? `: "${request.cancelReason}"` : ''}`;
   }
 }
 
@@ -61,7 +62,9 @@ export function describeRequest(request: GreenlightRequest): string[] {
     `  requester    ${request.requester}`,
     `  risk         ${request.risk}`,
     `  reason       ${request.reason}`,
-    `  rule         ${request.rule.name} (${request.approvals}/${request.rule.minApprovals} approvals from ${[...request.eligibleGroups, ...request.eligibleUsers].join(', ') || '-'})`,
+    request.quorum
+      ? `  rule         ${request.rule.name} (${describeProgress(request.quorum)})`
+      : `  rule         ${request.rule.name} (${request.approvals}/${request.rule.minApprovals} approvals from ${[...request.eligibleGroups, ...request.eligibleUsers].join(', ') || '-'})`,
     `  created      ${request.createdAt}`,
   ];
   if (request.expiresAt) lines.push(`  expires      ${request.expiresAt}`);

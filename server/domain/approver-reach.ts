@@ -3,6 +3,7 @@ import { GreenlightError, type FrozenRule, type ParsedNewRequest, type Policy, t
 import type { Database } from '../store/schema.js';
 import { userStore } from '../store/users.js';
 import type { Context } from './context.js';
+import { approverGroupsOf } from './policy.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -99,7 +100,7 @@ export async function unstaffedPolicyNames(db: Executor, policy: Policy): Promis
   };
   for (const rule of policy.rules) {
     if (rule.autoApprove) continue;
-    for (const group of rule.approvers) use(group, rule.name, true);
+    for (const group of approverGroupsOf(rule)) use(group, rule.name, true);
     for (const step of rule.escalation) for (const name of step.notify) use(name, rule.name, false);
   }
   const deciders = (await activeUsersReachedBy(db, [...uses.keys()])).filter((user) => mayDecide(user.roles));

@@ -16,6 +16,7 @@ import { appendAudit, writeChainHead } from './audit.js';
 import { writeDeferred } from '../store/deferred-inserts.js';
 import type { AuditEvent } from '../../protocol/index.js';
 import type { Outbox } from '../notify/outbox.js';
+import type { DelegateIndex } from './delegate-index.js';
 
 /** Everything the domain needs, built once by the hub and passed down. */
 export interface Context {
@@ -41,6 +42,8 @@ export interface Context {
   outbox?: Outbox;
   /** Hears how far the audit chain has grown after each commit, to sign a checkpoint every N events. */
   chainAdvanced?: (seq: number) => void;
+  /** Delegations not yet over, so pushes reach the delegates of those they go to. */
+  delegates?: DelegateIndex;
 }
 
 interface Hooks {

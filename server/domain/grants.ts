@@ -37,15 +37,24 @@ export function payloadHash(row: Pick<RequestsTable, 'action' | 'resource' | 'en
   return payloadHashOf({ action: row.action, resource: row.resource, environment: row.environment, context: contextOf(row) });
 }
 
+/** What a grant says beyond the request: approvals given on someone's behalf, break-glass. */
+export interface GrantMarks {
+  obo?: { by: string; for: string }[];
+  /** Break-glass: the grant says so, and lives at most this long. */
+  breakGlass?: { maxTtlSeconds: number };
+}
+
 /**
  * Issues the grant for an approved request inside the approving transaction. It is valid from the
- * later of now and the request's start, for its TTL, cut to the rule's windows; refused (the
- * transaction rolls back) when that access touches no window.
+ * later of now and the request's start, for its TTL (a break-glass grant at most its rule's
+ * `maxTtl`), cut to the rule's windows; refused (the transaction rolls back) when that access
+ * touches no window.
  */
-export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: RequestsTable, now: Date): Promise<{ jti: string; expiresAt: string }> {
+export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: RequestsTable, now: Date, marks: GrantMarks = {}): Promise<{ jti: string; expiresAt: string }> {
   const rule = parseRule(row);
-  const access = plannedAccess(row, rule, now);
-  if (!access.ok) throw outsideWindow(rule, access.nextStart);
+  const planned = plannedAccess(row, rule, now);
+  if (!planned.ok) throw outsideWindow(rule, planned.nextStart);
+  const access = marks.breakGlass ? { interval: { start: planned.interval.start, end: Math.min(planned.interval.end, planned.interval.start + marks.breakGlass.maxTtlSeconds * 1000) } } : planned;
   const jti = newId('gnt', now);
   const issuedAt = Math.floor(now.getTime() / 1000);
   const notBefore = Math.floor(access.interval.start / 1000);
@@ -57,7 +66,21 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
   const signer = ctx.keys.current;
   const token = signCompactJws(
     { alg: 'EdDSA', kid: signer.kid, typ: 'JWT' },
-    { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: notBefore, exp: expiresAtSeconds },
+    {
+      rid: row.id,
+      act: row.action,
+      res: row.resource,
+      env: row.environment,
+      payloadHash: hash,
+      iss: ISSUER,
+      sub: row.requester_name,
+      jti,
+      iat: issuedAt,
+      nbf: notBefore,
+      exp: expiresAtSeconds,
+      ...(marks.obo?.length ? { obo: marks.obo } : {}),
+      ...(marks.breakGlass ? { bg: true } : {}),
+    },
     signer.privateKey,
   );
   await trx
@@ -90,7 +113,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     type: 'grant.issued',
     ...auditFields(row),
     outcome: 'issued',
-    data: { jti, requester: row.requester_name, ttlSeconds: ttl, notBefore: starts.toISOString(), expiresAt: expires.toISOString() },
+    data: { jti, requester: row.requester_name, ttlSeconds: ttl, notBefore: starts.toISOString(), expiresAt: expires.toISOString(), ...(marks.obo?.length ? { obo: marks.obo } : {}) },
   });
   await enqueueNotifications(ctx, trx, 'grant.issued', row);
   return { jti, expiresAt: expires.toISOString() };
@@ -113,6 +136,8 @@ function claimsOf(payload: Record<string, unknown>): GrantClaims | null {
     payloadHash: str('payloadHash') ?? '',
     notBefore: new Date(nbf * 1000).toISOString(),
     expiresAt: new Date(exp * 1000).toISOString(),
+    ...(payload.bg === true ? { bg: true } : {}),
+    ...(Array.isArray(payload.obo) ? { obo: payload.obo.filter((entry): entry is { by: string; for: string } => typeof entry === 'object' && entry !== null && typeof (entry as { by?: unknown }).by === 'string' && typeof (entry as { for?: unknown }).for === 'string') } : {}),
   };
 }
 

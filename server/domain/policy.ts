@@ -27,8 +27,12 @@ function chatTargetProblem(target: string, channels: ConfiguredChannels): string
 
 export const NO_CHANNELS: ConfiguredChannels = { webhooks: new Set(), email: false };
 
+/** For checking a policy file without the hub's configuration: every channel name is taken as configured. */
+export const ANY_CHANNELS: ConfiguredChannels = { webhooks: new Set(), email: true };
+
 /** Every channel a rule (or one of its escalation steps) names must be configured; the error names the rule. */
 function checkChannels(policy: Policy, source: string, channels: ConfiguredChannels): void {
+  if (channels === ANY_CHANNELS) return;
   for (const rule of policy.rules) {
     const targets: [string, string[]][] = [['notify', rule.notify], ...rule.escalation.map((step, index): [string, string[]] => [`escalation.${index}.channels`, step.channels ?? []])];
     for (const [field, list] of targets) {
@@ -128,6 +132,21 @@ function matches(patterns: string[] | undefined, value: string): boolean {
   return patterns.some((pattern) => matcherFor(pattern)(value));
 }
 
+/** Why a rule does not apply to a request, naming the field; null when it does. */
+export function ruleMismatch(rule: PolicyRule, request: Pick<ParsedNewRequest, 'action' | 'resource' | 'environment' | 'risk'>): string | null {
+  const fields = [
+    ['action', asList(rule.match.action), request.action],
+    ['resource', asList(rule.match.resource), request.resource],
+    ['environment', asList(rule.match.environment), request.environment],
+  ] as const;
+  for (const [field, patterns, value] of fields) {
+    if (!matches(patterns, value)) return `${field} "${value}" is not ${patterns?.join(' or ') ?? ''}`;
+  }
+  const risks = asList(rule.match.risk);
+  if (risks && !risks.includes(request.risk)) return `risk "${request.risk}" is not ${risks.join(' or ')}`;
+  return null;
+}
+
 /** The first rule whose match fits the request, or null: unmatched requests are refused, never allowed. */
 export function matchRule(policy: Policy, request: Pick<ParsedNewRequest, 'action' | 'resource' | 'environment' | 'risk'>): PolicyRule | null {
   return (
@@ -141,11 +160,21 @@ export function matchRule(policy: Policy, request: Pick<ParsedNewRequest, 'actio
   );
 }
 
+/** The groups that may approve under a rule: its `require` lines' groups, or its `approvers`. */
+export const approverGroupsOf = (rule: PolicyRule): string[] => (rule.require ? rule.require.map((line) => line.group) : rule.approvers);
+
+/** Approvals needed in all: the sum of the `require` lines, or `minApprovals`. */
+export const approvalsNeeded = (rule: PolicyRule): number => (rule.require ? rule.require.reduce((sum, line) => sum + line.count, 0) : rule.minApprovals);
+
 export function freezeRule(rule: PolicyRule): FrozenRule {
   return {
     name: rule.name,
-    approvers: rule.approvers,
-    minApprovals: rule.minApprovals,
+    approvers: approverGroupsOf(rule),
+    minApprovals: approvalsNeeded(rule),
+    ...(rule.require ? { require: rule.require } : {}),
+    ...(rule.breakGlass
+      ? { breakGlass: { groups: rule.breakGlass.groups, maxTtlSeconds: rule.breakGlass.maxTtl, cooldownSeconds: rule.breakGlass.cooldown, reviewers: rule.breakGlass.reviewers } }
+      : {}),
     allowSelfApproval: rule.allowSelfApproval,
     escalation: rule.escalation.map((step) => ({ afterSeconds: step.after, notify: step.notify, ...(step.channels?.length ? { channels: step.channels } : {}) })),
     expireAfterSeconds: rule.expireAfter ?? null,
@@ -173,7 +202,7 @@ export function policyOffers(policy: Policy): PolicyOffer[] {
     environments: literal(asList(rule.match.environment)),
     resources: asList(rule.match.resource) ?? [],
     autoApprove: rule.autoApprove,
-    minApprovals: rule.minApprovals,
+    minApprovals: approvalsNeeded(rule),
     grantTtlSeconds: rule.grantTtl,
   }));
 }

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { AuditEvent, GreenlightRequest, TimelineEntry, AuditType } from '../../protocol/index.js';
+import { quorumProgress, type AuditEvent, type GreenlightRequest, type TimelineEntry, type AuditType } from '../../protocol/index.js';
 import type { Database, DecisionsTable, GrantsTable, RequestsTable } from '../store/schema.js';
 import { decodeAuditData, decodeAuditType } from '../store/audit-events.js';
 import { contextOf, eligibleGroupsOf, eligibleUsersOf, riskOf, ruleOf as parseRule, statusOf } from '../store/request-columns.js';
@@ -40,6 +40,9 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
   'request.vote': (d) => [typeof d.comment === 'string' && d.comment ? `approved: ${d.comment}` : 'approved', startMoved(d)].filter(Boolean).join('; '),
   'request.approved': (d) => [typeof d.comment === 'string' && d.comment ? d.comment : null, startMoved(d)].filter(Boolean).join('; ') || null,
   'request.denied': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
+  'request.cancelled': (d) => (typeof d.reason === 'string' ? d.reason : null),
+  'request.break_glass': (d) => (typeof d.incident === 'string' ? `break-glass for ${d.incident}; review due ${String(d.dueAt)}` : null),
+  'request.reviewed': (d) => (typeof d.comment === 'string' ? d.comment : null),
   'request.escalated': (d) =>
     `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}${typeof d.reason === 'string' ? ` at once: ${d.reason}` : ''}`,
   'request.claimed': (d) => (typeof d.until === 'string' ? `until ${d.until}` : null),
@@ -160,6 +163,11 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     detail: TIMELINE_DETAIL[event.type]?.(event.data) ?? null,
   }));
   const isRequester = viewer?.id === row.requester_id;
+  const rule = parseRule(row);
+  const glass = events.find((event) => event.type === 'request.break_glass');
+  const reviewed = events.find((event) => event.type === 'request.reviewed');
+  const cancelled = row.status === 'cancelled' ? events.find((event) => event.type === 'request.cancelled') : undefined;
+  const linesOf = (d: DecisionsTable): string[] => (d.lines ? (JSON.parse(d.lines) as string[]) : []);
   return {
     id: row.id,
     action: row.action,
@@ -174,15 +182,18 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     extends: row.extends_jti,
     status: statusOf(row),
     version: Number(row.version),
-    rule: parseRule(row),
+    rule,
     eligibleGroups: eligibleGroupsOf(row),
     eligibleUsers: eligibleUsersOf(row),
     escalationLevel: Number(row.escalation_level),
     nextEscalationAt: row.status === 'pending' ? row.next_escalation_at : null,
     expiresAt: row.status === 'pending' ? row.expires_at : null,
     claim: row.claim_by && row.claim_until && row.status === 'pending' ? { by: row.claim_by, until: row.claim_until } : null,
-    decisions: decisions.map((d) => ({ approver: d.approver_name, decision: d.decision as 'approve' | 'deny', comment: d.comment, at: d.created_at })),
+    decisions: decisions.map((d) => ({ approver: d.approver_name, decision: d.decision as 'approve' | 'deny', comment: d.comment, at: d.created_at, ...(d.lines ? { lines: linesOf(d) } : {}), ...(d.delegate_name ? { by: d.delegate_name } : {}) })),
     approvals: decisions.filter((d) => d.decision === 'approve').length,
+    ...(rule.require
+      ? { quorum: quorumProgress(rule.require, decisions.filter((d) => d.decision === 'approve').map((d) => ({ approver: d.approver_name, lines: linesOf(d) }))) }
+      : {}),
     grant: grant
       ? {
           jti: grant.jti,
@@ -198,6 +209,18 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     updatedAt: row.updated_at,
     decidedAt: row.decided_at,
     decidedBy: row.decided_by,
+    ...(typeof cancelled?.data.reason === 'string' ? { cancelReason: cancelled.data.reason } : {}),
+    ...(glass
+      ? {
+          breakGlass: {
+            incident: String(glass.data.incident),
+            review: reviewed ? (reviewed.data.outcome === 'unratified' ? 'unratified' : 'ratified') : 'open',
+            reviewDueAt: String(glass.data.dueAt),
+            reviewedBy: reviewed?.actor ?? null,
+            reviewComment: typeof reviewed?.data.comment === 'string' ? reviewed.data.comment : null,
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import {
   compareUrgency,
+  cancelInputSchema,
   decisionInputSchema,
   GreenlightError,
   newRequestSchema,
@@ -33,6 +34,9 @@ import { approverReachIn, noApproversError, whyNoApprovers, type Reach } from '.
 import { enqueueNotifications } from '../notify/enqueue.js';
 import { contextOf } from '../store/request-columns.js';
 import { checkStart, outsideWindow, plannedAccess } from './time/schedule.js';
+import { tallyApproval, voteLines } from './quorum.js';
+import { submitBreakGlass } from './break-glass.js';
+import { actingFor, activeDelegatorsOf, coversRule } from './delegations.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -62,6 +66,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
   }
   const frozen = freezeRule(rule);
   if (parsed.notBefore) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
+  if (parsed.breakGlass) return { request: await submitBreakGlass(ctx, actor, { ...parsed, breakGlass: parsed.breakGlass }, frozen), created: true };
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     if (parsed.idempotencyKey) {
       // An earlier submission of this group commit may have used the same key.
@@ -244,9 +249,20 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
   const notEligible = (current: RequestsTable) =>
     new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...eligibleGroupsOf(current), ...eligibleUsersOf(current)].join(', ') || 'nobody yet'}.`);
+  // Delegations are read when the decision is made, never trusted from when a notification went out.
+  const delegators = await activeDelegatorsOf(ctx.store.db, actor.id, ctx.clock.now());
+  const named = decision.onBehalfOf;
+  if (named !== undefined && named !== actor.name && !delegators.some((d) => d.delegator.name === named)) {
+    throw new GreenlightError('NOT_ELIGIBLE', `You are not ${named}'s delegate now; a delegation covers only its window and its rules.`);
+  }
+  /** Delegators whose vote the caller could cast on this request (the delegator must be eligible now). */
+  const standInsFor = (current: RequestsTable) => {
+    const rule = parseRule(current).name;
+    return delegators.filter((d) => coversRule(d, rule) && (named === undefined || d.delegator.name === named) && isEligibleApprover(current, d.delegator)).map((d) => d.delegator);
+  };
   // Someone with no part in the request hears only that, not how, when or by whom it was decided.
   const admit = (current: RequestsTable) => {
-    if (current.requester_id !== actor.id && !isEligibleApprover(current, actor)) throw notEligible(current);
+    if (current.requester_id !== actor.id && !isEligibleApprover(current, actor) && standInsFor(current).length === 0) throw notEligible(current);
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'nothing to decide. Submit it again if it is still needed.', admit, async (trx, current) => {
     const rule = parseRule(current);
@@ -254,32 +270,62 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     if (current.status !== 'pending') {
       throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}${current.decided_by ? ` by ${current.decided_by}` : ''}; nothing to decide.`);
     }
-    if (own && !rule.allowSelfApproval) {
-      throw new GreenlightError('SELF_APPROVAL', 'You cannot decide your own request; another approver has to.');
+    const asSelf = named === undefined || named === actor.name;
+    const ownVote = asSelf && isEligibleApprover(current, actor) && (!own || rule.allowSelfApproval);
+    const standIn = ownVote ? null : (standInsFor(current)[0] ?? null);
+    if (own && (standIn || !rule.allowSelfApproval)) {
+      throw new GreenlightError('SELF_APPROVAL', standIn ? 'A delegate never decides their own request; another approver has to.' : 'You cannot decide your own request; another approver has to.');
     }
     // A requester the rule lets approve still has to be one of its approvers (others were refused by admit).
-    if (own && !isEligibleApprover(current, actor)) throw notEligible(current);
-    const voted = await trx.selectFrom('decisions').select('decision').where('request_id', '=', current.id).where('approver_id', '=', actor.id).executeTakeFirst();
-    if (voted) throw new GreenlightError('ALREADY_DECIDED', `You already voted to ${voted.decision} this request; it needs another approver.`);
+    if (!ownVote && !standIn) throw notEligible(current);
+    if (standIn && current.requester_id === standIn.id) {
+      throw new GreenlightError('SELF_APPROVAL', `${standIn.name} asked for this, so their delegate cannot decide it; another approver has to.`);
+    }
+    const voter = standIn ?? actor;
+    // One person, one vote: a delegate who voted (as themselves or for someone) casts no second one.
+    const cast = await trx.selectFrom('decisions').select(['approver_name', 'decision']).where('request_id', '=', current.id).where((eb) => eb.or([eb('approver_id', '=', actor.id), eb('delegate_id', '=', actor.id)])).executeTakeFirst();
+    if (cast && (standIn || cast.approver_name !== actor.name)) {
+      const whose = cast.approver_name === actor.name ? 'your own' : `${cast.approver_name}'s`;
+      throw new GreenlightError('ALREADY_DECIDED', `You already cast ${whose} vote (to ${cast.decision}) on this request; one person votes once, so it needs another approver.`);
+    }
+    const voted = await trx.selectFrom('decisions').select(['decision', 'delegate_name']).where('request_id', '=', current.id).where('approver_id', '=', voter.id).executeTakeFirst();
+    if (voted) {
+      const who = standIn ? `${standIn.name}'s vote (to ${voted.decision}) is already in${voted.delegate_name ? `, cast by ${voted.delegate_name}` : ''}` : `You already voted to ${voted.decision} this request`;
+      throw new GreenlightError('ALREADY_DECIDED', `${who}; it needs another approver.`);
+    }
     const now = ctx.clock.now();
     const iso = now.toISOString();
     const start = decision.decision === 'approve' ? startChange(ctx, current, decision.notBefore, now) : null;
+    const lines = voteLines(rule, current, voter);
+    const approving = decision.decision === 'approve';
+    // Counted before the vote is written: a vote that fills no open line is refused, not recorded.
+    const tally = approving ? await tallyApproval(trx, rule, current.id, lines ? { approver: voter.name, lines } : null) : null;
     await trx
       .insertInto('decisions')
-      .values({ request_id: current.id, approver_id: actor.id, approver_name: actor.name, decision: decision.decision, comment: decision.comment ?? null, created_at: iso })
+      .values({
+        request_id: current.id,
+        approver_id: voter.id,
+        approver_name: voter.name,
+        decision: decision.decision,
+        comment: decision.comment ?? null,
+        created_at: iso,
+        lines: lines ? JSON.stringify(lines) : null,
+        delegate_id: standIn ? actor.id : null,
+        delegate_name: standIn ? actor.name : null,
+      })
       .execute();
-    const approvals = decision.decision === 'approve'
-      ? Number((await trx.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).where('request_id', '=', current.id).where('decision', '=', 'approve').executeTakeFirstOrThrow()).n)
-      : 0;
     const comment = decision.comment ?? null;
-    if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, via } })).row;
+    const behalf = standIn ? { onBehalfOf: standIn.name } : {};
+    if (!tally) return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, via, ...behalf } })).row;
     const changes = start ? { not_before: start.to } : {};
     const startData = start ? { startChanged: start } : {};
-    if (approvals < rule.minApprovals) {
-      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', changes, data: { comment, approvals, of: rule.minApprovals, via, ...startData } })).row;
+    const counted = { comment, approvals: tally.approvals, of: tally.of, via, ...(tally.progress ? { lines: tally.progress } : {}), ...behalf, ...startData };
+    if (!tally.met) {
+      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', changes, data: counted })).row;
     }
-    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, changes, data: { comment, approvals, of: rule.minApprovals, via, ...startData } });
-    const grant = await issueGrant(ctx, trx, next, now);
+    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, changes, data: counted });
+    const obo = await trx.selectFrom('decisions').select(['approver_name', 'delegate_name']).where('request_id', '=', current.id).where('decision', '=', 'approve').where('delegate_name', 'is not', null).execute();
+    const grant = await issueGrant(ctx, trx, next, now, { obo: obo.map((d) => ({ by: d.delegate_name ?? '', for: d.approver_name })) });
     ctx.deadlineWritten(grant.expiresAt);
     return next;
   });
@@ -299,21 +345,31 @@ function startChange(ctx: Context, current: RequestsTable, notBefore: string | u
   return { from: current.not_before, to: notBefore };
 }
 
-export async function cancelRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
+/**
+ * The requester cancels their own pending request; an admin may cancel anyone's, saying why (the
+ * requester is told who and why through the request's update and the cancellation notifications).
+ */
+export async function cancelRequest(ctx: Context, actor: Actor, requestId: string, input: unknown = {}): Promise<GreenlightRequest> {
+  const { reason } = parseOrThrow(cancelInputSchema, input ?? {}, 'cancellation');
   const admit = (current: RequestsTable) => {
-    if (current.requester_id !== actor.id) throw new GreenlightError('FORBIDDEN', 'Only the requester can cancel a request.');
+    if (current.requester_id === actor.id) return;
+    if (!isAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only the requester or an admin can cancel a request.');
+    if (!reason) throw new GreenlightError('INVALID_INPUT', `Invalid cancellation: reason: say why you cancel ${current.requester_name}'s request; they are told.`);
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'it can no longer be cancelled.', admit, async (trx, current) => {
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}; it can no longer be cancelled.`);
-    return (await transition(ctx, trx, current, 'cancel', { actor: actor.name, data: {} })).row;
+    const byAdmin = current.requester_id !== actor.id;
+    return (await transition(ctx, trx, current, 'cancel', { actor: actor.name, data: { ...(reason ? { reason } : {}), ...(byAdmin ? { byAdmin: true } : {}) } })).row;
   });
   return announce(ctx, row, actor);
 }
 
 export async function getRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
   const row = await loadRequestRow(ctx.store.db, requestId);
-  const voters = (await ctx.store.db.selectFrom('decisions').select('approver_name').where('request_id', '=', row.id).execute()).map((d) => d.approver_name);
-  if (!canSee(row, actor, voters)) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
+  const decisions = await ctx.store.db.selectFrom('decisions').select(['approver_name', 'delegate_name']).where('request_id', '=', row.id).execute();
+  const voters = decisions.flatMap((d) => (d.delegate_name ? [d.approver_name, d.delegate_name] : [d.approver_name]));
+  const asDelegate = async () => (await activeDelegatorsOf(ctx.store.db, actor.id, ctx.clock.now())).some((d) => isEligibleApprover(row, d.delegator));
+  if (!canSee(row, actor, voters) && !(await asDelegate())) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
   return buildView(ctx.store.db, row, actor);
 }
 
@@ -376,7 +432,9 @@ async function buildViewsInTurns(ctx: Context, turn: TurnTaker, refs: RequestRef
  */
 export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.turns.begin()): Promise<SyncResult> {
   const db = ctx.store.db;
-  const filters = visibilityFilters(actor);
+  const delegators = await activeDelegatorsOf(db, actor.id, ctx.clock.now());
+  // A delegate's inbox holds what waits on their delegators too (visibility as each of them).
+  const filters = [actor, ...delegators.map((d) => d.delegator)].flatMap(visibilityFilters);
   await turn.next();
   const pendingRefs = filters.length
     ? await db
@@ -386,7 +444,7 @@ export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.
         .where((eb) => eb.or(filters.map(likeOf)))
         .execute()
     : [];
-  const inboxRefs = pendingRefs.filter((row) => isEligibleApprover(row, actor));
+  const inboxRefs = pendingRefs.filter((row) => isEligibleApprover(row, actor) || delegators.some((d) => isEligibleApprover(row, d.delegator)));
   const recent = new Date(ctx.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
   const mineRefs = await db
     .selectFrom('requests')
@@ -396,9 +454,21 @@ export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.
     .orderBy('id', 'desc')
     .limit(200)
     .execute();
-  const inbox = (await buildViewsInTurns(ctx, turn, inboxRefs, actor)).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
+  const viewer = { ...actor, ...(delegators.length ? { actingFor: actingFor(delegators) } : {}) };
+  const inbox = (await buildViewsInTurns(ctx, turn, inboxRefs, actor)).filter((request) => waitsOnMe(request, viewer)).sort(compareUrgency);
   const mine = await buildViewsInTurns(ctx, turn, mineRefs, actor);
   // Syncing is itself an authenticated use, so "last seen" is now.
-  const me: SyncResult['me'] = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, email: actor.email, status: 'active', disabled: false, lastSeenAt: ctx.clock.now().toISOString(), createdAt: '' };
+  const me: SyncResult['me'] = {
+    id: actor.id,
+    name: actor.name,
+    roles: actor.roles,
+    groups: actor.groups,
+    email: actor.email,
+    status: 'active',
+    disabled: false,
+    lastSeenAt: ctx.clock.now().toISOString(),
+    createdAt: '',
+    ...(viewer.actingFor ? { actingFor: viewer.actingFor } : {}),
+  };
   return { me, inbox, mine, offers: policyOffers(ctx.policy.current()), serverTime: ctx.clock.now().toISOString() };
 }

@@ -4,6 +4,7 @@ import { userStore } from '../store/users.js';
 import type { Actor } from './actor.js';
 import type { Context } from './context.js';
 import { requireAdmin } from './users.js';
+import { approverGroupsOf } from './policy.js';
 
 /** Where the rules come from, who can sign in, and which approver groups have nobody to approve (admins only). */
 export async function setupStatus(ctx: Context, by: Actor): Promise<SetupStatus> {
@@ -15,7 +16,7 @@ export async function setupStatus(ctx: Context, by: Actor): Promise<SetupStatus>
   const approvers = new Map(users.filter((user) => !user.disabled && user.roles.some((role) => role !== 'requester')).map((user) => [user.id, user.name]));
   const rulesByGroup = new Map<string, string[]>();
   for (const rule of policy.rules) {
-    for (const group of rule.approvers) rulesByGroup.set(group, [...(rulesByGroup.get(group) ?? []), rule.name]);
+    for (const group of approverGroupsOf(rule)) rulesByGroup.set(group, [...(rulesByGroup.get(group) ?? []), rule.name]);
   }
   return {
     policy: { source: ctx.policy.file ? 'file' : 'built-in', file: ctx.policy.file ? path.resolve(ctx.policy.file) : null, rules: policy.rules.length },

@@ -296,6 +296,59 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Per-group quorum (`require:` lines): the lines each approval may count toward, fixed when it is cast.
+  '2026-12-11-500-decision-quorum-lines': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('decisions').addColumn('lines', 'text').execute();
+    },
+  },
+  // Delegation while away: one approver's approvals go to one user for a window. A vote cast on
+  // someone's behalf is stored under the delegator (one vote per underlying approver, the primary
+  // key already says so) with the delegate who cast it.
+  '2026-12-11-501-delegations': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('delegations')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('from_id', 'text', (col) => col.notNull())
+        .addColumn('from_name', 'text', (col) => col.notNull())
+        .addColumn('to_id', 'text', (col) => col.notNull())
+        .addColumn('to_name', 'text', (col) => col.notNull())
+        .addColumn('starts_at', 'text', (col) => col.notNull())
+        .addColumn('ends_at', 'text', (col) => col.notNull())
+        .addColumn('rules', 'text')
+        .addColumn('reason', 'text', (col) => col.notNull())
+        .addColumn('created_by', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('ended_at', 'text')
+        .addColumn('ended_by', 'text')
+        .execute();
+      await db.schema.createIndex('delegations_to').on('delegations').columns(['to_id', 'ends_at']).execute();
+      await db.schema.createIndex('delegations_from').on('delegations').columns(['from_id', 'ends_at']).execute();
+      await db.schema.alterTable('decisions').addColumn('delegate_id', 'text').execute();
+      await db.schema.alterTable('decisions').addColumn('delegate_name', 'text').execute();
+    },
+  },
+  // Break-glass: each use waits for a reviewer to ratify it (or not) within its due time.
+  '2026-12-11-502-break-glass-reviews': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('break_glass_reviews')
+        .addColumn('request_id', 'text', (col) => col.primaryKey())
+        .addColumn('requester_id', 'text', (col) => col.notNull())
+        .addColumn('rule_name', 'text', (col) => col.notNull())
+        .addColumn('incident', 'text', (col) => col.notNull())
+        .addColumn('reviewers', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('due_at', 'text', (col) => col.notNull())
+        .addColumn('outcome', 'text')
+        .addColumn('reviewed_by', 'text')
+        .addColumn('comment', 'text')
+        .addColumn('reviewed_at', 'text')
+        .execute();
+      await db.schema.createIndex('break_glass_by_requester').on('break_glass_reviews').columns(['requester_id', 'created_at']).execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

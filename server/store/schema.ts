@@ -70,6 +70,44 @@ export interface DecisionsTable {
   decision: string;
   comment: string | null;
   created_at: string;
+  /** JSON list of the `require:` lines (groups) this approval may count toward; null under `minApprovals`. */
+  lines: string | null;
+  /** Who cast this vote on the approver's behalf, under a delegation; null when the approver voted. */
+  delegate_id: string | null;
+  delegate_name: string | null;
+}
+
+export interface BreakGlassReviewsTable {
+  request_id: string;
+  requester_id: string;
+  rule_name: string;
+  incident: string;
+  /** JSON list of the groups whose members may review it. */
+  reviewers: string;
+  created_at: string;
+  due_at: string;
+  /** null while open; 'ratified' or 'unratified'. */
+  outcome: string | null;
+  reviewed_by: string | null;
+  comment: string | null;
+  reviewed_at: string | null;
+}
+
+export interface DelegationsTable {
+  id: string;
+  from_id: string;
+  from_name: string;
+  to_id: string;
+  to_name: string;
+  starts_at: string;
+  ends_at: string;
+  /** JSON list of rule names the delegation covers; null: every rule. */
+  rules: string | null;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  ended_at: string | null;
+  ended_by: string | null;
 }
 
 export interface DeadlinesTable {
@@ -217,6 +255,8 @@ export interface Database {
   requests: RequestsTable;
   pending_counts: PendingCountsTable;
   decisions: DecisionsTable;
+  delegations: DelegationsTable;
+  break_glass_reviews: BreakGlassReviewsTable;
   deadlines: DeadlinesTable;
   grants: GrantsTable;
   signing_keys: SigningKeysTable;

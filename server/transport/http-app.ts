@@ -20,6 +20,8 @@ import { consoleRoutes } from './routes/console.js';
 import { adminRoutes } from './routes/admin.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { emailActionRoutes } from './routes/email-actions.js';
+import { policyRoutes } from './routes/policy.js';
+import { delegationRoutes } from './routes/delegations.js';
 
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -93,6 +95,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     await scope.register(reportRoutes, deps);
     await scope.register(adminRoutes, deps);
     await scope.register(notificationRoutes, deps);
+    await scope.register(policyRoutes, deps);
+    await scope.register(delegationRoutes, deps);
   });
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;

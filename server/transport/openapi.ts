@@ -75,6 +75,8 @@ export async function registerOpenApi(app: FastifyInstance, routes: RouteRecord[
         { name: 'grants', description: 'verify, redeem, revoke' },
         { name: 'users', description: 'accounts and tokens' },
         { name: 'audit', description: 'the tamper-evident log' },
+        { name: 'policy', description: 'what the policy would do with a request' },
+        { name: 'delegations', description: 'who decides while an approver is away' },
         { name: 'operations', description: 'health, readiness, metrics, keys' },
       ],
     },

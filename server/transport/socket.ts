@@ -5,8 +5,10 @@ import {
   LIMITS,
   parseOrThrow,
   requestRefSchema,
+  cancelRefSchema,
   decideInputSchema,
   type Ack,
+  type GreenlightRequest,
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '../../protocol/index.js';
@@ -114,11 +116,12 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
   // thousand sockets takes milliseconds, and a long-poll or an ack waiting on the same change
   // should not queue behind that. A disabled user's sockets close at once.
   const unsubscribe = ctx.bus.on((event) => {
+    const delegatesOf = (request: GreenlightRequest) => ctx.delegates?.delegatesFor(request) ?? [];
     if (event.type === 'user.disabled') pushEvent(io, event, anyoneIn);
     else if (event.type === 'user.changed') {
       reconnectUser(io, event.userId);
       if (options.clustered) io.serverSideEmit('user:changed', event.userId);
-    } else setImmediate(() => pushEvent(io, event, anyoneIn));
+    } else setImmediate(() => pushEvent(io, event, anyoneIn, delegatesOf));
   });
   io.on('user:changed', (userId: unknown) => {
     if (typeof userId === 'string') reconnectUser(io, userId);
@@ -187,7 +190,13 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
       return result;
     }),
   );
-  socket.on('request:cancel', handle(actor, ctx, limiter, (input: unknown) => cancelRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on(
+    'request:cancel',
+    handle(actor, ctx, limiter, (input: unknown) => {
+      const { requestId, ...cancellation } = parseOrThrow(cancelRefSchema, input, 'request');
+      return cancelRequest(ctx, actor, requestId, cancellation);
+    }),
+  );
   socket.on('request:claim', handle(actor, ctx, limiter, (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on('request:release', handle(actor, ctx, limiter, (input: unknown) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on('request:get', handle(actor, ctx, limiter, (input: unknown) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
@@ -205,7 +214,7 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
 }
 
 /** Turns a committed domain event into pushes: the requester gets the full view, everyone else none of its secrets. */
-function pushEvent(io: HubServer, event: HubEvent, anyoneIn: (rooms: string[]) => boolean): void {
+function pushEvent(io: HubServer, event: HubEvent, anyoneIn: (rooms: string[]) => boolean, delegatesOf: (request: GreenlightRequest) => string[] = () => []): void {
   if (event.type === 'user.disabled') {
     io.in(idRoom(event.userId)).disconnectSockets(true);
     return;
@@ -213,7 +222,8 @@ function pushEvent(io: HubServer, event: HubEvent, anyoneIn: (rooms: string[]) =
   if (event.type === 'user.changed') return;
   const request = event.request;
   const requesterRoom = userRoom(request.requester);
-  const approverRooms = approverRoomsOf(request);
+  // Delegates in their window hear what their delegators hear (they decide only if still entitled when they do).
+  const approverRooms = [...approverRoomsOf(request), ...delegatesOf(request).map(userRoom)];
   const voterRooms = request.decisions.map((d) => userRoom(d.approver));
   const shared = withoutSecrets(request);
   if (event.type === 'request.created') {
@@ -236,7 +246,7 @@ function pushEvent(io: HubServer, event: HubEvent, anyoneIn: (rooms: string[]) =
   }
   if (event.type === 'request.reminded') {
     // Only those who may still act: not the requester, not an approver who already voted.
-    const rooms = roomsOf(event.approvers);
+    const rooms = [...roomsOf(event.approvers), ...delegatesOf(request).map(userRoom)];
     if (rooms.length && anyoneIn(rooms)) io.to(rooms).except([requesterRoom, ...voterRooms]).emit('request:reminded', { request: shared, reminder: event.reminder });
     return;
   }

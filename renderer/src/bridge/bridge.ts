@@ -1,4 +1,6 @@
 import type { AuditPage } from '../../../protocol/audit.js';
+import type { PolicyExplanation } from '../../../protocol/policy-explain.js';
+import type { Delegation, NewDelegation } from '../../../protocol/delegation.js';
 import type { DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { WireError } from '../../../protocol/errors.js';
 import type { EscalatedPayload, GrantExpiringPayload, RemindedPayload, SyncResult } from '../../../protocol/events.js';
@@ -57,9 +59,15 @@ export interface Bridge {
   exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile>;
   /** Time to decision per rule; `query` carries `from` and `to`. */
   decisionReport(query: string): Promise<DecisionReport>;
+  /** What the policy would do with a request before it is made; `query` carries action, resource, environment, risk. */
+  explainPolicy(query: string): Promise<PolicyExplanation>;
   openExternal(url: string): Promise<void>;
   /** Admins: people, their roles and groups, and what a new hub still needs. */
   listUsers(): Promise<User[]>;
+  /** "While I'm away": delegations from or to me, and making or ending one. */
+  listDelegations(): Promise<Delegation[]>;
+  createDelegation(input: NewDelegation): Promise<Delegation>;
+  endDelegation(id: string): Promise<Delegation>;
   createUser(input: NewUser): Promise<CreatedUser>;
   updateUser(name: string, changes: UserUpdate): Promise<User>;
   disableUser(name: string): Promise<User>;

@@ -60,6 +60,7 @@ export class DesktopBridge implements Bridge {
   extendGrant: Bridge['extendGrant'] = async (jti, input) => unwrap(await this.api.extendGrant({ jti, ...input }));
   audit = async (query: string) => unwrap(await this.api.audit({ query }));
   decisionReport = async (query: string) => unwrap(await this.api.decisionReport({ query }));
+  explainPolicy = async (query: string) => unwrap(await this.api.explainPolicy({ query }));
 
   async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile> {
     const file = unwrap(await this.api.exportAudit({ query, format }));
@@ -67,6 +68,9 @@ export class DesktopBridge implements Bridge {
   }
 
   listUsers = async () => unwrap(await this.api.listUsers());
+  listDelegations = async () => unwrap(await this.api.listDelegations());
+  createDelegation: Bridge['createDelegation'] = async (input) => unwrap(await this.api.createDelegation(input));
+  endDelegation = async (id: string) => unwrap(await this.api.endDelegation({ id }));
   createUser: Bridge['createUser'] = async (input) => unwrap(await this.api.createUser(input));
   updateUser: Bridge['updateUser'] = async (name, changes) => unwrap(await this.api.updateUser({ name, changes }));
   disableUser = async (name: string) => unwrap(await this.api.disableUser({ name }));

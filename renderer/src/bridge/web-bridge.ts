@@ -1,4 +1,6 @@
 import type { AuditPage } from '../../../protocol/audit.js';
+import type { PolicyExplanation } from '../../../protocol/policy-explain.js';
+import type { Delegation, NewDelegation } from '../../../protocol/delegation.js';
 import { GreenlightError } from '../../../protocol/errors.js';
 import type { SyncResult } from '../../../protocol/events.js';
 import { HubClient } from '../../../protocol/hub-client.js';
@@ -100,6 +102,10 @@ export class WebBridge implements Bridge {
   enableUser = (name: string): Promise<User> => this.http.enableUser(name);
   setupStatus = (): Promise<SetupStatus> => this.http.setupStatus();
   myChannels = (): Promise<MyChannels> => this.http.myChannels();
+  explainPolicy = (query: string): Promise<PolicyExplanation> => this.http.explainPolicy(query);
+  listDelegations = (): Promise<Delegation[]> => this.http.listDelegations();
+  createDelegation = (input: NewDelegation): Promise<Delegation> => this.http.createDelegation(input);
+  endDelegation = (id: string): Promise<Delegation> => this.http.endDelegation(id);
   extendGrant = (jti: string, input: ExtendInput): Promise<GreenlightRequest> => this.http.extendGrant(jti, input);
 
   async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile> {

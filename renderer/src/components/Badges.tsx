@@ -1,4 +1,5 @@
 import type { GreenlightRequest, Risk } from '../../../protocol/request.js';
+import { describeProgress } from '../../../protocol/quorum.js';
 import { describeOutcome } from '../store/requests-model.js';
 
 export function RiskBadge({ risk }: { risk: Risk }) {
@@ -39,11 +40,28 @@ export function Votes({ request }: { request: GreenlightRequest }) {
       </span>
     );
   }
+  if (request.quorum) {
+    return (
+      <span className="votes" data-testid="votes">
+        {describeProgress(request.quorum)}
+      </span>
+    );
+  }
   const needed = request.rule.minApprovals;
   return (
     <span className="votes" data-testid="votes">
       {request.approvals} of {needed}
       <span className="muted"> approval{needed === 1 ? '' : 's'}</span>
+    </span>
+  );
+}
+
+/** Per-line progress of a `require:` rule, shown in the inbox row: "sre 1/1 · security 0/1". */
+export function QuorumBadge({ request }: { request: GreenlightRequest }) {
+  if (!request.quorum) return null;
+  return (
+    <span className="badge quorum" data-testid="quorum">
+      {describeProgress(request.quorum)}
     </span>
   );
 }

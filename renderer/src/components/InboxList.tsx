@@ -3,7 +3,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import type { GreenlightRequest } from '../../../protocol/request.js';
 import { useNow } from '../hooks/use-now.js';
 import { moveSelection, selectRequest } from '../store/actions.js';
-import { FlowBadges, RiskBadge } from './Badges.js';
+import { FlowBadges, QuorumBadge, RiskBadge } from './Badges.js';
 import { Deadline } from './Deadline.js';
 import { ScheduleNote } from './ScheduleNote.js';
 
@@ -82,6 +82,7 @@ export function InboxList({ requests, selectedId }: { requests: GreenlightReques
               <div className="row-meta">
                 <RiskBadge risk={request.risk} />
                 <FlowBadges request={request} />
+                <QuorumBadge request={request} />
                 <Deadline request={request} now={now} compact />
                 <ScheduleNote request={request} now={now} />
               </div>

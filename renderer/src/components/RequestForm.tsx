@@ -6,6 +6,7 @@ import { submitRequest } from '../store/actions.js';
 import { useStore } from '../store/store.js';
 import { Field } from './Field.js';
 import { offsetLabel } from '../lib/schedule.js';
+import { PolicyPreview } from './PolicyPreview.js';
 
 /** In the form's order, for the summary of what needs fixing. */
 const FIELD_LABELS: Record<keyof RequestFormValues, string> = {
@@ -29,6 +30,8 @@ export function RequestForm() {
   const [values, setValues] = useState<RequestFormValues>(() => ({ ...emptyForm, action: actions[0] ?? '' }));
   const [errors, setErrors] = useState<FormErrors>({});
   const [busy, setBusy] = useState(false);
+  /** Break-glass: access now for an incident; asked a second time before it is sent. */
+  const [glass, setGlass] = useState({ on: false, incident: '', confirming: false });
   const formRef = useRef<HTMLFormElement>(null);
   /** Bumped by each refused submit, so focus goes to the first field that needs attention. */
   const [refusals, setRefusals] = useState(0);
@@ -51,9 +54,18 @@ export function RequestForm() {
       setRefusals((count) => count + 1);
       return;
     }
+    if (glass.on && !glass.incident.trim()) {
+      setErrors({ form: 'Name the incident (e.g. INC-4412) to break the glass.' });
+      return;
+    }
+    if (glass.on && !glass.confirming) {
+      setGlass({ ...glass, confirming: true });
+      return;
+    }
     setBusy(true);
     try {
-      await submitRequest(input);
+      await submitRequest(glass.on ? { ...input, breakGlass: { incident: glass.incident.trim() } } : input);
+      setGlass({ on: false, incident: '', confirming: false });
       setValues({ ...emptyForm, action: values.action, environment: values.environment });
     } catch (error) {
       setErrors({ form: toWireError(error).message });
@@ -101,6 +113,7 @@ export function RequestForm() {
           </select>
         </Field>
       </div>
+      <PolicyPreview action={values.action} resource={values.resource} environment={values.environment} risk={values.risk} />
       <datalist id="offered-resources">
         {resources.map((resource) => (
           <option key={resource} value={resource} />
@@ -129,6 +142,26 @@ export function RequestForm() {
       <Field label="Links (optional)" hint="One a line: a title, a space, then the http(s) URL." error={errors.links}>
         <textarea rows={2} value={values.links} onChange={set('links')} spellCheck={false} />
       </Field>
+      <label className="inline-field">
+        <input type="checkbox" checked={glass.on} onChange={(event) => setGlass({ on: event.target.checked, incident: glass.incident, confirming: false })} /> Break-glass: I need
+        access now for an incident
+      </label>
+      {glass.on && (
+        <Field label="Incident" hint="Access is granted at once, for a short time; the rule's reviewers are told and review it afterwards.">
+          <input value={glass.incident} onChange={(event) => setGlass({ ...glass, incident: event.target.value, confirming: false })} placeholder="INC-4412" />
+        </Field>
+      )}
+      {glass.confirming && (
+        <div role="alertdialog" aria-label="Confirm break-glass" className="error-box">
+          <p>Break the glass for {glass.incident.trim()}? You get access now without an approval; every approver and reviewer is told at once, and your use is reviewed.</p>
+          <button type="submit" className="danger" disabled={busy}>
+            Yes, break the glass
+          </button>{' '}
+          <button type="button" onClick={() => setGlass({ ...glass, confirming: false })}>
+            Not now
+          </button>
+        </div>
+      )}
       {invalid.length > 0 && (
         <p className="error-box" role="alert">
           {invalid.length === 1 ? 'One field needs' : `${invalid.length} fields need`} attention: {invalid.join(', ')}.
@@ -140,7 +173,7 @@ export function RequestForm() {
         </p>
       )}
       <button type="submit" className="primary" disabled={busy}>
-        {busy ? 'Submitting…' : 'Submit request'}
+        {busy ? 'Submitting…' : glass.on ? 'Break the glass' : 'Submit request'}
       </button>
     </form>
   );

@@ -37,7 +37,8 @@ export function describeOutcome(request: GreenlightRequest): string {
   if (request.status === 'pending') return 'pending';
   if (request.status === 'expired') return 'expired';
   const by = request.decidedBy ?? (request.status === 'cancelled' ? request.requester : null);
-  return by ? `${request.status} by ${by}` : request.status;
+  const why = request.cancelReason ? `: ${request.cancelReason}` : '';
+  return by ? `${request.status} by ${by}${why}` : request.status;
 }
 
 /** A full sync replaces what we knew: anything decided while we were away simply is not in it. */

@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { DesktopSettings } from '../../../protocol/desktop-api.js';
 import { ChannelReach } from '../components/ChannelReach.js';
 import { Switch } from '../components/Switch.js';
+import { AwaySection } from '../components/AwaySection.js';
 import { isPaused, pauseEndText } from '../lib/pause.js';
 import {
   SETTINGS_PENDING,
@@ -28,6 +29,7 @@ function useLocalNow(intervalMs: number): Date {
 export function SettingsView() {
   const available = settingsAvailable();
   const { settings, busy } = useStore(useShallow((state) => ({ settings: state.settings, busy: state.pending[SETTINGS_PENDING] === true })));
+  const me = useStore((state) => state.me);
   useEffect(() => {
     if (available) void loadSettings();
   }, [available]);
@@ -48,6 +50,7 @@ export function SettingsView() {
       ) : (
         <DesktopSettingsForm settings={settings} busy={busy} />
       )}
+      {me && me.roles.some((role) => role !== 'requester') && <AwaySection me={me.name} />}
     </div>
   );
 }

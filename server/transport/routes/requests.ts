@@ -5,6 +5,7 @@ import { cancelRequest, decideRequest, getRequest, listRequests, submitRequest }
 import { claimRequest, releaseRequest } from '../../domain/lifecycle/claims.js';
 import { withoutSecrets } from '../../domain/request-view.js';
 import type { HttpDeps } from '../http-deps.js';
+import { reviewBreakGlass, reviewInputSchema } from '../../domain/break-glass.js';
 import type { Actor } from '../../domain/actor.js';
 import { routeDoc } from '../route-docs.js';
 
@@ -47,7 +48,8 @@ const docs = {
     errors: [403, 404],
   }),
   decide: onOne('Approve or deny', "For eligible approvers: a single deny denies; approvals count toward the rule's quorum.", [403, 404, 409], decisionInputSchema),
-  cancel: onOne('Cancel a pending request', 'Only its requester may.', [403, 404, 409]),
+  cancel: onOne('Cancel a pending request', 'Its requester may; an admin may cancel anyone\'s, with a `reason` the requester is told.', [400, 403, 404, 409]),
+  review: onOne('Review a break-glass use', 'One of the rule\'s break-glass reviewers closes it as `ratified` or `unratified`, with a comment.', [403, 404, 409], reviewInputSchema),
   claim: onOne("Claim: I'm looking at it", "Holds escalation for the rule's `claimHolds`.", [403, 404, 409]),
   release: onOne('Release a claim', 'Escalation resumes.', [403, 404, 409]),
 };
@@ -96,7 +98,12 @@ export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => 
 
   app.post('/api/v1/requests/:id/cancel', { schema: docs.cancel }, async (request) => {
     const { actor } = request;
-    return cancelRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
+    return cancelRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id, request.body ?? {});
+  });
+
+  app.post('/api/v1/requests/:id/review', { schema: docs.review }, async (request) => {
+    const { actor } = request;
+    return reviewBreakGlass(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id, request.body);
   });
 
   app.post('/api/v1/requests/:id/claim', { schema: docs.claim }, async (request) => {

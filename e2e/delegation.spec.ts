@@ -1,0 +1,33 @@
+import { createUser, getRequest, submitRequest, unique } from './support/hub-api.js';
+import { detail, expect, inboxRow, openTab, shot, test } from './support/fixtures.js';
+
+test('delegating from Settings: the delegate finds the request in their inbox and approves it on the delegator’s behalf', async ({ actors }, testInfo) => {
+  const requester = await createUser('alice', ['requester']);
+  const away = await createUser('bob', ['approver'], ['away']);
+  const stand = await createUser('carol', ['approver'], ['elsewhere']);
+  const bob = await actors.open(away);
+  await openTab(bob.page, 'Settings');
+  const section = bob.page.getByRole('region', { name: 'While I’m away' });
+  await section.getByLabel('Who decides for me').fill(stand.name);
+  const lastDay = new Date(Date.now() + 3 * 86_400_000);
+  const day = `${lastDay.getFullYear()}-${String(lastDay.getMonth() + 1).padStart(2, '0')}-${String(lastDay.getDate()).padStart(2, '0')}`;
+  await section.getByLabel('Last day away').fill(day);
+  await section.getByLabel('Why').fill('holiday');
+  await section.getByRole('button', { name: 'Delegate my approvals' }).click();
+  await expect(section.getByTestId('delegation')).toContainText(`${stand.name} decides for you`);
+  await shot(bob.page, testInfo, 'delegation-settings');
+
+  const resource = unique('signing-key');
+  const request = await submitRequest(requester, { action: 'hand-over', resource, environment: 'production', reason: 'quarterly rotation', risk: 'medium' });
+  // Carol signs in after the delegation exists: her sync carries whose approvals she gives.
+  const carol = await actors.open(stand);
+  await inboxRow(carol.page, resource).click();
+  await detail(carol.page).getByRole('button', { name: /^Approve/ }).click();
+  await expect(detail(carol.page).getByTestId('status')).toHaveText(/^approved/);
+  const decided = await getRequest(requester, request.id);
+  expect(decided.decisions).toEqual([expect.objectContaining({ approver: away.name, by: stand.name })]);
+
+  // Ending it at once takes the right away.
+  await section.getByRole('button', { name: 'End now' }).click();
+  await expect(section.getByTestId('delegation')).toHaveCount(0);
+});

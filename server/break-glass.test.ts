@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditPage, GreenlightRequest, VerifyResult } from '../protocol/index.js';
+import { ManualClock } from './clock.js';
+import { ADMIN_TOKEN, collect, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
+import { postgresAvailability } from './test-support/postgres.js';
+
+const POLICY = `
+rules:
+  - name: prod-db
+    match: { action: deploy }
+    approvers: [sre]
+    grantTtl: 4h
+    breakGlass: { groups: [oncall], maxTtl: 1h, cooldown: 4h, reviewers: [security] }
+`;
+
+type ErrorBody = { error: { code: string; message: string } };
+const HOUR = 3_600_000;
+const REASON = 'database is down, customers cannot pay';
+
+const pg = await postgresAvailability();
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('break-glass: access at once for an incident, reviewed afterwards, on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
+  const clock = new ManualClock(new Date('2026-12-03T03:00:00Z'));
+  const hub = new TestHub(kind, { policy: POLICY, clock });
+  let alice: TestUser, dave: TestUser, bob: TestUser, sue: TestUser;
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    dave = await hub.createUser('dave', ['requester'], ['oncall']);
+    bob = await hub.createUser('bob', ['approver'], ['sre']);
+    sue = await hub.createUser('sue', ['approver'], ['security']);
+  });
+  afterAll(() => hub.dispose());
+
+  const breakGlass = (user: TestUser, reason = REASON) =>
+    hub.api<GreenlightRequest & ErrorBody>('POST', '/api/v1/requests', user.token, deployRequest({ reason, breakGlass: { incident: 'INC-4412' } }));
+  const review = (user: TestUser, id: string, outcome: string) => hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${id}/review`, user.token, { outcome, comment: `${outcome} after the incident review` });
+
+  it('refuses outsiders and short reasons', async () => {
+    const outsider = await breakGlass(alice);
+    expect(outsider.status).toBe(403);
+    expect(outsider.body.error.code).toBe('BREAK_GLASS_FORBIDDEN');
+    const terse = await breakGlass(dave, 'urgent');
+    expect(terse.status).toBe(400);
+    expect(terse.body.error.message).toContain('at least 20 characters');
+  });
+
+  it('approves at once with a bg grant capped at maxTtl, tells approvers and reviewers, and opens a review', async () => {
+    const bobClient = await hub.connect(bob);
+    const sueClient = await hub.connect(sue);
+    const bobHears = collect<GreenlightRequest>((listener) => bobClient.on('request:updated', listener));
+    const sueHears = collect<GreenlightRequest>((listener) => sueClient.on('request:updated', listener));
+    const used = await breakGlass(dave);
+    expect(used.status).toBe(201);
+    expect(used.body).toMatchObject({ status: 'approved', decidedBy: 'dave', breakGlass: { incident: 'INC-4412', review: 'open', reviewDueAt: '2026-12-04T03:00:00.000Z' } });
+    const verified = await hub.api<VerifyResult>('POST', '/api/v1/grants/verify', null, { token: used.body.grant?.token });
+    expect(verified.body.grant?.bg).toBe(true);
+    expect(Date.parse(verified.body.grant?.expiresAt ?? '') - clock.now().getTime()).toBe(HOUR);
+    for (const heard of [bobHears, sueHears]) expect((await heard.next((r) => r.id === used.body.id)).breakGlass?.incident).toBe('INC-4412');
+
+    const history = await hub.api<AuditPage>('GET', '/api/v1/audit?type=break_glass', ADMIN_TOKEN);
+    expect(history.body.events.map((event) => [event.requestId, event.data.message])).toEqual([[used.body.id, `Break-glass by dave on prod-db: INC-4412 — ${REASON}`]]);
+  });
+
+  it('refuses a second use within the cooldown, and one while an earlier use is overdue for review', async () => {
+    const again = await breakGlass(dave);
+    expect(again.status).toBe(429);
+    expect(again.body.error.code).toBe('BREAK_GLASS_COOLDOWN');
+    clock.advance(5 * HOUR);
+    const second = await breakGlass(dave);
+    expect(second.status).toBe(201);
+    clock.advance(20 * HOUR);
+    const overdue = await breakGlass(dave);
+    expect(overdue.body.error.code).toBe('BREAK_GLASS_REVIEW_PENDING');
+    expect(overdue.body.error.message).toContain('overdue for review');
+  });
+
+  it('is reviewed by a reviewer only; an unratified use blocks the next one', async () => {
+    const uses = (await hub.api<AuditPage>('GET', '/api/v1/audit?type=break_glass', ADMIN_TOKEN)).body.events.map((event) => event.requestId ?? '');
+    const [first, second] = uses.sort();
+    expect((await review(dave, first ?? '', 'ratified')).body.error.code).toBe('SELF_APPROVAL');
+    expect((await review(bob, first ?? '', 'ratified')).body.error.code).toBe('FORBIDDEN');
+    const ratified = await review(sue, first ?? '', 'ratified');
+    expect(ratified.body.breakGlass).toMatchObject({ review: 'ratified', reviewedBy: 'sue' });
+    expect((await review(sue, first ?? '', 'unratified')).body.error.code).toBe('ALREADY_DECIDED');
+    expect((await review(sue, second ?? '', 'unratified')).body.breakGlass?.review).toBe('unratified');
+    clock.advance(5 * HOUR);
+    const blocked = await breakGlass(dave);
+    expect(blocked.body.error.code).toBe('BREAK_GLASS_REVIEW_PENDING');
+    expect(blocked.body.error.message).toContain('was not ratified');
+  });
+});

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Delegation, GreenlightRequest, VerifyResult } from '../protocol/index.js';
+import { ManualClock } from './clock.js';
+import { ADMIN_TOKEN, collect, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
+import { postgresAvailability } from './test-support/postgres.js';
+
+const POLICY = `
+rules:
+  - name: prod
+    match: { action: deploy }
+    approvers: [sre]
+    maxPending: 1000
+  - name: two
+    match: { action: migrate }
+    approvers: [sre]
+    minApprovals: 2
+`;
+
+type ErrorBody = { error: { code: string; message: string } };
+const DAY = 86_400_000;
+
+const pg = await postgresAvailability();
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approver is away, on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
+  const clock = new ManualClock(new Date('2026-12-03T09:00:00Z'));
+  const hub = new TestHub(kind, { policy: POLICY, clock });
+  let alice: TestUser, bob: TestUser, carol: TestUser, dave: TestUser, erin: TestUser;
+  const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString();
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    bob = await hub.createUser('bob', ['approver'], ['sre']);
+    // Carol approves nothing of her own: whatever she decides here, she decides for bob.
+    carol = await hub.createUser('carol', ['approver'], ['devs']);
+    dave = await hub.createUser('dave', ['approver'], ['qa']);
+    erin = await hub.createUser('erin', ['approver'], ['sre']);
+  });
+  afterAll(() => hub.dispose());
+
+  const delegate = (token: string, body: Record<string, unknown>) => hub.api<Delegation & ErrorBody>('POST', '/api/v1/delegations', token, body);
+  const submit = async (user: TestUser, action = 'deploy') => (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', user.token, deployRequest({ action, reason: `by ${user.name}` }))).body;
+  const decide = (user: TestUser, id: string, body: Record<string, unknown> = { decision: 'approve' }) =>
+    hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${id}/decisions`, user.token, body);
+
+  it('refuses delegating to oneself, past 30 days, or someone else’s approvals without being an admin', async () => {
+    expect((await delegate(bob.token, { to: 'bob', endsAt: later(DAY), reason: 'holiday' })).body.error.code).toBe('INVALID_INPUT');
+    const far = await delegate(bob.token, { to: 'carol', endsAt: later(31 * DAY), reason: 'holiday' });
+    expect(far.body.error.message).toContain('at most 30 days ahead');
+    expect((await delegate(bob.token, { to: 'carol', endsAt: later(DAY) })).body.error.code).toBe('INVALID_INPUT');
+    expect((await delegate(bob.token, { from: 'erin', to: 'carol', endsAt: later(DAY), reason: 'cover' })).body.error.code).toBe('FORBIDDEN');
+    expect((await delegate(bob.token, { to: 'nobody', endsAt: later(DAY), reason: 'cover' })).body.error.message).toContain('no active user "nobody"');
+  });
+
+  it('lets the delegate decide on the delegator’s behalf inside the window: both names in the record and audit, obo in the grant', async () => {
+    const created = await delegate(bob.token, { to: 'carol', endsAt: later(7 * DAY), reason: 'holiday' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ from: 'bob', to: 'carol', active: true, reason: 'holiday' });
+
+    const carolClient = await hub.connect(carol);
+    const created$ = collect<GreenlightRequest>((listener) => carolClient.on('request:created', listener));
+    const request = await submit(alice);
+    // The delegate hears of it as the delegator would, and finds it in her inbox.
+    await created$.next((r) => r.id === request.id);
+    expect((await carolClient.sync()).inbox.map((r) => r.id)).toContain(request.id);
+    expect((await carolClient.sync()).me.actingFor).toEqual([{ name: 'bob', groups: ['sre'], roles: ['approver'] }]);
+
+    const decided = await decide(carol, request.id);
+    expect(decided.status).toBe(200);
+    expect(decided.body.status).toBe('approved');
+    expect(decided.body.decisions).toEqual([expect.objectContaining({ approver: 'bob', by: 'carol', decision: 'approve' })]);
+    const audit = await hub.api<{ events: { requestId: string; actor: string; data: Record<string, unknown> }[] }>('GET', '/api/v1/audit?type=request.approved&actor=carol', ADMIN_TOKEN);
+    expect(audit.body.events.find((e) => e.requestId === request.id)?.data).toMatchObject({ onBehalfOf: 'bob' });
+    const token = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, alice.token)).body.grant?.token ?? '';
+    const verified = await hub.api<VerifyResult>('POST', '/api/v1/grants/verify', null, { token });
+    expect(verified.body.grant?.obo).toEqual([{ by: 'carol', for: 'bob' }]);
+  });
+
+  it('never lets a delegate decide their own request or one the delegator asked for', async () => {
+    const carols = await submit(carol);
+    expect((await decide(carol, carols.id)).body.error.code).toBe('SELF_APPROVAL');
+    const bobs = await submit(bob);
+    expect((await decide(carol, bobs.id)).body.error.code).toBe('SELF_APPROVAL');
+  });
+
+  it('counts the delegator and the delegate once: they cannot make a quorum of two alone', async () => {
+    const request = await submit(alice, 'migrate');
+    expect((await decide(bob, request.id)).body.status).toBe('pending');
+    const again = await decide(carol, request.id);
+    expect(again.body.error.code).toBe('ALREADY_DECIDED');
+    expect(again.body.error.message).toContain('bob');
+    const other = await submit(alice, 'migrate');
+    expect((await decide(carol, other.id)).body.status).toBe('pending');
+    expect((await decide(bob, other.id)).body.error.code).toBe('ALREADY_DECIDED');
+    // The delegated-away approver's request leaves his inbox once his vote is cast for him.
+    expect((await (await hub.connect(bob)).sync()).inbox.map((r) => r.id)).not.toContain(other.id);
+    expect((await decide(erin, other.id)).body.status).toBe('approved');
+  });
+
+  it('passes nothing on: the delegate’s own delegate cannot decide for the first delegator', async () => {
+    expect((await delegate(carol.token, { to: 'dave', endsAt: later(DAY), reason: 'also away' })).status).toBe(201);
+    const request = await submit(alice);
+    expect((await decide(dave, request.id)).body.error.code).toBe('NOT_ELIGIBLE');
+    expect((await decide(dave, request.id, { decision: 'approve', onBehalfOf: 'bob' })).body.error.code).toBe('NOT_ELIGIBLE');
+  });
+
+  it('is checked at decision time: before the window, after it, and once ended nobody decides through it', async () => {
+    const list = await hub.api<{ delegations: Delegation[] }>('GET', '/api/v1/delegations', bob.token);
+    const current = list.body.delegations.find((d) => d.to === 'carol');
+    expect(current).toBeDefined();
+    const ended = await hub.api<Delegation>('DELETE', `/api/v1/delegations/${current?.id ?? ''}`, bob.token);
+    expect(ended.body).toMatchObject({ active: false, endedBy: 'bob' });
+    const request = await submit(alice);
+    expect((await decide(carol, request.id)).body.error.code).toBe('NOT_ELIGIBLE');
+
+    // Erin's delegation to dave starts tomorrow and lasts a day.
+    expect((await delegate(ADMIN_TOKEN, { from: 'erin', to: 'dave', startsAt: later(DAY), endsAt: later(2 * DAY), reason: 'training' })).status).toBe(201);
+    expect((await decide(dave, request.id)).body.error.code).toBe('NOT_ELIGIBLE');
+    clock.advance(3 * DAY);
+    const fresh = await submit(alice);
+    expect((await decide(dave, fresh.id)).body.error.code).toBe('NOT_ELIGIBLE');
+  });
+});

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { GreenlightError, parseOrThrow, formatDuration, type FrozenRule, type GreenlightRequest, type ParsedNewRequest } from '../../protocol/index.js';
+import { newId } from '../ids.js';
+import { insertRow } from '../store/prepared-insert.js';
+import type { RequestsTable } from '../store/schema.js';
+import type { Actor } from './actor.js';
+import { announce } from './announce.js';
+import { audit, inTransaction, LostRace, type Context } from './context.js';
+import { issueGrant } from './grants.js';
+import { auditFields } from './lifecycle/transition.js';
+import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
+import { enqueueNotifications } from '../notify/enqueue.js';
+
+/** How long reviewers have to ratify a break-glass use (or not). */
+export const REVIEW_WITHIN_SECONDS = 24 * 3600;
+
+export const reviewInputSchema = z.strictObject({
+  outcome: z.enum(['ratified', 'unratified']),
+  comment: z.string().trim().min(1, 'say why, for the record').max(2000),
+});
+
+const listOf = (items: string[]) => items.join(', ');
+
+/**
+ * Access at once for an incident: only members of the rule's break-glass groups, not within its
+ * cooldown, and not while an earlier use of theirs is unratified or overdue for review. The request is
+ * approved with a grant marked `bg` (capped at maxTtl), its approvers and reviewers are told at once,
+ * and a review item waits for one of the reviewers.
+ */
+export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: ParsedNewRequest & { breakGlass: { incident: string } }, rule: FrozenRule): Promise<GreenlightRequest> {
+  const glass = rule.breakGlass;
+  if (parsed.notBefore) throw new GreenlightError('INVALID_INPUT', 'Invalid request: notBefore: break-glass is access now; leave out the start, or ask for approval of a scheduled start instead.');
+  if (!glass) throw new GreenlightError('BREAK_GLASS_FORBIDDEN', `Rule "${rule.name}" has no break-glass; ask for approval instead.`);
+  if (!actor.groups.some((group) => glass.groups.includes(group))) {
+    throw new GreenlightError('BREAK_GLASS_FORBIDDEN', `Break-glass under rule "${rule.name}" is for members of ${listOf(glass.groups)}; ask for approval instead.`);
+  }
+  const now = ctx.clock.now();
+  const iso = now.toISOString();
+  const row = await inTransaction(ctx, async (trx) => {
+    const owed = await trx
+      .selectFrom('break_glass_reviews')
+      .select(['request_id', 'outcome', 'due_at'])
+      .where('requester_id', '=', actor.id)
+      .where((eb) => eb.or([eb('outcome', '=', 'unratified'), eb.and([eb('outcome', 'is', null), eb('due_at', '<=', iso)])]))
+      .executeTakeFirst();
+    if (owed) {
+      const why = owed.outcome === 'unratified' ? 'was not ratified' : `is overdue for review (due ${owed.due_at})`;
+      throw new GreenlightError('BREAK_GLASS_REVIEW_PENDING', `Your break-glass ${owed.request_id} ${why}; until that is settled, ask for approval instead.`);
+    }
+    if (glass.cooldownSeconds > 0) {
+      const since = new Date(now.getTime() - glass.cooldownSeconds * 1000).toISOString();
+      const recent = await trx.selectFrom('break_glass_reviews').select('created_at').where('requester_id', '=', actor.id).where('rule_name', '=', rule.name).where('created_at', '>', since).orderBy('created_at', 'desc').executeTakeFirst();
+      if (recent) {
+        const next = new Date(Date.parse(recent.created_at) + glass.cooldownSeconds * 1000).toISOString();
+        throw new GreenlightError('BREAK_GLASS_COOLDOWN', `You used break-glass under rule "${rule.name}" at ${recent.created_at}; the next use is possible from ${next} (cooldown ${formatDuration(glass.cooldownSeconds)}). Ask for approval instead.`);
+      }
+    }
+    const approversAndReviewers = [...new Set([...rule.approvers, ...glass.reviewers])];
+    const request: RequestsTable = {
+      id: newId('req', now),
+      requester_id: actor.id,
+      requester_name: actor.name,
+      action: parsed.action,
+      resource: parsed.resource,
+      environment: parsed.environment,
+      reason: parsed.reason,
+      risk: parsed.risk,
+      context: JSON.stringify(parsed.context),
+      requested_ttl_seconds: parsed.requestedTtlSeconds ?? null,
+      idempotency_key: parsed.idempotencyKey ?? null,
+      // Approved as it is written: it never waits, so it takes no place under the pending cap.
+      status: 'approved',
+      version: 1,
+      rule: JSON.stringify(rule),
+      eligible_groups: JSON.stringify(approversAndReviewers),
+      eligible_users: '[]',
+      escalation_level: 0,
+      escalation_round: 0,
+      next_escalation_at: null,
+      expires_at: null,
+      claim_by: null,
+      claim_until: null,
+      created_at: iso,
+      updated_at: iso,
+      decided_at: iso,
+      decided_by: actor.name,
+      // Break-glass is access now: it takes no scheduled start and extends nothing.
+      not_before: null,
+      extends_jti: null,
+    };
+    await insertRow(trx, ctx.store.dialect, 'requests', request);
+    const dueAt = new Date(now.getTime() + REVIEW_WITHIN_SECONDS * 1000).toISOString();
+    await audit(ctx, trx, { actor: actor.name, type: 'request.submitted', ...auditFields(request), outcome: 'pending', data: { rule: rule.name, risk: request.risk, reason: request.reason, notified: approversAndReviewers } });
+    await audit(ctx, trx, {
+      actor: actor.name,
+      type: 'request.break_glass',
+      ...auditFields(request),
+      outcome: 'break_glass',
+      data: { incident: parsed.breakGlass.incident, reason: parsed.reason, rule: rule.name, reviewers: glass.reviewers, dueAt, message: `Break-glass by ${actor.name} on ${rule.name}: ${parsed.breakGlass.incident} — ${parsed.reason}` },
+    });
+    await trx
+      .insertInto('break_glass_reviews')
+      .values({ request_id: request.id, requester_id: actor.id, rule_name: rule.name, incident: parsed.breakGlass.incident, reviewers: JSON.stringify(glass.reviewers), created_at: iso, due_at: dueAt, outcome: null, reviewed_by: null, comment: null, reviewed_at: null })
+      .execute();
+    await audit(ctx, trx, { actor: actor.name, type: 'request.approved', ...auditFields(request), outcome: 'approved', data: { breakGlass: true, incident: parsed.breakGlass.incident } });
+    const grant = await issueGrant(ctx, trx, request, now, { breakGlass: { maxTtlSeconds: glass.maxTtlSeconds } });
+    ctx.deadlineWritten(grant.expiresAt);
+    await enqueueNotifications(ctx, trx, 'request.decided', request);
+    return request;
+  });
+  // Every approver of the rule and every reviewer hears of it at once.
+  return announce(ctx, row, actor, { groups: [...new Set([...rule.approvers, ...glass.reviewers])], users: [] });
+}
+
+/** A reviewer closes a break-glass use as ratified or unratified, with a comment. */
+export async function reviewBreakGlass(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
+  const review = parseOrThrow(reviewInputSchema, input, 'review');
+  const admit = () => undefined;
+  const row = await onUnexpiredRequest(ctx, requestId, 'it cannot be reviewed.', admit, async (trx, current) => {
+    const item = await trx.selectFrom('break_glass_reviews').selectAll().where('request_id', '=', current.id).executeTakeFirst();
+    if (!item) throw new GreenlightError('NOT_FOUND', `Request ${current.id} is not a break-glass use; there is nothing to review.`);
+    const reviewers = JSON.parse(item.reviewers) as string[];
+    if (current.requester_id === actor.id) throw new GreenlightError('SELF_APPROVAL', 'You cannot review your own break-glass; one of its reviewers has to.');
+    if (!actor.groups.some((group) => reviewers.includes(group))) throw new GreenlightError('FORBIDDEN', `Only members of ${listOf(reviewers)} review this break-glass.`);
+    if (item.outcome !== null) throw new GreenlightError('ALREADY_DECIDED', `This break-glass was already reviewed: ${item.outcome} by ${item.reviewed_by ?? 'someone'}.`);
+    const iso = ctx.clock.now().toISOString();
+    await trx.updateTable('break_glass_reviews').set({ outcome: review.outcome, reviewed_by: actor.name, comment: review.comment, reviewed_at: iso }).where('request_id', '=', current.id).execute();
+    await audit(ctx, trx, { actor: actor.name, type: 'request.reviewed', ...auditFields(current), outcome: review.outcome, data: { outcome: review.outcome, comment: review.comment, incident: item.incident } });
+    const touched = { ...current, updated_at: iso, version: Number(current.version) + 1 };
+    const result = await trx.updateTable('requests').set({ updated_at: iso, version: touched.version }).where('id', '=', current.id).where('version', '=', current.version).executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
+    return touched;
+  });
+  return announce(ctx, await loadRequestRow(ctx.store.db, row.id), actor);
+}

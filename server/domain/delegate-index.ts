@@ -1,0 +1,78 @@
+import type { Kysely } from 'kysely';
+import { isEligible, type GreenlightRequest } from '../../protocol/index.js';
+import type { Clock } from '../clock.js';
+import type { Database } from '../store/schema.js';
+
+interface Entry {
+  from: string;
+  fromGroups: string[];
+  fromRoles: string[];
+  to: string;
+  startsAt: string;
+  endsAt: string;
+  rules: string[] | null;
+}
+
+/** How often delegations made on another hub (or a delegator's new groups) reach this hub's pushes. */
+const REFRESH_MS = 30_000;
+
+/**
+ * Delegations not yet over, in memory, so a push can reach the delegates of the people it goes to
+ * without a query per event. Only for notifications: whether a delegate may decide is read from the
+ * database when they decide.
+ */
+export class DelegateIndex {
+  private entries: Entry[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  async refresh(): Promise<void> {
+    const now = this.clock.now().toISOString();
+    const rows = await this.db
+      .selectFrom('delegations')
+      .innerJoin('users', 'users.id', 'delegations.from_id')
+      .select(['delegations.from_id', 'delegations.from_name', 'delegations.to_name', 'delegations.starts_at', 'delegations.ends_at', 'delegations.rules', 'users.roles'])
+      .where('delegations.ended_at', 'is', null)
+      .where('delegations.ends_at', '>', now)
+      .where('users.disabled', '=', 0)
+      .execute();
+    const groups = rows.length ? await this.db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', rows.map((row) => row.from_id)).execute() : [];
+    this.entries = rows.map((row) => ({
+      from: row.from_name,
+      fromGroups: groups.filter((g) => g.user_id === row.from_id).map((g) => g.group_name),
+      fromRoles: JSON.parse(row.roles) as string[],
+      to: row.to_name,
+      startsAt: row.starts_at,
+      endsAt: row.ends_at,
+      rules: row.rules ? (JSON.parse(row.rules) as string[]) : null,
+    }));
+  }
+
+  start(onError: (error: unknown) => void): void {
+    this.timer ??= setInterval(() => this.refresh().catch(onError), REFRESH_MS);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Delegates in their window whose delegator the request waits on (never for the delegate's or the delegator's own request). */
+  delegatesFor(request: GreenlightRequest): string[] {
+    if (request.status !== 'pending' || this.entries.length === 0) return [];
+    const now = this.clock.now().toISOString();
+    const out = new Set<string>();
+    for (const entry of this.entries) {
+      if (entry.startsAt > now || now >= entry.endsAt) continue;
+      if (request.requester === entry.from || request.requester === entry.to) continue;
+      if (entry.rules && !entry.rules.includes(request.rule.name)) continue;
+      if (isEligible(request, { name: entry.from, groups: entry.fromGroups, roles: entry.fromRoles })) out.add(entry.to);
+    }
+    return [...out];
+  }
+}

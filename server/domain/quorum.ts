@@ -1,0 +1,53 @@
+import type { Transaction } from 'kysely';
+import {
+  countedApprovals,
+  describeProgress,
+  GreenlightError,
+  linesFor,
+  quorumMet,
+  quorumProgress,
+  voteAdvances,
+  type FrozenRule,
+  type LineProgress,
+  type QuorumVote,
+} from '../../protocol/index.js';
+import type { Database, DecisionsTable, RequestsTable } from '../store/schema.js';
+import { eligibleGroupsOf, eligibleUsersOf } from './request-view.js';
+
+/** The approvals of a request as quorum counts them. */
+export const quorumVotesOf = (decisions: Pick<DecisionsTable, 'approver_name' | 'decision' | 'lines'>[]): QuorumVote[] =>
+  decisions.filter((d) => d.decision === 'approve').map((d) => ({ approver: d.approver_name, lines: d.lines ? (JSON.parse(d.lines) as string[]) : [] }));
+
+/** The lines an approver's vote on this request may count toward, as of now (eligibility is checked at decision time). */
+export function voteLines(rule: FrozenRule, row: RequestsTable, person: { name: string; groups: string[] }): string[] | null {
+  if (!rule.require) return null;
+  return linesFor(rule.require, { eligibleGroups: eligibleGroupsOf(row), eligibleUsers: eligibleUsersOf(row) }, person);
+}
+
+export interface Tally {
+  approvals: number;
+  of: number;
+  met: boolean;
+  progress: LineProgress[] | null;
+}
+
+/**
+ * Counts a new approval: under `require:` lines, refuses one that would fill no place still open
+ * (QUORUM_LINE_MET), so a race of many approvers records exactly the votes the rule needs.
+ */
+export async function tallyApproval(trx: Transaction<Database>, rule: FrozenRule, requestId: string, vote: QuorumVote | null): Promise<Tally> {
+  const decisions = await trx.selectFrom('decisions').select(['approver_name', 'decision', 'lines']).where('request_id', '=', requestId).execute();
+  if (!rule.require || !vote) {
+    // The new approval is not written yet: it is the one added here.
+    const approvals = decisions.filter((d) => d.decision === 'approve').length + 1;
+    return { approvals, of: rule.minApprovals, met: approvals >= rule.minApprovals, progress: null };
+  }
+  const votes = quorumVotesOf(decisions);
+  if (!voteAdvances(rule.require, votes, vote)) {
+    const now = quorumProgress(rule.require, votes);
+    const mine = vote.lines.length ? `every line you count toward (${vote.lines.join(', ')}) is met` : 'you are in none of its groups';
+    throw new GreenlightError('QUORUM_LINE_MET', `Your approval would not count: ${mine}. Progress: ${describeProgress(now)}.`);
+  }
+  const progress = quorumProgress(rule.require, [...votes, vote]);
+  return { approvals: countedApprovals(progress), of: rule.minApprovals, met: quorumMet(progress), progress };
+}
