@@ -173,15 +173,17 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('a request nobody active cou
   });
 
   it('is warned of in the hub log at start and on each policy reload, naming the groups nobody could answer for', async () => {
-    const atStart = log.warnings()[0];
+    // Other start-up warnings (the checkpoint log's disk, say) may come first: take those about groups.
+    const aboutGroups = () => log.warnings().filter((warning) => warning.unstaffed !== undefined);
+    const atStart = aboutGroups()[0];
     // At start only the admin exists: every group the policy names is empty.
     expect(atStart?.unstaffed?.map((entry) => entry.name)).toEqual(['sre', 'dba', 'keys', 'cache', 'oncall', 'nobody-home', 'leads']);
     expect(atStart?.msg).toContain('the policy names groups with no active member who could approve: sre (rule prod, either); dba (rule either, db);');
 
-    const count = log.warnings().length;
+    const count = aboutGroups().length;
     writeFileSync(hub.policyPath!, `${POLICY}  - name: ghosts\n    match: { action: haunt }\n    approvers: [ghosts]\n`);
-    await expect.poll(() => log.warnings().length, { timeout: 10_000 }).toBeGreaterThan(count);
-    const afterReload = log.warnings()[count];
+    await expect.poll(() => aboutGroups().length, { timeout: 10_000 }).toBeGreaterThan(count);
+    const afterReload = aboutGroups()[count];
     // bob was disabled above; lena, sam and carl are there; dora is disabled and rita only asks.
     expect(afterReload?.unstaffed?.map((entry) => entry.name)).toEqual(['sre', 'dba', 'oncall', 'nobody-home', 'ghosts']);
     expect(afterReload?.msg).toContain('greenlight user add <name> --role approver --group sre');
