@@ -4,6 +4,7 @@ export * from './storable-text.js';
 export * from './duration.js';
 export * from './request.js';
 export * from './user.js';
+export * from './token.js';
 export * from './setup.js';
 export * from './policy.js';
 export * from './audit.js';

@@ -33,12 +33,19 @@ export const emailSchema = z
 const rolesSchema = z.array(roleSchema).min(1, 'give the user at least one role').max(ROLES.length);
 const groupsSchema = z.array(groupNameSchema).max(LIMITS.groups);
 
-export const newUserSchema = z.strictObject({
-  name: unreservedUserNameSchema,
-  roles: rolesSchema,
-  groups: groupsSchema.default([]),
-  email: emailSchema.optional(),
-});
+export const newUserSchema = z
+  .strictObject({
+    name: unreservedUserNameSchema,
+    roles: rolesSchema,
+    groups: groupsSchema.default([]),
+    email: emailSchema.optional(),
+    /** A machine account (a pipeline): no sign-in, tokens only, never an approver. */
+    service: z.boolean().default(false),
+  })
+  .refine((user) => !user.service || user.roles.every((role) => role === 'requester'), {
+    message: 'a service user can only be a requester: it never approves',
+    path: ['roles'],
+  });
 export type NewUser = z.input<typeof newUserSchema>;
 
 /** What an admin may change about a user; only the fields given change, `email: null` removes it. */
@@ -59,6 +66,8 @@ export const userSchema = z.object({
   roles: z.array(roleSchema),
   groups: z.array(z.string()),
   email: z.string().nullable(),
+  /** A machine account: tokens only, never an approver (absent from hubs older than service users). */
+  service: z.boolean().optional(),
   status: z.enum(USER_STATUSES),
   disabled: z.boolean(),
   /** The last authenticated call, to the minute (the hub records it at most once a minute); null if never. */
@@ -67,7 +76,8 @@ export const userSchema = z.object({
 });
 export type User = z.infer<typeof userSchema>;
 
-export const createdUserSchema = userSchema.extend({ token: z.string() });
+/** `token` is null for a service user: its owner makes named, scoped tokens for it instead. */
+export const createdUserSchema = userSchema.extend({ token: z.string().nullable() });
 export type CreatedUser = z.infer<typeof createdUserSchema>;
 
 export const userListSchema = z.object({ users: z.array(userSchema) });

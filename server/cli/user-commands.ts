@@ -29,8 +29,9 @@ async function addUser(ctx: CliContext, command: Command): Promise<number> {
   const body = { name, roles: flags.role, groups: flags.group, ...(flags.email ? { email: flags.email } : {}) };
   const { data, raw } = await http.call('POST', '/api/v1/users', createdUserSchema, { body });
   if (flags.json) printJson(ctx.io, raw);
-  else out(ctx.io, data.token);
-  note(ctx.io, `created ${describeUser(data)}; the token is shown only once`);
+  else if (data.token) out(ctx.io, data.token);
+  if (data.token) note(ctx.io, `created ${describeUser(data)}; the token is shown only once`);
+  else note(ctx.io, `created ${describeUser(data)}; make its tokens with: greenlight token create --user ${data.name} --name … --scope … --expires …`);
   return EXIT.ok;
 }
 

@@ -329,6 +329,6 @@ export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
   const inbox = (await buildViews(db, inboxRows, actor)).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
   const mine = await buildViews(db, mineRows, actor);
   // Syncing is itself an authenticated use, so "last seen" is now.
-  const me: SyncResult['me'] = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, email: actor.email, status: 'active', disabled: false, lastSeenAt: ctx.clock.now().toISOString(), createdAt: '' };
+  const me: SyncResult['me'] = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, email: actor.email, service: actor.service, status: 'active', disabled: false, lastSeenAt: ctx.clock.now().toISOString(), createdAt: '' };
   return { me, inbox, mine, offers: policyOffers(ctx.policy.current()), serverTime: ctx.clock.now().toISOString() };
 }

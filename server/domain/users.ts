@@ -6,7 +6,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database, UsersTable } from '../store/schema.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
-import { generateToken, hashToken, looksLikeToken } from './tokens.js';
+import { firstTokenRow, generateToken, hashToken, looksLikeToken } from './tokens.js';
+import { resolveToken } from '../identity/authenticate.js';
 
 export function toUser(row: UsersTable, groups: string[]): User {
   return {
@@ -15,6 +16,7 @@ export function toUser(row: UsersTable, groups: string[]): User {
     roles: JSON.parse(row.roles) as Role[],
     groups,
     email: row.email ?? null,
+    service: row.service === 1,
     status: row.disabled === 1 ? 'disabled' : 'active',
     disabled: row.disabled === 1,
     lastSeenAt: row.last_seen_at ?? null,
@@ -26,11 +28,14 @@ export function requireAdmin(actor: Actor): void {
   if (!isAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only an admin can do this.');
 }
 
-/** Creates a user with a fresh token. `by` is null when the hub itself bootstraps the admin. */
+/**
+ * Creates a user with a fresh token (a service user gets none: its tokens are made by name, with
+ * scopes and an expiry). `by` is null when the hub itself bootstraps the admin.
+ */
 export async function createUser(ctx: Context, by: Actor | null, input: unknown, presetToken?: string): Promise<CreatedUser> {
   if (by) requireAdmin(by);
   const parsed = parseOrThrow(newUserSchema, input, 'user');
-  const token = presetToken ?? generateToken();
+  const token = parsed.service ? null : (presetToken ?? generateToken());
   const now = ctx.clock.now().toISOString();
   const id = newId('usr', ctx.clock.now());
   const roles = [...new Set(parsed.roles)];
@@ -39,36 +44,19 @@ export async function createUser(ctx: Context, by: Actor | null, input: unknown,
     const existing = await trx.selectFrom('users').select('id').where('name', '=', parsed.name).executeTakeFirst();
     if (existing) throw new GreenlightError('CONFLICT', `A user named "${parsed.name}" already exists.`);
     const email = parsed.email ?? null;
-    await trx.insertInto('users').values({ id, name: parsed.name, roles: JSON.stringify(roles), disabled: 0, created_at: now, email }).execute();
+    await trx.insertInto('users').values({ id, name: parsed.name, roles: JSON.stringify(roles), disabled: 0, created_at: now, email, service: parsed.service ? 1 : 0 }).execute();
     if (groups.length) await trx.insertInto('user_groups').values(groups.map((group_name) => ({ user_id: id, group_name }))).execute();
-    await trx.insertInto('tokens').values({ hash: hashToken(token), user_id: id, created_at: now }).execute();
-    await audit(ctx, trx, { actor: by?.name ?? SYSTEM_ACTOR_NAME, type: 'user.created', outcome: 'created', data: { user: parsed.name, roles, groups, ...(parsed.email ? { email: parsed.email } : {}) } });
+    if (token) await trx.insertInto('tokens').values(firstTokenRow(token, id, ctx.clock.now())).execute();
+    const data = { user: parsed.name, roles, groups, ...(parsed.email ? { email: parsed.email } : {}), ...(parsed.service ? { service: true } : {}) };
+    await audit(ctx, trx, { actor: by?.name ?? SYSTEM_ACTOR_NAME, type: 'user.created', outcome: 'created', data });
   });
-  return { id, name: parsed.name, roles, groups, email: parsed.email ?? null, status: 'active', disabled: false, lastSeenAt: null, createdAt: now, token };
+  return { id, name: parsed.name, roles, groups, email: parsed.email ?? null, service: parsed.service, status: 'active', disabled: false, lastSeenAt: null, createdAt: now, token };
 }
 
-/** `tokenHash` may be passed where the caller already hashed the token (the HTTP rate limiter does). */
+/** The actor behind a token, or null however it was refused (see `resolveToken` for why). */
 export async function authenticate(ctx: Context, token: string, tokenHash = hashToken(token)): Promise<Actor | null> {
-  if (!looksLikeToken(token)) return null;
-  const nowMs = ctx.clock.now().getTime();
-  const cached = ctx.actors?.get(tokenHash, nowMs);
-  if (cached) {
-    ctx.lastSeen.touch(cached.id, ctx.clock.now());
-    return cached;
-  }
-  const snapshot = ctx.actors?.snapshot() ?? 0;
-  const row = await ctx.store.db
-    .selectFrom('tokens')
-    .innerJoin('users', 'users.id', 'tokens.user_id')
-    .select(['users.id', 'users.name', 'users.roles', 'users.disabled', 'users.email'])
-    .where('tokens.hash', '=', tokenHash)
-    .executeTakeFirst();
-  if (!row || row.disabled === 1) return null;
-  const groups = await ctx.store.db.selectFrom('user_groups').select('group_name').where('user_id', '=', row.id).execute();
-  const actor: Actor = { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], groups: groups.map((g) => g.group_name), email: row.email ?? null };
-  ctx.actors?.set(tokenHash, actor, nowMs, snapshot);
-  ctx.lastSeen.touch(actor.id, ctx.clock.now());
-  return actor;
+  const outcome = await resolveToken(ctx, token, tokenHash);
+  return 'actor' in outcome ? outcome.actor : null;
 }
 
 export async function recordFailedAuthentication(ctx: Context, where: string, reason: string, details: Record<string, string> = {}): Promise<void> {
@@ -112,6 +100,7 @@ export async function bootstrapAdmin(ctx: Context, options: { envToken?: string;
   let user: CreatedUser;
   try {
     user = await createUser(ctx, null, { name: 'admin', roles: ['admin', 'approver'], groups: ['admins'] }, options.envToken);
+    if (!user.token) throw new Error('the admin was created without a token');
   } catch (error) {
     // Another hub on the same database got there first.
     if (error instanceof GreenlightError && error.code === 'CONFLICT') return;

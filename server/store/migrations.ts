@@ -218,6 +218,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('requests').addColumn('escalation_round', 'integer', (col) => col.notNull().defaultTo(0)).execute();
     },
   },
+  // Named, scoped, expiring tokens for machines and sign-on sessions. Tokens made before this keep
+  // working as they did: kind `user`, no expiry, every scope their user's role allows (scopes null).
+  // Service users sign in with tokens only and never approve.
+  '2026-12-11-701-scoped-tokens': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('tokens').addColumn('id', 'text').execute();
+      await db.schema.alterTable('tokens').addColumn('name', 'text', (col) => col.notNull().defaultTo('initial')).execute();
+      await db.schema.alterTable('tokens').addColumn('kind', 'text', (col) => col.notNull().defaultTo('user')).execute();
+      await db.schema.alterTable('tokens').addColumn('scopes', 'text').execute();
+      await db.schema.alterTable('tokens').addColumn('expires_at', 'text').execute();
+      await db.schema.alterTable('tokens').addColumn('last_used_at', 'text').execute();
+      await sql`update tokens set id = 'tok_' || substr(hash, 1, 24) where id is null`.execute(db);
+      await db.schema.createIndex('tokens_by_id').unique().on('tokens').columns(['id']).execute();
+      await db.schema.createIndex('tokens_by_user').on('tokens').columns(['user_id', 'created_at']).execute();
+      await db.schema.alterTable('users').addColumn('service', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

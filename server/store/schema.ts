@@ -14,6 +14,8 @@ export interface UsersTable {
   email: string | null;
   /** Written at most once a minute per user, after the call that used the token. */
   last_seen_at: string | null;
+  /** 1 for a machine account: tokens only, never an approver. */
+  service: number;
 }
 
 export interface UserGroupsTable {
@@ -23,8 +25,17 @@ export interface UserGroupsTable {
 
 export interface TokensTable {
   hash: string;
+  /** Null only in a row written before tokens had ids, until the migration that adds them runs. */
+  id: string | null;
   user_id: string;
+  name: string;
+  /** user | api | session (protocol TOKEN_KINDS) */
+  kind: string;
+  /** JSON list of scopes; null means every scope the user's role allows. */
+  scopes: string | null;
   created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
 }
 
 export interface RequestsTable {

@@ -4,7 +4,8 @@ import rateLimit from '@fastify/rate-limit';
 import { GreenlightError, LIMITS } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
 import type { Actor } from '../domain/actor.js';
-import { authenticate } from '../domain/users.js';
+import { resolveToken } from '../identity/authenticate.js';
+import { requireScope, type ScopeNeed } from '../identity/scopes.js';
 import { hashToken } from '../domain/tokens.js';
 import type { Metrics } from '../metrics.js';
 import { statusOf, toWireError } from './errors.js';
@@ -21,12 +22,17 @@ import { reportRoutes } from './routes/reports.js';
 import { consoleRoutes } from './routes/console.js';
 import { adminRoutes } from './routes/admin.js';
 import { notificationRoutes } from './routes/notifications.js';
+import { tokenRoutes } from './routes/tokens.js';
 import type { Waiters } from './waiters.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null;
+  }
+  interface FastifyContextConfig {
+    /** What the caller's token must hold for this route; every authenticated route declares it. */
+    scope?: ScopeNeed;
   }
 }
 
@@ -69,18 +75,25 @@ function tokenHashOf(request: FastifyRequest, token: string): string {
   return hash;
 }
 
-/** The actor behind the call, or a 401 that says what is wrong. */
+/** The actor behind the call, or a 401 that says what is wrong; a 403 when their token lacks the route's scope. */
 export async function requireActor(deps: HttpDeps, request: FastifyRequest): Promise<Actor> {
-  if (request.actor) return request.actor;
+  const need = request.routeOptions.config.scope;
+  // Fails closed: a route that forgot to say what it needs refuses everyone, and its tests show it.
+  if (need === undefined) throw new Error(`route ${request.routeOptions.url ?? request.url} declares no scope`);
+  if (request.actor) {
+    requireScope(request.actor, need);
+    return request.actor;
+  }
   const token = bearerToken(request);
   if (!token) throw new GreenlightError('UNAUTHENTICATED', 'Send your token as "Authorization: Bearer glt_…".');
-  const actor = await authenticate(deps.ctx, token, tokenHashOf(request, token));
-  if (!actor) {
+  const outcome = await resolveToken(deps.ctx, token, tokenHashOf(request, token));
+  if ('refused' in outcome) {
     const where = `${request.method} ${request.routeOptions.url ?? request.url}`;
-    throw await deps.failedAuthentications.refuse(request.ip, where, 'unknown or disabled token', 'This token is not valid (unknown, or its user was disabled). Ask an admin for a new one.');
+    throw await deps.failedAuthentications.refuse(request.ip, where, outcome.refused.reason, outcome.refused.message);
   }
-  request.actor = actor;
-  return actor;
+  request.actor = outcome.actor;
+  requireScope(outcome.actor, need);
+  return outcome.actor;
 }
 
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
@@ -141,6 +154,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(reportRoutes, deps);
   await app.register(adminRoutes, deps);
   await app.register(notificationRoutes, deps);
+  await app.register(tokenRoutes, deps);
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }

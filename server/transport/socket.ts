@@ -13,6 +13,8 @@ import {
 import type { Context } from '../domain/context.js';
 import type { Actor } from '../domain/actor.js';
 import { authenticate } from '../domain/users.js';
+import { resolveToken } from '../identity/authenticate.js';
+import { requireScope, type ScopeNeed } from '../identity/scopes.js';
 import { cancelRequest, decideRequest, getRequest, submitRequest, syncFor } from '../domain/requests.js';
 import { claimRequest, releaseRequest } from '../domain/lifecycle/claims.js';
 import { withoutSecrets } from '../domain/request-view.js';
@@ -82,10 +84,10 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
       options.failedAuthentications.refuse(address, 'socket handshake', reason, message).then(reject, reject);
     };
     if (typeof token !== 'string' || token.length === 0) return refuse('no token', 'Connect with your token in auth.token.');
-    authenticate(ctx, token)
-      .then((actor) => {
-        if (!actor) return refuse('unknown or disabled token', 'This token is not valid (unknown, or its user was disabled). Ask an admin for a new one.');
-        socket.data.actor = actor;
+    resolveToken(ctx, token)
+      .then((outcome) => {
+        if ('refused' in outcome) return refuse(outcome.refused.reason, outcome.refused.message);
+        socket.data.actor = outcome.actor;
         next();
       })
       .catch((error: unknown) => next(Object.assign(new Error('hub unavailable'), { data: toWireError(error, ctx.log) })));
@@ -149,7 +151,7 @@ function reconnectUser(io: HubServer, userId: string): void {
 }
 
 /** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
-function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, work: (input: unknown, actor: Actor) => Promise<O>) {
+function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, scope: ScopeNeed, work: (input: unknown, actor: Actor) => Promise<O>) {
   return (...args: unknown[]) => {
     // socket.io hands the ack over as the last argument: an event sent with an ack and no payload
     // arrives as the ack alone, and must still be answered (its missing payload is then refused).
@@ -159,7 +161,8 @@ function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, work: (
     Promise.resolve()
       .then(() => {
         limiter.take(socket.data.actor.id);
-        ctx.lastSeen.touch(socket.data.actor.id, ctx.clock.now());
+        requireScope(socket.data.actor, scope);
+        ctx.lastSeen.touch(socket.data.actor.id, ctx.clock.now(), socket.data.actor.tokenId);
       })
       .then(() => work(input, socket.data.actor))
       .then((data) => reply({ data }))
@@ -170,7 +173,7 @@ function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, work: (
 function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, limiter: RateWindow): void {
   socket.on(
     'request:submit',
-    handle(socket, ctx, limiter, async (input: unknown, actor) => {
+    handle(socket, ctx, limiter, 'requests:create', async (input: unknown, actor) => {
       const result = await submitRequest(ctx, actor, input);
       if (result.created) metrics.requestsSubmitted.inc({ status: result.request.status });
       return result.request;
@@ -178,20 +181,20 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   );
   socket.on(
     'request:decide',
-    handle(socket, ctx, limiter, async (input: unknown, actor) => {
+    handle(socket, ctx, limiter, 'requests:decide', async (input: unknown, actor) => {
       const { requestId, ...decision } = parseOrThrow(decideInputSchema, input, 'decision');
       const result = await decideRequest(ctx, actor, requestId, decision);
       metrics.decisions.inc({ decision: decision.decision });
       return result;
     }),
   );
-  socket.on('request:cancel', handle(socket, ctx, limiter, (input: unknown, actor) => cancelRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:claim', handle(socket, ctx, limiter, (input: unknown, actor) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:release', handle(socket, ctx, limiter, (input: unknown, actor) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:get', handle(socket, ctx, limiter, (input: unknown, actor) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:cancel', handle(socket, ctx, limiter, 'requests:create', (input: unknown, actor) => cancelRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:claim', handle(socket, ctx, limiter, 'requests:decide', (input: unknown, actor) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:release', handle(socket, ctx, limiter, 'requests:decide', (input: unknown, actor) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:get', handle(socket, ctx, limiter, 'requests:read', (input: unknown, actor) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on(
     'requests:sync',
-    handle(socket, ctx, limiter, (input: unknown, actor) => {
+    handle(socket, ctx, limiter, 'requests:read', (input: unknown, actor) => {
       parseOrThrow(emptySchema, input, 'sync');
       return syncFor(ctx, actor);
     }),

@@ -18,7 +18,7 @@ const docs = {
 };
 
 export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.post('/api/v1/admin/backup', { schema: docs.backup }, async (request, reply) => {
+  app.post('/api/v1/admin/backup', { schema: docs.backup, config: { scope: 'admin' } }, async (request, reply) => {
     const actor = await requireActor(deps, request);
     const backup = await createBackup(deps.ctx, actor);
     // The temporary copy goes once the answer is sent, or the client gives up.

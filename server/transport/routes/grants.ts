@@ -40,7 +40,7 @@ const docs = {
 export const grantRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.post('/api/v1/grants/verify', { schema: docs.verify }, async (request) => verifyGrant(deps.ctx, request.body));
   app.post('/api/v1/grants/redeem', { schema: docs.redeem }, async (request) => redeemGrant(deps.ctx, request.body));
-  app.post('/api/v1/grants/:jti/revoke', { schema: docs.revoke }, async (request) => {
+  app.post('/api/v1/grants/:jti/revoke', { schema: docs.revoke, config: { scope: ['requests:create', 'requests:decide'] } }, async (request) => {
     const actor = await requireActor(deps, request);
     return revokeGrant(deps.ctx, actor, parseOrThrow(jtiParam, request.params, 'grant id').jti);
   });
