@@ -5,7 +5,7 @@ import { CliError, EXIT } from './cli-error.js';
 const wireErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 type Query = Record<string, string | number | undefined>;
-type Method = 'GET' | 'POST' | 'PATCH';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface CallOptions {
   body?: unknown;
@@ -68,7 +68,7 @@ export class HubHttp {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: string | undefined;
-    if (method !== 'GET') {
+    if (method === 'POST' || method === 'PATCH') {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body ?? {});
       if (Buffer.byteLength(body) > LIMITS.bodyBytes) {

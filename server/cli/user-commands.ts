@@ -12,6 +12,7 @@ const addFlags = baseFlags.extend({
   role: z.array(roleSchema).min(1, `give at least one: ${ROLES.join(', ')}`).prefault([]),
   group: z.array(groupNameSchema).default([]),
   email: emailSchema.optional(),
+  service: z.boolean().default(false),
 });
 /** commander gives `false` for --no-email / --no-group: remove the email, leave every group. */
 const setFlags = baseFlags.extend({
@@ -24,9 +25,10 @@ const userPath = (name: string, tail = '') => `/api/v1/users/${encodeURIComponen
 
 async function addUser(ctx: CliContext, command: Command): Promise<number> {
   const name = argument(command, 0, userNameSchema);
-  const flags = parseFlags(addFlags, command.opts());
+  const opts = command.opts<{ service?: boolean; role?: string[] }>();
+  const flags = parseFlags(addFlags, opts.service && !opts.role ? { ...opts, role: ['requester'] } : opts);
   const http = connect(ctx.io, flags, ADMIN_ONLY);
-  const body = { name, roles: flags.role, groups: flags.group, ...(flags.email ? { email: flags.email } : {}) };
+  const body = { name, roles: flags.role, groups: flags.group, ...(flags.email ? { email: flags.email } : {}), ...(flags.service ? { service: true } : {}) };
   const { data, raw } = await http.call('POST', '/api/v1/users', createdUserSchema, { body });
   if (flags.json) printJson(ctx.io, raw);
   else if (data.token) out(ctx.io, data.token);
@@ -85,6 +87,7 @@ export function registerUserCommands(program: Command, ctx: CliContext): void {
       .option('--role <role>', `a role: ${ROLES.join(', ')}; repeatable`, collect)
       .option('--group <group>', 'a group, e.g. sre; repeatable', collect)
       .option('--email <address>', 'their email address')
+      .option('--service', 'a machine account (a pipeline): no sign-in token, never an approver; make its tokens with token create --user')
       .option('--json', 'print the whole user, token included, as JSON'),
   ).action(action(ctx, (cmd) => addUser(ctx, cmd)));
 
