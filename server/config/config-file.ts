@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SETTINGS, SETTING_KEYS, type HubSettings, type SettingKey } from './settings.js';
+import { oidcConfigSchema } from '../auth/oidc/config.js';
 
 /**
  * The hub's configuration file (`--config`, GREENLIGHT_CONFIG): YAML whose top-level keys are the
@@ -26,6 +27,7 @@ function settingsShape(): SettingsShape {
 
 export const fileSchema = z.strictObject({
   ...settingsShape(),
+  oidc: oidcConfigSchema.optional(),
 });
 
 export type ConfigFile = z.infer<typeof fileSchema>;

@@ -235,6 +235,30 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('users').addColumn('service', 'integer', (col) => col.notNull().defaultTo(0)).execute();
     },
   },
+  // Single sign-on: a user signed in through the identity provider is found again by its subject;
+  // a sign-in under way is a row (state, PKCE verifier, nonce) used once, so any hub may finish it.
+  '2026-12-11-702-oidc-sign-in': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('users').addColumn('oidc_subject', 'text').execute();
+      await db.schema.createIndex('users_by_oidc_subject').unique().on('users').columns(['oidc_subject']).execute();
+      await db.schema
+        .createTable('oidc_logins')
+        .addColumn('state', 'text', (col) => col.primaryKey())
+        .addColumn('verifier', 'text', (col) => col.notNull())
+        .addColumn('nonce', 'text', (col) => col.notNull())
+        .addColumn('desktop_redirect', 'text')
+        .addColumn('desktop_challenge', 'text')
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('oidc_handoffs')
+        .addColumn('code_hash', 'text', (col) => col.primaryKey())
+        .addColumn('user_id', 'text', (col) => col.notNull())
+        .addColumn('challenge', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

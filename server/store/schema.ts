@@ -16,6 +16,27 @@ export interface UsersTable {
   last_seen_at: string | null;
   /** 1 for a machine account: tokens only, never an approver. */
   service: number;
+  /** The identity provider's `sub` for a user who signs in with it; null for users made by hand. */
+  oidc_subject: string | null;
+}
+
+/** A sign-in through the identity provider under way; used once. */
+export interface OidcLoginsTable {
+  state: string;
+  verifier: string;
+  nonce: string;
+  /** The desktop app's loopback address to hand the result to, with its PKCE challenge. */
+  desktop_redirect: string | null;
+  desktop_challenge: string | null;
+  created_at: string;
+}
+
+/** A finished sign-in waiting for the desktop app to fetch its session with the PKCE verifier. */
+export interface OidcHandoffsTable {
+  code_hash: string;
+  user_id: string;
+  challenge: string;
+  expires_at: string;
 }
 
 export interface UserGroupsTable {
@@ -180,6 +201,8 @@ export interface Database {
   chain_head: ChainHeadTable;
   outbox: OutboxTable;
   notify_endpoints: NotifyEndpointsTable;
+  oidc_logins: OidcLoginsTable;
+  oidc_handoffs: OidcHandoffsTable;
 }
 
 export type { Generated };

@@ -23,6 +23,8 @@ import { consoleRoutes } from './routes/console.js';
 import { adminRoutes } from './routes/admin.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { oidcRoutes } from './routes/oidc.js';
+import type { OidcSignIn } from '../auth/oidc/sign-in.js';
 import type { Waiters } from './waiters.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 
@@ -38,6 +40,8 @@ declare module 'fastify' {
 
 export interface HttpDeps {
   ctx: Context;
+  /** Single sign-on, when the hub configuration has an `oidc:` section. */
+  oidc?: OidcSignIn | null;
   metrics: Metrics;
   waiters: Waiters;
   rateLimitPerMinute: number;
@@ -155,6 +159,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, deps);
   await app.register(notificationRoutes, deps);
   await app.register(tokenRoutes, deps);
+  if (deps.oidc) await app.register(oidcRoutes, { signIn: deps.oidc });
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }
