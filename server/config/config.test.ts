@@ -112,7 +112,7 @@ describe('the config file', () => {
   it('refuses an unknown key, listing the known ones', () => {
     const file = configFile('prot: 7300\nhost: 0.0.0.0\n', 'typo.yaml');
     expect(problem(() => loadConfigFile(file))).toBe(
-      `config file ${file}: unknown key "prot" (known keys: port, host, dataDir, policy, databaseUrl, logLevel, rateLimit, trustProxy, accessLog)`,
+      `config file ${file}: unknown key "prot" (known keys: port, host, dataDir, policy, databaseUrl, logLevel, rateLimit, trustProxy, accessLog, oidc)`,
     );
   });
 
