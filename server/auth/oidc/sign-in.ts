@@ -131,14 +131,17 @@ export class OidcSignIn {
     return { kind: 'console', token: session.token };
   }
 
-  /** The desktop app trades the one-time code and its PKCE verifier for a session token. */
+  /** The desktop app trades the one-time code and its PKCE verifier for a session token. Any attempt uses the code up. */
   async redeemHandoff(code: string, verifier: string): Promise<{ token: string; expiresAt: string; user: string }> {
+    const row = await inTransaction(this.ctx, async (trx) => {
+      const found = await trx.selectFrom('oidc_handoffs').selectAll().where('code_hash', '=', hashToken(code)).executeTakeFirst();
+      if (found) await trx.deleteFrom('oidc_handoffs').where('code_hash', '=', found.code_hash).execute();
+      return found;
+    });
+    if (!row || Date.parse(row.expires_at) <= this.ctx.clock.now().getTime() || pkceChallenge(verifier) !== row.challenge) {
+      throw new GreenlightError('UNAUTHENTICATED', 'This sign-in code is not valid (used already, too old, or not from this app). Sign in again.');
+    }
     return inTransaction(this.ctx, async (trx) => {
-      const row = await trx.selectFrom('oidc_handoffs').selectAll().where('code_hash', '=', hashToken(code)).executeTakeFirst();
-      if (row) await trx.deleteFrom('oidc_handoffs').where('code_hash', '=', row.code_hash).execute();
-      if (!row || Date.parse(row.expires_at) <= this.ctx.clock.now().getTime() || pkceChallenge(verifier) !== row.challenge) {
-        throw new GreenlightError('UNAUTHENTICATED', 'This sign-in code is not valid (used already, too old, or not from this app). Sign in again.');
-      }
       const user = await trx.selectFrom('users').select(['id', 'name', 'disabled']).where('id', '=', row.user_id).executeTakeFirstOrThrow();
       if (user.disabled === 1) throw new GreenlightError('UNAUTHENTICATED', `${user.name} is disabled. Ask a Greenlight admin.`);
       const session = await issueSessionToken(this.ctx, trx, user, 'desktop');
