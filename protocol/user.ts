@@ -73,6 +73,8 @@ export const userSchema = z.object({
   /** The last authenticated call, to the minute (the hub records it at most once a minute); null if never. */
   lastSeenAt: z.string().nullable(),
   createdAt: z.string(),
+  /** On a change: what the admin should know, e.g. that the next single sign-on may undo it. */
+  warnings: z.array(z.string()).optional(),
 });
 export type User = z.infer<typeof userSchema>;
 

@@ -59,6 +59,7 @@ async function setUser(ctx: CliContext, command: Command): Promise<number> {
   const { data, raw } = await http.call('PATCH', userPath(name), userSchema, { body });
   if (flags.json) printJson(ctx.io, raw);
   else out(ctx.io, `updated ${describeUser(data)}`);
+  for (const warning of data.warnings ?? []) note(ctx.io, `warning: ${warning}`);
   return EXIT.ok;
 }
 

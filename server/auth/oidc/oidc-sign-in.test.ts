@@ -101,6 +101,18 @@ describe('signing in with the identity provider', () => {
     expect(updated.at(-1)?.data).toMatchObject({ source: 'oidc', changes: { roles: { to: ['requester', 'approver', 'lead'] } } });
   });
 
+  it('an admin changing the roles of someone who signs in this way is warned that the next sign-in sets them again', async () => {
+    const changed = await hub.api<User>('PATCH', '/api/v1/users/alice', ADMIN_TOKEN, { roles: ['requester', 'approver', 'lead', 'admin'] });
+    expect(changed.status).toBe(200);
+    expect(changed.body.warnings?.[0]).toContain('lasts only until their next sign-in');
+    const token = sessionFrom(await signIn('alice-sub'));
+    expect((await hub.api<Actor>('GET', '/api/v1/me', token)).body.roles).toEqual(['requester', 'approver', 'lead']);
+    const handMade = await hub.createUser('harry', ['requester']);
+    const plain = await hub.api<User>('PATCH', '/api/v1/users/harry', ADMIN_TOKEN, { roles: ['approver'] });
+    expect(plain.body.warnings).toBeUndefined();
+    expect((await hub.api('GET', '/api/v1/me', handMade.token)).status).toBe(200);
+  });
+
   it('someone outside allowedGroups gets a 403 page naming why, and no account', async () => {
     const before = (await users()).length;
     const page = await signIn('mallory-sub');
