@@ -70,6 +70,26 @@ test('signs in from the console through the provider’s login page, with the ro
   expect(await me.json()).toMatchObject({ name: 'alice', roles: ['requester', 'approver'], groups: ['engineering', 'sre'], tokenKind: 'session' });
 });
 
+test('Settings → Tokens: a pipeline token is made with its scopes, shown once, listed, and revoked', async ({ page }) => {
+  await throughProviderLogin(page, 'alice-sub');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Settings' }).click();
+  const panel = page.getByRole('region', { name: 'Tokens' });
+  // Every sign-in is a session of its own, listed with the rest.
+  await expect(panel.getByRole('row', { name: /console sign-in session/ }).first()).toBeVisible();
+  await panel.getByLabel('Name').fill('ci');
+  await panel.getByRole('button', { name: 'Create token' }).click();
+  const shown = panel.getByLabel('New token ci');
+  await expect(shown).toHaveValue(/^glt_/);
+  const token = await shown.inputValue();
+  const me = await fetch(`${hubUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+  expect(await me.json()).toMatchObject({ name: 'alice', tokenKind: 'api', scopes: ['requests:create', 'requests:read'] });
+  const row = panel.getByRole('row', { name: /^ci api/ });
+  await expect(row).toContainText('requests:create requests:read');
+  await row.getByRole('button', { name: 'Revoke ci' }).click();
+  await expect(row).toHaveCount(0);
+  expect((await fetch(`${hubUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+});
+
 test('someone outside the allowed groups gets a page that says why', async ({ page }) => {
   await throughProviderLogin(page, 'mallory-sub');
   await expect(page.getByRole('heading', { name: 'You may not sign in to Greenlight' })).toBeVisible();

@@ -4,6 +4,7 @@ import { decisionReportSchema, type DecisionReport } from '../protocol/report.js
 import { requestSchema, type GreenlightRequest } from '../protocol/request.js';
 import { setupStatusSchema, type SetupStatus } from '../protocol/setup.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../protocol/user.js';
+import { createdTokenSchema, tokenListSchema, tokenSchema, type CreatedToken, type NewToken, type TokenInfo } from '../protocol/token.js';
 
 export type Fetch = (url: URL, init: RequestInit) => Promise<Response>;
 export interface HubAuth {
@@ -67,6 +68,15 @@ export function createHubHttp(fetchImpl: Fetch, auth: () => HubAuth) {
     },
     async setupStatus(): Promise<SetupStatus> {
       return setupStatusSchema.parse(await (await call('/api/v1/setup')).json());
+    },
+    async listTokens(): Promise<TokenInfo[]> {
+      return tokenListSchema.parse(await (await call('/api/v1/tokens')).json()).tokens;
+    },
+    async createToken(input: NewToken): Promise<CreatedToken> {
+      return createdTokenSchema.parse(await (await call('/api/v1/tokens', { method: 'POST', body: JSON.stringify(input) })).json());
+    },
+    async revokeToken(id: string): Promise<TokenInfo> {
+      return tokenSchema.parse(await (await call(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' })).json());
     },
     async revokeGrant(jti: string): Promise<GreenlightRequest> {
       const response = await call(`/api/v1/grants/${encodeURIComponent(jti)}/revoke`, { method: 'POST', body: '{}' });

@@ -45,6 +45,9 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     disableUser: ({ name }) => deps.hubHttp.disableUser(name),
     enableUser: ({ name }) => deps.hubHttp.enableUser(name),
     setupStatus: () => deps.hubHttp.setupStatus(),
+    listTokens: () => deps.hubHttp.listTokens(),
+    createToken: (input) => deps.hubHttp.createToken(input),
+    revokeToken: ({ id }) => deps.hubHttp.revokeToken(id),
     getSettings: () => deps.desktopSettings.current(),
     updateSettings: (input) => deps.desktopSettings.update(input),
   };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { decideInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
 import { LIMITS } from '../protocol/limits.js';
 import { newUserSchema, userNameSchema, userUpdateSchema } from '../protocol/user.js';
+import { newTokenSchema, tokenIdSchema } from '../protocol/token.js';
 import type { IpcContract, IpcMethod } from './ipc-contract.js';
 
 const none = z.undefined();
@@ -50,6 +51,9 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   disableUser: z.strictObject({ name: userNameSchema }),
   enableUser: z.strictObject({ name: userNameSchema }),
   setupStatus: none,
+  listTokens: none,
+  createToken: newTokenSchema,
+  revokeToken: z.strictObject({ id: tokenIdSchema }),
   getSettings: none,
   updateSettings: settingsUpdate,
 };

@@ -23,6 +23,7 @@ function setup() {
       return result;
     };
   const request = aRequest();
+  const token = { id: 'tok_0mx00000000abcdef', name: 'ci', user: 'bob', kind: 'api' as const, scopes: ['requests:read' as const], createdAt: '2030-01-01T00:00:00.000Z', expiresAt: '2030-04-01T00:00:00.000Z', lastUsedAt: null };
   const handlers: IpcHandlers = {
     getSession: record('getSession', session),
     signIn: record('signIn', session),
@@ -45,6 +46,9 @@ function setup() {
     disableUser: record('disableUser', { ...user, status: 'disabled' as const, disabled: true }),
     enableUser: record('enableUser', user),
     setupStatus: record('setupStatus', { policy: { source: 'built-in' as const, file: null, rules: 1 }, users: { active: 1, total: 1 }, approverGroups: [] }),
+    listTokens: record('listTokens', [token]),
+    createToken: record('createToken', { ...token, token: 'glt_shown_once_0123456789' }),
+    revokeToken: record('revokeToken', token),
     getSettings: record('getSettings', desktopSettings),
     updateSettings: record('updateSettings', desktopSettings),
   };
@@ -57,7 +61,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(23);
+    expect(IPC_METHODS).toHaveLength(26);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });
@@ -165,6 +169,19 @@ describe('IPC with Electron fakes', () => {
     expect(await ipcMain.invoke('greenlight:sync', app)).toEqual({ error: { code: 'UNAUTHENTICATED', message: 'Sign in to a hub first.' } });
   });
 
+  it('passes token calls through with the expiry read as seconds, and refuses one beyond a year', async () => {
+    const { ipcMain, app, calls } = setup();
+    await ipcMain.invoke('greenlight:listTokens', app);
+    await ipcMain.invoke('greenlight:createToken', app, { name: 'ci', scopes: ['requests:read'], expiresIn: '90d' });
+    await ipcMain.invoke('greenlight:revokeToken', app, { id: 'tok_0mx00000000abcdef' });
+    expect(calls.map((call) => [call.method, call.arg])).toEqual([
+      ['listTokens', undefined],
+      ['createToken', { name: 'ci', scopes: ['requests:read'], expiresIn: 90 * 86_400 }],
+      ['revokeToken', { id: 'tok_0mx00000000abcdef' }],
+    ]);
+    expect(await ipcMain.invoke('greenlight:createToken', app, { name: 'ci', scopes: ['requests:read'], expiresIn: '400d' })).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+  });
+
   it('passes valid user-admin calls through, with defaults filled and the email trimmed', async () => {
     const { ipcMain, app, calls } = setup();
     expect(await ipcMain.invoke('greenlight:listUsers', app)).toEqual({ data: [user] });
@@ -175,7 +192,7 @@ describe('IPC with Electron fakes', () => {
     await ipcMain.invoke('greenlight:setupStatus', app);
     expect(calls.map((call) => [call.method, call.arg])).toEqual([
       ['listUsers', undefined],
-      ['createUser', { name: 'carol', roles: ['approver'], groups: [], email: 'carol@example.com' }],
+      ['createUser', { name: 'carol', roles: ['approver'], groups: [], email: 'carol@example.com', service: false }],
       ['updateUser', { name: 'bob', changes: { groups: ['sre', 'leads'], email: null } }],
       ['disableUser', { name: 'bob' }],
       ['enableUser', { name: 'bob' }],

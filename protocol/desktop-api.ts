@@ -6,6 +6,7 @@ import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
 import type { WireError } from './errors.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from './user.js';
 import type { SetupStatus } from './setup.js';
+import type { CreatedToken, NewToken, TokenInfo } from './token.js';
 
 /**
  * What the desktop app's preload exposes to the renderer as `window.greenlight`.
@@ -37,6 +38,10 @@ export interface DesktopApi {
   disableUser(input: { name: string }): Promise<Ack<User>>;
   enableUser(input: { name: string }): Promise<Ack<User>>;
   setupStatus(): Promise<Ack<SetupStatus>>;
+  /** The signed-in person's own tokens; a new one comes back once, to be shown and copied. */
+  listTokens(): Promise<Ack<TokenInfo[]>>;
+  createToken(input: NewToken): Promise<Ack<CreatedToken>>;
+  revokeToken(input: { id: string }): Promise<Ack<TokenInfo>>;
   getSettings(): Promise<Ack<DesktopSettings>>;
   /** Changes only the fields given; resolves the settings as they are afterwards. */
   updateSettings(input: DesktopSettingsUpdate): Promise<Ack<DesktopSettings>>;

@@ -7,6 +7,7 @@ import type { DecideInput, GreenlightRequest, NewRequest } from '../../../protoc
 import type { DecisionReport } from '../../../protocol/report.js';
 import type { SetupStatus } from '../../../protocol/setup.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
+import type { CreatedToken, NewToken, TokenInfo } from '../../../protocol/token.js';
 
 export type BridgeState = ConnectionState | 'signed-out';
 
@@ -62,6 +63,10 @@ export interface Bridge {
   disableUser(name: string): Promise<User>;
   enableUser(name: string): Promise<User>;
   setupStatus(): Promise<SetupStatus>;
+  /** The signed-in person's named, scoped tokens (Settings → Tokens). */
+  listTokens(): Promise<TokenInfo[]>;
+  createToken(input: NewToken): Promise<CreatedToken>;
+  revokeToken(id: string): Promise<TokenInfo>;
   /** Only the desktop app keeps settings of its own (notifications, pause, launch at login). */
   readonly supportsDesktopSettings: boolean;
   getSettings(): Promise<DesktopSettings>;

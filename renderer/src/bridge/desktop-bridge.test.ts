@@ -33,6 +33,9 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     disableUser: notUsed,
     enableUser: notUsed,
     setupStatus: notUsed,
+    listTokens: notUsed,
+    createToken: notUsed,
+    revokeToken: notUsed,
     getSettings: notUsed,
     updateSettings: notUsed,
     onEvent: (next) => {

@@ -5,6 +5,7 @@ import { HubClient } from '../../../protocol/hub-client.js';
 import { requestSchema, type GreenlightRequest } from '../../../protocol/request.js';
 import { decisionReportSchema, type DecisionReport } from '../../../protocol/report.js';
 import { setupStatusSchema, type SetupStatus } from '../../../protocol/setup.js';
+import { createdTokenSchema, tokenListSchema, tokenSchema, type CreatedToken, type NewToken, type TokenInfo } from '../../../protocol/token.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../../../protocol/user.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
 import { filenameFrom, hubFetch, hubJson } from './http.js';
@@ -135,6 +136,18 @@ export class WebBridge implements Bridge {
 
   async enableUser(name: string): Promise<User> {
     return userSchema.parse(await this.http(userPath(name, '/enable'), { method: 'POST', body: '{}' }));
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return tokenListSchema.parse(await this.http('/api/v1/tokens')).tokens;
+  }
+
+  async createToken(input: NewToken): Promise<CreatedToken> {
+    return createdTokenSchema.parse(await this.http('/api/v1/tokens', { method: 'POST', body: JSON.stringify(input) }));
+  }
+
+  async revokeToken(id: string): Promise<TokenInfo> {
+    return tokenSchema.parse(await this.http(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' }));
   }
 
   async setupStatus(): Promise<SetupStatus> {

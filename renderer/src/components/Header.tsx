@@ -12,8 +12,8 @@ const TABS: { view: View; label: string; adminOnly?: boolean; desktopOnly?: bool
   { view: 'mine', label: 'My requests' },
   { view: 'history', label: 'History', adminOnly: true },
   { view: 'users', label: 'Users', adminOnly: true },
-  // The web console has no settings of its own: the tab shows only in the desktop app.
-  { view: 'settings', label: 'Settings', desktopOnly: true },
+  // Tokens for everyone; the desktop app adds its own settings there.
+  { view: 'settings', label: 'Settings' },
 ];
 
 export function Header({ inboxCount }: { inboxCount: number }) {

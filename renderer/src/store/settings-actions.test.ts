@@ -51,6 +51,9 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     disableUser: notUsed,
     enableUser: notUsed,
     setupStatus: notUsed,
+    listTokens: notUsed,
+    createToken: notUsed,
+    revokeToken: notUsed,
     getSettings: async () => stored,
     updateSettings: async (input) => {
       updates.push(input);

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { DesktopSettings } from '../../../protocol/desktop-api.js';
 import { Switch } from '../components/Switch.js';
+import { TokensPanel } from '../components/TokensPanel.js';
 import { isPaused, pauseEndText } from '../lib/pause.js';
 import {
   SETTINGS_PENDING,
@@ -46,6 +47,7 @@ export function SettingsView() {
       ) : (
         <DesktopSettingsForm settings={settings} busy={busy} />
       )}
+      <TokensPanel />
     </div>
   );
 }
