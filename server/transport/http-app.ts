@@ -23,7 +23,7 @@ import { consoleRoutes } from './routes/console.js';
 import { adminRoutes } from './routes/admin.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { tokenRoutes } from './routes/tokens.js';
-import { oidcRoutes } from './routes/oidc.js';
+import { oidcOffRoutes, oidcRoutes } from './routes/oidc.js';
 import type { OidcSignIn } from '../auth/oidc/sign-in.js';
 import type { Waiters } from './waiters.js';
 import type { FailedAuthentications } from './failed-authentications.js';
@@ -159,7 +159,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, deps);
   await app.register(notificationRoutes, deps);
   await app.register(tokenRoutes, deps);
-  if (deps.oidc) await app.register(oidcRoutes, { signIn: deps.oidc });
+  await (deps.oidc ? app.register(oidcRoutes, { signIn: deps.oidc }) : app.register(oidcOffRoutes));
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }

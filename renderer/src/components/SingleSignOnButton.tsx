@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { z } from 'zod';
 
-const infoSchema = z.object({ enabled: z.literal(true), name: z.string().min(1).max(64) });
+const infoSchema = z.union([z.object({ enabled: z.literal(true), name: z.string().min(1).max(64) }), z.object({ enabled: z.literal(false) })]);
 
 /**
  * "Sign in with <provider>" when the hub serving this console has single sign-on. The hub runs the
@@ -14,7 +14,7 @@ export function SingleSignOnButton() {
     fetch('/auth/oidc/info', { headers: { accept: 'application/json' } })
       .then(async (response) => (response.ok ? infoSchema.safeParse(await response.json()) : null))
       .then((parsed) => {
-        if (live && parsed?.success) setProvider(parsed.data.name);
+        if (live && parsed?.success && parsed.data.enabled) setProvider(parsed.data.name);
       })
       .catch(() => undefined);
     return () => {

@@ -26,6 +26,11 @@ function page(reply: FastifyReply, status: number, title: string, message: strin
   return reply.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(signInPage(title, message));
 }
 
+/** Without an `oidc:` section the console still asks, and hears there is no single sign-on. */
+export const oidcOffRoutes: FastifyPluginAsync = async (app) => {
+  app.get('/auth/oidc/info', { schema: HIDDEN }, async () => ({ enabled: false }));
+};
+
 /** Single sign-on, unauthenticated by nature: `/auth/oidc/login` sends the browser to the provider, the callback brings it back. */
 export const oidcRoutes: FastifyPluginAsync<{ signIn: OidcSignIn }> = async (app, { signIn }) => {
   app.get('/auth/oidc/info', { schema: HIDDEN }, async () => ({ enabled: true, name: signIn.settings.name }));
