@@ -3,6 +3,7 @@ import type { HubConnection } from './hub-connection.js';
 import type { HubHttp } from './hub-http.js';
 import type { IpcHandlers } from './ipc.js';
 import { openExternalUrl } from './open-external.js';
+import { signInWithBrowser } from './oidc-loopback.js';
 
 export interface IpcHandlerDeps {
   connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'hub'>;
@@ -22,6 +23,11 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
       return connection.session;
     },
     signIn: ({ hubUrl, token }) => connection.signIn(new URL(hubUrl).href.replace(/\/$/, ''), token),
+    signInWithBrowser: async ({ hubUrl }) => {
+      const hub = new URL(hubUrl).href.replace(/\/$/, '');
+      const session = await signInWithBrowser({ hubUrl: hub, openExternal: deps.openExternal });
+      return connection.signIn(hub, session.token);
+    },
     signOut: () => connection.signOut(),
     sync: async () => {
       const result = await connection.hub().sync();

@@ -32,6 +32,7 @@ const settingsUpdate = z
 export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']> } = {
   getSession: none,
   signIn: z.strictObject({ hubUrl: httpUrlSchema, token: z.string().trim().min(1, 'paste your API token').max(512) }),
+  signInWithBrowser: z.strictObject({ hubUrl: httpUrlSchema }),
   signOut: none,
   sync: none,
   submit: newRequestSchema,

@@ -27,6 +27,7 @@ function setup() {
   const handlers: IpcHandlers = {
     getSession: record('getSession', session),
     signIn: record('signIn', session),
+    signInWithBrowser: record('signInWithBrowser', session),
     signOut: record('signOut', session),
     sync: () => Promise.reject(new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.')),
     submit: record('submit', request),
@@ -61,7 +62,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(26);
+    expect(IPC_METHODS).toHaveLength(27);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });

@@ -25,6 +25,15 @@ const DONE_PAGE = '<!doctype html><meta charset="utf-8"><title>Greenlight</title
  */
 export async function signInWithBrowser(options: LoopbackSignInOptions): Promise<DesktopSession> {
   const hub = new URL(options.hubUrl).origin;
+  const fetchImpl = options.fetch ?? fetch;
+  // Before a browser opens on a page that cannot work: a hub without single sign-on says so.
+  const info = await fetchImpl(new URL('/auth/oidc/info', hub)).then(
+    async (response) => (response.ok ? (response.json() as Promise<unknown>) : null),
+    (error: unknown) => {
+      throw new Error(`Cannot reach the hub at ${hub}: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  );
+  if (!z.object({ enabled: z.literal(true) }).safeParse(info).success) throw new Error(`The hub at ${hub} has no single sign-on set up; sign in with a token.`);
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   let settle: (code: string) => void = () => undefined;
@@ -55,7 +64,7 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
       timer = setTimeout(() => reject(new Error(`Sign-in was not finished in the browser within ${Math.round(timeoutMs / 1000)} s. Try again.`)), timeoutMs);
     });
     const code = await Promise.race([arrived, timedOut]);
-    const answer = await (options.fetch ?? fetch)(new URL('/auth/oidc/desktop/token', hub), {
+    const answer = await fetchImpl(new URL('/auth/oidc/desktop/token', hub), {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ code, verifier }),

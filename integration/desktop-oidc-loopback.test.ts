@@ -70,6 +70,18 @@ describe('desktop single sign-on through the system browser and a loopback addre
     expect(await sessions()).toBe(before);
   });
 
+  it('says so, without opening a browser, when the hub has no single sign-on', async () => {
+    const plain = new TestHub('sqlite');
+    await plain.start();
+    const opened: string[] = [];
+    try {
+      await expect(signInWithBrowser({ hubUrl: plain.url, openExternal: async (url) => void opened.push(url) })).rejects.toThrow('has no single sign-on set up');
+      expect(opened).toEqual([]);
+    } finally {
+      await plain.dispose();
+    }
+  });
+
   it('gives up with a clear message when the browser never comes back', async () => {
     await expect(signInWithBrowser({ hubUrl: hub.url, openExternal: async () => undefined, timeoutMs: 300 })).rejects.toThrow('not finished in the browser');
   });

@@ -17,6 +17,8 @@ import type { CreatedToken, NewToken, TokenInfo } from './token.js';
 export interface DesktopApi {
   getSession(): Promise<Ack<DesktopSession>>;
   signIn(input: { hubUrl: string; token: string }): Promise<Ack<DesktopSession>>;
+  /** Single sign-on through the system browser; the session token goes to the keychain like a pasted one. */
+  signInWithBrowser(input: { hubUrl: string }): Promise<Ack<DesktopSession>>;
   signOut(): Promise<Ack<DesktopSession>>;
   sync(): Promise<Ack<SyncResult>>;
   submit(input: NewRequest): Promise<Ack<GreenlightRequest>>;

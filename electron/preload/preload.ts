@@ -12,6 +12,7 @@ function invoke<M extends IpcMethod>(channel: IpcContract[M]['channel'], arg?: I
 const api = {
   getSession: () => invoke<'getSession'>('greenlight:getSession'),
   signIn: (input) => invoke<'signIn'>('greenlight:signIn', input),
+  signInWithBrowser: (input) => invoke<'signInWithBrowser'>('greenlight:signInWithBrowser', input),
   signOut: () => invoke<'signOut'>('greenlight:signOut'),
   sync: () => invoke<'sync'>('greenlight:sync'),
   submit: (input) => invoke<'submit'>('greenlight:submit', input),

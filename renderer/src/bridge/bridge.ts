@@ -40,6 +40,9 @@ export interface Bridge {
   /** Signs in with what the host remembered, if anything; resolves null when there is nothing. */
   resume(): Promise<SyncResult | null>;
   signIn(hubUrl: string, token: string): Promise<SyncResult>;
+  /** Single sign-on through the system browser: only the desktop app (the console's is a link to the hub). */
+  readonly supportsBrowserSignIn: boolean;
+  signInWithBrowser(hubUrl: string): Promise<SyncResult>;
   signOut(): Promise<void>;
   subscribe(listener: (event: BridgeEvent) => void): () => void;
   sync(): Promise<SyncResult>;

@@ -14,6 +14,7 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
   const api: DesktopApi = {
     getSession: async () => ({ data: session }),
     signIn: notUsed,
+    signInWithBrowser: notUsed,
     signOut: notUsed,
     sync: notUsed,
     submit: notUsed,

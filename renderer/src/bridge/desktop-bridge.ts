@@ -42,6 +42,15 @@ export class DesktopBridge implements Bridge {
     return unwrap(await this.api.sync());
   }
 
+  readonly supportsBrowserSignIn = true;
+
+  async signInWithBrowser(hubUrl: string): Promise<SyncResult> {
+    const session = unwrap(await this.api.signInWithBrowser({ hubUrl }));
+    this.hubUrl = session.hubUrl ?? hubUrl;
+    if (session.error) throw new GreenlightError(session.error.code, session.error.message);
+    return unwrap(await this.api.sync());
+  }
+
   async signOut(): Promise<void> {
     unwrap(await this.api.signOut());
   }

@@ -70,6 +70,12 @@ export class WebBridge implements Bridge {
     }
   }
 
+  readonly supportsBrowserSignIn = false;
+
+  signInWithBrowser(): Promise<SyncResult> {
+    return Promise.reject(new GreenlightError('FORBIDDEN', 'The web console signs in with the identity provider through the "Sign in with …" link.'));
+  }
+
   async signOut(): Promise<void> {
     this.disconnect();
     this.storage.removeItem(TOKEN_KEY);

@@ -28,6 +28,8 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     defaultHubUrl: () => '',
     resume: async () => null,
     signIn: notUsed,
+    supportsBrowserSignIn: false,
+    signInWithBrowser: notUsed,
     signOut: async () => {},
     subscribe: (next) => {
       listener = next;
