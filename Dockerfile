@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The Greenlight hub and its web console; nothing of the desktop app.
 #   docker build -t greenlight .
-#   docker run -p 7300:7300 -v greenlight-data:/var/lib/greenlight -e GREENLIGHT_ADMIN_TOKEN=glt_… greenlight
+#   docker run -p 7300:7300 -v greenlight-data:/var/lib/greenlight -v greenlight-keys:/var/lib/greenlight-keys -e GREENLIGHT_ADMIN_TOKEN=glt_… greenlight
 # Settings: GREENLIGHT_* variables or GREENLIGHT_CONFIG=/etc/greenlight/hub.yaml (see `greenlight hub --help`).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -24,12 +24,15 @@ FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     GREENLIGHT_HOST=0.0.0.0 \
     GREENLIGHT_PORT=7300 \
-    GREENLIGHT_DATA_DIR=/var/lib/greenlight
+    GREENLIGHT_DATA_DIR=/var/lib/greenlight \
+    GREENLIGHT_CHECKPOINT_KEY=/var/lib/greenlight-keys/checkpoint-key.pem \
+    GREENLIGHT_KEY_ENCRYPTION_KEY=/var/lib/greenlight-keys/key-encryption-key
+# The keys live in a volume of their own: a copy of the data volume holds nothing that signs.
 RUN groupadd --system greenlight \
  && useradd --system --gid greenlight --home-dir /var/lib/greenlight --shell /usr/sbin/nologin greenlight \
- && mkdir -p /var/lib/greenlight /etc/greenlight \
- && chown greenlight:greenlight /var/lib/greenlight \
- && chmod 0700 /var/lib/greenlight
+ && mkdir -p /var/lib/greenlight /var/lib/greenlight-keys /etc/greenlight \
+ && chown greenlight:greenlight /var/lib/greenlight /var/lib/greenlight-keys \
+ && chmod 0700 /var/lib/greenlight /var/lib/greenlight-keys
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
@@ -38,7 +41,7 @@ COPY --from=build /src/dist/server ./dist/server
 COPY --from=build /src/renderer/dist ./renderer/dist
 COPY --from=build /src/deploy/docker-entrypoint.sh ./deploy/docker-entrypoint.sh
 USER greenlight
-VOLUME ["/var/lib/greenlight"]
+VOLUME ["/var/lib/greenlight", "/var/lib/greenlight-keys"]
 EXPOSE 7300
 # Ready, not merely alive: database reachable, migrations current, scheduler running.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

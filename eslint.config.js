@@ -46,13 +46,14 @@ export default tseslint.config(
   },
   {
     // The desktop shell's tests run against a real hub started by the shared test-only helper, which
-    // spawns `greenlight hub` as a child process and imports none of the hub's code; nothing else of server/.
+    // spawns `greenlight hub` as a child process and imports none of the hub's code, and use the shared
+    // test helpers that import nothing either; nothing else of server/.
     files: ['electron/**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
           { group: importsOf('electron').filter((pattern) => !pattern.includes('/server/')), message: 'electron/ imports only protocol/.' },
-          { regex: '^(\\.\\./)+server/(?!test-support/hub-process\\.js$)', message: 'electron/ tests import only server/test-support/hub-process.js from server/.' },
+          { regex: '^(\\.\\./)+server/(?!test-support/(hub-process|eventually|admin-token)\\.js$)', message: 'electron/ tests import from server/ only the test helpers that import nothing of the hub (hub-process, eventually, admin-token).' },
         ],
       }],
     },

@@ -5,42 +5,27 @@
  * bootstrapping the admin. "Serving" is the hub's own `listening on` line, which it prints once the
  * HTTP server listens and the scheduler runs; /readyz is then checked to answer 200.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ADMIN_TOKEN } from '../server/test-support/admin-token.js';
+import { HubDataDir, HubProcess } from '../server/test-support/hub-process.js';
 import type { BenchContext } from './hubs.js';
 import { summarize, type Summary } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 async function startOnce(fromSource: boolean): Promise<number> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-bench-start-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, GREENLIGHT_LOG_LEVEL: 'warn', GREENLIGHT_ADMIN_TOKEN: 'glt_bench-start-admin-token-0000000000' };
-  delete env.GREENLIGHT_FROM_SOURCE;
-  if (fromSource) env.GREENLIGHT_FROM_SOURCE = '1';
-  const started = performance.now();
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'greenlight.mjs'), 'hub', '--port', '0', '--data-dir', dataDir], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const data = new HubDataDir();
+  const hub = new HubProcess(data.args, { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_FROM_SOURCE: fromSource ? '1' : undefined });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        text += chunk;
-        const match = /listening on (http:\/\/\S+)/.exec(text);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`the hub exited (${code}) before listening:\n${text}`)));
-    });
-    const elapsed = performance.now() - started;
-    const ready = await fetch(`${url}/readyz`);
+    await hub.start();
+    const ready = await fetch(`${hub.url}/readyz`);
     if (ready.status !== 200) throw new Error(`/readyz answered ${ready.status} right after the hub said it listens`);
-    return elapsed;
+    return hub.listeningAfterMs;
   } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    await hub.stop();
+    data.remove();
   }
 }
 

@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool, type Dispatcher } from 'undici';
-import { mapLimit } from '../test-support/map-limit.js';
+import { mapLimit } from '../server/test-support/map-limit.js';
 import { startServerChild, type ServerChild } from './ipc.js';
 import { wallMs } from './clock.js';
 
-export const ADMIN_TOKEN = 'glt_bench-admin-token-0123456789abcdef';
+import { ADMIN_TOKEN } from '../server/test-support/admin-token.js';
+
+export { ADMIN_TOKEN };
 
 export interface BenchContext {
   quick: boolean;

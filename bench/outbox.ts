@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { mapLimit } from '../test-support/map-limit.js';
+import { mapLimit } from '../server/test-support/map-limit.js';
 import { until, wallMs } from './clock.js';
 import { api, createUsers, requestBody, startHubChild, type BenchContext } from './hubs.js';
 import { summarize, type Summary } from './stats.js';

@@ -29,7 +29,9 @@ export async function runPgEscalation(ctx: BenchContext, adminUrl: string): Prom
     survivor = await startHubChild(ctx, { policy: text, databaseUrl: database.url });
     const [requester] = await createUsers(survivor.url, 'requester', 1, ['requester'], []);
     const [lead] = await createUsers(survivor.url, 'lead', 1, ['lead'], ['leads']);
-    if (!requester || !lead) throw new Error('no users');
+    // Someone in the approver group: with nobody there, a request escalates at submission instead of at its deadline.
+    const [approver] = await createUsers(survivor.url, 'approver', 1, ['approver'], ['sre']);
+    if (!requester || !lead || !approver) throw new Error('no users');
 
     const arrivals = new Map<string, { at: number; due: number }>();
     const socket = connect(survivor.url, { forceNew: true, transports: ['websocket'], auth: { token: lead }, reconnection: false });
@@ -50,6 +52,8 @@ export async function runPgEscalation(ctx: BenchContext, adminUrl: string): Prom
       /** Acknowledged submissions: id → due time. */
       const submitted = new Map<string, number>();
       let failed = 0;
+      /** Failed submissions by HTTP status or network error code, for the progress line. */
+      const failures = new Map<string, number>();
       let killedAt = Number.POSITIVE_INFINITY;
       const sends: Promise<void>[] = [];
       ctx.progress(`pg escalation: ${RATE_PER_SECOND} submissions/s for ${loadSeconds} s over two hubs, escalating after ${AFTER_SECONDS} s; one hub killed after ${loadSeconds / 2} s`);
@@ -70,10 +74,15 @@ export async function runPgEscalation(ctx: BenchContext, adminUrl: string): Prom
           api<{ id: string; createdAt: string }>(url, 'POST', '/api/v1/requests', requester, requestBody()).then(
             ({ status, body }) => {
               if (status === 201) submitted.set(body.id, Date.parse(body.createdAt) + AFTER_SECONDS * 1000);
-              else failed += 1;
+              else {
+                failed += 1;
+                failures.set(String(status), (failures.get(String(status)) ?? 0) + 1);
+              }
             },
-            () => {
+            (error: unknown) => {
               failed += 1;
+              const code = (error as { code?: unknown } | null)?.code;
+              failures.set(String(code ?? 'error'), (failures.get(String(code ?? 'error')) ?? 0) + 1);
             },
           ),
         );
@@ -81,7 +90,7 @@ export async function runPgEscalation(ctx: BenchContext, adminUrl: string): Prom
       await Promise.all(sends);
       const achieved = count / ((performance.now() - start) / 1000);
       const lastDue = Math.max(...submitted.values());
-      ctx.progress(`pg escalation: ${submitted.size} submissions acknowledged (${failed} failed); waiting for their escalations`);
+      ctx.progress(`pg escalation: ${submitted.size} submissions acknowledged (${failed} failed: ${JSON.stringify(Object.fromEntries(failures))}); waiting for their escalations`);
       while (Date.now() < lastDue + GRACE_MS && [...submitted.keys()].some((id) => !arrivals.has(id))) await sleep(100);
 
       const lags: number[] = [];

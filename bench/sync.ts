@@ -1,5 +1,5 @@
 import { io as connect, type Socket } from 'socket.io-client';
-import { mapLimit } from '../test-support/map-limit.js';
+import { mapLimit } from '../server/test-support/map-limit.js';
 import { api, createUsers, requestBody, startHubChild, type BenchContext } from './hubs.js';
 import { startClientsChild, startServerChild, type LoopDelay, type ServerChild, type StormReply } from './ipc.js';
 import { summarize, type Summary } from './stats.js';

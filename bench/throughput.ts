@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { mapLimit } from '../test-support/map-limit.js';
+import { mapLimit } from '../server/test-support/map-limit.js';
 import { api, closePool, createUsers, policy, requestBody, startHubChild, type BenchContext } from './hubs.js';
 import { startServerChild } from './ipc.js';
 

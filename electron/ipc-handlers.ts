@@ -1,13 +1,13 @@
 import type { DesktopSettingsService } from './desktop-settings.js';
 import type { HubConnection } from './hub-connection.js';
-import type { HubHttp } from './hub-http.js';
+import type { HubHttp } from '../protocol/hub-http.js';
 import type { IpcHandlers } from './ipc.js';
 import { openExternalUrl } from './open-external.js';
 import { signInWithBrowser } from './oidc-loopback.js';
 
 export interface IpcHandlerDeps {
   connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'hub'>;
-  hubHttp: HubHttp;
+  hubHttp: Pick<HubHttp, 'revokeGrant' | 'audit' | 'exportAudit' | 'decisionReport' | 'listUsers' | 'createUser' | 'updateUser' | 'disableUser' | 'enableUser' | 'setupStatus' | 'myChannels' | 'extendGrant' | 'listTokens' | 'createToken' | 'revokeToken'>;
   desktopSettings: Pick<DesktopSettingsService, 'current' | 'update'>;
   openExternal: (url: string) => Promise<void>;
   /** The page made a call, so it is listening to events. */
@@ -41,6 +41,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     release: ({ requestId }) => connection.hub().release(requestId),
     get: ({ requestId }) => connection.hub().get(requestId),
     revokeGrant: ({ jti }) => deps.hubHttp.revokeGrant(jti),
+    extendGrant: ({ jti, ...input }) => deps.hubHttp.extendGrant(jti, input),
     audit: ({ query }) => deps.hubHttp.audit(query),
     exportAudit: ({ query, format }) => deps.hubHttp.exportAudit(query, format),
     decisionReport: ({ query }) => deps.hubHttp.decisionReport(query),
@@ -54,6 +55,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     listTokens: () => deps.hubHttp.listTokens(),
     createToken: (input) => deps.hubHttp.createToken(input),
     revokeToken: ({ id }) => deps.hubHttp.revokeToken(id),
+    myChannels: () => deps.hubHttp.myChannels(),
     getSettings: () => deps.desktopSettings.current(),
     updateSettings: (input) => deps.desktopSettings.update(input),
   };

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { decideInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
+import { decideInputSchema, extendInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
 import { LIMITS } from '../protocol/limits.js';
 import { newUserSchema, userNameSchema, userUpdateSchema } from '../protocol/user.js';
 import { newTokenSchema, tokenIdSchema } from '../protocol/token.js';
 import type { IpcContract, IpcMethod } from './ipc-contract.js';
 
 const none = z.undefined();
+const grantId = z.string().min(1).max(LIMITS.identifier).regex(/^[A-Za-z0-9_-]+$/);
 const query = z.string().max(4_096);
 
 /** The longest pause the app accepts: notifications off for longer is the switch's job, not a pause's. */
@@ -41,7 +42,8 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   claim: requestRefSchema,
   release: requestRefSchema,
   get: requestRefSchema,
-  revokeGrant: z.strictObject({ jti: z.string().min(1).max(LIMITS.identifier).regex(/^[A-Za-z0-9_-]+$/) }),
+  revokeGrant: z.strictObject({ jti: grantId }),
+  extendGrant: extendInputSchema.extend({ jti: grantId }),
   audit: z.strictObject({ query }),
   exportAudit: z.strictObject({ query, format: z.enum(['csv', 'jsonl']) }),
   decisionReport: z.strictObject({ query }),
@@ -55,6 +57,7 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   listTokens: none,
   createToken: newTokenSchema,
   revokeToken: z.strictObject({ id: tokenIdSchema }),
+  myChannels: none,
   getSettings: none,
   updateSettings: settingsUpdate,
 };

@@ -37,6 +37,7 @@ function setup() {
     release: record('release', request),
     get: record('get', request),
     revokeGrant: record('revokeGrant', request),
+    extendGrant: record('extendGrant', request),
     audit: record('audit', { events: [], nextCursor: null }),
     exportAudit: record('exportAudit', { filename: 'a.csv', content: '' }),
     decisionReport: record('decisionReport', { from: '2030-01-01T00:00:00.000Z', to: '2030-01-31T00:00:00.000Z', rules: [] }),
@@ -50,6 +51,7 @@ function setup() {
     listTokens: record('listTokens', [token]),
     createToken: record('createToken', { ...token, token: 'glt_shown_once_0123456789' }),
     revokeToken: record('revokeToken', token),
+    myChannels: record('myChannels', { channels: [{ channel: 'email', reaches: true, detail: 'emailed', address: 'bob@example.com', rules: ['prod'] }] }),
     getSettings: record('getSettings', desktopSettings),
     updateSettings: record('updateSettings', desktopSettings),
   };
@@ -62,7 +64,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(27);
+    expect(IPC_METHODS).toHaveLength(29);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });
@@ -191,6 +193,7 @@ describe('IPC with Electron fakes', () => {
     await ipcMain.invoke('greenlight:disableUser', app, { name: 'bob' });
     await ipcMain.invoke('greenlight:enableUser', app, { name: 'bob' });
     await ipcMain.invoke('greenlight:setupStatus', app);
+    expect(await ipcMain.invoke('greenlight:myChannels', app)).toMatchObject({ data: { channels: [{ channel: 'email', address: 'bob@example.com' }] } });
     expect(calls.map((call) => [call.method, call.arg])).toEqual([
       ['listUsers', undefined],
       ['createUser', { name: 'carol', roles: ['approver'], groups: [], email: 'carol@example.com', service: false }],
@@ -198,6 +201,7 @@ describe('IPC with Electron fakes', () => {
       ['disableUser', { name: 'bob' }],
       ['enableUser', { name: 'bob' }],
       ['setupStatus', undefined],
+      ['myChannels', undefined],
     ]);
   });
 
@@ -217,6 +221,7 @@ describe('IPC with Electron fakes', () => {
       ['greenlight:enableUser', 'bob', ''],
       ['greenlight:listUsers', { all: true }, ''],
       ['greenlight:setupStatus', { verbose: true }, ''],
+      ['greenlight:myChannels', { name: 'someone-else' }, ''],
     ];
     for (const [channel, arg, field] of cases) {
       const ack = (await ipcMain.invoke(channel, app, arg)) as { error?: { code: string; message: string } };

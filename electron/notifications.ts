@@ -124,7 +124,7 @@ export class NotificationService {
     if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
     const notification = new this.deps.Notification({
       title: `Your grant ends ${formatIn(Date.parse(expiresAt) - this.deps.now().getTime())}: ${requestTitle(request)}`,
-      body: 'Use it before then, or ask again.',
+      body: 'Use it before then, or extend it from My requests.',
       urgency: 'normal',
     });
     notification.on('click', () => this.deps.openRequest(request.id));

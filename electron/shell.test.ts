@@ -7,6 +7,7 @@ import { IPC_METHODS } from './ipc.js';
 import { startShell, type ShellElectron } from './shell.js';
 import { FakeIpcMain, FakeNotification, FakeSession, FakeTray, FakeWindow, menuItem } from './test/electron-fakes.js';
 import { spawnHub, type SpawnedHub } from '../server/test-support/hub-process.js';
+import { eventually } from '../server/test-support/eventually.js';
 
 // electron-store and keytar reach for Electron and the OS keychain when loaded: both kept in memory here.
 vi.mock('electron-store', () => ({
@@ -64,14 +65,6 @@ function fakeElectron() {
   return { fakes, electron: fakes as unknown as ShellElectron, handled, opened };
 }
 
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 describe('main process wiring with Electron fakes, against a real hub', () => {
   let hub: SpawnedHub;
   beforeAll(async () => {
@@ -107,7 +100,7 @@ describe('main process wiring with Electron fakes, against a real hub', () => {
       const signedIn = (await fakes.ipcMain.invoke('greenlight:signIn', page, { hubUrl: hub.url, token: bob.token })) as Ack<DesktopSession>;
       expect(signedIn, JSON.stringify(signedIn)).toEqual({ data: { hubUrl: hub.url, signedIn: true, state: 'connected', error: null } });
       expect(secrets.get(`Greenlight|${hub.url}`)).toBe(bob.token);
-      await until(() => tray.image.endsWith('idle-light.png'));
+      await eventually(() => tray.image.endsWith('idle-light.png'), { what: 'the idle tray icon', deadline: 10_000, every: 25 });
 
       const response = await fetch(`${hub.url}/api/v1/requests`, {
         method: 'POST',
@@ -117,7 +110,7 @@ describe('main process wiring with Electron fakes, against a real hub', () => {
       expect(response.status).toBe(201);
       const request = (await response.json()) as { id: string };
 
-      await until(() => FakeNotification.created.length === 1);
+      await eventually(() => FakeNotification.created.length === 1, { what: 'one notification', deadline: 10_000, every: 25 });
       expect(FakeNotification.created[0]?.options.title).toBe('deploy payments-api → production');
       expect(tray.image).toMatch(/pending-light\.png$/);
       expect(tray.toolTip).toBe('Greenlight — 1 request waiting on you');
@@ -141,7 +134,7 @@ describe('main process wiring with Electron fakes, against a real hub', () => {
 
       const decided = (await fakes.ipcMain.invoke('greenlight:decide', page, { requestId: request.id, decision: 'approve' })) as Ack<{ status: string }>;
       expect(decided).toMatchObject({ data: { status: 'approved' } });
-      await until(() => tray.image.endsWith('idle-light.png'));
+      await eventually(() => tray.image.endsWith('idle-light.png'), { what: 'the idle tray icon', deadline: 10_000, every: 25 });
       expect(FakeNotification.created[0]?.closed).toBe(true);
 
       const signedOut = (await fakes.ipcMain.invoke('greenlight:signOut', page)) as Ack<DesktopSession>;

@@ -2,11 +2,11 @@ import type * as Electron from 'electron';
 import { readFile } from 'node:fs/promises';
 import Store from 'electron-store';
 import { HubClient } from '../protocol/hub-client.js';
+import { HubHttp } from '../protocol/hub-http.js';
 import { APP_SCHEME } from './app-origin.js';
 import { createAppProtocolHandler } from './app-protocol.js';
 import { DesktopSettingsService } from './desktop-settings.js';
 import { HubConnection } from './hub-connection.js';
-import { createHubHttp } from './hub-http.js';
 import { registerIpc, trustedSender } from './ipc.js';
 import { createIpcHandlers } from './ipc-handlers.js';
 import { createKeychain, loadKeytar } from './keychain.js';
@@ -35,7 +35,7 @@ export async function startShell(electron: ShellElectron, launch: LaunchOptions)
   const settings = new Settings(new Store<SettingsData>(settingsStoreOptions()));
   const keychain = createKeychain(await loadKeytar());
   const connection = new HubConnection({ createClient: (options) => new HubClient(options), keychain, settings });
-  const hubHttp = createHubHttp((url, init) => fetch(url, init), () => connection.auth);
+  const hubHttp = new HubHttp({ fetch: (url, init) => fetch(url, init), session: () => connection.auth });
   const openExternal = (url: string) => shell.openExternal(url);
 
   guardSession(session.defaultSession);

@@ -8,7 +8,7 @@ import { FakeNotification } from '../electron/test/electron-fakes.js';
 import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
 import { applySync, emptyRequests, selectInbox } from '../renderer/src/store/requests-model.js';
 import { spawnHub, type SpawnedHub } from '../server/test-support/hub-process.js';
-import { eventually } from '../reliability/support.js';
+import { eventually } from '../server/test-support/eventually.js';
 
 const POLICY = `
 rules:
@@ -95,7 +95,7 @@ describe('the hub, the tray, notifications and the inbox agree on what waits on 
     const live = await eventually(async () => {
       const ids = connection.inbox.map((request) => request.id).sort();
       return JSON.stringify(ids) === JSON.stringify(expected) ? ids : undefined;
-    }, 'the desktop inbox to hold exactly what waits on mia', 15_000);
+    }, { what: 'the desktop inbox to hold exactly what waits on mia', deadline: 15_000 });
     expect(live).toEqual(expected);
 
     // A fresh sync from the hub says the same.

@@ -32,6 +32,7 @@ export const AUDIT_TYPES = [
   'notification.retried',
   'notification.endpoint_disabled',
   'notification.endpoint_enabled',
+  'signing_key.rotated',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -2,11 +2,12 @@ import type { Ack, EscalatedPayload, GrantExpiringPayload, RemindedPayload, Sync
 import type { ConnectionState } from './hub-client.js';
 import type { AuditPage } from './audit.js';
 import type { DecisionReport } from './report.js';
-import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
+import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest } from './request.js';
 import type { WireError } from './errors.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from './user.js';
 import type { SetupStatus } from './setup.js';
 import type { CreatedToken, NewToken, TokenInfo } from './token.js';
+import type { MyChannels } from './notifications.js';
 
 /**
  * What the desktop app's preload exposes to the renderer as `window.greenlight`.
@@ -28,6 +29,8 @@ export interface DesktopApi {
   release(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
   get(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
   revokeGrant(input: { jti: string }): Promise<Ack<GreenlightRequest>>;
+  /** Asks for more time after a grant ends; resolves the extension request. */
+  extendGrant(input: { jti: string } & ExtendInput): Promise<Ack<GreenlightRequest>>;
   audit(input: { query: string }): Promise<Ack<AuditPage>>;
   exportAudit(input: { query: string; format: 'csv' | 'jsonl' }): Promise<Ack<{ filename: string; content: string }>>;
   /** `query` is the report endpoint's query string (from, to). */
@@ -44,6 +47,8 @@ export interface DesktopApi {
   listTokens(): Promise<Ack<TokenInfo[]>>;
   createToken(input: NewToken): Promise<Ack<CreatedToken>>;
   revokeToken(input: { id: string }): Promise<Ack<TokenInfo>>;
+  /** Which channels (the app, email, …) bring the signed-in user the requests they may decide. */
+  myChannels(): Promise<Ack<MyChannels>>;
   getSettings(): Promise<Ack<DesktopSettings>>;
   /** Changes only the fields given; resolves the settings as they are afterwards. */
   updateSettings(input: DesktopSettingsUpdate): Promise<Ack<DesktopSettings>>;

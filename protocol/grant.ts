@@ -1,6 +1,19 @@
 import { z } from 'zod';
 
-export const grantTokenInputSchema = z.strictObject({ token: z.string().min(1).max(8192) });
+/**
+ * What was approved, as the target system is about to do it: compared with the grant's `payloadHash`
+ * (SHA-256 of the canonical JSON of these four members; the README gives the recipe).
+ */
+export const grantPayloadSchema = z.strictObject({
+  action: z.string(),
+  resource: z.string(),
+  environment: z.string(),
+  /** The request's `context` as it was sent; `{}` when it had none. */
+  context: z.record(z.string(), z.unknown()).default({}),
+});
+export type GrantPayload = z.infer<typeof grantPayloadSchema>;
+
+export const grantTokenInputSchema = z.strictObject({ token: z.string().min(1).max(8192), payload: grantPayloadSchema.optional() });
 
 export const grantClaimsSchema = z.object({
   jti: z.string(),
@@ -15,8 +28,11 @@ export const grantClaimsSchema = z.object({
 });
 export type GrantClaims = z.infer<typeof grantClaimsSchema>;
 
-/** `malformed`: not a signed token at all (a typo, a truncated paste); `bad_signature`: a token, but not signed by this hub. */
-export const VERIFY_REASONS = ['expired', 'revoked', 'redeemed', 'bad_signature', 'malformed', 'unknown'] as const;
+/**
+ * `not_yet_valid`: before its start (`grant.notBefore`); `malformed`: not a signed token at all (a typo, a truncated paste);
+ * `bad_signature`: a token, but not signed by this hub; `payload_mismatch`: a genuine grant, for something other than the `payload` given.
+ */
+export const VERIFY_REASONS = ['not_yet_valid', 'expired', 'revoked', 'redeemed', 'bad_signature', 'malformed', 'unknown', 'payload_mismatch'] as const;
 export type VerifyReason = (typeof VERIFY_REASONS)[number];
 
 export const verifyResultSchema = z.object({

@@ -21,5 +21,9 @@ export const LIMITS = {
   maxTtlSeconds: 7 * 24 * 3600,
   /** HTTP bodies and socket packets; a little above the largest request a client can legally send. */
   bodyBytes: 8 * 1024 * 1024,
+  /** Grant verify and redeem answer anyone holding a token: a token and a modest payload, nothing more. */
+  grantBodyBytes: 256 * 1024,
+  /** Arrays and objects inside one another in a JSON body; a request needs 4. */
+  jsonDepth: 32,
   pageSize: 500,
 } as const;

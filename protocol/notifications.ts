@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHAT_TARGET_PATTERN } from './chat-targets.js';
 
 /**
  * What the hub announces to notification channels (webhooks, later email and chat), each the `type`
@@ -14,6 +15,7 @@ export const NOTIFICATION_EVENTS = [
   'grant.issued',
   'grant.expiring',
   'grant.revoked',
+  'audit.checkpoint',
 ] as const;
 export const notificationEventSchema = z.enum(NOTIFICATION_EVENTS);
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
@@ -22,16 +24,22 @@ export const NOTIFICATION_STATUSES = ['pending', 'delivered', 'failed'] as const
 export const notificationStatusSchema = z.enum(NOTIFICATION_STATUSES);
 export type NotificationStatus = z.infer<typeof notificationStatusSchema>;
 
-/** Where a rule's requests are announced: `email` (eligible approvers with an address) or a configured webhook by name. */
+/** Where a rule's requests are announced: `email` (eligible approvers with an address), a configured webhook by name, or a chat target. */
 export const notifyTargetSchema = z
   .string()
-  .regex(/^(email|webhook:[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, 'expected "email" or "webhook:<name>" (a webhook named in the hub configuration)');
+  .regex(
+    new RegExp(`^(email|webhook:[A-Za-z0-9][A-Za-z0-9_-]{0,63}|${CHAT_TARGET_PATTERN})$`),
+    'expected "email", "webhook:<name>", "slack:#channel", "slack:dm" or "teams:<name>" (webhooks and Teams names as in the hub configuration)',
+  );
 export type NotifyTarget = z.infer<typeof notifyTargetSchema>;
+
+/** A chat channel's own row: rewrite every message posted for a request (Slack `chat.update`); never sent to webhooks. */
+export const CHAT_REFRESH_EVENT = 'request.updated';
 
 /** One outbox row as admins see it: never the payload, never a secret. */
 export const notificationSchema = z.object({
   id: z.string(),
-  type: notificationEventSchema,
+  type: z.union([notificationEventSchema, z.literal(CHAT_REFRESH_EVENT)]),
   channel: z.string(),
   destination: z.string(),
   requestId: z.string().nullable(),
@@ -56,3 +64,22 @@ export const notificationPageSchema = z.object({ notifications: z.array(notifica
 export type NotificationPage = z.infer<typeof notificationPageSchema>;
 
 export const notificationIdSchema = z.string().regex(/^ntf_[a-z0-9]+$/, 'not a notification id (ntf_…)');
+
+/**
+ * Whether one channel reaches the signed-in user with the requests they may decide: the app always,
+ * email where a rule announces by email and they have an address, webhooks never (they go to
+ * systems, not people). `detail` says why, in words a person can act on.
+ */
+export const channelReachSchema = z.object({
+  channel: z.string(),
+  reaches: z.boolean(),
+  detail: z.string(),
+  /** Where it reaches them (an email address), when it does or could. */
+  address: z.string().nullable(),
+  /** The policy rules whose requests reach them this way. */
+  rules: z.array(z.string()),
+});
+export type ChannelReach = z.infer<typeof channelReachSchema>;
+
+export const myChannelsSchema = z.object({ channels: z.array(channelReachSchema) });
+export type MyChannels = z.infer<typeof myChannelsSchema>;

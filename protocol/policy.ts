@@ -3,6 +3,7 @@ import { durationSchema } from './duration.js';
 import { groupNameSchema, userNameSchema } from './user.js';
 import { identifierSchema, riskSchema } from './request.js';
 import { notifyTargetSchema } from './notifications.js';
+import { accessWindowSchema } from './windows.js';
 
 const matchValue = z.union([z.string().min(1).max(256), z.array(z.string().min(1).max(256)).min(1)]);
 
@@ -40,8 +41,20 @@ export const policyRuleSchema = z
     notify: z.array(notifyTargetSchema).default([]),
     /** Re-notify approvers who have not acted this often, until the request is decided. */
     remind: durationSchema.optional(),
+    /** false: chat messages offer only "Open in Greenlight", never Approve/Deny buttons. */
+    chatApprove: z.boolean().default(true),
     /** After the last escalation step, run the chain again, at most this many more times. */
     repeat: z.number().int().min(0).max(10).default(0),
+    /** How far ahead a requester may schedule access to start. */
+    maxScheduleAhead: durationSchema.optional(),
+    /** Access may only be used inside these weekly windows; grants are cut to them. */
+    windows: z.array(accessWindowSchema).min(1, 'list at least one window, or leave windows out').optional(),
+    /** A grant may be extended within its last `extendBefore`. */
+    extendBefore: durationSchema.optional(),
+    /** The first `autoApprove` extensions of a grant are approved at once; all extensions together last at most `maxTotal`. */
+    extensions: z.strictObject({ autoApprove: z.number().int().min(0).max(100).default(0), maxTotal: durationSchema.optional() }).optional(),
+    /** Lets high and critical risk requests be decided from an email link too (otherwise those ask for the console). */
+    emailApprove: z.boolean().default(false),
   })
   .superRefine((rule, ctx) => {
     if (!rule.autoApprove && rule.approvers.length === 0) {

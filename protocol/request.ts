@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { safeHttpUrl } from './urls.js';
+import { accessWindowSchema } from './windows.js';
 
 const utf8 = new TextEncoder();
 const byteLimited = (max: number, what: string) =>
@@ -53,6 +54,11 @@ export const requestContextSchema = z.strictObject({
 });
 export type RequestContext = z.infer<typeof requestContextSchema>;
 
+/** An RFC 3339 date-time with its offset (`2026-12-24T23:00:00+01:00` or `…Z`), normalised to UTC. */
+export const startTimeSchema = z.iso
+  .datetime({ offset: true, message: 'expected an RFC 3339 date and time with its offset, such as 2026-12-24T23:00:00+01:00' })
+  .transform((text) => new Date(text).toISOString());
+
 /** What a requester sends to ask for something. Unknown fields are refused so typos surface. */
 export const newRequestSchema = z.strictObject({
   action: identifierSchema,
@@ -66,7 +72,9 @@ export const newRequestSchema = z.strictObject({
   reason: z.string().trim().min(1, 'say why you need this').max(LIMITS.reason),
   risk: riskSchema.default('medium'),
   context: requestContextSchema.default({}),
-  requestedTtlSeconds: z.number().int().min(1).max(LIMITS.maxTtlSeconds).optional(),
+  requestedTtlSeconds: z.number().int().min(1, 'must be at least 1 second').max(LIMITS.maxTtlSeconds).optional(),
+  /** When access should start; absent: as soon as it is approved. */
+  notBefore: startTimeSchema.optional(),
   idempotencyKey: z.string().min(1).max(LIMITS.idempotencyKey).optional(),
 });
 export type NewRequest = z.input<typeof newRequestSchema>;
@@ -82,6 +90,8 @@ export type DecisionKind = z.infer<typeof decisionKindSchema>;
 export const decisionInputSchema = z.strictObject({
   decision: decisionKindSchema,
   comment: z.string().max(LIMITS.comment).optional(),
+  /** On approve: when access starts instead of the requested start (the latest change wins). */
+  notBefore: startTimeSchema.optional(),
 });
 export type DecisionInput = z.infer<typeof decisionInputSchema>;
 
@@ -118,6 +128,18 @@ export const frozenRuleSchema = z.object({
   remindSeconds: z.number().nullable().optional(),
   /** How many more times the escalation chain runs after its last step; absent: none. */
   repeat: z.number().int().optional(),
+  /** How far ahead a start may be asked for; absent: the default, 14 days. */
+  maxScheduleAheadSeconds: z.number().optional(),
+  /** Weekly windows access is cut to; absent: any time. */
+  windows: z.array(accessWindowSchema).optional(),
+  /** How extensions of this rule's grants are decided; absent: each goes to the approvers, no cap but the rule's. */
+  extensions: z.object({ autoApprove: z.number().int(), maxTotalSeconds: z.number().nullable() }).optional(),
+  /** How long before its end a grant may be extended; absent: the default, 15 minutes. */
+  extendBeforeSeconds: z.number().optional(),
+  /** false: chat offers only a link to the console; absent: buttons allowed. */
+  chatApprove: z.boolean().optional(),
+  /** High and critical risk may be decided from an email link; absent: they ask for the console. */
+  emailApprove: z.boolean().optional(),
 });
 export type FrozenRule = z.infer<typeof frozenRuleSchema>;
 
@@ -126,6 +148,8 @@ export const grantSummarySchema = z.object({
   jti: z.string(),
   status: z.enum(GRANT_STATUSES),
   issuedAt: z.string(),
+  /** When it becomes usable: the approval, or the scheduled start (absent on grants shown by older hubs). */
+  notBefore: z.string().optional(),
   expiresAt: z.string(),
   /** The signed grant; only ever sent to the requester. */
   token: z.string().optional(),
@@ -150,6 +174,10 @@ export const requestSchema = z.object({
   risk: riskSchema,
   context: requestContextSchema,
   requestedTtlSeconds: z.number().nullable(),
+  /** When access is to start (the requester's ask, or an approver's change); null: on approval. */
+  notBefore: z.string().nullable().optional(),
+  /** The grant this request extends, when it is an extension. */
+  extends: z.string().nullable().optional(),
   status: requestStatusSchema,
   /** Increases on every change; clients keep the higher one. */
   version: z.number().int(),
@@ -172,6 +200,13 @@ export const requestSchema = z.object({
   decidedBy: z.string().nullable(),
 });
 export type GreenlightRequest = z.infer<typeof requestSchema>;
+
+/** `POST /grants/:jti/extend`: more time on a grant about to end, as a new request through the same rule. */
+export const extendInputSchema = z.strictObject({
+  ttlSeconds: z.number().int().min(1, 'must be at least 1 second').max(LIMITS.maxTtlSeconds),
+  reason: z.string().trim().min(1, 'say why you need more time').max(LIMITS.reason),
+});
+export type ExtendInput = z.infer<typeof extendInputSchema>;
 
 export const requestIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a request id');
 export const requestRefSchema = z.strictObject({ requestId: requestIdSchema });

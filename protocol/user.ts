@@ -30,6 +30,9 @@ export const emailSchema = z
   .max(LIMITS.email, `at most ${LIMITS.email} characters`)
   .pipe(z.email('must be an email address such as bob@example.com'));
 
+/** A Slack member id (U… or W…), as Slack shows under a profile's "Copy member ID". */
+export const slackUserIdSchema = z.string().trim().regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack member id such as U0123ABCD (profile → ⋮ → Copy member ID)');
+
 const rolesSchema = z.array(roleSchema).min(1, 'give the user at least one role').max(ROLES.length);
 const groupsSchema = z.array(groupNameSchema).max(LIMITS.groups);
 
@@ -39,6 +42,7 @@ export const newUserSchema = z
     roles: rolesSchema,
     groups: groupsSchema.default([]),
     email: emailSchema.optional(),
+    slackUserId: slackUserIdSchema.optional(),
     /** A machine account (a pipeline): no sign-in, tokens only, never an approver. */
     service: z.boolean().default(false),
   })
@@ -54,8 +58,9 @@ export const userUpdateSchema = z
     email: emailSchema.nullable().optional(),
     roles: rolesSchema.optional(),
     groups: groupsSchema.optional(),
+    slackUserId: slackUserIdSchema.nullable().optional(),
   })
-  .refine((update) => Object.values(update).some((value) => value !== undefined), { message: 'name at least one of email, roles or groups to change' });
+  .refine((update) => Object.values(update).some((value) => value !== undefined), { message: 'name at least one of email, roles or groups to change (or slackUserId)' });
 export type UserUpdate = z.input<typeof userUpdateSchema>;
 
 export const USER_STATUSES = ['active', 'disabled'] as const;
@@ -68,6 +73,8 @@ export const userSchema = z.object({
   email: z.string().nullable(),
   /** A machine account: tokens only, never an approver (absent from hubs older than service users). */
   service: z.boolean().optional(),
+  /** Absent from hubs older than the Slack channel. */
+  slackUserId: z.string().nullable().optional(),
   status: z.enum(USER_STATUSES),
   disabled: z.boolean(),
   /** The last authenticated call, to the minute (the hub records it at most once a minute); null if never. */

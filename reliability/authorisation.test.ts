@@ -179,7 +179,7 @@ describe('who may do what', () => {
     await eventually(async () => {
       const reply = await api<GreenlightRequest>('GET', `/api/v1/requests/${probes.escalated}`, ADMIN_TOKEN);
       return reply.body.eligibleGroups.includes('leads') ? true : undefined;
-    }, 'the rollback to escalate to leads');
+    }, { what: 'the rollback to escalate to leads' });
   });
   afterAll(async () => {
     for (const socket of sockets.values()) socket.close();

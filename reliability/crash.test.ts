@@ -123,11 +123,11 @@ describe('a hub SIGKILLed at random points under a steady stream of submissions'
 
     // Each request was left pending past its 1 s deadline: each escalates, once, even across the kills.
     const lastDeadline = Math.max(...listed.map((r) => Date.parse(r.createdAt))) + 1000;
-    await eventually(async () => (Date.now() > lastDeadline ? true : undefined), 'the last deadline to pass');
+    await eventually(async () => (Date.now() > lastDeadline ? true : undefined), { what: 'the last deadline to pass' });
     const escalated = await eventually(async () => {
       const events = await auditEvents(hub.url, ADMIN_TOKEN, 'request.escalated');
       return countByRequest(events).size >= listed.length ? events : undefined;
-    }, 'every request to escalate');
+    }, { what: 'every request to escalate' });
     console.log(`crash: escalations settled ${Date.now() - began} ms after the first kill`);
     const perRequest = countByRequest(escalated);
     for (const request of listed) expect(perRequest.get(request.id), request.id).toBe(1);

@@ -58,7 +58,7 @@ describe('notifications across a hub SIGKILLed mid-stream', () => {
   beforeAll(async () => {
     await receiver.start();
     const notifiers = writeNotifiers(data.path, receiver.url);
-    hub = new HubProcess([...data.args, '--rate-limit', '1000000'], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_NOTIFIERS_FILE: notifiers, BOT_WEBHOOK_SECRET: secret });
+    hub = new HubProcess([...data.args, '--rate-limit', '1000000'], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_CONFIG: notifiers, BOT_WEBHOOK_SECRET: secret });
   });
   afterAll(async () => {
     await hub.kill();
@@ -104,7 +104,7 @@ describe('notifications across a hub SIGKILLed mid-stream', () => {
     const delivered = await eventually(async () => {
       const byRequest = createdByRequest(receiver, secret);
       return ids.every((id) => byRequest.has(id)) ? byRequest : undefined;
-    }, `request.created for all ${TOTAL} requests`, 60_000);
+    }, { what: `request.created for all ${TOTAL} requests`, deadline: 60_000 });
     for (const id of ids) expect(new Set(delivered.get(id)?.map((w) => w.id)).size, id).toBe(1);
   });
 });
@@ -123,7 +123,7 @@ describe.skipIf(!pg.ok)(`notifications from two hubs on one PostgreSQL database$
     database = await createTestDatabase();
     const notifiers = writeNotifiers(data.path, receiver.url);
     const args = ['--database-url', database.url, '--policy', data.policyFile ?? '', '--rate-limit', '1000000'];
-    hubs = [0, 1].map(() => new HubProcess(args, { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_NOTIFIERS_FILE: notifiers, BOT_WEBHOOK_SECRET: secret }));
+    hubs = [0, 1].map(() => new HubProcess(args, { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_CONFIG: notifiers, BOT_WEBHOOK_SECRET: secret }));
     await Promise.all(hubs.map((hub) => hub.start()));
   });
   afterAll(async () => {
@@ -149,12 +149,12 @@ describe.skipIf(!pg.ok)(`notifications from two hubs on one PostgreSQL database$
     // Cancelling on the other hub than the one that took the request: its event, too, goes out once.
     await Promise.all(submitted.slice(0, 20).map((id, n) => call((n % 2 ? b : a).url, 'POST', `/api/v1/requests/${id}/cancel`, token)));
     const expected = submitted.length + 20;
-    await eventually(async () => (receiver.received.length >= expected ? true : undefined), `${expected} webhooks`, 60_000);
+    await eventually(async () => (receiver.received.length >= expected ? true : undefined), { what: `${expected} webhooks`, deadline: 60_000 });
     // Both hubs keep polling the outbox; a second look finds nothing left to send.
     await eventually(async () => {
       const page = await call<{ notifications: unknown[] }>(a.url, 'GET', '/api/v1/notifications?status=pending', ADMIN_TOKEN);
       return page.body.notifications.length === 0 ? true : undefined;
-    }, 'an empty outbox');
+    }, { what: 'an empty outbox' });
     const ids = receiver.received.map((webhook) => webhook.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toHaveLength(expected);
@@ -185,7 +185,7 @@ describe.skipIf(!pg.ok)(`a PostgreSQL hub SIGKILLed mid-delivery${pg.ok ? '' : `
 
   it('leaves the rows it was delivering to another hub once their lease has run out, not before', async () => {
     const notifiers = writeNotifiers(data.path, receiver.url);
-    dying = new HubProcess(['--database-url', database.url, '--policy', data.policyFile ?? ''], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_NOTIFIERS_FILE: notifiers, BOT_WEBHOOK_SECRET: secret });
+    dying = new HubProcess(['--database-url', database.url, '--policy', data.policyFile ?? ''], { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_CONFIG: notifiers, BOT_WEBHOOK_SECRET: secret });
     await dying.start();
     const alice = await call<{ token: string }>(dying.url, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'alice', roles: ['requester'] });
     // Someone can approve, or the hub would refuse the requests (NO_APPROVERS) and announce nothing.
@@ -210,7 +210,7 @@ describe.skipIf(!pg.ok)(`a PostgreSQL hub SIGKILLed mid-delivery${pg.ok ? '' : `
     // Past the lease it sends them, under the ids they had.
     clock.advance(31_000);
     await survivor.hub.dispatcher.runNow();
-    await eventually(async () => (receiver.received.length === 8 ? true : undefined), 'the four deliveries again');
+    await eventually(async () => (receiver.received.length === 8 ? true : undefined), { what: 'the four deliveries again' });
     const again = receiver.received.slice(4);
     for (const webhook of again) WebhookReceiver.verify(secret, webhook);
     expect(new Set(again.map((webhook) => webhook.id))).toEqual(inFlight);

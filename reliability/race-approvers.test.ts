@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GreenlightError, type DecisionKind, type GreenlightRequest, type HubClient } from '../protocol/index.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
-import { mapLimit } from '../test-support/map-limit.js';
+import { mapLimit } from '../server/test-support/map-limit.js';
 import { type ErrorBody } from './support.js';
 
 const POLICY = `

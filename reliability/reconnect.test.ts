@@ -93,7 +93,7 @@ describe('an approver whose network drops while requests arrive and are decided'
 
   /** The hub's own count of open sockets reaches zero: it dropped the dead link (hubInbox's clients come and go). */
   const eventuallyNoSockets = () =>
-    eventually(async () => (/^greenlight_socket_connections 0$/m.test((await hub.api<string>('GET', '/metrics', null)).body) ? true : undefined), 'the hub to drop the dead link', 10_000);
+    eventually(async () => (/^greenlight_socket_connections 0$/m.test((await hub.api<string>('GET', '/metrics', null)).body) ? true : undefined), { what: 'the hub to drop the dead link', deadline: 10_000 });
 
   it('resyncs to exactly the hub’s state, with one created notification per request', async () => {
     client = new HubClient({ url: proxy.url, token: bob.token, forceNew: true, transports: ['websocket'], reconnectionDelayMs: 100, reconnectionDelayMaxMs: 300 });

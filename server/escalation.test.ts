@@ -241,12 +241,12 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
     expect(await verify(`${header}.${payload}`)).toMatchObject({ valid: false, reason: 'malformed' });
 
     const forged = await new SignJWT({ rid: 'req_x', act: 'deploy', res: 'x', env: 'y', payloadHash: 'z' })
-      .setProtectedHeader({ alg: 'EdDSA', kid: hub.hub.ctx.keys.kid })
+      .setProtectedHeader({ alg: 'EdDSA', kid: hub.hub.ctx.keys.current.kid })
       .setIssuer('greenlight')
       .setJti('gnt_never_issued')
       .setNotBefore(Math.floor(clock.now().getTime() / 1000))
       .setExpirationTime(Math.floor(clock.now().getTime() / 1000) + 60)
-      .sign(hub.hub.ctx.keys.privateKey);
+      .sign(hub.hub.ctx.keys.current.privateKey);
     expect(await verify(forged)).toMatchObject({ valid: false, reason: 'unknown' });
 
     const revoked = await approvedGrant();

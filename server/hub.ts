@@ -12,10 +12,14 @@ import { PolicyHolder } from './domain/policy.js';
 import { ensureStarterPolicy } from './domain/starter-policy.js';
 import { warnUnstaffedPolicy } from './domain/approver-reach.js';
 import { GroupCommit } from './domain/group-commit.js';
+import { Turns } from './domain/turns.js';
+import { ViewCache } from './domain/view-cache.js';
 import { ActorCache } from './domain/actor-cache.js';
 import { LastSeen } from './domain/last-seen.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
-import { loadSigningKeys } from './domain/signing-keys.js';
+import { SigningKeyRing } from './domain/signing-keys.js';
+import type { CheckpointSetup } from './domain/checkpointer.js';
+import { loadHubKeyFiles, setUpCheckpoints } from './evidence-setup.js';
 import { bootstrapAdmin } from './domain/users.js';
 import { SYSTEM_ACTOR_NAME } from './domain/actor.js';
 import { Scheduler } from './scheduler.js';
@@ -32,7 +36,9 @@ import { checkReadiness } from './readiness.js';
 import { projectRoot } from './project-root.js';
 import type { NotifiersConfig } from './notify/config.js';
 import { createOutbox } from './notify/outbox.js';
+import { attachChannels } from './notify/attach-channels.js';
 import { Dispatcher } from './notify/dispatcher.js';
+import { emailActionKey } from './notify/email-tokens.js';
 
 export interface HubOptions {
   /** How long a client may take to send one whole request; 30 s by default. */
@@ -66,7 +72,7 @@ export interface HubOptions {
    * another hub whose message was lost (hubs tell each other at once otherwise). Default 1000 ms.
    */
   waitPollMs?: number;
-  /** The `notifiers:` section of the hub configuration: webhooks and their secrets. */
+  /** The `notifiers:` section of the hub configuration: webhooks, email, Slack, Teams and their secrets. */
   notifiers?: NotifiersConfig;
   /** Where people reach this hub, for links in messages; default the address it listens on. */
   publicUrl?: string;
@@ -74,7 +80,20 @@ export interface HubOptions {
   oidc?: OidcSettings;
   /** How long a dispatcher's claim on a notification keeps other hubs off it (default 60 s). */
   notificationLeaseMs?: number;
+  /** The Ed25519 key audit checkpoints are signed with, outside the data directory; created on first start. */
+  checkpointKeyFile?: string;
+  /** The AES-256 key the grant signing keys are encrypted with in the database; created on first start. */
+  keyEncryptionKeyFile?: string;
+  /** Where checkpoints are appended outside the database (default <data-dir>/checkpoints.jsonl). */
+  checkpointLogFile?: string;
+  /** A checkpoint every this many events (default 1000)... */
+  checkpointEveryEvents?: number;
+  /** ...and every this often when events were appended (default 5 minutes). */
+  checkpointIntervalMs?: number;
+  /** How often a hub on PostgreSQL reads the signing keys again, to follow a rotation made on another hub (default 5 s). */
+  keyRefreshMs?: number;
 }
+
 
 export interface RunningHub {
   url: string;
@@ -84,6 +103,7 @@ export interface RunningHub {
   /** Every HTTP route, and whether it is documented in /openapi.json. */
   routes: readonly RouteRecord[];
   dispatcher: Dispatcher;
+  checkpoints: CheckpointSetup;
   close(): Promise<void>;
 }
 
@@ -130,11 +150,21 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         data: outcome.ok ? { file: policyFile, rules: outcome.rules } : { file: policyFile, error: outcome.error },
       }),
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
-  }, { webhooks: outbox.webhookNames });
+  }, { webhooks: outbox.webhookNames, email: outbox.email !== null, teams: outbox.teamsNames, slack: outbox.slack !== null });
+
+  // Keys from outside the database come first: a missing or unreadable one stops the start, naming its file.
+  const { checkpointKey, kek, warnings: keyWarnings } = loadHubKeyFiles(options);
 
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
   let scheduler: Scheduler | null = null;
-  const keys = await loadSigningKeys(store.db, clock.now());
+  let keys: SigningKeyRing;
+  try {
+    keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now(), store.dialect);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  if (outbox.email) outbox.email.tokenKey = emailActionKey(kek.key);
   const ctx: Context = {
     store,
     clock,
@@ -145,10 +175,17 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     actors: store.dialect === 'sqlite' ? new ActorCache() : null,
     lastSeen: new LastSeen(store.db, log),
     submissions: new GroupCommit((work) => inTransaction(ctx, work)),
+    turns: new Turns(),
+    views: new ViewCache(),
     deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
     outbox,
   };
   ctxRef = ctx;
+  const evidence = setUpCheckpoints(ctx, checkpointKey, options);
+  const checkpoints: CheckpointSetup = evidence.setup;
+  const checkpointer = checkpoints.checkpointer;
+  for (const warning of [...keyWarnings, ...evidence.warnings]) log.warn(warning);
+  attachChannels(outbox, ctx);
   scheduler = new Scheduler(ctx, {
     maxSleepMs: store.dialect === 'postgres' ? 1000 : undefined,
     onFired: (kind, lagMs) => {
@@ -206,6 +243,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     ready: () => checkReadiness(store, scheduler ?? { isRunning: false }),
     accessLog: options.accessLog ?? true,
     routes,
+    checkpoints,
   });
   const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, clustered: Boolean(options.databaseUrl) });
   const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
@@ -219,6 +257,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   listeningUrl = url;
   await scheduler.start();
   await dispatcher.start();
+  await checkpointer.start();
+  // Another hub on the database may rotate the signing key: follow it.
+  const keyRefresh = options.databaseUrl
+    ? setInterval(() => void keys.refresh().catch((error: unknown) => log.error({ err: error }, 'cannot read the signing keys again')), options.keyRefreshMs ?? 5000)
+    : null;
+  keyRefresh?.unref();
   policy.watch();
   // Said once the hub is up, so a start that fails still ends with its one line of reason.
   if (starter) print(starter.note);
@@ -232,9 +276,11 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     scheduler,
     routes,
     dispatcher,
+    checkpoints,
     close() {
       closing ??= (async () => {
         policy.close();
+        if (keyRefresh) clearInterval(keyRefresh);
         stopWaking();
         waiters.close();
         await scheduler?.stop();
@@ -252,6 +298,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         await closeAdapter();
         await ctx.submissions.idle();
         await ctx.lastSeen.flush();
+        // After the last write of this hub: what it leaves behind is signed.
+        await checkpointer.close();
         await store.close();
         log.info('hub stopped');
       })();

@@ -3,17 +3,9 @@ import type { GreenlightRequest } from '../protocol/index.js';
 import { collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 import { createTestDatabase, postgresAvailability } from './test-support/postgres.js';
 import { TcpProxy } from './test-support/tcp-proxy.js';
+import { eventually } from './test-support/eventually.js';
 
 const pg = await postgresAvailability();
-
-/** Polls until `check` holds: the hubs recover on their own schedule (reconnect delays of ~1–2 s). */
-async function eventually(check: () => Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
-  const stop = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > stop) throw new Error(`never happened: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -51,7 +43,7 @@ describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? 
     expect(write.body.error.code).toBe('UNAVAILABLE');
     expect(write.body.error.message).toContain('nothing was stored');
     proxy.restore();
-    await eventually(async () => (await hubA.api('GET', '/healthz', null)).status === 200, 'hub A healthy again');
+    await eventually(async () => (await hubA.api('GET', '/healthz', null)).status === 200, { what: 'hub A healthy again', every: 200 });
   });
 
   it('answers /readyz 503 naming the database while it is unreachable, and ready once it is back', async () => {
@@ -65,20 +57,20 @@ describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? 
     expect(down.body.error.code).toBe('UNAVAILABLE');
     expect(down.body.error.message).toMatch(/^The hub cannot reach its database \(postgres:\/\/[^)]+\): /);
     proxy.restore();
-    await eventually(async () => (await hubA.api('GET', '/readyz', null)).status === 200, 'hub A ready again');
+    await eventually(async () => (await hubA.api('GET', '/readyz', null)).status === 200, { what: 'hub A ready again', every: 200 });
   });
 
   it('re-listens after the outage, so events cross hubs again', async () => {
     proxy.cut();
     proxy.restore();
-    await eventually(async () => (await hubB.api('GET', '/healthz', null)).status === 200, 'hub B healthy again');
+    await eventually(async () => (await hubB.api('GET', '/healthz', null)).status === 200, { what: 'hub B healthy again', every: 200 });
     const bobOnA = await hubA.connect(bob);
     const created = collect<GreenlightRequest>((listener) => bobOnA.on('request:created', listener));
     // The adapter reconnects on its own delay; keep submitting on B until one reaches A.
     await eventually(async () => {
       await hubB.api('POST', '/api/v1/requests', alice.token, deployRequest());
       return created.items.length > 0;
-    }, 'a request submitted on hub B reaches an approver on hub A');
+    }, { what: 'a request submitted on hub B reaches an approver on hub A', every: 200 });
     expect(created.items[0]?.requester).toBe('alice');
   });
 });

@@ -5,6 +5,8 @@ import { applyDeadline, type AfterCommit } from './domain/lifecycle/due.js';
 
 /** How long the scheduler works through due deadlines before it lets other I/O run. */
 const SLICE_MS = 5;
+/** Due deadlines claimed per transaction on PostgreSQL (see `fireOne`). */
+const PG_BATCH = 32;
 
 export interface SchedulerOptions {
   /**
@@ -28,6 +30,8 @@ export class Scheduler {
   private stopped = false;
   private started = false;
   private backoffUntil = 0;
+  /** Set while a failed batch is being retried one deadline at a time. */
+  private singly = false;
 
   constructor(
     private readonly ctx: Context,
@@ -87,41 +91,62 @@ export class Scheduler {
     if (!this.stopped) await this.armNext();
   }
 
+  /**
+   * Claims and applies due deadlines in one transaction. On PostgreSQL up to `PG_BATCH` at a time:
+   * each statement is a round trip, and every deadline's audit event waits its turn on the chain
+   * head's row lock, so a commit per deadline could not keep up with a steady stream of them. If a
+   * batch fails, its deadlines are taken one at a time, so one that fails holds up no other.
+   */
   private async fireOne(): Promise<boolean> {
-    const { ctx } = this;
-    const now = ctx.clock.now();
-    let after: AfterCommit | undefined;
-    let fired: { id: string; kind: string; due_at: string } | undefined;
-    try {
-      fired = await inTransaction(ctx, async (trx) => {
-        let query = trx.selectFrom('deadlines').selectAll().where('done', '=', 0).where('due_at', '<=', now.toISOString()).orderBy('due_at').limit(1);
-        if (ctx.store.dialect === 'postgres') query = query.forUpdate().skipLocked();
-        const deadline = await query.executeTakeFirst();
-        if (!deadline) return undefined;
-        const result = await applyDeadline(ctx, trx, deadline);
-        if (result.postponedTo) {
-          await trx.updateTable('deadlines').set({ due_at: result.postponedTo }).where('id', '=', deadline.id).execute();
-        } else {
-          await trx.updateTable('deadlines').set({ done: 1 }).where('id', '=', deadline.id).execute();
-        }
-        after = result.after;
-        return deadline;
-      });
-    } catch (error) {
-      ctx.log.error({ err: error }, 'applying a deadline failed; it will be retried');
-      this.backoffUntil = ctx.clock.now().getTime() + 1000;
-      return false;
-    }
-    if (!fired) return false;
-    this.options.onFired?.(fired.kind, now.getTime() - new Date(fired.due_at).getTime());
-    if (after) {
+    const batch = this.ctx.store.dialect === 'postgres' && !this.singly ? PG_BATCH : 1;
+    const fired = await this.fire(batch);
+    if (fired === null && batch > 1) {
+      this.singly = true;
       try {
-        for (const event of await after()) ctx.bus.emit(event);
-      } catch (error) {
-        ctx.log.error({ err: error }, 'announcing a fired deadline failed');
+        return (await this.fire(1)) ?? false;
+      } finally {
+        this.singly = false;
       }
     }
-    return true;
+    return fired ?? false;
+  }
+
+  /** True when it fired something; false when nothing was due; null when it failed (logged, retried after a pause). */
+  private async fire(limit: number): Promise<boolean | null> {
+    const { ctx } = this;
+    const now = ctx.clock.now();
+    let fired: { kind: string; due_at: string; after: AfterCommit | undefined }[];
+    try {
+      fired = await inTransaction(ctx, async (trx) => {
+        let query = trx.selectFrom('deadlines').selectAll().where('done', '=', 0).where('due_at', '<=', now.toISOString()).orderBy('due_at').limit(limit);
+        if (ctx.store.dialect === 'postgres') query = query.forUpdate().skipLocked();
+        const out: { kind: string; due_at: string; after: AfterCommit | undefined }[] = [];
+        for (const deadline of await query.execute()) {
+          const result = await applyDeadline(ctx, trx, deadline);
+          if (result.postponedTo) {
+            await trx.updateTable('deadlines').set({ due_at: result.postponedTo }).where('id', '=', deadline.id).execute();
+          } else {
+            await trx.updateTable('deadlines').set({ done: 1 }).where('id', '=', deadline.id).execute();
+          }
+          out.push({ kind: deadline.kind, due_at: deadline.due_at, after: result.after });
+        }
+        return out;
+      });
+    } catch (error) {
+      if (limit === 1) {
+        ctx.log.error({ err: error }, 'applying a deadline failed; it will be retried');
+        this.backoffUntil = ctx.clock.now().getTime() + 1000;
+      }
+      return null;
+    }
+    for (const { kind, due_at } of fired) this.options.onFired?.(kind, now.getTime() - new Date(due_at).getTime());
+    // Each announcement reads the request back: read them all at once, announce them in deadline order.
+    const announcements = await Promise.allSettled(fired.map(({ after }) => (after ? after() : Promise.resolve([]))));
+    for (const announcement of announcements) {
+      if (announcement.status === 'rejected') ctx.log.error({ err: announcement.reason }, 'announcing a fired deadline failed');
+      else for (const event of announcement.value) ctx.bus.emit(event);
+    }
+    return fired.length > 0;
   }
 
   private async armNext(): Promise<void> {

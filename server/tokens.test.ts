@@ -4,7 +4,7 @@ import type { AuditEvent, CreatedToken, CreatedUser, GreenlightRequest, TokenInf
 import { ManualClock } from './clock.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 import type { Actor } from './domain/actor.js';
-import { eventually } from '../reliability/support.js';
+import { eventually } from './test-support/eventually.js';
 
 const POLICY = `
 rules:
@@ -66,7 +66,7 @@ describe('named, scoped, expiring tokens', () => {
     const used = await eventually(async () => {
       const tokens = (await hub.api<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens', alice.token)).body.tokens;
       return tokens.find((token) => token.id === ci.id && token.lastUsedAt !== null);
-    }, 'lastUsedAt to be written');
+    }, { what: 'lastUsedAt to be written' });
     expect(used.lastUsedAt).toBe(clock.now().toISOString());
   });
 

@@ -14,10 +14,12 @@ export interface OpenOptions {
   beforeGoto?: (page: Page) => Promise<void>;
   /** Another hub than the suite's, e.g. one a spec started with a clock it controls. */
   url?: string;
+  /** The viewer's IANA time zone, for specs about local times. */
+  timezoneId?: string;
 }
 
 export async function openAs(browser: Browser, user: TestUser, options: OpenOptions = {}): Promise<Actor> {
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 860 } });
+  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 860 }, ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}) });
   const page = await context.newPage();
   watchConsole(page);
   await options.beforeGoto?.(page);

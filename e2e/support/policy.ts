@@ -59,9 +59,20 @@ rules:
     approvers: [welcome]
     expireAfter: 1h
     grantTtl: 5m
+  - name: scheduling
+    match: { action: schedule-maintenance }
+    approvers: [maintainers]
+    expireAfter: 1h
+    grantTtl: 4h
+  - name: extending
+    match: { action: extend-session }
+    approvers: [sessions]
+    expireAfter: 1h
+    grantTtl: 10m
+    extensions: { autoApprove: 1, maxTotal: 1h }
   - name: staging
     match: { action: deploy, environment: staging }
     autoApprove: true
 `;
 
-export const ADMIN_TOKEN = 'glt_e2e_admin_0123456789abcdef0123456789abcdef';
+export { ADMIN_TOKEN } from '../../server/test-support/admin-token.js';

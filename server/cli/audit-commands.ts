@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -9,6 +10,11 @@ import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { ADMIN_ONLY, addHubOptions, connect, parseFlags } from './options.js';
 import { note, out, printJson, type Io } from './output.js';
+import { checkpointSignatureValid, readCheckpointLog, type Checkpoint } from '../domain/checkpoints.js';
+import { defaultCheckpointKeyFile, readCheckpointPublicKey } from '../keys/key-files.js';
+import { seqHashSchema } from '../transport/audit-verify-query.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 const hubFlags = { hub: z.string().optional(), token: z.string().optional() };
 // The filters are the hub's own audit query fields, so the CLI can't drift from the API.
@@ -17,12 +23,26 @@ const exportFlags = auditQuerySchema.pick({ from: true, to: true, actor: true, a
   format: z.enum(['csv', 'jsonl']).default('jsonl'),
   output: z.string().min(1).optional(),
 });
-const verifyFlags = z.object({ ...hubFlags, json: z.boolean().default(false), dataDir: z.string().min(1).optional(), databaseUrl: z.string().min(1).optional() });
+const verifyFlags = z.object({
+  ...hubFlags,
+  json: z.boolean().default(false),
+  dataDir: z.string().min(1).optional(),
+  databaseUrl: z.string().min(1).optional(),
+  checkpoints: z.array(z.string().min(1)).default([]),
+  expect: z.array(seqHashSchema).default([]),
+  checkpointKey: z.string().min(1).optional(),
+});
 const verifyOutcomeSchema = z.union([
-  z.object({ ok: z.literal(true), events: z.number() }),
-  z.object({ ok: z.literal(false), events: z.number(), brokenAt: z.number(), problem: z.string() }),
+  z.object({
+    ok: z.literal(true),
+    events: z.number(),
+    checkpoint: z.object({ seq: z.number(), at: z.string().nullable(), source: z.string() }).nullable(),
+    notes: z.array(z.string()),
+  }),
+  z.object({ ok: z.literal(false), events: z.number(), brokenAt: z.number(), problem: z.string(), kind: z.string() }),
 ]);
 type VerifyOutcome = z.infer<typeof verifyOutcomeSchema>;
+const checkpointKeyAnswerSchema = z.object({ publicKeyPem: z.string() });
 
 async function writeAll(body: ReadableStream<Uint8Array>, target: NodeJS.WritableStream): Promise<number> {
   const reader = body.getReader();
@@ -67,13 +87,52 @@ async function exportAudit(ctx: CliContext, command: Command): Promise<number> {
   return EXIT.ok;
 }
 
+/** The checkpoint public key: the file given (or named by GREENLIGHT_CHECKPOINT_KEY), else the default key file when there is one. */
+function localCheckpointKey(flags: z.infer<typeof verifyFlags>, env: NodeJS.ProcessEnv): KeyObject | null {
+  const given = flags.checkpointKey ?? (env.GREENLIGHT_CHECKPOINT_KEY || undefined);
+  const file = given ?? defaultCheckpointKeyFile(env);
+  if (!given && !existsSync(file)) return null;
+  try {
+    return readCheckpointPublicKey(file);
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+}
+
+/** Without a key file, a hub named by --hub or GREENLIGHT_HUB publishes the key; none needs a token. */
+async function publishedCheckpointKey(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<KeyObject | null> {
+  if (!flags.hub && !ctx.io.env.GREENLIGHT_HUB) return null;
+  const http = connect(ctx.io, { hub: flags.hub }, { needsToken: false });
+  return createPublicKey((await http.call('GET', '/.well-known/greenlight-checkpoint-key', checkpointKeyAnswerSchema)).data.publicKeyPem);
+}
+
+/** Checkpoint files named by --checkpoints: each line parsed; one that is not a checkpoint is reported, not trusted. */
+function checkpointFiles(files: string[], notes: string[]): { source: string; checkpoints: Checkpoint[]; named: boolean }[] {
+  return files.map((file) => {
+    let lines;
+    try {
+      lines = readCheckpointLog(file);
+    } catch (error) {
+      throw usageError(`cannot read the checkpoint log ${file}: ${(error as Error).message}`);
+    }
+    for (const line of lines) if (!line.checkpoint) notes.push(`${file} line ${line.line} is not a checkpoint (${line.problem ?? 'unreadable'})`);
+    return { source: file, checkpoints: lines.flatMap((line) => (line.checkpoint ? [line.checkpoint] : [])), named: true };
+  });
+}
+
 /** Reads the database directly, for when the hub is down or its answers are not trusted. */
-async function verifyOffline(flags: z.infer<typeof verifyFlags>): Promise<VerifyOutcome> {
+async function verifyOffline(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<VerifyOutcome> {
   if (!flags.databaseUrl && flags.dataDir && !existsSync(path.join(flags.dataDir, 'greenlight.db'))) {
     throw usageError(`no Greenlight database in ${flags.dataDir} (expected greenlight.db there)`);
   }
+  const notes: string[] = [];
+  const files = [...flags.checkpoints];
+  const ownLog = flags.dataDir ? path.join(flags.dataDir, 'checkpoints.jsonl') : null;
+  if (ownLog && existsSync(ownLog) && !files.includes(ownLog)) files.push(ownLog);
+  const outside = checkpointFiles(files, notes);
+  const publicKey = localCheckpointKey(flags, ctx.io.env) ?? (await publishedCheckpointKey(ctx, flags));
   // Loaded on demand: the database drivers are heavy and only this path needs them.
-  const [{ openStore }, { verifyChain }] = await Promise.all([import('../store/database.js'), import('../domain/audit.js')]);
+  const [{ openStore }, { verifyAudit }] = await Promise.all([import('../store/database.js'), import('../domain/audit-verify.js')]);
   let store: Awaited<ReturnType<typeof openStore>>;
   try {
     store = await openStore({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl });
@@ -81,28 +140,66 @@ async function verifyOffline(flags: z.infer<typeof verifyFlags>): Promise<Verify
     throw usageError(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {
-    return await verifyChain(store.db);
+    const outcome = await verifyAudit(store.db, { publicKey, outside, trusted: flags.expect.map((entry) => ({ ...entry, source: '--expect' })) });
+    return outcome.ok ? { ...outcome, notes: [...outcome.notes, ...notes] } : outcome;
   } finally {
     await store.close();
   }
 }
 
+/** Through a hub: checkpoint files are checked here against the public key, then the hub checks the chain passes through them. */
+async function verifyOnline(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<VerifyOutcome> {
+  const http = connect(ctx.io, flags, ADMIN_ONLY);
+  const notes: string[] = [];
+  const outside = checkpointFiles(flags.checkpoints, notes);
+  let held: Checkpoint[] = [];
+  if (outside.length) {
+    const publicKey = flags.checkpointKey
+      ? localCheckpointKey(flags, ctx.io.env)
+      : createPublicKey((await http.call('GET', '/.well-known/greenlight-checkpoint-key', checkpointKeyAnswerSchema)).data.publicKeyPem);
+    for (const { source, checkpoints } of outside) {
+      for (const checkpoint of checkpoints) {
+        if (publicKey && !checkpointSignatureValid(publicKey, checkpoint)) {
+          return { ok: false, events: 0, brokenAt: checkpoint.seq, kind: 'bad_signature', problem: `the checkpoint for event ${checkpoint.seq} in ${source} has a bad signature: it was forged or altered (or signed with another checkpoint key)` };
+        }
+      }
+      held = held.concat(checkpoints);
+    }
+  }
+  // The latest ones prove the most: a chain that passes through them passes through every earlier one.
+  const latest = [...new Map(held.map((checkpoint) => [checkpoint.seq, checkpoint])).values()].sort((a, b) => b.seq - a.seq).slice(0, 20);
+  const list = (entries: { seq: number; hash: string; chainId?: string }[]) =>
+    entries.length ? entries.map((entry) => [entry.seq, entry.hash, ...(entry.chainId ? [entry.chainId] : [])].join(':')).join(',') : undefined;
+  const { data } = await http.call('GET', '/api/v1/audit/verify', verifyOutcomeSchema, { query: { expect: list(flags.expect), checkpoints: list(latest) } });
+  return data.ok ? { ...data, notes: [...data.notes, ...notes] } : data;
+}
+
 function reportVerify(io: Io, outcome: VerifyOutcome, json: boolean): number {
   if (json) printJson(io, outcome);
   if (outcome.ok) {
-    if (!json) out(io, `audit log intact: ${outcome.events} events, every hash matches`);
+    if (!json) {
+      out(io, `audit log intact: ${outcome.events} events, every hash matches`);
+      if (outcome.checkpoint) {
+        const after = outcome.events - outcome.checkpoint.seq;
+        out(io, `signed checkpoint at event ${outcome.checkpoint.seq}${outcome.checkpoint.at ? ` (${outcome.checkpoint.at})` : ''} from ${outcome.checkpoint.source} matches; ${after} later event${after === 1 ? ' is' : 's are'} not covered by a checkpoint yet`);
+      } else {
+        out(io, 'no signed checkpoint to check against: events could have been removed from the end or the chain recomputed without this showing');
+      }
+      for (const line of outcome.notes) note(io, `note: ${line}`);
+    }
     return EXIT.ok;
   }
-  if (!json) out(io, `audit log BROKEN at event ${outcome.brokenAt}: ${outcome.problem} (${outcome.events} events before it verified)`);
+  if (!json) {
+    const verified = outcome.kind === 'chain' ? ` (${outcome.events} events before it verified)` : '';
+    out(io, `audit log BROKEN at event ${outcome.brokenAt}: ${outcome.problem}${verified}`);
+  }
   return EXIT.failed;
 }
 
-async function verifyAudit(ctx: CliContext, command: Command): Promise<number> {
+async function verifyAuditCommand(ctx: CliContext, command: Command): Promise<number> {
   const flags = parseFlags(verifyFlags, command.opts());
-  if (flags.dataDir || flags.databaseUrl) return reportVerify(ctx.io, await verifyOffline(flags), flags.json);
-  const http = connect(ctx.io, flags, ADMIN_ONLY);
-  const { data } = await http.call('GET', '/api/v1/audit/verify', verifyOutcomeSchema);
-  return reportVerify(ctx.io, data, flags.json);
+  const outcome = flags.dataDir || flags.databaseUrl ? await verifyOffline(ctx, flags) : await verifyOnline(ctx, flags);
+  return reportVerify(ctx.io, outcome, flags.json);
 }
 
 export function registerAuditCommands(program: Command, ctx: CliContext): void {
@@ -125,9 +222,12 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
   addHubOptions(
     audit
       .command('verify')
-      .description('recompute the hash chain: exit 0 intact, 1 naming the first broken event')
-      .option('--data-dir <dir>', 'check the SQLite database in this directory directly, without a hub')
+      .description('recompute the hash chain and check it against the signed checkpoints: exit 0 intact, 1 naming the first broken event and whether the log was truncated, rewritten, or a checkpoint forged or deleted')
+      .option('--data-dir <dir>', 'check the SQLite database in this directory directly, without a hub (its checkpoints.jsonl is read too)')
       .option('--database-url <url>', 'check this PostgreSQL database directly, without a hub')
+      .option('--checkpoints <file>', 'a checkpoint log kept elsewhere (JSON lines); repeat for several', collect, [])
+      .option('--expect <seq:hash>', 'the chain must pass through this event with this hash (from a checkpoint you keep); repeat for several', collect, [])
+      .option('--checkpoint-key <file>', 'the checkpoint key (public or private PEM); default GREENLIGHT_CHECKPOINT_KEY, the default key file, or through a hub its /.well-known/greenlight-checkpoint-key')
       .option('--json', 'print the outcome as JSON'),
-  ).action(action(ctx, (cmd) => verifyAudit(ctx, cmd)));
+  ).action(action(ctx, (cmd) => verifyAuditCommand(ctx, cmd)));
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { MIGRATION_NAMES, migrationProvider } from '../store/migrations.js';
 import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
-import { cli, HubProcess } from './cli-harness.js';
+import { cli, CliHub } from './cli-harness.js';
 
 // Every step is a real process; leave room for a loaded machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
@@ -15,11 +15,11 @@ const pg = await postgresAvailability();
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'greenlight-backup-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const submit = (hub: HubProcess, token: string, reason: string) =>
+const submit = (hub: CliHub, token: string, reason: string) =>
   cli(['request', '--action', 'deploy', '--resource', 'payments-api', '--env', 'staging', '--reason', reason], hub.as(token));
 
 describe('greenlight backup', () => {
-  const hub = new HubProcess();
+  const hub = new CliHub();
   let dev = '';
   beforeAll(async () => {
     await hub.start();
@@ -69,7 +69,7 @@ describe('greenlight backup', () => {
 });
 
 describe('greenlight migrate, and a hub refusing a newer database', () => {
-  const hub = new HubProcess();
+  const hub = new CliHub();
   beforeAll(async () => {
     await hub.start();
     await hub.stop();

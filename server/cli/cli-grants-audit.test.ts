@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cli, HubProcess } from './cli-harness.js';
+import { cli, CliHub } from './cli-harness.js';
 
 // Every step is a real process; leave room for a loaded machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
-const hub = new HubProcess();
+const hub = new CliHub();
 let dev: string;
 let sre: string;
 

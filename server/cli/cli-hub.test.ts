@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { cli, HubProcess, startCli } from './cli-harness.js';
+import { cli, CliHub, startCli } from './cli-harness.js';
 
 // Every step is a real process; leave room for a loaded machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
-const hub = new HubProcess();
+const hub = new CliHub();
 let dev: string;
 let sre: string;
 

@@ -22,7 +22,7 @@ describe('greenlight notify', () => {
     receiver.reply = () => ({ status: 410 });
     const notifiers = path.join(data.path, 'notifiers.yaml');
     writeFileSync(notifiers, `notifiers:\n  allowPrivateNetworks: true\n  webhooks:\n    - { name: bot, url: "${receiver.url}", secret: "${newWebhookSecret()}" }\n`);
-    hub = new HubProcess(data.args, { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_NOTIFIERS_FILE: notifiers });
+    hub = new HubProcess(data.args, { GREENLIGHT_ADMIN_TOKEN: ADMIN_TOKEN, GREENLIGHT_CONFIG: notifiers });
     await hub.start();
   });
   afterAll(async () => {

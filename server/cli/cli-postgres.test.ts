@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
-import { cli, HubProcess, TEST_POLICY } from './cli-harness.js';
+import { cli, CliHub, TEST_POLICY } from './cli-harness.js';
 
 // Every step is a real process; leave room for a loaded machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
@@ -9,12 +9,12 @@ vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 const availability = await postgresAvailability();
 const skipped = availability.ok ? '' : ` (skipped: ${availability.reason})`;
 let database: Awaited<ReturnType<typeof createTestDatabase>> | null = null;
-let hub: HubProcess | null = null;
+let hub: CliHub | null = null;
 
 beforeAll(async () => {
   if (!availability.ok) return;
   database = await createTestDatabase();
-  hub = new HubProcess(TEST_POLICY, database.url);
+  hub = new CliHub(TEST_POLICY, database.url);
   await hub.start();
 });
 afterAll(async () => {

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cli, HubProcess, startCli, type CliProcess } from './cli-harness.js';
+import { cli, CliHub, startCli, type CliProcess } from './cli-harness.js';
 
 // Every step is a real process; leave room for a loaded machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
-const hub = new HubProcess();
+const hub = new CliHub();
 let dev: string;
 let sre: string;
 
@@ -195,6 +195,13 @@ describe('greenlight request without --wait, show, claim, decide', () => {
 
     const again = await cli(prodArgs('as json', '--risk', 'high', '--ttl', '10m', '--idempotency-key', 'build-42'), hub.as(dev));
     expect(again.stdout.trim()).toBe(request.id);
+
+    // The same key for a different request: nothing is submitted, and the pipeline stops as on a usage error.
+    const reused = await cli(prodArgs('something else', '--idempotency-key', 'build-42'), hub.as(dev));
+    expect(reused.code).toBe(2);
+    expect(reused.stdout).toBe('');
+    expect(reused.stderr).toContain(`The idempotency key "build-42" was already used for another request (${request.id}`);
+    expect(reused.stderr).toContain('(IDEMPOTENCY_MISMATCH)');
   });
 
   it('attaches a diff from a file or stdin and a log excerpt for the approvers', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AuditEvent, CreatedUser, TokenInfo } from '../../protocol/index.js';
 import { ADMIN_TOKEN, TestHub } from '../test-support/hub-fixture.js';
-import { cli } from './cli-harness.js';
+import { cli } from '../test-support/cli-process.js';
 
 // Every CLI call is a real process; leave room for a loaded machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });

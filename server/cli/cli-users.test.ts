@@ -64,7 +64,7 @@ describe('greenlight user, against the same hub as the HTTP API', () => {
       [['user', 'set', 'admin', '--role', 'approver'], 1, /^error: You are the last active admin: .+ \(LAST_ADMIN\)$/m],
       [['user', 'disable', 'admin'], 1, /\(LAST_ADMIN\)$/m],
       [['user', 'set', 'nobody', '--role', 'approver'], 1, /^error: No user "nobody"\. \(NOT_FOUND\)$/m],
-      [['user', 'set', 'bob'], 2, /^error: nothing to change: give --email, --no-email, --role, --group or --no-group$/m],
+      [['user', 'set', 'bob'], 2, /^error: nothing to change: give --email, --no-email, --slack-user, --no-slack-user, --role, --group or --no-group$/m],
       [['user', 'set', 'bob', '--email', 'bob-at-example'], 2, /^error: --email: must be an email address/m],
       [['user', 'add', 'dan', '--role', 'requester', '--email', 'nope'], 2, /^error: --email: must be an email address/m],
       [['user', 'set', 'bob', '--role', 'root'], 2, /^error: --role:/m],
@@ -75,5 +75,26 @@ describe('greenlight user, against the same hub as the HTTP API', () => {
       expect(result.code, args.join(' ')).toBe(code);
       expect(result.stderr, args.join(' ')).toMatch(message);
     }
+  });
+  it('links a Slack member id with --slack-user, refuses one already taken or malformed, and unlinks it', async () => {
+    await cli(['user', 'add', 'sam', '--role', 'approver', '--slack-user', 'U0SAM1234'], admin());
+    expect(await userOverHttp('sam')).toMatchObject({ slackUserId: 'U0SAM1234' });
+    const set = await cli(['user', 'set', 'bob', '--slack-user', 'U0123ABCD'], admin());
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('slack: U0123ABCD');
+    expect(await userOverHttp('bob')).toMatchObject({ slackUserId: 'U0123ABCD' });
+
+    const taken = await cli(['user', 'set', 'bob', '--slack-user', 'U0SAM1234'], admin());
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toContain('already belongs to sam');
+    const malformed = await cli(['user', 'set', 'bob', '--slack-user', 'bob@slack'], admin());
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('Slack member id');
+
+    const unlinked = await cli(['user', 'set', 'bob', '--no-slack-user'], admin());
+    expect(unlinked.code, unlinked.stderr).toBe(0);
+    expect(await userOverHttp('bob')).toMatchObject({ slackUserId: null });
+    const audit = await hub.api<{ events: AuditEvent[] }>('GET', '/api/v1/audit?type=user.updated&limit=100', ADMIN_TOKEN);
+    expect(audit.body.events.map((event) => event.data.changes)).toContainEqual({ slackUserId: { from: 'U0123ABCD', to: null } });
   });
 });

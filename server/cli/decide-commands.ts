@@ -1,13 +1,13 @@
 import { Argument, Command, Option } from 'commander';
 import { z } from 'zod';
-import { LIMITS, REQUEST_STATUSES, decisionKindSchema, requestIdSchema, requestSchema, type GreenlightRequest } from '../../protocol/index.js';
-import { EXIT } from './cli-error.js';
+import { LIMITS, REQUEST_STATUSES, decisionKindSchema, requestIdSchema, requestSchema, startTimeSchema, type GreenlightRequest } from '../../protocol/index.js';
+import { EXIT, usageError } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
 import { addHubOptions, connect, parseFlags } from './options.js';
 import { describeRequest, out, printJson, statusLine, type Io } from './output.js';
 
 const baseFlags = z.object({ json: z.boolean().default(false), hub: z.string().optional(), token: z.string().optional() });
-const decideFlags = baseFlags.extend({ comment: z.string().max(LIMITS.comment).optional() });
+const decideFlags = baseFlags.extend({ comment: z.string().max(LIMITS.comment).optional(), start: z.string().optional() });
 const listFlags = baseFlags.extend({ status: z.enum(REQUEST_STATUSES).optional(), mine: z.boolean().default(false), limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).default(50) });
 const listSchema = z.object({ requests: z.array(requestSchema), nextCursor: z.string().nullable().optional() });
 
@@ -35,8 +35,12 @@ async function decide(ctx: CliContext, command: Command): Promise<number> {
   const id = requestId(command);
   const decision = argument(command, 1, decisionKindSchema);
   const flags = parseFlags(decideFlags, command.opts());
+  if (flags.start !== undefined && decision !== 'approve') throw usageError('--start: only an approval can move the start');
+  if (flags.start !== undefined && !startTimeSchema.safeParse(flags.start).success) {
+    throw usageError('--start: expected an RFC 3339 date and time with its offset, such as 2026-12-24T23:00:00+01:00');
+  }
   const http = connect(ctx.io, flags, { needsToken: true });
-  const { data } = await http.call('POST', requestPath(id, '/decisions'), requestSchema, { body: { decision, comment: flags.comment } });
+  const { data } = await http.call('POST', requestPath(id, '/decisions'), requestSchema, { body: { decision, comment: flags.comment, notBefore: flags.start } });
   const pendingNote = data.status === 'pending' ? ` (your ${decision} is recorded; ${data.approvals}/${data.rule.minApprovals} approvals)` : '';
   return print(ctx.io, data, flags.json, [`${statusLine(data)}${pendingNote}`]);
 }
@@ -70,7 +74,8 @@ export function registerDecideCommands(program: Command, ctx: CliContext): void 
       .description('approve or deny a request you are an approver of')
       .argument('<id>', 'request id')
       .addArgument(new Argument('<decision>', 'approve or deny').choices(['approve', 'deny']))
-      .option('--comment <text>', 'why, shown to the requester'),
+      .option('--comment <text>', 'why, shown to the requester')
+      .option('--start <time>', 'with approve: move when access starts, RFC 3339 with offset (the requester is told)'),
   ).action(action(ctx, (cmd) => decide(ctx, cmd)));
 
   withCommon(program.command('cancel').description('cancel your own pending request').argument('<id>', 'request id')).action(

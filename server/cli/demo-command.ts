@@ -9,7 +9,7 @@ import { action, type CliContext } from './context.js';
 import { DEMO_PEOPLE, DEMO_POLICY, DEMO_REQUESTS } from './demo-content.js';
 import { defaultDataDir } from '../config/settings.js';
 import { untilSignal } from './hub-command.js';
-import { HubHttp } from './http.js';
+import { CliHttp } from './http.js';
 import { parseFlags } from './options.js';
 import { note, out, type Io } from './output.js';
 
@@ -38,7 +38,7 @@ function readSavedTokens(file: string): Record<string, string> {
 }
 
 /** Creates the demo's people, or finds them from an earlier run; returns every sign-in token by name. */
-async function ensurePeople(http: HubHttp, dataDir: string, adminToken: string): Promise<Record<string, string>> {
+async function ensurePeople(http: CliHttp, dataDir: string, adminToken: string): Promise<Record<string, string>> {
   const file = path.join(dataDir, TOKENS_FILE);
   const tokens = readSavedTokens(file);
   for (const person of DEMO_PEOPLE) {
@@ -63,7 +63,7 @@ async function ensurePeople(http: HubHttp, dataDir: string, adminToken: string):
  * Submits each demo request as alice, keyed so that a second run finds the one still pending
  * instead of asking twice; one decided since is replaced by a fresh one.
  */
-async function ensureRequests(http: HubHttp): Promise<GreenlightRequest[]> {
+async function ensureRequests(http: CliHttp): Promise<GreenlightRequest[]> {
   const pending: GreenlightRequest[] = [];
   for (const { slug, request } of DEMO_REQUESTS) {
     for (let round = 1; ; round++) {
@@ -132,8 +132,8 @@ async function runDemo(ctx: CliContext, command: Command): Promise<number> {
   }
   try {
     const adminToken = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
-    const tokens = await ensurePeople(new HubHttp(hub.url, adminToken), dataDir, adminToken);
-    const requests = await ensureRequests(new HubHttp(hub.url, tokens.alice));
+    const tokens = await ensurePeople(new CliHttp(hub.url, adminToken), dataDir, adminToken);
+    const requests = await ensureRequests(new CliHttp(hub.url, tokens.alice));
     printWelcome(io, hub.url, dataDir, tokens, requests);
   } catch (error) {
     await hub.close();

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { requestSchema, verifyResultSchema, type VerifyResult } from '../../protocol/index.js';
 import { EXIT } from './cli-error.js';
+import { registerExtendCommand } from './extend-command.js';
 import { action, argument, type CliContext } from './context.js';
 import { addHubOptions, connect, parseFlags } from './options.js';
 import { note, out, printJson, statusLine, type Io } from './output.js';
@@ -11,18 +12,20 @@ const tokenArg = z.string().min(1, 'give the grant token').max(8192);
 const jtiArg = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a grant id');
 
 const REASONS: Record<NonNullable<VerifyResult['reason']>, string> = {
+  not_yet_valid: 'it is not valid yet',
   expired: 'it has expired',
   revoked: 'it was revoked',
   redeemed: 'it was already used',
   bad_signature: 'its signature does not match this hub',
   malformed: 'this is not a grant token (a grant is three dot-separated parts, eyJ…)',
   unknown: 'this hub did not issue it',
+  payload_mismatch: 'it was approved for another payload than the one given',
 };
 
 function describeGrant(result: VerifyResult): string {
   const grant = result.grant;
   if (!grant) return '';
-  return `${grant.action} on ${grant.resource} in ${grant.environment} for ${grant.requester} (request ${grant.requestId}, grant ${grant.jti}, until ${grant.expiresAt})`;
+  return `${grant.action} on ${grant.resource} in ${grant.environment} for ${grant.requester} (request ${grant.requestId}, grant ${grant.jti}, ${result.reason === 'not_yet_valid' ? `from ${grant.notBefore} ` : ''}until ${grant.expiresAt})`;
 }
 
 function report(io: Io, result: VerifyResult, raw: unknown, json: boolean, verb: string): number {
@@ -82,4 +85,6 @@ export function registerGrantCommands(program: Command, ctx: CliContext): void {
       .argument('<jti>', 'the grant id, shown by `greenlight show`')
       .option('--json', 'print the updated request as JSON'),
   ).action(action(ctx, (cmd) => revoke(ctx, cmd)));
+
+  registerExtendCommand(grant, ctx);
 }

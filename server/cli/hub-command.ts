@@ -1,13 +1,12 @@
 import { accessSync, constants } from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError, loadConfigFile } from '../config/config-file.js';
+import { ConfigError } from '../config/config-file.js';
 import type { OidcSettings } from '../auth/oidc/config.js';
 import { CONFIG_ENV, resolveHubSettings, settingsReport, type ResolvedSettings } from '../config/resolve.js';
 import { SETTINGS, SETTING_KEYS, type HubSettings } from '../config/settings.js';
 import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { note, type Io } from './output.js';
-import type { NotifiersConfig } from '../notify/config.js';
 
 /** Turns what startHub throws into the one line an operator needs. */
 function startupProblem(error: unknown, flags: HubSettings): string {
@@ -63,16 +62,6 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
   const [{ startHub }, { createLogger }] = await Promise.all([import('../hub.js'), import('../logger.js')]);
   const log = createLogger(flags.logLevel);
   for (const row of settingsReport(resolved)) log.debug(row, 'setting');
-  // Webhook endpoints and secrets, until the hub configuration file (--config) carries the same keys.
-  let notify: { publicUrl?: string; notifiers?: NotifiersConfig } = {};
-  if (io.env.GREENLIGHT_NOTIFIERS_FILE) {
-    const { readNotifiersFile } = await import('../notify/notifiers-file.js');
-    try {
-      notify = readNotifiersFile(io.env.GREENLIGHT_NOTIFIERS_FILE);
-    } catch (error) {
-      throw usageError(`GREENLIGHT_NOTIFIERS_FILE: ${(error as Error).message}`);
-    }
-  }
   const oidc = await oidcSettings(io, resolved);
   const signal = untilSignal(io);
   // systemd's ExecReload (and operators) send SIGHUP: re-read the policy rather than die, Node's default.
@@ -92,9 +81,14 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
       rateLimitPerMinute: flags.rateLimit,
       trustProxy: flags.trustProxy,
       accessLog: flags.accessLog,
-      notifiers: notify.notifiers,
-      publicUrl: notify.publicUrl,
+      notifiers: resolved.notifiers,
+      publicUrl: flags.publicUrl,
       oidc,
+      checkpointKeyFile: flags.checkpointKey,
+      keyEncryptionKeyFile: flags.keyEncryptionKey,
+      checkpointLogFile: flags.checkpointLog,
+      checkpointEveryEvents: flags.checkpointEvery,
+      checkpointIntervalMs: flags.checkpointMinutes * 60_000,
       print: (line) => note(io, line),
     });
   } catch (error) {
@@ -142,9 +136,8 @@ export function registerHubCommand(program: Command, ctx: CliContext): void {
 
 /** The config file's `oidc:` section with its client secret read (env:/file:), or undefined without one. */
 async function oidcSettings(io: Io, resolved: ResolvedSettings): Promise<OidcSettings | undefined> {
-  if (!resolved.configFile) return undefined;
-  const section = loadConfigFile(resolved.configFile.path).values.oidc;
-  if (!section) return undefined;
+  const section = resolved.oidc;
+  if (!section || !resolved.configFile) return undefined;
   const { resolveOidcSettings } = await import('../auth/oidc/config.js');
   try {
     return resolveOidcSettings(section, io.env);

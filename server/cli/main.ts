@@ -11,6 +11,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { registerGrantCommands } from './grant-commands.js';
 import { registerHubCommand } from './hub-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
+import { registerKeysCommand } from './keys-command.js';
 import { registerNotifyCommands } from './notify-commands.js';
 import { processIo, type Io } from './output.js';
 import { registerReportCommand } from './report-command.js';
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerBackupCommand(program, ctx);
   registerMigrateCommand(program, ctx);
   registerNotifyCommands(program, ctx);
+  registerKeysCommand(program, ctx);
   return program;
 }
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { describeZodError, httpUrlSchema, parseDuration } from '../../protocol/index.js';
 import { usageError } from './cli-error.js';
-import { HubHttp } from './http.js';
+import { CliHttp } from './http.js';
 import type { Io } from './output.js';
 
 export const DEFAULT_HUB = 'http://127.0.0.1:7300';
@@ -81,7 +81,7 @@ const hubFlagsSchema = z.object({ hub: httpUrlSchema, token: z.string().min(1).o
  * The HTTP client for a command. `needsToken` is false for grant verify/redeem, which target systems
  * call without an account; `tokenFallback` names an extra variable to try (the hub's admin token).
  */
-export function connect(io: Io, flags: HubFlags, options: { needsToken: boolean; tokenFallback?: string }): HubHttp {
+export function connect(io: Io, flags: HubFlags, options: { needsToken: boolean; tokenFallback?: string }): CliHttp {
   const fallback = options.tokenFallback ? io.env[options.tokenFallback] : undefined;
   const parsed = parseFlags(hubFlagsSchema, {
     hub: flags.hub ?? (io.env.GREENLIGHT_HUB || DEFAULT_HUB),
@@ -91,5 +91,5 @@ export function connect(io: Io, flags: HubFlags, options: { needsToken: boolean;
     const extra = options.tokenFallback ? ` (or ${options.tokenFallback})` : '';
     throw usageError(`no API token: pass --token or set GREENLIGHT_TOKEN${extra}`);
   }
-  return new HubHttp(parsed.hub, parsed.token);
+  return new CliHttp(parsed.hub, parsed.token);
 }

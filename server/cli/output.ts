@@ -65,6 +65,8 @@ export function describeRequest(request: GreenlightRequest): string[] {
     `  created      ${request.createdAt}`,
   ];
   if (request.expiresAt) lines.push(`  expires      ${request.expiresAt}`);
+  if (request.notBefore) lines.push(`  starts       ${request.notBefore}`);
+  if (request.extends) lines.push(`  extends      grant ${request.extends}`);
   if (request.nextEscalationAt) lines.push(`  escalates    ${request.nextEscalationAt}`);
   if (request.claim) lines.push(`  claimed by   ${request.claim.by} until ${request.claim.until}`);
   if (request.context.summary) lines.push(`  summary      ${request.context.summary}`);
@@ -73,7 +75,10 @@ export function describeRequest(request: GreenlightRequest): string[] {
   for (const decision of request.decisions) {
     lines.push(`  decision     ${decision.approver} ${decision.decision === 'approve' ? 'approved' : 'denied'} at ${decision.at}${decision.comment ? `: ${decision.comment}` : ''}`);
   }
-  if (request.grant) lines.push(`  grant        ${request.grant.jti} ${request.grant.status} until ${request.grant.expiresAt}`);
+  if (request.grant) {
+    const from = request.grant.notBefore && request.grant.notBefore > request.grant.issuedAt ? ` from ${request.grant.notBefore}` : '';
+    lines.push(`  grant        ${request.grant.jti} ${request.grant.status}${from} until ${request.grant.expiresAt}`);
+  }
   for (const entry of request.timeline) lines.push(`  timeline     ${entry.at} ${entry.type} by ${entry.actor}${entry.detail ? `: ${entry.detail}` : ''}`);
   if (request.context.diff) lines.push('', 'diff:', ...excerpt(request.context.diff));
   if (request.context.logs) lines.push('', 'logs:', ...excerpt(request.context.logs));
@@ -91,7 +96,8 @@ function excerpt(text: string): string[] {
 
 export function describeUser(user: User): string {
   const email = user.email ? `  email: ${user.email}` : '';
+  const slack = user.slackUserId ? `  slack: ${user.slackUserId}` : '';
   const seen = user.lastSeenAt ? `  last seen: ${user.lastSeenAt}` : '';
   const state = user.disabled ? '  (disabled)' : '';
-  return `${user.name}  roles: ${user.roles.join(',')}  groups: ${user.groups.join(',') || '-'}${email}${seen}${state}`;
+  return `${user.name}  roles: ${user.roles.join(',')}  groups: ${user.groups.join(',') || '-'}${email}${slack}${seen}${state}`;
 }

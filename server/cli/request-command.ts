@@ -20,6 +20,7 @@ const flagsSchema = z.object({
   link: z.array(z.string()).default([]),
   field: z.array(z.string()).default([]),
   ttl: durationFlag.optional(),
+  start: z.string().optional(),
   idempotencyKey: z.string().optional(),
   wait: z.boolean().default(false),
   timeout: durationFlag.default(600),
@@ -37,6 +38,7 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   reason: '--reason',
   risk: '--risk',
   requestedTtlSeconds: '--ttl',
+  notBefore: '--start',
   idempotencyKey: '--idempotency-key',
   summary: '--summary',
   diff: '--diff-file',
@@ -80,6 +82,7 @@ async function buildBody(flags: RequestFlags): Promise<NewRequest> {
     risk: flags.risk,
     context,
     requestedTtlSeconds: flags.ttl,
+    notBefore: flags.start,
     idempotencyKey: flags.idempotencyKey,
   };
   // The hub checks again; checking here first names the flag and saves a round trip.
@@ -94,14 +97,15 @@ async function buildBody(flags: RequestFlags): Promise<NewRequest> {
 }
 
 /** The requester's view of the outcome: the grant token on stdout is what pipelines capture. */
-function reportDecided(io: Io, request: GreenlightRequest, json: boolean): number {
+export function reportDecided(io: Io, request: GreenlightRequest, json: boolean): number {
   const code = exitCodeForStatus(request.status);
   if (json) printJson(io, request);
   if (request.status === 'approved') {
     const token = request.grant?.token;
     if (!token) throw new CliError(`${request.id} was approved but the hub sent no grant token; is the token you used the requester's?`, { exitCode: EXIT.failed });
     if (!json) out(io, token);
-    note(io, `${statusLine(request)}; grant ${request.grant?.jti ?? ''} valid until ${request.grant?.expiresAt ?? '?'}`);
+    const from = request.grant?.notBefore && request.grant.notBefore > request.grant.issuedAt ? ` from ${request.grant.notBefore}` : '';
+    note(io, `${statusLine(request)}; grant ${request.grant?.jti ?? ''} valid${from} until ${request.grant?.expiresAt ?? '?'}`);
   } else {
     note(io, statusLine(request));
   }
@@ -109,7 +113,7 @@ function reportDecided(io: Io, request: GreenlightRequest, json: boolean): numbe
 }
 
 /** Ctrl-C stops the wait, not the request: say so, and how to withdraw it. */
-async function withInterruptNote<T>(io: Io, id: string, work: () => Promise<T>): Promise<T> {
+export async function withInterruptNote<T>(io: Io, id: string, work: () => Promise<T>): Promise<T> {
   const onInterrupt = () => {
     note(io, `stopped waiting; ${id} is still pending (greenlight cancel ${id} withdraws it)`);
     process.exit(130);
@@ -162,7 +166,8 @@ export function registerRequestCommand(program: Command, ctx: CliContext): void 
     .option('--log-file <file>', 'a log excerpt (- reads stdin)')
     .option('--link <title=url>', 'a link for approvers, e.g. PR=https://...; repeatable', collect)
     .option('--field <key=value>', 'extra metadata; repeatable', collect)
-    .option('--ttl <duration>', 'how long the grant should last, e.g. 15m (the policy may cap it)')
+    .option('--ttl <duration>', 'how long access should last once it starts, e.g. 2h (the policy may cap it)')
+    .option('--start <time>', 'when access should start, RFC 3339 with offset, e.g. 2026-12-24T23:00:00+01:00 (default: on approval)')
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the first request')
     .option('--wait', 'block until decided: exit 0 approved (grant token on stdout), 3 denied, 4 expired or cancelled, 5 timed out')
     .option('--timeout <duration>', 'with --wait, how long to wait', '10m')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ROLES, createdUserSchema, emailSchema, groupNameSchema, roleSchema, userListSchema, userNameSchema, userSchema } from '../../protocol/index.js';
+import { ROLES, createdUserSchema, emailSchema, groupNameSchema, roleSchema, slackUserIdSchema, userListSchema, userNameSchema, userSchema } from '../../protocol/index.js';
 import { EXIT, usageError } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
 import { ADMIN_ONLY, addHubOptions, collect, connect, parseFlags } from './options.js';
@@ -13,12 +13,14 @@ const addFlags = baseFlags.extend({
   group: z.array(groupNameSchema).default([]),
   email: emailSchema.optional(),
   service: z.boolean().default(false),
+  slackUser: slackUserIdSchema.optional(),
 });
 /** commander gives `false` for --no-email / --no-group: remove the email, leave every group. */
 const setFlags = baseFlags.extend({
   role: z.array(roleSchema).optional(),
   group: z.union([z.array(groupNameSchema), z.literal(false)]).optional(),
   email: z.union([emailSchema, z.literal(false)]).optional(),
+  slackUser: z.union([slackUserIdSchema, z.literal(false)]).optional(),
 });
 
 const userPath = (name: string, tail = '') => `/api/v1/users/${encodeURIComponent(name)}${tail}`;
@@ -28,7 +30,14 @@ async function addUser(ctx: CliContext, command: Command): Promise<number> {
   const opts = command.opts<{ service?: boolean; role?: string[] }>();
   const flags = parseFlags(addFlags, opts.service && !opts.role ? { ...opts, role: ['requester'] } : opts);
   const http = connect(ctx.io, flags, ADMIN_ONLY);
-  const body = { name, roles: flags.role, groups: flags.group, ...(flags.email ? { email: flags.email } : {}), ...(flags.service ? { service: true } : {}) };
+  const body = {
+    name,
+    roles: flags.role,
+    groups: flags.group,
+    ...(flags.email ? { email: flags.email } : {}),
+    ...(flags.slackUser ? { slackUserId: flags.slackUser } : {}),
+    ...(flags.service ? { service: true } : {}),
+  };
   const { data, raw } = await http.call('POST', '/api/v1/users', createdUserSchema, { body });
   if (flags.json) printJson(ctx.io, raw);
   else if (data.token) out(ctx.io, data.token);
@@ -53,8 +62,9 @@ async function setUser(ctx: CliContext, command: Command): Promise<number> {
     ...(flags.role ? { roles: flags.role } : {}),
     ...(flags.group !== undefined ? { groups: flags.group || [] } : {}),
     ...(flags.email !== undefined ? { email: flags.email || null } : {}),
+    ...(flags.slackUser !== undefined ? { slackUserId: flags.slackUser || null } : {}),
   };
-  if (Object.keys(body).length === 0) throw usageError('nothing to change: give --email, --no-email, --role, --group or --no-group');
+  if (Object.keys(body).length === 0) throw usageError('nothing to change: give --email, --no-email, --slack-user, --no-slack-user, --role, --group or --no-group');
   const http = connect(ctx.io, flags, ADMIN_ONLY);
   const { data, raw } = await http.call('PATCH', userPath(name), userSchema, { body });
   if (flags.json) printJson(ctx.io, raw);
@@ -89,6 +99,7 @@ export function registerUserCommands(program: Command, ctx: CliContext): void {
       .option('--group <group>', 'a group, e.g. sre; repeatable', collect)
       .option('--email <address>', 'their email address')
       .option('--service', 'a machine account (a pipeline): no sign-in token, never an approver; make its tokens with token create --user')
+      .option('--slack-user <id>', 'their Slack member id (U…): their clicks on Slack messages count as theirs')
       .option('--json', 'print the whole user, token included, as JSON'),
   ).action(action(ctx, (cmd) => addUser(ctx, cmd)));
 
@@ -103,6 +114,8 @@ export function registerUserCommands(program: Command, ctx: CliContext): void {
       .argument('<name>', 'user name')
       .option('--email <address>', 'their email address')
       .option('--no-email', 'remove their email address')
+      .option('--slack-user <id>', 'their Slack member id (U…): their clicks on Slack messages count as theirs')
+      .option('--no-slack-user', 'unlink their Slack member id')
       .option('--role <role>', `a role: ${ROLES.join(', ')}; repeatable; replaces their roles`, collect)
       .option('--group <group>', 'a group, e.g. sre; repeatable; replaces their groups', collect)
       .option('--no-group', 'take them out of every group')

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import type { GreenlightRequest } from '../../protocol/index.js';
 import { CliError, EXIT } from './cli-error.js';
-import type { HubHttp } from './http.js';
+import type { CliHttp } from './http.js';
 import type { Io } from './output.js';
 import { exitCodeForStatus, waitForDecision } from './wait.js';
 
@@ -28,7 +28,7 @@ function scriptedHub(steps: Step[]) {
   let written = '';
   stderr.on('data', (chunk: Buffer) => (written += chunk.toString()));
   const io: Io = { stdout: new PassThrough(), stderr, env: {} };
-  const http: Pick<HubHttp, 'call'> = {
+  const http: Pick<CliHttp, 'call'> = {
     call: async <S extends z.ZodType>(_method: 'GET' | 'POST', _path: string, schema: S, options?: { query?: Record<string, string | number | undefined> }) => {
       polls.push(Number(options?.query?.timeoutSeconds));
       const step = steps.shift();

@@ -1,6 +1,6 @@
 import { requestSchema, type GreenlightRequest } from '../../protocol/index.js';
 import { CliError, EXIT } from './cli-error.js';
-import type { HubHttp } from './http.js';
+import type { CliHttp } from './http.js';
 import { note, type Io } from './output.js';
 
 /** The hub caps one long poll; shorter calls also notice a dropped connection sooner. */
@@ -30,7 +30,7 @@ function isTransient(error: unknown): error is CliError {
  * Long-polls until the request leaves `pending` or the overall timeout passes. Returns the latest
  * state either way; the caller turns the status into an exit code.
  */
-export async function waitForDecision(http: Pick<HubHttp, 'call'>, initial: GreenlightRequest, options: WaitOptions): Promise<GreenlightRequest> {
+export async function waitForDecision(http: Pick<CliHttp, 'call'>, initial: GreenlightRequest, options: WaitOptions): Promise<GreenlightRequest> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
   const deadline = now() + options.timeoutSeconds * 1000;

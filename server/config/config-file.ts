@@ -2,14 +2,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { notifiersConfigSchema } from '../notify/config.js';
 import { SETTINGS, SETTING_KEYS, type HubSettings, type SettingKey } from './settings.js';
 import { oidcConfigSchema } from '../auth/oidc/config.js';
 
 /**
  * The hub's configuration file (`--config`, GREENLIGHT_CONFIG): YAML whose top-level keys are the
- * settings' camelCase names (`port`, `dataDir`, `databaseUrl`, …). Later sections (`publicUrl`,
- * `notifiers`, `oidc`) join `fileSchema` below as keys of their own with their own schemas; every key
- * is checked, and one the hub doesn't know is refused rather than silently ignored.
+ * settings' camelCase names (`port`, `dataDir`, `databaseUrl`, `publicUrl`, …) and sections that only
+ * the file holds (`notifiers`), each a key of `fileSchema` below with its own schema; every key is
+ * checked, and one the hub doesn't know is refused rather than silently ignored.
  */
 
 export class ConfigError extends Error {
@@ -27,6 +28,8 @@ function settingsShape(): SettingsShape {
 
 export const fileSchema = z.strictObject({
   ...settingsShape(),
+  /** Webhooks, email and their secrets: endpoints the policy names, kept out of the policy. */
+  notifiers: notifiersConfigSchema.optional(),
   oidc: oidcConfigSchema.optional(),
 });
 
@@ -44,7 +47,7 @@ function describeIssues(issues: z.core.$ZodIssue[]): string {
     const where = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys.map((key) => `"${where ? `${where}.` : ''}${key}"`).join(', ');
-      return `unknown key${issue.keys.length === 1 ? '' : 's'} ${keys} (known keys: ${known})`;
+      return `unknown key${issue.keys.length === 1 ? '' : 's'} ${keys}${where ? '' : ` (known keys: ${known})`}`;
     }
     return `${where || 'file'}: ${issue.message}`;
   });

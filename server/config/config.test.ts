@@ -30,7 +30,7 @@ describe('where each hub setting comes from', () => {
   const file = configFile(['port: 7400', 'host: 0.0.0.0', 'rateLimit: 100', 'trustProxy: true', 'logLevel: warn', 'policy: policies/prod.yaml', 'dataDir: /var/lib/greenlight'].join('\n'));
 
   it('takes defaults when nothing is given', () => {
-    const { settings, origins } = resolve({}, { XDG_DATA_HOME: '/data' });
+    const { settings, origins } = resolve({}, { XDG_DATA_HOME: '/data', XDG_CONFIG_HOME: '/config' });
     expect(settings).toEqual({
       port: 7300,
       host: '127.0.0.1',
@@ -41,6 +41,13 @@ describe('where each hub setting comes from', () => {
       rateLimit: 6000,
       trustProxy: false,
       accessLog: true,
+      publicUrl: undefined,
+      // The keys live apart from the data directory, so a copy of it can't sign.
+      checkpointKey: '/config/greenlight/checkpoint-key.pem',
+      keyEncryptionKey: '/config/greenlight/key-encryption-key',
+      checkpointLog: undefined,
+      checkpointEvery: 1000,
+      checkpointMinutes: 5,
     });
     expect(Object.values(origins).every((origin) => origin.source === 'default')).toBe(true);
   });
@@ -112,7 +119,7 @@ describe('the config file', () => {
   it('refuses an unknown key, listing the known ones', () => {
     const file = configFile('prot: 7300\nhost: 0.0.0.0\n', 'typo.yaml');
     expect(problem(() => loadConfigFile(file))).toBe(
-      `config file ${file}: unknown key "prot" (known keys: port, host, dataDir, policy, databaseUrl, logLevel, rateLimit, trustProxy, accessLog, oidc)`,
+      `config file ${file}: unknown key "prot" (known keys: port, host, dataDir, policy, databaseUrl, logLevel, rateLimit, trustProxy, accessLog, publicUrl, checkpointKey, keyEncryptionKey, checkpointLog, checkpointEvery, checkpointMinutes, notifiers, oidc)`,
     );
   });
 
@@ -141,5 +148,59 @@ describe('the config file', () => {
   it('says when it cannot be read', () => {
     expect(problem(() => loadConfigFile(path.join(dir, 'missing.yaml')))).toBe(`cannot read the config file ${path.join(dir, 'missing.yaml')}: no such file`);
     expect(problem(() => loadConfigFile(dir))).toBe(`cannot read the config file ${dir}: it is a folder`);
+  });
+});
+
+describe('publicUrl and notifiers in the config file', () => {
+  const secret = 'whsec_c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhay0xMjM0NTY=';
+  const password = 'literal-smtp-password-do-not-print';
+  const text = [
+    'publicUrl: https://greenlight.example.com/',
+    'notifiers:',
+    '  allowPrivateNetworks: true',
+    '  webhooks:',
+    `    - { name: deploy-bot, url: "https://bot.example.com/hook?token=path-secret", secret: "${secret}", events: [request.created] }`,
+    '  email:',
+    `    smtp: { host: smtp.example.com, port: 587, secure: false, user: greenlight, password: "${password}" }`,
+    '    from: "Greenlight <greenlight@example.com>"',
+  ].join('\n');
+
+  it('holds the notifier section as the issue writes it, with defaults filled in', () => {
+    const { values } = parseConfigFile(text, 'hub.yaml');
+    expect(values.publicUrl).toBe('https://greenlight.example.com');
+    expect(values.notifiers).toEqual({
+      allowPrivateNetworks: true,
+      webhooks: [{ name: 'deploy-bot', url: 'https://bot.example.com/hook?token=path-secret', secret, events: ['request.created'], maxConcurrency: 4 }],
+      email: { smtp: { host: 'smtp.example.com', port: 587, secure: false, user: 'greenlight', password, maxConcurrency: 2 }, from: 'Greenlight <greenlight@example.com>' },
+    });
+  });
+
+  it('lets a flag or variable beat the file for publicUrl; notifiers come from the file alone', () => {
+    const file = configFile(text, 'notifiers.yaml');
+    const fromFile = resolve({}, { GREENLIGHT_CONFIG: file });
+    expect(fromFile.settings.publicUrl).toBe('https://greenlight.example.com');
+    expect(fromFile.notifiers?.webhooks[0]?.name).toBe('deploy-bot');
+    const fromFlag = resolve({ publicUrl: 'https://gl.internal.example.com' }, { GREENLIGHT_CONFIG: file, GREENLIGHT_PUBLIC_URL: 'https://env.example.com' });
+    expect(fromFlag.settings.publicUrl).toBe('https://gl.internal.example.com');
+    expect(fromFlag.origins.publicUrl).toEqual({ source: 'flag', name: '--public-url' });
+    expect(problem(() => resolve({ publicUrl: 'ftp://x' }))).toBe('--public-url: must be an http:// or https:// URL');
+  });
+
+  it('names the nested key that is wrong, never a secret', () => {
+    const wrong = (yaml: string) => problem(() => parseConfigFile(yaml, 'hub.yaml'));
+    expect(wrong(`notifiers:\n  webhooks:\n    - { name: bot, url: "ftp://bot.example.com", secret: "${secret}" }\n`)).toBe('config file hub.yaml: notifiers.webhooks.0.url: must be an http:// or https:// URL');
+    expect(wrong('notifiers:\n  webhook: []\n')).toBe('config file hub.yaml: unknown key "notifiers.webhook"');
+    expect(wrong(`notifiers:\n  email:\n    smtp: { host: smtp.example.com, port: 99999, password: "${password}" }\n    from: greenlight\n`)).toBe(
+      'config file hub.yaml: notifiers.email.smtp.port: Too big: expected number to be <=65535; notifiers.email.from: expected an address, or "Name <address>"',
+    );
+    expect(wrong(`notifiers:\n  email:\n    smtp: { hots: smtp.example.com, password: "${password}" }\n    from: a@example.com\n`)).not.toContain(password);
+  });
+
+  it('logs which channels are configured, by name and server, never a path, user or secret', () => {
+    const rows = settingsReport(resolve({}, { GREENLIGHT_CONFIG: configFile(text, 'report.yaml') }));
+    const notifiers = rows.find((row) => row.setting === 'notifiers');
+    expect(notifiers?.value).toBe('webhook:deploy-bot (https://bot.example.com), email via smtp.example.com:587');
+    const printed = JSON.stringify(rows);
+    for (const hidden of [secret, password, 'path-secret']) expect(printed).not.toContain(hidden);
   });
 });

@@ -1,3 +1,5 @@
+import type { ParsedNotifiersConfig } from '../notify/config.js';
+import type { OidcConfigFile } from '../auth/oidc/config.js';
 import { ConfigError, loadConfigFile, type LoadedConfigFile } from './config-file.js';
 import { SETTINGS, SETTING_KEYS, type HubSettings, type SettingKey } from './settings.js';
 
@@ -9,6 +11,10 @@ export interface ResolvedSettings {
   origins: Record<SettingKey, SettingOrigin>;
   /** The config file read, and what named it. */
   configFile: { path: string; origin: SettingOrigin } | null;
+  /** The file's `notifiers:` section (secrets still as references); only the file holds it. */
+  notifiers: ParsedNotifiersConfig | undefined;
+  /** The file's `oidc:` section (its client secret still a reference); only the file holds it. */
+  oidc: OidcConfigFile | undefined;
 }
 
 export interface SettingInputs {
@@ -65,6 +71,8 @@ export function resolveHubSettings(inputs: SettingInputs): ResolvedSettings {
     settings: settings as HubSettings,
     origins: origins as Record<SettingKey, SettingOrigin>,
     configFile: configPath ? { path: configPath, origin: configOrigin } : null,
+    notifiers: file?.values.notifiers,
+    oidc: file?.values.oidc,
   };
 }
 
@@ -96,5 +104,13 @@ export function settingsReport(resolved: ResolvedSettings): SettingRow[] {
     return { setting: key, value: shown, source: describeOrigin(resolved.origins[key]) };
   });
   if (resolved.configFile) rows.unshift({ setting: 'config', value: resolved.configFile.path, source: describeOrigin(resolved.configFile.origin) });
+  if (resolved.notifiers && resolved.configFile) rows.push({ setting: 'notifiers', value: describeNotifiers(resolved.notifiers), source: `config file ${resolved.configFile.path}` });
   return rows;
+}
+
+/** Which channels are configured, by name and server only: never a URL's path, a user or a secret. */
+function describeNotifiers(notifiers: ParsedNotifiersConfig): string {
+  const parts = notifiers.webhooks.map((webhook) => `webhook:${webhook.name} (${new URL(webhook.url).origin})`);
+  if (notifiers.email) parts.push(`email via ${notifiers.email.smtp.host}:${notifiers.email.smtp.port}`);
+  return parts.join(', ') || 'none';
 }

@@ -1,7 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { httpUrlSchema } from '../../protocol/index.js';
 import { redactUrl } from '../redact.js';
+import { defaultCheckpointKeyFile, defaultKeyEncryptionKeyFile } from '../keys/key-files.js';
 
 /**
  * The hub's settings, one row each: the flag, the environment variable and the config-file key that
@@ -22,6 +24,12 @@ export interface HubSettings {
   rateLimit: number;
   trustProxy: boolean;
   accessLog: boolean;
+  publicUrl: string | undefined;
+  checkpointKey: string;
+  keyEncryptionKey: string;
+  checkpointLog: string | undefined;
+  checkpointEvery: number;
+  checkpointMinutes: number;
 }
 
 export type SettingKey = keyof HubSettings;
@@ -157,6 +165,63 @@ export const SETTINGS: { [K in SettingKey]: SettingDefinition<HubSettings[K]> } 
     schema: booleanSchema,
     default: () => true,
     boolean: true,
+  },
+  publicUrl: {
+    placeholder: 'url',
+    flag: '--public-url',
+    env: 'GREENLIGHT_PUBLIC_URL',
+    help: 'where people reach this hub (behind a proxy, its outside address), for links in notifications',
+    defaultHelp: 'http://<host>:<port>',
+    schema: httpUrlSchema.transform((url) => url.replace(/\/+$/, '')),
+    default: () => undefined,
+  },
+  checkpointKey: {
+    placeholder: 'file',
+    flag: '--checkpoint-key',
+    env: 'GREENLIGHT_CHECKPOINT_KEY',
+    help: 'the Ed25519 key audit checkpoints are signed with; keep it outside the data directory (created, mode 0600, on first start; every hub on one database needs the same file)',
+    defaultHelp: '$XDG_CONFIG_HOME/greenlight/checkpoint-key.pem',
+    schema: nonEmptyText('a file'),
+    default: defaultCheckpointKeyFile,
+    isPath: true,
+  },
+  keyEncryptionKey: {
+    placeholder: 'file',
+    flag: '--key-encryption-key',
+    env: 'GREENLIGHT_KEY_ENCRYPTION_KEY',
+    help: 'the AES-256 key the grant signing keys are encrypted with in the database (created, mode 0600, on first start; without it the database cannot sign)',
+    defaultHelp: '$XDG_CONFIG_HOME/greenlight/key-encryption-key',
+    schema: nonEmptyText('a file'),
+    default: defaultKeyEncryptionKeyFile,
+    isPath: true,
+  },
+  checkpointLog: {
+    placeholder: 'file',
+    flag: '--checkpoint-log',
+    env: 'GREENLIGHT_CHECKPOINT_LOG',
+    help: 'append each signed audit checkpoint here, one JSON line; best on another disk or an append-only mount',
+    defaultHelp: '<data-dir>/checkpoints.jsonl',
+    schema: nonEmptyText('a file'),
+    default: () => undefined,
+    isPath: true,
+  },
+  checkpointEvery: {
+    placeholder: 'n',
+    flag: '--checkpoint-every',
+    env: 'GREENLIGHT_CHECKPOINT_EVERY',
+    help: 'sign an audit checkpoint every this many events',
+    defaultHelp: '1000',
+    schema: wholeNumber('expected a positive whole number', (n) => n > 0),
+    default: () => 1000,
+  },
+  checkpointMinutes: {
+    placeholder: 'minutes',
+    flag: '--checkpoint-minutes',
+    env: 'GREENLIGHT_CHECKPOINT_MINUTES',
+    help: 'and every this many minutes that saw events (and at shutdown)',
+    defaultHelp: '5',
+    schema: wholeNumber('expected a positive whole number of minutes', (n) => n > 0),
+    default: () => 5,
   },
 };
 

@@ -11,8 +11,9 @@ export interface Actor {
   service: boolean;
   /** The scopes of the token behind this call: never more than `roles` allow. */
   scopes: Scope[];
-  tokenId: string;
-  tokenKind: TokenKind;
+  /** The token behind the call; null where the user acts through an email link or a Slack button. */
+  tokenId: string | null;
+  tokenKind: TokenKind | null;
 }
 
 export const hasRole = (actor: Actor, role: Role): boolean => actor.roles.includes(role);

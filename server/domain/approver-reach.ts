@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { GreenlightError, type FrozenRule, type ParsedNewRequest, type Policy, type Role } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
+import { userStore } from '../store/users.js';
 import type { Context } from './context.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -17,17 +18,7 @@ interface Reached {
 const mayDecide = (roles: Role[]): boolean => roles.some((role) => role !== 'requester');
 
 /** Active users in any of these groups or named any of these names, in one query. */
-async function activeUsersReachedBy(db: Executor, names: string[]): Promise<Reached[]> {
-  if (names.length === 0) return [];
-  const rows = await db
-    .selectFrom('users')
-    .leftJoin('user_groups', 'user_groups.user_id', 'users.id')
-    .select(['users.id', 'users.name', 'users.roles', 'user_groups.group_name'])
-    .where('users.disabled', '=', 0)
-    .where((eb) => eb.or([eb('user_groups.group_name', 'in', names), eb('users.name', 'in', names)]))
-    .execute();
-  return rows.map((row) => ({ id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], group: row.group_name }));
-}
+const activeUsersReachedBy = (db: Executor, names: string[]): Promise<Reached[]> => userStore.activeReachedBy(db, names);
 
 const reaches = (targets: string[], user: Reached): boolean => targets.includes(user.name) || (user.group !== null && targets.includes(user.group));
 
@@ -52,6 +43,25 @@ export async function approverReach(db: Executor, rule: FrozenRule, requester: {
   const step = steps.findIndex((targets) => deciders.some((user) => reaches(targets, user)));
   if (step >= 0) return { kind: 'escalation', step, emptyGroups: rule.approvers, requesterAlone };
   return { kind: 'nobody', emptyGroups: rule.approvers, requesterAlone };
+}
+
+const reachesInTransaction = new WeakMap<Transaction<Database>, Map<string, Promise<Reach>>>();
+
+/**
+ * approverReach, asked once per rule and requester in a transaction: the submissions of one group
+ * commit share it, and nothing in them changes users. One query per batch instead of one per
+ * submission, each a round trip on PostgreSQL.
+ */
+export function approverReachIn(trx: Transaction<Database>, rule: FrozenRule, requester: { id: string }): Promise<Reach> {
+  let known = reachesInTransaction.get(trx);
+  if (!known) reachesInTransaction.set(trx, (known = new Map()));
+  const key = `${requester.id}\n${JSON.stringify(rule)}`;
+  let reach = known.get(key);
+  if (!reach) {
+    reach = approverReach(trx, rule, requester);
+    known.set(key, reach);
+  }
+  return reach;
 }
 
 /** "a", "a and b", "a, b and c". */

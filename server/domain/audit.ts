@@ -4,8 +4,9 @@ import type { AuditEvent, AuditQuery, AuditType } from '../../protocol/index.js'
 import type { Database, AuditEventsTable } from '../store/schema.js';
 import type { Dialect } from '../store/database.js';
 import { canonicalJson } from '../store/json.js';
-import { insertRow } from '../store/prepared-insert.js';
+import { deferInsert, writeDeferred } from '../store/deferred-inserts.js';
 import { GENESIS_HASH } from '../store/migrations.js';
+import { toAuditEvent, toAuditEventFields } from '../store/audit-events.js';
 
 export interface AuditInput {
   actor: string;
@@ -49,6 +50,16 @@ interface ChainHead {
  */
 const heads = new WeakMap<Transaction<Database>, Promise<ChainHead>>();
 
+/**
+ * Events are queued (`deferInsert`) and go in together, one multi-row insert, when the head is
+ * written or before anything in the transaction reads the log (`writePendingAudit`).
+ */
+export async function writePendingAudit(trx: Transaction<Database>): Promise<void> {
+  // Appends chain through the head's promise: wait for those in flight to have queued their row.
+  await heads.get(trx);
+  await writeDeferred(trx, 'audit_events');
+}
+
 async function readChainHead(trx: Transaction<Database>, dialect: Dialect): Promise<ChainHead> {
   let headQuery = trx.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1);
   // On PostgreSQL the row lock makes concurrent hubs append one after another; SQLite serialises writers itself.
@@ -75,7 +86,7 @@ export function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Da
       prev_hash: head.hash,
     };
     const row: AuditEventsTable = { ...partial, hash: hashEvent(partial) };
-    await insertRow(trx, dialect, 'audit_events', row);
+    deferInsert(trx, dialect, 'audit_events', row);
     return { row, head: { seq: row.seq, hash: row.hash, dirty: true } };
   });
   const next = appended.then(({ head }) => head);
@@ -86,55 +97,49 @@ export function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Da
   return appended.then(({ row }) => ({ ...toAuditEventFields(row), data: input.data ?? {} }));
 }
 
-/** Writes the head advanced by this transaction's appends; run last, before commit. */
-export async function writeChainHead(trx: Transaction<Database>): Promise<void> {
+/** Writes the head advanced by this transaction's appends; run last, before commit. Returns the new head's seq, if it moved. */
+export async function writeChainHead(trx: Transaction<Database>): Promise<number | null> {
   const pending = heads.get(trx);
-  if (!pending) return;
+  if (!pending) return null;
+  await writePendingAudit(trx);
   const head = await pending;
-  if (head.dirty) await trx.updateTable('chain_head').set({ seq: head.seq, hash: head.hash }).where('id', '=', 1).execute();
   heads.delete(trx);
-}
-
-function toAuditEventFields(row: AuditEventsTable): Omit<AuditEvent, 'data'> {
-  return {
-    seq: Number(row.seq),
-    at: row.at,
-    actor: row.actor,
-    type: row.type as AuditType,
-    requestId: row.request_id,
-    action: row.action,
-    resource: row.resource,
-    environment: row.environment,
-    outcome: row.outcome,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
-}
-
-export function toAuditEvent(row: AuditEventsTable): AuditEvent {
-  return { ...toAuditEventFields(row), data: JSON.parse(row.data) as Record<string, unknown> };
+  if (!head.dirty) return null;
+  await trx.updateTable('chain_head').set({ seq: head.seq, hash: head.hash }).where('id', '=', 1).execute();
+  return head.seq;
 }
 
 export type VerifyOutcome = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };
+
+/** What a walk of the chain found, with the hashes of the events it was asked to remember. */
+export interface ChainWalk {
+  outcome: VerifyOutcome;
+  /** The last event the walk reached (0 for an empty chain). */
+  end: number;
+  hashes: Map<number, string>;
+}
 
 /**
  * Walks the chain in order, recomputing every hash; names the first event that does not fit.
  * The head is read first and the walk stops at it: every event up to a committed head was committed
  * with or before it, so events written while verify runs can't look like a cut-off chain.
  */
-export async function verifyChain(db: Executor, batch = 5000): Promise<VerifyOutcome> {
+export async function walkChain(db: Executor, remember: ReadonlySet<number> = new Set(), batch = 5000): Promise<ChainWalk> {
   const head = await db.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
   const last = head ? Number(head.seq) : Number.MAX_SAFE_INTEGER;
+  const hashes = new Map<number, string>();
   let expectedPrev = GENESIS_HASH;
   let expectedSeq = 1;
   let count = 0;
+  const broken = (brokenAt: number, problem: string): ChainWalk => ({ outcome: { ok: false, events: count, brokenAt, problem }, end: expectedSeq - 1, hashes });
   for (;;) {
     const rows = await db.selectFrom('audit_events').selectAll().where('seq', '>=', expectedSeq).where('seq', '<=', last).orderBy('seq').limit(batch).execute();
     for (const row of rows) {
       const seq = Number(row.seq);
-      if (seq !== expectedSeq) return { ok: false, events: count, brokenAt: expectedSeq, problem: `event ${expectedSeq} is missing` };
-      if (row.prev_hash !== expectedPrev) return { ok: false, events: count, brokenAt: seq, problem: `event ${seq} does not point at the event before it` };
-      if (hashEvent(row) !== row.hash) return { ok: false, events: count, brokenAt: seq, problem: `event ${seq} was modified after it was written` };
+      if (seq !== expectedSeq) return broken(expectedSeq, `event ${expectedSeq} is missing`);
+      if (row.prev_hash !== expectedPrev) return broken(seq, `event ${seq} does not point at the event before it`);
+      if (hashEvent(row) !== row.hash) return broken(seq, `event ${seq} was modified after it was written`);
+      if (remember.has(seq)) hashes.set(seq, row.hash);
       expectedPrev = row.hash;
       expectedSeq = seq + 1;
       count += 1;
@@ -142,9 +147,13 @@ export async function verifyChain(db: Executor, batch = 5000): Promise<VerifyOut
     if (rows.length < batch) break;
   }
   if (head && (Number(head.seq) !== expectedSeq - 1 || head.hash !== expectedPrev)) {
-    return { ok: false, events: count, brokenAt: expectedSeq, problem: `the chain ends at event ${expectedSeq - 1} but ${Number(head.seq)} events were written: the last ones were removed` };
+    return broken(expectedSeq, `the chain ends at event ${expectedSeq - 1} but ${Number(head.seq)} events were written: the last ones were removed`);
   }
-  return { ok: true, events: count };
+  return { outcome: { ok: true, events: count }, end: expectedSeq - 1, hashes };
+}
+
+export async function verifyChain(db: Executor, batch = 5000): Promise<VerifyOutcome> {
+  return (await walkChain(db, new Set(), batch)).outcome;
 }
 
 /** One page of the audit log, newest first, with a cursor (the last seq seen) for the next. */

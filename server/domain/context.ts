@@ -5,12 +5,15 @@ import type { Store } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import type { PolicyHolder } from './policy.js';
 import type { HubBus } from './bus.js';
-import type { SigningKeys } from './signing-keys.js';
+import type { SigningKeyRing } from './signing-keys.js';
 import type { AuditInput } from './audit.js';
 import type { GroupCommit } from './group-commit.js';
 import type { ActorCache } from './actor-cache.js';
 import type { LastSeen } from './last-seen.js';
+import type { Turns } from './turns.js';
+import type { ViewCache } from './view-cache.js';
 import { appendAudit, writeChainHead } from './audit.js';
+import { writeDeferred } from '../store/deferred-inserts.js';
 import type { AuditEvent } from '../../protocol/index.js';
 import type { Outbox } from '../notify/outbox.js';
 
@@ -21,17 +24,23 @@ export interface Context {
   log: Logger;
   policy: PolicyHolder;
   bus: HubBus;
-  keys: SigningKeys;
+  keys: SigningKeyRing;
   /** Remembers who tokens belong to; null where another hub may change users (PostgreSQL). */
   actors: ActorCache | null;
   /** Records, off the hot path, when each user last authenticated. */
   lastSeen: LastSeen;
   /** Where submissions are written: those arriving together share one transaction. */
   submissions: GroupCommit;
+  /** Long reads (syncs) run in pieces, one piece per pass of the event loop. */
+  turns: Turns;
+  /** Views of unchanged requests, reused by syncs. */
+  views: ViewCache;
   /** Tells the scheduler a deadline was written, so it can arm its timer earlier if needed. */
   deadlineWritten(dueAt: string): void;
   /** Notification channels (webhooks); with none configured, nothing is written to the outbox. */
   outbox?: Outbox;
+  /** Hears how far the audit chain has grown after each commit, to sign a checkpoint every N events. */
+  chainAdvanced?: (seq: number) => void;
 }
 
 interface Hooks {
@@ -69,14 +78,17 @@ const RETRIES = 8;
 export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let current = null as Transaction<Database> | null;
+    let headSeq: number | null = null;
     try {
       const result = await ctx.store.db.transaction().execute(async (trx) => {
         current = trx;
         const result = await work(trx);
-        await writeChainHead(trx);
+        await writeDeferred(trx);
+        headSeq = await writeChainHead(trx);
         return result;
       });
       runHooks(current, 'committed');
+      if (headSeq !== null) ctx.chainAdvanced?.(headSeq);
       return result;
     } catch (error) {
       runHooks(current, 'failed');

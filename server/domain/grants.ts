@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Transaction } from 'kysely';
-import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
+import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GrantPayload, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { canonicalJson } from '../store/json.js';
@@ -12,7 +12,9 @@ import { buildView, isEligibleApprover, parseRule } from './request-view.js';
 import { signCompactJws } from './jws.js';
 import { auditFields } from './lifecycle/transition.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
-import { enqueueNotifications } from '../notify/outbox.js';
+import { enqueueChatRefresh, enqueueNotifications } from '../notify/enqueue.js';
+import { contextOf } from '../store/request-columns.js';
+import { outsideWindow, plannedAccess } from './time/schedule.js';
 
 const ISSUER = 'greenlight';
 
@@ -25,24 +27,38 @@ async function touchRequest(trx: Transaction<Database>, requestId: string, now: 
     .execute();
 }
 
-/** SHA-256 of what was approved, so the thing executed can be checked against it. */
-export function payloadHash(row: Pick<RequestsTable, 'action' | 'resource' | 'environment' | 'context'>): string {
-  const body = canonicalJson({ action: row.action, resource: row.resource, environment: row.environment, context: JSON.parse(row.context) as unknown });
-  return createHash('sha256').update(body).digest('hex');
+/** SHA-256 (hex) of the canonical JSON of {action, resource, environment, context}: what was approved, so the thing executed can be checked against it. */
+export function payloadHashOf(payload: GrantPayload): string {
+  const body = canonicalJson({ action: payload.action, resource: payload.resource, environment: payload.environment, context: payload.context });
+  return createHash('sha256').update(body, 'utf8').digest('hex');
 }
 
-/** Issues the grant for an approved request inside the approving transaction. */
+export function payloadHash(row: Pick<RequestsTable, 'action' | 'resource' | 'environment' | 'context'>): string {
+  return payloadHashOf({ action: row.action, resource: row.resource, environment: row.environment, context: contextOf(row) });
+}
+
+/**
+ * Issues the grant for an approved request inside the approving transaction. It is valid from the
+ * later of now and the request's start, for its TTL, cut to the rule's windows; refused (the
+ * transaction rolls back) when that access touches no window.
+ */
 export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: RequestsTable, now: Date): Promise<{ jti: string; expiresAt: string }> {
   const rule = parseRule(row);
-  const ttl = Math.min(row.requested_ttl_seconds ?? rule.grantTtlSeconds, rule.grantTtlSeconds);
+  const access = plannedAccess(row, rule, now);
+  if (!access.ok) throw outsideWindow(rule, access.nextStart);
   const jti = newId('gnt', now);
   const issuedAt = Math.floor(now.getTime() / 1000);
-  const expires = new Date((issuedAt + ttl) * 1000);
+  const notBefore = Math.floor(access.interval.start / 1000);
+  const expiresAtSeconds = Math.floor(access.interval.end / 1000);
+  const starts = new Date(notBefore * 1000);
+  const expires = new Date(expiresAtSeconds * 1000);
+  const ttl = expiresAtSeconds - notBefore;
   const hash = payloadHash(row);
+  const signer = ctx.keys.current;
   const token = signCompactJws(
-    { alg: 'EdDSA', kid: ctx.keys.kid, typ: 'JWT' },
-    { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: issuedAt, exp: issuedAt + ttl },
-    ctx.keys.privateKey,
+    { alg: 'EdDSA', kid: signer.kid, typ: 'JWT' },
+    { rid: row.id, act: row.action, res: row.resource, env: row.environment, payloadHash: hash, iss: ISSUER, sub: row.requester_name, jti, iat: issuedAt, nbf: notBefore, exp: expiresAtSeconds },
+    signer.privateKey,
   );
   await trx
     .insertInto('grants')
@@ -53,12 +69,13 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
       token,
       payload_hash: hash,
       issued_at: now.toISOString(),
-      not_before: now.toISOString(),
+      not_before: starts.toISOString(),
       expires_at: expires.toISOString(),
       status: 'active',
       redeemed_at: null,
       revoked_at: null,
       revoked_by: null,
+      signing_key: signer.rowId,
     })
     .execute();
   await trx.insertInto('deadlines').values({ id: newId('ddl', now), kind: 'grant_expiry', request_id: row.id, grant_jti: jti, step: null, due_at: expires.toISOString(), done: 0 }).execute();
@@ -73,7 +90,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     type: 'grant.issued',
     ...auditFields(row),
     outcome: 'issued',
-    data: { jti, requester: row.requester_name, ttlSeconds: ttl, expiresAt: expires.toISOString() },
+    data: { jti, requester: row.requester_name, ttlSeconds: ttl, notBefore: starts.toISOString(), expiresAt: expires.toISOString() },
   });
   await enqueueNotifications(ctx, trx, 'grant.issued', row);
   return { jti, expiresAt: expires.toISOString() };
@@ -101,15 +118,20 @@ function claimsOf(payload: Record<string, unknown>): GrantClaims | null {
 
 /** Checks signature, time and the hub's record (revoked, redeemed, expired). */
 export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
-  const { token } = parseOrThrow(grantTokenInputSchema, input, 'grant');
+  const { token, payload } = parseOrThrow(grantTokenInputSchema, input, 'grant');
   let claims: GrantClaims | null;
   let expiredByTime = false;
+  let earlyByTime = false;
   try {
-    const { payload } = await jwtVerify(token, ctx.keys.publicKey, { issuer: ISSUER, algorithms: ['EdDSA'], currentDate: ctx.clock.now() });
+    const { payload } = await jwtVerify(token, async (header) => (await ctx.keys.verificationKey(header.kid)) ?? Promise.reject(new joseErrors.JWKSNoMatchingKey()), { issuer: ISSUER, algorithms: ['EdDSA'], currentDate: ctx.clock.now() });
     claims = claimsOf(payload);
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) {
       expiredByTime = true;
+      claims = claimsOf(decodeJwt(token));
+    } else if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'nbf') {
+      // Signed by this hub (jose checks the signature before the times), just used before its start.
+      earlyByTime = true;
       claims = claimsOf(decodeJwt(token));
     } else if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
       // Not three base64url parts with a JSON header: a typo or a truncated paste, not a forgery.
@@ -119,11 +141,14 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
     }
   }
   if (!claims) return { valid: false, reason: 'malformed', grant: null };
+  if (payload && payloadHashOf(payload) !== claims.payloadHash) return { valid: false, reason: 'payload_mismatch', grant: claims };
   const row = await ctx.store.db.selectFrom('grants').select(['status', 'expires_at']).where('jti', '=', claims.jti).executeTakeFirst();
   if (!row) return { valid: false, reason: 'unknown', grant: claims };
   if (row.status === 'revoked') return { valid: false, reason: 'revoked', grant: claims };
   if (row.status === 'redeemed') return { valid: false, reason: 'redeemed', grant: claims };
-  if (row.status === 'expired' || expiredByTime || row.expires_at <= ctx.clock.now().toISOString()) return { valid: false, reason: 'expired', grant: claims };
+  const now = ctx.clock.now().toISOString();
+  if (row.status === 'expired' || expiredByTime || row.expires_at <= now) return { valid: false, reason: 'expired', grant: claims };
+  if (earlyByTime || claims.notBefore > now) return { valid: false, reason: 'not_yet_valid', grant: claims };
   return { valid: true, grant: claims };
 }
 
@@ -132,6 +157,9 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
   const result = await verifyGrant(ctx, input);
   if (!result.valid || !result.grant) {
     if (result.reason === 'redeemed') throw new GreenlightError('ALREADY_REDEEMED', 'This grant was already used; ask for a new approval.');
+    if (result.reason === 'not_yet_valid' && result.grant) {
+      throw new GreenlightError('NOT_YET_VALID', `This grant is not valid yet: it starts at ${result.grant.notBefore} (until ${result.grant.expiresAt}); redeem it then.`);
+    }
     throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${result.reason ?? 'invalid'}.`);
   }
   const claims = result.grant;
@@ -143,6 +171,7 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
       .where('jti', '=', claims.jti)
       .where('status', '=', 'active')
       .where('expires_at', '>', now)
+      .where('not_before', '<=', now)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) {
       const row = await trx.selectFrom('grants').select('status').where('jti', '=', claims.jti).executeTakeFirst();
@@ -187,7 +216,12 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
       outcome: 'revoked',
       data: { jti },
     });
-    if (ctx.outbox?.endpoints.size) await enqueueNotifications(ctx, trx, 'grant.revoked', await loadRequestRow(trx, request.id));
+    if (ctx.outbox?.endpoints.size) {
+      const row = await loadRequestRow(trx, request.id);
+      await enqueueNotifications(ctx, trx, 'grant.revoked', row);
+      // Chat messages say "grant until …": they now say it was revoked.
+      await enqueueChatRefresh(ctx, trx, row);
+    }
     return request.id;
   });
   return announceGrantChange(ctx, requestId, actor);

@@ -108,7 +108,7 @@ rules:
 });
 
 describe('policy channels', () => {
-  const CHANNELS = { webhooks: new Set(['deploy-bot']) };
+  const CHANNELS = { webhooks: new Set(['deploy-bot']), email: true };
   const withNotify = (notify: string, channels = '[email]') => `
 rules:
   - name: prod-deploys
@@ -132,8 +132,20 @@ rules:
     expect(() => parsePolicy(withNotify('[webhook:deploy-bot]'), 'policy.yaml')).toThrow(/no webhooks are configured/);
   });
 
+  it('refuses email while the hub configuration sets up no SMTP server, naming the rule', () => {
+    const noEmail = { webhooks: new Set(['deploy-bot']), email: false };
+    expect(() => parsePolicy(withNotify('[email]', '[webhook:deploy-bot]'), 'policy.yaml', noEmail)).toThrow('policy.yaml: rule "prod-deploys": notify: "email" needs notifiers.email');
+    expect(() => parsePolicy(withNotify('[webhook:deploy-bot]', '[email]'), 'policy.yaml', noEmail)).toThrow(/rule "prod-deploys": escalation\.0\.channels: "email" needs notifiers\.email/);
+  });
+
+  it('freezes emailApprove onto requests only where a rule sets it', () => {
+    const rules = parsePolicy('rules:\n  - { name: a, approvers: [sre], emailApprove: true }\n  - { name: b, approvers: [sre] }\n').rules;
+    expect(freezeRule(rules[0]!).emailApprove).toBe(true);
+    expect(freezeRule(rules[1]!)).not.toHaveProperty('emailApprove');
+  });
+
   it('refuses targets outside the grammar', () => {
-    expect(() => parsePolicy(withNotify('[slack]'), 'policy.yaml', CHANNELS)).toThrow(/rule "prod-deploys": notify\.0: expected "email" or "webhook:<name>"/);
+    expect(() => parsePolicy(withNotify('[slack]'), 'policy.yaml', CHANNELS)).toThrow(/rule "prod-deploys": notify\.0: expected "email", "webhook:<name>", "slack:#channel", "slack:dm" or "teams:<name>"/);
   });
 
   it('leaves rules without channels as they were', () => {

@@ -7,19 +7,38 @@ import { findUnstorableText, policySchema, type FrozenRule, type ParsedNewReques
 
 export class PolicyError extends Error {}
 
-/** What the hub configuration defines that a policy may name: its webhooks. */
+/** What the hub configuration defines that a policy may name: its webhooks, whether email and Slack are set up, its Teams webhooks. */
 export interface ConfiguredChannels {
   webhooks: ReadonlySet<string>;
+  email: boolean;
+  teams?: ReadonlySet<string>;
+  slack?: boolean;
 }
 
-export const NO_CHANNELS: ConfiguredChannels = { webhooks: new Set() };
+/** Why a chat target cannot be used with this configuration, or null when it can. */
+function chatTargetProblem(target: string, channels: ConfiguredChannels): string | null {
+  if (target.startsWith('slack:')) return channels.slack ? null : `"${target}" needs notifiers.slack in the hub configuration`;
+  if (!target.startsWith('teams:')) return null;
+  const name = target.slice('teams:'.length);
+  const teams = channels.teams ?? new Set<string>();
+  if (teams.has(name)) return null;
+  return `unknown Teams webhook "${name}"; ${teams.size ? `configured: ${[...teams].join(', ')}` : 'none is configured (notifiers.teams in the hub configuration)'}`;
+}
 
-/** Every `webhook:<name>` a rule (or one of its escalation steps) names must be configured; the error names the rule. */
+export const NO_CHANNELS: ConfiguredChannels = { webhooks: new Set(), email: false };
+
+/** Every channel a rule (or one of its escalation steps) names must be configured; the error names the rule. */
 function checkChannels(policy: Policy, source: string, channels: ConfiguredChannels): void {
   for (const rule of policy.rules) {
     const targets: [string, string[]][] = [['notify', rule.notify], ...rule.escalation.map((step, index): [string, string[]] => [`escalation.${index}.channels`, step.channels ?? []])];
     for (const [field, list] of targets) {
       for (const target of list) {
+        const chatProblem = chatTargetProblem(target, channels);
+        if (chatProblem) throw new PolicyError(`${source}: rule "${rule.name}": ${field}: ${chatProblem}`);
+        if (target === 'email') {
+          if (channels.email) continue;
+          throw new PolicyError(`${source}: rule "${rule.name}": ${field}: "email" needs notifiers.email (an SMTP server and a sender) in the hub configuration`);
+        }
         if (!target.startsWith('webhook:')) continue;
         const name = target.slice('webhook:'.length);
         if (channels.webhooks.has(name)) continue;
@@ -58,6 +77,9 @@ export function parsePolicy(text: string, source = 'policy', channels: Configure
       ['grantTtl', rule.grantTtl],
       ['claimHolds', rule.claimHolds],
       ['remind', rule.remind],
+      ['maxScheduleAhead', rule.maxScheduleAhead],
+      ['extendBefore', rule.extendBefore],
+      ['extensions.maxTotal', rule.extensions?.maxTotal],
     ];
     for (const [field, seconds] of durations) {
       if (seconds !== undefined && seconds > MAX_POLICY_DURATION_SECONDS) {
@@ -133,6 +155,12 @@ export function freezeRule(rule: PolicyRule): FrozenRule {
     ...(rule.notify.length ? { notify: rule.notify } : {}),
     ...(rule.remind !== undefined ? { remindSeconds: rule.remind } : {}),
     ...(rule.repeat > 0 ? { repeat: rule.repeat } : {}),
+    ...(rule.maxScheduleAhead !== undefined ? { maxScheduleAheadSeconds: rule.maxScheduleAhead } : {}),
+    ...(rule.windows ? { windows: rule.windows } : {}),
+    ...(rule.extensions ? { extensions: { autoApprove: rule.extensions.autoApprove, maxTotalSeconds: rule.extensions.maxTotal ?? null } } : {}),
+    ...(rule.extendBefore !== undefined ? { extendBeforeSeconds: rule.extendBefore } : {}),
+    ...(rule.chatApprove ? {} : { chatApprove: false }),
+    ...(rule.emailApprove ? { emailApprove: true } : {}),
   };
 }
 

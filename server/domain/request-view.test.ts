@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
-import { buildView, buildViews } from './request-view.js';
+import { buildView, buildViews, buildViewsCached } from './request-view.js';
+import { audit, inTransaction } from './context.js';
+import { ViewCache } from './view-cache.js';
 
 const POLICY = `
 rules:
@@ -52,5 +54,34 @@ describe('views built in bulk', () => {
       ['denied', 'denied', 1, null],
     ]);
     expect(bulk[2]?.grant?.token).toMatch(/^ey/);
+  });
+
+  it('reused from the cache equal freshly built ones, after a vote, a grant and an event that adds to the timeline alone', async () => {
+    const submit = async (action: string, resource: string) =>
+      (await hub.api<{ id: string }>('POST', '/api/v1/requests', alice.token, deployRequest({ action, resource }))).body.id;
+    const ids = [await submit('deploy', 'cached-quorum'), await submit('restart', 'cached-single')];
+    const { ctx } = hub.hub;
+    const db = ctx.store.db;
+    const cache = new ViewCache();
+    const refs = async () => db.selectFrom('requests').select(['id', 'version']).where('id', 'in', ids).orderBy('id').execute();
+    const fresh = async (viewer: { id: string } | null) => buildViews(db, await db.selectFrom('requests').selectAll().where('id', 'in', ids).orderBy('id').execute(), viewer);
+    const requesterId = (await db.selectFrom('requests').select('requester_id').where('id', '=', ids[0] ?? '').executeTakeFirstOrThrow()).requester_id;
+    const agree = async () => {
+      for (const viewer of [{ id: requesterId }, { id: 'someone-else' }, null]) {
+        expect(await buildViewsCached(db, cache, await refs(), viewer)).toEqual(await fresh(viewer));
+        expect(await buildViewsCached(db, cache, await refs(), viewer)).toEqual(await fresh(viewer));
+      }
+    };
+
+    await agree();
+    await hub.api('POST', `/api/v1/requests/${ids[0] ?? ''}/decisions`, bob.token, { decision: 'approve', comment: 'one of two' });
+    await agree();
+    await hub.api('POST', `/api/v1/requests/${ids[1] ?? ''}/decisions`, carol.token, { decision: 'approve' });
+    await agree();
+    // A notification's fate joins the request's timeline without changing the request itself.
+    await inTransaction(ctx, (trx) => audit(ctx, trx, { actor: 'greenlight', type: 'notification.dead', requestId: ids[0] ?? '', outcome: 'dead', data: { notification: 'ntf_x' } }));
+    await agree();
+    const [quorum] = await buildViewsCached(db, cache, await refs(), null);
+    expect(quorum?.timeline.map((entry) => entry.type)).toEqual(['request.submitted', 'request.vote', 'notification.dead']);
   });
 });

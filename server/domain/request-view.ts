@@ -1,21 +1,22 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { AuditEvent, FrozenRule, GreenlightRequest, RequestContext, Risk, RequestStatus, TimelineEntry, AuditType } from '../../protocol/index.js';
+import type { AuditEvent, GreenlightRequest, TimelineEntry, AuditType } from '../../protocol/index.js';
 import type { Database, DecisionsTable, GrantsTable, RequestsTable } from '../store/schema.js';
+import { decodeAuditData, decodeAuditType } from '../store/audit-events.js';
+import { contextOf, eligibleGroupsOf, eligibleUsersOf, riskOf, ruleOf as parseRule, statusOf } from '../store/request-columns.js';
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 import type { Audience } from './audience.js';
+import type { ViewCache } from './view-cache.js';
 
-type Executor = Kysely<Database> | Transaction<Database>;
+export type Executor = Kysely<Database> | Transaction<Database>;
 
-export const parseRule = (row: RequestsTable): FrozenRule => JSON.parse(row.rule) as FrozenRule;
-export const eligibleGroupsOf = (row: RequestsTable): string[] => JSON.parse(row.eligible_groups) as string[];
-export const eligibleUsersOf = (row: RequestsTable): string[] => JSON.parse(row.eligible_users) as string[];
+export { ruleOf as parseRule, eligibleGroupsOf, eligibleUsersOf } from '../store/request-columns.js';
 
 /** Everyone who may decide the request now. */
 export const approversOf = (row: RequestsTable): Audience => ({ groups: eligibleGroupsOf(row), users: eligibleUsersOf(row) });
 
 /** May this person decide the request (ignoring its status)? */
-export function isEligibleApprover(row: RequestsTable, actor: Actor): boolean {
+export function isEligibleApprover(row: Pick<RequestsTable, 'eligible_groups' | 'eligible_users'>, actor: Actor): boolean {
   if (!actor.roles.some((role) => role !== 'requester')) return false;
   if (eligibleUsersOf(row).includes(actor.name)) return true;
   const groups = eligibleGroupsOf(row);
@@ -26,16 +27,24 @@ export function canSee(row: RequestsTable, actor: Actor, voters: string[] = []):
   return row.requester_id === actor.id || isAdmin(actor) || isEligibleApprover(row, actor) || voters.includes(actor.name);
 }
 
+/** An approver's change of the start, as the timeline says it. */
+function startMoved(data: Record<string, unknown>): string | null {
+  const change = data.startChanged as { from?: unknown; to?: unknown } | undefined;
+  if (!change || typeof change.to !== 'string') return null;
+  return `start moved ${typeof change.from === 'string' ? `from ${change.from} ` : ''}to ${change.to}`;
+}
+
 const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>) => string | null>> = {
-  'request.submitted': (d) => (Array.isArray(d.notified) && d.notified.length ? `notified ${d.notified.join(', ')}` : null),
-  'request.vote': (d) => (typeof d.comment === 'string' && d.comment ? `approved: ${d.comment}` : 'approved'),
-  'request.approved': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
+  'request.submitted': (d) =>
+    [typeof d.extends === 'string' ? `extends grant ${d.extends}` : null, Array.isArray(d.notified) && d.notified.length ? `notified ${d.notified.join(', ')}` : null].filter(Boolean).join('; ') || null,
+  'request.vote': (d) => [typeof d.comment === 'string' && d.comment ? `approved: ${d.comment}` : 'approved', startMoved(d)].filter(Boolean).join('; '),
+  'request.approved': (d) => [typeof d.comment === 'string' && d.comment ? d.comment : null, startMoved(d)].filter(Boolean).join('; ') || null,
   'request.denied': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
   'request.escalated': (d) =>
     `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}${typeof d.reason === 'string' ? ` at once: ${d.reason}` : ''}`,
   'request.claimed': (d) => (typeof d.until === 'string' ? `until ${d.until}` : null),
   'request.released': (d) => (typeof d.reason === 'string' ? d.reason : null),
-  'grant.issued': (d) => (typeof d.expiresAt === 'string' ? `expires ${d.expiresAt}` : null),
+  'grant.issued': (d) => (typeof d.expiresAt === 'string' ? `${typeof d.notBefore === 'string' ? `valid from ${d.notBefore}, ` : ''}expires ${d.expiresAt}` : null),
   'request.reminded': (d) => `reminder ${String(d.reminder)}`,
   'grant.expiring': (d) => (typeof d.expiresAt === 'string' ? `expires ${d.expiresAt}` : null),
   'request.escalation_repeated': (d) => `escalation chain, run ${String(d.run)} of ${String(d.of)}`,
@@ -55,7 +64,7 @@ export async function buildView(db: Executor, row: RequestsTable, viewer: { id: 
     db.selectFrom('grants').selectAll().where('request_id', '=', row.id).executeTakeFirst(),
     db.selectFrom('audit_events').select(['at', 'type', 'actor', 'data']).where('request_id', '=', row.id).orderBy('seq').execute(),
   ]);
-  const parsed = events.map((event) => ({ ...event, type: event.type as AuditType, data: JSON.parse(event.data) as Record<string, unknown> }));
+  const parsed = events.map((event) => ({ ...event, type: decodeAuditType(event.type), data: decodeAuditData(event.data) }));
   return assembleView(row, { decisions, grant, events: parsed }, viewer);
 }
 
@@ -102,11 +111,44 @@ export async function buildViews(db: Executor, rows: RequestsTable[], viewer: { 
       {
         decisions: decisions.get(row.id) ?? [],
         grant: grants.get(row.id),
-        events: (events.get(row.id) ?? []).map((event) => ({ at: event.at, type: event.type as AuditType, actor: event.actor, data: JSON.parse(event.data) as Record<string, unknown> })),
+        events: (events.get(row.id) ?? []).map((event) => ({ at: event.at, type: decodeAuditType(event.type), actor: event.actor, data: decodeAuditData(event.data) })),
       },
       viewer,
     ),
   );
+}
+
+/** A request as a sync first reads it: enough to choose it, not to show it. */
+export type RequestRef = Pick<RequestsTable, 'id' | 'version'>;
+
+/**
+ * Views of the requests `refs` names, in that order, reusing those already built for the same
+ * version and audit trail; the rest are read and built in bulk (as buildViews) and remembered.
+ */
+export async function buildViewsCached(db: Executor, cache: ViewCache, refs: RequestRef[], viewer: { id: string } | null): Promise<GreenlightRequest[]> {
+  if (refs.length === 0) return [];
+  const ids = refs.map((ref) => ref.id);
+  const lastSeqs = new Map(
+    (await db.selectFrom('audit_events').select((eb) => ['request_id', eb.fn.max('seq').as('last')]).where('request_id', 'in', ids).groupBy('request_id').execute()).map(
+      (row) => [row.request_id ?? '', String(row.last)],
+    ),
+  );
+  const lastSeqOf = (id: string) => lastSeqs.get(id) ?? '';
+  const views = new Map<string, GreenlightRequest>();
+  const missing: string[] = [];
+  for (const ref of refs) {
+    const view = cache.get(ref.id, Number(ref.version), lastSeqOf(ref.id));
+    if (view) views.set(ref.id, view);
+    else missing.push(ref.id);
+  }
+  if (missing.length) {
+    const rows = await db.selectFrom('requests').selectAll().where('id', 'in', missing).execute();
+    for (const view of await buildViews(db, rows, viewer)) {
+      cache.remember(view, lastSeqOf(view.id));
+      views.set(view.id, view);
+    }
+  }
+  return refs.flatMap((ref) => views.get(ref.id) ?? []);
 }
 
 /** The view from parts already in hand (a request just written knows its decisions, grant and events). */
@@ -125,10 +167,12 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     environment: row.environment,
     requester: row.requester_name,
     reason: row.reason,
-    risk: row.risk as Risk,
-    context: JSON.parse(row.context) as RequestContext,
+    risk: riskOf(row),
+    context: contextOf(row),
     requestedTtlSeconds: row.requested_ttl_seconds,
-    status: row.status as RequestStatus,
+    notBefore: row.not_before,
+    extends: row.extends_jti,
+    status: statusOf(row),
     version: Number(row.version),
     rule: parseRule(row),
     eligibleGroups: eligibleGroupsOf(row),
@@ -144,6 +188,7 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
           jti: grant.jti,
           status: grant.status as 'active' | 'redeemed' | 'revoked' | 'expired',
           issuedAt: grant.issued_at,
+          notBefore: grant.not_before,
           expiresAt: grant.expires_at,
           ...(isRequester ? { token: grant.token } : {}),
         }

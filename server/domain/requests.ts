@@ -13,13 +13,15 @@ import {
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import { insertRow } from '../store/prepared-insert.js';
+import { deferInsert, writeDeferred } from '../store/deferred-inserts.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { canonicalJson } from '../store/json.js';
 import { audit, type Context } from './context.js';
 import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
+import type { TurnTaker } from './turns.js';
 import { freezeRule, matchRule, policyOffers } from './policy.js';
-import { assembleView, buildView, buildViews, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets } from './request-view.js';
+import { assembleView, buildView, buildViews, buildViewsCached, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets, type RequestRef } from './request-view.js';
 import { issueGrant } from './grants.js';
 import { announce } from './announce.js';
 import type { AfterCommit } from './lifecycle/after-commit.js';
@@ -27,8 +29,10 @@ import { scheduleRequestDeadlines } from './lifecycle/deadlines.js';
 import { escalate } from './lifecycle/escalation.js';
 import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
-import { approverReach, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
-import { enqueueNotifications } from '../notify/outbox.js';
+import { approverReachIn, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
+import { enqueueNotifications } from '../notify/enqueue.js';
+import { contextOf } from '../store/request-columns.js';
+import { checkStart, outsideWindow, plannedAccess } from './time/schedule.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -38,7 +42,16 @@ export interface SubmitResult {
   created: boolean;
 }
 
-export async function submitRequest(ctx: Context, actor: Actor, input: unknown): Promise<SubmitResult> {
+/**
+ * A submission that extends a grant: which one, and, read in the transaction that writes it (so two
+ * extensions of one grant can't both pass), whether the rule approves it at once or refuses it.
+ */
+export interface ExtensionOf {
+  jti: string;
+  admit: (trx: Transaction<Database>) => Promise<{ autoApprove: boolean } | { refused: GreenlightError }>;
+}
+
+export async function submitRequest(ctx: Context, actor: Actor, input: unknown, extension?: ExtensionOf): Promise<SubmitResult> {
   const parsed = parseOrThrow(newRequestSchema, input, 'request');
   const rule = matchRule(ctx.policy.current(), parsed);
   if (!rule) {
@@ -48,8 +61,11 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     );
   }
   const frozen = freezeRule(rule);
+  if (parsed.notBefore) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     if (parsed.idempotencyKey) {
+      // An earlier submission of this group commit may have used the same key.
+      await writeDeferred(trx, 'requests');
       const existing = await trx
         .selectFrom('requests')
         .selectAll()
@@ -65,12 +81,20 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
     // Refusals are returned, not thrown: a throw would fail the other submissions sharing this
     // transaction. Taking a place under the pending cap writes, so it comes after every other check.
     // Read in the transaction that writes the request, so a member disabled meanwhile is not counted.
-    const reach: Reach = frozen.autoApprove ? { kind: 'approvers' } : await approverReach(trx, frozen, actor);
+    // An extension checks the earlier ones, which may still wait to be written in this group commit.
+    if (extension) await writeDeferred(trx, 'requests');
+    const admitted = extension ? await extension.admit(trx) : { autoApprove: false };
+    if ('refused' in admitted) return { refused: admitted.refused };
+    const autoApprove = frozen.autoApprove || admitted.autoApprove;
+    const now = ctx.clock.now();
+    // An auto-approved grant is issued with this same `now`, so it finds the same window.
+    const access = plannedAccess({ not_before: parsed.notBefore ?? null, requested_ttl_seconds: parsed.requestedTtlSeconds ?? null }, frozen, now);
+    if (!access.ok) return { refused: outsideWindow(frozen, access.nextStart) };
+    const reach: Reach = autoApprove ? { kind: 'approvers' } : await approverReachIn(trx, frozen, actor);
     if (reach.kind === 'nobody') return { refused: noApproversError(parsed, frozen.name, reach) };
-    if (!frozen.autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
+    if (!autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
       return { refused: tooManyPending(rule.maxPending, frozen.name) };
     }
-    const now = ctx.clock.now();
     const iso = now.toISOString();
     const firstStep = frozen.escalation[0];
     let row: RequestsTable = {
@@ -92,18 +116,22 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
       eligible_users: '[]',
       escalation_level: 0,
       escalation_round: 0,
-      next_escalation_at: firstStep && !frozen.autoApprove ? addSeconds(now, firstStep.afterSeconds) : null,
-      expires_at: frozen.expireAfterSeconds && !frozen.autoApprove ? addSeconds(now, frozen.expireAfterSeconds) : null,
+      next_escalation_at: firstStep && !autoApprove ? addSeconds(now, firstStep.afterSeconds) : null,
+      expires_at: frozen.expireAfterSeconds && !autoApprove ? addSeconds(now, frozen.expireAfterSeconds) : null,
       claim_by: null,
       claim_until: null,
       created_at: iso,
       updated_at: iso,
       decided_at: null,
       decided_by: null,
+      not_before: parsed.notBefore ?? null,
+      extends_jti: extension?.jti ?? null,
     };
-    if (frozen.autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}` };
-    await insertRow(trx, ctx.store.dialect, 'requests', row);
+    if (autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}${extension ? ':extensions' : ''}` };
     const escalating = reach.kind === 'escalation';
+    // Approving or escalating at once updates the row and adds rows that refer to it: those write it now.
+    if (autoApprove || escalating) await insertRow(trx, ctx.store.dialect, 'requests', row);
+    else deferInsert(trx, ctx.store.dialect, 'requests', row);
     const submitted = await audit(ctx, trx, {
       actor: actor.name,
       type: 'request.submitted',
@@ -113,14 +141,15 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
         rule: frozen.name,
         risk: row.risk,
         reason: row.reason,
-        notified: frozen.autoApprove || escalating ? [] : frozen.approvers,
+        notified: autoApprove || escalating ? [] : frozen.approvers,
+        ...(extension ? { extends: extension.jti } : {}),
         ...(escalating ? { noActiveApprovers: reach.emptyGroups } : {}),
       },
     });
     let deadlines: string[] = [];
     let escalated: AfterCommit | undefined;
-    if (frozen.autoApprove) {
-      await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.approved', ...auditFields(row), outcome: 'approved', data: { autoApprove: true, rule: frozen.name } });
+    if (autoApprove) {
+      await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'request.approved', ...auditFields(row), outcome: 'approved', data: { autoApprove: true, rule: frozen.name, ...(extension ? { extends: extension.jti } : {}) } });
       await enqueueNotifications(ctx, trx, 'request.decided', row);
       const grant = await issueGrant(ctx, trx, row, now);
       deadlines = [grant.expiresAt];
@@ -134,7 +163,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown):
         escalated = await escalate(ctx, trx, row, reach.step, { reason: whyNoApprovers(reach.emptyGroups, reach.requesterAlone), skipped });
       }
     }
-    return { row, created: true, deadlines, submitted: frozen.autoApprove || escalated ? null : submitted, escalated };
+    return { row, created: true, deadlines, submitted: autoApprove || escalated ? null : submitted, escalated };
   });
   if ('refused' in outcome) throw outcome.refused;
   for (const due of outcome.deadlines) ctx.deadlineWritten(due);
@@ -165,7 +194,8 @@ function sameSubmission(existing: RequestsTable, parsed: ParsedNewRequest): bool
     existing.reason === parsed.reason &&
     existing.risk === parsed.risk &&
     (existing.requested_ttl_seconds ?? null) === (parsed.requestedTtlSeconds ?? null) &&
-    canonicalJson(JSON.parse(existing.context) as unknown) === canonicalJson(parsed.context)
+    (existing.not_before ?? null) === (parsed.notBefore ?? null) &&
+    canonicalJson(contextOf(existing)) === canonicalJson(parsed.context)
   );
 }
 
@@ -207,7 +237,10 @@ interface Submitted {
   escalated?: AfterCommit;
 }
 
-export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
+/** Where a decision was made; the audit event records it. */
+export type DecisionChannel = 'app' | 'api' | 'email' | 'slack';
+
+export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown, via: DecisionChannel = 'api'): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
   const notEligible = (current: RequestsTable) =>
     new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...eligibleGroupsOf(current), ...eligibleUsersOf(current)].join(', ') || 'nobody yet'}.`);
@@ -230,6 +263,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     if (voted) throw new GreenlightError('ALREADY_DECIDED', `You already voted to ${voted.decision} this request; it needs another approver.`);
     const now = ctx.clock.now();
     const iso = now.toISOString();
+    const start = decision.decision === 'approve' ? startChange(ctx, current, decision.notBefore, now) : null;
     await trx
       .insertInto('decisions')
       .values({ request_id: current.id, approver_id: actor.id, approver_name: actor.name, decision: decision.decision, comment: decision.comment ?? null, created_at: iso })
@@ -238,16 +272,31 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
       ? Number((await trx.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).where('request_id', '=', current.id).where('decision', '=', 'approve').executeTakeFirstOrThrow()).n)
       : 0;
     const comment = decision.comment ?? null;
-    if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment } })).row;
+    if (decision.decision === 'deny') return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, via } })).row;
+    const changes = start ? { not_before: start.to } : {};
+    const startData = start ? { startChanged: start } : {};
     if (approvals < rule.minApprovals) {
-      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', data: { comment, approvals, of: rule.minApprovals } })).row;
+      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', changes, data: { comment, approvals, of: rule.minApprovals, via, ...startData } })).row;
     }
-    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, data: { comment, approvals, of: rule.minApprovals } });
+    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, changes, data: { comment, approvals, of: rule.minApprovals, via, ...startData } });
     const grant = await issueGrant(ctx, trx, next, now);
     ctx.deadlineWritten(grant.expiresAt);
     return next;
   });
   return announce(ctx, row, actor);
+}
+
+/**
+ * An approver moving the start on approve: checked like the requester's own, and refused when the
+ * moved access would touch none of the rule's windows. Null when the start stays as it is.
+ */
+function startChange(ctx: Context, current: RequestsTable, notBefore: string | undefined, now: Date): { from: string | null; to: string } | null {
+  if (!notBefore || notBefore === current.not_before) return null;
+  const rule = parseRule(current);
+  checkStart(rule, notBefore, now, 'decision');
+  const access = plannedAccess({ ...current, not_before: notBefore }, rule, now);
+  if (!access.ok) throw outsideWindow(rule, access.nextStart);
+  return { from: current.not_before, to: notBefore };
 }
 
 export async function cancelRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
@@ -309,25 +358,46 @@ function visibilityFilters(actor: Actor): MembershipFilter[] {
 
 const likeOf = (filter: MembershipFilter) => sql<boolean>`${sql.ref(filter.column)} like ${filter.pattern} escape '\\'`;
 
-/** Everything a (re)connecting client needs: what waits on me, and my own open or recent requests. */
-export async function syncFor(ctx: Context, actor: Actor): Promise<SyncResult> {
+/** Views built per turn: a hundred take a few milliseconds, so a large inbox never holds the event loop long. */
+const VIEWS_PER_TURN = 100;
+
+async function buildViewsInTurns(ctx: Context, turn: TurnTaker, refs: RequestRef[], viewer: Actor): Promise<GreenlightRequest[]> {
+  const views: GreenlightRequest[] = [];
+  for (let start = 0; start < refs.length; start += VIEWS_PER_TURN) {
+    await turn.next();
+    views.push(...(await buildViewsCached(ctx.store.db, ctx.views, refs.slice(start, start + VIEWS_PER_TURN), viewer)));
+  }
+  return views;
+}
+
+/**
+ * Everything a (re)connecting client needs: what waits on me, and my own open or recent requests.
+ * Requests are chosen from a few narrow columns, then viewed in turns (reusing views already built).
+ */
+export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.turns.begin()): Promise<SyncResult> {
   const db = ctx.store.db;
   const filters = visibilityFilters(actor);
-  const pendingRows = filters.length
-    ? await db.selectFrom('requests').selectAll().where('status', '=', 'pending').where((eb) => eb.or(filters.map(likeOf))).execute()
+  await turn.next();
+  const pendingRefs = filters.length
+    ? await db
+        .selectFrom('requests')
+        .select(['id', 'version', 'eligible_groups', 'eligible_users'])
+        .where('status', '=', 'pending')
+        .where((eb) => eb.or(filters.map(likeOf)))
+        .execute()
     : [];
-  const inboxRows = pendingRows.filter((row) => isEligibleApprover(row, actor));
+  const inboxRefs = pendingRefs.filter((row) => isEligibleApprover(row, actor));
   const recent = new Date(ctx.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
-  const mineRows = await db
+  const mineRefs = await db
     .selectFrom('requests')
-    .selectAll()
+    .select(['id', 'version'])
     .where('requester_id', '=', actor.id)
     .where((eb) => eb.or([eb('status', '=', 'pending'), eb('updated_at', '>=', recent)]))
     .orderBy('id', 'desc')
     .limit(200)
     .execute();
-  const inbox = (await buildViews(db, inboxRows, actor)).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
-  const mine = await buildViews(db, mineRows, actor);
+  const inbox = (await buildViewsInTurns(ctx, turn, inboxRefs, actor)).filter((request) => waitsOnMe(request, actor)).sort(compareUrgency);
+  const mine = await buildViewsInTurns(ctx, turn, mineRefs, actor);
   // Syncing is itself an authenticated use, so "last seen" is now.
   const me: SyncResult['me'] = { id: actor.id, name: actor.name, roles: actor.roles, groups: actor.groups, email: actor.email, service: actor.service, status: 'active', disabled: false, lastSeenAt: ctx.clock.now().toISOString(), createdAt: '' };
   return { me, inbox, mine, offers: policyOffers(ctx.policy.current()), serverTime: ctx.clock.now().toISOString() };

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { Role, SetupStatus } from '../../protocol/index.js';
+import type { SetupStatus } from '../../protocol/index.js';
+import { userStore } from '../store/users.js';
 import type { Actor } from './actor.js';
 import type { Context } from './context.js';
 import { requireAdmin } from './users.js';
@@ -8,23 +9,23 @@ import { requireAdmin } from './users.js';
 export async function setupStatus(ctx: Context, by: Actor): Promise<SetupStatus> {
   requireAdmin(by);
   const policy = ctx.policy.current();
-  const users = await ctx.store.db.selectFrom('users').select(['id', 'name', 'roles', 'disabled']).execute();
-  const memberships = await ctx.store.db.selectFrom('user_groups').select(['user_id', 'group_name']).execute();
+  const users = await userStore.all(ctx.store.db);
+  const memberships = await userStore.memberships(ctx.store.db);
   // Only someone with a role beyond `requester` may decide (the same rule as `isEligible`).
-  const approvers = new Map(users.filter((user) => user.disabled === 0 && (JSON.parse(user.roles) as Role[]).some((role) => role !== 'requester')).map((user) => [user.id, user.name]));
+  const approvers = new Map(users.filter((user) => !user.disabled && user.roles.some((role) => role !== 'requester')).map((user) => [user.id, user.name]));
   const rulesByGroup = new Map<string, string[]>();
   for (const rule of policy.rules) {
     for (const group of rule.approvers) rulesByGroup.set(group, [...(rulesByGroup.get(group) ?? []), rule.name]);
   }
   return {
     policy: { source: ctx.policy.file ? 'file' : 'built-in', file: ctx.policy.file ? path.resolve(ctx.policy.file) : null, rules: policy.rules.length },
-    users: { active: users.filter((user) => user.disabled === 0).length, total: users.length },
+    users: { active: users.filter((user) => !user.disabled).length, total: users.length },
     approverGroups: [...rulesByGroup].map(([group, rules]) => ({
       group,
       rules,
       approvers: memberships
-        .filter((membership) => membership.group_name === group && approvers.has(membership.user_id))
-        .map((membership) => approvers.get(membership.user_id) ?? '')
+        .filter((membership) => membership.group === group && approvers.has(membership.userId))
+        .map((membership) => approvers.get(membership.userId) ?? '')
         .sort(),
     })),
   };

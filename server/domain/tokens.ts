@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { TOKEN_PREFIX } from '../../protocol/index.js';
 import { newId } from '../ids.js';
-import type { TokensTable } from '../store/schema.js';
+import type { TokenRecord } from '../store/tokens.js';
 
 export function generateToken(): string {
   return TOKEN_PREFIX + randomBytes(24).toString('base64url');
@@ -19,6 +19,6 @@ export function looksLikeToken(value: string): boolean {
 export const newTokenId = (now: Date): string => newId('tok', now);
 
 /** The token a new user gets: every scope their role allows, no expiry, until an admin disables them. */
-export function firstTokenRow(token: string, userId: string, now: Date): TokensTable {
-  return { hash: hashToken(token), id: newTokenId(now), user_id: userId, name: 'initial', kind: 'user', scopes: null, created_at: now.toISOString(), expires_at: null, last_used_at: null };
+export function firstTokenRecord(token: string, userId: string, now: Date): Omit<TokenRecord, 'lastUsedAt'> {
+  return { hash: hashToken(token), id: newTokenId(now), userId, name: 'initial', kind: 'user', scopes: null, createdAt: now.toISOString(), expiresAt: null };
 }

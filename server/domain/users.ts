@@ -1,26 +1,29 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GreenlightError, newUserSchema, parseOrThrow, type CreatedUser, type Role, type User } from '../../protocol/index.js';
+import { GreenlightError, newUserSchema, parseOrThrow, type CreatedUser, type User } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, UsersTable } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
+import { userStore, type UserRecord } from '../store/users.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
-import { firstTokenRow, generateToken, hashToken, looksLikeToken } from './tokens.js';
+import { firstTokenRecord, generateToken, hashToken, looksLikeToken } from './tokens.js';
+import { tokenStore } from '../store/tokens.js';
 import { resolveToken } from '../identity/authenticate.js';
 
-export function toUser(row: UsersTable, groups: string[]): User {
+export function toUser(record: UserRecord, groups: string[]): User {
   return {
-    id: row.id,
-    name: row.name,
-    roles: JSON.parse(row.roles) as Role[],
+    id: record.id,
+    name: record.name,
+    roles: record.roles,
     groups,
-    email: row.email ?? null,
-    service: row.service === 1,
-    status: row.disabled === 1 ? 'disabled' : 'active',
-    disabled: row.disabled === 1,
-    lastSeenAt: row.last_seen_at ?? null,
-    createdAt: row.created_at,
+    email: record.email,
+    slackUserId: record.slackUserId,
+    service: record.service,
+    status: record.disabled ? 'disabled' : 'active',
+    disabled: record.disabled,
+    lastSeenAt: record.lastSeenAt,
+    createdAt: record.createdAt,
   };
 }
 
@@ -44,13 +47,28 @@ export async function createUser(ctx: Context, by: Actor | null, input: unknown,
     const existing = await trx.selectFrom('users').select('id').where('name', '=', parsed.name).executeTakeFirst();
     if (existing) throw new GreenlightError('CONFLICT', `A user named "${parsed.name}" already exists.`);
     const email = parsed.email ?? null;
-    await trx.insertInto('users').values({ id, name: parsed.name, roles: JSON.stringify(roles), disabled: 0, created_at: now, email, service: parsed.service ? 1 : 0 }).execute();
+    const slackUserId = parsed.slackUserId ?? null;
+    if (slackUserId) await refuseTakenSlackId(trx, slackUserId, null);
+    await userStore.insert(trx, { id, name: parsed.name, roles, createdAt: now, email, slackUserId, service: parsed.service });
     if (groups.length) await trx.insertInto('user_groups').values(groups.map((group_name) => ({ user_id: id, group_name }))).execute();
-    if (token) await trx.insertInto('tokens').values(firstTokenRow(token, id, ctx.clock.now())).execute();
-    const data = { user: parsed.name, roles, groups, ...(parsed.email ? { email: parsed.email } : {}), ...(parsed.service ? { service: true } : {}) };
+    if (token) await tokenStore.insert(trx, firstTokenRecord(token, id, ctx.clock.now()));
+    const data = {
+      user: parsed.name,
+      roles,
+      groups,
+      ...(parsed.email ? { email: parsed.email } : {}),
+      ...(parsed.slackUserId ? { slackUserId: parsed.slackUserId } : {}),
+      ...(parsed.service ? { service: true } : {}),
+    };
     await audit(ctx, trx, { actor: by?.name ?? SYSTEM_ACTOR_NAME, type: 'user.created', outcome: 'created', data });
   });
-  return { id, name: parsed.name, roles, groups, email: parsed.email ?? null, service: parsed.service, status: 'active', disabled: false, lastSeenAt: null, createdAt: now, token };
+  return { id, name: parsed.name, roles, groups, email: parsed.email ?? null, slackUserId: parsed.slackUserId ?? null, service: parsed.service, status: 'active', disabled: false, lastSeenAt: null, createdAt: now, token };
+}
+
+/** One Slack member acts as one Greenlight user: a second user with the same id would make clicks ambiguous. */
+export async function refuseTakenSlackId(trx: Transaction<Database>, slackUserId: string, exceptUserId: string | null): Promise<void> {
+  const holder = await trx.selectFrom('users').select(['id', 'name']).where('slack_user_id', '=', slackUserId).executeTakeFirst();
+  if (holder && holder.id !== exceptUserId) throw new GreenlightError('CONFLICT', `The Slack member ${slackUserId} already belongs to ${holder.name}; remove it there first.`);
 }
 
 /** The actor behind a token, or null however it was refused (see `resolveToken` for why). */
@@ -65,9 +83,9 @@ export async function recordFailedAuthentication(ctx: Context, where: string, re
 
 export async function listUsers(ctx: Context, by: Actor): Promise<User[]> {
   requireAdmin(by);
-  const rows = await ctx.store.db.selectFrom('users').selectAll().orderBy('name').execute();
-  const memberships = await ctx.store.db.selectFrom('user_groups').selectAll().execute();
-  return rows.map((row) => toUser(row, memberships.filter((m) => m.user_id === row.id).map((m) => m.group_name)));
+  const users = await userStore.all(ctx.store.db);
+  const memberships = await userStore.memberships(ctx.store.db);
+  return users.map((user) => toUser(user, memberships.filter((m) => m.userId === user.id).map((m) => m.group)));
 }
 
 /** Active members of any of these groups, plus the named users that exist and are active. */

@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import { audit, type Context } from '../domain/context.js';
 import { generateToken, hashToken, newTokenId } from '../domain/tokens.js';
 import type { Database } from '../store/schema.js';
+import { tokenStore } from '../store/tokens.js';
 
 /** How long a sign-on session lasts before the person signs in again. */
 export const SESSION_SECONDS = 12 * 3600;
@@ -12,10 +13,7 @@ export async function issueSessionToken(ctx: Context, trx: Transaction<Database>
   const token = generateToken();
   const id = newTokenId(now);
   const expiresAt = new Date(now.getTime() + SESSION_SECONDS * 1000).toISOString();
-  await trx
-    .insertInto('tokens')
-    .values({ hash: hashToken(token), id, user_id: user.id, name: `${via} sign-in`, kind: 'session', scopes: null, created_at: now.toISOString(), expires_at: expiresAt, last_used_at: null })
-    .execute();
+  await tokenStore.insert(trx, { hash: hashToken(token), id, userId: user.id, name: `${via} sign-in`, kind: 'session', scopes: null, createdAt: now.toISOString(), expiresAt });
   await audit(ctx, trx, { actor: user.name, type: 'session.started', outcome: 'created', data: { user: user.name, token: id, via, expiresAt } });
   return { token, id, expiresAt };
 }

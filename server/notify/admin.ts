@@ -1,4 +1,4 @@
-import { GreenlightError, notificationIdSchema, notificationQuerySchema, parseOrThrow, type Notification, type NotificationEvent, type NotificationPage, type NotificationStatus } from '../../protocol/index.js';
+import { GreenlightError, notificationIdSchema, notificationQuerySchema, parseOrThrow, type Notification, type NotificationPage, type NotificationStatus } from '../../protocol/index.js';
 import type { Actor } from '../domain/actor.js';
 import { afterCommit, audit, inTransaction, type Context } from '../domain/context.js';
 import { requireAdmin } from '../domain/users.js';
@@ -8,7 +8,7 @@ import type { OutboxTable } from '../store/schema.js';
 export function toNotification(row: OutboxTable): Notification {
   return {
     id: row.id,
-    type: row.type as NotificationEvent,
+    type: row.type as Notification['type'],
     channel: row.channel,
     destination: row.destination,
     requestId: row.request_id,
@@ -45,8 +45,14 @@ export async function retryNotification(ctx: Context, actor: Actor, rawId: unkno
     const current = await trx.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
     if (!current) throw new GreenlightError('NOT_FOUND', `No notification ${id}.`);
     if (current.status !== 'failed') throw new GreenlightError('CONFLICT', `Notification ${id} is ${current.status}; only a failed one can be retried.`);
-    if (current.channel === 'webhook' && !ctx.outbox?.endpoints.has(current.destination)) {
+    if (current.channel === 'webhook' && !ctx.outbox?.webhookNames.has(current.destination)) {
       throw new GreenlightError('CONFLICT', `No webhook named "${current.destination}" is configured any more; add it to the hub configuration to send this again.`);
+    }
+    if ((current.channel === 'slack' || current.channel === 'teams') && !ctx.outbox?.endpointFor(current.channel, current.destination)) {
+      throw new GreenlightError('CONFLICT', `No ${current.channel} endpoint for "${current.destination}" is configured any more; add it to the hub configuration to send this again.`);
+    }
+    if (current.channel === 'email' && !ctx.outbox?.email) {
+      throw new GreenlightError('CONFLICT', 'Email is not configured any more; add notifiers.email to the hub configuration to send this again.');
     }
     const now = ctx.clock.now().toISOString();
     const changes = { status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, lease_owner: null, updated_at: now };

@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import { httpUrlSchema, notificationEventSchema } from '../../protocol/index.js';
+import { emailConfigSchema } from './email-config.js';
+import { secretReferenceSchema } from './secret-reference.js';
+import { slackConfigSchema } from './slack/config.js';
+import { teamsConfigSchema } from './teams/config.js';
 
 /**
  * The `notifiers:` section of the hub configuration: endpoints and their secrets, which do not belong
  * in the policy (the policy names them). Secrets are references (`env:VAR`, `file:/path`) or literals,
- * resolved at start by `secrets.ts`; the unresolved text is what this schema holds.
+ * resolved at start by `secrets.ts`; the unresolved text is what this schema holds. Each channel is
+ * one key of `notifiersConfigSchema`, its schema in a module of its own.
  */
-export const secretReferenceSchema = z.string().min(1, 'must not be empty').max(4096);
 
 export const webhookConfigSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'use letters, digits, _ and -, starting with a letter or digit (at most 64)'),
@@ -25,8 +29,9 @@ export const notifiersConfigSchema = z
     /** Lets endpoints resolve to loopback, private and link-local addresses (tests, on-premises receivers). */
     allowPrivateNetworks: z.boolean().default(false),
     webhooks: z.array(webhookConfigSchema).default([]),
-    /** Reserved for the email channel; accepted so a configuration written for it loads. */
-    email: z.unknown().optional(),
+    email: emailConfigSchema.optional(),
+    slack: slackConfigSchema.optional(),
+    teams: teamsConfigSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

@@ -5,7 +5,7 @@ import { newId } from '../ids.js';
 import type { OutboxTable } from '../store/schema.js';
 import type { FastLane, Outbox } from './outbox.js';
 import { nextAttemptDelay } from './retry.js';
-import type { DeliveryOutcome, WebhookEndpoint } from './webhook.js';
+import type { DeliveryEndpoint, DeliveryOutcome } from './delivery.js';
 
 export interface DispatcherOptions {
   /** How long a claim keeps other hubs off a row; longer than one attempt can take (15 s). */
@@ -62,13 +62,23 @@ export class Dispatcher implements FastLane {
     const now = this.ctx.clock.now().toISOString();
     // SQLite has one hub: leases left by a process that died are its own, free them at once.
     if (dialect === 'sqlite') await db.updateTable('outbox').set({ lease_until: null, lease_owner: null }).where('status', '=', 'pending').where('lease_owner', 'is not', null).execute();
-    // Rows for a webhook no longer configured would wait for ever; say why instead.
-    const configured = [...this.outbox.endpoints.keys()];
+    // Rows for a webhook or channel no longer configured would wait for ever; say why instead.
+    const webhooks = [...this.outbox.webhookNames];
     let orphans = db.updateTable('outbox').set({ status: 'failed', last_error: 'no webhook of this name is configured any more', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'webhook');
-    if (configured.length) orphans = orphans.where('destination', 'not in', configured);
+    if (webhooks.length) orphans = orphans.where('destination', 'not in', webhooks);
     await orphans.execute();
+    if (!this.outbox.email) {
+      await db.updateTable('outbox').set({ status: 'failed', last_error: 'email is not configured any more (notifiers.email)', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'email').execute();
+    }
+    const teams = [...this.outbox.teamsNames];
+    let teamsOrphans = db.updateTable('outbox').set({ status: 'failed', last_error: 'no Teams webhook of this name is configured any more', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'teams');
+    if (teams.length) teamsOrphans = teamsOrphans.where('destination', 'not in', teams);
+    await teamsOrphans.execute();
+    if (!this.outbox.slack) {
+      await db.updateTable('outbox').set({ status: 'failed', last_error: 'Slack is not configured any more (notifiers.slack)', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'slack').execute();
+    }
     // Nothing to deliver to: no polling either.
-    if (configured.length === 0) {
+    if (this.outbox.endpoints.size === 0) {
       this.stopped = true;
       return;
     }
@@ -90,15 +100,15 @@ export class Dispatcher implements FastLane {
 
   handOff(rows: OutboxTable[]): void {
     for (const row of rows) {
-      this.release(row.destination);
-      const endpoint = this.outbox.endpoints.get(row.destination);
+      const endpoint = this.outbox.endpointFor(row.channel, row.destination);
+      if (endpoint) this.release(endpoint.key);
       // Stopped meanwhile: the row stays leased and is claimed again when the lease ends (at once on SQLite's next start).
       if (endpoint && !this.stopped) this.track(this.deliver(endpoint, row));
     }
   }
 
-  private freeSlots(endpoint: WebhookEndpoint): number {
-    return endpoint.maxConcurrency - (this.inFlight.get(endpoint.name) ?? 0) - (this.reserved.get(endpoint.name) ?? 0);
+  private freeSlots(endpoint: DeliveryEndpoint): number {
+    return endpoint.maxConcurrency - (this.inFlight.get(endpoint.key) ?? 0) - (this.reserved.get(endpoint.key) ?? 0);
   }
 
   /** Stops claiming, ends attempts in flight and hands their rows back (no attempt counted). */
@@ -144,7 +154,7 @@ export class Dispatcher implements FastLane {
         this.disabled = await this.disabledEndpoints();
         for (const endpoint of this.outbox.endpoints.values()) {
           if (this.stopped) return;
-          if (this.disabled.has(endpoint.name)) {
+          if (this.disabled.has(endpoint.key)) {
             await this.failDisabled(endpoint);
             continue;
           }
@@ -165,6 +175,8 @@ export class Dispatcher implements FastLane {
     this.prunedAt = now;
     const before = new Date(now - KEEP_DELIVERED_MS).toISOString();
     await this.ctx.store.db.deleteFrom('outbox').where('status', '=', 'delivered').where('delivered_at', '<', before).execute();
+    // Email links long expired answer "not valid" rather than "expired" once their row is gone.
+    await this.ctx.store.db.deleteFrom('email_actions').where('expires_at', '<', before).execute();
   }
 
   private track(delivery: Promise<void>): void {
@@ -173,33 +185,39 @@ export class Dispatcher implements FastLane {
   }
 
   private async disabledEndpoints(): Promise<Set<string>> {
-    const rows = await this.ctx.store.db.selectFrom('notify_endpoints').select(['name', 'url_hash']).where('channel', '=', 'webhook').execute();
-    return new Set(rows.filter((row) => this.outbox.endpoints.get(row.name)?.urlHash === row.url_hash).map((row) => row.name));
+    const rows = await this.ctx.store.db.selectFrom('notify_endpoints').select(['channel', 'name', 'url_hash']).execute();
+    const disabled = new Set<string>();
+    for (const row of rows) {
+      const endpoint = this.outbox.endpointFor(row.channel, row.name);
+      if (endpoint && endpoint.urlHash === row.url_hash) disabled.add(endpoint.key);
+    }
+    return disabled;
   }
 
-  private async failDisabled(endpoint: WebhookEndpoint): Promise<void> {
+  /** The rows of this endpoint: its channel, and its destination unless its rows name their own recipients. */
+  private ofEndpoint<Q extends { where(column: 'channel' | 'destination', op: '=', value: string): Q }>(query: Q, endpoint: DeliveryEndpoint): Q {
+    const ofChannel = query.where('channel', '=', endpoint.channel);
+    return endpoint.destination === null ? ofChannel : ofChannel.where('destination', '=', endpoint.destination);
+  }
+
+  private async failDisabled(endpoint: DeliveryEndpoint): Promise<void> {
     const now = this.ctx.clock.now().toISOString();
-    const result = await this.ctx.store.db
-      .updateTable('outbox')
-      .set({ status: 'failed', last_error: 'not sent: the endpoint was disabled after it answered 410 Gone', lease_until: null, lease_owner: null, updated_at: now })
-      .where('channel', '=', endpoint.channel)
-      .where('destination', '=', endpoint.name)
+    const result = await this.ofEndpoint(
+      this.ctx.store.db.updateTable('outbox').set({ status: 'failed', last_error: 'not sent: the endpoint was disabled after it answered 410 Gone', lease_until: null, lease_owner: null, updated_at: now }),
+      endpoint,
+    )
       .where('status', '=', 'pending')
       .executeTakeFirst();
     for (let n = 0; n < Number(result.numUpdatedRows); n++) this.options.onOutcome?.(endpoint.channel, 'disabled', null);
   }
 
-  private async claim(endpoint: WebhookEndpoint, limit: number): Promise<OutboxTable[]> {
+  private async claim(endpoint: DeliveryEndpoint, limit: number): Promise<OutboxTable[]> {
     const { ctx } = this;
     const now = ctx.clock.now();
     const iso = now.toISOString();
     const leaseUntil = new Date(now.getTime() + this.leaseMs).toISOString();
     return inTransaction(ctx, async (trx) => {
-      let query = trx
-        .selectFrom('outbox')
-        .selectAll()
-        .where('channel', '=', endpoint.channel)
-        .where('destination', '=', endpoint.name)
+      let query = this.ofEndpoint(trx.selectFrom('outbox').selectAll(), endpoint)
         .where('status', '=', 'pending')
         .where('next_attempt_at', '<=', iso)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', iso)]))
@@ -215,30 +233,30 @@ export class Dispatcher implements FastLane {
     });
   }
 
-  private async deliver(endpoint: WebhookEndpoint, row: OutboxTable): Promise<void> {
-    this.inFlight.set(endpoint.name, (this.inFlight.get(endpoint.name) ?? 0) + 1);
+  private async deliver(endpoint: DeliveryEndpoint, row: OutboxTable): Promise<void> {
+    this.inFlight.set(endpoint.key, (this.inFlight.get(endpoint.key) ?? 0) + 1);
     try {
       const outcome = await endpoint.send(row.id, row.payload, this.abort.signal);
       // A shutdown cut the attempt short: `stop` hands the row back, uncounted.
       if (this.stopped) return;
       await this.file(endpoint, row, outcome);
     } catch (error) {
-      this.ctx.log.error({ err: error, notification: row.id, webhook: endpoint.name }, 'cannot record a notification attempt; it will be tried again when its lease ends');
+      this.ctx.log.error({ err: error, notification: row.id, endpoint: endpoint.key }, 'cannot record a notification attempt; it will be tried again when its lease ends');
     } finally {
-      this.inFlight.set(endpoint.name, (this.inFlight.get(endpoint.name) ?? 1) - 1);
+      this.inFlight.set(endpoint.key, (this.inFlight.get(endpoint.key) ?? 1) - 1);
       if (!this.stopped) void this.runNow();
     }
   }
 
   /** Records one attempt's outcome, only while this hub still holds the row's lease. */
-  private async file(endpoint: WebhookEndpoint, row: OutboxTable, outcome: DeliveryOutcome): Promise<void> {
+  private async file(endpoint: DeliveryEndpoint, row: OutboxTable, outcome: DeliveryOutcome): Promise<void> {
     const { ctx } = this;
     const now = ctx.clock.now();
     const iso = now.toISOString();
     const attempts = Number(row.attempts) + 1;
     const mine = { id: row.id, owner: this.owner };
     const released = { lease_until: null, lease_owner: null, attempts, updated_at: iso };
-    const log = { notification: row.id, type: row.type, webhook: endpoint.name, endpoint: endpoint.origin, attempts };
+    const log = { notification: row.id, type: row.type, channel: endpoint.channel, [endpoint.channel]: endpoint.name, endpoint: endpoint.origin, attempts };
 
     if (outcome.kind === 'delivered') {
       await this.update(mine, { ...released, status: 'delivered', delivered_at: iso, last_status: outcome.status, last_error: null });
@@ -263,7 +281,7 @@ export class Dispatcher implements FastLane {
     if (outcome.kind === 'refused') {
       const error = outcome.error.slice(0, SHORT_ERROR);
       await this.deadLetter(row, { ...released, status: 'failed', last_status: null, last_error: error }, error);
-      ctx.log.warn({ ...log, error }, 'notification refused: its endpoint is not on a public network');
+      ctx.log.warn({ ...log, error }, 'notification refused; retrying would not change that');
       this.options.onOutcome?.(endpoint.channel, 'refused', null);
       return;
     }
@@ -281,7 +299,7 @@ export class Dispatcher implements FastLane {
         data: { channel: endpoint.channel, webhook: endpoint.name, endpoint: endpoint.origin, notification: row.id, status: 410 },
       });
     });
-    this.disabled.add(endpoint.name);
+    this.disabled.add(endpoint.key);
     ctx.log.warn(log, 'webhook endpoint answered 410 Gone; disabled');
     this.options.onOutcome?.(endpoint.channel, 'gone', null);
   }

@@ -1,11 +1,12 @@
-import type { Transaction } from 'kysely';
-import type { FrozenRule, GreenlightRequest, NotificationEvent } from '../../protocol/index.js';
+import type { FrozenRule, NotificationEvent } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
-import { newId } from '../ids.js';
-import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
-import { afterCommit, type Context } from '../domain/context.js';
-import { buildView, parseRule, withoutSecrets } from '../domain/request-view.js';
+import type { OutboxTable } from '../store/schema.js';
+import type { ChatEndpoint } from './channel.js';
 import { notifiersConfigSchema, type NotifiersConfig } from './config.js';
+import type { DeliveryEndpoint } from './delivery.js';
+import { EmailEndpoint } from './email.js';
+import { SlackApp } from './slack/app.js';
+import { TeamsEndpoint } from './teams/endpoint.js';
 import { WebhookEndpoint } from './webhook.js';
 
 /**
@@ -26,21 +27,62 @@ export interface FastLane {
  * inside the caller's transaction; the dispatcher hears of them once that transaction has committed.
  */
 export class Outbox {
-  readonly endpoints: ReadonlyMap<string, WebhookEndpoint>;
+  /** Every endpoint by the name a policy gives it (`webhook:<name>`, `email`). */
+  readonly endpoints: ReadonlyMap<string, DeliveryEndpoint>;
+  private readonly webhooks: ReadonlyMap<string, WebhookEndpoint>;
   /** Set by a running dispatcher. */
   fastLane: FastLane | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(
-    endpoints: WebhookEndpoint[],
+    webhooks: WebhookEndpoint[],
     /** Where people reach this hub's console, for links in messages (the hub fills in its own address when not configured). */
     public publicUrl: string | null,
+    readonly email: EmailEndpoint | null = null,
+    /** Teams webhooks, keyed `teams:<name>`. */
+    teams: TeamsEndpoint[] = [],
+    /** The Slack app, when `notifiers.slack` is configured: one endpoint for every Slack target. */
+    readonly slack: SlackApp | null = null,
   ) {
-    this.endpoints = new Map(endpoints.map((endpoint) => [endpoint.name, endpoint]));
+    this.webhooks = new Map(webhooks.map((endpoint) => [endpoint.name, endpoint]));
+    const all: DeliveryEndpoint[] = [...webhooks, ...(email ? [email] : []), ...teams, ...(slack ? [slack] : [])];
+    this.endpoints = new Map(all.map((endpoint) => [endpoint.key, endpoint]));
   }
 
   get webhookNames(): ReadonlySet<string> {
-    return new Set(this.endpoints.keys());
+    return new Set(this.webhooks.keys());
+  }
+
+  /** The webhooks whose `events` list names this event (an audit checkpoint goes only to those). */
+  webhooksListing(type: NotificationEvent): WebhookEndpoint[] {
+    return [...this.webhooks.values()].filter((endpoint) => endpoint.lists(type));
+  }
+
+  get teamsNames(): ReadonlySet<string> {
+    return new Set([...this.endpoints.values()].filter((endpoint) => endpoint.channel === 'teams').map((endpoint) => endpoint.name));
+  }
+
+  /** The endpoint a row of this channel and destination goes to, if it is still configured. */
+  endpointFor(channel: string, destination: string): DeliveryEndpoint | undefined {
+    if (channel === 'webhook') return this.webhooks.get(destination);
+    if (channel === 'teams') return this.endpoints.get(`teams:${destination}`);
+    const endpoint = this.endpoints.get(channel);
+    return endpoint?.destination === null ? endpoint : undefined;
+  }
+
+  /** The chat endpoints (Slack, Teams) an event of this rule goes to, each with its row's destination and the policy target. */
+  chatDestinationsFor(type: NotificationEvent, rule: FrozenRule, escalationStep: number | null): { endpoint: ChatEndpoint; destination: string; target: string }[] {
+    const targets = new Set(rule.notify ?? []);
+    if (type === 'request.escalated' && escalationStep !== null) for (const target of rule.escalation[escalationStep]?.channels ?? []) targets.add(target);
+    const out: { endpoint: ChatEndpoint; destination: string; target: string }[] = [];
+    for (const target of targets) {
+      let endpoint: ChatEndpoint | null = null;
+      if (target.startsWith('slack:')) endpoint = this.slack;
+      else if (target.startsWith('teams:')) endpoint = (this.endpoints.get(target) as TeamsEndpoint | undefined) ?? null;
+      // A target dropped from the configuration since the request was created is skipped.
+      if (endpoint?.wants(type)) out.push({ endpoint, destination: endpoint.destination ?? target, target });
+    }
+    return out;
   }
 
   /** The webhooks an event of this rule goes to: those the rule (or the escalation step) names, less those filtering the event out. */
@@ -51,7 +93,7 @@ export class Outbox {
     for (const target of targets) {
       if (!target.startsWith('webhook:')) continue;
       // A webhook dropped from the configuration since the request was created is skipped.
-      const endpoint = this.endpoints.get(target.slice('webhook:'.length));
+      const endpoint = this.webhooks.get(target.slice('webhook:'.length));
       if (endpoint?.wants(type)) out.push(endpoint);
     }
     return out;
@@ -74,61 +116,9 @@ export class Outbox {
 /** Builds the outbox from the `notifiers:` configuration, resolving secrets now so a bad one stops the start. */
 export function createOutbox(config: NotifiersConfig | undefined, clock: Clock, publicUrl: string | null, env: NodeJS.ProcessEnv = process.env): Outbox {
   const parsed = notifiersConfigSchema.parse(config ?? {});
-  return new Outbox(
-    parsed.webhooks.map((webhook) => new WebhookEndpoint(webhook, parsed.allowPrivateNetworks, clock, env)),
-    publicUrl,
-  );
-}
-
-/**
- * Writes one outbox row per destination of `type` for this request, inside `trx`, so the notification
- * exists exactly when the change it announces does. `row` is the request as this transaction leaves it;
- * `view` may be passed where the caller has it. Costs nothing for a rule that names no channel.
- */
-export async function enqueueNotifications(ctx: Context, trx: Transaction<Database>, type: NotificationEvent, row: RequestsTable, view?: GreenlightRequest): Promise<void> {
-  const outbox = ctx.outbox;
-  if (!outbox || outbox.endpoints.size === 0) return;
-  const step = type === 'request.escalated' ? Number(row.escalation_level) - 1 : null;
-  const destinations = outbox.destinationsFor(type, parseRule(row), step);
-  if (destinations.length === 0) return;
-  // What approvers see: never the grant token.
-  const data = withoutSecrets(view ?? (await buildView(trx, row, null)));
-  const now = ctx.clock.now();
-  const timestamp = now.toISOString();
-  const payload = JSON.stringify({ type, timestamp, data });
-  const lane = outbox.fastLane;
-  const rows: OutboxTable[] = destinations.map((endpoint) => {
-    const lease = lane?.reserve(endpoint.name) ?? null;
-    return {
-      id: newId('ntf', now),
-      type,
-      channel: endpoint.channel,
-      destination: endpoint.name,
-      request_id: row.id,
-      payload,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: timestamp,
-      lease_until: lease?.leaseUntil ?? null,
-      lease_owner: lease?.owner ?? null,
-      last_error: null,
-      last_status: null,
-      created_at: timestamp,
-      updated_at: timestamp,
-      delivered_at: null,
-    };
-  });
-  const fast = rows.filter((written) => written.lease_owner !== null);
-  // Registered before the insert, so a failing insert hands the reserved slots back too.
-  afterCommit(
-    trx,
-    () => {
-      if (fast.length) lane?.handOff(fast);
-      if (fast.length < rows.length) outbox.written();
-    },
-    () => {
-      for (const written of fast) lane?.release(written.destination);
-    },
-  );
-  await trx.insertInto('outbox').values(rows).execute();
+  const webhooks = parsed.webhooks.map((webhook) => new WebhookEndpoint(webhook, parsed.allowPrivateNetworks, clock, env));
+  const teams = (parsed.teams ?? []).map((hook) => new TeamsEndpoint(hook, parsed.allowPrivateNetworks, clock, env));
+  const slack = parsed.slack ? new SlackApp(parsed.slack, env) : null;
+  const outbox: Outbox = new Outbox(webhooks, publicUrl, parsed.email ? new EmailEndpoint(parsed.email, () => outbox.publicUrl, env) : null, teams, slack);
+  return outbox;
 }

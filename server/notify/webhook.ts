@@ -4,19 +4,11 @@ import https from 'node:https';
 import type { NotificationEvent } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { WebhookConfig } from './config.js';
+import type { DeliveryEndpoint, DeliveryOutcome } from './delivery.js';
 import { checkLiteralHost, guardedLookup, RefusedAddress } from './network-guard.js';
 import { parseRetryAfter } from './retry.js';
 import { resolveSecret, webhookSigningKey } from './secrets.js';
 
-/** One attempt's result, as the dispatcher files it. */
-export type DeliveryOutcome =
-  | { kind: 'delivered'; status: number }
-  /** Worth another attempt: a non-2xx answer, a timeout, a refused or reset connection. */
-  | { kind: 'failed'; status: number | null; error: string; retryAfterMs: number | null }
-  /** 410 Gone: the receiver asks never to be called again. */
-  | { kind: 'gone'; status: 410 }
-  /** The endpoint resolves to an address notifications may not reach; retrying will not change that. */
-  | { kind: 'refused'; error: string };
 
 const ATTEMPT_TIMEOUT_MS = 15_000;
 
@@ -29,9 +21,11 @@ export function signatureHeader(keys: Buffer[], id: string, timestamp: number, b
  * A configured webhook endpoint: its resolved signing keys, its event filter, and one keep-alive
  * agent whose connections go only to addresses the SSRF guard passed.
  */
-export class WebhookEndpoint {
+export class WebhookEndpoint implements DeliveryEndpoint {
   readonly channel = 'webhook';
+  readonly key: string;
   readonly name: string;
+  readonly destination: string;
   readonly maxConcurrency: number;
   /** Identifies the URL without revealing it: a 410 disables this URL, and a new one in the configuration starts afresh. */
   readonly urlHash: string;
@@ -49,6 +43,8 @@ export class WebhookEndpoint {
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.name = config.name;
+    this.key = `webhook:${config.name}`;
+    this.destination = config.name;
     this.maxConcurrency = config.maxConcurrency;
     this.url = new URL(config.url);
     this.origin = this.url.origin;
@@ -65,6 +61,11 @@ export class WebhookEndpoint {
 
   wants(event: NotificationEvent): boolean {
     return this.events === null || this.events.has(event);
+  }
+
+  /** Named in `events` (not merely let through by its absence). */
+  lists(event: NotificationEvent): boolean {
+    return this.events?.has(event) ?? false;
   }
 
   /** POSTs the payload, signed now; resolves with the outcome, never rejects. */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest, Notification, NotificationPage } from '../../protocol/index.js';
 import { ManualClock } from '../clock.js';
 import { inTransaction } from '../domain/context.js';
-import { enqueueNotifications } from './outbox.js';
+import { enqueueNotifications } from './enqueue.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
 import { newWebhookSecret, WebhookReceiver, type ReceivedWebhook } from '../test-support/webhook-receiver.js';
 
@@ -272,9 +272,9 @@ describe('webhook notifications', () => {
       ).rejects.toThrow('rolled back');
     }
     // Both of the endpoint's slots are free again.
-    expect(dispatcher().reserve('slow')).not.toBeNull();
-    expect(dispatcher().reserve('slow')).not.toBeNull();
-    expect(dispatcher().reserve('slow')).toBeNull();
+    expect(dispatcher().reserve('webhook:slow')).not.toBeNull();
+    expect(dispatcher().reserve('webhook:slow')).not.toBeNull();
+    expect(dispatcher().reserve('webhook:slow')).toBeNull();
     dispatcher().release('slow');
     dispatcher().release('slow');
     expect((await notifications()).filter((n) => n.requestId === request.id)).toHaveLength(1);

@@ -14,7 +14,7 @@ import { createTestDatabase, postgresAvailability } from '../test-support/postgr
 const pgAvailable = await postgresAvailability();
 
 /** A request row as the first release stored it (later columns take their defaults). */
-const row = (id: string, requesterId: string, idempotencyKey: string | null): Omit<RequestsTable, 'escalation_round'> => ({
+const row = (id: string, requesterId: string, idempotencyKey: string | null): Omit<RequestsTable, 'escalation_round' | 'not_before' | 'extends_jti'> => ({
   id,
   requester_id: requesterId,
   requester_name: requesterId,
@@ -42,7 +42,7 @@ const row = (id: string, requesterId: string, idempotencyKey: string | null): Om
   decided_by: null,
 });
 
-const current = (id: string, requesterId: string, idempotencyKey: string | null): RequestsTable => ({ ...row(id, requesterId, idempotencyKey), escalation_round: 0 });
+const current = (id: string, requesterId: string, idempotencyKey: string | null): RequestsTable => ({ ...row(id, requesterId, idempotencyKey), escalation_round: 0, not_before: null, extends_jti: null });
 
 interface Target {
   /** A Kysely on an empty database, for migrating step by step. */
@@ -106,7 +106,7 @@ describe.each(['sqlite', 'postgres'] as const)('migrations on %s', (kind) => {
     // A database as the first release left it, with requests in it, then upgraded by a hub starting.
     // Typed as the first release's schema: its requests had no later columns.
     const before = target.raw() as unknown as Kysely<
-      Omit<Database, 'requests' | 'users' | 'tokens'> & { requests: Omit<RequestsTable, 'escalation_round'>; users: Omit<UsersTable, 'service'>; tokens: Pick<TokensTable, 'hash' | 'user_id' | 'created_at'> }
+      Omit<Database, 'requests' | 'users' | 'tokens'> & { requests: Omit<RequestsTable, 'escalation_round' | 'not_before' | 'extends_jti'>; users: Omit<UsersTable, 'service' | 'slack_user_id' | 'oidc_subject'>; tokens: Pick<TokensTable, 'hash' | 'user_id' | 'created_at'> }
     >;
     const migrated = await new Migrator({ db: before, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo('2026-11-24-001-initial');
     if (migrated.error) throw migrated.error;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /** Versioned migrations, written once for SQLite and PostgreSQL alike (text ids, text timestamps). */
@@ -212,10 +213,87 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Chat: who a Slack user is here, every Slack message posted for a request (so any hub, after any
+  // restart, updates them all), and the interactivity signatures seen lately (a replay is refused on
+  // every hub). Signatures are kept only for the 5 minutes a timestamp is accepted, plus a margin.
+  '2026-12-11-201-chat-messages': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('users').addColumn('slack_user_id', 'text').execute();
+      await db.schema.createIndex('users_slack_user_id').on('users').column('slack_user_id').execute();
+      await db.schema
+        .createTable('slack_messages')
+        .addColumn('request_id', 'text', (col) => col.notNull())
+        .addColumn('channel_id', 'text', (col) => col.notNull())
+        .addColumn('ts', 'text', (col) => col.notNull())
+        .addColumn('target', 'text', (col) => col.notNull())
+        .addColumn('slack_user_id', 'text')
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addPrimaryKeyConstraint('slack_messages_pk', ['request_id', 'channel_id'])
+        .execute();
+      await db.schema
+        .createTable('slack_seen_signatures')
+        .addColumn('signature', 'text', (col) => col.primaryKey())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .execute();
+    },
+  },
   // `repeat: N` runs the escalation chain again: the round says which run escalation_level counts in.
   '2026-12-03-004-escalation-rounds': {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('requests').addColumn('escalation_round', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+    },
+  },
+  // Approve and deny links sent by email: only the SHA-256 of each token is kept, bound to one request,
+  // one approver and one decision; used_at makes it work once.
+  '2026-12-11-101-email-actions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('email_actions')
+        .addColumn('token_hash', 'text', (col) => col.primaryKey())
+        .addColumn('notification_id', 'text', (col) => col.notNull())
+        .addColumn('request_id', 'text', (col) => col.notNull())
+        .addColumn('user_id', 'text', (col) => col.notNull())
+        .addColumn('decision', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('used_at', 'text')
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('email_actions_expiry').on('email_actions').column('expires_at').execute();
+    },
+  },
+  // Scheduled access: when a request's access starts, and which grant an extension extends.
+  '2026-12-11-601-scheduled-access': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('requests').addColumn('not_before', 'text').execute();
+      await db.schema.alterTable('requests').addColumn('extends_jti', 'text').execute();
+      await db.schema.createIndex('requests_by_extends').on('requests').column('extends_jti').execute();
+    },
+  },
+  // Grant signing keys rotate: a retired key stays published while a grant it signed is unexpired,
+  // so each grant records which key row signed it. Rows written before this were all signed by 'primary'.
+  '2026-12-11-301-signing-key-rotation': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('signing_keys').addColumn('retired_at', 'text').execute();
+      await db.schema.alterTable('grants').addColumn('signing_key', 'text').execute();
+      await sql`update grants set signing_key = 'primary'`.execute(db);
+    },
+  },
+  // Signed audit checkpoints: {seq, hash, at, hubId, chainId} signed with a key kept outside the database.
+  // The chain id tells this database's checkpoints from another's in a checkpoint log both hubs wrote to.
+  '2026-12-11-302-audit-checkpoints': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('chain_head').addColumn('chain_id', 'text').execute();
+      await sql`update chain_head set chain_id = ${`chn_${randomBytes(12).toString('hex')}`}`.execute(db);
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('seq', 'integer', (col) => col.primaryKey())
+        .addColumn('hash', 'text', (col) => col.notNull())
+        .addColumn('at', 'text', (col) => col.notNull())
+        .addColumn('hub_id', 'text', (col) => col.notNull())
+        .addColumn('chain_id', 'text', (col) => col.notNull())
+        .addColumn('key_id', 'text', (col) => col.notNull())
+        .addColumn('signature', 'text', (col) => col.notNull())
+        .execute();
     },
   },
   // Named, scoped, expiring tokens for machines and sign-on sessions. Tokens made before this keep

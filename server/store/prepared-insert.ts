@@ -41,3 +41,31 @@ export async function insertRow<T extends keyof Database & string>(db: Executor,
   }
   await db.executeQuery(CompiledQuery.raw(shape.sql, values));
 }
+
+/** Bound parameters per statement: within SQLite's most conservative limit (999), and PostgreSQL's. */
+const MAX_PARAMETERS = 999;
+
+/**
+ * Inserts rows that share their columns with as few statements as the parameter limit allows: one
+ * round trip for many rows on PostgreSQL, one statement instead of many on SQLite.
+ */
+export async function insertRows<T extends keyof Database & string>(db: Executor, dialect: string, table: T, rows: Insertable<Database[T]>[]): Promise<void> {
+  const [first] = rows;
+  if (!first) return;
+  if (rows.length === 1) return insertRow(db, dialect, table, first);
+  const columns = Object.keys(first).filter((column) => (first as Record<string, unknown>)[column] !== undefined);
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
+  const head = `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values `;
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const chunk = rows.slice(start, start + perStatement);
+    const values: unknown[] = [];
+    const tuples = chunk.map((row) => {
+      const placeholders = columns.map((column) => {
+        values.push((row as Record<string, unknown>)[column] ?? null);
+        return dialect === 'postgres' ? `$${values.length}` : '?';
+      });
+      return `(${placeholders.join(', ')})`;
+    });
+    await db.executeQuery(CompiledQuery.raw(head + tuples.join(', '), values));
+  }
+}

@@ -14,6 +14,8 @@ export interface UsersTable {
   email: string | null;
   /** Written at most once a minute per user, after the call that used the token. */
   last_seen_at: string | null;
+  /** The Slack member id (U…) whose clicks count as this user's. */
+  slack_user_id: string | null;
   /** 1 for a machine account: tokens only, never an approver. */
   service: number;
   /** The identity provider's `sub` for a user who signs in with it; null for users made by hand. */
@@ -87,6 +89,10 @@ export interface RequestsTable {
   updated_at: string;
   decided_at: string | null;
   decided_by: string | null;
+  /** When access is to start (RFC 3339, UTC); null: on approval. */
+  not_before: string | null;
+  /** The grant this request extends, if it is an extension. */
+  extends_jti: string | null;
 }
 
 export interface DecisionsTable {
@@ -121,13 +127,18 @@ export interface GrantsTable {
   redeemed_at: string | null;
   revoked_at: string | null;
   revoked_by: string | null;
+  /** The signing_keys row that signed it. */
+  signing_key: string | null;
 }
 
 export interface SigningKeysTable {
   kid: string;
+  /** `enc:v1:…`: encrypted with the key-encryption key from outside the database (plain JWK before that existed). */
   private_jwk: string;
   public_jwk: string;
   created_at: string;
+  /** Set when rotated out: published until every grant it signed has expired, then deleted. */
+  retired_at: string | null;
 }
 
 export interface AuditEventsTable {
@@ -149,6 +160,8 @@ export interface ChainHeadTable {
   id: number;
   seq: number;
   hash: string;
+  /** Random, set once per database: names the chain its checkpoints vouch for. */
+  chain_id: string | null;
 }
 
 /** How many requests each requester has pending under each rule (the cap's counter). */
@@ -179,12 +192,54 @@ export interface OutboxTable {
   delivered_at: string | null;
 }
 
+export interface AuditCheckpointsTable {
+  seq: number;
+  hash: string;
+  at: string;
+  hub_id: string;
+  chain_id: string;
+  /** Thumbprint of the checkpoint public key that signed it. */
+  key_id: string;
+  /** base64url Ed25519 signature of the canonical JSON {seq, hash, at, hubId, chainId}. */
+  signature: string;
+}
+
 export interface NotifyEndpointsTable {
   channel: string;
   name: string;
   url_hash: string;
   disabled_at: string;
   reason: string;
+}
+
+export interface EmailActionsTable {
+  token_hash: string;
+  notification_id: string;
+  request_id: string;
+  user_id: string;
+  /** `approve` or `deny`. */
+  decision: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+/** A Slack message posted for a request: `chat.update` rewrites each one when the request changes. */
+export interface SlackMessagesTable {
+  request_id: string;
+  channel_id: string;
+  ts: string;
+  /** The policy target it was posted for: `slack:#ops`, `slack:dm`. */
+  target: string;
+  /** For a direct message: whose. */
+  slack_user_id: string | null;
+  created_at: string;
+}
+
+/** An interactivity signature accepted lately; a second one within the window is a replay. */
+export interface SlackSeenSignaturesTable {
+  signature: string;
+  expires_at: string;
 }
 
 export interface Database {
@@ -199,10 +254,14 @@ export interface Database {
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
   chain_head: ChainHeadTable;
+  audit_checkpoints: AuditCheckpointsTable;
   outbox: OutboxTable;
   notify_endpoints: NotifyEndpointsTable;
   oidc_logins: OidcLoginsTable;
   oidc_handoffs: OidcHandoffsTable;
+  email_actions: EmailActionsTable;
+  slack_messages: SlackMessagesTable;
+  slack_seen_signatures: SlackSeenSignaturesTable;
 }
 
 export type { Generated };

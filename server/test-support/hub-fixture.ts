@@ -4,6 +4,9 @@ import path from 'node:path';
 import { HubClient, type NewRequest, type Role } from '../../protocol/index.js';
 import { startHub, type HubOptions, type RunningHub } from '../hub.js';
 import { createTestDatabase } from './postgres.js';
+import { ADMIN_TOKEN } from './admin-token.js';
+import { call } from './http.js';
+import { sharedTestKeyFiles } from './test-keys.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -12,7 +15,7 @@ export interface TestUser {
   token: string;
 }
 
-export const ADMIN_TOKEN = 'glt_test-admin-token-0123456789';
+export { ADMIN_TOKEN };
 
 /** A real hub on port 0 with its own data directory (or PostgreSQL database), and helpers to talk to it. */
 export class TestHub {
@@ -54,6 +57,7 @@ export class TestHub {
       logLevel: 'silent',
       consoleDir: null,
       print: () => undefined,
+      ...sharedTestKeyFiles(),
       ...rest,
     });
     return this;
@@ -76,19 +80,9 @@ export class TestHub {
   }
 
   async api<T = unknown>(method: string, route: string, token: string | null, body?: unknown): Promise<{ status: number; body: T }> {
-    const response = await fetch(this.url + route, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON (CSV export, metrics): keep the text
-    }
-    return { status: response.status, body: parsed as T };
+    // A string body goes as it is (a test's malformed JSON); anything else as JSON.
+    const { status, body: parsed } = await call<T>(this.url, method, route, token, typeof body === 'string' ? undefined : body, typeof body === 'string' ? body : undefined);
+    return { status, body: parsed };
   }
 
   async createUser(name: string, roles: Role[], groups: string[] = []): Promise<TestUser> {

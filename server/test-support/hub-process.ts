@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedTestKeyFiles } from './test-keys.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -39,11 +40,14 @@ export class HubProcess {
   private child: ChildProcess | null = null;
   private log = '';
   url = '';
+  /** How long the last start took from spawn to the hub's `listening on` line (what the bench reports). */
+  listeningAfterMs = Number.NaN;
 
   /**
-   * `args` are more `greenlight hub` flags; `env` goes on top of this process's environment (an
-   * undefined value removes the variable), with GREENLIGHT_LOG_LEVEL `warn` unless `env` says otherwise,
-   * and GREENLIGHT_FROM_SOURCE `1` (the hub's TypeScript sources, not its last build) unless `env` removes it.
+   * `args` are more `greenlight hub` flags; `env` goes on top of this process's environment without
+   * the GREENLIGHT_* variables a developer may have exported (an undefined value removes a variable),
+   * with GREENLIGHT_LOG_LEVEL `warn` unless `env` says otherwise, and GREENLIGHT_FROM_SOURCE `1` (the
+   * hub's TypeScript sources, not its last build) unless `env` removes it.
    */
   constructor(
     private readonly args: string[] = [],
@@ -51,17 +55,39 @@ export class HubProcess {
     private readonly options: HubProcessOptions = {},
   ) {}
 
+  /** The running hub's process id (its event loop runs on this process's main thread). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Everything the hub printed so far, across restarts. */
   output(): string {
     return this.log;
   }
 
-  /** Starts the hub and resolves with its URL once it is listening and answers /healthz. */
-  async start(): Promise<string> {
+  /** The port it listens on, once started. */
+  get port(): number {
+    return Number(new URL(this.url).port);
+  }
+
+  /**
+   * Starts the hub and resolves with its URL once it is listening and answers /healthz. `port`
+   * overrides the one given at construction (a restart on the port clients know).
+   */
+  async start(port = this.options.port ?? 0): Promise<string> {
     const timeoutMs = this.options.timeoutMs ?? 90_000;
-    const env: Record<string, string | undefined> = { ...process.env, GREENLIGHT_LOG_LEVEL: 'warn', GREENLIGHT_FROM_SOURCE: '1', ...this.env };
+    const keys = sharedTestKeyFiles();
+    const env: Record<string, string | undefined> = {
+      ...withoutGreenlightVariables(process.env),
+      GREENLIGHT_LOG_LEVEL: 'warn',
+      GREENLIGHT_FROM_SOURCE: '1',
+      GREENLIGHT_CHECKPOINT_KEY: keys.checkpointKeyFile,
+      GREENLIGHT_KEY_ENCRYPTION_KEY: keys.keyEncryptionKeyFile,
+      ...this.env,
+    };
     for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'greenlight.mjs'), 'hub', '--port', String(this.options.port ?? 0), ...this.args], {
+    const spawnedAt = performance.now();
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'greenlight.mjs'), 'hub', '--port', String(port), ...this.args], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,6 +110,7 @@ export class HubProcess {
         stderr += chunk.toString();
         const match = /listening on (http:\/\/\S+)/.exec(stderr);
         if (match?.[1]) {
+          this.listeningAfterMs = performance.now() - spawnedAt;
           stderr = null;
           resolve(match[1]);
         }
@@ -114,16 +141,25 @@ export class HubProcess {
     await exited;
   }
 
-  /** SIGTERM, so the hub shuts down as it would in production; SIGKILL if it has not exited after 5 s. */
-  async stop(): Promise<void> {
+  /** SIGTERM, so the hub shuts down as it would in production; SIGKILL if it has not exited after 5 s. Resolves with its exit status. */
+  async stop(): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (!child) return null;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
+    const code = await exited;
     clearTimeout(timer);
+    return code;
   }
+}
+
+/** The environment without GREENLIGHT_* variables, so what a developer exported never reaches a test's hub. */
+export function withoutGreenlightVariables(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const clean: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(env)) if (!name.startsWith('GREENLIGHT_')) clean[name] = value;
+  return clean;
 }
 
 /** Polls /healthz until it answers 200; gives up once the process is gone (its exit rejects the start). */
@@ -180,7 +216,7 @@ export interface SpawnedHub {
   logFile: string | null;
   /** Everything the hub printed so far. */
   output(): string;
-  createUser(user: { name: string; roles: string[]; groups: string[] }): Promise<{ name: string; token: string }>;
+  createUser(user: { name: string; roles: string[]; groups: string[]; email?: string }): Promise<{ name: string; token: string }>;
   /** SIGTERM (SIGKILL after 5 s), then removes the data directory unless asked to keep it. */
   stop(options?: { keepData?: boolean }): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { actorIfAuthenticated } from './authentication.js';
 
 export interface AccessLine {
   method: string;
@@ -18,7 +19,8 @@ export function accessLine(request: FastifyRequest, reply: FastifyReply): Access
     status: reply.statusCode,
     ms: Math.round(reply.elapsedTime * 10) / 10,
   };
-  if (request.actor) line.user = request.actor.name;
+  const actor = actorIfAuthenticated(request);
+  if (actor) line.user = actor.name;
   return line;
 }
 

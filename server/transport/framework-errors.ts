@@ -19,11 +19,14 @@ function jsonProblem(error: Error): string {
   return position ? `The body is not valid JSON (near character ${position}).` : 'The body is not valid JSON.';
 }
 
-/** The wire error for an error fastify or one of its plugins raised; null for the hub's own errors. */
-export function mapFrameworkError(error: FrameworkError): WireError | null {
+/** The wire error for an error fastify or one of its plugins raised; null for the hub's own errors. `bodyLimit` is the route's, when it has its own. */
+export function mapFrameworkError(error: FrameworkError, bodyLimit?: number): WireError | null {
   if (error instanceof GreenlightError) return null;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      if (bodyLimit !== undefined && bodyLimit < LIMITS.bodyBytes) {
+        return wire('PAYLOAD_TOO_LARGE', `This endpoint takes at most ${Math.floor(bodyLimit / 1024)} KB. For a larger payload, compute its payloadHash yourself (see the README) and compare it with the grant's.`);
+      }
       return wire(
         'PAYLOAD_TOO_LARGE',
         `The request body is larger than ${LIMITS.bodyBytes / MB} MB. Diffs may be up to ${LIMITS.diffBytes / MB} MB and logs up to ${LIMITS.logsBytes / MB} MB; link to anything larger.`,

@@ -151,7 +151,7 @@ function reconnectUser(io: HubServer, userId: string): void {
 }
 
 /** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
-function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, scope: ScopeNeed, work: (input: unknown, actor: Actor) => Promise<O>) {
+function handle<O>(actor: Actor, ctx: Context, limiter: RateWindow, scope: ScopeNeed, work: (input: unknown) => Promise<O>) {
   return (...args: unknown[]) => {
     // socket.io hands the ack over as the last argument: an event sent with an ack and no payload
     // arrives as the ack alone, and must still be answered (its missing payload is then refused).
@@ -160,20 +160,22 @@ function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, scope: 
     const input = typeof args[0] === 'function' ? undefined : args[0];
     Promise.resolve()
       .then(() => {
-        limiter.take(socket.data.actor.id);
-        requireScope(socket.data.actor, scope);
-        ctx.lastSeen.touch(socket.data.actor.id, ctx.clock.now(), socket.data.actor.tokenId);
+        limiter.take(actor.id);
+        requireScope(actor, scope);
+        ctx.lastSeen.touch(actor.id, ctx.clock.now(), actor.tokenId ?? undefined);
       })
-      .then(() => work(input, socket.data.actor))
+      .then(() => work(input))
       .then((data) => reply({ data }))
       .catch((error: unknown) => reply({ error: toWireError(error, ctx.log) }));
   };
 }
 
+/** Every handler acts as the socket's user, authenticated once at the handshake. */
 function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, limiter: RateWindow): void {
+  const { actor } = socket.data;
   socket.on(
     'request:submit',
-    handle(socket, ctx, limiter, 'requests:create', async (input: unknown, actor) => {
+    handle(actor, ctx, limiter, 'requests:create', async (input: unknown) => {
       const result = await submitRequest(ctx, actor, input);
       if (result.created) metrics.requestsSubmitted.inc({ status: result.request.status });
       return result.request;
@@ -181,22 +183,26 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   );
   socket.on(
     'request:decide',
-    handle(socket, ctx, limiter, 'requests:decide', async (input: unknown, actor) => {
+    handle(actor, ctx, limiter, 'requests:decide', async (input: unknown) => {
       const { requestId, ...decision } = parseOrThrow(decideInputSchema, input, 'decision');
-      const result = await decideRequest(ctx, actor, requestId, decision);
+      const result = await decideRequest(ctx, actor, requestId, decision, 'app');
       metrics.decisions.inc({ decision: decision.decision });
       return result;
     }),
   );
-  socket.on('request:cancel', handle(socket, ctx, limiter, 'requests:create', (input: unknown, actor) => cancelRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:claim', handle(socket, ctx, limiter, 'requests:decide', (input: unknown, actor) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:release', handle(socket, ctx, limiter, 'requests:decide', (input: unknown, actor) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:get', handle(socket, ctx, limiter, 'requests:read', (input: unknown, actor) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:cancel', handle(actor, ctx, limiter, 'requests:create', (input: unknown) => cancelRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:claim', handle(actor, ctx, limiter, 'requests:decide', (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:release', handle(actor, ctx, limiter, 'requests:decide', (input: unknown) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:get', handle(actor, ctx, limiter, 'requests:read', (input: unknown) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on(
     'requests:sync',
-    handle(socket, ctx, limiter, 'requests:read', (input: unknown, actor) => {
+    handle(actor, ctx, limiter, 'requests:read', async (input: unknown) => {
       parseOrThrow(emptySchema, input, 'sync');
-      return syncFor(ctx, actor);
+      const turn = ctx.turns.begin();
+      const result = await syncFor(ctx, actor, turn);
+      // Encoding the answer is a large piece of work of its own: it takes a turn like the rest of the sync.
+      await turn.next();
+      return result;
     }),
   );
 }

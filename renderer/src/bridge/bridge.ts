@@ -3,9 +3,10 @@ import type { DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/d
 import type { WireError } from '../../../protocol/errors.js';
 import type { EscalatedPayload, GrantExpiringPayload, RemindedPayload, SyncResult } from '../../../protocol/events.js';
 import type { ConnectionState } from '../../../protocol/hub-client.js';
-import type { DecideInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
+import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
 import type { DecisionReport } from '../../../protocol/report.js';
 import type { SetupStatus } from '../../../protocol/setup.js';
+import type { MyChannels } from '../../../protocol/notifications.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
 import type { CreatedToken, NewToken, TokenInfo } from '../../../protocol/token.js';
 
@@ -53,6 +54,8 @@ export interface Bridge {
   release(requestId: string): Promise<GreenlightRequest>;
   get(requestId: string): Promise<GreenlightRequest>;
   revokeGrant(jti: string): Promise<GreenlightRequest | null>;
+  /** More time after the grant ends: resolves the extension request (approved at once, or pending). */
+  extendGrant(jti: string, input: ExtendInput): Promise<GreenlightRequest>;
   /** `query` is a URL query string without the leading `?`. */
   audit(query: string): Promise<AuditPage>;
   exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile>;
@@ -70,6 +73,8 @@ export interface Bridge {
   listTokens(): Promise<TokenInfo[]>;
   createToken(input: NewToken): Promise<CreatedToken>;
   revokeToken(id: string): Promise<TokenInfo>;
+  /** Which channels bring the signed-in user the requests they may decide (the Settings view). */
+  myChannels(): Promise<MyChannels>;
   /** Only the desktop app keeps settings of its own (notifications, pause, launch at login). */
   readonly supportsDesktopSettings: boolean;
   getSettings(): Promise<DesktopSettings>;

@@ -24,6 +24,7 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     release: notUsed,
     get: notUsed,
     revokeGrant: notUsed,
+    extendGrant: notUsed,
     audit: notUsed,
     exportAudit: notUsed,
     decisionReport: notUsed,
@@ -37,6 +38,7 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     listTokens: notUsed,
     createToken: notUsed,
     revokeToken: notUsed,
+    myChannels: notUsed,
     getSettings: notUsed,
     updateSettings: notUsed,
     onEvent: (next) => {

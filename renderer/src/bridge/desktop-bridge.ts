@@ -67,6 +67,7 @@ export class DesktopBridge implements Bridge {
   release = async (requestId: string) => unwrap(await this.api.release({ requestId }));
   get = async (requestId: string) => unwrap(await this.api.get({ requestId }));
   revokeGrant = async (jti: string) => unwrap(await this.api.revokeGrant({ jti }));
+  extendGrant: Bridge['extendGrant'] = async (jti, input) => unwrap(await this.api.extendGrant({ jti, ...input }));
   audit = async (query: string) => unwrap(await this.api.audit({ query }));
   decisionReport = async (query: string) => unwrap(await this.api.decisionReport({ query }));
 
@@ -84,6 +85,7 @@ export class DesktopBridge implements Bridge {
   listTokens = async () => unwrap(await this.api.listTokens());
   createToken = async (input: NewToken) => unwrap(await this.api.createToken(input));
   revokeToken = async (id: string) => unwrap(await this.api.revokeToken({ id }));
+  myChannels = async () => unwrap(await this.api.myChannels());
 
   async openExternal(url: string): Promise<void> {
     unwrap(await this.api.openExternal({ url }));

@@ -1,14 +1,15 @@
-import { auditPageSchema, type AuditPage } from '../../../protocol/audit.js';
+import type { AuditPage } from '../../../protocol/audit.js';
 import { GreenlightError } from '../../../protocol/errors.js';
 import type { SyncResult } from '../../../protocol/events.js';
 import { HubClient } from '../../../protocol/hub-client.js';
-import { requestSchema, type GreenlightRequest } from '../../../protocol/request.js';
-import { decisionReportSchema, type DecisionReport } from '../../../protocol/report.js';
-import { setupStatusSchema, type SetupStatus } from '../../../protocol/setup.js';
-import { createdTokenSchema, tokenListSchema, tokenSchema, type CreatedToken, type NewToken, type TokenInfo } from '../../../protocol/token.js';
-import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from '../../../protocol/user.js';
+import { HubHttp } from '../../../protocol/hub-http.js';
+import type { ExtendInput, GreenlightRequest } from '../../../protocol/request.js';
+import type { DecisionReport } from '../../../protocol/report.js';
+import type { SetupStatus } from '../../../protocol/setup.js';
+import type { MyChannels } from '../../../protocol/notifications.js';
+import type { CreatedToken, NewToken, TokenInfo } from '../../../protocol/token.js';
+import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
-import { filenameFrom, hubFetch, hubJson } from './http.js';
 import { takeLinkToken } from './link-token.js';
 
 const HUB_KEY = 'greenlight.hubUrl';
@@ -20,6 +21,7 @@ export class WebBridge implements Bridge {
   private client: HubClient | null = null;
   private session: { hubUrl: string; token: string } | null = null;
   private readonly listeners = new Set<(event: BridgeEvent) => void>();
+  private readonly http = new HubHttp({ fetch: (url, init) => fetch(url, init), session: () => this.signedIn() });
   private detach: (() => void)[] = [];
 
   constructor(private readonly storage: Storage = window.sessionStorage) {}
@@ -95,69 +97,23 @@ export class WebBridge implements Bridge {
   release = (requestId: string) => this.hub().release(requestId);
   get = (requestId: string) => this.hub().get(requestId);
 
-  async revokeGrant(jti: string): Promise<GreenlightRequest | null> {
-    const { hubUrl, token } = this.signedIn();
-    const response = await hubFetch(hubUrl, token, `/api/v1/grants/${encodeURIComponent(jti)}/revoke`, { method: 'POST', body: '{}' });
-    const body: unknown = await response.json().catch(() => null);
-    const parsed = requestSchema.safeParse(body);
-    return parsed.success ? parsed.data : null;
-  }
-
-  async audit(query: string): Promise<AuditPage> {
-    const { hubUrl, token } = this.signedIn();
-    const body = await hubJson<unknown>(hubUrl, token, `/api/v1/audit?${withFormat(query, 'json')}`);
-    return auditPageSchema.parse(body);
-  }
+  revokeGrant = (jti: string): Promise<GreenlightRequest> => this.http.revokeGrant(jti);
+  audit = (query: string): Promise<AuditPage> => this.http.audit(query);
+  decisionReport = (query: string): Promise<DecisionReport> => this.http.decisionReport(query);
+  listUsers = (): Promise<User[]> => this.http.listUsers();
+  createUser = (input: NewUser): Promise<CreatedUser> => this.http.createUser(input);
+  updateUser = (name: string, changes: UserUpdate): Promise<User> => this.http.updateUser(name, changes);
+  disableUser = (name: string): Promise<User> => this.http.disableUser(name);
+  enableUser = (name: string): Promise<User> => this.http.enableUser(name);
+  setupStatus = (): Promise<SetupStatus> => this.http.setupStatus();
+  myChannels = (): Promise<MyChannels> => this.http.myChannels();
+  listTokens = (): Promise<TokenInfo[]> => this.http.listTokens();
+  createToken = (input: NewToken): Promise<CreatedToken> => this.http.createToken(input);
+  revokeToken = (id: string): Promise<TokenInfo> => this.http.revokeToken(id);
+  extendGrant = (jti: string, input: ExtendInput): Promise<GreenlightRequest> => this.http.extendGrant(jti, input);
 
   async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile> {
-    const { hubUrl, token } = this.signedIn();
-    const response = await hubFetch(hubUrl, token, `/api/v1/audit?${withFormat(query, format)}`);
-    return {
-      filename: filenameFrom(response.headers.get('content-disposition')) ?? '',
-      content: await response.text(),
-      mimeType: format === 'csv' ? 'text/csv' : 'application/x-ndjson',
-    };
-  }
-
-  async decisionReport(query: string): Promise<DecisionReport> {
-    const { hubUrl, token } = this.signedIn();
-    return decisionReportSchema.parse(await hubJson<unknown>(hubUrl, token, `/api/v1/reports/decisions?${query}`));
-  }
-
-  async listUsers(): Promise<User[]> {
-    return userListSchema.parse(await this.http('/api/v1/users')).users;
-  }
-
-  async createUser(input: NewUser): Promise<CreatedUser> {
-    return createdUserSchema.parse(await this.http('/api/v1/users', { method: 'POST', body: JSON.stringify(input) }));
-  }
-
-  async updateUser(name: string, changes: UserUpdate): Promise<User> {
-    return userSchema.parse(await this.http(userPath(name), { method: 'PATCH', body: JSON.stringify(changes) }));
-  }
-
-  async disableUser(name: string): Promise<User> {
-    return userSchema.parse(await this.http(userPath(name, '/disable'), { method: 'POST', body: '{}' }));
-  }
-
-  async enableUser(name: string): Promise<User> {
-    return userSchema.parse(await this.http(userPath(name, '/enable'), { method: 'POST', body: '{}' }));
-  }
-
-  async listTokens(): Promise<TokenInfo[]> {
-    return tokenListSchema.parse(await this.http('/api/v1/tokens')).tokens;
-  }
-
-  async createToken(input: NewToken): Promise<CreatedToken> {
-    return createdTokenSchema.parse(await this.http('/api/v1/tokens', { method: 'POST', body: JSON.stringify(input) }));
-  }
-
-  async revokeToken(id: string): Promise<TokenInfo> {
-    return tokenSchema.parse(await this.http(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' }));
-  }
-
-  async setupStatus(): Promise<SetupStatus> {
-    return setupStatusSchema.parse(await this.http('/api/v1/setup'));
+    return { ...(await this.http.exportAudit(query, format)), mimeType: format === 'csv' ? 'text/csv' : 'application/x-ndjson' };
   }
 
   async openExternal(url: string): Promise<void> {
@@ -177,11 +133,6 @@ export class WebBridge implements Bridge {
     return this.client;
   }
 
-  private http(path: string, init?: RequestInit): Promise<unknown> {
-    const { hubUrl, token } = this.signedIn();
-    return hubJson<unknown>(hubUrl, token, path, init);
-  }
-
   private signedIn(): { hubUrl: string; token: string } {
     if (!this.session) throw new GreenlightError('UNAUTHENTICATED', 'Not signed in.');
     return this.session;
@@ -199,12 +150,4 @@ export class WebBridge implements Bridge {
 /** Notifications, their pause and launch at login belong to the desktop app, which the browser cannot reach. */
 export function desktopOnly(): GreenlightError {
   return new GreenlightError('UNAVAILABLE', 'Desktop settings are not available in the web console: change them in the Greenlight desktop app.');
-}
-
-const userPath = (name: string, tail = '') => `/api/v1/users/${encodeURIComponent(name)}${tail}`;
-
-function withFormat(query: string, format: 'json' | 'csv' | 'jsonl'): string {
-  const params = new URLSearchParams(query);
-  params.set('format', format);
-  return params.toString();
 }

@@ -5,6 +5,7 @@ import { useShortcuts } from '../hooks/use-shortcuts.js';
 import { approve, claim, deny, release } from '../store/actions.js';
 import { describeOutcome, hasVoted, waitsOn } from '../store/requests-model.js';
 import { formatTime } from '../lib/time.js';
+import { fromLocalInput, offsetLabel, toLocalInput } from '../lib/schedule.js';
 import { useStore } from '../store/store.js';
 import { ConfirmApprove } from './ConfirmApprove.js';
 import { CHOOSE_FIRST, ctrlEnter, ctrlEnterHint, type Intent } from '../lib/decision-intent.js';
@@ -20,6 +21,10 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
     useShallow((state) => ({ me: state.me, busy: Boolean(state.pending[`decide:${request.id}`] || state.pending[`claim:${request.id}`]), online: state.state === 'connected' })),
   );
   const [comment, setComment] = useState('');
+  const initialStart = request.notBefore ? toLocalInput(request.notBefore) : '';
+  const [start, setStart] = useState(initialStart);
+  const [startError, setStartError] = useState<string | null>(null);
+  const startId = useId();
   const [commentError, setCommentError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
   // What Ctrl+Enter sends: only ever what the person chose, never a default.
@@ -47,8 +52,15 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
       setConfirming(true);
       return;
     }
+    const moved = movedStart(start, initialStart);
+    if ('error' in moved) {
+      setStartError(moved.error);
+      setConfirming(false);
+      return;
+    }
+    setStartError(null);
     setConfirming(false);
-    void approve(request.id, comment);
+    void approve(request.id, comment, moved.notBefore);
   };
   const doDeny = () => {
     if (!canDecide || busy || !online) return;
@@ -137,6 +149,28 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
           {commentError}
         </p>
       )}
+      <div className="field start-field">
+        <label htmlFor={startId}>Access starts</label>
+        <input
+          id={startId}
+          type="datetime-local"
+          value={start}
+          onChange={(event) => {
+            setStart(event.target.value);
+            setStartError(null);
+          }}
+          aria-invalid={startError ? true : undefined}
+          aria-describedby={`${startId}-hint${startError ? ` ${startId}-error` : ''}`}
+        />
+        <small id={`${startId}-hint`} className="muted">
+          {initialStart ? 'As the requester asked' : 'Empty: when approved'}; change it to move the start (the requester is told). Your local time ({offsetLabel(new Date())}).
+        </small>
+        {startError && (
+          <small id={`${startId}-error`} className="field-error" role="alert">
+            {startError}
+          </small>
+        )}
+      </div>
       {!online && (
         <p className="decision-offline" role="status">
           Not connected to the hub: deciding is paused until it reconnects. Nothing is sent meanwhile.
@@ -161,6 +195,15 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
       )}
     </section>
   );
+}
+
+/** The start to send with an approval: none when unchanged, an error when it can't be read or has passed. */
+function movedStart(value: string, initial: string): { notBefore?: string } | { error: string } {
+  if (value === initial || !value.trim()) return {};
+  const date = fromLocalInput(value);
+  if (!date) return { error: 'Choose a date and time for the start.' };
+  if (date.getTime() <= Date.now()) return { error: 'The start must be in the future.' };
+  return { notBefore: date.toISOString() };
 }
 
 function whyNoDecision(request: GreenlightRequest, me: { name: string; groups: string[]; roles: string[] } | null): string {

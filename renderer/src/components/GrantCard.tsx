@@ -5,6 +5,7 @@ import { countdown } from '../lib/time.js';
 import { notify, revokeGrant } from '../store/actions.js';
 import { useStore } from '../store/store.js';
 import { ConfirmButton } from './ConfirmButton.js';
+import { canExtend, ExtendGrant } from './ExtendGrant.js';
 
 /**
  * The grant an approval issued, on one line: its status, the expiry countdown, Copy, and a way to
@@ -12,16 +13,23 @@ import { ConfirmButton } from './ConfirmButton.js';
  */
 export function GrantCard({ request, grant, now }: { request: GreenlightRequest; grant: GrantSummary; now: number }) {
   const revoking = useStore((state) => Boolean(state.pending[`revoke:${grant.jti}`]));
+  const extended = useStore((state) => Object.values(state.requests.byId).some((other) => other.extends === grant.jti && (other.status === 'pending' || other.status === 'approved')));
   const [copied, setCopied] = useState(false);
   const [shown, setShown] = useState(false);
   const tokenId = useId();
   const left = countdown(grant.expiresAt, now);
+  const startsIn = grant.notBefore ? countdown(grant.notBefore, now) : 'now';
   const active = grant.status === 'active' && left !== 'now';
   const token = active ? grant.token : undefined;
   return (
     <section className="grant" aria-label="Grant" data-grant-status={grant.status}>
       <div className="grant-head">
         <strong>Grant</strong> <span className={`badge grant-${grant.status}`}>{active ? 'active' : grant.status === 'active' ? 'expired' : grant.status}</span>
+        {active && startsIn !== 'now' && grant.notBefore && (
+          <span className="small" data-testid="grant-start">
+            starts in <time dateTime={grant.notBefore}>{startsIn}</time> ·
+          </span>
+        )}
         {active && (
           <span className="small" data-testid="grant-expiry">
             expires in <time dateTime={grant.expiresAt}>{left}</time>
@@ -49,6 +57,7 @@ export function GrantCard({ request, grant, now }: { request: GreenlightRequest;
               </button>
             </>
           )}
+          {canExtend(request, grant, now, extended) && <ExtendGrant grant={grant} />}
           {active && (
             <ConfirmButton
               label="End access now"

@@ -1,18 +1,17 @@
 import { useShallow } from 'zustand/react/shallow';
 import { onlyRequests, showView, signOut } from '../store/actions.js';
-import { settingsAvailable } from '../store/settings-actions.js';
 import { useStore, type View } from '../store/store.js';
 import { ConnectionPill } from './ConnectionPill.js';
 import { useOverflowEdges } from '../hooks/use-overflow-edges.js';
 
-const TABS: { view: View; label: string; adminOnly?: boolean; desktopOnly?: boolean; approversOnly?: boolean }[] = [
+const TABS: { view: View; label: string; adminOnly?: boolean; approversOnly?: boolean }[] = [
   // Only someone who may decide has anything waiting on them: a requester gets no always-empty inbox.
   { view: 'inbox', label: 'Inbox', approversOnly: true },
   { view: 'new', label: 'New request' },
   { view: 'mine', label: 'My requests' },
   { view: 'history', label: 'History', adminOnly: true },
   { view: 'users', label: 'Users', adminOnly: true },
-  // Tokens for everyone; the desktop app adds its own settings there.
+  // Both hosts show where requests reach the user and their tokens; only the desktop app has settings of its own besides.
   { view: 'settings', label: 'Settings' },
 ];
 
@@ -20,7 +19,6 @@ export function Header({ inboxCount }: { inboxCount: number }) {
   const { view, me } = useStore(useShallow((state) => ({ view: state.view, me: state.me })));
   const isAdmin = me?.roles.includes('admin') ?? false;
   const decides = me ? !onlyRequests(me) : false;
-  const desktop = settingsAvailable();
   const tabsRef = useOverflowEdges<HTMLElement>(view);
   return (
     <header className="header">
@@ -29,7 +27,7 @@ export function Header({ inboxCount }: { inboxCount: number }) {
         Greenlight
       </div>
       <nav aria-label="Main" className="tabs" ref={tabsRef}>
-        {TABS.filter((tab) => (!tab.adminOnly || isAdmin) && (!tab.desktopOnly || desktop) && (!tab.approversOnly || decides)).map((tab) => (
+        {TABS.filter((tab) => (!tab.adminOnly || isAdmin) && (!tab.approversOnly || decides)).map((tab) => (
           <button
             key={tab.view}
             type="button"

@@ -5,6 +5,7 @@ import { useNow } from '../hooks/use-now.js';
 import { moveSelection, selectRequest } from '../store/actions.js';
 import { FlowBadges, RiskBadge } from './Badges.js';
 import { Deadline } from './Deadline.js';
+import { ScheduleNote } from './ScheduleNote.js';
 
 /** A row's usual height; rows whose badges wrap onto a second line are measured as they render. */
 const ROW_HEIGHT = 84;
@@ -82,6 +83,7 @@ export function InboxList({ requests, selectedId }: { requests: GreenlightReques
                 <RiskBadge risk={request.risk} />
                 <FlowBadges request={request} />
                 <Deadline request={request} now={now} compact />
+                <ScheduleNote request={request} now={now} />
               </div>
             </div>
           );

@@ -7,6 +7,7 @@ import { useStore } from '../store/store.js';
 import { Votes } from './Badges.js';
 import { RequestHeading } from './RequestHeading.js';
 import { Deadline } from './Deadline.js';
+import { ScheduleNote } from './ScheduleNote.js';
 import { GrantCard } from './GrantCard.js';
 import { ConfirmButton } from './ConfirmButton.js';
 import { ContextPanel } from './ContextPanel.js';
@@ -23,7 +24,8 @@ export function MyRequestCard({ request }: { request: GreenlightRequest }) {
       <p className="reason">{request.reason}</p>
       <p className="small muted">
         Submitted <time dateTime={request.createdAt}>{formatTime(request.createdAt)}</time> · <Votes request={request} />{' '}
-        {request.status === 'pending' && <Deadline request={request} now={now} />}
+        {request.status === 'pending' && <Deadline request={request} now={now} />} <ScheduleNote request={request} now={now} />
+        {request.extends && <span className="small muted"> · extends grant {request.extends}</span>}
       </p>
       {lastComment && (
         <p className="small">

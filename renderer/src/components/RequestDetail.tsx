@@ -4,6 +4,7 @@ import { formatTime } from '../lib/time.js';
 import { Votes } from './Badges.js';
 import { RequestHeading } from './RequestHeading.js';
 import { Deadline } from './Deadline.js';
+import { ScheduleNote } from './ScheduleNote.js';
 import { ContextPanel } from './ContextPanel.js';
 import { DecisionPanel } from './DecisionPanel.js';
 import { Timeline } from './Timeline.js';
@@ -45,6 +46,20 @@ export function RequestDetail({ request, onBack }: { request: GreenlightRequest;
             <dd>
               <Deadline request={request} now={now} />
             </dd>
+          </div>
+        )}
+        {request.notBefore && (
+          <div>
+            <dt>Access</dt>
+            <dd>
+              <ScheduleNote request={request} now={now} />
+            </dd>
+          </div>
+        )}
+        {request.extends && (
+          <div>
+            <dt>Extends</dt>
+            <dd className="mono">grant {request.extends}</dd>
           </div>
         )}
         <div>

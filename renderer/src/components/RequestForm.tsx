@@ -5,6 +5,7 @@ import { toWireError } from '../lib/errors.js';
 import { submitRequest } from '../store/actions.js';
 import { useStore } from '../store/store.js';
 import { Field } from './Field.js';
+import { offsetLabel } from '../lib/schedule.js';
 
 /** In the form's order, for the summary of what needs fixing. */
 const FIELD_LABELS: Record<keyof RequestFormValues, string> = {
@@ -14,6 +15,7 @@ const FIELD_LABELS: Record<keyof RequestFormValues, string> = {
   risk: 'Risk',
   reason: 'Reason',
   ttl: 'Access for',
+  start: 'Start',
   summary: 'Summary',
   diff: 'Diff',
   logs: 'Log excerpt',
@@ -107,9 +109,14 @@ export function RequestForm() {
       <Field label="Reason" hint="Approvers see this first." error={errors.reason}>
         <textarea rows={2} value={values.reason} onChange={set('reason')} />
       </Field>
-      <Field label="Access for (optional)" hint="e.g. 15m or 1h; the policy caps it." error={errors.ttl}>
-        <input value={values.ttl} onChange={set('ttl')} inputMode="text" />
-      </Field>
+      <div className="grid-2">
+        <Field label="Start" hint={`Empty: when approved. Your local time (${offsetLabel(new Date())}).`} error={errors.start}>
+          <input type="datetime-local" value={values.start} onChange={set('start')} />
+        </Field>
+        <Field label="Access for (optional)" hint="Counted from the start, e.g. 15m or 2h; the policy caps it." error={errors.ttl}>
+          <input value={values.ttl} onChange={set('ttl')} inputMode="text" />
+        </Field>
+      </div>
       <Field label="Summary (optional)" error={errors.summary}>
         <textarea rows={2} value={values.summary} onChange={set('summary')} />
       </Field>

@@ -1,6 +1,7 @@
 import { parseDuration } from '../../../protocol/duration.js';
 import type { PolicyOffer } from '../../../protocol/policy.js';
 import { newRequestSchema, type NewRequest, type Risk } from '../../../protocol/request.js';
+import { fromLocalInput } from './schedule.js';
 
 export interface RequestFormValues {
   action: string;
@@ -9,6 +10,8 @@ export interface RequestFormValues {
   risk: Risk;
   reason: string;
   ttl: string;
+  /** Empty: access starts on approval; else a `datetime-local` value, the requester's local time. */
+  start: string;
   summary: string;
   diff: string;
   logs: string;
@@ -26,6 +29,7 @@ export const emptyForm: RequestFormValues = {
   risk: 'medium',
   reason: '',
   ttl: '',
+  start: '',
   summary: '',
   diff: '',
   logs: '',
@@ -49,13 +53,21 @@ function fieldOf(path: PropertyKey[]): FormField | 'form' {
   const [head, sub] = path;
   if (head === 'context' && typeof sub === 'string' && ['summary', 'diff', 'logs', 'links'].includes(sub)) return sub as FormField;
   if (head === 'requestedTtlSeconds') return 'ttl';
+  if (head === 'notBefore') return 'start';
   if (typeof head === 'string' && head in emptyForm) return head as FormField;
   return 'form';
 }
 
 /** Builds the request from the form, validated with the contract's schema; errors are per field. */
-export function buildNewRequest(values: RequestFormValues): { input: NewRequest | null; errors: FormErrors } {
+export function buildNewRequest(values: RequestFormValues, now: Date = new Date()): { input: NewRequest | null; errors: FormErrors } {
   const errors: FormErrors = {};
+  let notBefore: string | undefined;
+  if (values.start.trim()) {
+    const start = fromLocalInput(values.start.trim());
+    if (!start) errors.start = 'choose a date and time, or leave it empty to start on approval';
+    else if (start.getTime() <= now.getTime()) errors.start = 'must be in the future';
+    else notBefore = start.toISOString();
+  }
   let requestedTtlSeconds: number | undefined;
   if (values.ttl.trim()) {
     const seconds = parseDuration(values.ttl);
@@ -77,6 +89,7 @@ export function buildNewRequest(values: RequestFormValues): { input: NewRequest 
     reason: values.reason,
     context,
     ...(requestedTtlSeconds !== undefined ? { requestedTtlSeconds } : {}),
+    ...(notBefore !== undefined ? { notBefore } : {}),
   };
   const parsed = newRequestSchema.safeParse(candidate);
   if (!parsed.success) {

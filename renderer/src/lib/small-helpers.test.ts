@@ -3,7 +3,7 @@ import { auditQuery, describeData, emptyFilters } from './audit-query.js';
 import { signInMessage } from './errors.js';
 import { safeHttpUrl } from '../../../protocol/urls.js';
 import { countdown, fileStamp, formatTime, localiseTimes } from './time.js';
-import { filenameFrom } from '../bridge/http.js';
+import { filenameFrom } from '../../../protocol/hub-http.js';
 
 describe('safeHttpUrl', () => {
   it('accepts http(s) only', () => {

@@ -1,5 +1,5 @@
 import type { SyncResult } from '../../../protocol/events.js';
-import type { GreenlightRequest, NewRequest } from '../../../protocol/request.js';
+import type { ExtendInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
 import type { Bridge, BridgeEvent } from '../bridge/bridge.js';
 import { actionMessage, toWireError } from '../lib/errors.js';
 import { applyRequest, applySync, dropDepartures, selectInbox, stepSelection } from './requests-model.js';
@@ -127,6 +127,11 @@ export async function resync(): Promise<void> {
   }
 }
 
+/** A link into the console (Slack's and Teams' "Open in Greenlight") opens that request in the inbox. */
+export function openRequest(id: string): void {
+  useStore.setState({ view: 'inbox', selectedId: id });
+}
+
 export function selectRequest(id: string | null): void {
   useStore.setState({ selectedId: id });
 }
@@ -173,8 +178,14 @@ async function run(
   }
 }
 
-export const approve = (requestId: string, comment: string) =>
-  run(`decide:${requestId}`, requestId, (host) => host.decide({ requestId, decision: 'approve', ...(comment.trim() ? { comment: comment.trim() } : {}) }), approvedMessage);
+/** `notBefore`: a start the approver moves access to (the requester is told). */
+export const approve = (requestId: string, comment: string, notBefore?: string) =>
+  run(
+    `decide:${requestId}`,
+    requestId,
+    (host) => host.decide({ requestId, decision: 'approve', ...(comment.trim() ? { comment: comment.trim() } : {}), ...(notBefore ? { notBefore } : {}) }),
+    approvedMessage,
+  );
 
 function approvedMessage(request: GreenlightRequest | null): string {
   if (!request || request.status === 'approved') return 'Approved.';
@@ -199,6 +210,12 @@ export async function revokeGrant(requestId: string, jti: string): Promise<void>
   const request = await run(`revoke:${jti}`, requestId, (host) => host.revokeGrant(jti), 'Access ended.');
   if (!request) await refresh(requestId);
 }
+
+/** More time on a grant about to end; resolves the extension request, or null when the hub refused (already told). */
+export const extendGrant = (jti: string, input: ExtendInput) =>
+  run(`extend:${jti}`, null, (host) => host.extendGrant(jti, input), (request) =>
+    request?.status === 'approved' ? 'Extended: the new grant starts when this one ends.' : 'Extension asked: it waits for an approver.',
+  );
 
 /** Submits a new request; resolves the created request, or throws the hub's error for the form to show. */
 export async function submitRequest(input: NewRequest): Promise<GreenlightRequest> {

@@ -43,6 +43,7 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     release: notUsed,
     get: notUsed,
     revokeGrant: notUsed,
+    extendGrant: notUsed,
     audit: notUsed,
     exportAudit: notUsed,
     decisionReport: notUsed,
@@ -56,6 +57,7 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     listTokens: notUsed,
     createToken: notUsed,
     revokeToken: notUsed,
+    myChannels: notUsed,
     getSettings: async () => stored,
     updateSettings: async (input) => {
       updates.push(input);

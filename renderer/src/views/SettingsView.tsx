@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { DesktopSettings } from '../../../protocol/desktop-api.js';
+import { ChannelReach } from '../components/ChannelReach.js';
 import { Switch } from '../components/Switch.js';
 import { TokensPanel } from '../components/TokensPanel.js';
 import { isPaused, pauseEndText } from '../lib/pause.js';
@@ -35,6 +36,7 @@ export function SettingsView() {
   return (
     <div className="narrow settings">
       <h2>Settings</h2>
+      <ChannelReach />
       {!available ? (
         <p className="muted">
           Desktop notifications, pausing them and launching at login are settings of the Greenlight desktop app; they are not available in the web

@@ -4,7 +4,7 @@ import type { Database, RequestsTable } from '../../store/schema.js';
 import { audit, LostRace, type Context } from '../context.js';
 import { parseRule } from '../request-view.js';
 import { closeDeadlines } from './deadlines.js';
-import { enqueueNotifications } from '../../notify/outbox.js';
+import { enqueueChatRefresh, enqueueNotifications } from '../../notify/enqueue.js';
 
 interface TransitionSpec {
   from: RequestStatus;
@@ -95,5 +95,7 @@ export async function transition(ctx: Context, trx: Transaction<Database>, curre
   const event = await audit(ctx, trx, { actor: input.actor, type: spec.audit, ...auditFields(current), outcome: input.outcome ?? spec.to, data: input.data });
   const row = { ...current, ...changes, version };
   if (spec.notify) await enqueueNotifications(ctx, trx, spec.notify, row);
+  // Chat messages show votes and claims too, so every change rewrites them, not only announced ones.
+  await enqueueChatRefresh(ctx, trx, row);
   return { row, event };
 }

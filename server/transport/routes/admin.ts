@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { createBackup } from '../../domain/backup.js';
-import { requireActor, type HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
+import { rotateSigningKey } from '../../domain/key-rotation.js';
 import { routeDoc } from '../route-docs.js';
 
 const docs = {
@@ -15,11 +16,19 @@ const docs = {
     auth: 'admin',
     responses: { 200: { description: 'The database file (SQLite format 3)', content: { 'application/vnd.sqlite3': { schema: z.string().meta({ format: 'binary' }) } } } },
   }),
+  rotate: routeDoc({
+    summary: 'Rotate the grant signing key',
+    description:
+      'A new key signs grants from now on. The old one stays in `/.well-known/jwks.json` until every grant it signed has expired, then it is deleted. Audited as `signing_key.rotated`.',
+    tag: 'operations',
+    auth: 'admin',
+    responses: { 200: z.object({ kid: z.string(), retired: z.array(z.string()) }) },
+  }),
 };
 
 export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.post('/api/v1/admin/backup', { schema: docs.backup, config: { scope: 'admin' } }, async (request, reply) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const backup = await createBackup(deps.ctx, actor);
     // The temporary copy goes once the answer is sent, or the client gives up.
     reply.raw.once('close', () => void backup.discard());
@@ -29,4 +38,6 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     reply.type('application/vnd.sqlite3');
     return reply.send(createReadStream(backup.file));
   });
+
+  app.post('/api/v1/admin/signing-keys/rotate', { schema: docs.rotate, config: { scope: 'admin' } }, async (request) => rotateSigningKey(deps.ctx, request.actor));
 };

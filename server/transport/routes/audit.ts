@@ -2,9 +2,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { auditPageSchema, auditQuerySchema, parseOrThrow, type AuditEvent, type AuditQuery } from '../../../protocol/index.js';
-import { queryAudit, verifyChain } from '../../domain/audit.js';
+import { existsSync } from 'node:fs';
+import { queryAudit } from '../../domain/audit.js';
+import { verifyAudit, type Anchor } from '../../domain/audit-verify.js';
+import { readCheckpointLog, type Checkpoint } from '../../domain/checkpoints.js';
+import { auditVerifyQuerySchema } from '../audit-verify-query.js';
 import { requireAdmin } from '../../domain/users.js';
-import { requireActor, type HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const CSV_COLUMNS = ['seq', 'at', 'actor', 'type', 'requestId', 'action', 'resource', 'environment', 'outcome', 'data', 'hash'] as const;
@@ -32,9 +36,30 @@ async function* exportPages(deps: HttpDeps, query: AuditQuery, first: { events: 
 }
 
 const verifySchema = z.union([
-  z.object({ ok: z.literal(true), events: z.number() }),
-  z.object({ ok: z.literal(false), events: z.number(), brokenAt: z.number(), problem: z.string() }),
+  z.object({
+    ok: z.literal(true),
+    events: z.number(),
+    checkpoint: z.object({ seq: z.number(), at: z.string().nullable(), source: z.string() }).nullable(),
+    notes: z.array(z.string()),
+  }),
+  z.object({
+    ok: z.literal(false),
+    events: z.number(),
+    brokenAt: z.number(),
+    problem: z.string(),
+    kind: z.enum(['chain', 'truncated', 'rewritten', 'bad_signature', 'checkpoint_deleted', 'foreign_checkpoints']),
+  }),
 ]);
+
+/** The hub's own checkpoint log: a line that is not a checkpoint is itself a finding. */
+function ownLog(file: string): { checkpoints: Checkpoint[]; notes: string[] } {
+  if (!existsSync(file)) return { checkpoints: [], notes: [] };
+  const lines = readCheckpointLog(file);
+  return {
+    checkpoints: lines.flatMap((line) => (line.checkpoint ? [line.checkpoint] : [])),
+    notes: lines.filter((line) => !line.checkpoint).map((line) => `${file} line ${line.line} is not a checkpoint (${line.problem ?? 'unreadable'})`),
+  };
+}
 
 const docs = {
   query: routeDoc({
@@ -51,17 +76,20 @@ const docs = {
     },
   }),
   verify: routeDoc({
-    summary: 'Recompute the hash chain',
-    description: '`ok: false` names the first event that was edited or removed.',
+    summary: 'Recompute the hash chain and check it against the signed checkpoints',
+    description:
+      'Checks every checkpoint signature (the database\'s and the hub\'s checkpoint log), then the chain, then that it passes through each checkpoint and each `expect` hash. ' +
+      '`ok: false` names the first event that was edited or removed and the `kind` of tampering: `chain`, `truncated`, `rewritten`, `bad_signature`, `checkpoint_deleted`.',
     tag: 'audit',
     auth: 'admin',
+    querystring: auditVerifyQuerySchema,
     responses: { 200: verifySchema },
   }),
 };
 
 export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.get('/api/v1/audit', { schema: docs.query, config: { scope: 'audit:read' } }, async (request, reply) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     requireAdmin(actor);
     const query = parseOrThrow(auditQuerySchema, request.query, 'audit query');
     if (query.format === 'json') return queryAudit(deps.ctx.store.db, query);
@@ -75,8 +103,17 @@ export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   });
 
   app.get('/api/v1/audit/verify', { schema: docs.verify, config: { scope: 'audit:read' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     requireAdmin(actor);
-    return verifyChain(deps.ctx.store.db);
+    const query = parseOrThrow(auditVerifyQuerySchema, request.query, 'verify query');
+    const log = ownLog(deps.checkpoints.logFile);
+    const held = (query.checkpoints ?? []).map((entry): Anchor => ({ ...entry, source: "the caller's checkpoint log" }));
+    const outcome = await verifyAudit(deps.ctx.store.db, {
+      publicKey: deps.checkpoints.publicKey,
+      outside: [{ source: `the checkpoint log ${deps.checkpoints.logFile}`, checkpoints: log.checkpoints, named: false }],
+      trusted: [...(query.expect ?? []).map((entry): Anchor => ({ ...entry, source: '--expect' })), ...held],
+      mustExist: held,
+    });
+    return outcome.ok ? { ...outcome, notes: [...outcome.notes, ...log.notes] } : outcome;
   });
 };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { wireErrorSchema } from '../../../protocol/index.js';
-import type { HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const check = z.enum(['ok', 'failing', 'skipped']);
@@ -12,6 +12,7 @@ const readinessSchema = z.object({
 });
 const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), error: wireErrorSchema.optional() });
 const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+const checkpointKeySchema = z.object({ alg: z.literal('Ed25519'), keyId: z.string(), publicKeyPem: z.string() });
 
 export const healthRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.get(
@@ -80,7 +81,24 @@ export const healthRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
-      return { keys: [deps.ctx.keys.publicJwk] };
+      return { keys: await deps.ctx.keys.publishedJwks(deps.ctx.clock.now()) };
+    },
+  );
+
+  app.get(
+    '/.well-known/greenlight-checkpoint-key',
+    {
+      schema: routeDoc({
+        summary: 'The public key audit checkpoints are signed with (Ed25519, SPKI PEM)',
+        description: '`greenlight audit verify` checks checkpoint signatures with it; keep a copy where the hub\'s database can\'t change it.',
+        tag: 'operations',
+        auth: 'none',
+        responses: { 200: checkpointKeySchema },
+      }),
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return { alg: 'Ed25519' as const, keyId: deps.checkpoints.keyId, publicKeyPem: deps.checkpoints.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
     },
   );
 };

@@ -4,7 +4,7 @@ import { decisionInputSchema, LIMITS, newRequestSchema, parseOrThrow, REQUEST_ST
 import { cancelRequest, decideRequest, getRequest, listRequests, submitRequest } from '../../domain/requests.js';
 import { claimRequest, releaseRequest } from '../../domain/lifecycle/claims.js';
 import { withoutSecrets } from '../../domain/request-view.js';
-import { requireActor, type HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import type { Actor } from '../../domain/actor.js';
 import { routeDoc } from '../route-docs.js';
 
@@ -56,25 +56,25 @@ export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => 
   const { ctx } = deps;
 
   app.post('/api/v1/requests', { schema: docs.submit, config: { scope: 'requests:create' } }, async (request, reply) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const result = await submitRequest(ctx, actor, request.body);
     if (result.created) deps.metrics.requestsSubmitted.inc({ status: result.request.status });
     return reply.status(result.created ? 201 : 200).send(result.request);
   });
 
   app.get('/api/v1/requests', { schema: docs.list, config: { scope: 'requests:read' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const query = parseOrThrow(listQuery, request.query, 'query');
     return listRequests(ctx, actor, { status: query.status, mine: query.mine === 'true', limit: query.limit, cursor: query.cursor });
   });
 
   app.get('/api/v1/requests/:id', { schema: docs.get, config: { scope: 'requests:read' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     return getRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });
 
   app.get('/api/v1/requests/:id/wait', { schema: docs.wait, config: { scope: 'requests:read' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const { id } = parseOrThrow(idParam, request.params, 'request id');
     const { timeoutSeconds } = parseOrThrow(waitQuery, request.query, 'query');
     const abort = new AbortController();
@@ -88,24 +88,24 @@ export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => 
   });
 
   app.post('/api/v1/requests/:id/decisions', { schema: docs.decide, config: { scope: 'requests:decide' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const result = await decideRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id, request.body);
     deps.metrics.decisions.inc({ decision: (request.body as { decision?: string }).decision === 'deny' ? 'deny' : 'approve' });
     return result;
   });
 
   app.post('/api/v1/requests/:id/cancel', { schema: docs.cancel, config: { scope: 'requests:create' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     return cancelRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });
 
   app.post('/api/v1/requests/:id/claim', { schema: docs.claim, config: { scope: 'requests:decide' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     return claimRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });
 
   app.post('/api/v1/requests/:id/release', { schema: docs.release, config: { scope: 'requests:decide' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     return releaseRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });
 };

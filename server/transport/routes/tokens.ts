@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { createdTokenSchema, newTokenSchema, parseOrThrow, tokenIdSchema, tokenListSchema, tokenSchema, userNameSchema } from '../../../protocol/index.js';
 import { createToken, listTokens, revokeToken } from '../../identity/api-tokens.js';
-import { requireActor, type HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const idParam = z.strictObject({ id: tokenIdSchema });
@@ -41,17 +41,14 @@ const docs = {
 
 export const tokenRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.post('/api/v1/tokens', { schema: docs.create, config: { scope: 'any' } }, async (request, reply) => {
-    const actor = await requireActor(deps, request);
-    return reply.status(201).send(await createToken(deps.ctx, actor, request.body));
+    return reply.status(201).send(await createToken(deps.ctx, request.actor, request.body));
   });
   app.get('/api/v1/tokens', { schema: docs.list, config: { scope: 'any' } }, async (request) => {
-    const actor = await requireActor(deps, request);
     const { user } = parseOrThrow(listQuery, request.query, 'token listing');
-    return { tokens: await listTokens(deps.ctx, actor, user) };
+    return { tokens: await listTokens(deps.ctx, request.actor, user) };
   });
   app.delete('/api/v1/tokens/:id', { schema: docs.revoke, config: { scope: 'any' } }, async (request) => {
-    const actor = await requireActor(deps, request);
     const { id } = parseOrThrow(idParam, request.params, 'token');
-    return revokeToken(deps.ctx, actor, id);
+    return revokeToken(deps.ctx, request.actor, id);
   });
 };

@@ -5,7 +5,7 @@ import { setupStatusSchema } from '../../../protocol/setup.js';
 import { createUser, listUsers } from '../../domain/users.js';
 import { disableUser, enableUser, updateUser } from '../../domain/user-admin.js';
 import { setupStatus } from '../../domain/setup-status.js';
-import { requireActor, type HttpDeps } from '../http-app.js';
+import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const nameParam = z.strictObject({ name: z.union([userNameSchema, z.string().regex(/^usr_[a-z0-9]+$/)]) });
@@ -17,8 +17,8 @@ const actorSchema = z.object({
   service: z.boolean(),
   /** What the token used for this call may do, and which token it is. */
   scopes: z.array(z.enum(SCOPES)),
-  tokenId: z.string(),
-  tokenKind: z.enum(TOKEN_KINDS),
+  tokenId: z.string().nullable(),
+  tokenKind: z.enum(TOKEN_KINDS).nullable(),
 });
 
 const docs = {
@@ -72,35 +72,35 @@ const docs = {
 
 export const userRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.post('/api/v1/users', { schema: docs.create, config: { scope: 'admin' } }, async (request, reply) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const user = await createUser(deps.ctx, actor, request.body);
     return reply.status(201).send(user);
   });
   app.get('/api/v1/users', { schema: docs.list, config: { scope: 'admin' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     return { users: await listUsers(deps.ctx, actor) };
   });
   app.get('/api/v1/me', { schema: docs.me, config: { scope: 'any' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     return actor;
   });
   app.patch('/api/v1/users/:name', { schema: docs.update, config: { scope: 'admin' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return updateUser(deps.ctx, actor, name, request.body);
   });
   app.post('/api/v1/users/:name/disable', { schema: docs.disable, config: { scope: 'admin' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return disableUser(deps.ctx, actor, name);
   });
   app.post('/api/v1/users/:name/enable', { schema: docs.enable, config: { scope: 'admin' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return enableUser(deps.ctx, actor, name);
   });
   app.get('/api/v1/setup', { schema: docs.setup, config: { scope: 'admin' } }, async (request) => {
-    const actor = await requireActor(deps, request);
+    const { actor } = request;
     return setupStatus(deps.ctx, actor);
   });
 };

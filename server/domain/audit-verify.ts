@@ -1,0 +1,123 @@
+import type { KeyObject } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { walkChain } from './audit.js';
+import { checkpointSignatureValid, type Checkpoint } from './checkpoints.js';
+
+/** A point the chain must pass through: a signed checkpoint from somewhere, or a `--expect SEQ:HASH`. */
+export interface Anchor {
+  seq: number;
+  hash: string;
+  /** Where it came from, for messages: "the database", a file, "--expect". */
+  source: string;
+  /** Signed checkpoints say when and by which hub. */
+  checkpoint?: Checkpoint;
+  /** The chain it is for, when known: one for another database is not held against this one. */
+  chainId?: string;
+}
+
+export type TamperKind = 'chain' | 'truncated' | 'rewritten' | 'bad_signature' | 'checkpoint_deleted' | 'foreign_checkpoints';
+
+export type AuditVerifyOutcome =
+  | {
+      ok: true;
+      events: number;
+      /** The latest checkpoint the chain was checked against; events after it are covered by no signature. */
+      checkpoint: { seq: number; at: string | null; source: string } | null;
+      /** What could not be checked (no public key, say). */
+      notes: string[];
+    }
+  | { ok: false; events: number; brokenAt: number; problem: string; kind: TamperKind };
+
+export interface VerifyInputs {
+  /** The checkpoint public key; without it no checkpoint can be trusted, and only `--expect` anchors count. */
+  publicKey: KeyObject | null;
+  /**
+   * Checkpoints from outside the database (checkpoint logs, a webhook receiver's copy). `named`: the
+   * operator said this log belongs to this database, so one holding only other databases' checkpoints
+   * is a finding; the hub's own default log may be shared by hubs of several databases and is not.
+   */
+  outside?: { source: string; checkpoints: Checkpoint[]; named: boolean }[];
+  /** Anchors whose signature someone else checked (`--expect`, or the CLI's file checkpoints sent to a hub). */
+  trusted?: Anchor[];
+  /** Checkpoints held elsewhere that the database must still have (the CLI checked their signatures). */
+  mustExist?: Anchor[];
+}
+
+const describe = (anchor: Anchor): string =>
+  anchor.checkpoint ? `the checkpoint signed by ${anchor.checkpoint.hubId} at ${anchor.checkpoint.at} (${anchor.source})` : `the hash given by ${anchor.source}`;
+
+/**
+ * The chain, checked against the checkpoints: first every signature (a forged checkpoint is named),
+ * then the walk of the chain, then each anchor: a chain that ends before one was truncated, a chain
+ * whose event differs from one was rewritten, and a checkpoint held outside that the database lacks
+ * was deleted. Checkpoints are read before the chain head, so one written meanwhile is never past it.
+ */
+export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): Promise<AuditVerifyOutcome> {
+  const chainId = (await db.selectFrom('chain_head').select('chain_id').where('id', '=', 1).executeTakeFirst())?.chain_id ?? null;
+  const rows = await db.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
+  const stored: Checkpoint[] = rows.map((row) => ({ seq: Number(row.seq), hash: row.hash, at: row.at, hubId: row.hub_id, chainId: row.chain_id, keyId: row.key_id, signature: row.signature }));
+  const notes: string[] = [];
+  const fail = (kind: TamperKind, brokenAt: number, problem: string, events = 0): AuditVerifyOutcome => ({ ok: false, events, brokenAt, problem, kind });
+  const foreignProblem = (count: number, source: string) =>
+    `none of the ${count} checkpoints from ${source} is for this database (chain ${chainId ?? 'unknown'}): a log of another database, or this database's chain id was changed`;
+
+  const anchors: Anchor[] = [];
+  const given = inputs.trusted ?? [];
+  const givenHere = given.filter((anchor) => anchor.chainId === undefined || anchor.chainId === chainId);
+  if (given.length > 0 && givenHere.length === 0) return fail('foreign_checkpoints', 0, foreignProblem(given.length, 'the caller'));
+  if (givenHere.length < given.length) notes.push(`${given.length - givenHere.length} of the caller's checkpoints are for another database and were not used`);
+  anchors.push(...givenHere);
+
+  const sources = [{ source: 'the database', checkpoints: stored, named: true }, ...(inputs.outside ?? [])];
+  if (inputs.publicKey) {
+    for (const { source, checkpoints, named } of sources) {
+      for (const checkpoint of checkpoints) {
+        if (!checkpointSignatureValid(inputs.publicKey, checkpoint)) {
+          return fail('bad_signature', checkpoint.seq, `the checkpoint for event ${checkpoint.seq} in ${source} has a bad signature: it was forged or altered (or signed with another checkpoint key)`);
+        }
+      }
+      const here = checkpoints.filter((checkpoint) => checkpoint.chainId === chainId);
+      if (source === 'the database' && here.length < checkpoints.length) {
+        const moved = checkpoints.find((checkpoint) => checkpoint.chainId !== chainId);
+        return fail('rewritten', moved?.seq ?? 0, `the checkpoint for event ${moved?.seq ?? '?'} in the database was signed for chain ${moved?.chainId ?? '?'}, but the database now says it is chain ${chainId ?? 'unknown'}: its chain id was changed`);
+      }
+      if (named && checkpoints.length > 0 && here.length === 0) return fail('foreign_checkpoints', 0, foreignProblem(checkpoints.length, source));
+      if (here.length < checkpoints.length) notes.push(`${checkpoints.length - here.length} checkpoints in ${source} are for another database and were not used`);
+      for (const checkpoint of here) anchors.push({ seq: checkpoint.seq, hash: checkpoint.hash, source, checkpoint });
+    }
+  } else if (sources.some(({ checkpoints }) => checkpoints.length > 0)) {
+    notes.push('checkpoints were not checked: no checkpoint public key (give --checkpoint-key, or verify through a hub)');
+  }
+
+  const walk = await walkChain(db, new Set(anchors.map((anchor) => anchor.seq)));
+  if (!walk.outcome.ok) return { ...walk.outcome, kind: 'chain' };
+
+  // The furthest anchor first: a truncation is reported against the checkpoint that proves most.
+  for (const anchor of [...anchors].sort((a, b) => b.seq - a.seq)) {
+    if (anchor.seq > walk.end) {
+      return fail('truncated', walk.end + 1, `the chain ends at event ${walk.end}, but ${describe(anchor)} vouches for ${anchor.seq} events: events ${walk.end + 1} to ${anchor.seq} were removed`, walk.outcome.events);
+    }
+    if (walk.hashes.get(anchor.seq) !== anchor.hash) {
+      return fail('rewritten', anchor.seq, `event ${anchor.seq} does not match ${describe(anchor)}: the chain was rewritten at or before it`, walk.outcome.events);
+    }
+  }
+
+  const storedSeqs = new Set(stored.map((checkpoint) => checkpoint.seq));
+  const held = [...(inputs.mustExist ?? []).filter((anchor) => anchor.chainId === undefined || anchor.chainId === chainId), ...anchors.filter((anchor) => anchor.source !== 'the database' && anchor.checkpoint)];
+  for (const anchor of held) {
+    if (!storedSeqs.has(anchor.seq)) return fail('checkpoint_deleted', anchor.seq, `${describe(anchor)} is missing from the database: it was deleted`, walk.outcome.events);
+  }
+
+  // The furthest checkpoint, and on a tie the copy held outside the database: that one proves more.
+  const latest = anchors.reduce<Anchor | null>(
+    (best, anchor) => (best === null || anchor.seq > best.seq || (anchor.seq === best.seq && best.source === 'the database') ? anchor : best),
+    null,
+  );
+  return {
+    ok: true,
+    events: walk.outcome.events,
+    checkpoint: latest ? { seq: latest.seq, at: latest.checkpoint?.at ?? null, source: latest.source } : null,
+    notes,
+  };
+}

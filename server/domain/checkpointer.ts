@@ -1,0 +1,139 @@
+import { appendFileSync, closeSync, fsyncSync, openSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { signCheckpoint, type Checkpoint } from './checkpoints.js';
+import { inTransaction, type Context } from './context.js';
+import { enqueueCheckpointNotifications } from '../notify/enqueue.js';
+
+/** The checkpoint key as the hub publishes it, and where its checkpoints go outside the database. */
+export interface CheckpointSetup {
+  publicKey: KeyObject;
+  keyId: string;
+  logFile: string;
+  checkpointer: Checkpointer;
+}
+
+export interface CheckpointerOptions {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** Names this hub in the checkpoints it signs. */
+  hubId: string;
+  /** Sign once this many events were appended since the last checkpoint (default 1000). */
+  everyEvents?: number;
+  /** And every this often, when events were appended since (default 5 minutes). */
+  intervalMs?: number;
+  /** Each checkpoint is also appended here, one JSON line, outside the database. */
+  logFile: string;
+}
+
+/**
+ * Signs audit checkpoints: every N events, every M minutes that saw events, at shutdown, and at start
+ * (what a hub killed before its shutdown checkpoint left unsigned, with this start's own events). A
+ * checkpoint is written in a transaction that holds the chain head (the row lock every append takes
+ * on PostgreSQL), for the head as it then is and only when it is past the latest checkpoint: with
+ * several hubs each position is signed by whichever hub gets there first, once, and checkpoints
+ * follow the one chain in order.
+ */
+export class Checkpointer {
+  private readonly everyEvents: number;
+  private lastSeq = 0;
+  private running: Promise<Checkpoint | null> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly options: CheckpointerOptions,
+  ) {
+    this.everyEvents = options.everyEvents ?? 1000;
+  }
+
+  async start(): Promise<void> {
+    const latest = await this.ctx.store.db.selectFrom('audit_checkpoints').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+    this.lastSeq = Number(latest?.seq ?? 0);
+    void this.checkpoint().catch((error: unknown) => this.ctx.log.error({ err: error }, 'cannot write an audit checkpoint'));
+    this.timer = setInterval(() => void this.checkpoint().catch((error: unknown) => this.ctx.log.error({ err: error }, 'cannot write an audit checkpoint')), this.options.intervalMs ?? 5 * 60_000);
+    this.timer.unref();
+  }
+
+  /** Called after each commit that appended events. */
+  chainAdvanced(seq: number): void {
+    if (this.closed || seq - this.lastSeq < this.everyEvents) return;
+    void this.checkpoint().catch((error: unknown) => this.ctx.log.error({ err: error }, 'cannot write an audit checkpoint'));
+  }
+
+  /** Signs the chain head now if it moved past the latest checkpoint; resolves with what was signed, or null. */
+  checkpoint(): Promise<Checkpoint | null> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.write().finally(() => {
+      this.running = null;
+      if (this.again && !this.closed) {
+        this.again = false;
+        void this.checkpoint().catch(() => undefined);
+      }
+    });
+    return this.running;
+  }
+
+  /** Stops the timer and signs a last checkpoint for what this hub leaves behind. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.closed = true;
+    await this.running?.catch(() => undefined);
+    await this.write().catch((error: unknown) => this.ctx.log.error({ err: error }, 'cannot write the shutdown audit checkpoint'));
+  }
+
+  private async write(): Promise<Checkpoint | null> {
+    const signed = await inTransaction(this.ctx, (trx) => this.signHead(trx));
+    if (!signed) return null;
+    this.lastSeq = Math.max(this.lastSeq, signed.seq);
+    this.appendToLog(signed);
+    this.ctx.log.info({ seq: signed.seq }, 'audit checkpoint signed');
+    return signed;
+  }
+
+  private async signHead(trx: Transaction<Database>): Promise<Checkpoint | null> {
+    let headQuery = trx.selectFrom('chain_head').select(['seq', 'hash', 'chain_id']).where('id', '=', 1);
+    if (this.ctx.store.dialect === 'postgres') headQuery = headQuery.forUpdate();
+    const head = await headQuery.executeTakeFirstOrThrow();
+    const seq = Number(head.seq);
+    const latest = await trx.selectFrom('audit_checkpoints').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+    const latestSeq = Number(latest?.seq ?? 0);
+    if (seq <= latestSeq) {
+      this.lastSeq = Math.max(this.lastSeq, latestSeq);
+      return null;
+    }
+    const checkpoint = signCheckpoint(this.options.privateKey, this.options.publicKey, {
+      seq,
+      hash: head.hash,
+      at: this.ctx.clock.now().toISOString(),
+      hubId: this.options.hubId,
+      chainId: head.chain_id ?? '',
+    });
+    await trx
+      .insertInto('audit_checkpoints')
+      .values({ seq, hash: checkpoint.hash, at: checkpoint.at, hub_id: checkpoint.hubId, chain_id: checkpoint.chainId, key_id: checkpoint.keyId, signature: checkpoint.signature })
+      .execute();
+    await enqueueCheckpointNotifications(this.ctx, trx, checkpoint);
+    return checkpoint;
+  }
+
+  private appendToLog(checkpoint: Checkpoint): void {
+    try {
+      const fd = openSync(this.options.logFile, 'a', 0o600);
+      try {
+        appendFileSync(fd, `${JSON.stringify(checkpoint)}\n`);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      this.ctx.log.error({ err: error, file: this.options.logFile }, 'cannot append to the checkpoint log; the checkpoint is in the database only');
+    }
+  }
+}

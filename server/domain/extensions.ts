@@ -1,0 +1,82 @@
+import { formatDuration, GreenlightError, extendInputSchema, parseOrThrow, type FrozenRule, type GreenlightRequest, type NewRequest } from '../../protocol/index.js';
+import type { Transaction } from 'kysely';
+import type { Database, GrantsTable, RequestsTable } from '../store/schema.js';
+import type { Actor } from './actor.js';
+import type { Context } from './context.js';
+import { loadRequestRow } from './lifecycle/expiry.js';
+import { parseRule, type Executor } from './request-view.js';
+import { submitRequest } from './requests.js';
+
+export const DEFAULT_EXTEND_BEFORE_SECONDS = 15 * 60;
+
+const seconds = (grant: Pick<GrantsTable, 'not_before' | 'expires_at'>) => Math.round((Date.parse(grant.expires_at) - Date.parse(grant.not_before)) / 1000);
+
+/** How many approved extensions lead up to this request, and how long their grants lasted together. */
+async function extensionsSoFar(db: Executor, request: RequestsTable): Promise<{ count: number; seconds: number }> {
+  let count = 0;
+  let total = 0;
+  let current = request;
+  while (current.extends_jti) {
+    const own = await db.selectFrom('grants').select(['not_before', 'expires_at']).where('request_id', '=', current.id).executeTakeFirst();
+    count += 1;
+    total += own ? seconds(own) : 0;
+    const extended = await db.selectFrom('grants').select('request_id').where('jti', '=', current.extends_jti).executeTakeFirst();
+    if (!extended) break;
+    current = await loadRequestRow(db, extended.request_id);
+  }
+  return { count, seconds: total };
+}
+
+function limitRefusal(rule: FrozenRule, used: number, asked: number): GreenlightError | null {
+  const cap = rule.extensions?.maxTotalSeconds;
+  if (cap === null || cap === undefined || used + asked <= cap) return null;
+  const left = Math.max(0, cap - used);
+  return new GreenlightError(
+    'EXTENSION_LIMIT',
+    `Extensions under rule "${rule.name}" may add at most ${formatDuration(cap)} in all; ${formatDuration(used)} were added already, so at most ${formatDuration(left)} more. Ask for new access instead.`,
+  );
+}
+
+/**
+ * More time on a grant about to end: a new request linked to it, through the same rule, asking for
+ * access from the old grant's end. The grant itself never changes. The rule's first
+ * `extensions.autoApprove` extensions are approved at once; later ones wait for the approvers.
+ */
+export async function extendGrant(ctx: Context, actor: Actor, jti: string, input: unknown): Promise<GreenlightRequest> {
+  const { ttlSeconds, reason } = parseOrThrow(extendInputSchema, input, 'extension');
+  const db = ctx.store.db;
+  const grant = await db.selectFrom('grants').selectAll().where('jti', '=', jti).executeTakeFirst();
+  if (!grant) throw new GreenlightError('NOT_FOUND', `No grant ${jti}.`);
+  const original = await loadRequestRow(db, grant.request_id);
+  if (original.requester_id !== actor.id) throw new GreenlightError('FORBIDDEN', 'Only the requester can extend their grant.');
+  const now = ctx.clock.now();
+  if (grant.status === 'revoked' || grant.status === 'expired' || Date.parse(grant.expires_at) <= now.getTime()) {
+    const state = grant.status === 'revoked' ? 'was revoked' : 'has ended';
+    throw new GreenlightError('CONFLICT', `This grant ${state}, so it can no longer be extended; ask for new access instead.`);
+  }
+  const rule = parseRule(original);
+  const window = rule.extendBeforeSeconds ?? DEFAULT_EXTEND_BEFORE_SECONDS;
+  const opensAt = Date.parse(grant.expires_at) - window * 1000;
+  if (now.getTime() < opensAt) {
+    throw new GreenlightError('CONFLICT', `A grant can be extended only in its last ${formatDuration(window)}: from ${new Date(opensAt).toISOString()} for this one.`);
+  }
+  const body: NewRequest = {
+    action: original.action,
+    resource: original.resource,
+    environment: original.environment,
+    reason,
+    risk: original.risk as NewRequest['risk'],
+    context: JSON.parse(original.context) as NewRequest['context'],
+    requestedTtlSeconds: ttlSeconds,
+    notBefore: grant.expires_at,
+  };
+  const admit = async (trx: Transaction<Database>): Promise<{ autoApprove: boolean } | { refused: GreenlightError }> => {
+    const already = await trx.selectFrom('requests').select(['id', 'status']).where('extends_jti', '=', jti).where('status', 'in', ['pending', 'approved']).executeTakeFirst();
+    if (already) return { refused: new GreenlightError('CONFLICT', `This grant is already being extended by ${already.id} (${already.status}).`) };
+    const soFar = await extensionsSoFar(trx, original);
+    // The rule's grantTtl caps an extension as it caps any request; the cap counts what will be granted.
+    const refused = limitRefusal(rule, soFar.seconds, Math.min(ttlSeconds, rule.grantTtlSeconds));
+    return refused ? { refused } : { autoApprove: soFar.count < (rule.extensions?.autoApprove ?? 0) };
+  };
+  return (await submitRequest(ctx, actor, body, { jti, admit })).request;
+}

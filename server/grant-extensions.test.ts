@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GrantExpiringPayload, GreenlightRequest } from '../protocol/index.js';
+import { ManualClock } from './clock.js';
+import { startCli } from './cli/cli-harness.js';
+import { ADMIN_TOKEN, collect, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
+import { postgresAvailability } from './test-support/postgres.js';
+
+const POLICY = `
+rules:
+  - name: prod-db
+    match: { action: db-open }
+    approvers: [dba]
+    grantTtl: 2h
+    extensions: { autoApprove: 1, maxTotal: 3h }
+`;
+
+const MINUTE = 60_000;
+type ErrorBody = { error: { code: string; message: string } };
+const pg = await postgresAvailability();
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('grant extensions on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
+  const clock = new ManualClock('2026-12-22T09:00:00.000Z');
+  const hub = new TestHub(kind, { policy: POLICY, clock });
+  let alice: TestUser, dora: TestUser;
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    dora = await hub.createUser('dora', ['approver'], ['dba']);
+  });
+  afterAll(() => hub.dispose());
+
+  const advance = async (ms: number) => {
+    clock.advance(ms);
+    await hub.hub.scheduler.runNow();
+  };
+  const dbOpen = (overrides: Record<string, unknown> = {}) => deployRequest({ action: 'db-open', resource: 'orders-db', ...overrides });
+  const submit = async (body: unknown) => (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, body)).body;
+  const approve = async (id: string) => (await hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${id}/decisions`, dora.token, { decision: 'approve' })).body;
+  const extend = (jti: string, body: unknown, user: TestUser = alice) => hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/grants/${jti}/extend`, user.token, body);
+  const get = async (id: string) => (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${id}`, alice.token)).body;
+
+  it('the first extension is approved at once, later ones go to the approvers, and maxTotal caps them all — across a restart', async () => {
+    const aliceClient = await hub.connect(alice);
+    const expiring = collect<GrantExpiringPayload>((listener) => aliceClient.on('grant:expiring', listener));
+    const original = await approve((await submit(dbOpen({ requestedTtlSeconds: 3600 }))).id);
+    const first = original.grant!;
+    expect(first.expiresAt).toBe('2026-12-22T10:00:00.000Z');
+
+    const tooEarly = await extend(first.jti, { ttlSeconds: 3600, reason: 'migration runs long' });
+    expect(tooEarly.status).toBe(409);
+    expect(tooEarly.body.error.message).toContain('2026-12-22T09:45:00.000Z');
+
+    // Ten minutes before the end the requester hears of it.
+    await advance(50 * MINUTE);
+    expect((await expiring.next((payload) => payload.request.id === original.id)).expiresAt).toBe('2026-12-22T10:00:00.000Z');
+
+    expect((await extend(first.jti, { ttlSeconds: 3600, reason: 'x' }, dora)).status).toBe(403);
+    const zero = await extend(first.jti, { ttlSeconds: 0, reason: 'x' });
+    expect(zero.status).toBe(400);
+    expect(zero.body.error.message).toMatch(/ttlSeconds: /);
+
+    const extended = await extend(first.jti, { ttlSeconds: 3600, reason: 'migration runs long' });
+    expect(extended.status).toBe(201);
+    expect(extended.body).toMatchObject({ status: 'approved', extends: first.jti, reason: 'migration runs long', action: 'db-open' });
+    expect(extended.body.grant).toMatchObject({ notBefore: '2026-12-22T10:00:00.000Z', expiresAt: '2026-12-22T11:00:00.000Z' });
+    expect((await get(original.id)).grant).toMatchObject({ jti: first.jti, status: 'active', expiresAt: '2026-12-22T10:00:00.000Z' });
+    expect((await extend(first.jti, { ttlSeconds: 600, reason: 'again' })).status).toBe(409);
+    const audit = await hub.api<{ events: { requestId: string; data: Record<string, unknown> }[] }>('GET', '/api/v1/audit?type=request.submitted&limit=1000', ADMIN_TOKEN);
+    expect(audit.body.events.find((event) => event.requestId === extended.body.id)?.data.extends).toBe(first.jti);
+
+    await hub.stop();
+    clock.set('2026-12-22T10:50:00.000Z');
+    await hub.start();
+
+    // The second extension waits for an approver; the CLI blocks until then and prints the new grant.
+    const doraClient = await hub.connect(dora);
+    const created = collect<GreenlightRequest>((listener) => doraClient.on('request:created', listener));
+    const second = extended.body.grant!;
+    const waiting = startCli(['grant', 'extend', second.jti, '--ttl', '1h', '--reason', 'still running', '--wait'], { GREENLIGHT_HUB: hub.url, GREENLIGHT_TOKEN: alice.token });
+    const asked = await created.next((request) => request.extends === second.jti);
+    expect(asked.status).toBe('pending');
+    await doraClient.decide({ requestId: asked.id, decision: 'approve' });
+    const result = await waiting.exited;
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^eyJ/);
+    const third = (await get(asked.id)).grant!;
+    expect(third).toMatchObject({ notBefore: '2026-12-22T11:00:00.000Z', expiresAt: '2026-12-22T12:00:00.000Z' });
+
+    // Two hours added so far; two more would pass maxTotal (3h), one more fits.
+    await advance(60 * MINUTE);
+    const over = await extend(third.jti, { ttlSeconds: 2 * 3600, reason: 'one more' });
+    expect(over.status).toBe(422);
+    expect(over.body.error.code).toBe('EXTENSION_LIMIT');
+    expect(over.body.error.message).toContain('at most 1h more');
+    const last = await extend(third.jti, { ttlSeconds: 3600, reason: 'one more' });
+    expect(last.status).toBe(201);
+    expect(last.body.status).toBe('pending');
+  });
+
+  it('of two extensions of one grant sent at once, exactly one is taken', async () => {
+    clock.set('2026-12-24T09:00:00.000Z');
+    const original = await approve((await submit(dbOpen({ reason: 'race', requestedTtlSeconds: 600 }))).id);
+    const jti = original.grant!.jti;
+    const answers = await Promise.all([extend(jti, { ttlSeconds: 600, reason: 'a' }), extend(jti, { ttlSeconds: 600, reason: 'b' })]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+    const mine = await hub.api<{ requests: GreenlightRequest[] }>('GET', '/api/v1/requests?mine=true&limit=100', alice.token);
+    expect(mine.body.requests.filter((request) => request.extends === jti)).toHaveLength(1);
+  });
+
+  it('refuses to extend a revoked or an ended grant', async () => {
+    clock.set('2026-12-23T09:00:00.000Z');
+    const revokedOne = await approve((await submit(dbOpen({ requestedTtlSeconds: 600 }))).id);
+    await hub.api('POST', `/api/v1/grants/${revokedOne.grant!.jti}/revoke`, alice.token);
+    const revoked = await extend(revokedOne.grant!.jti, { ttlSeconds: 600, reason: 'more' });
+    expect(revoked.status).toBe(409);
+    expect(revoked.body.error.message).toMatch(/revoked/);
+
+    const endedOne = await approve((await submit(dbOpen({ reason: 'short', requestedTtlSeconds: 600 }))).id);
+    await advance(11 * MINUTE);
+    const ended = await extend(endedOne.grant!.jti, { ttlSeconds: 600, reason: 'more' });
+    expect(ended.status).toBe(409);
+    expect(ended.body.error.message).toMatch(/ended/);
+  });
+});

@@ -1,0 +1,106 @@
+import { randomBytes, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Key files kept outside the database and outside the data directory, so a copy of either holds no
+ * secret that signs. Each is created on first use with mode 0600, atomically (written beside, then
+ * hard-linked into place), so hubs starting together on one machine end up with the same key.
+ */
+
+/** `$XDG_CONFIG_HOME/greenlight`, falling back to `~/.config/greenlight` as the XDG spec does. */
+export function defaultKeyDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(os.homedir(), '.config');
+  return path.join(base, 'greenlight');
+}
+
+export const defaultCheckpointKeyFile = (env: NodeJS.ProcessEnv) => path.join(defaultKeyDir(env), 'checkpoint-key.pem');
+export const defaultKeyEncryptionKeyFile = (env: NodeJS.ProcessEnv) => path.join(defaultKeyDir(env), 'key-encryption-key');
+
+export class KeyFileError extends Error {}
+
+function createExclusively(file: string, content: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
+  writeFileSync(partial, content, { mode: 0o600 });
+  chmodSync(partial, 0o600);
+  try {
+    linkSync(partial, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(partial, { force: true });
+  }
+}
+
+function readOrCreate(file: string, what: string, create: () => string): { text: string; created: boolean } {
+  let created = false;
+  try {
+    statSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new KeyFileError(`cannot read the ${what} ${file}: ${(error as Error).message}`);
+    try {
+      createExclusively(file, create());
+      created = true;
+    } catch (failure) {
+      throw new KeyFileError(`cannot create the ${what} ${file}: ${(failure as Error).message}`);
+    }
+  }
+  const mode = statSync(file).mode & 0o077;
+  if (mode !== 0) throw new KeyFileError(`the ${what} ${file} can be read by other users (mode ${(statSync(file).mode & 0o777).toString(8)}); chmod 600 it`);
+  return { text: readFileSync(file, 'utf8'), created };
+}
+
+export interface CheckpointKey {
+  file: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  created: boolean;
+}
+
+/** The Ed25519 key audit checkpoints are signed with (PKCS#8 PEM). */
+export function loadCheckpointKey(file: string): CheckpointKey {
+  const { text, created } = readOrCreate(file, 'checkpoint key', () =>
+    generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  );
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(text);
+  } catch {
+    throw new KeyFileError(`the checkpoint key ${file} is not a PEM private key`);
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new KeyFileError(`the checkpoint key ${file} is not an Ed25519 key`);
+  return { file, privateKey, publicKey: createPublicKey(privateKey), created };
+}
+
+/** A public key for checking checkpoints: a PEM public key, or the private key file itself. */
+export function readCheckpointPublicKey(file: string): KeyObject {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new KeyFileError(`cannot read the checkpoint key ${file}: ${(error as Error).message}`);
+  }
+  try {
+    const key = createPublicKey(text);
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
+    return key;
+  } catch {
+    throw new KeyFileError(`${file} holds no Ed25519 checkpoint key (PEM)`);
+  }
+}
+
+export interface KeyEncryptionKey {
+  file: string;
+  key: Buffer;
+  created: boolean;
+}
+
+/** 32 random bytes, base64: the AES-256-GCM key the grant signing keys are encrypted with in the database. */
+export function loadKeyEncryptionKey(file: string): KeyEncryptionKey {
+  const { text, created } = readOrCreate(file, 'key-encryption key', () => `${randomBytes(32).toString('base64')}\n`);
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32) throw new KeyFileError(`the key-encryption key ${file} is not 32 bytes of base64`);
+  return { file, key, created };
+}

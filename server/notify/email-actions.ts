@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { GreenlightError, LIMITS, type DecisionKind, type Risk } from '../../protocol/index.js';
+import type { Actor } from '../domain/actor.js';
+import type { Context } from '../domain/context.js';
+import { decideRequest } from '../domain/requests.js';
+import { parseRule } from '../domain/request-view.js';
+import type { EmailActionsTable, RequestsTable } from '../store/schema.js';
+import { userStore } from '../store/users.js';
+import { actorWithoutToken } from '../identity/link-actor.js';
+import { needsConsole } from './email-outbox.js';
+import { EMAIL_ACTION_TOKEN, emailActionTokenHash } from './email-tokens.js';
+
+/** What a confirm page shows of the request: what, who, why, risk. */
+export interface ActionRequest {
+  id: string;
+  action: string;
+  resource: string;
+  environment: string;
+  requester: string;
+  reason: string;
+  risk: Risk;
+  summary: string | null;
+}
+
+/** Where an email link stands, and so which page it shows. */
+export type EmailActionState =
+  | { kind: 'unknown' }
+  | { kind: 'expired'; request: ActionRequest; expiredAt: string }
+  /** Nothing left to decide: the request is decided, or this link (or its approver) already voted. */
+  | { kind: 'closed'; request: ActionRequest; status: string; decidedBy: string | null; decidedAt: string | null; usedAt: string | null }
+  /** High or critical risk without the rule's `emailApprove`: decide in the console. */
+  | { kind: 'console'; request: ActionRequest; decision: DecisionKind }
+  | { kind: 'open'; request: ActionRequest; decision: DecisionKind; approver: string };
+
+export type EmailActionResult =
+  | EmailActionState
+  | { kind: 'decided'; request: ActionRequest; decision: DecisionKind; status: string }
+  /** The domain said no (no longer eligible, own request, disabled account): its message, as it said it. */
+  | { kind: 'refused'; request: ActionRequest; message: string };
+
+/** The comment box of a Deny page, as a form posts it. */
+export const emailActionFormSchema = z.object({
+  comment: z
+    .string()
+    .max(LIMITS.comment, `a comment of at most ${LIMITS.comment} characters`)
+    .optional()
+    .transform((comment) => comment?.trim() || undefined),
+});
+
+function summarise(row: RequestsTable): ActionRequest {
+  const context = JSON.parse(row.context) as { summary?: string };
+  return { id: row.id, action: row.action, resource: row.resource, environment: row.environment, requester: row.requester_name, reason: row.reason, risk: row.risk as Risk, summary: context.summary ?? null };
+}
+
+async function find(ctx: Context, token: string): Promise<{ link: EmailActionsTable; row: RequestsTable } | null> {
+  if (!EMAIL_ACTION_TOKEN.test(token)) return null;
+  const link = await ctx.store.db.selectFrom('email_actions').selectAll().where('token_hash', '=', emailActionTokenHash(token)).executeTakeFirst();
+  if (!link) return null;
+  const row = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', link.request_id).executeTakeFirst();
+  return row ? { link, row } : null;
+}
+
+function stateOf(ctx: Context, found: { link: EmailActionsTable; row: RequestsTable } | null, approver: string): EmailActionState {
+  if (!found) return { kind: 'unknown' };
+  const { link, row } = found;
+  const request = summarise(row);
+  const decision = link.decision as DecisionKind;
+  if (row.status !== 'pending' || link.used_at) {
+    return { kind: 'closed', request, status: row.status, decidedBy: row.decided_by, decidedAt: row.decided_at, usedAt: link.used_at };
+  }
+  if (Date.parse(link.expires_at) <= ctx.clock.now().getTime()) return { kind: 'expired', request, expiredAt: link.expires_at };
+  if (needsConsole(row.risk, parseRule(row))) return { kind: 'console', request, decision };
+  return { kind: 'open', request, decision, approver };
+}
+
+async function loadActor(ctx: Context, userId: string): Promise<Actor | null> {
+  const user = await userStore.byId(ctx.store.db, userId);
+  if (!user || user.disabled) return null;
+  return actorWithoutToken(user, await userStore.groupsOf(ctx.store.db, user.id));
+}
+
+async function approverName(ctx: Context, userId: string): Promise<string> {
+  const user = await ctx.store.db.selectFrom('users').select('name').where('id', '=', userId).executeTakeFirst();
+  return user?.name ?? 'you';
+}
+
+/** What a link shows when opened (GET or HEAD): it changes nothing, so link scanners burn nothing. */
+export async function readEmailAction(ctx: Context, token: string): Promise<EmailActionState> {
+  const found = await find(ctx, token);
+  return stateOf(ctx, found, found ? await approverName(ctx, found.link.user_id) : '');
+}
+
+/**
+ * The confirm form was posted: uses the link once, then decides through the same domain code as every
+ * other path (eligibility, self-approval, quorum, expiry, audit), recorded as `via: email`.
+ */
+export async function useEmailAction(ctx: Context, token: string, form: unknown): Promise<EmailActionResult> {
+  const found = await find(ctx, token);
+  const state = stateOf(ctx, found, '');
+  if (state.kind !== 'open' || !found) return state;
+  const parsed = emailActionFormSchema.safeParse(form ?? {});
+  if (!parsed.success) return { kind: 'refused', request: state.request, message: `Nothing was decided: ${parsed.error.issues[0]?.message ?? 'the form was not understood'}. Go back and try again.` };
+  const { comment } = parsed.data;
+  const { link, row } = found;
+  const now = ctx.clock.now().toISOString();
+  const claimed = await ctx.store.db.updateTable('email_actions').set({ used_at: now }).where('token_hash', '=', link.token_hash).where('used_at', 'is', null).executeTakeFirst();
+  // Another POST of this link got here first.
+  if (Number(claimed.numUpdatedRows) !== 1) return readEmailAction(ctx, token);
+  const actor = await loadActor(ctx, link.user_id);
+  if (!actor) return { kind: 'refused', request: state.request, message: 'Your Greenlight account is disabled; ask an admin.' };
+  try {
+    const decided = await decideRequest(ctx, actor, row.id, { decision: state.decision, ...(comment ? { comment } : {}) }, 'email');
+    return { kind: 'decided', request: state.request, decision: state.decision, status: decided.status };
+  } catch (error) {
+    if (!(error instanceof GreenlightError)) {
+      // Not an answer about the request (the database is away, say): the link may be used again.
+      await ctx.store.db.updateTable('email_actions').set({ used_at: null }).where('token_hash', '=', link.token_hash).execute().catch(() => undefined);
+      throw error;
+    }
+    if (error.code === 'ALREADY_DECIDED') {
+      const fresh = await find(ctx, token);
+      if (fresh && fresh.row.status !== 'pending') return stateOf(ctx, fresh, actor.name);
+    }
+    if (error.code === 'UNAVAILABLE') {
+      await ctx.store.db.updateTable('email_actions').set({ used_at: null }).where('token_hash', '=', link.token_hash).execute().catch(() => undefined);
+      throw error;
+    }
+    return { kind: 'refused', request: state.request, message: error.message };
+  }
+}

@@ -1,0 +1,75 @@
+import type { EmailPayload } from './email-payload.js';
+import { html, type Html } from './html.js';
+
+export interface EmailLinks {
+  approve: string;
+  deny: string;
+  console: string;
+}
+
+export interface EmailMessage {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const HEADLINE: Partial<Record<EmailPayload['type'], string>> = {
+  'request.created': 'waits for your decision',
+  'request.escalated': 'was escalated to you',
+  'request.reminded': 'still waits for your decision',
+};
+
+const when = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+
+/** The deadline an approver should know of: the next escalation, else the expiry. */
+function deadline(request: EmailPayload['request']): string | null {
+  if (request.nextEscalationAt) return `escalates at ${when(request.nextEscalationAt)}`;
+  if (request.expiresAt) return `expires at ${when(request.expiresAt)}`;
+  return null;
+}
+
+/** The message an approver gets for one event: plain text and HTML saying the same. */
+export function renderEmail(payload: EmailPayload, links: EmailLinks): EmailMessage {
+  const { request } = payload;
+  const title = `${request.action} ${request.resource} → ${request.environment}`;
+  const headline = HEADLINE[payload.type] ?? 'changed';
+  const due = deadline(request);
+  const consoleNote = request.consoleOnly ? `Risk ${request.risk}: the links ask you to sign in to the console to decide.` : null;
+  const subject = `[Greenlight] ${title} ${headline} (${request.requester}, risk ${request.risk})`;
+
+  const text = [
+    `${title} ${headline}.`,
+    '',
+    `Requester: ${request.requester}`,
+    `Reason:    ${request.reason}`,
+    `Risk:      ${request.risk}`,
+    ...(due ? [`Deadline:  ${due}`] : []),
+    `Rule:      ${request.rule}`,
+    ...(request.summary ? ['', request.summary] : []),
+    ...(request.diffHead ? ['', 'Diff:', request.diffHead, ...(request.diffMoreLines ? [`… ${request.diffMoreLines} more lines in the console`] : [])] : []),
+    ...(request.links.length ? ['', 'Links:', ...request.links.map((link) => `- ${link.title}: ${link.url}`)] : []),
+    '',
+    ...(consoleNote ? [consoleNote] : []),
+    `Approve: ${links.approve}`,
+    `Deny:    ${links.deny}`,
+    `Console: ${links.console}`,
+    '',
+    'Each link opens a page where you confirm; opening it decides nothing.',
+  ].join('\n');
+
+  const row = (label: string, value: string): Html => html`<tr><th style="text-align:left;padding:2px 12px 2px 0;color:#555">${label}</th><td>${value}</td></tr>`;
+  const body = html`<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#1b1b1b;max-width:640px">
+<h2 style="margin:0 0 8px">${title}</h2>
+<p style="margin:0 0 12px">${headline}.</p>
+<table>${[row('Requester', request.requester), row('Reason', request.reason), row('Risk', request.risk), ...(due ? [row('Deadline', due)] : []), row('Rule', request.rule)]}</table>
+${request.summary ? html`<p>${request.summary}</p>` : null}
+${request.diffHead ? html`<pre style="background:#f5f5f5;padding:8px;overflow:auto">${request.diffHead}</pre>${request.diffMoreLines ? html`<p>… ${request.diffMoreLines} more lines in the console</p>` : null}` : null}
+${request.links.length ? html`<ul>${request.links.map((link) => html`<li><a href="${link.url}">${link.title}</a></li>`)}</ul>` : null}
+${consoleNote ? html`<p><strong>${consoleNote}</strong></p>` : null}
+<p><a href="${links.approve}" style="background:#1a7f37;color:#fff;padding:8px 16px;text-decoration:none;border-radius:4px">Approve</a>
+&nbsp; <a href="${links.deny}" style="background:#cf222e;color:#fff;padding:8px 16px;text-decoration:none;border-radius:4px">Deny</a>
+&nbsp; <a href="${links.console}">Open the console</a></p>
+<p style="color:#555;font-size:13px">Each link opens a page where you confirm; opening it decides nothing.</p>
+</body></html>`;
+  return { subject, text, html: body.value };
+}

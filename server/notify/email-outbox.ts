@@ -1,0 +1,143 @@
+import type { Transaction } from 'kysely';
+import type { FrozenRule, GreenlightRequest, NotificationEvent, Role } from '../../protocol/index.js';
+import { afterCommit, type Context } from '../domain/context.js';
+import { eligibleGroupsOf, eligibleUsersOf } from '../domain/request-view.js';
+import { newId } from '../ids.js';
+import type { Database, EmailActionsTable, OutboxTable, RequestsTable } from '../store/schema.js';
+import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
+import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
+
+/** Events that ask an approver to decide, and so go by email. */
+const EMAILED_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded']);
+/** A link works this long at most, and never past the request's own expiry. */
+const LINK_LIFETIME_MS = 24 * 3_600_000;
+
+export interface EmailedChange {
+  type: NotificationEvent;
+  row: RequestsTable;
+  rule: FrozenRule;
+  /** The escalation step that fired, for `request.escalated`. */
+  step: number | null;
+  data: GreenlightRequest;
+}
+
+interface Recipient {
+  id: string;
+  name: string;
+  email: string;
+}
+
+export const needsConsole = (risk: string, rule: FrozenRule): boolean => (risk === 'high' || risk === 'critical') && rule.emailApprove !== true;
+
+/**
+ * Everyone who may decide the request now, has an address, and has not voted; for an escalation, only
+ * the people its step adds. The requester only where the rule allows it.
+ */
+async function recipients(trx: Transaction<Database>, change: EmailedChange): Promise<Recipient[]> {
+  const { row, rule } = change;
+  const groups = eligibleGroupsOf(row);
+  const users = eligibleUsersOf(row);
+  if (groups.length === 0 && users.length === 0) return [];
+  const found = await trx
+    .selectFrom('users')
+    .leftJoin('user_groups', 'user_groups.user_id', 'users.id')
+    .select(['users.id', 'users.name', 'users.email', 'users.roles', 'user_groups.group_name'])
+    .where('users.disabled', '=', 0)
+    .where('users.email', 'is not', null)
+    .where((eb) => eb.or([...(users.length ? [eb('users.name', 'in', users)] : []), ...(groups.length ? [eb('user_groups.group_name', 'in', groups)] : [])]))
+    .execute();
+  const voted = new Set((await trx.selectFrom('decisions').select('approver_id').where('request_id', '=', row.id).execute()).map((vote) => vote.approver_id));
+  // An escalation asks the people it adds; those asked before hear again through `remind`.
+  const stepOnly = change.type === 'request.escalated' && change.step !== null ? new Set(rule.escalation[change.step]?.notify ?? []) : null;
+  const chosen = new Map<string, Recipient>();
+  for (const user of found) {
+    if (!user.email || voted.has(user.id)) continue;
+    if (user.id === row.requester_id && !rule.allowSelfApproval) continue;
+    if (!(JSON.parse(user.roles) as Role[]).some((role) => role !== 'requester')) continue;
+    if (stepOnly && !stepOnly.has(user.name) && !(user.group_name && stepOnly.has(user.group_name))) continue;
+    chosen.set(user.id, { id: user.id, name: user.name, email: user.email });
+  }
+  return [...chosen.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function messageOf(change: EmailedChange, to: Recipient, timestamp: string): EmailPayload {
+  const { data, rule } = change;
+  const diffLines = data.context.diff ? data.context.diff.replace(/\n$/, '').split('\n') : [];
+  return {
+    type: change.type,
+    timestamp,
+    to: { name: to.name, address: to.email },
+    request: {
+      id: data.id,
+      action: data.action,
+      resource: data.resource,
+      environment: data.environment,
+      requester: data.requester,
+      reason: data.reason,
+      risk: data.risk,
+      summary: data.context.summary ?? null,
+      diffHead: diffLines.length ? diffLines.slice(0, DIFF_LINES_IN_EMAIL).join('\n') : null,
+      diffMoreLines: Math.max(0, diffLines.length - DIFF_LINES_IN_EMAIL),
+      links: data.context.links ?? [],
+      nextEscalationAt: data.nextEscalationAt,
+      expiresAt: data.expiresAt,
+      rule: rule.name,
+      consoleOnly: needsConsole(data.risk, rule),
+    },
+  };
+}
+
+/**
+ * Writes one email row per recipient inside `trx`, with the hashes of its Approve and Deny tokens,
+ * so a message and the links in it exist exactly when the change they announce does.
+ */
+export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, change: EmailedChange): Promise<void> {
+  const outbox = ctx.outbox;
+  if (!outbox?.email || !EMAILED_EVENTS.has(change.type) || change.row.status !== 'pending') return;
+  const people = await recipients(trx, change);
+  if (people.length === 0) return;
+  const now = ctx.clock.now();
+  const timestamp = now.toISOString();
+  const requestExpiry = change.row.expires_at ? Date.parse(change.row.expires_at) : Infinity;
+  const expiresAt = new Date(Math.min(now.getTime() + LINK_LIFETIME_MS, requestExpiry)).toISOString();
+  const key = outbox.email.tokenKey;
+  if (!key) throw new Error('email links need the hub keys, loaded at start');
+  const rows: OutboxTable[] = [];
+  const actions: EmailActionsTable[] = [];
+  for (const person of people) {
+    const id = newId('ntf', now);
+    rows.push({
+      id,
+      type: change.type,
+      channel: 'email',
+      destination: person.name,
+      request_id: change.row.id,
+      payload: JSON.stringify(messageOf(change, person, timestamp)),
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: timestamp,
+      lease_until: null,
+      lease_owner: null,
+      last_error: null,
+      last_status: null,
+      created_at: timestamp,
+      updated_at: timestamp,
+      delivered_at: null,
+    });
+    for (const decision of ['approve', 'deny'] as const) {
+      actions.push({
+        token_hash: emailActionTokenHash(emailActionToken(key, id, decision)),
+        notification_id: id,
+        request_id: change.row.id,
+        user_id: person.id,
+        decision,
+        expires_at: expiresAt,
+        used_at: null,
+        created_at: timestamp,
+      });
+    }
+  }
+  afterCommit(trx, () => outbox.written());
+  await trx.insertInto('outbox').values(rows).execute();
+  await trx.insertInto('email_actions').values(actions).execute();
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { notificationEventSchema, riskSchema } from '../../protocol/index.js';
+
+/** Lines of the diff an email shows; the whole diff is one click away in the console. */
+export const DIFF_LINES_IN_EMAIL = 20;
+
+/**
+ * What an email row of the outbox holds: the recipient and what their message says, as of the
+ * transaction that wrote it. No link token: those are derived when the message is sent.
+ */
+export const emailPayloadSchema = z.object({
+  type: notificationEventSchema,
+  timestamp: z.string(),
+  to: z.object({ name: z.string(), address: z.string() }),
+  request: z.object({
+    id: z.string(),
+    action: z.string(),
+    resource: z.string(),
+    environment: z.string(),
+    requester: z.string(),
+    reason: z.string(),
+    risk: riskSchema,
+    summary: z.string().nullable(),
+    diffHead: z.string().nullable(),
+    diffMoreLines: z.number().int(),
+    links: z.array(z.object({ title: z.string(), url: z.string() })),
+    nextEscalationAt: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+    rule: z.string(),
+    /** High or critical risk without the rule's `emailApprove`: the links ask for the console. */
+    consoleOnly: z.boolean(),
+  }),
+});
+export type EmailPayload = z.infer<typeof emailPayloadSchema>;

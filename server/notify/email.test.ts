@@ -1,0 +1,321 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GreenlightRequest, MyChannels, NotificationPage } from '../../protocol/index.js';
+import { ManualClock } from '../clock.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from '../test-support/hub-fixture.js';
+import { postgresAvailability } from '../test-support/postgres.js';
+import { linkIn, SmtpReceiver, type ReceivedMail } from '../test-support/smtp-receiver.js';
+
+const POLICY = `
+rules:
+  - name: prod
+    match: { action: deploy, risk: [low, medium] }
+    approvers: [sre]
+    notify: [email]
+    escalation:
+      - { after: 1m, notify: [leads], channels: [email] }
+  - name: risky
+    match: { action: deploy, risk: [high, critical] }
+    approvers: [sre]
+    notify: [email]
+  - name: databases
+    match: { action: db-open }
+    approvers: [sre]
+    notify: [email]
+    emailApprove: true
+  - name: config
+    match: { action: config }
+    approvers: [sre]
+    notify: [email]
+    remind: 1m
+`;
+
+const SMTP_PASSWORD = 'smtp-password-that-must-never-show-9f3k';
+type Audit = { events: { type: string; actor: string; requestId: string | null; data: Record<string, unknown> }[] };
+
+const pg = await postgresAvailability();
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with approve links that survive link scanners, on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
+  const smtp = new SmtpReceiver({ user: 'greenlight', pass: SMTP_PASSWORD });
+  const clock = new ManualClock(new Date());
+  const logs: string[] = [];
+  const logger = pino({ level: 'debug' }, new Writable({ write: (chunk: Buffer, _encoding, done) => { logs.push(chunk.toString()); done(); } }));
+  let hub: TestHub;
+  let alice: TestUser, bob: TestUser, dave: TestUser, lena: TestUser;
+
+  beforeAll(async () => {
+    await smtp.start();
+    process.env.GREENLIGHT_TEST_SMTP_PASSWORD = SMTP_PASSWORD;
+    hub = new TestHub(kind, {
+      policy: POLICY,
+      clock,
+      logger,
+      publicUrl: 'http://greenlight.test.example',
+      notifiers: { email: { smtp: { host: '127.0.0.1', port: smtp.port, user: 'greenlight', password: 'env:GREENLIGHT_TEST_SMTP_PASSWORD' }, from: 'Greenlight <greenlight@example.com>' } },
+    });
+    await hub.start();
+    const user = async (name: string, roles: string[], groups: string[], email?: string) => {
+      const { status, body } = await hub.api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups, ...(email ? { email } : {}) });
+      expect(status).toBe(201);
+      return { name, token: body.token };
+    };
+    alice = await user('alice', ['requester'], ['sre'], 'alice@example.com');
+    bob = await user('bob', ['approver'], ['sre'], 'bob@example.com');
+    await user('carol', ['approver'], ['sre'], 'carol@example.com');
+    dave = await user('dave', ['approver'], ['sre']);
+    lena = await user('lena', ['lead'], ['leads'], 'lena@example.com');
+  });
+  afterAll(async () => {
+    await hub.dispose();
+    await smtp.stop();
+    delete process.env.GREENLIGHT_TEST_SMTP_PASSWORD;
+  });
+
+  const dispatcher = () => hub.hub.dispatcher;
+  const advance = async (ms: number) => {
+    await dispatcher().idle();
+    clock.advance(ms);
+    await hub.hub.scheduler.runNow();
+    await dispatcher().runNow();
+    await dispatcher().idle();
+  };
+  const submit = async (overrides: Parameters<typeof deployRequest>[0] = {}) => {
+    const { status, body } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ risk: 'medium', ...overrides }));
+    expect(status).toBe(201);
+    await dispatcher().idle();
+    return body;
+  };
+  const mailFor = (address: string, requestId: string): ReceivedMail => {
+    const found = smtp.to(address).filter((received) => received.mail.headers.get('x-greenlight-request') === requestId);
+    expect(found, `one message to ${address} about ${requestId}`).toHaveLength(1);
+    return found[0]!;
+  };
+  const statusOf = async (id: string) => (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${id}`, bob.token)).body.status;
+  const page = async (url: string, method: 'GET' | 'HEAD' | 'POST' = 'GET', form?: Record<string, string>) => {
+    const response = await fetch(url.replace('http://greenlight.test.example', hub.url), {
+      method,
+      ...(form ? { body: new URLSearchParams(form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {}),
+    });
+    return { status: response.status, html: await response.text(), headers: response.headers };
+  };
+  const auditOf = async (type: string) => (await hub.api<Audit>('GET', `/api/v1/audit?type=${type}&limit=1000`, ADMIN_TOKEN)).body.events;
+
+  it('sends one message to each eligible approver with an address: title, requester, reason, risk, deadline, diff, links', async () => {
+    const request = await submit({ reason: 'hotfix <script>alert(1)</script> & more' });
+    expect(smtp.received.filter((received) => received.mail.headers.get('x-greenlight-request') === request.id).map((received) => received.to).flat().sort()).toEqual(['bob@example.com', 'carol@example.com']);
+    const { mail } = mailFor('bob@example.com', request.id);
+    expect(mail.subject).toBe('[Greenlight] deploy payments-api → production waits for your decision (alice, risk medium)');
+    expect(mail.from?.text).toBe('"Greenlight" <greenlight@example.com>');
+    expect(mail.text).toContain('Requester: alice');
+    expect(mail.text).toContain('Reason:    hotfix <script>alert(1)</script> & more');
+    expect(mail.text).toContain('Risk:      medium');
+    expect(mail.text).toMatch(/Deadline: {2}escalates at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(mail.text).toContain('-old\n+new');
+    expect(mail.text).toContain('- INC-4412: https://tickets.example.com/INC-4412');
+    expect(linkIn(mail, 'Approve')).toMatch(/^http:\/\/greenlight\.test\.example\/email-actions\/[A-Za-z0-9_-]{43}$/);
+    expect(linkIn(mail, 'Deny')).not.toBe(linkIn(mail, 'Approve'));
+    expect(mailFor('carol@example.com', request.id).mail.text).not.toContain(linkIn(mail, 'Approve'));
+    const html = String(mail.html);
+    expect(html).toContain('hotfix &lt;script&gt;alert(1)&lt;/script&gt; &amp; more');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain(`href="${linkIn(mail, 'Approve')}"`);
+    expect(html).toContain('<pre style="background:#f5f5f5;padding:8px;overflow:auto">--- a/x');
+    const confirm = await page(linkIn(mail, 'Approve'));
+    expect(confirm.html).toContain('<tr><th>Why</th><td>hotfix &lt;script&gt;alert(1)&lt;/script&gt; &amp; more</td></tr>');
+    expect(confirm.html).not.toContain('<script>');
+    expect(confirm.headers.get('content-security-policy')).toContain("default-src 'none'");
+  });
+
+  it('changes nothing on GET or HEAD, however often a scanner opens the link; the POST approves, recorded as via email', async () => {
+    const request = await submit();
+    const approve = linkIn(mailFor('bob@example.com', request.id).mail, 'Approve');
+    for (let n = 0; n < 5; n++) {
+      const shown = await page(approve);
+      expect(shown.status).toBe(200);
+      expect(shown.html).toContain('<form method="post">');
+      expect(shown.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(shown.headers.get('cache-control')).toBe('no-store');
+      expect((await page(approve, 'HEAD')).status).toBe(200);
+    }
+    expect(await statusOf(request.id)).toBe('pending');
+    const shown = await page(approve);
+    expect(shown.html).toContain('Approve this request?');
+    expect(shown.html).toContain('deploy payments-api → production');
+    expect(shown.html).toContain('You decide as bob.');
+
+    const decided = await page(approve, 'POST', {});
+    expect(decided.status).toBe(200);
+    expect(decided.html).toContain('<h1>Approved</h1>');
+    expect(await statusOf(request.id)).toBe('approved');
+    const approved = (await auditOf('request.approved')).find((event) => event.requestId === request.id);
+    expect(approved).toMatchObject({ actor: 'bob', data: { via: 'email' } });
+
+    const again = await page(approve, 'POST', {});
+    expect(again.status).toBe(409);
+    expect(again.html).toMatch(/This request was approved by bob at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    const carolsDeny = await page(linkIn(mailFor('carol@example.com', request.id).mail, 'Deny'), 'POST', { comment: 'too late' });
+    expect(carolsDeny.status).toBe(409);
+    expect(await statusOf(request.id)).toBe('approved');
+  });
+
+  it('denies with the comment typed on the page, escaped wherever it is shown', async () => {
+    const request = await submit();
+    const deny = linkIn(mailFor('carol@example.com', request.id).mail, 'Deny');
+    expect((await page(deny)).html).toContain('<textarea id="comment" name="comment"');
+    const denied = await page(deny, 'POST', { comment: 'not during the freeze <b>really</b>' });
+    expect(denied.status).toBe(200);
+    expect(denied.html).toContain('<h1>Denied</h1>');
+    const view = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, bob.token)).body;
+    expect(view.status).toBe('denied');
+    expect(view.decisions).toMatchObject([{ approver: 'carol', decision: 'deny', comment: 'not during the freeze <b>really</b>' }]);
+    expect((await auditOf('request.denied')).find((event) => event.requestId === request.id)).toMatchObject({ actor: 'carol', data: { via: 'email', comment: 'not during the freeze <b>really</b>' } });
+  });
+
+  it('records where every decision came from: the app over its socket, the API over HTTP', async () => {
+    const byApp = await submit();
+    const client = await hub.connect(bob);
+    await client.decide({ requestId: byApp.id, decision: 'approve' });
+    const byApi = await submit();
+    expect((await hub.api('POST', `/api/v1/requests/${byApi.id}/decisions`, bob.token, { decision: 'deny', comment: 'no' })).status).toBe(200);
+    expect((await auditOf('request.approved')).find((event) => event.requestId === byApp.id)?.data.via).toBe('app');
+    expect((await auditOf('request.denied')).find((event) => event.requestId === byApi.id)?.data.via).toBe('api');
+    // A client cannot claim a decision came by email.
+    const forged = await submit();
+    expect((await hub.api('POST', `/api/v1/requests/${forged.id}/decisions`, bob.token, { decision: 'approve', via: 'email' })).status).toBe(400);
+  });
+
+  it('asks for the console on high risk and decides nothing by POST, unless the rule says emailApprove', async () => {
+    const risky = await submit({ risk: 'high' });
+    const approve = linkIn(mailFor('bob@example.com', risky.id).mail, 'Approve');
+    expect(mailFor('bob@example.com', risky.id).mail.text).toContain('Risk high: the links ask you to sign in to the console to decide.');
+    const shown = await page(approve);
+    expect(shown.status).toBe(403);
+    expect(shown.html).toContain('Please decide in the console');
+    expect(shown.html).toContain('<a href="http://greenlight.test.example/">Open the Greenlight console</a>');
+    expect(shown.html).not.toContain('<form');
+    expect((await page(approve, 'POST', {})).status).toBe(403);
+    expect(await statusOf(risky.id)).toBe('pending');
+
+    const allowed = await submit({ action: 'db-open', risk: 'critical' });
+    const decided = await page(linkIn(mailFor('bob@example.com', allowed.id).mail, 'Approve'), 'POST', {});
+    expect(decided.status).toBe(200);
+    expect(await statusOf(allowed.id)).toBe('approved');
+  });
+
+  it('emails the people an escalation adds', async () => {
+    const request = await submit();
+    await advance(61_000);
+    const { mail } = mailFor('lena@example.com', request.id);
+    expect(mail.subject).toContain('was escalated to you');
+    expect(smtp.to('bob@example.com').filter((received) => received.mail.headers.get('x-greenlight-request') === request.id)).toHaveLength(1);
+    await page(linkIn(mail, 'Approve'), 'POST', {});
+    expect(await statusOf(request.id)).toBe('approved');
+  });
+
+  it('reminds by email the approvers who have not acted, and stops once decided', async () => {
+    const request = await submit({ action: 'config' });
+    const carolsFirst = mailFor('carol@example.com', request.id);
+    await page(linkIn(carolsFirst.mail, 'Deny'), 'GET');
+    expect(await statusOf(request.id)).toBe('pending');
+    await advance(61_000);
+    const aboutIt = (address: string) => smtp.to(address).filter((received) => received.mail.headers.get('x-greenlight-request') === request.id);
+    expect(aboutIt('bob@example.com').map((received) => received.mail.subject)).toEqual([
+      '[Greenlight] config payments-api → production waits for your decision (alice, risk medium)',
+      '[Greenlight] config payments-api → production still waits for your decision (alice, risk medium)',
+    ]);
+    // The reminder's links are its own; the first message's links still work too.
+    const reminder = aboutIt('carol@example.com')[1]!.mail;
+    expect(linkIn(reminder, 'Approve')).not.toBe(linkIn(carolsFirst.mail, 'Approve'));
+    expect((await page(linkIn(reminder, 'Approve'), 'POST', {})).status).toBe(200);
+    await advance(61_000);
+    expect(aboutIt('bob@example.com')).toHaveLength(2);
+  });
+
+  it('shows a clear page for an expired or unknown link and decides nothing', async () => {
+    const request = await submit();
+    const approve = linkIn(mailFor('bob@example.com', request.id).mail, 'Approve');
+    await advance(24 * 3_600_000 + 1000);
+    const expired = await page(approve);
+    expect(expired.status).toBe(410);
+    expect(expired.html).toContain('This link has expired');
+    expect((await page(approve, 'POST', {})).status).toBe(410);
+    expect(await statusOf(request.id)).toBe('pending');
+    const unknown = await page(`${hub.url}/email-actions/${'A'.repeat(43)}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.html).toContain('This link is not valid');
+    expect((await page(`${hub.url}/email-actions/%3Cscript%3E`)).html).not.toContain('<script>');
+  });
+
+  it('delivers through retries when the SMTP server is down, then back', async () => {
+    await smtp.stop();
+    const request = await submit();
+    const failed = (await hub.api<NotificationPage>('GET', '/api/v1/notifications?status=pending', ADMIN_TOKEN)).body.notifications.filter((n) => n.requestId === request.id);
+    expect(failed).toHaveLength(2);
+    expect(failed[0]).toMatchObject({ channel: 'email', attempts: 1 });
+    await smtp.start();
+    smtp.refuse = true;
+    await advance(6000);
+    expect(smtp.refused).toBeGreaterThan(0);
+    smtp.refuse = false;
+    await advance(6 * 60_000);
+    expect(mailFor('bob@example.com', request.id).mail.subject).toContain('waits for your decision');
+    expect(mailFor('carol@example.com', request.id).mail.messageId).toMatch(/^<ntf_[a-z0-9]+@greenlight>$/);
+    const metrics = (await hub.api<string>('GET', '/metrics', null)).body;
+    expect(metrics).toMatch(/greenlight_notifications_total\{channel="email",outcome="retry"\} [1-9]/);
+    expect(metrics).toMatch(/greenlight_notifications_total\{channel="email",outcome="delivered"\} [1-9]/);
+  });
+
+  it('dead-letters a message the SMTP server keeps refusing, audited and counted, and sends it again on retry', async () => {
+    smtp.refuse = true;
+    try {
+      const request = await submit({ action: 'db-open' });
+      const bobs = async (status: string) => (await hub.api<NotificationPage>('GET', `/api/v1/notifications?status=${status}&limit=1000`, ADMIN_TOKEN)).body.notifications.find((n) => n.requestId === request.id && n.destination === 'bob');
+      for (let attempt = 1; attempt < 10; attempt++) {
+        await dispatcher().idle();
+        const row = await bobs('pending');
+        expect(row).toMatchObject({ channel: 'email', attempts: attempt, lastStatus: 451 });
+        clock.set(row?.nextAttemptAt ?? '');
+        await dispatcher().runNow();
+      }
+      await dispatcher().idle();
+      const dead = await bobs('failed');
+      expect(dead).toMatchObject({ attempts: 10, lastStatus: 451 });
+      expect((await auditOf('notification.dead')).find((event) => event.data.notification === dead?.id)?.data).toMatchObject({ channel: 'email', destination: 'bob', attempts: 10 });
+      expect(String((await hub.api('GET', '/metrics', null)).body)).toMatch(/greenlight_notifications_total\{channel="email",outcome="dead"\} [1-9]/);
+      smtp.refuse = false;
+      expect((await hub.api('POST', `/api/v1/notifications/${dead?.id ?? ''}/retry`, ADMIN_TOKEN)).status).toBe(200);
+      await dispatcher().idle();
+      expect(mailFor('bob@example.com', request.id).mail.messageId).toBe(`<${dead?.id ?? ''}@greenlight>`);
+    } finally {
+      smtp.refuse = false;
+    }
+  });
+
+  it('tells each person whether email reaches them, with their address and the rules, for the Settings view', async () => {
+    const channels = async (who: TestUser) => (await hub.api<MyChannels>('GET', '/api/v1/me/channels', who.token)).body.channels;
+    const email = async (who: TestUser) => (await channels(who)).find((channel) => channel.channel === 'email');
+    expect((await channels(bob)).map((channel) => [channel.channel, channel.reaches])).toEqual([['app', true], ['email', true], ['webhook', false]]);
+    expect(await email(bob)).toMatchObject({ reaches: true, address: 'bob@example.com', rules: ['prod', 'risky', 'databases', 'config'] });
+    expect(await email(lena)).toMatchObject({ reaches: true, address: 'lena@example.com', rules: ['prod'] });
+    expect(await email(dave)).toMatchObject({ reaches: false, address: null, detail: 'You have no email address here; an admin can add one in Users.' });
+    expect(await email(alice)).toMatchObject({ reaches: false, rules: [] });
+    expect((await hub.api('GET', '/api/v1/me/channels', null)).status).toBe(401);
+  });
+
+  it('never shows the SMTP password in logs, audit events, API answers or metrics', async () => {
+    const answers = [
+      JSON.stringify((await hub.api('GET', '/api/v1/notifications?limit=1000', ADMIN_TOKEN)).body),
+      JSON.stringify((await hub.api('GET', '/api/v1/audit?limit=1000', ADMIN_TOKEN)).body),
+      String((await hub.api('GET', '/metrics', null)).body),
+      JSON.stringify((await hub.api('GET', '/api/v1/me', bob.token)).body),
+      logs.join(''),
+    ];
+    for (const text of answers) expect(text).not.toContain(SMTP_PASSWORD);
+    expect(logs.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
+import type { DeliveryEndpoint, DeliveryOutcome } from './delivery.js';
+import type { EmailConfig } from './email-config.js';
+import { renderEmail } from './email-message.js';
+import { emailPayloadSchema } from './email-payload.js';
+import { emailActionToken } from './email-tokens.js';
+import { resolveSecret } from './secrets.js';
+
+const ATTEMPT_TIMEOUT_MS = 15_000;
+
+/** What an SMTP failure looks like to nodemailer's callers. */
+interface SmtpError extends Error {
+  responseCode?: number;
+  code?: string;
+}
+
+/**
+ * The email channel: one SMTP server (`notifiers.email`), one message per row. Rows name their
+ * recipient; the message, with its Approve and Deny links, is built when it is sent.
+ */
+export class EmailEndpoint implements DeliveryEndpoint {
+  readonly channel = 'email';
+  readonly key = 'email';
+  readonly name = 'email';
+  readonly destination = null;
+  readonly maxConcurrency: number;
+  readonly urlHash: string;
+  readonly origin: string;
+  /** Set once the signing key is loaded (the token key derives from it). */
+  tokenKey: Buffer | null = null;
+  private readonly transporter: Transporter<SMTPPool.SentMessageInfo>;
+
+  constructor(
+    private readonly config: EmailConfig,
+    private readonly publicUrl: () => string | null,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    const { smtp } = config;
+    this.maxConcurrency = smtp.maxConcurrency;
+    this.origin = `smtp://${smtp.host}:${smtp.port}`;
+    this.urlHash = createHash('sha256').update(this.origin).digest('hex');
+    const password = smtp.password === undefined ? undefined : resolveSecret(smtp.password, 'notifiers.email.smtp.password', env);
+    this.transporter = nodemailer.createTransport({
+      pool: true,
+      maxConnections: smtp.maxConcurrency,
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      auth: smtp.user ? { user: smtp.user, pass: password } : undefined,
+      connectionTimeout: ATTEMPT_TIMEOUT_MS,
+      greetingTimeout: ATTEMPT_TIMEOUT_MS,
+      socketTimeout: ATTEMPT_TIMEOUT_MS,
+      // Never put a password or a message in the hub's output.
+      logger: false,
+      debug: false,
+    });
+  }
+
+  /** The link a token opens. */
+  actionUrl(token: string): string {
+    return `${this.base()}/email-actions/${token}`;
+  }
+
+  private base(): string {
+    return (this.publicUrl() ?? 'http://127.0.0.1:7300').replace(/\/+$/, '');
+  }
+
+  async send(id: string, payload: string, signal: AbortSignal): Promise<DeliveryOutcome> {
+    if (!this.tokenKey) return { kind: 'failed', status: null, error: 'the hub has not loaded its keys yet', retryAfterMs: null };
+    const parsed = emailPayloadSchema.safeParse(JSON.parse(payload));
+    if (!parsed.success) return { kind: 'refused', error: 'the stored message is not one this hub can read' };
+    const message = renderEmail(parsed.data, {
+      approve: this.actionUrl(emailActionToken(this.tokenKey, id, 'approve')),
+      deny: this.actionUrl(emailActionToken(this.tokenKey, id, 'deny')),
+      console: `${this.base()}/`,
+    });
+    if (signal.aborted) return { kind: 'failed', status: null, error: 'the hub is shutting down', retryAfterMs: null };
+    try {
+      const info = await this.transporter.sendMail({
+        from: this.config.from,
+        to: { name: parsed.data.to.name, address: parsed.data.to.address },
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+        // One id per outbox row, the same on every attempt, so a retried message can be recognised.
+        messageId: `<${id}@greenlight>`,
+        headers: { 'X-Greenlight-Request': parsed.data.request.id, 'Auto-Submitted': 'auto-generated' },
+      });
+      return { kind: 'delivered', status: Number(/^\d{3}/.exec(info.response)?.[0] ?? 250) };
+    } catch (error) {
+      const smtp = error as SmtpError;
+      const status = typeof smtp.responseCode === 'number' ? smtp.responseCode : null;
+      return { kind: 'failed', status, error: `SMTP ${status ?? smtp.code ?? 'error'}: ${(smtp.message || 'not accepted').split('\n')[0]}`, retryAfterMs: null };
+    }
+  }
+
+  close(): void {
+    this.transporter.close();
+  }
+}

@@ -1,0 +1,136 @@
+import type { Transaction } from 'kysely';
+import { CHAT_REFRESH_EVENT, type FrozenRule, type GreenlightRequest, type NotificationEvent } from '../../protocol/index.js';
+import { newId } from '../ids.js';
+import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
+import { afterCommit, type Context } from '../domain/context.js';
+import { buildView, parseRule, withoutSecrets } from '../domain/request-view.js';
+import { writePendingAudit } from '../domain/audit.js';
+
+import type { Checkpoint } from '../domain/checkpoints.js';
+import { enqueueEmails } from './email-outbox.js';
+import type { OutgoingEvent } from './channel.js';
+import type { DeliveryEndpoint } from './delivery.js';
+import type { Outbox } from './outbox.js';
+import { SLACK_REFRESH_TARGET, ruleNamesSlack } from './slack/targets.js';
+
+/** Does this rule (or the escalation step that fired) name email for this event? */
+function emailWanted(type: NotificationEvent, rule: FrozenRule, step: number | null): boolean {
+  if (rule.notify?.includes('email')) return true;
+  return type === 'request.escalated' && step !== null && (rule.escalation[step]?.channels ?? []).includes('email');
+}
+
+export async function enqueueNotifications(ctx: Context, trx: Transaction<Database>, type: NotificationEvent, row: RequestsTable, view?: GreenlightRequest): Promise<void> {
+  const outbox = ctx.outbox;
+  if (!outbox || outbox.endpoints.size === 0) return;
+  const step = type === 'request.escalated' ? Number(row.escalation_level) - 1 : null;
+  const rule = parseRule(row);
+  const webhooks = outbox.destinationsFor(type, rule, step);
+  const chats = outbox.chatDestinationsFor(type, rule, step);
+  const emailed = outbox.email !== null && emailWanted(type, rule, step);
+  if (webhooks.length === 0 && chats.length === 0 && !emailed) return;
+  // What approvers see: never the grant token.
+  // The view's timeline reads the audit log: this transaction's events must be written first.
+  if (!view) await writePendingAudit(trx);
+  const data = withoutSecrets(view ?? (await buildView(trx, row, null)));
+  if (emailed) await enqueueEmails(ctx, trx, { type, row, rule, step, data });
+  const timestamp = ctx.clock.now().toISOString();
+  const event: OutgoingEvent = { type, timestamp, data };
+  const payload = JSON.stringify(event);
+  await writeRows(ctx, trx, outbox, row.id, type, [
+    ...webhooks.map((endpoint) => ({ endpoint, destination: endpoint.name, payload })),
+    ...chats.map(({ endpoint, destination, target }) => ({ endpoint, destination, payload: endpoint.render(event, target) })),
+  ]);
+}
+
+/**
+ * Every change of a request whose rule names a Slack target queues one refresh: the Slack app then
+ * rewrites every message posted for it with the request as it stands (votes, claim, outcome).
+ */
+export async function enqueueChatRefresh(ctx: Context, trx: Transaction<Database>, row: RequestsTable): Promise<void> {
+  const outbox = ctx.outbox;
+  const slack = outbox?.slack;
+  if (!outbox || !slack || !ruleNamesSlack(parseRule(row))) return;
+  await writeRows(ctx, trx, outbox, row.id, CHAT_REFRESH_EVENT, [{ endpoint: slack, destination: SLACK_REFRESH_TARGET, payload: slack.refreshBody(row.id) }]);
+}
+
+async function writeRows(
+  ctx: Context,
+  trx: Transaction<Database>,
+  outbox: Outbox,
+  requestId: string,
+  type: string,
+  destinations: { endpoint: DeliveryEndpoint; destination: string; payload: string }[],
+): Promise<void> {
+  if (destinations.length === 0) return;
+  const now = ctx.clock.now();
+  const timestamp = now.toISOString();
+  const lane = outbox.fastLane;
+  const rows: OutboxTable[] = destinations.map(({ endpoint, destination, payload }) => {
+    const lease = lane?.reserve(endpoint.key) ?? null;
+    return {
+      id: newId('ntf', now),
+      type,
+      channel: endpoint.channel,
+      destination,
+      request_id: requestId,
+      payload,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: timestamp,
+      lease_until: lease?.leaseUntil ?? null,
+      lease_owner: lease?.owner ?? null,
+      last_error: null,
+      last_status: null,
+      created_at: timestamp,
+      updated_at: timestamp,
+      delivered_at: null,
+    };
+  });
+  const fast = rows.filter((written) => written.lease_owner !== null);
+  // Registered before the insert, so a failing insert hands the reserved slots back too.
+  afterCommit(
+    trx,
+    () => {
+      if (fast.length) lane?.handOff(fast);
+      if (fast.length < rows.length) outbox.written();
+    },
+    () => {
+      for (const written of fast) lane?.release(outbox.endpointFor(written.channel, written.destination)?.key ?? '');
+    },
+  );
+  await trx.insertInto('outbox').values(rows).execute();
+}
+
+/**
+ * An audit checkpoint goes to every webhook that lists `audit.checkpoint` in its `events` (an endpoint
+ * without a list gets its rules' request events only): a copy of the evidence outside the database.
+ */
+export async function enqueueCheckpointNotifications(ctx: Context, trx: Transaction<Database>, checkpoint: Checkpoint): Promise<void> {
+  const outbox = ctx.outbox;
+  if (!outbox) return;
+  const destinations = outbox.webhooksListing('audit.checkpoint');
+  if (destinations.length === 0) return;
+  const now = ctx.clock.now();
+  const timestamp = now.toISOString();
+  const payload = JSON.stringify({ type: 'audit.checkpoint', timestamp, data: checkpoint });
+  const rows: OutboxTable[] = destinations.map((endpoint) => ({
+    id: newId('ntf', now),
+    type: 'audit.checkpoint',
+    channel: endpoint.channel,
+    destination: endpoint.name,
+    request_id: null,
+    payload,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: timestamp,
+    lease_until: null,
+    lease_owner: null,
+    last_error: null,
+    last_status: null,
+    created_at: timestamp,
+    updated_at: timestamp,
+    delivered_at: null,
+  }));
+  afterCommit(trx, () => outbox.written());
+  await trx.insertInto('outbox').values(rows).execute();
+}

@@ -1,0 +1,112 @@
+import type { Context } from '../../domain/context.js';
+import { buildView, isEligibleApprover, parseRule, withoutSecrets } from '../../domain/request-view.js';
+import type { RequestsTable } from '../../store/schema.js';
+import { toUserRecord } from '../../store/users.js';
+import { actorWithoutToken } from '../../identity/link-actor.js';
+import type { SlackApp } from './app.js';
+import { platformErrorOf } from './errors.js';
+import { renderSlackMessage, type SlackMessage } from './message.js';
+import { SLACK_DM_TARGET, slackChannelOf } from './targets.js';
+
+async function loadRow(ctx: Context, requestId: string): Promise<RequestsTable | undefined> {
+  return ctx.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirst();
+}
+
+async function render(ctx: Context, app: SlackApp, row: RequestsTable): Promise<SlackMessage> {
+  const view = withoutSecrets(await buildView(ctx.store.db, row, null));
+  return renderSlackMessage(view, { publicUrl: ctx.outbox?.publicUrl ?? '', chatApprove: parseRule(row).chatApprove !== false });
+}
+
+/** Active users with a Slack member id who may decide this request now, the requester never. */
+async function slackApprovers(ctx: Context, row: RequestsTable): Promise<{ slackUserId: string }[]> {
+  const users = (await ctx.store.db.selectFrom('users').selectAll().where('slack_user_id', 'is not', null).where('disabled', '=', 0).execute()).map(toUserRecord);
+  if (users.length === 0) return [];
+  const groups = await ctx.store.db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', users.map((user) => user.id)).execute();
+  const out: { slackUserId: string }[] = [];
+  for (const user of users) {
+    const actor = actorWithoutToken(user, groups.filter((g) => g.user_id === user.id).map((g) => g.group_name));
+    if (user.slackUserId && actor.id !== row.requester_id && isEligibleApprover(row, actor)) out.push({ slackUserId: user.slackUserId });
+  }
+  return out;
+}
+
+async function postOne(ctx: Context, app: SlackApp, row: RequestsTable, channel: string, target: string, slackUserId: string | null, message: SlackMessage): Promise<void> {
+  await app.pacing.wait(channel);
+  const posted = await app.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
+  if (!posted.channel || !posted.ts) throw new Error('Slack did not say where the message went');
+  await ctx.store.db
+    .insertInto('slack_messages')
+    .values({ request_id: row.id, channel_id: posted.channel, ts: posted.ts, target, slack_user_id: slackUserId, created_at: ctx.clock.now().toISOString() })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/**
+ * Posts the request where `target` says, once: a channel that already has its message, or an
+ * approver already messaged, is skipped, so a retried row or an escalation never posts twice. When
+ * the request changed while posting, the new messages are brought up to date at once.
+ */
+export async function postForTarget(ctx: Context, app: SlackApp, requestId: string, target: string): Promise<void> {
+  const row = await loadRow(ctx, requestId);
+  if (!row) return;
+  const existing = await ctx.store.db.selectFrom('slack_messages').select(['target', 'slack_user_id']).where('request_id', '=', requestId).execute();
+  const message = await render(ctx, app, row);
+  const channel = slackChannelOf(target);
+  if (channel) {
+    if (!existing.some((posted) => posted.target === target)) await postOne(ctx, app, row, channel, target, null, message);
+  } else if (target === SLACK_DM_TARGET) {
+    // Only while it waits for a decision: an approver who joins later would get a finished request.
+    if (row.status !== 'pending') return;
+    const messaged = new Set(existing.filter((posted) => posted.target === SLACK_DM_TARGET).map((posted) => posted.slack_user_id));
+    for (const { slackUserId } of await slackApprovers(ctx, row)) {
+      if (messaged.has(slackUserId)) continue;
+      const opened = await app.client.conversations.open({ users: slackUserId });
+      const dm = opened.channel?.id;
+      if (!dm) throw new Error('Slack opened no direct message channel');
+      await postOne(ctx, app, row, dm, target, slackUserId, message);
+    }
+  } else {
+    return;
+  }
+  const now = await loadRow(ctx, requestId);
+  if (now && Number(now.version) !== Number(row.version)) await refreshMessages(ctx, app, requestId);
+}
+
+/** How often one refresh renders again because the request changed while it was updating. */
+const MAX_RENDERS = 5;
+
+/**
+ * Rewrites every message posted for the request, on any hub, with the request as it stands now.
+ * Refreshes run side by side (here and on other hubs), so one that finishes after a newer change
+ * would leave an older state: each looks at the version again when done and renders again if it moved.
+ */
+export async function refreshMessages(ctx: Context, app: SlackApp, requestId: string): Promise<void> {
+  for (let pass = 0; pass < MAX_RENDERS; pass++) {
+    const row = await loadRow(ctx, requestId);
+    if (!row) return;
+    await updateAll(ctx, app, row);
+    const now = await loadRow(ctx, requestId);
+    if (!now || Number(now.version) === Number(row.version)) return;
+  }
+}
+
+async function updateAll(ctx: Context, app: SlackApp, row: RequestsTable): Promise<void> {
+  const requestId = row.id;
+  const messages = await ctx.store.db.selectFrom('slack_messages').selectAll().where('request_id', '=', requestId).orderBy('created_at').execute();
+  if (messages.length === 0) return;
+  const message = await render(ctx, app, row);
+  for (const posted of messages) {
+    try {
+      await app.client.chat.update({ channel: posted.channel_id, ts: posted.ts, text: message.text, blocks: message.blocks });
+    } catch (error) {
+      const code = platformErrorOf(error);
+      // Deleted by someone in Slack, or the app left the channel: nothing left to update there.
+      if (code === 'message_not_found' || code === 'channel_not_found' || code === 'cant_update_message') {
+        ctx.log.info({ request: requestId, channel: posted.channel_id, slack: code }, 'Slack message no longer updatable; forgetting it');
+        await ctx.store.db.deleteFrom('slack_messages').where('request_id', '=', requestId).where('channel_id', '=', posted.channel_id).execute();
+        continue;
+      }
+      throw error;
+    }
+  }
+}

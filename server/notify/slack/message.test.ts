@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { LIMITS, type GreenlightRequest } from '../../../protocol/index.js';
+import { requestFixture } from '../../../protocol/request-fixture.js';
+import { messageProblems } from '../../test-support/slack-block-kit.js';
+import { renderSlackMessage, splitEscaped } from './message.js';
+
+const options = { publicUrl: 'https://greenlight.example.com', chatApprove: true };
+const textOf = (request: GreenlightRequest) => JSON.stringify(renderSlackMessage(request, options).blocks);
+
+describe('the Slack message', () => {
+  it('stays within Block Kit limits with every field at its largest, and shows the reason whole', () => {
+    const reason = '&<>'.repeat(Math.floor(LIMITS.reason / 3));
+    const links = Array.from({ length: LIMITS.links }, (_, i) => ({ title: `link ${i} ${'t'.repeat(LIMITS.linkTitle - 10)}`, url: `https://example.com/${i}/${'p'.repeat(LIMITS.url - 30)}` }));
+    const request = requestFixture({
+      action: 'a'.repeat(LIMITS.identifier),
+      resource: 'r'.repeat(LIMITS.resource),
+      environment: 'e'.repeat(LIMITS.identifier),
+      reason,
+      risk: 'critical',
+      context: { summary: '<'.repeat(LIMITS.summary), diff: Array.from({ length: 500 }, () => `+${'x'.repeat(400)}`).join('\n'), links },
+    });
+    const message = renderSlackMessage(request, options);
+    expect(messageProblems({ text: message.text, blocks: message.blocks })).toEqual([]);
+    const reasonText = message.blocks
+      .filter((block) => block.type === 'section' && typeof block.text === 'object')
+      .map((block) => (block.text as { text: string }).text)
+      .join('')
+      .split('*Summary*')[0];
+    expect(reasonText).toContain('&amp;&lt;&gt;'.repeat(Math.floor(LIMITS.reason / 3)));
+    expect(JSON.stringify(message.blocks)).toMatch(/…\d+ more lines/);
+  });
+
+  it('escapes what a requester wrote so it cannot ping or forge a link', () => {
+    const text = textOf(requestFixture({ reason: '<!channel> <!here|here> <@U123> <https://x.example|y> & done', risk: 'low' }));
+    expect(text).not.toMatch(/<!channel>|<!here|<@U123>|<https:\/\/x\.example/);
+    expect(text).toContain('&lt;!channel&gt; &lt;!here|here&gt; &lt;@U123&gt; &lt;https://x.example|y&gt; &amp; done');
+  });
+
+  it('offers Approve, Deny and Open; a confirmation on Approve only for high and critical; only Open without chatApprove', () => {
+    for (const risk of ['low', 'medium', 'high', 'critical'] as const) {
+      const actions = renderSlackMessage(requestFixture({ risk }), options).blocks.find((block) => block.type === 'actions');
+      const elements = actions?.elements as { text: { text: string }; confirm?: { title: { text: string } } }[];
+      expect(elements.map((element) => element.text.text)).toEqual(['Approve', 'Deny', 'Open in Greenlight']);
+      expect(elements[0]?.confirm?.title.text).toBe(risk === 'high' || risk === 'critical' ? `Approve a ${risk}-risk request?` : undefined);
+    }
+    const consoleOnly = renderSlackMessage(requestFixture({ risk: 'critical' }), { ...options, chatApprove: false }).blocks.find((block) => block.type === 'actions');
+    expect((consoleOnly?.elements as { text: { text: string } }[]).map((element) => element.text.text)).toEqual(['Open in Greenlight']);
+  });
+
+  it('never cuts an escaped character in two when a text is split', () => {
+    const pieces = splitEscaped('&amp;'.repeat(1000), 2998);
+    expect(pieces.join('')).toBe('&amp;'.repeat(1000));
+    for (const piece of pieces) expect(piece).toMatch(/^(&amp;)+$/);
+  });
+});

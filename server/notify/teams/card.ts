@@ -1,0 +1,83 @@
+import type { GreenlightRequest, NotificationEvent } from '../../../protocol/index.js';
+import { clip, consoleLink, diffExcerpt, moreLinesNote, titleOf, utcClock } from '../chat-text.js';
+
+/** Teams refuses a message larger than 28 KB; the card stays under it with room for the envelope. */
+export const TEAMS_MESSAGE_LIMIT_BYTES = 28 * 1024;
+export const ADAPTIVE_CARD_VERSION = '1.5';
+export const ADAPTIVE_CARD_SCHEMA = 'http://adaptivecards.io/schemas/adaptive-card.json';
+
+type Element = Record<string, unknown> & { type: string };
+
+const HEADLINE: Record<NotificationEvent, string> = {
+  'request.created': 'Approval requested',
+  'request.escalated': 'Escalated: still waiting for a decision',
+  'request.reminded': 'Reminder: still waiting for a decision',
+  'request.decided': 'Decided',
+  'request.expired': 'Expired: nobody decided in time',
+  'request.cancelled': 'Cancelled by the requester',
+  'grant.issued': 'Grant issued',
+  'grant.expiring': 'Grant expiring',
+  'grant.revoked': 'Grant revoked',
+  'audit.checkpoint': 'Audit checkpoint',
+};
+
+function outcome(request: GreenlightRequest): string | null {
+  const at = request.decidedAt ? ` ${utcClock(request.decidedAt)}` : '';
+  if (request.status === 'approved') return `Approved by ${request.decidedBy ?? '?'}${at}${request.grant ? ` · grant until ${utcClock(request.grant.expiresAt)}` : ''}`;
+  if (request.status === 'denied') return `Denied by ${request.decidedBy ?? '?'}${at}`;
+  return null;
+}
+
+const text = (value: string, extra: Record<string, unknown> = {}): Element => ({ type: 'TextBlock', text: value, wrap: true, ...extra });
+
+function cardBody(type: NotificationEvent, request: GreenlightRequest, diffLines: number | null): Element[] {
+  const facts = [
+    { title: 'Requester', value: request.requester },
+    { title: 'Risk', value: request.risk.toUpperCase() },
+    { title: 'Status', value: request.status },
+  ];
+  if (request.status === 'pending' && request.nextEscalationAt) facts.push({ title: 'Escalates', value: utcClock(request.nextEscalationAt) });
+  if (request.status === 'pending' && request.expiresAt) facts.push({ title: 'Expires', value: utcClock(request.expiresAt) });
+  const body: Element[] = [
+    text(HEADLINE[type], { size: 'Small', isSubtle: true, spacing: 'None' }),
+    text(titleOf(request), { size: 'Large', weight: 'Bolder' }),
+    { type: 'FactSet', facts },
+    text(`**Reason:** ${request.reason}`),
+  ];
+  const decided = outcome(request);
+  if (decided) body.push(text(decided, { weight: 'Bolder', color: request.status === 'approved' ? 'Good' : 'Attention' }));
+  if (request.context.summary) body.push(text(clip(request.context.summary, 4000)));
+  if (request.context.diff && diffLines !== null) {
+    const { text: excerpt, moreLines } = diffExcerpt(request.context.diff, diffLines);
+    body.push(text(excerpt, { fontType: 'Monospace', size: 'Small' }));
+    if (moreLines > 0) body.push(text(moreLinesNote(moreLines), { isSubtle: true, size: 'Small' }));
+  }
+  return body;
+}
+
+/**
+ * The Teams message for an event: an Adaptive Card 1.5 with the request's context and links that open
+ * it in the web console. Buttons only open URLs: an incoming webhook cannot receive clicks (that needs
+ * a bot). Under 28 KB: the diff is shortened first, then dropped; title, reason and risk never are.
+ */
+export function renderTeamsMessage(type: NotificationEvent, request: GreenlightRequest, publicUrl: string): string {
+  const actions = [
+    { type: 'Action.OpenUrl', title: 'Open in Greenlight', url: consoleLink(publicUrl, request.id) },
+    ...(request.context.links ?? []).slice(0, 5).map((link) => ({ type: 'Action.OpenUrl', title: clip(link.title, 60), url: link.url })),
+  ];
+  const envelope = (diffLines: number | null) =>
+    JSON.stringify({
+      type: 'message',
+      attachments: [
+        {
+          contentType: 'application/vnd.microsoft.card.adaptive',
+          contentUrl: null,
+          content: { $schema: ADAPTIVE_CARD_SCHEMA, type: 'AdaptiveCard', version: ADAPTIVE_CARD_VERSION, msteams: { width: 'Full' }, body: cardBody(type, request, diffLines), actions },
+        },
+      ],
+    });
+  for (let lines: number | null = 30; ; lines = lines === null ? null : lines > 1 ? Math.floor(lines / 2) : null) {
+    const message = envelope(lines);
+    if (Buffer.byteLength(message) <= TEAMS_MESSAGE_LIMIT_BYTES || lines === null) return message;
+  }
+}

@@ -1,0 +1,115 @@
+import { Ajv } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GreenlightRequest } from '../../../protocol/index.js';
+import { requestFixture } from '../../../protocol/request-fixture.js';
+import { deployRequest, TestHub, type TestUser } from '../../test-support/hub-fixture.js';
+import { WebhookReceiver } from '../../test-support/webhook-receiver.js';
+import { renderTeamsMessage, TEAMS_MESSAGE_LIMIT_BYTES } from './card.js';
+
+/**
+ * What Teams requires of a message carrying an Adaptive Card 1.5, written from the card schema's
+ * required properties (the full schema is not available offline): the envelope, the card's type,
+ * version and body, and every element and action in the shapes used here.
+ */
+const textBlock = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'TextBlock' }, text: { type: 'string', minLength: 1 }, wrap: { type: 'boolean' } } };
+const factSet = {
+  type: 'object',
+  required: ['type', 'facts'],
+  properties: { type: { const: 'FactSet' }, facts: { type: 'array', minItems: 1, items: { type: 'object', required: ['title', 'value'], additionalProperties: false, properties: { title: { type: 'string' }, value: { type: 'string' } } } } },
+};
+const openUrl = { type: 'object', required: ['type', 'title', 'url'], additionalProperties: false, properties: { type: { const: 'Action.OpenUrl' }, title: { type: 'string', minLength: 1 }, url: { type: 'string', pattern: '^https?://' } } };
+const teamsMessageSchema = {
+  type: 'object',
+  required: ['type', 'attachments'],
+  properties: {
+    type: { const: 'message' },
+    attachments: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1,
+      items: {
+        type: 'object',
+        required: ['contentType', 'content'],
+        properties: {
+          contentType: { const: 'application/vnd.microsoft.card.adaptive' },
+          content: {
+            type: 'object',
+            required: ['$schema', 'type', 'version', 'body'],
+            properties: {
+              $schema: { const: 'http://adaptivecards.io/schemas/adaptive-card.json' },
+              type: { const: 'AdaptiveCard' },
+              version: { const: '1.5' },
+              body: { type: 'array', minItems: 1, items: { oneOf: [textBlock, factSet] } },
+              actions: { type: 'array', items: openUrl },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+const validate = new Ajv({ allErrors: true, strict: false }).compile(teamsMessageSchema);
+
+type Card = { attachments: { content: { body: { type: string; text?: string; facts?: { title: string; value: string }[] }[]; actions: { url: string; title: string }[] } }[] };
+const cardOf = (message: unknown) => (message as Card).attachments[0]?.content;
+
+describe('the Teams card', () => {
+  it('keeps title, reason and risk whole and shortens only the diff to stay under 28 KB', () => {
+    const diff = Array.from({ length: 4000 }, (_, i) => `+ a long changed line number ${i} of the migration script`).join('\n');
+    const reason = 'R'.repeat(2000);
+    const request: GreenlightRequest = { ...requestFixture(), risk: 'critical', reason, context: { diff, summary: 'S'.repeat(4000) } };
+    const text = renderTeamsMessage('request.created', request, 'https://greenlight.example.com');
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(TEAMS_MESSAGE_LIMIT_BYTES);
+    const parsed: unknown = JSON.parse(text);
+    expect(validate(parsed), JSON.stringify(validate.errors)).toBe(true);
+    const body = cardOf(parsed)?.body ?? [];
+    expect(body.some((element) => element.text === `${request.action} ${request.resource} → ${request.environment}`)).toBe(true);
+    expect(body.some((element) => element.text === `**Reason:** ${reason}`)).toBe(true);
+    expect(body.find((element) => element.type === 'FactSet')?.facts).toContainEqual({ title: 'Risk', value: 'CRITICAL' });
+    expect(body.some((element) => element.text?.match(/^…\d+ more lines$/))).toBe(true);
+  });
+});
+
+describe('Teams, posting to a local receiver through the outbox', () => {
+  const receiver = new WebhookReceiver();
+  let hub: TestHub;
+  let alice: TestUser, bob: TestUser;
+
+  beforeAll(async () => {
+    await receiver.start();
+    hub = new TestHub('sqlite', {
+      policy: `
+rules:
+  - name: prod
+    match: { action: deploy }
+    approvers: [sre]
+    notify: ["teams:oncall"]
+`,
+      notifiers: { allowPrivateNetworks: true, teams: [{ name: 'oncall', url: `${receiver.url}/teams/hook` }] },
+    });
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    bob = await hub.createUser('bob', ['approver'], ['sre']);
+  });
+  afterAll(async () => {
+    await hub.dispose();
+    await receiver.close();
+  });
+
+  it('posts an Adaptive Card 1.5 for the new request and another for its decision, each linking to the console', async () => {
+    // Teams is briefly unavailable: the first attempt is answered 503 and the outbox tries again.
+    receiver.reply = () => (receiver.received.length === 1 ? { status: 503 } : { status: 200 });
+    const { body: created } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ risk: 'high' }));
+    const first = await receiver.arrivals.next((arrival) => receiver.received.indexOf(arrival) === 1 && arrival.raw.includes('Approval requested'));
+    expect(receiver.received[0]?.raw).toBe(first.raw);
+    expect(Buffer.byteLength(first.raw)).toBeLessThanOrEqual(TEAMS_MESSAGE_LIMIT_BYTES);
+    const message: unknown = JSON.parse(first.raw);
+    expect(validate(message), JSON.stringify(validate.errors)).toBe(true);
+    expect(cardOf(message)?.actions[0]).toEqual({ type: 'Action.OpenUrl', title: 'Open in Greenlight', url: `${hub.url}/?request=${created.id}` });
+    expect(first.headers['content-type']).toBe('application/json');
+
+    await hub.api('POST', `/api/v1/requests/${created.id}/decisions`, bob.token, { decision: 'approve' });
+    const decided = await receiver.arrivals.next((arrival) => arrival.raw.includes('Approved by bob'));
+    expect(validate(JSON.parse(decided.raw))).toBe(true);
+  });
+});

@@ -1,0 +1,121 @@
+import type { Kysely, Transaction } from 'kysely';
+import { z } from 'zod';
+import { ROLES, type Role } from '../../protocol/index.js';
+import type { Database, UsersTable } from './schema.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** A user as the hub works with them: roles decoded, the disabled flag a boolean. */
+export interface UserRecord {
+  id: string;
+  name: string;
+  roles: Role[];
+  disabled: boolean;
+  email: string | null;
+  slackUserId: string | null;
+  /** A machine account: tokens only, never an approver. */
+  service: boolean;
+  /** The identity provider's `sub` for a user who signs in with it; null for users made by hand. */
+  oidcSubject: string | null;
+  lastSeenAt: string | null;
+  createdAt: string;
+}
+
+const rolesSchema = z.array(z.enum(ROLES));
+
+/** The `roles` column holds a JSON array; a row that does not is a damaged database, and says so. */
+export function decodeRoles(text: string): Role[] {
+  return rolesSchema.parse(JSON.parse(text));
+}
+
+export function toUserRecord(row: UsersTable): UserRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    roles: decodeRoles(row.roles),
+    disabled: row.disabled === 1,
+    email: row.email ?? null,
+    slackUserId: row.slack_user_id ?? null,
+    service: row.service === 1,
+    oidcSubject: row.oidc_subject ?? null,
+    lastSeenAt: row.last_seen_at ?? null,
+    createdAt: row.created_at,
+  };
+}
+
+/** The users and their groups (tables `users`, `user_groups`): rows in, typed records out. */
+export const userStore = {
+  async byIdOrName(db: Executor, idOrName: string): Promise<UserRecord | undefined> {
+    const row = await db.selectFrom('users').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
+    return row && toUserRecord(row);
+  },
+
+  async byId(db: Executor, id: string): Promise<UserRecord | undefined> {
+    const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUserRecord(row);
+  },
+
+  async byName(db: Executor, name: string): Promise<UserRecord | undefined> {
+    const row = await db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && toUserRecord(row);
+  },
+
+  async all(db: Executor): Promise<UserRecord[]> {
+    return (await db.selectFrom('users').selectAll().orderBy('name').execute()).map(toUserRecord);
+  },
+
+  /** The user a token hash belongs to, disabled or not. */
+  async byTokenHash(db: Executor, tokenHash: string): Promise<UserRecord | undefined> {
+    const row = await db.selectFrom('tokens').innerJoin('users', 'users.id', 'tokens.user_id').selectAll('users').where('tokens.hash', '=', tokenHash).executeTakeFirst();
+    return row && toUserRecord(row);
+  },
+
+  /** Active users in any of these groups or named any of these names, once per group that reaches them (null: by name). */
+  async activeReachedBy(db: Executor, names: string[]): Promise<(Pick<UserRecord, 'id' | 'name' | 'roles'> & { group: string | null })[]> {
+    if (names.length === 0) return [];
+    const rows = await db
+      .selectFrom('users')
+      .leftJoin('user_groups', 'user_groups.user_id', 'users.id')
+      .select(['users.id', 'users.name', 'users.roles', 'user_groups.group_name'])
+      .where('users.disabled', '=', 0)
+      .where((eb) => eb.or([eb('user_groups.group_name', 'in', names), eb('users.name', 'in', names)]))
+      .execute();
+    return rows.map((row) => ({ id: row.id, name: row.name, roles: decodeRoles(row.roles), group: row.group_name }));
+  },
+
+  /** Ids of the active admins; on PostgreSQL their rows stay locked to the end of the transaction. */
+  async activeAdminIds(db: Executor, lock: boolean): Promise<string[]> {
+    let query = db.selectFrom('users').select(['id']).where('disabled', '=', 0).where('roles', 'like', '%"admin"%').orderBy('id');
+    if (lock) query = query.forUpdate();
+    return (await query.execute()).map((row) => row.id);
+  },
+
+  async insert(db: Executor, user: Pick<UserRecord, 'id' | 'name' | 'roles' | 'email' | 'slackUserId' | 'service' | 'createdAt'>): Promise<void> {
+    await db
+      .insertInto('users')
+      .values({ id: user.id, name: user.name, roles: JSON.stringify(user.roles), disabled: 0, created_at: user.createdAt, email: user.email, slack_user_id: user.slackUserId, service: user.service ? 1 : 0 })
+      .execute();
+  },
+
+  async update(db: Executor, id: string, changes: Partial<Pick<UserRecord, 'roles' | 'email' | 'slackUserId' | 'disabled'>>): Promise<void> {
+    await db
+      .updateTable('users')
+      .set({
+        ...(changes.roles ? { roles: JSON.stringify(changes.roles) } : {}),
+        ...(changes.email !== undefined ? { email: changes.email } : {}),
+        ...(changes.slackUserId !== undefined ? { slack_user_id: changes.slackUserId } : {}),
+        ...(changes.disabled !== undefined ? { disabled: changes.disabled ? 1 : 0 } : {}),
+      })
+      .where('id', '=', id)
+      .execute();
+  },
+
+  async groupsOf(db: Executor, userId: string): Promise<string[]> {
+    return (await db.selectFrom('user_groups').select('group_name').where('user_id', '=', userId).execute()).map((row) => row.group_name);
+  },
+
+  /** Every membership, for listing users with their groups. */
+  async memberships(db: Executor): Promise<{ userId: string; group: string }[]> {
+    return (await db.selectFrom('user_groups').select(['user_id', 'group_name']).execute()).map((row) => ({ userId: row.user_id, group: row.group_name }));
+  },
+};

@@ -1,0 +1,95 @@
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { collect } from './hub-fixture.js';
+
+export interface ReceivedMail {
+  /** Envelope recipients, as the SMTP client gave them in RCPT TO. */
+  to: string[];
+  mail: ParsedMail;
+}
+
+/**
+ * A real SMTP server (the `smtp-server` package) on 127.0.0.1 that parses what arrives with
+ * `mailparser`. `refuse` answers every message with a temporary 451 until turned off; `stop()` and
+ * `start()` take it away and bring it back on the same port.
+ */
+export class SmtpReceiver {
+  readonly received: ReceivedMail[] = [];
+  private readonly events = new EventEmitter();
+  private server: SMTPServer | null = null;
+  port = 0;
+  /** Answer each message 451 (try again later) instead of accepting it. */
+  refuse = false;
+  /** Refuse this many of the next messages (451), then accept again. */
+  refuseNext = 0;
+  /** Messages refused so far. */
+  refused = 0;
+  readonly arrivals = collect<ReceivedMail>((listener) => {
+    this.events.on('mail', listener);
+    return () => this.events.off('mail', listener);
+  });
+
+  /** With credentials, the server asks for them (AUTH over the plain connection, as on a trusted relay). */
+  constructor(private readonly credentials?: { user: string; pass: string }) {}
+
+  async start(): Promise<this> {
+    const { credentials } = this;
+    const server = new SMTPServer({
+      authOptional: !credentials,
+      allowInsecureAuth: true,
+      disabledCommands: credentials ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+      logger: false,
+      // A stopped server drops the hub's idle pooled connections at once rather than waiting for them.
+      closeTimeout: 100,
+      onAuth: (auth, _session, callback) => {
+        if (credentials && auth.username === credentials.user && auth.password === credentials.pass) callback(null, { user: auth.username });
+        else callback(new Error('invalid credentials'));
+      },
+      onData: (stream, session, callback) => {
+        const to = session.envelope.rcptTo.map((address) => address.address);
+        simpleParser(stream)
+          .then((mail) => {
+            if (this.refuse || this.refuseNext > 0) {
+              this.refuseNext = Math.max(0, this.refuseNext - 1);
+              this.refused += 1;
+              callback(Object.assign(new Error('mailbox busy, try again later'), { responseCode: 451 }));
+              return;
+            }
+            const received = { to, mail };
+            this.received.push(received);
+            callback();
+            this.events.emit('mail', received);
+          })
+          .catch((error: Error) => callback(error));
+      },
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** Stops listening; `start()` listens again on the same port. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** The messages that arrived for this address. */
+  to(address: string): ReceivedMail[] {
+    return this.received.filter((received) => received.to.includes(address));
+  }
+}
+
+/** The links of a message's plain text, by their label (`Approve: …`). */
+export function linkIn(mail: ParsedMail, label: 'Approve' | 'Deny' | 'Console'): string {
+  const match = new RegExp(`^${label}:\\s+(\\S+)$`, 'm').exec(mail.text ?? '');
+  if (!match?.[1]) throw new Error(`no ${label} link in:\n${mail.text ?? ''}`);
+  return match[1];
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { GreenlightError, LIMITS } from '../../protocol/index.js';
+import type { Context } from '../domain/context.js';
+import { decideRequest } from '../domain/requests.js';
+import { buildView, isEligibleApprover, parseRule, withoutSecrets } from '../domain/request-view.js';
+import type { SlackApp } from '../notify/slack/app.js';
+import { ACTION_APPROVE, ACTION_DENY, DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal } from '../notify/slack/message.js';
+import { slackIdentity } from './slack-identity.js';
+
+/** Slack's interactivity payloads this hub acts on; anything else is acknowledged and ignored. */
+const blockActionsSchema = z.object({
+  type: z.literal('block_actions'),
+  user: z.object({ id: z.string().min(1).max(64) }),
+  trigger_id: z.string().max(256).optional(),
+  channel: z.object({ id: z.string().max(64) }).optional(),
+  container: z.object({ channel_id: z.string().max(64).optional() }).optional(),
+  actions: z.array(z.object({ action_id: z.string().max(255), value: z.string().max(2000).optional() })).min(1),
+});
+const viewSubmissionSchema = z.object({
+  type: z.literal('view_submission'),
+  user: z.object({ id: z.string().min(1).max(64) }),
+  view: z.object({
+    callback_id: z.string().max(255),
+    private_metadata: z.string().max(3000),
+    state: z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullable().optional() }).loose())) }),
+  }),
+});
+const denyMetadataSchema = z.object({ requestId: z.string().min(1).max(64), channel: z.string().max(64).nullable() });
+
+/** What the endpoint answers Slack: nothing, or a modal's field errors. */
+export type SlackAnswer = { kind: 'ack' } | { kind: 'errors'; errors: Record<string, string> };
+const ACK: SlackAnswer = { kind: 'ack' };
+
+/** Slack waits 3 s for the answer; a decision still running by then is finished after it (it commits or not, either way durably). */
+const ANSWER_WITHIN_MS = 2_500;
+
+async function answerInTime(ctx: Context, work: Promise<void>): Promise<void> {
+  const guarded = work.catch((error: unknown) => ctx.log.error({ err: error }, 'Slack interaction failed after it was acknowledged'));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([guarded, new Promise<void>((resolve) => (timer = setTimeout(resolve, ANSWER_WITHIN_MS)))]);
+  clearTimeout(timer);
+}
+
+async function tell(ctx: Context, app: SlackApp, channel: string | undefined, slackUserId: string, text: string): Promise<void> {
+  if (!channel) return;
+  try {
+    await app.client.chat.postEphemeral({ channel, user: slackUserId, text });
+  } catch (error) {
+    ctx.log.warn({ err: error, slackUser: slackUserId }, 'cannot send a Slack user an explanation');
+  }
+}
+
+const explain = (error: unknown): string => (error instanceof GreenlightError ? error.message : 'Greenlight could not record this; try again, or decide in the app.');
+
+/** Who may not decide, and why, before a modal is opened for them: the same rules the decision applies. */
+async function whyNot(ctx: Context, requestId: string, actor: Parameters<typeof isEligibleApprover>[1]): Promise<string | null> {
+  const row = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirst();
+  if (!row) return 'This request no longer exists.';
+  if (row.status !== 'pending') return `This request is already ${row.status}${row.decided_by ? ` by ${row.decided_by}` : ''}; nothing to decide.`;
+  const own = row.requester_id === actor.id;
+  if (own && !parseRule(row).allowSelfApproval) return 'You cannot decide your own request; another approver has to.';
+  if (!isEligibleApprover(row, actor)) return 'You are not an approver for this request.';
+  return null;
+}
+
+async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeof blockActionsSchema>): Promise<SlackAnswer> {
+  const action = payload.actions[0];
+  if (!action || (action.action_id !== ACTION_APPROVE && action.action_id !== ACTION_DENY)) return ACK;
+  const requestId = action.value ?? '';
+  const channel = payload.channel?.id ?? payload.container?.channel_id;
+  const slackUserId = payload.user.id;
+  const identity = await slackIdentity(ctx, app, slackUserId);
+  if (identity.kind === 'refused') {
+    await tell(ctx, app, channel, slackUserId, identity.explanation);
+    return ACK;
+  }
+  const row = await ctx.store.db.selectFrom('requests').select('rule').where('id', '=', requestId).executeTakeFirst();
+  if (row && (JSON.parse(row.rule) as { chatApprove?: boolean }).chatApprove === false) {
+    await tell(ctx, app, channel, slackUserId, 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
+    return ACK;
+  }
+  if (action.action_id === ACTION_DENY) {
+    const problem = await whyNot(ctx, requestId, identity.actor);
+    if (problem) {
+      await tell(ctx, app, channel, slackUserId, problem);
+      return ACK;
+    }
+    const current = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
+    const view = withoutSecrets(await buildView(ctx.store.db, current, null));
+    // The trigger id is valid for 3 s: the modal opens before Slack is answered.
+    try {
+      await app.client.views.open({ trigger_id: payload.trigger_id ?? '', view: denyModal(view, JSON.stringify({ requestId, channel: channel ?? null })) });
+    } catch (error) {
+      ctx.log.warn({ err: error, request: requestId }, 'cannot open the Slack deny form');
+      await tell(ctx, app, channel, slackUserId, 'Slack could not open the form for a reason; deny in Greenlight instead ("Open in Greenlight").');
+    }
+    return ACK;
+  }
+  await answerInTime(
+    ctx,
+    decideRequest(ctx, identity.actor, requestId, { decision: 'approve' }, 'slack').then(
+      () => undefined,
+      (error: unknown) => tell(ctx, app, channel, slackUserId, explain(error)),
+    ),
+  );
+  return ACK;
+}
+
+async function onViewSubmission(ctx: Context, app: SlackApp, payload: z.infer<typeof viewSubmissionSchema>): Promise<SlackAnswer> {
+  if (payload.view.callback_id !== DENY_MODAL) return ACK;
+  let metadata: z.infer<typeof denyMetadataSchema>;
+  try {
+    metadata = denyMetadataSchema.parse(JSON.parse(payload.view.private_metadata));
+  } catch {
+    return { kind: 'errors', errors: { [REASON_BLOCK]: 'This form is not one Greenlight opened.' } };
+  }
+  const reason = payload.view.state.values[REASON_BLOCK]?.[REASON_INPUT]?.value?.trim() ?? '';
+  if (!reason) return { kind: 'errors', errors: { [REASON_BLOCK]: 'Say why you deny it.' } };
+  if (reason.length > LIMITS.comment) return { kind: 'errors', errors: { [REASON_BLOCK]: `At most ${LIMITS.comment} characters.` } };
+  const identity = await slackIdentity(ctx, app, payload.user.id);
+  if (identity.kind === 'refused') return { kind: 'errors', errors: { [REASON_BLOCK]: identity.explanation } };
+  try {
+    await decideRequest(ctx, identity.actor, metadata.requestId, { decision: 'deny', comment: reason }, 'slack');
+    return ACK;
+  } catch (error) {
+    return { kind: 'errors', errors: { [REASON_BLOCK]: explain(error) } };
+  }
+}
+
+/** Acts on one verified interactivity payload (already parsed from the form's `payload` field). */
+export async function handleSlackInteraction(ctx: Context, app: SlackApp, payload: unknown): Promise<SlackAnswer> {
+  const actions = blockActionsSchema.safeParse(payload);
+  if (actions.success) return onBlockAction(ctx, app, actions.data);
+  const submission = viewSubmissionSchema.safeParse(payload);
+  if (submission.success) return onViewSubmission(ctx, app, submission.data);
+  return ACK;
+}
