@@ -158,7 +158,7 @@ test('at 390 px every tab shows its whole label, and the page loads without a 40
   });
   const nav = admin.page.getByRole('navigation', { name: 'Main' });
   const tabs = nav.getByRole('button');
-  // An admin has every tab: Inbox, New request, My requests, History, Users and Settings.
+  // An admin has every tab: Inbox, New request, My requests, History, Users and Settings (their channels and tokens).
   await expect(tabs).toHaveCount(6);
   // Six tabs don't all fit in 390 px: the strip scrolls, says so with a faded edge, and never cuts a
   // label it shows at the start ("Inbox" once read "ıbox").

@@ -3,10 +3,11 @@ import type { HubConnection } from './hub-connection.js';
 import type { HubHttp } from '../protocol/hub-http.js';
 import type { IpcHandlers } from './ipc.js';
 import { openExternalUrl } from './open-external.js';
+import { signInWithBrowser } from './oidc-loopback.js';
 
 export interface IpcHandlerDeps {
   connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'hub'>;
-  hubHttp: Pick<HubHttp, 'revokeGrant' | 'audit' | 'exportAudit' | 'decisionReport' | 'listUsers' | 'createUser' | 'updateUser' | 'disableUser' | 'enableUser' | 'setupStatus' | 'myChannels' | 'extendGrant' | 'explainPolicy' | 'listDelegations' | 'createDelegation' | 'endDelegation'>;
+  hubHttp: Pick<HubHttp, 'revokeGrant' | 'audit' | 'exportAudit' | 'decisionReport' | 'listUsers' | 'createUser' | 'updateUser' | 'disableUser' | 'enableUser' | 'setupStatus' | 'myChannels' | 'extendGrant' | 'explainPolicy' | 'listDelegations' | 'createDelegation' | 'endDelegation' | 'listTokens' | 'createToken' | 'revokeToken'>;
   desktopSettings: Pick<DesktopSettingsService, 'current' | 'update'>;
   openExternal: (url: string) => Promise<void>;
   /** The page made a call, so it is listening to events. */
@@ -22,6 +23,11 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
       return connection.session;
     },
     signIn: ({ hubUrl, token }) => connection.signIn(new URL(hubUrl).href.replace(/\/$/, ''), token),
+    signInWithBrowser: async ({ hubUrl }) => {
+      const hub = new URL(hubUrl).href.replace(/\/$/, '');
+      const session = await signInWithBrowser({ hubUrl: hub, openExternal: deps.openExternal });
+      return connection.signIn(hub, session.token);
+    },
     signOut: () => connection.signOut(),
     sync: async () => {
       const result = await connection.hub().sync();
@@ -50,6 +56,9 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     disableUser: ({ name }) => deps.hubHttp.disableUser(name),
     enableUser: ({ name }) => deps.hubHttp.enableUser(name),
     setupStatus: () => deps.hubHttp.setupStatus(),
+    listTokens: () => deps.hubHttp.listTokens(),
+    createToken: (input) => deps.hubHttp.createToken(input),
+    revokeToken: ({ id }) => deps.hubHttp.revokeToken(id),
     myChannels: () => deps.hubHttp.myChannels(),
     getSettings: () => deps.desktopSettings.current(),
     updateSettings: (input) => deps.desktopSettings.update(input),

@@ -3,6 +3,7 @@ import { decideInputSchema, extendInputSchema, httpUrlSchema, newRequestSchema, 
 import { LIMITS } from '../protocol/limits.js';
 import { newUserSchema, userNameSchema, userUpdateSchema } from '../protocol/user.js';
 import { delegationIdSchema, newDelegationSchema } from '../protocol/delegation.js';
+import { newTokenSchema, tokenIdSchema } from '../protocol/token.js';
 import type { IpcContract, IpcMethod } from './ipc-contract.js';
 
 const none = z.undefined();
@@ -33,6 +34,7 @@ const settingsUpdate = z
 export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']> } = {
   getSession: none,
   signIn: z.strictObject({ hubUrl: httpUrlSchema, token: z.string().trim().min(1, 'paste your API token').max(512) }),
+  signInWithBrowser: z.strictObject({ hubUrl: httpUrlSchema }),
   signOut: none,
   sync: none,
   submit: newRequestSchema,
@@ -57,6 +59,9 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   disableUser: z.strictObject({ name: userNameSchema }),
   enableUser: z.strictObject({ name: userNameSchema }),
   setupStatus: none,
+  listTokens: none,
+  createToken: newTokenSchema,
+  revokeToken: z.strictObject({ id: tokenIdSchema }),
   myChannels: none,
   getSettings: none,
   updateSettings: settingsUpdate,

@@ -24,9 +24,11 @@ function setup() {
     };
   const request = aRequest();
   const delegation = { id: 'dlg_1', from: 'bob', to: 'carol', startsAt: '2030-01-01T00:00:00.000Z', endsAt: '2030-01-08T00:00:00.000Z', rules: null, reason: 'holiday', createdBy: 'bob', createdAt: '2030-01-01T00:00:00.000Z', endedAt: null, endedBy: null, active: true };
+  const token = { id: 'tok_0mx00000000abcdef', name: 'ci', user: 'bob', kind: 'api' as const, scopes: ['requests:read' as const], createdAt: '2030-01-01T00:00:00.000Z', expiresAt: '2030-04-01T00:00:00.000Z', lastUsedAt: null };
   const handlers: IpcHandlers = {
     getSession: record('getSession', session),
     signIn: record('signIn', session),
+    signInWithBrowser: record('signInWithBrowser', session),
     signOut: record('signOut', session),
     sync: () => Promise.reject(new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.')),
     submit: record('submit', request),
@@ -51,6 +53,9 @@ function setup() {
     disableUser: record('disableUser', { ...user, status: 'disabled' as const, disabled: true }),
     enableUser: record('enableUser', user),
     setupStatus: record('setupStatus', { policy: { source: 'built-in' as const, file: null, rules: 1 }, users: { active: 1, total: 1 }, approverGroups: [] }),
+    listTokens: record('listTokens', [token]),
+    createToken: record('createToken', { ...token, token: 'glt_shown_once_0123456789' }),
+    revokeToken: record('revokeToken', token),
     myChannels: record('myChannels', { channels: [{ channel: 'email', reaches: true, detail: 'emailed', address: 'bob@example.com', rules: ['prod'] }] }),
     getSettings: record('getSettings', desktopSettings),
     updateSettings: record('updateSettings', desktopSettings),
@@ -172,6 +177,19 @@ describe('IPC with Electron fakes', () => {
     expect(await ipcMain.invoke('greenlight:sync', app)).toEqual({ error: { code: 'UNAUTHENTICATED', message: 'Sign in to a hub first.' } });
   });
 
+  it('passes token calls through with the expiry read as seconds, and refuses one beyond a year', async () => {
+    const { ipcMain, app, calls } = setup();
+    await ipcMain.invoke('greenlight:listTokens', app);
+    await ipcMain.invoke('greenlight:createToken', app, { name: 'ci', scopes: ['requests:read'], expiresIn: '90d' });
+    await ipcMain.invoke('greenlight:revokeToken', app, { id: 'tok_0mx00000000abcdef' });
+    expect(calls.map((call) => [call.method, call.arg])).toEqual([
+      ['listTokens', undefined],
+      ['createToken', { name: 'ci', scopes: ['requests:read'], expiresIn: 90 * 86_400 }],
+      ['revokeToken', { id: 'tok_0mx00000000abcdef' }],
+    ]);
+    expect(await ipcMain.invoke('greenlight:createToken', app, { name: 'ci', scopes: ['requests:read'], expiresIn: '400d' })).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+  });
+
   it('passes valid user-admin calls through, with defaults filled and the email trimmed', async () => {
     const { ipcMain, app, calls } = setup();
     expect(await ipcMain.invoke('greenlight:listUsers', app)).toEqual({ data: [user] });
@@ -183,7 +201,7 @@ describe('IPC with Electron fakes', () => {
     expect(await ipcMain.invoke('greenlight:myChannels', app)).toMatchObject({ data: { channels: [{ channel: 'email', address: 'bob@example.com' }] } });
     expect(calls.map((call) => [call.method, call.arg])).toEqual([
       ['listUsers', undefined],
-      ['createUser', { name: 'carol', roles: ['approver'], groups: [], email: 'carol@example.com' }],
+      ['createUser', { name: 'carol', roles: ['approver'], groups: [], email: 'carol@example.com', service: false }],
       ['updateUser', { name: 'bob', changes: { groups: ['sre', 'leads'], email: null } }],
       ['disableUser', { name: 'bob' }],
       ['enableUser', { name: 'bob' }],

@@ -12,7 +12,7 @@ import { deployRequest } from '../server/test-support/hub-fixture.js';
  */
 describe('the shared HTTP client against a real hub', () => {
   let hub: SpawnedHub;
-  const as = (token: string | undefined) => new HubHttp({ fetch: (url, init) => fetch(url, init), session: () => ({ hubUrl: hub.url, token }) });
+  const as = (token: string | null | undefined) => new HubHttp({ fetch: (url, init) => fetch(url, init), session: () => ({ hubUrl: hub.url, token: token ?? undefined }) });
   const admin = () => as(hub.adminToken);
 
   beforeAll(async () => {

@@ -8,6 +8,7 @@ import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest } from './
 import type { WireError } from './errors.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from './user.js';
 import type { SetupStatus } from './setup.js';
+import type { CreatedToken, NewToken, TokenInfo } from './token.js';
 import type { MyChannels } from './notifications.js';
 
 /**
@@ -19,6 +20,8 @@ import type { MyChannels } from './notifications.js';
 export interface DesktopApi {
   getSession(): Promise<Ack<DesktopSession>>;
   signIn(input: { hubUrl: string; token: string }): Promise<Ack<DesktopSession>>;
+  /** Single sign-on through the system browser; the session token goes to the keychain like a pasted one. */
+  signInWithBrowser(input: { hubUrl: string }): Promise<Ack<DesktopSession>>;
   signOut(): Promise<Ack<DesktopSession>>;
   sync(): Promise<Ack<SyncResult>>;
   submit(input: NewRequest): Promise<Ack<GreenlightRequest>>;
@@ -48,6 +51,10 @@ export interface DesktopApi {
   disableUser(input: { name: string }): Promise<Ack<User>>;
   enableUser(input: { name: string }): Promise<Ack<User>>;
   setupStatus(): Promise<Ack<SetupStatus>>;
+  /** The signed-in person's own tokens; a new one comes back once, to be shown and copied. */
+  listTokens(): Promise<Ack<TokenInfo[]>>;
+  createToken(input: NewToken): Promise<Ack<CreatedToken>>;
+  revokeToken(input: { id: string }): Promise<Ack<TokenInfo>>;
   /** Which channels (the app, email, …) bring the signed-in user the requests they may decide. */
   myChannels(): Promise<Ack<MyChannels>>;
   getSettings(): Promise<Ack<DesktopSettings>>;

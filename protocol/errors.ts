@@ -4,6 +4,7 @@ import { findUnstorableText } from './storable-text.js';
 export const ERROR_CODES = [
   'UNAUTHENTICATED',
   'FORBIDDEN',
+  'INSUFFICIENT_SCOPE',
   'NOT_FOUND',
   'INVALID_INPUT',
   'ALREADY_DECIDED',
@@ -44,6 +45,7 @@ export type WireError = z.infer<typeof wireErrorSchema>;
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  INSUFFICIENT_SCOPE: 403,
   NOT_FOUND: 404,
   INVALID_INPUT: 400,
   ALREADY_DECIDED: 409,

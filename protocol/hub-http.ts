@@ -7,6 +7,7 @@ import { myChannelsSchema, type MyChannels } from './notifications.js';
 import { policyExplanationSchema, type PolicyExplanation } from './policy-explain.js';
 import { delegationListSchema, delegationSchema, type Delegation, type NewDelegation } from './delegation.js';
 import { createdUserSchema, userListSchema, userSchema, type CreatedUser, type NewUser, type User, type UserUpdate } from './user.js';
+import { createdTokenSchema, tokenListSchema, tokenSchema, type CreatedToken, type NewToken, type TokenInfo } from './token.js';
 import { describeZodError } from './errors.js';
 import { badAnswer, errorOfAnswer, unreachable } from './hub-http-error.js';
 
@@ -55,7 +56,7 @@ export class HubHttp {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     let body: string | undefined;
-    if (method !== 'GET') {
+    if (method === 'POST' || method === 'PATCH') {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body ?? {});
     }
@@ -143,6 +144,18 @@ export class HubHttp {
 
   endDelegation(id: string): Promise<Delegation> {
     return this.data('DELETE', `/api/v1/delegations/${encodeURIComponent(id)}`, delegationSchema);
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (await this.data('GET', '/api/v1/tokens', tokenListSchema)).tokens;
+  }
+
+  createToken(input: NewToken): Promise<CreatedToken> {
+    return this.data('POST', '/api/v1/tokens', createdTokenSchema, { body: input });
+  }
+
+  revokeToken(id: string): Promise<TokenInfo> {
+    return this.data('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`, tokenSchema);
   }
 
   revokeGrant(jti: string): Promise<GreenlightRequest> {

@@ -5,6 +5,7 @@ export * from './duration.js';
 export * from './request.js';
 export * from './quorum.js';
 export * from './user.js';
+export * from './token.js';
 export * from './setup.js';
 export * from './policy.js';
 export * from './windows.js';

@@ -37,13 +37,20 @@ export const slackUserIdSchema = z.string().trim().regex(/^[UW][A-Z0-9]{2,20}$/,
 const rolesSchema = z.array(roleSchema).min(1, 'give the user at least one role').max(ROLES.length);
 const groupsSchema = z.array(groupNameSchema).max(LIMITS.groups);
 
-export const newUserSchema = z.strictObject({
-  name: unreservedUserNameSchema,
-  roles: rolesSchema,
-  groups: groupsSchema.default([]),
-  email: emailSchema.optional(),
-  slackUserId: slackUserIdSchema.optional(),
-});
+export const newUserSchema = z
+  .strictObject({
+    name: unreservedUserNameSchema,
+    roles: rolesSchema,
+    groups: groupsSchema.default([]),
+    email: emailSchema.optional(),
+    slackUserId: slackUserIdSchema.optional(),
+    /** A machine account (a pipeline): no sign-in, tokens only, never an approver. */
+    service: z.boolean().default(false),
+  })
+  .refine((user) => !user.service || user.roles.every((role) => role === 'requester'), {
+    message: 'a service user can only be a requester: it never approves',
+    path: ['roles'],
+  });
 export type NewUser = z.input<typeof newUserSchema>;
 
 /** What an admin may change about a user; only the fields given change, `email: null` removes it. */
@@ -65,6 +72,8 @@ export const userSchema = z.object({
   roles: z.array(roleSchema),
   groups: z.array(z.string()),
   email: z.string().nullable(),
+  /** A machine account: tokens only, never an approver (absent from hubs older than service users). */
+  service: z.boolean().optional(),
   /** Absent from hubs older than the Slack channel. */
   slackUserId: z.string().nullable().optional(),
   status: z.enum(USER_STATUSES),
@@ -74,10 +83,13 @@ export const userSchema = z.object({
   createdAt: z.string(),
   /** In a sync only: whose approvals this user may give now, as their delegate. */
   actingFor: z.array(actingForSchema).optional(),
+  /** On a change: what the admin should know, e.g. that the next single sign-on may undo it. */
+  warnings: z.array(z.string()).optional(),
 });
 export type User = z.infer<typeof userSchema>;
 
-export const createdUserSchema = userSchema.extend({ token: z.string() });
+/** `token` is null for a service user: its owner makes named, scoped tokens for it instead. */
+export const createdUserSchema = userSchema.extend({ token: z.string().nullable() });
 export type CreatedUser = z.infer<typeof createdUserSchema>;
 
 export const userListSchema = z.object({ users: z.array(userSchema) });

@@ -25,7 +25,8 @@ rules:
       - { after: 1s, notify: [leads] }
 `;
 
-const ROLES = ['requester', 'other-approver', 'eligible-approver', 'lead', 'admin', 'no-token', 'disabled'] as const;
+/** The last three are the scope axis: the requester, the eligible approver and the admin, each through a token made with fewer scopes than their role allows. */
+const ROLES = ['requester', 'other-approver', 'eligible-approver', 'lead', 'admin', 'no-token', 'disabled', 'pipeline', 'read-only approver', 'audit-only admin'] as const;
 type Role = (typeof ROLES)[number];
 const HTTP_OPERATIONS = [
   'submit', 'get request', 'wait', 'list', 'me', 'decide', 'cancel own', 'cancel other’s', 'claim', 'release',
@@ -47,6 +48,8 @@ type Expected = number | ErrorCode | typeof DATA | readonly Probe[];
 const NO = 'FORBIDDEN';
 const OUT = 'UNAUTHENTICATED';
 const DATA = 'data';
+/** The role would allow it; the token was made without the scope. */
+const SCOPE = 'INSUFFICIENT_SCOPE';
 const ALL = PROBES;
 /**
  * The policy, as a table. The target request is the requester's (alice), on a rule whose approvers
@@ -59,42 +62,46 @@ const ALL = PROBES;
  * escalated to `leads` after 1 s. Beyond the probes, every request listed must be one the caller may
  * open, and every one they may open must be listed (checked against the admin's full list).
  * Socket rows for a missing or disabled token expect the handshake to be refused.
+ *
+ * Scope axis: `pipeline` is alice with `requests:create requests:read`, `read-only approver` is bob with
+ * `requests:read`, `audit-only admin` is the admin with `audit:read`. A scope the token lacks but the
+ * role allows is INSUFFICIENT_SCOPE; what the role itself forbids answers as in the role's own column.
  */
 // prettier-ignore
 const TABLE: [Operation, ...Expected[]][] = [
-  //                        requester         other-approver   eligible-approver                lead              admin             no-token  disabled
-  ['submit',                201,              201,             201,                             201,              201,              OUT,      OUT],
-  ['get request',           200,              NO,              200,                             NO,               200,              OUT,      OUT],
-  ['wait',                  200,              NO,              200,                             NO,               200,              OUT,      OUT],
-  ['list',                  ['alice'],        ['dba'],         ['alice', 'zoe', 'escalated'],   ['escalated'],    ALL,              OUT,      OUT],
-  ['me',                    200,              200,             200,                             200,              200,              OUT,      OUT],
-  ['decide',                'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,                             'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
-  ['cancel own',            200,              200,             200,                             200,              200,              OUT,      OUT],
-  ['cancel other’s',        NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
-  ['claim',                 'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,                             'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
-  ['release',               NO,               NO,              200,                             NO,               200,              OUT,      OUT],
-  ['create user',           NO,               NO,              NO,                              NO,               201,              OUT,      OUT],
-  ['list users',            NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
-  ['update user',           NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
-  ['disable user',          NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
-  ['enable user',           NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
-  ['setup status',          NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
-  ['audit read',            NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
-  ['audit verify',          NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
-  ['audit export',          NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
-  ['revoke grant',          200,              NO,              200,                             NO,               200,              OUT,      OUT],
-  ['verify grant',          200,              200,             200,                             200,              200,              200,      200],
-  ['redeem grant',          200,              200,             200,                             200,              200,              200,      200],
-  ['list notifications',    NO,               NO,              NO,                              NO,               200,              OUT,      OUT],
-  ['retry notification',    NO,               NO,              NO,                              NO,               'NOT_FOUND',      OUT,      OUT],
-  ['socket submit',         DATA,             DATA,            DATA,                            DATA,             DATA,             OUT,      OUT],
-  ['socket get',            DATA,             NO,              DATA,                            NO,               DATA,             OUT,      OUT],
-  ['socket sync',           ['alice'],        ['dba'],         ['alice', 'zoe', 'escalated'],   ['escalated'],    [],               OUT,      OUT],
-  ['socket decide',         'SELF_APPROVAL',  'NOT_ELIGIBLE',  DATA,                            'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
-  ['socket cancel own',     DATA,             DATA,            DATA,                            DATA,             DATA,             OUT,      OUT],
-  ['socket cancel other’s', NO,               NO,              NO,                              NO,               DATA,             OUT,      OUT],
-  ['socket claim',          'SELF_APPROVAL',  'NOT_ELIGIBLE',  DATA,                            'NOT_ELIGIBLE',   'NOT_ELIGIBLE',   OUT,      OUT],
-  ['socket release',        NO,               NO,              DATA,                            NO,               DATA,             OUT,      OUT],
+  //                        requester         other-approver   eligible-approver               lead             admin            no-token disabled pipeline     read-only approver              audit-only admin
+  ['submit',                201,              201,             201,                            201,             201,             OUT,  OUT,  201,              SCOPE,                          SCOPE],
+  ['get request',           200,              NO,              200,                            NO,              200,             OUT,  OUT,  200,              200,                            SCOPE],
+  ['wait',                  200,              NO,              200,                            NO,              200,             OUT,  OUT,  200,              200,                            SCOPE],
+  ['list',                  ['alice'],        ['dba'],         ['alice', 'zoe', 'escalated'],  ['escalated'],   ALL,             OUT,  OUT,  ['alice'],        ['alice', 'zoe', 'escalated'],  SCOPE],
+  ['me',                    200,              200,             200,                            200,             200,             OUT,  OUT,  200,              200,                            200],
+  ['decide',                'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,                            'NOT_ELIGIBLE',  'NOT_ELIGIBLE',  OUT,  OUT,  'SELF_APPROVAL',  SCOPE,                          SCOPE],
+  ['cancel own',            200,              200,             200,                            200,             200,             OUT,  OUT,  200,              SCOPE,                          SCOPE],
+  ['cancel other’s',        NO,               NO,              NO,                             NO,              200,             OUT,  OUT,  NO,               SCOPE,                          SCOPE],
+  ['claim',                 'SELF_APPROVAL',  'NOT_ELIGIBLE',  200,                            'NOT_ELIGIBLE',  'NOT_ELIGIBLE',  OUT,  OUT,  'SELF_APPROVAL',  SCOPE,                          SCOPE],
+  ['release',               NO,               NO,              200,                            NO,              200,             OUT,  OUT,  NO,               SCOPE,                          SCOPE],
+  ['create user',           NO,               NO,              NO,                             NO,              201,             OUT,  OUT,  NO,               NO,                             SCOPE],
+  ['list users',            NO,               NO,              NO,                             NO,              200,             OUT,  OUT,  NO,               NO,                             SCOPE],
+  ['update user',           NO,               NO,              NO,                             NO,              200,             OUT,  OUT,  NO,               NO,                             SCOPE],
+  ['disable user',          NO,               NO,              NO,                             NO,              200,             OUT,  OUT,  NO,               NO,                             SCOPE],
+  ['enable user',           NO,               NO,              NO,                             NO,              200,             OUT,  OUT,  NO,               NO,                             SCOPE],
+  ['setup status',          NO,               NO,              NO,                             NO,              200,             OUT,  OUT,  NO,               NO,                             SCOPE],
+  ['audit read',            NO,               NO,              NO,                             NO,              200,             OUT,  OUT,  NO,               NO,                             200],
+  ['audit verify',          NO,               NO,              NO,                             NO,              200,             OUT,  OUT,  NO,               NO,                             200],
+  ['audit export',          NO,               NO,              NO,                             NO,              200,             OUT,  OUT,  NO,               NO,                             200],
+  ['revoke grant',          200,              NO,              200,                            NO,              200,             OUT,  OUT,  200,              SCOPE,                          SCOPE],
+  ['verify grant',          200,              200,             200,                            200,             200,             200,  200,  200,              200,                            200],
+  ['redeem grant',          200,              200,             200,                            200,             200,             200,  200,  200,              200,                            200],
+  ['list notifications',    NO,               NO,              NO,                             NO,              200,             OUT,  OUT,  NO,               NO,                             SCOPE],
+  ['retry notification',    NO,               NO,              NO,                             NO,              'NOT_FOUND',     OUT,  OUT,  NO,               NO,                             SCOPE],
+  ['socket submit',         DATA,             DATA,            DATA,                           DATA,            DATA,            OUT,  OUT,  DATA,             SCOPE,                          SCOPE],
+  ['socket get',            DATA,             NO,              DATA,                           NO,              DATA,            OUT,  OUT,  DATA,             DATA,                           SCOPE],
+  ['socket sync',           ['alice'],        ['dba'],         ['alice', 'zoe', 'escalated'],  ['escalated'],   [],              OUT,  OUT,  ['alice'],        ['alice', 'zoe', 'escalated'],  SCOPE],
+  ['socket decide',         'SELF_APPROVAL',  'NOT_ELIGIBLE',  DATA,                           'NOT_ELIGIBLE',  'NOT_ELIGIBLE',  OUT,  OUT,  'SELF_APPROVAL',  SCOPE,                          SCOPE],
+  ['socket cancel own',     DATA,             DATA,            DATA,                           DATA,            DATA,            OUT,  OUT,  DATA,             SCOPE,                          SCOPE],
+  ['socket cancel other’s', NO,               NO,              NO,                             NO,              DATA,            OUT,  OUT,  NO,               SCOPE,                          SCOPE],
+  ['socket claim',          'SELF_APPROVAL',  'NOT_ELIGIBLE',  DATA,                           'NOT_ELIGIBLE',  'NOT_ELIGIBLE',  OUT,  OUT,  'SELF_APPROVAL',  SCOPE,                          SCOPE],
+  ['socket release',        NO,               NO,              DATA,                           NO,              DATA,            OUT,  OUT,  NO,               SCOPE,                          SCOPE],
 ];
 
 const ROWS = TABLE.flatMap(([operation, ...expected]) => ROLES.map((role, column) => ({ role, operation, expected: expected[column] as Expected })));
@@ -107,6 +114,8 @@ describe('who may do what', () => {
   // Dozens of rows fail authentication on purpose; past the default 60 a minute they would be 429s.
   const hub = new TestHub('sqlite', { policy: POLICY, failedAuthPerMinute: 10_000 });
   const tokens = {} as Record<Role, string | null>;
+  /** The full token of the user behind each role, to set up what a narrower token then acts on. */
+  const ownerTokens = {} as Record<Role, string | null>;
   /** Who each signed-in role is, from `GET /api/v1/me`. */
   const actors = {} as Partial<Record<Role, Actor>>;
   const probes = {} as Record<Probe, string>;
@@ -121,6 +130,12 @@ describe('who may do what', () => {
     const reply = await api<GreenlightRequest>('POST', '/api/v1/requests', user.token, deployRequest({ reason: `matrix ${++counter}`, ...overrides }));
     expect(reply.status, reply.text.slice(0, 300)).toBe(201);
     return reply.body.id;
+  };
+
+  const scopedToken = async (owner: string, scopes: string[]) => {
+    const reply = await api<{ token: string }>('POST', '/api/v1/tokens', owner, { name: `matrix ${scopes.join(' ')}`, scopes, expiresIn: '1d' });
+    expect(reply.status, reply.text.slice(0, 300)).toBe(201);
+    return reply.body.token;
   };
 
   beforeAll(async () => {
@@ -143,7 +158,11 @@ describe('who may do what', () => {
       admin: ADMIN_TOKEN,
       'no-token': null,
       disabled: dave.token,
+      pipeline: await scopedToken(alice.token, ['requests:create', 'requests:read']),
+      'read-only approver': await scopedToken(bob.token, ['requests:read']),
+      'audit-only admin': await scopedToken(ADMIN_TOKEN, ['audit:read']),
     } satisfies Record<Role, string | null>);
+    Object.assign(ownerTokens, tokens, { pipeline: alice.token, 'read-only approver': bob.token, 'audit-only admin': ADMIN_TOKEN });
     for (const role of ROLES) {
       const token = tokens[role];
       if (role === 'disabled' || !token) continue;
@@ -228,7 +247,8 @@ describe('who may do what', () => {
     decide: async (token) => http(api('POST', `/api/v1/requests/${await requestBy(alice)}/decisions`, token, { decision: 'approve' })),
     'cancel own': async (token, role) => {
       // Without a working token there is no "own" to submit now: the disabled user's earlier request, or alice's.
-      const id = role === 'disabled' ? davesRequest : await requestBy(token ? { token } : alice);
+      const owner = ownerTokens[role];
+      const id = role === 'disabled' ? davesRequest : await requestBy(owner ? { token: owner } : alice);
       return http(api('POST', `/api/v1/requests/${id}/cancel`, token));
     },
     'cancel other’s': async (token) => http(api('POST', `/api/v1/requests/${await requestBy(zoe)}/cancel`, token, { reason: 'matrix: an admin ends it' })),
@@ -266,7 +286,10 @@ describe('who may do what', () => {
     'socket get': async (_token, role) => emit(role, 'request:get', { requestId: await requestBy(alice) }),
     'socket sync': (_token, role) => emit(role, 'requests:sync', {}),
     'socket decide': async (_token, role) => emit(role, 'request:decide', { requestId: await requestBy(alice), decision: 'approve' }),
-    'socket cancel own': async (token, role) => emit(role, 'request:cancel', { requestId: await requestBy(token && role !== 'disabled' ? { token } : alice) }),
+    'socket cancel own': async (_token, role) => {
+      const owner = ownerTokens[role];
+      return emit(role, 'request:cancel', { requestId: await requestBy(owner && role !== 'disabled' ? { token: owner } : alice) });
+    },
     'socket cancel other’s': async (_token, role) => emit(role, 'request:cancel', { requestId: await requestBy(zoe), reason: 'matrix: an admin ends it' }),
     'socket claim': async (_token, role) => emit(role, 'request:claim', { requestId: await requestBy(alice) }),
     'socket release': async (_token, role) => emit(role, 'request:release', { requestId: await claimedByBob() }),

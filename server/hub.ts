@@ -25,6 +25,8 @@ import { bootstrapAdmin } from './domain/users.js';
 import { SYSTEM_ACTOR_NAME } from './domain/actor.js';
 import { Scheduler } from './scheduler.js';
 import { buildHttpApp } from './transport/http-app.js';
+import type { OidcSettings } from './auth/oidc/config.js';
+import { OidcSignIn } from './auth/oidc/sign-in.js';
 import { attachSocketServer } from './transport/socket.js';
 import { Waiters } from './transport/waiters.js';
 import { wakeWaitersAcrossHubs } from './transport/cross-hub-wake.js';
@@ -75,6 +77,8 @@ export interface HubOptions {
   notifiers?: NotifiersConfig;
   /** Where people reach this hub, for links in messages; default the address it listens on. */
   publicUrl?: string;
+  /** The `oidc:` section of the hub configuration, its secret resolved: single sign-on for the console and the desktop app. */
+  oidc?: OidcSettings;
   /** How long a dispatcher's claim on a notification keeps other hubs off it (default 60 s). */
   notificationLeaseMs?: number;
   /** The Ed25519 key audit checkpoints are signed with, outside the data directory; created on first start. */
@@ -215,7 +219,11 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const rateLimitPerMinute = options.rateLimitPerMinute ?? 6000;
   const routes: RouteRecord[] = [];
   const failedAuthentications = new FailedAuthentications(ctx, metrics, options.failedAuthPerMinute ?? 60);
+  // The listening address is known only once listening: the callback URL is read when a sign-in starts.
+  let listeningUrl = '';
+  const oidc = options.oidc ? new OidcSignIn(ctx, options.oidc, () => `${(options.publicUrl ?? listeningUrl).replace(/\/+$/, '')}/auth/oidc/callback`) : null;
   const app = await buildHttpApp({
+    oidc,
     requestTimeoutMs: options.requestTimeoutMs,
     ctx,
     metrics,
@@ -248,6 +256,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
 
   outbox.publicUrl ??= url;
+  listeningUrl = url;
   await scheduler.start();
   await ctx.delegates?.refresh();
   ctx.delegates?.start((error) => log.warn({ err: error }, 'could not refresh delegations'));

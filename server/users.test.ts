@@ -38,7 +38,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('managing users over HTTP on
     expect(created.body).toMatchObject({ name: 'bob', roles: ['approver'], groups: ['sre'], email: 'bob@example.com', status: 'active', disabled: false, lastSeenAt: null });
     expect(created.body.token).toMatch(/^glt_/);
     const listed = await userOf(hub, 'bob');
-    expect(listed).toEqual({ id: created.body.id, name: 'bob', roles: ['approver'], groups: ['sre'], email: 'bob@example.com', slackUserId: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: created.body.createdAt });
+    expect(listed).toEqual({ id: created.body.id, name: 'bob', roles: ['approver'], groups: ['sre'], email: 'bob@example.com', slackUserId: null, service: false, status: 'active', disabled: false, lastSeenAt: null, createdAt: created.body.createdAt });
     expect((await userOf(hub, 'admin'))?.email).toBeNull();
     // Without an email the user has none.
     const plain = await hub.api<User>('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'plain', roles: ['requester'] });

@@ -35,6 +35,7 @@ export interface TestUser {
 
 export async function createUser(prefix: string, roles: Role[], groups: string[] = []): Promise<TestUser> {
   const created = await call<CreatedUser>('POST', '/api/v1/users', adminToken(), { name: unique(prefix), roles, groups });
+  if (!created.token) throw new Error(`${created.name} was created without a token`);
   return { name: created.name, token: created.token, roles, groups };
 }
 

@@ -12,6 +12,7 @@ function invoke<M extends IpcMethod>(channel: IpcContract[M]['channel'], arg?: I
 const api = {
   getSession: () => invoke<'getSession'>('greenlight:getSession'),
   signIn: (input) => invoke<'signIn'>('greenlight:signIn', input),
+  signInWithBrowser: (input) => invoke<'signInWithBrowser'>('greenlight:signInWithBrowser', input),
   signOut: () => invoke<'signOut'>('greenlight:signOut'),
   sync: () => invoke<'sync'>('greenlight:sync'),
   submit: (input) => invoke<'submit'>('greenlight:submit', input),
@@ -36,6 +37,9 @@ const api = {
   disableUser: (input) => invoke<'disableUser'>('greenlight:disableUser', input),
   enableUser: (input) => invoke<'enableUser'>('greenlight:enableUser', input),
   setupStatus: () => invoke<'setupStatus'>('greenlight:setupStatus'),
+  listTokens: () => invoke<'listTokens'>('greenlight:listTokens'),
+  createToken: (input) => invoke<'createToken'>('greenlight:createToken', input),
+  revokeToken: (input) => invoke<'revokeToken'>('greenlight:revokeToken', input),
   myChannels: () => invoke<'myChannels'>('greenlight:myChannels'),
   getSettings: () => invoke<'getSettings'>('greenlight:getSettings'),
   updateSettings: (input) => invoke<'updateSettings'>('greenlight:updateSettings', input),

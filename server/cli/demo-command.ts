@@ -44,7 +44,7 @@ async function ensurePeople(http: CliHttp, dataDir: string, adminToken: string):
   for (const person of DEMO_PEOPLE) {
     try {
       const { data } = await http.call('POST', '/api/v1/users', createdUserSchema, { body: { name: person.name, roles: person.roles, groups: person.groups } });
-      tokens[person.name] = data.token;
+      if (data.token) tokens[person.name] = data.token;
       writeFileSync(file, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
     } catch (error) {
       const known = error instanceof CliError && error.code === 'CONFLICT' && tokens[person.name];

@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/config-file.js';
+import type { OidcSettings } from '../auth/oidc/config.js';
 import { CONFIG_ENV, resolveHubSettings, settingsReport, type ResolvedSettings } from '../config/resolve.js';
 import { SETTINGS, SETTING_KEYS, type HubSettings } from '../config/settings.js';
 import { CliError, EXIT, usageError } from './cli-error.js';
@@ -61,6 +62,7 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
   const [{ startHub }, { createLogger }] = await Promise.all([import('../hub.js'), import('../logger.js')]);
   const log = createLogger(flags.logLevel);
   for (const row of settingsReport(resolved)) log.debug(row, 'setting');
+  const oidc = await oidcSettings(io, resolved);
   const signal = untilSignal(io);
   // systemd's ExecReload (and operators) send SIGHUP: re-read the policy rather than die, Node's default.
   let reload = () => note(io, 'SIGHUP: still starting; nothing to reload yet');
@@ -81,6 +83,7 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
       accessLog: flags.accessLog,
       notifiers: resolved.notifiers,
       publicUrl: flags.publicUrl,
+      oidc,
       checkpointKeyFile: flags.checkpointKey,
       keyEncryptionKeyFile: flags.keyEncryptionKey,
       checkpointLogFile: flags.checkpointLog,
@@ -129,4 +132,16 @@ export function registerHubCommand(program: Command, ctx: CliContext): void {
         'SIGHUP re-reads the policy file; SIGTERM and SIGINT shut the hub down cleanly.',
     )
     .action(action(ctx, (cmd) => runHub(ctx, cmd)));
+}
+
+/** The config file's `oidc:` section with its client secret read (env:/file:), or undefined without one. */
+async function oidcSettings(io: Io, resolved: ResolvedSettings): Promise<OidcSettings | undefined> {
+  const section = resolved.oidc;
+  if (!section || !resolved.configFile) return undefined;
+  const { resolveOidcSettings } = await import('../auth/oidc/config.js');
+  try {
+    return resolveOidcSettings(section, io.env);
+  } catch (error) {
+    throw usageError(`config file ${resolved.configFile.path}: ${(error as Error).message}`);
+  }
 }

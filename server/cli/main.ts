@@ -18,6 +18,7 @@ import { registerDelegateCommands } from './delegate-commands.js';
 import { processIo, type Io } from './output.js';
 import { registerReportCommand } from './report-command.js';
 import { registerRequestCommand } from './request-command.js';
+import { registerTokenCommands } from './token-commands.js';
 import { registerUserCommands } from './user-commands.js';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -39,6 +40,7 @@ export function buildProgram(ctx: CliContext): Command {
     );
   registerHubCommand(program, ctx);
   registerUserCommands(program, ctx);
+  registerTokenCommands(program, ctx);
   registerRequestCommand(program, ctx);
   registerDecideCommands(program, ctx);
   registerGrantCommands(program, ctx);

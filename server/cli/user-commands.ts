@@ -12,6 +12,7 @@ const addFlags = baseFlags.extend({
   role: z.array(roleSchema).min(1, `give at least one: ${ROLES.join(', ')}`).prefault([]),
   group: z.array(groupNameSchema).default([]),
   email: emailSchema.optional(),
+  service: z.boolean().default(false),
   slackUser: slackUserIdSchema.optional(),
 });
 /** commander gives `false` for --no-email / --no-group: remove the email, leave every group. */
@@ -26,13 +27,22 @@ const userPath = (name: string, tail = '') => `/api/v1/users/${encodeURIComponen
 
 async function addUser(ctx: CliContext, command: Command): Promise<number> {
   const name = argument(command, 0, userNameSchema);
-  const flags = parseFlags(addFlags, command.opts());
+  const opts = command.opts<{ service?: boolean; role?: string[] }>();
+  const flags = parseFlags(addFlags, opts.service && !opts.role ? { ...opts, role: ['requester'] } : opts);
   const http = connect(ctx.io, flags, ADMIN_ONLY);
-  const body = { name, roles: flags.role, groups: flags.group, ...(flags.email ? { email: flags.email } : {}), ...(flags.slackUser ? { slackUserId: flags.slackUser } : {}) };
+  const body = {
+    name,
+    roles: flags.role,
+    groups: flags.group,
+    ...(flags.email ? { email: flags.email } : {}),
+    ...(flags.slackUser ? { slackUserId: flags.slackUser } : {}),
+    ...(flags.service ? { service: true } : {}),
+  };
   const { data, raw } = await http.call('POST', '/api/v1/users', createdUserSchema, { body });
   if (flags.json) printJson(ctx.io, raw);
-  else out(ctx.io, data.token);
-  note(ctx.io, `created ${describeUser(data)}; the token is shown only once`);
+  else if (data.token) out(ctx.io, data.token);
+  if (data.token) note(ctx.io, `created ${describeUser(data)}; the token is shown only once`);
+  else note(ctx.io, `created ${describeUser(data)}; make its tokens with: greenlight token create --user ${data.name} --name … --scope … --expires …`);
   return EXIT.ok;
 }
 
@@ -59,6 +69,7 @@ async function setUser(ctx: CliContext, command: Command): Promise<number> {
   const { data, raw } = await http.call('PATCH', userPath(name), userSchema, { body });
   if (flags.json) printJson(ctx.io, raw);
   else out(ctx.io, `updated ${describeUser(data)}`);
+  for (const warning of data.warnings ?? []) note(ctx.io, `warning: ${warning}`);
   return EXIT.ok;
 }
 
@@ -87,6 +98,7 @@ export function registerUserCommands(program: Command, ctx: CliContext): void {
       .option('--role <role>', `a role: ${ROLES.join(', ')}; repeatable`, collect)
       .option('--group <group>', 'a group, e.g. sre; repeatable', collect)
       .option('--email <address>', 'their email address')
+      .option('--service', 'a machine account (a pipeline): no sign-in token, never an approver; make its tokens with token create --user')
       .option('--slack-user <id>', 'their Slack member id (U…): their clicks on Slack messages count as theirs')
       .option('--json', 'print the whole user, token included, as JSON'),
   ).action(action(ctx, (cmd) => addUser(ctx, cmd)));

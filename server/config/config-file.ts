@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { notifiersConfigSchema } from '../notify/config.js';
 import { SETTINGS, SETTING_KEYS, type HubSettings, type SettingKey } from './settings.js';
+import { oidcConfigSchema } from '../auth/oidc/config.js';
 
 /**
  * The hub's configuration file (`--config`, GREENLIGHT_CONFIG): YAML whose top-level keys are the
@@ -29,6 +30,7 @@ export const fileSchema = z.strictObject({
   ...settingsShape(),
   /** Webhooks, email and their secrets: endpoints the policy names, kept out of the policy. */
   notifiers: notifiersConfigSchema.optional(),
+  oidc: oidcConfigSchema.optional(),
 });
 
 export type ConfigFile = z.infer<typeof fileSchema>;

@@ -1,4 +1,5 @@
 import type { ParsedNotifiersConfig } from '../notify/config.js';
+import type { OidcConfigFile } from '../auth/oidc/config.js';
 import { ConfigError, loadConfigFile, type LoadedConfigFile } from './config-file.js';
 import { SETTINGS, SETTING_KEYS, type HubSettings, type SettingKey } from './settings.js';
 
@@ -12,6 +13,8 @@ export interface ResolvedSettings {
   configFile: { path: string; origin: SettingOrigin } | null;
   /** The file's `notifiers:` section (secrets still as references); only the file holds it. */
   notifiers: ParsedNotifiersConfig | undefined;
+  /** The file's `oidc:` section (its client secret still a reference); only the file holds it. */
+  oidc: OidcConfigFile | undefined;
 }
 
 export interface SettingInputs {
@@ -69,6 +72,7 @@ export function resolveHubSettings(inputs: SettingInputs): ResolvedSettings {
     origins: origins as Record<SettingKey, SettingOrigin>,
     configFile: configPath ? { path: configPath, origin: configOrigin } : null,
     notifiers: file?.values.notifiers,
+    oidc: file?.values.oidc,
   };
 }
 

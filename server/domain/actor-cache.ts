@@ -29,10 +29,16 @@ export class ActorCache {
     return this.generation;
   }
 
-  set(tokenHash: string, actor: Actor, nowMs: number, snapshot: number): void {
+  /** `expiresAtMs`: the token's own end, past which the entry must not outlive it. */
+  set(tokenHash: string, actor: Actor, nowMs: number, snapshot: number, expiresAtMs = Infinity): void {
     if (snapshot !== this.generation) return;
     if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(tokenHash, { actor, until: nowMs + this.ttlMs });
+    this.entries.set(tokenHash, { actor, until: Math.min(nowMs + this.ttlMs, expiresAtMs) });
+  }
+
+  forgetToken(tokenId: string): void {
+    this.generation += 1;
+    for (const [hash, entry] of this.entries) if (entry.actor.tokenId === tokenId) this.entries.delete(hash);
   }
 
   forgetUser(userId: string): void {

@@ -1,12 +1,19 @@
-import type { Role } from '../../protocol/index.js';
+import type { Role, Scope, TokenKind } from '../../protocol/index.js';
 
-/** The authenticated user behind a call. */
+/** The authenticated user behind a call, and what the token they used may do. */
 export interface Actor {
   id: string;
   name: string;
   roles: Role[];
   groups: string[];
   email: string | null;
+  /** A machine account: tokens only, never an approver. */
+  service: boolean;
+  /** The scopes of the token behind this call: never more than `roles` allow. */
+  scopes: Scope[];
+  /** The token behind the call; null where the user acts through an email link or a Slack button. */
+  tokenId: string | null;
+  tokenKind: TokenKind | null;
 }
 
 export const hasRole = (actor: Actor, role: Role): boolean => actor.roles.includes(role);

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { scopesAllowed } from '../identity/scopes.js';
 import {
   GreenlightError,
   MAX_DELEGATION_DAYS,
@@ -40,7 +41,12 @@ async function activeUser(db: Executor, name: string, field: string): Promise<Ac
   const row = await db.selectFrom('users').select(['id', 'name', 'roles', 'email', 'disabled']).where('name', '=', name).executeTakeFirst();
   if (!row || row.disabled === 1) throw new GreenlightError('INVALID_INPUT', `Invalid delegation: ${field}: no active user "${name}".`);
   const groups = await db.selectFrom('user_groups').select('group_name').where('user_id', '=', row.id).execute();
-  return { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], groups: groups.map((g) => g.group_name), email: row.email ?? null };
+  return personAsActor({ id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], groups: groups.map((g) => g.group_name), email: row.email ?? null });
+}
+
+/** A delegator or delegate as the rules see a person: what their role allows, no token of theirs involved. */
+function personAsActor(person: Pick<Actor, 'id' | 'name' | 'roles' | 'groups' | 'email'>): Actor {
+  return { ...person, service: false, scopes: scopesAllowed(person.roles, false), tokenId: null, tokenKind: null };
 }
 
 const mayDecide = (actor: Actor): boolean => actor.roles.some((role) => role !== 'requester');
@@ -141,13 +147,13 @@ export async function activeDelegatorsOf(db: Executor, delegateId: string, now: 
   if (rows.length === 0) return [];
   const groups = await db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', rows.map((row) => row.from_id)).execute();
   return rows.map((row) => ({
-    delegator: {
+    delegator: personAsActor({
       id: row.from_id,
       name: row.name,
       roles: JSON.parse(row.roles) as Role[],
       groups: groups.filter((g) => g.user_id === row.from_id).map((g) => g.group_name),
       email: row.email ?? null,
-    },
+    }),
     rules: row.rules ? (JSON.parse(row.rules) as string[]) : null,
   }));
 }

@@ -9,7 +9,7 @@ import type { Database } from '../store/schema.js';
  * failed write is logged, never reported to the caller.
  */
 export class LastSeen {
-  /** When each user's time was last taken for writing, in ms. */
+  /** When each user's (`u:`) and token's (`t:`) time was last taken for writing, in ms. */
   private readonly taken = new Map<string, number>();
   private readonly due = new Map<string, string>();
   private writing: Promise<void> | null = null;
@@ -22,13 +22,19 @@ export class LastSeen {
     private readonly maxUsers = 100_000,
   ) {}
 
-  touch(userId: string, now: Date): void {
+  /** `tokenId`: the token the call used, whose own last use is recorded the same way. */
+  touch(userId: string, now: Date, tokenId?: string): void {
+    this.take(`u:${userId}`, now);
+    if (tokenId) this.take(`t:${tokenId}`, now);
+  }
+
+  private take(key: string, now: Date): void {
     const ms = now.getTime();
-    const last = this.taken.get(userId);
+    const last = this.taken.get(key);
     if (last !== undefined && ms - last < this.intervalMs && ms >= last) return;
     if (this.taken.size >= this.maxUsers) this.taken.clear();
-    this.taken.set(userId, ms);
-    this.due.set(userId, now.toISOString());
+    this.taken.set(key, ms);
+    this.due.set(key, now.toISOString());
     this.writing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.write());
   }
 
@@ -46,14 +52,22 @@ export class LastSeen {
     const batch = [...this.due];
     this.due.clear();
     try {
-      for (const [userId, at] of batch) {
+      for (const [key, at] of batch) {
+        const id = key.slice(2);
         // Several hubs may write for one user: a later time is never overwritten by an earlier one.
-        const result = await this.db
-          .updateTable('users')
-          .set({ last_seen_at: at })
-          .where('id', '=', userId)
-          .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', at)]))
-          .executeTakeFirst();
+        const result = key.startsWith('t:')
+          ? await this.db
+              .updateTable('tokens')
+              .set({ last_used_at: at })
+              .where('id', '=', id)
+              .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
+              .executeTakeFirst()
+          : await this.db
+              .updateTable('users')
+              .set({ last_seen_at: at })
+              .where('id', '=', id)
+              .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', at)]))
+              .executeTakeFirst();
         this.written += Number(result.numUpdatedRows);
       }
     } catch (error) {

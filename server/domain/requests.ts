@@ -353,7 +353,8 @@ export async function cancelRequest(ctx: Context, actor: Actor, requestId: strin
   const { reason } = parseOrThrow(cancelInputSchema, input ?? {}, 'cancellation');
   const admit = (current: RequestsTable) => {
     if (current.requester_id === actor.id) return;
-    if (!isAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only the requester or an admin can cancel a request.');
+    // Ending someone else's request is admin work: a token made without the admin scope cannot.
+    if (!isAdmin(actor) || !actor.scopes.includes('admin')) throw new GreenlightError('FORBIDDEN', 'Only the requester or an admin (with a token that has the admin scope) can cancel a request.');
     if (!reason) throw new GreenlightError('INVALID_INPUT', `Invalid cancellation: reason: say why you cancel ${current.requester_name}'s request; they are told.`);
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'it can no longer be cancelled.', admit, async (trx, current) => {
@@ -464,6 +465,7 @@ export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.
     roles: actor.roles,
     groups: actor.groups,
     email: actor.email,
+    service: actor.service,
     status: 'active',
     disabled: false,
     lastSeenAt: ctx.clock.now().toISOString(),

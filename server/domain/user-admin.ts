@@ -55,6 +55,9 @@ export async function updateUser(ctx: Context, by: Actor, idOrName: string, inpu
     }
     if (Object.keys(changes).length === 0) return { user: toUser(row, groups), changed: false, accessChanged: false };
 
+    if (row.service && nextRoles.some((role) => role !== 'requester')) {
+      throw new GreenlightError('FORBIDDEN', `${row.name} is a service user: it can only be a requester, never an approver.`);
+    }
     if (isActiveAdmin(row) && !nextRoles.includes('admin')) {
       await keepAnAdmin(ctx, trx, by, row, 'removing the admin role');
       if (row.id === by.id) throw new GreenlightError('FORBIDDEN', 'You cannot remove your own admin role; ask another admin to do it.');
@@ -66,6 +69,11 @@ export async function updateUser(ctx: Context, by: Actor, idOrName: string, inpu
     }
     await audit(ctx, trx, { actor: by.name, type: 'user.updated', outcome: 'updated', data: { user: row.name, changes } });
     const user = toUser({ ...row, roles: nextRoles, email: nextEmail ?? null, slackUserId: nextSlackUserId ?? null }, nextGroups);
+    if (row.oidcSubject !== null && (changes.roles || changes.groups)) {
+      user.warnings = [
+        `${row.name} signs in with the identity provider: each sign-in sets their roles and groups again from oidc.roleMapping and their groups there, so this change lasts only until their next sign-in. Change their groups in the identity provider to make it stick.`,
+      ];
+    }
     return { user, changed: true, accessChanged: Boolean(changes.roles || changes.groups) };
   });
   // The next call with their token reads them afresh; live sockets reconnect only when what they may see changed.

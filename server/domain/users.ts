@@ -7,7 +7,9 @@ import type { Database } from '../store/schema.js';
 import { userStore, type UserRecord } from '../store/users.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
-import { generateToken, hashToken, looksLikeToken } from './tokens.js';
+import { firstTokenRecord, generateToken, hashToken, looksLikeToken } from './tokens.js';
+import { tokenStore } from '../store/tokens.js';
+import { resolveToken } from '../identity/authenticate.js';
 
 export function toUser(record: UserRecord, groups: string[]): User {
   return {
@@ -17,6 +19,7 @@ export function toUser(record: UserRecord, groups: string[]): User {
     groups,
     email: record.email,
     slackUserId: record.slackUserId,
+    service: record.service,
     status: record.disabled ? 'disabled' : 'active',
     disabled: record.disabled,
     lastSeenAt: record.lastSeenAt,
@@ -28,11 +31,14 @@ export function requireAdmin(actor: Actor): void {
   if (!isAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only an admin can do this.');
 }
 
-/** Creates a user with a fresh token. `by` is null when the hub itself bootstraps the admin. */
+/**
+ * Creates a user with a fresh token (a service user gets none: its tokens are made by name, with
+ * scopes and an expiry). `by` is null when the hub itself bootstraps the admin.
+ */
 export async function createUser(ctx: Context, by: Actor | null, input: unknown, presetToken?: string): Promise<CreatedUser> {
   if (by) requireAdmin(by);
   const parsed = parseOrThrow(newUserSchema, input, 'user');
-  const token = presetToken ?? generateToken();
+  const token = parsed.service ? null : (presetToken ?? generateToken());
   const now = ctx.clock.now().toISOString();
   const id = newId('usr', ctx.clock.now());
   const roles = [...new Set(parsed.roles)];
@@ -43,12 +49,20 @@ export async function createUser(ctx: Context, by: Actor | null, input: unknown,
     const email = parsed.email ?? null;
     const slackUserId = parsed.slackUserId ?? null;
     if (slackUserId) await refuseTakenSlackId(trx, slackUserId, null);
-    await userStore.insert(trx, { id, name: parsed.name, roles, createdAt: now, email, slackUserId });
+    await userStore.insert(trx, { id, name: parsed.name, roles, createdAt: now, email, slackUserId, service: parsed.service });
     if (groups.length) await trx.insertInto('user_groups').values(groups.map((group_name) => ({ user_id: id, group_name }))).execute();
-    await trx.insertInto('tokens').values({ hash: hashToken(token), user_id: id, created_at: now }).execute();
-    await audit(ctx, trx, { actor: by?.name ?? SYSTEM_ACTOR_NAME, type: 'user.created', outcome: 'created', data: { user: parsed.name, roles, groups, ...(parsed.email ? { email: parsed.email } : {}), ...(parsed.slackUserId ? { slackUserId: parsed.slackUserId } : {}) } });
+    if (token) await tokenStore.insert(trx, firstTokenRecord(token, id, ctx.clock.now()));
+    const data = {
+      user: parsed.name,
+      roles,
+      groups,
+      ...(parsed.email ? { email: parsed.email } : {}),
+      ...(parsed.slackUserId ? { slackUserId: parsed.slackUserId } : {}),
+      ...(parsed.service ? { service: true } : {}),
+    };
+    await audit(ctx, trx, { actor: by?.name ?? SYSTEM_ACTOR_NAME, type: 'user.created', outcome: 'created', data });
   });
-  return { id, name: parsed.name, roles, groups, email: parsed.email ?? null, slackUserId: parsed.slackUserId ?? null, status: 'active', disabled: false, lastSeenAt: null, createdAt: now, token };
+  return { id, name: parsed.name, roles, groups, email: parsed.email ?? null, slackUserId: parsed.slackUserId ?? null, service: parsed.service, status: 'active', disabled: false, lastSeenAt: null, createdAt: now, token };
 }
 
 /** One Slack member acts as one Greenlight user: a second user with the same id would make clicks ambiguous. */
@@ -57,23 +71,10 @@ export async function refuseTakenSlackId(trx: Transaction<Database>, slackUserId
   if (holder && holder.id !== exceptUserId) throw new GreenlightError('CONFLICT', `The Slack member ${slackUserId} already belongs to ${holder.name}; remove it there first.`);
 }
 
-/** `tokenHash` may be passed where the caller already hashed the token (the HTTP rate limiter does). */
+/** The actor behind a token, or null however it was refused (see `resolveToken` for why). */
 export async function authenticate(ctx: Context, token: string, tokenHash = hashToken(token)): Promise<Actor | null> {
-  if (!looksLikeToken(token)) return null;
-  const nowMs = ctx.clock.now().getTime();
-  const cached = ctx.actors?.get(tokenHash, nowMs);
-  if (cached) {
-    ctx.lastSeen.touch(cached.id, ctx.clock.now());
-    return cached;
-  }
-  const snapshot = ctx.actors?.snapshot() ?? 0;
-  const found = await userStore.withGroupsByTokenHash(ctx.store.db, tokenHash);
-  if (!found || found.user.disabled) return null;
-  const { user, groups } = found;
-  const actor: Actor = { id: user.id, name: user.name, roles: user.roles, groups, email: user.email };
-  ctx.actors?.set(tokenHash, actor, nowMs, snapshot);
-  ctx.lastSeen.touch(actor.id, ctx.clock.now());
-  return actor;
+  const outcome = await resolveToken(ctx, token, tokenHash);
+  return 'actor' in outcome ? outcome.actor : null;
 }
 
 export async function recordFailedAuthentication(ctx: Context, where: string, reason: string, details: Record<string, string> = {}): Promise<void> {
@@ -117,6 +118,7 @@ export async function bootstrapAdmin(ctx: Context, options: { envToken?: string;
   let user: CreatedUser;
   try {
     user = await createUser(ctx, null, { name: 'admin', roles: ['admin', 'approver'], groups: ['admins'] }, options.envToken);
+    if (!user.token) throw new Error('the admin was created without a token');
   } catch (error) {
     // Another hub on the same database got there first.
     if (error instanceof GreenlightError && error.code === 'CONFLICT') return;

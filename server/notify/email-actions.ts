@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { GreenlightError, LIMITS, type DecisionKind, type Risk, type Role } from '../../protocol/index.js';
+import { GreenlightError, LIMITS, type DecisionKind, type Risk } from '../../protocol/index.js';
 import type { Actor } from '../domain/actor.js';
 import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
 import { parseRule } from '../domain/request-view.js';
 import type { EmailActionsTable, RequestsTable } from '../store/schema.js';
+import { userStore } from '../store/users.js';
+import { actorWithoutToken } from '../identity/link-actor.js';
 import { needsConsole } from './email-outbox.js';
 import { EMAIL_ACTION_TOKEN, emailActionTokenHash } from './email-tokens.js';
 
@@ -72,10 +74,9 @@ function stateOf(ctx: Context, found: { link: EmailActionsTable; row: RequestsTa
 }
 
 async function loadActor(ctx: Context, userId: string): Promise<Actor | null> {
-  const user = await ctx.store.db.selectFrom('users').select(['id', 'name', 'roles', 'disabled', 'email']).where('id', '=', userId).executeTakeFirst();
-  if (!user || user.disabled === 1) return null;
-  const groups = await ctx.store.db.selectFrom('user_groups').select('group_name').where('user_id', '=', user.id).execute();
-  return { id: user.id, name: user.name, roles: JSON.parse(user.roles) as Role[], groups: groups.map((group) => group.group_name), email: user.email };
+  const user = await userStore.byId(ctx.store.db, userId);
+  if (!user || user.disabled) return null;
+  return actorWithoutToken(user, await userStore.groupsOf(ctx.store.db, user.id));
 }
 
 async function approverName(ctx: Context, userId: string): Promise<string> {

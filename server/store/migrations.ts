@@ -349,6 +349,47 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('break_glass_by_requester').on('break_glass_reviews').columns(['requester_id', 'created_at']).execute();
     },
   },
+  // Named, scoped, expiring tokens for machines and sign-on sessions. Tokens made before this keep
+  // working as they did: kind `user`, no expiry, every scope their user's role allows (scopes null).
+  // Service users sign in with tokens only and never approve.
+  '2026-12-11-701-scoped-tokens': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('tokens').addColumn('id', 'text').execute();
+      await db.schema.alterTable('tokens').addColumn('name', 'text', (col) => col.notNull().defaultTo('initial')).execute();
+      await db.schema.alterTable('tokens').addColumn('kind', 'text', (col) => col.notNull().defaultTo('user')).execute();
+      await db.schema.alterTable('tokens').addColumn('scopes', 'text').execute();
+      await db.schema.alterTable('tokens').addColumn('expires_at', 'text').execute();
+      await db.schema.alterTable('tokens').addColumn('last_used_at', 'text').execute();
+      await sql`update tokens set id = 'tok_' || substr(hash, 1, 24) where id is null`.execute(db);
+      await db.schema.createIndex('tokens_by_id').unique().on('tokens').columns(['id']).execute();
+      await db.schema.createIndex('tokens_by_user').on('tokens').columns(['user_id', 'created_at']).execute();
+      await db.schema.alterTable('users').addColumn('service', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+    },
+  },
+  // Single sign-on: a user signed in through the identity provider is found again by its subject;
+  // a sign-in under way is a row (state, PKCE verifier, nonce) used once, so any hub may finish it.
+  '2026-12-11-702-oidc-sign-in': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('users').addColumn('oidc_subject', 'text').execute();
+      await db.schema.createIndex('users_by_oidc_subject').unique().on('users').columns(['oidc_subject']).execute();
+      await db.schema
+        .createTable('oidc_logins')
+        .addColumn('state', 'text', (col) => col.primaryKey())
+        .addColumn('verifier', 'text', (col) => col.notNull())
+        .addColumn('nonce', 'text', (col) => col.notNull())
+        .addColumn('desktop_redirect', 'text')
+        .addColumn('desktop_challenge', 'text')
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('oidc_handoffs')
+        .addColumn('code_hash', 'text', (col) => col.primaryKey())
+        .addColumn('user_id', 'text', (col) => col.notNull())
+        .addColumn('challenge', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -33,8 +33,8 @@ describe.each([
   });
 
   it.skipIf(skip)('a user comes back with roles as a list and disabled as a boolean, found by id or name', async () => {
-    await userStore.insert(store.db, { id: 'usr_1', name: 'bob', roles: ['approver', 'lead'], email: null, slackUserId: null, createdAt: '2026-12-01T00:00:00.000Z' });
-    const expected = { id: 'usr_1', name: 'bob', roles: ['approver', 'lead'], disabled: false, email: null, slackUserId: null, lastSeenAt: null, createdAt: '2026-12-01T00:00:00.000Z' };
+    await userStore.insert(store.db, { id: 'usr_1', name: 'bob', roles: ['approver', 'lead'], email: null, slackUserId: null, service: false, createdAt: '2026-12-01T00:00:00.000Z' });
+    const expected = { id: 'usr_1', name: 'bob', roles: ['approver', 'lead'], disabled: false, email: null, slackUserId: null, service: false, oidcSubject: null, lastSeenAt: null, createdAt: '2026-12-01T00:00:00.000Z' };
     expect(await userStore.byIdOrName(store.db, 'bob')).toEqual(expected);
     expect(await userStore.byIdOrName(store.db, 'usr_1')).toEqual(expected);
     await userStore.update(store.db, 'usr_1', { roles: ['admin'], disabled: true, email: 'bob@example.com' });
@@ -43,7 +43,7 @@ describe.each([
   });
 
   it.skipIf(skip)('a roles column holding something other than known roles is refused, not passed on', async () => {
-    await store.db.insertInto('users').values({ id: 'usr_2', name: 'mallory', roles: '["root"]', disabled: 0, created_at: '2026-12-01T00:00:00.000Z', email: null }).execute();
+    await store.db.insertInto('users').values({ id: 'usr_2', name: 'mallory', roles: '["root"]', disabled: 0, created_at: '2026-12-01T00:00:00.000Z', email: null, service: 0 }).execute();
     await expect(userStore.byIdOrName(store.db, 'mallory')).rejects.toThrow(/root|Invalid/);
   });
 });

@@ -16,6 +16,29 @@ export interface UsersTable {
   last_seen_at: string | null;
   /** The Slack member id (U…) whose clicks count as this user's. */
   slack_user_id: string | null;
+  /** 1 for a machine account: tokens only, never an approver. */
+  service: number;
+  /** The identity provider's `sub` for a user who signs in with it; null for users made by hand. */
+  oidc_subject: string | null;
+}
+
+/** A sign-in through the identity provider under way; used once. */
+export interface OidcLoginsTable {
+  state: string;
+  verifier: string;
+  nonce: string;
+  /** The desktop app's loopback address to hand the result to, with its PKCE challenge. */
+  desktop_redirect: string | null;
+  desktop_challenge: string | null;
+  created_at: string;
+}
+
+/** A finished sign-in waiting for the desktop app to fetch its session with the PKCE verifier. */
+export interface OidcHandoffsTable {
+  code_hash: string;
+  user_id: string;
+  challenge: string;
+  expires_at: string;
 }
 
 export interface UserGroupsTable {
@@ -25,8 +48,17 @@ export interface UserGroupsTable {
 
 export interface TokensTable {
   hash: string;
+  /** Null only in a row written before tokens had ids, until the migration that adds them runs. */
+  id: string | null;
   user_id: string;
+  name: string;
+  /** user | api | session (protocol TOKEN_KINDS) */
+  kind: string;
+  /** JSON list of scopes; null means every scope the user's role allows. */
+  scopes: string | null;
   created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
 }
 
 export interface RequestsTable {
@@ -265,6 +297,8 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   outbox: OutboxTable;
   notify_endpoints: NotifyEndpointsTable;
+  oidc_logins: OidcLoginsTable;
+  oidc_handoffs: OidcHandoffsTable;
   email_actions: EmailActionsTable;
   slack_messages: SlackMessagesTable;
   slack_seen_signatures: SlackSeenSignaturesTable;

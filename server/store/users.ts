@@ -13,6 +13,10 @@ export interface UserRecord {
   disabled: boolean;
   email: string | null;
   slackUserId: string | null;
+  /** A machine account: tokens only, never an approver. */
+  service: boolean;
+  /** The identity provider's `sub` for a user who signs in with it; null for users made by hand. */
+  oidcSubject: string | null;
   lastSeenAt: string | null;
   createdAt: string;
 }
@@ -20,11 +24,11 @@ export interface UserRecord {
 const rolesSchema = z.array(z.enum(ROLES));
 
 /** The `roles` column holds a JSON array; a row that does not is a damaged database, and says so. */
-function decodeRoles(text: string): Role[] {
+export function decodeRoles(text: string): Role[] {
   return rolesSchema.parse(JSON.parse(text));
 }
 
-function toRecord(row: UsersTable): UserRecord {
+export function toUserRecord(row: UsersTable): UserRecord {
   return {
     id: row.id,
     name: row.name,
@@ -32,6 +36,8 @@ function toRecord(row: UsersTable): UserRecord {
     disabled: row.disabled === 1,
     email: row.email ?? null,
     slackUserId: row.slack_user_id ?? null,
+    service: row.service === 1,
+    oidcSubject: row.oidc_subject ?? null,
     lastSeenAt: row.last_seen_at ?? null,
     createdAt: row.created_at,
   };
@@ -41,32 +47,27 @@ function toRecord(row: UsersTable): UserRecord {
 export const userStore = {
   async byIdOrName(db: Executor, idOrName: string): Promise<UserRecord | undefined> {
     const row = await db.selectFrom('users').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
-    return row && toRecord(row);
+    return row && toUserRecord(row);
+  },
+
+  async byId(db: Executor, id: string): Promise<UserRecord | undefined> {
+    const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUserRecord(row);
+  },
+
+  async byName(db: Executor, name: string): Promise<UserRecord | undefined> {
+    const row = await db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && toUserRecord(row);
   },
 
   async all(db: Executor): Promise<UserRecord[]> {
-    return (await db.selectFrom('users').selectAll().orderBy('name').execute()).map(toRecord);
+    return (await db.selectFrom('users').selectAll().orderBy('name').execute()).map(toUserRecord);
   },
 
   /** The user a token hash belongs to, disabled or not. */
   async byTokenHash(db: Executor, tokenHash: string): Promise<UserRecord | undefined> {
     const row = await db.selectFrom('tokens').innerJoin('users', 'users.id', 'tokens.user_id').selectAll('users').where('tokens.hash', '=', tokenHash).executeTakeFirst();
-    return row && toRecord(row);
-  },
-
-  /** The user a token hash belongs to (disabled or not) with their groups, in one statement: on PostgreSQL, where nothing is cached, each is a round trip. */
-  async withGroupsByTokenHash(db: Executor, tokenHash: string): Promise<{ user: UserRecord; groups: string[] } | undefined> {
-    const rows = await db
-      .selectFrom('tokens')
-      .innerJoin('users', 'users.id', 'tokens.user_id')
-      .leftJoin('user_groups', 'user_groups.user_id', 'users.id')
-      .selectAll('users')
-      .select('user_groups.group_name')
-      .where('tokens.hash', '=', tokenHash)
-      .execute();
-    const [first] = rows;
-    if (!first) return undefined;
-    return { user: toRecord(first), groups: rows.flatMap((row) => (row.group_name === null ? [] : [row.group_name])) };
+    return row && toUserRecord(row);
   },
 
   /** Active users in any of these groups or named any of these names, once per group that reaches them (null: by name). */
@@ -89,10 +90,10 @@ export const userStore = {
     return (await query.execute()).map((row) => row.id);
   },
 
-  async insert(db: Executor, user: Pick<UserRecord, 'id' | 'name' | 'roles' | 'email' | 'slackUserId' | 'createdAt'>): Promise<void> {
+  async insert(db: Executor, user: Pick<UserRecord, 'id' | 'name' | 'roles' | 'email' | 'slackUserId' | 'service' | 'createdAt'>): Promise<void> {
     await db
       .insertInto('users')
-      .values({ id: user.id, name: user.name, roles: JSON.stringify(user.roles), disabled: 0, created_at: user.createdAt, email: user.email, slack_user_id: user.slackUserId })
+      .values({ id: user.id, name: user.name, roles: JSON.stringify(user.roles), disabled: 0, created_at: user.createdAt, email: user.email, slack_user_id: user.slackUserId, service: user.service ? 1 : 0 })
       .execute();
   },
 

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GreenlightError } from '../../protocol/index.js';
 import type { Actor } from '../domain/actor.js';
-import { authenticate } from '../domain/users.js';
 import { hashToken } from '../domain/tokens.js';
+import { resolveToken } from '../identity/authenticate.js';
+import { requireScope, type ScopeNeed } from '../identity/scopes.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 import type { Context } from '../domain/context.js';
 
@@ -10,6 +11,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling: set by the authentication hook on every route of the authenticated scope. */
     readonly actor: Actor;
+  }
+  interface FastifyContextConfig {
+    /** What the caller's token must hold for this route; every authenticated route declares it. */
+    scope?: ScopeNeed;
   }
 }
 
@@ -57,17 +62,22 @@ export interface AuthenticationDeps {
 
 /**
  * Authenticates every route registered in `scope` before anything else of the request is handled:
- * a call without a valid token is answered 401 before its body is read or parsed.
+ * a call without a valid token (unknown, revoked, expired, its user disabled) is answered 401 before
+ * its body is read or parsed, and one whose token lacks the route's scope 403.
  */
 export function requireAuthentication(scope: FastifyInstance, deps: AuthenticationDeps): void {
   scope.addHook('onRequest', async (request) => {
+    const need = request.routeOptions.config.scope;
+    // Fails closed: a route that forgot to say what it needs refuses everyone, and its tests show it.
+    if (need === undefined) throw new Error(`route ${request.routeOptions.url ?? request.url} declares no scope`);
     const token = bearerToken(request);
     if (!token) throw new GreenlightError('UNAUTHENTICATED', 'Send your token as "Authorization: Bearer glt_…".');
-    const actor = await authenticate(deps.ctx, token, tokenHashOf(request, token));
-    if (!actor) {
+    const outcome = await resolveToken(deps.ctx, token, tokenHashOf(request, token));
+    if ('refused' in outcome) {
       const where = `${request.method} ${request.routeOptions.url ?? request.url}`;
-      throw await deps.failedAuthentications.refuse(request.ip, where, 'unknown or disabled token', 'This token is not valid (unknown, or its user was disabled). Ask an admin for a new one.');
+      throw await deps.failedAuthentications.refuse(request.ip, where, outcome.refused.reason, outcome.refused.message);
     }
-    actors.set(request, actor);
+    actors.set(request, outcome.actor);
+    requireScope(outcome.actor, need);
   });
 }

@@ -22,6 +22,8 @@ import { notificationRoutes } from './routes/notifications.js';
 import { emailActionRoutes } from './routes/email-actions.js';
 import { policyRoutes } from './routes/policy.js';
 import { delegationRoutes } from './routes/delegations.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { oidcOffRoutes, oidcRoutes } from './routes/oidc.js';
 
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -97,7 +99,10 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     await scope.register(notificationRoutes, deps);
     await scope.register(policyRoutes, deps);
     await scope.register(delegationRoutes, deps);
+    await scope.register(tokenRoutes, deps);
   });
+  // Single sign-on ends in a session token: its pages are where a caller without one starts.
+  await (deps.oidc ? app.register(oidcRoutes, { signIn: deps.oidc }) : app.register(oidcOffRoutes));
   if (deps.consoleDir) await app.register(consoleRoutes, { dir: deps.consoleDir });
   return app;
 }

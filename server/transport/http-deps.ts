@@ -1,5 +1,6 @@
 import type { CheckpointSetup } from '../domain/checkpointer.js';
 import type { Context } from '../domain/context.js';
+import type { OidcSignIn } from '../auth/oidc/sign-in.js';
 import type { Metrics } from '../metrics.js';
 import type { Readiness } from '../readiness.js';
 import type { RouteRecord } from './openapi.js';
@@ -9,6 +10,8 @@ import type { FailedAuthentications } from './failed-authentications.js';
 /** What the HTTP app and its route files are built from. */
 export interface HttpDeps {
   ctx: Context;
+  /** Single sign-on, when the hub configuration has an `oidc:` section. */
+  oidc?: OidcSignIn | null;
   metrics: Metrics;
   waiters: Waiters;
   rateLimitPerMinute: number;

@@ -1,8 +1,9 @@
-import type { Role } from '../../protocol/index.js';
 import type { Actor } from '../domain/actor.js';
 import type { Context } from '../domain/context.js';
 import type { SlackApp } from '../notify/slack/app.js';
 import type { UsersTable } from '../store/schema.js';
+import { toUserRecord, userStore } from '../store/users.js';
+import { actorWithoutToken } from '../identity/link-actor.js';
 
 export type SlackIdentity = { kind: 'user'; actor: Actor } | { kind: 'refused'; explanation: string };
 
@@ -36,6 +37,5 @@ export async function slackIdentity(ctx: Context, app: SlackApp, slackUserId: st
     };
   }
   if (user.disabled === 1) return { kind: 'refused', explanation: `Your Greenlight user ${user.name} is disabled, so this click did nothing.` };
-  const groups = await ctx.store.db.selectFrom('user_groups').select('group_name').where('user_id', '=', user.id).execute();
-  return { kind: 'user', actor: { id: user.id, name: user.name, roles: JSON.parse(user.roles) as Role[], groups: groups.map((g) => g.group_name), email: user.email } };
+  return { kind: 'user', actor: actorWithoutToken(toUserRecord(user), await userStore.groupsOf(ctx.store.db, user.id)) };
 }

@@ -15,6 +15,8 @@ import {
 import type { Context } from '../domain/context.js';
 import type { Actor } from '../domain/actor.js';
 import { authenticate } from '../domain/users.js';
+import { resolveToken } from '../identity/authenticate.js';
+import { requireScope, type ScopeNeed } from '../identity/scopes.js';
 import { cancelRequest, decideRequest, getRequest, submitRequest, syncFor } from '../domain/requests.js';
 import { claimRequest, releaseRequest } from '../domain/lifecycle/claims.js';
 import { withoutSecrets } from '../domain/request-view.js';
@@ -84,10 +86,10 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
       options.failedAuthentications.refuse(address, 'socket handshake', reason, message).then(reject, reject);
     };
     if (typeof token !== 'string' || token.length === 0) return refuse('no token', 'Connect with your token in auth.token.');
-    authenticate(ctx, token)
-      .then((actor) => {
-        if (!actor) return refuse('unknown or disabled token', 'This token is not valid (unknown, or its user was disabled). Ask an admin for a new one.');
-        socket.data.actor = actor;
+    resolveToken(ctx, token)
+      .then((outcome) => {
+        if ('refused' in outcome) return refuse(outcome.refused.reason, outcome.refused.message);
+        socket.data.actor = outcome.actor;
         next();
       })
       .catch((error: unknown) => next(Object.assign(new Error('hub unavailable'), { data: toWireError(error, ctx.log) })));
@@ -152,7 +154,7 @@ function reconnectUser(io: HubServer, userId: string): void {
 }
 
 /** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
-function handle<O>(actor: Actor, ctx: Context, limiter: RateWindow, work: (input: unknown) => Promise<O>) {
+function handle<O>(actor: Actor, ctx: Context, limiter: RateWindow, scope: ScopeNeed, work: (input: unknown) => Promise<O>) {
   return (...args: unknown[]) => {
     // socket.io hands the ack over as the last argument: an event sent with an ack and no payload
     // arrives as the ack alone, and must still be answered (its missing payload is then refused).
@@ -162,7 +164,8 @@ function handle<O>(actor: Actor, ctx: Context, limiter: RateWindow, work: (input
     Promise.resolve()
       .then(() => {
         limiter.take(actor.id);
-        ctx.lastSeen.touch(actor.id, ctx.clock.now());
+        requireScope(actor, scope);
+        ctx.lastSeen.touch(actor.id, ctx.clock.now(), actor.tokenId ?? undefined);
       })
       .then(() => work(input))
       .then((data) => reply({ data }))
@@ -175,7 +178,7 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   const { actor } = socket.data;
   socket.on(
     'request:submit',
-    handle(actor, ctx, limiter, async (input: unknown) => {
+    handle(actor, ctx, limiter, 'requests:create', async (input: unknown) => {
       const result = await submitRequest(ctx, actor, input);
       if (result.created) metrics.requestsSubmitted.inc({ status: result.request.status });
       return result.request;
@@ -183,7 +186,7 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   );
   socket.on(
     'request:decide',
-    handle(actor, ctx, limiter, async (input: unknown) => {
+    handle(actor, ctx, limiter, 'requests:decide', async (input: unknown) => {
       const { requestId, ...decision } = parseOrThrow(decideInputSchema, input, 'decision');
       const result = await decideRequest(ctx, actor, requestId, decision, 'app');
       metrics.decisions.inc({ decision: decision.decision });
@@ -192,17 +195,17 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   );
   socket.on(
     'request:cancel',
-    handle(actor, ctx, limiter, (input: unknown) => {
+    handle(actor, ctx, limiter, 'requests:create', (input: unknown) => {
       const { requestId, ...cancellation } = parseOrThrow(cancelRefSchema, input, 'request');
       return cancelRequest(ctx, actor, requestId, cancellation);
     }),
   );
-  socket.on('request:claim', handle(actor, ctx, limiter, (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:release', handle(actor, ctx, limiter, (input: unknown) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:get', handle(actor, ctx, limiter, (input: unknown) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:claim', handle(actor, ctx, limiter, 'requests:decide', (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:release', handle(actor, ctx, limiter, 'requests:decide', (input: unknown) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:get', handle(actor, ctx, limiter, 'requests:read', (input: unknown) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on(
     'requests:sync',
-    handle(actor, ctx, limiter, async (input: unknown) => {
+    handle(actor, ctx, limiter, 'requests:read', async (input: unknown) => {
       parseOrThrow(emptySchema, input, 'sync');
       const turn = ctx.turns.begin();
       const result = await syncFor(ctx, actor, turn);

@@ -10,6 +10,7 @@ import type { DecisionReport } from '../../../protocol/report.js';
 import type { SetupStatus } from '../../../protocol/setup.js';
 import type { MyChannels } from '../../../protocol/notifications.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
+import type { CreatedToken, NewToken, TokenInfo } from '../../../protocol/token.js';
 
 export type BridgeState = ConnectionState | 'signed-out';
 
@@ -42,6 +43,9 @@ export interface Bridge {
   /** Signs in with what the host remembered, if anything; resolves null when there is nothing. */
   resume(): Promise<SyncResult | null>;
   signIn(hubUrl: string, token: string): Promise<SyncResult>;
+  /** Single sign-on through the system browser: only the desktop app (the console's is a link to the hub). */
+  readonly supportsBrowserSignIn: boolean;
+  signInWithBrowser(hubUrl: string): Promise<SyncResult>;
   signOut(): Promise<void>;
   subscribe(listener: (event: BridgeEvent) => void): () => void;
   sync(): Promise<SyncResult>;
@@ -73,6 +77,10 @@ export interface Bridge {
   disableUser(name: string): Promise<User>;
   enableUser(name: string): Promise<User>;
   setupStatus(): Promise<SetupStatus>;
+  /** The signed-in person's named, scoped tokens (Settings → Tokens). */
+  listTokens(): Promise<TokenInfo[]>;
+  createToken(input: NewToken): Promise<CreatedToken>;
+  revokeToken(id: string): Promise<TokenInfo>;
   /** Which channels bring the signed-in user the requests they may decide (the Settings view). */
   myChannels(): Promise<MyChannels>;
   /** Only the desktop app keeps settings of its own (notifications, pause, launch at login). */

@@ -14,6 +14,7 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
   const api: DesktopApi = {
     getSession: async () => ({ data: session }),
     signIn: notUsed,
+    signInWithBrowser: notUsed,
     signOut: notUsed,
     sync: notUsed,
     submit: notUsed,
@@ -38,6 +39,9 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     disableUser: notUsed,
     enableUser: notUsed,
     setupStatus: notUsed,
+    listTokens: notUsed,
+    createToken: notUsed,
+    revokeToken: notUsed,
     myChannels: notUsed,
     getSettings: notUsed,
     updateSettings: notUsed,

@@ -1,6 +1,7 @@
 import type { Ack, SyncResult } from '../../../protocol/events.js';
 import type { DesktopApi, DesktopEvent } from '../../../protocol/desktop-api.js';
 import { GreenlightError } from '../../../protocol/errors.js';
+import type { NewToken } from '../../../protocol/token.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
 
 function unwrap<T>(ack: Ack<T>): T {
@@ -41,6 +42,15 @@ export class DesktopBridge implements Bridge {
     return unwrap(await this.api.sync());
   }
 
+  readonly supportsBrowserSignIn = true;
+
+  async signInWithBrowser(hubUrl: string): Promise<SyncResult> {
+    const session = unwrap(await this.api.signInWithBrowser({ hubUrl }));
+    this.hubUrl = session.hubUrl ?? hubUrl;
+    if (session.error) throw new GreenlightError(session.error.code, session.error.message);
+    return unwrap(await this.api.sync());
+  }
+
   async signOut(): Promise<void> {
     unwrap(await this.api.signOut());
   }
@@ -76,6 +86,9 @@ export class DesktopBridge implements Bridge {
   disableUser = async (name: string) => unwrap(await this.api.disableUser({ name }));
   enableUser = async (name: string) => unwrap(await this.api.enableUser({ name }));
   setupStatus = async () => unwrap(await this.api.setupStatus());
+  listTokens = async () => unwrap(await this.api.listTokens());
+  createToken = async (input: NewToken) => unwrap(await this.api.createToken(input));
+  revokeToken = async (id: string) => unwrap(await this.api.revokeToken({ id }));
   myChannels = async () => unwrap(await this.api.myChannels());
 
   async openExternal(url: string): Promise<void> {

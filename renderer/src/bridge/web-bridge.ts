@@ -9,6 +9,7 @@ import type { ExtendInput, GreenlightRequest } from '../../../protocol/request.j
 import type { DecisionReport } from '../../../protocol/report.js';
 import type { SetupStatus } from '../../../protocol/setup.js';
 import type { MyChannels } from '../../../protocol/notifications.js';
+import type { CreatedToken, NewToken, TokenInfo } from '../../../protocol/token.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
 import { takeLinkToken } from './link-token.js';
@@ -73,6 +74,12 @@ export class WebBridge implements Bridge {
     }
   }
 
+  readonly supportsBrowserSignIn = false;
+
+  signInWithBrowser(): Promise<SyncResult> {
+    return Promise.reject(new GreenlightError('FORBIDDEN', 'The web console signs in with the identity provider through the "Sign in with …" link.'));
+  }
+
   async signOut(): Promise<void> {
     this.disconnect();
     this.storage.removeItem(TOKEN_KEY);
@@ -106,6 +113,9 @@ export class WebBridge implements Bridge {
   listDelegations = (): Promise<Delegation[]> => this.http.listDelegations();
   createDelegation = (input: NewDelegation): Promise<Delegation> => this.http.createDelegation(input);
   endDelegation = (id: string): Promise<Delegation> => this.http.endDelegation(id);
+  listTokens = (): Promise<TokenInfo[]> => this.http.listTokens();
+  createToken = (input: NewToken): Promise<CreatedToken> => this.http.createToken(input);
+  revokeToken = (id: string): Promise<TokenInfo> => this.http.revokeToken(id);
   extendGrant = (jti: string, input: ExtendInput): Promise<GreenlightRequest> => this.http.extendGrant(jti, input);
 
   async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile> {

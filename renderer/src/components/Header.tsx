@@ -11,7 +11,7 @@ const TABS: { view: View; label: string; adminOnly?: boolean; approversOnly?: bo
   { view: 'mine', label: 'My requests' },
   { view: 'history', label: 'History', adminOnly: true },
   { view: 'users', label: 'Users', adminOnly: true },
-  // Both hosts show where requests reach the user; only the desktop app has settings of its own besides.
+  // Both hosts show where requests reach the user and their tokens; only the desktop app has settings of its own besides.
   { view: 'settings', label: 'Settings' },
 ];
 

@@ -8,6 +8,7 @@ export function NewUserToken({ user, onDone, onAnother }: { user: CreatedUser; o
   const [copied, setCopied] = useState(false);
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
+  const token = user.token ?? '';
   return (
     <section className="card new-user-token" aria-labelledby="new-user-title">
       <h3 id="new-user-title" ref={headingRef} tabIndex={-1}>
@@ -18,11 +19,11 @@ export function NewUserToken({ user, onDone, onAnother }: { user: CreatedUser; o
         on the sign-in screen.
       </p>
       <div className="token-row">
-        <input className="mono" readOnly value={user.token} aria-label={`Token for ${user.name}`} onFocus={(event) => event.target.select()} />
+        <input className="mono" readOnly value={token} aria-label={`Token for ${user.name}`} onFocus={(event) => event.target.select()} />
         <button
           type="button"
           onClick={() =>
-            void copyText(user.token).then((ok) => {
+            void copyText(token).then((ok) => {
               setCopied(ok);
               if (!ok) notify('error', 'Copy failed: select the token and copy it by hand.');
             })

@@ -39,6 +39,16 @@ export async function signIn(hubUrl: string, token: string): Promise<void> {
   }
 }
 
+/** Desktop single sign-on: the system browser opens at the hub's sign-in; the app waits for it to come back. */
+export async function signInWithBrowser(hubUrl: string): Promise<void> {
+  useStore.setState({ phase: 'signing-in', signInError: null, sessionEnded: false });
+  try {
+    onSynced(await requireBridge().signInWithBrowser(hubUrl.trim()));
+  } catch (error) {
+    useStore.setState({ phase: 'signed-out', signInError: toWireError(error) });
+  }
+}
+
 export async function signOut(): Promise<void> {
   await requireBridge().signOut();
   useStore.setState({ ...initialState, phase: 'signed-out' });

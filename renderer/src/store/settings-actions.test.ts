@@ -28,6 +28,8 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     defaultHubUrl: () => '',
     resume: async () => null,
     signIn: notUsed,
+    supportsBrowserSignIn: false,
+    signInWithBrowser: notUsed,
     signOut: async () => {},
     subscribe: (next) => {
       listener = next;
@@ -56,6 +58,9 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     disableUser: notUsed,
     enableUser: notUsed,
     setupStatus: notUsed,
+    listTokens: notUsed,
+    createToken: notUsed,
+    revokeToken: notUsed,
     myChannels: notUsed,
     getSettings: async () => stored,
     updateSettings: async (input) => {

@@ -4,6 +4,7 @@ import type { DesktopSettings } from '../../../protocol/desktop-api.js';
 import { ChannelReach } from '../components/ChannelReach.js';
 import { Switch } from '../components/Switch.js';
 import { AwaySection } from '../components/AwaySection.js';
+import { TokensPanel } from '../components/TokensPanel.js';
 import { isPaused, pauseEndText } from '../lib/pause.js';
 import {
   SETTINGS_PENDING,
@@ -51,6 +52,7 @@ export function SettingsView() {
         <DesktopSettingsForm settings={settings} busy={busy} />
       )}
       {me && me.roles.some((role) => role !== 'requester') && <AwaySection me={me.name} />}
+      <TokensPanel />
     </div>
   );
 }

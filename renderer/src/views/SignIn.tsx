@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { getBridge, signIn } from '../store/actions.js';
+import { getBridge, signIn, signInWithBrowser } from '../store/actions.js';
 import { signInMessage } from '../lib/errors.js';
 import { useStore } from '../store/store.js';
+import { SingleSignOnButton } from '../components/SingleSignOnButton.js';
 
 /** The typed hub's origin when it is not this page's (null when it is, or when the address doesn't parse). */
 function otherOrigin(hubUrl: string): string | null {
@@ -48,6 +49,15 @@ export function SignIn() {
         <h1 id="sign-in-title">
           <span className="brand-mark" aria-hidden="true" /> Sign in to Greenlight
         </h1>
+        {getBridge().host === 'web' && <SingleSignOnButton />}
+        {getBridge().supportsBrowserSignIn && (
+          <div className="single-sign-on">
+            <button type="button" className="primary" disabled={busy} onClick={() => void signInWithBrowser(hubUrl)}>
+              Sign in through your browser (single sign-on)
+            </button>
+            <p className="muted">Or paste a token below (admins, break-glass).</p>
+          </div>
+        )}
         <label className="field">
           <span>Hub URL</span>
           <input

@@ -1,8 +1,8 @@
-import type { Role } from '../../../protocol/index.js';
-import type { Actor } from '../../domain/actor.js';
 import type { Context } from '../../domain/context.js';
 import { buildView, isEligibleApprover, parseRule, withoutSecrets } from '../../domain/request-view.js';
 import type { RequestsTable } from '../../store/schema.js';
+import { toUserRecord } from '../../store/users.js';
+import { actorWithoutToken } from '../../identity/link-actor.js';
 import type { SlackApp } from './app.js';
 import { platformErrorOf } from './errors.js';
 import { renderSlackMessage, type SlackMessage } from './message.js';
@@ -19,13 +19,13 @@ async function render(ctx: Context, app: SlackApp, row: RequestsTable): Promise<
 
 /** Active users with a Slack member id who may decide this request now, the requester never. */
 async function slackApprovers(ctx: Context, row: RequestsTable): Promise<{ slackUserId: string }[]> {
-  const users = await ctx.store.db.selectFrom('users').select(['id', 'name', 'roles', 'email', 'slack_user_id']).where('slack_user_id', 'is not', null).where('disabled', '=', 0).execute();
+  const users = (await ctx.store.db.selectFrom('users').selectAll().where('slack_user_id', 'is not', null).where('disabled', '=', 0).execute()).map(toUserRecord);
   if (users.length === 0) return [];
   const groups = await ctx.store.db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', users.map((user) => user.id)).execute();
   const out: { slackUserId: string }[] = [];
   for (const user of users) {
-    const actor: Actor = { id: user.id, name: user.name, roles: JSON.parse(user.roles) as Role[], email: user.email, groups: groups.filter((g) => g.user_id === user.id).map((g) => g.group_name) };
-    if (user.slack_user_id && actor.id !== row.requester_id && isEligibleApprover(row, actor)) out.push({ slackUserId: user.slack_user_id });
+    const actor = actorWithoutToken(user, groups.filter((g) => g.user_id === user.id).map((g) => g.group_name));
+    if (user.slackUserId && actor.id !== row.requester_id && isEligibleApprover(row, actor)) out.push({ slackUserId: user.slackUserId });
   }
   return out;
 }

@@ -27,7 +27,7 @@ const docs = {
 };
 
 export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.post('/api/v1/admin/backup', { schema: docs.backup }, async (request, reply) => {
+  app.post('/api/v1/admin/backup', { schema: docs.backup, config: { scope: 'admin' } }, async (request, reply) => {
     const { actor } = request;
     const backup = await createBackup(deps.ctx, actor);
     // The temporary copy goes once the answer is sent, or the client gives up.
@@ -39,5 +39,5 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     return reply.send(createReadStream(backup.file));
   });
 
-  app.post('/api/v1/admin/signing-keys/rotate', { schema: docs.rotate }, async (request) => rotateSigningKey(deps.ctx, request.actor));
+  app.post('/api/v1/admin/signing-keys/rotate', { schema: docs.rotate, config: { scope: 'admin' } }, async (request) => rotateSigningKey(deps.ctx, request.actor));
 };

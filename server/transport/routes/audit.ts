@@ -88,7 +88,7 @@ const docs = {
 };
 
 export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.get('/api/v1/audit', { schema: docs.query }, async (request, reply) => {
+  app.get('/api/v1/audit', { schema: docs.query, config: { scope: 'audit:read' } }, async (request, reply) => {
     const { actor } = request;
     requireAdmin(actor);
     const query = parseOrThrow(auditQuerySchema, request.query, 'audit query');
@@ -102,7 +102,7 @@ export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     return reply.send(Readable.from(exportPages(deps, query, first)));
   });
 
-  app.get('/api/v1/audit/verify', { schema: docs.verify }, async (request) => {
+  app.get('/api/v1/audit/verify', { schema: docs.verify, config: { scope: 'audit:read' } }, async (request) => {
     const { actor } = request;
     requireAdmin(actor);
     const query = parseOrThrow(auditVerifyQuerySchema, request.query, 'verify query');

@@ -25,14 +25,14 @@ const docs = {
 
 export const delegationRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   const { ctx } = deps;
-  app.post('/api/v1/delegations', { schema: docs.create }, async (request, reply) => {
+  app.post('/api/v1/delegations', { schema: docs.create, config: { scope: 'requests:decide' } }, async (request, reply) => {
     const actor = request.actor;
     const created = await createDelegation(ctx, actor, request.body);
     await ctx.delegates?.refresh();
     return reply.code(201).send(created);
   });
-  app.get('/api/v1/delegations', { schema: docs.list }, async (request) => ({ delegations: await listDelegations(ctx, request.actor) }));
-  app.delete('/api/v1/delegations/:id', { schema: docs.end }, async (request) => {
+  app.get('/api/v1/delegations', { schema: docs.list, config: { scope: ['requests:read', 'requests:decide'] } }, async (request) => ({ delegations: await listDelegations(ctx, request.actor) }));
+  app.delete('/api/v1/delegations/:id', { schema: docs.end, config: { scope: 'requests:decide' } }, async (request) => {
     const actor = request.actor;
     const ended = await endDelegation(ctx, actor, parseOrThrow(idParam, request.params, 'delegation id').id);
     await ctx.delegates?.refresh();

@@ -57,8 +57,8 @@ export const grantCredentialRoutes: FastifyPluginAsync<HttpDeps> = async (app, d
 
 /** Revoking takes a user's token (registered in the authenticated scope). */
 export const grantRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.post('/api/v1/grants/:jti/revoke', { schema: docs.revoke }, async (request) => revokeGrant(deps.ctx, request.actor, parseOrThrow(jtiParam, request.params, 'grant id').jti));
-  app.post('/api/v1/grants/:jti/extend', { schema: docs.extend }, async (request, reply) => {
+  app.post('/api/v1/grants/:jti/revoke', { schema: docs.revoke, config: { scope: ['requests:create', 'requests:decide'] } }, async (request) => revokeGrant(deps.ctx, request.actor, parseOrThrow(jtiParam, request.params, 'grant id').jti));
+  app.post('/api/v1/grants/:jti/extend', { schema: docs.extend, config: { scope: 'requests:create' } }, async (request, reply) => {
     const extension = await extendGrant(deps.ctx, request.actor, parseOrThrow(jtiParam, request.params, 'grant id').jti, request.body);
     return reply.code(201).send(extension);
   });

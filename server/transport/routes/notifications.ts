@@ -35,9 +35,9 @@ const docs = {
 
 /** Admins see how notifications fare and send failed ones again. */
 export const notificationRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.get('/api/v1/me/channels', { schema: docs.myChannels }, async (request) => myChannels(deps.ctx, request.actor));
-  app.get('/api/v1/notifications', { schema: docs.list }, async (request) => listNotifications(deps.ctx, request.actor, request.query));
-  app.post('/api/v1/notifications/:id/retry', { schema: docs.retry }, async (request) => {
+  app.get('/api/v1/me/channels', { schema: docs.myChannels, config: { scope: 'any' } }, async (request) => myChannels(deps.ctx, request.actor));
+  app.get('/api/v1/notifications', { schema: docs.list, config: { scope: 'admin' } }, async (request) => listNotifications(deps.ctx, request.actor, request.query));
+  app.post('/api/v1/notifications/:id/retry', { schema: docs.retry, config: { scope: 'admin' } }, async (request) => {
     const { actor } = request;
     return retryNotification(deps.ctx, actor, (request.params as { id?: unknown }).id);
   });

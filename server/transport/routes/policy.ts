@@ -19,7 +19,7 @@ const explainDoc = routeDoc({
 
 export const policyRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   const { ctx } = deps;
-  app.get('/api/v1/policy/explain', { schema: explainDoc }, async (request) => {
+  app.get('/api/v1/policy/explain', { schema: explainDoc, config: { scope: ['requests:create', 'requests:read'] } }, async (request) => {
     const actor = request.actor;
     const query = parseOrThrow(explainQuerySchema, request.query, 'policy question');
     if (query.as && query.as !== actor.name && !isAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only an admin can ask on behalf of someone else; leave out "as" to ask for yourself.');

@@ -16,7 +16,7 @@ const decisionsDoc = routeDoc({
 
 export const reportRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   /** Time to decision per rule, with the shares escalated, expired and approved by policy (admin). */
-  app.get('/api/v1/reports/decisions', { schema: decisionsDoc }, async (request) => {
+  app.get('/api/v1/reports/decisions', { schema: decisionsDoc, config: { scope: 'audit:read' } }, async (request) => {
     const { actor } = request;
     requireAdmin(actor);
     const query = parseOrThrow(decisionReportQuerySchema, request.query, 'report range');

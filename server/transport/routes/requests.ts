@@ -57,25 +57,25 @@ const docs = {
 export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   const { ctx } = deps;
 
-  app.post('/api/v1/requests', { schema: docs.submit }, async (request, reply) => {
+  app.post('/api/v1/requests', { schema: docs.submit, config: { scope: 'requests:create' } }, async (request, reply) => {
     const { actor } = request;
     const result = await submitRequest(ctx, actor, request.body);
     if (result.created) deps.metrics.requestsSubmitted.inc({ status: result.request.status });
     return reply.status(result.created ? 201 : 200).send(result.request);
   });
 
-  app.get('/api/v1/requests', { schema: docs.list }, async (request) => {
+  app.get('/api/v1/requests', { schema: docs.list, config: { scope: 'requests:read' } }, async (request) => {
     const { actor } = request;
     const query = parseOrThrow(listQuery, request.query, 'query');
     return listRequests(ctx, actor, { status: query.status, mine: query.mine === 'true', limit: query.limit, cursor: query.cursor });
   });
 
-  app.get('/api/v1/requests/:id', { schema: docs.get }, async (request) => {
+  app.get('/api/v1/requests/:id', { schema: docs.get, config: { scope: 'requests:read' } }, async (request) => {
     const { actor } = request;
     return getRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });
 
-  app.get('/api/v1/requests/:id/wait', { schema: docs.wait }, async (request) => {
+  app.get('/api/v1/requests/:id/wait', { schema: docs.wait, config: { scope: 'requests:read' } }, async (request) => {
     const { actor } = request;
     const { id } = parseOrThrow(idParam, request.params, 'request id');
     const { timeoutSeconds } = parseOrThrow(waitQuery, request.query, 'query');
@@ -89,29 +89,29 @@ export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => 
     }
   });
 
-  app.post('/api/v1/requests/:id/decisions', { schema: docs.decide }, async (request) => {
+  app.post('/api/v1/requests/:id/decisions', { schema: docs.decide, config: { scope: 'requests:decide' } }, async (request) => {
     const { actor } = request;
     const result = await decideRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id, request.body);
     deps.metrics.decisions.inc({ decision: (request.body as { decision?: string }).decision === 'deny' ? 'deny' : 'approve' });
     return result;
   });
 
-  app.post('/api/v1/requests/:id/cancel', { schema: docs.cancel }, async (request) => {
+  app.post('/api/v1/requests/:id/cancel', { schema: docs.cancel, config: { scope: 'requests:create' } }, async (request) => {
     const { actor } = request;
     return cancelRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id, request.body ?? {});
   });
 
-  app.post('/api/v1/requests/:id/review', { schema: docs.review }, async (request) => {
+  app.post('/api/v1/requests/:id/review', { schema: docs.review, config: { scope: 'requests:decide' } }, async (request) => {
     const { actor } = request;
     return reviewBreakGlass(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id, request.body);
   });
 
-  app.post('/api/v1/requests/:id/claim', { schema: docs.claim }, async (request) => {
+  app.post('/api/v1/requests/:id/claim', { schema: docs.claim, config: { scope: 'requests:decide' } }, async (request) => {
     const { actor } = request;
     return claimRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });
 
-  app.post('/api/v1/requests/:id/release', { schema: docs.release }, async (request) => {
+  app.post('/api/v1/requests/:id/release', { schema: docs.release, config: { scope: 'requests:decide' } }, async (request) => {
     const { actor } = request;
     return releaseRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { createdUserSchema, newUserSchema, parseOrThrow, ROLES, userNameSchema, userSchema, userUpdateSchema } from '../../../protocol/index.js';
+import { createdUserSchema, newUserSchema, parseOrThrow, ROLES, SCOPES, TOKEN_KINDS, userNameSchema, userSchema, userUpdateSchema } from '../../../protocol/index.js';
 import { setupStatusSchema } from '../../../protocol/setup.js';
 import { createUser, listUsers } from '../../domain/users.js';
 import { disableUser, enableUser, updateUser } from '../../domain/user-admin.js';
@@ -9,7 +9,17 @@ import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const nameParam = z.strictObject({ name: z.union([userNameSchema, z.string().regex(/^usr_[a-z0-9]+$/)]) });
-const actorSchema = z.object({ id: z.string(), name: z.string(), roles: z.array(z.enum(ROLES)), groups: z.array(z.string()) });
+const actorSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  roles: z.array(z.enum(ROLES)),
+  groups: z.array(z.string()),
+  service: z.boolean(),
+  /** What the token used for this call may do, and which token it is. */
+  scopes: z.array(z.enum(SCOPES)),
+  tokenId: z.string().nullable(),
+  tokenKind: z.enum(TOKEN_KINDS).nullable(),
+});
 
 const docs = {
   create: routeDoc({
@@ -61,32 +71,35 @@ const docs = {
 };
 
 export const userRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  app.post('/api/v1/users', { schema: docs.create }, async (request, reply) => {
+  app.post('/api/v1/users', { schema: docs.create, config: { scope: 'admin' } }, async (request, reply) => {
     const { actor } = request;
     const user = await createUser(deps.ctx, actor, request.body);
     return reply.status(201).send(user);
   });
-  app.get('/api/v1/users', { schema: docs.list }, async (request) => {
+  app.get('/api/v1/users', { schema: docs.list, config: { scope: 'admin' } }, async (request) => {
     const { actor } = request;
     return { users: await listUsers(deps.ctx, actor) };
   });
-  app.get('/api/v1/me', { schema: docs.me }, async (request) => request.actor);
-  app.patch('/api/v1/users/:name', { schema: docs.update }, async (request) => {
+  app.get('/api/v1/me', { schema: docs.me, config: { scope: 'any' } }, async (request) => {
+    const { actor } = request;
+    return actor;
+  });
+  app.patch('/api/v1/users/:name', { schema: docs.update, config: { scope: 'admin' } }, async (request) => {
     const { actor } = request;
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return updateUser(deps.ctx, actor, name, request.body);
   });
-  app.post('/api/v1/users/:name/disable', { schema: docs.disable }, async (request) => {
+  app.post('/api/v1/users/:name/disable', { schema: docs.disable, config: { scope: 'admin' } }, async (request) => {
     const { actor } = request;
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return disableUser(deps.ctx, actor, name);
   });
-  app.post('/api/v1/users/:name/enable', { schema: docs.enable }, async (request) => {
+  app.post('/api/v1/users/:name/enable', { schema: docs.enable, config: { scope: 'admin' } }, async (request) => {
     const { actor } = request;
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return enableUser(deps.ctx, actor, name);
   });
-  app.get('/api/v1/setup', { schema: docs.setup }, async (request) => {
+  app.get('/api/v1/setup', { schema: docs.setup, config: { scope: 'admin' } }, async (request) => {
     const { actor } = request;
     return setupStatus(deps.ctx, actor);
   });

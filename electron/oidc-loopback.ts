@@ -1,0 +1,85 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+
+/** What the hub hands the desktop app at the end of a single sign-on: a session token for the keychain. */
+export const desktopSessionSchema = z.object({ token: z.string().startsWith('glt_'), expiresAt: z.string(), user: z.string() });
+export type DesktopSession = z.infer<typeof desktopSessionSchema>;
+
+export interface LoopbackSignInOptions {
+  hubUrl: string;
+  /** Opens the system browser (Electron's `shell.openExternal`); never an embedded web view. */
+  openExternal: (url: string) => Promise<void>;
+  /** How long to wait for the person to finish at the identity provider. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+const DONE_PAGE = '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>You are signed in to Greenlight. You can close this tab and go back to the app.</p>';
+
+/**
+ * Single sign-on for the desktop app (RFC 8252): a one-shot listener on a random loopback port, the
+ * system browser sent to the hub's sign-in with that address and a PKCE challenge, and, when the
+ * browser comes back with a one-time code, the code and the verifier traded at the hub for a session.
+ */
+export async function signInWithBrowser(options: LoopbackSignInOptions): Promise<DesktopSession> {
+  const hub = new URL(options.hubUrl).origin;
+  const fetchImpl = options.fetch ?? fetch;
+  // Before a browser opens on a page that cannot work: a hub without single sign-on says so.
+  const info = await fetchImpl(new URL('/auth/oidc/info', hub)).then(
+    async (response) => (response.ok ? (response.json() as Promise<unknown>) : null),
+    (error: unknown) => {
+      throw new Error(`Cannot reach the hub at ${hub}: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  );
+  if (!z.object({ enabled: z.literal(true) }).safeParse(info).success) throw new Error(`The hub at ${hub} has no single sign-on set up; sign in with a token.`);
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  let settle: (code: string) => void = () => undefined;
+  const arrived = new Promise<string>((resolve) => (settle = resolve));
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const code = url.searchParams.get('code');
+    if (request.method !== 'GET' || url.pathname !== '/callback' || !code) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(DONE_PAGE);
+    settle(code);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const redirect = `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const login = new URL('/auth/oidc/login', hub);
+    login.searchParams.set('desktop', redirect);
+    login.searchParams.set('challenge', challenge);
+    await options.openExternal(login.href);
+    const timeoutMs = options.timeoutMs ?? 5 * 60_000;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Sign-in was not finished in the browser within ${Math.round(timeoutMs / 1000)} s. Try again.`)), timeoutMs);
+    });
+    const code = await Promise.race([arrived, timedOut]);
+    const answer = await fetchImpl(new URL('/auth/oidc/desktop/token', hub), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ code, verifier }),
+    });
+    const body: unknown = await answer.json().catch(() => null);
+    if (!answer.ok) {
+      const message = z.object({ error: z.object({ message: z.string() }) }).safeParse(body);
+      throw new Error(message.success ? message.data.error.message : `The hub refused the sign-in (HTTP ${answer.status}).`);
+    }
+    const session = desktopSessionSchema.safeParse(body);
+    if (!session.success) throw new Error('The hub sent a sign-in answer this app does not understand; are the app and hub the same version?');
+    return session.data;
+  } finally {
+    clearTimeout(timer);
+    server.closeAllConnections();
+    server.close();
+  }
+}

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInWithBrowser } from '../electron/oidc-loopback.js';
+import { ADMIN_TOKEN, TestHub } from '../server/test-support/hub-fixture.js';
+import { freePort } from '../server/test-support/hub-process.js';
+import { CLIENT_ID, CLIENT_SECRET, TestOidcProvider } from '../server/test-support/oidc-provider.js';
+
+let provider: TestOidcProvider;
+let hub: TestHub;
+
+/**
+ * Stands in for the system browser (not available here): follows the URL the app opened through the
+ * hub, the real provider's login and consent pages, back to the hub and on to the app's loopback address.
+ */
+const scriptedBrowser = (login: string, seen: string[]) => async (url: string) => {
+  seen.push(url);
+  const { callback, hubCookie } = await provider.signIn(url, login);
+  const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
+  const loopback = back.headers.get('location');
+  if (back.status !== 303 || !loopback) throw new Error(`the hub did not send the browser back to the app: ${back.status} ${(await back.text()).slice(0, 200)}`);
+  seen.push(loopback);
+  await fetch(loopback);
+};
+
+beforeAll(async () => {
+  provider = new TestOidcProvider(await freePort(), () => [`${hub.url}/auth/oidc/callback`]);
+  hub = new TestHub('sqlite', {
+    oidc: {
+      issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, name: 'Test IdP', scopes: ['openid', 'profile', 'email', 'groups'],
+      groupsClaim: 'groups', emailClaim: 'email', usernameClaim: 'preferred_username', roleMapping: { approver: ['sre'] }, caFile: provider.caFile,
+    },
+  });
+  await hub.start();
+  await provider.start();
+  provider.accounts.set('bob-sub', { preferred_username: 'bob', email: 'bob@example.com', groups: ['sre'] });
+});
+afterAll(async () => {
+  await hub?.dispose();
+  await provider?.dispose();
+});
+
+describe('desktop single sign-on through the system browser and a loopback address (RFC 8252)', () => {
+  it('opens the hub’s sign-in with a loopback redirect and a PKCE challenge, and comes back with a session token', async () => {
+    const seen: string[] = [];
+    const session = await signInWithBrowser({ hubUrl: hub.url, openExternal: scriptedBrowser('bob-sub', seen), timeoutMs: 30_000 });
+    const opened = new URL(seen[0] ?? '');
+    expect(opened.origin + opened.pathname).toBe(`${hub.url}/auth/oidc/login`);
+    expect(opened.searchParams.get('desktop')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(opened.searchParams.get('challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(seen[1]?.startsWith(opened.searchParams.get('desktop') ?? '-')).toBe(true);
+    expect(session.user).toBe('bob');
+    const me = await hub.api<{ name: string; roles: string[]; tokenKind: string }>('GET', '/api/v1/me', session.token);
+    expect(me.body).toMatchObject({ name: 'bob', roles: ['requester', 'approver'], tokenKind: 'session' });
+  });
+
+  it('the one-time code is useless without the app’s verifier, and works only once', async () => {
+    const sessions = async () => (await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=session.started', ADMIN_TOKEN)).body.events.length;
+    const before = await sessions();
+    let code = '';
+    const stealing = async (url: string) => {
+      const { callback, hubCookie } = await provider.signIn(url, 'bob-sub');
+      const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
+      const loopback = new URL(back.headers.get('location') ?? '');
+      code = loopback.searchParams.get('code') ?? '';
+      const wrong = await hub.api<{ error: { code: string } }>('POST', '/auth/oidc/desktop/token', null, { code, verifier: 'x'.repeat(43) });
+      expect(wrong.status).toBe(401);
+      await fetch(loopback);
+    };
+    await expect(signInWithBrowser({ hubUrl: hub.url, openExternal: stealing, timeoutMs: 30_000 })).rejects.toThrow('not valid');
+    expect(code).not.toBe('');
+    expect(await sessions()).toBe(before);
+  });
+
+  it('says so, without opening a browser, when the hub has no single sign-on', async () => {
+    const plain = new TestHub('sqlite');
+    await plain.start();
+    const opened: string[] = [];
+    try {
+      await expect(signInWithBrowser({ hubUrl: plain.url, openExternal: async (url) => void opened.push(url) })).rejects.toThrow('has no single sign-on set up');
+      expect(opened).toEqual([]);
+    } finally {
+      await plain.dispose();
+    }
+  });
+
+  it('gives up with a clear message when the browser never comes back', async () => {
+    await expect(signInWithBrowser({ hubUrl: hub.url, openExternal: async () => undefined, timeoutMs: 300 })).rejects.toThrow('not finished in the browser');
+  });
+});

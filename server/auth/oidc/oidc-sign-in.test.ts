@@ -1,0 +1,215 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io } from 'socket.io-client';
+import type { AuditEvent, TokenInfo, User } from '../../../protocol/index.js';
+import { systemClock, type Clock } from '../../clock.js';
+import type { Actor } from '../../domain/actor.js';
+import { ADMIN_TOKEN, TestHub } from '../../test-support/hub-fixture.js';
+import { freePort } from '../../test-support/hub-process.js';
+import { CLIENT_ID, CLIENT_SECRET, TestOidcProvider } from '../../test-support/oidc-provider.js';
+import type { OidcSettings } from './config.js';
+
+const POLICY = `
+rules:
+  - name: prod
+    match: { action: deploy }
+    approvers: [sre]
+`;
+
+/** Real time, moved forward by the test to make an ID token too old for the hub. */
+class ShiftedClock implements Clock {
+  shiftMs = 0;
+  now = () => new Date(Date.now() + this.shiftMs);
+  setTimer = systemClock.setTimer.bind(systemClock);
+  clearTimer = systemClock.clearTimer.bind(systemClock);
+}
+
+const settingsFor = (issuer: string, caFile: string): OidcSettings => ({
+  issuer,
+  clientId: CLIENT_ID,
+  clientSecret: CLIENT_SECRET,
+  name: 'Test IdP',
+  scopes: ['openid', 'profile', 'email', 'groups'],
+  groupsClaim: 'groups',
+  emailClaim: 'email',
+  usernameClaim: 'preferred_username',
+  roleMapping: { admin: ['gl-admins'], lead: ['sre-leads'], approver: ['sre', 'security'] },
+  allowedGroups: ['engineering'],
+  caFile,
+});
+
+const clock = new ShiftedClock();
+let provider: TestOidcProvider;
+let hub: TestHub;
+
+type Page = { status: number; location: string | null; text: string };
+const get = async (url: string, cookie = ''): Promise<Page> => {
+  const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  return { status: response.status, location: response.headers.get('location'), text: await response.text() };
+};
+const login = () => `${hub.url}/auth/oidc/login`;
+/** A whole sign-in as `who`, ending at the hub's answer to the callback. */
+const signIn = async (who: string): Promise<Page> => {
+  const { callback, hubCookie } = await provider.signIn(login(), who);
+  return get(callback, hubCookie);
+};
+const sessionFrom = (page: Page): string => {
+  expect(page.status, page.text.slice(0, 300)).toBe(303);
+  const token = /^\/#token=(glt_[A-Za-z0-9_-]+)$/.exec(page.location ?? '')?.[1];
+  if (!token) throw new Error(`no session token in ${page.location}`);
+  return token;
+};
+const users = async () => (await hub.api<{ users: User[] }>('GET', '/api/v1/users', ADMIN_TOKEN)).body.users;
+const auditOf = async (type: string) => (await hub.api<{ events: AuditEvent[] }>('GET', `/api/v1/audit?type=${type}`, ADMIN_TOKEN)).body.events;
+
+beforeAll(async () => {
+  const port = await freePort();
+  // ID tokens live a minute, so one five minutes old is expired while its sign-in (ten minutes) is not.
+  provider = new TestOidcProvider(port, () => [`${hub.url}/auth/oidc/callback`], 60);
+  hub = new TestHub('sqlite', { policy: POLICY, clock, oidc: settingsFor(provider.issuer, provider.caFile) });
+  await hub.start();
+  await provider.start();
+  provider.accounts.set('alice-sub', { preferred_username: 'alice', name: 'Alice', email: 'alice@example.com', groups: ['engineering', 'sre', 'random-team'] });
+  provider.accounts.set('mallory-sub', { preferred_username: 'mallory', email: 'mallory@example.com', groups: ['contractors'] });
+  provider.accounts.set('eve-sub', { preferred_username: 'eve', email: 'eve@example.com', groups: ['engineering'] });
+});
+afterAll(async () => {
+  await hub?.dispose();
+  await provider?.dispose();
+});
+
+describe('signing in with the identity provider', () => {
+  it('creates the user from the ID token: roles by roleMapping, only groups the config or policy knows, and a 12-hour session', async () => {
+    expect((await get(`${hub.url}/auth/oidc/info`)).text).toBe(JSON.stringify({ enabled: true, name: 'Test IdP' }));
+    const token = sessionFrom(await signIn('alice-sub'));
+    const me = await hub.api<Actor>('GET', '/api/v1/me', token);
+    expect(me.body).toMatchObject({ name: 'alice', roles: ['requester', 'approver'], groups: ['engineering', 'sre'], tokenKind: 'session' });
+    const alice = (await users()).find((user) => user.name === 'alice');
+    expect(alice).toMatchObject({ email: 'alice@example.com', status: 'active' });
+    const [session] = (await hub.api<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens', token)).body.tokens;
+    expect(session?.kind).toBe('session');
+    expect(Date.parse(session?.expiresAt ?? '') - Date.parse(session?.createdAt ?? '')).toBe(12 * 3_600_000);
+    expect((await auditOf('user.created')).find((event) => event.data.user === 'alice')?.data).toMatchObject({ source: 'oidc', roles: ['requester', 'approver'] });
+    expect((await auditOf('session.started')).some((event) => event.data.user === 'alice')).toBe(true);
+  });
+
+  it('a second sign-in after a group change brings the new roles and groups, audited', async () => {
+    provider.accounts.set('alice-sub', { preferred_username: 'alice', email: 'alice@example.com', groups: ['engineering', 'sre', 'sre-leads'] });
+    const token = sessionFrom(await signIn('alice-sub'));
+    const me = await hub.api<Actor>('GET', '/api/v1/me', token);
+    expect(me.body).toMatchObject({ roles: ['requester', 'approver', 'lead'], groups: ['engineering', 'sre', 'sre-leads'] });
+    const updated = (await auditOf('user.updated')).filter((event) => event.data.user === 'alice');
+    expect(updated.at(-1)?.data).toMatchObject({ source: 'oidc', changes: { roles: { to: ['requester', 'approver', 'lead'] } } });
+  });
+
+  it('an admin changing the roles of someone who signs in this way is warned that the next sign-in sets them again', async () => {
+    const changed = await hub.api<User>('PATCH', '/api/v1/users/alice', ADMIN_TOKEN, { roles: ['requester', 'approver', 'lead', 'admin'] });
+    expect(changed.status).toBe(200);
+    expect(changed.body.warnings?.[0]).toContain('lasts only until their next sign-in');
+    const token = sessionFrom(await signIn('alice-sub'));
+    expect((await hub.api<Actor>('GET', '/api/v1/me', token)).body.roles).toEqual(['requester', 'approver', 'lead']);
+    const handMade = await hub.createUser('harry', ['requester']);
+    const plain = await hub.api<User>('PATCH', '/api/v1/users/harry', ADMIN_TOKEN, { roles: ['approver'] });
+    expect(plain.body.warnings).toBeUndefined();
+    expect((await hub.api('GET', '/api/v1/me', handMade.token)).status).toBe(200);
+  });
+
+  it('someone outside allowedGroups gets a 403 page naming why, and no account', async () => {
+    const before = (await users()).length;
+    const page = await signIn('mallory-sub');
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('not in any group allowed to use Greenlight (engineering)');
+    expect(await users()).toHaveLength(before);
+  });
+
+  it('losing the allowed group disables the user at the next sign-in, closes their sockets, and is audited', async () => {
+    const token = sessionFrom(await signIn('alice-sub'));
+    const socket = io(hub.url, { auth: { token }, forceNew: true, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    const closed = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+    provider.accounts.set('alice-sub', { preferred_username: 'alice', email: 'alice@example.com', groups: ['sre'] });
+    const page = await signIn('alice-sub');
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('has been disabled');
+    await closed;
+    socket.close();
+    expect((await hub.api('GET', '/api/v1/me', token)).status).toBe(401);
+    expect((await users()).find((user) => user.name === 'alice')?.status).toBe('disabled');
+    expect((await auditOf('user.disabled')).at(-1)?.data).toMatchObject({ user: 'alice', reason: expect.stringContaining('allowed groups') });
+    // Back in the group, the account stays disabled until an admin enables it.
+    provider.accounts.set('alice-sub', { preferred_username: 'alice', email: 'alice@example.com', groups: ['engineering', 'sre'] });
+    expect((await signIn('alice-sub')).text).toContain('disabled. Ask a Greenlight admin');
+    expect((await hub.api('POST', '/api/v1/users/alice/enable', ADMIN_TOKEN)).status).toBe(200);
+    sessionFrom(await signIn('alice-sub'));
+  });
+});
+
+describe('a sign-in that must not work says why and creates nothing', () => {
+  const noNewUsers = async (work: () => Promise<void>) => {
+    const before = (await users()).length;
+    await work();
+    expect(await users()).toHaveLength(before);
+  };
+  const refused = (page: Page, status: number, words: string) => {
+    expect(page.status, page.text.slice(0, 300)).toBe(status);
+    expect(page.text).toContain(words);
+    expect(page.location).toBeNull();
+  };
+
+  it('a wrong state, or a callback this browser did not start', async () => {
+    await noNewUsers(async () => {
+      const { callback, hubCookie } = await provider.signIn(login(), 'eve-sub');
+      const wrong = new URL(callback);
+      wrong.searchParams.set('state', 'not-the-state');
+      refused(await get(wrong.href, hubCookie), 400, 'does not match');
+      const other = await provider.signIn(login(), 'eve-sub');
+      refused(await get(other.callback, ''), 400, 'does not match');
+    });
+  });
+
+  it('a replayed callback, and a replayed code under a fresh state', async () => {
+    const first = await provider.signIn(login(), 'eve-sub');
+    sessionFrom(await get(first.callback, first.hubCookie));
+    refused(await get(first.callback, first.hubCookie), 400, 'does not match');
+    await noNewUsers(async () => {
+      const fresh = await provider.signIn(login(), 'eve-sub');
+      const replayed = new URL(fresh.callback);
+      replayed.searchParams.set('code', new URL(first.callback).searchParams.get('code') ?? '');
+      refused(await get(replayed.href, fresh.hubCookie), 400, 'did not accept the sign-in code');
+    });
+  });
+
+  it('an ID token whose nonce is not this sign-in’s', async () => {
+    const { callback, hubCookie } = await provider.signIn(login(), 'eve-sub');
+    const state = new URL(callback).searchParams.get('state') ?? '';
+    // What another sign-in's ID token would carry: the row's nonce no longer matches the provider's.
+    await hub.hub.ctx.store.db.updateTable('oidc_logins').set({ nonce: 'a-nonce-of-another-sign-in' }).where('state', '=', state).execute();
+    refused(await get(callback, hubCookie), 400, 'nonce mismatch');
+  });
+
+  it('an expired ID token', async () => {
+    const { callback, hubCookie } = await provider.signIn(login(), 'eve-sub');
+    clock.shiftMs = 5 * 60_000;
+    try {
+      refused(await get(callback, hubCookie), 400, 'expired');
+    } finally {
+      clock.shiftMs = 0;
+    }
+  });
+
+  it('an identity provider that is down: a clear page, nothing created', async () => {
+    const nobody = await freePort();
+    const offline = new TestHub('sqlite', { policy: POLICY, oidc: settingsFor(`https://127.0.0.1:${nobody}`, provider.caFile) });
+    await offline.start();
+    try {
+      const page = await get(`${offline.url}/auth/oidc/login`);
+      expect(page.status).toBe(502);
+      expect(page.text).toContain(`The identity provider at https://127.0.0.1:${nobody} could not be reached`);
+      expect((await offline.api<{ users: User[] }>('GET', '/api/v1/users', ADMIN_TOKEN)).body.users.map((user) => user.name)).toEqual(['admin']);
+    } finally {
+      await offline.dispose();
+    }
+  });
+});

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { emailSchema, GreenlightError, groupNameSchema, userNameSchema, type Role } from '../../../protocol/index.js';
+import { audit, inTransaction, type Context } from '../../domain/context.js';
+import { newId } from '../../ids.js';
+import type { OidcSettings } from './config.js';
+
+/** Who the identity provider says signed in, checked before anything is written. */
+export interface SignedInIdentity {
+  subject: string;
+  username: string;
+  email: string | null;
+  idpGroups: string[];
+}
+
+/** Reads the configured claims; a missing or unusable one is refused in words an operator can act on. */
+export function identityFromClaims(claims: Record<string, unknown>, settings: OidcSettings): SignedInIdentity {
+  const subject = z.string().min(1).max(255).safeParse(claims.sub);
+  if (!subject.success) throw new GreenlightError('INVALID_INPUT', 'The identity provider sent an ID token without a subject (sub).');
+  const username = userNameSchema.safeParse(claims[settings.usernameClaim]);
+  if (!username.success) {
+    throw new GreenlightError('INVALID_INPUT', `The identity provider's "${settings.usernameClaim}" claim is missing or not a usable user name (letters, digits and . _ @ -). Map it in the provider, or set oidc.usernameClaim.`);
+  }
+  const email = emailSchema.safeParse(claims[settings.emailClaim]);
+  const rawGroups: unknown = claims[settings.groupsClaim];
+  const idpGroups = Array.isArray(rawGroups) ? rawGroups.filter((group): group is string => typeof group === 'string') : [];
+  return { subject: subject.data, username: username.data, email: email.success ? email.data : null, idpGroups };
+}
+
+/** The groups the policy names (approvers and escalation targets). */
+function policyGroups(ctx: Context): Set<string> {
+  return new Set(ctx.policy.current().rules.flatMap((rule) => [...rule.approvers, ...rule.escalation.flatMap((step) => step.notify)]));
+}
+
+/** Roles and groups an identity gets: roles by `roleMapping`, groups only those the config maps or the policy names. */
+export function accessFor(identity: SignedInIdentity, settings: OidcSettings, namedByPolicy: Set<string>): { roles: Role[]; groups: string[]; allowed: boolean } {
+  const mapping = settings.roleMapping;
+  const has = (groups: readonly string[] | undefined) => (groups ?? []).some((group) => identity.idpGroups.includes(group));
+  const roles: Role[] = ['requester'];
+  if (has(mapping.approver)) roles.push('approver');
+  if (has(mapping.lead)) roles.push('lead');
+  if (has(mapping.admin)) roles.push('admin');
+  const known = new Set([...(mapping.admin ?? []), ...(mapping.lead ?? []), ...(mapping.approver ?? []), ...(settings.allowedGroups ?? []), ...namedByPolicy]);
+  const groups = [...new Set(identity.idpGroups.filter((group) => known.has(group) && groupNameSchema.safeParse(group).success))].sort();
+  const allowed = settings.allowedGroups === undefined || has(settings.allowedGroups);
+  return { roles, groups, allowed };
+}
+
+export type Provisioned = { userId: string; name: string } | { refused: string };
+
+/**
+ * Creates or updates the user from what the provider said, in one transaction with its audit event.
+ * Someone whose groups no longer qualify is disabled (their sockets close) and refused, naming why.
+ */
+export async function provisionUser(ctx: Context, settings: OidcSettings, identity: SignedInIdentity): Promise<Provisioned> {
+  const access = accessFor(identity, settings, policyGroups(ctx));
+  const now = ctx.clock.now().toISOString();
+  type Outcome = { refused: string; disabled?: string } | { userId: string; name: string; changed: boolean };
+  const outcome = await inTransaction(ctx, async (trx): Promise<Outcome> => {
+    const bySubject = await trx.selectFrom('users').selectAll().where('oidc_subject', '=', identity.subject).executeTakeFirst();
+    // A user made by hand before single sign-on, with the same name, is taken over once: their tokens keep working.
+    const byName = bySubject ?? (await trx.selectFrom('users').selectAll().where('name', '=', identity.username).where('oidc_subject', 'is', null).executeTakeFirst());
+    const groupsText = (settings.allowedGroups ?? []).join(', ');
+    if (!access.allowed) {
+      if (byName && byName.disabled === 0) {
+        await trx.updateTable('users').set({ disabled: 1 }).where('id', '=', byName.id).execute();
+        await audit(ctx, trx, { actor: 'greenlight', type: 'user.disabled', outcome: 'disabled', data: { user: byName.name, reason: `signed in without any of the allowed groups (${groupsText})`, idpGroups: identity.idpGroups } });
+        return { refused: `You are not in any group allowed to use Greenlight (${groupsText}); your account here has been disabled. Ask your identity provider's admin to add you to one of them.`, disabled: byName.id };
+      }
+      await audit(ctx, trx, { actor: 'anonymous', type: 'auth.failed', outcome: 'refused', data: { where: 'oidc sign-in', reason: `${identity.username} is in none of the allowed groups`, idpGroups: identity.idpGroups } });
+      return { refused: `You are not in any group allowed to use Greenlight (${groupsText}). Ask your identity provider's admin to add you to one of them.` };
+    }
+    if (byName?.disabled === 1) return { refused: `Your Greenlight account (${byName.name}) is disabled. Ask a Greenlight admin to enable it.` };
+    if (byName?.service === 1) return { refused: `${byName.name} is a service user: it signs in with tokens only.` };
+    if (!byName) {
+      const taken = await trx.selectFrom('users').select('id').where('name', '=', identity.username).executeTakeFirst();
+      if (taken) return { refused: `The name ${identity.username} already belongs to another account that signs in with the identity provider. Ask a Greenlight admin.` };
+      const id = newId('usr', ctx.clock.now());
+      await trx.insertInto('users').values({ id, name: identity.username, roles: JSON.stringify(access.roles), disabled: 0, created_at: now, email: identity.email, service: 0, oidc_subject: identity.subject }).execute();
+      if (access.groups.length) await trx.insertInto('user_groups').values(access.groups.map((group_name) => ({ user_id: id, group_name }))).execute();
+      await audit(ctx, trx, { actor: 'greenlight', type: 'user.created', outcome: 'created', data: { user: identity.username, roles: access.roles, groups: access.groups, source: 'oidc', ...(identity.email ? { email: identity.email } : {}) } });
+      return { userId: id, name: identity.username, changed: false };
+    }
+    const before = { roles: JSON.parse(byName.roles) as Role[], groups: (await trx.selectFrom('user_groups').select('group_name').where('user_id', '=', byName.id).execute()).map((g) => g.group_name).sort(), email: byName.email };
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    if (JSON.stringify([...before.roles].sort()) !== JSON.stringify([...access.roles].sort())) changes.roles = { from: before.roles, to: access.roles };
+    if (JSON.stringify(before.groups) !== JSON.stringify(access.groups)) changes.groups = { from: before.groups, to: access.groups };
+    if ((before.email ?? null) !== identity.email && identity.email !== null) changes.email = { from: before.email, to: identity.email };
+    await trx
+      .updateTable('users')
+      .set({ roles: JSON.stringify(access.roles), email: identity.email ?? byName.email, oidc_subject: identity.subject })
+      .where('id', '=', byName.id)
+      .execute();
+    if (changes.groups) {
+      await trx.deleteFrom('user_groups').where('user_id', '=', byName.id).execute();
+      if (access.groups.length) await trx.insertInto('user_groups').values(access.groups.map((group_name) => ({ user_id: byName.id, group_name }))).execute();
+    }
+    if (Object.keys(changes).length) await audit(ctx, trx, { actor: 'greenlight', type: 'user.updated', outcome: 'updated', data: { user: byName.name, changes, source: 'oidc' } });
+    return { userId: byName.id, name: byName.name, changed: Boolean(changes.roles || changes.groups) };
+  });
+  if ('refused' in outcome) {
+    if (outcome.disabled) {
+      ctx.actors?.forgetUser(outcome.disabled);
+      ctx.bus.emit({ type: 'user.disabled', userId: outcome.disabled });
+    }
+    return { refused: outcome.refused };
+  }
+  if (outcome.changed) {
+    ctx.actors?.forgetUser(outcome.userId);
+    ctx.bus.emit({ type: 'user.changed', userId: outcome.userId });
+  }
+  return { userId: outcome.userId, name: outcome.name };
+}

@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io } from 'socket.io-client';
+import type { AuditEvent, CreatedToken, CreatedUser, GreenlightRequest, TokenInfo } from '../protocol/index.js';
+import { ManualClock } from './clock.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import type { Actor } from './domain/actor.js';
+import { eventually } from './test-support/eventually.js';
+
+const POLICY = `
+rules:
+  - name: prod
+    match: { action: deploy }
+    approvers: [sre]
+`;
+
+const clock = new ManualClock('2030-01-01T00:00:00.000Z');
+const hub = new TestHub('sqlite', { policy: POLICY, clock });
+let alice: TestUser;
+let bob: TestUser;
+
+type ErrorBody = { error: { code: string; message: string } };
+const errorOf = (body: unknown) => (body as ErrorBody).error;
+const auditOf = async (type: string) => (await hub.api<{ events: AuditEvent[] }>('GET', `/api/v1/audit?type=${type}`, ADMIN_TOKEN)).body.events;
+const makeToken = async (user: TestUser, body: Record<string, unknown>) => hub.api<CreatedToken>('POST', '/api/v1/tokens', user.token, body);
+const pipelineToken = async (user: TestUser, name = 'ci') => {
+  const made = await makeToken(user, { name, scopes: ['requests:create', 'requests:read'], expiresIn: '90d' });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  return made.body;
+};
+
+beforeAll(async () => {
+  await hub.start();
+  alice = await hub.createUser('alice', ['requester']);
+  bob = await hub.createUser('bob', ['approver'], ['sre']);
+});
+afterAll(() => hub.dispose());
+
+describe('named, scoped, expiring tokens', () => {
+  it('a pipeline token submits and reads but cannot decide; the token is shown once and listed without it', async () => {
+    const ci = await pipelineToken(alice);
+    expect(ci.token).toMatch(/^glt_/);
+    expect(ci).toMatchObject({ name: 'ci', user: 'alice', kind: 'api', scopes: ['requests:create', 'requests:read'], lastUsedAt: null });
+    expect(Date.parse(ci.expiresAt ?? '') - clock.now().getTime()).toBe(90 * 86_400_000);
+
+    const listed = await hub.api<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens', alice.token);
+    const { token: _shownOnce, ...withoutSecret } = ci;
+    expect(listed.body.tokens).toContainEqual(withoutSecret);
+    expect(JSON.stringify(listed.body)).not.toContain(ci.token);
+
+    const me = await hub.api<Actor>('GET', '/api/v1/me', ci.token);
+    expect(me.body).toMatchObject({ name: 'alice', tokenId: ci.id, tokenKind: 'api', scopes: ['requests:create', 'requests:read'] });
+    const submitted = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', ci.token, deployRequest());
+    expect(submitted.status).toBe(201);
+    expect((await hub.api('GET', `/api/v1/requests/${submitted.body.id}`, ci.token)).status).toBe(200);
+
+    const bobsReadOnly = (await makeToken(bob, { name: 'dashboard', scopes: ['requests:read'], expiresIn: '7d' })).body;
+    const decided = await hub.api('POST', `/api/v1/requests/${submitted.body.id}/decisions`, bobsReadOnly.token, { decision: 'approve' });
+    expect(decided.status).toBe(403);
+    expect(errorOf(decided.body)).toMatchObject({ code: 'INSUFFICIENT_SCOPE', message: expect.stringContaining('"requests:decide"') });
+    expect((await hub.api('GET', '/api/v1/audit', ci.token)).status).toBe(403);
+  });
+
+  it('records when a token was last used', async () => {
+    const ci = await pipelineToken(alice, 'last-used');
+    expect((await hub.api('GET', '/api/v1/requests', ci.token)).status).toBe(200);
+    const used = await eventually(async () => {
+      const tokens = (await hub.api<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens', alice.token)).body.tokens;
+      return tokens.find((token) => token.id === ci.id && token.lastUsedAt !== null);
+    }, { what: 'lastUsedAt to be written' });
+    expect(used.lastUsedAt).toBe(clock.now().toISOString());
+  });
+
+  it('never holds more than the role allows, nor more than the token making it', async () => {
+    const beyondRole = await makeToken(alice, { name: 'greedy', scopes: ['requests:create', 'requests:decide'], expiresIn: '1d' });
+    expect(beyondRole.status).toBe(403);
+    expect(errorOf(beyondRole.body).message).toContain('"requests:decide"');
+    const ci = await pipelineToken(alice, 'narrow');
+    const escalate = await hub.api('POST', '/api/v1/tokens', ci.token, { name: 'wider', scopes: ['grants:verify'], expiresIn: '1d' });
+    expect(escalate.status).toBe(403);
+    expect(errorOf(escalate.body).code).toBe('INSUFFICIENT_SCOPE');
+  });
+
+  it('requires an expiry of at most a year and names what is wrong', async () => {
+    for (const [body, words] of [
+      [{ name: 'x', scopes: ['requests:read'] }, 'expiresIn'],
+      [{ name: 'x', scopes: ['requests:read'], expiresIn: '366d' }, 'at most a year'],
+      [{ name: 'x', scopes: ['requests:read'], expiresIn: 'soon' }, 'duration'],
+      [{ name: 'x', scopes: [], expiresIn: '1d' }, 'at least one scope'],
+      [{ name: 'x', scopes: ['root'], expiresIn: '1d' }, 'scopes'],
+    ] as const) {
+      const reply = await makeToken(alice, body);
+      expect(reply.status, JSON.stringify(body)).toBe(400);
+      expect(errorOf(reply.body)).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining(words) });
+    }
+    expect((await makeToken(alice, { name: 'year', scopes: ['requests:read'], expiresIn: '365d' })).status).toBe(201);
+  });
+
+  it('an expired token is refused with the reason, and the refusal is audited', async () => {
+    const short = (await makeToken(alice, { name: 'short-lived', scopes: ['requests:read'], expiresIn: '1h' })).body;
+    expect((await hub.api('GET', '/api/v1/requests', short.token)).status).toBe(200);
+    clock.advance(3_600_000);
+    const refused = await hub.api('GET', '/api/v1/requests', short.token);
+    expect(refused.status).toBe(401);
+    expect(errorOf(refused.body).message).toContain('"short-lived") expired at');
+    const failures = await auditOf('auth.failed');
+    expect(failures.some((event) => String(event.data.reason).includes(short.id))).toBe(true);
+  });
+
+  it('revoking ends the token at once, closes its sockets, and is audited; nobody revokes another’s', async () => {
+    const ci = await pipelineToken(alice, 'to-revoke');
+    const socket = io(hub.url, { auth: { token: ci.token }, forceNew: true, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    const closed = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+    expect((await hub.api('DELETE', `/api/v1/tokens/${ci.id}`, bob.token)).status).toBe(404);
+    const revoked = await hub.api<TokenInfo>('DELETE', `/api/v1/tokens/${ci.id}`, alice.token);
+    expect(revoked.status).toBe(200);
+    await closed;
+    expect((await hub.api('GET', '/api/v1/requests', ci.token)).status).toBe(401);
+    const again = io(hub.url, { auth: { token: ci.token }, forceNew: true, transports: ['websocket'], reconnection: false });
+    const refusal = await new Promise<{ data?: { code?: string } }>((resolve) => again.once('connect_error', (error) => resolve(error as { data?: { code?: string } })));
+    again.close();
+    socket.close();
+    expect(refusal.data?.code).toBe('UNAUTHENTICATED');
+    const created = (await auditOf('token.created')).find((event) => event.data.token === ci.id);
+    expect(created?.data).toMatchObject({ user: 'alice', name: 'to-revoke', scopes: ['requests:create', 'requests:read'] });
+    expect((await auditOf('token.revoked')).find((event) => event.data.token === ci.id)).toMatchObject({ actor: 'alice' });
+  });
+
+  it('a socket event checks the token’s scope too', async () => {
+    const readOnly = (await makeToken(bob, { name: 'socket-read', scopes: ['requests:read'], expiresIn: '1d' })).body;
+    const socket = io(hub.url, { auth: { token: readOnly.token }, forceNew: true, transports: ['websocket'], reconnection: false });
+    try {
+      const synced = (await socket.timeout(10_000).emitWithAck('requests:sync', {})) as { data?: unknown };
+      expect(synced).toHaveProperty('data');
+      const submitted = (await socket.timeout(10_000).emitWithAck('request:submit', deployRequest())) as { error?: { code: string } };
+      expect(submitted.error?.code).toBe('INSUFFICIENT_SCOPE');
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('taking a role away takes its scopes from the tokens made before', async () => {
+    const carol = await hub.createUser('carol', ['approver'], ['sre']);
+    const decider = (await makeToken(carol, { name: 'decider', scopes: ['requests:read', 'requests:decide'], expiresIn: '1d' })).body;
+    expect((await hub.api('PATCH', '/api/v1/users/carol', ADMIN_TOKEN, { roles: ['requester'] })).status).toBe(200);
+    const me = await hub.api<Actor>('GET', '/api/v1/me', decider.token);
+    expect(me.body.scopes).toEqual(['requests:read']);
+  });
+});
+
+describe('service users', () => {
+  it('have no sign-in token, never approve, and get tokens an admin makes for them', async () => {
+    const created = await hub.api<CreatedUser>('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'deploy-bot', roles: ['requester'], service: true });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'deploy-bot', service: true, token: null });
+    const approver = await hub.api('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'approve-bot', roles: ['approver'], service: true });
+    expect(approver.status).toBe(400);
+    expect(errorOf(approver.body).message).toContain('never approves');
+
+    const forBot = await hub.api<CreatedToken>('POST', '/api/v1/tokens', ADMIN_TOKEN, { user: 'deploy-bot', name: 'ci', scopes: ['requests:create', 'requests:read'], expiresIn: '90d' });
+    expect(forBot.status).toBe(201);
+    expect(forBot.body.user).toBe('deploy-bot');
+    expect((await hub.api('POST', '/api/v1/requests', forBot.body.token, deployRequest())).status).toBe(201);
+    const listed = await hub.api<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens?user=deploy-bot', ADMIN_TOKEN);
+    expect(listed.body.tokens.map((token) => token.name)).toEqual(['ci']);
+
+    const decide = await hub.api('POST', '/api/v1/tokens', ADMIN_TOKEN, { user: 'deploy-bot', name: 'x', scopes: ['requests:decide'], expiresIn: '1d' });
+    expect(decide.status).toBe(403);
+    const forAPerson = await hub.api('POST', '/api/v1/tokens', ADMIN_TOKEN, { user: 'alice', name: 'x', scopes: ['requests:read'], expiresIn: '1d' });
+    expect(forAPerson.status).toBe(403);
+    expect(errorOf(forAPerson.body).message).toContain('not a service user');
+    const byNonAdmin = await makeToken(alice, { user: 'deploy-bot', name: 'x', scopes: ['requests:read'], expiresIn: '1d' });
+    expect(byNonAdmin.status).toBe(403);
+  });
+});
