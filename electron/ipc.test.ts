@@ -69,7 +69,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(29);
+    expect(IPC_METHODS).toHaveLength(33);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });
