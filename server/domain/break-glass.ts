@@ -90,13 +90,14 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
     };
     await insertRow(trx, ctx.store.dialect, 'requests', request);
     const dueAt = new Date(now.getTime() + REVIEW_WITHIN_SECONDS * 1000).toISOString();
+    const message = `Break-glass by ${actor.name} on ${rule.name}: ${parsed.breakGlass.incident} — ${parsed.reason}`;
     await audit(ctx, trx, { actor: actor.name, type: 'request.submitted', ...auditFields(request), outcome: 'pending', data: { rule: rule.name, risk: request.risk, reason: request.reason, notified: approversAndReviewers } });
     await audit(ctx, trx, {
       actor: actor.name,
       type: 'request.break_glass',
       ...auditFields(request),
       outcome: 'break_glass',
-      data: { incident: parsed.breakGlass.incident, reason: parsed.reason, rule: rule.name, reviewers: glass.reviewers, dueAt, message: `Break-glass by ${actor.name} on ${rule.name}: ${parsed.breakGlass.incident} — ${parsed.reason}` },
+      data: { incident: parsed.breakGlass.incident, reason: parsed.reason, rule: rule.name, reviewers: glass.reviewers, dueAt, message },
     });
     await trx
       .insertInto('break_glass_reviews')
@@ -106,6 +107,7 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
     const grant = await issueGrant(ctx, trx, request, now, { breakGlass: { maxTtlSeconds: glass.maxTtlSeconds } });
     ctx.deadlineWritten(grant.expiresAt);
     await enqueueNotifications(ctx, trx, 'request.decided', request);
+    await enqueueNotifications(ctx, trx, 'request.break_glass', request, undefined, { message });
     return request;
   });
   // Every approver of the rule and every reviewer hears of it at once.

@@ -8,7 +8,7 @@ import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
 
 /** Events that ask an approver to decide, and so go by email. */
-const EMAILED_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded']);
+const EMAILED_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.break_glass']);
 /** A link works this long at most, and never past the request's own expiry. */
 const LINK_LIFETIME_MS = 24 * 3_600_000;
 
@@ -19,6 +19,8 @@ export interface EmailedChange {
   /** The escalation step that fired, for `request.escalated`. */
   step: number | null;
   data: GreenlightRequest;
+  /** An urgent line (break-glass): the message tells, it asks for no decision and carries no links to decide. */
+  alert: string | null;
 }
 
 interface Recipient {
@@ -66,6 +68,7 @@ function messageOf(change: EmailedChange, to: Recipient, timestamp: string): Ema
   return {
     type: change.type,
     timestamp,
+    alert: change.alert,
     to: { name: to.name, address: to.email },
     request: {
       id: data.id,
@@ -93,7 +96,8 @@ function messageOf(change: EmailedChange, to: Recipient, timestamp: string): Ema
  */
 export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, change: EmailedChange): Promise<void> {
   const outbox = ctx.outbox;
-  if (!outbox?.email || !EMAILED_EVENTS.has(change.type) || change.row.status !== 'pending') return;
+  if (!outbox?.email || !EMAILED_EVENTS.has(change.type)) return;
+  if (change.alert === null && change.row.status !== 'pending') return;
   const people = await recipients(trx, change);
   if (people.length === 0) return;
   const now = ctx.clock.now();
@@ -124,6 +128,7 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
       updated_at: timestamp,
       delivered_at: null,
     });
+    if (change.alert !== null) continue;
     for (const decision of ['approve', 'deny'] as const) {
       actions.push({
         token_hash: emailActionTokenHash(emailActionToken(key, id, decision)),
@@ -139,5 +144,5 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
   }
   afterCommit(trx, () => outbox.written());
   await trx.insertInto('outbox').values(rows).execute();
-  await trx.insertInto('email_actions').values(actions).execute();
+  if (actions.length) await trx.insertInto('email_actions').values(actions).execute();
 }

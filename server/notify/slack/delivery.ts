@@ -8,7 +8,7 @@ import { platformErrorOf } from './errors.js';
 import { renderSlackMessage, type SlackMessage } from './message.js';
 import { SLACK_DM_TARGET, slackChannelOf } from './targets.js';
 
-async function loadRow(ctx: Context, requestId: string): Promise<RequestsTable | undefined> {
+export async function loadRow(ctx: Context, requestId: string): Promise<RequestsTable | undefined> {
   return ctx.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirst();
 }
 
@@ -18,7 +18,7 @@ async function render(ctx: Context, app: SlackApp, row: RequestsTable): Promise<
 }
 
 /** Active users with a Slack member id who may decide this request now, the requester never. */
-async function slackApprovers(ctx: Context, row: RequestsTable): Promise<{ slackUserId: string }[]> {
+export async function slackApprovers(ctx: Context, row: RequestsTable): Promise<{ slackUserId: string }[]> {
   const users = await ctx.store.db.selectFrom('users').select(['id', 'name', 'roles', 'email', 'slack_user_id']).where('slack_user_id', 'is not', null).where('disabled', '=', 0).execute();
   if (users.length === 0) return [];
   const groups = await ctx.store.db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', users.map((user) => user.id)).execute();
