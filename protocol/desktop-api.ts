@@ -23,7 +23,7 @@ export interface DesktopApi {
   sync(): Promise<Ack<SyncResult>>;
   submit(input: NewRequest): Promise<Ack<GreenlightRequest>>;
   decide(input: DecideInput): Promise<Ack<GreenlightRequest>>;
-  cancel(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
+  cancel(input: { requestId: string; reason?: string }): Promise<Ack<GreenlightRequest>>;
   claim(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
   release(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
   get(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;

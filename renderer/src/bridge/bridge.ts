@@ -47,7 +47,8 @@ export interface Bridge {
   sync(): Promise<SyncResult>;
   submit(input: NewRequest): Promise<GreenlightRequest>;
   decide(input: DecideInput): Promise<GreenlightRequest>;
-  cancel(requestId: string): Promise<GreenlightRequest>;
+  /** `reason` is required of an admin cancelling someone else's request. */
+  cancel(requestId: string, reason?: string): Promise<GreenlightRequest>;
   claim(requestId: string): Promise<GreenlightRequest>;
   release(requestId: string): Promise<GreenlightRequest>;
   get(requestId: string): Promise<GreenlightRequest>;

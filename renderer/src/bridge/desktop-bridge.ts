@@ -52,7 +52,7 @@ export class DesktopBridge implements Bridge {
   sync = async () => unwrap(await this.api.sync());
   submit: Bridge['submit'] = async (input) => unwrap(await this.api.submit(input));
   decide: Bridge['decide'] = async (input) => unwrap(await this.api.decide(input));
-  cancel = async (requestId: string) => unwrap(await this.api.cancel({ requestId }));
+  cancel = async (requestId: string, reason?: string) => unwrap(await this.api.cancel({ requestId, ...(reason ? { reason } : {}) }));
   claim = async (requestId: string) => unwrap(await this.api.claim({ requestId }));
   release = async (requestId: string) => unwrap(await this.api.release({ requestId }));
   get = async (requestId: string) => unwrap(await this.api.get({ requestId }));

@@ -87,7 +87,7 @@ export class WebBridge implements Bridge {
   sync = () => this.hub().sync();
   submit: Bridge['submit'] = (input) => this.hub().submit(input);
   decide: Bridge['decide'] = (input) => this.hub().decide(input);
-  cancel = (requestId: string) => this.hub().cancel(requestId);
+  cancel = (requestId: string, reason?: string) => this.hub().cancel(requestId, reason);
   claim = (requestId: string) => this.hub().claim(requestId);
   release = (requestId: string) => this.hub().release(requestId);
   get = (requestId: string) => this.hub().get(requestId);

@@ -7,6 +7,7 @@ import { Deadline } from './Deadline.js';
 import { ScheduleNote } from './ScheduleNote.js';
 import { ContextPanel } from './ContextPanel.js';
 import { DecisionPanel } from './DecisionPanel.js';
+import { AdminCancel } from './AdminCancel.js';
 import { Timeline } from './Timeline.js';
 
 export function RequestDetail({ request, onBack }: { request: GreenlightRequest; onBack?: () => void }) {
@@ -74,6 +75,7 @@ export function RequestDetail({ request, onBack }: { request: GreenlightRequest;
         </p>
       </section>
       <DecisionPanel key={request.id} request={request} />
+      <AdminCancel key={`cancel-${request.id}`} request={request} />
       <ContextPanel context={request.context} />
       <Timeline request={request} />
     </article>
