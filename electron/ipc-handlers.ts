@@ -31,6 +31,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     submit: (input) => connection.hub().submit(input),
     decide: (input) => connection.hub().decide(input),
     cancel: ({ requestId, reason }) => connection.hub().cancel(requestId, reason),
+    review: (input) => connection.hub().review(input),
     claim: ({ requestId }) => connection.hub().claim(requestId),
     release: ({ requestId }) => connection.hub().release(requestId),
     get: ({ requestId }) => connection.hub().get(requestId),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cancelRefSchema, decideInputSchema, extendInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
+import { cancelRefSchema, reviewRefSchema, decideInputSchema, extendInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
 import { LIMITS } from '../protocol/limits.js';
 import { newUserSchema, userNameSchema, userUpdateSchema } from '../protocol/user.js';
 import { delegationIdSchema, newDelegationSchema } from '../protocol/delegation.js';
@@ -38,6 +38,7 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   submit: newRequestSchema,
   decide: decideInputSchema,
   cancel: cancelRefSchema,
+  review: reviewRefSchema,
   claim: requestRefSchema,
   release: requestRefSchema,
   get: requestRefSchema,

@@ -6,6 +6,7 @@ import {
   parseOrThrow,
   requestRefSchema,
   cancelRefSchema,
+  reviewRefSchema,
   decideInputSchema,
   type Ack,
   type GreenlightRequest,
@@ -16,6 +17,7 @@ import type { Context } from '../domain/context.js';
 import type { Actor } from '../domain/actor.js';
 import { authenticate } from '../domain/users.js';
 import { cancelRequest, decideRequest, getRequest, submitRequest, syncFor } from '../domain/requests.js';
+import { reviewBreakGlass } from '../domain/break-glass.js';
 import { claimRequest, releaseRequest } from '../domain/lifecycle/claims.js';
 import { withoutSecrets } from '../domain/request-view.js';
 import { approverRoomsOf, idRoom, roomsOf, roomsOfActor, userRoom } from './rooms.js';
@@ -195,6 +197,13 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
     handle(actor, ctx, limiter, (input: unknown) => {
       const { requestId, ...cancellation } = parseOrThrow(cancelRefSchema, input, 'request');
       return cancelRequest(ctx, actor, requestId, cancellation);
+    }),
+  );
+  socket.on(
+    'request:review',
+    handle(actor, ctx, limiter, (input: unknown) => {
+      const { requestId, ...review } = parseOrThrow(reviewRefSchema, input, 'review');
+      return reviewBreakGlass(ctx, actor, requestId, review);
     }),
   );
   socket.on('request:claim', handle(actor, ctx, limiter, (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));

@@ -1,4 +1,5 @@
 import type { Ack, SyncResult } from '../../../protocol/events.js';
+import type { ReviewRef } from '../../../protocol/request.js';
 import type { DesktopApi, DesktopEvent } from '../../../protocol/desktop-api.js';
 import { GreenlightError } from '../../../protocol/errors.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
@@ -52,6 +53,7 @@ export class DesktopBridge implements Bridge {
   sync = async () => unwrap(await this.api.sync());
   submit: Bridge['submit'] = async (input) => unwrap(await this.api.submit(input));
   decide: Bridge['decide'] = async (input) => unwrap(await this.api.decide(input));
+  review = async (input: ReviewRef) => unwrap(await this.api.review(input));
   cancel = async (requestId: string, reason?: string) => unwrap(await this.api.cancel({ requestId, ...(reason ? { reason } : {}) }));
   claim = async (requestId: string) => unwrap(await this.api.claim({ requestId }));
   release = async (requestId: string) => unwrap(await this.api.release({ requestId }));
