@@ -10,7 +10,7 @@ import { waitsOnMe } from '../protocol/waits-on-me.js';
 import type { Settings } from './settings.js';
 
 export interface HubClientLike
-  extends Pick<HubClient, 'close' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'claim' | 'release' | 'get' | 'sync'> {
+  extends Pick<HubClient, 'close' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'review' | 'claim' | 'release' | 'get' | 'sync'> {
   // Restated: the original returns the class itself.
   connect(): unknown;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decideInputSchema, extendInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
+import { cancelRefSchema, reviewRefSchema, decideInputSchema, extendInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
 import { LIMITS } from '../protocol/limits.js';
 import { newUserSchema, userNameSchema, userUpdateSchema } from '../protocol/user.js';
 import { delegationIdSchema, newDelegationSchema } from '../protocol/delegation.js';
@@ -39,7 +39,8 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   sync: none,
   submit: newRequestSchema,
   decide: decideInputSchema,
-  cancel: requestRefSchema,
+  cancel: cancelRefSchema,
+  review: reviewRefSchema,
   claim: requestRefSchema,
   release: requestRefSchema,
   get: requestRefSchema,

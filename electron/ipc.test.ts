@@ -34,6 +34,7 @@ function setup() {
     submit: record('submit', request),
     decide: record('decide', request),
     cancel: record('cancel', request),
+    review: record('review', request),
     claim: record('claim', request),
     release: record('release', request),
     get: record('get', request),
@@ -69,7 +70,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(33);
+    expect(IPC_METHODS).toHaveLength(34);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });

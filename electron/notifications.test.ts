@@ -113,7 +113,7 @@ describe('notifications with Electron fakes', () => {
       status: 'approved',
       reason: 'primary is down, customers cannot pay',
       rule: { ...aRequest().rule, name: 'prod-db', approvers: ['sre'], breakGlass: { groups: ['oncall'], maxTtlSeconds: 3600, cooldownSeconds: 0, reviewers: ME.groups } },
-      breakGlass: { incident: 'INC-4412', review: 'open', reviewDueAt: NOW.toISOString(), reviewedBy: null, reviewComment: null },
+      breakGlass: { incident: 'INC-4412', review: 'open', reviewers: ME.groups, reviewDueAt: NOW.toISOString(), reviewedBy: null, reviewComment: null },
     });
     service.handle({ type: 'request:updated', request: used });
     service.handle({ type: 'request:updated', request: used });

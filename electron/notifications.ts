@@ -108,7 +108,8 @@ export class NotificationService {
   }
 
   private enqueue(request: GreenlightRequest, me: Me, escalated: boolean, reminder = 0): void {
-    if (!waitsOnMe(request, me)) return;
+    // A break-glass review has its own urgent notification, and nothing to approve or deny.
+    if (request.breakGlass || !waitsOnMe(request, me)) return;
     // Keyed by level and reminder too: an escalation or a reminder of a request I was already told about is news.
     const key = `${request.id}@${escalated ? request.escalationLevel : 0}${reminder ? `#${reminder}` : ''}`;
     if (this.seen.has(key)) return;

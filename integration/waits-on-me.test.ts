@@ -17,6 +17,7 @@ rules:
   - { name: no-self, match: { action: no-self }, approvers: [sre], expireAfter: 1h }
   - { name: paging, match: { action: restart }, approvers: [oncall], escalation: [{ after: 1s, notify: [leads] }], expireAfter: 1h }
   - { name: elsewhere, match: { action: other }, approvers: [data], expireAfter: 1h }
+  - { name: glass, match: { action: failover }, approvers: [glass-sre], breakGlass: { groups: [glass-oncall], maxTtl: 1h, cooldown: 1h, reviewers: [glass-sec] } }
 `;
 
 /**
@@ -190,5 +191,38 @@ describe('the hub, the tray, notifications and the inbox agree on what waits on 
     expect(bobs).not.toContain(delegatedAway.id);
     for (const request of [delegatorsOwn, delegatesOwn, notStarted]) expect(carolsApp.inbox.some((r) => r.id === request.id)).toBe(false);
     carolsApp.close();
+  }, 60_000);
+
+  it('for a break-glass review: on its reviewer until reviewed, never on the user who broke glass', async () => {
+    const dave = await hub.createUser({ name: 'dave3', roles: ['approver'], groups: ['glass-oncall', 'glass-sec'] });
+    const sue = await hub.createUser({ name: 'sue3', roles: ['approver'], groups: ['glass-sec'] });
+    await hub.createUser({ name: 'sam3', roles: ['approver'], groups: ['glass-sre'] });
+    const suesApp = new HubConnection({ createClient: (options) => new HubClient({ ...options, forceNew: true }), keychain: memoryKeychain(), settings: memorySettings().settings });
+    await suesApp.signIn(hub.url, sue.token);
+    const asDave = await clientFor(dave.token);
+    const asSue = await clientFor(sue.token);
+
+    const used = await asDave.submit({ action: 'failover', resource: 'orders-db', environment: 'production', reason: 'primary is down, customers cannot pay', risk: 'high', breakGlass: { incident: 'INC-4412' } });
+    expect(used.status).toBe('approved');
+    const expected = [used.id];
+    const live = await eventually(async () => {
+      const ids = suesApp.inbox.map((request) => request.id);
+      return JSON.stringify(ids) === JSON.stringify(expected) ? ids : undefined;
+    }, { what: 'the reviewer’s desktop inbox to hold the open review', deadline: 15_000 });
+    expect(live).toEqual(expected);
+    const sync = await asSue.sync();
+    expect(sync.inbox.map((request) => request.id)).toEqual(expected);
+    expect(selectInbox(applySync(emptyRequests, sync).byId, sync.me).map((request) => request.id)).toEqual(expected);
+    const tray = trayStateFrom({ session: suesApp.session, inbox: suesApp.inbox, me: suesApp.me, pausedUntil: null, theme: 'light' });
+    expect(tray.pending.map((item) => item.id)).toEqual(expected);
+    // Dave is a reviewer too, but never of his own break-glass.
+    const davesSync = await asDave.sync();
+    expect(davesSync.inbox.some((request) => request.id === used.id)).toBe(false);
+    expect(selectInbox(applySync(emptyRequests, davesSync).byId, davesSync.me).some((request) => request.id === used.id)).toBe(false);
+
+    await asSue.review({ requestId: used.id, outcome: 'ratified', comment: 'matches the incident timeline' });
+    await eventually(async () => (suesApp.inbox.length === 0 ? true : undefined), { what: 'the review to leave the reviewer’s inbox once closed', deadline: 15_000 });
+    expect((await asSue.sync()).inbox.some((request) => request.id === used.id)).toBe(false);
+    suesApp.close();
   }, 60_000);
 });

@@ -37,6 +37,7 @@ export const AUDIT_TYPES = [
   'delegation.ended',
   'request.break_glass',
   'request.reviewed',
+  'request.review_overdue',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -4,7 +4,7 @@ import type { AuditPage } from './audit.js';
 import type { PolicyExplanation } from './policy-explain.js';
 import type { Delegation, NewDelegation } from './delegation.js';
 import type { DecisionReport } from './report.js';
-import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest } from './request.js';
+import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest, ReviewRef } from './request.js';
 import type { WireError } from './errors.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from './user.js';
 import type { SetupStatus } from './setup.js';
@@ -26,7 +26,8 @@ export interface DesktopApi {
   sync(): Promise<Ack<SyncResult>>;
   submit(input: NewRequest): Promise<Ack<GreenlightRequest>>;
   decide(input: DecideInput): Promise<Ack<GreenlightRequest>>;
-  cancel(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
+  cancel(input: { requestId: string; reason?: string }): Promise<Ack<GreenlightRequest>>;
+  review(input: ReviewRef): Promise<Ack<GreenlightRequest>>;
   claim(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
   release(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;
   get(input: { requestId: string }): Promise<Ack<GreenlightRequest>>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WireError } from './errors.js';
-import { requestSchema, type CancelRef, type DecideInput, type GreenlightRequest, type NewRequest } from './request.js';
+import { requestSchema, type CancelRef, type DecideInput, type ReviewRef, type GreenlightRequest, type NewRequest } from './request.js';
 import type { User } from './user.js';
 import type { PolicyOffer } from './policy.js';
 
@@ -58,6 +58,7 @@ export interface ClientToServerEvents {
   'request:decide': (input: DecideInput, ack: AckCallback<GreenlightRequest>) => void;
   'request:cancel': (input: CancelRef, ack: AckCallback<GreenlightRequest>) => void;
   'request:claim': (input: RequestRef, ack: AckCallback<GreenlightRequest>) => void;
+  'request:review': (input: ReviewRef, ack: AckCallback<GreenlightRequest>) => void;
   'request:release': (input: RequestRef, ack: AckCallback<GreenlightRequest>) => void;
   'request:get': (input: RequestRef, ack: AckCallback<GreenlightRequest>) => void;
   'requests:sync': (input: Record<string, never>, ack: AckCallback<SyncResult>) => void;
@@ -74,4 +75,4 @@ export const serverEventSchemas = {
   'grant:expiring': z.object({ request: requestSchema, expiresAt: z.string() }),
 } as const satisfies Record<(typeof SERVER_EVENTS)[number], z.ZodType>;
 
-export const CLIENT_EVENTS = ['request:submit', 'request:decide', 'request:cancel', 'request:claim', 'request:release', 'request:get', 'requests:sync'] as const satisfies readonly (keyof ClientToServerEvents)[];
+export const CLIENT_EVENTS = ['request:submit', 'request:decide', 'request:cancel', 'request:review', 'request:claim', 'request:release', 'request:get', 'requests:sync'] as const satisfies readonly (keyof ClientToServerEvents)[];

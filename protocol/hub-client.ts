@@ -2,7 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { GreenlightError, type ErrorCode, ERROR_CODES } from './errors.js';
 import { LIMITS } from './limits.js';
 import { SERVER_EVENTS, serverEventSchemas, type Ack, type ClientToServerEvents, type ServerToClientEvents, type SyncResult } from './events.js';
-import type { DecideInput, GreenlightRequest, NewRequest } from './request.js';
+import type { DecideInput, GreenlightRequest, NewRequest, ReviewRef } from './request.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'unauthorized' | 'unreachable' | 'closed';
 
@@ -177,6 +177,9 @@ export class HubClient {
   }
   cancel(requestId: string, reason?: string): Promise<GreenlightRequest> {
     return this.call('request:cancel', { requestId, ...(reason ? { reason } : {}) });
+  }
+  review(input: ReviewRef): Promise<GreenlightRequest> {
+    return this.call('request:review', input);
   }
   claim(requestId: string): Promise<GreenlightRequest> {
     return this.call('request:claim', { requestId });

@@ -4,6 +4,7 @@ import { CHAT_TARGET_PATTERN } from './chat-targets.js';
 /**
  * What the hub announces to notification channels (webhooks, later email and chat), each the `type`
  * of a Standard Webhooks payload. `request.decided` covers approved and denied; `data.status` says which.
+ * `request.break_glass` is access taken without approval: it comes marked `urgent`, with a `message`.
  */
 export const NOTIFICATION_EVENTS = [
   'request.created',
@@ -12,6 +13,7 @@ export const NOTIFICATION_EVENTS = [
   'request.decided',
   'request.expired',
   'request.cancelled',
+  'request.break_glass',
   'grant.issued',
   'grant.expiring',
   'grant.revoked',

@@ -224,7 +224,9 @@ export const requestSchema = z.object({
   breakGlass: z
     .object({
       incident: z.string(),
-      review: z.enum(['open', 'ratified', 'unratified']),
+      review: z.enum(['open', 'overdue', 'ratified', 'unratified']),
+      /** Groups whose members review it (never the user who broke glass). */
+      reviewers: z.array(z.string()),
       reviewDueAt: z.string(),
       reviewedBy: z.string().nullable(),
       reviewComment: z.string().nullable(),
@@ -250,6 +252,15 @@ export const cancelInputSchema = z.strictObject({
 export type CancelInput = z.infer<typeof cancelInputSchema>;
 export const cancelRefSchema = cancelInputSchema.extend({ requestId: requestIdSchema });
 export type CancelRef = z.infer<typeof cancelRefSchema>;
+
+/** A reviewer closes a break-glass use: ratified or not, always with a comment for the record. */
+export const reviewInputSchema = z.strictObject({
+  outcome: z.enum(['ratified', 'unratified']),
+  comment: z.string().trim().min(1, 'say why, for the record').max(2000),
+});
+export type ReviewInput = z.infer<typeof reviewInputSchema>;
+export const reviewRefSchema = reviewInputSchema.extend({ requestId: requestIdSchema });
+export type ReviewRef = z.infer<typeof reviewRefSchema>;
 
 export const decideInputSchema = decisionInputSchema.extend({ requestId: requestIdSchema });
 export type DecideInput = z.infer<typeof decideInputSchema>;

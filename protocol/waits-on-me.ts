@@ -19,8 +19,11 @@ export interface Viewer {
  * else does not take it off my list: a claim never stops anyone else from deciding. Under per-group
  * quorum (`require:` lines) it waits on me only while a line I count toward still needs someone.
  * A delegate in their window is waited on for their delegator's requests as the delegator would be.
+ * A break-glass use waits, until it is reviewed (overdue included), on the members of its reviewer
+ * groups, never on the user who broke glass.
  */
 export function waitsOnMe(request: GreenlightRequest, me: Viewer): boolean {
+  if (request.breakGlass) return awaitsMyReview(request, me);
   if (waitsOnVoter(request, me)) return true;
   // As a delegate: never my own request or my delegator's, and one vote per person (mine, or one cast for someone).
   if (!me.actingFor?.length || request.requester === me.name || request.decisions.some((d) => d.approver === me.name || d.by === me.name)) return false;
@@ -35,4 +38,10 @@ function waitsOnVoter(request: GreenlightRequest, me: Viewer): boolean {
   if (!lines) return true;
   const votes = request.decisions.filter((d) => d.decision === 'approve').map((d) => ({ approver: d.approver, lines: d.lines ?? [] }));
   return voteAdvances(lines, votes, { approver: me.name, lines: linesFor(lines, request, me) });
+}
+
+function awaitsMyReview(request: GreenlightRequest, me: Viewer): boolean {
+  const glass = request.breakGlass;
+  if (!glass || (glass.review !== 'open' && glass.review !== 'overdue') || request.requester === me.name) return false;
+  return me.groups.some((group) => glass.reviewers.includes(group));
 }

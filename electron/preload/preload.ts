@@ -18,6 +18,7 @@ const api = {
   submit: (input) => invoke<'submit'>('greenlight:submit', input),
   decide: (input) => invoke<'decide'>('greenlight:decide', input),
   cancel: (input) => invoke<'cancel'>('greenlight:cancel', input),
+  review: (input) => invoke<'review'>('greenlight:review', input),
   claim: (input) => invoke<'claim'>('greenlight:claim', input),
   release: (input) => invoke<'release'>('greenlight:release', input),
   get: (input) => invoke<'get'>('greenlight:get', input),

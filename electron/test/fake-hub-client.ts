@@ -71,6 +71,7 @@ export class FakeHubClient implements HubClientLike {
     throw new GreenlightError('INTERNAL', 'not scripted');
   }
   cancel = this.unscripted;
+  review = (input: { requestId: string }) => this.unscripted(input.requestId);
   claim = this.unscripted;
   release = this.unscripted;
   get = this.unscripted;

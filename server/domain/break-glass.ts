@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { GreenlightError, parseOrThrow, formatDuration, type FrozenRule, type GreenlightRequest, type ParsedNewRequest } from '../../protocol/index.js';
+import { GreenlightError, parseOrThrow, formatDuration, reviewInputSchema, type FrozenRule, type GreenlightRequest, type ParsedNewRequest } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import { insertRow } from '../store/prepared-insert.js';
 import type { RequestsTable } from '../store/schema.js';
@@ -8,16 +7,13 @@ import { announce } from './announce.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
 import { issueGrant } from './grants.js';
 import { auditFields } from './lifecycle/transition.js';
+import { addDeadline } from './lifecycle/deadlines.js';
 import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { enqueueNotifications } from '../notify/enqueue.js';
 
 /** How long reviewers have to ratify a break-glass use (or not). */
 export const REVIEW_WITHIN_SECONDS = 24 * 3600;
 
-export const reviewInputSchema = z.strictObject({
-  outcome: z.enum(['ratified', 'unratified']),
-  comment: z.string().trim().min(1, 'say why, for the record').max(2000),
-});
 
 const listOf = (items: string[]) => items.join(', ');
 
@@ -90,22 +86,26 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
     };
     await insertRow(trx, ctx.store.dialect, 'requests', request);
     const dueAt = new Date(now.getTime() + REVIEW_WITHIN_SECONDS * 1000).toISOString();
+    const message = `Break-glass by ${actor.name} on ${rule.name}: ${parsed.breakGlass.incident} — ${parsed.reason}`;
     await audit(ctx, trx, { actor: actor.name, type: 'request.submitted', ...auditFields(request), outcome: 'pending', data: { rule: rule.name, risk: request.risk, reason: request.reason, notified: approversAndReviewers } });
     await audit(ctx, trx, {
       actor: actor.name,
       type: 'request.break_glass',
       ...auditFields(request),
       outcome: 'break_glass',
-      data: { incident: parsed.breakGlass.incident, reason: parsed.reason, rule: rule.name, reviewers: glass.reviewers, dueAt, message: `Break-glass by ${actor.name} on ${rule.name}: ${parsed.breakGlass.incident} — ${parsed.reason}` },
+      data: { incident: parsed.breakGlass.incident, reason: parsed.reason, rule: rule.name, reviewers: glass.reviewers, dueAt, message },
     });
     await trx
       .insertInto('break_glass_reviews')
       .values({ request_id: request.id, requester_id: actor.id, rule_name: rule.name, incident: parsed.breakGlass.incident, reviewers: JSON.stringify(glass.reviewers), created_at: iso, due_at: dueAt, outcome: null, reviewed_by: null, comment: null, reviewed_at: null })
       .execute();
+    await addDeadline(trx, { kind: 'review_due', request_id: request.id, grant_jti: null, step: null, due_at: dueAt }, now);
+    ctx.deadlineWritten(dueAt);
     await audit(ctx, trx, { actor: actor.name, type: 'request.approved', ...auditFields(request), outcome: 'approved', data: { breakGlass: true, incident: parsed.breakGlass.incident } });
     const grant = await issueGrant(ctx, trx, request, now, { breakGlass: { maxTtlSeconds: glass.maxTtlSeconds } });
     ctx.deadlineWritten(grant.expiresAt);
     await enqueueNotifications(ctx, trx, 'request.decided', request);
+    await enqueueNotifications(ctx, trx, 'request.break_glass', request, undefined, { message });
     return request;
   });
   // Every approver of the rule and every reviewer hears of it at once.

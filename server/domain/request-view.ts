@@ -43,6 +43,7 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
   'request.cancelled': (d) => (typeof d.reason === 'string' ? d.reason : null),
   'request.break_glass': (d) => (typeof d.incident === 'string' ? `break-glass for ${d.incident}; review due ${String(d.dueAt)}` : null),
   'request.reviewed': (d) => (typeof d.comment === 'string' ? d.comment : null),
+  'request.review_overdue': (d) => (Array.isArray(d.notified) ? `break-glass review overdue; told ${d.notified.join(', ')}` : null),
   'request.escalated': (d) =>
     `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}${typeof d.reason === 'string' ? ` at once: ${d.reason}` : ''}`,
   'request.claimed': (d) => (typeof d.until === 'string' ? `until ${d.until}` : null),
@@ -166,6 +167,7 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
   const rule = parseRule(row);
   const glass = events.find((event) => event.type === 'request.break_glass');
   const reviewed = events.find((event) => event.type === 'request.reviewed');
+  const overdue = events.some((event) => event.type === 'request.review_overdue');
   const cancelled = row.status === 'cancelled' ? events.find((event) => event.type === 'request.cancelled') : undefined;
   const linesOf = (d: DecisionsTable): string[] => (d.lines ? (JSON.parse(d.lines) as string[]) : []);
   return {
@@ -214,7 +216,8 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
       ? {
           breakGlass: {
             incident: String(glass.data.incident),
-            review: reviewed ? (reviewed.data.outcome === 'unratified' ? 'unratified' : 'ratified') : 'open',
+            review: reviewed ? (reviewed.data.outcome === 'unratified' ? 'unratified' : 'ratified') : overdue ? 'overdue' : 'open',
+            reviewers: Array.isArray(glass.data.reviewers) ? glass.data.reviewers.map(String) : [],
             reviewDueAt: String(glass.data.dueAt),
             reviewedBy: reviewed?.actor ?? null,
             reviewComment: typeof reviewed?.data.comment === 'string' ? reviewed.data.comment : null,

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import {
   compareUrgency,
   cancelInputSchema,
@@ -427,6 +427,19 @@ async function buildViewsInTurns(ctx: Context, turn: TurnTaker, refs: RequestRef
   return views;
 }
 
+/** Break-glass uses still to be reviewed by one of my groups (never my own). */
+async function openReviewRefsFor(db: Kysely<Database>, actor: Actor): Promise<RequestRef[]> {
+  if (actor.groups.length === 0) return [];
+  const open = await db
+    .selectFrom('break_glass_reviews')
+    .innerJoin('requests', 'requests.id', 'break_glass_reviews.request_id')
+    .select(['requests.id', 'requests.version', 'break_glass_reviews.reviewers'])
+    .where('break_glass_reviews.outcome', 'is', null)
+    .where('break_glass_reviews.requester_id', '!=', actor.id)
+    .execute();
+  return open.filter((item) => (JSON.parse(item.reviewers) as string[]).some((group) => actor.groups.includes(group))).map(({ id, version }) => ({ id, version }));
+}
+
 /**
  * Everything a (re)connecting client needs: what waits on me, and my own open or recent requests.
  * Requests are chosen from a few narrow columns, then viewed in turns (reusing views already built).
@@ -445,7 +458,10 @@ export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.
         .where((eb) => eb.or(filters.map(likeOf)))
         .execute()
     : [];
-  const inboxRefs = pendingRefs.filter((row) => isEligibleApprover(row, actor) || delegators.some((d) => isEligibleApprover(row, d.delegator)));
+  const inboxRefs = [
+    ...pendingRefs.filter((row) => isEligibleApprover(row, actor) || delegators.some((d) => isEligibleApprover(row, d.delegator))),
+    ...(await openReviewRefsFor(db, actor)),
+  ];
   const recent = new Date(ctx.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
   const mineRefs = await db
     .selectFrom('requests')

@@ -7,6 +7,9 @@ export interface OutgoingEvent {
   timestamp: string;
   /** The request as approvers see it: never the grant token. */
   data: GreenlightRequest;
+  /** Set on events people must look at now (break-glass): channels show `message` before anything else. */
+  urgent?: true;
+  message?: string;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { renderAlertEmail } from './email-alert.js';
 import type { EmailPayload } from './email-payload.js';
 import { html, type Html } from './html.js';
 
@@ -30,6 +31,7 @@ function deadline(request: EmailPayload['request']): string | null {
 
 /** The message an approver gets for one event: plain text and HTML saying the same. */
 export function renderEmail(payload: EmailPayload, links: EmailLinks): EmailMessage {
+  if (payload.alert) return renderAlertEmail(payload, payload.alert, links.console);
   const { request } = payload;
   const title = `${request.action} ${request.resource} → ${request.environment}`;
   const headline = HEADLINE[payload.type] ?? 'changed';

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { FrozenRule, GreenlightRequest, NotificationEvent, Role } from '../../protocol/index.js';
 import { afterCommit, type Context } from '../domain/context.js';
+import { delegatesReachedFor } from '../domain/delegate-recipients.js';
 import { eligibleGroupsOf, eligibleUsersOf } from '../domain/request-view.js';
 import { newId } from '../ids.js';
 import type { Database, EmailActionsTable, OutboxTable, RequestsTable } from '../store/schema.js';
@@ -8,7 +9,7 @@ import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
 
 /** Events that ask an approver to decide, and so go by email. */
-const EMAILED_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded']);
+const EMAILED_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.break_glass']);
 /** A link works this long at most, and never past the request's own expiry. */
 const LINK_LIFETIME_MS = 24 * 3_600_000;
 
@@ -19,6 +20,8 @@ export interface EmailedChange {
   /** The escalation step that fired, for `request.escalated`. */
   step: number | null;
   data: GreenlightRequest;
+  /** An urgent line (break-glass): the message tells, it asks for no decision and carries no links to decide. */
+  alert: string | null;
 }
 
 interface Recipient {
@@ -31,9 +34,10 @@ export const needsConsole = (risk: string, rule: FrozenRule): boolean => (risk =
 
 /**
  * Everyone who may decide the request now, has an address, and has not voted; for an escalation, only
- * the people its step adds. The requester only where the rule allows it.
+ * the people its step adds. The requester only where the rule allows it. Active delegates of those
+ * asked come too, once each.
  */
-async function recipients(trx: Transaction<Database>, change: EmailedChange): Promise<Recipient[]> {
+async function recipients(trx: Transaction<Database>, change: EmailedChange, now: Date): Promise<Recipient[]> {
   const { row, rule } = change;
   const groups = eligibleGroupsOf(row);
   const users = eligibleUsersOf(row);
@@ -43,19 +47,24 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange): Pr
     .leftJoin('user_groups', 'user_groups.user_id', 'users.id')
     .select(['users.id', 'users.name', 'users.email', 'users.roles', 'user_groups.group_name'])
     .where('users.disabled', '=', 0)
-    .where('users.email', 'is not', null)
     .where((eb) => eb.or([...(users.length ? [eb('users.name', 'in', users)] : []), ...(groups.length ? [eb('user_groups.group_name', 'in', groups)] : [])]))
     .execute();
   const voted = new Set((await trx.selectFrom('decisions').select('approver_id').where('request_id', '=', row.id).execute()).map((vote) => vote.approver_id));
   // An escalation asks the people it adds; those asked before hear again through `remind`.
   const stepOnly = change.type === 'request.escalated' && change.step !== null ? new Set(rule.escalation[change.step]?.notify ?? []) : null;
   const chosen = new Map<string, Recipient>();
+  const asked = new Set<string>();
   for (const user of found) {
-    if (!user.email || voted.has(user.id)) continue;
+    if (voted.has(user.id)) continue;
     if (user.id === row.requester_id && !rule.allowSelfApproval) continue;
     if (!(JSON.parse(user.roles) as Role[]).some((role) => role !== 'requester')) continue;
     if (stepOnly && !stepOnly.has(user.name) && !(user.group_name && stepOnly.has(user.group_name))) continue;
-    chosen.set(user.id, { id: user.id, name: user.name, email: user.email });
+    asked.add(user.id);
+    if (user.email) chosen.set(user.id, { id: user.id, name: user.name, email: user.email });
+  }
+  // Someone away hands their approvals to a delegate: the delegate gets what they would have.
+  for (const delegate of await delegatesReachedFor(trx, [...asked], rule.name, row.requester_id, now)) {
+    if (delegate.email && !voted.has(delegate.id)) chosen.set(delegate.id, { id: delegate.id, name: delegate.name, email: delegate.email });
   }
   return [...chosen.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -66,6 +75,7 @@ function messageOf(change: EmailedChange, to: Recipient, timestamp: string): Ema
   return {
     type: change.type,
     timestamp,
+    alert: change.alert,
     to: { name: to.name, address: to.email },
     request: {
       id: data.id,
@@ -93,10 +103,11 @@ function messageOf(change: EmailedChange, to: Recipient, timestamp: string): Ema
  */
 export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, change: EmailedChange): Promise<void> {
   const outbox = ctx.outbox;
-  if (!outbox?.email || !EMAILED_EVENTS.has(change.type) || change.row.status !== 'pending') return;
-  const people = await recipients(trx, change);
-  if (people.length === 0) return;
+  if (!outbox?.email || !EMAILED_EVENTS.has(change.type)) return;
+  if (change.alert === null && change.row.status !== 'pending') return;
   const now = ctx.clock.now();
+  const people = await recipients(trx, change, now);
+  if (people.length === 0) return;
   const timestamp = now.toISOString();
   const requestExpiry = change.row.expires_at ? Date.parse(change.row.expires_at) : Infinity;
   const expiresAt = new Date(Math.min(now.getTime() + LINK_LIFETIME_MS, requestExpiry)).toISOString();
@@ -124,6 +135,7 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
       updated_at: timestamp,
       delivered_at: null,
     });
+    if (change.alert !== null) continue;
     for (const decision of ['approve', 'deny'] as const) {
       actions.push({
         token_hash: emailActionTokenHash(emailActionToken(key, id, decision)),
@@ -139,5 +151,5 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
   }
   afterCommit(trx, () => outbox.written());
   await trx.insertInto('outbox').values(rows).execute();
-  await trx.insertInto('email_actions').values(actions).execute();
+  if (actions.length) await trx.insertInto('email_actions').values(actions).execute();
 }

@@ -11,6 +11,8 @@ export const DIFF_LINES_IN_EMAIL = 20;
 export const emailPayloadSchema = z.object({
   type: notificationEventSchema,
   timestamp: z.string(),
+  /** Urgent news to read, not a decision to make (break-glass); rows written before it existed have none. */
+  alert: z.string().nullable().default(null),
   to: z.object({ name: z.string(), address: z.string() }),
   request: z.object({
     id: z.string(),

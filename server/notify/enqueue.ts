@@ -19,7 +19,12 @@ function emailWanted(type: NotificationEvent, rule: FrozenRule, step: number | n
   return type === 'request.escalated' && step !== null && (rule.escalation[step]?.channels ?? []).includes('email');
 }
 
-export async function enqueueNotifications(ctx: Context, trx: Transaction<Database>, type: NotificationEvent, row: RequestsTable, view?: GreenlightRequest): Promise<void> {
+/** An event people must look at now, with the one line every channel leads with. */
+export interface UrgentAlert {
+  message: string;
+}
+
+export async function enqueueNotifications(ctx: Context, trx: Transaction<Database>, type: NotificationEvent, row: RequestsTable, view?: GreenlightRequest, alert?: UrgentAlert): Promise<void> {
   const outbox = ctx.outbox;
   if (!outbox || outbox.endpoints.size === 0) return;
   const step = type === 'request.escalated' ? Number(row.escalation_level) - 1 : null;
@@ -32,9 +37,9 @@ export async function enqueueNotifications(ctx: Context, trx: Transaction<Databa
   // The view's timeline reads the audit log: this transaction's events must be written first.
   if (!view) await writePendingAudit(trx);
   const data = withoutSecrets(view ?? (await buildView(trx, row, null)));
-  if (emailed) await enqueueEmails(ctx, trx, { type, row, rule, step, data });
+  if (emailed) await enqueueEmails(ctx, trx, { type, row, rule, step, data, alert: alert?.message ?? null });
   const timestamp = ctx.clock.now().toISOString();
-  const event: OutgoingEvent = { type, timestamp, data };
+  const event: OutgoingEvent = alert ? { type, timestamp, urgent: true, message: alert.message, data } : { type, timestamp, data };
   const payload = JSON.stringify(event);
   await writeRows(ctx, trx, outbox, row.id, type, [
     ...webhooks.map((endpoint) => ({ endpoint, destination: endpoint.name, payload })),

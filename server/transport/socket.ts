@@ -6,6 +6,7 @@ import {
   parseOrThrow,
   requestRefSchema,
   cancelRefSchema,
+  reviewRefSchema,
   decideInputSchema,
   type Ack,
   type GreenlightRequest,
@@ -18,6 +19,7 @@ import { authenticate } from '../domain/users.js';
 import { resolveToken } from '../identity/authenticate.js';
 import { requireScope, type ScopeNeed } from '../identity/scopes.js';
 import { cancelRequest, decideRequest, getRequest, submitRequest, syncFor } from '../domain/requests.js';
+import { reviewBreakGlass } from '../domain/break-glass.js';
 import { claimRequest, releaseRequest } from '../domain/lifecycle/claims.js';
 import { withoutSecrets } from '../domain/request-view.js';
 import { approverRoomsOf, idRoom, roomsOf, roomsOfActor, userRoom } from './rooms.js';
@@ -198,6 +200,13 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
     handle(actor, ctx, limiter, 'requests:create', (input: unknown) => {
       const { requestId, ...cancellation } = parseOrThrow(cancelRefSchema, input, 'request');
       return cancelRequest(ctx, actor, requestId, cancellation);
+    }),
+  );
+  socket.on(
+    'request:review',
+    handle(actor, ctx, limiter, 'requests:decide', (input: unknown) => {
+      const { requestId, ...review } = parseOrThrow(reviewRefSchema, input, 'review');
+      return reviewBreakGlass(ctx, actor, requestId, review);
     }),
   );
   socket.on('request:claim', handle(actor, ctx, limiter, 'requests:decide', (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));

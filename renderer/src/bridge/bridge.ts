@@ -5,7 +5,7 @@ import type { DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/d
 import type { WireError } from '../../../protocol/errors.js';
 import type { EscalatedPayload, GrantExpiringPayload, RemindedPayload, SyncResult } from '../../../protocol/events.js';
 import type { ConnectionState } from '../../../protocol/hub-client.js';
-import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
+import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest, ReviewRef } from '../../../protocol/request.js';
 import type { DecisionReport } from '../../../protocol/report.js';
 import type { SetupStatus } from '../../../protocol/setup.js';
 import type { MyChannels } from '../../../protocol/notifications.js';
@@ -51,7 +51,9 @@ export interface Bridge {
   sync(): Promise<SyncResult>;
   submit(input: NewRequest): Promise<GreenlightRequest>;
   decide(input: DecideInput): Promise<GreenlightRequest>;
-  cancel(requestId: string): Promise<GreenlightRequest>;
+  /** `reason` is required of an admin cancelling someone else's request. */
+  cancel(requestId: string, reason?: string): Promise<GreenlightRequest>;
+  review(input: ReviewRef): Promise<GreenlightRequest>;
   claim(requestId: string): Promise<GreenlightRequest>;
   release(requestId: string): Promise<GreenlightRequest>;
   get(requestId: string): Promise<GreenlightRequest>;

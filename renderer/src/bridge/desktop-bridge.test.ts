@@ -20,6 +20,7 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     submit: notUsed,
     decide: notUsed,
     cancel: notUsed,
+    review: notUsed,
     claim: notUsed,
     release: notUsed,
     get: notUsed,

@@ -1,4 +1,5 @@
 import type { Ack, SyncResult } from '../../../protocol/events.js';
+import type { ReviewRef } from '../../../protocol/request.js';
 import type { DesktopApi, DesktopEvent } from '../../../protocol/desktop-api.js';
 import { GreenlightError } from '../../../protocol/errors.js';
 import type { NewToken } from '../../../protocol/token.js';
@@ -62,7 +63,8 @@ export class DesktopBridge implements Bridge {
   sync = async () => unwrap(await this.api.sync());
   submit: Bridge['submit'] = async (input) => unwrap(await this.api.submit(input));
   decide: Bridge['decide'] = async (input) => unwrap(await this.api.decide(input));
-  cancel = async (requestId: string) => unwrap(await this.api.cancel({ requestId }));
+  review = async (input: ReviewRef) => unwrap(await this.api.review(input));
+  cancel = async (requestId: string, reason?: string) => unwrap(await this.api.cancel({ requestId, ...(reason ? { reason } : {}) }));
   claim = async (requestId: string) => unwrap(await this.api.claim({ requestId }));
   release = async (requestId: string) => unwrap(await this.api.release({ requestId }));
   get = async (requestId: string) => unwrap(await this.api.get({ requestId }));

@@ -5,7 +5,7 @@ import { GreenlightError } from '../../../protocol/errors.js';
 import type { SyncResult } from '../../../protocol/events.js';
 import { HubClient } from '../../../protocol/hub-client.js';
 import { HubHttp } from '../../../protocol/hub-http.js';
-import type { ExtendInput, GreenlightRequest } from '../../../protocol/request.js';
+import type { ExtendInput, GreenlightRequest, ReviewRef } from '../../../protocol/request.js';
 import type { DecisionReport } from '../../../protocol/report.js';
 import type { SetupStatus } from '../../../protocol/setup.js';
 import type { MyChannels } from '../../../protocol/notifications.js';
@@ -94,7 +94,8 @@ export class WebBridge implements Bridge {
   sync = () => this.hub().sync();
   submit: Bridge['submit'] = (input) => this.hub().submit(input);
   decide: Bridge['decide'] = (input) => this.hub().decide(input);
-  cancel = (requestId: string) => this.hub().cancel(requestId);
+  cancel = (requestId: string, reason?: string) => this.hub().cancel(requestId, reason);
+  review = (input: ReviewRef) => this.hub().review(input);
   claim = (requestId: string) => this.hub().claim(requestId);
   release = (requestId: string) => this.hub().release(requestId);
   get = (requestId: string) => this.hub().get(requestId);

@@ -73,6 +73,7 @@ export function InboxList({ requests, selectedId }: { requests: GreenlightReques
               }}
             >
               <div className="row-title">
+                {request.breakGlass && <span className="badge status-denied">{request.breakGlass.review === 'overdue' ? 'Review break-glass · overdue' : 'Review break-glass'}</span>}{' '}
                 <strong>{request.action}</strong> <span className="mono">{request.resource}</span>{' '}
                 <span className="muted">· {request.environment}</span>
               </div>

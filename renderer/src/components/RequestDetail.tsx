@@ -7,6 +7,8 @@ import { Deadline } from './Deadline.js';
 import { ScheduleNote } from './ScheduleNote.js';
 import { ContextPanel } from './ContextPanel.js';
 import { DecisionPanel } from './DecisionPanel.js';
+import { AdminCancel } from './AdminCancel.js';
+import { ReviewPanel } from './ReviewPanel.js';
 import { Timeline } from './Timeline.js';
 
 export function RequestDetail({ request, onBack }: { request: GreenlightRequest; onBack?: () => void }) {
@@ -73,7 +75,8 @@ export function RequestDetail({ request, onBack }: { request: GreenlightRequest;
           {request.reason}
         </p>
       </section>
-      <DecisionPanel key={request.id} request={request} />
+      {request.breakGlass ? <ReviewPanel key={request.id} request={request} /> : <DecisionPanel key={request.id} request={request} />}
+      <AdminCancel key={`cancel-${request.id}`} request={request} />
       <ContextPanel context={request.context} />
       <Timeline request={request} />
     </article>

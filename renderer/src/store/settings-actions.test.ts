@@ -39,6 +39,7 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     submit: notUsed,
     decide: notUsed,
     cancel: notUsed,
+    review: notUsed,
     claim: notUsed,
     release: notUsed,
     get: notUsed,

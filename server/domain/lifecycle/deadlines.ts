@@ -3,7 +3,7 @@ import type { FrozenRule } from '../../../protocol/index.js';
 import { newId } from '../../ids.js';
 import type { Database, DeadlinesTable, RequestsTable } from '../../store/schema.js';
 
-export type DeadlineKind = 'escalation' | 'expiry' | 'grant_expiry' | 'grant_expiring' | 'claim_end' | 'reminder';
+export type DeadlineKind = 'escalation' | 'expiry' | 'grant_expiry' | 'grant_expiring' | 'claim_end' | 'reminder' | 'review_due';
 
 const addSeconds = (iso: string, seconds: number) => new Date(new Date(iso).getTime() + seconds * 1000).toISOString();
 

@@ -9,6 +9,7 @@ import { stepOf } from './deadlines.js';
 import { remind } from './reminders.js';
 import { buildView, parseRule } from '../request-view.js';
 import { expireRequest } from './expiry.js';
+import { markReviewOverdue } from './review-overdue.js';
 
 export type { AfterCommit } from './after-commit.js';
 
@@ -33,6 +34,10 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
     if (!deadline.grant_jti) return {};
     const requestId = await expireGrant(ctx, trx, deadline.grant_jti);
     return requestId ? { after: announceUpdated(ctx, requestId) } : {};
+  }
+  if (deadline.kind === 'review_due') {
+    const overdue = await markReviewOverdue(ctx, trx, deadline.request_id);
+    return overdue ? { after: overdue } : {};
   }
   const row = await trx.selectFrom('requests').selectAll().where('id', '=', deadline.request_id).executeTakeFirst();
   if (!row || row.status !== 'pending') return {};

@@ -9,9 +9,10 @@ import type { SlackConfig } from './config.js';
 import { slackFailure } from './errors.js';
 import { ChannelPacing } from './pacing.js';
 
-/** What a Slack outbox row asks for: post the request to a target, or rewrite every message of it. */
+/** What a Slack outbox row asks for: post the request to a target, post an urgent alert about it, or rewrite every message of it. */
 const slackRowSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('post'), target: z.string(), requestId: z.string() }),
+  z.object({ kind: z.literal('alert'), target: z.string(), requestId: z.string(), message: z.string() }),
   z.object({ kind: z.literal('refresh'), requestId: z.string() }),
 ]);
 export type SlackRow = z.infer<typeof slackRowSchema>;
@@ -20,7 +21,7 @@ export type SlackRow = z.infer<typeof slackRowSchema>;
 export type SlackSender = (app: SlackApp, row: SlackRow) => Promise<void>;
 
 /** Slack posts when a request is created and when it escalates; every other change rewrites the posts. */
-const POSTED_ON: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated']);
+const POSTED_ON: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.break_glass']);
 
 /**
  * The Slack app: its Web API client (the official one, for every call), its signing secret for the
@@ -63,6 +64,7 @@ export class SlackApp implements ChatEndpoint {
   }
 
   render(event: OutgoingEvent, target: string): string {
+    if (event.urgent && event.message) return JSON.stringify({ kind: 'alert', target, requestId: event.data.id, message: event.message });
     return JSON.stringify({ kind: 'post', target, requestId: event.data.id, event: event.type });
   }
 

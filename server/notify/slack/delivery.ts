@@ -1,4 +1,5 @@
 import type { Context } from '../../domain/context.js';
+import { delegatesReachedFor } from '../../domain/delegate-recipients.js';
 import { buildView, isEligibleApprover, parseRule, withoutSecrets } from '../../domain/request-view.js';
 import type { RequestsTable } from '../../store/schema.js';
 import { toUserRecord } from '../../store/users.js';
@@ -8,7 +9,7 @@ import { platformErrorOf } from './errors.js';
 import { renderSlackMessage, type SlackMessage } from './message.js';
 import { SLACK_DM_TARGET, slackChannelOf } from './targets.js';
 
-async function loadRow(ctx: Context, requestId: string): Promise<RequestsTable | undefined> {
+export async function loadRow(ctx: Context, requestId: string): Promise<RequestsTable | undefined> {
   return ctx.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirst();
 }
 
@@ -17,17 +18,26 @@ async function render(ctx: Context, app: SlackApp, row: RequestsTable): Promise<
   return renderSlackMessage(view, { publicUrl: ctx.outbox?.publicUrl ?? '', chatApprove: parseRule(row).chatApprove !== false });
 }
 
-/** Active users with a Slack member id who may decide this request now, the requester never. */
-async function slackApprovers(ctx: Context, row: RequestsTable): Promise<{ slackUserId: string }[]> {
-  const users = (await ctx.store.db.selectFrom('users').selectAll().where('slack_user_id', 'is not', null).where('disabled', '=', 0).execute()).map(toUserRecord);
+/**
+ * Active users with a Slack member id who may decide this request now, the requester never; and the
+ * active delegates of those who may, once each.
+ */
+export async function slackApprovers(ctx: Context, row: RequestsTable): Promise<{ slackUserId: string }[]> {
+  const users = (await ctx.store.db.selectFrom('users').selectAll().where('disabled', '=', 0).execute()).map(toUserRecord);
   if (users.length === 0) return [];
   const groups = await ctx.store.db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', users.map((user) => user.id)).execute();
-  const out: { slackUserId: string }[] = [];
+  const eligible: string[] = [];
+  const reached = new Set<string>();
   for (const user of users) {
     const actor = actorWithoutToken(user, groups.filter((g) => g.user_id === user.id).map((g) => g.group_name));
-    if (user.slackUserId && actor.id !== row.requester_id && isEligibleApprover(row, actor)) out.push({ slackUserId: user.slackUserId });
+    if (actor.id === row.requester_id || !isEligibleApprover(row, actor)) continue;
+    eligible.push(actor.id);
+    if (user.slackUserId) reached.add(user.slackUserId);
   }
-  return out;
+  for (const delegate of await delegatesReachedFor(ctx.store.db, eligible, parseRule(row).name, row.requester_id, ctx.clock.now())) {
+    if (delegate.slackUserId) reached.add(delegate.slackUserId);
+  }
+  return [...reached].map((slackUserId) => ({ slackUserId }));
 }
 
 async function postOne(ctx: Context, app: SlackApp, row: RequestsTable, channel: string, target: string, slackUserId: string | null, message: SlackMessage): Promise<void> {

@@ -15,6 +15,7 @@ const HEADLINE: Record<NotificationEvent, string> = {
   'request.decided': 'Decided',
   'request.expired': 'Expired: nobody decided in time',
   'request.cancelled': 'Cancelled by the requester',
+  'request.break_glass': 'URGENT: break-glass, access taken without approval',
   'grant.issued': 'Grant issued',
   'grant.expiring': 'Grant expiring',
   'grant.revoked': 'Grant revoked',
@@ -30,7 +31,7 @@ function outcome(request: GreenlightRequest): string | null {
 
 const text = (value: string, extra: Record<string, unknown> = {}): Element => ({ type: 'TextBlock', text: value, wrap: true, ...extra });
 
-function cardBody(type: NotificationEvent, request: GreenlightRequest, diffLines: number | null): Element[] {
+function cardBody(type: NotificationEvent, request: GreenlightRequest, diffLines: number | null, alert: string | null): Element[] {
   const facts = [
     { title: 'Requester', value: request.requester },
     { title: 'Risk', value: request.risk.toUpperCase() },
@@ -40,6 +41,7 @@ function cardBody(type: NotificationEvent, request: GreenlightRequest, diffLines
   if (request.status === 'pending' && request.expiresAt) facts.push({ title: 'Expires', value: utcClock(request.expiresAt) });
   const body: Element[] = [
     text(HEADLINE[type], { size: 'Small', isSubtle: true, spacing: 'None' }),
+    ...(alert ? [text(alert, { weight: 'Bolder', color: 'Attention' })] : []),
     text(titleOf(request), { size: 'Large', weight: 'Bolder' }),
     { type: 'FactSet', facts },
     text(`**Reason:** ${request.reason}`),
@@ -60,7 +62,7 @@ function cardBody(type: NotificationEvent, request: GreenlightRequest, diffLines
  * it in the web console. Buttons only open URLs: an incoming webhook cannot receive clicks (that needs
  * a bot). Under 28 KB: the diff is shortened first, then dropped; title, reason and risk never are.
  */
-export function renderTeamsMessage(type: NotificationEvent, request: GreenlightRequest, publicUrl: string): string {
+export function renderTeamsMessage(type: NotificationEvent, request: GreenlightRequest, publicUrl: string, alert: string | null = null): string {
   const actions = [
     { type: 'Action.OpenUrl', title: 'Open in Greenlight', url: consoleLink(publicUrl, request.id) },
     ...(request.context.links ?? []).slice(0, 5).map((link) => ({ type: 'Action.OpenUrl', title: clip(link.title, 60), url: link.url })),
@@ -72,7 +74,7 @@ export function renderTeamsMessage(type: NotificationEvent, request: GreenlightR
         {
           contentType: 'application/vnd.microsoft.card.adaptive',
           contentUrl: null,
-          content: { $schema: ADAPTIVE_CARD_SCHEMA, type: 'AdaptiveCard', version: ADAPTIVE_CARD_VERSION, msteams: { width: 'Full' }, body: cardBody(type, request, diffLines), actions },
+          content: { $schema: ADAPTIVE_CARD_SCHEMA, type: 'AdaptiveCard', version: ADAPTIVE_CARD_VERSION, msteams: { width: 'Full' }, body: cardBody(type, request, diffLines, alert), actions },
         },
       ],
     });

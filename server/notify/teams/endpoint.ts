@@ -9,7 +9,7 @@ import { renderTeamsMessage } from './card.js';
 import { teamsUrlSchema, type TeamsWebhookConfig } from './config.js';
 
 /** Requests announced in Teams: every change a person would want to see; grants stay in the app. */
-const TEAMS_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.decided', 'request.expired', 'request.cancelled']);
+const TEAMS_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.decided', 'request.expired', 'request.cancelled', 'request.break_glass']);
 
 /** A Teams incoming webhook (or Workflows URL): the card is rendered when the row is written, so every attempt sends the same bytes. */
 export class TeamsEndpoint implements ChatEndpoint {
@@ -53,7 +53,7 @@ export class TeamsEndpoint implements ChatEndpoint {
   }
 
   render(event: OutgoingEvent): string {
-    return renderTeamsMessage(event.type, event.data, this.publicUrl());
+    return renderTeamsMessage(event.type, event.data, this.publicUrl(), event.message ?? null);
   }
 
   send(_id: string, body: string, signal: AbortSignal): Promise<DeliveryOutcome> {

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { decisionInputSchema, LIMITS, newRequestSchema, parseOrThrow, REQUEST_STATUSES, requestIdSchema, requestSchema, type GreenlightRequest } from '../../../protocol/index.js';
+import { decisionInputSchema, LIMITS, newRequestSchema, parseOrThrow, REQUEST_STATUSES, requestIdSchema, requestSchema, reviewInputSchema, type GreenlightRequest } from '../../../protocol/index.js';
 import { cancelRequest, decideRequest, getRequest, listRequests, submitRequest } from '../../domain/requests.js';
 import { claimRequest, releaseRequest } from '../../domain/lifecycle/claims.js';
 import { withoutSecrets } from '../../domain/request-view.js';
 import type { HttpDeps } from '../http-deps.js';
-import { reviewBreakGlass, reviewInputSchema } from '../../domain/break-glass.js';
+import { reviewBreakGlass } from '../../domain/break-glass.js';
 import type { Actor } from '../../domain/actor.js';
 import { routeDoc } from '../route-docs.js';
 

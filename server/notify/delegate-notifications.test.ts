@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Delegation, GreenlightRequest } from '../../protocol/index.js';
+import { ManualClock } from '../clock.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
+import { SmtpReceiver } from '../test-support/smtp-receiver.js';
+
+const POLICY = `
+rules:
+  - name: prod
+    match: { action: deploy }
+    approvers: [sre]
+    notify: [email]
+`;
+const SMTP_PASSWORD = 'smtp-password-for-delegate-mail-7q2p';
+const DAY = 86_400_000;
+
+describe('delegates get the email their delegator would get, during the window only', () => {
+  const smtp = new SmtpReceiver({ user: 'greenlight', pass: SMTP_PASSWORD });
+  const clock = new ManualClock(new Date());
+  let hub: TestHub;
+  let alice: TestUser, bob: TestUser, dan: TestUser;
+
+  beforeAll(async () => {
+    await smtp.start();
+    process.env.GREENLIGHT_TEST_DELEGATE_SMTP_PASSWORD = SMTP_PASSWORD;
+    hub = new TestHub('sqlite', {
+      policy: POLICY,
+      clock,
+      publicUrl: 'http://greenlight.test.example',
+      notifiers: { email: { smtp: { host: '127.0.0.1', port: smtp.port, user: 'greenlight', password: 'env:GREENLIGHT_TEST_DELEGATE_SMTP_PASSWORD' }, from: 'Greenlight <greenlight@example.com>' } },
+    });
+    await hub.start();
+    const user = async (name: string, roles: string[], groups: string[], email: string) => {
+      const { status, body } = await hub.api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups, email });
+      expect(status).toBe(201);
+      return { name, token: body.token } as TestUser;
+    };
+    alice = await user('alice', ['requester'], [], 'alice@example.com');
+    bob = await user('bob', ['approver'], ['sre'], 'bob@example.com');
+    await user('carol', ['approver'], [], 'carol@example.com');
+    dan = await user('dan', ['approver'], ['sre'], 'dan@example.com');
+  });
+  afterAll(async () => {
+    await hub.dispose();
+    await smtp.stop();
+    delete process.env.GREENLIGHT_TEST_DELEGATE_SMTP_PASSWORD;
+  });
+
+  const submit = async () => {
+    const { status, body } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest());
+    expect(status).toBe(201);
+    await hub.hub.dispatcher.idle();
+    return body;
+  };
+  const mailsAbout = (address: string, requestId: string) => smtp.to(address).filter((received) => received.mail.headers.get('x-greenlight-request') === requestId);
+  const delegate = async (from: TestUser, to: string) => {
+    const { status, body } = await hub.api<Delegation>('POST', '/api/v1/delegations', from.token, { to, endsAt: new Date(clock.now().getTime() + 7 * DAY).toISOString(), reason: 'holiday' });
+    expect(status).toBe(201);
+    return body;
+  };
+
+  it('mails the delegate of an approver while the delegation lasts, and one message each to a delegate who is an approver too', async () => {
+    const toCarol = await delegate(bob, 'carol');
+    const toDan = await delegate(bob, 'dan');
+    const during = await submit();
+    expect(mailsAbout('bob@example.com', during.id)).toHaveLength(1);
+    expect(mailsAbout('carol@example.com', during.id)).toHaveLength(1);
+    expect(mailsAbout('dan@example.com', during.id)).toHaveLength(1);
+
+    expect((await hub.api('DELETE', `/api/v1/delegations/${toCarol.id}`, bob.token)).status).toBe(200);
+    expect((await hub.api('DELETE', `/api/v1/delegations/${toDan.id}`, bob.token)).status).toBe(200);
+    const after = await submit();
+    expect(mailsAbout('bob@example.com', after.id)).toHaveLength(1);
+    expect(mailsAbout('carol@example.com', after.id)).toHaveLength(0);
+    expect(mailsAbout('alice@example.com', after.id)).toHaveLength(0);
+  });
+
+  it('never mails the requester as a delegate of an approver', async () => {
+    const toAlice = await delegate(dan, 'alice');
+    const own = await submit();
+    expect(mailsAbout('dan@example.com', own.id)).toHaveLength(1);
+    expect(mailsAbout('alice@example.com', own.id)).toHaveLength(0);
+    expect((await hub.api('DELETE', `/api/v1/delegations/${toAlice.id}`, dan.token)).status).toBe(200);
+  });
+});
