@@ -1,5 +1,4 @@
-import type { EmailPayload } from './email-payload.js';
-import type { EmailMessage } from './email-message.js';
+import type { EmailMessage, EmailPayload } from './email-payload.js';
 import { html } from './html.js';
 
 /** An urgent message (break-glass): it tells what happened and where to look; there is nothing to approve. */

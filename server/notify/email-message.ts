@@ -1,17 +1,11 @@
 import { renderAlertEmail } from './email-alert.js';
-import type { EmailPayload } from './email-payload.js';
+import type { EmailMessage, EmailPayload } from './email-payload.js';
 import { html, type Html } from './html.js';
 
 export interface EmailLinks {
   approve: string;
   deny: string;
   console: string;
-}
-
-export interface EmailMessage {
-  subject: string;
-  text: string;
-  html: string;
 }
 
 const HEADLINE: Partial<Record<EmailPayload['type'], string>> = {

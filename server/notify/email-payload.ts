@@ -34,3 +34,10 @@ export const emailPayloadSchema = z.object({
   }),
 });
 export type EmailPayload = z.infer<typeof emailPayloadSchema>;
+
+/** A message ready for the SMTP server: the subject and the same content as plain text and HTML. */
+export interface EmailMessage {
+  subject: string;
+  text: string;
+  html: string;
+}
