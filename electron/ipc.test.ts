@@ -43,7 +43,7 @@ function setup() {
     audit: record('audit', { events: [], nextCursor: null }),
     exportAudit: record('exportAudit', { filename: 'a.csv', content: '' }),
     decisionReport: record('decisionReport', { from: '2030-01-01T00:00:00.000Z', to: '2030-01-31T00:00:00.000Z', rules: [] }),
-    explainPolicy: record('explainPolicy', { matched: false, rule: null, summary: 'no rule', autoApprove: false, allowSelfApproval: false, approvals: 0, groups: [], escalation: [], expiresAt: null, grantTtlSeconds: null, skipped: [] }),
+    explainPolicy: record('explainPolicy', { matched: false, rule: null, summary: 'no rule', autoApprove: false, allowSelfApproval: false, approvals: 0, groups: [], escalation: [], expiresAt: null, grantTtlSeconds: null, windows: [], breakGlass: null, skipped: [] }),
     openExternal: record('openExternal', true),
     listUsers: record('listUsers', [user]),
     listDelegations: record('listDelegations', []),

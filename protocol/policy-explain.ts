@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { identifierSchema, newRequestSchema, riskSchema } from './request.js';
 import { userNameSchema } from './user.js';
+import { accessWindowSchema } from './windows.js';
 
 /** What `GET /api/v1/policy/explain` is asked: a request that has not been made yet. */
 export const explainQuerySchema = z.strictObject({
@@ -40,6 +41,12 @@ export const policyExplanationSchema = z.object({
   escalation: z.array(explainedStepSchema),
   expiresAt: z.string().nullable(),
   grantTtlSeconds: z.number().nullable(),
+  /** The weekly windows a grant is cut to, as the rule writes them; empty: any time. */
+  windows: z.array(accessWindowSchema),
+  /** Break-glass under this rule, with its limits; `eligible`: whether the person it was explained for may use it. */
+  breakGlass: z
+    .object({ groups: z.array(z.string()), maxTtlSeconds: z.number(), cooldownSeconds: z.number(), reviewers: z.array(z.string()), eligible: z.boolean() })
+    .nullable(),
   /** Rules before the match (or all, when nothing matches), each with the reason it does not apply. */
   skipped: z.array(z.object({ rule: z.string(), why: z.string() })),
 });

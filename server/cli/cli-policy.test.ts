@@ -126,3 +126,35 @@ describe('greenlight policy explain and GET /api/v1/policy/explain', () => {
     expect(none.stdout).toContain('rule prod-db does not apply: resource "orders-api" is not payments-*');
   });
 });
+
+describe('policy explain: windows and break-glass', () => {
+  const GLASS_POLICY = `
+rules:
+  - name: failover
+    match: { action: failover }
+    approvers: [sre]
+    windows:
+      - { days: [mon, tue, wed, thu, fri], from: "08:00", to: "19:00", timezone: Europe/Berlin }
+    breakGlass: { groups: [oncall], maxTtl: 1h, cooldown: 4h, reviewers: [security] }
+`;
+  const hub = new TestHub('sqlite', { policy: GLASS_POLICY });
+  let dave: TestUser;
+  let alice: TestUser;
+
+  beforeAll(async () => {
+    await hub.start();
+    dave = await hub.createUser('dave', ['requester'], ['oncall']);
+    alice = await hub.createUser('alice', ['requester']);
+    await hub.createUser('sam', ['approver'], ['sre']);
+  });
+  afterAll(() => hub.dispose());
+
+  it('names the windows access is cut to, who may break glass with its limits, and whether the asker may', async () => {
+    const query = '/api/v1/policy/explain?action=failover&resource=orders-db&environment=production';
+    const asDave = await hub.api<PolicyExplanation>('GET', query, dave.token);
+    expect(asDave.body.windows).toEqual([{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '19:00', timezone: 'Europe/Berlin' }]);
+    expect(asDave.body.breakGlass).toEqual({ groups: ['oncall'], maxTtlSeconds: 3600, cooldownSeconds: 14_400, reviewers: ['security'], eligible: true });
+    const asAlice = await hub.api<PolicyExplanation>('GET', query, alice.token);
+    expect(asAlice.body.breakGlass?.eligible).toBe(false);
+  });
+});

@@ -57,6 +57,12 @@ export function describeExplanation(explanation: PolicyExplanation): string[] {
   if (explanation.expiresAt) lines.push(`  at ${clock(explanation.expiresAt)}: expires if undecided`);
   if (explanation.grantTtlSeconds !== null) lines.push(`  grant valid for ${Math.round(explanation.grantTtlSeconds / 60)} min`);
   if (explanation.allowSelfApproval) lines.push('  the requester may approve their own request');
+  for (const window of explanation.windows) lines.push(`  usable ${window.days.join(', ')} ${window.from}–${window.to} (${window.timezone}) only`);
+  const glass = explanation.breakGlass;
+  if (glass) {
+    const who = glass.eligible ? 'you may break glass' : `break-glass is for ${glass.groups.join(', ')}`;
+    lines.push(`  ${who}: at most ${Math.round(glass.maxTtlSeconds / 60)} min, reviewed by ${glass.reviewers.join(', ')}`);
+  }
   return [...lines, ...skipped];
 }
 

@@ -37,6 +37,8 @@ export function explainPolicy(policy: Policy, query: Pick<ExplainQuery, 'action'
       escalation: [],
       expiresAt: null,
       grantTtlSeconds: null,
+      windows: [],
+      breakGlass: null,
       skipped,
     };
   }
@@ -51,12 +53,24 @@ export function explainPolicy(policy: Policy, query: Pick<ExplainQuery, 'action'
     escalation: rule.autoApprove ? [] : rule.escalation.map((step) => ({ afterSeconds: step.after, at: addSeconds(now, step.after), notify: step.notify })),
     expiresAt: !rule.autoApprove && rule.expireAfter !== undefined ? addSeconds(now, rule.expireAfter) : null,
     grantTtlSeconds: rule.grantTtl,
+    windows: rule.windows ?? [],
+    breakGlass: rule.breakGlass
+      ? { groups: rule.breakGlass.groups, maxTtlSeconds: rule.breakGlass.maxTtl, cooldownSeconds: rule.breakGlass.cooldown, reviewers: rule.breakGlass.reviewers, eligible: false }
+      : null,
     skipped,
   };
 }
 
-/** Fills in who, by name, could decide for each group: active members with a role that decides, less the requester unless self-approval is allowed. */
+/**
+ * Fills in who, by name, could decide for each group (active members with a role that decides, less
+ * the requester unless self-approval is allowed), and whether the requester may break glass.
+ */
 export async function withMembers(db: Kysely<Database>, explanation: PolicyExplanation, requester: string): Promise<PolicyExplanation> {
+  const glass = explanation.breakGlass;
+  if (glass) {
+    const own = await db.selectFrom('user_groups').innerJoin('users', 'users.id', 'user_groups.user_id').select('user_groups.group_name').where('users.name', '=', requester).execute();
+    explanation = { ...explanation, breakGlass: { ...glass, eligible: own.some((row) => glass.groups.includes(row.group_name)) } };
+  }
   const groups = explanation.groups.map((entry) => entry.group);
   if (groups.length === 0) return explanation;
   const rows = await db
