@@ -23,6 +23,12 @@ const STORM_INBOX = 200;
  * shared with other work does not), counted in the hub's own running time (see `stretch`).
  */
 const BOUND_MS = 50;
+/**
+ * A storm is not one call: a hundred handshakes, token checks and syncs queue their turns together,
+ * so the loop waits on a few of them in a row. Held to twice the single-call bound; before syncs took
+ * turns it was held for the syncs' sum (1,340 ms).
+ */
+const STORM_BOUND_MS = 2 * BOUND_MS;
 
 /** The hub's main thread: time on a CPU and time ready but waiting for one, from the Linux scheduler. */
 function schedulerTimes(pid: number | undefined): { runningNs: number; waitingNs: number } | null {
@@ -101,14 +107,14 @@ describe('a requester with thousands of pending requests cannot stall the hub', 
     return reply.body.token;
   };
   /** Runs `work` and reads the hub's longest loop delay meanwhile, and the bound scaled to how busy the machine was. */
-  const measured = async (work: () => Promise<number[]>, label: string) => {
+  const measured = async (work: () => Promise<number[]>, label: string, boundMs = BOUND_MS) => {
     await scrapeLoopDelay(hub.url);
     const before = schedulerTimes(hub.pid);
     const inboxes = await work();
     const delay = await scrapeLoopDelay(hub.url);
     const factor = stretch(before, schedulerTimes(hub.pid));
-    const bound = BOUND_MS * factor;
-    console.log(`${label}: loop delay p99 ${delay.p99Ms.toFixed(1)} ms, max ${delay.maxMs.toFixed(1)} ms; bound ${bound.toFixed(0)} ms (${BOUND_MS} ms × ${factor.toFixed(2)}, the hub's wall time per running time)`);
+    const bound = boundMs * factor;
+    console.log(`${label}: loop delay p99 ${delay.p99Ms.toFixed(1)} ms, max ${delay.maxMs.toFixed(1)} ms; bound ${bound.toFixed(0)} ms (${boundMs} ms × ${factor.toFixed(2)}, the hub's wall time per running time)`);
     return { inboxes, delay, bound };
   };
   let largeSyncers: string[] = [];
@@ -139,7 +145,7 @@ describe('a requester with thousands of pending requests cannot stall the hub', 
   });
 
   it(`resyncs ${STORM_APPROVERS} approvers reconnecting at once, each with ${STORM_INBOX} pending, without blocking its event loop`, async () => {
-    const { inboxes, delay, bound } = await measured(() => Promise.all(stormApprovers.map((token) => connectAndSync(hub.url, token, sockets))), 'reconnect storm');
+    const { inboxes, delay, bound } = await measured(() => Promise.all(stormApprovers.map((token) => connectAndSync(hub.url, token, sockets))), 'reconnect storm', STORM_BOUND_MS);
     expect(inboxes).toEqual(stormApprovers.map(() => STORM_INBOX));
     expect(delay.p99Ms).toBeLessThanOrEqual(bound);
   });
