@@ -7,6 +7,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointSignatureValid, readCheckpointLog, type Checkpoint } from './domain/checkpoints.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind } from './test-support/hub-fixture.js';
+import { eventually } from './test-support/eventually.js';
 import { postgresAvailability } from './test-support/postgres.js';
 import { newWebhookSecret, WebhookReceiver } from './test-support/webhook-receiver.js';
 
@@ -16,16 +17,6 @@ rules:
 `;
 
 const pg = await postgresAvailability();
-
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function publishedKey(hub: TestHub) {
   const answer = await hub.api<{ alg: string; keyId: string; publicKeyPem: string }>('GET', '/.well-known/greenlight-checkpoint-key', null);
@@ -92,10 +83,10 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
       const alice = await hub.createUser('alice', ['requester']);
       for (let i = 0; i < 12; i += 1) expect((await hub.api('POST', '/api/v1/requests', alice.token, deployRequest({ resource: `svc-${i}` }))).status).toBe(201);
       const key = await publishedKey(hub);
-      const stored = await until(async () => {
+      const stored = await eventually(async () => {
         const rows = await storedCheckpoints(hub);
-        return rows.length >= 2 ? rows : null;
-      }, 'two checkpoints');
+        return rows.length >= 2 ? rows : undefined;
+      }, { what: 'two checkpoints' });
       for (const checkpoint of stored) {
         expect(checkpointSignatureValid(key, checkpoint)).toBe(true);
         expect(checkpoint.hash).toBe(await hashAt(hub, checkpoint.seq));
@@ -104,10 +95,10 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
       for (let i = 1; i < stored.length; i += 1) expect(stored[i]!.seq - stored[i - 1]!.seq).toBeGreaterThanOrEqual(5);
 
       const logFile = path.join(hub.dataDir, 'checkpoints.jsonl');
-      const logged = await until(async () => {
+      const logged = await eventually(async () => {
         const lines = existsSync(logFile) ? readCheckpointLog(logFile) : [];
-        return lines.length >= stored.length ? lines : null;
-      }, 'the checkpoint log');
+        return lines.length >= stored.length ? lines : undefined;
+      }, { what: 'the checkpoint log' });
       expect(logged.map((line) => line.checkpoint)).toEqual(expect.arrayContaining(stored));
 
       const delivered = await receiver.arrivals.next((webhook) => webhook.body.type === 'audit.checkpoint');
@@ -144,7 +135,7 @@ describe('checkpoints every M minutes that saw events', () => {
     await hub.start();
     await hub.createUser('bob', ['approver'], ['sre']);
     const head = await chainHead(hub);
-    const first = await until(async () => (await storedCheckpoints(hub)).find((checkpoint) => checkpoint.seq === head.seq), 'the interval checkpoint');
+    const first = await eventually(async () => (await storedCheckpoints(hub)).find((checkpoint) => checkpoint.seq === head.seq), { what: 'the interval checkpoint' });
     expect(first.hash).toBe(head.hash);
     const signed = (await storedCheckpoints(hub)).length;
     // Several more intervals pass without events: nothing new to sign.
@@ -177,10 +168,10 @@ describe.skipIf(!pg.ok)(`several hubs on one PostgreSQL database${pg.ok ? '' : `
         for (let i = 0; i < 15; i += 1) expect((await hub.api('POST', '/api/v1/requests', alice.token, deployRequest({ resource: `svc-${hub.url}-${i}` }))).status).toBe(201);
       }),
     );
-    const checkpoints = await until(async () => {
+    const checkpoints = await eventually(async () => {
       const rows = await storedCheckpoints(first);
-      return rows.length >= 4 ? rows : null;
-    }, 'checkpoints from the burst');
+      return rows.length >= 4 ? rows : undefined;
+    }, { what: 'checkpoints from the burst' });
     const key = await publishedKey(first);
     expect((await publishedKey(second)).equals(key)).toBe(true);
     const seqs = checkpoints.map((checkpoint) => checkpoint.seq);
