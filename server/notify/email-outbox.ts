@@ -6,6 +6,7 @@ import { eligibleGroupsOf, eligibleUsersOf } from '../domain/request-view.js';
 import { newId } from '../ids.js';
 import type { Database, EmailActionsTable, OutboxTable, RequestsTable } from '../store/schema.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
+import { pendingOutboxRow } from './outbox-row.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
 
 /** Events that ask an approver to decide, and so go by email. */
@@ -117,24 +118,7 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
   const actions: EmailActionsTable[] = [];
   for (const person of people) {
     const id = newId('ntf', now);
-    rows.push({
-      id,
-      type: change.type,
-      channel: 'email',
-      destination: person.name,
-      request_id: change.row.id,
-      payload: JSON.stringify(messageOf(change, person, timestamp)),
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: timestamp,
-      lease_until: null,
-      lease_owner: null,
-      last_error: null,
-      last_status: null,
-      created_at: timestamp,
-      updated_at: timestamp,
-      delivered_at: null,
-    });
+    rows.push(pendingOutboxRow({ id, type: change.type, channel: 'email', destination: person.name, requestId: change.row.id, payload: JSON.stringify(messageOf(change, person, timestamp)), timestamp }));
     if (change.alert !== null) continue;
     for (const decision of ['approve', 'deny'] as const) {
       actions.push({

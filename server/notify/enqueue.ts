@@ -8,6 +8,7 @@ import { writePendingAudit } from '../domain/audit.js';
 
 import type { Checkpoint } from '../domain/checkpoints.js';
 import { enqueueEmails } from './email-outbox.js';
+import { pendingOutboxRow } from './outbox-row.js';
 import type { OutgoingEvent } from './channel.js';
 import type { DeliveryEndpoint } from './delivery.js';
 import type { Outbox } from './outbox.js';
@@ -70,27 +71,9 @@ async function writeRows(
   const now = ctx.clock.now();
   const timestamp = now.toISOString();
   const lane = outbox.fastLane;
-  const rows: OutboxTable[] = destinations.map(({ endpoint, destination, payload }) => {
-    const lease = lane?.reserve(endpoint.key) ?? null;
-    return {
-      id: newId('ntf', now),
-      type,
-      channel: endpoint.channel,
-      destination,
-      request_id: requestId,
-      payload,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: timestamp,
-      lease_until: lease?.leaseUntil ?? null,
-      lease_owner: lease?.owner ?? null,
-      last_error: null,
-      last_status: null,
-      created_at: timestamp,
-      updated_at: timestamp,
-      delivered_at: null,
-    };
-  });
+  const rows: OutboxTable[] = destinations.map(({ endpoint, destination, payload }) =>
+    pendingOutboxRow({ id: newId('ntf', now), type, channel: endpoint.channel, destination, requestId, payload, timestamp, lease: lane?.reserve(endpoint.key) }),
+  );
   const fast = rows.filter((written) => written.lease_owner !== null);
   // Registered before the insert, so a failing insert hands the reserved slots back too.
   afterCommit(
@@ -118,24 +101,9 @@ export async function enqueueCheckpointNotifications(ctx: Context, trx: Transact
   const now = ctx.clock.now();
   const timestamp = now.toISOString();
   const payload = JSON.stringify({ type: 'audit.checkpoint', timestamp, data: checkpoint });
-  const rows: OutboxTable[] = destinations.map((endpoint) => ({
-    id: newId('ntf', now),
-    type: 'audit.checkpoint',
-    channel: endpoint.channel,
-    destination: endpoint.name,
-    request_id: null,
-    payload,
-    status: 'pending',
-    attempts: 0,
-    next_attempt_at: timestamp,
-    lease_until: null,
-    lease_owner: null,
-    last_error: null,
-    last_status: null,
-    created_at: timestamp,
-    updated_at: timestamp,
-    delivered_at: null,
-  }));
+  const rows: OutboxTable[] = destinations.map((endpoint) =>
+    pendingOutboxRow({ id: newId('ntf', now), type: 'audit.checkpoint', channel: endpoint.channel, destination: endpoint.name, requestId: null, payload, timestamp }),
+  );
   afterCommit(trx, () => outbox.written());
   await trx.insertInto('outbox').values(rows).execute();
 }
