@@ -15,6 +15,10 @@ rules:
     expireAfter: 2h
     # One requester sends the whole burst.
     maxPending: 1000
+  - name: staging-deploys
+    match: { action: deploy, environment: staging }
+    approvers: [sre]
+    maxPending: 5
 `;
 
 describe.each<DatabaseKind>(['sqlite', 'postgres'])('submissions written together (group commit) on %s', (kind) => {
@@ -58,6 +62,23 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('submissions written togethe
     expect(submittedIds).toHaveLength(100);
     const verify = await hub.api<{ ok: boolean }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);
     expect(verify.body.ok).toBe(true);
+  });
+
+  it.skipIf(skip)('holds the pending cap over a burst written together, and frees a place when one is cancelled', async () => {
+    const carol = await hub.createUser('carol', ['requester']);
+    const burst = Array.from({ length: 20 }, (_, i) => deployRequest({ environment: 'staging', reason: `staging burst ${i}` }));
+    const replies = await Promise.all(burst.map((body) => hub.api<GreenlightRequest & { error?: { code: string } }>('POST', '/api/v1/requests', carol.token, body)));
+
+    const accepted = replies.filter((reply) => reply.status === 201);
+    expect(accepted).toHaveLength(5);
+    expect(replies.filter((reply) => reply.status !== 201).map((reply) => reply.body.error?.code)).toEqual(Array.from({ length: 15 }, () => 'TOO_MANY_PENDING'));
+    // Another requester has a cap of their own.
+    expect((await hub.api('POST', '/api/v1/requests', alice.token, deployRequest({ environment: 'staging' }))).status).toBe(201);
+
+    const cancelled = await hub.api('POST', `/api/v1/requests/${accepted[0]?.body.id}/cancel`, carol.token, {});
+    expect(cancelled.status).toBe(200);
+    const again = await Promise.all([1, 2].map(() => hub.api('POST', '/api/v1/requests', carol.token, deployRequest({ environment: 'staging' }))));
+    expect(again.map((reply) => reply.status).sort()).toEqual([201, 429]);
   });
 
   it.skipIf(skip)('commits the others when one write in a group fails, and keeps nothing of the failed one', async () => {

@@ -20,6 +20,10 @@ rules:
     approvers: [sre]
     # alice sends every submission of these tests.
     maxPending: 1000
+  - name: staging
+    match: { action: migrate }
+    approvers: [sre]
+    maxPending: 6
 `;
 
 describe.skipIf(!pg.ok)(`two hubs on one PostgreSQL database${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
@@ -118,6 +122,13 @@ describe.skipIf(!pg.ok)(`two hubs on one PostgreSQL database${pg.ok ? '' : ` (sk
     expect(results.every((r) => r.status === 201)).toBe(true);
     const verify = await api<{ ok: boolean; events: number }>(hubB, 'GET', '/api/v1/audit/verify', ADMIN_TOKEN);
     expect(verify.body).toMatchObject({ ok: true });
+  });
+
+  it('a pending cap holds across both hubs when a burst is split between them', async () => {
+    const burst = Array.from({ length: 24 }, (_, i) => api<{ error?: { code: string } }>(i % 2 ? hubA : hubB, 'POST', '/api/v1/requests', tokens.alice!, deployRequest({ action: 'migrate', reason: `split burst ${i}` })));
+    const replies = await Promise.all(burst);
+    expect(replies.filter((reply) => reply.status === 201)).toHaveLength(6);
+    expect(new Set(replies.filter((reply) => reply.status !== 201).map((reply) => reply.body.error?.code))).toEqual(new Set(['TOO_MANY_PENDING']));
   });
 
   it('an admin on A moves a user out of a group: their socket on B reconnects and stops hearing from it', async () => {

@@ -14,9 +14,11 @@ import type { Turns } from './turns.js';
 import type { ViewCache } from './view-cache.js';
 import { appendAudit, writeChainHead } from './audit.js';
 import { writeDeferred } from '../store/deferred-inserts.js';
+import { writePendingPlaces } from './pending-places.js';
 import type { AuditEvent } from '../../protocol/index.js';
 import type { Outbox } from '../notify/outbox.js';
 import type { DelegateIndex } from './delegate-index.js';
+import type { TokenLookups } from '../identity/token-lookups.js';
 
 /** Everything the domain needs, built once by the hub and passed down. */
 export interface Context {
@@ -28,6 +30,8 @@ export interface Context {
   keys: SigningKeyRing;
   /** Remembers who tokens belong to; null where another hub may change users (PostgreSQL). */
   actors: ActorCache | null;
+  /** Finds tokens with their users; lookups arriving together share one statement. */
+  tokens: TokenLookups;
   /** Records, off the hot path, when each user last authenticated. */
   lastSeen: LastSeen;
   /** Where submissions are written: those arriving together share one transaction. */
@@ -86,6 +90,7 @@ export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Dat
       const result = await ctx.store.db.transaction().execute(async (trx) => {
         current = trx;
         const result = await work(trx);
+        await writePendingPlaces(trx);
         await writeDeferred(trx);
         headSeq = await writeChainHead(trx);
         return result;

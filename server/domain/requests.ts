@@ -36,6 +36,7 @@ import { contextOf } from '../store/request-columns.js';
 import { checkStart, outsideWindow, plannedAccess } from './time/schedule.js';
 import { tallyApproval, voteLines } from './quorum.js';
 import { submitBreakGlass } from './break-glass.js';
+import { takePendingPlace } from './pending-places.js';
 import { actingFor, activeDelegatorsOf, coversRule } from './delegations.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
@@ -209,25 +210,6 @@ const mismatch = (key: string, existing: RequestsTable) =>
     'IDEMPOTENCY_MISMATCH',
     `The idempotency key "${key}" was already used for another request (${existing.id}: ${existing.action} ${existing.resource} in ${existing.environment}); use a new key for a different request.`,
   );
-
-/**
- * Takes a place under the requester's pending cap for the rule, in one statement: the counter goes up
- * only while below the cap. Null when the cap is reached.
- */
-async function takePendingPlace(trx: Transaction<Database>, requesterId: string, ruleName: string, cap: number): Promise<number | null> {
-  const row = await trx
-    .insertInto('pending_counts')
-    .values({ requester_id: requesterId, rule_name: ruleName, pending: 1 })
-    .onConflict((oc) =>
-      oc
-        .columns(['requester_id', 'rule_name'])
-        .doUpdateSet((eb) => ({ pending: eb('pending_counts.pending', '+', 1) }))
-        .where('pending_counts.pending', '<', cap),
-    )
-    .returning('pending')
-    .executeTakeFirst();
-  return row ? Number(row.pending) : null;
-}
 
 const tooManyPending = (pending: number, rule: string) =>
   new GreenlightError('TOO_MANY_PENDING', `You already have ${pending} requests waiting under rule "${rule}", its limit; wait for some to be decided or cancel those no longer needed.`);

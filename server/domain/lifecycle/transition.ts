@@ -4,6 +4,7 @@ import type { Database, RequestsTable } from '../../store/schema.js';
 import { audit, LostRace, type Context } from '../context.js';
 import { parseRule } from '../request-view.js';
 import { closeDeadlines } from './deadlines.js';
+import { writePendingPlaces } from '../pending-places.js';
 import { enqueueChatRefresh, enqueueNotifications } from '../../notify/enqueue.js';
 
 interface TransitionSpec {
@@ -46,6 +47,7 @@ export const auditFields = (row: Pick<RequestsTable, 'id' | 'action' | 'resource
 
 /** A request leaving pending frees its place under its requester's pending cap for the rule. */
 async function releasePendingPlace(trx: Transaction<Database>, row: RequestsTable): Promise<void> {
+  await writePendingPlaces(trx);
   await trx
     .updateTable('pending_counts')
     .set((eb) => ({ pending: eb('pending', '-', 1) }))
