@@ -15,6 +15,7 @@ import { warnUnstaffedPolicy } from './domain/approver-reach.js';
 import { GroupCommit } from './domain/group-commit.js';
 import { Turns } from './domain/turns.js';
 import { ViewCache } from './domain/view-cache.js';
+import { tokenLookups } from './identity/token-lookups.js';
 import { ActorCache } from './domain/actor-cache.js';
 import { LastSeen } from './domain/last-seen.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
@@ -174,6 +175,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     bus,
     keys,
     actors: store.dialect === 'sqlite' ? new ActorCache() : null,
+    tokens: tokenLookups(store.db),
     lastSeen: new LastSeen(store.db, log),
     submissions: new GroupCommit((work) => inTransaction(ctx, work)),
     turns: new Turns(),

@@ -1,7 +1,6 @@
 import type { Actor } from '../domain/actor.js';
 import type { Context } from '../domain/context.js';
 import { hashToken, looksLikeToken } from '../domain/tokens.js';
-import { tokenStore } from '../store/tokens.js';
 import { effectiveScopes } from './scopes.js';
 
 /** Who a token belongs to, or why it is refused (`reason` for the audit log, `message` for the caller). */
@@ -23,7 +22,7 @@ export async function resolveToken(ctx: Context, token: string, tokenHash = hash
     return { actor: cached };
   }
   const snapshot = ctx.actors?.snapshot() ?? 0;
-  const found = await tokenStore.withOwnerAndGroupsByHash(ctx.store.db, tokenHash);
+  const found = await ctx.tokens.load(tokenHash);
   if (!found || found.owner.disabled) return { refused: UNKNOWN };
   const { token: held, owner, groups } = found;
   const expiresAtMs = held.expiresAt === null ? undefined : Date.parse(held.expiresAt);

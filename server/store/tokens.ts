@@ -81,16 +81,24 @@ function toOwnedToken(row: OwnedRow): OwnedToken {
 
 /** The tokens (table `tokens`), each read with the user who holds it. */
 export const tokenStore = {
-  /** The token with this hash, its user (disabled or not) and their groups, in one statement: on PostgreSQL each is a round trip. */
-  async withOwnerAndGroupsByHash(db: Executor, tokenHash: string): Promise<(OwnedToken & { groups: string[] }) | undefined> {
+  /**
+   * The tokens with these hashes, each with its user (disabled or not) and their groups, in one
+   * statement (on PostgreSQL each query is a round trip); unknown hashes are absent.
+   */
+  async withOwnersAndGroupsByHashes(db: Executor, tokenHashes: readonly string[]): Promise<Map<string, OwnedToken & { groups: string[] }>> {
+    const found = new Map<string, OwnedToken & { groups: string[] }>();
+    if (tokenHashes.length === 0) return found;
     const rows = await withOwners(db)
       .leftJoin('user_groups', 'user_groups.user_id', 'users.id')
       .select('user_groups.group_name')
-      .where('tokens.hash', '=', tokenHash)
+      .where('tokens.hash', 'in', tokenHashes)
       .execute();
-    const [first] = rows;
-    if (!first) return undefined;
-    return { ...toOwnedToken(first), groups: rows.flatMap((row) => (row.group_name === null ? [] : [row.group_name])) };
+    for (const row of rows) {
+      let entry = found.get(row.token_hash);
+      if (!entry) found.set(row.token_hash, (entry = { ...toOwnedToken(row), groups: [] }));
+      if (row.group_name !== null) entry.groups.push(row.group_name);
+    }
+    return found;
   },
 
   async withOwnerById(db: Executor, tokenId: string): Promise<OwnedToken | undefined> {
