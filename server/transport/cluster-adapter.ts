@@ -2,6 +2,7 @@ import pg from 'pg';
 import { createAdapter } from '@socket.io/postgres-adapter';
 import type { Server } from 'socket.io';
 import type { Logger } from 'pino';
+import { batchingNotifications } from './batched-notify.js';
 
 const WATCH_EVERY_MS = 5_000;
 
@@ -37,7 +38,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
     const code = (error as { code?: string }).code;
     if (code !== '23505' && code !== '42P07') throw error;
   }
-  io.adapter(createAdapter(pool, { errorHandler: (error: Error) => log.warn({ err: error }, 'cross-hub event failed') }));
+  io.adapter(createAdapter(batchingNotifications(pool), { errorHandler: (error: Error) => log.warn({ err: error }, 'cross-hub event failed') }));
 
   const watchdog = setInterval(() => {
     for (const [client, since] of held) {
