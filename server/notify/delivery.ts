@@ -11,8 +11,8 @@ export type DeliveryOutcome =
   | { kind: 'failed'; status: number | null; error: string; retryAfterMs: number | null }
   /** 410 Gone: the receiver asks never to be called again. */
   | { kind: 'gone'; status: 410 }
-  /** The endpoint resolves to an address notifications may not reach; retrying will not change that. */
-  | { kind: 'refused'; error: string };
+  /** Retrying will not change it: the endpoint resolves to an address notifications may not reach, or the mail server rejected the message for good. */
+  | { kind: 'refused'; error: string; status?: number };
 
 /**
  * Where outbox rows of one channel go: a webhook endpoint, the SMTP server. The dispatcher claims an

@@ -280,7 +280,7 @@ export class Dispatcher implements FastLane {
     }
     if (outcome.kind === 'refused') {
       const error = outcome.error.slice(0, SHORT_ERROR);
-      await this.deadLetter(row, { ...released, status: 'failed', last_status: null, last_error: error }, error);
+      await this.deadLetter(row, { ...released, status: 'failed', last_status: outcome.status ?? null, last_error: error }, error);
       ctx.log.warn({ ...log, error }, 'notification refused; retrying would not change that');
       this.options.onOutcome?.(endpoint.channel, 'refused', null);
       return;

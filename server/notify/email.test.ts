@@ -296,6 +296,21 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
     }
   });
 
+  it('dead-letters at once a message the server rejects for good (no such mailbox), audited, and still mails the others', async () => {
+    smtp.unknownMailboxes.add('carol@example.com');
+    try {
+      const request = await submit();
+      const rows = (await hub.api<NotificationPage>('GET', '/api/v1/notifications?limit=1000', ADMIN_TOKEN)).body.notifications.filter((n) => n.requestId === request.id && n.channel === 'email');
+      expect(rows.find((row) => row.destination === 'carol')).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 550, lastError: expect.stringContaining('550') });
+      expect(rows.find((row) => row.destination === 'bob')).toMatchObject({ status: 'delivered', attempts: 1 });
+      const dead = (await auditOf('notification.dead')).find((event) => event.requestId === request.id);
+      expect(dead?.data).toMatchObject({ channel: 'email', destination: 'carol', attempts: 1 });
+      expect(mailFor('bob@example.com', request.id).mail.subject).toContain('waits for your decision');
+    } finally {
+      smtp.unknownMailboxes.clear();
+    }
+  });
+
   it('tells each person whether email reaches them, with their address and the rules, for the Settings view', async () => {
     const channels = async (who: TestUser) => (await hub.api<MyChannels>('GET', '/api/v1/me/channels', who.token)).body.channels;
     const email = async (who: TestUser) => (await channels(who)).find((channel) => channel.channel === 'email');

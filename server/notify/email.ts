@@ -10,6 +10,15 @@ import { resolveSecret } from './secrets.js';
 
 const ATTEMPT_TIMEOUT_MS = 15_000;
 
+/**
+ * A 5xx answer to this message's envelope or content (no such mailbox, content refused) is final:
+ * every retry would get the same. A 5xx to the hub's sign-in, or a failed connection, may pass once
+ * the server or the hub's settings are put right, so those keep their retries.
+ */
+function rejectedForGood(error: SmtpError, status: number | null): boolean {
+  return status !== null && status >= 500 && status < 600 && (error.code === 'EENVELOPE' || error.code === 'EMESSAGE');
+}
+
 /** What an SMTP failure looks like to nodemailer's callers. */
 interface SmtpError extends Error {
   responseCode?: number;
@@ -92,7 +101,8 @@ export class EmailEndpoint implements DeliveryEndpoint {
     } catch (error) {
       const smtp = error as SmtpError;
       const status = typeof smtp.responseCode === 'number' ? smtp.responseCode : null;
-      return { kind: 'failed', status, error: `SMTP ${status ?? smtp.code ?? 'error'}: ${(smtp.message || 'not accepted').split('\n')[0]}`, retryAfterMs: null };
+      const reason = `SMTP ${status ?? smtp.code ?? 'error'}: ${(smtp.message || 'not accepted').split('\n')[0]}`;
+      return rejectedForGood(smtp, status) ? { kind: 'refused', error: reason, status: status ?? undefined } : { kind: 'failed', status, error: reason, retryAfterMs: null };
     }
   }
 

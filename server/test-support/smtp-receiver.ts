@@ -26,6 +26,8 @@ export class SmtpReceiver {
   refuseNext = 0;
   /** Messages refused so far. */
   refused = 0;
+  /** Addresses answered 550 (no such mailbox) at RCPT TO, as a real server rejects them for good. */
+  readonly unknownMailboxes = new Set<string>();
   readonly arrivals = collect<ReceivedMail>((listener) => {
     this.events.on('mail', listener);
     return () => this.events.off('mail', listener);
@@ -46,6 +48,10 @@ export class SmtpReceiver {
       onAuth: (auth, _session, callback) => {
         if (credentials && auth.username === credentials.user && auth.password === credentials.pass) callback(null, { user: auth.username });
         else callback(new Error('invalid credentials'));
+      },
+      onRcptTo: (address, _session, callback) => {
+        if (this.unknownMailboxes.has(address.address)) callback(Object.assign(new Error(`no such mailbox: ${address.address}`), { responseCode: 550 }));
+        else callback();
       },
       onData: (stream, session, callback) => {
         const to = session.envelope.rcptTo.map((address) => address.address);
