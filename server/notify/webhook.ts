@@ -1,16 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import type { NotificationEvent } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { WebhookConfig } from './config.js';
-import type { DeliveryEndpoint, DeliveryOutcome } from './delivery.js';
-import { checkLiteralHost, guardedLookup, RefusedAddress } from './network-guard.js';
-import { parseRetryAfter } from './retry.js';
+import { guardedAgent, postOnce, type DeliveryEndpoint, type DeliveryOutcome } from './delivery.js';
 import { resolveSecret, webhookSigningKey } from './secrets.js';
-
-
-const ATTEMPT_TIMEOUT_MS = 15_000;
 
 /** Standard Webhooks: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per key, space-separated. */
 export function signatureHeader(keys: Buffer[], id: string, timestamp: number, body: string): string {
@@ -55,8 +49,7 @@ export class WebhookEndpoint implements DeliveryEndpoint {
       return webhookSigningKey(resolveSecret(reference, where, env), where);
     });
     this.events = config.events ? new Set(config.events) : null;
-    const Agent = this.url.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: config.maxConcurrency, lookup: guardedLookup(allowPrivateNetworks) });
+    this.agent = guardedAgent(this.url, allowPrivateNetworks, config.maxConcurrency);
   }
 
   wants(event: NotificationEvent): boolean {
@@ -70,49 +63,21 @@ export class WebhookEndpoint implements DeliveryEndpoint {
 
   /** POSTs the payload, signed now; resolves with the outcome, never rejects. */
   send(id: string, body: string, signal: AbortSignal): Promise<DeliveryOutcome> {
-    const literal = checkLiteralHost(this.url.hostname, this.allowPrivateNetworks);
-    if (literal) return Promise.resolve({ kind: 'refused', error: literal.message });
     const timestamp = Math.floor(this.clock.now().getTime() / 1000);
-    const request = this.url.protocol === 'https:' ? https.request : http.request;
-    return new Promise<DeliveryOutcome>((resolve) => {
-      let settled = false;
-      const settle = (outcome: DeliveryOutcome) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      };
-      const req = request(this.url, {
-        method: 'POST',
-        agent: this.agent,
-        lookup: guardedLookup(this.allowPrivateNetworks),
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          'user-agent': 'Greenlight-Webhooks/1',
-          'webhook-id': id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signatureHeader(this.keys, id, timestamp, body),
-        },
-      });
-      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s`)), ATTEMPT_TIMEOUT_MS);
-      const onAbort = () => req.destroy(new Error('the hub is shutting down'));
-      signal.addEventListener('abort', onAbort);
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0;
-        // Drain what the receiver says so the connection can be reused; its body is not kept.
-        res.resume();
-        res.on('error', () => undefined);
-        if (status >= 200 && status < 300) settle({ kind: 'delivered', status });
-        else if (status === 410) settle({ kind: 'gone', status: 410 });
-        else settle({ kind: 'failed', status, error: `HTTP ${status}`, retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.clock.now()) });
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        if (error instanceof RefusedAddress || error.code === 'EREFUSED_ADDRESS') settle({ kind: 'refused', error: error.message });
-        else settle({ kind: 'failed', status: null, error: error.message || error.code || 'connection failed', retryAfterMs: null });
-      });
-      req.end(body);
+    return postOnce({
+      url: this.url,
+      agent: this.agent,
+      allowPrivateNetworks: this.allowPrivateNetworks,
+      body,
+      signal,
+      clock: this.clock,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Greenlight-Webhooks/1',
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signatureHeader(this.keys, id, timestamp, body),
+      },
     });
   }
 
