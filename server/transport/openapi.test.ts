@@ -56,6 +56,8 @@ describe('the docs page', () => {
     const page = await fetch(`${hub.url}/docs/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toBe(DOCS_CSP);
+    for (const directive of ["default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"]) expect(DOCS_CSP).toContain(directive);
+    expect(DOCS_CSP).not.toContain('unsafe-inline');
     const html = await page.text();
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1] ?? '');
     expect(assets.length).toBeGreaterThan(2);

@@ -4,6 +4,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { projectVersion } from '../project-root.js';
 import { HIDDEN } from './route-docs.js';
+import { sameOriginPolicy } from './content-security-policy.js';
 
 export interface RouteRecord {
   method: string;
@@ -20,18 +21,7 @@ export interface RouteRecord {
  * by its hash and nothing else inline is (e2e/docs.spec.ts fails on any violation, e.g. after an upgrade).
  */
 const SWAGGER_UI_STYLE_HASH = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='";
-export const DOCS_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  `style-src 'self' ${SWAGGER_UI_STYLE_HASH}`,
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'self'",
-].join('; ');
+export const DOCS_CSP = sameOriginPolicy([SWAGGER_UI_STYLE_HASH]);
 
 function checkDocumented(route: RouteOptions): RouteRecord {
   const method = Array.isArray(route.method) ? route.method.join(',') : String(route.method);

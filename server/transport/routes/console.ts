@@ -3,19 +3,9 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { sameOriginPolicy } from '../content-security-policy.js';
 
-export const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'self'",
-].join('; ');
+export const CONSOLE_CSP = sameOriginPolicy();
 
 /** The app icon; the page links its own hashed copy, this answers browsers and tools that ask for /favicon.ico anyway. */
 export const APP_ICON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../assets/icon.png');
