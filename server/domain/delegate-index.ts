@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { isEligible, type GreenlightRequest } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/schema.js';
+import { delegationStore } from '../store/delegations.js';
 
 interface Entry {
   from: string;
@@ -31,24 +32,15 @@ export class DelegateIndex {
   ) {}
 
   async refresh(): Promise<void> {
-    const now = this.clock.now().toISOString();
-    const rows = await this.db
-      .selectFrom('delegations')
-      .innerJoin('users', 'users.id', 'delegations.from_id')
-      .select(['delegations.from_id', 'delegations.from_name', 'delegations.to_name', 'delegations.starts_at', 'delegations.ends_at', 'delegations.rules', 'users.roles'])
-      .where('delegations.ended_at', 'is', null)
-      .where('delegations.ends_at', '>', now)
-      .where('users.disabled', '=', 0)
-      .execute();
-    const groups = rows.length ? await this.db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', rows.map((row) => row.from_id)).execute() : [];
-    this.entries = rows.map((row) => ({
-      from: row.from_name,
-      fromGroups: groups.filter((g) => g.user_id === row.from_id).map((g) => g.group_name),
-      fromRoles: JSON.parse(row.roles) as string[],
-      to: row.to_name,
-      startsAt: row.starts_at,
-      endsAt: row.ends_at,
-      rules: row.rules ? (JSON.parse(row.rules) as string[]) : null,
+    const found = await delegationStore.notOver(this.db, this.clock.now().toISOString());
+    this.entries = found.map(({ delegation, delegator }) => ({
+      from: delegator.name,
+      fromGroups: delegator.groups,
+      fromRoles: delegator.roles,
+      to: delegation.toName,
+      startsAt: delegation.startsAt,
+      endsAt: delegation.endsAt,
+      rules: delegation.rules,
     }));
   }
 

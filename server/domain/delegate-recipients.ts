@@ -1,14 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { delegationStore, type DelegateContact } from '../store/delegations.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export interface DelegateRecipient {
-  id: string;
-  name: string;
-  email: string | null;
-  slackUserId: string | null;
-}
+export type DelegateRecipient = DelegateContact;
 
 /**
  * The active delegates of these approvers for a request under `rule`, as people a channel can reach.
@@ -17,23 +13,10 @@ export interface DelegateRecipient {
 export async function delegatesReachedFor(db: Executor, delegatorIds: string[], rule: string, requesterId: string, now: Date): Promise<DelegateRecipient[]> {
   const from = delegatorIds.filter((id) => id !== requesterId);
   if (from.length === 0) return [];
-  const iso = now.toISOString();
-  const rows = await db
-    .selectFrom('delegations')
-    .innerJoin('users', 'users.id', 'delegations.to_id')
-    .select(['users.id', 'users.name', 'users.email', 'users.slack_user_id', 'delegations.rules'])
-    .where('delegations.from_id', 'in', from)
-    .where('delegations.to_id', '!=', requesterId)
-    .where('delegations.ended_at', 'is', null)
-    .where('delegations.starts_at', '<=', iso)
-    .where('delegations.ends_at', '>', iso)
-    .where('users.disabled', '=', 0)
-    .execute();
   const reached = new Map<string, DelegateRecipient>();
-  for (const row of rows) {
-    const rules = row.rules ? (JSON.parse(row.rules) as string[]) : null;
-    if (rules && !rules.includes(rule)) continue;
-    reached.set(row.id, { id: row.id, name: row.name, email: row.email, slackUserId: row.slack_user_id });
+  for (const { delegation, delegate } of await delegationStore.inForceFrom(db, from, requesterId, now.toISOString())) {
+    if (delegation.rules && !delegation.rules.includes(rule)) continue;
+    reached.set(delegate.id, delegate);
   }
   return [...reached.values()];
 }

@@ -7,10 +7,11 @@ import {
   parseOrThrow,
   type ActingFor,
   type Delegation,
-  type Role,
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
-import type { Database, DelegationsTable } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
+import { delegationStore, type DelegationRecord } from '../store/delegations.js';
+import { userStore } from '../store/users.js';
 import { isAdmin, type Actor } from './actor.js';
 import { audit, inTransaction, type Context } from './context.js';
 
@@ -18,30 +19,29 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 const DAY_MS = 86_400_000;
 
-const isActive = (row: DelegationsTable, now: string): boolean => row.ended_at === null && row.starts_at <= now && now < row.ends_at;
+const isActive = (delegation: DelegationRecord, now: string): boolean => delegation.endedAt === null && delegation.startsAt <= now && now < delegation.endsAt;
 
-export function toDelegation(row: DelegationsTable, now: string): Delegation {
+export function toDelegation(delegation: DelegationRecord, now: string): Delegation {
   return {
-    id: row.id,
-    from: row.from_name,
-    to: row.to_name,
-    startsAt: row.starts_at,
-    endsAt: row.ends_at,
-    rules: row.rules ? (JSON.parse(row.rules) as string[]) : null,
-    reason: row.reason,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    endedAt: row.ended_at,
-    endedBy: row.ended_by,
-    active: isActive(row, now),
+    id: delegation.id,
+    from: delegation.fromName,
+    to: delegation.toName,
+    startsAt: delegation.startsAt,
+    endsAt: delegation.endsAt,
+    rules: delegation.rules,
+    reason: delegation.reason,
+    createdBy: delegation.createdBy,
+    createdAt: delegation.createdAt,
+    endedAt: delegation.endedAt,
+    endedBy: delegation.endedBy,
+    active: isActive(delegation, now),
   };
 }
 
 async function activeUser(db: Executor, name: string, field: string): Promise<Actor> {
-  const row = await db.selectFrom('users').select(['id', 'name', 'roles', 'email', 'disabled']).where('name', '=', name).executeTakeFirst();
-  if (!row || row.disabled === 1) throw new GreenlightError('INVALID_INPUT', `Invalid delegation: ${field}: no active user "${name}".`);
-  const groups = await db.selectFrom('user_groups').select('group_name').where('user_id', '=', row.id).execute();
-  return personAsActor({ id: row.id, name: row.name, roles: JSON.parse(row.roles) as Role[], groups: groups.map((g) => g.group_name), email: row.email ?? null });
+  const user = await userStore.byName(db, name);
+  if (!user || user.disabled) throw new GreenlightError('INVALID_INPUT', `Invalid delegation: ${field}: no active user "${name}".`);
+  return personAsActor({ id: user.id, name: user.name, roles: user.roles, groups: await userStore.groupsOf(db, user.id), email: user.email });
 }
 
 /** A delegator or delegate as the rules see a person: what their role allows, no token of theirs involved. */
@@ -70,27 +70,27 @@ export async function createDelegation(ctx: Context, actor: Actor, input: unknow
     const from = await activeUser(trx, fromName, 'from');
     const to = await activeUser(trx, parsed.to, 'to');
     if (!mayDecide(from)) throw new GreenlightError('INVALID_INPUT', `Invalid delegation: from: ${from.name} approves nothing, so there is nothing to delegate.`);
-    const created: DelegationsTable = {
+    const created: DelegationRecord = {
       id: newId('dlg', now),
-      from_id: from.id,
-      from_name: from.name,
-      to_id: to.id,
-      to_name: to.name,
-      starts_at: startsAt.toISOString(),
-      ends_at: endsAt.toISOString(),
-      rules: parsed.rules ? JSON.stringify(parsed.rules) : null,
+      fromId: from.id,
+      fromName: from.name,
+      toId: to.id,
+      toName: to.name,
+      startsAt: startsAt.toISOString(),
+      endsAt: endsAt.toISOString(),
+      rules: parsed.rules ?? null,
       reason: parsed.reason,
-      created_by: actor.name,
-      created_at: iso,
-      ended_at: null,
-      ended_by: null,
+      createdBy: actor.name,
+      createdAt: iso,
+      endedAt: null,
+      endedBy: null,
     };
-    await trx.insertInto('delegations').values(created).execute();
+    await delegationStore.insert(trx, created);
     await audit(ctx, trx, {
       actor: actor.name,
       type: 'delegation.created',
       outcome: 'created',
-      data: { delegation: created.id, from: from.name, to: to.name, startsAt: created.starts_at, endsAt: created.ends_at, rules: parsed.rules ?? null, reason: parsed.reason },
+      data: { delegation: created.id, from: from.name, to: to.name, startsAt: created.startsAt, endsAt: created.endsAt, rules: parsed.rules ?? null, reason: parsed.reason },
     });
     return created;
   });
@@ -99,9 +99,7 @@ export async function createDelegation(ctx: Context, actor: Actor, input: unknow
 
 /** Mine (from me or to me), newest first; an admin sees everyone's. */
 export async function listDelegations(ctx: Context, actor: Actor): Promise<Delegation[]> {
-  let select = ctx.store.db.selectFrom('delegations').selectAll();
-  if (!isAdmin(actor)) select = select.where((eb) => eb.or([eb('from_id', '=', actor.id), eb('to_id', '=', actor.id)]));
-  const rows = await select.orderBy('created_at', 'desc').limit(500).execute();
+  const rows = await delegationStore.list(ctx.store.db, isAdmin(actor) ? null : actor.id, 500);
   const now = ctx.clock.now().toISOString();
   return rows.map((row) => toDelegation(row, now));
 }
@@ -110,12 +108,12 @@ export async function listDelegations(ctx: Context, actor: Actor): Promise<Deleg
 export async function endDelegation(ctx: Context, actor: Actor, id: string): Promise<Delegation> {
   const now = ctx.clock.now().toISOString();
   const row = await inTransaction(ctx, async (trx) => {
-    const current = await trx.selectFrom('delegations').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!current || (current.from_id !== actor.id && current.to_id !== actor.id && !isAdmin(actor))) throw new GreenlightError('NOT_FOUND', `No delegation ${id}.`);
-    if (current.ended_at !== null || current.ends_at <= now) return current;
-    const ended = { ...current, ended_at: now, ended_by: actor.name };
-    await trx.updateTable('delegations').set({ ended_at: now, ended_by: actor.name }).where('id', '=', id).execute();
-    await audit(ctx, trx, { actor: actor.name, type: 'delegation.ended', outcome: 'ended', data: { delegation: id, from: current.from_name, to: current.to_name } });
+    const current = await delegationStore.byId(trx, id);
+    if (!current || (current.fromId !== actor.id && current.toId !== actor.id && !isAdmin(actor))) throw new GreenlightError('NOT_FOUND', `No delegation ${id}.`);
+    if (current.endedAt !== null || current.endsAt <= now) return current;
+    const ended = { ...current, endedAt: now, endedBy: actor.name };
+    await delegationStore.end(trx, id, now, actor.name);
+    await audit(ctx, trx, { actor: actor.name, type: 'delegation.ended', outcome: 'ended', data: { delegation: id, from: current.fromName, to: current.toName } });
     return ended;
   });
   return toDelegation(row, now);
@@ -132,30 +130,8 @@ export interface Delegator {
  * active. Only direct delegations count, so what was delegated to someone is never passed on.
  */
 export async function activeDelegatorsOf(db: Executor, delegateId: string, now: Date): Promise<Delegator[]> {
-  const iso = now.toISOString();
-  const rows = await db
-    .selectFrom('delegations')
-    .innerJoin('users', 'users.id', 'delegations.from_id')
-    .select(['delegations.from_id', 'delegations.rules', 'users.name', 'users.roles', 'users.email'])
-    .where('delegations.to_id', '=', delegateId)
-    .where('delegations.ended_at', 'is', null)
-    .where('delegations.starts_at', '<=', iso)
-    .where('delegations.ends_at', '>', iso)
-    .where('users.disabled', '=', 0)
-    .orderBy('delegations.created_at')
-    .execute();
-  if (rows.length === 0) return [];
-  const groups = await db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', rows.map((row) => row.from_id)).execute();
-  return rows.map((row) => ({
-    delegator: personAsActor({
-      id: row.from_id,
-      name: row.name,
-      roles: JSON.parse(row.roles) as Role[],
-      groups: groups.filter((g) => g.user_id === row.from_id).map((g) => g.group_name),
-      email: row.email ?? null,
-    }),
-    rules: row.rules ? (JSON.parse(row.rules) as string[]) : null,
-  }));
+  const found = await delegationStore.inForceTo(db, delegateId, now.toISOString());
+  return found.map(({ delegation, delegator }) => ({ delegator: personAsActor(delegator), rules: delegation.rules }));
 }
 
 export const coversRule = (delegation: Delegator, rule: string): boolean => delegation.rules === null || delegation.rules.includes(rule);

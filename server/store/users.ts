@@ -114,6 +114,16 @@ export const userStore = {
     return (await db.selectFrom('user_groups').select('group_name').where('user_id', '=', userId).execute()).map((row) => row.group_name);
   },
 
+  /** The groups of each of these users, by id (users in none are absent). */
+  async groupsOfUsers(db: Executor, userIds: string[]): Promise<Map<string, string[]>> {
+    const groups = new Map<string, string[]>();
+    if (userIds.length === 0) return groups;
+    for (const row of await db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', userIds).execute()) {
+      groups.set(row.user_id, [...(groups.get(row.user_id) ?? []), row.group_name]);
+    }
+    return groups;
+  },
+
   /** Every membership, for listing users with their groups. */
   async memberships(db: Executor): Promise<{ userId: string; group: string }[]> {
     return (await db.selectFrom('user_groups').select(['user_id', 'group_name']).execute()).map((row) => ({ userId: row.user_id, group: row.group_name }));

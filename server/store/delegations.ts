@@ -1,0 +1,144 @@
+import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
+import type { Role } from '../../protocol/index.js';
+import type { Database, DelegationsTable } from './schema.js';
+import { decodeRoles, userStore } from './users.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** A delegation as the hub works with it: the rules it covers decoded (null: every rule). */
+export interface DelegationRecord {
+  id: string;
+  fromId: string;
+  fromName: string;
+  toId: string;
+  toName: string;
+  startsAt: string;
+  endsAt: string;
+  rules: string[] | null;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  endedAt: string | null;
+  endedBy: string | null;
+}
+
+/** A delegator as the rules see them: roles and groups, read with the delegation. */
+export interface Delegating {
+  id: string;
+  name: string;
+  roles: Role[];
+  groups: string[];
+  email: string | null;
+}
+
+/** A delegate as a channel reaches them. */
+export interface DelegateContact {
+  id: string;
+  name: string;
+  email: string | null;
+  slackUserId: string | null;
+}
+
+// Written by the hub from a list that passed its schema, so read back as written.
+const decodeRules = (text: string | null): string[] | null => (text ? (JSON.parse(text) as string[]) : null);
+
+export function toDelegationRecord(row: DelegationsTable): DelegationRecord {
+  return {
+    id: row.id,
+    fromId: row.from_id,
+    fromName: row.from_name,
+    toId: row.to_id,
+    toName: row.to_name,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    rules: decodeRules(row.rules),
+    reason: row.reason,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    endedAt: row.ended_at,
+    endedBy: row.ended_by,
+  };
+}
+
+/** Delegations in force at `iso`: not ended, begun, not yet over. */
+function inForce<O>(query: SelectQueryBuilder<Database, 'delegations' | 'users', O>, iso: string): SelectQueryBuilder<Database, 'delegations' | 'users', O> {
+  return query.where('delegations.ended_at', 'is', null).where('delegations.starts_at', '<=', iso).where('delegations.ends_at', '>', iso);
+}
+
+/** Each delegation with its delegator as they are now (name, roles, groups); `rows` joined `users` on the delegator. */
+async function withDelegators(db: Executor, rows: (DelegationsTable & { user_name: string; roles: string; email: string | null })[]): Promise<{ delegation: DelegationRecord; delegator: Delegating }[]> {
+  const groups = await userStore.groupsOfUsers(db, [...new Set(rows.map((row) => row.from_id))]);
+  return rows.map((row) => ({
+    delegation: toDelegationRecord(row),
+    delegator: { id: row.from_id, name: row.user_name, roles: decodeRoles(row.roles), groups: groups.get(row.from_id) ?? [], email: row.email },
+  }));
+}
+
+/** The delegations (table `delegations`): rows in, typed records out. */
+export const delegationStore = {
+  async insert(db: Executor, delegation: DelegationRecord): Promise<void> {
+    await db
+      .insertInto('delegations')
+      .values({
+        id: delegation.id,
+        from_id: delegation.fromId,
+        from_name: delegation.fromName,
+        to_id: delegation.toId,
+        to_name: delegation.toName,
+        starts_at: delegation.startsAt,
+        ends_at: delegation.endsAt,
+        rules: delegation.rules ? JSON.stringify(delegation.rules) : null,
+        reason: delegation.reason,
+        created_by: delegation.createdBy,
+        created_at: delegation.createdAt,
+        ended_at: delegation.endedAt,
+        ended_by: delegation.endedBy,
+      })
+      .execute();
+  },
+
+  async byId(db: Executor, id: string): Promise<DelegationRecord | undefined> {
+    const row = await db.selectFrom('delegations').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toDelegationRecord(row);
+  },
+
+  /** Newest first: those from or to `userId`, or everyone's when null. */
+  async list(db: Executor, userId: string | null, limit: number): Promise<DelegationRecord[]> {
+    let select = db.selectFrom('delegations').selectAll();
+    if (userId !== null) select = select.where((eb) => eb.or([eb('from_id', '=', userId), eb('to_id', '=', userId)]));
+    return (await select.orderBy('created_at', 'desc').limit(limit).execute()).map(toDelegationRecord);
+  },
+
+  async end(db: Executor, id: string, at: string, by: string): Promise<void> {
+    await db.updateTable('delegations').set({ ended_at: at, ended_by: by }).where('id', '=', id).execute();
+  },
+
+  /** In force at `iso` to this delegate from users still active, oldest first, with each delegator. */
+  async inForceTo(db: Executor, delegateId: string, iso: string): Promise<{ delegation: DelegationRecord; delegator: Delegating }[]> {
+    const query = db.selectFrom('delegations').innerJoin('users', 'users.id', 'delegations.from_id').selectAll('delegations').select(['users.name as user_name', 'users.roles', 'users.email']);
+    const rows = await inForce(query, iso).where('delegations.to_id', '=', delegateId).where('users.disabled', '=', 0).orderBy('delegations.created_at').execute();
+    return withDelegators(db, rows);
+  },
+
+  /** In force at `iso` from these delegators, to active users other than `notTo`, with each delegate's contact. */
+  async inForceFrom(db: Executor, delegatorIds: string[], notTo: string, iso: string): Promise<{ delegation: DelegationRecord; delegate: DelegateContact }[]> {
+    if (delegatorIds.length === 0) return [];
+    const query = db.selectFrom('delegations').innerJoin('users', 'users.id', 'delegations.to_id').selectAll('delegations').select(['users.name as user_name', 'users.email', 'users.slack_user_id']);
+    const rows = await inForce(query, iso).where('delegations.from_id', 'in', delegatorIds).where('delegations.to_id', '!=', notTo).where('users.disabled', '=', 0).execute();
+    return rows.map((row) => ({ delegation: toDelegationRecord(row), delegate: { id: row.to_id, name: row.user_name, email: row.email, slackUserId: row.slack_user_id } }));
+  },
+
+  /** Not ended and not yet over at `iso` (begun or still to begin), from active users, with each delegator. */
+  async notOver(db: Executor, iso: string): Promise<{ delegation: DelegationRecord; delegator: Delegating }[]> {
+    const rows = await db
+      .selectFrom('delegations')
+      .innerJoin('users', 'users.id', 'delegations.from_id')
+      .selectAll('delegations')
+      .select(['users.name as user_name', 'users.roles', 'users.email'])
+      .where('delegations.ended_at', 'is', null)
+      .where('delegations.ends_at', '>', iso)
+      .where('users.disabled', '=', 0)
+      .execute();
+    return withDelegators(db, rows);
+  },
+};
