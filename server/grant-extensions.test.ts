@@ -127,3 +127,37 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('grant extensions on %s', (k
     expect(ended.body.error.message).toMatch(/ended/);
   });
 });
+
+describe.skipIf(!pg.ok)(`grant extensions on two hubs sharing one PostgreSQL database${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
+  const clock = new ManualClock('2026-12-24T09:00:00.000Z');
+  const hubA = new TestHub('postgres', { policy: POLICY, clock });
+  let hubB: TestHub;
+  let alice: TestUser, dora: TestUser;
+
+  beforeAll(async () => {
+    await hubA.start();
+    hubB = new TestHub('postgres', { policy: POLICY, clock });
+    hubB.databaseUrl = hubA.databaseUrl;
+    await hubB.start();
+    alice = await hubA.createUser('alice', ['requester']);
+    dora = await hubA.createUser('dora', ['approver'], ['dba']);
+  });
+  afterAll(async () => {
+    await hubB.stop().catch(() => undefined);
+    await hubA.dispose();
+  });
+
+  it('of two extensions of one grant sent at once to different hubs, exactly one is taken, every time', async () => {
+    for (let round = 0; round < 8; round++) {
+      const submitted = await hubA.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ action: 'db-open', resource: 'orders-db', reason: `race ${round}`, requestedTtlSeconds: 600 }));
+      const approved = await hubA.api<GreenlightRequest>('POST', `/api/v1/requests/${submitted.body.id}/decisions`, dora.token, { decision: 'approve' });
+      const jti = approved.body.grant!.jti;
+      const answers = await Promise.all(
+        [hubA, hubB].map((hub, index) => hub.api<GreenlightRequest>('POST', `/api/v1/grants/${jti}/extend`, alice.token, { ttlSeconds: 600, reason: `from hub ${index}` })),
+      );
+      expect(answers.map((answer) => answer.status).sort(), `round ${round}`).toEqual([201, 409]);
+      const mine = await hubA.api<{ requests: GreenlightRequest[] }>('GET', '/api/v1/requests?mine=true&limit=100', alice.token);
+      expect(mine.body.requests.filter((request) => request.extends === jti)).toHaveLength(1);
+    }
+  });
+});

@@ -71,6 +71,9 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     notBefore: grant.expires_at,
   };
   const admit = async (trx: Transaction<Database>): Promise<{ autoApprove: boolean } | { refused: GreenlightError }> => {
+    // On PostgreSQL another hub may be extending this grant at the same moment: the grant's row stays
+    // locked to the end of this transaction, so the other waits, then finds this extension below.
+    if (ctx.store.dialect === 'postgres') await trx.selectFrom('grants').select('jti').where('jti', '=', jti).forUpdate().execute();
     const already = await trx.selectFrom('requests').select(['id', 'status']).where('extends_jti', '=', jti).where('status', 'in', ['pending', 'approved']).executeTakeFirst();
     if (already) return { refused: new GreenlightError('CONFLICT', `This grant is already being extended by ${already.id} (${already.status}).`) };
     const soFar = await extensionsSoFar(trx, original);
