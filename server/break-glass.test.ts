@@ -80,6 +80,13 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('break-glass: access at once
     expect(overdue.body.error.message).toContain('overdue for review');
   });
 
+  it('of three uses sent at once by one person, one is taken and the others meet the cooldown', async () => {
+    const erin = await hub.createUser('erin', ['requester'], ['oncall']);
+    const answers = await Promise.all([breakGlass(erin), breakGlass(erin), breakGlass(erin)]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 429, 429]);
+    expect(answers.filter((answer) => answer.status !== 201).map((answer) => answer.body.error.code)).toEqual(['BREAK_GLASS_COOLDOWN', 'BREAK_GLASS_COOLDOWN']);
+  });
+
   it('is reviewed by a reviewer only; an unratified use blocks the next one', async () => {
     const uses = (await hub.api<AuditPage>('GET', '/api/v1/audit?type=break_glass', ADMIN_TOKEN)).body.events.map((event) => event.requestId ?? '');
     const [first, second] = uses.sort();

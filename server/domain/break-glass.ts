@@ -33,6 +33,9 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
   const now = ctx.clock.now();
   const iso = now.toISOString();
   const row = await inTransaction(ctx, async (trx) => {
+    // On PostgreSQL two uses by one person may run at once (on one hub or two): the requester's row
+    // stays locked to the end of this transaction, so the second waits and then meets the first below.
+    if (ctx.store.dialect === 'postgres') await trx.selectFrom('users').select('id').where('id', '=', actor.id).forUpdate().execute();
     const owed = await trx
       .selectFrom('break_glass_reviews')
       .select(['request_id', 'outcome', 'due_at'])
