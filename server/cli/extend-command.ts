@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { extendInputSchema, formatDuration, requestSchema } from '../../protocol/index.js';
-import { EXIT, usageError } from './cli-error.js';
+import { extendInputSchema, requestSchema } from '../../protocol/index.js';
+import { usageError } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
 import { addHubOptions, connect, durationFlag, parseFlags } from './options.js';
-import { note, out, printJson, statusLine } from './output.js';
-import { reportDecided, withInterruptNote } from './request-command.js';
-import { waitForDecision } from './wait.js';
+import { reportDecided, reportSubmitted, waitAndReport } from './submission-report.js';
 
 const jtiArg = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'not a grant id');
 const flagsSchema = z.object({
@@ -32,23 +30,8 @@ async function extend(ctx: CliContext, command: Command): Promise<number> {
   }
   const http = connect(io, flags, { needsToken: true });
   const submitted = (await http.call('POST', `/api/v1/grants/${encodeURIComponent(jti)}/extend`, requestSchema, { body })).data;
-  if (!flags.wait || submitted.status !== 'pending') {
-    if (submitted.status === 'approved') return reportDecided(io, submitted, flags.json);
-    if (flags.json) printJson(io, submitted);
-    else out(io, submitted.id);
-    note(io, `${statusLine(submitted)}; extends ${jti}`);
-    return EXIT.ok;
-  }
-  const final = await withInterruptNote(io, submitted.id, () => {
-    note(io, `${statusLine(submitted)}; extends ${jti}; waiting up to ${formatDuration(flags.timeout)}`);
-    return waitForDecision(http, submitted, { timeoutSeconds: flags.timeout, io });
-  });
-  if (final.status === 'pending') {
-    if (flags.json) printJson(io, final);
-    note(io, `timed out after ${formatDuration(flags.timeout)}: ${statusLine(final)}`);
-    return EXIT.timedOut;
-  }
-  return reportDecided(io, final, flags.json);
+  if (submitted.status === 'approved') return reportDecided(io, submitted, flags.json);
+  return flags.wait ? waitAndReport(io, http, submitted, flags, `; extends ${jti}`) : reportSubmitted(io, submitted, flags.json, `; extends ${jti}`);
 }
 
 export function registerExtendCommand(grant: Command, ctx: CliContext): void {

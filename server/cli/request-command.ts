@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { RISKS, formatDuration, newRequestSchema, requestSchema, type GreenlightRequest, type NewRequest } from '../../protocol/index.js';
-import { CliError, EXIT, usageError } from './cli-error.js';
+import { RISKS, newRequestSchema, requestSchema, type NewRequest } from '../../protocol/index.js';
+import { usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { addHubOptions, collect, connect, durationFlag, flagErrors, parseFlags, splitPair } from './options.js';
-import { note, out, printJson, statusLine, type Io } from './output.js';
-import { exitCodeForStatus, waitForDecision } from './wait.js';
+import { reportSubmitted, waitAndReport } from './submission-report.js';
 
 const flagsSchema = z.object({
   action: z.string(),
@@ -96,36 +95,6 @@ async function buildBody(flags: RequestFlags): Promise<NewRequest> {
   return body;
 }
 
-/** The requester's view of the outcome: the grant token on stdout is what pipelines capture. */
-export function reportDecided(io: Io, request: GreenlightRequest, json: boolean): number {
-  const code = exitCodeForStatus(request.status);
-  if (json) printJson(io, request);
-  if (request.status === 'approved') {
-    const token = request.grant?.token;
-    if (!token) throw new CliError(`${request.id} was approved but the hub sent no grant token; is the token you used the requester's?`, { exitCode: EXIT.failed });
-    if (!json) out(io, token);
-    const from = request.grant?.notBefore && request.grant.notBefore > request.grant.issuedAt ? ` from ${request.grant.notBefore}` : '';
-    note(io, `${statusLine(request)}; grant ${request.grant?.jti ?? ''} valid${from} until ${request.grant?.expiresAt ?? '?'}`);
-  } else {
-    note(io, statusLine(request));
-  }
-  return code;
-}
-
-/** Ctrl-C stops the wait, not the request: say so, and how to withdraw it. */
-export async function withInterruptNote<T>(io: Io, id: string, work: () => Promise<T>): Promise<T> {
-  const onInterrupt = () => {
-    note(io, `stopped waiting; ${id} is still pending (greenlight cancel ${id} withdraws it)`);
-    process.exit(130);
-  };
-  process.once('SIGINT', onInterrupt);
-  try {
-    return await work();
-  } finally {
-    process.off('SIGINT', onInterrupt);
-  }
-}
-
 async function submit(ctx: CliContext, command: Command): Promise<number> {
   const { io } = ctx;
   const flags = parseFlags(flagsSchema, command.opts());
@@ -133,23 +102,7 @@ async function submit(ctx: CliContext, command: Command): Promise<number> {
   const http = connect(io, flags, { needsToken: true });
   // A refusal (NO_POLICY, NO_APPROVERS, …) exits 1 like any error from the hub: exit 3 means a person said no.
   const submitted = (await http.call('POST', '/api/v1/requests', requestSchema, { body })).data;
-  if (!flags.wait) {
-    if (flags.json) printJson(io, submitted);
-    else out(io, submitted.id);
-    note(io, statusLine(submitted));
-    return EXIT.ok;
-  }
-  const final = await withInterruptNote(io, submitted.id, () => {
-    // Announced only once Ctrl-C is handled, so whoever reads this line can interrupt safely.
-    if (submitted.status === 'pending') note(io, `${statusLine(submitted)}; waiting up to ${formatDuration(flags.timeout)}`);
-    return waitForDecision(http, submitted, { timeoutSeconds: flags.timeout, io });
-  });
-  if (final.status === 'pending') {
-    if (flags.json) printJson(io, final);
-    note(io, `timed out after ${formatDuration(flags.timeout)}: ${statusLine(final)}`);
-    return EXIT.timedOut;
-  }
-  return reportDecided(io, final, flags.json);
+  return flags.wait ? waitAndReport(io, http, submitted, flags) : reportSubmitted(io, submitted, flags.json);
 }
 
 export function registerRequestCommand(program: Command, ctx: CliContext): void {

@@ -1,0 +1,58 @@
+import { formatDuration, type GreenlightRequest } from '../../protocol/index.js';
+import { CliError, EXIT } from './cli-error.js';
+import type { CliHttp } from './http.js';
+import { note, out, printJson, statusLine, type Io } from './output.js';
+import { exitCodeForStatus, waitForDecision } from './wait.js';
+
+/** A submission not waited for: its id on stdout (or the request as JSON), its state on stderr. */
+export function reportSubmitted(io: Io, submitted: GreenlightRequest, json: boolean, detail = ''): number {
+  if (json) printJson(io, submitted);
+  else out(io, submitted.id);
+  note(io, `${statusLine(submitted)}${detail}`);
+  return EXIT.ok;
+}
+
+/** Waits for the decision (up to `timeout` seconds), then reports it; a request still pending exits with EXIT.timedOut. */
+export async function waitAndReport(io: Io, http: Pick<CliHttp, 'call'>, submitted: GreenlightRequest, flags: { timeout: number; json: boolean }, detail = ''): Promise<number> {
+  const final = await withInterruptNote(io, submitted.id, () => {
+    // Announced only once Ctrl-C is handled, so whoever reads this line can interrupt safely.
+    if (submitted.status === 'pending') note(io, `${statusLine(submitted)}${detail}; waiting up to ${formatDuration(flags.timeout)}`);
+    return waitForDecision(http, submitted, { timeoutSeconds: flags.timeout, io });
+  });
+  if (final.status === 'pending') {
+    if (flags.json) printJson(io, final);
+    note(io, `timed out after ${formatDuration(flags.timeout)}: ${statusLine(final)}`);
+    return EXIT.timedOut;
+  }
+  return reportDecided(io, final, flags.json);
+}
+
+/** The requester's view of the outcome: the grant token on stdout is what pipelines capture. */
+export function reportDecided(io: Io, request: GreenlightRequest, json: boolean): number {
+  const code = exitCodeForStatus(request.status);
+  if (json) printJson(io, request);
+  if (request.status === 'approved') {
+    const token = request.grant?.token;
+    if (!token) throw new CliError(`${request.id} was approved but the hub sent no grant token; is the token you used the requester's?`, { exitCode: EXIT.failed });
+    if (!json) out(io, token);
+    const from = request.grant?.notBefore && request.grant.notBefore > request.grant.issuedAt ? ` from ${request.grant.notBefore}` : '';
+    note(io, `${statusLine(request)}; grant ${request.grant?.jti ?? ''} valid${from} until ${request.grant?.expiresAt ?? '?'}`);
+  } else {
+    note(io, statusLine(request));
+  }
+  return code;
+}
+
+/** Ctrl-C stops the wait, not the request: say so, and how to withdraw it. */
+export async function withInterruptNote<T>(io: Io, id: string, work: () => Promise<T>): Promise<T> {
+  const onInterrupt = () => {
+    note(io, `stopped waiting; ${id} is still pending (greenlight cancel ${id} withdraws it)`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await work();
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
