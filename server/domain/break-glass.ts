@@ -1,7 +1,6 @@
 import { GreenlightError, parseOrThrow, formatDuration, reviewInputSchema, type FrozenRule, type GreenlightRequest, type ParsedNewRequest } from '../../protocol/index.js';
 import { newId } from '../ids.js';
-import { insertRow } from '../store/prepared-insert.js';
-import type { RequestsTable } from '../store/schema.js';
+import { requestStore, type RequestRecord } from '../store/requests.js';
 import type { Actor } from './actor.js';
 import { announce } from './announce.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
@@ -55,7 +54,7 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
       }
     }
     const approversAndReviewers = [...new Set([...rule.approvers, ...glass.reviewers])];
-    const request: RequestsTable = {
+    const request: RequestRecord = {
       id: newId('req', now),
       requester_id: actor.id,
       requester_name: actor.name,
@@ -64,15 +63,15 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
       environment: parsed.environment,
       reason: parsed.reason,
       risk: parsed.risk,
-      context: JSON.stringify(parsed.context),
+      context: parsed.context,
       requested_ttl_seconds: parsed.requestedTtlSeconds ?? null,
       idempotency_key: parsed.idempotencyKey ?? null,
       // Approved as it is written: it never waits, so it takes no place under the pending cap.
       status: 'approved',
       version: 1,
-      rule: JSON.stringify(rule),
-      eligible_groups: JSON.stringify(approversAndReviewers),
-      eligible_users: '[]',
+      rule,
+      eligible_groups: approversAndReviewers,
+      eligible_users: [],
       escalation_level: 0,
       escalation_round: 0,
       next_escalation_at: null,
@@ -87,7 +86,7 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
       not_before: null,
       extends_jti: null,
     };
-    await insertRow(trx, ctx.store.dialect, 'requests', request);
+    await requestStore.insert(trx, ctx.store.dialect, request);
     const dueAt = new Date(now.getTime() + REVIEW_WITHIN_SECONDS * 1000).toISOString();
     const message = `Break-glass by ${actor.name} on ${rule.name}: ${parsed.breakGlass.incident} — ${parsed.reason}`;
     await audit(ctx, trx, { actor: actor.name, type: 'request.submitted', ...auditFields(request), outcome: 'pending', data: { rule: rule.name, risk: request.risk, reason: request.reason, notified: approversAndReviewers } });
@@ -130,8 +129,7 @@ export async function reviewBreakGlass(ctx: Context, actor: Actor, requestId: st
     await trx.updateTable('break_glass_reviews').set({ outcome: review.outcome, reviewed_by: actor.name, comment: review.comment, reviewed_at: iso }).where('request_id', '=', current.id).execute();
     await audit(ctx, trx, { actor: actor.name, type: 'request.reviewed', ...auditFields(current), outcome: review.outcome, data: { outcome: review.outcome, comment: review.comment, incident: item.incident } });
     const touched = { ...current, updated_at: iso, version: Number(current.version) + 1 };
-    const result = await trx.updateTable('requests').set({ updated_at: iso, version: touched.version }).where('id', '=', current.id).where('version', '=', current.version).executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
+    if (!(await requestStore.updateVersioned(trx, current, { updated_at: iso }, touched.version))) throw new LostRace();
     return touched;
   });
   return announce(ctx, await loadRequestRow(ctx.store.db, row.id), actor);

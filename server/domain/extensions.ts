@@ -1,10 +1,11 @@
 import { formatDuration, GreenlightError, extendInputSchema, parseOrThrow, type FrozenRule, type GreenlightRequest, type NewRequest } from '../../protocol/index.js';
 import type { Transaction } from 'kysely';
-import type { Database, GrantsTable, RequestsTable } from '../store/schema.js';
+import type { Database, GrantsTable } from '../store/schema.js';
+import { requestStore, type RequestRecord } from '../store/requests.js';
 import type { Actor } from './actor.js';
 import type { Context } from './context.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
-import { parseRule, type Executor } from './request-view.js';
+import type { Executor } from './request-view.js';
 import { submitRequest } from './requests.js';
 
 export const DEFAULT_EXTEND_BEFORE_SECONDS = 15 * 60;
@@ -12,7 +13,7 @@ export const DEFAULT_EXTEND_BEFORE_SECONDS = 15 * 60;
 const seconds = (grant: Pick<GrantsTable, 'not_before' | 'expires_at'>) => Math.round((Date.parse(grant.expires_at) - Date.parse(grant.not_before)) / 1000);
 
 /** How many approved extensions lead up to this request, and how long their grants lasted together. */
-async function extensionsSoFar(db: Executor, request: RequestsTable): Promise<{ count: number; seconds: number }> {
+async function extensionsSoFar(db: Executor, request: RequestRecord): Promise<{ count: number; seconds: number }> {
   let count = 0;
   let total = 0;
   let current = request;
@@ -54,7 +55,7 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     const state = grant.status === 'revoked' ? 'was revoked' : 'has ended';
     throw new GreenlightError('CONFLICT', `This grant ${state}, so it can no longer be extended; ask for new access instead.`);
   }
-  const rule = parseRule(original);
+  const rule = original.rule;
   const window = rule.extendBeforeSeconds ?? DEFAULT_EXTEND_BEFORE_SECONDS;
   const opensAt = Date.parse(grant.expires_at) - window * 1000;
   if (now.getTime() < opensAt) {
@@ -65,8 +66,8 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     resource: original.resource,
     environment: original.environment,
     reason,
-    risk: original.risk as NewRequest['risk'],
-    context: JSON.parse(original.context) as NewRequest['context'],
+    risk: original.risk,
+    context: original.context,
     requestedTtlSeconds: ttlSeconds,
     notBefore: grant.expires_at,
   };
@@ -74,7 +75,7 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     // On PostgreSQL another hub may be extending this grant at the same moment: the grant's row stays
     // locked to the end of this transaction, so the other waits, then finds this extension below.
     if (ctx.store.dialect === 'postgres') await trx.selectFrom('grants').select('jti').where('jti', '=', jti).forUpdate().execute();
-    const already = await trx.selectFrom('requests').select(['id', 'status']).where('extends_jti', '=', jti).where('status', 'in', ['pending', 'approved']).executeTakeFirst();
+    const already = await requestStore.liveExtensionOf(trx, jti);
     if (already) return { refused: new GreenlightError('CONFLICT', `This grant is already being extended by ${already.id} (${already.status}).`) };
     const soFar = await extensionsSoFar(trx, original);
     // The rule's grantTtl caps an extension as it caps any request; the cap counts what will be granted.

@@ -3,28 +3,24 @@ import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Transaction } from 'kysely';
 import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GrantPayload, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
 import { newId } from '../ids.js';
-import type { Database, RequestsTable } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
+import { requestStore, type RequestRecord } from '../store/requests.js';
 import { canonicalJson } from '../store/json.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
-import { buildView, isEligibleApprover, parseRule } from './request-view.js';
+import { buildView, isEligibleApprover } from './request-view.js';
 import { signCompactJws } from './jws.js';
 import { auditFields } from './lifecycle/transition.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
 import { enqueueChatRefresh, enqueueNotifications } from '../notify/enqueue.js';
-import { contextOf } from '../store/request-columns.js';
 import { outsideWindow, plannedAccess } from './time/schedule.js';
 
 const ISSUER = 'greenlight';
 
 /** A grant's change is a change of its request: clients keep the higher version. */
 async function touchRequest(trx: Transaction<Database>, requestId: string, now: string): Promise<void> {
-  await trx
-    .updateTable('requests')
-    .set((eb) => ({ version: eb('version', '+', 1), updated_at: now }))
-    .where('id', '=', requestId)
-    .execute();
+  await requestStore.bumpVersion(trx, requestId, now);
 }
 
 /** SHA-256 (hex) of the canonical JSON of {action, resource, environment, context}: what was approved, so the thing executed can be checked against it. */
@@ -33,8 +29,8 @@ export function payloadHashOf(payload: GrantPayload): string {
   return createHash('sha256').update(body, 'utf8').digest('hex');
 }
 
-export function payloadHash(row: Pick<RequestsTable, 'action' | 'resource' | 'environment' | 'context'>): string {
-  return payloadHashOf({ action: row.action, resource: row.resource, environment: row.environment, context: contextOf(row) });
+export function payloadHash(row: Pick<RequestRecord, 'action' | 'resource' | 'environment' | 'context'>): string {
+  return payloadHashOf({ action: row.action, resource: row.resource, environment: row.environment, context: row.context });
 }
 
 /** What a grant says beyond the request: approvals given on someone's behalf, break-glass. */
@@ -50,8 +46,8 @@ export interface GrantMarks {
  * `maxTtl`), cut to the rule's windows; refused (the transaction rolls back) when that access
  * touches no window.
  */
-export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: RequestsTable, now: Date, marks: GrantMarks = {}): Promise<{ jti: string; expiresAt: string }> {
-  const rule = parseRule(row);
+export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: RequestRecord, now: Date, marks: GrantMarks = {}): Promise<{ jti: string; expiresAt: string }> {
+  const rule = row.rule;
   const planned = plannedAccess(row, rule, now);
   if (!planned.ok) throw outsideWindow(rule, planned.nextStart);
   const access = marks.breakGlass ? { interval: { start: planned.interval.start, end: Math.min(planned.interval.end, planned.interval.start + marks.breakGlass.maxTtlSeconds * 1000) } } : planned;
@@ -226,7 +222,7 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
   const requestId = await inTransaction(ctx, async (trx) => {
     const grant = await trx.selectFrom('grants').selectAll().where('jti', '=', jti).executeTakeFirst();
     if (!grant) throw new GreenlightError('NOT_FOUND', `No grant ${jti}.`);
-    const request = await trx.selectFrom('requests').selectAll().where('id', '=', grant.request_id).executeTakeFirstOrThrow();
+    const request = await requestStore.existing(trx, grant.request_id);
     const allowed = isAdmin(actor) || request.requester_id === actor.id || isEligibleApprover(request, actor);
     if (!allowed) throw new GreenlightError('FORBIDDEN', 'Only the requester, an approver of this request or an admin can revoke its grant.');
     if (grant.status !== 'active') throw new GreenlightError('CONFLICT', `This grant is already ${grant.status}.`);
@@ -258,7 +254,7 @@ export async function expireGrant(ctx: Context, trx: Transaction<Database>, jti:
   if (!grant || grant.status !== 'active') return null;
   await trx.updateTable('grants').set({ status: 'expired' }).where('jti', '=', jti).where('status', '=', 'active').execute();
   await touchRequest(trx, grant.request_id, now);
-  const request = await trx.selectFrom('requests').select(['id', 'action', 'resource', 'environment']).where('id', '=', grant.request_id).executeTakeFirstOrThrow();
+  const request = await requestStore.existing(trx, grant.request_id);
   await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expired', ...auditFields(request), outcome: 'expired', data: { jti, expiresAt: grant.expires_at, at: now } });
   return grant.request_id;
 }
@@ -274,7 +270,7 @@ export async function grantExpiring(ctx: Context, trx: Transaction<Database>, jt
 }
 
 async function announceGrantChange(ctx: Context, requestId: string, viewer?: Actor): Promise<GreenlightRequest> {
-  const row = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
+  const row = await requestStore.existing(ctx.store.db, requestId);
   const full = await buildView(ctx.store.db, row, { id: row.requester_id });
   ctx.bus.emit({ type: 'request.updated', request: full, notify: nobody() });
   return viewer && viewer.id !== row.requester_id ? buildView(ctx.store.db, row, viewer) : full;

@@ -11,17 +11,17 @@ import {
   type LineProgress,
   type QuorumVote,
 } from '../../protocol/index.js';
-import type { Database, DecisionsTable, RequestsTable } from '../store/schema.js';
-import { eligibleGroupsOf, eligibleUsersOf } from './request-view.js';
+import type { Database, DecisionsTable } from '../store/schema.js';
+import type { RequestRecord } from '../store/requests.js';
 
 /** The approvals of a request as quorum counts them. */
 export const quorumVotesOf = (decisions: Pick<DecisionsTable, 'approver_name' | 'decision' | 'lines'>[]): QuorumVote[] =>
   decisions.filter((d) => d.decision === 'approve').map((d) => ({ approver: d.approver_name, lines: d.lines ? (JSON.parse(d.lines) as string[]) : [] }));
 
 /** The lines an approver's vote on this request may count toward, as of now (eligibility is checked at decision time). */
-export function voteLines(rule: FrozenRule, row: RequestsTable, person: { name: string; groups: string[] }): string[] | null {
+export function voteLines(rule: FrozenRule, row: RequestRecord, person: { name: string; groups: string[] }): string[] | null {
   if (!rule.require) return null;
-  return linesFor(rule.require, { eligibleGroups: eligibleGroupsOf(row), eligibleUsers: eligibleUsersOf(row) }, person);
+  return linesFor(rule.require, { eligibleGroups: row.eligible_groups, eligibleUsers: row.eligible_users }, person);
 }
 
 export interface Tally {

@@ -3,6 +3,7 @@ import { deployRequest, TestHub, type TestUser } from '../test-support/hub-fixtu
 import { buildView, buildViews, buildViewsCached } from './request-view.js';
 import { audit, inTransaction } from './context.js';
 import { ViewCache } from './view-cache.js';
+import { toRequestRecord } from '../store/requests.js';
 
 const POLICY = `
 rules:
@@ -39,7 +40,7 @@ describe('views built in bulk', () => {
     await decide(bob, denied, 'deny', 'not today');
 
     const db = hub.hub.ctx.store.db;
-    const rows = await db.selectFrom('requests').selectAll().where('id', 'in', [untouched, halfway, approved, denied]).orderBy('id').execute();
+    const rows = (await db.selectFrom('requests').selectAll().where('id', 'in', [untouched, halfway, approved, denied]).orderBy('id').execute()).map(toRequestRecord);
     const requesterId = rows[0]?.requester_id ?? '';
     for (const viewer of [{ id: requesterId }, { id: 'someone-else' }, null]) {
       const one = await Promise.all(rows.map((row) => buildView(db, row, viewer)));
@@ -64,7 +65,7 @@ describe('views built in bulk', () => {
     const db = ctx.store.db;
     const cache = new ViewCache();
     const refs = async () => db.selectFrom('requests').select(['id', 'version']).where('id', 'in', ids).orderBy('id').execute();
-    const fresh = async (viewer: { id: string } | null) => buildViews(db, await db.selectFrom('requests').selectAll().where('id', 'in', ids).orderBy('id').execute(), viewer);
+    const fresh = async (viewer: { id: string } | null) => buildViews(db, (await db.selectFrom('requests').selectAll().where('id', 'in', ids).orderBy('id').execute()).map(toRequestRecord), viewer);
     const requesterId = (await db.selectFrom('requests').select('requester_id').where('id', '=', ids[0] ?? '').executeTakeFirstOrThrow()).requester_id;
     const agree = async () => {
       for (const viewer of [{ id: requesterId }, { id: 'someone-else' }, null]) {

@@ -1,8 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import { quorumProgress, type AuditEvent, type GreenlightRequest, type TimelineEntry, type AuditType } from '../../protocol/index.js';
-import type { Database, DecisionsTable, GrantsTable, RequestsTable } from '../store/schema.js';
+import type { Database, DecisionsTable, GrantsTable } from '../store/schema.js';
 import { decodeAuditData, decodeAuditType } from '../store/audit-events.js';
-import { contextOf, eligibleGroupsOf, eligibleUsersOf, riskOf, ruleOf as parseRule, statusOf } from '../store/request-columns.js';
+import { requestStore, type RequestRecord, type RequestRef } from '../store/requests.js';
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 import type { Audience } from './audience.js';
@@ -10,20 +10,20 @@ import type { ViewCache } from './view-cache.js';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
-export { ruleOf as parseRule, eligibleGroupsOf, eligibleUsersOf } from '../store/request-columns.js';
+export type { RequestRef } from '../store/requests.js';
 
 /** Everyone who may decide the request now. */
-export const approversOf = (row: RequestsTable): Audience => ({ groups: eligibleGroupsOf(row), users: eligibleUsersOf(row) });
+export const approversOf = (row: RequestRecord): Audience => ({ groups: row.eligible_groups, users: row.eligible_users });
 
 /** May this person decide the request (ignoring its status)? */
-export function isEligibleApprover(row: Pick<RequestsTable, 'eligible_groups' | 'eligible_users'>, actor: Actor): boolean {
+export function isEligibleApprover(row: Pick<RequestRecord, 'eligible_groups' | 'eligible_users'>, actor: Actor): boolean {
   if (!actor.roles.some((role) => role !== 'requester')) return false;
-  if (eligibleUsersOf(row).includes(actor.name)) return true;
-  const groups = eligibleGroupsOf(row);
+  if (row.eligible_users.includes(actor.name)) return true;
+  const groups = row.eligible_groups;
   return actor.groups.some((group) => groups.includes(group));
 }
 
-export function canSee(row: RequestsTable, actor: Actor, voters: string[] = []): boolean {
+export function canSee(row: RequestRecord, actor: Actor, voters: string[] = []): boolean {
   return row.requester_id === actor.id || isAdmin(actor) || isEligibleApprover(row, actor) || voters.includes(actor.name);
 }
 
@@ -62,7 +62,7 @@ export interface ViewParts {
 }
 
 /** The request as clients see it. The grant token goes only to the requester. */
-export async function buildView(db: Executor, row: RequestsTable, viewer: { id: string } | null): Promise<GreenlightRequest> {
+export async function buildView(db: Executor, row: RequestRecord, viewer: { id: string } | null): Promise<GreenlightRequest> {
   const [decisions, grant, events] = await Promise.all([
     db.selectFrom('decisions').selectAll().where('request_id', '=', row.id).orderBy('created_at').execute(),
     db.selectFrom('grants').selectAll().where('request_id', '=', row.id).executeTakeFirst(),
@@ -95,7 +95,7 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
  * Views of many requests with one query per table for the lot (lists, sync, a reconnect storm), instead
  * of three per request. Same result as buildView for each.
  */
-export async function buildViews(db: Executor, rows: RequestsTable[], viewer: { id: string } | null): Promise<GreenlightRequest[]> {
+export async function buildViews(db: Executor, rows: RequestRecord[], viewer: { id: string } | null): Promise<GreenlightRequest[]> {
   if (rows.length === 0) return [];
   const parts = await Promise.all(
     chunks(rows.map((row) => row.id), IN_CHUNK).map((ids) =>
@@ -122,9 +122,6 @@ export async function buildViews(db: Executor, rows: RequestsTable[], viewer: { 
   );
 }
 
-/** A request as a sync first reads it: enough to choose it, not to show it. */
-export type RequestRef = Pick<RequestsTable, 'id' | 'version'>;
-
 /**
  * Views of the requests `refs` names, in that order, reusing those already built for the same
  * version and audit trail; the rest are read and built in bulk (as buildViews) and remembered.
@@ -146,7 +143,7 @@ export async function buildViewsCached(db: Executor, cache: ViewCache, refs: Req
     else missing.push(ref.id);
   }
   if (missing.length) {
-    const rows = await db.selectFrom('requests').selectAll().where('id', 'in', missing).execute();
+    const rows = await requestStore.byIds(db, missing);
     for (const view of await buildViews(db, rows, viewer)) {
       cache.remember(view, lastSeqOf(view.id));
       views.set(view.id, view);
@@ -156,7 +153,7 @@ export async function buildViewsCached(db: Executor, cache: ViewCache, refs: Req
 }
 
 /** The view from parts already in hand (a request just written knows its decisions, grant and events). */
-export function assembleView(row: RequestsTable, { decisions, grant, events }: ViewParts, viewer: { id: string } | null): GreenlightRequest {
+export function assembleView(row: RequestRecord, { decisions, grant, events }: ViewParts, viewer: { id: string } | null): GreenlightRequest {
   const timeline: TimelineEntry[] = events.map((event) => ({
     at: event.at,
     type: event.type,
@@ -164,7 +161,7 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     detail: TIMELINE_DETAIL[event.type]?.(event.data) ?? null,
   }));
   const isRequester = viewer?.id === row.requester_id;
-  const rule = parseRule(row);
+  const rule = row.rule;
   const glass = events.find((event) => event.type === 'request.break_glass');
   const reviewed = events.find((event) => event.type === 'request.reviewed');
   const overdue = events.some((event) => event.type === 'request.review_overdue');
@@ -177,16 +174,16 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     environment: row.environment,
     requester: row.requester_name,
     reason: row.reason,
-    risk: riskOf(row),
-    context: contextOf(row),
+    risk: row.risk,
+    context: row.context,
     requestedTtlSeconds: row.requested_ttl_seconds,
     notBefore: row.not_before,
     extends: row.extends_jti,
-    status: statusOf(row),
+    status: row.status,
     version: Number(row.version),
     rule,
-    eligibleGroups: eligibleGroupsOf(row),
-    eligibleUsers: eligibleUsersOf(row),
+    eligibleGroups: row.eligible_groups,
+    eligibleUsers: row.eligible_users,
     escalationLevel: Number(row.escalation_level),
     nextEscalationAt: row.status === 'pending' ? row.next_escalation_at : null,
     expiresAt: row.status === 'pending' ? row.expires_at : null,

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import {
   compareUrgency,
   cancelInputSchema,
@@ -13,16 +13,15 @@ import {
   waitsOnMe,
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
-import { insertRow } from '../store/prepared-insert.js';
-import { deferInsert, writeDeferred } from '../store/deferred-inserts.js';
-import type { Database, RequestsTable } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
+import { requestStore, type EligibleName, type RequestRecord } from '../store/requests.js';
 import { canonicalJson } from '../store/json.js';
 import { audit, type Context } from './context.js';
 import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import type { TurnTaker } from './turns.js';
 import { freezeRule, matchRule, policyOffers } from './policy.js';
-import { assembleView, buildView, buildViews, buildViewsCached, canSee, eligibleGroupsOf, eligibleUsersOf, isEligibleApprover, parseRule, withoutSecrets, type RequestRef } from './request-view.js';
+import { assembleView, buildView, buildViews, buildViewsCached, canSee, isEligibleApprover, withoutSecrets, type RequestRef } from './request-view.js';
 import { issueGrant } from './grants.js';
 import { announce } from './announce.js';
 import type { AfterCommit } from './lifecycle/after-commit.js';
@@ -32,7 +31,6 @@ import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
 import { approverReachIn, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
 import { enqueueNotifications } from '../notify/enqueue.js';
-import { contextOf } from '../store/request-columns.js';
 import { checkStart, outsideWindow, plannedAccess } from './time/schedule.js';
 import { tallyApproval, voteLines } from './quorum.js';
 import { submitBreakGlass } from './break-glass.js';
@@ -71,13 +69,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     if (parsed.idempotencyKey) {
       // An earlier submission of this group commit may have used the same key.
-      await writeDeferred(trx, 'requests');
-      const existing = await trx
-        .selectFrom('requests')
-        .selectAll()
-        .where('requester_id', '=', actor.id)
-        .where('idempotency_key', '=', parsed.idempotencyKey)
-        .executeTakeFirst();
+      const existing = await requestStore.byIdempotencyKey(trx, actor.id, parsed.idempotencyKey);
       if (existing) {
         // The same key with another body is a client bug, not a retry: never hand back the first request (and its grant).
         if (!sameSubmission(existing, parsed)) return { refused: mismatch(parsed.idempotencyKey, existing) };
@@ -88,7 +80,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     // transaction. Taking a place under the pending cap writes, so it comes after every other check.
     // Read in the transaction that writes the request, so a member disabled meanwhile is not counted.
     // An extension checks the earlier ones, which may still wait to be written in this group commit.
-    if (extension) await writeDeferred(trx, 'requests');
+    if (extension) await requestStore.writeDeferred(trx);
     const admitted = extension ? await extension.admit(trx) : { autoApprove: false };
     if ('refused' in admitted) return { refused: admitted.refused };
     const autoApprove = frozen.autoApprove || admitted.autoApprove;
@@ -103,7 +95,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     }
     const iso = now.toISOString();
     const firstStep = frozen.escalation[0];
-    let row: RequestsTable = {
+    let row: RequestRecord = {
       id: newId('req', now),
       requester_id: actor.id,
       requester_name: actor.name,
@@ -112,14 +104,14 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
       environment: parsed.environment,
       reason: parsed.reason,
       risk: parsed.risk,
-      context: JSON.stringify(parsed.context),
+      context: parsed.context,
       requested_ttl_seconds: parsed.requestedTtlSeconds ?? null,
       idempotency_key: parsed.idempotencyKey ?? null,
       status: 'pending',
       version: 1,
-      rule: JSON.stringify(frozen),
-      eligible_groups: JSON.stringify(frozen.approvers),
-      eligible_users: '[]',
+      rule: frozen,
+      eligible_groups: frozen.approvers,
+      eligible_users: [],
       escalation_level: 0,
       escalation_round: 0,
       next_escalation_at: firstStep && !autoApprove ? addSeconds(now, firstStep.afterSeconds) : null,
@@ -136,8 +128,8 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     if (autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}${extension ? ':extensions' : ''}` };
     const escalating = reach.kind === 'escalation';
     // Approving or escalating at once updates the row and adds rows that refer to it: those write it now.
-    if (autoApprove || escalating) await insertRow(trx, ctx.store.dialect, 'requests', row);
-    else deferInsert(trx, ctx.store.dialect, 'requests', row);
+    if (autoApprove || escalating) await requestStore.insert(trx, ctx.store.dialect, row);
+    else requestStore.deferInsert(trx, ctx.store.dialect, row);
     const submitted = await audit(ctx, trx, {
       actor: actor.name,
       type: 'request.submitted',
@@ -192,7 +184,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
 }
 
 /** What identifies a submission's content: everything the requester sent but the idempotency key. */
-function sameSubmission(existing: RequestsTable, parsed: ParsedNewRequest): boolean {
+function sameSubmission(existing: RequestRecord, parsed: ParsedNewRequest): boolean {
   return (
     existing.action === parsed.action &&
     existing.resource === parsed.resource &&
@@ -201,11 +193,11 @@ function sameSubmission(existing: RequestsTable, parsed: ParsedNewRequest): bool
     existing.risk === parsed.risk &&
     (existing.requested_ttl_seconds ?? null) === (parsed.requestedTtlSeconds ?? null) &&
     (existing.not_before ?? null) === (parsed.notBefore ?? null) &&
-    canonicalJson(contextOf(existing)) === canonicalJson(parsed.context)
+    canonicalJson(existing.context) === canonicalJson(parsed.context)
   );
 }
 
-const mismatch = (key: string, existing: RequestsTable) =>
+const mismatch = (key: string, existing: RequestRecord) =>
   new GreenlightError(
     'IDEMPOTENCY_MISMATCH',
     `The idempotency key "${key}" was already used for another request (${existing.id}: ${existing.action} ${existing.resource} in ${existing.environment}); use a new key for a different request.`,
@@ -215,7 +207,7 @@ const tooManyPending = (pending: number, rule: string) =>
   new GreenlightError('TOO_MANY_PENDING', `You already have ${pending} requests waiting under rule "${rule}", its limit; wait for some to be decided or cancel those no longer needed.`);
 
 interface Submitted {
-  row: RequestsTable;
+  row: RequestRecord;
   created: boolean;
   deadlines: string[];
   /** The submission's audit event, when the view can be assembled from it without reading back. */
@@ -229,8 +221,8 @@ export type DecisionChannel = 'app' | 'api' | 'email' | 'slack';
 
 export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown, via: DecisionChannel = 'api'): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
-  const notEligible = (current: RequestsTable) =>
-    new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...eligibleGroupsOf(current), ...eligibleUsersOf(current)].join(', ') || 'nobody yet'}.`);
+  const notEligible = (current: RequestRecord) =>
+    new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...current.eligible_groups, ...current.eligible_users].join(', ') || 'nobody yet'}.`);
   // Delegations are read when the decision is made, never trusted from when a notification went out.
   const delegators = await activeDelegatorsOf(ctx.store.db, actor.id, ctx.clock.now());
   const named = decision.onBehalfOf;
@@ -238,16 +230,16 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     throw new GreenlightError('NOT_ELIGIBLE', `You are not ${named}'s delegate now; a delegation covers only its window and its rules.`);
   }
   /** Delegators whose vote the caller could cast on this request (the delegator must be eligible now). */
-  const standInsFor = (current: RequestsTable) => {
-    const rule = parseRule(current).name;
+  const standInsFor = (current: RequestRecord) => {
+    const rule = current.rule.name;
     return delegators.filter((d) => coversRule(d, rule) && (named === undefined || d.delegator.name === named) && isEligibleApprover(current, d.delegator)).map((d) => d.delegator);
   };
   // Someone with no part in the request hears only that, not how, when or by whom it was decided.
-  const admit = (current: RequestsTable) => {
+  const admit = (current: RequestRecord) => {
     if (current.requester_id !== actor.id && !isEligibleApprover(current, actor) && standInsFor(current).length === 0) throw notEligible(current);
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'nothing to decide. Submit it again if it is still needed.', admit, async (trx, current) => {
-    const rule = parseRule(current);
+    const rule = current.rule;
     const own = current.requester_id === actor.id;
     if (current.status !== 'pending') {
       throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}${current.decided_by ? ` by ${current.decided_by}` : ''}; nothing to decide.`);
@@ -318,9 +310,9 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
  * An approver moving the start on approve: checked like the requester's own, and refused when the
  * moved access would touch none of the rule's windows. Null when the start stays as it is.
  */
-function startChange(ctx: Context, current: RequestsTable, notBefore: string | undefined, now: Date): { from: string | null; to: string } | null {
+function startChange(ctx: Context, current: RequestRecord, notBefore: string | undefined, now: Date): { from: string | null; to: string } | null {
   if (!notBefore || notBefore === current.not_before) return null;
-  const rule = parseRule(current);
+  const rule = current.rule;
   checkStart(rule, notBefore, now, 'decision');
   const access = plannedAccess({ ...current, not_before: notBefore }, rule, now);
   if (!access.ok) throw outsideWindow(rule, access.nextStart);
@@ -333,7 +325,7 @@ function startChange(ctx: Context, current: RequestsTable, notBefore: string | u
  */
 export async function cancelRequest(ctx: Context, actor: Actor, requestId: string, input: unknown = {}): Promise<GreenlightRequest> {
   const { reason } = parseOrThrow(cancelInputSchema, input ?? {}, 'cancellation');
-  const admit = (current: RequestsTable) => {
+  const admit = (current: RequestRecord) => {
     if (current.requester_id === actor.id) return;
     // Ending someone else's request is admin work: a token made without the admin scope cannot.
     if (!isAdmin(actor) || !actor.scopes.includes('admin')) throw new GreenlightError('FORBIDDEN', 'Only the requester or an admin (with a token that has the admin scope) can cancel a request.');
@@ -365,12 +357,8 @@ export interface ListQuery {
 
 /** Requests the caller may see, newest first; ids are time-ordered so the last id is the cursor. */
 export async function listRequests(ctx: Context, actor: Actor, query: ListQuery): Promise<{ requests: GreenlightRequest[]; nextCursor: string | null }> {
-  let select = ctx.store.db.selectFrom('requests').selectAll();
-  if (query.status) select = select.where('status', '=', query.status);
-  if (query.mine) select = select.where('requester_id', '=', actor.id);
-  else if (!isAdmin(actor)) select = select.where((eb) => eb.or([eb('requester_id', '=', actor.id), ...visibilityFilters(actor).map(likeOf)]));
-  if (query.cursor) select = select.where('id', '<', query.cursor);
-  const rows = await select.orderBy('id', 'desc').limit(query.limit + 1).execute();
+  const who = query.mine ? { requesterId: actor.id } : isAdmin(actor) ? {} : { requesterId: actor.id, orEligible: visibilityFilters(actor) };
+  const rows = await requestStore.page(ctx.store.db, { ...(query.status ? { status: query.status } : {}), ...who, ...(query.cursor ? { before: query.cursor } : {}), limit: query.limit + 1 });
   const page = rows.slice(0, query.limit);
   // The LIKE narrows; who may see a row is decided here (SQLite's LIKE ignores ASCII case, so "SRE" finds "sre").
   const visible = page.filter((row) => canSee(row, actor));
@@ -378,24 +366,11 @@ export async function listRequests(ctx: Context, actor: Actor, query: ListQuery)
   return { requests, nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null };
 }
 
-interface MembershipFilter {
-  column: 'eligible_groups' | 'eligible_users';
-  pattern: string;
-}
-
-/** `%`, `_` and the escape character itself match only themselves. */
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
-
-/** JSON arrays are stored as text, so membership is a LIKE on the quoted name: portable across both databases. */
-function visibilityFilters(actor: Actor): MembershipFilter[] {
+/** The names under which an approver finds the requests they may decide: their groups, and their own name. */
+function visibilityFilters(actor: Actor): EligibleName[] {
   if (!actor.roles.some((role) => role !== 'requester')) return [];
-  return [
-    ...actor.groups.map((group) => ({ column: 'eligible_groups' as const, pattern: `%${escapeLike(JSON.stringify(group))}%` })),
-    { column: 'eligible_users' as const, pattern: `%${escapeLike(JSON.stringify(actor.name))}%` },
-  ];
+  return [...actor.groups.map((group) => ({ in: 'eligible_groups' as const, name: group })), { in: 'eligible_users' as const, name: actor.name }];
 }
-
-const likeOf = (filter: MembershipFilter) => sql<boolean>`${sql.ref(filter.column)} like ${filter.pattern} escape '\\'`;
 
 /** Views built per turn: a hundred take a few milliseconds, so a large inbox never holds the event loop long. */
 const VIEWS_PER_TURN = 100;
@@ -432,27 +407,13 @@ export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.
   // A delegate's inbox holds what waits on their delegators too (visibility as each of them).
   const filters = [actor, ...delegators.map((d) => d.delegator)].flatMap(visibilityFilters);
   await turn.next();
-  const pendingRefs = filters.length
-    ? await db
-        .selectFrom('requests')
-        .select(['id', 'version', 'eligible_groups', 'eligible_users'])
-        .where('status', '=', 'pending')
-        .where((eb) => eb.or(filters.map(likeOf)))
-        .execute()
-    : [];
+  const pendingRefs = await requestStore.pendingNaming(db, filters);
   const inboxRefs = [
     ...pendingRefs.filter((row) => isEligibleApprover(row, actor) || delegators.some((d) => isEligibleApprover(row, d.delegator))),
     ...(await openReviewRefsFor(db, actor)),
   ];
   const recent = new Date(ctx.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
-  const mineRefs = await db
-    .selectFrom('requests')
-    .select(['id', 'version'])
-    .where('requester_id', '=', actor.id)
-    .where((eb) => eb.or([eb('status', '=', 'pending'), eb('updated_at', '>=', recent)]))
-    .orderBy('id', 'desc')
-    .limit(200)
-    .execute();
+  const mineRefs = await requestStore.openOrRecentOf(db, actor.id, recent, 200);
   const viewer = { ...actor, ...(delegators.length ? { actingFor: actingFor(delegators) } : {}) };
   const inbox = (await buildViewsInTurns(ctx, turn, inboxRefs, actor)).filter((request) => waitsOnMe(request, viewer)).sort(compareUrgency);
   const mine = await buildViewsInTurns(ctx, turn, mineRefs, actor);

@@ -3,8 +3,8 @@ import { GreenlightError, LIMITS, type DecisionKind, type Risk } from '../../pro
 import type { Actor } from '../domain/actor.js';
 import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
-import { parseRule } from '../domain/request-view.js';
-import type { EmailActionsTable, RequestsTable } from '../store/schema.js';
+import type { EmailActionsTable } from '../store/schema.js';
+import { requestStore, type RequestRecord } from '../store/requests.js';
 import { userStore } from '../store/users.js';
 import { actorWithoutToken } from '../identity/link-actor.js';
 import { needsConsole } from './email-outbox.js';
@@ -47,20 +47,19 @@ export const emailActionFormSchema = z.object({
     .transform((comment) => comment?.trim() || undefined),
 });
 
-function summarise(row: RequestsTable): ActionRequest {
-  const context = JSON.parse(row.context) as { summary?: string };
-  return { id: row.id, action: row.action, resource: row.resource, environment: row.environment, requester: row.requester_name, reason: row.reason, risk: row.risk as Risk, summary: context.summary ?? null };
+function summarise(row: RequestRecord): ActionRequest {
+  return { id: row.id, action: row.action, resource: row.resource, environment: row.environment, requester: row.requester_name, reason: row.reason, risk: row.risk, summary: row.context.summary ?? null };
 }
 
-async function find(ctx: Context, token: string): Promise<{ link: EmailActionsTable; row: RequestsTable } | null> {
+async function find(ctx: Context, token: string): Promise<{ link: EmailActionsTable; row: RequestRecord } | null> {
   if (!EMAIL_ACTION_TOKEN.test(token)) return null;
   const link = await ctx.store.db.selectFrom('email_actions').selectAll().where('token_hash', '=', emailActionTokenHash(token)).executeTakeFirst();
   if (!link) return null;
-  const row = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', link.request_id).executeTakeFirst();
+  const row = await requestStore.byId(ctx.store.db, link.request_id);
   return row ? { link, row } : null;
 }
 
-function stateOf(ctx: Context, found: { link: EmailActionsTable; row: RequestsTable } | null, approver: string): EmailActionState {
+function stateOf(ctx: Context, found: { link: EmailActionsTable; row: RequestRecord } | null, approver: string): EmailActionState {
   if (!found) return { kind: 'unknown' };
   const { link, row } = found;
   const request = summarise(row);
@@ -69,7 +68,7 @@ function stateOf(ctx: Context, found: { link: EmailActionsTable; row: RequestsTa
     return { kind: 'closed', request, status: row.status, decidedBy: row.decided_by, decidedAt: row.decided_at, usedAt: link.used_at };
   }
   if (Date.parse(link.expires_at) <= ctx.clock.now().getTime()) return { kind: 'expired', request, expiredAt: link.expires_at };
-  if (needsConsole(row.risk, parseRule(row))) return { kind: 'console', request, decision };
+  if (needsConsole(row.risk, row.rule)) return { kind: 'console', request, decision };
   return { kind: 'open', request, decision, approver };
 }
 

@@ -2,9 +2,9 @@ import type { Transaction } from 'kysely';
 import type { FrozenRule, GreenlightRequest, NotificationEvent, Role } from '../../protocol/index.js';
 import { afterCommit, type Context } from '../domain/context.js';
 import { delegatesReachedFor } from '../domain/delegate-recipients.js';
-import { eligibleGroupsOf, eligibleUsersOf } from '../domain/request-view.js';
 import { newId } from '../ids.js';
-import type { Database, EmailActionsTable, OutboxTable, RequestsTable } from '../store/schema.js';
+import type { Database, EmailActionsTable, OutboxTable } from '../store/schema.js';
+import type { RequestRecord } from '../store/requests.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
@@ -16,7 +16,7 @@ const LINK_LIFETIME_MS = 24 * 3_600_000;
 
 export interface EmailedChange {
   type: NotificationEvent;
-  row: RequestsTable;
+  row: RequestRecord;
   rule: FrozenRule;
   /** The escalation step that fired, for `request.escalated`. */
   step: number | null;
@@ -40,8 +40,8 @@ export const needsConsole = (risk: string, rule: FrozenRule): boolean => (risk =
  */
 async function recipients(trx: Transaction<Database>, change: EmailedChange, now: Date): Promise<Recipient[]> {
   const { row, rule } = change;
-  const groups = eligibleGroupsOf(row);
-  const users = eligibleUsersOf(row);
+  const groups = row.eligible_groups;
+  const users = row.eligible_users;
   if (groups.length === 0 && users.length === 0) return [];
   const found = await trx
     .selectFrom('users')

@@ -1,9 +1,10 @@
 import type { Transaction } from 'kysely';
 import { CHAT_REFRESH_EVENT, type FrozenRule, type GreenlightRequest, type NotificationEvent } from '../../protocol/index.js';
 import { newId } from '../ids.js';
-import type { Database, OutboxTable, RequestsTable } from '../store/schema.js';
+import type { Database, OutboxTable } from '../store/schema.js';
+import type { RequestRecord } from '../store/requests.js';
 import { afterCommit, type Context } from '../domain/context.js';
-import { buildView, parseRule, withoutSecrets } from '../domain/request-view.js';
+import { buildView, withoutSecrets } from '../domain/request-view.js';
 import { writePendingAudit } from '../domain/audit.js';
 
 import type { Checkpoint } from '../domain/checkpoints.js';
@@ -25,11 +26,11 @@ export interface UrgentAlert {
   message: string;
 }
 
-export async function enqueueNotifications(ctx: Context, trx: Transaction<Database>, type: NotificationEvent, row: RequestsTable, view?: GreenlightRequest, alert?: UrgentAlert): Promise<void> {
+export async function enqueueNotifications(ctx: Context, trx: Transaction<Database>, type: NotificationEvent, row: RequestRecord, view?: GreenlightRequest, alert?: UrgentAlert): Promise<void> {
   const outbox = ctx.outbox;
   if (!outbox || outbox.endpoints.size === 0) return;
   const step = type === 'request.escalated' ? Number(row.escalation_level) - 1 : null;
-  const rule = parseRule(row);
+  const rule = row.rule;
   const webhooks = outbox.destinationsFor(type, rule, step);
   const chats = outbox.chatDestinationsFor(type, rule, step);
   const emailed = outbox.email !== null && emailWanted(type, rule, step);
@@ -52,10 +53,10 @@ export async function enqueueNotifications(ctx: Context, trx: Transaction<Databa
  * Every change of a request whose rule names a Slack target queues one refresh: the Slack app then
  * rewrites every message posted for it with the request as it stands (votes, claim, outcome).
  */
-export async function enqueueChatRefresh(ctx: Context, trx: Transaction<Database>, row: RequestsTable): Promise<void> {
+export async function enqueueChatRefresh(ctx: Context, trx: Transaction<Database>, row: RequestRecord): Promise<void> {
   const outbox = ctx.outbox;
   const slack = outbox?.slack;
-  if (!outbox || !slack || !ruleNamesSlack(parseRule(row))) return;
+  if (!outbox || !slack || !ruleNamesSlack(row.rule)) return;
   await writeRows(ctx, trx, outbox, row.id, CHAT_REFRESH_EVENT, [{ endpoint: slack, destination: SLACK_REFRESH_TARGET, payload: slack.refreshBody(row.id) }]);
 }
 

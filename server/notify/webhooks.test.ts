@@ -5,6 +5,7 @@ import type { GreenlightRequest, Notification, NotificationPage } from '../../pr
 import { ManualClock } from '../clock.js';
 import { inTransaction } from '../domain/context.js';
 import { enqueueNotifications } from './enqueue.js';
+import { toRequestRecord } from '../store/requests.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
 import { newWebhookSecret, WebhookReceiver, type ReceivedWebhook } from '../test-support/webhook-receiver.js';
 
@@ -262,7 +263,7 @@ describe('webhook notifications', () => {
     await arrival(request.id, 'request.created', '/slow');
     await dispatcher().idle();
     const { ctx } = hub.hub;
-    const row = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', request.id).executeTakeFirstOrThrow();
+    const row = toRequestRecord(await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', request.id).executeTakeFirstOrThrow());
     for (let i = 0; i < 5; i++) {
       await expect(
         inTransaction(ctx, async (trx) => {

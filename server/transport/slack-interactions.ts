@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { GreenlightError, LIMITS } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
-import { buildView, isEligibleApprover, parseRule, withoutSecrets } from '../domain/request-view.js';
+import { buildView, isEligibleApprover, withoutSecrets } from '../domain/request-view.js';
+import { requestStore } from '../store/requests.js';
 import type { SlackApp } from '../notify/slack/app.js';
 import { ACTION_APPROVE, ACTION_DENY, DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal } from '../notify/slack/message.js';
 import { slackIdentity } from './slack-identity.js';
@@ -54,11 +55,11 @@ const explain = (error: unknown): string => (error instanceof GreenlightError ? 
 
 /** Who may not decide, and why, before a modal is opened for them: the same rules the decision applies. */
 async function whyNot(ctx: Context, requestId: string, actor: Parameters<typeof isEligibleApprover>[1]): Promise<string | null> {
-  const row = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirst();
+  const row = await requestStore.byId(ctx.store.db, requestId);
   if (!row) return 'This request no longer exists.';
   if (row.status !== 'pending') return `This request is already ${row.status}${row.decided_by ? ` by ${row.decided_by}` : ''}; nothing to decide.`;
   const own = row.requester_id === actor.id;
-  if (own && !parseRule(row).allowSelfApproval) return 'You cannot decide your own request; another approver has to.';
+  if (own && !row.rule.allowSelfApproval) return 'You cannot decide your own request; another approver has to.';
   if (!isEligibleApprover(row, actor)) return 'You are not an approver for this request.';
   return null;
 }
@@ -74,8 +75,8 @@ async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeo
     await tell(ctx, app, channel, slackUserId, identity.explanation);
     return ACK;
   }
-  const row = await ctx.store.db.selectFrom('requests').select('rule').where('id', '=', requestId).executeTakeFirst();
-  if (row && (JSON.parse(row.rule) as { chatApprove?: boolean }).chatApprove === false) {
+  const row = await requestStore.byId(ctx.store.db, requestId);
+  if (row && row.rule.chatApprove === false) {
     await tell(ctx, app, channel, slackUserId, 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
     return ACK;
   }
@@ -85,7 +86,7 @@ async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeo
       await tell(ctx, app, channel, slackUserId, problem);
       return ACK;
     }
-    const current = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
+    const current = await requestStore.existing(ctx.store.db, requestId);
     const view = withoutSecrets(await buildView(ctx.store.db, current, null));
     // The trigger id is valid for 3 s: the modal opens before Slack is answered.
     try {

@@ -1,11 +1,12 @@
 import type { Transaction } from 'kysely';
 import { GreenlightError, type GreenlightRequest } from '../../../protocol/index.js';
-import type { Database, RequestsTable } from '../../store/schema.js';
+import type { Database } from '../../store/schema.js';
+import type { RequestRecord } from '../../store/requests.js';
 import type { Actor } from '../actor.js';
 import { isAdmin, SYSTEM_ACTOR_NAME } from '../actor.js';
 import { announce } from '../announce.js';
 import { inTransaction, type Context } from '../context.js';
-import { isEligibleApprover, parseRule } from '../request-view.js';
+import { isEligibleApprover } from '../request-view.js';
 import { addDeadline, stepDueAt } from './deadlines.js';
 import { loadRequestRow, onUnexpiredRequest } from './expiry.js';
 import { transition } from './transition.js';
@@ -16,20 +17,20 @@ import { transition } from './transition.js';
  */
 export async function claimRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
   const notEligible = () => new GreenlightError('NOT_ELIGIBLE', 'Only an approver of this request can claim it.');
-  const admit = (current: RequestsTable) => {
+  const admit = (current: RequestRecord) => {
     if (current.requester_id !== actor.id && !isEligibleApprover(current, actor)) throw notEligible();
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'there is nothing to claim.', admit, async (trx, current) => {
     const own = current.requester_id === actor.id;
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}.`);
-    if (own && !parseRule(current).allowSelfApproval) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
+    if (own && !current.rule.allowSelfApproval) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
     if (own && !isEligibleApprover(current, actor)) throw notEligible();
     const now = ctx.clock.now();
     const iso = now.toISOString();
     if (current.claim_by && current.claim_by !== actor.name && current.claim_until && current.claim_until > iso) {
       throw new GreenlightError('CONFLICT', `${current.claim_by} is already looking at this request (until ${current.claim_until}); you can still decide it.`);
     }
-    const until = new Date(now.getTime() + parseRule(current).claimHoldsSeconds * 1000).toISOString();
+    const until = new Date(now.getTime() + current.rule.claimHoldsSeconds * 1000).toISOString();
     const { row: next } = await transition(ctx, trx, current, 'claim', { actor: actor.name, changes: { claim_by: actor.name, claim_until: until }, outcome: 'claimed', data: { until } });
     await addDeadline(trx, { kind: 'claim_end', request_id: current.id, grant_jti: null, step: null, due_at: until }, now);
     ctx.deadlineWritten(until);
@@ -51,7 +52,7 @@ export async function releaseRequest(ctx: Context, actor: Actor, requestId: stri
 }
 
 /** A claim ran out without a decision: escalation carries on as if it had never been held. */
-export async function lapseClaim(ctx: Context, trx: Transaction<Database>, row: RequestsTable): Promise<RequestsTable> {
+export async function lapseClaim(ctx: Context, trx: Transaction<Database>, row: RequestRecord): Promise<RequestRecord> {
   const claimer = row.claim_by;
   const { row: next } = await transition(ctx, trx, row, 'lapseClaim', {
     actor: SYSTEM_ACTOR_NAME,
@@ -63,9 +64,9 @@ export async function lapseClaim(ctx: Context, trx: Transaction<Database>, row: 
 }
 
 /** Escalation steps held back by a released claim become due again at their original time (or now, if that passed). */
-async function resumeHeldEscalation(ctx: Context, trx: Transaction<Database>, current: RequestsTable): Promise<void> {
+async function resumeHeldEscalation(ctx: Context, trx: Transaction<Database>, current: RequestRecord): Promise<void> {
   const iso = ctx.clock.now().toISOString();
-  const rule = parseRule(current);
+  const rule = current.rule;
   const held = await trx.selectFrom('deadlines').selectAll().where('request_id', '=', current.id).where('kind', '=', 'escalation').where('done', '=', 0).execute();
   for (const deadline of held) {
     const original = stepDueAt(current, rule, deadline.step ?? 0) ?? deadline.due_at;

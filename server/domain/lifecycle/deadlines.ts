@@ -1,7 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { FrozenRule } from '../../../protocol/index.js';
 import { newId } from '../../ids.js';
-import type { Database, DeadlinesTable, RequestsTable } from '../../store/schema.js';
+import type { Database, DeadlinesTable } from '../../store/schema.js';
+import type { RequestRecord } from '../../store/requests.js';
 
 export type DeadlineKind = 'escalation' | 'expiry' | 'grant_expiry' | 'grant_expiring' | 'claim_end' | 'reminder' | 'review_due';
 
@@ -11,7 +12,7 @@ const addSeconds = (iso: string, seconds: number) => new Date(new Date(iso).getT
  * Writes one deadline per escalation step of every run of the chain (`repeat` adds runs; a step's
  * `step` counts across runs), the first reminder, and the expiry; returns their due times.
  */
-export async function scheduleRequestDeadlines(trx: Transaction<Database>, row: RequestsTable, rule: FrozenRule, now: Date): Promise<string[]> {
+export async function scheduleRequestDeadlines(trx: Transaction<Database>, row: RequestRecord, rule: FrozenRule, now: Date): Promise<string[]> {
   const rows: DeadlinesTable[] = [];
   for (let step = 0; ; step++) {
     const due = stepDueAt(row, rule, step);
@@ -42,7 +43,7 @@ export async function addDeadline(trx: Transaction<Database>, deadline: Omit<Dea
  * chain: run r of n steps holds steps r·n … r·n + n − 1, and starts where the previous run's last step
  * fired, so each run keeps the chain's own spacing.
  */
-export function stepDueAt(row: RequestsTable, rule: FrozenRule, step: number): string | null {
+export function stepDueAt(row: RequestRecord, rule: FrozenRule, step: number): string | null {
   const { round, index } = stepOf(rule, step);
   const entry = rule.escalation[index];
   const last = rule.escalation[rule.escalation.length - 1];

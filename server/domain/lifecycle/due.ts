@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Database, DeadlinesTable } from '../../store/schema.js';
+import { requestStore } from '../../store/requests.js';
 import type { Context } from '../context.js';
 import { expireGrant, grantExpiring } from '../grants.js';
 import { announceUpdated, type AfterCommit } from './after-commit.js';
@@ -7,7 +8,7 @@ import { lapseClaim } from './claims.js';
 import { escalate, repeatEscalation } from './escalation.js';
 import { stepOf } from './deadlines.js';
 import { remind } from './reminders.js';
-import { buildView, parseRule } from '../request-view.js';
+import { buildView } from '../request-view.js';
 import { expireRequest } from './expiry.js';
 import { markReviewOverdue } from './review-overdue.js';
 
@@ -25,7 +26,7 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
     if (!expiring) return {};
     return {
       after: async () => {
-        const fresh = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', expiring.requestId).executeTakeFirstOrThrow();
+        const fresh = await requestStore.existing(ctx.store.db, expiring.requestId);
         return [{ type: 'grant.expiring', request: await buildView(ctx.store.db, fresh, { id: fresh.requester_id }), expiresAt: expiring.expiresAt }];
       },
     };
@@ -39,7 +40,7 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
     const overdue = await markReviewOverdue(ctx, trx, deadline.request_id);
     return overdue ? { after: overdue } : {};
   }
-  const row = await trx.selectFrom('requests').selectAll().where('id', '=', deadline.request_id).executeTakeFirst();
+  const row = await requestStore.byId(trx, deadline.request_id);
   if (!row || row.status !== 'pending') return {};
 
   switch (deadline.kind) {
@@ -54,7 +55,7 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
       // Escalation step `deadline.step` (0-based, counted across runs of the chain). Steps already
       // applied or skipped leave the request's place in the chain past it.
       const step = deadline.step ?? 0;
-      const rule = parseRule(row);
+      const rule = row.rule;
       const { round, index } = stepOf(rule, step);
       if (Number(row.escalation_round) * rule.escalation.length + Number(row.escalation_level) > step) return {};
       if (row.claim_by && row.claim_until && row.claim_until > now) return { postponedTo: row.claim_until };

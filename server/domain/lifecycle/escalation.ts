@@ -1,8 +1,9 @@
 import type { Transaction } from 'kysely';
-import type { Database, RequestsTable } from '../../store/schema.js';
+import type { Database } from '../../store/schema.js';
+import { requestStore, type RequestRecord } from '../../store/requests.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
-import { approversOf, buildView, eligibleGroupsOf, eligibleUsersOf, parseRule } from '../request-view.js';
+import { approversOf, buildView } from '../request-view.js';
 import { resolveTargets } from '../users.js';
 import type { AfterCommit } from './after-commit.js';
 import { announceUpdated } from './after-commit.js';
@@ -18,11 +19,11 @@ import { transition } from './transition.js';
 export async function escalate(
   ctx: Context,
   trx: Transaction<Database>,
-  row: RequestsTable,
+  row: RequestRecord,
   fromStep: number,
   early?: { reason: string; skipped: number[] },
 ): Promise<AfterCommit> {
-  const rule = parseRule(row);
+  const rule = row.rule;
   const skipped: number[] = [...(early?.skipped ?? [])];
   let step = fromStep;
   let targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
@@ -32,17 +33,17 @@ export async function escalate(
     targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
   }
   const previousApprovers = approversOf(row);
-  const previouslyNotified = [...eligibleGroupsOf(row), ...eligibleUsersOf(row)];
+  const previouslyNotified = [...row.eligible_groups, ...row.eligible_users];
   if (targets.people.length === 0) skipped.push(step + 1);
-  const groups = [...new Set([...eligibleGroupsOf(row), ...targets.groups])];
-  const users = [...new Set([...eligibleUsersOf(row), ...targets.users])];
+  const groups = [...new Set([...row.eligible_groups, ...targets.groups])];
+  const users = [...new Set([...row.eligible_users, ...targets.users])];
   // Later steps' own deadlines find the level past them and do nothing.
   const { row: next } = await transition(ctx, trx, row, 'escalate', {
     actor: SYSTEM_ACTOR_NAME,
     changes: {
       escalation_level: step + 1,
-      eligible_groups: JSON.stringify(groups),
-      eligible_users: JSON.stringify(users),
+      eligible_groups: groups,
+      eligible_users: users,
       // Counted across runs of the chain: after a run's last step comes the next run's first, if `repeat` allows one.
       next_escalation_at: stepDueAt(row, rule, Number(row.escalation_round) * rule.escalation.length + step + 1),
     },
@@ -59,15 +60,15 @@ export async function escalate(
   if (targets.people.length === 0) return announceUpdated(ctx, row.id);
   const newTargets = { groups: targets.groups, users: targets.users };
   return async () => {
-    const fresh = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', next.id).executeTakeFirstOrThrow();
+    const fresh = await requestStore.existing(ctx.store.db, next.id);
     const request = await buildView(ctx.store.db, fresh, { id: fresh.requester_id });
     return [{ type: 'request.escalated', request, step: step + 1, previouslyNotified, newTargets, previousApprovers }];
   };
 }
 
 /** `repeat`: the chain's last step passed undecided, so it runs again from its first step (run `round`, 0-based). */
-export async function repeatEscalation(ctx: Context, trx: Transaction<Database>, row: RequestsTable, round: number): Promise<RequestsTable> {
-  const rule = parseRule(row);
+export async function repeatEscalation(ctx: Context, trx: Transaction<Database>, row: RequestRecord, round: number): Promise<RequestRecord> {
+  const rule = row.rule;
   const { row: next } = await transition(ctx, trx, row, 'repeatEscalation', {
     actor: SYSTEM_ACTOR_NAME,
     changes: { escalation_round: round, escalation_level: 0 },

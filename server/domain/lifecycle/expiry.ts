@@ -1,19 +1,20 @@
 import type { Transaction } from 'kysely';
 import { GreenlightError } from '../../../protocol/index.js';
-import type { Database, RequestsTable } from '../../store/schema.js';
+import type { Database } from '../../store/schema.js';
+import { requestStore, type RequestRecord } from '../../store/requests.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import { announce } from '../announce.js';
 import { inTransaction, type Context } from '../context.js';
 import { transition } from './transition.js';
 
-export async function loadRequestRow(executor: Transaction<Database> | Context['store']['db'], id: string): Promise<RequestsTable> {
-  const row = await executor.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirst();
+export async function loadRequestRow(executor: Transaction<Database> | Context['store']['db'], id: string): Promise<RequestRecord> {
+  const row = await requestStore.byId(executor, id);
   if (!row) throw new GreenlightError('NOT_FOUND', `No request ${id}.`);
   return row;
 }
 
 /** Expires a pending request inside the caller's transaction: the scheduler's expiry, also applied by a decision that finds it overdue. */
-export async function expireRequest(ctx: Context, trx: Transaction<Database>, row: RequestsTable): Promise<RequestsTable> {
+export async function expireRequest(ctx: Context, trx: Transaction<Database>, row: RequestRecord): Promise<RequestRecord> {
   return (await transition(ctx, trx, row, 'expire', { actor: SYSTEM_ACTOR_NAME, data: { expiresAt: row.expires_at } })).row;
 }
 
@@ -27,10 +28,10 @@ export async function onUnexpiredRequest<T>(
   requestId: string,
   refusal: string,
   /** Throws for a caller with no part in the request, before anything is applied or told. */
-  admit: (current: RequestsTable) => void,
-  work: (trx: Transaction<Database>, current: RequestsTable) => Promise<T>,
+  admit: (current: RequestRecord) => void,
+  work: (trx: Transaction<Database>, current: RequestRecord) => Promise<T>,
 ): Promise<T> {
-  const outcome = await inTransaction(ctx, async (trx): Promise<{ expired: RequestsTable } | { done: T }> => {
+  const outcome = await inTransaction(ctx, async (trx): Promise<{ expired: RequestRecord } | { done: T }> => {
     const current = await loadRequestRow(trx, requestId);
     admit(current);
     const now = ctx.clock.now().toISOString();

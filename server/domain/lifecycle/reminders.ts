@@ -1,8 +1,9 @@
 import type { Transaction } from 'kysely';
-import type { Database, DeadlinesTable, RequestsTable } from '../../store/schema.js';
+import type { Database, DeadlinesTable } from '../../store/schema.js';
+import { requestStore, type RequestRecord } from '../../store/requests.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
-import { approversOf, buildView, eligibleGroupsOf, eligibleUsersOf, parseRule } from '../request-view.js';
+import { approversOf, buildView } from '../request-view.js';
 import type { AfterCommit } from './after-commit.js';
 import { addDeadline } from './deadlines.js';
 import { transition } from './transition.js';
@@ -15,8 +16,8 @@ const addSeconds = (ms: number, seconds: number) => new Date(ms + seconds * 1000
  * missed while the hub was down fires once, and the next counts from now. While someone holds a claim
  * the reminder is skipped: they said they are looking at it.
  */
-export async function remind(ctx: Context, trx: Transaction<Database>, row: RequestsTable, deadline: DeadlinesTable): Promise<AfterCommit | undefined> {
-  const every = parseRule(row).remindSeconds;
+export async function remind(ctx: Context, trx: Transaction<Database>, row: RequestRecord, deadline: DeadlinesTable): Promise<AfterCommit | undefined> {
+  const every = row.rule.remindSeconds;
   if (!every) return undefined;
   const now = ctx.clock.now();
   const due = Date.parse(deadline.due_at);
@@ -30,10 +31,10 @@ export async function remind(ctx: Context, trx: Transaction<Database>, row: Requ
   const { row: next } = await transition(ctx, trx, row, 'remind', {
     actor: SYSTEM_ACTOR_NAME,
     outcome: 'reminded',
-    data: { reminder: number, notified: [...eligibleGroupsOf(row), ...eligibleUsersOf(row)], voted: voters },
+    data: { reminder: number, notified: [...row.eligible_groups, ...row.eligible_users], voted: voters },
   });
   return async () => {
-    const fresh = await ctx.store.db.selectFrom('requests').selectAll().where('id', '=', next.id).executeTakeFirstOrThrow();
+    const fresh = await requestStore.existing(ctx.store.db, next.id);
     const request = await buildView(ctx.store.db, fresh, { id: fresh.requester_id });
     return [{ type: 'request.reminded', request, reminder: number, approvers: approversOf(fresh) }];
   };

@@ -1,8 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
+import { requestStore } from '../../store/requests.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import { audit, type Context } from '../context.js';
-import { eligibleGroupsOf, parseRule } from '../request-view.js';
 import { announceUpdated, type AfterCommit } from './after-commit.js';
 import { auditFields } from './transition.js';
 
@@ -13,9 +13,9 @@ import { auditFields } from './transition.js';
  */
 export async function markReviewOverdue(ctx: Context, trx: Transaction<Database>, requestId: string): Promise<AfterCommit | null> {
   const item = await trx.selectFrom('break_glass_reviews').selectAll().where('request_id', '=', requestId).executeTakeFirst();
-  const row = await trx.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirst();
+  const row = await requestStore.byId(trx, requestId);
   if (!item || !row || item.outcome !== null) return null;
-  const rule = parseRule(row);
+  const rule = row.rule;
   const escalationGroups = [...new Set(rule.escalation.flatMap((step) => step.notify))];
   const notified = escalationGroups.length ? escalationGroups : (JSON.parse(item.reviewers) as string[]);
   const iso = ctx.clock.now().toISOString();
@@ -26,11 +26,7 @@ export async function markReviewOverdue(ctx: Context, trx: Transaction<Database>
     outcome: 'overdue',
     data: { incident: item.incident, dueAt: item.due_at, notified },
   });
-  const groups = [...new Set([...eligibleGroupsOf(row), ...notified])];
-  await trx
-    .updateTable('requests')
-    .set({ eligible_groups: JSON.stringify(groups), updated_at: iso, version: Number(row.version) + 1 })
-    .where('id', '=', row.id)
-    .execute();
+  const groups = [...new Set([...row.eligible_groups, ...notified])];
+  await requestStore.update(trx, row.id, { eligible_groups: groups, updated_at: iso, version: Number(row.version) + 1 });
   return announceUpdated(ctx, row.id, { groups: notified, users: [] });
 }

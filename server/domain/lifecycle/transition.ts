@@ -1,8 +1,8 @@
 import type { Transaction } from 'kysely';
 import { GreenlightError, type AuditEvent, type AuditType, type NotificationEvent, type RequestStatus } from '../../../protocol/index.js';
-import type { Database, RequestsTable } from '../../store/schema.js';
+import type { Database } from '../../store/schema.js';
+import { requestStore, type RequestChanges, type RequestRecord } from '../../store/requests.js';
 import { audit, LostRace, type Context } from '../context.js';
-import { parseRule } from '../request-view.js';
 import { closeDeadlines } from './deadlines.js';
 import { writePendingPlaces } from '../pending-places.js';
 import { enqueueChatRefresh, enqueueNotifications } from '../../notify/enqueue.js';
@@ -38,7 +38,7 @@ export const TRANSITIONS = {
 export type TransitionName = keyof typeof TRANSITIONS;
 
 /** The request columns every audit event about a request carries. */
-export const auditFields = (row: Pick<RequestsTable, 'id' | 'action' | 'resource' | 'environment'>) => ({
+export const auditFields = (row: Pick<RequestRecord, 'id' | 'action' | 'resource' | 'environment'>) => ({
   requestId: row.id,
   action: row.action,
   resource: row.resource,
@@ -46,13 +46,13 @@ export const auditFields = (row: Pick<RequestsTable, 'id' | 'action' | 'resource
 });
 
 /** A request leaving pending frees its place under its requester's pending cap for the rule. */
-async function releasePendingPlace(trx: Transaction<Database>, row: RequestsTable): Promise<void> {
+async function releasePendingPlace(trx: Transaction<Database>, row: RequestRecord): Promise<void> {
   await writePendingPlaces(trx);
   await trx
     .updateTable('pending_counts')
     .set((eb) => ({ pending: eb('pending', '-', 1) }))
     .where('requester_id', '=', row.requester_id)
-    .where('rule_name', '=', parseRule(row).name)
+    .where('rule_name', '=', row.rule.name)
     .where('pending', '>', 0)
     .execute();
 }
@@ -61,14 +61,14 @@ export interface TransitionInput {
   /** Who did it: a user's name, or the hub itself for deadlines. */
   actor: string;
   /** Columns this transition changes besides status, decision and claim. */
-  changes?: Partial<Omit<RequestsTable, 'id' | 'version' | 'status'>>;
+  changes?: Omit<RequestChanges, 'version' | 'status'>;
   /** The audit event's outcome; the new status when absent. */
   outcome?: string;
   data: Record<string, unknown>;
 }
 
 export interface Transitioned {
-  row: RequestsTable;
+  row: RequestRecord;
   event: AuditEvent;
 }
 
@@ -77,19 +77,18 @@ export interface Transitioned {
  * makes it lose the race, and the transaction runs again on the fresh row), the request's deadlines
  * and the audit event, together.
  */
-export async function transition(ctx: Context, trx: Transaction<Database>, current: RequestsTable, name: TransitionName, input: TransitionInput): Promise<Transitioned> {
+export async function transition(ctx: Context, trx: Transaction<Database>, current: RequestRecord, name: TransitionName, input: TransitionInput): Promise<Transitioned> {
   const spec: TransitionSpec = TRANSITIONS[name];
   if (current.status !== spec.from) throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}.`);
   const now = ctx.clock.now().toISOString();
   const final = spec.to !== 'pending';
-  const changes: Partial<RequestsTable> = {
+  const changes: RequestChanges = {
     ...input.changes,
     updated_at: now,
     ...(final ? { status: spec.to, decided_at: now, decided_by: input.actor, claim_by: null, claim_until: null } : {}),
   };
   const version = Number(current.version) + 1;
-  const result = await trx.updateTable('requests').set({ ...changes, version }).where('id', '=', current.id).where('version', '=', current.version).executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) throw new LostRace();
+  if (!(await requestStore.updateVersioned(trx, current, changes, version))) throw new LostRace();
   if (final) {
     await closeDeadlines(trx, current.id);
     await releasePendingPlace(trx, current);

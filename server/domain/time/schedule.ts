@@ -1,5 +1,5 @@
 import { GreenlightError, type FrozenRule } from '../../../protocol/index.js';
-import type { RequestsTable } from '../../store/schema.js';
+import type { RequestRecord } from '../../store/requests.js';
 import { DEFAULT_MAX_SCHEDULE_AHEAD_SECONDS, grantTimes, startProblem, type GrantTimes } from './access-start.js';
 
 /** A requested start the rule can't take, as a 400 naming the field. */
@@ -9,7 +9,7 @@ export function checkStart(rule: FrozenRule, notBefore: string, now: Date, what:
 }
 
 /** The access a request would get if approved at `approvedAt`, cut to its rule's windows. */
-export function plannedAccess(row: Pick<RequestsTable, 'not_before' | 'requested_ttl_seconds'>, rule: FrozenRule, approvedAt: Date): GrantTimes {
+export function plannedAccess(row: Pick<RequestRecord, 'not_before' | 'requested_ttl_seconds'>, rule: FrozenRule, approvedAt: Date): GrantTimes {
   return grantTimes(
     {
       approvedAt: approvedAt.getTime(),

@@ -1,7 +1,7 @@
 import type { Context } from '../../domain/context.js';
 import { delegatesReachedFor } from '../../domain/delegate-recipients.js';
-import { buildView, isEligibleApprover, parseRule, withoutSecrets } from '../../domain/request-view.js';
-import type { RequestsTable } from '../../store/schema.js';
+import { buildView, isEligibleApprover, withoutSecrets } from '../../domain/request-view.js';
+import { requestStore, type RequestRecord } from '../../store/requests.js';
 import { toUserRecord } from '../../store/users.js';
 import { actorWithoutToken } from '../../identity/link-actor.js';
 import type { SlackApp } from './app.js';
@@ -9,20 +9,20 @@ import { platformErrorOf } from './errors.js';
 import { renderSlackMessage, type SlackMessage } from './message.js';
 import { SLACK_DM_TARGET, slackChannelOf } from './targets.js';
 
-export async function loadRow(ctx: Context, requestId: string): Promise<RequestsTable | undefined> {
-  return ctx.store.db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirst();
+export async function loadRow(ctx: Context, requestId: string): Promise<RequestRecord | undefined> {
+  return requestStore.byId(ctx.store.db, requestId);
 }
 
-async function render(ctx: Context, app: SlackApp, row: RequestsTable): Promise<SlackMessage> {
+async function render(ctx: Context, app: SlackApp, row: RequestRecord): Promise<SlackMessage> {
   const view = withoutSecrets(await buildView(ctx.store.db, row, null));
-  return renderSlackMessage(view, { publicUrl: ctx.outbox?.publicUrl ?? '', chatApprove: parseRule(row).chatApprove !== false });
+  return renderSlackMessage(view, { publicUrl: ctx.outbox?.publicUrl ?? '', chatApprove: row.rule.chatApprove !== false });
 }
 
 /**
  * Active users with a Slack member id who may decide this request now, the requester never; and the
  * active delegates of those who may, once each.
  */
-export async function slackApprovers(ctx: Context, row: RequestsTable): Promise<{ slackUserId: string }[]> {
+export async function slackApprovers(ctx: Context, row: RequestRecord): Promise<{ slackUserId: string }[]> {
   const users = (await ctx.store.db.selectFrom('users').selectAll().where('disabled', '=', 0).execute()).map(toUserRecord);
   if (users.length === 0) return [];
   const groups = await ctx.store.db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', users.map((user) => user.id)).execute();
@@ -34,13 +34,13 @@ export async function slackApprovers(ctx: Context, row: RequestsTable): Promise<
     eligible.push(actor.id);
     if (user.slackUserId) reached.add(user.slackUserId);
   }
-  for (const delegate of await delegatesReachedFor(ctx.store.db, eligible, parseRule(row).name, row.requester_id, ctx.clock.now())) {
+  for (const delegate of await delegatesReachedFor(ctx.store.db, eligible, row.rule.name, row.requester_id, ctx.clock.now())) {
     if (delegate.slackUserId) reached.add(delegate.slackUserId);
   }
   return [...reached].map((slackUserId) => ({ slackUserId }));
 }
 
-async function postOne(ctx: Context, app: SlackApp, row: RequestsTable, channel: string, target: string, slackUserId: string | null, message: SlackMessage): Promise<void> {
+async function postOne(ctx: Context, app: SlackApp, row: RequestRecord, channel: string, target: string, slackUserId: string | null, message: SlackMessage): Promise<void> {
   await app.pacing.wait(channel);
   const posted = await app.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
   if (!posted.channel || !posted.ts) throw new Error('Slack did not say where the message went');
@@ -100,7 +100,7 @@ export async function refreshMessages(ctx: Context, app: SlackApp, requestId: st
   }
 }
 
-async function updateAll(ctx: Context, app: SlackApp, row: RequestsTable): Promise<void> {
+async function updateAll(ctx: Context, app: SlackApp, row: RequestRecord): Promise<void> {
   const requestId = row.id;
   const messages = await ctx.store.db.selectFrom('slack_messages').selectAll().where('request_id', '=', requestId).orderBy('created_at').execute();
   if (messages.length === 0) return;
