@@ -1,7 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import { quorumProgress, type AuditEvent, type GreenlightRequest, type TimelineEntry, type AuditType } from '../../protocol/index.js';
-import type { Database, DecisionsTable, GrantsTable, RequestsTable } from '../store/schema.js';
+import type { Database, DecisionsTable, RequestsTable } from '../store/schema.js';
 import { decodeAuditData, decodeAuditType } from '../store/audit-events.js';
+import { grantStore, type GrantRecord } from '../store/grants.js';
 import { contextOf, eligibleGroupsOf, eligibleUsersOf, riskOf, ruleOf as parseRule, statusOf } from '../store/request-columns.js';
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
@@ -57,7 +58,7 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
 /** What a view is built from besides the request row. */
 export interface ViewParts {
   decisions: DecisionsTable[];
-  grant: GrantsTable | undefined;
+  grant: GrantRecord | undefined;
   events: Pick<AuditEvent, 'at' | 'type' | 'actor' | 'data'>[];
 }
 
@@ -65,7 +66,7 @@ export interface ViewParts {
 export async function buildView(db: Executor, row: RequestsTable, viewer: { id: string } | null): Promise<GreenlightRequest> {
   const [decisions, grant, events] = await Promise.all([
     db.selectFrom('decisions').selectAll().where('request_id', '=', row.id).orderBy('created_at').execute(),
-    db.selectFrom('grants').selectAll().where('request_id', '=', row.id).executeTakeFirst(),
+    grantStore.ofRequest(db, row.id),
     db.selectFrom('audit_events').select(['at', 'type', 'actor', 'data']).where('request_id', '=', row.id).orderBy('seq').execute(),
   ]);
   const parsed = events.map((event) => ({ ...event, type: decodeAuditType(event.type), data: decodeAuditData(event.data) }));
@@ -101,13 +102,13 @@ export async function buildViews(db: Executor, rows: RequestsTable[], viewer: { 
     chunks(rows.map((row) => row.id), IN_CHUNK).map((ids) =>
       Promise.all([
         db.selectFrom('decisions').selectAll().where('request_id', 'in', ids).orderBy('created_at').execute(),
-        db.selectFrom('grants').selectAll().where('request_id', 'in', ids).execute(),
+        grantStore.ofRequests(db, ids),
         db.selectFrom('audit_events').select(['request_id', 'at', 'type', 'actor', 'data']).where('request_id', 'in', ids).orderBy('seq').execute(),
       ]),
     ),
   );
   const decisions = groupBy(parts.flatMap(([d]) => d), (d) => d.request_id);
-  const grants = new Map(parts.flatMap(([, g]) => g).map((grant) => [grant.request_id, grant]));
+  const grants = new Map(parts.flatMap(([, g]) => g).map((grant) => [grant.requestId, grant]));
   const events = groupBy(parts.flatMap(([, , e]) => e), (e) => e.request_id ?? '');
   return rows.map((row) =>
     assembleView(
@@ -199,10 +200,10 @@ export function assembleView(row: RequestsTable, { decisions, grant, events }: V
     grant: grant
       ? {
           jti: grant.jti,
-          status: grant.status as 'active' | 'redeemed' | 'revoked' | 'expired',
-          issuedAt: grant.issued_at,
-          notBefore: grant.not_before,
-          expiresAt: grant.expires_at,
+          status: grant.status,
+          issuedAt: grant.issuedAt,
+          notBefore: grant.notBefore,
+          expiresAt: grant.expiresAt,
           ...(isRequester ? { token: grant.token } : {}),
         }
       : null,

@@ -3,6 +3,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK
 import type { Kysely } from 'kysely';
 import type { Database, SigningKeysTable } from '../store/schema.js';
 import type { Dialect } from '../store/database.js';
+import { grantStore } from '../store/grants.js';
 import { newId } from '../ids.js';
 import { decryptPrivateKey, encryptPrivateKey, isEncrypted } from '../keys/key-encryption.js';
 
@@ -110,14 +111,7 @@ export class SigningKeyRing {
   }
 
   private async stillNeeded(key: SigningKey, now: Date): Promise<boolean> {
-    const grant = await this.db
-      .selectFrom('grants')
-      .select('jti')
-      .where('signing_key', '=', key.rowId)
-      .where('expires_at', '>', now.toISOString())
-      .limit(1)
-      .executeTakeFirst();
-    return grant !== undefined;
+    return grantStore.anyLiveSignedBy(this.db, key.rowId, now.toISOString());
   }
 
   private async newRow(rowId: string, now: Date): Promise<SigningKeysTable> {
