@@ -4,7 +4,8 @@ import { afterCommit, type Context } from '../domain/context.js';
 import { delegatesReachedFor } from '../domain/delegate-recipients.js';
 import { eligibleGroupsOf, eligibleUsersOf } from '../domain/request-view.js';
 import { newId } from '../ids.js';
-import type { Database, EmailActionsTable, OutboxTable, RequestsTable } from '../store/schema.js';
+import type { Database, EmailActionsTable, RequestsTable } from '../store/schema.js';
+import { outboxStore, type OutboxRecord } from '../store/outbox.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
@@ -114,7 +115,7 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
   const expiresAt = new Date(Math.min(now.getTime() + LINK_LIFETIME_MS, requestExpiry)).toISOString();
   const key = outbox.email.tokenKey;
   if (!key) throw new Error('email links need the hub keys, loaded at start');
-  const rows: OutboxTable[] = [];
+  const rows: OutboxRecord[] = [];
   const actions: EmailActionsTable[] = [];
   for (const person of people) {
     const id = newId('ntf', now);
@@ -134,6 +135,6 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
     }
   }
   afterCommit(trx, () => outbox.written());
-  await trx.insertInto('outbox').values(rows).execute();
+  await outboxStore.insert(trx, rows);
   if (actions.length) await trx.insertInto('email_actions').values(actions).execute();
 }
