@@ -99,7 +99,7 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
       .insertInto('break_glass_reviews')
       .values({ request_id: request.id, requester_id: actor.id, rule_name: rule.name, incident: parsed.breakGlass.incident, reviewers: JSON.stringify(glass.reviewers), created_at: iso, due_at: dueAt, outcome: null, reviewed_by: null, comment: null, reviewed_at: null })
       .execute();
-    await addDeadline(trx, { kind: 'review_due', request_id: request.id, grant_jti: null, step: null, due_at: dueAt }, now);
+    await addDeadline(trx, { kind: 'review_due', requestId: request.id, grantJti: null, step: null, dueAt: dueAt }, now);
     ctx.deadlineWritten(dueAt);
     await audit(ctx, trx, { actor: actor.name, type: 'request.approved', ...auditFields(request), outcome: 'approved', data: { breakGlass: true, incident: parsed.breakGlass.incident } });
     const grant = await issueGrant(ctx, trx, request, now, { breakGlass: { maxTtlSeconds: glass.maxTtlSeconds } });

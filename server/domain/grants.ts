@@ -6,6 +6,7 @@ import { newId } from '../ids.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { canonicalJson } from '../store/json.js';
 import { grantStore } from '../store/grants.js';
+import { deadlineStore } from '../store/deadlines.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
@@ -95,11 +96,11 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     expiresAt: expires.toISOString(),
     signingKey: signer.rowId,
   });
-  await trx.insertInto('deadlines').values({ id: newId('ddl', now), kind: 'grant_expiry', request_id: row.id, grant_jti: jti, step: null, due_at: expires.toISOString(), done: 0 }).execute();
+  await deadlineStore.insert(trx, [{ id: newId('ddl', now), kind: 'grant_expiry', requestId: row.id, grantJti: jti, step: null, dueAt: expires.toISOString() }]);
   // The requester hears before it ends; a grant shorter than the notice was just handed to them.
   if (ttl > GRANT_EXPIRY_NOTICE_SECONDS) {
     const notice = new Date(expires.getTime() - GRANT_EXPIRY_NOTICE_SECONDS * 1000).toISOString();
-    await trx.insertInto('deadlines').values({ id: newId('ddl', now), kind: 'grant_expiring', request_id: row.id, grant_jti: jti, step: null, due_at: notice, done: 0 }).execute();
+    await deadlineStore.insert(trx, [{ id: newId('ddl', now), kind: 'grant_expiring', requestId: row.id, grantJti: jti, step: null, dueAt: notice }]);
     ctx.deadlineWritten(notice);
   }
   await audit(ctx, trx, {
@@ -189,7 +190,7 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
       if (status === 'redeemed') throw new GreenlightError('ALREADY_REDEEMED', 'This grant was already used; ask for a new approval.');
       throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${status ?? 'unknown'}.`);
     }
-    await trx.updateTable('deadlines').set({ done: 1 }).where('grant_jti', '=', claims.jti).execute();
+    await deadlineStore.closeOfGrant(trx, claims.jti);
     await touchRequest(trx, claims.requestId, now);
     await audit(ctx, trx, {
       actor: claims.requester,
@@ -218,7 +219,7 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
     if (grant.status !== 'active') throw new GreenlightError('CONFLICT', `This grant is already ${grant.status}.`);
     const now = ctx.clock.now().toISOString();
     await grantStore.revoke(trx, jti, now, actor.name);
-    await trx.updateTable('deadlines').set({ done: 1 }).where('grant_jti', '=', jti).execute();
+    await deadlineStore.closeOfGrant(trx, jti);
     await touchRequest(trx, request.id, now);
     await audit(ctx, trx, {
       actor: actor.name,
