@@ -6,6 +6,7 @@ import { eligibleGroupsOf, eligibleUsersOf } from '../domain/request-view.js';
 import { newId } from '../ids.js';
 import type { Database, EmailActionsTable, RequestsTable } from '../store/schema.js';
 import { outboxStore, type OutboxRecord } from '../store/outbox.js';
+import { decisionStore } from '../store/decisions.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
@@ -51,7 +52,7 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
     .where('users.disabled', '=', 0)
     .where((eb) => eb.or([...(users.length ? [eb('users.name', 'in', users)] : []), ...(groups.length ? [eb('user_groups.group_name', 'in', groups)] : [])]))
     .execute();
-  const voted = new Set((await trx.selectFrom('decisions').select('approver_id').where('request_id', '=', row.id).execute()).map((vote) => vote.approver_id));
+  const voted = new Set(await decisionStore.approverIdsOf(trx, row.id));
   // An escalation asks the people it adds; those asked before hear again through `remind`.
   const stepOnly = change.type === 'request.escalated' && change.step !== null ? new Set(rule.escalation[change.step]?.notify ?? []) : null;
   const chosen = new Map<string, Recipient>();

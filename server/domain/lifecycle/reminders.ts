@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Database, RequestsTable } from '../../store/schema.js';
 import type { DeadlineRecord } from '../../store/deadlines.js';
+import { decisionStore } from '../../store/decisions.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
 import { approversOf, buildView, eligibleGroupsOf, eligibleUsersOf, parseRule } from '../request-view.js';
@@ -27,7 +28,7 @@ export async function remind(ctx: Context, trx: Transaction<Database>, row: Requ
   await addDeadline(trx, { kind: 'reminder', requestId: row.id, grantJti: null, step: claimed ? number : number + 1, dueAt: nextDue }, now);
   ctx.deadlineWritten(nextDue);
   if (claimed) return undefined;
-  const voters = (await trx.selectFrom('decisions').select('approver_name').where('request_id', '=', row.id).execute()).map((d) => d.approver_name);
+  const voters = await decisionStore.approverNamesOf(trx, row.id);
   const { row: next } = await transition(ctx, trx, row, 'remind', {
     actor: SYSTEM_ACTOR_NAME,
     outcome: 'reminded',
