@@ -18,6 +18,7 @@ import { deferInsert, writeDeferred } from '../store/deferred-inserts.js';
 import type { Database, RequestsTable } from '../store/schema.js';
 import { canonicalJson } from '../store/json.js';
 import { decisionStore } from '../store/decisions.js';
+import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import { audit, type Context } from './context.js';
 import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
@@ -428,14 +429,8 @@ async function buildViewsInTurns(ctx: Context, turn: TurnTaker, refs: RequestRef
 /** Break-glass uses still to be reviewed by one of my groups (never my own). */
 async function openReviewRefsFor(db: Kysely<Database>, actor: Actor): Promise<RequestRef[]> {
   if (actor.groups.length === 0) return [];
-  const open = await db
-    .selectFrom('break_glass_reviews')
-    .innerJoin('requests', 'requests.id', 'break_glass_reviews.request_id')
-    .select(['requests.id', 'requests.version', 'break_glass_reviews.reviewers'])
-    .where('break_glass_reviews.outcome', 'is', null)
-    .where('break_glass_reviews.requester_id', '!=', actor.id)
-    .execute();
-  return open.filter((item) => (JSON.parse(item.reviewers) as string[]).some((group) => actor.groups.includes(group))).map(({ id, version }) => ({ id, version }));
+  const open = await breakGlassReviewStore.openNotBy(db, actor.id);
+  return open.filter((item) => item.reviewers.some((group) => actor.groups.includes(group))).map(({ id, version }) => ({ id, version }));
 }
 
 /**
