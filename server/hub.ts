@@ -8,6 +8,7 @@ import { DelegateIndex } from './domain/delegate-index.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { openStore } from './store/database.js';
+import { outboxStore } from './store/outbox.js';
 import { HubBus } from './domain/bus.js';
 import { PolicyHolder } from './domain/policy.js';
 import { ensureStarterPolicy } from './domain/starter-policy.js';
@@ -206,10 +207,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       if (lagMs !== null) metrics.notificationLag.observe(Math.max(0, lagMs) / 1000);
     },
   });
-  metrics.setOutboxDepthReader(async () => {
-    const row = await store.db.selectFrom('outbox').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'pending').executeTakeFirst();
-    return Number(row?.n ?? 0);
-  });
+  metrics.setOutboxDepthReader(() => outboxStore.pendingCount(store.db));
 
   await inTransaction(ctx, (trx) =>
     audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: policyFile ?? null, rules: policy.current().rules.length } }),

@@ -2,6 +2,7 @@ import type { TimerHandle } from './clock.js';
 import type { Context } from './domain/context.js';
 import { inTransaction } from './domain/context.js';
 import { applyDeadline, type AfterCommit } from './domain/lifecycle/due.js';
+import { deadlineStore } from './store/deadlines.js';
 
 /** How long the scheduler works through due deadlines before it lets other I/O run. */
 const SLICE_MS = 5;
@@ -118,17 +119,15 @@ export class Scheduler {
     let fired: { kind: string; due_at: string; after: AfterCommit | undefined }[];
     try {
       fired = await inTransaction(ctx, async (trx) => {
-        let query = trx.selectFrom('deadlines').selectAll().where('done', '=', 0).where('due_at', '<=', now.toISOString()).orderBy('due_at').limit(limit);
-        if (ctx.store.dialect === 'postgres') query = query.forUpdate().skipLocked();
         const out: { kind: string; due_at: string; after: AfterCommit | undefined }[] = [];
-        for (const deadline of await query.execute()) {
+        for (const deadline of await deadlineStore.claimDue(trx, now.toISOString(), limit, ctx.store.dialect === 'postgres')) {
           const result = await applyDeadline(ctx, trx, deadline);
           if (result.postponedTo) {
-            await trx.updateTable('deadlines').set({ due_at: result.postponedTo }).where('id', '=', deadline.id).execute();
+            await deadlineStore.moveTo(trx, deadline.id, result.postponedTo);
           } else {
-            await trx.updateTable('deadlines').set({ done: 1 }).where('id', '=', deadline.id).execute();
+            await deadlineStore.markDone(trx, deadline.id);
           }
-          out.push({ kind: deadline.kind, due_at: deadline.due_at, after: result.after });
+          out.push({ kind: deadline.kind, due_at: deadline.dueAt, after: result.after });
         }
         return out;
       });
@@ -151,8 +150,7 @@ export class Scheduler {
 
   private async armNext(): Promise<void> {
     try {
-      const next = await this.ctx.store.db.selectFrom('deadlines').select((eb) => eb.fn.min('due_at').as('due')).where('done', '=', 0).executeTakeFirst();
-      const due = next?.due ?? null;
+      const due = await deadlineStore.nextDue(this.ctx.store.db);
       if (due) this.arm(due);
       else this.arm(null);
     } catch (error) {

@@ -1,6 +1,7 @@
 import { GreenlightError, parseOrThrow, formatDuration, reviewInputSchema, type FrozenRule, type GreenlightRequest, type ParsedNewRequest } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
+import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import type { Actor } from './actor.js';
 import { announce } from './announce.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
@@ -35,22 +36,17 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
     // On PostgreSQL two uses by one person may run at once (on one hub or two): the requester's row
     // stays locked to the end of this transaction, so the second waits and then meets the first below.
     if (ctx.store.dialect === 'postgres') await trx.selectFrom('users').select('id').where('id', '=', actor.id).forUpdate().execute();
-    const owed = await trx
-      .selectFrom('break_glass_reviews')
-      .select(['request_id', 'outcome', 'due_at'])
-      .where('requester_id', '=', actor.id)
-      .where((eb) => eb.or([eb('outcome', '=', 'unratified'), eb.and([eb('outcome', 'is', null), eb('due_at', '<=', iso)])]))
-      .executeTakeFirst();
+    const owed = await breakGlassReviewStore.owedBy(trx, actor.id, iso);
     if (owed) {
-      const why = owed.outcome === 'unratified' ? 'was not ratified' : `is overdue for review (due ${owed.due_at})`;
-      throw new GreenlightError('BREAK_GLASS_REVIEW_PENDING', `Your break-glass ${owed.request_id} ${why}; until that is settled, ask for approval instead.`);
+      const why = owed.outcome === 'unratified' ? 'was not ratified' : `is overdue for review (due ${owed.dueAt})`;
+      throw new GreenlightError('BREAK_GLASS_REVIEW_PENDING', `Your break-glass ${owed.requestId} ${why}; until that is settled, ask for approval instead.`);
     }
     if (glass.cooldownSeconds > 0) {
       const since = new Date(now.getTime() - glass.cooldownSeconds * 1000).toISOString();
-      const recent = await trx.selectFrom('break_glass_reviews').select('created_at').where('requester_id', '=', actor.id).where('rule_name', '=', rule.name).where('created_at', '>', since).orderBy('created_at', 'desc').executeTakeFirst();
-      if (recent) {
-        const next = new Date(Date.parse(recent.created_at) + glass.cooldownSeconds * 1000).toISOString();
-        throw new GreenlightError('BREAK_GLASS_COOLDOWN', `You used break-glass under rule "${rule.name}" at ${recent.created_at}; the next use is possible from ${next} (cooldown ${formatDuration(glass.cooldownSeconds)}). Ask for approval instead.`);
+      const recent = await breakGlassReviewStore.lastUseSince(trx, actor.id, rule.name, since);
+      if (recent !== undefined) {
+        const next = new Date(Date.parse(recent) + glass.cooldownSeconds * 1000).toISOString();
+        throw new GreenlightError('BREAK_GLASS_COOLDOWN', `You used break-glass under rule "${rule.name}" at ${recent}; the next use is possible from ${next} (cooldown ${formatDuration(glass.cooldownSeconds)}). Ask for approval instead.`);
       }
     }
     const approversAndReviewers = [...new Set([...rule.approvers, ...glass.reviewers])];
@@ -97,11 +93,8 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
       outcome: 'break_glass',
       data: { incident: parsed.breakGlass.incident, reason: parsed.reason, rule: rule.name, reviewers: glass.reviewers, dueAt, message },
     });
-    await trx
-      .insertInto('break_glass_reviews')
-      .values({ request_id: request.id, requester_id: actor.id, rule_name: rule.name, incident: parsed.breakGlass.incident, reviewers: JSON.stringify(glass.reviewers), created_at: iso, due_at: dueAt, outcome: null, reviewed_by: null, comment: null, reviewed_at: null })
-      .execute();
-    await addDeadline(trx, { kind: 'review_due', request_id: request.id, grant_jti: null, step: null, due_at: dueAt }, now);
+    await breakGlassReviewStore.insert(trx, { requestId: request.id, requesterId: actor.id, ruleName: rule.name, incident: parsed.breakGlass.incident, reviewers: glass.reviewers, createdAt: iso, dueAt });
+    await addDeadline(trx, { kind: 'review_due', requestId: request.id, grantJti: null, step: null, dueAt: dueAt }, now);
     ctx.deadlineWritten(dueAt);
     await audit(ctx, trx, { actor: actor.name, type: 'request.approved', ...auditFields(request), outcome: 'approved', data: { breakGlass: true, incident: parsed.breakGlass.incident } });
     const grant = await issueGrant(ctx, trx, request, now, { breakGlass: { maxTtlSeconds: glass.maxTtlSeconds } });
@@ -119,14 +112,14 @@ export async function reviewBreakGlass(ctx: Context, actor: Actor, requestId: st
   const review = parseOrThrow(reviewInputSchema, input, 'review');
   const admit = () => undefined;
   const row = await onUnexpiredRequest(ctx, requestId, 'it cannot be reviewed.', admit, async (trx, current) => {
-    const item = await trx.selectFrom('break_glass_reviews').selectAll().where('request_id', '=', current.id).executeTakeFirst();
+    const item = await breakGlassReviewStore.ofRequest(trx, current.id);
     if (!item) throw new GreenlightError('NOT_FOUND', `Request ${current.id} is not a break-glass use; there is nothing to review.`);
-    const reviewers = JSON.parse(item.reviewers) as string[];
+    const reviewers = item.reviewers;
     if (current.requester_id === actor.id) throw new GreenlightError('SELF_APPROVAL', 'You cannot review your own break-glass; one of its reviewers has to.');
     if (!actor.groups.some((group) => reviewers.includes(group))) throw new GreenlightError('FORBIDDEN', `Only members of ${listOf(reviewers)} review this break-glass.`);
-    if (item.outcome !== null) throw new GreenlightError('ALREADY_DECIDED', `This break-glass was already reviewed: ${item.outcome} by ${item.reviewed_by ?? 'someone'}.`);
+    if (item.outcome !== null) throw new GreenlightError('ALREADY_DECIDED', `This break-glass was already reviewed: ${item.outcome} by ${item.reviewedBy ?? 'someone'}.`);
     const iso = ctx.clock.now().toISOString();
-    await trx.updateTable('break_glass_reviews').set({ outcome: review.outcome, reviewed_by: actor.name, comment: review.comment, reviewed_at: iso }).where('request_id', '=', current.id).execute();
+    await breakGlassReviewStore.close(trx, current.id, { outcome: review.outcome, reviewedBy: actor.name, comment: review.comment, reviewedAt: iso });
     await audit(ctx, trx, { actor: actor.name, type: 'request.reviewed', ...auditFields(current), outcome: review.outcome, data: { outcome: review.outcome, comment: review.comment, incident: item.incident } });
     const touched = { ...current, updated_at: iso, version: Number(current.version) + 1 };
     if (!(await requestStore.updateVersioned(trx, current, { updated_at: iso }, touched.version))) throw new LostRace();

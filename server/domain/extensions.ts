@@ -1,7 +1,8 @@
 import { formatDuration, GreenlightError, extendInputSchema, parseOrThrow, type FrozenRule, type GreenlightRequest, type NewRequest } from '../../protocol/index.js';
 import type { Transaction } from 'kysely';
-import type { Database, GrantsTable } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
+import { grantStore, type GrantRecord } from '../store/grants.js';
 import type { Actor } from './actor.js';
 import type { Context } from './context.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
@@ -10,7 +11,7 @@ import { submitRequest } from './requests.js';
 
 export const DEFAULT_EXTEND_BEFORE_SECONDS = 15 * 60;
 
-const seconds = (grant: Pick<GrantsTable, 'not_before' | 'expires_at'>) => Math.round((Date.parse(grant.expires_at) - Date.parse(grant.not_before)) / 1000);
+const seconds = (grant: Pick<GrantRecord, 'notBefore' | 'expiresAt'>) => Math.round((Date.parse(grant.expiresAt) - Date.parse(grant.notBefore)) / 1000);
 
 /** How many approved extensions lead up to this request, and how long their grants lasted together. */
 async function extensionsSoFar(db: Executor, request: RequestRecord): Promise<{ count: number; seconds: number }> {
@@ -18,12 +19,12 @@ async function extensionsSoFar(db: Executor, request: RequestRecord): Promise<{ 
   let total = 0;
   let current = request;
   while (current.extends_jti) {
-    const own = await db.selectFrom('grants').select(['not_before', 'expires_at']).where('request_id', '=', current.id).executeTakeFirst();
+    const own = await grantStore.spanOfRequest(db, current.id);
     count += 1;
     total += own ? seconds(own) : 0;
-    const extended = await db.selectFrom('grants').select('request_id').where('jti', '=', current.extends_jti).executeTakeFirst();
-    if (!extended) break;
-    current = await loadRequestRow(db, extended.request_id);
+    const extended = await grantStore.requestIdOf(db, current.extends_jti);
+    if (extended === undefined) break;
+    current = await loadRequestRow(db, extended);
   }
   return { count, seconds: total };
 }
@@ -46,18 +47,18 @@ function limitRefusal(rule: FrozenRule, used: number, asked: number): Greenlight
 export async function extendGrant(ctx: Context, actor: Actor, jti: string, input: unknown): Promise<GreenlightRequest> {
   const { ttlSeconds, reason } = parseOrThrow(extendInputSchema, input, 'extension');
   const db = ctx.store.db;
-  const grant = await db.selectFrom('grants').selectAll().where('jti', '=', jti).executeTakeFirst();
+  const grant = await grantStore.byJti(db, jti);
   if (!grant) throw new GreenlightError('NOT_FOUND', `No grant ${jti}.`);
-  const original = await loadRequestRow(db, grant.request_id);
+  const original = await loadRequestRow(db, grant.requestId);
   if (original.requester_id !== actor.id) throw new GreenlightError('FORBIDDEN', 'Only the requester can extend their grant.');
   const now = ctx.clock.now();
-  if (grant.status === 'revoked' || grant.status === 'expired' || Date.parse(grant.expires_at) <= now.getTime()) {
+  if (grant.status === 'revoked' || grant.status === 'expired' || Date.parse(grant.expiresAt) <= now.getTime()) {
     const state = grant.status === 'revoked' ? 'was revoked' : 'has ended';
     throw new GreenlightError('CONFLICT', `This grant ${state}, so it can no longer be extended; ask for new access instead.`);
   }
   const rule = original.rule;
   const window = rule.extendBeforeSeconds ?? DEFAULT_EXTEND_BEFORE_SECONDS;
-  const opensAt = Date.parse(grant.expires_at) - window * 1000;
+  const opensAt = Date.parse(grant.expiresAt) - window * 1000;
   if (now.getTime() < opensAt) {
     throw new GreenlightError('CONFLICT', `A grant can be extended only in its last ${formatDuration(window)}: from ${new Date(opensAt).toISOString()} for this one.`);
   }
@@ -69,7 +70,7 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     risk: original.risk,
     context: original.context,
     requestedTtlSeconds: ttlSeconds,
-    notBefore: grant.expires_at,
+    notBefore: grant.expiresAt,
   };
   const admit = async (trx: Transaction<Database>): Promise<{ autoApprove: boolean } | { refused: GreenlightError }> => {
     // On PostgreSQL another hub may be extending this grant at the same moment: the grant's row stays

@@ -6,6 +6,8 @@ import { newId } from '../ids.js';
 import type { Database } from '../store/schema.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import { canonicalJson } from '../store/json.js';
+import { grantStore } from '../store/grants.js';
+import { deadlineStore } from '../store/deadlines.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
@@ -79,29 +81,22 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     },
     signer.privateKey,
   );
-  await trx
-    .insertInto('grants')
-    .values({
-      jti,
-      request_id: row.id,
-      requester_id: row.requester_id,
-      token,
-      payload_hash: hash,
-      issued_at: now.toISOString(),
-      not_before: starts.toISOString(),
-      expires_at: expires.toISOString(),
-      status: 'active',
-      redeemed_at: null,
-      revoked_at: null,
-      revoked_by: null,
-      signing_key: signer.rowId,
-    })
-    .execute();
-  await trx.insertInto('deadlines').values({ id: newId('ddl', now), kind: 'grant_expiry', request_id: row.id, grant_jti: jti, step: null, due_at: expires.toISOString(), done: 0 }).execute();
+  await grantStore.insert(trx, {
+    jti,
+    requestId: row.id,
+    requesterId: row.requester_id,
+    token,
+    payloadHash: hash,
+    issuedAt: now.toISOString(),
+    notBefore: starts.toISOString(),
+    expiresAt: expires.toISOString(),
+    signingKey: signer.rowId,
+  });
+  await deadlineStore.insert(trx, [{ id: newId('ddl', now), kind: 'grant_expiry', requestId: row.id, grantJti: jti, step: null, dueAt: expires.toISOString() }]);
   // The requester hears before it ends; a grant shorter than the notice was just handed to them.
   if (ttl > GRANT_EXPIRY_NOTICE_SECONDS) {
     const notice = new Date(expires.getTime() - GRANT_EXPIRY_NOTICE_SECONDS * 1000).toISOString();
-    await trx.insertInto('deadlines').values({ id: newId('ddl', now), kind: 'grant_expiring', request_id: row.id, grant_jti: jti, step: null, due_at: notice, done: 0 }).execute();
+    await deadlineStore.insert(trx, [{ id: newId('ddl', now), kind: 'grant_expiring', requestId: row.id, grantJti: jti, step: null, dueAt: notice }]);
     ctx.deadlineWritten(notice);
   }
   await audit(ctx, trx, {
@@ -163,12 +158,12 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
   }
   if (!claims) return { valid: false, reason: 'malformed', grant: null };
   if (payload && payloadHashOf(payload) !== claims.payloadHash) return { valid: false, reason: 'payload_mismatch', grant: claims };
-  const row = await ctx.store.db.selectFrom('grants').select(['status', 'expires_at']).where('jti', '=', claims.jti).executeTakeFirst();
-  if (!row) return { valid: false, reason: 'unknown', grant: claims };
-  if (row.status === 'revoked') return { valid: false, reason: 'revoked', grant: claims };
-  if (row.status === 'redeemed') return { valid: false, reason: 'redeemed', grant: claims };
+  const grant = await grantStore.stateOf(ctx.store.db, claims.jti);
+  if (!grant) return { valid: false, reason: 'unknown', grant: claims };
+  if (grant.status === 'revoked') return { valid: false, reason: 'revoked', grant: claims };
+  if (grant.status === 'redeemed') return { valid: false, reason: 'redeemed', grant: claims };
   const now = ctx.clock.now().toISOString();
-  if (row.status === 'expired' || expiredByTime || row.expires_at <= now) return { valid: false, reason: 'expired', grant: claims };
+  if (grant.status === 'expired' || expiredByTime || grant.expiresAt <= now) return { valid: false, reason: 'expired', grant: claims };
   if (earlyByTime || claims.notBefore > now) return { valid: false, reason: 'not_yet_valid', grant: claims };
   return { valid: true, grant: claims };
 }
@@ -186,20 +181,12 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
   const claims = result.grant;
   const requestId = await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now().toISOString();
-    const updated = await trx
-      .updateTable('grants')
-      .set({ status: 'redeemed', redeemed_at: now })
-      .where('jti', '=', claims.jti)
-      .where('status', '=', 'active')
-      .where('expires_at', '>', now)
-      .where('not_before', '<=', now)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) !== 1) {
-      const row = await trx.selectFrom('grants').select('status').where('jti', '=', claims.jti).executeTakeFirst();
-      if (row?.status === 'redeemed') throw new GreenlightError('ALREADY_REDEEMED', 'This grant was already used; ask for a new approval.');
-      throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${row?.status ?? 'unknown'}.`);
+    if (!(await grantStore.redeem(trx, claims.jti, now))) {
+      const status = await grantStore.statusOf(trx, claims.jti);
+      if (status === 'redeemed') throw new GreenlightError('ALREADY_REDEEMED', 'This grant was already used; ask for a new approval.');
+      throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${status ?? 'unknown'}.`);
     }
-    await trx.updateTable('deadlines').set({ done: 1 }).where('grant_jti', '=', claims.jti).execute();
+    await deadlineStore.closeOfGrant(trx, claims.jti);
     await touchRequest(trx, claims.requestId, now);
     await audit(ctx, trx, {
       actor: claims.requester,
@@ -220,15 +207,15 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
 /** Ends a grant early: the requester, an approver of the request, or an admin. */
 export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Promise<GreenlightRequest> {
   const requestId = await inTransaction(ctx, async (trx) => {
-    const grant = await trx.selectFrom('grants').selectAll().where('jti', '=', jti).executeTakeFirst();
+    const grant = await grantStore.byJti(trx, jti);
     if (!grant) throw new GreenlightError('NOT_FOUND', `No grant ${jti}.`);
-    const request = await requestStore.existing(trx, grant.request_id);
+    const request = await requestStore.existing(trx, grant.requestId);
     const allowed = isAdmin(actor) || request.requester_id === actor.id || isEligibleApprover(request, actor);
     if (!allowed) throw new GreenlightError('FORBIDDEN', 'Only the requester, an approver of this request or an admin can revoke its grant.');
     if (grant.status !== 'active') throw new GreenlightError('CONFLICT', `This grant is already ${grant.status}.`);
     const now = ctx.clock.now().toISOString();
-    await trx.updateTable('grants').set({ status: 'revoked', revoked_at: now, revoked_by: actor.name }).where('jti', '=', jti).where('status', '=', 'active').execute();
-    await trx.updateTable('deadlines').set({ done: 1 }).where('grant_jti', '=', jti).execute();
+    await grantStore.revoke(trx, jti, now, actor.name);
+    await deadlineStore.closeOfGrant(trx, jti);
     await touchRequest(trx, request.id, now);
     await audit(ctx, trx, {
       actor: actor.name,
@@ -250,23 +237,23 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
 
 export async function expireGrant(ctx: Context, trx: Transaction<Database>, jti: string): Promise<string | null> {
   const now = ctx.clock.now().toISOString();
-  const grant = await trx.selectFrom('grants').selectAll().where('jti', '=', jti).executeTakeFirst();
+  const grant = await grantStore.byJti(trx, jti);
   if (!grant || grant.status !== 'active') return null;
-  await trx.updateTable('grants').set({ status: 'expired' }).where('jti', '=', jti).where('status', '=', 'active').execute();
-  await touchRequest(trx, grant.request_id, now);
-  const request = await requestStore.existing(trx, grant.request_id);
-  await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expired', ...auditFields(request), outcome: 'expired', data: { jti, expiresAt: grant.expires_at, at: now } });
-  return grant.request_id;
+  await grantStore.expire(trx, jti);
+  await touchRequest(trx, grant.requestId, now);
+  const request = await requestStore.existing(trx, grant.requestId);
+  await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expired', ...auditFields(request), outcome: 'expired', data: { jti, expiresAt: grant.expiresAt, at: now } });
+  return grant.requestId;
 }
 
 /** A grant still unused nears its end: audited, announced on the rule's channels; returns its request and expiry when it applied. */
 export async function grantExpiring(ctx: Context, trx: Transaction<Database>, jti: string): Promise<{ requestId: string; expiresAt: string } | null> {
-  const grant = await trx.selectFrom('grants').selectAll().where('jti', '=', jti).executeTakeFirst();
+  const grant = await grantStore.byJti(trx, jti);
   if (!grant || grant.status !== 'active') return null;
-  const request = await loadRequestRow(trx, grant.request_id);
-  await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expiring', ...auditFields(request), outcome: 'expiring', data: { jti, expiresAt: grant.expires_at } });
+  const request = await loadRequestRow(trx, grant.requestId);
+  await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expiring', ...auditFields(request), outcome: 'expiring', data: { jti, expiresAt: grant.expiresAt } });
   await enqueueNotifications(ctx, trx, 'grant.expiring', request);
-  return { requestId: request.id, expiresAt: grant.expires_at };
+  return { requestId: request.id, expiresAt: grant.expiresAt };
 }
 
 async function announceGrantChange(ctx: Context, requestId: string, viewer?: Actor): Promise<GreenlightRequest> {

@@ -11,12 +11,13 @@ import {
   type LineProgress,
   type QuorumVote,
 } from '../../protocol/index.js';
-import type { Database, DecisionsTable } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
 import type { RequestRecord } from '../store/requests.js';
+import { decisionStore, type DecisionRecord } from '../store/decisions.js';
 
 /** The approvals of a request as quorum counts them. */
-export const quorumVotesOf = (decisions: Pick<DecisionsTable, 'approver_name' | 'decision' | 'lines'>[]): QuorumVote[] =>
-  decisions.filter((d) => d.decision === 'approve').map((d) => ({ approver: d.approver_name, lines: d.lines ? (JSON.parse(d.lines) as string[]) : [] }));
+export const quorumVotesOf = (decisions: Pick<DecisionRecord, 'approverName' | 'decision' | 'lines'>[]): QuorumVote[] =>
+  decisions.filter((d) => d.decision === 'approve').map((d) => ({ approver: d.approverName, lines: d.lines ?? [] }));
 
 /** The lines an approver's vote on this request may count toward, as of now (eligibility is checked at decision time). */
 export function voteLines(rule: FrozenRule, row: RequestRecord, person: { name: string; groups: string[] }): string[] | null {
@@ -36,7 +37,7 @@ export interface Tally {
  * (QUORUM_LINE_MET), so a race of many approvers records exactly the votes the rule needs.
  */
 export async function tallyApproval(trx: Transaction<Database>, rule: FrozenRule, requestId: string, vote: QuorumVote | null): Promise<Tally> {
-  const decisions = await trx.selectFrom('decisions').select(['approver_name', 'decision', 'lines']).where('request_id', '=', requestId).execute();
+  const decisions = await decisionStore.tallyOf(trx, requestId);
   if (!rule.require || !vote) {
     // The new approval is not written yet: it is the one added here.
     const approvals = decisions.filter((d) => d.decision === 'approve').length + 1;

@@ -1,8 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import { quorumProgress, type AuditEvent, type GreenlightRequest, type TimelineEntry, type AuditType } from '../../protocol/index.js';
-import type { Database, DecisionsTable, GrantsTable } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
 import { decodeAuditData, decodeAuditType } from '../store/audit-events.js';
 import { requestStore, type RequestRecord, type RequestRef } from '../store/requests.js';
+import { grantStore, type GrantRecord } from '../store/grants.js';
+import { decisionStore, type DecisionRecord } from '../store/decisions.js';
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 import type { Audience } from './audience.js';
@@ -56,16 +58,16 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
 
 /** What a view is built from besides the request row. */
 export interface ViewParts {
-  decisions: DecisionsTable[];
-  grant: GrantsTable | undefined;
+  decisions: DecisionRecord[];
+  grant: GrantRecord | undefined;
   events: Pick<AuditEvent, 'at' | 'type' | 'actor' | 'data'>[];
 }
 
 /** The request as clients see it. The grant token goes only to the requester. */
 export async function buildView(db: Executor, row: RequestRecord, viewer: { id: string } | null): Promise<GreenlightRequest> {
   const [decisions, grant, events] = await Promise.all([
-    db.selectFrom('decisions').selectAll().where('request_id', '=', row.id).orderBy('created_at').execute(),
-    db.selectFrom('grants').selectAll().where('request_id', '=', row.id).executeTakeFirst(),
+    decisionStore.ofRequest(db, row.id),
+    grantStore.ofRequest(db, row.id),
     db.selectFrom('audit_events').select(['at', 'type', 'actor', 'data']).where('request_id', '=', row.id).orderBy('seq').execute(),
   ]);
   const parsed = events.map((event) => ({ ...event, type: decodeAuditType(event.type), data: decodeAuditData(event.data) }));
@@ -100,14 +102,14 @@ export async function buildViews(db: Executor, rows: RequestRecord[], viewer: { 
   const parts = await Promise.all(
     chunks(rows.map((row) => row.id), IN_CHUNK).map((ids) =>
       Promise.all([
-        db.selectFrom('decisions').selectAll().where('request_id', 'in', ids).orderBy('created_at').execute(),
-        db.selectFrom('grants').selectAll().where('request_id', 'in', ids).execute(),
+        decisionStore.ofRequests(db, ids),
+        grantStore.ofRequests(db, ids),
         db.selectFrom('audit_events').select(['request_id', 'at', 'type', 'actor', 'data']).where('request_id', 'in', ids).orderBy('seq').execute(),
       ]),
     ),
   );
-  const decisions = groupBy(parts.flatMap(([d]) => d), (d) => d.request_id);
-  const grants = new Map(parts.flatMap(([, g]) => g).map((grant) => [grant.request_id, grant]));
+  const decisions = groupBy(parts.flatMap(([d]) => d), (d) => d.requestId);
+  const grants = new Map(parts.flatMap(([, g]) => g).map((grant) => [grant.requestId, grant]));
   const events = groupBy(parts.flatMap(([, , e]) => e), (e) => e.request_id ?? '');
   return rows.map((row) =>
     assembleView(
@@ -166,7 +168,6 @@ export function assembleView(row: RequestRecord, { decisions, grant, events }: V
   const reviewed = events.find((event) => event.type === 'request.reviewed');
   const overdue = events.some((event) => event.type === 'request.review_overdue');
   const cancelled = row.status === 'cancelled' ? events.find((event) => event.type === 'request.cancelled') : undefined;
-  const linesOf = (d: DecisionsTable): string[] => (d.lines ? (JSON.parse(d.lines) as string[]) : []);
   return {
     id: row.id,
     action: row.action,
@@ -188,18 +189,18 @@ export function assembleView(row: RequestRecord, { decisions, grant, events }: V
     nextEscalationAt: row.status === 'pending' ? row.next_escalation_at : null,
     expiresAt: row.status === 'pending' ? row.expires_at : null,
     claim: row.claim_by && row.claim_until && row.status === 'pending' ? { by: row.claim_by, until: row.claim_until } : null,
-    decisions: decisions.map((d) => ({ approver: d.approver_name, decision: d.decision as 'approve' | 'deny', comment: d.comment, at: d.created_at, ...(d.lines ? { lines: linesOf(d) } : {}), ...(d.delegate_name ? { by: d.delegate_name } : {}) })),
+    decisions: decisions.map((d) => ({ approver: d.approverName, decision: d.decision, comment: d.comment, at: d.createdAt, ...(d.lines ? { lines: d.lines } : {}), ...(d.delegateName ? { by: d.delegateName } : {}) })),
     approvals: decisions.filter((d) => d.decision === 'approve').length,
     ...(rule.require
-      ? { quorum: quorumProgress(rule.require, decisions.filter((d) => d.decision === 'approve').map((d) => ({ approver: d.approver_name, lines: linesOf(d) }))) }
+      ? { quorum: quorumProgress(rule.require, decisions.filter((d) => d.decision === 'approve').map((d) => ({ approver: d.approverName, lines: d.lines ?? [] }))) }
       : {}),
     grant: grant
       ? {
           jti: grant.jti,
-          status: grant.status as 'active' | 'redeemed' | 'revoked' | 'expired',
-          issuedAt: grant.issued_at,
-          notBefore: grant.not_before,
-          expiresAt: grant.expires_at,
+          status: grant.status,
+          issuedAt: grant.issuedAt,
+          notBefore: grant.notBefore,
+          expiresAt: grant.expiresAt,
           ...(isRequester ? { token: grant.token } : {}),
         }
       : null,

@@ -16,6 +16,8 @@ import { newId } from '../ids.js';
 import type { Database } from '../store/schema.js';
 import { requestStore, type EligibleName, type RequestRecord } from '../store/requests.js';
 import { canonicalJson } from '../store/json.js';
+import { decisionStore } from '../store/decisions.js';
+import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import { audit, type Context } from './context.js';
 import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
@@ -257,14 +259,14 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     }
     const voter = standIn ?? actor;
     // One person, one vote: a delegate who voted (as themselves or for someone) casts no second one.
-    const cast = await trx.selectFrom('decisions').select(['approver_name', 'decision']).where('request_id', '=', current.id).where((eb) => eb.or([eb('approver_id', '=', actor.id), eb('delegate_id', '=', actor.id)])).executeTakeFirst();
-    if (cast && (standIn || cast.approver_name !== actor.name)) {
-      const whose = cast.approver_name === actor.name ? 'your own' : `${cast.approver_name}'s`;
+    const cast = await decisionStore.castBy(trx, current.id, actor.id);
+    if (cast && (standIn || cast.approverName !== actor.name)) {
+      const whose = cast.approverName === actor.name ? 'your own' : `${cast.approverName}'s`;
       throw new GreenlightError('ALREADY_DECIDED', `You already cast ${whose} vote (to ${cast.decision}) on this request; one person votes once, so it needs another approver.`);
     }
-    const voted = await trx.selectFrom('decisions').select(['decision', 'delegate_name']).where('request_id', '=', current.id).where('approver_id', '=', voter.id).executeTakeFirst();
+    const voted = await decisionStore.ofApprover(trx, current.id, voter.id);
     if (voted) {
-      const who = standIn ? `${standIn.name}'s vote (to ${voted.decision}) is already in${voted.delegate_name ? `, cast by ${voted.delegate_name}` : ''}` : `You already voted to ${voted.decision} this request`;
+      const who = standIn ? `${standIn.name}'s vote (to ${voted.decision}) is already in${voted.delegateName ? `, cast by ${voted.delegateName}` : ''}` : `You already voted to ${voted.decision} this request`;
       throw new GreenlightError('ALREADY_DECIDED', `${who}; it needs another approver.`);
     }
     const now = ctx.clock.now();
@@ -274,20 +276,17 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     const approving = decision.decision === 'approve';
     // Counted before the vote is written: a vote that fills no open line is refused, not recorded.
     const tally = approving ? await tallyApproval(trx, rule, current.id, lines ? { approver: voter.name, lines } : null) : null;
-    await trx
-      .insertInto('decisions')
-      .values({
-        request_id: current.id,
-        approver_id: voter.id,
-        approver_name: voter.name,
-        decision: decision.decision,
-        comment: decision.comment ?? null,
-        created_at: iso,
-        lines: lines ? JSON.stringify(lines) : null,
-        delegate_id: standIn ? actor.id : null,
-        delegate_name: standIn ? actor.name : null,
-      })
-      .execute();
+    await decisionStore.insert(trx, {
+      requestId: current.id,
+      approverId: voter.id,
+      approverName: voter.name,
+      decision: decision.decision,
+      comment: decision.comment ?? null,
+      createdAt: iso,
+      lines,
+      delegateId: standIn ? actor.id : null,
+      delegateName: standIn ? actor.name : null,
+    });
     const comment = decision.comment ?? null;
     const behalf = standIn ? { onBehalfOf: standIn.name } : {};
     if (!tally) return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, via, ...behalf } })).row;
@@ -298,8 +297,8 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
       return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', changes, data: counted })).row;
     }
     const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, changes, data: counted });
-    const obo = await trx.selectFrom('decisions').select(['approver_name', 'delegate_name']).where('request_id', '=', current.id).where('decision', '=', 'approve').where('delegate_name', 'is not', null).execute();
-    const grant = await issueGrant(ctx, trx, next, now, { obo: obo.map((d) => ({ by: d.delegate_name ?? '', for: d.approver_name })) });
+    const obo = await decisionStore.approvalsOnBehalf(trx, current.id);
+    const grant = await issueGrant(ctx, trx, next, now, { obo: obo.map((d) => ({ by: d.delegateName, for: d.approverName })) });
     ctx.deadlineWritten(grant.expiresAt);
     return next;
   });
@@ -341,8 +340,8 @@ export async function cancelRequest(ctx: Context, actor: Actor, requestId: strin
 
 export async function getRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
   const row = await loadRequestRow(ctx.store.db, requestId);
-  const decisions = await ctx.store.db.selectFrom('decisions').select(['approver_name', 'delegate_name']).where('request_id', '=', row.id).execute();
-  const voters = decisions.flatMap((d) => (d.delegate_name ? [d.approver_name, d.delegate_name] : [d.approver_name]));
+  const decisions = await decisionStore.votersOf(ctx.store.db, row.id);
+  const voters = decisions.flatMap((d) => (d.delegateName ? [d.approverName, d.delegateName] : [d.approverName]));
   const asDelegate = async () => (await activeDelegatorsOf(ctx.store.db, actor.id, ctx.clock.now())).some((d) => isEligibleApprover(row, d.delegator));
   if (!canSee(row, actor, voters) && !(await asDelegate())) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
   return buildView(ctx.store.db, row, actor);
@@ -387,14 +386,8 @@ async function buildViewsInTurns(ctx: Context, turn: TurnTaker, refs: RequestRef
 /** Break-glass uses still to be reviewed by one of my groups (never my own). */
 async function openReviewRefsFor(db: Kysely<Database>, actor: Actor): Promise<RequestRef[]> {
   if (actor.groups.length === 0) return [];
-  const open = await db
-    .selectFrom('break_glass_reviews')
-    .innerJoin('requests', 'requests.id', 'break_glass_reviews.request_id')
-    .select(['requests.id', 'requests.version', 'break_glass_reviews.reviewers'])
-    .where('break_glass_reviews.outcome', 'is', null)
-    .where('break_glass_reviews.requester_id', '!=', actor.id)
-    .execute();
-  return open.filter((item) => (JSON.parse(item.reviewers) as string[]).some((group) => actor.groups.includes(group))).map(({ id, version }) => ({ id, version }));
+  const open = await breakGlassReviewStore.openNotBy(db, actor.id);
+  return open.filter((item) => item.reviewers.some((group) => actor.groups.includes(group))).map(({ id, version }) => ({ id, version }));
 }
 
 /**

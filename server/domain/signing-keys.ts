@@ -1,8 +1,10 @@
 import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
 import type { Kysely } from 'kysely';
-import type { Database, SigningKeysTable } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
+import { signingKeyStore, type SigningKeyRecord } from '../store/signing-keys.js';
 import type { Dialect } from '../store/database.js';
+import { grantStore } from '../store/grants.js';
 import { newId } from '../ids.js';
 import { decryptPrivateKey, encryptPrivateKey, isEncrypted } from '../keys/key-encryption.js';
 
@@ -43,9 +45,8 @@ export class SigningKeyRing {
   /** Loads the keys, creating the first on a new database and encrypting any still stored in plain text. */
   static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, now: Date, dialect: Dialect): Promise<SigningKeyRing> {
     const ring = new SigningKeyRing(db, kek, kekFile, dialect);
-    const existing = await db.selectFrom('signing_keys').select('kid').limit(1).executeTakeFirst();
     // The first hub creates it; a racing second insert is ignored and both read the one that won.
-    if (!existing) await ring.insertNew('primary', now);
+    if (!(await signingKeyStore.any(db))) await ring.insertNew('primary', now);
     await ring.refresh();
     return ring;
   }
@@ -56,15 +57,15 @@ export class SigningKeyRing {
 
   /** Re-reads the keys: another hub may have rotated them. */
   async refresh(): Promise<void> {
-    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute();
+    const records = await signingKeyStore.all(this.db);
     const keys = new Map<string, SigningKey>();
     let signer: SigningKey | null = null;
-    for (const row of rows) {
-      const key = this.opened.get(row.kid) ?? (await this.open(row));
-      this.opened.set(row.kid, key);
-      key.retiredAt = row.retired_at;
+    for (const record of records) {
+      const key = this.opened.get(record.rowId) ?? (await this.open(record));
+      this.opened.set(record.rowId, key);
+      key.retiredAt = record.retiredAt;
       keys.set(key.kid, key);
-      if (row.retired_at === null) signer = key;
+      if (record.retiredAt === null) signer = key;
     }
     if (!signer) throw new SigningKeyError('the database holds no active grant signing key');
     this.keys = keys;
@@ -83,7 +84,7 @@ export class SigningKeyRing {
     const out: JWK[] = [];
     for (const key of this.keys.values()) {
       if (key.retiredAt !== null && !(await this.stillNeeded(key, now))) {
-        await this.db.deleteFrom('signing_keys').where('kid', '=', key.rowId).where('retired_at', 'is not', null).execute();
+        await signingKeyStore.deleteRetired(this.db, key.rowId);
         this.keys.delete(key.kid);
         this.opened.delete(key.rowId);
         continue;
@@ -101,69 +102,51 @@ export class SigningKeyRing {
       // Two hubs rotating at once would each retire only what they saw and leave two signing keys:
       // on PostgreSQL they take turns on the chain head's row, so the second retires the first's key.
       if (this.dialect === 'postgres') await trx.selectFrom('chain_head').select('id').where('id', '=', 1).forUpdate().execute();
-      await trx.updateTable('signing_keys').set({ retired_at: now.toISOString() }).where('retired_at', 'is', null).execute();
-      const row = await this.newRow(rowId, now);
-      await trx.insertInto('signing_keys').values(row).execute();
+      await signingKeyStore.retireActive(trx, now.toISOString());
+      await signingKeyStore.insert(trx, await this.newKey(rowId, now));
     });
     await this.refresh();
     return { kid: this.signer.kid, retired };
   }
 
   private async stillNeeded(key: SigningKey, now: Date): Promise<boolean> {
-    const grant = await this.db
-      .selectFrom('grants')
-      .select('jti')
-      .where('signing_key', '=', key.rowId)
-      .where('expires_at', '>', now.toISOString())
-      .limit(1)
-      .executeTakeFirst();
-    return grant !== undefined;
+    return grantStore.anyLiveSignedBy(this.db, key.rowId, now.toISOString());
   }
 
-  private async newRow(rowId: string, now: Date): Promise<SigningKeysTable> {
+  private async newKey(rowId: string, now: Date): Promise<SigningKeyRecord> {
     const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const privateJwk = JSON.stringify(await exportJWK(pair.privateKey));
-    const publicJwk = JSON.stringify(await exportJWK(pair.publicKey));
-    return { kid: rowId, private_jwk: encryptPrivateKey(this.kek, rowId, privateJwk), public_jwk: publicJwk, created_at: now.toISOString(), retired_at: null };
+    return { rowId, storedPrivateKey: encryptPrivateKey(this.kek, rowId, privateJwk), publicJwk: await exportJWK(pair.publicKey), createdAt: now.toISOString(), retiredAt: null };
   }
 
   private async insertNew(rowId: string, now: Date): Promise<void> {
-    await this.db
-      .insertInto('signing_keys')
-      .values(await this.newRow(rowId, now))
-      .onConflict((oc) => oc.column('kid').doNothing())
-      .execute();
+    await signingKeyStore.insertUnlessPresent(this.db, await this.newKey(rowId, now));
   }
 
-  private async open(row: SigningKeysTable): Promise<SigningKey> {
+  private async open(record: SigningKeyRecord): Promise<SigningKey> {
     let privateText: string;
-    if (isEncrypted(row.private_jwk)) {
-      const plain = decryptPrivateKey(this.kek, row.kid, row.private_jwk);
+    if (isEncrypted(record.storedPrivateKey)) {
+      const plain = decryptPrivateKey(this.kek, record.rowId, record.storedPrivateKey);
       if (plain === null) {
         throw new SigningKeyError(
-          `the grant signing key "${row.kid}" in the database was encrypted with another key-encryption key than ${this.kekFile}; start the hub with the key file the database was made with (--key-encryption-key)`,
+          `the grant signing key "${record.rowId}" in the database was encrypted with another key-encryption key than ${this.kekFile}; start the hub with the key file the database was made with (--key-encryption-key)`,
         );
       }
       privateText = plain;
     } else {
       // Written before keys were encrypted: encrypt it in place, once.
-      privateText = row.private_jwk;
-      await this.db
-        .updateTable('signing_keys')
-        .set({ private_jwk: encryptPrivateKey(this.kek, row.kid, privateText) })
-        .where('kid', '=', row.kid)
-        .where('private_jwk', '=', row.private_jwk)
-        .execute();
+      privateText = record.storedPrivateKey;
+      await signingKeyStore.replacePrivateKey(this.db, record.rowId, record.storedPrivateKey, encryptPrivateKey(this.kek, record.rowId, privateText));
     }
-    const publicJwk = JSON.parse(row.public_jwk) as JWK;
+    const publicJwk = record.publicJwk;
     const kid = await calculateJwkThumbprint(publicJwk);
     return {
-      rowId: row.kid,
+      rowId: record.rowId,
       kid,
       privateKey: createPrivateKey({ key: JSON.parse(privateText) as JsonWebKey, format: 'jwk' }),
       publicKey: (await importJWK(publicJwk, 'EdDSA')) as CryptoKey,
       publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
-      retiredAt: row.retired_at,
+      retiredAt: record.retiredAt,
     };
   }
 }

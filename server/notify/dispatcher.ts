@@ -2,7 +2,7 @@ import type { TimerHandle } from '../clock.js';
 import { inTransaction, audit, type Context } from '../domain/context.js';
 import { SYSTEM_ACTOR_NAME } from '../domain/actor.js';
 import { newId } from '../ids.js';
-import type { OutboxTable } from '../store/schema.js';
+import { outboxStore, type OutboxChanges, type OutboxRecord } from '../store/outbox.js';
 import type { FastLane, Outbox } from './outbox.js';
 import { nextAttemptDelay } from './retry.js';
 import type { DeliveryEndpoint, DeliveryOutcome } from './delivery.js';
@@ -61,21 +61,15 @@ export class Dispatcher implements FastLane {
     const { db, dialect } = this.ctx.store;
     const now = this.ctx.clock.now().toISOString();
     // SQLite has one hub: leases left by a process that died are its own, free them at once.
-    if (dialect === 'sqlite') await db.updateTable('outbox').set({ lease_until: null, lease_owner: null }).where('status', '=', 'pending').where('lease_owner', 'is not', null).execute();
+    if (dialect === 'sqlite') await outboxStore.freeAllLeases(db);
     // Rows for a webhook or channel no longer configured would wait for ever; say why instead.
-    const webhooks = [...this.outbox.webhookNames];
-    let orphans = db.updateTable('outbox').set({ status: 'failed', last_error: 'no webhook of this name is configured any more', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'webhook');
-    if (webhooks.length) orphans = orphans.where('destination', 'not in', webhooks);
-    await orphans.execute();
+    await outboxStore.failPendingOfChannel(db, 'webhook', [...this.outbox.webhookNames], 'no webhook of this name is configured any more', now);
     if (!this.outbox.email) {
-      await db.updateTable('outbox').set({ status: 'failed', last_error: 'email is not configured any more (notifiers.email)', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'email').execute();
+      await outboxStore.failPendingOfChannel(db, 'email', null, 'email is not configured any more (notifiers.email)', now);
     }
-    const teams = [...this.outbox.teamsNames];
-    let teamsOrphans = db.updateTable('outbox').set({ status: 'failed', last_error: 'no Teams webhook of this name is configured any more', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'teams');
-    if (teams.length) teamsOrphans = teamsOrphans.where('destination', 'not in', teams);
-    await teamsOrphans.execute();
+    await outboxStore.failPendingOfChannel(db, 'teams', [...this.outbox.teamsNames], 'no Teams webhook of this name is configured any more', now);
     if (!this.outbox.slack) {
-      await db.updateTable('outbox').set({ status: 'failed', last_error: 'Slack is not configured any more (notifiers.slack)', updated_at: now }).where('status', '=', 'pending').where('channel', '=', 'slack').execute();
+      await outboxStore.failPendingOfChannel(db, 'slack', null, 'Slack is not configured any more (notifiers.slack)', now);
     }
     // Nothing to deliver to: no polling either.
     if (this.outbox.endpoints.size === 0) {
@@ -98,7 +92,7 @@ export class Dispatcher implements FastLane {
     this.reserved.set(endpoint, Math.max(0, (this.reserved.get(endpoint) ?? 0) - 1));
   }
 
-  handOff(rows: OutboxTable[]): void {
+  handOff(rows: OutboxRecord[]): void {
     for (const row of rows) {
       const endpoint = this.outbox.endpointFor(row.channel, row.destination);
       if (endpoint) this.release(endpoint.key);
@@ -122,7 +116,7 @@ export class Dispatcher implements FastLane {
     this.abort.abort();
     await this.running;
     await Promise.allSettled([...this.deliveries]);
-    await this.ctx.store.db.updateTable('outbox').set({ lease_until: null, lease_owner: null }).where('lease_owner', '=', this.owner).where('status', '=', 'pending').execute().catch(() => undefined);
+    await outboxStore.freeLeasesOf(this.ctx.store.db, this.owner).catch(() => undefined);
   }
 
   /** Claims and starts what is due; resolves when this pass is done (deliveries go on). Tests call it after moving the clock. */
@@ -174,7 +168,7 @@ export class Dispatcher implements FastLane {
     if (now - this.prunedAt < PRUNE_EVERY_MS) return;
     this.prunedAt = now;
     const before = new Date(now - KEEP_DELIVERED_MS).toISOString();
-    await this.ctx.store.db.deleteFrom('outbox').where('status', '=', 'delivered').where('delivered_at', '<', before).execute();
+    await outboxStore.pruneDelivered(this.ctx.store.db, before);
     // Email links long expired answer "not valid" rather than "expired" once their row is gone.
     await this.ctx.store.db.deleteFrom('email_actions').where('expires_at', '<', before).execute();
   }
@@ -194,46 +188,21 @@ export class Dispatcher implements FastLane {
     return disabled;
   }
 
-  /** The rows of this endpoint: its channel, and its destination unless its rows name their own recipients. */
-  private ofEndpoint<Q extends { where(column: 'channel' | 'destination', op: '=', value: string): Q }>(query: Q, endpoint: DeliveryEndpoint): Q {
-    const ofChannel = query.where('channel', '=', endpoint.channel);
-    return endpoint.destination === null ? ofChannel : ofChannel.where('destination', '=', endpoint.destination);
-  }
-
   private async failDisabled(endpoint: DeliveryEndpoint): Promise<void> {
     const now = this.ctx.clock.now().toISOString();
-    const result = await this.ofEndpoint(
-      this.ctx.store.db.updateTable('outbox').set({ status: 'failed', last_error: 'not sent: the endpoint was disabled after it answered 410 Gone', lease_until: null, lease_owner: null, updated_at: now }),
-      endpoint,
-    )
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    for (let n = 0; n < Number(result.numUpdatedRows); n++) this.options.onOutcome?.(endpoint.channel, 'disabled', null);
+    const failed = await outboxStore.failPendingOfEndpoint(this.ctx.store.db, endpoint, 'not sent: the endpoint was disabled after it answered 410 Gone', now);
+    for (let n = 0; n < failed; n++) this.options.onOutcome?.(endpoint.channel, 'disabled', null);
   }
 
-  private async claim(endpoint: DeliveryEndpoint, limit: number): Promise<OutboxTable[]> {
+  private async claim(endpoint: DeliveryEndpoint, limit: number): Promise<OutboxRecord[]> {
     const { ctx } = this;
     const now = ctx.clock.now();
     const iso = now.toISOString();
     const leaseUntil = new Date(now.getTime() + this.leaseMs).toISOString();
-    return inTransaction(ctx, async (trx) => {
-      let query = this.ofEndpoint(trx.selectFrom('outbox').selectAll(), endpoint)
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', iso)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', iso)]))
-        .orderBy('next_attempt_at')
-        .orderBy('id')
-        .limit(limit);
-      if (ctx.store.dialect === 'postgres') query = query.forUpdate().skipLocked();
-      const rows = await query.execute();
-      if (rows.length) {
-        await trx.updateTable('outbox').set({ lease_until: leaseUntil, lease_owner: this.owner }).where('id', 'in', rows.map((row) => row.id)).execute();
-      }
-      return rows;
-    });
+    return inTransaction(ctx, (trx) => outboxStore.claimDue(trx, endpoint, { now: iso, leaseUntil, owner: this.owner, limit, skipLocked: ctx.store.dialect === 'postgres' }));
   }
 
-  private async deliver(endpoint: DeliveryEndpoint, row: OutboxTable): Promise<void> {
+  private async deliver(endpoint: DeliveryEndpoint, row: OutboxRecord): Promise<void> {
     this.inFlight.set(endpoint.key, (this.inFlight.get(endpoint.key) ?? 0) + 1);
     try {
       const outcome = await endpoint.send(row.id, row.payload, this.abort.signal);
@@ -249,18 +218,18 @@ export class Dispatcher implements FastLane {
   }
 
   /** Records one attempt's outcome, only while this hub still holds the row's lease. */
-  private async file(endpoint: DeliveryEndpoint, row: OutboxTable, outcome: DeliveryOutcome): Promise<void> {
+  private async file(endpoint: DeliveryEndpoint, row: OutboxRecord, outcome: DeliveryOutcome): Promise<void> {
     const { ctx } = this;
     const now = ctx.clock.now();
     const iso = now.toISOString();
-    const attempts = Number(row.attempts) + 1;
+    const attempts = row.attempts + 1;
     const mine = { id: row.id, owner: this.owner };
-    const released = { lease_until: null, lease_owner: null, attempts, updated_at: iso };
+    const released: OutboxChanges = { leaseUntil: null, leaseOwner: null, attempts, updatedAt: iso };
     const log = { notification: row.id, type: row.type, channel: endpoint.channel, [endpoint.channel]: endpoint.name, endpoint: endpoint.origin, attempts };
 
     if (outcome.kind === 'delivered') {
-      await this.update(mine, { ...released, status: 'delivered', delivered_at: iso, last_status: outcome.status, last_error: null });
-      this.options.onOutcome?.(endpoint.channel, 'delivered', now.getTime() - Date.parse(row.created_at));
+      await this.update(mine, { ...released, status: 'delivered', deliveredAt: iso, lastStatus: outcome.status, lastError: null });
+      this.options.onOutcome?.(endpoint.channel, 'delivered', now.getTime() - Date.parse(row.createdAt));
       return;
     }
     if (outcome.kind === 'failed') {
@@ -268,33 +237,32 @@ export class Dispatcher implements FastLane {
       const error = outcome.error.slice(0, SHORT_ERROR);
       if (delay !== null) {
         const next = new Date(now.getTime() + delay).toISOString();
-        await this.update(mine, { ...released, next_attempt_at: next, last_status: outcome.status, last_error: error });
+        await this.update(mine, { ...released, nextAttemptAt: next, lastStatus: outcome.status, lastError: error });
         ctx.log.info({ ...log, error, nextAttemptAt: next }, 'notification not delivered; will retry');
         this.options.onOutcome?.(endpoint.channel, 'retry', null);
         return;
       }
-      await this.deadLetter(row, { ...released, status: 'failed', last_status: outcome.status, last_error: error }, `gave up after ${attempts} attempts: ${error}`);
+      await this.deadLetter(row, { ...released, status: 'failed', lastStatus: outcome.status, lastError: error }, `gave up after ${attempts} attempts: ${error}`);
       ctx.log.warn({ ...log, error }, 'notification dead-lettered after its last attempt');
       this.options.onOutcome?.(endpoint.channel, 'dead', null);
       return;
     }
     if (outcome.kind === 'refused') {
       const error = outcome.error.slice(0, SHORT_ERROR);
-      await this.deadLetter(row, { ...released, status: 'failed', last_status: outcome.status ?? null, last_error: error }, error);
+      await this.deadLetter(row, { ...released, status: 'failed', lastStatus: outcome.status ?? null, lastError: error }, error);
       ctx.log.warn({ ...log, error }, 'notification refused; retrying would not change that');
       this.options.onOutcome?.(endpoint.channel, 'refused', null);
       return;
     }
     // 410 Gone: this endpoint is turned off until its URL changes or an admin retries one of its rows.
     await inTransaction(ctx, async (trx) => {
-      const updated = await trx.updateTable('outbox').set({ ...released, status: 'failed', last_status: 410, last_error: 'the endpoint answered 410 Gone and was disabled' }).where('id', '=', row.id).where('lease_owner', '=', this.owner).executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) return;
+      if (!(await outboxStore.updateLeased(trx, row.id, this.owner, { ...released, status: 'failed', lastStatus: 410, lastError: 'the endpoint answered 410 Gone and was disabled' }))) return;
       await trx.deleteFrom('notify_endpoints').where('channel', '=', endpoint.channel).where('name', '=', endpoint.name).execute();
       await trx.insertInto('notify_endpoints').values({ channel: endpoint.channel, name: endpoint.name, url_hash: endpoint.urlHash, disabled_at: iso, reason: '410 Gone' }).execute();
       await audit(ctx, trx, {
         actor: SYSTEM_ACTOR_NAME,
         type: 'notification.endpoint_disabled',
-        requestId: row.request_id,
+        requestId: row.requestId,
         outcome: 'disabled',
         data: { channel: endpoint.channel, webhook: endpoint.name, endpoint: endpoint.origin, notification: row.id, status: 410 },
       });
@@ -304,19 +272,18 @@ export class Dispatcher implements FastLane {
     this.options.onOutcome?.(endpoint.channel, 'gone', null);
   }
 
-  private async update(mine: { id: string; owner: string }, changes: Partial<OutboxTable>): Promise<void> {
-    await this.ctx.store.db.updateTable('outbox').set(changes).where('id', '=', mine.id).where('lease_owner', '=', mine.owner).execute();
+  private async update(mine: { id: string; owner: string }, changes: OutboxChanges): Promise<void> {
+    await outboxStore.updateLeased(this.ctx.store.db, mine.id, mine.owner, changes);
   }
 
-  private async deadLetter(row: OutboxTable, changes: Partial<OutboxTable>, reason: string): Promise<void> {
+  private async deadLetter(row: OutboxRecord, changes: OutboxChanges, reason: string): Promise<void> {
     const { ctx } = this;
     await inTransaction(ctx, async (trx) => {
-      const updated = await trx.updateTable('outbox').set(changes).where('id', '=', row.id).where('lease_owner', '=', this.owner).executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) return;
+      if (!(await outboxStore.updateLeased(trx, row.id, this.owner, changes))) return;
       await audit(ctx, trx, {
         actor: SYSTEM_ACTOR_NAME,
         type: 'notification.dead',
-        requestId: row.request_id,
+        requestId: row.requestId,
         outcome: 'dead',
         data: { notification: row.id, event: row.type, channel: row.channel, destination: row.destination, attempts: changes.attempts ?? row.attempts, reason },
       });
@@ -327,8 +294,8 @@ export class Dispatcher implements FastLane {
     const { ctx } = this;
     let delay: number;
     try {
-      const next = await ctx.store.db.selectFrom('outbox').select((eb) => eb.fn.min('next_attempt_at').as('due')).where('status', '=', 'pending').where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '!=', this.owner)])).executeTakeFirst();
-      const due = next?.due ? Date.parse(next.due) - ctx.clock.now().getTime() : Infinity;
+      const next = await outboxStore.nextDueNotLeasedBy(ctx.store.db, this.owner);
+      const due = next ? Date.parse(next) - ctx.clock.now().getTime() : Infinity;
       // Due already: leased by another hub, or waiting for a free slot here; look again in a second.
       delay = due <= 0 ? 1000 : due;
     } catch {

@@ -3,8 +3,10 @@ import type { FrozenRule, GreenlightRequest, NotificationEvent, Role } from '../
 import { afterCommit, type Context } from '../domain/context.js';
 import { delegatesReachedFor } from '../domain/delegate-recipients.js';
 import { newId } from '../ids.js';
-import type { Database, EmailActionsTable, OutboxTable } from '../store/schema.js';
+import type { Database, EmailActionsTable } from '../store/schema.js';
 import type { RequestRecord } from '../store/requests.js';
+import { outboxStore, type OutboxRecord } from '../store/outbox.js';
+import { decisionStore } from '../store/decisions.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
@@ -50,7 +52,7 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
     .where('users.disabled', '=', 0)
     .where((eb) => eb.or([...(users.length ? [eb('users.name', 'in', users)] : []), ...(groups.length ? [eb('user_groups.group_name', 'in', groups)] : [])]))
     .execute();
-  const voted = new Set((await trx.selectFrom('decisions').select('approver_id').where('request_id', '=', row.id).execute()).map((vote) => vote.approver_id));
+  const voted = new Set(await decisionStore.approverIdsOf(trx, row.id));
   // An escalation asks the people it adds; those asked before hear again through `remind`.
   const stepOnly = change.type === 'request.escalated' && change.step !== null ? new Set(rule.escalation[change.step]?.notify ?? []) : null;
   const chosen = new Map<string, Recipient>();
@@ -114,7 +116,7 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
   const expiresAt = new Date(Math.min(now.getTime() + LINK_LIFETIME_MS, requestExpiry)).toISOString();
   const key = outbox.email.tokenKey;
   if (!key) throw new Error('email links need the hub keys, loaded at start');
-  const rows: OutboxTable[] = [];
+  const rows: OutboxRecord[] = [];
   const actions: EmailActionsTable[] = [];
   for (const person of people) {
     const id = newId('ntf', now);
@@ -134,6 +136,6 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
     }
   }
   afterCommit(trx, () => outbox.written());
-  await trx.insertInto('outbox').values(rows).execute();
+  await outboxStore.insert(trx, rows);
   if (actions.length) await trx.insertInto('email_actions').values(actions).execute();
 }

@@ -1,8 +1,9 @@
 import type { Transaction } from 'kysely';
 import { CHAT_REFRESH_EVENT, type FrozenRule, type GreenlightRequest, type NotificationEvent } from '../../protocol/index.js';
 import { newId } from '../ids.js';
-import type { Database, OutboxTable } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
 import type { RequestRecord } from '../store/requests.js';
+import { outboxStore, type OutboxRecord } from '../store/outbox.js';
 import { afterCommit, type Context } from '../domain/context.js';
 import { buildView, withoutSecrets } from '../domain/request-view.js';
 import { writePendingAudit } from '../domain/audit.js';
@@ -72,10 +73,10 @@ async function writeRows(
   const now = ctx.clock.now();
   const timestamp = now.toISOString();
   const lane = outbox.fastLane;
-  const rows: OutboxTable[] = destinations.map(({ endpoint, destination, payload }) =>
+  const rows: OutboxRecord[] = destinations.map(({ endpoint, destination, payload }) =>
     pendingOutboxRow({ id: newId('ntf', now), type, channel: endpoint.channel, destination, requestId, payload, timestamp, lease: lane?.reserve(endpoint.key) }),
   );
-  const fast = rows.filter((written) => written.lease_owner !== null);
+  const fast = rows.filter((written) => written.leaseOwner !== null);
   // Registered before the insert, so a failing insert hands the reserved slots back too.
   afterCommit(
     trx,
@@ -87,7 +88,7 @@ async function writeRows(
       for (const written of fast) lane?.release(outbox.endpointFor(written.channel, written.destination)?.key ?? '');
     },
   );
-  await trx.insertInto('outbox').values(rows).execute();
+  await outboxStore.insert(trx, rows);
 }
 
 /**
@@ -102,9 +103,9 @@ export async function enqueueCheckpointNotifications(ctx: Context, trx: Transact
   const now = ctx.clock.now();
   const timestamp = now.toISOString();
   const payload = JSON.stringify({ type: 'audit.checkpoint', timestamp, data: checkpoint });
-  const rows: OutboxTable[] = destinations.map((endpoint) =>
+  const rows: OutboxRecord[] = destinations.map((endpoint) =>
     pendingOutboxRow({ id: newId('ntf', now), type: 'audit.checkpoint', channel: endpoint.channel, destination: endpoint.name, requestId: null, payload, timestamp }),
   );
   afterCommit(trx, () => outbox.written());
-  await trx.insertInto('outbox').values(rows).execute();
+  await outboxStore.insert(trx, rows);
 }

@@ -1,4 +1,4 @@
-import type { OutboxTable } from '../store/schema.js';
+import type { OutboxRecord } from '../store/outbox.js';
 
 /** A notification waiting for its first attempt; `lease` when this hub delivers it itself right after commit. */
 export function pendingOutboxRow(row: {
@@ -10,23 +10,23 @@ export function pendingOutboxRow(row: {
   payload: string;
   timestamp: string;
   lease?: { leaseUntil: string; owner: string } | null;
-}): OutboxTable {
+}): OutboxRecord {
   return {
     id: row.id,
     type: row.type,
     channel: row.channel,
     destination: row.destination,
-    request_id: row.requestId,
+    requestId: row.requestId,
     payload: row.payload,
     status: 'pending',
     attempts: 0,
-    next_attempt_at: row.timestamp,
-    lease_until: row.lease?.leaseUntil ?? null,
-    lease_owner: row.lease?.owner ?? null,
-    last_error: null,
-    last_status: null,
-    created_at: row.timestamp,
-    updated_at: row.timestamp,
-    delivered_at: null,
+    nextAttemptAt: row.timestamp,
+    leaseUntil: row.lease?.leaseUntil ?? null,
+    leaseOwner: row.lease?.owner ?? null,
+    lastError: null,
+    lastStatus: null,
+    createdAt: row.timestamp,
+    updatedAt: row.timestamp,
+    deliveredAt: null,
   };
 }

@@ -1,6 +1,6 @@
 import type { FrozenRule, NotificationEvent } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
-import type { OutboxTable } from '../store/schema.js';
+import type { OutboxRecord } from '../store/outbox.js';
 import type { ChatEndpoint } from './channel.js';
 import { notifiersConfigSchema, type NotifiersConfig } from './config.js';
 import type { DeliveryEndpoint } from './delivery.js';
@@ -18,7 +18,7 @@ import { WebhookEndpoint } from './webhook.js';
 export interface FastLane {
   /** A free slot on this endpoint, held until `handOff` or `release`; null when there is none. */
   reserve(endpoint: string): { owner: string; leaseUntil: string } | null;
-  handOff(rows: OutboxTable[]): void;
+  handOff(rows: OutboxRecord[]): void;
   release(endpoint: string): void;
 }
 

@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import { GreenlightError, type GreenlightRequest } from '../../../protocol/index.js';
 import type { Database } from '../../store/schema.js';
 import type { RequestRecord } from '../../store/requests.js';
+import { deadlineStore } from '../../store/deadlines.js';
 import type { Actor } from '../actor.js';
 import { isAdmin, SYSTEM_ACTOR_NAME } from '../actor.js';
 import { announce } from '../announce.js';
@@ -32,7 +33,7 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
     }
     const until = new Date(now.getTime() + current.rule.claimHoldsSeconds * 1000).toISOString();
     const { row: next } = await transition(ctx, trx, current, 'claim', { actor: actor.name, changes: { claim_by: actor.name, claim_until: until }, outcome: 'claimed', data: { until } });
-    await addDeadline(trx, { kind: 'claim_end', request_id: current.id, grant_jti: null, step: null, due_at: until }, now);
+    await addDeadline(trx, { kind: 'claim_end', requestId: current.id, grantJti: null, step: null, dueAt: until }, now);
     ctx.deadlineWritten(until);
     return next;
   });
@@ -67,12 +68,12 @@ export async function lapseClaim(ctx: Context, trx: Transaction<Database>, row: 
 async function resumeHeldEscalation(ctx: Context, trx: Transaction<Database>, current: RequestRecord): Promise<void> {
   const iso = ctx.clock.now().toISOString();
   const rule = current.rule;
-  const held = await trx.selectFrom('deadlines').selectAll().where('request_id', '=', current.id).where('kind', '=', 'escalation').where('done', '=', 0).execute();
+  const held = await deadlineStore.openOfRequest(trx, current.id, 'escalation');
   for (const deadline of held) {
-    const original = stepDueAt(current, rule, deadline.step ?? 0) ?? deadline.due_at;
+    const original = stepDueAt(current, rule, deadline.step ?? 0) ?? deadline.dueAt;
     const due = original > iso ? original : iso;
-    await trx.updateTable('deadlines').set({ due_at: due }).where('id', '=', deadline.id).execute();
+    await deadlineStore.moveTo(trx, deadline.id, due);
     ctx.deadlineWritten(due);
   }
-  await trx.updateTable('deadlines').set({ done: 1 }).where('request_id', '=', current.id).where('kind', '=', 'claim_end').where('done', '=', 0).execute();
+  await deadlineStore.closeOfRequest(trx, current.id, 'claim_end');
 }

@@ -1,10 +1,11 @@
 import type { Transaction } from 'kysely';
 import type { FrozenRule } from '../../../protocol/index.js';
 import { newId } from '../../ids.js';
-import type { Database, DeadlinesTable } from '../../store/schema.js';
+import type { Database } from '../../store/schema.js';
 import type { RequestRecord } from '../../store/requests.js';
+import { deadlineStore, type NewDeadline } from '../../store/deadlines.js';
 
-export type DeadlineKind = 'escalation' | 'expiry' | 'grant_expiry' | 'grant_expiring' | 'claim_end' | 'reminder' | 'review_due';
+export type { DeadlineKind } from '../../store/deadlines.js';
 
 const addSeconds = (iso: string, seconds: number) => new Date(new Date(iso).getTime() + seconds * 1000).toISOString();
 
@@ -13,29 +14,29 @@ const addSeconds = (iso: string, seconds: number) => new Date(new Date(iso).getT
  * `step` counts across runs), the first reminder, and the expiry; returns their due times.
  */
 export async function scheduleRequestDeadlines(trx: Transaction<Database>, row: RequestRecord, rule: FrozenRule, now: Date): Promise<string[]> {
-  const rows: DeadlinesTable[] = [];
+  const rows: NewDeadline[] = [];
   for (let step = 0; ; step++) {
     const due = stepDueAt(row, rule, step);
     if (!due) break;
-    rows.push({ id: newId('ddl', now), kind: 'escalation', request_id: row.id, grant_jti: null, step, due_at: due, done: 0 });
+    rows.push({ id: newId('ddl', now), kind: 'escalation', requestId: row.id, grantJti: null, step, dueAt: due });
   }
   if (rule.remindSeconds) {
-    rows.push({ id: newId('ddl', now), kind: 'reminder', request_id: row.id, grant_jti: null, step: 1, due_at: addSeconds(row.created_at, rule.remindSeconds), done: 0 });
+    rows.push({ id: newId('ddl', now), kind: 'reminder', requestId: row.id, grantJti: null, step: 1, dueAt: addSeconds(row.created_at, rule.remindSeconds) });
   }
   if (rule.expireAfterSeconds) {
-    rows.push({ id: newId('ddl', now), kind: 'expiry', request_id: row.id, grant_jti: null, step: null, due_at: addSeconds(row.created_at, rule.expireAfterSeconds), done: 0 });
+    rows.push({ id: newId('ddl', now), kind: 'expiry', requestId: row.id, grantJti: null, step: null, dueAt: addSeconds(row.created_at, rule.expireAfterSeconds) });
   }
-  if (rows.length) await trx.insertInto('deadlines').values(rows).execute();
-  return rows.map((r) => r.due_at);
+  await deadlineStore.insert(trx, rows);
+  return rows.map((r) => r.dueAt);
 }
 
 /** A decided request needs none of its request deadlines any more (its grant's stay). */
 export async function closeDeadlines(trx: Transaction<Database>, requestId: string): Promise<void> {
-  await trx.updateTable('deadlines').set({ done: 1 }).where('request_id', '=', requestId).where('kind', 'not in', ['grant_expiry', 'grant_expiring']).where('done', '=', 0).execute();
+  await deadlineStore.closeOfRequestExcept(trx, requestId, ['grant_expiry', 'grant_expiring']);
 }
 
-export async function addDeadline(trx: Transaction<Database>, deadline: Omit<DeadlinesTable, 'id' | 'done'>, now: Date): Promise<void> {
-  await trx.insertInto('deadlines').values({ ...deadline, id: newId('ddl', now), done: 0 }).execute();
+export async function addDeadline(trx: Transaction<Database>, deadline: Omit<NewDeadline, 'id'>, now: Date): Promise<void> {
+  await deadlineStore.insert(trx, [{ ...deadline, id: newId('ddl', now) }]);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
-import type { Database, DeadlinesTable } from '../../store/schema.js';
+import type { Database } from '../../store/schema.js';
 import { requestStore } from '../../store/requests.js';
+import type { DeadlineRecord } from '../../store/deadlines.js';
 import type { Context } from '../context.js';
 import { expireGrant, grantExpiring } from '../grants.js';
 import { announceUpdated, type AfterCommit } from './after-commit.js';
@@ -19,10 +20,10 @@ export type { AfterCommit } from './after-commit.js';
  * request's current state, so a deadline that lost a race (a decision got there first) does nothing.
  * Returns `postponedTo` when the deadline must stay armed (a claim holds the escalation).
  */
-export async function applyDeadline(ctx: Context, trx: Transaction<Database>, deadline: DeadlinesTable): Promise<{ postponedTo?: string; after?: AfterCommit }> {
+export async function applyDeadline(ctx: Context, trx: Transaction<Database>, deadline: DeadlineRecord): Promise<{ postponedTo?: string; after?: AfterCommit }> {
   const now = ctx.clock.now().toISOString();
   if (deadline.kind === 'grant_expiring') {
-    const expiring = deadline.grant_jti ? await grantExpiring(ctx, trx, deadline.grant_jti) : null;
+    const expiring = deadline.grantJti ? await grantExpiring(ctx, trx, deadline.grantJti) : null;
     if (!expiring) return {};
     return {
       after: async () => {
@@ -32,15 +33,15 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
     };
   }
   if (deadline.kind === 'grant_expiry') {
-    if (!deadline.grant_jti) return {};
-    const requestId = await expireGrant(ctx, trx, deadline.grant_jti);
+    if (!deadline.grantJti) return {};
+    const requestId = await expireGrant(ctx, trx, deadline.grantJti);
     return requestId ? { after: announceUpdated(ctx, requestId) } : {};
   }
   if (deadline.kind === 'review_due') {
-    const overdue = await markReviewOverdue(ctx, trx, deadline.request_id);
+    const overdue = await markReviewOverdue(ctx, trx, deadline.requestId);
     return overdue ? { after: overdue } : {};
   }
-  const row = await requestStore.byId(trx, deadline.request_id);
+  const row = await requestStore.byId(trx, deadline.requestId);
   if (!row || row.status !== 'pending') return {};
 
   switch (deadline.kind) {

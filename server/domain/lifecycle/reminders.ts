@@ -1,6 +1,8 @@
 import type { Transaction } from 'kysely';
-import type { Database, DeadlinesTable } from '../../store/schema.js';
+import type { Database } from '../../store/schema.js';
 import { requestStore, type RequestRecord } from '../../store/requests.js';
+import type { DeadlineRecord } from '../../store/deadlines.js';
+import { decisionStore } from '../../store/decisions.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
 import { approversOf, buildView } from '../request-view.js';
@@ -16,18 +18,18 @@ const addSeconds = (ms: number, seconds: number) => new Date(ms + seconds * 1000
  * missed while the hub was down fires once, and the next counts from now. While someone holds a claim
  * the reminder is skipped: they said they are looking at it.
  */
-export async function remind(ctx: Context, trx: Transaction<Database>, row: RequestRecord, deadline: DeadlinesTable): Promise<AfterCommit | undefined> {
+export async function remind(ctx: Context, trx: Transaction<Database>, row: RequestRecord, deadline: DeadlineRecord): Promise<AfterCommit | undefined> {
   const every = row.rule.remindSeconds;
   if (!every) return undefined;
   const now = ctx.clock.now();
-  const due = Date.parse(deadline.due_at);
+  const due = Date.parse(deadline.dueAt);
   const nextDue = addSeconds(due + every * 1000 > now.getTime() ? due : now.getTime(), every);
   const number = deadline.step ?? 1;
   const claimed = row.claim_by && row.claim_until && row.claim_until > now.toISOString();
-  await addDeadline(trx, { kind: 'reminder', request_id: row.id, grant_jti: null, step: claimed ? number : number + 1, due_at: nextDue }, now);
+  await addDeadline(trx, { kind: 'reminder', requestId: row.id, grantJti: null, step: claimed ? number : number + 1, dueAt: nextDue }, now);
   ctx.deadlineWritten(nextDue);
   if (claimed) return undefined;
-  const voters = (await trx.selectFrom('decisions').select('approver_name').where('request_id', '=', row.id).execute()).map((d) => d.approver_name);
+  const voters = await decisionStore.approverNamesOf(trx, row.id);
   const { row: next } = await transition(ctx, trx, row, 'remind', {
     actor: SYSTEM_ACTOR_NAME,
     outcome: 'reminded',

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { requestStore } from '../../store/requests.js';
+import { breakGlassReviewStore } from '../../store/break-glass-reviews.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import { audit, type Context } from '../context.js';
 import { announceUpdated, type AfterCommit } from './after-commit.js';
@@ -12,19 +13,19 @@ import { auditFields } from './transition.js';
  * the rule has none, to its reviewers again. They are added to who may see it, so they can chase it.
  */
 export async function markReviewOverdue(ctx: Context, trx: Transaction<Database>, requestId: string): Promise<AfterCommit | null> {
-  const item = await trx.selectFrom('break_glass_reviews').selectAll().where('request_id', '=', requestId).executeTakeFirst();
+  const item = await breakGlassReviewStore.ofRequest(trx, requestId);
   const row = await requestStore.byId(trx, requestId);
   if (!item || !row || item.outcome !== null) return null;
   const rule = row.rule;
   const escalationGroups = [...new Set(rule.escalation.flatMap((step) => step.notify))];
-  const notified = escalationGroups.length ? escalationGroups : (JSON.parse(item.reviewers) as string[]);
+  const notified = escalationGroups.length ? escalationGroups : item.reviewers;
   const iso = ctx.clock.now().toISOString();
   await audit(ctx, trx, {
     actor: SYSTEM_ACTOR_NAME,
     type: 'request.review_overdue',
     ...auditFields(row),
     outcome: 'overdue',
-    data: { incident: item.incident, dueAt: item.due_at, notified },
+    data: { incident: item.incident, dueAt: item.dueAt, notified },
   });
   const groups = [...new Set([...row.eligible_groups, ...notified])];
   await requestStore.update(trx, row.id, { eligible_groups: groups, updated_at: iso, version: Number(row.version) + 1 });

@@ -1,0 +1,143 @@
+import type { Kysely, Transaction } from 'kysely';
+import { GRANT_STATUSES } from '../../protocol/index.js';
+import type { Database, GrantsTable } from './schema.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export type GrantStatus = (typeof GRANT_STATUSES)[number];
+
+/** A grant as the hub works with it: its status one of the known ones, its columns named as the domain names them. */
+export interface GrantRecord {
+  jti: string;
+  requestId: string;
+  requesterId: string;
+  /** The signed token; only its requester ever sees it. */
+  token: string;
+  payloadHash: string;
+  issuedAt: string;
+  notBefore: string;
+  expiresAt: string;
+  status: GrantStatus;
+  redeemedAt: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  /** The signing_keys row that signed it (null: written before keys rotated). */
+  signingKey: string | null;
+}
+
+const STATUSES: ReadonlySet<string> = new Set(GRANT_STATUSES);
+
+/** A status the hub never writes is a damaged database, and says so (views read many grants: a set lookup, not a schema). */
+export function decodeGrantStatus(text: string): GrantStatus {
+  if (!STATUSES.has(text)) throw new Error(`grant status "${text}" is not one of ${GRANT_STATUSES.join(', ')}`);
+  return text as GrantStatus;
+}
+
+export function toGrantRecord(row: GrantsTable): GrantRecord {
+  return {
+    jti: row.jti,
+    requestId: row.request_id,
+    requesterId: row.requester_id,
+    token: row.token,
+    payloadHash: row.payload_hash,
+    issuedAt: row.issued_at,
+    notBefore: row.not_before,
+    expiresAt: row.expires_at,
+    status: decodeGrantStatus(row.status),
+    redeemedAt: row.redeemed_at,
+    revokedAt: row.revoked_at,
+    revokedBy: row.revoked_by,
+    signingKey: row.signing_key ?? null,
+  };
+}
+
+/** The grants (table `grants`): rows in, typed records out. */
+export const grantStore = {
+  /** A new grant, active until it is redeemed, revoked or expires. */
+  async insert(db: Executor, grant: Pick<GrantRecord, 'jti' | 'requestId' | 'requesterId' | 'token' | 'payloadHash' | 'issuedAt' | 'notBefore' | 'expiresAt' | 'signingKey'>): Promise<void> {
+    await db
+      .insertInto('grants')
+      .values({
+        jti: grant.jti,
+        request_id: grant.requestId,
+        requester_id: grant.requesterId,
+        token: grant.token,
+        payload_hash: grant.payloadHash,
+        issued_at: grant.issuedAt,
+        not_before: grant.notBefore,
+        expires_at: grant.expiresAt,
+        status: 'active',
+        redeemed_at: null,
+        revoked_at: null,
+        revoked_by: null,
+        signing_key: grant.signingKey,
+      })
+      .execute();
+  },
+
+  async byJti(db: Executor, jti: string): Promise<GrantRecord | undefined> {
+    const row = await db.selectFrom('grants').selectAll().where('jti', '=', jti).executeTakeFirst();
+    return row && toGrantRecord(row);
+  },
+
+  /** Just what verifying a token needs of its record. */
+  async stateOf(db: Executor, jti: string): Promise<Pick<GrantRecord, 'status' | 'expiresAt'> | undefined> {
+    const row = await db.selectFrom('grants').select(['status', 'expires_at']).where('jti', '=', jti).executeTakeFirst();
+    return row && { status: decodeGrantStatus(row.status), expiresAt: row.expires_at };
+  },
+
+  async statusOf(db: Executor, jti: string): Promise<GrantStatus | undefined> {
+    const row = await db.selectFrom('grants').select('status').where('jti', '=', jti).executeTakeFirst();
+    return row && decodeGrantStatus(row.status);
+  },
+
+  /** The request a grant was issued for. */
+  async requestIdOf(db: Executor, jti: string): Promise<string | undefined> {
+    return (await db.selectFrom('grants').select('request_id').where('jti', '=', jti).executeTakeFirst())?.request_id;
+  },
+
+  /** The span a request's grant covers, if it has one. */
+  async spanOfRequest(db: Executor, requestId: string): Promise<Pick<GrantRecord, 'notBefore' | 'expiresAt'> | undefined> {
+    const row = await db.selectFrom('grants').select(['not_before', 'expires_at']).where('request_id', '=', requestId).executeTakeFirst();
+    return row && { notBefore: row.not_before, expiresAt: row.expires_at };
+  },
+
+  async ofRequest(db: Executor, requestId: string): Promise<GrantRecord | undefined> {
+    const row = await db.selectFrom('grants').selectAll().where('request_id', '=', requestId).executeTakeFirst();
+    return row && toGrantRecord(row);
+  },
+
+  /** The grants of these requests, in one query (keep the list inside the databases' bound-parameter limits). */
+  async ofRequests(db: Executor, requestIds: string[]): Promise<GrantRecord[]> {
+    return (await db.selectFrom('grants').selectAll().where('request_id', 'in', requestIds).execute()).map(toGrantRecord);
+  },
+
+  /** Marks an active grant redeemed if it is within its span at `now`; false when it was not (so exactly one concurrent redeem wins). */
+  async redeem(db: Executor, jti: string, now: string): Promise<boolean> {
+    const updated = await db
+      .updateTable('grants')
+      .set({ status: 'redeemed', redeemed_at: now })
+      .where('jti', '=', jti)
+      .where('status', '=', 'active')
+      .where('expires_at', '>', now)
+      .where('not_before', '<=', now)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
+  },
+
+  /** Ends an active grant early; one that is no longer active is left as it is. */
+  async revoke(db: Executor, jti: string, now: string, by: string): Promise<void> {
+    await db.updateTable('grants').set({ status: 'revoked', revoked_at: now, revoked_by: by }).where('jti', '=', jti).where('status', '=', 'active').execute();
+  },
+
+  /** An active grant past its end; one that is no longer active is left as it is. */
+  async expire(db: Executor, jti: string): Promise<void> {
+    await db.updateTable('grants').set({ status: 'expired' }).where('jti', '=', jti).where('status', '=', 'active').execute();
+  },
+
+  /** Has this signing key signed a grant that has not expired by `now`? */
+  async anyLiveSignedBy(db: Executor, signingKey: string, now: string): Promise<boolean> {
+    const grant = await db.selectFrom('grants').select('jti').where('signing_key', '=', signingKey).where('expires_at', '>', now).limit(1).executeTakeFirst();
+    return grant !== undefined;
+  },
+};

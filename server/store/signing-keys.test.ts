@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from './database.js';
+import { signingKeyStore, type SigningKeyRecord } from './signing-keys.js';
+import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
+
+const key = (rowId: string, createdAt: string): SigningKeyRecord => ({ rowId, storedPrivateKey: `sealed:${rowId}`, publicJwk: { kty: 'OKP', crv: 'Ed25519', x: rowId }, createdAt, retiredAt: null });
+
+/** Signing keys go in as records and come back as records: the public key a JWK, the private key as stored. */
+describe.each(await storeKinds())('signing key records on $kind$reason', ({ kind, skip }) => {
+  let store: Store;
+  let cleanup: () => Promise<void> = async () => undefined;
+  beforeAll(async () => {
+    if (skip) return;
+    ({ store, cleanup } = await openTestStore(kind));
+  });
+  afterAll(async () => cleanup());
+
+  it.skipIf(skip)('keys come back oldest first; rotating retires the signer, and only retired keys are deleted', async () => {
+    expect(await signingKeyStore.any(store.db)).toBe(false);
+    await signingKeyStore.insertUnlessPresent(store.db, key('primary', '2026-12-01T00:00:00.000Z'));
+    await signingKeyStore.insertUnlessPresent(store.db, { ...key('primary', '2026-12-02T00:00:00.000Z'), storedPrivateKey: 'another' });
+    expect(await signingKeyStore.all(store.db)).toEqual([key('primary', '2026-12-01T00:00:00.000Z')]);
+    await signingKeyStore.retireActive(store.db, '2026-12-03T00:00:00.000Z');
+    await signingKeyStore.insert(store.db, key('sgk_2', '2026-12-03T00:00:00.000Z'));
+    await signingKeyStore.deleteRetired(store.db, 'sgk_2');
+    await signingKeyStore.replacePrivateKey(store.db, 'sgk_2', 'stale', 'ignored');
+    await signingKeyStore.replacePrivateKey(store.db, 'primary', 'sealed:primary', 'resealed');
+    expect(await signingKeyStore.all(store.db)).toEqual([
+      { ...key('primary', '2026-12-01T00:00:00.000Z'), storedPrivateKey: 'resealed', retiredAt: '2026-12-03T00:00:00.000Z' },
+      key('sgk_2', '2026-12-03T00:00:00.000Z'),
+    ]);
+    await signingKeyStore.deleteRetired(store.db, 'primary');
+    expect((await signingKeyStore.all(store.db)).map((k) => k.rowId)).toEqual(['sgk_2']);
+  });
+
+  it.skipIf(skip)('a public key that is not a JWK is refused, not passed on', async () => {
+    await store.db.insertInto('signing_keys').values({ kid: 'sgk_bad', private_jwk: 'x', public_jwk: '"just text"', created_at: '2026-12-04T00:00:00.000Z', retired_at: null }).execute();
+    await expect(signingKeyStore.all(store.db)).rejects.toThrow(/sgk_bad/);
+  });
+});
