@@ -68,6 +68,23 @@ async function readChainHead(trx: Transaction<Database>, dialect: Dialect): Prom
   return { seq: Number(head.seq), hash: head.hash, dirty: false };
 }
 
+/**
+ * Takes the chain's head now rather than at the first append: on PostgreSQL its row lock, held to
+ * commit. Every writer appends under it, so a check made after this sees every transaction that
+ * committed before, and none can commit until this one has. For a transaction that must check what
+ * others wrote before writing (one extension per grant, a break-glass cooldown); taking no other
+ * lock for that keeps the one lock order every writer follows.
+ */
+export async function holdChainHead(trx: Transaction<Database>, dialect: Dialect): Promise<void> {
+  let head = heads.get(trx);
+  if (!head) {
+    head = readChainHead(trx, dialect);
+    head.catch(() => undefined);
+    heads.set(trx, head);
+  }
+  await head;
+}
+
 /** Appends one event to the chain inside the caller's transaction; appends in one transaction run in call order. */
 export function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Date, input: AuditInput): Promise<AuditEvent> {
   const previous = heads.get(trx) ?? readChainHead(trx, dialect);

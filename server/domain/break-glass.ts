@@ -5,6 +5,7 @@ import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import type { Actor } from './actor.js';
 import { announce } from './announce.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
+import { holdChainHead } from './audit.js';
 import { issueGrant } from './grants.js';
 import { auditFields } from './lifecycle/transition.js';
 import { addDeadline } from './lifecycle/deadlines.js';
@@ -33,9 +34,9 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
   const now = ctx.clock.now();
   const iso = now.toISOString();
   const row = await inTransaction(ctx, async (trx) => {
-    // On PostgreSQL two uses by one person may run at once (on one hub or two): the requester's row
-    // stays locked to the end of this transaction, so the second waits and then meets the first below.
-    if (ctx.store.dialect === 'postgres') await trx.selectFrom('users').select('id').where('id', '=', actor.id).forUpdate().execute();
+    // Two uses by one person may run at once (on one hub or two): holding the audit chain's head
+    // first, the checks below see a use the other committed, and the other waits for this one.
+    await holdChainHead(trx, ctx.store.dialect);
     const owed = await breakGlassReviewStore.owedBy(trx, actor.id, iso);
     if (owed) {
       const why = owed.outcome === 'unratified' ? 'was not ratified' : `is overdue for review (due ${owed.dueAt})`;
