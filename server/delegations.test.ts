@@ -124,4 +124,14 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     const fresh = await submit(alice);
     expect((await decide(dave, fresh.id)).body.error.code).toBe('NOT_ELIGIBLE');
   });
+
+  it('ended by its delegator, its delegate and an admin at once: one end stands, audited once', async () => {
+    const made = await delegate(bob.token, { to: 'carol', endsAt: later(DAY), reason: 'conference' });
+    expect(made.status).toBe(201);
+    const ends = await Promise.all([bob.token, carol.token, ADMIN_TOKEN].map((token) => hub.api<Delegation>('DELETE', `/api/v1/delegations/${made.body.id}`, token)));
+    expect(ends.map((end) => end.status)).toEqual([200, 200, 200]);
+    expect(new Set(ends.map((end) => end.body.endedBy)).size).toBe(1);
+    const audit = await hub.api<{ events: { data: { delegation?: string } }[] }>('GET', '/api/v1/audit?type=delegation.ended&limit=100', ADMIN_TOKEN);
+    expect(audit.body.events.filter((event) => event.data.delegation === made.body.id)).toHaveLength(1);
+  });
 });

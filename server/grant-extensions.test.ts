@@ -112,6 +112,17 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('grant extensions on %s', (k
     expect(mine.body.requests.filter((request) => request.extends === jti)).toHaveLength(1);
   });
 
+  it('revoked twice at once: one revoke stands and is audited once, the other is told it is already revoked', async () => {
+    clock.set('2026-12-25T09:00:00.000Z');
+    const approved = await approve((await submit(dbOpen({ reason: 'revoke race', requestedTtlSeconds: 600 }))).id);
+    const jti = approved.grant!.jti;
+    const answers = await Promise.all([alice, dora].map((user) => hub.api<ErrorBody>('POST', `/api/v1/grants/${jti}/revoke`, user.token)));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    expect(answers.find((answer) => answer.status === 409)?.body.error.message).toContain('already revoked');
+    const audit = await hub.api<{ events: { data: { jti?: string } }[] }>('GET', '/api/v1/audit?type=grant.revoked&limit=100', ADMIN_TOKEN);
+    expect(audit.body.events.filter((event) => event.data.jti === jti)).toHaveLength(1);
+  });
+
   it('refuses to extend a revoked or an ended grant', async () => {
     clock.set('2026-12-23T09:00:00.000Z');
     const revokedOne = await approve((await submit(dbOpen({ requestedTtlSeconds: 600 }))).id);

@@ -112,7 +112,8 @@ export async function endDelegation(ctx: Context, actor: Actor, id: string): Pro
     if (!current || (current.fromId !== actor.id && current.toId !== actor.id && !isAdmin(actor))) throw new GreenlightError('NOT_FOUND', `No delegation ${id}.`);
     if (current.endedAt !== null || current.endsAt <= now) return current;
     const ended = { ...current, endedAt: now, endedBy: actor.name };
-    await delegationStore.end(trx, id, now, actor.name);
+    // Someone else may have ended it meanwhile: theirs stands, and only one end is audited.
+    if (!(await delegationStore.end(trx, id, now, actor.name))) return (await delegationStore.byId(trx, id)) ?? current;
     await audit(ctx, trx, { actor: actor.name, type: 'delegation.ended', outcome: 'ended', data: { delegation: id, from: current.fromName, to: current.toName } });
     return ended;
   });

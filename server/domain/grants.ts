@@ -214,7 +214,8 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
     if (!allowed) throw new GreenlightError('FORBIDDEN', 'Only the requester, an approver of this request or an admin can revoke its grant.');
     if (grant.status !== 'active') throw new GreenlightError('CONFLICT', `This grant is already ${grant.status}.`);
     const now = ctx.clock.now().toISOString();
-    await grantStore.revoke(trx, jti, now, actor.name);
+    // Checked again by the write itself: a redeem or another revoke may have come between.
+    if (!(await grantStore.revoke(trx, jti, now, actor.name))) throw new GreenlightError('CONFLICT', `This grant is already ${(await grantStore.statusOf(trx, jti)) ?? 'gone'}.`);
     await deadlineStore.closeOfGrant(trx, jti);
     await touchRequest(trx, request.id, now);
     await audit(ctx, trx, {
@@ -239,7 +240,7 @@ export async function expireGrant(ctx: Context, trx: Transaction<Database>, jti:
   const now = ctx.clock.now().toISOString();
   const grant = await grantStore.byJti(trx, jti);
   if (!grant || grant.status !== 'active') return null;
-  await grantStore.expire(trx, jti);
+  if (!(await grantStore.expire(trx, jti))) return null;
   await touchRequest(trx, grant.requestId, now);
   const request = await requestStore.existing(trx, grant.requestId);
   await audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'grant.expired', ...auditFields(request), outcome: 'expired', data: { jti, expiresAt: grant.expiresAt, at: now } });

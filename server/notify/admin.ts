@@ -53,7 +53,8 @@ export async function retryNotification(ctx: Context, actor: Actor, rawId: unkno
     }
     const now = ctx.clock.now().toISOString();
     const changes = { status: 'pending', attempts: 0, nextAttemptAt: now, leaseUntil: null, leaseOwner: null, updatedAt: now } satisfies OutboxChanges;
-    await outboxStore.retryFailed(trx, id, changes);
+    // Another admin may have retried it meanwhile: one retry, one audit event.
+    if (!(await outboxStore.retryFailed(trx, id, changes))) throw new GreenlightError('CONFLICT', `Notification ${id} was retried by someone else meanwhile.`);
     const disabled = await trx.deleteFrom('notify_endpoints').where('channel', '=', current.channel).where('name', '=', current.destination).executeTakeFirst();
     if (Number(disabled.numDeletedRows) > 0) {
       await audit(ctx, trx, { actor: actor.name, type: 'notification.endpoint_enabled', requestId: current.requestId, outcome: 'enabled', data: { channel: current.channel, destination: current.destination, notification: id } });

@@ -109,8 +109,10 @@ export const delegationStore = {
     return (await select.orderBy('created_at', 'desc').limit(limit).execute()).map(toDelegationRecord);
   },
 
-  async end(db: Executor, id: string, at: string, by: string): Promise<void> {
-    await db.updateTable('delegations').set({ ended_at: at, ended_by: by }).where('id', '=', id).execute();
+  /** Ends a delegation not ended yet; false when someone ended it first. */
+  async end(db: Executor, id: string, at: string, by: string): Promise<boolean> {
+    const updated = await db.updateTable('delegations').set({ ended_at: at, ended_by: by }).where('id', '=', id).where('ended_at', 'is', null).executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
   },
 
   /** In force at `iso` to this delegate from users still active, oldest first, with each delegator. */

@@ -125,14 +125,16 @@ export const grantStore = {
     return Number(updated.numUpdatedRows) === 1;
   },
 
-  /** Ends an active grant early; one that is no longer active is left as it is. */
-  async revoke(db: Executor, jti: string, now: string, by: string): Promise<void> {
-    await db.updateTable('grants').set({ status: 'revoked', revoked_at: now, revoked_by: by }).where('jti', '=', jti).where('status', '=', 'active').execute();
+  /** Ends an active grant early; false when it was no longer active (a redeem or another revoke came first). */
+  async revoke(db: Executor, jti: string, now: string, by: string): Promise<boolean> {
+    const updated = await db.updateTable('grants').set({ status: 'revoked', revoked_at: now, revoked_by: by }).where('jti', '=', jti).where('status', '=', 'active').executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
   },
 
-  /** An active grant past its end; one that is no longer active is left as it is. */
-  async expire(db: Executor, jti: string): Promise<void> {
-    await db.updateTable('grants').set({ status: 'expired' }).where('jti', '=', jti).where('status', '=', 'active').execute();
+  /** An active grant past its end; false when it was no longer active. */
+  async expire(db: Executor, jti: string): Promise<boolean> {
+    const updated = await db.updateTable('grants').set({ status: 'expired' }).where('jti', '=', jti).where('status', '=', 'active').executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
   },
 
   /** Has this signing key signed a grant that has not expired by `now`? */

@@ -141,11 +141,6 @@ export const requestStore = {
     return Number(result.numUpdatedRows) === 1;
   },
 
-  /** Writes `changes` whatever the version (the caller holds the row's fate in its own conditions). */
-  async update(trx: Transaction<Database>, id: string, changes: RequestChanges): Promise<void> {
-    await trx.updateTable('requests').set(toRowChanges(changes)).where('id', '=', id).execute();
-  },
-
   /** Something the request shows changed outside its own row (its grant): clients keep the higher version. */
   async bumpVersion(trx: Transaction<Database>, id: string, updatedAt: string): Promise<void> {
     await trx

@@ -3,7 +3,7 @@ import type { Database } from '../../store/schema.js';
 import { requestStore } from '../../store/requests.js';
 import { breakGlassReviewStore } from '../../store/break-glass-reviews.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
-import { audit, type Context } from '../context.js';
+import { audit, LostRace, type Context } from '../context.js';
 import { announceUpdated, type AfterCommit } from './after-commit.js';
 import { auditFields } from './transition.js';
 
@@ -28,6 +28,7 @@ export async function markReviewOverdue(ctx: Context, trx: Transaction<Database>
     data: { incident: item.incident, dueAt: item.dueAt, notified },
   });
   const groups = [...new Set([...row.eligible_groups, ...notified])];
-  await requestStore.update(trx, row.id, { eligible_groups: groups, updated_at: iso, version: Number(row.version) + 1 });
+  // A review (or another change) made since this was read wins: the transaction runs again and finds it.
+  if (!(await requestStore.updateVersioned(trx, row, { eligible_groups: groups, updated_at: iso }, Number(row.version) + 1))) throw new LostRace();
   return announceUpdated(ctx, row.id, { groups: notified, users: [] });
 }
