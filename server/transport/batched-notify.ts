@@ -10,24 +10,61 @@ interface Notification {
   payload: string;
 }
 
+/** PostgreSQL refuses a payload of 8000 bytes or more; such a message goes alone, so it fails alone. */
+const NOTIFY_PAYLOAD_LIMIT_BYTES = 8000;
+
+/**
+ * Splits a batch (by index, in order) into statements. PostgreSQL delivers the same payload on the
+ * same channel once per transaction, so a repeat starts a new statement; a payload too long to send
+ * goes in one of its own, so its failure fails no other message.
+ */
+function statementsFor(batch: readonly Notification[]): number[][] {
+  const statements: number[][] = [];
+  let current: number[] = [];
+  let seen = new Set<string>();
+  const close = () => {
+    if (current.length) statements.push(current);
+    current = [];
+    seen = new Set();
+  };
+  batch.forEach((notification, index) => {
+    if (Buffer.byteLength(notification.payload) >= NOTIFY_PAYLOAD_LIMIT_BYTES) {
+      close();
+      statements.push([index]);
+      return;
+    }
+    const key = JSON.stringify([notification.channel, notification.payload]);
+    if (seen.has(key)) close();
+    current.push(index);
+    seen.add(key);
+  });
+  close();
+  return statements;
+}
+
 /**
  * The pool handed to the Socket.IO adapter, whose messages arriving together (the pushes of one
  * group commit, say) go to PostgreSQL as one `SELECT pg_notify(…), pg_notify(…)` instead of a round
  * trip each. Listeners still get one notification per message, in the order they were sent (the
- * calls are evaluated left to right, and statements run one at a time); every other query passes
- * through unchanged.
+ * calls are evaluated left to right, and statements run one at a time), a repeated message included;
+ * every other query passes through unchanged.
  */
 export function batchingNotifications(pool: pg.Pool): pg.Pool {
   // Statements go one after another: on two pool connections a later one could commit first.
   let previous: Promise<unknown> = Promise.resolve();
+  const send = (batch: readonly Notification[]): Promise<unknown> => {
+    const values = batch.flatMap((notification) => [notification.channel, notification.payload]);
+    const calls = batch.map((_, index) => `pg_notify($${index * 2 + 1}, $${index * 2 + 2})`);
+    const sent = previous.then(() => pool.query(`SELECT ${calls.join(', ')}`, values));
+    previous = sent.catch(() => undefined);
+    return sent;
+  };
   const notifications = new DataLoader<Notification, null>(
     async (batch) => {
-      const values = batch.flatMap((notification) => [notification.channel, notification.payload]);
-      const calls = batch.map((_, index) => `pg_notify($${index * 2 + 1}, $${index * 2 + 2})`);
-      const sent = previous.then(() => pool.query(`SELECT ${calls.join(', ')}`, values));
-      previous = sent.catch(() => undefined);
-      await sent;
-      return batch.map(() => null);
+      const outcomes = await Promise.all(statementsFor(batch).map((statement) => send(statement.map((index) => batch[index]!)).then(() => statement, (error: Error) => ({ statement, error }))));
+      const failed = new Map<number, Error>();
+      for (const outcome of outcomes) if ('error' in outcome) for (const index of outcome.statement) failed.set(index, outcome.error);
+      return batch.map((_, index) => failed.get(index) ?? null);
     },
     { cache: false, maxBatchSize: MAX_PER_STATEMENT, batchScheduleFn: (callback) => setImmediate(callback) },
   );
