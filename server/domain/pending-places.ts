@@ -50,6 +50,18 @@ export async function writePendingPlaces(trx: Transaction<Database>): Promise<vo
     .execute();
 }
 
+/** A request leaving pending frees its place: after the places this transaction took are written, so none is lost. */
+export async function releasePendingPlace(trx: Transaction<Database>, requesterId: string, ruleName: string): Promise<void> {
+  await writePendingPlaces(trx);
+  await trx
+    .updateTable('pending_counts')
+    .set((eb) => ({ pending: eb('pending', '-', 1) }))
+    .where('requester_id', '=', requesterId)
+    .where('rule_name', '=', ruleName)
+    .where('pending', '>', 0)
+    .execute();
+}
+
 /**
  * The stored count, creating the row at zero when there is none. The no-op update on conflict is
  * what locks an existing row on PostgreSQL until commit; one statement either way.

@@ -4,7 +4,7 @@ import type { Database } from '../../store/schema.js';
 import { requestStore, type RequestChanges, type RequestRecord } from '../../store/requests.js';
 import { audit, LostRace, type Context } from '../context.js';
 import { closeDeadlines } from './deadlines.js';
-import { writePendingPlaces } from '../pending-places.js';
+import { releasePendingPlace } from '../pending-places.js';
 import { enqueueChatRefresh, enqueueNotifications } from '../../notify/enqueue.js';
 
 interface TransitionSpec {
@@ -45,18 +45,6 @@ export const auditFields = (row: Pick<RequestRecord, 'id' | 'action' | 'resource
   environment: row.environment,
 });
 
-/** A request leaving pending frees its place under its requester's pending cap for the rule. */
-async function releasePendingPlace(trx: Transaction<Database>, row: RequestRecord): Promise<void> {
-  await writePendingPlaces(trx);
-  await trx
-    .updateTable('pending_counts')
-    .set((eb) => ({ pending: eb('pending', '-', 1) }))
-    .where('requester_id', '=', row.requester_id)
-    .where('rule_name', '=', row.rule.name)
-    .where('pending', '>', 0)
-    .execute();
-}
-
 export interface TransitionInput {
   /** Who did it: a user's name, or the hub itself for deadlines. */
   actor: string;
@@ -91,7 +79,7 @@ export async function transition(ctx: Context, trx: Transaction<Database>, curre
   if (!(await requestStore.updateVersioned(trx, current, changes, version))) throw new LostRace();
   if (final) {
     await closeDeadlines(trx, current.id);
-    await releasePendingPlace(trx, current);
+    await releasePendingPlace(trx, current.requester_id, current.rule.name);
   }
   const event = await audit(ctx, trx, { actor: input.actor, type: spec.audit, ...auditFields(current), outcome: input.outcome ?? spec.to, data: input.data });
   const row = { ...current, ...changes, version };
