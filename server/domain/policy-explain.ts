@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
-import { formatDuration, type ExplainQuery, type Policy, type PolicyExplanation, type PolicyRule, type Role } from '../../protocol/index.js';
+import { formatDuration, type ExplainQuery, type Policy, type PolicyExplanation, type PolicyRule } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { approvalsNeeded, matchRule, ruleMismatch } from './policy.js';
 import { listOf } from './approver-reach.js';
+import { decodeRoles } from '../store/users.js';
 
 const addSeconds = (now: Date, seconds: number): string => new Date(now.getTime() + seconds * 1000).toISOString();
 
@@ -81,7 +82,7 @@ export async function withMembers(db: Kysely<Database>, explanation: PolicyExpla
     .where('user_groups.group_name', 'in', groups)
     .orderBy('users.name')
     .execute();
-  const deciders = rows.filter((row) => (JSON.parse(row.roles) as Role[]).some((role) => role !== 'requester') && (explanation.allowSelfApproval || row.name !== requester));
+  const deciders = rows.filter((row) => decodeRoles(row.roles).some((role) => role !== 'requester') && (explanation.allowSelfApproval || row.name !== requester));
   return { ...explanation, groups: explanation.groups.map((entry) => ({ ...entry, members: deciders.filter((row) => row.group_name === entry.group).map((row) => row.name) })) };
 }
 

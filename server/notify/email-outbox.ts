@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { FrozenRule, GreenlightRequest, NotificationEvent, Role } from '../../protocol/index.js';
+import type { FrozenRule, GreenlightRequest, NotificationEvent } from '../../protocol/index.js';
 import { afterCommit, type Context } from '../domain/context.js';
 import { delegatesReachedFor } from '../domain/delegate-recipients.js';
 import { newId } from '../ids.js';
@@ -10,6 +10,7 @@ import { decisionStore } from '../store/decisions.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
+import { decodeRoles } from '../store/users.js';
 
 /** Events that ask an approver to decide, and so go by email. */
 const EMAILED_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.break_glass']);
@@ -60,7 +61,7 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
   for (const user of found) {
     if (voted.has(user.id)) continue;
     if (user.id === row.requester_id && !rule.allowSelfApproval) continue;
-    if (!(JSON.parse(user.roles) as Role[]).some((role) => role !== 'requester')) continue;
+    if (!decodeRoles(user.roles).some((role) => role !== 'requester')) continue;
     if (stepOnly && !stepOnly.has(user.name) && !(user.group_name && stepOnly.has(user.group_name))) continue;
     asked.add(user.id);
     if (user.email) chosen.set(user.id, { id: user.id, name: user.name, email: user.email });

@@ -7,7 +7,7 @@ const at = '2026-12-01T00:00:00.000Z';
 const use = (requestId: string, requesterId: string, dueAt: string) => ({ requestId, requesterId, ruleName: 'prod-db', incident: 'INC-1', reviewers: ['sre', 'security'], createdAt: at, dueAt });
 
 /** Break-glass reviews go in as records and come back as records: reviewers a list, the outcome one of the two. */
-describe.each(await storeKinds())('break-glass review records on $kind$reason', ({ kind, skip }) => {
+describe.each(await storeKinds())('break-glass review records on $label', ({ kind, skip }) => {
   let store: Store;
   let cleanup: () => Promise<void> = async () => undefined;
   beforeAll(async () => {

@@ -6,7 +6,7 @@ import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 const deadline = (id: string, changes: Partial<NewDeadline> = {}): NewDeadline => ({ id, kind: 'escalation', requestId: 'req_1', grantJti: null, step: 0, dueAt: '2026-12-01T00:05:00.000Z', ...changes });
 
 /** Deadlines go in as records and come back as records: the kind one of the known ones, done a boolean. */
-describe.each(await storeKinds())('deadline records on $kind$reason', ({ kind, skip }) => {
+describe.each(await storeKinds())('deadline records on $label', ({ kind, skip }) => {
   let store: Store;
   let cleanup: () => Promise<void> = async () => undefined;
   beforeAll(async () => {

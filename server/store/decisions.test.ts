@@ -18,7 +18,7 @@ const vote = (changes: Partial<DecisionRecord>): DecisionRecord => ({
 });
 
 /** Votes go in as records and come back as records: quorum lines as a list, the verdict one of the two. */
-describe.each(await storeKinds())('decision records on $kind$reason', ({ kind, skip }) => {
+describe.each(await storeKinds())('decision records on $label', ({ kind, skip }) => {
   let store: Store;
   let cleanup: () => Promise<void> = async () => undefined;
   beforeAll(async () => {

@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from './database.js';
+import type { Store } from './database.js';
 import { delegationStore, type DelegationRecord } from './delegations.js';
 import { userStore } from './users.js';
-import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
+import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 
-const pg = await postgresAvailability();
 const DAY = '2026-12-10T12:00:00.000Z';
 
 const delegation = (overrides: Partial<DelegationRecord>): DelegationRecord => ({
@@ -28,32 +24,18 @@ const delegation = (overrides: Partial<DelegationRecord>): DelegationRecord => (
 });
 
 /** Delegations on both databases: rules come back as a list, and "in force" means begun, not over, not ended, from active users. */
-describe.each([
-  { kind: 'SQLite', skip: false, reason: '' },
-  { kind: 'PostgreSQL', skip: !pg.ok, reason: pg.ok ? '' : ` (skipped: ${pg.reason})` },
-])('delegation records on $kind$reason', ({ kind, skip }) => {
+describe.each(await storeKinds())('delegation records on $label', ({ kind, skip }) => {
   let store: Store;
   let cleanup: () => Promise<void> = async () => undefined;
   beforeAll(async () => {
     if (skip) return;
-    if (kind === 'SQLite') {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-delegations-'));
-      store = await openStore({ dataDir: dir });
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    } else {
-      const database = await createTestDatabase();
-      store = await openStore({ databaseUrl: database.url });
-      cleanup = database.drop;
-    }
+    ({ store, cleanup } = await openTestStore(kind));
     for (const [id, name, roles] of [['usr_bob', 'bob', ['approver']], ['usr_carol', 'carol', ['approver']], ['usr_dan', 'dan', ['lead']], ['usr_erin', 'erin', ['approver']]] as const) {
       await userStore.insert(store.db, { id, name, roles: [...roles], email: `${name}@example.com`, slackUserId: null, service: false, createdAt: DAY });
     }
     await store.db.insertInto('user_groups').values([{ user_id: 'usr_bob', group_name: 'sre' }, { user_id: 'usr_bob', group_name: 'dba' }, { user_id: 'usr_dan', group_name: 'leads' }]).execute();
   });
-  afterAll(async () => {
-    await store?.close();
-    await cleanup();
-  });
+  afterAll(async () => cleanup());
 
   it.skipIf(skip)('comes back as written, with its rules as a list or null for every rule, and ends', async () => {
     await delegationStore.insert(store.db, delegation({}));

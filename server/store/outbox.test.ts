@@ -24,7 +24,7 @@ const pending = (id: string, destination = 'ops'): OutboxRecord => ({
 });
 
 /** Notifications go in as records and come back as records: counters as numbers, the status one of the known ones. */
-describe.each(await storeKinds())('outbox records on $kind$reason', ({ kind, skip }) => {
+describe.each(await storeKinds())('outbox records on $label', ({ kind, skip }) => {
   let store: Store;
   let cleanup: () => Promise<void> = async () => undefined;
   beforeAll(async () => {

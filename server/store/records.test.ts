@@ -1,36 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from './database.js';
+import type { Store } from './database.js';
 import { userStore } from './users.js';
-import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
+import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 
-const pg = await postgresAvailability();
 
 /** The store's repositories on both databases: what goes in comes back as typed records, never as JSON text. */
-describe.each([
-  { kind: 'SQLite', skip: false, reason: '' },
-  { kind: 'PostgreSQL', skip: !pg.ok, reason: pg.ok ? '' : ` (skipped: ${pg.reason})` },
-])('typed records on $kind$reason', ({ kind, skip }) => {
+describe.each(await storeKinds())('typed records on $label', ({ kind, skip }) => {
   let store: Store;
   let cleanup: () => Promise<void> = async () => undefined;
   beforeAll(async () => {
     if (skip) return;
-    if (kind === 'SQLite') {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-records-'));
-      store = await openStore({ dataDir: dir });
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    } else {
-      const database = await createTestDatabase();
-      store = await openStore({ databaseUrl: database.url });
-      cleanup = database.drop;
-    }
+    ({ store, cleanup } = await openTestStore(kind));
   });
-  afterAll(async () => {
-    await store?.close();
-    await cleanup();
-  });
+  afterAll(async () => cleanup());
 
   it.skipIf(skip)('a user comes back with roles as a list and disabled as a boolean, found by id or name', async () => {
     await userStore.insert(store.db, { id: 'usr_1', name: 'bob', roles: ['approver', 'lead'], email: null, slackUserId: null, service: false, createdAt: '2026-12-01T00:00:00.000Z' });

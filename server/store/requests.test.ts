@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrozenRule } from '../../protocol/index.js';
-import { openStore, type Store } from './database.js';
+import type { Store } from './database.js';
 import { requestStore, toRequestRecord, toRequestRow, type RequestRecord } from './requests.js';
 import { userStore } from './users.js';
-import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
+import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 
-const pg = await postgresAvailability();
 
 const RULE: FrozenRule = {
   name: 'prod-deploys',
@@ -67,31 +63,17 @@ describe('a request record and its row', () => {
 });
 
 /** The requests repository on both databases: what goes in comes back as the same typed record. */
-describe.each([
-  { kind: 'SQLite', skip: false, reason: '' },
-  { kind: 'PostgreSQL', skip: !pg.ok, reason: pg.ok ? '' : ` (skipped: ${pg.reason})` },
-])('the requests repository on $kind', ({ kind, skip }) => {
+describe.each(await storeKinds())('the requests repository on $label', ({ kind, skip }) => {
   let store: Store;
   let cleanup: () => Promise<void> = async () => undefined;
   beforeAll(async () => {
     if (skip) return;
-    if (kind === 'SQLite') {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-requests-'));
-      store = await openStore({ dataDir: dir });
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    } else {
-      const database = await createTestDatabase();
-      store = await openStore({ databaseUrl: database.url });
-      cleanup = database.drop;
-    }
+    ({ store, cleanup } = await openTestStore(kind));
     for (const [id, name] of [['usr_alice', 'alice'], ['usr_dan', 'dan'], ['usr_erin', 'erin']] as const) {
       await userStore.insert(store.db, { id, name, roles: ['requester'], email: null, slackUserId: null, service: false, createdAt: '2026-12-01T00:00:00.000Z' });
     }
   });
-  afterAll(async () => {
-    await store?.close();
-    await cleanup();
-  });
+  afterAll(async () => cleanup());
 
   it.skipIf(skip)('a request written, queued or not, is read back as the record that went in', async () => {
     const written = record('req_a', { idempotency_key: 'pipeline-1' });

@@ -6,7 +6,7 @@ import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 const key = (rowId: string, createdAt: string): SigningKeyRecord => ({ rowId, storedPrivateKey: `sealed:${rowId}`, publicJwk: { kty: 'OKP', crv: 'Ed25519', x: rowId }, createdAt, retiredAt: null });
 
 /** Signing keys go in as records and come back as records: the public key a JWK, the private key as stored. */
-describe.each(await storeKinds())('signing key records on $kind$reason', ({ kind, skip }) => {
+describe.each(await storeKinds())('signing key records on $label', ({ kind, skip }) => {
   let store: Store;
   let cleanup: () => Promise<void> = async () => undefined;
   beforeAll(async () => {

@@ -4,12 +4,15 @@ import path from 'node:path';
 import { openStore, type Store } from '../store/database.js';
 import { createTestDatabase, postgresAvailability } from './postgres.js';
 
-/** The two databases a repository test runs on; PostgreSQL is skipped, with the reason, when none is reachable. */
-export async function storeKinds(): Promise<{ kind: 'SQLite' | 'PostgreSQL'; skip: boolean; reason: string }[]> {
+/**
+ * The two databases a repository test runs on; PostgreSQL is skipped, with the reason, when none is
+ * reachable. `label` names it in a suite's title (`$label`).
+ */
+export async function storeKinds(): Promise<{ kind: 'SQLite' | 'PostgreSQL'; skip: boolean; label: string }[]> {
   const pg = await postgresAvailability();
   return [
-    { kind: 'SQLite', skip: false, reason: '' },
-    { kind: 'PostgreSQL', skip: !pg.ok, reason: pg.ok ? '' : ` (skipped: ${pg.reason})` },
+    { kind: 'SQLite', skip: false, label: 'SQLite' },
+    { kind: 'PostgreSQL', skip: !pg.ok, label: pg.ok ? 'PostgreSQL' : `PostgreSQL (skipped: ${pg.reason})` },
   ];
 }
 

@@ -3,6 +3,7 @@ import { emailSchema, GreenlightError, groupNameSchema, userNameSchema, type Rol
 import { audit, inTransaction, type Context } from '../../domain/context.js';
 import { newId } from '../../ids.js';
 import type { OidcSettings } from './config.js';
+import { decodeRoles } from '../../store/users.js';
 
 /** Who the identity provider says signed in, checked before anything is written. */
 export interface SignedInIdentity {
@@ -80,7 +81,7 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
       await audit(ctx, trx, { actor: 'greenlight', type: 'user.created', outcome: 'created', data: { user: identity.username, roles: access.roles, groups: access.groups, source: 'oidc', ...(identity.email ? { email: identity.email } : {}) } });
       return { userId: id, name: identity.username, changed: false };
     }
-    const before = { roles: JSON.parse(byName.roles) as Role[], groups: (await trx.selectFrom('user_groups').select('group_name').where('user_id', '=', byName.id).execute()).map((g) => g.group_name).sort(), email: byName.email };
+    const before = { roles: decodeRoles(byName.roles), groups: (await trx.selectFrom('user_groups').select('group_name').where('user_id', '=', byName.id).execute()).map((g) => g.group_name).sort(), email: byName.email };
     const changes: Record<string, { from: unknown; to: unknown }> = {};
     if (JSON.stringify([...before.roles].sort()) !== JSON.stringify([...access.roles].sort())) changes.roles = { from: before.roles, to: access.roles };
     if (JSON.stringify(before.groups) !== JSON.stringify(access.groups)) changes.groups = { from: before.groups, to: access.groups };
