@@ -79,8 +79,7 @@ async function loadActor(ctx: Context, userId: string): Promise<Actor | null> {
 }
 
 async function approverName(ctx: Context, userId: string): Promise<string> {
-  const user = await ctx.store.db.selectFrom('users').select('name').where('id', '=', userId).executeTakeFirst();
-  return user?.name ?? 'you';
+  return (await userStore.byId(ctx.store.db, userId))?.name ?? 'you';
 }
 
 /** What a link shows when opened (GET or HEAD): it changes nothing, so link scanners burn nothing. */

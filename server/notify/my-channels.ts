@@ -1,6 +1,7 @@
 import type { ChannelReach, MyChannels, PolicyRule } from '../../protocol/index.js';
 import type { Actor } from '../domain/actor.js';
 import type { Context } from '../domain/context.js';
+import { userStore } from '../store/users.js';
 
 /** Does this rule ask this person, at once or when one of its steps escalates? Which steps? */
 function askedBy(rule: PolicyRule, actor: Actor): { direct: boolean; steps: number[] } {
@@ -73,8 +74,7 @@ function slackMessagingRules(rules: PolicyRule[], actor: Actor): string[] {
 /** Slack direct messages, where the hub has a Slack app: only to someone linked to their Slack member id. */
 async function slackReach(ctx: Context, rules: PolicyRule[], actor: Actor): Promise<ChannelReach | null> {
   if (!ctx.outbox?.slack) return null;
-  const user = await ctx.store.db.selectFrom('users').select('slack_user_id').where('id', '=', actor.id).executeTakeFirst();
-  const slackUserId = user?.slack_user_id ?? null;
+  const slackUserId = (await userStore.byId(ctx.store.db, actor.id))?.slackUserId ?? null;
   const messaging = actor.roles.some((role) => role !== 'requester') ? slackMessagingRules(rules, actor) : [];
   const detail = !slackUserId
     ? 'Your Slack account is not linked here; an admin can link it (greenlight user set <you> --slack-user U…).'

@@ -60,6 +60,10 @@ export const userStore = {
     return row && toUserRecord(row);
   },
 
+  async active(db: Executor): Promise<UserRecord[]> {
+    return (await db.selectFrom('users').selectAll().where('disabled', '=', 0).execute()).map(toUserRecord);
+  },
+
   async all(db: Executor): Promise<UserRecord[]> {
     return (await db.selectFrom('users').selectAll().orderBy('name').execute()).map(toUserRecord);
   },

@@ -2,7 +2,7 @@ import type { Context } from '../../domain/context.js';
 import { delegatesReachedFor } from '../../domain/delegate-recipients.js';
 import { buildView, isEligibleApprover, withoutSecrets } from '../../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../../store/requests.js';
-import { toUserRecord } from '../../store/users.js';
+import { userStore } from '../../store/users.js';
 import { actorWithoutToken } from '../../identity/link-actor.js';
 import type { SlackApp } from './app.js';
 import { platformErrorOf } from './errors.js';
@@ -23,13 +23,13 @@ async function render(ctx: Context, app: SlackApp, row: RequestRecord): Promise<
  * active delegates of those who may, once each.
  */
 export async function slackApprovers(ctx: Context, row: RequestRecord): Promise<{ slackUserId: string }[]> {
-  const users = (await ctx.store.db.selectFrom('users').selectAll().where('disabled', '=', 0).execute()).map(toUserRecord);
+  const users = await userStore.active(ctx.store.db);
   if (users.length === 0) return [];
-  const groups = await ctx.store.db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', users.map((user) => user.id)).execute();
+  const groups = await userStore.groupsOfUsers(ctx.store.db, users.map((user) => user.id));
   const eligible: string[] = [];
   const reached = new Set<string>();
   for (const user of users) {
-    const actor = actorWithoutToken(user, groups.filter((g) => g.user_id === user.id).map((g) => g.group_name));
+    const actor = actorWithoutToken(user, groups.get(user.id) ?? []);
     if (actor.id === row.requester_id || !isEligibleApprover(row, actor)) continue;
     eligible.push(actor.id);
     if (user.slackUserId) reached.add(user.slackUserId);
