@@ -1,5 +1,5 @@
 import { GreenlightError, parseOrThrow, formatDuration, reviewInputSchema, type FrozenRule, type GreenlightRequest, type ParsedNewRequest } from '../../protocol/index.js';
-import { newId } from '../ids.js';
+import { newRequestRecord } from './new-request.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import type { Actor } from './actor.js';
@@ -52,36 +52,14 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
     }
     const approversAndReviewers = [...new Set([...rule.approvers, ...glass.reviewers])];
     const request: RequestRecord = {
-      id: newId('req', now),
-      requester_id: actor.id,
-      requester_name: actor.name,
-      action: parsed.action,
-      resource: parsed.resource,
-      environment: parsed.environment,
-      reason: parsed.reason,
-      risk: parsed.risk,
-      context: parsed.context,
-      requested_ttl_seconds: parsed.requestedTtlSeconds ?? null,
-      idempotency_key: parsed.idempotencyKey ?? null,
+      ...newRequestRecord(actor, parsed, rule, now),
       // Approved as it is written: it never waits, so it takes no place under the pending cap.
       status: 'approved',
-      version: 1,
-      rule,
       eligible_groups: approversAndReviewers,
-      eligible_users: [],
-      escalation_level: 0,
-      escalation_round: 0,
-      next_escalation_at: null,
-      expires_at: null,
-      claim_by: null,
-      claim_until: null,
-      created_at: iso,
-      updated_at: iso,
       decided_at: iso,
       decided_by: actor.name,
-      // Break-glass is access now: it takes no scheduled start and extends nothing.
+      // Break-glass is access now: it takes no scheduled start.
       not_before: null,
-      extends_jti: null,
     };
     await requestStore.insert(trx, ctx.store.dialect, request);
     const dueAt = new Date(now.getTime() + REVIEW_WITHIN_SECONDS * 1000).toISOString();
@@ -105,7 +83,7 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
     return request;
   });
   // Every approver of the rule and every reviewer hears of it at once.
-  return announce(ctx, row, actor, { groups: [...new Set([...rule.approvers, ...glass.reviewers])], users: [] });
+  return announce(ctx, row, actor, { groups: row.eligible_groups, users: [] });
 }
 
 /** A reviewer closes a break-glass use as ratified or unratified, with a comment. */

@@ -12,7 +12,6 @@ import {
   type SyncResult,
   waitsOnMe,
 } from '../../protocol/index.js';
-import { newId } from '../ids.js';
 import type { Database } from '../store/schema.js';
 import { requestStore, type EligibleName, type RequestRecord } from '../store/requests.js';
 import { canonicalJson } from '../store/json.js';
@@ -37,6 +36,7 @@ import { checkStart, outsideWindow, plannedAccess } from './time/schedule.js';
 import { tallyApproval, voteLines } from './quorum.js';
 import { submitBreakGlass } from './break-glass.js';
 import { takePendingPlace } from './pending-places.js';
+import { newRequestRecord } from './new-request.js';
 import { actingFor, activeDelegatorsOf, coversRule } from './delegations.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
@@ -98,33 +98,9 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     const iso = now.toISOString();
     const firstStep = frozen.escalation[0];
     let row: RequestRecord = {
-      id: newId('req', now),
-      requester_id: actor.id,
-      requester_name: actor.name,
-      action: parsed.action,
-      resource: parsed.resource,
-      environment: parsed.environment,
-      reason: parsed.reason,
-      risk: parsed.risk,
-      context: parsed.context,
-      requested_ttl_seconds: parsed.requestedTtlSeconds ?? null,
-      idempotency_key: parsed.idempotencyKey ?? null,
-      status: 'pending',
-      version: 1,
-      rule: frozen,
-      eligible_groups: frozen.approvers,
-      eligible_users: [],
-      escalation_level: 0,
-      escalation_round: 0,
+      ...newRequestRecord(actor, parsed, frozen, now),
       next_escalation_at: firstStep && !autoApprove ? addSeconds(now, firstStep.afterSeconds) : null,
       expires_at: frozen.expireAfterSeconds && !autoApprove ? addSeconds(now, frozen.expireAfterSeconds) : null,
-      claim_by: null,
-      claim_until: null,
-      created_at: iso,
-      updated_at: iso,
-      decided_at: null,
-      decided_by: null,
-      not_before: parsed.notBefore ?? null,
       extends_jti: extension?.jti ?? null,
     };
     if (autoApprove) row = { ...row, status: 'approved', decided_at: iso, decided_by: `policy:${frozen.name}${extension ? ':extensions' : ''}` };
