@@ -3,7 +3,9 @@ import { GreenlightError, LIMITS } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
 import { buildView, isEligibleApprover, withoutSecrets } from '../domain/request-view.js';
-import { requestStore } from '../store/requests.js';
+import { requestStore, type RequestRecord } from '../store/requests.js';
+import type { Actor } from '../domain/actor.js';
+import { activeDelegatorsOf, coversRule } from '../domain/delegations.js';
 import type { SlackApp } from '../notify/slack/app.js';
 import { ACTION_APPROVE, ACTION_DENY, DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal } from '../notify/slack/message.js';
 import { slackIdentity } from './slack-identity.js';
@@ -53,15 +55,19 @@ async function tell(ctx: Context, app: SlackApp, channel: string | undefined, sl
 
 const explain = (error: unknown): string => (error instanceof GreenlightError ? error.message : 'Greenlight could not record this; try again, or decide in the app.');
 
-/** Who may not decide, and why, before a modal is opened for them: the same rules the decision applies. */
-async function whyNot(ctx: Context, requestId: string, actor: Parameters<typeof isEligibleApprover>[1]): Promise<string | null> {
-  const row = await requestStore.byId(ctx.store.db, requestId);
+/**
+ * Who may not decide, and why, before a modal is opened for them: the rules the decision applies,
+ * a delegate deciding for someone away included (decideRequest checks all of it again on submit).
+ */
+async function whyNot(ctx: Context, row: RequestRecord | undefined, actor: Actor): Promise<string | null> {
   if (!row) return 'This request no longer exists.';
   if (row.status !== 'pending') return `This request is already ${row.status}${row.decided_by ? ` by ${row.decided_by}` : ''}; nothing to decide.`;
   const own = row.requester_id === actor.id;
   if (own && !row.rule.allowSelfApproval) return 'You cannot decide your own request; another approver has to.';
-  if (!isEligibleApprover(row, actor)) return 'You are not an approver for this request.';
-  return null;
+  if (isEligibleApprover(row, actor)) return null;
+  const delegators = await activeDelegatorsOf(ctx.store.db, actor.id, ctx.clock.now());
+  const standsIn = delegators.some((d) => coversRule(d, row.rule.name) && d.delegator.id !== row.requester_id && isEligibleApprover(row, d.delegator));
+  return standsIn ? null : 'You are not an approver for this request.';
 }
 
 async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeof blockActionsSchema>): Promise<SlackAnswer> {
@@ -81,13 +87,12 @@ async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeo
     return ACK;
   }
   if (action.action_id === ACTION_DENY) {
-    const problem = await whyNot(ctx, requestId, identity.actor);
-    if (problem) {
-      await tell(ctx, app, channel, slackUserId, problem);
+    const problem = await whyNot(ctx, row, identity.actor);
+    if (problem || !row) {
+      await tell(ctx, app, channel, slackUserId, problem ?? 'This request no longer exists.');
       return ACK;
     }
-    const current = await requestStore.existing(ctx.store.db, requestId);
-    const view = withoutSecrets(await buildView(ctx.store.db, current, null));
+    const view = withoutSecrets(await buildView(ctx.store.db, row, null));
     // The trigger id is valid for 3 s: the modal opens before Slack is answered.
     try {
       await app.client.views.open({ trigger_id: payload.trigger_id ?? '', view: denyModal(view, JSON.stringify({ requestId, channel: channel ?? null })) });

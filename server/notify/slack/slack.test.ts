@@ -138,6 +138,23 @@ describe('Slack, against a local Slack API stand-in', () => {
     expect(counted).toEqual({ low: 1, medium: 1, high: 2, critical: 2 });
   });
 
+  it('opens the deny form for a delegate deciding for an approver who is away, and refuses someone with no part', async () => {
+    await hub.createUser('fay', ['approver'], ['qa']);
+    expect((await hub.api('PATCH', '/api/v1/users/fay', ADMIN_TOKEN, { slackUserId: 'U0FAY' })).status).toBe(200);
+    const away = await hub.api<{ id: string }>('POST', '/api/v1/delegations', carol.token, { to: 'fay', endsAt: new Date(Date.now() + 86_400_000).toISOString(), reason: 'holiday' });
+    expect(away.status).toBe(201);
+    const created = await submit({ risk: 'medium' });
+    const message = await posted(created.id);
+
+    const fay = person('U0FAY');
+    const { triggerId } = await fay.click(message, 'Deny');
+    expect(slack.callsOf('views.open').find((call) => call.args.trigger_id === triggerId)?.answer.ok).toBe(true);
+    expect((await hub.api('DELETE', `/api/v1/delegations/${away.body.id}`, carol.token)).status).toBe(200);
+    const { triggerId: refused } = await fay.click(message, 'Deny');
+    expect(slack.callsOf('views.open').some((call) => call.args.trigger_id === refused)).toBe(false);
+    expect(JSON.stringify(slack.callsOf('chat.postEphemeral').at(-1)?.args)).toContain('You are not an approver for this request.');
+  });
+
   it('denies through a modal that asks for the reason, and records the reason', async () => {
     const created = await submit({ risk: 'medium' });
     const message = await posted(created.id);
