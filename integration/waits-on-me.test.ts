@@ -170,11 +170,10 @@ describe('the hub, the tray, notifications and the inbox agree on what waits on 
     // Requests of the test above wait on bob too, so on carol; only this test's are compared.
     const ours = new Set([inWindow, delegatorsOwn, delegatesOwn, notStarted, delegatedAway].map((request) => request.id));
     const mine = (requests: { id: string }[]) => requests.map((request) => request.id).filter((id) => ours.has(id));
-    const live = await eventually(async () => {
+    await eventually(async () => {
       const ids = mine(carolsApp.inbox);
       return JSON.stringify(ids) === JSON.stringify(expected) ? ids : undefined;
     }, { what: 'the delegate’s desktop inbox to hold exactly what waits on her', deadline: 15_000 });
-    expect(live).toEqual(expected);
     const sync = await asCarol.sync();
     expect(mine(sync.inbox)).toEqual(expected);
     expect(mine(selectInbox(applySync(emptyRequests, sync).byId, sync.me))).toEqual(expected);
@@ -205,11 +204,10 @@ describe('the hub, the tray, notifications and the inbox agree on what waits on 
     const used = await asDave.submit({ action: 'failover', resource: 'orders-db', environment: 'production', reason: 'primary is down, customers cannot pay', risk: 'high', breakGlass: { incident: 'INC-4412' } });
     expect(used.status).toBe('approved');
     const expected = [used.id];
-    const live = await eventually(async () => {
+    await eventually(async () => {
       const ids = suesApp.inbox.map((request) => request.id);
       return JSON.stringify(ids) === JSON.stringify(expected) ? ids : undefined;
     }, { what: 'the reviewer’s desktop inbox to hold the open review', deadline: 15_000 });
-    expect(live).toEqual(expected);
     const sync = await asSue.sync();
     expect(sync.inbox.map((request) => request.id)).toEqual(expected);
     expect(selectInbox(applySync(emptyRequests, sync).byId, sync.me).map((request) => request.id)).toEqual(expected);

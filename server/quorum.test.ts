@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePolicy, PolicyError } from './domain/policy.js';
+import { approvalsNeeded, freezeRule, parsePolicy, PolicyError } from './domain/policy.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 import type { GreenlightRequest, SyncResult } from '../protocol/index.js';
 
@@ -118,6 +118,9 @@ describe('a policy with require lines', () => {
       { group: 'sre', count: 1 },
       { group: 'security', count: 1 },
     ]);
+    const rule = policy.rules[0]!;
+    expect(approvalsNeeded(rule)).toBe(2);
+    expect(freezeRule(rule)).toMatchObject({ minApprovals: 2, approvers: ['sre', 'security'] });
   });
 });
 
