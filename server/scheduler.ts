@@ -31,8 +31,6 @@ export class Scheduler {
   private stopped = false;
   private started = false;
   private backoffUntil = 0;
-  /** Set while a failed batch is being retried one deadline at a time. */
-  private singly = false;
 
   constructor(
     private readonly ctx: Context,
@@ -96,19 +94,13 @@ export class Scheduler {
    * Claims and applies due deadlines in one transaction. On PostgreSQL up to `PG_BATCH` at a time:
    * each statement is a round trip, and every deadline's audit event waits its turn on the chain
    * head's row lock, so a commit per deadline could not keep up with a steady stream of them. If a
-   * batch fails, its deadlines are taken one at a time, so one that fails holds up no other.
+   * batch fails, its deadlines are taken one at a time, so those due before a failing one still
+   * fire; the failing one is retried after a pause, and those due after it wait for it.
    */
   private async fireOne(): Promise<boolean> {
-    const batch = this.ctx.store.dialect === 'postgres' && !this.singly ? PG_BATCH : 1;
+    const batch = this.ctx.store.dialect === 'postgres' ? PG_BATCH : 1;
     const fired = await this.fire(batch);
-    if (fired === null && batch > 1) {
-      this.singly = true;
-      try {
-        return (await this.fire(1)) ?? false;
-      } finally {
-        this.singly = false;
-      }
-    }
+    if (fired === null && batch > 1) return (await this.fire(1)) ?? false;
     return fired ?? false;
   }
 
