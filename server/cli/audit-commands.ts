@@ -8,13 +8,11 @@ import { z } from 'zod';
 import { AUDIT_TYPES, auditQuerySchema } from '../../protocol/index.js';
 import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
-import { ADMIN_ONLY, addHubOptions, connect, parseFlags } from './options.js';
+import { ADMIN_ONLY, addHubOptions, connect, parseFlags, collect } from './options.js';
 import { note, out, printJson, type Io } from './output.js';
 import { checkpointSignatureValid, readCheckpointLog, type Checkpoint } from '../domain/checkpoints.js';
 import { defaultCheckpointKeyFile, readCheckpointPublicKey } from '../keys/key-files.js';
 import { seqHashSchema } from '../transport/audit-verify-query.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 const hubFlags = { hub: z.string().optional(), token: z.string().optional() };
 // The filters are the hub's own audit query fields, so the CLI can't drift from the API.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { findUnstorableText, policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
+import { findUnstorableText, isSlackTarget, isTeamsTarget, policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
 
 export class PolicyError extends Error {}
 
@@ -17,8 +17,8 @@ export interface ConfiguredChannels {
 
 /** Why a chat target cannot be used with this configuration, or null when it can. */
 function chatTargetProblem(target: string, channels: ConfiguredChannels): string | null {
-  if (target.startsWith('slack:')) return channels.slack ? null : `"${target}" needs notifiers.slack in the hub configuration`;
-  if (!target.startsWith('teams:')) return null;
+  if (isSlackTarget(target)) return channels.slack ? null : `"${target}" needs notifiers.slack in the hub configuration`;
+  if (!isTeamsTarget(target)) return null;
   const name = target.slice('teams:'.length);
   const teams = channels.teams ?? new Set<string>();
   if (teams.has(name)) return null;

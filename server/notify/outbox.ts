@@ -1,4 +1,4 @@
-import type { FrozenRule, NotificationEvent } from '../../protocol/index.js';
+import { isSlackTarget, isTeamsTarget, type FrozenRule, type NotificationEvent } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { OutboxRecord } from '../store/outbox.js';
 import type { ChatEndpoint } from './channel.js';
@@ -77,8 +77,8 @@ export class Outbox {
     const out: { endpoint: ChatEndpoint; destination: string; target: string }[] = [];
     for (const target of targets) {
       let endpoint: ChatEndpoint | null = null;
-      if (target.startsWith('slack:')) endpoint = this.slack;
-      else if (target.startsWith('teams:')) endpoint = (this.endpoints.get(target) as TeamsEndpoint | undefined) ?? null;
+      if (isSlackTarget(target)) endpoint = this.slack;
+      else if (isTeamsTarget(target)) endpoint = (this.endpoints.get(target) as TeamsEndpoint | undefined) ?? null;
       // A target dropped from the configuration since the request was created is skipped.
       if (endpoint?.wants(type)) out.push({ endpoint, destination: endpoint.destination ?? target, target });
     }

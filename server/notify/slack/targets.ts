@@ -1,4 +1,4 @@
-import type { FrozenRule } from '../../../protocol/index.js';
+import { isSlackTarget, type FrozenRule } from '../../../protocol/index.js';
 
 /** The destination of a row that rewrites every Slack message of a request with its current state. */
 export const SLACK_REFRESH_TARGET = 'slack:refresh';
@@ -7,7 +7,7 @@ export const SLACK_DM_TARGET = 'slack:dm';
 /** Does this rule post to Slack anywhere (its notify list or an escalation step)? */
 export function ruleNamesSlack(rule: FrozenRule): boolean {
   const targets = [...(rule.notify ?? []), ...rule.escalation.flatMap((step) => step.channels ?? [])];
-  return targets.some((target) => target.startsWith('slack:'));
+  return targets.some(isSlackTarget);
 }
 
 /** `slack:#ops` → `#ops`, what chat.postMessage takes as a channel. */
