@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import type { AuditEvent, AuditQuery, AuditType } from '../../protocol/index.js';
 import type { Database, AuditEventsTable } from '../store/schema.js';
 import type { Dialect } from '../store/database.js';
@@ -45,7 +45,7 @@ interface ChainHead {
 
 /**
  * The chain head as one transaction sees it: read on its first append, advanced by each append in
- * turn, and written back once by `writeChainHead` before commit. A transaction holding many events
+ * turn, and written back once before commit (`takeChainHeadWrite`). A transaction holding many events
  * (a group commit) so touches the head row twice, not twice per event.
  */
 const heads = new WeakMap<Transaction<Database>, Promise<ChainHead>>();
@@ -114,16 +114,17 @@ export function appendAudit(trx: Transaction<Database>, dialect: Dialect, at: Da
   return appended.then(({ row }) => ({ ...toAuditEventFields(row), data: input.data ?? {} }));
 }
 
-/** Writes the head advanced by this transaction's appends; run last, before commit. Returns the new head's seq, if it moved. */
-export async function writeChainHead(trx: Transaction<Database>): Promise<number | null> {
+/**
+ * The statement writing the head advanced by this transaction's appends, once every append has
+ * queued its row; run last, before commit. Null when the head did not move.
+ */
+export async function takeChainHeadWrite(trx: Transaction<Database>): Promise<{ statement: CompiledQuery; seq: number } | null> {
   const pending = heads.get(trx);
   if (!pending) return null;
-  await writePendingAudit(trx);
   const head = await pending;
   heads.delete(trx);
   if (!head.dirty) return null;
-  await trx.updateTable('chain_head').set({ seq: head.seq, hash: head.hash }).where('id', '=', 1).execute();
-  return head.seq;
+  return { statement: trx.updateTable('chain_head').set({ seq: head.seq, hash: head.hash }).where('id', '=', 1).compile(), seq: head.seq };
 }
 
 export type VerifyOutcome = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };

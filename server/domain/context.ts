@@ -12,9 +12,10 @@ import type { ActorCache } from './actor-cache.js';
 import type { LastSeen } from './last-seen.js';
 import type { Turns } from './turns.js';
 import type { ViewCache } from './view-cache.js';
-import { appendAudit, writeChainHead } from './audit.js';
-import { writeDeferred } from '../store/deferred-inserts.js';
-import { writePendingPlaces } from './pending-places.js';
+import { appendAudit, takeChainHeadWrite } from './audit.js';
+import { takeDeferredInserts } from '../store/deferred-inserts.js';
+import { executeTogether } from '../store/execute-together.js';
+import { takePendingPlacesWrite } from './pending-places.js';
 import type { AuditEvent } from '../../protocol/index.js';
 import type { Outbox } from '../notify/outbox.js';
 import type { DelegateIndex } from './delegate-index.js';
@@ -90,9 +91,7 @@ export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Dat
       const result = await ctx.store.db.transaction().execute(async (trx) => {
         current = trx;
         const result = await work(trx);
-        await writePendingPlaces(trx);
-        await writeDeferred(trx);
-        headSeq = await writeChainHead(trx);
+        headSeq = await writeBeforeCommit(trx, ctx.store.dialect);
         return result;
       });
       runHooks(current, 'committed');
@@ -105,6 +104,17 @@ export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Dat
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
     }
   }
+}
+
+/**
+ * What the transaction left to write: the places taken under pending caps, the queued rows and the
+ * audit chain's head, in one statement on PostgreSQL. Returns the head's new seq, if it moved.
+ */
+async function writeBeforeCommit(trx: Transaction<Database>, dialect: string): Promise<number | null> {
+  // First: it waits for every append to have queued its row.
+  const head = await takeChainHeadWrite(trx);
+  await executeTogether(trx, dialect, [...takePendingPlacesWrite(trx), ...takeDeferredInserts(trx), ...(head ? [head.statement] : [])]);
+  return head?.seq ?? null;
 }
 
 function isSerializationFailure(error: unknown): boolean {

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type CompiledQuery, type Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 
 interface Counter {
@@ -36,18 +36,25 @@ export async function takePendingPlace(trx: Transaction<Database>, requesterId: 
 
 /** Writes the places taken in this transaction: one statement for every counter. */
 export async function writePendingPlaces(trx: Transaction<Database>): Promise<void> {
+  for (const statement of takePendingPlacesWrite(trx)) await trx.executeQuery(statement);
+}
+
+/** The statement writing the places taken in this transaction, if any; they then count as written. */
+export function takePendingPlacesWrite(trx: Transaction<Database>): CompiledQuery[] {
   const mine = counters.get(trx);
-  if (!mine) return;
+  if (!mine) return [];
   counters.delete(trx);
   const rows = [...mine.values()].filter((counter) => counter.taken > 0);
-  if (rows.length === 0) return;
+  if (rows.length === 0) return [];
   // Added to the stored count rather than overwriting it: a release in this transaction (which
   // writes these first) or anything else that changed the row meanwhile is kept.
-  await trx
-    .insertInto('pending_counts')
-    .values(rows.map((counter) => ({ requester_id: counter.requesterId, rule_name: counter.ruleName, pending: counter.taken })))
-    .onConflict((oc) => oc.columns(['requester_id', 'rule_name']).doUpdateSet({ pending: sql<number>`pending_counts.pending + excluded.pending` }))
-    .execute();
+  return [
+    trx
+      .insertInto('pending_counts')
+      .values(rows.map((counter) => ({ requester_id: counter.requesterId, rule_name: counter.ruleName, pending: counter.taken })))
+      .onConflict((oc) => oc.columns(['requester_id', 'rule_name']).doUpdateSet({ pending: sql<number>`pending_counts.pending + excluded.pending` }))
+      .compile(),
+  ];
 }
 
 /** A request leaving pending frees its place: after the places this transaction took are written, so none is lost. */

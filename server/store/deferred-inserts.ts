@@ -1,6 +1,7 @@
-import type { Insertable, Transaction } from 'kysely';
+import type { CompiledQuery, Insertable, Transaction } from 'kysely';
 import type { Database } from './schema.js';
-import { insertRows } from './prepared-insert.js';
+import { insertStatements } from './prepared-insert.js';
+import { executeTogether } from './execute-together.js';
 
 type Table = keyof Database & string;
 
@@ -25,13 +26,22 @@ export function deferInsert<T extends Table>(trx: Transaction<Database>, dialect
   entry.rows.set(table, rows);
 }
 
+/** Takes the statements inserting the rows queued in this transaction (of one table, or of all); they are then no longer queued. */
+export function takeDeferredInserts(trx: Transaction<Database>, table?: Table): CompiledQuery[] {
+  const entry = deferred.get(trx);
+  if (!entry) return [];
+  const statements: CompiledQuery[] = [];
+  for (const [name, rows] of entry.rows) {
+    if (table !== undefined && name !== table) continue;
+    entry.rows.delete(name);
+    statements.push(...insertStatements(trx, entry.dialect, name, rows));
+  }
+  return statements;
+}
+
 /** Inserts the rows queued in this transaction (of one table, or of all). */
 export async function writeDeferred(trx: Transaction<Database>, table?: Table): Promise<void> {
   const entry = deferred.get(trx);
   if (!entry) return;
-  for (const [name, rows] of entry.rows) {
-    if (table !== undefined && name !== table) continue;
-    entry.rows.delete(name);
-    await insertRows(trx, entry.dialect, name, rows);
-  }
+  await executeTogether(trx, entry.dialect, takeDeferredInserts(trx, table));
 }

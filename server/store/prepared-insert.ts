@@ -14,11 +14,11 @@ const shapes = new Map<string, Shape[]>();
 const sameColumns = (a: string[], b: string[]) => a.length === b.length && a.every((column, index) => column === b[index]);
 
 /**
- * Inserts one row. Kysely builds and compiles an insert's syntax tree on every call, which on the
- * submission path costs more than SQLite's own work; the SQL depends only on the table and the
- * columns, so Kysely compiles it once per shape and later rows reuse it with their own values.
+ * The statement inserting one row. Kysely builds and compiles an insert's syntax tree on every call,
+ * which on the submission path costs more than SQLite's own work; the SQL depends only on the table
+ * and the columns, so Kysely compiles it once per shape and later rows reuse it with their own values.
  */
-export async function insertRow<T extends keyof Database & string>(db: Executor, dialect: string, table: T, row: Insertable<Database[T]>): Promise<void> {
+function insertOne<T extends keyof Database & string>(db: Executor, dialect: string, table: T, row: Insertable<Database[T]>): CompiledQuery {
   const columns: string[] = [];
   const values: unknown[] = [];
   for (const [column, value] of Object.entries(row)) {
@@ -39,23 +39,28 @@ export async function insertRow<T extends keyof Database & string>(db: Executor,
     shape = { columns, sql };
     if (known.length < 20) known.push(shape);
   }
-  await db.executeQuery(CompiledQuery.raw(shape.sql, values));
+  return CompiledQuery.raw(shape.sql, values);
+}
+
+export async function insertRow<T extends keyof Database & string>(db: Executor, dialect: string, table: T, row: Insertable<Database[T]>): Promise<void> {
+  await db.executeQuery(insertOne(db, dialect, table, row));
 }
 
 /** Bound parameters per statement: within SQLite's most conservative limit (999), and PostgreSQL's. */
 const MAX_PARAMETERS = 999;
 
 /**
- * Inserts rows that share their columns with as few statements as the parameter limit allows: one
+ * The statements inserting rows that share their columns, as few as the parameter limit allows: one
  * round trip for many rows on PostgreSQL, one statement instead of many on SQLite.
  */
-export async function insertRows<T extends keyof Database & string>(db: Executor, dialect: string, table: T, rows: Insertable<Database[T]>[]): Promise<void> {
+export function insertStatements<T extends keyof Database & string>(db: Executor, dialect: string, table: T, rows: Insertable<Database[T]>[]): CompiledQuery[] {
   const [first] = rows;
-  if (!first) return;
-  if (rows.length === 1) return insertRow(db, dialect, table, first);
+  if (!first) return [];
+  if (rows.length === 1) return [insertOne(db, dialect, table, first)];
   const columns = Object.keys(first).filter((column) => (first as Record<string, unknown>)[column] !== undefined);
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
   const head = `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values `;
+  const statements: CompiledQuery[] = [];
   for (let start = 0; start < rows.length; start += perStatement) {
     const chunk = rows.slice(start, start + perStatement);
     const values: unknown[] = [];
@@ -66,6 +71,7 @@ export async function insertRows<T extends keyof Database & string>(db: Executor
       });
       return `(${placeholders.join(', ')})`;
     });
-    await db.executeQuery(CompiledQuery.raw(head + tuples.join(', '), values));
+    statements.push(CompiledQuery.raw(head + tuples.join(', '), values));
   }
+  return statements;
 }
