@@ -12,7 +12,7 @@ import type { ActorCache } from './actor-cache.js';
 import type { LastSeen } from './last-seen.js';
 import type { Turns } from './turns.js';
 import type { ViewCache } from './view-cache.js';
-import { appendAudit, takeChainHeadWrite } from './audit.js';
+import { appendAudit, holdChainHead, takeChainHeadWrite } from './audit.js';
 import { takeDeferredInserts } from '../store/deferred-inserts.js';
 import { executeTogether } from '../store/execute-together.js';
 import { takePendingPlacesWrite } from './pending-places.js';
@@ -82,14 +82,23 @@ export class LostRace extends Error {
 
 const RETRIES = 8;
 
-/** Runs `work` in one transaction, retrying when it lost an optimistic-concurrency race. */
-export async function inTransaction<T>(ctx: Context, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in one transaction, retrying when it lost an optimistic-concurrency race.
+ *
+ * On PostgreSQL it first takes the audit chain's head (a row lock held to commit), before any other
+ * lock: nearly every writer appends to the chain, so if some locked rows first and the head later,
+ * two of them could each hold what the other waits for (a decision holding its request while a
+ * deadline batch holding the head waits for it), and PostgreSQL would abort one after a second.
+ * `chainFirst: false` is for a transaction that appends nothing and waits on no row lock.
+ */
+export async function inTransaction<T>(ctx: Pick<Context, 'store' | 'chainAdvanced'>, work: (trx: Transaction<Database>) => Promise<T>, options: { chainFirst?: boolean } = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let current = null as Transaction<Database> | null;
     let headSeq: number | null = null;
     try {
       const result = await ctx.store.db.transaction().execute(async (trx) => {
         current = trx;
+        if (ctx.store.dialect === 'postgres' && options.chainFirst !== false) await holdChainHead(trx, ctx.store.dialect);
         const result = await work(trx);
         headSeq = await writeBeforeCommit(trx, ctx.store.dialect);
         return result;

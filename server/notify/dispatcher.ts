@@ -199,7 +199,8 @@ export class Dispatcher implements FastLane {
     const now = ctx.clock.now();
     const iso = now.toISOString();
     const leaseUntil = new Date(now.getTime() + this.leaseMs).toISOString();
-    return inTransaction(ctx, (trx) => outboxStore.claimDue(trx, endpoint, { now: iso, leaseUntil, owner: this.owner, limit, skipLocked: ctx.store.dialect === 'postgres' }));
+    // Skipping locked rows, the claim never waits on another writer: it needs no place in the lock order.
+    return inTransaction(ctx, (trx) => outboxStore.claimDue(trx, endpoint, { now: iso, leaseUntil, owner: this.owner, limit, skipLocked: ctx.store.dialect === 'postgres' }), { chainFirst: false });
   }
 
   private async deliver(endpoint: DeliveryEndpoint, row: OutboxRecord): Promise<void> {
