@@ -8,7 +8,7 @@ import { decisionStore, type DecisionRecord } from '../store/decisions.js';
 import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 import type { Audience } from './audience.js';
-import type { ViewCache } from './view-cache.js';
+import type { ViewCache, ViewKey } from './view-cache.js';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -126,7 +126,8 @@ export async function buildViews(db: Executor, rows: RequestRecord[], viewer: { 
 
 /**
  * Views of the requests `refs` names, in that order, reusing those already built for the same
- * version and audit trail; the rest are read and built in bulk (as buildViews) and remembered.
+ * version and audit trail, or waiting for those another sync is building; the rest are read and
+ * built in bulk (as buildViews) and remembered.
  */
 export async function buildViewsCached(db: Executor, cache: ViewCache, refs: RequestRef[], viewer: { id: string } | null): Promise<GreenlightRequest[]> {
   if (refs.length === 0) return [];
@@ -137,20 +138,39 @@ export async function buildViewsCached(db: Executor, cache: ViewCache, refs: Req
     ),
   );
   const lastSeqOf = (id: string) => lastSeqs.get(id) ?? '';
+  const build = async (missing: string[]) => {
+    const built = await buildViews(db, await requestStore.byIds(db, missing), viewer);
+    for (const view of built) cache.remember(view, lastSeqOf(view.id));
+    return built;
+  };
   const views = new Map<string, GreenlightRequest>();
-  const missing: string[] = [];
+  const missing = new Map<string, ViewKey>();
+  const awaited: Promise<void>[] = [];
+  // Those not shared (a view with a grant is this viewer's alone) or whose build failed.
+  const notShared: string[] = [];
   for (const ref of refs) {
-    const view = cache.get(ref.id, Number(ref.version), lastSeqOf(ref.id));
-    if (view) views.set(ref.id, view);
-    else missing.push(ref.id);
-  }
-  if (missing.length) {
-    const rows = await requestStore.byIds(db, missing);
-    for (const view of await buildViews(db, rows, viewer)) {
-      cache.remember(view, lastSeqOf(view.id));
-      views.set(view.id, view);
+    const key = { id: ref.id, version: Number(ref.version), lastSeq: lastSeqOf(ref.id) };
+    const view = cache.get(key.id, key.version, key.lastSeq);
+    if (view) {
+      views.set(ref.id, view);
+      continue;
     }
+    const flight = cache.inFlight(key.id, key.version, key.lastSeq);
+    if (!flight) missing.set(ref.id, key);
+    else
+      awaited.push(
+        flight.then((shared) => {
+          if (shared) views.set(ref.id, shared);
+          else notShared.push(ref.id);
+        }),
+      );
   }
+  // Registered before the next await, so a sync that misses the same views meanwhile waits for this build.
+  const own = missing.size ? build([...missing.keys()]) : Promise.resolve([]);
+  if (missing.size) cache.flying([...missing.values()], own);
+  const [built] = await Promise.all([own, ...awaited]);
+  for (const view of built) views.set(view.id, view);
+  if (notShared.length) for (const view of await build([...new Set(notShared)])) views.set(view.id, view);
   return refs.flatMap((ref) => views.get(ref.id) ?? []);
 }
 
