@@ -1,9 +1,8 @@
 import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { signingKeyStore, type SigningKeyRecord } from '../store/signing-keys.js';
-import type { Dialect } from '../store/database.js';
 import { grantStore } from '../store/grants.js';
 import { newId } from '../ids.js';
 import { decryptPrivateKey, encryptPrivateKey, isEncrypted } from '../keys/key-encryption.js';
@@ -39,12 +38,11 @@ export class SigningKeyRing {
     private readonly db: Kysely<Database>,
     private readonly kek: Buffer,
     private readonly kekFile: string,
-    private readonly dialect: Dialect,
   ) {}
 
   /** Loads the keys, creating the first on a new database and encrypting any still stored in plain text. */
-  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, now: Date, dialect: Dialect): Promise<SigningKeyRing> {
-    const ring = new SigningKeyRing(db, kek, kekFile, dialect);
+  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, now: Date): Promise<SigningKeyRing> {
+    const ring = new SigningKeyRing(db, kek, kekFile);
     // The first hub creates it; a racing second insert is ignored and both read the one that won.
     if (!(await signingKeyStore.any(db))) await ring.insertNew('primary', now);
     await ring.refresh();
@@ -94,19 +92,19 @@ export class SigningKeyRing {
     return out;
   }
 
-  /** A new key signs from now on; the old ones are retired (published while their grants live). */
-  async rotate(now: Date): Promise<{ kid: string; retired: string[] }> {
-    const retired = [...this.keys.values()].filter((key) => key.retiredAt === null).map((key) => key.kid);
-    const rowId = newId('sgk', now);
-    await this.db.transaction().execute(async (trx) => {
-      // Two hubs rotating at once would each retire only what they saw and leave two signing keys:
-      // on PostgreSQL they take turns on the chain head's row, so the second retires the first's key.
-      if (this.dialect === 'postgres') await trx.selectFrom('chain_head').select('id').where('id', '=', 1).forUpdate().execute();
-      await signingKeyStore.retireActive(trx, now.toISOString());
-      await signingKeyStore.insert(trx, await this.newKey(rowId, now));
-    });
-    await this.refresh();
-    return { kid: this.signer.kid, retired };
+  /**
+   * Inside the caller's transaction: retires the signing key and adds a new one, which signs here once
+   * `refresh` has run after commit. The caller holds the chain head (`holdChainHead`) first, so two
+   * hubs rotating at once take turns and the second retires the first's new key: no two keys sign.
+   */
+  async rotate(trx: Transaction<Database>, now: Date): Promise<{ kid: string; retired: string[] }> {
+    // Read under that lock, not from this hub's copy: another hub may have rotated since.
+    const active = (await signingKeyStore.all(trx)).filter((key) => key.retiredAt === null);
+    const retired = await Promise.all(active.map((key) => calculateJwkThumbprint(key.publicJwk)));
+    const key = await this.newKey(newId('sgk', now), now);
+    await signingKeyStore.retireActive(trx, now.toISOString());
+    await signingKeyStore.insert(trx, key);
+    return { kid: await calculateJwkThumbprint(key.publicJwk), retired };
   }
 
   private async stillNeeded(key: SigningKey, now: Date): Promise<boolean> {
