@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
-import { decodeProtectedHeader, type JSONWebKeySet } from 'jose';
+import { calculateJwkThumbprint, decodeProtectedHeader, type JWK, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GreenlightRequest } from '../protocol/index.js';
+import { ManualClock } from './clock.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
 import { postgresAvailability } from './test-support/postgres.js';
 
@@ -21,8 +22,8 @@ const rotate = (hub: TestHub) => hub.api<Rotation>('POST', '/api/v1/admin/signin
 const rotatedEvents = async (hub: TestHub) => (await hub.api<RotatedEvents>('GET', '/api/v1/audit?type=signing_key.rotated&limit=100', ADMIN_TOKEN)).body.events;
 const keyRows = (hub: TestHub) => hub.hub.ctx.store.db.selectFrom('signing_keys').select(['kid', 'retired_at']).orderBy('kid').execute();
 
-async function signedBy(hub: TestHub, user: TestUser): Promise<string | undefined> {
-  const answer = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', user.token, deployRequest({ environment: 'staging' }));
+async function signedBy(hub: TestHub, user: TestUser, requestedTtlSeconds?: number): Promise<string | undefined> {
+  const answer = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', user.token, deployRequest({ environment: 'staging', requestedTtlSeconds }));
   return decodeProtectedHeader(answer.body.grant?.token ?? '').kid;
 }
 
@@ -76,6 +77,53 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('a rotation and its audit ev
     expect(rotated.body.retired).toEqual([signer]);
     expect(await signedBy(hub, alice)).toBe(rotated.body.kid);
     expect((await rotatedEvents(hub)).map((event) => event.data)).toEqual([rotated.body]);
+  });
+});
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('the published keys on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
+  const HOUR = 3_600_000;
+  const clock = new ManualClock(new Date(Date.now() - 60_000));
+  const hub = new TestHub(kind, { policy: POLICY.replace('grantTtl: 1h', 'grantTtl: 8h'), clock });
+  let alice: TestUser;
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+  });
+  afterAll(() => hub.dispose());
+
+  const published = async () => (await hub.api<JSONWebKeySet>('GET', '/.well-known/jwks.json', null)).body.keys.map((key) => key.kid).sort();
+  /** The keys in the database, by the `kid` grants and the JWKS name them with. */
+  const stored = async () => {
+    const rows = await hub.hub.ctx.store.db.selectFrom('signing_keys').select('public_jwk').execute();
+    return (await Promise.all(rows.map((row) => calculateJwkThumbprint(JSON.parse(row.public_jwk) as JWK)))).sort();
+  };
+
+  it('are read, never written, when fetched; a rotation deletes the retired keys no unexpired grant needs', async () => {
+    const first = await signedBy(hub, alice, 3 * 60 * 60);
+    const second = (await rotate(hub)).body.kid;
+    clock.advance(2 * HOUR);
+    // The first key's grant runs another hour; the second signed none.
+    const third = (await rotate(hub)).body.kid;
+    expect(await stored()).toEqual([first, second, third].sort());
+    expect(await published()).toEqual([first, third].sort());
+
+    clock.advance(2 * HOUR);
+    // Neither retired key is needed any more: they are no longer published, and still stored.
+    expect(await published()).toEqual([third]);
+    expect(await published()).toEqual([third]);
+    expect(await stored()).toEqual([first, second, third].sort());
+
+    const fourth = await rotate(hub);
+    expect(fourth.body.retired).toEqual([third]);
+    // The two retired keys no grant needs are gone; the one just retired stays a while (another hub may still sign with it).
+    expect(await stored()).toEqual([third, fourth.body.kid].sort());
+    expect(await published()).toEqual([fourth.body.kid]);
+    expect(await signedBy(hub, alice)).toBe(fourth.body.kid);
   });
 });
 

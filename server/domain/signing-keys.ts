@@ -22,6 +22,13 @@ export interface SigningKey {
 export class SigningKeyError extends Error {}
 
 /**
+ * A retired key is deleted only this long after it was retired (and once no grant it signed is
+ * unexpired): until other hubs read the keys again (every few seconds) they still sign with it, and
+ * a grant signed just before a rotation may commit after it.
+ */
+const KEEP_RETIRED_MS = 60 * 60_000;
+
+/**
  * The grant signing keys. They live in the database, encrypted with a key-encryption key that does
  * not (AES-256-GCM), so every hub given the same key file signs and verifies with the same keys, and a
  * copy of the database alone signs nothing. One key signs; keys rotated out are kept for verifying
@@ -57,16 +64,19 @@ export class SigningKeyRing {
   async refresh(): Promise<void> {
     const records = await signingKeyStore.all(this.db);
     const keys = new Map<string, SigningKey>();
+    // Only the rows still there: a rotation deletes retired keys no grant needs.
+    const opened = new Map<string, SigningKey>();
     let signer: SigningKey | null = null;
     for (const record of records) {
       const key = this.opened.get(record.rowId) ?? (await this.open(record));
-      this.opened.set(record.rowId, key);
+      opened.set(record.rowId, key);
       key.retiredAt = record.retiredAt;
       keys.set(key.kid, key);
       if (record.retiredAt === null) signer = key;
     }
     if (!signer) throw new SigningKeyError('the database holds no active grant signing key');
     this.keys = keys;
+    this.opened = opened;
     this.signer = signer;
   }
 
@@ -77,19 +87,15 @@ export class SigningKeyRing {
     return this.keys.get(kid)?.publicKey ?? null;
   }
 
-  /** The JWKS: the signing key, and each retired key while a grant it signed has not expired; retired keys past that are deleted. */
+  /**
+   * The JWKS: the signing key, and each retired key while a grant it signed has not expired. Anyone may
+   * fetch it, so it only reads, one query at most; retired keys no grant needs are deleted by `rotate`.
+   */
   async publishedJwks(now: Date): Promise<JWK[]> {
-    const out: JWK[] = [];
-    for (const key of this.keys.values()) {
-      if (key.retiredAt !== null && !(await this.stillNeeded(key, now))) {
-        await signingKeyStore.deleteRetired(this.db, key.rowId);
-        this.keys.delete(key.kid);
-        this.opened.delete(key.rowId);
-        continue;
-      }
-      out.push(key.publicJwk);
-    }
-    return out;
+    const keys = [...this.keys.values()];
+    const retired = keys.filter((key) => key.retiredAt !== null).map((key) => key.rowId);
+    const needed = await grantStore.signingKeysInUse(this.db, retired, now.toISOString());
+    return keys.filter((key) => key.retiredAt === null || needed.has(key.rowId)).map((key) => key.publicJwk);
   }
 
   /**
@@ -104,11 +110,8 @@ export class SigningKeyRing {
     const key = await this.newKey(newId('sgk', now), now);
     await signingKeyStore.retireActive(trx, now.toISOString());
     await signingKeyStore.insert(trx, key);
+    await signingKeyStore.deleteUnneeded(trx, new Date(now.getTime() - KEEP_RETIRED_MS).toISOString(), now.toISOString());
     return { kid: await calculateJwkThumbprint(key.publicJwk), retired };
-  }
-
-  private async stillNeeded(key: SigningKey, now: Date): Promise<boolean> {
-    return grantStore.anyLiveSignedBy(this.db, key.rowId, now.toISOString());
   }
 
   private async newKey(rowId: string, now: Date): Promise<SigningKeyRecord> {
