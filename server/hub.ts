@@ -162,7 +162,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   let scheduler: Scheduler | null = null;
   let keys: SigningKeyRing;
   try {
-    keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now(), store.dialect);
+    keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now());
   } catch (error) {
     await store.close();
     throw error;

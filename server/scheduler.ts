@@ -2,12 +2,15 @@ import type { TimerHandle } from './clock.js';
 import type { Context } from './domain/context.js';
 import { inTransaction } from './domain/context.js';
 import { applyDeadline, type AfterCommit } from './domain/lifecycle/due.js';
-import { deadlineStore } from './store/deadlines.js';
+import { deadlineStore, type DeadlineRecord } from './store/deadlines.js';
 
 /** How long the scheduler works through due deadlines before it lets other I/O run. */
 const SLICE_MS = 5;
 /** Due deadlines claimed per transaction on PostgreSQL (see `fireOne`). */
 const PG_BATCH = 32;
+/** A deadline that failed is moved this much later, doubling with each failure in a row up to `RETRY_MAX_MS`. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 10 * 60_000;
 
 export interface SchedulerOptions {
   /**
@@ -31,6 +34,8 @@ export class Scheduler {
   private stopped = false;
   private started = false;
   private backoffUntil = 0;
+  /** Failures in a row of deadlines that failed to apply, by id: how far the next retry is moved. */
+  private readonly failures = new Map<string, number>();
 
   constructor(
     private readonly ctx: Context,
@@ -95,7 +100,7 @@ export class Scheduler {
    * each statement is a round trip, and every deadline's audit event waits its turn on the chain
    * head's row lock, so a commit per deadline could not keep up with a steady stream of them. If a
    * batch fails, its deadlines are taken one at a time, so those due before a failing one still
-   * fire; the failing one is retried after a pause, and those due after it wait for it.
+   * fire; the failing one is moved later (`retryLater`), so those due after it fire too.
    */
   private async fireOne(): Promise<boolean> {
     const batch = this.ctx.store.dialect === 'postgres' ? PG_BATCH : 1;
@@ -104,32 +109,43 @@ export class Scheduler {
     return fired ?? false;
   }
 
-  /** True when it fired something; false when nothing was due; null when it failed (logged, retried after a pause). */
+  /**
+   * True when it fired something, or moved a deadline that failed out of the way; false when nothing
+   * was due; null when it failed (logged, retried after a pause).
+   */
   private async fire(limit: number): Promise<boolean | null> {
     const { ctx } = this;
     const now = ctx.clock.now();
-    let fired: { kind: string; due_at: string; after: AfterCommit | undefined }[];
+    let fired: { id: string; kind: string; due_at: string; after: AfterCommit | undefined }[];
+    let applying = null as DeadlineRecord | null;
     try {
       fired = await inTransaction(ctx, async (trx) => {
-        const out: { kind: string; due_at: string; after: AfterCommit | undefined }[] = [];
+        const out: { id: string; kind: string; due_at: string; after: AfterCommit | undefined }[] = [];
+        applying = null;
         for (const deadline of await deadlineStore.claimDue(trx, now.toISOString(), limit, ctx.store.dialect === 'postgres')) {
+          applying = deadline;
           const result = await applyDeadline(ctx, trx, deadline);
           if (result.postponedTo) {
             await deadlineStore.moveTo(trx, deadline.id, result.postponedTo);
           } else {
             await deadlineStore.markDone(trx, deadline.id);
           }
-          out.push({ kind: deadline.kind, due_at: deadline.dueAt, after: result.after });
+          out.push({ id: deadline.id, kind: deadline.kind, due_at: deadline.dueAt, after: result.after });
         }
         return out;
       });
     } catch (error) {
-      if (limit === 1) {
-        ctx.log.error({ err: error }, 'applying a deadline failed; it will be retried');
-        this.backoffUntil = ctx.clock.now().getTime() + 1000;
+      if (limit > 1) {
+        ctx.log.warn({ err: error, deadlines: limit }, 'applying a batch of deadlines failed; taking them one at a time');
+        return null;
       }
+      // Only `fire(1)` knows which deadline failed: the one it claimed, if it got that far.
+      if (applying && (await this.retryLater(applying, error))) return true;
+      ctx.log.error({ err: error }, 'applying a deadline failed; it will be retried');
+      this.backoffUntil = ctx.clock.now().getTime() + RETRY_FIRST_MS;
       return null;
     }
+    if (this.failures.size) for (const { id } of fired) this.failures.delete(id);
     for (const { kind, due_at } of fired) this.options.onFired?.(kind, now.getTime() - new Date(due_at).getTime());
     // Each announcement reads the request back: read them all at once, announce them in deadline order.
     const announcements = await Promise.allSettled(fired.map(({ after }) => (after ? after() : Promise.resolve([]))));
@@ -138,6 +154,26 @@ export class Scheduler {
       else for (const event of announcement.value) ctx.bus.emit(event);
     }
     return fired.length > 0;
+  }
+
+  /**
+   * Moves a deadline that failed to apply later, further each time it fails again, so those due after
+   * it are not held up by it. It stays open: a deadline is never dropped for failing. False when even
+   * that failed (the database is likely unreachable).
+   */
+  private async retryLater(deadline: DeadlineRecord, error: unknown): Promise<boolean> {
+    const { ctx } = this;
+    const failures = (this.failures.get(deadline.id) ?? 0) + 1;
+    const retryAt = new Date(ctx.clock.now().getTime() + Math.min(RETRY_FIRST_MS * 2 ** (failures - 1), RETRY_MAX_MS)).toISOString();
+    try {
+      // Unless another hub applied or moved it meanwhile.
+      await deadlineStore.postpone(ctx.store.db, deadline.id, deadline.dueAt, retryAt);
+    } catch {
+      return false;
+    }
+    this.failures.set(deadline.id, failures);
+    ctx.log.warn({ err: error, deadline: deadline.id, kind: deadline.kind, requestId: deadline.requestId, failures, retryAt }, 'applying a deadline failed; it is retried later');
+    return true;
   }
 
   private async armNext(): Promise<void> {

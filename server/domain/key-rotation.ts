@@ -1,5 +1,6 @@
 import { requireAdmin } from './users.js';
 import { audit, inTransaction, type Context } from './context.js';
+import { holdChainHead } from './audit.js';
 import type { Actor } from './actor.js';
 
 export interface RotationResult {
@@ -10,10 +11,15 @@ export interface RotationResult {
 /** A new grant signing key from now on; the old one stays in the JWKS until every grant it signed has expired. Admins only; audited. */
 export async function rotateSigningKey(ctx: Context, actor: Actor): Promise<RotationResult> {
   requireAdmin(actor);
-  const result = await ctx.keys.rotate(ctx.clock.now());
-  await inTransaction(ctx, (trx) =>
-    audit(ctx, trx, { actor: actor.name, type: 'signing_key.rotated', outcome: 'rotated', data: { kid: result.kid, retired: result.retired } }),
-  );
+  // One transaction: a key is never rotated without its audit event. The chain head is taken first,
+  // as by every writer, so concurrent rotations take turns on it and each retires the key before it.
+  const result = await inTransaction(ctx, async (trx) => {
+    await holdChainHead(trx, ctx.store.dialect);
+    const rotated = await ctx.keys.rotate(trx, ctx.clock.now());
+    await audit(ctx, trx, { actor: actor.name, type: 'signing_key.rotated', outcome: 'rotated', data: { kid: rotated.kid, retired: rotated.retired } });
+    return rotated;
+  });
+  await ctx.keys.refresh();
   ctx.log.info({ kid: result.kid, retired: result.retired }, 'grant signing key rotated');
   return result;
 }

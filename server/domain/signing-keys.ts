@@ -1,9 +1,8 @@
 import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { signingKeyStore, type SigningKeyRecord } from '../store/signing-keys.js';
-import type { Dialect } from '../store/database.js';
 import { grantStore } from '../store/grants.js';
 import { newId } from '../ids.js';
 import { decryptPrivateKey, encryptPrivateKey, isEncrypted } from '../keys/key-encryption.js';
@@ -23,6 +22,13 @@ export interface SigningKey {
 export class SigningKeyError extends Error {}
 
 /**
+ * A retired key is deleted only this long after it was retired (and once no grant it signed is
+ * unexpired): until other hubs read the keys again (every few seconds) they still sign with it, and
+ * a grant signed just before a rotation may commit after it.
+ */
+const KEEP_RETIRED_MS = 60 * 60_000;
+
+/**
  * The grant signing keys. They live in the database, encrypted with a key-encryption key that does
  * not (AES-256-GCM), so every hub given the same key file signs and verifies with the same keys, and a
  * copy of the database alone signs nothing. One key signs; keys rotated out are kept for verifying
@@ -39,12 +45,11 @@ export class SigningKeyRing {
     private readonly db: Kysely<Database>,
     private readonly kek: Buffer,
     private readonly kekFile: string,
-    private readonly dialect: Dialect,
   ) {}
 
   /** Loads the keys, creating the first on a new database and encrypting any still stored in plain text. */
-  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, now: Date, dialect: Dialect): Promise<SigningKeyRing> {
-    const ring = new SigningKeyRing(db, kek, kekFile, dialect);
+  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, now: Date): Promise<SigningKeyRing> {
+    const ring = new SigningKeyRing(db, kek, kekFile);
     // The first hub creates it; a racing second insert is ignored and both read the one that won.
     if (!(await signingKeyStore.any(db))) await ring.insertNew('primary', now);
     await ring.refresh();
@@ -59,16 +64,19 @@ export class SigningKeyRing {
   async refresh(): Promise<void> {
     const records = await signingKeyStore.all(this.db);
     const keys = new Map<string, SigningKey>();
+    // Only the rows still there: a rotation deletes retired keys no grant needs.
+    const opened = new Map<string, SigningKey>();
     let signer: SigningKey | null = null;
     for (const record of records) {
       const key = this.opened.get(record.rowId) ?? (await this.open(record));
-      this.opened.set(record.rowId, key);
+      opened.set(record.rowId, key);
       key.retiredAt = record.retiredAt;
       keys.set(key.kid, key);
       if (record.retiredAt === null) signer = key;
     }
     if (!signer) throw new SigningKeyError('the database holds no active grant signing key');
     this.keys = keys;
+    this.opened = opened;
     this.signer = signer;
   }
 
@@ -79,38 +87,31 @@ export class SigningKeyRing {
     return this.keys.get(kid)?.publicKey ?? null;
   }
 
-  /** The JWKS: the signing key, and each retired key while a grant it signed has not expired; retired keys past that are deleted. */
+  /**
+   * The JWKS: the signing key, and each retired key while a grant it signed has not expired. Anyone may
+   * fetch it, so it only reads, one query at most; retired keys no grant needs are deleted by `rotate`.
+   */
   async publishedJwks(now: Date): Promise<JWK[]> {
-    const out: JWK[] = [];
-    for (const key of this.keys.values()) {
-      if (key.retiredAt !== null && !(await this.stillNeeded(key, now))) {
-        await signingKeyStore.deleteRetired(this.db, key.rowId);
-        this.keys.delete(key.kid);
-        this.opened.delete(key.rowId);
-        continue;
-      }
-      out.push(key.publicJwk);
-    }
-    return out;
+    const keys = [...this.keys.values()];
+    const retired = keys.filter((key) => key.retiredAt !== null).map((key) => key.rowId);
+    const needed = await grantStore.signingKeysInUse(this.db, retired, now.toISOString());
+    return keys.filter((key) => key.retiredAt === null || needed.has(key.rowId)).map((key) => key.publicJwk);
   }
 
-  /** A new key signs from now on; the old ones are retired (published while their grants live). */
-  async rotate(now: Date): Promise<{ kid: string; retired: string[] }> {
-    const retired = [...this.keys.values()].filter((key) => key.retiredAt === null).map((key) => key.kid);
-    const rowId = newId('sgk', now);
-    await this.db.transaction().execute(async (trx) => {
-      // Two hubs rotating at once would each retire only what they saw and leave two signing keys:
-      // on PostgreSQL they take turns on the chain head's row, so the second retires the first's key.
-      if (this.dialect === 'postgres') await trx.selectFrom('chain_head').select('id').where('id', '=', 1).forUpdate().execute();
-      await signingKeyStore.retireActive(trx, now.toISOString());
-      await signingKeyStore.insert(trx, await this.newKey(rowId, now));
-    });
-    await this.refresh();
-    return { kid: this.signer.kid, retired };
-  }
-
-  private async stillNeeded(key: SigningKey, now: Date): Promise<boolean> {
-    return grantStore.anyLiveSignedBy(this.db, key.rowId, now.toISOString());
+  /**
+   * Inside the caller's transaction: retires the signing key and adds a new one, which signs here once
+   * `refresh` has run after commit. The caller holds the chain head (`holdChainHead`) first, so two
+   * hubs rotating at once take turns and the second retires the first's new key: no two keys sign.
+   */
+  async rotate(trx: Transaction<Database>, now: Date): Promise<{ kid: string; retired: string[] }> {
+    // Read under that lock, not from this hub's copy: another hub may have rotated since.
+    const active = (await signingKeyStore.all(trx)).filter((key) => key.retiredAt === null);
+    const retired = await Promise.all(active.map((key) => calculateJwkThumbprint(key.publicJwk)));
+    const key = await this.newKey(newId('sgk', now), now);
+    await signingKeyStore.retireActive(trx, now.toISOString());
+    await signingKeyStore.insert(trx, key);
+    await signingKeyStore.deleteUnneeded(trx, new Date(now.getTime() - KEEP_RETIRED_MS).toISOString(), now.toISOString());
+    return { kid: await calculateJwkThumbprint(key.publicJwk), retired };
   }
 
   private async newKey(rowId: string, now: Date): Promise<SigningKeyRecord> {

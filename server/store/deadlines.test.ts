@@ -47,4 +47,18 @@ describe.each(await storeKinds())('deadline records on $label', ({ kind, skip })
     expect(claimed.map((deadline) => deadline.id)).toEqual(['ddl_10']);
     expect((await store.db.selectFrom('deadlines').select('done').where('id', '=', 'ddl_9').executeTakeFirstOrThrow()).done).toBe(0);
   });
+
+  it.skipIf(skip)('postponing moves an open deadline only while it is still due when it was claimed', async () => {
+    await deadlineStore.insert(store.db, [deadline('ddl_20', { requestId: 'req_20', dueAt: '2026-12-02T00:05:00.000Z' }), deadline('ddl_21', { requestId: 'req_20', dueAt: '2026-12-02T00:05:00.000Z' })]);
+    expect(await deadlineStore.postpone(store.db, 'ddl_20', '2026-12-02T00:05:00.000Z', '2026-12-02T00:05:01.000Z')).toBe(true);
+    // Moved or closed meanwhile (by another hub): left as it is.
+    expect(await deadlineStore.postpone(store.db, 'ddl_20', '2026-12-02T00:05:00.000Z', '2026-12-02T00:09:00.000Z')).toBe(false);
+    await deadlineStore.markDone(store.db, 'ddl_21');
+    expect(await deadlineStore.postpone(store.db, 'ddl_21', '2026-12-02T00:05:00.000Z', '2026-12-02T00:09:00.000Z')).toBe(false);
+    const rows = await store.db.selectFrom('deadlines').selectAll().where('request_id', '=', 'req_20').orderBy('id').execute();
+    expect(rows.map((row) => [row.id, row.due_at, Number(row.done)])).toEqual([
+      ['ddl_20', '2026-12-02T00:05:01.000Z', 0],
+      ['ddl_21', '2026-12-02T00:05:00.000Z', 1],
+    ]);
+  });
 });

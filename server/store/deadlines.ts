@@ -81,6 +81,12 @@ export const deadlineStore = {
     await db.updateTable('deadlines').set({ due_at: dueAt }).where('id', '=', id).execute();
   },
 
+  /** Moves an open deadline still due at `from` to `to`; one another hub closed or moved meanwhile stays as it is. Whether it moved. */
+  async postpone(db: Executor, id: string, from: string, to: string): Promise<boolean> {
+    const result = await db.updateTable('deadlines').set({ due_at: to }).where('id', '=', id).where('due_at', '=', from).where('done', '=', 0).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  },
+
   async markDone(db: Executor, id: string): Promise<void> {
     await db.updateTable('deadlines').set({ done: 1 }).where('id', '=', id).execute();
   },

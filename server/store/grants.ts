@@ -137,9 +137,10 @@ export const grantStore = {
     return Number(updated.numUpdatedRows) === 1;
   },
 
-  /** Has this signing key signed a grant that has not expired by `now`? */
-  async anyLiveSignedBy(db: Executor, signingKey: string, now: string): Promise<boolean> {
-    const grant = await db.selectFrom('grants').select('jti').where('signing_key', '=', signingKey).where('expires_at', '>', now).limit(1).executeTakeFirst();
-    return grant !== undefined;
+  /** Those of these signing keys (rows) that signed a grant not expired by `now`. */
+  async signingKeysInUse(db: Executor, signingKeys: string[], now: string): Promise<Set<string>> {
+    if (!signingKeys.length) return new Set();
+    const rows = await db.selectFrom('grants').select('signing_key').distinct().where('signing_key', 'in', signingKeys).where('expires_at', '>', now).execute();
+    return new Set(rows.flatMap((row) => (row.signing_key === null ? [] : [row.signing_key])));
   },
 };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from './database.js';
 import { signingKeyStore, type SigningKeyRecord } from './signing-keys.js';
+import { grantStore } from './grants.js';
 import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 
 const key = (rowId: string, createdAt: string): SigningKeyRecord => ({ rowId, storedPrivateKey: `sealed:${rowId}`, publicJwk: { kty: 'OKP', crv: 'Ed25519', x: rowId }, createdAt, retiredAt: null });
@@ -22,15 +23,27 @@ describe.each(await storeKinds())('signing key records on $label', ({ kind, skip
     expect(await signingKeyStore.all(store.db)).toEqual([key('primary', '2026-12-01T00:00:00.000Z')]);
     await signingKeyStore.retireActive(store.db, '2026-12-03T00:00:00.000Z');
     await signingKeyStore.insert(store.db, key('sgk_2', '2026-12-03T00:00:00.000Z'));
-    await signingKeyStore.deleteRetired(store.db, 'sgk_2');
+    // 'primary' was retired too recently; 'sgk_2' signs.
+    await signingKeyStore.deleteUnneeded(store.db, '2026-12-03T00:00:00.000Z', '2026-12-04T00:00:00.000Z');
     await signingKeyStore.replacePrivateKey(store.db, 'sgk_2', 'stale', 'ignored');
     await signingKeyStore.replacePrivateKey(store.db, 'primary', 'sealed:primary', 'resealed');
     expect(await signingKeyStore.all(store.db)).toEqual([
       { ...key('primary', '2026-12-01T00:00:00.000Z'), storedPrivateKey: 'resealed', retiredAt: '2026-12-03T00:00:00.000Z' },
       key('sgk_2', '2026-12-03T00:00:00.000Z'),
     ]);
-    await signingKeyStore.deleteRetired(store.db, 'primary');
+    await signingKeyStore.deleteUnneeded(store.db, '2026-12-03T00:00:00.001Z', '2026-12-04T00:00:00.000Z');
     expect((await signingKeyStore.all(store.db)).map((k) => k.rowId)).toEqual(['sgk_2']);
+  });
+
+  it.skipIf(skip)('a retired key stays while a grant it signed is unexpired, and goes once none is', async () => {
+    await signingKeyStore.insert(store.db, { ...key('sgk_3', '2026-12-05T00:00:00.000Z'), retiredAt: '2026-12-06T00:00:00.000Z' });
+    const grant = { requesterId: 'usr_1', token: 'a.b.c', payloadHash: 'ab12', issuedAt: '2026-12-05T00:00:00.000Z', notBefore: '2026-12-05T00:00:00.000Z', signingKey: 'sgk_3' };
+    await grantStore.insert(store.db, { ...grant, jti: 'gnt_1', requestId: 'req_1', expiresAt: '2026-12-07T00:00:00.000Z' });
+    await grantStore.insert(store.db, { ...grant, jti: 'gnt_2', requestId: 'req_2', expiresAt: '2026-12-08T00:00:00.000Z' });
+    await signingKeyStore.deleteUnneeded(store.db, '2026-12-07T00:00:00.000Z', '2026-12-07T00:00:00.000Z');
+    expect((await signingKeyStore.all(store.db)).map((k) => k.rowId)).toContain('sgk_3');
+    await signingKeyStore.deleteUnneeded(store.db, '2026-12-08T00:00:00.000Z', '2026-12-08T00:00:00.000Z');
+    expect((await signingKeyStore.all(store.db)).map((k) => k.rowId)).not.toContain('sgk_3');
   });
 
   it.skipIf(skip)('a public key that is not a JWK is refused, not passed on', async () => {

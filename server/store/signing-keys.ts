@@ -65,9 +65,14 @@ export const signingKeyStore = {
     await db.updateTable('signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).execute();
   },
 
-  /** Deletes a key, if it is retired. */
-  async deleteRetired(db: Executor, rowId: string): Promise<void> {
-    await db.deleteFrom('signing_keys').where('kid', '=', rowId).where('retired_at', 'is not', null).execute();
+  /** Deletes the keys retired before `retiredBefore` that signed no grant unexpired at `now`. */
+  async deleteUnneeded(db: Executor, retiredBefore: string, now: string): Promise<void> {
+    await db
+      .deleteFrom('signing_keys')
+      .where('retired_at', 'is not', null)
+      .where('retired_at', '<', retiredBefore)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('grants').select('grants.jti').whereRef('grants.signing_key', '=', 'signing_keys.kid').where('grants.expires_at', '>', now))))
+      .execute();
   },
 
   /** Replaces the stored private key, if it is still `from` (another hub may have replaced it first). */
