@@ -95,4 +95,24 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('a deadline that fails every
     const escalated = await hub.api<{ events: { requestId: string }[] }>('GET', '/api/v1/audit?type=request.escalated', ADMIN_TOKEN);
     expect(escalated.body.events.map((event) => event.requestId).sort()).toEqual([damaged.id, later.id].sort());
   });
+
+  it('when every deadline fails, the fault is not theirs: a few are moved, then it pauses, and all fire once the fault clears', async () => {
+    const requests = [];
+    for (let i = 0; i < 5; i++) requests.push(await submit());
+    const sound = await ruleOf(requests[0]!.id);
+    const dueAt = (await escalationOf(requests[0]!.id)).due_at;
+    for (const request of requests) await hub.hub.ctx.store.db.updateTable('requests').set({ rule: '{not json' }).where('id', '=', request.id).execute();
+
+    clock.advance(5 * MINUTE);
+    await hub.hub.scheduler.runNow();
+    const after = await Promise.all(requests.map((request) => escalationOf(request.id)));
+    expect(after.map((deadline) => Number(deadline.done))).toEqual([0, 0, 0, 0, 0]);
+    // Three moved a second later; the other two keep their time, so nothing is pushed far off.
+    expect(after.filter((deadline) => deadline.due_at !== dueAt).map((deadline) => deadline.due_at)).toEqual(Array(3).fill(new Date(clock.now().getTime() + 1000).toISOString()));
+
+    for (const request of requests) await hub.hub.ctx.store.db.updateTable('requests').set({ rule: sound }).where('id', '=', request.id).execute();
+    clock.advance(1000);
+    await hub.hub.scheduler.runNow();
+    expect((await Promise.all(requests.map((request) => escalationOf(request.id)))).map((deadline) => Number(deadline.done))).toEqual([1, 1, 1, 1, 1]);
+  });
 });

@@ -10,7 +10,15 @@ const SLICE_MS = 5;
 const PG_BATCH = 32;
 /** A deadline that failed is moved this much later, doubling with each failure in a row up to `RETRY_MAX_MS`. */
 const RETRY_FIRST_MS = 1000;
-const RETRY_MAX_MS = 10 * 60_000;
+const RETRY_MAX_MS = 60_000;
+/**
+ * Deadlines moved in a row with none applied between: past this, the fault is likely not theirs
+ * (the database refuses writes, a notifier throws for everyone), so the scheduler pauses instead of
+ * moving the whole backlog later, and what is due fires as soon as the fault clears.
+ */
+const POSTPONED_IN_A_ROW = 3;
+/** Deadlines whose failures are remembered; the oldest is forgotten past this. */
+const FAILURES_REMEMBERED = 1000;
 
 export interface SchedulerOptions {
   /**
@@ -36,6 +44,7 @@ export class Scheduler {
   private backoffUntil = 0;
   /** Failures in a row of deadlines that failed to apply, by id: how far the next retry is moved. */
   private readonly failures = new Map<string, number>();
+  private postponedInARow = 0;
 
   constructor(
     private readonly ctx: Context,
@@ -80,9 +89,10 @@ export class Scheduler {
 
   private async loop(): Promise<void> {
     let slice = performance.now();
+    let step: boolean | null = false;
     do {
       this.again = false;
-      while (!this.stopped && (await this.fireOne())) {
+      while (!this.stopped && (step = await this.fireOne())) {
         // On SQLite every step of a firing settles as a microtask, so a backlog (thousands of deadlines
         // missed while the hub was down) would run start to end without letting any I/O in: no HTTP
         // replies, no socket pings. Give the event loop a turn every few milliseconds of it.
@@ -91,7 +101,8 @@ export class Scheduler {
           slice = performance.now();
         }
       }
-    } while (this.again && !this.stopped);
+      // After a failure the timer resumes once the pause is over, whoever asked for a run meanwhile.
+    } while (this.again && step !== null && !this.stopped);
     if (!this.stopped) await this.armNext();
   }
 
@@ -102,11 +113,11 @@ export class Scheduler {
    * batch fails, its deadlines are taken one at a time, so those due before a failing one still
    * fire; the failing one is moved later (`retryLater`), so those due after it fire too.
    */
-  private async fireOne(): Promise<boolean> {
+  private async fireOne(): Promise<boolean | null> {
     const batch = this.ctx.store.dialect === 'postgres' ? PG_BATCH : 1;
     const fired = await this.fire(batch);
-    if (fired === null && batch > 1) return (await this.fire(1)) ?? false;
-    return fired ?? false;
+    if (fired === null && batch > 1) return this.fire(1);
+    return fired;
   }
 
   /**
@@ -117,14 +128,18 @@ export class Scheduler {
     const { ctx } = this;
     const now = ctx.clock.now();
     let fired: { id: string; kind: string; due_at: string; after: AfterCommit | undefined }[];
-    let applying = null as DeadlineRecord | null;
+    // The deadline whose application threw, and what it threw: it is to blame only if that error is
+    // the one the transaction ended with (not a later attempt's failure to begin, say).
+    const failedApplying: { deadline?: DeadlineRecord; error?: unknown } = {};
     try {
       fired = await inTransaction(ctx, async (trx) => {
         const out: { id: string; kind: string; due_at: string; after: AfterCommit | undefined }[] = [];
-        applying = null;
         for (const deadline of await deadlineStore.claimDue(trx, now.toISOString(), limit, ctx.store.dialect === 'postgres')) {
-          applying = deadline;
-          const result = await applyDeadline(ctx, trx, deadline);
+          const result = await applyDeadline(ctx, trx, deadline).catch((error: unknown) => {
+            failedApplying.deadline = deadline;
+            failedApplying.error = error;
+            throw error;
+          });
           if (result.postponedTo) {
             await deadlineStore.moveTo(trx, deadline.id, result.postponedTo);
           } else {
@@ -140,11 +155,17 @@ export class Scheduler {
         return null;
       }
       // Only `fire(1)` knows which deadline failed: the one it claimed, if it got that far.
-      if (applying && (await this.retryLater(applying, error))) return true;
+      const blamed = failedApplying.error === error ? failedApplying.deadline : undefined;
+      if (blamed && this.postponedInARow < POSTPONED_IN_A_ROW && (await this.retryLater(blamed, error))) {
+        this.postponedInARow += 1;
+        return true;
+      }
+      this.postponedInARow = 0;
       ctx.log.error({ err: error }, 'applying a deadline failed; it will be retried');
       this.backoffUntil = ctx.clock.now().getTime() + RETRY_FIRST_MS;
       return null;
     }
+    if (fired.length > 0) this.postponedInARow = 0;
     if (this.failures.size) for (const { id } of fired) this.failures.delete(id);
     for (const { kind, due_at } of fired) this.options.onFired?.(kind, now.getTime() - new Date(due_at).getTime());
     // Each announcement reads the request back: read them all at once, announce them in deadline order.
@@ -166,12 +187,18 @@ export class Scheduler {
     const failures = (this.failures.get(deadline.id) ?? 0) + 1;
     const retryAt = new Date(ctx.clock.now().getTime() + Math.min(RETRY_FIRST_MS * 2 ** (failures - 1), RETRY_MAX_MS)).toISOString();
     try {
-      // Unless another hub applied or moved it meanwhile.
-      await deadlineStore.postpone(ctx.store.db, deadline.id, deadline.dueAt, retryAt);
+      // Unless another hub applied or moved it meanwhile: then it is no longer this hub's to count.
+      if (!(await deadlineStore.postpone(ctx.store.db, deadline.id, deadline.dueAt, retryAt))) {
+        this.failures.delete(deadline.id);
+        return true;
+      }
     } catch {
       return false;
     }
+    // Re-inserting keeps the map in order of last failure, so the one forgotten is the longest quiet.
+    this.failures.delete(deadline.id);
     this.failures.set(deadline.id, failures);
+    if (this.failures.size > FAILURES_REMEMBERED) this.failures.delete(this.failures.keys().next().value ?? '');
     ctx.log.warn({ err: error, deadline: deadline.id, kind: deadline.kind, requestId: deadline.requestId, failures, retryAt }, 'applying a deadline failed; it is retried later');
     return true;
   }
