@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { ROLES, type Role } from '../../protocol/index.js';
 import type { Database, UsersTable } from './schema.js';
@@ -58,6 +58,21 @@ export const userStore = {
   async byName(db: Executor, name: string): Promise<UserRecord | undefined> {
     const row = await db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
     return row && toUserRecord(row);
+  },
+
+  async bySlackUserId(db: Executor, slackUserId: string): Promise<UserRecord | undefined> {
+    const row = await db.selectFrom('users').selectAll().where('slack_user_id', '=', slackUserId).executeTakeFirst();
+    return row && toUserRecord(row);
+  },
+
+  /**
+   * The one user, disabled or not, whose email is this one in any case; none when two share it, as
+   * a click matched by email would then be ambiguous.
+   */
+  async byEmail(db: Executor, email: string): Promise<UserRecord | undefined> {
+    const lowered = email.toLowerCase();
+    const [row, another] = await db.selectFrom('users').selectAll().where(sql<string>`lower(email)`, '=', lowered).limit(2).execute();
+    return row && !another && row.email?.toLowerCase() === lowered ? toUserRecord(row) : undefined;
   },
 
   async active(db: Executor): Promise<UserRecord[]> {
