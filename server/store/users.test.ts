@@ -51,3 +51,43 @@ describe.each(await storeKinds())('users by email on $label', ({ kind, skip }) =
     expect(await userStore.bySlackUserId(store.db, 'U0NONE')).toBeUndefined();
   });
 });
+
+/** Who a request's eligible groups and users reach, read without loading anyone else. */
+describe.each(await storeKinds())('users named or in groups on $label', ({ kind, skip }) => {
+  let store: Store;
+  let cleanup: () => Promise<void> = async () => undefined;
+  beforeAll(async () => {
+    if (skip) return;
+    ({ store, cleanup } = await openTestStore(kind));
+    const members: [string, string, string[]][] = [
+      ['usr_a', 'ann', ['sre', 'security']],
+      ['usr_b', 'ben', ['sre']],
+      ['usr_c', 'cid', ['dba']],
+      ['usr_d', 'dee', []],
+      ['usr_x', 'xavier', ['sre']],
+    ];
+    for (const [id, name, groups] of members) {
+      await userStore.insert(store.db, user(id, name, null));
+      if (groups.length) await store.db.insertInto('user_groups').values(groups.map((group_name) => ({ user_id: id, group_name }))).execute();
+    }
+    for (let index = 0; index < 50; index++) await userStore.insert(store.db, user(`usr_u${index}`, `unrelated${index}`, null));
+    await userStore.update(store.db, 'usr_x', { disabled: true });
+  });
+  afterAll(async () => cleanup());
+
+  const ids = (users: UserRecord[]) => users.map((found) => found.id).sort();
+
+  it.skipIf(skip)('finds the active members of the groups and the users named, each once, as records', async () => {
+    const found = await userStore.activeNamedOrInGroups(store.db, ['dee'], ['sre', 'security']);
+    expect(ids(found)).toEqual(['usr_a', 'usr_b', 'usr_d']);
+    expect(found.find((each) => each.id === 'usr_a')).toMatchObject({ name: 'ann', roles: ['approver'], disabled: false });
+  });
+
+  it.skipIf(skip)('takes names and groups each on their own, and nothing for neither', async () => {
+    expect(ids(await userStore.activeNamedOrInGroups(store.db, ['cid', 'xavier', 'nobody'], []))).toEqual(['usr_c']);
+    expect(ids(await userStore.activeNamedOrInGroups(store.db, [], ['dba']))).toEqual(['usr_c']);
+    // A group name is not a user name, nor the other way round.
+    expect(ids(await userStore.activeNamedOrInGroups(store.db, ['sre'], ['dee']))).toEqual([]);
+    expect(await userStore.activeNamedOrInGroups(store.db, [], [])).toEqual([]);
+  });
+});

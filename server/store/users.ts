@@ -102,6 +102,23 @@ export const userStore = {
     return rows.map((row) => ({ id: row.id, name: row.name, roles: decodeRoles(row.roles), group: row.group_name }));
   },
 
+  /** Active users named in `names` or members of any of `groups`, once each (in no particular order). */
+  async activeNamedOrInGroups(db: Executor, names: string[], groups: string[]): Promise<UserRecord[]> {
+    if (names.length === 0 && groups.length === 0) return [];
+    const rows = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('disabled', '=', 0)
+      .where((eb) =>
+        eb.or([
+          ...(names.length ? [eb('name', 'in', names)] : []),
+          ...(groups.length ? [eb('id', 'in', eb.selectFrom('user_groups').select('user_id').where('group_name', 'in', groups))] : []),
+        ]),
+      )
+      .execute();
+    return rows.map(toUserRecord);
+  },
+
   /** Ids of the active admins; on PostgreSQL their rows stay locked to the end of the transaction. */
   async activeAdminIds(db: Executor, lock: boolean): Promise<string[]> {
     let query = db.selectFrom('users').select(['id']).where('disabled', '=', 0).where('roles', 'like', '%"admin"%').orderBy('id');
