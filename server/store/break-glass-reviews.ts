@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { decodeOneOf, decodeStringList } from './json.js';
 import type { Database, BreakGlassReviewsTable } from './schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -23,14 +24,13 @@ export interface BreakGlassReviewRecord {
 
 /** The `reviewers` column holds a JSON list of group names; anything else is a damaged database, and says so. */
 export function decodeReviewers(text: string): string[] {
-  const reviewers: unknown = JSON.parse(text);
-  if (!Array.isArray(reviewers) || !reviewers.every((group) => typeof group === 'string')) throw new Error(`break-glass reviewers ${text} are not a list of groups`);
-  return reviewers;
+  return decodeStringList(text, 'break-glass reviewers', 'groups');
 }
 
+const decodeOutcome = decodeOneOf<ReviewOutcome>(['ratified', 'unratified'], 'break-glass review outcome');
+
 export function decodeReviewOutcome(text: string | null): ReviewOutcome | null {
-  if (text !== null && text !== 'ratified' && text !== 'unratified') throw new Error(`break-glass review outcome "${text}" is neither ratified nor unratified`);
-  return text;
+  return text === null ? null : decodeOutcome(text);
 }
 
 export function toBreakGlassReviewRecord(row: BreakGlassReviewsTable): BreakGlassReviewRecord {

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { decodeOneOf } from './json.js';
 import type { Database, DeadlinesTable } from './schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -22,13 +23,8 @@ export interface DeadlineRecord {
 /** A deadline about to be written: not done yet. */
 export type NewDeadline = Omit<DeadlineRecord, 'done'>;
 
-const KINDS: ReadonlySet<string> = new Set(DEADLINE_KINDS);
-
 /** A kind the hub never writes is a damaged database, and says so. */
-export function decodeDeadlineKind(text: string): DeadlineKind {
-  if (!KINDS.has(text)) throw new Error(`deadline kind "${text}" is not one of ${DEADLINE_KINDS.join(', ')}`);
-  return text as DeadlineKind;
-}
+export const decodeDeadlineKind = decodeOneOf(DEADLINE_KINDS, 'deadline kind');
 
 export function toDeadlineRecord(row: DeadlinesTable): DeadlineRecord {
   return {

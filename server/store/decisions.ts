@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { decodeOneOf, decodeStringList } from './json.js';
 import type { Database, DecisionsTable } from './schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -22,17 +23,11 @@ export interface DecisionRecord {
 }
 
 /** A verdict the hub never writes is a damaged database, and says so. */
-export function decodeVerdict(text: string): Verdict {
-  if (text !== 'approve' && text !== 'deny') throw new Error(`decision "${text}" is neither approve nor deny`);
-  return text;
-}
+export const decodeVerdict = decodeOneOf<Verdict>(['approve', 'deny'], 'decision');
 
 /** The `lines` column holds a JSON list of line names. */
 export function decodeLines(text: string | null): string[] | null {
-  if (text === null) return null;
-  const lines: unknown = JSON.parse(text);
-  if (!Array.isArray(lines) || !lines.every((line) => typeof line === 'string')) throw new Error(`decision lines ${text} are not a list of names`);
-  return lines;
+  return text === null ? null : decodeStringList(text, 'decision lines', 'names');
 }
 
 export function toDecisionRecord(row: DecisionsTable): DecisionRecord {

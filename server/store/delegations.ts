@@ -1,5 +1,6 @@
 import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 import type { Role } from '../../protocol/index.js';
+import { decodeStringList } from './json.js';
 import type { Database, DelegationsTable } from './schema.js';
 import { decodeRoles, userStore } from './users.js';
 
@@ -39,8 +40,7 @@ export interface DelegateContact {
   slackUserId: string | null;
 }
 
-// Written by the hub from a list that passed its schema, so read back as written.
-const decodeRules = (text: string | null): string[] | null => (text ? (JSON.parse(text) as string[]) : null);
+const decodeRules = (text: string | null): string[] | null => (text ? decodeStringList(text, 'delegation rules', 'rule names') : null);
 
 export function toDelegationRecord(row: DelegationsTable): DelegationRecord {
   return {

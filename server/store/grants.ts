@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { GRANT_STATUSES } from '../../protocol/index.js';
+import { decodeOneOf } from './json.js';
 import type { Database, GrantsTable } from './schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -25,13 +26,8 @@ export interface GrantRecord {
   signingKey: string | null;
 }
 
-const STATUSES: ReadonlySet<string> = new Set(GRANT_STATUSES);
-
-/** A status the hub never writes is a damaged database, and says so (views read many grants: a set lookup, not a schema). */
-export function decodeGrantStatus(text: string): GrantStatus {
-  if (!STATUSES.has(text)) throw new Error(`grant status "${text}" is not one of ${GRANT_STATUSES.join(', ')}`);
-  return text as GrantStatus;
-}
+/** A status the hub never writes is a damaged database, and says so. */
+export const decodeGrantStatus = decodeOneOf(GRANT_STATUSES, 'grant status');
 
 export function toGrantRecord(row: GrantsTable): GrantRecord {
   return {

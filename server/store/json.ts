@@ -37,3 +37,23 @@ function sortedKeys(record: Record<string, unknown>): string[] {
 export function parseJsonColumn<T>(text: string): T {
   return JSON.parse(text) as T;
 }
+
+/**
+ * The decoder of a column that holds one of a closed set of strings: anything else is a damaged
+ * database, and says so. A set lookup rather than a schema, as views decode many rows.
+ */
+export function decodeOneOf<const T extends string>(values: readonly T[], what: string): (text: string) => T {
+  const known: ReadonlySet<string> = new Set(values);
+  const expected = values.length === 2 ? `is neither ${values[0]} nor ${values[1]}` : `is not one of ${values.join(', ')}`;
+  return (text) => {
+    if (!known.has(text)) throw new Error(`${what} "${text}" ${expected}`);
+    return text as T;
+  };
+}
+
+/** A column holding a JSON list of strings; anything else is a damaged database, and says so (`what` and `items` name them). */
+export function decodeStringList(text: string, what: string, items: string): string[] {
+  const list: unknown = JSON.parse(text);
+  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) throw new Error(`${what} ${text} are not a list of ${items}`);
+  return list;
+}

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import { NOTIFICATION_STATUSES, type NotificationStatus } from '../../protocol/index.js';
+import { decodeOneOf } from './json.js';
 import type { Database, OutboxTable } from './schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -37,13 +38,8 @@ export interface OutboxEndpoint {
   destination: string | null;
 }
 
-const STATUSES: ReadonlySet<string> = new Set(NOTIFICATION_STATUSES);
-
 /** A status the hub never writes is a damaged database, and says so. */
-export function decodeNotificationStatus(text: string): NotificationStatus {
-  if (!STATUSES.has(text)) throw new Error(`notification status "${text}" is not one of ${NOTIFICATION_STATUSES.join(', ')}`);
-  return text as NotificationStatus;
-}
+export const decodeNotificationStatus = decodeOneOf<NotificationStatus>(NOTIFICATION_STATUSES, 'notification status');
 
 export function toOutboxRecord(row: OutboxTable): OutboxRecord {
   return {

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { ROLES, type Role } from '../../protocol/index.js';
 import type { Database, UsersTable } from './schema.js';
@@ -60,6 +60,21 @@ export const userStore = {
     return row && toUserRecord(row);
   },
 
+  async bySlackUserId(db: Executor, slackUserId: string): Promise<UserRecord | undefined> {
+    const row = await db.selectFrom('users').selectAll().where('slack_user_id', '=', slackUserId).executeTakeFirst();
+    return row && toUserRecord(row);
+  },
+
+  /**
+   * The one user, disabled or not, whose email is this one in any case; none when two share it, as
+   * a click matched by email would then be ambiguous.
+   */
+  async byEmail(db: Executor, email: string): Promise<UserRecord | undefined> {
+    const lowered = email.toLowerCase();
+    const [row, another] = await db.selectFrom('users').selectAll().where(sql<string>`lower(email)`, '=', lowered).limit(2).execute();
+    return row && !another && row.email?.toLowerCase() === lowered ? toUserRecord(row) : undefined;
+  },
+
   async active(db: Executor): Promise<UserRecord[]> {
     return (await db.selectFrom('users').selectAll().where('disabled', '=', 0).execute()).map(toUserRecord);
   },
@@ -85,6 +100,23 @@ export const userStore = {
       .where((eb) => eb.or([eb('user_groups.group_name', 'in', names), eb('users.name', 'in', names)]))
       .execute();
     return rows.map((row) => ({ id: row.id, name: row.name, roles: decodeRoles(row.roles), group: row.group_name }));
+  },
+
+  /** Active users named in `names` or members of any of `groups`, once each (in no particular order). */
+  async activeNamedOrInGroups(db: Executor, names: string[], groups: string[]): Promise<UserRecord[]> {
+    if (names.length === 0 && groups.length === 0) return [];
+    const rows = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('disabled', '=', 0)
+      .where((eb) =>
+        eb.or([
+          ...(names.length ? [eb('name', 'in', names)] : []),
+          ...(groups.length ? [eb('id', 'in', eb.selectFrom('user_groups').select('user_id').where('group_name', 'in', groups))] : []),
+        ]),
+      )
+      .execute();
+    return rows.map(toUserRecord);
   },
 
   /** Ids of the active admins; on PostgreSQL their rows stay locked to the end of the transaction. */

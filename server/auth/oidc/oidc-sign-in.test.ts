@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
 import type { AuditEvent, TokenInfo, User } from '../../../protocol/index.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { Actor } from '../../domain/actor.js';
+import { hashToken } from '../../domain/tokens.js';
 import { ADMIN_TOKEN, TestHub } from '../../test-support/hub-fixture.js';
 import { freePort } from '../../test-support/hub-process.js';
 import { CLIENT_ID, CLIENT_SECRET, TestOidcProvider } from '../../test-support/oidc-provider.js';
@@ -211,5 +213,33 @@ describe('a sign-in that must not work says why and creates nothing', () => {
     } finally {
       await offline.dispose();
     }
+  });
+});
+
+describe('desktop hand-offs the app never came back for', () => {
+  const verifier = 'v'.repeat(43);
+  const handoff = async (code: string, expiresInMs: number) => {
+    const admin = (await users()).find((user) => user.name === 'admin');
+    if (!admin) throw new Error('no admin user');
+    await hub.hub.ctx.store.db
+      .insertInto('oidc_handoffs')
+      .values({ code_hash: hashToken(code), user_id: admin.id, challenge: createHash('sha256').update(verifier).digest('base64url'), expires_at: new Date(clock.now().getTime() + expiresInMs).toISOString() })
+      .execute();
+  };
+  const handoffs = async () => (await hub.hub.ctx.store.db.selectFrom('oidc_handoffs').select('code_hash').execute()).map((row) => row.code_hash);
+  const redeem = (code: string) => hub.api<{ user: string }>('POST', '/auth/oidc/desktop/token', null, { code, verifier });
+
+  it('an expired one is still refused when redeemed', async () => {
+    await handoff('expired-code-tried-late', -1000);
+    expect((await redeem('expired-code-tried-late')).status).toBe(401);
+  });
+
+  it('are pruned once expired when the next sign-in starts; a fresh one stays and still signs the app in', async () => {
+    await handoff('expired-code-never-fetched', -1000);
+    await handoff('fresh-code-for-the-app', 60_000);
+    expect(await handoffs()).toEqual(expect.arrayContaining([hashToken('expired-code-never-fetched'), hashToken('fresh-code-for-the-app')]));
+    expect((await get(login())).status).toBe(302);
+    expect(await handoffs()).toEqual([hashToken('fresh-code-for-the-app')]);
+    expect(await redeem('fresh-code-for-the-app')).toMatchObject({ status: 200, body: { user: 'admin' } });
   });
 });

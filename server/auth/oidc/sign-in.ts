@@ -64,6 +64,8 @@ export class OidcSignIn {
     const nonce = client.randomNonce();
     const now = this.ctx.clock.now();
     await this.ctx.store.db.deleteFrom('oidc_logins').where('created_at', '<', new Date(now.getTime() - LOGIN_TTL_MS).toISOString()).execute();
+    // Hand-offs the desktop app never came back for: only redeeming deletes one, and an expired one is refused anyway.
+    await this.ctx.store.db.deleteFrom('oidc_handoffs').where('expires_at', '<=', now.toISOString()).execute();
     await this.ctx.store.db
       .insertInto('oidc_logins')
       .values({ state, verifier, nonce, desktop_redirect: desktop?.redirect ?? null, desktop_challenge: desktop?.challenge ?? null, created_at: now.toISOString() })

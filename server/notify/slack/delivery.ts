@@ -23,7 +23,8 @@ async function render(ctx: Context, app: SlackApp, row: RequestRecord): Promise<
  * active delegates of those who may, once each.
  */
 export async function slackApprovers(ctx: Context, row: RequestRecord): Promise<{ slackUserId: string }[]> {
-  const users = await userStore.active(ctx.store.db);
+  // Only those the request names can be eligible; the check below still decides who is.
+  const users = await userStore.activeNamedOrInGroups(ctx.store.db, row.eligible_users, row.eligible_groups);
   if (users.length === 0) return [];
   const groups = await userStore.groupsOfUsers(ctx.store.db, users.map((user) => user.id));
   const eligible: string[] = [];
