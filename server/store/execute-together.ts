@@ -5,7 +5,7 @@ import type { Database } from './schema.js';
 const POSTGRES_MAX_PARAMETERS = 65_535;
 
 /**
- * Runs writes that need no answer and touch different rows, in order. On PostgreSQL they go as one
+ * Runs writes that need no answer and touch different rows. On PostgreSQL they go as one
  * statement of data-modifying CTEs: one round trip where there were one each, which is what a group
  * commit waits on (every statement is a wake-up of the server and of the hub on a busy machine).
  * PostgreSQL runs the parts of one statement on one snapshot, so no part may read what another
@@ -31,14 +31,29 @@ export async function executeTogether(trx: Transaction<Database>, dialect: strin
   if (batch.length > 0) await trx.executeQuery(combined(batch));
 }
 
+/**
+ * Statements built with Kysely's query builder bind every value, so `$n` in their SQL is a
+ * placeholder; a literal one (`sql.lit`, a raw fragment) would be renumbered too. A statement whose
+ * `$n` are not exactly `$1`…`$k` for its k parameters is refused rather than mangled (a literal that
+ * happens to repeat a placeholder's number cannot be told apart: build combined statements with the
+ * query builder).
+ */
+function checkedPlaceholders(statement: CompiledQuery): void {
+  const numbers = new Set([...statement.sql.matchAll(/\$(\d+)/g)].map((match) => Number(match[1])));
+  const expected = statement.parameters.length;
+  if (numbers.size !== expected || [...numbers].some((n) => n < 1 || n > expected)) {
+    throw new Error(`cannot combine a statement whose placeholders are not $1…$${expected}: ${statement.sql.slice(0, 80)}`);
+  }
+}
+
 function combined(statements: CompiledQuery[]): CompiledQuery {
   const [only] = statements;
   if (statements.length === 1 && only) return only;
   const parameters: unknown[] = [];
   const parts = statements.map((statement, index) => {
+    checkedPlaceholders(statement);
     const offset = parameters.length;
     parameters.push(...statement.parameters);
-    // Kysely binds every value as a parameter, so `$n` in its SQL is always a placeholder.
     const text = offset === 0 ? statement.sql : statement.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
     return `w${index} as (${text})`;
   });

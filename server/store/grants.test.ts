@@ -24,8 +24,7 @@ describe.each(await storeKinds())('grant records on $label', ({ kind, skip }) =>
     expect(await grantStore.stateOf(store.db, 'gnt_1')).toEqual({ status: 'active', expiresAt: issued.expiresAt });
     expect(await grantStore.spanOfRequest(store.db, 'req_1')).toEqual({ notBefore: issued.notBefore, expiresAt: issued.expiresAt });
     expect(await grantStore.requestIdOf(store.db, 'gnt_1')).toBe('req_1');
-    expect(await grantStore.signingKeysInUse(store.db, ['sgk_1', 'sgk_0'], '2026-12-01T00:30:00.000Z')).toEqual(new Set(['sgk_1']));
-    expect(await grantStore.signingKeysInUse(store.db, ['sgk_1'], '2026-12-01T01:00:00.000Z')).toEqual(new Set());
+    expect(await grantStore.lastExpiryBySigningKey(store.db, ['sgk_1', 'sgk_0'])).toEqual(new Map([['sgk_1', issued.expiresAt]]));
     expect(await grantStore.redeem(store.db, 'gnt_1', '2026-12-01T02:00:00.000Z')).toBe(false);
     expect(await grantStore.statusOf(store.db, 'gnt_1')).toBe('active');
   });

@@ -133,10 +133,15 @@ export const grantStore = {
     return Number(updated.numUpdatedRows) === 1;
   },
 
-  /** Those of these signing keys (rows) that signed a grant not expired by `now`. */
-  async signingKeysInUse(db: Executor, signingKeys: string[], now: string): Promise<Set<string>> {
-    if (!signingKeys.length) return new Set();
-    const rows = await db.selectFrom('grants').select('signing_key').distinct().where('signing_key', 'in', signingKeys).where('expires_at', '>', now).execute();
-    return new Set(rows.flatMap((row) => (row.signing_key === null ? [] : [row.signing_key])));
+  /** For each of these signing keys that signed any grant: when the last of its grants expires. */
+  async lastExpiryBySigningKey(db: Executor, signingKeys: string[]): Promise<Map<string, string>> {
+    if (!signingKeys.length) return new Map();
+    const rows = await db
+      .selectFrom('grants')
+      .select((eb) => ['signing_key', eb.fn.max('expires_at').as('last')])
+      .where('signing_key', 'in', signingKeys)
+      .groupBy('signing_key')
+      .execute();
+    return new Map(rows.flatMap((row) => (row.signing_key === null || row.last === null ? [] : [[row.signing_key, String(row.last)] as const])));
   },
 };

@@ -89,12 +89,17 @@ export class OidcSignIn {
       throw new SignInRefused(400, 'The identity provider refused the sign-in', `${providerError}${description ? `: ${description}` : ''}. Nothing was changed.`);
     }
     const state = callbackUrl.searchParams.get('state') ?? '';
-    const login = await inTransaction(this.ctx, async (trx) => {
-      const row = await trx.selectFrom('oidc_logins').selectAll().where('state', '=', state).executeTakeFirst();
-      // Used once: a replayed callback finds nothing.
-      if (row) await trx.deleteFrom('oidc_logins').where('state', '=', state).execute();
-      return row;
-    });
+    // It writes nothing to the audit chain and waits only on its own row: no place in the writers' lock order.
+    const login = await inTransaction(
+      this.ctx,
+      async (trx) => {
+        const row = await trx.selectFrom('oidc_logins').selectAll().where('state', '=', state).executeTakeFirst();
+        // Used once: a replayed callback finds nothing.
+        if (row) await trx.deleteFrom('oidc_logins').where('state', '=', state).execute();
+        return row;
+      },
+      { chainFirst: false },
+    );
     const fresh = login && Date.parse(login.created_at) > this.ctx.clock.now().getTime() - LOGIN_TTL_MS;
     if (!login || !fresh || (login.desktop_redirect === null && cookieState !== state)) {
       throw new SignInRefused(400, 'This sign-in link is not valid', 'The sign-in state does not match one this browser started here (it was used already, is too old, or came from elsewhere). Nothing was changed; start again from the sign-in page.');
@@ -135,11 +140,15 @@ export class OidcSignIn {
 
   /** The desktop app trades the one-time code and its PKCE verifier for a session token. Any attempt uses the code up. */
   async redeemHandoff(code: string, verifier: string): Promise<{ token: string; expiresAt: string; user: string }> {
-    const row = await inTransaction(this.ctx, async (trx) => {
-      const found = await trx.selectFrom('oidc_handoffs').selectAll().where('code_hash', '=', hashToken(code)).executeTakeFirst();
-      if (found) await trx.deleteFrom('oidc_handoffs').where('code_hash', '=', found.code_hash).execute();
-      return found;
-    });
+    const row = await inTransaction(
+      this.ctx,
+      async (trx) => {
+        const found = await trx.selectFrom('oidc_handoffs').selectAll().where('code_hash', '=', hashToken(code)).executeTakeFirst();
+        if (found) await trx.deleteFrom('oidc_handoffs').where('code_hash', '=', found.code_hash).execute();
+        return found;
+      },
+      { chainFirst: false },
+    );
     if (!row || Date.parse(row.expires_at) <= this.ctx.clock.now().getTime() || pkceChallenge(verifier) !== row.challenge) {
       throw new GreenlightError('UNAUTHENTICATED', 'This sign-in code is not valid (used already, too old, or not from this app). Sign in again.');
     }
