@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GreenlightError, type AuditEvent, type EscalatedPayload, type GreenlightRequest } from '../protocol/index.js';
 import { ManualClock } from './clock.js';
 import { ADMIN_TOKEN, collect, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
 import { postgresAvailability } from './test-support/postgres.js';
+import { capturedLog } from './test-support/captured-log.js';
 
 const POLICY = `
 rules:
@@ -40,19 +39,6 @@ rules:
 type ErrorBody = { error: { code: string; message: string } };
 const MINUTE = 60_000;
 
-/** The hub's pino lines, parsed, for the warnings it logs. */
-function capturedLog(): { logger: pino.Logger; warnings: () => { msg: string; unstaffed?: { name: string; rules: string[] }[] }[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = pino({ level: 'warn' }, stream);
-  return { logger, warnings: () => lines.map((line) => JSON.parse(line) as { level: number; msg: string; unstaffed?: { name: string; rules: string[] }[] }).filter((entry) => entry.level === 40) };
-}
-
 const pg = await postgresAvailability();
 
 describe.each<DatabaseKind>(['sqlite', 'postgres'])('a request nobody active could approve, on %s', (kind) => {
@@ -61,7 +47,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('a request nobody active cou
     return;
   }
   const clock = new ManualClock('2030-01-01T09:00:00.000Z');
-  const log = capturedLog();
+  const log = capturedLog<{ level: number; msg: string; unstaffed?: { name: string; rules: string[] }[] }>();
   const hub = new TestHub(kind, { policy: POLICY, clock, logger: log.logger });
   let alice: TestUser, sam: TestUser, carl: TestUser, lena: TestUser;
 

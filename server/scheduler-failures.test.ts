@@ -1,10 +1,9 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest } from '../protocol/index.js';
 import { ManualClock } from './clock.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
 import { postgresAvailability } from './test-support/postgres.js';
+import { capturedLog } from './test-support/captured-log.js';
 
 const POLICY = `
 rules:
@@ -24,18 +23,6 @@ interface Warning {
   retryAt?: string;
 }
 
-/** The hub's warnings, parsed. */
-function capturedLog(): { logger: pino.Logger; warnings: () => Warning[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'warn' }, stream), warnings: () => lines.map((line) => JSON.parse(line) as Warning).filter((entry) => entry.level === 40) };
-}
-
 const pg = await postgresAvailability();
 
 describe.each<DatabaseKind>(['sqlite', 'postgres'])('a deadline that fails every time it is applied, on %s', (kind) => {
@@ -44,7 +31,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('a deadline that fails every
     return;
   }
   const clock = new ManualClock('2030-01-01T09:00:00.000Z');
-  const log = capturedLog();
+  const log = capturedLog<Warning>();
   const hub = new TestHub(kind, { policy: POLICY, clock, logger: log.logger });
   let alice: TestUser;
 
