@@ -7,12 +7,12 @@ import { TeamsEndpoint } from './teams/endpoint.js';
 
 /** Chat channels read what the hub has when they send: Slack the request as it stands, Teams the hub's public address. */
 export function attachChannels(outbox: Outbox, ctx: Context): void {
-  outbox.slack?.attach((app, row) => sendSlackRow(ctx, app, row));
+  outbox.slack?.attach((app, row, notificationId) => sendSlackRow(ctx, app, row, notificationId));
   for (const endpoint of outbox.endpoints.values()) if (endpoint instanceof TeamsEndpoint) endpoint.attach(() => outbox.publicUrl ?? '');
 }
 
-function sendSlackRow(ctx: Context, app: SlackApp, row: SlackRow): Promise<void> {
+function sendSlackRow(ctx: Context, app: SlackApp, row: SlackRow, notificationId: string): Promise<void> {
   if (row.kind === 'post') return postForTarget(ctx, app, row.requestId, row.target);
-  if (row.kind === 'alert') return postAlertForTarget(ctx, app, row.requestId, row.target, row.message);
+  if (row.kind === 'alert') return postAlertForTarget(ctx, app, notificationId, row.requestId, row.target, row.message);
   return refreshMessages(ctx, app, row.requestId);
 }

@@ -3,6 +3,7 @@ import { inTransaction, audit, type Context } from '../domain/context.js';
 import { SYSTEM_ACTOR_NAME } from '../domain/actor.js';
 import { newId } from '../ids.js';
 import { outboxStore, type OutboxChanges, type OutboxRecord } from '../store/outbox.js';
+import { slackAlertStore } from '../store/slack-alerts.js';
 import type { FastLane, Outbox } from './outbox.js';
 import { nextAttemptDelay } from './retry.js';
 import type { DeliveryEndpoint, DeliveryOutcome } from './delivery.js';
@@ -171,6 +172,7 @@ export class Dispatcher implements FastLane {
     await outboxStore.pruneDelivered(this.ctx.store.db, before);
     // Email links long expired answer "not valid" rather than "expired" once their row is gone.
     await this.ctx.store.db.deleteFrom('email_actions').where('expires_at', '<', before).execute();
+    await slackAlertStore.pruneBefore(this.ctx.store.db, before);
   }
 
   private track(delivery: Promise<void>): void {

@@ -390,6 +390,19 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Break-glass alerts to several Slack channels in one delivery: each channel already alerted is
+  // recorded, so a retry of the delivery pages only those it missed.
+  '2026-12-11-801-slack-alerts-posted': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('slack_alerts_posted')
+        .addColumn('notification_id', 'text', (col) => col.notNull())
+        .addColumn('channel_id', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addPrimaryKeyConstraint('slack_alerts_posted_pk', ['notification_id', 'channel_id'])
+        .execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -280,6 +280,14 @@ export interface SlackSeenSignaturesTable {
   expires_at: string;
 }
 
+/** An urgent alert posted to one Slack channel for one outbox delivery: a retry of the delivery skips it. */
+export interface SlackAlertsPostedTable {
+  /** The outbox row that asked for the alert. */
+  notification_id: string;
+  channel_id: string;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   user_groups: UserGroupsTable;
@@ -302,6 +310,7 @@ export interface Database {
   email_actions: EmailActionsTable;
   slack_messages: SlackMessagesTable;
   slack_seen_signatures: SlackSeenSignaturesTable;
+  slack_alerts_posted: SlackAlertsPostedTable;
 }
 
 export type { Generated };

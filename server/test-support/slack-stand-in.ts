@@ -29,8 +29,8 @@ const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata']);
 /**
  * A local stand-in for Slack's Web API: a real HTTP server that records every call, answers as Slack
  * does (ok/error envelopes, channel ids, message timestamps), refuses payloads over Block Kit's
- * limits with `invalid_blocks`, and can answer 429 with Retry-After. Point WebClient's `slackApiUrl`
- * (the hub's `notifiers.slack.apiUrl`) at `apiUrl`.
+ * limits with `invalid_blocks`, can answer 429 with Retry-After, and can fail a post once. Point
+ * WebClient's `slackApiUrl` (the hub's `notifiers.slack.apiUrl`) at `apiUrl`.
  */
 export class SlackStandIn {
   readonly calls: SlackCall[] = [];
@@ -41,6 +41,7 @@ export class SlackStandIn {
   readonly emails = new Map<string, string>();
   private readonly events = new EventEmitter();
   private readonly limited: { method: string; retryAfterSeconds: number; remaining: number }[] = [];
+  private readonly failing: { channel: string | null; before: number; error: string }[] = [];
   private server: Server | null = null;
   private counter = 0;
   apiUrl = '';
@@ -59,6 +60,7 @@ export class SlackStandIn {
         const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
         const args = this.parse(String(req.headers['content-type'] ?? ''), Buffer.concat(chunks).toString('utf8'));
         const limit = this.limited.find((entry) => entry.method === method && entry.remaining > 0);
+        const failure = method === 'chat.postMessage' && !limit ? this.postFailure(args) : null;
         let status = 200;
         let answer: Json;
         if (limit) {
@@ -68,6 +70,8 @@ export class SlackStandIn {
           res.setHeader('retry-after', String(limit.retryAfterSeconds));
         } else if (req.headers.authorization !== `Bearer ${this.botToken}`) {
           answer = { ok: false, error: 'invalid_auth' };
+        } else if (failure) {
+          answer = { ok: false, error: failure };
         } else {
           answer = this.answer(method, args);
         }
@@ -106,6 +110,28 @@ export class SlackStandIn {
   /** The next `times` calls of `method` are answered 429 with this Retry-After. */
   rateLimit(method: string, retryAfterSeconds: number, times = 1): void {
     this.limited.push({ method, retryAfterSeconds, remaining: times });
+  }
+
+  /**
+   * The `nth` chat.postMessage from now (to `channel` only, when given) is answered `{ ok: false, error }`,
+   * once: a transient failure such as Slack's `service_unavailable`.
+   */
+  failPost(nth: number, options: { channel?: string; error?: string } = {}): void {
+    this.failing.push({ channel: options.channel ?? null, before: nth - 1, error: options.error ?? 'service_unavailable' });
+  }
+
+  /** The error to answer this post with, if a `failPost` falls on it. */
+  private postFailure(args: Json): string | null {
+    for (const [index, entry] of this.failing.entries()) {
+      if (entry.channel !== null && entry.channel !== args.channel) continue;
+      if (entry.before > 0) {
+        entry.before -= 1;
+        continue;
+      }
+      this.failing.splice(index, 1);
+      return entry.error;
+    }
+    return null;
   }
 
   /** The messages whose buttons carry this request id, oldest first. */

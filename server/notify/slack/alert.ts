@@ -1,4 +1,5 @@
 import type { Context } from '../../domain/context.js';
+import { slackAlertStore } from '../../store/slack-alerts.js';
 import { consoleLink } from '../chat-text.js';
 import type { SlackApp } from './app.js';
 import { loadRow, slackApprovers } from './delivery.js';
@@ -7,17 +8,23 @@ import { SLACK_DM_TARGET, slackChannelOf } from './targets.js';
 
 /**
  * An urgent line (break-glass) posted on its own, beside the request's message: it is news, not a
- * decision, so later refreshes of the request's message leave it as it was.
+ * decision, so later refreshes of the request's message leave it as it was. Each channel gets it at
+ * most once per outbox row (`notificationId`): a retry after one approver's post failed skips those
+ * already alerted.
  */
-export async function postAlertForTarget(ctx: Context, app: SlackApp, requestId: string, target: string, message: string): Promise<void> {
+export async function postAlertForTarget(ctx: Context, app: SlackApp, notificationId: string, requestId: string, target: string, message: string): Promise<void> {
   const row = await loadRow(ctx, requestId);
   if (!row) return;
+  const posted = await slackAlertStore.channelsOf(ctx.store.db, notificationId);
   const text = `:rotating_light: URGENT: ${message}`;
   const link = consoleLink(ctx.outbox?.publicUrl ?? '', requestId);
   const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: `:rotating_light: *URGENT* ${escapeSlack(message)}\n<${link}|Open in Greenlight>` } }];
   const post = async (channel: string) => {
+    if (posted.has(channel)) return;
     await app.pacing.wait(channel);
     await app.client.chat.postMessage({ channel, text, blocks, unfurl_links: false, unfurl_media: false });
+    // Should this write fail after Slack took the post, the retry posts here again: the one duplicate left.
+    await slackAlertStore.insert(ctx.store.db, { notificationId, channelId: channel, createdAt: ctx.clock.now().toISOString() });
   };
   const channel = slackChannelOf(target);
   if (channel) return post(channel);

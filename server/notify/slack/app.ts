@@ -17,8 +17,11 @@ const slackRowSchema = z.discriminatedUnion('kind', [
 ]);
 export type SlackRow = z.infer<typeof slackRowSchema>;
 
-/** Carries out a row against Slack and the database: given by the hub once it runs (Slack reads the request as it stands). */
-export type SlackSender = (app: SlackApp, row: SlackRow) => Promise<void>;
+/**
+ * Carries out a row (outbox id `notificationId`) against Slack and the database: given by the hub once
+ * it runs (Slack reads the request as it stands).
+ */
+export type SlackSender = (app: SlackApp, row: SlackRow, notificationId: string) => Promise<void>;
 
 /** Slack posts when a request is created and when it escalates; every other change rewrites the posts. */
 const POSTED_ON: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.break_glass']);
@@ -72,13 +75,13 @@ export class SlackApp implements ChatEndpoint {
     return JSON.stringify({ kind: 'refresh', requestId });
   }
 
-  async send(_id: string, body: string): Promise<DeliveryOutcome> {
+  async send(id: string, body: string): Promise<DeliveryOutcome> {
     const sender = this.sender;
     if (!sender) return { kind: 'failed', status: null, error: 'the hub is still starting', retryAfterMs: null };
     const row = slackRowSchema.safeParse(JSON.parse(body));
     if (!row.success) return { kind: 'refused', error: 'not a Slack notification this hub understands' };
     try {
-      await sender(this, row.data);
+      await sender(this, row.data, id);
       return { kind: 'delivered', status: 200 };
     } catch (error) {
       return slackFailure(error);
