@@ -5,7 +5,6 @@ import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import type { Actor } from './actor.js';
 import { announce } from './announce.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
-import { holdChainHead } from './audit.js';
 import { issueGrant } from './grants.js';
 import { auditFields } from './lifecycle/transition.js';
 import { addDeadline } from './lifecycle/deadlines.js';
@@ -34,9 +33,9 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
   const now = ctx.clock.now();
   const iso = now.toISOString();
   const row = await inTransaction(ctx, async (trx) => {
-    // Two uses by one person may run at once (on one hub or two): holding the audit chain's head
-    // first, the checks below see a use the other committed, and the other waits for this one.
-    await holdChainHead(trx, ctx.store.dialect);
+    // Two uses by one person may run at once (on one hub or two): the transaction holds the audit
+    // chain's head from its start (inTransaction), so the checks below see a use the other
+    // committed, and the other waits for this one.
     const owed = await breakGlassReviewStore.owedBy(trx, actor.id, iso);
     if (owed) {
       const why = owed.outcome === 'unratified' ? 'was not ratified' : `is overdue for review (due ${owed.dueAt})`;

@@ -5,7 +5,6 @@ import { requestStore, type RequestRecord } from '../store/requests.js';
 import { grantStore, type GrantRecord } from '../store/grants.js';
 import type { Actor } from './actor.js';
 import type { Context } from './context.js';
-import { holdChainHead } from './audit.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
 import type { Executor } from './request-view.js';
 import { submitRequest } from './requests.js';
@@ -74,9 +73,9 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     notBefore: grant.expiresAt,
   };
   const admit = async (trx: Transaction<Database>): Promise<{ autoApprove: boolean } | { refused: GreenlightError }> => {
-    // Another hub may be extending this grant at the same moment: holding the audit chain's head
-    // first, this check sees an extension the other committed, and the other waits for this one.
-    await holdChainHead(trx, ctx.store.dialect);
+    // Another hub may be extending this grant at the same moment: the transaction holds the audit
+    // chain's head from its start (inTransaction), so this check sees an extension the other
+    // committed, and the other waits for this one.
     const already = await requestStore.liveExtensionOf(trx, jti);
     if (already) return { refused: new GreenlightError('CONFLICT', `This grant is already being extended by ${already.id} (${already.status}).`) };
     const soFar = await extensionsSoFar(trx, original);

@@ -1,7 +1,5 @@
 import { sql, type CompiledQuery, type Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
-import type { Dialect } from '../store/database.js';
-import { holdChainHead } from './audit.js';
 
 interface Counter {
   requesterId: string;
@@ -22,17 +20,17 @@ const counters = new WeakMap<Transaction<Database>, Map<string, Counter>>();
  * counting past the cap), counted here as places are taken, and written once before commit
  * (`writePendingPlaces`), instead of one statement per submission.
  *
- * The chain's head is taken first, here and on release: a group commit takes places of several
- * requesters around its audit appends, and a decision frees a place before its own, so counter rows
- * locked before the head would let the two wait on each other in a cycle on PostgreSQL.
+ * Run inside `inTransaction`, which takes the audit chain's head before any counter row: a group
+ * commit takes places of several requesters around its audit appends, and a decision frees a place
+ * before its own, so counter rows locked before the head would let the two wait on each other in a
+ * cycle on PostgreSQL.
  */
-export async function takePendingPlace(trx: Transaction<Database>, dialect: Dialect, requesterId: string, ruleName: string, cap: number): Promise<number | null> {
+export async function takePendingPlace(trx: Transaction<Database>, requesterId: string, ruleName: string, cap: number): Promise<number | null> {
   let mine = counters.get(trx);
   if (!mine) counters.set(trx, (mine = new Map()));
   const key = JSON.stringify([requesterId, ruleName]);
   let counter = mine.get(key);
   if (!counter) {
-    await holdChainHead(trx, dialect);
     counter = { requesterId, ruleName, read: await readAndLock(trx, requesterId, ruleName), taken: 0 };
     mine.set(key, counter);
   }
@@ -65,8 +63,7 @@ export function takePendingPlacesWrite(trx: Transaction<Database>): CompiledQuer
 }
 
 /** A request leaving pending frees its place: after the places this transaction took are written, so none is lost. */
-export async function releasePendingPlace(trx: Transaction<Database>, dialect: Dialect, requesterId: string, ruleName: string): Promise<void> {
-  await holdChainHead(trx, dialect);
+export async function releasePendingPlace(trx: Transaction<Database>, requesterId: string, ruleName: string): Promise<void> {
   await writePendingPlaces(trx);
   await trx
     .updateTable('pending_counts')

@@ -92,7 +92,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     if (!access.ok) return { refused: outsideWindow(frozen, access.nextStart) };
     const reach: Reach = autoApprove ? { kind: 'approvers' } : await approverReachIn(trx, frozen, actor);
     if (reach.kind === 'nobody') return { refused: noApproversError(parsed, frozen.name, reach) };
-    if (!autoApprove && (await takePendingPlace(trx, ctx.store.dialect, actor.id, frozen.name, rule.maxPending)) === null) {
+    if (!autoApprove && (await takePendingPlace(trx, actor.id, frozen.name, rule.maxPending)) === null) {
       return { refused: tooManyPending(rule.maxPending, frozen.name) };
     }
     const iso = now.toISOString();

@@ -118,8 +118,9 @@ export class SigningKeyRing {
 
   /**
    * Inside the caller's transaction: retires the signing key and adds a new one, which signs here once
-   * `refresh` has run after commit. The caller's transaction holds the chain head first (`inTransaction` takes it on PostgreSQL), so two
-   * hubs rotating at once take turns and the second retires the first's new key: no two keys sign.
+   * `refresh` has run after commit. The caller's transaction holds the chain head first
+   * (`inTransaction` takes it on PostgreSQL), so two hubs rotating at once take turns and the second
+   * retires the first's new key: no two keys sign.
    */
   async rotate(trx: Transaction<Database>, now: Date): Promise<{ kid: string; retired: string[] }> {
     // Read under that lock, not from this hub's copy: another hub may have rotated since.

@@ -79,7 +79,7 @@ export async function transition(ctx: Context, trx: Transaction<Database>, curre
   if (!(await requestStore.updateVersioned(trx, current, changes, version))) throw new LostRace();
   if (final) {
     await closeDeadlines(trx, current.id);
-    await releasePendingPlace(trx, ctx.store.dialect, current.requester_id, current.rule.name);
+    await releasePendingPlace(trx, current.requester_id, current.rule.name);
   }
   const event = await audit(ctx, trx, { actor: input.actor, type: spec.audit, ...auditFields(current), outcome: input.outcome ?? spec.to, data: input.data });
   const row = { ...current, ...changes, version };
