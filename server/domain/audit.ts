@@ -71,9 +71,9 @@ async function readChainHead(trx: Transaction<Database>, dialect: Dialect): Prom
 /**
  * Takes the chain's head now rather than at the first append: on PostgreSQL its row lock, held to
  * commit. Every writer appends under it, so a check made after this sees every transaction that
- * committed before, and none can commit until this one has. For a transaction that must check what
- * others wrote before writing (one extension per grant, a break-glass cooldown); taking no other
- * lock for that keeps the one lock order every writer follows.
+ * committed before, and none can commit until this one has. `inTransaction` takes it first on
+ * PostgreSQL, so every writer locks in one order and its checks (one extension per grant, a
+ * break-glass cooldown) see what others committed.
  */
 export async function holdChainHead(trx: Transaction<Database>, dialect: Dialect): Promise<void> {
   let head = heads.get(trx);

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { newRequestSchema, type FrozenRule } from '../../protocol/index.js';
+import { requestFixture } from '../../protocol/request-fixture.js';
 import type { Store } from '../store/database.js';
 import { grantStore } from '../store/grants.js';
 import { requestStore, type RequestRef } from '../store/requests.js';
@@ -13,17 +14,7 @@ import { newRequestRecord } from './new-request.js';
 import { buildViews, buildViewsCached } from './request-view.js';
 import { ViewCache } from './view-cache.js';
 
-const RULE: FrozenRule = {
-  name: 'prod-deploys',
-  approvers: ['sre'],
-  minApprovals: 1,
-  allowSelfApproval: false,
-  escalation: [],
-  expireAfterSeconds: 3600,
-  grantTtlSeconds: 900,
-  claimHoldsSeconds: 600,
-  autoApprove: false,
-};
+const RULE: FrozenRule = { ...requestFixture().rule, name: 'prod-deploys' };
 const alice = { id: 'usr_alice', name: 'alice' };
 const SYNCERS = 4;
 
