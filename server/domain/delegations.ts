@@ -13,6 +13,8 @@ import type { Database } from '../store/schema.js';
 import { delegationStore, type DelegationRecord } from '../store/delegations.js';
 import { userStore } from '../store/users.js';
 import { isAdmin, type Actor } from './actor.js';
+import { isEligibleApprover } from './request-view.js';
+import type { RequestRecord } from '../store/requests.js';
 import { audit, inTransaction, type Context } from './context.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -136,6 +138,9 @@ export async function activeDelegatorsOf(db: Executor, delegateId: string, now: 
 }
 
 export const coversRule = (delegation: Delegator, rule: string): boolean => delegation.rules === null || delegation.rules.includes(rule);
+
+/** Whether this delegation lets its delegate vote on `request` for the delegator now: it covers the rule, and the delegator may decide it. */
+export const standsInOn = (delegation: Delegator, request: RequestRecord): boolean => coversRule(delegation, request.rule.name) && isEligibleApprover(request, delegation.delegator);
 
 /** The delegators as "waiting on me" sees them. */
 export const actingFor = (delegators: Delegator[]): ActingFor[] =>

@@ -37,7 +37,7 @@ import { tallyApproval, voteLines } from './quorum.js';
 import { submitBreakGlass } from './break-glass.js';
 import { takePendingPlace } from './pending-places.js';
 import { newRequestRecord } from './new-request.js';
-import { actingFor, activeDelegatorsOf, coversRule } from './delegations.js';
+import { actingFor, activeDelegatorsOf, standsInOn } from './delegations.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -209,8 +209,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
   }
   /** Delegators whose vote the caller could cast on this request (the delegator must be eligible now). */
   const standInsFor = (current: RequestRecord) => {
-    const rule = current.rule.name;
-    return delegators.filter((d) => coversRule(d, rule) && (named === undefined || d.delegator.name === named) && isEligibleApprover(current, d.delegator)).map((d) => d.delegator);
+    return delegators.filter((d) => standsInOn(d, current) && (named === undefined || d.delegator.name === named)).map((d) => d.delegator);
   };
   // Someone with no part in the request hears only that, not how, when or by whom it was decided.
   const admit = (current: RequestRecord) => {

@@ -5,7 +5,7 @@ import { decideRequest } from '../domain/requests.js';
 import { buildView, isEligibleApprover, withoutSecrets } from '../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import type { Actor } from '../domain/actor.js';
-import { activeDelegatorsOf, coversRule } from '../domain/delegations.js';
+import { activeDelegatorsOf, standsInOn } from '../domain/delegations.js';
 import type { SlackApp } from '../notify/slack/app.js';
 import { ACTION_APPROVE, ACTION_DENY, DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal } from '../notify/slack/message.js';
 import { slackIdentity } from './slack-identity.js';
@@ -66,7 +66,7 @@ async function whyNot(ctx: Context, row: RequestRecord | undefined, actor: Actor
   if (own && !row.rule.allowSelfApproval) return 'You cannot decide your own request; another approver has to.';
   if (isEligibleApprover(row, actor)) return null;
   const delegators = await activeDelegatorsOf(ctx.store.db, actor.id, ctx.clock.now());
-  const standsIn = delegators.some((d) => coversRule(d, row.rule.name) && d.delegator.id !== row.requester_id && isEligibleApprover(row, d.delegator));
+  const standsIn = delegators.some((d) => standsInOn(d, row) && d.delegator.id !== row.requester_id);
   return standsIn ? null : 'You are not an approver for this request.';
 }
 
