@@ -6,6 +6,7 @@ import { HubClient, type EscalatedPayload, type GreenlightRequest, type SyncResu
 import { ADMIN_TOKEN, collect, deployRequest } from './test-support/hub-fixture.js';
 import { HubProcess } from './test-support/hub-process.js';
 import { createTestDatabase, postgresAvailability } from './test-support/postgres.js';
+import pgDriver from 'pg';
 
 const pg = await postgresAvailability();
 const POLICY = `
@@ -63,6 +64,7 @@ describe.skipIf(!pg.ok)(`two hubs on one PostgreSQL database${pg.ok ? '' : ` (sk
       ['bob', ['approver'], ['sre']],
       ['lena', ['lead'], ['leads']],
       ['luke', ['lead'], ['leads']],
+      ['carol', ['approver'], ['sre']],
     ] as const) {
       const created = await api<{ token: string }>(hubA, 'POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups });
       tokens[name] = created.body.token;
@@ -98,6 +100,52 @@ describe.skipIf(!pg.ok)(`two hubs on one PostgreSQL database${pg.ok ? '' : ` (sk
     const request = await alice.submit(deployRequest({ context: { diff } }));
     const received = await bobCreated.next((r) => r.id === request.id);
     expect(received.context.diff).toBe(diff);
+  });
+
+  it('a submission crosses to the other hub as one message, and every approver on either hub hears of it once', async () => {
+    // The Socket.IO adapter's channel: what one hub tells the others.
+    const listener = new pgDriver.Client({ connectionString: database.url });
+    await listener.connect();
+    const crossHub: string[] = [];
+    listener.on('notification', (message) => crossHub.push(message.payload ?? ''));
+    await listener.query('LISTEN "socket.io#/"');
+    try {
+      const bob = await connect(hubA, 'bob');
+      const carol = await connect(hubB, 'carol');
+      const aliceOnB = await connect(hubB, 'alice');
+      const bobCreated = collect<GreenlightRequest>((l) => bob.on('request:created', l));
+      const carolCreated = collect<GreenlightRequest>((l) => carol.on('request:created', l));
+      const aliceUpdated = collect<GreenlightRequest>((l) => aliceOnB.on('request:updated', l));
+
+      const first = (await api<GreenlightRequest>(hubA, 'POST', '/api/v1/requests', tokens.alice!, deployRequest({ reason: 'heard once' }))).body;
+      const second = (await api<GreenlightRequest>(hubA, 'POST', '/api/v1/requests', tokens.alice!, deployRequest({ reason: 'after it' }))).body;
+      // Pushes arrive in order: once the second is in, a repeat of the first would have been too.
+      await Promise.all([bobCreated.next((r) => r.id === second.id), carolCreated.next((r) => r.id === second.id), aliceUpdated.next((r) => r.id === second.id)]);
+      expect(bobCreated.items.filter((r) => r.id === first.id)).toHaveLength(1);
+      expect(carolCreated.items.filter((r) => r.id === first.id)).toHaveLength(1);
+      // The requester's window on the other hub gets their own view of it.
+      expect(aliceUpdated.items.filter((r) => r.id === first.id)).toHaveLength(1);
+      expect(crossHub.filter((payload) => payload.includes(first.id))).toHaveLength(1);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('a malformed event on the hubs’ channel reaches nobody and breaks nothing', async () => {
+    const carol = await connect(hubB, 'carol');
+    const carolCreated = collect<GreenlightRequest>((l) => carol.on('request:created', l));
+    const forger = new pgDriver.Client({ connectionString: database.url });
+    await forger.connect();
+    try {
+      // What the adapter sends for a hub's `serverSideEmit`, from a hub that is not one.
+      const forged = { uid: 'not-a-hub', nsp: '/', type: 9, data: { packet: ['request:event', { type: 'request.created', request: { id: 'req_forged', eligibleGroups: ['sre'] } }] } };
+      await forger.query('SELECT pg_notify($1, $2)', ['socket.io#/', JSON.stringify(forged)]);
+    } finally {
+      await forger.end();
+    }
+    const request = (await api<GreenlightRequest>(hubA, 'POST', '/api/v1/requests', tokens.alice!, deployRequest({ reason: 'after the forgery' }))).body;
+    await carolCreated.next((r) => r.id === request.id);
+    expect(carolCreated.items.map((r) => r.id)).not.toContain('req_forged');
   });
 
   it('an escalation deadline with both hubs running fires exactly once', async () => {

@@ -21,26 +21,34 @@ const NOTIFY_PAYLOAD_LIMIT_BYTES = 8000;
 function statementsFor(batch: readonly Notification[]): number[][] {
   const statements: number[][] = [];
   let current: number[] = [];
-  let seen = new Set<string>();
+  // By channel, the payloads in `current`: keyed by the payload string itself, whose hash V8 keeps.
+  let seen = new Map<string, Set<string>>();
   const close = () => {
     if (current.length) statements.push(current);
     current = [];
-    seen = new Set();
+    seen = new Map();
   };
   batch.forEach((notification, index) => {
-    if (Buffer.byteLength(notification.payload) >= NOTIFY_PAYLOAD_LIMIT_BYTES) {
+    if (mayExceedNotifyLimit(notification.payload)) {
       close();
       statements.push([index]);
       return;
     }
-    const key = JSON.stringify([notification.channel, notification.payload]);
-    if (seen.has(key)) close();
+    let payloads = seen.get(notification.channel);
+    if (payloads?.has(notification.payload)) {
+      close();
+      payloads = undefined;
+    }
+    if (!payloads) seen.set(notification.channel, (payloads = new Set()));
     current.push(index);
-    seen.add(key);
+    payloads.add(notification.payload);
   });
   close();
   return statements;
 }
+
+/** A UTF-8 character takes at most 3 bytes per UTF-16 unit, so most payloads need no byte count. */
+const mayExceedNotifyLimit = (payload: string): boolean => payload.length * 3 >= NOTIFY_PAYLOAD_LIMIT_BYTES && Buffer.byteLength(payload) >= NOTIFY_PAYLOAD_LIMIT_BYTES;
 
 /**
  * The pool handed to the Socket.IO adapter, whose messages arriving together (the pushes of one

@@ -1,6 +1,6 @@
 import { requestIdSchema } from '../../protocol/index.js';
 import type { HubBus } from '../domain/bus.js';
-import type { HubServer } from './socket.js';
+import type { HubServer } from './hub-server.js';
 import { settledBy, type Waiters } from './waiters.js';
 
 /**

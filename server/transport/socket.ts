@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server } from 'socket.io';
 import { z } from 'zod';
 import {
   LIMITS,
@@ -9,9 +9,6 @@ import {
   reviewRefSchema,
   decideInputSchema,
   type Ack,
-  type GreenlightRequest,
-  type ClientToServerEvents,
-  type ServerToClientEvents,
 } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
 import type { Actor } from '../domain/actor.js';
@@ -21,27 +18,15 @@ import { requireScope, type ScopeNeed } from '../identity/scopes.js';
 import { cancelRequest, decideRequest, getRequest, submitRequest, syncFor } from '../domain/requests.js';
 import { reviewBreakGlass } from '../domain/break-glass.js';
 import { claimRequest, releaseRequest } from '../domain/lifecycle/claims.js';
-import { withoutSecrets } from '../domain/request-view.js';
-import { approverRoomsOf, idRoom, roomsOf, roomsOfActor, userRoom } from './rooms.js';
-import type { HubEvent } from '../domain/bus.js';
+import { roomsOfActor } from './rooms.js';
+import { attachPushes } from './pushes.js';
+import type { HubServer, HubSocket } from './hub-server.js';
 import type { Metrics } from '../metrics.js';
 import { toWireError } from './errors.js';
 import { RateWindow } from './rate-window.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 import { clientAddress } from './client-address.js';
 
-interface SocketData {
-  actor: Actor;
-}
-/** What hubs sharing rooms (PostgreSQL adapter) tell each other directly. */
-export interface InterHubEvents {
-  /** A request stopped pending: long-polls for it on other hubs can answer now. */
-  'request:settled': (requestId: unknown) => void;
-  /** A user's roles or groups changed: each hub reconnects that user's sockets, which then join the right rooms. */
-  'user:changed': (userId: unknown) => void;
-}
-export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;
-type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;
 
 const emptySchema = z.union([z.strictObject({}), z.undefined(), z.null()]);
 
@@ -53,7 +38,7 @@ export interface SocketOptions {
   /** How often the hub pings each client, and how long it waits for the answer before dropping a dead link. */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
-  /** Other hubs share these rooms (PostgreSQL adapter), so a push can't be skipped for want of local listeners. */
+  /** Other hubs share the database (PostgreSQL adapter): request events and user changes go to them too. */
   clustered: boolean;
 }
 
@@ -114,22 +99,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
     registerHandlers(socket, ctx, metrics, limiter);
   });
 
-  // Encoding a push costs more than the rest of it; a pipeline's submissions often have no listener on this hub.
-  const anyoneIn = (rooms: string[]) => options.clustered || rooms.some((room) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0);
-  // Pushed on the next turn of the event loop, in the order announced: writing one event to a
-  // thousand sockets takes milliseconds, and a long-poll or an ack waiting on the same change
-  // should not queue behind that. A disabled user's sockets close at once.
-  const unsubscribe = ctx.bus.on((event) => {
-    const delegatesOf = (request: GreenlightRequest) => ctx.delegates?.delegatesFor(request) ?? [];
-    if (event.type === 'user.disabled') pushEvent(io, event, anyoneIn);
-    else if (event.type === 'user.changed') {
-      reconnectUser(io, event.userId);
-      if (options.clustered) io.serverSideEmit('user:changed', event.userId);
-    } else setImmediate(() => pushEvent(io, event, anyoneIn, delegatesOf));
-  });
-  io.on('user:changed', (userId: unknown) => {
-    if (typeof userId === 'string') reconnectUser(io, userId);
-  });
+  const unsubscribe = attachPushes(io, ctx, options.clustered);
   const dropConnections = () => {
     for (const socket of io.of('/').sockets.values()) socket.conn.close();
   };
@@ -142,17 +112,6 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };
-}
-
-/**
- * A socket's rooms and its user's roles were settled at the handshake. When an admin changes them,
- * drop the connection at the transport (not "disconnect", which clients read as being signed out):
- * the client reconnects at once, authenticates afresh, joins its new groups' rooms and resyncs.
- */
-function reconnectUser(io: HubServer, userId: string): void {
-  for (const socket of io.of('/').sockets.values()) {
-    if (socket.data.actor.id === userId) socket.conn.close();
-  }
 }
 
 /** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
@@ -223,46 +182,4 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
       return result;
     }),
   );
-}
-
-/** Turns a committed domain event into pushes: the requester gets the full view, everyone else none of its secrets. */
-function pushEvent(io: HubServer, event: HubEvent, anyoneIn: (rooms: string[]) => boolean, delegatesOf: (request: GreenlightRequest) => string[] = () => []): void {
-  if (event.type === 'user.disabled') {
-    io.in(idRoom(event.userId)).disconnectSockets(true);
-    return;
-  }
-  if (event.type === 'user.changed') return;
-  const request = event.request;
-  const requesterRoom = userRoom(request.requester);
-  // Delegates in their window hear what their delegators hear (they decide only if still entitled when they do).
-  const approverRooms = [...approverRoomsOf(request), ...delegatesOf(request).map(userRoom)];
-  const voterRooms = request.decisions.map((d) => userRoom(d.approver));
-  const shared = withoutSecrets(request);
-  if (event.type === 'request.created') {
-    if (approverRooms.length && anyoneIn(approverRooms)) io.to(approverRooms).except(requesterRoom).emit('request:created', shared);
-    // The requester's other windows (and a pipeline's author) learn of it as an update.
-    if (anyoneIn([requesterRoom])) io.to(requesterRoom).emit('request:updated', request);
-    return;
-  }
-  if (event.type === 'request.escalated') {
-    const newTargets = roomsOf(event.newTargets);
-    io.to(newTargets).except(requesterRoom).emit('request:escalated', { request: shared, step: event.step, previouslyNotified: event.previouslyNotified });
-    const others = [...new Set([...roomsOf(event.previousApprovers), ...voterRooms])];
-    if (others.length) io.to(others).except([requesterRoom, ...newTargets]).emit('request:updated', shared);
-    io.to(requesterRoom).emit('request:updated', request);
-    return;
-  }
-  if (event.type === 'grant.expiring') {
-    io.to(requesterRoom).emit('grant:expiring', { request, expiresAt: event.expiresAt });
-    return;
-  }
-  if (event.type === 'request.reminded') {
-    // Only those who may still act: not the requester, not an approver who already voted.
-    const rooms = [...roomsOf(event.approvers), ...delegatesOf(request).map(userRoom)];
-    if (rooms.length && anyoneIn(rooms)) io.to(rooms).except([requesterRoom, ...voterRooms]).emit('request:reminded', { request: shared, reminder: event.reminder });
-    return;
-  }
-  const others = [...new Set([...approverRooms, ...voterRooms, ...roomsOf(event.notify)])];
-  if (others.length) io.to(others).except(requesterRoom).emit('request:updated', shared);
-  io.to(requesterRoom).emit('request:updated', request);
 }

@@ -1,0 +1,20 @@
+import type { Server, Socket } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/index.js';
+import type { Actor } from '../domain/actor.js';
+
+interface SocketData {
+  actor: Actor;
+}
+
+/** What hubs sharing rooms (PostgreSQL adapter) tell each other directly. */
+export interface InterHubEvents {
+  /** A request stopped pending: long-polls for it on other hubs can answer now. */
+  'request:settled': (requestId: unknown) => void;
+  /** A user's roles or groups changed: each hub reconnects that user's sockets, which then join the right rooms. */
+  'user:changed': (userId: unknown) => void;
+  /** A committed request event: each hub pushes it to its own sockets (`pushes.ts`). */
+  'request:event': (event: unknown) => void;
+}
+
+export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;
+export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { requestSchema, type GreenlightRequest } from '../../protocol/index.js';
+import type { Context } from '../domain/context.js';
+import type { HubEvent } from '../domain/bus.js';
+import { withoutSecrets } from '../domain/request-view.js';
+import { approverRoomsOf, idRoom, roomsOf, userRoom } from './rooms.js';
+import type { HubServer } from './hub-server.js';
+
+type RequestEvent = Exclude<HubEvent, { type: 'user.disabled' | 'user.changed' }>;
+
+const audienceSchema = z.object({ groups: z.array(z.string()), users: z.array(z.string()) });
+
+/** A request event as another hub sends it: checked before it reaches this hub's sockets. */
+const crossHubEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('request.created'), request: requestSchema }),
+  z.object({ type: z.literal('request.updated'), request: requestSchema, notify: audienceSchema }),
+  z.object({
+    type: z.literal('request.escalated'),
+    request: requestSchema,
+    step: z.number().int(),
+    previouslyNotified: z.array(z.string()),
+    newTargets: audienceSchema,
+    previousApprovers: audienceSchema,
+  }),
+  z.object({ type: z.literal('request.reminded'), request: requestSchema, reminder: z.number().int(), approvers: audienceSchema }),
+  z.object({ type: z.literal('grant.expiring'), request: requestSchema, expiresAt: z.string() }),
+]) satisfies z.ZodType<RequestEvent>;
+
+/**
+ * Turns committed domain events into pushes to this hub's sockets. Hubs sharing a database (the
+ * PostgreSQL adapter) send each request event to the others once, as it is, and each pushes it to
+ * the listeners it has: one cross-hub message per event, where letting the adapter carry each push
+ * would send one per audience (the requester's view and everyone else's) whether or not anyone
+ * listens there.
+ *
+ * Pushes go on the next turn of the event loop, in the order announced: writing one event to a
+ * thousand sockets takes milliseconds, and a long-poll or an ack waiting on the same change should
+ * not queue behind that. A disabled user's sockets close at once, on every hub.
+ */
+export function attachPushes(io: HubServer, ctx: Context, clustered: boolean): () => void {
+  const delegatesOf = (request: GreenlightRequest) => ctx.delegates?.delegatesFor(request) ?? [];
+  const push = (event: RequestEvent) => setImmediate(() => pushRequestEvent(io, event, delegatesOf));
+  io.on('request:event', (raw: unknown) => {
+    const parsed = crossHubEventSchema.safeParse(raw);
+    if (parsed.success) push(parsed.data);
+    else ctx.log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'ignored a malformed event from another hub');
+  });
+  io.on('user:changed', (userId: unknown) => {
+    if (typeof userId === 'string') reconnectUser(io, userId);
+  });
+  return ctx.bus.on((event) => {
+    if (event.type === 'user.disabled') io.in(idRoom(event.userId)).disconnectSockets(true);
+    else if (event.type === 'user.changed') {
+      reconnectUser(io, event.userId);
+      if (clustered) io.serverSideEmit('user:changed', event.userId);
+    } else {
+      if (clustered) io.serverSideEmit('request:event', event);
+      push(event);
+    }
+  });
+}
+
+/**
+ * A socket's rooms and its user's roles were settled at the handshake. When an admin changes them,
+ * drop the connection at the transport (not "disconnect", which clients read as being signed out):
+ * the client reconnects at once, authenticates afresh, joins its new groups' rooms and resyncs.
+ */
+function reconnectUser(io: HubServer, userId: string): void {
+  for (const socket of io.of('/').sockets.values()) {
+    if (socket.data.actor.id === userId) socket.conn.close();
+  }
+}
+
+/** The requester gets the full view, everyone else none of its secrets; only this hub's sockets. */
+function pushRequestEvent(io: HubServer, event: RequestEvent, delegatesOf: (request: GreenlightRequest) => string[]): void {
+  // Encoding a push costs more than the rest of it; a pipeline's submissions often have no listener here.
+  const anyoneIn = (rooms: string[]) => rooms.some((room) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0);
+  const local = io.local;
+  const request = event.request;
+  const requesterRoom = userRoom(request.requester);
+  const toRequester = () => {
+    if (anyoneIn([requesterRoom])) local.to(requesterRoom).emit('request:updated', request);
+  };
+  // Delegates in their window hear what their delegators hear (they decide only if still entitled when they do).
+  const approverRooms = [...approverRoomsOf(request), ...delegatesOf(request).map(userRoom)];
+  const voterRooms = request.decisions.map((d) => userRoom(d.approver));
+  const shared = withoutSecrets(request);
+  switch (event.type) {
+    case 'request.created':
+      if (anyoneIn(approverRooms)) local.to(approverRooms).except(requesterRoom).emit('request:created', shared);
+      // The requester's other windows (and a pipeline's author) learn of it as an update.
+      toRequester();
+      return;
+    case 'request.escalated': {
+      const newTargets = roomsOf(event.newTargets);
+      if (anyoneIn(newTargets)) local.to(newTargets).except(requesterRoom).emit('request:escalated', { request: shared, step: event.step, previouslyNotified: event.previouslyNotified });
+      const others = [...new Set([...roomsOf(event.previousApprovers), ...voterRooms])];
+      if (anyoneIn(others)) local.to(others).except([requesterRoom, ...newTargets]).emit('request:updated', shared);
+      toRequester();
+      return;
+    }
+    case 'grant.expiring':
+      if (anyoneIn([requesterRoom])) local.to(requesterRoom).emit('grant:expiring', { request, expiresAt: event.expiresAt });
+      return;
+    case 'request.reminded': {
+      // Only those who may still act: not the requester, not an approver who already voted.
+      const rooms = [...roomsOf(event.approvers), ...delegatesOf(request).map(userRoom)];
+      if (anyoneIn(rooms)) local.to(rooms).except([requesterRoom, ...voterRooms]).emit('request:reminded', { request: shared, reminder: event.reminder });
+      return;
+    }
+    case 'request.updated': {
+      const others = [...new Set([...approverRooms, ...voterRooms, ...roomsOf(event.notify)])];
+      if (anyoneIn(others)) local.to(others).except(requesterRoom).emit('request:updated', shared);
+      toRequester();
+      return;
+    }
+  }
+}
