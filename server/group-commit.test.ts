@@ -124,4 +124,40 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('submissions written togethe
     expect(new Set(seen.slice(2).map((entry) => entry.trx)).size).toBe(3);
     expect(seen.slice(2).some((entry) => entry.trx === shared)).toBe(false);
   });
+
+  it.skipIf(skip)('writes jobs queued while a transaction writes together in the next, which sees the first one committed', async () => {
+    const ctx = hub.hub.ctx;
+    const marker = `overlap-${kind}-${Date.now()}`;
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstWriting!: () => void;
+    const firstStarted = new Promise<void>((resolve) => (firstWriting = resolve));
+    const first = ctx.submissions.run(async (trx) => {
+      await audit(ctx, trx, { actor: 'test', type: 'policy.loaded', outcome: 'loaded', data: { marker, label: 'first' } });
+      firstWriting();
+      await firstHeld;
+      return trx;
+    });
+    await firstStarted;
+    const later = ['b', 'c'].map((label) =>
+      ctx.submissions.run(async (trx) => {
+        const committed = await trx.selectFrom('audit_events').select('seq').where('data', 'like', `%${marker}%`).execute();
+        await audit(ctx, trx, { actor: 'test', type: 'policy.loaded', outcome: 'loaded', data: { marker, label } });
+        return { trx, sawFirst: committed.length >= 1 };
+      }),
+    );
+    // The first holds its transaction a while: the jobs queued meanwhile must not write before it commits.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    releaseFirst();
+    const firstTrx = await first;
+    const [b, c] = await Promise.all(later);
+
+    expect(b?.sawFirst && c?.sawFirst).toBe(true);
+    expect(b?.trx).toBe(c?.trx);
+    expect(b?.trx).not.toBe(firstTrx);
+    const events = await hub.api<{ events: AuditEvent[] }>('GET', `/api/v1/audit?q=${marker}&limit=50`, ADMIN_TOKEN);
+    expect(events.body.events.map((event) => event.data.label).sort()).toEqual(['b', 'c', 'first']);
+    const verify = await hub.api<{ ok: boolean }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);
+    expect(verify.body.ok).toBe(true);
+  });
 });
