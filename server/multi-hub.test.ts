@@ -148,6 +148,25 @@ describe.skipIf(!pg.ok)(`two hubs on one PostgreSQL database${pg.ok ? '' : ` (sk
     expect(carolCreated.items.map((r) => r.id)).not.toContain('req_forged');
   });
 
+  it('a delegation made or ended on A changes who hears of A’s requests on B at once, not at B’s next refresh', async () => {
+    tokens.dana = (await api<{ token: string }>(hubA, 'POST', '/api/v1/users', ADMIN_TOKEN, { name: 'dana', roles: ['approver'], groups: [] })).body.token;
+    const dana = await connect(hubB, 'dana');
+    const carol = await connect(hubB, 'carol');
+    const danaCreated = collect<GreenlightRequest>((l) => dana.on('request:created', l));
+    const carolCreated = collect<GreenlightRequest>((l) => carol.on('request:created', l));
+    const made = await api<{ id: string }>(hubA, 'POST', '/api/v1/delegations', tokens.bob!, { to: 'dana', endsAt: new Date(Date.now() + 86_400_000).toISOString(), reason: 'holiday' });
+    expect(made.status).toBe(201);
+
+    const during = (await api<GreenlightRequest>(hubA, 'POST', '/api/v1/requests', tokens.alice!, deployRequest({ reason: 'while bob is away' }))).body;
+    await danaCreated.next((r) => r.id === during.id);
+
+    expect((await api(hubA, 'DELETE', `/api/v1/delegations/${made.body.id}`, tokens.bob!, {})).status).toBe(200);
+    const after = (await api<GreenlightRequest>(hubA, 'POST', '/api/v1/requests', tokens.alice!, deployRequest({ reason: 'bob is back' }))).body;
+    // carol, on the same hub as dana, hears of it; by then dana would have too, were she still his delegate.
+    await carolCreated.next((r) => r.id === after.id);
+    expect(danaCreated.items.map((r) => r.id)).not.toContain(after.id);
+  });
+
   it('an escalation deadline with both hubs running fires exactly once', async () => {
     const lena = await connect(hubA, 'lena');
     const luke = await connect(hubB, 'luke');

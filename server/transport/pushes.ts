@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requestSchema, type GreenlightRequest } from '../../protocol/index.js';
+import { requestSchema } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
 import type { HubEvent } from '../domain/bus.js';
 import { withoutSecrets } from '../domain/request-view.js';
@@ -11,7 +11,7 @@ type RequestEvent = Exclude<HubEvent, { type: 'user.disabled' | 'user.changed' }
 const audienceSchema = z.object({ groups: z.array(z.string()), users: z.array(z.string()) });
 
 /** A request event as another hub sends it: checked before it reaches this hub's sockets. */
-const crossHubEventSchema = z.discriminatedUnion('type', [
+const requestEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('request.created'), request: requestSchema }),
   z.object({ type: z.literal('request.updated'), request: requestSchema, notify: audienceSchema }),
   z.object({
@@ -27,6 +27,13 @@ const crossHubEventSchema = z.discriminatedUnion('type', [
 ]) satisfies z.ZodType<RequestEvent>;
 
 /**
+ * With the delegates the sending hub found for it: a delegation made or ended on one hub is in
+ * that hub's index at once and in the others' only at their next refresh.
+ */
+const crossHubMessageSchema = z.object({ event: requestEventSchema, delegates: z.array(z.string()) });
+type CrossHubMessage = z.infer<typeof crossHubMessageSchema>;
+
+/**
  * Turns committed domain events into pushes to this hub's sockets. Hubs sharing a database (the
  * PostgreSQL adapter) send each request event to the others once, as it is, and each pushes it to
  * the listeners it has: one cross-hub message per event, where letting the adapter carry each push
@@ -38,10 +45,9 @@ const crossHubEventSchema = z.discriminatedUnion('type', [
  * not queue behind that. A disabled user's sockets close at once, on every hub.
  */
 export function attachPushes(io: HubServer, ctx: Context, clustered: boolean): () => void {
-  const delegatesOf = (request: GreenlightRequest) => ctx.delegates?.delegatesFor(request) ?? [];
-  const push = (event: RequestEvent) => setImmediate(() => pushRequestEvent(io, event, delegatesOf));
+  const push = ({ event, delegates }: CrossHubMessage) => setImmediate(() => pushRequestEvent(io, event, delegates));
   io.on('request:event', (raw: unknown) => {
-    const parsed = crossHubEventSchema.safeParse(raw);
+    const parsed = crossHubMessageSchema.safeParse(raw);
     if (parsed.success) push(parsed.data);
     else ctx.log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'ignored a malformed event from another hub');
   });
@@ -54,8 +60,9 @@ export function attachPushes(io: HubServer, ctx: Context, clustered: boolean): (
       reconnectUser(io, event.userId);
       if (clustered) io.serverSideEmit('user:changed', event.userId);
     } else {
-      if (clustered) io.serverSideEmit('request:event', event);
-      push(event);
+      const message: CrossHubMessage = { event, delegates: ctx.delegates?.delegatesFor(event.request) ?? [] };
+      if (clustered) io.serverSideEmit('request:event', message);
+      push(message);
     }
   });
 }
@@ -72,7 +79,7 @@ function reconnectUser(io: HubServer, userId: string): void {
 }
 
 /** The requester gets the full view, everyone else none of its secrets; only this hub's sockets. */
-function pushRequestEvent(io: HubServer, event: RequestEvent, delegatesOf: (request: GreenlightRequest) => string[]): void {
+function pushRequestEvent(io: HubServer, event: RequestEvent, delegates: string[]): void {
   // Encoding a push costs more than the rest of it; a pipeline's submissions often have no listener here.
   const anyoneIn = (rooms: string[]) => rooms.some((room) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0);
   const local = io.local;
@@ -82,7 +89,7 @@ function pushRequestEvent(io: HubServer, event: RequestEvent, delegatesOf: (requ
     if (anyoneIn([requesterRoom])) local.to(requesterRoom).emit('request:updated', request);
   };
   // Delegates in their window hear what their delegators hear (they decide only if still entitled when they do).
-  const approverRooms = [...approverRoomsOf(request), ...delegatesOf(request).map(userRoom)];
+  const approverRooms = [...approverRoomsOf(request), ...delegates.map(userRoom)];
   const voterRooms = request.decisions.map((d) => userRoom(d.approver));
   const shared = withoutSecrets(request);
   switch (event.type) {
@@ -104,7 +111,7 @@ function pushRequestEvent(io: HubServer, event: RequestEvent, delegatesOf: (requ
       return;
     case 'request.reminded': {
       // Only those who may still act: not the requester, not an approver who already voted.
-      const rooms = [...roomsOf(event.approvers), ...delegatesOf(request).map(userRoom)];
+      const rooms = [...roomsOf(event.approvers), ...delegates.map(userRoom)];
       if (anyoneIn(rooms)) local.to(rooms).except([requesterRoom, ...voterRooms]).emit('request:reminded', { request: shared, reminder: event.reminder });
       return;
     }
