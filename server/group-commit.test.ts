@@ -146,8 +146,9 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('submissions written togethe
         return { trx, sawFirst: committed.length >= 1 };
       }),
     );
-    // The first holds its transaction a while: the jobs queued meanwhile must not write before it commits.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The group commit takes queued jobs on its next turn of the event loop (`setImmediate`): let that
+    // turn pass with the first still writing, so jobs taken too early would run before it commits.
+    await new Promise((resolve) => setImmediate(resolve));
     releaseFirst();
     const firstTrx = await first;
     const [b, c] = await Promise.all(later);
