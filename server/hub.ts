@@ -31,7 +31,7 @@ import type { OidcSettings } from './auth/oidc/config.js';
 import { OidcSignIn } from './auth/oidc/sign-in.js';
 import { attachSocketServer } from './transport/socket.js';
 import { Waiters } from './transport/waiters.js';
-import { wakeWaitersAcrossHubs } from './transport/cross-hub-wake.js';
+import { wakeWaitersOnPeerEvent } from './transport/cross-hub-wake.js';
 import { attachClusterAdapter } from './transport/cluster-adapter.js';
 import { FailedAuthentications } from './transport/failed-authentications.js';
 import type { RouteRecord } from './transport/openapi.js';
@@ -247,9 +247,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     routes,
     checkpoints,
   });
-  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, clustered: Boolean(options.databaseUrl) });
+  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, pushes: { clustered: Boolean(options.databaseUrl), heardFromPeer: wakeWaitersOnPeerEvent(waiters) } });
   const closeAdapter = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseUrl, log) : async () => undefined;
-  const stopWaking = options.databaseUrl ? wakeWaitersAcrossHubs(sockets.io, bus, waiters) : () => undefined;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -286,7 +285,6 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         policy.close();
         if (keyRefresh) clearInterval(keyRefresh);
         ctx.delegates?.close();
-        stopWaking();
         waiters.close();
         await scheduler?.stop();
         await dispatcher.stop();

@@ -8,11 +8,9 @@ interface SocketData {
 
 /** What hubs sharing rooms (PostgreSQL adapter) tell each other directly. */
 export interface InterHubEvents {
-  /** A request stopped pending: long-polls for it on other hubs can answer now. */
-  'request:settled': (requestId: unknown) => void;
   /** A user's roles or groups changed: each hub reconnects that user's sockets, which then join the right rooms. */
   'user:changed': (userId: unknown) => void;
-  /** A committed request event: each hub pushes it to its own sockets (`pushes.ts`). */
+  /** A committed request event: each hub pushes it to its own sockets and wakes its long-polls (`pushes.ts`). */
   'request:event': (event: unknown) => void;
 }
 

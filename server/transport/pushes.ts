@@ -6,7 +6,7 @@ import { withoutSecrets } from '../domain/request-view.js';
 import { approverRoomsOf, idRoom, roomsOf, userRoom } from './rooms.js';
 import type { HubServer } from './hub-server.js';
 
-type RequestEvent = Exclude<HubEvent, { type: 'user.disabled' | 'user.changed' }>;
+export type RequestEvent = Exclude<HubEvent, { type: 'user.disabled' | 'user.changed' }>;
 
 const audienceSchema = z.object({ groups: z.array(z.string()), users: z.array(z.string()) });
 
@@ -33,6 +33,13 @@ const requestEventSchema = z.discriminatedUnion('type', [
 const crossHubMessageSchema = z.object({ event: requestEventSchema, delegates: z.array(z.string()) });
 type CrossHubMessage = z.infer<typeof crossHubMessageSchema>;
 
+export interface PushOptions {
+  /** Other hubs share the database (PostgreSQL adapter): request events and user changes go to them too. */
+  clustered: boolean;
+  /** Told of each request event another hub committed, once checked. */
+  heardFromPeer?: (event: RequestEvent) => void;
+}
+
 /**
  * Turns committed domain events into pushes to this hub's sockets. Hubs sharing a database (the
  * PostgreSQL adapter) send each request event to the others once, as it is, and each pushes it to
@@ -44,12 +51,14 @@ type CrossHubMessage = z.infer<typeof crossHubMessageSchema>;
  * thousand sockets takes milliseconds, and a long-poll or an ack waiting on the same change should
  * not queue behind that. A disabled user's sockets close at once, on every hub.
  */
-export function attachPushes(io: HubServer, ctx: Context, clustered: boolean): () => void {
+export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFromPeer }: PushOptions): () => void {
   const push = ({ event, delegates }: CrossHubMessage) => setImmediate(() => pushRequestEvent(io, event, delegates));
   io.on('request:event', (raw: unknown) => {
     const parsed = crossHubMessageSchema.safeParse(raw);
-    if (parsed.success) push(parsed.data);
-    else ctx.log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'ignored a malformed event from another hub');
+    if (parsed.success) {
+      push(parsed.data);
+      heardFromPeer?.(parsed.data.event);
+    } else ctx.log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'ignored a malformed event from another hub');
   });
   io.on('user:changed', (userId: unknown) => {
     if (typeof userId === 'string') reconnectUser(io, userId);

@@ -19,7 +19,7 @@ import { cancelRequest, decideRequest, getRequest, submitRequest, syncFor } from
 import { reviewBreakGlass } from '../domain/break-glass.js';
 import { claimRequest, releaseRequest } from '../domain/lifecycle/claims.js';
 import { roomsOfActor } from './rooms.js';
-import { attachPushes } from './pushes.js';
+import { attachPushes, type PushOptions } from './pushes.js';
 import type { HubServer, HubSocket } from './hub-server.js';
 import type { Metrics } from '../metrics.js';
 import { toWireError } from './errors.js';
@@ -38,8 +38,7 @@ export interface SocketOptions {
   /** How often the hub pings each client, and how long it waits for the answer before dropping a dead link. */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
-  /** Other hubs share the database (PostgreSQL adapter): request events and user changes go to them too. */
-  clustered: boolean;
+  pushes: PushOptions;
 }
 
 export interface SocketServer {
@@ -99,7 +98,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
     registerHandlers(socket, ctx, metrics, limiter);
   });
 
-  const unsubscribe = attachPushes(io, ctx, options.clustered);
+  const unsubscribe = attachPushes(io, ctx, options.pushes);
   const dropConnections = () => {
     for (const socket of io.of('/').sockets.values()) socket.conn.close();
   };
