@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import type { AuditEvent, AuditQuery, AuditType } from '../../protocol/index.js';
 import type { Database, AuditEventsTable } from '../store/schema.js';
+import { sendAhead } from '../store/pipelined-postgres.js';
 import type { Dialect } from '../store/database.js';
 import { canonicalJson } from '../store/json.js';
 import { deferInsert, writeDeferred } from '../store/deferred-inserts.js';
@@ -64,7 +65,9 @@ async function readChainHead(trx: Transaction<Database>, dialect: Dialect): Prom
   let headQuery = trx.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1);
   // On PostgreSQL the row lock makes concurrent hubs append one after another; SQLite serialises writers itself.
   if (dialect === 'postgres') headQuery = headQuery.forUpdate();
-  const head = await headQuery.executeTakeFirstOrThrow();
+  const { answer } = await sendAhead(trx, headQuery.compile());
+  const [head] = (await answer).rows;
+  if (!head) throw new Error('the audit chain has no head row: the database was not migrated');
   return { seq: Number(head.seq), hash: head.hash, dirty: false };
 }
 
@@ -74,15 +77,16 @@ async function readChainHead(trx: Transaction<Database>, dialect: Dialect): Prom
  * committed before, and none can commit until this one has. `inTransaction` takes it first on
  * PostgreSQL, so every writer locks in one order and its checks (one extension per grant, a
  * break-glass cooldown) see what others committed.
+ *
+ * The lock is asked for here and waited for by the statements after it: PostgreSQL runs them in the
+ * order sent, so they run once it is held, and its answer arrives with theirs (`sendAhead`). A
+ * failure to take it fails the next statement, and the commit at the latest.
  */
-export async function holdChainHead(trx: Transaction<Database>, dialect: Dialect): Promise<void> {
-  let head = heads.get(trx);
-  if (!head) {
-    head = readChainHead(trx, dialect);
-    head.catch(() => undefined);
-    heads.set(trx, head);
-  }
-  await head;
+export function holdChainHead(trx: Transaction<Database>, dialect: Dialect): void {
+  if (heads.has(trx)) return;
+  const head = readChainHead(trx, dialect);
+  head.catch(() => undefined);
+  heads.set(trx, head);
 }
 
 /** Appends one event to the chain inside the caller's transaction; appends in one transaction run in call order. */

@@ -98,7 +98,7 @@ export async function inTransaction<T>(ctx: Pick<Context, 'store' | 'chainAdvanc
     try {
       const result = await ctx.store.db.transaction().execute(async (trx) => {
         current = trx;
-        if (ctx.store.dialect === 'postgres' && options.chainFirst !== false) await holdChainHead(trx, ctx.store.dialect);
+        if (ctx.store.dialect === 'postgres' && options.chainFirst !== false) holdChainHead(trx, ctx.store.dialect);
         const result = await work(trx);
         headSeq = await writeBeforeCommit(trx, ctx.store.dialect);
         return result;
@@ -122,7 +122,9 @@ export async function inTransaction<T>(ctx: Pick<Context, 'store' | 'chainAdvanc
 async function writeBeforeCommit(trx: Transaction<Database>, dialect: string): Promise<number | null> {
   // First: it waits for every append to have queued its row.
   const head = await takeChainHeadWrite(trx);
-  await executeTogether(trx, dialect, [...takePendingPlacesWrite(trx), ...takeDeferredInserts(trx), ...(head ? [head.statement] : [])]);
+  // Sent ahead of the commit that follows: the two go in one round trip, and a failure of the
+  // writes fails the commit.
+  await executeTogether(trx, dialect, [...takePendingPlacesWrite(trx), ...takeDeferredInserts(trx), ...(head ? [head.statement] : [])], { commitFollows: true });
   return head?.seq ?? null;
 }
 

@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Logger } from 'pino';
 import { redactUrl } from '../redact.js';
 import type { Database } from './schema.js';
 import { startBackgroundCheckpoint } from './background-checkpoint.js';
+import { PipelinedPostgresDialect } from './pipelined-postgres.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from './migrations.js';
 import { DatabaseNewerError, migrationStatus } from './migration-status.js';
 
@@ -104,12 +105,12 @@ function withStatementCache(database: BetterSqlite3.Database, limit = 500): Sqli
 }
 
 function openPostgres(url: string): Store {
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, pipeline: true });
   // A lost connection must not crash the hub; the query that used it fails and reports it.
   // pg-pool only listens for errors on idle clients, so checked-out ones get a listener too.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PipelinedPostgresDialect({ pool }) });
   return { db, dialect: 'postgres', location: redactUrl(url), close: () => db.destroy() };
 }
 

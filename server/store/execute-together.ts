@@ -1,4 +1,5 @@
 import { CompiledQuery, type Transaction } from 'kysely';
+import { sendAhead } from './pipelined-postgres.js';
 import type { Database } from './schema.js';
 
 /** PostgreSQL's limit on bound parameters in one statement. */
@@ -12,7 +13,7 @@ const POSTGRES_MAX_PARAMETERS = 65_535;
  * writes, and foreign keys are checked at the statement's end: a row may refer to one inserted
  * beside it. SQLite has no data-modifying CTEs; there the writes cost no round trip anyway.
  */
-export async function executeTogether(trx: Transaction<Database>, dialect: string, statements: CompiledQuery[]): Promise<void> {
+export async function executeTogether(trx: Transaction<Database>, dialect: string, statements: CompiledQuery[], { commitFollows = false } = {}): Promise<void> {
   if (dialect !== 'postgres') {
     for (const statement of statements) await trx.executeQuery(statement);
     return;
@@ -28,7 +29,11 @@ export async function executeTogether(trx: Transaction<Database>, dialect: strin
     batch.push(statement);
     parameters += statement.parameters.length;
   }
-  if (batch.length > 0) await trx.executeQuery(combined(batch));
+  if (batch.length === 0) return;
+  const last = combined(batch);
+  // Nothing reads before the commit: the last statement goes ahead, and the commit waits for its answer.
+  if (commitFollows) (await sendAhead(trx, last)).answer.catch(() => undefined);
+  else await trx.executeQuery(last);
 }
 
 /**

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { Kysely, sql } from 'kysely';
+import { PipelinedPostgresDialect, sendAhead } from './pipelined-postgres.js';
+import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
+
+interface Tables {
+  items: { id: string; note: string };
+}
+
+type Query = (...args: unknown[]) => Promise<unknown>;
+
+const availability = await postgresAvailability();
+const title = availability.ok ? 'statements sent ahead on PostgreSQL' : `statements sent ahead on PostgreSQL (skipped: ${availability.reason})`;
+
+describe(title, () => {
+  let db: Kysely<Tables>;
+  let drop: () => Promise<void> = async () => undefined;
+  /**
+   * Round trips, counted at the driver: a statement sent while no earlier one awaits its answer
+   * starts a new one; one sent behind another still in flight shares it.
+   */
+  let roundTrips = 0;
+
+  beforeAll(async () => {
+    if (!availability.ok) return;
+    const database = await createTestDatabase();
+    drop = database.drop;
+    // One connection, so a transaction after a failed one reuses its connection.
+    const pool = new pg.Pool({ connectionString: database.url, max: 1, pipeline: true });
+    pool.on('connect', (client) => {
+      const target = client as unknown as { query: Query };
+      const query = target.query.bind(client) as Query;
+      let inFlight = 0;
+      target.query = (...args: unknown[]) => {
+        if (inFlight === 0) roundTrips += 1;
+        inFlight += 1;
+        const answer = query(...args);
+        const done = () => {
+          inFlight -= 1;
+        };
+        answer.then(done, done);
+        return answer;
+      };
+    });
+    db = new Kysely<Tables>({ dialect: new PipelinedPostgresDialect({ pool }) });
+    await sql`create table items (id text primary key, note text not null)`.execute(db);
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await drop();
+  });
+  beforeEach(async () => {
+    if (availability.ok) await db.deleteFrom('items').execute();
+    roundTrips = 0;
+  });
+
+  const stored = async () => (await db.selectFrom('items').select(['id', 'note']).orderBy('id').execute()).map((row) => `${row.id}:${row.note}`);
+
+  it.skipIf(!availability.ok)('a transaction of BEGIN, a lock sent ahead, a read, and writes sent ahead of COMMIT costs two round trips, and every answer arrives', async () => {
+    await db.insertInto('items').values({ id: 'a', note: 'first' }).execute();
+    roundTrips = 0;
+    const seen = await db.transaction().execute(async (trx) => {
+      const lock = await sendAhead(trx, trx.selectFrom('items').select('note').where('id', '=', 'a').forUpdate().compile());
+      const count = await trx.selectFrom('items').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const write = await sendAhead(trx, trx.insertInto('items').values({ id: 'b', note: 'second' }).compile());
+      return { locked: (await lock.answer).rows, count: Number(count.n), write };
+    });
+    expect(seen.locked).toEqual([{ note: 'first' }]);
+    expect(seen.count).toBe(1);
+    expect((await seen.write.answer).numAffectedRows).toBe(1n);
+    expect(roundTrips).toBe(2);
+    expect(await stored()).toEqual(['a:first', 'b:second']);
+  });
+
+  it.skipIf(!availability.ok)('a write sent ahead that fails fails the commit with its own error, and nothing of the transaction is kept', async () => {
+    await db.insertInto('items').values({ id: 'a', note: 'first' }).execute();
+    const attempt = db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ id: 'c', note: 'kept only if committed' }).execute();
+      // The same key again: PostgreSQL refuses it, after the hub has moved on to COMMIT.
+      const duplicate = await sendAhead(trx, trx.insertInto('items').values({ id: 'a', note: 'duplicate' }).compile());
+      duplicate.answer.catch(() => undefined);
+    });
+    await expect(attempt).rejects.toMatchObject({ code: '23505' });
+    expect(await stored()).toEqual(['a:first']);
+    // The connection went back to the pool in a usable state: the next transaction commits.
+    await db.transaction().execute((trx) => trx.insertInto('items').values({ id: 'd', note: 'after' }).execute());
+    expect(await stored()).toEqual(['a:first', 'd:after']);
+  });
+
+  it.skipIf(!availability.ok)('a lock sent ahead that fails fails the statement behind it, which never runs outside the transaction', async () => {
+    const attempt = db.transaction().execute(async (trx) => {
+      const broken = await sendAhead(trx, sql`select 1 / 0 as never`.compile(trx));
+      broken.answer.catch(() => undefined);
+      await trx.insertInto('items').values({ id: 'e', note: 'behind a failure' }).execute();
+    });
+    await expect(attempt).rejects.toMatchObject({ code: '22012' });
+    expect(await stored()).toEqual([]);
+  });
+
+  it.skipIf(!availability.ok)('a transaction that fails in the hub after sending ahead rolls back what was sent', async () => {
+    const attempt = db.transaction().execute(async (trx) => {
+      const write = await sendAhead(trx, trx.insertInto('items').values({ id: 'f', note: 'sent, then abandoned' }).compile());
+      write.answer.catch(() => undefined);
+      throw new Error('a check in the hub failed');
+    });
+    await expect(attempt).rejects.toThrow('a check in the hub failed');
+    expect(await stored()).toEqual([]);
+  });
+});
