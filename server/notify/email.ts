@@ -7,6 +7,7 @@ import { renderEmail } from './email-message.js';
 import { emailPayloadSchema } from './email-payload.js';
 import { emailActionToken } from './email-tokens.js';
 import { resolveSecret } from './secrets.js';
+import { readStoredJson } from '../store/json.js';
 
 const ATTEMPT_TIMEOUT_MS = 15_000;
 
@@ -78,9 +79,9 @@ export class EmailEndpoint implements DeliveryEndpoint {
 
   async send(id: string, payload: string, signal: AbortSignal): Promise<DeliveryOutcome> {
     if (!this.tokenKey) return { kind: 'failed', status: null, error: 'the hub has not loaded its keys yet', retryAfterMs: null };
-    const parsed = emailPayloadSchema.safeParse(JSON.parse(payload));
-    if (!parsed.success) return { kind: 'refused', error: 'the stored message is not one this hub can read' };
-    const message = renderEmail(parsed.data, {
+    const stored = readStoredJson(emailPayloadSchema, payload);
+    if (!stored) return { kind: 'refused', error: 'the stored message is not one this hub can read' };
+    const message = renderEmail(stored, {
       approve: this.actionUrl(emailActionToken(this.tokenKey, id, 'approve')),
       deny: this.actionUrl(emailActionToken(this.tokenKey, id, 'deny')),
       console: `${this.base()}/`,
@@ -89,13 +90,13 @@ export class EmailEndpoint implements DeliveryEndpoint {
     try {
       const info = await this.transporter.sendMail({
         from: this.config.from,
-        to: { name: parsed.data.to.name, address: parsed.data.to.address },
+        to: { name: stored.to.name, address: stored.to.address },
         subject: message.subject,
         text: message.text,
         html: message.html,
         // One id per outbox row, the same on every attempt, so a retried message can be recognised.
         messageId: `<${id}@greenlight>`,
-        headers: { 'X-Greenlight-Request': parsed.data.request.id, 'Auto-Submitted': 'auto-generated' },
+        headers: { 'X-Greenlight-Request': stored.request.id, 'Auto-Submitted': 'auto-generated' },
       });
       return { kind: 'delivered', status: Number(/^\d{3}/.exec(info.response)?.[0] ?? 250) };
     } catch (error) {

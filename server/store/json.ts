@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /**
  * JSON with keys sorted at every level, so the same value always hashes the same. Written out
  * directly rather than through a sorted copy: it runs for every audit event. Same output as
@@ -32,6 +34,21 @@ function sortedKeys(record: Record<string, unknown>): string[] {
   if (!keys.some(isIndexKey)) return keys;
   const indexKeys = keys.filter(isIndexKey).sort((a, b) => Number(a) - Number(b));
   return [...indexKeys, ...keys.filter((key) => !isIndexKey(key))];
+}
+
+/**
+ * A stored document checked against its schema, or null: text that is not JSON at all (a damaged
+ * row) is refused the same way as JSON of the wrong shape, never thrown at the reader.
+ */
+export function readStoredJson<T>(schema: z.ZodType<T>, text: string): T | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }
 
 export function parseJsonColumn<T>(text: string): T {

@@ -8,6 +8,7 @@ import { resolveSecret } from '../secrets.js';
 import type { SlackConfig } from './config.js';
 import { slackFailure } from './errors.js';
 import { ChannelPacing } from './pacing.js';
+import { readStoredJson } from '../../store/json.js';
 
 /** What a Slack outbox row asks for: post the request to a target, post an urgent alert about it, or rewrite every message of it. */
 const slackRowSchema = z.discriminatedUnion('kind', [
@@ -78,10 +79,10 @@ export class SlackApp implements ChatEndpoint {
   async send(id: string, body: string): Promise<DeliveryOutcome> {
     const sender = this.sender;
     if (!sender) return { kind: 'failed', status: null, error: 'the hub is still starting', retryAfterMs: null };
-    const row = slackRowSchema.safeParse(JSON.parse(body));
-    if (!row.success) return { kind: 'refused', error: 'not a Slack notification this hub understands' };
+    const row = readStoredJson(slackRowSchema, body);
+    if (!row) return { kind: 'refused', error: 'not a Slack notification this hub understands' };
     try {
-      await sender(this, row.data, id);
+      await sender(this, row, id);
       return { kind: 'delivered', status: 200 };
     } catch (error) {
       return slackFailure(error);
