@@ -3,12 +3,11 @@ import pg from 'pg';
 import { Kysely, sql } from 'kysely';
 import { PipelinedPostgresDialect, sendAhead } from './pipelined-postgres.js';
 import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
+import { eventually } from '../test-support/eventually.js';
 
 interface Tables {
   items: { id: string; note: string };
 }
-
-type Query = (...args: unknown[]) => Promise<unknown>;
 
 const availability = await postgresAvailability();
 const title = availability.ok ? 'statements sent ahead on PostgreSQL' : `statements sent ahead on PostgreSQL (skipped: ${availability.reason})`;
@@ -17,30 +16,33 @@ describe(title, () => {
   let db: Kysely<Tables>;
   let drop: () => Promise<void> = async () => undefined;
   /**
-   * Round trips, counted at the driver: a statement sent while no earlier one awaits its answer
-   * starts a new one; one sent behind another still in flight shares it.
+   * Round trips, counted on the connection's socket: a write after the server's last answer was
+   * read starts one; writes before any answer comes back share it. pg without pipelining waits for
+   * each answer before the next statement goes.
    */
   let roundTrips = 0;
+  let url = '';
 
   beforeAll(async () => {
     if (!availability.ok) return;
     const database = await createTestDatabase();
     drop = database.drop;
+    url = database.url;
     // One connection, so a transaction after a failed one reuses its connection.
     const pool = new pg.Pool({ connectionString: database.url, max: 1, pipeline: true });
     pool.on('connect', (client) => {
-      const target = client as unknown as { query: Query };
-      const query = target.query.bind(client) as Query;
-      let inFlight = 0;
-      target.query = (...args: unknown[]) => {
-        if (inFlight === 0) roundTrips += 1;
-        inFlight += 1;
-        const answer = query(...args);
-        const done = () => {
-          inFlight -= 1;
-        };
-        answer.then(done, done);
-        return answer;
+      const stream = client.connection.stream;
+      let answered = true;
+      // Ahead of pg's own listener, which may write the next statement as it reads this answer.
+      stream.prependListener('data', () => {
+        answered = true;
+      });
+      const target = stream as unknown as { write: (...args: unknown[]) => boolean };
+      const write = target.write.bind(stream);
+      target.write = (...args: unknown[]) => {
+        if (answered) roundTrips += 1;
+        answered = false;
+        return write(...args);
       };
     });
     db = new Kysely<Tables>({ dialect: new PipelinedPostgresDialect({ pool }) });
@@ -71,6 +73,46 @@ describe(title, () => {
     expect((await seen.write.answer).numAffectedRows).toBe(1n);
     expect(roundTrips).toBe(2);
     expect(await stored()).toEqual(['a:first', 'b:second']);
+  });
+
+  it.skipIf(!availability.ok)('a statement behind a lock sent ahead runs once the lock is granted, and sees what its holder committed', async () => {
+    await db.insertInto('items').values({ id: 'a', note: 'first' }).execute();
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query("select note from items where id = 'a' for update");
+      await holder.query("insert into items values ('z', 'committed by the holder of the lock')");
+      const counted = db.transaction().execute(async (trx) => {
+        const lock = await sendAhead(trx, trx.selectFrom('items').select('note').where('id', '=', 'a').forUpdate().compile());
+        const count = await trx.selectFrom('items').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+        await lock.answer;
+        return Number(count.n);
+      });
+      // The transaction's statements have gone and its backend waits on the lock.
+      const observer = new pg.Client({ connectionString: url });
+      await observer.connect();
+      try {
+        await eventually(async () => (await observer.query("select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")).rowCount === 1);
+      } finally {
+        await observer.end();
+      }
+      await holder.query('commit');
+      expect(await counted).toBe(2);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it.skipIf(!availability.ok)('a value pg cannot send fails the statement before anything goes, and nothing of the transaction is kept', async () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const attempt = db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ id: 'g', note: 'kept only if committed' }).execute();
+      await sendAhead(trx, trx.insertInto('items').values({ id: 'h', note: sql`${circular}` }).compile());
+    });
+    await expect(attempt).rejects.toThrow(/circular/i);
+    expect(await stored()).toEqual([]);
   });
 
   it.skipIf(!availability.ok)('a write sent ahead that fails fails the commit with its own error, and nothing of the transaction is kept', async () => {

@@ -1,6 +1,10 @@
-import { CompiledQuery, PostgresDialect, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
+import pg from 'pg';
+import { CompiledQuery, PostgresDialect, type DatabaseConnection, type Driver, type QueryCompiler, type QueryResult, type TransactionSettings } from 'kysely';
 
 type Executes = { executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> };
+
+/** pg's own conversion of a bound value to what goes on the wire (exported at run time, not in its types). */
+const { prepareValue } = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils;
 
 /** Queries marked by `sendAhead`, each with where to hand its real answer. */
 const aheadOf = new WeakMap<CompiledQuery, (answer: Promise<QueryResult<unknown>>) => void>();
@@ -39,7 +43,10 @@ class PipelinedConnection implements DatabaseConnection {
   constructor(readonly inner: DatabaseConnection) {}
 
   send(query: CompiledQuery): Promise<QueryResult<unknown>> {
-    const answer = this.inner.executeQuery<unknown>(query);
+    // A value pg cannot convert fails before anything is written, where pg would report it only
+    // after the COMMIT behind it had gone out and committed the rest. pg converts them again, to the same.
+    const prepared = CompiledQuery.raw(query.sql, query.parameters.map((value) => prepareValue(value)));
+    const answer = this.inner.executeQuery<unknown>(prepared);
     answer.catch(ignore);
     this.unanswered.push(answer);
     return answer;
@@ -104,6 +111,18 @@ class PipelinedPostgresDriver implements Driver {
     await own.settle();
     // The inner connection: a failed rollback marks it to be discarded rather than pooled again.
     return this.inner.rollbackTransaction(own.inner);
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string, compileQuery: QueryCompiler['compileQuery']): Promise<void> {
+    await this.inner.savepoint?.(connection, name, compileQuery);
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compileQuery: QueryCompiler['compileQuery']): Promise<void> {
+    await this.inner.rollbackToSavepoint?.(connection, name, compileQuery);
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string, compileQuery: QueryCompiler['compileQuery']): Promise<void> {
+    await this.inner.releaseSavepoint?.(connection, name, compileQuery);
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
