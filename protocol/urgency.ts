@@ -1,4 +1,5 @@
 import { RISK_ORDER, type GreenlightRequest } from './request.js';
+import { decidesAnything } from './user.js';
 
 export interface NextDeadline {
   kind: 'escalation' | 'expiry';
@@ -38,7 +39,7 @@ export function compareUrgency(a: GreenlightRequest, b: GreenlightRequest): numb
 /** Whether a user (by name and groups) may decide this request right now. */
 export function isEligible(request: GreenlightRequest, user: { name: string; groups: string[]; roles: string[] }): boolean {
   if (request.status !== 'pending') return false;
-  if (!user.roles.some((role) => role !== 'requester')) return false;
+  if (!decidesAnything(user.roles)) return false;
   if (request.requester === user.name && !request.rule.allowSelfApproval) return false;
   if (request.eligibleUsers.includes(user.name)) return true;
   return user.groups.some((group) => request.eligibleGroups.includes(group));

@@ -6,6 +6,9 @@ export const ROLES = ['requester', 'approver', 'lead', 'admin'] as const;
 export const roleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof roleSchema>;
 
+/** Whether someone with these roles decides anything: a requester alone never does, not even as a delegate. */
+export const decidesAnything = (roles: readonly string[]): boolean => roles.some((role) => role !== 'requester');
+
 export const userNameSchema = z
   .string()
   .min(1, 'must not be empty')

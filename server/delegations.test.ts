@@ -134,4 +134,28 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     const audit = await hub.api<{ events: { data: { delegation?: string } }[] }>('GET', '/api/v1/audit?type=delegation.ended&limit=100', ADMIN_TOKEN);
     expect(audit.body.events.filter((event) => event.data.delegation === made.body.id)).toHaveLength(1);
   });
+  it('never lets someone who decides nothing stand in: no delegation to a requester or a service user, and one whose delegate became a requester since decides and sees nothing', async () => {
+    expect((await hub.api('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'deploy-bot', roles: ['requester'], service: true })).status).toBe(201);
+    for (const to of ['alice', 'deploy-bot']) {
+      const refused = await delegate(erin.token, { to, endsAt: later(DAY), reason: 'away' });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining(`${to} is a requester only and decides nothing`) });
+    }
+
+    const frank = await hub.createUser('frank', ['approver'], ['devs']);
+    const made = await delegate(erin.token, { to: 'frank', endsAt: later(DAY), reason: 'away' });
+    expect(made.status).toBe(201);
+    const request = await submit(alice);
+    expect((await hub.api('GET', `/api/v1/requests/${request.id}`, frank.token)).status).toBe(200);
+    expect((await hub.api('PATCH', '/api/v1/users/frank', ADMIN_TOKEN, { roles: ['requester'] })).status).toBe(200);
+
+    const onBehalf = await decide(frank, request.id, { decision: 'approve', onBehalfOf: 'erin' });
+    expect(onBehalf.status).toBe(403);
+    expect(onBehalf.body.error).toMatchObject({ code: 'NOT_ELIGIBLE', message: expect.stringContaining('requester only') });
+    expect((await decide(frank, request.id)).body.error.code).toBe('NOT_ELIGIBLE');
+    expect((await hub.api('GET', `/api/v1/requests/${request.id}`, frank.token)).status).toBe(403);
+    const still = await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, erin.token);
+    expect(still.body).toMatchObject({ status: 'pending', decisions: [] });
+    await hub.api('DELETE', `/api/v1/delegations/${made.body.id}`, erin.token);
+  });
 });

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { GreenlightError, type FrozenRule, type ParsedNewRequest, type Policy, type Role } from '../../protocol/index.js';
+import { GreenlightError, decidesAnything, type FrozenRule, type ParsedNewRequest, type Policy, type Role } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { userStore } from '../store/users.js';
 import type { Context } from './context.js';
@@ -16,7 +16,6 @@ interface Reached {
 }
 
 /** Someone with only the requester role is never offered a decision (see isEligibleApprover). */
-const mayDecide = (roles: Role[]): boolean => roles.some((role) => role !== 'requester');
 
 /** Active users in any of these groups or named any of these names, in one query. */
 const activeUsersReachedBy = (db: Executor, names: string[]): Promise<Reached[]> => userStore.activeReachedBy(db, names);
@@ -38,9 +37,9 @@ export type Reach =
 export async function approverReach(db: Executor, rule: FrozenRule, requester: { id: string }): Promise<Reach> {
   const steps = rule.escalation.map((step) => step.notify);
   const users = await activeUsersReachedBy(db, [...new Set([...rule.approvers, ...steps.flat()])]);
-  const deciders = users.filter((user) => mayDecide(user.roles) && (rule.allowSelfApproval || user.id !== requester.id));
+  const deciders = users.filter((user) => decidesAnything(user.roles) && (rule.allowSelfApproval || user.id !== requester.id));
   if (deciders.some((user) => user.group !== null && rule.approvers.includes(user.group))) return { kind: 'approvers' };
-  const requesterAlone = users.some((user) => user.id === requester.id && user.group !== null && rule.approvers.includes(user.group) && mayDecide(user.roles));
+  const requesterAlone = users.some((user) => user.id === requester.id && user.group !== null && rule.approvers.includes(user.group) && decidesAnything(user.roles));
   const step = steps.findIndex((targets) => deciders.some((user) => reaches(targets, user)));
   if (step >= 0) return { kind: 'escalation', step, emptyGroups: rule.approvers, requesterAlone };
   return { kind: 'nobody', emptyGroups: rule.approvers, requesterAlone };
@@ -103,7 +102,7 @@ export async function unstaffedPolicyNames(db: Executor, policy: Policy): Promis
     for (const group of approverGroupsOf(rule)) use(group, rule.name, true);
     for (const step of rule.escalation) for (const name of step.notify) use(name, rule.name, false);
   }
-  const deciders = (await activeUsersReachedBy(db, [...uses.keys()])).filter((user) => mayDecide(user.roles));
+  const deciders = (await activeUsersReachedBy(db, [...uses.keys()])).filter((user) => decidesAnything(user.roles));
   // An approver entry is a group; an escalation target may be a group or a user's name.
   const staffed = (name: string, asApprovers: boolean) => deciders.some((user) => user.group === name || (!asApprovers && user.name === name));
   return [...uses].filter(([name, entry]) => !staffed(name, entry.asApprovers)).map(([name, entry]) => ({ name, rules: [...entry.rules] }));

@@ -3,6 +3,7 @@ import { scopesAllowed } from '../identity/scopes.js';
 import {
   GreenlightError,
   MAX_DELEGATION_DAYS,
+  decidesAnything,
   newDelegationSchema,
   parseOrThrow,
   type ActingFor,
@@ -51,7 +52,6 @@ function personAsActor(person: Pick<Actor, 'id' | 'name' | 'roles' | 'groups' | 
   return { ...person, service: false, scopes: scopesAllowed(person.roles, false), tokenId: null, tokenKind: null };
 }
 
-const mayDecide = (actor: Actor): boolean => actor.roles.some((role) => role !== 'requester');
 
 /** An approver hands their approvals to one user for a window (an admin may do it for anyone). */
 export async function createDelegation(ctx: Context, actor: Actor, input: unknown): Promise<Delegation> {
@@ -71,7 +71,10 @@ export async function createDelegation(ctx: Context, actor: Actor, input: unknow
   const row = await inTransaction(ctx, async (trx) => {
     const from = await activeUser(trx, fromName, 'from');
     const to = await activeUser(trx, parsed.to, 'to');
-    if (!mayDecide(from)) throw new GreenlightError('INVALID_INPUT', `Invalid delegation: from: ${from.name} approves nothing, so there is nothing to delegate.`);
+    if (!decidesAnything(from.roles)) throw new GreenlightError('INVALID_INPUT', `Invalid delegation: from: ${from.name} approves nothing, so there is nothing to delegate.`);
+    if (!decidesAnything(to.roles)) {
+      throw new GreenlightError('INVALID_INPUT', `Invalid delegation: to: ${to.name} is a requester only and decides nothing, so cannot decide for ${from.name}; name an approver, lead or admin (or ask an admin to make ${to.name} one).`);
+    }
     const created: DelegationRecord = {
       id: newId('dlg', now),
       fromId: from.id,
@@ -132,8 +135,10 @@ export interface Delegator {
  * Whose approvals this person may give right now: delegations to them in force, from users still
  * active. Only direct delegations count, so what was delegated to someone is never passed on.
  */
-export async function activeDelegatorsOf(db: Executor, delegateId: string, now: Date): Promise<Delegator[]> {
-  const found = await delegationStore.inForceTo(db, delegateId, now.toISOString());
+export async function activeDelegatorsOf(db: Executor, delegate: Pick<Actor, 'id' | 'roles'>, now: Date): Promise<Delegator[]> {
+  // A delegate whose roles decide nothing (made a requester since) stands in for nobody.
+  if (!decidesAnything(delegate.roles)) return [];
+  const found = await delegationStore.inForceTo(db, delegate.id, now.toISOString());
   return found.map(({ delegation, delegator }) => ({ delegator: personAsActor(delegator), rules: delegation.rules }));
 }
 

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { quorumProgress, type AuditEvent, type GreenlightRequest, type TimelineEntry, type AuditType } from '../../protocol/index.js';
+import { decidesAnything, quorumProgress, type AuditEvent, type GreenlightRequest, type TimelineEntry, type AuditType } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { decodeAuditData, decodeAuditType } from '../store/audit-events.js';
 import { requestStore, type RequestRecord, type RequestRef } from '../store/requests.js';
@@ -19,7 +19,7 @@ export const approversOf = (row: RequestRecord): Audience => ({ groups: row.elig
 
 /** May this person decide the request (ignoring its status)? */
 export function isEligibleApprover(row: Pick<RequestRecord, 'eligible_groups' | 'eligible_users'>, actor: Actor): boolean {
-  if (!actor.roles.some((role) => role !== 'requester')) return false;
+  if (!decidesAnything(actor.roles)) return false;
   if (row.eligible_users.includes(actor.name)) return true;
   const groups = row.eligible_groups;
   return actor.groups.some((group) => groups.includes(group));

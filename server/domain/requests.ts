@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import {
+  decidesAnything,
   compareUrgency,
   cancelInputSchema,
   decisionInputSchema,
@@ -202,8 +203,11 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
   const notEligible = (current: RequestRecord) =>
     new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...current.eligible_groups, ...current.eligible_users].join(', ') || 'nobody yet'}.`);
   // Delegations are read when the decision is made, never trusted from when a notification went out.
-  const delegators = await activeDelegatorsOf(ctx.store.db, actor.id, ctx.clock.now());
+  const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
   const named = decision.onBehalfOf;
+  if (named !== undefined && named !== actor.name && !decidesAnything(actor.roles)) {
+    throw new GreenlightError('NOT_ELIGIBLE', `You are a requester only and decide nothing, not for ${named} either; an admin can make you an approver.`);
+  }
   if (named !== undefined && named !== actor.name && !delegators.some((d) => d.delegator.name === named)) {
     throw new GreenlightError('NOT_ELIGIBLE', `You are not ${named}'s delegate now; a delegation covers only its window and its rules.`);
   }
@@ -317,7 +321,7 @@ export async function getRequest(ctx: Context, actor: Actor, requestId: string):
   const row = await loadRequestRow(ctx.store.db, requestId);
   const decisions = await decisionStore.votersOf(ctx.store.db, row.id);
   const voters = decisions.flatMap((d) => (d.delegateName ? [d.approverName, d.delegateName] : [d.approverName]));
-  const asDelegate = async () => (await activeDelegatorsOf(ctx.store.db, actor.id, ctx.clock.now())).some((d) => isEligibleApprover(row, d.delegator));
+  const asDelegate = async () => (await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now())).some((d) => isEligibleApprover(row, d.delegator));
   if (!canSee(row, actor, voters) && !(await asDelegate())) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
   return buildView(ctx.store.db, row, actor);
 }
@@ -371,7 +375,7 @@ async function openReviewRefsFor(db: Kysely<Database>, actor: Actor): Promise<Re
  */
 export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.turns.begin()): Promise<SyncResult> {
   const db = ctx.store.db;
-  const delegators = await activeDelegatorsOf(db, actor.id, ctx.clock.now());
+  const delegators = await activeDelegatorsOf(db, actor, ctx.clock.now());
   // A delegate's inbox holds what waits on their delegators too (visibility as each of them).
   const filters = [actor, ...delegators.map((d) => d.delegator)].flatMap(visibilityFilters);
   await turn.next();

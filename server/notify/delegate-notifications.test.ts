@@ -35,7 +35,8 @@ describe('delegates get the email their delegator would get, during the window o
       expect(status).toBe(201);
       return { name, token: body.token } as TestUser;
     };
-    alice = await user('alice', ['requester'], [], 'alice@example.com');
+    // An approver of nothing, so she can be someone's delegate (a requester alone decides nothing, so can't be).
+    alice = await user('alice', ['requester', 'approver'], [], 'alice@example.com');
     bob = await user('bob', ['approver'], ['sre'], 'bob@example.com');
     await user('carol', ['approver'], [], 'carol@example.com');
     dan = await user('dan', ['approver'], ['sre'], 'dan@example.com');

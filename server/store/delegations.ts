@@ -1,5 +1,5 @@
 import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
-import type { Role } from '../../protocol/index.js';
+import { decidesAnything, type Role } from '../../protocol/index.js';
 import { decodeStringList } from './json.js';
 import type { Database, DelegationsTable } from './schema.js';
 import { decodeRoles, userStore } from './users.js';
@@ -125,22 +125,31 @@ export const delegationStore = {
   /** In force at `iso` from these delegators, to active users other than `notTo`, with each delegate's contact. */
   async inForceFrom(db: Executor, delegatorIds: string[], notTo: string, iso: string): Promise<{ delegation: DelegationRecord; delegate: DelegateContact }[]> {
     if (delegatorIds.length === 0) return [];
-    const query = db.selectFrom('delegations').innerJoin('users', 'users.id', 'delegations.to_id').selectAll('delegations').select(['users.name as user_name', 'users.email', 'users.slack_user_id']);
+    const query = db.selectFrom('delegations').innerJoin('users', 'users.id', 'delegations.to_id').selectAll('delegations').select(['users.name as user_name', 'users.email', 'users.slack_user_id', 'users.roles']);
     const rows = await inForce(query, iso).where('delegations.from_id', 'in', delegatorIds).where('delegations.to_id', '!=', notTo).where('users.disabled', '=', 0).execute();
-    return rows.map((row) => ({ delegation: toDelegationRecord(row), delegate: { id: row.to_id, name: row.user_name, email: row.email, slackUserId: row.slack_user_id } }));
+    // A delegate made a requester since decides nothing, so hears nothing as a delegate.
+    return rows.filter((row) => decidesAnything(decodeRoles(row.roles))).map((row) => ({ delegation: toDelegationRecord(row), delegate: { id: row.to_id, name: row.user_name, email: row.email, slackUserId: row.slack_user_id } }));
   },
 
-  /** Not ended and not yet over at `iso` (begun or still to begin), from active users, with each delegator. */
+  /**
+   * Not ended and not yet over at `iso` (begun or still to begin), from active users to active users
+   * who decide anything, with each delegator.
+   */
   async notOver(db: Executor, iso: string): Promise<{ delegation: DelegationRecord; delegator: Delegating }[]> {
     const rows = await db
       .selectFrom('delegations')
       .innerJoin('users', 'users.id', 'delegations.from_id')
+      .innerJoin('users as delegate', 'delegate.id', 'delegations.to_id')
       .selectAll('delegations')
-      .select(['users.name as user_name', 'users.roles', 'users.email'])
+      .select(['users.name as user_name', 'users.roles', 'users.email', 'delegate.roles as delegate_roles'])
       .where('delegations.ended_at', 'is', null)
       .where('delegations.ends_at', '>', iso)
       .where('users.disabled', '=', 0)
+      .where('delegate.disabled', '=', 0)
       .execute();
-    return withDelegators(db, rows);
+    return withDelegators(
+      db,
+      rows.filter((row) => decidesAnything(decodeRoles(row.delegate_roles))),
+    );
   },
 };

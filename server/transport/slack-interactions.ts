@@ -65,7 +65,7 @@ async function whyNot(ctx: Context, row: RequestRecord | undefined, actor: Actor
   const own = row.requester_id === actor.id;
   if (own && !row.rule.allowSelfApproval) return 'You cannot decide your own request; another approver has to.';
   if (isEligibleApprover(row, actor)) return null;
-  const delegators = await activeDelegatorsOf(ctx.store.db, actor.id, ctx.clock.now());
+  const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
   const standsIn = delegators.some((d) => standsInOn(d, row) && d.delegator.id !== row.requester_id);
   return standsIn ? null : 'You are not an approver for this request.';
 }
