@@ -137,6 +137,29 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('grant extensions on %s', (k
     expect(ended.status).toBe(409);
     expect(ended.body.error.message).toMatch(/ended/);
   });
+
+  it('revoking a grant takes its extensions with it: an approved one\'s grant is revoked, a pending one cancelled, so access never comes back', async () => {
+    clock.set('2026-12-25T09:00:00.000Z');
+    const original = await approve((await submit(dbOpen({ reason: 'revoke chain', requestedTtlSeconds: 1200 }))).id);
+    await advance(6 * MINUTE);
+    const first = await extend(original.grant!.jti, { ttlSeconds: 600, reason: 'longer' });
+    expect(first.body).toMatchObject({ status: 'approved', grant: { status: 'active', notBefore: '2026-12-25T09:20:00.000Z' } });
+    await advance(10 * MINUTE);
+    const second = await extend(first.body.grant!.jti, { ttlSeconds: 600, reason: 'longer still' });
+    expect(second.body.status).toBe('pending');
+
+    expect((await hub.api('POST', `/api/v1/grants/${original.grant!.jti}/revoke`, dora.token)).status).toBe(200);
+    expect((await get(original.id)).grant?.status).toBe('revoked');
+    expect((await get(first.body.id)).grant?.status).toBe('revoked');
+    const verified = await hub.api<{ valid: boolean; reason?: string }>('POST', '/api/v1/grants/verify', null, { token: (await get(first.body.id)).grant?.token });
+    expect(verified.body).toMatchObject({ valid: false, reason: 'revoked' });
+    const cancelled = await get(second.body.id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.cancelReason).toContain(`the grant it extends (${first.body.grant!.jti}) was revoked`);
+    expect((await approve(second.body.id)).error.code).toBe('ALREADY_DECIDED');
+    const revocations = await hub.api<{ events: { requestId: string; actor: string }[] }>('GET', '/api/v1/audit?type=grant.revoked&limit=100', ADMIN_TOKEN);
+    expect(revocations.body.events.filter((event) => [original.id, first.body.id].includes(event.requestId)).map((event) => event.actor)).toEqual(['dora', 'dora']);
+  });
 });
 
 describe.skipIf(!pg.ok)(`grant extensions on two hubs sharing one PostgreSQL database${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {

@@ -13,7 +13,7 @@ import { nobody } from './audience.js';
 import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { buildView, isEligibleApprover } from './request-view.js';
 import { signCompactJws } from './jws.js';
-import { auditFields } from './lifecycle/transition.js';
+import { auditFields, transition } from './lifecycle/transition.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
 import { enqueueChatRefresh, enqueueNotifications } from '../notify/enqueue.js';
 import { outsideWindow, plannedAccess } from './time/schedule.js';
@@ -206,7 +206,7 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
 
 /** Ends a grant early: the requester, an approver of the request, or an admin. */
 export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Promise<GreenlightRequest> {
-  const requestId = await inTransaction(ctx, async (trx) => {
+  const { requestId, extensions } = await inTransaction(ctx, async (trx) => {
     const grant = await grantStore.byJti(trx, jti);
     if (!grant) throw new GreenlightError('NOT_FOUND', `No grant ${jti}.`);
     const request = await requestStore.existing(trx, grant.requestId);
@@ -214,26 +214,50 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
     if (!allowed) throw new GreenlightError('FORBIDDEN', 'Only the requester, an approver of this request or an admin can revoke its grant.');
     if (grant.status !== 'active') throw new GreenlightError('CONFLICT', `This grant is already ${grant.status}.`);
     const now = ctx.clock.now().toISOString();
-    // Checked again by the write itself: a redeem or another revoke may have come between.
-    if (!(await grantStore.revoke(trx, jti, now, actor.name))) throw new GreenlightError('CONFLICT', `This grant is already ${(await grantStore.statusOf(trx, jti)) ?? 'gone'}.`);
-    await deadlineStore.closeOfGrant(trx, jti);
-    await touchRequest(trx, request.id, now);
-    await audit(ctx, trx, {
-      actor: actor.name,
-      type: 'grant.revoked',
-      ...auditFields(request),
-      outcome: 'revoked',
-      data: { jti },
-    });
-    if (ctx.outbox?.endpoints.size) {
-      const row = await loadRequestRow(trx, request.id);
-      await enqueueNotifications(ctx, trx, 'grant.revoked', row);
-      // Chat messages say "grant until …": they now say it was revoked.
-      await enqueueChatRefresh(ctx, trx, row);
-    }
-    return request.id;
+    await revokeIn(ctx, trx, request, jti, actor.name, now, {});
+    return { requestId: request.id, extensions: await endExtensionsOf(ctx, trx, jti, actor.name, now) };
   });
+  for (const id of extensions) await announceGrantChange(ctx, id);
   return announceGrantChange(ctx, requestId, actor);
+}
+
+/** Revokes one grant still active: audited, its deadlines closed, its request's channels told. */
+async function revokeIn(ctx: Context, trx: Transaction<Database>, request: RequestRecord, jti: string, by: string, now: string, data: Record<string, unknown>): Promise<void> {
+  // Checked again by the write itself: a redeem or another revoke may have come between.
+  if (!(await grantStore.revoke(trx, jti, now, by))) throw new GreenlightError('CONFLICT', `This grant is already ${(await grantStore.statusOf(trx, jti)) ?? 'gone'}.`);
+  await deadlineStore.closeOfGrant(trx, jti);
+  await touchRequest(trx, request.id, now);
+  await audit(ctx, trx, { actor: by, type: 'grant.revoked', ...auditFields(request), outcome: 'revoked', data: { jti, ...data } });
+  if (ctx.outbox?.endpoints.size) {
+    const row = await loadRequestRow(trx, request.id);
+    await enqueueNotifications(ctx, trx, 'grant.revoked', row);
+    // Chat messages say "grant until …": they now say it was revoked.
+    await enqueueChatRefresh(ctx, trx, row);
+  }
+}
+
+/**
+ * A revoked grant takes its extensions with it, or access would come back when the revoked one
+ * was due to end: a pending extension is cancelled, an approved one's grant (valid from that end)
+ * revoked, and so on down the chain. Returns the extension requests it changed.
+ */
+async function endExtensionsOf(ctx: Context, trx: Transaction<Database>, jti: string, by: string, now: string): Promise<string[]> {
+  const changed: string[] = [];
+  for (let extended = jti; ; ) {
+    const live = await requestStore.liveExtensionOf(trx, extended);
+    if (!live) return changed;
+    const extension = await requestStore.existing(trx, live.id);
+    if (extension.status === 'pending') {
+      await transition(ctx, trx, extension, 'cancel', { actor: by, data: { reason: `the grant it extends (${extended}) was revoked` } });
+      changed.push(extension.id);
+      return changed;
+    }
+    const grant = await grantStore.ofRequest(trx, extension.id);
+    if (grant?.status !== 'active') return changed;
+    await revokeIn(ctx, trx, extension, grant.jti, by, now, { extends: extended });
+    changed.push(extension.id);
+    extended = grant.jti;
+  }
 }
 
 export async function expireGrant(ctx: Context, trx: Transaction<Database>, jti: string): Promise<string | null> {
