@@ -119,6 +119,19 @@ describe('greenlight request --wait', () => {
     expect(result.stderr).toContain('denied by sre-1: "not during the freeze"');
   });
 
+  it('shows what a requester typed as written, never as terminal control: escape sequences and direction overrides are spelled out', async () => {
+    const reason = 'fix \u001b[2A\u001b[31mapproved by security\u001b[0m \u202eoverride';
+    const submitted = await cli([...prodArgs(reason), '--json'], hub.as(dev));
+    expect(submitted.code).toBe(0);
+    const { id } = JSON.parse(submitted.stdout) as { id: string };
+    const shown = await cli(['show', id], hub.as(sre));
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('fix \\u001b[2A\\u001b[31mapproved by security\\u001b[0m \\u202eoverride');
+    expect(shown.stdout.includes('\u001b') || shown.stdout.includes('\u202e')).toBe(false);
+    // The machine-readable form keeps the text exactly as submitted.
+    expect((JSON.parse((await cli(['show', id, '--json'], hub.as(sre))).stdout) as { reason: string }).reason).toBe(reason);
+  });
+
   it('exits 4 when the requester cancels', async () => {
     const { waiting, id } = await pendingWait('changed my mind');
     const cancelled = await cli(['cancel', id], hub.as(dev));

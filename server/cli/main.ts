@@ -15,7 +15,7 @@ import { registerKeysCommand } from './keys-command.js';
 import { registerNotifyCommands } from './notify-commands.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerDelegateCommands } from './delegate-commands.js';
-import { processIo, type Io } from './output.js';
+import { note, processIo, type Io } from './output.js';
 import { registerReportCommand } from './report-command.js';
 import { registerRequestCommand } from './request-command.js';
 import { registerTokenCommands } from './token-commands.js';
@@ -80,7 +80,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     const failure =
       error instanceof CliError ? error : new CliError(`unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { exitCode: EXIT.failed });
     if (ctx.json) writeJsonError(io, failure);
-    else io.stderr.write(`${failure.describe()}\n`);
+    else note(io, failure.describe());
     return failure.exitCode;
   }
 }

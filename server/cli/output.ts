@@ -10,13 +10,26 @@ export interface Io {
 
 export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
+// Control characters other than tab and newline (C0, DEL, C1: escape sequences move the cursor and
+// recolour or rewrite what was printed) and the bidirectional overrides that reorder a line.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_ON_A_TERMINAL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text for a person's terminal: anything a requester typed (a reason, a resource, a comment) shows
+ * as written, with the characters that could make a terminal show something else spelled out.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE_ON_A_TERMINAL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function out(io: Io, line: string): void {
-  io.stdout.write(`${line}\n`);
+  io.stdout.write(`${terminalSafe(line)}\n`);
 }
 
 /** Progress and human notes go to stderr so stdout stays machine-readable. */
 export function note(io: Io, line: string): void {
-  io.stderr.write(`${line}\n`);
+  io.stderr.write(`${terminalSafe(line)}\n`);
 }
 
 export function printJson(io: Io, value: unknown): void {
