@@ -57,13 +57,21 @@ export const auditEventSchema = z.object({
 });
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 
-/** A date the audit log's ISO-8601 text can be compared with: a four-digit year (an expanded "+275760-…" year would compare as text and filter nothing). */
+/** A calendar date, with a time and a zone if wanted: what ISO-8601 writes, not everything `Date.parse` guesses at. */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * A date the audit log's ISO-8601 text can be compared with: a four-digit year (an expanded
+ * "+275760-…" year would compare as text and filter nothing), a day the month has (2026-02-30 is
+ * refused, not read as March 2), and nothing `Date.parse` would guess at ("0", "12", "Dec 25 2026").
+ */
 export const isoDate = z.string().refine(
   (text) => {
-    const ms = Date.parse(text);
-    if (Number.isNaN(ms)) return false;
-    const year = new Date(ms).getUTCFullYear();
-    return year >= 1970 && year <= 9999;
+    const parts = ISO_8601.exec(text);
+    if (!parts || Number.isNaN(Date.parse(text))) return false;
+    const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+    const calendar = new Date(Date.UTC(year, month - 1, day));
+    return year >= 1970 && calendar.getUTCMonth() === month - 1 && calendar.getUTCDate() === day;
   },
   { message: 'expected an ISO-8601 date between 1970 and 9999, such as 2026-12-01 or 2026-12-01T09:00:00Z' },
 );

@@ -149,6 +149,12 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('time to decision per rule o
     const cases: [string, RegExp][] = [
       ['?from=2030-01-02T00:00:00Z&to=2030-01-01T00:00:00Z', /from.*before.*to.*swap/],
       ['?from=yesterday', /from.*ISO-8601/],
+      // Dates Date.parse would guess at rather than refuse: "0" as 2000-01-01, Feb 30 as Mar 2.
+      ['?to=0', /to.*ISO-8601/],
+      ['?to=12', /to.*ISO-8601/],
+      ['?from=2030-02-30', /from.*ISO-8601/],
+      ['?from=Dec%2025%202030', /from.*ISO-8601/],
+      ['?from=1%2F2%2F2030', /from.*ISO-8601/],
       ['?from=2028-01-01T00:00:00Z&to=2030-01-01T00:00:00Z', /at most 366 days/],
       ['?since=30d', /since/],
       // Completed with the hub's clock (11:00): a "from" alone still has to leave a range it can answer.
