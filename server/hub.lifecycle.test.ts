@@ -126,6 +126,19 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('hub request lifecycle on %s
     expect(page.body.requests.filter((r) => r.id === a.body.id)).toHaveLength(1);
   });
 
+  it.skipIf(skip)('pages the request list by its nextCursor, and refuses a cursor it never gave rather than answering an empty page', async () => {
+    for (let i = 0; i < 3; i++) await submit(alice);
+    type Page = { requests: GreenlightRequest[]; nextCursor: string | null } & ErrorBody;
+    const first = await hub.api<Page>('GET', '/api/v1/requests?mine=true&limit=2', alice.token);
+    expect(first.body.requests).toHaveLength(2);
+    const second = await hub.api<Page>('GET', `/api/v1/requests?mine=true&limit=2&cursor=${first.body.nextCursor}`, alice.token);
+    expect(second.status).toBe(200);
+    expect(second.body.requests[0]?.id).not.toBe(first.body.requests[1]?.id);
+    const madeUp = await hub.api<Page>('GET', '/api/v1/requests?mine=true&cursor=abc', alice.token);
+    expect(madeUp.status).toBe(400);
+    expect(madeUp.body.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('pass the nextCursor of the page before') });
+  });
+
   it.skipIf(skip)('lets the requester, and only the requester, cancel while pending', async () => {
     const created = await submit(alice);
     const byOther = await hub.api<ErrorBody>('POST', `/api/v1/requests/${created.body.id}/cancel`, bob.token);

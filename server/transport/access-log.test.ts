@@ -10,7 +10,8 @@ function accessLines(output: string): Record<string, unknown>[] {
     .filter((entry) => entry.component === 'http' && entry.msg === 'request');
 }
 
-const QUERY_SECRET = 'sekrit-query-value-4711';
+// Shaped like a cursor, so the list answers 200 and the value could reach the log.
+const QUERY_SECRET = 'req_0sekritqueryvalue4711';
 const BODY_SECRET = 'sekrit-body-value-0815';
 
 /** A few calls as alice: a 404 by id, a list with a query string, a submit whose body carries a marker. */

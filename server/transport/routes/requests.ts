@@ -14,7 +14,8 @@ const listQuery = z.strictObject({
   status: z.enum(REQUEST_STATUSES).optional(),
   mine: z.enum(['true', 'false']).optional(),
   limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).default(50),
-  cursor: requestIdSchema.optional(),
+  // A page's nextCursor is the id of its last request: anything else would silently find nothing.
+  cursor: z.string().regex(/^req_[0-9a-z]{9,40}$/, 'not a cursor from this list: pass the nextCursor of the page before, or leave it out for the first page').optional(),
 });
 const waitQuery = z.strictObject({ timeoutSeconds: z.coerce.number().min(0).max(300).default(30) });
 const pageSchema = z.object({ requests: z.array(requestSchema), nextCursor: z.string().nullable() });
