@@ -158,4 +158,18 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     expect(still.body).toMatchObject({ status: 'pending', decisions: [] });
     await hub.api('DELETE', `/api/v1/delegations/${made.body.id}`, erin.token);
   });
+  it('covers only the rules it names, and refuses a rule the policy does not have, naming those it has', async () => {
+    const typo = await delegate(erin.token, { to: 'dave', endsAt: later(DAY), reason: 'away', rules: ['tow'] });
+    expect(typo.status).toBe(400);
+    expect(typo.body.error.message).toBe('Invalid delegation: rules: no rule is named "tow"; the policy\'s rules are "prod", "two".');
+    const made = await delegate(erin.token, { to: 'dave', endsAt: later(DAY), reason: 'away', rules: ['two'] });
+    expect(made.status).toBe(201);
+    const deploy = await submit(alice);
+    expect((await decide(dave, deploy.id, { decision: 'approve', onBehalfOf: 'erin' })).body.error.code).toBe('NOT_ELIGIBLE');
+    const migrate = await submit(alice, 'migrate');
+    const vote = await decide(dave, migrate.id, { decision: 'approve', onBehalfOf: 'erin' });
+    expect(vote.status).toBe(200);
+    expect(vote.body.decisions).toEqual([expect.objectContaining({ approver: 'erin', by: 'dave', decision: 'approve' })]);
+    await hub.api('DELETE', `/api/v1/delegations/${made.body.id}`, erin.token);
+  });
 });

@@ -67,6 +67,11 @@ export async function createDelegation(ctx: Context, actor: Actor, input: unknow
   if (endsAt.getTime() > now.getTime() + MAX_DELEGATION_DAYS * DAY_MS) {
     throw new GreenlightError('INVALID_INPUT', `Invalid delegation: endsAt: at most ${MAX_DELEGATION_DAYS} days ahead; create another when it runs out.`);
   }
+  const known = new Set(ctx.policy.current().rules.map((rule) => rule.name));
+  const unknown = (parsed.rules ?? []).filter((rule) => !known.has(rule));
+  if (unknown.length > 0) {
+    throw new GreenlightError('INVALID_INPUT', `Invalid delegation: rules: no rule is named ${unknown.map((rule) => `"${rule}"`).join(', ')}; the policy's rules are ${[...known].map((rule) => `"${rule}"`).join(', ') || 'none'}.`);
+  }
   const iso = now.toISOString();
   const row = await inTransaction(ctx, async (trx) => {
     const from = await activeUser(trx, fromName, 'from');
