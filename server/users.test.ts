@@ -45,6 +45,16 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('managing users over HTTP on
     expect(plain.body.email).toBeNull();
   });
 
+  it.skipIf(skip)('refuses a name that differs from another only by case, naming the one that exists', async () => {
+    expect((await hub.api('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'frida', roles: ['approver'], groups: ['sre'] })).status).toBe(201);
+    for (const name of ['Frida', 'FRIDA']) {
+      const lookalike = await hub.api<ErrorBody>('POST', '/api/v1/users', ADMIN_TOKEN, { name, roles: ['admin'] });
+      expect(lookalike.status, name).toBe(409);
+      expect(lookalike.body.error).toEqual({ code: 'CONFLICT', message: 'A user named "frida" already exists; names must differ by more than case. Choose another name for this one.' });
+    }
+    expect((await hub.api<{ users: User[] }>('GET', '/api/v1/users', ADMIN_TOKEN)).body.users.filter((user) => user.name.toLowerCase() === 'frida')).toHaveLength(1);
+  });
+
   it.skipIf(skip)('refuses a malformed email and the reserved names, saying which field and why', async () => {
     const bad = await hub.api<ErrorBody>('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'eve', roles: ['requester'], email: 'not-an-address' });
     expect(bad.status).toBe(400);

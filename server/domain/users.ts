@@ -44,8 +44,10 @@ export async function createUser(ctx: Context, by: Actor | null, input: unknown,
   const roles = [...new Set(parsed.roles)];
   const groups = [...new Set(parsed.groups)];
   await inTransaction(ctx, async (trx) => {
-    const existing = await trx.selectFrom('users').select('id').where('name', '=', parsed.name).executeTakeFirst();
-    if (existing) throw new GreenlightError('CONFLICT', `A user named "${parsed.name}" already exists.`);
+    const existing = await userStore.nameLike(trx, parsed.name);
+    if (existing === parsed.name) throw new GreenlightError('CONFLICT', `A user named "${parsed.name}" already exists.`);
+    // "Alice" beside "alice" would read as one person in the audit log and in every decision.
+    if (existing) throw new GreenlightError('CONFLICT', `A user named "${existing}" already exists; names must differ by more than case. Choose another name for this one.`);
     const email = parsed.email ?? null;
     const slackUserId = parsed.slackUserId ?? null;
     if (slackUserId) await refuseTakenSlackId(trx, slackUserId, null);

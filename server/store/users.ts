@@ -60,6 +60,12 @@ export const userStore = {
     return row && toUserRecord(row);
   },
 
+  /** The name of a user whose name is this one but for case, if there is one. */
+  async nameLike(db: Executor, name: string): Promise<string | undefined> {
+    const row = await db.selectFrom('users').select('name').where(sql<string>`lower(name)`, '=', name.toLowerCase()).executeTakeFirst();
+    return row?.name;
+  },
+
   async bySlackUserId(db: Executor, slackUserId: string): Promise<UserRecord | undefined> {
     const row = await db.selectFrom('users').selectAll().where('slack_user_id', '=', slackUserId).executeTakeFirst();
     return row && toUserRecord(row);

@@ -3,7 +3,7 @@ import { emailSchema, GreenlightError, groupNameSchema, userNameSchema, type Rol
 import { audit, inTransaction, type Context } from '../../domain/context.js';
 import { newId } from '../../ids.js';
 import type { OidcSettings } from './config.js';
-import { decodeRoles } from '../../store/users.js';
+import { decodeRoles, userStore } from '../../store/users.js';
 
 /** Who the identity provider says signed in, checked before anything is written. */
 export interface SignedInIdentity {
@@ -73,8 +73,8 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
     if (byName?.disabled === 1) return { refused: `Your Greenlight account (${byName.name}) is disabled. Ask a Greenlight admin to enable it.` };
     if (byName?.service === 1) return { refused: `${byName.name} is a service user: it signs in with tokens only.` };
     if (!byName) {
-      const taken = await trx.selectFrom('users').select('id').where('name', '=', identity.username).executeTakeFirst();
-      if (taken) return { refused: `The name ${identity.username} already belongs to another account that signs in with the identity provider. Ask a Greenlight admin.` };
+      const taken = await userStore.nameLike(trx, identity.username);
+      if (taken) return { refused: `The name ${identity.username} already belongs to another account (${taken}) here, whatever its case. Ask a Greenlight admin.` };
       const id = newId('usr', ctx.clock.now());
       await trx.insertInto('users').values({ id, name: identity.username, roles: JSON.stringify(access.roles), disabled: 0, created_at: now, email: identity.email, service: 0, oidc_subject: identity.subject }).execute();
       if (access.groups.length) await trx.insertInto('user_groups').values(access.groups.map((group_name) => ({ user_id: id, group_name }))).execute();
