@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queryNumber } from './limits.js';
 
 export const AUDIT_TYPES = [
   'request.submitted',
@@ -86,7 +87,7 @@ export const auditQuerySchema = z.strictObject({
   type: z.preprocess((value) => (value === 'break_glass' ? 'request.break_glass' : value), z.enum(AUDIT_TYPES).optional()),
   outcome: z.string().max(64).optional(),
   q: z.string().max(256).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: queryNumber(z.number().int().min(1).max(1000).default(100)),
   cursor: z.string().regex(/^[1-9]\d{0,15}$/, 'expected the nextCursor of an earlier page').optional(),
   format: z.enum(['json', 'jsonl', 'csv']).default('json'),
 });

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** Size limits on everything a client may send. A 1 MB diff is fine; a 50 MB one is refused. */
 export const LIMITS = {
   identifier: 128,
@@ -27,3 +29,10 @@ export const LIMITS = {
   jsonDepth: 32,
   pageSize: 500,
 } as const;
+
+/**
+ * A number from a query string, written as people write one: digits, with a decimal point if the
+ * schema allows fractions. `Number()` would also read "0x10", "5e1", " 5 " and "" (as 0); those are
+ * refused, as the schema refuses any other text.
+ */
+export const queryNumber = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value), schema);

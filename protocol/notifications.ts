@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queryNumber } from './limits.js';
 import { CHAT_TARGET_PATTERN } from './chat-targets.js';
 
 /**
@@ -57,7 +58,7 @@ export type Notification = z.infer<typeof notificationSchema>;
 
 export const notificationQuerySchema = z.strictObject({
   status: notificationStatusSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: queryNumber(z.number().int().min(1).max(1000).default(100)),
   cursor: z.string().regex(/^ntf_[a-z0-9]+$/, 'expected the nextCursor of an earlier page').optional(),
 });
 export type NotificationQuery = z.infer<typeof notificationQuerySchema>;

@@ -137,6 +137,13 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('hub request lifecycle on %s
     const madeUp = await hub.api<Page>('GET', '/api/v1/requests?mine=true&cursor=abc', alice.token);
     expect(madeUp.status).toBe(400);
     expect(madeUp.body.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('pass the nextCursor of the page before') });
+    // A limit is written in digits: what Number() would also read is refused, not guessed at.
+    for (const route of ['/api/v1/requests?limit=0x10', '/api/v1/requests?limit=5e1', '/api/v1/requests?limit=', '/api/v1/audit?limit=1e2']) {
+      const refused = await hub.api<Page>('GET', route, ADMIN_TOKEN);
+      expect(refused.status, route).toBe(400);
+      expect(refused.body.error.message, route).toMatch(/limit/);
+    }
+    expect((await hub.api<Page>('GET', '/api/v1/requests?mine=true&limit=16', alice.token)).status).toBe(200);
   });
 
   it.skipIf(skip)('lets the requester, and only the requester, cancel while pending', async () => {

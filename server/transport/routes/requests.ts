@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { decisionInputSchema, LIMITS, newRequestSchema, parseOrThrow, REQUEST_STATUSES, requestIdSchema, requestSchema, reviewInputSchema, type GreenlightRequest } from '../../../protocol/index.js';
+import { decisionInputSchema, LIMITS, queryNumber, newRequestSchema, parseOrThrow, REQUEST_STATUSES, requestIdSchema, requestSchema, reviewInputSchema, type GreenlightRequest } from '../../../protocol/index.js';
 import { cancelRequest, decideRequest, getRequest, listRequests, submitRequest } from '../../domain/requests.js';
 import { claimRequest, releaseRequest } from '../../domain/lifecycle/claims.js';
 import { withoutSecrets } from '../../domain/request-view.js';
@@ -13,11 +13,11 @@ const idParam = z.strictObject({ id: requestIdSchema });
 const listQuery = z.strictObject({
   status: z.enum(REQUEST_STATUSES).optional(),
   mine: z.enum(['true', 'false']).optional(),
-  limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).default(50),
+  limit: queryNumber(z.number().int().min(1).max(LIMITS.pageSize).default(50)),
   // A page's nextCursor is the id of its last request: anything else would silently find nothing.
   cursor: z.string().regex(/^req_[0-9a-z]{9,40}$/, 'not a cursor from this list: pass the nextCursor of the page before, or leave it out for the first page').optional(),
 });
-const waitQuery = z.strictObject({ timeoutSeconds: z.coerce.number().min(0).max(300).default(30) });
+const waitQuery = z.strictObject({ timeoutSeconds: queryNumber(z.number().min(0).max(300).default(30)) });
 const pageSchema = z.object({ requests: z.array(requestSchema), nextCursor: z.string().nullable() });
 
 /** A call on one request: its id in the path, the request as it now stands in the answer. */
