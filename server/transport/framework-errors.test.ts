@@ -88,6 +88,12 @@ describe("errors fastify and Node raise answer in the hub's shape, echoing nothi
     expect(answer.body).toContain('not valid JSON');
   });
 
+  it('well-formed JSON with a key that could reach Object.prototype, saying which key', async () => {
+    const answer = await request('POST /api/v1/requests HTTP/1.1', [`Authorization: Bearer ${ADMIN_TOKEN}`, 'Content-Type: application/json'], `{"__proto__": {"admin": true}, "reason": "${SECRET}"}`);
+    expectWireError(answer, 400, 'INVALID_INPUT');
+    expect(answer.body).toContain('has a \\"__proto__\\" or \\"constructor.prototype\\" key');
+  });
+
   it('an empty JSON body', async () => {
     expectWireError(await request('POST /api/v1/requests HTTP/1.1', [`Authorization: Bearer ${ADMIN_TOKEN}`, 'Content-Type: application/json']), 400, 'INVALID_INPUT');
   });

@@ -71,7 +71,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     return;
   }
   if (error.code === 'HPE_HEADER_OVERFLOW') {
-    rawReply(socket, 431, 'Request Header Fields Too Large', wire('INVALID_INPUT', 'The request headers are larger than the hub accepts (16 KB in all); send a shorter token or fewer cookies.'));
+    rawReply(socket, 431, 'Request Header Fields Too Large', wire('INVALID_INPUT', 'The request line and headers are larger than the hub accepts (16 KB in all): shorten the query string, the token or the cookies.'));
   } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'HPE_HEADERS_TIMEOUT') {
     rawReply(socket, 408, 'Request Timeout', wire('INVALID_INPUT', 'The request took too long to arrive.'));
   } else {

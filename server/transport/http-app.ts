@@ -121,7 +121,17 @@ function limitJsonDepth(app: FastifyInstance): void {
       done(new GreenlightError('JSON_TOO_DEEP', `The body nests arrays and objects more than ${LIMITS.jsonDepth} deep; no request needs that many.`), undefined);
       return;
     }
-    parseJson(request, text, done);
+    parseJson(request, text, (error, parsed) => {
+      if (!error) return done(null, parsed);
+      // Fastify's error says only "not valid JSON": V8's says where, and text V8 reads was refused
+      // for a key that could reach Object.prototype.
+      try {
+        JSON.parse(text);
+      } catch (syntax) {
+        return done(syntax as SyntaxError, undefined);
+      }
+      done(new GreenlightError('INVALID_INPUT', 'The body has a "__proto__" or "constructor.prototype" key, which the hub never accepts: remove it.'), undefined);
+    });
   });
 }
 
