@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeMisleadingText, findMisleadingText } from './misleading-text.js';
 import { findUnstorableText } from './storable-text.js';
 
 export const ERROR_CODES = [
@@ -111,6 +112,11 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   if (unstorable) {
     const where = unstorable.length ? unstorable.join('.') : 'body';
     throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${where}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored; send plain UTF-8 text`);
+  }
+  const misleading = findMisleadingText(result.data);
+  if (misleading) {
+    const where = misleading.path.length ? misleading.path.join('.') : 'body';
+    throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${where}: ${describeMisleadingText(misleading)}`);
   }
   return result.data;
 }

@@ -70,6 +70,7 @@ export const newRequestSchema = z.strictObject({
     .min(1, 'must not be empty')
     .max(LIMITS.resource)
     .regex(/^[^\s]+$/, 'must not contain spaces')
+    .regex(/^\P{Cf}+$/u, 'must not contain invisible characters (a zero-width space, a soft hyphen, a direction mark): the resource would look like another one')
     .refine(...noDotSegments),
   environment: identifierSchema,
   reason: z.string().trim().min(1, 'say why you need this').max(LIMITS.reason),

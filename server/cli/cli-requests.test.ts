@@ -119,17 +119,29 @@ describe('greenlight request --wait', () => {
     expect(result.stderr).toContain('denied by sre-1: "not during the freeze"');
   });
 
-  it('shows what a requester typed as written, never as terminal control: escape sequences and direction overrides are spelled out', async () => {
-    const reason = 'fix \u001b[2A\u001b[31mapproved by security\u001b[0m \u202eoverride';
-    const submitted = await cli([...prodArgs(reason), '--json'], hub.as(dev));
-    expect(submitted.code).toBe(0);
-    const { id } = JSON.parse(submitted.stdout) as { id: string };
-    const shown = await cli(['show', id], hub.as(sre));
-    expect(shown.code).toBe(0);
-    expect(shown.stdout).toContain('fix \\u001b[2A\\u001b[31mapproved by security\\u001b[0m \\u202eoverride');
-    expect(shown.stdout.includes('\u001b') || shown.stdout.includes('\u202e')).toBe(false);
-    // The machine-readable form keeps the text exactly as submitted.
-    expect((JSON.parse((await cli(['show', id, '--json'], hub.as(sre))).stdout) as { reason: string }).reason).toBe(reason);
+  it('shows what a requester sent as written, never as terminal control: escape sequences and direction overrides are spelled out', async () => {
+    // The hub keeps logs and diffs byte for byte (coloured CI output), so they can still hold both.
+    const logs = 'fix \u001b[2A\u001b[31mapproved by security\u001b[0m \u202eoverride\n';
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-escapes-'));
+    const logFile = path.join(dir, 'build.log');
+    writeFileSync(logFile, logs);
+    try {
+      const submitted = await cli([...prodArgs('colourful build'), '--log-file', logFile, '--json'], hub.as(dev));
+      expect(submitted.code).toBe(0);
+      const { id } = JSON.parse(submitted.stdout) as { id: string };
+      const shown = await cli(['show', id], hub.as(sre));
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toContain('fix \\u001b[2A\\u001b[31mapproved by security\\u001b[0m \\u202eoverride');
+      expect(shown.stdout.includes('\u001b') || shown.stdout.includes('\u202e')).toBe(false);
+      // The machine-readable form keeps the text exactly as submitted.
+      expect((JSON.parse((await cli(['show', id, '--json'], hub.as(sre))).stdout) as { context: { logs: string } }).context.logs).toBe(logs);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Anywhere else the hub refuses them, and the CLI says where and why.
+    const refused = await cli(prodArgs('fix \u001b[2A\u001b[31mapproved by security'), hub.as(dev));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/reason: contains the control character U\+001B.*\(INVALID_INPUT\)/);
   });
 
   it('exits 4 when the requester cancels', async () => {

@@ -1,5 +1,5 @@
 import type { GreenlightRequest, User } from '../../protocol/index.js';
-import { describeProgress, formatDuration } from '../../protocol/index.js';
+import { CONTROL_CHARACTER_CLASS, DIRECTION_CONTROL_CLASS, describeProgress, formatDuration } from '../../protocol/index.js';
 
 /** Where a command writes and what it reads from its environment; injectable so commands stay testable. */
 export interface Io {
@@ -10,10 +10,9 @@ export interface Io {
 
 export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
-// Control characters other than tab and newline (C0, DEL, C1: escape sequences move the cursor and
-// recolour or rewrite what was printed) and the bidirectional overrides that reorder a line.
-// eslint-disable-next-line no-control-regex
-const UNSAFE_ON_A_TERMINAL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// Carriage return too: on a terminal it moves back over what was printed. The hub refuses these in
+// what it stores, except in diffs and logs and in anything stored before it did.
+const UNSAFE_ON_A_TERMINAL = new RegExp(`[${CONTROL_CHARACTER_CLASS}\\r${DIRECTION_CONTROL_CLASS}]`, 'g');
 
 /**
  * Text for a person's terminal: anything a requester typed (a reason, a resource, a comment) shows

@@ -42,6 +42,7 @@ rules:
     ['rules:\n  - approvers: [sre]', /rule #1: name/],
     ['rules:\n  - { name: a, approvers: [x] }\n  - { name: a, approvers: [y] }', /duplicate rule name "a"/],
     ['rules:\n  - { name: a, match: { resource: "api\\ud800" }, approvers: [x] }', /rules\.0\.match\.resource: contains a NUL character or a broken UTF-16 surrogate/],
+    ['rules:\n  - { name: a, match: { resource: "payments-\\u202Eipa" }, approvers: [x] }', /rules\.0\.match\.resource: contains U\+202E, which changes the direction/],
   ])('refuses %j with an error naming the rule and field', (text, message) => {
     expect(() => parsePolicy(text, 'policy.yaml')).toThrow(PolicyError);
     expect(() => parsePolicy(text, 'policy.yaml')).toThrow(message);

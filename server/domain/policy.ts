@@ -3,7 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { findUnstorableText, isSlackTarget, isTeamsTarget, policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
+import { describeMisleadingText, findMisleadingText, findUnstorableText, isSlackTarget, isTeamsTarget, policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
 
 export class PolicyError extends Error {}
 
@@ -73,6 +73,8 @@ export function parsePolicy(text: string, source = 'policy', channels: Configure
   if (!result.success) throw new PolicyError(`${source}: ${describePolicyIssues(result.error, raw)}`);
   const unstorable = findUnstorableText(result.data);
   if (unstorable) throw new PolicyError(`${source}: ${unstorable.join('.')}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored`);
+  const misleading = findMisleadingText(result.data);
+  if (misleading) throw new PolicyError(`${source}: ${misleading.path.join('.')}: ${describeMisleadingText(misleading)}`);
   // A duration too long to add to a date would pass here and then fail every request under the rule.
   for (const rule of result.data.rules) {
     const durations: [string, number | undefined][] = [
