@@ -162,3 +162,21 @@ test('a decision refused as already decided refreshes the view: who decided, and
   await expect(pane.getByRole('button', { name: /^Approve/ })).toHaveCount(0);
   expect((await getRequest(requester, request.id)).decisions).toEqual([expect.objectContaining({ approver: other.name })]);
 });
+
+test('a diff or a log holding direction controls warns and shows each one marked where it is, so it reads in the order it runs', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('kim', ['approver'], ['safety']);
+  const kim = await actors.open(approver);
+  const diff = '--- a/auth.py\n+++ b/auth.py\n@@ -1 +1 @@\n-if role == "user":\n+if role == "user\u202E \u2066# admin\u2069":\n';
+  const request = await submitRequest(requester, { action: 'decide-safely', resource: unique('bidi'), environment: 'production', reason: 'access check', risk: 'low', context: { diff, logs: 'ok \u2067done' } });
+
+  await inboxRow(kim.page, request.resource).click();
+  const pane = detail(kim.page);
+  const added = pane.locator('tr.diff-add td.code');
+  await expect(added).toHaveText('+if role == "userU+202E U+2066# adminU+2069":');
+  await expect(added.locator('mark.hidden-char')).toHaveText(['U+202E', 'U+2066', 'U+2069']);
+  await expect(pane.getByTestId('logs').locator('mark.hidden-char')).toHaveText(['U+2067']);
+  await expect(pane.getByRole('note').filter({ hasText: 'change the direction of text' })).toHaveCount(2);
+  // What is sent back is still what was submitted.
+  expect((await getRequest(requester, request.id)).context.diff).toBe(diff);
+});

@@ -1,13 +1,13 @@
-import type { GreenlightRequest } from '../../protocol/index.js';
+import { revealDirectionControls, type GreenlightRequest } from '../../protocol/index.js';
 
-/** What chat messages say about a request, shared by the Slack and Teams renderings. */
+/** What messages say about a request, shared by the Slack, Teams and email renderings. */
 
 export const DIFF_EXCERPT_LINES = 30;
 
-/** The first lines of a diff and how many were left out. */
+/** The first lines of a diff, with its direction controls spelled out, and how many lines were left out. */
 export function diffExcerpt(diff: string, maxLines = DIFF_EXCERPT_LINES): { text: string; moreLines: number } {
   const lines = diff.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n');
-  return { text: lines.slice(0, maxLines).join('\n'), moreLines: Math.max(0, lines.length - maxLines) };
+  return { text: revealDirectionControls(lines.slice(0, maxLines).join('\n')), moreLines: Math.max(0, lines.length - maxLines) };
 }
 
 /** At most `max` characters, ending in … when cut. */

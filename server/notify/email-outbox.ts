@@ -9,6 +9,7 @@ import { outboxStore, type OutboxRecord } from '../store/outbox.js';
 import { decisionStore } from '../store/decisions.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
 import { pendingOutboxRow } from './outbox-row.js';
+import { diffExcerpt } from './chat-text.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
 import { decodeRoles } from '../store/users.js';
 
@@ -75,7 +76,7 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
 
 function messageOf(change: EmailedChange, to: Recipient, timestamp: string): EmailPayload {
   const { data, rule } = change;
-  const diffLines = data.context.diff ? data.context.diff.replace(/\n$/, '').split('\n') : [];
+  const diff = data.context.diff ? diffExcerpt(data.context.diff, DIFF_LINES_IN_EMAIL) : null;
   return {
     type: change.type,
     timestamp,
@@ -90,8 +91,8 @@ function messageOf(change: EmailedChange, to: Recipient, timestamp: string): Ema
       reason: data.reason,
       risk: data.risk,
       summary: data.context.summary ?? null,
-      diffHead: diffLines.length ? diffLines.slice(0, DIFF_LINES_IN_EMAIL).join('\n') : null,
-      diffMoreLines: Math.max(0, diffLines.length - DIFF_LINES_IN_EMAIL),
+      diffHead: diff?.text ?? null,
+      diffMoreLines: diff?.moreLines ?? 0,
       links: data.context.links ?? [],
       nextEscalationAt: data.nextEscalationAt,
       expiresAt: data.expiresAt,

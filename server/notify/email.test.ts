@@ -131,6 +131,14 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
     expect(confirm.headers.get('content-security-policy')).toContain("default-src 'none'");
   });
 
+  it('spells out the direction controls of a diff in both the text and the HTML part', async () => {
+    const request = await submit({ context: { diff: '+if role == "user\u202E \u2066# admin\u2069":\n' } });
+    const { mail } = mailFor('bob@example.com', request.id);
+    expect(mail.text).toContain('+if role == "user⟦U+202E⟧ ⟦U+2066⟧# admin⟦U+2069⟧":');
+    expect(String(mail.html)).toContain('+if role == &quot;user⟦U+202E⟧ ⟦U+2066⟧# admin⟦U+2069⟧&quot;:');
+    expect(`${mail.text ?? ''}${String(mail.html)}`).not.toMatch(/[\u202E\u2066\u2069]/);
+  });
+
   it('changes nothing on GET or HEAD, however often a scanner opens the link; the POST approves, recorded as via email', async () => {
     const request = await submit();
     const approve = linkIn(mailFor('bob@example.com', request.id).mail, 'Approve');

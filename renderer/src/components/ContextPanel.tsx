@@ -1,7 +1,9 @@
 import type { RequestContext } from '../../../protocol/request.js';
 import { safeHttpUrl } from '../../../protocol/urls.js';
 import { getBridge } from '../store/actions.js';
+import { hasDirectionControls } from '../../../protocol/misleading-text.js';
 import { DiffView } from './DiffView.js';
+import { DirectionWarning, Revealed } from './Revealed.js';
 
 function openLink(url: string): void {
   const safe = safeHttpUrl(url);
@@ -29,8 +31,9 @@ export function ContextPanel({ context }: { context: RequestContext }) {
       {context.logs && (
         <section aria-labelledby="logs-title">
           <h3 id="logs-title">Logs</h3>
+          {hasDirectionControls(context.logs) && <DirectionWarning />}
           <pre className="logs" data-testid="logs" tabIndex={0} aria-labelledby="logs-title">
-            {context.logs}
+            <Revealed text={context.logs} />
           </pre>
         </section>
       )}

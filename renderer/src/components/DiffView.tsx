@@ -1,5 +1,7 @@
 import { useMemo, useState } from 'react';
+import { hasDirectionControls } from '../../../protocol/misleading-text.js';
 import { diffStats, parseUnifiedDiff } from '../lib/diff.js';
+import { DirectionWarning, Revealed } from './Revealed.js';
 
 const FIRST_ROWS = 1_500;
 
@@ -11,6 +13,7 @@ export function DiffView({ diff }: { diff: string }) {
   const visible = showAll ? rows : rows.slice(0, FIRST_ROWS);
   return (
     <div className="diff" data-testid="diff">
+      {hasDirectionControls(diff) && <DirectionWarning />}
       <p className="diff-stats small">
         <span className="added">+{stats.added}</span> <span className="removed">−{stats.removed}</span>
       </p>
@@ -29,7 +32,7 @@ export function DiffView({ diff }: { diff: string }) {
                   <span className="sign" aria-label={row.kind === 'add' ? 'added' : row.kind === 'del' ? 'removed' : undefined}>
                     {row.kind === 'add' ? '+' : row.kind === 'del' ? '−' : ' '}
                   </span>
-                  {row.text}
+                  <Revealed text={row.text} />
                 </td>
               </tr>
             ))}

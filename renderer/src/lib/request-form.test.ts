@@ -18,6 +18,14 @@ describe('buildNewRequest', () => {
     expect(errors.ttl).toMatch(/duration/);
     expect(errors.links).toMatch(/^link 1: must be an http/);
   });
+
+  it('marks a field holding a direction control or a terminal escape, as the hub would refuse it, and keeps a diff as written', () => {
+    const { input, errors } = buildNewRequest({ ...valid, reason: 'routine \u202Eyalp-on', summary: 'ok\u001b[2K', diff: '+x = "a\u202Eb"' });
+    expect(input).toBeNull();
+    expect(errors.reason).toMatch(/^contains U\+202E, which changes the direction/);
+    expect(errors.diff).toBeUndefined();
+    expect(buildNewRequest({ ...valid, diff: '+x = "a\u202Eb"' }).errors).toEqual({});
+  });
 });
 
 describe('parseLinks', () => {

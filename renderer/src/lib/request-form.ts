@@ -1,5 +1,6 @@
 import { parseDuration } from '../../../protocol/duration.js';
 import type { PolicyOffer } from '../../../protocol/policy.js';
+import { describeMisleadingText, findMisleadingText } from '../../../protocol/misleading-text.js';
 import { newRequestSchema, type NewRequest, type Risk } from '../../../protocol/request.js';
 import { fromLocalInput } from './schedule.js';
 
@@ -98,6 +99,9 @@ export function buildNewRequest(values: RequestFormValues, now: Date = new Date(
       errors[field] ??= field === 'links' ? `link ${Number(issue.path[2] ?? 0) + 1}: ${issue.message}` : issue.message;
     }
   }
+  // What the hub would refuse after the schema, shown beside the field rather than after a round trip.
+  const misleading = findMisleadingText(candidate);
+  if (misleading) errors[fieldOf(misleading.path)] ??= describeMisleadingText(misleading);
   if (Object.keys(errors).length > 0) return { input: null, errors };
   return { input: candidate, errors };
 }

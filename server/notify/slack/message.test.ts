@@ -30,6 +30,12 @@ describe('the Slack message', () => {
     expect(JSON.stringify(message.blocks)).toMatch(/…\d+ more lines/);
   });
 
+  it('spells out the direction controls of a diff, so it reads in the order it runs', () => {
+    const text = textOf(requestFixture({ context: { diff: '+if role == "user\u202E \u2066# admin\u2069":\n' } }));
+    expect(text).not.toMatch(/[\u202E\u2066\u2069]/);
+    expect(text).toContain('+if role == \\"user⟦U+202E⟧ ⟦U+2066⟧# admin⟦U+2069⟧\\":');
+  });
+
   it('escapes what a requester wrote so it cannot ping or forge a link', () => {
     const text = textOf(requestFixture({ reason: '<!channel> <!here|here> <@U123> <https://x.example|y> & done', risk: 'low' }));
     expect(text).not.toMatch(/<!channel>|<!here|<@U123>|<https:\/\/x\.example/);

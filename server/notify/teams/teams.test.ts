@@ -54,6 +54,13 @@ type Card = { attachments: { content: { body: { type: string; text?: string; fac
 const cardOf = (message: unknown) => (message as Card).attachments[0]?.content;
 
 describe('the Teams card', () => {
+  it('spells out the direction controls of a diff, so it reads in the order it runs', () => {
+    const request: GreenlightRequest = { ...requestFixture(), context: { diff: '+if role == "user\u202E \u2066# admin\u2069":\n' } };
+    const text = renderTeamsMessage('request.created', request, 'https://greenlight.example.com');
+    expect(text).not.toMatch(/[\u202E\u2066\u2069]/);
+    expect(cardOf(JSON.parse(text))?.body.some((element) => element.text === '+if role == "user⟦U+202E⟧ ⟦U+2066⟧# admin⟦U+2069⟧":')).toBe(true);
+  });
+
   it('keeps title, reason and risk whole and shortens only the diff to stay under 28 KB', () => {
     const diff = Array.from({ length: 4000 }, (_, i) => `+ a long changed line number ${i} of the migration script`).join('\n');
     const reason = 'R'.repeat(2000);
