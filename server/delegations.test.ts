@@ -18,6 +18,7 @@ rules:
 
 type ErrorBody = { error: { code: string; message: string } };
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 
 const pg = await postgresAvailability();
 
@@ -156,7 +157,31 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     expect((await hub.api('GET', `/api/v1/requests/${request.id}`, frank.token)).status).toBe(403);
     const still = await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, erin.token);
     expect(still.body).toMatchObject({ status: 'pending', decisions: [] });
-    await hub.api('DELETE', `/api/v1/delegations/${made.body.id}`, erin.token);
+    // Ended, not just powerless: it no longer lists as active, the end says why, and making frank an
+    // approver again does not bring it back.
+    const listed = await hub.api<{ delegations: Delegation[] }>('GET', '/api/v1/delegations', erin.token);
+    expect(listed.body.delegations.find((delegation) => delegation.id === made.body.id)).toMatchObject({ active: false, endedBy: 'admin' });
+    const ends = await hub.api<{ events: { actor: string; data: { delegation?: string; why?: string } }[] }>('GET', '/api/v1/audit?type=delegation.ended&limit=100', ADMIN_TOKEN);
+    expect(ends.body.events.filter((event) => event.data.delegation === made.body.id)).toEqual([expect.objectContaining({ actor: 'admin', data: expect.objectContaining({ why: 'frank no longer decides anything' }) })]);
+    expect((await hub.api('PATCH', '/api/v1/users/frank', ADMIN_TOKEN, { roles: ['approver'] })).status).toBe(200);
+    expect((await decide(frank, request.id, { decision: 'approve', onBehalfOf: 'erin' })).body.error.code).toBe('NOT_ELIGIBLE');
+  });
+
+  it('ends the delegations from and to someone disabled, audited with why', async () => {
+    const grace = await hub.createUser('grace', ['approver'], ['sre']);
+    const heidi = await hub.createUser('heidi', ['approver'], ['devs']);
+    const ivan = await hub.createUser('ivan', ['approver'], ['qa']);
+    const fromGrace = await delegate(grace.token, { to: 'heidi', endsAt: later(DAY), reason: 'away' });
+    const toGrace = await delegate(ivan.token, { to: 'grace', startsAt: later(HOUR), endsAt: later(DAY), reason: 'away later' });
+    expect([fromGrace.status, toGrace.status]).toEqual([201, 201]);
+    expect((await hub.api('POST', '/api/v1/users/grace/disable', ADMIN_TOKEN)).status).toBe(200);
+    const listed = (await hub.api<{ delegations: Delegation[] }>('GET', '/api/v1/delegations', ADMIN_TOKEN)).body.delegations;
+    for (const id of [fromGrace.body.id, toGrace.body.id]) expect(listed.find((delegation) => delegation.id === id)).toMatchObject({ active: false, endedBy: 'admin' });
+    const ends = await hub.api<{ events: { data: { delegation?: string; why?: string } }[] }>('GET', '/api/v1/audit?type=delegation.ended&limit=100', ADMIN_TOKEN);
+    expect(ends.body.events.filter((event) => event.data.why === 'grace was disabled').map((event) => event.data.delegation).sort()).toEqual([fromGrace.body.id, toGrace.body.id].sort());
+    expect((await hub.api('POST', '/api/v1/users/grace/enable', ADMIN_TOKEN)).status).toBe(200);
+    const request = await submit(alice);
+    expect((await decide(heidi, request.id, { decision: 'approve', onBehalfOf: 'grace' })).body.error.code).toBe('NOT_ELIGIBLE');
   });
   it('covers only the rules it names, and refuses a rule the policy does not have, naming those it has', async () => {
     const typo = await delegate(erin.token, { to: 'dave', endsAt: later(DAY), reason: 'away', rules: ['tow'] });

@@ -8,6 +8,7 @@ import {
   parseOrThrow,
   type ActingFor,
   type Delegation,
+  type Role,
 } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import type { Database } from '../store/schema.js';
@@ -128,6 +129,24 @@ export async function endDelegation(ctx: Context, actor: Actor, id: string): Pro
     return ended;
   });
   return toDelegation(row, now);
+}
+
+/**
+ * Ends, in the caller's transaction, every delegation from or to a user who no longer decides (made a
+ * requester, or disabled): it would let nobody decide anything, yet still list as active and still be
+ * there if they were made an approver again. Each end is audited with why.
+ */
+export async function endDelegationsOfNonDecider(ctx: Context, trx: Transaction<Database>, user: { id: string; name: string; roles: readonly Role[]; disabled: boolean }, by: string): Promise<number> {
+  if (!user.disabled && decidesAnything(user.roles)) return 0;
+  const now = ctx.clock.now().toISOString();
+  const why = user.disabled ? `${user.name} was disabled` : `${user.name} no longer decides anything`;
+  let ended = 0;
+  for (const delegation of await delegationStore.notOverOf(trx, user.id, now)) {
+    if (!(await delegationStore.end(trx, delegation.id, now, by))) continue;
+    await audit(ctx, trx, { actor: by, type: 'delegation.ended', outcome: 'ended', data: { delegation: delegation.id, from: delegation.fromName, to: delegation.toName, why } });
+    ended += 1;
+  }
+  return ended;
 }
 
 export interface Delegator {

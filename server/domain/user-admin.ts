@@ -5,6 +5,7 @@ import { userStore, type UserRecord } from '../store/users.js';
 import { audit, inTransaction, type Context } from './context.js';
 import type { Actor } from './actor.js';
 import { refuseTakenSlackId, requireAdmin, toUser } from './users.js';
+import { endDelegationsOfNonDecider } from './delegations.js';
 
 /** An admin changes who someone is (email, roles, groups), disables them or lets them back in. Every change is audited. */
 
@@ -68,6 +69,7 @@ export async function updateUser(ctx: Context, by: Actor, idOrName: string, inpu
       if (nextGroups.length) await trx.insertInto('user_groups').values(nextGroups.map((group_name) => ({ user_id: row.id, group_name }))).execute();
     }
     await audit(ctx, trx, { actor: by.name, type: 'user.updated', outcome: 'updated', data: { user: row.name, changes } });
+    if (changes.roles) await endDelegationsOfNonDecider(ctx, trx, { ...row, roles: nextRoles }, by.name);
     const user = toUser({ ...row, roles: nextRoles, email: nextEmail ?? null, slackUserId: nextSlackUserId ?? null }, nextGroups);
     if (row.oidcSubject !== null && (changes.roles || changes.groups)) {
       user.warnings = [
@@ -90,6 +92,7 @@ export async function disableUser(ctx: Context, by: Actor, idOrName: string): Pr
     if (row.id === by.id) throw new GreenlightError('FORBIDDEN', 'You cannot disable yourself; ask another admin.');
     await userStore.update(trx, row.id, { disabled: true });
     await audit(ctx, trx, { actor: by.name, type: 'user.disabled', outcome: 'disabled', data: { user: row.name } });
+    await endDelegationsOfNonDecider(ctx, trx, { ...row, disabled: true }, by.name);
     return toUser({ ...row, disabled: true }, await groupsOf(trx, row.id));
   });
   ctx.actors?.forgetUser(user.id);

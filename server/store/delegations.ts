@@ -115,6 +115,18 @@ export const delegationStore = {
     return Number(updated.numUpdatedRows) === 1;
   },
 
+  /** Not ended and not yet over at `iso`, from or to this user. */
+  async notOverOf(db: Executor, userId: string, iso: string): Promise<DelegationRecord[]> {
+    const rows = await db
+      .selectFrom('delegations')
+      .selectAll()
+      .where((eb) => eb.or([eb('from_id', '=', userId), eb('to_id', '=', userId)]))
+      .where('ended_at', 'is', null)
+      .where('ends_at', '>', iso)
+      .execute();
+    return rows.map(toDelegationRecord);
+  },
+
   /** In force at `iso` to this delegate from users still active, oldest first, with each delegator. */
   async inForceTo(db: Executor, delegateId: string, iso: string): Promise<{ delegation: DelegationRecord; delegator: Delegating }[]> {
     const query = db.selectFrom('delegations').innerJoin('users', 'users.id', 'delegations.from_id').selectAll('delegations').select(['users.name as user_name', 'users.roles', 'users.email']);

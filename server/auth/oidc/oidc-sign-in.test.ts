@@ -123,6 +123,29 @@ describe('signing in with the identity provider', () => {
     expect(await users()).toHaveLength(before);
   });
 
+  it('a sign-in that drops the approver role ends the delegations to and from that person, audited with why', async () => {
+    provider.accounts.set('olga-sub', { preferred_username: 'olga', email: 'olga@example.com', groups: ['engineering', 'security'] });
+    const olga = sessionFrom(await signIn('olga-sub'));
+    await hub.createUser('dana', ['approver'], ['sre']);
+    const made = await hub.api<{ id: string }>('POST', '/api/v1/delegations', olga, { to: 'dana', endsAt: new Date(clock.now().getTime() + 86_400_000).toISOString(), reason: 'away' });
+    expect(made.status).toBe(201);
+    provider.accounts.set('olga-sub', { preferred_username: 'olga', email: 'olga@example.com', groups: ['engineering'] });
+    const again = sessionFrom(await signIn('olga-sub'));
+    expect((await hub.api<Actor>('GET', '/api/v1/me', again)).body.roles).toEqual(['requester']);
+    const listed = await hub.api<{ delegations: { id: string; active: boolean; endedBy: string | null }[] }>('GET', '/api/v1/delegations', ADMIN_TOKEN);
+    expect(listed.body.delegations.find((delegation) => delegation.id === made.body.id)).toMatchObject({ active: false, endedBy: 'greenlight' });
+    expect((await auditOf('delegation.ended')).find((event) => event.data.delegation === made.body.id)?.data).toMatchObject({ why: 'olga no longer decides anything' });
+  });
+
+  it('a first sign-in under a name that differs from an existing user only in case is refused, and creates nobody', async () => {
+    provider.accounts.set('other-olga-sub', { preferred_username: 'OLGA', email: 'other.olga@example.com', groups: ['engineering'] });
+    const before = (await users()).length;
+    const page = await signIn('other-olga-sub');
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('The name OLGA already belongs to another account (olga) here, whatever its case.');
+    expect(await users()).toHaveLength(before);
+  });
+
   it('losing the allowed group disables the user at the next sign-in, closes their sockets, and is audited', async () => {
     const token = sessionFrom(await signIn('alice-sub'));
     const socket = io(hub.url, { auth: { token }, forceNew: true, transports: ['websocket'], reconnection: false });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { emailSchema, GreenlightError, groupNameSchema, userNameSchema, type Role } from '../../../protocol/index.js';
 import { audit, inTransaction, type Context } from '../../domain/context.js';
+import { endDelegationsOfNonDecider } from '../../domain/delegations.js';
 import { newId } from '../../ids.js';
 import type { OidcSettings } from './config.js';
 import { decodeRoles, userStore } from '../../store/users.js';
@@ -65,6 +66,7 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
       if (byName && byName.disabled === 0) {
         await trx.updateTable('users').set({ disabled: 1 }).where('id', '=', byName.id).execute();
         await audit(ctx, trx, { actor: 'greenlight', type: 'user.disabled', outcome: 'disabled', data: { user: byName.name, reason: `signed in without any of the allowed groups (${groupsText})`, idpGroups: identity.idpGroups } });
+        await endDelegationsOfNonDecider(ctx, trx, { id: byName.id, name: byName.name, roles: decodeRoles(byName.roles), disabled: true }, 'greenlight');
         return { refused: `You are not in any group allowed to use Greenlight (${groupsText}); your account here has been disabled. Ask your identity provider's admin to add you to one of them.`, disabled: byName.id };
       }
       await audit(ctx, trx, { actor: 'anonymous', type: 'auth.failed', outcome: 'refused', data: { where: 'oidc sign-in', reason: `${identity.username} is in none of the allowed groups`, idpGroups: identity.idpGroups } });
@@ -96,6 +98,7 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
       if (access.groups.length) await trx.insertInto('user_groups').values(access.groups.map((group_name) => ({ user_id: byName.id, group_name }))).execute();
     }
     if (Object.keys(changes).length) await audit(ctx, trx, { actor: 'greenlight', type: 'user.updated', outcome: 'updated', data: { user: byName.name, changes, source: 'oidc' } });
+    if (changes.roles) await endDelegationsOfNonDecider(ctx, trx, { id: byName.id, name: byName.name, roles: access.roles, disabled: false }, 'greenlight');
     return { userId: byName.id, name: byName.name, changed: Boolean(changes.roles || changes.groups) };
   });
   if ('refused' in outcome) {
