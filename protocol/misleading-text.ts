@@ -1,3 +1,5 @@
+import { firstInText } from './storable-text.js';
+
 /**
  * Text an approver reads should read as what it is. Two kinds of character break that:
  * - the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), which
@@ -36,24 +38,8 @@ function misleadingIn(text: string, path: (string | number)[]): MisleadingText |
 }
 
 /** The first string (or object key) in `value` holding a character that would make it read as something else, or null. */
-export function findMisleadingText(value: unknown, path: (string | number)[] = []): MisleadingText | null {
-  if (typeof value === 'string') return isVerbatim(path) ? null : misleadingIn(value, path);
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const found = findMisleadingText(value[index], [...path, index]);
-      if (found) return found;
-    }
-    return null;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, member] of Object.entries(value)) {
-      const inKey = misleadingIn(key, [...path, key]);
-      if (inKey) return inKey;
-      const found = findMisleadingText(member, [...path, key]);
-      if (found) return found;
-    }
-  }
-  return null;
+export function findMisleadingText(value: unknown): MisleadingText | null {
+  return firstInText(value, (text, path) => (isVerbatim(path) ? null : misleadingIn(text, path)));
 }
 
 /** What to tell the sender, after the field's path. */
