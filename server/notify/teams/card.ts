@@ -29,7 +29,16 @@ function outcome(request: GreenlightRequest): string | null {
   return null;
 }
 
+/** Our own words: a TextBlock, which Teams reads as Markdown. */
 const text = (value: string, extra: Record<string, unknown> = {}): Element => ({ type: 'TextBlock', text: value, wrap: true, ...extra });
+
+type Run = Record<string, unknown> & { text: string };
+/**
+ * Anything a requester wrote: TextRuns of a RichTextBlock, which Teams shows as they are. In a TextBlock,
+ * `[Approve](https://…)` in a reason or a resource would be a link, and a removed diff line starting
+ * "- " a bullet without its minus.
+ */
+const asWritten = (...runs: Run[]): Element => ({ type: 'RichTextBlock', inlines: runs.map((run) => ({ type: 'TextRun', ...run })) });
 
 function cardBody(type: NotificationEvent, request: GreenlightRequest, diffLines: number | null, alert: string | null): Element[] {
   const facts = [
@@ -41,17 +50,17 @@ function cardBody(type: NotificationEvent, request: GreenlightRequest, diffLines
   if (request.status === 'pending' && request.expiresAt) facts.push({ title: 'Expires', value: utcClock(request.expiresAt) });
   const body: Element[] = [
     text(HEADLINE[type], { size: 'Small', isSubtle: true, spacing: 'None' }),
-    ...(alert ? [text(alert, { weight: 'Bolder', color: 'Attention' })] : []),
-    text(titleOf(request), { size: 'Large', weight: 'Bolder' }),
+    ...(alert ? [asWritten({ text: alert, weight: 'Bolder', color: 'Attention' })] : []),
+    asWritten({ text: titleOf(request), size: 'Large', weight: 'Bolder' }),
     { type: 'FactSet', facts },
-    text(`**Reason:** ${request.reason}`),
+    asWritten({ text: 'Reason: ', weight: 'Bolder' }, { text: request.reason }),
   ];
   const decided = outcome(request);
-  if (decided) body.push(text(decided, { weight: 'Bolder', color: request.status === 'approved' ? 'Good' : 'Attention' }));
-  if (request.context.summary) body.push(text(clip(request.context.summary, 4000)));
+  if (decided) body.push(asWritten({ text: decided, weight: 'Bolder', color: request.status === 'approved' ? 'Good' : 'Attention' }));
+  if (request.context.summary) body.push(asWritten({ text: clip(request.context.summary, 4000) }));
   if (request.context.diff && diffLines !== null) {
     const { text: excerpt, moreLines } = diffExcerpt(request.context.diff, diffLines);
-    body.push(text(excerpt, { fontType: 'Monospace', size: 'Small' }));
+    body.push(asWritten({ text: excerpt, fontType: 'Monospace', size: 'Small' }));
     if (moreLines > 0) body.push(text(moreLinesNote(moreLines), { isSubtle: true, size: 'Small' }));
   }
   return body;

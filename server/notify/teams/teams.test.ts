@@ -12,6 +12,11 @@ import { renderTeamsMessage, TEAMS_MESSAGE_LIMIT_BYTES } from './card.js';
  * version and body, and every element and action in the shapes used here.
  */
 const textBlock = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'TextBlock' }, text: { type: 'string', minLength: 1 }, wrap: { type: 'boolean' } } };
+const richTextBlock = {
+  type: 'object',
+  required: ['type', 'inlines'],
+  properties: { type: { const: 'RichTextBlock' }, inlines: { type: 'array', minItems: 1, items: { type: 'object', required: ['type', 'text'], properties: { type: { const: 'TextRun' }, text: { type: 'string', minLength: 1 } } } } },
+};
 const factSet = {
   type: 'object',
   required: ['type', 'facts'],
@@ -39,7 +44,7 @@ const teamsMessageSchema = {
               $schema: { const: 'http://adaptivecards.io/schemas/adaptive-card.json' },
               type: { const: 'AdaptiveCard' },
               version: { const: '1.5' },
-              body: { type: 'array', minItems: 1, items: { oneOf: [textBlock, factSet] } },
+              body: { type: 'array', minItems: 1, items: { oneOf: [textBlock, richTextBlock, factSet] } },
               actions: { type: 'array', items: openUrl },
             },
           },
@@ -50,15 +55,36 @@ const teamsMessageSchema = {
 };
 const validate = new Ajv({ allErrors: true, strict: false }).compile(teamsMessageSchema);
 
-type Card = { attachments: { content: { body: { type: string; text?: string; facts?: { title: string; value: string }[] }[]; actions: { url: string; title: string }[] } }[] };
+type Element = { type: string; text?: string; inlines?: { text: string }[]; facts?: { title: string; value: string }[] };
+type Card = { attachments: { content: { body: Element[]; actions: { url: string; title: string }[] } }[] };
 const cardOf = (message: unknown) => (message as Card).attachments[0]?.content;
+/** What an element shows, whichever kind of text element it is. */
+const shown = (element: Element): string | undefined => element.text ?? element.inlines?.map((run) => run.text).join('');
 
 describe('the Teams card', () => {
   it('spells out the direction controls of a diff, so it reads in the order it runs', () => {
     const request: GreenlightRequest = { ...requestFixture(), context: { diff: '+if role == "user\u202E \u2066# admin\u2069":\n' } };
     const text = renderTeamsMessage('request.created', request, 'https://greenlight.example.com');
     expect(text).not.toMatch(/[\u202E\u2066\u2069]/);
-    expect(cardOf(JSON.parse(text))?.body.some((element) => element.text === '+if role == "user⟦U+202E⟧ ⟦U+2066⟧# admin⟦U+2069⟧":')).toBe(true);
+    expect(cardOf(JSON.parse(text))?.body.some((element) => shown(element) === '+if role == "user⟦U+202E⟧ ⟦U+2066⟧# admin⟦U+2069⟧":')).toBe(true);
+  });
+
+  it('shows what a requester wrote as written, never as Markdown: no link, no emphasis, a removed line keeps its minus', () => {
+    const request: GreenlightRequest = {
+      ...requestFixture(),
+      resource: '[payments-api](https://phish.example/approve)',
+      reason: 'routine\n\n**Approved by security** [Approve here](https://phish.example/approve)',
+      context: { summary: '_all clear_', diff: '--- a/x\n+++ b/x\n@@ -1,2 +1 @@\n-    allow_admin = False\n- [x] reviewed\n' },
+    };
+    const body = cardOf(JSON.parse(renderTeamsMessage('request.created', request, 'https://greenlight.example.com')))?.body ?? [];
+    // Only our own words go in TextBlocks, the elements Teams reads as Markdown.
+    const markdown = body.filter((element) => element.type === 'TextBlock').map((element) => element.text ?? '');
+    expect(markdown.join('\n')).not.toMatch(/phish|Approved by security|all clear|allow_admin|reviewed/);
+    const written = body.filter((element) => element.type === 'RichTextBlock').map(shown);
+    expect(written).toContain('deploy [payments-api](https://phish.example/approve) → production');
+    expect(written).toContain(`Reason: ${request.reason}`);
+    expect(written).toContain('_all clear_');
+    expect(written).toContain('--- a/x\n+++ b/x\n@@ -1,2 +1 @@\n-    allow_admin = False\n- [x] reviewed');
   });
 
   it('keeps title, reason and risk whole and shortens only the diff to stay under 28 KB', () => {
@@ -70,10 +96,10 @@ describe('the Teams card', () => {
     const parsed: unknown = JSON.parse(text);
     expect(validate(parsed), JSON.stringify(validate.errors)).toBe(true);
     const body = cardOf(parsed)?.body ?? [];
-    expect(body.some((element) => element.text === `${request.action} ${request.resource} → ${request.environment}`)).toBe(true);
-    expect(body.some((element) => element.text === `**Reason:** ${reason}`)).toBe(true);
+    expect(body.some((element) => shown(element) === `${request.action} ${request.resource} → ${request.environment}`)).toBe(true);
+    expect(body.some((element) => shown(element) === `Reason: ${reason}`)).toBe(true);
     expect(body.find((element) => element.type === 'FactSet')?.facts).toContainEqual({ title: 'Risk', value: 'CRITICAL' });
-    expect(body.some((element) => element.text?.match(/^…\d+ more lines$/))).toBe(true);
+    expect(body.some((element) => shown(element)?.match(/^…\d+ more lines$/))).toBe(true);
   });
 });
 
