@@ -123,6 +123,20 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('grant extensions on %s', (k
     expect(audit.body.events.filter((event) => event.data.jti === jti)).toHaveLength(1);
   });
 
+  it('an extension sent while the grant is revoked never outlives the revoke, however the two interleave', async () => {
+    for (let round = 0; round < 12; round++) {
+      clock.set(`2026-12-26T${String(round + 8).padStart(2, '0')}:00:00.000Z`);
+      const approved = await approve((await submit(dbOpen({ reason: `revoke against extend ${round}`, requestedTtlSeconds: 600 }))).id);
+      const jti = approved.grant!.jti;
+      const calls = [() => hub.api('POST', `/api/v1/grants/${jti}/revoke`, dora.token), ...Array.from({ length: 3 }, () => () => extend(jti, { ttlSeconds: 600, reason: 'more' }))];
+      // The revoke goes first, second, ... in turn.
+      await Promise.all([...calls.slice(round % calls.length), ...calls.slice(0, round % calls.length)].map((call) => call()));
+      const mine = await hub.api<{ requests: GreenlightRequest[] }>('GET', '/api/v1/requests?mine=true&limit=500', alice.token);
+      const extensions = mine.body.requests.filter((request) => request.extends === jti);
+      expect(extensions.filter((request) => request.status === 'pending' || request.grant?.status === 'active'), `round ${round}`).toEqual([]);
+    }
+  });
+
   it('refuses to extend a revoked or an ended grant', async () => {
     clock.set('2026-12-23T09:00:00.000Z');
     const revokedOne = await approve((await submit(dbOpen({ requestedTtlSeconds: 600 }))).id);

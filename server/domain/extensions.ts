@@ -76,6 +76,12 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     // Another hub may be extending this grant at the same moment: the transaction holds the audit
     // chain's head from its start (inTransaction), so this check sees an extension the other
     // committed, and the other waits for this one.
+    // A revoke that committed since the check above ends this grant's extensions; one admitted after
+    // it would outlive the revoke, so the grant's state is read again under the chain head.
+    const current = await grantStore.byJti(trx, jti);
+    if (!current || current.status === 'revoked' || current.status === 'expired') {
+      return { refused: new GreenlightError('CONFLICT', 'This grant was revoked or has ended, so it can no longer be extended; ask for new access instead.') };
+    }
     const already = await requestStore.liveExtensionOf(trx, jti);
     if (already) return { refused: new GreenlightError('CONFLICT', `This grant is already being extended by ${already.id} (${already.status}).`) };
     const soFar = await extensionsSoFar(trx, original);
