@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GreenlightError, LIMITS, type DecisionKind, type Risk } from '../../protocol/index.js';
+import { describeMisleadingText, findMisleadingText, GreenlightError, LIMITS, type DecisionKind, type Risk } from '../../protocol/index.js';
 import type { Actor } from '../domain/actor.js';
 import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
@@ -44,7 +44,12 @@ export const emailActionFormSchema = z.object({
     .string()
     .max(LIMITS.comment, `a comment of at most ${LIMITS.comment} characters`)
     .optional()
-    .transform((comment) => comment?.trim() || undefined),
+    .transform((comment) => comment?.trim() || undefined)
+    // Checked here, before the link is used up, rather than only when the decision is parsed.
+    .superRefine((comment, ctx) => {
+      const misleading = comment === undefined ? null : findMisleadingText(comment);
+      if (misleading) ctx.addIssue({ code: 'custom', message: `the comment ${describeMisleadingText(misleading)}` });
+    }),
 });
 
 function summarise(row: RequestRecord): ActionRequest {
@@ -118,6 +123,11 @@ export async function useEmailAction(ctx: Context, token: string, form: unknown)
     if (error.code === 'ALREADY_DECIDED') {
       const fresh = await find(ctx, token);
       if (fresh && fresh.row.status !== 'pending') return stateOf(ctx, fresh, actor.name);
+    }
+    if (error.code === 'INVALID_INPUT') {
+      // Nothing was decided, and the person can fix what they typed: the link stays theirs.
+      await ctx.store.db.updateTable('email_actions').set({ used_at: null }).where('token_hash', '=', link.token_hash).execute().catch(() => undefined);
+      return { kind: 'refused', request: state.request, message: `Nothing was decided: ${error.message}. Go back and try again.` };
     }
     if (error.code === 'UNAVAILABLE') {
       await ctx.store.db.updateTable('email_actions').set({ used_at: null }).where('token_hash', '=', link.token_hash).execute().catch(() => undefined);

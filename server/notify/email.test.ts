@@ -175,6 +175,10 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
     const request = await submit();
     const deny = linkIn(mailFor('carol@example.com', request.id).mail, 'Deny');
     expect((await page(deny)).html).toContain('<textarea id="comment" name="comment"');
+    // A comment the hub refuses decides nothing and leaves the link usable.
+    const refused = await page(deny, 'POST', { comment: 'no \u202Bfreeze\u202C' });
+    expect(refused.html).toContain('U+202B');
+    expect(await statusOf(request.id)).toBe('pending');
     const denied = await page(deny, 'POST', { comment: 'not during the freeze <b>really</b>' });
     expect(denied.status).toBe(200);
     expect(denied.html).toContain('<h1>Denied</h1>');
