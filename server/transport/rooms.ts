@@ -1,4 +1,4 @@
-import type { GreenlightRequest } from '../../protocol/index.js';
+import { decidesAnything, type GreenlightRequest } from '../../protocol/index.js';
 import type { Actor } from '../domain/actor.js';
 import type { Audience } from '../domain/audience.js';
 
@@ -10,7 +10,19 @@ export const userRoom = (name: string): string => `user:${name}`;
 export const groupRoom = (group: string): string => `group:${group}`;
 export const idRoom = (userId: string): string => `uid:${userId}`;
 
-export const roomsOfActor = (actor: Pick<Actor, 'id' | 'name' | 'groups'>): string[] => [userRoom(actor.name), idRoom(actor.id), ...actor.groups.map(groupRoom)];
+/**
+ * What a group room hears is the approvers' view of each request, so only a socket that could read it
+ * over HTTP joins: its user decides something, and its token may read requests. A requester who
+ * happens to be in an approver group, a service user, or a token scoped to verifying grants hears
+ * only its own user's rooms.
+ */
+const hearsItsGroups = (actor: Pick<Actor, 'roles' | 'service' | 'scopes'>): boolean => !actor.service && decidesAnything(actor.roles) && actor.scopes.includes('requests:read');
+
+export const roomsOfActor = (actor: Pick<Actor, 'id' | 'name' | 'groups' | 'roles' | 'service' | 'scopes'>): string[] => [
+  userRoom(actor.name),
+  idRoom(actor.id),
+  ...(hearsItsGroups(actor) ? actor.groups.map(groupRoom) : []),
+];
 
 export const roomsOf = (audience: Audience): string[] => [...audience.groups.map(groupRoom), ...audience.users.map(userRoom)];
 
