@@ -106,6 +106,22 @@ describe('named, scoped, expiring tokens', () => {
     expect(failures.some((event) => String(event.data.reason).includes(short.id))).toBe(true);
   });
 
+  it('a socket opened before its token expired acts no more once it has: the call is refused and the socket closed', async () => {
+    const short = (await makeToken(bob, { name: 'short-socket', scopes: ['requests:read', 'requests:decide'], expiresIn: '1h' })).body;
+    const request = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'decided over an old socket?' }))).body;
+    const socket = io(hub.url, { auth: { token: short.token }, forceNew: true, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    const closed = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+    clock.advance(3_600_000);
+    const answer = (await socket.timeout(10_000).emitWithAck('request:decide', { requestId: request.id, decision: 'approve' })) as { error?: { code: string; message: string } };
+    expect(answer.error).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringContaining('"short-socket") expired at') });
+    await closed;
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, alice.token)).body).toMatchObject({ status: 'pending', decisions: [] });
+  });
+
   it('revoking ends the token at once, closes its sockets, and is audited; nobody revokes another’s', async () => {
     const ci = await pipelineToken(alice, 'to-revoke');
     const socket = io(hub.url, { auth: { token: ci.token }, forceNew: true, transports: ['websocket'], reconnection: false });

@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { z } from 'zod';
 import {
+  GreenlightError,
   LIMITS,
   parseOrThrow,
   requestRefSchema,
@@ -11,7 +12,6 @@ import {
   type Ack,
 } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
-import type { Actor } from '../domain/actor.js';
 import { authenticate } from '../domain/users.js';
 import { resolveToken } from '../identity/authenticate.js';
 import { requireScope, type ScopeNeed } from '../identity/scopes.js';
@@ -114,22 +114,35 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
 }
 
 /** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
-function handle<O>(actor: Actor, ctx: Context, limiter: RateWindow, scope: ScopeNeed, work: (input: unknown) => Promise<O>) {
+function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, scope: ScopeNeed, work: (input: unknown) => Promise<O>) {
+  const { actor } = socket.data;
+  const token = String(socket.handshake.auth?.token);
   return (...args: unknown[]) => {
     // socket.io hands the ack over as the last argument: an event sent with an ack and no payload
     // arrives as the ack alone, and must still be answered (its missing payload is then refused).
     const ack = args[args.length - 1];
     const reply = typeof ack === 'function' ? (ack as (response: Ack<O>) => void) : () => undefined;
     const input = typeof args[0] === 'function' ? undefined : args[0];
+    let tokenEnded = false;
     Promise.resolve()
-      .then(() => {
+      .then(async () => {
         limiter.take(actor.id);
+        // The handshake vouched for the token then, not for as long as the socket lasts: one that has
+        // expired since (revoking and disabling close sockets at once; expiry has no event) acts no more.
+        const current = await resolveToken(ctx, token);
+        if ('refused' in current) {
+          tokenEnded = true;
+          throw new GreenlightError('UNAUTHENTICATED', current.refused.message);
+        }
         requireScope(actor, scope);
         ctx.lastSeen.touch(actor.id, ctx.clock.now(), actor.tokenId ?? undefined);
       })
       .then(() => work(input))
       .then((data) => reply({ data }))
-      .catch((error: unknown) => reply({ error: toWireError(error, ctx.log) }));
+      .catch((error: unknown) => {
+        reply({ error: toWireError(error, ctx.log) });
+        if (tokenEnded) socket.disconnect(true);
+      });
   };
 }
 
@@ -138,7 +151,7 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   const { actor } = socket.data;
   socket.on(
     'request:submit',
-    handle(actor, ctx, limiter, 'requests:create', async (input: unknown) => {
+    handle(socket, ctx, limiter, 'requests:create', async (input: unknown) => {
       const result = await submitRequest(ctx, actor, input);
       if (result.created) metrics.requestsSubmitted.inc({ status: result.request.status });
       return result.request;
@@ -146,7 +159,7 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   );
   socket.on(
     'request:decide',
-    handle(actor, ctx, limiter, 'requests:decide', async (input: unknown) => {
+    handle(socket, ctx, limiter, 'requests:decide', async (input: unknown) => {
       const { requestId, ...decision } = parseOrThrow(decideInputSchema, input, 'decision');
       const result = await decideRequest(ctx, actor, requestId, decision, 'app');
       metrics.decisions.inc({ decision: decision.decision });
@@ -155,24 +168,24 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   );
   socket.on(
     'request:cancel',
-    handle(actor, ctx, limiter, 'requests:create', (input: unknown) => {
+    handle(socket, ctx, limiter, 'requests:create', (input: unknown) => {
       const { requestId, ...cancellation } = parseOrThrow(cancelRefSchema, input, 'request');
       return cancelRequest(ctx, actor, requestId, cancellation);
     }),
   );
   socket.on(
     'request:review',
-    handle(actor, ctx, limiter, 'requests:decide', (input: unknown) => {
+    handle(socket, ctx, limiter, 'requests:decide', (input: unknown) => {
       const { requestId, ...review } = parseOrThrow(reviewRefSchema, input, 'review');
       return reviewBreakGlass(ctx, actor, requestId, review);
     }),
   );
-  socket.on('request:claim', handle(actor, ctx, limiter, 'requests:decide', (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:release', handle(actor, ctx, limiter, 'requests:decide', (input: unknown) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:get', handle(actor, ctx, limiter, 'requests:read', (input: unknown) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:claim', handle(socket, ctx, limiter, 'requests:decide', (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:release', handle(socket, ctx, limiter, 'requests:decide', (input: unknown) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:get', handle(socket, ctx, limiter, 'requests:read', (input: unknown) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on(
     'requests:sync',
-    handle(actor, ctx, limiter, 'requests:read', async (input: unknown) => {
+    handle(socket, ctx, limiter, 'requests:read', async (input: unknown) => {
       parseOrThrow(emptySchema, input, 'sync');
       const turn = ctx.turns.begin();
       const result = await syncFor(ctx, actor, turn);
