@@ -191,7 +191,10 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     expect(made.status).toBe(201);
     const deploy = await submit(alice);
     expect((await decide(dave, deploy.id, { decision: 'approve', onBehalfOf: 'erin' })).body.error.code).toBe('NOT_ELIGIBLE');
+    // Nor does it let dave read what it does not cover.
+    expect((await hub.api('GET', `/api/v1/requests/${deploy.id}`, dave.token)).status).toBe(403);
     const migrate = await submit(alice, 'migrate');
+    expect((await hub.api('GET', `/api/v1/requests/${migrate.id}`, dave.token)).status).toBe(200);
     const vote = await decide(dave, migrate.id, { decision: 'approve', onBehalfOf: 'erin' });
     expect(vote.status).toBe(200);
     expect(vote.body.decisions).toEqual([expect.objectContaining({ approver: 'erin', by: 'dave', decision: 'approve' })]);

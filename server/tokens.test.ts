@@ -122,6 +122,20 @@ describe('named, scoped, expiring tokens', () => {
     expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, alice.token)).body).toMatchObject({ status: 'pending', decisions: [] });
   });
 
+  it('an admin’s token without the admin scope acts as a plain user on what is not theirs', async () => {
+    const narrow = (await hub.api<CreatedToken>('POST', '/api/v1/tokens', ADMIN_TOKEN, { name: 'admin-narrow', scopes: ['requests:create', 'requests:read', 'requests:decide'], expiresIn: '1d' })).body;
+    const selfApproved = await hub.api<CreatedUser>('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'sam', roles: ['approver'], groups: ['sre'] });
+    const request = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'for the scope check' }))).body;
+    const approved = (await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/decisions`, selfApproved.body.token ?? '', { decision: 'approve' })).body;
+    const revoke = await hub.api('POST', `/api/v1/grants/${approved.grant?.jti ?? ''}/revoke`, narrow.token);
+    expect(revoke.status).toBe(403);
+    const delegation = await hub.api('POST', '/api/v1/delegations', narrow.token, { from: 'bob', to: 'sam', endsAt: new Date(clock.now().getTime() + 86_400_000).toISOString(), reason: 'away' });
+    expect(delegation.status).toBe(403);
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, alice.token)).body.grant?.status).toBe('active');
+    // With the admin scope, the same admin may.
+    expect((await hub.api('POST', `/api/v1/grants/${approved.grant?.jti ?? ''}/revoke`, ADMIN_TOKEN)).status).toBe(200);
+  });
+
   it('revoking ends the token at once, closes its sockets, and is audited; nobody revokes another’s', async () => {
     const ci = await pipelineToken(alice, 'to-revoke');
     const socket = io(hub.url, { auth: { token: ci.token }, forceNew: true, transports: ['websocket'], reconnection: false });

@@ -14,7 +14,7 @@ import { newId } from '../ids.js';
 import type { Database } from '../store/schema.js';
 import { delegationStore, type DelegationRecord } from '../store/delegations.js';
 import { userStore } from '../store/users.js';
-import { isAdmin, type Actor } from './actor.js';
+import { actsAsAdmin, isAdmin, type Actor } from './actor.js';
 import { isEligibleApprover } from './request-view.js';
 import type { RequestRecord } from '../store/requests.js';
 import { audit, inTransaction, type Context } from './context.js';
@@ -58,7 +58,7 @@ function personAsActor(person: Pick<Actor, 'id' | 'name' | 'roles' | 'groups' | 
 export async function createDelegation(ctx: Context, actor: Actor, input: unknown): Promise<Delegation> {
   const parsed = parseOrThrow(newDelegationSchema, input, 'delegation');
   const fromName = parsed.from ?? actor.name;
-  if (fromName !== actor.name && !isAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only an admin can delegate someone else’s approvals; leave out "from" to delegate your own.');
+  if (fromName !== actor.name && !actsAsAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only an admin can delegate someone else’s approvals; leave out "from" to delegate your own.');
   if (parsed.to === fromName) throw new GreenlightError('INVALID_INPUT', 'Invalid delegation: to: you cannot delegate to yourself; name the person who decides while you are away.');
   const now = ctx.clock.now();
   const startsAt = new Date(parsed.startsAt ?? now.toISOString());
@@ -120,7 +120,7 @@ export async function endDelegation(ctx: Context, actor: Actor, id: string): Pro
   const now = ctx.clock.now().toISOString();
   const row = await inTransaction(ctx, async (trx) => {
     const current = await delegationStore.byId(trx, id);
-    if (!current || (current.fromId !== actor.id && current.toId !== actor.id && !isAdmin(actor))) throw new GreenlightError('NOT_FOUND', `No delegation ${id}.`);
+    if (!current || (current.fromId !== actor.id && current.toId !== actor.id && !actsAsAdmin(actor))) throw new GreenlightError('NOT_FOUND', `No delegation ${id}.`);
     if (current.endedAt !== null || current.endsAt <= now) return current;
     const ended = { ...current, endedAt: now, endedBy: actor.name };
     // Someone else may have ended it meanwhile: theirs stands, and only one end is audited.

@@ -10,7 +10,7 @@ import { grantStore } from '../store/grants.js';
 import { deadlineStore } from '../store/deadlines.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { nobody } from './audience.js';
-import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
+import { actsAsAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import { buildView, isEligibleApprover } from './request-view.js';
 import { signCompactJws } from './jws.js';
 import { auditFields, transition } from './lifecycle/transition.js';
@@ -210,7 +210,7 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
     const grant = await grantStore.byJti(trx, jti);
     if (!grant) throw new GreenlightError('NOT_FOUND', `No grant ${jti}.`);
     const request = await requestStore.existing(trx, grant.requestId);
-    const allowed = isAdmin(actor) || request.requester_id === actor.id || isEligibleApprover(request, actor);
+    const allowed = actsAsAdmin(actor) || request.requester_id === actor.id || isEligibleApprover(request, actor);
     if (!allowed) throw new GreenlightError('FORBIDDEN', 'Only the requester, an approver of this request or an admin can revoke its grant.');
     if (grant.status !== 'active') throw new GreenlightError('CONFLICT', `This grant is already ${grant.status}.`);
     const now = ctx.clock.now().toISOString();

@@ -20,7 +20,7 @@ import { decisionStore } from '../store/decisions.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import { audit, type Context } from './context.js';
 import { nobody } from './audience.js';
-import { isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
+import { actsAsAdmin, isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import type { TurnTaker } from './turns.js';
 import { freezeRule, matchRule, policyOffers } from './policy.js';
 import { assembleView, buildView, buildViews, buildViewsCached, canSee, isEligibleApprover, withoutSecrets, type RequestRef } from './request-view.js';
@@ -306,7 +306,7 @@ export async function cancelRequest(ctx: Context, actor: Actor, requestId: strin
   const admit = (current: RequestRecord) => {
     if (current.requester_id === actor.id) return;
     // Ending someone else's request is admin work: a token made without the admin scope cannot.
-    if (!isAdmin(actor) || !actor.scopes.includes('admin')) throw new GreenlightError('FORBIDDEN', 'Only the requester or an admin (with a token that has the admin scope) can cancel a request.');
+    if (!actsAsAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only the requester or an admin (with a token that has the admin scope) can cancel a request.');
     if (!reason) throw new GreenlightError('INVALID_INPUT', `Invalid cancellation: reason: say why you cancel ${current.requester_name}'s request; they are told.`);
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'it can no longer be cancelled.', admit, async (trx, current) => {
@@ -321,7 +321,7 @@ export async function getRequest(ctx: Context, actor: Actor, requestId: string):
   const row = await loadRequestRow(ctx.store.db, requestId);
   const decisions = await decisionStore.votersOf(ctx.store.db, row.id);
   const voters = decisions.flatMap((d) => (d.delegateName ? [d.approverName, d.delegateName] : [d.approverName]));
-  const asDelegate = async () => (await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now())).some((d) => isEligibleApprover(row, d.delegator));
+  const asDelegate = async () => (await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now())).some((d) => standsInOn(d, row));
   if (!canSee(row, actor, voters) && !(await asDelegate())) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
   return buildView(ctx.store.db, row, actor);
 }

@@ -1,5 +1,5 @@
 import { GreenlightError, newTokenSchema, parseOrThrow, type CreatedToken, type TokenInfo } from '../../protocol/index.js';
-import { isAdmin, type Actor } from '../domain/actor.js';
+import { actsAsAdmin, type Actor } from '../domain/actor.js';
 import { audit, inTransaction, type Context } from '../domain/context.js';
 import { generateToken, hashToken, newTokenId } from '../domain/tokens.js';
 import { tokenStore, type OwnedToken } from '../store/tokens.js';
@@ -24,7 +24,7 @@ function toTokenInfo({ token, owner }: OwnedToken): TokenInfo {
 /** Whose token `by` may make or see: their own, or (admins) a service user's. */
 function checkOwner(by: Actor, owner: UserRecord): void {
   if (owner.id === by.id) return;
-  if (!isAdmin(by) || !by.scopes.includes('admin')) throw new GreenlightError('FORBIDDEN', 'You can only manage your own tokens; an admin manages those of service users.');
+  if (!actsAsAdmin(by)) throw new GreenlightError('FORBIDDEN', 'You can only manage your own tokens; an admin manages those of service users.');
   if (!owner.service) throw new GreenlightError('FORBIDDEN', `${owner.name} is a person, not a service user: they make their own tokens.`);
 }
 
@@ -57,7 +57,7 @@ export async function createToken(ctx: Context, by: Actor, input: unknown): Prom
 export async function listTokens(ctx: Context, by: Actor, userName?: string): Promise<TokenInfo[]> {
   let ownerId = by.id;
   if (userName !== undefined && userName !== by.name) {
-    if (!isAdmin(by) || !by.scopes.includes('admin')) throw new GreenlightError('FORBIDDEN', 'Only an admin can list the tokens of another user.');
+    if (!actsAsAdmin(by)) throw new GreenlightError('FORBIDDEN', 'Only an admin can list the tokens of another user.');
     const owner = await userStore.byName(ctx.store.db, userName);
     if (!owner) throw new GreenlightError('NOT_FOUND', `No user "${userName}".`);
     ownerId = owner.id;
@@ -69,7 +69,7 @@ export async function listTokens(ctx: Context, by: Actor, userName?: string): Pr
 export async function revokeToken(ctx: Context, by: Actor, tokenId: string): Promise<TokenInfo> {
   const revoked = await inTransaction(ctx, async (trx) => {
     const found = await tokenStore.withOwnerById(trx, tokenId);
-    const mayRevoke = found && (found.owner.id === by.id || (isAdmin(by) && by.scopes.includes('admin')));
+    const mayRevoke = found && (found.owner.id === by.id || actsAsAdmin(by));
     if (!found || !mayRevoke) throw new GreenlightError('NOT_FOUND', `No token "${tokenId}" of yours.`);
     await tokenStore.delete(trx, tokenId);
     await audit(ctx, trx, { actor: by.name, type: 'token.revoked', outcome: 'revoked', data: { user: found.owner.name, token: tokenId, name: found.token.name, kind: found.token.kind } });

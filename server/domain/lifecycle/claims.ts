@@ -4,7 +4,7 @@ import type { Database } from '../../store/schema.js';
 import type { RequestRecord } from '../../store/requests.js';
 import { deadlineStore } from '../../store/deadlines.js';
 import type { Actor } from '../actor.js';
-import { isAdmin, SYSTEM_ACTOR_NAME } from '../actor.js';
+import { actsAsAdmin, SYSTEM_ACTOR_NAME } from '../actor.js';
 import { announce } from '../announce.js';
 import { inTransaction, type Context } from '../context.js';
 import { isEligibleApprover } from '../request-view.js';
@@ -44,7 +44,7 @@ export async function releaseRequest(ctx: Context, actor: Actor, requestId: stri
   const row = await inTransaction(ctx, async (trx) => {
     const current = await loadRequestRow(trx, requestId);
     if (!current.claim_by) throw new GreenlightError('CONFLICT', 'Nobody has claimed this request.');
-    if (current.claim_by !== actor.name && !isAdmin(actor)) throw new GreenlightError('FORBIDDEN', `Only ${current.claim_by} (or an admin) can release this claim.`);
+    if (current.claim_by !== actor.name && !actsAsAdmin(actor)) throw new GreenlightError('FORBIDDEN', `Only ${current.claim_by} (or an admin) can release this claim.`);
     const { row: next } = await transition(ctx, trx, current, 'release', { actor: actor.name, changes: { claim_by: null, claim_until: null }, outcome: 'released', data: { reason: 'released' } });
     await resumeHeldEscalation(ctx, trx, current);
     return next;
