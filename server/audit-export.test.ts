@@ -40,3 +40,25 @@ describe('audit export over many pages', () => {
     expect(lines.filter((line) => line.startsWith('seq,'))).toHaveLength(1);
   });
 });
+
+describe('audit search', () => {
+  const hub = new TestHub('sqlite');
+  beforeAll(async () => {
+    await hub.start();
+    const ctx = hub.hub.ctx;
+    await inTransaction(ctx, async (trx) => {
+      for (const note of ['50% of traffic', '500 requests', 'off_peak window', 'offXpeak']) await audit(ctx, trx, { actor: 'searcher', type: 'policy.loaded', outcome: 'loaded', data: { note } });
+    });
+  });
+  afterAll(() => hub.dispose());
+
+  const search = async (q: string) =>
+    (await hub.api<{ events: { data: { note?: string } }[] }>('GET', `/api/v1/audit?actor=searcher&q=${encodeURIComponent(q)}`, ADMIN_TOKEN)).body.events.map((event) => event.data.note).sort();
+
+  it('finds the words typed: % and _ match only themselves', async () => {
+    expect(await search('50%')).toEqual(['50% of traffic']);
+    expect(await search('%')).toEqual(['50% of traffic']);
+    expect(await search('off_peak')).toEqual(['off_peak window']);
+    expect(await search('OFF')).toEqual(['offXpeak', 'off_peak window']);
+  });
+});

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CompiledQuery, Kysely, Transaction } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { AuditEvent, AuditQuery, AuditType } from '../../protocol/index.js';
 import type { Database, AuditEventsTable } from '../store/schema.js';
 import { sendAhead } from '../store/pipelined-postgres.js';
@@ -8,6 +8,7 @@ import { canonicalJson } from '../store/json.js';
 import { deferInsert, writeDeferred } from '../store/deferred-inserts.js';
 import { GENESIS_HASH } from '../store/migrations.js';
 import { toAuditEvent, toAuditEventFields } from '../store/audit-events.js';
+import { escapeLike } from '../store/requests.js';
 
 export interface AuditInput {
   actor: string;
@@ -189,11 +190,10 @@ export async function queryAudit(db: Executor, query: AuditQuery): Promise<{ eve
   if (query.type) select = select.where('type', '=', query.type);
   if (query.outcome) select = select.where('outcome', '=', query.outcome);
   if (query.q) {
-    const like = `%${query.q}%`;
+    // The words searched for, not a pattern: `%` and `_` in them match only themselves.
+    const like = `%${escapeLike(query.q.toLowerCase())}%`;
     select = select.where((eb) =>
-      eb.or(['actor', 'type', 'resource', 'action', 'environment', 'request_id', 'data'].map((column) =>
-        eb(eb.fn('lower', [eb.ref(column as 'actor')]), 'like', like.toLowerCase()),
-      )),
+      eb.or(['actor', 'type', 'resource', 'action', 'environment', 'request_id', 'data'].map((column) => sql<boolean>`lower(${sql.ref(column)}) like ${like} escape '\\'`)),
     );
   }
   if (query.cursor) {

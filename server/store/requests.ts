@@ -72,7 +72,7 @@ export interface EligibleName {
 }
 
 /** `%`, `_` and the escape character itself match only themselves. */
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
+export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
 
 /**
  * JSON arrays are stored as text, so membership is a LIKE on the quoted name: portable across both
