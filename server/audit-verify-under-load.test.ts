@@ -5,7 +5,7 @@ import { postgresAvailability } from './test-support/postgres.js';
 
 const POLICY = `
 rules:
-  - { name: prod, match: { action: deploy }, approvers: [sre], expireAfter: 1h }
+  - { name: prod, match: { action: deploy }, approvers: [sre], expireAfter: 1h, maxPending: 100000 }
 `;
 
 const pg = await postgresAvailability();
