@@ -180,8 +180,15 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     const ends = await hub.api<{ events: { data: { delegation?: string; why?: string } }[] }>('GET', '/api/v1/audit?type=delegation.ended&limit=100', ADMIN_TOKEN);
     expect(ends.body.events.filter((event) => event.data.why === 'grace was disabled').map((event) => event.data.delegation).sort()).toEqual([fromGrace.body.id, toGrace.body.id].sort());
     expect((await hub.api('POST', '/api/v1/users/grace/enable', ADMIN_TOKEN)).status).toBe(200);
+    const heidiSees = await hub.connect(heidi);
+    const created = collect<GreenlightRequest>((listener) => heidiSees.on('request:created', listener));
     const request = await submit(alice);
     expect((await decide(heidi, request.id, { decision: 'approve', onBehalfOf: 'grace' })).body.error.code).toBe('NOT_ELIGIBLE');
+    // Nor is she still told of grace's requests: a delegation heidi does hold brings the next one, and only that.
+    expect((await delegate(erin.token, { to: 'heidi', endsAt: later(HOUR), reason: 'standing in' })).status).toBe(201);
+    const next = await submit(alice);
+    await created.next((pushed) => pushed.id === next.id);
+    expect(created.items.map((pushed) => pushed.id)).not.toContain(request.id);
   });
   it('covers only the rules it names, and refuses a rule the policy does not have, naming those it has', async () => {
     const typo = await delegate(erin.token, { to: 'dave', endsAt: later(DAY), reason: 'away', rules: ['tow'] });

@@ -154,6 +154,39 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('managing users over HTTP on
     expect((await hub.api('POST', `/api/v1/requests/${dbaRequest.body.id}/decisions`, fay.token, { decision: 'approve' })).status).toBe(200);
   });
 
+  it.skipIf(skip)('disabling someone ends their access: their waiting requests are cancelled and their grants revoked, for good', async () => {
+    const kim = await hub.createUser('kim', ['requester']);
+    const lou = await hub.createUser('lou', ['approver'], ['sre']);
+    const granted = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', kim.token, deployRequest({ reason: 'granted before' }));
+    await hub.api('POST', `/api/v1/requests/${granted.body.id}/decisions`, lou.token, { decision: 'approve' });
+    const grant = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${granted.body.id}`, kim.token)).body.grant;
+    expect(grant?.token).toBeTruthy();
+    const waiting = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', kim.token, deployRequest({ reason: 'still waiting' }));
+    const approver = await hub.connect(lou);
+    const updates = collect<GreenlightRequest>((listener) => approver.on('request:updated', listener));
+
+    expect((await hub.api('POST', '/api/v1/users/kim/disable', ADMIN_TOKEN)).status).toBe(200);
+
+    // The approver's inbox drops the request at once, and nobody can approve it any more.
+    expect((await updates.next((request) => request.id === waiting.body.id)).status).toBe('cancelled');
+    const decide = await hub.api<ErrorBody>('POST', `/api/v1/requests/${waiting.body.id}/decisions`, lou.token, { decision: 'approve' });
+    expect(decide.body.error.code).toBe('ALREADY_DECIDED');
+    expect((await hub.api<{ valid: boolean; reason: string }>('POST', '/api/v1/grants/verify', null, { token: grant?.token })).body).toMatchObject({ valid: false, reason: 'revoked' });
+    const cancelled = (await auditOf(hub, 'request.cancelled')).find((event) => event.requestId === waiting.body.id);
+    expect(cancelled).toMatchObject({ actor: 'admin', data: { reason: 'kim was disabled' } });
+    const revoked = (await auditOf(hub, 'grant.revoked')).find((event) => event.requestId === granted.body.id);
+    expect(revoked).toMatchObject({ actor: 'admin', data: { jti: grant?.jti, why: 'kim was disabled' } });
+
+    // Letting them back in does not bring the grant back: they ask anew.
+    await hub.api('POST', '/api/v1/users/kim/enable', ADMIN_TOKEN);
+    expect((await hub.api<{ valid: boolean }>('POST', '/api/v1/grants/verify', null, { token: grant?.token })).body.valid).toBe(false);
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${waiting.body.id}`, kim.token)).body.status).toBe('cancelled');
+    // Disabling again someone already disabled writes nothing twice.
+    await hub.api('POST', '/api/v1/users/kim/disable', ADMIN_TOKEN);
+    await hub.api('POST', '/api/v1/users/kim/disable', ADMIN_TOKEN);
+    expect((await auditOf(hub, 'user.disabled')).filter((event) => event.data.user === 'kim')).toHaveLength(2);
+  });
+
   it.skipIf(skip)('records when each user was last seen, once they use their token', async () => {
     const hal = await hub.createUser('hal', ['requester']);
     expect((await userOf(hub, 'hal'))?.lastSeenAt).toBeNull();

@@ -221,6 +221,23 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
   return announceGrantChange(ctx, requestId, actor);
 }
 
+/**
+ * Revokes every grant of a requester still active, with the extensions they carry; `why` goes in each
+ * audit event. Returns the requests whose grants changed.
+ */
+export async function revokeGrantsOf(ctx: Context, trx: Transaction<Database>, requesterId: string, by: string, why: string): Promise<string[]> {
+  const changed: string[] = [];
+  const now = ctx.clock.now().toISOString();
+  for (const grant of await grantStore.activeOfRequester(trx, requesterId)) {
+    // An earlier grant's extension chain may already have taken this one.
+    if ((await grantStore.statusOf(trx, grant.jti)) !== 'active') continue;
+    const request = await requestStore.existing(trx, grant.requestId);
+    await revokeIn(ctx, trx, request, grant.jti, by, now, { why });
+    changed.push(request.id, ...(await endExtensionsOf(ctx, trx, grant.jti, by, now)));
+  }
+  return changed;
+}
+
 /** Revokes one grant still active: audited, its deadlines closed, its request's channels told. */
 async function revokeIn(ctx: Context, trx: Transaction<Database>, request: RequestRecord, jti: string, by: string, now: string, data: Record<string, unknown>): Promise<void> {
   // Checked again by the write itself: a redeem or another revoke may have come between.

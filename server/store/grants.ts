@@ -108,6 +108,11 @@ export const grantStore = {
     return (await db.selectFrom('grants').selectAll().where('request_id', 'in', requestIds).execute()).map(toGrantRecord);
   },
 
+  /** A requester's grants still active, started or not. */
+  async activeOfRequester(db: Executor, requesterId: string): Promise<GrantRecord[]> {
+    return (await db.selectFrom('grants').selectAll().where('requester_id', '=', requesterId).where('status', '=', 'active').execute()).map(toGrantRecord);
+  },
+
   /** Marks an active grant redeemed if it is within its span at `now`; false when it was not (so exactly one concurrent redeem wins). */
   async redeem(db: Executor, jti: string, now: string): Promise<boolean> {
     const updated = await db

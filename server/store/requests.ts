@@ -156,6 +156,11 @@ export const requestStore = {
     return row && { id: row.id, status: row.status as RequestStatus };
   },
 
+  /** A requester's requests still waiting for a decision. */
+  async pendingOf(db: Executor, requesterId: string): Promise<RequestRecord[]> {
+    return (await db.selectFrom('requests').selectAll().where('requester_id', '=', requesterId).where('status', '=', 'pending').execute()).map(toRequestRecord);
+  },
+
   /** Requests newest first, `limit` at most. */
   async page(db: Executor, query: RequestPage): Promise<RequestRecord[]> {
     let select = db.selectFrom('requests').selectAll();

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
-import type { AuditEvent, TokenInfo, User } from '../../../protocol/index.js';
+import type { AuditEvent, GreenlightRequest, TokenInfo, User } from '../../../protocol/index.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { Actor } from '../../domain/actor.js';
 import { hashToken } from '../../domain/tokens.js';
-import { ADMIN_TOKEN, TestHub } from '../../test-support/hub-fixture.js';
+import { ADMIN_TOKEN, deployRequest, TestHub } from '../../test-support/hub-fixture.js';
 import { freePort } from '../../test-support/hub-process.js';
 import { CLIENT_ID, CLIENT_SECRET, TestOidcProvider } from '../../test-support/oidc-provider.js';
 import type { OidcSettings } from './config.js';
@@ -154,6 +154,9 @@ describe('signing in with the identity provider', () => {
       socket.once('connect_error', reject);
     });
     const closed = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+    await hub.createUser('sam', ['approver'], ['sre']);
+    const waiting = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', token, deployRequest({ reason: 'before losing the group' }));
+    expect(waiting.body.status).toBe('pending');
     provider.accounts.set('alice-sub', { preferred_username: 'alice', email: 'alice@example.com', groups: ['sre'] });
     const page = await signIn('alice-sub');
     expect(page.status).toBe(403);
@@ -163,6 +166,8 @@ describe('signing in with the identity provider', () => {
     expect((await hub.api('GET', '/api/v1/me', token)).status).toBe(401);
     expect((await users()).find((user) => user.name === 'alice')?.status).toBe('disabled');
     expect((await auditOf('user.disabled')).at(-1)?.data).toMatchObject({ user: 'alice', reason: expect.stringContaining('allowed groups') });
+    // What she asked for while she could is cancelled with her account, not left for someone to approve.
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${waiting.body.id}`, ADMIN_TOKEN)).body.status).toBe('cancelled');
     // Back in the group, the account stays disabled until an admin enables it.
     provider.accounts.set('alice-sub', { preferred_username: 'alice', email: 'alice@example.com', groups: ['engineering', 'sre'] });
     expect((await signIn('alice-sub')).text).toContain('disabled. Ask a Greenlight admin');

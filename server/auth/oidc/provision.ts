@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { emailSchema, GreenlightError, groupNameSchema, userNameSchema, type Role } from '../../../protocol/index.js';
 import { audit, inTransaction, type Context } from '../../domain/context.js';
 import { endDelegationsOfNonDecider } from '../../domain/delegations.js';
+import { announceDisabled, disableIn, type Offboarded } from '../../domain/offboarding.js';
 import { newId } from '../../ids.js';
 import type { OidcSettings } from './config.js';
 import { decodeRoles, userStore } from '../../store/users.js';
@@ -56,7 +57,7 @@ export type Provisioned = { userId: string; name: string } | { refused: string }
 export async function provisionUser(ctx: Context, settings: OidcSettings, identity: SignedInIdentity): Promise<Provisioned> {
   const access = accessFor(identity, settings, policyGroups(ctx));
   const now = ctx.clock.now().toISOString();
-  type Outcome = { refused: string; disabled?: string } | { userId: string; name: string; changed: boolean };
+  type Outcome = { refused: string; disabled?: Offboarded } | { userId: string; name: string; changed: boolean };
   const outcome = await inTransaction(ctx, async (trx): Promise<Outcome> => {
     const bySubject = await trx.selectFrom('users').selectAll().where('oidc_subject', '=', identity.subject).executeTakeFirst();
     // A user made by hand before single sign-on, with the same name, is taken over once: their tokens keep working.
@@ -64,10 +65,8 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
     const groupsText = (settings.allowedGroups ?? []).join(', ');
     if (!access.allowed) {
       if (byName && byName.disabled === 0) {
-        await trx.updateTable('users').set({ disabled: 1 }).where('id', '=', byName.id).execute();
-        await audit(ctx, trx, { actor: 'greenlight', type: 'user.disabled', outcome: 'disabled', data: { user: byName.name, reason: `signed in without any of the allowed groups (${groupsText})`, idpGroups: identity.idpGroups } });
-        await endDelegationsOfNonDecider(ctx, trx, { id: byName.id, name: byName.name, roles: decodeRoles(byName.roles), disabled: true }, 'greenlight');
-        return { refused: `You are not in any group allowed to use Greenlight (${groupsText}); your account here has been disabled. Ask your identity provider's admin to add you to one of them.`, disabled: byName.id };
+        const disabled = await disableIn(ctx, trx, { id: byName.id, name: byName.name, roles: decodeRoles(byName.roles) }, 'greenlight', { reason: `signed in without any of the allowed groups (${groupsText})`, idpGroups: identity.idpGroups });
+        return { refused: `You are not in any group allowed to use Greenlight (${groupsText}); your account here has been disabled. Ask your identity provider's admin to add you to one of them.`, disabled };
       }
       await audit(ctx, trx, { actor: 'anonymous', type: 'auth.failed', outcome: 'refused', data: { where: 'oidc sign-in', reason: `${identity.username} is in none of the allowed groups`, idpGroups: identity.idpGroups } });
       return { refused: `You are not in any group allowed to use Greenlight (${groupsText}). Ask your identity provider's admin to add you to one of them.` };
@@ -102,14 +101,12 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
     return { userId: byName.id, name: byName.name, changed: Boolean(changes.roles || changes.groups) };
   });
   if ('refused' in outcome) {
-    if (outcome.disabled) {
-      ctx.actors?.forgetUser(outcome.disabled);
-      ctx.bus.emit({ type: 'user.disabled', userId: outcome.disabled });
-    }
+    if (outcome.disabled) await announceDisabled(ctx, outcome.disabled);
     return { refused: outcome.refused };
   }
   if (outcome.changed) {
     ctx.actors?.forgetUser(outcome.userId);
+    await ctx.delegates?.refresh();
     ctx.bus.emit({ type: 'user.changed', userId: outcome.userId });
   }
   return { userId: outcome.userId, name: outcome.name };
