@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requiredText } from './visible-text.js';
 import { LIMITS } from './limits.js';
 
 const isoInstant = z.string().refine((text) => !Number.isNaN(Date.parse(text)) && /^\d{4}-\d{2}-\d{2}/.test(text), { message: 'expected a date and time, e.g. 2026-12-31T18:00:00Z' });
@@ -17,7 +18,7 @@ export const newDelegationSchema = z.strictObject({
   endsAt: isoInstant,
   /** Only requests under these policy rules; absent: every rule. */
   rules: z.array(z.string().min(1).max(LIMITS.identifier)).min(1).max(50).optional(),
-  reason: z.string().trim().min(1, 'say why, e.g. "holiday"').max(LIMITS.reason),
+  reason: requiredText(LIMITS.reason, 'say why, e.g. "holiday"'),
 });
 export type NewDelegation = z.input<typeof newDelegationSchema>;
 

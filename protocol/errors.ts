@@ -94,10 +94,33 @@ export class GreenlightError extends Error {
 }
 
 /** Turns a zod failure into one readable sentence naming each offending field. */
+const PLAIN_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Where in the input a problem is, as `context.fields.ticket`. A key the sender chose is shown as
+ * escaped JSON when it is not plain, so an error never echoes invisible or direction-changing
+ * characters back into a log or a terminal.
+ */
+export function pathText(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'body';
+  return path
+    .map((segment) => {
+      const text = typeof segment === 'symbol' ? (segment.description ?? '?') : String(segment);
+      if (PLAIN_SEGMENT.test(text)) return text;
+      const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+      return JSON.stringify(shown).replace(/[^\x20-\x7e]/gu, (char) => {
+        const code = (char.codePointAt(0) ?? 0).toString(16);
+        return code.length > 4 ? `\\u{${code}}` : `\\u${code.padStart(4, '0')}`;
+      });
+    })
+    .join('.');
+}
+
 export function describeZodError(error: z.ZodError): string {
   const parts = error.issues.slice(0, 5).map((issue) => {
-    const where = issue.path.length ? issue.path.join('.') : 'body';
-    return `${where}: ${issue.message}`;
+    // A refused record key: say what is wrong with the key, not "Invalid key in record".
+    if (issue.code === 'invalid_key') return `${pathText(issue.path)}: a key: ${issue.issues[0]?.message ?? issue.message}`;
+    return `${pathText(issue.path)}: ${issue.message}`;
   });
   const more = error.issues.length > 5 ? ` (and ${error.issues.length - 5} more)` : '';
   return parts.join('; ') + more;
@@ -110,13 +133,11 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   }
   const unstorable = findUnstorableText(result.data);
   if (unstorable) {
-    const where = unstorable.length ? unstorable.join('.') : 'body';
-    throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${where}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored; send plain UTF-8 text`);
+    throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${pathText(unstorable)}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored; send plain UTF-8 text`);
   }
   const misleading = findMisleadingText(result.data);
   if (misleading) {
-    const where = misleading.path.length ? misleading.path.join('.') : 'body';
-    throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${where}: ${describeMisleadingText(misleading)}`);
+    throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${pathText(misleading.path)}: ${describeMisleadingText(misleading)}`);
   }
   return result.data;
 }

@@ -3,6 +3,7 @@ import { LIMITS } from './limits.js';
 import { safeHttpUrl } from './urls.js';
 import { accessWindowSchema } from './windows.js';
 import { lineProgressSchema, quorumLineSchema } from './quorum.js';
+import { hasInvisible, requiredText, visibleLength } from './visible-text.js';
 
 const utf8 = new TextEncoder();
 const byteLimited = (max: number, what: string) =>
@@ -35,8 +36,11 @@ export const httpUrlSchema = z
   .max(LIMITS.url)
   .refine((value) => safeHttpUrl(value) !== null, { message: 'must be an http:// or https:// URL' });
 
+/** Context is kept exactly as sent (its hash is the grant's), so labels are checked, never trimmed. */
+const seen = (text: string): boolean => visibleLength(text) > 0;
+
 export const linkSchema = z.strictObject({
-  title: z.string().min(1).max(LIMITS.linkTitle),
+  title: z.string().min(1).max(LIMITS.linkTitle).refine(seen, 'give the link a title a reader can see, e.g. "CI run"'),
   url: httpUrlSchema,
 });
 export type Link = z.infer<typeof linkSchema>;
@@ -47,7 +51,7 @@ export const requestContextSchema = z.strictObject({
   logs: byteLimited(LIMITS.logsBytes, 'log excerpt').optional(),
   links: z.array(linkSchema).max(LIMITS.links).optional(),
   fields: z
-    .record(z.string().min(1).max(LIMITS.fieldKey), z.string().max(LIMITS.fieldValue))
+    .record(z.string().min(1).max(LIMITS.fieldKey).refine(seen, 'name the field with something a reader can see, e.g. "ticket"'), z.string().max(LIMITS.fieldValue))
     .refine((record) => Object.keys(record).length <= LIMITS.fields, {
       message: `at most ${LIMITS.fields} fields`,
     })
@@ -70,10 +74,10 @@ export const newRequestSchema = z.strictObject({
     .min(1, 'must not be empty')
     .max(LIMITS.resource)
     .regex(/^[^\s]+$/, 'must not contain spaces')
-    .regex(/^\P{Cf}+$/u, 'must not contain invisible characters (a zero-width space, a soft hyphen, a direction mark): the resource would look like another one')
+    .refine((value) => !hasInvisible(value), 'must not contain invisible characters (a zero-width space, a soft hyphen, a direction mark, a blank filler): the resource would look like another one')
     .refine(...noDotSegments),
   environment: identifierSchema,
-  reason: z.string().trim().min(1, 'say why you need this').max(LIMITS.reason),
+  reason: requiredText(LIMITS.reason, 'say why you need this'),
   risk: riskSchema.default('medium'),
   context: requestContextSchema.default({}),
   requestedTtlSeconds: z.number().int().min(1, 'must be at least 1 second').max(LIMITS.maxTtlSeconds).optional(),
@@ -81,9 +85,9 @@ export const newRequestSchema = z.strictObject({
   notBefore: startTimeSchema.optional(),
   idempotencyKey: z.string().min(1).max(LIMITS.idempotencyKey).optional(),
   /** Access at once for an incident, where the rule allows break-glass; reviewed afterwards. */
-  breakGlass: z.strictObject({ incident: z.string().trim().min(1, 'name the incident, e.g. INC-4412').max(LIMITS.identifier) }).optional(),
+  breakGlass: z.strictObject({ incident: requiredText(LIMITS.identifier, 'name the incident, e.g. INC-4412') }).optional(),
 }).superRefine((request, ctx) => {
-  if (request.breakGlass && request.reason.length < BREAK_GLASS_MIN_REASON) {
+  if (request.breakGlass && visibleLength(request.reason) < BREAK_GLASS_MIN_REASON) {
     ctx.addIssue({ code: 'custom', path: ['reason'], message: `break-glass needs a reason of at least ${BREAK_GLASS_MIN_REASON} characters: reviewers read it` });
   }
 });
@@ -239,7 +243,7 @@ export type GreenlightRequest = z.infer<typeof requestSchema>;
 /** `POST /grants/:jti/extend`: more time on a grant about to end, as a new request through the same rule. */
 export const extendInputSchema = z.strictObject({
   ttlSeconds: z.number().int().min(1, 'must be at least 1 second').max(LIMITS.maxTtlSeconds),
-  reason: z.string().trim().min(1, 'say why you need more time').max(LIMITS.reason),
+  reason: requiredText(LIMITS.reason, 'say why you need more time'),
 });
 export type ExtendInput = z.infer<typeof extendInputSchema>;
 
@@ -248,7 +252,7 @@ export const requestRefSchema = z.strictObject({ requestId: requestIdSchema });
 
 /** Why a request is cancelled: optional for its requester, required of an admin ending someone else's. */
 export const cancelInputSchema = z.strictObject({
-  reason: z.string().trim().min(1, 'say why it is cancelled').max(LIMITS.reason).optional(),
+  reason: requiredText(LIMITS.reason, 'say why it is cancelled').optional(),
 });
 export type CancelInput = z.infer<typeof cancelInputSchema>;
 export const cancelRefSchema = cancelInputSchema.extend({ requestId: requestIdSchema });
@@ -257,7 +261,7 @@ export type CancelRef = z.infer<typeof cancelRefSchema>;
 /** A reviewer closes a break-glass use: ratified or not, always with a comment for the record. */
 export const reviewInputSchema = z.strictObject({
   outcome: z.enum(['ratified', 'unratified']),
-  comment: z.string().trim().min(1, 'say why, for the record').max(2000),
+  comment: requiredText(2000, 'say why, for the record'),
 });
 export type ReviewInput = z.infer<typeof reviewInputSchema>;
 export const reviewRefSchema = reviewInputSchema.extend({ requestId: requestIdSchema });

@@ -48,6 +48,13 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('break-glass: access at once
     const terse = await breakGlass(dave, 'urgent');
     expect(terse.status).toBe(400);
     expect(terse.body.error.message).toContain('at least 20 characters');
+    // Padding that draws nothing is not a reason, nor a blank filler an incident.
+    const padded = await breakGlass(dave, `urgent${'\u200B'.repeat(30)}`);
+    expect(padded.status).toBe(400);
+    expect(padded.body.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('at least 20 characters') });
+    const blankIncident = await hub.api<ErrorBody>('POST', '/api/v1/requests', dave.token, deployRequest({ reason: REASON, breakGlass: { incident: '\u3164\u200B' } }));
+    expect(blankIncident.status).toBe(400);
+    expect(blankIncident.body.error.message).toContain('breakGlass.incident: name the incident');
   });
 
   it('approves at once with a bg grant capped at maxTtl, tells approvers and reviewers, and opens a review', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { describeMisleadingText, findMisleadingText, findUnstorableText, isSlackTarget, isTeamsTarget, policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
+import { describeMisleadingText, pathText, findMisleadingText, findUnstorableText, isSlackTarget, isTeamsTarget, policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
 
 export class PolicyError extends Error {}
 
@@ -74,7 +74,7 @@ export function parsePolicy(text: string, source = 'policy', channels: Configure
   const unstorable = findUnstorableText(result.data);
   if (unstorable) throw new PolicyError(`${source}: ${unstorable.join('.')}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored`);
   const misleading = findMisleadingText(result.data);
-  if (misleading) throw new PolicyError(`${source}: ${misleading.path.join('.')}: ${describeMisleadingText(misleading)}`);
+  if (misleading) throw new PolicyError(`${source}: ${pathText(misleading.path)}: ${describeMisleadingText(misleading)}`);
   // A duration too long to add to a date would pass here and then fail every request under the rule.
   for (const rule of result.data.rules) {
     const durations: [string, number | undefined][] = [
@@ -106,9 +106,9 @@ function describePolicyIssues(error: z.ZodError, raw: unknown): string {
       if (first === 'rules' && typeof index === 'number') {
         const name = (rules?.[index] as { name?: unknown } | undefined)?.name;
         const label = typeof name === 'string' ? `rule "${name}"` : `rule #${index + 1}`;
-        return `${label}: ${rest.length ? `${rest.join('.')}: ` : ''}${issue.message}`;
+        return `${label}: ${rest.length ? `${pathText(rest)}: ` : ''}${issue.message}`;
       }
-      return `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`;
+      return `${issue.path.length ? `${pathText(issue.path)}: ` : ''}${issue.message}`;
     })
     .join('; ');
 }

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { cancelInputSchema, extendInputSchema, newRequestSchema, reviewInputSchema } from './request.js';
+import { newDelegationSchema } from './delegation.js';
+import { visibleLength } from './visible-text.js';
+import { parseOrThrow } from './errors.js';
+
+const request = (extra: Record<string, unknown>) => ({ action: 'deploy', resource: 'payments-api', environment: 'production', reason: 'ship the fix', ...extra });
+const issuesOf = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
+  (result.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+
+// Drawn as nothing, or as a space, in every font a reviewer is likely to use.
+const BLANKS = ['\u200B', '\u200D', '\u2060', '\u00AD', '\u3000', '\u3164', '\uFFA0', '\u115F', '\u2800', '\u034F', '\uFE0F', '\u{E0100}'].map((blank) => ({
+  blank,
+  code: (blank.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0'),
+}));
+
+describe('text someone must fill in has to show something', () => {
+  it('counts only what a reader sees', () => {
+    expect(visibleLength(`a${BLANKS.map(({ blank }) => blank).join('')}b`)).toBe(2);
+    expect(visibleLength('✔️ déployé 部署')).toBe(10);
+  });
+
+  for (const { blank, code } of BLANKS) it(`refuses a reason, a comment, an incident or a delegation reason made only of U+${code}`, () => {
+    const text = blank.repeat(25);
+    expect(issuesOf(newRequestSchema.safeParse(request({ reason: text })))).toEqual(['reason: say why you need this']);
+    expect(issuesOf(newRequestSchema.safeParse(request({ breakGlass: { incident: text } })))).toContain('breakGlass.incident: name the incident, e.g. INC-4412');
+    expect(issuesOf(extendInputSchema.safeParse({ ttlSeconds: 60, reason: text }))).toEqual(['reason: say why you need more time']);
+    expect(issuesOf(cancelInputSchema.safeParse({ reason: text }))).toEqual(['reason: say why it is cancelled']);
+    expect(issuesOf(reviewInputSchema.safeParse({ outcome: 'ratified', comment: text }))).toEqual(['comment: say why, for the record']);
+    expect(issuesOf(newDelegationSchema.safeParse({ to: 'carol', endsAt: '2026-12-31T18:00:00Z', reason: text }))).toEqual(['reason: say why, e.g. "holiday"']);
+  });
+
+  for (const { blank, code } of BLANKS) it(`refuses a resource, a link title or a field name holding U+${code}`, () => {
+    expect(issuesOf(newRequestSchema.safeParse(request({ resource: `payments${blank}-api` })))[0]).toMatch(/^resource: must not contain (spaces|invisible characters)/);
+    expect(issuesOf(newRequestSchema.safeParse(request({ context: { links: [{ title: blank, url: 'https://ci.example.com/1' }] } })))[0]).toMatch(/^context\.links\.0\.title: give the link a title a reader can see/);
+    // The refused key is named escaped, so the error does not carry the invisible character on.
+    const escaped = code.length > 4 ? `\\u{${code.toLowerCase()}}` : `\\u${code.toLowerCase()}`;
+    expect(() => parseOrThrow(newRequestSchema, request({ context: { fields: { [blank]: 'x' } } }), 'request')).toThrow(
+      `Invalid request: context.fields."${escaped}": a key: name the field with something a reader can see, e.g. "ticket"`,
+    );
+  });
+
+  it('counts a break-glass reason by what shows, and keeps text with emoji and accents as written', () => {
+    const padded = newRequestSchema.safeParse(request({ reason: `db down${'\u200B'.repeat(20)}`, breakGlass: { incident: 'INC-1' } }));
+    expect(issuesOf(padded)).toEqual(['reason: break-glass needs a reason of at least 20 characters: reviewers read it']);
+    const fine = newRequestSchema.parse(request({ reason: '  ✔️ rollback: the 部署 of v2 broke checkout  ', breakGlass: { incident: 'INC-4412' }, context: { links: [{ title: '✔️ CI', url: 'https://ci.example.com/1' }] } }));
+    expect(fine.reason).toBe('✔️ rollback: the 部署 of v2 broke checkout');
+    expect(fine.context.links?.[0]?.title).toBe('✔️ CI');
+  });
+});
