@@ -155,6 +155,15 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
     expect((await get(request.id)).escalationLevel).toBe(0);
     const notClaimer = await hub.api<ErrorBody>('POST', `/api/v1/requests/${request.id}/release`, sam.token);
     expect(notClaimer.status).toBe(403);
+    // Someone with no part in the request learns nothing from trying: not who holds it, nor whether anyone does.
+    const outsider = await hub.api<ErrorBody>('POST', `/api/v1/requests/${request.id}/release`, erin.token);
+    const unclaimed = (await submit()).id;
+    const outsiderUnclaimed = await hub.api<ErrorBody>('POST', `/api/v1/requests/${unclaimed}/release`, erin.token);
+    for (const answer of [outsider, outsiderUnclaimed]) {
+      expect(answer.status).toBe(403);
+      expect(answer.body.error).toEqual({ code: 'FORBIDDEN', message: 'You are neither the requester nor an approver of this request.' });
+    }
+    await hub.api('POST', `/api/v1/requests/${unclaimed}/cancel`, alice.token);
     await hub.api('POST', `/api/v1/requests/${request.id}/release`, bob.token);
     await advance(0);
     expect((await get(request.id)).escalationLevel).toBe(1);

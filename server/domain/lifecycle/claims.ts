@@ -43,6 +43,9 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
 export async function releaseRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
   const row = await inTransaction(ctx, async (trx) => {
     const current = await loadRequestRow(trx, requestId);
+    // Someone who may not see the request learns nothing of its claim, not even whether there is one.
+    const concerned = current.claim_by === actor.name || actsAsAdmin(actor) || current.requester_id === actor.id || isEligibleApprover(current, actor);
+    if (!concerned) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
     if (!current.claim_by) throw new GreenlightError('CONFLICT', 'Nobody has claimed this request.');
     if (current.claim_by !== actor.name && !actsAsAdmin(actor)) throw new GreenlightError('FORBIDDEN', `Only ${current.claim_by} (or an admin) can release this claim.`);
     const { row: next } = await transition(ctx, trx, current, 'release', { actor: actor.name, changes: { claim_by: null, claim_until: null }, outcome: 'released', data: { reason: 'released' } });
