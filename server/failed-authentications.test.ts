@@ -71,6 +71,25 @@ describe('failed authentications from one address', () => {
     // It says how many were refused without a record in between.
     expect(failures[0]?.data.unrecordedBefore).toBe('4 failed sign-ins from this address were refused unrecorded before this one');
   });
+
+  it('audit a credential that is not a bearer token like a wrong one, but not a call that sent none', async () => {
+    clock.advance(61_000);
+    const before = (await recordedFailures()).length;
+    const call = (headers: Record<string, string>) => fetch(`${hub.url}/api/v1/requests`, { headers }).then(async (response) => ({ status: response.status, body: (await response.json()) as ErrorBody }));
+    const sent = [{ authorization: `Basic ${Buffer.from('alice:hunter2').toString('base64')}` }, { authorization: alice.token }, { authorization: 'Bearer' }];
+    for (const headers of sent) {
+      const reply = await call(headers);
+      expect(reply.status).toBe(401);
+      expect(reply.body.error).toEqual({ code: 'UNAUTHENTICATED', message: 'Send your token as "Authorization: Bearer glt_…".' });
+    }
+    expect((await call({})).status).toBe(401);
+    const failures = (await recordedFailures()).slice(0, (await recordedFailures()).length - before);
+    expect(failures).toHaveLength(3);
+    for (const event of failures) expect(event.data).toMatchObject({ where: 'GET /api/v1/requests', reason: 'malformed Authorization header (not "Bearer <token>")' });
+    // What was sent is not written down: a misplaced password or token stays out of the audit log.
+    expect(JSON.stringify(failures)).not.toContain(alice.token);
+    expect(JSON.stringify(failures)).not.toContain(Buffer.from('alice:hunter2').toString('base64'));
+  });
 });
 
 describe('failed authentications behind a trusted proxy', () => {

@@ -70,13 +70,17 @@ export function requireAuthentication(scope: FastifyInstance, deps: Authenticati
     const need = request.routeOptions.config.scope;
     // Fails closed: a route that forgot to say what it needs refuses everyone, and its tests show it.
     if (need === undefined) throw new Error(`route ${request.routeOptions.url ?? request.url} declares no scope`);
+    const where = `${request.method} ${request.routeOptions.url ?? request.url}`;
     const token = bearerToken(request);
-    if (!token) throw new GreenlightError('UNAUTHENTICATED', 'Send your token as "Authorization: Bearer glt_…".');
-    const outcome = await resolveToken(deps.ctx, token, tokenHashOf(request, token));
-    if ('refused' in outcome) {
-      const where = `${request.method} ${request.routeOptions.url ?? request.url}`;
-      throw await deps.failedAuthentications.refuse(request.ip, where, outcome.refused.reason, outcome.refused.message);
+    if (!token) {
+      const message = 'Send your token as "Authorization: Bearer glt_…".';
+      // No header at all is someone who forgot it; a header that is not a bearer token is a credential
+      // the hub refused (Basic, a bare token, "Bearer" alone), audited like a wrong token.
+      if (request.headers.authorization === undefined) throw new GreenlightError('UNAUTHENTICATED', message);
+      throw await deps.failedAuthentications.refuse(request.ip, where, 'malformed Authorization header (not "Bearer <token>")', message);
     }
+    const outcome = await resolveToken(deps.ctx, token, tokenHashOf(request, token));
+    if ('refused' in outcome) throw await deps.failedAuthentications.refuse(request.ip, where, outcome.refused.reason, outcome.refused.message);
     actors.set(request, outcome.actor);
     requireScope(outcome.actor, need);
   });
