@@ -126,11 +126,20 @@ export function describeZodError(error: z.ZodError): string {
   return parts.join('; ') + more;
 }
 
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+export interface ParseOptions {
+  /**
+   * `compared`: the input is only compared with what the hub holds (a grant's payload against its
+   * hash), never stored, shown or echoed, so text the hub would refuse to store is compared as sent.
+   */
+  text?: 'stored' | 'compared';
+}
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string, options: ParseOptions = {}): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
     throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${describeZodError(result.error)}`);
   }
+  if (options.text === 'compared') return result.data;
   const unstorable = findUnstorableText(result.data);
   if (unstorable) {
     throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${pathText(unstorable)}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored; send plain UTF-8 text`);

@@ -152,6 +152,29 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('grant extensions on %s', (k
     expect(ended.body.error.message).toMatch(/ended/);
   });
 
+  it('a grant whose request was stored before the hub refused misleading text: not extended, said plainly; its payload still verifies by hash', async () => {
+    clock.set('2026-12-24T09:00:00.000Z');
+    const approved = await approve((await submit(dbOpen({ requestedTtlSeconds: 600, context: { summary: 'rotate keys' } }))).id);
+    // As an older hub stored it: a direction control in the summary, which the edge now refuses.
+    await hub.hub.ctx.store.db.updateTable('requests').set({ context: JSON.stringify({ summary: 'rotate \u202Esyek' }) }).where('id', '=', approved.id).execute();
+    await advance(6 * MINUTE);
+    const refused = await extend(approved.grant!.jti, { ttlSeconds: 600, reason: 'more' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toEqual({
+      code: 'CONFLICT',
+      message: "This grant's request holds text this hub no longer accepts (context.summary: contains U+202E, which changes the direction of the text after it, so it would read as something other than what was sent), so it can't be extended as it stands; ask for new access instead.",
+    });
+
+    // Verifying only compares: a payload holding such text is answered by its hash, not refused as input.
+    const token = (await get(approved.id)).grant?.token;
+    const payload = { action: 'db-open', resource: 'orders-db', environment: approved.environment, context: { summary: 'rotate \u202Esyek' } };
+    const verified = await hub.api<{ valid: boolean; reason?: string }>('POST', '/api/v1/grants/verify', null, { token, payload });
+    expect(verified.status).toBe(200);
+    expect(verified.body).toMatchObject({ valid: false, reason: 'payload_mismatch' });
+    const original = await hub.api<{ valid: boolean }>('POST', '/api/v1/grants/verify', null, { token, payload: { ...payload, context: { summary: 'rotate keys' } } });
+    expect(original.body.valid).toBe(true);
+  });
+
   it('revoking a grant takes its extensions with it: an approved one\'s grant is revoked, a pending one cancelled, so access never comes back', async () => {
     clock.set('2026-12-25T09:00:00.000Z');
     const original = await approve((await submit(dbOpen({ reason: 'revoke chain', requestedTtlSeconds: 1200 }))).id);

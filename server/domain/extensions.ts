@@ -1,4 +1,4 @@
-import { formatDuration, GreenlightError, extendInputSchema, parseOrThrow, type FrozenRule, type GreenlightRequest, type NewRequest } from '../../protocol/index.js';
+import { formatDuration, GreenlightError, extendInputSchema, newRequestSchema, parseOrThrow, type FrozenRule, type GreenlightRequest, type NewRequest } from '../../protocol/index.js';
 import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
@@ -40,6 +40,21 @@ function limitRefusal(rule: FrozenRule, used: number, asked: number): Greenlight
 }
 
 /**
+ * A request stored before the hub refused some text (direction controls, blank fillers) would be
+ * refused as an extension naming a field the requester never sent this time: say what it is instead.
+ */
+function refuseStoredTextNoLongerAccepted(body: NewRequest): void {
+  try {
+    parseOrThrow(newRequestSchema, body, 'extension');
+  } catch (error) {
+    if (!(error instanceof GreenlightError) || error.code !== 'INVALID_INPUT') throw error;
+    // What the hub found, without the advice to the sender, which the requester can't follow here.
+    const why = error.message.replace(/^Invalid extension: /, '').replace(/; remove it$/, '');
+    throw new GreenlightError('CONFLICT', `This grant's request holds text this hub no longer accepts (${why}), so it can't be extended as it stands; ask for new access instead.`);
+  }
+}
+
+/**
  * More time on a grant about to end: a new request linked to it, through the same rule, asking for
  * access from the old grant's end. The grant itself never changes. The rule's first
  * `extensions.autoApprove` extensions are approved at once; later ones wait for the approvers.
@@ -72,6 +87,7 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     requestedTtlSeconds: ttlSeconds,
     notBefore: grant.expiresAt,
   };
+  refuseStoredTextNoLongerAccepted(body);
   const admit = async (trx: Transaction<Database>): Promise<{ autoApprove: boolean } | { refused: GreenlightError }> => {
     // Another hub may be extending this grant at the same moment: the transaction holds the audit
     // chain's head from its start (inTransaction), so this check sees an extension the other

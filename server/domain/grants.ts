@@ -134,7 +134,8 @@ function claimsOf(payload: Record<string, unknown>): GrantClaims | null {
 
 /** Checks signature, time and the hub's record (revoked, redeemed, expired). */
 export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
-  const { token, payload } = parseOrThrow(grantTokenInputSchema, input, 'grant');
+  // A payload from before the hub refused misleading text still hashes as it was approved.
+  const { token, payload } = parseOrThrow(grantTokenInputSchema, input, 'grant', { text: 'compared' });
   let claims: GrantClaims | null;
   let expiredByTime = false;
   let earlyByTime = false;
