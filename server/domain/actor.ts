@@ -14,6 +14,8 @@ export interface Actor {
   /** The token behind the call; null where the user acts through an email link or a Slack button. */
   tokenId: string | null;
   tokenKind: TokenKind | null;
+  /** When that token stops working; absent where it never does or there is none. */
+  tokenExpiresAt?: string;
 }
 
 export const hasRole = (actor: Actor, role: Role): boolean => actor.roles.includes(role);

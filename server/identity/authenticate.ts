@@ -44,6 +44,7 @@ export async function resolveToken(ctx: Context, token: string, tokenHash = hash
     scopes: effectiveScopes(held.scopes, owner.roles, owner.service),
     tokenId: held.id,
     tokenKind: held.kind,
+    ...(held.expiresAt === null ? {} : { tokenExpiresAt: held.expiresAt }),
   };
   ctx.actors?.set(tokenHash, actor, nowMs, snapshot, expiresAtMs);
   ctx.lastSeen.touch(actor.id, now, actor.tokenId ?? undefined);

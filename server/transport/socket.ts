@@ -21,6 +21,7 @@ import { claimRequest, releaseRequest } from '../domain/lifecycle/claims.js';
 import { roomsOfActor } from './rooms.js';
 import { attachPushes, type PushOptions } from './pushes.js';
 import type { HubServer, HubSocket } from './hub-server.js';
+import { closeAtTokenExpiry } from './token-expiry.js';
 import type { Metrics } from '../metrics.js';
 import { toWireError } from './errors.js';
 import { RateWindow } from './rate-window.js';
@@ -95,6 +96,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
         if (!still) socket.disconnect(true);
       })
       .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not re-check a new socket’s user'));
+    closeAtTokenExpiry(socket, ctx.clock);
     registerHandlers(socket, ctx, metrics, limiter);
   });
 
