@@ -121,7 +121,8 @@ describe('greenlight request --wait', () => {
 
   it('shows what a requester sent as written, never as terminal control: escape sequences and direction overrides are spelled out', async () => {
     // The hub keeps logs and diffs byte for byte (coloured CI output), so they can still hold both.
-    const logs = 'fix \u001b[2A\u001b[31mapproved by security\u001b[0m \u202eoverride\n';
+    // A log from a Windows runner ends its lines with CRLF: those are line ends, while a lone CR could write over a line.
+    const logs = 'fix \u001b[2A\u001b[31mapproved by security\u001b[0m \u202eoverride\r\nstep 2 ok\r\nbuild ok\rAPPROVED\n';
     const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-escapes-'));
     const logFile = path.join(dir, 'build.log');
     writeFileSync(logFile, logs);
@@ -133,6 +134,8 @@ describe('greenlight request --wait', () => {
       expect(shown.code).toBe(0);
       expect(shown.stdout).toContain('fix \\u001b[2A\\u001b[31mapproved by security\\u001b[0m \\u202eoverride');
       expect(shown.stdout.includes('\u001b') || shown.stdout.includes('\u202e')).toBe(false);
+      expect(shown.stdout).toContain('override\n  step 2 ok\n  build ok\\u000dAPPROVED\n');
+      expect(shown.stdout.includes('\r')).toBe(false);
       // The machine-readable form keeps the text exactly as submitted.
       expect((JSON.parse((await cli(['show', id, '--json'], hub.as(sre))).stdout) as { context: { logs: string } }).context.logs).toBe(logs);
     } finally {

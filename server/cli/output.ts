@@ -19,7 +19,8 @@ const UNSAFE_ON_A_TERMINAL = new RegExp(`[${CONTROL_CHARACTER_CLASS}\\r${DIRECTI
  * as written, with the characters that could make a terminal show something else spelled out.
  */
 export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE_ON_A_TERMINAL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // A Windows line end is a line end: only a carriage return on its own can write over a line.
+  return text.replace(/\r\n/g, '\n').replace(UNSAFE_ON_A_TERMINAL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function out(io: Io, line: string): void {
@@ -104,7 +105,8 @@ const EXCERPT_LINES = 200;
 
 /** Long diffs and logs are cut so a terminal stays usable; --json has the full text. */
 function excerpt(text: string): string[] {
-  const lines = text.replace(/\n$/, '').split('\n');
+  // CRLF from a Windows runner is a line end like LF; a lone CR stays, to be spelled out.
+  const lines = text.replace(/\r?\n$/, '').split(/\r?\n/);
   if (lines.length <= EXCERPT_LINES) return lines.map((line) => `  ${line}`);
   return [...lines.slice(0, EXCERPT_LINES).map((line) => `  ${line}`), `  ... ${lines.length - EXCERPT_LINES} more lines; use --json for all of it`];
 }
