@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -54,10 +54,20 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return store;
 }
 
+/**
+ * The database holds the grant-signing key, token hashes and issued grants: a new one is readable by
+ * the hub's user only, whatever the umask or the data directory's mode (SQLite gives its -wal and
+ * -shm files the database's mode). An existing file keeps the mode its operator gave it.
+ */
+function createPrivately(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+}
+
 function openSqlite(options: StoreOptions): Store {
   if (!options.dataDir) throw new Error('a data directory or a database URL is required');
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(options.dataDir, 'greenlight.db');
+  createPrivately(file);
   const database = new BetterSqlite3(file);
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${options.sqliteSync ?? 'NORMAL'}`);
@@ -65,6 +75,7 @@ function openSqlite(options: StoreOptions): Store {
   database.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   const backupTo = async (target: string) => {
+    createPrivately(target);
     await database.backup(target);
   };
   if (!options.backgroundCheckpoint) return { db, dialect: 'sqlite', location: file, backupTo, close: () => db.destroy() };
