@@ -94,8 +94,12 @@ describe("errors fastify and Node raise answer in the hub's shape, echoing nothi
     expect(answer.body).toContain('has a \\"__proto__\\" or \\"constructor.prototype\\" key');
   });
 
-  it('an empty JSON body', async () => {
-    expectWireError(await request('POST /api/v1/requests HTTP/1.1', [`Authorization: Bearer ${ADMIN_TOKEN}`, 'Content-Type: application/json']), 400, 'INVALID_INPUT');
+  it('an empty JSON body, said as such rather than as broken JSON', async () => {
+    for (const body of [undefined, '  \r\n']) {
+      const answer = await request('POST /api/v1/requests HTTP/1.1', [`Authorization: Bearer ${ADMIN_TOKEN}`, 'Content-Type: application/json'], body);
+      expectWireError(answer, 400, 'INVALID_INPUT');
+      expect(answer.body).toContain('The body is empty, but Content-Type says JSON: send a JSON object, or no Content-Type.');
+    }
   });
 
   it('a route that does not exist, with a secret in its path and query', async () => {

@@ -33,8 +33,6 @@ export function mapFrameworkError(error: FrameworkError, bodyLimit?: number): Wi
       );
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return wire('INVALID_INPUT', jsonProblem(error));
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return wire('INVALID_INPUT', 'The body is empty, but Content-Type says JSON: send a JSON object, or no Content-Type.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_TYPE':
     case 'FST_ERR_CTP_EMPTY_TYPE':

@@ -117,6 +117,10 @@ function limitJsonDepth(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(new GreenlightError('INVALID_INPUT', 'The body is empty, but Content-Type says JSON: send a JSON object, or no Content-Type.'), undefined);
+      return;
+    }
     if (jsonNestsDeeperThan(text, LIMITS.jsonDepth)) {
       done(new GreenlightError('JSON_TOO_DEEP', `The body nests arrays and objects more than ${LIMITS.jsonDepth} deep; no request needs that many.`), undefined);
       return;
