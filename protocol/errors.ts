@@ -97,21 +97,25 @@ export class GreenlightError extends Error {
 const PLAIN_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
- * Where in the input a problem is, as `context.fields.ticket`. A key the sender chose is shown as
- * escaped JSON when it is not plain, so an error never echoes invisible or direction-changing
- * characters back into a log or a terminal.
+ * Text the sender chose, quoted for an error message: JSON-quoted, cut at 40 characters, and anything
+ * outside printable ASCII written as \u escapes, so an error never echoes invisible or
+ * direction-changing characters back into a log or a terminal.
  */
+export function quotedText(text: string): string {
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return JSON.stringify(shown).replace(/[^\x20-\x7e]/gu, (char) => {
+    const code = (char.codePointAt(0) ?? 0).toString(16);
+    return code.length > 4 ? `\\u{${code}}` : `\\u${code.padStart(4, '0')}`;
+  });
+}
+
+/** Where in the input a problem is, as `context.fields.ticket`; a key that is not plain is quoted. */
 export function pathText(path: readonly PropertyKey[]): string {
   if (path.length === 0) return 'body';
   return path
     .map((segment) => {
       const text = typeof segment === 'symbol' ? (segment.description ?? '?') : String(segment);
-      if (PLAIN_SEGMENT.test(text)) return text;
-      const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-      return JSON.stringify(shown).replace(/[^\x20-\x7e]/gu, (char) => {
-        const code = (char.codePointAt(0) ?? 0).toString(16);
-        return code.length > 4 ? `\\u{${code}}` : `\\u${code.padStart(4, '0')}`;
-      });
+      return PLAIN_SEGMENT.test(text) ? text : quotedText(text);
     })
     .join('.');
 }
@@ -120,6 +124,8 @@ export function describeZodError(error: z.ZodError): string {
   const parts = error.issues.slice(0, 5).map((issue) => {
     // A refused record key: say what is wrong with the key, not "Invalid key in record".
     if (issue.code === 'invalid_key') return `${pathText(issue.path)}: a key: ${issue.issues[0]?.message ?? issue.message}`;
+    // zod's own message quotes the keys as sent.
+    if (issue.code === 'unrecognized_keys') return `${pathText(issue.path)}: Unrecognized key${issue.keys.length === 1 ? '' : 's'}: ${issue.keys.map(quotedText).join(', ')}`;
     return `${pathText(issue.path)}: ${issue.message}`;
   });
   const more = error.issues.length > 5 ? ` (and ${error.issues.length - 5} more)` : '';
@@ -129,7 +135,8 @@ export function describeZodError(error: z.ZodError): string {
 export interface ParseOptions {
   /**
    * `compared`: the input is only compared with what the hub holds (a grant's payload against its
-   * hash), never stored, shown or echoed, so text the hub would refuse to store is compared as sent.
+   * hash), never stored, shown or echoed, so text the hub would now refuse as misleading is compared
+   * as sent (what cannot be stored at all never could be, so is still refused).
    */
   text?: 'stored' | 'compared';
 }
@@ -139,11 +146,11 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   if (!result.success) {
     throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${describeZodError(result.error)}`);
   }
-  if (options.text === 'compared') return result.data;
   const unstorable = findUnstorableText(result.data);
   if (unstorable) {
     throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${pathText(unstorable)}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored; send plain UTF-8 text`);
   }
+  if (options.text === 'compared') return result.data;
   const misleading = findMisleadingText(result.data);
   if (misleading) {
     throw new GreenlightError('INVALID_INPUT', `Invalid ${what}: ${pathText(misleading.path)}: ${describeMisleadingText(misleading)}`);

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './limits.js';
 export * from './storable-text.js';
 export * from './misleading-text.js';
+export * from './visible-text.js';
 export * from './duration.js';
 export * from './request.js';
 export * from './quorum.js';

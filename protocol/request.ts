@@ -3,7 +3,7 @@ import { LIMITS } from './limits.js';
 import { safeHttpUrl } from './urls.js';
 import { accessWindowSchema } from './windows.js';
 import { lineProgressSchema, quorumLineSchema } from './quorum.js';
-import { hasInvisible, requiredText, visibleLength } from './visible-text.js';
+import { hasInvisible, requiredText, showsSomething, visibleLength } from './visible-text.js';
 
 const utf8 = new TextEncoder();
 const byteLimited = (max: number, what: string) =>
@@ -37,7 +37,7 @@ export const httpUrlSchema = z
   .refine((value) => safeHttpUrl(value) !== null, { message: 'must be an http:// or https:// URL' });
 
 /** Context is kept exactly as sent (its hash is the grant's), so labels are checked, never trimmed. */
-const seen = (text: string): boolean => visibleLength(text) > 0;
+const seen = showsSomething;
 
 export const linkSchema = z.strictObject({
   title: z.string().min(1).max(LIMITS.linkTitle).refine(seen, 'give the link a title a reader can see, e.g. "CI run"'),

@@ -9,7 +9,7 @@ const issuesOf = (result: { success: boolean; error?: { issues: { path: Property
   (result.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 
 // Drawn as nothing, or as a space, in every font a reviewer is likely to use.
-const BLANKS = ['\u200B', '\u200D', '\u2060', '\u00AD', '\u3000', '\u3164', '\uFFA0', '\u115F', '\u2800', '\u034F', '\uFE0F', '\u{E0100}'].map((blank) => ({
+const BLANKS = ['\u200B', '\u200D', '\u2060', '\u00AD', '\u3000', '\u3164', '\uFFA0', '\u115F', '\u2800', '\u034F', '\uFE0F', '\u{E0100}', '\u17B4', '\u2028', '\u{E0080}'].map((blank) => ({
   blank,
   code: (blank.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0'),
 }));
@@ -17,7 +17,9 @@ const BLANKS = ['\u200B', '\u200D', '\u2060', '\u00AD', '\u3000', '\u3164', '\uF
 describe('text someone must fill in has to show something', () => {
   it('counts only what a reader sees', () => {
     expect(visibleLength(`a${BLANKS.map(({ blank }) => blank).join('')}b`)).toBe(2);
-    expect(visibleLength('✔️ déployé 部署')).toBe(10);
+    expect(visibleLength('✔️ déployé 部署')).toBe(12);
+    // Spaces between words count, as a reader counts them; padding around them does not.
+    expect(visibleLength(' \u200B the db is on fire again! \u3000')).toBe(24);
   });
 
   for (const { blank, code } of BLANKS) it(`refuses a reason, a comment, an incident or a delegation reason made only of U+${code}`, () => {
@@ -43,8 +45,19 @@ describe('text someone must fill in has to show something', () => {
   it('counts a break-glass reason by what shows, and keeps text with emoji and accents as written', () => {
     const padded = newRequestSchema.safeParse(request({ reason: `db down${'\u200B'.repeat(20)}`, breakGlass: { incident: 'INC-1' } }));
     expect(issuesOf(padded)).toEqual(['reason: break-glass needs a reason of at least 20 characters: reviewers read it']);
+    expect(newRequestSchema.safeParse(request({ reason: 'the db is on fire again!', breakGlass: { incident: 'INC-1' } })).success).toBe(true);
     const fine = newRequestSchema.parse(request({ reason: '  ✔️ rollback: the 部署 of v2 broke checkout  ', breakGlass: { incident: 'INC-4412' }, context: { links: [{ title: '✔️ CI', url: 'https://ci.example.com/1' }] } }));
     expect(fine.reason).toBe('✔️ rollback: the 部署 of v2 broke checkout');
     expect(fine.context.links?.[0]?.title).toBe('✔️ CI');
+  });
+
+  it('never echoes a key it refuses as sent: an unknown key holding a direction control comes back escaped', () => {
+    const refuse = () => parseOrThrow(newRequestSchema, { ...request({}), 'approved\u202Eyb': true }, 'request');
+    expect(refuse).toThrow('Invalid request: body: Unrecognized key: "approved\\u202eyb"');
+    try {
+      refuse();
+    } catch (error) {
+      expect((error as Error).message).not.toContain('\u202E');
+    }
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { pathText, quotedText } from '../../protocol/index.js';
 import { notifiersConfigSchema } from '../notify/config.js';
 import { SETTINGS, SETTING_KEYS, type HubSettings, type SettingKey } from './settings.js';
 import { oidcConfigSchema } from '../auth/oidc/config.js';
@@ -46,10 +47,10 @@ function describeIssues(issues: z.core.$ZodIssue[]): string {
   const parts = issues.slice(0, 5).map((issue) => {
     const where = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.map((key) => `"${where ? `${where}.` : ''}${key}"`).join(', ');
+      const keys = issue.keys.map((key) => quotedText(`${where ? `${where}.` : ''}${key}`)).join(', ');
       return `unknown key${issue.keys.length === 1 ? '' : 's'} ${keys}${where ? '' : ` (known keys: ${known})`}`;
     }
-    return `${where || 'file'}: ${issue.message}`;
+    return `${issue.path.length ? pathText(issue.path) : 'file'}: ${issue.message}`;
   });
   return parts.join('; ') + (issues.length > 5 ? ` (and ${issues.length - 5} more)` : '');
 }

@@ -72,7 +72,7 @@ export function parsePolicy(text: string, source = 'policy', channels: Configure
   const result = policySchema.safeParse(raw);
   if (!result.success) throw new PolicyError(`${source}: ${describePolicyIssues(result.error, raw)}`);
   const unstorable = findUnstorableText(result.data);
-  if (unstorable) throw new PolicyError(`${source}: ${unstorable.join('.')}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored`);
+  if (unstorable) throw new PolicyError(`${source}: ${pathText(unstorable)}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored`);
   const misleading = findMisleadingText(result.data);
   if (misleading) throw new PolicyError(`${source}: ${pathText(misleading.path)}: ${describeMisleadingText(misleading)}`);
   // A duration too long to add to a date would pass here and then fail every request under the rule.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GreenlightError, LIMITS } from '../../protocol/index.js';
+import { GreenlightError, LIMITS, showsSomething } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
 import { buildView, isEligibleApprover, withoutSecrets } from '../domain/request-view.js';
@@ -121,7 +121,7 @@ async function onViewSubmission(ctx: Context, app: SlackApp, payload: z.infer<ty
     return { kind: 'errors', errors: { [REASON_BLOCK]: 'This form is not one Greenlight opened.' } };
   }
   const reason = payload.view.state.values[REASON_BLOCK]?.[REASON_INPUT]?.value?.trim() ?? '';
-  if (!reason) return { kind: 'errors', errors: { [REASON_BLOCK]: 'Say why you deny it.' } };
+  if (!showsSomething(reason)) return { kind: 'errors', errors: { [REASON_BLOCK]: 'Say why you deny it.' } };
   if (reason.length > LIMITS.comment) return { kind: 'errors', errors: { [REASON_BLOCK]: `At most ${LIMITS.comment} characters.` } };
   const identity = await slackIdentity(ctx, app, payload.user.id);
   if (identity.kind === 'refused') return { kind: 'errors', errors: { [REASON_BLOCK]: identity.explanation } };

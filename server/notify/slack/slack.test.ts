@@ -164,8 +164,10 @@ describe('Slack, against a local Slack API stand-in', () => {
     expect(opened?.answer.ok).toBe(true);
     expect((await request(created.id)).status).toBe('pending');
 
-    const empty = await carolInSlack.submitModal(triggerId, '   ');
-    expect(JSON.parse(empty.text)).toMatchObject({ response_action: 'errors', errors: { reason: 'Say why you deny it.' } });
+    for (const blank of ['   ', '\u200B\u2800\u3164']) {
+      const empty = await carolInSlack.submitModal(triggerId, blank);
+      expect(JSON.parse(empty.text)).toMatchObject({ response_action: 'errors', errors: { reason: 'Say why you deny it.' } });
+    }
     expect((await request(created.id)).status).toBe('pending');
 
     expect((await carolInSlack.submitModal(triggerId, 'not during the <!here> freeze')).status).toBe(200);
