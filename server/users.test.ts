@@ -181,6 +181,22 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('managing users over HTTP on
     await hub.api('POST', '/api/v1/users/kim/enable', ADMIN_TOKEN);
     expect((await hub.api<{ valid: boolean }>('POST', '/api/v1/grants/verify', null, { token: grant?.token })).body.valid).toBe(false);
     expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${waiting.body.id}`, kim.token)).body.status).toBe('cancelled');
+    // A claim they held on someone else's request ends with them, rather than holding escalation back until it lapses.
+    const mo = await hub.createUser('mo', ['approver'], ['sre']);
+    const claimed = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', (await hub.createUser('nat', ['requester'])).token, deployRequest({ reason: 'claimed by mo' }));
+    expect((await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${claimed.body.id}/claim`, mo.token)).body.claim?.by).toBe('mo');
+    await hub.api('POST', '/api/v1/users/mo/disable', ADMIN_TOKEN);
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${claimed.body.id}`, lou.token)).body).toMatchObject({ status: 'pending', claim: null });
+    expect((await auditOf(hub, 'request.released')).find((event) => event.requestId === claimed.body.id)).toMatchObject({ actor: 'admin', data: { reason: 'mo was disabled', claimer: 'mo' } });
+
+    // A grant issued by a call that raced the disable is void all the same, whatever its row says.
+    const raced = await hub.createUser('ray', ['requester']);
+    const racedRequest = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', raced.token, deployRequest({ reason: 'raced' }));
+    await hub.api('POST', `/api/v1/requests/${racedRequest.body.id}/decisions`, lou.token, { decision: 'approve' });
+    const racedGrant = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${racedRequest.body.id}`, raced.token)).body.grant;
+    await hub.hub.ctx.store.db.updateTable('users').set({ disabled: 1 }).where('name', '=', 'ray').execute();
+    expect((await hub.api<{ valid: boolean; reason: string }>('POST', '/api/v1/grants/verify', null, { token: racedGrant?.token })).body).toMatchObject({ valid: false, reason: 'revoked' });
+
     // Disabling again someone already disabled writes nothing twice.
     await hub.api('POST', '/api/v1/users/kim/disable', ADMIN_TOKEN);
     await hub.api('POST', '/api/v1/users/kim/disable', ADMIN_TOKEN);

@@ -8,6 +8,8 @@ import { endDelegationsOfNonDecider } from './delegations.js';
 import { revokeGrantsOf } from './grants.js';
 import { announceUpdated } from './lifecycle/after-commit.js';
 import { transition } from './lifecycle/transition.js';
+import { endClaim } from './lifecycle/claims.js';
+import { SYSTEM_ACTOR_NAME } from './actor.js';
 
 export interface Offboarded {
   userId: string;
@@ -28,18 +30,37 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
   const why = `${user.name} was disabled`;
   const changed: string[] = [];
   for (const request of await requestStore.pendingOf(trx, user.id)) {
-    await transition(ctx, trx, request, 'cancel', { actor: by, data: { reason: why, byAdmin: true } });
+    await transition(ctx, trx, request, 'cancel', { actor: by, data: { reason: why, ...(by === SYSTEM_ACTOR_NAME ? {} : { byAdmin: true }) } });
+    changed.push(request.id);
+  }
+  // A claim they held would keep holding escalation back, and others from claiming, until it lapsed.
+  for (const request of await requestStore.pendingClaimedBy(trx, user.name)) {
+    await endClaim(ctx, trx, request, by, why);
     changed.push(request.id);
   }
   changed.push(...(await revokeGrantsOf(ctx, trx, user.id, by, why)));
   return { userId: user.id, changed: [...new Set(changed)] };
 }
 
-/** After commit: the user's cached identity, delegations and sockets go, and everyone concerned sees the requests that changed. */
+/**
+ * After commit: the user's cached identity and sockets go, everyone concerned sees the requests that
+ * changed, and the delegate index forgets their delegations. Nothing here can undo the commit, so
+ * what fails is logged and the rest still runs.
+ */
 export async function announceDisabled(ctx: Context, offboarded: Offboarded): Promise<void> {
   ctx.actors?.forgetUser(offboarded.userId);
-  // Their delegations ended: pushes stop reaching their delegates, or reaching them as a delegate.
-  await ctx.delegates?.refresh();
   ctx.bus.emit({ type: 'user.disabled', userId: offboarded.userId });
-  for (const id of offboarded.changed) for (const event of await announceUpdated(ctx, id)()) ctx.bus.emit(event);
+  for (const id of offboarded.changed) {
+    try {
+      for (const event of await announceUpdated(ctx, id)()) ctx.bus.emit(event);
+    } catch (error) {
+      ctx.log.warn({ err: error, requestId: id }, 'could not announce a request changed by disabling its user; clients see it at their next sync');
+    }
+  }
+  await refreshDelegates(ctx);
+}
+
+/** Pushes to delegates follow a change of delegations at once; the periodic refresh catches up if this fails. */
+export async function refreshDelegates(ctx: Context): Promise<void> {
+  await ctx.delegates?.refresh().catch((error: unknown) => ctx.log.warn({ err: error }, 'could not refresh delegations; the next periodic refresh will'));
 }

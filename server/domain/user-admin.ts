@@ -6,7 +6,7 @@ import { audit, inTransaction, type Context } from './context.js';
 import type { Actor } from './actor.js';
 import { refuseTakenSlackId, requireAdmin, toUser } from './users.js';
 import { endDelegationsOfNonDecider } from './delegations.js';
-import { announceDisabled, disableIn, type Offboarded } from './offboarding.js';
+import { announceDisabled, disableIn, refreshDelegates, type Offboarded } from './offboarding.js';
 
 /** An admin changes who someone is (email, roles, groups), disables them or lets them back in. Every change is audited. */
 
@@ -82,24 +82,25 @@ export async function updateUser(ctx: Context, by: Actor, idOrName: string, inpu
   // The next call with their token reads them afresh; live sockets reconnect only when what they may see changed.
   if (outcome.changed) ctx.actors?.forgetUser(outcome.user.id);
   if (outcome.accessChanged) {
-    // Their delegations may have ended, or now follow other groups: pushes to delegates follow at once.
-    await ctx.delegates?.refresh();
     ctx.bus.emit({ type: 'user.changed', userId: outcome.user.id });
+    // Their delegations may have ended, or now follow other groups: pushes to delegates follow at once.
+    await refreshDelegates(ctx);
   }
   return outcome.user;
 }
 
 export async function disableUser(ctx: Context, by: Actor, idOrName: string): Promise<User> {
   requireAdmin(by);
-  const { user, offboarded } = await inTransaction(ctx, async (trx): Promise<{ user: User; offboarded: Offboarded | null }> => {
+  const { user, offboarded } = await inTransaction(ctx, async (trx): Promise<{ user: User; offboarded: Offboarded }> => {
     const row = await findUser(trx, idOrName);
     if (isActiveAdmin(row)) await keepAnAdmin(ctx, trx, by, row, row.id === by.id ? 'disabling yourself' : `disabling ${row.name}`);
     if (row.id === by.id) throw new GreenlightError('FORBIDDEN', 'You cannot disable yourself; ask another admin.');
     const groups = await groupsOf(trx, row.id);
-    if (row.disabled) return { user: toUser(row, groups), offboarded: null };
+    // Already disabled: nothing is written again, but sockets are closed again, in case an earlier try failed to.
+    if (row.disabled) return { user: toUser(row, groups), offboarded: { userId: row.id, changed: [] } };
     return { user: toUser({ ...row, disabled: true }, groups), offboarded: await disableIn(ctx, trx, row, by.name) };
   });
-  if (offboarded) await announceDisabled(ctx, offboarded);
+  await announceDisabled(ctx, offboarded);
   return user;
 }
 

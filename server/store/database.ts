@@ -60,7 +60,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
  * -shm files the database's mode). An existing file keeps the mode its operator gave it.
  */
 function createPrivately(file: string): void {
-  closeSync(openSync(file, 'a', 0o600));
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (error) {
+    // There already: left as it is, so a read-only use (another user verifying the audit log) still opens it.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 function openSqlite(options: StoreOptions): Store {

@@ -76,10 +76,15 @@ export const grantStore = {
     return row && toGrantRecord(row);
   },
 
-  /** Just what verifying a token needs of its record. */
-  async stateOf(db: Executor, jti: string): Promise<Pick<GrantRecord, 'status' | 'expiresAt'> | undefined> {
-    const row = await db.selectFrom('grants').select(['status', 'expires_at']).where('jti', '=', jti).executeTakeFirst();
-    return row && { status: decodeGrantStatus(row.status), expiresAt: row.expires_at };
+  /** Just what verifying a token needs of its record, and whether its requester has been disabled since. */
+  async stateOf(db: Executor, jti: string): Promise<(Pick<GrantRecord, 'status' | 'expiresAt'> & { requesterDisabled: boolean }) | undefined> {
+    const row = await db
+      .selectFrom('grants')
+      .leftJoin('users', 'users.id', 'grants.requester_id')
+      .select(['grants.status', 'grants.expires_at', 'users.disabled'])
+      .where('grants.jti', '=', jti)
+      .executeTakeFirst();
+    return row && { status: decodeGrantStatus(row.status), expiresAt: row.expires_at, requesterDisabled: Number(row.disabled) === 1 };
   },
 
   async statusOf(db: Executor, jti: string): Promise<GrantStatus | undefined> {

@@ -403,6 +403,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Disabling a user revokes their active grants, found by requester while the audit chain's head is held.
+  '2026-12-12-901-grants-by-requester': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createIndex('grants_by_requester').on('grants').columns(['requester_id', 'status']).execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

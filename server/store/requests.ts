@@ -161,6 +161,11 @@ export const requestStore = {
     return (await db.selectFrom('requests').selectAll().where('requester_id', '=', requesterId).where('status', '=', 'pending').execute()).map(toRequestRecord);
   },
 
+  /** Pending requests someone has claimed, by their name. */
+  async pendingClaimedBy(db: Executor, name: string): Promise<RequestRecord[]> {
+    return (await db.selectFrom('requests').selectAll().where('claim_by', '=', name).where('status', '=', 'pending').execute()).map(toRequestRecord);
+  },
+
   /** Requests newest first, `limit` at most. */
   async page(db: Executor, query: RequestPage): Promise<RequestRecord[]> {
     let select = db.selectFrom('requests').selectAll();

@@ -123,6 +123,15 @@ describe('signing in with the identity provider', () => {
     expect(await users()).toHaveLength(before);
   });
 
+  it('an identity outside allowedGroups never disables a hand-made or service user who merely shares its name', async () => {
+    const mallory = await hub.createUser('mallory', ['requester']);
+    expect((await hub.api('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'eve-bot', roles: ['requester'], service: true })).status).toBe(201);
+    provider.accounts.set('eve-bot-sub', { preferred_username: 'eve-bot', email: 'eve-bot@example.com', groups: ['contractors'] });
+    for (const who of ['mallory-sub', 'eve-bot-sub']) expect((await signIn(who)).status).toBe(403);
+    expect((await users()).filter((user) => user.name === 'mallory' || user.name === 'eve-bot').map((user) => user.status)).toEqual(['active', 'active']);
+    expect((await hub.api('GET', '/api/v1/me', mallory.token)).status).toBe(200);
+  });
+
   it('a sign-in that drops the approver role ends the delegations to and from that person, audited with why', async () => {
     provider.accounts.set('olga-sub', { preferred_username: 'olga', email: 'olga@example.com', groups: ['engineering', 'security'] });
     const olga = sessionFrom(await signIn('olga-sub'));

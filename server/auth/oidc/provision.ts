@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { emailSchema, GreenlightError, groupNameSchema, userNameSchema, type Role } from '../../../protocol/index.js';
 import { audit, inTransaction, type Context } from '../../domain/context.js';
 import { endDelegationsOfNonDecider } from '../../domain/delegations.js';
-import { announceDisabled, disableIn, type Offboarded } from '../../domain/offboarding.js';
+import { announceDisabled, disableIn, refreshDelegates, type Offboarded } from '../../domain/offboarding.js';
 import { newId } from '../../ids.js';
 import type { OidcSettings } from './config.js';
 import { decodeRoles, userStore } from '../../store/users.js';
@@ -64,8 +64,10 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
     const byName = bySubject ?? (await trx.selectFrom('users').selectAll().where('name', '=', identity.username).where('oidc_subject', 'is', null).executeTakeFirst());
     const groupsText = (settings.allowedGroups ?? []).join(', ');
     if (!access.allowed) {
-      if (byName && byName.disabled === 0) {
-        const disabled = await disableIn(ctx, trx, { id: byName.id, name: byName.name, roles: decodeRoles(byName.roles) }, 'greenlight', { reason: `signed in without any of the allowed groups (${groupsText})`, idpGroups: identity.idpGroups });
+      // Only an account this identity already signed in to is disabled: a hand-made or service user
+      // who merely shares the name is not the provider's to take away.
+      if (bySubject && bySubject.disabled === 0 && bySubject.service === 0) {
+        const disabled = await disableIn(ctx, trx, { id: bySubject.id, name: bySubject.name, roles: decodeRoles(bySubject.roles) }, 'greenlight', { reason: `signed in without any of the allowed groups (${groupsText})`, idpGroups: identity.idpGroups });
         return { refused: `You are not in any group allowed to use Greenlight (${groupsText}); your account here has been disabled. Ask your identity provider's admin to add you to one of them.`, disabled };
       }
       await audit(ctx, trx, { actor: 'anonymous', type: 'auth.failed', outcome: 'refused', data: { where: 'oidc sign-in', reason: `${identity.username} is in none of the allowed groups`, idpGroups: identity.idpGroups } });
@@ -106,8 +108,8 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
   }
   if (outcome.changed) {
     ctx.actors?.forgetUser(outcome.userId);
-    await ctx.delegates?.refresh();
     ctx.bus.emit({ type: 'user.changed', userId: outcome.userId });
+    await refreshDelegates(ctx);
   }
   return { userId: outcome.userId, name: outcome.name };
 }

@@ -55,6 +55,13 @@ export async function releaseRequest(ctx: Context, actor: Actor, requestId: stri
   return announce(ctx, row, actor);
 }
 
+/** Ends a claim whose holder can no longer decide (they were disabled): escalation resumes at once where it was due. */
+export async function endClaim(ctx: Context, trx: Transaction<Database>, row: RequestRecord, by: string, why: string): Promise<RequestRecord> {
+  const { row: next } = await transition(ctx, trx, row, 'release', { actor: by, changes: { claim_by: null, claim_until: null }, outcome: 'released', data: { reason: why, claimer: row.claim_by } });
+  await resumeHeldEscalation(ctx, trx, row);
+  return next;
+}
+
 /** A claim ran out without a decision: escalation carries on as if it had never been held. */
 export async function lapseClaim(ctx: Context, trx: Transaction<Database>, row: RequestRecord): Promise<RequestRecord> {
   const claimer = row.claim_by;
