@@ -99,6 +99,12 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('break-glass: access at once
     const [first, second] = uses.sort();
     expect((await review(dave, first ?? '', 'ratified')).body.error.code).toBe('SELF_APPROVAL');
     expect((await review(bob, first ?? '', 'ratified')).body.error.code).toBe('FORBIDDEN');
+    // An outsider learns nothing from trying: not that it broke the glass, nor who reviews it.
+    const olga = await hub.createUser('olga', ['approver'], ['qa']);
+    const plain = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'an ordinary request' }))).body;
+    for (const id of [first ?? '', plain.id]) {
+      expect((await review(olga, id, 'ratified')).body.error).toEqual({ code: 'FORBIDDEN', message: 'You are neither the requester nor an approver of this request.' });
+    }
     const ratified = await review(sue, first ?? '', 'ratified');
     expect(ratified.body.breakGlass).toMatchObject({ review: 'ratified', reviewedBy: 'sue' });
     expect((await review(sue, first ?? '', 'unratified')).body.error.code).toBe('ALREADY_DECIDED');

@@ -4,6 +4,7 @@ import { requestStore, type RequestRecord } from '../store/requests.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import type { Actor } from './actor.js';
 import { announce } from './announce.js';
+import { canSee } from './request-view.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
 import { issueGrant } from './grants.js';
 import { auditFields } from './lifecycle/transition.js';
@@ -88,7 +89,11 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
 /** A reviewer closes a break-glass use as ratified or unratified, with a comment. */
 export async function reviewBreakGlass(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
   const review = parseOrThrow(reviewInputSchema, input, 'review');
-  const admit = () => undefined;
+  // Someone with no part in the request learns nothing from trying: not whether it broke the glass, nor who reviews it.
+  const admit = (current: RequestRecord) => {
+    const reviewer = (current.rule.breakGlass?.reviewers ?? []).some((group) => actor.groups.includes(group));
+    if (!canSee(current, actor) && !reviewer) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
+  };
   const row = await onUnexpiredRequest(ctx, requestId, 'it cannot be reviewed.', admit, async (trx, current) => {
     const item = await breakGlassReviewStore.ofRequest(trx, current.id);
     if (!item) throw new GreenlightError('NOT_FOUND', `Request ${current.id} is not a break-glass use; there is nothing to review.`);
