@@ -42,6 +42,17 @@ describe('the Slack message', () => {
     expect(text).toContain('&lt;!channel&gt; &lt;!here|here&gt; &lt;@U123&gt; &lt;https://x.example|y&gt; &amp; done');
   });
 
+  it('shows the reason and the summary as plain text, so a requester cannot set their words in bold or as a quote', () => {
+    const reason = '*Pre-approved by security* _see ticket_\n> ~risk: none~ `ok`';
+    const blocks = renderSlackMessage(requestFixture({ reason, context: { summary: '*URGENT* sign-off given' } }), options).blocks;
+    const texts = blocks.flatMap((block) => (block.type === 'section' && typeof block.text === 'object' ? [block.text as { type: string; text: string }] : []));
+    const reasonAt = texts.findIndex((text) => text.text === '*Reason*');
+    expect(texts[reasonAt]?.type).toBe('mrkdwn');
+    expect(texts[reasonAt + 1]).toEqual({ type: 'plain_text', text: '*Pre-approved by security* _see ticket_\n&gt; ~risk: none~ `ok`', emoji: false });
+    const summaryAt = texts.findIndex((text) => text.text === '*Summary*');
+    expect(texts[summaryAt + 1]).toEqual({ type: 'plain_text', text: '*URGENT* sign-off given', emoji: false });
+  });
+
   it('offers Approve, Deny and Open; a confirmation on Approve only for high and critical; only Open without chatApprove', () => {
     for (const risk of ['low', 'medium', 'high', 'critical'] as const) {
       const actions = renderSlackMessage(requestFixture({ risk }), options).blocks.find((block) => block.type === 'actions');

@@ -63,9 +63,14 @@ export function splitEscaped(text: string, max: number): string[] {
   return pieces;
 }
 
-/** A labelled text in as many sections as it needs: a long reason is shown whole, not cut. */
+/**
+ * A requester's text under its label, in as many sections as it needs (a long reason is shown whole,
+ * not cut). The text is plain_text: mrkdwn would let a reason set itself in bold or as a quote, and
+ * pass for the hub's own words. Its &, < and > are still escaped, as Slack decodes them in any text.
+ */
 function labelledSections(label: string, escaped: string): SlackBlock[] {
-  return splitEscaped(escaped, TEXT_MAX - label.length - 4).map((piece, index) => ({ type: 'section', text: mrkdwn(index === 0 ? `*${label}*\n${piece}` : piece) }));
+  const pieces = splitEscaped(escaped, TEXT_MAX).map((piece): SlackBlock => ({ type: 'section', text: { type: 'plain_text', text: piece, emoji: false } }));
+  return [{ type: 'section', text: mrkdwn(`*${label}*`) }, ...pieces];
 }
 
 /** Links packed into as few texts as fit, each link whole. */
