@@ -4,6 +4,7 @@ import { queryNumber } from './limits.js';
 export const AUDIT_TYPES = [
   'request.submitted',
   'request.vote',
+  'request.vote_withdrawn',
   'request.approved',
   'request.denied',
   'request.cancelled',

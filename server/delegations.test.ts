@@ -190,6 +190,26 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     await created.next((pushed) => pushed.id === next.id);
     expect(created.items.map((pushed) => pushed.id)).not.toContain(request.id);
   });
+  it('withdraws the approvals someone disabled gave, or cast as a delegate, on requests still waiting: a quorum counts them no more', async () => {
+    const kai = await hub.createUser('kai', ['approver'], ['sre']);
+    const lia = await hub.createUser('lia', ['approver'], ['devs']);
+    expect((await delegate(bob.token, { to: 'lia', endsAt: later(DAY), reason: 'away' })).status).toBe(201);
+    const own = await submit(alice, 'migrate');
+    const cast = await submit(alice, 'migrate');
+    expect((await decide(kai, own.id)).body).toMatchObject({ status: 'pending', approvals: 1 });
+    expect((await decide(lia, cast.id, { decision: 'approve', onBehalfOf: 'bob' })).body).toMatchObject({ status: 'pending', approvals: 1 });
+
+    for (const name of ['kai', 'lia']) expect((await hub.api('POST', `/api/v1/users/${name}/disable`, ADMIN_TOKEN)).status).toBe(200);
+    for (const id of [own.id, cast.id]) expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${id}`, alice.token)).body).toMatchObject({ status: 'pending', approvals: 0, decisions: [] });
+    // One more approval is not enough now: the quorum needs two who can still decide.
+    expect((await decide(erin, own.id)).body).toMatchObject({ status: 'pending', approvals: 1 });
+    const withdrawn = await hub.api<{ events: { requestId: string; actor: string; data: { reason?: string; approvals?: string[] } }[] }>('GET', '/api/v1/audit?type=request.vote_withdrawn&limit=100', ADMIN_TOKEN);
+    expect(withdrawn.body.events.find((event) => event.requestId === own.id)).toMatchObject({ actor: 'admin', data: { reason: 'kai was disabled', approvals: ['kai'] } });
+    expect(withdrawn.body.events.find((event) => event.requestId === cast.id)).toMatchObject({ actor: 'admin', data: { reason: 'lia was disabled', approvals: ['bob'] } });
+    const timeline = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${own.id}`, alice.token)).body.timeline.map((entry) => entry.detail);
+    expect(timeline).toContain('approval of kai withdrawn: kai was disabled');
+  });
+
   it('covers only the rules it names, and refuses a rule the policy does not have, naming those it has', async () => {
     const typo = await delegate(erin.token, { to: 'dave', endsAt: later(DAY), reason: 'away', rules: ['tow'] });
     expect(typo.status).toBe(400);

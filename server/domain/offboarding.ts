@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Role } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { requestStore } from '../store/requests.js';
+import { decisionStore } from '../store/decisions.js';
 import { userStore } from '../store/users.js';
 import { audit, type Context } from './context.js';
 import { endDelegationsOfNonDecider } from './delegations.js';
@@ -19,9 +20,10 @@ export interface Offboarded {
 
 /**
  * Disables a user, by an admin or by the identity provider, inside the caller's transaction. A
- * disabled user keeps no access: their delegations end, their requests still waiting are cancelled
- * and their grants still active (started or scheduled) are revoked, each audited with why. Enabling
- * them again brings none of it back; they ask anew.
+ * disabled user keeps no access and leaves no weight behind: their delegations end, their requests
+ * still waiting are cancelled, their claims released, their approvals of requests still waiting
+ * withdrawn, and their grants still active (started or scheduled) revoked, each audited with why.
+ * Enabling them again brings none of it back; they ask, or approve, anew.
  */
 export async function disableIn(ctx: Context, trx: Transaction<Database>, user: { id: string; name: string; roles: Role[] }, by: string, data: Record<string, unknown> = {}): Promise<Offboarded> {
   await userStore.update(trx, user.id, { disabled: true });
@@ -37,6 +39,14 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
   for (const request of await requestStore.pendingClaimedBy(trx, user.name)) {
     await endClaim(ctx, trx, request, by, why);
     changed.push(request.id);
+  }
+  // Approvals they gave, or cast as a delegate, on requests still waiting no longer count: whoever
+  // disabled them may have had reason to distrust them, and policy asks for approvers who can decide.
+  for (const requestId of await decisionStore.pendingApprovedBy(trx, user.id)) {
+    const request = await requestStore.existing(trx, requestId);
+    const approvals = await decisionStore.withdrawApprovals(trx, requestId, user.id);
+    await transition(ctx, trx, request, 'withdrawVote', { actor: by, outcome: 'withdrawn', data: { reason: why, approvals } });
+    changed.push(requestId);
   }
   changed.push(...(await revokeGrantsOf(ctx, trx, user.id, by, why)));
   return { userId: user.id, changed: [...new Set(changed)] };

@@ -113,6 +113,32 @@ export const decisionStore = {
     return (await db.selectFrom('decisions').select('approver_name').where('request_id', '=', requestId).execute()).map((row) => row.approver_name);
   },
 
+  /** Pending requests with an approval this person cast or that counts as theirs. */
+  async pendingApprovedBy(db: Executor, personId: string): Promise<string[]> {
+    const rows = await db
+      .selectFrom('decisions')
+      .innerJoin('requests', 'requests.id', 'decisions.request_id')
+      .select('decisions.request_id')
+      .distinct()
+      .where('requests.status', '=', 'pending')
+      .where('decisions.decision', '=', 'approve')
+      .where((eb) => eb.or([eb('decisions.approver_id', '=', personId), eb('decisions.delegate_id', '=', personId)]))
+      .execute();
+    return rows.map((row) => row.request_id);
+  },
+
+  /** Takes back this person's approvals of a request, cast by them or counting as theirs; returns whose they were. */
+  async withdrawApprovals(db: Executor, requestId: string, personId: string): Promise<string[]> {
+    const rows = await db
+      .deleteFrom('decisions')
+      .where('request_id', '=', requestId)
+      .where('decision', '=', 'approve')
+      .where((eb) => eb.or([eb('approver_id', '=', personId), eb('delegate_id', '=', personId)]))
+      .returning('approver_name')
+      .execute();
+    return rows.map((row) => row.approver_name);
+  },
+
   /** The ids of the approvers whose votes are in. */
   async approverIdsOf(db: Executor, requestId: string): Promise<string[]> {
     return (await db.selectFrom('decisions').select('approver_id').where('request_id', '=', requestId).execute()).map((row) => row.approver_id);

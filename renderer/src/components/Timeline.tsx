@@ -5,6 +5,7 @@ import { formatTime, localiseTimes } from '../lib/time.js';
 const LABELS: Record<string, string> = {
   'request.submitted': 'submitted',
   'request.vote': 'voted',
+  'request.vote_withdrawn': 'withdrew an approval',
   'request.approved': 'approved',
   'request.denied': 'denied',
   'request.cancelled': 'cancelled',

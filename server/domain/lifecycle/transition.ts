@@ -22,6 +22,8 @@ interface TransitionSpec {
  */
 export const TRANSITIONS = {
   vote: { from: 'pending', to: 'pending', audit: 'request.vote' },
+  /** An approval taken back because its approver (or the delegate who cast it) was disabled. */
+  withdrawVote: { from: 'pending', to: 'pending', audit: 'request.vote_withdrawn' },
   approve: { from: 'pending', to: 'approved', audit: 'request.approved', notify: 'request.decided' },
   deny: { from: 'pending', to: 'denied', audit: 'request.denied', notify: 'request.decided' },
   cancel: { from: 'pending', to: 'cancelled', audit: 'request.cancelled', notify: 'request.cancelled' },
