@@ -170,6 +170,17 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
     await hub.api('POST', `/api/v1/requests/${request.id}/cancel`, alice.token);
   });
 
+  it('disabling a requester ends a request already past its expiry as expired, not cancelled', async () => {
+    const zed = await hub.createUser('zed', ['requester']);
+    const overdue = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', zed.token, deployRequest({ reason: 'forgotten' }))).body;
+    const waiting = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', zed.token, deployRequest({ action: 'db-open', reason: 'still wanted' }))).body;
+    // Past the hour, before the hub's timer has looked.
+    clock.set(new Date(clock.now().getTime() + 61 * MINUTE));
+    expect((await hub.api('POST', '/api/v1/users/zed/disable', ADMIN_TOKEN)).status).toBe(200);
+    expect((await get(overdue.id, bob)).status).toBe('expired');
+    expect((await get(waiting.id, bob)).status).toBe('cancelled');
+  });
+
   it('expires a request nobody decided, and a waiting pipeline learns it', async () => {
     const request = await submit();
     const waiting = hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}/wait?timeoutSeconds=30`, alice.token);

@@ -10,6 +10,7 @@ import { revokeGrantsOf } from './grants.js';
 import { announceUpdated } from './lifecycle/after-commit.js';
 import { transition } from './lifecycle/transition.js';
 import { endClaim } from './lifecycle/claims.js';
+import { expireRequest } from './lifecycle/expiry.js';
 import { SYSTEM_ACTOR_NAME } from './actor.js';
 
 export interface Offboarded {
@@ -31,7 +32,14 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
   await endDelegationsOfNonDecider(ctx, trx, { ...user, disabled: true }, by);
   const why = `${user.name} was disabled`;
   const changed: string[] = [];
+  const now = ctx.clock.now().toISOString();
   for (const request of await requestStore.pendingOf(trx, user.id)) {
+    // One already past its expiry ends as it would have at the next look: expired, not cancelled.
+    if (request.expires_at && request.expires_at <= now) {
+      await expireRequest(ctx, trx, request);
+      changed.push(request.id);
+      continue;
+    }
     await transition(ctx, trx, request, 'cancel', { actor: by, data: { reason: why, ...(by === SYSTEM_ACTOR_NAME ? {} : { byAdmin: true }) } });
     changed.push(request.id);
   }
