@@ -16,10 +16,14 @@ const BLANKS = ['\u200B', '\u200D', '\u2060', '\u00AD', '\u3000', '\u3164', '\uF
 
 describe('text someone must fill in has to show something', () => {
   it('counts only what a reader sees', () => {
-    expect(visibleLength(`a${BLANKS.map(({ blank }) => blank).join('')}b`)).toBe(2);
+    // The ideographic space and the line separator among them part two words; the rest draw nothing.
+    expect(visibleLength(`a${BLANKS.map(({ blank }) => blank).join('')}b`)).toBe(3);
     expect(visibleLength('✔️ déployé 部署')).toBe(12);
     // Spaces between words count, as a reader counts them; padding around them does not.
     expect(visibleLength(' \u200B the db is on fire again! \u3000')).toBe(24);
+    expect(visibleLength(`a${' '.repeat(18)}b`)).toBe(3);
+    expect(visibleLength(`db${' \u200B'.repeat(9)}`)).toBe(2);
+    expect(visibleLength('on\u00A0fire,\nagain')).toBe(14);
   });
 
   for (const { blank, code } of BLANKS) it(`refuses a reason, a comment, an incident or a delegation reason made only of U+${code}`, () => {
@@ -46,6 +50,9 @@ describe('text someone must fill in has to show something', () => {
     const padded = newRequestSchema.safeParse(request({ reason: `db down${'\u200B'.repeat(20)}`, breakGlass: { incident: 'INC-1' } }));
     expect(issuesOf(padded)).toEqual(['reason: break-glass needs a reason of at least 20 characters: reviewers read it']);
     expect(newRequestSchema.safeParse(request({ reason: 'the db is on fire again!', breakGlass: { incident: 'INC-1' } })).success).toBe(true);
+    expect(issuesOf(newRequestSchema.safeParse(request({ reason: `db${' '.repeat(30)}down`, breakGlass: { incident: 'INC-1' } })))).toEqual([
+      'reason: break-glass needs a reason of at least 20 characters: reviewers read it',
+    ]);
     const fine = newRequestSchema.parse(request({ reason: '  ✔️ rollback: the 部署 of v2 broke checkout  ', breakGlass: { incident: 'INC-4412' }, context: { links: [{ title: '✔️ CI', url: 'https://ci.example.com/1' }] } }));
     expect(fine.reason).toBe('✔️ rollback: the 部署 of v2 broke checkout');
     expect(fine.context.links?.[0]?.title).toBe('✔️ CI');

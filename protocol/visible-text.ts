@@ -9,7 +9,9 @@ import { z } from 'zod';
  */
 const BLANK_CLASS = '\\p{Zs}\\p{Zl}\\p{Zp}\\p{Cf}\\p{Default_Ignorable_Code_Point}\\u2800';
 const BLANKS = new RegExp(`[${BLANK_CLASS}\\p{Cc}]`, 'gu');
-// Every blank but the ordinary space, which separates the words a reader counts.
+// Whatever separates words, as a reader sees it: spaces of every width, tabs, line and paragraph breaks.
+const WORD_BREAKS = /[\p{Zs}\p{Zl}\p{Zp}\t\n\r\v\f]/gu;
+// Every blank but the ordinary space, once word breaks are spaces.
 const BLANKS_BUT_SPACE = new RegExp(`(?! )[${BLANK_CLASS}\\p{Cc}]`, 'gu');
 // Controls are left to findMisleadingText, which names them.
 const HAS_BLANK = new RegExp(`[${BLANK_CLASS}]`, 'u');
@@ -17,8 +19,8 @@ const HAS_BLANK = new RegExp(`[${BLANK_CLASS}]`, 'u');
 /** Whether a reader sees anything at all in `text`. */
 export const showsSomething = (text: string): boolean => text.replace(BLANKS, '').length > 0;
 
-/** How many characters of `text` a reader sees, the spaces between its words included. */
-export const visibleLength = (text: string): number => [...text.replace(BLANKS_BUT_SPACE, '').trim()].length;
+/** How many characters of `text` a reader sees, one space between each two words: padding counts for nothing. */
+export const visibleLength = (text: string): number => [...text.replace(WORD_BREAKS, ' ').replace(BLANKS_BUT_SPACE, '').replace(/ {2,}/g, ' ').trim()].length;
 
 /** Whether `text` holds a character that draws nothing; for names, which must look like what they are. */
 export const hasInvisible = (text: string): boolean => HAS_BLANK.test(text);

@@ -53,6 +53,13 @@ describe('the Slack message', () => {
     expect(texts[summaryAt + 1]).toEqual({ type: 'plain_text', text: '*URGENT* sign-off given', emoji: false });
   });
 
+  it('leaves out a summary that shows nothing, since Slack refuses a message holding a blank text', () => {
+    const message = renderSlackMessage(requestFixture({ context: { summary: '  \u200B ' } }), options);
+    expect(messageProblems({ text: message.text, blocks: message.blocks })).toEqual([]);
+    expect(JSON.stringify(message.blocks)).not.toContain('*Summary*');
+    for (const block of message.blocks) if (block.type === 'section' && typeof block.text === 'object') expect((block.text as { text: string }).text.trim()).not.toBe('');
+  });
+
   it('offers Approve, Deny and Open; a confirmation on Approve only for high and critical; only Open without chatApprove', () => {
     for (const risk of ['low', 'medium', 'high', 'critical'] as const) {
       const actions = renderSlackMessage(requestFixture({ risk }), options).blocks.find((block) => block.type === 'actions');

@@ -1,4 +1,4 @@
-import type { GreenlightRequest } from '../../../protocol/index.js';
+import { showsSomething, type GreenlightRequest } from '../../../protocol/index.js';
 import { clip, consoleLink, diffExcerpt, moreLinesNote, titleOf, utcClock } from '../chat-text.js';
 
 /**
@@ -69,7 +69,10 @@ export function splitEscaped(text: string, max: number): string[] {
  * pass for the hub's own words. Its &, < and > are still escaped, as Slack decodes them in any text.
  */
 function labelledSections(label: string, escaped: string): SlackBlock[] {
-  const pieces = splitEscaped(escaped, TEXT_MAX).map((piece): SlackBlock => ({ type: 'section', text: { type: 'plain_text', text: piece, emoji: false } }));
+  // Slack refuses a whole message over one blank text object.
+  const pieces = splitEscaped(escaped, TEXT_MAX)
+    .filter((piece) => piece.trim() !== '')
+    .map((piece): SlackBlock => ({ type: 'section', text: { type: 'plain_text', text: piece, emoji: false } }));
   return [{ type: 'section', text: mrkdwn(`*${label}*`) }, ...pieces];
 }
 
@@ -168,7 +171,7 @@ export function renderSlackMessage(request: GreenlightRequest, options: RenderOp
   if (request.rule.minApprovals > 1) fields.push(mrkdwn(`*Approvals*\n${request.approvals} of ${request.rule.minApprovals}`));
   blocks.push({ type: 'section', fields });
   blocks.push(...labelledSections('Reason', escapeSlack(request.reason)));
-  if (request.context.summary) blocks.push(...labelledSections('Summary', escapeSlack(request.context.summary)));
+  if (request.context.summary && showsSomething(request.context.summary)) blocks.push(...labelledSections('Summary', escapeSlack(request.context.summary)));
   if (request.context.diff) blocks.push({ type: 'section', text: mrkdwn(diffSection(request.context.diff)) });
   const links = (request.context.links ?? []).map((link) => `<${link.url.replace(/[<>|]/g, encodeURIComponent)}|${escapeSlack(link.title).replace(/\|/g, '¦')}>`);
   blocks.push(...linkSections(links));
