@@ -196,6 +196,22 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('managing users over HTTP on
     const racedGrant = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${racedRequest.body.id}`, raced.token)).body.grant;
     await hub.hub.ctx.store.db.updateTable('users').set({ disabled: 1 }).where('name', '=', 'ray').execute();
     expect((await hub.api<{ valid: boolean; reason: string }>('POST', '/api/v1/grants/verify', null, { token: racedGrant?.token })).body).toMatchObject({ valid: false, reason: 'revoked' });
+    // Nor does letting ray back in bring it back: enabling revokes what the race left active.
+    await hub.api('POST', '/api/v1/users/ray/enable', ADMIN_TOKEN);
+    expect((await hub.api<{ valid: boolean; reason: string }>('POST', '/api/v1/grants/verify', null, { token: racedGrant?.token })).body).toMatchObject({ valid: false, reason: 'revoked' });
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${racedRequest.body.id}`, raced.token)).body.grant?.status).toBe('revoked');
+
+    // A vote let in just before its approver was disabled is refused inside its transaction, not counted after.
+    const pat = await hub.createUser('pat', ['approver'], ['sre']);
+    expect((await hub.api('GET', '/api/v1/me', pat.token)).status).toBe(200);
+    const undecided = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', raced.token, deployRequest({ reason: 'voted on by pat?' }));
+    await hub.hub.ctx.store.db.updateTable('users').set({ disabled: 1 }).where('name', '=', 'pat').execute();
+    const vote = await hub.api<ErrorBody>('POST', `/api/v1/requests/${undecided.body.id}/decisions`, pat.token, { decision: 'approve' });
+    expect(vote.status).toBe(401);
+    // SQLite's hub remembers who a token is for a while, so the call is let in and the transaction refuses it;
+    // a PostgreSQL hub (others may change users) reads the token afresh and refuses it at the door.
+    if (kind === 'sqlite') expect(vote.body.error).toEqual({ code: 'UNAUTHENTICATED', message: 'Your account has been disabled; nothing was decided.' });
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${undecided.body.id}`, raced.token)).body).toMatchObject({ status: 'pending', decisions: [] });
 
     // Disabling again someone already disabled writes nothing twice.
     await hub.api('POST', '/api/v1/users/kim/disable', ADMIN_TOKEN);

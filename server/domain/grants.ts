@@ -161,11 +161,12 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
   if (payload && payloadHashOf(payload) !== claims.payloadHash) return { valid: false, reason: 'payload_mismatch', grant: claims };
   const grant = await grantStore.stateOf(ctx.store.db, claims.jti);
   if (!grant) return { valid: false, reason: 'unknown', grant: claims };
-  // Disabling revokes a user's grants; one issued by a transaction that raced the disable is void all the same.
-  if (grant.status === 'revoked' || grant.requesterDisabled) return { valid: false, reason: 'revoked', grant: claims };
+  if (grant.status === 'revoked') return { valid: false, reason: 'revoked', grant: claims };
   if (grant.status === 'redeemed') return { valid: false, reason: 'redeemed', grant: claims };
   const now = ctx.clock.now().toISOString();
   if (grant.status === 'expired' || expiredByTime || grant.expiresAt <= now) return { valid: false, reason: 'expired', grant: claims };
+  // Disabling revokes a user's grants; one issued by a transaction that raced the disable is void all the same.
+  if (grant.requesterDisabled) return { valid: false, reason: 'revoked', grant: claims };
   if (earlyByTime || claims.notBefore > now) return { valid: false, reason: 'not_yet_valid', grant: claims };
   return { valid: true, grant: claims };
 }

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Role } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
-import { requestStore } from '../store/requests.js';
+import { requestStore, type RequestRecord } from '../store/requests.js';
 import { decisionStore } from '../store/decisions.js';
 import { userStore } from '../store/users.js';
 import { audit, type Context } from './context.js';
@@ -33,9 +33,10 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
   const why = `${user.name} was disabled`;
   const changed: string[] = [];
   const now = ctx.clock.now().toISOString();
+  // One already past its expiry ends as it would have at the hub's next look: expired, not changed.
+  const overdue = (request: RequestRecord) => request.status === 'pending' && request.expires_at !== null && request.expires_at <= now;
   for (const request of await requestStore.pendingOf(trx, user.id)) {
-    // One already past its expiry ends as it would have at the next look: expired, not cancelled.
-    if (request.expires_at && request.expires_at <= now) {
+    if (overdue(request)) {
       await expireRequest(ctx, trx, request);
       changed.push(request.id);
       continue;
@@ -45,13 +46,19 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
   }
   // A claim they held would keep holding escalation back, and others from claiming, until it lapsed.
   for (const request of await requestStore.pendingClaimedBy(trx, user.name)) {
-    await endClaim(ctx, trx, request, by, why);
+    if (overdue(request)) await expireRequest(ctx, trx, request);
+    else await endClaim(ctx, trx, request, by, why);
     changed.push(request.id);
   }
   // Approvals they gave, or cast as a delegate, on requests still waiting no longer count: whoever
   // disabled them may have had reason to distrust them, and policy asks for approvers who can decide.
   for (const requestId of await decisionStore.pendingApprovedBy(trx, user.id)) {
     const request = await requestStore.existing(trx, requestId);
+    if (overdue(request)) {
+      await expireRequest(ctx, trx, request);
+      changed.push(requestId);
+      continue;
+    }
     const approvals = await decisionStore.withdrawApprovals(trx, requestId, user.id);
     await transition(ctx, trx, request, 'withdrawVote', { actor: by, outcome: 'withdrawn', data: { reason: why, approvals } });
     changed.push(requestId);
@@ -68,14 +75,19 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
 export async function announceDisabled(ctx: Context, offboarded: Offboarded): Promise<void> {
   ctx.actors?.forgetUser(offboarded.userId);
   ctx.bus.emit({ type: 'user.disabled', userId: offboarded.userId });
-  for (const id of offboarded.changed) {
+  await announceChanged(ctx, offboarded.changed);
+  await refreshDelegates(ctx);
+}
+
+/** Tells everyone concerned of requests a change of someone's access changed, once committed. */
+export async function announceChanged(ctx: Context, requestIds: string[]): Promise<void> {
+  for (const id of requestIds) {
     try {
       for (const event of await announceUpdated(ctx, id)()) ctx.bus.emit(event);
     } catch (error) {
-      ctx.log.warn({ err: error, requestId: id }, 'could not announce a request changed by disabling its user; clients see it at their next sync');
+      ctx.log.warn({ err: error, requestId: id }, 'could not announce a request changed by a change of its user; clients see it at their next sync');
     }
   }
-  await refreshDelegates(ctx);
 }
 
 /** Pushes to delegates follow a change of delegations at once; the periodic refresh catches up if this fails. */

@@ -17,6 +17,7 @@ import type { Database } from '../store/schema.js';
 import { requestStore, type EligibleName, type RequestRecord } from '../store/requests.js';
 import { canonicalJson } from '../store/json.js';
 import { decisionStore } from '../store/decisions.js';
+import { userStore } from '../store/users.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import { audit, type Context } from './context.js';
 import { nobody } from './audience.js';
@@ -237,6 +238,13 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
       throw new GreenlightError('SELF_APPROVAL', `${standIn.name} asked for this, so their delegate cannot decide it; another approver has to.`);
     }
     const voter = standIn ?? actor;
+    // A disable that committed after this call was let in would not see the vote it now casts, which
+    // would then outlive it: read whoever votes, and whoever casts it, again inside the transaction.
+    for (const person of standIn ? [actor, standIn] : [actor]) {
+      if ((await userStore.byId(trx, person.id))?.disabled !== false) {
+        throw new GreenlightError(person === actor ? 'UNAUTHENTICATED' : 'NOT_ELIGIBLE', person === actor ? 'Your account has been disabled; nothing was decided.' : `${person.name} has been disabled; nobody decides for them now.`);
+      }
+    }
     // One person, one vote: a delegate who voted (as themselves or for someone) casts no second one.
     const cast = await decisionStore.castBy(trx, current.id, actor.id);
     if (cast && (standIn || cast.approverName !== actor.name)) {

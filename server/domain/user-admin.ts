@@ -6,7 +6,8 @@ import { audit, inTransaction, type Context } from './context.js';
 import type { Actor } from './actor.js';
 import { refuseTakenSlackId, requireAdmin, toUser } from './users.js';
 import { endDelegationsOfNonDecider } from './delegations.js';
-import { announceDisabled, disableIn, refreshDelegates, type Offboarded } from './offboarding.js';
+import { announceChanged, announceDisabled, disableIn, refreshDelegates, type Offboarded } from './offboarding.js';
+import { revokeGrantsOf } from './grants.js';
 
 /** An admin changes who someone is (email, roles, groups), disables them or lets them back in. Every change is audited. */
 
@@ -104,15 +105,22 @@ export async function disableUser(ctx: Context, by: Actor, idOrName: string): Pr
   return user;
 }
 
-/** Lets a disabled user back in: their existing token works again. Enabling an active user changes nothing. */
+/**
+ * Lets a disabled user back in: their existing token works again. Enabling an active user changes
+ * nothing. What disabling ended stays ended: a grant still active now can only have been issued by a
+ * call that raced the disable, and is revoked rather than brought back.
+ */
 export async function enableUser(ctx: Context, by: Actor, idOrName: string): Promise<User> {
   requireAdmin(by);
-  return inTransaction(ctx, async (trx) => {
+  const { user, changed } = await inTransaction(ctx, async (trx) => {
     const row = await findUser(trx, idOrName);
     const groups = await groupsOf(trx, row.id);
-    if (!row.disabled) return toUser(row, groups);
+    if (!row.disabled) return { user: toUser(row, groups), changed: [] };
     await userStore.update(trx, row.id, { disabled: false });
     await audit(ctx, trx, { actor: by.name, type: 'user.enabled', outcome: 'enabled', data: { user: row.name } });
-    return toUser({ ...row, disabled: false }, groups);
+    const changed = await revokeGrantsOf(ctx, trx, row.id, by.name, `issued while ${row.name} was being disabled`);
+    return { user: toUser({ ...row, disabled: false }, groups), changed };
   });
+  await announceChanged(ctx, changed);
+  return user;
 }
