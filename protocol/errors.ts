@@ -93,7 +93,6 @@ export class GreenlightError extends Error {
   }
 }
 
-/** Turns a zod failure into one readable sentence naming each offending field. */
 const PLAIN_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
@@ -120,6 +119,7 @@ export function pathText(path: readonly PropertyKey[]): string {
     .join('.');
 }
 
+/** Turns a zod failure into one readable sentence naming each offending field. */
 export function describeZodError(error: z.ZodError): string {
   const parts = error.issues.slice(0, 5).map((issue) => {
     // A refused record key: say what is wrong with the key, not "Invalid key in record".

@@ -5,6 +5,12 @@ import { DEFAULT_POLICY, freezeRule, matchRule, parsePolicy, PolicyError, policy
 const request = (action: string, resource: string, environment: string, risk: 'low' | 'medium' | 'high' | 'critical' = 'medium') => ({ action, resource, environment, risk });
 
 describe('policy parsing', () => {
+  it('names a rule it refuses with its name escaped, never carrying a direction control into the error', () => {
+    const text = 'rules:\n  - name: "prod\\u202Eved"\n    match: { action: deploy }\n    approvers: [sre]\n    minApprovals: -1\n';
+    expect(() => parsePolicy(text, 'policy.yaml')).toThrow(/^policy\.yaml: rule "prod\\u202eved": name: .*; rule "prod\\u202eved": minApprovals: /);
+    expect(() => parsePolicy(text, 'policy.yaml')).not.toThrow(/\u202E/);
+  });
+
   it('reads the documented format, durations included', () => {
     const policy = parsePolicy(`
 rules:

@@ -3,7 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { describeMisleadingText, pathText, findMisleadingText, findUnstorableText, isSlackTarget, isTeamsTarget, policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
+import { describeMisleadingText, pathText, quotedText, findMisleadingText, findUnstorableText, isSlackTarget, isTeamsTarget, policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
 
 export class PolicyError extends Error {}
 
@@ -105,7 +105,7 @@ function describePolicyIssues(error: z.ZodError, raw: unknown): string {
       const [first, index, ...rest] = issue.path;
       if (first === 'rules' && typeof index === 'number') {
         const name = (rules?.[index] as { name?: unknown } | undefined)?.name;
-        const label = typeof name === 'string' ? `rule "${name}"` : `rule #${index + 1}`;
+        const label = typeof name === 'string' ? `rule ${quotedText(name)}` : `rule #${index + 1}`;
         return `${label}: ${rest.length ? `${pathText(rest)}: ` : ''}${issue.message}`;
       }
       return `${issue.path.length ? `${pathText(issue.path)}: ` : ''}${issue.message}`;
