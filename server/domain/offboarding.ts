@@ -15,7 +15,7 @@ import { SYSTEM_ACTOR_NAME } from './actor.js';
 
 export interface Offboarded {
   userId: string;
-  /** Requests cancelled or whose grants were revoked, to announce once committed. */
+  /** Requests the disable changed (ended, released, votes withdrawn, grants revoked), to announce once committed. */
   changed: string[];
 }
 
@@ -34,34 +34,30 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
   const changed: string[] = [];
   const now = ctx.clock.now().toISOString();
   // One already past its expiry ends as it would have at the hub's next look: expired, not changed.
-  const overdue = (request: RequestRecord) => request.status === 'pending' && request.expires_at !== null && request.expires_at <= now;
+  const expiredIfOverdue = async (request: RequestRecord): Promise<boolean> => {
+    if (!(request.status === 'pending' && request.expires_at !== null && request.expires_at <= now)) return false;
+    await expireRequest(ctx, trx, request);
+    return true;
+  };
   for (const request of await requestStore.pendingOf(trx, user.id)) {
-    if (overdue(request)) {
-      await expireRequest(ctx, trx, request);
-      changed.push(request.id);
-      continue;
-    }
-    await transition(ctx, trx, request, 'cancel', { actor: by, data: { reason: why, ...(by === SYSTEM_ACTOR_NAME ? {} : { byAdmin: true }) } });
     changed.push(request.id);
+    if (await expiredIfOverdue(request)) continue;
+    await transition(ctx, trx, request, 'cancel', { actor: by, data: { reason: why, ...(by === SYSTEM_ACTOR_NAME ? {} : { byAdmin: true }) } });
   }
   // A claim they held would keep holding escalation back, and others from claiming, until it lapsed.
   for (const request of await requestStore.pendingClaimedBy(trx, user.name)) {
-    if (overdue(request)) await expireRequest(ctx, trx, request);
-    else await endClaim(ctx, trx, request, by, why);
     changed.push(request.id);
+    if (await expiredIfOverdue(request)) continue;
+    await endClaim(ctx, trx, request, by, why);
   }
   // Approvals they gave, or cast as a delegate, on requests still waiting no longer count: whoever
   // disabled them may have had reason to distrust them, and policy asks for approvers who can decide.
   for (const requestId of await decisionStore.pendingApprovedBy(trx, user.id)) {
+    changed.push(requestId);
     const request = await requestStore.existing(trx, requestId);
-    if (overdue(request)) {
-      await expireRequest(ctx, trx, request);
-      changed.push(requestId);
-      continue;
-    }
+    if (await expiredIfOverdue(request)) continue;
     const approvals = await decisionStore.withdrawApprovals(trx, requestId, user.id);
     await transition(ctx, trx, request, 'withdrawVote', { actor: by, outcome: 'withdrawn', data: { reason: why, approvals } });
-    changed.push(requestId);
   }
   changed.push(...(await revokeGrantsOf(ctx, trx, user.id, by, why)));
   return { userId: user.id, changed: [...new Set(changed)] };

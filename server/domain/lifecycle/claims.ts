@@ -48,14 +48,12 @@ export async function releaseRequest(ctx: Context, actor: Actor, requestId: stri
     if (!concerned) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
     if (!current.claim_by) throw new GreenlightError('CONFLICT', 'Nobody has claimed this request.');
     if (current.claim_by !== actor.name && !actsAsAdmin(actor)) throw new GreenlightError('FORBIDDEN', `Only ${current.claim_by} (or an admin) can release this claim.`);
-    const { row: next } = await transition(ctx, trx, current, 'release', { actor: actor.name, changes: { claim_by: null, claim_until: null }, outcome: 'released', data: { reason: 'released' } });
-    await resumeHeldEscalation(ctx, trx, current);
-    return next;
+    return endClaim(ctx, trx, current, actor.name, 'released');
   });
   return announce(ctx, row, actor);
 }
 
-/** Ends a claim whose holder can no longer decide (they were disabled): escalation resumes at once where it was due. */
+/** Ends a claim, released by its holder or an admin, or because its holder was disabled: escalation resumes at once where it was due. */
 export async function endClaim(ctx: Context, trx: Transaction<Database>, row: RequestRecord, by: string, why: string): Promise<RequestRecord> {
   const { row: next } = await transition(ctx, trx, row, 'release', { actor: by, changes: { claim_by: null, claim_until: null }, outcome: 'released', data: { reason: why, claimer: row.claim_by } });
   await resumeHeldEscalation(ctx, trx, row);
