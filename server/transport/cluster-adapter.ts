@@ -27,17 +27,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
   pool.on('acquire', (client) => held.set(client, Date.now()));
   pool.on('release', (_error, client) => held.delete(client));
   pool.on('error', (error) => log.warn({ err: error }, 'idle PostgreSQL event connection failed'));
-  try {
-    await pool.query(`create table if not exists socket_io_attachments (
-      id bigserial unique,
-      created_at timestamptz default now(),
-      payload bytea
-    )`);
-  } catch (error) {
-    // Two hubs starting together race on "if not exists"; the loser finds the table made.
-    const code = (error as { code?: string }).code;
-    if (code !== '23505' && code !== '42P07') throw error;
-  }
+  await createAttachmentTable(pool);
   io.adapter(createAdapter(batchingNotifications(pool), { errorHandler: (error: Error) => log.warn({ err: error }, 'cross-hub event failed') }));
 
   const watchdog = setInterval(() => {
@@ -60,4 +50,28 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
     clearInterval(watchdog);
     await Promise.race([pool.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   };
+}
+
+/**
+ * "if not exists" is not safe against a concurrent create (the loser can fail on the table, its
+ * row type or its sequence, each with its own error code), so hubs starting together on a fresh
+ * database take turns under a transaction-scoped advisory lock.
+ */
+async function createAttachmentTable(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query(`select pg_advisory_xact_lock(hashtext('greenlight.socket_io_attachments'))`);
+    await client.query(`create table if not exists socket_io_attachments (
+      id bigserial unique,
+      created_at timestamptz default now(),
+      payload bytea
+    )`);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
