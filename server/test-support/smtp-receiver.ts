@@ -26,6 +26,11 @@ export class SmtpReceiver {
   refuseNext = 0;
   /** Messages refused so far. */
   refused = 0;
+  /**
+   * Connections that broke mid-message, such as a hub killed while sending. smtp-server reports each
+   * as an `error` event on the server, which would end the test run if nothing listened for it.
+   */
+  readonly brokenConnections: Error[] = [];
   /** Addresses answered 550 (no such mailbox) at RCPT TO, as a real server rejects them for good. */
   readonly unknownMailboxes = new Set<string>();
   readonly arrivals = collect<ReceivedMail>((listener) => {
@@ -74,8 +79,12 @@ export class SmtpReceiver {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.listen(this.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
+    server.on('error', (error: Error) => this.brokenConnections.push(error));
     this.port = (server.server.address() as AddressInfo).port;
     return this;
   }
