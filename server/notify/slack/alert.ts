@@ -3,7 +3,7 @@ import { slackAlertStore } from '../../store/slack-alerts.js';
 import { consoleLink } from '../chat-text.js';
 import type { SlackApp } from './app.js';
 import { loadRow, slackApprovers } from './delivery.js';
-import { escapeSlack } from './message.js';
+import { alertBlocks } from './message.js';
 import { SLACK_DM_TARGET, slackChannelOf } from './targets.js';
 
 /**
@@ -18,7 +18,7 @@ export async function postAlertForTarget(ctx: Context, app: SlackApp, notificati
   const posted = await slackAlertStore.channelsOf(ctx.store.db, notificationId);
   const text = `:rotating_light: URGENT: ${message}`;
   const link = consoleLink(ctx.outbox?.publicUrl ?? '', requestId);
-  const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: `:rotating_light: *URGENT* ${escapeSlack(message)}\n<${link}|Open in Greenlight>` } }];
+  const blocks = alertBlocks(message, link);
   const post = async (channel: string) => {
     if (posted.has(channel)) return;
     await app.pacing.wait(channel);

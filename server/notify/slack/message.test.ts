@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LIMITS, type GreenlightRequest } from '../../../protocol/index.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
 import { messageProblems } from '../../test-support/slack-block-kit.js';
-import { renderSlackMessage, splitEscaped } from './message.js';
+import { alertBlocks, renderSlackMessage, splitEscaped } from './message.js';
 
 const options = { publicUrl: 'https://greenlight.example.com', chatApprove: true };
 const textOf = (request: GreenlightRequest) => JSON.stringify(renderSlackMessage(request, options).blocks);
@@ -51,6 +51,37 @@ describe('the Slack message', () => {
     expect(texts[reasonAt + 1]).toEqual({ type: 'plain_text', text: '*Pre-approved by security* _see ticket_\n&gt; ~risk: none~ `ok`', emoji: false });
     const summaryAt = texts.findIndex((text) => text.text === '*Summary*');
     expect(texts[summaryAt + 1]).toEqual({ type: 'plain_text', text: '*URGENT* sign-off given', emoji: false });
+  });
+
+  it("shows a deny's comment as plain text below the outcome, so a denier cannot pass their words off as the hub's", () => {
+    const comment = '*Approved by security* after all <https://x.example|see> ~no~ `ok`\n> quoted';
+    const denied = requestFixture({
+      status: 'denied',
+      decidedBy: 'carol',
+      decidedAt: '2026-12-05T14:02:00.000Z',
+      decisions: [{ approver: 'carol', decision: 'deny', comment, at: '2026-12-05T14:02:00.000Z' }],
+    });
+    const message = renderSlackMessage(denied, options);
+    expect(messageProblems({ text: message.text, blocks: message.blocks })).toEqual([]);
+    const texts = message.blocks.flatMap((block) => (block.type === 'section' && typeof block.text === 'object' ? [block.text as { type: string; text: string }] : []));
+    const outcomeAt = texts.findIndex((text) => text.text.startsWith(':no_entry: *Denied* by carol'));
+    expect(texts[outcomeAt]?.type).toBe('mrkdwn');
+    expect(texts[outcomeAt]?.text).not.toContain('security');
+    expect(texts[outcomeAt + 1]).toEqual({ type: 'mrkdwn', text: '*Why it was denied*' });
+    expect(texts[outcomeAt + 2]).toEqual({ type: 'plain_text', text: '*Approved by security* after all &lt;https://x.example|see&gt; ~no~ `ok`\n&gt; quoted', emoji: false });
+    expect(texts.filter((text) => text.type === 'mrkdwn' && text.text.includes('security'))).toEqual([]);
+  });
+
+  it('shows a break-glass alert, which carries the incident and reason as written, as plain text under the URGENT line', () => {
+    const alert = 'Break-glass by dave on prod-db: *INC-1* — <!channel> _all clear_, approved by security';
+    const blocks = alertBlocks(alert, 'https://greenlight.example.com/?request=req_1');
+    expect(messageProblems({ text: alert, blocks })).toEqual([]);
+    const texts = blocks.flatMap((block) => (block.type === 'section' && typeof block.text === 'object' ? [block.text as { type: string; text: string }] : []));
+    expect(texts).toEqual([
+      { type: 'mrkdwn', text: '*:rotating_light: URGENT*' },
+      { type: 'plain_text', text: 'Break-glass by dave on prod-db: *INC-1* — &lt;!channel&gt; _all clear_, approved by security', emoji: false },
+      { type: 'mrkdwn', text: '<https://greenlight.example.com/?request=req_1|Open in Greenlight>' },
+    ]);
   });
 
   it('leaves out a summary that shows nothing, since Slack refuses a message holding a blank text', () => {

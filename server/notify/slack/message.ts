@@ -76,6 +76,14 @@ function labelledSections(label: string, escaped: string): SlackBlock[] {
   return [{ type: 'section', text: mrkdwn(`*${label}*`) }, ...pieces];
 }
 
+/**
+ * A break-glass alert, posted on its own: the hub's URGENT line, then the alert as plain text (it
+ * carries the requester's incident and reason), then the link.
+ */
+export function alertBlocks(alert: string, link: string): SlackBlock[] {
+  return [...labelledSections(':rotating_light: URGENT', escapeSlack(alert)), { type: 'section', text: mrkdwn(`<${link}|Open in Greenlight>`) }];
+}
+
 /** Links packed into as few texts as fit, each link whole. */
 function linkSections(links: string[]): SlackBlock[] {
   const texts: string[] = [];
@@ -103,6 +111,11 @@ function diffSection(diff: string): string {
 
 const RISK_LABEL: Record<GreenlightRequest['risk'], string> = { low: 'low', medium: 'medium', high: ':warning: *HIGH*', critical: ':rotating_light: *CRITICAL*' };
 
+const DENY_COMMENT_MAX = 500;
+
+/** The comment of the deny that decided the request, if it gave one. */
+const denyComment = (request: GreenlightRequest): string | null => [...request.decisions].reverse().find((decision) => decision.decision === 'deny')?.comment ?? null;
+
 /** What happened to a decided request, in one line: "Approved by carol 14:02 · grant until 14:17". */
 export function outcomeLine(request: GreenlightRequest): string {
   const at = request.decidedAt ? ` ${slackTime(request.decidedAt)}` : '';
@@ -112,10 +125,8 @@ export function outcomeLine(request: GreenlightRequest): string {
       const grant = request.grant ? ` · grant ${request.grant.status === 'active' ? 'until' : `${request.grant.status}, was until`} ${slackTime(request.grant.expiresAt)}` : '';
       return `:white_check_mark: *Approved*${by}${at}${grant}`;
     }
-    case 'denied': {
-      const comment = [...request.decisions].reverse().find((decision) => decision.decision === 'deny')?.comment;
-      return `:no_entry: *Denied*${by}${at}${comment ? `: ${escapeSlack(clip(comment, 500))}` : ''}`;
-    }
+    case 'denied':
+      return `:no_entry: *Denied*${by}${at}`;
     case 'expired':
       return `:hourglass: *Expired*${at}: nobody decided in time`;
     case 'cancelled':
@@ -182,6 +193,9 @@ export function renderSlackMessage(request: GreenlightRequest, options: RenderOp
     blocks.push(buttons(request, options));
   } else {
     blocks.push({ type: 'section', text: mrkdwn(outcomeLine(request)) });
+    // The denier's words go below the hub's line, as plain text like a requester's reason.
+    const comment = request.status === 'denied' ? denyComment(request) : null;
+    if (comment) blocks.push(...labelledSections('Why it was denied', escapeSlack(clip(comment, DENY_COMMENT_MAX))));
     blocks.push({ type: 'actions', block_id: 'open', elements: [{ type: 'button', action_id: ACTION_OPEN, text: plain('Open in Greenlight', 75), url: consoleLink(options.publicUrl, request.id), value: request.id }] });
   }
   const state = request.status === 'pending' ? `${request.risk} risk, from ${request.requester}` : request.status;
