@@ -201,8 +201,10 @@ export type DecisionChannel = 'app' | 'api' | 'email' | 'slack';
 
 export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown, via: DecisionChannel = 'api'): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
+  // Only someone who may see the request anyway (its requester, an admin) is told whom it needs.
   const notEligible = (current: RequestRecord) =>
     new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...current.eligible_groups, ...current.eligible_users].join(', ') || 'nobody yet'}.`);
+  const outsider = () => new GreenlightError('NOT_ELIGIBLE', 'You are not an approver for this request; nothing was decided.');
   // Delegations are read when the decision is made, never trusted from when a notification went out.
   const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
   const named = decision.onBehalfOf;
@@ -218,7 +220,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
   };
   // Someone with no part in the request hears only that, not how, when or by whom it was decided.
   const admit = (current: RequestRecord) => {
-    if (current.requester_id !== actor.id && !isEligibleApprover(current, actor) && standInsFor(current).length === 0) throw notEligible(current);
+    if (current.requester_id !== actor.id && !isEligibleApprover(current, actor) && standInsFor(current).length === 0) throw canSee(current, actor) ? notEligible(current) : outsider();
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'nothing to decide. Submit it again if it is still needed.', admit, async (trx, current) => {
     const rule = current.rule;
