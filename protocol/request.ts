@@ -3,7 +3,7 @@ import { LIMITS } from './limits.js';
 import { safeHttpUrl } from './urls.js';
 import { accessWindowSchema } from './windows.js';
 import { lineProgressSchema, quorumLineSchema } from './quorum.js';
-import { hasInvisible, requiredText, showsSomething, visibleLength } from './visible-text.js';
+import { hasInvisible, lookalikeProblem, requiredText, showsSomething, visibleLength } from './visible-text.js';
 
 const utf8 = new TextEncoder();
 const byteLimited = (max: number, what: string) =>
@@ -75,6 +75,10 @@ export const newRequestSchema = z.strictObject({
     .max(LIMITS.resource)
     .regex(/^[^\s]+$/, 'must not contain spaces')
     .refine((value) => !hasInvisible(value), 'must not contain invisible characters (a zero-width space, a soft hyphen, a direction mark, a blank filler): the resource would look like another one')
+    .superRefine((value, ctx) => {
+      const problem = lookalikeProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .refine(...noDotSegments),
   environment: identifierSchema,
   reason: requiredText(LIMITS.reason, 'say why you need this'),

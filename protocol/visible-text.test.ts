@@ -68,3 +68,29 @@ describe('text someone must fill in has to show something', () => {
     }
   });
 });
+
+describe('a resource cannot pass for another one', () => {
+  const resourceIssues = (resource: string) => issuesOf(newRequestSchema.safeParse(request({ resource })));
+
+  it.each([
+    ['a Cyrillic а among Latin letters', 'pаyments-api', /^resource: must not mix Latin and Cyrillic letters in one word \("pаyments"\)/],
+    ['a Greek ο among Latin letters', 'payments-apο', /^resource: must not mix Latin and Greek letters in one word \("apο"\)/],
+    ['an Armenian օ among Latin letters', 'pօstgres', /^resource: must not mix Latin and Armenian letters in one word/],
+    ['fullwidth letters', 'ｐａｙｍｅｎｔｓ-api', /^resource: must be written in plain characters: it reads as "payments-api"/],
+    ['mathematical bold letters', '𝐩𝐚𝐲𝐦𝐞𝐧𝐭𝐬-api', /^resource: must be written in plain characters: it reads as "payments-api"/],
+    ['a ligature', 'conﬁg-store', /^resource: must be written in plain characters: it reads as "config-store"/],
+    ['an accent as a separate mark', 'cafe\u0301-api', /^resource: must be written in plain characters: it reads as "café-api"/],
+  ])('refuses %s, naming what it would pass for', (_, resource, message) => {
+    expect(resourceIssues(resource)).toEqual([expect.stringMatching(message)]);
+  });
+
+  it.each([
+    ['plain ASCII', 'arn:aws:s3:::payments-bucket/reports'],
+    ['a Cyrillic word beside a Latin one', 'платежи-api'],
+    ['Latin with Japanese', 'db-本番'],
+    ['a composed accented letter', 'café-api'],
+    ['digits and punctuation with Greek', 'ελλάδα-2'],
+  ])('accepts %s', (_, resource) => {
+    expect(resourceIssues(resource)).toEqual([]);
+  });
+});

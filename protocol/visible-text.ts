@@ -30,3 +30,29 @@ export const hasInvisible = (text: string): boolean => HAS_BLANK.test(text);
  * refused when nothing in it is visible, so a reason of zero-width spaces does not pass for one.
  */
 export const requiredText = (max: number, hint: string) => z.string().trim().max(max).refine(showsSomething, hint);
+
+/** Scripts with letters drawn like Latin ones (Cyrillic а, Greek ο, Armenian օ, Cherokee Ꭺ). */
+const LOOKALIKE_SCRIPTS = [
+  ['Latin', /\p{Script=Latin}/u],
+  ['Cyrillic', /\p{Script=Cyrillic}/u],
+  ['Greek', /\p{Script=Greek}/u],
+  ['Armenian', /\p{Script=Armenian}/u],
+  ['Cherokee', /\p{Script=Cherokee}/u],
+] as const;
+
+/**
+ * Why a name would pass for another one, or null: a styled form of a character (fullwidth ｐ, bold
+ * 𝐩, the ligature ﬁ), which NFKC folds into the plain one, or letters of two lookalike scripts in
+ * one word (`pаyments` with a Cyrillic а), the mix Unicode's security guidelines (UTS #39) call
+ * out. Words each in one script, Cyrillic or Japanese say, pass.
+ */
+export function lookalikeProblem(text: string): string | null {
+  const plain = text.normalize('NFKC');
+  if (plain !== text) return `must be written in plain characters: it reads as "${plain}" once styled and composed forms are folded (NFKC); send that instead`;
+  // Word by word, as UTS #39 goes label by label: `платежи-api` is two words, each in one script.
+  for (const word of text.split(/[^\p{L}\p{M}]+/u)) {
+    const mixed = LOOKALIKE_SCRIPTS.filter(([, letters]) => letters.test(word)).map(([name]) => name);
+    if (mixed.length > 1) return `must not mix ${mixed.join(' and ')} letters in one word ("${word}"): they are drawn alike (Cyrillic а and Latin a), so the name would look like another one`;
+  }
+  return null;
+}
