@@ -94,5 +94,13 @@ export const auditQuerySchema = z.strictObject({
 });
 export type AuditQuery = z.infer<typeof auditQuerySchema>;
 
-export const auditPageSchema = z.object({ events: z.array(auditEventSchema), nextCursor: z.string().nullable() });
+/**
+ * An event as a client reads it. A type newer than this build stays text, shown as it is: with the
+ * type checked against this build's list, one new kind of event (a hub upgraded first) failed the
+ * whole page of history in every older desktop app.
+ */
+export const auditEventReadSchema = auditEventSchema.extend({ type: z.string() });
+export type AuditEventRead = z.infer<typeof auditEventReadSchema>;
+
+export const auditPageSchema = z.object({ events: z.array(auditEventReadSchema), nextCursor: z.string().nullable() });
 export type AuditPage = z.infer<typeof auditPageSchema>;

@@ -1,8 +1,8 @@
-import type { AuditEvent } from '../../../protocol/audit.js';
+import type { AuditEventRead } from '../../../protocol/audit.js';
 import { describeData } from '../lib/audit-query.js';
 import { formatTime } from '../lib/time.js';
 
-export function AuditTable({ events, loading }: { events: AuditEvent[]; loading: boolean }) {
+export function AuditTable({ events, loading }: { events: AuditEventRead[]; loading: boolean }) {
   if (!loading && events.length === 0) return <p className="empty muted">No audit events match these filters.</p>;
   return (
     <div className="table-scroll" tabIndex={0} role="region" aria-label="Audit events">

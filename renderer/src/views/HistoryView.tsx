@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { AuditEvent } from '../../../protocol/audit.js';
+import type { AuditEventRead } from '../../../protocol/audit.js';
 import { auditQuery, emptyFilters, type AuditFilters } from '../lib/audit-query.js';
 import { downloadText } from '../lib/download.js';
 import { toWireError } from '../lib/errors.js';
@@ -23,7 +23,7 @@ export function HistoryView() {
   const [applied, setApplied] = useState<AuditFilters>(emptyFilters);
   /** Cursors of the pages before the current one; the last is the current page's own cursor. */
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [events, setEvents] = useState<AuditEvent[]>([]);
+  const [events, setEvents] = useState<AuditEventRead[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [state, setState] = useState<'loading' | 'ready' | 'error'>('loading');
   const [error, setError] = useState('');
