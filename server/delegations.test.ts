@@ -204,10 +204,11 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     // One more approval is not enough now: the quorum needs two who can still decide.
     expect((await decide(erin, own.id)).body).toMatchObject({ status: 'pending', approvals: 1 });
     const withdrawn = await hub.api<{ events: { requestId: string; actor: string; data: { reason?: string; approvals?: string[] } }[] }>('GET', '/api/v1/audit?type=request.vote_withdrawn&limit=100', ADMIN_TOKEN);
-    expect(withdrawn.body.events.find((event) => event.requestId === own.id)).toMatchObject({ actor: 'admin', data: { reason: 'kai was disabled', approvals: ['kai'] } });
-    expect(withdrawn.body.events.find((event) => event.requestId === cast.id)).toMatchObject({ actor: 'admin', data: { reason: 'lia was disabled', approvals: ['bob'] } });
+    // Where the quorum stood once they were out, as a vote records it.
+    expect(withdrawn.body.events.find((event) => event.requestId === own.id)).toMatchObject({ actor: 'admin', data: { reason: 'kai was disabled', approvals: ['kai'], remaining: 0, of: 2 } });
+    expect(withdrawn.body.events.find((event) => event.requestId === cast.id)).toMatchObject({ actor: 'admin', data: { reason: 'lia was disabled', approvals: ['bob'], remaining: 0, of: 2 } });
     const timeline = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${own.id}`, alice.token)).body.timeline.map((entry) => entry.detail);
-    expect(timeline).toContain('kai: kai was disabled');
+    expect(timeline).toContain('kai: kai was disabled; 0 of 2 approvals remain');
   });
 
   it('covers only the rules it names, and refuses a rule the policy does not have, naming those it has', async () => {

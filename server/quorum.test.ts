@@ -101,6 +101,28 @@ describe('per-group quorum: one from SRE and one from Security', () => {
       { group: 'security', count: 1, approvers: ['sue'] },
     ]);
   });
+
+  it('records where the lines stand when a disabled approver\'s vote is withdrawn', async () => {
+    const sol = await hub.createUser('sol', ['approver'], ['security']);
+    const request = await submit('sol approves, then leaves');
+    await decide(sam, request.id, 'approve');
+    // A request already approved keeps its approvals: only those still waiting lose sol's vote.
+    expect((await decide(sol, request.id, 'approve')).body.status).toBe('approved');
+    const waiting = await submit('sol approves first, then leaves');
+    expect((await decide(sol, waiting.id, 'approve')).body.status).toBe('pending');
+    expect((await hub.api('POST', '/api/v1/users/sol/disable', ADMIN_TOKEN)).status).toBe(200);
+    const events = await hub.api<{ events: { requestId: string; data: Record<string, unknown> }[] }>('GET', '/api/v1/audit?type=request.vote_withdrawn', ADMIN_TOKEN);
+    expect(events.body.events.map((event) => event.requestId)).toEqual([waiting.id]);
+    expect(events.body.events[0]?.data).toMatchObject({
+      approvals: ['sol'],
+      remaining: 0,
+      of: 2,
+      lines: [
+        { group: 'sre', count: 1, approvers: [] },
+        { group: 'security', count: 1, approvers: [] },
+      ],
+    });
+  });
 });
 
 describe('a policy with require lines', () => {

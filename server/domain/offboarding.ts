@@ -12,6 +12,7 @@ import { transition } from './lifecycle/transition.js';
 import { endClaim } from './lifecycle/claims.js';
 import { expireRequest } from './lifecycle/expiry.js';
 import { SYSTEM_ACTOR_NAME } from './actor.js';
+import { currentTally } from './quorum.js';
 
 export interface Offboarded {
   userId: string;
@@ -57,7 +58,9 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
     const request = await requestStore.existing(trx, requestId);
     if (await expiredIfOverdue(request)) continue;
     const approvals = await decisionStore.withdrawApprovals(trx, requestId, user.id);
-    await transition(ctx, trx, request, 'withdrawVote', { actor: by, outcome: 'withdrawn', data: { reason: why, approvals } });
+    // Recorded as a vote records it, so the history shows where the quorum stands once they are out.
+    const { approvals: remaining, of, lines } = await currentTally(trx, request.rule, requestId);
+    await transition(ctx, trx, request, 'withdrawVote', { actor: by, outcome: 'withdrawn', data: { reason: why, approvals, remaining, of, ...(lines ? { lines } : {}) } });
   }
   changed.push(...(await revokeGrantsOf(ctx, trx, user.id, by, why)));
   return { userId: user.id, changed: [...new Set(changed)] };

@@ -52,3 +52,11 @@ export async function tallyApproval(trx: Transaction<Database>, rule: FrozenRule
   const progress = quorumProgress(rule.require, [...votes, vote]);
   return { approvals: countedApprovals(progress), of: rule.minApprovals, met: quorumMet(progress), progress };
 }
+
+/** Where a request's quorum stands with the approvals written so far, as a vote's audit event records it. */
+export async function currentTally(trx: Transaction<Database>, rule: FrozenRule, requestId: string): Promise<{ approvals: number; of: number; lines?: LineProgress[] }> {
+  const decisions = await decisionStore.tallyOf(trx, requestId);
+  if (!rule.require) return { approvals: decisions.filter((d) => d.decision === 'approve').length, of: rule.minApprovals };
+  const progress = quorumProgress(rule.require, quorumVotesOf(decisions));
+  return { approvals: countedApprovals(progress), of: rule.minApprovals, lines: progress };
+}

@@ -50,7 +50,10 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
     `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}${typeof d.reason === 'string' ? ` at once: ${d.reason}` : ''}`,
   'request.claimed': (d) => (typeof d.until === 'string' ? `until ${d.until}` : null),
   'request.released': (d) => (typeof d.reason === 'string' ? d.reason : null),
-  'request.vote_withdrawn': (d) => (typeof d.reason === 'string' ? `${Array.isArray(d.approvals) ? `${d.approvals.join(', ')}: ` : ''}${d.reason}` : null),
+  'request.vote_withdrawn': (d) =>
+    typeof d.reason === 'string'
+      ? `${Array.isArray(d.approvals) ? `${d.approvals.join(', ')}: ` : ''}${d.reason}${typeof d.remaining === 'number' && typeof d.of === 'number' ? `; ${d.remaining} of ${d.of} approvals remain` : ''}`
+      : null,
   'grant.issued': (d) => (typeof d.expiresAt === 'string' ? `${typeof d.notBefore === 'string' ? `valid from ${d.notBefore}, ` : ''}expires ${d.expiresAt}` : null),
   'request.reminded': (d) => `reminder ${String(d.reminder)}`,
   'grant.expiring': (d) => (typeof d.expiresAt === 'string' ? `expires ${d.expiresAt}` : null),
