@@ -6,6 +6,7 @@ import type { Actor } from './actor.js';
 import { announce } from './announce.js';
 import { canSee } from './request-view.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
+import { disabledRequester, stillEnabled } from './requester-active.js';
 import { issueGrant } from './grants.js';
 import { auditFields } from './lifecycle/transition.js';
 import { addDeadline } from './lifecycle/deadlines.js';
@@ -37,6 +38,7 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
     // Two uses by one person may run at once (on one hub or two): the transaction holds the audit
     // chain's head from its start (inTransaction), so the checks below see a use the other
     // committed, and the other waits for this one.
+    if (!(await stillEnabled(trx, actor.id))) throw disabledRequester();
     const owed = await breakGlassReviewStore.owedBy(trx, actor.id, iso);
     if (owed) {
       const why = owed.outcome === 'unratified' ? 'was not ratified' : `is overdue for review (due ${owed.dueAt})`;

@@ -39,6 +39,7 @@ import { tallyApproval, voteLines } from './quorum.js';
 import { submitBreakGlass } from './break-glass.js';
 import { takePendingPlace } from './pending-places.js';
 import { newRequestRecord } from './new-request.js';
+import { disabledRequester, stillEnabled } from './requester-active.js';
 import { actingFor, activeDelegatorsOf, standsInOn } from './delegations.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
@@ -71,6 +72,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
   if (parsed.notBefore) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
   if (parsed.breakGlass) return { request: await submitBreakGlass(ctx, actor, { ...parsed, breakGlass: parsed.breakGlass }, frozen), created: true };
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
+    if (!(await stillEnabled(trx, actor.id))) return { refused: disabledRequester() };
     if (parsed.idempotencyKey) {
       // An earlier submission of this group commit may have used the same key.
       const existing = await requestStore.byIdempotencyKey(trx, actor.id, parsed.idempotencyKey);

@@ -1,0 +1,26 @@
+import type { Transaction } from 'kysely';
+import { GreenlightError } from '../../protocol/index.js';
+import type { Database } from '../store/schema.js';
+import { userStore } from '../store/users.js';
+
+const checked = new WeakMap<Transaction<Database>, Map<string, boolean>>();
+
+/**
+ * Whether the person submitting is still enabled, read in the transaction that writes their request.
+ * A submission authenticated just before its requester was disabled would otherwise write a request
+ * the disable never saw, and it would wait on approvers for someone who has left. The read is once
+ * per person per transaction (a group commit mostly carries one requester), and the transaction
+ * holds the audit chain's head, which a disable also takes first, so neither can slip between.
+ */
+export async function stillEnabled(trx: Transaction<Database>, userId: string): Promise<boolean> {
+  let seen = checked.get(trx);
+  if (!seen) checked.set(trx, (seen = new Map()));
+  let enabled = seen.get(userId);
+  if (enabled === undefined) {
+    enabled = (await userStore.byId(trx, userId))?.disabled === false;
+    seen.set(userId, enabled);
+  }
+  return enabled;
+}
+
+export const disabledRequester = () => new GreenlightError('UNAUTHENTICATED', 'Your account has been disabled; nothing was submitted.');
