@@ -84,6 +84,10 @@ describe('a resource cannot pass for another one', () => {
     expect(resourceIssues(resource)).toEqual([expect.stringMatching(message)]);
   });
 
+  it('quotes nothing back from a name already refused for an invisible character', () => {
+    expect(resourceIssues('ｐay\u202Ements')).toEqual([expect.stringMatching(/^resource: must not contain invisible characters/)]);
+  });
+
   it.each([
     ['plain ASCII', 'arn:aws:s3:::payments-bucket/reports'],
     ['a Cyrillic word beside a Latin one', 'платежи-api'],

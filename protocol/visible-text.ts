@@ -47,6 +47,8 @@ const LOOKALIKE_SCRIPTS = [
  * out. Words each in one script, Cyrillic or Japanese say, pass.
  */
 export function lookalikeProblem(text: string): string | null {
+  // A name with an invisible character is refused for that already; quoting it would show it live.
+  if (hasInvisible(text)) return null;
   const plain = text.normalize('NFKC');
   if (plain !== text) return `must be written in plain characters: it reads as "${plain}" once styled and composed forms are folded (NFKC); send that instead`;
   // Word by word, as UTS #39 goes label by label: `платежи-api` is two words, each in one script.
