@@ -32,31 +32,29 @@ export interface Tally {
   progress: LineProgress[] | null;
 }
 
+/** Where a quorum stands with these approvals counted. */
+function standing(rule: FrozenRule, votes: QuorumVote[]): Tally {
+  if (!rule.require) return { approvals: votes.length, of: rule.minApprovals, met: votes.length >= rule.minApprovals, progress: null };
+  const progress = quorumProgress(rule.require, votes);
+  return { approvals: countedApprovals(progress), of: rule.minApprovals, met: quorumMet(progress), progress };
+}
+
 /**
  * Counts a new approval: under `require:` lines, refuses one that would fill no place still open
  * (QUORUM_LINE_MET), so a race of many approvers records exactly the votes the rule needs.
  */
-export async function tallyApproval(trx: Transaction<Database>, rule: FrozenRule, requestId: string, vote: QuorumVote | null): Promise<Tally> {
-  const decisions = await decisionStore.tallyOf(trx, requestId);
-  if (!rule.require || !vote) {
-    // The new approval is not written yet: it is the one added here.
-    const approvals = decisions.filter((d) => d.decision === 'approve').length + 1;
-    return { approvals, of: rule.minApprovals, met: approvals >= rule.minApprovals, progress: null };
-  }
-  const votes = quorumVotesOf(decisions);
-  if (!voteAdvances(rule.require, votes, vote)) {
-    const now = quorumProgress(rule.require, votes);
+export async function tallyApproval(trx: Transaction<Database>, rule: FrozenRule, requestId: string, vote: QuorumVote): Promise<Tally> {
+  const votes = quorumVotesOf(await decisionStore.tallyOf(trx, requestId));
+  if (rule.require && !voteAdvances(rule.require, votes, vote)) {
     const mine = vote.lines.length ? `every line you count toward (${vote.lines.join(', ')}) is met` : 'you are in none of its groups';
-    throw new GreenlightError('QUORUM_LINE_MET', `Your approval would not count: ${mine}. Progress: ${describeProgress(now)}.`);
+    throw new GreenlightError('QUORUM_LINE_MET', `Your approval would not count: ${mine}. Progress: ${describeProgress(quorumProgress(rule.require, votes))}.`);
   }
-  const progress = quorumProgress(rule.require, [...votes, vote]);
-  return { approvals: countedApprovals(progress), of: rule.minApprovals, met: quorumMet(progress), progress };
+  // The new approval is not written yet: it is the one added here.
+  return standing(rule, [...votes, vote]);
 }
 
 /** Where a request's quorum stands with the approvals written so far, as a vote's audit event records it. */
 export async function currentTally(trx: Transaction<Database>, rule: FrozenRule, requestId: string): Promise<{ approvals: number; of: number; lines?: LineProgress[] }> {
-  const decisions = await decisionStore.tallyOf(trx, requestId);
-  if (!rule.require) return { approvals: decisions.filter((d) => d.decision === 'approve').length, of: rule.minApprovals };
-  const progress = quorumProgress(rule.require, quorumVotesOf(decisions));
-  return { approvals: countedApprovals(progress), of: rule.minApprovals, lines: progress };
+  const { approvals, of, progress } = standing(rule, quorumVotesOf(await decisionStore.tallyOf(trx, requestId)));
+  return { approvals, of, ...(progress ? { lines: progress } : {}) };
 }

@@ -266,7 +266,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     const lines = voteLines(rule, current, voter);
     const approving = decision.decision === 'approve';
     // Counted before the vote is written: a vote that fills no open line is refused, not recorded.
-    const tally = approving ? await tallyApproval(trx, rule, current.id, lines ? { approver: voter.name, lines } : null) : null;
+    const tally = approving ? await tallyApproval(trx, rule, current.id, { approver: voter.name, lines: lines ?? [] }) : null;
     await decisionStore.insert(trx, {
       requestId: current.id,
       approverId: voter.id,
