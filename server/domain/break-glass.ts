@@ -6,7 +6,7 @@ import type { Actor } from './actor.js';
 import { announce } from './announce.js';
 import { canSee } from './request-view.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
-import { disabledRequester, stillEnabled } from './requester-active.js';
+import { disabledRequester, stillEnabled } from './still-enabled.js';
 import { issueGrant } from './grants.js';
 import { auditFields } from './lifecycle/transition.js';
 import { addDeadline } from './lifecycle/deadlines.js';

@@ -17,7 +17,6 @@ import type { Database } from '../store/schema.js';
 import { requestStore, type EligibleName, type RequestRecord } from '../store/requests.js';
 import { canonicalJson } from '../store/json.js';
 import { decisionStore } from '../store/decisions.js';
-import { userStore } from '../store/users.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import { audit, type Context } from './context.js';
 import { nobody } from './audience.js';
@@ -39,7 +38,7 @@ import { tallyApproval, voteLines } from './quorum.js';
 import { submitBreakGlass } from './break-glass.js';
 import { takePendingPlace } from './pending-places.js';
 import { newRequestRecord } from './new-request.js';
-import { disabledRequester, stillEnabled } from './requester-active.js';
+import { disabledRequester, stillEnabled } from './still-enabled.js';
 import { actingFor, activeDelegatorsOf, standsInOn } from './delegations.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
@@ -245,7 +244,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     // A disable that committed after this call was let in would not see the vote it now casts, which
     // would then outlive it: read whoever votes, and whoever casts it, again inside the transaction.
     for (const person of standIn ? [actor, standIn] : [actor]) {
-      if ((await userStore.byId(trx, person.id))?.disabled !== false) {
+      if (!(await stillEnabled(trx, person.id))) {
         throw new GreenlightError(person === actor ? 'UNAUTHENTICATED' : 'NOT_ELIGIBLE', person === actor ? 'Your account has been disabled; nothing was decided.' : `${person.name} has been disabled; nobody decides for them now.`);
       }
     }

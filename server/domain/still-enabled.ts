@@ -6,11 +6,12 @@ import { userStore } from '../store/users.js';
 const checked = new WeakMap<Transaction<Database>, Map<string, boolean>>();
 
 /**
- * Whether the person submitting is still enabled, read in the transaction that writes their request.
- * A submission authenticated just before its requester was disabled would otherwise write a request
- * the disable never saw, and it would wait on approvers for someone who has left. The read is once
- * per person per transaction (a group commit mostly carries one requester), and the transaction
- * holds the audit chain's head, which a disable also takes first, so neither can slip between.
+ * Whether a person is still enabled, read in the transaction that acts for them. A call
+ * authenticated just before its caller was disabled would otherwise write what the disable never
+ * saw: a request waiting on approvers for someone who has left, or a vote outliving its voter. The
+ * read is once per person per transaction (a group commit mostly carries one requester), and the
+ * transaction holds the audit chain's head, which a disable also takes first, so neither can slip
+ * between.
  */
 export async function stillEnabled(trx: Transaction<Database>, userId: string): Promise<boolean> {
   let seen = checked.get(trx);
