@@ -1,26 +1,13 @@
 import type { Kysely, Transaction } from 'kysely';
-import { GreenlightError, decidesAnything, type FrozenRule, type ParsedNewRequest, type Policy, type Role } from '../../protocol/index.js';
+import { GreenlightError, decidesAnything, type FrozenRule, type ParsedNewRequest, type Policy } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
-import { userStore } from '../store/users.js';
+import { userStore, type ReachedUser } from '../store/users.js';
 import type { Context } from './context.js';
 import { approverGroupsOf } from './policy.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-/** An active user a policy name reaches: through a group they are in (`group`), or by their own name. */
-interface Reached {
-  id: string;
-  name: string;
-  roles: Role[];
-  group: string | null;
-}
-
-/** Someone with only the requester role is never offered a decision (see isEligibleApprover). */
-
-/** Active users in any of these groups or named any of these names, in one query. */
-const activeUsersReachedBy = (db: Executor, names: string[]): Promise<Reached[]> => userStore.activeReachedBy(db, names);
-
-const reaches = (targets: string[], user: Reached): boolean => targets.includes(user.name) || (user.group !== null && targets.includes(user.group));
+const reaches = (targets: string[], user: ReachedUser): boolean => targets.includes(user.name) || (user.group !== null && targets.includes(user.group));
 
 /** Who could decide a request under a rule, as far as its approver groups and escalation steps go. */
 export type Reach =
@@ -34,9 +21,14 @@ export type Reach =
  * with a role that decides, other than the requester unless the rule allows self-approval; failing
  * that, the first escalation step that reaches such a person.
  */
-export async function approverReach(db: Executor, rule: FrozenRule, requester: { id: string }): Promise<Reach> {
+export function approverReach(db: Executor, rule: FrozenRule, requester: { id: string }): Promise<Reach> {
+  return reachAmong(rule, requester, (names) => userStore.activeReachedBy(db, names));
+}
+
+async function reachAmong(rule: FrozenRule, requester: { id: string }, activeReachedBy: (names: string[]) => Promise<ReachedUser[]>): Promise<Reach> {
   const steps = rule.escalation.map((step) => step.notify);
-  const users = await activeUsersReachedBy(db, [...new Set([...rule.approvers, ...steps.flat()])]);
+  // Someone with only the requester role is never offered a decision (see isEligibleApprover).
+  const users = await activeReachedBy([...new Set([...rule.approvers, ...steps.flat()])]);
   const deciders = users.filter((user) => decidesAnything(user.roles) && (rule.allowSelfApproval || user.id !== requester.id));
   if (deciders.some((user) => user.group !== null && rule.approvers.includes(user.group))) return { kind: 'approvers' };
   const requesterAlone = users.some((user) => user.id === requester.id && user.group !== null && rule.approvers.includes(user.group) && decidesAnything(user.roles));
@@ -50,7 +42,8 @@ const reachesInTransaction = new WeakMap<Transaction<Database>, Map<string, Prom
 /**
  * approverReach, asked once per rule and requester in a transaction: the submissions of one group
  * commit share it, and nothing in them changes users. One query per batch instead of one per
- * submission, each a round trip on PostgreSQL.
+ * submission, each a round trip on PostgreSQL; it is sent ahead (`readAhead`), so reads started
+ * beside it share its round trip.
  */
 export function approverReachIn(trx: Transaction<Database>, rule: FrozenRule, requester: { id: string }): Promise<Reach> {
   let known = reachesInTransaction.get(trx);
@@ -58,7 +51,9 @@ export function approverReachIn(trx: Transaction<Database>, rule: FrozenRule, re
   const key = `${requester.id}\n${JSON.stringify(rule)}`;
   let reach = known.get(key);
   if (!reach) {
-    reach = approverReach(trx, rule, requester);
+    reach = reachAmong(rule, requester, (names) => userStore.activeReachedByAhead(trx, names));
+    // Started early, it may be left unread when the submission is refused first; the caller awaiting it still sees a failure.
+    reach.catch(() => undefined);
     known.set(key, reach);
   }
   return reach;
@@ -102,7 +97,7 @@ export async function unstaffedPolicyNames(db: Executor, policy: Policy): Promis
     for (const group of approverGroupsOf(rule)) use(group, rule.name, true);
     for (const step of rule.escalation) for (const name of step.notify) use(name, rule.name, false);
   }
-  const deciders = (await activeUsersReachedBy(db, [...uses.keys()])).filter((user) => decidesAnything(user.roles));
+  const deciders = (await userStore.activeReachedBy(db, [...uses.keys()])).filter((user) => decidesAnything(user.roles));
   // An approver entry is a group; an escalation target may be a group or a user's name.
   const staffed = (name: string, asApprovers: boolean) => deciders.some((user) => user.group === name || (!asApprovers && user.name === name));
   return [...uses].filter(([name, entry]) => !staffed(name, entry.asApprovers)).map(([name, entry]) => ({ name, rules: [...entry.rules] }));

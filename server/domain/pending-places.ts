@@ -1,11 +1,12 @@
 import { sql, type CompiledQuery, type Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { readAhead } from '../store/pipelined-postgres.js';
 
 interface Counter {
   requesterId: string;
   ruleName: string;
   /** The count when this transaction first read it (its row then locked on PostgreSQL). */
-  read: number;
+  read: Promise<number>;
   /** Places taken since by this transaction, not yet written. */
   taken: number;
 }
@@ -26,17 +27,35 @@ const counters = new WeakMap<Transaction<Database>, Map<string, Counter>>();
  * cycle on PostgreSQL.
  */
 export async function takePendingPlace(trx: Transaction<Database>, requesterId: string, ruleName: string, cap: number): Promise<number | null> {
+  const counter = counterOf(trx, requesterId, ruleName);
+  const read = await counter.read;
+  if (read + counter.taken >= cap) return null;
+  counter.taken += 1;
+  return read + counter.taken;
+}
+
+/**
+ * Starts reading (and locking) the requester's counter without waiting for it, so the reads a
+ * submission makes go out together (`readAhead`); `takePendingPlace` then waits for its answer.
+ * A submission refused before taking a place leaves the row as it was (created at zero if new).
+ */
+export function holdPendingPlace(trx: Transaction<Database>, requesterId: string, ruleName: string): void {
+  counterOf(trx, requesterId, ruleName);
+}
+
+function counterOf(trx: Transaction<Database>, requesterId: string, ruleName: string): Counter {
   let mine = counters.get(trx);
   if (!mine) counters.set(trx, (mine = new Map()));
   const key = JSON.stringify([requesterId, ruleName]);
   let counter = mine.get(key);
   if (!counter) {
-    counter = { requesterId, ruleName, read: await readAndLock(trx, requesterId, ruleName), taken: 0 };
+    const read = readAndLock(trx, requesterId, ruleName);
+    // Held early, it may go unread; whoever takes a place still sees a failure, as does the commit.
+    read.catch(() => undefined);
+    counter = { requesterId, ruleName, read, taken: 0 };
     mine.set(key, counter);
   }
-  if (counter.read + counter.taken >= cap) return null;
-  counter.taken += 1;
-  return counter.read + counter.taken;
+  return counter;
 }
 
 /** Writes the places taken in this transaction: one statement for every counter. */
@@ -79,11 +98,15 @@ export async function releasePendingPlace(trx: Transaction<Database>, requesterI
  * what locks an existing row on PostgreSQL until commit; one statement either way.
  */
 async function readAndLock(trx: Transaction<Database>, requesterId: string, ruleName: string): Promise<number> {
-  const row = await trx
-    .insertInto('pending_counts')
-    .values({ requester_id: requesterId, rule_name: ruleName, pending: 0 })
-    .onConflict((oc) => oc.columns(['requester_id', 'rule_name']).doUpdateSet({ pending: sql<number>`pending_counts.pending` }))
-    .returning('pending')
-    .executeTakeFirstOrThrow();
+  const [row] = await readAhead(
+    trx,
+    trx
+      .insertInto('pending_counts')
+      .values({ requester_id: requesterId, rule_name: ruleName, pending: 0 })
+      .onConflict((oc) => oc.columns(['requester_id', 'rule_name']).doUpdateSet({ pending: sql<number>`pending_counts.pending` }))
+      .returning('pending')
+      .compile(),
+  );
+  if (!row) throw new Error('the pending counter upsert returned no row');
   return Number(row.pending);
 }

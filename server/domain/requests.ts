@@ -36,7 +36,7 @@ import { enqueueNotifications } from '../notify/enqueue.js';
 import { checkStart, outsideWindow, plannedAccess } from './time/schedule.js';
 import { tallyApproval, voteLines } from './quorum.js';
 import { submitBreakGlass } from './break-glass.js';
-import { takePendingPlace } from './pending-places.js';
+import { holdPendingPlace, takePendingPlace } from './pending-places.js';
 import { newRequestRecord } from './new-request.js';
 import { disabledRequester, stillEnabled } from './still-enabled.js';
 import { actingFor, activeDelegatorsOf, standsInOn } from './delegations.js';
@@ -71,7 +71,14 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
   if (parsed.notBefore) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
   if (parsed.breakGlass) return { request: await submitBreakGlass(ctx, actor, { ...parsed, breakGlass: parsed.breakGlass }, frozen), created: true };
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
-    if (!(await stillEnabled(trx, actor.id))) return { refused: disabledRequester() };
+    const enabled = stillEnabled(trx, actor.id);
+    // The reads every submission of a group commit needs go out beside the first: on PostgreSQL
+    // one round trip instead of three. An extension (and an auto-approving rule) reads otherwise.
+    if (!extension && !frozen.autoApprove) {
+      void approverReachIn(trx, frozen, actor);
+      holdPendingPlace(trx, actor.id, frozen.name);
+    }
+    if (!(await enabled)) return { refused: disabledRequester() };
     if (parsed.idempotencyKey) {
       // An earlier submission of this group commit may have used the same key.
       const existing = await requestStore.byIdempotencyKey(trx, actor.id, parsed.idempotencyKey);

@@ -3,7 +3,7 @@ import { GreenlightError } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { userStore } from '../store/users.js';
 
-const checked = new WeakMap<Transaction<Database>, Map<string, boolean>>();
+const checked = new WeakMap<Transaction<Database>, Map<string, Promise<boolean>>>();
 
 /**
  * Whether a person is still enabled, read in the transaction that acts for them. A call
@@ -11,14 +11,14 @@ const checked = new WeakMap<Transaction<Database>, Map<string, boolean>>();
  * saw: a request waiting on approvers for someone who has left, or a vote outliving its voter. The
  * read is once per person per transaction (a group commit mostly carries one requester), and the
  * transaction holds the audit chain's head, which a disable also takes first, so neither can slip
- * between.
+ * between. The read is sent ahead (`readAhead`), so reads started beside it share its round trip.
  */
-export async function stillEnabled(trx: Transaction<Database>, userId: string): Promise<boolean> {
+export function stillEnabled(trx: Transaction<Database>, userId: string): Promise<boolean> {
   let seen = checked.get(trx);
   if (!seen) checked.set(trx, (seen = new Map()));
   let enabled = seen.get(userId);
   if (enabled === undefined) {
-    enabled = (await userStore.byId(trx, userId))?.disabled === false;
+    enabled = userStore.isEnabledAhead(trx, userId);
     seen.set(userId, enabled);
   }
   return enabled;

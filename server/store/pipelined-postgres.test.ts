@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Kysely, sql } from 'kysely';
-import { PipelinedPostgresDialect, sendAhead } from './pipelined-postgres.js';
+import { PipelinedPostgresDialect, readAhead, sendAhead } from './pipelined-postgres.js';
 import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
 import { eventually } from '../test-support/eventually.js';
 
@@ -73,6 +73,31 @@ describe(title, () => {
     expect((await seen.write.answer).numAffectedRows).toBe(1n);
     expect(roundTrips).toBe(2);
     expect(await stored()).toEqual(['a:first', 'b:second']);
+  });
+
+  it.skipIf(!availability.ok)('reads started together with readAhead share one round trip with BEGIN, and each gets its own rows', async () => {
+    await db.insertInto('items').values([{ id: 'a', note: 'first' }, { id: 'b', note: 'second' }]).execute();
+    roundTrips = 0;
+    const answers = await db.transaction().execute(async (trx) => {
+      const byId = (id: string) => readAhead(trx, trx.selectFrom('items').select('note').where('id', '=', id).compile());
+      const [a, b, none] = [byId('a'), byId('b'), byId('none')];
+      return [await a, await b, await none];
+    });
+    expect(answers).toEqual([[{ note: 'first' }], [{ note: 'second' }], []]);
+    // BEGIN and the three reads, then COMMIT; awaited one by one they would cost four.
+    expect(roundTrips).toBe(2);
+  });
+
+  it.skipIf(!availability.ok)('a read started with readAhead that fails rejects with its own error, and the transaction keeps nothing', async () => {
+    const attempt = db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ id: 'f', note: 'kept only if committed' }).execute();
+      const broken = readAhead(trx, sql<{ never: number }>`select 1 / 0 as never`.compile(trx));
+      const after = readAhead(trx, trx.selectFrom('items').select('note').compile());
+      after.catch(() => undefined);
+      await broken;
+    });
+    await expect(attempt).rejects.toMatchObject({ code: '22012' });
+    expect(await stored()).toEqual([]);
   });
 
   it.skipIf(!availability.ok)('a statement behind a lock sent ahead runs once the lock is granted, and sees what its holder committed', async () => {

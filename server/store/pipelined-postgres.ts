@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { CompiledQuery, PostgresDialect, type DatabaseConnection, type Driver, type QueryCompiler, type QueryResult, type TransactionSettings } from 'kysely';
+import { CompiledQuery, PostgresDialect, type DatabaseConnection, type Driver, type QueryCompiler, type QueryResult, type Transaction, type TransactionSettings } from 'kysely';
 
 type Executes = { executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> };
 
@@ -31,6 +31,16 @@ export async function sendAhead<R>(trx: Executes, query: CompiledQuery<R>): Prom
   } finally {
     aheadOf.delete(query);
   }
+}
+
+/**
+ * A read inside a transaction, sent with `sendAhead`: reads started together (called one after
+ * another, then awaited) go out together, one round trip on PostgreSQL where each was one. Only in
+ * a transaction, whose connection stays with it until every answer is in.
+ */
+export async function readAhead<R, DB>(trx: Transaction<DB>, query: CompiledQuery<R>): Promise<R[]> {
+  const { answer } = await sendAhead(trx, query);
+  return (await answer).rows;
 }
 
 const ignore = () => undefined;

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { ROLES, type Role } from '../../protocol/index.js';
 import type { Database, UsersTable } from './schema.js';
+import { readAhead } from './pipelined-postgres.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -20,6 +21,20 @@ export interface UserRecord {
   lastSeenAt: string | null;
   createdAt: string;
 }
+
+/** An active user a policy name reaches: through a group they are in (`group`), or by their own name (null). */
+export type ReachedUser = Pick<UserRecord, 'id' | 'name' | 'roles'> & { group: string | null };
+
+const reachedByQuery = (db: Executor, names: string[]) =>
+  db
+    .selectFrom('users')
+    .leftJoin('user_groups', 'user_groups.user_id', 'users.id')
+    .select(['users.id', 'users.name', 'users.roles', 'user_groups.group_name'])
+    .where('users.disabled', '=', 0)
+    .where((eb) => eb.or([eb('user_groups.group_name', 'in', names), eb('users.name', 'in', names)]))
+    .compile();
+
+const toReachedUser = (row: { id: string; name: string; roles: string; group_name: string | null }): ReachedUser => ({ id: row.id, name: row.name, roles: decodeRoles(row.roles), group: row.group_name });
 
 const rolesSchema = z.array(z.enum(ROLES));
 
@@ -96,16 +111,21 @@ export const userStore = {
   },
 
   /** Active users in any of these groups or named any of these names, once per group that reaches them (null: by name). */
-  async activeReachedBy(db: Executor, names: string[]): Promise<(Pick<UserRecord, 'id' | 'name' | 'roles'> & { group: string | null })[]> {
+  async activeReachedBy(db: Executor, names: string[]): Promise<ReachedUser[]> {
     if (names.length === 0) return [];
-    const rows = await db
-      .selectFrom('users')
-      .leftJoin('user_groups', 'user_groups.user_id', 'users.id')
-      .select(['users.id', 'users.name', 'users.roles', 'user_groups.group_name'])
-      .where('users.disabled', '=', 0)
-      .where((eb) => eb.or([eb('user_groups.group_name', 'in', names), eb('users.name', 'in', names)]))
-      .execute();
-    return rows.map((row) => ({ id: row.id, name: row.name, roles: decodeRoles(row.roles), group: row.group_name }));
+    return (await db.executeQuery(reachedByQuery(db, names))).rows.map(toReachedUser);
+  },
+
+  /** activeReachedBy, sent ahead of the transaction's next statement (`readAhead`). */
+  async activeReachedByAhead(trx: Transaction<Database>, names: string[]): Promise<ReachedUser[]> {
+    if (names.length === 0) return [];
+    return (await readAhead(trx, reachedByQuery(trx, names))).map(toReachedUser);
+  },
+
+  /** Whether the user exists and is not disabled, sent ahead of the transaction's next statement (`readAhead`). */
+  async isEnabledAhead(trx: Transaction<Database>, id: string): Promise<boolean> {
+    const [row] = await readAhead(trx, trx.selectFrom('users').select('disabled').where('id', '=', id).compile());
+    return row?.disabled === 0;
   },
 
   /** Active users named in `names` or members of any of `groups`, once each (in no particular order). */
