@@ -92,7 +92,15 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
   };
   const mailFor = (address: string, requestId: string): ReceivedMail => {
     const found = smtp.to(address).filter((received) => received.mail.headers.get('x-greenlight-request') === requestId);
-    expect(found, `one message to ${address} about ${requestId}`).toHaveLength(1);
+    // Said in full when it fails: what did arrive, and what the hub logged about this request.
+    const explain = () =>
+      [
+        `one message to ${address} about ${requestId}; received about it: ${JSON.stringify(smtp.received.filter((r) => r.mail.headers.get('x-greenlight-request') === requestId).map((r) => ({ to: r.to, subject: r.mail.subject })))}`,
+        `SMTP connections reset: ${smtp.brokenConnections.length}`,
+        'hub log lines naming it:',
+        ...logs.filter((line) => line.includes(requestId) || line.includes('"level":50') || line.includes('"level":40')).slice(-30),
+      ].join('\n');
+    if (found.length !== 1) expect.fail(explain());
     return found[0]!;
   };
   const statusOf = async (id: string) => (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${id}`, bob.token)).body.status;
