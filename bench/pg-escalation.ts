@@ -34,12 +34,25 @@ export async function runPgEscalation(ctx: BenchContext, adminUrl: string): Prom
     if (!requester || !lead || !approver) throw new Error('no users');
 
     const arrivals = new Map<string, { at: number; due: number }>();
+    let recoveredBySync = 0;
     const socket = connect(survivor.url, { forceNew: true, transports: ['websocket'], auth: { token: lead }, reconnection: false });
     try {
       socket.on('request:escalated', (payload: { request: { id: string; createdAt: string } }) => {
         const at = wallMs();
         if (arrivals.has(payload.request.id)) return;
         arrivals.set(payload.request.id, { at, due: Date.parse(payload.request.createdAt) + AFTER_SECONDS * 1000 });
+      });
+      // As HubClient does: when the survivor says a hub left, sync, and count each escalation found
+      // there that never arrived as a push (the killed hub committed it, then died before pushing).
+      socket.on('requests:stale', () => {
+        socket.emit('requests:sync', {}, (answer: { data?: { inbox: { id: string; createdAt: string; escalationLevel: number }[] } }) => {
+          const at = wallMs();
+          for (const request of answer.data?.inbox ?? []) {
+            if (request.escalationLevel < 1 || arrivals.has(request.id)) continue;
+            arrivals.set(request.id, { at, due: Date.parse(request.createdAt) + AFTER_SECONDS * 1000 });
+            recoveredBySync += 1;
+          }
+        });
       });
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
@@ -104,7 +117,15 @@ export async function runPgEscalation(ctx: BenchContext, adminUrl: string): Prom
       const all = summarize(lags);
       const late = summarize(afterKill);
       const missing = submitted.size - lags.length;
-      if (missing > 0) ctx.progress(`pg escalation: ${missing} escalations never arrived (waited ${GRACE_MS / 1000} s past the last due time)`);
+      if (missing > 0) {
+        ctx.progress(`pg escalation: ${missing} escalations never arrived (waited ${GRACE_MS / 1000} s past the last due time)`);
+        // Whether each was escalated and only its push was lost, and when it fell due against the kill.
+        for (const [id, due] of submitted) {
+          if (arrivals.has(id)) continue;
+          const { body } = await api<{ escalationLevel: number; status: string; updatedAt: string }>(survivorUrl, 'GET', `/api/v1/requests/${id}`, lead);
+          ctx.progress(`pg escalation: ${id} due ${Math.round(due - killedAt)} ms after the kill; stored: ${body.status}, escalation level ${body.escalationLevel}, updated ${Math.round(Date.parse(body.updatedAt) - killedAt)} ms after the kill`);
+        }
+      }
       return {
         pg_escalation_lag_under_load_p50_ms: all.p50,
         pg_escalation_lag_under_load_p99_ms: all.p99,
@@ -115,6 +136,7 @@ export async function runPgEscalation(ctx: BenchContext, adminUrl: string): Prom
         pg_escalation_expected: submitted.size,
         pg_escalation_received: lags.length,
         pg_escalation_missing: missing,
+        pg_escalation_recovered_by_sync: recoveredBySync,
         pg_escalation_submit_failed: failed,
       };
     } finally {

@@ -50,6 +50,11 @@ export interface ServerToClientEvents {
   'request:escalated': (payload: EscalatedPayload) => void;
   'request:reminded': (payload: RemindedPayload) => void;
   'grant:expiring': (payload: GrantExpiringPayload) => void;
+  /**
+   * What this client holds may be behind: another hub left the cluster, and what it committed just
+   * before it died may never have been announced. The client syncs again (`requests:sync`).
+   */
+  'requests:stale': (payload: { reason: string }) => void;
 }
 
 /** Events clients send to the hub; each is acknowledged. */

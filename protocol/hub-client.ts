@@ -20,7 +20,8 @@ export interface HubClientOptions {
 
 type Listener<T> = (value: T) => void;
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-type EventName = keyof ServerToClientEvents;
+/** Events a client listens to; `requests:stale` is handled by the client itself. */
+type EventName = (typeof SERVER_EVENTS)[number];
 type EventPayload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 const utf8 = new TextEncoder();
@@ -42,6 +43,7 @@ export class HubClient {
   private readonly syncListeners = new Set<Listener<SyncResult>>();
   private readonly eventListeners = new Map<EventName, Set<Listener<never>>>();
   private syncing = false;
+  private syncAgain = false;
   private buffered: { event: EventName; payload: unknown }[] = [];
   private everConnected = false;
   private lastSync: SyncResult | null = null;
@@ -99,6 +101,11 @@ export class HubClient {
     for (const event of SERVER_EVENTS) {
       this.socket.on(event, (payload: EventPayload<typeof event>) => this.dispatch(event, payload));
     }
+    this.socket.on('requests:stale', () => {
+      // A sync already under way may have read before what made the state stale: sync once more after it.
+      if (this.syncing) this.syncAgain = true;
+      else void this.resync();
+    });
   }
 
   get state(): ConnectionState {
@@ -196,6 +203,7 @@ export class HubClient {
 
   private async resync(): Promise<void> {
     this.syncing = true;
+    this.syncAgain = false;
     this.buffered = [];
     try {
       const result = await this.sync();
@@ -213,6 +221,7 @@ export class HubClient {
       this.buffered = [];
       for (const { event, payload } of replay) this.emitLocal(event, payload);
     }
+    if (this.syncAgain && this.socket.connected) void this.resync();
   }
 
   private dispatch(event: EventName, raw: unknown): void {

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { batchingNotifications } from './batched-notify.js';
 
 const WATCH_EVERY_MS = 5_000;
+/** How often the hub counts its peers (the adapter drops one silent for 10 s of heartbeats). */
+const COUNT_PEERS_EVERY_MS = 1_000;
 
 /**
  * Cross-hub Socket.IO events through PostgreSQL (LISTEN/NOTIFY; payloads over NOTIFY's 8000-byte
@@ -12,8 +14,12 @@ const WATCH_EVERY_MS = 5_000;
  * ends, but it neither handles the connection's `error` event (which would crash the process on a
  * PostgreSQL restart) nor notices a connection that silently died: both are handled here, by
  * watching long-held clients with a periodic query and ending the ones that fail.
+ *
+ * A hub killed between a commit and its cross-hub push takes the push with it: the change is
+ * stored, but the other hubs' clients never hear of it. `peerLeft` is called when the number of
+ * hubs drops, so the survivors can have their clients sync again.
  */
-export async function attachClusterAdapter(io: Server, databaseUrl: string, log: Logger): Promise<() => Promise<void>> {
+export async function attachClusterAdapter(io: Server, databaseUrl: string, log: Logger, peerLeft: () => void = () => undefined): Promise<() => Promise<void>> {
   const held = new Map<pg.PoolClient, number>();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
   pool.on('connect', (client) => {
@@ -46,8 +52,24 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
   }, WATCH_EVERY_MS);
   watchdog.unref();
 
+  let hubs = 1;
+  const peerCount = setInterval(() => {
+    io.of('/')
+      .adapter.serverCount()
+      .then((now) => {
+        if (now < hubs) {
+          log.info({ hubs: now, before: hubs }, 'a hub left the cluster; clients here sync again in case it died before announcing what it committed');
+          peerLeft();
+        }
+        hubs = now;
+      })
+      .catch((error: unknown) => log.warn({ err: error }, 'could not count the hubs in the cluster'));
+  }, COUNT_PEERS_EVERY_MS);
+  peerCount.unref();
+
   return async () => {
     clearInterval(watchdog);
+    clearInterval(peerCount);
     await Promise.race([pool.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   };
 }
