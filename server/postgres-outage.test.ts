@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GreenlightRequest } from '../protocol/index.js';
+import type { GreenlightRequest, SyncResult } from '../protocol/index.js';
 import { collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 import { createTestDatabase, postgresAvailability } from './test-support/postgres.js';
 import { TcpProxy } from './test-support/tcp-proxy.js';
@@ -19,8 +19,9 @@ describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? 
     await proxy.start();
     const viaProxy = new URL(database.url);
     viaProxy.port = String(proxy.port);
+    // Only hub A goes through the proxy: B keeps its database while A loses it.
     hubA.databaseUrl = viaProxy.toString();
-    hubB.databaseUrl = viaProxy.toString();
+    hubB.databaseUrl = database.url;
     await hubA.start();
     await hubB.start();
     alice = await hubA.createUser('alice', ['requester']);
@@ -72,5 +73,20 @@ describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? 
       return created.items.length > 0;
     }, { what: 'a request submitted on hub B reaches an approver on hub A', every: 200 });
     expect(created.items[0]?.requester).toBe('alice');
+  });
+
+  it('clients on a hub that could not hear the others sync again once it listens again, and find what crossed meanwhile', async () => {
+    const bobOnA = await hubA.connect(bob);
+    const syncs = collect<SyncResult>((listener) => bobOnA.onSync(listener));
+    const created = collect<GreenlightRequest>((listener) => bobOnA.on('request:created', listener));
+    proxy.cut();
+    // Hub A's connection to the database, the one it listens on too, is down: B's push goes past it.
+    const submitted = await hubB.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'while hub A could not hear' }));
+    expect(submitted.status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    proxy.restore();
+    const synced = await syncs.next((result) => result.inbox.some((waiting) => waiting.id === submitted.body.id), 20_000);
+    expect(synced.inbox.find((waiting) => waiting.id === submitted.body.id)?.reason).toBe('while hub A could not hear');
+    expect(created.items.map((request) => request.id)).not.toContain(submitted.body.id);
   });
 });

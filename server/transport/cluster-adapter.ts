@@ -15,14 +15,24 @@ const COUNT_PEERS_EVERY_MS = 1_000;
  * PostgreSQL restart) nor notices a connection that silently died: both are handled here, by
  * watching long-held clients with a periodic query and ending the ones that fail.
  *
- * A hub killed between a commit and its cross-hub push takes the push with it: the change is
- * stored, but the other hubs' clients never hear of it. `peerLeft` is called when the number of
- * hubs drops, so the survivors can have their clients sync again.
+ * Cross-hub pushes are not stored: two ways to lose some are watched, and `mayHaveMissed` called so
+ * the hub can have its clients sync again.
+ * - A hub killed between a commit and its push takes the push with it: the change is stored, but
+ *   the other hubs' clients never hear of it. Called when the number of hubs drops.
+ * - While this hub's listening connection is down (the adapter reconnects after 1–3 s), what the
+ *   others push goes past it. Called each time it listens again.
  */
-export async function attachClusterAdapter(io: Server, databaseUrl: string, log: Logger, peerLeft: () => void = () => undefined): Promise<() => Promise<void>> {
+export async function attachClusterAdapter(io: Server, databaseUrl: string, log: Logger, mayHaveMissed: (why: string) => void = () => undefined): Promise<() => Promise<void>> {
   const held = new Map<pg.PoolClient, number>();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
+  let listens = 0;
   pool.on('connect', (client) => {
+    onListening(client, () => {
+      // The first LISTEN is the hub starting; any later one ends a gap.
+      if (listens++ === 0) return;
+      log.info('listening for other hubs again; clients here sync again for what crossed meanwhile');
+      mayHaveMissed('this hub could not hear the others for a while');
+    });
     client.on('error', (error) => log.warn({ err: error }, 'event connection to PostgreSQL failed; reconnecting'));
     // The adapter drops a connection that ended without releasing it; release it here, or the
     // pool would count it as in use forever (and never finish closing).
@@ -59,7 +69,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
       .then((now) => {
         if (now < hubs) {
           log.info({ hubs: now, before: hubs }, 'a hub left the cluster; clients here sync again in case it died before announcing what it committed');
-          peerLeft();
+          mayHaveMissed('a hub left the cluster');
         }
         hubs = now;
       })
@@ -71,6 +81,16 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
     clearInterval(watchdog);
     clearInterval(peerCount);
     await Promise.race([pool.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+  };
+}
+
+/** Calls `listening` each time a LISTEN on this connection succeeds (the adapter's own calls; pg has no event for it). */
+function onListening(client: pg.PoolClient, listening: () => void): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    if (typeof args[0] === 'string' && args[0].startsWith('LISTEN ') && result instanceof Promise) result.then(listening, () => undefined);
+    return result;
   };
 }
 
