@@ -51,8 +51,9 @@ export interface ServerToClientEvents {
   'request:reminded': (payload: RemindedPayload) => void;
   'grant:expiring': (payload: GrantExpiringPayload) => void;
   /**
-   * What this client holds may be behind: another hub left the cluster, and what it committed just
-   * before it died may never have been announced. The client syncs again (`requests:sync`).
+   * What this client holds may be behind: another hub left the cluster (what it committed just before
+   * dying may never have been pushed), or this hub listens again after losing its connection to
+   * PostgreSQL (what others pushed meanwhile went past it). The client syncs again (`requests:sync`).
    */
   'requests:stale': (payload: { reason: string }) => void;
 }
