@@ -83,7 +83,8 @@ describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? 
     // Hub A's connection to the database, the one it listens on too, is down: B's push goes past it.
     const submitted = await hubB.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'while hub A could not hear' }));
     expect(submitted.status).toBe(201);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // B's push goes out as the submission is answered; A listens again no sooner than a second after
+    // the restore (the adapter's reconnection delay), so the push has gone past it by then.
     proxy.restore();
     const synced = await syncs.next((result) => result.inbox.some((waiting) => waiting.id === submitted.body.id), 20_000);
     expect(synced.inbox.find((waiting) => waiting.id === submitted.body.id)?.reason).toBe('while hub A could not hear');
