@@ -52,8 +52,9 @@ export interface ServerToClientEvents {
   'grant:expiring': (payload: GrantExpiringPayload) => void;
   /**
    * What this client holds may be behind: another hub left the cluster (what it committed just before
-   * dying may never have been pushed), or this hub listens again after losing its connection to
-   * PostgreSQL (what others pushed meanwhile went past it). The client syncs again (`requests:sync`).
+   * dying may never have been pushed), this hub listens again after losing its connection to
+   * PostgreSQL (what others pushed meanwhile went past it), or another hub can send again after
+   * failing to send some pushes. The client syncs again (`requests:sync`).
    */
   'requests:stale': (payload: { reason: string }) => void;
 }

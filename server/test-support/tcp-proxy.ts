@@ -1,17 +1,18 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-type Mode = 'open' | 'blackhole' | 'cut';
+type Mode = 'open' | 'blackhole' | 'cut' | 'listeners only';
 
 /**
  * A TCP relay between a client and the hub, to make the network fail the ways it does:
  * `blackhole()` keeps connections open but drops every byte (a dead Wi-Fi link), `cut()` tears
  * them down and refuses new ones (the link is gone and both ends have timed out), `restore()`
- * lets traffic through again.
+ * lets traffic through again. Between a client and PostgreSQL, `keepOnlyListeners()` cuts the
+ * connections but those that sent a LISTEN, and refuses new ones.
  */
 export class TcpProxy {
   private server: net.Server | null = null;
-  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
+  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket; listening: boolean }>();
   private mode: Mode = 'open';
   port = 0;
 
@@ -44,6 +45,17 @@ export class TcpProxy {
     this.pairs.clear();
   }
 
+  /** Connections that sent a PostgreSQL LISTEN stay up; every other one is torn down, and new ones are refused. */
+  keepOnlyListeners(): void {
+    this.mode = 'listeners only';
+    for (const pair of this.pairs) {
+      if (pair.listening) continue;
+      pair.client.destroy();
+      pair.upstream.destroy();
+      this.pairs.delete(pair);
+    }
+  }
+
   restore(): void {
     this.mode = 'open';
   }
@@ -59,23 +71,25 @@ export class TcpProxy {
   }
 
   private accept(client: net.Socket): void {
-    if (this.mode === 'cut') {
+    if (this.mode === 'cut' || this.mode === 'listeners only') {
       client.destroy();
       return;
     }
     const upstream = net.connect(this.targetPort, this.targetHost);
-    const pair = { client, upstream };
+    const pair = { client, upstream, listening: false };
     this.pairs.add(pair);
     const end = () => {
       this.pairs.delete(pair);
       client.destroy();
       upstream.destroy();
     };
-    client.on('data', (chunk) => {
-      if (this.mode === 'open') upstream.write(chunk);
+    const passes = () => this.mode === 'open' || (this.mode === 'listeners only' && pair.listening);
+    client.on('data', (chunk: Buffer) => {
+      if (!pair.listening && chunk.includes('LISTEN ')) pair.listening = true;
+      if (passes()) upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
-      if (this.mode === 'open') client.write(chunk);
+      if (passes()) client.write(chunk);
     });
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);

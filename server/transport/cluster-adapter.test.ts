@@ -5,6 +5,8 @@ import pino from 'pino';
 import { attachClusterAdapter } from './cluster-adapter.js';
 import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
 import { eventually } from '../test-support/eventually.js';
+import { TcpProxy } from '../test-support/tcp-proxy.js';
+import { capturedLog } from '../test-support/captured-log.js';
 
 const pg = await postgresAvailability();
 const HUBS_STARTING_TOGETHER = 6;
@@ -39,6 +41,57 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       for (const io of servers) await io.close();
       for (const result of attached) if (result.status === 'fulfilled') await result.value();
       expect(refusals).toEqual([]);
+    }
+  });
+
+  it("has the other hubs' clients sync again once a hub that could not send its pushes can send again", async () => {
+    const database = await createTestDatabase();
+    dropped.push(database.drop);
+    const proxy = await new TcpProxy(Number(new URL(database.url).port || 5432), new URL(database.url).hostname).start();
+    dropped.push(() => proxy.close());
+    const viaProxy = new URL(database.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const sender = new Server(createServer());
+    const receiver = new Server(createServer());
+    const senderLog = capturedLog();
+    const missed = { bySender: [] as string[], byReceiver: [] as string[] };
+    const closeSender = await attachClusterAdapter(sender, viaProxy.toString(), senderLog.logger, (why) => missed.bySender.push(why));
+    const closeReceiver = await attachClusterAdapter(receiver, database.url, pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
+    const heard: unknown[] = [];
+    receiver.on('hello', (what: unknown) => heard.push(what));
+    try {
+      await eventually(
+        () => {
+          sender.serverSideEmit('hello', 'before');
+          return heard.includes('before');
+        },
+        { what: 'the receiving hub to hear the sender' },
+      );
+      expect(missed.byReceiver).toEqual([]);
+
+      // PostgreSQL refuses the sender new connections and drops its idle ones; it still listens.
+      proxy.keepOnlyListeners();
+      sender.serverSideEmit('hello', 'lost');
+      await eventually(() => senderLog.warnings().some((line) => line.msg.includes('could not be sent')), { what: 'the sender to notice its push did not go out' });
+      proxy.restore();
+
+      await eventually(
+        () => {
+          sender.serverSideEmit('hello', 'after');
+          return heard.includes('after') && missed.byReceiver.length > 0;
+        },
+        { what: 'the receiving hub to be told pushes were lost' },
+      );
+      expect(heard).not.toContain('lost');
+      expect(missed.byReceiver).toContain('another hub could not send what it committed for a while');
+      // The sender heard the others all along: its own clients have nothing to catch up on.
+      expect(missed.bySender).toEqual([]);
+    } finally {
+      await sender.close();
+      await receiver.close();
+      await closeSender();
+      await closeReceiver();
     }
   });
 });

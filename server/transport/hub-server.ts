@@ -12,6 +12,8 @@ export interface InterHubEvents {
   'user:changed': (userId: unknown) => void;
   /** A committed request event: each hub pushes it to its own sockets and wakes its long-polls (`pushes.ts`). */
   'request:event': (event: unknown) => void;
+  /** The sending hub failed to send some of the above for a while: each hub has its clients sync again (`lost-pushes.ts`). */
+  'pushes:lost': () => void;
 }
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;
