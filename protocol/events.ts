@@ -53,8 +53,8 @@ export interface ServerToClientEvents {
   /**
    * What this client holds may be behind: another hub left the cluster (what it committed just before
    * dying may never have been pushed), this hub listens again after losing its connection to
-   * PostgreSQL (what others pushed meanwhile went past it), or another hub can send again after
-   * failing to send some pushes. The client syncs again (`requests:sync`).
+   * PostgreSQL (what others pushed meanwhile went past it), another hub can send again after
+   * failing to send some pushes, or this hub could not read one. The client syncs again (`requests:sync`).
    */
   'requests:stale': (payload: { reason: string }) => void;
 }

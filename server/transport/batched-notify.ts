@@ -1,11 +1,9 @@
 import DataLoader from 'dataloader';
 import type pg from 'pg';
-import { mayCarryNews, type PublishOutcomes } from './lost-pushes.js';
+import type { AdapterQueries } from './lost-pushes.js';
 
 /** The statement @socket.io/postgres-adapter publishes every cross-hub message with. */
 const ADAPTER_NOTIFY = 'SELECT pg_notify($1, $2)';
-/** How it stores a message too long for NOTIFY, before notifying its id. */
-const ADAPTER_ATTACH = 'INSERT INTO ';
 const MAX_PER_STATEMENT = 100;
 
 interface Notification {
@@ -58,9 +56,9 @@ const mayExceedNotifyLimit = (payload: string): boolean => payload.length * 3 >=
  * group commit, say) go to PostgreSQL as one `SELECT pg_notify(…), pg_notify(…)` instead of a round
  * trip each. Listeners still get one notification per message, in the order they were sent (the
  * calls are evaluated left to right, and statements run one at a time), a repeated message included;
- * every other query passes through unchanged. Each message sent or lost is told to `outcomes`.
+ * every other query passes through unchanged. What becomes of each is told to `outcomes`.
  */
-export function batchingNotifications(pool: pg.Pool, outcomes?: PublishOutcomes): pg.Pool {
+export function batchingNotifications(pool: pg.Pool, outcomes?: AdapterQueries): pg.Pool {
   // Statements go one after another: on two pool connections a later one could commit first.
   let previous: Promise<unknown> = Promise.resolve();
   const send = (batch: readonly Notification[]): Promise<unknown> => {
@@ -85,14 +83,12 @@ export function batchingNotifications(pool: pg.Pool, outcomes?: PublishOutcomes)
       const loaded = notifications.load({ channel: values[0], payload });
       loaded.then(
         () => outcomes?.sent(),
-        () => {
-          if (mayCarryNews(payload)) outcomes?.lost();
-        },
+        (error: unknown) => outcomes?.notifyFailed(payload, error),
       );
       return loaded;
     }
     const result = (pool.query as (text: unknown, values?: unknown) => Promise<unknown>)(text, values);
-    if (typeof text === 'string' && text.startsWith(ADAPTER_ATTACH)) result.catch(() => outcomes?.lost());
+    if (typeof text === 'string') result.catch((error: unknown) => outcomes?.queryFailed(text, error));
     return result;
   };
   return new Proxy(pool, {

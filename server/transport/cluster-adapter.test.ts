@@ -94,4 +94,43 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       await closeReceiver();
     }
   });
+
+  it("has a hub's clients sync again when it could not read a message another hub sent", async () => {
+    const database = await createTestDatabase();
+    dropped.push(database.drop);
+    const proxy = await new TcpProxy(Number(new URL(database.url).port || 5432), new URL(database.url).hostname).start();
+    dropped.push(() => proxy.close());
+    const viaProxy = new URL(database.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const sender = new Server(createServer());
+    const receiver = new Server(createServer());
+    const missed: string[] = [];
+    const closeSender = await attachClusterAdapter(sender, database.url, pino({ level: 'silent' }));
+    const closeReceiver = await attachClusterAdapter(receiver, viaProxy.toString(), pino({ level: 'silent' }), (why) => missed.push(why));
+    const heard: unknown[] = [];
+    receiver.on('hello', (what: unknown) => heard.push(what));
+    try {
+      await eventually(
+        () => {
+          sender.serverSideEmit('hello', 'before');
+          return heard.includes('before');
+        },
+        { what: 'the receiving hub to hear the sender' },
+      );
+      // The receiver still listens, but can't open a connection to fetch a long message's stored body.
+      proxy.keepOnlyListeners();
+      sender.serverSideEmit('hello', 'x'.repeat(10_000));
+      await eventually(() => missed.length > 0, { what: 'the receiving hub to notice it missed a message' });
+      expect(missed).toEqual(['a message from another hub could not be read']);
+      expect(heard.every((what) => what === 'before')).toBe(true);
+    } finally {
+      proxy.restore();
+      await sender.close();
+      await receiver.close();
+      await closeSender();
+      await closeReceiver();
+    }
+  });
 });
+

@@ -3,7 +3,7 @@ import { createAdapter } from '@socket.io/postgres-adapter';
 import type { Server } from 'socket.io';
 import type { Logger } from 'pino';
 import { batchingNotifications } from './batched-notify.js';
-import { tellPeersOfLostPushes } from './lost-pushes.js';
+import { watchCrossHubLosses } from './lost-pushes.js';
 
 const WATCH_EVERY_MS = 5_000;
 /** How often the hub counts its peers (the adapter drops one silent for 10 s of heartbeats). */
@@ -22,7 +22,7 @@ const COUNT_PEERS_EVERY_MS = 1_000;
  *   the other hubs' clients never hear of it. Called when the number of hubs drops.
  * - While this hub's listening connection is down (the adapter reconnects after 1–3 s), what the
  *   others push goes past it. Called each time it listens again.
- * - A push this hub or another failed to send: called when the sender can send again and says so.
+ * - A message one hub failed to send, or another failed to read (`lost-pushes.ts`).
  */
 export async function attachClusterAdapter(io: Server, databaseUrl: string, log: Logger, mayHaveMissed: (why: string) => void = () => undefined): Promise<() => Promise<void>> {
   const held = new Map<pg.PoolClient, number>();
@@ -46,8 +46,8 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
   pool.on('release', (_error, client) => held.delete(client));
   pool.on('error', (error) => log.warn({ err: error }, 'idle PostgreSQL event connection failed'));
   await createAttachmentTable(pool);
-  const outcomes = tellPeersOfLostPushes(io, log, mayHaveMissed);
-  io.adapter(createAdapter(batchingNotifications(pool, outcomes), { errorHandler: (error: Error) => log.warn({ err: error }, 'cross-hub event failed') }));
+  const losses = watchCrossHubLosses(io, log, mayHaveMissed);
+  io.adapter(createAdapter(batchingNotifications(pool, losses.queries), { errorHandler: (error: Error) => losses.adapterError(error) }));
 
   const watchdog = setInterval(() => {
     for (const [client, since] of held) {

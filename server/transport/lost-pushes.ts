@@ -15,39 +15,68 @@ export function mayCarryNews(payload: string): boolean {
   }
 }
 
-/** How the cross-hub publishing path reports what happened to each message. */
-export interface PublishOutcomes {
-  /** A message that may have carried news for other hubs' clients did not go out. */
-  lost(): void;
-  /** A message went out. */
+/** What happens to the cross-hub adapter's queries, as the pool it is handed reports it. */
+export interface AdapterQueries {
+  /** A message went out (its NOTIFY ran). */
   sent(): void;
+  /** A message's NOTIFY failed. */
+  notifyFailed(payload: string, error: unknown): void;
+  /** Any other query of the adapter's failed (storing a long message, reading one, cleaning up). */
+  queryFailed(text: string, error: unknown): void;
 }
 
+/** How the adapter stores a message too long for NOTIFY, before notifying its id. */
+const STORES_LONG_MESSAGE = 'INSERT INTO ';
 const LOST_EVENT = 'pushes:lost';
 
 /**
- * A push this hub failed to send to the others (PostgreSQL refused the NOTIFY, or no connection
- * could be had) is gone: nothing stores it. Once a message goes out again, this hub tells the
- * others so, and each has its clients sync again, which finds what the lost pushes announced.
- * Told at most once per run of failures; if telling fails too, the next message that goes out
- * tells it (the adapter's heartbeat makes one at least every 5 s).
+ * Cross-hub messages are not stored: one that fails on either end is gone, and the clients it was
+ * for hold an older state until they sync again (`mayHaveMissed`).
+ * - Sending: once a message goes out again after a loss, this hub tells the others so, and each
+ *   has its clients sync. Told at most once per run of failures; if telling fails too, the next
+ *   message that goes out tells it (the adapter's heartbeat makes one at least every 5 s).
+ * - Receiving: the adapter reports a message it could not read (a long one whose stored body could
+ *   not be fetched, say) through its error handler, with no other sign: any error there that is
+ *   not one of the sending or cleaning-up failures seen below means this hub missed a message.
  */
-export function tellPeersOfLostPushes(io: Server, log: Logger, mayHaveMissed: (why: string) => void): PublishOutcomes {
+export function watchCrossHubLosses(io: Server, log: Logger, mayHaveMissed: (why: string) => void): { queries: AdapterQueries; adapterError(error: unknown): void } {
   io.on(LOST_EVENT, () => {
     log.info('another hub could not send what it committed for a while; clients here sync again');
     mayHaveMissed('another hub could not send what it committed for a while');
   });
+  const notReceiving = new WeakSet<object>();
   let owed = false;
+  const lost = () => {
+    if (!owed) log.warn('a cross-hub message could not be sent; the other hubs will have their clients sync again once sending works');
+    owed = true;
+  };
+  const seen = (error: unknown) => {
+    if (typeof error === 'object' && error !== null) notReceiving.add(error);
+  };
   return {
-    lost() {
-      if (!owed) log.warn('a cross-hub message could not be sent; the other hubs will have their clients sync again once sending works');
-      owed = true;
+    queries: {
+      sent() {
+        if (!owed) return;
+        owed = false;
+        log.info('cross-hub messages go out again; telling the other hubs to have their clients sync');
+        io.serverSideEmit(LOST_EVENT);
+      },
+      notifyFailed(payload, error) {
+        seen(error);
+        if (mayCarryNews(payload)) lost();
+      },
+      queryFailed(text, error) {
+        if (text.startsWith(STORES_LONG_MESSAGE)) {
+          seen(error);
+          lost();
+        } else if (!text.startsWith('SELECT payload')) seen(error);
+      },
     },
-    sent() {
-      if (!owed) return;
-      owed = false;
-      log.info('cross-hub messages go out again; telling the other hubs to have their clients sync');
-      io.serverSideEmit(LOST_EVENT);
+    adapterError(error) {
+      log.warn({ err: error }, 'cross-hub event failed');
+      if (typeof error === 'object' && error !== null && notReceiving.has(error)) return;
+      log.info('a message from another hub could not be read; clients here sync again');
+      mayHaveMissed('a message from another hub could not be read');
     },
   };
 }
