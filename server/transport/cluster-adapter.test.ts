@@ -44,7 +44,8 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
     }
   });
 
-  it("has the other hubs' clients sync again once a hub that could not send its pushes can send again", async () => {
+  /** A sending and a receiving hub on a fresh database, one of them through a proxy to PostgreSQL; each ready to hear the other. */
+  async function twoHubs(throughProxy: 'sender' | 'receiver', senderLog = pino({ level: 'silent' })) {
     const database = await createTestDatabase();
     dropped.push(database.drop);
     const proxy = await new TcpProxy(Number(new URL(database.url).port || 5432), new URL(database.url).hostname).start();
@@ -52,22 +53,38 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
     const viaProxy = new URL(database.url);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
+    const urlOf = (hub: 'sender' | 'receiver') => (hub === throughProxy ? viaProxy.toString() : database.url);
     const sender = new Server(createServer());
     const receiver = new Server(createServer());
-    const senderLog = capturedLog();
     const missed = { bySender: [] as string[], byReceiver: [] as string[] };
-    const closeSender = await attachClusterAdapter(sender, viaProxy.toString(), senderLog.logger, (why) => missed.bySender.push(why));
-    const closeReceiver = await attachClusterAdapter(receiver, database.url, pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
+    const closeSender = await attachClusterAdapter(sender, urlOf('sender'), senderLog, (why) => missed.bySender.push(why));
+    const closeReceiver = await attachClusterAdapter(receiver, urlOf('receiver'), pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
     const heard: unknown[] = [];
     receiver.on('hello', (what: unknown) => heard.push(what));
+    const close = async () => {
+      proxy.restore();
+      await sender.close();
+      await receiver.close();
+      await closeSender();
+      await closeReceiver();
+    };
+    await eventually(
+      () => {
+        sender.serverSideEmit('hello', 'before');
+        return heard.includes('before');
+      },
+      { what: 'the receiving hub to hear the sender' },
+    ).catch(async (error: unknown) => {
+      await close();
+      throw error;
+    });
+    return { proxy, sender, missed, heard, close };
+  }
+
+  it("has the other hubs' clients sync again once a hub that could not send its pushes can send again", async () => {
+    const senderLog = capturedLog();
+    const { proxy, sender, missed, heard, close } = await twoHubs('sender', senderLog.logger);
     try {
-      await eventually(
-        () => {
-          sender.serverSideEmit('hello', 'before');
-          return heard.includes('before');
-        },
-        { what: 'the receiving hub to hear the sender' },
-      );
       expect(missed.byReceiver).toEqual([]);
 
       // PostgreSQL refuses the sender new connections and drops its idle ones; it still listens.
@@ -88,49 +105,21 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       // The sender heard the others all along: its own clients have nothing to catch up on.
       expect(missed.bySender).toEqual([]);
     } finally {
-      await sender.close();
-      await receiver.close();
-      await closeSender();
-      await closeReceiver();
+      await close();
     }
   });
 
   it("has a hub's clients sync again when it could not read a message another hub sent", async () => {
-    const database = await createTestDatabase();
-    dropped.push(database.drop);
-    const proxy = await new TcpProxy(Number(new URL(database.url).port || 5432), new URL(database.url).hostname).start();
-    dropped.push(() => proxy.close());
-    const viaProxy = new URL(database.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    const sender = new Server(createServer());
-    const receiver = new Server(createServer());
-    const missed: string[] = [];
-    const closeSender = await attachClusterAdapter(sender, database.url, pino({ level: 'silent' }));
-    const closeReceiver = await attachClusterAdapter(receiver, viaProxy.toString(), pino({ level: 'silent' }), (why) => missed.push(why));
-    const heard: unknown[] = [];
-    receiver.on('hello', (what: unknown) => heard.push(what));
+    const { proxy, sender, missed, heard, close } = await twoHubs('receiver');
     try {
-      await eventually(
-        () => {
-          sender.serverSideEmit('hello', 'before');
-          return heard.includes('before');
-        },
-        { what: 'the receiving hub to hear the sender' },
-      );
       // The receiver still listens, but can't open a connection to fetch a long message's stored body.
       proxy.keepOnlyListeners();
       sender.serverSideEmit('hello', 'x'.repeat(10_000));
-      await eventually(() => missed.length > 0, { what: 'the receiving hub to notice it missed a message' });
-      expect(missed).toEqual(['a message from another hub could not be read']);
+      await eventually(() => missed.byReceiver.length > 0, { what: 'the receiving hub to notice it missed a message' });
+      expect(missed.byReceiver).toEqual(['a message from another hub could not be read']);
       expect(heard.every((what) => what === 'before')).toBe(true);
     } finally {
-      proxy.restore();
-      await sender.close();
-      await receiver.close();
-      await closeSender();
-      await closeReceiver();
+      await close();
     }
   });
 });
-
