@@ -25,8 +25,12 @@ export interface AdapterQueries {
   queryFailed(text: string, error: unknown): void;
 }
 
-/** How the adapter stores a message too long for NOTIFY, before notifying its id. */
+/**
+ * The opening words of @socket.io/postgres-adapter's own SQL (its `util.js`): how it stores a
+ * message too long for NOTIFY before notifying its id, and how a receiver fetches that body.
+ */
 const STORES_LONG_MESSAGE = 'INSERT INTO ';
+const READS_LONG_MESSAGE = 'SELECT payload';
 const LOST_EVENT = 'pushes:lost';
 
 /**
@@ -69,7 +73,7 @@ export function watchCrossHubLosses(io: Server, log: Logger, mayHaveMissed: (why
         if (text.startsWith(STORES_LONG_MESSAGE)) {
           seen(error);
           lost();
-        } else if (!text.startsWith('SELECT payload')) seen(error);
+        } else if (!text.startsWith(READS_LONG_MESSAGE)) seen(error);
       },
     },
     adapterError(error) {
