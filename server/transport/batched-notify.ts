@@ -81,14 +81,13 @@ export function batchingNotifications(pool: pg.Pool, outcomes?: AdapterQueries):
     if (text === ADAPTER_NOTIFY && Array.isArray(values) && typeof values[0] === 'string' && typeof values[1] === 'string') {
       const payload = values[1];
       const loaded = notifications.load({ channel: values[0], payload });
-      loaded.then(
-        () => outcomes?.sent(),
-        (error: unknown) => outcomes?.notifyFailed(payload, error),
-      );
+      // Registered before the adapter awaits it, so told before the adapter's error handler runs.
+      if (outcomes) loaded.then(() => outcomes.sent(), (error: unknown) => outcomes.notifyFailed(payload, error));
       return loaded;
     }
     const result = (pool.query as (text: unknown, values?: unknown) => Promise<unknown>)(text, values);
-    if (typeof text === 'string') result.catch((error: unknown) => outcomes?.queryFailed(text, error));
+    // Only when someone listens: a handler here would hide an unhandled failure from the adapter's callers.
+    if (outcomes && typeof text === 'string') result.catch((error: unknown) => outcomes.queryFailed(text, error));
     return result;
   };
   return new Proxy(pool, {
