@@ -1,4 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { withTimeout } from './with-timeout.js';
+
+/** How long a scrape waits for the outbox depth before reporting it as unknown (NaN). */
+const OUTBOX_DEPTH_TIMEOUT_MS = 1_000;
 
 /** Prometheus metrics of one hub, served as text at /metrics. */
 export function createMetrics() {
@@ -13,6 +17,7 @@ export function createMetrics() {
     httpResponses: new Counter({ name: 'greenlight_http_responses_total', help: 'HTTP responses by status code', labelNames: ['status'], registers: [registry] }),
     authFailures: new Counter({ name: 'greenlight_auth_failures_total', help: 'Failed authentications, by whether they were audited (false: refused past the per-address limit)', labelNames: ['recorded'], registers: [registry] }),
     socketConnections: new Gauge({ name: 'greenlight_socket_connections', help: 'Open Socket.IO connections', registers: [registry] }),
+    socketEventsInFlight: new Gauge({ name: 'greenlight_socket_events_in_flight', help: 'Socket.IO events being handled and not yet answered', registers: [registry] }),
     longPolls: new Gauge({ name: 'greenlight_long_polls', help: 'Open /wait long-polls', registers: [registry] }),
     deadlinesFired: new Counter({ name: 'greenlight_deadlines_fired_total', help: 'Durable deadlines applied', labelNames: ['kind'], registers: [registry] }),
     deadlineLag: new Histogram({
@@ -38,7 +43,8 @@ export function createMetrics() {
       help: 'Notifications waiting to be delivered',
       registers: [registry],
       async collect() {
-        this.set(await readOutboxDepth().catch(() => Number.NaN));
+        // A stalled database must not stall the scrape with it (it is when the other figures matter).
+        this.set(await withTimeout(readOutboxDepth(), OUTBOX_DEPTH_TIMEOUT_MS, 'the database').catch(() => Number.NaN));
       },
     }),
     setOutboxDepthReader(reader: () => Promise<number>): void {

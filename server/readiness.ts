@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Store } from './store/database.js';
 import { migrationStatus } from './store/migration-status.js';
+import { withTimeout } from './with-timeout.js';
 
 export type CheckResult = 'ok' | 'failing' | 'skipped';
 
@@ -13,14 +14,6 @@ export interface Readiness {
 
 /** How long the database gets to answer before the hub calls itself not ready. */
 const DATABASE_TIMEOUT_MS = 2_000;
-
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 const firstLine = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 

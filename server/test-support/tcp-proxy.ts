@@ -1,18 +1,20 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-type Mode = 'open' | 'blackhole' | 'cut' | 'listeners only';
+type Mode = 'open' | 'held' | 'blackhole' | 'cut' | 'listeners only';
 
 /**
  * A TCP relay between a client and the hub, to make the network fail the ways it does:
  * `blackhole()` keeps connections open but drops every byte (a dead Wi-Fi link), `cut()` tears
  * them down and refuses new ones (the link is gone and both ends have timed out), `restore()`
  * lets traffic through again. Between a client and PostgreSQL, `keepOnlyListeners()` cuts the
- * connections but those that sent a LISTEN, and refuses new ones.
+ * connections but those that sent a LISTEN, and refuses new ones. `hold()` keeps every byte back
+ * until `restore()` delivers it: a database that stalls, then answers.
  */
 export class TcpProxy {
   private server: net.Server | null = null;
   private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket; listening: boolean }>();
+  private readonly heldBack: Array<{ to: net.Socket; chunk: Buffer }> = [];
   private mode: Mode = 'open';
   port = 0;
 
@@ -56,8 +58,14 @@ export class TcpProxy {
     }
   }
 
+  /** Connections stay up and new ones are taken, but nothing is delivered until `restore()`. */
+  hold(): void {
+    this.mode = 'held';
+  }
+
   restore(): void {
     this.mode = 'open';
+    for (const { to, chunk } of this.heldBack.splice(0)) if (!to.destroyed) to.write(chunk);
   }
 
   get connections(): number {
@@ -86,10 +94,12 @@ export class TcpProxy {
     const passes = () => this.mode === 'open' || (this.mode === 'listeners only' && pair.listening);
     client.on('data', (chunk: Buffer) => {
       if (!pair.listening && chunk.includes('LISTEN ')) pair.listening = true;
-      if (passes()) upstream.write(chunk);
+      if (this.mode === 'held') this.heldBack.push({ to: upstream, chunk });
+      else if (passes()) upstream.write(chunk);
     });
-    upstream.on('data', (chunk) => {
-      if (passes()) client.write(chunk);
+    upstream.on('data', (chunk: Buffer) => {
+      if (this.mode === 'held') this.heldBack.push({ to: client, chunk });
+      else if (passes()) client.write(chunk);
     });
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);

@@ -27,6 +27,7 @@ import { toWireError } from './errors.js';
 import { RateWindow } from './rate-window.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 import { clientAddress } from './client-address.js';
+import { InFlight } from './in-flight.js';
 
 
 const emptySchema = z.union([z.strictObject({}), z.undefined(), z.null()]);
@@ -46,6 +47,8 @@ export interface SocketServer {
   io: HubServer;
   /** Closes every client's connection so that it reconnects by itself (to this hub once it is back, or another). */
   dropConnections(): void;
+  /** Settles once every event already read has been answered, and what it changed pushed. */
+  finishHandling(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,6 +86,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
   });
 
   const limiter = new RateWindow(rateLimitPerMinute);
+  const handling = new InFlight(metrics.socketEventsInFlight);
   io.on('connection', (socket) => {
     const { actor } = socket.data;
     metrics.socketConnections.inc();
@@ -97,7 +101,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
       })
       .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not re-check a new socket’s user'));
     closeAtTokenExpiry(socket, ctx.clock);
-    registerHandlers(socket, ctx, metrics, limiter);
+    registerHandlers(socket, ctx, metrics, limiter, handling);
   });
 
   const unsubscribe = attachPushes(io, ctx, options.pushes);
@@ -107,6 +111,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
   return {
     io,
     dropConnections,
+    finishHandling: () => handling.settled(),
     close: async () => {
       unsubscribe();
       dropConnections();
@@ -116,7 +121,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
 }
 
 /** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
-function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, scope: ScopeNeed, work: (input: unknown) => Promise<O>) {
+function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, handling: InFlight, scope: ScopeNeed, work: (input: unknown) => Promise<O>) {
   const { actor } = socket.data;
   const token = String(socket.handshake.auth?.token);
   return (...args: unknown[]) => {
@@ -126,7 +131,7 @@ function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, scope: 
     const reply = typeof ack === 'function' ? (ack as (response: Ack<O>) => void) : () => undefined;
     const input = typeof args[0] === 'function' ? undefined : args[0];
     let tokenEnded = false;
-    Promise.resolve()
+    void handling.track(Promise.resolve()
       .then(async () => {
         limiter.take(actor.id);
         // The handshake vouched for the token then, not for as long as the socket lasts: one that has
@@ -144,16 +149,16 @@ function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, scope: 
       .catch((error: unknown) => {
         reply({ error: toWireError(error, ctx.log) });
         if (tokenEnded) socket.disconnect(true);
-      });
+      }));
   };
 }
 
 /** Every handler acts as the socket's user, authenticated once at the handshake. */
-function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, limiter: RateWindow): void {
+function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, limiter: RateWindow, handling: InFlight): void {
   const { actor } = socket.data;
   socket.on(
     'request:submit',
-    handle(socket, ctx, limiter, 'requests:create', async (input: unknown) => {
+    handle(socket, ctx, limiter, handling, 'requests:create', async (input: unknown) => {
       const result = await submitRequest(ctx, actor, input);
       if (result.created) metrics.requestsSubmitted.inc({ status: result.request.status });
       return result.request;
@@ -161,7 +166,7 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   );
   socket.on(
     'request:decide',
-    handle(socket, ctx, limiter, 'requests:decide', async (input: unknown) => {
+    handle(socket, ctx, limiter, handling, 'requests:decide', async (input: unknown) => {
       const { requestId, ...decision } = parseOrThrow(decideInputSchema, input, 'decision');
       const result = await decideRequest(ctx, actor, requestId, decision, 'app');
       metrics.decisions.inc({ decision: decision.decision });
@@ -170,24 +175,24 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   );
   socket.on(
     'request:cancel',
-    handle(socket, ctx, limiter, 'requests:create', (input: unknown) => {
+    handle(socket, ctx, limiter, handling, 'requests:create', (input: unknown) => {
       const { requestId, ...cancellation } = parseOrThrow(cancelRefSchema, input, 'request');
       return cancelRequest(ctx, actor, requestId, cancellation);
     }),
   );
   socket.on(
     'request:review',
-    handle(socket, ctx, limiter, 'requests:decide', (input: unknown) => {
+    handle(socket, ctx, limiter, handling, 'requests:decide', (input: unknown) => {
       const { requestId, ...review } = parseOrThrow(reviewRefSchema, input, 'review');
       return reviewBreakGlass(ctx, actor, requestId, review);
     }),
   );
-  socket.on('request:claim', handle(socket, ctx, limiter, 'requests:decide', (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:release', handle(socket, ctx, limiter, 'requests:decide', (input: unknown) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:get', handle(socket, ctx, limiter, 'requests:read', (input: unknown) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:claim', handle(socket, ctx, limiter, handling, 'requests:decide', (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:release', handle(socket, ctx, limiter, handling, 'requests:decide', (input: unknown) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:get', handle(socket, ctx, limiter, handling, 'requests:read', (input: unknown) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on(
     'requests:sync',
-    handle(socket, ctx, limiter, 'requests:read', async (input: unknown) => {
+    handle(socket, ctx, limiter, handling, 'requests:read', async (input: unknown) => {
       parseOrThrow(emptySchema, input, 'sync');
       const turn = ctx.turns.begin();
       const result = await syncFor(ctx, actor, turn);

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GreenlightRequest } from '../protocol/index.js';
+import { collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { createTestDatabase, postgresAvailability } from './test-support/postgres.js';
+import { TcpProxy } from './test-support/tcp-proxy.js';
+import { eventually } from './test-support/eventually.js';
+
+const pg = await postgresAvailability();
+
+/** One figure from a Prometheus text exposition, or undefined when it is not there. */
+function figure(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+describe.skipIf(!pg.ok)(`hubs while PostgreSQL stalls, then answers${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  const proxy = new TcpProxy(5432);
+  const hubA = new TestHub('postgres');
+  const hubB = new TestHub('postgres');
+  let alice: TestUser, bob: TestUser;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await proxy.start();
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    // Only hub A goes through the proxy: B's database answers throughout.
+    hubA.databaseUrl = viaProxy.toString();
+    hubB.databaseUrl = database.url;
+    await hubA.start();
+    await hubB.start();
+    alice = await hubA.createUser('alice', ['requester']);
+    bob = await hubA.createUser('bob', ['approver'], ['approvers']);
+  });
+  afterAll(async () => {
+    proxy.restore();
+    await hubA.dispose();
+    await hubB.dispose();
+    await proxy.close();
+    await database?.drop();
+  });
+
+  it('still serves /metrics, with the outbox depth unknown, and counts the socket events waiting on the database', async () => {
+    const aliceOnA = await hubA.connect(alice);
+    proxy.hold();
+    try {
+      const submitted = aliceOnA.submit(deployRequest({ reason: 'submitted while the database stalls' }));
+      const metrics = await eventually(async () => {
+        const text = await (await fetch(`${hubA.url}/metrics`)).text();
+        return figure(text, 'greenlight_socket_events_in_flight') === 1 && text;
+      }, { what: 'the stalled submission counted as in flight', every: 200 });
+      expect(figure(metrics, 'greenlight_outbox_depth')).toBeNaN();
+      proxy.restore();
+      expect((await submitted).reason).toBe('submitted while the database stalls');
+    } finally {
+      proxy.restore();
+    }
+    await eventually(async () => figure(await (await fetch(`${hubA.url}/metrics`)).text(), 'greenlight_socket_events_in_flight') === 0, { what: 'nothing in flight once answered' });
+  });
+
+});
