@@ -299,6 +299,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         // may be): close them as they do, or the server would wait out the keep-alive timeout.
         const reapIdle = setInterval(() => app.server.closeIdleConnections(), 50);
         await app.close().finally(() => clearInterval(reapIdle));
+        // Socket events already read are answered too, and what they commit is pushed to the other
+        // hubs while this one is still part of the cluster.
+        await sockets.finishHandling();
         await sockets.close();
         await closeAdapter();
         await ctx.submissions.idle();

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type pg from 'pg';
 import type { AdapterQueries } from './lost-pushes.js';
+import type { InFlight } from './in-flight.js';
 
 /** The statement @socket.io/postgres-adapter publishes every cross-hub message with. */
 const ADAPTER_NOTIFY = 'SELECT pg_notify($1, $2)';
@@ -56,9 +57,10 @@ const mayExceedNotifyLimit = (payload: string): boolean => payload.length * 3 >=
  * group commit, say) go to PostgreSQL as one `SELECT pg_notify(…), pg_notify(…)` instead of a round
  * trip each. Listeners still get one notification per message, in the order they were sent (the
  * calls are evaluated left to right, and statements run one at a time), a repeated message included;
- * every other query passes through unchanged. What becomes of each is told to `outcomes`.
+ * every other query passes through unchanged. What becomes of each is told to `outcomes`; each is
+ * tracked by `inFlight` until it has been answered.
  */
-export function batchingNotifications(pool: pg.Pool, outcomes?: AdapterQueries): pg.Pool {
+export function batchingNotifications(pool: pg.Pool, { outcomes, inFlight }: { outcomes?: AdapterQueries; inFlight?: InFlight } = {}): pg.Pool {
   // Statements go one after another: on two pool connections a later one could commit first.
   let previous: Promise<unknown> = Promise.resolve();
   const send = (batch: readonly Notification[]): Promise<unknown> => {
@@ -81,11 +83,13 @@ export function batchingNotifications(pool: pg.Pool, outcomes?: AdapterQueries):
     if (text === ADAPTER_NOTIFY && Array.isArray(values) && typeof values[0] === 'string' && typeof values[1] === 'string') {
       const payload = values[1];
       const loaded = notifications.load({ channel: values[0], payload });
+      void inFlight?.track(loaded);
       // Registered before the adapter awaits it, so told before the adapter's error handler runs.
       if (outcomes) loaded.then(() => outcomes.sent(), (error: unknown) => outcomes.notifyFailed(payload, error));
       return loaded;
     }
     const result = (pool.query as (text: unknown, values?: unknown) => Promise<unknown>)(text, values);
+    void inFlight?.track(result);
     // Only when someone listens: a handler here would hide an unhandled failure from the adapter's callers.
     if (outcomes && typeof text === 'string') result.catch((error: unknown) => outcomes.queryFailed(text, error));
     return result;

@@ -4,6 +4,8 @@ import type { Server } from 'socket.io';
 import type { Logger } from 'pino';
 import { batchingNotifications } from './batched-notify.js';
 import { watchCrossHubLosses } from './lost-pushes.js';
+import { InFlight } from './in-flight.js';
+import { withTimeout } from '../with-timeout.js';
 
 const WATCH_EVERY_MS = 5_000;
 /** How often the hub counts its peers (the adapter drops one silent for 10 s of heartbeats). */
@@ -47,7 +49,8 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
   pool.on('error', (error) => log.warn({ err: error }, 'idle PostgreSQL event connection failed'));
   await createAttachmentTable(pool);
   const losses = watchCrossHubLosses(io, log, mayHaveMissed);
-  io.adapter(createAdapter(batchingNotifications(pool, losses.queries), { errorHandler: (error: Error) => losses.adapterError(error) }));
+  const queries = new InFlight();
+  io.adapter(createAdapter(batchingNotifications(pool, { outcomes: losses.queries, inFlight: queries }), { errorHandler: (error: Error) => losses.adapterError(error) }));
 
   const watchdog = setInterval(() => {
     for (const [client, since] of held) {
@@ -83,6 +86,8 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
   return async () => {
     clearInterval(watchdog);
     clearInterval(peerCount);
+    // What was published last (the hub's final pushes, its goodbye) goes out before the pool ends.
+    await withTimeout(queries.settled(), 5_000, 'PostgreSQL').catch(() => undefined);
     await Promise.race([pool.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   };
 }
