@@ -249,7 +249,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   });
   const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, pushes: { clustered: Boolean(options.databaseUrl), heardFromPeer: wakeWaitersOnPeerEvent(waiters) } });
   const closeAdapter = options.databaseUrl
-    ? await attachClusterAdapter(sockets.io, options.databaseUrl, log, (reason) => sockets.io.local.emit('requests:stale', { reason }))
+    ? await attachClusterAdapter(sockets.io, options.databaseUrl, log, (reason) => sockets.mayHaveMissed(reason))
     : async () => undefined;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
   const address = app.server.address() as AddressInfo;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GreenlightRequest, SyncResult } from '../protocol/index.js';
-import { collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import type { ConnectionState, GreenlightRequest, SyncResult } from '../protocol/index.js';
+import { ADMIN_TOKEN, collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 import { createTestDatabase, postgresAvailability } from './test-support/postgres.js';
 import { TcpProxy } from './test-support/tcp-proxy.js';
 import { eventually } from './test-support/eventually.js';
@@ -89,5 +89,30 @@ describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? 
     const synced = await syncs.next((result) => result.inbox.some((waiting) => waiting.id === submitted.body.id), 20_000);
     expect(synced.inbox.find((waiting) => waiting.id === submitted.body.id)?.reason).toBe('while hub A could not hear');
     expect(created.items.map((request) => request.id)).not.toContain(submitted.body.id);
+  });
+
+  it('sockets of users disabled or moved to other groups on another hub while this one could not hear are dropped once it hears again', async () => {
+    const erin = await hubA.createUser('erin', ['approver'], ['approvers']);
+    const carol = await hubA.createUser('carol', ['approver'], ['approvers']);
+    const dave = await hubA.createUser('dave', ['approver'], ['approvers']);
+    const erinOnA = await hubA.connect(erin);
+    const carolOnA = await hubA.connect(carol);
+    const daveOnA = await hubA.connect(dave);
+    const carolStates = collect<ConnectionState>((listener) => carolOnA.onState(listener));
+    proxy.cut();
+    // Told on hub B while hub A cannot hear: the messages that would close or re-room A's sockets go past it.
+    expect((await hubB.api('POST', '/api/v1/users/erin/disable', ADMIN_TOKEN)).status).toBe(200);
+    expect((await hubB.api('PATCH', '/api/v1/users/carol', ADMIN_TOKEN, { groups: ['elsewhere'] })).status).toBe(200);
+    proxy.restore();
+    await eventually(() => erinOnA.state === 'unauthorized', { what: "erin's session on hub A ended", every: 200 });
+    expect(erinOnA.error?.code).toBe('UNAUTHENTICATED');
+    await carolStates.next((state) => state === 'reconnecting', 20_000);
+    await eventually(() => carolOnA.state === 'connected', { what: 'carol reconnected to hub A' });
+    // Carol is out of the approvers' room now: the new request reaches dave, not her.
+    const toCarol = collect<GreenlightRequest>((listener) => carolOnA.on('request:created', listener));
+    const toDave = collect<GreenlightRequest>((listener) => daveOnA.on('request:created', listener));
+    const submitted = await hubA.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'after carol moved' }));
+    await toDave.next((request) => request.id === submitted.body.id);
+    expect(toCarol.items.map((request) => request.id)).not.toContain(submitted.body.id);
   });
 });

@@ -18,8 +18,8 @@ const COUNT_PEERS_EVERY_MS = 1_000;
  * PostgreSQL restart) nor notices a connection that silently died: both are handled here, by
  * watching long-held clients with a periodic query and ending the ones that fail.
  *
- * Cross-hub pushes are not stored: two ways to lose some are watched, and `mayHaveMissed` called so
- * the hub can have its clients sync again.
+ * Cross-hub pushes are not stored: the ways to lose some are watched, and `mayHaveMissed` called so
+ * the hub can have its clients sync again (and re-check its sockets' users).
  * - A hub killed between a commit and its push takes the push with it: the change is stored, but
  *   the other hubs' clients never hear of it. Called when the number of hubs drops.
  * - While this hub's listening connection is down (the adapter reconnects after 1–3 s), what the

@@ -28,6 +28,7 @@ import { RateWindow } from './rate-window.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 import { clientAddress } from './client-address.js';
 import { InFlight } from './in-flight.js';
+import { oneAtATime, recheckSockets } from './recheck-sockets.js';
 
 
 const emptySchema = z.union([z.strictObject({}), z.undefined(), z.null()]);
@@ -49,6 +50,11 @@ export interface SocketServer {
   dropConnections(): void;
   /** Settles once every event already read has been answered, and what it changed pushed. */
   finishHandling(): Promise<void>;
+  /**
+   * Cross-hub messages may have been lost: clients sync again, and sockets whose user changed
+   * meanwhile (disabled, token revoked, other roles or groups) reconnect.
+   */
+  mayHaveMissed(reason: string): void;
   close(): Promise<void>;
 }
 
@@ -105,6 +111,13 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
   });
 
   const unsubscribe = attachPushes(io, ctx, options.pushes);
+  const recheck = oneAtATime(
+    async () => {
+      const dropped = await recheckSockets(io, ctx);
+      if (dropped > 0) ctx.log.info({ dropped }, 'sockets whose user changed while this hub could have missed it reconnect');
+    },
+    (error) => ctx.log.warn({ err: error }, 'could not check the sockets’ users again after a possible loss'),
+  );
   const dropConnections = () => {
     for (const socket of io.of('/').sockets.values()) socket.conn.close();
   };
@@ -112,6 +125,10 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
     io,
     dropConnections,
     finishHandling: () => handling.settled(),
+    mayHaveMissed(reason) {
+      io.local.emit('requests:stale', { reason });
+      recheck();
+    },
     close: async () => {
       unsubscribe();
       dropConnections();
