@@ -232,6 +232,20 @@ describe('notifications with Electron fakes', () => {
     expect(FakeNotification.created[0]?.closed).toBe(true);
   });
 
+  it('a summary stays while any request it counts still waits on me, and closes once none does', () => {
+    const { service, setInbox } = setup();
+    const requests = Array.from({ length: 5 }, (_, i) => aRequest({ action: `job${i}` }));
+    for (const request of requests) service.handle({ type: 'request:created', request });
+    service.flush();
+    const summary = FakeNotification.created[0];
+    for (const request of requests.slice(0, 4)) service.handle({ type: 'request:updated', request: { ...request, status: 'approved', version: 2 } });
+    expect(summary?.closed).toBe(false);
+    // The last one leaves the inbox in a resync (decided while this app was offline).
+    setInbox([]);
+    service.handle({ type: 'sync', result: { me: { ...ME, id: 'u1', email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: NOW.toISOString() }, inbox: [], mine: [], offers: [], serverTime: NOW.toISOString() } });
+    expect(summary?.closed).toBe(true);
+  });
+
   it('a request decided before its batch was shown is never shown', () => {
     const { service } = setup();
     const request = aRequest();

@@ -43,13 +43,16 @@ interface Pending {
 
 /**
  * One native notification per request that newly needs me; a burst of more than three becomes one
- * summary. A request decided elsewhere closes its notification.
+ * summary. A request decided elsewhere closes its notification, and a summary closes once every
+ * request it counted has been.
  */
 export class NotificationService {
   private readonly shown = new Map<string, NotificationLike>();
   private readonly seen = new Set<string>();
   private queue: Pending[] = [];
   private summary: NotificationLike | null = null;
+  /** The requests the summary counts that may still wait on me: it closes once none does. */
+  private readonly summarised = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly deps: NotificationDeps) {}
@@ -65,7 +68,7 @@ export class NotificationService {
     switch (event.type) {
       case 'sync': {
         const open = new Set(this.deps.inbox().map((request) => request.id));
-        for (const id of [...this.shown.keys()]) if (!open.has(id)) this.dismiss(id);
+        for (const id of [...this.shown.keys(), ...this.summarised]) if (!open.has(id)) this.dismiss(id);
         for (const request of this.deps.inbox()) this.enqueue(request, me, false);
         return;
       }
@@ -103,8 +106,13 @@ export class NotificationService {
   closeAll(): void {
     this.queue = [];
     for (const id of [...this.shown.keys()]) this.dismiss(id);
+    this.closeSummary();
+  }
+
+  private closeSummary(): void {
     this.summary?.close();
     this.summary = null;
+    this.summarised.clear();
   }
 
   private enqueue(request: GreenlightRequest, me: Me, escalated: boolean, reminder = 0): void {
@@ -175,6 +183,7 @@ export class NotificationService {
     this.queue = this.queue.filter((item) => item.request.id !== requestId);
     this.shown.get(requestId)?.close();
     this.shown.delete(requestId);
+    if (this.summarised.delete(requestId) && this.summarised.size === 0) this.closeSummary();
   }
 
   private showOne({ request, escalated, reminder }: Pending): void {
@@ -198,7 +207,7 @@ export class NotificationService {
     const escalated = batch.filter((item) => item.escalated).length;
     const titles = batch.slice(0, 3).map((item) => requestTitle(item.request));
     const more = batch.length > 3 ? ` and ${batch.length - 3} more` : '';
-    this.summary?.close();
+    this.closeSummary();
     const summary = new this.deps.Notification({
       title: `${batch.length} requests need your approval${escalated ? ` (${escalated} escalated to you)` : ''}`,
       body: `${titles.join(', ')}${more}`,
@@ -206,6 +215,7 @@ export class NotificationService {
     });
     summary.on('click', () => this.deps.openInbox());
     this.summary = summary;
+    for (const item of batch) this.summarised.add(item.request.id);
     summary.show();
   }
 
