@@ -3,7 +3,7 @@ import { slackAlertStore } from '../../store/slack-alerts.js';
 import { consoleLink } from '../chat-text.js';
 import type { SlackApp } from './app.js';
 import { loadRow, slackApprovers } from './delivery.js';
-import { alertBlocks } from './message.js';
+import { alertBlocks, alertText } from './message.js';
 import { SLACK_DM_TARGET, slackChannelOf } from './targets.js';
 
 /**
@@ -16,7 +16,7 @@ export async function postAlertForTarget(ctx: Context, app: SlackApp, notificati
   const row = await loadRow(ctx, requestId);
   if (!row) return;
   const posted = await slackAlertStore.channelsOf(ctx.store.db, notificationId);
-  const text = `:rotating_light: URGENT: ${message}`;
+  const text = alertText(message);
   const link = consoleLink(ctx.outbox?.publicUrl ?? '', requestId);
   const blocks = alertBlocks(message, link);
   const post = async (channel: string) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LIMITS, type GreenlightRequest } from '../../../protocol/index.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
 import { messageProblems } from '../../test-support/slack-block-kit.js';
-import { alertBlocks, renderSlackMessage, splitEscaped } from './message.js';
+import { alertBlocks, alertText, renderSlackMessage, splitEscaped } from './message.js';
 
 const options = { publicUrl: 'https://greenlight.example.com', chatApprove: true };
 const textOf = (request: GreenlightRequest) => JSON.stringify(renderSlackMessage(request, options).blocks);
@@ -40,6 +40,14 @@ describe('the Slack message', () => {
     const text = textOf(requestFixture({ reason: '<!channel> <!here|here> <@U123> <https://x.example|y> & done', risk: 'low' }));
     expect(text).not.toMatch(/<!channel>|<!here|<@U123>|<https:\/\/x\.example/);
     expect(text).toContain('&lt;!channel&gt; &lt;!here|here&gt; &lt;@U123&gt; &lt;https://x.example|y&gt; &amp; done');
+  });
+
+  it('escapes the fallback text that Slack shows in notifications, so a resource cannot ping or forge a link there either', () => {
+    // A resource may hold anything but spaces and invisible characters: these pass the hub's validation.
+    const request = requestFixture({ resource: '<!channel>&<https://x.example|payments-api>', risk: 'high' });
+    const { text } = renderSlackMessage(request, options);
+    expect(text).toBe('deploy &lt;!channel&gt;&amp;&lt;https://x.example|payments-api&gt; → production (high risk, from alice)');
+    expect(alertText('Break-glass by alice: <!here> INC-1 & <@U0BOSS>')).toBe(':rotating_light: URGENT: Break-glass by alice: &lt;!here&gt; INC-1 &amp; &lt;@U0BOSS&gt;');
   });
 
   it('shows the reason and the summary as plain text, so a requester cannot set their words in bold or as a quote', () => {

@@ -76,6 +76,9 @@ function labelledSections(label: string, escaped: string): SlackBlock[] {
   return [{ type: 'section', text: mrkdwn(`*${label}*`) }, ...pieces];
 }
 
+/** What notifications show of an alert: mrkdwn there, so escaped like the blocks. */
+export const alertText = (alert: string): string => splitEscaped(escapeSlack(`:rotating_light: URGENT: ${alert}`), TEXT_MAX)[0]!;
+
 /**
  * A break-glass alert, posted on its own: the hub's URGENT line, then the alert as plain text (it
  * carries the requester's incident and reason), then the link.
@@ -199,7 +202,8 @@ export function renderSlackMessage(request: GreenlightRequest, options: RenderOp
     blocks.push({ type: 'actions', block_id: 'open', elements: [{ type: 'button', action_id: ACTION_OPEN, text: plain('Open in Greenlight', 75), url: consoleLink(options.publicUrl, request.id), value: request.id }] });
   }
   const state = request.status === 'pending' ? `${request.risk} risk, from ${request.requester}` : request.status;
-  return { text: clip(`${title} (${state})`, TEXT_MAX), blocks };
+  // Notifications show this text as mrkdwn: escaped like every text a requester wrote.
+  return { text: splitEscaped(escapeSlack(`${title} (${state})`), TEXT_MAX)[0]!, blocks };
 }
 
 /** The modal Deny opens: one required reason. */
