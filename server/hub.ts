@@ -32,6 +32,7 @@ import { OidcSignIn } from './auth/oidc/sign-in.js';
 import { attachSocketServer } from './transport/socket.js';
 import { Waiters } from './transport/waiters.js';
 import { wakeWaitersOnPeerEvent } from './transport/cross-hub-wake.js';
+import { checkHearsNotifications } from './transport/hearing-check.js';
 import { attachClusterAdapter } from './transport/cluster-adapter.js';
 import { FailedAuthentications } from './transport/failed-authentications.js';
 import type { RouteRecord } from './transport/openapi.js';
@@ -50,6 +51,8 @@ export interface HubOptions {
   host?: string;
   dataDir?: string;
   databaseUrl?: string;
+  /** Where the events hubs send each other are listened for, when `databaseUrl` goes through a transaction-mode pooler. */
+  databaseListenUrl?: string;
   policyFile?: string;
   /** Used for the `admin` user on first start (GREENLIGHT_ADMIN_TOKEN). */
   adminToken?: string;
@@ -158,6 +161,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   // Keys from outside the database come first: a missing or unreadable one stops the start, naming its file.
   const { checkpointKey, kek, warnings: keyWarnings } = loadHubKeyFiles(options);
 
+  // Before anything is opened: a hub that could not hear the others stops here, naming the fix.
+  if (options.databaseUrl) await checkHearsNotifications(options.databaseListenUrl ?? options.databaseUrl);
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
   let scheduler: Scheduler | null = null;
   let keys: SigningKeyRing;
@@ -249,7 +254,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   });
   const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, pushes: { clustered: Boolean(options.databaseUrl), heardFromPeer: wakeWaitersOnPeerEvent(waiters) } });
   const closeAdapter = options.databaseUrl
-    ? await attachClusterAdapter(sockets.io, options.databaseUrl, log, (reason) => sockets.mayHaveMissed(reason))
+    ? await attachClusterAdapter(sockets.io, options.databaseListenUrl ?? options.databaseUrl, log, (reason) => sockets.mayHaveMissed(reason))
     : async () => undefined;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
   const address = app.server.address() as AddressInfo;

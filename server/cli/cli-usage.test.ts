@@ -197,6 +197,12 @@ describe('greenlight hub startup errors', () => {
     expect(result.stderr.trim()).toBe(`error: cannot read the policy file ${path.join(dir, 'missing.yaml')}`);
   });
 
+  it('exits 2 when --database-listen-url comes without --database-url', async () => {
+    const result = await cli(['hub', '--port', '0', '--data-dir', path.join(dir, 'd'), '--database-listen-url', 'postgres://db.internal/greenlight']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('error: --database-listen-url is for hubs on PostgreSQL: give --database-url too');
+  });
+
   it('exits 2 naming the port when it is already in use', async () => {
     const result = await cli(['hub', '--port', String(blockedPort), '--data-dir', path.join(dir, 'c'), '--log-level', 'silent'], {
       GREENLIGHT_ADMIN_TOKEN: 'glt_abcdefghijklmnopqrstuvwxyz0123',

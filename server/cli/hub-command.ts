@@ -51,6 +51,7 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
   const { io } = ctx;
   const resolved = resolveSettings(io, command);
   const flags = resolved.settings;
+  if (flags.databaseListenUrl && !flags.databaseUrl) throw usageError('--database-listen-url is for hubs on PostgreSQL: give --database-url too');
   if (flags.policy) {
     try {
       accessSync(flags.policy, constants.R_OK);
@@ -75,6 +76,7 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
       host: flags.host,
       dataDir: flags.dataDir,
       databaseUrl: flags.databaseUrl,
+      databaseListenUrl: flags.databaseListenUrl,
       policyFile: flags.policy,
       adminToken: io.env.GREENLIGHT_ADMIN_TOKEN || undefined,
       logger: log,

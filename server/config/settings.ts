@@ -20,6 +20,7 @@ export interface HubSettings {
   dataDir: string;
   policy: string | undefined;
   databaseUrl: string | undefined;
+  databaseListenUrl: string | undefined;
   logLevel: LogLevel;
   rateLimit: number;
   trustProxy: boolean;
@@ -51,6 +52,8 @@ export interface SettingDefinition<T> {
   isPath?: boolean;
   boolean?: boolean;
 }
+
+const postgresUrlSchema = z.string({ error: 'expected a postgres:// URL' }).trim().regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// URL');
 
 /** `$XDG_DATA_HOME/greenlight`, falling back to `~/.local/share/greenlight` as the XDG spec does. */
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -126,7 +129,17 @@ export const SETTINGS: { [K in SettingKey]: SettingDefinition<HubSettings[K]> } 
     flag: '--database-url',
     env: 'GREENLIGHT_DATABASE_URL',
     help: 'use PostgreSQL instead of SQLite',
-    schema: z.string({ error: 'expected a postgres:// URL' }).trim().regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// URL'),
+    schema: postgresUrlSchema,
+    default: () => undefined,
+    display: redactUrl,
+  },
+  databaseListenUrl: {
+    placeholder: 'url',
+    flag: '--database-listen-url',
+    env: 'GREENLIGHT_DATABASE_LISTEN_URL',
+    help: 'the same database without a transaction-mode pooler, for the events hubs send each other (LISTEN needs a session of its own)',
+    defaultHelp: 'the --database-url',
+    schema: postgresUrlSchema,
     default: () => undefined,
     display: redactUrl,
   },
