@@ -87,7 +87,7 @@ node --input-type=module -e "
 port="$(node -e "const s = require('node:net').createServer(); s.listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")"
 data="$work/data"
 url="http://127.0.0.1:$port"
-unset GREENLIGHT_POLICY GREENLIGHT_ADMIN_TOKEN GREENLIGHT_HUB GREENLIGHT_TOKEN GREENLIGHT_DATABASE_URL GREENLIGHT_LOG_LEVEL
+unset GREENLIGHT_POLICY GREENLIGHT_ADMIN_TOKEN GREENLIGHT_HUB GREENLIGHT_TOKEN GREENLIGHT_DATABASE_URL GREENLIGHT_DATABASE_LISTEN_URL GREENLIGHT_LOG_LEVEL
 step "npm start on port $port, data in $data"
 GREENLIGHT_DATA_DIR="$data" GREENLIGHT_PORT="$port" setsid npm start >"$log" 2>&1 </dev/null &
 start_pid=$!
