@@ -1,9 +1,9 @@
 import pgDriver from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GreenlightRequest } from '../protocol/index.js';
-import { collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
-import { createTestDatabase, postgresAvailability } from './test-support/postgres.js';
-import { TcpProxy } from './test-support/tcp-proxy.js';
+import { collect, deployRequest } from './test-support/hub-fixture.js';
+import { postgresAvailability } from './test-support/postgres.js';
+import { hubsWithProxiedDatabase } from './test-support/proxied-hubs.js';
 import { eventually } from './test-support/eventually.js';
 
 const pg = await postgresAvailability();
@@ -15,35 +15,10 @@ function figure(text: string, name: string): number | undefined {
 }
 
 describe.skipIf(!pg.ok)(`hubs while PostgreSQL stalls, then answers${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  const proxy = new TcpProxy(5432);
-  const hubA = new TestHub('postgres');
-  const hubB = new TestHub('postgres');
-  let alice: TestUser, bob: TestUser;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    await proxy.start();
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(proxy.port);
-    // Only hub A goes through the proxy: B's database answers throughout.
-    hubA.databaseUrl = viaProxy.toString();
-    hubB.databaseUrl = database.url;
-    await hubA.start();
-    await hubB.start();
-    alice = await hubA.createUser('alice', ['requester']);
-    bob = await hubA.createUser('bob', ['approver'], ['approvers']);
-  });
-  afterAll(async () => {
-    proxy.restore();
-    await hubA.dispose();
-    await hubB.dispose();
-    await proxy.close();
-    await database?.drop();
-  });
+  const { proxy, hubA, hubB, database, users } = hubsWithProxiedDatabase();
 
   it('still serves /metrics, with the outbox depth unknown, and counts the socket events waiting on the database', async () => {
-    const aliceOnA = await hubA.connect(alice);
+    const aliceOnA = await hubA.connect(users.alice);
     proxy.hold();
     try {
       const submitted = aliceOnA.submit(deployRequest({ reason: 'submitted while the database stalls' }));
@@ -62,9 +37,9 @@ describe.skipIf(!pg.ok)(`hubs while PostgreSQL stalls, then answers${pg.ok ? '' 
 
   // Runs last: hub A stops.
   it('a hub told to stop while a socket submission waits on the database still tells the other hubs once it commits', async () => {
-    const bobOnB = await hubB.connect(bob);
+    const bobOnB = await hubB.connect(users.bob);
     const created = collect<GreenlightRequest>((listener) => bobOnB.on('request:created', listener));
-    const aliceOnA = await hubA.connect(alice);
+    const aliceOnA = await hubA.connect(users.alice);
     // A lock on requests alone: the submission waits on it, while the scheduler and the outbox carry on.
     const locker = new pgDriver.Client({ connectionString: database.url });
     await locker.connect();

@@ -1,45 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConnectionState, GreenlightRequest, SyncResult } from '../protocol/index.js';
-import { ADMIN_TOKEN, collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
-import { createTestDatabase, postgresAvailability } from './test-support/postgres.js';
-import { TcpProxy } from './test-support/tcp-proxy.js';
+import { ADMIN_TOKEN, collect, deployRequest } from './test-support/hub-fixture.js';
+import { postgresAvailability } from './test-support/postgres.js';
+import { hubsWithProxiedDatabase } from './test-support/proxied-hubs.js';
 import { eventually } from './test-support/eventually.js';
 
 const pg = await postgresAvailability();
 
 describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  const proxy = new TcpProxy(5432);
-  const hubA = new TestHub('postgres');
-  const hubB = new TestHub('postgres');
-  let alice: TestUser, bob: TestUser;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    await proxy.start();
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(proxy.port);
-    // Only hub A goes through the proxy: B keeps its database while A loses it.
-    hubA.databaseUrl = viaProxy.toString();
-    hubB.databaseUrl = database.url;
-    await hubA.start();
-    await hubB.start();
-    alice = await hubA.createUser('alice', ['requester']);
-    bob = await hubA.createUser('bob', ['approver'], ['approvers']);
-  });
-  afterAll(async () => {
-    await hubA.dispose();
-    await hubB.dispose();
-    await proxy.close();
-    await database?.drop();
-  });
+  const { proxy, hubA, hubB, users } = hubsWithProxiedDatabase();
 
   it('reports unhealthy and refuses writes with UNAVAILABLE while the database is unreachable', async () => {
     expect((await hubA.api('GET', '/healthz', null)).status).toBe(200);
     proxy.cut();
     const health = await hubA.api<{ status: string }>('GET', '/healthz', null);
     expect(health.status).toBe(503);
-    const write = await hubA.api<{ error: { code: string; message: string } }>('POST', '/api/v1/requests', alice.token, deployRequest());
+    const write = await hubA.api<{ error: { code: string; message: string } }>('POST', '/api/v1/requests', users.alice.token, deployRequest());
     expect(write.status).toBe(503);
     expect(write.body.error.code).toBe('UNAVAILABLE');
     expect(write.body.error.message).toContain('nothing was stored');
@@ -65,23 +41,23 @@ describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? 
     proxy.cut();
     proxy.restore();
     await eventually(async () => (await hubB.api('GET', '/healthz', null)).status === 200, { what: 'hub B healthy again', every: 200 });
-    const bobOnA = await hubA.connect(bob);
+    const bobOnA = await hubA.connect(users.bob);
     const created = collect<GreenlightRequest>((listener) => bobOnA.on('request:created', listener));
     // The adapter reconnects on its own delay; keep submitting on B until one reaches A.
     await eventually(async () => {
-      await hubB.api('POST', '/api/v1/requests', alice.token, deployRequest());
+      await hubB.api('POST', '/api/v1/requests', users.alice.token, deployRequest());
       return created.items.length > 0;
     }, { what: 'a request submitted on hub B reaches an approver on hub A', every: 200 });
     expect(created.items[0]?.requester).toBe('alice');
   });
 
   it('clients on a hub that could not hear the others sync again once it listens again, and find what crossed meanwhile', async () => {
-    const bobOnA = await hubA.connect(bob);
+    const bobOnA = await hubA.connect(users.bob);
     const syncs = collect<SyncResult>((listener) => bobOnA.onSync(listener));
     const created = collect<GreenlightRequest>((listener) => bobOnA.on('request:created', listener));
     proxy.cut();
     // Hub A's connection to the database, the one it listens on too, is down: B's push goes past it.
-    const submitted = await hubB.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'while hub A could not hear' }));
+    const submitted = await hubB.api<GreenlightRequest>('POST', '/api/v1/requests', users.alice.token, deployRequest({ reason: 'while hub A could not hear' }));
     expect(submitted.status).toBe(201);
     // B's push goes out as the submission is answered; A listens again no sooner than a second after
     // the restore (the adapter's reconnection delay), so the push has gone past it by then.
@@ -111,7 +87,7 @@ describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? 
     // Carol is out of the approvers' room now: the new request reaches dave, not her.
     const toCarol = collect<GreenlightRequest>((listener) => carolOnA.on('request:created', listener));
     const toDave = collect<GreenlightRequest>((listener) => daveOnA.on('request:created', listener));
-    const submitted = await hubA.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'after carol moved' }));
+    const submitted = await hubA.api<GreenlightRequest>('POST', '/api/v1/requests', users.alice.token, deployRequest({ reason: 'after carol moved' }));
     await toDave.next((request) => request.id === submitted.body.id);
     expect(toCarol.items.map((request) => request.id)).not.toContain(submitted.body.id);
   });
