@@ -51,8 +51,8 @@ export interface ServerToClientEvents {
   'request:reminded': (payload: RemindedPayload) => void;
   'grant:expiring': (payload: GrantExpiringPayload) => void;
   /**
-   * What this client holds may be behind: another hub left the cluster (what it committed just before
-   * dying may never have been pushed), this hub listens again after losing its connection to
+   * What this client holds may be behind: another hub left the cluster without saying goodbye (what
+   * it committed just before dying may never have been pushed), this hub listens again after losing its connection to
    * PostgreSQL (what others pushed meanwhile went past it), another hub can send again after
    * failing to send some pushes, or this hub could not read one. The client syncs again (`requests:sync`).
    */

@@ -253,9 +253,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     checkpoints,
   });
   const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, pushes: { clustered: Boolean(options.databaseUrl), heardFromPeer: wakeWaitersOnPeerEvent(waiters) } });
-  const closeAdapter = options.databaseUrl
-    ? await attachClusterAdapter(sockets.io, options.databaseListenUrl ?? options.databaseUrl, log, (reason) => sockets.mayHaveMissed(reason))
-    : async () => undefined;
+  const cluster = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseListenUrl ?? options.databaseUrl, log, (reason) => sockets.mayHaveMissed(reason)) : null;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -307,8 +305,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         // Socket events already read are answered too, and what they commit is pushed to the other
         // hubs while this one is still part of the cluster.
         await sockets.finishHandling();
+        cluster?.leaving();
         await sockets.close();
-        await closeAdapter();
+        await cluster?.close();
         await ctx.submissions.idle();
         await ctx.lastSeen.flush();
         // After the last write of this hub: what it leaves behind is signed.

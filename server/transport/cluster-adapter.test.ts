@@ -39,13 +39,13 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       }
       // As the hub does: sockets first (the adapter gives back its event connection), then the pool.
       for (const io of servers) await io.close();
-      for (const result of attached) if (result.status === 'fulfilled') await result.value();
+      for (const result of attached) if (result.status === 'fulfilled') await result.value.close();
       expect(refusals).toEqual([]);
     }
   });
 
   /** A sending and a receiving hub on a fresh database, one of them through a proxy to PostgreSQL; each ready to hear the other. */
-  async function twoHubs(throughProxy: 'sender' | 'receiver', senderLog = pino({ level: 'silent' })) {
+  async function twoHubs(throughProxy: 'sender' | 'receiver', logs: { sender?: pino.Logger; receiver?: pino.Logger } = {}) {
     const database = await createTestDatabase();
     dropped.push(database.drop);
     const proxy = await new TcpProxy(Number(new URL(database.url).port || 5432), new URL(database.url).hostname).start();
@@ -57,16 +57,16 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
     const sender = new Server(createServer());
     const receiver = new Server(createServer());
     const missed = { bySender: [] as string[], byReceiver: [] as string[] };
-    const closeSender = await attachClusterAdapter(sender, urlOf('sender'), senderLog, (why) => missed.bySender.push(why));
-    const closeReceiver = await attachClusterAdapter(receiver, urlOf('receiver'), pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
+    const senderMembership = await attachClusterAdapter(sender, urlOf('sender'), logs.sender ?? pino({ level: 'silent' }), (why) => missed.bySender.push(why));
+    const receiverMembership = await attachClusterAdapter(receiver, urlOf('receiver'), logs.receiver ?? pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
     const heard: unknown[] = [];
     receiver.on('hello', (what: unknown) => heard.push(what));
     const close = async () => {
       proxy.restore();
       await sender.close();
       await receiver.close();
-      await closeSender();
-      await closeReceiver();
+      await senderMembership.close();
+      await receiverMembership.close();
     };
     await eventually(
       () => {
@@ -78,12 +78,12 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       await close();
       throw error;
     });
-    return { proxy, sender, missed, heard, close };
+    return { proxy, sender, senderMembership, missed, heard, close };
   }
 
   it("has the other hubs' clients sync again once a hub that could not send its pushes can send again", async () => {
     const senderLog = capturedLog();
-    const { proxy, sender, missed, heard, close } = await twoHubs('sender', senderLog.logger);
+    const { proxy, sender, missed, heard, close } = await twoHubs('sender', { sender: senderLog.logger });
     try {
       expect(missed.byReceiver).toEqual([]);
 
@@ -118,6 +118,23 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       await eventually(() => missed.byReceiver.length > 0, { what: 'the receiving hub to notice it missed a message' });
       expect(missed.byReceiver).toEqual(['a message from another hub could not be read']);
       expect(heard.every((what) => what === 'before')).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
+  it("a hub that stops after saying goodbye leaves the other hubs' clients as they are", async () => {
+    const receiverLog = capturedLog<{ level: number; msg: string; hubs?: number }>('info');
+    const { sender, senderMembership, missed, close } = await twoHubs('sender', { receiver: receiverLog.logger });
+    try {
+      await eventually(() => receiverLog.lines().some((line) => line.msg === 'a hub joined the cluster'), { what: 'the receiving hub to count the sender' });
+      // As a stopping hub does once every event it took is answered and pushed.
+      senderMembership.leaving();
+      await sender.close();
+      await senderMembership.close();
+      await eventually(() => receiverLog.lines().some((line) => line.msg.includes('a hub left the cluster')), { what: 'the receiving hub to count one hub fewer' });
+      expect(receiverLog.lines().filter((line) => line.msg.includes('a hub left the cluster')).map((line) => line.msg)).toEqual(['a hub left the cluster after handing over what it committed']);
+      expect(missed.byReceiver).toEqual([]);
     } finally {
       await close();
     }

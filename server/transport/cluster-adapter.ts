@@ -5,11 +5,13 @@ import type { Logger } from 'pino';
 import { batchingNotifications } from './batched-notify.js';
 import { watchCrossHubLosses } from './lost-pushes.js';
 import { InFlight } from './in-flight.js';
+import { Departures } from './departures.js';
 import { withTimeout } from '../with-timeout.js';
 
 const WATCH_EVERY_MS = 5_000;
 /** How often the hub counts its peers (the adapter drops one silent for 10 s of heartbeats). */
 const COUNT_PEERS_EVERY_MS = 1_000;
+const LEAVING_EVENT = 'hub:leaving';
 
 /**
  * Cross-hub Socket.IO events through PostgreSQL (LISTEN/NOTIFY; payloads over NOTIFY's 8000-byte
@@ -21,12 +23,19 @@ const COUNT_PEERS_EVERY_MS = 1_000;
  * Cross-hub pushes are not stored: the ways to lose some are watched, and `mayHaveMissed` called so
  * the hub can have its clients sync again (and re-check its sockets' users).
  * - A hub killed between a commit and its push takes the push with it: the change is stored, but
- *   the other hubs' clients never hear of it. Called when the number of hubs drops.
+ *   the other hubs' clients never hear of it. Called when the number of hubs drops, unless the hubs
+ *   gone said goodbye as they stopped (`leaving()`, once everything they committed was pushed).
  * - While this hub's listening connection is down (the adapter reconnects after 1–3 s), what the
  *   others push goes past it. Called each time it listens again.
  * - A message one hub failed to send, or another failed to read (`lost-pushes.ts`).
  */
-export async function attachClusterAdapter(io: Server, databaseUrl: string, log: Logger, mayHaveMissed: (why: string) => void = () => undefined): Promise<() => Promise<void>> {
+export interface ClusterMembership {
+  /** Tells the other hubs this one is leaving with everything it committed pushed: they need not resync for it. */
+  leaving(): void;
+  close(): Promise<void>;
+}
+
+export async function attachClusterAdapter(io: Server, databaseUrl: string, log: Logger, mayHaveMissed: (why: string) => void = () => undefined): Promise<ClusterMembership> {
   const held = new Map<pg.PoolClient, number>();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
   let listens = 0;
@@ -68,27 +77,33 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
   }, WATCH_EVERY_MS);
   watchdog.unref();
 
+  const departures = new Departures();
+  io.on(LEAVING_EVENT, () => departures.saidGoodbye());
   let hubs = 1;
   const peerCount = setInterval(() => {
     io.of('/')
       .adapter.serverCount()
       .then((now) => {
-        if (now < hubs) {
+        if (now < hubs && departures.unannounced(hubs - now) > 0) {
           log.info({ hubs: now, before: hubs }, 'a hub left the cluster; clients here sync again in case it died before announcing what it committed');
           mayHaveMissed('a hub left the cluster');
-        }
+        } else if (now < hubs) log.info({ hubs: now, before: hubs }, 'a hub left the cluster after handing over what it committed');
+        else if (now > hubs) log.info({ hubs: now, before: hubs }, 'a hub joined the cluster');
         hubs = now;
       })
       .catch((error: unknown) => log.warn({ err: error }, 'could not count the hubs in the cluster'));
   }, COUNT_PEERS_EVERY_MS);
   peerCount.unref();
 
-  return async () => {
-    clearInterval(watchdog);
-    clearInterval(peerCount);
-    // What was published last (the hub's final pushes, its goodbye) goes out before the pool ends.
-    await withTimeout(queries.settled(), 5_000, 'PostgreSQL').catch(() => undefined);
-    await Promise.race([pool.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+  return {
+    leaving: () => io.serverSideEmit(LEAVING_EVENT),
+    close: async () => {
+      clearInterval(watchdog);
+      clearInterval(peerCount);
+      // What was published last (the hub's final pushes, its goodbye) goes out before the pool ends.
+      await withTimeout(queries.settled(), 5_000, 'PostgreSQL').catch(() => undefined);
+      await Promise.race([pool.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    },
   };
 }
 

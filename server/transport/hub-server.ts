@@ -14,6 +14,8 @@ export interface InterHubEvents {
   'request:event': (event: unknown) => void;
   /** The sending hub failed to send some of the above for a while: each hub has its clients sync again (`lost-pushes.ts`). */
   'pushes:lost': () => void;
+  /** The sending hub is stopping with everything it committed pushed: its departure needs no resync (`departures.ts`). */
+  'hub:leaving': () => void;
 }
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;

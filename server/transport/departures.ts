@@ -1,0 +1,25 @@
+/** How long a goodbye counts: past the adapter's heartbeat timeout (10 s) the hub that said it is gone either way. */
+const GOODBYE_COUNTS_MS = 15_000;
+
+/**
+ * Tells hubs that left after handing over everything they committed (they said goodbye as they
+ * stopped) from hubs that died: only one that died can have taken a push with it.
+ */
+export class Departures {
+  private goodbyes: number[] = [];
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  saidGoodbye(): void {
+    this.goodbyes.push(this.now());
+  }
+
+  /** Of `left` hubs gone since the last count, how many left without saying goodbye. */
+  unannounced(left: number): number {
+    const since = this.now() - GOODBYE_COUNTS_MS;
+    this.goodbyes = this.goodbyes.filter((at) => at >= since);
+    const announced = Math.min(left, this.goodbyes.length);
+    this.goodbyes.splice(0, announced);
+    return left - announced;
+  }
+}
