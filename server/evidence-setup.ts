@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Context } from './domain/context.js';
 import { Checkpointer, type CheckpointSetup } from './domain/checkpointer.js';
 import { checkpointKeyId } from './domain/checkpoints.js';
-import { defaultCheckpointKeyFile, defaultKeyEncryptionKeyFile, loadCheckpointKey, loadKeyEncryptionKey, type CheckpointKey, type KeyEncryptionKey } from './keys/key-files.js';
+import type { KeyObject } from 'node:crypto';
+import { defaultCheckpointKeyFile, defaultKeyEncryptionKeyFile, loadCheckpointKey, loadKeyEncryptionKey, readCheckpointPublicKeys, type CheckpointKey, type KeyEncryptionKey } from './keys/key-files.js';
 
 /**
  * The hub's evidence against someone with database access: the two key files kept outside the
@@ -16,19 +17,24 @@ import { defaultCheckpointKeyFile, defaultKeyEncryptionKeyFile, loadCheckpointKe
 export interface KeyFileOptions {
   dataDir?: string;
   checkpointKeyFile?: string;
+  /** Public keys of checkpoint keys this hub's key replaced: the checkpoints they signed still count. */
+  retiredCheckpointKeysFile?: string;
   keyEncryptionKeyFile?: string;
 }
 
 export interface HubKeyFiles {
   checkpointKey: CheckpointKey;
+  retiredCheckpointKeys: KeyObject[];
   kek: KeyEncryptionKey;
   warnings: string[];
 }
 
 export function loadHubKeyFiles(options: KeyFileOptions): HubKeyFiles {
   const checkpointKey = loadCheckpointKey(options.checkpointKeyFile ?? defaultCheckpointKeyFile(process.env));
+  const currentId = checkpointKeyId(checkpointKey.publicKey);
+  const retiredCheckpointKeys = options.retiredCheckpointKeysFile ? readCheckpointPublicKeys(options.retiredCheckpointKeysFile).filter((key) => checkpointKeyId(key) !== currentId) : [];
   const kek = loadKeyEncryptionKey(options.keyEncryptionKeyFile ?? defaultKeyEncryptionKeyFile(process.env));
-  return { checkpointKey, kek, warnings: insideDataDir(options.dataDir, [checkpointKey, kek]) };
+  return { checkpointKey, retiredCheckpointKeys, kek, warnings: insideDataDir(options.dataDir, [checkpointKey, kek]) };
 }
 
 /** A key file inside the data directory is copied with the database, which is what keeping it outside prevents. */
@@ -57,7 +63,7 @@ export interface CheckpointOptions {
 }
 
 /** The checkpoint writer, wired to hear the chain grow; `warnings` says when its log shares the database's disk. */
-export function setUpCheckpoints(ctx: Context, key: CheckpointKey, options: CheckpointOptions): { setup: CheckpointSetup; warnings: string[] } {
+export function setUpCheckpoints(ctx: Context, key: CheckpointKey, retired: KeyObject[], options: CheckpointOptions): { setup: CheckpointSetup; warnings: string[] } {
   const logFile = options.checkpointLogFile ?? path.join(options.dataDir ?? path.dirname(key.file), 'checkpoints.jsonl');
   mkdirSync(path.dirname(logFile), { recursive: true });
   const checkpointer = new Checkpointer(ctx, {
@@ -75,5 +81,5 @@ export function setUpCheckpoints(ctx: Context, key: CheckpointKey, options: Chec
       `the checkpoint log ${logFile} is on the same disk as the database: someone who can rewrite the database can likely cut the log too. Put it on another disk or an append-only mount (--checkpoint-log), or subscribe a webhook to audit.checkpoint.`,
     );
   }
-  return { setup: { publicKey: key.publicKey, keyId: checkpointKeyId(key.publicKey), logFile, checkpointer }, warnings };
+  return { setup: { publicKey: key.publicKey, keyId: checkpointKeyId(key.publicKey), retired, logFile, checkpointer }, warnings };
 }

@@ -88,6 +88,8 @@ export interface HubOptions {
   notificationLeaseMs?: number;
   /** The Ed25519 key audit checkpoints are signed with, outside the data directory; created on first start. */
   checkpointKeyFile?: string;
+  /** Public keys (PEM, one or more) of checkpoint keys the current one replaced: what they signed still verifies. */
+  retiredCheckpointKeysFile?: string;
   /** The AES-256 key the grant signing keys are encrypted with in the database; created on first start. */
   keyEncryptionKeyFile?: string;
   /** Where checkpoints are appended outside the database (default <data-dir>/checkpoints.jsonl). */
@@ -159,7 +161,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   }, { webhooks: outbox.webhookNames, email: outbox.email !== null, teams: outbox.teamsNames, slack: outbox.slack !== null });
 
   // Keys from outside the database come first: a missing or unreadable one stops the start, naming its file.
-  const { checkpointKey, kek, warnings: keyWarnings } = loadHubKeyFiles(options);
+  const { checkpointKey, retiredCheckpointKeys, kek, warnings: keyWarnings } = loadHubKeyFiles(options);
 
   // Before anything is opened: a hub that could not hear the others stops here, naming the fix.
   if (options.databaseUrl) await checkHearsNotifications(options.databaseListenUrl ?? options.databaseUrl);
@@ -191,7 +193,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     delegates: new DelegateIndex(store.db, clock),
   };
   ctxRef = ctx;
-  const evidence = setUpCheckpoints(ctx, checkpointKey, options);
+  const evidence = setUpCheckpoints(ctx, checkpointKey, retiredCheckpointKeys, options);
   const checkpoints: CheckpointSetup = evidence.setup;
   const checkpointer = checkpoints.checkpointer;
   for (const warning of [...keyWarnings, ...evidence.warnings]) log.warn(warning);

@@ -10,8 +10,8 @@ import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { ADMIN_ONLY, addHubOptions, connect, parseFlags, collect } from './options.js';
 import { note, out, printJson, type Io } from './output.js';
-import { checkpointSignatureValid, readCheckpointLog, type Checkpoint } from '../domain/checkpoints.js';
-import { defaultCheckpointKeyFile, readCheckpointPublicKey } from '../keys/key-files.js';
+import { checkpointSignatureValid, readCheckpointLog, signatureProblem, type Checkpoint } from '../domain/checkpoints.js';
+import { defaultCheckpointKeyFile, readCheckpointPublicKeys } from '../keys/key-files.js';
 import { seqHashSchema } from '../transport/audit-verify-query.js';
 
 const hubFlags = { hub: z.string().optional(), token: z.string().optional() };
@@ -28,7 +28,7 @@ const verifyFlags = z.object({
   databaseUrl: z.string().min(1).optional(),
   checkpoints: z.array(z.string().min(1)).default([]),
   expect: z.array(seqHashSchema).default([]),
-  checkpointKey: z.string().min(1).optional(),
+  checkpointKey: z.array(z.string().min(1)).default([]),
 });
 const verifyOutcomeSchema = z.union([
   z.object({
@@ -40,7 +40,8 @@ const verifyOutcomeSchema = z.union([
   z.object({ ok: z.literal(false), events: z.number(), brokenAt: z.number(), problem: z.string(), kind: z.string() }),
 ]);
 type VerifyOutcome = z.infer<typeof verifyOutcomeSchema>;
-const checkpointKeyAnswerSchema = z.object({ publicKeyPem: z.string() });
+// `retired` is absent from hubs older than checkpoint key rotation.
+const checkpointKeyAnswerSchema = z.object({ publicKeyPem: z.string(), retired: z.array(z.object({ publicKeyPem: z.string() })).default([]) });
 
 async function writeAll(body: ReadableStream<Uint8Array>, target: NodeJS.WritableStream): Promise<number> {
   const reader = body.getReader();
@@ -85,23 +86,27 @@ async function exportAudit(ctx: CliContext, command: Command): Promise<number> {
   return EXIT.ok;
 }
 
-/** The checkpoint public key: the file given (or named by GREENLIGHT_CHECKPOINT_KEY), else the default key file when there is one. */
-function localCheckpointKey(flags: z.infer<typeof verifyFlags>, env: NodeJS.ProcessEnv): KeyObject | null {
-  const given = flags.checkpointKey ?? (env.GREENLIGHT_CHECKPOINT_KEY || undefined);
-  const file = given ?? defaultCheckpointKeyFile(env);
-  if (!given && !existsSync(file)) return null;
+/** The checkpoint public keys: those in the files given (or named by GREENLIGHT_CHECKPOINT_KEY), else the default key file's when there is one. */
+function localCheckpointKeys(flags: z.infer<typeof verifyFlags>, env: NodeJS.ProcessEnv): KeyObject[] {
+  const given = flags.checkpointKey.length ? flags.checkpointKey : env.GREENLIGHT_CHECKPOINT_KEY ? [env.GREENLIGHT_CHECKPOINT_KEY] : [];
+  const files = given.length ? given : [defaultCheckpointKeyFile(env)].filter((file) => existsSync(file));
   try {
-    return readCheckpointPublicKey(file);
+    return files.flatMap((file) => readCheckpointPublicKeys(file));
   } catch (error) {
     throw usageError((error as Error).message);
   }
 }
 
-/** Without a key file, a hub named by --hub or GREENLIGHT_HUB publishes the key; none needs a token. */
-async function publishedCheckpointKey(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<KeyObject | null> {
-  if (!flags.hub && !ctx.io.env.GREENLIGHT_HUB) return null;
-  const http = connect(ctx.io, { hub: flags.hub }, { needsToken: false });
-  return createPublicKey((await http.call('GET', '/.well-known/greenlight-checkpoint-key', checkpointKeyAnswerSchema)).data.publicKeyPem);
+/** The keys a hub publishes, its current one and those it replaced; none needs a token. */
+async function publishedCheckpointKeys(http: Pick<ReturnType<typeof connect>, 'call'>): Promise<KeyObject[]> {
+  const { data } = await http.call('GET', '/.well-known/greenlight-checkpoint-key', checkpointKeyAnswerSchema);
+  return [data, ...data.retired].map((key) => createPublicKey(key.publicKeyPem));
+}
+
+/** Without a key file, a hub named by --hub or GREENLIGHT_HUB publishes the keys. */
+async function hubCheckpointKeys(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<KeyObject[]> {
+  if (!flags.hub && !ctx.io.env.GREENLIGHT_HUB) return [];
+  return publishedCheckpointKeys(connect(ctx.io, { hub: flags.hub }, { needsToken: false }));
 }
 
 /** Checkpoint files named by --checkpoints: each line parsed; one that is not a checkpoint is reported, not trusted. */
@@ -128,7 +133,8 @@ async function verifyOffline(ctx: CliContext, flags: z.infer<typeof verifyFlags>
   const ownLog = flags.dataDir ? path.join(flags.dataDir, 'checkpoints.jsonl') : null;
   if (ownLog && existsSync(ownLog) && !files.includes(ownLog)) files.push(ownLog);
   const outside = checkpointFiles(files, notes);
-  const publicKey = localCheckpointKey(flags, ctx.io.env) ?? (await publishedCheckpointKey(ctx, flags));
+  const local = localCheckpointKeys(flags, ctx.io.env);
+  const publicKeys = local.length ? local : await hubCheckpointKeys(ctx, flags);
   // Loaded on demand: the database drivers are heavy and only this path needs them.
   const [{ openStore }, { verifyAudit }] = await Promise.all([import('../store/database.js'), import('../domain/audit-verify.js')]);
   let store: Awaited<ReturnType<typeof openStore>>;
@@ -138,7 +144,7 @@ async function verifyOffline(ctx: CliContext, flags: z.infer<typeof verifyFlags>
     throw usageError(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {
-    const outcome = await verifyAudit(store.db, { publicKey, outside, trusted: flags.expect.map((entry) => ({ ...entry, source: '--expect' })) });
+    const outcome = await verifyAudit(store.db, { publicKeys, outside, trusted: flags.expect.map((entry) => ({ ...entry, source: '--expect' })) });
     return outcome.ok ? { ...outcome, notes: [...outcome.notes, ...notes] } : outcome;
   } finally {
     await store.close();
@@ -152,13 +158,11 @@ async function verifyOnline(ctx: CliContext, flags: z.infer<typeof verifyFlags>)
   const outside = checkpointFiles(flags.checkpoints, notes);
   let held: Checkpoint[] = [];
   if (outside.length) {
-    const publicKey = flags.checkpointKey
-      ? localCheckpointKey(flags, ctx.io.env)
-      : createPublicKey((await http.call('GET', '/.well-known/greenlight-checkpoint-key', checkpointKeyAnswerSchema)).data.publicKeyPem);
+    const publicKeys = flags.checkpointKey.length ? localCheckpointKeys(flags, ctx.io.env) : await publishedCheckpointKeys(http);
     for (const { source, checkpoints } of outside) {
       for (const checkpoint of checkpoints) {
-        if (publicKey && !checkpointSignatureValid(publicKey, checkpoint)) {
-          return { ok: false, events: 0, brokenAt: checkpoint.seq, kind: 'bad_signature', problem: `the checkpoint for event ${checkpoint.seq} in ${source} has a bad signature: it was forged or altered (or signed with another checkpoint key)` };
+        if (!checkpointSignatureValid(publicKeys, checkpoint)) {
+          return { ok: false, events: 0, brokenAt: checkpoint.seq, kind: 'bad_signature', problem: signatureProblem(publicKeys, checkpoint, source) };
         }
       }
       held = held.concat(checkpoints);
@@ -225,7 +229,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
       .option('--database-url <url>', 'check this PostgreSQL database directly, without a hub')
       .option('--checkpoints <file>', 'a checkpoint log kept elsewhere (JSON lines); repeat for several', collect, [])
       .option('--expect <seq:hash>', 'the chain must pass through this event with this hash (from a checkpoint you keep); repeat for several', collect, [])
-      .option('--checkpoint-key <file>', 'the checkpoint key (public or private PEM); default GREENLIGHT_CHECKPOINT_KEY, the default key file, or through a hub its /.well-known/greenlight-checkpoint-key')
+      .option('--checkpoint-key <file>', 'a checkpoint key (public or private PEM; a file may hold several); repeat for each key the hubs have signed with. Default GREENLIGHT_CHECKPOINT_KEY, the default key file, or through a hub the keys at its /.well-known/greenlight-checkpoint-key', collect, [])
       .option('--json', 'print the outcome as JSON'),
   ).action(action(ctx, (cmd) => verifyAuditCommand(ctx, cmd)));
 }

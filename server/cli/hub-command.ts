@@ -87,6 +87,7 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
       publicUrl: flags.publicUrl,
       oidc,
       checkpointKeyFile: flags.checkpointKey,
+      retiredCheckpointKeysFile: flags.retiredCheckpointKeys,
       keyEncryptionKeyFile: flags.keyEncryptionKey,
       checkpointLogFile: flags.checkpointLog,
       checkpointEveryEvents: flags.checkpointEvery,

@@ -27,6 +27,7 @@ export interface HubSettings {
   accessLog: boolean;
   publicUrl: string | undefined;
   checkpointKey: string;
+  retiredCheckpointKeys: string | undefined;
   keyEncryptionKey: string;
   checkpointLog: string | undefined;
   checkpointEvery: number;
@@ -196,6 +197,15 @@ export const SETTINGS: { [K in SettingKey]: SettingDefinition<HubSettings[K]> } 
     defaultHelp: '$XDG_CONFIG_HOME/greenlight/checkpoint-key.pem',
     schema: nonEmptyText('a file'),
     default: defaultCheckpointKeyFile,
+    isPath: true,
+  },
+  retiredCheckpointKeys: {
+    placeholder: 'file',
+    flag: '--retired-checkpoint-keys',
+    env: 'GREENLIGHT_RETIRED_CHECKPOINT_KEYS',
+    help: 'the public keys (PEM, one or more) of checkpoint keys --checkpoint-key replaced: checkpoints they signed still verify, and the hub publishes them',
+    schema: nonEmptyText('a file'),
+    default: () => undefined,
     isPath: true,
   },
   keyEncryptionKey: {

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { walkChain } from './audit.js';
-import { checkpointSignatureValid, type Checkpoint } from './checkpoints.js';
+import { checkpointSignatureValid, signatureProblem, type Checkpoint } from './checkpoints.js';
 
 /** A point the chain must pass through: a signed checkpoint from somewhere, or a `--expect SEQ:HASH`. */
 export interface Anchor {
@@ -30,8 +30,8 @@ export type AuditVerifyOutcome =
   | { ok: false; events: number; brokenAt: number; problem: string; kind: TamperKind };
 
 export interface VerifyInputs {
-  /** The checkpoint public key; without it no checkpoint can be trusted, and only `--expect` anchors count. */
-  publicKey: KeyObject | null;
+  /** The checkpoint public keys (the current one and those it replaced); without any no checkpoint can be trusted, and only `--expect` anchors count. */
+  publicKeys: readonly KeyObject[];
   /**
    * Checkpoints from outside the database (checkpoint logs, a webhook receiver's copy). `named`: the
    * operator said this log belongs to this database, so one holding only other databases' checkpoints
@@ -70,12 +70,10 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
   anchors.push(...givenHere);
 
   const sources = [{ source: 'the database', checkpoints: stored, named: true }, ...(inputs.outside ?? [])];
-  if (inputs.publicKey) {
+  if (inputs.publicKeys.length > 0) {
     for (const { source, checkpoints, named } of sources) {
       for (const checkpoint of checkpoints) {
-        if (!checkpointSignatureValid(inputs.publicKey, checkpoint)) {
-          return fail('bad_signature', checkpoint.seq, `the checkpoint for event ${checkpoint.seq} in ${source} has a bad signature: it was forged or altered (or signed with another checkpoint key)`);
-        }
+        if (!checkpointSignatureValid(inputs.publicKeys, checkpoint)) return fail('bad_signature', checkpoint.seq, signatureProblem(inputs.publicKeys, checkpoint, source));
       }
       const here = checkpoints.filter((checkpoint) => checkpoint.chainId === chainId);
       if (source === 'the database' && here.length < checkpoints.length) {

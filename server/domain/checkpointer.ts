@@ -10,6 +10,8 @@ import { enqueueCheckpointNotifications } from '../notify/enqueue.js';
 export interface CheckpointSetup {
   publicKey: KeyObject;
   keyId: string;
+  /** Keys this one replaced: what they signed is checked against them. */
+  retired: KeyObject[];
   logFile: string;
   checkpointer: Checkpointer;
 }

@@ -36,13 +36,23 @@ export function signCheckpoint(privateKey: KeyObject, publicKey: KeyObject, fiel
   return { ...fields, keyId: checkpointKeyId(publicKey), signature: sign(null, signedBytes(fields), privateKey).toString('base64url') };
 }
 
-export function checkpointSignatureValid(publicKey: KeyObject, checkpoint: Checkpoint): boolean {
-  if (checkpoint.keyId !== checkpointKeyId(publicKey)) return false;
+export function checkpointSignatureValid(publicKeys: readonly KeyObject[], checkpoint: Checkpoint): boolean {
+  const publicKey = publicKeys.find((key) => checkpointKeyId(key) === checkpoint.keyId);
+  if (!publicKey) return false;
   try {
     return verify(null, signedBytes(checkpoint), publicKey, Buffer.from(checkpoint.signature, 'base64url'));
   } catch {
     return false;
   }
+}
+
+/** Why a checkpoint's signature does not hold, for `audit verify`: a key it was not checked against, or a forgery. */
+export function signatureProblem(publicKeys: readonly KeyObject[], checkpoint: Checkpoint, source: string): string {
+  const where = `the checkpoint for event ${checkpoint.seq} in ${source}`;
+  if (!publicKeys.some((key) => checkpointKeyId(key) === checkpoint.keyId)) {
+    return `${where} names checkpoint key ${checkpoint.keyId}, none of the keys it was checked against: it was forged, or signed with a key not given (pass every key the hubs have signed with: --checkpoint-key for each, or the hub's --retired-checkpoint-keys)`;
+  }
+  return `${where} has a bad signature: it was forged or altered`;
 }
 
 export interface CheckpointLine {

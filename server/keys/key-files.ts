@@ -74,21 +74,30 @@ export function loadCheckpointKey(file: string): CheckpointKey {
   return { file, privateKey, publicKey: createPublicKey(privateKey), created };
 }
 
-/** A public key for checking checkpoints: a PEM public key, or the private key file itself. */
-export function readCheckpointPublicKey(file: string): KeyObject {
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
+
+/**
+ * Public keys for checking checkpoints: every PEM block of the file, public keys or private ones (a
+ * key file itself), so one file can hold each key the hubs have signed with.
+ */
+export function readCheckpointPublicKeys(file: string): KeyObject[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new KeyFileError(`cannot read the checkpoint key ${file}: ${(error as Error).message}`);
   }
-  try {
-    const key = createPublicKey(text);
-    if (key.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
-    return key;
-  } catch {
-    throw new KeyFileError(`${file} holds no Ed25519 checkpoint key (PEM)`);
-  }
+  const blocks = text.match(PEM_BLOCK) ?? [];
+  if (blocks.length === 0) throw new KeyFileError(`${file} holds no Ed25519 checkpoint key (PEM)`);
+  return blocks.map((block, index) => {
+    try {
+      const key = createPublicKey(block);
+      if (key.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
+      return key;
+    } catch {
+      throw new KeyFileError(`${file}: PEM block ${index + 1} is not an Ed25519 checkpoint key`);
+    }
+  });
 }
 
 export interface KeyEncryptionKey {

@@ -109,7 +109,7 @@ export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     const log = ownLog(deps.checkpoints.logFile);
     const held = (query.checkpoints ?? []).map((entry): Anchor => ({ ...entry, source: "the caller's checkpoint log" }));
     const outcome = await verifyAudit(deps.ctx.store.db, {
-      publicKey: deps.checkpoints.publicKey,
+      publicKeys: [deps.checkpoints.publicKey, ...deps.checkpoints.retired],
       outside: [{ source: `the checkpoint log ${deps.checkpoints.logFile}`, checkpoints: log.checkpoints, named: false }],
       trusted: [...(query.expect ?? []).map((entry): Anchor => ({ ...entry, source: '--expect' })), ...held],
       mustExist: held,

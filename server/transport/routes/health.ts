@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { wireErrorSchema } from '../../../protocol/index.js';
 import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
+import type { KeyObject } from 'node:crypto';
+import { checkpointKeyId } from '../../domain/checkpoints.js';
 
 const check = z.enum(['ok', 'failing', 'skipped']);
 const readinessSchema = z.object({
@@ -12,7 +14,12 @@ const readinessSchema = z.object({
 });
 const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), error: wireErrorSchema.optional() });
 const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
-const checkpointKeySchema = z.object({ alg: z.literal('Ed25519'), keyId: z.string(), publicKeyPem: z.string() });
+const publishedKeySchema = z.object({ keyId: z.string(), publicKeyPem: z.string() });
+const checkpointKeySchema = publishedKeySchema.extend({
+  alg: z.literal('Ed25519'),
+  /** Keys the current one replaced, which signed earlier checkpoints (`--retired-checkpoint-keys`). */
+  retired: z.array(publishedKeySchema),
+});
 
 export const healthRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.get(
@@ -89,8 +96,8 @@ export const healthRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     '/.well-known/greenlight-checkpoint-key',
     {
       schema: routeDoc({
-        summary: 'The public key audit checkpoints are signed with (Ed25519, SPKI PEM)',
-        description: '`greenlight audit verify` checks checkpoint signatures with it; keep a copy where the hub\'s database can\'t change it.',
+        summary: 'The public key audit checkpoints are signed with (Ed25519, SPKI PEM), and those it replaced',
+        description: '`greenlight audit verify` checks checkpoint signatures with them; keep a copy where the hub\'s database can\'t change it.',
         tag: 'operations',
         auth: 'none',
         responses: { 200: checkpointKeySchema },
@@ -98,7 +105,13 @@ export const healthRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
-      return { alg: 'Ed25519' as const, keyId: deps.checkpoints.keyId, publicKeyPem: deps.checkpoints.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+      const pem = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();
+      return {
+        alg: 'Ed25519' as const,
+        keyId: deps.checkpoints.keyId,
+        publicKeyPem: pem(deps.checkpoints.publicKey),
+        retired: deps.checkpoints.retired.map((key) => ({ keyId: checkpointKeyId(key), publicKeyPem: pem(key) })),
+      };
     },
   );
 };
