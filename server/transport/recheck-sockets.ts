@@ -21,7 +21,9 @@ export async function recheckSockets(io: HubServer, ctx: Context): Promise<numbe
   const byToken = new Map<string, HubSocket[]>();
   for (const socket of io.of('/').sockets.values()) {
     const token = String(socket.handshake.auth?.token);
-    byToken.set(token, [...(byToken.get(token) ?? []), socket]);
+    const same = byToken.get(token);
+    if (same) same.push(socket);
+    else byToken.set(token, [socket]);
   }
   let dropped = 0;
   for (const [token, sockets] of byToken) {
