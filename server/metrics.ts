@@ -10,6 +10,12 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'greenlight_process_' });
   // The hub sets where the outbox depth is read from once its database is open.
   let readOutboxDepth: () => Promise<number> = async () => 0;
+  // One read at a time: scrapes during a stall share the read under way rather than queue more.
+  let depthRead: Promise<number> | null = null;
+  const outboxDepthOnce = (): Promise<number> =>
+    (depthRead ??= readOutboxDepth().finally(() => {
+      depthRead = null;
+    }));
   return {
     registry,
     requestsSubmitted: new Counter({ name: 'greenlight_requests_submitted_total', help: 'Requests submitted, by resulting status', labelNames: ['status'], registers: [registry] }),
@@ -44,7 +50,7 @@ export function createMetrics() {
       registers: [registry],
       async collect() {
         // A stalled database must not stall the scrape with it (it is when the other figures matter).
-        this.set(await withTimeout(readOutboxDepth(), OUTBOX_DEPTH_TIMEOUT_MS, 'the database').catch(() => Number.NaN));
+        this.set(await withTimeout(outboxDepthOnce(), OUTBOX_DEPTH_TIMEOUT_MS, 'the database').catch(() => Number.NaN));
       },
     }),
     setOutboxDepthReader(reader: () => Promise<number>): void {

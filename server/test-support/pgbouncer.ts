@@ -6,10 +6,12 @@ import path from 'node:path';
 import { POSTGRES_ADMIN_URL } from './postgres.js';
 import { eventually } from './eventually.js';
 
+/** Debian installs it in /usr/sbin, which is not on a non-root user's PATH. */
+const PGBOUNCER = ['pgbouncer', '/usr/sbin/pgbouncer'].find((command) => spawnSync(command, ['--version']).status === 0);
+
 /** Whether PgBouncer is installed (CI installs it; tests that need it say so when skipped). */
 export function pgBouncerAvailability(): { ok: true } | { ok: false; reason: string } {
-  const probe = spawnSync('pgbouncer', ['--version'], { encoding: 'utf8' });
-  return probe.status === 0 ? { ok: true } : { ok: false, reason: 'no pgbouncer on PATH (apt-get install pgbouncer)' };
+  return PGBOUNCER ? { ok: true } : { ok: false, reason: 'no pgbouncer on PATH or in /usr/sbin (apt-get install pgbouncer)' };
 }
 
 async function freePort(): Promise<number> {
@@ -64,7 +66,7 @@ export class PgBouncer {
     // PgBouncer refuses to run as root; as root, it is told which user to become (who must read its files).
     for (const file of [this.dir, config, users]) chmodSync(file, file === this.dir ? 0o755 : 0o644);
     const asRoot = process.getuid?.() === 0 ? ['-u', 'postgres'] : [];
-    this.child = spawn('pgbouncer', [...asRoot, config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(PGBOUNCER ?? 'pgbouncer', [...asRoot, config], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     this.child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const child = this.child;

@@ -90,7 +90,7 @@ export function batchingNotifications(pool: pg.Pool, { outcomes, inFlight }: { o
     }
     const result = (pool.query as (text: unknown, values?: unknown) => Promise<unknown>)(text, values);
     void inFlight?.track(result);
-    // Only when someone listens: a handler here would hide an unhandled failure from the adapter's callers.
+    // Only when someone listens (as tracking it does): a handler here would hide an unhandled failure from the adapter's callers.
     if (outcomes && typeof text === 'string') result.catch((error: unknown) => outcomes.queryFailed(text, error));
     return result;
   };

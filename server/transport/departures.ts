@@ -1,5 +1,9 @@
-/** How long a goodbye counts: past the adapter's heartbeat timeout (10 s) the hub that said it is gone either way. */
-const GOODBYE_COUNTS_MS = 15_000;
+/**
+ * How long a goodbye counts. It arrives just before the adapter's own close message, which removes
+ * the hub at once, so the next count (every second) sees the drop. Kept short: a goodbye not spent
+ * then (a hub joined in the same second) must not pass for a hub that dies soon after.
+ */
+const GOODBYE_COUNTS_MS = 3_000;
 
 /**
  * Tells hubs that left after handing over everything they committed (they said goodbye as they
