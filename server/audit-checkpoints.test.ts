@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointSignatureValid, readCheckpointLog, type Checkpoint } from './domain/checkpoints.js';
+import { checkpointSignatureValid, keyInUse, readCheckpointLog, type Checkpoint } from './domain/checkpoints.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind } from './test-support/hub-fixture.js';
 import { eventually } from './test-support/eventually.js';
 import { postgresAvailability } from './test-support/postgres.js';
@@ -88,7 +88,7 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
         return rows.length >= 2 ? rows : undefined;
       }, { what: 'two checkpoints' });
       for (const checkpoint of stored) {
-        expect(checkpointSignatureValid([key], checkpoint)).toBe(true);
+        expect(checkpointSignatureValid([keyInUse(key)], checkpoint)).toBe(true);
         expect(checkpoint.hash).toBe(await hashAt(hub, checkpoint.seq));
       }
       // Each one at least N events after the one before.
@@ -104,7 +104,7 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
       const delivered = await receiver.arrivals.next((webhook) => webhook.body.type === 'audit.checkpoint');
       expect(delivered.path).toBe('/evidence');
       const body = WebhookReceiver.verify(secret, delivered) as { data: Checkpoint };
-      expect(checkpointSignatureValid([key], body.data)).toBe(true);
+      expect(checkpointSignatureValid([keyInUse(key)], body.data)).toBe(true);
       // An endpoint that lists no events gets its rules' request events, not the evidence stream.
       expect(receiver.received.filter((webhook) => webhook.path === '/everything')).toEqual([]);
     });
@@ -178,7 +178,7 @@ describe.skipIf(!pg.ok)(`several hubs on one PostgreSQL database${pg.ok ? '' : `
     const seqs = checkpoints.map((checkpoint) => checkpoint.seq);
     expect(new Set(seqs).size).toBe(seqs.length);
     for (const checkpoint of checkpoints) {
-      expect(checkpointSignatureValid([key], checkpoint)).toBe(true);
+      expect(checkpointSignatureValid([keyInUse(key)], checkpoint)).toBe(true);
       expect(checkpoint.hash).toBe(await hashAt(first, checkpoint.seq));
     }
     for (const hub of [first, second]) expect((await hub.api('GET', '/api/v1/audit/verify', ADMIN_TOKEN)).body).toMatchObject({ ok: true });

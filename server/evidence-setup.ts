@@ -4,8 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Context } from './domain/context.js';
 import { Checkpointer, type CheckpointSetup } from './domain/checkpointer.js';
-import { checkpointKeyId } from './domain/checkpoints.js';
-import type { KeyObject } from 'node:crypto';
+import { checkpointKeyId, type TrustedCheckpointKey } from './domain/checkpoints.js';
 import { defaultCheckpointKeyFile, defaultKeyEncryptionKeyFile, loadCheckpointKey, loadKeyEncryptionKey, readCheckpointPublicKeys, type CheckpointKey, type KeyEncryptionKey } from './keys/key-files.js';
 
 /**
@@ -24,7 +23,7 @@ export interface KeyFileOptions {
 
 export interface HubKeyFiles {
   checkpointKey: CheckpointKey;
-  retiredCheckpointKeys: KeyObject[];
+  retiredCheckpointKeys: TrustedCheckpointKey[];
   kek: KeyEncryptionKey;
   warnings: string[];
 }
@@ -32,9 +31,11 @@ export interface HubKeyFiles {
 export function loadHubKeyFiles(options: KeyFileOptions): HubKeyFiles {
   const checkpointKey = loadCheckpointKey(options.checkpointKeyFile ?? defaultCheckpointKeyFile(process.env));
   const currentId = checkpointKeyId(checkpointKey.publicKey);
-  const retiredCheckpointKeys = options.retiredCheckpointKeysFile ? readCheckpointPublicKeys(options.retiredCheckpointKeysFile).filter((key) => checkpointKeyId(key) !== currentId) : [];
+  const retiredCheckpointKeys = options.retiredCheckpointKeysFile ? readCheckpointPublicKeys(options.retiredCheckpointKeysFile, { retired: true }).filter(({ key }) => checkpointKeyId(key) !== currentId) : [];
   const kek = loadKeyEncryptionKey(options.keyEncryptionKeyFile ?? defaultKeyEncryptionKeyFile(process.env));
-  return { checkpointKey, retiredCheckpointKeys, kek, warnings: insideDataDir(options.dataDir, [checkpointKey, kek]) };
+  // Whoever can write the retired keys can add one of their own: it is kept outside as the key is.
+  const retiredFile = options.retiredCheckpointKeysFile ? [{ file: options.retiredCheckpointKeysFile }] : [];
+  return { checkpointKey, retiredCheckpointKeys, kek, warnings: insideDataDir(options.dataDir, [checkpointKey, kek, ...retiredFile]) };
 }
 
 /** A key file inside the data directory is copied with the database, which is what keeping it outside prevents. */
@@ -63,7 +64,7 @@ export interface CheckpointOptions {
 }
 
 /** The checkpoint writer, wired to hear the chain grow; `warnings` says when its log shares the database's disk. */
-export function setUpCheckpoints(ctx: Context, key: CheckpointKey, retired: KeyObject[], options: CheckpointOptions): { setup: CheckpointSetup; warnings: string[] } {
+export function setUpCheckpoints(ctx: Context, key: CheckpointKey, retired: TrustedCheckpointKey[], options: CheckpointOptions): { setup: CheckpointSetup; warnings: string[] } {
   const logFile = options.checkpointLogFile ?? path.join(options.dataDir ?? path.dirname(key.file), 'checkpoints.jsonl');
   mkdirSync(path.dirname(logFile), { recursive: true });
   const checkpointer = new Checkpointer(ctx, {

@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { ADMIN_ONLY, addHubOptions, connect, parseFlags, collect } from './options.js';
 import { note, out, printJson, type Io } from './output.js';
-import { checkpointSignatureValid, readCheckpointLog, signatureProblem, type Checkpoint } from '../domain/checkpoints.js';
+import { checkpointSignatureValid, keyInUse, readCheckpointLog, signatureProblem, type Checkpoint, type TrustedCheckpointKey } from '../domain/checkpoints.js';
 import { defaultCheckpointKeyFile, readCheckpointPublicKeys } from '../keys/key-files.js';
 import { seqHashSchema } from '../transport/audit-verify-query.js';
 
@@ -41,7 +41,7 @@ const verifyOutcomeSchema = z.union([
 ]);
 type VerifyOutcome = z.infer<typeof verifyOutcomeSchema>;
 // `retired` is absent from hubs older than checkpoint key rotation.
-const checkpointKeyAnswerSchema = z.object({ publicKeyPem: z.string(), retired: z.array(z.object({ publicKeyPem: z.string() })).default([]) });
+const checkpointKeyAnswerSchema = z.object({ publicKeyPem: z.string(), retired: z.array(z.object({ publicKeyPem: z.string(), untilSeq: z.number().int() })).default([]) });
 
 async function writeAll(body: ReadableStream<Uint8Array>, target: NodeJS.WritableStream): Promise<number> {
   const reader = body.getReader();
@@ -86,10 +86,13 @@ async function exportAudit(ctx: CliContext, command: Command): Promise<number> {
   return EXIT.ok;
 }
 
-/** The checkpoint public keys: those in the files given (or named by GREENLIGHT_CHECKPOINT_KEY), else the default key file's when there is one. */
-function localCheckpointKeys(flags: z.infer<typeof verifyFlags>, env: NodeJS.ProcessEnv): KeyObject[] {
-  const given = flags.checkpointKey.length ? flags.checkpointKey : env.GREENLIGHT_CHECKPOINT_KEY ? [env.GREENLIGHT_CHECKPOINT_KEY] : [];
-  const files = given.length ? given : [defaultCheckpointKeyFile(env)].filter((file) => existsSync(file));
+/**
+ * The checkpoint public keys: those in the files given, else the hub's own (GREENLIGHT_CHECKPOINT_KEY
+ * or the default key file, when there is one, and GREENLIGHT_RETIRED_CHECKPOINT_KEYS).
+ */
+function localCheckpointKeys(flags: z.infer<typeof verifyFlags>, env: NodeJS.ProcessEnv): TrustedCheckpointKey[] {
+  const current = env.GREENLIGHT_CHECKPOINT_KEY || [defaultCheckpointKeyFile(env)].find((file) => existsSync(file));
+  const files = flags.checkpointKey.length ? flags.checkpointKey : current ? [current, ...(env.GREENLIGHT_RETIRED_CHECKPOINT_KEYS ? [env.GREENLIGHT_RETIRED_CHECKPOINT_KEYS] : [])] : [];
   try {
     return files.flatMap((file) => readCheckpointPublicKeys(file));
   } catch (error) {
@@ -98,13 +101,13 @@ function localCheckpointKeys(flags: z.infer<typeof verifyFlags>, env: NodeJS.Pro
 }
 
 /** The keys a hub publishes, its current one and those it replaced; none needs a token. */
-async function publishedCheckpointKeys(http: Pick<ReturnType<typeof connect>, 'call'>): Promise<KeyObject[]> {
+async function publishedCheckpointKeys(http: Pick<ReturnType<typeof connect>, 'call'>): Promise<TrustedCheckpointKey[]> {
   const { data } = await http.call('GET', '/.well-known/greenlight-checkpoint-key', checkpointKeyAnswerSchema);
-  return [data, ...data.retired].map((key) => createPublicKey(key.publicKeyPem));
+  return [keyInUse(createPublicKey(data.publicKeyPem)), ...data.retired.map((retired) => ({ key: createPublicKey(retired.publicKeyPem), untilSeq: retired.untilSeq }))];
 }
 
 /** Without a key file, a hub named by --hub or GREENLIGHT_HUB publishes the keys. */
-async function hubCheckpointKeys(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<KeyObject[]> {
+async function hubCheckpointKeys(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<TrustedCheckpointKey[]> {
   if (!flags.hub && !ctx.io.env.GREENLIGHT_HUB) return [];
   return publishedCheckpointKeys(connect(ctx.io, { hub: flags.hub }, { needsToken: false }));
 }

@@ -1,8 +1,7 @@
-import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { walkChain } from './audit.js';
-import { checkpointSignatureValid, signatureProblem, type Checkpoint } from './checkpoints.js';
+import { checkpointSignatureValid, signatureProblem, type Checkpoint, type TrustedCheckpointKey } from './checkpoints.js';
 
 /** A point the chain must pass through: a signed checkpoint from somewhere, or a `--expect SEQ:HASH`. */
 export interface Anchor {
@@ -31,7 +30,7 @@ export type AuditVerifyOutcome =
 
 export interface VerifyInputs {
   /** The checkpoint public keys (the current one and those it replaced); without any no checkpoint can be trusted, and only `--expect` anchors count. */
-  publicKeys: readonly KeyObject[];
+  publicKeys: readonly TrustedCheckpointKey[];
   /**
    * Checkpoints from outside the database (checkpoint logs, a webhook receiver's copy). `named`: the
    * operator said this log belongs to this database, so one holding only other databases' checkpoints

@@ -2,7 +2,7 @@ import { appendFileSync, closeSync, fsyncSync, openSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { signCheckpoint, type Checkpoint } from './checkpoints.js';
+import { signCheckpoint, type Checkpoint, type TrustedCheckpointKey } from './checkpoints.js';
 import { inTransaction, type Context } from './context.js';
 import { enqueueCheckpointNotifications } from '../notify/enqueue.js';
 
@@ -10,8 +10,8 @@ import { enqueueCheckpointNotifications } from '../notify/enqueue.js';
 export interface CheckpointSetup {
   publicKey: KeyObject;
   keyId: string;
-  /** Keys this one replaced: what they signed is checked against them. */
-  retired: KeyObject[];
+  /** Keys this one replaced, each with the last event it may vouch for. */
+  retired: TrustedCheckpointKey[];
   logFile: string;
   checkpointer: Checkpointer;
 }

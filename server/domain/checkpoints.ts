@@ -36,21 +36,36 @@ export function signCheckpoint(privateKey: KeyObject, publicKey: KeyObject, fiel
   return { ...fields, keyId: checkpointKeyId(publicKey), signature: sign(null, signedBytes(fields), privateKey).toString('base64url') };
 }
 
-export function checkpointSignatureValid(publicKeys: readonly KeyObject[], checkpoint: Checkpoint): boolean {
-  const publicKey = publicKeys.find((key) => checkpointKeyId(key) === checkpoint.keyId);
-  if (!publicKey) return false;
+/** A key checkpoints are checked with; a retired one vouches only up to `untilSeq`. */
+export interface TrustedCheckpointKey {
+  key: KeyObject;
+  untilSeq: number | null;
+}
+
+/** The key a hub signs with now: it vouches for any position. */
+export const keyInUse = (key: KeyObject): TrustedCheckpointKey => ({ key, untilSeq: null });
+
+const keyNamedBy = (keys: readonly TrustedCheckpointKey[], checkpoint: Checkpoint) => keys.find(({ key }) => checkpointKeyId(key) === checkpoint.keyId);
+
+export function checkpointSignatureValid(keys: readonly TrustedCheckpointKey[], checkpoint: Checkpoint): boolean {
+  const trusted = keyNamedBy(keys, checkpoint);
+  if (!trusted || (trusted.untilSeq !== null && checkpoint.seq > trusted.untilSeq)) return false;
   try {
-    return verify(null, signedBytes(checkpoint), publicKey, Buffer.from(checkpoint.signature, 'base64url'));
+    return verify(null, signedBytes(checkpoint), trusted.key, Buffer.from(checkpoint.signature, 'base64url'));
   } catch {
     return false;
   }
 }
 
-/** Why a checkpoint's signature does not hold, for `audit verify`: a key it was not checked against, or a forgery. */
-export function signatureProblem(publicKeys: readonly KeyObject[], checkpoint: Checkpoint, source: string): string {
+/** Why a checkpoint's signature does not hold, for `audit verify`: a key not given, a retired key past its end, or a forgery. */
+export function signatureProblem(keys: readonly TrustedCheckpointKey[], checkpoint: Checkpoint, source: string): string {
   const where = `the checkpoint for event ${checkpoint.seq} in ${source}`;
-  if (!publicKeys.some((key) => checkpointKeyId(key) === checkpoint.keyId)) {
+  const trusted = keyNamedBy(keys, checkpoint);
+  if (!trusted) {
     return `${where} names checkpoint key ${checkpoint.keyId}, none of the keys it was checked against: it was forged, or signed with a key not given (pass every key the hubs have signed with: --checkpoint-key for each, or the hub's --retired-checkpoint-keys)`;
+  }
+  if (trusted.untilSeq !== null && checkpoint.seq > trusted.untilSeq) {
+    return `${where} is signed with retired checkpoint key ${checkpoint.keyId}, which vouches only up to event ${trusted.untilSeq}: it was signed after the key was retired, by someone who still holds it`;
   }
   return `${where} has a bad signature: it was forged or altered`;
 }

@@ -1,4 +1,5 @@
 import { randomBytes, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { TrustedCheckpointKey } from '../domain/checkpoints.js';
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,29 +76,42 @@ export function loadCheckpointKey(file: string): CheckpointKey {
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
+const UNTIL_SEQ = /^\s*until-seq:\s*(\d+)\s*$/m;
 
 /**
  * Public keys for checking checkpoints: every PEM block of the file, public keys or private ones (a
- * key file itself), so one file can hold each key the hubs have signed with.
+ * key file itself), so one file can hold each key the hubs have signed with. A line `until-seq: N`
+ * before a block marks that key retired after event N. `retired`: every block must be a public key
+ * with such a line (a retired key's private half has no business on a hub, and without its end
+ * whoever kept the key could go on signing).
  */
-export function readCheckpointPublicKeys(file: string): KeyObject[] {
+export function readCheckpointPublicKeys(file: string, { retired = false } = {}): TrustedCheckpointKey[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new KeyFileError(`cannot read the checkpoint key ${file}: ${(error as Error).message}`);
   }
-  const blocks = text.match(PEM_BLOCK) ?? [];
-  if (blocks.length === 0) throw new KeyFileError(`${file} holds no Ed25519 checkpoint key (PEM)`);
-  return blocks.map((block, index) => {
+  const keys: TrustedCheckpointKey[] = [];
+  let before = 0;
+  for (const match of text.matchAll(PEM_BLOCK)) {
+    const block = match[0];
+    const number = keys.length + 1;
+    const until = UNTIL_SEQ.exec(text.slice(before, match.index));
+    before = match.index + block.length;
+    if (retired && match[1] !== 'PUBLIC KEY') throw new KeyFileError(`${file}: PEM block ${number} is not a public key; a retired checkpoint key is kept as its public half only (openssl pkey -pubout)`);
+    if (retired && !until) throw new KeyFileError(`${file}: PEM block ${number} has no "until-seq: N" line before it, the last event the retired key may vouch for`);
+    let key: KeyObject;
     try {
-      const key = createPublicKey(block);
-      if (key.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
-      return key;
+      key = createPublicKey(block);
     } catch {
-      throw new KeyFileError(`${file}: PEM block ${index + 1} is not an Ed25519 checkpoint key`);
+      throw new KeyFileError(`${file}: PEM block ${number} is not an Ed25519 checkpoint key`);
     }
-  });
+    if (key.asymmetricKeyType !== 'ed25519') throw new KeyFileError(`${file}: PEM block ${number} is not an Ed25519 checkpoint key`);
+    keys.push({ key, untilSeq: until ? Number(until[1]) : null });
+  }
+  if (keys.length === 0) throw new KeyFileError(`${file} holds no Ed25519 checkpoint key (PEM)`);
+  return keys;
 }
 
 export interface KeyEncryptionKey {

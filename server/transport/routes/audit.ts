@@ -5,7 +5,7 @@ import { auditPageSchema, auditQuerySchema, parseOrThrow, type AuditEvent, type 
 import { existsSync } from 'node:fs';
 import { queryAudit } from '../../domain/audit.js';
 import { verifyAudit, type Anchor } from '../../domain/audit-verify.js';
-import { readCheckpointLog, type Checkpoint } from '../../domain/checkpoints.js';
+import { keyInUse, readCheckpointLog, type Checkpoint } from '../../domain/checkpoints.js';
 import { auditVerifyQuerySchema } from '../audit-verify-query.js';
 import { requireAdmin } from '../../domain/users.js';
 import type { HttpDeps } from '../http-deps.js';
@@ -109,7 +109,7 @@ export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     const log = ownLog(deps.checkpoints.logFile);
     const held = (query.checkpoints ?? []).map((entry): Anchor => ({ ...entry, source: "the caller's checkpoint log" }));
     const outcome = await verifyAudit(deps.ctx.store.db, {
-      publicKeys: [deps.checkpoints.publicKey, ...deps.checkpoints.retired],
+      publicKeys: [keyInUse(deps.checkpoints.publicKey), ...deps.checkpoints.retired],
       outside: [{ source: `the checkpoint log ${deps.checkpoints.logFile}`, checkpoints: log.checkpoints, named: false }],
       trusted: [...(query.expect ?? []).map((entry): Anchor => ({ ...entry, source: '--expect' })), ...held],
       mustExist: held,

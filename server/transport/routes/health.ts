@@ -17,8 +17,8 @@ const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }
 const publishedKeySchema = z.object({ keyId: z.string(), publicKeyPem: z.string() });
 const checkpointKeySchema = publishedKeySchema.extend({
   alg: z.literal('Ed25519'),
-  /** Keys the current one replaced, which signed earlier checkpoints (`--retired-checkpoint-keys`). */
-  retired: z.array(publishedKeySchema),
+  /** Keys the current one replaced (`--retired-checkpoint-keys`), each with the last event it may vouch for. */
+  retired: z.array(publishedKeySchema.extend({ untilSeq: z.number().int() })),
 });
 
 export const healthRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
@@ -110,7 +110,7 @@ export const healthRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
         alg: 'Ed25519' as const,
         keyId: deps.checkpoints.keyId,
         publicKeyPem: pem(deps.checkpoints.publicKey),
-        retired: deps.checkpoints.retired.map((key) => ({ keyId: checkpointKeyId(key), publicKeyPem: pem(key) })),
+        retired: deps.checkpoints.retired.map(({ key, untilSeq }) => ({ keyId: checkpointKeyId(key), publicKeyPem: pem(key), untilSeq: untilSeq ?? 0 })),
       };
     },
   );
