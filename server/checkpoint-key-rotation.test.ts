@@ -70,6 +70,13 @@ describe('rotating the checkpoint key', () => {
     const offline = await cli(['audit', 'verify', '--json', '--data-dir', dataDir, '--checkpoint-key', newKey, '--checkpoint-key', retiredFile]);
     expect(offline.code).toBe(0);
     expect(JSON.parse(offline.stdout)).toMatchObject({ ok: true });
+    // As the hub's own environment names them, with no flags.
+    const fromEnvironment = await cli(['audit', 'verify', '--json', '--data-dir', dataDir], { GREENLIGHT_CHECKPOINT_KEY: newKey, GREENLIGHT_RETIRED_CHECKPOINT_KEYS: retiredFile });
+    expect(fromEnvironment.code).toBe(0);
+    // The old key given as it was, with no end, beside the one in use: refused rather than trusted for every event.
+    const unbounded = await cli(['audit', 'verify', '--json', '--data-dir', dataDir, '--checkpoint-key', newKey, '--checkpoint-key', oldKey]);
+    expect(unbounded.code).toBe(2);
+    expect(JSON.parse(unbounded.stderr)).toMatchObject({ error: { code: 'USAGE', message: expect.stringContaining('2 of the checkpoint keys given have no "until-seq: N" line') } });
     const newKeyId = checkpointKeyId(createPublicKey(readFileSync(newKey, 'utf8')));
     expect(readCheckpointLog(path.join(dataDir, 'checkpoints.jsonl')).at(-1)?.checkpoint?.keyId).toBe(newKeyId);
 

@@ -3,6 +3,8 @@ import { withTimeout } from './with-timeout.js';
 
 /** How long a scrape waits for the outbox depth before reporting it as unknown (NaN). */
 const OUTBOX_DEPTH_TIMEOUT_MS = 1_000;
+/** After this long a read still under way is left to itself and the next scrape starts another. */
+const OUTBOX_DEPTH_READ_GIVEN_UP_MS = 30_000;
 
 /** Prometheus metrics of one hub, served as text at /metrics. */
 export function createMetrics() {
@@ -10,12 +12,19 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'greenlight_process_' });
   // The hub sets where the outbox depth is read from once its database is open.
   let readOutboxDepth: () => Promise<number> = async () => 0;
-  // One read at a time: scrapes during a stall share the read under way rather than queue more.
-  let depthRead: Promise<number> | null = null;
-  const outboxDepthOnce = (): Promise<number> =>
-    (depthRead ??= readOutboxDepth().finally(() => {
-      depthRead = null;
-    }));
+  // One read at a time: scrapes during a stall share the read under way rather than queue more. A
+  // read that never settles (a connection gone half-open) is given up after a while, so the figure
+  // comes back with the database.
+  let depthRead: { answer: Promise<number>; since: number } | null = null;
+  const outboxDepthOnce = (): Promise<number> => {
+    if (depthRead && Date.now() - depthRead.since < OUTBOX_DEPTH_READ_GIVEN_UP_MS) return depthRead.answer;
+    const read = { answer: readOutboxDepth(), since: Date.now() };
+    depthRead = read;
+    void read.answer.finally(() => {
+      if (depthRead === read) depthRead = null;
+    }).catch(() => undefined);
+    return read.answer;
+  };
   return {
     registry,
     requestsSubmitted: new Counter({ name: 'greenlight_requests_submitted_total', help: 'Requests submitted, by resulting status', labelNames: ['status'], registers: [registry] }),

@@ -10,7 +10,7 @@ import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { ADMIN_ONLY, addHubOptions, connect, parseFlags, collect } from './options.js';
 import { note, out, printJson, type Io } from './output.js';
-import { checkpointSignatureValid, keyInUse, readCheckpointLog, signatureProblem, type Checkpoint, type TrustedCheckpointKey } from '../domain/checkpoints.js';
+import { checkpointKeyId, checkpointSignatureValid, keyInUse, readCheckpointLog, signatureProblem, type Checkpoint, type TrustedCheckpointKey } from '../domain/checkpoints.js';
 import { defaultCheckpointKeyFile, readCheckpointPublicKeys } from '../keys/key-files.js';
 import { seqHashSchema } from '../transport/audit-verify-query.js';
 
@@ -92,9 +92,17 @@ async function exportAudit(ctx: CliContext, command: Command): Promise<number> {
  */
 function localCheckpointKeys(flags: z.infer<typeof verifyFlags>, env: NodeJS.ProcessEnv): TrustedCheckpointKey[] {
   const current = env.GREENLIGHT_CHECKPOINT_KEY || [defaultCheckpointKeyFile(env)].find((file) => existsSync(file));
-  const files = flags.checkpointKey.length ? flags.checkpointKey : current ? [current, ...(env.GREENLIGHT_RETIRED_CHECKPOINT_KEYS ? [env.GREENLIGHT_RETIRED_CHECKPOINT_KEYS] : [])] : [];
   try {
-    return files.flatMap((file) => readCheckpointPublicKeys(file));
+    if (!flags.checkpointKey.length) {
+      if (!current) return [];
+      const retired = env.GREENLIGHT_RETIRED_CHECKPOINT_KEYS ? readCheckpointPublicKeys(env.GREENLIGHT_RETIRED_CHECKPOINT_KEYS, { retired: true }) : [];
+      return [...readCheckpointPublicKeys(current), ...retired];
+    }
+    const keys = flags.checkpointKey.flatMap((file) => readCheckpointPublicKeys(file));
+    // Only the key in use vouches for any event: a retired key whose until-seq line went missing must not.
+    const unbounded = new Set(keys.filter((key) => key.untilSeq === null).map((key) => checkpointKeyId(key.key)));
+    if (unbounded.size > 1) throw usageError(`${unbounded.size} of the checkpoint keys given have no "until-seq: N" line: only the key in use may; mark each retired key with the last event it vouches for`);
+    return keys;
   } catch (error) {
     throw usageError((error as Error).message);
   }

@@ -203,7 +203,7 @@ export const SETTINGS: { [K in SettingKey]: SettingDefinition<HubSettings[K]> } 
     placeholder: 'file',
     flag: '--retired-checkpoint-keys',
     env: 'GREENLIGHT_RETIRED_CHECKPOINT_KEYS',
-    help: 'the public keys (PEM, one or more) of checkpoint keys --checkpoint-key replaced: checkpoints they signed still verify, and the hub publishes them',
+    help: 'the public keys (PEM) of checkpoint keys --checkpoint-key replaced, each after a line "until-seq: N" (the last event it vouched for): checkpoints they signed up to it still verify, and the hub publishes them',
     schema: nonEmptyText('a file'),
     default: () => undefined,
     isPath: true,

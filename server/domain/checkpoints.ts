@@ -45,7 +45,11 @@ export interface TrustedCheckpointKey {
 /** The key a hub signs with now: it vouches for any position. */
 export const keyInUse = (key: KeyObject): TrustedCheckpointKey => ({ key, untilSeq: null });
 
-const keyNamedBy = (keys: readonly TrustedCheckpointKey[], checkpoint: Checkpoint) => keys.find(({ key }) => checkpointKeyId(key) === checkpoint.keyId);
+/** The key a checkpoint names; given twice, the narrowest: a retired key's end is never lifted by the same key given without one. */
+const keyNamedBy = (keys: readonly TrustedCheckpointKey[], checkpoint: Checkpoint): TrustedCheckpointKey | undefined =>
+  keys
+    .filter(({ key }) => checkpointKeyId(key) === checkpoint.keyId)
+    .reduce<TrustedCheckpointKey | undefined>((narrowest, key) => (narrowest === undefined || (key.untilSeq ?? Infinity) < (narrowest.untilSeq ?? Infinity) ? key : narrowest), undefined);
 
 export function checkpointSignatureValid(keys: readonly TrustedCheckpointKey[], checkpoint: Checkpoint): boolean {
   const trusted = keyNamedBy(keys, checkpoint);

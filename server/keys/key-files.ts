@@ -99,6 +99,8 @@ export function readCheckpointPublicKeys(file: string, { retired = false } = {})
     const number = keys.length + 1;
     const until = UNTIL_SEQ.exec(text.slice(before, match.index));
     before = match.index + block.length;
+    const untilSeq = until ? Number(until[1]) : null;
+    if (untilSeq !== null && !Number.isSafeInteger(untilSeq)) throw new KeyFileError(`${file}: the until-seq before PEM block ${number} is not an event number`);
     if (retired && match[1] !== 'PUBLIC KEY') throw new KeyFileError(`${file}: PEM block ${number} is not a public key; a retired checkpoint key is kept as its public half only (openssl pkey -pubout)`);
     if (retired && !until) throw new KeyFileError(`${file}: PEM block ${number} has no "until-seq: N" line before it, the last event the retired key may vouch for`);
     let key: KeyObject;
@@ -108,9 +110,11 @@ export function readCheckpointPublicKeys(file: string, { retired = false } = {})
       throw new KeyFileError(`${file}: PEM block ${number} is not an Ed25519 checkpoint key`);
     }
     if (key.asymmetricKeyType !== 'ed25519') throw new KeyFileError(`${file}: PEM block ${number} is not an Ed25519 checkpoint key`);
-    keys.push({ key, untilSeq: until ? Number(until[1]) : null });
+    keys.push({ key, untilSeq });
   }
   if (keys.length === 0) throw new KeyFileError(`${file} holds no Ed25519 checkpoint key (PEM)`);
+  // A line after the last key ends no key: written after its block, it would end the next one added.
+  if (UNTIL_SEQ.test(text.slice(before))) throw new KeyFileError(`${file}: an until-seq line follows the last key; put each before the key it ends`);
   return keys;
 }
 
