@@ -1,9 +1,8 @@
+import { sameMembers } from '../../protocol/same-members.js';
 import type { Actor } from '../domain/actor.js';
 import type { Context } from '../domain/context.js';
 import { resolveToken } from '../identity/authenticate.js';
 import type { HubServer, HubSocket } from './hub-server.js';
-
-const sameMembers = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((item) => b.includes(item));
 
 /** Whether a token resolved afresh still gives the user (name, roles, groups, scopes) the socket was authenticated as. */
 const stillTheSame = (then: Actor, now: Actor): boolean =>

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { newUserSchema, userUpdateSchema, type NewUser, type Role, type User, type UserUpdate } from '../../../protocol/user.js';
+import { sameMembers } from '../../../protocol/same-members.js';
 
 /** The add-user and edit-user forms, validated with the contract's own schemas before anything is sent. */
 
@@ -48,7 +49,6 @@ export function buildNewUser(values: UserFormValues): { input: NewUser | null; e
   return { input: candidate, errors: {} };
 }
 
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item) => b.includes(item));
 
 /** Only what the admin changed; `{}` when nothing was. An emptied email field removes the address. */
 export function buildUserUpdate(user: User, values: UserFormValues): { changes: UserUpdate | null; errors: UserFormErrors } {
@@ -56,8 +56,8 @@ export function buildUserUpdate(user: User, values: UserFormValues): { changes: 
   const email = values.email.trim() || null;
   const changes: UserUpdate = {
     ...(email !== user.email ? { email } : {}),
-    ...(!sameSet(values.roles, user.roles) ? { roles: values.roles } : {}),
-    ...(!sameSet(groups, user.groups) ? { groups } : {}),
+    ...(!sameMembers(values.roles, user.roles) ? { roles: values.roles } : {}),
+    ...(!sameMembers(groups, user.groups) ? { groups } : {}),
   };
   if (Object.keys(changes).length === 0) return { changes, errors: {} };
   const parsed = userUpdateSchema.safeParse(changes);
