@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { POSTGRES_ADMIN_URL } from './postgres.js';
 import { eventually } from './eventually.js';
+import { freePort } from './hub-process.js';
 
 /** Debian installs it in /usr/sbin, which is not on a non-root user's PATH. */
 const PGBOUNCER = ['pgbouncer', '/usr/sbin/pgbouncer'].find((command) => spawnSync(command, ['--version']).status === 0);
@@ -12,14 +13,6 @@ const PGBOUNCER = ['pgbouncer', '/usr/sbin/pgbouncer'].find((command) => spawnSy
 /** Whether PgBouncer is installed (CI installs it; tests that need it say so when skipped). */
 export function pgBouncerAvailability(): { ok: true } | { ok: false; reason: string } {
   return PGBOUNCER ? { ok: true } : { ok: false, reason: 'no pgbouncer on PATH or in /usr/sbin (apt-get install pgbouncer)' };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const accepts = (port: number): Promise<boolean> =>

@@ -102,7 +102,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
       clearInterval(peerCount);
       // What was published last (the hub's final pushes, its goodbye) goes out before the pool ends.
       await withTimeout(queries.settled(), 5_000, 'PostgreSQL').catch(() => undefined);
-      await Promise.race([pool.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      await withTimeout(pool.end(), 5_000, 'PostgreSQL').catch(() => undefined);
     },
   };
 }
