@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest } from '../protocol/index.js';
-import { deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { deployRequest, startOnOneDatabase, TestHub, type TestUser } from './test-support/hub-fixture.js';
 import { postgresAvailability } from './test-support/postgres.js';
 
 const pg = await postgresAvailability();
@@ -18,9 +18,7 @@ describe.skipIf(!pg.ok)(`a long-poll on one hub, a decision on another${pg.ok ? 
   let alice: TestUser, bob: TestUser;
 
   beforeAll(async () => {
-    await hubA.start();
-    hubB.databaseUrl = hubA.databaseUrl;
-    await hubB.start();
+    await startOnOneDatabase(hubA, hubB);
     alice = await hubA.createUser('alice', ['requester']);
     bob = await hubA.createUser('bob', ['approver'], ['sre']);
   });

@@ -21,6 +21,8 @@ import { ActorCache } from './domain/actor-cache.js';
 import { LastSeen } from './domain/last-seen.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
 import { SigningKeyRing } from './domain/signing-keys.js';
+import { GrantTokenSeal } from './keys/grant-token-seal.js';
+import { sealPlainGrantTokens } from './domain/seal-plain-grant-tokens.js';
 import type { CheckpointSetup } from './domain/checkpointer.js';
 import { loadHubKeyFiles, setUpCheckpoints } from './evidence-setup.js';
 import { bootstrapAdmin } from './domain/users.js';
@@ -34,6 +36,7 @@ import { Waiters } from './transport/waiters.js';
 import { wakeWaitersOnPeerEvent } from './transport/cross-hub-wake.js';
 import { checkHearsNotifications } from './transport/hearing-check.js';
 import { attachClusterAdapter } from './transport/cluster-adapter.js';
+import { PeerMessages } from './transport/peer-messages.js';
 import { FailedAuthentications } from './transport/failed-authentications.js';
 import type { RouteRecord } from './transport/openapi.js';
 import { checkReadiness } from './readiness.js';
@@ -168,8 +171,13 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
   let scheduler: Scheduler | null = null;
   let keys: SigningKeyRing;
+  const grantTokens = new GrantTokenSeal(kek.key, (grant, where) =>
+    log.warn({ jti: grant.jti, requestId: grant.requestId }, `a grant token ${where} did not open with this hub's key-encryption key; its requester gets the grant without it`),
+  );
   try {
     keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now());
+    const sealed = await sealPlainGrantTokens(store.db, grantTokens, clock.now());
+    if (sealed) log.info({ grants: sealed }, 'sealed the tokens of active grants stored in plain by an earlier version');
   } catch (error) {
     await store.close();
     throw error;
@@ -182,6 +190,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     policy,
     bus,
     keys,
+    grantTokens,
     actors: store.dialect === 'sqlite' ? new ActorCache() : null,
     tokens: tokenLookups(store.db),
     lastSeen: new LastSeen(store.db, log),
@@ -254,8 +263,10 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     routes,
     checkpoints,
   });
-  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, pushes: { clustered: Boolean(options.databaseUrl), heardFromPeer: wakeWaitersOnPeerEvent(waiters) } });
-  const cluster = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseListenUrl ?? options.databaseUrl, log, (reason) => sockets.mayHaveMissed(reason)) : null;
+  // Hubs sharing a database sign what they tell each other with a key only they hold.
+  const peers = options.databaseUrl ? new PeerMessages(kek.key, log) : null;
+  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, pushes: { peers, heardFromPeer: wakeWaitersOnPeerEvent(waiters) } });
+  const cluster = options.databaseUrl && peers ? await attachClusterAdapter(sockets.io, options.databaseListenUrl ?? options.databaseUrl, peers, log, (reason) => sockets.mayHaveMissed(reason)) : null;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -16,6 +16,9 @@ export type HubEvent =
   /** The user's roles or groups changed: their live sessions must pick up the new ones. */
   | { type: 'user.changed'; userId: string };
 
+/** The events about one request (each carries the requester's full view of it). */
+export type RequestEvent = Exclude<HubEvent, { type: 'user.disabled' | 'user.changed' }>;
+
 export class HubBus {
   private readonly emitter = new EventEmitter();
 

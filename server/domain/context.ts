@@ -6,6 +6,7 @@ import type { Database } from '../store/schema.js';
 import type { PolicyHolder } from './policy.js';
 import type { HubBus } from './bus.js';
 import type { SigningKeyRing } from './signing-keys.js';
+import type { GrantTokenSeal } from '../keys/grant-token-seal.js';
 import type { AuditInput } from './audit.js';
 import type { GroupCommit } from './group-commit.js';
 import type { ActorCache } from './actor-cache.js';
@@ -29,6 +30,8 @@ export interface Context {
   policy: PolicyHolder;
   bus: HubBus;
   keys: SigningKeyRing;
+  /** Seals grant tokens for the database and the other hubs, and opens them for their requesters. */
+  grantTokens: GrantTokenSeal;
   /** Remembers who tokens belong to; null where another hub may change users (PostgreSQL). */
   actors: ActorCache | null;
   /** Finds tokens with their users; lookups arriving together share one statement. */

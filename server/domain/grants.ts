@@ -11,7 +11,7 @@ import { deadlineStore } from '../store/deadlines.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { nobody } from './audience.js';
 import { actsAsAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
-import { buildView, isEligibleApprover } from './request-view.js';
+import { buildView, isEligibleApprover, viewReader } from './request-view.js';
 import { signCompactJws } from './jws.js';
 import { auditFields, transition } from './lifecycle/transition.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
@@ -85,7 +85,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     jti,
     requestId: row.id,
     requesterId: row.requester_id,
-    token,
+    sealedToken: ctx.grantTokens.seal({ jti, requestId: row.id }, token),
     payloadHash: hash,
     issuedAt: now.toISOString(),
     notBefore: starts.toISOString(),
@@ -303,7 +303,7 @@ export async function grantExpiring(ctx: Context, trx: Transaction<Database>, jt
 
 async function announceGrantChange(ctx: Context, requestId: string, viewer?: Actor): Promise<GreenlightRequest> {
   const row = await requestStore.existing(ctx.store.db, requestId);
-  const full = await buildView(ctx.store.db, row, { id: row.requester_id });
+  const full = await buildView(viewReader(ctx), row, { id: row.requester_id });
   ctx.bus.emit({ type: 'request.updated', request: full, notify: nobody() });
-  return viewer && viewer.id !== row.requester_id ? buildView(ctx.store.db, row, viewer) : full;
+  return viewer && viewer.id !== row.requester_id ? buildView(viewReader(ctx), row, viewer) : full;
 }

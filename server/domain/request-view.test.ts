@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
-import { buildView, buildViews, buildViewsCached } from './request-view.js';
+import { buildView, buildViews, buildViewsCached, viewReader } from './request-view.js';
 import { audit, inTransaction } from './context.js';
 import { ViewCache } from './view-cache.js';
 import { toRequestRecord } from '../store/requests.js';
@@ -43,11 +43,11 @@ describe('views built in bulk', () => {
     const rows = (await db.selectFrom('requests').selectAll().where('id', 'in', [untouched, halfway, approved, denied]).orderBy('id').execute()).map(toRequestRecord);
     const requesterId = rows[0]?.requester_id ?? '';
     for (const viewer of [{ id: requesterId }, { id: 'someone-else' }, null]) {
-      const one = await Promise.all(rows.map((row) => buildView(db, row, viewer)));
-      const bulk = await buildViews(db, rows, viewer);
+      const one = await Promise.all(rows.map((row) => buildView(viewReader(hub.hub.ctx), row, viewer)));
+      const bulk = await buildViews(viewReader(hub.hub.ctx), rows, viewer);
       expect(bulk).toEqual(one);
     }
-    const bulk = await buildViews(db, rows, { id: requesterId });
+    const bulk = await buildViews(viewReader(hub.hub.ctx), rows, { id: requesterId });
     expect(bulk.map((view) => [view.resource, view.status, view.decisions.length, view.grant?.status ?? null])).toEqual([
       ['untouched', 'pending', 0, null],
       ['halfway', 'pending', 1, null],
@@ -65,12 +65,12 @@ describe('views built in bulk', () => {
     const db = ctx.store.db;
     const cache = new ViewCache();
     const refs = async () => db.selectFrom('requests').select(['id', 'version']).where('id', 'in', ids).orderBy('id').execute();
-    const fresh = async (viewer: { id: string } | null) => buildViews(db, (await db.selectFrom('requests').selectAll().where('id', 'in', ids).orderBy('id').execute()).map(toRequestRecord), viewer);
+    const fresh = async (viewer: { id: string } | null) => buildViews(viewReader(hub.hub.ctx), (await db.selectFrom('requests').selectAll().where('id', 'in', ids).orderBy('id').execute()).map(toRequestRecord), viewer);
     const requesterId = (await db.selectFrom('requests').select('requester_id').where('id', '=', ids[0] ?? '').executeTakeFirstOrThrow()).requester_id;
     const agree = async () => {
       for (const viewer of [{ id: requesterId }, { id: 'someone-else' }, null]) {
-        expect(await buildViewsCached(db, cache, await refs(), viewer)).toEqual(await fresh(viewer));
-        expect(await buildViewsCached(db, cache, await refs(), viewer)).toEqual(await fresh(viewer));
+        expect(await buildViewsCached(viewReader(hub.hub.ctx), cache, await refs(), viewer)).toEqual(await fresh(viewer));
+        expect(await buildViewsCached(viewReader(hub.hub.ctx), cache, await refs(), viewer)).toEqual(await fresh(viewer));
       }
     };
 
@@ -82,7 +82,7 @@ describe('views built in bulk', () => {
     // A notification's fate joins the request's timeline without changing the request itself.
     await inTransaction(ctx, (trx) => audit(ctx, trx, { actor: 'greenlight', type: 'notification.dead', requestId: ids[0] ?? '', outcome: 'dead', data: { notification: 'ntf_x' } }));
     await agree();
-    const [quorum] = await buildViewsCached(db, cache, await refs(), null);
+    const [quorum] = await buildViewsCached(viewReader(hub.hub.ctx), cache, await refs(), null);
     expect(quorum?.timeline.map((entry) => entry.type)).toEqual(['request.submitted', 'request.vote', 'notification.dead']);
   });
 });

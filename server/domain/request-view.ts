@@ -9,6 +9,7 @@ import type { Actor } from './actor.js';
 import { isAdmin } from './actor.js';
 import type { Audience } from './audience.js';
 import type { ViewCache, ViewKey } from './view-cache.js';
+import type { GrantTokenSeal } from '../keys/grant-token-seal.js';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -60,22 +61,42 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
   'request.escalation_repeated': (d) => `escalation chain, run ${String(d.run)} of ${String(d.of)}`,
 };
 
+/** A request's grant with its token opened, for the requester's view only (null for anyone else's). */
+export type OpenedGrant = Omit<GrantRecord, 'sealedToken'> & { token: string | null };
+
+/** Where views are read from: the database, and what opens a grant's sealed token for its requester. */
+export interface ViewReader {
+  db: Executor;
+  grantTokens: Pick<GrantTokenSeal, 'openStored'>;
+}
+
+/** The hub's view reader, on its database or inside a transaction of it. */
+export const viewReader = (ctx: { store: { db: Kysely<Database> }; grantTokens: ViewReader['grantTokens'] }, db: Executor = ctx.store.db): ViewReader => ({ db, grantTokens: ctx.grantTokens });
+
+function openedFor(reader: ViewReader, grant: GrantRecord | undefined, row: RequestRecord, viewer: { id: string } | null): OpenedGrant | undefined {
+  if (!grant) return undefined;
+  const { sealedToken, ...rest } = grant;
+  const forRequester = viewer !== null && viewer.id === row.requester_id && viewer.id === grant.requesterId;
+  return { ...rest, token: forRequester ? reader.grantTokens.openStored(grant, sealedToken) : null };
+}
+
 /** What a view is built from besides the request row. */
 export interface ViewParts {
   decisions: DecisionRecord[];
-  grant: GrantRecord | undefined;
+  grant: OpenedGrant | undefined;
   events: Pick<AuditEvent, 'at' | 'type' | 'actor' | 'data'>[];
 }
 
 /** The request as clients see it. The grant token goes only to the requester. */
-export async function buildView(db: Executor, row: RequestRecord, viewer: { id: string } | null): Promise<GreenlightRequest> {
+export async function buildView(reader: ViewReader, row: RequestRecord, viewer: { id: string } | null): Promise<GreenlightRequest> {
+  const { db } = reader;
   const [decisions, grant, events] = await Promise.all([
     decisionStore.ofRequest(db, row.id),
     grantStore.ofRequest(db, row.id),
     db.selectFrom('audit_events').select(['at', 'type', 'actor', 'data']).where('request_id', '=', row.id).orderBy('seq').execute(),
   ]);
   const parsed = events.map((event) => ({ ...event, type: decodeAuditType(event.type), data: decodeAuditData(event.data) }));
-  return assembleView(row, { decisions, grant, events: parsed }, viewer);
+  return assembleView(row, { decisions, grant: openedFor(reader, grant, row, viewer), events: parsed }, viewer);
 }
 
 /** Ids per IN list: well inside both databases' limits on bound parameters. */
@@ -101,8 +122,9 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
  * Views of many requests with one query per table for the lot (lists, sync, a reconnect storm), instead
  * of three per request. Same result as buildView for each.
  */
-export async function buildViews(db: Executor, rows: RequestRecord[], viewer: { id: string } | null): Promise<GreenlightRequest[]> {
+export async function buildViews(reader: ViewReader, rows: RequestRecord[], viewer: { id: string } | null): Promise<GreenlightRequest[]> {
   if (rows.length === 0) return [];
+  const { db } = reader;
   const parts = await Promise.all(
     chunks(rows.map((row) => row.id), IN_CHUNK).map((ids) =>
       Promise.all([
@@ -120,7 +142,7 @@ export async function buildViews(db: Executor, rows: RequestRecord[], viewer: { 
       row,
       {
         decisions: decisions.get(row.id) ?? [],
-        grant: grants.get(row.id),
+        grant: openedFor(reader, grants.get(row.id), row, viewer),
         events: (events.get(row.id) ?? []).map((event) => ({ at: event.at, type: decodeAuditType(event.type), actor: event.actor, data: decodeAuditData(event.data) })),
       },
       viewer,
@@ -133,8 +155,9 @@ export async function buildViews(db: Executor, rows: RequestRecord[], viewer: { 
  * version and audit trail, or waiting for those another sync is building; the rest are read and
  * built in bulk (as buildViews) and remembered.
  */
-export async function buildViewsCached(db: Executor, cache: ViewCache, refs: RequestRef[], viewer: { id: string } | null): Promise<GreenlightRequest[]> {
+export async function buildViewsCached(reader: ViewReader, cache: ViewCache, refs: RequestRef[], viewer: { id: string } | null): Promise<GreenlightRequest[]> {
   if (refs.length === 0) return [];
+  const { db } = reader;
   const ids = refs.map((ref) => ref.id);
   const lastSeqs = new Map(
     (await db.selectFrom('audit_events').select((eb) => ['request_id', eb.fn.max('seq').as('last')]).where('request_id', 'in', ids).groupBy('request_id').execute()).map(
@@ -143,7 +166,7 @@ export async function buildViewsCached(db: Executor, cache: ViewCache, refs: Req
   );
   const lastSeqOf = (id: string) => lastSeqs.get(id) ?? '';
   const build = async (missing: string[]) => {
-    const built = await buildViews(db, await requestStore.byIds(db, missing), viewer);
+    const built = await buildViews(reader, await requestStore.byIds(db, missing), viewer);
     for (const view of built) cache.remember(view, lastSeqOf(view.id));
     return built;
   };
@@ -225,7 +248,7 @@ export function assembleView(row: RequestRecord, { decisions, grant, events }: V
           issuedAt: grant.issuedAt,
           notBefore: grant.notBefore,
           expiresAt: grant.expiresAt,
-          ...(isRequester ? { token: grant.token } : {}),
+          ...(isRequester && grant.token !== null ? { token: grant.token } : {}),
         }
       : null,
     timeline,

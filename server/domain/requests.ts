@@ -23,7 +23,7 @@ import { nobody } from './audience.js';
 import { actsAsAdmin, isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import type { TurnTaker } from './turns.js';
 import { freezeRule, matchRule, policyOffers } from './policy.js';
-import { assembleView, buildView, buildViews, buildViewsCached, canSee, isEligibleApprover, withoutSecrets, type RequestRef } from './request-view.js';
+import { assembleView, buildView, buildViews, buildViewsCached, canSee, isEligibleApprover, withoutSecrets, type RequestRef, viewReader } from './request-view.js';
 import { issueGrant } from './grants.js';
 import { announce } from './announce.js';
 import type { AfterCommit } from './lifecycle/after-commit.js';
@@ -158,12 +158,12 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     const events = await outcome.escalated();
     for (const event of events) ctx.bus.emit(event);
     const fresh = await loadRequestRow(ctx.store.db, outcome.row.id);
-    return { request: await buildView(ctx.store.db, fresh, actor), created: true };
+    return { request: await buildView(viewReader(ctx), fresh, actor), created: true };
   }
   // A request just queued has no decisions and no grant yet: its view needs no reading back.
   const request = outcome.submitted
     ? assembleView(outcome.row, { decisions: [], grant: undefined, events: [outcome.submitted] }, actor)
-    : await buildView(ctx.store.db, outcome.row, actor);
+    : await buildView(viewReader(ctx), outcome.row, actor);
   // A request created here is the caller's own, so the caller's view is the requester's full one.
   if (outcome.created) {
     ctx.bus.emit(outcome.row.status === 'pending' ? { type: 'request.created', request: withoutSecrets(request) } : { type: 'request.updated', request, notify: nobody() });
@@ -341,7 +341,7 @@ export async function getRequest(ctx: Context, actor: Actor, requestId: string):
   const voters = decisions.flatMap((d) => (d.delegateName ? [d.approverName, d.delegateName] : [d.approverName]));
   const asDelegate = async () => (await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now())).some((d) => standsInOn(d, row));
   if (!canSee(row, actor, voters) && !(await asDelegate())) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
-  return buildView(ctx.store.db, row, actor);
+  return buildView(viewReader(ctx), row, actor);
 }
 
 export interface ListQuery {
@@ -358,7 +358,7 @@ export async function listRequests(ctx: Context, actor: Actor, query: ListQuery)
   const page = rows.slice(0, query.limit);
   // The LIKE narrows; who may see a row is decided here (SQLite's LIKE ignores ASCII case, so "SRE" finds "sre").
   const visible = page.filter((row) => canSee(row, actor));
-  const requests = await buildViews(ctx.store.db, visible, actor);
+  const requests = await buildViews(viewReader(ctx), visible, actor);
   return { requests, nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null };
 }
 
@@ -375,7 +375,7 @@ async function buildViewsInTurns(ctx: Context, turn: TurnTaker, refs: RequestRef
   const views: GreenlightRequest[] = [];
   for (let start = 0; start < refs.length; start += VIEWS_PER_TURN) {
     await turn.next();
-    views.push(...(await buildViewsCached(ctx.store.db, ctx.views, refs.slice(start, start + VIEWS_PER_TURN), viewer)));
+    views.push(...(await buildViewsCached(viewReader(ctx), ctx.views, refs.slice(start, start + VIEWS_PER_TURN), viewer)));
   }
   return views;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { newRequestSchema, type FrozenRule } from '../../protocol/index.js';
@@ -11,7 +12,8 @@ import { mapLimit } from '../test-support/map-limit.js';
 import { postgresAvailability } from '../test-support/postgres.js';
 import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 import { newRequestRecord } from './new-request.js';
-import { buildViews, buildViewsCached } from './request-view.js';
+import { buildViews, buildViewsCached, type ViewReader } from './request-view.js';
+import { GrantTokenSeal } from '../keys/grant-token-seal.js';
 import { ViewCache } from './view-cache.js';
 
 const RULE: FrozenRule = { ...requestFixture().rule, name: 'prod-deploys' };
@@ -21,11 +23,14 @@ const SYNCERS = 4;
 /** Views are built as a sync builds them: for refs read beforehand, each viewer with a fresh look at the cache. */
 describe.each(await storeKinds())('views missing from the cache on $label', ({ kind, skip }) => {
   let store: Store;
+  let reader: ViewReader;
+  const seal = new GrantTokenSeal(randomBytes(32));
   let cleanup: () => Promise<void> = async () => undefined;
   let seq = 0;
   beforeAll(async () => {
     if (skip) return;
     ({ store, cleanup } = await openTestStore(kind));
+    reader = { db: store.db, grantTokens: seal };
     await userStore.insert(store.db, { ...alice, roles: ['requester'], email: null, slackUserId: null, service: false, createdAt: '2026-12-01T00:00:00.000Z' });
   });
   afterEach(() => vi.restoreAllMocks());
@@ -46,9 +51,9 @@ describe.each(await storeKinds())('views missing from the cache on $label', ({ k
     const refs = await submit(5);
     const cache = new ViewCache();
     const reads = vi.spyOn(requestStore, 'byIds');
-    const views = await Promise.all(Array.from({ length: SYNCERS }, (_, i) => buildViewsCached(store.db, cache, refs, { id: `usr_approver_${i}` })));
+    const views = await Promise.all(Array.from({ length: SYNCERS }, (_, i) => buildViewsCached(reader, cache, refs, { id: `usr_approver_${i}` })));
     expect(reads).toHaveBeenCalledTimes(1);
-    const fresh = await buildViews(store.db, await requestStore.byIds(store.db, refs.map((ref) => ref.id)), null);
+    const fresh = await buildViews(reader, await requestStore.byIds(store.db, refs.map((ref) => ref.id)), null);
     expect(views[0]?.map((view) => view.id)).toEqual(refs.map((ref) => ref.id));
     for (const each of views) expect(each).toEqual(views[0]);
     expect([...(views[0] ?? [])].sort((a, b) => a.id.localeCompare(b.id))).toEqual(fresh.sort((a, b) => a.id.localeCompare(b.id)));
@@ -57,14 +62,14 @@ describe.each(await storeKinds())('views missing from the cache on $label', ({ k
   it.skipIf(skip)('with a grant are built for each viewer: the requester’s token never reaches another viewer', async () => {
     const refs = await submit(1, 'approved');
     const id = refs[0]?.id ?? '';
-    await grantStore.insert(store.db, { jti: `gnt_${id}`, requestId: id, requesterId: alice.id, token: 'a.b.c', payloadHash: 'ab12', issuedAt: '2026-12-01T00:00:00.000Z', notBefore: '2026-12-01T00:00:00.000Z', expiresAt: '2026-12-01T01:00:00.000Z', signingKey: 'sgk_1' });
+    await grantStore.insert(store.db, { jti: `gnt_${id}`, requestId: id, requesterId: alice.id, sealedToken: seal.seal({ jti: `gnt_${id}`, requestId: id }, 'a.b.c'), payloadHash: 'ab12', issuedAt: '2026-12-01T00:00:00.000Z', notBefore: '2026-12-01T00:00:00.000Z', expiresAt: '2026-12-01T01:00:00.000Z', signingKey: 'sgk_1' });
     // Whichever of the two misses first builds; both orders, so neither viewer may receive the other's view.
     for (const requesterFirst of [true, false]) {
       const cache = new ViewCache();
       const reads = vi.spyOn(requestStore, 'byIds');
       reads.mockClear();
-      const asRequester = () => buildViewsCached(store.db, cache, refs, alice);
-      const asOther = () => buildViewsCached(store.db, cache, refs, { id: 'usr_bob' });
+      const asRequester = () => buildViewsCached(reader, cache, refs, alice);
+      const asOther = () => buildViewsCached(reader, cache, refs, { id: 'usr_bob' });
       const [requester, other] = requesterFirst ? await Promise.all([asRequester(), asOther()]) : (await Promise.all([asOther(), asRequester()])).reverse();
       expect(reads).toHaveBeenCalledTimes(2);
       expect(requester?.[0]?.grant?.token).toBe('a.b.c');
@@ -77,13 +82,13 @@ describe.each(await storeKinds())('views missing from the cache on $label', ({ k
     const refs = await submit(3);
     const cache = new ViewCache();
     const reads = vi.spyOn(requestStore, 'byIds').mockRejectedValueOnce(new Error('connection lost'));
-    const outcomes = await Promise.allSettled(Array.from({ length: SYNCERS }, () => buildViewsCached(store.db, cache, refs, null)));
+    const outcomes = await Promise.allSettled(Array.from({ length: SYNCERS }, () => buildViewsCached(reader, cache, refs, null)));
     expect(outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => String(outcome.reason))).toEqual(['Error: connection lost']);
     const fulfilled = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     expect(fulfilled).toHaveLength(SYNCERS - 1);
     for (const views of fulfilled) expect(views.map((view) => view.id)).toEqual(refs.map((ref) => ref.id));
     const after = reads.mock.calls.length;
-    expect((await buildViewsCached(store.db, cache, refs, null)).map((view) => view.id)).toEqual(refs.map((ref) => ref.id));
+    expect((await buildViewsCached(reader, cache, refs, null)).map((view) => view.id)).toEqual(refs.map((ref) => ref.id));
     // What the waiters built is remembered; the failed build left nothing behind.
     expect(reads.mock.calls.length).toBe(after);
   });

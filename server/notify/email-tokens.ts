@@ -1,5 +1,6 @@
-import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { DecisionKind } from '../../protocol/index.js';
+import { deriveKey } from '../keys/derive-key.js';
 
 /**
  * The tokens in email Approve/Deny links. A token is the HMAC of its notification's id and decision
@@ -8,7 +9,7 @@ import type { DecisionKind } from '../../protocol/index.js';
  * hub stores only each token's SHA-256, and rotating the grant signing key leaves sent links working.
  */
 export function emailActionKey(keyEncryptionKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', keyEncryptionKey, 'greenlight', 'email action tokens v1', 32));
+  return deriveKey(keyEncryptionKey, 'email action tokens v1');
 }
 
 export function emailActionToken(key: Buffer, notificationId: string, decision: DecisionKind): string {

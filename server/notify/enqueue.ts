@@ -5,7 +5,7 @@ import type { Database } from '../store/schema.js';
 import type { RequestRecord } from '../store/requests.js';
 import { outboxStore, type OutboxRecord } from '../store/outbox.js';
 import { afterCommit, type Context } from '../domain/context.js';
-import { buildView, withoutSecrets } from '../domain/request-view.js';
+import { buildView, withoutSecrets, viewReader } from '../domain/request-view.js';
 import { writePendingAudit } from '../domain/audit.js';
 
 import type { Checkpoint } from '../domain/checkpoints.js';
@@ -39,7 +39,7 @@ export async function enqueueNotifications(ctx: Context, trx: Transaction<Databa
   // What approvers see: never the grant token.
   // The view's timeline reads the audit log: this transaction's events must be written first.
   if (!view) await writePendingAudit(trx);
-  const data = withoutSecrets(view ?? (await buildView(trx, row, null)));
+  const data = withoutSecrets(view ?? (await buildView(viewReader(ctx, trx), row, null)));
   if (emailed) await enqueueEmails(ctx, trx, { type, row, rule, step, data, alert: alert?.message ?? null });
   const timestamp = ctx.clock.now().toISOString();
   const event: OutgoingEvent = alert ? { type, timestamp, urgent: true, message: alert.message, data } : { type, timestamp, data };

@@ -3,7 +3,7 @@ import type { Store } from './database.js';
 import { grantStore } from './grants.js';
 import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 
-const issued = { jti: 'gnt_1', requestId: 'req_1', requesterId: 'usr_1', token: 'a.b.c', payloadHash: 'ab12', issuedAt: '2026-12-01T00:00:00.000Z', notBefore: '2026-12-01T00:00:00.000Z', expiresAt: '2026-12-01T01:00:00.000Z', signingKey: 'sgk_1' };
+const issued = { jti: 'gnt_1', requestId: 'req_1', requesterId: 'usr_1', sealedToken: 'a.b.c', payloadHash: 'ab12', issuedAt: '2026-12-01T00:00:00.000Z', notBefore: '2026-12-01T00:00:00.000Z', expiresAt: '2026-12-01T01:00:00.000Z', signingKey: 'sgk_1' };
 
 /** Grants go in as records and come back as records: camel-cased, the status one of the known ones. */
 describe.each(await storeKinds())('grant records on $label', ({ kind, skip }) => {

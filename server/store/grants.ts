@@ -12,8 +12,8 @@ export interface GrantRecord {
   jti: string;
   requestId: string;
   requesterId: string;
-  /** The signed token; only its requester ever sees it. */
-  token: string;
+  /** The signed token as stored: sealed (`GrantTokenSeal`); only its requester ever sees it opened. */
+  sealedToken: string;
   payloadHash: string;
   issuedAt: string;
   notBefore: string;
@@ -34,7 +34,7 @@ export function toGrantRecord(row: GrantsTable): GrantRecord {
     jti: row.jti,
     requestId: row.request_id,
     requesterId: row.requester_id,
-    token: row.token,
+    sealedToken: row.token,
     payloadHash: row.payload_hash,
     issuedAt: row.issued_at,
     notBefore: row.not_before,
@@ -50,14 +50,14 @@ export function toGrantRecord(row: GrantsTable): GrantRecord {
 /** The grants (table `grants`): rows in, typed records out. */
 export const grantStore = {
   /** A new grant, active until it is redeemed, revoked or expires. */
-  async insert(db: Executor, grant: Pick<GrantRecord, 'jti' | 'requestId' | 'requesterId' | 'token' | 'payloadHash' | 'issuedAt' | 'notBefore' | 'expiresAt' | 'signingKey'>): Promise<void> {
+  async insert(db: Executor, grant: Pick<GrantRecord, 'jti' | 'requestId' | 'requesterId' | 'sealedToken' | 'payloadHash' | 'issuedAt' | 'notBefore' | 'expiresAt' | 'signingKey'>): Promise<void> {
     await db
       .insertInto('grants')
       .values({
         jti: grant.jti,
         request_id: grant.requestId,
         requester_id: grant.requesterId,
-        token: grant.token,
+        token: grant.sealedToken,
         payload_hash: grant.payloadHash,
         issued_at: grant.issuedAt,
         not_before: grant.notBefore,
@@ -116,6 +116,20 @@ export const grantStore = {
   /** A requester's grants still active, started or not. */
   async activeOfRequester(db: Executor, requesterId: string): Promise<GrantRecord[]> {
     return (await db.selectFrom('grants').selectAll().where('requester_id', '=', requesterId).where('status', '=', 'active').execute()).map(toGrantRecord);
+  },
+
+  /**
+   * Grants not yet expired whose token a hub from before sealing stored in plain (no `enc:` prefix),
+   * whatever their status: a redeemed or revoked token still passes an offline signature check.
+   */
+  async unexpiredInPlain(db: Executor, now: string): Promise<(Pick<GrantRecord, 'jti' | 'requestId'> & { token: string })[]> {
+    const rows = await db.selectFrom('grants').select(['jti', 'request_id', 'token']).where('expires_at', '>', now).where('token', 'not like', 'enc:%').execute();
+    return rows.map((row) => ({ jti: row.jti, requestId: row.request_id, token: row.token }));
+  },
+
+  /** Replaces a grant's stored token, if it is still the one read (so a concurrent replacement is kept). */
+  async replaceToken(db: Executor, jti: string, read: string, sealed: string): Promise<void> {
+    await db.updateTable('grants').set({ token: sealed }).where('jti', '=', jti).where('token', '=', read).execute();
   },
 
   /** Marks an active grant redeemed if it is within its span at `now`; false when it was not (so exactly one concurrent redeem wins). */

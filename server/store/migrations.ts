@@ -409,6 +409,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('grants_by_requester').on('grants').columns(['requester_id', 'status']).execute();
     },
   },
+  // Grant tokens are sealed from now on; each start seals the unexpired ones still in plain, found by
+  // expiry. A hub from before sealing does not know this migration, so it refuses to start here.
+  '2026-12-13-101-grants-by-expiry': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createIndex('grants_by_expiry').on('grants').column('expires_at').execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -37,7 +37,7 @@ describe.each(await storeKinds())('signing key records on $label', ({ kind, skip
 
   it.skipIf(skip)('a retired key stays while a grant it signed is unexpired, and goes once none is', async () => {
     await signingKeyStore.insert(store.db, { ...key('sgk_3', '2026-12-05T00:00:00.000Z'), retiredAt: '2026-12-06T00:00:00.000Z' });
-    const grant = { requesterId: 'usr_1', token: 'a.b.c', payloadHash: 'ab12', issuedAt: '2026-12-05T00:00:00.000Z', notBefore: '2026-12-05T00:00:00.000Z', signingKey: 'sgk_3' };
+    const grant = { requesterId: 'usr_1', sealedToken: 'a.b.c', payloadHash: 'ab12', issuedAt: '2026-12-05T00:00:00.000Z', notBefore: '2026-12-05T00:00:00.000Z', signingKey: 'sgk_3' };
     await grantStore.insert(store.db, { ...grant, jti: 'gnt_1', requestId: 'req_1', expiresAt: '2026-12-07T00:00:00.000Z' });
     await grantStore.insert(store.db, { ...grant, jti: 'gnt_2', requestId: 'req_2', expiresAt: '2026-12-08T00:00:00.000Z' });
     await signingKeyStore.deleteUnneeded(store.db, '2026-12-07T00:00:00.000Z', '2026-12-07T00:00:00.000Z');

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HubClient, type NewRequest, type Role } from '../../protocol/index.js';
+import { HubClient, type GreenlightRequest, type NewRequest, type Role } from '../../protocol/index.js';
 import { startHub, type HubOptions, type RunningHub } from '../hub.js';
 import { createTestDatabase } from './postgres.js';
 import { ADMIN_TOKEN } from './admin-token.js';
@@ -99,6 +99,25 @@ export class TestHub {
     await client.waitUntilReady();
     return client;
   }
+}
+
+/** Two hubs on one PostgreSQL database: the second starts once the first has made and migrated it. */
+export async function startOnOneDatabase(first: TestHub, second: TestHub): Promise<void> {
+  await first.start();
+  second.databaseUrl = first.databaseUrl;
+  await second.start();
+}
+
+/** A request of `requester`'s that `approver` approved, with the grant token the requester was given. */
+export async function approvedRequest(hub: TestHub, requester: TestUser, approver: TestUser, overrides: Parameters<typeof deployRequest>[0] = {}): Promise<{ id: string; token: string }> {
+  const created = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', requester.token, deployRequest(overrides));
+  if (created.status !== 201) throw new Error(`submitting failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const decided = await hub.api('POST', `/api/v1/requests/${created.body.id}/decisions`, approver.token, { decision: 'approve' });
+  if (decided.status !== 200) throw new Error(`approving failed: ${decided.status} ${JSON.stringify(decided.body)}`);
+  const view = await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${created.body.id}`, requester.token);
+  const token = view.body.grant?.token;
+  if (!token) throw new Error('the requester got no grant token');
+  return { id: created.body.id, token };
 }
 
 /** Collects events of one kind from a client, so tests can wait for them. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Server } from 'socket.io';
@@ -7,10 +8,13 @@ import { createTestDatabase, postgresAvailability } from '../test-support/postgr
 import { eventually } from '../test-support/eventually.js';
 import { TcpProxy } from '../test-support/tcp-proxy.js';
 import { capturedLog } from '../test-support/captured-log.js';
+import { PeerMessages } from './peer-messages.js';
 
 const pg = await postgresAvailability();
 const HUBS_STARTING_TOGETHER = 6;
 const FRESH_DATABASES = 4;
+/** Every hub of one database signs with a key derived from the same key-encryption key. */
+const PEERS = new PeerMessages(randomBytes(32), pino({ level: 'silent' }));
 
 describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
   const dropped: Array<() => Promise<void>> = [];
@@ -25,7 +29,7 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       const servers = Array.from({ length: HUBS_STARTING_TOGETHER }, () => new Server(createServer()));
       const heard = servers.map(() => 0);
       servers.forEach((io, index) => io.on('hello', () => (heard[index] = (heard[index] ?? 0) + 1)));
-      const attached = await Promise.allSettled(servers.map((io) => attachClusterAdapter(io, database.url, pino({ level: 'silent' }))));
+      const attached = await Promise.allSettled(servers.map((io) => attachClusterAdapter(io, database.url, PEERS, pino({ level: 'silent' }))));
       const refusals = attached.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
       if (refusals.length === 0) {
         // Each hub listens once its event connection is up: until then a hello may go unheard.
@@ -57,8 +61,8 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
     const sender = new Server(createServer());
     const receiver = new Server(createServer());
     const missed = { bySender: [] as string[], byReceiver: [] as string[] };
-    const senderMembership = await attachClusterAdapter(sender, urlOf('sender'), logs.sender ?? pino({ level: 'silent' }), (why) => missed.bySender.push(why));
-    const receiverMembership = await attachClusterAdapter(receiver, urlOf('receiver'), logs.receiver ?? pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
+    const senderMembership = await attachClusterAdapter(sender, urlOf('sender'), PEERS, logs.sender ?? pino({ level: 'silent' }), (why) => missed.bySender.push(why));
+    const receiverMembership = await attachClusterAdapter(receiver, urlOf('receiver'), PEERS, logs.receiver ?? pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
     const heard: unknown[] = [];
     receiver.on('hello', (what: unknown) => heard.push(what));
     const close = async () => {

@@ -7,11 +7,13 @@ import { watchCrossHubLosses } from './lost-pushes.js';
 import { InFlight } from './in-flight.js';
 import { Departures } from './departures.js';
 import { withTimeout } from '../with-timeout.js';
+import type { PeerEvent, PeerMessages } from './peer-messages.js';
+import { actingOnlyOnPeerMessages } from './peer-adapter-guard.js';
 
 const WATCH_EVERY_MS = 5_000;
 /** How often the hub counts its peers (the adapter drops one silent for 10 s of heartbeats). */
 const COUNT_PEERS_EVERY_MS = 1_000;
-const LEAVING_EVENT = 'hub:leaving';
+const LEAVING_EVENT: PeerEvent = 'hub:leaving';
 
 /**
  * Cross-hub Socket.IO events through PostgreSQL (LISTEN/NOTIFY; payloads over NOTIFY's 8000-byte
@@ -35,7 +37,7 @@ export interface ClusterMembership {
   close(): Promise<void>;
 }
 
-export async function attachClusterAdapter(io: Server, databaseUrl: string, log: Logger, mayHaveMissed: (why: string) => void = () => undefined): Promise<ClusterMembership> {
+export async function attachClusterAdapter(io: Server, databaseUrl: string, peers: PeerMessages, log: Logger, mayHaveMissed: (why: string) => void = () => undefined): Promise<ClusterMembership> {
   const held = new Map<pg.PoolClient, number>();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
   let listens = 0;
@@ -57,9 +59,10 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
   pool.on('release', (_error, client) => held.delete(client));
   pool.on('error', (error) => log.warn({ err: error }, 'idle PostgreSQL event connection failed'));
   await createAttachmentTable(pool);
-  const losses = watchCrossHubLosses(io, log, mayHaveMissed);
+  const losses = watchCrossHubLosses(io, peers, log, mayHaveMissed);
   const queries = new InFlight();
-  io.adapter(createAdapter(batchingNotifications(pool, { outcomes: losses.queries, inFlight: queries }), { errorHandler: (error: Error) => losses.adapterError(error) }));
+  const adapter = createAdapter(batchingNotifications(pool, { outcomes: losses.queries, inFlight: queries }), { errorHandler: (error: Error) => losses.adapterError(error) });
+  io.adapter(actingOnlyOnPeerMessages(adapter, (type) => log.warn({ type }, 'ignored an adapter message of a kind hubs never send each other (someone with access to the database?)')));
 
   const watchdog = setInterval(() => {
     for (const [client, since] of held) {
@@ -78,7 +81,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
   watchdog.unref();
 
   const departures = new Departures();
-  io.on(LEAVING_EVENT, () => departures.saidGoodbye());
+  peers.on(io, LEAVING_EVENT, () => departures.saidGoodbye());
   let hubs = 1;
   const peerCount = setInterval(() => {
     io.of('/')
@@ -96,7 +99,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, log:
   peerCount.unref();
 
   return {
-    leaving: () => io.serverSideEmit(LEAVING_EVENT),
+    leaving: () => peers.emit(io, LEAVING_EVENT),
     close: async () => {
       clearInterval(watchdog);
       clearInterval(peerCount);

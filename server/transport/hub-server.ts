@@ -6,16 +6,18 @@ interface SocketData {
   actor: Actor;
 }
 
-/** What hubs sharing rooms (PostgreSQL adapter) tell each other directly. */
+/** What hubs sharing rooms (PostgreSQL adapter) tell each other directly, each signed (`peer-messages.ts`). */
 export interface InterHubEvents {
   /** A user's roles or groups changed: each hub reconnects that user's sockets, which then join the right rooms. */
   'user:changed': (userId: unknown) => void;
+  /** A user was disabled: each hub closes that user's sockets at once. */
+  'user:disabled': (userId: unknown) => void;
   /** A committed request event: each hub pushes it to its own sockets and wakes its long-polls (`pushes.ts`). */
   'request:event': (event: unknown) => void;
   /** The sending hub failed to send some of the above for a while: each hub has its clients sync again (`lost-pushes.ts`). */
-  'pushes:lost': () => void;
+  'pushes:lost': (signed: unknown) => void;
   /** The sending hub is stopping with everything it committed pushed: its departure needs no resync (`departures.ts`). */
-  'hub:leaving': () => void;
+  'hub:leaving': (signed: unknown) => void;
 }
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GreenlightError, LIMITS, showsSomething } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
-import { buildView, isEligibleApprover, withoutSecrets } from '../domain/request-view.js';
+import { buildView, isEligibleApprover, withoutSecrets, viewReader } from '../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import type { Actor } from '../domain/actor.js';
 import { activeDelegatorsOf, standsInOn } from '../domain/delegations.js';
@@ -92,7 +92,7 @@ async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeo
       await tell(ctx, app, channel, slackUserId, problem ?? 'This request no longer exists.');
       return ACK;
     }
-    const view = withoutSecrets(await buildView(ctx.store.db, row, null));
+    const view = withoutSecrets(await buildView(viewReader(ctx), row, null));
     // The trigger id is valid for 3 s: the modal opens before Slack is answered.
     try {
       await app.client.views.open({ trigger_id: payload.trigger_id ?? '', view: denyModal(view, JSON.stringify({ requestId, channel: channel ?? null })) });

@@ -9,7 +9,7 @@ import { lapseClaim } from './claims.js';
 import { escalate, repeatEscalation } from './escalation.js';
 import { stepOf } from './deadlines.js';
 import { remind } from './reminders.js';
-import { buildView } from '../request-view.js';
+import { buildView, viewReader } from '../request-view.js';
 import { expireRequest } from './expiry.js';
 import { markReviewOverdue } from './review-overdue.js';
 
@@ -28,7 +28,7 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
     return {
       after: async () => {
         const fresh = await requestStore.existing(ctx.store.db, expiring.requestId);
-        return [{ type: 'grant.expiring', request: await buildView(ctx.store.db, fresh, { id: fresh.requester_id }), expiresAt: expiring.expiresAt }];
+        return [{ type: 'grant.expiring', request: await buildView(viewReader(ctx), fresh, { id: fresh.requester_id }), expiresAt: expiring.expiresAt }];
       },
     };
   }

@@ -3,7 +3,7 @@ import type { Database } from '../../store/schema.js';
 import { requestStore, type RequestRecord } from '../../store/requests.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
-import { approversOf, buildView } from '../request-view.js';
+import { approversOf, buildView, viewReader } from '../request-view.js';
 import { resolveTargets } from '../users.js';
 import type { AfterCommit } from './after-commit.js';
 import { announceUpdated } from './after-commit.js';
@@ -61,7 +61,7 @@ export async function escalate(
   const newTargets = { groups: targets.groups, users: targets.users };
   return async () => {
     const fresh = await requestStore.existing(ctx.store.db, next.id);
-    const request = await buildView(ctx.store.db, fresh, { id: fresh.requester_id });
+    const request = await buildView(viewReader(ctx), fresh, { id: fresh.requester_id });
     return [{ type: 'request.escalated', request, step: step + 1, previouslyNotified, newTargets, previousApprovers }];
   };
 }

@@ -5,7 +5,7 @@ import type { DeadlineRecord } from '../../store/deadlines.js';
 import { decisionStore } from '../../store/decisions.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
-import { approversOf, buildView } from '../request-view.js';
+import { approversOf, buildView, viewReader } from '../request-view.js';
 import type { AfterCommit } from './after-commit.js';
 import { addDeadline } from './deadlines.js';
 import { transition } from './transition.js';
@@ -37,7 +37,7 @@ export async function remind(ctx: Context, trx: Transaction<Database>, row: Requ
   });
   return async () => {
     const fresh = await requestStore.existing(ctx.store.db, next.id);
-    const request = await buildView(ctx.store.db, fresh, { id: fresh.requester_id });
+    const request = await buildView(viewReader(ctx), fresh, { id: fresh.requester_id });
     return [{ type: 'request.reminded', request, reminder: number, approvers: approversOf(fresh) }];
   };
 }

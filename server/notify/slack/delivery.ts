@@ -1,6 +1,6 @@
 import type { Context } from '../../domain/context.js';
 import { delegatesReachedFor } from '../../domain/delegate-recipients.js';
-import { buildView, isEligibleApprover, withoutSecrets } from '../../domain/request-view.js';
+import { buildView, isEligibleApprover, withoutSecrets, viewReader } from '../../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../../store/requests.js';
 import { userStore } from '../../store/users.js';
 import { actorWithoutToken } from '../../identity/link-actor.js';
@@ -14,7 +14,7 @@ export async function loadRow(ctx: Context, requestId: string): Promise<RequestR
 }
 
 async function render(ctx: Context, app: SlackApp, row: RequestRecord): Promise<SlackMessage> {
-  const view = withoutSecrets(await buildView(ctx.store.db, row, null));
+  const view = withoutSecrets(await buildView(viewReader(ctx), row, null));
   return renderSlackMessage(view, { publicUrl: ctx.outbox?.publicUrl ?? '', chatApprove: row.rule.chatApprove !== false });
 }
 
