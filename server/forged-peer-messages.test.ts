@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { io as connectSocket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionState, GreenlightRequest } from '../protocol/index.js';
 import { ADMIN_TOKEN, approvedRequest, collect, deployRequest, startOnOneDatabase, TestHub, type TestUser } from './test-support/hub-fixture.js';
@@ -87,10 +88,38 @@ describe.skipIf(!postgres.ok)(`messages forged on the hubs' PostgreSQL channel${
     expect(onB.state).toBe('connected');
   });
 
-  it('still let a hub close, on every hub, the sockets of a user disabled on it', async () => {
-    const onB = await hubB.connect(erin);
-    const states = collect<ConnectionState>((listen) => onB.onState(listen));
+  it("can't run the hub's own handlers with a reserved event name, nor make its clients resync", async () => {
+    // A bare socket: the hub's client library answers `requests:stale` itself and does not show it.
+    const raw = connectSocket(hubB.url, { auth: { token: bob.token }, transports: ['websocket'], forceNew: true });
+    const heard: string[] = [];
+    raw.on('requests:stale', () => heard.push('stale'));
+    const created = new Promise<string>((resolve) => raw.on('request:created', (request: GreenlightRequest) => resolve(request.id)));
+    try {
+      await new Promise<void>((resolve) => raw.on('connect', () => resolve()));
+      await forge({ type: SERVER_SIDE_EMIT, data: { packet: ['connection', { data: { actor: {} } }] } });
+      const after = (await hubA.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ resource: 'after-connection' }))).body;
+      expect(await created).toBe(after.id);
+      expect(heard).toEqual([]);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('still let a hub close, on every hub, the sockets of a user disabled on it, and not again by replaying that', async () => {
+    const disabledOnB = await hubB.connect(erin);
+    const states = collect<ConnectionState>((listen) => disabledOnB.onState(listen));
+    const before = listener.payloads.length;
     expect((await hubA.api('POST', '/api/v1/users/erin/disable', ADMIN_TOKEN)).status).toBe(200);
     await states.next((state) => state === 'unauthorized');
+
+    const disabling = await eventually(() => listener.payloads.slice(before).find((payload) => payload.includes('user:disabled')), { what: 'the message disabling erin' });
+    expect((await hubA.api('POST', '/api/v1/users/erin/enable', ADMIN_TOKEN)).status).toBe(200);
+    const again = await hubB.connect(erin);
+    const statesAgain = collect<ConnectionState>((listen) => again.onState(listen));
+    const created = collect<GreenlightRequest>((listen) => again.on('request:created', listen));
+    await forge(JSON.parse(disabling) as object);
+    const after = (await hubA.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ resource: 'after-replay' }))).body;
+    await created.next((request) => request.id === after.id);
+    expect(statesAgain.items).toEqual([]);
   });
 });

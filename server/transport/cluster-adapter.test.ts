@@ -13,8 +13,11 @@ import { PeerMessages } from './peer-messages.js';
 const pg = await postgresAvailability();
 const HUBS_STARTING_TOGETHER = 6;
 const FRESH_DATABASES = 4;
-/** Every hub of one database signs with a key derived from the same key-encryption key. */
-const PEERS = new PeerMessages(randomBytes(32), pino({ level: 'silent' }));
+/** Every hub of one database signs with a key derived from the same key-encryption key; each hub has its own. */
+const KEK = randomBytes(32);
+const peers = () => new PeerMessages(KEK, pino({ level: 'silent' }));
+/** A message the adapter alone does not act on: these tests only check that it crosses. */
+const HELLO = 'user:changed';
 
 describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
   const dropped: Array<() => Promise<void>> = [];
@@ -28,14 +31,15 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       dropped.push(database.drop);
       const servers = Array.from({ length: HUBS_STARTING_TOGETHER }, () => new Server(createServer()));
       const heard = servers.map(() => 0);
-      servers.forEach((io, index) => io.on('hello', () => (heard[index] = (heard[index] ?? 0) + 1)));
-      const attached = await Promise.allSettled(servers.map((io) => attachClusterAdapter(io, database.url, PEERS, pino({ level: 'silent' }))));
+      const hubPeers = servers.map(peers);
+      servers.forEach((io, index) => hubPeers[index]!.on(io, HELLO, () => (heard[index] = (heard[index] ?? 0) + 1)));
+      const attached = await Promise.allSettled(servers.map((io, index) => attachClusterAdapter(io, database.url, hubPeers[index]!, pino({ level: 'silent' }))));
       const refusals = attached.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
       if (refusals.length === 0) {
         // Each hub listens once its event connection is up: until then a hello may go unheard.
         await eventually(
           () => {
-            servers[0]!.serverSideEmit('hello');
+            hubPeers[0]!.emit(servers[0]!, HELLO);
             return heard.slice(1).every((count) => count > 0);
           },
           { what: 'every other hub to hear the first one' },
@@ -61,10 +65,12 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
     const sender = new Server(createServer());
     const receiver = new Server(createServer());
     const missed = { bySender: [] as string[], byReceiver: [] as string[] };
-    const senderMembership = await attachClusterAdapter(sender, urlOf('sender'), PEERS, logs.sender ?? pino({ level: 'silent' }), (why) => missed.bySender.push(why));
-    const receiverMembership = await attachClusterAdapter(receiver, urlOf('receiver'), PEERS, logs.receiver ?? pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
+    const senderPeers = peers();
+    const receiverPeers = peers();
+    const senderMembership = await attachClusterAdapter(sender, urlOf('sender'), senderPeers, logs.sender ?? pino({ level: 'silent' }), (why) => missed.bySender.push(why));
+    const receiverMembership = await attachClusterAdapter(receiver, urlOf('receiver'), receiverPeers, logs.receiver ?? pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
     const heard: unknown[] = [];
-    receiver.on('hello', (what: unknown) => heard.push(what));
+    receiverPeers.on(receiver, HELLO, (what: unknown) => heard.push(what));
     const close = async () => {
       proxy.restore();
       await sender.close();
@@ -74,7 +80,7 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
     };
     await eventually(
       () => {
-        sender.serverSideEmit('hello', 'before');
+        senderPeers.emit(sender, HELLO, 'before');
         return heard.includes('before');
       },
       { what: 'the receiving hub to hear the sender' },
@@ -82,24 +88,24 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       await close();
       throw error;
     });
-    return { proxy, sender, senderMembership, missed, heard, close };
+    return { proxy, sender, senderPeers, senderMembership, missed, heard, close };
   }
 
   it("has the other hubs' clients sync again once a hub that could not send its pushes can send again", async () => {
     const senderLog = capturedLog();
-    const { proxy, sender, missed, heard, close } = await twoHubs('sender', { sender: senderLog.logger });
+    const { proxy, sender, senderPeers, missed, heard, close } = await twoHubs('sender', { sender: senderLog.logger });
     try {
       expect(missed.byReceiver).toEqual([]);
 
       // PostgreSQL refuses the sender new connections and drops its idle ones; it still listens.
       proxy.keepOnlyListeners();
-      sender.serverSideEmit('hello', 'lost');
+      senderPeers.emit(sender, HELLO, 'lost');
       await eventually(() => senderLog.warnings().some((line) => line.msg.includes('could not be sent')), { what: 'the sender to notice its push did not go out' });
       proxy.restore();
 
       await eventually(
         () => {
-          sender.serverSideEmit('hello', 'after');
+          senderPeers.emit(sender, HELLO, 'after');
           return heard.includes('after') && missed.byReceiver.length > 0;
         },
         { what: 'the receiving hub to be told pushes were lost' },
@@ -114,11 +120,11 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
   });
 
   it("has a hub's clients sync again when it could not read a message another hub sent", async () => {
-    const { proxy, sender, missed, heard, close } = await twoHubs('receiver');
+    const { proxy, sender, senderPeers, missed, heard, close } = await twoHubs('receiver');
     try {
       // The receiver still listens, but can't open a connection to fetch a long message's stored body.
       proxy.keepOnlyListeners();
-      sender.serverSideEmit('hello', 'x'.repeat(10_000));
+      senderPeers.emit(sender, HELLO, 'x'.repeat(10_000));
       await eventually(() => missed.byReceiver.length > 0, { what: 'the receiving hub to notice it missed a message' });
       expect(missed.byReceiver).toEqual(['a message from another hub could not be read']);
       expect(heard.every((what) => what === 'before')).toBe(true);

@@ -7,7 +7,7 @@ import { watchCrossHubLosses } from './lost-pushes.js';
 import { InFlight } from './in-flight.js';
 import { Departures } from './departures.js';
 import { withTimeout } from '../with-timeout.js';
-import type { PeerEvent, PeerMessages } from './peer-messages.js';
+import { PEER_EVENTS, type PeerEvent, type PeerMessages } from './peer-messages.js';
 import { actingOnlyOnPeerMessages } from './peer-adapter-guard.js';
 
 const WATCH_EVERY_MS = 5_000;
@@ -62,7 +62,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, peer
   const losses = watchCrossHubLosses(io, peers, log, mayHaveMissed);
   const queries = new InFlight();
   const adapter = createAdapter(batchingNotifications(pool, { outcomes: losses.queries, inFlight: queries }), { errorHandler: (error: Error) => losses.adapterError(error) });
-  io.adapter(actingOnlyOnPeerMessages(adapter, (type) => log.warn({ type }, 'ignored an adapter message of a kind hubs never send each other (someone with access to the database?)')));
+  io.adapter(actingOnlyOnPeerMessages(adapter, new Set(PEER_EVENTS), (type) => log.warn({ type }, 'ignored an adapter message of a kind hubs never send each other (someone with access to the database?)')));
 
   const watchdog = setInterval(() => {
     for (const [client, since] of held) {
