@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { io as connectSocket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionState, GreenlightRequest } from '../protocol/index.js';
@@ -6,6 +6,7 @@ import { ADMIN_TOKEN, approvedRequest, collect, deployRequest, startOnOneDatabas
 import { listenToHubs, sendOnHubChannel } from './test-support/hub-channel.js';
 import { postgresAvailability } from './test-support/postgres.js';
 import { eventually } from './test-support/eventually.js';
+import { PeerSignature } from './transport/peer-signature.js';
 
 const POLICY = `
 rules:
@@ -15,6 +16,7 @@ rules:
 const BROADCAST = 3;
 const DISCONNECT_SOCKETS = 6;
 const SERVER_SIDE_EMIT = 9;
+const ADAPTER_CLOSE = 13;
 
 const postgres = await postgresAvailability();
 
@@ -52,14 +54,16 @@ describe.skipIf(!postgres.ok)(`messages forged on the hubs' PostgreSQL channel${
     const before = notifications.length;
     const alices = await approved(alice, 'alices');
     const real = await eventually(() => notifications.slice(before).find((payload) => payload.includes('request:event') && payload.includes(alices.id)), { what: "the message carrying alice's grant" });
-    const captured = JSON.parse(real) as { data: { packet: [string, { body: string; mac: string }] } };
-    const [, signed] = captured.data.packet;
-    const message = JSON.parse(signed.body) as { event: { request: GreenlightRequest } };
-    const toMallory = JSON.stringify({ ...message, event: { ...message.event, request: { ...message.event.request, requester: 'mallory' } } });
+    const captured = JSON.parse(real) as { uid: string; type: number; nsp: string; data: { packet: [string, { event: { request: GreenlightRequest } }] }; auth: object };
+    const [, message] = captured.data.packet;
+    const toMallory = { packet: ['request:event', { ...message, event: { ...message.event, request: { ...message.event.request, requester: 'mallory' } } }] };
     await forge(
-      { type: SERVER_SIDE_EMIT, data: { packet: ['request:event', { body: toMallory, mac: signed.mac }] } },
-      { type: SERVER_SIDE_EMIT, data: { packet: ['request:event', { body: toMallory, mac: createHmac('sha256', randomBytes(32)).update(toMallory).digest('base64url') }] } },
-      { type: SERVER_SIDE_EMIT, data: { packet: ['request:event', JSON.parse(toMallory) as unknown] } },
+      // Alice's sealed token, addressed to mallory, under the signature of the real message.
+      { ...captured, data: toMallory },
+      // The same, signed as a hub would, with a key of the forger's own.
+      new PeerSignature(randomBytes(32)).sign({ uid: 'forger', type: SERVER_SIDE_EMIT, nsp: '/', data: toMallory }),
+      // The same, unsigned.
+      { type: SERVER_SIDE_EMIT, data: toMallory },
     );
     // Mallory's own grant crosses after the forgeries: once it has reached her, so would they have.
     const own = await approved(mallory, 'mallorys');
@@ -79,7 +83,7 @@ describe.skipIf(!postgres.ok)(`messages forged on the hubs' PostgreSQL channel${
       { type: BROADCAST, data: { packet: { type: 2, nsp: '/', data: ['request:created', fake] }, opts: { rooms: ['group:sre'], except: [], flags: {} } } },
       { type: DISCONNECT_SOCKETS, data: { opts: { rooms: ['user:bob'], except: [], flags: {} }, close: true } },
       { type: SERVER_SIDE_EMIT, data: { packet: ['user:disabled', 'whoever'] } },
-      { type: SERVER_SIDE_EMIT, data: { packet: ['user:changed', { body: '"whoever"', mac: 'x' }] } },
+      { type: SERVER_SIDE_EMIT, data: { packet: ['user:changed', 'whoever'] }, auth: { at: Date.now(), nonce: 'n', mac: 'x' } },
     );
     const after = (await hubA.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ resource: 'after-the-forgeries' }))).body;
     await created.next((request) => request.id === after.id);
@@ -121,5 +125,26 @@ describe.skipIf(!postgres.ok)(`messages forged on the hubs' PostgreSQL channel${
     const after = (await hubA.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ resource: 'after-replay' }))).body;
     await created.next((request) => request.id === after.id);
     expect(statesAgain.items).toEqual([]);
+  });
+
+  it("can't count a hub out, which would make the others' clients resync", async () => {
+    const raw = connectSocket(hubB.url, { auth: { token: bob.token }, transports: ['websocket'], forceNew: true });
+    const heard: string[] = [];
+    raw.on('requests:stale', () => heard.push('stale'));
+    try {
+      await new Promise<void>((resolve) => raw.on('connect', () => resolve()));
+      // Both hubs' ids, as anyone listening learns them from what the hubs send.
+      const uids = await eventually(() => {
+        const seen = [...new Set(listener.payloads.map((payload) => (JSON.parse(payload) as { uid?: string }).uid ?? ''))].filter(Boolean);
+        return seen.length >= 2 && seen;
+      }, { what: 'a message from each hub' });
+      // Each real hub counted out, as if it had stopped without a word.
+      await forge(...uids.map((uid) => ({ type: ADAPTER_CLOSE, uid })));
+      // Hubs count each other every second; a change counted would have told the clients by now.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(heard).toEqual([]);
+    } finally {
+      raw.close();
+    }
   });
 });

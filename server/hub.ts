@@ -36,7 +36,7 @@ import { Waiters } from './transport/waiters.js';
 import { wakeWaitersOnPeerEvent } from './transport/cross-hub-wake.js';
 import { checkHearsNotifications } from './transport/hearing-check.js';
 import { attachClusterAdapter } from './transport/cluster-adapter.js';
-import { PeerMessages } from './transport/peer-messages.js';
+import { PeerSignature } from './transport/peer-signature.js';
 import { FailedAuthentications } from './transport/failed-authentications.js';
 import type { RouteRecord } from './transport/openapi.js';
 import { checkReadiness } from './readiness.js';
@@ -263,10 +263,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     routes,
     checkpoints,
   });
+  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, pushes: { clustered: Boolean(options.databaseUrl), heardFromPeer: wakeWaitersOnPeerEvent(waiters) } });
   // Hubs sharing a database sign what they tell each other with a key only they hold.
-  const peers = options.databaseUrl ? new PeerMessages(kek.key, log) : null;
-  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, pushes: { peers, heardFromPeer: wakeWaitersOnPeerEvent(waiters) } });
-  const cluster = options.databaseUrl && peers ? await attachClusterAdapter(sockets.io, options.databaseListenUrl ?? options.databaseUrl, peers, log, (reason) => sockets.mayHaveMissed(reason)) : null;
+  const cluster = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseListenUrl ?? options.databaseUrl, new PeerSignature(kek.key), log, (reason) => sockets.mayHaveMissed(reason)) : null;
   await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

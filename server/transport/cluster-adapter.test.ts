@@ -8,15 +8,15 @@ import { createTestDatabase, postgresAvailability } from '../test-support/postgr
 import { eventually } from '../test-support/eventually.js';
 import { TcpProxy } from '../test-support/tcp-proxy.js';
 import { capturedLog } from '../test-support/captured-log.js';
-import { PeerMessages } from './peer-messages.js';
+import { PeerSignature } from './peer-signature.js';
 
 const pg = await postgresAvailability();
 const HUBS_STARTING_TOGETHER = 6;
 const FRESH_DATABASES = 4;
-/** Every hub of one database signs with a key derived from the same key-encryption key; each hub has its own. */
+/** Every hub of one database signs with a key derived from the same key-encryption key; each hub has its own signer. */
 const KEK = randomBytes(32);
-const peers = () => new PeerMessages(KEK, pino({ level: 'silent' }));
-/** A message the adapter alone does not act on: these tests only check that it crosses. */
+const signer = () => new PeerSignature(KEK);
+/** One of the hubs' own events, which the adapter carries; these tests only check that it crosses. */
 const HELLO = 'user:changed';
 
 describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
@@ -31,15 +31,14 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       dropped.push(database.drop);
       const servers = Array.from({ length: HUBS_STARTING_TOGETHER }, () => new Server(createServer()));
       const heard = servers.map(() => 0);
-      const hubPeers = servers.map(peers);
-      servers.forEach((io, index) => hubPeers[index]!.on(io, HELLO, () => (heard[index] = (heard[index] ?? 0) + 1)));
-      const attached = await Promise.allSettled(servers.map((io, index) => attachClusterAdapter(io, database.url, hubPeers[index]!, pino({ level: 'silent' }))));
+      servers.forEach((io, index) => io.on(HELLO, () => (heard[index] = (heard[index] ?? 0) + 1)));
+      const attached = await Promise.allSettled(servers.map((io) => attachClusterAdapter(io, database.url, signer(), pino({ level: 'silent' }))));
       const refusals = attached.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
       if (refusals.length === 0) {
         // Each hub listens once its event connection is up: until then a hello may go unheard.
         await eventually(
           () => {
-            hubPeers[0]!.emit(servers[0]!, HELLO);
+            servers[0]!.serverSideEmit(HELLO);
             return heard.slice(1).every((count) => count > 0);
           },
           { what: 'every other hub to hear the first one' },
@@ -65,12 +64,10 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
     const sender = new Server(createServer());
     const receiver = new Server(createServer());
     const missed = { bySender: [] as string[], byReceiver: [] as string[] };
-    const senderPeers = peers();
-    const receiverPeers = peers();
-    const senderMembership = await attachClusterAdapter(sender, urlOf('sender'), senderPeers, logs.sender ?? pino({ level: 'silent' }), (why) => missed.bySender.push(why));
-    const receiverMembership = await attachClusterAdapter(receiver, urlOf('receiver'), receiverPeers, logs.receiver ?? pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
+    const senderMembership = await attachClusterAdapter(sender, urlOf('sender'), signer(), logs.sender ?? pino({ level: 'silent' }), (why) => missed.bySender.push(why));
+    const receiverMembership = await attachClusterAdapter(receiver, urlOf('receiver'), signer(), logs.receiver ?? pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
     const heard: unknown[] = [];
-    receiverPeers.on(receiver, HELLO, (what: unknown) => heard.push(what));
+    receiver.on(HELLO, (what: unknown) => heard.push(what));
     const close = async () => {
       proxy.restore();
       await sender.close();
@@ -80,7 +77,7 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
     };
     await eventually(
       () => {
-        senderPeers.emit(sender, HELLO, 'before');
+        sender.serverSideEmit(HELLO, 'before');
         return heard.includes('before');
       },
       { what: 'the receiving hub to hear the sender' },
@@ -88,24 +85,24 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       await close();
       throw error;
     });
-    return { proxy, sender, senderPeers, senderMembership, missed, heard, close };
+    return { proxy, sender, senderMembership, missed, heard, close };
   }
 
   it("has the other hubs' clients sync again once a hub that could not send its pushes can send again", async () => {
     const senderLog = capturedLog();
-    const { proxy, sender, senderPeers, missed, heard, close } = await twoHubs('sender', { sender: senderLog.logger });
+    const { proxy, sender, missed, heard, close } = await twoHubs('sender', { sender: senderLog.logger });
     try {
       expect(missed.byReceiver).toEqual([]);
 
       // PostgreSQL refuses the sender new connections and drops its idle ones; it still listens.
       proxy.keepOnlyListeners();
-      senderPeers.emit(sender, HELLO, 'lost');
+      sender.serverSideEmit(HELLO, 'lost');
       await eventually(() => senderLog.warnings().some((line) => line.msg.includes('could not be sent')), { what: 'the sender to notice its push did not go out' });
       proxy.restore();
 
       await eventually(
         () => {
-          senderPeers.emit(sender, HELLO, 'after');
+          sender.serverSideEmit(HELLO, 'after');
           return heard.includes('after') && missed.byReceiver.length > 0;
         },
         { what: 'the receiving hub to be told pushes were lost' },
@@ -120,11 +117,11 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
   });
 
   it("has a hub's clients sync again when it could not read a message another hub sent", async () => {
-    const { proxy, sender, senderPeers, missed, heard, close } = await twoHubs('receiver');
+    const { proxy, sender, missed, heard, close } = await twoHubs('receiver');
     try {
       // The receiver still listens, but can't open a connection to fetch a long message's stored body.
       proxy.keepOnlyListeners();
-      senderPeers.emit(sender, HELLO, 'x'.repeat(10_000));
+      sender.serverSideEmit(HELLO, 'x'.repeat(10_000));
       await eventually(() => missed.byReceiver.length > 0, { what: 'the receiving hub to notice it missed a message' });
       expect(missed.byReceiver).toEqual(['a message from another hub could not be read']);
       expect(heard.every((what) => what === 'before')).toBe(true);

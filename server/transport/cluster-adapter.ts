@@ -7,13 +7,14 @@ import { watchCrossHubLosses } from './lost-pushes.js';
 import { InFlight } from './in-flight.js';
 import { Departures } from './departures.js';
 import { withTimeout } from '../with-timeout.js';
-import { PEER_EVENTS, type PeerEvent, type PeerMessages } from './peer-messages.js';
-import { actingOnlyOnPeerMessages } from './peer-adapter-guard.js';
+import { signedAdapter } from './peer-adapter-guard.js';
+import type { PeerSignature } from './peer-signature.js';
+import { INTER_HUB_EVENTS } from './hub-server.js';
 
 const WATCH_EVERY_MS = 5_000;
 /** How often the hub counts its peers (the adapter drops one silent for 10 s of heartbeats). */
 const COUNT_PEERS_EVERY_MS = 1_000;
-const LEAVING_EVENT: PeerEvent = 'hub:leaving';
+const LEAVING_EVENT = 'hub:leaving';
 
 /**
  * Cross-hub Socket.IO events through PostgreSQL (LISTEN/NOTIFY; payloads over NOTIFY's 8000-byte
@@ -37,7 +38,7 @@ export interface ClusterMembership {
   close(): Promise<void>;
 }
 
-export async function attachClusterAdapter(io: Server, databaseUrl: string, peers: PeerMessages, log: Logger, mayHaveMissed: (why: string) => void = () => undefined): Promise<ClusterMembership> {
+export async function attachClusterAdapter(io: Server, databaseUrl: string, signature: PeerSignature, log: Logger, mayHaveMissed: (why: string) => void = () => undefined): Promise<ClusterMembership> {
   const held = new Map<pg.PoolClient, number>();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
   let listens = 0;
@@ -59,10 +60,14 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, peer
   pool.on('release', (_error, client) => held.delete(client));
   pool.on('error', (error) => log.warn({ err: error }, 'idle PostgreSQL event connection failed'));
   await createAttachmentTable(pool);
-  const losses = watchCrossHubLosses(io, peers, log, mayHaveMissed);
+  const losses = watchCrossHubLosses(io, log, mayHaveMissed);
   const queries = new InFlight();
   const adapter = createAdapter(batchingNotifications(pool, { outcomes: losses.queries, inFlight: queries }), { errorHandler: (error: Error) => losses.adapterError(error) });
-  io.adapter(actingOnlyOnPeerMessages(adapter, new Set(PEER_EVENTS), (type) => log.warn({ type }, 'ignored an adapter message of a kind hubs never send each other (someone with access to the database?)')));
+  io.adapter(
+    signedAdapter(adapter, signature, new Set(INTER_HUB_EVENTS), (why, type) =>
+      log.warn({ why, type }, why === 'replayed' ? "ignored a message from another hub sent over a minute ago or heard already: a replay, or a hub's clock is off" : 'ignored a message on the hubs\' channel that no hub of this database sent: is every hub started with the same key-encryption key file (and the same version)?'),
+    ),
+  );
 
   const watchdog = setInterval(() => {
     for (const [client, since] of held) {
@@ -81,7 +86,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, peer
   watchdog.unref();
 
   const departures = new Departures();
-  peers.on(io, LEAVING_EVENT, () => departures.saidGoodbye());
+  io.on(LEAVING_EVENT, () => departures.saidGoodbye());
   let hubs = 1;
   const peerCount = setInterval(() => {
     io.of('/')
@@ -99,7 +104,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, peer
   peerCount.unref();
 
   return {
-    leaving: () => peers.emit(io, LEAVING_EVENT),
+    leaving: () => io.serverSideEmit(LEAVING_EVENT),
     close: async () => {
       clearInterval(watchdog);
       clearInterval(peerCount);

@@ -6,7 +6,7 @@ interface SocketData {
   actor: Actor;
 }
 
-/** What hubs sharing rooms (PostgreSQL adapter) tell each other directly, each signed (`peer-messages.ts`). */
+/** What hubs sharing rooms (PostgreSQL adapter) tell each other directly; nothing else another hub sends is acted on (`peer-adapter-guard.ts`). */
 export interface InterHubEvents {
   /** A user's roles or groups changed: each hub reconnects that user's sockets, which then join the right rooms. */
   'user:changed': (userId: unknown) => void;
@@ -15,10 +15,12 @@ export interface InterHubEvents {
   /** A committed request event: each hub pushes it to its own sockets and wakes its long-polls (`pushes.ts`). */
   'request:event': (event: unknown) => void;
   /** The sending hub failed to send some of the above for a while: each hub has its clients sync again (`lost-pushes.ts`). */
-  'pushes:lost': (signed: unknown) => void;
+  'pushes:lost': () => void;
   /** The sending hub is stopping with everything it committed pushed: its departure needs no resync (`departures.ts`). */
-  'hub:leaving': (signed: unknown) => void;
+  'hub:leaving': () => void;
 }
+
+export const INTER_HUB_EVENTS = ['user:changed', 'user:disabled', 'request:event', 'pushes:lost', 'hub:leaving'] as const satisfies readonly (keyof InterHubEvents)[];
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;
 export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;

@@ -1,7 +1,6 @@
 import { MessageType } from 'socket.io-adapter';
 import type { Server } from 'socket.io';
 import type { Logger } from 'pino';
-import type { PeerEvent, PeerMessages } from './peer-messages.js';
 
 /** What the adapter's messages of these types say (a hub is alive, or leaving) no client can miss. */
 const NOTHING_FOR_CLIENTS: ReadonlySet<number> = new Set([MessageType.INITIAL_HEARTBEAT, MessageType.HEARTBEAT, MessageType.ADAPTER_CLOSE]);
@@ -32,7 +31,7 @@ export interface AdapterQueries {
  */
 const STORES_LONG_MESSAGE = 'INSERT INTO ';
 const READS_LONG_MESSAGE = 'SELECT payload';
-const LOST_EVENT: PeerEvent = 'pushes:lost';
+const LOST_EVENT = 'pushes:lost';
 
 /**
  * Cross-hub messages are not stored: one that fails on either end is gone, and the clients it was
@@ -44,8 +43,8 @@ const LOST_EVENT: PeerEvent = 'pushes:lost';
  *   not be fetched, say) through its error handler, with no other sign: any error there that is
  *   not one of the sending or cleaning-up failures seen below means this hub missed a message.
  */
-export function watchCrossHubLosses(io: Server, peers: PeerMessages, log: Logger, mayHaveMissed: (why: string) => void): { queries: AdapterQueries; adapterError(error: unknown): void } {
-  peers.on(io, LOST_EVENT, () => {
+export function watchCrossHubLosses(io: Server, log: Logger, mayHaveMissed: (why: string) => void): { queries: AdapterQueries; adapterError(error: unknown): void } {
+  io.on(LOST_EVENT, () => {
     log.info('another hub could not send what it committed for a while; clients here sync again');
     mayHaveMissed('another hub could not send what it committed for a while');
   });
@@ -64,7 +63,7 @@ export function watchCrossHubLosses(io: Server, peers: PeerMessages, log: Logger
         if (!owed) return;
         owed = false;
         log.info('cross-hub messages go out again; telling the other hubs to have their clients sync');
-        peers.emit(io, LOST_EVENT);
+        io.serverSideEmit(LOST_EVENT);
       },
       notifyFailed(payload, error) {
         seen(error);

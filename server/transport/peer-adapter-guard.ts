@@ -1,40 +1,53 @@
 import { MessageType } from 'socket.io-adapter';
 import type { Namespace } from 'socket.io';
+import type { AdapterMessage, PeerSignature, Verdict } from './peer-signature.js';
 
 /** The adapter messages a hub acts on when another sends them besides server-side emits: heartbeats and departures (how many hubs there are). */
 const ACTED_ON: ReadonlySet<number> = new Set([MessageType.INITIAL_HEARTBEAT, MessageType.HEARTBEAT, MessageType.ADAPTER_CLOSE]);
 
-interface AdapterMessage {
-  type: number;
-  data?: { packet?: unknown; requestId?: unknown };
-}
-
-interface ReceivingAdapter {
+/** What the guard overrides on the adapter the PostgreSQL adapter's factory makes. */
+interface GuardedParts {
   onMessage(message: AdapterMessage, offset?: string): unknown;
+  doPublish(message: AdapterMessage): Promise<string>;
+  doPublishResponse(requesterUid: string, response: AdapterMessage): Promise<void>;
 }
 
 /**
  * A server-side emit of one of `emits`, asking no answer. Socket.IO refuses reserved names such as
  * `connection` only when sending: one arriving would run the hub's connection handler.
  */
-const isPeerEmit = (message: AdapterMessage, emits: ReadonlySet<string>): boolean =>
-  message.type === MessageType.SERVER_SIDE_EMIT && Array.isArray(message.data?.packet) && emits.has(String(message.data.packet[0])) && message.data.requestId === undefined;
+function isPeerEmit(message: AdapterMessage, emits: ReadonlySet<string>): boolean {
+  const data = message.data as { packet?: unknown; requestId?: unknown } | undefined;
+  return message.type === MessageType.SERVER_SIDE_EMIT && Array.isArray(data?.packet) && emits.has(String(data.packet[0])) && data.requestId === undefined;
+}
+
+export type Refusal = Exclude<Verdict, 'signed'> | 'not for hubs';
 
 /**
- * The PostgreSQL adapter would carry out any message it hears: a broadcast to any room, sockets made
- * to join or leave rooms, or disconnected, any event emitted on the server. Hubs never ask each other
- * for those (every push is made by the hub its sockets are on, from a signed message of `emits`), and
- * anyone who can connect to the database can send one with NOTIFY, so those are dropped as they
- * arrive; `ignored` hears of each.
+ * The adapter signs everything it sends, and carries out only what a hub of this database signed, and
+ * only heartbeats, departures and the hubs' own events (`emits`). Anyone who can connect to the
+ * database can NOTIFY on the hubs' channel; unchecked, the adapter would carry out a broadcast to any
+ * room, sockets made to join, leave or disconnect, any event run on the server, or a hub counted in
+ * or out (which makes the others resync, or keeps a dead hub's loss from doing so). `refused` hears of
+ * each message dropped, and why.
  */
-export function actingOnlyOnPeerMessages<A>(createAdapter: (nsp: Namespace) => A, emits: ReadonlySet<string>, ignored: (type: number) => void): (nsp: Namespace) => A {
+export function signedAdapter<A>(createAdapter: (nsp: Namespace) => A, signature: PeerSignature, emits: ReadonlySet<string>, refused: (why: Refusal, type: number) => void): (nsp: Namespace) => A {
   // Socket.IO calls it with `new`, which an arrow function refuses; returning an object from a
   // function called so gives that object, as the adapter's own factory relies on.
   return function guardedAdapter(nsp: Namespace): A {
     const adapter = createAdapter(nsp);
-    const receiving = adapter as unknown as ReceivingAdapter;
-    const receive = receiving.onMessage.bind(adapter);
-    receiving.onMessage = (message, offset) => (ACTED_ON.has(message.type) || isPeerEmit(message, emits) ? receive(message, offset) : ignored(message.type));
+    const parts = adapter as unknown as GuardedParts;
+    const receive = parts.onMessage.bind(adapter);
+    const publish = parts.doPublish.bind(adapter);
+    const publishResponse = parts.doPublishResponse.bind(adapter);
+    parts.doPublish = (message) => publish(signature.sign(message));
+    parts.doPublishResponse = (requesterUid, response) => publishResponse(requesterUid, signature.sign(response));
+    parts.onMessage = (message, offset) => {
+      const verdict = signature.check(message);
+      if (verdict !== 'signed') return refused(verdict, message.type);
+      if (!ACTED_ON.has(message.type) && !isPeerEmit(message, emits)) return refused('not for hubs', message.type);
+      return receive(message, offset);
+    };
     return adapter;
   };
 }

@@ -6,7 +6,6 @@ import { withoutSecrets } from '../domain/request-view.js';
 import { approverRoomsOf, idRoom, roomsOf, userRoom } from './rooms.js';
 import type { HubServer } from './hub-server.js';
 import { openedFromPeer, sealedForPeers } from './peer-grant-tokens.js';
-import type { PeerMessages } from './peer-messages.js';
 
 const audienceSchema = z.object({ groups: z.array(z.string()), users: z.array(z.string()) });
 
@@ -34,8 +33,8 @@ const crossHubMessageSchema = z.object({ event: requestEventSchema, delegates: z
 type CrossHubMessage = z.infer<typeof crossHubMessageSchema>;
 
 export interface PushOptions {
-  /** Set when other hubs share the database (PostgreSQL adapter): request events and user changes go to them too, signed. */
-  peers: PeerMessages | null;
+  /** Other hubs share the database (PostgreSQL adapter): request events and user changes go to them too. */
+  clustered: boolean;
   /** Told of each request event another hub committed, once checked. */
   heardFromPeer?: (event: RequestEvent) => void;
 }
@@ -51,9 +50,9 @@ export interface PushOptions {
  * thousand sockets takes milliseconds, and a long-poll or an ack waiting on the same change should
  * not queue behind that. A disabled user's sockets close at once, on every hub.
  */
-export function attachPushes(io: HubServer, ctx: Context, { peers, heardFromPeer }: PushOptions): () => void {
+export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFromPeer }: PushOptions): () => void {
   const push = ({ event, delegates }: CrossHubMessage) => setImmediate(() => pushRequestEvent(io, event, delegates));
-  peers?.on(io, 'request:event', (raw: unknown) => {
+  io.on('request:event', (raw: unknown) => {
     const parsed = crossHubMessageSchema.safeParse(raw);
     if (parsed.success) {
       const event = openedFromPeer(parsed.data.event, ctx.grantTokens);
@@ -61,22 +60,22 @@ export function attachPushes(io: HubServer, ctx: Context, { peers, heardFromPeer
       heardFromPeer?.(event);
     } else ctx.log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'ignored a malformed event from another hub');
   });
-  peers?.on(io, 'user:changed', (userId: unknown) => {
+  io.on('user:changed', (userId: unknown) => {
     if (typeof userId === 'string') reconnectUser(io, userId);
   });
-  peers?.on(io, 'user:disabled', (userId: unknown) => {
+  io.on('user:disabled', (userId: unknown) => {
     if (typeof userId === 'string') io.local.in(idRoom(userId)).disconnectSockets(true);
   });
   return ctx.bus.on((event) => {
     if (event.type === 'user.disabled') {
       io.local.in(idRoom(event.userId)).disconnectSockets(true);
-      peers?.emit(io, 'user:disabled', event.userId);
+      if (clustered) io.serverSideEmit('user:disabled', event.userId);
     } else if (event.type === 'user.changed') {
       reconnectUser(io, event.userId);
-      peers?.emit(io, 'user:changed', event.userId);
+      if (clustered) io.serverSideEmit('user:changed', event.userId);
     } else {
       const message: CrossHubMessage = { event, delegates: ctx.delegates?.delegatesFor(event.request) ?? [] };
-      peers?.emit(io, 'request:event', { ...message, event: sealedForPeers(event, ctx.grantTokens) });
+      if (clustered) io.serverSideEmit('request:event', { ...message, event: sealedForPeers(event, ctx.grantTokens) });
       push(message);
     }
   });

@@ -1,0 +1,71 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { deriveKey } from '../keys/derive-key.js';
+
+/** How far a message's time may be from this hub's: longer than any NOTIFY takes, short enough to remember every message heard within it. */
+const FRESH_MS = 60_000;
+
+/** What the adapter sends: its sender, its kind, its namespace and its contents. */
+export interface AdapterMessage {
+  uid?: string;
+  type: number;
+  nsp?: string;
+  data?: unknown;
+}
+
+const authSchema = z.object({ at: z.number(), nonce: z.string(), mac: z.string() });
+type Auth = z.infer<typeof authSchema>;
+
+export type Verdict = 'signed' | 'unsigned' | 'replayed';
+
+/**
+ * Adapter messages between hubs cross PostgreSQL (NOTIFY, and the attachment table for long ones),
+ * where anyone who can connect to the database may listen and also send. Each message therefore goes
+ * with an HMAC of its sender, kind, namespace and contents, its time and a nonce, under a key derived
+ * from the key-encryption key: every hub of one database shares that file, and the database does not
+ * hold it. A message without a valid HMAC is unsigned; one sent again (a nonce already heard, or a
+ * time over a minute away) is replayed.
+ */
+export class PeerSignature {
+  private readonly key: Buffer;
+  /** Nonces heard within the last FRESH_MS, oldest first, with when they were heard. */
+  private readonly heard = new Map<string, number>();
+
+  constructor(keyEncryptionKey: Buffer) {
+    this.key = deriveKey(keyEncryptionKey, 'cross-hub messages v1');
+  }
+
+  sign<M extends AdapterMessage>(message: M): M & { auth: Auth } {
+    const at = Date.now();
+    const nonce = randomBytes(12).toString('base64url');
+    return { ...message, auth: { at, nonce, mac: this.mac(message, at, nonce) } };
+  }
+
+  check(message: AdapterMessage & { auth?: unknown }): Verdict {
+    const auth = authSchema.safeParse(message.auth);
+    if (!auth.success) return 'unsigned';
+    const expected = Buffer.from(this.mac(message, auth.data.at, auth.data.nonce), 'base64url');
+    const given = Buffer.from(auth.data.mac, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'unsigned';
+    return this.firstHeard(auth.data) ? 'signed' : 'replayed';
+  }
+
+  private firstHeard({ at, nonce }: Auth): boolean {
+    const now = Date.now();
+    for (const [seen, when] of this.heard) {
+      if (now - when <= FRESH_MS) break;
+      this.heard.delete(seen);
+    }
+    if (Math.abs(now - at) > FRESH_MS || this.heard.has(nonce)) return false;
+    this.heard.set(nonce, now);
+    return true;
+  }
+
+  /** Over the message as JSON: what the adapter sends by NOTIFY, or as MessagePack through its table, reads back the same (no `undefined` in what hubs send). */
+  private mac({ uid, type, nsp, data }: AdapterMessage, at: number, nonce: string): string {
+    return createHmac('sha256', this.key)
+      .update(`${at}\n${nonce}\n`)
+      .update(JSON.stringify([uid ?? null, type, nsp ?? null, data ?? null]))
+      .digest('base64url');
+  }
+}
