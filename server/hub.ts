@@ -177,7 +177,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   try {
     keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now());
     const sealed = await sealPlainGrantTokens(store.db, grantTokens, clock.now());
-    if (sealed) log.info({ grants: sealed }, 'sealed the tokens of active grants stored in plain by an earlier version');
+    if (sealed) log.info({ grants: sealed }, 'sealed the grant tokens an earlier version stored in plain (those not yet expired)');
   } catch (error) {
     await store.close();
     throw error;

@@ -30,16 +30,17 @@ export class GrantTokenSeal {
 
   /** A token another hub sent, sealed; null when it does not open. */
   open(grant: SealedFor, sealed: string): string | null {
-    const token = unseal(this.key, binding(grant), sealed);
-    if (token === null) this.unopened(grant, 'from another hub');
-    return token;
+    return this.opened(grant, sealed, 'from another hub');
   }
 
   /** A token as stored: sealed, or in plain by a hub from before sealing (until the next start seals it). */
   openStored(grant: SealedFor, stored: string): string | null {
-    if (!isEncrypted(stored)) return stored;
-    const token = unseal(this.key, binding(grant), stored);
-    if (token === null) this.unopened(grant, 'in the database');
+    return isEncrypted(stored) ? this.opened(grant, stored, 'in the database') : stored;
+  }
+
+  private opened(grant: SealedFor, sealed: string, where: string): string | null {
+    const token = unseal(this.key, binding(grant), sealed);
+    if (token === null) this.unopened(grant, where);
     return token;
   }
 }

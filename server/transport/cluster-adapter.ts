@@ -7,11 +7,17 @@ import { watchCrossHubLosses } from './lost-pushes.js';
 import { InFlight } from './in-flight.js';
 import { Departures } from './departures.js';
 import { withTimeout } from '../with-timeout.js';
-import { signedAdapter } from './peer-adapter-guard.js';
+import { signedAdapter, type Refusal } from './peer-adapter-guard.js';
 import type { PeerSignature } from './peer-signature.js';
 import { INTER_HUB_EVENTS } from './hub-server.js';
 
 const WATCH_EVERY_MS = 5_000;
+/** What the hub logs for each message on the hubs' channel it does not act on. */
+const REFUSED: Record<Refusal, string> = {
+  unsigned: "ignored a message on the hubs' channel that no hub of this database signed: is every hub started with the same key-encryption key file (and the same version)?",
+  replayed: "ignored a message from another hub sent over a minute ago or heard already: a replay, or a hub's clock is off",
+  'not for hubs': "ignored a signed message of a kind hubs never act on for each other (a broadcast, a join, a disconnect, or an event hubs don't exchange)",
+};
 /** How often the hub counts its peers (the adapter drops one silent for 10 s of heartbeats). */
 const COUNT_PEERS_EVERY_MS = 1_000;
 const LEAVING_EVENT = 'hub:leaving';
@@ -64,9 +70,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
   const queries = new InFlight();
   const adapter = createAdapter(batchingNotifications(pool, { outcomes: losses.queries, inFlight: queries }), { errorHandler: (error: Error) => losses.adapterError(error) });
   io.adapter(
-    signedAdapter(adapter, signature, new Set(INTER_HUB_EVENTS), (why, type) =>
-      log.warn({ why, type }, why === 'replayed' ? "ignored a message from another hub sent over a minute ago or heard already: a replay, or a hub's clock is off" : 'ignored a message on the hubs\' channel that no hub of this database sent: is every hub started with the same key-encryption key file (and the same version)?'),
-    ),
+    signedAdapter(adapter, signature, new Set(INTER_HUB_EVENTS), (why, type) => log.warn({ why, type }, REFUSED[why])),
   );
 
   const watchdog = setInterval(() => {

@@ -64,11 +64,11 @@ export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFrom
     if (typeof userId === 'string') reconnectUser(io, userId);
   });
   io.on('user:disabled', (userId: unknown) => {
-    if (typeof userId === 'string') io.local.in(idRoom(userId)).disconnectSockets(true);
+    if (typeof userId === 'string') signOut(io, userId);
   });
   return ctx.bus.on((event) => {
     if (event.type === 'user.disabled') {
-      io.local.in(idRoom(event.userId)).disconnectSockets(true);
+      signOut(io, event.userId);
       if (clustered) io.serverSideEmit('user:disabled', event.userId);
     } else if (event.type === 'user.changed') {
       reconnectUser(io, event.userId);
@@ -79,6 +79,11 @@ export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFrom
       push(message);
     }
   });
+}
+
+/** A disabled user's sockets on this hub close at once, as signed out (each hub closes its own). */
+function signOut(io: HubServer, userId: string): void {
+  io.local.in(idRoom(userId)).disconnectSockets(true);
 }
 
 /**
