@@ -137,3 +137,21 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
     });
   });
 }
+
+describe('the JSON text of a view', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('is made once for a view the cache holds, and afresh for one it does not', () => {
+    const cache = new ViewCache();
+    const held = requestFixture({ id: 'req_held', grant: null });
+    cache.remember(held, '1');
+    const stringify = vi.spyOn(JSON, 'stringify');
+    expect(JSON.parse(cache.jsonOf(held))).toEqual(held);
+    expect(JSON.parse(cache.jsonOf(held))).toEqual(held);
+    const notHeld = requestFixture({ id: 'req_not_held', grant: null });
+    expect(JSON.parse(cache.jsonOf(notHeld))).toEqual(notHeld);
+    expect(JSON.parse(cache.jsonOf(notHeld))).toEqual(notHeld);
+    expect(stringify.mock.calls.filter(([value]) => value === held)).toHaveLength(1);
+    expect(stringify.mock.calls.filter(([value]) => value === notHeld)).toHaveLength(2);
+  });
+});

@@ -32,6 +32,7 @@ export interface ViewKey {
 export class ViewCache {
   private readonly entries = new Map<string, Entry>();
   private readonly flights = new Map<string, Flight>();
+  private readonly texts = new WeakMap<GreenlightRequest, string>();
 
   constructor(private readonly capacity = 20_000) {}
 
@@ -67,6 +68,19 @@ export class ViewCache {
         if (this.flights.get(id) === flight) this.flights.delete(id);
       });
     }
+  }
+
+  /**
+   * The view's JSON text, kept with a view the cache holds: a reconnect storm sends the same views to
+   * every approver, and encoding them is the other large part of a sync. Views the cache holds are
+   * shared by every viewer and so never changed in place, which is what lets their text be kept.
+   */
+  jsonOf(view: GreenlightRequest): string {
+    const kept = this.texts.get(view);
+    if (kept !== undefined) return kept;
+    const json = JSON.stringify(view);
+    if (this.entries.get(view.id)?.view === view) this.texts.set(view, json);
+    return json;
   }
 
   remember(view: GreenlightRequest, lastSeq: string): void {

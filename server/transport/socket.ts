@@ -29,6 +29,8 @@ import type { FailedAuthentications } from './failed-authentications.js';
 import { clientAddress } from './client-address.js';
 import { InFlight } from './in-flight.js';
 import { oneAtATime, recheckSockets } from './recheck-sockets.js';
+import { EncodedAnswer, hubParser } from './encoded-acks.js';
+import { encodeSyncAnswer } from './sync-answer.js';
 
 
 const emptySchema = z.union([z.strictObject({}), z.undefined(), z.null()]);
@@ -66,6 +68,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
     cors: { origin: false },
+    parser: hubParser,
   });
 
   io.use((socket, next) => {
@@ -145,7 +148,7 @@ function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, handlin
     // socket.io hands the ack over as the last argument: an event sent with an ack and no payload
     // arrives as the ack alone, and must still be answered (its missing payload is then refused).
     const ack = args[args.length - 1];
-    const reply = typeof ack === 'function' ? (ack as (response: Ack<O>) => void) : () => undefined;
+    const reply = typeof ack === 'function' ? (ack as (response: Ack<O> | EncodedAnswer) => void) : () => undefined;
     const input = typeof args[0] === 'function' ? undefined : args[0];
     let tokenEnded = false;
     void handling.track(Promise.resolve()
@@ -162,7 +165,7 @@ function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, handlin
         ctx.lastSeen.touch(actor.id, ctx.clock.now(), actor.tokenId ?? undefined);
       })
       .then(() => work(input))
-      .then((data) => reply({ data }))
+      .then((data) => reply(data instanceof EncodedAnswer ? data : { data }))
       .catch((error: unknown) => {
         reply({ error: toWireError(error, ctx.log) });
         if (tokenEnded) socket.disconnect(true);
@@ -212,10 +215,10 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
     handle(socket, ctx, limiter, handling, 'requests:read', async (input: unknown) => {
       parseOrThrow(emptySchema, input, 'sync');
       const turn = ctx.turns.begin();
-      const result = await syncFor(ctx, actor, turn);
-      // Encoding the answer is a large piece of work of its own: it takes a turn like the rest of the sync.
+      const answer = await encodeSyncAnswer(await syncFor(ctx, actor, turn), turn, (request) => ctx.views.jsonOf(request));
+      // Writing the answer out is a piece of work of its own: it takes a turn like the rest of the sync.
       await turn.next();
-      return result;
+      return answer;
     }),
   );
 }

@@ -1,0 +1,25 @@
+import type { GreenlightRequest, SyncResult } from '../../protocol/index.js';
+import type { TurnTaker } from '../domain/turns.js';
+import { EncodedAnswer } from './encoded-acks.js';
+
+/** Requests encoded per turn: a few hundred take well under a millisecond. */
+const REQUESTS_PER_TURN = 250;
+
+/**
+ * A sync's acknowledgement, `{ data: result }`, as JSON text: the inbox and the viewer's own requests
+ * are encoded a few hundred per turn (each by `encode`, which may hand back a text made before), so
+ * answering thousands of requests never holds the event loop for the whole answer at once.
+ */
+export async function encodeSyncAnswer(result: SyncResult, turn: TurnTaker, encode: (request: GreenlightRequest) => string): Promise<EncodedAnswer> {
+  const { inbox, mine, ...rest } = result;
+  const members = [JSON.stringify(rest).slice(1, -1)];
+  for (const [name, requests] of [['inbox', inbox], ['mine', mine]] as const) {
+    const pieces: string[] = [];
+    for (let start = 0; start < requests.length; start += REQUESTS_PER_TURN) {
+      await turn.next();
+      pieces.push(requests.slice(start, start + REQUESTS_PER_TURN).map(encode).join(','));
+    }
+    members.push(`${JSON.stringify(name)}:[${pieces.join(',')}]`);
+  }
+  return new EncodedAnswer(`{"data":{${members.filter((member) => member.length > 0).join(',')}}}`);
+}
