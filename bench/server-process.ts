@@ -33,7 +33,8 @@ async function startBareHttp(reply: unknown): Promise<string> {
 
 async function startBare(): Promise<string> {
   const http = createServer();
-  // Same library, same transport and same options that matter as the hub's Socket.IO server.
+  // Same library, same transport and same options that matter as the hub's Socket.IO server, but the
+  // stock encoder: the floor encodes a sync's answer in one go, as Socket.IO does by itself.
   const io = new Server(http, { serveClient: false, pingInterval: 25_000, pingTimeout: 20_000, cors: { origin: false }, maxHttpBufferSize: 8 * 1024 * 1024 });
   io.on('connection', (socket) => {
     void socket.join('approvers');

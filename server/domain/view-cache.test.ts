@@ -154,4 +154,21 @@ describe('the JSON text of a view', () => {
     expect(stringify.mock.calls.filter(([value]) => value === held)).toHaveLength(1);
     expect(stringify.mock.calls.filter(([value]) => value === notHeld)).toHaveLength(2);
   });
+
+  it('is made afresh for a view with a grant, and for a view the cache has since replaced', () => {
+    const cache = new ViewCache();
+    const granted = requestFixture({
+      id: 'req_granted',
+      status: 'approved',
+      grant: { jti: 'gr_1', status: 'active', issuedAt: '2026-12-06T00:00:00.000Z', expiresAt: '2026-12-06T00:15:00.000Z', token: 'eyJ.for-the-requester' },
+    });
+    cache.remember(granted, '1');
+    const older = requestFixture({ id: 'req_changed', grant: null, version: 1 });
+    cache.remember(older, '1');
+    cache.remember(requestFixture({ id: 'req_changed', grant: null, version: 2 }), '2');
+    const stringify = vi.spyOn(JSON, 'stringify');
+    for (const view of [granted, granted, older, older]) cache.jsonOf(view);
+    expect(stringify.mock.calls.filter(([value]) => value === granted)).toHaveLength(2);
+    expect(stringify.mock.calls.filter(([value]) => value === older)).toHaveLength(2);
+  });
 });

@@ -32,6 +32,7 @@ export interface ViewKey {
 export class ViewCache {
   private readonly entries = new Map<string, Entry>();
   private readonly flights = new Map<string, Flight>();
+  /** Kept as long as their view is: with them the cache holds about twice the views' own size. */
   private readonly texts = new WeakMap<GreenlightRequest, string>();
 
   constructor(private readonly capacity = 20_000) {}

@@ -23,6 +23,13 @@ describe('the hub’s Socket.IO encoder', () => {
     expect(decoded(hub, { type: PacketType.ACK, nsp, id: 42, data: [new EncodedAnswer(JSON.stringify(answer))] })).toEqual([{ type: PacketType.ACK, nsp, id: 42, data: [answer] }]);
   });
 
+  it('writes an ack id of 0, and a packet without an id, as the stock encoder does', () => {
+    for (const id of [0, undefined]) {
+      const packet = { type: PacketType.ACK, nsp: '/', ...(id === undefined ? {} : { id }) };
+      expect(hub.encode({ ...packet, data: [new EncodedAnswer(JSON.stringify(answer))] })).toEqual(stock.encode({ ...packet, data: [answer] }));
+    }
+  });
+
   it('leaves every other packet to the stock encoder, binary attachments included', () => {
     const event: Packet = { type: PacketType.EVENT, nsp: '/', data: ['request:created', answer] };
     expect(hub.encode(event)).toEqual(stock.encode(event));

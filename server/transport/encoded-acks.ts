@@ -24,4 +24,4 @@ class EncoderOfEncodedAnswers extends Encoder {
 }
 
 /** The hub's Socket.IO parser: the stock decoder, and the stock encoder that also sends `EncodedAnswer`s. */
-export const hubParser = { Encoder: EncoderOfEncodedAnswers, Decoder };
+export const hubParser = { Encoder: EncoderOfEncodedAnswers, Decoder } satisfies { Encoder: typeof Encoder; Decoder: typeof Decoder };

@@ -6,28 +6,38 @@ import { EncodedAnswer } from './encoded-acks.js';
 const REQUESTS_PER_TURN = 250;
 
 /**
- * `parts.join(separator)` without copying: V8 links strings joined with `+` (or a template) instead of copying them,
- * so a megabyte-long answer is copied once, when it is written out, not once more here in one go.
+ * `parts.join(separator)` without copying: V8 links strings joined with `+` (or a template) instead
+ * of copying them, so the answer is flattened only once, by ws as it writes the frame, not once more
+ * here in one go.
  */
 function linked(parts: string[], separator: string): string {
   return parts.reduce((text, part, index) => (index === 0 ? part : text + separator + part), '');
 }
 
+function isRequestList(name: string, value: unknown): value is GreenlightRequest[] {
+  return (name === 'inbox' || name === 'mine') && Array.isArray(value);
+}
+
 /**
- * A sync's acknowledgement, `{ data: result }`, as JSON text: the inbox and the viewer's own requests
- * are encoded a few hundred per turn (each by `encode`, which may hand back a text made before), so
- * answering thousands of requests never holds the event loop for the whole answer at once.
+ * A sync's acknowledgement, `{ data: result }`, as the JSON text `JSON.stringify` would make of it:
+ * the inbox and the viewer's own requests are encoded a few hundred per turn (each by `encode`, which
+ * may hand back a text made before), so answering thousands of requests never holds the event loop
+ * for the whole answer at once.
  */
 export async function encodeSyncAnswer(result: SyncResult, turn: TurnTaker, encode: (request: GreenlightRequest) => string): Promise<EncodedAnswer> {
-  const { inbox, mine, ...rest } = result;
-  const members = [JSON.stringify(rest).slice(1, -1)];
-  for (const [name, requests] of [['inbox', inbox], ['mine', mine]] as const) {
+  const members: string[] = [];
+  for (const [name, value] of Object.entries(result)) {
+    if (value === undefined) continue;
+    if (!isRequestList(name, value)) {
+      members.push(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
+      continue;
+    }
     const pieces: string[] = [];
-    for (let start = 0; start < requests.length; start += REQUESTS_PER_TURN) {
+    for (let start = 0; start < value.length; start += REQUESTS_PER_TURN) {
       await turn.next();
-      pieces.push(requests.slice(start, start + REQUESTS_PER_TURN).map(encode).join(','));
+      pieces.push(value.slice(start, start + REQUESTS_PER_TURN).map(encode).join(','));
     }
     members.push(`${JSON.stringify(name)}:[${linked(pieces, ',')}]`);
   }
-  return new EncodedAnswer(`{"data":{${linked(members.filter((member) => member.length > 0), ',')}}}`);
+  return new EncodedAnswer(`{"data":{${linked(members, ',')}}}`);
 }
