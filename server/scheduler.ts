@@ -91,19 +91,23 @@ export class Scheduler {
     let slice = performance.now();
     let step: boolean | null = false;
     do {
-      this.again = false;
-      while (!this.stopped && (step = await this.fireOne())) {
-        // On SQLite every step of a firing settles as a microtask, so a backlog (thousands of deadlines
-        // missed while the hub was down) would run start to end without letting any I/O in: no HTTP
-        // replies, no socket pings. Give the event loop a turn every few milliseconds of it.
-        if (performance.now() - slice > SLICE_MS) {
-          await new Promise((resolve) => setImmediate(resolve));
-          slice = performance.now();
+      do {
+        this.again = false;
+        while (!this.stopped && (step = await this.fireOne())) {
+          // On SQLite every step of a firing settles as a microtask, so a backlog (thousands of deadlines
+          // missed while the hub was down) would run start to end without letting any I/O in: no HTTP
+          // replies, no socket pings. Give the event loop a turn every few milliseconds of it.
+          if (performance.now() - slice > SLICE_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            slice = performance.now();
+          }
         }
-      }
-      // After a failure the timer resumes once the pause is over, whoever asked for a run meanwhile.
+        // After a failure the timer resumes once the pause is over, whoever asked for a run meanwhile.
+      } while (this.again && step !== null && !this.stopped);
+      if (!this.stopped) await this.armNext();
+      // A run asked for while the next wake-up was being read is still answered by this promise: it
+      // gets a pass of its own, for deadlines that fell due meanwhile, not the end of the one before.
     } while (this.again && step !== null && !this.stopped);
-    if (!this.stopped) await this.armNext();
   }
 
   /**

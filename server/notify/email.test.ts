@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GreenlightRequest, MyChannels, NotificationPage } from '../../protocol/index.js';
 import { ManualClock } from '../clock.js';
+import { outboxStore } from '../store/outbox.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from '../test-support/hub-fixture.js';
 import { postgresAvailability } from '../test-support/postgres.js';
 import { linkIn, SmtpReceiver, type ReceivedMail } from '../test-support/smtp-receiver.js';
@@ -235,6 +236,24 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
     expect(smtp.to('bob@example.com').filter((received) => received.mail.headers.get('x-greenlight-request') === request.id)).toHaveLength(1);
     await page(linkIn(mail, 'Approve'), 'POST', {});
     expect(await statusOf(request.id)).toBe('approved');
+  });
+
+  it('delivers mail written while the dispatcher reads its next wake-up, before the run that read resolves', async () => {
+    await dispatcher().idle();
+    const nextDue = outboxStore.nextDueNotLeasedBy.bind(outboxStore);
+    let submitted: Promise<GreenlightRequest> | undefined;
+    vi.spyOn(outboxStore, 'nextDueNotLeasedBy').mockImplementation(async (db, owner) => {
+      // The submission's mail is committed, and its run asked for, while this read is under way.
+      submitted ??= hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ risk: 'medium' })).then(({ body }) => body);
+      await submitted;
+      return nextDue(db, owner);
+    });
+    await dispatcher().runNow();
+    vi.restoreAllMocks();
+    await dispatcher().idle();
+    const request = await submitted;
+    expect(request).toBeDefined();
+    expect(mailFor('bob@example.com', request!.id).mail.subject).toContain('waits for your decision');
   });
 
   it('reminds by email the approvers who have not acted, and stops once decided', async () => {
