@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { DelegateIndex } from './domain/delegate-index.js';
 import { createLogger } from './logger.js';
+import { OpenedOnStart } from './opened-on-start.js';
 import { createMetrics } from './metrics.js';
 import { openStore } from './store/database.js';
 import { outboxStore } from './store/outbox.js';
@@ -35,7 +36,7 @@ import { attachSocketServer } from './transport/socket.js';
 import { Waiters } from './transport/waiters.js';
 import { wakeWaitersOnPeerEvent } from './transport/cross-hub-wake.js';
 import { checkHearsNotifications } from './transport/hearing-check.js';
-import { attachClusterAdapter } from './transport/cluster-adapter.js';
+import { attachClusterAdapter, type ClusterMembership } from './transport/cluster-adapter.js';
 import { PeerSignature } from './transport/peer-signature.js';
 import { FailedAuthentications } from './transport/failed-authentications.js';
 import type { RouteRecord } from './transport/openapi.js';
@@ -169,165 +170,184 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   // Before anything is opened: a hub that could not hear the others stops here, naming the fix.
   if (options.databaseUrl) await checkHearsNotifications(options.databaseListenUrl ?? options.databaseUrl);
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
-  let scheduler: Scheduler | null = null;
-  let keys: SigningKeyRing;
-  const grantTokens = new GrantTokenSeal(kek.key, (grant, where) =>
-    log.warn({ jti: grant.jti, requestId: grant.requestId }, `a grant token ${where} did not open with this hub's key-encryption key; its requester gets the grant without it`),
-  );
+  // What the start opens from here on is closed again, newest first, if a later step fails (a port
+  // already taken, say): nothing is left holding the database, its connections or a timer.
+  const opened = new OpenedOnStart(log);
+  opened.add(() => store.close());
+  opened.add(() => outbox.close());
+  opened.add(() => policy.close());
   try {
-    keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now());
+    let scheduler: Scheduler | null = null;
+    const grantTokens = new GrantTokenSeal(kek.key, (grant, where) =>
+      log.warn({ jti: grant.jti, requestId: grant.requestId }, `a grant token ${where} did not open with this hub's key-encryption key; its requester gets the grant without it`),
+    );
+    const keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now());
     const sealed = await sealPlainGrantTokens(store.db, grantTokens, clock.now());
     if (sealed) log.info({ grants: sealed }, 'sealed the grant tokens an earlier version stored in plain (those not yet expired)');
+    if (outbox.email) outbox.email.tokenKey = emailActionKey(kek.key);
+    const ctx: Context = {
+      store,
+      clock,
+      log,
+      policy,
+      bus,
+      keys,
+      grantTokens,
+      actors: store.dialect === 'sqlite' ? new ActorCache() : null,
+      tokens: tokenLookups(store.db),
+      lastSeen: new LastSeen(store.db, log),
+      submissions: new GroupCommit((work) => inTransaction(ctx, work)),
+      turns: new Turns(),
+      views: new ViewCache(),
+      deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
+      outbox,
+      delegates: new DelegateIndex(store.db, clock),
+    };
+    opened.add(() => ctx.delegates?.close());
+    ctxRef = ctx;
+    const evidence = setUpCheckpoints(ctx, checkpointKey, retiredCheckpointKeys, options);
+    const checkpoints: CheckpointSetup = evidence.setup;
+    const checkpointer = checkpoints.checkpointer;
+    for (const warning of [...keyWarnings, ...evidence.warnings]) log.warn(warning);
+    attachChannels(outbox, ctx);
+    scheduler = new Scheduler(ctx, {
+      maxSleepMs: store.dialect === 'postgres' ? 1000 : undefined,
+      onFired: (kind, lagMs) => {
+        metrics.deadlinesFired.inc({ kind });
+        metrics.deadlineLag.observe(Math.max(0, lagMs) / 1000);
+      },
+    });
+
+    const dispatcher = new Dispatcher(ctx, outbox, {
+      leaseMs: options.notificationLeaseMs,
+      maxSleepMs: store.dialect === 'postgres' ? 1000 : 5000,
+      onOutcome: (channel, outcome, lagMs) => {
+        metrics.notifications.inc({ channel, outcome });
+        if (lagMs !== null) metrics.notificationLag.observe(Math.max(0, lagMs) / 1000);
+      },
+    });
+    metrics.setOutboxDepthReader(() => outboxStore.pendingCount(store.db));
+
+    await inTransaction(ctx, (trx) =>
+      audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: policyFile ?? null, rules: policy.current().rules.length } }),
+    );
+    await bootstrapAdmin(ctx, { envToken: options.adminToken, dataDir: options.databaseUrl ? undefined : options.dataDir, print });
+    await warnUnstaffedPolicy(ctx);
+
+    const waiters = new Waiters(bus);
+    opened.add(() => waiters.close());
+    const rateLimitPerMinute = options.rateLimitPerMinute ?? 6000;
+    const routes: RouteRecord[] = [];
+    const failedAuthentications = new FailedAuthentications(ctx, metrics, options.failedAuthPerMinute ?? 60);
+    // The listening address is known only once listening: the callback URL is read when a sign-in starts.
+    let listeningUrl = '';
+    const oidc = options.oidc ? new OidcSignIn(ctx, options.oidc, () => `${(options.publicUrl ?? listeningUrl).replace(/\/+$/, '')}/auth/oidc/callback`) : null;
+    const app = await buildHttpApp({
+      oidc,
+      requestTimeoutMs: options.requestTimeoutMs,
+      ctx,
+      metrics,
+      waiters,
+      rateLimitPerMinute,
+      failedAuthentications,
+      trustProxy: options.trustProxy ?? false,
+      // Another hub may decide a request this one has a long-poll for; look again this often.
+      waitPollMs: store.dialect === 'postgres' ? (options.waitPollMs ?? 1000) : null,
+      consoleDir: options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir,
+      healthy: async () => {
+        try {
+          await sql`select 1`.execute(store.db);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      ready: () => checkReadiness(store, scheduler ?? { isRunning: false }),
+      accessLog: options.accessLog ?? true,
+      routes,
+      checkpoints,
+    });
+    opened.add(() => app.close());
+    const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, pushes: { clustered: Boolean(options.databaseUrl), heardFromPeer: wakeWaitersOnPeerEvent(waiters) } });
+    let cluster: ClusterMembership | null = null;
+    // The sockets first, as in `close()`: closing them releases the adapter's LISTEN connection, which
+    // the adapter's pool would otherwise wait on.
+    opened.add(async () => {
+      await sockets.close();
+      await cluster?.close();
+    });
+    // Hubs sharing a database sign what they tell each other with a key only they hold.
+    cluster = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseListenUrl ?? options.databaseUrl, new PeerSignature(kek.key), log, (reason) => sockets.mayHaveMissed(reason)) : null;
+    await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
+    const address = app.server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+
+    outbox.publicUrl ??= url;
+    listeningUrl = url;
+    await scheduler.start();
+    opened.add(() => scheduler?.stop());
+    await ctx.delegates?.refresh();
+    ctx.delegates?.start((error) => log.warn({ err: error }, 'could not refresh delegations'));
+    await dispatcher.start();
+    opened.add(() => dispatcher.stop());
+    await checkpointer.start();
+    opened.add(() => checkpointer.close());
+    // Another hub on the database may rotate the signing key: follow it.
+    const keyRefresh = options.databaseUrl
+      ? setInterval(() => void keys.refresh().catch((error: unknown) => log.error({ err: error }, 'cannot read the signing keys again')), options.keyRefreshMs ?? 5000)
+      : null;
+    keyRefresh?.unref();
+    opened.add(() => keyRefresh && clearInterval(keyRefresh));
+    policy.watch();
+    // Said once the hub is up, so a start that fails still ends with its one line of reason.
+    if (starter) print(starter.note);
+    log.info({ url, database: store.location, dialect: store.dialect }, 'hub started');
+
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      port: address.port,
+      ctx,
+      scheduler,
+      routes,
+      dispatcher,
+      checkpoints,
+      close() {
+        closing ??= (async () => {
+          policy.close();
+          if (keyRefresh) clearInterval(keyRefresh);
+          ctx.delegates?.close();
+          waiters.close();
+          await scheduler?.stop();
+          await dispatcher.stop();
+          outbox.close();
+          // Stop taking HTTP requests and let in-flight ones (answered long-polls included) finish,
+          // then close the sockets, and the database last. Sockets are dropped at the transport, not
+          // told "disconnect": clients read that as being signed out, and a restart is no sign-out.
+          sockets.dropConnections();
+          // Keep-alive connections turn idle only once their last request is answered (a long-poll
+          // may be): close them as they do, or the server would wait out the keep-alive timeout.
+          const reapIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+          await app.close().finally(() => clearInterval(reapIdle));
+          // Socket events already read are answered too, and what they commit is pushed to the other
+          // hubs while this one is still part of the cluster.
+          await sockets.finishHandling();
+          cluster?.leaving();
+          await sockets.close();
+          await cluster?.close();
+          await ctx.submissions.idle();
+          await ctx.lastSeen.flush();
+          // After the last write of this hub: what it leaves behind is signed.
+          await checkpointer.close();
+          await store.close();
+          log.info('hub stopped');
+        })();
+        return closing;
+      },
+    };
   } catch (error) {
-    await store.close();
+    await opened.closeAll();
     throw error;
   }
-  if (outbox.email) outbox.email.tokenKey = emailActionKey(kek.key);
-  const ctx: Context = {
-    store,
-    clock,
-    log,
-    policy,
-    bus,
-    keys,
-    grantTokens,
-    actors: store.dialect === 'sqlite' ? new ActorCache() : null,
-    tokens: tokenLookups(store.db),
-    lastSeen: new LastSeen(store.db, log),
-    submissions: new GroupCommit((work) => inTransaction(ctx, work)),
-    turns: new Turns(),
-    views: new ViewCache(),
-    deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
-    outbox,
-    delegates: new DelegateIndex(store.db, clock),
-  };
-  ctxRef = ctx;
-  const evidence = setUpCheckpoints(ctx, checkpointKey, retiredCheckpointKeys, options);
-  const checkpoints: CheckpointSetup = evidence.setup;
-  const checkpointer = checkpoints.checkpointer;
-  for (const warning of [...keyWarnings, ...evidence.warnings]) log.warn(warning);
-  attachChannels(outbox, ctx);
-  scheduler = new Scheduler(ctx, {
-    maxSleepMs: store.dialect === 'postgres' ? 1000 : undefined,
-    onFired: (kind, lagMs) => {
-      metrics.deadlinesFired.inc({ kind });
-      metrics.deadlineLag.observe(Math.max(0, lagMs) / 1000);
-    },
-  });
-
-  const dispatcher = new Dispatcher(ctx, outbox, {
-    leaseMs: options.notificationLeaseMs,
-    maxSleepMs: store.dialect === 'postgres' ? 1000 : 5000,
-    onOutcome: (channel, outcome, lagMs) => {
-      metrics.notifications.inc({ channel, outcome });
-      if (lagMs !== null) metrics.notificationLag.observe(Math.max(0, lagMs) / 1000);
-    },
-  });
-  metrics.setOutboxDepthReader(() => outboxStore.pendingCount(store.db));
-
-  await inTransaction(ctx, (trx) =>
-    audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: policyFile ?? null, rules: policy.current().rules.length } }),
-  );
-  await bootstrapAdmin(ctx, { envToken: options.adminToken, dataDir: options.databaseUrl ? undefined : options.dataDir, print });
-  await warnUnstaffedPolicy(ctx);
-
-  const waiters = new Waiters(bus);
-  const rateLimitPerMinute = options.rateLimitPerMinute ?? 6000;
-  const routes: RouteRecord[] = [];
-  const failedAuthentications = new FailedAuthentications(ctx, metrics, options.failedAuthPerMinute ?? 60);
-  // The listening address is known only once listening: the callback URL is read when a sign-in starts.
-  let listeningUrl = '';
-  const oidc = options.oidc ? new OidcSignIn(ctx, options.oidc, () => `${(options.publicUrl ?? listeningUrl).replace(/\/+$/, '')}/auth/oidc/callback`) : null;
-  const app = await buildHttpApp({
-    oidc,
-    requestTimeoutMs: options.requestTimeoutMs,
-    ctx,
-    metrics,
-    waiters,
-    rateLimitPerMinute,
-    failedAuthentications,
-    trustProxy: options.trustProxy ?? false,
-    // Another hub may decide a request this one has a long-poll for; look again this often.
-    waitPollMs: store.dialect === 'postgres' ? (options.waitPollMs ?? 1000) : null,
-    consoleDir: options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir,
-    healthy: async () => {
-      try {
-        await sql`select 1`.execute(store.db);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    ready: () => checkReadiness(store, scheduler ?? { isRunning: false }),
-    accessLog: options.accessLog ?? true,
-    routes,
-    checkpoints,
-  });
-  const sockets = attachSocketServer(app.server, ctx, metrics, { rateLimitPerMinute, failedAuthentications, trustProxy: options.trustProxy ?? false, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, pushes: { clustered: Boolean(options.databaseUrl), heardFromPeer: wakeWaitersOnPeerEvent(waiters) } });
-  // Hubs sharing a database sign what they tell each other with a key only they hold.
-  const cluster = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseListenUrl ?? options.databaseUrl, new PeerSignature(kek.key), log, (reason) => sockets.mayHaveMissed(reason)) : null;
-  await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
-  const address = app.server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
-
-  outbox.publicUrl ??= url;
-  listeningUrl = url;
-  await scheduler.start();
-  await ctx.delegates?.refresh();
-  ctx.delegates?.start((error) => log.warn({ err: error }, 'could not refresh delegations'));
-  await dispatcher.start();
-  await checkpointer.start();
-  // Another hub on the database may rotate the signing key: follow it.
-  const keyRefresh = options.databaseUrl
-    ? setInterval(() => void keys.refresh().catch((error: unknown) => log.error({ err: error }, 'cannot read the signing keys again')), options.keyRefreshMs ?? 5000)
-    : null;
-  keyRefresh?.unref();
-  policy.watch();
-  // Said once the hub is up, so a start that fails still ends with its one line of reason.
-  if (starter) print(starter.note);
-  log.info({ url, database: store.location, dialect: store.dialect }, 'hub started');
-
-  let closing: Promise<void> | null = null;
-  return {
-    url,
-    port: address.port,
-    ctx,
-    scheduler,
-    routes,
-    dispatcher,
-    checkpoints,
-    close() {
-      closing ??= (async () => {
-        policy.close();
-        if (keyRefresh) clearInterval(keyRefresh);
-        ctx.delegates?.close();
-        waiters.close();
-        await scheduler?.stop();
-        await dispatcher.stop();
-        outbox.close();
-        // Stop taking HTTP requests and let in-flight ones (answered long-polls included) finish,
-        // then close the sockets, and the database last. Sockets are dropped at the transport, not
-        // told "disconnect": clients read that as being signed out, and a restart is no sign-out.
-        sockets.dropConnections();
-        // Keep-alive connections turn idle only once their last request is answered (a long-poll
-        // may be): close them as they do, or the server would wait out the keep-alive timeout.
-        const reapIdle = setInterval(() => app.server.closeIdleConnections(), 50);
-        await app.close().finally(() => clearInterval(reapIdle));
-        // Socket events already read are answered too, and what they commit is pushed to the other
-        // hubs while this one is still part of the cluster.
-        await sockets.finishHandling();
-        cluster?.leaving();
-        await sockets.close();
-        await cluster?.close();
-        await ctx.submissions.idle();
-        await ctx.lastSeen.flush();
-        // After the last write of this hub: what it leaves behind is signed.
-        await checkpointer.close();
-        await store.close();
-        log.info('hub stopped');
-      })();
-      return closing;
-    },
-  };
 }

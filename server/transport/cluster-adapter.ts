@@ -48,10 +48,12 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
   const held = new Map<pg.PoolClient, number>();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
   let listens = 0;
+  let firstListen: () => void = () => undefined;
+  const listening = new Promise<void>((resolve) => (firstListen = resolve));
   pool.on('connect', (client) => {
     onListening(client, () => {
       // The first LISTEN is the hub starting; any later one ends a gap.
-      if (listens++ === 0) return;
+      if (listens++ === 0) return firstListen();
       log.info('listening for other hubs again; clients here sync again for what crossed meanwhile');
       mayHaveMissed('this hub could not hear the others for a while');
     });
@@ -106,6 +108,11 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
       .catch((error: unknown) => log.warn({ err: error }, 'could not count the hubs in the cluster'));
   }, COUNT_PEERS_EVERY_MS);
   peerCount.unref();
+
+  // Attached once it listens: the hub then hears the others from its first client on, and no connection
+  // is still being set up if the start fails after this (the adapter's close cannot stop one under way,
+  // which would then be held open for good).
+  await withTimeout(listening, 5_000, 'PostgreSQL').catch(() => log.warn('not listening for the other hubs yet; starting anyway, and still trying'));
 
   return {
     leaving: () => io.serverSideEmit(LEAVING_EVENT),
