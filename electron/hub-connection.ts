@@ -10,7 +10,7 @@ import { waitsOnMe } from '../protocol/waits-on-me.js';
 import type { Settings } from './settings.js';
 
 export interface HubClientLike
-  extends Pick<HubClient, 'close' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'review' | 'claim' | 'release' | 'get' | 'sync'> {
+  extends Pick<HubClient, 'close' | 'reconnectNow' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'review' | 'claim' | 'release' | 'get' | 'sync'> {
   // Restated: the original returns the class itself.
   connect(): unknown;
 }
@@ -139,6 +139,11 @@ export class HubConnection {
 
   close(): void {
     this.disconnect();
+  }
+
+  /** After the machine wakes: a new connection now, not once the heartbeat or a retry delay runs out. */
+  reconnectNow(): void {
+    this.client?.reconnectNow();
   }
 
   private open(hubUrl: string, token: string): HubClientLike {

@@ -57,6 +57,7 @@ function fakeElectron() {
     ipcMain: new FakeIpcMain(),
     nativeImage: { createFromPath: (path: string) => path },
     nativeTheme: Object.assign(new EventEmitter(), { shouldUseDarkColors: false }),
+    powerMonitor: new EventEmitter(),
     protocol: { handle: (scheme: string, handler: (request: Request) => Promise<Response>) => void handled.set(scheme, handler) },
     session: { defaultSession: new FakeSession() },
     shell: { openExternal: async (url: string) => void opened.push(url) },
@@ -156,6 +157,27 @@ describe('main process wiring with Electron fakes, against a real hub', () => {
       expect(FakeTray.created[0]?.image).toMatch(/idle-light\.png$/);
       expect(FakeWindow.created.filter((window) => window.visible)).toEqual([]);
       expect(secrets.get(`Greenlight|${hub.url}`)).toBe(carol.token);
+    } finally {
+      fakes.app.quit();
+    }
+  });
+
+  it('reconnects and syncs at once when the machine wakes from sleep', async () => {
+    const { fakes, electron } = fakeElectron();
+    FakeWindow.created = [];
+    const dave = await hub.createUser({ name: 'shell-dave', roles: ['approver'], groups: ['approvers'] });
+    await startShell(electron, { credentials: { hubUrl: hub.url, token: dave.token }, userData: null, hidden: false });
+    try {
+      const window = FakeWindow.created[0] as FakeWindow;
+      window.webContents.emit('did-finish-load');
+      const events = () => window.webContents.sent.map((sent) => sent.payload as { type?: string; session?: { state?: string } });
+      const before = events().length;
+
+      fakes.powerMonitor.emit('resume');
+
+      const after = () => events().slice(before);
+      await eventually(() => after().some((event) => event.type === 'sync'), { what: 'a sync after the wake', deadline: 10_000, every: 25 });
+      expect(after().map((event) => event.session?.state ?? event.type)).toEqual(expect.arrayContaining(['reconnecting', 'connected', 'sync']));
     } finally {
       fakes.app.quit();
     }

@@ -24,12 +24,12 @@ import { MainWindow } from './window.js';
 /** The parts of the electron module the shell uses; tests pass fakes of the same names. */
 export type ShellElectron = Pick<
   typeof Electron,
-  'app' | 'BrowserWindow' | 'Menu' | 'Notification' | 'Tray' | 'ipcMain' | 'nativeImage' | 'nativeTheme' | 'protocol' | 'session' | 'shell'
+  'app' | 'BrowserWindow' | 'Menu' | 'Notification' | 'Tray' | 'ipcMain' | 'nativeImage' | 'nativeTheme' | 'powerMonitor' | 'protocol' | 'session' | 'shell'
 >;
 
 /** Builds every service once the app is ready and wires them together. Returns what main needs later. */
 export async function startShell(electron: ShellElectron, launch: LaunchOptions): Promise<{ showWindow(): void }> {
-  const { app, BrowserWindow, Menu, Notification, Tray, ipcMain, nativeImage, nativeTheme, protocol, session, shell } = electron;
+  const { app, BrowserWindow, Menu, Notification, Tray, ipcMain, nativeImage, nativeTheme, powerMonitor, protocol, session, shell } = electron;
   let quitting = false;
 
   const settings = new Settings(new Store<SettingsData>(settingsStoreOptions()));
@@ -103,6 +103,9 @@ export async function startShell(electron: ShellElectron, launch: LaunchOptions)
     renderTray();
   });
   nativeTheme.on('updated', renderTray);
+  // A connection that slept with the machine may be dead without either end knowing yet: an
+  // escalation that came overnight would wait for the heartbeat to notice. Reconnect on wake.
+  powerMonitor.on('resume', () => connection.reconnectNow());
   // A pause ends on its own: refresh the tooltip and menu each minute.
   setInterval(renderTray, 60_000).unref();
 

@@ -128,6 +128,18 @@ export class HubClient {
     this.setState('closed');
   }
 
+  /**
+   * Drops the connection and opens a new one at once. For when the machine wakes or its network
+   * comes back: the old connection may have died without either end noticing yet (the heartbeat
+   * takes up to 45 s to tell), or the client may be waiting out a retry delay of several seconds.
+   * A client that was closed, or refused by the hub, stays as it is.
+   */
+  reconnectNow(): void {
+    if (this.currentState === 'closed' || this.currentState === 'unauthorized') return;
+    this.socket.disconnect();
+    this.connect();
+  }
+
   /** Resolves once connected and synced; rejects with the reason when the hub refuses or can't be reached. */
   waitUntilReady(timeoutMs = 10_000): Promise<SyncResult> {
     // Already settled: don't make the caller wait out the timeout for an event that has passed.

@@ -13,6 +13,8 @@ export class FakeHubClient implements HubClientLike {
   error: GreenlightError | null = null;
   closed = false;
   decided: DecideInput[] = [];
+  /** How often the app asked for a new connection at once (on wake). */
+  reconnects = 0;
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
   private readonly syncListeners = new Set<(result: SyncResult) => void>();
   private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
@@ -28,6 +30,9 @@ export class FakeHubClient implements HubClientLike {
   close(): void {
     this.closed = true;
     this.setState('closed');
+  }
+  reconnectNow(): void {
+    this.reconnects++;
   }
   async waitUntilReady(): Promise<SyncResult> {
     if (this.ready instanceof GreenlightError) {

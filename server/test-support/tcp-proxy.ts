@@ -9,11 +9,13 @@ type Mode = 'open' | 'held' | 'blackhole' | 'cut' | 'listeners only';
  * them down and refuses new ones (the link is gone and both ends have timed out), `restore()`
  * lets traffic through again. Between a client and PostgreSQL, `keepOnlyListeners()` cuts the
  * connections but those that sent a LISTEN, and refuses new ones. `hold()` keeps every byte back
- * until `restore()` delivers it: a database that stalls, then answers.
+ * until `restore()` delivers it: a database that stalls, then answers. `strandOpenConnections()`
+ * silences the connections open now for good and lets new ones through: a laptop that slept, whose
+ * old connections died unnoticed while its network works again.
  */
 export class TcpProxy {
   private server: net.Server | null = null;
-  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket; listening: boolean }>();
+  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket; listening: boolean; stranded: boolean }>();
   private readonly heldBack: Array<{ to: net.Socket; chunk: Buffer }> = [];
   private mode: Mode = 'open';
   port = 0;
@@ -63,6 +65,11 @@ export class TcpProxy {
     this.mode = 'held';
   }
 
+  /** The connections open now stay up but carry nothing ever again; new ones work as the mode says. */
+  strandOpenConnections(): void {
+    for (const pair of this.pairs) pair.stranded = true;
+  }
+
   restore(): void {
     this.mode = 'open';
     for (const { to, chunk } of this.heldBack.splice(0)) if (!to.destroyed) to.write(chunk);
@@ -84,20 +91,22 @@ export class TcpProxy {
       return;
     }
     const upstream = net.connect(this.targetPort, this.targetHost);
-    const pair = { client, upstream, listening: false };
+    const pair = { client, upstream, listening: false, stranded: false };
     this.pairs.add(pair);
     const end = () => {
       this.pairs.delete(pair);
       client.destroy();
       upstream.destroy();
     };
-    const passes = () => this.mode === 'open' || (this.mode === 'listeners only' && pair.listening);
+    const passes = () => !pair.stranded && (this.mode === 'open' || (this.mode === 'listeners only' && pair.listening));
     client.on('data', (chunk: Buffer) => {
       if (!pair.listening && chunk.includes('LISTEN ')) pair.listening = true;
+      if (pair.stranded) return;
       if (this.mode === 'held') this.heldBack.push({ to: upstream, chunk });
       else if (passes()) upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
+      if (pair.stranded) return;
       if (this.mode === 'held') this.heldBack.push({ to: client, chunk });
       else if (passes()) client.write(chunk);
     });
