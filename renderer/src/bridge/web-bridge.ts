@@ -26,7 +26,11 @@ export class WebBridge implements Bridge {
   private readonly http = new HubHttp({ fetch: (url, init) => fetch(url, init), session: () => this.signedIn() });
   private detach: (() => void)[] = [];
 
-  constructor(private readonly storage: Storage = window.sessionStorage) {}
+  /** `network` says when the browser's network comes back (`online`): the page's window. */
+  constructor(
+    private readonly storage: Storage = window.sessionStorage,
+    private readonly network: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> = window,
+  ) {}
 
   defaultHubUrl(): string {
     return this.storage.getItem(HUB_KEY) ?? window.location.origin;
@@ -62,6 +66,11 @@ export class WebBridge implements Bridge {
       client.on('request:reminded', (payload) => this.emit({ type: 'request:reminded', payload })),
       client.on('grant:expiring', (payload) => this.emit({ type: 'grant:expiring', payload })),
     ];
+    // Back from offline (or a laptop's sleep), the old connection may be dead unnoticed, or the
+    // client waiting out a retry delay: reconnect at once.
+    const reconnectNow = () => client.reconnectNow();
+    this.network.addEventListener('online', reconnectNow);
+    this.detach.push(() => this.network.removeEventListener('online', reconnectNow));
     client.connect();
     try {
       const result = await client.waitUntilReady(10_000);

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SyncResult } from '../protocol/index.js';
+import { WebBridge } from '../renderer/src/bridge/web-bridge.js';
+import type { BridgeEvent } from '../renderer/src/bridge/bridge.js';
+import { eventually } from '../server/test-support/eventually.js';
+import { deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
+import { TcpProxy } from '../server/test-support/tcp-proxy.js';
+
+function memoryStorage(): Storage {
+  const items = new Map<string, string>();
+  return {
+    get length() {
+      return items.size;
+    },
+    clear: () => items.clear(),
+    getItem: (key) => items.get(key) ?? null,
+    key: (index) => [...items.keys()][index] ?? null,
+    removeItem: (key) => void items.delete(key),
+    setItem: (key, value) => void items.set(key, value),
+  };
+}
+
+/**
+ * The web console's bridge against a real hub, through a relay that can strand its connection: the
+ * browser's `online` event (a laptop back from sleep, a network back) makes it reconnect at once,
+ * where a dead connection would otherwise pass for live until the heartbeat notices (45 s).
+ */
+describe('the web console when the browser says the network is back', () => {
+  const hub = new TestHub('sqlite');
+  let alice: TestUser;
+  let bob: TestUser;
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    bob = await hub.createUser('bob', ['approver'], ['approvers']);
+  });
+  afterAll(() => hub.dispose());
+
+  it('reconnects and brings in what arrived while its connection was dead', async () => {
+    const proxy = await new TcpProxy(Number(new URL(hub.url).port)).start();
+    const network = new EventTarget();
+    const bridge = new WebBridge(memoryStorage(), network);
+    const syncs: SyncResult[] = [];
+    bridge.subscribe((event: BridgeEvent) => {
+      if (event.type === 'sync') syncs.push(event.result);
+    });
+    try {
+      await bridge.signIn(proxy.url, bob.token);
+      proxy.strandOpenConnections();
+      const submitted = await hub.api<{ id: string }>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'arrived while offline' }));
+
+      network.dispatchEvent(new Event('online'));
+
+      const synced = await eventually(() => syncs.find((result) => result.inbox.some((request) => request.id === submitted.body.id)), {
+        what: 'a sync holding the request',
+        deadline: 10_000,
+      });
+      expect(synced.me.name).toBe('bob');
+    } finally {
+      await bridge.signOut();
+      await proxy.close();
+    }
+  });
+});
