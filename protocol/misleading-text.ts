@@ -19,7 +19,7 @@ const DIRECTION_CONTROLS = new RegExp(`[${DIRECTION_CONTROL_CLASS}]`, 'gu');
  * sent it. They are shown with the direction controls spelled out instead (`revealDirectionControls`).
  */
 const VERBATIM_CONTEXT_FIELDS = new Set(['diff', 'logs']);
-const isVerbatim = (path: (string | number)[]): boolean => path.length >= 2 && path[path.length - 2] === 'context' && VERBATIM_CONTEXT_FIELDS.has(String(path[path.length - 1]));
+const isVerbatim = (path: readonly (string | number)[]): boolean => path.length >= 2 && path[path.length - 2] === 'context' && VERBATIM_CONTEXT_FIELDS.has(String(path[path.length - 1]));
 
 export interface MisleadingText {
   path: (string | number)[];
@@ -31,10 +31,10 @@ export interface MisleadingText {
 /** `U+202E` */
 export const codePointName = (char: string): string => `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
-function misleadingIn(text: string, path: (string | number)[]): MisleadingText | null {
+function misleadingIn(text: string, path: readonly (string | number)[]): MisleadingText | null {
   const found = MISLEADING.exec(text);
   if (!found) return null;
-  return { path, character: codePointName(found[0]), kind: DIRECTION_CONTROL.test(found[0]) ? 'direction' : 'control' };
+  return { path: [...path], character: codePointName(found[0]), kind: DIRECTION_CONTROL.test(found[0]) ? 'direction' : 'control' };
 }
 
 /** The first string (or object key) in `value` holding a character that would make it read as something else, or null. */

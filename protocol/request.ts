@@ -7,7 +7,8 @@ import { hasInvisible, lookalikeProblem, requiredText, showsSomething, visibleLe
 
 const utf8 = new TextEncoder();
 const byteLimited = (max: number, what: string) =>
-  z.string().refine((text) => text.length <= max && utf8.encode(text).length <= max, {
+  // A UTF-16 code unit is at most three UTF-8 bytes: only a text that could be over is encoded to count.
+  z.string().refine((text) => text.length <= max && (text.length * 3 <= max || utf8.encode(text).length <= max), {
     message: `${what} is larger than ${Math.round(max / 1024 / 1024)} MB; attach a link to the full ${what} instead`,
   });
 

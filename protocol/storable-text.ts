@@ -3,19 +3,31 @@ const UNSTORABLE = /[\0\p{Cs}]/u;
 
 type Path = (string | number)[];
 
-/** The first non-null answer of `check` for each string and object key in `value`, depth first, with its path. */
-export function firstInText<T>(value: unknown, check: (text: string, path: Path) => T | null, path: Path = []): T | null {
+/**
+ * The first non-null answer of `check` for each string and object key in `value`, depth first.
+ * `path` says where the text is; it is one array that changes as the walk goes on (every request
+ * body is walked, so no array per field), so a check that keeps it keeps a copy.
+ */
+export function firstInText<T>(value: unknown, check: (text: string, path: readonly (string | number)[]) => T | null): T | null {
+  return walk(value, check, []);
+}
+
+function walk<T>(value: unknown, check: (text: string, path: readonly (string | number)[]) => T | null, path: Path): T | null {
   if (typeof value === 'string') return check(value, path);
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
-      const found = firstInText(value[index], check, [...path, index]);
+      path.push(index);
+      const found = walk(value[index], check, path);
+      path.pop();
       if (found !== null) return found;
     }
     return null;
   }
   if (value !== null && typeof value === 'object') {
-    for (const [key, member] of Object.entries(value)) {
-      const found = check(key, [...path, key]) ?? firstInText(member, check, [...path, key]);
+    for (const key of Object.keys(value)) {
+      path.push(key);
+      const found = check(key, path) ?? walk((value as Record<string, unknown>)[key], check, path);
+      path.pop();
       if (found !== null) return found;
     }
   }
@@ -28,5 +40,5 @@ export function firstInText<T>(value: unknown, check: (text: string, path: Path)
  * audit hash computed from it; PostgreSQL refuses NUL outright. Both are refused at the edge instead.
  */
 export function findUnstorableText(value: unknown): Path | null {
-  return firstInText(value, (text, path) => (UNSTORABLE.test(text) ? path : null));
+  return firstInText(value, (text, path) => (UNSTORABLE.test(text) ? [...path] : null));
 }
