@@ -42,6 +42,14 @@ describe('hub connection (main process) with a fake HubClient', () => {
     expect(connection.me?.name).toBe('bob');
   });
 
+  it('asks its client for a new connection at once on wake, and does nothing signed out', async () => {
+    const { connection, client } = setup();
+    connection.reconnectNow();
+    await connection.signIn(HUB, 'glt_bob');
+    connection.reconnectNow();
+    expect(client().reconnects).toBe(1);
+  });
+
   it('a refused token signs nothing in and stores nothing', async () => {
     const { connection, keychain, client } = setup(new GreenlightError('UNAUTHENTICATED', 'Unknown or disabled token.'));
     await expect(connection.signIn(HUB, 'glt_bad')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });

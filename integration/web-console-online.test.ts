@@ -20,6 +20,19 @@ function memoryStorage(): Storage {
   };
 }
 
+/** The page's window as far as the bridge uses it, counting who listens for `online`. */
+class Network extends EventTarget {
+  listeners = 0;
+  override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
+    if (args[0] === 'online') this.listeners++;
+    super.addEventListener(...args);
+  }
+  override removeEventListener(...args: Parameters<EventTarget['removeEventListener']>): void {
+    if (args[0] === 'online') this.listeners--;
+    super.removeEventListener(...args);
+  }
+}
+
 /**
  * The web console's bridge against a real hub, through a relay that can strand its connection: the
  * browser's `online` event (a laptop back from sleep, a network back) makes it reconnect at once,
@@ -39,7 +52,7 @@ describe('the web console when the browser says the network is back', () => {
 
   it('reconnects and brings in what arrived while its connection was dead', async () => {
     const proxy = await new TcpProxy(Number(new URL(hub.url).port)).start();
-    const network = new EventTarget();
+    const network = new Network();
     const bridge = new WebBridge(memoryStorage(), network);
     const syncs: SyncResult[] = [];
     bridge.subscribe((event: BridgeEvent) => {
@@ -57,6 +70,10 @@ describe('the web console when the browser says the network is back', () => {
         deadline: 10_000,
       });
       expect(synced.me.name).toBe('bob');
+      expect(network.listeners).toBe(1);
+
+      await bridge.signOut();
+      expect(network.listeners).toBe(0);
     } finally {
       await bridge.signOut();
       await proxy.close();

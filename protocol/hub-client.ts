@@ -25,6 +25,8 @@ type EventName = (typeof SERVER_EVENTS)[number];
 type EventPayload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 const utf8 = new TextEncoder();
+/** socket.io-client's error for the calls still waiting on an answer when their connection closes. */
+const DROPPED_BEFORE_ANSWER = 'socket has been disconnected';
 
 const isErrorCode = (value: unknown): value is ErrorCode =>
   typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
@@ -281,7 +283,16 @@ export class HubClient {
       };
       timed.emit(event, payload, (error, response) => {
         if (error) {
-          reject(new GreenlightError('TIMEOUT', `The hub did not answer ${event} within ${this.options.callTimeoutMs} ms`));
+          // socket.io fails a call at once when its connection drops: sent or not, it went unanswered.
+          const dropped = error.message === DROPPED_BEFORE_ANSWER;
+          reject(
+            new GreenlightError(
+              'TIMEOUT',
+              dropped
+                ? `The connection to the hub dropped before it answered ${event}, so it may not have been done; the next sync shows whether it was`
+                : `The hub did not answer ${event} within ${this.options.callTimeoutMs} ms`,
+            ),
+          );
         } else if ('error' in response) {
           reject(new GreenlightError(response.error.code, response.error.message));
         } else {

@@ -53,6 +53,33 @@ describe('reconnecting at once when the machine wakes or its network comes back'
     expect(client.state).toBe('connected');
   });
 
+  it('tells a call cut short by the new connection that its answer was lost, not that the hub was slow', async () => {
+    await connectThroughProxy();
+    proxy.strandOpenConnections();
+    const unanswered = client.sync();
+
+    client.reconnectNow();
+
+    await expect(unanswered).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: 'The connection to the hub dropped before it answered requests:sync, so it may not have been done; the next sync shows whether it was',
+    });
+  });
+
+  it('keeps one connection however often it is asked', async () => {
+    const syncs = await connectThroughProxy();
+    proxy.strandOpenConnections();
+    const id = await submit('arrived before two wake-ups');
+
+    client.reconnectNow();
+    client.reconnectNow();
+
+    await syncs.next((result) => result.inbox.some((request) => request.id === id), 10_000);
+    // The stranded connection lingers until its close handshake times out, as a dead link does.
+    await eventually(() => proxy.liveConnections === 1, { what: 'the abandoned attempt to close', deadline: 10_000 });
+    expect(client.state).toBe('connected');
+  });
+
   it('retries at once instead of waiting out its retry delay', async () => {
     const syncs = await connectThroughProxy();
     proxy.cut();

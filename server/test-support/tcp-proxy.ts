@@ -79,6 +79,11 @@ export class TcpProxy {
     return this.pairs.size;
   }
 
+  /** Connections not stranded: those that still carry bytes. */
+  get liveConnections(): number {
+    return [...this.pairs].filter((pair) => !pair.stranded).length;
+  }
+
   async close(): Promise<void> {
     this.cut();
     const server = this.server;
