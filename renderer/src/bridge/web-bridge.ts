@@ -26,10 +26,10 @@ export class WebBridge implements Bridge {
   private readonly http = new HubHttp({ fetch: (url, init) => fetch(url, init), session: () => this.signedIn() });
   private detach: (() => void)[] = [];
 
-  /** `network` says when the browser's network comes back (`online`): the page's window. */
+  /** `network` says when the browser's network comes back (`online`): the page's window (none outside a browser). */
   constructor(
     private readonly storage: Storage = window.sessionStorage,
-    private readonly network: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> = window,
+    private readonly network: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | null = typeof window === 'undefined' ? null : window,
   ) {}
 
   defaultHubUrl(): string {
@@ -69,8 +69,9 @@ export class WebBridge implements Bridge {
     // Back from offline (or a laptop's sleep), the old connection may be dead unnoticed, or the
     // client waiting out a retry delay: reconnect at once.
     const reconnectNow = () => client.reconnectNow();
-    this.network.addEventListener('online', reconnectNow);
-    this.detach.push(() => this.network.removeEventListener('online', reconnectNow));
+    const network = this.network;
+    network?.addEventListener('online', reconnectNow);
+    this.detach.push(() => network?.removeEventListener('online', reconnectNow));
     client.connect();
     try {
       const result = await client.waitUntilReady(10_000);
