@@ -5,20 +5,7 @@ import type { BridgeEvent } from '../renderer/src/bridge/bridge.js';
 import { eventually } from '../server/test-support/eventually.js';
 import { deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
 import { TcpProxy } from '../server/test-support/tcp-proxy.js';
-
-function memoryStorage(): Storage {
-  const items = new Map<string, string>();
-  return {
-    get length() {
-      return items.size;
-    },
-    clear: () => items.clear(),
-    getItem: (key) => items.get(key) ?? null,
-    key: (index) => [...items.keys()][index] ?? null,
-    removeItem: (key) => void items.delete(key),
-    setItem: (key, value) => void items.set(key, value),
-  };
-}
+import { memoryStorage } from '../renderer/src/bridge/memory-storage.js';
 
 /** The page's window as far as the bridge uses it, counting who listens for `online`. */
 class Network extends EventTarget {
