@@ -162,7 +162,7 @@ describe('pausing from the window, over IPC with Electron fakes', () => {
     const ack = await ipcMain.invoke('greenlight:updateSettings', page, { pausedUntil: until });
     expect(ack).toMatchObject({ data: { pausedUntil: until } });
     expect(page.contents.sent.at(-1)).toEqual({ channel: 'greenlight:event', payload: { type: 'settings', settings: expect.objectContaining({ pausedUntil: until }) } });
-    expect(tray.toolTip).toMatch(/notifications paused until \d\d:\d\d$/);
+    expect(tray.toolTip).toMatch(/notifications paused until (tomorrow )?\d\d:\d\d$/);
     expect(menuItem(tray.menu, 'Resume notifications')?.enabled).toBe(true);
 
     tell();

@@ -124,7 +124,7 @@ describe('main process wiring with Electron fakes, against a real hub', () => {
       // Pausing from the tray is remembered and shown.
       const pause = menuItem(tray.menu, 'For 1 hour');
       (pause?.click as () => void)();
-      expect(tray.toolTip).toMatch(/notifications paused until \d\d:\d\d$/);
+      expect(tray.toolTip).toMatch(/notifications paused until (tomorrow )?\d\d:\d\d$/);
       expect(window.webContents.sent.at(-1)?.payload).toMatchObject({ type: 'settings', settings: { pausedUntil: expect.any(String) } });
 
       // The window changes the settings over IPC: stored, applied to the OS, and the tray follows.
