@@ -59,4 +59,13 @@ describe('policy file reload', () => {
     const staging = await hub.api<{ status: string }>('POST', '/api/v1/requests', alice.token, deployRequest({ environment: 'staging' }));
     expect(staging.body.status).toBe('approved');
   });
+
+  it('an edit nested thousands deep is refused the same way: the hub stays up on the previous policy', async () => {
+    const rejectedBefore = (await auditTypes('policy.rejected')).length;
+    writeFileSync(hub.policyPath!, `rules:\n  - name: deep\n    match: ${'['.repeat(5_000)}\n`);
+    const rejected = await waitForAudit('policy.rejected', rejectedBefore + 1);
+    expect(rejected.map((event) => String(event.data.error))).toContainEqual(expect.stringContaining('policy.yaml: line 3: lists and maps nest more than 32 deep'));
+    const staging = await hub.api<{ status: string }>('POST', '/api/v1/requests', alice.token, deployRequest({ environment: 'staging' }));
+    expect(staging.body.status).toBe('approved');
+  });
 });

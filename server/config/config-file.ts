@@ -6,6 +6,7 @@ import { pathText, quotedText } from '../../protocol/index.js';
 import { notifiersConfigSchema } from '../notify/config.js';
 import { SETTINGS, SETTING_KEYS, type HubSettings, type SettingKey } from './settings.js';
 import { oidcConfigSchema } from '../auth/oidc/config.js';
+import { YAML_DEPTH_LIMIT, yamlNestingBeyond } from '../yaml-depth.js';
 
 /**
  * The hub's configuration file (`--config`, GREENLIGHT_CONFIG): YAML whose top-level keys are the
@@ -57,6 +58,8 @@ function describeIssues(issues: z.core.$ZodIssue[]): string {
 
 /** Parses the text of a config file; `file` is used for messages and to resolve relative paths. */
 export function parseConfigFile(text: string, file: string): LoadedConfigFile {
+  const tooDeep = yamlNestingBeyond(text);
+  if (tooDeep) throw new ConfigError(`config file ${file} line ${tooDeep.line}: lists and maps nest more than ${YAML_DEPTH_LIMIT} deep; no setting needs that many`);
   const lines = new LineCounter();
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
   const problem = document.errors[0];
@@ -64,7 +67,13 @@ export function parseConfigFile(text: string, file: string): LoadedConfigFile {
     const { line } = lines.linePos(problem.pos[0]);
     throw new ConfigError(`config file ${file} line ${line}: not valid YAML: ${problem.message.split('\n')[0]}`);
   }
-  const raw: unknown = document.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = document.toJS() ?? {};
+  } catch (error) {
+    // Aliases expanded past the parser's limit (a "billion laughs" file) throw only here.
+    throw new ConfigError(`config file ${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`config file ${file}: expected a mapping of settings (key: value lines), not ${Array.isArray(raw) ? 'a list' : typeof raw}`);
   }

@@ -140,6 +140,15 @@ describe('the config file', () => {
     expect(problem(() => parseConfigFile('port: 1\nport: 2\n', 'hub.yaml'))).toMatch(/^config file hub\.yaml line 2: not valid YAML: Map keys must be unique/);
   });
 
+  it('refuses a file nested thousands deep, or whose aliases multiply, with a ConfigError instead of running out of stack', () => {
+    expect(problem(() => parseConfigFile('port: 7300\nnotifiers: ' + '['.repeat(5_000), 'hub.yaml'))).toBe(
+      'config file hub.yaml line 2: lists and maps nest more than 32 deep; no setting needs that many',
+    );
+    expect(problem(() => parseConfigFile('- '.repeat(20_000), 'hub.yaml'))).toBe('config file hub.yaml line 1: lists and maps nest more than 32 deep; no setting needs that many');
+    const laughs = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((name, index) => `${name}: &${name} [${Array(9).fill(`*${'abcdefgh'[index]}`).join(', ')}]`)].join('\n');
+    expect(problem(() => parseConfigFile(laughs, 'hub.yaml'))).toBe('config file hub.yaml: not valid YAML: Excessive alias count indicates a resource exhaustion attack');
+  });
+
   it('accepts an empty file (every setting from elsewhere)', () => {
     expect(parseConfigFile('', 'hub.yaml').values).toEqual({});
     expect(parseConfigFile('# nothing yet\n', 'hub.yaml').values).toEqual({});

@@ -4,6 +4,7 @@ import picomatch from 'picomatch';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { describeMisleadingText, pathText, quotedText, findMisleadingText, findUnstorableText, isSlackTarget, isTeamsTarget, policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
+import { YAML_DEPTH_LIMIT, yamlNestingBeyond } from '../yaml-depth.js';
 
 export class PolicyError extends Error {}
 
@@ -62,6 +63,8 @@ const MAX_POLICY_DURATION_SECONDS = 3650 * 86_400;
 
 /** Parses policy YAML; errors name the rule and the field so the author can fix them. */
 export function parsePolicy(text: string, source = 'policy', channels: ConfiguredChannels = NO_CHANNELS): Policy {
+  const tooDeep = yamlNestingBeyond(text);
+  if (tooDeep) throw new PolicyError(`${source}: line ${tooDeep.line}: lists and maps nest more than ${YAML_DEPTH_LIMIT} deep; a policy needs six levels at most`);
   let raw: unknown;
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });
