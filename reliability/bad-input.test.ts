@@ -6,6 +6,7 @@ import { io, type Socket } from 'socket.io-client';
 import { HTTP_STATUS, LIMITS, newRequestSchema, type GreenlightRequest, type Policy, type SyncResult } from '../protocol/index.js';
 import { parsePolicy, PolicyError } from '../server/domain/policy.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../server/test-support/hub-fixture.js';
+import { jsonNestsDeeperThan } from '../server/transport/json-depth.js';
 import { fuzzBody, fuzzValue, policyText, type FuzzBody } from './fuzz-arbitraries.js';
 import { isWireError } from './support.js';
 
@@ -183,8 +184,12 @@ describe('malformed input from every direction', () => {
       const aimed = fuzzValue(template).map((value) =>
         value && typeof value === 'object' && !Array.isArray(value) && 'requestId' in value ? { ...value, requestId: zoesRequest } : value,
       );
-      // Packets over the hub's limit close the connection by design (the next test covers that); stay under it here.
-      const underLimit = (value: unknown) => value === undefined || Buffer.byteLength(JSON.stringify(value) ?? '') < LIMITS.bodyBytes - 1024;
+      // Packets over the hub's size or depth limit close the connection by design (the next test and
+      // server/socket-depth.test.ts cover that); stay under them here. The packet's argument list is one level more.
+      const underLimit = (value: unknown) => {
+        const text = JSON.stringify([event, value]) ?? '';
+        return Buffer.byteLength(text) < LIMITS.bodyBytes - 1024 && !jsonNestsDeeperThan(text, LIMITS.jsonDepth + 1);
+      };
       const payload = fc.oneof(fuzzValue(template), aimed, fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes))).filter(underLimit);
       await fc.assert(
         fc.asyncProperty(fc.array(fc.tuple(payload, fc.boolean()), { minLength: SOCKET_BATCH, maxLength: SOCKET_BATCH }), async (batch) => {

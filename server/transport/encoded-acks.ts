@@ -1,4 +1,5 @@
 import { Decoder, Encoder, PacketType, type Packet } from 'socket.io-parser';
+import { DepthLimitedDecoder } from './depth-limited-decoder.js';
 
 /**
  * An acknowledgement's one argument, already encoded as JSON text. A large answer (a sync of
@@ -23,5 +24,5 @@ class EncoderOfEncodedAnswers extends Encoder {
   }
 }
 
-/** The hub's Socket.IO parser: the stock decoder, and the stock encoder that also sends `EncodedAnswer`s. */
-export const hubParser = { Encoder: EncoderOfEncodedAnswers, Decoder } satisfies { Encoder: typeof Encoder; Decoder: typeof Decoder };
+/** The hub's Socket.IO parser: the stock encoder that also sends `EncodedAnswer`s, and the stock decoder with a depth limit. */
+export const hubParser = { Encoder: EncoderOfEncodedAnswers, Decoder: DepthLimitedDecoder } satisfies { Encoder: typeof Encoder; Decoder: typeof Decoder };

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { LIMITS, type SyncResult } from '../protocol/index.js';
+import { TestHub, type TestUser } from './test-support/hub-fixture.js';
+
+/**
+ * Packets written as raw Socket.IO text: the client's own encoder would walk a deep payload itself.
+ * `2` is an event, `5` an event with binary attachments; the number after it is the ack id.
+ */
+describe('socket packets nested deeper than any request needs', () => {
+  const hub = new TestHub('sqlite');
+  let alice: TestUser;
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+  });
+  afterAll(() => hub.dispose());
+
+  const connect = async (): Promise<Socket> => {
+    const socket = io(hub.url, { auth: { token: alice.token }, forceNew: true, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    return socket;
+  };
+
+  /** Writes one raw packet; resolves with the raw ack the hub sends for id 9, or with why the connection closed. */
+  const sendRaw = (socket: Socket, packet: string, attachment?: ArrayBuffer): Promise<string> => {
+    const engine = (socket.io as unknown as { engine: { write(data: string | ArrayBuffer): void; on(event: 'message', listener: (data: unknown) => void): void } }).engine;
+    return new Promise((resolve) => {
+      engine.on('message', (data) => {
+        if (typeof data === 'string' && data.startsWith('39')) resolve(`ack ${data.slice(2)}`);
+      });
+      socket.once('disconnect', (reason) => resolve(`closed: ${reason}`));
+      engine.write(packet);
+      if (attachment) engine.write(attachment);
+    });
+  };
+  const nested = (depth: number, leaf: string) => '['.repeat(depth) + leaf + ']'.repeat(depth);
+
+  it('answers a packet as deep as an HTTP body may be with the usual INVALID_INPUT', async () => {
+    const socket = await connect();
+    const answer = await sendRaw(socket, `29["request:submit",${nested(LIMITS.jsonDepth, '1')}]`);
+    expect(answer).toMatch(/^ack \[\{"error":\{"code":"INVALID_INPUT"/);
+    expect(socket.connected).toBe(true);
+    socket.close();
+  });
+
+  it.each([
+    ['an event', 200_000, (deep: string) => `29["request:submit",${deep}]`, undefined],
+    ['an event with a binary attachment', 20_000, (deep: string) => `51-9["request:submit",${deep}]`, new Uint8Array([1, 2, 3]).buffer],
+  ])('closes the connection that sends %s nested past the limit; the hub and other connections carry on', async (_kind, depth, packet, attachment) => {
+    const bystander = await connect();
+    const offender = await connect();
+    const leaf = attachment ? '{"_placeholder":true,"num":0}' : '1';
+    expect(await sendRaw(offender, packet(nested(depth, leaf)), attachment)).toBe('closed: transport close');
+    // One level past the limit is enough.
+    const next = await connect();
+    expect(await sendRaw(next, packet(nested(LIMITS.jsonDepth + 1, leaf)), attachment)).toBe('closed: transport close');
+    expect((await hub.api('GET', '/healthz', null)).status).toBe(200);
+    const synced = (await bystander.timeout(10_000).emitWithAck('requests:sync', {})) as { data?: SyncResult };
+    expect(synced.data?.mine).toEqual([]);
+    bystander.close();
+  });
+});
