@@ -10,6 +10,7 @@ export default defineConfig({
     // Two cores: heavy files (crash, 10k sockets) get the machine to themselves.
     maxWorkers: 2,
     fileParallelism: true,
+    globalSetup: ['server/test-support/build-hub.ts'],
     reporters: ['default'],
   },
 });

@@ -1,9 +1,9 @@
 /**
- * What ships: the hub and CLI compiled by `npm run build:server`, started through bin/greenlight.mjs
- * without tsx, and the one-file CLI for pipelines, run from a folder with no node_modules anywhere
- * above it. The rest of the suite runs the TypeScript sources (GREENLIGHT_FROM_SOURCE=1).
+ * What ships: the hub and CLI compiled by `npm run build:server` (which the run's global setup,
+ * test-support/build-hub.ts, did before any test), started through bin/greenlight.mjs without tsx,
+ * and the one-file CLI for pipelines, run from a folder with no node_modules anywhere above it.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,7 +50,6 @@ const data = new HubDataDir(POLICY);
 const hub = new HubProcess(['--host', '127.0.0.1', ...data.args], { GREENLIGHT_FROM_SOURCE: undefined, GREENLIGHT_ADMIN_TOKEN: ADMIN, GREENLIGHT_LOG_LEVEL: 'info' });
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-server.mjs')], { cwd: ROOT, stdio: 'pipe' });
   await hub.start();
 });
 afterAll(async () => {

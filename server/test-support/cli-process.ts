@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedTestKeyFiles } from './test-keys.js';
-import { withoutGreenlightVariables } from './hub-process.js';
+import { fromSource, withoutGreenlightVariables } from './hub-process.js';
 
 /** Runs `bin/greenlight.mjs` as a real child process, so exit codes and streams are real. */
 
@@ -17,11 +17,11 @@ export interface CliResult {
 
 /**
  * The parent's environment without any GREENLIGHT_* a developer may have exported; the CLI runs from
- * its TypeScript sources (the code under test, not its last build) unless `extra` says otherwise.
+ * this run's build of the sources, or from the sources themselves (`fromSource()`), unless `extra` says otherwise.
  */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const keys = sharedTestKeyFiles();
-  return { ...withoutGreenlightVariables(process.env), GREENLIGHT_FROM_SOURCE: '1', GREENLIGHT_CHECKPOINT_KEY: keys.checkpointKeyFile, GREENLIGHT_KEY_ENCRYPTION_KEY: keys.keyEncryptionKeyFile, ...extra };
+  return { ...withoutGreenlightVariables(process.env), GREENLIGHT_FROM_SOURCE: fromSource(), GREENLIGHT_CHECKPOINT_KEY: keys.checkpointKeyFile, GREENLIGHT_KEY_ENCRYPTION_KEY: keys.keyEncryptionKeyFile, ...extra };
 }
 
 export class CliProcess {

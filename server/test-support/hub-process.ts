@@ -46,8 +46,8 @@ export class HubProcess {
   /**
    * `args` are more `greenlight hub` flags; `env` goes on top of this process's environment without
    * the GREENLIGHT_* variables a developer may have exported (an undefined value removes a variable),
-   * with GREENLIGHT_LOG_LEVEL `warn` unless `env` says otherwise, and GREENLIGHT_FROM_SOURCE `1` (the
-   * hub's TypeScript sources, not its last build) unless `env` removes it.
+   * with GREENLIGHT_LOG_LEVEL `warn` unless `env` says otherwise, and GREENLIGHT_FROM_SOURCE as
+   * `fromSource()` says unless `env` sets or removes it.
    */
   constructor(
     private readonly args: string[] = [],
@@ -80,7 +80,7 @@ export class HubProcess {
     const env: Record<string, string | undefined> = {
       ...withoutGreenlightVariables(process.env),
       GREENLIGHT_LOG_LEVEL: 'warn',
-      GREENLIGHT_FROM_SOURCE: '1',
+      GREENLIGHT_FROM_SOURCE: fromSource(),
       GREENLIGHT_CHECKPOINT_KEY: keys.checkpointKeyFile,
       GREENLIGHT_KEY_ENCRYPTION_KEY: keys.keyEncryptionKeyFile,
       ...this.env,
@@ -153,6 +153,17 @@ export class HubProcess {
     clearTimeout(timer);
     return code;
   }
+}
+
+/** Set by the vitest runs' global setup (build-hub.ts) once it has built dist/server from the current sources. */
+export const SPAWN_FROM_BUILD = 'GREENLIGHT_TEST_SPAWN_FROM_BUILD';
+
+/**
+ * GREENLIGHT_FROM_SOURCE for a spawned hub or CLI command: unset (bin/greenlight.mjs runs dist/server)
+ * when this run built it, else `1` (the TypeScript sources through tsx, as the Playwright suite does).
+ */
+export function fromSource(): '1' | undefined {
+  return process.env[SPAWN_FROM_BUILD] === '1' ? undefined : '1';
 }
 
 /** The environment without GREENLIGHT_* variables, so what a developer exported never reaches a test's hub. */
