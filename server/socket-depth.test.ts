@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { LIMITS, type SyncResult } from '../protocol/index.js';
 import { TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { DepthLimitedDecoder } from './transport/depth-limited-decoder.js';
 
 /**
  * Packets written as raw Socket.IO text: the client's own encoder would walk a deep payload itself.
@@ -53,14 +54,39 @@ describe('socket packets nested deeper than any request needs', () => {
   ])('closes the connection that sends %s nested past the limit; the hub and other connections carry on', async (_kind, depth, packet, attachment) => {
     const bystander = await connect();
     const offender = await connect();
-    const leaf = attachment ? '{"_placeholder":true,"num":0}' : '1';
+    // An attachment's placeholder is an object: a level of its own.
+    const [leaf, leafLevels] = attachment ? ['{"_placeholder":true,"num":0}', 1] : ['1', 0];
     expect(await sendRaw(offender, packet(nested(depth, leaf)), attachment)).toBe('closed: transport close');
-    // One level past the limit is enough.
+    // One level past the limit is enough: the argument list, then 33 levels.
     const next = await connect();
-    expect(await sendRaw(next, packet(nested(LIMITS.jsonDepth + 1, leaf)), attachment)).toBe('closed: transport close');
+    expect(await sendRaw(next, packet(nested(LIMITS.jsonDepth + 1 - leafLevels, leaf)), attachment)).toBe('closed: transport close');
     expect((await hub.api('GET', '/healthz', null)).status).toBe(200);
     const synced = (await bystander.timeout(10_000).emitWithAck('requests:sync', {})) as { data?: SyncResult };
     expect(synced.data?.mine).toEqual([]);
     bystander.close();
+  });
+});
+
+describe('the depth check reads only the JSON of a packet', () => {
+  const deep = '['.repeat(10_000) + '{"_placeholder":true,"num":0}' + ']'.repeat(10_000);
+  const refusal = `packet nests arrays and objects more than ${LIMITS.jsonDepth} deep`;
+
+  it.each([
+    ['no namespace', `51-["x",${deep}]`],
+    ['a namespace and an ack id', `51-/admin,12["x",${deep}]`],
+    // A quote in the namespace would put the whole payload "inside a string" for a scan of the whole packet.
+    ['a namespace holding a quote', `51-/",["x",${deep}]`],
+    // Closing brackets in the namespace would take the count below zero first.
+    ['a namespace of closing brackets', `51-/${']'.repeat(10_000)},["x",${deep}]`],
+  ])('refuses a deep binary packet with %s before Socket.IO rebuilds it', (_kind, packet) => {
+    expect(() => new DepthLimitedDecoder().add(packet)).toThrow(refusal);
+  });
+
+  it('lets a packet as deep as the limit through to the stock decoder', () => {
+    const decoder = new DepthLimitedDecoder();
+    const decoded: unknown[] = [];
+    decoder.on('decoded', (packet: unknown) => decoded.push(packet));
+    decoder.add(`2/",7["x",${'['.repeat(LIMITS.jsonDepth)}${']'.repeat(LIMITS.jsonDepth)}]`);
+    expect(decoded).toHaveLength(1);
   });
 });
