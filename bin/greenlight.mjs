@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `greenlight` command: runs the compiled CLI and hub in dist/server (`npm run build`).
 // GREENLIGHT_FROM_SOURCE=1 runs the TypeScript sources through tsx instead: for development, and for
-// the test suite, which tests the code as it stands rather than its last build.
+// the Playwright suite. The vitest suites build dist/server before they start, then run that.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
