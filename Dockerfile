@@ -39,6 +39,7 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/dist/server ./dist/server
 COPY --from=build /src/renderer/dist ./renderer/dist
+COPY --from=build /src/assets/icon.png ./assets/icon.png
 COPY --from=build /src/deploy/docker-entrypoint.sh ./deploy/docker-entrypoint.sh
 USER greenlight
 VOLUME ["/var/lib/greenlight", "/var/lib/greenlight-keys"]

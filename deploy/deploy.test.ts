@@ -73,9 +73,9 @@ describe('Dockerfile', () => {
     expect(runtime).toContain('ENTRYPOINT ["/app/deploy/docker-entrypoint.sh"]');
   });
 
-  it('ships only the hub, the built console and production modules', () => {
+  it('ships only the hub, the built console (and the icon it answers /favicon.ico with) and production modules', () => {
     const copied = [...(stages[1] ?? '').matchAll(/^COPY --from=build \/src\/(\S+)/gm)].map((match) => match[1]);
-    expect(copied.sort()).toEqual(['bin', 'deploy/docker-entrypoint.sh', 'dist/server', 'node_modules', 'package.json', 'renderer/dist']);
+    expect(copied.sort()).toEqual(['assets/icon.png', 'bin', 'deploy/docker-entrypoint.sh', 'dist/server', 'node_modules', 'package.json', 'renderer/dist']);
     expect(stages[0]).toContain('npm prune --omit=dev');
   });
 });

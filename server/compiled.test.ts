@@ -4,7 +4,7 @@
  * and the one-file CLI for pipelines, run from a folder with no node_modules anywhere above it.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,21 @@ describe('the compiled hub', () => {
     const version = await run(process.execPath, [path.join(ROOT, 'bin', 'greenlight.mjs'), '--version'], { cwd: ROOT });
     expect(version.code).toBe(0);
     expect(spec.info.version).toBe(version.stdout.trim());
+  });
+
+  it('finds its own files from the project root, never relative to a module the build moves into dist/server/chunks', () => {
+    const offenders: string[] = [];
+    for (const folder of ['server', 'protocol']) {
+      for (const file of readdirSync(path.join(ROOT, folder), { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('.ts') || file.endsWith('.test.ts') || file.startsWith('test-support')) continue;
+        readFileSync(path.join(ROOT, folder, file), 'utf8')
+          .split('\n')
+          .forEach((line, index) => {
+            if (line.includes('import.meta.url') && /['"`]\.\.?\//.test(line)) offenders.push(`${folder}/${file}:${index + 1}`);
+          });
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });
 

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
@@ -41,7 +39,7 @@ import { PeerSignature } from './transport/peer-signature.js';
 import { FailedAuthentications } from './transport/failed-authentications.js';
 import type { RouteRecord } from './transport/openapi.js';
 import { checkReadiness } from './readiness.js';
-import { projectRoot } from './project-root.js';
+import { builtConsoleDir } from './project-root.js';
 import type { NotifiersConfig } from './notify/config.js';
 import { createOutbox } from './notify/outbox.js';
 import { attachChannels } from './notify/attach-channels.js';
@@ -118,12 +116,6 @@ export interface RunningHub {
   checkpoints: CheckpointSetup;
   close(): Promise<void>;
 }
-
-const defaultConsoleDir = () => {
-  const root = projectRoot();
-  const dir = root ? path.join(root, 'renderer', 'dist') : null;
-  return dir && existsSync(path.join(dir, 'index.html')) ? dir : null;
-};
 
 /** Without --policy: the starter policy in the data directory, written on the first start, and the line that says so. */
 function starterPolicy(dataDir: string): { file: string; note: string } {
@@ -253,7 +245,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       trustProxy: options.trustProxy ?? false,
       // Another hub may decide a request this one has a long-poll for; look again this often.
       waitPollMs: store.dialect === 'postgres' ? (options.waitPollMs ?? 1000) : null,
-      consoleDir: options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir,
+      consoleDir: options.consoleDir === undefined ? builtConsoleDir() : options.consoleDir,
       healthy: async () => {
         try {
           await sql`select 1`.execute(store.db);

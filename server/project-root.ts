@@ -15,6 +15,18 @@ export function projectRoot(from: string = path.dirname(fileURLToPath(import.met
   }
 }
 
+/** A file or folder of the project (`assets/icon.png`, `renderer/dist`), or null outside one (the standalone CLI). */
+export function inProject(...segments: string[]): string | null {
+  const root = projectRoot();
+  return root ? path.join(root, ...segments) : null;
+}
+
+/** The built web console, when this install has one. */
+export function builtConsoleDir(): string | null {
+  const dir = inProject('renderer', 'dist');
+  return dir && existsSync(path.join(dir, 'index.html')) ? dir : null;
+}
+
 // Replaced with the version by the build of the standalone CLI, which has no package.json beside it.
 declare const __GREENLIGHT_VERSION__: string | undefined;
 

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createdUserSchema, formatDuration, requestSchema, type GreenlightRequest } from '../../protocol/index.js';
@@ -8,6 +7,7 @@ import { CliError, EXIT } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { DEMO_PEOPLE, DEMO_POLICY, DEMO_REQUESTS } from './demo-content.js';
 import { defaultDataDir } from '../config/settings.js';
+import { builtConsoleDir } from '../project-root.js';
 import { untilSignal } from './hub-command.js';
 import { CliHttp } from './http.js';
 import { parseFlags } from './options.js';
@@ -27,8 +27,6 @@ const savedTokensSchema = z.record(z.string(), z.string().startsWith('glt_'));
 export function defaultDemoDir(env: NodeJS.ProcessEnv): string {
   return `${path.resolve(env.GREENLIGHT_DATA_DIR || defaultDataDir(env))}-demo`;
 }
-
-const consoleBuilt = () => existsSync(fileURLToPath(new URL('../../renderer/dist/index.html', import.meta.url)));
 
 function readSavedTokens(file: string): Record<string, string> {
   if (!existsSync(file)) return {};
@@ -104,7 +102,7 @@ function printWelcome(io: Io, url: string, dataDir: string, tokens: Record<strin
     out(io, `  ${request.id}  ${request.action} ${request.resource} in ${request.environment}, risk ${request.risk}${escalationNote(request, now)}`);
   }
   out(io, '');
-  if (!consoleBuilt()) note(io, 'The web console is not built in this checkout, so the links show nothing yet: run npm run build:renderer (npm run demo does).');
+  if (!builtConsoleDir()) note(io, 'The web console is not built in this checkout, so the links show nothing yet: run npm run build:renderer (npm run demo does).');
   note(io, 'Ctrl+C stops the demo; run it again to carry on where you left off.');
 }
 
