@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { LIMITS, type SyncResult } from '../protocol/index.js';
+import { capturedLog } from './test-support/captured-log.js';
 import { TestHub, type TestUser } from './test-support/hub-fixture.js';
 import { DepthLimitedDecoder } from './transport/depth-limited-decoder.js';
 
@@ -9,7 +10,8 @@ import { DepthLimitedDecoder } from './transport/depth-limited-decoder.js';
  * `2` is an event, `5` an event with binary attachments; the number after it is the ack id.
  */
 describe('socket packets nested deeper than any request needs', () => {
-  const hub = new TestHub('sqlite');
+  const log = capturedLog<{ level: number; msg: string; user?: string; reason?: string }>();
+  const hub = new TestHub('sqlite', { logger: log.logger });
   let alice: TestUser;
   beforeAll(async () => {
     await hub.start();
@@ -40,6 +42,17 @@ describe('socket packets nested deeper than any request needs', () => {
   };
   const nested = (depth: number, leaf: string) => '['.repeat(depth) + leaf + ']'.repeat(depth);
 
+  it('logs nothing for an "error" event a client emits: only packets the hub could not read are logged', async () => {
+    const socket = await connect();
+    const before = log.warnings().length;
+    socket.emit('error', { message: 'made up' });
+    // Answered after the hub has handled the packet before it.
+    await socket.timeout(10_000).emitWithAck('requests:sync', {});
+    expect(socket.connected).toBe(true);
+    expect(log.warnings().slice(before)).toEqual([]);
+    socket.close();
+  });
+
   it('answers a packet as deep as an HTTP body may be with the usual INVALID_INPUT', async () => {
     const socket = await connect();
     const answer = await sendRaw(socket, `29["request:submit",${nested(LIMITS.jsonDepth, '1')}]`);
@@ -61,6 +74,11 @@ describe('socket packets nested deeper than any request needs', () => {
     const next = await connect();
     expect(await sendRaw(next, packet(nested(LIMITS.jsonDepth + 1 - leafLevels, leaf)), attachment)).toBe('closed: transport close');
     expect((await hub.api('GET', '/healthz', null)).status).toBe(200);
+    // The admin can see why the connection went, and whose it was.
+    expect(log.warnings().filter((line) => line.msg === 'closed a connection whose packet could not be read').slice(-2)).toEqual([
+      expect.objectContaining({ user: 'alice', reason: `packet nests arrays and objects more than ${LIMITS.jsonDepth} deep` }),
+      expect.objectContaining({ user: 'alice', reason: `packet nests arrays and objects more than ${LIMITS.jsonDepth} deep` }),
+    ]);
     const synced = (await bystander.timeout(10_000).emitWithAck('requests:sync', {})) as { data?: SyncResult };
     expect(synced.data?.mine).toEqual([]);
     bystander.close();

@@ -110,6 +110,11 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
       })
       .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not re-check a new socket’s user'));
     closeAtTokenExpiry(socket, ctx.clock);
+    // Socket.IO reports a packet it could not read (malformed, or nested past the limit) here as an
+    // Error, then closes the connection. An "error" a client emits arrives as JSON, never an Error.
+    socket.on('error', (error: unknown) => {
+      if (error instanceof Error) ctx.log.warn({ user: actor.name, reason: error.message }, 'closed a connection whose packet could not be read');
+    });
     registerHandlers(socket, ctx, metrics, limiter, handling);
   });
 
