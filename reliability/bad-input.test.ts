@@ -271,6 +271,9 @@ describe('malformed input from every direction', () => {
           } catch (error) {
             expect(error).toBeInstanceOf(PolicyError);
             expect((error as PolicyError).message).toMatch(/^fuzz\.yaml: ./);
+            // Refused by a rule, not by running out of stack: that can abort the process instead (V8
+            // gives up when the stack runs out while it compiles a regular expression).
+            expect((error as PolicyError).message).not.toMatch(/call stack/i);
             return;
           }
           accepted++;

@@ -112,5 +112,7 @@ export const policyText: fc.Arbitrary<string> = fc.oneof(
     '---\nrules: []\n---\nrules: []\n',
     '['.repeat(2_000),
     '- '.repeat(5_000),
+    '{a: '.repeat(3_000),
+    Array.from({ length: 3_000 }, (_, depth) => `${' '.repeat(depth)}k:`).join('\n'),
   ),
 );
