@@ -1,4 +1,4 @@
-import { Parser, type CST } from 'yaml';
+import { LineCounter, Parser, type CST } from 'yaml';
 
 /** Deeper than any policy or config file needs (theirs nest five or six levels), far short of what the YAML composer's recursion survives. */
 export const YAML_DEPTH_LIMIT = 32;
@@ -11,9 +11,10 @@ export const YAML_DEPTH_LIMIT = 32;
  * explicit stack too and never recurses.
  */
 export function yamlNestingBeyond(text: string, limit: number = YAML_DEPTH_LIMIT): { line: number } | null {
+  const lines = new LineCounter();
   const pending: { token: CST.Token; depth: number }[] = [];
   // Pushed last to first, so the walk meets them in the order they are written and names the first line.
-  for (const token of [...new Parser().parse(text)].reverse()) pending.push({ token, depth: 0 });
+  for (const token of [...new Parser(lines.addNewLine).parse(text)].reverse()) pending.push({ token, depth: 0 });
   for (let next = pending.pop(); next; next = pending.pop()) {
     const { token, depth } = next;
     if (token.type === 'document') {
@@ -21,7 +22,7 @@ export function yamlNestingBeyond(text: string, limit: number = YAML_DEPTH_LIMIT
       continue;
     }
     if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection') continue;
-    if (depth + 1 > limit) return { line: lineAt(text, token.offset) };
+    if (depth + 1 > limit) return { line: lines.linePos(token.offset).line };
     const items = token.items as CST.CollectionItem[];
     for (let index = items.length - 1; index >= 0; index--) {
       const { key, value } = items[index] ?? {};
@@ -32,8 +33,3 @@ export function yamlNestingBeyond(text: string, limit: number = YAML_DEPTH_LIMIT
   return null;
 }
 
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let index = text.indexOf('\n'); index !== -1 && index < offset; index = text.indexOf('\n', index + 1)) line++;
-  return line;
-}
