@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GrantExpiringPayload, GreenlightRequest } from '../protocol/index.js';
 import { ManualClock } from './clock.js';
@@ -229,6 +230,81 @@ describe.skipIf(!pg.ok)(`grant extensions on two hubs sharing one PostgreSQL dat
       expect(answers.map((answer) => answer.status).sort(), `round ${round}`).toEqual([201, 409]);
       const mine = await hubA.api<{ requests: GreenlightRequest[] }>('GET', '/api/v1/requests?mine=true&limit=100', alice.token);
       expect(mine.body.requests.filter((request) => request.extends === jti)).toHaveLength(1);
+    }
+  });
+});
+
+// An extension is a new request: the policy in force when it is asked for judges it, and no
+// extension of a break-glass use is approved without an approver.
+describe('what an extension is judged by', () => {
+  const RULES = (extensions: string) => `
+rules:
+  - name: prod-db
+    match: { action: db-open }
+    approvers: [dba]
+    grantTtl: 2h
+${extensions}
+    breakGlass: { groups: [oncall], maxTtl: 15m, reviewers: [security] }
+`;
+  const clock = new ManualClock('2026-12-22T09:00:00.000Z');
+  const hub = new TestHub('sqlite', { policy: RULES('    extensions: { autoApprove: 1 }'), clock });
+  let alice: TestUser, dave: TestUser, dora: TestUser, sue: TestUser;
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    dave = await hub.createUser('dave', ['requester'], ['oncall']);
+    dora = await hub.createUser('dora', ['approver'], ['dba']);
+    sue = await hub.createUser('sue', ['approver'], ['security']);
+  });
+  afterAll(() => hub.dispose());
+
+  const dbOpen = (overrides: Record<string, unknown> = {}) => deployRequest({ action: 'db-open', resource: 'orders-db', ...overrides });
+  const submit = async (user: TestUser, body: unknown) => (await hub.api<GreenlightRequest & ErrorBody>('POST', '/api/v1/requests', user.token, body)).body;
+  const approve = async (id: string) => (await hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${id}/decisions`, dora.token, { decision: 'approve' })).body;
+  const extend = (user: TestUser, jti: string, body: unknown) => hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/grants/${jti}/extend`, user.token, body);
+  const reloadPolicy = (text: string) => {
+    writeFileSync(hub.policyPath!, text);
+    // As SIGHUP does; the file watcher may have read it already.
+    hub.hub.ctx.policy.reload();
+  };
+
+  it('an ordinary grant under this rule gets its first extension at once', async () => {
+    const approved = await approve((await submit(alice, dbOpen({ requestedTtlSeconds: 600 }))).id);
+    const extended = await extend(alice, approved.grant!.jti, { ttlSeconds: 600, reason: 'migration runs long' });
+    expect(extended.status).toBe(201);
+    expect(extended.body).toMatchObject({ status: 'approved', decidedBy: 'policy:prod-db:extensions' });
+  });
+
+  it('a break-glass grant, even one whose use was not ratified, is extended only if an approver approves', async () => {
+    const used = await submit(dave, dbOpen({ reason: 'database is down, customers cannot pay', breakGlass: { incident: 'INC-7' } }));
+    expect(used.grant).toMatchObject({ notBefore: '2026-12-22T09:00:00.000Z', expiresAt: '2026-12-22T09:15:00.000Z' });
+    const reviewed = await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${used.id}/review`, sue.token, { outcome: 'unratified', comment: 'not an incident after all' });
+    expect(reviewed.body.breakGlass?.review).toBe('unratified');
+
+    const asked = await extend(dave, used.grant!.jti, { ttlSeconds: 2 * 3600, reason: 'still fixing the database' });
+    expect(asked.status).toBe(201);
+    expect(asked.body).toMatchObject({ status: 'pending', extends: used.grant!.jti });
+    expect(asked.body.grant ?? null).toBeNull();
+    const approved = await approve(asked.body.id);
+    expect(approved.grant).toMatchObject({ notBefore: '2026-12-22T09:15:00.000Z', expiresAt: '2026-12-22T11:15:00.000Z' });
+  });
+
+  it('a rule that no longer approves extensions at once sends them to the approvers, and its window applies', async () => {
+    const approved = await approve((await submit(alice, dbOpen({ reason: 'before the policy change', requestedTtlSeconds: 3600 }))).id);
+    reloadPolicy(RULES('    extendBefore: 10m'));
+    try {
+      clock.advance(48 * 60_000);
+      const early = await extend(alice, approved.grant!.jti, { ttlSeconds: 600, reason: 'migration runs long' });
+      expect(early.status).toBe(409);
+      expect(early.body.error.message).toContain('only in its last 10m');
+      clock.advance(3 * 60_000);
+      const asked = await extend(alice, approved.grant!.jti, { ttlSeconds: 600, reason: 'migration runs long' });
+      expect(asked.status).toBe(201);
+      expect(asked.body).toMatchObject({ status: 'pending', rule: { name: 'prod-db', extendBeforeSeconds: 600 } });
+      expect(asked.body.rule.extensions).toBeUndefined();
+    } finally {
+      reloadPolicy(RULES('    extensions: { autoApprove: 1 }'));
     }
   });
 });

@@ -3,6 +3,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import { grantStore, type GrantRecord } from '../store/grants.js';
+import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import type { Actor } from './actor.js';
 import type { Context } from './context.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
@@ -13,8 +14,11 @@ export const DEFAULT_EXTEND_BEFORE_SECONDS = 15 * 60;
 
 const seconds = (grant: Pick<GrantRecord, 'notBefore' | 'expiresAt'>) => Math.round((Date.parse(grant.expiresAt) - Date.parse(grant.notBefore)) / 1000);
 
-/** How many approved extensions lead up to this request, and how long their grants lasted together. */
-async function extensionsSoFar(db: Executor, request: RequestRecord): Promise<{ count: number; seconds: number }> {
+/**
+ * How many approved extensions lead up to this request, how long their grants lasted together, and
+ * whether the chain began with a break-glass use.
+ */
+async function extensionsSoFar(db: Executor, request: RequestRecord): Promise<{ count: number; seconds: number; fromBreakGlass: boolean }> {
   let count = 0;
   let total = 0;
   let current = request;
@@ -26,7 +30,8 @@ async function extensionsSoFar(db: Executor, request: RequestRecord): Promise<{ 
     if (extended === undefined) break;
     current = await loadRequestRow(db, extended);
   }
-  return { count, seconds: total };
+  const fromBreakGlass = (await breakGlassReviewStore.ofRequest(db, current.id)) !== undefined;
+  return { count, seconds: total, fromBreakGlass };
 }
 
 function limitRefusal(rule: FrozenRule, used: number, asked: number): GreenlightError | null {
@@ -37,6 +42,13 @@ function limitRefusal(rule: FrozenRule, used: number, asked: number): Greenlight
     'EXTENSION_LIMIT',
     `Extensions under rule "${rule.name}" may add at most ${formatDuration(cap)} in all; ${formatDuration(used)} were added already, so at most ${formatDuration(left)} more. Ask for new access instead.`,
   );
+}
+
+function beforeExtensionWindow(rule: FrozenRule, grant: Pick<GrantRecord, 'expiresAt'>, now: Date): GreenlightError | null {
+  const window = rule.extendBeforeSeconds ?? DEFAULT_EXTEND_BEFORE_SECONDS;
+  const opensAt = Date.parse(grant.expiresAt) - window * 1000;
+  if (now.getTime() >= opensAt) return null;
+  return new GreenlightError('CONFLICT', `A grant can be extended only in its last ${formatDuration(window)}: from ${new Date(opensAt).toISOString()} for this one.`);
 }
 
 /**
@@ -55,9 +67,12 @@ function refuseStoredTextNoLongerAccepted(body: NewRequest): void {
 }
 
 /**
- * More time on a grant about to end: a new request linked to it, through the same rule, asking for
- * access from the old grant's end. The grant itself never changes. The rule's first
- * `extensions.autoApprove` extensions are approved at once; later ones wait for the approvers.
+ * More time on a grant about to end: a new request linked to it, asking for access from the old
+ * grant's end. The grant itself never changes. An extension is a new request, so the policy in
+ * force now judges it (the rule it matches now, not the one frozen into the first request): that
+ * rule's first `extensions.autoApprove` extensions are approved at once; later ones wait for the
+ * approvers. So does every extension of a break-glass use: its cap and its review are not to be
+ * outrun by extensions nobody approved.
  */
 export async function extendGrant(ctx: Context, actor: Actor, jti: string, input: unknown): Promise<GreenlightRequest> {
   const { ttlSeconds, reason } = parseOrThrow(extendInputSchema, input, 'extension');
@@ -66,16 +81,9 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
   if (!grant) throw new GreenlightError('NOT_FOUND', `No grant ${jti}.`);
   const original = await loadRequestRow(db, grant.requestId);
   if (original.requester_id !== actor.id) throw new GreenlightError('FORBIDDEN', 'Only the requester can extend their grant.');
-  const now = ctx.clock.now();
-  if (grant.status === 'revoked' || grant.status === 'expired' || Date.parse(grant.expiresAt) <= now.getTime()) {
+  if (grant.status === 'revoked' || grant.status === 'expired' || Date.parse(grant.expiresAt) <= ctx.clock.now().getTime()) {
     const state = grant.status === 'revoked' ? 'was revoked' : 'has ended';
     throw new GreenlightError('CONFLICT', `This grant ${state}, so it can no longer be extended; ask for new access instead.`);
-  }
-  const rule = original.rule;
-  const window = rule.extendBeforeSeconds ?? DEFAULT_EXTEND_BEFORE_SECONDS;
-  const opensAt = Date.parse(grant.expiresAt) - window * 1000;
-  if (now.getTime() < opensAt) {
-    throw new GreenlightError('CONFLICT', `A grant can be extended only in its last ${formatDuration(window)}: from ${new Date(opensAt).toISOString()} for this one.`);
   }
   const body: NewRequest = {
     action: original.action,
@@ -88,7 +96,9 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     notBefore: grant.expiresAt,
   };
   refuseStoredTextNoLongerAccepted(body);
-  const admit = async (trx: Transaction<Database>): Promise<{ autoApprove: boolean } | { refused: GreenlightError }> => {
+  const admit = async (trx: Transaction<Database>, rule: FrozenRule): Promise<{ autoApprove: boolean } | { refused: GreenlightError }> => {
+    const tooEarly = beforeExtensionWindow(rule, grant, ctx.clock.now());
+    if (tooEarly) return { refused: tooEarly };
     // Another hub may be extending this grant at the same moment: the transaction holds the audit
     // chain's head from its start (inTransaction), so this check sees an extension the other
     // committed, and the other waits for this one.
@@ -103,7 +113,8 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     const soFar = await extensionsSoFar(trx, original);
     // The rule's grantTtl caps an extension as it caps any request; the cap counts what will be granted.
     const refused = limitRefusal(rule, soFar.seconds, Math.min(ttlSeconds, rule.grantTtlSeconds));
-    return refused ? { refused } : { autoApprove: soFar.count < (rule.extensions?.autoApprove ?? 0) };
+    if (refused) return { refused };
+    return { autoApprove: !soFar.fromBreakGlass && soFar.count < (rule.extensions?.autoApprove ?? 0) };
   };
   return (await submitRequest(ctx, actor, body, { jti, admit })).request;
 }

@@ -9,6 +9,7 @@ import {
   parseOrThrow,
   type AuditEvent,
   type GreenlightRequest,
+  type FrozenRule,
   type ParsedNewRequest,
   type SyncResult,
   waitsOnMe,
@@ -51,11 +52,11 @@ export interface SubmitResult {
 
 /**
  * A submission that extends a grant: which one, and, read in the transaction that writes it (so two
- * extensions of one grant can't both pass), whether the rule approves it at once or refuses it.
+ * extensions of one grant can't both pass), whether the rule it matched approves it at once or refuses it.
  */
 export interface ExtensionOf {
   jti: string;
-  admit: (trx: Transaction<Database>) => Promise<{ autoApprove: boolean } | { refused: GreenlightError }>;
+  admit: (trx: Transaction<Database>, rule: FrozenRule) => Promise<{ autoApprove: boolean } | { refused: GreenlightError }>;
 }
 
 export async function submitRequest(ctx: Context, actor: Actor, input: unknown, extension?: ExtensionOf): Promise<SubmitResult> {
@@ -93,7 +94,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     // Read in the transaction that writes the request, so a member disabled meanwhile is not counted.
     // An extension checks the earlier ones, which may still wait to be written in this group commit.
     if (extension) await requestStore.writeDeferred(trx);
-    const admitted = extension ? await extension.admit(trx) : { autoApprove: false };
+    const admitted = extension ? await extension.admit(trx, frozen) : { autoApprove: false };
     if ('refused' in admitted) return { refused: admitted.refused };
     const autoApprove = frozen.autoApprove || admitted.autoApprove;
     const now = ctx.clock.now();
