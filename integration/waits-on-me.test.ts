@@ -213,6 +213,11 @@ describe('the hub, the tray, notifications and the inbox agree on what waits on 
     expect(selectInbox(applySync(emptyRequests, sync).byId, sync.me).map((request) => request.id)).toEqual(expected);
     const tray = trayStateFrom({ session: suesApp.session, inbox: suesApp.inbox, me: suesApp.me, pausedUntil: null, theme: 'light' });
     expect(tray.pending.map((item) => item.id)).toEqual(expected);
+    // A requester in the reviewer group decides nothing: not waited on, and refused if she tries.
+    const asRita = await clientFor((await hub.createUser({ name: 'rita3', roles: ['requester'], groups: ['glass-sec'] })).token);
+    const ritasSync = await asRita.sync();
+    expect(ritasSync.inbox.some((request) => request.id === used.id)).toBe(false);
+    await expect(asRita.review({ requestId: used.id, outcome: 'ratified', comment: 'looks fine to me' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     // Dave is a reviewer too, but never of his own break-glass.
     const davesSync = await asDave.sync();
     expect(davesSync.inbox.some((request) => request.id === used.id)).toBe(false);

@@ -1,5 +1,6 @@
 import type { GreenlightRequest } from './request.js';
 import { isEligible } from './urgency.js';
+import { decidesAnything } from './user.js';
 import { linesFor, voteAdvances } from './quorum.js';
 import type { ActingFor } from './delegation.js';
 
@@ -20,7 +21,7 @@ export interface Viewer {
  * quorum (`require:` lines) it waits on me only while a line I count toward still needs someone.
  * A delegate in their window is waited on for their delegator's requests as the delegator would be.
  * A break-glass use waits, until it is reviewed (overdue included), on the members of its reviewer
- * groups, never on the user who broke glass.
+ * groups who hold a role that decides, never on the user who broke glass.
  */
 export function waitsOnMe(request: GreenlightRequest, me: Viewer): boolean {
   if (request.breakGlass) return awaitsMyReview(request, me);
@@ -42,6 +43,6 @@ function waitsOnVoter(request: GreenlightRequest, me: Viewer): boolean {
 
 function awaitsMyReview(request: GreenlightRequest, me: Viewer): boolean {
   const glass = request.breakGlass;
-  if (!glass || (glass.review !== 'open' && glass.review !== 'overdue') || request.requester === me.name) return false;
+  if (!glass || (glass.review !== 'open' && glass.review !== 'overdue') || request.requester === me.name || !decidesAnything(me.roles)) return false;
   return me.groups.some((group) => glass.reviewers.includes(group));
 }

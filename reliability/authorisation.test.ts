@@ -412,7 +412,7 @@ type CaseOutcome = 200 | 201 | ErrorCode;
  */
 describe('who may decide: delegates, per-group quorum, admin cancel', () => {
   const hub = new TestHub('sqlite', { policy: DECIDERS_POLICY });
-  const users = {} as Record<'alice' | 'bob' | 'carol' | 'dave' | 'erin' | 'pat' | 'sue' | 'otto' | 'oona' | 'olga', TestUser>;
+  const users = {} as Record<'alice' | 'bob' | 'carol' | 'dave' | 'erin' | 'pat' | 'sue' | 'otto' | 'oona' | 'olga' | 'omar' | 'rita', TestUser>;
   const api = <T = unknown>(method: string, route: string, token: string | null, body?: unknown): Promise<Reply<T>> => call<T>(hub.url, method, route, token, body);
   const day = 86_400_000;
   const submit = async (who: TestUser, action = 'deploy') => {
@@ -437,6 +437,8 @@ describe('who may decide: delegates, per-group quorum, admin cancel', () => {
     users.otto = await hub.createUser('otto', ['approver'], ['sre']);
     users.oona = await hub.createUser('oona', ['requester'], ['oncall']);
     users.olga = await hub.createUser('olga', ['requester'], ['oncall']);
+    users.omar = await hub.createUser('omar', ['requester'], ['oncall']);
+    users.rita = await hub.createUser('rita', ['requester'], ['security']);
     const delegate = async (token: string, body: Record<string, unknown>) => expect((await api('POST', '/api/v1/delegations', token, body)).status).toBe(201);
     // bob → carol now; carol → dave now (a chain, which must not carry bob's approvals); otto → dave from tomorrow.
     await delegate(users.bob.token, { to: 'carol', endsAt: new Date(Date.now() + 7 * day).toISOString(), reason: 'holiday' });
@@ -480,6 +482,10 @@ describe('who may decide: delegates, per-group quorum, admin cancel', () => {
       const review = (who: TestUser) => api('POST', `/api/v1/requests/${id}/review`, who.token, { outcome: 'unratified', comment: 'no incident on record' });
       return [outcome(await review(users.olga)), outcome(await review(users.bob)), outcome(await review(users.sue))];
     }, ['SELF_APPROVAL', 'FORBIDDEN', 200]],
+    ['a break-glass is not reviewed by a requester in the reviewer group', async () => {
+      const id = ((await breakGlass(users.omar)).body as GreenlightRequest).id;
+      return outcome(await api('POST', `/api/v1/requests/${id}/review`, users.rita.token, { outcome: 'ratified', comment: 'looks fine to me' }));
+    }, 'FORBIDDEN'],
     ['an unratified break-glass blocks its user’s next one', async () => outcome(await breakGlass(users.olga)), 'BREAK_GLASS_REVIEW_PENDING'],
     ['a requester explains the policy as someone else', async () => outcome(await api('GET', '/api/v1/policy/explain?action=deploy&resource=x&environment=production&as=bob', users.alice.token)), 'FORBIDDEN'],
   ];

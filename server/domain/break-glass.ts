@@ -1,4 +1,4 @@
-import { GreenlightError, parseOrThrow, formatDuration, reviewInputSchema, type FrozenRule, type GreenlightRequest, type ParsedNewRequest } from '../../protocol/index.js';
+import { decidesAnything, GreenlightError, parseOrThrow, formatDuration, reviewInputSchema, type FrozenRule, type GreenlightRequest, type ParsedNewRequest } from '../../protocol/index.js';
 import { newRequestRecord } from './new-request.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
@@ -92,8 +92,10 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
 export async function reviewBreakGlass(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
   const review = parseOrThrow(reviewInputSchema, input, 'review');
   // Someone with no part in the request learns nothing from trying: not whether it broke the glass, nor who reviews it.
+  // Reviewing is a decision: like approving, it takes a role that decides, not just the group.
+  const decides = decidesAnything(actor.roles);
   const admit = (current: RequestRecord) => {
-    const reviewer = (current.rule.breakGlass?.reviewers ?? []).some((group) => actor.groups.includes(group));
+    const reviewer = decides && (current.rule.breakGlass?.reviewers ?? []).some((group) => actor.groups.includes(group));
     if (!canSee(current, actor) && !reviewer) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'it cannot be reviewed.', admit, async (trx, current) => {
@@ -101,7 +103,7 @@ export async function reviewBreakGlass(ctx: Context, actor: Actor, requestId: st
     if (!item) throw new GreenlightError('NOT_FOUND', `Request ${current.id} is not a break-glass use; there is nothing to review.`);
     const reviewers = item.reviewers;
     if (current.requester_id === actor.id) throw new GreenlightError('SELF_APPROVAL', 'You cannot review your own break-glass; one of its reviewers has to.');
-    if (!actor.groups.some((group) => reviewers.includes(group))) throw new GreenlightError('FORBIDDEN', `Only members of ${listOf(reviewers)} review this break-glass.`);
+    if (!decides || !actor.groups.some((group) => reviewers.includes(group))) throw new GreenlightError('FORBIDDEN', `Only members of ${listOf(reviewers)} review this break-glass.`);
     if (item.outcome !== null) throw new GreenlightError('ALREADY_DECIDED', `This break-glass was already reviewed: ${item.outcome} by ${item.reviewedBy ?? 'someone'}.`);
     const iso = ctx.clock.now().toISOString();
     await breakGlassReviewStore.close(trx, current.id, { outcome: review.outcome, reviewedBy: actor.name, comment: review.comment, reviewedAt: iso });
