@@ -5,7 +5,7 @@ import { resolveToken } from '../identity/authenticate.js';
 import type { HubServer, HubSocket } from './hub-server.js';
 
 /** Whether a token resolved afresh still gives the user (name, roles, groups, scopes) the socket was authenticated as. */
-const stillTheSame = (then: Actor, now: Actor): boolean =>
+export const stillTheSame = (then: Actor, now: Actor): boolean =>
   then.id === now.id && then.name === now.name && sameMembers(then.roles, now.roles) && sameMembers(then.groups, now.groups) && sameMembers(then.scopes, now.scopes);
 
 /**

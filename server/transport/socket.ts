@@ -19,6 +19,7 @@ import { cancelRequest, decideRequest, getRequest, submitRequest, syncFor } from
 import { reviewBreakGlass } from '../domain/break-glass.js';
 import { claimRequest, releaseRequest } from '../domain/lifecycle/claims.js';
 import { roomsOfActor } from './rooms.js';
+import type { Actor } from '../domain/actor.js';
 import { attachPushes, type PushOptions } from './pushes.js';
 import type { HubServer, HubSocket } from './hub-server.js';
 import { closeAtTokenExpiry } from './token-expiry.js';
@@ -28,7 +29,7 @@ import { RateWindow } from './rate-window.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 import { clientAddress } from './client-address.js';
 import { InFlight } from './in-flight.js';
-import { oneAtATime, recheckSockets } from './recheck-sockets.js';
+import { oneAtATime, recheckSockets, stillTheSame } from './recheck-sockets.js';
 import { EncodedAnswer, hubParser } from './encoded-acks.js';
 import { encodeSyncAnswer } from './sync-answer.js';
 
@@ -146,8 +147,8 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
 }
 
 /** Validate → act → ack; every failure is acked as a wire error, nothing thrown reaches socket.io. */
-function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, handling: InFlight, scope: ScopeNeed, work: (input: unknown) => Promise<O>) {
-  const { actor } = socket.data;
+function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, handling: InFlight, scope: ScopeNeed, work: (input: unknown, actor: Actor) => Promise<O>) {
+  const { actor: atHandshake } = socket.data;
   const token = String(socket.handshake.auth?.token);
   return (...args: unknown[]) => {
     // socket.io hands the ack over as the last argument: an event sent with an ack and no payload
@@ -156,9 +157,10 @@ function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, handlin
     const reply = typeof ack === 'function' ? (ack as (response: Ack<O> | EncodedAnswer) => void) : () => undefined;
     const input = typeof args[0] === 'function' ? undefined : args[0];
     let tokenEnded = false;
+    let userChanged = false;
     void handling.track(Promise.resolve()
       .then(async () => {
-        limiter.take(actor.id);
+        limiter.take(atHandshake.id);
         // The handshake vouched for the token then, not for as long as the socket lasts: one that has
         // expired since (revoking and disabling close sockets at once; expiry has no event) acts no more.
         const current = await resolveToken(ctx, token);
@@ -166,24 +168,28 @@ function handle<O>(socket: HubSocket, ctx: Context, limiter: RateWindow, handlin
           tokenEnded = true;
           throw new GreenlightError('UNAUTHENTICATED', current.refused.message);
         }
+        // Roles or groups changed since the handshake (the news from another hub may be late or lost):
+        // this event acts as the user is now, and the socket then reconnects to join its new rooms.
+        const { actor } = current;
+        userChanged = !stillTheSame(atHandshake, actor);
         requireScope(actor, scope);
         ctx.lastSeen.touch(actor.id, ctx.clock.now(), actor.tokenId ?? undefined);
+        return work(input, actor);
       })
-      .then(() => work(input))
       .then((data) => reply(data instanceof EncodedAnswer ? data : { data }))
-      .catch((error: unknown) => {
-        reply({ error: toWireError(error, ctx.log) });
+      .catch((error: unknown) => reply({ error: toWireError(error, ctx.log) }))
+      .finally(() => {
         if (tokenEnded) socket.disconnect(true);
+        else if (userChanged) socket.conn.close();
       }));
   };
 }
 
-/** Every handler acts as the socket's user, authenticated once at the handshake. */
+/** Every handler acts as the socket's user, as its token resolves at the moment the event is handled. */
 function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, limiter: RateWindow, handling: InFlight): void {
-  const { actor } = socket.data;
   socket.on(
     'request:submit',
-    handle(socket, ctx, limiter, handling, 'requests:create', async (input: unknown) => {
+    handle(socket, ctx, limiter, handling, 'requests:create', async (input, actor) => {
       const result = await submitRequest(ctx, actor, input);
       if (result.created) metrics.requestsSubmitted.inc({ status: result.request.status });
       return result.request;
@@ -191,7 +197,7 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   );
   socket.on(
     'request:decide',
-    handle(socket, ctx, limiter, handling, 'requests:decide', async (input: unknown) => {
+    handle(socket, ctx, limiter, handling, 'requests:decide', async (input, actor) => {
       const { requestId, ...decision } = parseOrThrow(decideInputSchema, input, 'decision');
       const result = await decideRequest(ctx, actor, requestId, decision, 'app');
       metrics.decisions.inc({ decision: decision.decision });
@@ -200,24 +206,24 @@ function registerHandlers(socket: HubSocket, ctx: Context, metrics: Metrics, lim
   );
   socket.on(
     'request:cancel',
-    handle(socket, ctx, limiter, handling, 'requests:create', (input: unknown) => {
+    handle(socket, ctx, limiter, handling, 'requests:create', (input, actor) => {
       const { requestId, ...cancellation } = parseOrThrow(cancelRefSchema, input, 'request');
       return cancelRequest(ctx, actor, requestId, cancellation);
     }),
   );
   socket.on(
     'request:review',
-    handle(socket, ctx, limiter, handling, 'requests:decide', (input: unknown) => {
+    handle(socket, ctx, limiter, handling, 'requests:decide', (input, actor) => {
       const { requestId, ...review } = parseOrThrow(reviewRefSchema, input, 'review');
       return reviewBreakGlass(ctx, actor, requestId, review);
     }),
   );
-  socket.on('request:claim', handle(socket, ctx, limiter, handling, 'requests:decide', (input: unknown) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:release', handle(socket, ctx, limiter, handling, 'requests:decide', (input: unknown) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
-  socket.on('request:get', handle(socket, ctx, limiter, handling, 'requests:read', (input: unknown) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:claim', handle(socket, ctx, limiter, handling, 'requests:decide', (input, actor) => claimRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:release', handle(socket, ctx, limiter, handling, 'requests:decide', (input, actor) => releaseRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
+  socket.on('request:get', handle(socket, ctx, limiter, handling, 'requests:read', (input, actor) => getRequest(ctx, actor, parseOrThrow(requestRefSchema, input, 'request').requestId)));
   socket.on(
     'requests:sync',
-    handle(socket, ctx, limiter, handling, 'requests:read', async (input: unknown) => {
+    handle(socket, ctx, limiter, handling, 'requests:read', async (input, actor) => {
       parseOrThrow(emptySchema, input, 'sync');
       const turn = ctx.turns.begin();
       const answer = await encodeSyncAnswer(await syncFor(ctx, actor, turn), turn, (request) => ctx.views.jsonOf(request));
