@@ -9,7 +9,10 @@ import { nextAttemptDelay } from './retry.js';
 import type { DeliveryEndpoint, DeliveryOutcome } from './delivery.js';
 
 export interface DispatcherOptions {
-  /** How long a claim keeps other hubs off a row; longer than one attempt can take (15 s). */
+  /**
+   * How long a claim keeps other hubs off a row. An attempt may take longer (a Slack message to many
+   * approvers, a slow SMTP server): the lease is renewed every third of it while the attempt runs.
+   */
   leaseMs?: number;
   /** Longest sleep between looks at the outbox: other hubs write rows this one never hears of. */
   maxSleepMs?: number;
@@ -34,6 +37,9 @@ export class Dispatcher implements FastLane {
   /** This hub's name on the leases it takes. */
   private readonly owner = newId('hub');
   private readonly inFlight = new Map<string, number>();
+  /** Rows this hub is sending now, whose leases it renews until each attempt is filed. */
+  private readonly sending = new Set<string>();
+  private renewTimer: TimerHandle | null = null;
   /** Slots promised to rows being written in a transaction that has not committed yet. */
   private readonly reserved = new Map<string, number>();
   /** Endpoints a 410 disabled, as of the last pass (the fast lane sends nothing to them). */
@@ -114,6 +120,8 @@ export class Dispatcher implements FastLane {
     if (this.outbox.fastLane === this) this.outbox.fastLane = null;
     if (this.timer) this.ctx.clock.clearTimer(this.timer);
     this.timer = null;
+    if (this.renewTimer) this.ctx.clock.clearTimer(this.renewTimer);
+    this.renewTimer = null;
     this.abort.abort();
     await this.running;
     await Promise.allSettled([...this.deliveries]);
@@ -156,7 +164,11 @@ export class Dispatcher implements FastLane {
             }
             const free = this.freeSlots(endpoint);
             if (free <= 0) continue;
-            for (const row of await this.claim(endpoint, free)) this.track(this.deliver(endpoint, row));
+            for (const row of await this.claim(endpoint, free)) {
+              // Claimed again while its attempt still runs here (its lease ran out before a renewal
+              // could be written): the claim renewed the lease; a second send would repeat the message.
+              if (!this.sending.has(row.id)) this.track(this.deliver(endpoint, row));
+            }
           }
         } while (this.again && !this.stopped);
       } catch (error) {
@@ -211,6 +223,8 @@ export class Dispatcher implements FastLane {
 
   private async deliver(endpoint: DeliveryEndpoint, row: OutboxRecord): Promise<void> {
     this.inFlight.set(endpoint.key, (this.inFlight.get(endpoint.key) ?? 0) + 1);
+    this.sending.add(row.id);
+    this.armRenewal();
     try {
       const outcome = await endpoint.send(row.id, row.payload, this.abort.signal);
       // A shutdown cut the attempt short: `stop` hands the row back, uncounted.
@@ -219,9 +233,26 @@ export class Dispatcher implements FastLane {
     } catch (error) {
       this.ctx.log.error({ err: error, notification: row.id, endpoint: endpoint.key }, 'cannot record a notification attempt; it will be tried again when its lease ends');
     } finally {
+      this.sending.delete(row.id);
       this.inFlight.set(endpoint.key, (this.inFlight.get(endpoint.key) ?? 1) - 1);
       if (!this.stopped) void this.runNow();
     }
+  }
+
+  /** While attempts run, their leases are renewed every third of a lease, so no hub claims them meanwhile. */
+  private armRenewal(): void {
+    if (this.renewTimer || this.stopped) return;
+    this.renewTimer = this.ctx.clock.setTimer(() => {
+      this.renewTimer = null;
+      if (!this.sending.size || this.stopped) return;
+      const leaseUntil = new Date(this.ctx.clock.now().getTime() + this.leaseMs).toISOString();
+      outboxStore
+        .renewLeases(this.ctx.store.db, this.owner, [...this.sending], leaseUntil)
+        .catch((error: unknown) => this.ctx.log.warn({ err: error }, 'cannot renew the leases of notifications being sent; another hub may send them again'))
+        .finally(() => {
+          if (this.sending.size) this.armRenewal();
+        });
+    }, this.leaseMs / 3);
   }
 
   /** Records one attempt's outcome, only while this hub still holds the row's lease. */

@@ -76,7 +76,7 @@ describe('webhook notifications', () => {
   });
 
   const dispatcher = () => hub.hub.dispatcher;
-  // Deliveries in flight are filed first: a clock jumped past their lease would hand them out again.
+  // Deliveries in flight are filed first, so each step of the clock starts from a settled outbox.
   const advance = async (ms: number) => {
     await dispatcher().idle();
     clock.advance(ms);
@@ -252,6 +252,27 @@ describe('webhook notifications', () => {
       receiver.reply = () => ({ status: 200 });
       receiver.release();
       for (const request of submitted) await arrival(request.id, 'request.created', '/slow');
+    } finally {
+      receiver.reply = () => ({ status: 200 });
+      receiver.release();
+    }
+  });
+
+  it('a delivery that outlasts its lease is sent once: the lease is renewed while it runs', async () => {
+    receiver.reply = (webhook) => (webhook.path === '/slow' ? 'hold' : { status: 200 });
+    try {
+      const request = await submit({ action: 'db-open', resource: 'db-long' });
+      await arrival(request.id, 'request.created', '/slow');
+      // The receiver takes its time: well past the 60 s lease, with the dispatcher looking again meanwhile.
+      for (let i = 0; i < 4; i++) {
+        clock.advance(30 * SECOND);
+        await dispatcher().runNow();
+      }
+      receiver.reply = () => ({ status: 200 });
+      receiver.release();
+      await dispatcher().idle();
+      expect(receiver.received.filter((w) => w.path === '/slow' && w.body.data.id === request.id)).toHaveLength(1);
+      expect((await notifications()).find((n) => n.requestId === request.id)).toMatchObject({ status: 'delivered', attempts: 1 });
     } finally {
       receiver.reply = () => ({ status: 200 });
       receiver.release();

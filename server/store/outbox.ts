@@ -178,6 +178,12 @@ export const outboxStore = {
     return rows.map(toOutboxRecord);
   },
 
+  /** Moves the lease of `owner`'s rows among `ids` that are still pending to `leaseUntil`. */
+  async renewLeases(db: Executor, owner: string, ids: string[], leaseUntil: string): Promise<void> {
+    if (!ids.length) return;
+    await db.updateTable('outbox').set({ lease_until: leaseUntil }).where('lease_owner', '=', owner).where('status', '=', 'pending').where('id', 'in', ids).execute();
+  },
+
   /** Changes a row only while `owner` holds its lease; false when it no longer does. */
   async updateLeased(db: Executor, id: string, owner: string, changes: OutboxChanges): Promise<boolean> {
     const updated = await db.updateTable('outbox').set(toOutboxColumns(changes)).where('id', '=', id).where('lease_owner', '=', owner).executeTakeFirst();
