@@ -29,7 +29,8 @@ const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata']);
 /**
  * A local stand-in for Slack's Web API: a real HTTP server that records every call, answers as Slack
  * does (ok/error envelopes, channel ids, message timestamps), refuses payloads over Block Kit's
- * limits with `invalid_blocks`, can answer 429 with Retry-After, and can fail a post once. Point
+ * limits with `invalid_blocks`, can answer 429 with Retry-After, can fail a post once and refuse updates
+ * in a channel. Point
  * WebClient's `slackApiUrl` (the hub's `notifiers.slack.apiUrl`) at `apiUrl`.
  */
 export class SlackStandIn {
@@ -42,6 +43,8 @@ export class SlackStandIn {
   private readonly events = new EventEmitter();
   private readonly limited: { method: string; retryAfterSeconds: number; remaining: number }[] = [];
   private readonly failing: { channel: string | null; before: number; error: string }[] = [];
+  /** Channels whose messages chat.update refuses, with the error it answers. */
+  private readonly refusedUpdates = new Map<string, string>();
   private server: Server | null = null;
   private counter = 0;
   apiUrl = '';
@@ -120,6 +123,12 @@ export class SlackStandIn {
     this.failing.push({ channel: options.channel ?? null, before: nth - 1, error: options.error ?? 'service_unavailable' });
   }
 
+  /** From now on, chat.update of any message in `channel` (an id) is answered `{ ok: false, error }`; null lifts it. */
+  refuseUpdates(channel: string, error: string | null): void {
+    if (error === null) this.refusedUpdates.delete(channel);
+    else this.refusedUpdates.set(channel, error);
+  }
+
   /** The error to answer this post with, if a `failPost` falls on it. */
   private postFailure(args: Json): string | null {
     for (const [index, entry] of this.failing.entries()) {
@@ -178,6 +187,8 @@ export class SlackStandIn {
         const key = `${String(args.channel)}/${String(args.ts)}`;
         const message = this.messages.get(key);
         if (!message) return { ok: false, error: 'message_not_found' };
+        const updateRefused = this.refusedUpdates.get(message.channel);
+        if (updateRefused) return { ok: false, error: updateRefused };
         const refused = this.refuseBlocks(method, messageProblems(args));
         if (refused) return refused;
         this.messages.set(key, { ...message, text: String(args.text ?? ''), blocks: (args.blocks as Json[] | undefined) ?? [], updates: message.updates + 1 });

@@ -106,18 +106,29 @@ async function updateAll(ctx: Context, app: SlackApp, row: RequestRecord): Promi
   const messages = await ctx.store.db.selectFrom('slack_messages').selectAll().where('request_id', '=', requestId).orderBy('created_at').execute();
   if (messages.length === 0) return;
   const message = await render(ctx, app, row);
+  // One message Slack refuses must not keep the others (the approvers' DMs) showing live buttons:
+  // the rest are updated first, and the refusal then fails the attempt so it is tried again.
+  let refused: unknown = null;
   for (const posted of messages) {
     try {
       await app.client.chat.update({ channel: posted.channel_id, ts: posted.ts, text: message.text, blocks: message.blocks });
     } catch (error) {
       const code = platformErrorOf(error);
-      // Deleted by someone in Slack, or the app left the channel: nothing left to update there.
-      if (code === 'message_not_found' || code === 'channel_not_found' || code === 'cant_update_message') {
+      if (code !== null && NOT_UPDATABLE.has(code)) {
         ctx.log.info({ request: requestId, channel: posted.channel_id, slack: code }, 'Slack message no longer updatable; forgetting it');
         await ctx.store.db.deleteFrom('slack_messages').where('request_id', '=', requestId).where('channel_id', '=', posted.channel_id).execute();
         continue;
       }
-      throw error;
+      // Rate limited, unreachable, or answering HTTP errors: the next message would fare no better.
+      if (code === null) throw error;
+      refused ??= error;
     }
   }
+  if (refused !== null) throw refused;
 }
+
+/**
+ * What chat.update answers for a message that can never be updated again: deleted, in a channel
+ * archived or left, too old to edit, or a DM with a deactivated user. Such a message is forgotten.
+ */
+const NOT_UPDATABLE: ReadonlySet<string> = new Set(['message_not_found', 'channel_not_found', 'cant_update_message', 'edit_window_closed', 'is_archived', 'not_in_channel', 'account_inactive', 'is_inactive']);

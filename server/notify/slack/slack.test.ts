@@ -280,6 +280,29 @@ describe('Slack, against a local Slack API stand-in', () => {
     expect(metrics).toMatch(/greenlight_notifications_total\{channel="slack",outcome="retry"\} [1-9]/);
   });
 
+  it('one message Slack will not update does not keep the approvers\' DMs live: archived is forgotten, a refusal retried', async () => {
+    for (const error of ['is_archived', 'internal_error']) {
+      const created = await submit({ risk: 'medium', reason: `the channel answers ${error}` });
+      const inChannel = await posted(created.id);
+      const dms = await Promise.all(['DU0BOB', 'DU0CAROL'].map((dm) => posted(created.id, dm)));
+      await hub.hub.dispatcher.idle();
+      slack.refuseUpdates(inChannel.channel, error);
+      try {
+        expect((await hub.api('POST', `/api/v1/requests/${created.id}/decisions`, carol.token, { decision: 'deny', comment: 'not tonight' })).status).toBe(200);
+        for (const dm of dms) await updatedUntil(dm, (text) => text.includes('Denied'));
+        await hub.hub.dispatcher.idle();
+        const page = (await hub.api<NotificationPage>('GET', '/api/v1/notifications?limit=1000', ADMIN_TOKEN)).body;
+        const refresh = page.notifications.filter((n) => n.requestId === created.id && n.destination === 'slack:refresh');
+        // Archived: nothing left to update there, so the refresh is done. Refused: tried again later.
+        expect(refresh.map((n) => n.status)).toEqual([error === 'is_archived' ? 'delivered' : 'pending']);
+      } finally {
+        slack.refuseUpdates(inChannel.channel, null);
+      }
+      // Its retry (5 s later) updates the channel's message too.
+      if (error === 'internal_error') await updatedUntil(inChannel, (text) => text.includes('Denied'));
+    }
+  });
+
   it('still updates every message after the hub restarts, from the references in the database', async () => {
     const created = await submit({ risk: 'medium' });
     const message = await posted(created.id);
