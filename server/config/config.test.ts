@@ -200,9 +200,16 @@ describe('publicUrl and notifiers in the config file', () => {
     expect(wrong(`notifiers:\n  webhooks:\n    - { name: bot, url: "ftp://bot.example.com", secret: "${secret}" }\n`)).toBe('config file hub.yaml: notifiers.webhooks.0.url: must be an http:// or https:// URL');
     expect(wrong('notifiers:\n  webhook: []\n')).toBe('config file hub.yaml: unknown key "notifiers.webhook"');
     expect(wrong(`notifiers:\n  email:\n    smtp: { host: smtp.example.com, port: 99999, password: "${password}" }\n    from: greenlight\n`)).toBe(
-      'config file hub.yaml: notifiers.email.smtp.port: Too big: expected number to be <=65535; notifiers.email.from: expected an address, or "Name <address>"',
+      'config file hub.yaml: notifiers.email.smtp.port: Too big: expected number to be <=65535; notifiers.email.smtp.user: give the user this password signs in as, or leave out password to send without signing in; notifiers.email.from: expected an address, or "Name <address>"',
     );
     expect(wrong(`notifiers:\n  email:\n    smtp: { hots: smtp.example.com, password: "${password}" }\n    from: a@example.com\n`)).not.toContain(password);
+    // A password with no user would be dropped, and mail sent without signing in.
+    expect(wrong(`notifiers:\n  email:\n    smtp: { host: smtp.example.com, password: "${password}" }\n    from: a@example.com\n`)).toBe(
+      'config file hub.yaml: notifiers.email.smtp.user: give the user this password signs in as, or leave out password to send without signing in',
+    );
+    expect(wrong('notifiers:\n  email:\n    smtp: { host: smtp.example.com, user: greenlight }\n    from: a@example.com\n')).toBe(
+      'config file hub.yaml: notifiers.email.smtp.password: give the password to sign in as this user (env:VAR, file:/path or the value), or leave out user to send without signing in',
+    );
   });
 
   it('logs which channels are configured, by name and server, never a path, user or secret', () => {

@@ -350,6 +350,20 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
     }
   });
 
+  it('keeps retrying a message refused for want of sign-in or relay rights (5.7.1): the settings can be put right', async () => {
+    smtp.relayDenied.add('carol@example.com');
+    try {
+      const request = await submit();
+      const carols = async () => (await hub.api<NotificationPage>('GET', '/api/v1/notifications?limit=1000', ADMIN_TOKEN)).body.notifications.find((n) => n.requestId === request.id && n.destination === 'carol');
+      expect(await carols()).toMatchObject({ status: 'pending', attempts: 1, lastStatus: 550, lastError: expect.stringContaining('5.7.1') });
+      smtp.relayDenied.clear();
+      await advance(6000);
+      expect(mailFor('carol@example.com', request.id).mail.subject).toContain('waits for your decision');
+    } finally {
+      smtp.relayDenied.clear();
+    }
+  });
+
   it('tells each person whether email reaches them, with their address and the rules, for the Settings view', async () => {
     const channels = async (who: TestUser) => (await hub.api<MyChannels>('GET', '/api/v1/me/channels', who.token)).body.channels;
     const email = async (who: TestUser) => (await channels(who)).find((channel) => channel.channel === 'email');

@@ -14,16 +14,21 @@ const ATTEMPT_TIMEOUT_MS = 15_000;
 /**
  * A 5xx answer to this message's envelope or content (no such mailbox, content refused) is final:
  * every retry would get the same. A 5xx to the hub's sign-in, or a failed connection, may pass once
- * the server or the hub's settings are put right, so those keep their retries.
+ * the server or the hub's settings are put right, so those keep their retries; so does a refusal of
+ * the sender for want of sign-in or relay rights (530, or an enhanced status 5.7.x), which servers
+ * answer to the envelope.
  */
 function rejectedForGood(error: SmtpError, status: number | null): boolean {
-  return status !== null && status >= 500 && status < 600 && (error.code === 'EENVELOPE' || error.code === 'EMESSAGE');
+  if (status === null || status < 500 || status >= 600 || (error.code !== 'EENVELOPE' && error.code !== 'EMESSAGE')) return false;
+  return status !== 530 && !/\b5\.7\.\d{1,3}\b/.test(error.response ?? error.message ?? '');
 }
 
 /** What an SMTP failure looks like to nodemailer's callers. */
 interface SmtpError extends Error {
   responseCode?: number;
   code?: string;
+  /** The server's answer, such as "550 5.7.1 Relaying denied". */
+  response?: string;
 }
 
 /**

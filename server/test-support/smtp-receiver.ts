@@ -33,6 +33,8 @@ export class SmtpReceiver {
   readonly brokenConnections: Error[] = [];
   /** Addresses answered 550 (no such mailbox) at RCPT TO, as a real server rejects them for good. */
   readonly unknownMailboxes = new Set<string>();
+  /** Addresses answered "550 5.7.1" (relaying denied) at RCPT TO, as a server does to a sender lacking the rights. */
+  readonly relayDenied = new Set<string>();
   readonly arrivals = collect<ReceivedMail>((listener) => {
     this.events.on('mail', listener);
     return () => this.events.off('mail', listener);
@@ -56,6 +58,7 @@ export class SmtpReceiver {
       },
       onRcptTo: (address, _session, callback) => {
         if (this.unknownMailboxes.has(address.address)) callback(Object.assign(new Error(`no such mailbox: ${address.address}`), { responseCode: 550 }));
+        else if (this.relayDenied.has(address.address)) callback(Object.assign(new Error('5.7.1 relaying denied: sign in first'), { responseCode: 550 }));
         else callback();
       },
       onData: (stream, session, callback) => {
