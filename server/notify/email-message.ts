@@ -1,6 +1,7 @@
 import { renderAlertEmail } from './email-alert.js';
 import type { EmailMessage, EmailPayload } from './email-payload.js';
 import { html, type Html } from './html.js';
+import { indentedAfterFirstLine } from './plain-text.js';
 
 export interface EmailLinks {
   approve: string;
@@ -13,6 +14,8 @@ const HEADLINE: Partial<Record<EmailPayload['type'], string>> = {
   'request.escalated': 'was escalated to you',
   'request.reminded': 'still waits for your decision',
 };
+
+const indented = (block: string): string => `  ${indentedAfterFirstLine(block, '  ')}`;
 
 const when = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 
@@ -33,17 +36,16 @@ export function renderEmail(payload: EmailPayload, links: EmailLinks): EmailMess
   const consoleNote = request.consoleOnly ? `Risk ${request.risk}: the links ask you to sign in to the console to decide.` : null;
   const subject = `[Greenlight] ${title} ${headline} (${request.requester}, risk ${request.risk})`;
 
+  // The hub's own lines (the facts, then the links) come first, and every line the requester wrote
+  // after the first of the reason is indented: none of theirs can pass for one of the hub's.
   const text = [
     `${title} ${headline}.`,
     '',
     `Requester: ${request.requester}`,
-    `Reason:    ${request.reason}`,
+    `Reason:    ${indentedAfterFirstLine(request.reason, ' '.repeat(11))}`,
     `Risk:      ${request.risk}`,
     ...(due ? [`Deadline:  ${due}`] : []),
     `Rule:      ${request.rule}`,
-    ...(request.summary ? ['', request.summary] : []),
-    ...(request.diffHead ? ['', 'Diff:', request.diffHead, ...(request.diffMoreLines ? [`… ${request.diffMoreLines} more lines in the console`] : [])] : []),
-    ...(request.links.length ? ['', 'Links:', ...request.links.map((link) => `- ${link.title}: ${link.url}`)] : []),
     '',
     ...(consoleNote ? [consoleNote] : []),
     `Approve: ${links.approve}`,
@@ -51,6 +53,9 @@ export function renderEmail(payload: EmailPayload, links: EmailLinks): EmailMess
     `Console: ${links.console}`,
     '',
     'Each link opens a page where you confirm; opening it decides nothing.',
+    ...(request.summary ? ['', 'Summary:', indented(request.summary)] : []),
+    ...(request.diffHead ? ['', 'Diff:', indented(request.diffHead), ...(request.diffMoreLines ? [`… ${request.diffMoreLines} more lines in the console`] : [])] : []),
+    ...(request.links.length ? ['', 'Links:', ...request.links.map((link) => `- ${indentedAfterFirstLine(link.title, '  ')}: ${link.url}`)] : []),
   ].join('\n');
 
   const row = (label: string, value: string): Html => html`<tr><th style="text-align:left;padding:2px 12px 2px 0;color:#555">${label}</th><td>${value}</td></tr>`;

@@ -124,7 +124,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
     expect(mail.text).toContain('Reason:    hotfix <script>alert(1)</script> & more');
     expect(mail.text).toContain('Risk:      medium');
     expect(mail.text).toMatch(/Deadline: {2}escalates at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
-    expect(mail.text).toContain('-old\n+new');
+    expect(mail.text).toContain('  -old\n  +new');
     expect(mail.text).toContain('- INC-4412: https://tickets.example.com/INC-4412');
     expect(linkIn(mail, 'Approve')).toMatch(/^http:\/\/greenlight\.test\.example\/email-actions\/[A-Za-z0-9_-]{43}$/);
     expect(linkIn(mail, 'Deny')).not.toBe(linkIn(mail, 'Approve'));
