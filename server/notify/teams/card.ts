@@ -40,7 +40,31 @@ type Run = Record<string, unknown> & { text: string };
  */
 const asWritten = (...runs: Run[]): Element => ({ type: 'RichTextBlock', inlines: runs.map((run) => ({ type: 'TextRun', ...run })) });
 
-function cardBody(type: NotificationEvent, request: GreenlightRequest, diffLines: number | null, alert: string | null): Element[] {
+/** How much of the optional parts a card carries: each step down the ladder carries less. */
+interface Shape {
+  /** Lines of the diff; null: none. */
+  diffLines: number | null;
+  /** Characters of the summary; 0: none. */
+  summaryChars: number;
+  /** Link buttons besides "Open in Greenlight". */
+  linkButtons: number;
+  /** Characters of the alert (a break-glass one repeats the reason). */
+  alertChars: number;
+}
+
+/**
+ * From the whole card down to its core: the diff is shortened, then dropped; then the summary, the
+ * link buttons and the alert's length go. Title, reason, risk and the console link always stay.
+ */
+const SHAPES: Shape[] = [
+  ...[30, 15, 7, 3, 1, null].map((diffLines) => ({ diffLines, summaryChars: 4000, linkButtons: 5, alertChars: 4000 })),
+  { diffLines: null, summaryChars: 1000, linkButtons: 5, alertChars: 4000 },
+  { diffLines: null, summaryChars: 0, linkButtons: 5, alertChars: 4000 },
+  { diffLines: null, summaryChars: 0, linkButtons: 0, alertChars: 4000 },
+  { diffLines: null, summaryChars: 0, linkButtons: 0, alertChars: 200 },
+];
+
+function cardBody(type: NotificationEvent, request: GreenlightRequest, shape: Shape, alert: string | null): Element[] {
   const facts = [
     { title: 'Requester', value: request.requester },
     { title: 'Risk', value: request.risk.toUpperCase() },
@@ -50,16 +74,16 @@ function cardBody(type: NotificationEvent, request: GreenlightRequest, diffLines
   if (request.status === 'pending' && request.expiresAt) facts.push({ title: 'Expires', value: utcClock(request.expiresAt) });
   const body: Element[] = [
     text(HEADLINE[type], { size: 'Small', isSubtle: true, spacing: 'None' }),
-    ...(alert ? [asWritten({ text: alert, weight: 'Bolder', color: 'Attention' })] : []),
+    ...(alert ? [asWritten({ text: clip(alert, shape.alertChars), weight: 'Bolder', color: 'Attention' })] : []),
     asWritten({ text: titleOf(request), size: 'Large', weight: 'Bolder' }),
     { type: 'FactSet', facts },
     asWritten({ text: 'Reason: ', weight: 'Bolder' }, { text: request.reason }),
   ];
   const decided = outcome(request);
   if (decided) body.push(asWritten({ text: decided, weight: 'Bolder', color: request.status === 'approved' ? 'Good' : 'Attention' }));
-  if (request.context.summary) body.push(asWritten({ text: clip(request.context.summary, 4000) }));
-  if (request.context.diff && diffLines !== null) {
-    const { text: excerpt, moreLines } = diffExcerpt(request.context.diff, diffLines);
+  if (request.context.summary && shape.summaryChars > 0) body.push(asWritten({ text: clip(request.context.summary, shape.summaryChars) }));
+  if (request.context.diff && shape.diffLines !== null) {
+    const { text: excerpt, moreLines } = diffExcerpt(request.context.diff, shape.diffLines);
     body.push(asWritten({ text: excerpt, fontType: 'Monospace', size: 'Small' }));
     if (moreLines > 0) body.push(text(moreLinesNote(moreLines), { isSubtle: true, size: 'Small' }));
   }
@@ -69,26 +93,34 @@ function cardBody(type: NotificationEvent, request: GreenlightRequest, diffLines
 /**
  * The Teams message for an event: an Adaptive Card 1.5 with the request's context and links that open
  * it in the web console. Buttons only open URLs: an incoming webhook cannot receive clicks (that needs
- * a bot). Under 28 KB: the diff is shortened first, then dropped; title, reason and risk never are.
+ * a bot). Under 28 KB, going down SHAPES until it fits: Teams refuses a larger message on every retry.
  */
 export function renderTeamsMessage(type: NotificationEvent, request: GreenlightRequest, publicUrl: string, alert: string | null = null): string {
-  const actions = [
-    { type: 'Action.OpenUrl', title: 'Open in Greenlight', url: consoleLink(publicUrl, request.id) },
-    ...(request.context.links ?? []).slice(0, 5).map((link) => ({ type: 'Action.OpenUrl', title: clip(link.title, 60), url: link.url })),
-  ];
-  const envelope = (diffLines: number | null) =>
+  const envelope = (shape: Shape) =>
     JSON.stringify({
       type: 'message',
       attachments: [
         {
           contentType: 'application/vnd.microsoft.card.adaptive',
           contentUrl: null,
-          content: { $schema: ADAPTIVE_CARD_SCHEMA, type: 'AdaptiveCard', version: ADAPTIVE_CARD_VERSION, msteams: { width: 'Full' }, body: cardBody(type, request, diffLines, alert), actions },
+          content: {
+            $schema: ADAPTIVE_CARD_SCHEMA,
+            type: 'AdaptiveCard',
+            version: ADAPTIVE_CARD_VERSION,
+            msteams: { width: 'Full' },
+            body: cardBody(type, request, shape, alert),
+            actions: [
+              { type: 'Action.OpenUrl', title: 'Open in Greenlight', url: consoleLink(publicUrl, request.id) },
+              ...(request.context.links ?? []).slice(0, shape.linkButtons).map((link) => ({ type: 'Action.OpenUrl', title: clip(link.title, 60), url: link.url })),
+            ],
+          },
         },
       ],
     });
-  for (let lines: number | null = 30; ; lines = lines === null ? null : lines > 1 ? Math.floor(lines / 2) : null) {
-    const message = envelope(lines);
-    if (Buffer.byteLength(message) <= TEAMS_MESSAGE_LIMIT_BYTES || lines === null) return message;
+  let message = '';
+  for (const shape of SHAPES) {
+    message = envelope(shape);
+    if (Buffer.byteLength(message) <= TEAMS_MESSAGE_LIMIT_BYTES) break;
   }
+  return message;
 }

@@ -103,6 +103,34 @@ describe('the Teams card', () => {
   });
 });
 
+describe('the Teams card at its largest', () => {
+  it('stays under 28 KB when the summary, the link buttons and a break-glass alert are large too, keeping title, reason and the console link', () => {
+    const longUrl = (i: number) => `https://dashboards.example.com/d/${i}?${'q=x&'.repeat(470)}`;
+    const reason = '数'.repeat(2000);
+    const request: GreenlightRequest = {
+      ...requestFixture(),
+      reason,
+      context: { summary: '概'.repeat(4000), diff: '+ x\n'.repeat(500), links: Array.from({ length: 5 }, (_, i) => ({ title: `dashboard ${i}`, url: longUrl(i) })) },
+    };
+    const alert = `Break-glass by alice on prod: INC-1 — ${reason}`;
+    const text = renderTeamsMessage('request.break_glass', request, 'https://greenlight.example.com', alert);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(TEAMS_MESSAGE_LIMIT_BYTES);
+    const parsed: unknown = JSON.parse(text);
+    expect(validate(parsed), JSON.stringify(validate.errors)).toBe(true);
+    const card = cardOf(parsed);
+    expect(card?.body.some((element) => shown(element) === `Reason: ${reason}`)).toBe(true);
+    expect(card?.actions[0]).toMatchObject({ title: 'Open in Greenlight', url: expect.stringContaining('https://greenlight.example.com') });
+  });
+
+  it('keeps every part of a card that fits', () => {
+    const links = [{ title: 'runbook', url: 'https://wiki.example.com/runbook' }];
+    const request: GreenlightRequest = { ...requestFixture(), context: { summary: 'rotate the signing keys', diff: '+ a\n- b', links } };
+    const card = cardOf(JSON.parse(renderTeamsMessage('request.created', request, 'https://greenlight.example.com')));
+    expect(card?.body.map(shown)).toEqual(expect.arrayContaining(['rotate the signing keys', '+ a\n- b']));
+    expect(card?.actions.map((action) => action.title)).toEqual(['Open in Greenlight', 'runbook']);
+  });
+});
+
 describe('Teams, posting to a local receiver through the outbox', () => {
   const receiver = new WebhookReceiver();
   let hub: TestHub;
