@@ -208,6 +208,21 @@ describe('a sign-in that must not work says why and creates nothing', () => {
     });
   });
 
+  it('a desktop sign-in someone else started, finished in a browser that did not start it: no hand-off to their app', async () => {
+    // The attacker's app listens on its own loopback port with its own PKCE verifier, and sends the
+    // provider's URL to someone signed in there; that person's browser brings back no state cookie.
+    const desktopLogin = new URL(login());
+    desktopLogin.searchParams.set('desktop', 'http://127.0.0.1:49152/callback');
+    desktopLogin.searchParams.set('challenge', createHash('sha256').update('a'.repeat(43)).digest('base64url'));
+    const handoffs = async () => (await hub.hub.ctx.store.db.selectFrom('oidc_handoffs').select('code_hash').execute()).length;
+    const before = await handoffs();
+    await noNewUsers(async () => {
+      const { callback } = await provider.signIn(desktopLogin.href, 'eve-sub');
+      refused(await get(callback, ''), 400, 'does not match');
+    });
+    expect(await handoffs()).toBe(before);
+  });
+
   it('a replayed callback, and a replayed code under a fresh state', async () => {
     const first = await provider.signIn(login(), 'eve-sub');
     sessionFrom(await get(first.callback, first.hubCookie));

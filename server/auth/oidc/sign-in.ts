@@ -101,7 +101,9 @@ export class OidcSignIn {
       { chainFirst: false },
     );
     const fresh = login && Date.parse(login.created_at) > this.ctx.clock.now().getTime() - LOGIN_TTL_MS;
-    if (!login || !fresh || (login.desktop_redirect === null && cookieState !== state)) {
+    // The desktop app's sign-in runs in the system browser too, which the login page gave the cookie:
+    // without it, a sign-in someone else started would hand their app a session as whoever finished it.
+    if (!login || !fresh || cookieState !== state) {
       throw new SignInRefused(400, 'This sign-in link is not valid', 'The sign-in state does not match one this browser started here (it was used already, is too old, or came from elsewhere). Nothing was changed; start again from the sign-in page.');
     }
     // Tokens are checked against the hub's clock, the one everything else here uses.
