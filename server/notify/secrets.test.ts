@@ -35,6 +35,17 @@ describe('secret references', () => {
     expect(() => resolveSecret(42, 'k', {})).toThrow(/k: expected a secret/);
   });
 
+  it('refuses what looks like a reference but is not one, rather than taking it as the secret itself', () => {
+    const file = path.join(dir, 'secret');
+    writeFileSync(file, SECRET);
+    expect(() => resolveSecret('ENV:SMTP_PASSWORD', 'notifiers.email.smtp.password', { SMTP_PASSWORD: SECRET })).toThrow(
+      'notifiers.email.smtp.password: a secret reference starts with env: or file: in lower case, with nothing before it (this one starts with "ENV:")',
+    );
+    expect(() => resolveSecret(` file:${file}`, 'k', {})).toThrow(/k: a secret reference starts with env: or file: in lower case/);
+    expect(() => resolveSecret(`File:${file}`, 'k', {})).toThrow(/this one starts with "File:"/);
+    expect(() => resolveSecret('file:secrets/smtp', 'k', {})).toThrow('k: "file:secrets/smtp" needs an absolute path, such as file:/run/secrets/greenlight');
+  });
+
   it('accepts whsec_ secrets of 24 to 64 bytes and refuses others without echoing them', () => {
     expect(webhookSigningKey(SECRET, 'k')).toEqual(Buffer.alloc(32, 7));
     const tooShort = `whsec_${Buffer.alloc(8).toString('base64')}`;

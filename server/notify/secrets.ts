@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /**
  * Resolves a secret reference from the hub configuration: `env:VAR` reads an environment variable,
@@ -7,6 +8,12 @@ import { readFileSync } from 'node:fs';
  */
 export function resolveSecret(reference: unknown, where: string, env: NodeJS.ProcessEnv = process.env): string {
   if (typeof reference !== 'string' || reference.length === 0) throw new Error(`${where}: expected a secret, env:VAR_NAME or file:/path`);
+  // "ENV:X" or " file:/x" meant as a reference would otherwise be taken as the secret itself, and the
+  // hub would start only to fail at the first delivery or sign-in. The prefix is named, never the value.
+  const nearMiss = /^\s*(env|file):/i.exec(reference);
+  if (nearMiss && !reference.startsWith('env:') && !reference.startsWith('file:')) {
+    throw new Error(`${where}: a secret reference starts with env: or file: in lower case, with nothing before it (this one starts with "${nearMiss[0]}"); a secret that really begins so can be kept in a file and given as file:/path`);
+  }
   if (reference.startsWith('env:')) {
     const name = reference.slice(4);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`${where}: "env:${name}" is not an environment variable name`);
@@ -16,6 +23,8 @@ export function resolveSecret(reference: unknown, where: string, env: NodeJS.Pro
   }
   if (reference.startsWith('file:')) {
     const file = reference.slice(5);
+    // Relative to what? The hub's working directory is rarely the config file's: say where instead.
+    if (!path.isAbsolute(file)) throw new Error(`${where}: "file:${file}" needs an absolute path, such as file:/run/secrets/greenlight`);
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
