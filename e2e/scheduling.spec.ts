@@ -79,6 +79,31 @@ test('approving with a changed start: the requester sees the new start and the g
   await expect(card.getByTestId('grant-start')).toContainText(/starts in (4h 5\dm|5h)/);
 });
 
+test('a start moved by the first of two approvers is what the second approves, not the start the page first showed', async ({ actors }) => {
+  const requester = await createUser('sched-req', ['requester']);
+  const first = await createUser('sched-first', ['approver'], ['migrators']);
+  const second = await createUser('sched-second', ['approver'], ['migrators']);
+  const resource = unique('ledger-db');
+  const asked = minute(Date.now() + 2 * HOUR);
+  const moved = minute(Date.now() + 5 * HOUR);
+  const request = await submitRequest(requester, { action: 'schedule-migration', resource, environment: 'production', reason: 'Split the ledger table', notBefore: new Date(asked).toISOString(), requestedTtlSeconds: 3600 });
+
+  const carol = await actors.open(second, { timezoneId: 'Europe/Berlin' });
+  await inboxRow(carol.page, resource).click();
+  const pane = detail(carol.page);
+  const startField = pane.getByLabel('Access starts');
+  await expect(startField).toHaveValue(localInput(asked, 'Europe/Berlin'));
+
+  // The first approver moves the start while Carol's page is open.
+  await decide(first, request.id, 'approve', 'after the batch jobs', { notBefore: new Date(moved).toISOString() });
+  await expect(startField).toHaveValue(localInput(moved, 'Europe/Berlin'));
+  await pane.getByRole('button', { name: /^Approve/ }).click();
+  await expect(pane.getByTestId('status')).toHaveText(/^approved/);
+  const decided = await getRequest(requester, request.id);
+  expect(decided.notBefore).toBe(new Date(moved).toISOString());
+  expect(decided.grant?.notBefore).toBe(new Date(moved).toISOString());
+});
+
 test('extending from My requests: the first extension is approved at once and starts when the grant ends', async ({ actors }) => {
   const requester = await createUser('ext-req', ['requester']);
   const approver = await createUser('ext-apr', ['approver'], ['sessions']);

@@ -49,8 +49,8 @@ export function getRequest(user: TestUser, id: string): Promise<GreenlightReques
   return call<GreenlightRequest>('GET', `/api/v1/requests/${id}`, user.token);
 }
 
-export function decide(user: TestUser, id: string, decision: 'approve' | 'deny', comment?: string): Promise<GreenlightRequest> {
-  return call<GreenlightRequest>('POST', `/api/v1/requests/${id}/decisions`, user.token, { decision, ...(comment ? { comment } : {}) });
+export function decide(user: TestUser, id: string, decision: 'approve' | 'deny', comment?: string, options: { notBefore?: string } = {}): Promise<GreenlightRequest> {
+  return call<GreenlightRequest>('POST', `/api/v1/requests/${id}/decisions`, user.token, { decision, ...(comment ? { comment } : {}), ...options });
 }
 
 /** "I'm looking at it": holds the request's escalation for the rule's claimHolds. */

@@ -64,6 +64,12 @@ rules:
     approvers: [maintainers]
     expireAfter: 1h
     grantTtl: 4h
+  - name: scheduling-in-pairs
+    match: { action: schedule-migration }
+    approvers: [migrators]
+    minApprovals: 2
+    expireAfter: 1h
+    grantTtl: 4h
   - name: extending
     match: { action: extend-session }
     approvers: [sessions]

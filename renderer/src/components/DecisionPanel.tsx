@@ -25,6 +25,14 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   const [comment, setComment] = useState('');
   const initialStart = request.notBefore ? toLocalInput(request.notBefore) : '';
   const [start, setStart] = useState(initialStart);
+  // Another approver may move the start while this panel is open. A field still showing the old
+  // start follows it: approving must never send that old start back as a move of its own. A start
+  // typed here stays, as typed.
+  const [startShownFrom, setStartShownFrom] = useState(initialStart);
+  if (startShownFrom !== initialStart) {
+    setStartShownFrom(initialStart);
+    if (start === startShownFrom) setStart(initialStart);
+  }
   const [startError, setStartError] = useState<string | null>(null);
   const startId = useId();
   const [commentError, setCommentError] = useState<string | null>(null);
