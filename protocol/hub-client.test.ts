@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HubClient } from './hub-client.js';
 import type { SyncResult } from './events.js';
 import { LIMITS } from './limits.js';
+import { requestFixture } from './request-fixture.js';
 
 const syncResult: SyncResult = {
   me: { id: 'u1', name: 'bob', roles: ['approver'], groups: ['sre'], email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: '2026-01-01T00:00:00Z' },
@@ -62,6 +63,35 @@ describe('HubClient size check', () => {
     const hub = client(await startHub('glt_ok'), 'glt_ok');
     const diff = 'ж'.repeat(Math.ceil(LIMITS.bodyBytes / 2) + 10); // fewer characters than the limit, more bytes
     await expect(hub.submit({ action: 'deploy', resource: 'api', environment: 'prod', reason: 'x', context: { diff } })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
+});
+
+describe('HubClient.sync asked for by the app, against a bare Socket.IO server standing in for the hub', () => {
+  it('holds an event pushed while the sync is read and delivers it after the answer, so the answer never undoes it', async () => {
+    const http = createServer();
+    const io = new Server(http);
+    let syncs = 0;
+    io.on('connection', (socket) =>
+      socket.on('requests:sync', (_input, ack) => {
+        syncs += 1;
+        // The hub read its answer, then a request arrived and was pushed before the answer went out.
+        if (syncs === 2) socket.emit('request:created', { ...requestFixture(), id: 'req_new' });
+        ack({ data: syncResult });
+      }),
+    );
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      io.close();
+      http.close();
+    });
+    const hub = client(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, 'glt_ok').connect();
+    await hub.waitUntilReady(5_000);
+    const seen: string[] = [];
+    hub.onSync((result) => seen.push(`sync with ${result.inbox.length} waiting`));
+    hub.on('request:created', (request) => seen.push(`created ${request.id}`));
+
+    await hub.sync();
+    expect(seen).toEqual(['sync with 0 waiting', 'created req_new']);
   });
 });
 

@@ -46,6 +46,7 @@ export class HubClient {
   private readonly eventListeners = new Map<EventName, Set<Listener<never>>>();
   private syncing = false;
   private syncAgain = false;
+  private running: Promise<SyncResult> | null = null;
   private buffered: { event: EventName; payload: unknown }[] = [];
   private everConnected = false;
   private lastSync: SyncResult | null = null;
@@ -211,31 +212,50 @@ export class HubClient {
   get(requestId: string): Promise<GreenlightRequest> {
     return this.call('request:get', { requestId });
   }
-  sync(): Promise<SyncResult> {
-    return this.call('requests:sync', {});
+  /**
+   * The whole state, read afresh. Whoever asks, its answer goes to the `onSync` listeners first, and
+   * events pushed while it was read are held and replayed after it: an answer read before such an
+   * event must not undo it. One sync runs at a time; asked for during one, it runs after it.
+   */
+  async sync(): Promise<SyncResult> {
+    while (this.running) await this.running.catch(() => undefined);
+    const run = this.readSync();
+    this.running = run;
+    try {
+      return await run;
+    } finally {
+      this.running = null;
+      if (this.syncAgain && this.socket.connected) void this.resync();
+    }
   }
 
-  private async resync(): Promise<void> {
+  private resync(): Promise<void> {
+    return this.sync().then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  private async readSync(): Promise<SyncResult> {
     this.syncing = true;
     this.syncAgain = false;
     this.buffered = [];
     try {
-      const result = await this.sync();
+      const result = await this.call('requests:sync', {});
       this.syncing = false;
       this.lastSync = result;
       for (const listener of this.syncListeners) listener(result);
-      const replay = this.buffered;
-      this.buffered = [];
-      for (const { event, payload } of replay) this.emitLocal(event, payload);
+      return result;
     } catch (error) {
       this.syncing = false;
       this.lastError = error instanceof GreenlightError ? error : new GreenlightError('INTERNAL', String(error));
       // Without a sync the events that arrived meanwhile are still the freshest news we have.
+      throw error;
+    } finally {
       const replay = this.buffered;
       this.buffered = [];
       for (const { event, payload } of replay) this.emitLocal(event, payload);
     }
-    if (this.syncAgain && this.socket.connected) void this.resync();
   }
 
   private dispatch(event: EventName, raw: unknown): void {

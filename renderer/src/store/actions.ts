@@ -120,8 +120,9 @@ export function showView(view: View): void {
 
 export async function resync(): Promise<void> {
   try {
-    const result = await requireBridge().sync();
-    if (useStore.getState().phase === 'ready') onSynced(result);
+    // Its answer reaches the store as a `sync` event, before the events pushed while it was read:
+    // applying it again here, after them, would undo them.
+    await requireBridge().sync();
   } catch {
     // The connection pill already says the hub is unreachable; the next reconnect resyncs.
   }
