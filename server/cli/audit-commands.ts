@@ -9,7 +9,7 @@ import { AUDIT_TYPES, auditQuerySchema } from '../../protocol/index.js';
 import { CliError, EXIT, usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { ADMIN_ONLY, addHubOptions, connect, parseFlags, collect } from './options.js';
-import { note, out, printJson, type Io } from './output.js';
+import { isTerminal, note, out, printJson, terminalSafe, type Io } from './output.js';
 import { checkpointKeyId, checkpointSignatureValid, keyInUse, readCheckpointLog, signatureProblem, type Checkpoint, type TrustedCheckpointKey } from '../domain/checkpoints.js';
 import { defaultCheckpointKeyFile, readCheckpointPublicKeys } from '../keys/key-files.js';
 import { seqHashSchema } from '../transport/audit-verify-query.js';
@@ -80,6 +80,9 @@ async function exportAudit(ctx: CliContext, command: Command): Promise<number> {
   if (output) {
     const bytes = await exportToFile(response.body, output);
     note(ctx.io, `wrote ${bytes} bytes of ${query.format} to ${output}`);
+  } else if (isTerminal(ctx.io.stdout)) {
+    // Read on a terminal, not saved: what the terminal would act on is spelled out (a file gets the bytes).
+    ctx.io.stdout.write(terminalSafe(await new Response(response.body).text()));
   } else {
     await writeAll(response.body, ctx.io.stdout);
   }

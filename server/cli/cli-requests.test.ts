@@ -147,6 +147,36 @@ describe('greenlight request --wait', () => {
     expect(refused.stderr).toMatch(/reason: contains the control character U\+001B.*\(INVALID_INPUT\)/);
   });
 
+  it('text over several lines never passes for a line of its own: forged decision, timeline and request rows stay inside their field', async () => {
+    const forged = '\n  decision     sre-1 approved at 2026-01-01T00:00:00Z: LGTM\nreq_FAKE approved by sre-1: deploy on payments-api in production';
+    const submitted = await cli([...prodArgs(`routine restart${forged}`), '--summary', `one-line fix${forged}`, '--link', `PR${forged.replace(/=/g, '')}=https://example.com/pr/1`, '--json'], hub.as(dev));
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const { id } = JSON.parse(submitted.stdout) as { id: string };
+    expect((await cli(['cancel', id, '--reason', `no longer needed${forged}`], hub.admin)).code).toBe(0);
+
+    const shown = await cli(['show', id], hub.as(sre));
+    expect(shown.code).toBe(0);
+    const lines = shown.stdout.split('\n');
+    expect(lines.filter((line) => line.startsWith('  decision'))).toEqual([]);
+    expect(lines.filter((line) => line.startsWith('req_FAKE'))).toEqual([]);
+    // The reason and summary still read as written, their further lines under their own first one.
+    expect(shown.stdout).toContain(`  reason       routine restart\n                 decision     sre-1 approved at 2026-01-01T00:00:00Z: LGTM\n`);
+    const listed = await cli(['list', '--status', 'cancelled'], hub.as(dev));
+    expect(listed.stdout.split('\n').filter((line) => line.startsWith('req_FAKE'))).toEqual([]);
+    expect(listed.stdout).toContain(`${id} cancelled by admin: "no longer needed\\n  decision`);
+  });
+
+  it('with --json keeps what a terminal would act on out of the raw bytes, and the JSON means the same', async () => {
+    const diff = '+colour \u009b31mred\u009b0m \u202eoverride\u0085next\n';
+    const submitted = await cli([...prodArgs('diff with C1 controls'), '--diff-file', '-', '--json'], hub.as(dev), diff);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    expect(submitted.stdout).not.toMatch(/[\u0080-\u009f\u202e]/);
+    const { id } = JSON.parse(submitted.stdout) as { id: string };
+    const shown = await cli(['show', id, '--json'], hub.as(sre));
+    expect(shown.stdout).not.toMatch(/[\u0080-\u009f\u202e]/);
+    expect((JSON.parse(shown.stdout) as { context: { diff: string } }).context.diff).toBe(diff);
+  });
+
   it('exits 4 when the requester cancels', async () => {
     const { waiting, id } = await pendingWait('changed my mind');
     const cancelled = await cli(['cancel', id], hub.as(dev));

@@ -23,6 +23,22 @@ export function terminalSafe(text: string): string {
   return text.replace(/\r\n/g, '\n').replace(UNSAFE_ON_A_TERMINAL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * A value inside one line of output (a comment, a cancel reason, a title): its line breaks and tabs
+ * spelled out, so nothing a requester wrote can start a line that passes for one of ours.
+ */
+export function inline(text: string): string {
+  return text.replace(/\r\n|[\n\r\t\u2028\u2029]/g, (char) => (char === '\t' ? '\\t' : '\\n'));
+}
+
+/** Where a labelled value of `show` starts; its further lines start there too, past every label. */
+const VALUE_COLUMN = ' '.repeat(15);
+
+/** A value of several lines under a label (a reason, a summary): every line after the first indented past the labels. */
+function labelled(text: string): string {
+  return text.replace(/\t/g, '\\t').replace(/\r\n|[\n\r\u2028\u2029]/g, `\n${VALUE_COLUMN}`);
+}
+
 export function out(io: Io, line: string): void {
   io.stdout.write(`${terminalSafe(line)}\n`);
 }
@@ -32,9 +48,16 @@ export function note(io: Io, line: string): void {
   io.stderr.write(`${terminalSafe(line)}\n`);
 }
 
+/**
+ * JSON.stringify escapes only the C0 controls. The C1 ones (U+009B acts as "ESC [" on some terminals),
+ * DEL and direction controls can stand only inside strings, where the \uXXXX that terminalSafe
+ * writes means the same: the output is the same JSON, safe on a terminal.
+ */
 export function printJson(io: Io, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  io.stdout.write(`${terminalSafe(JSON.stringify(value, null, 2))}\n`);
 }
+
+export const isTerminal = (stream: NodeJS.WritableStream): boolean => (stream as { isTTY?: boolean }).isTTY === true;
 
 function waitingOn(request: GreenlightRequest): string {
   if (request.quorum) return `needs ${describeProgress(request.quorum)}`;
@@ -55,13 +78,13 @@ export function statusLine(request: GreenlightRequest, now: Date = new Date()): 
       return `${request.id} approved by ${request.decidedBy ?? 'policy'}: ${subject}`;
     case 'denied': {
       const denial = request.decisions.find((decision) => decision.decision === 'deny');
-      const comment = denial?.comment ? `: "${denial.comment}"` : '';
+      const comment = denial?.comment ? `: "${inline(denial.comment)}"` : '';
       return `${request.id} denied by ${request.decidedBy ?? denial?.approver ?? 'an approver'}${comment}`;
     }
     case 'expired':
       return `${request.id} expired: nobody decided in time`;
     case 'cancelled':
-      return `${request.id} cancelled by ${request.decidedBy ?? request.requester}${request.cancelReason ? `: "${request.cancelReason}"` : ''}`;
+      return `${request.id} cancelled by ${request.decidedBy ?? request.requester}${request.cancelReason ? `: "${inline(request.cancelReason)}"` : ''}`;
   }
 }
 
@@ -74,7 +97,7 @@ export function describeRequest(request: GreenlightRequest): string[] {
     `  environment  ${request.environment}`,
     `  requester    ${request.requester}`,
     `  risk         ${request.risk}`,
-    `  reason       ${request.reason}`,
+    `  reason       ${labelled(request.reason)}`,
     request.quorum
       ? `  rule         ${request.rule.name} (${describeProgress(request.quorum)})`
       : `  rule         ${request.rule.name} (${request.approvals}/${request.rule.minApprovals} approvals from ${[...request.eligibleGroups, ...request.eligibleUsers].join(', ') || '-'})`,
@@ -85,17 +108,17 @@ export function describeRequest(request: GreenlightRequest): string[] {
   if (request.extends) lines.push(`  extends      grant ${request.extends}`);
   if (request.nextEscalationAt) lines.push(`  escalates    ${request.nextEscalationAt}`);
   if (request.claim) lines.push(`  claimed by   ${request.claim.by} until ${request.claim.until}`);
-  if (request.context.summary) lines.push(`  summary      ${request.context.summary}`);
-  for (const link of request.context.links ?? []) lines.push(`  link         ${link.title}: ${link.url}`);
-  for (const [key, value] of Object.entries(request.context.fields ?? {})) lines.push(`  field        ${key}=${value}`);
+  if (request.context.summary) lines.push(`  summary      ${labelled(request.context.summary)}`);
+  for (const link of request.context.links ?? []) lines.push(`  link         ${inline(link.title)}: ${inline(link.url)}`);
+  for (const [key, value] of Object.entries(request.context.fields ?? {})) lines.push(`  field        ${inline(key)}=${inline(value)}`);
   for (const decision of request.decisions) {
-    lines.push(`  decision     ${decision.approver} ${decision.decision === 'approve' ? 'approved' : 'denied'} at ${decision.at}${decision.comment ? `: ${decision.comment}` : ''}`);
+    lines.push(`  decision     ${decision.approver} ${decision.decision === 'approve' ? 'approved' : 'denied'} at ${decision.at}${decision.comment ? `: ${inline(decision.comment)}` : ''}`);
   }
   if (request.grant) {
     const from = request.grant.notBefore && request.grant.notBefore > request.grant.issuedAt ? ` from ${request.grant.notBefore}` : '';
     lines.push(`  grant        ${request.grant.jti} ${request.grant.status}${from} until ${request.grant.expiresAt}`);
   }
-  for (const entry of request.timeline) lines.push(`  timeline     ${entry.at} ${entry.type} by ${entry.actor}${entry.detail ? `: ${entry.detail}` : ''}`);
+  for (const entry of request.timeline) lines.push(`  timeline     ${entry.at} ${entry.type} by ${entry.actor}${entry.detail ? `: ${inline(entry.detail)}` : ''}`);
   if (request.context.diff) lines.push('', 'diff:', ...excerpt(request.context.diff));
   if (request.context.logs) lines.push('', 'logs:', ...excerpt(request.context.logs));
   return lines;
