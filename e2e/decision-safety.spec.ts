@@ -180,3 +180,22 @@ test('a diff or a log holding direction controls warns and shows each one marked
   // What is sent back is still what was submitted.
   expect((await getRequest(requester, request.id)).context.diff).toBe(diff);
 });
+
+test('a link shows where it really goes: a lookalike letter in its host shows as xn--', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('kim', ['approver'], ['safety']);
+  const kim = await actors.open(approver);
+  // "gіthub" with a Cyrillic і: it reads as GitHub and goes elsewhere.
+  const request = await submitRequest(requester, {
+    action: 'decide-safely',
+    resource: unique('lookalike-link'),
+    environment: 'production',
+    reason: 'review the pull request first',
+    context: { links: [{ title: 'PR 42', url: 'https://g\u0456thub.com/acme/payments/pull/42' }] },
+  });
+
+  await inboxRow(kim.page, request.resource).click();
+  const destination = detail(kim.page).getByTestId('link-destination');
+  await expect(destination).toHaveText('https://xn--gthub-n2e.com/acme/payments/pull/42');
+  await expect(detail(kim.page).getByRole('link', { name: 'PR 42' })).toHaveAttribute('href', 'https://xn--gthub-n2e.com/acme/payments/pull/42');
+});

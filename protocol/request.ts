@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
-import { safeHttpUrl } from './urls.js';
+import { hasUserInfo, safeHttpUrl } from './urls.js';
 import { accessWindowSchema } from './windows.js';
 import { lineProgressSchema, quorumLineSchema } from './quorum.js';
 import { hasInvisible, lookalikeProblem, requiredText, showsSomething, visibleLength } from './visible-text.js';
@@ -35,7 +35,9 @@ export const RISK_ORDER: Record<Risk, number> = { low: 0, medium: 1, high: 2, cr
 export const httpUrlSchema = z
   .string()
   .max(LIMITS.url)
-  .refine((value) => safeHttpUrl(value) !== null, { message: 'must be an http:// or https:// URL' });
+  .refine((value) => safeHttpUrl(value) !== null, { message: 'must be an http:// or https:// URL' })
+  // https://github.com∕acme∕pr@evil.example/ reads as a GitHub path but goes to evil.example.
+  .refine((value) => !hasUserInfo(value), { message: 'must not name a user or password before the host (…@host): it hides where the link goes' });
 
 /** Context is kept exactly as sent (its hash is the grant's), so labels are checked, never trimmed. */
 const seen = showsSomething;

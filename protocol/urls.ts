@@ -10,3 +10,14 @@ export function safeHttpUrl(value: unknown): string | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
   return url.href;
 }
+
+/** Whether a URL names a user or password before its host (`https://name@host/`). */
+export function hasUserInfo(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    return false;
+  }
+}
+

@@ -36,6 +36,8 @@ describe('a hub refuses text that would read as something other than what was se
       [deployRequest({ context: { summary: 'ok\u2067' } }), 'context.summary', /U\+2067/],
       [deployRequest({ context: { fields: { owner: 'team\u202D' } } }), 'context.fields.owner', /U\+202D/],
       [deployRequest({ context: { links: [{ title: 'runbook\u009b', url: 'https://runbooks.example.com' }] } }), 'context.links.0.title', /U\+009B/],
+      // Reads as a GitHub path (U+2215 division slashes), goes to evil.example.
+      [deployRequest({ context: { links: [{ title: 'PR 42', url: 'https://github.com\u2215acme\u2215pull\u221542@evil.example/x' }] } }), 'context.links.0.url', /must not name a user or password before the host/],
     ];
     for (const [body, field, message] of cases) {
       const refused = await submit(body);

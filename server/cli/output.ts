@@ -1,5 +1,5 @@
 import type { GreenlightRequest, User } from '../../protocol/index.js';
-import { CONTROL_CHARACTER_CLASS, DIRECTION_CONTROL_CLASS, describeProgress, formatDuration } from '../../protocol/index.js';
+import { CONTROL_CHARACTER_CLASS, DIRECTION_CONTROL_CLASS, describeProgress, formatDuration, safeHttpUrl } from '../../protocol/index.js';
 
 /** Where a command writes and what it reads from its environment; injectable so commands stay testable. */
 export interface Io {
@@ -109,7 +109,7 @@ export function describeRequest(request: GreenlightRequest): string[] {
   if (request.nextEscalationAt) lines.push(`  escalates    ${request.nextEscalationAt}`);
   if (request.claim) lines.push(`  claimed by   ${request.claim.by} until ${request.claim.until}`);
   if (request.context.summary) lines.push(`  summary      ${labelled(request.context.summary)}`);
-  for (const link of request.context.links ?? []) lines.push(`  link         ${inline(link.title)}: ${inline(link.url)}`);
+  for (const link of request.context.links ?? []) lines.push(`  link         ${inline(link.title)}: ${inline(safeHttpUrl(link.url) ?? link.url)}`);
   for (const [key, value] of Object.entries(request.context.fields ?? {})) lines.push(`  field        ${inline(key)}=${inline(value)}`);
   for (const decision of request.decisions) {
     lines.push(`  decision     ${decision.approver} ${decision.decision === 'approve' ? 'approved' : 'denied'} at ${decision.at}${decision.comment ? `: ${inline(decision.comment)}` : ''}`);

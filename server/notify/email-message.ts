@@ -2,6 +2,7 @@ import { renderAlertEmail } from './email-alert.js';
 import type { EmailMessage, EmailPayload } from './email-payload.js';
 import { html, type Html } from './html.js';
 import { indentedAfterFirstLine } from './plain-text.js';
+import { safeHttpUrl } from '../../protocol/urls.js';
 
 export interface EmailLinks {
   approve: string;
@@ -55,7 +56,7 @@ export function renderEmail(payload: EmailPayload, links: EmailLinks): EmailMess
     'Each link opens a page where you confirm; opening it decides nothing.',
     ...(request.summary ? ['', 'Summary:', indented(request.summary)] : []),
     ...(request.diffHead ? ['', 'Diff:', indented(request.diffHead), ...(request.diffMoreLines ? [`… ${request.diffMoreLines} more lines in the console`] : [])] : []),
-    ...(request.links.length ? ['', 'Links:', ...request.links.map((link) => `- ${indentedAfterFirstLine(link.title, '  ')}: ${link.url}`)] : []),
+    ...(request.links.length ? ['', 'Links:', ...request.links.map((link) => `- ${indentedAfterFirstLine(link.title, '  ')}: ${safeHttpUrl(link.url) ?? link.url}`)] : []),
   ].join('\n');
 
   const row = (label: string, value: string): Html => html`<tr><th style="text-align:left;padding:2px 12px 2px 0;color:#555">${label}</th><td>${value}</td></tr>`;
@@ -65,7 +66,7 @@ export function renderEmail(payload: EmailPayload, links: EmailLinks): EmailMess
 <table>${[row('Requester', request.requester), row('Reason', request.reason), row('Risk', request.risk), ...(due ? [row('Deadline', due)] : []), row('Rule', request.rule)]}</table>
 ${request.summary ? html`<p>${request.summary}</p>` : null}
 ${request.diffHead ? html`<pre style="background:#f5f5f5;padding:8px;overflow:auto">${request.diffHead}</pre>${request.diffMoreLines ? html`<p>… ${request.diffMoreLines} more lines in the console</p>` : null}` : null}
-${request.links.length ? html`<ul>${request.links.map((link) => html`<li><a href="${link.url}">${link.title}</a></li>`)}</ul>` : null}
+${request.links.length ? html`<ul>${request.links.map((link) => html`<li><a href="${safeHttpUrl(link.url) ?? ''}">${link.title}</a> <small style="color:#555">${safeHttpUrl(link.url) ?? link.url}</small></li>`)}</ul>` : null}
 ${consoleNote ? html`<p><strong>${consoleNote}</strong></p>` : null}
 <p><a href="${links.approve}" style="background:#1a7f37;color:#fff;padding:8px 16px;text-decoration:none;border-radius:4px">Approve</a>
 &nbsp; <a href="${links.deny}" style="background:#cf222e;color:#fff;padding:8px 16px;text-decoration:none;border-radius:4px">Deny</a>

@@ -60,7 +60,8 @@ export function ContextPanel({ context }: { context: RequestContext }) {
                   ) : (
                     <span title="Not an http(s) link; not opened">{link.title} (blocked link)</span>
                   )}
-                  <span className="muted mono small"> {link.url}</span>
+                  {/* Where it really goes: the parsed address, its host in ASCII (a lookalike letter shows as xn--…). */}
+                  <span className="muted mono small" data-testid="link-destination"> {safe ?? link.url}</span>
                 </li>
               );
             })}
