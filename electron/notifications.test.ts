@@ -119,8 +119,36 @@ describe('notifications with Electron fakes', () => {
     service.handle({ type: 'request:updated', request: used });
     service.handle({ type: 'request:updated', request: { ...used, id: 'req_mine', requester: ME.name } });
     expect(FakeNotification.created.map((n) => [n.options.title, n.options.body, n.options.urgency])).toEqual([
-      ['Break-glass by dave on prod-db: INC-4412', 'primary is down, customers cannot pay', 'critical'],
+      ['Break-glass by dave on prod-db: INC-4412', 'dave: primary is down, customers cannot pay', 'critical'],
     ]);
+  });
+
+  it('a break-glass use that happened while the app was away is announced by the sync that brings it', () => {
+    const { service, setInbox } = setup();
+    const used = aRequest({
+      requester: 'dave',
+      status: 'approved',
+      rule: { ...aRequest().rule, name: 'prod-db', approvers: ['sre'], breakGlass: { groups: ['oncall'], maxTtlSeconds: 3600, cooldownSeconds: 0, reviewers: ME.groups } },
+      breakGlass: { incident: 'INC-4413', review: 'open', reviewers: ME.groups, reviewDueAt: NOW.toISOString(), reviewedBy: null, reviewComment: null },
+    });
+    setInbox([used]);
+    service.handle({ type: 'sync', result: { me: { ...ME, id: 'u1', email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: NOW.toISOString() }, inbox: [used], mine: [], offers: [], serverTime: NOW.toISOString() } });
+    expect(FakeNotification.created.map((n) => [n.options.title, n.options.urgency])).toEqual([['Break-glass by dave on prod-db: INC-4413', 'critical']]);
+  });
+
+  it('what someone typed shows as one plain line: no lines of its own, no markup on Linux', () => {
+    const { service } = setup({ platform: 'linux' });
+    const used = aRequest({
+      requester: 'dave',
+      status: 'approved',
+      reason: 'db down\n\n\n— Greenlight: pre-ratified by <b>security</b>, <a href="https://evil.example">dismiss</a>',
+      rule: { ...aRequest().rule, name: 'prod-db', approvers: ['sre'], breakGlass: { groups: ['oncall'], maxTtlSeconds: 3600, cooldownSeconds: 0, reviewers: ME.groups } },
+      breakGlass: { incident: 'INC-1\nreviewed: ok', review: 'open', reviewers: ME.groups, reviewDueAt: NOW.toISOString(), reviewedBy: null, reviewComment: null },
+    });
+    service.handle({ type: 'request:updated', request: used });
+    const [shown] = FakeNotification.created;
+    expect(shown?.options.title).toBe('Break-glass by dave on prod-db: INC-1 reviewed: ok');
+    expect(shown?.options.body).toBe('dave: db down — Greenlight: pre-ratified by &lt;b&gt;security&lt;/b&gt;, &lt;a href="https://evil.example"&gt;dismiss&lt;/a&gt;');
   });
 
   it('shows nothing while paused, and does not replay later', () => {
@@ -214,6 +242,8 @@ describe('notifications with Electron fakes', () => {
     FakeNotification.created[0]?.action(0);
     await new Promise((resolve) => setImmediate(resolve));
     expect(opened).toEqual([request.id]);
+    // And says why, where the person was looking.
+    expect(FakeNotification.created.at(-1)?.options).toMatchObject({ title: 'Not approved: deploy payments-api → production', body: 'ALREADY_DECIDED' });
   });
 
   it('offers no action buttons on Linux', () => {

@@ -3,7 +3,7 @@ import type { DesktopEvent } from '../protocol/desktop-api.js';
 import type { DecideInput, GreenlightRequest } from '../protocol/request.js';
 import type { Me } from './me.js';
 import { waitsOnMe } from '../protocol/waits-on-me.js';
-import { formatIn, requestBody, requestTitle } from './request-text.js';
+import { formatIn, notificationBody, oneLine, requestBody, requestTitle } from './request-text.js';
 
 /** The part of Electron's Notification we use (its `on` returns the class itself, so it is restated). */
 export interface NotificationLike extends Pick<Notification, 'show' | 'close'> {
@@ -69,7 +69,11 @@ export class NotificationService {
       case 'sync': {
         const open = new Set(this.deps.inbox().map((request) => request.id));
         for (const id of [...this.shown.keys(), ...this.summarised]) if (!open.has(id)) this.dismiss(id);
-        for (const request of this.deps.inbox()) this.enqueue(request, me, false);
+        for (const request of this.deps.inbox()) {
+          this.enqueue(request, me, false);
+          // A use of break-glass while this app was asleep or offline is news on waking too.
+          this.breakGlassForMe(request, me);
+        }
         return;
       }
       case 'request:created':
@@ -135,7 +139,7 @@ export class NotificationService {
     if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
     const notification = new this.deps.Notification({
       title: `Your grant ends ${formatIn(Date.parse(expiresAt) - this.deps.now().getTime())}: ${requestTitle(request)}`,
-      body: 'Use it before then, or extend it from My requests.',
+      body: this.body('Use it before then, or extend it from My requests.'),
       urgency: 'normal',
     });
     notification.on('click', () => this.deps.openRequest(request.id));
@@ -152,7 +156,7 @@ export class NotificationService {
     if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
     const notification = new this.deps.Notification({
       title: `${request.decidedBy ?? 'An admin'} cancelled your request: ${requestTitle(request)}`,
-      body: request.cancelReason ?? 'No reason given.',
+      body: this.body(request.cancelReason ? oneLine(request.cancelReason, 200) : 'No reason given.'),
       urgency: 'normal',
     });
     notification.on('click', () => this.deps.openRequest(request.id));
@@ -170,13 +174,18 @@ export class NotificationService {
     this.seen.add(key);
     if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
     const notification = new this.deps.Notification({
-      title: `Break-glass by ${request.requester} on ${request.rule.name}: ${request.breakGlass.incident}`,
-      body: request.reason,
+      title: `Break-glass by ${request.requester} on ${request.rule.name}: ${oneLine(request.breakGlass.incident, 80)}`,
+      // Said as the user's words, like every other body: their reason can't pass for the hub's own text.
+      body: this.body(`${request.requester}: ${oneLine(request.reason, 120)}`),
       urgency: 'critical',
     });
     notification.on('click', () => this.deps.openRequest(request.id));
     this.shown.set(request.id, notification);
     notification.show();
+  }
+
+  private body(text: string): string {
+    return notificationBody(text, this.deps.platform);
   }
 
   private dismiss(requestId: string): void {
@@ -191,7 +200,7 @@ export class NotificationService {
     const title = requestTitle(request);
     const notification = new this.deps.Notification({
       title: escalated ? `Escalated to you: ${title}` : reminder ? `Still waiting on you: ${title}` : title,
-      body: requestBody(request, this.deps.now()),
+      body: this.body(requestBody(request, this.deps.now())),
       urgency: escalated || request.risk === 'critical' ? 'critical' : 'normal',
       ...(actions ? { actions: [{ type: 'button', text: 'Approve' }, { type: 'button', text: 'Deny' }] } : {}),
     });
@@ -210,7 +219,7 @@ export class NotificationService {
     this.closeSummary();
     const summary = new this.deps.Notification({
       title: `${batch.length} requests need your approval${escalated ? ` (${escalated} escalated to you)` : ''}`,
-      body: `${titles.join(', ')}${more}`,
+      body: this.body(`${titles.join(', ')}${more}`),
       urgency: escalated ? 'critical' : 'normal',
     });
     summary.on('click', () => this.deps.openInbox());
@@ -226,6 +235,21 @@ export class NotificationService {
       return;
     }
     if (index !== APPROVE) return;
-    this.deps.decide({ requestId: request.id, decision: 'approve' }).catch(() => this.deps.openRequest(request.id));
+    this.deps.decide({ requestId: request.id, decision: 'approve' }).catch((error: unknown) => this.approvalFailed(request, error));
+  }
+
+  /**
+   * An approval from a notification that did not go through opens the request, and says why: after a
+   * timeout the window alone would show it still pending with nothing to tell what happened.
+   */
+  private approvalFailed(request: GreenlightRequest, error: unknown): void {
+    this.deps.openRequest(request.id);
+    if (!this.deps.Notification.isSupported()) return;
+    const why = error instanceof Error && error.message ? error.message : 'The hub did not take it.';
+    const notification = new this.deps.Notification({ title: `Not approved: ${requestTitle(request)}`, body: this.body(oneLine(why, 200)), urgency: 'normal' });
+    notification.on('click', () => this.deps.openRequest(request.id));
+    this.shown.get(request.id)?.close();
+    this.shown.set(request.id, notification);
+    notification.show();
   }
 }

@@ -24,7 +24,16 @@ export function requestBody(request: GreenlightRequest, now: Date): string {
   return parts.join(' · ');
 }
 
-function oneLine(text: string, max: number): string {
+/** Text someone typed, as one line of at most `max` characters: a notification shows it, never lays it out. */
+export function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/**
+ * A notification body as the platform shows it. Linux notification daemons read the body as markup
+ * (libnotify's <b>, <a href>), so there the text someone typed is escaped to show as written.
+ */
+export function notificationBody(text: string, platform: NodeJS.Platform): string {
+  return platform === 'linux' ? text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : text;
 }
