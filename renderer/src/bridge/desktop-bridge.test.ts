@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { DesktopApi, DesktopEvent, DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { BridgeEvent } from './bridge.js';
 import { DesktopBridge } from './desktop-bridge.js';
+import { startApp } from '../store/actions.js';
+import { initialState, useStore } from '../store/store.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
 
 const session = { hubUrl: 'https://hub.example', signedIn: true, state: 'connected' as const, error: null };
@@ -79,6 +81,35 @@ describe('DesktopBridge', () => {
       signIn: async () => ({ data: { ...session, signedIn: false, state: 'unauthorized', error: { code: 'UNAUTHENTICATED', message: 'bad token' } } }),
     });
     await expect(new DesktopBridge(api).signIn('https://hub.example', 'glt_x')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('started while the hub is down: says so at once, still signed in, and opens by itself when the main process syncs', async () => {
+    const down = { ...session, state: 'unreachable' as const, error: { code: 'UNAVAILABLE' as const, message: 'Cannot reach the hub at https://hub.example: connect ECONNREFUSED' } };
+    let syncCalls = 0;
+    const { api, push } = fakeApi({
+      getSession: async () => ({ data: down }),
+      sync: async () => {
+        syncCalls += 1;
+        return { error: { code: 'TIMEOUT' as const, message: 'The hub did not answer requests:sync within 15000 ms' } };
+      },
+    });
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    expect(syncCalls).toBe(0);
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signInError: { code: 'UNAVAILABLE', message: expect.stringContaining('ECONNREFUSED') } });
+    expect(useStore.getState().signInError?.message).toContain('You are still signed in');
+
+    const me = { id: 'u1', name: 'bob', roles: ['approver' as const], groups: ['sre'], email: null, status: 'active' as const, disabled: false, lastSeenAt: null, createdAt: '2026-01-01T00:00:00Z' };
+    push({ type: 'sync', result: { me, inbox: [requestFixture()], mine: [], offers: [], serverTime: '2026-01-01T00:00:00Z' } });
+    expect(useStore.getState()).toMatchObject({ phase: 'ready', me: { name: 'bob' } });
+  });
+
+  it('started with a token the hub refused: the hub\'s own words, not a network error', async () => {
+    const refused = { ...session, state: 'unauthorized' as const, error: { code: 'UNAUTHENTICATED' as const, message: 'This token is not valid (unknown, revoked, or its user was disabled). Ask an admin for a new one.' } };
+    const { api } = fakeApi({ getSession: async () => ({ data: refused }) });
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signInError: refused.error });
   });
 
   it('maps pushes from the main process to bridge events', () => {

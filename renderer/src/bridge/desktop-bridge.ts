@@ -33,6 +33,13 @@ export class DesktopBridge implements Bridge {
     const session = unwrap(await this.api.getSession());
     this.hubUrl = session.hubUrl ?? '';
     if (!session.signedIn) return null;
+    // The main process already knows the hub refused the saved token, or cannot be reached: say so at
+    // once, in its words, rather than after a sync has waited out its timeout. Still signed in, the
+    // app opens by itself once the hub answers (its sync arrives as an event).
+    if (session.state === 'unauthorized') throw new GreenlightError(session.error?.code ?? 'UNAUTHENTICATED', session.error?.message ?? 'The hub refused the saved sign-in. Sign in again.');
+    if (session.state === 'unreachable' || session.state === 'reconnecting') {
+      throw new GreenlightError('UNAVAILABLE', `${session.error?.message ?? 'Cannot reach the hub.'} You are still signed in: the app keeps trying and opens as soon as the hub answers.`);
+    }
     return unwrap(await this.api.sync());
   }
 

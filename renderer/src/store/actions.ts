@@ -89,9 +89,13 @@ function onBridgeEvent(event: BridgeEvent): void {
         void requireBridge().signOut().finally(() => useStore.setState({ ...initialState, phase: 'signed-out', signInError: error, sessionEnded: true }));
       } else useStore.setState({ state: event.state, error: event.error });
       return;
-    case 'sync':
-      if (useStore.getState().phase === 'ready') onSynced(event.result);
+    case 'sync': {
+      // In the desktop app a sync comes only from a main process that is signed in and connected: one
+      // arriving while this window shows sign-in (the hub was down when the app started) opens the app.
+      const { phase } = useStore.getState();
+      if (phase === 'ready' || (requireBridge().host === 'desktop' && (phase === 'signed-out' || phase === 'starting') && !useStore.getState().sessionEnded)) onSynced(event.result);
       return;
+    }
     case 'request:created':
     case 'request:updated':
       onRequest(event.request);
