@@ -97,6 +97,21 @@ describe('notifications with Electron fakes', () => {
     expect(FakeNotification.created.map((n) => n.options.title)).toEqual(['Your grant ends in 10 min: deploy payments-api → production']);
   });
 
+  it('a click on the requester\'s own news (grant ending, request cancelled) opens My requests, where its grant and extension are', () => {
+    const views: [string, string | undefined][] = [];
+    const { service } = setup({ openRequest: (id, view) => views.push([id, view]) });
+    const request = aRequest({ requester: ME.name, status: 'approved' });
+    service.handle({ type: 'grant:expiring', payload: { request, expiresAt: new Date(NOW.getTime() + 10 * 60_000).toISOString() } });
+    FakeNotification.created[0]?.click();
+    const cancelled = aRequest({ requester: ME.name, status: 'cancelled', decidedBy: 'root', cancelReason: 'superseded' });
+    service.handle({ type: 'request:updated', request: cancelled });
+    FakeNotification.created[1]?.click();
+    expect(views).toEqual([
+      [request.id, 'mine'],
+      [cancelled.id, 'mine'],
+    ]);
+  });
+
   it('tells the requester, once, who cancelled their request and why; not when they cancelled it themselves', () => {
     const { service } = setup();
     const byAdmin = aRequest({ requester: ME.name, status: 'cancelled', decidedBy: 'root', cancelReason: 'superseded by CHG-88' });

@@ -23,7 +23,8 @@ export interface NotificationDeps {
   inbox: () => GreenlightRequest[];
   /** Paused, or switched off in settings. */
   muted: () => boolean;
-  openRequest: (requestId: string) => void;
+  /** Shows a request: in the inbox, or (for the requester's own news) among My requests. */
+  openRequest: (requestId: string, view?: 'inbox' | 'mine') => void;
   openInbox: () => void;
   decide: (input: DecideInput) => Promise<unknown>;
   /** Requests arriving within this window count as "at once". */
@@ -142,7 +143,7 @@ export class NotificationService {
       body: this.body('Use it before then, or extend it from My requests.'),
       urgency: 'normal',
     });
-    notification.on('click', () => this.deps.openRequest(request.id));
+    notification.on('click', () => this.deps.openRequest(request.id, 'mine'));
     this.shown.get(request.id)?.close();
     this.shown.set(request.id, notification);
     notification.show();
@@ -159,7 +160,7 @@ export class NotificationService {
       body: this.body(request.cancelReason ? oneLine(request.cancelReason, 200) : 'No reason given.'),
       urgency: 'normal',
     });
-    notification.on('click', () => this.deps.openRequest(request.id));
+    notification.on('click', () => this.deps.openRequest(request.id, 'mine'));
     this.shown.get(request.id)?.close();
     this.shown.set(request.id, notification);
     notification.show();

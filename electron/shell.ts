@@ -66,7 +66,7 @@ export async function startShell(electron: ShellElectron, launch: LaunchOptions)
     me: () => connection.me,
     inbox: () => connection.inbox,
     muted: () => desktopSettings.muted(),
-    openRequest: (requestId) => window.openRequest(requestId),
+    openRequest: (requestId, view) => window.openRequest(requestId, view),
     openInbox: () => window.show(),
     decide: (input) => connection.hub().decide(input),
   });

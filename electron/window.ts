@@ -59,7 +59,7 @@ export interface MainWindowDeps<W extends WindowLike> {
 export class MainWindow<W extends WindowLike> {
   private window: W | null = null;
   private loaded = false;
-  private pendingOpen: string | null = null;
+  private pendingOpen: { requestId: string; view: 'inbox' | 'mine' } | null = null;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly deps: MainWindowDeps<W>) {}
@@ -81,21 +81,21 @@ export class MainWindow<W extends WindowLike> {
     return window;
   }
 
-  /** Shows the window on a request's detail view. */
-  openRequest(requestId: string): void {
+  /** Shows the window on a request: its detail in the inbox, or its card among My requests. */
+  openRequest(requestId: string, view: 'inbox' | 'mine' = 'inbox'): void {
     this.show();
-    if (this.loaded) this.send({ type: 'open-request', requestId });
+    if (this.loaded) this.send(openRequestEvent(requestId, view));
     // A page still loading is not listening yet: deliver once it makes its first call (see rendererReady).
-    else this.pendingOpen = requestId;
+    else this.pendingOpen = { requestId, view };
   }
 
   /** Called when the renderer made its first call, i.e. it is subscribed to events. */
   rendererReady(): void {
     this.loaded = true;
     if (!this.pendingOpen) return;
-    const requestId = this.pendingOpen;
+    const { requestId, view } = this.pendingOpen;
     this.pendingOpen = null;
-    this.send({ type: 'open-request', requestId });
+    this.send(openRequestEvent(requestId, view));
   }
 
   send(event: DesktopEvent): void {
@@ -144,3 +144,6 @@ export class MainWindow<W extends WindowLike> {
     }, 500);
   }
 }
+
+/** The inbox is where a request opens unless said otherwise. */
+const openRequestEvent = (requestId: string, view: 'inbox' | 'mine'): DesktopEvent => ({ type: 'open-request', requestId, ...(view === 'mine' ? { view } : {}) });

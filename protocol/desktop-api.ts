@@ -95,6 +95,7 @@ export type DesktopEvent =
   /** My unused grant ends soon. */
   | { type: 'grant:expiring'; payload: GrantExpiringPayload }
   /** A notification or the tray asked to show this request. */
-  | { type: 'open-request'; requestId: string }
+  /** Shows a request: in the inbox (to decide), or among My requests (its grant, its extension). */
+  | { type: 'open-request'; requestId: string; view?: 'inbox' | 'mine' }
   /** The settings changed, here or from the tray menu (pause, resume). */
   | { type: 'settings'; settings: DesktopSettings };

@@ -22,7 +22,7 @@ export type BridgeEvent =
   | { type: 'request:escalated'; payload: EscalatedPayload }
   | { type: 'request:reminded'; payload: RemindedPayload }
   | { type: 'grant:expiring'; payload: GrantExpiringPayload }
-  | { type: 'open-request'; requestId: string }
+  | { type: 'open-request'; requestId: string; view?: 'inbox' | 'mine' }
   | { type: 'settings'; settings: DesktopSettings };
 
 export interface ExportedFile {

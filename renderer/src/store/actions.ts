@@ -106,7 +106,7 @@ function onBridgeEvent(event: BridgeEvent): void {
       onRequest(event.payload.request);
       return;
     case 'open-request':
-      useStore.setState({ view: 'inbox', selectedId: event.requestId });
+      useStore.setState({ view: event.view ?? 'inbox', selectedId: event.requestId });
       return;
     case 'settings':
       useStore.setState({ settings: event.settings });

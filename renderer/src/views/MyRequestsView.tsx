@@ -1,9 +1,17 @@
+import { useEffect } from 'react';
 import { useMine } from '../hooks/use-requests.js';
+import { useStore } from '../store/store.js';
 import { showView } from '../store/actions.js';
 import { MyRequestCard } from '../components/MyRequestCard.js';
 
 export function MyRequestsView() {
   const mine = useMine();
+  // Opened on one request (a notification about its grant): bring its card into view.
+  const selectedId = useStore((state) => state.selectedId);
+  const shown = mine.some((request) => request.id === selectedId);
+  useEffect(() => {
+    if (selectedId && shown) document.querySelector(`[data-request-id="${CSS.escape(selectedId)}"]`)?.scrollIntoView({ block: 'center' });
+  }, [selectedId, shown]);
   return (
     <div className="narrow">
       <div className="section-head">
