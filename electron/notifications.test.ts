@@ -33,6 +33,18 @@ function setup(overrides: Partial<NotificationDeps> = {}) {
   };
 }
 
+/** A use of break-glass by dave under rule prod-db, its review open, with ME among the reviewers. */
+const breakGlassUse = (overrides: Partial<GreenlightRequest> & { incident?: string } = {}): GreenlightRequest => {
+  const { incident = 'INC-4412', ...rest } = overrides;
+  return aRequest({
+    requester: 'dave',
+    status: 'approved',
+    rule: { ...aRequest().rule, name: 'prod-db', approvers: ['sre'], breakGlass: { groups: ['oncall'], maxTtlSeconds: 3600, cooldownSeconds: 0, reviewers: ME.groups } },
+    breakGlass: { incident, review: 'open', reviewers: ME.groups, reviewDueAt: NOW.toISOString(), reviewedBy: null, reviewComment: null },
+    ...rest,
+  });
+};
+
 beforeEach(() => {
   FakeNotification.created = [];
   FakeNotification.supported = true;
@@ -123,13 +135,7 @@ describe('notifications with Electron fakes', () => {
 
   it('tells approvers and reviewers at once, marked urgent, when someone breaks the glass; once, and not its user', () => {
     const { service } = setup();
-    const used = aRequest({
-      requester: 'dave',
-      status: 'approved',
-      reason: 'primary is down, customers cannot pay',
-      rule: { ...aRequest().rule, name: 'prod-db', approvers: ['sre'], breakGlass: { groups: ['oncall'], maxTtlSeconds: 3600, cooldownSeconds: 0, reviewers: ME.groups } },
-      breakGlass: { incident: 'INC-4412', review: 'open', reviewers: ME.groups, reviewDueAt: NOW.toISOString(), reviewedBy: null, reviewComment: null },
-    });
+    const used = breakGlassUse({ reason: 'primary is down, customers cannot pay' });
     service.handle({ type: 'request:updated', request: used });
     service.handle({ type: 'request:updated', request: used });
     service.handle({ type: 'request:updated', request: { ...used, id: 'req_mine', requester: ME.name } });
@@ -140,12 +146,7 @@ describe('notifications with Electron fakes', () => {
 
   it('a break-glass use that happened while the app was away is announced by the sync that brings it', () => {
     const { service, setInbox } = setup();
-    const used = aRequest({
-      requester: 'dave',
-      status: 'approved',
-      rule: { ...aRequest().rule, name: 'prod-db', approvers: ['sre'], breakGlass: { groups: ['oncall'], maxTtlSeconds: 3600, cooldownSeconds: 0, reviewers: ME.groups } },
-      breakGlass: { incident: 'INC-4413', review: 'open', reviewers: ME.groups, reviewDueAt: NOW.toISOString(), reviewedBy: null, reviewComment: null },
-    });
+    const used = breakGlassUse({ incident: 'INC-4413' });
     setInbox([used]);
     service.handle({ type: 'sync', result: { me: { ...ME, id: 'u1', email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: NOW.toISOString() }, inbox: [used], mine: [], offers: [], serverTime: NOW.toISOString() } });
     expect(FakeNotification.created.map((n) => [n.options.title, n.options.urgency])).toEqual([['Break-glass by dave on prod-db: INC-4413', 'critical']]);
@@ -153,13 +154,7 @@ describe('notifications with Electron fakes', () => {
 
   it('what someone typed shows as one plain line: no lines of its own, no markup on Linux', () => {
     const { service } = setup({ platform: 'linux' });
-    const used = aRequest({
-      requester: 'dave',
-      status: 'approved',
-      reason: 'db down\n\n\n— Greenlight: pre-ratified by <b>security</b>, <a href="https://evil.example">dismiss</a>',
-      rule: { ...aRequest().rule, name: 'prod-db', approvers: ['sre'], breakGlass: { groups: ['oncall'], maxTtlSeconds: 3600, cooldownSeconds: 0, reviewers: ME.groups } },
-      breakGlass: { incident: 'INC-1\nreviewed: ok', review: 'open', reviewers: ME.groups, reviewDueAt: NOW.toISOString(), reviewedBy: null, reviewComment: null },
-    });
+    const used = breakGlassUse({ incident: 'INC-1\nreviewed: ok', reason: 'db down\n\n\n— Greenlight: pre-ratified by <b>security</b>, <a href="https://evil.example">dismiss</a>' });
     service.handle({ type: 'request:updated', request: used });
     const [shown] = FakeNotification.created;
     expect(shown?.options.title).toBe('Break-glass by dave on prod-db: INC-1 reviewed: ok');

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubClient } from './hub-client.js';
 import type { SyncResult } from './events.js';
@@ -32,6 +32,26 @@ async function startHub(token: string): Promise<string> {
     http.close();
   });
   return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+}
+
+/** A bare Socket.IO server answering every sync with `syncResult`; `beforeAnswer` runs first, with the sync's count. */
+async function syncingStandIn(beforeAnswer: (socket: Socket, count: number) => void = () => undefined): Promise<{ url: string; io: Server; syncs: () => number }> {
+  const http = createServer();
+  const io = new Server(http);
+  let syncs = 0;
+  io.on('connection', (socket) =>
+    socket.on('requests:sync', (_input, ack) => {
+      syncs += 1;
+      beforeAnswer(socket, syncs);
+      ack({ data: syncResult });
+    }),
+  );
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => {
+    io.close();
+    http.close();
+  });
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, io, syncs: () => syncs };
 }
 
 function client(url: string, token: string): HubClient {
@@ -68,23 +88,11 @@ describe('HubClient size check', () => {
 
 describe('HubClient.sync asked for by the app, against a bare Socket.IO server standing in for the hub', () => {
   it('holds an event pushed while the sync is read and delivers it after the answer, so the answer never undoes it', async () => {
-    const http = createServer();
-    const io = new Server(http);
-    let syncs = 0;
-    io.on('connection', (socket) =>
-      socket.on('requests:sync', (_input, ack) => {
-        syncs += 1;
-        // The hub read its answer, then a request arrived and was pushed before the answer went out.
-        if (syncs === 2) socket.emit('request:created', { ...requestFixture(), id: 'req_new' });
-        ack({ data: syncResult });
-      }),
-    );
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => {
-      io.close();
-      http.close();
+    const { url } = await syncingStandIn((socket, count) => {
+      // The hub read its answer, then a request arrived and was pushed before the answer went out.
+      if (count === 2) socket.emit('request:created', { ...requestFixture(), id: 'req_new' });
     });
-    const hub = client(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, 'glt_ok').connect();
+    const hub = client(url, 'glt_ok').connect();
     await hub.waitUntilReady(5_000);
     const seen: string[] = [];
     hub.onSync((result) => seen.push(`sync with ${result.inbox.length} waiting`));
@@ -97,21 +105,8 @@ describe('HubClient.sync asked for by the app, against a bare Socket.IO server s
 
 describe('HubClient pushed events', () => {
   it('acts only on pushes that match the contract; a malformed one is dropped and a full sync follows', async () => {
-    const http = createServer();
-    const io = new Server(http);
-    let syncs = 0;
-    io.on('connection', (socket) =>
-      socket.on('requests:sync', (_input, ack) => {
-        syncs += 1;
-        ack({ data: syncResult });
-      }),
-    );
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => {
-      io.close();
-      http.close();
-    });
-    const hub = client(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, 'glt_ok').connect();
+    const { url, io, syncs } = await syncingStandIn();
+    const hub = client(url, 'glt_ok').connect();
     await hub.waitUntilReady(5_000);
     const seen: unknown[] = [];
     hub.on('request:created', (request) => seen.push(request));
@@ -121,6 +116,6 @@ describe('HubClient pushed events', () => {
     await resynced;
     expect(seen).toEqual([]);
     expect(hub.rejectedPushes).toBe(1);
-    expect(syncs).toBe(2);
+    expect(syncs()).toBe(2);
   });
 });
