@@ -18,6 +18,8 @@ const byteLimited = (max: number, what: string) =>
  */
 const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
 const noDotSegments = [(value: string) => !DOT_SEGMENT.test(value), { message: 'must not contain "." or ".." between slashes' }] as const;
+/** "production/" would not match a rule for production, and could route past it to a looser one. */
+const noTrailingSlash = [(value: string) => !value.endsWith('/'), { message: 'must not end with "/"' }] as const;
 
 /** Letters, digits and `._:/-`, starting with a letter or digit: what actions and environments look like. */
 export const identifierSchema = z
@@ -25,7 +27,9 @@ export const identifierSchema = z
   .min(1, 'must not be empty')
   .max(LIMITS.identifier, `must be at most ${LIMITS.identifier} characters`)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'use letters, digits and . _ : / - only, starting with a letter or digit')
-  .refine(...noDotSegments);
+  .refine(...noDotSegments)
+  .refine(...noTrailingSlash)
+  .refine((value) => !value.includes('//'), { message: 'must not contain an empty segment ("//")' });
 
 export const RISKS = ['low', 'medium', 'high', 'critical'] as const;
 export const riskSchema = z.enum(RISKS);
@@ -82,7 +86,8 @@ export const newRequestSchema = z.strictObject({
       const problem = lookalikeProblem(value);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
-    .refine(...noDotSegments),
+    .refine(...noDotSegments)
+    .refine(...noTrailingSlash),
   environment: identifierSchema,
   reason: requiredText(LIMITS.reason, 'say why you need this'),
   risk: riskSchema.default('medium'),

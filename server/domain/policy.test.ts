@@ -100,6 +100,26 @@ rules:
     for (const resource of ['payments-api/eu.v2', 'db/orders', '.well-known', 'a..b']) expect(newRequestSchema.safeParse({ ...base, resource }).success, resource).toBe(true);
   });
 
+  it('matches whatever the case, so "Production" or "Payments-API" cannot route past a stricter rule', () => {
+    expect(matchRule(policy, request('Deploy', 'Payments-API', 'PRODUCTION'))?.name).toBe('payments');
+    expect(matchRule(policy, request('deploy', 'search-api', 'Production'))?.name).toBe('prod');
+  });
+
+  it('refuses a name ending in "/" or holding "//", which a rule for the plain name would not match', () => {
+    const base = { action: 'deploy', resource: 'payments-api', environment: 'production', reason: 'r' };
+    const refused: [string, string, string][] = [
+      ['environment', 'production/', 'must not end with "/"'],
+      ['action', 'deploy/', 'must not end with "/"'],
+      ['resource', 'payments-api/', 'must not end with "/"'],
+      ['environment', 'prod//eu', 'must not contain an empty segment ("//")'],
+    ];
+    for (const [field, value, message] of refused) {
+      const parsed = newRequestSchema.safeParse({ ...base, [field]: value });
+      expect(parsed.success, `${field} ${value}`).toBe(false);
+      expect(parsed.error?.issues.map((issue) => issue.message)).toContain(message);
+    }
+  });
+
   it('matches nothing rather than allowing what no rule covers', () => {
     expect(matchRule(policy, request('deploy', 'search-api', 'staging', 'high'))).toBeNull();
   });

@@ -126,7 +126,8 @@ function matcherFor(pattern: string): (value: string) => boolean {
   if (!matcher) {
     if (matchers.size >= 1000) matchers.clear();
     // `bash`: a single * matches across "/" too; resources and environments are names, not paths.
-    matcher = picomatch(pattern, { dot: true, bash: true });
+    // `nocase`: "Production" is production; a capital letter must not route past a stricter rule.
+    matcher = picomatch(pattern, { dot: true, bash: true, nocase: true });
     matchers.set(pattern, matcher);
   }
   return matcher;
