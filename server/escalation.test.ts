@@ -191,6 +191,14 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
     expect(late.body.error.code).toBe('ALREADY_DECIDED');
   });
 
+  it('a hub catching up past a request\'s expiry expires it and pages nobody for the steps it slept through', async () => {
+    const request = await submit();
+    await advance(70 * MINUTE);
+    expect((await get(request.id)).status).toBe('expired');
+    expect(await auditOf(request.id, 'request.expired')).toHaveLength(1);
+    expect(await auditOf(request.id, 'request.escalated')).toEqual([]);
+  });
+
   it('refuses a decision, a cancel or a claim that reaches a request past its expiry before the scheduler does, and expires it once', async () => {
     const [toDecide, toCancel, toClaim, outsiders] = [await submit(), await submit(), await submit(), await submit()];
     // Time jumps without the timers running: as when the hub was down while the requests fell due.

@@ -43,6 +43,13 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
   }
   const row = await requestStore.byId(trx, deadline.requestId);
   if (!row || row.status !== 'pending') return {};
+  // Past its expiry a request is expired, whatever else fell due with it (a hub catching up after
+  // downtime, or a step due at the very instant it expires): nobody is paged for a request that
+  // can no longer be decided.
+  if (deadline.kind !== 'expiry' && row.expires_at !== null && row.expires_at <= now) {
+    await expireRequest(ctx, trx, row);
+    return { after: announceUpdated(ctx, row.id) };
+  }
 
   switch (deadline.kind) {
     case 'claim_end':
