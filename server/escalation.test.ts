@@ -117,6 +117,14 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
     expect(await auditOf(request.id, 'request.escalated')).toHaveLength(1);
   });
 
+  it('skips a step that reaches only the requester: a lead asking is escalated past the leads, to the managers', async () => {
+    const request = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', lena.token, deployRequest({ reason: 'lead asks' }))).body;
+    await advance(5 * MINUTE);
+    const events = await auditOf(request.id, 'request.escalated');
+    expect(events.map((event) => [event.data.step, event.data.skipped, event.data.notified])).toEqual([[2, [1], ['managers']]]);
+    expect((await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/decisions`, max.token, { decision: 'approve' })).body.status).toBe('approved');
+  });
+
   it('a claim holds escalation until it lapses, and never stops another approver deciding', async () => {
     const request = await submit();
     await advance(MINUTE);

@@ -1,6 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { requestStore, type RequestRecord } from '../../store/requests.js';
+import { userStore } from '../../store/users.js';
+import { decidesAnything } from '../../../protocol/index.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
 import { approversOf, buildView, viewReader } from '../request-view.js';
@@ -12,8 +14,9 @@ import { transition } from './transition.js';
 
 /**
  * Escalation step `fromStep` (0-based) fell due with the request still pending: its targets join the
- * request's approvers and hear of it as an escalation. A step with nobody to notify is skipped straight
- * to the next, as an empty on-call tier would be. `early` is for a step applied before its deadline,
+ * request's approvers and hear of it as an escalation. A step with nobody who may decide (empty, or
+ * only the requester, or only requester-only members) is skipped straight to the next, as an empty
+ * on-call tier would be. `early` is for a step applied before its deadline,
  * at submission: why, and the steps passed over to reach it.
  */
 export async function escalate(
@@ -25,16 +28,22 @@ export async function escalate(
 ): Promise<AfterCommit> {
   const rule = row.rule;
   const skipped: number[] = [...(early?.skipped ?? [])];
+  // A step reaches someone only if someone it names may decide: not a requester-only member, and not
+  // the requester (unless the rule lets them approve), as at submission (approverReach).
+  const reachesADecider = async (names: string[]) =>
+    (await userStore.activeReachedBy(trx, names)).some((user) => decidesAnything(user.roles) && (rule.allowSelfApproval || user.id !== row.requester_id));
   let step = fromStep;
   let targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
-  while (targets.people.length === 0 && step + 1 < rule.escalation.length) {
+  let reached = await reachesADecider(rule.escalation[step]?.notify ?? []);
+  while (!reached && step + 1 < rule.escalation.length) {
     skipped.push(step + 1);
     step += 1;
     targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
+    reached = await reachesADecider(rule.escalation[step]?.notify ?? []);
   }
   const previousApprovers = approversOf(row);
   const previouslyNotified = [...row.eligible_groups, ...row.eligible_users];
-  if (targets.people.length === 0) skipped.push(step + 1);
+  if (!reached) skipped.push(step + 1);
   const groups = [...new Set([...row.eligible_groups, ...targets.groups])];
   const users = [...new Set([...row.eligible_users, ...targets.users])];
   // Later steps' own deadlines find the level past them and do nothing.
@@ -47,7 +56,7 @@ export async function escalate(
       // Counted across runs of the chain: after a run's last step comes the next run's first, if `repeat` allows one.
       next_escalation_at: stepDueAt(row, rule, Number(row.escalation_round) * rule.escalation.length + step + 1),
     },
-    outcome: targets.people.length ? 'escalated' : 'no-one-to-notify',
+    outcome: reached ? 'escalated' : 'no-one-to-notify',
     data: {
       step: step + 1,
       notified: [...targets.groups, ...targets.users],
@@ -57,7 +66,7 @@ export async function escalate(
       ...(Number(row.escalation_round) > 0 ? { run: Number(row.escalation_round) + 1 } : {}),
     },
   });
-  if (targets.people.length === 0) return announceUpdated(ctx, row.id);
+  if (!reached) return announceUpdated(ctx, row.id);
   const newTargets = { groups: targets.groups, users: targets.users };
   return async () => {
     const fresh = await requestStore.existing(ctx.store.db, next.id);
