@@ -68,6 +68,15 @@ describe('per-group quorum: one from SRE and one from Security', () => {
     expect(seen.body.timeline.filter((entry) => entry.type === 'grant.issued')).toHaveLength(1);
   });
 
+  it('an approver who has voted cannot claim: a claim would hold escalation for someone who can add nothing', async () => {
+    const request = await submit('sam votes, then claims');
+    expect((await decide(sam, request.id, 'approve')).status).toBe(200);
+    const claimed = await hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${request.id}/claim`, sam.token, {});
+    expect(claimed.status).toBe(409);
+    expect(claimed.body.error.message).toContain('You already approved this request');
+    expect((await hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${request.id}/claim`, sue.token, {})).body.claim?.by).toBe('sue');
+  });
+
   it('counts a person in both groups once, toward the line that still needs them', async () => {
     const request = await submit('pat is in both');
     const byPat = await decide(pat, request.id, 'approve');

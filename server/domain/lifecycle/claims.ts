@@ -3,6 +3,7 @@ import { GreenlightError, type GreenlightRequest } from '../../../protocol/index
 import type { Database } from '../../store/schema.js';
 import type { RequestRecord } from '../../store/requests.js';
 import { deadlineStore } from '../../store/deadlines.js';
+import { decisionStore } from '../../store/decisions.js';
 import type { Actor } from '../actor.js';
 import { actsAsAdmin, SYSTEM_ACTOR_NAME } from '../actor.js';
 import { announce } from '../announce.js';
@@ -26,6 +27,9 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}.`);
     if (own && !current.rule.allowSelfApproval) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
     if (own && !isEligibleApprover(current, actor)) throw notEligible();
+    // A claim holds escalation for someone about to decide; one who has voted can't, and would hold it for ever.
+    const cast = await decisionStore.castBy(trx, current.id, actor.id);
+    if (cast) throw new GreenlightError('CONFLICT', `You already ${cast.decision === 'approve' ? 'approved' : 'denied'} this request${cast.approverName === actor.name ? '' : ` (for ${cast.approverName})`}; a claim is for someone still to decide, and holds escalation for them.`);
     const now = ctx.clock.now();
     const iso = now.toISOString();
     if (current.claim_by && current.claim_by !== actor.name && current.claim_until && current.claim_until > iso) {
