@@ -10,6 +10,12 @@ rules:
     match: { action: deploy }
     approvers: [sre]
     notify: [email]
+  - name: prod-pairs
+    match: { action: migrate }
+    approvers: [sre]
+    minApprovals: 2
+    remind: 10m
+    notify: [email]
 `;
 const SMTP_PASSWORD = 'smtp-password-for-delegate-mail-7q2p';
 const DAY = 86_400_000;
@@ -18,7 +24,7 @@ describe('delegates get the email their delegator would get, during the window o
   const smtp = new SmtpReceiver({ user: 'greenlight', pass: SMTP_PASSWORD });
   const clock = new ManualClock(new Date());
   let hub: TestHub;
-  let alice: TestUser, bob: TestUser, dan: TestUser;
+  let alice: TestUser, bob: TestUser, carol: TestUser, dan: TestUser;
 
   beforeAll(async () => {
     await smtp.start();
@@ -38,7 +44,7 @@ describe('delegates get the email their delegator would get, during the window o
     // An approver of nothing, so she can be someone's delegate (a requester alone decides nothing, so can't be).
     alice = await user('alice', ['requester', 'approver'], [], 'alice@example.com');
     bob = await user('bob', ['approver'], ['sre'], 'bob@example.com');
-    await user('carol', ['approver'], [], 'carol@example.com');
+    carol = await user('carol', ['approver'], [], 'carol@example.com');
     dan = await user('dan', ['approver'], ['sre'], 'dan@example.com');
   });
   afterAll(async () => {
@@ -74,6 +80,25 @@ describe('delegates get the email their delegator would get, during the window o
     expect(mailsAbout('bob@example.com', after.id)).toHaveLength(1);
     expect(mailsAbout('carol@example.com', after.id)).toHaveLength(0);
     expect(mailsAbout('alice@example.com', after.id)).toHaveLength(0);
+  });
+
+  it('a delegate who voted for their delegator is not reminded, by email or in the app', async () => {
+    await delegate(bob, 'carol');
+    const { body: request } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ action: 'migrate' }));
+    expect((await hub.api('POST', `/api/v1/requests/${request.id}/decisions`, carol.token, { decision: 'approve', onBehalfOf: 'bob' })).status).toBe(200);
+    const carolsApp = await hub.connect(carol);
+    const reminded: string[] = [];
+    carolsApp.on('request:reminded', (payload) => reminded.push(payload.request.id));
+    const dansApp = await hub.connect(dan);
+    const danReminded = new Promise<string>((resolve) => dansApp.on('request:reminded', (payload) => resolve(payload.request.id)));
+    clock.advance(11 * 60_000);
+    await hub.hub.scheduler.runNow();
+    await hub.hub.dispatcher.idle();
+    expect(await danReminded).toBe(request.id);
+    expect(reminded).toEqual([]);
+    const remindersTo = (address: string) => mailsAbout(address, request.id).filter((received) => received.mail.subject?.includes('still waits'));
+    expect(remindersTo('dan@example.com')).toHaveLength(1);
+    expect(remindersTo('carol@example.com')).toEqual([]);
   });
 
   it('never mails the requester as a delegate of an approver', async () => {

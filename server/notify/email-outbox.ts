@@ -54,7 +54,8 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
     .where('users.disabled', '=', 0)
     .where((eb) => eb.or([...(users.length ? [eb('users.name', 'in', users)] : []), ...(groups.length ? [eb('user_groups.group_name', 'in', groups)] : [])]))
     .execute();
-  const voted = new Set(await decisionStore.approverIdsOf(trx, row.id));
+  // Whoever voted has nothing left to do here, a delegate who voted for someone included.
+  const voted = new Set(await decisionStore.voterIdsOf(trx, row.id));
   // An escalation asks the people it adds; those asked before hear again through `remind`.
   const stepOnly = change.type === 'request.escalated' && change.step !== null ? new Set(rule.escalation[change.step]?.notify ?? []) : null;
   const chosen = new Map<string, Recipient>();

@@ -140,7 +140,9 @@ export const decisionStore = {
   },
 
   /** The ids of the approvers whose votes are in. */
-  async approverIdsOf(db: Executor, requestId: string): Promise<string[]> {
-    return (await db.selectFrom('decisions').select('approver_id').where('request_id', '=', requestId).execute()).map((row) => row.approver_id);
+  /** Everyone who has voted on the request: each approver whose vote is in, and each delegate who cast one for them. */
+  async voterIdsOf(db: Executor, requestId: string): Promise<string[]> {
+    const rows = await db.selectFrom('decisions').select(['approver_id', 'delegate_id']).where('request_id', '=', requestId).execute();
+    return rows.flatMap((row) => (row.delegate_id ? [row.approver_id, row.delegate_id] : [row.approver_id]));
   },
 };

@@ -109,7 +109,8 @@ function pushRequestEvent(io: HubServer, event: RequestEvent, delegates: string[
   };
   // Delegates in their window hear what their delegators hear (they decide only if still entitled when they do).
   const approverRooms = [...approverRoomsOf(request), ...delegates.map(userRoom)];
-  const voterRooms = request.decisions.map((d) => userRoom(d.approver));
+  // A delegate who voted for someone has voted too: told of changes, never reminded.
+  const voterRooms = request.decisions.flatMap((d) => (d.by ? [userRoom(d.approver), userRoom(d.by)] : [userRoom(d.approver)]));
   const shared = withoutSecrets(request);
   switch (event.type) {
     case 'request.created':
