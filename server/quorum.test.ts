@@ -74,6 +74,9 @@ describe('per-group quorum: one from SRE and one from Security', () => {
     const claimed = await hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${request.id}/claim`, sam.token, {});
     expect(claimed.status).toBe(409);
     expect(claimed.body.error.message).toContain('You already approved this request');
+    // Nor can another SRE, whose approval would fill no line still open.
+    const sids = await hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${request.id}/claim`, sid.token, {});
+    expect(sids.body.error.code).toBe('QUORUM_LINE_MET');
     expect((await hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${request.id}/claim`, sue.token, {})).body.claim?.by).toBe('sue');
   });
 

@@ -4,6 +4,7 @@ import type { Database } from '../../store/schema.js';
 import type { RequestRecord } from '../../store/requests.js';
 import { deadlineStore } from '../../store/deadlines.js';
 import { decisionStore } from '../../store/decisions.js';
+import { tallyApproval, voteLines } from '../quorum.js';
 import type { Actor } from '../actor.js';
 import { actsAsAdmin, SYSTEM_ACTOR_NAME } from '../actor.js';
 import { announce } from '../announce.js';
@@ -30,6 +31,9 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
     // A claim holds escalation for someone about to decide; one who has voted can't, and would hold it for ever.
     const cast = await decisionStore.castBy(trx, current.id, actor.id);
     if (cast) throw new GreenlightError('CONFLICT', `You already ${cast.decision === 'approve' ? 'approved' : 'denied'} this request${cast.approverName === actor.name ? '' : ` (for ${cast.approverName})`}; a claim is for someone still to decide, and holds escalation for them.`);
+    // Under per-group quorum, likewise one whose approval would fill no line still open (QUORUM_LINE_MET).
+    const lines = voteLines(current.rule, current, actor);
+    if (lines !== null) await tallyApproval(trx, current.rule, current.id, { approver: actor.name, lines });
     const now = ctx.clock.now();
     const iso = now.toISOString();
     if (current.claim_by && current.claim_by !== actor.name && current.claim_until && current.claim_until > iso) {
