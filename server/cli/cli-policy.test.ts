@@ -40,6 +40,18 @@ describe('greenlight policy check', () => {
     expect(result.stdout).toContain('valid, 3 rules (prod-db, staging, alerts)');
   });
 
+  it('warns, still valid, of an escalation step or a reminder that comes after the request has expired', async () => {
+    const late = file('late.yaml', 'rules:\n  - name: prod-db\n    approvers: [sre]\n    expireAfter: 30m\n    remind: 45m\n    escalation: [{ after: 10m, notify: [leads] }, { after: 30m, notify: [managers] }]\n');
+    const result = await cli(['policy', 'check', late]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('valid, 1 rule (prod-db)');
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('warning: '))).toEqual([
+      'warning: rule "prod-db": escalation step 2 (after 30m) comes at or after expireAfter (30m): the request has expired by then, so it never pages anyone; escalate sooner or let requests wait longer',
+      'warning: rule "prod-db": remind (45m) comes at or after expireAfter (30m): no reminder is ever sent',
+    ]);
+    expect(JSON.parse((await cli(['policy', 'check', late, '--json'])).stdout)).toMatchObject({ valid: true, warnings: [expect.stringContaining('escalation step 2'), expect.stringContaining('remind (45m)')] });
+  });
+
   it('exits 1 with an error naming the rule and the field', async () => {
     const result = await cli(['policy', 'check', file('bad.yaml', 'rules:\n  - name: prod-db\n    require: [{ group: sre, count: 0 }]\n')]);
     expect(result.code).toBe(1);

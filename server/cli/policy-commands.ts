@@ -6,7 +6,8 @@ import { ANY_CHANNELS, parsePolicy, PolicyError } from '../domain/policy.js';
 import { CliError, EXIT } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
 import { addHubOptions, connect, parseFlags } from './options.js';
-import { out, printJson } from './output.js';
+import { note, out, printJson } from './output.js';
+import { policyWarnings } from '../domain/policy-warnings.js';
 
 const checkFlags = z.object({ json: z.boolean().default(false) });
 const explainFlags = z.object({
@@ -33,8 +34,10 @@ function check(ctx: CliContext, command: Command): number {
   try {
     const policy = parsePolicy(text, file, ANY_CHANNELS);
     const names = policy.rules.map((rule) => rule.name);
-    if (flags.json) printJson(ctx.io, { valid: true, rules: names });
+    const warnings = policyWarnings(policy);
+    if (flags.json) printJson(ctx.io, { valid: true, rules: names, ...(warnings.length ? { warnings } : {}) });
     else out(ctx.io, `${file}: valid, ${names.length} rule${names.length === 1 ? '' : 's'} (${names.join(', ')})`);
+    if (!flags.json) for (const warning of warnings) note(ctx.io, `warning: ${warning}`);
     return EXIT.ok;
   } catch (error) {
     if (!(error instanceof PolicyError)) throw error;

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { GreenlightError, decidesAnything, type FrozenRule, type ParsedNewRequest, type Policy } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { userStore, type ReachedUser } from '../store/users.js';
+import { policyWarnings } from './policy-warnings.js';
 import type { Context } from './context.js';
 import { approverGroupsOf } from './policy.js';
 
@@ -105,6 +106,7 @@ export async function unstaffedPolicyNames(db: Executor, policy: Policy): Promis
 
 /** Logs a warning naming each policy group (or escalation target) that reaches nobody who could decide. */
 export async function warnUnstaffedPolicy(ctx: Pick<Context, 'store' | 'log' | 'policy'>): Promise<void> {
+  for (const warning of policyWarnings(ctx.policy.current())) ctx.log.warn({ file: ctx.policy.file }, warning);
   let unstaffed: { name: string; rules: string[] }[];
   try {
     unstaffed = await unstaffedPolicyNames(ctx.store.db, ctx.policy.current());
