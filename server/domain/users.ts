@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GreenlightError, newUserSchema, parseOrThrow, type CreatedUser, type User } from '../../protocol/index.js';
 import { newId } from '../ids.js';
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { userStore, type UserRecord } from '../store/users.js';
 import { audit, inTransaction, type Context } from './context.js';
@@ -88,23 +88,6 @@ export async function listUsers(ctx: Context, by: Actor): Promise<User[]> {
   const users = await userStore.all(ctx.store.db);
   const memberships = await userStore.memberships(ctx.store.db);
   return users.map((user) => toUser(user, memberships.filter((m) => m.userId === user.id).map((m) => m.group)));
-}
-
-/** Active members of any of these groups, plus the named users that exist and are active. */
-export async function resolveTargets(db: Kysely<Database> | Transaction<Database>, names: string[]): Promise<{ groups: string[]; users: string[]; people: string[] }> {
-  if (names.length === 0) return { groups: [], users: [], people: [] };
-  const members = await db
-    .selectFrom('user_groups')
-    .innerJoin('users', 'users.id', 'user_groups.user_id')
-    .select(['user_groups.group_name', 'users.name'])
-    .where('user_groups.group_name', 'in', names)
-    .where('users.disabled', '=', 0)
-    .execute();
-  const namedUsers = await db.selectFrom('users').select('name').where('name', 'in', names).where('disabled', '=', 0).execute();
-  const groups = [...new Set(members.map((m) => m.group_name))];
-  const users = namedUsers.map((u) => u.name).filter((name) => !groups.includes(name));
-  const people = [...new Set([...members.map((m) => m.name), ...users])];
-  return { groups, users, people };
 }
 
 /**

@@ -6,7 +6,6 @@ import { decidesAnything } from '../../../protocol/index.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
 import { approversOf, buildView, viewReader } from '../request-view.js';
-import { resolveTargets } from '../users.js';
 import type { AfterCommit } from './after-commit.js';
 import { announceUpdated } from './after-commit.js';
 import { stepDueAt } from './deadlines.js';
@@ -28,19 +27,14 @@ export async function escalate(
 ): Promise<AfterCommit> {
   const rule = row.rule;
   const skipped: number[] = [...(early?.skipped ?? [])];
-  // A step reaches someone only if someone it names may decide: not a requester-only member, and not
-  // the requester (unless the rule lets them approve), as at submission (approverReach).
-  const reachesADecider = async (names: string[]) =>
-    (await userStore.activeReachedBy(trx, names)).some((user) => decidesAnything(user.roles) && (rule.allowSelfApproval || user.id !== row.requester_id));
   let step = fromStep;
-  let targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
-  let reached = await reachesADecider(rule.escalation[step]?.notify ?? []);
-  while (!reached && step + 1 < rule.escalation.length) {
+  let targets = await stepTargets(trx, row, rule.escalation[step]?.notify ?? []);
+  while (!targets.reached && step + 1 < rule.escalation.length) {
     skipped.push(step + 1);
     step += 1;
-    targets = await resolveTargets(trx, rule.escalation[step]?.notify ?? []);
-    reached = await reachesADecider(rule.escalation[step]?.notify ?? []);
+    targets = await stepTargets(trx, row, rule.escalation[step]?.notify ?? []);
   }
+  const { reached } = targets;
   const previousApprovers = approversOf(row);
   const previouslyNotified = [...row.eligible_groups, ...row.eligible_users];
   if (!reached) skipped.push(step + 1);
@@ -85,4 +79,18 @@ export async function repeatEscalation(ctx: Context, trx: Transaction<Database>,
     data: { run: round + 1, of: (rule.repeat ?? 0) + 1 },
   });
   return next;
+}
+
+/**
+ * Whom an escalation step names: its groups that have an active member and the active users it
+ * names, and whether it reaches anyone who may decide. Someone with only the requester role does
+ * not, nor does the requester unless the rule lets them approve: the same test as at submission
+ * (approverReach).
+ */
+async function stepTargets(trx: Transaction<Database>, row: RequestRecord, names: string[]): Promise<{ groups: string[]; users: string[]; reached: boolean }> {
+  const people = await userStore.activeReachedBy(trx, names);
+  const groups = [...new Set(people.flatMap((person) => (person.group !== null && names.includes(person.group) ? [person.group] : [])))];
+  const users = [...new Set(people.filter((person) => names.includes(person.name) && !groups.includes(person.name)).map((person) => person.name))];
+  const reached = people.some((person) => decidesAnything(person.roles) && (row.rule.allowSelfApproval || person.id !== row.requester_id));
+  return { groups, users, reached };
 }
