@@ -43,10 +43,9 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
   }
   const row = await requestStore.byId(trx, deadline.requestId);
   if (!row || row.status !== 'pending') return {};
-  // Past its expiry a request is expired, whatever else fell due with it (a hub catching up after
-  // downtime, or a step due at the very instant it expires): nobody is paged for a request that
-  // can no longer be decided.
-  if (deadline.kind !== 'expiry' && row.expires_at !== null && row.expires_at <= now) {
+  // Its expiry, or any deadline that finds it past its expiry (a hub catching up after downtime, or a
+  // step due at the very instant it expires): nobody is paged for a request that can no longer be decided.
+  if (deadline.kind === 'expiry' || (row.expires_at !== null && row.expires_at <= now)) {
     await expireRequest(ctx, trx, row);
     return { after: announceUpdated(ctx, row.id) };
   }
@@ -55,9 +54,6 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
     case 'claim_end':
       if (!row.claim_by || !row.claim_until || row.claim_until > now) return {};
       await lapseClaim(ctx, trx, row);
-      return { after: announceUpdated(ctx, row.id) };
-    case 'expiry':
-      await expireRequest(ctx, trx, row);
       return { after: announceUpdated(ctx, row.id) };
     case 'escalation': {
       // Escalation step `deadline.step` (0-based, counted across runs of the chain). Steps already
