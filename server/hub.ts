@@ -11,7 +11,7 @@ import { outboxStore } from './store/outbox.js';
 import { HubBus } from './domain/bus.js';
 import { PolicyHolder } from './domain/policy.js';
 import { ensureStarterPolicy } from './domain/starter-policy.js';
-import { warnUnstaffedPolicy } from './domain/approver-reach.js';
+import { warnOfPolicyProblems } from './domain/approver-reach.js';
 import { GroupCommit } from './domain/group-commit.js';
 import { Turns } from './domain/turns.js';
 import { ViewCache } from './domain/view-cache.js';
@@ -145,7 +145,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     else log.error({ error: outcome.error }, 'policy change rejected; keeping the previous policy');
     const ctx = ctxRef;
     if (!ctx) return;
-    if (outcome.ok) void warnUnstaffedPolicy(ctx);
+    if (outcome.ok) void warnOfPolicyProblems(ctx);
     void inTransaction(ctx, (trx) =>
       audit(ctx, trx, {
         actor: SYSTEM_ACTOR_NAME,
@@ -224,7 +224,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: policyFile ?? null, rules: policy.current().rules.length } }),
     );
     await bootstrapAdmin(ctx, { envToken: options.adminToken, dataDir: options.databaseUrl ? undefined : options.dataDir, print });
-    await warnUnstaffedPolicy(ctx);
+    await warnOfPolicyProblems(ctx);
 
     const waiters = new Waiters(bus);
     opened.add(() => waiters.close());

@@ -104,8 +104,12 @@ export async function unstaffedPolicyNames(db: Executor, policy: Policy): Promis
   return [...uses].filter(([name, entry]) => !staffed(name, entry.asApprovers)).map(([name, entry]) => ({ name, rules: [...entry.rules] }));
 }
 
-/** Logs a warning naming each policy group (or escalation target) that reaches nobody who could decide. */
-export async function warnUnstaffedPolicy(ctx: Pick<Context, 'store' | 'log' | 'policy'>): Promise<void> {
+/**
+ * Logs what a policy just loaded says that is likely a mistake: a step or reminder due after its
+ * request expires (policyWarnings), and each group (or escalation target) that reaches nobody who
+ * could decide.
+ */
+export async function warnOfPolicyProblems(ctx: Pick<Context, 'store' | 'log' | 'policy'>): Promise<void> {
   for (const warning of policyWarnings(ctx.policy.current())) ctx.log.warn({ file: ctx.policy.file }, warning);
   let unstaffed: { name: string; rules: string[] }[];
   try {

@@ -139,7 +139,6 @@ export const decisionStore = {
     return rows.map((row) => row.approver_name);
   },
 
-  /** The ids of the approvers whose votes are in. */
   /** Everyone who has voted on the request: each approver whose vote is in, and each delegate who cast one for them. */
   async voterIdsOf(db: Executor, requestId: string): Promise<string[]> {
     const rows = await db.selectFrom('decisions').select(['approver_id', 'delegate_id']).where('request_id', '=', requestId).execute();
