@@ -4,7 +4,8 @@ import { delegationIdSchema, delegationListSchema, delegationSchema, LIMITS, typ
 import { EXIT } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
 import { addHubOptions, collect, connect, parseFlags } from './options.js';
-import { inline, note, out, printJson } from './output.js';
+import { note, out, printJson } from './output.js';
+import { withBreaksSpelledOut } from '../../protocol/plain-text.js';
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -39,7 +40,7 @@ const delegateFlags = baseFlags.extend({
 });
 
 export const describeDelegation = (d: Delegation): string =>
-  `${d.id}  ${d.from} → ${d.to}  ${d.startsAt} … ${d.endsAt}${d.rules ? `  rules ${d.rules.join(', ')}` : ''}  ${d.active ? 'active' : d.endedAt ? `ended by ${d.endedBy ?? '?'}` : 'not in force'}  "${inline(d.reason)}"`;
+  `${d.id}  ${d.from} → ${d.to}  ${d.startsAt} … ${d.endsAt}${d.rules ? `  rules ${d.rules.join(', ')}` : ''}  ${d.active ? 'active' : d.endedAt ? `ended by ${d.endedBy ?? '?'}` : 'not in force'}  "${withBreaksSpelledOut(d.reason)}"`;
 
 async function create(ctx: CliContext, command: Command): Promise<number> {
   const flags = parseFlags(delegateFlags, command.opts());

@@ -4,7 +4,8 @@ import { notificationIdSchema, notificationPageSchema, notificationSchema, type 
 import { EXIT } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
 import { ADMIN_ONLY, addHubOptions, connect, parseFlags } from './options.js';
-import { inline, note, out, printJson } from './output.js';
+import { note, out, printJson } from './output.js';
+import { withBreaksSpelledOut } from '../../protocol/plain-text.js';
 
 const baseFlags = z.object({ json: z.boolean().default(false), hub: z.string().optional(), token: z.string().optional() });
 const listFlags = baseFlags.extend({
@@ -22,7 +23,7 @@ export function describeNotification(n: Notification): string {
       : n.status === 'pending'
         ? `pending, attempt ${n.attempts + 1} at ${n.nextAttemptAt ?? 'once a slot is free'}`
         : `failed after ${n.attempts} attempt${n.attempts === 1 ? '' : 's'}`;
-  const last = n.status !== 'delivered' && n.lastError ? ` — ${inline(n.lastError)}` : '';
+  const last = n.status !== 'delivered' && n.lastError ? ` — ${withBreaksSpelledOut(n.lastError)}` : '';
   return `${n.id}  ${n.type}  ${n.requestId ?? '-'}  → ${where}  ${fate}${last}`;
 }
 

@@ -1,4 +1,5 @@
 import type { GreenlightRequest, User } from '../../protocol/index.js';
+import { indentedAfterFirstLine, withBreaksSpelledOut } from '../../protocol/plain-text.js';
 import { CONTROL_CHARACTER_CLASS, DIRECTION_CONTROL_CLASS, describeProgress, formatDuration, safeHttpUrl } from '../../protocol/index.js';
 
 /** Where a command writes and what it reads from its environment; injectable so commands stay testable. */
@@ -23,20 +24,12 @@ export function terminalSafe(text: string): string {
   return text.replace(/\r\n/g, '\n').replace(UNSAFE_ON_A_TERMINAL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/**
- * A value inside one line of output (a comment, a cancel reason, a title): its line breaks and tabs
- * spelled out, so nothing a requester wrote can start a line that passes for one of ours.
- */
-export function inline(text: string): string {
-  return text.replace(/\r\n|[\n\r\t\u2028\u2029]/g, (char) => (char === '\t' ? '\\t' : '\\n'));
-}
-
 /** Where a labelled value of `show` starts; its further lines start there too, past every label. */
 const VALUE_COLUMN = ' '.repeat(15);
 
 /** A value of several lines under a label (a reason, a summary): every line after the first indented past the labels. */
 function labelled(text: string): string {
-  return text.replace(/\t/g, '\\t').replace(/\r\n|[\n\r\u2028\u2029]/g, `\n${VALUE_COLUMN}`);
+  return indentedAfterFirstLine(text.replace(/\t/g, '\\t'), VALUE_COLUMN);
 }
 
 export function out(io: Io, line: string): void {
@@ -78,13 +71,13 @@ export function statusLine(request: GreenlightRequest, now: Date = new Date()): 
       return `${request.id} approved by ${request.decidedBy ?? 'policy'}: ${subject}`;
     case 'denied': {
       const denial = request.decisions.find((decision) => decision.decision === 'deny');
-      const comment = denial?.comment ? `: "${inline(denial.comment)}"` : '';
+      const comment = denial?.comment ? `: "${withBreaksSpelledOut(denial.comment)}"` : '';
       return `${request.id} denied by ${request.decidedBy ?? denial?.approver ?? 'an approver'}${comment}`;
     }
     case 'expired':
       return `${request.id} expired: nobody decided in time`;
     case 'cancelled':
-      return `${request.id} cancelled by ${request.decidedBy ?? request.requester}${request.cancelReason ? `: "${inline(request.cancelReason)}"` : ''}`;
+      return `${request.id} cancelled by ${request.decidedBy ?? request.requester}${request.cancelReason ? `: "${withBreaksSpelledOut(request.cancelReason)}"` : ''}`;
   }
 }
 
@@ -109,16 +102,16 @@ export function describeRequest(request: GreenlightRequest): string[] {
   if (request.nextEscalationAt) lines.push(`  escalates    ${request.nextEscalationAt}`);
   if (request.claim) lines.push(`  claimed by   ${request.claim.by} until ${request.claim.until}`);
   if (request.context.summary) lines.push(`  summary      ${labelled(request.context.summary)}`);
-  for (const link of request.context.links ?? []) lines.push(`  link         ${inline(link.title)}: ${inline(safeHttpUrl(link.url) ?? link.url)}`);
-  for (const [key, value] of Object.entries(request.context.fields ?? {})) lines.push(`  field        ${inline(key)}=${inline(value)}`);
+  for (const link of request.context.links ?? []) lines.push(`  link         ${withBreaksSpelledOut(link.title)}: ${withBreaksSpelledOut(safeHttpUrl(link.url) ?? link.url)}`);
+  for (const [key, value] of Object.entries(request.context.fields ?? {})) lines.push(`  field        ${withBreaksSpelledOut(key)}=${withBreaksSpelledOut(value)}`);
   for (const decision of request.decisions) {
-    lines.push(`  decision     ${decision.approver} ${decision.decision === 'approve' ? 'approved' : 'denied'} at ${decision.at}${decision.comment ? `: ${inline(decision.comment)}` : ''}`);
+    lines.push(`  decision     ${decision.approver} ${decision.decision === 'approve' ? 'approved' : 'denied'} at ${decision.at}${decision.comment ? `: ${withBreaksSpelledOut(decision.comment)}` : ''}`);
   }
   if (request.grant) {
     const from = request.grant.notBefore && request.grant.notBefore > request.grant.issuedAt ? ` from ${request.grant.notBefore}` : '';
     lines.push(`  grant        ${request.grant.jti} ${request.grant.status}${from} until ${request.grant.expiresAt}`);
   }
-  for (const entry of request.timeline) lines.push(`  timeline     ${entry.at} ${entry.type} by ${entry.actor}${entry.detail ? `: ${inline(entry.detail)}` : ''}`);
+  for (const entry of request.timeline) lines.push(`  timeline     ${entry.at} ${entry.type} by ${entry.actor}${entry.detail ? `: ${withBreaksSpelledOut(entry.detail)}` : ''}`);
   if (request.context.diff) lines.push('', 'diff:', ...excerpt(request.context.diff));
   if (request.context.logs) lines.push('', 'logs:', ...excerpt(request.context.logs));
   return lines;

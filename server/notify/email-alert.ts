@@ -1,6 +1,6 @@
 import type { EmailMessage, EmailPayload } from './email-payload.js';
 import { html } from './html.js';
-import { indentedAfterFirstLine } from './plain-text.js';
+import { indentedAfterFirstLine } from '../../protocol/plain-text.js';
 
 /** An urgent message (break-glass): it tells what happened and where to look; there is nothing to approve. */
 export function renderAlertEmail(payload: EmailPayload, alert: string, consoleUrl: string): EmailMessage {

@@ -1,7 +1,7 @@
 import { renderAlertEmail } from './email-alert.js';
 import type { EmailMessage, EmailPayload } from './email-payload.js';
 import { html, type Html } from './html.js';
-import { indentedAfterFirstLine } from './plain-text.js';
+import { indentedAfterFirstLine } from '../../protocol/plain-text.js';
 import { safeHttpUrl } from '../../protocol/urls.js';
 
 export interface EmailLinks {
