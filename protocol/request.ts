@@ -3,7 +3,7 @@ import { LIMITS } from './limits.js';
 import { hasUserInfo, safeHttpUrl } from './urls.js';
 import { accessWindowSchema } from './windows.js';
 import { lineProgressSchema, quorumLineSchema } from './quorum.js';
-import { hasInvisible, lookalikeProblem, requiredText, showsSomething, visibleLength } from './visible-text.js';
+import { hasInvisible, isOneLine, lookalikeProblem, ONE_LINE_MESSAGE, requiredText, showsSomething, visibleLength } from './visible-text.js';
 
 const utf8 = new TextEncoder();
 const byteLimited = (max: number, what: string) =>
@@ -47,7 +47,7 @@ export const httpUrlSchema = z
 const seen = showsSomething;
 
 export const linkSchema = z.strictObject({
-  title: z.string().min(1).max(LIMITS.linkTitle).refine(seen, 'give the link a title a reader can see, e.g. "CI run"'),
+  title: z.string().min(1).max(LIMITS.linkTitle).refine(seen, 'give the link a title a reader can see, e.g. "CI run"').refine(isOneLine, ONE_LINE_MESSAGE),
   url: httpUrlSchema,
 });
 export type Link = z.infer<typeof linkSchema>;
@@ -58,7 +58,10 @@ export const requestContextSchema = z.strictObject({
   logs: byteLimited(LIMITS.logsBytes, 'log excerpt').optional(),
   links: z.array(linkSchema).max(LIMITS.links).optional(),
   fields: z
-    .record(z.string().min(1).max(LIMITS.fieldKey).refine(seen, 'name the field with something a reader can see, e.g. "ticket"'), z.string().max(LIMITS.fieldValue))
+    .record(
+      z.string().min(1).max(LIMITS.fieldKey).refine(seen, 'name the field with something a reader can see, e.g. "ticket"').refine(isOneLine, ONE_LINE_MESSAGE),
+      z.string().max(LIMITS.fieldValue),
+    )
     .refine((record) => Object.keys(record).length <= LIMITS.fields, {
       message: `at most ${LIMITS.fields} fields`,
     })
@@ -97,7 +100,7 @@ export const newRequestSchema = z.strictObject({
   notBefore: startTimeSchema.optional(),
   idempotencyKey: z.string().min(1).max(LIMITS.idempotencyKey).optional(),
   /** Access at once for an incident, where the rule allows break-glass; reviewed afterwards. */
-  breakGlass: z.strictObject({ incident: requiredText(LIMITS.identifier, 'name the incident, e.g. INC-4412') }).optional(),
+  breakGlass: z.strictObject({ incident: requiredText(LIMITS.identifier, 'name the incident, e.g. INC-4412').refine(isOneLine, ONE_LINE_MESSAGE) }).optional(),
 }).superRefine((request, ctx) => {
   if (request.breakGlass && visibleLength(request.reason) < BREAK_GLASS_MIN_REASON) {
     ctx.addIssue({ code: 'custom', path: ['reason'], message: `break-glass needs a reason of at least ${BREAK_GLASS_MIN_REASON} characters: reviewers read it` });

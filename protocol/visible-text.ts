@@ -22,6 +22,14 @@ export const showsSomething = (text: string): boolean => text.replace(BLANKS, ''
 /** How many characters of `text` a reader sees, one space between each two words: padding counts for nothing. */
 export const visibleLength = (text: string): number => [...text.replace(WORD_BREAKS, ' ').replace(BLANKS_BUT_SPACE, '').replace(/ {2,}/g, ' ').trim()].length;
 
+const LINE_BREAK = /[\n\r\u2028\u2029]/u;
+/**
+ * Labels (a link's title, a field's name, an incident) are shown on one line: in a notification,
+ * a chat message or a terminal a line break would start what reads as a line of its own.
+ */
+export const isOneLine = (text: string): boolean => !LINE_BREAK.test(text);
+export const ONE_LINE_MESSAGE = 'must be one line: remove the line breaks';
+
 /** Whether `text` holds a character that draws nothing; for names, which must look like what they are. */
 export const hasInvisible = (text: string): boolean => HAS_BLANK.test(text);
 

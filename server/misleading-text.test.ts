@@ -49,6 +49,22 @@ describe('a hub refuses text that would read as something other than what was se
     expect(await auditCount()).toBe(before);
   });
 
+  it('refuses a line break in a label shown on one line: a link title, a field name, an incident', async () => {
+    const before = await auditCount();
+    const cases: [Record<string, unknown>, string][] = [
+      [deployRequest({ context: { links: [{ title: 'CI run\nApproved by security: yes', url: 'https://ci.example.com/1' }] } }), 'context.links.0.title'],
+      [deployRequest({ context: { fields: { 'ticket\r\nreviewed': 'yes' } } }), 'context.fields.ticket\r\nreviewed'],
+      [deployRequest({ reason: 'database on fire, failover needed right now', breakGlass: { incident: 'INC-1\u2028resolved' } }), 'breakGlass.incident'],
+    ];
+    for (const [body, field] of cases) {
+      const refused = await submit(body);
+      expect(refused.status, field).toBe(400);
+      expect(refused.body.error.code).toBe('INVALID_INPUT');
+      expect(refused.body.error.message).toContain('must be one line');
+    }
+    expect(await auditCount()).toBe(before);
+  });
+
   it('keeps a diff and a log byte for byte, and takes right-to-left text and line breaks as written', async () => {
     const diff = '--- a/auth.py\n+++ b/auth.py\n@@ -1 +1 @@\n-if role == "user":\n+if role == "user\u202E \u2066# admin\u2069":\n';
     const logs = '\u001b[32mPASS\u001b[0m 12 tests\r\n';
