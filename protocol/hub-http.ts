@@ -122,6 +122,11 @@ export class HubHttp {
     return this.data('POST', userPath(name, '/enable'), userSchema);
   }
 
+  /** A new sign-in token for a person; their earlier one stops working. */
+  reissueSignInToken(name: string): Promise<CreatedToken> {
+    return this.data('POST', userPath(name, '/sign-in-token'), createdTokenSchema);
+  }
+
   setupStatus(): Promise<SetupStatus> {
     return this.data('GET', '/api/v1/setup', setupStatusSchema);
   }

@@ -17,9 +17,19 @@ export const userNameSchema = z
 
 /** Names the audit log already uses for actors that are not people: a user by that name would be mistaken for them. */
 export const RESERVED_USER_NAMES = ['greenlight', 'anonymous'] as const;
+/** User ids look like `usr_…`: a name like that would be taken for another user's id where either is accepted. */
+export const USER_ID_PREFIX = 'usr_';
 
-const unreservedUserNameSchema = userNameSchema.refine((name) => !(RESERVED_USER_NAMES as readonly string[]).includes(name.toLowerCase()), {
-  message: `"greenlight" and "anonymous" are reserved for the hub's own audit entries; choose another name`,
+export function reservedNameProblem(name: string): string | null {
+  const lower = name.toLowerCase();
+  if ((RESERVED_USER_NAMES as readonly string[]).includes(lower)) return `"greenlight" and "anonymous" are reserved for the hub's own audit entries; choose another name`;
+  if (lower.startsWith(USER_ID_PREFIX)) return `"${name}" would read as a user id (usr_…); choose a name that does not start with "usr_"`;
+  return null;
+}
+
+export const unreservedUserNameSchema = userNameSchema.superRefine((name, ctx) => {
+  const problem = reservedNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 export const groupNameSchema = z

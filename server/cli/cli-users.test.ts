@@ -58,6 +58,16 @@ describe('greenlight user, against the same hub as the HTTP API', () => {
     expect((await hub.api('GET', '/api/v1/me', token)).status).toBe(200);
   });
 
+  it('issues a person a new sign-in token: only the new one works, printed alone on stdout', async () => {
+    const lost = (await cli(['user', 'add', 'dora', '--role', 'requester'], admin())).stdout.trim();
+    const issued = await cli(['user', 'sign-in-token', 'dora'], admin());
+    expect(issued.code, issued.stderr).toBe(0);
+    expect(issued.stdout.trim()).toMatch(/^glt_\S+$/);
+    expect(issued.stderr).toContain('issued dora a new sign-in token');
+    expect((await hub.api('GET', '/api/v1/me', lost)).status).toBe(401);
+    expect((await hub.api<{ name: string }>('GET', '/api/v1/me', issued.stdout.trim())).body.name).toBe('dora');
+  });
+
   it('reports what the hub refuses with its code, and bad flags before reaching it', async () => {
     const cases: [string[], number, RegExp][] = [
       [['user', 'add', 'greenlight', '--role', 'requester'], 2, /^error: Invalid user: name: "greenlight" and "anonymous" are reserved .+ \(INVALID_INPUT\)$/m],

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ROLES, createdUserSchema, emailSchema, groupNameSchema, roleSchema, slackUserIdSchema, userListSchema, userNameSchema, userSchema } from '../../protocol/index.js';
+import { ROLES, createdTokenSchema, createdUserSchema, emailSchema, groupNameSchema, roleSchema, slackUserIdSchema, userListSchema, userNameSchema, userSchema } from '../../protocol/index.js';
 import { EXIT, usageError } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
 import { ADMIN_ONLY, addHubOptions, collect, connect, parseFlags } from './options.js';
@@ -85,6 +85,17 @@ function switchUser(verb: 'disable' | 'enable') {
   };
 }
 
+async function reissueSignInToken(ctx: CliContext, command: Command): Promise<number> {
+  const name = argument(command, 0, userNameSchema);
+  const flags = parseFlags(baseFlags, command.opts());
+  const http = connect(ctx.io, flags, ADMIN_ONLY);
+  const { data, raw } = await http.call('POST', userPath(name, '/sign-in-token'), createdTokenSchema);
+  if (flags.json) printJson(ctx.io, raw);
+  else out(ctx.io, data.token);
+  note(ctx.io, `issued ${data.user} a new sign-in token; their earlier one no longer works; the token is shown only once`);
+  return EXIT.ok;
+}
+
 const adminHelp = 'needs an admin token (--token, GREENLIGHT_TOKEN or GREENLIGHT_ADMIN_TOKEN)';
 
 export function registerUserCommands(program: Command, ctx: CliContext): void {
@@ -126,6 +137,14 @@ export function registerUserCommands(program: Command, ctx: CliContext): void {
   addHubOptions(
     user.command('disable').description(`disable a user: their token stops working; ${adminHelp}`).argument('<name>', 'user name').option('--json', 'print as JSON'),
   ).action(action(ctx, (cmd) => switchUser('disable')(ctx, cmd)));
+
+  addHubOptions(
+    user
+      .command('sign-in-token')
+      .description(`issue a person a new sign-in token (lost or leaked): their earlier one stops working; ${adminHelp}`)
+      .argument('<name>', 'user name')
+      .option('--json', 'print the token and its details as JSON'),
+  ).action(action(ctx, (cmd) => reissueSignInToken(ctx, cmd)));
 
   addHubOptions(
     user.command('enable').description(`let a disabled user back in: their token works again; ${adminHelp}`).argument('<name>', 'user name').option('--json', 'print as JSON'),

@@ -14,7 +14,7 @@ import { newId } from '../ids.js';
 import type { Database } from '../store/schema.js';
 import { delegationStore, type DelegationRecord } from '../store/delegations.js';
 import { userStore } from '../store/users.js';
-import { actsAsAdmin, isAdmin, type Actor } from './actor.js';
+import { actsAsAdmin, type Actor } from './actor.js';
 import { isEligibleApprover } from './request-view.js';
 import type { RequestRecord } from '../store/requests.js';
 import { audit, inTransaction, type Context } from './context.js';
@@ -110,7 +110,7 @@ export async function createDelegation(ctx: Context, actor: Actor, input: unknow
 
 /** Mine (from me or to me), newest first; an admin sees everyone's. */
 export async function listDelegations(ctx: Context, actor: Actor): Promise<Delegation[]> {
-  const rows = await delegationStore.list(ctx.store.db, isAdmin(actor) ? null : actor.id, 500);
+  const rows = await delegationStore.list(ctx.store.db, actsAsAdmin(actor) ? null : actor.id, 500);
   const now = ctx.clock.now().toISOString();
   return rows.map((row) => toDelegation(row, now));
 }

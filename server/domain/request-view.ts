@@ -6,7 +6,7 @@ import { requestStore, type RequestRecord, type RequestRef } from '../store/requ
 import { grantStore, type GrantRecord } from '../store/grants.js';
 import { decisionStore, type DecisionRecord } from '../store/decisions.js';
 import type { Actor } from './actor.js';
-import { isAdmin } from './actor.js';
+import { actsAsAdmin } from './actor.js';
 import type { Audience } from './audience.js';
 import type { ViewCache, ViewKey } from './view-cache.js';
 import type { GrantTokenSeal } from '../keys/grant-token-seal.js';
@@ -27,7 +27,7 @@ export function isEligibleApprover(row: Pick<RequestRecord, 'eligible_groups' | 
 }
 
 export function canSee(row: RequestRecord, actor: Actor, voters: string[] = []): boolean {
-  return row.requester_id === actor.id || isAdmin(actor) || isEligibleApprover(row, actor) || voters.includes(actor.name);
+  return row.requester_id === actor.id || actsAsAdmin(actor) || isEligibleApprover(row, actor) || voters.includes(actor.name);
 }
 
 /** An approver's change of the start, as the timeline says it. */

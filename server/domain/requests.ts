@@ -21,7 +21,7 @@ import { decisionStore } from '../store/decisions.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import { audit, type Context } from './context.js';
 import { nobody } from './audience.js';
-import { actsAsAdmin, isAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
+import { actsAsAdmin, SYSTEM_ACTOR_NAME, type Actor } from './actor.js';
 import type { TurnTaker } from './turns.js';
 import { freezeRule, matchRule, policyOffers } from './policy.js';
 import { assembleView, buildView, buildViews, buildViewsCached, canSee, isEligibleApprover, withoutSecrets, type RequestRef, viewReader } from './request-view.js';
@@ -354,7 +354,7 @@ export interface ListQuery {
 
 /** Requests the caller may see, newest first; ids are time-ordered so the last id is the cursor. */
 export async function listRequests(ctx: Context, actor: Actor, query: ListQuery): Promise<{ requests: GreenlightRequest[]; nextCursor: string | null }> {
-  const who = query.mine ? { requesterId: actor.id } : isAdmin(actor) ? {} : { requesterId: actor.id, orEligible: visibilityFilters(actor) };
+  const who = query.mine ? { requesterId: actor.id } : actsAsAdmin(actor) ? {} : { requesterId: actor.id, orEligible: visibilityFilters(actor) };
   const rows = await requestStore.page(ctx.store.db, { ...(query.status ? { status: query.status } : {}), ...who, ...(query.cursor ? { before: query.cursor } : {}), limit: query.limit + 1 });
   const page = rows.slice(0, query.limit);
   // The LIKE narrows; who may see a row is decided here (SQLite's LIKE ignores ASCII case, so "SRE" finds "sre").

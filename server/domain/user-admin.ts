@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import { GreenlightError, parseOrThrow, userUpdateSchema, type User } from '../../protocol/index.js';
+import { GreenlightError, parseOrThrow, userUpdateSchema, type CreatedToken, type User } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { userStore, type UserRecord } from '../store/users.js';
 import { audit, inTransaction, type Context } from './context.js';
@@ -8,6 +8,9 @@ import { refuseTakenSlackId, requireAdmin, toUser } from './users.js';
 import { endDelegationsOfNonDecider } from './delegations.js';
 import { announceChanged, announceDisabled, disableIn, refreshDelegates, type Offboarded } from './offboarding.js';
 import { revokeGrantsOf } from './grants.js';
+import { tokenStore } from '../store/tokens.js';
+import { scopesAllowed } from '../identity/scopes.js';
+import { firstTokenRecord, generateToken } from './tokens.js';
 
 /** An admin changes who someone is (email, roles, groups), disables them or lets them back in. Every change is audited. */
 
@@ -23,14 +26,18 @@ const groupsOf = (trx: Trx, userId: string): Promise<string[]> => userStore.grou
 const isActiveAdmin = (user: UserRecord): boolean => !user.disabled && user.roles.includes('admin');
 
 /**
- * Refuses a change that would take `target` out of the active admins when nobody else is one.
- * On PostgreSQL the active admins' rows are locked first, so two admins demoting each other at the
- * same moment run one after the other and the second sees the first's change; SQLite runs one
- * writer at a time anyway.
+ * Whether `userId` is an active admin and nobody else is. On PostgreSQL the active admins' rows are
+ * locked first, so two admins demoting each other at the same moment run one after the other and
+ * the second sees the first's change; SQLite runs one writer at a time anyway.
  */
-async function keepAnAdmin(ctx: Context, trx: Trx, by: Actor, target: UserRecord, what: string): Promise<void> {
+export async function isLastActiveAdmin(ctx: Context, trx: Trx, userId: string): Promise<boolean> {
   const admins = await userStore.activeAdminIds(trx, ctx.store.dialect === 'postgres');
-  if (admins.some((id) => id !== target.id)) return;
+  return admins.length > 0 && admins.every((id) => id === userId);
+}
+
+/** Refuses a change that would take `target` out of the active admins when nobody else is one. */
+async function keepAnAdmin(ctx: Context, trx: Trx, by: Actor, target: UserRecord, what: string): Promise<void> {
+  if (!(await isLastActiveAdmin(ctx, trx, target.id))) return;
   const who = target.id === by.id ? 'You are' : `${target.name} is`;
   throw new GreenlightError('LAST_ADMIN', `${who} the last active admin: ${what} would leave nobody able to manage users. Make someone else an admin first.`);
 }
@@ -123,4 +130,28 @@ export async function enableUser(ctx: Context, by: Actor, idOrName: string): Pro
   });
   await announceChanged(ctx, changed);
   return user;
+}
+
+/**
+ * A new sign-in token for a person who lost theirs or whose token leaked: their earlier sign-in
+ * tokens stop working at once (named tokens they made stay). Shown once, to the admin, to hand over.
+ */
+export async function reissueSignInToken(ctx: Context, by: Actor, idOrName: string): Promise<CreatedToken> {
+  requireAdmin(by);
+  const token = generateToken();
+  const now = ctx.clock.now();
+  const record = firstTokenRecord(token, '', now);
+  const { owner, replaced } = await inTransaction(ctx, async (trx) => {
+    const row = await findUser(trx, idOrName);
+    if (row.service) throw new GreenlightError('FORBIDDEN', `${row.name} is a service user: it has no sign-in token. Make it a named token instead (greenlight token create --user ${row.name}).`);
+    if (row.disabled) throw new GreenlightError('FORBIDDEN', `${row.name} is disabled; enable them before issuing a sign-in token.`);
+    const replaced = (await tokenStore.ofUser(trx, row.id)).filter(({ token: old }) => old.kind === 'user').map(({ token: old }) => old.id);
+    for (const id of replaced) await tokenStore.delete(trx, id);
+    await tokenStore.insert(trx, { ...record, userId: row.id });
+    await audit(ctx, trx, { actor: by.name, type: 'token.created', outcome: 'created', data: { user: row.name, token: record.id, name: record.name, kind: 'user', replaced } });
+    return { owner: row, replaced };
+  });
+  for (const id of replaced) ctx.actors?.forgetToken(id);
+  if (replaced.length) ctx.bus.emit({ type: 'user.changed', userId: owner.id });
+  return { id: record.id, name: record.name, user: owner.name, kind: 'user', scopes: scopesAllowed(owner.roles, owner.service), createdAt: record.createdAt, expiresAt: null, lastUsedAt: null, token };
 }

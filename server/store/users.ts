@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { z } from 'zod';
-import { ROLES, type Role } from '../../protocol/index.js';
+import { ROLES, USER_ID_PREFIX, type Role } from '../../protocol/index.js';
 import type { Database, UsersTable } from './schema.js';
 import { readAhead } from './pipelined-postgres.js';
 
@@ -60,9 +60,9 @@ export function toUserRecord(row: UsersTable): UserRecord {
 
 /** The users and their groups (tables `users`, `user_groups`): rows in, typed records out. */
 export const userStore = {
+  /** An id (`usr_…`) names only the user with that id, never one whose name merely looks like it. */
   async byIdOrName(db: Executor, idOrName: string): Promise<UserRecord | undefined> {
-    const row = await db.selectFrom('users').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
-    return row && toUserRecord(row);
+    return idOrName.startsWith(USER_ID_PREFIX) ? this.byId(db, idOrName) : this.byName(db, idOrName);
   },
 
   async byId(db: Executor, id: string): Promise<UserRecord | undefined> {

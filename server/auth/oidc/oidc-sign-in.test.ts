@@ -295,3 +295,45 @@ describe('desktop hand-offs the app never came back for', () => {
     expect(await redeem('fresh-code-for-the-app')).toMatchObject({ status: 200, body: { user: 'admin' } });
   });
 });
+
+// Single sign-on sets roles from the identity provider, but it must never be the way a hub loses
+// its last admin, nor the way someone takes over an admin account by sharing its name.
+describe('single sign-on never costs the hub its admins', () => {
+  it('an identity named like a hand-made admin, and not mapped to admin, does not take that account over', async () => {
+    provider.accounts.set('imposter-sub', { preferred_username: 'admin', email: 'imposter@example.com', groups: ['engineering'] });
+    const page = await signIn('imposter-sub');
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('is an admin made by hand');
+    const me = await hub.api<Actor>('GET', '/api/v1/me', ADMIN_TOKEN);
+    expect(me.body.roles).toContain('admin');
+    expect((await users()).find((user) => user.name === 'admin')?.email).toBeNull();
+  });
+
+  it('refuses an identity whose name the audit log uses for the hub itself', async () => {
+    provider.accounts.set('hub-sub', { preferred_username: 'greenlight', email: 'gl@example.com', groups: ['engineering', 'gl-admins'] });
+    const page = await signIn('hub-sub');
+    expect(page.status).toBeGreaterThanOrEqual(400);
+    expect(page.text).toContain('reserved for the hub');
+    expect((await users()).some((user) => user.name === 'greenlight')).toBe(false);
+  });
+
+  it('the last active admin keeps the role when the provider drops it, and is refused but not disabled outside allowedGroups', async () => {
+    provider.accounts.set('root-sub', { preferred_username: 'root', email: 'root@example.com', groups: ['engineering', 'gl-admins'] });
+    const root = sessionFrom(await signIn('root-sub'));
+    expect((await hub.api('POST', '/api/v1/users/admin/disable', root)).status).toBe(200);
+    try {
+      provider.accounts.set('root-sub', { preferred_username: 'root', email: 'root@example.com', groups: ['engineering'] });
+      const again = sessionFrom(await signIn('root-sub'));
+      expect((await hub.api<Actor>('GET', '/api/v1/me', again)).body.roles).toContain('admin');
+      const kept = (await hub.api<{ events: AuditEvent[] }>('GET', '/api/v1/audit?type=user.updated', again)).body.events.find((event) => event.outcome === 'kept');
+      expect(kept?.data).toMatchObject({ user: 'root', source: 'oidc', reason: expect.stringContaining('last active admin') });
+
+      provider.accounts.set('root-sub', { preferred_username: 'root', email: 'root@example.com', groups: ['contractors'] });
+      expect((await signIn('root-sub')).status).toBe(403);
+      const rootUser = (await hub.api<{ users: User[] }>('GET', '/api/v1/users', again)).body.users.find((user) => user.name === 'root');
+      expect(rootUser?.status).toBe('active');
+    } finally {
+      expect((await hub.api('POST', '/api/v1/users/admin/enable', root)).status).toBe(200);
+    }
+  });
+});

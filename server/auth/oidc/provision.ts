@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { emailSchema, GreenlightError, groupNameSchema, userNameSchema, type Role } from '../../../protocol/index.js';
+import { emailSchema, GreenlightError, groupNameSchema, reservedNameProblem, userNameSchema, type Role } from '../../../protocol/index.js';
 import { audit, inTransaction, type Context } from '../../domain/context.js';
 import { endDelegationsOfNonDecider } from '../../domain/delegations.js';
 import { announceDisabled, disableIn, refreshDelegates, type Offboarded } from '../../domain/offboarding.js';
 import { newId } from '../../ids.js';
 import type { OidcSettings } from './config.js';
 import { decodeRoles, userStore } from '../../store/users.js';
+import { isLastActiveAdmin } from '../../domain/user-admin.js';
 
 /** Who the identity provider says signed in, checked before anything is written. */
 export interface SignedInIdentity {
@@ -23,6 +24,8 @@ export function identityFromClaims(claims: Record<string, unknown>, settings: Oi
   if (!username.success) {
     throw new GreenlightError('INVALID_INPUT', `The identity provider's "${settings.usernameClaim}" claim is missing or not a usable user name (letters, digits and . _ @ -). Map it in the provider, or set oidc.usernameClaim.`);
   }
+  const reserved = reservedNameProblem(username.data);
+  if (reserved) throw new GreenlightError('INVALID_INPUT', `The identity provider's "${settings.usernameClaim}" claim cannot be a Greenlight user name: ${reserved}. Map another claim with oidc.usernameClaim, or rename the account in the provider.`);
   const email = emailSchema.safeParse(claims[settings.emailClaim]);
   const rawGroups: unknown = claims[settings.groupsClaim];
   const idpGroups = Array.isArray(rawGroups) ? rawGroups.filter((group): group is string => typeof group === 'string') : [];
@@ -66,7 +69,7 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
     if (!access.allowed) {
       // Only an account this identity already signed in to is disabled: a hand-made or service user
       // who merely shares the name is not the provider's to take away.
-      if (bySubject && bySubject.disabled === 0 && bySubject.service === 0) {
+      if (bySubject && bySubject.disabled === 0 && bySubject.service === 0 && !(await isLastActiveAdmin(ctx, trx, bySubject.id))) {
         const disabled = await disableIn(ctx, trx, { id: bySubject.id, name: bySubject.name, roles: decodeRoles(bySubject.roles) }, 'greenlight', { reason: `signed in without any of the allowed groups (${groupsText})`, idpGroups: identity.idpGroups });
         return { refused: `You are not in any group allowed to use Greenlight (${groupsText}); your account here has been disabled. Ask your identity provider's admin to add you to one of them.`, disabled };
       }
@@ -74,6 +77,13 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
       return { refused: `You are not in any group allowed to use Greenlight (${groupsText}). Ask your identity provider's admin to add you to one of them.` };
     }
     if (byName?.disabled === 1) return { refused: `Your Greenlight account (${byName.name}) is disabled. Ask a Greenlight admin to enable it.` };
+    // Sharing a name with a hand-made admin proves nothing: only someone the provider makes an admin takes that account over.
+    if (byName && !bySubject && decodeRoles(byName.roles).includes('admin') && !access.roles.includes('admin')) {
+      await audit(ctx, trx, { actor: 'anonymous', type: 'auth.failed', outcome: 'refused', data: { where: 'oidc sign-in', reason: `${identity.username} is not mapped to admin, and the account of that name here is an admin made by hand` } });
+      return {
+        refused: `The account ${byName.name} here is an admin made by hand; single sign-on takes it over only for someone your identity provider maps to admin (oidc.roleMapping.admin). Ask a Greenlight admin.`,
+      };
+    }
     if (byName?.service === 1) return { refused: `${byName.name} is a service user: it signs in with tokens only.` };
     if (!byName) {
       const taken = await userStore.nameLike(trx, identity.username);
@@ -83,6 +93,12 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
       if (access.groups.length) await trx.insertInto('user_groups').values(access.groups.map((group_name) => ({ user_id: id, group_name }))).execute();
       await audit(ctx, trx, { actor: 'greenlight', type: 'user.created', outcome: 'created', data: { user: identity.username, roles: access.roles, groups: access.groups, source: 'oidc', ...(identity.email ? { email: identity.email } : {}) } });
       return { userId: id, name: identity.username, changed: false };
+    }
+    // The provider's word on roles stands, except where it would leave nobody able to manage users.
+    const keepsAdmin = !access.roles.includes('admin') && (await isLastActiveAdmin(ctx, trx, byName.id));
+    if (keepsAdmin) {
+      access.roles.push('admin');
+      await audit(ctx, trx, { actor: 'greenlight', type: 'user.updated', outcome: 'kept', data: { user: byName.name, reason: 'the identity provider no longer maps them to admin, but they are the last active admin: make someone else an admin, then they lose it at their next sign-in', source: 'oidc' } });
     }
     const before = { roles: decodeRoles(byName.roles), groups: (await trx.selectFrom('user_groups').select('group_name').where('user_id', '=', byName.id).execute()).map((g) => g.group_name).sort(), email: byName.email };
     const changes: Record<string, { from: unknown; to: unknown }> = {};

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { explainQuerySchema, GreenlightError, parseOrThrow, policyExplanationSchema } from '../../../protocol/index.js';
-import { isAdmin } from '../../domain/actor.js';
+import { actsAsAdmin } from '../../domain/actor.js';
 import { explainPolicy, withMembers } from '../../domain/policy-explain.js';
 import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
@@ -22,7 +22,7 @@ export const policyRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.get('/api/v1/policy/explain', { schema: explainDoc, config: { scope: ['requests:create', 'requests:read'] } }, async (request) => {
     const actor = request.actor;
     const query = parseOrThrow(explainQuerySchema, request.query, 'policy question');
-    if (query.as && query.as !== actor.name && !isAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only an admin can ask on behalf of someone else; leave out "as" to ask for yourself.');
+    if (query.as && query.as !== actor.name && !actsAsAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only an admin can ask on behalf of someone else; leave out "as" to ask for yourself.');
     const explanation = explainPolicy(ctx.policy.current(), query, ctx.clock.now());
     return withMembers(ctx.store.db, explanation, query.as ?? actor.name);
   });

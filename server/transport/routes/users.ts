@@ -1,14 +1,19 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { createdUserSchema, newUserSchema, parseOrThrow, ROLES, SCOPES, TOKEN_KINDS, userNameSchema, userSchema, userUpdateSchema } from '../../../protocol/index.js';
+import { createdTokenSchema, createdUserSchema, newUserSchema, parseOrThrow, ROLES, SCOPES, TOKEN_KINDS, userNameSchema, userSchema, userUpdateSchema } from '../../../protocol/index.js';
 import { setupStatusSchema } from '../../../protocol/setup.js';
 import { createUser, listUsers } from '../../domain/users.js';
-import { disableUser, enableUser, updateUser } from '../../domain/user-admin.js';
+import { disableUser, enableUser, reissueSignInToken, updateUser } from '../../domain/user-admin.js';
 import { setupStatus } from '../../domain/setup-status.js';
 import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
-const nameParam = z.strictObject({ name: z.union([userNameSchema, z.string().regex(/^usr_[a-z0-9]+$/)]) });
+const userIdSchema = z.string().regex(/^usr_[a-z0-9]+$/);
+const nameParam = z.strictObject({
+  name: z.string().refine((value) => userNameSchema.safeParse(value).success || userIdSchema.safeParse(value).success, {
+    message: 'expected a user name (letters, digits and . _ @ -) or a user id (usr_…)',
+  }),
+});
 const actorSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -40,7 +45,7 @@ const docs = {
     auth: 'admin',
     params: nameParam,
     responses: { 200: userSchema },
-    errors: [404, 409],
+    errors: [403, 404, 409],
   }),
   update: routeDoc({
     summary: "Change a user's email, roles or groups",
@@ -50,7 +55,7 @@ const docs = {
     params: nameParam,
     body: userUpdateSchema,
     responses: { 200: userSchema },
-    errors: [404, 409],
+    errors: [403, 404, 409],
   }),
   enable: routeDoc({
     summary: 'Enable a disabled user again',
@@ -60,6 +65,16 @@ const docs = {
     params: nameParam,
     responses: { 200: userSchema },
     errors: [404],
+  }),
+  reissueToken: routeDoc({
+    summary: 'Issue a person a new sign-in token',
+    description:
+      'For someone who lost their token or whose token leaked: their earlier sign-in tokens stop working at once (named tokens they made stay, and can be revoked one by one). The new token is in this answer only. Audited.',
+    tag: 'users',
+    auth: 'admin',
+    params: nameParam,
+    responses: { 201: createdTokenSchema },
+    errors: [403, 404],
   }),
   setup: routeDoc({
     summary: "What an admin still has to set up",
@@ -98,6 +113,10 @@ export const userRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     const { actor } = request;
     const { name } = parseOrThrow(nameParam, request.params, 'user');
     return enableUser(deps.ctx, actor, name);
+  });
+  app.post('/api/v1/users/:name/sign-in-token', { schema: docs.reissueToken, config: { scope: 'admin' } }, async (request, reply) => {
+    const { name } = parseOrThrow(nameParam, request.params, 'user');
+    return reply.status(201).send(await reissueSignInToken(deps.ctx, request.actor, name));
   });
   app.get('/api/v1/setup', { schema: docs.setup, config: { scope: 'admin' } }, async (request) => {
     const { actor } = request;
