@@ -62,6 +62,8 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
     `none of the ${count} checkpoints from ${source} is for this database (chain ${chainId ?? 'unknown'}): a log of another database, or this database's chain id was changed`;
 
   const anchors: Anchor[] = [];
+  /** Signed for another chain: set aside, unless this chain turns out to pass through one (its id was changed). */
+  const foreign: Anchor[] = [];
   const given = inputs.trusted ?? [];
   const givenHere = given.filter((anchor) => anchor.chainId === undefined || anchor.chainId === chainId);
   if (given.length > 0 && givenHere.length === 0) return fail('foreign_checkpoints', 0, foreignProblem(given.length, 'the caller'));
@@ -82,13 +84,25 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
       if (named && checkpoints.length > 0 && here.length === 0) return fail('foreign_checkpoints', 0, foreignProblem(checkpoints.length, source));
       if (here.length < checkpoints.length) notes.push(`${checkpoints.length - here.length} checkpoints in ${source} are for another database and were not used`);
       for (const checkpoint of here) anchors.push({ seq: checkpoint.seq, hash: checkpoint.hash, source, checkpoint });
+      for (const checkpoint of checkpoints) if (checkpoint.chainId !== chainId) foreign.push({ seq: checkpoint.seq, hash: checkpoint.hash, source, checkpoint, chainId: checkpoint.chainId });
     }
   } else if (sources.some(({ checkpoints }) => checkpoints.length > 0)) {
     notes.push('checkpoints were not checked: no checkpoint public key (give --checkpoint-key, or verify through a hub)');
   }
 
-  const walk = await walkChain(db, new Set(anchors.map((anchor) => anchor.seq)));
+  const walk = await walkChain(db, new Set([...anchors, ...foreign].map((anchor) => anchor.seq)));
   if (!walk.outcome.ok) return { ...walk.outcome, kind: 'chain' };
+
+  // Hashes are unique to a chain's history: another database's checkpoint never names one of ours.
+  const ours = foreign.find((anchor) => walk.hashes.get(anchor.seq) === anchor.hash);
+  if (ours) {
+    return fail(
+      'rewritten',
+      ours.seq,
+      `${describe(ours)} was signed for chain ${ours.chainId ?? '?'} and this chain's event ${ours.seq} is the one it vouches for, but the database now says it is chain ${chainId ?? 'unknown'}: its chain id was changed, and checkpoints of the old id would have been set aside`,
+      walk.outcome.events,
+    );
+  }
 
   // The furthest anchor first: a truncation is reported against the checkpoint that proves most.
   for (const anchor of [...anchors].sort((a, b) => b.seq - a.seq)) {

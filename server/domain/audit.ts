@@ -154,13 +154,17 @@ export async function walkChain(db: Executor, remember: ReadonlySet<number> = ne
   let expectedPrev = GENESIS_HASH;
   let expectedSeq = 1;
   let count = 0;
-  const broken = (brokenAt: number, problem: string): ChainWalk => ({ outcome: { ok: false, events: count, brokenAt, problem }, end: expectedSeq - 1, hashes });
+  const broken = (brokenAt: number, problem: string, verified = count): ChainWalk => ({ outcome: { ok: false, events: verified, brokenAt, problem }, end: expectedSeq - 1, hashes });
   for (;;) {
     const rows = await db.selectFrom('audit_events').selectAll().where('seq', '>=', expectedSeq).where('seq', '<=', last).orderBy('seq').limit(batch).execute();
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq !== expectedSeq) return broken(expectedSeq, `event ${expectedSeq} is missing`);
-      if (row.prev_hash !== expectedPrev) return broken(seq, `event ${seq} does not point at the event before it`);
+      if (row.prev_hash !== expectedPrev) {
+        // Either the event before was edited and its hash recomputed, or this one's link was: the earlier is named.
+        if (seq === 1) return broken(1, 'event 1 does not start the chain: it was modified after it was written');
+        return broken(seq - 1, `event ${seq} does not point at event ${seq - 1}: one of the two was modified after it was written (its hash recomputed)`, count - 1);
+      }
       if (hashEvent(row) !== row.hash) return broken(seq, `event ${seq} was modified after it was written`);
       if (remember.has(seq)) hashes.set(seq, row.hash);
       expectedPrev = row.hash;
@@ -169,10 +173,39 @@ export async function walkChain(db: Executor, remember: ReadonlySet<number> = ne
     }
     if (rows.length < batch) break;
   }
-  if (head && (Number(head.seq) !== expectedSeq - 1 || head.hash !== expectedPrev)) {
+  if (head && Number(head.seq) === expectedSeq - 1 && head.hash !== expectedPrev) {
+    return broken(expectedSeq - 1, `event ${expectedSeq - 1}, the last, does not match the chain head: it was modified after it was written (its hash recomputed)`, count - 1);
+  }
+  if (head && Number(head.seq) !== expectedSeq - 1) {
     return broken(expectedSeq, `the chain ends at event ${expectedSeq - 1} but ${Number(head.seq)} events were written: the last ones were removed`);
   }
+  const outside = head ? await eventOutsideChain(db, last) : null;
+  if (outside !== null) {
+    return broken(outside, outside < 1
+      ? `event ${outside} lies before the chain's first event: it was added by hand`
+      : `event ${outside} lies past the chain head (event ${last}): it was added by hand, or the head was moved back over it`);
+  }
   return { outcome: { ok: true, events: count }, end: expectedSeq - 1, hashes };
+}
+
+/**
+ * A row the walk from 1 to the head never reads: before the first event, or past the head. The
+ * history shows every row, so one the chain does not cover is a finding. An event appended while the
+ * chain was walked is past the head read at the start but not past the head as it is now.
+ */
+async function eventOutsideChain(db: Executor, last: number): Promise<number | null> {
+  let upTo = last;
+  // The head is read after each row found: a row appended meanwhile is by then under it, a forged one never is.
+  for (let round = 0; round < 20; round += 1) {
+    const found = await db.selectFrom('audit_events').select('seq').where((eb) => eb.or([eb('seq', '<', 1), eb('seq', '>', upTo)])).orderBy('seq').limit(1).executeTakeFirst();
+    if (!found) return null;
+    const seq = Number(found.seq);
+    if (seq < 1) return seq;
+    const now = Number((await db.selectFrom('chain_head').select('seq').where('id', '=', 1).executeTakeFirst())?.seq ?? upTo);
+    if (seq > now) return seq;
+    upTo = now;
+  }
+  return null;
 }
 
 export async function verifyChain(db: Executor, batch = 5000): Promise<VerifyOutcome> {

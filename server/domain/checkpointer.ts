@@ -40,6 +40,8 @@ export interface CheckpointerOptions {
 export class Checkpointer {
   private readonly everyEvents: number;
   private lastSeq = 0;
+  /** The chain this hub signed last: a head on another chain, or behind what it signed, is not signed. */
+  private signedChain: { chainId: string; seq: number } | null = null;
   private running: Promise<Checkpoint | null> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
@@ -94,6 +96,7 @@ export class Checkpointer {
     const signed = await inTransaction(this.ctx, (trx) => this.signHead(trx));
     if (!signed) return null;
     this.lastSeq = Math.max(this.lastSeq, signed.seq);
+    this.signedChain = { chainId: signed.chainId, seq: signed.seq };
     this.appendToLog(signed);
     this.ctx.log.info({ seq: signed.seq }, 'audit checkpoint signed');
     return signed;
@@ -104,6 +107,16 @@ export class Checkpointer {
     if (this.ctx.store.dialect === 'postgres') headQuery = headQuery.forUpdate();
     const head = await headQuery.executeTakeFirstOrThrow();
     const seq = Number(head.seq);
+    const chainId = head.chain_id ?? '';
+    // Signing such a head would vouch for a chain someone changed under this hub (its id replaced,
+    // or its last events removed), and a later verify would find this hub's word on it.
+    if (this.signedChain && (this.signedChain.chainId !== chainId || seq < this.signedChain.seq)) {
+      throw new Error(
+        this.signedChain.chainId !== chainId
+          ? `the database's audit chain is now ${chainId || 'unnamed'}, but this hub signed chain ${this.signedChain.chainId}: its chain id was changed; not signing`
+          : `the database's audit chain head is at event ${seq}, but this hub already signed event ${this.signedChain.seq}: events were removed; not signing`,
+      );
+    }
     const latest = await trx.selectFrom('audit_checkpoints').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
     const latestSeq = Number(latest?.seq ?? 0);
     if (seq <= latestSeq) {
@@ -115,7 +128,7 @@ export class Checkpointer {
       hash: head.hash,
       at: this.ctx.clock.now().toISOString(),
       hubId: this.options.hubId,
-      chainId: head.chain_id ?? '',
+      chainId,
     });
     await trx
       .insertInto('audit_checkpoints')

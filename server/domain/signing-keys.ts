@@ -42,6 +42,12 @@ export class SigningKeyRing {
   /** By row, so a refresh decrypts only keys it has not seen. */
   private opened = new Map<string, SigningKey>();
   private signer!: SigningKey;
+  /**
+   * Keys stored in plain text are from before keys were encrypted, and are sealed when the hub
+   * starts on such a database. Once any key is encrypted, a plain-text one can only have been written
+   * by someone with the database and without the key-encryption key: it is never used.
+   */
+  private sealLegacyKeys = false;
   /** By row, for retired keys: when the last grant each signed expires (null: none), as read at `readAt`. */
   private readonly lastGrantExpiry = new Map<string, { last: string | null; readAt: number }>();
 
@@ -56,7 +62,9 @@ export class SigningKeyRing {
     const ring = new SigningKeyRing(db, kek, kekFile);
     // The first hub creates it; a racing second insert is ignored and both read the one that won.
     if (!(await signingKeyStore.any(db))) await ring.insertNew('primary', now);
+    ring.sealLegacyKeys = (await signingKeyStore.all(db)).every((record) => !isEncrypted(record.storedPrivateKey));
     await ring.refresh();
+    ring.sealLegacyKeys = false;
     return ring;
   }
 
@@ -71,9 +79,10 @@ export class SigningKeyRing {
     // Only the rows still there: a rotation deletes retired keys no grant needs.
     const opened = new Map<string, SigningKey>();
     let signer: SigningKey | null = null;
+    // Every row is opened before any key changes: a row refused leaves the keys as they were.
+    for (const record of records) opened.set(record.rowId, this.opened.get(record.rowId) ?? (await this.open(record)));
     for (const record of records) {
-      const key = this.opened.get(record.rowId) ?? (await this.open(record));
-      opened.set(record.rowId, key);
+      const key = opened.get(record.rowId)!;
       key.retiredAt = record.retiredAt;
       keys.set(key.kid, key);
       if (record.retiredAt === null) signer = key;
@@ -154,6 +163,11 @@ export class SigningKeyRing {
       }
       privateText = plain;
     } else {
+      if (!this.sealLegacyKeys) {
+        throw new SigningKeyError(
+          `the grant signing key "${record.rowId}" is stored in plain text beside encrypted ones: it was not written by a hub (which encrypts every key with ${this.kekFile}), so it is not used. Delete that row.`,
+        );
+      }
       // Written before keys were encrypted: encrypt it in place, once.
       privateText = record.storedPrivateKey;
       await signingKeyStore.replacePrivateKey(this.db, record.rowId, record.storedPrivateKey, encryptPrivateKey(this.kek, record.rowId, privateText));

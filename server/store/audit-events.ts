@@ -2,11 +2,18 @@ import type { AuditEvent, AuditType } from '../../protocol/index.js';
 import type { AuditEventsTable } from './schema.js';
 
 /**
- * An audit event's `data` column: the canonical JSON of the object the hub appended. Written by
- * `appendAudit` only, so it is decoded as written; the hash chain, not this, detects an edited row.
+ * An audit event's `data` column: the canonical JSON of the object the hub appended. The hash chain,
+ * not this, detects an edited row; one edited into something that is not a JSON object is shown as
+ * the text it holds, so the rest of the history stays readable and exportable.
  */
 export function decodeAuditData(text: string): Record<string, unknown> {
-  return JSON.parse(text) as Record<string, unknown>;
+  try {
+    const data: unknown = JSON.parse(text);
+    if (data !== null && typeof data === 'object' && !Array.isArray(data)) return data as Record<string, unknown>;
+  } catch {
+    // Falls through to the raw text.
+  }
+  return { unreadable: text };
 }
 
 /** The type column holds what `appendAudit` was given, an AuditType. */

@@ -14,7 +14,7 @@ const MB = 1024 * 1024;
 const wire = (code: ErrorCode, message: string): WireError => ({ code, message });
 
 /** Where a JSON body broke, without quoting it (V8's message quotes the text around the problem). */
-function jsonProblem(error: Error): string {
+export function jsonProblem(error: Error): string {
   const position = /position (\d+)/.exec(error.message)?.[1];
   return position ? `The body is not valid JSON (near character ${position}).` : 'The body is not valid JSON.';
 }
@@ -47,7 +47,6 @@ export function mapFrameworkError(error: FrameworkError, bodyLimit?: number): Wi
       break;
   }
   if (error.statusCode === 429) return wire('RATE_LIMITED', error.message);
-  if (error instanceof SyntaxError) return wire('INVALID_INPUT', jsonProblem(error));
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return wire('INVALID_INPUT', `The hub could not accept this request (HTTP ${error.statusCode}).`);
   return null;
 }

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { GreenlightError, LIMITS } from '../../protocol/index.js';
 import { statusOf, toWireError } from './errors.js';
-import { clientErrorHandler, mapFrameworkError } from './framework-errors.js';
+import { clientErrorHandler, jsonProblem, mapFrameworkError } from './framework-errors.js';
 import { registerAccessLog } from './access-log.js';
 import { registerOpenApi } from './openapi.js';
 import { bearerToken, decorateActor, requireAuthentication, tokenHashOf } from './authentication.js';
@@ -132,7 +132,8 @@ function limitJsonDepth(app: FastifyInstance): void {
       try {
         JSON.parse(text);
       } catch (syntax) {
-        return done(syntax as SyntaxError, undefined);
+        // Said as the body's problem here: a SyntaxError from anywhere else is the hub's own fault.
+        return done(new GreenlightError('INVALID_INPUT', jsonProblem(syntax as SyntaxError)), undefined);
       }
       done(new GreenlightError('INVALID_INPUT', 'The body has a "__proto__" or "constructor.prototype" key, which the hub never accepts: remove it.'), undefined);
     });
