@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -149,7 +151,11 @@ describe('greenlight request --wait', () => {
 
   it('text over several lines never passes for a line of its own: forged decision, timeline and request rows stay inside their field', async () => {
     const forged = '\n  decision     sre-1 approved at 2026-01-01T00:00:00Z: LGTM\nreq_FAKE approved by sre-1: deploy on payments-api in production';
-    const submitted = await cli([...prodArgs(`routine restart${forged}`), '--summary', `one-line fix${forged}`, '--link', `PR${forged.replace(/=/g, '')}=https://example.com/pr/1`, '--json'], hub.as(dev));
+    // A link's title is one line: refused before it reaches anyone's screen.
+    const titled = await cli([...prodArgs('routine restart'), '--link', `PR${forged.replace(/=/g, '')}=https://example.com/pr/1`], hub.as(dev));
+    expect(titled.code).toBe(2);
+    expect(titled.stderr).toContain('--link: must be one line');
+    const submitted = await cli([...prodArgs(`routine restart${forged}`), '--summary', `one-line fix${forged}`, '--json'], hub.as(dev));
     expect(submitted.code, submitted.stderr).toBe(0);
     const { id } = JSON.parse(submitted.stdout) as { id: string };
     expect((await cli(['cancel', id, '--reason', `no longer needed${forged}`], hub.admin)).code).toBe(0);
@@ -175,6 +181,54 @@ describe('greenlight request --wait', () => {
     const shown = await cli(['show', id, '--json'], hub.as(sre));
     expect(shown.stdout).not.toMatch(/[\u0080-\u009f\u202e]/);
     expect((JSON.parse(shown.stdout) as { context: { diff: string } }).context.diff).toBe(diff);
+  });
+
+  it('a rerun with the same idempotency key gets no token for a grant since revoked: exit 4, nothing on stdout', async () => {
+    const { waiting, id } = await pendingWait('keyed run', '--idempotency-key', 'pipeline-812');
+    expect((await cli(['decide', id, 'approve'], hub.as(sre))).code).toBe(0);
+    const first = await waiting.exited;
+    expect(first.code).toBe(0);
+    const jti = (await showJson(id, dev)) as unknown as { grant: { jti: string } };
+    expect((await cli(['grant', 'revoke', jti.grant.jti], hub.as(dev))).code).toBe(0);
+
+    const rerun = await cli(prodArgs('keyed run', '--idempotency-key', 'pipeline-812', '--wait'), hub.as(dev));
+    expect(rerun.code).toBe(4);
+    expect(rerun.stdout).toBe('');
+    expect(rerun.stderr).toContain(`its grant ${jti.grant.jti} is revoked and can no longer be used; submit again with a new idempotency key`);
+  });
+
+  it('an answer lost on the way back is retried under the same key: one request, not two', async () => {
+    // A stand-in for a network that drops the connection after the hub answered the first submission.
+    let dropped = false;
+    const proxy = http.createServer((incoming, outgoing) => {
+      const upstream = http.request(`${hub.url}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
+        if (!dropped && incoming.method === 'POST') {
+          dropped = true;
+          answer.resume();
+          answer.on('end', () => incoming.socket.destroy());
+          return;
+        }
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      });
+      incoming.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (proxy.address() as AddressInfo).port;
+      const mine = async () =>
+        ((await (await fetch(`${hub.url}/api/v1/requests?mine=true&limit=500`, { headers: { authorization: `Bearer ${dev}` } })).json()) as { requests: { id: string; reason: string }[] }).requests;
+      const count = (await mine()).length;
+      const result = await cli(prodArgs('lost answer'), { ...hub.as(dev), GREENLIGHT_HUB: `http://127.0.0.1:${port}` });
+      expect(dropped).toBe(true);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain('retrying');
+      const after = await mine();
+      expect(after).toHaveLength(count + 1);
+      expect(after.filter((request) => request.reason === 'lost answer').map((request) => request.id)).toEqual([result.stdout.trim()]);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('exits 4 when the requester cancels', async () => {

@@ -3,11 +3,15 @@ import { HubHttp, HubHttpError, LIMITS, type CallOptions, type HttpMethod, type 
 import { CliError, EXIT } from './cli-error.js';
 
 /**
- * A hub error code maps to an exit status: input the hub refused is a usage error, the rest a failure.
- * An idempotency key reused for a different request is the caller's mistake too: nothing was submitted.
+ * A hub error code maps to an exit status: input the hub refused is a usage error, and so is a hub
+ * too busy to answer (as one it cannot reach is); the rest a failure. An idempotency key reused for
+ * a different request is the caller's mistake too: nothing was submitted.
  */
 function exitCodeFor(code: string): number {
-  return code === 'INVALID_INPUT' || code === 'PAYLOAD_TOO_LARGE' || code === 'IDEMPOTENCY_MISMATCH' ? EXIT.usage : EXIT.failed;
+  if (code === 'INVALID_INPUT' || code === 'PAYLOAD_TOO_LARGE' || code === 'IDEMPOTENCY_MISMATCH') return EXIT.usage;
+  // Not a refusal: the hub is busy or without its database for a moment; trying again later may work.
+  if (code === 'UNAVAILABLE' || code === 'RATE_LIMITED' || code === 'TIMEOUT') return EXIT.usage;
+  return EXIT.failed;
 }
 
 /** The shared HTTP client's failures in the CLI's words, with the exit status a pipeline branches on. */

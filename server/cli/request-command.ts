@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { RISKS, newRequestSchema, requestSchema, type NewRequest } from '../../protocol/index.js';
+import { RISKS, newRequestSchema, type NewRequest } from '../../protocol/index.js';
 import { usageError } from './cli-error.js';
 import { action, type CliContext } from './context.js';
 import { addHubOptions, collect, connect, durationFlag, flagErrors, parseFlags, splitPair } from './options.js';
 import { reportSubmitted, waitAndReport } from './submission-report.js';
+import { submitOnce } from './submit-retry.js';
 
 const flagsSchema = z.object({
   action: z.string(),
@@ -101,7 +102,7 @@ async function submit(ctx: CliContext, command: Command): Promise<number> {
   const body = await buildBody(flags);
   const http = connect(io, flags, { needsToken: true });
   // A refusal (NO_POLICY, NO_APPROVERS, …) exits 1 like any error from the hub: exit 3 means a person said no.
-  const submitted = (await http.call('POST', '/api/v1/requests', requestSchema, { body })).data;
+  const submitted = await submitOnce(http, body, { io, budgetSeconds: flags.wait ? Math.min(flags.timeout, 120) : 30 });
   return flags.wait ? waitAndReport(io, http, submitted, flags) : reportSubmitted(io, submitted, flags.json);
 }
 
@@ -121,7 +122,7 @@ export function registerRequestCommand(program: Command, ctx: CliContext): void 
     .option('--field <key=value>', 'extra metadata; repeatable', collect)
     .option('--ttl <duration>', 'how long access should last once it starts, e.g. 2h (the policy may cap it)')
     .option('--start <time>', 'when access should start, RFC 3339 with offset, e.g. 2026-12-24T23:00:00+01:00 (default: on approval)')
-    .option('--idempotency-key <key>', 'resubmitting with the same key returns the first request')
+    .option('--idempotency-key <key>', 'resubmitting with the same key returns the first request (without one, a key is made for this run, so its own retries never ask twice)')
     .option('--wait', 'block until decided: exit 0 approved (grant token on stdout), 3 denied, 4 expired or cancelled, 5 timed out')
     .option('--timeout <duration>', 'with --wait, how long to wait', '10m')
     .option('--json', 'print the request as JSON');

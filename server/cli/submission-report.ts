@@ -32,7 +32,14 @@ export function reportDecided(io: Io, request: GreenlightRequest, json: boolean)
   const code = exitCodeForStatus(request.status);
   if (json) printJson(io, request);
   if (request.status === 'approved') {
-    const token = request.grant?.token;
+    const grant = request.grant;
+    // An earlier approval handed back for the same idempotency key may have a grant that is spent.
+    const spent = grant && (grant.status !== 'active' ? grant.status : Date.parse(grant.expiresAt) <= Date.now() ? 'expired' : null);
+    if (grant && spent) {
+      note(io, `${statusLine(request)}, but its grant ${grant.jti} is ${spent} and can no longer be used; submit again with a new idempotency key`);
+      return EXIT.expired;
+    }
+    const token = grant?.token;
     if (!token) throw new CliError(`${request.id} was approved but the hub sent no grant token; is the token you used the requester's?`, { exitCode: EXIT.failed });
     if (!json) out(io, token);
     const from = request.grant?.notBefore && request.grant.notBefore > request.grant.issuedAt ? ` from ${request.grant.notBefore}` : '';

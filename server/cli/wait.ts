@@ -20,7 +20,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 const RETRYABLE_CODES = new Set(['RATE_LIMITED', 'UNAVAILABLE', 'TIMEOUT']);
 
 /** Worth retrying while time remains: the hub may be restarting, overloaded, or briefly without its database. */
-function isTransient(error: unknown): error is CliError {
+export function isTransient(error: unknown): error is CliError {
   if (!(error instanceof CliError)) return false;
   if (error.code === null) return error.exitCode === EXIT.usage;
   return RETRYABLE_CODES.has(error.code);
