@@ -115,3 +115,40 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('break-glass: access at once
     expect(blocked.body.error.message).toContain('was not ratified');
   });
 });
+
+// A pipeline or a person in an incident retries when the answer is lost: the retry is the same use.
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('a break-glass retried with its idempotency key, on %s', (kind) => {
+  if (kind === 'postgres' && !pg.ok) {
+    it.skip(`needs PostgreSQL (skipped: ${pg.ok ? '' : pg.reason})`, () => undefined);
+    return;
+  }
+  const hub = new TestHub(kind, { policy: POLICY });
+  let dave: TestUser;
+  beforeAll(async () => {
+    await hub.start();
+    dave = await hub.createUser('dave', ['requester'], ['oncall']);
+    await hub.createUser('bob', ['approver'], ['sre']);
+  });
+  afterAll(() => hub.dispose());
+  const submit = (body: Record<string, unknown>) => hub.api<GreenlightRequest & ErrorBody>('POST', '/api/v1/requests', dave.token, deployRequest({ reason: REASON, ...body }));
+
+  it('gets the first use back, not a second one nor a cooldown refusal; another request under the key is refused as such', async () => {
+    const first = await submit({ idempotencyKey: 'inc-4412-1', breakGlass: { incident: 'INC-4412' } });
+    expect(first.status).toBe(201);
+    const retried = await submit({ idempotencyKey: 'inc-4412-1', breakGlass: { incident: 'INC-4412' } });
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ id: first.body.id, status: 'approved', grant: { jti: first.body.grant?.jti } });
+    const uses = await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=request.break_glass', ADMIN_TOKEN);
+    expect(uses.body.events).toHaveLength(1);
+
+    for (const body of [{ idempotencyKey: 'inc-4412-1', breakGlass: { incident: 'INC-9999' } }, { idempotencyKey: 'inc-4412-1' }]) {
+      const other = await submit(body);
+      expect(other.status).toBe(409);
+      expect(other.body.error.code).toBe('IDEMPOTENCY_MISMATCH');
+    }
+    const ordinary = await submit({ idempotencyKey: 'plain-1', risk: 'low' });
+    expect(ordinary.status).toBe(201);
+    const asBreakGlass = await submit({ idempotencyKey: 'plain-1', risk: 'low', breakGlass: { incident: 'INC-4412' } });
+    expect(asBreakGlass.body.error?.code).toBe('IDEMPOTENCY_MISMATCH');
+  });
+});

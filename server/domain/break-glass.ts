@@ -4,7 +4,8 @@ import { requestStore, type RequestRecord } from '../store/requests.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import type { Actor } from './actor.js';
 import { announce } from './announce.js';
-import { canSee } from './request-view.js';
+import { buildView, canSee, viewReader } from './request-view.js';
+import { idempotencyMismatch, sameSubmission } from './idempotency.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
 import { disabledRequester, stillEnabled } from './still-enabled.js';
 import { issueGrant } from './grants.js';
@@ -25,7 +26,7 @@ const listOf = (items: string[]) => items.join(', ');
  * approved with a grant marked `bg` (capped at maxTtl), its approvers and reviewers are told at once,
  * and a review item waits for one of the reviewers.
  */
-export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: ParsedNewRequest & { breakGlass: { incident: string } }, rule: FrozenRule): Promise<GreenlightRequest> {
+export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: ParsedNewRequest & { breakGlass: { incident: string } }, rule: FrozenRule): Promise<{ request: GreenlightRequest; created: boolean }> {
   const glass = rule.breakGlass;
   if (parsed.notBefore) throw new GreenlightError('INVALID_INPUT', 'Invalid request: notBefore: break-glass is access now; leave out the start, or ask for approval of a scheduled start instead.');
   if (!glass) throw new GreenlightError('BREAK_GLASS_FORBIDDEN', `Rule "${rule.name}" has no break-glass; ask for approval instead.`);
@@ -34,11 +35,19 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
   }
   const now = ctx.clock.now();
   const iso = now.toISOString();
-  const row = await inTransaction(ctx, async (trx) => {
+  const outcome = await inTransaction(ctx, async (trx): Promise<{ row: RequestRecord; replayed: boolean }> => {
     // Two uses by one person may run at once (on one hub or two): the transaction holds the audit
     // chain's head from its start (inTransaction), so the checks below see a use the other
     // committed, and the other waits for this one.
     if (!(await stillEnabled(trx, actor.id))) throw disabledRequester();
+    if (parsed.idempotencyKey) {
+      // A retry of a use already made (its answer lost) gets that use back: not a second one, nor a cooldown refusal.
+      const existing = await requestStore.byIdempotencyKey(trx, actor.id, parsed.idempotencyKey);
+      if (existing) {
+        if (!(await sameSubmission(trx, existing, parsed))) throw idempotencyMismatch(parsed.idempotencyKey, existing);
+        return { row: existing, replayed: true };
+      }
+    }
     const owed = await breakGlassReviewStore.owedBy(trx, actor.id, iso);
     if (owed) {
       const why = owed.outcome === 'unratified' ? 'was not ratified' : `is overdue for review (due ${owed.dueAt})`;
@@ -82,10 +91,11 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
     ctx.deadlineWritten(grant.expiresAt);
     await enqueueNotifications(ctx, trx, 'request.decided', request);
     await enqueueNotifications(ctx, trx, 'request.break_glass', request, undefined, { message });
-    return request;
+    return { row: request, replayed: false };
   });
+  if (outcome.replayed) return { request: await buildView(viewReader(ctx), outcome.row, actor), created: false };
   // Every approver of the rule and every reviewer hears of it at once.
-  return announce(ctx, row, actor, { groups: row.eligible_groups, users: [] });
+  return { request: await announce(ctx, outcome.row, actor, { groups: outcome.row.eligible_groups, users: [] }), created: true };
 }
 
 /** A reviewer closes a break-glass use as ratified or unratified, with a comment. */

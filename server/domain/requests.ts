@@ -10,13 +10,11 @@ import {
   type AuditEvent,
   type GreenlightRequest,
   type FrozenRule,
-  type ParsedNewRequest,
   type SyncResult,
   waitsOnMe,
 } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { requestStore, type EligibleName, type RequestRecord } from '../store/requests.js';
-import { canonicalJson } from '../store/json.js';
 import { decisionStore } from '../store/decisions.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import { audit, type Context } from './context.js';
@@ -39,6 +37,7 @@ import { tallyApproval, voteLines } from './quorum.js';
 import { submitBreakGlass } from './break-glass.js';
 import { holdPendingPlace, takePendingPlace } from './pending-places.js';
 import { newRequestRecord } from './new-request.js';
+import { idempotencyMismatch, sameSubmission } from './idempotency.js';
 import { disabledRequester, stillEnabled } from './still-enabled.js';
 import { actingFor, activeDelegatorsOf, standsInOn } from './delegations.js';
 
@@ -70,7 +69,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
   }
   const frozen = freezeRule(rule);
   if (parsed.notBefore) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
-  if (parsed.breakGlass) return { request: await submitBreakGlass(ctx, actor, { ...parsed, breakGlass: parsed.breakGlass }, frozen), created: true };
+  if (parsed.breakGlass) return submitBreakGlass(ctx, actor, { ...parsed, breakGlass: parsed.breakGlass }, frozen);
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     const enabled = stillEnabled(trx, actor.id);
     // The reads every submission of a group commit needs go out beside the first: on PostgreSQL
@@ -85,7 +84,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
       const existing = await requestStore.byIdempotencyKey(trx, actor.id, parsed.idempotencyKey);
       if (existing) {
         // The same key with another body is a client bug, not a retry: never hand back the first request (and its grant).
-        if (!sameSubmission(existing, parsed)) return { refused: mismatch(parsed.idempotencyKey, existing) };
+        if (!(await sameSubmission(trx, existing, parsed))) return { refused: idempotencyMismatch(parsed.idempotencyKey, existing) };
         return { row: existing, created: false, deadlines: [] as string[], submitted: null };
       }
     }
@@ -171,26 +170,6 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
   }
   return { request, created: outcome.created };
 }
-
-/** What identifies a submission's content: everything the requester sent but the idempotency key. */
-function sameSubmission(existing: RequestRecord, parsed: ParsedNewRequest): boolean {
-  return (
-    existing.action === parsed.action &&
-    existing.resource === parsed.resource &&
-    existing.environment === parsed.environment &&
-    existing.reason === parsed.reason &&
-    existing.risk === parsed.risk &&
-    (existing.requested_ttl_seconds ?? null) === (parsed.requestedTtlSeconds ?? null) &&
-    (existing.not_before ?? null) === (parsed.notBefore ?? null) &&
-    canonicalJson(existing.context) === canonicalJson(parsed.context)
-  );
-}
-
-const mismatch = (key: string, existing: RequestRecord) =>
-  new GreenlightError(
-    'IDEMPOTENCY_MISMATCH',
-    `The idempotency key "${key}" was already used for another request (${existing.id}: ${existing.action} ${existing.resource} in ${existing.environment}); use a new key for a different request.`,
-  );
 
 const tooManyPending = (pending: number, rule: string) =>
   new GreenlightError('TOO_MANY_PENDING', `You already have ${pending} requests waiting under rule "${rule}", its limit; wait for some to be decided or cancel those no longer needed.`);
@@ -338,6 +317,9 @@ export async function cancelRequest(ctx: Context, actor: Actor, requestId: strin
 
 export async function getRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
   const row = await loadRequestRow(ctx.store.db, requestId);
+  if (!actor.scopes.includes('requests:read') && row.requester_id !== actor.id) {
+    throw new GreenlightError('INSUFFICIENT_SCOPE', 'This token lacks the "requests:read" scope it needs to read requests other than your own. Use a token that has it (greenlight token create --scope requests:read).');
+  }
   const decisions = await decisionStore.votersOf(ctx.store.db, row.id);
   const voters = decisions.flatMap((d) => (d.delegateName ? [d.approverName, d.delegateName] : [d.approverName]));
   const asDelegate = async () => (await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now())).some((d) => standsInOn(d, row));
