@@ -60,6 +60,24 @@ describe('named, scoped, expiring tokens', () => {
     expect((await hub.api('GET', '/api/v1/audit', ci.token)).status).toBe(403);
   });
 
+  it('a token made only to submit follows its own requests to their outcome, and reads nobody else’s', async () => {
+    const submitOnly = (await makeToken(alice, { name: 'submit-only', scopes: ['requests:create'], expiresIn: '1d' })).body;
+    const mine = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', submitOnly.token, deployRequest());
+    expect(mine.status).toBe(201);
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${mine.body.id}`, submitOnly.token)).body.status).toBe('pending');
+    expect((await hub.api('POST', `/api/v1/requests/${mine.body.id}/decisions`, bob.token, { decision: 'approve' })).status).toBe(200);
+    const waited = await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${mine.body.id}/wait?timeoutSeconds=1`, submitOnly.token);
+    expect(waited.body).toMatchObject({ status: 'approved', grant: { token: expect.any(String) } });
+
+    const carol = await hub.createUser('carol-requester', ['requester']);
+    const hers = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', carol.token, deployRequest());
+    const bobsSubmitOnly = (await makeToken(bob, { name: 'submit-only', scopes: ['requests:create'], expiresIn: '1d' })).body;
+    const refused = await hub.api('GET', `/api/v1/requests/${hers.body.id}`, bobsSubmitOnly.token);
+    expect(refused.status).toBe(403);
+    expect(errorOf(refused.body)).toMatchObject({ code: 'INSUFFICIENT_SCOPE', message: expect.stringContaining('"requests:read"') });
+    expect((await hub.api('GET', `/api/v1/requests/${hers.body.id}`, bob.token)).status).toBe(200);
+  });
+
   it('records when a token was last used', async () => {
     const ci = await pipelineToken(alice, 'last-used');
     expect((await hub.api('GET', '/api/v1/requests', ci.token)).status).toBe(200);

@@ -71,12 +71,13 @@ export const requestRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => 
     return listRequests(ctx, actor, { status: query.status, mine: query.mine === 'true', limit: query.limit, cursor: query.cursor });
   });
 
-  app.get('/api/v1/requests/:id', { schema: docs.get, config: { scope: 'requests:read' } }, async (request) => {
+  // A pipeline token made to submit (requests:create) follows its own requests to their outcome.
+  app.get('/api/v1/requests/:id', { schema: docs.get, config: { scope: ['requests:read', 'requests:create'] } }, async (request) => {
     const { actor } = request;
     return getRequest(ctx, actor, parseOrThrow(idParam, request.params, 'request id').id);
   });
 
-  app.get('/api/v1/requests/:id/wait', { schema: docs.wait, config: { scope: 'requests:read' } }, async (request) => {
+  app.get('/api/v1/requests/:id/wait', { schema: docs.wait, config: { scope: ['requests:read', 'requests:create'] } }, async (request) => {
     const { actor } = request;
     const { id } = parseOrThrow(idParam, request.params, 'request id');
     const { timeoutSeconds } = parseOrThrow(waitQuery, request.query, 'query');
