@@ -6,7 +6,7 @@ import { DelegateIndex } from './domain/delegate-index.js';
 import { createLogger } from './logger.js';
 import { OpenedOnStart } from './opened-on-start.js';
 import { createMetrics } from './metrics.js';
-import { openStore } from './store/database.js';
+import { IDLE_IN_TRANSACTION_TIMEOUT, openStore } from './store/database.js';
 import { outboxStore } from './store/outbox.js';
 import { HubBus } from './domain/bus.js';
 import { PolicyHolder } from './domain/policy.js';
@@ -102,6 +102,8 @@ export interface HubOptions {
   checkpointIntervalMs?: number;
   /** How often a hub on PostgreSQL reads the signing keys again, to follow a rotation made on another hub (default 5 s). */
   keyRefreshMs?: number;
+  /** PostgreSQL: how long a session may sit idle inside a transaction before the database ends it (default 30s). */
+  idleInTransactionTimeout?: string;
 }
 
 
@@ -161,7 +163,13 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
   // Before anything is opened: a hub that could not hear the others stops here, naming the fix.
   if (options.databaseUrl) await checkHearsNotifications(options.databaseListenUrl ?? options.databaseUrl);
-  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSync: options.sqliteSync, backgroundCheckpoint: log });
+  const store = await openStore({
+    dataDir: options.dataDir,
+    databaseUrl: options.databaseUrl,
+    sqliteSync: options.sqliteSync,
+    backgroundCheckpoint: log,
+    idleInTransactionTimeout: options.idleInTransactionTimeout ?? IDLE_IN_TRANSACTION_TIMEOUT,
+  });
   // What the start opens from here on is closed again, newest first, if a later step fails (a port
   // already taken, say): nothing is left holding the database, its connections or a timer.
   const opened = new OpenedOnStart(log);

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { Logger } from 'pino';
 import { redactUrl } from '../redact.js';
 import type { Database } from './schema.js';
@@ -39,6 +39,8 @@ export interface StoreOptions {
    * status`). Either way a database migrated by a newer hub is refused.
    */
   migrate?: boolean;
+  /** PostgreSQL: end a session idle inside a transaction this long (`30s`), set on the database; the hub sets it, tools do not. */
+  idleInTransactionTimeout?: string;
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -47,11 +49,34 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const { unknown } = await migrationStatus(store.db);
     if (unknown.length) throw new DatabaseNewerError(store.location, unknown);
     if (options.migrate !== false) await migrate(store.db);
+    if (store.dialect === 'postgres' && options.idleInTransactionTimeout) await endAbandonedTransactions(store.db, options.idleInTransactionTimeout);
   } catch (error) {
     await store.close().catch(() => undefined);
     throw error;
   }
   return store;
+}
+
+/** How long PostgreSQL lets a session sit idle inside a transaction before it ends it. */
+export const IDLE_IN_TRANSACTION_TIMEOUT = '30s';
+
+/**
+ * Every write takes the audit chain's head first. A hub frozen (paused, stopped, cut off by the
+ * network) inside a transaction would hold it, and stop every other hub's writes and deadlines
+ * until its connection died, hours later for a partition. The database ends such a session after
+ * a while (IDLE_IN_TRANSACTION_TIMEOUT) instead: a default on the database, so it holds for every session,
+ * through a pooler too. A hub that does not own the database cannot set it and says so.
+ */
+async function endAbandonedTransactions(db: Kysely<Database>, after: string): Promise<void> {
+  if (!/^\d+(ms|s|min)$/.test(after)) throw new Error(`idle-in-transaction timeout "${after}" is not a PostgreSQL duration such as 30s`);
+  // A DO block takes no parameters: the value, checked above, is written into it.
+  const timeout = sql.lit(after);
+  await sql`
+    do $$ begin
+      execute format('alter database %I set idle_in_transaction_session_timeout = %L', current_database(), ${timeout}::text);
+    exception when insufficient_privilege then
+      raise warning 'greenlight: cannot set idle_in_transaction_session_timeout on this database; set it to % for the hub''s role so a frozen hub cannot stall the others', ${timeout}::text;
+    end $$`.execute(db);
 }
 
 /**
@@ -121,7 +146,8 @@ function withStatementCache(database: BetterSqlite3.Database, limit = 500): Sqli
 }
 
 function openPostgres(url: string): Store {
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, pipeline: true });
+  // Keepalive: a database gone without a word (a partition) is noticed instead of waited on.
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, pipeline: true, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
   // A lost connection must not crash the hub; the query that used it fails and reports it.
   // pg-pool only listens for errors on idle clients, so checked-out ones get a listener too.
   pool.on('error', () => undefined);
