@@ -186,8 +186,10 @@ interface Submitted {
 
 /** Where a decision was made; the audit event records it. */
 export type DecisionChannel = 'app' | 'api' | 'email' | 'slack';
+/** Who the channel says clicked (a Slack member id and how it was tied to the user): recorded with the decision. */
+export type ChannelIdentity = Record<string, string>;
 
-export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown, via: DecisionChannel = 'api'): Promise<GreenlightRequest> {
+export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown, via: DecisionChannel = 'api', channelIdentity: ChannelIdentity = {}): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
   // Only someone who may see the request anyway (its requester, an admin) is told whom it needs.
   const notEligible = (current: RequestRecord) =>
@@ -266,10 +268,10 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     });
     const comment = decision.comment ?? null;
     const behalf = standIn ? { onBehalfOf: standIn.name } : {};
-    if (!tally) return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, via, ...behalf } })).row;
+    if (!tally) return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, via, ...channelIdentity, ...behalf } })).row;
     const changes = start ? { not_before: start.to } : {};
     const startData = start ? { startChanged: start } : {};
-    const counted = { comment, approvals: tally.approvals, of: tally.of, via, ...(tally.progress ? { lines: tally.progress } : {}), ...behalf, ...startData };
+    const counted = { comment, approvals: tally.approvals, of: tally.of, via, ...channelIdentity, ...(tally.progress ? { lines: tally.progress } : {}), ...behalf, ...startData };
     if (!tally.met) {
       return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', changes, data: counted })).row;
     }

@@ -40,6 +40,8 @@ export class SlackStandIn {
   readonly violations: { method: string; problems: string[] }[] = [];
   /** Slack users' profile emails, for users.info. */
   readonly emails = new Map<string, string>();
+  /** Slack users whose email Slack has not confirmed (users.info `is_email_confirmed: false`). */
+  readonly unconfirmedEmails = new Set<string>();
   private readonly events = new EventEmitter();
   private readonly limited: { method: string; retryAfterSeconds: number; remaining: number }[] = [];
   private readonly failing: { channel: string | null; before: number; error: string }[] = [];
@@ -206,7 +208,7 @@ export class SlackStandIn {
       case 'users.info': {
         const user = String(args.user ?? '');
         const email = this.emails.get(user);
-        return { ok: true, user: { id: user, profile: email ? { email } : {} } };
+        return { ok: true, user: { id: user, deleted: false, is_bot: false, is_email_confirmed: !this.unconfirmedEmails.has(user), profile: email ? { email } : {} } };
       }
       default:
         return { ok: false, error: 'unknown_method' };

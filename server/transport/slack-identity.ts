@@ -4,12 +4,16 @@ import type { SlackApp } from '../notify/slack/app.js';
 import { userStore, type UserRecord } from '../store/users.js';
 import { actorWithoutToken } from '../identity/link-actor.js';
 
-export type SlackIdentity = { kind: 'user'; actor: Actor } | { kind: 'refused'; explanation: string };
+/** `matchedBy`: how the click was tied to the user, kept in the decision's audit event with the Slack id. */
+export type SlackIdentity = { kind: 'user'; actor: Actor; matchedBy: 'link' | 'email' } | { kind: 'refused'; explanation: string };
 
+/** Only an address Slack confirmed, on a live human account, says who clicked. */
 async function byEmail(ctx: Context, app: SlackApp, slackUserId: string): Promise<UserRecord | undefined> {
   try {
     const info = await app.client.users.info({ user: slackUserId });
-    const email = info.user?.profile?.email?.trim().toLowerCase();
+    const account = info.user;
+    if (!account || account.deleted || account.is_bot || account.is_email_confirmed !== true) return undefined;
+    const email = account.profile?.email?.trim().toLowerCase();
     if (!email) return undefined;
     return await userStore.byEmail(ctx.store.db, email);
   } catch (error) {
@@ -20,12 +24,19 @@ async function byEmail(ctx: Context, app: SlackApp, slackUserId: string): Promis
 
 /**
  * The Greenlight user behind a Slack click: the one whose `slackUserId` it is, or (only with
- * `matchByEmail: true`) the one with the Slack profile's email. Unknown and disabled users get an
- * explanation instead.
+ * `matchByEmail: true`) the one with the Slack profile's confirmed email, unless an admin linked
+ * that user to another Slack account. Unknown and disabled users get an explanation instead.
  */
 export async function slackIdentity(ctx: Context, app: SlackApp, slackUserId: string): Promise<SlackIdentity> {
   let user = await userStore.bySlackUserId(ctx.store.db, slackUserId);
-  if (!user && app.matchByEmail) user = await byEmail(ctx, app, slackUserId);
+  const matchedBy = user ? 'link' : 'email';
+  if (!user && app.matchByEmail) {
+    user = await byEmail(ctx, app, slackUserId);
+    // An admin linked that person to another Slack account: an email alike does not make this one theirs.
+    if (user?.slackUserId && user.slackUserId !== slackUserId) {
+      return { kind: 'refused', explanation: `Your Slack profile's email is ${user.name}'s, but ${user.name} is linked to another Slack account, so this click did nothing. Ask a Greenlight admin.` };
+    }
+  }
   if (!user) {
     return {
       kind: 'refused',
@@ -33,5 +44,5 @@ export async function slackIdentity(ctx: Context, app: SlackApp, slackUserId: st
     };
   }
   if (user.disabled) return { kind: 'refused', explanation: `Your Greenlight user ${user.name} is disabled, so this click did nothing.` };
-  return { kind: 'user', actor: actorWithoutToken(user, await userStore.groupsOf(ctx.store.db, user.id)) };
+  return { kind: 'user', actor: actorWithoutToken(user, await userStore.groupsOf(ctx.store.db, user.id)), matchedBy };
 }

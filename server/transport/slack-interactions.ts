@@ -104,7 +104,7 @@ async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeo
   }
   await answerInTime(
     ctx,
-    decideRequest(ctx, identity.actor, requestId, { decision: 'approve' }, 'slack').then(
+    decideRequest(ctx, identity.actor, requestId, { decision: 'approve' }, 'slack', { slackUser: slackUserId, matchedBy: identity.matchedBy }).then(
       () => undefined,
       (error: unknown) => tell(ctx, app, channel, slackUserId, explain(error)),
     ),
@@ -126,7 +126,7 @@ async function onViewSubmission(ctx: Context, app: SlackApp, payload: z.infer<ty
   const identity = await slackIdentity(ctx, app, payload.user.id);
   if (identity.kind === 'refused') return { kind: 'errors', errors: { [REASON_BLOCK]: identity.explanation } };
   try {
-    await decideRequest(ctx, identity.actor, metadata.requestId, { decision: 'deny', comment: reason }, 'slack');
+    await decideRequest(ctx, identity.actor, metadata.requestId, { decision: 'deny', comment: reason }, 'slack', { slackUser: payload.user.id, matchedBy: identity.matchedBy });
     return ACK;
   } catch (error) {
     return { kind: 'errors', errors: { [REASON_BLOCK]: explain(error) } };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GreenlightRequest, User } from '../../../protocol/index.js';
+import type { AuditEvent, GreenlightRequest, User } from '../../../protocol/index.js';
+import { eventually } from '../../test-support/eventually.js';
 import { parsePolicy } from '../../domain/policy.js';
 import { ADMIN_TOKEN, deployRequest, TestHub } from '../../test-support/hub-fixture.js';
 import { SlackStandIn } from '../../test-support/slack-stand-in.js';
@@ -61,5 +62,33 @@ describe('Slack users, against a local Slack API stand-in', () => {
     expect((await sendToHub(hub.url, body, slackHeaders(secret, body, Math.floor(Date.now() / 1000)))).status).toBe(200);
     expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${created.id}`, ADMIN_TOKEN)).body).toMatchObject({ status: 'approved', decidedBy: 'frank' });
     expect(slack.callsOf('users.info').map((call) => call.args.user)).toContain('U0FRANK');
+  });
+
+  it('an email never outweighs a link to another Slack account, an unconfirmed one counts for nothing, and the decision records who clicked', async () => {
+    const requester = await hub.api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'ines', roles: ['requester'] });
+    await hub.api('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'gus', roles: ['approver'], groups: ['sre'], email: 'gus@example.com', slackUserId: 'U0GUS' });
+    await hub.api('POST', '/api/v1/users', ADMIN_TOKEN, { name: 'henry', roles: ['approver'], groups: ['sre'], email: 'henry@example.com' });
+    slack.emails.set('U0MALLORY', 'GUS@example.com');
+    slack.emails.set('U0HENRY', 'henry@example.com');
+    slack.unconfirmedEmails.add('U0HENRY');
+    const { body: created } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', requester.body.token, deployRequest({ risk: 'low' }));
+    const click = async (slackUser: string) => {
+      const body = slackForm({ type: 'block_actions', user: { id: slackUser }, trigger_id: 't', channel: { id: 'C1' }, actions: [{ action_id: 'greenlight_approve', value: created.id }] });
+      expect((await sendToHub(hub.url, body, slackHeaders(secret, body, Math.floor(Date.now() / 1000)))).status).toBe(200);
+    };
+    const told = () => slack.callsOf('chat.postEphemeral').map((call) => String(call.args.text));
+
+    await click('U0MALLORY');
+    expect(told().at(-1)).toContain("gus is linked to another Slack account, so this click did nothing");
+    await click('U0HENRY');
+    expect(told().at(-1)).toContain('not linked to a Greenlight user');
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${created.id}`, ADMIN_TOKEN)).body.status).toBe('pending');
+
+    await click('U0GUS');
+    const approved = await eventually(async () => {
+      const events = (await hub.api<{ events: AuditEvent[] }>('GET', `/api/v1/audit?type=request.approved`, ADMIN_TOKEN)).body.events;
+      return events.find((event) => event.requestId === created.id);
+    }, { what: 'the approval' });
+    expect(approved).toMatchObject({ actor: 'gus', data: { via: 'slack', slackUser: 'U0GUS', matchedBy: 'link' } });
   });
 });
