@@ -42,6 +42,30 @@ describe('hub connection (main process) with a fake HubClient', () => {
     expect(connection.me?.name).toBe('bob');
   });
 
+  it('never sends its token over plain http to another machine: not at sign-in, nor to a hub saved before', async () => {
+    const remote = 'http://greenlight.corp.example.com';
+    const { connection, clients, keychain } = setup();
+    await expect(connection.signIn(remote, 'glt_bob')).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('use https://') });
+    expect(clients).toHaveLength(0);
+    expect(keychain.entries.size).toBe(0);
+
+    const saved = setup(syncWith(), { hubUrl: remote });
+    saved.keychain.entries.set(remote, 'glt_bob');
+    const session = await saved.connection.restore();
+    expect(saved.clients).toHaveLength(0);
+    expect(session).toMatchObject({ signedIn: false, error: { message: expect.stringContaining('unencrypted') } });
+    // https anywhere, and http on this machine, are fine.
+    expect((await setup().connection.signIn('https://greenlight.corp.example.com', 'glt_bob')).signedIn).toBe(true);
+    expect((await setup().connection.signIn('http://localhost:7300', 'glt_bob')).signedIn).toBe(true);
+  });
+
+  it('signing in to another hub removes the token kept for the one before', async () => {
+    const { connection, keychain } = setup();
+    await connection.signIn(HUB, 'glt_bob');
+    await connection.signIn('https://greenlight.example.com', 'glt_bob2');
+    expect([...keychain.entries.keys()]).toEqual(['https://greenlight.example.com']);
+  });
+
   it('asks its client for a new connection at once on wake, and does nothing signed out', async () => {
     const { connection, client } = setup();
     connection.reconnectNow();

@@ -8,6 +8,7 @@ import type { Keychain } from './keychain.js';
 import type { Me } from './me.js';
 import { waitsOnMe } from '../protocol/waits-on-me.js';
 import type { Settings } from './settings.js';
+import { insecureHubProblem } from './hub-url.js';
 
 export interface HubClientLike
   extends Pick<HubClient, 'close' | 'reconnectNow' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'review' | 'claim' | 'release' | 'get' | 'sync'> {
@@ -92,6 +93,7 @@ export class HubConnection {
 
   /** Connects and waits for the first sync; stores the token only once the hub accepted it. */
   async signIn(hubUrl: string, token: string, options: SignInOptions = {}): Promise<DesktopSession> {
+    const previousHub = this.credentials?.hubUrl ?? this.deps.settings.get('hubUrl');
     this.disconnect();
     if (options.keychain !== 'if-available') {
       // Fail before connecting: without a keychain the token could not be kept, and nothing should be shown meanwhile.
@@ -101,7 +103,12 @@ export class HubConnection {
         throw this.fail(error);
       }
     }
-    const client = this.open(hubUrl, token);
+    let client: HubClientLike;
+    try {
+      client = this.open(hubUrl, token);
+    } catch (error) {
+      throw this.fail(error);
+    }
     try {
       await client.waitUntilReady(this.deps.connectTimeoutMs ?? 10_000);
     } catch (error) {
@@ -118,6 +125,8 @@ export class HubConnection {
       this.fail(error);
     }
     this.deps.settings.set('hubUrl', hubUrl);
+    // Signed in elsewhere: the token of the hub left behind is no longer kept.
+    if (previousHub && previousHub !== hubUrl) await this.deps.keychain.remove(previousHub).catch((error: unknown) => this.fail(error));
     this.emitState();
     return this.session;
   }
@@ -147,6 +156,9 @@ export class HubConnection {
   }
 
   private open(hubUrl: string, token: string): HubClientLike {
+    // Every way in (sign-in, a saved hub at launch, the launch environment) comes through here.
+    const insecure = insecureHubProblem(hubUrl);
+    if (insecure) throw new GreenlightError('INVALID_INPUT', `Not connecting to ${hubUrl}: ${insecure}.`);
     const client = this.deps.createClient({ url: hubUrl, token });
     this.client = client;
     this.credentials = { hubUrl, token };

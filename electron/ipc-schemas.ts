@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { cancelRefSchema, reviewRefSchema, decideInputSchema, extendInputSchema, httpUrlSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
+import { cancelRefSchema, reviewRefSchema, decideInputSchema, extendInputSchema, newRequestSchema, requestRefSchema } from '../protocol/request.js';
+import { desktopHubUrlSchema } from './hub-url.js';
 import { LIMITS } from '../protocol/limits.js';
 import { newUserSchema, userNameSchema, userUpdateSchema } from '../protocol/user.js';
 import { delegationIdSchema, newDelegationSchema } from '../protocol/delegation.js';
@@ -33,8 +34,8 @@ const settingsUpdate = z
  */
 export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']> } = {
   getSession: none,
-  signIn: z.strictObject({ hubUrl: httpUrlSchema, token: z.string().trim().min(1, 'paste your API token').max(512) }),
-  signInWithBrowser: z.strictObject({ hubUrl: httpUrlSchema }),
+  signIn: z.strictObject({ hubUrl: desktopHubUrlSchema, token: z.string().trim().min(1, 'paste your API token').max(512) }),
+  signInWithBrowser: z.strictObject({ hubUrl: desktopHubUrlSchema }),
   signOut: none,
   sync: none,
   submit: newRequestSchema,

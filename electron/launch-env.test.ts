@@ -13,4 +13,10 @@ describe('launch environment', () => {
     expect(readLaunchEnv({ GREENLIGHT_HUB: 'file:///x', GREENLIGHT_TOKEN: 't' }, ['--hidden'], (m) => warnings.push(m))).toEqual({ credentials: null, userData: null, hidden: true });
     expect(warnings[0]).toContain('GREENLIGHT_HUB');
   });
+
+  it('refuses a hub on another machine over plain http, saying why, so the token is never sent in the clear', () => {
+    const warnings: string[] = [];
+    expect(readLaunchEnv({ GREENLIGHT_HUB: 'http://greenlight.corp.example.com', GREENLIGHT_TOKEN: 't' }, [], (m) => warnings.push(m)).credentials).toBeNull();
+    expect(warnings[0]).toContain('use https://');
+  });
 });

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { httpUrlSchema } from '../protocol/request.js';
+import { desktopHubUrlSchema } from './hub-url.js';
 
 const launchEnvSchema = z.object({
-  GREENLIGHT_HUB: httpUrlSchema.optional(),
+  GREENLIGHT_HUB: desktopHubUrlSchema.optional(),
   GREENLIGHT_TOKEN: z.string().min(1).max(512).optional(),
   GREENLIGHT_USER_DATA: z.string().min(1).optional(),
 });

@@ -62,6 +62,19 @@ describe('notifications with Electron fakes', () => {
     expect(shown?.options.body).toBe('alice: hotfix for INC-4412 · risk high · escalates in 4 min');
   });
 
+  it('after signing out and in again, what still waits is notified again: the one signing in may not have seen it', () => {
+    const { service, setInbox } = setup();
+    const waiting = aRequest();
+    setInbox([waiting]);
+    service.handle({ type: 'sync', result: { me: { ...ME, id: 'u1', email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: NOW.toISOString() }, inbox: [waiting], mine: [], offers: [], serverTime: NOW.toISOString() } });
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(1);
+    service.handle({ type: 'state', session: { hubUrl: null, signedIn: false, state: 'signed-out', error: null } });
+    service.handle({ type: 'sync', result: { me: { ...ME, id: 'u1', email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: NOW.toISOString() }, inbox: [waiting], mine: [], offers: [], serverTime: NOW.toISOString() } });
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(2);
+  });
+
   it('batches requests that arrive together and shows them after the batch window', () => {
     vi.useFakeTimers();
     try {

@@ -62,6 +62,8 @@ export class NotificationService {
     // Signed out: what was shown belongs to someone who is no longer here.
     if (event.type === 'state' && !event.session.signedIn) {
       this.closeAll();
+      // Whoever signs in next is told of what waits on them, even if it was shown to the one before.
+      this.seen.clear();
       return;
     }
     const me = this.deps.me();
