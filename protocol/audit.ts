@@ -59,24 +59,34 @@ export const auditEventSchema = z.object({
 });
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 
-/** A calendar date, with a time and a zone if wanted: what ISO-8601 writes, not everything `Date.parse` guesses at. */
-const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+/** A calendar date, alone or with a time and its zone: what ISO-8601 writes, not everything `Date.parse` guesses at. */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:([T ])\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
  * A date the audit log's ISO-8601 text can be compared with: a four-digit year (an expanded
  * "+275760-…" year would compare as text and filter nothing), a day the month has (2026-02-30 is
- * refused, not read as March 2), and nothing `Date.parse` would guess at ("0", "12", "Dec 25 2026").
+ * refused, not read as March 2), a time only with its zone (without one it would be read in the
+ * hub's zone, not the asker's), an instant between 1970 and 9999 in UTC, and nothing `Date.parse`
+ * would guess at ("0", "12", "Dec 25 2026"). A date alone is that whole day in UTC.
  */
-export const isoDate = z.string().refine(
-  (text) => {
-    const parts = ISO_8601.exec(text);
-    if (!parts || Number.isNaN(Date.parse(text))) return false;
-    const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
-    const calendar = new Date(Date.UTC(year, month - 1, day));
-    return year >= 1970 && calendar.getUTCMonth() === month - 1 && calendar.getUTCDate() === day;
-  },
-  { message: 'expected an ISO-8601 date between 1970 and 9999, such as 2026-12-01 or 2026-12-01T09:00:00Z' },
-);
+export const isoDate = z.string().superRefine((text, ctx) => {
+  const parts = ISO_8601.exec(text);
+  const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
+  if (!parts || Number.isNaN(Date.parse(text))) return problem('expected an ISO-8601 date between 1970 and 9999, such as 2026-12-01 or 2026-12-01T09:00:00Z');
+  if (parts[4] !== undefined && parts[5] === undefined) return problem('give the time with its zone, such as 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00');
+  const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  const utcYear = new Date(Date.parse(parts[4] === undefined ? `${text}T00:00:00Z` : text)).getUTCFullYear();
+  if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day || year < 1970 || utcYear < 1970 || utcYear > 9999) {
+    return problem('expected an ISO-8601 date between 1970 and 9999, such as 2026-12-01 or 2026-12-01T09:00:00Z');
+  }
+});
+
+/** A date without a time (`2026-12-07`): as a `to` bound it takes in that whole day. */
+export const isDateOnly = (text: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(text);
+
+/** Event numbers fit PostgreSQL's integer column: a larger one is no event at all. */
+export const MAX_SEQ = 2_147_483_647;
 
 export const auditQuerySchema = z.strictObject({
   from: isoDate.optional(),
@@ -89,7 +99,11 @@ export const auditQuerySchema = z.strictObject({
   outcome: z.string().max(64).optional(),
   q: z.string().max(256).optional(),
   limit: queryNumber(z.number().int().min(1).max(1000).default(100)),
-  cursor: z.string().regex(/^[1-9]\d{0,15}$/, 'expected the nextCursor of an earlier page').optional(),
+  cursor: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/, 'expected the nextCursor of an earlier page')
+    .refine((text) => Number(text) <= MAX_SEQ, 'expected the nextCursor of an earlier page')
+    .optional(),
   format: z.enum(['json', 'jsonl', 'csv']).default('json'),
 });
 export type AuditQuery = z.infer<typeof auditQuerySchema>;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import type { AuditEvent, AuditQuery, AuditType } from '../../protocol/index.js';
+import { isDateOnly, type AuditEvent, type AuditQuery, type AuditType } from '../../protocol/index.js';
 import type { Database, AuditEventsTable } from '../store/schema.js';
 import { sendAhead } from '../store/pipelined-postgres.js';
 import type { Dialect } from '../store/database.js';
@@ -216,7 +216,12 @@ export async function verifyChain(db: Executor, batch = 5000): Promise<VerifyOut
 export async function queryAudit(db: Executor, query: AuditQuery): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
   let select = db.selectFrom('audit_events').selectAll();
   if (query.from) select = select.where('at', '>=', new Date(query.from).toISOString());
-  if (query.to) select = select.where('at', '<=', new Date(query.to).toISOString());
+  if (query.to) {
+    // A date alone takes in that whole day (UTC); a time is taken as given.
+    select = isDateOnly(query.to)
+      ? select.where('at', '<', new Date(Date.parse(`${query.to}T00:00:00Z`) + 86_400_000).toISOString())
+      : select.where('at', '<=', new Date(query.to).toISOString());
+  }
   if (query.actor) select = select.where('actor', '=', query.actor);
   if (query.action) select = select.where('action', '=', query.action);
   if (query.resource) select = select.where('resource', '=', query.resource);

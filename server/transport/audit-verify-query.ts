@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { MAX_SEQ } from '../../protocol/audit.js';
 
 /** `SEQ:HASH`, the form `--expect` takes; the CLI sends checkpoints as `SEQ:HASH:CHAIN`. */
 export const seqHashSchema = z
   .string()
-  .regex(/^[1-9]\d{0,15}:[0-9a-f]{64}(:[A-Za-z0-9_-]{1,100})?$/, 'expected SEQ:HASH, an event number and its 64-hex-digit hash')
+  .regex(/^[1-9]\d{0,9}:[0-9a-f]{64}(:[A-Za-z0-9_-]{1,100})?$/, 'expected SEQ:HASH, an event number and its 64-hex-digit hash')
+  .refine((text) => Number(text.split(':')[0]) <= MAX_SEQ, 'expected SEQ:HASH, an event number and its 64-hex-digit hash')
   .transform((text) => {
     const [seq, hash, chainId] = text.split(':') as [string, string, string | undefined];
     return chainId === undefined ? { seq: Number(seq), hash } : { seq: Number(seq), hash, chainId };

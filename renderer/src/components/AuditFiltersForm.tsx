@@ -1,7 +1,8 @@
 import type { FormEvent } from 'react';
 import type { AuditFilters } from '../lib/audit-query.js';
 
-const OUTCOMES = ['', 'approved', 'denied', 'cancelled', 'expired', 'escalated', 'revoked', 'failed'];
+/** Outcomes the hub writes (a refused sign-in is `refused`; nothing is written as `failed`). */
+const OUTCOMES = ['', 'pending', 'approved', 'denied', 'cancelled', 'expired', 'escalated', 'issued', 'redeemed', 'revoked', 'break_glass', 'ratified', 'unratified', 'refused'];
 
 interface Props {
   value: AuditFilters;

@@ -20,7 +20,10 @@ export function auditQuery(filters: AuditFilters, page: { limit: number; cursor?
     const value = filters[key].trim();
     if (!value) continue;
     const date = new Date(value);
-    if (!Number.isNaN(date.getTime())) params.set(key, date.toISOString());
+    if (Number.isNaN(date.getTime())) continue;
+    // "To 09:00" takes in 09:00:30, which the table shows as 09:00: the whole minute (or second) typed.
+    const through = key === 'to' ? (value.length <= 16 ? 59_999 : 999) : 0;
+    params.set(key, new Date(date.getTime() + through).toISOString());
   }
   for (const key of ['actor', 'action', 'resource', 'outcome', 'q'] as const) {
     const value = filters[key].trim();

@@ -23,6 +23,11 @@ describe('auditQuery', () => {
     expect(query.get('limit')).toBe('50');
     expect(query.get('cursor')).toBe('c2');
   });
+
+  it('takes in the whole minute typed as "To": an event at 10:00:30 is shown as 10:00, so "To 10:00" must find it', () => {
+    const to = new URLSearchParams(auditQuery({ ...emptyFilters, to: '2026-01-01T10:00' }, { limit: 50 })).get('to') ?? '';
+    expect(Date.parse(to) - new Date('2026-01-01T10:00').getTime()).toBe(59_999);
+  });
 });
 
 describe('signInMessage', () => {
