@@ -25,6 +25,8 @@ const SHORT_ERROR = 500;
 /** Delivered rows (their payload may hold a large diff) are kept this long for `notify list`; failed ones until retried. */
 const KEEP_DELIVERED_MS = 7 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
+/** On PostgreSQL, a row of a channel this hub lacks is given up at start only once it waited this long past due: no hub delivers it. */
+const UNCLAIMED_AFTER_MS = 3_600_000;
 
 /**
  * Delivers outbox rows after their transaction committed, off every request's path. Per endpoint it
@@ -69,14 +71,17 @@ export class Dispatcher implements FastLane {
     const now = this.ctx.clock.now().toISOString();
     // SQLite has one hub: leases left by a process that died are its own, free them at once.
     if (dialect === 'sqlite') await outboxStore.freeAllLeases(db);
-    // Rows for a webhook or channel no longer configured would wait for ever; say why instead.
-    await outboxStore.failPendingOfChannel(db, 'webhook', [...this.outbox.webhookNames], 'no webhook of this name is configured any more', now);
+    // Rows for a webhook or channel no longer configured would wait for ever; say why instead. On
+    // PostgreSQL another hub may be configured for them (a hub started with an older or smaller
+    // configuration): only rows no hub has delivered for an hour past their due time are given up.
+    const dueBefore = dialect === 'postgres' ? new Date(this.ctx.clock.now().getTime() - UNCLAIMED_AFTER_MS).toISOString() : undefined;
+    await outboxStore.failPendingOfChannel(db, 'webhook', [...this.outbox.webhookNames], 'no webhook of this name is configured any more', now, dueBefore);
     if (!this.outbox.email) {
-      await outboxStore.failPendingOfChannel(db, 'email', null, 'email is not configured any more (notifiers.email)', now);
+      await outboxStore.failPendingOfChannel(db, 'email', null, 'email is not configured any more (notifiers.email)', now, dueBefore);
     }
-    await outboxStore.failPendingOfChannel(db, 'teams', [...this.outbox.teamsNames], 'no Teams webhook of this name is configured any more', now);
+    await outboxStore.failPendingOfChannel(db, 'teams', [...this.outbox.teamsNames], 'no Teams webhook of this name is configured any more', now, dueBefore);
     if (!this.outbox.slack) {
-      await outboxStore.failPendingOfChannel(db, 'slack', null, 'Slack is not configured any more (notifiers.slack)', now);
+      await outboxStore.failPendingOfChannel(db, 'slack', null, 'Slack is not configured any more (notifiers.slack)', now, dueBefore);
     }
     // Nothing to deliver to: no polling either.
     if (this.outbox.endpoints.size === 0) {

@@ -139,9 +139,11 @@ export const outboxStore = {
   },
 
   /** Fails the pending rows of a channel, but those going to one of `keep` (null: every destination), with this error. */
-  async failPendingOfChannel(db: Executor, channel: string, keep: string[] | null, error: string, now: string): Promise<void> {
+  /** `dueBefore`: only rows that have waited since then (on PostgreSQL another hub may be the one configured for the rest). */
+  async failPendingOfChannel(db: Executor, channel: string, keep: string[] | null, error: string, now: string, dueBefore?: string): Promise<void> {
     let query = db.updateTable('outbox').set({ status: 'failed', last_error: error, updated_at: now }).where('status', '=', 'pending').where('channel', '=', channel);
     if (keep?.length) query = query.where('destination', 'not in', keep);
+    if (dueBefore) query = query.where('next_attempt_at', '<', dueBefore);
     await query.execute();
   },
 
