@@ -14,10 +14,12 @@ export type HubEvent =
   | { type: 'grant.expiring'; request: GreenlightRequest; expiresAt: string }
   | { type: 'user.disabled'; userId: string }
   /** The user's roles or groups changed: their live sessions must pick up the new ones. */
-  | { type: 'user.changed'; userId: string };
+  | { type: 'user.changed'; userId: string }
+  /** Delegations, or a delegator's roles or groups, changed: every hub's pushes to delegates follow. */
+  | { type: 'delegations.changed' };
 
 /** The events about one request (each carries the requester's full view of it). */
-export type RequestEvent = Exclude<HubEvent, { type: 'user.disabled' | 'user.changed' }>;
+export type RequestEvent = Exclude<HubEvent, { type: 'user.disabled' | 'user.changed' | 'delegations.changed' }>;
 
 export class HubBus {
   private readonly emitter = new EventEmitter();

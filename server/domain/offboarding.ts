@@ -89,7 +89,11 @@ export async function announceChanged(ctx: Context, requestIds: string[]): Promi
   }
 }
 
-/** Pushes to delegates follow a change of delegations at once; the periodic refresh catches up if this fails. */
+/**
+ * Pushes to delegates follow a change of delegations at once, on this hub and (told through the
+ * bus) on the others; the periodic refresh catches up if this fails.
+ */
 export async function refreshDelegates(ctx: Context): Promise<void> {
   await ctx.delegates?.refresh().catch((error: unknown) => ctx.log.warn({ err: error }, 'could not refresh delegations; the next periodic refresh will'));
+  ctx.bus.emit({ type: 'delegations.changed' });
 }

@@ -66,6 +66,9 @@ export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFrom
   io.on('user:disabled', (userId: unknown) => {
     if (typeof userId === 'string') signOut(io, userId);
   });
+  io.on('delegations:changed', () => {
+    void ctx.delegates?.refresh().catch((error: unknown) => ctx.log.warn({ err: error }, 'could not refresh delegations; the next periodic refresh will'));
+  });
   return ctx.bus.on((event) => {
     if (event.type === 'user.disabled') {
       signOut(io, event.userId);
@@ -73,6 +76,8 @@ export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFrom
     } else if (event.type === 'user.changed') {
       reconnectUser(io, event.userId);
       if (clustered) io.serverSideEmit('user:changed', event.userId);
+    } else if (event.type === 'delegations.changed') {
+      if (clustered) io.serverSideEmit('delegations:changed');
     } else {
       const message: CrossHubMessage = { event, delegates: ctx.delegates?.delegatesFor(event.request) ?? [] };
       if (clustered) io.serverSideEmit('request:event', { ...message, event: sealedForPeers(event, ctx.grantTokens) });

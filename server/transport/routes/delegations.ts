@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { delegationIdSchema, delegationListSchema, delegationSchema, newDelegationSchema, parseOrThrow } from '../../../protocol/index.js';
 import { createDelegation, endDelegation, listDelegations } from '../../domain/delegations.js';
+import { refreshDelegates } from '../../domain/offboarding.js';
 import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
@@ -28,14 +29,14 @@ export const delegationRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) 
   app.post('/api/v1/delegations', { schema: docs.create, config: { scope: 'requests:decide' } }, async (request, reply) => {
     const actor = request.actor;
     const created = await createDelegation(ctx, actor, request.body);
-    await ctx.delegates?.refresh();
+    await refreshDelegates(ctx);
     return reply.code(201).send(created);
   });
   app.get('/api/v1/delegations', { schema: docs.list, config: { scope: ['requests:read', 'requests:decide'] } }, async (request) => ({ delegations: await listDelegations(ctx, request.actor) }));
   app.delete('/api/v1/delegations/:id', { schema: docs.end, config: { scope: 'requests:decide' } }, async (request) => {
     const actor = request.actor;
     const ended = await endDelegation(ctx, actor, parseOrThrow(idParam, request.params, 'delegation id').id);
-    await ctx.delegates?.refresh();
+    await refreshDelegates(ctx);
     return ended;
   });
 };
