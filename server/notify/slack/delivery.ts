@@ -3,6 +3,7 @@ import { delegatesReachedFor } from '../../domain/delegate-recipients.js';
 import { buildView, isEligibleApprover, withoutSecrets, viewReader } from '../../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../../store/requests.js';
 import { userStore } from '../../store/users.js';
+import { exclusively } from '../../store/exclusively.js';
 import { actorWithoutToken } from '../../identity/link-actor.js';
 import type { SlackApp } from './app.js';
 import { platformErrorOf } from './errors.js';
@@ -58,8 +59,19 @@ async function postOne(ctx: Context, app: SlackApp, row: RequestRecord, channel:
  * the request changed while posting, the new messages are brought up to date at once.
  */
 export async function postForTarget(ctx: Context, app: SlackApp, requestId: string, target: string): Promise<void> {
-  const row = await loadRow(ctx, requestId);
+  // Two notifications of one request (created and escalated at once, or a retry beside a newer one)
+  // may reach here together, on one hub or two: each looks for what was posted only after the other
+  // has posted and recorded it.
+  const row = await exclusively(ctx.store, `slack:${requestId}:${target}`, () => postMissing(ctx, app, requestId, target));
   if (!row) return;
+  const now = await loadRow(ctx, requestId);
+  if (now && Number(now.version) !== Number(row.version)) await refreshMessages(ctx, app, requestId);
+}
+
+/** Posts what is missing for the target; the request as rendered, or null when there is nothing to do. */
+async function postMissing(ctx: Context, app: SlackApp, requestId: string, target: string): Promise<RequestRecord | null> {
+  const row = await loadRow(ctx, requestId);
+  if (!row) return null;
   const existing = await ctx.store.db.selectFrom('slack_messages').select(['target', 'slack_user_id']).where('request_id', '=', requestId).execute();
   const message = await render(ctx, app, row);
   const channel = slackChannelOf(target);
@@ -67,7 +79,7 @@ export async function postForTarget(ctx: Context, app: SlackApp, requestId: stri
     if (!existing.some((posted) => posted.target === target)) await postOne(ctx, app, row, channel, target, null, message);
   } else if (target === SLACK_DM_TARGET) {
     // Only while it waits for a decision: an approver who joins later would get a finished request.
-    if (row.status !== 'pending') return;
+    if (row.status !== 'pending') return null;
     const messaged = new Set(existing.filter((posted) => posted.target === SLACK_DM_TARGET).map((posted) => posted.slack_user_id));
     for (const { slackUserId } of await slackApprovers(ctx, row)) {
       if (messaged.has(slackUserId)) continue;
@@ -77,10 +89,9 @@ export async function postForTarget(ctx: Context, app: SlackApp, requestId: stri
       await postOne(ctx, app, row, dm, target, slackUserId, message);
     }
   } else {
-    return;
+    return null;
   }
-  const now = await loadRow(ctx, requestId);
-  if (now && Number(now.version) !== Number(row.version)) await refreshMessages(ctx, app, requestId);
+  return row;
 }
 
 /** How often one refresh renders again because the request changed while it was updating. */

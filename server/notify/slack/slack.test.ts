@@ -15,6 +15,12 @@ rules:
     approvers: [sre]
     minApprovals: 2
     notify: ["slack:#deploys"]
+  - name: unstaffed
+    match: { action: restart }
+    approvers: [nightshift]
+    escalation:
+      - { after: 30m, notify: [sre] }
+    notify: ["slack:#deploys"]
   - name: console-only
     match: { action: db-open }
     approvers: [sre]
@@ -278,6 +284,17 @@ describe('Slack, against a local Slack API stand-in', () => {
     await slack.until(() => slack.messagesFor(created.id)[0], 'the post after Retry-After', 30_000);
     const metrics = (await hub.api<string>('GET', '/metrics', null)).body;
     expect(metrics).toMatch(/greenlight_notifications_total\{channel="slack",outcome="retry"\} [1-9]/);
+  });
+
+  it('a request created and escalated at once is posted once in the channel, and that message is the one kept up to date', async () => {
+    const created = await submit({ action: 'restart', risk: 'low', reason: 'nobody on the night shift' });
+    expect(created.escalationLevel).toBe(1);
+    await posted(created.id);
+    await hub.hub.dispatcher.idle();
+    const inChannel = slack.messagesFor(created.id).filter((message) => message.channel.startsWith('C'));
+    expect(inChannel).toHaveLength(1);
+    expect((await hub.api('POST', `/api/v1/requests/${created.id}/cancel`, alice.token, { reason: 'fixed itself' })).status).toBe(200);
+    await updatedUntil(inChannel[0]!, (text) => text.includes('Cancelled'));
   });
 
   it('one message Slack will not update does not keep the approvers\' DMs live: archived is forgotten, a refusal retried', async () => {
