@@ -23,6 +23,12 @@ const FIELD_LABELS: Record<keyof RequestFormValues, string> = {
   links: 'Links',
 };
 
+/** A random key; `crypto.randomUUID` exists only on https and localhost, and the console may be served over http. */
+function newAttemptKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `console-${Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+}
+
 /** The new-request form: offers from the policy, validated with the contract's schema before sending. */
 export function RequestForm() {
   const offers = useStore((state) => state.offers);
@@ -33,6 +39,12 @@ export function RequestForm() {
   /** Break-glass: access now for an incident; asked a second time before it is sent. */
   const [glass, setGlass] = useState({ on: false, incident: '', confirming: false });
   const formRef = useRef<HTMLFormElement>(null);
+  /**
+   * The idempotency key of what is filled in now: a submission whose answer was lost is sent again
+   * under it, and the hub hands back the request it made instead of making a second one. A new
+   * key once it went through, or once anything is changed.
+   */
+  const attempt = useRef<string | null>(null);
   /** Bumped by each refused submit, so focus goes to the first field that needs attention. */
   const [refusals, setRefusals] = useState(0);
   useEffect(() => {
@@ -41,6 +53,7 @@ export function RequestForm() {
   const environments = offeredEnvironments(offers, values.action);
   const resources = offeredResources(offers, values.action).filter((resource) => !/[*?[\]{}]/.test(resource));
   const set = (field: keyof RequestFormValues) => (event: { target: { value: string } }) => {
+    attempt.current = null;
     setValues((current) => ({ ...current, [field]: event.target.value }));
     // An edited field's old message is stale; the next submit checks it again.
     setErrors((current) => (current[field] ? { ...current, [field]: undefined } : current));
@@ -63,12 +76,20 @@ export function RequestForm() {
       return;
     }
     setBusy(true);
+    const idempotencyKey = (attempt.current ??= newAttemptKey());
     try {
-      await submitRequest(glass.on ? { ...input, breakGlass: { incident: glass.incident.trim() } } : input);
+      await submitRequest({ ...input, idempotencyKey, ...(glass.on ? { breakGlass: { incident: glass.incident.trim() } } : {}) });
+      attempt.current = null;
       setGlass({ on: false, incident: '', confirming: false });
       setValues({ ...emptyForm, action: values.action, environment: values.environment });
     } catch (error) {
-      setErrors({ form: toWireError(error).message });
+      const wire = toWireError(error);
+      setErrors({
+        form:
+          wire.code === 'TIMEOUT' || wire.code === 'UNAVAILABLE'
+            ? 'The hub did not answer, so your request may or may not have been made. Submit again once connected: it will not be made twice.'
+            : wire.message,
+      });
     } finally {
       setBusy(false);
     }
@@ -143,12 +164,22 @@ export function RequestForm() {
         <textarea rows={2} value={values.links} onChange={set('links')} spellCheck={false} />
       </Field>
       <label className="inline-field">
-        <input type="checkbox" checked={glass.on} onChange={(event) => setGlass({ on: event.target.checked, incident: glass.incident, confirming: false })} /> Break-glass: I need
+        <input type="checkbox" checked={glass.on} onChange={(event) => {
+            attempt.current = null;
+            setGlass({ on: event.target.checked, incident: glass.incident, confirming: false });
+          }} /> Break-glass: I need
         access now for an incident
       </label>
       {glass.on && (
         <Field label="Incident" hint="Access is granted at once, for a short time; the rule's reviewers are told and review it afterwards.">
-          <input value={glass.incident} onChange={(event) => setGlass({ ...glass, incident: event.target.value, confirming: false })} placeholder="INC-4412" />
+          <input
+            value={glass.incident}
+            onChange={(event) => {
+              attempt.current = null;
+              setGlass({ ...glass, incident: event.target.value, confirming: false });
+            }}
+            placeholder="INC-4412"
+          />
         </Field>
       )}
       {glass.confirming && (
