@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
+import { formatDuration } from './duration.js';
 import { hasUserInfo, safeHttpUrl } from './urls.js';
 import { accessWindowSchema } from './windows.js';
 import { lineProgressSchema, quorumLineSchema } from './quorum.js';
@@ -95,7 +96,7 @@ export const newRequestSchema = z.strictObject({
   reason: requiredText(LIMITS.reason, 'say why you need this'),
   risk: riskSchema.default('medium'),
   context: requestContextSchema.default({}),
-  requestedTtlSeconds: z.number().int().min(1, 'must be at least 1 second').max(LIMITS.maxTtlSeconds).optional(),
+  requestedTtlSeconds: z.number().int().min(1, 'must be at least 1 second').max(LIMITS.maxTtlSeconds, `must be at most ${formatDuration(LIMITS.maxTtlSeconds)}`).optional(),
   /** When access should start; absent: as soon as it is approved. */
   notBefore: startTimeSchema.optional(),
   idempotencyKey: z.string().min(1).max(LIMITS.idempotencyKey).optional(),
@@ -257,7 +258,7 @@ export type GreenlightRequest = z.infer<typeof requestSchema>;
 
 /** `POST /grants/:jti/extend`: more time on a grant about to end, as a new request through the same rule. */
 export const extendInputSchema = z.strictObject({
-  ttlSeconds: z.number().int().min(1, 'must be at least 1 second').max(LIMITS.maxTtlSeconds),
+  ttlSeconds: z.number().int().min(1, 'must be at least 1 second').max(LIMITS.maxTtlSeconds, `must be at most ${formatDuration(LIMITS.maxTtlSeconds)}`),
   reason: requiredText(LIMITS.reason, 'say why you need more time'),
 });
 export type ExtendInput = z.infer<typeof extendInputSchema>;

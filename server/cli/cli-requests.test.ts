@@ -247,6 +247,7 @@ describe('greenlight request --wait', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
     const [, id] = result.stderr.match(/timed out after 2s: (req_[A-Za-z0-9]+) pending/) ?? [];
     expect(id).toBeDefined();
+    expect(result.stderr).toContain(`it can still be approved (greenlight cancel ${id} withdraws it)`);
     expect((await showJson(id ?? '', dev)).status).toBe('pending');
   });
 

@@ -21,7 +21,7 @@ export async function waitAndReport(io: Io, http: Pick<CliHttp, 'call'>, submitt
   });
   if (final.status === 'pending') {
     if (flags.json) printJson(io, final);
-    note(io, `timed out after ${formatDuration(flags.timeout)}: ${statusLine(final)}`);
+    note(io, `timed out after ${formatDuration(flags.timeout)}: ${statusLine(final)}; it can still be approved (greenlight cancel ${final.id} withdraws it)`);
     return EXIT.timedOut;
   }
   return reportDecided(io, final, flags.json);

@@ -35,6 +35,16 @@ describe('parseLinks', () => {
       { title: 'https://x', url: 'https://x' },
     ]);
   });
+
+  it('a bare URL longer than a title may be is named by its host, so the form takes it', () => {
+    const long = `https://ci.example.com/acme/payments/actions/runs/${'9'.repeat(200)}`;
+    expect(parseLinks(long)).toEqual([{ title: 'ci.example.com', url: long }]);
+    expect(buildNewRequest({ ...valid, links: long }).errors).toEqual({});
+  });
+
+  it('says the longest access in words, not seconds', () => {
+    expect(buildNewRequest({ ...valid, ttl: '8d' }).errors.ttl).toBe('must be at most 7d');
+  });
 });
 
 describe('offers', () => {

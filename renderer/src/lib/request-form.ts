@@ -2,6 +2,7 @@ import { parseDuration } from '../../../protocol/duration.js';
 import type { PolicyOffer } from '../../../protocol/policy.js';
 import { describeMisleadingText, findMisleadingText } from '../../../protocol/misleading-text.js';
 import { newRequestSchema, type NewRequest, type Risk } from '../../../protocol/request.js';
+import { LIMITS } from '../../../protocol/limits.js';
 import { fromLocalInput } from './schedule.js';
 
 export interface RequestFormValues {
@@ -37,6 +38,14 @@ export const emptyForm: RequestFormValues = {
   links: '',
 };
 
+const hostOf = (url: string): string => {
+  try {
+    return new URL(url).host || url.slice(0, LIMITS.linkTitle);
+  } catch {
+    return url.slice(0, LIMITS.linkTitle);
+  }
+};
+
 export function parseLinks(text: string): { title: string; url: string }[] {
   return text
     .split('\n')
@@ -44,7 +53,8 @@ export function parseLinks(text: string): { title: string; url: string }[] {
     .filter(Boolean)
     .map((line) => {
       const at = line.lastIndexOf(' ');
-      if (at === -1) return { title: line, url: line };
+      // A bare URL is its own title, unless it is longer than a title may be: then its host names it.
+      if (at === -1) return { title: line.length <= LIMITS.linkTitle ? line : hostOf(line), url: line };
       return { title: line.slice(0, at).trim(), url: line.slice(at + 1) };
     });
 }
