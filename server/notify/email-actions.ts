@@ -5,6 +5,7 @@ import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
 import type { EmailActionsTable } from '../store/schema.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
+import { decisionStore } from '../store/decisions.js';
 import { userStore } from '../store/users.js';
 import { actorWithoutToken } from '../identity/link-actor.js';
 import { needsConsole } from './email-outbox.js';
@@ -27,7 +28,7 @@ export type EmailActionState =
   | { kind: 'unknown' }
   | { kind: 'expired'; request: ActionRequest; expiredAt: string }
   /** Nothing left to decide: the request is decided, or this link (or its approver) already voted. */
-  | { kind: 'closed'; request: ActionRequest; status: string; decidedBy: string | null; decidedAt: string | null; usedAt: string | null }
+  | { kind: 'closed'; request: ActionRequest; status: string; decidedBy: string | null; decidedAt: string | null; usedAt: string | null; votedTo?: DecisionKind }
   /** High or critical risk without the rule's `emailApprove`: decide in the console. */
   | { kind: 'console'; request: ActionRequest; decision: DecisionKind }
   | { kind: 'open'; request: ActionRequest; decision: DecisionKind; approver: string };
@@ -56,21 +57,31 @@ function summarise(row: RequestRecord): ActionRequest {
   return { id: row.id, action: row.action, resource: row.resource, environment: row.environment, requester: row.requester_name, reason: row.reason, risk: row.risk, summary: row.context.summary ?? null };
 }
 
-async function find(ctx: Context, token: string): Promise<{ link: EmailActionsTable; row: RequestRecord } | null> {
+interface FoundLink {
+  link: EmailActionsTable;
+  row: RequestRecord;
+  /** How the link's person already voted on the request (with another link, or elsewhere). */
+  votedTo: DecisionKind | null;
+}
+
+async function find(ctx: Context, token: string): Promise<FoundLink | null> {
   if (!EMAIL_ACTION_TOKEN.test(token)) return null;
   const link = await ctx.store.db.selectFrom('email_actions').selectAll().where('token_hash', '=', emailActionTokenHash(token)).executeTakeFirst();
   if (!link) return null;
   const row = await requestStore.byId(ctx.store.db, link.request_id);
-  return row ? { link, row } : null;
+  if (!row) return null;
+  const voted = row.status === 'pending' ? await decisionStore.castBy(ctx.store.db, row.id, link.user_id) : undefined;
+  return { link, row, votedTo: voted?.decision ?? null };
 }
 
-function stateOf(ctx: Context, found: { link: EmailActionsTable; row: RequestRecord } | null, approver: string): EmailActionState {
+function stateOf(ctx: Context, found: FoundLink | null, approver: string): EmailActionState {
   if (!found) return { kind: 'unknown' };
-  const { link, row } = found;
+  const { link, row, votedTo } = found;
   const request = summarise(row);
   const decision = link.decision as DecisionKind;
-  if (row.status !== 'pending' || link.used_at) {
-    return { kind: 'closed', request, status: row.status, decidedBy: row.decided_by, decidedAt: row.decided_at, usedAt: link.used_at };
+  // One person votes once: the other link of the same mail (or a vote in the console) closes this one too.
+  if (row.status !== 'pending' || link.used_at || votedTo) {
+    return { kind: 'closed', request, status: row.status, decidedBy: row.decided_by, decidedAt: row.decided_at, usedAt: link.used_at, ...(votedTo ? { votedTo } : {}) };
   }
   if (Date.parse(link.expires_at) <= ctx.clock.now().getTime()) return { kind: 'expired', request, expiredAt: link.expires_at };
   if (needsConsole(row.risk, row.rule)) return { kind: 'console', request, decision };

@@ -30,6 +30,11 @@ rules:
     approvers: [sre]
     notify: [email]
     remind: 1m
+  - name: pair
+    match: { action: migrate }
+    approvers: [sre]
+    minApprovals: 2
+    notify: [email]
 `;
 
 const SMTP_PASSWORD = 'smtp-password-that-must-never-show-9f3k';
@@ -178,6 +183,21 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
     const carolsDeny = await page(linkIn(mailFor('carol@example.com', request.id).mail, 'Deny'), 'POST', { comment: 'too late' });
     expect(carolsDeny.status).toBe(409);
     expect(await statusOf(request.id)).toBe('approved');
+  });
+
+  it('after approving from one link, the other link of the same mail says the vote is in, and burns nothing', async () => {
+    const request = await submit({ action: 'migrate' });
+    const mail = mailFor('bob@example.com', request.id).mail;
+    expect((await page(linkIn(mail, 'Approve'), 'POST', {})).html).toContain('Your approval is recorded');
+    const deny = linkIn(mail, 'Deny');
+    const shown = await page(deny);
+    expect(shown.status).toBe(409);
+    expect(shown.html).toContain('You voted to approve this request; one person votes once.');
+    expect(shown.html).not.toContain('<form method="post">');
+    expect((await page(deny, 'POST', { comment: 'changed my mind' })).status).toBe(409);
+    expect(await statusOf(request.id)).toBe('pending');
+    const used = await hub.hub.ctx.store.db.selectFrom('email_actions').select(['decision', 'used_at']).where('request_id', '=', request.id).where('decision', '=', 'deny').execute();
+    expect(used.every((link) => link.used_at === null)).toBe(true);
   });
 
   it('denies with the comment typed on the page, escaped wherever it is shown', async () => {
@@ -368,7 +388,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
     const channels = async (who: TestUser) => (await hub.api<MyChannels>('GET', '/api/v1/me/channels', who.token)).body.channels;
     const email = async (who: TestUser) => (await channels(who)).find((channel) => channel.channel === 'email');
     expect((await channels(bob)).map((channel) => [channel.channel, channel.reaches])).toEqual([['app', true], ['email', true], ['webhook', false]]);
-    expect(await email(bob)).toMatchObject({ reaches: true, address: 'bob@example.com', rules: ['prod', 'risky', 'databases', 'config'] });
+    expect(await email(bob)).toMatchObject({ reaches: true, address: 'bob@example.com', rules: ['prod', 'risky', 'databases', 'config', 'pair'] });
     expect(await email(lena)).toMatchObject({ reaches: true, address: 'lena@example.com', rules: ['prod'] });
     expect(await email(dave)).toMatchObject({ reaches: false, address: null, detail: 'You have no email address here; an admin can add one in Users.' });
     expect(await email(alice)).toMatchObject({ reaches: false, rules: [] });

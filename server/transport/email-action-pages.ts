@@ -44,7 +44,9 @@ export function emailActionPage(result: EmailActionResult, consoleUrl: string): 
     case 'expired':
       return { status: 410, body: layout('Link expired', html`<h1>This link has expired</h1>${details(result.request)}<p>Links in email work for 24 hours at most, and never past the request's own expiry; this one ended at ${when(result.expiredAt)}. Nothing was decided. Open the console to see where the request stands.</p>${consoleLink(consoleUrl)}`) };
     case 'closed': {
-      const headline = result.status === 'pending'
+      const headline = result.status === 'pending' && result.votedTo && !result.usedAt
+        ? html`<h1>You already voted</h1><p>You voted to ${result.votedTo} this request; one person votes once. It is still pending, waiting for others.</p>`
+        : result.status === 'pending'
         ? html`<h1>This link was already used</h1><p>It was used at ${when(result.usedAt)}; the request is still pending, waiting for others.</p>`
         : result.decidedBy
           ? html`<h1>Already ${PAST[result.status] ?? result.status}</h1><p>This request was ${PAST[result.status] ?? result.status} by ${result.decidedBy} at ${when(result.decidedAt)}. Nothing more to decide.</p>`
