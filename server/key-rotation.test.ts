@@ -5,6 +5,7 @@ import type { GreenlightRequest } from '../protocol/index.js';
 import { ManualClock } from './clock.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
 import { postgresAvailability } from './test-support/postgres.js';
+import { eventually } from './test-support/eventually.js';
 import { grantStore } from './store/grants.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -168,5 +169,30 @@ describe.skipIf(!pg.ok)(`concurrent rotations on two hubs sharing one PostgreSQL
     await second.hub.ctx.keys.refresh();
     expect([first.hub.ctx.keys.current.kid, second.hub.ctx.keys.current.kid]).toEqual([last, last]);
     expect((await first.api<{ ok: boolean }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN)).body).toMatchObject({ ok: true });
+  });
+});
+
+// An offline verifier may fetch the JWKS from any hub: the one that did not rotate must publish the
+// new key as soon as the rotation is known, not at its next periodic read of the keys.
+describe.skipIf(!pg.ok)(`a rotation on one of two hubs on PostgreSQL${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
+  // Periodic reads too rare to explain what the test sees.
+  const first = new TestHub('postgres', { policy: POLICY, keyRefreshMs: 10 * 60_000 });
+  let second: TestHub;
+  beforeAll(async () => {
+    await first.start();
+    second = new TestHub('postgres', { policy: POLICY, keyRefreshMs: 10 * 60_000 });
+    second.databaseUrl = first.databaseUrl;
+    await second.start();
+  });
+  afterAll(async () => {
+    await second.stop().catch(() => undefined);
+    await first.dispose();
+  });
+
+  it('is published by the other hub’s JWKS at once', async () => {
+    const rotated = await rotate(first);
+    expect(rotated.status).toBe(200);
+    const jwksOf = async (hub: TestHub) => (await hub.api<{ keys: { kid: string }[] }>('GET', '/.well-known/jwks.json', null)).body.keys.map((key) => key.kid);
+    await eventually(async () => ((await jwksOf(second)).includes(rotated.body.kid) ? true : undefined), { what: 'the new key in the second hub’s JWKS', deadline: 10_000 });
   });
 });

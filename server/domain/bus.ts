@@ -16,10 +16,12 @@ export type HubEvent =
   /** The user's roles or groups changed: their live sessions must pick up the new ones. */
   | { type: 'user.changed'; userId: string }
   /** Delegations, or a delegator's roles or groups, changed: every hub's pushes to delegates follow. */
-  | { type: 'delegations.changed' };
+  | { type: 'delegations.changed' }
+  /** The grant signing key was rotated: every hub reads the keys again, so its JWKS lists the new one. */
+  | { type: 'signing_keys.changed' };
 
 /** The events about one request (each carries the requester's full view of it). */
-export type RequestEvent = Exclude<HubEvent, { type: 'user.disabled' | 'user.changed' | 'delegations.changed' }>;
+export type RequestEvent = Exclude<HubEvent, { type: 'user.disabled' | 'user.changed' | 'delegations.changed' | 'signing_keys.changed' }>;
 
 export class HubBus {
   private readonly emitter = new EventEmitter();

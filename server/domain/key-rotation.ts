@@ -20,6 +20,8 @@ export async function rotateSigningKey(ctx: Context, actor: Actor): Promise<Rota
   // The rotation has committed: a failed re-read here must not report it failed (a retry would rotate
   // again). The periodic refresh picks the new key up.
   await ctx.keys.refresh().catch((error: unknown) => ctx.log.error({ err: error }, 'rotated the grant signing key but could not re-read the keys; the next refresh will'));
+  // Other hubs publish the new key at once too: an offline verifier fetching their JWKS finds it.
+  ctx.bus.emit({ type: 'signing_keys.changed' });
   ctx.log.info({ kid: result.kid, retired: result.retired }, 'grant signing key rotated');
   return result;
 }

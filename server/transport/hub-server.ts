@@ -12,6 +12,8 @@ export interface InterHubEvents {
   'user:changed': (userId: unknown) => void;
   /** Delegations (or a delegator's roles or groups) changed: each hub reads them again for its pushes to delegates. */
   'delegations:changed': () => void;
+  /** The grant signing key was rotated: each hub reads the keys again, so its JWKS publishes the new one. */
+  'signing-keys:changed': () => void;
   /** A user was disabled: each hub closes that user's sockets at once. */
   'user:disabled': (userId: unknown) => void;
   /** A committed request event: each hub pushes it to its own sockets and wakes its long-polls (`pushes.ts`). */
@@ -23,7 +25,7 @@ export interface InterHubEvents {
 }
 
 /** Every event of `InterHubEvents` (the compiler holds the two together): the only ones a hub takes from another. */
-const interHubEvents = { 'user:changed': true, 'delegations:changed': true, 'user:disabled': true, 'request:event': true, 'pushes:lost': true, 'hub:leaving': true } satisfies Record<keyof InterHubEvents, true>;
+const interHubEvents = { 'user:changed': true, 'delegations:changed': true, 'signing-keys:changed': true, 'user:disabled': true, 'request:event': true, 'pushes:lost': true, 'hub:leaving': true } satisfies Record<keyof InterHubEvents, true>;
 export const INTER_HUB_EVENTS = Object.keys(interHubEvents) as (keyof InterHubEvents)[];
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;

@@ -69,6 +69,9 @@ export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFrom
   io.on('delegations:changed', () => {
     void ctx.delegates?.refresh().catch((error: unknown) => ctx.log.warn({ err: error }, 'could not refresh delegations; the next periodic refresh will'));
   });
+  io.on('signing-keys:changed', () => {
+    void ctx.keys.refresh().catch((error: unknown) => ctx.log.error({ err: error }, 'cannot read the signing keys again; the next refresh will'));
+  });
   return ctx.bus.on((event) => {
     if (event.type === 'user.disabled') {
       signOut(io, event.userId);
@@ -78,6 +81,8 @@ export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFrom
       if (clustered) io.serverSideEmit('user:changed', event.userId);
     } else if (event.type === 'delegations.changed') {
       if (clustered) io.serverSideEmit('delegations:changed');
+    } else if (event.type === 'signing_keys.changed') {
+      if (clustered) io.serverSideEmit('signing-keys:changed');
     } else {
       const message: CrossHubMessage = { event, delegates: ctx.delegates?.delegatesFor(event.request) ?? [] };
       if (clustered) io.serverSideEmit('request:event', { ...message, event: sealedForPeers(event, ctx.grantTokens) });
