@@ -67,6 +67,13 @@ test('history pages through the log and searches its text', async ({ actors }) =
   await expect(pager.getByRole('button', { name: 'Older →' })).toBeDisabled();
   await pager.getByRole('button', { name: '← Newer' }).click();
   await expect(rows).toHaveCount(25);
+  // A double click goes one page on, and the page number says so.
+  await pager.getByRole('button', { name: 'Older →' }).dblclick();
+  await expect(rows).toHaveCount(5);
+  await expect(pager.getByText(/^Page \d+$/)).toHaveText('Page 2');
+  await pager.getByRole('button', { name: '← Newer' }).click();
+  await expect(rows).toHaveCount(25);
+  await expect(pager.getByText(/^Page \d+$/)).toHaveText('Page 1');
 
   await filters.getByLabel('Search').fill(word);
   await filters.getByRole('button', { name: 'Apply filters' }).click();

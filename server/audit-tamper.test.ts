@@ -1,7 +1,10 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../protocol/index.js';
+import path from 'node:path';
 import { hashEvent } from './domain/audit.js';
+import { verifyAudit } from './domain/audit-verify.js';
+import { readCheckpointLog } from './domain/checkpoints.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 
 const POLICY = `
@@ -116,6 +119,27 @@ describe('verify finds what someone with the database changed, and names it', ()
       await db().insertInto('audit_checkpoints').values(saved).execute();
     }
     expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('checked without a checkpoint key, a chain cut short of its checkpoint log is still reported, saying the signature went unchecked', async () => {
+    const real = await head();
+    const logged = readCheckpointLog(path.join(hub.dataDir, 'checkpoints.jsonl')).flatMap((line) => (line.checkpoint ? [line.checkpoint] : []));
+    expect(logged.at(-1)?.seq).toBe(real.seq);
+    const cut = await eventAt(real.seq - 1);
+    const removed = await db().selectFrom('audit_events').selectAll().where('seq', '>', cut.seq).execute();
+    const saved = await db().selectFrom('audit_checkpoints').selectAll().execute();
+    await db().deleteFrom('audit_events').where('seq', '>', cut.seq).execute();
+    await db().deleteFrom('audit_checkpoints').execute();
+    await db().updateTable('chain_head').set({ seq: cut.seq, hash: cut.hash }).execute();
+    try {
+      const found = await verifyAudit(db(), { publicKeys: [], outside: [{ source: 'checkpoints.jsonl', checkpoints: logged, named: false }] });
+      expect(found).toMatchObject({ ok: false, kind: 'truncated', brokenAt: cut.seq + 1 });
+      expect(found.ok ? '' : found.problem).toContain('its signature was not checked');
+    } finally {
+      await db().updateTable('chain_head').set({ seq: real.seq, hash: real.hash }).execute();
+      await db().insertInto('audit_events').values(removed).execute();
+      await db().insertInto('audit_checkpoints').values(saved).execute();
+    }
   });
 
   it('a signing key written in plain text beside the encrypted ones is never used to sign or published', async () => {

@@ -16,7 +16,7 @@ import { seqHashSchema } from '../transport/audit-verify-query.js';
 
 const hubFlags = { hub: z.string().optional(), token: z.string().optional() };
 // The filters are the hub's own audit query fields, so the CLI can't drift from the API.
-const exportFlags = auditQuerySchema.pick({ from: true, to: true, actor: true, action: true, resource: true, type: true }).extend({
+const exportFlags = auditQuerySchema.pick({ from: true, to: true, actor: true, action: true, resource: true, type: true, outcome: true, q: true }).extend({
   ...hubFlags,
   format: z.enum(['csv', 'jsonl']).default('jsonl'),
   output: z.string().min(1).optional(),
@@ -226,12 +226,14 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
       .command('export')
       .description('write every matching audit event as CSV or JSON lines, newest first')
       .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl']).default('jsonl'))
-      .option('--from <date>', 'events at or after this time (ISO 8601)')
-      .option('--to <date>', 'events at or before this time (ISO 8601)')
+      .option('--from <date>', 'events at or after this time (ISO 8601 with its zone; a date alone is that day in UTC)')
+      .option('--to <date>', 'events at or before this time (ISO 8601 with its zone; a date alone takes in that whole day)')
       .option('--actor <name>', 'only events by this user')
       .option('--action <action>', 'only events about this action')
       .option('--resource <resource>', 'only events about this resource')
       .addOption(new Option('--type <type>', 'only events of this type').choices(AUDIT_TYPES))
+      .option('--outcome <outcome>', 'only events with this outcome (approved, denied, refused, …), as the console filters')
+      .option('--q <words>', 'only events whose text holds these words, as the console searches')
       .option('--output <file>', 'write to this file instead of stdout'),
   ).action(action(ctx, (cmd) => exportAudit(ctx, cmd)));
 

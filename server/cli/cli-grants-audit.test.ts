@@ -96,6 +96,12 @@ describe('greenlight audit', () => {
     expect(header).toBe('seq,at,actor,type,requestId,action,resource,environment,outcome,data,hash');
     expect(rows.some((row) => row.includes(',dev,request.submitted,'))).toBe(true);
     expect(rows.some((row) => row.includes(',sre-1,request.approved,') || row.includes(',sre-1,request.vote,'))).toBe(true);
+    // The console's outcome and search filters, from the command line too.
+    const approvedOnly = await cli(['audit', 'export', '--resource', 'ledger', '--outcome', 'approved', '--q', 'LEDGER'], hub.admin);
+    expect(approvedOnly.code, approvedOnly.stderr).toBe(0);
+    const approvedEvents = approvedOnly.stdout.trim().split('\n').map((line) => JSON.parse(line) as { outcome: string; requestId: string });
+    expect(approvedEvents.length).toBeGreaterThan(0);
+    expect(approvedEvents.every((event) => event.outcome === 'approved' && event.requestId === id)).toBe(true);
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-export-'));
     try {

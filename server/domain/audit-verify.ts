@@ -64,6 +64,8 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
   const anchors: Anchor[] = [];
   /** Signed for another chain: set aside, unless this chain turns out to pass through one (its id was changed). */
   const foreign: Anchor[] = [];
+  /** Checkpoints whose signature could not be checked (no public key): only a disagreement with them counts. */
+  const unsigned: Anchor[] = [];
   const given = inputs.trusted ?? [];
   const givenHere = given.filter((anchor) => anchor.chainId === undefined || anchor.chainId === chainId);
   if (given.length > 0 && givenHere.length === 0) return fail('foreign_checkpoints', 0, foreignProblem(given.length, 'the caller'));
@@ -88,9 +90,13 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
     }
   } else if (sources.some(({ checkpoints }) => checkpoints.length > 0)) {
     notes.push('checkpoints were not checked: no checkpoint public key (give --checkpoint-key, or verify through a hub)');
+    // Unchecked, they vouch for nothing; but a chain that disagrees with them is still worth saying.
+    for (const { source, checkpoints } of sources) {
+      for (const checkpoint of checkpoints) if (checkpoint.chainId === chainId) unsigned.push({ seq: checkpoint.seq, hash: checkpoint.hash, source, checkpoint });
+    }
   }
 
-  const walk = await walkChain(db, new Set([...anchors, ...foreign].map((anchor) => anchor.seq)));
+  const walk = await walkChain(db, new Set([...anchors, ...foreign, ...unsigned].map((anchor) => anchor.seq)));
   if (!walk.outcome.ok) return { ...walk.outcome, kind: 'chain' };
 
   // Hashes are unique to a chain's history: another database's checkpoint never names one of ours.
@@ -111,6 +117,16 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
     }
     if (walk.hashes.get(anchor.seq) !== anchor.hash) {
       return fail('rewritten', anchor.seq, `event ${anchor.seq} does not match ${describe(anchor)}: the chain was rewritten at or before it`, walk.outcome.events);
+    }
+  }
+
+  const unchecked = ' (its signature was not checked: no checkpoint public key)';
+  for (const anchor of [...unsigned].sort((a, b) => b.seq - a.seq)) {
+    if (anchor.seq > walk.end) {
+      return fail('truncated', walk.end + 1, `the chain ends at event ${walk.end}, but ${describe(anchor)} vouches for ${anchor.seq} events${unchecked}: events ${walk.end + 1} to ${anchor.seq} were removed`, walk.outcome.events);
+    }
+    if (walk.hashes.get(anchor.seq) !== anchor.hash) {
+      return fail('rewritten', anchor.seq, `event ${anchor.seq} does not match ${describe(anchor)}${unchecked}: the chain was rewritten at or before it`, walk.outcome.events);
     }
   }
 

@@ -104,7 +104,7 @@ export function HistoryView() {
         {state !== 'error' && <AuditTable events={events} loading={state === 'loading'} />}
       </div>
       <nav className="pager" aria-label="Audit pages">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors((list) => list.slice(0, -1))}>
+        <button type="button" disabled={cursors.length <= 1 || state === 'loading'} onClick={() => setCursors((list) => list.slice(0, -1))}>
           ← Newer
         </button>
         <span className="muted small">Page {cursors.length}</span>
@@ -122,7 +122,8 @@ export function HistoryView() {
             ))}
           </select>
         </label>
-        <button type="button" disabled={!nextCursor} onClick={() => nextCursor && setCursors((list) => [...list, nextCursor])}>
+        {/* Not while a page loads: a second click would push the same cursor again and number the pages wrong. */}
+        <button type="button" disabled={!nextCursor || state === 'loading'} onClick={() => nextCursor && setCursors((list) => (list.includes(nextCursor) ? list : [...list, nextCursor]))}>
           Older →
         </button>
       </nav>
