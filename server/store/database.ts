@@ -32,7 +32,7 @@ export interface StoreOptions {
   databaseUrl?: string;
   /** SQLite `synchronous`: NORMAL survives a process crash; FULL also survives power loss. */
   sqliteSync?: 'NORMAL' | 'FULL';
-  /** SQLite: checkpoint the write-ahead log from a worker thread, reporting trouble here (a long-running hub sets this). */
+  /** SQLite: checkpoint the write-ahead log from a worker thread, reporting trouble here (a long-running hub sets this); also where PostgreSQL's session settings report trouble. */
   backgroundCheckpoint?: Pick<Logger, 'warn'>;
   /**
    * Bring the schema up to date on open (the default), or leave it as it is (`greenlight migrate
@@ -49,7 +49,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const { unknown } = await migrationStatus(store.db);
     if (unknown.length) throw new DatabaseNewerError(store.location, unknown);
     if (options.migrate !== false) await migrate(store.db);
-    if (store.dialect === 'postgres' && options.idleInTransactionTimeout) await endAbandonedTransactions(store.db, options.idleInTransactionTimeout);
+    if (store.dialect === 'postgres' && options.idleInTransactionTimeout) await endAbandonedTransactions(store.db, options.idleInTransactionTimeout, options.backgroundCheckpoint);
   } catch (error) {
     await store.close().catch(() => undefined);
     throw error;
@@ -63,20 +63,20 @@ export const IDLE_IN_TRANSACTION_TIMEOUT = '30s';
 /**
  * Every write takes the audit chain's head first. A hub frozen (paused, stopped, cut off by the
  * network) inside a transaction would hold it, and stop every other hub's writes and deadlines
- * until its connection died, hours later for a partition. The database ends such a session after
- * a while (IDLE_IN_TRANSACTION_TIMEOUT) instead: a default on the database, so it holds for every session,
- * through a pooler too. A hub that does not own the database cannot set it and says so.
+ * until its connection died, hours later for a partition. The database ends such a session after a
+ * while (IDLE_IN_TRANSACTION_TIMEOUT) instead: a default for the hub's own role on this database
+ * (any role may set its own), so it holds for every session it opens, through a pooler too, and
+ * touches no other application. Said in the hub's log when it cannot be set.
  */
-async function endAbandonedTransactions(db: Kysely<Database>, after: string): Promise<void> {
+async function endAbandonedTransactions(db: Kysely<Database>, after: string, log?: Pick<Logger, 'warn'>): Promise<void> {
   if (!/^\d+(ms|s|min)$/.test(after)) throw new Error(`idle-in-transaction timeout "${after}" is not a PostgreSQL duration such as 30s`);
-  // A DO block takes no parameters: the value, checked above, is written into it.
-  const timeout = sql.lit(after);
-  await sql`
-    do $$ begin
-      execute format('alter database %I set idle_in_transaction_session_timeout = %L', current_database(), ${timeout}::text);
-    exception when insufficient_privilege then
-      raise warning 'greenlight: cannot set idle_in_transaction_session_timeout on this database; set it to % for the hub''s role so a frozen hub cannot stall the others', ${timeout}::text;
-    end $$`.execute(db);
+  try {
+    const { rows } = await sql<{ name: string }>`select current_database() as name`.execute(db);
+    // ALTER ROLE takes no parameters: the names are quoted as identifiers, the value checked above.
+    await sql`alter role current_user in database ${sql.id(rows[0]?.name ?? '')} set idle_in_transaction_session_timeout = ${sql.lit(after)}`.execute(db);
+  } catch (error) {
+    log?.warn({ err: error }, `cannot set idle_in_transaction_session_timeout for the hub's database role; set it to ${after} so a frozen hub cannot stall the others`);
+  }
 }
 
 /**
