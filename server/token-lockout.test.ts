@@ -124,11 +124,24 @@ describe('tokens cannot lock anyone out, and a lost sign-in token can be replace
     expect(errorOf(refused.body)).toMatchObject({ code: 'LAST_ADMIN', message: expect.stringContaining('last token with the admin scope') });
     expect((await me(ADMIN_TOKEN)).status).toBe(200);
 
-    // With a second admin-scoped token, the first can go.
+    // A token that expires does not count: in a day nobody could manage users.
     const spare = (await make(ADMIN_TOKEN, { name: 'spare', scopes: ['admin'], expiresIn: '1d' })).body;
-    expect((await hub.api('DELETE', `/api/v1/tokens/${initial?.id}`, ADMIN_TOKEN)).status).toBe(200);
-    expect((await me(spare.token)).body.name).toBe('admin');
-    adminNow = spare.token;
+    const stillRefused = await hub.api('DELETE', `/api/v1/tokens/${initial?.id}`, ADMIN_TOKEN);
+    expect(errorOf(stillRefused.body)).toMatchObject({ code: 'LAST_ADMIN', message: expect.stringContaining('greenlight user sign-in-token admin') });
+    // Replacing the sign-in is the way: the new one works, the old one no longer does.
+    const fromApiToken = await hub.api('POST', '/api/v1/users/admin/sign-in-token', spare.token);
+    expect(fromApiToken.status).toBe(403);
+    const replaced = await hub.api<CreatedToken>('POST', '/api/v1/users/admin/sign-in-token', ADMIN_TOKEN);
+    expect(replaced.status).toBe(201);
+    expect((await me(ADMIN_TOKEN)).status).toBe(401);
+    expect((await me(replaced.body.token)).body.name).toBe('admin');
+    adminNow = replaced.body.token;
+  });
+
+  it('a pipeline may end its own named token when its job is done', async () => {
+    const job = (await make(alice.token, { name: 'job-812', scopes: ['requests:create'], expiresIn: '1h' })).body;
+    expect((await hub.api('DELETE', `/api/v1/tokens/${job.id}`, job.token)).status).toBe(200);
+    expect((await me(job.token)).status).toBe(401);
   });
 
   it('refuses a user name that reads as a user id, and acts on the id only', async () => {

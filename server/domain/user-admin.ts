@@ -138,6 +138,8 @@ export async function enableUser(ctx: Context, by: Actor, idOrName: string): Pro
  */
 export async function reissueSignInToken(ctx: Context, by: Actor, idOrName: string): Promise<CreatedToken> {
   requireAdmin(by);
+  // A named API token of an admin's would otherwise trade itself for a sign-in that never expires.
+  if (by.tokenKind === 'api') throw new GreenlightError('FORBIDDEN', 'A named API token cannot issue sign-in tokens; use your sign-in (the console, or your first token).');
   const token = generateToken();
   const now = ctx.clock.now();
   const record = firstTokenRecord(token, '', now);

@@ -96,12 +96,15 @@ export async function listTokens(ctx: Context, by: Actor, userName?: string): Pr
 /** The last active admin keeps at least one working token with the admin scope: without it nobody could manage users again. */
 async function keepAnAdminSignIn(ctx: Context, trx: Transaction<Database>, found: OwnedToken): Promise<void> {
   const { owner } = found;
-  const canAdminister = (token: OwnedToken['token']) =>
-    effectiveScopes(token.scopes, owner.roles, owner.service).includes('admin') && (token.expiresAt === null || token.expiresAt > ctx.clock.now().toISOString());
+  // One that never expires: a day-long token left behind would lock the hub out tomorrow.
+  const canAdminister = (token: OwnedToken['token']) => effectiveScopes(token.scopes, owner.roles, owner.service).includes('admin') && token.expiresAt === null;
   if (!canAdminister(found.token) || !(await isLastActiveAdmin(ctx, trx, owner.id))) return;
   const others = (await tokenStore.ofUser(trx, owner.id)).filter(({ token }) => token.id !== found.token.id && canAdminister(token));
   if (others.length > 0) return;
-  throw new GreenlightError('LAST_ADMIN', `${owner.name} is the last active admin and this is their last token with the admin scope: revoking it would leave nobody able to manage users. Make another token with the admin scope first, or make someone else an admin.`);
+  throw new GreenlightError(
+    'LAST_ADMIN',
+    `${owner.name} is the last active admin and this is their last token with the admin scope that does not expire: revoking it would leave nobody able to manage users. Replace it with a new sign-in token (greenlight user sign-in-token ${owner.name}), or make someone else an admin.`,
+  );
 }
 
 /** Ends a token at once: its holder's next call is refused and their sockets reconnect (and fail with it). */
@@ -111,7 +114,8 @@ export async function revokeToken(ctx: Context, by: Actor, tokenId: string): Pro
     if (found && found.owner.id !== by.id && isAdmin(by)) requireAdminFor(by, 'revoke the tokens of others');
     const mayRevoke = found && (found.owner.id === by.id || actsAsAdmin(by));
     if (!found || !mayRevoke) throw new GreenlightError('NOT_FOUND', `No token "${tokenId}" of yours.`);
-    requireSignIn(by, 'revoke tokens');
+    // A pipeline may still end its own token when its job is done.
+    if (found.token.id !== by.tokenId) requireSignIn(by, 'revoke tokens');
     await keepAnAdminSignIn(ctx, trx, found);
     await tokenStore.delete(trx, tokenId);
     await audit(ctx, trx, { actor: by.name, type: 'token.revoked', outcome: 'revoked', data: { user: found.owner.name, token: tokenId, name: found.token.name, kind: found.token.kind } });

@@ -60,9 +60,13 @@ export function toUserRecord(row: UsersTable): UserRecord {
 
 /** The users and their groups (tables `users`, `user_groups`): rows in, typed records out. */
 export const userStore = {
-  /** An id (`usr_…`) names only the user with that id, never one whose name merely looks like it. */
+  /**
+   * An id (`usr_…`) names the user with that id before one whose name merely looks like it; a user
+   * named so before such names were refused is still found by name when no id matches.
+   */
   async byIdOrName(db: Executor, idOrName: string): Promise<UserRecord | undefined> {
-    return idOrName.startsWith(USER_ID_PREFIX) ? this.byId(db, idOrName) : this.byName(db, idOrName);
+    if (!idOrName.startsWith(USER_ID_PREFIX)) return this.byName(db, idOrName);
+    return (await this.byId(db, idOrName)) ?? (await this.byName(db, idOrName));
   },
 
   async byId(db: Executor, id: string): Promise<UserRecord | undefined> {

@@ -24,8 +24,6 @@ export function identityFromClaims(claims: Record<string, unknown>, settings: Oi
   if (!username.success) {
     throw new GreenlightError('INVALID_INPUT', `The identity provider's "${settings.usernameClaim}" claim is missing or not a usable user name (letters, digits and . _ @ -). Map it in the provider, or set oidc.usernameClaim.`);
   }
-  const reserved = reservedNameProblem(username.data);
-  if (reserved) throw new GreenlightError('INVALID_INPUT', `The identity provider's "${settings.usernameClaim}" claim cannot be a Greenlight user name: ${reserved}. Map another claim with oidc.usernameClaim, or rename the account in the provider.`);
   const email = emailSchema.safeParse(claims[settings.emailClaim]);
   const rawGroups: unknown = claims[settings.groupsClaim];
   const idpGroups = Array.isArray(rawGroups) ? rawGroups.filter((group): group is string => typeof group === 'string') : [];
@@ -86,6 +84,11 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
     }
     if (byName?.service === 1) return { refused: `${byName.name} is a service user: it signs in with tokens only.` };
     if (!byName) {
+      // Only a new account is held to it: one already linked keeps signing in under its name.
+      const reserved = reservedNameProblem(identity.username);
+      if (reserved) {
+        return { refused: `Your identity provider's user name cannot be a Greenlight user name: ${reserved}. Ask its admin to map another claim (oidc.usernameClaim), or to rename the account.` };
+      }
       const taken = await userStore.nameLike(trx, identity.username);
       if (taken) return { refused: `The name ${identity.username} already belongs to another account (${taken}) here, whatever its case. Ask a Greenlight admin.` };
       const id = newId('usr', ctx.clock.now());
