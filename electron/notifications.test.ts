@@ -75,6 +75,20 @@ describe('notifications with Electron fakes', () => {
     expect(FakeNotification.created).toHaveLength(2);
   });
 
+  it('someone else signing in without a sign-out in between is told of what waits on them too', () => {
+    let me = ME;
+    const { service, setInbox } = setup({ me: () => me });
+    const waiting = aRequest();
+    setInbox([waiting]);
+    const sync = () => service.handle({ type: 'sync', result: { me: { ...me, id: 'u1', email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: NOW.toISOString() }, inbox: [waiting], mine: [], offers: [], serverTime: NOW.toISOString() } });
+    sync();
+    service.flush();
+    me = { ...ME, name: 'carol' };
+    sync();
+    service.flush();
+    expect(FakeNotification.created).toHaveLength(2);
+  });
+
   it('batches requests that arrive together and shows them after the batch window', () => {
     vi.useFakeTimers();
     try {

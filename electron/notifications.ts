@@ -50,6 +50,8 @@ interface Pending {
 export class NotificationService {
   private readonly shown = new Map<string, NotificationLike>();
   private readonly seen = new Set<string>();
+  /** Whose notifications `seen` holds: someone else signing in, signed out or not, starts afresh. */
+  private seenFor: string | null = null;
   private queue: Pending[] = [];
   private summary: NotificationLike | null = null;
   /** The requests the summary counts that may still wait on me: it closes once none does. */
@@ -68,6 +70,10 @@ export class NotificationService {
     }
     const me = this.deps.me();
     if (!me) return;
+    if (this.seenFor !== me.name) {
+      this.seen.clear();
+      this.seenFor = me.name;
+    }
     switch (event.type) {
       case 'sync': {
         const open = new Set(this.deps.inbox().map((request) => request.id));
