@@ -60,7 +60,7 @@ describe('named, scoped, expiring tokens', () => {
     expect((await hub.api('GET', '/api/v1/audit', ci.token)).status).toBe(403);
   });
 
-  it('a token made only to submit follows its own requests to their outcome, and reads nobody else’s', async () => {
+  it('a token made only to submit follows the requests it submitted to their outcome, and reads no others', async () => {
     const submitOnly = (await makeToken(alice, { name: 'submit-only', scopes: ['requests:create'], expiresIn: '1d' })).body;
     const mine = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', submitOnly.token, deployRequest());
     expect(mine.status).toBe(201);
@@ -68,6 +68,12 @@ describe('named, scoped, expiring tokens', () => {
     expect((await hub.api('POST', `/api/v1/requests/${mine.body.id}/decisions`, bob.token, { decision: 'approve' })).status).toBe(200);
     const waited = await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${mine.body.id}/wait?timeoutSeconds=1`, submitOnly.token);
     expect(waited.body).toMatchObject({ status: 'approved', grant: { token: expect.any(String) } });
+
+    // Her other requests, made with her sign-in, and their grants, are not the pipeline token's to read.
+    const fromConsole = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'from the console' }));
+    const notItsOwn = await hub.api('GET', `/api/v1/requests/${fromConsole.body.id}`, submitOnly.token);
+    expect(notItsOwn.status).toBe(403);
+    expect(errorOf(notItsOwn.body).code).toBe('INSUFFICIENT_SCOPE');
 
     const carol = await hub.createUser('carol-requester', ['requester']);
     const hers = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', carol.token, deployRequest());

@@ -8,7 +8,7 @@ import type { Actor } from './actor.js';
  * approvers, with no deadline, decision or claim yet. Each way in (ordinary, break-glass) sets what
  * it changes on top.
  */
-export function newRequestRecord(actor: Pick<Actor, 'id' | 'name'>, parsed: ParsedNewRequest, rule: FrozenRule, now: Date): RequestRecord {
+export function newRequestRecord(actor: Pick<Actor, 'id' | 'name' | 'tokenId'>, parsed: ParsedNewRequest, rule: FrozenRule, now: Date): RequestRecord {
   const iso = now.toISOString();
   return {
     id: newId('req', now),
@@ -39,5 +39,6 @@ export function newRequestRecord(actor: Pick<Actor, 'id' | 'name'>, parsed: Pars
     decided_by: null,
     not_before: parsed.notBefore ?? null,
     extends_jti: null,
+    submitted_with_token: actor.tokenId,
   };
 }

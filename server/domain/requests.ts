@@ -319,8 +319,9 @@ export async function cancelRequest(ctx: Context, actor: Actor, requestId: strin
 
 export async function getRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
   const row = await loadRequestRow(ctx.store.db, requestId);
-  if (!actor.scopes.includes('requests:read') && row.requester_id !== actor.id) {
-    throw new GreenlightError('INSUFFICIENT_SCOPE', 'This token lacks the "requests:read" scope it needs to read requests other than your own. Use a token that has it (greenlight token create --scope requests:read).');
+  // A token made only to submit follows what it submitted itself: not the rest of its owner's requests and their grants.
+  if (!actor.scopes.includes('requests:read') && (row.requester_id !== actor.id || row.submitted_with_token === null || row.submitted_with_token !== actor.tokenId)) {
+    throw new GreenlightError('INSUFFICIENT_SCOPE', 'This token lacks the "requests:read" scope it needs to read requests it did not submit itself. Use a token that has it (greenlight token create --scope requests:read).');
   }
   const decisions = await decisionStore.votersOf(ctx.store.db, row.id);
   const voters = decisions.flatMap((d) => (d.delegateName ? [d.approverName, d.delegateName] : [d.approverName]));

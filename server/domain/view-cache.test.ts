@@ -17,7 +17,7 @@ import { GrantTokenSeal } from '../keys/grant-token-seal.js';
 import { ViewCache } from './view-cache.js';
 
 const RULE: FrozenRule = { ...requestFixture().rule, name: 'prod-deploys' };
-const alice = { id: 'usr_alice', name: 'alice' };
+const alice = { id: 'usr_alice', name: 'alice', tokenId: null };
 const SYNCERS = 4;
 
 /** Views are built as a sync builds them: for refs read beforehand, each viewer with a fresh look at the cache. */

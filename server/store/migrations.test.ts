@@ -14,7 +14,7 @@ import { createTestDatabase, postgresAvailability } from '../test-support/postgr
 const pgAvailable = await postgresAvailability();
 
 /** A request row as the first release stored it (later columns take their defaults). */
-const row = (id: string, requesterId: string, idempotencyKey: string | null): Omit<RequestsTable, 'escalation_round' | 'not_before' | 'extends_jti'> => ({
+const row = (id: string, requesterId: string, idempotencyKey: string | null): Omit<RequestsTable, 'escalation_round' | 'not_before' | 'extends_jti' | 'submitted_with_token'> => ({
   id,
   requester_id: requesterId,
   requester_name: requesterId,
@@ -42,7 +42,7 @@ const row = (id: string, requesterId: string, idempotencyKey: string | null): Om
   decided_by: null,
 });
 
-const current = (id: string, requesterId: string, idempotencyKey: string | null): RequestsTable => ({ ...row(id, requesterId, idempotencyKey), escalation_round: 0, not_before: null, extends_jti: null });
+const current = (id: string, requesterId: string, idempotencyKey: string | null): RequestsTable => ({ ...row(id, requesterId, idempotencyKey), escalation_round: 0, not_before: null, extends_jti: null, submitted_with_token: null });
 
 interface Target {
   /** A Kysely on an empty database, for migrating step by step. */

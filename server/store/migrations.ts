@@ -416,6 +416,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('grants_by_expiry').on('grants').column('expires_at').execute();
     },
   },
+  // A token made only to submit reads back the requests it submitted itself, no others of its owner's.
+  '2026-12-14-101-requests-submitted-with-token': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('requests').addColumn('submitted_with_token', 'text').execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -47,6 +47,7 @@ const record = (id: string, changes: Partial<RequestRecord> = {}): RequestRecord
   decided_by: null,
   not_before: null,
   extends_jti: null,
+  submitted_with_token: null,
   ...changes,
 });
 

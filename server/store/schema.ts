@@ -93,6 +93,8 @@ export interface RequestsTable {
   not_before: string | null;
   /** The grant this request extends, if it is an extension. */
   extends_jti: string | null;
+  /** The token that submitted it (null: an email link, a Slack click, or from before this was kept). */
+  submitted_with_token: string | null;
 }
 
 export interface DecisionsTable {
