@@ -102,6 +102,8 @@ export interface HubOptions {
   checkpointIntervalMs?: number;
   /** How often a hub on PostgreSQL reads the signing keys again, to follow a rotation made on another hub (default 5 s). */
   keyRefreshMs?: number;
+  /** How often delegations are read again besides when a hub announces a change (default 30 s). */
+  delegateRefreshMs?: number;
   /** PostgreSQL: how long a session may sit idle inside a transaction before the database ends it (default 30s). */
   idleInTransactionTimeout?: string;
 }
@@ -201,7 +203,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       views: new ViewCache(),
       deadlineWritten: (dueAt) => scheduler?.deadlineWritten(dueAt),
       outbox,
-      delegates: new DelegateIndex(store.db, clock),
+      delegates: new DelegateIndex(store.db, clock, options.delegateRefreshMs),
     };
     opened.add(() => ctx.delegates?.close());
     ctxRef = ctx;

@@ -14,7 +14,7 @@ interface Entry {
   rules: string[] | null;
 }
 
-/** How often delegations made on another hub (or a delegator's new groups) reach this hub's pushes. */
+/** How often delegations are read again, should a change announced by another hub have been lost. */
 const REFRESH_MS = 30_000;
 
 /**
@@ -29,6 +29,7 @@ export class DelegateIndex {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
+    private readonly refreshMs = REFRESH_MS,
   ) {}
 
   async refresh(): Promise<void> {
@@ -45,7 +46,7 @@ export class DelegateIndex {
   }
 
   start(onError: (error: unknown) => void): void {
-    this.timer ??= setInterval(() => this.refresh().catch(onError), REFRESH_MS);
+    this.timer ??= setInterval(() => this.refresh().catch(onError), this.refreshMs);
     this.timer.unref();
   }
 
