@@ -68,22 +68,10 @@ export class Dispatcher implements FastLane {
   async start(): Promise<void> {
     this.stopped = false;
     const { db, dialect } = this.ctx.store;
-    const now = this.ctx.clock.now().toISOString();
     // SQLite has one hub: leases left by a process that died are its own, free them at once.
     if (dialect === 'sqlite') await outboxStore.freeAllLeases(db);
-    // Rows for a webhook or channel no longer configured would wait for ever; say why instead. On
-    // PostgreSQL another hub may be configured for them (a hub started with an older or smaller
-    // configuration): only rows no hub has delivered for an hour past their due time are given up.
-    const dueBefore = dialect === 'postgres' ? new Date(this.ctx.clock.now().getTime() - UNCLAIMED_AFTER_MS).toISOString() : undefined;
-    await outboxStore.failPendingOfChannel(db, 'webhook', [...this.outbox.webhookNames], 'no webhook of this name is configured any more', now, dueBefore);
-    if (!this.outbox.email) {
-      await outboxStore.failPendingOfChannel(db, 'email', null, 'email is not configured any more (notifiers.email)', now, dueBefore);
-    }
-    await outboxStore.failPendingOfChannel(db, 'teams', [...this.outbox.teamsNames], 'no Teams webhook of this name is configured any more', now, dueBefore);
-    if (!this.outbox.slack) {
-      await outboxStore.failPendingOfChannel(db, 'slack', null, 'Slack is not configured any more (notifiers.slack)', now, dueBefore);
-    }
-    // Nothing to deliver to: no polling either.
+    await this.failUnconfigured();
+    // Nothing to deliver to: no polling either (on PostgreSQL, rows of channels it lacks are then swept only at start).
     if (this.outbox.endpoints.size === 0) {
       this.stopped = true;
       return;
@@ -185,10 +173,28 @@ export class Dispatcher implements FastLane {
     } while (this.again && !this.stopped);
   }
 
+  /**
+   * Rows for a webhook or channel no longer configured would wait for ever; say why instead. On
+   * PostgreSQL another hub may be configured for them (a hub started with an older or smaller
+   * configuration): only rows nobody leased or delivered for an hour past their due time are given
+   * up, at start and then hourly, so they still end when every hub dropped the channel.
+   */
+  private async failUnconfigured(): Promise<void> {
+    const { db, dialect } = this.ctx.store;
+    const now = this.ctx.clock.now();
+    const at = now.toISOString();
+    const dueBefore = dialect === 'postgres' ? new Date(now.getTime() - UNCLAIMED_AFTER_MS).toISOString() : undefined;
+    await outboxStore.failPendingOfChannel(db, 'webhook', [...this.outbox.webhookNames], 'no webhook of this name is configured any more', at, dueBefore);
+    if (!this.outbox.email) await outboxStore.failPendingOfChannel(db, 'email', null, 'email is not configured any more (notifiers.email)', at, dueBefore);
+    await outboxStore.failPendingOfChannel(db, 'teams', [...this.outbox.teamsNames], 'no Teams webhook of this name is configured any more', at, dueBefore);
+    if (!this.outbox.slack) await outboxStore.failPendingOfChannel(db, 'slack', null, 'Slack is not configured any more (notifiers.slack)', at, dueBefore);
+  }
+
   private async prune(): Promise<void> {
     const now = this.ctx.clock.now().getTime();
     if (now - this.prunedAt < PRUNE_EVERY_MS) return;
     this.prunedAt = now;
+    if (this.ctx.store.dialect === 'postgres') await this.failUnconfigured();
     const before = new Date(now - KEEP_DELIVERED_MS).toISOString();
     await outboxStore.pruneDelivered(this.ctx.store.db, before);
     // Email links long expired answer "not valid" rather than "expired" once their row is gone.

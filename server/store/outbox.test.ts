@@ -56,6 +56,17 @@ describe.each(await storeKinds())('outbox records on $label', ({ kind, skip }) =
     expect(await outboxStore.pendingCount(store.db)).toBe(0);
   });
 
+  it.skipIf(skip)('giving up on a channel leaves alone the rows another hub is sending right now', async () => {
+    const live = { ...pending('ntf_live', 'retired'), leaseOwner: 'hub_other', leaseUntil: '2026-12-01T00:05:00.000Z' };
+    const lapsed = { ...pending('ntf_lapsed', 'retired'), leaseOwner: 'hub_dead', leaseUntil: '2026-12-01T00:00:30.000Z' };
+    await outboxStore.insert(store.db, [live, lapsed, pending('ntf_free', 'retired')]);
+    await outboxStore.failPendingOfChannel(store.db, 'webhook', ['ops'], 'gone', '2026-12-01T00:01:00.000Z');
+    expect(await outboxStore.byId(store.db, 'ntf_live')).toMatchObject({ status: 'pending' });
+    expect(await outboxStore.byId(store.db, 'ntf_lapsed')).toMatchObject({ status: 'failed', lastError: 'gone' });
+    expect(await outboxStore.byId(store.db, 'ntf_free')).toMatchObject({ status: 'failed', lastError: 'gone' });
+    await store.db.deleteFrom('outbox').execute();
+  });
+
   it.skipIf(skip)('a status the hub never writes is refused, not passed on', async () => {
     await outboxStore.insert(store.db, [{ ...pending('ntf_9'), status: 'pending' }]);
     await store.db.updateTable('outbox').set({ status: 'lost' }).where('id', '=', 'ntf_9').execute();

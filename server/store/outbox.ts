@@ -144,6 +144,8 @@ export const outboxStore = {
     let query = db.updateTable('outbox').set({ status: 'failed', last_error: error, updated_at: now }).where('status', '=', 'pending').where('channel', '=', channel);
     if (keep?.length) query = query.where('destination', 'not in', keep);
     if (dueBefore) query = query.where('next_attempt_at', '<', dueBefore);
+    // One another hub is sending right now is its to settle.
+    query = query.where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
     await query.execute();
   },
 
