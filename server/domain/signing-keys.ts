@@ -42,12 +42,6 @@ export class SigningKeyRing {
   /** By row, so a refresh decrypts only keys it has not seen. */
   private opened = new Map<string, SigningKey>();
   private signer!: SigningKey;
-  /**
-   * Keys stored in plain text are from before keys were encrypted, and are sealed when the hub
-   * starts on such a database. Once any key is encrypted, a plain-text one can only have been written
-   * by someone with the database and without the key-encryption key: it is never used.
-   */
-  private sealLegacyKeys = false;
   /** By row, for retired keys: when the last grant each signed expires (null: none), as read at `readAt`. */
   private readonly lastGrantExpiry = new Map<string, { last: string | null; readAt: number }>();
 
@@ -62,9 +56,8 @@ export class SigningKeyRing {
     const ring = new SigningKeyRing(db, kek, kekFile);
     // The first hub creates it; a racing second insert is ignored and both read the one that won.
     if (!(await signingKeyStore.any(db))) await ring.insertNew('primary', now);
-    ring.sealLegacyKeys = (await signingKeyStore.all(db)).every((record) => !isEncrypted(record.storedPrivateKey));
+    await sealLegacyKeys(db, kek);
     await ring.refresh();
-    ring.sealLegacyKeys = false;
     return ring;
   }
 
@@ -153,24 +146,16 @@ export class SigningKeyRing {
   }
 
   private async open(record: SigningKeyRecord): Promise<SigningKey> {
-    let privateText: string;
-    if (isEncrypted(record.storedPrivateKey)) {
-      const plain = decryptPrivateKey(this.kek, record.rowId, record.storedPrivateKey);
-      if (plain === null) {
-        throw new SigningKeyError(
-          `the grant signing key "${record.rowId}" in the database was encrypted with another key-encryption key than ${this.kekFile}; start the hub with the key file the database was made with (--key-encryption-key)`,
-        );
-      }
-      privateText = plain;
-    } else {
-      if (!this.sealLegacyKeys) {
-        throw new SigningKeyError(
-          `the grant signing key "${record.rowId}" is stored in plain text beside encrypted ones: it was not written by a hub (which encrypts every key with ${this.kekFile}), so it is not used. Delete that row.`,
-        );
-      }
-      // Written before keys were encrypted: encrypt it in place, once.
-      privateText = record.storedPrivateKey;
-      await signingKeyStore.replacePrivateKey(this.db, record.rowId, record.storedPrivateKey, encryptPrivateKey(this.kek, record.rowId, privateText));
+    if (!isEncrypted(record.storedPrivateKey)) {
+      throw new SigningKeyError(
+        `the grant signing key "${record.rowId}" is stored in plain text beside encrypted ones: it was not written by a hub (which encrypts every key with ${this.kekFile}), so it is not used. Delete that row.`,
+      );
+    }
+    const privateText = decryptPrivateKey(this.kek, record.rowId, record.storedPrivateKey);
+    if (privateText === null) {
+      throw new SigningKeyError(
+        `the grant signing key "${record.rowId}" in the database was encrypted with another key-encryption key than ${this.kekFile}; start the hub with the key file the database was made with (--key-encryption-key)`,
+      );
     }
     const publicJwk = record.publicJwk;
     const kid = await calculateJwkThumbprint(publicJwk);
@@ -183,4 +168,21 @@ export class SigningKeyRing {
       retiredAt: record.retiredAt,
     };
   }
+}
+
+/**
+ * Keys stored in plain text are from before keys were encrypted: when every key is, they are sealed
+ * in place, all in one transaction, so a start that dies half-way leaves none sealed rather than a mix
+ * the next start would refuse. Once any key is encrypted, a plain-text one can only have been written
+ * by someone with the database and without the key-encryption key: it is never sealed, nor used.
+ * Hubs starting together each seal what they read; a row another hub sealed first is left as it is.
+ */
+async function sealLegacyKeys(db: Kysely<Database>, kek: Buffer): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const records = await signingKeyStore.all(trx);
+    if (records.some((record) => isEncrypted(record.storedPrivateKey))) return;
+    for (const record of records) {
+      await signingKeyStore.replacePrivateKey(trx, record.rowId, record.storedPrivateKey, encryptPrivateKey(kek, record.rowId, record.storedPrivateKey));
+    }
+  });
 }
