@@ -134,7 +134,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const log = options.logger ?? createLogger(options.logLevel);
   const clock = options.clock ?? systemClock;
   const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const bus = new HubBus();
+  const bus = new HubBus((error, event) => log.error({ err: error, event: event.type }, 'a listener failed on a committed change; the change stands and the other listeners heard of it'));
   const metrics = createMetrics();
 
   // Notifier secrets are resolved first: a missing one stops the start, naming its key.

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { GreenlightRequest } from '../../protocol/index.js';
 import type { Audience } from './audience.js';
 
@@ -23,19 +22,30 @@ export type HubEvent =
 /** The events about one request (each carries the requester's full view of it). */
 export type RequestEvent = Exclude<HubEvent, { type: 'user.disabled' | 'user.changed' | 'delegations.changed' | 'signing_keys.changed' }>;
 
+/**
+ * Events go to each listener in turn. They are announced after the transaction committed, so a
+ * listener that throws must not turn a committed change into an error for its caller, nor keep the
+ * listeners after it (a long-poll waiting on the request, another hub) from hearing of it.
+ */
 export class HubBus {
-  private readonly emitter = new EventEmitter();
+  private readonly listeners = new Set<(event: HubEvent) => void>();
 
-  constructor() {
-    this.emitter.setMaxListeners(0);
-  }
+  constructor(private readonly onListenerError: (error: unknown, event: HubEvent) => void = () => undefined) {}
 
   emit(event: HubEvent): void {
-    this.emitter.emit('event', event);
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.onListenerError(error, event);
+      }
+    }
   }
 
   on(listener: (event: HubEvent) => void): () => void {
-    this.emitter.on('event', listener);
-    return () => this.emitter.off('event', listener);
+    // Wrapped, so one listener added twice is called twice, as an EventEmitter would.
+    const entry = (event: HubEvent) => listener(event);
+    this.listeners.add(entry);
+    return () => this.listeners.delete(entry);
   }
 }
