@@ -41,6 +41,29 @@ test('scheduling from the form: access starts at the chosen local time and appro
   await shot(bob.page, testInfo, 'inbox-scheduled-request');
 });
 
+test('a start further ahead than the rule allows is refused beside the Start field, with the latest start in local time', async ({ actors }) => {
+  const requester = await createUser('sched-req', ['requester']);
+  const resource = unique('orders-db');
+  const alice = await actors.open(requester, { timezoneId: 'Asia/Tokyo' });
+  await openTab(alice.page, 'New request');
+  const form = alice.page.getByRole('form', { name: 'Ask for access' });
+  await form.getByLabel('Action', { exact: true }).selectOption('schedule-maintenance');
+  await form.getByLabel('Environment', { exact: true }).fill('production');
+  await form.getByLabel('Resource', { exact: true }).fill(resource);
+  await form.getByLabel('Reason', { exact: true }).fill('Next quarter\'s index rebuild');
+  await form.getByLabel('Start', { exact: true }).fill(localInput(minute(Date.now() + 20 * 24 * HOUR), 'Asia/Tokyo'));
+  await form.getByRole('button', { name: 'Submit request' }).click();
+
+  const start = form.getByLabel('Start', { exact: true });
+  await expect(start).toHaveAttribute('aria-invalid', 'true');
+  await expect(start).toBeFocused();
+  await expect(start).toHaveAccessibleDescription(/Must be at most 14d ahead .*latest is /);
+  // The latest start in the requester's own time, not the hub's UTC.
+  await expect(start).not.toHaveAccessibleDescription(/\d{4}-\d{2}-\d{2}T/);
+  await expect(form.getByRole('alert')).toHaveText('One field needs attention: Start.');
+  await expect(form.getByLabel('Resource', { exact: true })).toHaveValue(resource);
+});
+
 test('approving with a changed start: the requester sees the new start and the grant waits for it', async ({ actors }) => {
   const requester = await createUser('sched-req', ['requester']);
   const approver = await createUser('sched-apr', ['approver'], ['maintainers']);

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { RISKS } from '../../../protocol/request.js';
-import { buildNewRequest, emptyForm, offeredActions, offeredEnvironments, offeredResources, type FormErrors, type RequestFormValues } from '../lib/request-form.js';
+import { buildNewRequest, emptyForm, offeredActions, offeredEnvironments, offeredResources, refusalErrors, type FormErrors, type RequestFormValues } from '../lib/request-form.js';
 import { toWireError } from '../lib/errors.js';
 import { submitRequest } from '../store/actions.js';
 import { useStore } from '../store/store.js';
@@ -83,13 +83,9 @@ export function RequestForm() {
       setGlass({ on: false, incident: '', confirming: false });
       setValues({ ...emptyForm, action: values.action, environment: values.environment });
     } catch (error) {
-      const wire = toWireError(error);
-      setErrors({
-        form:
-          wire.code === 'TIMEOUT' || wire.code === 'UNAVAILABLE'
-            ? 'The hub did not answer, so your request may or may not have been made. Submit again once connected: it will not be made twice.'
-            : wire.message,
-      });
+      const refused = refusalErrors(toWireError(error));
+      setErrors(refused);
+      if (Object.keys(refused).some((field) => field !== 'form')) setRefusals((count) => count + 1);
     } finally {
       setBusy(false);
     }

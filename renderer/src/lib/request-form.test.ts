@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildNewRequest, emptyForm, offeredActions, offeredEnvironments, parseLinks } from './request-form.js';
+import { buildNewRequest, emptyForm, offeredActions, offeredEnvironments, parseLinks, refusalErrors } from './request-form.js';
+import { formatTime } from './time.js';
 
 const valid = { ...emptyForm, action: 'deploy', environment: 'production', resource: 'api', reason: 'ship it' };
 
@@ -25,6 +26,27 @@ describe('buildNewRequest', () => {
     expect(errors.reason).toMatch(/^contains U\+202E, which changes the direction/);
     expect(errors.diff).toBeUndefined();
     expect(buildNewRequest({ ...valid, diff: '+x = "a\u202Eb"' }).errors).toEqual({});
+  });
+});
+
+describe('refusalErrors', () => {
+  const latest = '2026-12-14T11:02:00.000Z';
+  it('puts the hub\'s refusal of a start beside the Start field, in local time', () => {
+    const errors = refusalErrors({ code: 'INVALID_INPUT', message: `Invalid request: notBefore: must be at most 7d ahead (the rule's maxScheduleAhead); latest is ${latest}` });
+    expect(errors).toEqual({ start: `must be at most 7d ahead (the rule's maxScheduleAhead); latest is ${formatTime(latest)}` });
+    expect(refusalErrors({ code: 'OUTSIDE_WINDOW', message: `Rule "db" allows access only inside its windows; the next window starts at ${latest}` })).toEqual({
+      start: `Rule "db" allows access only inside its windows; the next window starts at ${formatTime(latest)}`,
+    });
+  });
+
+  it('splits a refusal naming several fields, and keeps what names no field of the form above the button', () => {
+    expect(refusalErrors({ code: 'INVALID_INPUT', message: 'Invalid request: context.summary: too long; requestedTtlSeconds: must be at most 7d; idempotencyKey: too long' })).toEqual({
+      summary: 'too long',
+      ttl: 'must be at most 7d',
+      form: 'Invalid request: idempotencyKey: too long',
+    });
+    expect(refusalErrors({ code: 'NO_APPROVERS', message: 'Nobody can approve this.' })).toEqual({ form: 'Nobody can approve this.' });
+    expect(refusalErrors({ code: 'TIMEOUT', message: 'timed out' }).form).toMatch(/may or may not have been made/);
   });
 });
 

@@ -3,7 +3,9 @@ import type { PolicyOffer } from '../../../protocol/policy.js';
 import { describeMisleadingText, findMisleadingText } from '../../../protocol/misleading-text.js';
 import { newRequestSchema, type NewRequest, type Risk } from '../../../protocol/request.js';
 import { LIMITS } from '../../../protocol/limits.js';
+import type { WireError } from '../../../protocol/errors.js';
 import { fromLocalInput } from './schedule.js';
+import { localiseTimes } from './time.js';
 
 export interface RequestFormValues {
   action: string;
@@ -114,6 +116,35 @@ export function buildNewRequest(values: RequestFormValues, now: Date = new Date(
   if (misleading) errors[fieldOf(misleading.path)] ??= describeMisleadingText(misleading);
   if (Object.keys(errors).length > 0) return { input: null, errors };
   return { input: candidate, errors };
+}
+
+/** "Invalid request: notBefore: must be …; reason: …": the hub's refusal of named fields. */
+const HUB_INVALID = /^Invalid request: (.+)$/s;
+/** Where the next field's part of such a message starts: "; " then a path and ": ". */
+const NEXT_FIELD = /; (?=[\w.]+: )/;
+
+/**
+ * What the hub's refusal of a submission says, beside the field it is about (the Start field for a
+ * start the rule's schedule or windows can't take), its times in the requester's local time as the
+ * form is; anything else above the button.
+ */
+export function refusalErrors(wire: WireError): FormErrors {
+  if (wire.code === 'TIMEOUT' || wire.code === 'UNAVAILABLE') {
+    return { form: 'The hub did not answer, so your request may or may not have been made. Submit again once connected: it will not be made twice.' };
+  }
+  if (wire.code === 'OUTSIDE_WINDOW') return { start: localiseTimes(wire.message) };
+  const invalid = wire.code === 'INVALID_INPUT' ? HUB_INVALID.exec(wire.message) : null;
+  if (!invalid) return { form: localiseTimes(wire.message) };
+  const errors: FormErrors = {};
+  const unplaced: string[] = [];
+  for (const part of (invalid[1] ?? '').split(NEXT_FIELD)) {
+    const at = part.indexOf(': ');
+    const field = at > 0 ? fieldOf(part.slice(0, at).split('.')) : 'form';
+    if (field === 'form') unplaced.push(part);
+    else errors[field] ??= localiseTimes(part.slice(at + 2));
+  }
+  if (unplaced.length) errors.form = localiseTimes(`Invalid request: ${unplaced.join('; ')}`);
+  return errors;
 }
 
 /** The actions the policy offers, and the environments offered for one action. */
