@@ -36,4 +36,5 @@ test('the new-request form says what the policy will need before submitting', as
   await rita.page.getByLabel('Environment').fill('production');
   await rita.page.getByLabel('Resource').fill(unique('orders-db'));
   await expect(rita.page.getByTestId('policy-preview')).toHaveText('Rule two-groups: needs db-sre 1 + db-security 1; expires after 1h');
+  await expect(rita.page.getByTestId('policy-access')).toHaveText('Access lasts at most 10m.');
 });

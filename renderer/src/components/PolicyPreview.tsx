@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { formatDuration } from '../../../protocol/duration.js';
 import { explainQuerySchema, type PolicyExplanation } from '../../../protocol/policy-explain.js';
 import { toWireError } from '../lib/errors.js';
 import { getBridge } from '../store/actions.js';
@@ -34,9 +35,24 @@ export function PolicyPreview({ action, resource, environment, risk }: { action:
   if (load.state === 'idle') return null;
   if (load.state === 'error') return <p className="muted small">Could not ask the policy: {load.message}</p>;
   const { explanation } = load;
+  const access = accessLimits(explanation);
   return (
-    <p className={`policy-preview${explanation.matched ? '' : ' error-box'}`} data-testid="policy-preview" aria-live="polite">
-      {explanation.matched ? `Rule ${explanation.rule ?? ''}: ${explanation.summary}` : `No rule covers this request, so it would be refused.`}
-    </p>
+    <div aria-live="polite">
+      <p className={`policy-preview${explanation.matched ? '' : ' error-box'}`} data-testid="policy-preview">
+        {explanation.matched ? `Rule ${explanation.rule ?? ''}: ${explanation.summary}` : `No rule covers this request, so it would be refused.`}
+      </p>
+      {access && (
+        <p className="muted small" data-testid="policy-access">
+          {access}
+        </p>
+      )}
+    </div>
   );
+}
+
+/** What the grant would allow: how long at most, and only inside which weekly windows (the form's "Access for" is capped by it). */
+function accessLimits(explanation: PolicyExplanation): string | null {
+  if (!explanation.matched || explanation.grantTtlSeconds === null) return null;
+  const windows = explanation.windows.map((window) => `${window.days.join(', ')} ${window.from}–${window.to} (${window.timezone})`);
+  return `Access lasts at most ${formatDuration(explanation.grantTtlSeconds)}${windows.length ? `, only ${windows.join(' or ')}` : ''}.`;
 }
