@@ -78,6 +78,39 @@ describe('HubClient.waitUntilReady', () => {
   });
 });
 
+describe('HubClient refused for a passing reason, against a bare Socket.IO server standing in for the hub', () => {
+  it('tries again by itself when the hub refused a handshake because its database was away, and connects once it is back', async () => {
+    const http = createServer();
+    const io = new Server(http);
+    let refuseNext = 0;
+    io.use((_socket, next) => {
+      if (refuseNext === 0) return next();
+      refuseNext -= 1;
+      next(Object.assign(new Error('hub unavailable'), { data: { code: 'UNAVAILABLE', message: 'the database is unreachable' } }));
+    });
+    io.on('connection', (socket) => socket.on('requests:sync', (_input, ack) => ack({ data: syncResult })));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const hub = new HubClient({ url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, token: 'glt_x', forceNew: true, transports: ['websocket'], reconnectionDelayMs: 50, reconnectionDelayMaxMs: 100 });
+    cleanups.push(() => {
+      hub.close();
+      io.close();
+      http.close();
+    });
+    hub.connect();
+    await hub.waitUntilReady(5_000);
+
+    // The connection drops while the hub's database is away for two handshakes.
+    refuseNext = 2;
+    const states: string[] = [];
+    hub.onState((state) => states.push(state));
+    for (const socket of io.of('/').sockets.values()) socket.conn.close();
+    await new Promise<void>((resolve) => hub.onSync(() => resolve()));
+    expect(hub.state).toBe('connected');
+    expect(refuseNext).toBe(0);
+    expect(states).toContain('reconnecting');
+  });
+});
+
 describe('HubClient size check', () => {
   it('counts UTF-8 bytes, so a non-Latin diff under the character limit is still refused locally', async () => {
     const hub = client(await startHub('glt_ok'), 'glt_ok');

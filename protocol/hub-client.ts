@@ -50,6 +50,9 @@ export class HubClient {
   private buffered: { event: EventName; payload: unknown }[] = [];
   private everConnected = false;
   private lastSync: SyncResult | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Handshakes refused in a row for a passing reason, for the back-off. */
+  private refusedInARow = 0;
   /** Pushed events dropped because they did not match the contract. */
   rejectedPushes = 0;
 
@@ -73,6 +76,7 @@ export class HubClient {
     });
     this.socket.on('connect', () => {
       this.everConnected = true;
+      this.refusedInARow = 0;
       this.lastError = null;
       this.setState('connected');
       void this.resync();
@@ -100,6 +104,7 @@ export class HubClient {
         this.lastError = new GreenlightError('UNAVAILABLE', `Cannot reach the hub at ${this.options.url}: ${error.message}`);
       }
       this.setState(this.everConnected ? 'reconnecting' : 'unreachable');
+      if (!this.socket.active) this.retryRefusedHandshake();
     });
     for (const event of SERVER_EVENTS) {
       this.socket.on(event, (payload: EventPayload<typeof event>) => this.dispatch(event, payload));
@@ -127,6 +132,7 @@ export class HubClient {
   }
 
   close(): void {
+    this.cancelRetry();
     this.socket.disconnect();
     this.setState('closed');
   }
@@ -139,8 +145,30 @@ export class HubClient {
    */
   reconnectNow(): void {
     if (this.currentState === 'closed' || this.currentState === 'unauthorized') return;
+    this.cancelRetry();
     this.socket.disconnect();
     this.connect();
+  }
+
+  /**
+   * socket.io gives up on a connection whose handshake the hub refused. A refusal for a passing
+   * reason (its database unreachable for a moment, too many attempts) is tried again here, backing
+   * off as socket.io's own reconnection does, or the app would say "reconnecting" and never try.
+   */
+  private retryRefusedHandshake(): void {
+    if (this.retryTimer) return;
+    const { reconnectionDelayMs, reconnectionDelayMaxMs } = this.options;
+    const base = Math.min(reconnectionDelayMaxMs, reconnectionDelayMs * 2 ** Math.min(this.refusedInARow, 20));
+    this.refusedInARow += 1;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.currentState !== 'closed' && this.currentState !== 'unauthorized') this.socket.connect();
+    }, base * (0.5 + Math.random() / 2));
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   /** Resolves once connected and synced; rejects with the reason when the hub refuses or can't be reached. */
