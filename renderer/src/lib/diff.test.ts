@@ -59,6 +59,25 @@ describe('parseUnifiedDiff', () => {
     expect(parsed[2]).toMatchObject({ oldLine: 2, newLine: 2, text: '' });
   });
 
+  it('reads a removed "-- comment" or an added "++ x" inside a hunk as a changed line, not as the next file', () => {
+    const rows = parseUnifiedDiff(['--- a/q.sql', '+++ b/q.sql', '@@ -1,2 +1,3 @@', '--- old comment', '+++ counter', ' SELECT 1;', '+DROP TABLE users;', '--- a/next.sql', '+++ b/next.sql', '@@ -1 +1 @@', '-a', '+b'].join('\n'));
+    expect(rows.map((row) => `${row.kind} ${row.text}`)).toEqual([
+      'file --- a/q.sql',
+      'file +++ b/q.sql',
+      'hunk @@ -1,2 +1,3 @@',
+      'del -- old comment',
+      'add ++ counter',
+      'context SELECT 1;',
+      'add DROP TABLE users;',
+      'file --- a/next.sql',
+      'file +++ b/next.sql',
+      'hunk @@ -1 +1 @@',
+      'del a',
+      'add b',
+    ]);
+    expect(diffStats(rows)).toEqual({ added: 3, removed: 2 });
+  });
+
   it('returns no rows for an empty diff', () => {
     expect(parseUnifiedDiff('')).toEqual([]);
   });
