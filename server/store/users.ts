@@ -145,6 +145,8 @@ export const userStore = {
           ...(groups.length ? [eb('id', 'in', eb.selectFrom('user_groups').select('user_id').where('group_name', 'in', groups))] : []),
         ]),
       )
+      // One order on every hub and database: messages go out, and retries resume, in the same order.
+      .orderBy('name')
       .execute();
     return rows.map(toUserRecord);
   },

@@ -45,6 +45,8 @@ export class SlackStandIn {
   private readonly events = new EventEmitter();
   private readonly limited: { method: string; retryAfterSeconds: number; remaining: number }[] = [];
   private readonly failing: { channel: string | null; before: number; error: string }[] = [];
+  /** Member ids Slack does not know (deleted, or mistyped in Greenlight): conversations.open answers `user_not_found`. */
+  readonly unknownUsers = new Set<string>();
   /** Channels whose messages chat.update refuses, with the error it answers. */
   private readonly refusedUpdates = new Map<string, string>();
   private server: Server | null = null;
@@ -197,7 +199,8 @@ export class SlackStandIn {
         return { ok: true, channel: message.channel, ts: message.ts };
       }
       case 'conversations.open':
-        return typeof args.users === 'string' ? { ok: true, channel: { id: `D${args.users}` } } : { ok: false, error: 'users_list_not_supplied' };
+        if (typeof args.users !== 'string') return { ok: false, error: 'users_list_not_supplied' };
+        return this.unknownUsers.has(args.users) ? { ok: false, error: 'user_not_found' } : { ok: true, channel: { id: `D${args.users}` } };
       case 'views.open': {
         const refused = this.refuseBlocks(method, modalProblems(args.view));
         if (refused) return refused;

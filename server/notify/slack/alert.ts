@@ -2,7 +2,7 @@ import type { Context } from '../../domain/context.js';
 import { slackAlertStore } from '../../store/slack-alerts.js';
 import { consoleLink } from '../chat-text.js';
 import type { SlackApp } from './app.js';
-import { loadRow, slackApprovers } from './delivery.js';
+import { loadRow, slackApprovers, toEachMember } from './delivery.js';
 import { alertBlocks, alertText } from './message.js';
 import { SLACK_DM_TARGET, slackChannelOf } from './targets.js';
 
@@ -29,8 +29,8 @@ export async function postAlertForTarget(ctx: Context, app: SlackApp, notificati
   const channel = slackChannelOf(target);
   if (channel) return post(channel);
   if (target !== SLACK_DM_TARGET) return;
-  for (const { slackUserId } of await slackApprovers(ctx, row)) {
+  await toEachMember(ctx, requestId, await slackApprovers(ctx, row), async (slackUserId) => {
     const opened = await app.client.conversations.open({ users: slackUserId });
     if (opened.channel?.id) await post(opened.channel.id);
-  }
+  });
 }

@@ -81,17 +81,38 @@ async function postMissing(ctx: Context, app: SlackApp, requestId: string, targe
     // Only while it waits for a decision: an approver who joins later would get a finished request.
     if (row.status !== 'pending') return null;
     const messaged = new Set(existing.filter((posted) => posted.target === SLACK_DM_TARGET).map((posted) => posted.slack_user_id));
-    for (const { slackUserId } of await slackApprovers(ctx, row)) {
-      if (messaged.has(slackUserId)) continue;
+    const waiting = (await slackApprovers(ctx, row)).filter(({ slackUserId }) => !messaged.has(slackUserId));
+    await toEachMember(ctx, requestId, waiting, async (slackUserId) => {
       const opened = await app.client.conversations.open({ users: slackUserId });
       const dm = opened.channel?.id;
       if (!dm) throw new Error('Slack opened no direct message channel');
       await postOne(ctx, app, row, dm, target, slackUserId, message);
-    }
+    });
   } else {
     return null;
   }
   return row;
+}
+
+/**
+ * Messages each member in turn. One Slack refuses (an account deleted in Slack, a member id mistyped
+ * in Greenlight) must not keep those after it from hearing of the request: the rest are messaged, and
+ * the refusal then fails the attempt, so it is tried again (those messaged are skipped) and shows in
+ * `notify list`. Slack unreachable or rate limiting: the next would fare no better, so it stops there.
+ */
+export async function toEachMember(ctx: Context, requestId: string, members: { slackUserId: string }[], send: (slackUserId: string) => Promise<void>): Promise<void> {
+  let refused: unknown = null;
+  for (const { slackUserId } of members) {
+    try {
+      await send(slackUserId);
+    } catch (error) {
+      const code = platformErrorOf(error);
+      if (code === null) throw error;
+      ctx.log.warn({ request: requestId, slackUser: slackUserId, slack: code }, 'Slack refused a direct message to this member; the other approvers were messaged');
+      refused ??= error;
+    }
+  }
+  if (refused !== null) throw refused;
 }
 
 /** How often one refresh renders again because the request changed while it was updating. */
