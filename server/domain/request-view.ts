@@ -19,7 +19,7 @@ export type { RequestRef } from '../store/requests.js';
 export const approversOf = (row: RequestRecord): Audience => ({ groups: row.eligible_groups, users: row.eligible_users });
 
 /** May this person decide the request (ignoring its status)? */
-export function isEligibleApprover(row: Pick<RequestRecord, 'eligible_groups' | 'eligible_users'>, actor: Actor): boolean {
+export function isEligibleApprover(row: Pick<RequestRecord, 'eligible_groups' | 'eligible_users'>, actor: Pick<Actor, 'name' | 'roles' | 'groups'>): boolean {
   if (!decidesAnything(actor.roles)) return false;
   if (row.eligible_users.includes(actor.name)) return true;
   const groups = row.eligible_groups;

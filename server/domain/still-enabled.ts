@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import { GreenlightError } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
+import type { Actor } from './actor.js';
 import { userStore } from '../store/users.js';
 
 const checked = new WeakMap<Transaction<Database>, Map<string, Promise<boolean>>>();
@@ -25,3 +26,15 @@ export function stillEnabled(trx: Transaction<Database>, userId: string): Promis
 }
 
 export const disabledRequester = () => new GreenlightError('UNAUTHENTICATED', 'Your account has been disabled; nothing was submitted.');
+
+/**
+ * A voter as they stand now, read in the transaction that casts the vote: roles and groups an admin
+ * (or the identity provider) changed after the call was authenticated count, as a disable does, so a
+ * vote never counts for someone already taken out of the group it fills. Null when disabled or gone.
+ */
+export async function asTheyStandNow(trx: Transaction<Database>, person: Actor): Promise<Actor | null> {
+  const user = await userStore.byId(trx, person.id);
+  if (!user || user.disabled) return null;
+  const groups = (await userStore.groupsOfUsers(trx, [user.id])).get(user.id) ?? [];
+  return { ...person, roles: user.roles, groups };
+}

@@ -127,16 +127,35 @@ export const decisionStore = {
     return rows.map((row) => row.request_id);
   },
 
-  /** Takes back this person's approvals of a request, cast by them or counting as theirs; returns whose they were. */
-  async withdrawApprovals(db: Executor, requestId: string, personId: string): Promise<string[]> {
+  /**
+   * Takes back this person's approvals of a request: `own` counting as theirs (cast by them or by
+   * their delegate), `cast` those they gave as someone's delegate, or both; returns whose they were.
+   */
+  async withdrawApprovals(db: Executor, requestId: string, personId: string, which: 'own' | 'cast' | 'both' = 'both'): Promise<string[]> {
     const rows = await db
       .deleteFrom('decisions')
       .where('request_id', '=', requestId)
       .where('decision', '=', 'approve')
-      .where((eb) => eb.or([eb('approver_id', '=', personId), eb('delegate_id', '=', personId)]))
+      .where((eb) => {
+        const own = eb('approver_id', '=', personId);
+        const cast = eb('delegate_id', '=', personId);
+        return which === 'own' ? own : which === 'cast' ? cast : eb.or([own, cast]);
+      })
       .returning('approver_name')
       .execute();
     return rows.map((row) => row.approver_name);
+  },
+
+  /** The approvals of a request this person gave or that count as theirs: whose, and the quorum lines each fills. */
+  async approvalsInvolving(db: Executor, requestId: string, personId: string): Promise<{ approverId: string; delegateId: string | null; lines: string[] | null }[]> {
+    const rows = await db
+      .selectFrom('decisions')
+      .select(['approver_id', 'delegate_id', 'lines'])
+      .where('request_id', '=', requestId)
+      .where('decision', '=', 'approve')
+      .where((eb) => eb.or([eb('approver_id', '=', personId), eb('delegate_id', '=', personId)]))
+      .execute();
+    return rows.map((row) => ({ approverId: row.approver_id, delegateId: row.delegate_id, lines: decodeLines(row.lines) }));
   },
 
   /** Everyone who has voted on the request: each approver whose vote is in, and each delegate who cast one for them. */

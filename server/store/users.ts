@@ -132,7 +132,7 @@ export const userStore = {
     return row?.disabled === 0;
   },
 
-  /** Active users named in `names` or members of any of `groups`, once each (in no particular order). */
+  /** Active users named in `names` or members of any of `groups`, once each, by name. */
   async activeNamedOrInGroups(db: Executor, names: string[], groups: string[]): Promise<UserRecord[]> {
     if (names.length === 0 && groups.length === 0) return [];
     const rows = await db

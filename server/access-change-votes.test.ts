@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GreenlightRequest } from '../protocol/index.js';
+import { authenticate } from './domain/users.js';
+import { decideRequest } from './domain/requests.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+
+const POLICY = `
+rules:
+  - name: two-sre
+    match: { action: deploy }
+    approvers: [sre]
+    minApprovals: 2
+  - name: one-of-each
+    match: { action: migrate }
+    require:
+      - { group: sre, count: 1 }
+      - { group: security, count: 1 }
+`;
+
+type ErrorBody = { error: { code: string; message: string } };
+
+// An admin who moves a distrusted approver out of a group, or makes them a requester, expects what
+// they approved and could not approve now to stop counting, as a disable would.
+describe('an approver whose roles or groups change while their approval waits on others', () => {
+  const hub = new TestHub('sqlite', { policy: POLICY });
+  let alice: TestUser, sam: TestUser, sid: TestUser, sue: TestUser, pat: TestUser;
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    sam = await hub.createUser('sam', ['approver'], ['sre']);
+    sid = await hub.createUser('sid', ['approver'], ['sre']);
+    sue = await hub.createUser('sue', ['approver'], ['security']);
+    pat = await hub.createUser('pat', ['approver'], ['sre', 'security']);
+  });
+  afterAll(() => hub.dispose());
+
+  const submit = async (action = 'deploy') => (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ action }))).body;
+  const decide = (user: TestUser, id: string) => hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${id}/decisions`, user.token, { decision: 'approve' });
+  const change = async (name: string, update: { roles?: string[]; groups?: string[] }) => expect((await hub.api('PATCH', `/api/v1/users/${name}`, ADMIN_TOKEN, update)).status).toBe(200);
+
+  it('a demoted approver\'s vote no longer counts: the next approval leaves the request waiting for another', async () => {
+    const request = await submit();
+    expect((await decide(sam, request.id)).body.status).toBe('pending');
+    await change('sam', { roles: ['requester'], groups: [] });
+
+    const after = await decide(sid, request.id);
+    expect(after.status).toBe(200);
+    expect(after.body.status).toBe('pending');
+    expect(after.body.decisions.map((decision) => decision.approver)).toEqual(['sid']);
+    const withdrawn = after.body.timeline.find((entry) => entry.type === 'request.vote_withdrawn');
+    expect(withdrawn?.detail).toContain("sam's roles or groups changed");
+    await change('sam', { roles: ['approver'], groups: ['sre'] });
+  });
+
+  it('an approval counted for a quorum line stops counting when its approver leaves that line\'s group', async () => {
+    const request = await submit('migrate');
+    const first = await decide(pat, request.id);
+    const line = first.body.quorum?.find((entry) => entry.approvers.includes('pat'))?.group;
+    expect(line).toBeDefined();
+    // Pat stays an approver, in the other group only.
+    await change('pat', { groups: line === 'sre' ? ['security'] : ['sre'] });
+    const other = line === 'sre' ? sue : sam;
+    const after = await decide(other, request.id);
+    expect(after.body.status).toBe('pending');
+    expect(after.body.quorum?.find((entry) => entry.group === line)?.approvers).toEqual([]);
+    await change('pat', { groups: ['sre', 'security'] });
+  });
+
+  it('a vote let in just before the demotion committed is refused inside its transaction, not counted', async () => {
+    const request = await submit();
+    // Authenticated (as a call is) before the admin's change commits.
+    const before = await authenticate(hub.hub.ctx, sid.token);
+    await change('sid', { groups: [] });
+    await expect(decideRequest(hub.hub.ctx, before!, request.id, { decision: 'approve' })).rejects.toMatchObject({ code: 'NOT_ELIGIBLE' });
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, ADMIN_TOKEN)).body.decisions).toEqual([]);
+    await change('sid', { groups: ['sre'] });
+  });
+});
