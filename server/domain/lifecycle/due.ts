@@ -60,11 +60,15 @@ export async function applyDeadline(ctx: Context, trx: Transaction<Database>, de
       // applied or skipped leave the request's place in the chain past it.
       const step = deadline.step ?? 0;
       const rule = row.rule;
-      const { round, index } = stepOf(rule, step);
-      if (Number(row.escalation_round) * rule.escalation.length + Number(row.escalation_level) > step) return {};
+      const reached = Number(row.escalation_round) * rule.escalation.length + Number(row.escalation_level);
+      if (reached > step) return {};
       if (row.claim_by && row.claim_until && row.claim_until > now) return { postponedTo: row.claim_until };
+      // An earlier step not applied yet (a claim held it past this one's time, and the hub caught up
+      // on both together) goes first, or its tier would never be paged; this one follows at once.
+      const { round, index } = stepOf(rule, reached);
       const current = round > Number(row.escalation_round) ? await repeatEscalation(ctx, trx, row, round) : row;
-      return { after: await escalate(ctx, trx, current, index) };
+      const after = await escalate(ctx, trx, current, index);
+      return reached < step ? { after, postponedTo: now } : { after };
     }
     case 'reminder':
       return { after: await remind(ctx, trx, row, deadline) };
