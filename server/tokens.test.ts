@@ -84,6 +84,24 @@ describe('named, scoped, expiring tokens', () => {
     expect((await hub.api('GET', `/api/v1/requests/${hers.body.id}`, bob.token)).status).toBe(200);
   });
 
+  it('an idempotency key its owner used with another token does not hand a submit-only token that request, nor its grant', async () => {
+    const body = deployRequest({ reason: 'release 42', idempotencyKey: 'deploy-42' });
+    const fromConsole = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, body);
+    expect((await hub.api('POST', `/api/v1/requests/${fromConsole.body.id}/decisions`, bob.token, { decision: 'approve' })).status).toBe(200);
+    const submitOnly = (await makeToken(alice, { name: 'submit-only-replay', scopes: ['requests:create'], expiresIn: '1d' })).body;
+    const replayed = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', submitOnly.token, body);
+    expect(replayed.status).toBe(403);
+    expect(errorOf(replayed.body)).toMatchObject({ code: 'INSUFFICIENT_SCOPE', message: expect.stringContaining('new idempotency key') });
+    expect(JSON.stringify(replayed.body)).not.toContain('"grant"');
+
+    // Its own submission, retried under its key, comes back as usual.
+    const own = deployRequest({ reason: 'release 43', idempotencyKey: 'deploy-43' });
+    const first = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', submitOnly.token, own);
+    const again = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', submitOnly.token, own);
+    expect([first.status, again.status]).toEqual([201, 200]);
+    expect(again.body.id).toBe(first.body.id);
+  });
+
   it('records when a token was last used', async () => {
     const ci = await pipelineToken(alice, 'last-used');
     expect((await hub.api('GET', '/api/v1/requests', ci.token)).status).toBe(200);

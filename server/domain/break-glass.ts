@@ -6,6 +6,7 @@ import type { Actor } from './actor.js';
 import { announce } from './announce.js';
 import { buildView, canSee, viewReader } from './request-view.js';
 import { idempotencyMismatch, sameSubmission } from './idempotency.js';
+import { readBackRefusal } from './read-back.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
 import { disabledRequester, stillEnabled } from './still-enabled.js';
 import { issueGrant } from './grants.js';
@@ -45,6 +46,8 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
       const existing = await requestStore.byIdempotencyKey(trx, actor.id, parsed.idempotencyKey);
       if (existing) {
         if (!(await sameSubmission(trx, existing, parsed))) throw idempotencyMismatch(parsed.idempotencyKey, existing);
+        const unreadable = readBackRefusal(actor, existing);
+        if (unreadable) throw unreadable;
         return { row: existing, replayed: true };
       }
     }

@@ -38,6 +38,7 @@ import { submitBreakGlass } from './break-glass.js';
 import { holdPendingPlace, takePendingPlace } from './pending-places.js';
 import { newRequestRecord } from './new-request.js';
 import { idempotencyMismatch, sameSubmission } from './idempotency.js';
+import { readBackRefusal } from './read-back.js';
 import { disabledRequester, stillEnabled } from './still-enabled.js';
 import { actingFor, activeDelegatorsOf, standsInOn } from './delegations.js';
 
@@ -85,6 +86,8 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
       if (existing) {
         // The same key with another body is a client bug, not a retry: never hand back the first request (and its grant).
         if (!(await sameSubmission(trx, existing, parsed))) return { refused: idempotencyMismatch(parsed.idempotencyKey, existing) };
+        const unreadable = readBackRefusal(actor, existing);
+        if (unreadable) return { refused: unreadable };
         return { row: existing, created: false, deadlines: [] as string[], submitted: null };
       }
     }
@@ -319,10 +322,8 @@ export async function cancelRequest(ctx: Context, actor: Actor, requestId: strin
 
 export async function getRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
   const row = await loadRequestRow(ctx.store.db, requestId);
-  // A token made only to submit follows what it submitted itself: not the rest of its owner's requests and their grants.
-  if (!actor.scopes.includes('requests:read') && (row.requester_id !== actor.id || row.submitted_with_token === null || row.submitted_with_token !== actor.tokenId)) {
-    throw new GreenlightError('INSUFFICIENT_SCOPE', 'This token lacks the "requests:read" scope it needs to read requests it did not submit itself. Use a token that has it (greenlight token create --scope requests:read).');
-  }
+  const unreadable = readBackRefusal(actor, row);
+  if (unreadable) throw unreadable;
   const decisions = await decisionStore.votersOf(ctx.store.db, row.id);
   const voters = decisions.flatMap((d) => (d.delegateName ? [d.approverName, d.delegateName] : [d.approverName]));
   const asDelegate = async () => (await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now())).some((d) => standsInOn(d, row));
