@@ -29,7 +29,12 @@ const requestEventSchema = z.discriminatedUnion('type', [
  * With the delegates the sending hub found for it: a delegation made or ended on one hub is in
  * that hub's index at once and in the others' only at their next refresh.
  */
-const crossHubMessageSchema = z.object({ event: requestEventSchema, delegates: z.array(z.string()) });
+const crossHubMessageSchema = z.object({
+  event: requestEventSchema,
+  delegates: z.array(z.string()),
+  /** For an escalation: the delegates of those it escalated to, told of it as theirs. */
+  escalatedTo: z.array(z.string()).default([]),
+});
 type CrossHubMessage = z.infer<typeof crossHubMessageSchema>;
 
 export interface PushOptions {
@@ -51,7 +56,7 @@ export interface PushOptions {
  * not queue behind that. A disabled user's sockets close at once, on every hub.
  */
 export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFromPeer }: PushOptions): () => void {
-  const push = ({ event, delegates }: CrossHubMessage) => setImmediate(() => pushRequestEvent(io, event, delegates));
+  const push = ({ event, delegates, escalatedTo }: CrossHubMessage) => setImmediate(() => pushRequestEvent(io, event, delegates, escalatedTo));
   io.on('request:event', (raw: unknown) => {
     const parsed = crossHubMessageSchema.safeParse(raw);
     if (parsed.success) {
@@ -84,7 +89,11 @@ export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFrom
     } else if (event.type === 'signing_keys.changed') {
       if (clustered) io.serverSideEmit('signing-keys:changed');
     } else {
-      const message: CrossHubMessage = { event, delegates: ctx.delegates?.delegatesFor(event.request) ?? [] };
+      const delegates = ctx.delegates?.delegatesFor(event.request) ?? [];
+      // Those standing in for someone the escalation reached hear of it as the escalation it is.
+      const escalatedTo =
+        event.type === 'request.escalated' ? (ctx.delegates?.delegatesFor({ ...event.request, eligibleGroups: event.newTargets.groups, eligibleUsers: event.newTargets.users }) ?? []) : [];
+      const message: CrossHubMessage = { event, delegates, escalatedTo };
       if (clustered) io.serverSideEmit('request:event', { ...message, event: sealedForPeers(event, ctx.grantTokens) });
       push(message);
     }
@@ -108,7 +117,7 @@ function reconnectUser(io: HubServer, userId: string): void {
 }
 
 /** The requester gets the full view, everyone else none of its secrets; only this hub's sockets. */
-function pushRequestEvent(io: HubServer, event: RequestEvent, delegates: string[]): void {
+function pushRequestEvent(io: HubServer, event: RequestEvent, delegates: string[], escalatedTo: string[]): void {
   // Encoding a push costs more than the rest of it; a pipeline's submissions often have no listener here.
   const anyoneIn = (rooms: string[]) => rooms.some((room) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0);
   const local = io.local;
@@ -129,9 +138,9 @@ function pushRequestEvent(io: HubServer, event: RequestEvent, delegates: string[
       toRequester();
       return;
     case 'request.escalated': {
-      const newTargets = roomsOf(event.newTargets);
+      const newTargets = [...roomsOf(event.newTargets), ...escalatedTo.map(userRoom)];
       if (anyoneIn(newTargets)) local.to(newTargets).except(requesterRoom).emit('request:escalated', { request: shared, step: event.step, previouslyNotified: event.previouslyNotified });
-      const others = [...new Set([...roomsOf(event.previousApprovers), ...voterRooms])];
+      const others = [...new Set([...roomsOf(event.previousApprovers), ...delegates.map(userRoom), ...voterRooms])];
       if (anyoneIn(others)) local.to(others).except([requesterRoom, ...newTargets]).emit('request:updated', shared);
       toRequester();
       return;
