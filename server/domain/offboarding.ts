@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { Role } from '../../protocol/index.js';
+import { decidesAnything, type Role } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import { decisionStore } from '../store/decisions.js';
@@ -12,7 +12,8 @@ import { transition } from './lifecycle/transition.js';
 import { endClaim } from './lifecycle/claims.js';
 import { expireRequest } from './lifecycle/expiry.js';
 import { SYSTEM_ACTOR_NAME } from './actor.js';
-import { currentTally } from './quorum.js';
+import { currentTally, voteLines } from './quorum.js';
+import { isEligibleApprover } from './request-view.js';
 
 export interface Offboarded {
   userId: string;
@@ -57,13 +58,44 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
     changed.push(requestId);
     const request = await requestStore.existing(trx, requestId);
     if (await expiredIfOverdue(request)) continue;
-    const approvals = await decisionStore.withdrawApprovals(trx, requestId, user.id);
-    // Recorded as a vote records it, so the history shows where the quorum stands once they are out.
-    const { approvals: remaining, of, lines } = await currentTally(trx, request.rule, requestId);
-    await transition(ctx, trx, request, 'withdrawVote', { actor: by, outcome: 'withdrawn', data: { reason: why, approvals, remaining, of, ...(lines ? { lines } : {}) } });
+    await withdrawApprovalsOf(ctx, trx, request, user.id, 'both', by, why);
   }
   changed.push(...(await revokeGrantsOf(ctx, trx, user.id, by, why)));
   return { userId: user.id, changed: [...new Set(changed)] };
+}
+
+/** Takes back a person's approvals of a waiting request, recorded as a vote records it, so the history shows where the quorum stands without them. */
+async function withdrawApprovalsOf(ctx: Context, trx: Transaction<Database>, request: RequestRecord, personId: string, which: 'own' | 'cast' | 'both', by: string, why: string): Promise<void> {
+  const approvals = await decisionStore.withdrawApprovals(trx, request.id, personId, which);
+  if (approvals.length === 0) return;
+  const { approvals: remaining, of, lines } = await currentTally(trx, request.rule, request.id);
+  await transition(ctx, trx, request, 'withdrawVote', { actor: by, outcome: 'withdrawn', data: { reason: why, approvals, remaining, of, ...(lines ? { lines } : {}) } });
+}
+
+/**
+ * Inside the caller's transaction, after a person's roles or groups changed (by an admin, or at a
+ * sign-in through the identity provider): what they could no longer do leaves no weight behind, as
+ * on a disable. Their delegations end once they decide nothing; their approvals of requests still
+ * waiting are taken back where they could not give them now (out of every group the request asks,
+ * or out of the quorum line the vote fills), and those they cast as a delegate once they decide
+ * nothing. Returns the requests changed, to announce once committed.
+ */
+export async function withdrawWhatAccessNoLongerAllows(ctx: Context, trx: Transaction<Database>, person: { id: string; name: string; roles: Role[]; groups: string[] }, by: string): Promise<string[]> {
+  await endDelegationsOfNonDecider(ctx, trx, { ...person, disabled: false }, by);
+  const why = `${person.name}'s roles or groups changed: they can no longer give this approval`;
+  const changed: string[] = [];
+  for (const requestId of await decisionStore.pendingApprovedBy(trx, person.id)) {
+    const request = await requestStore.existing(trx, requestId);
+    const votes = await decisionStore.approvalsInvolving(trx, requestId, person.id);
+    const ownVote = votes.find((vote) => vote.approverId === person.id);
+    const allowedLines = voteLines(request.rule, request, person) ?? [];
+    const ownLost = ownVote !== undefined && (!isEligibleApprover(request, person) || (ownVote.lines ?? []).some((line) => !allowedLines.includes(line)));
+    const castLost = !decidesAnything(person.roles) && votes.some((vote) => vote.delegateId === person.id && vote.approverId !== person.id);
+    if (!ownLost && !castLost) continue;
+    changed.push(requestId);
+    await withdrawApprovalsOf(ctx, trx, request, person.id, ownLost && castLost ? 'both' : ownLost ? 'own' : 'cast', by, why);
+  }
+  return changed;
 }
 
 /**

@@ -39,7 +39,7 @@ import { holdPendingPlace, takePendingPlace } from './pending-places.js';
 import { newRequestRecord } from './new-request.js';
 import { idempotencyMismatch, sameSubmission } from './idempotency.js';
 import { readBackRefusal } from './read-back.js';
-import { disabledRequester, stillEnabled } from './still-enabled.js';
+import { asTheyStandNow, disabledRequester, stillEnabled } from './still-enabled.js';
 import { actingFor, activeDelegatorsOf, standsInOn } from './delegations.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
@@ -221,9 +221,17 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     if (current.status !== 'pending') {
       throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}${current.decided_by ? ` by ${current.decided_by}` : ''}; nothing to decide.`);
     }
+    // A disable, or a change of roles or groups, that committed after this call was let in would not
+    // see the vote it now casts, which would then count for someone who can no longer give it: read
+    // whoever votes, and whoever casts it, again inside the transaction.
+    const caller = await asTheyStandNow(trx, actor);
+    if (!caller) throw new GreenlightError('UNAUTHENTICATED', 'Your account has been disabled; nothing was decided.');
     const asSelf = named === undefined || named === actor.name;
-    const ownVote = asSelf && isEligibleApprover(current, actor) && (!own || rule.allowSelfApproval);
-    const standIn = ownVote ? null : (standInsFor(current)[0] ?? null);
+    const ownVote = asSelf && isEligibleApprover(current, caller) && (!own || rule.allowSelfApproval);
+    const standInThen = ownVote || !decidesAnything(caller.roles) ? null : (standInsFor(current)[0] ?? null);
+    const standIn = standInThen && (await asTheyStandNow(trx, standInThen));
+    if (standInThen && !standIn) throw new GreenlightError('NOT_ELIGIBLE', `${standInThen.name} has been disabled; nobody decides for them now.`);
+    if (standIn && !isEligibleApprover(current, standIn)) throw new GreenlightError('NOT_ELIGIBLE', `${standIn.name} can no longer decide this request, so neither can their delegate.`);
     if (own && (standIn || !rule.allowSelfApproval)) {
       throw new GreenlightError('SELF_APPROVAL', standIn ? 'A delegate never decides their own request; another approver has to.' : 'You cannot decide your own request; another approver has to.');
     }
@@ -232,14 +240,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     if (standIn && current.requester_id === standIn.id) {
       throw new GreenlightError('SELF_APPROVAL', `${standIn.name} asked for this, so their delegate cannot decide it; another approver has to.`);
     }
-    const voter = standIn ?? actor;
-    // A disable that committed after this call was let in would not see the vote it now casts, which
-    // would then outlive it: read whoever votes, and whoever casts it, again inside the transaction.
-    for (const person of standIn ? [actor, standIn] : [actor]) {
-      if (!(await stillEnabled(trx, person.id))) {
-        throw new GreenlightError(person === actor ? 'UNAUTHENTICATED' : 'NOT_ELIGIBLE', person === actor ? 'Your account has been disabled; nothing was decided.' : `${person.name} has been disabled; nobody decides for them now.`);
-      }
-    }
+    const voter = standIn ?? caller;
     // One person, one vote: a delegate who voted (as themselves or for someone) casts no second one.
     const cast = await decisionStore.castBy(trx, current.id, actor.id);
     if (cast && (standIn || cast.approverName !== actor.name)) {

@@ -5,8 +5,7 @@ import { userStore, type UserRecord } from '../store/users.js';
 import { audit, inTransaction, type Context } from './context.js';
 import type { Actor } from './actor.js';
 import { refuseTakenSlackId, requireAdmin, toUser } from './users.js';
-import { endDelegationsOfNonDecider } from './delegations.js';
-import { announceChanged, announceDisabled, disableIn, refreshDelegates, type Offboarded } from './offboarding.js';
+import { announceChanged, announceDisabled, disableIn, refreshDelegates, withdrawWhatAccessNoLongerAllows, type Offboarded } from './offboarding.js';
 import { revokeGrantsOf } from './grants.js';
 import { tokenStore } from '../store/tokens.js';
 import { scopesAllowed } from '../identity/scopes.js';
@@ -63,7 +62,7 @@ export async function updateUser(ctx: Context, by: Actor, idOrName: string, inpu
       if (nextSlackUserId) await refuseTakenSlackId(trx, nextSlackUserId, row.id);
       changes.slackUserId = { from: row.slackUserId ?? null, to: nextSlackUserId ?? null };
     }
-    if (Object.keys(changes).length === 0) return { user: toUser(row, groups), changed: false, accessChanged: false };
+    if (Object.keys(changes).length === 0) return { user: toUser(row, groups), changed: false, accessChanged: false, withdrawn: [] };
 
     if (row.service && nextRoles.some((role) => role !== 'requester')) {
       throw new GreenlightError('FORBIDDEN', `${row.name} is a service user: it can only be a requester, never an approver.`);
@@ -78,14 +77,14 @@ export async function updateUser(ctx: Context, by: Actor, idOrName: string, inpu
       if (nextGroups.length) await trx.insertInto('user_groups').values(nextGroups.map((group_name) => ({ user_id: row.id, group_name }))).execute();
     }
     await audit(ctx, trx, { actor: by.name, type: 'user.updated', outcome: 'updated', data: { user: row.name, changes } });
-    if (changes.roles) await endDelegationsOfNonDecider(ctx, trx, { ...row, roles: nextRoles }, by.name);
+    const withdrawn = changes.roles || changes.groups ? await withdrawWhatAccessNoLongerAllows(ctx, trx, { id: row.id, name: row.name, roles: nextRoles, groups: nextGroups }, by.name) : [];
     const user = toUser({ ...row, roles: nextRoles, email: nextEmail ?? null, slackUserId: nextSlackUserId ?? null }, nextGroups);
     if (row.oidcSubject !== null && (changes.roles || changes.groups)) {
       user.warnings = [
         `${row.name} signs in with the identity provider: each sign-in sets their roles and groups again from oidc.roleMapping and their groups there, so this change lasts only until their next sign-in. Change their groups in the identity provider to make it stick.`,
       ];
     }
-    return { user, changed: true, accessChanged: Boolean(changes.roles || changes.groups) };
+    return { user, changed: true, accessChanged: Boolean(changes.roles || changes.groups), withdrawn };
   });
   // The next call with their token reads them afresh; live sockets reconnect only when what they may see changed.
   if (outcome.changed) ctx.actors?.forgetUser(outcome.user.id);
@@ -93,6 +92,7 @@ export async function updateUser(ctx: Context, by: Actor, idOrName: string, inpu
     ctx.bus.emit({ type: 'user.changed', userId: outcome.user.id });
     // Their delegations may have ended, or now follow other groups: pushes to delegates follow at once.
     await refreshDelegates(ctx);
+    await announceChanged(ctx, outcome.withdrawn);
   }
   return outcome.user;
 }

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { emailSchema, GreenlightError, groupNameSchema, reservedNameProblem, userNameSchema, type Role } from '../../../protocol/index.js';
 import { audit, inTransaction, type Context } from '../../domain/context.js';
-import { endDelegationsOfNonDecider } from '../../domain/delegations.js';
-import { announceDisabled, disableIn, refreshDelegates, type Offboarded } from '../../domain/offboarding.js';
+import { announceChanged, announceDisabled, disableIn, refreshDelegates, withdrawWhatAccessNoLongerAllows, type Offboarded } from '../../domain/offboarding.js';
 import { newId } from '../../ids.js';
 import type { OidcSettings } from './config.js';
 import { decodeRoles, userStore } from '../../store/users.js';
@@ -58,7 +57,7 @@ export type Provisioned = { userId: string; name: string } | { refused: string }
 export async function provisionUser(ctx: Context, settings: OidcSettings, identity: SignedInIdentity): Promise<Provisioned> {
   const access = accessFor(identity, settings, policyGroups(ctx));
   const now = ctx.clock.now().toISOString();
-  type Outcome = { refused: string; disabled?: Offboarded } | { userId: string; name: string; changed: boolean };
+  type Outcome = { refused: string; disabled?: Offboarded } | { userId: string; name: string; changed: boolean; withdrawn?: string[] };
   const outcome = await inTransaction(ctx, async (trx): Promise<Outcome> => {
     const bySubject = await trx.selectFrom('users').selectAll().where('oidc_subject', '=', identity.subject).executeTakeFirst();
     // A user made by hand before single sign-on, with the same name, is taken over once: their tokens keep working.
@@ -118,8 +117,8 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
       if (access.groups.length) await trx.insertInto('user_groups').values(access.groups.map((group_name) => ({ user_id: byName.id, group_name }))).execute();
     }
     if (Object.keys(changes).length) await audit(ctx, trx, { actor: 'greenlight', type: 'user.updated', outcome: 'updated', data: { user: byName.name, changes, source: 'oidc' } });
-    if (changes.roles) await endDelegationsOfNonDecider(ctx, trx, { id: byName.id, name: byName.name, roles: access.roles, disabled: false }, 'greenlight');
-    return { userId: byName.id, name: byName.name, changed: Boolean(changes.roles || changes.groups) };
+    const withdrawn = changes.roles || changes.groups ? await withdrawWhatAccessNoLongerAllows(ctx, trx, { id: byName.id, name: byName.name, roles: access.roles, groups: access.groups }, 'greenlight') : [];
+    return { userId: byName.id, name: byName.name, changed: Boolean(changes.roles || changes.groups), withdrawn };
   });
   if ('refused' in outcome) {
     if (outcome.disabled) await announceDisabled(ctx, outcome.disabled);
@@ -129,6 +128,7 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
     ctx.actors?.forgetUser(outcome.userId);
     ctx.bus.emit({ type: 'user.changed', userId: outcome.userId });
     await refreshDelegates(ctx);
+    await announceChanged(ctx, outcome.withdrawn ?? []);
   }
   return { userId: outcome.userId, name: outcome.name };
 }
