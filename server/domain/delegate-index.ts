@@ -25,6 +25,9 @@ const REFRESH_MS = 30_000;
 export class DelegateIndex {
   private entries: Entry[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** Whom each delegate stood in for at the last look, as one comparable text. */
+  private standingIn = new Map<string, string>();
+  private readonly changeListeners = new Set<(delegates: string[]) => void>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -43,6 +46,31 @@ export class DelegateIndex {
       endsAt: delegation.endsAt,
       rules: delegation.rules,
     }));
+    this.noticeChanges();
+  }
+
+  /**
+   * Told, at each read, of the delegates whose delegations in force changed since the last: one made
+   * or ended, one whose window opened or closed, or whose delegator's groups changed. Their apps sync
+   * again, so their inbox, tray and notifications follow whom they decide for now.
+   */
+  onDelegatesChanged(listener: (delegates: string[]) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private noticeChanges(): void {
+    const now = this.clock.now().toISOString();
+    const parts = new Map<string, string[]>();
+    for (const entry of this.entries) {
+      if (entry.startsAt > now || now >= entry.endsAt) continue;
+      const part = JSON.stringify([entry.from, [...entry.fromGroups].sort(), [...entry.fromRoles].sort(), entry.rules]);
+      parts.set(entry.to, [...(parts.get(entry.to) ?? []), part]);
+    }
+    const next = new Map([...parts].map(([delegate, list]) => [delegate, list.sort().join('\n')]));
+    const changed = [...new Set([...next.keys(), ...this.standingIn.keys()])].filter((delegate) => next.get(delegate) !== this.standingIn.get(delegate));
+    this.standingIn = next;
+    if (changed.length) for (const listener of this.changeListeners) listener(changed);
   }
 
   start(onError: (error: unknown) => void): void {

@@ -77,7 +77,11 @@ export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFrom
   io.on('signing-keys:changed', () => {
     void ctx.keys.refresh().catch((error: unknown) => ctx.log.error({ err: error }, 'cannot read the signing keys again; the next refresh will'));
   });
-  return ctx.bus.on((event) => {
+  // A delegate's app learns whom it decides for from a sync: it syncs again when that changes.
+  const stopDelegates = ctx.delegates?.onDelegatesChanged((names) => {
+    for (const name of names) io.local.to(userRoom(name)).emit('requests:stale', { reason: 'your delegations changed' });
+  });
+  const stopEvents = ctx.bus.on((event) => {
     if (event.type === 'user.disabled') {
       signOut(io, event.userId);
       if (clustered) io.serverSideEmit('user:disabled', event.userId);
@@ -98,6 +102,10 @@ export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFrom
       push(message);
     }
   });
+  return () => {
+    stopEvents();
+    stopDelegates?.();
+  };
 }
 
 /** A disabled user's sockets on this hub close at once, as signed out (each hub closes its own). */
