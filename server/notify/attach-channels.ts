@@ -1,12 +1,17 @@
 import type { Context } from '../domain/context.js';
 import type { Outbox } from './outbox.js';
+import { whyNoLongerDue } from './email-still-due.js';
 import { postAlertForTarget } from './slack/alert.js';
 import type { SlackApp, SlackRow } from './slack/app.js';
 import { postForTarget, refreshMessages } from './slack/delivery.js';
 import { TeamsEndpoint } from './teams/endpoint.js';
 
-/** Chat channels read what the hub has when they send: Slack the request as it stands, Teams the hub's public address. */
+/**
+ * Channels read what the hub has when they send: Slack the request as it stands, Teams the hub's
+ * public address, email whether its request and recipient still call for it.
+ */
 export function attachChannels(outbox: Outbox, ctx: Context): void {
+  outbox.email?.attach((payload) => whyNoLongerDue(ctx.store.db, payload));
   outbox.slack?.attach((app, row, notificationId) => sendSlackRow(ctx, app, row, notificationId));
   for (const endpoint of outbox.endpoints.values()) if (endpoint instanceof TeamsEndpoint) endpoint.attach(() => outbox.publicUrl ?? '');
 }

@@ -12,7 +12,9 @@ export type DeliveryOutcome =
   /** 410 Gone: the receiver asks never to be called again. */
   | { kind: 'gone'; status: 410 }
   /** Retrying will not change it: the endpoint resolves to an address notifications may not reach, or the mail server rejected the message for good. */
-  | { kind: 'refused'; error: string; status?: number };
+  | { kind: 'refused'; error: string; status?: number }
+  /** Not sent, and never will be: what it says no longer holds (a request decided since, a recipient disabled). Not a failure. */
+  | { kind: 'skipped'; reason: string };
 
 /**
  * Where outbox rows of one channel go: a webhook endpoint, the SMTP server. The dispatcher claims an

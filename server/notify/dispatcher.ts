@@ -296,6 +296,13 @@ export class Dispatcher implements FastLane {
       this.options.onOutcome?.(endpoint.channel, 'dead', null);
       return;
     }
+    if (outcome.kind === 'skipped') {
+      // Settled, not dead-lettered: nothing went wrong, and a retry would find the same.
+      await this.update(mine, { ...released, status: 'failed', lastStatus: null, lastError: outcome.reason.slice(0, SHORT_ERROR) });
+      ctx.log.info({ ...log, reason: outcome.reason }, 'notification no longer due; not sent');
+      this.options.onOutcome?.(endpoint.channel, 'skipped', null);
+      return;
+    }
     if (outcome.kind === 'refused') {
       const error = outcome.error.slice(0, SHORT_ERROR);
       await this.deadLetter(row, { ...released, status: 'failed', lastStatus: outcome.status ?? null, lastError: error }, error);

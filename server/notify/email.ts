@@ -4,7 +4,7 @@ import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { DeliveryEndpoint, DeliveryOutcome } from './delivery.js';
 import type { EmailConfig } from './email-config.js';
 import { renderEmail } from './email-message.js';
-import { emailPayloadSchema } from './email-payload.js';
+import { emailPayloadSchema, type EmailPayload } from './email-payload.js';
 import { emailActionToken } from './email-tokens.js';
 import { resolveSecret } from './secrets.js';
 import { readStoredJson } from '../store/json.js';
@@ -45,6 +45,8 @@ export class EmailEndpoint implements DeliveryEndpoint {
   readonly origin: string;
   /** Set once the signing key is loaded (the token key derives from it). */
   tokenKey: Buffer | null = null;
+  /** Why a message should no longer go out, asked just before it is sent; set once the hub's store is open. */
+  private noLongerDue: (payload: EmailPayload) => Promise<string | null> = () => Promise.resolve(null);
   private readonly transporter: Transporter<SMTPPool.SentMessageInfo>;
 
   constructor(
@@ -73,6 +75,10 @@ export class EmailEndpoint implements DeliveryEndpoint {
     });
   }
 
+  attach(noLongerDue: (payload: EmailPayload) => Promise<string | null>): void {
+    this.noLongerDue = noLongerDue;
+  }
+
   /** The link a token opens. */
   actionUrl(token: string): string {
     return `${this.base()}/email-actions/${token}`;
@@ -86,6 +92,13 @@ export class EmailEndpoint implements DeliveryEndpoint {
     if (!this.tokenKey) return { kind: 'failed', status: null, error: 'the hub has not loaded its keys yet', retryAfterMs: null };
     const stored = readStoredJson(emailPayloadSchema, payload);
     if (!stored) return { kind: 'refused', error: 'the stored message is not one this hub can read' };
+    let stale: string | null;
+    try {
+      stale = await this.noLongerDue(stored);
+    } catch {
+      return { kind: 'failed', status: null, error: 'cannot read whether the message is still due', retryAfterMs: null };
+    }
+    if (stale !== null) return { kind: 'skipped', reason: stale };
     const message = renderEmail(stored, {
       approve: this.actionUrl(emailActionToken(this.tokenKey, id, 'approve')),
       deny: this.actionUrl(emailActionToken(this.tokenKey, id, 'deny')),

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GreenlightRequest, NotificationPage } from '../../protocol/index.js';
+import { ManualClock } from '../clock.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
+import { SmtpReceiver } from '../test-support/smtp-receiver.js';
+
+const POLICY = `
+rules:
+  - name: prod
+    match: { action: deploy }
+    approvers: [sre]
+    notify: [email]
+    breakGlass: { groups: [oncall], maxTtl: 1h, cooldown: 4h, reviewers: [security] }
+`;
+
+const SMTP_PASSWORD = 'smtp-password-for-the-still-due-test-7h2q';
+type Audit = { events: { type: string; requestId: string | null }[] };
+
+describe('an email that waited for the SMTP server is sent only if it still has something to ask', () => {
+  const smtp = new SmtpReceiver({ user: 'greenlight', pass: SMTP_PASSWORD });
+  const clock = new ManualClock(new Date());
+  let hub: TestHub;
+  let alice: TestUser, bob: TestUser, dave: TestUser;
+
+  beforeAll(async () => {
+    await smtp.start();
+    process.env.GREENLIGHT_TEST_STILL_DUE_SMTP_PASSWORD = SMTP_PASSWORD;
+    hub = new TestHub('sqlite', {
+      policy: POLICY,
+      clock,
+      publicUrl: 'http://greenlight.test.example',
+      notifiers: { email: { smtp: { host: '127.0.0.1', port: smtp.port, user: 'greenlight', password: 'env:GREENLIGHT_TEST_STILL_DUE_SMTP_PASSWORD' }, from: 'Greenlight <greenlight@example.com>' } },
+    });
+    await hub.start();
+    const user = async (name: string, roles: string[], groups: string[], email: string) => {
+      const { status, body } = await hub.api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups, email });
+      expect(status).toBe(201);
+      return { name, token: body.token };
+    };
+    alice = await user('alice', ['requester'], ['sre'], 'alice@example.com');
+    bob = await user('bob', ['approver'], ['sre'], 'bob@example.com');
+    await user('carol', ['approver'], ['sre'], 'carol@example.com');
+    dave = await user('dave', ['requester'], ['oncall'], 'dave@example.com');
+    await user('sue', ['approver'], ['security'], 'sue@example.com');
+  });
+  afterAll(async () => {
+    await hub.dispose();
+    await smtp.stop();
+    delete process.env.GREENLIGHT_TEST_STILL_DUE_SMTP_PASSWORD;
+  });
+
+  const dispatcher = () => hub.hub.dispatcher;
+  const advance = async (ms: number) => {
+    await dispatcher().idle();
+    clock.advance(ms);
+    await dispatcher().runNow();
+    await dispatcher().idle();
+  };
+  const submit = async (who: TestUser, overrides: Parameters<typeof deployRequest>[0] = {}) => {
+    const { status, body } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', who.token, deployRequest({ risk: 'medium', ...overrides }));
+    expect(status).toBe(201);
+    await dispatcher().idle();
+    return body;
+  };
+  const mailedAbout = (address: string, requestId: string) => smtp.to(address).filter((received) => received.mail.headers.get('x-greenlight-request') === requestId);
+  const rowsOf = async (requestId: string) => (await hub.api<NotificationPage>('GET', '/api/v1/notifications?limit=1000', ADMIN_TOKEN)).body.notifications.filter((n) => n.requestId === requestId && n.channel === 'email');
+  const deadLettered = async (requestId: string) => (await hub.api<Audit>('GET', '/api/v1/audit?type=notification.dead&limit=1000', ADMIN_TOKEN)).body.events.filter((event) => event.requestId === requestId);
+  /** The SMTP server is away while `during` runs, and back afterwards. */
+  const whileSmtpIsDown = async (during: () => Promise<void>) => {
+    await smtp.stop();
+    try {
+      await during();
+    } finally {
+      await smtp.start();
+    }
+  };
+
+  it('does not ask anyone to decide a request decided while the SMTP server was down, and says why without retrying', async () => {
+    let request!: GreenlightRequest;
+    await whileSmtpIsDown(async () => {
+      request = await submit(alice);
+      expect((await rowsOf(request.id)).map((row) => row.status)).toEqual(['pending', 'pending']);
+      expect((await hub.api('POST', `/api/v1/requests/${request.id}/decisions`, bob.token, { decision: 'approve' })).status).toBe(200);
+    });
+    await advance(6000);
+    expect(mailedAbout('bob@example.com', request.id)).toHaveLength(0);
+    expect(mailedAbout('carol@example.com', request.id)).toHaveLength(0);
+    for (const row of await rowsOf(request.id)) {
+      expect(row).toMatchObject({ status: 'failed', nextAttemptAt: null, lastError: 'not sent: the request was approved before this email could go out' });
+    }
+    await advance(24 * 3_600_000);
+    expect(mailedAbout('carol@example.com', request.id)).toHaveLength(0);
+    expect(await deadLettered(request.id)).toEqual([]);
+    expect(String((await hub.api('GET', '/metrics', null)).body)).toMatch(/greenlight_notifications_total\{channel="email",outcome="skipped"\} [1-9]/);
+  });
+
+  it('does not send again, on an admin retry, a message about a request decided since', async () => {
+    smtp.unknownMailboxes.add('carol@example.com');
+    let request!: GreenlightRequest;
+    try {
+      request = await submit(alice);
+    } finally {
+      smtp.unknownMailboxes.clear();
+    }
+    const carols = async () => (await rowsOf(request.id)).find((row) => row.destination === 'carol');
+    expect(await carols()).toMatchObject({ status: 'failed', lastStatus: 550 });
+    expect((await hub.api('POST', `/api/v1/requests/${request.id}/decisions`, bob.token, { decision: 'deny', comment: 'not today' })).status).toBe(200);
+    expect((await hub.api('POST', `/api/v1/notifications/${(await carols())?.id ?? ''}/retry`, ADMIN_TOKEN)).status).toBe(200);
+    await dispatcher().idle();
+    expect(mailedAbout('carol@example.com', request.id)).toHaveLength(0);
+    expect(await carols()).toMatchObject({ status: 'failed', lastError: 'not sent: the request was denied before this email could go out' });
+  });
+
+  it('sends nothing to someone disabled since, or to an address they no longer have; once enabled again they hear of new requests', async () => {
+    let request!: GreenlightRequest;
+    await whileSmtpIsDown(async () => {
+      request = await submit(alice);
+      expect((await hub.api('POST', '/api/v1/users/carol/disable', ADMIN_TOKEN)).status).toBe(200);
+      expect((await hub.api('PATCH', '/api/v1/users/bob', ADMIN_TOKEN, { email: 'bob@new.example.com' })).status).toBe(200);
+    });
+    try {
+      await advance(6000);
+      expect(mailedAbout('carol@example.com', request.id)).toHaveLength(0);
+      expect(mailedAbout('bob@example.com', request.id)).toHaveLength(0);
+      const rows = await rowsOf(request.id);
+      expect(rows.find((row) => row.destination === 'carol')).toMatchObject({ status: 'failed', lastError: 'not sent: carol was disabled before this email could go out' });
+      expect(rows.find((row) => row.destination === 'bob')).toMatchObject({ status: 'failed', lastError: "not sent: bob's email address changed before this email could go out" });
+    } finally {
+      await hub.api('POST', '/api/v1/users/carol/enable', ADMIN_TOKEN);
+      await hub.api('PATCH', '/api/v1/users/bob', ADMIN_TOKEN, { email: 'bob@example.com' });
+    }
+    const next = await submit(alice);
+    expect(mailedAbout('carol@example.com', next.id)).toHaveLength(1);
+  });
+
+  it('still sends a break-glass alert that waited for the SMTP server, though the request it tells of is approved', async () => {
+    let used!: GreenlightRequest;
+    await whileSmtpIsDown(async () => {
+      const { status, body } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', dave.token, deployRequest({ reason: 'database is down, customers cannot pay', breakGlass: { incident: 'INC-9' } }));
+      expect(status, JSON.stringify(body)).toBe(201);
+      used = body;
+      await dispatcher().idle();
+      expect(used.status).toBe('approved');
+    });
+    await advance(6000);
+    for (const address of ['bob@example.com', 'carol@example.com', 'sue@example.com']) {
+      expect(mailedAbout(address, used.id).map((received) => received.mail.subject), address).toEqual([expect.stringContaining('[Greenlight] URGENT: Break-glass by dave')]);
+    }
+  });
+});

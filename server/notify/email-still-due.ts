@@ -1,0 +1,31 @@
+import type { Kysely } from 'kysely';
+import type { RequestStatus } from '../../protocol/index.js';
+import type { Database } from '../store/schema.js';
+import { requestStore } from '../store/requests.js';
+import { userStore } from '../store/users.js';
+import type { EmailPayload } from './email-payload.js';
+
+const FINISHED: Record<Exclude<RequestStatus, 'pending'>, string> = {
+  approved: 'the request was approved',
+  denied: 'the request was denied',
+  expired: 'the request expired',
+  cancelled: 'the request was cancelled',
+};
+
+/**
+ * Why a stored email should no longer go out, or null when it should. A row may wait hours for the
+ * SMTP server, or be retried by an admin days later: by then a request asking for a decision may be
+ * decided, and its recipient disabled or moved to another address. A break-glass alert tells of a
+ * request approved from the start, so only its recipient is checked.
+ */
+export async function whyNoLongerDue(db: Kysely<Database>, payload: EmailPayload): Promise<string | null> {
+  const after = 'before this email could go out';
+  const user = await userStore.byName(db, payload.to.name);
+  if (!user) return `not sent: there is no user ${payload.to.name} any more`;
+  if (user.disabled) return `not sent: ${user.name} was disabled ${after}`;
+  if (user.email?.toLowerCase() !== payload.to.address.toLowerCase()) return `not sent: ${user.name}'s email address changed ${after}`;
+  if (payload.alert !== null) return null;
+  const request = await requestStore.byId(db, payload.request.id);
+  if (!request) return 'not sent: the request no longer exists';
+  return request.status === 'pending' ? null : `not sent: ${FINISHED[request.status]} ${after}`;
+}
