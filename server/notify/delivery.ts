@@ -14,7 +14,9 @@ export type DeliveryOutcome =
   /** Retrying will not change it: the endpoint resolves to an address notifications may not reach, or the mail server rejected the message for good. */
   | { kind: 'refused'; error: string; status?: number }
   /** Not sent, and never will be: what it says no longer holds (a request decided since, a recipient disabled). Not a failure. */
-  | { kind: 'skipped'; reason: string };
+  | { kind: 'skipped'; reason: string }
+  /** The hub's stop cut the attempt short: nothing is known of it, so it is handed back uncounted. */
+  | { kind: 'aborted' };
 
 /**
  * Where outbox rows of one channel go: a webhook endpoint, the SMTP server. The dispatcher claims an
@@ -60,6 +62,7 @@ export interface PostAttempt {
 export function postOnce({ url, agent, allowPrivateNetworks, headers, body, signal, clock }: PostAttempt): Promise<DeliveryOutcome> {
   const literal = checkLiteralHost(url.hostname, allowPrivateNetworks);
   if (literal) return Promise.resolve({ kind: 'refused', error: literal.message });
+  if (signal.aborted) return Promise.resolve({ kind: 'aborted' });
   const request = url.protocol === 'https:' ? https.request : http.request;
   return new Promise<DeliveryOutcome>((resolve) => {
     let settled = false;
@@ -77,7 +80,10 @@ export function postOnce({ url, agent, allowPrivateNetworks, headers, body, sign
       headers: { 'content-length': Buffer.byteLength(body), ...headers },
     });
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s`)), ATTEMPT_TIMEOUT_MS);
-    const onAbort = () => req.destroy(new Error('the hub is shutting down'));
+    const onAbort = () => {
+      settle({ kind: 'aborted' });
+      req.destroy();
+    };
     signal.addEventListener('abort', onAbort);
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;

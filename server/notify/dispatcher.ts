@@ -105,7 +105,10 @@ export class Dispatcher implements FastLane {
     return endpoint.maxConcurrency - (this.inFlight.get(endpoint.key) ?? 0) - (this.reserved.get(endpoint.key) ?? 0);
   }
 
-  /** Stops claiming, ends attempts in flight and hands their rows back (no attempt counted). */
+  /**
+   * Stops claiming and cuts attempts in flight short; their rows are handed back, no attempt counted.
+   * An attempt whose outcome came in regardless is filed first (each attempt has its own timeout).
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -238,8 +241,9 @@ export class Dispatcher implements FastLane {
     this.armRenewal();
     try {
       const outcome = await endpoint.send(row.id, row.payload, this.abort.signal);
-      // A shutdown cut the attempt short: `stop` hands the row back, uncounted.
-      if (this.stopped) return;
+      // `stop` hands the row back, uncounted. An outcome known despite the stop (an SMTP server
+      // that accepted the message) is filed: handed back, it would go out again.
+      if (outcome.kind === 'aborted') return;
       await this.file(endpoint, row, outcome);
     } catch (error) {
       this.ctx.log.error({ err: error, notification: row.id, endpoint: endpoint.key }, 'cannot record a notification attempt; it will be tried again when its lease ends');
@@ -267,7 +271,7 @@ export class Dispatcher implements FastLane {
   }
 
   /** Records one attempt's outcome, only while this hub still holds the row's lease. */
-  private async file(endpoint: DeliveryEndpoint, row: OutboxRecord, outcome: DeliveryOutcome): Promise<void> {
+  private async file(endpoint: DeliveryEndpoint, row: OutboxRecord, outcome: Exclude<DeliveryOutcome, { kind: 'aborted' }>): Promise<void> {
     const { ctx } = this;
     const now = ctx.clock.now();
     const iso = now.toISOString();

@@ -104,7 +104,7 @@ export class EmailEndpoint implements DeliveryEndpoint {
       deny: this.actionUrl(emailActionToken(this.tokenKey, id, 'deny')),
       console: `${this.base()}/`,
     });
-    if (signal.aborted) return { kind: 'failed', status: null, error: 'the hub is shutting down', retryAfterMs: null };
+    if (signal.aborted) return { kind: 'aborted' };
     try {
       const info = await this.transporter.sendMail({
         from: this.config.from,

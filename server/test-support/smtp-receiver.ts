@@ -31,6 +31,9 @@ export class SmtpReceiver {
    * as an `error` event on the server, which would end the test run if nothing listened for it.
    */
   readonly brokenConnections: Error[] = [];
+  /** While set, each message waits for it before the server answers, as on a slow server; `holding` counts those waiting. */
+  hold: Promise<void> | null = null;
+  holding = 0;
   /** Addresses answered 550 (no such mailbox) at RCPT TO, as a real server rejects them for good. */
   readonly unknownMailboxes = new Set<string>();
   /** Addresses answered "550 5.7.1" (relaying denied) at RCPT TO, as a server does to a sender lacking the rights. */
@@ -64,7 +67,12 @@ export class SmtpReceiver {
       onData: (stream, session, callback) => {
         const to = session.envelope.rcptTo.map((address) => address.address);
         simpleParser(stream)
-          .then((mail) => {
+          .then(async (mail) => {
+            const hold = this.hold;
+            if (hold) {
+              this.holding += 1;
+              await hold.finally(() => (this.holding -= 1));
+            }
             if (this.refuse || this.refuseNext > 0) {
               this.refuseNext = Math.max(0, this.refuseNext - 1);
               this.refused += 1;
