@@ -7,6 +7,7 @@ import type { Database, EmailActionsTable } from '../store/schema.js';
 import type { RequestRecord } from '../store/requests.js';
 import { outboxStore, type OutboxRecord } from '../store/outbox.js';
 import { decisionStore } from '../store/decisions.js';
+import { insertBatches } from '../store/insert-batches.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { diffExcerpt } from './chat-text.js';
@@ -140,5 +141,5 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
   }
   afterCommit(trx, () => outbox.written());
   await outboxStore.insert(trx, rows);
-  if (actions.length) await trx.insertInto('email_actions').values(actions).execute();
+  for (const batch of insertBatches(actions)) await trx.insertInto('email_actions').values(batch).execute();
 }

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { insertBatches } from './insert-batches.js';
 import { decodeOneOf } from './json.js';
 import type { Database, DeadlinesTable } from './schema.js';
 
@@ -50,9 +51,9 @@ const toDeadlineRow = (deadline: NewDeadline): DeadlinesTable => ({
 
 /** The durable timers (table `deadlines`): records in, records out. */
 export const deadlineStore = {
-  /** New deadlines, in one multi-row insert. */
+  /** New deadlines, in as few multi-row inserts as the databases' parameter limits allow. */
   async insert(db: Executor, deadlines: NewDeadline[]): Promise<void> {
-    if (deadlines.length) await db.insertInto('deadlines').values(deadlines.map(toDeadlineRow)).execute();
+    for (const batch of insertBatches(deadlines.map(toDeadlineRow))) await db.insertInto('deadlines').values(batch).execute();
   },
 
   /**

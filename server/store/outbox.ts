@@ -1,5 +1,6 @@
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import { NOTIFICATION_STATUSES, type NotificationStatus } from '../../protocol/index.js';
+import { insertBatches } from './insert-batches.js';
 import { decodeOneOf } from './json.js';
 import type { Database, OutboxTable } from './schema.js';
 
@@ -105,9 +106,9 @@ function ofEndpoint<Q extends { where(column: 'channel' | 'destination', op: '='
 
 /** The notification outbox (table `outbox`): records in, records out; the lease columns guard every write of an attempt. */
 export const outboxStore = {
-  /** The rows of one change, in one multi-row insert. */
+  /** The rows of one change, in as few multi-row inserts as the databases' parameter limits allow. */
   async insert(db: Executor, records: OutboxRecord[]): Promise<void> {
-    await db.insertInto('outbox').values(records.map(toOutboxRow)).execute();
+    for (const batch of insertBatches(records.map(toOutboxRow))) await db.insertInto('outbox').values(batch).execute();
   },
 
   async byId(db: Executor, id: string): Promise<OutboxRecord | undefined> {

@@ -1,5 +1,6 @@
 import { CompiledQuery, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
+import { insertBatches } from './insert-batches.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -46,9 +47,6 @@ export async function insertRow<T extends keyof Database & string>(db: Executor,
   await db.executeQuery(insertOne(db, dialect, table, row));
 }
 
-/** Bound parameters per statement: within SQLite's most conservative limit (999), and PostgreSQL's. */
-const MAX_PARAMETERS = 999;
-
 /**
  * The statements inserting rows that share their columns, as few as the parameter limit allows: one
  * round trip for many rows on PostgreSQL, one statement instead of many on SQLite.
@@ -58,11 +56,9 @@ export function insertStatements<T extends keyof Database & string>(db: Executor
   if (!first) return [];
   if (rows.length === 1) return [insertOne(db, dialect, table, first)];
   const columns = Object.keys(first).filter((column) => (first as Record<string, unknown>)[column] !== undefined);
-  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
   const head = `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values `;
   const statements: CompiledQuery[] = [];
-  for (let start = 0; start < rows.length; start += perStatement) {
-    const chunk = rows.slice(start, start + perStatement);
+  for (const chunk of insertBatches(rows)) {
     const values: unknown[] = [];
     const tuples = chunk.map((row) => {
       const placeholders = columns.map((column) => {
