@@ -21,6 +21,25 @@ test('a wrong token says the hub refused it', async ({ page }, testInfo) => {
   await shot(page, testInfo, 'sign-in-wrong-token');
 });
 
+test('an expired token says when it expired and what to do, in the hub’s words, not advice on pasting it', async ({ page }) => {
+  const user = await createUser('erin', ['requester']);
+  // A one-second token; the hub, not a sleep here, says when it has expired.
+  const made = await fetch(`${hubUrl()}/api/v1/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'short-lived', scopes: ['requests:read'], expiresIn: 1 }),
+  });
+  const { token } = (await made.json()) as { token: string };
+  await expect.poll(async () => (await fetch(`${hubUrl()}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+
+  await page.goto(hubUrl());
+  await signIn(page, token);
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('The hub refused this token.');
+  await expect(alert).toContainText('This token ("short-lived") expired at');
+  await expect(alert).not.toContainText('Check that you pasted the whole token');
+});
+
 test('another hub’s address says this console serves only its own hub, and where to go instead', async ({ page }) => {
   const user = await createUser('alice', ['requester']);
   await page.goto(hubUrl());

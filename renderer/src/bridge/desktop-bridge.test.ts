@@ -3,6 +3,7 @@ import type { DesktopApi, DesktopEvent, DesktopSettings, DesktopSettingsUpdate }
 import type { BridgeEvent } from './bridge.js';
 import { DesktopBridge } from './desktop-bridge.js';
 import { startApp } from '../store/actions.js';
+import { signInMessage } from '../lib/errors.js';
 import { initialState, useStore } from '../store/store.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
 
@@ -98,6 +99,12 @@ describe('DesktopBridge', () => {
     expect(syncCalls).toBe(0);
     expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signInError: { code: 'UNAVAILABLE', message: expect.stringContaining('ECONNREFUSED') } });
     expect(useStore.getState().signInError?.message).toContain('You are still signed in');
+    // What the sign-in page shows: the hub is unreachable, and the app keeps trying (not "try again").
+    const error = useStore.getState().signInError;
+    expect(error && signInMessage(error, 'https://hub.example')).toEqual({
+      title: 'Cannot reach the hub at https://hub.example.',
+      hint: 'You are still signed in: the app keeps trying and opens as soon as the hub answers.',
+    });
 
     const me = { id: 'u1', name: 'bob', roles: ['approver' as const], groups: ['sre'], email: null, status: 'active' as const, disabled: false, lastSeenAt: null, createdAt: '2026-01-01T00:00:00Z' };
     push({ type: 'sync', result: { me, inbox: [requestFixture()], mine: [], offers: [], serverTime: '2026-01-01T00:00:00Z' } });

@@ -10,6 +10,8 @@ function unwrap<T>(ack: Ack<T>): T {
   return ack.data;
 }
 
+const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
+
 function toBridgeEvent(event: DesktopEvent): BridgeEvent {
   if (event.type === 'state') return { type: 'state', state: event.session.state, error: event.session.error };
   return event;
@@ -38,7 +40,7 @@ export class DesktopBridge implements Bridge {
     // app opens by itself once the hub answers (its sync arrives as an event).
     if (session.state === 'unauthorized') throw new GreenlightError(session.error?.code ?? 'UNAUTHENTICATED', session.error?.message ?? 'The hub refused the saved sign-in. Sign in again.');
     if (session.state === 'unreachable' || session.state === 'reconnecting') {
-      throw new GreenlightError('UNAVAILABLE', `${session.error?.message ?? 'Cannot reach the hub.'} You are still signed in: the app keeps trying and opens as soon as the hub answers.`);
+      throw new GreenlightError('UNAVAILABLE', `${sentence(session.error?.message ?? 'Cannot reach the hub')} You are still signed in: the app keeps trying and opens as soon as the hub answers.`);
     }
     return unwrap(await this.api.sync());
   }

@@ -9,25 +9,40 @@ export function toWireError(error: unknown): WireError {
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
 
-/** What went wrong signing in, and what to do about it. */
+const REFUSED_TITLE = 'The hub refused this token.';
+const PASTE_ADVICE = 'Check that you pasted the whole token (it starts with glt_) and that it has not been revoked; an admin can issue a new one.';
+const NETWORK_ADVICE = 'Check the address and your network, and that the hub is running; then try again.';
+
+/** The hub's refusal of a token it does not know says no more than our advice on pasting it does. */
+const UNKNOWN_TOKEN = /^This token is not valid \([^)]*\)\. Ask an admin for a new one\.$/;
+/** How the hub client words "nothing answered" (protocol/hub-client.ts, hub-http-error.ts): only then is the network to blame. */
+const NO_ANSWER = /^(Cannot reach the hub at |Cannot connect to |No answer from the hub at )\S+?(: (?:(?!\. ).)*| within \d+ ms)?\.?$/;
+const NO_ANSWER_START = /^(Cannot reach the hub\b|Cannot connect to |No answer from the hub\b)/;
+/** An address that does not parse is the one generic address problem; the app's own refusals (http to another machine) say more. */
+const UNPARSED_ADDRESS = /hubUrl: must be an http:\/\/ or https:\/\/ URL$/;
+
+/**
+ * What went wrong signing in, and what to do about it. Our own advice only where the error says no
+ * more than its code; where the hub or the app explained (a locked keychain, an expired token,
+ * http to another machine, "you are still signed in"), its explanation is the hint.
+ */
 export function signInMessage(error: WireError, hubUrl: string): { title: string; hint: string } {
+  const said = error.message.trim();
   switch (error.code) {
     case 'UNAUTHENTICATED':
     case 'FORBIDDEN':
-      return {
-        title: 'The hub refused this token.',
-        hint: 'Check that you pasted the whole token (it starts with glt_) and that it has not been revoked; an admin can issue a new one.',
-      };
+      return { title: REFUSED_TITLE, hint: !said || UNKNOWN_TOKEN.test(said) ? PASTE_ADVICE : said };
     case 'UNAVAILABLE':
     case 'TIMEOUT':
-      return {
-        title: `Cannot reach the hub at ${hubUrl}.`,
-        hint: 'Check the address and your network, and that the hub is running; then try again.',
-      };
+      if (!said || NO_ANSWER.test(said)) return { title: `Cannot reach the hub at ${hubUrl}.`, hint: NETWORK_ADVICE };
+      // Nothing answered, and the app said more in a sentence of its own ("You are still signed in: …").
+      if (NO_ANSWER_START.test(said)) return { title: `Cannot reach the hub at ${hubUrl}.`, hint: said.split(/(?<=\.) /).slice(1).join(' ') || said };
+      return { title: 'Sign-in failed.', hint: said };
     case 'INVALID_INPUT':
-      return { title: 'That hub address is not valid.', hint: 'Use the full address, for example https://greenlight.example.com.' };
+      if (!said || UNPARSED_ADDRESS.test(said)) return { title: 'That hub address is not valid.', hint: 'Use the full address, for example https://greenlight.example.com.' };
+      return { title: 'Sign-in failed.', hint: said };
     default:
-      return { title: 'Sign-in failed.', hint: error.message };
+      return { title: 'Sign-in failed.', hint: said };
   }
 }
 
