@@ -88,6 +88,21 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     expect((await decide(carol, bobs.id)).body.error.code).toBe('SELF_APPROVAL');
   });
 
+  it('lets the delegate claim what they may decide, as their delegator could; never their delegator’s own request, nor once the vote is in', async () => {
+    const claim = (user: TestUser, id: string) => hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/requests/${id}/claim`, user.token, {});
+    const request = await submit(alice, 'migrate');
+    const claimed = await claim(carol, request.id);
+    expect(claimed.status, JSON.stringify(claimed.body)).toBe(200);
+    expect(claimed.body.claim).toMatchObject({ by: 'carol' });
+    // Someone with no delegation is still no approver of it.
+    expect((await claim(dave, request.id)).body.error.code).toBe('NOT_ELIGIBLE');
+    expect((await claim(carol, (await submit(bob, 'migrate')).id)).body.error.code).toBe('SELF_APPROVAL');
+
+    expect((await decide(carol, request.id)).body.decisions).toEqual([expect.objectContaining({ approver: 'bob', by: 'carol' })]);
+    const again = await claim(carol, request.id);
+    expect(again.body.error).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('(for bob)') });
+  });
+
   it('counts the delegator and the delegate once: they cannot make a quorum of two alone', async () => {
     const request = await submit(alice, 'migrate');
     expect((await decide(bob, request.id)).body.status).toBe('pending');

@@ -171,6 +171,10 @@ export const coversRule = (delegation: Delegator, rule: string): boolean => dele
 /** Whether this delegation lets its delegate vote on `request` for the delegator now: it covers the rule, and the delegator may decide it. */
 export const standsInOn = (delegation: Delegator, request: RequestRecord): boolean => coversRule(delegation, request.rule.name) && isEligibleApprover(request, delegation.delegator);
 
+/** The delegators whose vote their delegate may cast on `request` now (only `named`, when given): what deciding and claiming both go by. */
+export const standInsOn = (delegators: Delegator[], request: RequestRecord, named?: string): Actor[] =>
+  delegators.filter((d) => standsInOn(d, request) && (named === undefined || d.delegator.name === named)).map((d) => d.delegator);
+
 /** The delegators as "waiting on me" sees them. */
 export const actingFor = (delegators: Delegator[]): ActingFor[] =>
   delegators.map(({ delegator, rules }) => ({ name: delegator.name, groups: delegator.groups, roles: delegator.roles, ...(rules ? { rules } : {}) }));

@@ -40,7 +40,7 @@ import { newRequestRecord } from './new-request.js';
 import { idempotencyMismatch, sameSubmission } from './idempotency.js';
 import { readBackRefusal } from './read-back.js';
 import { asTheyStandNow, disabledRequester, stillEnabled } from './still-enabled.js';
-import { actingFor, activeDelegatorsOf, standsInOn } from './delegations.js';
+import { actingFor, activeDelegatorsOf, standInsOn, standsInOn } from './delegations.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -208,9 +208,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     throw new GreenlightError('NOT_ELIGIBLE', `You are not ${named}'s delegate now; a delegation covers only its window and its rules.`);
   }
   /** Delegators whose vote the caller could cast on this request (the delegator must be eligible now). */
-  const standInsFor = (current: RequestRecord) => {
-    return delegators.filter((d) => standsInOn(d, current) && (named === undefined || d.delegator.name === named)).map((d) => d.delegator);
-  };
+  const standInsFor = (current: RequestRecord) => standInsOn(delegators, current, named);
   // Someone with no part in the request hears only that, not how, when or by whom it was decided.
   const admit = (current: RequestRecord) => {
     if (current.requester_id !== actor.id && !isEligibleApprover(current, actor) && standInsFor(current).length === 0) throw canSee(current, actor) ? notEligible(current) : outsider();

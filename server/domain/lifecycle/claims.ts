@@ -10,6 +10,7 @@ import { actsAsAdmin, SYSTEM_ACTOR_NAME } from '../actor.js';
 import { announce } from '../announce.js';
 import { inTransaction, type Context } from '../context.js';
 import { isEligibleApprover } from '../request-view.js';
+import { activeDelegatorsOf, standInsOn } from '../delegations.js';
 import { addDeadline, stepDueAt } from './deadlines.js';
 import { loadRequestRow, onUnexpiredRequest } from './expiry.js';
 import { transition } from './transition.js';
@@ -19,21 +20,28 @@ import { transition } from './transition.js';
  * waits until the claim lapses or is released. A claim never stops anyone else from deciding.
  */
 export async function claimRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
-  const notEligible = () => new GreenlightError('NOT_ELIGIBLE', 'Only an approver of this request can claim it.');
+  const notEligible = () => new GreenlightError('NOT_ELIGIBLE', 'Only an approver of this request, or their delegate, can claim it.');
+  // Whoever may decide may claim: a delegate for the delegators they stand in for, read now as a decision reads them.
+  const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
   const admit = (current: RequestRecord) => {
-    if (current.requester_id !== actor.id && !isEligibleApprover(current, actor)) throw notEligible();
+    if (current.requester_id !== actor.id && !isEligibleApprover(current, actor) && standInsOn(delegators, current).length === 0) throw notEligible();
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'there is nothing to claim.', admit, async (trx, current) => {
     const own = current.requester_id === actor.id;
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}.`);
     if (own && !current.rule.allowSelfApproval) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
     if (own && !isEligibleApprover(current, actor)) throw notEligible();
+    const standIn = isEligibleApprover(current, actor) ? null : (standInsOn(delegators, current)[0] ?? null);
+    if (standIn && current.requester_id === standIn.id) throw new GreenlightError('SELF_APPROVAL', `${standIn.name} asked for this, so their delegate cannot claim it; another approver has to.`);
+    const voter = standIn ?? actor;
     // A claim holds escalation for someone about to decide; one who has voted can't, and would hold it for ever.
     const cast = await decisionStore.castBy(trx, current.id, actor.id);
     if (cast) throw new GreenlightError('CONFLICT', `You already ${cast.decision === 'approve' ? 'approved' : 'denied'} this request${cast.approverName === actor.name ? '' : ` (for ${cast.approverName})`}; a claim is for someone still to decide, and holds escalation for them.`);
+    const theirs = standIn ? await decisionStore.ofApprover(trx, current.id, standIn.id) : null;
+    if (standIn && theirs) throw new GreenlightError('CONFLICT', `${standIn.name}'s vote (to ${theirs.decision}) is already in; a claim is for someone still to decide.`);
     // Under per-group quorum, likewise one whose approval would fill no line still open (QUORUM_LINE_MET).
-    const lines = voteLines(current.rule, current, actor);
-    if (lines !== null) await tallyApproval(trx, current.rule, current.id, { approver: actor.name, lines });
+    const lines = voteLines(current.rule, current, voter);
+    if (lines !== null) await tallyApproval(trx, current.rule, current.id, { approver: voter.name, lines });
     const now = ctx.clock.now();
     const iso = now.toISOString();
     if (current.claim_by && current.claim_by !== actor.name && current.claim_until && current.claim_until > iso) {
