@@ -1,4 +1,4 @@
-import { createUser, getRequest, submitRequest, unique } from './support/hub-api.js';
+import { createUser, delegate, getRequest, submitRequest, unique } from './support/hub-api.js';
 import { detail, expect, inboxRow, openTab, shot, test } from './support/fixtures.js';
 
 test('delegating from Settings: the delegate finds the request in their inbox and approves it on the delegator’s behalf', async ({ actors }, testInfo) => {
@@ -30,4 +30,25 @@ test('delegating from Settings: the delegate finds the request in their inbox an
   // Ending it at once takes the right away.
   await section.getByRole('button', { name: 'End now' }).click();
   await expect(section.getByTestId('delegation')).toHaveCount(0);
+});
+
+test('a delegate claims and votes for their delegator, and the panel then says whose vote they cast', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const away = await createUser('bob', ['approver'], ['away-pair']);
+  const stand = await createUser('carol', ['approver'], ['elsewhere']);
+  await delegate(away, stand);
+  const resource = unique('pair-key');
+  await submitRequest(requester, { action: 'hand-over-pair', resource, environment: 'production', reason: 'needs two', risk: 'medium' });
+  const carol = await actors.open(stand);
+  await inboxRow(carol.page, resource).click();
+  const panel = detail(carol.page);
+
+  // Claiming is open to whoever may decide: the delegate too.
+  await panel.getByRole('button', { name: /^Claim/ }).click();
+  await expect(panel.getByRole('button', { name: /^Release/ })).toBeVisible();
+  await expect(carol.page.getByText('You are not an approver for this request')).toHaveCount(0);
+
+  await panel.getByRole('button', { name: /^Approve/ }).click();
+  await expect(panel.getByRole('status').filter({ hasText: 'You voted' })).toHaveText(`You voted for ${away.name}. Waiting for 1 more approval.`);
+  await expect(panel).not.toContainText('You are not an approver');
 });

@@ -65,3 +65,8 @@ export function disableUser(name: string): Promise<unknown> {
 export async function listUsers(): Promise<User[]> {
   return (await call<{ users: User[] }>('GET', '/api/v1/users', adminToken())).users;
 }
+
+/** `from` hands their approvals to `to` from now for `days` days. */
+export function delegate(from: TestUser, to: TestUser, days = 3): Promise<unknown> {
+  return call('POST', '/api/v1/delegations', from.token, { to: to.name, endsAt: new Date(Date.now() + days * 86_400_000).toISOString(), reason: 'holiday' });
+}

@@ -88,6 +88,12 @@ rules:
     approvers: [away]
     expireAfter: 1h
     grantTtl: 10m
+  - name: away-pair
+    match: { action: hand-over-pair }
+    approvers: [away-pair]
+    minApprovals: 2
+    expireAfter: 1h
+    grantTtl: 10m
   - name: glass
     match: { action: failover-db }
     approvers: [glass-sre]

@@ -5,7 +5,7 @@ import { describeProgress } from '../../../protocol/quorum.js';
 import { isEligible } from '../../../protocol/urgency.js';
 import { useShortcuts } from '../hooks/use-shortcuts.js';
 import { approve, claim, deny, release } from '../store/actions.js';
-import { describeOutcome, hasVoted, waitsOn } from '../store/requests-model.js';
+import { describeOutcome, myVote, waitsOn } from '../store/requests-model.js';
 import { formatTime } from '../lib/time.js';
 import { fromLocalInput, offsetLabel, toLocalInput } from '../lib/schedule.js';
 import { useStore } from '../store/store.js';
@@ -218,11 +218,13 @@ function movedStart(value: string, initial: string): { notBefore?: string } | { 
 
 function whyNoDecision(request: GreenlightRequest, me: { name: string; groups: string[]; roles: string[] } | null): string {
   if (request.status !== 'pending') return `This request is ${describeOutcome(request)}${request.decidedAt ? ` (${formatTime(request.decidedAt)})` : ''}.`;
-  if (me && hasVoted(request, me)) {
+  const vote = me ? myVote(request, me) : null;
+  if (vote) {
+    const voted = vote.approver === me?.name ? 'You voted.' : `You voted for ${vote.approver}.`;
     const open = request.quorum?.filter((line) => line.approvers.length < line.count);
-    if (open) return `You voted. Waiting for ${open.map((line) => `${line.group} ${line.count - line.approvers.length}`).join(' + ')}.`;
+    if (open) return `${voted} Waiting for ${open.map((line) => `${line.group} ${line.count - line.approvers.length}`).join(' + ')}.`;
     const missing = request.rule.minApprovals - request.approvals;
-    return `You voted. Waiting for ${missing} more approval${missing === 1 ? '' : 's'}.`;
+    return `${voted} Waiting for ${missing} more approval${missing === 1 ? '' : 's'}.`;
   }
   if (me && request.requester === me.name) return 'This is your request; others decide it.';
   if (request.quorum && isEligible(request, me ?? { name: '', groups: [], roles: [] })) return `The lines you count toward are met (${describeProgress(request.quorum)}); others decide the rest.`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signInMessage } from './errors.js';
+import { actionMessage, signInMessage } from './errors.js';
 
 const HUB = 'https://hub.example';
 const NETWORK = /Check the address and your network/;
@@ -64,5 +64,13 @@ describe('signInMessage keeps the explanation that says more than its code', () 
     for (const message of ['Cannot reach the hub at https://hub.example: xhr poll error', 'Cannot reach the hub at https://hub.example: getaddrinfo ENOTFOUND hub.example', 'Cannot connect to https://hub.example', 'No answer from the hub at https://hub.example within 10000 ms']) {
       expect(signInMessage({ code: 'UNAVAILABLE', message }, HUB), message).toEqual({ title: 'Cannot reach the hub at https://hub.example.', hint: expect.stringMatching(NETWORK) });
     }
+  });
+});
+
+describe('actionMessage', () => {
+  it('keeps the hub’s reason someone may not decide: whose delegate they are not, who was disabled', () => {
+    const message = 'You are not bob’s delegate now; a delegation covers only its window and its rules.';
+    expect(actionMessage({ code: 'NOT_ELIGIBLE', message })).toBe(message);
+    expect(actionMessage({ code: 'NOT_ELIGIBLE', message: '' })).toBe('You are not an approver for this request.');
   });
 });

@@ -55,7 +55,8 @@ export function actionMessage(error: WireError): string {
     case 'SELF_APPROVAL':
       return 'You cannot approve your own request.';
     case 'NOT_ELIGIBLE':
-      return 'You are not an approver for this request.';
+      // The hub's sentence says why (whose delegate you are not, who has been disabled, whom it needs).
+      return error.message || 'You are not an approver for this request.';
     case 'TIMEOUT':
       return 'The hub did not answer in time, so this may not have been recorded. Check the request once the connection is back.';
     case 'UNAVAILABLE':

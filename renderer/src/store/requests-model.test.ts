@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncResult } from '../../../protocol/events.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
-import { applyRequest, applySync, describeOutcome, dropDepartures, emptyRequests, isNewer, selectInbox, selectMine, stepSelection, waitsOn } from './requests-model.js';
+import { applyRequest, applySync, describeOutcome, dropDepartures, emptyRequests, isNewer, myVote, selectInbox, selectMine, stepSelection, waitsOn } from './requests-model.js';
 
 const bob = { name: 'bob', groups: ['sre'], roles: ['approver'] };
 const carol = { name: 'carol', groups: ['sre'], roles: ['approver'] };
@@ -147,5 +147,15 @@ describe('stepSelection', () => {
     expect(stepSelection(ids, 'a', -1)).toBe('a');
     expect(stepSelection(ids, 'gone', 1)).toBe('a');
     expect(stepSelection([], 'a', 1)).toBeNull();
+  });
+});
+
+describe('myVote', () => {
+  const carol = { name: 'carol', groups: ['devs'], roles: ['approver'] };
+  it('is the vote a delegate cast for their delegator, so the panel says "You voted for bob", not "You are not an approver"', () => {
+    const request = requestFixture({ decisions: [{ approver: 'bob', by: 'carol', decision: 'approve', comment: null, at: '2026-01-01T00:00:00Z' }] });
+    expect(myVote(request, carol)).toMatchObject({ approver: 'bob', by: 'carol' });
+    expect(myVote(request, { ...carol, name: 'bob' })).toMatchObject({ approver: 'bob' });
+    expect(myVote(request, { ...carol, name: 'dave' })).toBeNull();
   });
 });

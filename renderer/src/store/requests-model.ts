@@ -1,5 +1,5 @@
 import type { SyncResult } from '../../../protocol/events.js';
-import type { GreenlightRequest } from '../../../protocol/request.js';
+import type { Decision, GreenlightRequest } from '../../../protocol/request.js';
 import { compareUrgency } from '../../../protocol/urgency.js';
 import { waitsOnMe } from '../../../protocol/waits-on-me.js';
 
@@ -23,9 +23,11 @@ export interface RequestsData {
 
 export const emptyRequests: RequestsData = { byId: {}, departed: {} };
 
-export function hasVoted(request: GreenlightRequest, me: Me): boolean {
-  return request.decisions.some((decision) => decision.approver === me.name);
+/** The vote I cast on this request: my own, or one I cast as someone's delegate (`by` me). */
+export function myVote(request: GreenlightRequest, me: Me): Decision | null {
+  return request.decisions.find((decision) => decision.approver === me.name || decision.by === me.name) ?? null;
 }
+
 
 /** Waiting on me, by the rule the hub, the tray and notifications share. */
 export function waitsOn(request: GreenlightRequest, me: Me | null): boolean {
