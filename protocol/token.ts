@@ -58,6 +58,8 @@ export const tokenSchema = z.object({
   expiresAt: z.string().nullable(),
   /** To the minute: the hub records it at most once a minute. */
   lastUsedAt: z.string().nullable(),
+  /** In a listing: true on the token the listing was asked with (revoking it signs its holder out); absent on the others. */
+  current: z.literal(true).optional(),
 });
 export type TokenInfo = z.infer<typeof tokenSchema>;
 

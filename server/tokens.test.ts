@@ -102,6 +102,19 @@ describe('named, scoped, expiring tokens', () => {
     expect(again.body.id).toBe(first.body.id);
   });
 
+  it('a listing marks the token it was asked with, so an app can say which one revoking would sign it out of', async () => {
+    const ci = await pipelineToken(alice, 'ci-current');
+    const bySignIn = (await hub.api<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens', alice.token)).body.tokens;
+    expect(bySignIn.filter((token) => token.current)).toEqual([expect.objectContaining({ kind: 'user', user: 'alice' })]);
+    expect(bySignIn.find((token) => token.id === ci.id)).not.toHaveProperty('current');
+    // Asked with the pipeline's token (it may list its user's tokens), that one is marked instead.
+    const byCi = await hub.api<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens', ci.token);
+    expect(byCi.body.tokens.filter((token) => token.current).map((token) => token.id)).toEqual([ci.id]);
+    // Someone else's listing, read by an admin, marks none of theirs.
+    const byAdmin = (await hub.api<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens?user=alice', ADMIN_TOKEN)).body.tokens;
+    expect(byAdmin.some((token) => token.current)).toBe(false);
+  });
+
   it('records when a token was last used', async () => {
     const ci = await pipelineToken(alice, 'last-used');
     expect((await hub.api('GET', '/api/v1/requests', ci.token)).status).toBe(200);

@@ -90,7 +90,7 @@ export async function listTokens(ctx: Context, by: Actor, userName?: string): Pr
     if (!owner) throw new GreenlightError('NOT_FOUND', `No user "${userName}".`);
     ownerId = owner.id;
   }
-  return (await tokenStore.ofUser(ctx.store.db, ownerId)).map(toTokenInfo);
+  return (await tokenStore.ofUser(ctx.store.db, ownerId)).map((owned) => ({ ...toTokenInfo(owned), ...(owned.token.id === by.tokenId ? { current: true as const } : {}) }));
 }
 
 /** The last active admin keeps at least one working token with the admin scope: without it nobody could manage users again. */
