@@ -86,6 +86,7 @@ test('Settings → Tokens: a pipeline token is made with its scopes, shown once,
   const row = panel.getByRole('row', { name: /^ci api/ });
   await expect(row).toContainText('requests:create requests:read');
   await row.getByRole('button', { name: 'Revoke ci' }).click();
+  await row.getByRole('button', { name: 'Yes, revoke' }).click();
   await expect(row).toHaveCount(0);
   expect((await fetch(`${hubUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
 });

@@ -4,8 +4,10 @@ import { useEffect, useRef, useState } from 'react';
  * A button for what can't be undone (ending access, cancelling a request): the first click asks,
  * inline, and only "Yes" acts. Focus moves to the question and back, so keyboards keep their place.
  */
-export function ConfirmButton({ label, question, confirmLabel, onConfirm, disabled, className }: {
+export function ConfirmButton({ label, ariaLabel, question, confirmLabel, onConfirm, disabled, className }: {
   label: string;
+  /** The trigger's accessible name where its label alone is ambiguous (one "Revoke" per row). */
+  ariaLabel?: string;
   question: string;
   confirmLabel: string;
   onConfirm: () => void;
@@ -24,7 +26,7 @@ export function ConfirmButton({ label, question, confirmLabel, onConfirm, disabl
 
   if (!asking) {
     return (
-      <button type="button" ref={triggerRef} className={className} disabled={disabled} onClick={() => setAsking(true)}>
+      <button type="button" ref={triggerRef} className={className} disabled={disabled} onClick={() => setAsking(true)} aria-label={ariaLabel}>
         {label}
       </button>
     );

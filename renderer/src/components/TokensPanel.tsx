@@ -3,6 +3,7 @@ import { SCOPES, type CreatedToken, type Scope, type TokenInfo } from '../../../
 import { copyText } from '../lib/clipboard.js';
 import { toWireError } from '../lib/errors.js';
 import { getBridge } from '../store/actions.js';
+import { ConfirmButton } from './ConfirmButton.js';
 
 const LIFETIMES = [
   { value: '30d', label: '30 days' },
@@ -96,16 +97,32 @@ export function TokensPanel() {
           </thead>
           <tbody>
             {tokens.map((token) => (
-              <tr key={token.id}>
-                <td>{token.name}</td>
+              <tr key={token.id} data-current={token.current ? 'true' : undefined}>
+                <td>
+                  {token.name}
+                  {token.current && (
+                    <>
+                      {' '}
+                      <span className="badge">this session</span>
+                      <br />
+                      <small className="muted">The token this app is signed in with: revoking it signs you out.</small>
+                    </>
+                  )}
+                </td>
                 <td>{token.kind}</td>
                 <td className="mono">{token.scopes.join(' ')}</td>
                 <td>{token.expiresAt ? new Date(token.expiresAt).toLocaleString() : 'never'}</td>
                 <td>{token.lastUsedAt ? new Date(token.lastUsedAt).toLocaleString() : 'never'}</td>
                 <td>
-                  <button type="button" className="danger" disabled={busy} onClick={() => void run(async () => void (await getBridge().revokeToken(token.id)))} aria-label={`Revoke ${token.name}`}>
-                    Revoke
-                  </button>
+                  <ConfirmButton
+                    label="Revoke"
+                    ariaLabel={`Revoke ${token.name}`}
+                    question={token.current ? `Revoke ${token.name}, the token of this session? You are signed out at once.` : `Revoke ${token.name}? Whatever uses it stops working at once.`}
+                    confirmLabel={token.current ? 'Yes, revoke and sign out' : 'Yes, revoke'}
+                    className="danger"
+                    disabled={busy}
+                    onConfirm={() => void run(async () => void (await getBridge().revokeToken(token.id)))}
+                  />
                 </td>
               </tr>
             ))}
