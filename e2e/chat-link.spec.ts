@@ -1,4 +1,4 @@
-import { createUser, hubUrl, submitRequest, unique } from './support/hub-api.js';
+import { createUser, decide, hubUrl, submitRequest, unique } from './support/hub-api.js';
 import { detail, expect, test } from './support/fixtures.js';
 
 test('"Open in Greenlight" from a Slack or Teams message opens that request in the console', async ({ actors }) => {
@@ -15,4 +15,36 @@ test('"Open in Greenlight" from a Slack or Teams message opens that request in t
   await expect(detail(bob.page)).toContainText(linked);
   await expect(detail(bob.page)).toContainText('from the chat link');
   await expect(detail(bob.page)).not.toContainText(other);
+});
+
+test('a chat link to a request someone else already decided shows that request as it now is, read-only, not another one', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('bob', ['approver'], ['platform']);
+  const other = await createUser('carol', ['approver'], ['platform']);
+  const linked = unique('decided-linked');
+  const waiting = unique('still-waiting');
+  const target = await submitRequest(requester, { action: 'config', resource: linked, environment: 'production', reason: 'decided before the click', risk: 'medium' });
+  await submitRequest(requester, { action: 'config', resource: waiting, environment: 'production', reason: 'waits on bob', risk: 'critical' });
+  await decide(other, target.id, 'approve', 'fine by me');
+  const bob = await actors.open(approver);
+
+  await bob.page.goto(`${hubUrl()}/?request=${target.id}`);
+  await expect(detail(bob.page)).toContainText(linked);
+  await expect(detail(bob.page).getByTestId('status')).toHaveText(/^approved/);
+  await expect(detail(bob.page)).toContainText(`approved by ${other.name}`);
+  await expect(detail(bob.page).getByRole('button', { name: /^Approve/ })).toHaveCount(0);
+  await expect(detail(bob.page)).not.toContainText(waiting);
+});
+
+test('a chat link to a request the hub won’t show says so, instead of showing another request', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('bob', ['approver'], ['platform']);
+  const waiting = unique('still-waiting');
+  await submitRequest(requester, { action: 'config', resource: waiting, environment: 'production', reason: 'waits on bob', risk: 'critical' });
+  const bob = await actors.open(approver);
+
+  const missing = 'req_00000000000000000000000000';
+  await bob.page.goto(`${hubUrl()}/?request=${missing}`);
+  await expect(detail(bob.page).getByTestId('link-note')).toContainText(`The request this link opens (${missing}) can’t be shown`);
+  await expect(detail(bob.page).getByRole('button', { name: /^Approve/ })).toHaveCount(0);
 });

@@ -10,7 +10,7 @@ const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');
 const linked = requestIdFromLink(window.location.search);
 void startApp(selectBridge()).then(() => {
-  if (linked) openRequest(linked);
+  if (linked) void openRequest(linked);
 });
 createRoot(root).render(
   <StrictMode>

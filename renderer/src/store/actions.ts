@@ -132,13 +132,28 @@ export async function resync(): Promise<void> {
   }
 }
 
-/** A link into the console (Slack's and Teams' "Open in Greenlight") opens that request in the inbox. */
-export function openRequest(id: string): void {
-  useStore.setState({ view: 'inbox', selectedId: id });
+/**
+ * A link into the console (Slack's and Teams' "Open in Greenlight") opens that request in the inbox.
+ * One no longer waiting on me is not in the sync: it is fetched, and shown as it now is (decided ones
+ * read-only); one the hub won't show leaves a note, never another request in its place.
+ */
+export async function openRequest(id: string): Promise<void> {
+  useStore.setState({ view: 'inbox', selectedId: id, link: { id, note: null } });
+  if (useStore.getState().requests.byId[id]) return;
+  try {
+    onRequest(await requireBridge().get(id));
+  } catch (error) {
+    const { message } = toWireError(error);
+    if (useStore.getState().link?.id !== id) return;
+    useStore.setState((state) => ({
+      link: { id, note: `The request this link opens (${id}) can’t be shown: ${message}` },
+      selectedId: state.selectedId === id ? null : state.selectedId,
+    }));
+  }
 }
 
 export function selectRequest(id: string | null): void {
-  useStore.setState({ selectedId: id });
+  useStore.setState({ selectedId: id, link: null });
 }
 
 export function moveSelection(step: 1 | -1): void {

@@ -48,6 +48,8 @@ export interface Notice {
 export interface UiSlice {
   view: View;
   selectedId: string | null;
+  /** A request opened from a link ("Open in Greenlight"): `note` says why it can't be shown, null while it is fetched. */
+  link: { id: string; note: string | null } | null;
   /** The request the new-request form just submitted, to follow its status. */
   submittedId: string | null;
   notice: Notice | null;
@@ -71,6 +73,7 @@ export const initialState: StoreState = {
   setup: null,
   view: 'inbox',
   selectedId: null,
+  link: null,
   submittedId: null,
   notice: null,
   pending: {},

@@ -10,7 +10,7 @@ import { EmptyDetail } from '../components/EmptyDetail.js';
 
 export function InboxView() {
   const inbox = useInbox();
-  const { selectedId } = useStore(useShallow((state) => ({ selectedId: state.selectedId })));
+  const { selectedId, link } = useStore(useShallow((state) => ({ selectedId: state.selectedId, link: state.link })));
   const selected = useRequest(selectedId);
   useShortcuts({ j: () => moveSelection(1), k: () => moveSelection(-1), Escape: () => selectRequest(null) });
 
@@ -36,8 +36,19 @@ export function InboxView() {
       <section className="inbox-detail" aria-label="Request detail">
         {selected ? (
           <RequestDetail request={selected} onBack={() => selectRequest(null)} />
+        ) : link && !link.note && link.id === selectedId ? (
+          <p className="muted" aria-busy="true">
+            Opening the request from the link…
+          </p>
         ) : (
-          <EmptyDetail inbox={inbox} />
+          <>
+            {link?.note && (
+              <p className="error-box" role="alert" data-testid="link-note">
+                {link.note}
+              </p>
+            )}
+            <EmptyDetail inbox={inbox} />
+          </>
         )}
       </section>
     </div>

@@ -1,0 +1,51 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { GreenlightError } from '../../../protocol/errors.js';
+import type { SyncResult } from '../../../protocol/events.js';
+import type { GreenlightRequest } from '../../../protocol/request.js';
+import { requestFixture } from '../../../protocol/request-fixture.js';
+import type { Bridge } from '../bridge/bridge.js';
+import { openRequest, startApp } from './actions.js';
+import { initialState, useStore } from './store.js';
+
+const me = { id: 'u1', name: 'bob', roles: ['approver' as const], groups: ['sre'], email: null, status: 'active' as const, disabled: false, lastSeenAt: null, createdAt: '2026-01-01T00:00:00Z' };
+const waiting = requestFixture({ id: 'req_waiting', resource: 'api', status: 'pending' });
+const decided = requestFixture({ id: 'req_linked', resource: 'billing-db', status: 'approved', decidedBy: 'carol', decidedAt: '2026-01-01T00:05:00Z' });
+const sync: SyncResult = { me, inbox: [waiting], mine: [], offers: [], serverTime: '2026-01-01T00:00:00Z' };
+
+/** A signed-in host whose `get` answers as given; nothing else is called by these tests. */
+function hostAnswering(get: (id: string) => Promise<GreenlightRequest>): Bridge {
+  const notUsed = () => Promise.reject(new Error('not used in this test'));
+  const used: Partial<Bridge> = { resume: async () => sync, subscribe: () => () => undefined, get };
+  return new Proxy(used, { get: (target, key) => (key in target ? target[key as keyof Bridge] : notUsed) }) as Bridge;
+}
+
+beforeEach(() => useStore.setState(initialState));
+
+describe('opening a request from a chat link', () => {
+  it('fetches one that no longer waits on me and shows it, decided as it is, not the request at the top of the inbox', async () => {
+    const asked: string[] = [];
+    await startApp(hostAnswering(async (id) => (asked.push(id), decided)));
+    await openRequest('req_linked');
+    expect(asked).toEqual(['req_linked']);
+    const state = useStore.getState();
+    expect(state.view).toBe('inbox');
+    expect(state.selectedId).toBe('req_linked');
+    expect(state.requests.byId.req_linked).toMatchObject({ resource: 'billing-db', status: 'approved' });
+  });
+
+  it('opens one already known without asking the hub', async () => {
+    const asked: string[] = [];
+    await startApp(hostAnswering(async (id) => (asked.push(id), waiting)));
+    await openRequest('req_waiting');
+    expect(asked).toEqual([]);
+    expect(useStore.getState().selectedId).toBe('req_waiting');
+  });
+
+  it('one the hub won’t show leaves a note in its words, and selects nothing else', async () => {
+    await startApp(hostAnswering(async () => Promise.reject(new GreenlightError('NOT_FOUND', 'No request "req_gone".'))));
+    await openRequest('req_gone');
+    const state = useStore.getState();
+    expect(state.selectedId).toBeNull();
+    expect(state.link?.note).toBe('The request this link opens (req_gone) can’t be shown: No request "req_gone".');
+  });
+});
