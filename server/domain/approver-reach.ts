@@ -31,11 +31,14 @@ async function reachAmong(rule: FrozenRule, requester: { id: string }, activeRea
   // Someone with only the requester role is never offered a decision (see isEligibleApprover).
   const users = await activeReachedBy([...new Set([...rule.approvers, ...steps.flat()])]);
   const deciders = users.filter((user) => decidesAnything(user.roles) && (rule.allowSelfApproval || user.id !== requester.id));
-  if (deciders.some((user) => user.group !== null && rule.approvers.includes(user.group))) return { kind: 'approvers' };
-  const requesterAlone = users.some((user) => user.id === requester.id && user.group !== null && rule.approvers.includes(user.group) && decidesAnything(user.roles));
+  const staffed = (group: string, count: number) => new Set(deciders.filter((user) => user.group === group).map((user) => user.id)).size >= count;
+  // Under `require:` lines every line needs its count of people who could decide, or the request could never be approved.
+  const emptyGroups = rule.require ? rule.require.filter((line) => !staffed(line.group, line.count)).map((line) => line.group) : rule.approvers.filter((group) => !staffed(group, 1));
+  if (rule.require ? emptyGroups.length === 0 : emptyGroups.length < rule.approvers.length) return { kind: 'approvers' };
+  const requesterAlone = users.some((user) => user.id === requester.id && user.group !== null && emptyGroups.includes(user.group) && decidesAnything(user.roles));
   const step = steps.findIndex((targets) => deciders.some((user) => reaches(targets, user)));
-  if (step >= 0) return { kind: 'escalation', step, emptyGroups: rule.approvers, requesterAlone };
-  return { kind: 'nobody', emptyGroups: rule.approvers, requesterAlone };
+  if (step >= 0) return { kind: 'escalation', step, emptyGroups, requesterAlone };
+  return { kind: 'nobody', emptyGroups, requesterAlone };
 }
 
 const reachesInTransaction = new WeakMap<Transaction<Database>, Map<string, Promise<Reach>>>();
