@@ -144,6 +144,9 @@ describe('a policy with require lines', () => {
     expect(() => parsePolicy(mixed)).toThrow('rule "prod-db": require: require replaces approvers');
     const twice = 'rules:\n  - name: prod-db\n    require: [{ group: sre, count: 1 }, { group: sre, count: 2 }]\n';
     expect(() => parsePolicy(twice)).toThrow('rule "prod-db": require.1.group: group "sre" has two lines');
+    // Written beside require, minApprovals would be ignored: one approval granted where three were meant.
+    const ignored = 'rules:\n  - name: prod-db\n    require: [{ group: sre, count: 1 }]\n    minApprovals: 3\n';
+    expect(() => parsePolicy(ignored)).toThrow('rule "prod-db": minApprovals: require replaces minApprovals');
   });
 
   it('needs the sum of its lines, from their groups', () => {

@@ -74,6 +74,14 @@ export function parsePolicy(text: string, source = 'policy', channels: Configure
   }
   const result = policySchema.safeParse(raw);
   if (!result.success) throw new PolicyError(`${source}: ${describePolicyIssues(result.error, raw)}`);
+  // minApprovals has a default, so the schema cannot tell one written beside `require:` (which it would quietly ignore) from none.
+  const writtenRules: unknown[] = Array.isArray((raw as { rules?: unknown }).rules) ? (raw as { rules: unknown[] }).rules : [];
+  result.data.rules.forEach((rule, index) => {
+    const written = writtenRules[index];
+    if (rule.require && typeof written === 'object' && written !== null && 'minApprovals' in written) {
+      throw new PolicyError(`${source}: rule "${rule.name}": minApprovals: require replaces minApprovals: each line's count says how many approvals it needs (${approvalsNeeded(rule)} in all now); remove minApprovals or raise a line's count`);
+    }
+  });
   const unstorable = findUnstorableText(result.data);
   if (unstorable) throw new PolicyError(`${source}: ${pathText(unstorable)}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored`);
   const misleading = findMisleadingText(result.data);
