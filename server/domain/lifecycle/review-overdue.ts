@@ -6,6 +6,7 @@ import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import { audit, LostRace, type Context } from '../context.js';
 import { announceUpdated, type AfterCommit } from './after-commit.js';
 import { auditFields } from './transition.js';
+import { enqueueNotifications } from '../../notify/enqueue.js';
 
 /**
  * A break-glass use nobody reviewed within its window: it is marked overdue (which keeps the user's
@@ -30,5 +31,8 @@ export async function markReviewOverdue(ctx: Context, trx: Transaction<Database>
   const groups = [...new Set([...row.eligible_groups, ...notified])];
   // A review (or another change) made since this was read wins: the transaction runs again and finds it.
   if (!(await requestStore.updateVersioned(trx, row, { eligible_groups: groups, updated_at: iso }, Number(row.version) + 1))) throw new LostRace();
+  // Those it escalates to may have no Greenlight window open: it goes out, urgent, on the rule's channels too.
+  const message = `Break-glass review overdue: ${row.requester_name} on ${rule.name}, ${item.incident}, was due for review by ${item.dueAt}; ${notified.join(', ')} asked to chase it`;
+  await enqueueNotifications(ctx, trx, 'request.break_glass', { ...row, eligible_groups: groups, updated_at: iso, version: Number(row.version) + 1 }, undefined, { message });
   return announceUpdated(ctx, row.id, { groups: notified, users: [] });
 }
