@@ -171,6 +171,25 @@ describe('notifications with Electron fakes', () => {
     ]);
   });
 
+  it('tells those an overdue review escalates to, and its reviewers, once and urgently; not the rule\'s approvers, nor its user', () => {
+    const asLead = { ...ME, groups: ['security-leads'] };
+    const { service } = setup({ me: () => asLead });
+    const used = breakGlassUse({ reason: 'primary is down' });
+    const overdue = { ...used, eligibleGroups: ['sre', ...ME.groups, 'security-leads'], breakGlass: { ...used.breakGlass!, review: 'overdue' as const } };
+    service.handle({ type: 'request:updated', request: used });
+    expect(FakeNotification.created).toHaveLength(0);
+    service.handle({ type: 'request:updated', request: overdue });
+    service.handle({ type: 'request:updated', request: overdue });
+    expect(FakeNotification.created.map((n) => [n.options.title, n.options.urgency])).toEqual([['Break-glass review overdue: dave on prod-db: INC-4412', 'critical']]);
+
+    FakeNotification.created = [];
+    const approver = setup({ me: () => ({ ...ME, groups: ['sre'] }) });
+    approver.service.handle({ type: 'request:updated', request: overdue });
+    const itsUser = setup({ me: () => ({ ...asLead, name: 'dave' }) });
+    itsUser.service.handle({ type: 'request:updated', request: overdue });
+    expect(FakeNotification.created).toHaveLength(0);
+  });
+
   it('a break-glass use that happened while the app was away is announced by the sync that brings it', () => {
     const { service, setInbox } = setup();
     const used = breakGlassUse({ incident: 'INC-4413' });

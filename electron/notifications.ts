@@ -99,6 +99,7 @@ export class NotificationService {
         else this.dismiss(event.request.id);
         this.cancelledForMe(event.request, me);
         this.breakGlassForMe(event.request, me);
+        this.reviewOverdueForMe(event.request, me);
         return;
       default:
         return;
@@ -189,6 +190,29 @@ export class NotificationService {
       urgency: 'critical',
     });
     notification.on('click', () => this.deps.openRequest(request.id));
+    this.shown.set(request.id, notification);
+    notification.show();
+  }
+
+  /**
+   * To its reviewers, and to those its review escalated to once overdue (groups the rule's approvers
+   * are not): nobody reviewed a use of break-glass in time. Urgent, once per use; not to its user.
+   */
+  private reviewOverdueForMe(request: GreenlightRequest, me: Me): void {
+    const key = `${request.id}!review-overdue`;
+    const glass = request.breakGlass;
+    if (!glass || glass.review !== 'overdue' || request.requester === me.name || this.seen.has(key)) return;
+    const chasing = (group: string) => glass.reviewers.includes(group) || (request.eligibleGroups.includes(group) && !request.rule.approvers.includes(group));
+    if (!me.groups.some(chasing)) return;
+    this.seen.add(key);
+    if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
+    const notification = new this.deps.Notification({
+      title: `Break-glass review overdue: ${request.requester} on ${request.rule.name}: ${oneLine(glass.incident, 80)}`,
+      body: this.body(`${request.requester}: ${oneLine(request.reason, 120)}`),
+      urgency: 'critical',
+    });
+    notification.on('click', () => this.deps.openRequest(request.id));
+    this.shown.get(request.id)?.close();
     this.shown.set(request.id, notification);
     notification.show();
   }
