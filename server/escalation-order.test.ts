@@ -14,6 +14,13 @@ rules:
       - { after: 15m, notify: [managers] }
     expireAfter: 1h
     claimHolds: 15m
+  - name: pair
+    match: { action: migrate }
+    approvers: [sre]
+    minApprovals: 2
+    escalation:
+      - { after: 5m, notify: [leads] }
+    claimHolds: 15m
 `;
 
 const MINUTE = 60_000;
@@ -61,5 +68,15 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation steps a claim he
     ]);
     const decided = await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/decisions`, lena.token, { decision: 'approve' });
     expect(decided.status).toBe(200);
+  });
+
+  it('a claimer who then votes holds escalation back no longer: it fires at its time, the claim released', async () => {
+    const request = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ action: 'migrate' }))).body;
+    expect((await hub.api('POST', `/api/v1/requests/${request.id}/claim`, sam.token)).status).toBe(200);
+    const voted = await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/decisions`, sam.token, { decision: 'approve' });
+    expect(voted.body.status).toBe('pending');
+    expect(voted.body.claim).toBeNull();
+    await advance(5 * MINUTE);
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, alice.token)).body.eligibleGroups).toContain('leads');
   });
 });

@@ -30,6 +30,7 @@ import { scheduleRequestDeadlines } from './lifecycle/deadlines.js';
 import { escalate } from './lifecycle/escalation.js';
 import { loadRequestRow, onUnexpiredRequest } from './lifecycle/expiry.js';
 import { auditFields, transition } from './lifecycle/transition.js';
+import { endClaim } from './lifecycle/claims.js';
 import { approverReachIn, noApproversError, whyNoApprovers, type Reach } from './approver-reach.js';
 import { enqueueNotifications } from '../notify/enqueue.js';
 import { checkStart, outsideWindow, plannedAccess } from './time/schedule.js';
@@ -275,7 +276,9 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     const startData = start ? { startChanged: start } : {};
     const counted = { comment, approvals: tally.approvals, of: tally.of, via, ...channelIdentity, ...(tally.progress ? { lines: tally.progress } : {}), ...behalf, ...startData };
     if (!tally.met) {
-      return (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', changes, data: counted })).row;
+      const voted = (await transition(ctx, trx, current, 'vote', { actor: actor.name, outcome: 'approve', changes, data: counted })).row;
+      // Having voted, they can add nothing more: their claim would hold escalation back for no one.
+      return current.claim_by === actor.name ? endClaim(ctx, trx, voted, actor.name, `${actor.name} voted`) : voted;
     }
     const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, changes, data: counted });
     const obo = await decisionStore.approvalsOnBehalf(trx, current.id);
