@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { requiredText } from './visible-text.js';
 import { LIMITS } from './limits.js';
 
-const isoInstant = z.string().refine((text) => !Number.isNaN(Date.parse(text)) && /^\d{4}-\d{2}-\d{2}/.test(text), { message: 'expected a date and time, e.g. 2026-12-31T18:00:00Z' });
+/** With its offset: a time without one would be read in the hub's zone, and a day that does not exist (02-31) is refused, not rolled over. */
+const isoInstant = z.iso.datetime({ offset: true, message: 'expected an RFC 3339 date and time with its offset, such as 2026-12-31T18:00:00Z' });
 const name = z.string().min(1).max(LIMITS.userName);
 
 /** The longest a delegation may reach ahead: a forgotten one should not hand approvals away for good. */

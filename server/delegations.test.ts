@@ -55,6 +55,11 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     expect((await delegate(bob.token, { to: 'carol', endsAt: later(DAY) })).body.error.code).toBe('INVALID_INPUT');
     expect((await delegate(bob.token, { from: 'erin', to: 'carol', endsAt: later(DAY), reason: 'cover' })).body.error.code).toBe('FORBIDDEN');
     expect((await delegate(bob.token, { to: 'nobody', endsAt: later(DAY), reason: 'cover' })).body.error.message).toContain('no active user "nobody"');
+    // A day the calendar lacks is not rolled over into March, and a time without its offset is not guessed.
+    for (const endsAt of ['2026-12-31T25:00:00Z', '2027-02-31T00:00:00Z', later(DAY).replace('Z', '')]) {
+      const refused = await delegate(bob.token, { to: 'carol', endsAt, reason: 'cover' });
+      expect(refused.body.error, endsAt).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('endsAt: expected an RFC 3339 date and time with its offset') });
+    }
   });
 
   it('lets the delegate decide on the delegator’s behalf inside the window: both names in the record and audit, obo in the grant', async () => {

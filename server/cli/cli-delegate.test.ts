@@ -34,6 +34,10 @@ describe('greenlight delegate, delegations, undelegate', () => {
     expect(ended.code).toBe(0);
     expect(ended.stdout).toContain('ended by bob');
 
+    const noSuchDay = await cli(['delegate', '--to', 'carol', '--until', '2027-02-31', '--reason', 'holiday'], env);
+    expect(noSuchDay.code).toBe(2);
+    expect(noSuchDay.stderr).toContain('expected a date (2026-12-31)');
+
     const tooFar = await cli(['delegate', '--to', 'carol', '--until', '2099-01-01', '--reason', 'forever'], env);
     expect(tooFar.code).toBe(2);
     expect(tooFar.stderr).toContain('at most 30 days ahead');

@@ -9,11 +9,19 @@ import { withBreaksSpelledOut } from '../../protocol/plain-text.js';
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** Local midnight starting that day, `after` days on; null for a day the calendar does not have (2026-02-31). */
+function localDay(day: RegExpExecArray, after: number): Date | null {
+  const [year, month, date] = [Number(day[1]), Number(day[2]) - 1, Number(day[3])];
+  const start = new Date(year, month, date);
+  if (start.getFullYear() !== year || start.getMonth() !== month || start.getDate() !== date) return null;
+  return new Date(year, month, date + after);
+}
+
 /** `2026-12-31` means through that day where the command runs (until the next local midnight); a full date-time is taken as given. */
 const instantFlag = z.string().transform((text, ctx) => {
   const day = DATE_ONLY.exec(text);
-  const date = day ? new Date(Number(day[1]), Number(day[2]) - 1, Number(day[3]) + 1) : new Date(text);
-  if (Number.isNaN(date.getTime())) {
+  const date = day ? localDay(day, 1) : new Date(text);
+  if (!date || Number.isNaN(date.getTime())) {
     ctx.addIssue({ code: 'custom', message: 'expected a date (2026-12-31) or a date and time (2026-12-31T18:00:00Z)' });
     return z.NEVER;
   }
@@ -21,8 +29,8 @@ const instantFlag = z.string().transform((text, ctx) => {
 });
 const startFlag = z.string().transform((text, ctx) => {
   const day = DATE_ONLY.exec(text);
-  const date = day ? new Date(Number(day[1]), Number(day[2]) - 1, Number(day[3])) : new Date(text);
-  if (Number.isNaN(date.getTime())) {
+  const date = day ? localDay(day, 0) : new Date(text);
+  if (!date || Number.isNaN(date.getTime())) {
     ctx.addIssue({ code: 'custom', message: 'expected a date (2026-12-24) or a date and time (2026-12-24T18:00:00Z)' });
     return z.NEVER;
   }
