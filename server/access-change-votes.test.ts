@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest } from '../protocol/index.js';
 import { authenticate } from './domain/users.js';
 import { decideRequest } from './domain/requests.js';
+import { claimRequest } from './domain/lifecycle/claims.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 
 const POLICY = `
@@ -53,27 +54,46 @@ describe('an approver whose roles or groups change while their approval waits on
     await change('sam', { roles: ['approver'], groups: ['sre'] });
   });
 
-  it('an approval counted for a quorum line stops counting when its approver leaves that line\'s group', async () => {
+  it('an approval under per-group quorum stops counting when its approver leaves every group the request asks', async () => {
     const request = await submit('migrate');
-    const first = await decide(pat, request.id);
-    const line = first.body.quorum?.find((entry) => entry.approvers.includes('pat'))?.group;
-    expect(line).toBeDefined();
-    // Pat stays an approver, in the other group only.
-    await change('pat', { groups: line === 'sre' ? ['security'] : ['sre'] });
-    const other = line === 'sre' ? sue : sam;
-    const after = await decide(other, request.id);
+    expect((await decide(pat, request.id)).body.status).toBe('pending');
+    // Pat stays an approver, for another team.
+    await change('pat', { groups: ['dba'] });
+    const after = await decide(sam, request.id);
     expect(after.body.status).toBe('pending');
-    expect(after.body.quorum?.find((entry) => entry.group === line)?.approvers).toEqual([]);
+    expect(after.body.quorum?.flatMap((entry) => entry.approvers)).toEqual(['sam']);
     await change('pat', { groups: ['sre', 'security'] });
   });
 
-  it('a vote let in just before the demotion committed is refused inside its transaction, not counted', async () => {
+  it('a vote or a claim let in just before the demotion committed is refused inside its transaction, not recorded', async () => {
     const request = await submit();
     // Authenticated (as a call is) before the admin's change commits.
     const before = await authenticate(hub.hub.ctx, sid.token);
     await change('sid', { groups: [] });
     await expect(decideRequest(hub.hub.ctx, before!, request.id, { decision: 'approve' })).rejects.toMatchObject({ code: 'NOT_ELIGIBLE' });
+    await expect(claimRequest(hub.hub.ctx, before!, request.id)).rejects.toMatchObject({ code: 'NOT_ELIGIBLE' });
     expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, ADMIN_TOKEN)).body.decisions).toEqual([]);
+    await change('sid', { groups: ['sre'] });
+  });
+
+  it('an approver who leaves one of two quorum groups keeps the approval they can still give, for the other line', async () => {
+    const request = await submit('migrate');
+    expect((await decide(pat, request.id)).body.status).toBe('pending');
+    await change('pat', { groups: ['sre'] });
+    const after = await decide(sue, request.id);
+    expect(after.status).toBe(200);
+    expect(after.body.status).toBe('approved');
+    expect(after.body.timeline.some((entry) => entry.type === 'request.vote_withdrawn')).toBe(false);
+    await change('pat', { groups: ['sre', 'security'] });
+  });
+
+  it('a claim its holder can no longer back with a decision is released, so escalation is not held for them', async () => {
+    const request = await submit();
+    expect((await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/claim`, sid.token)).body.claim?.by).toBe('sid');
+    await change('sid', { groups: [] });
+    const now = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, ADMIN_TOKEN)).body;
+    expect(now.claim).toBeNull();
+    expect(now.timeline.find((entry) => entry.type === 'request.released')?.detail).toContain("sid's roles or groups changed");
     await change('sid', { groups: ['sre'] });
   });
 });

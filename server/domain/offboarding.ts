@@ -5,7 +5,7 @@ import { requestStore, type RequestRecord } from '../store/requests.js';
 import { decisionStore } from '../store/decisions.js';
 import { userStore } from '../store/users.js';
 import { audit, type Context } from './context.js';
-import { endDelegationsOfNonDecider } from './delegations.js';
+import { activeDelegatorsOf, endDelegationsOfNonDecider, standInsOn } from './delegations.js';
 import { revokeGrantsOf } from './grants.js';
 import { announceUpdated } from './lifecycle/after-commit.js';
 import { transition } from './lifecycle/transition.js';
@@ -88,14 +88,27 @@ export async function withdrawWhatAccessNoLongerAllows(ctx: Context, trx: Transa
     const request = await requestStore.existing(trx, requestId);
     const votes = await decisionStore.approvalsInvolving(trx, requestId, person.id);
     const ownVote = votes.find((vote) => vote.approverId === person.id);
-    const allowedLines = voteLines(request.rule, request, person) ?? [];
-    const ownLost = ownVote !== undefined && (!isEligibleApprover(request, person) || (ownVote.lines ?? []).some((line) => !allowedLines.includes(line)));
+    // Under `require:` a vote may fill any of the lines it lists: it keeps those its approver is still in.
+    const allowedLines = voteLines(request.rule, request, person);
+    const keptLines = ownVote?.lines && allowedLines ? ownVote.lines.filter((line) => allowedLines.includes(line)) : null;
+    const ownLost = ownVote !== undefined && (!isEligibleApprover(request, person) || keptLines?.length === 0);
     const castLost = !decidesAnything(person.roles) && votes.some((vote) => vote.delegateId === person.id && vote.approverId !== person.id);
+    if (!ownLost && ownVote?.lines && keptLines && keptLines.length < ownVote.lines.length) {
+      await decisionStore.setLines(trx, requestId, person.id, keptLines);
+      changed.push(requestId);
+    }
     if (!ownLost && !castLost) continue;
     changed.push(requestId);
     await withdrawApprovalsOf(ctx, trx, request, person.id, ownLost && castLost ? 'both' : ownLost ? 'own' : 'cast', by, why);
   }
-  return changed;
+  // A claim they can no longer back with a decision would hold escalation back, and others from claiming.
+  const standsIn = await activeDelegatorsOf(trx, person, ctx.clock.now());
+  for (const request of await requestStore.pendingClaimedBy(trx, person.name)) {
+    if (isEligibleApprover(request, person) || standInsOn(standsIn, request).length > 0) continue;
+    changed.push(request.id);
+    await endClaim(ctx, trx, request, by, `${person.name}'s roles or groups changed: they can no longer decide it`);
+  }
+  return [...new Set(changed)];
 }
 
 /**

@@ -146,6 +146,11 @@ export const decisionStore = {
     return rows.map((row) => row.approver_name);
   },
 
+  /** Narrows the quorum lines an approval may count toward (its approver left some of their groups). */
+  async setLines(db: Executor, requestId: string, approverId: string, lines: string[]): Promise<void> {
+    await db.updateTable('decisions').set({ lines: JSON.stringify(lines) }).where('request_id', '=', requestId).where('approver_id', '=', approverId).where('decision', '=', 'approve').execute();
+  },
+
   /** The approvals of a request this person gave or that count as theirs: whose, and the quorum lines each fills. */
   async approvalsInvolving(db: Executor, requestId: string, personId: string): Promise<{ approverId: string; delegateId: string | null; lines: string[] | null }[]> {
     const rows = await db

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import { GreenlightError, type GreenlightRequest } from '../../../protocol/index.js';
+import { decidesAnything, GreenlightError, type GreenlightRequest } from '../../../protocol/index.js';
 import type { Database } from '../../store/schema.js';
 import type { RequestRecord } from '../../store/requests.js';
 import { deadlineStore } from '../../store/deadlines.js';
@@ -14,6 +14,7 @@ import { activeDelegatorsOf, standInsOn } from '../delegations.js';
 import { addDeadline, stepDueAt } from './deadlines.js';
 import { loadRequestRow, onUnexpiredRequest } from './expiry.js';
 import { transition } from './transition.js';
+import { asTheyStandNow } from '../still-enabled.js';
 
 /**
  * An approver says "I'm looking at this" (PagerDuty's acknowledge): others see who, and escalation
@@ -29,11 +30,15 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
   const row = await onUnexpiredRequest(ctx, requestId, 'there is nothing to claim.', admit, async (trx, current) => {
     const own = current.requester_id === actor.id;
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}.`);
+    // As a vote does: a change of roles or groups committed since the call was let in counts.
+    const caller = await asTheyStandNow(trx, actor);
+    if (!caller) throw new GreenlightError('UNAUTHENTICATED', 'Your account has been disabled; nothing was claimed.');
     if (own && !current.rule.allowSelfApproval) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
-    if (own && !isEligibleApprover(current, actor)) throw notEligible();
-    const standIn = isEligibleApprover(current, actor) ? null : (standInsOn(delegators, current)[0] ?? null);
+    if (own && !isEligibleApprover(current, caller)) throw notEligible();
+    const standIn = isEligibleApprover(current, caller) ? null : decidesAnything(caller.roles) ? (standInsOn(delegators, current)[0] ?? null) : null;
+    if (!isEligibleApprover(current, caller) && !standIn) throw notEligible();
     if (standIn && current.requester_id === standIn.id) throw new GreenlightError('SELF_APPROVAL', `${standIn.name} asked for this, so their delegate cannot claim it; another approver has to.`);
-    const voter = standIn ?? actor;
+    const voter = standIn ?? caller;
     // A claim holds escalation for someone about to decide; one who has voted can't, and would hold it for ever.
     const cast = await decisionStore.castBy(trx, current.id, actor.id);
     if (cast) throw new GreenlightError('CONFLICT', `You already ${cast.decision === 'approve' ? 'approved' : 'denied'} this request${cast.approverName === actor.name ? '' : ` (for ${cast.approverName})`}; a claim is for someone still to decide, and holds escalation for them.`);
