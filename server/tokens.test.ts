@@ -93,6 +93,12 @@ describe('named, scoped, expiring tokens', () => {
     expect(replayed.status).toBe(403);
     expect(errorOf(replayed.body)).toMatchObject({ code: 'INSUFFICIENT_SCOPE', message: expect.stringContaining('new idempotency key') });
     expect(JSON.stringify(replayed.body)).not.toContain('"grant"');
+    // Nor may it end one: cancelling answers with the request too.
+    const waiting = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ reason: 'from the console, still waiting' }));
+    const cancelled = await hub.api('POST', `/api/v1/requests/${waiting.body.id}/cancel`, submitOnly.token, {});
+    expect(cancelled.status).toBe(403);
+    expect(errorOf(cancelled.body).code).toBe('INSUFFICIENT_SCOPE');
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${waiting.body.id}`, alice.token)).body.status).toBe('pending');
 
     // Its own submission, retried under its key, comes back as usual.
     const own = deployRequest({ reason: 'release 43', idempotencyKey: 'deploy-43' });

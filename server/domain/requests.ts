@@ -309,7 +309,12 @@ function startChange(ctx: Context, current: RequestRecord, notBefore: string | u
 export async function cancelRequest(ctx: Context, actor: Actor, requestId: string, input: unknown = {}): Promise<GreenlightRequest> {
   const { reason } = parseOrThrow(cancelInputSchema, input ?? {}, 'cancellation');
   const admit = (current: RequestRecord) => {
-    if (current.requester_id === actor.id) return;
+    if (current.requester_id === actor.id) {
+      // A token made only to submit ends only what it submitted itself.
+      const unreadable = readBackRefusal(actor, current);
+      if (unreadable && !actsAsAdmin(actor)) throw unreadable;
+      return;
+    }
     // Ending someone else's request is admin work: a token made without the admin scope cannot.
     if (!actsAsAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only the requester or an admin (with a token that has the admin scope) can cancel a request.');
     if (!reason) throw new GreenlightError('INVALID_INPUT', `Invalid cancellation: reason: say why you cancel ${current.requester_name}'s request; they are told.`);
