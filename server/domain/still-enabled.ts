@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { GreenlightError } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import type { Actor } from './actor.js';
-import { userStore } from '../store/users.js';
+import { decodeRoles, userStore } from '../store/users.js';
 
 const checked = new WeakMap<Transaction<Database>, Map<string, Promise<boolean>>>();
 
@@ -33,8 +33,15 @@ export const disabledRequester = () => new GreenlightError('UNAUTHENTICATED', 'Y
  * vote never counts for someone already taken out of the group it fills. Null when disabled or gone.
  */
 export async function asTheyStandNow(trx: Transaction<Database>, person: Actor): Promise<Actor | null> {
-  const user = await userStore.byId(trx, person.id);
-  if (!user || user.disabled) return null;
-  const groups = (await userStore.groupsOfUsers(trx, [user.id])).get(user.id) ?? [];
-  return { ...person, roles: user.roles, groups };
+  // One read (a round trip on PostgreSQL, taken while the audit chain's head is held): the user and their groups together.
+  const rows = await trx
+    .selectFrom('users')
+    .leftJoin('user_groups', 'user_groups.user_id', 'users.id')
+    .select(['users.roles', 'users.disabled', 'user_groups.group_name'])
+    .where('users.id', '=', person.id)
+    .execute();
+  const [first] = rows;
+  if (!first || first.disabled !== 0) return null;
+  const groups = rows.flatMap((row) => (row.group_name === null ? [] : [row.group_name]));
+  return { ...person, roles: decodeRoles(first.roles), groups };
 }
