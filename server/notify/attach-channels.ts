@@ -11,7 +11,7 @@ import { TeamsEndpoint } from './teams/endpoint.js';
  * public address, email whether its request and recipient still call for it.
  */
 export function attachChannels(outbox: Outbox, ctx: Context): void {
-  outbox.email?.attach((payload) => whyNoLongerDue(ctx.store.db, payload));
+  outbox.email?.attach((payload) => whyNoLongerDue(ctx.store.db, payload, ctx.clock.now()));
   outbox.slack?.attach((app, row, notificationId) => sendSlackRow(ctx, app, row, notificationId));
   for (const endpoint of outbox.endpoints.values()) if (endpoint instanceof TeamsEndpoint) endpoint.attach(() => outbox.publicUrl ?? '');
 }

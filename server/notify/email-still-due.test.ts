@@ -11,6 +11,11 @@ rules:
     approvers: [sre]
     notify: [email]
     breakGlass: { groups: [oncall], maxTtl: 1h, cooldown: 4h, reviewers: [security] }
+  - name: pair
+    match: { action: migrate }
+    approvers: [sre]
+    minApprovals: 2
+    notify: [email]
 `;
 
 const SMTP_PASSWORD = 'smtp-password-for-the-still-due-test-7h2q';
@@ -131,6 +136,25 @@ describe('an email that waited for the SMTP server is sent only if it still has 
     }
     const next = await submit(alice);
     expect(mailedAbout('carol@example.com', next.id)).toHaveLength(1);
+  });
+
+  it('does not ask someone who voted since, or who was moved out of the approvers since, though the request still waits', async () => {
+    let request!: GreenlightRequest;
+    await whileSmtpIsDown(async () => {
+      request = await submit(alice, { action: 'migrate' });
+      expect((await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/decisions`, bob.token, { decision: 'approve' })).body.status).toBe('pending');
+      expect((await hub.api('PATCH', '/api/v1/users/carol', ADMIN_TOKEN, { groups: ['devs'] })).status).toBe(200);
+    });
+    try {
+      await advance(6000);
+      expect(mailedAbout('bob@example.com', request.id)).toHaveLength(0);
+      expect(mailedAbout('carol@example.com', request.id)).toHaveLength(0);
+      const rows = await rowsOf(request.id);
+      expect(rows.find((row) => row.destination === 'bob')).toMatchObject({ status: 'failed', lastError: 'not sent: bob voted before this email could go out' });
+      expect(rows.find((row) => row.destination === 'carol')).toMatchObject({ status: 'failed', lastError: 'not sent: carol could no longer decide this request before this email could go out' });
+    } finally {
+      await hub.api('PATCH', '/api/v1/users/carol', ADMIN_TOKEN, { groups: ['sre'] });
+    }
   });
 
   it('still sends a break-glass alert that waited for the SMTP server, though the request it tells of is approved', async () => {

@@ -3,6 +3,9 @@ import type { RequestStatus } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { requestStore } from '../store/requests.js';
 import { userStore } from '../store/users.js';
+import { decisionStore } from '../store/decisions.js';
+import { isEligibleApprover } from '../domain/request-view.js';
+import { activeDelegatorsOf, standInsOn } from '../domain/delegations.js';
 import type { EmailPayload } from './email-payload.js';
 
 const FINISHED: Record<Exclude<RequestStatus, 'pending'>, string> = {
@@ -15,10 +18,11 @@ const FINISHED: Record<Exclude<RequestStatus, 'pending'>, string> = {
 /**
  * Why a stored email should no longer go out, or null when it should. A row may wait hours for the
  * SMTP server, or be retried by an admin days later: by then a request asking for a decision may be
- * decided, and its recipient disabled or moved to another address. A break-glass alert tells of a
+ * decided, its recipient disabled, moved to another address or out of the approvers, or their vote
+ * already in. A break-glass alert tells of a
  * request approved from the start, so only its recipient is checked.
  */
-export async function whyNoLongerDue(db: Kysely<Database>, payload: EmailPayload): Promise<string | null> {
+export async function whyNoLongerDue(db: Kysely<Database>, payload: EmailPayload, now: Date): Promise<string | null> {
   const after = 'before this email could go out';
   const user = await userStore.byName(db, payload.to.name);
   if (!user) return `not sent: there is no user ${payload.to.name} any more`;
@@ -27,5 +31,11 @@ export async function whyNoLongerDue(db: Kysely<Database>, payload: EmailPayload
   if (payload.alert !== null) return null;
   const request = await requestStore.byId(db, payload.request.id);
   if (!request) return 'not sent: the request no longer exists';
-  return request.status === 'pending' ? null : `not sent: ${FINISHED[request.status]} ${after}`;
+  if (request.status !== 'pending') return `not sent: ${FINISHED[request.status]} ${after}`;
+  // Asked to decide: only while they still may (their groups, roles or delegation changed since?) and have not voted.
+  if (await decisionStore.castBy(db, request.id, user.id)) return `not sent: ${user.name} voted ${after}`;
+  const person = { id: user.id, name: user.name, roles: user.roles, groups: (await userStore.groupsOfUsers(db, [user.id])).get(user.id) ?? [] };
+  if (isEligibleApprover(request, person)) return null;
+  const standsIn = standInsOn(await activeDelegatorsOf(db, person, now), request).length > 0;
+  return standsIn ? null : `not sent: ${user.name} could no longer decide this request ${after}`;
 }
