@@ -1,5 +1,5 @@
 import { createUser, decide, hubUrl, submitRequest, unique } from './support/hub-api.js';
-import { detail, expect, test } from './support/fixtures.js';
+import { detail, expect, signIn, test } from './support/fixtures.js';
 
 test('"Open in Greenlight" from a Slack or Teams message opens that request in the console', async ({ actors }) => {
   const requester = await createUser('alice', ['requester']);
@@ -47,4 +47,22 @@ test('a chat link to a request the hub won’t show says so, instead of showing 
   await bob.page.goto(`${hubUrl()}/?request=${missing}`);
   await expect(detail(bob.page).getByTestId('link-note')).toContainText(`The request this link opens (${missing}) can’t be shown`);
   await expect(detail(bob.page).getByRole('button', { name: /^Approve/ })).toHaveCount(0);
+});
+
+test('a chat link opened in a new tab, which starts signed out, opens its request once I sign in there', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('bob', ['approver'], ['platform']);
+  const linked = unique('new-tab-linked');
+  const target = await submitRequest(requester, { action: 'config', resource: linked, environment: 'production', reason: 'linked from chat', risk: 'high' });
+  const bob = await actors.open(approver);
+
+  // The console keeps its session per tab: the tab the chat client opens starts at sign-in.
+  const tab = await bob.context.newPage();
+  await tab.goto(`${hubUrl()}/?request=${target.id}`);
+  await expect(tab.getByTestId('link-waits')).toContainText(target.id);
+  await signIn(tab, approver.token);
+
+  await expect(detail(tab)).toContainText(linked);
+  await expect(detail(tab)).toContainText('linked from chat');
+  await expect(detail(tab).getByTestId('link-note')).toHaveCount(0);
 });

@@ -69,6 +69,7 @@ function onSynced(result: SyncResult): void {
     clockOffsetMs: Date.parse(result.serverTime) - Date.now() || 0,
     requests: applySync(state.requests, result),
   }));
+  void fetchLinked();
 }
 
 export function onRequest(request: GreenlightRequest): void {
@@ -135,11 +136,19 @@ export async function resync(): Promise<void> {
 /**
  * A link into the console (Slack's and Teams' "Open in Greenlight") opens that request in the inbox.
  * One no longer waiting on me is not in the sync: it is fetched, and shown as it now is (decided ones
- * read-only); one the hub won't show leaves a note, never another request in its place.
+ * read-only); one the hub won't show leaves a note, never another request in its place. Opened while
+ * signed out (a new tab of the web console starts so), it waits for the sign-in.
  */
 export async function openRequest(id: string): Promise<void> {
   useStore.setState({ view: 'inbox', selectedId: id, link: { id, note: null } });
-  if (useStore.getState().requests.byId[id]) return;
+  await fetchLinked();
+}
+
+/** Fetches the request the link names, once signed in, unless the sync already brought it. */
+async function fetchLinked(): Promise<void> {
+  const { link, phase, requests } = useStore.getState();
+  if (!link || link.note !== null || phase !== 'ready' || requests.byId[link.id]) return;
+  const { id } = link;
   try {
     onRequest(await requireBridge().get(id));
   } catch (error) {

@@ -1,10 +1,10 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { GreenlightError } from '../../../protocol/errors.js';
 import type { SyncResult } from '../../../protocol/events.js';
 import type { GreenlightRequest } from '../../../protocol/request.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
 import type { Bridge } from '../bridge/bridge.js';
-import { openRequest, startApp } from './actions.js';
+import { openRequest, signIn, startApp } from './actions.js';
 import { initialState, useStore } from './store.js';
 
 const me = { id: 'u1', name: 'bob', roles: ['approver' as const], groups: ['sre'], email: null, status: 'active' as const, disabled: false, lastSeenAt: null, createdAt: '2026-01-01T00:00:00Z' };
@@ -12,10 +12,10 @@ const waiting = requestFixture({ id: 'req_waiting', resource: 'api', status: 'pe
 const decided = requestFixture({ id: 'req_linked', resource: 'billing-db', status: 'approved', decidedBy: 'carol', decidedAt: '2026-01-01T00:05:00Z' });
 const sync: SyncResult = { me, inbox: [waiting], mine: [], offers: [], serverTime: '2026-01-01T00:00:00Z' };
 
-/** A signed-in host whose `get` answers as given; nothing else is called by these tests. */
-function hostAnswering(get: (id: string) => Promise<GreenlightRequest>): Bridge {
+/** A host whose `get` answers as given; nothing else is called by these tests but what `overrides` adds. */
+function hostAnswering(get: (id: string) => Promise<GreenlightRequest>, overrides: Partial<Bridge> = {}): Bridge {
   const notUsed = () => Promise.reject(new Error('not used in this test'));
-  const used: Partial<Bridge> = { resume: async () => sync, subscribe: () => () => undefined, get };
+  const used: Partial<Bridge> = { resume: async () => sync, subscribe: () => () => undefined, get, ...overrides };
   return new Proxy(used, { get: (target, key) => (key in target ? target[key as keyof Bridge] : notUsed) }) as Bridge;
 }
 
@@ -47,5 +47,26 @@ describe('opening a request from a chat link', () => {
     const state = useStore.getState();
     expect(state.selectedId).toBeNull();
     expect(state.link?.note).toBe('The request this link opens (req_gone) can’t be shown: No request "req_gone".');
+  });
+
+  it('one opened while signed out (a new browser tab) opens once I sign in, instead of a "Not signed in" note', async () => {
+    // Like the web console's bridge: nothing reaches the hub until someone signs in.
+    let signedIn = false;
+    const asked: string[] = [];
+    const get = async (id: string) => {
+      if (!signedIn) throw new GreenlightError('UNAUTHENTICATED', 'Not signed in.');
+      asked.push(id);
+      return decided;
+    };
+    await startApp(hostAnswering(get, { resume: async () => null, signIn: async () => ((signedIn = true), sync) }));
+    await openRequest('req_linked');
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', link: { id: 'req_linked', note: null } });
+
+    await signIn('https://hub.example', 'glt_token');
+    await vi.waitFor(() => expect(asked).toEqual(['req_linked']));
+    const state = useStore.getState();
+    expect(state.link?.note ?? null).toBeNull();
+    expect(state.selectedId).toBe('req_linked');
+    expect(state.requests.byId.req_linked).toMatchObject({ resource: 'billing-db', status: 'approved' });
   });
 });

@@ -16,7 +16,9 @@ function otherOrigin(hubUrl: string): string | null {
 }
 
 export function SignIn() {
-  const { phase, error, sessionEnded } = useStore(useShallow((state) => ({ phase: state.phase, error: state.signInError, sessionEnded: state.sessionEnded })));
+  const { phase, error, sessionEnded, linkedId } = useStore(
+    useShallow((state) => ({ phase: state.phase, error: state.signInError, sessionEnded: state.sessionEnded, linkedId: state.link?.id ?? null })),
+  );
   const [hubUrl, setHubUrl] = useState(() => getBridge().defaultHubUrl());
   const [token, setToken] = useState('');
   const [attempted, setAttempted] = useState('');
@@ -49,6 +51,11 @@ export function SignIn() {
         <h1 id="sign-in-title">
           <span className="brand-mark" aria-hidden="true" /> Sign in to Greenlight
         </h1>
+        {linkedId && (
+          <p className="muted" data-testid="link-waits">
+            After you sign in, the request from your link ({linkedId}) opens.
+          </p>
+        )}
         {getBridge().host === 'web' && <SingleSignOnButton />}
         {getBridge().supportsBrowserSignIn && (
           <div className="single-sign-on">
