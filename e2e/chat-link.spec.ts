@@ -1,5 +1,5 @@
-import { createUser, decide, hubUrl, submitRequest, unique } from './support/hub-api.js';
-import { detail, expect, signIn, test } from './support/fixtures.js';
+import { createUser, decide, delegate, hubUrl, submitRequest, unique } from './support/hub-api.js';
+import { detail, expect, inboxRow, signIn, test } from './support/fixtures.js';
 
 test('"Open in Greenlight" from a Slack or Teams message opens that request in the console', async ({ actors }) => {
   const requester = await createUser('alice', ['requester']);
@@ -65,4 +65,26 @@ test('a chat link opened in a new tab, which starts signed out, opens its reques
   await expect(detail(tab)).toContainText(linked);
   await expect(detail(tab)).toContainText('linked from chat');
   await expect(detail(tab).getByTestId('link-note')).toHaveCount(0);
+});
+
+test('a decided request opened from a chat link stays on screen when the console syncs again', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const approver = await createUser('bob', ['approver'], ['platform']);
+  const other = await createUser('carol', ['approver'], ['platform']);
+  const colleague = await createUser('dana', ['approver'], ['away']);
+  const linked = unique('synced-linked');
+  const handedOver = unique('handed-over');
+  const target = await submitRequest(requester, { action: 'config', resource: linked, environment: 'production', reason: 'decided before the click', risk: 'medium' });
+  await decide(other, target.id, 'approve', 'fine by me');
+  await submitRequest(requester, { action: 'hand-over', resource: handedOver, environment: 'production', reason: 'waits on dana', risk: 'low' });
+  const bob = await actors.open(approver);
+  await bob.page.goto(`${hubUrl()}/?request=${target.id}`);
+  await expect(detail(bob.page).getByTestId('status')).toHaveText(/^approved/);
+
+  // Dana hands bob her approvals: the hub tells his console to sync, and her request reaches his inbox only by that sync.
+  await delegate(colleague, approver);
+  await expect(inboxRow(bob.page, handedOver)).toHaveCount(1);
+  await expect(detail(bob.page)).toContainText(linked);
+  await expect(detail(bob.page).getByTestId('status')).toHaveText(/^approved/);
+  await expect(detail(bob.page).getByText('Opening the request from the link…')).toHaveCount(0);
 });

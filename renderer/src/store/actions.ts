@@ -67,9 +67,11 @@ function onSynced(result: SyncResult): void {
     me: result.me,
     offers: result.offers,
     clockOffsetMs: Date.parse(result.serverTime) - Date.now() || 0,
-    requests: applySync(state.requests, result),
+    requests: applySync(state.requests, result, state.link?.id ?? null),
   }));
-  void fetchLinked();
+  // A linked request the sync doesn't carry stays on screen, and is read again: it may have changed meanwhile.
+  const { link } = useStore.getState();
+  if (link && ![...result.inbox, ...result.mine].some((request) => request.id === link.id)) void fetchLinked(true);
 }
 
 export function onRequest(request: GreenlightRequest): void {
@@ -144,16 +146,17 @@ export async function openRequest(id: string): Promise<void> {
   await fetchLinked();
 }
 
-/** Fetches the request the link names, once signed in, unless the sync already brought it. */
-async function fetchLinked(): Promise<void> {
+/** Fetches the request the link names, once signed in; one already known only when `again`. */
+async function fetchLinked(again = false): Promise<void> {
   const { link, phase, requests } = useStore.getState();
-  if (!link || link.note !== null || phase !== 'ready' || requests.byId[link.id]) return;
+  if (!link || link.note !== null || phase !== 'ready' || (requests.byId[link.id] && !again)) return;
   const { id } = link;
   try {
     onRequest(await requireBridge().get(id));
   } catch (error) {
     const { message } = toWireError(error);
-    if (useStore.getState().link?.id !== id) return;
+    // Reading it again failed but a copy still shows: the next sync tries again.
+    if (useStore.getState().link?.id !== id || useStore.getState().requests.byId[id]) return;
     useStore.setState((state) => ({
       link: { id, note: `The request this link opens (${id}) can’t be shown: ${message}` },
       selectedId: state.selectedId === id ? null : state.selectedId,

@@ -3,7 +3,7 @@ import { GreenlightError } from '../../../protocol/errors.js';
 import type { SyncResult } from '../../../protocol/events.js';
 import type { GreenlightRequest } from '../../../protocol/request.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
-import type { Bridge } from '../bridge/bridge.js';
+import type { Bridge, BridgeEvent } from '../bridge/bridge.js';
 import { openRequest, signIn, startApp } from './actions.js';
 import { initialState, useStore } from './store.js';
 
@@ -68,5 +68,20 @@ describe('opening a request from a chat link', () => {
     expect(state.link?.note ?? null).toBeNull();
     expect(state.selectedId).toBe('req_linked');
     expect(state.requests.byId.req_linked).toMatchObject({ resource: 'billing-db', status: 'approved' });
+  });
+
+  it('stays shown when the app syncs again (reconnect, wake, a stale notice), and shows what changed meanwhile', async () => {
+    let listener: (event: BridgeEvent) => void = () => undefined;
+    const revoked = { ...decided, version: decided.version + 1, cancelReason: 'grant revoked' };
+    const answers = [decided, revoked];
+    const get = async () => answers.shift() ?? revoked;
+    await startApp(hostAnswering(get, { subscribe: (next) => ((listener = next), () => undefined) }));
+    await openRequest('req_linked');
+
+    // The sync carries what waits on me and what I asked for: not this request.
+    listener({ type: 'sync', result: sync });
+    expect(useStore.getState().requests.byId.req_linked).toBeDefined();
+    await vi.waitFor(() => expect(useStore.getState().requests.byId.req_linked?.version).toBe(revoked.version));
+    expect(useStore.getState().selectedId).toBe('req_linked');
   });
 });

@@ -43,13 +43,18 @@ export function describeOutcome(request: GreenlightRequest): string {
   return by ? `${request.status} by ${by}${why}` : request.status;
 }
 
-/** A full sync replaces what we knew: anything decided while we were away simply is not in it. */
-export function applySync(state: RequestsData, result: SyncResult): RequestsData {
+/**
+ * A full sync replaces what we knew: anything decided while we were away simply is not in it.
+ * `keep` is a request opened by its link, which a sync of my inbox and my requests need not carry.
+ */
+export function applySync(state: RequestsData, result: SyncResult, keep: string | null = null): RequestsData {
   const byId: Record<string, GreenlightRequest> = {};
   for (const request of [...result.inbox, ...result.mine]) {
     const known = byId[request.id];
     if (!known || isNewer(request, known)) byId[request.id] = request;
   }
+  const kept = keep === null ? undefined : state.byId[keep];
+  if (kept && !byId[kept.id]) byId[kept.id] = kept;
   // Keep a newer copy that arrived by event while the sync was in flight.
   for (const [id, request] of Object.entries(state.byId)) {
     const synced = byId[id];
