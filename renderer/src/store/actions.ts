@@ -109,7 +109,7 @@ function onBridgeEvent(event: BridgeEvent): void {
       onRequest(event.payload.request);
       return;
     case 'open-request':
-      useStore.setState({ view: event.view ?? 'inbox', selectedId: event.requestId });
+      void openRequest(event.requestId, event.view);
       return;
     case 'settings':
       useStore.setState({ settings: event.settings });
@@ -136,13 +136,14 @@ export async function resync(): Promise<void> {
 }
 
 /**
- * A link into the console (Slack's and Teams' "Open in Greenlight") opens that request in the inbox.
- * One no longer waiting on me is not in the sync: it is fetched, and shown as it now is (decided ones
- * read-only); one the hub won't show leaves a note, never another request in its place. Opened while
- * signed out (a new tab of the web console starts so), it waits for the sign-in.
+ * A link into the console (Slack's and Teams' "Open in Greenlight"), or a desktop notification clicked,
+ * opens that request in the inbox (or among my requests). One no longer waiting on me is not in the
+ * sync: it is fetched, and shown as it now is (decided ones read-only); one the hub won't show leaves a
+ * note, never another request in its place. Opened while signed out (a new tab of the web console
+ * starts so), it waits for the sign-in.
  */
-export async function openRequest(id: string): Promise<void> {
-  useStore.setState({ view: 'inbox', selectedId: id, link: { id, note: null } });
+export async function openRequest(id: string, view: 'inbox' | 'mine' = 'inbox'): Promise<void> {
+  useStore.setState({ view, selectedId: id, link: { id, note: null } });
   await fetchLinked();
 }
 

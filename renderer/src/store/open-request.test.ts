@@ -85,3 +85,29 @@ describe('opening a request from a chat link', () => {
     expect(useStore.getState().selectedId).toBe('req_linked');
   });
 });
+
+describe('opening a request from a desktop notification', () => {
+  /** The desktop app's host: main pushes 'open-request' when a notification (or the tray) is clicked. */
+  async function desktopApp(get: (id: string) => Promise<GreenlightRequest>): Promise<(event: BridgeEvent) => void> {
+    let listener: (event: BridgeEvent) => void = () => undefined;
+    await startApp(hostAnswering(get, { host: 'desktop', subscribe: (next) => ((listener = next), () => undefined) }));
+    return listener;
+  }
+
+  it('an old notification, for a request decided since, opens that request as it now is, like a chat link', async () => {
+    const asked: string[] = [];
+    const push = await desktopApp(async (id) => (asked.push(id), decided));
+    push({ type: 'open-request', requestId: 'req_linked' });
+    await vi.waitFor(() => expect(useStore.getState().requests.byId.req_linked).toMatchObject({ status: 'approved' }));
+    expect(asked).toEqual(['req_linked']);
+    expect(useStore.getState()).toMatchObject({ view: 'inbox', selectedId: 'req_linked' });
+  });
+
+  it('one about my own request opens it among my requests', async () => {
+    const mine = requestFixture({ id: 'req_mine', requester: 'bob', status: 'approved' });
+    const push = await desktopApp(async () => mine);
+    push({ type: 'open-request', requestId: 'req_mine', view: 'mine' });
+    await vi.waitFor(() => expect(useStore.getState().requests.byId.req_mine).toBeDefined());
+    expect(useStore.getState()).toMatchObject({ view: 'mine', selectedId: 'req_mine' });
+  });
+});
