@@ -16,6 +16,11 @@ rules:
       - { group: dba, count: 1 }
     escalation:
       - { after: 15m, notify: [leads] }
+  - name: one-person
+    match: { action: rotate }
+    require:
+      - { group: net, count: 1 }
+      - { group: audit, count: 1 }
 `;
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -32,6 +37,8 @@ describe('a per-group quorum with a line nobody could fill', () => {
     // dba: someone who may only ask.
     await hub.createUser('rita', ['requester'], ['dba']);
     await hub.createUser('lena', ['lead'], ['leads']);
+    // The only one in either group: one vote, for one line.
+    await hub.createUser('pat', ['approver'], ['net', 'audit']);
   });
   afterAll(() => hub.dispose());
 
@@ -49,5 +56,11 @@ describe('a per-group quorum with a line nobody could fill', () => {
     expect(reply.body.eligibleGroups).toContain('leads');
     const { events } = (await hub.api<{ events: { type: string; data: { reason?: string } }[] }>('GET', `/api/v1/audit?type=request.escalated&limit=10`, ADMIN_TOKEN)).body;
     expect(events[0]?.data.reason).toContain('no active member of dba');
+  });
+
+  it('is refused when one person is all two lines have: they vote once, for one line', async () => {
+    const reply = await hub.api<ErrorBody>('POST', '/api/v1/requests', alice.token, deployRequest({ action: 'rotate', resource: 'vpn-keys' }));
+    expect(reply.status).toBe(422);
+    expect(reply.body.error).toMatchObject({ code: 'NO_APPROVERS', message: expect.stringMatching(/rule "one-person" needs an approver from (net|audit)\b/) });
   });
 });

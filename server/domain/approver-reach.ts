@@ -5,6 +5,7 @@ import { userStore, type ReachedUser } from '../store/users.js';
 import { policyWarnings } from './policy-warnings.js';
 import type { Context } from './context.js';
 import { approverGroupsOf } from './policy.js';
+import { quorumProgress, type QuorumLine, type QuorumVote } from '../../protocol/quorum.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -32,13 +33,24 @@ async function reachAmong(rule: FrozenRule, requester: { id: string }, activeRea
   const users = await activeReachedBy([...new Set([...rule.approvers, ...steps.flat()])]);
   const deciders = users.filter((user) => decidesAnything(user.roles) && (rule.allowSelfApproval || user.id !== requester.id));
   const staffed = (group: string, count: number) => new Set(deciders.filter((user) => user.group === group).map((user) => user.id)).size >= count;
-  // Under `require:` lines every line needs its count of people who could decide, or the request could never be approved.
-  const emptyGroups = rule.require ? rule.require.filter((line) => !staffed(line.group, line.count)).map((line) => line.group) : rule.approvers.filter((group) => !staffed(group, 1));
+  // Under `require:` lines every line needs its count of people who could decide, each person filling
+  // one line only (the same matching that counts votes), or the request could never be approved.
+  const emptyGroups = rule.require ? unfillableLines(rule.require, deciders) : rule.approvers.filter((group) => !staffed(group, 1));
   if (rule.require ? emptyGroups.length === 0 : emptyGroups.length < rule.approvers.length) return { kind: 'approvers' };
   const requesterAlone = users.some((user) => user.id === requester.id && user.group !== null && emptyGroups.includes(user.group) && decidesAnything(user.roles));
   const step = steps.findIndex((targets) => deciders.some((user) => reaches(targets, user)));
   if (step >= 0) return { kind: 'escalation', step, emptyGroups, requesterAlone };
   return { kind: 'nobody', emptyGroups, requesterAlone };
+}
+
+/** The `require:` lines that could not all be filled at once by these people, each voting once for one line. */
+function unfillableLines(lines: QuorumLine[], deciders: ReachedUser[]): string[] {
+  const groupsOf = new Map<string, string[]>();
+  for (const user of deciders) if (user.group !== null) groupsOf.set(user.id, [...(groupsOf.get(user.id) ?? []), user.group]);
+  const everyone: QuorumVote[] = [...groupsOf].map(([id, groups]) => ({ approver: id, lines: lines.map((line) => line.group).filter((group) => groups.includes(group)) }));
+  return quorumProgress(lines, everyone)
+    .filter((line) => line.approvers.length < line.count)
+    .map((line) => line.group);
 }
 
 const reachesInTransaction = new WeakMap<Transaction<Database>, Map<string, Promise<Reach>>>();
