@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest } from '../../protocol/index.js';
 import { ManualClock } from '../clock.js';
-import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
+import { deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
 import { SmtpReceiver } from '../test-support/smtp-receiver.js';
 import { newWebhookSecret, WebhookReceiver, type ReceivedWebhook } from '../test-support/webhook-receiver.js';
 
@@ -30,7 +30,6 @@ describe('break-glass goes out at once on every channel of the rule, marked urge
   beforeAll(async () => {
     await receiver.start();
     await smtp.start();
-    process.env.GREENLIGHT_TEST_ALERT_SMTP_PASSWORD = SMTP_PASSWORD;
     hub = new TestHub('sqlite', {
       policy: POLICY,
       clock,
@@ -39,18 +38,13 @@ describe('break-glass goes out at once on every channel of the rule, marked urge
         allowPrivateNetworks: true,
         webhooks: [{ name: 'bot', url: `${receiver.url}/bot`, secret }],
         teams: [{ name: 'oncall', url: `${receiver.url}/teams/hook` }],
-        email: { smtp: { host: '127.0.0.1', port: smtp.port, user: 'greenlight', password: 'env:GREENLIGHT_TEST_ALERT_SMTP_PASSWORD' }, from: 'Greenlight <greenlight@example.com>' },
+        email: smtp.emailNotifier('GREENLIGHT_TEST_ALERT_SMTP_PASSWORD'),
       },
     });
     await hub.start();
-    const user = async (name: string, roles: string[], groups: string[], email: string) => {
-      const { status, body } = await hub.api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups, email });
-      expect(status).toBe(201);
-      return { name, token: body.token } as TestUser;
-    };
-    dave = await user('dave', ['requester'], ['oncall'], 'dave@example.com');
-    await user('bob', ['approver'], ['sre'], 'bob@example.com');
-    await user('sue', ['approver'], ['security'], 'sue@example.com');
+    dave = await hub.createUser('dave', ['requester'], ['oncall'], { email: 'dave@example.com' });
+    await hub.createUser('bob', ['approver'], ['sre'], { email: 'bob@example.com' });
+    await hub.createUser('sue', ['approver'], ['security'], { email: 'sue@example.com' });
   });
   afterAll(async () => {
     await hub.dispose();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest } from '../../protocol/index.js';
 import { ManualClock } from '../clock.js';
-import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
+import { deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
 import { SmtpReceiver } from '../test-support/smtp-receiver.js';
 import { eventually } from '../test-support/eventually.js';
 import { newWebhookSecret, WebhookReceiver, type ReceivedWebhook } from '../test-support/webhook-receiver.js';
@@ -33,7 +33,6 @@ describe('a break-glass review gone overdue, on the rule\'s channels', () => {
   beforeAll(async () => {
     await receiver.start();
     await smtp.start();
-    process.env.GREENLIGHT_TEST_OVERDUE_SMTP_PASSWORD = SMTP_PASSWORD;
     hub = new TestHub('sqlite', {
       policy: POLICY,
       clock,
@@ -41,18 +40,13 @@ describe('a break-glass review gone overdue, on the rule\'s channels', () => {
       notifiers: {
         allowPrivateNetworks: true,
         webhooks: [{ name: 'bot', url: `${receiver.url}/bot`, secret }],
-        email: { smtp: { host: '127.0.0.1', port: smtp.port, user: 'greenlight', password: 'env:GREENLIGHT_TEST_OVERDUE_SMTP_PASSWORD' }, from: 'Greenlight <greenlight@example.com>' },
+        email: smtp.emailNotifier('GREENLIGHT_TEST_OVERDUE_SMTP_PASSWORD'),
       },
     });
     await hub.start();
-    const user = async (name: string, roles: string[], groups: string[]) => {
-      const { status, body } = await hub.api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups, email: `${name}@example.com` });
-      expect(status).toBe(201);
-      return { name, token: body.token } as TestUser;
-    };
-    dave = await user('dave', ['requester'], ['oncall']);
-    await user('sue', ['approver'], ['security']);
-    await user('lena', ['lead'], ['security-leads']);
+    dave = await hub.createUser('dave', ['requester'], ['oncall'], { email: 'dave@example.com' });
+    await hub.createUser('sue', ['approver'], ['security'], { email: 'sue@example.com' });
+    await hub.createUser('lena', ['lead'], ['security-leads'], { email: 'lena@example.com' });
   });
   afterAll(async () => {
     await hub.dispose();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Delegation, GreenlightRequest } from '../../protocol/index.js';
 import { ManualClock } from '../clock.js';
-import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
+import { deployRequest, TestHub, type TestUser } from '../test-support/hub-fixture.js';
 import { SmtpReceiver } from '../test-support/smtp-receiver.js';
 
 const POLICY = `
@@ -28,24 +28,18 @@ describe('delegates get the email their delegator would get, during the window o
 
   beforeAll(async () => {
     await smtp.start();
-    process.env.GREENLIGHT_TEST_DELEGATE_SMTP_PASSWORD = SMTP_PASSWORD;
     hub = new TestHub('sqlite', {
       policy: POLICY,
       clock,
       publicUrl: 'http://greenlight.test.example',
-      notifiers: { email: { smtp: { host: '127.0.0.1', port: smtp.port, user: 'greenlight', password: 'env:GREENLIGHT_TEST_DELEGATE_SMTP_PASSWORD' }, from: 'Greenlight <greenlight@example.com>' } },
+      notifiers: { email: smtp.emailNotifier('GREENLIGHT_TEST_DELEGATE_SMTP_PASSWORD') },
     });
     await hub.start();
-    const user = async (name: string, roles: string[], groups: string[], email: string) => {
-      const { status, body } = await hub.api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups, email });
-      expect(status).toBe(201);
-      return { name, token: body.token } as TestUser;
-    };
     // An approver of nothing, so she can be someone's delegate (a requester alone decides nothing, so can't be).
-    alice = await user('alice', ['requester', 'approver'], [], 'alice@example.com');
-    bob = await user('bob', ['approver'], ['sre'], 'bob@example.com');
-    carol = await user('carol', ['approver'], [], 'carol@example.com');
-    dan = await user('dan', ['approver'], ['sre'], 'dan@example.com');
+    alice = await hub.createUser('alice', ['requester', 'approver'], [], { email: 'alice@example.com' });
+    bob = await hub.createUser('bob', ['approver'], ['sre'], { email: 'bob@example.com' });
+    carol = await hub.createUser('carol', ['approver'], [], { email: 'carol@example.com' });
+    dan = await hub.createUser('dan', ['approver'], ['sre'], { email: 'dan@example.com' });
   });
   afterAll(async () => {
     await hub.dispose();

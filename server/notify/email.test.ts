@@ -56,25 +56,19 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
 
   beforeAll(async () => {
     await smtp.start();
-    process.env.GREENLIGHT_TEST_SMTP_PASSWORD = SMTP_PASSWORD;
     hub = new TestHub(kind, {
       policy: POLICY,
       clock,
       logger,
       publicUrl: 'http://greenlight.test.example',
-      notifiers: { email: { smtp: { host: '127.0.0.1', port: smtp.port, user: 'greenlight', password: 'env:GREENLIGHT_TEST_SMTP_PASSWORD' }, from: 'Greenlight <greenlight@example.com>' } },
+      notifiers: { email: smtp.emailNotifier('GREENLIGHT_TEST_SMTP_PASSWORD') },
     });
     await hub.start();
-    const user = async (name: string, roles: string[], groups: string[], email?: string) => {
-      const { status, body } = await hub.api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups, ...(email ? { email } : {}) });
-      expect(status).toBe(201);
-      return { name, token: body.token };
-    };
-    alice = await user('alice', ['requester'], ['sre'], 'alice@example.com');
-    bob = await user('bob', ['approver'], ['sre'], 'bob@example.com');
-    await user('carol', ['approver'], ['sre'], 'carol@example.com');
-    dave = await user('dave', ['approver'], ['sre']);
-    lena = await user('lena', ['lead'], ['leads'], 'lena@example.com');
+    alice = await hub.createUser('alice', ['requester'], ['sre'], { email: 'alice@example.com' });
+    bob = await hub.createUser('bob', ['approver'], ['sre'], { email: 'bob@example.com' });
+    await hub.createUser('carol', ['approver'], ['sre'], { email: 'carol@example.com' });
+    dave = await hub.createUser('dave', ['approver'], ['sre']);
+    lena = await hub.createUser('lena', ['lead'], ['leads'], { email: 'lena@example.com' });
   });
   afterAll(async () => {
     await hub.dispose();

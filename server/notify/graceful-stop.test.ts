@@ -27,7 +27,6 @@ describe('a hub stopping gracefully while notifications are on their way', () =>
   beforeAll(async () => {
     await smtp.start();
     await receiver.start();
-    process.env.GREENLIGHT_TEST_STOP_SMTP_PASSWORD = SMTP_PASSWORD;
     hub = new TestHub('sqlite', {
       policy: POLICY,
       clock,
@@ -35,17 +34,12 @@ describe('a hub stopping gracefully while notifications are on their way', () =>
       notifiers: {
         allowPrivateNetworks: true,
         webhooks: [{ name: 'bot', url: `${receiver.url}/bot`, secret: newWebhookSecret() }],
-        email: { smtp: { host: '127.0.0.1', port: smtp.port, user: 'greenlight', password: 'env:GREENLIGHT_TEST_STOP_SMTP_PASSWORD' }, from: 'Greenlight <greenlight@example.com>' },
+        email: smtp.emailNotifier('GREENLIGHT_TEST_STOP_SMTP_PASSWORD'),
       },
     });
     await hub.start();
-    const user = async (name: string, roles: string[], groups: string[], email: string) => {
-      const { status, body } = await hub.api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups, email });
-      expect(status).toBe(201);
-      return { name, token: body.token };
-    };
-    alice = await user('alice', ['requester'], ['sre'], 'alice@example.com');
-    await user('bob', ['approver'], ['sre'], 'bob@example.com');
+    alice = await hub.createUser('alice', ['requester'], ['sre'], { email: 'alice@example.com' });
+    await hub.createUser('bob', ['approver'], ['sre'], { email: 'bob@example.com' });
   });
   afterAll(async () => {
     smtp.hold = null;

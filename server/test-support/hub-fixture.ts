@@ -85,8 +85,8 @@ export class TestHub {
     return { status, body: parsed };
   }
 
-  async createUser(name: string, roles: Role[], groups: string[] = []): Promise<TestUser> {
-    const { status, body } = await this.api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups });
+  async createUser(name: string, roles: Role[], groups: string[] = [], extra: { email?: string } = {}): Promise<TestUser> {
+    const { status, body } = await this.api<{ token: string }>('POST', '/api/v1/users', ADMIN_TOKEN, { name, roles, groups, ...extra });
     if (status !== 201) throw new Error(`creating ${name} failed: ${status} ${JSON.stringify(body)}`);
     return { name, token: body.token };
   }

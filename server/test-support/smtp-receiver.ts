@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { collect } from './hub-fixture.js';
+import type { NotifiersConfig } from '../notify/config.js';
 
 export interface ReceivedMail {
   /** Envelope recipients, as the SMTP client gave them in RCPT TO. */
@@ -45,6 +46,16 @@ export class SmtpReceiver {
 
   /** With credentials, the server asks for them (AUTH over the plain connection, as on a trusted relay). */
   constructor(private readonly credentials?: { user: string; pass: string }) {}
+
+  /**
+   * The hub's `notifiers.email` for this server (call once it has started): its password goes
+   * through the environment variable `envVar`, as an operator's would; the configuration only names it.
+   */
+  emailNotifier(envVar: string): NonNullable<NotifiersConfig['email']> {
+    if (!this.credentials) throw new Error('emailNotifier needs a server started with credentials');
+    process.env[envVar] = this.credentials.pass;
+    return { smtp: { host: '127.0.0.1', port: this.port, user: this.credentials.user, password: `env:${envVar}` }, from: 'Greenlight <greenlight@example.com>' };
+  }
 
   async start(): Promise<this> {
     const { credentials } = this;
