@@ -15,8 +15,8 @@ const reaches = (targets: string[], user: ReachedUser): boolean => targets.inclu
 export type Reach =
   | { kind: 'approvers' }
   /** No approver group has anyone; `step` (0-based) is the first escalation step that does. */
-  | { kind: 'escalation'; step: number; emptyGroups: string[]; requesterAlone: boolean }
-  | { kind: 'nobody'; emptyGroups: string[]; requesterAlone: boolean };
+  | { kind: 'escalation'; step: number; emptyGroups: string[]; requesterAlone: boolean; tooFew?: boolean }
+  | { kind: 'nobody'; emptyGroups: string[]; requesterAlone: boolean; tooFew?: boolean };
 
 /**
  * Whether anyone active could ever decide a request under `rule`: a member of an approver group
@@ -38,9 +38,11 @@ async function reachAmong(rule: FrozenRule, requester: { id: string }, activeRea
   const emptyGroups = rule.require ? unfillableLines(rule.require, deciders) : rule.approvers.filter((group) => !staffed(group, 1));
   if (rule.require ? emptyGroups.length === 0 : emptyGroups.length < rule.approvers.length) return { kind: 'approvers' };
   const requesterAlone = users.some((user) => user.id === requester.id && user.group !== null && emptyGroups.includes(user.group) && decidesAnything(user.roles));
+  // A line whose group has people, all of them needed for other lines (or fewer than its count).
+  const tooFew = emptyGroups.some((group) => staffed(group, 1)) ? { tooFew: true } : {};
   const step = steps.findIndex((targets) => deciders.some((user) => reaches(targets, user)));
-  if (step >= 0) return { kind: 'escalation', step, emptyGroups, requesterAlone };
-  return { kind: 'nobody', emptyGroups, requesterAlone };
+  if (step >= 0) return { kind: 'escalation', step, emptyGroups, requesterAlone, ...tooFew };
+  return { kind: 'nobody', emptyGroups, requesterAlone, ...tooFew };
 }
 
 /** The `require:` lines that could not all be filled at once by these people, each voting once for one line. */
@@ -91,7 +93,11 @@ export function whyNoApprovers(groups: string[], requesterAlone: boolean): strin
 export function noApproversError(request: Pick<ParsedNewRequest, 'action' | 'resource' | 'environment'>, rule: string, reach: Reach & { kind: 'nobody' }): GreenlightError {
   const groups = listOf(reach.emptyGroups);
   const have = reach.emptyGroups.length === 1 ? 'has' : 'have';
-  const who = reach.requesterAlone ? 'no active member but you, and the rule does not let you approve your own request' : 'no active member who could approve it';
+  const who = reach.tooFew
+    ? 'too few active members who could approve it besides those the other lines need (one person fills one line)'
+    : reach.requesterAlone
+      ? 'no active member but you, and the rule does not let you approve your own request'
+      : 'no active member who could approve it';
   return new GreenlightError(
     'NO_APPROVERS',
     `Nobody can approve ${request.action} on ${request.resource} in ${request.environment}: rule "${rule}" needs an approver from ${groups}, ` +
