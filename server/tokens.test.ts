@@ -99,6 +99,15 @@ describe('named, scoped, expiring tokens', () => {
     expect(cancelled.status).toBe(403);
     expect(errorOf(cancelled.body).code).toBe('INSUFFICIENT_SCOPE');
     expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${waiting.body.id}`, alice.token)).body.status).toBe('pending');
+    // Nor act on the grant of one: extending answers with a new grant, revoking ends hers.
+    const jti = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${fromConsole.body.id}`, alice.token)).body.grant?.jti ?? '';
+    expect(jti).not.toBe('');
+    for (const action of ['extend', 'revoke']) {
+      const refused = await hub.api('POST', `/api/v1/grants/${jti}/${action}`, submitOnly.token, action === 'extend' ? { ttlSeconds: 600, reason: 'more time' } : {});
+      expect(refused.status, action).toBe(403);
+      expect(errorOf(refused.body).code, action).toBe('INSUFFICIENT_SCOPE');
+    }
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${fromConsole.body.id}`, alice.token)).body.grant?.status).toBe('active');
 
     // Its own submission, retried under its key, comes back as usual.
     const own = deployRequest({ reason: 'release 43', idempotencyKey: 'deploy-43' });

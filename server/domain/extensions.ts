@@ -9,6 +9,7 @@ import type { Context } from './context.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
 import type { Executor } from './request-view.js';
 import { submitRequest } from './requests.js';
+import { readBackRefusal } from './read-back.js';
 
 export const DEFAULT_EXTEND_BEFORE_SECONDS = 15 * 60;
 
@@ -81,6 +82,9 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
   if (!grant) throw new GreenlightError('NOT_FOUND', `No grant ${jti}.`);
   const original = await loadRequestRow(db, grant.requestId);
   if (original.requester_id !== actor.id) throw new GreenlightError('FORBIDDEN', 'Only the requester can extend their grant.');
+  // A token made only to submit extends only grants of what it submitted itself: the answer carries the new grant.
+  const unreadable = readBackRefusal(actor, original);
+  if (unreadable) throw unreadable;
   if (grant.status === 'revoked' || grant.status === 'expired' || Date.parse(grant.expiresAt) <= ctx.clock.now().getTime()) {
     const state = grant.status === 'revoked' ? 'was revoked' : 'has ended';
     throw new GreenlightError('CONFLICT', `This grant ${state}, so it can no longer be extended; ask for new access instead.`);

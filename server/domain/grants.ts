@@ -17,6 +17,7 @@ import { auditFields, transition } from './lifecycle/transition.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
 import { enqueueChatRefresh, enqueueNotifications } from '../notify/enqueue.js';
 import { outsideWindow, plannedAccess } from './time/schedule.js';
+import { readBackRefusal } from './read-back.js';
 
 const ISSUER = 'greenlight';
 
@@ -213,8 +214,11 @@ export async function revokeGrant(ctx: Context, actor: Actor, jti: string): Prom
     const grant = await grantStore.byJti(trx, jti);
     if (!grant) throw new GreenlightError('NOT_FOUND', `No grant ${jti}.`);
     const request = await requestStore.existing(trx, grant.requestId);
-    const allowed = actsAsAdmin(actor) || request.requester_id === actor.id || isEligibleApprover(request, actor);
-    if (!allowed) throw new GreenlightError('FORBIDDEN', 'Only the requester, an approver of this request or an admin can revoke its grant.');
+    const asDecider = actsAsAdmin(actor) || (actor.scopes.includes('requests:decide') && isEligibleApprover(request, actor));
+    if (!asDecider && request.requester_id !== actor.id) throw new GreenlightError('FORBIDDEN', 'Only the requester, an approver of this request or an admin can revoke its grant.');
+    // As its requester: a token made only to submit acts only on what it submitted itself.
+    const unreadable = asDecider ? null : readBackRefusal(actor, request);
+    if (unreadable) throw unreadable;
     if (grant.status !== 'active') throw new GreenlightError('CONFLICT', `This grant is already ${grant.status}.`);
     const now = ctx.clock.now().toISOString();
     await revokeIn(ctx, trx, request, jti, actor.name, now, {});
