@@ -190,6 +190,15 @@ describe('notifications with Electron fakes', () => {
     expect(FakeNotification.created).toHaveLength(0);
   });
 
+  it('a review that went overdue while the app was away is announced by the sync that brings it', () => {
+    const { service, setInbox } = setup();
+    const used = breakGlassUse({ incident: 'INC-4414' });
+    const overdue = { ...used, breakGlass: { ...used.breakGlass!, review: 'overdue' as const } };
+    setInbox([overdue]);
+    service.handle({ type: 'sync', result: { me: { ...ME, id: 'u1', email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: NOW.toISOString() }, inbox: [overdue], mine: [], offers: [], serverTime: NOW.toISOString() } });
+    expect(FakeNotification.created.map((n) => n.options.title)).toEqual(['Break-glass review overdue: dave on prod-db: INC-4414']);
+  });
+
   it('a break-glass use that happened while the app was away is announced by the sync that brings it', () => {
     const { service, setInbox } = setup();
     const used = breakGlassUse({ incident: 'INC-4413' });

@@ -80,8 +80,9 @@ export class NotificationService {
         for (const id of [...this.shown.keys(), ...this.summarised]) if (!open.has(id)) this.dismiss(id);
         for (const request of this.deps.inbox()) {
           this.enqueue(request, me, false);
-          // A use of break-glass while this app was asleep or offline is news on waking too.
+          // A use of break-glass while this app was asleep or offline is news on waking too, as is its review gone overdue.
           this.breakGlassForMe(request, me);
+          this.reviewOverdueForMe(request, me);
         }
         return;
       }
