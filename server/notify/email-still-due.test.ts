@@ -151,6 +151,26 @@ describe('an email that waited for the SMTP server is sent only if it still has 
     }
   });
 
+  it('does not ask a delegate to decide for someone who has since voted themselves', async () => {
+    const endsAt = new Date(clock.now().getTime() + 86_400_000).toISOString();
+    const delegation = await hub.api<{ id: string }>('POST', '/api/v1/delegations', bob.token, { to: 'sue', endsAt, reason: 'half-day off' });
+    expect(delegation.status).toBe(201);
+    let request!: GreenlightRequest;
+    try {
+      await whileSmtpIsDown(async () => {
+        request = await submit(alice, { action: 'migrate' });
+        expect((await rowsOf(request.id)).map((row) => row.destination).sort()).toEqual(['bob', 'carol', 'sue']);
+        expect((await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/decisions`, bob.token, { decision: 'approve' })).body.status).toBe('pending');
+      });
+      await advance(6000);
+      expect(mailedAbout('sue@example.com', request.id)).toHaveLength(0);
+      expect(mailedAbout('carol@example.com', request.id)).toHaveLength(1);
+      expect((await rowsOf(request.id)).find((row) => row.destination === 'sue')).toMatchObject({ status: 'failed', lastError: 'not sent: sue could no longer decide this request before this email could go out' });
+    } finally {
+      await hub.api('DELETE', `/api/v1/delegations/${delegation.body.id}`, bob.token);
+    }
+  });
+
   it('still sends a break-glass alert that waited for the SMTP server, though the request it tells of is approved', async () => {
     let used!: GreenlightRequest;
     await whileSmtpIsDown(async () => {

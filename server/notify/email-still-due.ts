@@ -36,6 +36,9 @@ export async function whyNoLongerDue(db: Kysely<Database>, payload: EmailPayload
   if (await decisionStore.castBy(db, request.id, user.id)) return `not sent: ${user.name} voted ${after}`;
   const person = { id: user.id, name: user.name, roles: user.roles, groups: (await userStore.groupsOfUsers(db, [user.id])).get(user.id) ?? [] };
   if (isEligibleApprover(request, person)) return null;
-  const standsIn = standInsOn(await activeDelegatorsOf(db, person, now), request).length > 0;
-  return standsIn ? null : `not sent: ${user.name} could no longer decide this request ${after}`;
+  // As a delegate: for someone whose vote is not in yet.
+  for (const delegator of standInsOn(await activeDelegatorsOf(db, person, now), request)) {
+    if (!(await decisionStore.ofApprover(db, request.id, delegator.id))) return null;
+  }
+  return `not sent: ${user.name} could no longer decide this request ${after}`;
 }
