@@ -37,6 +37,9 @@ describe('greenlight delegate, delegations, undelegate', () => {
     const noSuchDay = await cli(['delegate', '--to', 'carol', '--until', '2027-02-31', '--reason', 'holiday'], env);
     expect(noSuchDay.code).toBe(2);
     expect(noSuchDay.stderr).toContain('expected a date (2026-12-31)');
+    const noSuchInstant = await cli(['delegate', '--to', 'carol', '--until', '2027-02-31T18:00:00Z', '--reason', 'holiday'], env);
+    expect(noSuchInstant.code).toBe(2);
+    expect(noSuchInstant.stderr).toContain('expected a date (2026-12-31)');
 
     const tooFar = await cli(['delegate', '--to', 'carol', '--until', '2099-01-01', '--reason', 'forever'], env);
     expect(tooFar.code).toBe(2);

@@ -8,6 +8,14 @@ import { note, out, printJson } from './output.js';
 import { withBreaksSpelledOut } from '../../protocol/plain-text.js';
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_AND_TIME = /^(\d{4})-(\d{2})-(\d{2})T/;
+
+/** A date and time as given, if its day is one the calendar has (Date would roll 02-31 into March). */
+function givenInstant(text: string): Date | null {
+  const day = DATE_AND_TIME.exec(text);
+  if (!day || !localDay(day, 0)) return null;
+  return new Date(text);
+}
 
 /** Local midnight starting that day, `after` days on; null for a day the calendar does not have (2026-02-31). */
 function localDay(day: RegExpExecArray, after: number): Date | null {
@@ -20,7 +28,7 @@ function localDay(day: RegExpExecArray, after: number): Date | null {
 /** `2026-12-31` means through that day where the command runs (until the next local midnight); a full date-time is taken as given. */
 const instantFlag = z.string().transform((text, ctx) => {
   const day = DATE_ONLY.exec(text);
-  const date = day ? localDay(day, 1) : new Date(text);
+  const date = day ? localDay(day, 1) : givenInstant(text);
   if (!date || Number.isNaN(date.getTime())) {
     ctx.addIssue({ code: 'custom', message: 'expected a date (2026-12-31) or a date and time (2026-12-31T18:00:00Z)' });
     return z.NEVER;
@@ -29,7 +37,7 @@ const instantFlag = z.string().transform((text, ctx) => {
 });
 const startFlag = z.string().transform((text, ctx) => {
   const day = DATE_ONLY.exec(text);
-  const date = day ? localDay(day, 0) : new Date(text);
+  const date = day ? localDay(day, 0) : givenInstant(text);
   if (!date || Number.isNaN(date.getTime())) {
     ctx.addIssue({ code: 'custom', message: 'expected a date (2026-12-24) or a date and time (2026-12-24T18:00:00Z)' });
     return z.NEVER;
