@@ -35,8 +35,10 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
     if (!caller) throw new GreenlightError('UNAUTHENTICATED', 'Your account has been disabled; nothing was claimed.');
     if (own && !current.rule.allowSelfApproval) throw new GreenlightError('SELF_APPROVAL', 'You cannot claim your own request.');
     if (own && !isEligibleApprover(current, caller)) throw notEligible();
-    const standIn = isEligibleApprover(current, caller) ? null : decidesAnything(caller.roles) ? (standInsOn(delegators, current)[0] ?? null) : null;
-    if (!isEligibleApprover(current, caller) && !standIn) throw notEligible();
+    const standInThen = isEligibleApprover(current, caller) ? null : decidesAnything(caller.roles) ? (standInsOn(delegators, current)[0] ?? null) : null;
+    // Whom they stand in for is read afresh too: a delegator moved out of the approvers backs no claim.
+    const standIn = standInThen && (await asTheyStandNow(trx, standInThen));
+    if (!isEligibleApprover(current, caller) && !(standIn && isEligibleApprover(current, standIn))) throw notEligible();
     if (standIn && current.requester_id === standIn.id) throw new GreenlightError('SELF_APPROVAL', `${standIn.name} asked for this, so their delegate cannot claim it; another approver has to.`);
     const voter = standIn ?? caller;
     // A claim holds escalation for someone about to decide; one who has voted can't, and would hold it for ever.
