@@ -183,6 +183,12 @@ describe('notifications with Electron fakes', () => {
     expect(FakeNotification.created.map((n) => [n.options.title, n.options.urgency])).toEqual([['Break-glass review overdue: dave on prod-db: INC-4412', 'critical']]);
 
     FakeNotification.created = [];
+    // A lead the escalation names as a person.
+    const named = setup({ me: () => ({ ...ME, name: 'lena', groups: [] }) });
+    named.service.handle({ type: 'request:updated', request: { ...overdue, eligibleGroups: ['sre', ...ME.groups], eligibleUsers: ['lena'] } });
+    expect(FakeNotification.created).toHaveLength(1);
+
+    FakeNotification.created = [];
     const approver = setup({ me: () => ({ ...ME, groups: ['sre'] }) });
     approver.service.handle({ type: 'request:updated', request: overdue });
     const itsUser = setup({ me: () => ({ ...asLead, name: 'dave' }) });

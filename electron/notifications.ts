@@ -204,7 +204,7 @@ export class NotificationService {
     const glass = request.breakGlass;
     if (!glass || glass.review !== 'overdue' || request.requester === me.name || this.seen.has(key)) return;
     const chasing = (group: string) => glass.reviewers.includes(group) || (request.eligibleGroups.includes(group) && !request.rule.approvers.includes(group));
-    if (!me.groups.some(chasing)) return;
+    if (!me.groups.some(chasing) && !request.eligibleUsers.includes(me.name)) return;
     this.seen.add(key);
     if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
     const notification = new this.deps.Notification({

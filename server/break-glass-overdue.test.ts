@@ -11,6 +11,12 @@ rules:
     escalation:
       - { after: 10m, notify: [security-leads] }
     breakGlass: { groups: [oncall], maxTtl: 1h, cooldown: 1h, reviewers: [security] }
+  - name: prod-queue
+    match: { action: drain }
+    approvers: [sre]
+    escalation:
+      - { after: 10m, notify: [lena] }
+    breakGlass: { groups: [oncall], maxTtl: 1h, reviewers: [security] }
   - name: prod-cache
     match: { action: flush }
     approvers: [sre]
@@ -76,5 +82,18 @@ describe('an unreviewed break-glass escalates after 24 h', () => {
     // Reviewing an overdue use still closes it.
     const ratified = await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${withEscalation.body.id}/review`, sue.token, { outcome: 'ratified', comment: 'checked with the incident lead' });
     expect(ratified.body.breakGlass?.review).toBe('ratified');
+  });
+
+  it('reaches a lead the escalation names as a person, not as a group of that name', async () => {
+    const olga = await hub.createUser('olga', ['requester'], ['oncall']);
+    const lenaClient = await hub.connect(lena);
+    const lenaHears = collect<GreenlightRequest>((listener) => lenaClient.on('request:updated', listener));
+    const used = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', olga.token, deployRequest({ action: 'drain', reason: REASON, breakGlass: { incident: 'INC-4415' } }));
+    expect(used.status).toBe(201);
+    await advance(24 * HOUR);
+    const heard = await lenaHears.next((r) => r.id === used.body.id);
+    expect(heard.breakGlass?.review).toBe('overdue');
+    expect(heard.eligibleUsers).toContain('lena');
+    expect(heard.eligibleGroups).not.toContain('lena');
   });
 });

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { requestStore } from '../../store/requests.js';
+import { userStore } from '../../store/users.js';
 import { breakGlassReviewStore } from '../../store/break-glass-reviews.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import { audit, LostRace, type Context } from '../context.js';
@@ -28,11 +29,15 @@ export async function markReviewOverdue(ctx: Context, trx: Transaction<Database>
     outcome: 'overdue',
     data: { incident: item.incident, dueAt: item.dueAt, notified },
   });
-  const groups = [...new Set([...row.eligible_groups, ...notified])];
+  // An escalation step may name a person as well as a group: each joins who may see it as what it is.
+  const people = await userStore.activeReachedBy(trx, notified);
+  const named = notified.filter((name) => people.some((person) => person.name === name) && !people.some((person) => person.group === name));
+  const groups = [...new Set([...row.eligible_groups, ...notified.filter((name) => !named.includes(name))])];
+  const users = [...new Set([...row.eligible_users, ...named])];
   // A review (or another change) made since this was read wins: the transaction runs again and finds it.
-  if (!(await requestStore.updateVersioned(trx, row, { eligible_groups: groups, updated_at: iso }, Number(row.version) + 1))) throw new LostRace();
+  if (!(await requestStore.updateVersioned(trx, row, { eligible_groups: groups, eligible_users: users, updated_at: iso }, Number(row.version) + 1))) throw new LostRace();
   // Those it escalates to may have no Greenlight window open: it goes out, urgent, on the rule's channels too.
   const message = `Break-glass review overdue: ${row.requester_name} on ${rule.name}, ${item.incident}, was due for review by ${item.dueAt}; ${notified.join(', ')} asked to chase it`;
-  await enqueueNotifications(ctx, trx, 'request.break_glass', { ...row, eligible_groups: groups, updated_at: iso, version: Number(row.version) + 1 }, undefined, { message });
-  return announceUpdated(ctx, row.id, { groups: notified, users: [] });
+  await enqueueNotifications(ctx, trx, 'request.break_glass', { ...row, eligible_groups: groups, eligible_users: users, updated_at: iso, version: Number(row.version) + 1 }, undefined, { message });
+  return announceUpdated(ctx, row.id, { groups: notified.filter((name) => !named.includes(name)), users: named });
 }
