@@ -5,6 +5,7 @@ export const AUDIT_TYPES = [
   'request.submitted',
   'request.vote',
   'request.vote_withdrawn',
+  'request.vote_narrowed',
   'request.approved',
   'request.denied',
   'request.cancelled',

@@ -84,6 +84,7 @@ describe('an approver whose roles or groups change while their approval waits on
     expect(after.status).toBe(200);
     expect(after.body.status).toBe('approved');
     expect(after.body.timeline.some((entry) => entry.type === 'request.vote_withdrawn')).toBe(false);
+    expect(after.body.timeline.find((entry) => entry.type === 'request.vote_narrowed')?.detail).toBe("pat's approval now counts only toward sre: pat's groups changed");
     await change('pat', { groups: ['sre', 'security'] });
   });
 

@@ -95,7 +95,11 @@ export async function withdrawWhatAccessNoLongerAllows(ctx: Context, trx: Transa
     const castLost = !decidesAnything(person.roles) && votes.some((vote) => vote.delegateId === person.id && vote.approverId !== person.id);
     if (!ownLost && ownVote?.lines && keptLines && keptLines.length < ownVote.lines.length) {
       await decisionStore.setLines(trx, requestId, person.id, keptLines);
+      // Where the quorum stands may move (two votes now compete for one line): the history says why.
+      const { approvals: remaining, of, lines } = await currentTally(trx, request.rule, requestId);
+      await transition(ctx, trx, request, 'narrowVote', { actor: by, outcome: 'narrowed', data: { reason: `${person.name}'s groups changed`, approver: person.name, lines: keptLines, remaining, of, ...(lines ? { progress: lines } : {}) } });
       changed.push(requestId);
+      continue;
     }
     if (!ownLost && !castLost) continue;
     changed.push(requestId);

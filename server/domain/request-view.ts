@@ -55,6 +55,8 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
     typeof d.reason === 'string'
       ? `${Array.isArray(d.approvals) ? `${d.approvals.join(', ')}: ` : ''}${d.reason}${typeof d.remaining === 'number' && typeof d.of === 'number' ? `; ${d.remaining} of ${d.of} approvals remain` : ''}`
       : null,
+  'request.vote_narrowed': (d) =>
+    typeof d.approver === 'string' && Array.isArray(d.lines) ? `${d.approver}'s approval now counts only toward ${d.lines.join(', ')}: ${String(d.reason)}` : null,
   'grant.issued': (d) => (typeof d.expiresAt === 'string' ? `${typeof d.notBefore === 'string' ? `valid from ${d.notBefore}, ` : ''}expires ${d.expiresAt}` : null),
   'request.reminded': (d) => `reminder ${String(d.reminder)}`,
   'grant.expiring': (d) => (typeof d.expiresAt === 'string' ? `expires ${d.expiresAt}` : null),

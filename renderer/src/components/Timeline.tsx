@@ -6,6 +6,7 @@ const LABELS: Record<string, string> = {
   'request.submitted': 'submitted',
   'request.vote': 'voted',
   'request.vote_withdrawn': 'withdrew an approval',
+  'request.vote_narrowed': 'narrowed an approval',
   'request.approved': 'approved',
   'request.denied': 'denied',
   'request.cancelled': 'cancelled',

@@ -24,6 +24,8 @@ export const TRANSITIONS = {
   vote: { from: 'pending', to: 'pending', audit: 'request.vote' },
   /** An approval taken back because its approver (or the delegate who cast it) was disabled. */
   withdrawVote: { from: 'pending', to: 'pending', audit: 'request.vote_withdrawn' },
+  /** An approval that now counts toward fewer `require:` lines: its approver left some of their groups. */
+  narrowVote: { from: 'pending', to: 'pending', audit: 'request.vote_narrowed' },
   approve: { from: 'pending', to: 'approved', audit: 'request.approved', notify: 'request.decided' },
   deny: { from: 'pending', to: 'denied', audit: 'request.denied', notify: 'request.decided' },
   cancel: { from: 'pending', to: 'cancelled', audit: 'request.cancelled', notify: 'request.cancelled' },
