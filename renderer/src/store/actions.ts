@@ -155,13 +155,20 @@ async function fetchLinked(again = false): Promise<void> {
   try {
     onRequest(await requireBridge().get(id));
   } catch (error) {
-    const { message } = toWireError(error);
-    // Reading it again failed but a copy still shows: the next sync tries again.
-    if (useStore.getState().link?.id !== id || useStore.getState().requests.byId[id]) return;
-    useStore.setState((state) => ({
-      link: { id, note: `The request this link opens (${id}) can’t be shown: ${message}` },
-      selectedId: state.selectedId === id ? null : state.selectedId,
-    }));
+    const { code, message } = toWireError(error);
+    if (useStore.getState().link?.id !== id) return;
+    // Reading it again failed for a passing reason while a copy shows: the next sync tries again. The
+    // hub's word that I may not see it (any more) takes the copy away, buttons and all.
+    const refused = code === 'FORBIDDEN' || code === 'NOT_FOUND' || code === 'NOT_ELIGIBLE' || code === 'INSUFFICIENT_SCOPE';
+    if (useStore.getState().requests.byId[id] && !refused) return;
+    useStore.setState((state) => {
+      const { [id]: _dropped, ...byId } = state.requests.byId;
+      return {
+        link: { id, note: `The request this link opens (${id}) can’t be shown: ${message}` },
+        selectedId: state.selectedId === id ? null : state.selectedId,
+        requests: { ...state.requests, byId },
+      };
+    });
   }
 }
 
@@ -172,7 +179,8 @@ export function selectRequest(id: string | null): void {
 export function moveSelection(step: 1 | -1): void {
   const { requests, me, selectedId } = useStore.getState();
   const ids = selectInbox(requests.byId, me).map((request) => request.id);
-  useStore.setState({ selectedId: stepSelection(ids, selectedId, step) });
+  // Moving on from a linked request forgets the link, as choosing another does.
+  useStore.setState({ selectedId: stepSelection(ids, selectedId, step), link: null });
 }
 
 export function notify(kind: 'info' | 'error', text: string): void {

@@ -4,7 +4,7 @@ import type { SyncResult } from '../../../protocol/events.js';
 import type { GreenlightRequest } from '../../../protocol/request.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
 import type { Bridge, BridgeEvent } from '../bridge/bridge.js';
-import { openRequest, signIn, startApp } from './actions.js';
+import { moveSelection, openRequest, signIn, startApp } from './actions.js';
 import { initialState, useStore } from './store.js';
 
 const me = { id: 'u1', name: 'bob', roles: ['approver' as const], groups: ['sre'], email: null, status: 'active' as const, disabled: false, lastSeenAt: null, createdAt: '2026-01-01T00:00:00Z' };
@@ -83,6 +83,21 @@ describe('opening a request from a chat link', () => {
     expect(useStore.getState().requests.byId.req_linked).toBeDefined();
     await vi.waitFor(() => expect(useStore.getState().requests.byId.req_linked?.version).toBe(revoked.version));
     expect(useStore.getState().selectedId).toBe('req_linked');
+  });
+
+  it('is taken off the screen once the hub says I may no longer see it, and moving on with j/k forgets the link', async () => {
+    let listener: (event: BridgeEvent) => void = () => undefined;
+    const answers: (() => Promise<GreenlightRequest>)[] = [async () => decided, async () => Promise.reject(new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.'))];
+    const get = () => (answers.shift() ?? (async () => decided))();
+    await startApp(hostAnswering(get, { subscribe: (next) => ((listener = next), () => undefined) }));
+    await openRequest('req_linked');
+    listener({ type: 'sync', result: sync });
+    await vi.waitFor(() => expect(useStore.getState().requests.byId.req_linked).toBeUndefined());
+    expect(useStore.getState()).toMatchObject({ selectedId: null, link: { id: 'req_linked', note: expect.stringContaining('neither the requester nor an approver') } });
+
+    await openRequest('req_waiting');
+    moveSelection(1);
+    expect(useStore.getState().link).toBeNull();
   });
 });
 
