@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Delegation, GreenlightRequest, SyncResult } from '../protocol/index.js';
 import { waitsOnMe } from '../protocol/waits-on-me.js';
 import { ManualClock } from './clock.js';
-import { deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 
 const POLICY = `
 rules:
@@ -32,14 +32,10 @@ describe('a delegate\'s connected app when a delegation to them starts or ends',
 
   it('syncs again at once when it is made, when it ends, and when a window set ahead opens', async () => {
     const carolClient = await hub.connect(carol);
-    const syncs: SyncResult[] = [];
-    carolClient.onSync((sync) => syncs.push(sync));
-    const nextSync = async (seen: number) => {
-      for (let tries = 0; tries < 100 && syncs.length <= seen; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
-      const sync = syncs.at(-1);
-      if (!sync || syncs.length <= seen) throw new Error('no sync came');
-      return sync;
-    };
+    const synced = collect<SyncResult>((listener) => carolClient.onSync(listener));
+    const syncs = synced.items;
+    /** The first sync after the `seen` already counted. */
+    const nextSync = (seen: number) => synced.next((sync) => syncs.indexOf(sync) >= seen);
     const request = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest())).body;
 
     const made = await hub.api<Delegation>('POST', '/api/v1/delegations', bob.token, { to: 'carol', endsAt: later(24 * HOUR), reason: 'holiday' });
