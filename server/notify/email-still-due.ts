@@ -19,8 +19,8 @@ const FINISHED: Record<Exclude<RequestStatus, 'pending'>, string> = {
  * Why a stored email should no longer go out, or null when it should. A row may wait hours for the
  * SMTP server, or be retried by an admin days later: by then a request asking for a decision may be
  * decided, its recipient disabled, moved to another address or out of the approvers, or their vote
- * already in. A break-glass alert tells of a
- * request approved from the start, so only its recipient is checked.
+ * already in. A break-glass alert tells of a request approved from the start, so only its recipient
+ * is checked.
  */
 export async function whyNoLongerDue(db: Kysely<Database>, payload: EmailPayload, now: Date): Promise<string | null> {
   const after = 'before this email could go out';
