@@ -1,12 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
-import { scopesAllowed } from '../identity/scopes.js';
 import {
   GreenlightError,
   MAX_DELEGATION_DAYS,
   decidesAnything,
   newDelegationSchema,
   parseOrThrow,
-  type ActingFor,
   type Delegation,
   type Role,
 } from '../../protocol/index.js';
@@ -15,8 +13,9 @@ import type { Database } from '../store/schema.js';
 import { delegationStore, type DelegationRecord } from '../store/delegations.js';
 import { userStore } from '../store/users.js';
 import { actsAsAdmin, type Actor } from './actor.js';
-import { isEligibleApprover } from './request-view.js';
-import type { RequestRecord } from '../store/requests.js';
+import { personAsActor } from './deciders.js';
+import { releaseUnbackedClaims } from './lifecycle/unbacked-claims.js';
+import { announceChanged } from './lifecycle/after-commit.js';
 import { audit, inTransaction, type Context } from './context.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -47,12 +46,6 @@ async function activeUser(db: Executor, name: string, field: string): Promise<Ac
   if (!user || user.disabled) throw new GreenlightError('INVALID_INPUT', `Invalid delegation: ${field}: no active user "${name}".`);
   return personAsActor({ id: user.id, name: user.name, roles: user.roles, groups: await userStore.groupsOf(db, user.id), email: user.email });
 }
-
-/** A delegator or delegate as the rules see a person: what their role allows, no token of theirs involved. */
-function personAsActor(person: Pick<Actor, 'id' | 'name' | 'roles' | 'groups' | 'email'>): Actor {
-  return { ...person, service: false, scopes: scopesAllowed(person.roles, false), tokenId: null, tokenKind: null };
-}
-
 
 /** An approver hands their approvals to one user for a window (an admin may do it for anyone). */
 export async function createDelegation(ctx: Context, actor: Actor, input: unknown): Promise<Delegation> {
@@ -118,6 +111,7 @@ export async function listDelegations(ctx: Context, actor: Actor): Promise<Deleg
 /** Ends a delegation at once: its delegator, its delegate or an admin may. */
 export async function endDelegation(ctx: Context, actor: Actor, id: string): Promise<Delegation> {
   const now = ctx.clock.now().toISOString();
+  let released: string[] = [];
   const row = await inTransaction(ctx, async (trx) => {
     const current = await delegationStore.byId(trx, id);
     if (!current || (current.fromId !== actor.id && current.toId !== actor.id && !actsAsAdmin(actor))) throw new GreenlightError('NOT_FOUND', `No delegation ${id}.`);
@@ -126,8 +120,11 @@ export async function endDelegation(ctx: Context, actor: Actor, id: string): Pro
     // Someone else may have ended it meanwhile: theirs stands, and only one end is audited.
     if (!(await delegationStore.end(trx, id, now, actor.name))) return (await delegationStore.byId(trx, id)) ?? current;
     await audit(ctx, trx, { actor: actor.name, type: 'delegation.ended', outcome: 'ended', data: { delegation: id, from: current.fromName, to: current.toName } });
+    const why = `the delegation from ${current.fromName} to ${current.toName} ended: ${current.toName} can no longer decide it for ${current.fromName}`;
+    released = await releaseUnbackedClaims(ctx, trx, current.toName, actor.name, why);
     return ended;
   });
+  await announceChanged(ctx, released);
   return toDelegation(row, now);
 }
 
@@ -148,33 +145,3 @@ export async function endDelegationsOfNonDecider(ctx: Context, trx: Transaction<
   }
   return ended;
 }
-
-export interface Delegator {
-  delegator: Actor;
-  /** Rule names covered; null: every rule. */
-  rules: string[] | null;
-}
-
-/**
- * Whose approvals this person may give right now: delegations to them in force, from users still
- * active. Only direct delegations count, so what was delegated to someone is never passed on.
- */
-export async function activeDelegatorsOf(db: Executor, delegate: Pick<Actor, 'id' | 'roles'>, now: Date): Promise<Delegator[]> {
-  // A delegate whose roles decide nothing (made a requester since) stands in for nobody.
-  if (!decidesAnything(delegate.roles)) return [];
-  const found = await delegationStore.inForceTo(db, delegate.id, now.toISOString());
-  return found.map(({ delegation, delegator }) => ({ delegator: personAsActor(delegator), rules: delegation.rules }));
-}
-
-export const coversRule = (delegation: Delegator, rule: string): boolean => delegation.rules === null || delegation.rules.includes(rule);
-
-/** Whether this delegation lets its delegate vote on `request` for the delegator now: it covers the rule, and the delegator may decide it. */
-export const standsInOn = (delegation: Delegator, request: RequestRecord): boolean => coversRule(delegation, request.rule.name) && isEligibleApprover(request, delegation.delegator);
-
-/** The delegators whose vote their delegate may cast on `request` now (only `named`, when given): what deciding and claiming both go by. */
-export const standInsOn = (delegators: Delegator[], request: RequestRecord, named?: string): Actor[] =>
-  delegators.filter((d) => standsInOn(d, request) && (named === undefined || d.delegator.name === named)).map((d) => d.delegator);
-
-/** The delegators as "waiting on me" sees them. */
-export const actingFor = (delegators: Delegator[]): ActingFor[] =>
-  delegators.map(({ delegator, rules }) => ({ name: delegator.name, groups: delegator.groups, roles: delegator.roles, ...(rules ? { rules } : {}) }));

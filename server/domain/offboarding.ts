@@ -5,11 +5,12 @@ import { requestStore, type RequestRecord } from '../store/requests.js';
 import { decisionStore } from '../store/decisions.js';
 import { userStore } from '../store/users.js';
 import { audit, type Context } from './context.js';
-import { activeDelegatorsOf, endDelegationsOfNonDecider, standInsOn } from './delegations.js';
+import { endDelegationsOfNonDecider } from './delegations.js';
 import { revokeGrantsOf } from './grants.js';
-import { announceUpdated } from './lifecycle/after-commit.js';
+import { announceChanged } from './lifecycle/after-commit.js';
 import { transition } from './lifecycle/transition.js';
 import { endClaim } from './lifecycle/claims.js';
+import { delegatesOf, releaseUnbackedClaims } from './lifecycle/unbacked-claims.js';
 import { expireRequest } from './lifecycle/expiry.js';
 import { SYSTEM_ACTOR_NAME } from './actor.js';
 import { currentTally, voteLines } from './quorum.js';
@@ -31,6 +32,7 @@ export interface Offboarded {
 export async function disableIn(ctx: Context, trx: Transaction<Database>, user: { id: string; name: string; roles: Role[] }, by: string, data: Record<string, unknown> = {}): Promise<Offboarded> {
   await userStore.update(trx, user.id, { disabled: true });
   await audit(ctx, trx, { actor: by, type: 'user.disabled', outcome: 'disabled', data: { user: user.name, ...data } });
+  const delegates = await delegatesOf(trx, user.id, ctx.clock.now());
   await endDelegationsOfNonDecider(ctx, trx, { ...user, disabled: true }, by);
   const why = `${user.name} was disabled`;
   const changed: string[] = [];
@@ -60,6 +62,8 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
     if (await expiredIfOverdue(request)) continue;
     await withdrawApprovalsOf(ctx, trx, request, user.id, 'both', by, why);
   }
+  // A delegate's claim made for them backs nobody's decision now.
+  for (const delegate of delegates) changed.push(...(await releaseUnbackedClaims(ctx, trx, delegate, by, `${why}: ${delegate} can no longer decide it for ${user.name}`)));
   changed.push(...(await revokeGrantsOf(ctx, trx, user.id, by, why)));
   return { userId: user.id, changed: [...new Set(changed)] };
 }
@@ -81,6 +85,7 @@ async function withdrawApprovalsOf(ctx: Context, trx: Transaction<Database>, req
  * nothing. Returns the requests changed, to announce once committed.
  */
 export async function withdrawWhatAccessNoLongerAllows(ctx: Context, trx: Transaction<Database>, person: { id: string; name: string; roles: Role[]; groups: string[] }, by: string): Promise<string[]> {
+  const delegates = await delegatesOf(trx, person.id, ctx.clock.now());
   await endDelegationsOfNonDecider(ctx, trx, { ...person, disabled: false }, by);
   const why = `${person.name}'s roles or groups changed: they can no longer give this approval`;
   const changed: string[] = [];
@@ -105,13 +110,10 @@ export async function withdrawWhatAccessNoLongerAllows(ctx: Context, trx: Transa
     changed.push(requestId);
     await withdrawApprovalsOf(ctx, trx, request, person.id, ownLost && castLost ? 'both' : ownLost ? 'own' : 'cast', by, why);
   }
-  // A claim they can no longer back with a decision would hold escalation back, and others from claiming.
-  const standsIn = await activeDelegatorsOf(trx, person, ctx.clock.now());
-  for (const request of await requestStore.pendingClaimedBy(trx, person.name)) {
-    if (isEligibleApprover(request, person) || standInsOn(standsIn, request).length > 0) continue;
-    changed.push(request.id);
-    await endClaim(ctx, trx, request, by, `${person.name}'s roles or groups changed: they can no longer decide it`);
-  }
+  // A claim they, or a delegate for them, can no longer back with a decision would hold escalation back, and others from claiming.
+  const changedAccess = `${person.name}'s roles or groups changed`;
+  changed.push(...(await releaseUnbackedClaims(ctx, trx, person.name, by, `${changedAccess}: they can no longer decide it`)));
+  for (const delegate of delegates) changed.push(...(await releaseUnbackedClaims(ctx, trx, delegate, by, `${changedAccess}: ${delegate} can no longer decide it for ${person.name}`)));
   return [...new Set(changed)];
 }
 
@@ -125,17 +127,6 @@ export async function announceDisabled(ctx: Context, offboarded: Offboarded): Pr
   ctx.bus.emit({ type: 'user.disabled', userId: offboarded.userId });
   await announceChanged(ctx, offboarded.changed);
   await refreshDelegates(ctx);
-}
-
-/** Tells everyone concerned of requests a change of someone's access changed, once committed. */
-export async function announceChanged(ctx: Context, requestIds: string[]): Promise<void> {
-  for (const id of requestIds) {
-    try {
-      for (const event of await announceUpdated(ctx, id)()) ctx.bus.emit(event);
-    } catch (error) {
-      ctx.log.warn({ err: error, requestId: id }, 'could not announce a request changed by a change of its user; clients see it at their next sync');
-    }
-  }
 }
 
 /**

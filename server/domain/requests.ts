@@ -41,7 +41,7 @@ import { newRequestRecord } from './new-request.js';
 import { idempotencyMismatch, sameSubmission } from './idempotency.js';
 import { readBackRefusal } from './read-back.js';
 import { asTheyStandNow, disabledRequester, stillEnabled } from './still-enabled.js';
-import { actingFor, activeDelegatorsOf, standInsOn, standsInOn } from './delegations.js';
+import { actingFor, activeDelegatorsOf, mayDecide, standInsOn, standsInOn } from './deciders.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -212,7 +212,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
   const standInsFor = (current: RequestRecord) => standInsOn(delegators, current, named);
   // Someone with no part in the request hears only that, not how, when or by whom it was decided.
   const admit = (current: RequestRecord) => {
-    if (current.requester_id !== actor.id && !isEligibleApprover(current, actor) && standInsFor(current).length === 0) throw canSee(current, actor) ? notEligible(current) : outsider();
+    if (current.requester_id !== actor.id && !mayDecide(current, actor, delegators, named)) throw canSee(current, actor) ? notEligible(current) : outsider();
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'nothing to decide. Submit it again if it is still needed.', admit, async (trx, current) => {
     const rule = current.rule;

@@ -5,7 +5,7 @@ import { requestStore } from '../store/requests.js';
 import { userStore } from '../store/users.js';
 import { decisionStore } from '../store/decisions.js';
 import { isEligibleApprover } from '../domain/request-view.js';
-import { activeDelegatorsOf, standInsOn } from '../domain/delegations.js';
+import { activeDelegatorsOf, standInsOn } from '../domain/deciders.js';
 import type { EmailPayload } from './email-payload.js';
 
 const FINISHED: Record<Exclude<RequestStatus, 'pending'>, string> = {

@@ -5,7 +5,7 @@ import { decideRequest } from '../domain/requests.js';
 import { buildView, isEligibleApprover, withoutSecrets, viewReader } from '../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import type { Actor } from '../domain/actor.js';
-import { activeDelegatorsOf, standsInOn } from '../domain/delegations.js';
+import { activeDelegatorsOf, standsInOn } from '../domain/deciders.js';
 import type { SlackApp } from '../notify/slack/app.js';
 import { ACTION_APPROVE, ACTION_DENY, DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal } from '../notify/slack/message.js';
 import { slackIdentity } from './slack-identity.js';

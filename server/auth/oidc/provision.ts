@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { emailSchema, GreenlightError, groupNameSchema, reservedNameProblem, userNameSchema, type Role } from '../../../protocol/index.js';
 import { audit, inTransaction, type Context } from '../../domain/context.js';
-import { announceChanged, announceDisabled, disableIn, refreshDelegates, withdrawWhatAccessNoLongerAllows, type Offboarded } from '../../domain/offboarding.js';
+import { announceDisabled, disableIn, refreshDelegates, withdrawWhatAccessNoLongerAllows, type Offboarded } from '../../domain/offboarding.js';
+import { announceChanged } from '../../domain/lifecycle/after-commit.js';
 import { newId } from '../../ids.js';
 import type { OidcSettings } from './config.js';
 import { decodeRoles, userStore } from '../../store/users.js';

@@ -12,3 +12,14 @@ export const announceUpdated = (ctx: Context, id: string, also: Audience = nobod
   const row = await requestStore.existing(ctx.store.db, id);
   return [{ type: 'request.updated', request: await buildView(viewReader(ctx), row, { id: row.requester_id }), notify: also }];
 };
+
+/** Tells everyone concerned of requests a change of someone's access (or delegation) changed, once committed; a failure is logged, and clients catch up at their next sync. */
+export async function announceChanged(ctx: Context, requestIds: string[]): Promise<void> {
+  for (const id of requestIds) {
+    try {
+      for (const event of await announceUpdated(ctx, id)()) ctx.bus.emit(event);
+    } catch (error) {
+      ctx.log.warn({ err: error, requestId: id }, 'could not announce a request changed by a change of access or delegation; clients see it at their next sync');
+    }
+  }
+}

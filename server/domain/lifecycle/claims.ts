@@ -10,7 +10,7 @@ import { actsAsAdmin, SYSTEM_ACTOR_NAME } from '../actor.js';
 import { announce } from '../announce.js';
 import { inTransaction, type Context } from '../context.js';
 import { isEligibleApprover } from '../request-view.js';
-import { activeDelegatorsOf, standInsOn } from '../delegations.js';
+import { activeDelegatorsOf, mayDecide, standInsOn } from '../deciders.js';
 import { addDeadline, stepDueAt } from './deadlines.js';
 import { loadRequestRow, onUnexpiredRequest } from './expiry.js';
 import { transition } from './transition.js';
@@ -25,7 +25,7 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
   // Whoever may decide may claim: a delegate for the delegators they stand in for, read now as a decision reads them.
   const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
   const admit = (current: RequestRecord) => {
-    if (current.requester_id !== actor.id && !isEligibleApprover(current, actor) && standInsOn(delegators, current).length === 0) throw notEligible();
+    if (current.requester_id !== actor.id && !mayDecide(current, actor, delegators)) throw notEligible();
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'there is nothing to claim.', admit, async (trx, current) => {
     const own = current.requester_id === actor.id;

@@ -1,0 +1,53 @@
+import type { Kysely, Transaction } from 'kysely';
+import { scopesAllowed } from '../identity/scopes.js';
+import { decidesAnything, type ActingFor } from '../../protocol/index.js';
+import type { Database } from '../store/schema.js';
+import { delegationStore } from '../store/delegations.js';
+import type { RequestRecord } from '../store/requests.js';
+import type { Actor } from './actor.js';
+import { isEligibleApprover } from './request-view.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** A delegator or delegate as the rules see a person: what their role allows, no token of theirs involved. */
+export function personAsActor(person: Pick<Actor, 'id' | 'name' | 'roles' | 'groups' | 'email'>): Actor {
+  return { ...person, service: false, scopes: scopesAllowed(person.roles, false), tokenId: null, tokenKind: null };
+}
+
+export interface Delegator {
+  delegator: Actor;
+  /** Rule names covered; null: every rule. */
+  rules: string[] | null;
+}
+
+/**
+ * Whose approvals this person may give right now: delegations to them in force, from users still
+ * active. Only direct delegations count, so what was delegated to someone is never passed on.
+ */
+export async function activeDelegatorsOf(db: Executor, delegate: Pick<Actor, 'id' | 'roles'>, now: Date): Promise<Delegator[]> {
+  // A delegate whose roles decide nothing (made a requester since) stands in for nobody.
+  if (!decidesAnything(delegate.roles)) return [];
+  const found = await delegationStore.inForceTo(db, delegate.id, now.toISOString());
+  return found.map(({ delegation, delegator }) => ({ delegator: personAsActor(delegator), rules: delegation.rules }));
+}
+
+export const coversRule = (delegation: Delegator, rule: string): boolean => delegation.rules === null || delegation.rules.includes(rule);
+
+/** Whether this delegation lets its delegate vote on `request` for the delegator now: it covers the rule, and the delegator may decide it. */
+export const standsInOn = (delegation: Delegator, request: RequestRecord): boolean => coversRule(delegation, request.rule.name) && isEligibleApprover(request, delegation.delegator);
+
+/** The delegators whose vote their delegate may cast on `request` now (only `named`, when given): what deciding and claiming both go by. */
+export const standInsOn = (delegators: Delegator[], request: RequestRecord, named?: string): Actor[] =>
+  delegators.filter((d) => standsInOn(d, request) && (named === undefined || d.delegator.name === named)).map((d) => d.delegator);
+
+/**
+ * Whether `person` may decide `request` now: as one of its approvers, or for a delegator they stand
+ * in for on it (`named` only, when given). Deciding, claiming, keeping a claim and a still-due email
+ * all go by this.
+ */
+export const mayDecide = (request: RequestRecord, person: Pick<Actor, 'name' | 'roles' | 'groups'>, delegators: Delegator[], named?: string): boolean =>
+  isEligibleApprover(request, person) || standInsOn(delegators, request, named).length > 0;
+
+/** The delegators as "waiting on me" sees them. */
+export const actingFor = (delegators: Delegator[]): ActingFor[] =>
+  delegators.map(({ delegator, rules }) => ({ name: delegator.name, groups: delegator.groups, roles: delegator.roles, ...(rules ? { rules } : {}) }));

@@ -1,0 +1,34 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../../store/schema.js';
+import { delegationStore } from '../../store/delegations.js';
+import { requestStore } from '../../store/requests.js';
+import { userStore } from '../../store/users.js';
+import type { Context } from '../context.js';
+import { activeDelegatorsOf, mayDecide, personAsActor } from '../deciders.js';
+import { endClaim } from './claims.js';
+
+/**
+ * Inside the caller's transaction: releases the claims `claimer` holds on requests still waiting that
+ * they could no longer decide, as they stand in it (roles, groups, delegations in force). A claim
+ * backs a decision to come; one nobody can give would hold escalation back, and others from
+ * claiming, until it lapsed. Returns the requests changed, to announce once committed.
+ */
+export async function releaseUnbackedClaims(ctx: Context, trx: Transaction<Database>, claimer: string, by: string, why: string): Promise<string[]> {
+  const claimed = await requestStore.pendingClaimedBy(trx, claimer);
+  if (claimed.length === 0) return [];
+  const user = await userStore.byName(trx, claimer);
+  const person = user && !user.disabled ? personAsActor({ id: user.id, name: user.name, roles: user.roles, groups: await userStore.groupsOf(trx, user.id), email: user.email }) : null;
+  const delegators = person ? await activeDelegatorsOf(trx, person, ctx.clock.now()) : [];
+  const released: string[] = [];
+  for (const request of claimed) {
+    if (person && mayDecide(request, person, delegators)) continue;
+    await endClaim(ctx, trx, request, by, why);
+    released.push(request.id);
+  }
+  return released;
+}
+
+/** Those who stand in for `delegatorId` now or later (delegations not ended or over), by name: whose claims a change to the delegator may leave unbacked. */
+export async function delegatesOf(trx: Transaction<Database>, delegatorId: string, now: Date): Promise<string[]> {
+  return [...new Set((await delegationStore.notOverOf(trx, delegatorId, now.toISOString())).filter((d) => d.fromId === delegatorId).map((d) => d.toName))];
+}
