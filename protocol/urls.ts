@@ -21,3 +21,15 @@ export function hasUserInfo(value: string): boolean {
   }
 }
 
+
+/**
+ * Where a link leads, to show beside its title: the host as the URL parser sees it (an
+ * internationalised name in its punycode form, so a lookalike letter shows as `xn--`). A long host
+ * keeps its end, where the domain that owns it is. Null for anything but an http(s) URL.
+ */
+export function shownHost(value: string, max = 40): string | null {
+  const safe = safeHttpUrl(value);
+  if (safe === null) return null;
+  const host = new URL(safe).host;
+  return host.length <= max ? host : `…${host.slice(host.length - (max - 1))}`;
+}

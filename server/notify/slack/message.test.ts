@@ -36,6 +36,17 @@ describe('the Slack message', () => {
     expect(text).toContain('+if role == \\"user⟦U+202E⟧ ⟦U+2066⟧# admin⟦U+2069⟧\\":');
   });
 
+  it('shows where each link leads beside its title, so a title cannot pass for another site', () => {
+    // The title names one site, the URL another; the host of a lookalike name shows in punycode.
+    const links = [
+      { title: 'tickets.example.com/INC-4412', url: 'https://tickets.example.net.evil.test/login' },
+      { title: 'runbook', url: 'https://w\u0456ki.example.com/runbook' },
+    ];
+    const text = textOf(requestFixture({ context: { links } }));
+    expect(text).toContain('<https://tickets.example.net.evil.test/login|tickets.example.com/INC-4412> (tickets.example.net.evil.test)');
+    expect(text).toContain('|runbook> (xn--wki-');
+  });
+
   it('escapes what a requester wrote so it cannot ping or forge a link', () => {
     const text = textOf(requestFixture({ reason: '<!channel> <!here|here> <@U123> <https://x.example|y> & done', risk: 'low' }));
     expect(text).not.toMatch(/<!channel>|<!here|<@U123>|<https:\/\/x\.example/);

@@ -1,4 +1,4 @@
-import { showsSomething, type GreenlightRequest } from '../../../protocol/index.js';
+import { showsSomething, shownHost, type GreenlightRequest } from '../../../protocol/index.js';
 import { clip, consoleLink, diffExcerpt, moreLinesNote, titleOf, utcClock } from '../chat-text.js';
 
 /**
@@ -187,7 +187,11 @@ export function renderSlackMessage(request: GreenlightRequest, options: RenderOp
   blocks.push(...labelledSections('Reason', escapeSlack(request.reason)));
   if (request.context.summary && showsSomething(request.context.summary)) blocks.push(...labelledSections('Summary', escapeSlack(request.context.summary)));
   if (request.context.diff) blocks.push({ type: 'section', text: mrkdwn(diffSection(request.context.diff)) });
-  const links = (request.context.links ?? []).map((link) => `<${link.url.replace(/[<>|]/g, encodeURIComponent)}|${escapeSlack(link.title).replace(/\|/g, '¦')}>`);
+  // Slack shows a link by its title alone: where it leads goes beside it, as the console shows.
+  const links = (request.context.links ?? []).map((link) => {
+    const host = shownHost(link.url);
+    return `<${link.url.replace(/[<>|]/g, encodeURIComponent)}|${escapeSlack(link.title).replace(/\|/g, '¦')}>${host ? ` (${escapeSlack(host)})` : ''}`;
+  });
   blocks.push(...linkSections(links));
   const votes = request.decisions.filter((decision) => decision.decision === 'approve').map((decision) => `${escapeSlack(decision.approver)} ${slackTime(decision.at)}`);
   if (request.status === 'pending') {

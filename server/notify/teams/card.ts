@@ -1,4 +1,4 @@
-import type { GreenlightRequest, NotificationEvent } from '../../../protocol/index.js';
+import { shownHost, type GreenlightRequest, type NotificationEvent } from '../../../protocol/index.js';
 import { clip, consoleLink, diffExcerpt, moreLinesNote, titleOf, utcClock } from '../chat-text.js';
 
 /** Teams refuses a message larger than 28 KB; the card stays under it with room for the envelope. */
@@ -90,6 +90,12 @@ function cardBody(type: NotificationEvent, request: GreenlightRequest, shape: Sh
   return body;
 }
 
+/** A link's button: its title, then where it leads (a button shows no URL), so a title cannot pass for another site. */
+function linkButtonTitle(link: { title: string; url: string }): string {
+  const host = shownHost(link.url);
+  return host ? `${clip(link.title, 60 - host.length - 3)} (${host})` : clip(link.title, 60);
+}
+
 /**
  * The Teams message for an event: an Adaptive Card 1.5 with the request's context and links that open
  * it in the web console. Buttons only open URLs: an incoming webhook cannot receive clicks (that needs
@@ -111,7 +117,7 @@ export function renderTeamsMessage(type: NotificationEvent, request: GreenlightR
             body: cardBody(type, request, shape, alert),
             actions: [
               { type: 'Action.OpenUrl', title: 'Open in Greenlight', url: consoleLink(publicUrl, request.id) },
-              ...(request.context.links ?? []).slice(0, shape.linkButtons).map((link) => ({ type: 'Action.OpenUrl', title: clip(link.title, 60), url: link.url })),
+              ...(request.context.links ?? []).slice(0, shape.linkButtons).map((link) => ({ type: 'Action.OpenUrl', title: linkButtonTitle(link), url: link.url })),
             ],
           },
         },
