@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { unreachable } from '../protocol/hub-http-error.js';
 
 /** What the hub hands the desktop app at the end of a single sign-on: a session token for the keychain. */
 export const desktopSessionSchema = z.object({ token: z.string().startsWith('glt_'), expiresAt: z.string(), user: z.string() });
@@ -30,7 +31,7 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
   const info = await fetchImpl(new URL('/auth/oidc/info', hub)).then(
     async (response) => (response.ok ? (response.json() as Promise<unknown>) : null),
     (error: unknown) => {
-      throw new Error(`Cannot reach the hub at ${hub}: ${error instanceof Error ? error.message : String(error)}`);
+      throw unreachable(hub, error);
     },
   );
   if (!z.object({ enabled: z.literal(true) }).safeParse(info).success) throw new Error(`The hub at ${hub} has no single sign-on set up; sign in with a token.`);
@@ -68,6 +69,8 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ code, verifier }),
+    }).catch((error: unknown) => {
+      throw unreachable(hub, error);
     });
     const body: unknown = await answer.json().catch(() => null);
     if (!answer.ok) {

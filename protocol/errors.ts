@@ -40,7 +40,13 @@ export const wireErrorSchema = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string(),
 });
-export type WireError = z.infer<typeof wireErrorSchema>;
+/**
+ * An error as it crosses from a client to its user (over the desktop app's IPC, into the UI, the
+ * CLI). `noAnswer` is set only by the client that saw nothing answer, never read from a hub's
+ * answer (the schema above drops it), so a hub that answered "unavailable" is told apart from one
+ * that could not be reached, whatever either sentence says.
+ */
+export type WireError = z.infer<typeof wireErrorSchema> & { noAnswer?: true };
 
 /** HTTP status for each stable error code. */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -81,15 +87,25 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
+export interface GreenlightErrorOptions {
+  /**
+   * Nothing answered: the connection was refused, the name did not resolve, TLS failed, or no answer
+   * came in time. Only then is the network (or a hub that is down) to blame.
+   */
+  noAnswer?: boolean;
+}
+
 export class GreenlightError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  readonly noAnswer: boolean;
+  constructor(code: ErrorCode, message: string, options: GreenlightErrorOptions = {}) {
     super(message);
     this.name = 'GreenlightError';
     this.code = code;
+    this.noAnswer = options.noAnswer ?? false;
   }
   toWire(): WireError {
-    return { code: this.code, message: this.message };
+    return this.noAnswer ? { code: this.code, message: this.message, noAnswer: true } : { code: this.code, message: this.message };
   }
 }
 

@@ -101,7 +101,8 @@ export class HubClient {
           return;
         }
       } else {
-        this.lastError = new GreenlightError('UNAVAILABLE', `Cannot reach the hub at ${this.options.url}: ${error.message}`);
+        // No reason from the hub: the handshake never reached it (refused, DNS, TLS, no answer in time).
+        this.lastError = new GreenlightError('UNAVAILABLE', `Cannot reach the hub at ${this.options.url}: ${error.message}`, { noAnswer: true });
       }
       this.setState(this.everConnected ? 'reconnecting' : 'unreachable');
       if (!this.socket.active) this.retryRefusedHandshake();
@@ -179,7 +180,7 @@ export class HubClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
-        reject(this.lastError ?? new GreenlightError('TIMEOUT', `No answer from the hub at ${this.options.url} within ${timeoutMs} ms`));
+        reject(this.lastError ?? new GreenlightError('TIMEOUT', `No answer from the hub at ${this.options.url} within ${timeoutMs} ms`, { noAnswer: true }));
       }, timeoutMs);
       const offSync = this.onSync((result) => {
         cleanup();
@@ -188,7 +189,7 @@ export class HubClient {
       const offState = this.onState((state) => {
         if (state === 'unauthorized' || state === 'unreachable') {
           cleanup();
-          reject(this.lastError ?? new GreenlightError('UNAVAILABLE', `Cannot connect to ${this.options.url}`));
+          reject(this.lastError ?? new GreenlightError('UNAVAILABLE', `Cannot connect to ${this.options.url}`, { noAnswer: true }));
         }
       });
       const cleanup = () => {

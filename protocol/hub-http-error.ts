@@ -19,7 +19,7 @@ export class HubHttpError extends GreenlightError {
     message: string,
     readonly failure: HubHttpFailure,
   ) {
-    super(code, message);
+    super(code, message, { noAnswer: failure.kind === 'unreachable' });
   }
 }
 
