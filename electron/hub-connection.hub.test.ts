@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DesktopEvent } from '../protocol/desktop-api.js';
 import { HubClient } from '../protocol/hub-client.js';
 import type { GreenlightRequest } from '../protocol/request.js';
+import { toAck } from './ack.js';
 import { HubConnection } from './hub-connection.js';
 import { createKeychain } from './keychain.js';
 import { NotificationService } from './notifications.js';
 import { FakeNotification } from './test/electron-fakes.js';
 import { memoryKeychain, memorySettings } from './test/memory.js';
-import { spawnHub, type SpawnedHub } from '../server/test-support/hub-process.js';
+import { freePort, spawnHub, type SpawnedHub } from '../server/test-support/hub-process.js';
 
 /** Resolves with the first event that matches. */
 function nextEvent(connection: HubConnection, match: (event: DesktopEvent) => boolean, timeoutMs = 10_000): Promise<DesktopEvent> {
@@ -124,5 +125,21 @@ describe('main-process hub connection against a real hub', () => {
     await expect(connection.signIn(hub.url, bob.token)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('No OS keychain is available') });
     expect(connection.session.signedIn).toBe(false);
     expect(data.get('hubUrl')).toBeNull();
+  });
+
+  it('a hub that is not running: the sign-in\'s answer to the window says nothing answered; a missing keychain does not', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const { settings } = memorySettings();
+    const connection = new HubConnection({ createClient: (options) => new HubClient({ ...options, forceNew: true }), keychain: memoryKeychain(), settings });
+    connections.push(connection);
+    // What the window gets over the IPC, as ipc.ts folds it.
+    const ack = await toAck(() => connection.signIn(closed, 'glt_bob'));
+    expect(ack).toEqual({ error: { code: 'UNAVAILABLE', message: expect.stringContaining(closed), noAnswer: true } });
+
+    const noDbus = () => Promise.reject(new Error('Cannot autolaunch D-Bus without X11 $DISPLAY'));
+    const withoutKeychain = new HubConnection({ createClient: (options) => new HubClient({ ...options, forceNew: true }), keychain: createKeychain({ getPassword: noDbus, setPassword: noDbus, deletePassword: noDbus }), settings });
+    connections.push(withoutKeychain);
+    const refused = await toAck(() => withoutKeychain.signIn(hub.url, 'glt_bob'));
+    expect(refused).toEqual({ error: { code: 'UNAVAILABLE', message: expect.stringContaining('No OS keychain is available') } });
   });
 });
