@@ -85,7 +85,7 @@ describe('DesktopBridge', () => {
   });
 
   it('started while the hub is down: says so at once, still signed in, and opens by itself when the main process syncs', async () => {
-    const down = { ...session, state: 'unreachable' as const, error: { code: 'UNAVAILABLE' as const, message: 'Cannot reach the hub at https://hub.example: connect ECONNREFUSED' } };
+    const down = { ...session, state: 'unreachable' as const, error: { code: 'UNAVAILABLE' as const, message: 'Cannot reach the hub at https://hub.example: connect ECONNREFUSED', noAnswer: true as const } };
     let syncCalls = 0;
     const { api, push } = fakeApi({
       getSession: async () => ({ data: down }),
@@ -109,6 +109,28 @@ describe('DesktopBridge', () => {
     const me = { id: 'u1', name: 'bob', roles: ['approver' as const], groups: ['sre'], email: null, status: 'active' as const, disabled: false, lastSeenAt: null, createdAt: '2026-01-01T00:00:00Z' };
     push({ type: 'sync', result: { me, inbox: [requestFixture()], mine: [], offers: [], serverTime: '2026-01-01T00:00:00Z' } });
     expect(useStore.getState()).toMatchObject({ phase: 'ready', me: { name: 'bob' } });
+  });
+
+  it('started while the hub answers that its database is away: the hub\'s reason, not "cannot reach"', async () => {
+    const away = { ...session, state: 'unreachable' as const, error: { code: 'UNAVAILABLE' as const, message: 'The hub cannot reach its database right now, so nothing was stored. Retry in a few seconds.' } };
+    const { api } = fakeApi({ getSession: async () => ({ data: away }) });
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    const error = useStore.getState().signInError;
+    expect(error && signInMessage(error, 'https://hub.example')).toEqual({
+      title: 'Sign-in failed.',
+      hint: 'The hub cannot reach its database right now, so nothing was stored. Retry in a few seconds. You are still signed in: the app keeps trying and opens as soon as the hub answers.',
+    });
+  });
+
+  it('a sign-in the main process saw nothing answer keeps that mark across the IPC, whatever its sentence says', async () => {
+    const { api } = fakeApi({
+      signIn: async () => ({ error: { code: 'UNAVAILABLE', message: 'Connection refused by 203.0.113.9.', noAnswer: true } }),
+    });
+    useStore.setState(initialState);
+    const bridge = new DesktopBridge(api);
+    const error = await bridge.signIn('https://hub.example', 'glt_x').then(() => null, (thrown: unknown) => thrown);
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', noAnswer: true });
   });
 
   it('started with a token the hub refused: the hub\'s own words, not a network error', async () => {

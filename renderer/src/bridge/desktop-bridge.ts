@@ -1,12 +1,16 @@
 import type { Ack, SyncResult } from '../../../protocol/events.js';
 import type { ReviewRef } from '../../../protocol/request.js';
 import type { DesktopApi, DesktopEvent } from '../../../protocol/desktop-api.js';
-import { GreenlightError } from '../../../protocol/errors.js';
+import { GreenlightError, type WireError } from '../../../protocol/errors.js';
 import type { NewToken } from '../../../protocol/token.js';
+import { STILL_SIGNED_IN } from '../lib/errors.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
 
+/** The main process's error as it sent it, whether anything answered included. */
+const errorOf = (wire: WireError) => new GreenlightError(wire.code, wire.message, { noAnswer: wire.noAnswer === true });
+
 function unwrap<T>(ack: Ack<T>): T {
-  if ('error' in ack) throw new GreenlightError(ack.error.code, ack.error.message);
+  if ('error' in ack) throw errorOf(ack.error);
   return ack.data;
 }
 
@@ -40,7 +44,9 @@ export class DesktopBridge implements Bridge {
     // app opens by itself once the hub answers (its sync arrives as an event).
     if (session.state === 'unauthorized') throw new GreenlightError(session.error?.code ?? 'UNAUTHENTICATED', session.error?.message ?? 'The hub refused the saved sign-in. Sign in again.');
     if (session.state === 'unreachable' || session.state === 'reconnecting') {
-      throw new GreenlightError('UNAVAILABLE', `${sentence(session.error?.message ?? 'Cannot reach the hub')} You are still signed in: the app keeps trying and opens as soon as the hub answers.`);
+      // Nothing answered, unless the hub did and said why (its database is away): then that is the news.
+      const noAnswer = !session.error || session.error.noAnswer === true;
+      throw new GreenlightError('UNAVAILABLE', `${sentence(session.error?.message ?? 'Cannot reach the hub')} ${STILL_SIGNED_IN}`, { noAnswer });
     }
     return unwrap(await this.api.sync());
   }
@@ -48,7 +54,7 @@ export class DesktopBridge implements Bridge {
   async signIn(hubUrl: string, token: string): Promise<SyncResult> {
     const session = unwrap(await this.api.signIn({ hubUrl, token }));
     this.hubUrl = session.hubUrl ?? hubUrl;
-    if (session.error) throw new GreenlightError(session.error.code, session.error.message);
+    if (session.error) throw errorOf(session.error);
     return unwrap(await this.api.sync());
   }
 
@@ -57,7 +63,7 @@ export class DesktopBridge implements Bridge {
   async signInWithBrowser(hubUrl: string): Promise<SyncResult> {
     const session = unwrap(await this.api.signInWithBrowser({ hubUrl }));
     this.hubUrl = session.hubUrl ?? hubUrl;
-    if (session.error) throw new GreenlightError(session.error.code, session.error.message);
+    if (session.error) throw errorOf(session.error);
     return unwrap(await this.api.sync());
   }
 

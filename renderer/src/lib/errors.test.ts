@@ -49,7 +49,7 @@ describe('signInMessage keeps the explanation that says more than its code', () 
 
   it('the app reopening a saved session says it is still signed in and keeps trying', () => {
     const resume = 'Cannot reach the hub at https://hub.example: xhr poll error. You are still signed in: the app keeps trying and opens as soon as the hub answers.';
-    const shown = signInMessage({ code: 'UNAVAILABLE', message: resume }, HUB);
+    const shown = signInMessage({ code: 'UNAVAILABLE', message: resume, noAnswer: true }, HUB);
     expect(shown.title).toBe('Cannot reach the hub at https://hub.example.');
     expect(shown.hint).toBe('You are still signed in: the app keeps trying and opens as soon as the hub answers.');
   });
@@ -62,7 +62,25 @@ describe('signInMessage keeps the explanation that says more than its code', () 
 
   it('network advice only when nothing answered', () => {
     for (const message of ['Cannot reach the hub at https://hub.example: xhr poll error', 'Cannot reach the hub at https://hub.example: getaddrinfo ENOTFOUND hub.example', 'Cannot connect to https://hub.example', 'No answer from the hub at https://hub.example within 10000 ms']) {
-      expect(signInMessage({ code: 'UNAVAILABLE', message }, HUB), message).toEqual({ title: 'Cannot reach the hub at https://hub.example.', hint: expect.stringMatching(NETWORK) });
+      expect(signInMessage({ code: 'UNAVAILABLE', message, noAnswer: true }, HUB), message).toEqual({ title: 'Cannot reach the hub at https://hub.example.', hint: expect.stringMatching(NETWORK) });
+    }
+  });
+
+  it('decides "nothing answered" from the client’s mark, not its wording: a reworded sentence still says the hub cannot be reached', () => {
+    for (const code of ['UNAVAILABLE', 'TIMEOUT'] as const) {
+      const shown = signInMessage({ code, message: 'The connection to hub.example was refused (ECONNREFUSED).', noAnswer: true }, HUB);
+      expect(shown).toEqual({ title: 'Cannot reach the hub at https://hub.example.', hint: expect.stringMatching(NETWORK) });
+    }
+  });
+
+  it('a hub that answered UNAVAILABLE is not presented as unreachable, even where its sentence reads like the client’s', () => {
+    for (const message of [
+      'The hub cannot reach its database right now, so nothing was stored. Retry in a few seconds.',
+      'No answer from the hub’s database within 5000 ms; nothing was stored.',
+      'Cannot connect to postgres://db.internal:5432: too many clients already.',
+    ]) {
+      const shown = signInMessage({ code: 'UNAVAILABLE', message }, HUB);
+      expect(shown, message).toEqual({ title: 'Sign-in failed.', hint: message });
     }
   });
 });

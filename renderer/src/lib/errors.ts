@@ -15,9 +15,8 @@ const NETWORK_ADVICE = 'Check the address and your network, and that the hub is 
 
 /** The hub's refusal of a token it does not know says no more than our advice on pasting it does. */
 const UNKNOWN_TOKEN = /^This token is not valid \([^)]*\)\. Ask an admin for a new one\.$/;
-/** How the hub client words "nothing answered" (protocol/hub-client.ts, hub-http-error.ts): only then is the network to blame. */
-const NO_ANSWER = /^(Cannot reach the hub at |Cannot connect to |No answer from the hub at )\S+?(: (?:(?!\. ).)*| within \d+ ms)?\.?$/;
-const NO_ANSWER_START = /^(Cannot reach the hub\b|Cannot connect to |No answer from the hub\b)/;
+/** What the desktop app adds when it reopens a saved session it cannot connect yet: it keeps trying by itself. */
+export const STILL_SIGNED_IN = 'You are still signed in: the app keeps trying and opens as soon as the hub answers.';
 /** An address that does not parse is the one generic address problem; the app's own refusals (http to another machine) say more. */
 const UNPARSED_ADDRESS = /hubUrl: must be an http:\/\/ or https:\/\/ URL$/;
 
@@ -34,9 +33,10 @@ export function signInMessage(error: WireError, hubUrl: string): { title: string
       return { title: REFUSED_TITLE, hint: !said || UNKNOWN_TOKEN.test(said) ? PASTE_ADVICE : said };
     case 'UNAVAILABLE':
     case 'TIMEOUT':
-      if (!said || NO_ANSWER.test(said)) return { title: `Cannot reach the hub at ${hubUrl}.`, hint: NETWORK_ADVICE };
-      // Nothing answered, and the app said more in a sentence of its own ("You are still signed in: …").
-      if (NO_ANSWER_START.test(said)) return { title: `Cannot reach the hub at ${hubUrl}.`, hint: said.split(/(?<=\.) /).slice(1).join(' ') || said };
+      // Only the client that saw nothing answer marks it so: then the network, or a hub that is down, is to blame.
+      if (error.noAnswer) return { title: `Cannot reach the hub at ${hubUrl}.`, hint: said.endsWith(STILL_SIGNED_IN) ? STILL_SIGNED_IN : NETWORK_ADVICE };
+      // The hub answered: it is unavailable for a reason of its own (its database), which it says.
+      if (!said) return { title: 'Sign-in failed.', hint: error.code === 'TIMEOUT' ? 'The hub did not answer in time; try again in a moment.' : 'The hub is unavailable right now; try again in a moment.' };
       return { title: 'Sign-in failed.', hint: said };
     case 'INVALID_INPUT':
       if (!said || UNPARSED_ADDRESS.test(said)) return { title: 'That hub address is not valid.', hint: 'Use the full address, for example https://greenlight.example.com.' };

@@ -33,8 +33,8 @@ describe('auditQuery', () => {
 describe('signInMessage', () => {
   it('tells a refused token from an unreachable hub', () => {
     expect(signInMessage({ code: 'UNAUTHENTICATED', message: 'x' }, 'http://hub').title).toMatch(/refused this token/);
-    expect(signInMessage({ code: 'UNAVAILABLE', message: 'Cannot reach the hub at http://hub: xhr poll error' }, 'http://hub').title).toBe('Cannot reach the hub at http://hub.');
-    expect(signInMessage({ code: 'TIMEOUT', message: 'No answer from the hub at http://hub within 10000 ms' }, 'http://hub').title).toMatch(/Cannot reach/);
+    expect(signInMessage({ code: 'UNAVAILABLE', message: 'Cannot reach the hub at http://hub: xhr poll error', noAnswer: true }, 'http://hub').title).toBe('Cannot reach the hub at http://hub.');
+    expect(signInMessage({ code: 'TIMEOUT', message: 'No answer from the hub at http://hub within 10000 ms', noAnswer: true }, 'http://hub').title).toMatch(/Cannot reach/);
   });
 });
 
