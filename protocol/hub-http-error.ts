@@ -4,8 +4,11 @@ import { GreenlightError, wireErrorSchema, type ErrorCode } from './errors.js';
 export type HubHttpFailure =
   /** The hub answered with its own `{error: {code, message}}`. */
   | { kind: 'refused' }
-  /** No answer: connection refused, reset, DNS, or no answer in time. */
-  | { kind: 'unreachable'; reason: string }
+  /**
+   * No answer: connection refused, reset, DNS, or no answer in time. `neverSent` only where no
+   * connection was ever made (refused, no such host, no route), so the request surely did not leave.
+   */
+  | { kind: 'unreachable'; reason: string; neverSent: boolean }
   /** 502/503/504 from something in front of the hub (it may be restarting). */
   | { kind: 'unavailable'; status: number }
   /** An HTTP error that is not a Greenlight error: likely not the hub's address. */
@@ -34,9 +37,18 @@ export function reasonOf(error: unknown): string {
   return String(error);
 }
 
+/** Node's codes for a connection that was never made: whatever was to be sent, was not. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Whether fetch failed before it had a connection, read from the socket error's code (undici keeps it in `cause`). */
+function neverConnected(error: unknown): boolean {
+  const code: unknown = error instanceof Error && error.cause instanceof Error ? (error.cause as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && NEVER_CONNECTED.has(code);
+}
+
 export const unreachable = (hubUrl: string, error: unknown): HubHttpError => {
   const reason = reasonOf(error);
-  return new HubHttpError('UNAVAILABLE', `Cannot reach the hub at ${hubUrl}: ${reason}`, { kind: 'unreachable', reason });
+  return new HubHttpError('UNAVAILABLE', `Cannot reach the hub at ${hubUrl}: ${reason}`, { kind: 'unreachable', reason, neverSent: neverConnected(error) });
 };
 
 export const badAnswer = (hubUrl: string, problem: string): HubHttpError =>

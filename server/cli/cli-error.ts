@@ -24,12 +24,15 @@ export class CliError extends Error {
   readonly code: string | null;
   readonly exitCode: number;
   readonly localCode: LocalCode;
-  constructor(message: string, options: { code?: string | null; exitCode?: number; localCode?: LocalCode } = {}) {
+  /** No connection to the hub was ever made, so what the command meant to send surely was not. */
+  readonly neverSent: boolean;
+  constructor(message: string, options: { code?: string | null; exitCode?: number; localCode?: LocalCode; neverSent?: boolean } = {}) {
     super(message);
     this.name = 'CliError';
     this.code = options.code ?? null;
     this.exitCode = options.exitCode ?? EXIT.failed;
     this.localCode = options.localCode ?? (this.exitCode === EXIT.usage ? 'USAGE' : 'FAILED');
+    this.neverSent = options.neverSent ?? false;
   }
 
   /** The line printed on stderr: `error: <message> (<CODE>)`. */

@@ -7,8 +7,6 @@ import { isTransient } from './wait.js';
 
 const MAX_RETRY_DELAY_MS = 5_000;
 
-const neverSent = (error: CliError): boolean => error.localCode === 'UNREACHABLE' && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/.test(error.message);
-
 export interface SubmitOptions {
   io: Io;
   /** How long to keep trying while the hub is unreachable or busy. */
@@ -36,7 +34,7 @@ export async function submitOnce(http: Pick<CliHttp, 'call'>, body: NewRequest, 
       return data;
     } catch (error) {
       // A connection never made sent nothing: said at once, as any unreachable hub is.
-      if (!isTransient(error) || neverSent(error)) throw error;
+      if (!isTransient(error) || error.neverSent) throw error;
       if (now() + delay > deadline) {
         throw new CliError(
           `${error.message}; the request may have been submitted: run the same command again with --idempotency-key ${keyed.idempotencyKey} to get it back instead of asking twice`,
