@@ -86,6 +86,12 @@ describe('signInMessage keeps the explanation that says more than its code', () 
 });
 
 describe('actionMessage', () => {
+  it('says "not sent, the hub is unreachable" only when nothing answered; a hub that answered unavailable is given its own words', () => {
+    expect(actionMessage({ code: 'UNAVAILABLE', message: 'Cannot reach the hub at https://hub.example: fetch failed', noAnswer: true })).toBe('Not sent: the hub is unreachable right now. Try again once it reconnects.');
+    const away = 'The hub cannot reach its database right now, so nothing was stored. Retry in a few seconds.';
+    expect(actionMessage({ code: 'UNAVAILABLE', message: away })).toBe(away);
+  });
+
   it('keeps the hub’s reason someone may not decide: whose delegate they are not, who was disabled', () => {
     const message = 'You are not bob’s delegate now; a delegation covers only its window and its rules.';
     expect(actionMessage({ code: 'NOT_ELIGIBLE', message })).toBe(message);

@@ -60,7 +60,9 @@ export function actionMessage(error: WireError): string {
     case 'TIMEOUT':
       return 'The hub did not answer in time, so this may not have been recorded. Check the request once the connection is back.';
     case 'UNAVAILABLE':
-      return 'Not sent: the hub is unreachable right now. Try again once it reconnects.';
+      // Nothing answered, so nothing was sent; a hub that answered says why it could not (its database is away).
+      if (error.noAnswer || !error.message) return 'Not sent: the hub is unreachable right now. Try again once it reconnects.';
+      return error.message;
     default:
       return error.message;
   }
