@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import { isDateOnly, type AuditEvent, type AuditQuery, type AuditType } from '../../protocol/index.js';
 import type { Database, AuditEventsTable } from '../store/schema.js';
@@ -7,7 +6,7 @@ import type { Dialect } from '../store/database.js';
 import { canonicalJson } from '../store/json.js';
 import { deferInsert, writeDeferred } from '../store/deferred-inserts.js';
 import { GENESIS_HASH } from '../store/migrations.js';
-import { toAuditEvent, toAuditEventFields } from '../store/audit-events.js';
+import { hashEvent, toAuditEvent, toAuditEventFields } from '../store/audit-events.js';
 import { escapeLike } from '../store/requests.js';
 
 export interface AuditInput {
@@ -23,21 +22,7 @@ export interface AuditInput {
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export function hashEvent(row: Omit<AuditEventsTable, 'hash'>): string {
-  const body = canonicalJson({
-    seq: row.seq,
-    at: row.at,
-    actor: row.actor,
-    type: row.type,
-    requestId: row.request_id,
-    action: row.action,
-    resource: row.resource,
-    environment: row.environment,
-    outcome: row.outcome,
-    data: row.data,
-  });
-  return createHash('sha256').update(row.prev_hash).update('\n').update(body).digest('hex');
-}
+export { hashEvent };
 
 interface ChainHead {
   seq: number;

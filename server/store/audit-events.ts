@@ -1,5 +1,24 @@
+import { createHash } from 'node:crypto';
 import type { AuditEvent, AuditType } from '../../protocol/index.js';
 import type { AuditEventsTable } from './schema.js';
+import { canonicalJson } from './json.js';
+
+/** An event's link in the chain: SHA-256 of the previous hash and the event's canonical JSON. */
+export function hashEvent(row: Omit<AuditEventsTable, 'hash'>): string {
+  const body = canonicalJson({
+    seq: row.seq,
+    at: row.at,
+    actor: row.actor,
+    type: row.type,
+    requestId: row.request_id,
+    action: row.action,
+    resource: row.resource,
+    environment: row.environment,
+    outcome: row.outcome,
+    data: row.data,
+  });
+  return createHash('sha256').update(row.prev_hash).update('\n').update(body).digest('hex');
+}
 
 /**
  * An audit event's `data` column: the canonical JSON of the object the hub appended. The hash chain,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { unlinkSharedSlackMembers } from './unique-slack-members.js';
 
 /** Versioned migrations, written once for SQLite and PostgreSQL alike (text ids, text timestamps). */
 const migrations: Record<string, Migration> = {
@@ -420,6 +421,20 @@ const migrations: Record<string, Migration> = {
   '2026-12-14-101-requests-submitted-with-token': {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('requests').addColumn('submitted_with_token', 'text').execute();
+    },
+  },
+  // A Slack click decides as the user its member id is linked to, so one member is one user. A
+  // member an older database links to several users is unlinked from each (audited) first, so the
+  // index can be made and the hub starts; one transaction, so a failure leaves the links as they were.
+  '2026-12-15-101-unique-slack-members': {
+    async up(db: Kysely<unknown>) {
+      const work = async (trx: Kysely<unknown>) => {
+        await unlinkSharedSlackMembers(trx, new Date());
+        await trx.schema.dropIndex('users_slack_user_id').execute();
+        await trx.schema.createIndex('users_slack_user_id').unique().on('users').column('slack_user_id').execute();
+      };
+      // PostgreSQL runs each migration in a transaction already; SQLite's adapter does not.
+      await (db.isTransaction ? work(db) : db.transaction().execute(work));
     },
   },
 };

@@ -85,9 +85,13 @@ export const userStore = {
     return row?.name;
   },
 
-  async bySlackUserId(db: Executor, slackUserId: string): Promise<UserRecord | undefined> {
-    const row = await db.selectFrom('users').selectAll().where('slack_user_id', '=', slackUserId).executeTakeFirst();
-    return row && toUserRecord(row);
+  /**
+   * The users linked to a Slack member, by name: one, or none. Two only if the database was edited
+   * past the unique index; two are enough to show the link is ambiguous, so no more are read.
+   */
+  async holdersOfSlackUserId(db: Executor, slackUserId: string): Promise<UserRecord[]> {
+    const rows = await db.selectFrom('users').selectAll().where('slack_user_id', '=', slackUserId).orderBy('name').limit(2).execute();
+    return rows.map(toUserRecord);
   },
 
   /**

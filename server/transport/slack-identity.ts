@@ -25,10 +25,20 @@ async function byEmail(ctx: Context, app: SlackApp, slackUserId: string): Promis
 /**
  * The Greenlight user behind a Slack click: the one whose `slackUserId` it is, or (only with
  * `matchByEmail: true`) the one with the Slack profile's confirmed email, unless an admin linked
- * that user to another Slack account. Unknown and disabled users get an explanation instead.
+ * that user to another Slack account. Unknown, disabled and ambiguous users get an explanation instead.
  */
 export async function slackIdentity(ctx: Context, app: SlackApp, slackUserId: string): Promise<SlackIdentity> {
-  let user = await userStore.bySlackUserId(ctx.store.db, slackUserId);
+  const holders = await userStore.holdersOfSlackUserId(ctx.store.db, slackUserId);
+  // The unique index forbids this; a database edited by hand could still hold it. Picking one would
+  // let a click decide as someone who may not have made it.
+  if (holders.length > 1) {
+    ctx.log.warn({ slackUser: slackUserId, users: holders.map((holder) => holder.name) }, 'a Slack member is linked to more than one user; its clicks are refused');
+    return {
+      kind: 'refused',
+      explanation: `Your Slack account is linked to more than one Greenlight user (${holders.map((holder) => holder.name).join(', ')}), so this click did nothing: it cannot say which of them decided. Ask a Greenlight admin to keep the link on one of them.`,
+    };
+  }
+  let user = holders[0];
   const matchedBy = user ? 'link' : 'email';
   if (!user && app.matchByEmail) {
     user = await byEmail(ctx, app, slackUserId);
