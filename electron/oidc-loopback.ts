@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { GreenlightError } from '../protocol/errors.js';
 import { unreachable } from '../protocol/hub-http-error.js';
 
 /** What the hub hands the desktop app at the end of a single sign-on: a session token for the keychain. */
@@ -18,11 +19,24 @@ export interface LoopbackSignInOptions {
 }
 
 const DONE_PAGE = '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>You are signed in to Greenlight. You can close this tab and go back to the app.</p>';
+const REFUSED_PAGE =
+  '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>This sign-in was not started by the Greenlight app on this computer, so it was refused and nothing was signed in. Start sign-in again from the app.</p>';
+const MISMATCH_MESSAGE = 'The browser came back with a sign-in this app did not start (its state did not match), so it was refused. Start sign-in again.';
+
+/** Whether the redirect carries the state this sign-in sent; compared in constant time. */
+function isOurState(expected: string, received: string | null): boolean {
+  if (received === null) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(received);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 /**
  * Single sign-on for the desktop app (RFC 8252): a one-shot listener on a random loopback port, the
- * system browser sent to the hub's sign-in with that address and a PKCE challenge, and, when the
- * browser comes back with a one-time code, the code and the verifier traded at the hub for a session.
+ * system browser sent to the hub's sign-in with that address, a PKCE challenge and a random state,
+ * and, when the browser comes back with a one-time code and that state, the code and the verifier
+ * traded at the hub for a session. A redirect to the port without the state (stray, or forged by
+ * another page) ends the sign-in with SIGN_IN_STATE_MISMATCH; its code is never sent anywhere.
  */
 export async function signInWithBrowser(options: LoopbackSignInOptions): Promise<DesktopSession> {
   const hub = new URL(options.hubUrl).origin;
@@ -37,17 +51,26 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
   if (!z.object({ enabled: z.literal(true) }).safeParse(info).success) throw new Error(`The hub at ${hub} has no single sign-on set up; sign in with a token.`);
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
-  let settle: (code: string) => void = () => undefined;
-  const arrived = new Promise<string>((resolve) => (settle = resolve));
+  const state = randomBytes(32).toString('base64url');
+  let settle: { resolve: (code: string) => void; reject: (error: Error) => void } = { resolve: () => undefined, reject: () => undefined };
+  const arrived = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
+  // A sign-in that ends before the race below starts waiting must not count as unhandled.
+  arrived.catch(() => undefined);
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const code = url.searchParams.get('code');
-    if (request.method !== 'GET' || url.pathname !== '/callback' || !code) {
+    if (request.method !== 'GET' || url.pathname !== '/callback') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
       return;
     }
+    const code = url.searchParams.get('code');
+    const ours = isOurState(state, url.searchParams.get('state'));
+    if (!ours || !code) {
+      response.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(REFUSED_PAGE);
+      settle.reject(ours ? new Error('The hub sent the browser back without a sign-in code. Start sign-in again.') : new GreenlightError('SIGN_IN_STATE_MISMATCH', MISMATCH_MESSAGE));
+      return;
+    }
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(DONE_PAGE);
-    settle(code);
+    settle.resolve(code);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -59,6 +82,7 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
     const login = new URL('/auth/oidc/login', hub);
     login.searchParams.set('desktop', redirect);
     login.searchParams.set('challenge', challenge);
+    login.searchParams.set('state', state);
     await options.openExternal(login.href);
     const timeoutMs = options.timeoutMs ?? 5 * 60_000;
     const timedOut = new Promise<never>((_, reject) => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInWithBrowser } from '../electron/oidc-loopback.js';
+import { GreenlightError } from '../protocol/errors.js';
 import { ADMIN_TOKEN, TestHub } from '../server/test-support/hub-fixture.js';
 import { freePort } from '../server/test-support/hub-process.js';
 import { CLIENT_ID, CLIENT_SECRET, TestOidcProvider } from '../server/test-support/oidc-provider.js';
@@ -46,7 +47,11 @@ describe('desktop single sign-on through the system browser and a loopback addre
     expect(opened.origin + opened.pathname).toBe(`${hub.url}/auth/oidc/login`);
     expect(opened.searchParams.get('desktop')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
     expect(opened.searchParams.get('challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(seen[1]?.startsWith(opened.searchParams.get('desktop') ?? '-')).toBe(true);
+    const state = opened.searchParams.get('state');
+    expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const back = new URL(seen[1] ?? '');
+    expect(back.origin + back.pathname).toBe(opened.searchParams.get('desktop'));
+    expect(back.searchParams.get('state')).toBe(state);
     expect(session.user).toBe('bob');
     const me = await hub.api<{ name: string; roles: string[]; tokenKind: string }>('GET', '/api/v1/me', session.token);
     expect(me.body).toMatchObject({ name: 'bob', roles: ['requester', 'approver'], tokenKind: 'session' });
@@ -67,6 +72,48 @@ describe('desktop single sign-on through the system browser and a loopback addre
     };
     await expect(signInWithBrowser({ hubUrl: hub.url, openExternal: stealing, timeoutMs: 30_000 })).rejects.toThrow('not valid');
     expect(code).not.toBe('');
+    expect(await sessions()).toBe(before);
+  });
+
+  it('a redirect to its loopback address that does not carry its state is refused, in the browser and in the app, and no code is traded', async () => {
+    /** Records what the app sends the hub, so a refused code is seen never to leave the app. */
+    const traded: string[] = [];
+    const recordingFetch: typeof fetch = (input, init) => {
+      if (String(input).endsWith('/auth/oidc/desktop/token')) traded.push(String(init?.body));
+      return fetch(input, init);
+    };
+    const sessions = async () => (await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=session.started', ADMIN_TOKEN)).body.events.length;
+    const before = await sessions();
+    // A page elsewhere sends the browser to the port with a code of its own, with no state or a guessed one.
+    for (const forged of [(desktop: string) => `${desktop}?code=a-code-from-elsewhere`, (desktop: string) => `${desktop}?code=a-code-from-elsewhere&state=${'A'.repeat(43)}`]) {
+      let page: { status: number; text: string } | undefined;
+      const forging = async (url: string) => {
+        const desktop = new URL(url).searchParams.get('desktop') ?? '';
+        const answer = await fetch(forged(desktop));
+        page = { status: answer.status, text: await answer.text() };
+      };
+      const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: forging, fetch: recordingFetch, timeoutMs: 30_000 }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failed).toBeInstanceOf(GreenlightError);
+      expect((failed as GreenlightError).toWire()).toEqual({ code: 'SIGN_IN_STATE_MISMATCH', message: 'The browser came back with a sign-in this app did not start (its state did not match), so it was refused. Start sign-in again.' });
+      expect(page?.status).toBe(400);
+      expect(page?.text).toContain('Start sign-in again from the app.');
+    }
+    // The hub's own redirect, with its state taken off: a real code, still never traded.
+    let handedBack = '';
+    const stripped = async (url: string) => {
+      const { callback, hubCookie } = await provider.signIn(url, 'bob-sub');
+      const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
+      const loopback = new URL(back.headers.get('location') ?? '');
+      handedBack = loopback.searchParams.get('code') ?? '';
+      loopback.searchParams.delete('state');
+      await fetch(loopback);
+    };
+    await expect(signInWithBrowser({ hubUrl: hub.url, openExternal: stripped, fetch: recordingFetch, timeoutMs: 30_000 })).rejects.toMatchObject({ code: 'SIGN_IN_STATE_MISMATCH' });
+    expect(handedBack).not.toBe('');
+    expect(traded).toEqual([]);
     expect(await sessions()).toBe(before);
   });
 

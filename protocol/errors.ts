@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'EXTENSION_LIMIT',
   'CONFLICT',
   'LAST_ADMIN',
+  'SIGN_IN_STATE_MISMATCH',
   'UNAVAILABLE',
   'TIMEOUT',
   'INTERNAL',
@@ -82,6 +83,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   EXTENSION_LIMIT: 422,
   CONFLICT: 409,
   LAST_ADMIN: 409,
+  // The browser came back to the desktop app's loopback address with a sign-in the app did not start.
+  SIGN_IN_STATE_MISMATCH: 400,
   UNAVAILABLE: 503,
   TIMEOUT: 504,
   INTERNAL: 500,

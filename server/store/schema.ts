@@ -27,7 +27,7 @@ export interface OidcLoginsTable {
   state: string;
   verifier: string;
   nonce: string;
-  /** The desktop app's loopback address to hand the result to, with its PKCE challenge. */
+  /** The desktop app's loopback address to hand the result to (with the app's state, if it sent one), and its PKCE challenge. */
   desktop_redirect: string | null;
   desktop_challenge: string | null;
   created_at: string;

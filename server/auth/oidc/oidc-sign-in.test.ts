@@ -185,6 +185,40 @@ describe('signing in with the identity provider', () => {
   });
 });
 
+describe('desktop sign-ins', () => {
+  const desktopLogin = (state?: string) => {
+    const url = new URL(login());
+    url.searchParams.set('desktop', 'http://127.0.0.1:49153/callback');
+    url.searchParams.set('challenge', createHash('sha256').update('b'.repeat(43)).digest('base64url'));
+    if (state !== undefined) url.searchParams.set('state', state);
+    return url.href;
+  };
+
+  it('hands the desktop app back its own state on its loopback address, and none to an app from before the state', async () => {
+    const state = 'S'.repeat(43);
+    for (const [sent, expected] of [[state, state], [undefined, null]] as const) {
+      const { callback, hubCookie } = await provider.signIn(desktopLogin(sent), 'eve-sub');
+      const page = await get(callback, hubCookie);
+      expect(page.status, page.text.slice(0, 300)).toBe(303);
+      const back = new URL(page.location ?? '');
+      expect(back.origin + back.pathname).toBe('http://127.0.0.1:49153/callback');
+      expect(back.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(back.searchParams.get('state')).toBe(expected);
+      // The app, finishing as it would: the hand-off is used up.
+      const redeemed = await hub.api<{ user: string }>('POST', '/auth/oidc/desktop/token', null, { code: back.searchParams.get('code'), verifier: 'b'.repeat(43) });
+      expect(redeemed).toMatchObject({ status: 200, body: { user: 'eve' } });
+    }
+  });
+
+  it('refuses a state that is malformed or comes without a loopback address', async () => {
+    for (const url of [desktopLogin('not a state!'), `${login()}?state=${'S'.repeat(43)}`]) {
+      const page = await get(url);
+      expect(page.status).toBe(400);
+      expect(page.text).toContain('Start again from the app.');
+    }
+  });
+});
+
 describe('a sign-in that must not work says why and creates nothing', () => {
   const noNewUsers = async (work: () => Promise<void>) => {
     const before = (await users()).length;

@@ -36,6 +36,13 @@ export class SignInRefused extends Error {
   }
 }
 
+/** Where the browser goes back to the desktop app, carrying the app's own state for it to check (RFC 8252 §8.9). */
+function desktopRedirect(desktop: { redirect: string; state?: string | undefined }): string {
+  const redirect = new URL(desktop.redirect);
+  if (desktop.state) redirect.searchParams.set('state', desktop.state);
+  return redirect.href;
+}
+
 const pkceChallenge = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
 /** The authorization code flow with PKCE, state and nonce, through `openid-client`; the hub is the confidential client. */
@@ -57,7 +64,7 @@ export class OidcSignIn {
   }
 
   /** The provider's authorization URL for a new sign-in, and the state the browser must bring back. */
-  async start(desktop?: { redirect: string; challenge: string }): Promise<{ url: string; state: string }> {
+  async start(desktop?: { redirect: string; challenge: string; state?: string | undefined }): Promise<{ url: string; state: string }> {
     const configuration = await this.provider.get();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
@@ -68,7 +75,7 @@ export class OidcSignIn {
     await this.ctx.store.db.deleteFrom('oidc_handoffs').where('expires_at', '<=', now.toISOString()).execute();
     await this.ctx.store.db
       .insertInto('oidc_logins')
-      .values({ state, verifier, nonce, desktop_redirect: desktop?.redirect ?? null, desktop_challenge: desktop?.challenge ?? null, created_at: now.toISOString() })
+      .values({ state, verifier, nonce, desktop_redirect: desktop ? desktopRedirect(desktop) : null, desktop_challenge: desktop?.challenge ?? null, created_at: now.toISOString() })
       .execute();
     const url = client.buildAuthorizationUrl(configuration, {
       redirect_uri: this.redirectUri(),

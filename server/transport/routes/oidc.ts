@@ -11,7 +11,11 @@ const STATE_COOKIE = 'greenlight_oidc_state';
 const loginQuery = z.strictObject({
   desktop: z.string().refine(isLoopbackRedirect, 'expected http://127.0.0.1:<port>/callback').optional(),
   challenge: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected an S256 PKCE challenge (43 base64url characters)').optional(),
-}).refine((query) => (query.desktop === undefined) === (query.challenge === undefined), { message: 'desktop and challenge go together' });
+  // The desktop app's own OAuth state, handed back on its loopback address (apps from before it send none).
+  state: z.string().regex(/^[A-Za-z0-9_-]{22,128}$/, 'expected the desktop app\'s state (22 to 128 base64url characters)').optional(),
+})
+  .refine((query) => (query.desktop === undefined) === (query.challenge === undefined), { message: 'desktop and challenge go together' })
+  .refine((query) => query.state === undefined || query.desktop !== undefined, { message: 'state goes with desktop' });
 const handoffBody = z.strictObject({ code: z.string().min(16).max(128), verifier: z.string().regex(/^[A-Za-z0-9._~-]{43,128}$/, 'expected a PKCE code verifier') });
 
 function cookieValue(header: string | undefined, name: string): string | null {
@@ -38,7 +42,7 @@ export const oidcRoutes: FastifyPluginAsync<{ signIn: OidcSignIn }> = async (app
   app.get('/auth/oidc/login', { schema: HIDDEN }, async (request, reply) => {
     const query = loginQuery.safeParse(request.query);
     if (!query.success) return page(reply, 400, 'This sign-in link is not valid', 'The desktop app’s sign-in address is malformed. Start again from the app.');
-    const desktop = query.data.desktop && query.data.challenge ? { redirect: query.data.desktop, challenge: query.data.challenge } : undefined;
+    const desktop = query.data.desktop && query.data.challenge ? { redirect: query.data.desktop, challenge: query.data.challenge, state: query.data.state } : undefined;
     let started: { url: string; state: string };
     try {
       started = await signIn.start(desktop);
