@@ -7,7 +7,7 @@ test('an admin filters the audit log by resource and exports the decisions as CS
   const approver = await createUser('bob', ['approver'], ['platform']);
   const resource = unique('ledger');
   const other = unique('unrelated');
-  const approved = await submitRequest(requester, { action: 'config', resource, environment: 'production', reason: 'audit me', risk: 'low' });
+  const approved = await submitRequest(requester, { action: 'config', resource, environment: 'production', reason: 'audit me for Zoë', risk: 'low' });
   await decide(approver, approved.id, 'approve', 'fine by me');
   const denied = await submitRequest(requester, { action: 'config', resource, environment: 'staging', reason: 'and me', risk: 'low' });
   await decide(approver, denied.id, 'deny', 'not now');
@@ -36,7 +36,11 @@ test('an admin filters the audit log by resource and exports the decisions as CS
   expect(download.suggestedFilename()).toMatch(/^greenlight-audit-.+\.csv$/);
   const file = testInfo.outputPath(download.suggestedFilename());
   await download.saveAs(file);
-  const csv = await readFile(file, 'utf8');
+  const bytes = await readFile(file);
+  // A UTF-8 byte order mark first, or Excel shows "Zoë" as "ZoÃ«".
+  expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  const csv = new TextDecoder().decode(bytes);
+  expect(csv).toContain('audit me for Zoë');
   const lines = csv.trim().split('\n');
   expect(lines[0]).toContain('actor');
   expect(lines.some((line) => line.includes('request.approved') && line.includes(approver.name))).toBe(true);

@@ -44,7 +44,8 @@ describe('the shared HTTP client against a real hub', () => {
     expect(page.events.map((event) => event.type)).toContain('user.created');
     const exported = await admin().exportAudit('type=user.created', 'csv');
     expect(exported.filename).toMatch(/^greenlight-audit-.+\.csv$/);
-    expect(exported.content.split('\n')[0]).toBe('seq,at,actor,type,requestId,action,resource,environment,outcome,data,hash');
+    // The byte order mark stays in what is saved, so a spreadsheet reads the file as UTF-8.
+    expect(exported.content.split('\n')[0]).toBe('\uFEFFseq,at,actor,type,requestId,action,resource,environment,outcome,data,hash');
     const report = await admin().decisionReport('');
     expect(Array.isArray(report.rules)).toBe(true);
   });

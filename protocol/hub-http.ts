@@ -95,7 +95,9 @@ export class HubHttp {
 
   async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<{ filename: string; content: string }> {
     const response = await this.send('GET', `/api/v1/audit?${withFormat(query, format)}`);
-    return { filename: filenameFrom(response.headers.get('content-disposition')) ?? `greenlight-audit.${format}`, content: await response.text() };
+    // response.text() would drop the CSV's byte order mark, which the saved file needs for Excel.
+    const content = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await response.arrayBuffer());
+    return { filename: filenameFrom(response.headers.get('content-disposition')) ?? `greenlight-audit.${format}`, content };
   }
 
   decisionReport(query: string): Promise<DecisionReport> {

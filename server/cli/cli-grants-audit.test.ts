@@ -92,6 +92,8 @@ describe('greenlight audit', () => {
 
     const csv = await cli(['audit', 'export', '--format', 'csv', '--resource', 'ledger'], hub.admin);
     expect(csv.code).toBe(0);
+    // Piped, the CLI passes the hub's bytes on, the byte order mark a spreadsheet needs included.
+    expect(csv.stdout.startsWith('\uFEFFseq,')).toBe(true);
     const [header, ...rows] = csv.stdout.trim().split('\n');
     expect(header).toBe('seq,at,actor,type,requestId,action,resource,environment,outcome,data,hash');
     expect(rows.some((row) => row.includes(',dev,request.submitted,'))).toBe(true);

@@ -12,6 +12,8 @@ import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 
 const CSV_COLUMNS = ['seq', 'at', 'actor', 'type', 'requestId', 'action', 'resource', 'environment', 'outcome', 'data', 'hash'] as const;
+/** Without it Excel reads a CSV in the system's legacy code page, and "Zoë" comes out as "ZoÃ«". */
+const UTF8_BOM = '\uFEFF';
 
 /** Quotes a CSV cell; a leading = + - @ is neutralised so spreadsheets don't run it as a formula. */
 export function csvCell(value: unknown): string {
@@ -22,10 +24,13 @@ export function csvCell(value: unknown): string {
 
 export const csvRow = (event: AuditEvent): string => CSV_COLUMNS.map((column) => csvCell(event[column])).join(',');
 
-/** The export, a page at a time; the CSV header goes out with the first page, so a first query that fails is still an error reply. */
+/**
+ * The export, a page at a time; the CSV's BOM and header go out with the first page, so a first
+ * query that fails is still an error reply. JSON lines get no BOM: JSON parsers refuse one.
+ */
 async function* exportPages(deps: HttpDeps, query: AuditQuery, first: { events: AuditEvent[]; nextCursor: string | null }): AsyncGenerator<string> {
   let page = first;
-  let header = query.format === 'csv' ? `${CSV_COLUMNS.join(',')}\n` : '';
+  let header = query.format === 'csv' ? `${UTF8_BOM}${CSV_COLUMNS.join(',')}\n` : '';
   for (;;) {
     const lines = page.events.map((event) => (query.format === 'csv' ? csvRow(event) : JSON.stringify(event)));
     if (header || lines.length) yield header + (lines.length ? lines.join('\n') + '\n' : '');
