@@ -6,6 +6,8 @@ import { CHAT_TARGET_PATTERN } from './chat-targets.js';
  * What the hub announces to notification channels (webhooks, later email and chat), each the `type`
  * of a Standard Webhooks payload. `request.decided` covers approved and denied; `data.status` says which.
  * `request.break_glass` is access taken without approval: it comes marked `urgent`, with a `message`.
+ * `request.break_glass_overdue` is the review of such a use gone overdue, urgent too: the same use
+ * still unreviewed, never a second one.
  */
 export const NOTIFICATION_EVENTS = [
   'request.created',
@@ -15,6 +17,7 @@ export const NOTIFICATION_EVENTS = [
   'request.expired',
   'request.cancelled',
   'request.break_glass',
+  'request.break_glass_overdue',
   'grant.issued',
   'grant.expiring',
   'grant.revoked',
@@ -22,6 +25,15 @@ export const NOTIFICATION_EVENTS = [
 ] as const;
 export const notificationEventSchema = z.enum(NOTIFICATION_EVENTS);
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
+
+/**
+ * An endpoint whose `events` list was written before an event existed, and names the one it used to
+ * come as, keeps receiving it: the overdue alert was a second `request.break_glass` until it had a
+ * type of its own, and an endpoint that listed break-glass must not lose it silently.
+ */
+export const LISTED_WITH: Partial<Record<NotificationEvent, NotificationEvent>> = {
+  'request.break_glass_overdue': 'request.break_glass',
+};
 
 export const NOTIFICATION_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export const notificationStatusSchema = z.enum(NOTIFICATION_STATUSES);

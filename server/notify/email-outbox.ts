@@ -14,8 +14,8 @@ import { diffExcerpt } from './chat-text.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
 import { decodeRoles } from '../store/users.js';
 
-/** Events that ask an approver to decide, and so go by email. */
-const EMAILED_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.break_glass']);
+/** Events that ask an approver to decide, or a reviewer to look now, and so go by email. */
+const EMAILED_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.break_glass', 'request.break_glass_overdue']);
 /** A link works this long at most, and never past the request's own expiry. */
 const LINK_LIFETIME_MS = 24 * 3_600_000;
 

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type http from 'node:http';
-import type { NotificationEvent } from '../../protocol/index.js';
+import { LISTED_WITH, type NotificationEvent } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { WebhookConfig } from './config.js';
 import { guardedAgent, postOnce, type DeliveryEndpoint, type DeliveryOutcome } from './delivery.js';
@@ -53,7 +53,9 @@ export class WebhookEndpoint implements DeliveryEndpoint {
   }
 
   wants(event: NotificationEvent): boolean {
-    return this.events === null || this.events.has(event);
+    if (this.events === null || this.events.has(event)) return true;
+    const listedWith = LISTED_WITH[event];
+    return listedWith !== undefined && this.events.has(listedWith);
   }
 
   /** Named in `events` (not merely let through by its absence). */

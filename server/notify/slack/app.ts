@@ -25,7 +25,7 @@ export type SlackRow = z.infer<typeof slackRowSchema>;
 export type SlackSender = (app: SlackApp, row: SlackRow, notificationId: string) => Promise<void>;
 
 /** Slack posts when a request is created and when it escalates; every other change rewrites the posts. */
-const POSTED_ON: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.break_glass']);
+const POSTED_ON: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.break_glass', 'request.break_glass_overdue']);
 
 /**
  * The Slack app: its Web API client (the official one, for every call), its signing secret for the

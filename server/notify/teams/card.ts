@@ -16,6 +16,7 @@ const HEADLINE: Record<NotificationEvent, string> = {
   'request.expired': 'Expired: nobody decided in time',
   'request.cancelled': 'Cancelled by the requester',
   'request.break_glass': 'URGENT: break-glass, access taken without approval',
+  'request.break_glass_overdue': 'URGENT: break-glass review overdue',
   'grant.issued': 'Grant issued',
   'grant.expiring': 'Grant expiring',
   'grant.revoked': 'Grant revoked',

@@ -9,7 +9,7 @@ import { renderTeamsMessage } from './card.js';
 import { teamsUrlSchema, type TeamsWebhookConfig } from './config.js';
 
 /** Requests announced in Teams: every change a person would want to see; grants stay in the app. */
-const TEAMS_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.decided', 'request.expired', 'request.cancelled', 'request.break_glass']);
+const TEAMS_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.decided', 'request.expired', 'request.cancelled', 'request.break_glass', 'request.break_glass_overdue']);
 
 /** A Teams incoming webhook (or Workflows URL): the card is rendered when the row is written, so every attempt sends the same bytes. */
 export class TeamsEndpoint implements ChatEndpoint {
