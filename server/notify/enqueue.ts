@@ -11,16 +11,14 @@ import { writePendingAudit } from '../domain/audit.js';
 import type { Checkpoint } from '../domain/checkpoints.js';
 import { enqueueEmails } from './email-outbox.js';
 import { pendingOutboxRow } from './outbox-row.js';
+import { targetsOf } from './event-targets.js';
 import type { OutgoingEvent } from './channel.js';
 import type { DeliveryEndpoint } from './delivery.js';
 import type { Outbox } from './outbox.js';
 import { SLACK_REFRESH_TARGET, ruleNamesSlack } from './slack/targets.js';
 
-/** Does this rule (or the escalation step that fired) name email for this event? */
-function emailWanted(type: NotificationEvent, rule: FrozenRule, step: number | null): boolean {
-  if (rule.notify?.includes('email')) return true;
-  return type === 'request.escalated' && step !== null && (rule.escalation[step]?.channels ?? []).includes('email');
-}
+/** Does this rule (or an escalation step the event reaches) name email for this event? */
+const emailWanted = (type: NotificationEvent, rule: FrozenRule, step: number | null): boolean => targetsOf(type, rule, step).has('email');
 
 /** An event people must look at now, with the one line every channel leads with. */
 export interface UrgentAlert {

@@ -36,7 +36,8 @@ export async function markReviewOverdue(ctx: Context, trx: Transaction<Database>
   const users = [...new Set([...row.eligible_users, ...named])];
   // A review (or another change) made since this was read wins: the transaction runs again and finds it.
   if (!(await requestStore.updateVersioned(trx, row, { eligible_groups: groups, eligible_users: users, updated_at: iso }, Number(row.version) + 1))) throw new LostRace();
-  // Those it escalates to may have no Greenlight window open: it goes out, urgent, on the rule's channels too.
+  // Those it escalates to may have no Greenlight window open: it goes out, urgent, on the rule's channels
+  // and on those its escalation steps name for their leads.
   const message = `Break-glass review overdue: ${row.requester_name} on ${rule.name}, ${item.incident}, was due for review by ${item.dueAt}; ${notified.join(', ')} asked to chase it`;
   await enqueueNotifications(ctx, trx, 'request.break_glass_overdue', { ...row, eligible_groups: groups, eligible_users: users, updated_at: iso, version: Number(row.version) + 1 }, undefined, { message });
   return announceUpdated(ctx, row.id, { groups: notified.filter((name) => !named.includes(name)), users: named });
