@@ -9,6 +9,7 @@ import { outboxStore, type OutboxRecord } from '../store/outbox.js';
 import { decisionStore } from '../store/decisions.js';
 import { insertBatches } from '../store/insert-batches.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
+import { emailAudience } from './email-audience.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { diffExcerpt } from './chat-text.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
@@ -40,7 +41,8 @@ export const needsConsole = (risk: string, rule: FrozenRule): boolean => (risk =
 
 /**
  * Everyone who may decide the request now, has an address, and has not voted; for an escalation, only
- * the people its step adds. The requester only where the rule allows it. Active delegates of those
+ * the people its step adds, and for an overdue break-glass review, those who owe it and those asked to
+ * chase it (`emailAudience`). The requester only where the rule allows it. Active delegates of those
  * asked come too, once each.
  */
 async function recipients(trx: Transaction<Database>, change: EmailedChange, now: Date): Promise<Recipient[]> {
@@ -57,15 +59,16 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
     .execute();
   // Whoever voted has nothing left to do here, a delegate who voted for someone included.
   const voted = new Set(await decisionStore.voterIdsOf(trx, row.id));
-  // An escalation asks the people it adds; those asked before hear again through `remind`.
-  const stepOnly = change.type === 'request.escalated' && change.step !== null ? new Set(rule.escalation[change.step]?.notify ?? []) : null;
+  const audience = emailAudience(change.type, rule, change.step);
+  // Nobody reviews their own break-glass, whatever the rule says of approving one's own requests.
+  const selfAllowed = rule.allowSelfApproval && change.type !== 'request.break_glass_overdue';
   const chosen = new Map<string, Recipient>();
   const asked = new Set<string>();
   for (const user of found) {
     if (voted.has(user.id)) continue;
-    if (user.id === row.requester_id && !rule.allowSelfApproval) continue;
+    if (user.id === row.requester_id && !selfAllowed) continue;
     if (!decodeRoles(user.roles).some((role) => role !== 'requester')) continue;
-    if (stepOnly && !stepOnly.has(user.name) && !(user.group_name && stepOnly.has(user.group_name))) continue;
+    if (audience && !audience.has(user.name) && !(user.group_name && audience.has(user.group_name))) continue;
     asked.add(user.id);
     if (user.email) chosen.set(user.id, { id: user.id, name: user.name, email: user.email });
   }
