@@ -18,6 +18,6 @@ export function attachChannels(outbox: Outbox, ctx: Context): void {
 
 function sendSlackRow(ctx: Context, app: SlackApp, row: SlackRow, notificationId: string): Promise<void> {
   if (row.kind === 'post') return postForTarget(ctx, app, row.requestId, row.target);
-  if (row.kind === 'alert') return postAlertForTarget(ctx, app, notificationId, row.requestId, row.target, row.message);
+  if (row.kind === 'alert') return postAlertForTarget(ctx, app, notificationId, row);
   return refreshMessages(ctx, app, row.requestId);
 }

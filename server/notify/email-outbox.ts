@@ -9,7 +9,7 @@ import { outboxStore, type OutboxRecord } from '../store/outbox.js';
 import { decisionStore } from '../store/decisions.js';
 import { insertBatches } from '../store/insert-batches.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
-import { emailAudience } from './email-audience.js';
+import { overdueReviewAudience } from './overdue-review-audience.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { diffExcerpt } from './chat-text.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
@@ -40,9 +40,19 @@ interface Recipient {
 export const needsConsole = (risk: string, rule: FrozenRule): boolean => (risk === 'high' || risk === 'critical') && rule.emailApprove !== true;
 
 /**
+ * Whom an email of this change asks, by user or group name; null: everyone the request names. An
+ * escalation asks the people its step adds (those asked before hear again through `remind`).
+ */
+function askedByEmail(change: EmailedChange): ReadonlySet<string> | null {
+  if (change.type === 'request.escalated' && change.step !== null) return new Set(change.rule.escalation[change.step]?.notify ?? []);
+  if (change.type === 'request.break_glass_overdue') return overdueReviewAudience(change.rule, 'email');
+  return null;
+}
+
+/**
  * Everyone who may decide the request now, has an address, and has not voted; for an escalation, only
  * the people its step adds, and for an overdue break-glass review, those who owe it and those asked to
- * chase it (`emailAudience`). The requester only where the rule allows it. Active delegates of those
+ * chase it. The requester only where the rule allows it. Active delegates of those
  * asked come too, once each.
  */
 async function recipients(trx: Transaction<Database>, change: EmailedChange, now: Date): Promise<Recipient[]> {
@@ -59,7 +69,7 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
     .execute();
   // Whoever voted has nothing left to do here, a delegate who voted for someone included.
   const voted = new Set(await decisionStore.voterIdsOf(trx, row.id));
-  const audience = emailAudience(change.type, rule, change.step);
+  const audience = askedByEmail(change);
   // Nobody reviews their own break-glass, whatever the rule says of approving one's own requests.
   const selfAllowed = rule.allowSelfApproval && change.type !== 'request.break_glass_overdue';
   const chosen = new Map<string, Recipient>();

@@ -1,10 +1,13 @@
 import type { Context } from '../../domain/context.js';
 import { slackAlertStore } from '../../store/slack-alerts.js';
 import { consoleLink } from '../chat-text.js';
-import type { SlackApp } from './app.js';
+import type { SlackApp, SlackRow } from './app.js';
+import { overdueReviewAudience } from '../overdue-review-audience.js';
 import { loadRow, slackApprovers, toEachMember } from './delivery.js';
 import { alertBlocks, alertText } from './message.js';
 import { SLACK_DM_TARGET, slackChannelOf } from './targets.js';
+
+type SlackAlertRow = Extract<SlackRow, { kind: 'alert' }>;
 
 /**
  * An urgent line (break-glass) posted on its own, beside the request's message: it is news, not a
@@ -12,7 +15,8 @@ import { SLACK_DM_TARGET, slackChannelOf } from './targets.js';
  * most once per outbox row (`notificationId`): a retry after one approver's post failed skips those
  * already alerted.
  */
-export async function postAlertForTarget(ctx: Context, app: SlackApp, notificationId: string, requestId: string, target: string, message: string): Promise<void> {
+export async function postAlertForTarget(ctx: Context, app: SlackApp, notificationId: string, alert: SlackAlertRow): Promise<void> {
+  const { requestId, target, message } = alert;
   const row = await loadRow(ctx, requestId);
   if (!row) return;
   const posted = await slackAlertStore.channelsOf(ctx.store.db, notificationId);
@@ -29,7 +33,9 @@ export async function postAlertForTarget(ctx: Context, app: SlackApp, notificati
   const channel = slackChannelOf(target);
   if (channel) return post(channel);
   if (target !== SLACK_DM_TARGET) return;
-  await toEachMember(ctx, requestId, await slackApprovers(ctx, row), async (slackUserId) => {
+  // An overdue review is for those who owe it and those chasing it, not for the rule's approvers.
+  const audience = alert.event === 'request.break_glass_overdue' ? overdueReviewAudience(row.rule, SLACK_DM_TARGET) : null;
+  await toEachMember(ctx, requestId, await slackApprovers(ctx, row, audience), async (slackUserId) => {
     const opened = await app.client.conversations.open({ users: slackUserId });
     if (opened.channel?.id) await post(opened.channel.id);
   });

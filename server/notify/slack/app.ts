@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LogLevel, WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import type { NotificationEvent } from '../../../protocol/index.js';
+import { notificationEventSchema, type NotificationEvent } from '../../../protocol/index.js';
 import type { ChatEndpoint, OutgoingEvent } from '../channel.js';
 import type { DeliveryOutcome } from '../delivery.js';
 import { resolveSecret } from '../secrets.js';
@@ -13,7 +13,8 @@ import { readStoredJson } from '../../store/json.js';
 /** What a Slack outbox row asks for: post the request to a target, post an urgent alert about it, or rewrite every message of it. */
 const slackRowSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('post'), target: z.string(), requestId: z.string() }),
-  z.object({ kind: z.literal('alert'), target: z.string(), requestId: z.string(), message: z.string() }),
+  // `event` tells whom a direct-message alert is for; rows written before it existed have none (break-glass).
+  z.object({ kind: z.literal('alert'), target: z.string(), requestId: z.string(), message: z.string(), event: notificationEventSchema.optional() }),
   z.object({ kind: z.literal('refresh'), requestId: z.string() }),
 ]);
 export type SlackRow = z.infer<typeof slackRowSchema>;
@@ -68,7 +69,7 @@ export class SlackApp implements ChatEndpoint {
   }
 
   render(event: OutgoingEvent, target: string): string {
-    if (event.urgent && event.message) return JSON.stringify({ kind: 'alert', target, requestId: event.data.id, message: event.message });
+    if (event.urgent && event.message) return JSON.stringify({ kind: 'alert', target, requestId: event.data.id, message: event.message, event: event.type });
     return JSON.stringify({ kind: 'post', target, requestId: event.data.id, event: event.type });
   }
 

@@ -21,9 +21,10 @@ async function render(ctx: Context, app: SlackApp, row: RequestRecord): Promise<
 
 /**
  * Active users with a Slack member id who may decide this request now, the requester never; and the
- * active delegates of those who may, once each.
+ * active delegates of those who may, once each. With an `audience`, only those it names (by user or
+ * group) and their delegates.
  */
-export async function slackApprovers(ctx: Context, row: RequestRecord): Promise<{ slackUserId: string }[]> {
+export async function slackApprovers(ctx: Context, row: RequestRecord, audience: ReadonlySet<string> | null = null): Promise<{ slackUserId: string }[]> {
   // Only those the request names can be eligible; the check below still decides who is.
   const users = await userStore.activeNamedOrInGroups(ctx.store.db, row.eligible_users, row.eligible_groups);
   if (users.length === 0) return [];
@@ -33,6 +34,7 @@ export async function slackApprovers(ctx: Context, row: RequestRecord): Promise<
   for (const user of users) {
     const actor = actorWithoutToken(user, groups.get(user.id) ?? []);
     if (actor.id === row.requester_id || !isEligibleApprover(row, actor)) continue;
+    if (audience && !audience.has(actor.name) && !actor.groups.some((group) => audience.has(group))) continue;
     eligible.push(actor.id);
     if (user.slackUserId) reached.add(user.slackUserId);
   }
