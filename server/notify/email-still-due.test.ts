@@ -25,7 +25,7 @@ describe('an email that waited for the SMTP server is sent only if it still has 
   const smtp = new SmtpReceiver({ user: 'greenlight', pass: SMTP_PASSWORD });
   const clock = new ManualClock(new Date());
   let hub: TestHub;
-  let alice: TestUser, bob: TestUser, dave: TestUser;
+  let alice: TestUser, bob: TestUser, dave: TestUser, sue: TestUser;
 
   beforeAll(async () => {
     await smtp.start();
@@ -40,7 +40,7 @@ describe('an email that waited for the SMTP server is sent only if it still has 
     bob = await hub.createUser('bob', ['approver'], ['sre'], { email: 'bob@example.com' });
     await hub.createUser('carol', ['approver'], ['sre'], { email: 'carol@example.com' });
     dave = await hub.createUser('dave', ['requester'], ['oncall'], { email: 'dave@example.com' });
-    await hub.createUser('sue', ['approver'], ['security'], { email: 'sue@example.com' });
+    sue = await hub.createUser('sue', ['approver'], ['security'], { email: 'sue@example.com' });
   });
   afterAll(async () => {
     await hub.dispose();
@@ -184,5 +184,26 @@ describe('an email that waited for the SMTP server is sent only if it still has 
     for (const address of ['bob@example.com', 'carol@example.com', 'sue@example.com']) {
       expect(mailedAbout(address, used.id).map((received) => received.mail.subject), address).toEqual([expect.stringContaining('[Greenlight] URGENT: Break-glass by dave')]);
     }
+  });
+
+  // Last: it moves the clock a day on.
+  it('does not chase, once the SMTP server is back, a break-glass review made while it was down', async () => {
+    const olga = await hub.createUser('olga', ['requester'], ['oncall'], { email: 'olga@example.com' });
+    const { status, body: used } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', olga.token, deployRequest({ reason: 'queue is stuck, orders are not shipping', breakGlass: { incident: 'INC-10' } }));
+    expect(status).toBe(201);
+    await dispatcher().idle();
+    const overdueRows = async () => (await rowsOf(used.id)).filter((row) => row.type === 'request.break_glass_overdue');
+    await whileSmtpIsDown(async () => {
+      await dispatcher().idle();
+      clock.advance(24 * 3_600_000);
+      await hub.hub.scheduler.runNow();
+      await dispatcher().idle();
+      expect((await overdueRows()).map((row) => row.destination)).toEqual(['sue']);
+      const reviewed = await hub.api('POST', `/api/v1/requests/${used.id}/review`, sue.token, { outcome: 'ratified', comment: 'checked with the incident lead' });
+      expect(reviewed.status).toBe(200);
+    });
+    await advance(6000);
+    expect(mailedAbout('sue@example.com', used.id).filter((received) => received.mail.subject?.includes('review overdue'))).toEqual([]);
+    expect(await overdueRows()).toMatchObject([{ status: 'failed', nextAttemptAt: null, lastError: 'not sent: the break-glass was ratified by sue before this email could go out' }]);
   });
 });

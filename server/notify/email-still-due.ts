@@ -4,6 +4,7 @@ import type { Database } from '../store/schema.js';
 import { requestStore } from '../store/requests.js';
 import { userStore } from '../store/users.js';
 import { decisionStore } from '../store/decisions.js';
+import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import { isEligibleApprover } from '../domain/request-view.js';
 import { activeDelegatorsOf, standInsOn } from '../domain/deciders.js';
 import type { EmailPayload } from './email-payload.js';
@@ -20,7 +21,7 @@ const FINISHED: Record<Exclude<RequestStatus, 'pending'>, string> = {
  * SMTP server, or be retried by an admin days later: by then a request asking for a decision may be
  * decided, its recipient disabled, moved to another address or out of the approvers, or their vote
  * already in. A break-glass alert tells of a request approved from the start, so only its recipient
- * is checked.
+ * is checked, and for an overdue review, that nobody reviewed it since.
  */
 export async function whyNoLongerDue(db: Kysely<Database>, payload: EmailPayload, now: Date): Promise<string | null> {
   const after = 'before this email could go out';
@@ -28,6 +29,11 @@ export async function whyNoLongerDue(db: Kysely<Database>, payload: EmailPayload
   if (!user) return `not sent: there is no user ${payload.to.name} any more`;
   if (user.disabled) return `not sent: ${user.name} was disabled ${after}`;
   if (user.email?.toLowerCase() !== payload.to.address.toLowerCase()) return `not sent: ${user.name}'s email address changed ${after}`;
+  if (payload.type === 'request.break_glass_overdue') {
+    // Chasing a review that is in by now would send the reviewers after nothing.
+    const review = await breakGlassReviewStore.ofRequest(db, payload.request.id);
+    if (review?.outcome) return `not sent: the break-glass was ${review.outcome} by ${review.reviewedBy ?? 'a reviewer'} ${after}`;
+  }
   if (payload.alert !== null) return null;
   const request = await requestStore.byId(db, payload.request.id);
   if (!request) return 'not sent: the request no longer exists';
