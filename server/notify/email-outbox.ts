@@ -52,8 +52,8 @@ function askedByEmail(change: EmailedChange): ReadonlySet<string> | null {
 /**
  * Everyone who may decide the request now, has an address, and has not voted; for an escalation, only
  * the people its step adds, and for an overdue break-glass review, those who owe it and those asked to
- * chase it. The requester only where the rule allows it. Active delegates of those
- * asked come too, once each.
+ * chase it. The requester only where the rule allows it. Active delegates of those asked come too,
+ * once each.
  */
 async function recipients(trx: Transaction<Database>, change: EmailedChange, now: Date): Promise<Recipient[]> {
   const { row, rule } = change;
