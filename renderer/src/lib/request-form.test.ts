@@ -48,6 +48,12 @@ describe('refusalErrors', () => {
     expect(refusalErrors({ code: 'NO_APPROVERS', message: 'Nobody can approve this.' })).toEqual({ form: 'Nobody can approve this.' });
     expect(refusalErrors({ code: 'TIMEOUT', message: 'timed out' }).form).toMatch(/may or may not have been made/);
   });
+
+  it('tells "may or may not have been made" only where nothing answered; a hub that answered it stored nothing is believed', () => {
+    expect(refusalErrors({ code: 'UNAVAILABLE', message: 'Cannot reach the hub at https://hub.example: connect ECONNREFUSED', noAnswer: true }).form).toMatch(/may or may not have been made/);
+    const stored = 'The hub cannot reach its database right now, so nothing was stored. Retry in a few seconds.';
+    expect(refusalErrors({ code: 'UNAVAILABLE', message: stored })).toEqual({ form: stored });
+  });
 });
 
 describe('parseLinks', () => {

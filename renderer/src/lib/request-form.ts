@@ -129,7 +129,9 @@ const NEXT_FIELD = /; (?=[\w.]+: )/;
  * form is; anything else above the button.
  */
 export function refusalErrors(wire: WireError): FormErrors {
-  if (wire.code === 'TIMEOUT' || wire.code === 'UNAVAILABLE') {
+  // Nothing answered (or the answer never came): it may have been made. A hub that answered
+  // "unavailable" says itself what it did not store.
+  if (wire.code === 'TIMEOUT' || (wire.code === 'UNAVAILABLE' && wire.noAnswer)) {
     return { form: 'The hub did not answer, so your request may or may not have been made. Submit again once connected: it will not be made twice.' };
   }
   if (wire.code === 'OUTSIDE_WINDOW') return { start: localiseTimes(wire.message) };
