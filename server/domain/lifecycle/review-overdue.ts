@@ -38,7 +38,7 @@ export async function markReviewOverdue(ctx: Context, trx: Transaction<Database>
   if (!(await requestStore.updateVersioned(trx, row, { eligible_groups: groups, eligible_users: users, updated_at: iso }, Number(row.version) + 1))) throw new LostRace();
   // Those it escalates to may have no Greenlight window open: it goes out, urgent, on the rule's channels
   // and on those its escalation steps name for their leads.
-  const message = `Break-glass review overdue: ${row.requester_name} on ${rule.name}, ${item.incident}, was due for review by ${item.dueAt}; ${notified.join(', ')} asked to chase it`;
+  const message = `Break-glass review overdue: ${row.requester_name} on ${rule.name}, ${item.incident}, was due for review by ${item.dueAt.slice(0, 10)} ${item.dueAt.slice(11, 16)} UTC; ${notified.join(', ')} asked to chase it`;
   await enqueueNotifications(ctx, trx, 'request.break_glass_overdue', { ...row, eligible_groups: groups, eligible_users: users, updated_at: iso, version: Number(row.version) + 1 }, undefined, { message });
   return announceUpdated(ctx, row.id, { groups: notified.filter((name) => !named.includes(name)), users: named });
 }
