@@ -85,8 +85,9 @@ async function doublePress(page: Page, key: string): Promise<void> {
 test('a double press of a sends one vote, and no error', async ({ actors }) => {
   const requester = await createUser('alice', ['requester']);
   const approver = await createUser('kim', ['approver'], ['sre']);
+  // The quorum rule needs two approvals (so a second vote from the same person would be refused), and two people to give them.
+  await createUser('lee', ['approver'], ['sre']);
   const kim = await actors.open(approver);
-  // The quorum rule needs two approvals, so a second vote from the same person would be refused.
   const request = await submitRequest(requester, { action: 'deploy', resource: unique('double'), environment: 'production', reason: 'double press', risk: 'low' });
 
   await inboxRow(kim.page, request.resource).click();

@@ -35,6 +35,8 @@ test('delegating from Settings: the delegate finds the request in their inbox an
 test('a delegate claims and votes for their delegator, and the panel then says whose vote they cast', async ({ actors }) => {
   const requester = await createUser('alice', ['requester']);
   const away = await createUser('bob', ['approver'], ['away-pair']);
+  // The rule needs two approvals: a pair with one member would be refused (NO_APPROVERS).
+  await createUser('dan', ['approver'], ['away-pair']);
   const stand = await createUser('carol', ['approver'], ['elsewhere']);
   await delegate(away, stand);
   const resource = unique('pair-key');

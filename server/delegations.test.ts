@@ -101,7 +101,8 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     expect(claimed.body.claim).toMatchObject({ by: 'carol' });
     // Someone with no delegation is still no approver of it.
     expect((await claim(dave, request.id)).body.error.code).toBe('NOT_ELIGIBLE');
-    expect((await claim(carol, (await submit(bob, 'migrate')).id)).body.error.code).toBe('SELF_APPROVAL');
+    // (A request of bob's under `two` is refused: sre has one other member, and it needs two.)
+    expect((await claim(carol, (await submit(bob)).id)).body.error.code).toBe('SELF_APPROVAL');
 
     expect((await decide(carol, request.id)).body.decisions).toEqual([expect.objectContaining({ approver: 'bob', by: 'carol' })]);
     const again = await claim(carol, request.id);

@@ -26,6 +26,8 @@ describe('policy file reload', () => {
     await hub.start();
     alice = await hub.createUser('alice', ['requester']);
     await hub.createUser('bob', ['approver'], ['sre']);
+    // prod-strict needs two of sre: with fewer, its requests would be refused (NO_APPROVERS).
+    await hub.createUser('sara', ['approver'], ['sre']);
   });
   afterAll(() => hub.dispose());
 

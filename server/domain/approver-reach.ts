@@ -15,8 +15,19 @@ const reaches = (targets: string[], user: ReachedUser): boolean => targets.inclu
 export type Reach =
   | { kind: 'approvers' }
   /** No approver group has anyone; `step` (0-based) is the first escalation step that does. */
-  | { kind: 'escalation'; step: number; emptyGroups: string[]; requesterAlone: boolean; tooFew?: boolean }
-  | { kind: 'nobody'; emptyGroups: string[]; requesterAlone: boolean; tooFew?: boolean };
+  | { kind: 'escalation'; step: number; emptyGroups: string[]; requesterAlone: boolean; tooFew?: boolean; shortfall?: Shortfall }
+  | { kind: 'nobody'; emptyGroups: string[]; requesterAlone: boolean; tooFew?: boolean; shortfall?: Shortfall };
+
+/**
+ * A `minApprovals` rule whose approver groups hold some people who could decide, but fewer than it
+ * needs: `able` of them (counting those its escalation reaches, once refused), `needed` approvals.
+ */
+export interface Shortfall {
+  needed: number;
+  able: number;
+  /** Whether `able` counts people only the rule's escalation reaches. */
+  viaEscalation?: boolean;
+}
 
 /**
  * Whether anyone active could ever decide a request under `rule`: a member of an approver group
@@ -33,16 +44,37 @@ async function reachAmong(rule: FrozenRule, requester: { id: string }, activeRea
   const users = await activeReachedBy([...new Set([...rule.approvers, ...steps.flat()])]);
   const deciders = users.filter((user) => decidesAnything(user.roles) && (rule.allowSelfApproval || user.id !== requester.id));
   const staffed = (group: string, count: number) => new Set(deciders.filter((user) => user.group === group).map((user) => user.id)).size >= count;
+  const step = steps.findIndex((targets) => deciders.some((user) => reaches(targets, user)));
+  if (!rule.require) return plainQuorumReach(rule, requester, users, deciders, step);
   // Under `require:` lines every line needs its count of people who could decide, each person filling
   // one line only (the same matching that counts votes), or the request could never be approved.
-  const emptyGroups = rule.require ? unfillableLines(rule.require, deciders) : rule.approvers.filter((group) => !staffed(group, 1));
-  if (rule.require ? emptyGroups.length === 0 : emptyGroups.length < rule.approvers.length) return { kind: 'approvers' };
+  const emptyGroups = unfillableLines(rule.require, deciders);
+  if (emptyGroups.length === 0) return { kind: 'approvers' };
   const requesterAlone = users.some((user) => user.id === requester.id && user.group !== null && emptyGroups.includes(user.group) && decidesAnything(user.roles));
   // A line whose group has people, all of them needed for other lines (or fewer than its count).
   const tooFew = emptyGroups.some((group) => staffed(group, 1)) ? { tooFew: true } : {};
-  const step = steps.findIndex((targets) => deciders.some((user) => reaches(targets, user)));
   if (step >= 0) return { kind: 'escalation', step, emptyGroups, requesterAlone, ...tooFew };
   return { kind: 'nobody', emptyGroups, requesterAlone, ...tooFew };
+}
+
+const distinctPeople = (users: ReachedUser[]): number => new Set(users.map((user) => user.id)).size;
+
+/**
+ * Reach under `minApprovals`: the vote counting takes one approval per person (a delegate's vote is
+ * their delegator's, so delegates add nobody), so the approver groups need that many distinct people
+ * who could decide. Short of them, escalating helps only if the chain brings the count up to it.
+ */
+function plainQuorumReach(rule: FrozenRule, requester: { id: string }, users: ReachedUser[], deciders: ReachedUser[], step: number): Reach {
+  const inGroups = (user: ReachedUser) => user.group !== null && rule.approvers.includes(user.group);
+  const needed = rule.minApprovals;
+  const able = distinctPeople(deciders.filter(inGroups));
+  if (able >= needed) return { kind: 'approvers' };
+  const requesterAlone = !rule.allowSelfApproval && users.some((user) => user.id === requester.id && inGroups(user) && decidesAnything(user.roles));
+  const shortOf = { emptyGroups: rule.approvers, requesterAlone };
+  const withChain = distinctPeople(deciders.filter((user) => inGroups(user) || rule.escalation.some((target) => reaches(target.notify, user))));
+  if (step >= 0 && withChain >= needed) return { kind: 'escalation', step, ...shortOf, ...(able > 0 ? { shortfall: { needed, able } } : {}) };
+  // Refused: counted with everyone the chain could ever add, since it would add them in time.
+  return { kind: 'nobody', ...shortOf, ...(withChain > 0 ? { shortfall: { needed, able: withChain, viaEscalation: withChain > able } } : {}) };
 }
 
 /** The `require:` lines that could not all be filled at once by these people, each voting once for one line. */
@@ -84,13 +116,31 @@ export function listOf(names: string[]): string {
 }
 
 /** Why nobody in the rule's approver groups is asked, for the timeline and the audit log. */
-export function whyNoApprovers(groups: string[], requesterAlone: boolean): string {
+export function whyNoApprovers(groups: string[], requesterAlone: boolean, shortfall?: Shortfall): string {
   const other = requesterAlone ? ' other than the requester' : '';
+  if (shortfall) return `too few could approve it: it needs ${shortfall.needed} approvals from different people, and only ${shortfall.able} active ${people(shortfall.able)} in ${listOf(groups)}${other} could give one`;
   return `no active member of ${listOf(groups)}${other} could approve it`;
+}
+
+const people = (count: number): string => (count === 1 ? 'person' : 'people');
+
+/** The refusal of a `minApprovals` rule whose groups (and escalation) hold fewer people who could decide than it needs. */
+function tooFewError(request: Pick<ParsedNewRequest, 'action' | 'resource' | 'environment'>, rule: string, reach: Reach & { kind: 'nobody' }, shortfall: Shortfall): GreenlightError {
+  const where = listOf(shortfall.viaEscalation ? [...reach.emptyGroups, "the rule's escalation steps"] : reach.emptyGroups);
+  const have = reach.emptyGroups.length > 1 || shortfall.viaEscalation ? 'together have' : 'has';
+  const besides = reach.requesterAlone ? ' besides you (the rule does not let you approve your own request)' : '';
+  const missing = shortfall.needed - shortfall.able;
+  return new GreenlightError(
+    'NO_APPROVERS',
+    `Too few people can approve ${request.action} on ${request.resource} in ${request.environment}: rule "${rule}" needs ${shortfall.needed} approvals from different people, ` +
+      `and ${where} ${have} only ${shortfall.able} active ${people(shortfall.able)} who could give one${besides}. ` +
+      `Ask an admin to add ${missing} more, e.g. greenlight user add <name> --role approver --group ${reach.emptyGroups[0] ?? '<group>'}.`,
+  );
 }
 
 /** The refusal a requester gets when nobody could approve: names the empty groups and how to fill one. */
 export function noApproversError(request: Pick<ParsedNewRequest, 'action' | 'resource' | 'environment'>, rule: string, reach: Reach & { kind: 'nobody' }): GreenlightError {
+  if (reach.shortfall) return tooFewError(request, rule, reach, reach.shortfall);
   const groups = listOf(reach.emptyGroups);
   const have = reach.emptyGroups.length === 1 ? 'has' : 'have';
   const who = reach.tooFew

@@ -133,7 +133,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
         reason: row.reason,
         notified: autoApprove || escalating ? [] : frozen.approvers,
         ...(extension ? { extends: extension.jti } : {}),
-        ...(escalating ? { noActiveApprovers: reach.emptyGroups } : {}),
+        ...(escalating ? (reach.shortfall ? { tooFewApprovers: { groups: reach.emptyGroups, ...reach.shortfall } } : { noActiveApprovers: reach.emptyGroups }) : {}),
       },
     });
     let deadlines: string[] = [];
@@ -150,7 +150,7 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
       // deadlines of the steps applied here find the request past them and do nothing.
       if (escalating) {
         const skipped = Array.from({ length: reach.step }, (_, index) => index + 1);
-        escalated = await escalate(ctx, trx, row, reach.step, { reason: whyNoApprovers(reach.emptyGroups, reach.requesterAlone), skipped });
+        escalated = await escalate(ctx, trx, row, reach.step, { reason: whyNoApprovers(reach.emptyGroups, reach.requesterAlone, reach.shortfall), skipped });
       }
     }
     return { row, created: true, deadlines, submitted: autoApprove || escalated ? null : submitted, escalated };

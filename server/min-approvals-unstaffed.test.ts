@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEvent, GreenlightRequest } from '../protocol/index.js';
+import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+
+const POLICY = `
+rules:
+  - name: three
+    match: { action: deploy }
+    approvers: [sre, dba]
+    minApprovals: 3
+  - name: three-paged
+    match: { action: failover }
+    approvers: [sre, dba]
+    minApprovals: 3
+    escalation:
+      - { after: 15m, notify: [leads] }
+  - name: four-paged
+    match: { action: restore }
+    approvers: [sre, dba]
+    minApprovals: 4
+    escalation:
+      - { after: 15m, notify: [leads] }
+  - name: pair
+    match: { action: restart }
+    approvers: [cache]
+    minApprovals: 2
+`;
+
+type ErrorBody = { error: { code: string; message: string } };
+
+// A request that needs more approvals than there are people to give them would wait for ever.
+describe('a minApprovals rule with fewer people who could decide than it needs', () => {
+  const hub = new TestHub('sqlite', { policy: POLICY });
+  let alice: TestUser, carl: TestUser;
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    // sre and dba: sam is in both and votes once; dora decides; dan is disabled; rita may only ask.
+    await hub.createUser('sam', ['approver'], ['sre', 'dba']);
+    await hub.createUser('dora', ['approver'], ['dba']);
+    await hub.createUser('dan', ['approver'], ['dba']);
+    expect((await hub.api('POST', '/api/v1/users/dan/disable', ADMIN_TOKEN)).status).toBe(200);
+    await hub.createUser('rita', ['requester'], ['sre']);
+    // A delegate casts their delegator's vote, never a vote of their own: vic adds nobody.
+    await hub.createUser('vic', ['approver']);
+    const endsAt = new Date(Date.now() + 7 * 24 * 3600_000).toISOString();
+    expect((await hub.api('POST', '/api/v1/delegations', ADMIN_TOKEN, { from: 'dora', to: 'vic', endsAt, reason: 'holiday' })).status).toBe(201);
+    await hub.createUser('lena', ['lead'], ['leads']);
+    // cache: two who decide, one of them carl, who asks below.
+    carl = await hub.createUser('carl', ['approver', 'requester'], ['cache']);
+    await hub.createUser('cleo', ['approver'], ['cache']);
+  });
+  afterAll(() => hub.dispose());
+
+  const submit = (user: TestUser, action: string) => hub.api<GreenlightRequest & ErrorBody>('POST', '/api/v1/requests', user.token, deployRequest({ action, resource: 'orders-db' }));
+
+  it('is refused with NO_APPROVERS saying too few, how many it needs and how many could decide, and nothing is stored', async () => {
+    const reply = await submit(alice, 'deploy');
+    expect(reply.status).toBe(422);
+    expect(reply.body.error).toEqual({
+      code: 'NO_APPROVERS',
+      message:
+        'Too few people can approve deploy on orders-db in production: rule "three" needs 3 approvals from different people, ' +
+        'and sre and dba together have only 2 active people who could give one. Ask an admin to add 1 more, e.g. greenlight user add <name> --role approver --group sre.',
+    });
+    const mine = await hub.api<{ requests: GreenlightRequest[] }>('GET', '/api/v1/requests?mine=true', alice.token);
+    expect(mine.body.requests).toEqual([]);
+  });
+
+  it('does not count the requester unless the rule lets them approve their own request', async () => {
+    const own = await submit(carl, 'restart');
+    expect(own.status).toBe(422);
+    expect(own.body.error.code).toBe('NO_APPROVERS');
+    expect(own.body.error.message).toContain('needs 2 approvals from different people, and cache has only 1 active person who could give one besides you');
+    // Asked by someone else, carl and cleo are the two it needs.
+    expect((await submit(alice, 'restart')).status).toBe(201);
+  });
+
+  it('is refused where even the escalation would not bring enough people, counting those it reaches', async () => {
+    const reply = await submit(alice, 'restore');
+    expect(reply.status).toBe(422);
+    expect(reply.body.error.code).toBe('NO_APPROVERS');
+    expect(reply.body.error.message).toContain(`needs 4 approvals from different people, and sre, dba and the rule's escalation steps together have only 3 active people who could give one`);
+  });
+
+  it('escalates at once where the escalation brings enough people, saying there were too few', async () => {
+    const reply = await submit(alice, 'failover');
+    expect(reply.status).toBe(201);
+    expect(reply.body.eligibleGroups).toEqual(expect.arrayContaining(['sre', 'dba', 'leads']));
+    const { events } = (await hub.api<{ events: AuditEvent[] }>('GET', '/api/v1/audit?type=request.escalated&limit=10', ADMIN_TOKEN)).body;
+    const escalated = events.find((event) => event.requestId === reply.body.id);
+    expect(escalated?.data.reason).toBe('too few could approve it: it needs 3 approvals from different people, and only 2 active people in sre and dba could give one');
+  });
+});
