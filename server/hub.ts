@@ -11,7 +11,7 @@ import { outboxStore } from './store/outbox.js';
 import { HubBus } from './domain/bus.js';
 import { PolicyHolder } from './domain/policy.js';
 import { ensureStarterPolicy } from './domain/starter-policy.js';
-import { warnOfPolicyProblems } from './domain/approver-reach.js';
+import { warnOfPolicyProblems } from './domain/policy-problems.js';
 import { GroupCommit } from './domain/group-commit.js';
 import { Turns } from './domain/turns.js';
 import { ViewCache } from './domain/view-cache.js';

@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, GreenlightRequest } from '../protocol/index.js';
+import { capturedLog } from './test-support/captured-log.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 
 const POLICY = `
@@ -30,7 +32,8 @@ type ErrorBody = { error: { code: string; message: string } };
 
 // A request that needs more approvals than there are people to give them would wait for ever.
 describe('a minApprovals rule with fewer people who could decide than it needs', () => {
-  const hub = new TestHub('sqlite', { policy: POLICY });
+  const log = capturedLog<{ level: number; msg: string; understaffed?: { rule: string; why: string }[] }>();
+  const hub = new TestHub('sqlite', { policy: POLICY, logger: log.logger });
   let alice: TestUser, carl: TestUser;
 
   beforeAll(async () => {
@@ -91,5 +94,17 @@ describe('a minApprovals rule with fewer people who could decide than it needs',
     const { events } = (await hub.api<{ events: AuditEvent[] }>('GET', '/api/v1/audit?type=request.escalated&limit=10', ADMIN_TOKEN)).body;
     const escalated = events.find((event) => event.requestId === reply.body.id);
     expect(escalated?.data.reason).toBe('too few could approve it: it needs 3 approvals from different people, and only 2 active people in sre and dba could give one');
+  });
+
+  it('is warned of in the hub log when the policy is loaded, naming each rule short of people', async () => {
+    const aboutRules = () => log.warnings().filter((warning) => warning.understaffed !== undefined);
+    const before = aboutRules().length;
+    writeFileSync(hub.policyPath!, `${POLICY}# reloaded\n`);
+    await expect.poll(() => aboutRules().length, { timeout: 10_000 }).toBeGreaterThan(before);
+    const warning = aboutRules()[before];
+    // cache has carl and cleo, the two pair needs; a requester among them is not known until one asks.
+    expect(warning?.understaffed?.map((entry) => entry.rule)).toEqual(['three', 'three-paged', 'four-paged']);
+    expect(warning?.msg).toContain('rule "three": it needs 3 approvals from different people, and sre and dba together have only 2 active members who could give one');
+    expect(warning?.msg).toContain('refused with NO_APPROVERS');
   });
 });

@@ -2,8 +2,6 @@ import type { Kysely, Transaction } from 'kysely';
 import { GreenlightError, decidesAnything, type FrozenRule, type ParsedNewRequest, type Policy } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { userStore, type ReachedUser } from '../store/users.js';
-import { policyWarnings } from './policy-warnings.js';
-import type { Context } from './context.js';
 import { approverGroupsOf } from './policy.js';
 import { quorumProgress, type QuorumLine, type QuorumVote } from '../../protocol/quorum.js';
 
@@ -57,7 +55,7 @@ async function reachAmong(rule: FrozenRule, requester: { id: string }, activeRea
   return { kind: 'nobody', emptyGroups, requesterAlone, ...tooFew };
 }
 
-const distinctPeople = (users: ReachedUser[]): number => new Set(users.map((user) => user.id)).size;
+export const distinctPeople = (users: ReachedUser[]): number => new Set(users.map((user) => user.id)).size;
 
 /**
  * Reach under `minApprovals`: the vote counting takes one approval per person (a delegate's vote is
@@ -78,7 +76,7 @@ function plainQuorumReach(rule: FrozenRule, requester: { id: string }, users: Re
 }
 
 /** The `require:` lines that could not all be filled at once by these people, each voting once for one line. */
-function unfillableLines(lines: QuorumLine[], deciders: ReachedUser[]): string[] {
+export function unfillableLines(lines: QuorumLine[], deciders: ReachedUser[]): string[] {
   const groupsOf = new Map<string, string[]>();
   for (const user of deciders) if (user.group !== null) groupsOf.set(user.id, [...(groupsOf.get(user.id) ?? []), user.group]);
   const everyone: QuorumVote[] = [...groupsOf].map(([id, groups]) => ({ approver: id, lines: lines.map((line) => line.group).filter((group) => groups.includes(group)) }));
@@ -173,28 +171,4 @@ export async function unstaffedPolicyNames(db: Executor, policy: Policy): Promis
   // An approver entry is a group; an escalation target may be a group or a user's name.
   const staffed = (name: string, asApprovers: boolean) => deciders.some((user) => user.group === name || (!asApprovers && user.name === name));
   return [...uses].filter(([name, entry]) => !staffed(name, entry.asApprovers)).map(([name, entry]) => ({ name, rules: [...entry.rules] }));
-}
-
-/**
- * Logs what a policy just loaded says that is likely a mistake: a step or reminder due after its
- * request expires (policyWarnings), and each group (or escalation target) that reaches nobody who
- * could decide.
- */
-export async function warnOfPolicyProblems(ctx: Pick<Context, 'store' | 'log' | 'policy'>): Promise<void> {
-  for (const warning of policyWarnings(ctx.policy.current())) ctx.log.warn({ file: ctx.policy.file }, warning);
-  let unstaffed: { name: string; rules: string[] }[];
-  try {
-    unstaffed = await unstaffedPolicyNames(ctx.store.db, ctx.policy.current());
-  } catch (error) {
-    ctx.log.error({ err: error }, "cannot check the policy's groups for members");
-    return;
-  }
-  const [first] = unstaffed;
-  if (!first) return;
-  const named = unstaffed.map((entry) => `${entry.name} (rule ${entry.rules.join(', ')})`).join('; ');
-  ctx.log.warn(
-    { unstaffed, file: ctx.policy.file },
-    `the policy names groups with no active member who could approve: ${named}. Requests only they could approve are refused with NO_APPROVERS ` +
-      `(or escalated at once where a later step has someone); add someone, e.g. greenlight user add <name> --role approver --group ${first.name}`,
-  );
 }
