@@ -6,6 +6,7 @@ import { withoutSecrets } from '../domain/request-view.js';
 import { approverRoomsOf, idRoom, roomsOf, userRoom } from './rooms.js';
 import type { HubServer } from './hub-server.js';
 import { openedFromPeer, sealedForPeers } from './peer-grant-tokens.js';
+import { detached } from '../detached.js';
 
 const audienceSchema = z.object({ groups: z.array(z.string()), users: z.array(z.string()) });
 
@@ -53,10 +54,12 @@ export interface PushOptions {
  *
  * Pushes go on the next turn of the event loop, in the order announced: writing one event to a
  * thousand sockets takes milliseconds, and a long-poll or an ack waiting on the same change should
- * not queue behind that. A disabled user's sockets close at once, on every hub.
+ * not queue behind that; one that fails there is logged with its event type and the hub goes on.
+ * A disabled user's sockets close at once, on every hub.
  */
 export function attachPushes(io: HubServer, ctx: Context, { clustered, heardFromPeer }: PushOptions): () => void {
-  const push = ({ event, delegates, escalatedTo }: CrossHubMessage) => setImmediate(() => pushRequestEvent(io, event, delegates, escalatedTo));
+  const push = ({ event, delegates, escalatedTo }: CrossHubMessage) =>
+    setImmediate(() => detached(ctx.log, 'pushing a request event', () => pushRequestEvent(io, event, delegates, escalatedTo), { event: event.type }));
   io.on('request:event', (raw: unknown) => {
     const parsed = crossHubMessageSchema.safeParse(raw);
     if (parsed.success) {
