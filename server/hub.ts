@@ -45,6 +45,7 @@ import { createOutbox } from './notify/outbox.js';
 import { attachChannels } from './notify/attach-channels.js';
 import { Dispatcher } from './notify/dispatcher.js';
 import { emailActionKey } from './notify/email-tokens.js';
+import { detached } from './detached.js';
 
 export interface HubOptions {
   /** How long a client may take to send one whole request; 30 s by default. */
@@ -149,7 +150,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     else log.error({ error: outcome.error }, 'policy change rejected; keeping the previous policy');
     const ctx = ctxRef;
     if (!ctx) return;
-    if (outcome.ok) void warnOfPolicyProblems(ctx);
+    if (outcome.ok) detached(log, 'checking the reloaded policy', () => warnOfPolicyProblems(ctx));
     void inTransaction(ctx, (trx) =>
       audit(ctx, trx, {
         actor: SYSTEM_ACTOR_NAME,

@@ -3,6 +3,7 @@ import type { Context } from './domain/context.js';
 import { inTransaction } from './domain/context.js';
 import { applyDeadline, type AfterCommit } from './domain/lifecycle/due.js';
 import { deadlineStore, type DeadlineRecord } from './store/deadlines.js';
+import { detached } from './detached.js';
 
 /** How long the scheduler works through due deadlines before it lets other I/O run. */
 const SLICE_MS = 5;
@@ -230,7 +231,7 @@ export class Scheduler {
     this.timer = this.ctx.clock.setTimer(() => {
       this.timer = null;
       this.armedFor = null;
-      void this.runNow();
+      detached(this.ctx.log, 'running due deadlines', () => this.runNow());
     }, Math.max(0, delay));
   }
 }

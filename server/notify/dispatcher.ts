@@ -6,6 +6,7 @@ import { outboxStore, type OutboxChanges, type OutboxRecord } from '../store/out
 import { slackAlertStore } from '../store/slack-alerts.js';
 import type { FastLane, Outbox } from './outbox.js';
 import { nextAttemptDelay } from './retry.js';
+import { detached } from '../detached.js';
 import type { DeliveryEndpoint, DeliveryOutcome } from './delivery.js';
 
 export interface DispatcherOptions {
@@ -207,7 +208,7 @@ export class Dispatcher implements FastLane {
 
   private track(delivery: Promise<void>): void {
     this.deliveries.add(delivery);
-    void delivery.finally(() => this.deliveries.delete(delivery));
+    detached(this.ctx.log, 'sending a notification', () => delivery.finally(() => this.deliveries.delete(delivery)));
   }
 
   private async disabledEndpoints(): Promise<Set<string>> {
@@ -250,7 +251,7 @@ export class Dispatcher implements FastLane {
     } finally {
       this.sending.delete(row.id);
       this.inFlight.set(endpoint.key, (this.inFlight.get(endpoint.key) ?? 1) - 1);
-      if (!this.stopped) void this.runNow();
+      if (!this.stopped) detached(this.ctx.log, 'sending due notifications', () => this.runNow());
     }
   }
 
@@ -367,7 +368,7 @@ export class Dispatcher implements FastLane {
     if (!Number.isFinite(delay) || this.stopped) return;
     this.timer = ctx.clock.setTimer(() => {
       this.timer = null;
-      void this.runNow();
+      detached(ctx.log, 'sending due notifications', () => this.runNow());
     }, delay);
   }
 }

@@ -7,6 +7,7 @@ import { watchCrossHubLosses } from './lost-pushes.js';
 import { InFlight } from './in-flight.js';
 import { Departures } from './departures.js';
 import { withTimeout } from '../with-timeout.js';
+import { detached } from '../detached.js';
 import { signedAdapter, type Refusal } from './peer-adapter-guard.js';
 import type { PeerSignature } from './peer-signature.js';
 import { INTER_HUB_EVENTS } from './hub-server.js';
@@ -78,7 +79,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
   const watchdog = setInterval(() => {
     for (const [client, since] of held) {
       if (Date.now() - since < WATCH_EVERY_MS) continue;
-      const timeout = setTimeout(() => void client.end(), 3_000);
+      const timeout = setTimeout(() => detached(log, 'ending a silent cross-hub connection', () => client.end()), 3_000);
       client.query('select 1').then(
         () => clearTimeout(timeout),
         () => {
