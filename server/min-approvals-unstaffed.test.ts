@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEvent, GreenlightRequest } from '../protocol/index.js';
+import type { AuditEvent, GreenlightRequest, PolicyExplanation } from '../protocol/index.js';
 import { capturedLog } from './test-support/captured-log.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 
@@ -94,6 +94,14 @@ describe('a minApprovals rule with fewer people who could decide than it needs',
     const { events } = (await hub.api<{ events: AuditEvent[] }>('GET', '/api/v1/audit?type=request.escalated&limit=10', ADMIN_TOKEN)).body;
     const escalated = events.find((event) => event.requestId === reply.body.id);
     expect(escalated?.data.reason).toBe('too few could approve it: it needs 3 approvals from different people, and only 2 active people in sre and dba could give one');
+  });
+
+  it('is said by policy explain before the request is made, counting as the refusal does', async () => {
+    const explain = async (user: TestUser, action: string) =>
+      (await hub.api<PolicyExplanation>('GET', `/api/v1/policy/explain?action=${action}&resource=orders-db&environment=production`, user.token)).body.summary;
+    expect(await explain(alice, 'deploy')).toBe('needs 3 approvals from sre or dba; too few could approve it: only 2 people, for the 3 approvals it needs, so it would be refused (NO_APPROVERS)');
+    expect(await explain(carl, 'restart')).toContain('too few could approve it: only 1 person, for the 2 approvals it needs');
+    expect(await explain(alice, 'restart')).toBe('needs 2 approvals from cache');
   });
 
   it('is warned of in the hub log when the policy is loaded, naming each rule short of people', async () => {

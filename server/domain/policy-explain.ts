@@ -83,6 +83,19 @@ export async function withMembers(db: Kysely<Database>, explanation: PolicyExpla
     .orderBy('users.name')
     .execute();
   const deciders = rows.filter((row) => decodeRoles(row.roles).some((role) => role !== 'requester') && (explanation.allowSelfApproval || row.name !== requester));
-  return { ...explanation, groups: explanation.groups.map((entry) => ({ ...entry, members: deciders.filter((row) => row.group_name === entry.group).map((row) => row.name) })) };
+  const filled = { ...explanation, groups: explanation.groups.map((entry) => ({ ...entry, members: deciders.filter((row) => row.group_name === entry.group).map((row) => row.name) })) };
+  return { ...filled, summary: filled.summary + tooFewNote(filled) };
+}
+
+/**
+ * Under `minApprovals`, fewer people who could decide than approvals needed (one approval per
+ * person, however many of the groups they are in): said before the request is made, not after.
+ */
+function tooFewNote(explanation: PolicyExplanation): string {
+  if (explanation.autoApprove || explanation.groups.some((entry) => entry.count !== null)) return '';
+  const able = new Set(explanation.groups.flatMap((entry) => entry.members)).size;
+  if (able === 0 || able >= explanation.approvals) return '';
+  const outcome = explanation.escalation.length ? 'it would be escalated at once, or refused if that brings too few' : 'it would be refused (NO_APPROVERS)';
+  return `; too few could approve it: only ${able} ${able === 1 ? 'person' : 'people'}, for the ${explanation.approvals} approvals it needs, so ${outcome}`;
 }
 
