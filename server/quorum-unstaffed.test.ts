@@ -16,6 +16,14 @@ rules:
       - { group: dba, count: 1 }
     escalation:
       - { after: 15m, notify: [leads] }
+  - name: paged-short
+    match: { action: reshard }
+    require:
+      - { group: sre, count: 1 }
+      - { group: dba, count: 1 }
+      - { group: vault, count: 1 }
+    escalation:
+      - { after: 15m, notify: [leads] }
   - name: one-person
     match: { action: rotate }
     require:
@@ -62,5 +70,11 @@ describe('a per-group quorum with a line nobody could fill', () => {
     const reply = await hub.api<ErrorBody>('POST', '/api/v1/requests', alice.token, deployRequest({ action: 'rotate', resource: 'vpn-keys' }));
     expect(reply.status).toBe(422);
     expect(reply.body.error).toMatchObject({ code: 'NO_APPROVERS', message: expect.stringMatching(/rule "one-person" needs an approver from (net|audit), and \1 has too few active members who could approve it besides those the other lines need/) });
+  });
+
+  it('is refused where the escalation would bring too few to fill the lines left: one lead stands in for one line', async () => {
+    const reply = await hub.api<ErrorBody>('POST', '/api/v1/requests', alice.token, deployRequest({ action: 'reshard', resource: 'orders-db' }));
+    expect(reply.status).toBe(422);
+    expect(reply.body.error).toMatchObject({ code: 'NO_APPROVERS', message: expect.stringContaining('rule "paged-short" needs an approver from dba and vault') });
   });
 });

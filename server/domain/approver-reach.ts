@@ -51,7 +51,11 @@ async function reachAmong(rule: FrozenRule, requester: { id: string }, activeRea
   const requesterAlone = users.some((user) => user.id === requester.id && user.group !== null && emptyGroups.includes(user.group) && decidesAnything(user.roles));
   // A line whose group has people, all of them needed for other lines (or fewer than its count).
   const tooFew = emptyGroups.some((group) => staffed(group, 1)) ? { tooFew: true } : {};
-  if (step >= 0) return { kind: 'escalation', step, emptyGroups, requesterAlone, ...tooFew };
+  // Someone the chain escalates to by name, or through a group that is no line, stands in for any
+  // line (linesFor): escalating helps only if, with them, every line could be filled.
+  const lineGroups = rule.require.map((line) => line.group);
+  const escalatedTo = (user: ReachedUser) => steps.some((targets) => targets.includes(user.name) || (user.group !== null && targets.includes(user.group) && !lineGroups.includes(user.group)));
+  if (step >= 0 && unfillableLines(rule.require, deciders, escalatedTo).length === 0) return { kind: 'escalation', step, emptyGroups, requesterAlone, ...tooFew };
   return { kind: 'nobody', emptyGroups, requesterAlone, ...tooFew };
 }
 
@@ -75,11 +79,20 @@ function plainQuorumReach(rule: FrozenRule, requester: { id: string }, users: Re
   return { kind: 'nobody', ...shortOf, ...(withChain > 0 ? { shortfall: { needed, able: withChain, viaEscalation: withChain > able } } : {}) };
 }
 
-/** The `require:` lines that could not all be filled at once by these people, each voting once for one line. */
-export function unfillableLines(lines: QuorumLine[], deciders: ReachedUser[]): string[] {
-  const groupsOf = new Map<string, string[]>();
-  for (const user of deciders) if (user.group !== null) groupsOf.set(user.id, [...(groupsOf.get(user.id) ?? []), user.group]);
-  const everyone: QuorumVote[] = [...groupsOf].map(([id, groups]) => ({ approver: id, lines: lines.map((line) => line.group).filter((group) => groups.includes(group)) }));
+/**
+ * The `require:` lines that could not all be filled at once by these people, each voting once for one
+ * line: a line of their own groups, or any line for someone `standsInForAll` (escalated to).
+ */
+export function unfillableLines(lines: QuorumLine[], deciders: ReachedUser[], standsInForAll: (user: ReachedUser) => boolean = () => false): string[] {
+  const lineGroups = lines.map((line) => line.group);
+  const linesOf = new Map<string, Set<string>>();
+  for (const user of deciders) {
+    const mine = linesOf.get(user.id) ?? new Set<string>();
+    if (standsInForAll(user)) for (const group of lineGroups) mine.add(group);
+    else if (user.group !== null && lineGroups.includes(user.group)) mine.add(user.group);
+    linesOf.set(user.id, mine);
+  }
+  const everyone: QuorumVote[] = [...linesOf].map(([id, mine]) => ({ approver: id, lines: [...mine] }));
   return quorumProgress(lines, everyone)
     .filter((line) => line.approvers.length < line.count)
     .map((line) => line.group);
