@@ -253,7 +253,10 @@ export const requestSchema = z.object({
       /** Groups whose members review it (never the user who broke glass). */
       reviewers: z.array(z.string()),
       reviewDueAt: z.string(),
+      /** Who closed the review: a reviewer, or a delegate reviewing for one (`reviewedFor`). */
       reviewedBy: z.string().nullable(),
+      /** The reviewer a delegate reviewed for; absent when a reviewer reviewed as themselves. */
+      reviewedFor: z.string().optional(),
       reviewComment: z.string().nullable(),
     })
     .optional(),
@@ -282,6 +285,8 @@ export type CancelRef = z.infer<typeof cancelRefSchema>;
 export const reviewInputSchema = z.strictObject({
   outcome: z.enum(['ratified', 'unratified']),
   comment: requiredText(2000, 'say why, for the record'),
+  /** Review as this reviewer's delegate; absent: as yourself, or for the one delegator who could when you can't. */
+  onBehalfOf: z.string().min(1).max(LIMITS.userName).optional(),
 });
 export type ReviewInput = z.infer<typeof reviewInputSchema>;
 export const reviewRefSchema = reviewInputSchema.extend({ requestId: requestIdSchema });

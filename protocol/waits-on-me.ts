@@ -21,7 +21,8 @@ export interface Viewer {
  * quorum (`require:` lines) it waits on me only while a line I count toward still needs someone.
  * A delegate in their window is waited on for their delegator's requests as the delegator would be.
  * A break-glass use waits, until it is reviewed (overdue included), on the members of its reviewer
- * groups who hold a role that decides, never on the user who broke glass.
+ * groups who hold a role that decides, never on the user who broke glass; and on a delegate of such
+ * a member whose delegation covers its rule (unless the delegate or that member broke the glass).
  */
 export function waitsOnMe(request: GreenlightRequest, me: Viewer): boolean {
   if (request.breakGlass) return awaitsMyReview(request, me);
@@ -43,6 +44,20 @@ function waitsOnVoter(request: GreenlightRequest, me: Viewer): boolean {
 
 function awaitsMyReview(request: GreenlightRequest, me: Viewer): boolean {
   const glass = request.breakGlass;
-  if (!glass || (glass.review !== 'open' && glass.review !== 'overdue') || request.requester === me.name || !decidesAnything(me.roles)) return false;
-  return me.groups.some((group) => glass.reviewers.includes(group));
+  if (!glass || (glass.review !== 'open' && glass.review !== 'overdue')) return false;
+  return reviewsFor(request, me).length > 0;
+}
+
+const reviewsAsMember = (request: GreenlightRequest, person: Pick<Viewer, 'name' | 'groups' | 'roles'>): boolean =>
+  request.requester !== person.name && decidesAnything(person.roles) && person.groups.some((group) => request.breakGlass?.reviewers.includes(group) ?? false);
+
+/**
+ * Whom I may review this break-glass use for now, whatever its review's state: my own name first when
+ * I am one of its reviewers, then each delegator I stand in for who is one (the hub checks again when
+ * the review is sent). Empty for anything else, and for a use I made myself.
+ */
+export function reviewsFor(request: GreenlightRequest, me: Viewer): string[] {
+  if (!request.breakGlass || request.requester === me.name || !decidesAnything(me.roles)) return [];
+  const delegators = (me.actingFor ?? []).filter((delegator) => (!delegator.rules || delegator.rules.includes(request.rule.name)) && reviewsAsMember(request, delegator));
+  return [...(reviewsAsMember(request, me) ? [me.name] : []), ...delegators.map((delegator) => delegator.name)];
 }

@@ -1,4 +1,4 @@
-import { decidesAnything, GreenlightError, parseOrThrow, formatDuration, reviewInputSchema, type FrozenRule, type GreenlightRequest, type ParsedNewRequest } from '../../protocol/index.js';
+import { GreenlightError, parseOrThrow, formatDuration, reviewInputSchema, type FrozenRule, type GreenlightRequest, type ParsedNewRequest } from '../../protocol/index.js';
 import { newRequestRecord } from './new-request.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
@@ -8,7 +8,9 @@ import { buildView, canSee, viewReader } from './request-view.js';
 import { idempotencyMismatch, sameSubmission } from './idempotency.js';
 import { readBackRefusal } from './read-back.js';
 import { audit, inTransaction, LostRace, type Context } from './context.js';
-import { disabledRequester, stillEnabled } from './still-enabled.js';
+import { asTheyStandNow, disabledRequester, stillEnabled } from './still-enabled.js';
+import { activeDelegatorsOf } from './deciders.js';
+import { mayApproachReview, namedDelegator, reviewerIn } from './break-glass-reviewer.js';
 import { issueGrant } from './grants.js';
 import { auditFields } from './lifecycle/transition.js';
 import { addDeadline } from './lifecycle/deadlines.js';
@@ -101,26 +103,35 @@ export async function submitBreakGlass(ctx: Context, actor: Actor, parsed: Parse
   return { request: await announce(ctx, outcome.row, actor, { groups: outcome.row.eligible_groups, users: [] }), created: true };
 }
 
-/** A reviewer closes a break-glass use as ratified or unratified, with a comment. */
+/**
+ * A reviewer closes a break-glass use as ratified or unratified, with a comment; or a delegate does,
+ * for a reviewer they stand in for (recorded as theirs, for that reviewer).
+ */
 export async function reviewBreakGlass(ctx: Context, actor: Actor, requestId: string, input: unknown): Promise<GreenlightRequest> {
   const review = parseOrThrow(reviewInputSchema, input, 'review');
+  // Delegations are read when the review is made; whom they stand in for is read again in its transaction.
+  const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
+  const named = namedDelegator(actor, delegators, review.onBehalfOf);
   // Someone with no part in the request learns nothing from trying: not whether it broke the glass, nor who reviews it.
   // Reviewing is a decision: like approving, it takes a role that decides, not just the group.
-  const decides = decidesAnything(actor.roles);
   const admit = (current: RequestRecord) => {
-    const reviewer = decides && (current.rule.breakGlass?.reviewers ?? []).some((group) => actor.groups.includes(group));
-    if (!canSee(current, actor) && !reviewer) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
+    if (!canSee(current, actor) && !mayApproachReview(current, actor, delegators, named)) throw new GreenlightError('FORBIDDEN', 'You are neither the requester nor an approver of this request.');
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'it cannot be reviewed.', admit, async (trx, current) => {
     const item = await breakGlassReviewStore.ofRequest(trx, current.id);
     if (!item) throw new GreenlightError('NOT_FOUND', `Request ${current.id} is not a break-glass use; there is nothing to review.`);
-    const reviewers = item.reviewers;
-    if (current.requester_id === actor.id) throw new GreenlightError('SELF_APPROVAL', 'You cannot review your own break-glass; one of its reviewers has to.');
-    if (!decides || !actor.groups.some((group) => reviewers.includes(group))) throw new GreenlightError('FORBIDDEN', `Only members of ${listOf(reviewers)} review this break-glass.`);
+    if (current.requester_id === actor.id) {
+      throw new GreenlightError('SELF_APPROVAL', named ? 'A delegate never reviews their own break-glass; one of its reviewers has to.' : 'You cannot review your own break-glass; one of its reviewers has to.');
+    }
+    // A change of roles or groups committed after this call was let in counts, as it does for a vote.
+    const caller = await asTheyStandNow(trx, actor);
+    if (!caller) throw new GreenlightError('UNAUTHENTICATED', 'Your account has been disabled; nothing was reviewed.');
+    const standIn = await reviewerIn(trx, item, caller, delegators, named);
     if (item.outcome !== null) throw new GreenlightError('ALREADY_DECIDED', `This break-glass was already reviewed: ${item.outcome} by ${item.reviewedBy ?? 'someone'}.`);
     const iso = ctx.clock.now().toISOString();
     await breakGlassReviewStore.close(trx, current.id, { outcome: review.outcome, reviewedBy: actor.name, comment: review.comment, reviewedAt: iso });
-    await audit(ctx, trx, { actor: actor.name, type: 'request.reviewed', ...auditFields(current), outcome: review.outcome, data: { outcome: review.outcome, comment: review.comment, incident: item.incident } });
+    const behalf = standIn ? { onBehalfOf: standIn.name } : {};
+    await audit(ctx, trx, { actor: actor.name, type: 'request.reviewed', ...auditFields(current), outcome: review.outcome, data: { outcome: review.outcome, comment: review.comment, incident: item.incident, ...behalf } });
     const touched = { ...current, updated_at: iso, version: Number(current.version) + 1 };
     if (!(await requestStore.updateVersioned(trx, current, { updated_at: iso }, touched.version))) throw new LostRace();
     return touched;

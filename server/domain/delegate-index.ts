@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { isEligible, type GreenlightRequest } from '../../protocol/index.js';
+import { isEligible, reviewsFor, type GreenlightRequest } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/schema.js';
 import { delegationStore } from '../store/delegations.js';
@@ -83,16 +83,21 @@ export class DelegateIndex {
     this.timer = null;
   }
 
-  /** Delegates in their window whose delegator the request waits on (never for the delegate's or the delegator's own request). */
+  /**
+   * Delegates in their window whose delegator the request waits on, or who reviews it when it is a
+   * break-glass use (told of it and of its review closing, as the reviewers are); never for the
+   * delegate's or the delegator's own request.
+   */
   delegatesFor(request: GreenlightRequest): string[] {
-    if (request.status !== 'pending' || this.entries.length === 0) return [];
+    if ((request.status !== 'pending' && !request.breakGlass) || this.entries.length === 0) return [];
     const now = this.clock.now().toISOString();
     const out = new Set<string>();
     for (const entry of this.entries) {
       if (entry.startsAt > now || now >= entry.endsAt) continue;
       if (request.requester === entry.from || request.requester === entry.to) continue;
       if (entry.rules && !entry.rules.includes(request.rule.name)) continue;
-      if (isEligible(request, { name: entry.from, groups: entry.fromGroups, roles: entry.fromRoles })) out.add(entry.to);
+      const delegator = { name: entry.from, groups: entry.fromGroups, roles: entry.fromRoles };
+      if (request.breakGlass ? reviewsFor(request, delegator).length > 0 : isEligible(request, delegator)) out.add(entry.to);
     }
     return [...out];
   }

@@ -45,7 +45,8 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
   'request.denied': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
   'request.cancelled': (d) => (typeof d.reason === 'string' ? d.reason : null),
   'request.break_glass': (d) => (typeof d.incident === 'string' ? `break-glass for ${d.incident}; review due ${String(d.dueAt)}` : null),
-  'request.reviewed': (d) => (typeof d.comment === 'string' ? d.comment : null),
+  'request.reviewed': (d) =>
+    typeof d.comment === 'string' ? `${typeof d.outcome === 'string' ? d.outcome : 'reviewed'}${typeof d.onBehalfOf === 'string' ? ` for ${d.onBehalfOf}` : ''}: ${d.comment}` : null,
   'request.review_overdue': (d) => (Array.isArray(d.notified) ? `break-glass review overdue; told ${d.notified.join(', ')}` : null),
   'request.escalated': (d) =>
     `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}${typeof d.reason === 'string' ? ` at once: ${d.reason}` : ''}`,
@@ -267,6 +268,7 @@ export function assembleView(row: RequestRecord, { decisions, grant, events }: V
             reviewers: Array.isArray(glass.data.reviewers) ? glass.data.reviewers.map(String) : [],
             reviewDueAt: String(glass.data.dueAt),
             reviewedBy: reviewed?.actor ?? null,
+            ...(typeof reviewed?.data.onBehalfOf === 'string' ? { reviewedFor: reviewed.data.onBehalfOf } : {}),
             reviewComment: typeof reviewed?.data.comment === 'string' ? reviewed.data.comment : null,
           },
         }

@@ -41,7 +41,7 @@ import { newRequestRecord } from './new-request.js';
 import { idempotencyMismatch, sameSubmission } from './idempotency.js';
 import { readBackRefusal } from './read-back.js';
 import { asTheyStandNow, disabledRequester, stillEnabled } from './still-enabled.js';
-import { actingFor, activeDelegatorsOf, mayDecide, standInsOn, standsInOn } from './deciders.js';
+import { actingFor, activeDelegatorsOf, mayDecide, standInsOn, standsInOn, type Delegator } from './deciders.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -374,11 +374,15 @@ async function buildViewsInTurns(ctx: Context, turn: TurnTaker, refs: RequestRef
   return views;
 }
 
-/** Break-glass uses still to be reviewed by one of my groups (never my own). */
-async function openReviewRefsFor(db: Kysely<Database>, actor: Actor): Promise<RequestRef[]> {
-  if (actor.groups.length === 0) return [];
+/**
+ * Break-glass uses still to be reviewed by one of my groups, or by a group of someone I stand in for
+ * (never my own). Chosen by group only: "waiting on me" decides what stays.
+ */
+async function openReviewRefsFor(db: Kysely<Database>, actor: Actor, delegators: Delegator[]): Promise<RequestRef[]> {
+  const groups = new Set([...actor.groups, ...delegators.flatMap((d) => d.delegator.groups)]);
+  if (groups.size === 0) return [];
   const open = await breakGlassReviewStore.openNotBy(db, actor.id);
-  return open.filter((item) => item.reviewers.some((group) => actor.groups.includes(group))).map(({ id, version }) => ({ id, version }));
+  return open.filter((item) => item.reviewers.some((group) => groups.has(group))).map(({ id, version }) => ({ id, version }));
 }
 
 /**
@@ -394,7 +398,7 @@ export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.
   const pendingRefs = await requestStore.pendingNaming(db, filters);
   const inboxRefs = [
     ...pendingRefs.filter((row) => isEligibleApprover(row, actor) || delegators.some((d) => isEligibleApprover(row, d.delegator))),
-    ...(await openReviewRefsFor(db, actor)),
+    ...(await openReviewRefsFor(db, actor, delegators)),
   ];
   const recent = new Date(ctx.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
   const mineRefs = await requestStore.openOrRecentOf(db, actor.id, recent, 200);

@@ -50,7 +50,7 @@ const docs = {
   }),
   decide: onOne('Approve or deny', "For eligible approvers: a single deny denies; approvals count toward the rule's quorum.", [403, 404, 409], decisionInputSchema),
   cancel: onOne('Cancel a pending request', 'Its requester may; an admin may cancel anyone\'s, with a `reason` the requester is told.', [400, 403, 404, 409]),
-  review: onOne('Review a break-glass use', 'One of the rule\'s break-glass reviewers closes it as `ratified` or `unratified`, with a comment.', [403, 404, 409], reviewInputSchema),
+  review: onOne('Review a break-glass use', 'One of the rule\'s break-glass reviewers closes it as `ratified` or `unratified`, with a comment; or a delegate of one, for them (`onBehalfOf` names whom, recorded with the review).', [403, 404, 409], reviewInputSchema),
   claim: onOne("Claim: I'm looking at it", "Holds escalation for the rule's `claimHolds`.", [403, 404, 409]),
   release: onOne('Release a claim', 'Escalation resumes.', [403, 404, 409]),
 };
