@@ -1,14 +1,14 @@
 import { useId, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { GreenlightRequest } from '../../../protocol/request.js';
-import { waitsOnMe } from '../../../protocol/waits-on-me.js';
+import { reviewsFor, waitsOnMe } from '../../../protocol/waits-on-me.js';
 import { formatTime } from '../lib/time.js';
 import { reviewBreakGlass } from '../store/actions.js';
 import { useStore } from '../store/store.js';
 
 /**
- * A break-glass use, after the fact: its incident and review state, and for a reviewer Ratify or
- * Unratify, each with a comment for the record.
+ * A break-glass use, after the fact: its incident and review state, and for a reviewer (or a
+ * reviewer's delegate, told for whom) Ratify or Unratify, each with a comment for the record.
  */
 export function ReviewPanel({ request }: { request: GreenlightRequest }) {
   const { me, busy, online } = useStore(useShallow((state) => ({ me: state.me, busy: Boolean(state.pending[`review:${request.id}`]), online: state.state === 'connected' })));
@@ -18,13 +18,16 @@ export function ReviewPanel({ request }: { request: GreenlightRequest }) {
   const glass = request.breakGlass;
   if (!glass) return null;
   const canReview = me !== null && waitsOnMe(request, me);
+  // As myself when I am a reviewer; otherwise for the first reviewer I stand in for (the hub checks again).
+  const [first] = me ? reviewsFor(request, me) : [];
+  const forWhom = first !== undefined && first !== me?.name ? first : undefined;
   const send = (outcome: 'ratified' | 'unratified') => {
     if (!comment.trim()) {
       setError('Say why, for the record: a review needs a comment.');
       return;
     }
     setError(null);
-    void reviewBreakGlass(request.id, outcome, comment);
+    void reviewBreakGlass(request.id, outcome, comment, forWhom);
   };
   return (
     <section className="decision" aria-label="Break-glass review">
@@ -37,11 +40,17 @@ export function ReviewPanel({ request }: { request: GreenlightRequest }) {
       {(glass.review === 'ratified' || glass.review === 'unratified') && (
         <p data-testid="review-outcome">
           {glass.review} by {glass.reviewedBy ?? 'a reviewer'}
+          {glass.reviewedFor ? ` for ${glass.reviewedFor}` : null}
           {glass.reviewComment ? <>: <q className="comment">{glass.reviewComment}</q></> : null}
         </p>
       )}
       {canReview && (
         <>
+          {forWhom && (
+            <p data-testid="review-for">
+              You review for <strong>{forWhom}</strong>, as their delegate.
+            </p>
+          )}
           <label htmlFor={commentId}>Comment (required)</label>
           <textarea id={commentId} value={comment} onChange={(event) => setComment(event.target.value)} aria-invalid={error !== null} aria-describedby={error ? `${commentId}-error` : undefined} />
           {error && (

@@ -13,6 +13,8 @@ const LABELS: Record<string, string> = {
   'request.escalated': 'escalated',
   'request.expired': 'expired',
   'request.claimed': 'claimed',
+  'request.break_glass': 'broke glass',
+  'request.reviewed': 'reviewed the break-glass',
   'request.released': 'released the claim',
   'grant.issued': 'grant issued',
   'grant.redeemed': 'grant redeemed',

@@ -237,8 +237,14 @@ export const deny = (requestId: string, comment: string) =>
 export const claim = (requestId: string) => run(`claim:${requestId}`, requestId, (host) => host.claim(requestId), 'Claimed: other approvers see you are on it.');
 export const release = (requestId: string) => run(`claim:${requestId}`, requestId, (host) => host.release(requestId));
 export const cancelRequest = (requestId: string) => run(`cancel:${requestId}`, requestId, (host) => host.cancel(requestId), 'Request cancelled.');
-export const reviewBreakGlass = (requestId: string, outcome: 'ratified' | 'unratified', comment: string) =>
-  run(`review:${requestId}`, requestId, (host) => host.review({ requestId, outcome, comment: comment.trim() }), outcome === 'ratified' ? 'Ratified.' : 'Marked unratified.');
+/** `onBehalfOf`: the reviewer a delegate reviews for; absent: as myself. */
+export const reviewBreakGlass = (requestId: string, outcome: 'ratified' | 'unratified', comment: string, onBehalfOf?: string) =>
+  run(
+    `review:${requestId}`,
+    requestId,
+    (host) => host.review({ requestId, outcome, comment: comment.trim(), ...(onBehalfOf ? { onBehalfOf } : {}) }),
+    `${outcome === 'ratified' ? 'Ratified' : 'Marked unratified'}${onBehalfOf ? ` for ${onBehalfOf}` : ''}.`,
+  );
 export const cancelAsAdmin = (requestId: string, reason: string) => run(`cancel:${requestId}`, requestId, (host) => host.cancel(requestId, reason.trim()), 'Request cancelled; the requester is told why.');
 /** Someone else got there first: fetch the request now, so the view shows who decided and when instead of stale buttons. */
 async function refreshStale(requestId: string): Promise<void> {
