@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DecideInput, GreenlightRequest } from '../protocol/request.js';
+import type { Me } from './me.js';
 import { NotificationService, type NotificationDeps } from './notifications.js';
 import { FakeNotification } from './test/electron-fakes.js';
 import { aRequest, ME, NOW } from './test/fixtures.js';
@@ -193,6 +194,26 @@ describe('notifications with Electron fakes', () => {
     approver.service.handle({ type: 'request:updated', request: overdue });
     const itsUser = setup({ me: () => ({ ...asLead, name: 'dave' }) });
     itsUser.service.handle({ type: 'request:updated', request: overdue });
+    expect(FakeNotification.created).toHaveLength(0);
+  });
+
+  it('tells a reviewer\'s delegate of the use and of its review gone overdue, urgently, as the reviewer is; not under a delegation for other rules', () => {
+    const sue = { name: 'sue', groups: ME.groups, roles: ['approver'] };
+    const dana: Me = { name: 'dana', groups: ['devs'], roles: ['approver'], actingFor: [sue] };
+    const used = breakGlassUse({ reason: 'primary is down' });
+    const overdue = { ...used, breakGlass: { ...used.breakGlass!, review: 'overdue' as const } };
+    const delegate = setup({ me: () => dana });
+    delegate.service.handle({ type: 'request:updated', request: used });
+    delegate.service.handle({ type: 'request:updated', request: overdue });
+    expect(FakeNotification.created.map((n) => [n.options.title, n.options.urgency])).toEqual([
+      ['Break-glass by dave on prod-db: INC-4412', 'critical'],
+      ['Break-glass review overdue: dave on prod-db: INC-4412', 'critical'],
+    ]);
+
+    FakeNotification.created = [];
+    const elsewhere = setup({ me: () => ({ ...dana, actingFor: [{ ...sue, rules: ['staging-db'] }] }) });
+    elsewhere.service.handle({ type: 'request:updated', request: used });
+    elsewhere.service.handle({ type: 'request:updated', request: overdue });
     expect(FakeNotification.created).toHaveLength(0);
   });
 

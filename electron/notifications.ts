@@ -2,7 +2,7 @@ import type { Notification, NotificationActionEventParams, NotificationConstruct
 import type { DesktopEvent } from '../protocol/desktop-api.js';
 import type { DecideInput, GreenlightRequest } from '../protocol/request.js';
 import type { Me } from './me.js';
-import { waitsOnMe } from '../protocol/waits-on-me.js';
+import { reviewsFor, waitsOnMe } from '../protocol/waits-on-me.js';
 import { formatIn, notificationBody, oneLine, requestBody, requestTitle } from './request-text.js';
 
 /** The part of Electron's Notification we use (its `on` returns the class itself, so it is restated). */
@@ -181,7 +181,8 @@ export class NotificationService {
     const key = `${request.id}!break-glass`;
     const glass = request.rule.breakGlass;
     if (!request.breakGlass || !glass || request.breakGlass.review !== 'open' || request.requester === me.name || this.seen.has(key)) return;
-    if (!me.groups.some((group) => request.rule.approvers.includes(group) || glass.reviewers.includes(group))) return;
+    // A reviewer's delegate owes the review as the reviewer does, so is told as urgently.
+    if (!me.groups.some((group) => request.rule.approvers.includes(group) || glass.reviewers.includes(group)) && reviewsFor(request, me).length === 0) return;
     this.seen.add(key);
     if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
     const notification = new this.deps.Notification({
@@ -196,15 +197,16 @@ export class NotificationService {
   }
 
   /**
-   * To its reviewers, and to those its review escalated to once overdue (groups the rule's approvers
-   * are not): nobody reviewed a use of break-glass in time. Urgent, once per use; not to its user.
+   * To its reviewers (and their delegates), and to those its review escalated to once overdue (groups
+   * the rule's approvers are not): nobody reviewed a use of break-glass in time. Urgent, once per use;
+   * not to its user.
    */
   private reviewOverdueForMe(request: GreenlightRequest, me: Me): void {
     const key = `${request.id}!review-overdue`;
     const glass = request.breakGlass;
     if (!glass || glass.review !== 'overdue' || request.requester === me.name || this.seen.has(key)) return;
     const chasing = (group: string) => glass.reviewers.includes(group) || (request.eligibleGroups.includes(group) && !request.rule.approvers.includes(group));
-    if (!me.groups.some(chasing) && !request.eligibleUsers.includes(me.name)) return;
+    if (!me.groups.some(chasing) && !request.eligibleUsers.includes(me.name) && reviewsFor(request, me).length === 0) return;
     this.seen.add(key);
     if (this.deps.muted() || !this.deps.Notification.isSupported()) return;
     const notification = new this.deps.Notification({
