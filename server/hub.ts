@@ -10,6 +10,7 @@ import { IDLE_IN_TRANSACTION_TIMEOUT, openStore } from './store/database.js';
 import { outboxStore } from './store/outbox.js';
 import { HubBus } from './domain/bus.js';
 import { PolicyHolder } from './domain/policy.js';
+import { shortDigest } from './domain/policy-digest.js';
 import { ensureStarterPolicy } from './domain/starter-policy.js';
 import { warnOfPolicyProblems } from './domain/policy-problems.js';
 import { GroupCommit } from './domain/group-commit.js';
@@ -146,7 +147,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const policyFile = options.policyFile ?? starter?.file;
   let ctxRef: Context | null = null;
   const policy = new PolicyHolder(policyFile ?? null, (outcome) => {
-    if (outcome.ok) log.info({ rules: outcome.rules, file: policyFile }, 'policy reloaded');
+    if (outcome.ok) log.info({ rules: outcome.rules, file: policyFile, digest: shortDigest(outcome.digest) }, 'policy reloaded');
     else log.error({ error: outcome.error }, 'policy change rejected; keeping the previous policy');
     const ctx = ctxRef;
     if (!ctx) return;
@@ -156,7 +157,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         actor: SYSTEM_ACTOR_NAME,
         type: outcome.ok ? 'policy.loaded' : 'policy.rejected',
         outcome: outcome.ok ? 'loaded' : 'rejected',
-        data: outcome.ok ? { file: policyFile, rules: outcome.rules } : { file: policyFile, error: outcome.error },
+        data: outcome.ok ? { file: policyFile, rules: outcome.rules, digest: outcome.digest } : { file: policyFile, error: outcome.error },
       }),
     ).catch((error: unknown) => log.error({ err: error }, 'cannot audit the policy reload'));
   }, { webhooks: outbox.webhookNames, email: outbox.email !== null, teams: outbox.teamsNames, slack: outbox.slack !== null });
@@ -232,7 +233,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     metrics.setOutboxDepthReader(() => outboxStore.pendingCount(store.db));
 
     await inTransaction(ctx, (trx) =>
-      audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: policyFile ?? null, rules: policy.current().rules.length } }),
+      audit(ctx, trx, { actor: SYSTEM_ACTOR_NAME, type: 'policy.loaded', outcome: 'loaded', data: { file: policyFile ?? null, rules: policy.current().rules.length, digest: policy.digest() } }),
     );
     await bootstrapAdmin(ctx, { envToken: options.adminToken, dataDir: options.databaseUrl ? undefined : options.dataDir, print });
     await warnOfPolicyProblems(ctx);

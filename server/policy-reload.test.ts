@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { parsePolicy } from './domain/policy.js';
+import { policyDigest } from './domain/policy-digest.js';
 
 const FIRST = `
 rules:
@@ -44,7 +46,9 @@ describe('policy file reload', () => {
     const inFlight = await hub.api<{ id: string; rule: { name: string; minApprovals: number } }>('POST', '/api/v1/requests', alice.token, deployRequest());
     const loadedBefore = (await auditTypes('policy.loaded')).length;
     writeFileSync(hub.policyPath!, SECOND);
-    await waitForAudit('policy.loaded', loadedBefore + 1);
+    const loaded = await waitForAudit('policy.loaded', loadedBefore + 1);
+    // Newest first: the reload, then the start; each names the digest of the rules it loaded.
+    expect(loaded.slice(0, 2).map((event) => event.data.digest)).toEqual([policyDigest(parsePolicy(SECOND)), policyDigest(parsePolicy(FIRST))]);
 
     const staging = await hub.api<{ status: string }>('POST', '/api/v1/requests', alice.token, deployRequest({ environment: 'staging' }));
     expect(staging.body.status).toBe('approved');

@@ -5,6 +5,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { describeMisleadingText, pathText, quotedText, findMisleadingText, findUnstorableText, isSlackTarget, isTeamsTarget, policySchema, type FrozenRule, type ParsedNewRequest, type Policy, type PolicyOffer, type PolicyRule } from '../../protocol/index.js';
 import { YAML_DEPTH_LIMIT, yamlNestingBeyond } from '../yaml-depth.js';
+import { policyDigest } from './policy-digest.js';
 
 export class PolicyError extends Error {}
 
@@ -227,13 +228,14 @@ export function policyOffers(policy: Policy): PolicyOffer[] {
  */
 export class PolicyHolder {
   private policy: Policy;
+  private policyDigest: string;
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private lastText: string | null = null;
 
   constructor(
     readonly file: string | null,
-    private readonly onReload: (outcome: { ok: true; rules: number } | { ok: false; error: string }) => void = () => undefined,
+    private readonly onReload: (outcome: { ok: true; rules: number; digest: string } | { ok: false; error: string }) => void = () => undefined,
     private readonly channels: ConfiguredChannels = NO_CHANNELS,
   ) {
     if (file) {
@@ -242,10 +244,16 @@ export class PolicyHolder {
     } else {
       this.policy = DEFAULT_POLICY;
     }
+    this.policyDigest = policyDigest(this.policy);
   }
 
   current(): Policy {
     return this.policy;
+  }
+
+  /** The SHA-256 of the policy in force as parsed (`policy-digest.ts`): equal on hubs that decide alike. */
+  digest(): string {
+    return this.policyDigest;
   }
 
   /** Re-reads the file now; returns whether the new text was taken. */
@@ -262,7 +270,8 @@ export class PolicyHolder {
     this.lastText = text;
     try {
       this.policy = parsePolicy(text, this.file, this.channels);
-      this.onReload({ ok: true, rules: this.policy.rules.length });
+      this.policyDigest = policyDigest(this.policy);
+      this.onReload({ ok: true, rules: this.policy.rules.length, digest: this.policyDigest });
       return true;
     } catch (error) {
       this.onReload({ ok: false, error: (error as Error).message });
