@@ -11,9 +11,23 @@ export const setupStatusSchema = z.object({
     source: z.enum(['file', 'built-in']),
     file: z.string().nullable(),
     rules: z.number().int(),
+    /** The first digits of the SHA-256 of the rules as parsed: hubs showing the same one decide alike (absent from older hubs). */
+    digest: z.string().optional(),
   }),
   users: z.object({ active: z.number().int(), total: z.number().int() }),
   /** Each group a rule names as approvers, the rules naming it, and its active members who may approve. */
   approverGroups: z.array(z.object({ group: z.string(), rules: z.array(z.string()), approvers: z.array(z.string()) })),
+  /**
+   * The other hubs on this hub's PostgreSQL database it has heard from, with the policy each runs;
+   * null on a hub alone (SQLite), absent from older hubs.
+   */
+  cluster: z
+    .object({
+      hubs: z.array(z.object({ host: z.string(), url: z.string(), file: z.string().nullable(), digest: z.string(), samePolicy: z.boolean() })),
+      /** What to do while some hub runs another policy, in a sentence naming them; null while every hub heard from runs this one's. */
+      policyWarning: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type SetupStatus = z.infer<typeof setupStatusSchema>;

@@ -1,4 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
@@ -37,6 +39,8 @@ import { wakeWaitersOnPeerEvent } from './transport/cross-hub-wake.js';
 import { checkHearsNotifications } from './transport/hearing-check.js';
 import { attachClusterAdapter, type ClusterMembership } from './transport/cluster-adapter.js';
 import { PeerSignature } from './transport/peer-signature.js';
+import { exchangePolicyDigests } from './transport/policy-gossip.js';
+import { PolicyAgreement } from './domain/policy-agreement.js';
 import { FailedAuthentications } from './transport/failed-authentications.js';
 import type { RouteRecord } from './transport/openapi.js';
 import { checkReadiness } from './readiness.js';
@@ -146,9 +150,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const starter = options.policyFile === undefined && options.dataDir ? starterPolicy(options.dataDir) : null;
   const policyFile = options.policyFile ?? starter?.file;
   let ctxRef: Context | null = null;
+  // Set once the hub has joined the others on its database: a reload is then compared and announced.
+  let policyReloaded: () => void = () => undefined;
   const policy = new PolicyHolder(policyFile ?? null, (outcome) => {
     if (outcome.ok) log.info({ rules: outcome.rules, file: policyFile, digest: shortDigest(outcome.digest) }, 'policy reloaded');
     else log.error({ error: outcome.error }, 'policy change rejected; keeping the previous policy');
+    if (outcome.ok) policyReloaded();
     const ctx = ctxRef;
     if (!ctx) return;
     if (outcome.ok) detached(log, 'checking the reloaded policy', () => warnOfPolicyProblems(ctx));
@@ -289,6 +296,20 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
     outbox.publicUrl ??= url;
     listeningUrl = url;
+    if (cluster) {
+      const membership = cluster;
+      const agreement = new PolicyAgreement(
+        () => ({ hub: membership.hubId, host: os.hostname(), url, digest: policy.digest(), file: policyFile ? path.resolve(policyFile) : null }),
+        log,
+      );
+      ctx.peerPolicies = agreement;
+      metrics.setPolicyDisagreementReader(() => agreement.disagreeing());
+      const gossip = exchangePolicyDigests(sockets.io, membership, agreement, log);
+      policyReloaded = () => {
+        agreement.ownChanged();
+        gossip.announce();
+      };
+    }
     await scheduler.start();
     opened.add(() => scheduler?.stop());
     await ctx.delegates?.refresh();

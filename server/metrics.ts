@@ -12,6 +12,7 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'greenlight_process_' });
   // The hub sets where the outbox depth is read from once its database is open.
   let readOutboxDepth: () => Promise<number> = async () => 0;
+  let readPolicyDisagreements: () => number = () => 0;
   // One read at a time: scrapes during a stall share the read under way rather than queue more. A
   // read that never settles (a connection gone half-open) is given up after a while, so the figure
   // comes back with the database.
@@ -64,6 +65,17 @@ export function createMetrics() {
     }),
     setOutboxDepthReader(reader: () => Promise<number>): void {
       readOutboxDepth = reader;
+    },
+    policyDisagreements: new Gauge({
+      name: 'greenlight_policy_disagreeing_hubs',
+      help: 'Other hubs on this database whose policy digest differs from this hub\'s (0 on a hub alone)',
+      registers: [registry],
+      collect() {
+        this.set(readPolicyDisagreements());
+      },
+    }),
+    setPolicyDisagreementReader(reader: () => number): void {
+      readPolicyDisagreements = reader;
     },
   };
 }

@@ -21,6 +21,7 @@ import type { AuditEvent } from '../../protocol/index.js';
 import type { Outbox } from '../notify/outbox.js';
 import type { DelegateIndex } from './delegate-index.js';
 import type { TokenLookups } from '../identity/token-lookups.js';
+import type { PolicyAgreement } from './policy-agreement.js';
 
 /** Everything the domain needs, built once by the hub and passed down. */
 export interface Context {
@@ -52,6 +53,8 @@ export interface Context {
   chainAdvanced?: (seq: number) => void;
   /** Delegations not yet over, so pushes reach the delegates of those they go to. */
   delegates?: DelegateIndex;
+  /** PostgreSQL: the policy digests the other hubs on the database announced, against this hub's. */
+  peerPolicies?: PolicyAgreement;
 }
 
 interface Hooks {

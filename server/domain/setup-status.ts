@@ -5,6 +5,18 @@ import type { Actor } from './actor.js';
 import type { Context } from './context.js';
 import { requireAdmin } from './users.js';
 import { approverGroupsOf } from './policy.js';
+import { shortDigest } from './policy-digest.js';
+import { DEPLOY_SAME_POLICY, type PolicyAgreement } from './policy-agreement.js';
+
+function clusterStatus(agreement: PolicyAgreement): NonNullable<SetupStatus['cluster']> {
+  const hubs = agreement.peersHeard().map(({ host, url, file, digest, samePolicy }) => ({ host, url, file, digest: shortDigest(digest), samePolicy }));
+  const differing = hubs.filter((hub) => !hub.samePolicy);
+  const own = shortDigest(agreement.ownPolicy().digest);
+  const policyWarning = differing.length
+    ? `${differing.length === 1 ? 'Another hub runs' : `${differing.length} other hubs run`} a different policy than this hub (${own}): ${differing.map((hub) => `${hub.host} at ${hub.url} runs ${hub.digest} from ${hub.file ?? 'the built-in rule'}`).join('; ')}. ${DEPLOY_SAME_POLICY}`
+    : null;
+  return { hubs, policyWarning };
+}
 
 /** Where the rules come from, who can sign in, and which approver groups have nobody to approve (admins only). */
 export async function setupStatus(ctx: Context, by: Actor): Promise<SetupStatus> {
@@ -19,7 +31,7 @@ export async function setupStatus(ctx: Context, by: Actor): Promise<SetupStatus>
     for (const group of approverGroupsOf(rule)) rulesByGroup.set(group, [...(rulesByGroup.get(group) ?? []), rule.name]);
   }
   return {
-    policy: { source: ctx.policy.file ? 'file' : 'built-in', file: ctx.policy.file ? path.resolve(ctx.policy.file) : null, rules: policy.rules.length },
+    policy: { source: ctx.policy.file ? 'file' : 'built-in', file: ctx.policy.file ? path.resolve(ctx.policy.file) : null, rules: policy.rules.length, digest: shortDigest(ctx.policy.digest()) },
     users: { active: users.filter((user) => !user.disabled).length, total: users.length },
     approverGroups: [...rulesByGroup].map(([group, rules]) => ({
       group,
@@ -29,5 +41,6 @@ export async function setupStatus(ctx: Context, by: Actor): Promise<SetupStatus>
         .map((membership) => approvers.get(membership.userId) ?? '')
         .sort(),
     })),
+    cluster: ctx.peerPolicies ? clusterStatus(ctx.peerPolicies) : null,
   };
 }

@@ -40,6 +40,10 @@ const LEAVING_EVENT = 'hub:leaving';
  * - A message one hub failed to send, or another failed to read (`lost-pushes.ts`).
  */
 export interface ClusterMembership {
+  /** This hub's id among the others (its adapter's, new at each start): the id they hear its events from. */
+  readonly hubId: string;
+  /** Calls `listener` with the id of each hub that left: it closed, or fell silent past the adapter's heartbeat timeout. */
+  onPeerLeft(listener: (hubId: string) => void): void;
   /** Tells the other hubs this one is leaving with everything it committed pushed: they need not resync for it. */
   leaving(): void;
   close(): Promise<void>;
@@ -72,9 +76,18 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
   const losses = watchCrossHubLosses(io, log, mayHaveMissed);
   const queries = new InFlight();
   const adapter = createAdapter(batchingNotifications(pool, { outcomes: losses.queries, inFlight: queries }), { errorHandler: (error: Error) => losses.adapterError(error) });
+  const peerLeftListeners: ((hubId: string) => void)[] = [];
   io.adapter(
-    signedAdapter(adapter, signature, new Set(INTER_HUB_EVENTS), (why, type) => log.warn({ why, type }, REFUSED[why])),
+    signedAdapter(
+      adapter,
+      signature,
+      new Set(INTER_HUB_EVENTS),
+      (why, type) => log.warn({ why, type }, REFUSED[why]),
+      (uid) => peerLeftListeners.forEach((listener) => listener(uid)),
+    ),
   );
+  // The adapter's `uid` is what it signs and sends as the sender of every message; its type keeps it protected.
+  const hubId = (io.of('/').adapter as unknown as { uid: string }).uid;
 
   const watchdog = setInterval(() => {
     for (const [client, since] of held) {
@@ -116,6 +129,8 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
   await withTimeout(listening, 5_000, 'PostgreSQL').catch(() => log.warn('not listening for the other hubs yet; starting anyway, and still trying'));
 
   return {
+    hubId,
+    onPeerLeft: (listener) => peerLeftListeners.push(listener),
     leaving: () => io.serverSideEmit(LEAVING_EVENT),
     close: async () => {
       clearInterval(watchdog);

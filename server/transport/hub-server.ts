@@ -22,10 +22,15 @@ export interface InterHubEvents {
   'pushes:lost': () => void;
   /** The sending hub is stopping with everything it committed pushed: its departure needs no resync (`departures.ts`). */
   'hub:leaving': () => void;
+  /**
+   * The digest of the policy the sending hub runs (on its start, after each reload, and in answer to a
+   * hub it had not heard from): each hub compares it with its own (`policy-gossip.ts`).
+   */
+  'policy:digest': (policy: unknown) => void;
 }
 
 /** Every event of `InterHubEvents` (the compiler holds the two together): the only ones a hub takes from another. */
-const interHubEvents = { 'user:changed': true, 'delegations:changed': true, 'signing-keys:changed': true, 'user:disabled': true, 'request:event': true, 'pushes:lost': true, 'hub:leaving': true } satisfies Record<keyof InterHubEvents, true>;
+const interHubEvents = { 'user:changed': true, 'delegations:changed': true, 'signing-keys:changed': true, 'user:disabled': true, 'request:event': true, 'pushes:lost': true, 'hub:leaving': true, 'policy:digest': true } satisfies Record<keyof InterHubEvents, true>;
 export const INTER_HUB_EVENTS = Object.keys(interHubEvents) as (keyof InterHubEvents)[];
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterHubEvents, SocketData>;

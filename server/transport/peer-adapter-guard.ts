@@ -10,6 +10,8 @@ interface GuardedParts {
   onMessage(message: AdapterMessage, offset?: string): unknown;
   doPublish(message: AdapterMessage): Promise<string>;
   doPublishResponse(requesterUid: string, response: AdapterMessage): Promise<void>;
+  /** Called when a hub closes its adapter or falls silent past the heartbeat timeout. */
+  removeNode(uid: string): void;
 }
 
 /**
@@ -29,9 +31,15 @@ export type Refusal = Exclude<Verdict, 'signed'> | 'not for hubs';
  * database can NOTIFY on the hubs' channel; unchecked, the adapter would carry out a broadcast to any
  * room, sockets made to join, leave or disconnect, any event run on the server, or a hub counted in
  * or out (which makes the others resync, or keeps a dead hub's loss from doing so). `refused` hears of
- * each message dropped, and why.
+ * each message dropped, and why; `departed` of each hub that closed its adapter or fell silent.
  */
-export function signedAdapter<A>(createAdapter: (nsp: Namespace) => A, signature: PeerSignature, emits: ReadonlySet<string>, refused: (why: Refusal, type: number) => void): (nsp: Namespace) => A {
+export function signedAdapter<A>(
+  createAdapter: (nsp: Namespace) => A,
+  signature: PeerSignature,
+  emits: ReadonlySet<string>,
+  refused: (why: Refusal, type: number) => void,
+  departed: (uid: string) => void = () => undefined,
+): (nsp: Namespace) => A {
   // Socket.IO calls it with `new`, which an arrow function refuses; returning an object from a
   // function called so gives that object, as the adapter's own factory relies on.
   return function guardedAdapter(nsp: Namespace): A {
@@ -40,6 +48,7 @@ export function signedAdapter<A>(createAdapter: (nsp: Namespace) => A, signature
     const receive = parts.onMessage.bind(adapter);
     const publish = parts.doPublish.bind(adapter);
     const publishResponse = parts.doPublishResponse.bind(adapter);
+    const removeNode = parts.removeNode.bind(adapter);
     parts.doPublish = (message) => publish(signature.sign(message));
     parts.doPublishResponse = (requesterUid, response) => publishResponse(requesterUid, signature.sign(response));
     parts.onMessage = (message, offset) => {
@@ -47,6 +56,10 @@ export function signedAdapter<A>(createAdapter: (nsp: Namespace) => A, signature
       if (verdict !== 'signed') return refused(verdict, message.type);
       if (!ACTED_ON.has(message.type) && !isPeerEmit(message, emits)) return refused('not for hubs', message.type);
       return receive(message, offset);
+    };
+    parts.removeNode = (uid) => {
+      removeNode(uid);
+      departed(uid);
     };
     return adapter;
   };
