@@ -8,8 +8,9 @@ import { loadSetup } from '../store/users-actions.js';
 import { useStore } from '../store/store.js';
 import { Deadline } from './Deadline.js';
 import { SetupGuide } from './SetupGuide.js';
+import { PolicyMismatch } from './PolicyMismatch.js';
 
-/** The detail pane with nothing selected: what the hub still needs (admins), what comes due next, and the keys. */
+/** The detail pane with nothing selected: what the hub still needs and hubs that disagree (admins), what comes due next, and the keys. */
 export function EmptyDetail({ inbox }: { inbox: GreenlightRequest[] }) {
   const isAdmin = useStore((state) => state.me?.roles.includes('admin') ?? false);
   const setup = useStore((state) => state.setup);
@@ -22,6 +23,7 @@ export function EmptyDetail({ inbox }: { inbox: GreenlightRequest[] }) {
   const next = inbox[0];
   return (
     <div className="empty-detail">
+      {isAdmin && setup?.cluster && <PolicyMismatch cluster={setup.cluster} ownDigest={setup.policy.digest} />}
       {needs && setup && <SetupGuide setup={setup} needs={needs} />}
       {next ? (
         <section className="next-up" aria-labelledby="next-up-title">
