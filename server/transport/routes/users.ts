@@ -78,7 +78,8 @@ const docs = {
   }),
   setup: routeDoc({
     summary: "What an admin still has to set up",
-    description: 'Where the policy comes from, how many users there are, and who can approve for each group the policy names.',
+    description:
+      'Where the policy comes from and its digest, how many users there are, who can approve for each group the policy names, and (PostgreSQL) the other hubs on the database with the policy each runs: `cluster.policyWarning` names those running another one.',
     tag: 'users',
     auth: 'admin',
     responses: { 200: setupStatusSchema },
