@@ -6,6 +6,7 @@ import { ADMIN_TOKEN, startOnOneDatabase, TestHub } from './test-support/hub-fix
 import { capturedLog } from './test-support/captured-log.js';
 import { eventually } from './test-support/eventually.js';
 import { postgresAvailability } from './test-support/postgres.js';
+import { TcpProxy } from './test-support/tcp-proxy.js';
 import { parsePolicy } from './domain/policy.js';
 import { policyDigest, shortDigest } from './domain/policy-digest.js';
 
@@ -136,4 +137,42 @@ describe.skipIf(!pg.ok)(`hubs on one database that run different policies${pg.ok
     }, { what: 'hub A to forget the hub that stopped' });
     expect(seenByA.cluster).toMatchObject({ policyWarning: null, hubs: [expect.objectContaining({ url: hubB.url })] });
   });
+});
+
+describe.skipIf(!pg.ok)(`hubs that lost track of each other for a while${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
+  const hubA = new TestHub('postgres', { policy: SRE_APPROVES });
+  let proxy: TcpProxy;
+  let hubB: TestHub;
+
+  beforeAll(async () => {
+    await hubA.start();
+    // Hub B hears and tells the others through a proxy to PostgreSQL; its own queries go directly.
+    const direct = new URL(hubA.databaseUrl!);
+    proxy = await new TcpProxy(Number(direct.port || 5432), direct.hostname).start();
+    const listenUrl = new URL(direct);
+    listenUrl.hostname = '127.0.0.1';
+    listenUrl.port = String(proxy.port);
+    hubB = new TestHub('postgres', { policy: WITH_STAGING, databaseListenUrl: listenUrl.toString() });
+    hubB.databaseUrl = hubA.databaseUrl;
+    await hubB.start();
+  });
+  afterAll(async () => {
+    proxy?.restore();
+    await hubB?.dispose();
+    await hubA.dispose();
+    await proxy?.close();
+  });
+
+  const hubsSeenBy = async (hub: TestHub) => (await hub.api<SetupStatus>('GET', '/api/v1/setup', ADMIN_TOKEN)).body.cluster?.hubs ?? [];
+
+  it('learn each other\'s policies again once they hear each other again', async () => {
+    await eventually(async () => (await hubsSeenBy(hubA)).some((hub) => hub.url === hubB.url && !hub.samePolicy), { what: 'hub A to hear hub B' });
+    // Hub B can neither hear nor tell the others: past the heartbeat timeout each counts the other gone.
+    proxy.cut();
+    await eventually(async () => (await hubsSeenBy(hubA)).length === 0, { what: 'hub A to count hub B gone' });
+    await eventually(async () => (await hubsSeenBy(hubB)).length === 0, { what: 'hub B to count hub A gone' });
+    proxy.restore();
+    await eventually(async () => (await hubsSeenBy(hubA)).some((hub) => hub.url === hubB.url && !hub.samePolicy), { what: "hub A to learn hub B's policy again" });
+    await eventually(async () => (await hubsSeenBy(hubB)).some((hub) => hub.url === hubA.url && !hub.samePolicy), { what: "hub B to learn hub A's policy again" });
+  }, 90_000 /* the adapter's heartbeat timeout (10 s) and its reconnect (1–3 s) come first */);
 });

@@ -44,6 +44,8 @@ export interface ClusterMembership {
   readonly hubId: string;
   /** Calls `listener` with the id of each hub that left: it closed, or fell silent past the adapter's heartbeat timeout. */
   onPeerLeft(listener: (hubId: string) => void): void;
+  /** Calls `listener` each time the count of hubs grows: one started, or one this hub had lost track of is heard again. */
+  onPeersJoined(listener: () => void): void;
   /** Tells the other hubs this one is leaving with everything it committed pushed: they need not resync for it. */
   leaving(): void;
   close(): Promise<void>;
@@ -77,6 +79,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
   const queries = new InFlight();
   const adapter = createAdapter(batchingNotifications(pool, { outcomes: losses.queries, inFlight: queries }), { errorHandler: (error: Error) => losses.adapterError(error) });
   const peerLeftListeners: ((hubId: string) => void)[] = [];
+  const peersJoinedListeners: (() => void)[] = [];
   io.adapter(
     signedAdapter(
       adapter,
@@ -117,7 +120,9 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
           mayHaveMissed('a hub left the cluster');
         } else if (now < hubs) log.info({ hubs: now, before: hubs }, 'a hub left the cluster after handing over what it committed');
         else if (now > hubs) log.info({ hubs: now, before: hubs }, 'a hub joined the cluster');
+        const joined = now > hubs;
         hubs = now;
+        if (joined) peersJoinedListeners.forEach((listener) => listener());
       })
       .catch((error: unknown) => log.warn({ err: error }, 'could not count the hubs in the cluster'));
   }, COUNT_PEERS_EVERY_MS);
@@ -131,6 +136,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
   return {
     hubId,
     onPeerLeft: (listener) => peerLeftListeners.push(listener),
+    onPeersJoined: (listener) => peersJoinedListeners.push(listener),
     leaving: () => io.serverSideEmit(LEAVING_EVENT),
     close: async () => {
       clearInterval(watchdog);
