@@ -4,6 +4,7 @@ import { SYSTEM_ACTOR_NAME } from '../domain/actor.js';
 import { newId } from '../ids.js';
 import { outboxStore, type OutboxChanges, type OutboxRecord } from '../store/outbox.js';
 import { slackAlertStore } from '../store/slack-alerts.js';
+import { exclusiveClaimStore } from '../store/exclusive-claims.js';
 import type { FastLane, Outbox } from './outbox.js';
 import { nextAttemptDelay } from './retry.js';
 import { detached } from '../detached.js';
@@ -204,6 +205,7 @@ export class Dispatcher implements FastLane {
     // Email links long expired answer "not valid" rather than "expired" once their row is gone.
     await this.ctx.store.db.deleteFrom('email_actions').where('expires_at', '<', before).execute();
     await slackAlertStore.pruneBefore(this.ctx.store.db, before);
+    await exclusiveClaimStore.pruneExpired(this.ctx.store.db, new Date(now).toISOString());
   }
 
   private track(delivery: Promise<void>): void {

@@ -437,6 +437,19 @@ const migrations: Record<string, Migration> = {
       await (db.isTransaction ? work(db) : db.transaction().execute(work));
     },
   },
+  // Work with an outside effect that must happen once across hubs (a Slack post) is claimed in a row
+  // with a lease, instead of under an advisory lock that kept a transaction, and so one of the hub's
+  // pooled connections, open for as long as the outside service took to answer.
+  '2026-12-16-101-exclusive-claims': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('exclusive_claims')
+        .addColumn('key', 'text', (col) => col.primaryKey())
+        .addColumn('owner', 'text', (col) => col.notNull())
+        .addColumn('lease_until', 'text', (col) => col.notNull())
+        .execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -290,6 +290,15 @@ export interface SlackAlertsPostedTable {
   created_at: string;
 }
 
+export interface ExclusiveClaimsTable {
+  /** What is claimed, such as `slack:<request id>:<target>`. */
+  key: string;
+  /** The hub process doing it. */
+  owner: string;
+  /** Until when no other hub may take it over; the holder extends it as it goes. */
+  lease_until: string;
+}
+
 export interface Database {
   users: UsersTable;
   user_groups: UserGroupsTable;
@@ -313,6 +322,7 @@ export interface Database {
   slack_messages: SlackMessagesTable;
   slack_seen_signatures: SlackSeenSignaturesTable;
   slack_alerts_posted: SlackAlertsPostedTable;
+  exclusive_claims: ExclusiveClaimsTable;
 }
 
 export type { Generated };

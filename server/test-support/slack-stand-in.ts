@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collect } from './hub-fixture.js';
 import { messageProblems, modalProblems } from './slack-block-kit.js';
@@ -29,8 +29,8 @@ const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata']);
 /**
  * A local stand-in for Slack's Web API: a real HTTP server that records every call, answers as Slack
  * does (ok/error envelopes, channel ids, message timestamps), refuses payloads over Block Kit's
- * limits with `invalid_blocks`, can answer 429 with Retry-After, can fail a post once and refuse updates
- * in a channel. Point
+ * limits with `invalid_blocks`, can answer 429 with Retry-After, can fail a post once, refuse updates
+ * in a channel and hold its answers until told. Point
  * WebClient's `slackApiUrl` (the hub's `notifiers.slack.apiUrl`) at `apiUrl`.
  */
 export class SlackStandIn {
@@ -49,6 +49,8 @@ export class SlackStandIn {
   readonly unknownUsers = new Set<string>();
   /** Channels whose messages chat.update refuses, with the error it answers. */
   private readonly refusedUpdates = new Map<string, string>();
+  private readonly holding = new Set<string>();
+  private readonly waiting: { gone: () => boolean; answer: () => void }[] = [];
   private server: Server | null = null;
   private counter = 0;
   apiUrl = '';
@@ -66,31 +68,62 @@ export class SlackStandIn {
       req.on('end', () => {
         const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
         const args = this.parse(String(req.headers['content-type'] ?? ''), Buffer.concat(chunks).toString('utf8'));
-        const limit = this.limited.find((entry) => entry.method === method && entry.remaining > 0);
-        const failure = method === 'chat.postMessage' && !limit ? this.postFailure(args) : null;
-        let status = 200;
-        let answer: Json;
-        if (limit) {
-          limit.remaining -= 1;
-          status = 429;
-          answer = { ok: false, error: 'ratelimited' };
-          res.setHeader('retry-after', String(limit.retryAfterSeconds));
-        } else if (req.headers.authorization !== `Bearer ${this.botToken}`) {
-          answer = { ok: false, error: 'invalid_auth' };
-        } else if (failure) {
-          answer = { ok: false, error: failure };
-        } else {
-          answer = this.answer(method, args);
+        if (this.holding.has(method)) {
+          this.waiting.push({ gone: () => req.socket.destroyed, answer: () => this.respond(method, args, String(req.headers.authorization ?? ''), res) });
+          this.events.emit('held');
+          return;
         }
-        const call: SlackCall = { method, args, status, answer };
-        this.calls.push(call);
-        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer));
-        this.events.emit('call', call);
+        this.respond(method, args, String(req.headers.authorization ?? ''), res);
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     this.apiUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
     return this;
+  }
+
+  private respond(method: string, args: Json, authorization: string, res: ServerResponse): void {
+    const limit = this.limited.find((entry) => entry.method === method && entry.remaining > 0);
+    const failure = method === 'chat.postMessage' && !limit ? this.postFailure(args) : null;
+    let status = 200;
+    let answer: Json;
+    if (limit) {
+      limit.remaining -= 1;
+      status = 429;
+      answer = { ok: false, error: 'ratelimited' };
+      res.setHeader('retry-after', String(limit.retryAfterSeconds));
+    } else if (authorization !== `Bearer ${this.botToken}`) {
+      answer = { ok: false, error: 'invalid_auth' };
+    } else if (failure) {
+      answer = { ok: false, error: failure };
+    } else {
+      answer = this.answer(method, args);
+    }
+    const call: SlackCall = { method, args, status, answer };
+    this.calls.push(call);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer));
+    this.events.emit('call', call);
+  }
+
+  /**
+   * From now on calls of `method` are taken in but not answered until `release()`: a Slack slow to
+   * answer (a network stall, say). They count in `held`.
+   */
+  hold(method: string): void {
+    this.holding.add(method);
+  }
+
+  /** How many calls wait for `release()`, their callers still waiting too (a call the hub gave up on, timed out, is not counted). */
+  get held(): number {
+    return this.waiting.filter((call) => !call.gone()).length;
+  }
+
+  /**
+   * Answers every held call and stops holding. A call whose caller is gone by then (a hub that died, or
+   * gave up waiting) is dropped unanswered, as if it never reached Slack: nothing is posted for it.
+   */
+  release(): void {
+    this.holding.clear();
+    for (const call of this.waiting.splice(0)) if (!call.gone()) call.answer();
   }
 
   /** Resolves with what `check` finds, looking again after every call that arrives; rejects after `timeoutMs`. */
@@ -100,6 +133,7 @@ export class SlackStandIn {
         const found = check();
         if (!found) return false;
         this.events.off('call', onCall);
+        this.events.off('held', onCall);
         clearTimeout(timer);
         resolve(found);
         return true;
@@ -107,9 +141,11 @@ export class SlackStandIn {
       const onCall = () => void look();
       const timer = setTimeout(() => {
         this.events.off('call', onCall);
+        this.events.off('held', onCall);
         reject(new Error(`timed out waiting for ${what}`));
       }, timeoutMs);
       this.events.on('call', onCall);
+      this.events.on('held', onCall);
       look();
     });
   }

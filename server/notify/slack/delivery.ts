@@ -3,7 +3,7 @@ import { delegatesReachedFor } from '../../domain/delegate-recipients.js';
 import { buildView, isEligibleApprover, withoutSecrets, viewReader } from '../../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../../store/requests.js';
 import { userStore } from '../../store/users.js';
-import { exclusively } from '../../store/exclusively.js';
+import { exclusively, type Lease } from '../../store/exclusively.js';
 import { actorWithoutToken } from '../../identity/link-actor.js';
 import type { SlackApp } from './app.js';
 import { platformErrorOf } from './errors.js';
@@ -44,8 +44,9 @@ export async function slackApprovers(ctx: Context, row: RequestRecord, audience:
   return [...reached].map((slackUserId) => ({ slackUserId }));
 }
 
-async function postOne(ctx: Context, app: SlackApp, row: RequestRecord, channel: string, target: string, slackUserId: string | null, message: SlackMessage): Promise<void> {
+async function postOne(ctx: Context, app: SlackApp, lease: Lease, row: RequestRecord, channel: string, target: string, slackUserId: string | null, message: SlackMessage): Promise<void> {
   await app.pacing.wait(channel);
+  await lease.renew();
   const posted = await app.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
   if (!posted.channel || !posted.ts) throw new Error('Slack did not say where the message went');
   await ctx.store.db
@@ -63,22 +64,24 @@ async function postOne(ctx: Context, app: SlackApp, row: RequestRecord, channel:
 export async function postForTarget(ctx: Context, app: SlackApp, requestId: string, target: string): Promise<void> {
   // Two notifications of one request (created and escalated at once, or a retry beside a newer one)
   // may reach here together, on one hub or two: each looks for what was posted only after the other
-  // has posted and recorded it.
-  const row = await exclusively(ctx.store, `slack:${requestId}:${target}`, () => postMissing(ctx, app, requestId, target));
+  // has posted and recorded it. The claim holds no database connection while Slack answers, so a slow
+  // Slack slows Slack messages only. A hub that dies mid-post is taken over once its claim's lease
+  // ends: a message it posted but had not recorded yet is then posted again, the one duplicate left.
+  const row = await exclusively(ctx, `slack:${requestId}:${target}`, (lease) => postMissing(ctx, app, lease, requestId, target));
   if (!row) return;
   const now = await loadRow(ctx, requestId);
   if (now && Number(now.version) !== Number(row.version)) await refreshMessages(ctx, app, requestId);
 }
 
 /** Posts what is missing for the target; the request as rendered, or null when there is nothing to do. */
-async function postMissing(ctx: Context, app: SlackApp, requestId: string, target: string): Promise<RequestRecord | null> {
+async function postMissing(ctx: Context, app: SlackApp, lease: Lease, requestId: string, target: string): Promise<RequestRecord | null> {
   const row = await loadRow(ctx, requestId);
   if (!row) return null;
   const existing = await ctx.store.db.selectFrom('slack_messages').select(['target', 'slack_user_id']).where('request_id', '=', requestId).execute();
   const message = await render(ctx, app, row);
   const channel = slackChannelOf(target);
   if (channel) {
-    if (!existing.some((posted) => posted.target === target)) await postOne(ctx, app, row, channel, target, null, message);
+    if (!existing.some((posted) => posted.target === target)) await postOne(ctx, app, lease, row, channel, target, null, message);
   } else if (target === SLACK_DM_TARGET) {
     // Only while it waits for a decision: an approver who joins later would get a finished request.
     if (row.status !== 'pending') return null;
@@ -88,7 +91,7 @@ async function postMissing(ctx: Context, app: SlackApp, requestId: string, targe
       const opened = await app.client.conversations.open({ users: slackUserId });
       const dm = opened.channel?.id;
       if (!dm) throw new Error('Slack opened no direct message channel');
-      await postOne(ctx, app, row, dm, target, slackUserId, message);
+      await postOne(ctx, app, lease, row, dm, target, slackUserId, message);
     });
   } else {
     return null;
