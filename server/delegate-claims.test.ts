@@ -75,6 +75,23 @@ describe("a delegate's claim once the delegator they claimed for can no longer d
     expect(after.timeline.find((entry) => entry.type === 'request.released')?.detail).toContain('dana can no longer decide it for sue');
   });
 
+  it('is released even when the delegate also stands in for the requester, who may not decide their own request', async () => {
+    const tom = await hub.createUser('tom', ['approver'], ['sre']);
+    const uma = await hub.createUser('uma', ['approver'], ['sre']);
+    const fromTom = await delegateToDana(tom);
+    const fromUma = await delegateToDana(uma);
+    const request = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', uma.token, deployRequest())).body;
+    expect((await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/claim`, dana.token)).body.claim?.by).toBe('dana');
+
+    expect((await hub.api('PATCH', '/api/v1/users/tom', ADMIN_TOKEN, { groups: ['dba'] })).status).toBe(200);
+
+    const after = await current(request.id);
+    expect(after.claim).toBeNull();
+    expect(after.timeline.find((entry) => entry.type === 'request.released')?.detail).toContain('dana can no longer decide it for tom');
+    await hub.api('DELETE', `/api/v1/delegations/${fromTom.id}`, ADMIN_TOKEN);
+    await hub.api('DELETE', `/api/v1/delegations/${fromUma.id}`, ADMIN_TOKEN);
+  });
+
   it('stays while the delegate still stands in for another approver of the request', async () => {
     const pat = await hub.createUser('pat', ['approver'], ['sre']);
     const kim = await hub.createUser('kim', ['approver'], ['sre']);

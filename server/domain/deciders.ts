@@ -42,8 +42,8 @@ export const standInsOn = (delegators: Delegator[], request: RequestRecord, name
 
 /**
  * Whether `person` may decide `request` now: as one of its approvers, or for a delegator they stand
- * in for on it (`named` only, when given). Deciding, claiming, keeping a claim and a still-due email
- * all go by this.
+ * in for on it (`named` only, when given). Letting a decision or a claim in, and keeping a claim, go
+ * by this; the transaction then re-reads whoever votes.
  */
 export const mayDecide = (request: RequestRecord, person: Pick<Actor, 'name' | 'roles' | 'groups'>, delegators: Delegator[], named?: string): boolean =>
   isEligibleApprover(request, person) || standInsOn(delegators, request, named).length > 0;

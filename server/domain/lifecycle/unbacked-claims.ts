@@ -21,14 +21,19 @@ export async function releaseUnbackedClaims(ctx: Context, trx: Transaction<Datab
   const delegators = person ? await activeDelegatorsOf(trx, person, ctx.clock.now()) : [];
   const released: string[] = [];
   for (const request of claimed) {
-    if (person && mayDecide(request, person, delegators)) continue;
+    // Standing in for the requester backs nothing: a delegate never decides for them on their own request.
+    if (person && mayDecide(request, person, delegators.filter((d) => d.delegator.id !== request.requester_id))) continue;
     await endClaim(ctx, trx, request, by, why);
     released.push(request.id);
   }
   return released;
 }
 
-/** Those who stand in for `delegatorId` now or later (delegations not ended or over), by name: whose claims a change to the delegator may leave unbacked. */
+/**
+ * Those who stand in for `delegatorId` now or later (delegations not ended or over), by name, as
+ * claims are held: whose claims a change to the delegator may leave unbacked. A delegation that
+ * simply runs out releases nothing here; its delegate's claim lapses after the rule's claimHolds.
+ */
 export async function delegatesOf(trx: Transaction<Database>, delegatorId: string, now: Date): Promise<string[]> {
   return [...new Set((await delegationStore.notOverOf(trx, delegatorId, now.toISOString())).filter((d) => d.fromId === delegatorId).map((d) => d.toName))];
 }
