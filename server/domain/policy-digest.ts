@@ -1,20 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Policy } from '../../protocol/index.js';
+import { canonicalJson } from '../store/json.js';
 
 /** How many hex digits of a digest people are shown: enough to tell two policies apart at a glance. */
 const SHORT_DIGEST_LENGTH = 12;
-
-/** JSON with every object's keys sorted, so two policies that differ only in key order serialise alike. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, field]) => field !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, field]) => `${JSON.stringify(key)}:${canonicalJson(field)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /**
  * The SHA-256 (hex) of a policy as parsed: defaults filled in and durations in seconds, so
