@@ -48,8 +48,12 @@ function awaitsMyReview(request: GreenlightRequest, me: Viewer): boolean {
   return reviewsFor(request, me).length > 0;
 }
 
+/** Whether `person`, as given, reviews a break-glass use reviewed by `reviewers`: a role that decides, in one of those groups. The hub checks by this too. */
+export const isBreakGlassReviewer = (reviewers: readonly string[], person: Pick<Viewer, 'groups' | 'roles'>): boolean =>
+  decidesAnything(person.roles) && person.groups.some((group) => reviewers.includes(group));
+
 const reviewsAsMember = (request: GreenlightRequest, person: Pick<Viewer, 'name' | 'groups' | 'roles'>): boolean =>
-  request.requester !== person.name && decidesAnything(person.roles) && person.groups.some((group) => request.breakGlass?.reviewers.includes(group) ?? false);
+  request.requester !== person.name && isBreakGlassReviewer(request.breakGlass?.reviewers ?? [], person);
 
 /**
  * Whom I may review this break-glass use for now, whatever its review's state: my own name first when

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import { decidesAnything, GreenlightError } from '../../protocol/index.js';
+import { decidesAnything, GreenlightError, isBreakGlassReviewer } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import type { BreakGlassReviewRecord } from '../store/break-glass-reviews.js';
 import type { RequestRecord } from '../store/requests.js';
@@ -8,10 +8,6 @@ import { coversRule, standsInOn, type Delegator } from './deciders.js';
 import { asTheyStandNow } from './still-enabled.js';
 
 const listOf = (items: string[]) => items.join(', ');
-
-/** Whether `person`, as given, reviews a break-glass use reviewed by `reviewers`: a role that decides, in one of those groups. */
-export const isReviewer = (reviewers: readonly string[], person: Pick<Actor, 'roles' | 'groups'>): boolean =>
-  decidesAnything(person.roles) && person.groups.some((group) => reviewers.includes(group));
 
 /**
  * Refuses, before anything is read, an `onBehalfOf` naming someone the caller does not stand in for
@@ -31,7 +27,7 @@ export function namedDelegator(actor: Actor, delegators: Delegator[], onBehalfOf
  * one who may see the request, a reviewer, or a delegate of a reviewer or approver of it.
  */
 export const mayApproachReview = (current: RequestRecord, actor: Actor, delegators: Delegator[], named: string | undefined): boolean =>
-  (named === undefined && isReviewer(current.rule.breakGlass?.reviewers ?? [], actor)) ||
+  (named === undefined && isBreakGlassReviewer(current.rule.breakGlass?.reviewers ?? [], actor)) ||
   delegators.some((d) => (named === undefined || d.delegator.name === named) && standsInOn(d, current));
 
 /**
@@ -42,7 +38,7 @@ export const mayApproachReview = (current: RequestRecord, actor: Actor, delegato
  */
 export async function reviewerIn(trx: Transaction<Database>, item: BreakGlassReviewRecord, caller: Actor, delegators: Delegator[], named: string | undefined): Promise<Actor | null> {
   const reviewers = item.reviewers;
-  if (named === undefined && isReviewer(reviewers, caller)) return null;
+  if (named === undefined && isBreakGlassReviewer(reviewers, caller)) return null;
   const onlyReviewers = () => new GreenlightError('FORBIDDEN', `Only members of ${listOf(reviewers)} (or their delegates) review this break-glass.`);
   if (!decidesAnything(caller.roles)) throw onlyReviewers();
   const candidates = delegators.filter((d) => named === undefined || d.delegator.name === named);
@@ -55,7 +51,7 @@ export async function reviewerIn(trx: Transaction<Database>, item: BreakGlassRev
     const now = await asTheyStandNow(trx, delegator);
     if (!now) refusal ??= new GreenlightError('FORBIDDEN', `${delegator.name} has been disabled; nobody reviews for them now.`);
     else if (now.id === item.requesterId) refusal ??= new GreenlightError('SELF_APPROVAL', `${now.name} broke this glass, so their delegate cannot review it; another reviewer has to.`);
-    else if (!isReviewer(reviewers, now)) refusal ??= new GreenlightError('FORBIDDEN', `${now.name} no longer reviews this break-glass (it is for members of ${listOf(reviewers)} with a role that decides), so neither can their delegate.`);
+    else if (!isBreakGlassReviewer(reviewers, now)) refusal ??= new GreenlightError('FORBIDDEN', `${now.name} no longer reviews this break-glass (it is for members of ${listOf(reviewers)} with a role that decides), so neither can their delegate.`);
     else return now;
   }
   throw refusal ?? onlyReviewers();
