@@ -285,7 +285,7 @@ export type CancelRef = z.infer<typeof cancelRefSchema>;
 export const reviewInputSchema = z.strictObject({
   outcome: z.enum(['ratified', 'unratified']),
   comment: requiredText(2000, 'say why, for the record'),
-  /** Review as this reviewer's delegate; absent: as yourself, or for the one delegator who could when you can't. */
+  /** Review as this reviewer's delegate; absent: as yourself, or for the one delegator who could when you can't (refused, naming them, when several could). */
   onBehalfOf: z.string().min(1).max(LIMITS.userName).optional(),
 });
 export type ReviewInput = z.infer<typeof reviewInputSchema>;

@@ -95,7 +95,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])("a delegate reviews a break-
     danasApp.close();
   });
 
-  it('over HTTP names sue as the one she reviews for; a name she does not stand in for, or no name at all, is refused with why', async () => {
+  it('over HTTP names sue as the one she reviews for; a name she does not stand in for, or an empty one, is refused with why', async () => {
     const used = await breakGlass();
     const stranger = await review(dana, used.id, { onBehalfOf: 'bob' });
     expect(stranger.status).toBe(403);
@@ -106,6 +106,24 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])("a delegate reviews a break-
     const named = await review(dana, used.id, { onBehalfOf: 'sue', outcome: 'unratified' });
     expect(named.status, JSON.stringify(named.body)).toBe(200);
     expect(named.body.breakGlass).toMatchObject({ review: 'unratified', reviewedBy: 'dana', reviewedFor: 'sue' });
+  });
+
+  it('for a delegate of two reviewers, is refused without a name, naming both, and recorded for the one named', async () => {
+    const kim = await hub.createUser('kim', ['approver'], ['security']);
+    const lee = await hub.createUser('lee', ['approver'], ['security']);
+    const max = await hub.createUser('max', ['approver'], ['devs']);
+    await delegate(kim, max);
+    await delegate(lee, max);
+    const used = await breakGlass();
+
+    const unnamed = await review(max, used.id);
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.body.error).toEqual({ code: 'INVALID_INPUT', message: 'You stand in for kim and lee here; say for whom with onBehalfOf.' });
+    expect((await reviewState(used.id))?.review).toBe('open');
+
+    const named = await review(max, used.id, { onBehalfOf: 'lee' });
+    expect(named.status, JSON.stringify(named.body)).toBe(200);
+    expect(named.body.breakGlass).toMatchObject({ review: 'ratified', reviewedBy: 'max', reviewedFor: 'lee' });
   });
 
   it('is refused when the delegation does not cover the rule, and such a review is not in the delegate\'s inbox', async () => {

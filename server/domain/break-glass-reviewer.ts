@@ -6,6 +6,7 @@ import type { RequestRecord } from '../store/requests.js';
 import type { Actor } from './actor.js';
 import { coversRule, standsInOn, type Delegator } from './deciders.js';
 import { asTheyStandNow } from './still-enabled.js';
+import { listOf as inWords } from './approver-reach.js';
 
 const listOf = (items: string[]) => items.join(', ');
 
@@ -34,7 +35,8 @@ export const mayApproachReview = (current: RequestRecord, actor: Actor, delegato
  * Who reviews, read inside the review's transaction: the caller as a reviewer (unless they name
  * someone), else a delegator they stand in for who reviews it as they stand now (in a reviewer group
  * with a role that decides, still active, not the one who broke the glass), under a delegation that
- * covers the rule. Returns the delegator, or null when the caller reviews as themselves.
+ * covers the rule. Returns the delegator, or null when the caller reviews as themselves; refuses,
+ * when no one is named and several delegators could be reviewed for, naming them.
  */
 export async function reviewerIn(trx: Transaction<Database>, item: BreakGlassReviewRecord, caller: Actor, delegators: Delegator[], named: string | undefined): Promise<Actor | null> {
   const reviewers = item.reviewers;
@@ -47,12 +49,17 @@ export async function reviewerIn(trx: Transaction<Database>, item: BreakGlassRev
     throw new GreenlightError('FORBIDDEN', `Your delegation from ${named} does not cover rule "${item.ruleName}", so you cannot review this break-glass for them.`);
   }
   let refusal: GreenlightError | null = null;
+  const able: Actor[] = [];
   for (const { delegator } of covering) {
     const now = await asTheyStandNow(trx, delegator);
     if (!now) refusal ??= new GreenlightError('FORBIDDEN', `${delegator.name} has been disabled; nobody reviews for them now.`);
     else if (now.id === item.requesterId) refusal ??= new GreenlightError('SELF_APPROVAL', `${now.name} broke this glass, so their delegate cannot review it; another reviewer has to.`);
     else if (!isBreakGlassReviewer(reviewers, now)) refusal ??= new GreenlightError('FORBIDDEN', `${now.name} no longer reviews this break-glass (it is for members of ${listOf(reviewers)} with a role that decides), so neither can their delegate.`);
-    else return now;
+    else able.push(now);
   }
+  // The review is recorded as given for one reviewer: with several to choose from, the caller says which.
+  if (able.length > 1) throw new GreenlightError('INVALID_INPUT', `You stand in for ${inWords(able.map((person) => person.name))} here; say for whom with onBehalfOf.`);
+  const [only] = able;
+  if (only) return only;
   throw refusal ?? onlyReviewers();
 }
