@@ -14,16 +14,25 @@ export function ReviewPanel({ request }: { request: GreenlightRequest }) {
   const { me, busy, online } = useStore(useShallow((state) => ({ me: state.me, busy: Boolean(state.pending[`review:${request.id}`]), online: state.state === 'connected' })));
   const [comment, setComment] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [chosen, setChosen] = useState('');
   const commentId = useId();
+  const forWhomId = useId();
   const glass = request.breakGlass;
   if (!glass) return null;
   const canReview = me !== null && waitsOnMe(request, me);
-  // As myself when I am a reviewer; otherwise for the first reviewer I stand in for (the hub checks again).
-  const [first] = me ? reviewsFor(request, me) : [];
-  const forWhom = first !== undefined && first !== me?.name ? first : undefined;
+  // As myself when I am a reviewer; for the one reviewer I stand in for; with several, I say which (the hub checks again).
+  const candidates = me ? reviewsFor(request, me) : [];
+  const asMyself = me !== null && candidates[0] === me.name;
+  const choosing = candidates.length > 1;
+  const reviewer = choosing ? chosen || (asMyself ? (me?.name ?? '') : '') : (candidates[0] ?? '');
+  const forWhom = reviewer !== '' && reviewer !== me?.name ? reviewer : undefined;
   const send = (outcome: 'ratified' | 'unratified') => {
     if (!comment.trim()) {
       setError('Say why, for the record: a review needs a comment.');
+      return;
+    }
+    if (reviewer === '') {
+      setError('Choose whom you review for: you stand in for more than one reviewer here.');
       return;
     }
     setError(null);
@@ -46,10 +55,28 @@ export function ReviewPanel({ request }: { request: GreenlightRequest }) {
       )}
       {canReview && (
         <>
-          {forWhom && (
-            <p data-testid="review-for">
-              You review for <strong>{forWhom}</strong>, as their delegate.
-            </p>
+          {choosing ? (
+            <>
+              <label htmlFor={forWhomId}>Review for</label>
+              <select id={forWhomId} value={reviewer} onChange={(event) => setChosen(event.target.value)}>
+                {!asMyself && (
+                  <option value="" disabled>
+                    Choose whom you stand in for
+                  </option>
+                )}
+                {candidates.map((name) => (
+                  <option key={name} value={name}>
+                    {name === me?.name ? 'Myself' : `${name}, as their delegate`}
+                  </option>
+                ))}
+              </select>
+            </>
+          ) : (
+            forWhom && (
+              <p data-testid="review-for">
+                You review for <strong>{forWhom}</strong>, as their delegate.
+              </p>
+            )
           )}
           <label htmlFor={commentId}>Comment (required)</label>
           <textarea id={commentId} value={comment} onChange={(event) => setComment(event.target.value)} aria-invalid={error !== null} aria-describedby={error ? `${commentId}-error` : undefined} />
