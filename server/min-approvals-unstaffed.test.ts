@@ -104,6 +104,15 @@ describe('a minApprovals rule with fewer people who could decide than it needs',
     expect(await explain(alice, 'restart')).toBe('needs 2 approvals from cache');
   });
 
+  it('is said by policy explain as submission does it where the escalation brings enough people, or too few', async () => {
+    const summary = async (action: string) =>
+      (await hub.api<PolicyExplanation>('GET', `/api/v1/policy/explain?action=${action}&resource=orders-db&environment=production`, alice.token)).body.summary;
+    expect(await summary('failover')).toBe('needs 3 approvals from sre or dba; escalates to leads in 15m; too few could approve it: only 2 people, for the 3 approvals it needs, so it would be escalated at once');
+    expect(await summary('restore')).toBe(
+      'needs 4 approvals from sre or dba; escalates to leads in 15m; too few could approve it: only 3 people (with those its escalation reaches), for the 4 approvals it needs, so it would be refused (NO_APPROVERS)',
+    );
+  });
+
   it('is warned of in the hub log when the policy is loaded, naming each rule short of people', async () => {
     const aboutRules = () => log.warnings().filter((warning) => warning.understaffed !== undefined);
     const before = aboutRules().length;

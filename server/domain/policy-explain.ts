@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import { formatDuration, type ExplainQuery, type Policy, type PolicyExplanation, type PolicyRule } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
-import { approvalsNeeded, matchRule, ruleMismatch } from './policy.js';
-import { listOf } from './approver-reach.js';
-import { decodeRoles } from '../store/users.js';
+import { approvalsNeeded, freezeRule, matchRule, ruleMismatch } from './policy.js';
+import { approverReach, listOf } from './approver-reach.js';
+import { decodeRoles, userStore } from '../store/users.js';
 
 const addSeconds = (now: Date, seconds: number): string => new Date(now.getTime() + seconds * 1000).toISOString();
 
@@ -66,7 +66,7 @@ export function explainPolicy(policy: Policy, query: Pick<ExplainQuery, 'action'
  * Fills in who, by name, could decide for each group (active members with a role that decides, less
  * the requester unless self-approval is allowed), and whether the requester may break glass.
  */
-export async function withMembers(db: Kysely<Database>, explanation: PolicyExplanation, requester: string): Promise<PolicyExplanation> {
+export async function withMembers(db: Kysely<Database>, policy: Policy, explanation: PolicyExplanation, requester: string): Promise<PolicyExplanation> {
   const glass = explanation.breakGlass;
   if (glass) {
     const own = await db.selectFrom('user_groups').innerJoin('users', 'users.id', 'user_groups.user_id').select('user_groups.group_name').where('users.name', '=', requester).execute();
@@ -84,18 +84,24 @@ export async function withMembers(db: Kysely<Database>, explanation: PolicyExpla
     .execute();
   const deciders = rows.filter((row) => decodeRoles(row.roles).some((role) => role !== 'requester') && (explanation.allowSelfApproval || row.name !== requester));
   const filled = { ...explanation, groups: explanation.groups.map((entry) => ({ ...entry, members: deciders.filter((row) => row.group_name === entry.group).map((row) => row.name) })) };
-  return { ...filled, summary: filled.summary + tooFewNote(filled) };
+  const rule = policy.rules.find((candidate) => candidate.name === explanation.rule);
+  return { ...filled, summary: filled.summary + (rule ? await tooFewNote(db, rule, requester) : '') };
 }
 
 /**
  * Under `minApprovals`, fewer people who could decide than approvals needed (one approval per
- * person, however many of the groups they are in): said before the request is made, not after.
+ * person, however many of the groups they are in): said before the request is made, not after, and
+ * counted as a submission counts them (escalation included), so both say the same.
  */
-function tooFewNote(explanation: PolicyExplanation): string {
-  if (explanation.autoApprove || explanation.groups.some((entry) => entry.count !== null)) return '';
-  const able = new Set(explanation.groups.flatMap((entry) => entry.members)).size;
-  if (able === 0 || able >= explanation.approvals) return '';
-  const outcome = explanation.escalation.length ? 'it would be escalated at once, or refused if that brings too few' : 'it would be refused (NO_APPROVERS)';
-  return `; too few could approve it: only ${able} ${able === 1 ? 'person' : 'people'}, for the ${explanation.approvals} approvals it needs, so ${outcome}`;
+async function tooFewNote(db: Kysely<Database>, rule: PolicyRule, requester: string): Promise<string> {
+  if (rule.autoApprove || rule.require) return '';
+  // Someone not (yet) a user asks as nobody in particular: nobody is left out as the requester.
+  const asker = await userStore.byName(db, requester);
+  const reach = await approverReach(db, freezeRule(rule), { id: asker?.id ?? '' });
+  if (reach.kind === 'approvers' || !reach.shortfall) return '';
+  const { able, needed, viaEscalation } = reach.shortfall;
+  const counted = viaEscalation ? ' (with those its escalation reaches)' : '';
+  const outcome = reach.kind === 'escalation' ? 'it would be escalated at once' : 'it would be refused (NO_APPROVERS)';
+  return `; too few could approve it: only ${able} ${able === 1 ? 'person' : 'people'}${counted}, for the ${needed} approvals it needs, so ${outcome}`;
 }
 

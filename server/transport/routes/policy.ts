@@ -23,7 +23,7 @@ export const policyRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     const actor = request.actor;
     const query = parseOrThrow(explainQuerySchema, request.query, 'policy question');
     if (query.as && query.as !== actor.name && !actsAsAdmin(actor)) throw new GreenlightError('FORBIDDEN', 'Only an admin can ask on behalf of someone else; leave out "as" to ask for yourself.');
-    const explanation = explainPolicy(ctx.policy.current(), query, ctx.clock.now());
-    return withMembers(ctx.store.db, explanation, query.as ?? actor.name);
+    const policy = ctx.policy.current();
+    return withMembers(ctx.store.db, policy, explainPolicy(policy, query, ctx.clock.now()), query.as ?? actor.name);
   });
 };
