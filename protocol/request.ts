@@ -126,7 +126,10 @@ export const decisionInputSchema = z.strictObject({
   comment: z.string().max(LIMITS.comment).optional(),
   /** On approve: when access starts instead of the requested start (the latest change wins). */
   notBefore: startTimeSchema.optional(),
-  /** Decide as this approver's delegate; absent: as yourself, or for the one delegator who could when you can't. */
+  /**
+   * Decide as this approver's delegate; absent: as yourself, or when you can't, for a delegator who
+   * could (the earliest delegation, when several could: Slack, email, the CLI and the app name nobody).
+   */
   onBehalfOf: z.string().min(1).max(LIMITS.userName).optional(),
 });
 export type DecisionInput = z.infer<typeof decisionInputSchema>;

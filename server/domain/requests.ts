@@ -227,6 +227,8 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     if (!caller) throw new GreenlightError('UNAUTHENTICATED', 'Your account has been disabled; nothing was decided.');
     const asSelf = named === undefined || named === actor.name;
     const ownVote = asSelf && isEligibleApprover(current, caller) && (!own || rule.allowSelfApproval);
+    // Unnamed, the earliest delegation that could vote does (unlike a review, which is refused until
+    // it names one): Slack buttons, email links, the CLI and the app's decision panel name nobody.
     const standInThen = ownVote || !decidesAnything(caller.roles) ? null : (standInsFor(current)[0] ?? null);
     const standIn = standInThen && (await asTheyStandNow(trx, standInThen));
     if (standInThen && !standIn) throw new GreenlightError('NOT_ELIGIBLE', `${standInThen.name} has been disabled; nobody decides for them now.`);
