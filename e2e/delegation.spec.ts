@@ -54,3 +54,39 @@ test('a delegate claims and votes for their delegator, and the panel then says w
   await expect(panel.getByRole('status').filter({ hasText: 'You voted' })).toHaveText(`You voted for ${away.name}. Waiting for 1 more approval.`);
   await expect(panel).not.toContainText('You are not an approver');
 });
+
+test('a delegate of two approvers says for whom they decide, and the vote is recorded for that one', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const bob = await createUser('bob', ['approver'], ['away-pair']);
+  const dan = await createUser('dan', ['approver'], ['away-pair']);
+  const stand = await createUser('carol', ['approver'], ['elsewhere']);
+  await delegate(bob, stand);
+  await delegate(dan, stand);
+  const resource = unique('pair-key');
+  const request = await submitRequest(requester, { action: 'hand-over-pair', resource, environment: 'production', reason: 'needs two', risk: 'medium' });
+  const carol = await actors.open(stand);
+  await inboxRow(carol.page, resource).click();
+  const panel = detail(carol.page);
+
+  // Nothing is chosen for her: approving first asks whom for, and sends nothing.
+  await panel.getByRole('button', { name: /^Approve/ }).click();
+  await expect(panel.getByRole('alert')).toHaveText('Choose whom you decide for: you stand in for more than one approver here.');
+  expect((await getRequest(requester, request.id)).decisions).toEqual([]);
+
+  await panel.getByLabel('Decide for').selectOption(dan.name);
+  await panel.getByRole('button', { name: /^Approve/ }).click();
+  await expect(panel.getByRole('status').filter({ hasText: 'You voted' })).toHaveText(`You voted for ${dan.name}. Waiting for 1 more approval.`);
+  expect((await getRequest(requester, request.id)).decisions).toEqual([expect.objectContaining({ approver: dan.name, by: stand.name })]);
+});
+
+test('a delegate of one approver is told for whom they decide', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const away = await createUser('bob', ['approver'], ['away']);
+  const stand = await createUser('carol', ['approver'], ['elsewhere']);
+  await delegate(away, stand);
+  const resource = unique('signing-key');
+  await submitRequest(requester, { action: 'hand-over', resource, environment: 'production', reason: 'quarterly rotation', risk: 'medium' });
+  const carol = await actors.open(stand);
+  await inboxRow(carol.page, resource).click();
+  await expect(detail(carol.page).getByTestId('decide-for')).toHaveText(`You decide for ${away.name}, as their delegate.`);
+});

@@ -26,12 +26,23 @@ export interface Viewer {
  */
 export function waitsOnMe(request: GreenlightRequest, me: Viewer): boolean {
   if (request.breakGlass) return awaitsMyReview(request, me);
-  if (waitsOnVoter(request, me)) return true;
+  return decidesFor(request, me).length > 0;
+}
+
+/**
+ * Whom I may decide this request for now: my own name first when it waits on my own vote, then each
+ * delegator whose vote I may cast on it (the hub checks again when the decision is sent). Empty for
+ * a break-glass use (reviewed, not decided: see reviewsFor) and for anything that does not wait on me.
+ */
+export function decidesFor(request: GreenlightRequest, me: Viewer): string[] {
+  if (request.breakGlass) return [];
+  const mine = waitsOnVoter(request, me) ? [me.name] : [];
   // As a delegate: never my own request or my delegator's, and one vote per person (mine, or one cast for someone).
-  if (!me.actingFor?.length || request.requester === me.name || request.decisions.some((d) => d.approver === me.name || d.by === me.name)) return false;
-  return me.actingFor.some(
+  if (!me.actingFor?.length || request.requester === me.name || request.decisions.some((d) => d.approver === me.name || d.by === me.name)) return mine;
+  const delegators = me.actingFor.filter(
     (delegator) => request.requester !== delegator.name && (!delegator.rules || delegator.rules.includes(request.rule.name)) && waitsOnVoter(request, delegator),
   );
+  return [...mine, ...delegators.map((delegator) => delegator.name)];
 }
 
 function waitsOnVoter(request: GreenlightRequest, me: Viewer): boolean {

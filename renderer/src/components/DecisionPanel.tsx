@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { GreenlightRequest } from '../../../protocol/request.js';
 import { describeProgress } from '../../../protocol/quorum.js';
 import { isEligible } from '../../../protocol/urgency.js';
+import { decidesFor } from '../../../protocol/waits-on-me.js';
 import { useShortcuts } from '../hooks/use-shortcuts.js';
 import { approve, claim, deny, release } from '../store/actions.js';
 import { describeOutcome, myVote, waitsOn } from '../store/requests-model.js';
@@ -43,6 +44,23 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   const commentRef = useRef<HTMLTextAreaElement>(null);
   const commentId = useId();
   const canDecide = waitsOn(request, me);
+  // As myself when it waits on my vote; for the one approver I stand in for; with several, I say which (the hub checks again).
+  const [chosen, setChosen] = useState('');
+  const [forWhomError, setForWhomError] = useState<string | null>(null);
+  const forWhomId = useId();
+  const forWhomRef = useRef<HTMLSelectElement>(null);
+  const candidates = me ? decidesFor(request, me) : [];
+  const asMyself = me !== null && candidates[0] === me.name;
+  const choosing = candidates.length > 1;
+  const voter = choosing ? chosen || (asMyself ? (me?.name ?? '') : '') : (candidates[0] ?? '');
+  const onBehalfOf = voter !== '' && voter !== me?.name ? voter : undefined;
+  /** False (and says why) while a delegate of several approvers has not said for whom. */
+  const forWhomKnown = () => {
+    if (voter !== '') return true;
+    setForWhomError('Choose whom you decide for: you stand in for more than one approver here.');
+    forWhomRef.current?.focus();
+    return false;
+  };
   const noteRef = useRef<HTMLParagraphElement>(null);
   const couldDecide = useRef(canDecide);
   // Deciding removes the buttons that had focus; keep the keyboard's place on what replaced them.
@@ -58,6 +76,7 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   const doApprove = () => {
     if (!canDecide || busy || !online) return;
     choose('approve');
+    if (!forWhomKnown()) return;
     if (needsConfirmation(request) && !confirming) {
       setConfirming(true);
       return;
@@ -70,7 +89,7 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
     }
     setStartError(null);
     setConfirming(false);
-    void approve(request.id, comment, moved.notBefore);
+    void approve(request.id, comment, moved.notBefore, onBehalfOf);
   };
   const doDeny = () => {
     if (!canDecide || busy || !online) return;
@@ -81,7 +100,8 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
       return;
     }
     setCommentError(null);
-    void deny(request.id, comment);
+    if (!forWhomKnown()) return;
+    void deny(request.id, comment, onBehalfOf);
   };
   const claimedByMe = request.claim?.by === me?.name;
   const doClaim = () => {
@@ -110,6 +130,44 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   );
   return (
     <section className="decision" aria-label="Decide" data-intent={intent ?? 'none'}>
+      {choosing ? (
+        <div className="field">
+          <label htmlFor={forWhomId}>Decide for</label>
+          <select
+            id={forWhomId}
+            ref={forWhomRef}
+            value={voter}
+            onChange={(event) => {
+              setChosen(event.target.value);
+              setForWhomError(null);
+            }}
+            aria-invalid={forWhomError ? true : undefined}
+            aria-describedby={forWhomError ? `${forWhomId}-error` : undefined}
+          >
+            {!asMyself && (
+              <option value="" disabled>
+                Choose whom you stand in for
+              </option>
+            )}
+            {candidates.map((name) => (
+              <option key={name} value={name}>
+                {name === me?.name ? 'Myself' : `${name}, as their delegate`}
+              </option>
+            ))}
+          </select>
+          {forWhomError && (
+            <small id={`${forWhomId}-error`} className="field-error" role="alert">
+              {forWhomError}
+            </small>
+          )}
+        </div>
+      ) : (
+        onBehalfOf && (
+          <p data-testid="decide-for">
+            You decide for <strong>{onBehalfOf}</strong>, as their delegate.
+          </p>
+        )
+      )}
       <label className="field" htmlFor={commentId}>
         <span>Comment (required to deny)</span>
       </label>

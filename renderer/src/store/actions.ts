@@ -219,12 +219,13 @@ async function run(
   }
 }
 
-/** `notBefore`: a start the approver moves access to (the requester is told). */
-export const approve = (requestId: string, comment: string, notBefore?: string) =>
+/** `notBefore`: a start the approver moves access to (the requester is told). `onBehalfOf`: the approver a delegate decides for; absent: as myself. */
+export const approve = (requestId: string, comment: string, notBefore?: string, onBehalfOf?: string) =>
   run(
     `decide:${requestId}`,
     requestId,
-    (host) => host.decide({ requestId, decision: 'approve', ...(comment.trim() ? { comment: comment.trim() } : {}), ...(notBefore ? { notBefore } : {}) }),
+    (host) =>
+      host.decide({ requestId, decision: 'approve', ...(comment.trim() ? { comment: comment.trim() } : {}), ...(notBefore ? { notBefore } : {}), ...(onBehalfOf ? { onBehalfOf } : {}) }),
     approvedMessage,
   );
 
@@ -232,8 +233,8 @@ function approvedMessage(request: GreenlightRequest | null): string {
   if (!request || request.status === 'approved') return 'Approved.';
   return `Your approval is in: ${request.approvals} of ${request.rule.minApprovals}.`;
 }
-export const deny = (requestId: string, comment: string) =>
-  run(`decide:${requestId}`, requestId, (host) => host.decide({ requestId, decision: 'deny', comment: comment.trim() }), 'Denied.');
+export const deny = (requestId: string, comment: string, onBehalfOf?: string) =>
+  run(`decide:${requestId}`, requestId, (host) => host.decide({ requestId, decision: 'deny', comment: comment.trim(), ...(onBehalfOf ? { onBehalfOf } : {}) }), 'Denied.');
 export const claim = (requestId: string) => run(`claim:${requestId}`, requestId, (host) => host.claim(requestId), 'Claimed: other approvers see you are on it.');
 export const release = (requestId: string) => run(`claim:${requestId}`, requestId, (host) => host.release(requestId));
 export const cancelRequest = (requestId: string) => run(`cancel:${requestId}`, requestId, (host) => host.cancel(requestId), 'Request cancelled.');
