@@ -1,10 +1,13 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HubHttp, HubHttpError, type GreenlightRequest } from '../protocol/index.js';
 import { spawnHub, type SpawnedHub } from '../server/test-support/hub-process.js';
 import { deployRequest } from '../server/test-support/hub-fixture.js';
+import { toAck } from '../electron/ack.js';
+
+const CI_TOKEN = { name: 'ci', scopes: ['requests:create' as const], expiresIn: '30d' };
 
 /**
  * The one HTTP client the desktop app's main process, the web console and the CLI share, against a
@@ -105,6 +108,36 @@ describe('the shared HTTP client where no hub answers', () => {
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     await expect(at(url).setupStatus()).rejects.toMatchObject({ code: 'UNAVAILABLE', failure: { kind: 'unreachable' }, message: expect.stringMatching(/^Cannot reach the hub at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/) });
+    // Nothing left: the desktop app's IPC carries that on, so the console may say "not sent".
+    expect(await toAck(() => at(url).createToken(CI_TOKEN))).toEqual({ error: { code: 'UNAVAILABLE', message: expect.any(String), noAnswer: true, neverSent: true } });
+  });
+
+  it('a connection reset after the request body went out is no answer, but not "never sent": the hub may have acted on it', async () => {
+    const bodiesRead: string[] = [];
+    // A proxy that reads the whole request, then drops the connection without answering.
+    const resetting: TcpServer = createTcpServer((socket) => {
+      let received = '';
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('utf8');
+        const headerEnd = received.indexOf('\r\n\r\n');
+        const length = Number(/content-length: (\d+)/i.exec(received)?.[1] ?? 0);
+        if (headerEnd >= 0 && Buffer.byteLength(received.slice(headerEnd + 4)) >= length) {
+          bodiesRead.push(received.slice(headerEnd + 4));
+          socket.resetAndDestroy();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => resetting.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(resetting.address() as AddressInfo).port}`;
+      const error = await at(url).createToken(CI_TOKEN).then(() => null, (thrown: unknown) => thrown);
+      expect(bodiesRead).toEqual([JSON.stringify(CI_TOKEN)]);
+      expect(error).toMatchObject({ code: 'UNAVAILABLE', failure: { kind: 'unreachable', neverSent: false }, noAnswer: true, neverSent: false });
+      // Across the desktop app's IPC too: no answer, and nothing claims it was not sent.
+      expect(await toAck(() => at(url).createToken(CI_TOKEN))).toEqual({ error: { code: 'UNAVAILABLE', message: expect.any(String), noAnswer: true } });
+    } finally {
+      await new Promise<void>((resolve) => resetting.close(() => resolve()));
+    }
   });
 
   it('a 502 from something in front of the hub is UNAVAILABLE; another error without a Greenlight body names the status', async () => {

@@ -45,9 +45,11 @@ export const wireErrorSchema = z.object({
  * An error as it crosses from a client to its user (over the desktop app's IPC, into the UI, the
  * CLI). `noAnswer` is set only by the client that saw nothing answer, never read from a hub's
  * answer (the schema above drops it), so a hub that answered "unavailable" is told apart from one
- * that could not be reached, whatever either sentence says.
+ * that could not be reached, whatever either sentence says. `neverSent`, set the same way, narrows
+ * `noAnswer` to where the client knows nothing left it (no connection was ever made): only then is
+ * "not sent" true; a connection reset after the request went out may have been acted on.
  */
-export type WireError = z.infer<typeof wireErrorSchema> & { noAnswer?: true };
+export type WireError = z.infer<typeof wireErrorSchema> & { noAnswer?: true; neverSent?: true };
 
 /** HTTP status for each stable error code. */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -96,19 +98,26 @@ export interface GreenlightErrorOptions {
    * came in time. Only then is the network (or a hub that is down) to blame.
    */
   noAnswer?: boolean;
+  /** No connection was ever made (refused, no such host, no route): whatever was to be sent, was not. Implies `noAnswer`. */
+  neverSent?: boolean;
 }
 
 export class GreenlightError extends Error {
   readonly code: ErrorCode;
   readonly noAnswer: boolean;
+  readonly neverSent: boolean;
   constructor(code: ErrorCode, message: string, options: GreenlightErrorOptions = {}) {
     super(message);
     this.name = 'GreenlightError';
     this.code = code;
-    this.noAnswer = options.noAnswer ?? false;
+    this.neverSent = options.neverSent ?? false;
+    this.noAnswer = this.neverSent || (options.noAnswer ?? false);
   }
   toWire(): WireError {
-    return this.noAnswer ? { code: this.code, message: this.message, noAnswer: true } : { code: this.code, message: this.message };
+    const wire: WireError = { code: this.code, message: this.message };
+    if (this.noAnswer) wire.noAnswer = true;
+    if (this.neverSent) wire.neverSent = true;
+    return wire;
   }
 }
 

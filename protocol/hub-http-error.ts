@@ -22,7 +22,7 @@ export class HubHttpError extends GreenlightError {
     message: string,
     readonly failure: HubHttpFailure,
   ) {
-    super(code, message, { noAnswer: failure.kind === 'unreachable' });
+    super(code, message, { noAnswer: failure.kind === 'unreachable', neverSent: failure.kind === 'unreachable' && failure.neverSent });
   }
 }
 

@@ -3,11 +3,12 @@ import type { DesktopApi, DesktopEvent, DesktopSettings, DesktopSettingsUpdate }
 import type { BridgeEvent } from './bridge.js';
 import { DesktopBridge } from './desktop-bridge.js';
 import { startApp } from '../store/actions.js';
-import { signInMessage } from '../lib/errors.js';
+import { actionMessage, signInMessage, toWireError } from '../lib/errors.js';
 import { initialState, useStore } from '../store/store.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
 
 const session = { hubUrl: 'https://hub.example', signedIn: true, state: 'connected' as const, error: null };
+const CI_TOKEN = { name: 'ci', scopes: ['requests:create' as const], expiresIn: '30d' };
 const settings: DesktopSettings = { hubUrl: 'https://hub.example', notificationsEnabled: true, pausedUntil: null, launchAtLogin: false };
 
 /** A preload stand-in: calls a test does not override answer with an error. */
@@ -131,6 +132,16 @@ describe('DesktopBridge', () => {
     const bridge = new DesktopBridge(api);
     const error = await bridge.signIn('https://hub.example', 'glt_x').then(() => null, (thrown: unknown) => thrown);
     expect(error).toMatchObject({ code: 'UNAVAILABLE', noAnswer: true });
+  });
+
+  it('a console action keeps across the IPC whether anything left: only a connection never made is "not sent"', async () => {
+    const createTokenFailing = (error: { code: 'UNAVAILABLE'; message: string; noAnswer: true; neverSent?: true }) => new DesktopBridge(fakeApi({ createToken: async () => ({ error }) }).api);
+    const shown = async (bridge: DesktopBridge) => actionMessage(toWireError(await bridge.createToken(CI_TOKEN).then(() => null, (thrown: unknown) => thrown)));
+    const refused = createTokenFailing({ code: 'UNAVAILABLE', message: 'Cannot reach the hub at https://hub.example: connect ECONNREFUSED', noAnswer: true, neverSent: true });
+    expect(await shown(refused)).toMatch(/^Not sent/);
+    // The proxy reset the connection after the body went out: the hub may have made the token.
+    const reset = createTokenFailing({ code: 'UNAVAILABLE', message: 'Cannot reach the hub at https://hub.example: other side closed', noAnswer: true });
+    expect(await shown(reset)).toBe('The hub did not answer, so this may or may not have been done. Check once reconnected.');
   });
 
   it('started with a token the hub refused: the hub\'s own words, not a network error', async () => {

@@ -6,8 +6,8 @@ import type { NewToken } from '../../../protocol/token.js';
 import { STILL_SIGNED_IN } from '../lib/errors.js';
 import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
 
-/** The main process's error as it sent it, whether anything answered included. */
-const errorOf = (wire: WireError) => new GreenlightError(wire.code, wire.message, { noAnswer: wire.noAnswer === true });
+/** The main process's error as it sent it, whether anything answered (and whether anything left) included. */
+const errorOf = (wire: WireError) => new GreenlightError(wire.code, wire.message, { noAnswer: wire.noAnswer === true, neverSent: wire.neverSent === true });
 
 function unwrap<T>(ack: Ack<T>): T {
   if ('error' in ack) throw errorOf(ack.error);

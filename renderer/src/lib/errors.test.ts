@@ -86,10 +86,19 @@ describe('signInMessage keeps the explanation that says more than its code', () 
 });
 
 describe('actionMessage', () => {
-  it('says "not sent, the hub is unreachable" only when nothing answered; a hub that answered unavailable is given its own words', () => {
-    expect(actionMessage({ code: 'UNAVAILABLE', message: 'Cannot reach the hub at https://hub.example: fetch failed', noAnswer: true })).toBe('Not sent: the hub is unreachable right now. Try again once it reconnects.');
+  it('says "not sent, the hub is unreachable" only when no connection was made; a hub that answered unavailable is given its own words', () => {
+    const refused = { code: 'UNAVAILABLE', message: 'Cannot reach the hub at https://hub.example: connect ECONNREFUSED', noAnswer: true, neverSent: true } as const;
+    expect(actionMessage(refused)).toBe('Not sent: the hub is unreachable right now. Try again once it reconnects.');
     const away = 'The hub cannot reach its database right now, so nothing was stored. Retry in a few seconds.';
     expect(actionMessage({ code: 'UNAVAILABLE', message: away })).toBe(away);
+  });
+
+  it('does not say "not sent" when the request may have gone out before nothing answered (a reset, or a browser that cannot tell)', () => {
+    for (const message of ['Cannot reach the hub at https://hub.example: other side closed', 'Cannot reach the hub at https://hub.example: Failed to fetch']) {
+      const shown = actionMessage({ code: 'UNAVAILABLE', message, noAnswer: true });
+      expect(shown, message).toBe('The hub did not answer, so this may or may not have been done. Check once reconnected.');
+      expect(shown, message).not.toMatch(/not sent/i);
+    }
   });
 
   it('keeps the hub’s reason someone may not decide: whose delegate they are not, who was disabled', () => {

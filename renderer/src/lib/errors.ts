@@ -46,6 +46,10 @@ export function signInMessage(error: WireError, hubUrl: string): { title: string
   }
 }
 
+const NOT_SENT = 'Not sent: the hub is unreachable right now. Try again once it reconnects.';
+/** Said where the request may have reached the hub before its answer was lost; as the request form says it of a submission. */
+const MAY_HAVE_BEEN_DONE = 'The hub did not answer, so this may or may not have been done. Check once reconnected.';
+
 /** A sentence for a failed action, naming the common codes in plain words. */
 export function actionMessage(error: WireError): string {
   switch (error.code) {
@@ -60,8 +64,11 @@ export function actionMessage(error: WireError): string {
     case 'TIMEOUT':
       return 'The hub did not answer in time, so this may not have been recorded. Check the request once the connection is back.';
     case 'UNAVAILABLE':
-      // Nothing answered, so nothing was sent; a hub that answered says why it could not (its database is away).
-      if (error.noAnswer || !error.message) return 'Not sent: the hub is unreachable right now. Try again once it reconnects.';
+      // Only a connection never made means nothing left; a reset after the request went out (or a
+      // browser's fetch, which never says which) may have been acted on. A hub that answered says why
+      // it could not (its database is away).
+      if (error.neverSent || (!error.noAnswer && !error.message)) return NOT_SENT;
+      if (error.noAnswer) return MAY_HAVE_BEEN_DONE;
       return error.message;
     default:
       return error.message;
