@@ -2,8 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { GreenlightError } from '../protocol/errors.js';
-import { unreachable } from '../protocol/hub-http-error.js';
+import { describeZodError, GreenlightError } from '../protocol/errors.js';
+import { badAnswer, errorOfAnswer, unreachable } from '../protocol/hub-http-error.js';
 
 /** What the hub hands the desktop app at the end of a single sign-on: a session token for the keychain. */
 export const desktopSessionSchema = z.object({ token: z.string().startsWith('glt_'), expiresAt: z.string(), user: z.string() });
@@ -22,6 +22,10 @@ const DONE_PAGE = '<!doctype html><meta charset="utf-8"><title>Greenlight</title
 const REFUSED_PAGE =
   '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>This sign-in was not started by the Greenlight app on this computer, so it was refused and nothing was signed in. Start sign-in again from the app.</p>';
 const MISMATCH_MESSAGE = 'The browser came back with a sign-in this app did not start (its state did not match), so it was refused. Start sign-in again.';
+const NO_CODE_MESSAGE = 'The hub sent the browser back without a sign-in code. Start sign-in again.';
+
+/** What a hub with single sign-on answers at /auth/oidc/info. */
+const oidcInfoSchema = z.object({ enabled: z.literal(true) });
 
 /** Whether the redirect carries the state this sign-in sent; compared in constant time. */
 function isOurState(expected: string, received: string | null): boolean {
@@ -48,7 +52,8 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
       throw unreachable(hub, error);
     },
   );
-  if (!z.object({ enabled: z.literal(true) }).safeParse(info).success) throw new Error(`The hub at ${hub} has no single sign-on set up; sign in with a token.`);
+  const offered = oidcInfoSchema.safeParse(info);
+  if (!offered.success) throw new GreenlightError('NO_SINGLE_SIGN_ON', `The hub at ${hub} has no single sign-on set up; sign in with a token.`);
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const state = randomBytes(32).toString('base64url');
@@ -66,7 +71,7 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
     const ours = isOurState(state, url.searchParams.get('state'));
     if (!ours || !code) {
       response.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(REFUSED_PAGE);
-      settle.reject(ours ? new Error('The hub sent the browser back without a sign-in code. Start sign-in again.') : new GreenlightError('SIGN_IN_STATE_MISMATCH', MISMATCH_MESSAGE));
+      settle.reject(ours ? new GreenlightError('SIGN_IN_INCOMPLETE', NO_CODE_MESSAGE) : new GreenlightError('SIGN_IN_STATE_MISMATCH', MISMATCH_MESSAGE));
       return;
     }
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(DONE_PAGE);
@@ -86,7 +91,7 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
     await options.openExternal(login.href);
     const timeoutMs = options.timeoutMs ?? 5 * 60_000;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Sign-in was not finished in the browser within ${Math.round(timeoutMs / 1000)} s. Try again.`)), timeoutMs);
+      timer = setTimeout(() => reject(new GreenlightError('TIMEOUT', `Sign-in was not finished in the browser within ${Math.round(timeoutMs / 1000)} s. Try again.`)), timeoutMs);
     });
     const code = await Promise.race([arrived, timedOut]);
     const answer = await fetchImpl(new URL('/auth/oidc/desktop/token', hub), {
@@ -96,13 +101,11 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
     }).catch((error: unknown) => {
       throw unreachable(hub, error);
     });
+    // The hub's refusal keeps its code (an unknown or reused code, a wrong verifier).
+    if (!answer.ok) throw await errorOfAnswer(hub, answer);
     const body: unknown = await answer.json().catch(() => null);
-    if (!answer.ok) {
-      const message = z.object({ error: z.object({ message: z.string() }) }).safeParse(body);
-      throw new Error(message.success ? message.data.error.message : `The hub refused the sign-in (HTTP ${answer.status}).`);
-    }
     const session = desktopSessionSchema.safeParse(body);
-    if (!session.success) throw new Error('The hub sent a sign-in answer this app does not understand; are the app and hub the same version?');
+    if (!session.success) throw badAnswer(hub, describeZodError(session.error));
     return session.data;
   } finally {
     clearTimeout(timer);

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIpcHandlers } from '../electron/ipc-handlers.js';
+import { registerIpc, trustedSender } from '../electron/ipc.js';
 import { signInWithBrowser } from '../electron/oidc-loopback.js';
+import { FakeIpcMain, FakeWebContents } from '../electron/test/electron-fakes.js';
 import { GreenlightError } from '../protocol/errors.js';
 import { ADMIN_TOKEN, TestHub } from '../server/test-support/hub-fixture.js';
 import { freePort } from '../server/test-support/hub-process.js';
@@ -21,6 +24,27 @@ const scriptedBrowser = (login: string, seen: string[]) => async (url: string) =
   seen.push(loopback);
   await fetch(loopback);
 };
+
+/** The desktop app's main process as the window reaches it over IPC, signing in through `openExternal`; the rest is not used. */
+function desktopMain(openExternal: (url: string) => Promise<void>) {
+  const ipcMain = new FakeIpcMain();
+  const page = { contents: new FakeWebContents(), url: 'app://greenlight/index.html' };
+  const notUsed = (): never => {
+    throw new Error('not used in this test');
+  };
+  registerIpc({
+    ipcMain,
+    isTrustedSender: trustedSender((sender) => sender.id === page.contents.id),
+    handlers: createIpcHandlers({
+      connection: { session: { hubUrl: null, signedIn: false, state: 'signed-out', error: null }, signIn: notUsed, signOut: notUsed, hub: notUsed },
+      hubHttp: { revokeGrant: notUsed, extendGrant: notUsed, audit: notUsed, exportAudit: notUsed, decisionReport: notUsed, listUsers: notUsed, createUser: notUsed, updateUser: notUsed, disableUser: notUsed, enableUser: notUsed, setupStatus: notUsed, myChannels: notUsed, explainPolicy: notUsed, listDelegations: notUsed, createDelegation: notUsed, endDelegation: notUsed, listTokens: notUsed, createToken: notUsed, revokeToken: notUsed },
+      desktopSettings: { current: notUsed, update: notUsed },
+      openExternal,
+      rendererReady: () => undefined,
+    }),
+  });
+  return { signInWithBrowser: (hubUrl: string) => ipcMain.invoke('greenlight:signInWithBrowser', page, { hubUrl }) };
+}
 
 beforeAll(async () => {
   provider = new TestOidcProvider(await freePort(), () => [`${hub.url}/auth/oidc/callback`]);
@@ -70,7 +94,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
       expect(wrong.status).toBe(401);
       await fetch(loopback);
     };
-    await expect(signInWithBrowser({ hubUrl: hub.url, openExternal: stealing, timeoutMs: 30_000 })).rejects.toThrow('not valid');
+    await expect(signInWithBrowser({ hubUrl: hub.url, openExternal: stealing, timeoutMs: 30_000 })).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringContaining('not valid') });
     expect(code).not.toBe('');
     expect(await sessions()).toBe(before);
   });
@@ -122,7 +146,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
     await plain.start();
     const opened: string[] = [];
     try {
-      await expect(signInWithBrowser({ hubUrl: plain.url, openExternal: async (url) => void opened.push(url) })).rejects.toThrow('has no single sign-on set up');
+      await expect(signInWithBrowser({ hubUrl: plain.url, openExternal: async (url) => void opened.push(url) })).rejects.toMatchObject({ code: 'NO_SINGLE_SIGN_ON', message: expect.stringContaining('has no single sign-on set up') });
       expect(opened).toEqual([]);
     } finally {
       await plain.dispose();
@@ -130,6 +154,19 @@ describe('desktop single sign-on through the system browser and a loopback addre
   });
 
   it('gives up with a clear message when the browser never comes back', async () => {
-    await expect(signInWithBrowser({ hubUrl: hub.url, openExternal: async () => undefined, timeoutMs: 300 })).rejects.toThrow('not finished in the browser');
+    await expect(signInWithBrowser({ hubUrl: hub.url, openExternal: async () => undefined, timeoutMs: 300 })).rejects.toMatchObject({ code: 'TIMEOUT', message: expect.stringContaining('not finished in the browser') });
+  });
+
+  it('tells the window, with a code and a plain sentence, when the hub sends the browser back without a sign-in code', async () => {
+    const withoutCode = async (url: string) => {
+      const { callback, hubCookie } = await provider.signIn(url, 'bob-sub');
+      const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
+      const loopback = new URL(back.headers.get('location') ?? '');
+      loopback.searchParams.delete('code');
+      await fetch(loopback);
+    };
+    expect(await desktopMain(withoutCode).signInWithBrowser(hub.url)).toEqual({
+      error: { code: 'SIGN_IN_INCOMPLETE', message: 'The hub sent the browser back without a sign-in code. Start sign-in again.' },
+    });
   });
 });

@@ -30,6 +30,8 @@ export const ERROR_CODES = [
   'CONFLICT',
   'LAST_ADMIN',
   'SIGN_IN_STATE_MISMATCH',
+  'SIGN_IN_INCOMPLETE',
+  'NO_SINGLE_SIGN_ON',
   'UNAVAILABLE',
   'TIMEOUT',
   'INTERNAL',
@@ -87,6 +89,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   LAST_ADMIN: 409,
   // The browser came back to the desktop app's loopback address with a sign-in the app did not start.
   SIGN_IN_STATE_MISMATCH: 400,
+  // The hub sent the browser back to the desktop app without the one-time code a sign-in ends with.
+  SIGN_IN_INCOMPLETE: 502,
+  // The desktop app asked for single sign-on at a hub that has none set up.
+  NO_SINGLE_SIGN_ON: 404,
   UNAVAILABLE: 503,
   TIMEOUT: 504,
   INTERNAL: 500,
