@@ -24,8 +24,12 @@ const REFUSED_PAGE =
 const MISMATCH_MESSAGE = 'The browser came back with a sign-in this app did not start (its state did not match), so it was refused. Start sign-in again.';
 const NO_CODE_MESSAGE = 'The hub sent the browser back without a sign-in code. Start sign-in again.';
 
-/** What a hub with single sign-on answers at /auth/oidc/info. */
-const oidcInfoSchema = z.object({ enabled: z.literal(true) });
+/**
+ * What a hub with single sign-on answers at /auth/oidc/info. `checksDesktopState` is the promise that
+ * its login takes this app's `state` and hands it back; a hub from before it refuses the login
+ * address this app opens, so the browser would fail and the app would wait for nothing.
+ */
+const oidcInfoSchema = z.object({ enabled: z.literal(true), checksDesktopState: z.literal(true).optional() });
 
 /** Whether the redirect carries the state this sign-in sent; compared in constant time. */
 function isOurState(expected: string, received: string | null): boolean {
@@ -54,6 +58,12 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
   );
   const offered = oidcInfoSchema.safeParse(info);
   if (!offered.success) throw new GreenlightError('NO_SINGLE_SIGN_ON', `The hub at ${hub} has no single sign-on set up; sign in with a token.`);
+  if (!offered.data.checksDesktopState) {
+    throw new GreenlightError(
+      'HUB_TOO_OLD',
+      `The hub at ${hub} is older than this app, and single sign-on from this app needs the hub updated to this app's version. Ask an admin to update it; until then, sign in with a token.`,
+    );
+  }
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const state = randomBytes(32).toString('base64url');

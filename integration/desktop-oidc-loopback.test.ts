@@ -157,6 +157,22 @@ describe('desktop single sign-on through the system browser and a loopback addre
     await expect(signInWithBrowser({ hubUrl: hub.url, openExternal: async () => undefined, timeoutMs: 300 })).rejects.toMatchObject({ code: 'TIMEOUT', message: expect.stringContaining('not finished in the browser') });
   });
 
+  it('refuses up front, without opening a browser, at a hub too old to hand the app its state back', async () => {
+    const info = await (await fetch(`${hub.url}/auth/oidc/info`)).json();
+    expect(info).toMatchObject({ enabled: true, checksDesktopState: true });
+    // A hub from before the desktop state: single sign-on on, but its login refuses an address with a state.
+    const olderHub: typeof fetch = async (input, init) =>
+      String(input).endsWith('/auth/oidc/info') ? Response.json({ enabled: true, name: 'Test IdP' }) : fetch(input, init);
+    const opened: string[] = [];
+    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: async (url) => void opened.push(url), fetch: olderHub, timeoutMs: 5_000 }).then(() => null, (error: unknown) => error);
+    expect(failed).toBeInstanceOf(GreenlightError);
+    expect((failed as GreenlightError).toWire()).toEqual({
+      code: 'HUB_TOO_OLD',
+      message: `The hub at ${hub.url} is older than this app, and single sign-on from this app needs the hub updated to this app's version. Ask an admin to update it; until then, sign in with a token.`,
+    });
+    expect(opened).toEqual([]);
+  });
+
   it('tells the window, with a code and a plain sentence, when the hub sends the browser back without a sign-in code', async () => {
     const withoutCode = async (url: string) => {
       const { callback, hubCookie } = await provider.signIn(url, 'bob-sub');

@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'SIGN_IN_STATE_MISMATCH',
   'SIGN_IN_INCOMPLETE',
   'NO_SINGLE_SIGN_ON',
+  'HUB_TOO_OLD',
   'UNAVAILABLE',
   'TIMEOUT',
   'INTERNAL',
@@ -93,6 +94,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SIGN_IN_INCOMPLETE: 502,
   // The desktop app asked for single sign-on at a hub that has none set up.
   NO_SINGLE_SIGN_ON: 404,
+  // The desktop app needs something of the hub that an older hub does not do (checking its sign-in state).
+  HUB_TOO_OLD: 501,
   UNAVAILABLE: 503,
   TIMEOUT: 504,
   INTERNAL: 500,

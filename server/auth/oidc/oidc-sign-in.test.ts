@@ -81,7 +81,7 @@ afterAll(async () => {
 
 describe('signing in with the identity provider', () => {
   it('creates the user from the ID token: roles by roleMapping, only groups the config or policy knows, and a 12-hour session', async () => {
-    expect((await get(`${hub.url}/auth/oidc/info`)).text).toBe(JSON.stringify({ enabled: true, name: 'Test IdP' }));
+    expect((await get(`${hub.url}/auth/oidc/info`)).text).toBe(JSON.stringify({ enabled: true, name: 'Test IdP', checksDesktopState: true }));
     const token = sessionFrom(await signIn('alice-sub'));
     const me = await hub.api<Actor>('GET', '/api/v1/me', token);
     expect(me.body).toMatchObject({ name: 'alice', roles: ['requester', 'approver'], groups: ['engineering', 'sre'], tokenKind: 'session' });

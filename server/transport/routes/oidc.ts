@@ -37,7 +37,8 @@ export const oidcOffRoutes: FastifyPluginAsync = async (app) => {
 
 /** Single sign-on, unauthenticated by nature: `/auth/oidc/login` sends the browser to the provider, the callback brings it back. */
 export const oidcRoutes: FastifyPluginAsync<{ signIn: OidcSignIn }> = async (app, { signIn }) => {
-  app.get('/auth/oidc/info', { schema: HIDDEN }, async () => ({ enabled: true, name: signIn.settings.name }));
+  // checksDesktopState: the login takes the desktop app's `state` and hands it back; the app will not start a sign-in at a hub without it.
+  app.get('/auth/oidc/info', { schema: HIDDEN }, async () => ({ enabled: true, name: signIn.settings.name, checksDesktopState: true }));
 
   app.get('/auth/oidc/login', { schema: HIDDEN }, async (request, reply) => {
     const query = loginQuery.safeParse(request.query);
