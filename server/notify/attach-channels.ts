@@ -12,12 +12,12 @@ import { TeamsEndpoint } from './teams/endpoint.js';
  */
 export function attachChannels(outbox: Outbox, ctx: Context): void {
   outbox.email?.attach((payload) => whyNoLongerDue(ctx.store.db, payload, ctx.clock.now()));
-  outbox.slack?.attach((app, row, notificationId) => sendSlackRow(ctx, app, row, notificationId));
+  outbox.slack?.attach((app, row, notificationId, signal) => sendSlackRow(ctx, app, row, notificationId, signal));
   for (const endpoint of outbox.endpoints.values()) if (endpoint instanceof TeamsEndpoint) endpoint.attach(() => outbox.publicUrl ?? '');
 }
 
-function sendSlackRow(ctx: Context, app: SlackApp, row: SlackRow, notificationId: string): Promise<void> {
-  if (row.kind === 'post') return postForTarget(ctx, app, row.requestId, row.target);
+function sendSlackRow(ctx: Context, app: SlackApp, row: SlackRow, notificationId: string, signal: AbortSignal): Promise<void> {
+  if (row.kind === 'post') return postForTarget(ctx, app, row.requestId, row.target, signal);
   if (row.kind === 'alert') return postAlertForTarget(ctx, app, notificationId, row);
   return refreshMessages(ctx, app, row.requestId);
 }

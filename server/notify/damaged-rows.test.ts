@@ -60,9 +60,9 @@ describe('an outbox row the hub cannot read', () => {
       sent.push(`${id}:${row.kind}`);
     });
     for (const row of damaged) {
-      expect(await slack.send('ntf_damaged', row)).toEqual({ kind: 'refused', error: 'not a Slack notification this hub understands' });
+      expect(await slack.send('ntf_damaged', row, new AbortController().signal)).toEqual({ kind: 'refused', error: 'not a Slack notification this hub understands' });
     }
-    expect(await slack.send('ntf_sound', JSON.stringify({ kind: 'refresh', requestId: 'req_1' }))).toEqual({ kind: 'delivered', status: 200 });
+    expect(await slack.send('ntf_sound', JSON.stringify({ kind: 'refresh', requestId: 'req_1' }), new AbortController().signal)).toEqual({ kind: 'delivered', status: 200 });
     expect(sent).toEqual(['ntf_sound:refresh']);
   });
 });

@@ -43,12 +43,16 @@ const NO_LEASE: Lease = { renew: () => Promise.resolve() };
  * lease ends. That is the one way the work can happen twice: a hub that died (or stalled past the
  * lease) after its outside call took effect but before it recorded that, is taken over.
  * SQLite has one hub: there the in-process turn is enough.
+ *
+ * Once `signal` aborts (the hub is stopping), a hub still waiting for another's claim stops waiting
+ * and throws `ClaimWaitAborted`: the work is left to a later attempt, and shutdown is not held up
+ * for as long as a dead hub's lease.
  */
-export async function exclusively<T>(hub: ClaimingHub, key: string, work: (lease: Lease) => Promise<T>): Promise<T> {
+export async function exclusively<T>(hub: ClaimingHub, key: string, work: (lease: Lease) => Promise<T>, signal?: AbortSignal): Promise<T> {
   let mine = running.get(hub.store);
   if (!mine) running.set(hub.store, (mine = new Map()));
   const before = mine.get(key) ?? Promise.resolve();
-  const run = before.catch(() => undefined).then(() => (hub.store.dialect === 'postgres' ? underClaim(hub, key, work) : work(NO_LEASE)));
+  const run = before.catch(() => undefined).then(() => (hub.store.dialect === 'postgres' ? underClaim(hub, key, work, signal) : work(NO_LEASE)));
   mine.set(key, run);
   try {
     return await run;
@@ -57,16 +61,26 @@ export async function exclusively<T>(hub: ClaimingHub, key: string, work: (lease
   }
 }
 
-async function underClaim<T>(hub: ClaimingHub, key: string, work: (lease: Lease) => Promise<T>): Promise<T> {
+/** Thrown by `exclusively` when its signal aborted while it waited for another hub's claim. */
+export class ClaimWaitAborted extends Error {
+  constructor(key: string) {
+    super(`stopped waiting for another hub's claim on ${key}: this hub is stopping`);
+    this.name = 'ClaimWaitAborted';
+  }
+}
+
+async function underClaim<T>(hub: ClaimingHub, key: string, work: (lease: Lease) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   const { db } = hub.store;
   let owner = owners.get(hub.store);
   if (!owner) owners.set(hub.store, (owner = newId('hub')));
   const leaseUntil = () => new Date(hub.clock.now().getTime() + CLAIM_LEASE_MS).toISOString();
   let told = false;
-  while (!(await exclusiveClaimStore.take(db, key, owner, hub.clock.now().toISOString(), leaseUntil()))) {
+  for (;;) {
+    if (signal?.aborted) throw new ClaimWaitAborted(key);
+    if (await exclusiveClaimStore.take(db, key, owner, hub.clock.now().toISOString(), leaseUntil())) break;
     if (!told) hub.log.info({ claim: key }, 'another hub is doing this now; waiting until it is done or its lease ends');
     told = true;
-    await pause(hub.clock, LOOK_AGAIN_MS);
+    await pause(hub.clock, LOOK_AGAIN_MS, signal);
   }
   const holder = owner;
   const lease: Lease = {
@@ -82,4 +96,16 @@ async function underClaim<T>(hub: ClaimingHub, key: string, work: (lease: Lease)
   }
 }
 
-const pause = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimer(resolve, ms));
+/** Waits `ms`, or less when `signal` aborts meanwhile. */
+function pause(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clock.clearTimer(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = clock.setTimer(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

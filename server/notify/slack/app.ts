@@ -9,6 +9,7 @@ import type { SlackConfig } from './config.js';
 import { slackFailure } from './errors.js';
 import { ChannelPacing } from './pacing.js';
 import { readStoredJson } from '../../store/json.js';
+import { ClaimWaitAborted } from '../../store/exclusively.js';
 
 /** What a Slack outbox row asks for: post the request to a target, post an urgent alert about it, or rewrite every message of it. */
 const slackRowSchema = z.discriminatedUnion('kind', [
@@ -23,7 +24,7 @@ export type SlackRow = z.infer<typeof slackRowSchema>;
  * Carries out a row (outbox id `notificationId`) against Slack and the database: given by the hub once
  * it runs (Slack reads the request as it stands).
  */
-export type SlackSender = (app: SlackApp, row: SlackRow, notificationId: string) => Promise<void>;
+export type SlackSender = (app: SlackApp, row: SlackRow, notificationId: string, signal: AbortSignal) => Promise<void>;
 
 /** Slack posts when a request is created and when it escalates; every other change rewrites the posts. */
 const POSTED_ON: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.break_glass', 'request.break_glass_overdue']);
@@ -77,15 +78,21 @@ export class SlackApp implements ChatEndpoint {
     return JSON.stringify({ kind: 'refresh', requestId });
   }
 
-  async send(id: string, body: string): Promise<DeliveryOutcome> {
+  /**
+   * Once `signal` aborts (the hub is stopping), a row still waiting for another hub's claim is handed
+   * back untried; a Slack call already under way runs to its own timeout, as its outcome must be recorded.
+   */
+  async send(id: string, body: string, signal: AbortSignal): Promise<DeliveryOutcome> {
     const sender = this.sender;
     if (!sender) return { kind: 'failed', status: null, error: 'the hub is still starting', retryAfterMs: null };
+    if (signal.aborted) return { kind: 'aborted' };
     const row = readStoredJson(slackRowSchema, body);
     if (!row) return { kind: 'refused', error: 'not a Slack notification this hub understands' };
     try {
-      await sender(this, row, id);
+      await sender(this, row, id, signal);
       return { kind: 'delivered', status: 200 };
     } catch (error) {
+      if (error instanceof ClaimWaitAborted) return { kind: 'aborted' };
       return slackFailure(error);
     }
   }

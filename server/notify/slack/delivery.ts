@@ -61,13 +61,13 @@ async function postOne(ctx: Context, app: SlackApp, lease: Lease, row: RequestRe
  * approver already messaged, is skipped, so a retried row or an escalation never posts twice. When
  * the request changed while posting, the new messages are brought up to date at once.
  */
-export async function postForTarget(ctx: Context, app: SlackApp, requestId: string, target: string): Promise<void> {
+export async function postForTarget(ctx: Context, app: SlackApp, requestId: string, target: string, signal?: AbortSignal): Promise<void> {
   // Two notifications of one request (created and escalated at once, or a retry beside a newer one)
   // may reach here together, on one hub or two: each looks for what was posted only after the other
   // has posted and recorded it. The claim holds no database connection while Slack answers, so a slow
   // Slack slows Slack messages only. A hub that dies mid-post is taken over once its claim's lease
   // ends: a message it posted but had not recorded yet is then posted again, the one duplicate left.
-  const row = await exclusively(ctx, `slack:${requestId}:${target}`, (lease) => postMissing(ctx, app, lease, requestId, target));
+  const row = await exclusively(ctx, `slack:${requestId}:${target}`, (lease) => postMissing(ctx, app, lease, requestId, target), signal);
   if (!row) return;
   const now = await loadRow(ctx, requestId);
   if (now && Number(now.version) !== Number(row.version)) await refreshMessages(ctx, app, requestId);
