@@ -16,8 +16,10 @@ export function attachChannels(outbox: Outbox, ctx: Context): void {
   for (const endpoint of outbox.endpoints.values()) if (endpoint instanceof TeamsEndpoint) endpoint.attach(() => outbox.publicUrl ?? '');
 }
 
-function sendSlackRow(ctx: Context, app: SlackApp, row: SlackRow, notificationId: string, signal: AbortSignal): Promise<void> {
-  if (row.kind === 'post') return postForTarget(ctx, app, row.requestId, row.target, signal);
+/** Null once done; why nothing was posted when the row is no longer due. */
+async function sendSlackRow(ctx: Context, app: SlackApp, row: SlackRow, notificationId: string, signal: AbortSignal): Promise<string | null> {
   if (row.kind === 'alert') return postAlertForTarget(ctx, app, notificationId, row);
-  return refreshMessages(ctx, app, row.requestId);
+  if (row.kind === 'post') await postForTarget(ctx, app, row.requestId, row.target, signal);
+  else await refreshMessages(ctx, app, row.requestId);
+  return null;
 }

@@ -58,6 +58,7 @@ describe('an outbox row the hub cannot read', () => {
     const sent: string[] = [];
     slack.attach(async (_app, row, id) => {
       sent.push(`${id}:${row.kind}`);
+      return null;
     });
     for (const row of damaged) {
       expect(await slack.send('ntf_damaged', row, new AbortController().signal)).toEqual({ kind: 'refused', error: 'not a Slack notification this hub understands' });

@@ -86,7 +86,10 @@ export class SlackStandIn {
     const failure = method === 'chat.postMessage' && !limit ? this.postFailure(args) : null;
     let status = 200;
     let answer: Json;
-    if (limit) {
+    if (this.unavailable) {
+      status = 503;
+      answer = { ok: false, error: 'service_unavailable' };
+    } else if (limit) {
       limit.remaining -= 1;
       status = 429;
       answer = { ok: false, error: 'ratelimited' };
@@ -149,6 +152,9 @@ export class SlackStandIn {
       look();
     });
   }
+
+  /** Whether every call is answered HTTP 503, as by a Slack outage; set back to false when Slack is back. */
+  unavailable = false;
 
   /** The next `times` calls of `method` are answered 429 with this Retry-After. */
   rateLimit(method: string, retryAfterSeconds: number, times = 1): void {

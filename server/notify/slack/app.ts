@@ -22,9 +22,10 @@ export type SlackRow = z.infer<typeof slackRowSchema>;
 
 /**
  * Carries out a row (outbox id `notificationId`) against Slack and the database: given by the hub once
- * it runs (Slack reads the request as it stands).
+ * it runs (Slack reads the request as it stands). Resolves with why nothing was posted when the row is
+ * no longer due (an overdue review that is in by now), else null.
  */
-export type SlackSender = (app: SlackApp, row: SlackRow, notificationId: string, signal: AbortSignal) => Promise<void>;
+export type SlackSender = (app: SlackApp, row: SlackRow, notificationId: string, signal: AbortSignal) => Promise<string | null>;
 
 /** Slack posts when a request is created and when it escalates; every other change rewrites the posts. */
 const POSTED_ON: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.break_glass', 'request.break_glass_overdue']);
@@ -89,8 +90,8 @@ export class SlackApp implements ChatEndpoint {
     const row = readStoredJson(slackRowSchema, body);
     if (!row) return { kind: 'refused', error: 'not a Slack notification this hub understands' };
     try {
-      await sender(this, row, id, signal);
-      return { kind: 'delivered', status: 200 };
+      const notDue = await sender(this, row, id, signal);
+      return notDue === null ? { kind: 'delivered', status: 200 } : { kind: 'skipped', reason: notDue };
     } catch (error) {
       if (error instanceof ClaimWaitAborted) return { kind: 'aborted' };
       return slackFailure(error);

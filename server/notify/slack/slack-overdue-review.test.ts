@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GreenlightRequest } from '../../../protocol/index.js';
+import type { GreenlightRequest, NotificationPage } from '../../../protocol/index.js';
 import { ManualClock } from '../../clock.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../../test-support/hub-fixture.js';
 import { SlackStandIn } from '../../test-support/slack-stand-in.js';
@@ -60,5 +60,36 @@ describe('an overdue break-glass review in Slack, against a local Slack API stan
     await hub.hub.scheduler.runNow();
     await hub.hub.dispatcher.idle();
     expect(alertsPosted('Break-glass review overdue: dave on prod-db, INC-4450')).toEqual({ directTo: ['DU0LENA', 'DU0SUE'], inChannels: 1 });
+  });
+
+  it('does not chase, once Slack is back, a break-glass review made while Slack was down (against the local Slack API stand-in)', async () => {
+    const sam = await hub.createUser('sam', ['approver'], ['security']);
+    const olga = await hub.createUser('olga', ['requester'], ['oncall']);
+    const { status, body: used } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', olga.token, deployRequest({ reason: 'queue is stuck, orders are not shipping', breakGlass: { incident: 'INC-10' } }));
+    expect(status).toBe(201);
+    await hub.hub.dispatcher.idle();
+
+    slack.unavailable = true;
+    clock.advance(DAY);
+    await hub.hub.scheduler.runNow();
+    await hub.hub.dispatcher.idle();
+    const overdueRows = async () => (await hub.api<NotificationPage>('GET', '/api/v1/notifications?limit=200', ADMIN_TOKEN)).body.notifications.filter((row) => row.requestId === used.id && row.type === 'request.break_glass_overdue');
+    expect((await overdueRows()).map((row) => [row.destination, row.status, row.lastStatus])).toEqual([
+      ['slack:#sec-ops', 'pending', 503],
+      ['slack:dm', 'pending', 503],
+    ]);
+    const reviewed = await hub.api('POST', `/api/v1/requests/${used.id}/review`, sam.token, { outcome: 'ratified', comment: 'checked with the incident lead' });
+    expect(reviewed.status).toBe(200);
+
+    slack.unavailable = false;
+    clock.advance(3_600_000);
+    await hub.hub.dispatcher.runNow();
+    await hub.hub.dispatcher.idle();
+    expect(alertsPosted('Break-glass review overdue: olga on prod-db, INC-10')).toEqual({ directTo: [], inChannels: 0 });
+    const reason = 'not posted: the break-glass was ratified by sam before this alert could go out';
+    expect(await overdueRows()).toMatchObject([
+      { status: 'failed', lastError: reason },
+      { status: 'failed', lastError: reason },
+    ]);
   });
 });
