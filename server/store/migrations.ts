@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { unlinkSharedSlackMembers } from './unique-slack-members.js';
 
 /** Versioned migrations, written once for SQLite and PostgreSQL alike (text ids, text timestamps). */
@@ -429,7 +429,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-15-101-unique-slack-members': {
     async up(db: Kysely<unknown>) {
       const work = async (trx: Kysely<unknown>) => {
-        await unlinkSharedSlackMembers(trx, new Date());
+        await unlinkSharedSlackMembers(trx, new Date(), trx.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
         await trx.schema.dropIndex('users_slack_user_id').execute();
         await trx.schema.createIndex('users_slack_user_id').unique().on('users').column('slack_user_id').execute();
       };

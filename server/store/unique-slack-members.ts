@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { hashEvent } from './audit-events.js';
 import { canonicalJson } from './json.js';
 import type { AuditEventsTable, ChainHeadTable } from './schema.js';
@@ -18,9 +18,19 @@ const ACTOR = 'greenlight';
  * them. Which of them is that person can't be known from the data (the oldest link may as well be
  * the mistake), and a click decides as someone, so nobody keeps it; each unlinking is an audit event
  * saying why and how to link it again. Returns the members unlinked.
+ *
+ * On PostgreSQL, older hubs keep running during a rolling upgrade: `db` must be the migration's
+ * transaction, and the step first holds the chain head (as every hub's audit append does first, so
+ * the lock order is theirs and nobody deadlocks) and then the users table against writes until the
+ * unique index is made. Their appends and user changes wait for it instead of taking the seq it is
+ * about to use, or linking a shared member again before the index exists.
  */
-export async function unlinkSharedSlackMembers(db: Kysely<unknown>, now: Date): Promise<string[]> {
+export async function unlinkSharedSlackMembers(db: Kysely<unknown>, now: Date, dialect: 'sqlite' | 'postgres'): Promise<string[]> {
   const typed = db as unknown as Kysely<Tables>;
+  let headQuery = typed.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1);
+  if (dialect === 'postgres') headQuery = headQuery.forUpdate();
+  const head = await headQuery.executeTakeFirstOrThrow();
+  if (dialect === 'postgres') await sql`lock table users in share row exclusive mode`.execute(db);
   const shared = await typed
     .selectFrom('users')
     .select('slack_user_id')
@@ -32,7 +42,6 @@ export async function unlinkSharedSlackMembers(db: Kysely<unknown>, now: Date): 
   const members = shared.flatMap((row) => (row.slack_user_id ? [row.slack_user_id] : []));
   if (members.length === 0) return [];
 
-  const head = await typed.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
   let seq = Number(head.seq);
   let prevHash = head.hash;
   const at = now.toISOString();
