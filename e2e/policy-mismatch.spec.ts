@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnHub, type SpawnedHub } from '../server/test-support/hub-process.js';
 import { createTestDatabase, postgresAvailability } from '../server/test-support/postgres.js';
@@ -44,7 +45,8 @@ test.describe('two hubs on one database running different policies', () => {
     }).toPass();
     const other = mismatch.getByRole('listitem');
     await expect(other).toHaveCount(1);
-    await expect(other).toContainText(hubB.url);
+    // Hub B has no public URL: it is named by its host name and port, not the loopback address it listens on.
+    await expect(other).toContainText(`http://${os.hostname()}:${new URL(hubB.url).port}`);
     await expect(other).toContainText(path.join(hubB.dataDir, 'policy.yaml'));
     await expect(mismatch.getByTestId('policy-advice')).toContainText('Deploy the same policy file to every hub');
     await shot(admin.page, testInfo, 'policy-mismatch');

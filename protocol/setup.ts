@@ -23,7 +23,8 @@ export const setupStatusSchema = z.object({
    */
   cluster: z
     .object({
-      hubs: z.array(z.object({ host: z.string(), url: z.string(), file: z.string().nullable(), digest: z.string(), samePolicy: z.boolean() })),
+      // `hub`: the hub's id, unique where host and URL need not be (hubs behind one public URL); absent from older hubs.
+      hubs: z.array(z.object({ hub: z.string().optional(), host: z.string(), url: z.string(), file: z.string().nullable(), digest: z.string(), samePolicy: z.boolean() })),
       /** What to do while some hub runs another policy, in a sentence naming them; null while every hub heard from runs this one's. */
       policyWarning: z.string().nullable(),
     })

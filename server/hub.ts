@@ -51,6 +51,7 @@ import { attachChannels } from './notify/attach-channels.js';
 import { Dispatcher } from './notify/dispatcher.js';
 import { emailActionKey } from './notify/email-tokens.js';
 import { detached } from './detached.js';
+import { advertisedUrl } from './advertised-url.js';
 
 export interface HubOptions {
   /** How long a client may take to send one whole request; 30 s by default. */
@@ -299,7 +300,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     if (cluster) {
       const membership = cluster;
       const agreement = new PolicyAgreement(
-        () => ({ hub: membership.hubId, host: os.hostname(), url, digest: policy.digest(), file: policyFile ? path.resolve(policyFile) : null }),
+        () => ({ hub: membership.hubId, host: os.hostname(), url: advertisedUrl(options.publicUrl, address.port), digest: policy.digest(), file: policyFile ? path.resolve(policyFile) : null }),
         log,
       );
       ctx.peerPolicies = agreement;

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SetupStatus } from '../protocol/index.js';
@@ -35,6 +36,9 @@ const WITH_STAGING = `${SRE_APPROVES}
 const DBA_APPROVES = SRE_APPROVES.replace('[sre]', '[dba]');
 
 const digestOf = (text: string) => shortDigest(policyDigest(parsePolicy(text)));
+/** What a hub without a public URL is shown as to the others: its host name and port, not the loopback address it listens on. */
+const byHostName = (hub: TestHub) => `http://${os.hostname()}:${new URL(hub.url).port}`;
+const PUBLIC_URL = 'https://greenlight.example.com';
 
 interface LogLine {
   level: number;
@@ -45,7 +49,7 @@ describe.skipIf(!pg.ok)(`hubs on one database that run different policies${pg.ok
   const logA = capturedLog<LogLine>('info');
   const logB = capturedLog<LogLine>('info');
   const hubA = new TestHub('postgres', { policy: SRE_APPROVES, logger: logA.logger });
-  const hubB = new TestHub('postgres', { policy: WITH_STAGING, logger: logB.logger });
+  const hubB = new TestHub('postgres', { policy: WITH_STAGING, logger: logB.logger, publicUrl: PUBLIC_URL });
   const hubC = new TestHub('postgres', { policy: DBA_APPROVES });
 
   beforeAll(async () => {
@@ -62,7 +66,8 @@ describe.skipIf(!pg.ok)(`hubs on one database that run different policies${pg.ok
     expect(code).toBe(200);
     return body;
   };
-  const otherHub = (seen: SetupStatus, hub: TestHub) => seen.cluster?.hubs.find((entry) => entry.url === hub.url);
+  const advertised = (hub: TestHub) => (hub === hubB ? PUBLIC_URL : byHostName(hub));
+  const otherHub = (seen: SetupStatus, hub: TestHub) => seen.cluster?.hubs.find((entry) => entry.url === advertised(hub));
   const policyFile = (hub: TestHub) => path.resolve(hub.policyPath!);
 
   it("shows each hub's admin the other hub running another policy, and warns in the log naming both digests and files", async () => {
@@ -73,6 +78,8 @@ describe.skipIf(!pg.ok)(`hubs on one database that run different policies${pg.ok
     }, { what: "hub A to hear hub B's policy digest" });
     expect(seenByA.policy.digest).toBe(a);
     expect(otherHub(seenByA, hubB)).toMatchObject({ digest: b, file: policyFile(hubB), samePolicy: false });
+    // Named by its public URL (hub B has one), and by its id, which hubs behind one public URL do not share.
+    expect(seenByA.cluster?.hubs).toEqual([expect.objectContaining({ hub: expect.stringMatching(/.+/), host: os.hostname(), url: PUBLIC_URL })]);
     expect(seenByA.cluster?.policyWarning).toContain(`runs ${b} from ${policyFile(hubB)}`);
     expect(seenByA.cluster?.policyWarning).toContain('Deploy the same policy file to every hub');
 
@@ -124,8 +131,8 @@ describe.skipIf(!pg.ok)(`hubs on one database that run different policies${pg.ok
     }, { what: 'the new hub to hear both others' });
     expect(seenByC.cluster?.hubs.map(({ url, digest, samePolicy }) => ({ url, digest, samePolicy }))).toEqual(
       expect.arrayContaining([
-        { url: hubA.url, digest: digestOf(SRE_APPROVES), samePolicy: false },
-        { url: hubB.url, digest: digestOf(SRE_APPROVES), samePolicy: false },
+        { url: advertised(hubA), digest: digestOf(SRE_APPROVES), samePolicy: false },
+        { url: advertised(hubB), digest: digestOf(SRE_APPROVES), samePolicy: false },
       ]),
     );
     await eventually(async () => otherHub(await status(hubA), hubC)?.digest === dba, { what: 'hub A to hear the new hub' });
@@ -135,7 +142,7 @@ describe.skipIf(!pg.ok)(`hubs on one database that run different policies${pg.ok
       const seen = await status(hubA);
       return !otherHub(seen, hubC) && seen;
     }, { what: 'hub A to forget the hub that stopped' });
-    expect(seenByA.cluster).toMatchObject({ policyWarning: null, hubs: [expect.objectContaining({ url: hubB.url })] });
+    expect(seenByA.cluster).toMatchObject({ policyWarning: null, hubs: [expect.objectContaining({ url: advertised(hubB) })] });
   });
 });
 
@@ -166,13 +173,13 @@ describe.skipIf(!pg.ok)(`hubs that lost track of each other for a while${pg.ok ?
   const hubsSeenBy = async (hub: TestHub) => (await hub.api<SetupStatus>('GET', '/api/v1/setup', ADMIN_TOKEN)).body.cluster?.hubs ?? [];
 
   it('learn each other\'s policies again once they hear each other again', async () => {
-    await eventually(async () => (await hubsSeenBy(hubA)).some((hub) => hub.url === hubB.url && !hub.samePolicy), { what: 'hub A to hear hub B' });
+    await eventually(async () => (await hubsSeenBy(hubA)).some((hub) => hub.url === byHostName(hubB) && !hub.samePolicy), { what: 'hub A to hear hub B' });
     // Hub B can neither hear nor tell the others: past the heartbeat timeout each counts the other gone.
     proxy.cut();
     await eventually(async () => (await hubsSeenBy(hubA)).length === 0, { what: 'hub A to count hub B gone' });
     await eventually(async () => (await hubsSeenBy(hubB)).length === 0, { what: 'hub B to count hub A gone' });
     proxy.restore();
-    await eventually(async () => (await hubsSeenBy(hubA)).some((hub) => hub.url === hubB.url && !hub.samePolicy), { what: "hub A to learn hub B's policy again" });
-    await eventually(async () => (await hubsSeenBy(hubB)).some((hub) => hub.url === hubA.url && !hub.samePolicy), { what: "hub B to learn hub A's policy again" });
+    await eventually(async () => (await hubsSeenBy(hubA)).some((hub) => hub.url === byHostName(hubB) && !hub.samePolicy), { what: "hub A to learn hub B's policy again" });
+    await eventually(async () => (await hubsSeenBy(hubB)).some((hub) => hub.url === byHostName(hubA) && !hub.samePolicy), { what: "hub B to learn hub A's policy again" });
   }, 90_000 /* the adapter's heartbeat timeout (10 s) and its reconnect (1–3 s) come first */);
 });

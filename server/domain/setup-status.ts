@@ -9,7 +9,7 @@ import { shortDigest } from './policy-digest.js';
 import { DEPLOY_SAME_POLICY, type PolicyAgreement } from './policy-agreement.js';
 
 function clusterStatus(agreement: PolicyAgreement): NonNullable<SetupStatus['cluster']> {
-  const hubs = agreement.peersHeard().map(({ host, url, file, digest, samePolicy }) => ({ host, url, file, digest: shortDigest(digest), samePolicy }));
+  const hubs = agreement.peersHeard().map(({ hub, host, url, file, digest, samePolicy }) => ({ hub, host, url, file, digest: shortDigest(digest), samePolicy }));
   const differing = hubs.filter((hub) => !hub.samePolicy);
   const own = shortDigest(agreement.ownPolicy().digest);
   const policyWarning = differing.length

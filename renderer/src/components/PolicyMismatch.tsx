@@ -13,8 +13,9 @@ export function PolicyMismatch({ cluster, ownDigest }: { cluster: Cluster; ownDi
         This hub runs policy <code>{ownDigest ?? 'unknown'}</code>; {differing.length === 1 ? 'another hub on the same database runs a different one' : 'other hubs on the same database run different ones'}:
       </p>
       <ul>
-        {differing.map((hub) => (
-          <li key={hub.url}>
+        {differing.map((hub, index) => (
+          // By id: hubs behind one public URL show the same address.
+          <li key={hub.hub ?? `older-hub-${index}`}>
             <strong>{hub.host}</strong> <span className="mono">{hub.url}</span>: policy <code>{hub.digest}</code> from <code>{hub.file ?? 'the built-in rule'}</code>
           </li>
         ))}
