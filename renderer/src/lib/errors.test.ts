@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionMessage, signInMessage } from './errors.js';
+import { actionMessage, loadMessage, signInMessage } from './errors.js';
 
 const HUB = 'https://hub.example';
 const NETWORK = /Check the address and your network/;
@@ -105,5 +105,25 @@ describe('actionMessage', () => {
     const message = 'You are not bob’s delegate now; a delegation covers only its window and its rules.';
     expect(actionMessage({ code: 'NOT_ELIGIBLE', message })).toBe(message);
     expect(actionMessage({ code: 'NOT_ELIGIBLE', message: '' })).toBe('You are not an approver for this request.');
+  });
+});
+
+describe('loadMessage', () => {
+  it('says a read could not reach the hub, never that something may have been done', () => {
+    for (const error of [
+      { code: 'UNAVAILABLE' as const, message: 'Cannot reach the hub at https://hub.example: other side closed', noAnswer: true as const },
+      { code: 'UNAVAILABLE' as const, message: 'Cannot reach the hub at https://hub.example: connect ECONNREFUSED', noAnswer: true as const, neverSent: true as const },
+      { code: 'TIMEOUT' as const, message: 'The hub did not answer users:list within 10000 ms' },
+    ]) {
+      const shown = loadMessage(error);
+      expect(shown).toBe('the hub did not answer. Try again once the connection is back.');
+      expect(shown).not.toMatch(/been done|not sent/i);
+    }
+  });
+
+  it('keeps what the hub said when it answered', () => {
+    const away = 'The hub cannot reach its database right now, so nothing was stored. Retry in a few seconds.';
+    expect(loadMessage({ code: 'UNAVAILABLE', message: away })).toBe(away);
+    expect(loadMessage({ code: 'FORBIDDEN', message: 'Only an admin can list users.' })).toBe('Only an admin can list users.');
   });
 });

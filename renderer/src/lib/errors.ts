@@ -50,6 +50,16 @@ const NOT_SENT = 'Not sent: the hub is unreachable right now. Try again once it 
 /** Said where the request may have reached the hub before its answer was lost; as the request form says it of a submission. */
 const MAY_HAVE_BEEN_DONE = 'The hub did not answer, so this may or may not have been done. Check once reconnected.';
 
+/**
+ * Why a read (a list, the settings) failed, to follow "Could not load …: ". Nothing was changed by
+ * it, so unlike an action it never says "not sent" or "may have been done": only that the hub did
+ * not answer, or what the hub said when it did.
+ */
+export function loadMessage(error: WireError): string {
+  if (error.code === 'TIMEOUT' || (error.code === 'UNAVAILABLE' && error.noAnswer)) return 'the hub did not answer. Try again once the connection is back.';
+  return error.message;
+}
+
 /** A sentence for a failed action, naming the common codes in plain words. */
 export function actionMessage(error: WireError): string {
   switch (error.code) {

@@ -1,5 +1,5 @@
 import type { DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
-import { actionMessage, toWireError } from '../lib/errors.js';
+import { actionMessage, loadMessage, toWireError } from '../lib/errors.js';
 import { pauseEnd, type PauseChoice } from '../lib/pause.js';
 import { getBridge, notify } from './actions.js';
 import { useStore } from './store.js';
@@ -18,7 +18,7 @@ export async function loadSettings(): Promise<void> {
   try {
     useStore.setState({ settings: await host.getSettings() });
   } catch (error) {
-    notify('error', `Could not read the settings: ${actionMessage(toWireError(error))}`);
+    notify('error', `Could not read the settings: ${loadMessage(toWireError(error))}`);
   }
 }
 

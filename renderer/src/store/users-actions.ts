@@ -1,5 +1,5 @@
 import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
-import { actionMessage, toWireError } from '../lib/errors.js';
+import { actionMessage, loadMessage, toWireError } from '../lib/errors.js';
 import { getBridge, notify } from './actions.js';
 import { useStore } from './store.js';
 
@@ -27,7 +27,7 @@ export async function loadUsers(): Promise<void> {
     const users = await getBridge().listUsers();
     useStore.setState({ users });
   } catch (error) {
-    notify('error', `Could not load users: ${actionMessage(toWireError(error))}`);
+    notify('error', `Could not load users: ${loadMessage(toWireError(error))}`);
   }
 }
 
