@@ -11,6 +11,7 @@ import { formatTime } from '../lib/time.js';
 import { fromLocalInput, offsetLabel, toLocalInput } from '../lib/schedule.js';
 import { useStore } from '../store/store.js';
 import { ConfirmApprove } from './ConfirmApprove.js';
+import { StandInPicker, useStandIn } from './StandInPicker.js';
 import { CHOOSE_FIRST, ctrlEnter, ctrlEnterHint, type Intent } from '../lib/decision-intent.js';
 
 const needsConfirmation = (request: GreenlightRequest) => request.risk === 'high' || request.risk === 'critical';
@@ -45,15 +46,12 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   const commentId = useId();
   const canDecide = waitsOn(request, me);
   // As myself when it waits on my vote; for the one approver I stand in for; with several, I say which (the hub checks again).
-  const [chosen, setChosen] = useState('');
+  const standIn = useStandIn(me ? decidesFor(request, me) : [], me?.name);
+  const voter = standIn.voter;
+  const onBehalfOf = standIn.onBehalfOf;
   const [forWhomError, setForWhomError] = useState<string | null>(null);
   const forWhomId = useId();
   const forWhomRef = useRef<HTMLSelectElement>(null);
-  const candidates = me ? decidesFor(request, me) : [];
-  const asMyself = me !== null && candidates[0] === me.name;
-  const choosing = candidates.length > 1;
-  const voter = choosing ? chosen || (asMyself ? (me?.name ?? '') : '') : (candidates[0] ?? '');
-  const onBehalfOf = voter !== '' && voter !== me?.name ? voter : undefined;
   /** False (and says why) while a delegate of several approvers has not said for whom. */
   const forWhomKnown = () => {
     if (voter !== '') return true;
@@ -130,44 +128,21 @@ export function DecisionPanel({ request }: { request: GreenlightRequest }) {
   );
   return (
     <section className="decision" aria-label="Decide" data-intent={intent ?? 'none'}>
-      {choosing ? (
-        <div className="field">
-          <label htmlFor={forWhomId}>Decide for</label>
-          <select
-            id={forWhomId}
-            ref={forWhomRef}
-            value={voter}
-            onChange={(event) => {
-              setChosen(event.target.value);
-              setForWhomError(null);
-            }}
-            aria-invalid={forWhomError ? true : undefined}
-            aria-describedby={forWhomError ? `${forWhomId}-error` : undefined}
-          >
-            {!asMyself && (
-              <option value="" disabled>
-                Choose whom you stand in for
-              </option>
-            )}
-            {candidates.map((name) => (
-              <option key={name} value={name}>
-                {name === me?.name ? 'Myself' : `${name}, as their delegate`}
-              </option>
-            ))}
-          </select>
-          {forWhomError && (
-            <small id={`${forWhomId}-error`} className="field-error" role="alert">
-              {forWhomError}
-            </small>
-          )}
-        </div>
-      ) : (
-        onBehalfOf && (
-          <p data-testid="decide-for">
-            You decide for <strong>{onBehalfOf}</strong>, as their delegate.
-          </p>
-        )
-      )}
+      <StandInPicker
+        standIn={{
+          ...standIn,
+          choose: (name) => {
+            standIn.choose(name);
+            setForWhomError(null);
+          },
+        }}
+        id={forWhomId}
+        label="Decide for"
+        verb="decide"
+        testId="decide-for"
+        error={forWhomError}
+        selectRef={forWhomRef}
+      />
       <label className="field" htmlFor={commentId}>
         <span>Comment (required to deny)</span>
       </label>

@@ -5,6 +5,7 @@ import { reviewsFor, waitsOnMe } from '../../../protocol/waits-on-me.js';
 import { formatTime } from '../lib/time.js';
 import { reviewBreakGlass } from '../store/actions.js';
 import { useStore } from '../store/store.js';
+import { StandInPicker, useStandIn } from './StandInPicker.js';
 
 /**
  * A break-glass use, after the fact: its incident and review state, and for a reviewer (or a
@@ -14,18 +15,15 @@ export function ReviewPanel({ request }: { request: GreenlightRequest }) {
   const { me, busy, online } = useStore(useShallow((state) => ({ me: state.me, busy: Boolean(state.pending[`review:${request.id}`]), online: state.state === 'connected' })));
   const [comment, setComment] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [chosen, setChosen] = useState('');
   const commentId = useId();
   const forWhomId = useId();
+  // As myself when I am a reviewer; for the one reviewer I stand in for; with several, I say which (the hub checks again).
+  const standIn = useStandIn(me ? reviewsFor(request, me) : [], me?.name);
   const glass = request.breakGlass;
   if (!glass) return null;
   const canReview = me !== null && waitsOnMe(request, me);
-  // As myself when I am a reviewer; for the one reviewer I stand in for; with several, I say which (the hub checks again).
-  const candidates = me ? reviewsFor(request, me) : [];
-  const asMyself = me !== null && candidates[0] === me.name;
-  const choosing = candidates.length > 1;
-  const reviewer = choosing ? chosen || (asMyself ? (me?.name ?? '') : '') : (candidates[0] ?? '');
-  const forWhom = reviewer !== '' && reviewer !== me?.name ? reviewer : undefined;
+  const reviewer = standIn.voter;
+  const forWhom = standIn.onBehalfOf;
   const send = (outcome: 'ratified' | 'unratified') => {
     if (!comment.trim()) {
       setError('Say why, for the record: a review needs a comment.');
@@ -55,29 +53,7 @@ export function ReviewPanel({ request }: { request: GreenlightRequest }) {
       )}
       {canReview && (
         <>
-          {choosing ? (
-            <>
-              <label htmlFor={forWhomId}>Review for</label>
-              <select id={forWhomId} value={reviewer} onChange={(event) => setChosen(event.target.value)}>
-                {!asMyself && (
-                  <option value="" disabled>
-                    Choose whom you stand in for
-                  </option>
-                )}
-                {candidates.map((name) => (
-                  <option key={name} value={name}>
-                    {name === me?.name ? 'Myself' : `${name}, as their delegate`}
-                  </option>
-                ))}
-              </select>
-            </>
-          ) : (
-            forWhom && (
-              <p data-testid="review-for">
-                You review for <strong>{forWhom}</strong>, as their delegate.
-              </p>
-            )
-          )}
+          <StandInPicker standIn={standIn} id={forWhomId} label="Review for" verb="review" testId="review-for" />
           <label htmlFor={commentId}>Comment (required)</label>
           <textarea id={commentId} value={comment} onChange={(event) => setComment(event.target.value)} aria-invalid={error !== null} aria-describedby={error ? `${commentId}-error` : undefined} />
           {error && (
