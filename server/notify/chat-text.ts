@@ -25,3 +25,6 @@ export const moreLinesNote = (count: number): string => `…${count} more line${
 
 /** `HH:MM UTC`, the fallback where a client cannot show local time. */
 export const utcClock = (iso: string): string => `${iso.slice(11, 16)} UTC`;
+
+/** `YYYY-MM-DD HH:MM UTC`: a day and time read at a glance in an email, a page or a pager alert. */
+export const utcMinute = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`;

@@ -3,6 +3,7 @@ import type { EmailMessage, EmailPayload } from './email-payload.js';
 import { html, type Html } from './html.js';
 import { indentedAfterFirstLine } from '../../protocol/plain-text.js';
 import { safeHttpUrl } from '../../protocol/urls.js';
+import { utcMinute } from './chat-text.js';
 
 export interface EmailLinks {
   approve: string;
@@ -18,7 +19,7 @@ const HEADLINE: Partial<Record<EmailPayload['type'], string>> = {
 
 const indented = (block: string): string => `  ${indentedAfterFirstLine(block, '  ')}`;
 
-const when = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+const when = utcMinute;
 
 /** The deadline an approver should know of: the next escalation, else the expiry. */
 function deadline(request: EmailPayload['request']): string | null {

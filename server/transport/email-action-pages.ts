@@ -1,5 +1,6 @@
 import type { ActionRequest, EmailActionResult } from '../notify/email-actions.js';
 import { html, type Html } from '../notify/html.js';
+import { utcMinute } from '../notify/chat-text.js';
 
 /** The status code and small HTML page each state of an email link answers with. */
 export interface Page {
@@ -7,7 +8,7 @@ export interface Page {
   body: string;
 }
 
-const when = (iso: string | null): string => (iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : 'an unknown time');
+const when = (iso: string | null): string => (iso ? utcMinute(iso) : 'an unknown time');
 const PAST: Record<string, string> = { approved: 'approved', denied: 'denied', expired: 'expired', cancelled: 'cancelled', pending: 'still pending' };
 
 function layout(title: string, content: Html): string {

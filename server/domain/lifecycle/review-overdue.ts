@@ -8,6 +8,7 @@ import { audit, LostRace, type Context } from '../context.js';
 import { announceUpdated, type AfterCommit } from './after-commit.js';
 import { auditFields } from './transition.js';
 import { enqueueNotifications } from '../../notify/enqueue.js';
+import { utcMinute } from '../../notify/chat-text.js';
 
 /**
  * A break-glass use nobody reviewed within its window: it is marked overdue (which keeps the user's
@@ -38,7 +39,7 @@ export async function markReviewOverdue(ctx: Context, trx: Transaction<Database>
   if (!(await requestStore.updateVersioned(trx, row, { eligible_groups: groups, eligible_users: users, updated_at: iso }, Number(row.version) + 1))) throw new LostRace();
   // Those it escalates to may have no Greenlight window open: it goes out, urgent, on the rule's channels
   // and on those its escalation steps name for their leads.
-  const message = `Break-glass review overdue: ${row.requester_name} on ${rule.name}, ${item.incident}, was due for review by ${item.dueAt.slice(0, 10)} ${item.dueAt.slice(11, 16)} UTC; ${notified.join(', ')} asked to chase it`;
+  const message = `Break-glass review overdue: ${row.requester_name} on ${rule.name}, ${item.incident}, was due for review by ${utcMinute(item.dueAt)}; ${notified.join(', ')} asked to chase it`;
   await enqueueNotifications(ctx, trx, 'request.break_glass_overdue', { ...row, eligible_groups: groups, eligible_users: users, updated_at: iso, version: Number(row.version) + 1 }, undefined, { message });
   return announceUpdated(ctx, row.id, { groups: notified.filter((name) => !named.includes(name)), users: named });
 }
