@@ -20,9 +20,18 @@ export interface LoopbackSignInOptions {
 
 const DONE_PAGE = '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>You are signed in to Greenlight. You can close this tab and go back to the app.</p>';
 const REFUSED_PAGE =
-  '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>This sign-in was not started by the Greenlight app on this computer, so it was refused and nothing was signed in. Start sign-in again from the app.</p>';
-const MISMATCH_MESSAGE = 'The browser came back with a sign-in this app did not start (its state did not match), so it was refused. Start sign-in again.';
+  '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>This sign-in was not started by the Greenlight app on this computer, so it was refused and nothing was signed in. If you are signing in from the app, finish in the tab it opened, or start sign-in again from the app.</p>';
+const INCOMPLETE_PAGE =
+  '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>The hub sent the browser back without a sign-in code, so nothing was signed in. Start sign-in again from the app.</p>';
 const NO_CODE_MESSAGE = 'The hub sent the browser back without a sign-in code. Start sign-in again.';
+
+/** Why the wait ended without a sign-in, saying so when redirects without this sign-in's state were refused meanwhile. */
+function timeoutMessage(timeoutMs: number, refusedRedirects: number): string {
+  const waited = `Sign-in was not finished in the browser within ${Math.round(timeoutMs / 1000)} s.`;
+  if (refusedRedirects === 0) return `${waited} Try again.`;
+  const times = refusedRedirects === 1 ? 'once' : `${refusedRedirects} times`;
+  return `${waited} The browser came back ${times} with a sign-in this app did not start (perhaps from an earlier attempt), which was refused. Try again.`;
+}
 
 /**
  * What a hub with single sign-on answers at /auth/oidc/info. `checksDesktopState` is the promise that
@@ -43,8 +52,10 @@ function isOurState(expected: string, received: string | null): boolean {
  * Single sign-on for the desktop app (RFC 8252): a one-shot listener on a random loopback port, the
  * system browser sent to the hub's sign-in with that address, a PKCE challenge and a random state,
  * and, when the browser comes back with a one-time code and that state, the code and the verifier
- * traded at the hub for a session. A redirect to the port without the state (stray, or forged by
- * another page) ends the sign-in with SIGN_IN_STATE_MISMATCH; its code is never sent anywhere.
+ * traded at the hub for a session. Only a redirect with that state ends the wait: anything else
+ * reaching the port (a stray or forged redirect, another page, another process) is refused and its
+ * code never sent anywhere, and the wait goes on, so nobody but the hub can cancel a sign-in the
+ * person is still finishing at the identity provider.
  */
 export async function signInWithBrowser(options: LoopbackSignInOptions): Promise<DesktopSession> {
   const hub = new URL(options.hubUrl).origin;
@@ -71,17 +82,23 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
   const arrived = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
   // A sign-in that ends before the race below starts waiting must not count as unhandled.
   arrived.catch(() => undefined);
+  // Only counted, never kept: a flood of them costs no memory, and the timeout can say they came.
+  let refusedRedirects = 0;
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (request.method !== 'GET' || url.pathname !== '/callback') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
       return;
     }
-    const code = url.searchParams.get('code');
-    const ours = isOurState(state, url.searchParams.get('state'));
-    if (!ours || !code) {
+    if (!isOurState(state, url.searchParams.get('state'))) {
+      refusedRedirects += 1;
       response.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(REFUSED_PAGE);
-      settle.reject(ours ? new GreenlightError('SIGN_IN_INCOMPLETE', NO_CODE_MESSAGE) : new GreenlightError('SIGN_IN_STATE_MISMATCH', MISMATCH_MESSAGE));
+      return;
+    }
+    const code = url.searchParams.get('code');
+    if (!code) {
+      response.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(INCOMPLETE_PAGE);
+      settle.reject(new GreenlightError('SIGN_IN_INCOMPLETE', NO_CODE_MESSAGE));
       return;
     }
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(DONE_PAGE);
@@ -101,7 +118,7 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
     await options.openExternal(login.href);
     const timeoutMs = options.timeoutMs ?? 5 * 60_000;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new GreenlightError('TIMEOUT', `Sign-in was not finished in the browser within ${Math.round(timeoutMs / 1000)} s. Try again.`)), timeoutMs);
+      timer = setTimeout(() => reject(new GreenlightError('TIMEOUT', timeoutMessage(timeoutMs, refusedRedirects))), timeoutMs);
     });
     const code = await Promise.race([arrived, timedOut]);
     const answer = await fetchImpl(new URL('/auth/oidc/desktop/token', hub), {

@@ -25,6 +25,16 @@ const scriptedBrowser = (login: string, seen: string[]) => async (url: string) =
   await fetch(loopback);
 };
 
+/** A fetch for the app that records which codes it trades at the hub, so a refused code is seen never to leave the app. */
+function recordedTrades() {
+  const codes: string[] = [];
+  const recording: typeof fetch = (input, init) => {
+    if (String(input).endsWith('/auth/oidc/desktop/token')) codes.push((JSON.parse(String(init?.body)) as { code: string }).code);
+    return fetch(input, init);
+  };
+  return { codes, fetch: recording };
+}
+
 /** The desktop app's main process as the window reaches it over IPC, signing in through `openExternal`; the rest is not used. */
 function desktopMain(openExternal: (url: string) => Promise<void>) {
   const ipcMain = new FakeIpcMain();
@@ -99,46 +109,74 @@ describe('desktop single sign-on through the system browser and a loopback addre
     expect(await sessions()).toBe(before);
   });
 
-  it('a redirect to its loopback address that does not carry its state is refused, in the browser and in the app, and no code is traded', async () => {
-    /** Records what the app sends the hub, so a refused code is seen never to leave the app. */
-    const traded: string[] = [];
-    const recordingFetch: typeof fetch = (input, init) => {
-      if (String(input).endsWith('/auth/oidc/desktop/token')) traded.push(String(init?.body));
-      return fetch(input, init);
+  it('a stray request to its loopback address, with no state, a guessed one or none at all, is refused and the real redirect after it still signs in', async () => {
+    const traded = recordedTrades();
+    const strays: { status: number; text: string }[] = [];
+    const seen: string[] = [];
+    const strayFirst = async (url: string) => {
+      const desktop = new URL(url).searchParams.get('desktop') ?? '';
+      // A page elsewhere sends the browser to the port with a code of its own, with no state or a guessed one; the browser asks for an icon.
+      for (const stray of [desktop, `${desktop}?code=a-code-from-elsewhere`, `${desktop}?code=a-code-from-elsewhere&state=${'A'.repeat(43)}`, `${new URL(desktop).origin}/favicon.ico`]) {
+        const answer = await fetch(stray);
+        strays.push({ status: answer.status, text: await answer.text() });
+      }
+      await scriptedBrowser('bob-sub', seen)(url);
     };
+    const session = await signInWithBrowser({ hubUrl: hub.url, openExternal: strayFirst, fetch: traded.fetch, timeoutMs: 30_000 });
+    expect(session.user).toBe('bob');
+    expect(strays.map((stray) => stray.status)).toEqual([400, 400, 400, 404]);
+    for (const refused of strays.slice(0, 3)) expect(refused.text).toContain('was not started by the Greenlight app on this computer, so it was refused');
+    // Only the hub's own code left the app.
+    const realCode = new URL(seen[1] ?? '').searchParams.get('code');
+    expect(traded.codes).toEqual([realCode]);
+    // Signed in, the app no longer listens.
+    await expect(fetch(seen[1] ?? '')).rejects.toThrow();
+  });
+
+  it('a flood of redirects with a wrong state is refused while the sign-in keeps waiting for its own', async () => {
+    const seen: string[] = [];
+    const refusals: number[] = [];
+    const flooded = async (url: string) => {
+      const desktop = new URL(url).searchParams.get('desktop') ?? '';
+      const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => fetch(`${desktop}?code=c${i}&state=${'B'.repeat(43)}`)));
+      refusals.push(...answers.map((answer) => answer.status));
+      await scriptedBrowser('bob-sub', seen)(url);
+    };
+    const session = await signInWithBrowser({ hubUrl: hub.url, openExternal: flooded, timeoutMs: 30_000 });
+    expect(session.user).toBe('bob');
+    expect(refusals).toEqual(Array.from({ length: 200 }, () => 400));
+  });
+
+  it('when only redirects without its state come, only the timeout ends the sign-in, saying they were refused, and no code is traded', async () => {
+    const traded = recordedTrades();
     const sessions = async () => (await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=session.started', ADMIN_TOKEN)).body.events.length;
     const before = await sessions();
-    // A page elsewhere sends the browser to the port with a code of its own, with no state or a guessed one.
-    for (const forged of [(desktop: string) => `${desktop}?code=a-code-from-elsewhere`, (desktop: string) => `${desktop}?code=a-code-from-elsewhere&state=${'A'.repeat(43)}`]) {
-      let page: { status: number; text: string } | undefined;
-      const forging = async (url: string) => {
-        const desktop = new URL(url).searchParams.get('desktop') ?? '';
-        const answer = await fetch(forged(desktop));
-        page = { status: answer.status, text: await answer.text() };
-      };
-      const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: forging, fetch: recordingFetch, timeoutMs: 30_000 }).then(
-        () => null,
-        (error: unknown) => error,
-      );
-      expect(failed).toBeInstanceOf(GreenlightError);
-      expect((failed as GreenlightError).toWire()).toEqual({ code: 'SIGN_IN_STATE_MISMATCH', message: 'The browser came back with a sign-in this app did not start (its state did not match), so it was refused. Start sign-in again.' });
-      expect(page?.status).toBe(400);
-      expect(page?.text).toContain('Start sign-in again from the app.');
-    }
-    // The hub's own redirect, with its state taken off: a real code, still never traded.
-    let handedBack = '';
-    const stripped = async (url: string) => {
+    // The hub's own redirect with its state taken off (a real code), then one with a guessed state.
+    let stripped = '';
+    const withoutState = async (url: string) => {
       const { callback, hubCookie } = await provider.signIn(url, 'bob-sub');
       const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
       const loopback = new URL(back.headers.get('location') ?? '');
-      handedBack = loopback.searchParams.get('code') ?? '';
       loopback.searchParams.delete('state');
-      await fetch(loopback);
+      stripped = loopback.href;
+      expect((await fetch(loopback)).status).toBe(400);
+      loopback.searchParams.set('state', 'C'.repeat(43));
+      expect((await fetch(loopback)).status).toBe(400);
     };
-    await expect(signInWithBrowser({ hubUrl: hub.url, openExternal: stripped, fetch: recordingFetch, timeoutMs: 30_000 })).rejects.toMatchObject({ code: 'SIGN_IN_STATE_MISMATCH' });
-    expect(handedBack).not.toBe('');
-    expect(traded).toEqual([]);
+    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: withoutState, fetch: traded.fetch, timeoutMs: 1_000 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(GreenlightError);
+    expect((failed as GreenlightError).toWire()).toEqual({
+      code: 'TIMEOUT',
+      message: 'Sign-in was not finished in the browser within 1 s. The browser came back 2 times with a sign-in this app did not start (perhaps from an earlier attempt), which was refused. Try again.',
+    });
+    expect(new URL(stripped).searchParams.get('code')).not.toBe(null);
+    expect(traded.codes).toEqual([]);
     expect(await sessions()).toBe(before);
+    // Timed out, the app no longer listens.
+    await expect(fetch(stripped)).rejects.toThrow();
   });
 
   it('says so, without opening a browser, when the hub has no single sign-on', async () => {
@@ -174,15 +212,19 @@ describe('desktop single sign-on through the system browser and a loopback addre
   });
 
   it('tells the window, with a code and a plain sentence, when the hub sends the browser back without a sign-in code', async () => {
+    let page: { status: number; text: string } | undefined;
     const withoutCode = async (url: string) => {
       const { callback, hubCookie } = await provider.signIn(url, 'bob-sub');
       const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
       const loopback = new URL(back.headers.get('location') ?? '');
       loopback.searchParams.delete('code');
-      await fetch(loopback);
+      const answer = await fetch(loopback);
+      page = { status: answer.status, text: await answer.text() };
     };
     expect(await desktopMain(withoutCode).signInWithBrowser(hub.url)).toEqual({
       error: { code: 'SIGN_IN_INCOMPLETE', message: 'The hub sent the browser back without a sign-in code. Start sign-in again.' },
     });
+    expect(page?.status).toBe(400);
+    expect(page?.text).toContain('The hub sent the browser back without a sign-in code, so nothing was signed in.');
   });
 });

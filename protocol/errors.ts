@@ -29,7 +29,6 @@ export const ERROR_CODES = [
   'EXTENSION_LIMIT',
   'CONFLICT',
   'LAST_ADMIN',
-  'SIGN_IN_STATE_MISMATCH',
   'SIGN_IN_INCOMPLETE',
   'NO_SINGLE_SIGN_ON',
   'HUB_TOO_OLD',
@@ -88,8 +87,6 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   EXTENSION_LIMIT: 422,
   CONFLICT: 409,
   LAST_ADMIN: 409,
-  // The browser came back to the desktop app's loopback address with a sign-in the app did not start.
-  SIGN_IN_STATE_MISMATCH: 400,
   // The hub sent the browser back to the desktop app without the one-time code a sign-in ends with.
   SIGN_IN_INCOMPLETE: 502,
   // The desktop app asked for single sign-on at a hub that has none set up.
