@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { redactUrl } from '../redact.js';
 import type { Database } from './schema.js';
 import { startBackgroundCheckpoint } from './background-checkpoint.js';
+import { coalesceWrites } from './coalesced-writes.js';
 import { PipelinedPostgresDialect } from './pipelined-postgres.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from './migrations.js';
 import { DatabaseNewerError, migrationStatus } from './migration-status.js';
@@ -151,7 +152,10 @@ function openPostgres(url: string): Store {
   // A lost connection must not crash the hub; the query that used it fails and reports it.
   // pg-pool only listens for errors on idle clients, so checked-out ones get a listener too.
   pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+    coalesceWrites(client);
+  });
   const db = new Kysely<Database>({ dialect: new PipelinedPostgresDialect({ pool }) });
   return { db, dialect: 'postgres', location: redactUrl(url), close: () => db.destroy() };
 }
