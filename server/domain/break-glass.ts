@@ -129,7 +129,7 @@ export async function reviewBreakGlass(ctx: Context, actor: Actor, requestId: st
     const standIn = await reviewerIn(trx, item, caller, delegators, named);
     if (item.outcome !== null) throw new GreenlightError('ALREADY_DECIDED', `This break-glass was already reviewed: ${item.outcome} by ${item.reviewedBy ?? 'someone'}.`);
     const iso = ctx.clock.now().toISOString();
-    await breakGlassReviewStore.close(trx, current.id, { outcome: review.outcome, reviewedBy: actor.name, comment: review.comment, reviewedAt: iso });
+    await breakGlassReviewStore.close(trx, current.id, { outcome: review.outcome, reviewedBy: actor.name, reviewedFor: standIn?.name ?? null, comment: review.comment, reviewedAt: iso });
     const behalf = standIn ? { onBehalfOf: standIn.name } : {};
     await audit(ctx, trx, { actor: actor.name, type: 'request.reviewed', ...auditFields(current), outcome: review.outcome, data: { outcome: review.outcome, comment: review.comment, incident: item.incident, ...behalf } });
     const touched = { ...current, updated_at: iso, version: Number(current.version) + 1 };

@@ -25,7 +25,7 @@ describe.each(await storeKinds())('break-glass review records on $label', ({ kin
 
   it.skipIf(skip)('an open use is owed once overdue, listed for others to review, and closed with its outcome', async () => {
     await breakGlassReviewStore.insert(store.db, use('req_1', 'usr_r', '2026-12-02T00:00:00.000Z'));
-    const open = { ...use('req_1', 'usr_r', '2026-12-02T00:00:00.000Z'), outcome: null, reviewedBy: null, comment: null, reviewedAt: null };
+    const open = { ...use('req_1', 'usr_r', '2026-12-02T00:00:00.000Z'), outcome: null, reviewedBy: null, reviewedFor: null, comment: null, reviewedAt: null };
     expect(await breakGlassReviewStore.ofRequest(store.db, 'req_1')).toEqual(open);
     expect(await breakGlassReviewStore.owedBy(store.db, 'usr_r', '2026-12-01T12:00:00.000Z')).toBeUndefined();
     expect(await breakGlassReviewStore.owedBy(store.db, 'usr_r', '2026-12-02T00:00:00.000Z')).toEqual({ requestId: 'req_1', outcome: null, dueAt: '2026-12-02T00:00:00.000Z' });
@@ -33,8 +33,9 @@ describe.each(await storeKinds())('break-glass review records on $label', ({ kin
     expect(await breakGlassReviewStore.lastUseSince(store.db, 'usr_r', 'prod-db', at)).toBeUndefined();
     expect(await breakGlassReviewStore.openNotBy(store.db, 'usr_other')).toEqual([{ id: 'req_1', version: 3, reviewers: ['sre', 'security'] }]);
     expect(await breakGlassReviewStore.openNotBy(store.db, 'usr_r')).toEqual([]);
-    await breakGlassReviewStore.close(store.db, 'req_1', { outcome: 'unratified', reviewedBy: 'sam', comment: 'no incident', reviewedAt: '2026-12-01T01:00:00.000Z' });
-    expect(await breakGlassReviewStore.ofRequest(store.db, 'req_1')).toEqual({ ...open, outcome: 'unratified', reviewedBy: 'sam', comment: 'no incident', reviewedAt: '2026-12-01T01:00:00.000Z' });
+    // Closed by a delegate: the record keeps for whom as well as who.
+    await breakGlassReviewStore.close(store.db, 'req_1', { outcome: 'unratified', reviewedBy: 'dana', reviewedFor: 'sam', comment: 'no incident', reviewedAt: '2026-12-01T01:00:00.000Z' });
+    expect(await breakGlassReviewStore.ofRequest(store.db, 'req_1')).toEqual({ ...open, outcome: 'unratified', reviewedBy: 'dana', reviewedFor: 'sam', comment: 'no incident', reviewedAt: '2026-12-01T01:00:00.000Z' });
     expect(await breakGlassReviewStore.owedBy(store.db, 'usr_r', at)).toMatchObject({ requestId: 'req_1', outcome: 'unratified' });
     expect(await breakGlassReviewStore.openNotBy(store.db, 'usr_other')).toEqual([]);
   });

@@ -18,6 +18,8 @@ export interface BreakGlassReviewRecord {
   dueAt: string;
   outcome: ReviewOutcome | null;
   reviewedBy: string | null;
+  /** The reviewer a delegate (`reviewedBy`) reviewed for; null when a reviewer reviewed as themselves. */
+  reviewedFor: string | null;
   comment: string | null;
   reviewedAt: string | null;
 }
@@ -44,6 +46,7 @@ export function toBreakGlassReviewRecord(row: BreakGlassReviewsTable): BreakGlas
     dueAt: row.due_at,
     outcome: decodeReviewOutcome(row.outcome),
     reviewedBy: row.reviewed_by,
+    reviewedFor: row.reviewed_for,
     comment: row.comment,
     reviewedAt: row.reviewed_at,
   };
@@ -65,6 +68,7 @@ export const breakGlassReviewStore = {
         due_at: review.dueAt,
         outcome: null,
         reviewed_by: null,
+        reviewed_for: null,
         comment: null,
         reviewed_at: null,
       })
@@ -93,8 +97,13 @@ export const breakGlassReviewStore = {
     return row?.created_at;
   },
 
-  async close(db: Executor, requestId: string, review: { outcome: ReviewOutcome; reviewedBy: string; comment: string; reviewedAt: string }): Promise<void> {
-    await db.updateTable('break_glass_reviews').set({ outcome: review.outcome, reviewed_by: review.reviewedBy, comment: review.comment, reviewed_at: review.reviewedAt }).where('request_id', '=', requestId).execute();
+  /** Closes a use: `reviewedFor` names the reviewer a delegate stood in for, null when a reviewer reviewed as themselves. */
+  async close(db: Executor, requestId: string, review: { outcome: ReviewOutcome; reviewedBy: string; reviewedFor: string | null; comment: string; reviewedAt: string }): Promise<void> {
+    await db
+      .updateTable('break_glass_reviews')
+      .set({ outcome: review.outcome, reviewed_by: review.reviewedBy, reviewed_for: review.reviewedFor, comment: review.comment, reviewed_at: review.reviewedAt })
+      .where('request_id', '=', requestId)
+      .execute();
   },
 
   /** The open uses of everyone but this person, with their request's version (what a sync chooses by). */

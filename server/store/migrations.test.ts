@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from './database.js';
 import { MIGRATION_NAMES, migrationProvider } from './migrations.js';
 import { DatabaseNewerError, migrationStatus } from './migration-status.js';
-import type { Database, RequestsTable, TokensTable, UsersTable } from './schema.js';
+import type { BreakGlassReviewsTable, Database, RequestsTable, TokensTable, UsersTable } from './schema.js';
+import { breakGlassReviewStore } from './break-glass-reviews.js';
 import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
 
 const pgAvailable = await postgresAvailability();
@@ -173,6 +174,47 @@ describe.each(['sqlite', 'postgres'] as const)('migrations on %s', (kind) => {
     expect(tokens).toEqual([{ id: `tok_${'a'.repeat(24)}`, name: 'initial', kind: 'user', scopes: null, expires_at: null, last_used_at: null }]);
     const users = await store.db.selectFrom('users').select(['id', 'service']).orderBy('id').execute();
     expect(users.map((user) => Number(user.service))).toEqual([0, 0]);
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('break-glass reviews closed before the upgrade that records for whom, on %s', (kind) => {
+  const skip = kind === 'postgres' && !pgAvailable.ok;
+  let target: Target;
+  let store: Store;
+
+  beforeAll(async () => {
+    if (skip) return;
+    target = kind === 'sqlite' ? sqliteTarget() : await postgresTarget();
+    // A database as the release before left it: reviews knew who closed them, not for whom.
+    const before = target.raw() as unknown as Kysely<Omit<Database, 'break_glass_reviews'> & { break_glass_reviews: Omit<BreakGlassReviewsTable, 'reviewed_for'> }>;
+    const migrated = await new Migrator({ db: before, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo('2026-12-16-101-exclusive-claims');
+    if (migrated.error) throw migrated.error;
+    await before.insertInto('users').values({ id: 'usr_a', name: 'usr_a', roles: '["requester"]', disabled: 0, service: 0, created_at: '2026-12-01T00:00:00.000Z' }).execute();
+    await before.insertInto('requests').values([current('req_1', 'usr_a', null), current('req_2', 'usr_a', null)]).execute();
+    const review = { requester_id: 'usr_a', rule_name: 'prod', incident: 'INC-1', reviewers: '["security"]', created_at: '2026-12-01T00:00:00.000Z', due_at: '2026-12-02T00:00:00.000Z' };
+    await before
+      .insertInto('break_glass_reviews')
+      .values([
+        { ...review, request_id: 'req_1', outcome: 'ratified', reviewed_by: 'sam', comment: 'checked', reviewed_at: '2026-12-01T01:00:00.000Z' },
+        { ...review, request_id: 'req_2', outcome: null, reviewed_by: null, comment: null, reviewed_at: null },
+      ])
+      .execute();
+    await before.destroy();
+    store = await target.open();
+  });
+  afterAll(async () => {
+    if (skip) return;
+    await store.close();
+    await target.dispose();
+  });
+
+  it.skipIf(skip)('reads a review closed before the upgrade as closed by whoever closed it, for nobody else', async () => {
+    expect(await breakGlassReviewStore.ofRequest(store.db, 'req_1')).toMatchObject({ outcome: 'ratified', reviewedBy: 'sam', reviewedFor: null });
+  });
+
+  it.skipIf(skip)('closes a review open at the upgrade naming the reviewer a delegate reviewed for', async () => {
+    await breakGlassReviewStore.close(store.db, 'req_2', { outcome: 'unratified', reviewedBy: 'dana', reviewedFor: 'sue', comment: 'no incident', reviewedAt: '2026-12-02T01:00:00.000Z' });
+    expect(await breakGlassReviewStore.ofRequest(store.db, 'req_2')).toMatchObject({ outcome: 'unratified', reviewedBy: 'dana', reviewedFor: 'sue' });
   });
 });
 

@@ -450,6 +450,13 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // A review a delegate closed names the reviewer they stood in for, so whatever reads the review
+  // (a second reviewer refused, a chase no longer due) says "dana for sue". Older reviews keep null.
+  '2026-12-17-101-break-glass-reviewed-for': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('break_glass_reviews').addColumn('reviewed_for', 'text').execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

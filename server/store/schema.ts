@@ -123,6 +123,8 @@ export interface BreakGlassReviewsTable {
   /** null while open; 'ratified' or 'unratified'. */
   outcome: string | null;
   reviewed_by: string | null;
+  /** The reviewer a delegate (`reviewed_by`) reviewed for; null when a reviewer reviewed as themselves, and on reviews closed before it was kept. */
+  reviewed_for: string | null;
   comment: string | null;
   reviewed_at: string | null;
 }
