@@ -107,7 +107,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('break-glass: access at once
     }
     const ratified = await review(sue, first ?? '', 'ratified');
     expect(ratified.body.breakGlass).toMatchObject({ review: 'ratified', reviewedBy: 'sue' });
-    expect((await review(sue, first ?? '', 'unratified')).body.error.code).toBe('ALREADY_DECIDED');
+    expect((await review(sue, first ?? '', 'unratified')).body.error).toEqual({ code: 'ALREADY_DECIDED', message: 'This break-glass was already reviewed: ratified by sue.' });
     expect((await review(sue, second ?? '', 'unratified')).body.breakGlass?.review).toBe('unratified');
     clock.advance(5 * HOUR);
     const blocked = await breakGlass(dave);

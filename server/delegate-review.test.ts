@@ -89,8 +89,8 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])("a delegate reviews a break-
     expect(reviewed.timeline.find((entry) => entry.type === 'request.reviewed')).toMatchObject({ actor: 'dana', detail: 'ratified for sue: matches the incident timeline' });
     const audit = await hub.api<AuditPage>('GET', '/api/v1/audit?type=request.reviewed&actor=dana', ADMIN_TOKEN);
     expect(audit.body.events.find((event) => event.requestId === used.id)?.data).toMatchObject({ outcome: 'ratified', onBehalfOf: 'sue' });
-    // Reviewed, it waits on nobody: sue cannot review it again, nor is it in dana's inbox.
-    expect((await review(sue, used.id)).body.error.code).toBe('ALREADY_DECIDED');
+    // Reviewed, it waits on nobody: sue cannot review it again (told it was dana, for her), nor is it in dana's inbox.
+    expect((await review(sue, used.id)).body.error).toEqual({ code: 'ALREADY_DECIDED', message: 'This break-glass was already reviewed: ratified by dana for sue.' });
     expect((await danasApp.sync()).inbox.map((request) => request.id)).not.toContain(used.id);
     danasApp.close();
   });

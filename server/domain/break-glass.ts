@@ -1,7 +1,7 @@
 import { GreenlightError, parseOrThrow, formatDuration, reviewInputSchema, type FrozenRule, type GreenlightRequest, type ParsedNewRequest } from '../../protocol/index.js';
 import { newRequestRecord } from './new-request.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
-import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
+import { breakGlassReviewStore, whoReviewed } from '../store/break-glass-reviews.js';
 import type { Actor } from './actor.js';
 import { announce } from './announce.js';
 import { buildView, canSee, viewReader } from './request-view.js';
@@ -127,7 +127,7 @@ export async function reviewBreakGlass(ctx: Context, actor: Actor, requestId: st
     const caller = await asTheyStandNow(trx, actor);
     if (!caller) throw new GreenlightError('UNAUTHENTICATED', 'Your account has been disabled; nothing was reviewed.');
     const standIn = await reviewerIn(trx, item, caller, delegators, named);
-    if (item.outcome !== null) throw new GreenlightError('ALREADY_DECIDED', `This break-glass was already reviewed: ${item.outcome} by ${item.reviewedBy ?? 'someone'}.`);
+    if (item.outcome !== null) throw new GreenlightError('ALREADY_DECIDED', `This break-glass was already reviewed: ${item.outcome} by ${whoReviewed(item) ?? 'someone'}.`);
     const iso = ctx.clock.now().toISOString();
     await breakGlassReviewStore.close(trx, current.id, { outcome: review.outcome, reviewedBy: actor.name, reviewedFor: standIn?.name ?? null, comment: review.comment, reviewedAt: iso });
     const behalf = standIn ? { onBehalfOf: standIn.name } : {};

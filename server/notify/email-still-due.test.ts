@@ -187,8 +187,12 @@ describe('an email that waited for the SMTP server is sent only if it still has 
   });
 
   // Last: it moves the clock a day on.
-  it('does not chase, once the SMTP server is back, a break-glass review made while it was down', async () => {
+  it('does not chase, once the SMTP server is back, a break-glass review made while it was down, naming who reviewed it for whom', async () => {
     const olga = await hub.createUser('olga', ['requester'], ['oncall'], { email: 'olga@example.com' });
+    // Dana reviews nothing of her own: she reviews for sue, as her delegate.
+    const dana = await hub.createUser('dana', ['approver'], ['devs']);
+    const endsAt = new Date(clock.now().getTime() + 7 * 86_400_000).toISOString();
+    expect((await hub.api('POST', '/api/v1/delegations', sue.token, { to: 'dana', endsAt, reason: 'holiday' })).status).toBe(201);
     const { status, body: used } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', olga.token, deployRequest({ reason: 'queue is stuck, orders are not shipping', breakGlass: { incident: 'INC-10' } }));
     expect(status).toBe(201);
     await dispatcher().idle();
@@ -199,11 +203,11 @@ describe('an email that waited for the SMTP server is sent only if it still has 
       await hub.hub.scheduler.runNow();
       await dispatcher().idle();
       expect((await overdueRows()).map((row) => row.destination)).toEqual(['sue']);
-      const reviewed = await hub.api('POST', `/api/v1/requests/${used.id}/review`, sue.token, { outcome: 'ratified', comment: 'checked with the incident lead' });
+      const reviewed = await hub.api('POST', `/api/v1/requests/${used.id}/review`, dana.token, { outcome: 'ratified', comment: 'checked with the incident lead' });
       expect(reviewed.status).toBe(200);
     });
     await advance(6000);
     expect(mailedAbout('sue@example.com', used.id).filter((received) => received.mail.subject?.includes('review overdue'))).toEqual([]);
-    expect(await overdueRows()).toMatchObject([{ status: 'failed', nextAttemptAt: null, lastError: 'not sent: the break-glass was ratified by sue before this email could go out' }]);
+    expect(await overdueRows()).toMatchObject([{ status: 'failed', nextAttemptAt: null, lastError: 'not sent: the break-glass was ratified by dana for sue before this email could go out' }]);
   });
 });

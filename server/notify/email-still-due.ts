@@ -4,7 +4,7 @@ import type { Database } from '../store/schema.js';
 import { requestStore } from '../store/requests.js';
 import { userStore } from '../store/users.js';
 import { decisionStore } from '../store/decisions.js';
-import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
+import { breakGlassReviewStore, whoReviewed } from '../store/break-glass-reviews.js';
 import { isEligibleApprover } from '../domain/request-view.js';
 import { activeDelegatorsOf, standInsOn } from '../domain/deciders.js';
 import type { EmailPayload } from './email-payload.js';
@@ -32,7 +32,7 @@ export async function whyNoLongerDue(db: Kysely<Database>, payload: EmailPayload
   if (payload.type === 'request.break_glass_overdue') {
     // Chasing a review that is in by now would send the reviewers after nothing.
     const review = await breakGlassReviewStore.ofRequest(db, payload.request.id);
-    if (review?.outcome) return `not sent: the break-glass was ${review.outcome} by ${review.reviewedBy ?? 'a reviewer'} ${after}`;
+    if (review?.outcome) return `not sent: the break-glass was ${review.outcome} by ${whoReviewed(review) ?? 'a reviewer'} ${after}`;
   }
   if (payload.alert !== null) return null;
   const request = await requestStore.byId(db, payload.request.id);

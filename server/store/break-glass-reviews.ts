@@ -35,6 +35,12 @@ export function decodeReviewOutcome(text: string | null): ReviewOutcome | null {
   return text === null ? null : decodeOutcome(text);
 }
 
+/** Who closed a review, as people read it: "dana for sue" when a delegate did, "sue" when the reviewer did; null while open. */
+export function whoReviewed(review: Pick<BreakGlassReviewRecord, 'reviewedBy' | 'reviewedFor'>): string | null {
+  if (review.reviewedBy === null) return null;
+  return review.reviewedFor === null ? review.reviewedBy : `${review.reviewedBy} for ${review.reviewedFor}`;
+}
+
 export function toBreakGlassReviewRecord(row: BreakGlassReviewsTable): BreakGlassReviewRecord {
   return {
     requestId: row.request_id,

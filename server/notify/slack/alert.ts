@@ -1,5 +1,5 @@
 import type { Context } from '../../domain/context.js';
-import { breakGlassReviewStore } from '../../store/break-glass-reviews.js';
+import { breakGlassReviewStore, whoReviewed } from '../../store/break-glass-reviews.js';
 import { slackAlertStore } from '../../store/slack-alerts.js';
 import { consoleLink } from '../chat-text.js';
 import type { SlackApp, SlackRow } from './app.js';
@@ -23,7 +23,7 @@ export async function postAlertForTarget(ctx: Context, app: SlackApp, notificati
   if (alert.event === 'request.break_glass_overdue') {
     // A retry reaching Slack after the review is in would send the reviewers after nothing (as email, see whyNoLongerDue).
     const review = await breakGlassReviewStore.ofRequest(ctx.store.db, requestId);
-    if (review?.outcome) return `not posted: the break-glass was ${review.outcome} by ${review.reviewedBy ?? 'a reviewer'} before this alert could go out`;
+    if (review?.outcome) return `not posted: the break-glass was ${review.outcome} by ${whoReviewed(review) ?? 'a reviewer'} before this alert could go out`;
   }
   const posted = await slackAlertStore.channelsOf(ctx.store.db, notificationId);
   const text = alertText(message);

@@ -62,8 +62,12 @@ describe('an overdue break-glass review in Slack, against a local Slack API stan
     expect(alertsPosted('Break-glass review overdue: dave on prod-db, INC-4450')).toEqual({ directTo: ['DU0LENA', 'DU0SUE'], inChannels: 1 });
   });
 
-  it('does not chase, once Slack is back, a break-glass review made while Slack was down (against the local Slack API stand-in)', async () => {
+  it('does not chase, once Slack is back, a break-glass review made while Slack was down, naming who reviewed it for whom (against the local Slack API stand-in)', async () => {
     const sam = await hub.createUser('sam', ['approver'], ['security']);
+    // Tia reviews nothing of her own: she reviews for sam, as his delegate.
+    const tia = await hub.createUser('tia', ['approver'], ['devs']);
+    const endsAt = new Date(clock.now().getTime() + 7 * DAY).toISOString();
+    expect((await hub.api('POST', '/api/v1/delegations', sam.token, { to: 'tia', endsAt, reason: 'holiday' })).status).toBe(201);
     const olga = await hub.createUser('olga', ['requester'], ['oncall']);
     const { status, body: used } = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', olga.token, deployRequest({ reason: 'queue is stuck, orders are not shipping', breakGlass: { incident: 'INC-10' } }));
     expect(status).toBe(201);
@@ -78,7 +82,7 @@ describe('an overdue break-glass review in Slack, against a local Slack API stan
       ['slack:#sec-ops', 'pending', 503],
       ['slack:dm', 'pending', 503],
     ]);
-    const reviewed = await hub.api('POST', `/api/v1/requests/${used.id}/review`, sam.token, { outcome: 'ratified', comment: 'checked with the incident lead' });
+    const reviewed = await hub.api('POST', `/api/v1/requests/${used.id}/review`, tia.token, { outcome: 'ratified', comment: 'checked with the incident lead' });
     expect(reviewed.status).toBe(200);
 
     slack.unavailable = false;
@@ -86,7 +90,7 @@ describe('an overdue break-glass review in Slack, against a local Slack API stan
     await hub.hub.dispatcher.runNow();
     await hub.hub.dispatcher.idle();
     expect(alertsPosted('Break-glass review overdue: olga on prod-db, INC-10')).toEqual({ directTo: [], inChannels: 0 });
-    const reason = 'not posted: the break-glass was ratified by sam before this alert could go out';
+    const reason = 'not posted: the break-glass was ratified by tia for sam before this alert could go out';
     expect(await overdueRows()).toMatchObject([
       { status: 'failed', lastError: reason },
       { status: 'failed', lastError: reason },
