@@ -52,7 +52,7 @@ export async function runEscalation(ctx: BenchContext): Promise<EscalationResult
   const template = db.prepare('select * from requests where id = ?').get(submitted.body.id) as RequestsTable;
   db.prepare('update deadlines set done = 1 where request_id = ?').run(template.id);
   const insertRequest = db.prepare(`insert into requests (${Object.keys(template).join(', ')}) values (${Object.keys(template).map((key) => `@${key}`).join(', ')})`);
-  const insertDeadline = db.prepare('insert into deadlines (id, kind, request_id, grant_jti, step, due_at, done) values (@id, @kind, @request_id, @grant_jti, @step, @due_at, @done)');
+  const insertDeadline = db.prepare('insert into deadlines (id, kind, request_id, grant_jti, delegation_id, step, due_at, done) values (@id, @kind, @request_id, @grant_jti, @delegation_id, @step, @due_at, @done)');
   const firstDue = Date.now() + (ctx.quick ? 4000 : 10_000);
   const dueById = new Map<string, number>();
   db.transaction(() => {
@@ -62,7 +62,7 @@ export async function runEscalation(ctx: BenchContext): Promise<EscalationResult
       const row: RequestsTable = { ...template, id: newId('req', created), created_at: created.toISOString(), updated_at: created.toISOString(), next_escalation_at: due.toISOString() };
       insertRequest.run(row);
       dueById.set(row.id, due.getTime());
-      const deadline: DeadlinesTable = { id: newId('ddl', created), kind: 'escalation', request_id: row.id, grant_jti: null, step: 0, due_at: due.toISOString(), done: 0 };
+      const deadline: DeadlinesTable = { id: newId('ddl', created), kind: 'escalation', request_id: row.id, grant_jti: null, delegation_id: null, step: 0, due_at: due.toISOString(), done: 0 };
       insertDeadline.run(deadline);
     }
   })();

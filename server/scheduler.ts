@@ -204,7 +204,8 @@ export class Scheduler {
     this.failures.delete(deadline.id);
     this.failures.set(deadline.id, failures);
     if (this.failures.size > FAILURES_REMEMBERED) this.failures.delete(this.failures.keys().next().value ?? '');
-    ctx.log.warn({ err: error, deadline: deadline.id, kind: deadline.kind, requestId: deadline.requestId, failures, retryAt }, 'applying a deadline failed; it is retried later');
+    const about = deadline.kind === 'delegation_end' ? { delegationId: deadline.delegationId } : { requestId: deadline.requestId };
+    ctx.log.warn({ err: error, deadline: deadline.id, kind: deadline.kind, ...about, failures, retryAt }, 'applying a deadline failed; it is retried later');
     return true;
   }
 

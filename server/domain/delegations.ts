@@ -14,7 +14,8 @@ import { delegationStore, type DelegationRecord } from '../store/delegations.js'
 import { userStore } from '../store/users.js';
 import { actsAsAdmin, type Actor } from './actor.js';
 import { personAsActor } from './deciders.js';
-import { releaseUnbackedClaims } from './lifecycle/unbacked-claims.js';
+import { delegationEndedWhy, releaseUnbackedClaims } from './lifecycle/unbacked-claims.js';
+import { scheduleDelegationEnd } from './lifecycle/deadlines.js';
 import { announceChanged } from './lifecycle/after-commit.js';
 import { audit, inTransaction, type Context } from './context.js';
 
@@ -90,6 +91,8 @@ export async function createDelegation(ctx: Context, actor: Actor, input: unknow
       endedBy: null,
     };
     await delegationStore.insert(trx, created);
+    await scheduleDelegationEnd(trx, created, now);
+    ctx.deadlineWritten(created.endsAt);
     await audit(ctx, trx, {
       actor: actor.name,
       type: 'delegation.created',
@@ -120,8 +123,7 @@ export async function endDelegation(ctx: Context, actor: Actor, id: string): Pro
     // Someone else may have ended it meanwhile: theirs stands, and only one end is audited.
     if (!(await delegationStore.end(trx, id, now, actor.name))) return (await delegationStore.byId(trx, id)) ?? current;
     await audit(ctx, trx, { actor: actor.name, type: 'delegation.ended', outcome: 'ended', data: { delegation: id, from: current.fromName, to: current.toName } });
-    const why = `the delegation from ${current.fromName} to ${current.toName} ended: ${current.toName} can no longer decide it for ${current.fromName}`;
-    released = await releaseUnbackedClaims(ctx, trx, current.toName, actor.name, why);
+    released = await releaseUnbackedClaims(ctx, trx, current.toName, actor.name, delegationEndedWhy(current, 'ended'));
     return ended;
   });
   await announceChanged(ctx, released);

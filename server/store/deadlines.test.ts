@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from './database.js';
-import { deadlineStore, type NewDeadline } from './deadlines.js';
+import { deadlineStore, type NewRequestDeadline } from './deadlines.js';
 import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 
-const deadline = (id: string, changes: Partial<NewDeadline> = {}): NewDeadline => ({ id, kind: 'escalation', requestId: 'req_1', grantJti: null, step: 0, dueAt: '2026-12-01T00:05:00.000Z', ...changes });
+const deadline = (id: string, changes: Partial<NewRequestDeadline> = {}): NewRequestDeadline => ({ id, kind: 'escalation', requestId: 'req_1', grantJti: null, step: 0, dueAt: '2026-12-01T00:05:00.000Z', ...changes });
 
 /** Deadlines go in as records and come back as records: the kind one of the known ones, done a boolean. */
 describe.each(await storeKinds())('deadline records on $label', ({ kind, skip }) => {
@@ -36,6 +36,17 @@ describe.each(await storeKinds())('deadline records on $label', ({ kind, skip })
     expect(await deadlineStore.nextDue(store.db)).toBe('2026-12-01T01:00:00.000Z');
     await deadlineStore.closeOfGrant(store.db, 'gnt_1');
     expect(await deadlineStore.nextDue(store.db)).toBeNull();
+  });
+
+  it.skipIf(skip)("a delegation's end comes back naming the delegation, and closing a request's deadlines leaves it open", async () => {
+    await deadlineStore.insert(store.db, [
+      { id: 'ddl_30', kind: 'delegation_end', delegationId: 'dlg_1', dueAt: '2026-12-03T00:00:00.000Z' },
+      deadline('ddl_31', { requestId: 'req_30', dueAt: '2026-12-03T00:00:00.000Z' }),
+    ]);
+    await deadlineStore.closeOfRequestExcept(store.db, 'req_30', ['grant_expiry']);
+    const due = await store.db.transaction().execute((trx) => deadlineStore.claimDue(trx, '2026-12-03T00:00:00.000Z', 10, kind === 'PostgreSQL'));
+    expect(due).toEqual([{ id: 'ddl_30', kind: 'delegation_end', delegationId: 'dlg_1', dueAt: '2026-12-03T00:00:00.000Z', done: false }]);
+    await deadlineStore.markDone(store.db, 'ddl_30');
   });
 
   it.skipIf(skip)('a kind the hub does not know is left alone: never claimed, never holding up the others, never closed', async () => {

@@ -5,13 +5,15 @@ import type { Database, DeadlinesTable } from './schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export const DEADLINE_KINDS = ['escalation', 'expiry', 'grant_expiry', 'grant_expiring', 'claim_end', 'reminder', 'review_due'] as const;
+export const DEADLINE_KINDS = ['escalation', 'expiry', 'grant_expiry', 'grant_expiring', 'claim_end', 'reminder', 'review_due', 'delegation_end'] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
+/** The kinds about a request (or its grant); `delegation_end` is about a delegation. */
+export type RequestDeadlineKind = Exclude<DeadlineKind, 'delegation_end'>;
 
-/** A durable timer as the scheduler and the lifecycle work with it: its kind one of the known ones, `done` a boolean. */
-export interface DeadlineRecord {
+/** A durable timer about a request or its grant, as the scheduler and the lifecycle work with it: `done` a boolean. */
+export interface RequestDeadline {
   id: string;
-  kind: DeadlineKind;
+  kind: RequestDeadlineKind;
   requestId: string;
   /** The grant a grant deadline is about; null for a request's own deadlines. */
   grantJti: string | null;
@@ -21,33 +23,55 @@ export interface DeadlineRecord {
   done: boolean;
 }
 
+/** A durable timer at the end of a delegation's window: what its running out changes is settled then. */
+export interface DelegationDeadline {
+  id: string;
+  kind: 'delegation_end';
+  delegationId: string;
+  dueAt: string;
+  done: boolean;
+}
+
+export type DeadlineRecord = RequestDeadline | DelegationDeadline;
+
 /** A deadline about to be written: not done yet. */
-export type NewDeadline = Omit<DeadlineRecord, 'done'>;
+export type NewRequestDeadline = Omit<RequestDeadline, 'done'>;
+export type NewDeadline = NewRequestDeadline | Omit<DelegationDeadline, 'done'>;
 
 /** A kind the hub never writes is a damaged database, and says so. */
 export const decodeDeadlineKind = decodeOneOf(DEADLINE_KINDS, 'deadline kind');
 
+/** `request_id` is not null (it is older than deadlines about anything but a request): one about no request holds ''. */
+const NO_REQUEST = '';
+
 export function toDeadlineRecord(row: DeadlinesTable): DeadlineRecord {
+  const kind = decodeDeadlineKind(row.kind);
+  const done = Number(row.done) === 1;
+  if (kind === 'delegation_end') {
+    if (row.delegation_id === null) throw new Error(`Deadline ${row.id} is the end of a delegation but names none; the database is damaged.`);
+    return { id: row.id, kind, delegationId: row.delegation_id, dueAt: row.due_at, done };
+  }
   return {
     id: row.id,
-    kind: decodeDeadlineKind(row.kind),
+    kind,
     requestId: row.request_id,
     grantJti: row.grant_jti,
     step: row.step === null ? null : Number(row.step),
     dueAt: row.due_at,
-    done: Number(row.done) === 1,
+    done,
   };
 }
 
-const toDeadlineRow = (deadline: NewDeadline): DeadlinesTable => ({
-  id: deadline.id,
-  kind: deadline.kind,
-  request_id: deadline.requestId,
-  grant_jti: deadline.grantJti,
-  step: deadline.step,
-  due_at: deadline.dueAt,
-  done: 0,
-});
+const toDeadlineRow = (deadline: NewDeadline): DeadlinesTable =>
+  deadline.kind === 'delegation_end'
+    ? { id: deadline.id, kind: deadline.kind, request_id: NO_REQUEST, grant_jti: null, delegation_id: deadline.delegationId, step: null, due_at: deadline.dueAt, done: 0 }
+    : { id: deadline.id, kind: deadline.kind, request_id: deadline.requestId, grant_jti: deadline.grantJti, delegation_id: null, step: deadline.step, due_at: deadline.dueAt, done: 0 };
+
+const asRequestDeadline = (row: DeadlinesTable): RequestDeadline => {
+  const record = toDeadlineRecord(row);
+  if (record.kind === 'delegation_end') throw new Error(`Deadline ${row.id} is the end of a delegation, read as a request's; the database is damaged.`);
+  return record;
+};
 
 /** The durable timers (table `deadlines`): records in, records out. */
 export const deadlineStore = {
@@ -89,17 +113,17 @@ export const deadlineStore = {
   },
 
   /** The open deadlines of one kind of a request. */
-  async openOfRequest(db: Executor, requestId: string, kind: DeadlineKind): Promise<DeadlineRecord[]> {
-    return (await db.selectFrom('deadlines').selectAll().where('request_id', '=', requestId).where('kind', '=', kind).where('done', '=', 0).execute()).map(toDeadlineRecord);
+  async openOfRequest(db: Executor, requestId: string, kind: RequestDeadlineKind): Promise<RequestDeadline[]> {
+    return (await db.selectFrom('deadlines').selectAll().where('request_id', '=', requestId).where('kind', '=', kind).where('done', '=', 0).execute()).map(asRequestDeadline);
   },
 
   /** Closes a request's open deadlines of one kind. */
-  async closeOfRequest(db: Executor, requestId: string, kind: DeadlineKind): Promise<void> {
+  async closeOfRequest(db: Executor, requestId: string, kind: RequestDeadlineKind): Promise<void> {
     await db.updateTable('deadlines').set({ done: 1 }).where('request_id', '=', requestId).where('kind', '=', kind).where('done', '=', 0).execute();
   },
 
   /** Closes a request's open deadlines but those of these kinds. */
-  async closeOfRequestExcept(db: Executor, requestId: string, keep: DeadlineKind[]): Promise<void> {
+  async closeOfRequestExcept(db: Executor, requestId: string, keep: RequestDeadlineKind[]): Promise<void> {
     await db.updateTable('deadlines').set({ done: 1 }).where('request_id', '=', requestId).where('kind', 'not in', keep).where('done', '=', 0).execute();
   },
 

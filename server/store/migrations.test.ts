@@ -254,3 +254,59 @@ describe.each(['sqlite', 'postgres'] as const)('schema versions on %s', (kind) =
     await after.destroy();
   });
 });
+
+describe.each(['sqlite', 'postgres'] as const)('delegations from before their ends were deadlines, on %s', (kind) => {
+  const skip = kind === 'postgres' && !pgAvailable.ok;
+  let target: Target;
+  let store: Store;
+
+  const delegation = (id: string, toName: string, endsAt: string, endedAt: string | null = null) => ({
+    id,
+    from_id: 'usr_sam',
+    from_name: 'sam',
+    to_id: `usr_${toName}`,
+    to_name: toName,
+    starts_at: '2026-12-01T00:00:00.000Z',
+    ends_at: endsAt,
+    rules: null,
+    reason: 'on leave',
+    created_by: 'sam',
+    created_at: '2026-12-01T00:00:00.000Z',
+    ended_at: endedAt,
+    ended_by: endedAt ? 'sam' : null,
+  });
+
+  beforeAll(async () => {
+    if (skip) return;
+    target = kind === 'sqlite' ? sqliteTarget() : await postgresTarget();
+    const before = target.raw();
+    const migrated = await new Migrator({ db: before, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo('2026-12-16-101-exclusive-claims');
+    if (migrated.error) throw migrated.error;
+    await before
+      .insertInto('delegations')
+      .values([
+        delegation('dlg_ahead', 'erin', '2099-01-01T00:00:00.000Z'),
+        delegation('dlg_over_claimed', 'dana', '2026-12-02T00:00:00.000Z'),
+        delegation('dlg_over_idle', 'erin', '2026-12-02T00:00:00.000Z'),
+        delegation('dlg_ended_early', 'dana', '2099-01-01T00:00:00.000Z', '2026-12-01T12:00:00.000Z'),
+      ])
+      .execute();
+    await before.insertInto('users').values({ id: 'usr_a', name: 'alice', roles: '["requester"]', service: 0, disabled: 0, created_at: '2026-12-01T00:00:00.000Z' }).execute();
+    await before.insertInto('requests').values({ ...current('req_1', 'usr_a', null), claim_by: 'dana', claim_until: '2026-12-02T01:00:00.000Z' }).execute();
+    await before.destroy();
+    store = await target.open();
+  });
+  afterAll(async () => {
+    if (skip) return;
+    await store.close();
+    await target.dispose();
+  });
+
+  it.skipIf(skip)('get one at their end where it may still release a claim: not over yet, or over while their delegate holds one', async () => {
+    const ends = await store.db.selectFrom('deadlines').select(['delegation_id', 'due_at', 'done']).where('kind', '=', 'delegation_end').orderBy('delegation_id').execute();
+    expect(ends.map((row) => ({ ...row, done: Number(row.done) }))).toEqual([
+      { delegation_id: 'dlg_ahead', due_at: '2099-01-01T00:00:00.000Z', done: 0 },
+      { delegation_id: 'dlg_over_claimed', due_at: '2026-12-02T00:00:00.000Z', done: 0 },
+    ]);
+  });
+});

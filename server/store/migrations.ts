@@ -457,6 +457,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('break_glass_reviews').addColumn('reviewed_for', 'text').execute();
     },
   },
+  // A delegation's end is a deadline, so claims its delegate made for the delegator are released when
+  // it runs out, not left to lapse. Delegations from before get one too: those not over yet, and those
+  // over whose delegate still holds a claim (it fires at the first start, and releases what it alone backed).
+  '2026-12-17-102-delegation-end-deadlines': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('deadlines').addColumn('delegation_id', 'text').execute();
+      const now = new Date().toISOString();
+      await sql`
+        insert into deadlines (id, kind, request_id, grant_jti, delegation_id, step, due_at, done)
+        select 'ddl_end_' || id, 'delegation_end', '', null, id, null, ends_at, 0 from delegations
+        where ended_at is null
+          and (ends_at > ${now} or to_name in (select claim_by from requests where status = 'pending' and claim_by is not null))
+      `.execute(db);
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -151,6 +151,7 @@ export interface DeadlinesTable {
   kind: string;
   request_id: string;
   grant_jti: string | null;
+  delegation_id: string | null;
   step: number | null;
   due_at: string;
   done: number;

@@ -13,6 +13,9 @@ export const announceUpdated = (ctx: Context, id: string, also: Audience = nobod
   return [{ type: 'request.updated', request: await buildView(viewReader(ctx), row, { id: row.requester_id }), notify: also }];
 };
 
+/** Announces each of these requests as it is after commit, to everyone concerned. */
+export const announceEachUpdated = (ctx: Context, ids: string[]): AfterCommit => async () => (await Promise.all(ids.map((id) => announceUpdated(ctx, id)()))).flat();
+
 /** Tells everyone concerned of requests a change of someone's access (or delegation) changed, once committed; a failure is logged, and clients catch up at their next sync. */
 export async function announceChanged(ctx: Context, requestIds: string[]): Promise<void> {
   for (const id of requestIds) {

@@ -3,7 +3,7 @@ import type { FrozenRule } from '../../../protocol/index.js';
 import { newId } from '../../ids.js';
 import type { Database } from '../../store/schema.js';
 import type { RequestRecord } from '../../store/requests.js';
-import { deadlineStore, type NewDeadline } from '../../store/deadlines.js';
+import { deadlineStore, type NewRequestDeadline } from '../../store/deadlines.js';
 
 export type { DeadlineKind } from '../../store/deadlines.js';
 
@@ -14,7 +14,7 @@ const addSeconds = (iso: string, seconds: number) => new Date(new Date(iso).getT
  * `step` counts across runs), the first reminder, and the expiry; returns their due times.
  */
 export async function scheduleRequestDeadlines(trx: Transaction<Database>, row: RequestRecord, rule: FrozenRule, now: Date): Promise<string[]> {
-  const rows: NewDeadline[] = [];
+  const rows: NewRequestDeadline[] = [];
   for (let step = 0; ; step++) {
     const due = stepDueAt(row, rule, step);
     if (!due) break;
@@ -35,8 +35,13 @@ export async function closeDeadlines(trx: Transaction<Database>, requestId: stri
   await deadlineStore.closeOfRequestExcept(trx, requestId, ['grant_expiry', 'grant_expiring']);
 }
 
-export async function addDeadline(trx: Transaction<Database>, deadline: Omit<NewDeadline, 'id'>, now: Date): Promise<void> {
+export async function addDeadline(trx: Transaction<Database>, deadline: Omit<NewRequestDeadline, 'id'>, now: Date): Promise<void> {
   await deadlineStore.insert(trx, [{ ...deadline, id: newId('ddl', now) }]);
+}
+
+/** The end of a delegation's window, when the claims it alone backed are released (see `releaseClaimsAtDelegationEnd`). */
+export async function scheduleDelegationEnd(trx: Transaction<Database>, delegation: { id: string; endsAt: string }, now: Date): Promise<void> {
+  await deadlineStore.insert(trx, [{ id: newId('ddl', now), kind: 'delegation_end', delegationId: delegation.id, dueAt: delegation.endsAt }]);
 }
 
 /**

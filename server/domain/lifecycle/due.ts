@@ -4,7 +4,7 @@ import { requestStore } from '../../store/requests.js';
 import type { DeadlineRecord } from '../../store/deadlines.js';
 import type { Context } from '../context.js';
 import { expireGrant, grantExpiring } from '../grants.js';
-import { announceUpdated, type AfterCommit } from './after-commit.js';
+import { announceEachUpdated, announceUpdated, type AfterCommit } from './after-commit.js';
 import { lapseClaim } from './claims.js';
 import { escalate, repeatEscalation } from './escalation.js';
 import { stepOf } from './deadlines.js';
@@ -12,6 +12,7 @@ import { remind } from './reminders.js';
 import { buildView, viewReader } from '../request-view.js';
 import { expireRequest } from './expiry.js';
 import { markReviewOverdue } from './review-overdue.js';
+import { releaseClaimsAtDelegationEnd } from './unbacked-claims.js';
 
 export type { AfterCommit } from './after-commit.js';
 
@@ -22,6 +23,10 @@ export type { AfterCommit } from './after-commit.js';
  */
 export async function applyDeadline(ctx: Context, trx: Transaction<Database>, deadline: DeadlineRecord): Promise<{ postponedTo?: string; after?: AfterCommit }> {
   const now = ctx.clock.now().toISOString();
+  if (deadline.kind === 'delegation_end') {
+    const released = await releaseClaimsAtDelegationEnd(ctx, trx, deadline.delegationId);
+    return released.length > 0 ? { after: announceEachUpdated(ctx, released) } : {};
+  }
   if (deadline.kind === 'grant_expiring') {
     const expiring = deadline.grantJti ? await grantExpiring(ctx, trx, deadline.grantJti) : null;
     if (!expiring) return {};

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { requestStore, type RequestRecord } from '../../store/requests.js';
-import type { DeadlineRecord } from '../../store/deadlines.js';
+import type { RequestDeadline } from '../../store/deadlines.js';
 import { decisionStore } from '../../store/decisions.js';
 import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
@@ -18,7 +18,7 @@ const addSeconds = (ms: number, seconds: number) => new Date(ms + seconds * 1000
  * missed while the hub was down fires once, and the next counts from now. While someone holds a claim
  * the reminder is skipped: they said they are looking at it.
  */
-export async function remind(ctx: Context, trx: Transaction<Database>, row: RequestRecord, deadline: DeadlineRecord): Promise<AfterCommit | undefined> {
+export async function remind(ctx: Context, trx: Transaction<Database>, row: RequestRecord, deadline: RequestDeadline): Promise<AfterCommit | undefined> {
   const every = row.rule.remindSeconds;
   if (!every) return undefined;
   const now = ctx.clock.now();

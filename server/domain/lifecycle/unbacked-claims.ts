@@ -1,8 +1,9 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
-import { delegationStore } from '../../store/delegations.js';
+import { delegationStore, type DelegationRecord } from '../../store/delegations.js';
 import { requestStore } from '../../store/requests.js';
 import { userStore } from '../../store/users.js';
+import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
 import { activeDelegatorsOf, mayDecide, personAsActor } from '../deciders.js';
 import { endClaim } from './claims.js';
@@ -29,10 +30,25 @@ export async function releaseUnbackedClaims(ctx: Context, trx: Transaction<Datab
   return released;
 }
 
+/** Why a delegate's claims went with a delegation: ended early by someone, or its window ran out. */
+export const delegationEndedWhy = (delegation: Pick<DelegationRecord, 'fromName' | 'toName'>, how: 'ended' | 'ran out'): string =>
+  `the delegation from ${delegation.fromName} to ${delegation.toName} ${how}: ${delegation.toName} can no longer decide it for ${delegation.fromName}`;
+
+/**
+ * A delegation's window is over (its `delegation_end` deadline fired): inside the caller's transaction,
+ * releases the claims its delegate holds that nothing else backs now, as ending it early does. One
+ * ended early released them then. Returns the requests changed, to announce once committed.
+ */
+export async function releaseClaimsAtDelegationEnd(ctx: Context, trx: Transaction<Database>, delegationId: string): Promise<string[]> {
+  const delegation = await delegationStore.byId(trx, delegationId);
+  if (!delegation || delegation.endedAt !== null) return [];
+  return releaseUnbackedClaims(ctx, trx, delegation.toName, SYSTEM_ACTOR_NAME, delegationEndedWhy(delegation, 'ran out'));
+}
+
 /**
  * Those who stand in for `delegatorId` now or later (delegations not ended or over), by name, as
  * claims are held: whose claims a change to the delegator may leave unbacked. A delegation that
- * simply runs out releases nothing here; its delegate's claim lapses after the rule's claimHolds.
+ * runs out releases its delegate's claims at its end (`releaseClaimsAtDelegationEnd`).
  */
 export async function delegatesOf(trx: Transaction<Database>, delegatorId: string, now: Date): Promise<string[]> {
   return [...new Set((await delegationStore.notOverOf(trx, delegatorId, now.toISOString())).filter((d) => d.fromId === delegatorId).map((d) => d.toName))];

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Delegation, GreenlightRequest } from '../protocol/index.js';
+import { ManualClock } from './clock.js';
+import { postgresAvailability } from './test-support/postgres.js';
+import { ADMIN_TOKEN, collect, deployRequest, startOnOneDatabase, TestHub, type TestUser } from './test-support/hub-fixture.js';
+
+// Claims hold longer than the delegations below run, so only the delegation running out can release them.
+const POLICY = `
+rules:
+  - name: prod-deploy
+    match: { action: deploy }
+    approvers: [sre]
+    claimHolds: 4h
+    escalation:
+      - { after: 8h, notify: [leads] }
+  - name: db-migrate
+    match: { action: migrate }
+    approvers: [dba]
+    claimHolds: 4h
+`;
+
+const pg = await postgresAvailability();
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+const releases = (request: GreenlightRequest) => request.timeline.filter((entry) => entry.type === 'request.released');
+
+/** One hub's (or several hubs') users and the calls the tests below make. */
+function scene(hub: TestHub, clock: ManualClock) {
+  const users: Record<string, TestUser> = {};
+  return {
+    users,
+    async people(): Promise<void> {
+      users.alice = await hub.createUser('alice', ['requester']);
+      users.sam = await hub.createUser('sam', ['approver'], ['sre']);
+      users.omar = await hub.createUser('omar', ['approver'], ['sre']);
+      // Dana approves database changes in her own right; prod deploys only for whoever she stands in for.
+      users.dana = await hub.createUser('dana', ['approver'], ['dba']);
+    },
+    async delegateToDana(from: TestUser, forMs: number): Promise<Delegation> {
+      const endsAt = new Date(clock.now().getTime() + forMs).toISOString();
+      const created = await hub.api<Delegation>('POST', '/api/v1/delegations', from.token, { to: 'dana', endsAt, reason: 'on leave' });
+      expect(created.status).toBe(201);
+      return created.body;
+    },
+    async claimedByDana(action: 'deploy' | 'migrate', on: TestHub = hub): Promise<string> {
+      const request = (await on.api<GreenlightRequest>('POST', '/api/v1/requests', users.alice!.token, deployRequest({ action }))).body;
+      const claimed = await on.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/claim`, users.dana!.token);
+      expect(claimed.body.claim?.by).toBe('dana');
+      return request.id;
+    },
+    async current(id: string, on: TestHub = hub): Promise<GreenlightRequest> {
+      return (await on.api<GreenlightRequest>('GET', `/api/v1/requests/${id}`, ADMIN_TOKEN)).body;
+    },
+  };
+}
+
+// A delegate claims a request for the approver they stand in for. When the delegation simply runs out,
+// the claim backs nobody's decision any more, yet would show the request as taken, and hold escalation
+// back, until the rule's claimHolds lapsed.
+describe("a delegate's claim once the delegation it was made under runs out", () => {
+  const clock = new ManualClock(new Date('2026-12-07T09:00:00Z'));
+  const hub = new TestHub('sqlite', { policy: POLICY, clock });
+  const { users, delegateToDana, claimedByDana, current, people } = scene(hub, clock);
+
+  beforeAll(async () => {
+    await hub.start();
+    await people();
+  });
+  afterAll(() => hub.dispose());
+
+  it('is released when the delegation ends, the history says why, and the other approvers see it at once', async () => {
+    await delegateToDana(users.sam!, HOUR);
+    clock.advance(50 * MINUTE);
+    const forSam = await claimedByDana('deploy');
+    // As an approver in her own right, her claim has nothing to do with the delegation.
+    const ofHerOwn = await claimedByDana('migrate');
+    const omarClient = await hub.connect(users.omar!);
+    const omarHears = collect<GreenlightRequest>((listener) => omarClient.on('request:updated', listener));
+
+    clock.advance(10 * MINUTE);
+    await hub.hub.scheduler.runNow();
+
+    const after = await current(forSam);
+    expect(after.claim).toBeNull();
+    expect(releases(after).map((entry) => entry.detail)).toEqual([expect.stringContaining('the delegation from sam to dana ran out: dana can no longer decide it for sam')]);
+    const heard = await omarHears.next((request) => request.id === forSam && request.claim === null);
+    expect(heard.timeline.some((entry) => entry.type === 'request.released')).toBe(true);
+    // Omar may claim it now.
+    expect((await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${forSam}/claim`, users.omar!.token)).body.claim?.by).toBe('omar');
+
+    const own = await current(ofHerOwn);
+    expect(own.claim?.by).toBe('dana');
+    expect(releases(own)).toEqual([]);
+  });
+
+  it('stays while another delegation from the same approver still lets the delegate decide it', async () => {
+    const sue = await hub.createUser('sue', ['approver'], ['sre']);
+    const shorter = await delegateToDana(sue, HOUR);
+    await delegateToDana(sue, 3 * HOUR);
+    const id = await claimedByDana('deploy');
+
+    clock.advance(HOUR);
+    await hub.hub.scheduler.runNow();
+
+    expect((await hub.api<{ delegations: Delegation[] }>('GET', '/api/v1/delegations', ADMIN_TOKEN)).body.delegations.find((d) => d.id === shorter.id)?.active).toBe(false);
+    const after = await current(id);
+    expect(after.claim?.by).toBe('dana');
+    expect(releases(after)).toEqual([]);
+  });
+
+  it('is released when the hub starts again, if the delegation ran out while it was down', async () => {
+    const tia = await hub.createUser('tia', ['approver'], ['sre']);
+    await delegateToDana(tia, HOUR);
+    const id = await claimedByDana('deploy');
+    await hub.stop();
+
+    clock.advance(2 * HOUR);
+    await hub.start();
+
+    const after = await current(id);
+    expect(after.claim).toBeNull();
+    expect(releases(after).map((entry) => entry.detail)).toEqual([expect.stringContaining('dana can no longer decide it for tia')]);
+  });
+});
+
+describe.skipIf(!pg.ok)(`a delegate's claim once the delegation runs out, with two hubs on PostgreSQL${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
+  const clock = new ManualClock(new Date('2026-12-07T09:00:00Z'));
+  const hubA = new TestHub('postgres', { policy: POLICY, clock });
+  const hubB = new TestHub('postgres', { policy: POLICY, clock });
+  const { users, delegateToDana, claimedByDana, current, people } = scene(hubA, clock);
+
+  beforeAll(async () => {
+    await startOnOneDatabase(hubA, hubB);
+    await people();
+  });
+  afterAll(async () => {
+    await hubB.dispose();
+    await hubA.dispose();
+  });
+
+  it('is released once, by one of them, and the other hub pushes it to its own approvers', async () => {
+    await delegateToDana(users.sam!, HOUR);
+    const id = await claimedByDana('deploy', hubB);
+    const omarOnA = await hubA.connect(users.omar!);
+    const omarHears = collect<GreenlightRequest>((listener) => omarOnA.on('request:updated', listener));
+
+    clock.advance(HOUR);
+    await Promise.all([hubA.hub.scheduler.runNow(), hubB.hub.scheduler.runNow()]);
+
+    const after = await current(id, hubB);
+    expect(after.claim).toBeNull();
+    expect(releases(after).map((entry) => entry.detail)).toEqual([expect.stringContaining('dana can no longer decide it for sam')]);
+    await omarHears.next((request) => request.id === id && request.claim === null);
+  });
+});
