@@ -53,6 +53,11 @@ describe('--help', () => {
     expect(result.stderr).toBe('');
   });
 
+  it('documents deciding for an approver one stands in for', async () => {
+    const result = await cli(['decide', '--help']);
+    expect(result.stdout.replace(/\s+/g, ' ')).toContain("--for <user> decide as this approver's delegate");
+  });
+
   it('documents the exit statuses of request --wait', async () => {
     const result = await cli(['request', '--help']);
     expect(result.stdout.replace(/\s+/g, ' ')).toContain('exit 0 approved (grant token on stdout), 3 denied, 4 expired or cancelled, 5 timed out');
@@ -70,6 +75,8 @@ describe('usage errors exit 2 with a clear message and never reach the hub', () 
     ['a link that is not http', [...requestArgs, '--link', 'PR=ftp://example.com'], /--link: must be an http/],
     ['a missing diff file', [...requestArgs, '--diff-file', '/nonexistent/change.diff'], /cannot read --diff-file \/nonexistent\/change.diff/],
     ['a decision that is neither approve nor deny', ['decide', 'req_1', 'maybe'], /Allowed choices are approve, deny/],
+    ['a --for that is no user name', ['decide', 'req_1', 'approve', '--for', 'bob smith'], /^error: --for: use letters, digits and \. _ @ - only$/m],
+    ['an empty --for', ['decide', 'req_1', 'approve', '--for', ''], /^error: --for: must not be empty/m],
     ['a request id with odd characters', ['show', '../etc'], /^error: <id>: not a request id$/m],
     ['an unknown role', ['user', 'add', 'x', '--role', 'root'], /^error: --role: expected one of requester, approver, lead, admin$/m],
     ['no role at all', ['user', 'add', 'frank'], /^error: --role: give at least one: requester, approver, lead, admin$/m],

@@ -1,13 +1,13 @@
 import { Argument, Command, Option } from 'commander';
 import { z } from 'zod';
-import { LIMITS, REQUEST_STATUSES, decisionKindSchema, describeProgress, requestIdSchema, requestSchema, startTimeSchema, type GreenlightRequest } from '../../protocol/index.js';
+import { LIMITS, REQUEST_STATUSES, decisionKindSchema, describeProgress, requestIdSchema, requestSchema, startTimeSchema, userNameSchema, type GreenlightRequest } from '../../protocol/index.js';
 import { EXIT, usageError } from './cli-error.js';
 import { action, argument, type CliContext } from './context.js';
 import { addHubOptions, connect, parseFlags } from './options.js';
 import { describeRequest, out, printJson, statusLine, type Io } from './output.js';
 
 const baseFlags = z.object({ json: z.boolean().default(false), hub: z.string().optional(), token: z.string().optional() });
-const decideFlags = baseFlags.extend({ comment: z.string().max(LIMITS.comment).optional(), start: z.string().optional() });
+const decideFlags = baseFlags.extend({ comment: z.string().max(LIMITS.comment).optional(), start: z.string().optional(), for: userNameSchema.optional() });
 const cancelFlags = baseFlags.extend({ reason: z.string().trim().min(1).max(LIMITS.reason).optional() });
 const listFlags = baseFlags.extend({ status: z.enum(REQUEST_STATUSES).optional(), mine: z.boolean().default(false), limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).default(50) });
 const listSchema = z.object({ requests: z.array(requestSchema), nextCursor: z.string().nullable().optional() });
@@ -49,8 +49,9 @@ async function decide(ctx: CliContext, command: Command): Promise<number> {
     throw usageError('--start: expected an RFC 3339 date and time with its offset, such as 2026-12-24T23:00:00+01:00');
   }
   const http = connect(ctx.io, flags, { needsToken: true });
-  const { data } = await http.call('POST', requestPath(id, '/decisions'), requestSchema, { body: { decision, comment: flags.comment, notBefore: flags.start } });
-  const pendingNote = data.status === 'pending' ? ` (your ${decision} is recorded; ${data.quorum ? describeProgress(data.quorum) : `${data.approvals}/${data.rule.minApprovals} approvals`})` : '';
+  const { data } = await http.call('POST', requestPath(id, '/decisions'), requestSchema, { body: { decision, comment: flags.comment, notBefore: flags.start, onBehalfOf: flags.for } });
+  const whose = flags.for ? ` for ${flags.for}` : '';
+  const pendingNote = data.status === 'pending' ? ` (your ${decision}${whose} is recorded; ${data.quorum ? describeProgress(data.quorum) : `${data.approvals}/${data.rule.minApprovals} approvals`})` : '';
   return print(ctx.io, data, flags.json, [`${statusLine(data)}${pendingNote}`]);
 }
 
@@ -80,11 +81,12 @@ export function registerDecideCommands(program: Command, ctx: CliContext): void 
   withCommon(
     program
       .command('decide')
-      .description('approve or deny a request you are an approver of')
+      .description('approve or deny a request you are an approver of, or stand in for an approver of')
       .argument('<id>', 'request id')
       .addArgument(new Argument('<decision>', 'approve or deny').choices(['approve', 'deny']))
       .option('--comment <text>', 'why, shown to the requester')
-      .option('--start <time>', 'with approve: move when access starts, RFC 3339 with offset (the requester is told)'),
+      .option('--start <time>', 'with approve: move when access starts, RFC 3339 with offset (the requester is told)')
+      .option('--for <user>', "decide as this approver's delegate; without it you decide as yourself, or, when you can't, for the earliest delegation that can"),
   ).action(action(ctx, (cmd) => decide(ctx, cmd)));
 
   withCommon(
