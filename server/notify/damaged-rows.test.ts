@@ -9,6 +9,7 @@ const payload: EmailPayload = {
   timestamp: '2026-12-04T10:00:00.000Z',
   alert: null,
   to: { name: 'Bob', address: 'bob@example.com' },
+  decidesFor: [],
   request: {
     id: 'req_1',
     action: 'deploy',

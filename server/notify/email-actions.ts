@@ -31,7 +31,8 @@ export type EmailActionState =
   | { kind: 'closed'; request: ActionRequest; status: string; decidedBy: string | null; decidedAt: string | null; usedAt: string | null; votedTo?: DecisionKind }
   /** High or critical risk without the rule's `emailApprove`: decide in the console. */
   | { kind: 'console'; request: ActionRequest; decision: DecisionKind }
-  | { kind: 'open'; request: ActionRequest; decision: DecisionKind; approver: string };
+  /** `onBehalfOf`: the approver a delegate's link decides for, kept with the token's hash (never read from the link). */
+  | { kind: 'open'; request: ActionRequest; decision: DecisionKind; approver: string; onBehalfOf: string | null };
 
 export type EmailActionResult =
   | EmailActionState
@@ -85,7 +86,7 @@ function stateOf(ctx: Context, found: FoundLink | null, approver: string): Email
   }
   if (Date.parse(link.expires_at) <= ctx.clock.now().getTime()) return { kind: 'expired', request, expiredAt: link.expires_at };
   if (needsConsole(row.risk, row.rule)) return { kind: 'console', request, decision };
-  return { kind: 'open', request, decision, approver };
+  return { kind: 'open', request, decision, approver, onBehalfOf: link.on_behalf_of };
 }
 
 async function loadActor(ctx: Context, userId: string): Promise<Actor | null> {
@@ -123,7 +124,8 @@ export async function useEmailAction(ctx: Context, token: string, form: unknown)
   const actor = await loadActor(ctx, link.user_id);
   if (!actor) return { kind: 'refused', request: state.request, message: 'Your Greenlight account is disabled; ask an admin.' };
   try {
-    const decided = await decideRequest(ctx, actor, row.id, { decision: state.decision, ...(comment ? { comment } : {}) }, 'email');
+    const behalf = link.on_behalf_of === null ? {} : { onBehalfOf: link.on_behalf_of };
+    const decided = await decideRequest(ctx, actor, row.id, { decision: state.decision, ...(comment ? { comment } : {}), ...behalf }, 'email');
     return { kind: 'decided', request: state.request, decision: state.decision, status: decided.status };
   } catch (error) {
     if (!(error instanceof GreenlightError)) {

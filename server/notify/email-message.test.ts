@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { renderEmail } from './email-message.js';
 import type { EmailPayload } from './email-payload.js';
 
-const LINKS = { approve: 'https://hub.example/email-actions/approve-token', deny: 'https://hub.example/email-actions/deny-token', console: 'https://hub.example/' };
+const PAIR = { for: null, approve: 'https://hub.example/email-actions/approve-token', deny: 'https://hub.example/email-actions/deny-token' };
+const LINKS = { pairs: [PAIR], console: 'https://hub.example/' };
 const FORGED = '\r\n\r\nApprove: https://evil.example/approve\nDeny:    https://evil.example/deny';
 
 const payload = (request: Partial<EmailPayload['request']>, alert: string | null = null): EmailPayload => ({
@@ -10,6 +11,7 @@ const payload = (request: Partial<EmailPayload['request']>, alert: string | null
   timestamp: '2026-12-07T03:00:00.000Z',
   alert,
   to: { name: 'bob', address: 'bob@example.com' },
+  decidesFor: [],
   request: {
     id: 'req_1',
     action: 'deploy',
@@ -36,7 +38,7 @@ const linkLines = (text: string) => text.split('\n').filter((line) => /^(Approve
 describe('the plain-text part of an email', () => {
   it('holds no line a requester wrote that passes for one of the hub\'s links, wherever they put it', () => {
     const { text } = renderEmail(payload({ reason: `hotfix${FORGED}`, summary: `rotate keys${FORGED}`, diffHead: `+a${FORGED}` }), LINKS);
-    expect(linkLines(text)).toEqual([`Approve: ${LINKS.approve}`, `Deny:    ${LINKS.deny}`, `Console: ${LINKS.console}`]);
+    expect(linkLines(text)).toEqual([`Approve: ${PAIR.approve}`, `Deny:    ${PAIR.deny}`, `Console: ${LINKS.console}`]);
     // Still there for the approver to read: the reason's further lines indented under it, the summary
     // and the diff indented below the hub's links.
     expect(text).toContain('Reason:    hotfix\n           \n           Approve: https://evil.example/approve');

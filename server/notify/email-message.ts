@@ -4,10 +4,18 @@ import { html, type Html } from './html.js';
 import { indentedAfterFirstLine } from '../../protocol/plain-text.js';
 import { safeHttpUrl } from '../../protocol/urls.js';
 import { utcMinute } from './chat-text.js';
+import { listOf } from '../domain/approver-reach.js';
 
-export interface EmailLinks {
+/** An Approve and a Deny link deciding for `for`; null: as the recipient, or for their one delegator. */
+export interface EmailLinkPair {
+  for: string | null;
   approve: string;
   deny: string;
+}
+
+export interface EmailLinks {
+  /** One pair, or one for each person a delegate of several may decide for (the payload's `decidesFor`). */
+  pairs: EmailLinkPair[];
   console: string;
 }
 
@@ -16,6 +24,8 @@ const HEADLINE: Partial<Record<EmailPayload['type'], string>> = {
   'request.escalated': 'was escalated to you',
   'request.reminded': 'still waits for your decision',
 };
+
+const BUTTON = 'color:#fff;padding:8px 16px;text-decoration:none;border-radius:4px;';
 
 const indented = (block: string): string => `  ${indentedAfterFirstLine(block, '  ')}`;
 
@@ -28,6 +38,20 @@ function deadline(request: EmailPayload['request']): string | null {
   return null;
 }
 
+/** What a link's button says: `Approve`, `Approve as yourself`, `Approve for bob`. */
+function labelOf(verb: 'Approve' | 'Deny', pair: EmailLinkPair, recipient: string): string {
+  if (pair.for === null) return verb;
+  return pair.for === recipient ? `${verb} as yourself` : `${verb} for ${pair.for}`;
+}
+
+/** For a delegate of several: one vote, and whom it is for is theirs to say. */
+function choiceNote(pairs: EmailLinkPair[], recipient: string): string | null {
+  if (pairs.length < 2) return null;
+  const others = pairs.flatMap((pair) => (pair.for && pair.for !== recipient ? [pair.for] : []));
+  const yourself = pairs.some((pair) => pair.for === recipient) ? 'as yourself or ' : '';
+  return `You may decide this ${yourself}for ${listOf(others)}, whom you stand in for: you vote once, so choose whom for.`;
+}
+
 /** The message an approver gets for one event: plain text and HTML saying the same. */
 export function renderEmail(payload: EmailPayload, links: EmailLinks): EmailMessage {
   if (payload.alert) return renderAlertEmail(payload, payload.alert, links.console);
@@ -37,6 +61,8 @@ export function renderEmail(payload: EmailPayload, links: EmailLinks): EmailMess
   const due = deadline(request);
   const consoleNote = request.consoleOnly ? `Risk ${request.risk}: the links ask you to sign in to the console to decide.` : null;
   const subject = `[Greenlight] ${title} ${headline} (${request.requester}, risk ${request.risk})`;
+  const recipient = payload.to.name;
+  const choice = choiceNote(links.pairs, recipient);
 
   // The hub's own lines (the facts, then the links) come first, and every line the requester wrote
   // after the first of the reason is indented: none of theirs can pass for one of the hub's.
@@ -50,8 +76,8 @@ export function renderEmail(payload: EmailPayload, links: EmailLinks): EmailMess
     `Rule:      ${request.rule}`,
     '',
     ...(consoleNote ? [consoleNote] : []),
-    `Approve: ${links.approve}`,
-    `Deny:    ${links.deny}`,
+    ...(choice ? [choice] : []),
+    ...links.pairs.flatMap((pair) => [`${labelOf('Approve', pair, recipient)}: ${pair.approve}`, `${labelOf('Deny', pair, recipient)}:${pair.for === null ? '    ' : ' '}${pair.deny}`]),
     `Console: ${links.console}`,
     '',
     'Each link opens a page where you confirm; opening it decides nothing.',
@@ -69,9 +95,10 @@ ${request.summary ? html`<p>${request.summary}</p>` : null}
 ${request.diffHead ? html`<pre style="background:#f5f5f5;padding:8px;overflow:auto">${request.diffHead}</pre>${request.diffMoreLines ? html`<p>… ${request.diffMoreLines} more lines in the console</p>` : null}` : null}
 ${request.links.length ? html`<ul>${request.links.map((link) => html`<li><a href="${safeHttpUrl(link.url) ?? ''}">${link.title}</a> <small style="color:#555">${safeHttpUrl(link.url) ?? link.url}</small></li>`)}</ul>` : null}
 ${consoleNote ? html`<p><strong>${consoleNote}</strong></p>` : null}
-<p><a href="${links.approve}" style="background:#1a7f37;color:#fff;padding:8px 16px;text-decoration:none;border-radius:4px">Approve</a>
-&nbsp; <a href="${links.deny}" style="background:#cf222e;color:#fff;padding:8px 16px;text-decoration:none;border-radius:4px">Deny</a>
-&nbsp; <a href="${links.console}">Open the console</a></p>
+${choice ? html`<p>${choice}</p>` : null}
+${links.pairs.map((pair) => html`<p><a href="${pair.approve}" style="${BUTTON}background:#1a7f37">${labelOf('Approve', pair, recipient)}</a>
+&nbsp; <a href="${pair.deny}" style="${BUTTON}background:#cf222e">${labelOf('Deny', pair, recipient)}</a></p>`)}
+<p><a href="${links.console}">Open the console</a></p>
 <p style="color:#555;font-size:13px">Each link opens a page where you confirm; opening it decides nothing.</p>
 </body></html>`;
   return { subject, text, html: body.value };

@@ -35,6 +35,8 @@ interface Recipient {
   id: string;
   name: string;
   email: string;
+  /** Whom they choose between (their own name first when asked themselves): empty when there is nobody to choose. */
+  decidesFor: string[];
 }
 
 export const needsConsole = (risk: string, rule: FrozenRule): boolean => (risk === 'high' || risk === 'critical') && rule.emailApprove !== true;
@@ -80,11 +82,14 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
     if (!decodeRoles(user.roles).some((role) => role !== 'requester')) continue;
     if (audience && !audience.has(user.name) && !(user.group_name && audience.has(user.group_name))) continue;
     asked.add(user.id);
-    if (user.email) chosen.set(user.id, { id: user.id, name: user.name, email: user.email });
+    if (user.email) chosen.set(user.id, { id: user.id, name: user.name, email: user.email, decidesFor: [] });
   }
-  // Someone away hands their approvals to a delegate: the delegate gets what they would have.
+  // Someone away hands their approvals to a delegate: the delegate gets what they would have. One who
+  // could vote for more than one person (themselves included) gets links for each, to say whom for.
   for (const delegate of await delegatesReachedFor(trx, [...asked], rule.name, row.requester_id, now)) {
-    if (delegate.email && !voted.has(delegate.id)) chosen.set(delegate.id, { id: delegate.id, name: delegate.name, email: delegate.email });
+    if (!delegate.email || voted.has(delegate.id)) continue;
+    const choices = [...(asked.has(delegate.id) ? [delegate.name] : []), ...delegate.standsInFor];
+    chosen.set(delegate.id, { id: delegate.id, name: delegate.name, email: delegate.email, decidesFor: choices.length > 1 ? choices : [] });
   }
   return [...chosen.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -97,6 +102,7 @@ function messageOf(change: EmailedChange, to: Recipient, timestamp: string): Ema
     timestamp,
     alert: change.alert,
     to: { name: to.name, address: to.email },
+    decidesFor: change.alert === null ? to.decidesFor : [],
     request: {
       id: data.id,
       action: data.action,
@@ -118,8 +124,9 @@ function messageOf(change: EmailedChange, to: Recipient, timestamp: string): Ema
 }
 
 /**
- * Writes one email row per recipient inside `trx`, with the hashes of its Approve and Deny tokens,
- * so a message and the links in it exist exactly when the change they announce does.
+ * Writes one email row per recipient inside `trx`, with the hashes of its Approve and Deny tokens (a
+ * pair for each person a delegate of several may decide for), so a message and the links in it exist
+ * exactly when the change they announce does.
  */
 export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, change: EmailedChange): Promise<void> {
   const outbox = ctx.outbox;
@@ -139,17 +146,20 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
     const id = newId('ntf', now);
     rows.push(pendingOutboxRow({ id, type: change.type, channel: 'email', destination: person.name, requestId: change.row.id, payload: JSON.stringify(messageOf(change, person, timestamp)), timestamp }));
     if (change.alert !== null) continue;
-    for (const decision of ['approve', 'deny'] as const) {
-      actions.push({
-        token_hash: emailActionTokenHash(emailActionToken(key, id, decision)),
-        notification_id: id,
-        request_id: change.row.id,
-        user_id: person.id,
-        decision,
-        expires_at: expiresAt,
-        used_at: null,
-        created_at: timestamp,
-      });
+    for (const onBehalfOf of person.decidesFor.length ? person.decidesFor : [null]) {
+      for (const decision of ['approve', 'deny'] as const) {
+        actions.push({
+          token_hash: emailActionTokenHash(emailActionToken(key, id, decision, onBehalfOf)),
+          notification_id: id,
+          request_id: change.row.id,
+          user_id: person.id,
+          decision,
+          on_behalf_of: onBehalfOf,
+          expires_at: expiresAt,
+          used_at: null,
+          created_at: timestamp,
+        });
+      }
     }
   }
   afterCommit(trx, () => outbox.written());

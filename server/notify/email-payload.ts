@@ -14,6 +14,12 @@ export const emailPayloadSchema = z.object({
   /** Urgent news to read, not a decision to make (break-glass); rows written before it existed have none. */
   alert: z.string().nullable().default(null),
   to: z.object({ name: z.string(), address: z.string() }),
+  /**
+   * Whom a delegate of several approvers may decide for (their own name first when asked themselves):
+   * a pair of links each. Empty (and in rows written before it existed): one pair, deciding as the
+   * recipient, or for the one approver they stand in for.
+   */
+  decidesFor: z.array(z.string()).default([]),
   request: z.object({
     id: z.string(),
     action: z.string(),

@@ -4,7 +4,7 @@ import { deriveKey } from '../keys/derive-key.js';
 
 /**
  * The tokens in email Approve/Deny links. A token is the HMAC of its notification's id and decision
- * under a key every hub derives from the key-encryption key (a file outside the database that every
+ * (and, for a delegate of several approvers, the one it decides for) under a key every hub derives from the key-encryption key (a file outside the database that every
  * hub of one database shares), so the outbox keeps no token (the message is built at send time), the
  * hub stores only each token's SHA-256, and rotating the grant signing key leaves sent links working.
  */
@@ -12,8 +12,10 @@ export function emailActionKey(keyEncryptionKey: Buffer): Buffer {
   return deriveKey(keyEncryptionKey, 'email action tokens v1');
 }
 
-export function emailActionToken(key: Buffer, notificationId: string, decision: DecisionKind): string {
-  return createHmac('sha256', key).update(`${notificationId}.${decision}`).digest('base64url');
+export function emailActionToken(key: Buffer, notificationId: string, decision: DecisionKind, onBehalfOf: string | null = null): string {
+  // Ids and decisions have no dot, so a name after the second one can't be mistaken for either.
+  const signed = onBehalfOf === null ? `${notificationId}.${decision}` : `${notificationId}.${decision}.${onBehalfOf}`;
+  return createHmac('sha256', key).update(signed).digest('base64url');
 }
 
 export function emailActionTokenHash(token: string): string {

@@ -99,9 +99,13 @@ export class EmailEndpoint implements DeliveryEndpoint {
       return { kind: 'failed', status: null, error: 'cannot read whether the message is still due', retryAfterMs: null };
     }
     if (stale !== null) return { kind: 'skipped', reason: stale };
+    const key = this.tokenKey;
     const message = renderEmail(stored, {
-      approve: this.actionUrl(emailActionToken(this.tokenKey, id, 'approve')),
-      deny: this.actionUrl(emailActionToken(this.tokenKey, id, 'deny')),
+      pairs: (stored.decidesFor.length ? stored.decidesFor : [null]).map((name) => ({
+        for: name,
+        approve: this.actionUrl(emailActionToken(key, id, 'approve', name)),
+        deny: this.actionUrl(emailActionToken(key, id, 'deny', name)),
+      })),
       console: `${this.base()}/`,
     });
     if (signal.aborted) return { kind: 'aborted' };

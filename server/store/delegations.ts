@@ -134,11 +134,16 @@ export const delegationStore = {
     return withDelegators(db, rows);
   },
 
-  /** In force at `iso` from these delegators, to active users other than `notTo`, with each delegate's contact. */
+  /** In force at `iso` from these delegators, to active users other than `notTo`, with each delegate's contact; earliest made first. */
   async inForceFrom(db: Executor, delegatorIds: string[], notTo: string, iso: string): Promise<{ delegation: DelegationRecord; delegate: DelegateContact }[]> {
     if (delegatorIds.length === 0) return [];
     const query = db.selectFrom('delegations').innerJoin('users', 'users.id', 'delegations.to_id').selectAll('delegations').select(['users.name as user_name', 'users.email', 'users.slack_user_id', 'users.roles']);
-    const rows = await inForce(query, iso).where('delegations.from_id', 'in', delegatorIds).where('delegations.to_id', '!=', notTo).where('users.disabled', '=', 0).execute();
+    const rows = await inForce(query, iso)
+      .where('delegations.from_id', 'in', delegatorIds)
+      .where('delegations.to_id', '!=', notTo)
+      .where('users.disabled', '=', 0)
+      .orderBy('delegations.created_at')
+      .execute();
     // A delegate made a requester since decides nothing, so hears nothing as a delegate.
     return rows.filter((row) => decidesAnything(decodeRoles(row.roles))).map((row) => ({ delegation: toDelegationRecord(row), delegate: { id: row.to_id, name: row.user_name, email: row.email, slackUserId: row.slack_user_id } }));
   },

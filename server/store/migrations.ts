@@ -472,6 +472,13 @@ const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  // A delegate of several approvers gets a pair of email links per approver: the one a link decides
+  // for is kept with its token's hash, so nobody can change it by editing the link.
+  '2026-12-17-103-email-actions-on-behalf-of': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('email_actions').addColumn('on_behalf_of', 'text').execute();
+    },
+  },
 };
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -262,6 +262,8 @@ export interface EmailActionsTable {
   user_id: string;
   /** `approve` or `deny`. */
   decision: string;
+  /** The approver a delegate's link decides for; null: as the recipient, or for their one delegator. */
+  on_behalf_of: string | null;
   expires_at: string;
   used_at: string | null;
   created_at: string;

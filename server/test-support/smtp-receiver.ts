@@ -124,9 +124,9 @@ export class SmtpReceiver {
   }
 }
 
-/** The links of a message's plain text, by their label (`Approve: …`). */
-export function linkIn(mail: ParsedMail, label: 'Approve' | 'Deny' | 'Console'): string {
-  const match = new RegExp(`^${label}:\\s+(\\S+)$`, 'm').exec(mail.text ?? '');
+/** The links of a message's plain text, by their label (`Approve: …`, `Approve for bob: …`). */
+export function linkIn(mail: ParsedMail, label: 'Approve' | 'Deny' | 'Console' | `${'Approve' | 'Deny'} ${'for' | 'as'} ${string}`): string {
+  const match = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\s+(\\S+)$`, 'm').exec(mail.text ?? '');
   if (!match?.[1]) throw new Error(`no ${label} link in:\n${mail.text ?? ''}`);
   return match[1];
 }

@@ -37,6 +37,9 @@ ${request.summary ? html`<tr><th>Summary</th><td>${request.summary}</td></tr>` :
 
 const consoleLink = (consoleUrl: string): Html => html`<p><a href="${consoleUrl}">Open the Greenlight console</a></p>`;
 
+const whoDecides = (approver: string, onBehalfOf: string | null): string =>
+  onBehalfOf === null || onBehalfOf === approver ? `You decide as ${approver}.` : `You decide for ${onBehalfOf}, as their delegate (${approver}).`;
+
 /** Renders what a link shows; `consoleUrl` is where people sign in to the console. */
 export function emailActionPage(result: EmailActionResult, consoleUrl: string): Page {
   switch (result.kind) {
@@ -61,7 +64,7 @@ export function emailActionPage(result: EmailActionResult, consoleUrl: string): 
       const form = approve
         ? html`<form method="post"><button class="approve" type="submit">Approve</button></form>`
         : html`<form method="post"><label for="comment">Why deny? (optional, the requester sees it)</label><textarea id="comment" name="comment" maxlength="2000"></textarea><button class="deny" type="submit">Deny</button></form>`;
-      return { status: 200, body: layout(approve ? 'Approve?' : 'Deny?', html`<h1>${approve ? 'Approve' : 'Deny'} this request?</h1>${details(result.request)}<p class="note">You decide as ${result.approver}. Nothing happens until you press the button.</p>${form}`) };
+      return { status: 200, body: layout(approve ? 'Approve?' : 'Deny?', html`<h1>${approve ? 'Approve' : 'Deny'} this request?</h1>${details(result.request)}<p class="note">${whoDecides(result.approver, result.onBehalfOf)} Nothing happens until you press the button.</p>${form}`) };
     }
     case 'decided': {
       const headline = result.status === 'pending' ? 'Your approval is recorded' : result.status === 'approved' ? 'Approved' : result.status === 'denied' ? 'Denied' : `The request is ${result.status}`;

@@ -25,7 +25,7 @@ const docs = {
   }),
   decide: routeDoc({
     summary: 'Decide through an email link',
-    description: 'The form of the confirm page (`application/x-www-form-urlencoded`, an optional `comment`). Works once; decides as the approver the link was sent to, through the same checks as every other decision, audited with `via: "email"`.',
+    description: 'The form of the confirm page (`application/x-www-form-urlencoded`, an optional `comment`). Works once; decides as the approver the link was sent to (or, from the link of a delegate of several approvers, for the approver it names), through the same checks as every other decision, audited with `via: "email"`.',
     tag: 'email',
     auth: 'none',
     params: tokenParam,
