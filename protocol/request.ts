@@ -128,8 +128,8 @@ export const decisionInputSchema = z.strictObject({
   notBefore: startTimeSchema.optional(),
   /**
    * Decide as this approver's delegate; absent: as yourself, or when you can't, for a delegator who
-   * could (the earliest delegation, when several could). The app asks whom, the CLI's `--for` and a
-   * delegate's per-approver email links name them; Slack names nobody.
+   * could (the earliest delegation, when several could). The app and Slack ask a delegate of several
+   * whom; the CLI's `--for` and such a delegate's per-approver email links name them.
    */
   onBehalfOf: z.string().min(1).max(LIMITS.userName).optional(),
 });

@@ -228,7 +228,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     const asSelf = named === undefined || named === actor.name;
     const ownVote = asSelf && isEligibleApprover(current, caller) && (!own || rule.allowSelfApproval);
     // Unnamed, the earliest delegation that could vote does (unlike a review, which is refused until
-    // it names one): Slack buttons name nobody, nor do the CLI without --for and the plain email links.
+    // it names one), as the CLI without --for, a plain email link and a Slack click that needed no choice do.
     const standInThen = ownVote || !decidesAnything(caller.roles) ? null : (standInsFor(current)[0] ?? null);
     const standIn = standInThen && (await asTheyStandNow(trx, standInThen));
     if (standInThen && !standIn) throw new GreenlightError('NOT_ELIGIBLE', `${standInThen.name} has been disabled; nobody decides for them now.`);

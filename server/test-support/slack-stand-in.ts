@@ -198,6 +198,13 @@ export class SlackStandIn {
     return this.calls.filter((call) => call.method === method);
   }
 
+  /** What chat.postEphemeral showed this member (only they see it), as messages whose buttons can be clicked; oldest first. */
+  ephemeralsTo(slackUserId: string): PostedMessage[] {
+    return this.callsOf('chat.postEphemeral')
+      .filter((call) => call.args.user === slackUserId)
+      .map((call) => ({ channel: String(call.args.channel), ts: String(call.answer.message_ts ?? ''), text: String(call.args.text ?? ''), blocks: (call.args.blocks as Json[] | undefined) ?? [], updates: 0 }));
+  }
+
   private parse(contentType: string, raw: string): Json {
     if (contentType.includes('application/json')) return JSON.parse(raw || '{}') as Json;
     const args: Json = {};
@@ -248,8 +255,11 @@ export class SlackStandIn {
         if (refused) return refused;
         return typeof args.trigger_id === 'string' && args.trigger_id ? { ok: true, view: { id: `V${this.calls.length}` } } : { ok: false, error: 'invalid_trigger_id' };
       }
-      case 'chat.postEphemeral':
+      case 'chat.postEphemeral': {
+        const refused = this.refuseBlocks(method, messageProblems(args));
+        if (refused) return refused;
         return { ok: true, message_ts: `${Math.floor(Date.now() / 1000)}.000001` };
+      }
       case 'users.info': {
         const user = String(args.user ?? '');
         const email = this.emails.get(user);

@@ -5,9 +5,9 @@ import { decideRequest } from '../domain/requests.js';
 import { buildView, isEligibleApprover, withoutSecrets, viewReader } from '../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import type { Actor } from '../domain/actor.js';
-import { activeDelegatorsOf, standsInOn } from '../domain/deciders.js';
+import { activeDelegatorsOf, standInsOn } from '../domain/deciders.js';
 import type { SlackApp } from '../notify/slack/app.js';
-import { ACTION_APPROVE, ACTION_DENY, DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal } from '../notify/slack/message.js';
+import { ACTION_APPROVE, ACTION_APPROVE_FOR, ACTION_DENY, ACTION_DENY_FOR, DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal, standInChoice, type SlackMessage } from '../notify/slack/message.js';
 import { slackIdentity } from './slack-identity.js';
 
 /** Slack's interactivity payloads this hub acts on; anything else is acknowledged and ignored. */
@@ -28,7 +28,10 @@ const viewSubmissionSchema = z.object({
     state: z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullable().optional() }).loose())) }),
   }),
 });
-const denyMetadataSchema = z.object({ requestId: z.string().min(1).max(64), channel: z.string().max(64).nullable() });
+const onBehalfOfSchema = z.string().min(1).max(LIMITS.userName);
+const denyMetadataSchema = z.object({ requestId: z.string().min(1).max(64), channel: z.string().max(64).nullable(), onBehalfOf: onBehalfOfSchema.optional() });
+/** A choice button's value: the request, and whom the delegate decides for (checked against their delegations when clicked). */
+const standInValueSchema = z.object({ requestId: z.string().min(1).max(64), onBehalfOf: onBehalfOfSchema });
 
 /** What the endpoint answers Slack: nothing, or a modal's field errors. */
 export type SlackAnswer = { kind: 'ack' } | { kind: 'errors'; errors: Record<string, string> };
@@ -44,10 +47,10 @@ async function answerInTime(ctx: Context, work: Promise<void>): Promise<void> {
   clearTimeout(timer);
 }
 
-async function tell(ctx: Context, app: SlackApp, channel: string | undefined, slackUserId: string, text: string): Promise<void> {
+async function tell(ctx: Context, app: SlackApp, channel: string | undefined, slackUserId: string, said: string | SlackMessage): Promise<void> {
   if (!channel) return;
   try {
-    await app.client.chat.postEphemeral({ channel, user: slackUserId, text });
+    await app.client.chat.postEphemeral({ channel, user: slackUserId, ...(typeof said === 'string' ? { text: said } : said) });
   } catch (error) {
     ctx.log.warn({ err: error, slackUser: slackUserId }, 'cannot send a Slack user an explanation');
   }
@@ -55,24 +58,56 @@ async function tell(ctx: Context, app: SlackApp, channel: string | undefined, sl
 
 const explain = (error: unknown): string => (error instanceof GreenlightError ? error.message : 'Greenlight could not record this; try again, or decide in the app.');
 
+/** The approvers of `row` the actor may vote for as their delegate now (only `named`, when given), its requester never. */
+async function standInsNow(ctx: Context, row: RequestRecord, actor: Actor, named?: string): Promise<Actor[]> {
+  const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
+  return standInsOn(delegators, row, named).filter((delegator) => delegator.id !== row.requester_id);
+}
+
 /**
  * Who may not decide, and why, before a modal is opened for them: the rules the decision applies,
- * a delegate deciding for someone away included (decideRequest checks all of it again on submit).
+ * a delegate deciding for someone away included, for `named` alone when the delegate chose whom
+ * (decideRequest checks all of it again on submit).
  */
-async function whyNot(ctx: Context, row: RequestRecord | undefined, actor: Actor): Promise<string | null> {
+async function whyNot(ctx: Context, row: RequestRecord | undefined, actor: Actor, named?: string): Promise<string | null> {
   if (!row) return 'This request no longer exists.';
   if (row.status !== 'pending') return `This request is already ${row.status}${row.decided_by ? ` by ${row.decided_by}` : ''}; nothing to decide.`;
   const own = row.requester_id === actor.id;
   if (own && !row.rule.allowSelfApproval) return 'You cannot decide your own request; another approver has to.';
-  if (isEligibleApprover(row, actor)) return null;
-  const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
-  const standsIn = delegators.some((d) => standsInOn(d, row) && d.delegator.id !== row.requester_id);
-  return standsIn ? null : 'You are not an approver for this request.';
+  if (named === undefined && isEligibleApprover(row, actor)) return null;
+  if ((await standInsNow(ctx, row, actor, named)).length > 0) return null;
+  return named === undefined ? 'You are not an approver for this request.' : `You are not ${named}'s delegate for this request now; a delegation covers only its window and its rules.`;
 }
+
+/**
+ * Whom a delegate of several approvers of `row`, and none themselves, must choose between before
+ * their vote is cast; empty for everyone else (an approver votes as themselves, as the API does).
+ */
+async function choiceNeeded(ctx: Context, row: RequestRecord | undefined, actor: Actor): Promise<string[]> {
+  if (!row || row.status !== 'pending' || row.requester_id === actor.id || isEligibleApprover(row, actor)) return [];
+  const able = await standInsNow(ctx, row, actor);
+  return able.length > 1 ? able.map((delegator) => delegator.name) : [];
+}
+
+/** Opens the deny form for `requestId` (for `onBehalfOf`, when the delegate chose whom). */
+async function openDenyForm(ctx: Context, app: SlackApp, row: RequestRecord, triggerId: string | undefined, channel: string | undefined, slackUserId: string, onBehalfOf?: string): Promise<void> {
+  const view = withoutSecrets(await buildView(viewReader(ctx), row, null));
+  // The trigger id is valid for 3 s: the modal opens before Slack is answered.
+  try {
+    await app.client.views.open({ trigger_id: triggerId ?? '', view: denyModal(view, JSON.stringify({ requestId: row.id, channel: channel ?? null, ...(onBehalfOf ? { onBehalfOf } : {}) })) });
+  } catch (error) {
+    ctx.log.warn({ err: error, request: row.id }, 'cannot open the Slack deny form');
+    await tell(ctx, app, channel, slackUserId, 'Slack could not open the form for a reason; deny in Greenlight instead ("Open in Greenlight").');
+  }
+}
+
+const isChoice = (actionId: string): boolean => actionId.startsWith(`${ACTION_APPROVE_FOR}:`) || actionId.startsWith(`${ACTION_DENY_FOR}:`);
 
 async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeof blockActionsSchema>): Promise<SlackAnswer> {
   const action = payload.actions[0];
-  if (!action || (action.action_id !== ACTION_APPROVE && action.action_id !== ACTION_DENY)) return ACK;
+  if (!action) return ACK;
+  if (isChoice(action.action_id)) return onStandInChoice(ctx, app, payload, action);
+  if (action.action_id !== ACTION_APPROVE && action.action_id !== ACTION_DENY) return ACK;
   const requestId = action.value ?? '';
   const channel = payload.channel?.id ?? payload.container?.channel_id;
   const slackUserId = payload.user.id;
@@ -86,26 +121,63 @@ async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeo
     await tell(ctx, app, channel, slackUserId, 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
     return ACK;
   }
-  if (action.action_id === ACTION_DENY) {
+  const decision = action.action_id === ACTION_DENY ? 'deny' : 'approve';
+  // Counted for the earliest delegation, the vote could fill a line the delegate did not mean: they choose.
+  const choices = await choiceNeeded(ctx, row, identity.actor);
+  if (row && choices.length > 1) {
+    await tell(ctx, app, channel, slackUserId, standInChoice(row, decision, choices));
+    return ACK;
+  }
+  if (decision === 'deny') {
     const problem = await whyNot(ctx, row, identity.actor);
     if (problem || !row) {
       await tell(ctx, app, channel, slackUserId, problem ?? 'This request no longer exists.');
       return ACK;
     }
-    const view = withoutSecrets(await buildView(viewReader(ctx), row, null));
-    // The trigger id is valid for 3 s: the modal opens before Slack is answered.
-    try {
-      await app.client.views.open({ trigger_id: payload.trigger_id ?? '', view: denyModal(view, JSON.stringify({ requestId, channel: channel ?? null })) });
-    } catch (error) {
-      ctx.log.warn({ err: error, request: requestId }, 'cannot open the Slack deny form');
-      await tell(ctx, app, channel, slackUserId, 'Slack could not open the form for a reason; deny in Greenlight instead ("Open in Greenlight").');
-    }
+    await openDenyForm(ctx, app, row, payload.trigger_id, channel, slackUserId);
     return ACK;
   }
   await answerInTime(
     ctx,
     decideRequest(ctx, identity.actor, requestId, { decision: 'approve' }, 'slack', { slackUser: slackUserId, matchedBy: identity.matchedBy }).then(
       () => undefined,
+      (error: unknown) => tell(ctx, app, channel, slackUserId, explain(error)),
+    ),
+  );
+  return ACK;
+}
+
+/** A delegate chose whom they decide for: approve at once, or open the deny form for them. */
+async function onStandInChoice(ctx: Context, app: SlackApp, payload: z.infer<typeof blockActionsSchema>, action: { action_id: string; value?: string | undefined }): Promise<SlackAnswer> {
+  const channel = payload.channel?.id ?? payload.container?.channel_id;
+  const slackUserId = payload.user.id;
+  let chosen: z.infer<typeof standInValueSchema>;
+  try {
+    chosen = standInValueSchema.parse(JSON.parse(action.value ?? ''));
+  } catch {
+    await tell(ctx, app, channel, slackUserId, 'This button is not one Greenlight made; decide in Greenlight instead ("Open in Greenlight").');
+    return ACK;
+  }
+  const identity = await slackIdentity(ctx, app, slackUserId);
+  if (identity.kind === 'refused') {
+    await tell(ctx, app, channel, slackUserId, identity.explanation);
+    return ACK;
+  }
+  const row = await requestStore.byId(ctx.store.db, chosen.requestId);
+  if (row && row.rule.chatApprove === false) {
+    await tell(ctx, app, channel, slackUserId, 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
+    return ACK;
+  }
+  if (action.action_id.startsWith(`${ACTION_DENY_FOR}:`)) {
+    const problem = await whyNot(ctx, row, identity.actor, chosen.onBehalfOf);
+    if (problem || !row) await tell(ctx, app, channel, slackUserId, problem ?? 'This request no longer exists.');
+    else await openDenyForm(ctx, app, row, payload.trigger_id, channel, slackUserId, chosen.onBehalfOf);
+    return ACK;
+  }
+  await answerInTime(
+    ctx,
+    decideRequest(ctx, identity.actor, chosen.requestId, { decision: 'approve', onBehalfOf: chosen.onBehalfOf }, 'slack', { slackUser: slackUserId, matchedBy: identity.matchedBy }).then(
+      () => tell(ctx, app, channel, slackUserId, `Your approval for ${chosen.onBehalfOf} is recorded.`),
       (error: unknown) => tell(ctx, app, channel, slackUserId, explain(error)),
     ),
   );
@@ -126,7 +198,8 @@ async function onViewSubmission(ctx: Context, app: SlackApp, payload: z.infer<ty
   const identity = await slackIdentity(ctx, app, payload.user.id);
   if (identity.kind === 'refused') return { kind: 'errors', errors: { [REASON_BLOCK]: identity.explanation } };
   try {
-    await decideRequest(ctx, identity.actor, metadata.requestId, { decision: 'deny', comment: reason }, 'slack', { slackUser: payload.user.id, matchedBy: identity.matchedBy });
+    const behalf = metadata.onBehalfOf ? { onBehalfOf: metadata.onBehalfOf } : {};
+    await decideRequest(ctx, identity.actor, metadata.requestId, { decision: 'deny', comment: reason, ...behalf }, 'slack', { slackUser: payload.user.id, matchedBy: identity.matchedBy });
     return ACK;
   } catch (error) {
     return { kind: 'errors', errors: { [REASON_BLOCK]: explain(error) } };

@@ -1,5 +1,6 @@
 import { showsSomething, shownHost, type GreenlightRequest } from '../../../protocol/index.js';
 import { clip, consoleLink, diffExcerpt, moreLinesNote, titleOf, utcClock } from '../chat-text.js';
+import { listOf } from '../../domain/approver-reach.js';
 
 /**
  * A request as a Slack message (Block Kit), within Slack's limits: at most 50 blocks, 3,000
@@ -10,6 +11,9 @@ import { clip, consoleLink, diffExcerpt, moreLinesNote, titleOf, utcClock } from
 export const ACTION_APPROVE = 'greenlight_approve';
 export const ACTION_DENY = 'greenlight_deny';
 export const ACTION_OPEN = 'greenlight_open';
+/** The buttons of the choice a delegate of several is offered: the action id ends with `:<name>`, unique in the message. */
+export const ACTION_APPROVE_FOR = 'greenlight_approve_for';
+export const ACTION_DENY_FOR = 'greenlight_deny_for';
 export const DENY_MODAL = 'greenlight_deny_reason';
 export const REASON_BLOCK = 'reason';
 export const REASON_INPUT = 'reason';
@@ -239,4 +243,22 @@ export function denyModal(request: GreenlightRequest, metadata: string): SlackMo
       },
     ],
   };
+}
+
+/**
+ * Answers a click on Approve or Deny from a delegate of several approvers (and none themselves), to
+ * them alone: whom they decide for, a button each. The request's message is one for everyone (the
+ * channel's, and every direct message the same), so the choice can't be on it.
+ */
+export function standInChoice(request: Pick<GreenlightRequest, 'id' | 'action' | 'resource' | 'environment'>, decision: 'approve' | 'deny', names: string[]): SlackMessage {
+  const verb = decision === 'approve' ? 'Approve' : 'Deny';
+  const question = `You stand in for ${listOf(names.map(escapeSlack))} on ${escapeSlack(titleOf(request))}, and vote once: whom do you ${decision} for?`;
+  const elements = names.slice(0, 25).map((name) => ({
+    type: 'button',
+    action_id: `${decision === 'approve' ? ACTION_APPROVE_FOR : ACTION_DENY_FOR}:${name}`,
+    text: plain(`${verb} for ${name}`, 75),
+    ...(decision === 'approve' ? { style: 'primary' } : { style: 'danger' }),
+    value: JSON.stringify({ requestId: request.id, onBehalfOf: name }),
+  }));
+  return { text: clip(question, TEXT_MAX), blocks: [{ type: 'section', text: mrkdwn(question) }, { type: 'actions', block_id: 'decide_for', elements }] };
 }
