@@ -38,7 +38,6 @@ import { Waiters } from './transport/waiters.js';
 import { wakeWaitersOnPeerEvent } from './transport/cross-hub-wake.js';
 import { checkHearsNotifications } from './transport/hearing-check.js';
 import { attachClusterAdapter, type ClusterMembership } from './transport/cluster-adapter.js';
-import { PeerSignature } from './transport/peer-signature.js';
 import { exchangePolicyDigests } from './transport/policy-gossip.js';
 import { PolicyAgreement } from './domain/policy-agreement.js';
 import { FailedAuthentications } from './transport/failed-authentications.js';
@@ -289,7 +288,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       await cluster?.close();
     });
     // Hubs sharing a database sign what they tell each other with a key only they hold.
-    cluster = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseListenUrl ?? options.databaseUrl, new PeerSignature(kek.key), log, (reason) => sockets.mayHaveMissed(reason)) : null;
+    cluster = options.databaseUrl ? await attachClusterAdapter(sockets.io, options.databaseListenUrl ?? options.databaseUrl, kek.key, log, (reason) => sockets.mayHaveMissed(reason)) : null;
     await app.listen({ port: options.port ?? 7300, host: options.host ?? '127.0.0.1' });
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -8,14 +8,12 @@ import { createTestDatabase, postgresAvailability } from '../test-support/postgr
 import { eventually } from '../test-support/eventually.js';
 import { TcpProxy } from '../test-support/tcp-proxy.js';
 import { capturedLog } from '../test-support/captured-log.js';
-import { PeerSignature } from './peer-signature.js';
 
 const pg = await postgresAvailability();
 const HUBS_STARTING_TOGETHER = 6;
 const FRESH_DATABASES = 4;
-/** Every hub of one database signs with a key derived from the same key-encryption key; each hub has its own signer. */
+/** Every hub of one database signs with a key derived from the same key-encryption key. */
 const KEK = randomBytes(32);
-const signer = () => new PeerSignature(KEK);
 /** One of the hubs' own events, which the adapter carries; these tests only check that it crosses. */
 const HELLO = 'user:changed';
 
@@ -32,7 +30,7 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       const servers = Array.from({ length: HUBS_STARTING_TOGETHER }, () => new Server(createServer()));
       const heard = servers.map(() => 0);
       servers.forEach((io, index) => io.on(HELLO, () => (heard[index] = (heard[index] ?? 0) + 1)));
-      const attached = await Promise.allSettled(servers.map((io) => attachClusterAdapter(io, database.url, signer(), pino({ level: 'silent' }))));
+      const attached = await Promise.allSettled(servers.map((io) => attachClusterAdapter(io, database.url, KEK, pino({ level: 'silent' }))));
       const refusals = attached.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
       if (refusals.length === 0) {
         // Each hub listens once its event connection is up: until then a hello may go unheard.
@@ -52,7 +50,7 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
   });
 
   /** A sending and a receiving hub on a fresh database, one of them through a proxy to PostgreSQL; each ready to hear the other. */
-  async function twoHubs(throughProxy: 'sender' | 'receiver', logs: { sender?: pino.Logger; receiver?: pino.Logger } = {}) {
+  async function twoHubs(throughProxy: 'sender' | 'receiver', logs: { sender?: pino.Logger; receiver?: pino.Logger } = {}, receiverClock: () => number = Date.now) {
     const database = await createTestDatabase();
     dropped.push(database.drop);
     const proxy = await new TcpProxy(Number(new URL(database.url).port || 5432), new URL(database.url).hostname).start();
@@ -64,8 +62,8 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
     const sender = new Server(createServer());
     const receiver = new Server(createServer());
     const missed = { bySender: [] as string[], byReceiver: [] as string[] };
-    const senderMembership = await attachClusterAdapter(sender, urlOf('sender'), signer(), logs.sender ?? pino({ level: 'silent' }), (why) => missed.bySender.push(why));
-    const receiverMembership = await attachClusterAdapter(receiver, urlOf('receiver'), signer(), logs.receiver ?? pino({ level: 'silent' }), (why) => missed.byReceiver.push(why));
+    const senderMembership = await attachClusterAdapter(sender, urlOf('sender'), KEK, logs.sender ?? pino({ level: 'silent' }), (why) => missed.bySender.push(why));
+    const receiverMembership = await attachClusterAdapter(receiver, urlOf('receiver'), KEK, logs.receiver ?? pino({ level: 'silent' }), (why) => missed.byReceiver.push(why), receiverClock);
     const heard: unknown[] = [];
     receiver.on(HELLO, (what: unknown) => heard.push(what));
     const close = async () => {
@@ -142,6 +140,33 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       await eventually(() => receiverLog.lines().some((line) => line.msg.includes('a hub left the cluster')), { what: 'the receiving hub to count one hub fewer' });
       expect(receiverLog.lines().filter((line) => line.msg.includes('a hub left the cluster')).map((line) => line.msg)).toEqual(['a hub left the cluster after handing over what it committed']);
       expect(missed.byReceiver).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("hears the others again within seconds when its own clock jumps, and has clients on every hub sync for what was refused meanwhile", async () => {
+    const receiverLog = capturedLog();
+    let jumpMs = 0;
+    const { sender, missed, heard, close } = await twoHubs('sender', { receiver: receiverLog.logger }, () => Date.now() + jumpMs);
+    try {
+      // Stepped 5 minutes ahead between two measurements (a virtual machine resumed, NTP setting it):
+      // until it measures again, it reads the database's clock 5 minutes ahead too.
+      jumpMs = 300_000;
+      await eventually(
+        () => {
+          sender.serverSideEmit(HELLO, 'after the jump');
+          return heard.includes('after the jump');
+        },
+        { what: 'the receiving hub to hear the sender again', deadline: 20_000 },
+      );
+      expect(receiverLog.warnings().map((line) => line.msg)).toEqual(
+        expect.arrayContaining([expect.stringContaining('timed over a minute away from now'), expect.stringContaining("measure of the database's clock was off")]),
+      );
+      expect(missed.byReceiver).toEqual(["this hub's measure of the database's clock was off"]);
+      // What the receiver sent meanwhile went out timed 5 minutes ahead: the sender is told to have its clients sync.
+      await eventually(() => missed.bySender.length > 0, { what: 'the sending hub to be told pushes were lost' });
+      expect(missed.bySender).toEqual(['another hub could not send what it committed for a while']);
     } finally {
       await close();
     }

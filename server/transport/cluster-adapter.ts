@@ -9,14 +9,16 @@ import { Departures } from './departures.js';
 import { withTimeout } from '../with-timeout.js';
 import { detached } from '../detached.js';
 import { signedAdapter, type Refusal } from './peer-adapter-guard.js';
-import type { PeerSignature } from './peer-signature.js';
+import { FRESH_MS, PeerSignature } from './peer-signature.js';
+import { DatabaseClock, readDatabaseTime } from '../database-clock.js';
 import { INTER_HUB_EVENTS } from './hub-server.js';
 
 const WATCH_EVERY_MS = 5_000;
 /** What the hub logs for each message on the hubs' channel it does not act on. */
 const REFUSED: Record<Refusal, string> = {
   unsigned: "ignored a message on the hubs' channel that no hub of this database signed: is every hub started with the same key-encryption key file (and the same version)?",
-  replayed: "ignored a message from another hub sent over a minute ago or heard already: a replay, or a hub's clock is off",
+  replayed: 'ignored a message from another hub heard already: a replay',
+  'out of time': "ignored a message from another hub timed over a minute away from now by the database's clock: a replay, or a hub's measure of that clock is off (this hub measures it again)",
   'not for hubs': "ignored a signed message of a kind hubs never act on for each other (a broadcast, a join, a disconnect, or an event hubs don't exchange)",
 };
 /** How often the hub counts its peers (the adapter drops one silent for 10 s of heartbeats). */
@@ -46,12 +48,25 @@ export interface ClusterMembership {
   onPeerLeft(listener: (hubId: string) => void): void;
   /** Calls `listener` each time the count of hubs grows: one started, or one this hub had lost track of is heard again. */
   onPeersJoined(listener: () => void): void;
+  /** The database's clock, which what hubs tell each other is timed by; and how far this hub's own is from it. */
+  readonly clock: DatabaseClock;
   /** Tells the other hubs this one is leaving with everything it committed pushed: they need not resync for it. */
   leaving(): void;
   close(): Promise<void>;
 }
 
-export async function attachClusterAdapter(io: Server, databaseUrl: string, signature: PeerSignature, log: Logger, mayHaveMissed: (why: string) => void = () => undefined): Promise<ClusterMembership> {
+/**
+ * `keyEncryptionKey` is what every hub of the database shares, and signs with; `ownClock` this hub's
+ * system clock (tests give one that is off).
+ */
+export async function attachClusterAdapter(
+  io: Server,
+  databaseUrl: string,
+  keyEncryptionKey: Buffer,
+  log: Logger,
+  mayHaveMissed: (why: string) => void = () => undefined,
+  ownClock: () => number = Date.now,
+): Promise<ClusterMembership> {
   const held = new Map<pg.PoolClient, number>();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
   let listens = 0;
@@ -62,6 +77,7 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
       // The first LISTEN is the hub starting; any later one ends a gap.
       if (listens++ === 0) return firstListen();
       log.info('listening for other hubs again; clients here sync again for what crossed meanwhile');
+      clock.measureSoon('listening again');
       mayHaveMissed('this hub could not hear the others for a while');
     });
     client.on('error', (error) => log.warn({ err: error }, 'event connection to PostgreSQL failed; reconnecting'));
@@ -76,6 +92,19 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
   pool.on('error', (error) => log.warn({ err: error }, 'idle PostgreSQL event connection failed'));
   await createAttachmentTable(pool);
   const losses = watchCrossHubLosses(io, log, mayHaveMissed);
+  const clock = new DatabaseClock(() => readDatabaseTime(pool), log, ownClock, (byMs) => {
+    if (Math.abs(byMs) <= FRESH_MS / 2) return;
+    // Off by that much, this hub may have refused what the others sent, and they what it sent.
+    log.warn({ correctedBySeconds: Math.round(byMs / 1000) }, "this hub's measure of the database's clock was off; clients on every hub sync again for what hubs refused meanwhile");
+    mayHaveMissed("this hub's measure of the database's clock was off");
+    losses.sendingLost();
+  });
+  // Measured before anything is signed: the adapter's first heartbeat goes out as it is made.
+  await clock.start().catch(async (error: unknown) => {
+    await pool.end().catch(() => undefined);
+    throw error;
+  });
+  const signature = new PeerSignature(keyEncryptionKey, () => clock.now());
   const queries = new InFlight();
   const adapter = createAdapter(batchingNotifications(pool, { outcomes: losses.queries, inFlight: queries }), { errorHandler: (error: Error) => losses.adapterError(error) });
   const peerLeftListeners: ((hubId: string) => void)[] = [];
@@ -85,7 +114,10 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
       adapter,
       signature,
       new Set(INTER_HUB_EVENTS),
-      (why, type) => log.warn({ why, type }, REFUSED[why]),
+      (why, type) => {
+        log.warn({ why, type }, REFUSED[why]);
+        if (why === 'out of time') clock.measureSoon('a message from another hub was out of time');
+      },
       (uid) => peerLeftListeners.forEach((listener) => listener(uid)),
     ),
   );
@@ -135,11 +167,13 @@ export async function attachClusterAdapter(io: Server, databaseUrl: string, sign
 
   return {
     hubId,
+    clock,
     onPeerLeft: (listener) => peerLeftListeners.push(listener),
     onPeersJoined: (listener) => peersJoinedListeners.push(listener),
     leaving: () => io.serverSideEmit(LEAVING_EVENT),
     close: async () => {
       clearInterval(watchdog);
+      clock.close();
       clearInterval(peerCount);
       // What was published last (the hub's final pushes, its goodbye) goes out before the pool ends.
       await withTimeout(queries.settled(), 5_000, 'PostgreSQL').catch(() => undefined);

@@ -43,7 +43,11 @@ const LOST_EVENT = 'pushes:lost';
  *   not be fetched, say) through its error handler, with no other sign: any error there that is
  *   not one of the sending or cleaning-up failures seen below means this hub missed a message.
  */
-export function watchCrossHubLosses(io: Server, log: Logger, mayHaveMissed: (why: string) => void): { queries: AdapterQueries; adapterError(error: unknown): void } {
+export function watchCrossHubLosses(
+  io: Server,
+  log: Logger,
+  mayHaveMissed: (why: string) => void,
+): { queries: AdapterQueries; adapterError(error: unknown): void; sendingLost(): void } {
   io.on(LOST_EVENT, () => {
     log.info('another hub could not send what it committed for a while; clients here sync again');
     mayHaveMissed('another hub could not send what it committed for a while');
@@ -58,6 +62,10 @@ export function watchCrossHubLosses(io: Server, log: Logger, mayHaveMissed: (why
     if (typeof error === 'object' && error !== null) notReceiving.add(error);
   };
   return {
+    /** Messages this hub sent may not have been taken (refused as out of time, say): the others are told once the next one goes out. */
+    sendingLost: () => {
+      owed = true;
+    },
     queries: {
       sent() {
         if (!owed) return;

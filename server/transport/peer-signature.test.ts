@@ -31,7 +31,38 @@ describe('a message between hubs', () => {
     try {
       const signed = new PeerSignature(KEK).sign(MESSAGE);
       vi.setSystemTime(new Date('2026-12-06T10:01:01Z'));
-      expect(new PeerSignature(KEK).check(signed)).toBe('replayed');
+      expect(new PeerSignature(KEK).check(signed)).toBe('out of time');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('timed a little ahead of the hub hearing it is not taken again once it is a minute past hearing', () => {
+    vi.useFakeTimers({ now: new Date('2026-12-06T10:00:50Z'), toFake: ['Date'] });
+    try {
+      const signed = new PeerSignature(KEK).sign(MESSAGE);
+      const receiver = new PeerSignature(KEK);
+      vi.setSystemTime(new Date('2026-12-06T10:00:00Z'));
+      expect(receiver.check(signed)).toBe('signed');
+      // 70 s after it was first heard, 20 s after its time: within the minute, so only its nonce tells.
+      vi.setSystemTime(new Date('2026-12-06T10:01:10Z'));
+      expect(receiver.check(signed)).toBe('replayed');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("is timed and checked by the clock it is given (the database's), whatever the hub's own says", () => {
+    const databaseNow = Date.now();
+    // The sender's own clock is 5 minutes ahead, the receiver's 5 minutes behind; both read the database's.
+    vi.useFakeTimers({ now: databaseNow + 300_000, toFake: ['Date'] });
+    try {
+      const signed = new PeerSignature(KEK, () => databaseNow).sign(MESSAGE);
+      vi.setSystemTime(databaseNow - 300_000);
+      const receiver = new PeerSignature(KEK, () => databaseNow + 1_000);
+      expect(receiver.check(signed)).toBe('signed');
+      expect(receiver.check(signed)).toBe('replayed');
+      expect(new PeerSignature(KEK, () => databaseNow + 61_000).check(new PeerSignature(KEK, () => databaseNow).sign(MESSAGE))).toBe('out of time');
     } finally {
       vi.useRealTimers();
     }
