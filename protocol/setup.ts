@@ -27,6 +27,13 @@ export const setupStatusSchema = z.object({
       hubs: z.array(z.object({ hub: z.string().optional(), host: z.string(), url: z.string(), file: z.string().nullable(), digest: z.string(), samePolicy: z.boolean() })),
       /** What to do while some hub runs another policy, in a sentence naming them; null while every hub heard from runs this one's. */
       policyWarning: z.string().nullable(),
+      /**
+       * How far this hub's system clock is ahead of the database's, in seconds (negative: behind);
+       * null until measured; absent from older hubs.
+       */
+      clockAheadSeconds: z.number().nullable().optional(),
+      /** What to do while this hub's clock is over 30 s from the database's, in a sentence; null otherwise; absent from older hubs. */
+      clockWarning: z.string().nullable().optional(),
     })
     .nullable()
     .optional(),

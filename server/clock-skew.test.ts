@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubClient, type GreenlightRequest } from '../protocol/index.js';
+import { HubClient, type GreenlightRequest, type SetupStatus } from '../protocol/index.js';
 import { ADMIN_TOKEN, collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 import { HubProcess } from './test-support/hub-process.js';
 import { listenToHubs, sendOnHubChannel } from './test-support/hub-channel.js';
@@ -38,6 +38,11 @@ describe.skipIf(!postgres.ok)(`two hubs on one PostgreSQL database whose system 
     await client.waitUntilReady();
     return client;
   };
+  const get = async (url: string, token: string | null) => {
+    const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return response.text();
+  };
+  const clockOffsetGauge = async (url: string) => Number(/^greenlight_clock_offset_seconds (\S+)$/m.exec(await get(`${url}/metrics`, null))?.[1]);
 
   beforeAll(async () => {
     await hubA.start();
@@ -75,6 +80,20 @@ describe.skipIf(!postgres.ok)(`two hubs on one PostgreSQL database whose system 
     expect(response.status).toBe(201);
     const submitted = (await response.json()) as GreenlightRequest;
     expect((await created.next((request) => request.id === submitted.id)).resource).toBe('b-to-a');
+  });
+
+  it('show how far the hub 5 minutes ahead is off: on /metrics, in the setup status and in its log', async () => {
+    expect(Math.abs((await clockOffsetGauge(hubB.url)) - FIVE_MINUTES / 1000)).toBeLessThan(2);
+    expect(Math.abs(await clockOffsetGauge(hubA.url))).toBeLessThan(2);
+
+    const setupOnB = JSON.parse(await get(`${hubB.url}/api/v1/setup`, ADMIN_TOKEN)) as SetupStatus;
+    expect(setupOnB.cluster?.clockWarning).toContain("This hub's system clock is 5 min ahead of the database's");
+    expect(setupOnB.cluster?.clockWarning).toContain('synchronise it (NTP)');
+    const setupOnA = (await hubA.api<SetupStatus>('GET', '/api/v1/setup', ADMIN_TOKEN)).body;
+    expect(setupOnA.cluster?.clockWarning).toBeNull();
+    expect(Math.abs(setupOnA.cluster?.clockAheadSeconds ?? Number.NaN)).toBeLessThan(2);
+
+    expect(hubB.output()).toContain("system clock is 5 min ahead of the database's");
   });
 
   it("still refuse a message heard already, and one timed over a minute away by the database's clock (the hub 5 minutes ahead's own included)", async () => {

@@ -303,7 +303,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         log,
       );
       ctx.peerPolicies = agreement;
+      ctx.ownClockAheadMs = () => membership.clock.ownClockAheadMs();
       metrics.setPolicyDisagreementReader(() => agreement.disagreeing());
+      metrics.setClockOffsetReader(() => (membership.clock.ownClockAheadMs() ?? Number.NaN) / 1000);
       const gossip = exchangePolicyDigests(sockets.io, membership, agreement, log);
       policyReloaded = () => {
         agreement.ownChanged();

@@ -13,6 +13,7 @@ export function createMetrics() {
   // The hub sets where the outbox depth is read from once its database is open.
   let readOutboxDepth: () => Promise<number> = async () => 0;
   let readPolicyDisagreements: () => number = () => 0;
+  let readClockOffset: () => number = () => 0;
   // One read at a time: scrapes during a stall share the read under way rather than queue more. A
   // read that never settles (a connection gone half-open) is given up after a while, so the figure
   // comes back with the database.
@@ -76,6 +77,18 @@ export function createMetrics() {
     }),
     setPolicyDisagreementReader(reader: () => number): void {
       readPolicyDisagreements = reader;
+    },
+    clockOffset: new Gauge({
+      name: 'greenlight_clock_offset_seconds',
+      help: "How far this hub's system clock is ahead of its PostgreSQL database's (negative: behind), as last measured; 0 on a hub alone",
+      registers: [registry],
+      collect() {
+        this.set(readClockOffset());
+      },
+    }),
+    /** Seconds, from the hub's measure of the database's clock. */
+    setClockOffsetReader(reader: () => number): void {
+      readClockOffset = reader;
     },
   };
 }

@@ -235,7 +235,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('managing users over HTTP on
     expect(status.status).toBe(200);
     expect(status.body.policy).toEqual({ source: 'file', file: hub.policyPath, rules: 3, digest: expect.stringMatching(/^[0-9a-f]{12}$/) });
     // A hub alone on its database has no other hub's policy to compare with; on SQLite there can be none.
-    expect(status.body.cluster).toEqual(kind === 'postgres' ? { hubs: [], policyWarning: null } : null);
+    expect(status.body.cluster).toEqual(kind === 'postgres' ? { hubs: [], policyWarning: null, clockAheadSeconds: expect.any(Number), clockWarning: null } : null);
     const groups = Object.fromEntries(status.body.approverGroups.map((group) => [group.group, group]));
     expect(Object.keys(groups).sort()).toEqual(['dba', 'oncall', 'sre']);
     expect(groups.sre?.rules).toEqual(['prod', 'rollbacks']);

@@ -55,6 +55,8 @@ export interface Context {
   delegates?: DelegateIndex;
   /** PostgreSQL: the policy digests the other hubs on the database announced, against this hub's. */
   peerPolicies?: PolicyAgreement;
+  /** PostgreSQL: how far this hub's system clock is ahead of the database's, in milliseconds (negative: behind; null until measured). */
+  ownClockAheadMs?: () => number | null;
 }
 
 interface Hooks {

@@ -7,15 +7,21 @@ import { requireAdmin } from './users.js';
 import { approverGroupsOf } from './policy.js';
 import { shortDigest } from './policy-digest.js';
 import { DEPLOY_SAME_POLICY, type PolicyAgreement } from './policy-agreement.js';
+import { clockWarning } from '../database-clock.js';
 
-function clusterStatus(agreement: PolicyAgreement): NonNullable<SetupStatus['cluster']> {
+function clockStatus(aheadMs: number | null): Pick<NonNullable<SetupStatus['cluster']>, 'clockAheadSeconds' | 'clockWarning'> {
+  if (aheadMs === null) return { clockAheadSeconds: null, clockWarning: null };
+  return { clockAheadSeconds: Math.round(aheadMs / 100) / 10, clockWarning: clockWarning(aheadMs) };
+}
+
+function clusterStatus(agreement: PolicyAgreement, ownClockAheadMs: number | null): NonNullable<SetupStatus['cluster']> {
   const hubs = agreement.peersHeard().map(({ hub, host, url, file, digest, samePolicy }) => ({ hub, host, url, file, digest: shortDigest(digest), samePolicy }));
   const differing = hubs.filter((hub) => !hub.samePolicy);
   const own = shortDigest(agreement.ownPolicy().digest);
   const policyWarning = differing.length
     ? `${differing.length === 1 ? 'Another hub runs' : `${differing.length} other hubs run`} a different policy than this hub (${own}): ${differing.map((hub) => `${hub.host} at ${hub.url} runs ${hub.digest} from ${hub.file ?? 'the built-in rule'}`).join('; ')}. ${DEPLOY_SAME_POLICY}`
     : null;
-  return { hubs, policyWarning };
+  return { hubs, policyWarning, ...clockStatus(ownClockAheadMs) };
 }
 
 /** Where the rules come from, who can sign in, and which approver groups have nobody to approve (admins only). */
@@ -41,6 +47,6 @@ export async function setupStatus(ctx: Context, by: Actor): Promise<SetupStatus>
         .map((membership) => approvers.get(membership.userId) ?? '')
         .sort(),
     })),
-    cluster: ctx.peerPolicies ? clusterStatus(ctx.peerPolicies) : null,
+    cluster: ctx.peerPolicies ? clusterStatus(ctx.peerPolicies, ctx.ownClockAheadMs?.() ?? null) : null,
   };
 }

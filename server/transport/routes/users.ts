@@ -79,7 +79,7 @@ const docs = {
   setup: routeDoc({
     summary: "What an admin still has to set up",
     description:
-      'Where the policy comes from and its digest, how many users there are, who can approve for each group the policy names, and (PostgreSQL) the other hubs on the database with the policy each runs: `cluster.policyWarning` names those running another one.',
+      "Where the policy comes from and its digest, how many users there are, who can approve for each group the policy names, and (PostgreSQL) the other hubs on the database with the policy each runs: `cluster.policyWarning` names those running another one, and `cluster.clockWarning` says when this hub's system clock is over 30 s from the database's.",
     tag: 'users',
     auth: 'admin',
     responses: { 200: setupStatusSchema },
