@@ -190,15 +190,19 @@ describe.each(['sqlite', 'postgres'] as const)('break-glass reviews closed befor
     const migrated = await new Migrator({ db: before, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo('2026-12-16-101-exclusive-claims');
     if (migrated.error) throw migrated.error;
     await before.insertInto('users').values({ id: 'usr_a', name: 'usr_a', roles: '["requester"]', disabled: 0, service: 0, created_at: '2026-12-01T00:00:00.000Z' }).execute();
-    await before.insertInto('requests').values([current('req_1', 'usr_a', null), current('req_2', 'usr_a', null)]).execute();
+    await before.insertInto('requests').values([current('req_1', 'usr_a', null), current('req_2', 'usr_a', null), current('req_3', 'usr_a', null)]).execute();
     const review = { requester_id: 'usr_a', rule_name: 'prod', incident: 'INC-1', reviewers: '["security"]', created_at: '2026-12-01T00:00:00.000Z', due_at: '2026-12-02T00:00:00.000Z' };
     await before
       .insertInto('break_glass_reviews')
       .values([
         { ...review, request_id: 'req_1', outcome: 'ratified', reviewed_by: 'sam', comment: 'checked', reviewed_at: '2026-12-01T01:00:00.000Z' },
         { ...review, request_id: 'req_2', outcome: null, reviewed_by: null, comment: null, reviewed_at: null },
+        { ...review, request_id: 'req_3', outcome: 'ratified', reviewed_by: 'dana', comment: 'checked for sue', reviewed_at: '2026-12-01T02:00:00.000Z' },
       ])
       .execute();
+    // What the audit log said of the two closed reviews: sam's as himself, dana's for sue.
+    const event = (seq: number, requestId: string, data: Record<string, unknown>) => ({ seq, at: '2026-12-01T01:00:00.000Z', actor: String(data.by), type: 'request.reviewed', request_id: requestId, action: 'deploy', resource: 'api', environment: 'production', outcome: 'ratified', data: JSON.stringify(data), prev_hash: '0', hash: String(seq) });
+    await before.insertInto('audit_events').values([event(901, 'req_1', { by: 'sam', outcome: 'ratified' }), event(902, 'req_3', { by: 'dana', outcome: 'ratified', onBehalfOf: 'sue' })]).execute();
     await before.destroy();
     store = await target.open();
   });
@@ -210,6 +214,10 @@ describe.each(['sqlite', 'postgres'] as const)('break-glass reviews closed befor
 
   it.skipIf(skip)('reads a review closed before the upgrade as closed by whoever closed it, for nobody else', async () => {
     expect(await breakGlassReviewStore.ofRequest(store.db, 'req_1')).toMatchObject({ outcome: 'ratified', reviewedBy: 'sam', reviewedFor: null });
+  });
+
+  it.skipIf(skip)('reads a review a delegate closed before the upgrade as for whom its audit event says', async () => {
+    expect(await breakGlassReviewStore.ofRequest(store.db, 'req_3')).toMatchObject({ outcome: 'ratified', reviewedBy: 'dana', reviewedFor: 'sue' });
   });
 
   it.skipIf(skip)('closes a review open at the upgrade naming the reviewer a delegate reviewed for', async () => {

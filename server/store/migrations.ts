@@ -451,10 +451,21 @@ const migrations: Record<string, Migration> = {
     },
   },
   // A review a delegate closed names the reviewer they stood in for, so whatever reads the review
-  // (a second reviewer refused, a chase no longer due) says "dana for sue". Older reviews keep null.
+  // (a second reviewer refused, a chase no longer due) says "dana for sue". Reviews closed before
+  // take it from their audit event, which has always said it: the review and its history then agree.
   '2026-12-17-101-break-glass-reviewed-for': {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('break_glass_reviews').addColumn('reviewed_for', 'text').execute();
+      const reviewed = await sql<{ request_id: string; data: string }>`
+        select request_id, data from audit_events
+        where type = 'request.reviewed' and request_id in (select request_id from break_glass_reviews where outcome is not null)
+        order by seq`.execute(db);
+      // The last event of each request is the review that closed it.
+      const reviewedFor = new Map<string, string | null>();
+      for (const row of reviewed.rows) reviewedFor.set(row.request_id, onBehalfOfIn(row.data));
+      for (const [requestId, name] of reviewedFor) {
+        if (name !== null) await sql`update break_glass_reviews set reviewed_for = ${name} where request_id = ${requestId}`.execute(db);
+      }
     },
   },
   // A delegation's end is a deadline, so claims its delegate made for the delegator are released when
@@ -480,6 +491,17 @@ const migrations: Record<string, Migration> = {
     },
   },
 };
+
+/** The reviewer a delegate's review was for, from its audit event's data; null for one made as oneself, or unreadable data. */
+function onBehalfOfIn(data: string): string | null {
+  try {
+    const parsed: unknown = JSON.parse(data);
+    const name = parsed && typeof parsed === 'object' && 'onBehalfOf' in parsed ? parsed.onBehalfOf : null;
+    return typeof name === 'string' && name.length > 0 ? name : null;
+  } catch {
+    return null;
+  }
+}
 
 export const GENESIS_HASH = '0'.repeat(64);
 
