@@ -77,7 +77,11 @@ describe('an overdue break-glass review in Slack, against a local Slack API stan
     clock.advance(DAY);
     await hub.hub.scheduler.runNow();
     await hub.hub.dispatcher.idle();
-    const overdueRows = async () => (await hub.api<NotificationPage>('GET', '/api/v1/notifications?limit=200', ADMIN_TOKEN)).body.notifications.filter((row) => row.requestId === used.id && row.type === 'request.break_glass_overdue');
+    // Rows written in the same millisecond list in no set order: by destination, for the comparisons below.
+    const overdueRows = async () =>
+      (await hub.api<NotificationPage>('GET', '/api/v1/notifications?limit=200', ADMIN_TOKEN)).body.notifications
+        .filter((row) => row.requestId === used.id && row.type === 'request.break_glass_overdue')
+        .sort((a, b) => a.destination.localeCompare(b.destination));
     expect((await overdueRows()).map((row) => [row.destination, row.status, row.lastStatus])).toEqual([
       ['slack:#sec-ops', 'pending', 503],
       ['slack:dm', 'pending', 503],
