@@ -246,7 +246,13 @@ export const requestSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   decidedAt: z.string().nullable(),
+  /**
+   * Who decided, by name (compare it with a user's name): whoever cast the deciding vote (a delegate
+   * too), cancelled it, or `policy:<rule>`. Name it to people with `whoDecided`, which adds `decidedFor`.
+   */
   decidedBy: z.string().nullable(),
+  /** The approver a delegate (`decidedBy`) decided for; absent when nobody decided for anyone, and from hubs before it was sent. */
+  decidedFor: z.string().optional(),
   /** Why it was cancelled, when whoever cancelled it said so (always, when an admin ended someone else's). */
   cancelReason: z.string().optional(),
   /** A break-glass use: its incident and how its review stands. */
@@ -266,6 +272,12 @@ export const requestSchema = z.object({
     .optional(),
 });
 export type GreenlightRequest = z.infer<typeof requestSchema>;
+
+/** Who decided a request, as people read it: "dana for sue" when a delegate decided for sue, else `decidedBy`; null when nobody is named. */
+export function whoDecided(request: Pick<GreenlightRequest, 'decidedBy' | 'decidedFor'>): string | null {
+  if (request.decidedBy === null) return null;
+  return request.decidedFor ? `${request.decidedBy} for ${request.decidedFor}` : request.decidedBy;
+}
 
 /** `POST /grants/:jti/extend`: more time on a grant about to end, as a new request through the same rule. */
 export const extendInputSchema = z.strictObject({

@@ -259,6 +259,7 @@ export function assembleView(row: RequestRecord, { decisions, grant, events }: V
     updatedAt: row.updated_at,
     decidedAt: row.decided_at,
     decidedBy: row.decided_by,
+    ...(row.decided_for ? { decidedFor: row.decided_for } : {}),
     ...(typeof cancelled?.data.reason === 'string' ? { cancelReason: cancelled.data.reason } : {}),
     ...(glass
       ? {

@@ -273,7 +273,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     });
     const comment = decision.comment ?? null;
     const behalf = standIn ? { onBehalfOf: standIn.name } : {};
-    if (!tally) return (await transition(ctx, trx, current, 'deny', { actor: actor.name, data: { comment, via, ...channelIdentity, ...behalf } })).row;
+    if (!tally) return (await transition(ctx, trx, current, 'deny', { actor: actor.name, decidedFor: standIn?.name, data: { comment, via, ...channelIdentity, ...behalf } })).row;
     const changes = start ? { not_before: start.to } : {};
     const startData = start ? { startChanged: start } : {};
     const counted = { comment, approvals: tally.approvals, of: tally.of, via, ...channelIdentity, ...(tally.progress ? { lines: tally.progress } : {}), ...behalf, ...startData };
@@ -282,7 +282,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
       // Having voted, they can add nothing more: their claim would hold escalation back for no one.
       return current.claim_by === actor.name ? endClaim(ctx, trx, voted, actor.name, `${actor.name} voted`) : voted;
     }
-    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, changes, data: counted });
+    const { row: next } = await transition(ctx, trx, current, 'approve', { actor: actor.name, decidedFor: standIn?.name, changes, data: counted });
     const obo = await decisionStore.approvalsOnBehalf(trx, current.id);
     const grant = await issueGrant(ctx, trx, next, now, { obo: obo.map((d) => ({ by: d.delegateName, for: d.approverName })) });
     ctx.deadlineWritten(grant.expiresAt);

@@ -10,12 +10,13 @@ import { MIGRATION_NAMES, migrationProvider } from './migrations.js';
 import { DatabaseNewerError, migrationStatus } from './migration-status.js';
 import type { BreakGlassReviewsTable, Database, RequestsTable, TokensTable, UsersTable } from './schema.js';
 import { breakGlassReviewStore } from './break-glass-reviews.js';
+import { requestStore, whoDecidedRecord } from './requests.js';
 import { createTestDatabase, postgresAvailability } from '../test-support/postgres.js';
 
 const pgAvailable = await postgresAvailability();
 
 /** A request row as the first release stored it (later columns take their defaults). */
-const row = (id: string, requesterId: string, idempotencyKey: string | null): Omit<RequestsTable, 'escalation_round' | 'not_before' | 'extends_jti' | 'submitted_with_token'> => ({
+const row = (id: string, requesterId: string, idempotencyKey: string | null): Omit<RequestsTable, 'escalation_round' | 'not_before' | 'extends_jti' | 'submitted_with_token' | 'decided_for'> => ({
   id,
   requester_id: requesterId,
   requester_name: requesterId,
@@ -43,7 +44,8 @@ const row = (id: string, requesterId: string, idempotencyKey: string | null): Om
   decided_by: null,
 });
 
-const current = (id: string, requesterId: string, idempotencyKey: string | null): RequestsTable => ({ ...row(id, requesterId, idempotencyKey), escalation_round: 0, not_before: null, extends_jti: null, submitted_with_token: null });
+/** A pending request row as a release of December 2026 stored it (`decided_for`, null while pending, came later). */
+const current = (id: string, requesterId: string, idempotencyKey: string | null): Omit<RequestsTable, 'decided_for'> => ({ ...row(id, requesterId, idempotencyKey), escalation_round: 0, not_before: null, extends_jti: null, submitted_with_token: null });
 
 interface Target {
   /** A Kysely on an empty database, for migrating step by step. */
@@ -223,6 +225,43 @@ describe.each(['sqlite', 'postgres'] as const)('break-glass reviews closed befor
   it.skipIf(skip)('closes a review open at the upgrade naming the reviewer a delegate reviewed for', async () => {
     await breakGlassReviewStore.close(store.db, 'req_2', { outcome: 'unratified', reviewedBy: 'dana', reviewedFor: 'sue', comment: 'no incident', reviewedAt: '2026-12-02T01:00:00.000Z' });
     expect(await breakGlassReviewStore.ofRequest(store.db, 'req_2')).toMatchObject({ outcome: 'unratified', reviewedBy: 'dana', reviewedFor: 'sue' });
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('requests decided before the upgrade that records for whom, on %s', (kind) => {
+  const skip = kind === 'postgres' && !pgAvailable.ok;
+  let target: Target;
+  let store: Store;
+
+  beforeAll(async () => {
+    if (skip) return;
+    target = kind === 'sqlite' ? sqliteTarget() : await postgresTarget();
+    // A database as the release before left it: requests knew who decided them, not for whom.
+    const before = target.raw();
+    const migrated = await new Migrator({ db: before, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo('2026-12-17-101-break-glass-reviewed-for');
+    if (migrated.error) throw migrated.error;
+    await before.insertInto('users').values({ id: 'usr_a', name: 'usr_a', roles: '["requester"]', disabled: 0, service: 0, created_at: '2026-12-01T00:00:00.000Z' }).execute();
+    const decided = { ...current('req_1', 'usr_a', null), status: 'approved', version: 2, decided_at: '2026-12-01T00:10:00.000Z', decided_by: 'carol' };
+    await before.insertInto('requests').values([decided, current('req_2', 'usr_a', null)]).execute();
+    await before.destroy();
+    store = await target.open();
+  });
+  afterAll(async () => {
+    if (skip) return;
+    await store.close();
+    await target.dispose();
+  });
+
+  it.skipIf(skip)('reads a request decided before the upgrade as decided by whoever decided it, for nobody else', async () => {
+    const decided = await requestStore.existing(store.db, 'req_1');
+    expect({ decided_by: decided.decided_by, decided_for: decided.decided_for }).toEqual({ decided_by: 'carol', decided_for: null });
+    expect(whoDecidedRecord(decided)).toBe('carol');
+  });
+
+  it.skipIf(skip)('decides a request pending at the upgrade naming the approver a delegate decided for', async () => {
+    const pending = await requestStore.existing(store.db, 'req_2');
+    await store.db.transaction().execute((trx) => requestStore.updateVersioned(trx, pending, { status: 'denied', decided_at: '2026-12-02T00:00:00.000Z', decided_by: 'dana', decided_for: 'sue' }, 2));
+    expect(whoDecidedRecord(await requestStore.existing(store.db, 'req_2'))).toBe('dana for sue');
   });
 });
 

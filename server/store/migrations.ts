@@ -490,6 +490,14 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('email_actions').addColumn('on_behalf_of', 'text').execute();
     },
   },
+  // A request a delegate decided names the approver they decided for, so whatever names who decided
+  // (a second decider refused, a chat message, an email link's page) says "dana for sue". Requests
+  // decided before keep null and read as they did.
+  '2026-12-18-101-requests-decided-for': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('requests').addColumn('decided_for', 'text').execute();
+    },
+  },
 };
 
 /** The reviewer a delegate's review was for, from its audit event's data; null for one made as oneself, or unreadable data. */

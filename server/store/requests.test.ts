@@ -45,6 +45,7 @@ const record = (id: string, changes: Partial<RequestRecord> = {}): RequestRecord
   updated_at: '2026-12-01T00:00:00.000Z',
   decided_at: null,
   decided_by: null,
+  decided_for: null,
   not_before: null,
   extends_jti: null,
   submitted_with_token: null,

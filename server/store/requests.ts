@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { FrozenRule, RequestContext, RequestStatus, Risk } from '../../protocol/index.js';
+import { whoDecided, type FrozenRule, type RequestContext, type RequestStatus, type Risk } from '../../protocol/index.js';
 import { deferInsert, writeDeferred } from './deferred-inserts.js';
 import { insertRow } from './prepared-insert.js';
 import type { Database, RequestsTable } from './schema.js';
@@ -38,6 +38,11 @@ export function toRequestRecord(row: RequestsTable): RequestRecord {
     risk: row.risk as Risk,
     status: row.status as RequestStatus,
   };
+}
+
+/** Who decided a request, as people read it: "dana for sue" when a delegate decided for sue; null while nobody has. */
+export function whoDecidedRecord(record: Pick<RequestRecord, 'decided_by' | 'decided_for'>): string | null {
+  return whoDecided({ decidedBy: record.decided_by, decidedFor: record.decided_for ?? undefined });
 }
 
 /** The row a record is written as. */

@@ -88,7 +88,10 @@ export interface RequestsTable {
   created_at: string;
   updated_at: string;
   decided_at: string | null;
+  /** Who decided it: the user who cast the deciding vote (a delegate's own name), who cancelled it, the hub, or `policy:<rule>`. */
   decided_by: string | null;
+  /** The approver a delegate (`decided_by`) decided for; null when nobody decided for anyone, and on requests decided before it was kept. */
+  decided_for: string | null;
   /** When access is to start (RFC 3339, UTC); null: on approval. */
   not_before: string | null;
   /** The grant this request extends, if it is an extension. */

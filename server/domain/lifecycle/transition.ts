@@ -52,6 +52,8 @@ export const auditFields = (row: Pick<RequestRecord, 'id' | 'action' | 'resource
 export interface TransitionInput {
   /** Who did it: a user's name, or the hub itself for deadlines. */
   actor: string;
+  /** On a decision a delegate (`actor`) made: the approver they decided for, kept beside who decided. */
+  decidedFor?: string;
   /** Columns this transition changes besides status, decision and claim. */
   changes?: Omit<RequestChanges, 'version' | 'status'>;
   /** The audit event's outcome; the new status when absent. */
@@ -77,7 +79,7 @@ export async function transition(ctx: Context, trx: Transaction<Database>, curre
   const changes: RequestChanges = {
     ...input.changes,
     updated_at: now,
-    ...(final ? { status: spec.to, decided_at: now, decided_by: input.actor, claim_by: null, claim_until: null } : {}),
+    ...(final ? { status: spec.to, decided_at: now, decided_by: input.actor, decided_for: input.decidedFor ?? null, claim_by: null, claim_until: null } : {}),
   };
   const version = Number(current.version) + 1;
   if (!(await requestStore.updateVersioned(trx, current, changes, version))) throw new LostRace();
