@@ -1,6 +1,6 @@
 import type { GreenlightRequest, User } from '../../protocol/index.js';
 import { indentedAfterFirstLine, withBreaksSpelledOut } from '../../protocol/plain-text.js';
-import { CONTROL_CHARACTER_CLASS, DIRECTION_CONTROL_CLASS, describeProgress, formatDuration, safeHttpUrl } from '../../protocol/index.js';
+import { CONTROL_CHARACTER_CLASS, DIRECTION_CONTROL_CLASS, describeProgress, formatDuration, safeHttpUrl, whoDecided } from '../../protocol/index.js';
 
 /** Where a command writes and what it reads from its environment; injectable so commands stay testable. */
 export interface Io {
@@ -68,11 +68,11 @@ export function statusLine(request: GreenlightRequest, now: Date = new Date()): 
       return `${request.id} pending: ${subject} ${waitingOn(request)} (rule ${request.rule.name}${expiry})`;
     }
     case 'approved':
-      return `${request.id} approved by ${request.decidedBy ?? 'policy'}: ${subject}`;
+      return `${request.id} approved by ${whoDecided(request) ?? 'policy'}: ${subject}`;
     case 'denied': {
       const denial = request.decisions.find((decision) => decision.decision === 'deny');
       const comment = denial?.comment ? `: "${withBreaksSpelledOut(denial.comment)}"` : '';
-      return `${request.id} denied by ${request.decidedBy ?? denial?.approver ?? 'an approver'}${comment}`;
+      return `${request.id} denied by ${whoDecided(request) ?? denial?.approver ?? 'an approver'}${comment}`;
     }
     case 'expired':
       return `${request.id} expired: nobody decided in time`;

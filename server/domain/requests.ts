@@ -14,7 +14,7 @@ import {
   waitsOnMe,
 } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
-import { requestStore, type EligibleName, type RequestRecord } from '../store/requests.js';
+import { requestStore, whoDecidedRecord, type EligibleName, type RequestRecord } from '../store/requests.js';
 import { decisionStore } from '../store/decisions.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import { audit, type Context } from './context.js';
@@ -218,7 +218,7 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     const rule = current.rule;
     const own = current.requester_id === actor.id;
     if (current.status !== 'pending') {
-      throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}${current.decided_by ? ` by ${current.decided_by}` : ''}; nothing to decide.`);
+      throw new GreenlightError('ALREADY_DECIDED', nothingToDecide(current));
     }
     // A disable, or a change of roles or groups, that committed after this call was let in would not
     // see the vote it now casts, which would then count for someone who can no longer give it: read
@@ -289,6 +289,12 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     return next;
   });
   return announce(ctx, row, actor);
+}
+
+/** Why a request no longer pending takes no decision, naming who decided it ("approved by dana for sue"). */
+export function nothingToDecide(row: Pick<RequestRecord, 'status' | 'decided_by' | 'decided_for'>): string {
+  const who = whoDecidedRecord(row);
+  return `This request is already ${row.status}${who ? ` by ${who}` : ''}; nothing to decide.`;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Actor } from '../domain/actor.js';
 import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
 import type { EmailActionsTable } from '../store/schema.js';
-import { requestStore, type RequestRecord } from '../store/requests.js';
+import { requestStore, whoDecidedRecord, type RequestRecord } from '../store/requests.js';
 import { decisionStore } from '../store/decisions.js';
 import { userStore } from '../store/users.js';
 import { actorWithoutToken } from '../identity/link-actor.js';
@@ -27,7 +27,7 @@ export interface ActionRequest {
 export type EmailActionState =
   | { kind: 'unknown' }
   | { kind: 'expired'; request: ActionRequest; expiredAt: string }
-  /** Nothing left to decide: the request is decided, or this link (or its approver) already voted. */
+  /** Nothing left to decide: the request is decided (`decidedBy` as people read it: "dana for sue"), or this link (or its approver) already voted. */
   | { kind: 'closed'; request: ActionRequest; status: string; decidedBy: string | null; decidedAt: string | null; usedAt: string | null; votedTo?: DecisionKind }
   /** High or critical risk without the rule's `emailApprove`: decide in the console. */
   | { kind: 'console'; request: ActionRequest; decision: DecisionKind }
@@ -82,7 +82,7 @@ function stateOf(ctx: Context, found: FoundLink | null, approver: string): Email
   const decision = link.decision as DecisionKind;
   // One person votes once: the other link of the same mail (or a vote in the console) closes this one too.
   if (row.status !== 'pending' || link.used_at || votedTo) {
-    return { kind: 'closed', request, status: row.status, decidedBy: row.decided_by, decidedAt: row.decided_at, usedAt: link.used_at, ...(votedTo ? { votedTo } : {}) };
+    return { kind: 'closed', request, status: row.status, decidedBy: whoDecidedRecord(row), decidedAt: row.decided_at, usedAt: link.used_at, ...(votedTo ? { votedTo } : {}) };
   }
   if (Date.parse(link.expires_at) <= ctx.clock.now().getTime()) return { kind: 'expired', request, expiredAt: link.expires_at };
   if (needsConsole(row.risk, row.rule)) return { kind: 'console', request, decision };

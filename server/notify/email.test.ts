@@ -179,6 +179,23 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('email notifications, with a
     expect(await statusOf(request.id)).toBe('approved');
   });
 
+  it('names the delegate and the approver they decided for on the page of a link opened after the decision', async () => {
+    const gwen = await hub.createUser('gwen', ['approver'], ['qa']);
+    const away = await hub.api<{ id: string }>('POST', '/api/v1/delegations', bob.token, { to: 'gwen', endsAt: new Date(clock.now().getTime() + 86_400_000).toISOString(), reason: 'holiday' });
+    expect(away.status).toBe(201);
+    try {
+      const request = await submit();
+      expect((await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/decisions`, gwen.token, { decision: 'approve' })).body).toMatchObject({ status: 'approved', decidedBy: 'gwen', decidedFor: 'bob' });
+      for (const label of ['Approve', 'Deny'] as const) {
+        const shown = await page(linkIn(mailFor('carol@example.com', request.id).mail, label));
+        expect(shown.status).toBe(409);
+        expect(shown.html).toMatch(/This request was approved by gwen for bob at \d{4}-\d\d-\d\d \d\d:\d\d UTC\. Nothing more to decide\./);
+      }
+    } finally {
+      expect((await hub.api('DELETE', `/api/v1/delegations/${away.body.id}`, bob.token)).status).toBe(200);
+    }
+  });
+
   it('after approving from one link, the other link of the same mail says the vote is in, and burns nothing', async () => {
     const request = await submit({ action: 'migrate' });
     const mail = mailFor('bob@example.com', request.id).mail;

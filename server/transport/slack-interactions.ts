@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GreenlightError, LIMITS, showsSomething } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
-import { decideRequest } from '../domain/requests.js';
+import { decideRequest, nothingToDecide } from '../domain/requests.js';
 import { buildView, isEligibleApprover, withoutSecrets, viewReader } from '../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import type { Actor } from '../domain/actor.js';
@@ -71,7 +71,7 @@ async function standInsNow(ctx: Context, row: RequestRecord, actor: Actor, named
  */
 async function whyNot(ctx: Context, row: RequestRecord | undefined, actor: Actor, named?: string): Promise<string | null> {
   if (!row) return 'This request no longer exists.';
-  if (row.status !== 'pending') return `This request is already ${row.status}${row.decided_by ? ` by ${row.decided_by}` : ''}; nothing to decide.`;
+  if (row.status !== 'pending') return nothingToDecide(row);
   const own = row.requester_id === actor.id;
   if (own && !row.rule.allowSelfApproval) return 'You cannot decide your own request; another approver has to.';
   if (named === undefined && isEligibleApprover(row, actor)) return null;

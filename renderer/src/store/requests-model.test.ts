@@ -132,6 +132,10 @@ describe('selectInbox', () => {
 describe('describeOutcome', () => {
   it('names who decided', () => {
     expect(describeOutcome(requestFixture({ status: 'approved', decidedBy: 'carol' }))).toBe('approved by carol');
+    // A delegate's decision names the approver they decided for; a hub that does not send it reads as before.
+    expect(describeOutcome(requestFixture({ status: 'approved', decidedBy: 'dana', decidedFor: 'sue' }))).toBe('approved by dana for sue');
+    expect(describeOutcome(requestFixture({ status: 'denied', decidedBy: 'dana', decidedFor: 'sue' }))).toBe('denied by dana for sue');
+    expect(describeOutcome(requestFixture({ status: 'denied', decidedBy: 'dana' }))).toBe('denied by dana');
     expect(describeOutcome(requestFixture({ status: 'cancelled' }))).toBe('cancelled by alice');
     expect(describeOutcome(requestFixture({ status: 'expired' }))).toBe('expired');
   });

@@ -1,5 +1,5 @@
 import type { SyncResult } from '../../../protocol/events.js';
-import type { Decision, GreenlightRequest } from '../../../protocol/request.js';
+import { whoDecided, type Decision, type GreenlightRequest } from '../../../protocol/request.js';
 import { compareUrgency } from '../../../protocol/urgency.js';
 import { waitsOnMe } from '../../../protocol/waits-on-me.js';
 
@@ -34,11 +34,11 @@ export function waitsOn(request: GreenlightRequest, me: Me | null): boolean {
   return me !== null && waitsOnMe(request, me);
 }
 
-/** "approved by carol", "expired", "cancelled by alice". */
+/** "approved by carol", "denied by dana for sue" (a delegate for an approver), "expired", "cancelled by alice". */
 export function describeOutcome(request: GreenlightRequest): string {
   if (request.status === 'pending') return 'pending';
   if (request.status === 'expired') return 'expired';
-  const by = request.decidedBy ?? (request.status === 'cancelled' ? request.requester : null);
+  const by = whoDecided(request) ?? (request.status === 'cancelled' ? request.requester : null);
   const why = request.cancelReason ? `: ${request.cancelReason}` : '';
   return by ? `${request.status} by ${by}${why}` : request.status;
 }

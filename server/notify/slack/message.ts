@@ -1,4 +1,4 @@
-import { showsSomething, shownHost, type GreenlightRequest } from '../../../protocol/index.js';
+import { showsSomething, shownHost, whoDecided, type GreenlightRequest } from '../../../protocol/index.js';
 import { clip, consoleLink, diffExcerpt, moreLinesNote, titleOf, utcClock } from '../chat-text.js';
 import { listOf } from '../../domain/approver-reach.js';
 
@@ -123,10 +123,11 @@ const DENY_COMMENT_MAX = 500;
 /** The comment of the deny that decided the request, if it gave one. */
 const denyComment = (request: GreenlightRequest): string | null => [...request.decisions].reverse().find((decision) => decision.decision === 'deny')?.comment ?? null;
 
-/** What happened to a decided request, in one line: "Approved by carol 14:02 · grant until 14:17". */
+/** What happened to a decided request, in one line: "Approved by carol 14:02 · grant until 14:17" ("by dana for sue" when a delegate decided). */
 export function outcomeLine(request: GreenlightRequest): string {
   const at = request.decidedAt ? ` ${slackTime(request.decidedAt)}` : '';
-  const by = request.decidedBy ? ` by ${escapeSlack(request.decidedBy)}` : '';
+  const who = whoDecided(request);
+  const by = who ? ` by ${escapeSlack(who)}` : '';
   switch (request.status) {
     case 'approved': {
       const grant = request.grant ? ` · grant ${request.grant.status === 'active' ? 'until' : `${request.grant.status}, was until`} ${slackTime(request.grant.expiresAt)}` : '';

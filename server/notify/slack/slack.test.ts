@@ -210,6 +210,32 @@ describe('Slack, against a local Slack API stand-in', () => {
     expect(JSON.stringify(after.blocks)).toContain('use the canary');
   });
 
+  it('names the delegate and the approver they approved for in the rewritten message, and in what a later click is told', async () => {
+    await hub.createUser('gus', ['approver'], ['qa']);
+    expect((await hub.api('PATCH', '/api/v1/users/gus', ADMIN_TOKEN, { slackUserId: 'U0GUS' })).status).toBe(200);
+    const away = await hub.api<{ id: string }>('POST', '/api/v1/delegations', carol.token, { to: 'gus', endsAt: new Date(Date.now() + 86_400_000).toISOString(), reason: 'holiday' });
+    expect(away.status).toBe(201);
+    try {
+      const created = await submit({ risk: 'medium' });
+      const message = await posted(created.id);
+      expect((await person('U0GUS').click(message, 'Approve')).status).toBe(200);
+      expect(await request(created.id)).toMatchObject({ status: 'approved', decidedBy: 'gus', decidedFor: 'carol' });
+      for (const each of slack.messagesFor(created.id)) {
+        const after = await updatedUntil(each, (text) => text.includes('Approved*'));
+        expect(JSON.stringify(after.blocks)).toMatch(/Approved\*? by gus for carol <!date\^/);
+      }
+      // Bob, clicking the buttons the message had before it was rewritten, is told who decided it and for whom.
+      for (const label of ['Approve', 'Deny']) {
+        const before = slack.callsOf('chat.postEphemeral').length;
+        expect((await person('U0BOB').click(message, label)).status).toBe(200);
+        const told = await slack.until(() => slack.callsOf('chat.postEphemeral').slice(before)[0], `bob told why his ${label} did nothing`);
+        expect(told.args.text).toBe('This request is already approved by gus for carol; nothing to decide.');
+      }
+    } finally {
+      expect((await hub.api('DELETE', `/api/v1/delegations/${away.body.id}`, carol.token)).status).toBe(200);
+    }
+  });
+
   it('explains to the requester, an outsider, an unknown and a disabled Slack user, privately, and decides nothing', async () => {
     const created = await submit({ risk: 'medium' });
     const message = await posted(created.id);

@@ -1,4 +1,4 @@
-import { shownHost, type GreenlightRequest, type NotificationEvent } from '../../../protocol/index.js';
+import { shownHost, whoDecided, type GreenlightRequest, type NotificationEvent } from '../../../protocol/index.js';
 import { clip, consoleLink, diffExcerpt, moreLinesNote, titleOf, utcClock } from '../chat-text.js';
 
 /** Teams refuses a message larger than 28 KB; the card stays under it with room for the envelope. */
@@ -25,8 +25,9 @@ const HEADLINE: Record<NotificationEvent, string> = {
 
 function outcome(request: GreenlightRequest): string | null {
   const at = request.decidedAt ? ` ${utcClock(request.decidedAt)}` : '';
-  if (request.status === 'approved') return `Approved by ${request.decidedBy ?? '?'}${at}${request.grant ? ` · grant until ${utcClock(request.grant.expiresAt)}` : ''}`;
-  if (request.status === 'denied') return `Denied by ${request.decidedBy ?? '?'}${at}`;
+  const by = whoDecided(request) ?? '?';
+  if (request.status === 'approved') return `Approved by ${by}${at}${request.grant ? ` · grant until ${utcClock(request.grant.expiresAt)}` : ''}`;
+  if (request.status === 'denied') return `Denied by ${by}${at}`;
   return null;
 }
 

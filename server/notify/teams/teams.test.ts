@@ -101,6 +101,16 @@ describe('the Teams card', () => {
     expect(body.find((element) => element.type === 'FactSet')?.facts).toContainEqual({ title: 'Risk', value: 'CRITICAL' });
     expect(body.some((element) => shown(element)?.match(/^…\d+ more lines$/))).toBe(true);
   });
+
+  it('says who decided, and for whom when a delegate decided for an approver', () => {
+    const decided = (changes: Partial<GreenlightRequest>) => {
+      const request: GreenlightRequest = { ...requestFixture(), decidedAt: '2026-12-03T14:02:00.000Z', ...changes };
+      return cardOf(JSON.parse(renderTeamsMessage('request.decided', request, 'https://greenlight.example.com')))?.body.map(shown) ?? [];
+    };
+    expect(decided({ status: 'approved', decidedBy: 'dana', decidedFor: 'sue' })).toContain('Approved by dana for sue 14:02 UTC');
+    expect(decided({ status: 'denied', decidedBy: 'dana', decidedFor: 'sue' })).toContain('Denied by dana for sue 14:02 UTC');
+    expect(decided({ status: 'denied', decidedBy: 'erin' })).toContain('Denied by erin 14:02 UTC');
+  });
 });
 
 describe('the Teams card at its largest', () => {
