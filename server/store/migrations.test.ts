@@ -242,7 +242,16 @@ describe.each(['sqlite', 'postgres'] as const)('requests decided before the upgr
     if (migrated.error) throw migrated.error;
     await before.insertInto('users').values({ id: 'usr_a', name: 'usr_a', roles: '["requester"]', disabled: 0, service: 0, created_at: '2026-12-01T00:00:00.000Z' }).execute();
     const decided = { ...current('req_1', 'usr_a', null), status: 'approved', version: 2, decided_at: '2026-12-01T00:10:00.000Z', decided_by: 'carol' };
-    await before.insertInto('requests').values([decided, current('req_2', 'usr_a', null)]).execute();
+    const byDelegate = { ...current('req_3', 'usr_a', null), status: 'approved', version: 2, decided_at: '2026-12-01T00:20:00.000Z', decided_by: 'dana' };
+    await before.insertInto('requests').values([decided, current('req_2', 'usr_a', null), byDelegate]).execute();
+    const vote = { decision: 'approve', comment: null, lines: null };
+    await before
+      .insertInto('decisions')
+      .values([
+        { ...vote, request_id: 'req_1', approver_id: 'usr_carol', approver_name: 'carol', created_at: '2026-12-01T00:10:00.000Z', delegate_id: null, delegate_name: null },
+        { ...vote, request_id: 'req_3', approver_id: 'usr_sue', approver_name: 'sue', created_at: '2026-12-01T00:20:00.000Z', delegate_id: 'usr_dana', delegate_name: 'dana' },
+      ])
+      .execute();
     await before.destroy();
     store = await target.open();
   });
@@ -256,6 +265,10 @@ describe.each(['sqlite', 'postgres'] as const)('requests decided before the upgr
     const decided = await requestStore.existing(store.db, 'req_1');
     expect({ decided_by: decided.decided_by, decided_for: decided.decided_for }).toEqual({ decided_by: 'carol', decided_for: null });
     expect(whoDecidedRecord(decided)).toBe('carol');
+  });
+
+  it.skipIf(skip)('reads a request a delegate decided before the upgrade as for whom the deciding vote was cast', async () => {
+    expect(whoDecidedRecord(await requestStore.existing(store.db, 'req_3'))).toBe('dana for sue');
   });
 
   it.skipIf(skip)('decides a request pending at the upgrade naming the approver a delegate decided for', async () => {

@@ -492,10 +492,17 @@ const migrations: Record<string, Migration> = {
   },
   // A request a delegate decided names the approver they decided for, so whatever names who decided
   // (a second decider refused, a chat message, an email link's page) says "dana for sue". Requests
-  // decided before keep null and read as they did.
+  // decided before take it from the deciding vote, which has always recorded it: one person casts one
+  // vote on a request, so a vote the decider cast as a delegate is the one that decided.
   '2026-12-18-101-requests-decided-for': {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('requests').addColumn('decided_for', 'text').execute();
+      await sql`
+        update requests set decided_for = (
+          select d.approver_name from decisions d
+          where d.request_id = requests.id and d.delegate_name = requests.decided_by
+          order by d.created_at desc limit 1)
+        where status in ('approved', 'denied') and decided_by is not null`.execute(db);
     },
   },
 };
