@@ -102,4 +102,19 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('a deadline that fails every
     await hub.hub.scheduler.runNow();
     expect((await Promise.all(requests.map((request) => escalationOf(request.id)))).map((deadline) => Number(deadline.done))).toEqual([1, 1, 1, 1, 1]);
   });
+
+  it("a delegation's end that names no delegation (a damaged row) is left alone, and escalations still fire", async () => {
+    await hub.hub.ctx.store.db
+      .insertInto('deadlines')
+      .values({ id: 'ddl_damaged_end', kind: 'delegation_end', request_id: '', grant_jti: null, delegation_id: null, step: null, due_at: clock.now().toISOString(), done: 0 })
+      .execute();
+    const request = await submit();
+
+    clock.advance(5 * MINUTE);
+    await hub.hub.scheduler.runNow();
+
+    expect((await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${request.id}`, alice.token)).body.escalationLevel).toBe(1);
+    const damaged = await hub.hub.ctx.store.db.selectFrom('deadlines').select('done').where('id', '=', 'ddl_damaged_end').executeTakeFirstOrThrow();
+    expect(Number(damaged.done)).toBe(0);
+  });
 });

@@ -59,6 +59,16 @@ describe.each(await storeKinds())('deadline records on $label', ({ kind, skip })
     expect((await store.db.selectFrom('deadlines').select('done').where('id', '=', 'ddl_9').executeTakeFirstOrThrow()).done).toBe(0);
   });
 
+  it.skipIf(skip)("a delegation's end that names no delegation (damaged) is left alone: never claimed, never holding up the others, never closed", async () => {
+    await store.db.insertInto('deadlines').values({ id: 'ddl_40', kind: 'delegation_end', request_id: '', grant_jti: null, delegation_id: null, step: null, due_at: '2026-11-30T00:00:00.000Z', done: 0 }).execute();
+    await deadlineStore.insert(store.db, [{ id: 'ddl_41', kind: 'expiry', requestId: 'req_41', grantJti: null, step: null, dueAt: '2026-11-30T00:00:01.000Z' }]);
+    expect(await deadlineStore.nextDue(store.db)).toBe('2026-11-30T00:00:01.000Z');
+    const claimed = await store.db.transaction().execute((trx) => deadlineStore.claimDue(trx, '2026-11-30T00:10:00.000Z', 10, kind === 'PostgreSQL'));
+    expect(claimed.map((deadline) => deadline.id)).toEqual(['ddl_41']);
+    await deadlineStore.markDone(store.db, 'ddl_41');
+    expect((await store.db.selectFrom('deadlines').select('done').where('id', '=', 'ddl_40').executeTakeFirstOrThrow()).done).toBe(0);
+  });
+
   it.skipIf(skip)('postponing moves an open deadline only while it is still due when it was claimed', async () => {
     await deadlineStore.insert(store.db, [deadline('ddl_20', { requestId: 'req_20', dueAt: '2026-12-02T00:05:00.000Z' }), deadline('ddl_21', { requestId: 'req_20', dueAt: '2026-12-02T00:05:00.000Z' })]);
     expect(await deadlineStore.postpone(store.db, 'ddl_20', '2026-12-02T00:05:00.000Z', '2026-12-02T00:05:01.000Z')).toBe(true);

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import { insertBatches } from './insert-batches.js';
 import { decodeOneOf } from './json.js';
 import type { Database, DeadlinesTable } from './schema.js';
@@ -73,6 +73,14 @@ const asRequestDeadline = (row: DeadlinesTable): RequestDeadline => {
   return record;
 };
 
+/**
+ * Rows the hub can read: of a kind it knows, and a delegation's end that names its delegation. Any
+ * other (written by a newer hub sharing the database, or damaged) is left for whoever knows it
+ * rather than failing, or being closed by, every pass: one the scheduler could not read would stop
+ * every deadline due after it, for everyone.
+ */
+const readable = (eb: ExpressionBuilder<Database, 'deadlines'>) => eb.and([eb('kind', 'in', DEADLINE_KINDS), eb.or([eb('kind', '!=', 'delegation_end'), eb('delegation_id', 'is not', null)])]);
+
 /** The durable timers (table `deadlines`): records in, records out. */
 export const deadlineStore = {
   /** New deadlines, in as few multi-row inserts as the databases' parameter limits allow. */
@@ -82,19 +90,17 @@ export const deadlineStore = {
 
   /**
    * Up to `limit` deadlines due by `now`, earliest first; `skipLocked` (PostgreSQL) locks them and
-   * passes over those another hub holds. Only kinds this hub knows: a row of another kind (written by
-   * a newer hub sharing the database, or damaged) is left for whoever knows it rather than failing,
-   * or being closed by, every pass.
+   * passes over those another hub holds. Only rows this hub can read (`readable`).
    */
   async claimDue(trx: Transaction<Database>, now: string, limit: number, skipLocked: boolean): Promise<DeadlineRecord[]> {
-    let query = trx.selectFrom('deadlines').selectAll().where('done', '=', 0).where('kind', 'in', DEADLINE_KINDS).where('due_at', '<=', now).orderBy('due_at').limit(limit);
+    let query = trx.selectFrom('deadlines').selectAll().where('done', '=', 0).where(readable).where('due_at', '<=', now).orderBy('due_at').limit(limit);
     if (skipLocked) query = query.forUpdate().skipLocked();
     return (await query.execute()).map(toDeadlineRecord);
   },
 
-  /** When the earliest open deadline is due; null when none is open. */
+  /** When the earliest open deadline this hub can read is due; null when none is open. */
   async nextDue(db: Executor): Promise<string | null> {
-    const next = await db.selectFrom('deadlines').select((eb) => eb.fn.min('due_at').as('due')).where('done', '=', 0).where('kind', 'in', DEADLINE_KINDS).executeTakeFirst();
+    const next = await db.selectFrom('deadlines').select((eb) => eb.fn.min('due_at').as('due')).where('done', '=', 0).where(readable).executeTakeFirst();
     return next?.due ?? null;
   },
 
