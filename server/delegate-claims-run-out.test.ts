@@ -52,6 +52,11 @@ function scene(hub: TestHub, clock: ManualClock) {
     async current(id: string, on: TestHub = hub): Promise<GreenlightRequest> {
       return (await on.api<GreenlightRequest>('GET', `/api/v1/requests/${id}`, ADMIN_TOKEN)).body;
     },
+    /** Whether the delegation's `delegation_end` deadline is still open. */
+    async endStillOpen(delegation: Delegation): Promise<boolean> {
+      const row = await hub.hub.ctx.store.db.selectFrom('deadlines').select('done').where('delegation_id', '=', delegation.id).executeTakeFirstOrThrow();
+      return Number(row.done) === 0;
+    },
   };
 }
 
@@ -61,7 +66,7 @@ function scene(hub: TestHub, clock: ManualClock) {
 describe("a delegate's claim once the delegation it was made under runs out", () => {
   const clock = new ManualClock(new Date('2026-12-07T09:00:00Z'));
   const hub = new TestHub('sqlite', { policy: POLICY, clock });
-  const { users, delegateToDana, claimedByDana, current, people } = scene(hub, clock);
+  const { users, delegateToDana, claimedByDana, current, people, endStillOpen } = scene(hub, clock);
 
   beforeAll(async () => {
     await hub.start();
@@ -107,6 +112,19 @@ describe("a delegate's claim once the delegation it was made under runs out", ()
     const after = await current(id);
     expect(after.claim?.by).toBe('dana');
     expect(releases(after)).toEqual([]);
+  });
+
+  it('closes its end when it is ended early, or its delegator disabled, so no deadline waits on it', async () => {
+    const wes = await hub.createUser('wes', ['approver'], ['sre']);
+    const xia = await hub.createUser('xia', ['approver'], ['sre']);
+    const fromWes = await delegateToDana(wes, HOUR);
+    const fromXia = await delegateToDana(xia, HOUR);
+    expect([await endStillOpen(fromWes), await endStillOpen(fromXia)]).toEqual([true, true]);
+
+    expect((await hub.api('DELETE', `/api/v1/delegations/${fromWes.id}`, wes.token)).status).toBe(200);
+    expect((await hub.api('POST', '/api/v1/users/xia/disable', ADMIN_TOKEN)).status).toBe(200);
+
+    expect([await endStillOpen(fromWes), await endStillOpen(fromXia)]).toEqual([false, false]);
   });
 
   it('is released when the hub starts again, if the delegation ran out while it was down', async () => {

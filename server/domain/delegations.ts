@@ -11,6 +11,7 @@ import {
 import { newId } from '../ids.js';
 import type { Database } from '../store/schema.js';
 import { delegationStore, type DelegationRecord } from '../store/delegations.js';
+import { deadlineStore } from '../store/deadlines.js';
 import { userStore } from '../store/users.js';
 import { actsAsAdmin, type Actor } from './actor.js';
 import { personAsActor } from './deciders.js';
@@ -122,6 +123,7 @@ export async function endDelegation(ctx: Context, actor: Actor, id: string): Pro
     const ended = { ...current, endedAt: now, endedBy: actor.name };
     // Someone else may have ended it meanwhile: theirs stands, and only one end is audited.
     if (!(await delegationStore.end(trx, id, now, actor.name))) return (await delegationStore.byId(trx, id)) ?? current;
+    await deadlineStore.closeOfDelegation(trx, id);
     await audit(ctx, trx, { actor: actor.name, type: 'delegation.ended', outcome: 'ended', data: { delegation: id, from: current.fromName, to: current.toName } });
     released = await releaseUnbackedClaims(ctx, trx, current.toName, actor.name, delegationEndedWhy(current, 'ended'));
     return ended;
@@ -142,6 +144,7 @@ export async function endDelegationsOfNonDecider(ctx: Context, trx: Transaction<
   let ended = 0;
   for (const delegation of await delegationStore.notOverOf(trx, user.id, now)) {
     if (!(await delegationStore.end(trx, delegation.id, now, by))) continue;
+    await deadlineStore.closeOfDelegation(trx, delegation.id);
     await audit(ctx, trx, { actor: by, type: 'delegation.ended', outcome: 'ended', data: { delegation: delegation.id, from: delegation.fromName, to: delegation.toName, why } });
     ended += 1;
   }

@@ -69,6 +69,18 @@ describe.each(await storeKinds())('deadline records on $label', ({ kind, skip })
     expect((await store.db.selectFrom('deadlines').select('done').where('id', '=', 'ddl_40').executeTakeFirstOrThrow()).done).toBe(0);
   });
 
+  it.skipIf(skip)("closing a delegation's deadlines leaves other delegations' and requests' open", async () => {
+    await deadlineStore.insert(store.db, [
+      { id: 'ddl_50', kind: 'delegation_end', delegationId: 'dlg_50', dueAt: '2026-12-04T00:00:00.000Z' },
+      { id: 'ddl_51', kind: 'delegation_end', delegationId: 'dlg_51', dueAt: '2026-12-04T00:00:00.000Z' },
+      deadline('ddl_52', { requestId: 'req_52', dueAt: '2026-12-04T00:00:00.000Z' }),
+    ]);
+    await deadlineStore.closeOfDelegation(store.db, 'dlg_50');
+    const open = await store.db.selectFrom('deadlines').select('id').where('id', 'in', ['ddl_50', 'ddl_51', 'ddl_52']).where('done', '=', 0).orderBy('id').execute();
+    expect(open.map((row) => row.id)).toEqual(['ddl_51', 'ddl_52']);
+    await store.db.updateTable('deadlines').set({ done: 1 }).where('id', 'in', ['ddl_51', 'ddl_52']).execute();
+  });
+
   it.skipIf(skip)('postponing moves an open deadline only while it is still due when it was claimed', async () => {
     await deadlineStore.insert(store.db, [deadline('ddl_20', { requestId: 'req_20', dueAt: '2026-12-02T00:05:00.000Z' }), deadline('ddl_21', { requestId: 'req_20', dueAt: '2026-12-02T00:05:00.000Z' })]);
     expect(await deadlineStore.postpone(store.db, 'ddl_20', '2026-12-02T00:05:00.000Z', '2026-12-02T00:05:01.000Z')).toBe(true);

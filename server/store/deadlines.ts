@@ -133,6 +133,11 @@ export const deadlineStore = {
     await db.updateTable('deadlines').set({ done: 1 }).where('request_id', '=', requestId).where('kind', 'not in', keep).where('done', '=', 0).execute();
   },
 
+  /** Closes the open deadlines of a delegation (it was ended before its window ran out). */
+  async closeOfDelegation(db: Executor, delegationId: string): Promise<void> {
+    await db.updateTable('deadlines').set({ done: 1 }).where('delegation_id', '=', delegationId).where('done', '=', 0).execute();
+  },
+
   /** Closes every deadline of a grant (it was redeemed or revoked). */
   async closeOfGrant(db: Executor, jti: string): Promise<void> {
     await db.updateTable('deadlines').set({ done: 1 }).where('grant_jti', '=', jti).execute();

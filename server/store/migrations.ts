@@ -474,6 +474,8 @@ const migrations: Record<string, Migration> = {
   '2026-12-17-102-delegation-end-deadlines': {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('deadlines').addColumn('delegation_id', 'text').execute();
+      // Ending a delegation early closes its end by it.
+      await db.schema.createIndex('deadlines_by_delegation').on('deadlines').columns(['delegation_id']).execute();
       const now = new Date().toISOString();
       await sql`
         insert into deadlines (id, kind, request_id, grant_jti, delegation_id, step, due_at, done)
