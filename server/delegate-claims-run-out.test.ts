@@ -17,6 +17,10 @@ rules:
     match: { action: migrate }
     approvers: [dba]
     claimHolds: 4h
+  - name: net-change
+    match: { action: reroute }
+    approvers: [netops]
+    claimHolds: 4h
 `;
 
 const pg = await postgresAvailability();
@@ -43,7 +47,7 @@ function scene(hub: TestHub, clock: ManualClock) {
       expect(created.status).toBe(201);
       return created.body;
     },
-    async claimedByDana(action: 'deploy' | 'migrate', on: TestHub = hub): Promise<string> {
+    async claimedByDana(action: 'deploy' | 'migrate' | 'reroute', on: TestHub = hub): Promise<string> {
       const request = (await on.api<GreenlightRequest>('POST', '/api/v1/requests', users.alice!.token, deployRequest({ action }))).body;
       const claimed = await on.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/claim`, users.dana!.token);
       expect(claimed.body.claim?.by).toBe('dana');
@@ -139,6 +143,21 @@ describe("a delegate's claim once the delegation it was made under runs out", ()
     const after = await current(id);
     expect(after.claim).toBeNull();
     expect(releases(after).map((entry) => entry.detail)).toEqual([expect.stringContaining('dana can no longer decide it for tia')]);
+  });
+
+  it('is pushed to the delegate, whose app showed the request as claimed by her', async () => {
+    // A change of network routes: only Vic's delegation lets Dana decide it.
+    const vic = await hub.createUser('vic', ['approver'], ['netops']);
+    await delegateToDana(vic, HOUR);
+    const id = await claimedByDana('reroute');
+    const danaClient = await hub.connect(users.dana!);
+    const danaHears = collect<GreenlightRequest>((listener) => danaClient.on('request:updated', listener));
+
+    clock.advance(HOUR);
+    await hub.hub.scheduler.runNow();
+
+    const heard = await danaHears.next((request) => request.id === id && request.claim === null);
+    expect(releases(heard).map((entry) => entry.detail)).toEqual([expect.stringContaining('the delegation from vic to dana ran out')]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Delegation, GreenlightRequest } from '../protocol/index.js';
-import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { ADMIN_TOKEN, collect, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
 
 const POLICY = `
 rules:
@@ -37,42 +37,54 @@ describe("a delegate's claim once the delegator they claimed for can no longer d
     return request.id;
   };
   const current = async (id: string) => (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${id}`, ADMIN_TOKEN)).body;
+  const hearsUpdates = async (user: TestUser) => {
+    const client = await hub.connect(user);
+    return collect<GreenlightRequest>((listener) => client.on('request:updated', listener));
+  };
 
-  it('is released when the delegator leaves the approvers, and the history says why', async () => {
+  it('is released when the delegator leaves the approvers, the history says why, and the delegate sees it go at once', async () => {
     const sam = await hub.createUser('sam', ['approver'], ['sre']);
     const delegation = await delegateToDana(sam);
     const id = await claimedByDana();
+    const danaHears = await hearsUpdates(dana);
 
     expect((await hub.api('PATCH', '/api/v1/users/sam', ADMIN_TOKEN, { groups: ['dba'] })).status).toBe(200);
 
     const after = await current(id);
     expect(after.claim).toBeNull();
     expect(after.timeline.find((entry) => entry.type === 'request.released')?.detail).toContain("dana can no longer decide it for sam");
+    await danaHears.next((request) => request.id === id && request.claim === null);
     await hub.api('DELETE', `/api/v1/delegations/${delegation.id}`, ADMIN_TOKEN);
   });
 
-  it('is released when the delegator is disabled', async () => {
+  it('is released when the delegator is disabled, and the delegate sees it go at once', async () => {
     const sid = await hub.createUser('sid', ['approver'], ['sre']);
     await delegateToDana(sid);
     const id = await claimedByDana();
+    const danaHears = await hearsUpdates(dana);
 
     expect((await hub.api('POST', '/api/v1/users/sid/disable', ADMIN_TOKEN)).status).toBe(200);
 
     const after = await current(id);
     expect(after.claim).toBeNull();
     expect(after.timeline.find((entry) => entry.type === 'request.released')?.detail).toContain('dana can no longer decide it for sid');
+    await danaHears.next((request) => request.id === id && request.claim === null);
   });
 
-  it('is released when the delegation ends early', async () => {
+  it('is released when the delegation ends early, and the delegate sees it go at once', async () => {
     const sue = await hub.createUser('sue', ['approver'], ['sre']);
     const delegation = await delegateToDana(sue);
     const id = await claimedByDana();
+    const danaHears = await hearsUpdates(dana);
 
     expect((await hub.api('DELETE', `/api/v1/delegations/${delegation.id}`, sue.token)).status).toBe(200);
 
     const after = await current(id);
     expect(after.claim).toBeNull();
     expect(after.timeline.find((entry) => entry.type === 'request.released')?.detail).toContain('dana can no longer decide it for sue');
+    // Her app showed it as claimed by her, with a Release button: it no longer does, without waiting for a sync.
+    const heard = await danaHears.next((request) => request.id === id && request.claim === null);
+    expect(heard.timeline.some((entry) => entry.type === 'request.released')).toBe(true);
   });
 
   it('is released even when the delegate also stands in for the requester, who may not decide their own request', async () => {

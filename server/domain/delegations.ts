@@ -17,7 +17,7 @@ import { actsAsAdmin, type Actor } from './actor.js';
 import { personAsActor } from './deciders.js';
 import { delegationEndedWhy, releaseUnbackedClaims } from './lifecycle/unbacked-claims.js';
 import { scheduleDelegationEnd } from './lifecycle/deadlines.js';
-import { announceChanged } from './lifecycle/after-commit.js';
+import { announceChanged, type ChangedRequest } from './lifecycle/after-commit.js';
 import { audit, inTransaction, type Context } from './context.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -115,7 +115,7 @@ export async function listDelegations(ctx: Context, actor: Actor): Promise<Deleg
 /** Ends a delegation at once: its delegator, its delegate or an admin may. */
 export async function endDelegation(ctx: Context, actor: Actor, id: string): Promise<Delegation> {
   const now = ctx.clock.now().toISOString();
-  let released: string[] = [];
+  let released: ChangedRequest[] = [];
   const row = await inTransaction(ctx, async (trx) => {
     const current = await delegationStore.byId(trx, id);
     if (!current || (current.fromId !== actor.id && current.toId !== actor.id && !actsAsAdmin(actor))) throw new GreenlightError('NOT_FOUND', `No delegation ${id}.`);

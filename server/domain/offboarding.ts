@@ -7,7 +7,7 @@ import { userStore } from '../store/users.js';
 import { audit, type Context } from './context.js';
 import { endDelegationsOfNonDecider } from './delegations.js';
 import { revokeGrantsOf } from './grants.js';
-import { announceChanged } from './lifecycle/after-commit.js';
+import { announceChanged, changedRequest, onceEach, type ChangedRequest } from './lifecycle/after-commit.js';
 import { transition } from './lifecycle/transition.js';
 import { endClaim } from './lifecycle/claims.js';
 import { delegatesOf, releaseUnbackedClaims } from './lifecycle/unbacked-claims.js';
@@ -19,7 +19,7 @@ import { isEligibleApprover } from './request-view.js';
 export interface Offboarded {
   userId: string;
   /** Requests the disable changed (ended, released, votes withdrawn, grants revoked), to announce once committed. */
-  changed: string[];
+  changed: ChangedRequest[];
 }
 
 /**
@@ -35,7 +35,7 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
   const delegates = await delegatesOf(trx, user.id, ctx.clock.now());
   await endDelegationsOfNonDecider(ctx, trx, { ...user, disabled: true }, by);
   const why = `${user.name} was disabled`;
-  const changed: string[] = [];
+  const changed: ChangedRequest[] = [];
   const now = ctx.clock.now().toISOString();
   // One already past its expiry ends as it would have at the hub's next look: expired, not changed.
   const expiredIfOverdue = async (request: RequestRecord): Promise<boolean> => {
@@ -44,28 +44,28 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
     return true;
   };
   for (const request of await requestStore.pendingOf(trx, user.id)) {
-    changed.push(request.id);
+    changed.push(changedRequest(request.id));
     if (await expiredIfOverdue(request)) continue;
     await transition(ctx, trx, request, 'cancel', { actor: by, data: { reason: why, ...(by === SYSTEM_ACTOR_NAME ? {} : { byAdmin: true }) } });
   }
   // A claim they held would keep holding escalation back, and others from claiming, until it lapsed.
   for (const request of await requestStore.pendingClaimedBy(trx, user.name)) {
-    changed.push(request.id);
+    changed.push(changedRequest(request.id));
     if (await expiredIfOverdue(request)) continue;
     await endClaim(ctx, trx, request, by, why);
   }
   // Approvals they gave, or cast as a delegate, on requests still waiting no longer count: whoever
   // disabled them may have had reason to distrust them, and policy asks for approvers who can decide.
   for (const requestId of await decisionStore.pendingApprovedBy(trx, user.id)) {
-    changed.push(requestId);
+    changed.push(changedRequest(requestId));
     const request = await requestStore.existing(trx, requestId);
     if (await expiredIfOverdue(request)) continue;
     await withdrawApprovalsOf(ctx, trx, request, user.id, 'both', by, why);
   }
   // A delegate's claim made for them backs nobody's decision now.
   for (const delegate of delegates) changed.push(...(await releaseUnbackedClaims(ctx, trx, delegate, by, `${why}: ${delegate} can no longer decide it for ${user.name}`)));
-  changed.push(...(await revokeGrantsOf(ctx, trx, user.id, by, why)));
-  return { userId: user.id, changed: [...new Set(changed)] };
+  changed.push(...(await revokeGrantsOf(ctx, trx, user.id, by, why)).map((id) => changedRequest(id)));
+  return { userId: user.id, changed: onceEach(changed) };
 }
 
 /** Takes back a person's approvals of a waiting request, recorded as a vote records it, so the history shows where the quorum stands without them. */
@@ -84,11 +84,11 @@ async function withdrawApprovalsOf(ctx: Context, trx: Transaction<Database>, req
  * or out of the quorum line the vote fills), and those they cast as a delegate once they decide
  * nothing. Returns the requests changed, to announce once committed.
  */
-export async function withdrawWhatAccessNoLongerAllows(ctx: Context, trx: Transaction<Database>, person: { id: string; name: string; roles: Role[]; groups: string[] }, by: string): Promise<string[]> {
+export async function withdrawWhatAccessNoLongerAllows(ctx: Context, trx: Transaction<Database>, person: { id: string; name: string; roles: Role[]; groups: string[] }, by: string): Promise<ChangedRequest[]> {
   const delegates = await delegatesOf(trx, person.id, ctx.clock.now());
   await endDelegationsOfNonDecider(ctx, trx, { ...person, disabled: false }, by);
   const why = `${person.name}'s roles or groups changed: they can no longer give this approval`;
-  const changed: string[] = [];
+  const changed: ChangedRequest[] = [];
   for (const requestId of await decisionStore.pendingApprovedBy(trx, person.id)) {
     const request = await requestStore.existing(trx, requestId);
     const votes = await decisionStore.approvalsInvolving(trx, requestId, person.id);
@@ -103,18 +103,18 @@ export async function withdrawWhatAccessNoLongerAllows(ctx: Context, trx: Transa
       // Where the quorum stands may move (two votes now compete for one line): the history says why.
       const { approvals: remaining, of, lines } = await currentTally(trx, request.rule, requestId);
       await transition(ctx, trx, request, 'narrowVote', { actor: by, outcome: 'narrowed', data: { reason: `${person.name}'s groups changed`, approver: person.name, lines: keptLines, remaining, of, ...(lines ? { progress: lines } : {}) } });
-      changed.push(requestId);
+      changed.push(changedRequest(requestId));
       continue;
     }
     if (!ownLost && !castLost) continue;
-    changed.push(requestId);
+    changed.push(changedRequest(requestId));
     await withdrawApprovalsOf(ctx, trx, request, person.id, ownLost && castLost ? 'both' : ownLost ? 'own' : 'cast', by, why);
   }
   // A claim they, or a delegate for them, can no longer back with a decision would hold escalation back, and others from claiming.
   const changedAccess = `${person.name}'s roles or groups changed`;
   changed.push(...(await releaseUnbackedClaims(ctx, trx, person.name, by, `${changedAccess}: they can no longer decide it`)));
   for (const delegate of delegates) changed.push(...(await releaseUnbackedClaims(ctx, trx, delegate, by, `${changedAccess}: ${delegate} can no longer decide it for ${person.name}`)));
-  return [...new Set(changed)];
+  return onceEach(changed);
 }
 
 /**

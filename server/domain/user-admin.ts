@@ -6,7 +6,7 @@ import { audit, inTransaction, type Context } from './context.js';
 import type { Actor } from './actor.js';
 import { refuseTakenSlackId, requireAdmin, toUser } from './users.js';
 import { announceDisabled, disableIn, refreshDelegates, withdrawWhatAccessNoLongerAllows, type Offboarded } from './offboarding.js';
-import { announceChanged } from './lifecycle/after-commit.js';
+import { announceChanged, changedRequest } from './lifecycle/after-commit.js';
 import { revokeGrantsOf } from './grants.js';
 import { tokenStore } from '../store/tokens.js';
 import { scopesAllowed } from '../identity/scopes.js';
@@ -129,7 +129,7 @@ export async function enableUser(ctx: Context, by: Actor, idOrName: string): Pro
     const changed = await revokeGrantsOf(ctx, trx, row.id, by.name, `issued while ${row.name} was being disabled`);
     return { user: toUser({ ...row, disabled: false }, groups), changed };
   });
-  await announceChanged(ctx, changed);
+  await announceChanged(ctx, changed.map((id) => changedRequest(id)));
   return user;
 }
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { emailSchema, GreenlightError, groupNameSchema, reservedNameProblem, userNameSchema, type Role } from '../../../protocol/index.js';
 import { audit, inTransaction, type Context } from '../../domain/context.js';
 import { announceDisabled, disableIn, refreshDelegates, withdrawWhatAccessNoLongerAllows, type Offboarded } from '../../domain/offboarding.js';
-import { announceChanged } from '../../domain/lifecycle/after-commit.js';
+import { announceChanged, type ChangedRequest } from '../../domain/lifecycle/after-commit.js';
 import { newId } from '../../ids.js';
 import type { OidcSettings } from './config.js';
 import { decodeRoles, userStore } from '../../store/users.js';
@@ -58,7 +58,7 @@ export type Provisioned = { userId: string; name: string } | { refused: string }
 export async function provisionUser(ctx: Context, settings: OidcSettings, identity: SignedInIdentity): Promise<Provisioned> {
   const access = accessFor(identity, settings, policyGroups(ctx));
   const now = ctx.clock.now().toISOString();
-  type Outcome = { refused: string; disabled?: Offboarded } | { userId: string; name: string; changed: boolean; withdrawn?: string[] };
+  type Outcome = { refused: string; disabled?: Offboarded } | { userId: string; name: string; changed: boolean; withdrawn?: ChangedRequest[] };
   const outcome = await inTransaction(ctx, async (trx): Promise<Outcome> => {
     const bySubject = await trx.selectFrom('users').selectAll().where('oidc_subject', '=', identity.subject).executeTakeFirst();
     // A user made by hand before single sign-on, with the same name, is taken over once: their tokens keep working.

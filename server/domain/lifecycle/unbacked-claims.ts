@@ -2,30 +2,35 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { delegationStore, type DelegationRecord } from '../../store/delegations.js';
 import { requestStore } from '../../store/requests.js';
-import { userStore } from '../../store/users.js';
-import { SYSTEM_ACTOR_NAME } from '../actor.js';
+import { userStore, type UserRecord } from '../../store/users.js';
+import { SYSTEM_ACTOR_NAME, type Actor } from '../actor.js';
 import type { Context } from '../context.js';
 import { activeDelegatorsOf, mayDecide, personAsActor } from '../deciders.js';
+import { changedRequest, type ChangedRequest } from './after-commit.js';
 import { endClaim } from './claims.js';
+
+const asPerson = async (trx: Transaction<Database>, user: UserRecord): Promise<Actor> =>
+  personAsActor({ id: user.id, name: user.name, roles: user.roles, groups: await userStore.groupsOf(trx, user.id), email: user.email });
 
 /**
  * Inside the caller's transaction: releases the claims `claimer` holds on requests still waiting that
  * they could no longer decide, as they stand in it (roles, groups, delegations in force). A claim
  * backs a decision to come; one nobody can give would hold escalation back, and others from
- * claiming, until it lapsed. Returns the requests changed, to announce once committed.
+ * claiming, until it lapsed. Returns the requests changed, to announce once committed, the claimer
+ * included: the request may no longer concern them, yet their app shows it as claimed by them.
  */
-export async function releaseUnbackedClaims(ctx: Context, trx: Transaction<Database>, claimer: string, by: string, why: string): Promise<string[]> {
+export async function releaseUnbackedClaims(ctx: Context, trx: Transaction<Database>, claimer: string, by: string, why: string): Promise<ChangedRequest[]> {
   const claimed = await requestStore.pendingClaimedBy(trx, claimer);
   if (claimed.length === 0) return [];
   const user = await userStore.byName(trx, claimer);
-  const person = user && !user.disabled ? personAsActor({ id: user.id, name: user.name, roles: user.roles, groups: await userStore.groupsOf(trx, user.id), email: user.email }) : null;
+  const person = user && !user.disabled ? await asPerson(trx, user) : null;
   const delegators = person ? await activeDelegatorsOf(trx, person, ctx.clock.now()) : [];
-  const released: string[] = [];
+  const released: ChangedRequest[] = [];
   for (const request of claimed) {
     // Standing in for the requester backs nothing: a delegate never decides for them on their own request.
     if (person && mayDecide(request, person, delegators.filter((d) => d.delegator.id !== request.requester_id))) continue;
     await endClaim(ctx, trx, request, by, why);
-    released.push(request.id);
+    released.push(changedRequest(request.id, [claimer]));
   }
   return released;
 }
@@ -39,7 +44,7 @@ export const delegationEndedWhy = (delegation: Pick<DelegationRecord, 'fromName'
  * releases the claims its delegate holds that nothing else backs now, as ending it early does. One
  * ended early released them then. Returns the requests changed, to announce once committed.
  */
-export async function releaseClaimsAtDelegationEnd(ctx: Context, trx: Transaction<Database>, delegationId: string): Promise<string[]> {
+export async function releaseClaimsAtDelegationEnd(ctx: Context, trx: Transaction<Database>, delegationId: string): Promise<ChangedRequest[]> {
   const delegation = await delegationStore.byId(trx, delegationId);
   if (!delegation || delegation.endedAt !== null) return [];
   return releaseUnbackedClaims(ctx, trx, delegation.toName, SYSTEM_ACTOR_NAME, delegationEndedWhy(delegation, 'ran out'));
