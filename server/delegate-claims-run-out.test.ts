@@ -161,6 +161,45 @@ describe("a delegate's claim once the delegation it was made under runs out", ()
   });
 });
 
+// Claims a delegate made for another delegator (data from before delegations' ends were kept) are
+// that other delegation's to release, with its delegator named as the reason.
+describe("a delegate's claims once one of several delegations to her runs out", () => {
+  const clock = new ManualClock(new Date('2026-12-07T09:00:00Z'));
+  const hub = new TestHub('sqlite', { policy: POLICY, clock });
+  const { users, delegateToDana, claimedByDana, current, people } = scene(hub, clock);
+
+  beforeAll(async () => {
+    await hub.start();
+    await people();
+  });
+  afterAll(() => hub.dispose());
+
+  it('releases only those the delegation that ran out could have backed', async () => {
+    const nia = await hub.createUser('nia', ['approver'], ['netops']);
+    const fromSam = await delegateToDana(users.sam!, HOUR);
+    await delegateToDana(nia, 2 * HOUR);
+    const forSam = await claimedByDana('deploy');
+    const forNia = await claimedByDana('reroute');
+    // Sam's delegation ran out before its end was kept (or applying it failed, and it is retried
+    // later): by the time Nia's runs out, Dana's claim for Sam still stands, backed by nothing.
+    const samsEndAt = new Date(clock.now().getTime() + 3 * HOUR).toISOString();
+    await hub.hub.ctx.store.db.updateTable('deadlines').set({ due_at: samsEndAt }).where('delegation_id', '=', fromSam.id).execute();
+
+    clock.advance(2 * HOUR);
+    await hub.hub.scheduler.runNow();
+
+    expect(releases(await current(forNia)).map((entry) => entry.detail)).toEqual([expect.stringContaining('dana can no longer decide it for nia')]);
+    const stillClaimed = await current(forSam);
+    expect(stillClaimed.claim?.by).toBe('dana');
+    expect(releases(stillClaimed)).toEqual([]);
+
+    clock.advance(HOUR);
+    await hub.hub.scheduler.runNow();
+
+    expect(releases(await current(forSam)).map((entry) => entry.detail)).toEqual([expect.stringContaining('the delegation from sam to dana ran out: dana can no longer decide it for sam')]);
+  });
+});
+
 describe.skipIf(!pg.ok)(`a delegate's claim once the delegation runs out, with two hubs on PostgreSQL${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
   const clock = new ManualClock(new Date('2026-12-07T09:00:00Z'));
   const hubA = new TestHub('postgres', { policy: POLICY, clock });

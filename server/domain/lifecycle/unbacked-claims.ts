@@ -1,11 +1,11 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { delegationStore, type DelegationRecord } from '../../store/delegations.js';
-import { requestStore } from '../../store/requests.js';
+import { requestStore, type RequestRecord } from '../../store/requests.js';
 import { userStore, type UserRecord } from '../../store/users.js';
 import { SYSTEM_ACTOR_NAME, type Actor } from '../actor.js';
 import type { Context } from '../context.js';
-import { activeDelegatorsOf, mayDecide, personAsActor } from '../deciders.js';
+import { activeDelegatorsOf, mayDecide, personAsActor, standsInOn } from '../deciders.js';
 import { changedRequest, type ChangedRequest } from './after-commit.js';
 import { endClaim } from './claims.js';
 
@@ -14,13 +14,21 @@ const asPerson = async (trx: Transaction<Database>, user: UserRecord): Promise<A
 
 /**
  * Inside the caller's transaction: releases the claims `claimer` holds on requests still waiting that
- * they could no longer decide, as they stand in it (roles, groups, delegations in force). A claim
- * backs a decision to come; one nobody can give would hold escalation back, and others from
- * claiming, until it lapsed. Returns the requests changed, to announce once committed, the claimer
- * included: the request may no longer concern them, yet their app shows it as claimed by them.
+ * they could no longer decide, as they stand in it (roles, groups, delegations in force); only those
+ * on requests `among` picks, when given. A claim backs a decision to come; one nobody can give would
+ * hold escalation back, and others from claiming, until it lapsed. Returns the requests changed, to
+ * announce once committed, the claimer included: the request may no longer concern them, yet their
+ * app shows it as claimed by them.
  */
-export async function releaseUnbackedClaims(ctx: Context, trx: Transaction<Database>, claimer: string, by: string, why: string): Promise<ChangedRequest[]> {
-  const claimed = await requestStore.pendingClaimedBy(trx, claimer);
+export async function releaseUnbackedClaims(
+  ctx: Context,
+  trx: Transaction<Database>,
+  claimer: string,
+  by: string,
+  why: string,
+  among: (request: RequestRecord) => boolean = () => true,
+): Promise<ChangedRequest[]> {
+  const claimed = (await requestStore.pendingClaimedBy(trx, claimer)).filter(among);
   if (claimed.length === 0) return [];
   const user = await userStore.byName(trx, claimer);
   const person = user && !user.disabled ? await asPerson(trx, user) : null;
@@ -41,13 +49,20 @@ export const delegationEndedWhy = (delegation: Pick<DelegationRecord, 'fromName'
 
 /**
  * A delegation's window is over (its `delegation_end` deadline fired): inside the caller's transaction,
- * releases the claims its delegate holds that nothing else backs now, as ending it early does. One
- * ended early released them then. Returns the requests changed, to announce once committed.
+ * releases the claims its delegate holds that it could have backed (its delegator may decide the
+ * request, and it covers the rule) and nothing else backs now, as ending it early does. A claim made
+ * for another delegator is left to that delegation's own end, which names the right one. One ended
+ * early released them then. Returns the requests changed, to announce once committed.
  */
 export async function releaseClaimsAtDelegationEnd(ctx: Context, trx: Transaction<Database>, delegationId: string): Promise<ChangedRequest[]> {
   const delegation = await delegationStore.byId(trx, delegationId);
   if (!delegation || delegation.endedAt !== null) return [];
-  return releaseUnbackedClaims(ctx, trx, delegation.toName, SYSTEM_ACTOR_NAME, delegationEndedWhy(delegation, 'ran out'));
+  const delegator = await userStore.byId(trx, delegation.fromId);
+  if (!delegator) return [];
+  const ran = { delegator: await asPerson(trx, delegator), rules: delegation.rules };
+  // A delegate never decides for the requester on their own request, so this delegation backed none there.
+  const couldHaveBacked = (request: RequestRecord) => request.requester_id !== delegation.fromId && standsInOn(ran, request);
+  return releaseUnbackedClaims(ctx, trx, delegation.toName, SYSTEM_ACTOR_NAME, delegationEndedWhy(delegation, 'ran out'), couldHaveBacked);
 }
 
 /**
