@@ -4,6 +4,7 @@ import type { HubHttp } from '../protocol/hub-http.js';
 import type { IpcHandlers } from './ipc.js';
 import { openExternalUrl } from './open-external.js';
 import { signInWithBrowser } from './oidc-loopback.js';
+import { BrowserSignIn } from './browser-sign-in.js';
 
 export interface IpcHandlerDeps {
   connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'hub'>;
@@ -17,17 +18,22 @@ export interface IpcHandlerDeps {
 /** What each preload call does in main; arguments arrive parsed by ipc.ts. */
 export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
   const { connection } = deps;
+  const browserSignIn = new BrowserSignIn();
   return {
     getSession: () => {
       deps.rendererReady();
       return connection.session;
     },
-    signIn: ({ hubUrl, token }) => connection.signIn(new URL(hubUrl).href.replace(/\/$/, ''), token),
+    signIn: async ({ hubUrl, token }) => {
+      await browserSignIn.cancel();
+      return connection.signIn(new URL(hubUrl).href.replace(/\/$/, ''), token);
+    },
     signInWithBrowser: async ({ hubUrl }) => {
       const hub = new URL(hubUrl).href.replace(/\/$/, '');
-      const session = await signInWithBrowser({ hubUrl: hub, openExternal: deps.openExternal });
+      const session = await browserSignIn.run((signal) => signInWithBrowser({ hubUrl: hub, openExternal: deps.openExternal, signal }));
       return connection.signIn(hub, session.token);
     },
+    cancelSignInWithBrowser: () => browserSignIn.cancel(),
     signOut: () => connection.signOut(),
     sync: async () => {
       const result = await connection.hub().sync();

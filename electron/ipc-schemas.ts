@@ -36,6 +36,7 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   getSession: none,
   signIn: z.strictObject({ hubUrl: desktopHubUrlSchema, token: z.string().trim().min(1, 'paste your API token').max(512) }),
   signInWithBrowser: z.strictObject({ hubUrl: desktopHubUrlSchema }),
+  cancelSignInWithBrowser: none,
   signOut: none,
   sync: none,
   submit: newRequestSchema,

@@ -29,6 +29,7 @@ function setup() {
     getSession: record('getSession', session),
     signIn: record('signIn', session),
     signInWithBrowser: record('signInWithBrowser', session),
+    cancelSignInWithBrowser: record('cancelSignInWithBrowser', true),
     signOut: record('signOut', session),
     sync: () => Promise.reject(new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.')),
     submit: record('submit', request),
@@ -70,7 +71,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(34);
+    expect(IPC_METHODS).toHaveLength(35);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });

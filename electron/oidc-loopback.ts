@@ -15,6 +15,8 @@ export interface LoopbackSignInOptions {
   openExternal: (url: string) => Promise<void>;
   /** How long to wait for the person to finish at the identity provider. */
   timeoutMs?: number;
+  /** Ends the sign-in at once with `CANCELLED`: the listener closes and no code is traded. */
+  signal?: AbortSignal;
   fetch?: typeof fetch;
 }
 
@@ -25,12 +27,34 @@ const INCOMPLETE_PAGE =
   '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>The hub sent the browser back without a sign-in code, so nothing was signed in. Start sign-in again from the app.</p>';
 const NO_CODE_MESSAGE = 'The hub sent the browser back without a sign-in code. Start sign-in again.';
 
-/** Why the wait ended without a sign-in, saying so when redirects without this sign-in's state were refused meanwhile. */
+const cancelledError = () => new GreenlightError('CANCELLED', 'Sign-in through the browser was cancelled.');
+
+/** Rejects with `CANCELLED` once the signal aborts (at once if it already has); never settles without one. */
+function whenCancelled(signal: AbortSignal | undefined): { cancelled: Promise<never>; stopListening: () => void } {
+  let stopListening: () => void = () => undefined;
+  const cancelled = new Promise<never>((_, reject) => {
+    if (!signal) return;
+    const onAbort = () => reject(cancelledError());
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    stopListening = () => signal.removeEventListener('abort', onAbort);
+  });
+  // Raced at each step below; a cancel between steps must not count as unhandled.
+  cancelled.catch(() => undefined);
+  return { cancelled, stopListening };
+}
+
+/**
+ * Why the wait ended without a sign-in, saying so when redirects without this sign-in's state were
+ * refused meanwhile. Each sign-in listens on a new random port, so an earlier attempt's redirect
+ * almost never lands here: something else on this computer sent it.
+ */
 function timeoutMessage(timeoutMs: number, refusedRedirects: number): string {
   const waited = `Sign-in was not finished in the browser within ${Math.round(timeoutMs / 1000)} s.`;
   if (refusedRedirects === 0) return `${waited} Try again.`;
-  const times = refusedRedirects === 1 ? 'once' : `${refusedRedirects} times`;
-  return `${waited} The browser came back ${times} with a sign-in this app did not start (perhaps from an earlier attempt), which was refused. Try again.`;
+  const came = refusedRedirects === 1 ? 'a sign-in this app did not start came to it' : `${refusedRedirects} sign-ins this app did not start came to it`;
+  const refused = refusedRedirects === 1 ? 'was refused' : 'were refused';
+  return `${waited} Meanwhile ${came} (likely from another page or program on this computer) and ${refused}. Try again.`;
 }
 
 /**
@@ -54,18 +78,30 @@ function isOurState(expected: string, received: string | null): boolean {
  * and, when the browser comes back with a one-time code and that state, the code and the verifier
  * traded at the hub for a session. Only a redirect with that state ends the wait: anything else
  * reaching the port (a stray or forged redirect, another page, another process) is refused and its
- * code never sent anywhere, and the wait goes on, so nobody but the hub can cancel a sign-in the
- * person is still finishing at the identity provider.
+ * code never sent anywhere, and the wait goes on, so nobody but the hub can end a sign-in the
+ * person is still finishing at the identity provider, except the app itself through `signal`.
  */
 export async function signInWithBrowser(options: LoopbackSignInOptions): Promise<DesktopSession> {
+  const { cancelled, stopListening } = whenCancelled(options.signal);
+  try {
+    return await signInUnlessCancelled(options, cancelled);
+  } finally {
+    stopListening();
+  }
+}
+
+async function signInUnlessCancelled(options: LoopbackSignInOptions, cancelled: Promise<never>): Promise<DesktopSession> {
+  const orCancelled = <T>(step: Promise<T>) => Promise.race([step, cancelled]);
   const hub = new URL(options.hubUrl).origin;
   const fetchImpl = options.fetch ?? fetch;
   // Before a browser opens on a page that cannot work: a hub without single sign-on says so.
-  const info = await fetchImpl(new URL('/auth/oidc/info', hub)).then(
-    async (response) => (response.ok ? (response.json() as Promise<unknown>) : null),
-    (error: unknown) => {
-      throw unreachable(hub, error);
-    },
+  const info = await orCancelled(
+    fetchImpl(new URL('/auth/oidc/info', hub)).then(
+      async (response) => (response.ok ? (response.json() as Promise<unknown>) : null),
+      (error: unknown) => {
+        throw unreachable(hub, error);
+      },
+    ),
   );
   const offered = oidcInfoSchema.safeParse(info);
   if (!offered.success) throw new GreenlightError('NO_SINGLE_SIGN_ON', `The hub at ${hub} has no single sign-on set up; sign in with a token.`);
@@ -115,22 +151,26 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
     login.searchParams.set('desktop', redirect);
     login.searchParams.set('challenge', challenge);
     login.searchParams.set('state', state);
-    await options.openExternal(login.href);
+    // Cancelled while the listener started: no browser opens.
+    if (options.signal?.aborted) throw cancelledError();
+    await orCancelled(options.openExternal(login.href));
     const timeoutMs = options.timeoutMs ?? 5 * 60_000;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new GreenlightError('TIMEOUT', timeoutMessage(timeoutMs, refusedRedirects))), timeoutMs);
     });
-    const code = await Promise.race([arrived, timedOut]);
-    const answer = await fetchImpl(new URL('/auth/oidc/desktop/token', hub), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ code, verifier }),
-    }).catch((error: unknown) => {
-      throw unreachable(hub, error);
-    });
+    const code = await Promise.race([arrived, timedOut, cancelled]);
+    const answer = await orCancelled(
+      fetchImpl(new URL('/auth/oidc/desktop/token', hub), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ code, verifier }),
+      }).catch((error: unknown) => {
+        throw unreachable(hub, error);
+      }),
+    );
     // The hub's refusal keeps its code (an unknown or reused code, a wrong verifier).
     if (!answer.ok) throw await errorOfAnswer(hub, answer);
-    const body: unknown = await answer.json().catch(() => null);
+    const body: unknown = await orCancelled(answer.json().catch(() => null));
     const session = desktopSessionSchema.safeParse(body);
     if (!session.success) throw badAnswer(hub, describeZodError(session.error));
     return session.data;

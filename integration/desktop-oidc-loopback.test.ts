@@ -35,26 +35,48 @@ function recordedTrades() {
   return { codes, fetch: recording };
 }
 
-/** The desktop app's main process as the window reaches it over IPC, signing in through `openExternal`; the rest is not used. */
+/**
+ * The desktop app's main process as the window reaches it over IPC, signing in through `openExternal`.
+ * Its hub connection is a stand-in that records the tokens it is handed (the keychain is another test's); the rest is not used.
+ */
 function desktopMain(openExternal: (url: string) => Promise<void>) {
   const ipcMain = new FakeIpcMain();
   const page = { contents: new FakeWebContents(), url: 'app://greenlight/index.html' };
   const notUsed = (): never => {
     throw new Error('not used in this test');
   };
+  const signedInWith: string[] = [];
+  const signIn = async (hubUrl: string, token: string) => {
+    signedInWith.push(token);
+    return { hubUrl, signedIn: true, state: 'connected' as const, error: null };
+  };
   registerIpc({
     ipcMain,
     isTrustedSender: trustedSender((sender) => sender.id === page.contents.id),
     handlers: createIpcHandlers({
-      connection: { session: { hubUrl: null, signedIn: false, state: 'signed-out', error: null }, signIn: notUsed, signOut: notUsed, hub: notUsed },
+      connection: { session: { hubUrl: null, signedIn: false, state: 'signed-out', error: null }, signIn, signOut: notUsed, hub: notUsed },
       hubHttp: { revokeGrant: notUsed, extendGrant: notUsed, audit: notUsed, exportAudit: notUsed, decisionReport: notUsed, listUsers: notUsed, createUser: notUsed, updateUser: notUsed, disableUser: notUsed, enableUser: notUsed, setupStatus: notUsed, myChannels: notUsed, explainPolicy: notUsed, listDelegations: notUsed, createDelegation: notUsed, endDelegation: notUsed, listTokens: notUsed, createToken: notUsed, revokeToken: notUsed },
       desktopSettings: { current: notUsed, update: notUsed },
       openExternal,
       rendererReady: () => undefined,
     }),
   });
-  return { signInWithBrowser: (hubUrl: string) => ipcMain.invoke('greenlight:signInWithBrowser', page, { hubUrl }) };
+  return {
+    signedInWith,
+    signInWithBrowser: (hubUrl: string) => ipcMain.invoke('greenlight:signInWithBrowser', page, { hubUrl }),
+    signIn: (hubUrl: string, token: string) => ipcMain.invoke('greenlight:signIn', page, { hubUrl, token }),
+    cancelSignInWithBrowser: () => ipcMain.invoke('greenlight:cancelSignInWithBrowser', page, undefined),
+  };
 }
+
+/** A browser that opens the hub's sign-in and goes no further (the person is still at the identity provider, or closed the tab). */
+function stalledBrowser() {
+  let opened: (url: string) => void = () => undefined;
+  const url = new Promise<string>((resolve) => (opened = resolve));
+  return { url, openExternal: async (login: string) => opened(login) };
+}
+
+const loopbackOf = (login: string) => new URL(login).searchParams.get('desktop') ?? '';
 
 beforeAll(async () => {
   provider = new TestOidcProvider(await freePort(), () => [`${hub.url}/auth/oidc/callback`]);
@@ -170,13 +192,95 @@ describe('desktop single sign-on through the system browser and a loopback addre
     expect(failed).toBeInstanceOf(GreenlightError);
     expect((failed as GreenlightError).toWire()).toEqual({
       code: 'TIMEOUT',
-      message: 'Sign-in was not finished in the browser within 1 s. The browser came back 2 times with a sign-in this app did not start (perhaps from an earlier attempt), which was refused. Try again.',
+      message:
+        'Sign-in was not finished in the browser within 1 s. Meanwhile 2 sign-ins this app did not start came to it (likely from another page or program on this computer) and were refused. Try again.',
     });
     expect(new URL(stripped).searchParams.get('code')).not.toBe(null);
     expect(traded.codes).toEqual([]);
     expect(await sessions()).toBe(before);
     // Timed out, the app no longer listens.
     await expect(fetch(stripped)).rejects.toThrow();
+  });
+
+  it('a cancel ends the wait at once with CANCELLED and closes the port, so the hub’s redirect that comes after is never traded', async () => {
+    const traded = recordedTrades();
+    const sessions = async () => (await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=session.started', ADMIN_TOKEN)).body.events.length;
+    const before = await sessions();
+    const browser = stalledBrowser();
+    const cancel = new AbortController();
+    const waiting = signInWithBrowser({ hubUrl: hub.url, openExternal: browser.openExternal, fetch: traded.fetch, signal: cancel.signal, timeoutMs: 5_000 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    const login = await browser.url;
+    const loopback = loopbackOf(login);
+    // Still waiting: the port answers (and refuses a sign-in it did not start).
+    expect((await fetch(`${loopback}?code=c&state=${'D'.repeat(43)}`)).status).toBe(400);
+    const cancelledAt = Date.now();
+    cancel.abort();
+    const failed = await waiting;
+    expect(Date.now() - cancelledAt).toBeLessThan(1_000);
+    expect(failed).toBeInstanceOf(GreenlightError);
+    expect((failed as GreenlightError).toWire()).toEqual({ code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' });
+    await expect(fetch(loopback)).rejects.toThrow();
+    // The person finishes at the identity provider anyway: the hub sends the browser back to a port nobody listens on.
+    const { callback, hubCookie } = await provider.signIn(login, 'bob-sub');
+    const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
+    expect(back.headers.get('location')).toMatch(new RegExp(`^${loopback}\\?`));
+    await expect(fetch(back.headers.get('location') ?? '')).rejects.toThrow();
+    expect(traded.codes).toEqual([]);
+    expect(await sessions()).toBe(before);
+  });
+
+  it('a sign-in cancelled before it starts opens no browser', async () => {
+    const opened: string[] = [];
+    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: async (url) => void opened.push(url), signal: AbortSignal.abort(), timeoutMs: 5_000 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failed).toMatchObject({ code: 'CANCELLED' });
+    expect(opened).toEqual([]);
+  });
+
+  it('over IPC, Cancel ends the waiting sign-in with CANCELLED and closes its port, and says whether one was waiting', async () => {
+    const browser = stalledBrowser();
+    const main = desktopMain(browser.openExternal);
+    const waiting = main.signInWithBrowser(hub.url);
+    const loopback = loopbackOf(await browser.url);
+    expect(await main.cancelSignInWithBrowser()).toEqual({ data: true });
+    expect(await waiting).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
+    await expect(fetch(loopback)).rejects.toThrow();
+    expect(await main.cancelSignInWithBrowser()).toEqual({ data: false });
+    expect(main.signedInWith).toEqual([]);
+  });
+
+  it('over IPC, starting a second sign-in through the browser cancels the one waiting, and the second signs in', async () => {
+    const first = stalledBrowser();
+    const seen: string[] = [];
+    const browsers = [first.openExternal, scriptedBrowser('bob-sub', seen)];
+    const main = desktopMain(async (url) => browsers.shift()?.(url));
+    const firstWait = main.signInWithBrowser(hub.url);
+    const firstLoopback = loopbackOf(await first.url);
+    const second = await main.signInWithBrowser(hub.url);
+    expect(second).toEqual({ data: { hubUrl: hub.url, signedIn: true, state: 'connected', error: null } });
+    // Already settled by now, it wins the race; still waiting, the marker does.
+    expect(await Promise.race([firstWait, 'still waiting'])).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
+    await expect(fetch(firstLoopback)).rejects.toThrow();
+    expect(loopbackOf(seen[0] ?? '')).not.toBe(firstLoopback);
+    expect(main.signedInWith).toHaveLength(1);
+    const me = await hub.api<{ name: string }>('GET', '/api/v1/me', main.signedInWith[0] ?? '');
+    expect(me.body).toMatchObject({ name: 'bob' });
+  });
+
+  it('over IPC, signing in with a token cancels a sign-in waiting for the browser, so the browser cannot replace it later', async () => {
+    const browser = stalledBrowser();
+    const main = desktopMain(browser.openExternal);
+    const waiting = main.signInWithBrowser(hub.url);
+    const loopback = loopbackOf(await browser.url);
+    expect(await main.signIn(hub.url, ADMIN_TOKEN)).toMatchObject({ data: { signedIn: true } });
+    expect(await waiting).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
+    await expect(fetch(loopback)).rejects.toThrow();
+    expect(main.signedInWith).toEqual([ADMIN_TOKEN]);
   });
 
   it('says so, without opening a browser, when the hub has no single sign-on', async () => {

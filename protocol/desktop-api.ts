@@ -22,6 +22,11 @@ export interface DesktopApi {
   signIn(input: { hubUrl: string; token: string }): Promise<Ack<DesktopSession>>;
   /** Single sign-on through the system browser; the session token goes to the keychain like a pasted one. */
   signInWithBrowser(input: { hubUrl: string }): Promise<Ack<DesktopSession>>;
+  /**
+   * Ends the sign-in waiting for the browser: its listener closes and its call resolves `CANCELLED`.
+   * Resolves once it has ended; true if one was waiting.
+   */
+  cancelSignInWithBrowser(): Promise<Ack<boolean>>;
   signOut(): Promise<Ack<DesktopSession>>;
   sync(): Promise<Ack<SyncResult>>;
   submit(input: NewRequest): Promise<Ack<GreenlightRequest>>;

@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'SIGN_IN_INCOMPLETE',
   'NO_SINGLE_SIGN_ON',
   'HUB_TOO_OLD',
+  'CANCELLED',
   'UNAVAILABLE',
   'TIMEOUT',
   'INTERNAL',
@@ -93,6 +94,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NO_SINGLE_SIGN_ON: 404,
   // The desktop app needs something of the hub that an older hub does not do (checking its sign-in state).
   HUB_TOO_OLD: 501,
+  // The person ended the wait in the client (the desktop app's Cancel, or another sign-in started); no
+  // hub sends it. 499 is the "client closed request" that proxies log for the same thing.
+  CANCELLED: 499,
   UNAVAILABLE: 503,
   TIMEOUT: 504,
   INTERNAL: 500,

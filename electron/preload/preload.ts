@@ -13,6 +13,7 @@ const api = {
   getSession: () => invoke<'getSession'>('greenlight:getSession'),
   signIn: (input) => invoke<'signIn'>('greenlight:signIn', input),
   signInWithBrowser: (input) => invoke<'signInWithBrowser'>('greenlight:signInWithBrowser', input),
+  cancelSignInWithBrowser: () => invoke<'cancelSignInWithBrowser'>('greenlight:cancelSignInWithBrowser'),
   signOut: () => invoke<'signOut'>('greenlight:signOut'),
   sync: () => invoke<'sync'>('greenlight:sync'),
   submit: (input) => invoke<'submit'>('greenlight:submit', input),

@@ -19,6 +19,7 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     getSession: async () => ({ data: session }),
     signIn: notUsed,
     signInWithBrowser: notUsed,
+    cancelSignInWithBrowser: notUsed,
     signOut: notUsed,
     sync: notUsed,
     submit: notUsed,
