@@ -46,6 +46,8 @@ export interface Bridge {
   /** Single sign-on through the system browser: only the desktop app (the console's is a link to the hub). */
   readonly supportsBrowserSignIn: boolean;
   signInWithBrowser(hubUrl: string): Promise<SyncResult>;
+  /** Ends a sign-in waiting for the browser: its call rejects with CANCELLED. Nothing to do where none can wait. */
+  cancelSignInWithBrowser(): Promise<void>;
   signOut(): Promise<void>;
   subscribe(listener: (event: BridgeEvent) => void): () => void;
   sync(): Promise<SyncResult>;

@@ -67,6 +67,10 @@ export class DesktopBridge implements Bridge {
     return unwrap(await this.api.sync());
   }
 
+  async cancelSignInWithBrowser(): Promise<void> {
+    unwrap(await this.api.cancelSignInWithBrowser());
+  }
+
   async signOut(): Promise<void> {
     unwrap(await this.api.signOut());
   }

@@ -90,6 +90,9 @@ export class WebBridge implements Bridge {
     return Promise.reject(new GreenlightError('FORBIDDEN', 'The web console signs in with the identity provider through the "Sign in with …" link.'));
   }
 
+  /** The console's single sign-on is a page of the hub's, so nothing here ever waits for a browser. */
+  async cancelSignInWithBrowser(): Promise<void> {}
+
   async signOut(): Promise<void> {
     this.disconnect();
     this.storage.removeItem(TOKEN_KEY);

@@ -30,21 +30,44 @@ export async function startApp(host: Bridge): Promise<void> {
   }
 }
 
+/** The latest sign-in started: one it replaced (a browser sign-in it cancelled) must not change the form when it ends. */
+let signInAttempt = 0;
+
 export async function signIn(hubUrl: string, token: string): Promise<void> {
+  const attempt = ++signInAttempt;
   useStore.setState({ phase: 'signing-in', signInError: null, sessionEnded: false });
   try {
-    onSynced(await requireBridge().signIn(hubUrl.trim(), token.trim()));
+    const result = await requireBridge().signIn(hubUrl.trim(), token.trim());
+    if (attempt === signInAttempt) onSynced(result);
   } catch (error) {
-    useStore.setState({ phase: 'signed-out', signInError: toWireError(error) });
+    if (attempt === signInAttempt) useStore.setState({ phase: 'signed-out', signInError: toWireError(error) });
   }
 }
 
-/** Desktop single sign-on: the system browser opens at the hub's sign-in; the app waits for it to come back. */
+/**
+ * Desktop single sign-on: the system browser opens at the hub's sign-in; the app waits for it to come
+ * back, or for the person to cancel or sign in another way (which cancels the wait).
+ */
 export async function signInWithBrowser(hubUrl: string): Promise<void> {
-  useStore.setState({ phase: 'signing-in', signInError: null, sessionEnded: false });
+  const attempt = ++signInAttempt;
+  useStore.setState({ phase: 'waiting-for-browser', signInError: null, sessionEnded: false });
   try {
-    onSynced(await requireBridge().signInWithBrowser(hubUrl.trim()));
+    const result = await requireBridge().signInWithBrowser(hubUrl.trim());
+    if (attempt === signInAttempt) onSynced(result);
   } catch (error) {
+    if (attempt !== signInAttempt) return;
+    const wire = toWireError(error);
+    // The person's own Cancel: back to the form, with nothing to explain.
+    useStore.setState({ phase: 'signed-out', signInError: wire.code === 'CANCELLED' ? null : wire });
+  }
+}
+
+/** The form comes back when the waiting sign-in ends as cancelled (above); only a failure to cancel is shown here. */
+export async function cancelSignInWithBrowser(): Promise<void> {
+  try {
+    await requireBridge().cancelSignInWithBrowser();
+  } catch (error) {
+    signInAttempt += 1;
     useStore.setState({ phase: 'signed-out', signInError: toWireError(error) });
   }
 }

@@ -30,6 +30,7 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     signIn: notUsed,
     supportsBrowserSignIn: false,
     signInWithBrowser: notUsed,
+    cancelSignInWithBrowser: notUsed,
     signOut: async () => {},
     subscribe: (next) => {
       listener = next;

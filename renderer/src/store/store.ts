@@ -7,7 +7,8 @@ import type { User } from '../../../protocol/user.js';
 import type { BridgeState } from '../bridge/bridge.js';
 import { emptyRequests, type RequestsData } from './requests-model.js';
 
-export type Phase = 'starting' | 'signed-out' | 'signing-in' | 'ready';
+/** `waiting-for-browser`: the desktop app's single sign-on, which the person may cancel or replace by another sign-in. */
+export type Phase = 'starting' | 'signed-out' | 'signing-in' | 'waiting-for-browser' | 'ready';
 export type View = 'inbox' | 'new' | 'mine' | 'history' | 'users' | 'settings';
 
 export interface ConnectionSlice {

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { getBridge, signIn, signInWithBrowser } from '../store/actions.js';
+import { cancelSignInWithBrowser, getBridge, signIn, signInWithBrowser } from '../store/actions.js';
 import { signInMessage } from '../lib/errors.js';
 import { useStore } from '../store/store.js';
 import { SingleSignOnButton } from '../components/SingleSignOnButton.js';
@@ -23,6 +23,8 @@ export function SignIn() {
   const [token, setToken] = useState('');
   const [attempted, setAttempted] = useState('');
   const busy = phase === 'signing-in';
+  // Not busy: a token sign-in may start meanwhile, and ends the wait.
+  const waitingForBrowser = phase === 'waiting-for-browser';
 
   const [foreign, setForeign] = useState<string | null>(null);
 
@@ -59,9 +61,18 @@ export function SignIn() {
         {getBridge().host === 'web' && <SingleSignOnButton />}
         {getBridge().supportsBrowserSignIn && (
           <div className="single-sign-on">
-            <button type="button" className="primary" disabled={busy} onClick={() => void signInWithBrowser(hubUrl)}>
-              Sign in through your browser (single sign-on)
-            </button>
+            {waitingForBrowser ? (
+              <div className="waiting-for-browser" role="status">
+                <span>Waiting for the browser… Finish signing in there.</span>
+                <button type="button" onClick={() => void cancelSignInWithBrowser()}>
+                  Cancel
+                </button>
+              </div>
+            ) : (
+              <button type="button" className="primary" disabled={busy} onClick={() => void signInWithBrowser(hubUrl)}>
+                Sign in through your browser (single sign-on)
+              </button>
+            )}
             <p className="muted">Or paste a token below (admins, break-glass).</p>
           </div>
         )}
