@@ -89,6 +89,7 @@ describe.each(['sqlite', 'postgres'] as const)('one Slack member, one Greenlight
       await raw.deleteFrom('greenlight_migrations' as never).where(sql.ref('name'), '>=', '2026-12-15-101-unique-slack-members').execute();
       await sql`drop table exclusive_claims`.execute(raw);
       await sql`alter table break_glass_reviews drop column reviewed_for`.execute(raw);
+      await sql`drop index deadlines_by_delegation`.execute(raw);
       await sql`alter table deadlines drop column delegation_id`.execute(raw);
       await sql`alter table email_actions drop column on_behalf_of`.execute(raw);
       await sql`alter table requests drop column decided_for`.execute(raw);
