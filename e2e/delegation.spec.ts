@@ -1,5 +1,5 @@
-import { createUser, delegate, getRequest, submitRequest, unique } from './support/hub-api.js';
-import { detail, expect, inboxRow, openTab, shot, test } from './support/fixtures.js';
+import { createUser, decide, delegate, getRequest, submitRequest, unique } from './support/hub-api.js';
+import { detail, expect, inboxRow, myRequest, openTab, shot, test } from './support/fixtures.js';
 
 test('delegating from Settings: the delegate finds the request in their inbox and approves it on the delegator’s behalf', async ({ actors }, testInfo) => {
   const requester = await createUser('alice', ['requester']);
@@ -53,6 +53,31 @@ test('a delegate claims and votes for their delegator, and the panel then says w
   await panel.getByRole('button', { name: /^Approve/ }).click();
   await expect(panel.getByRole('status').filter({ hasText: 'You voted' })).toHaveText(`You voted for ${away.name}. Waiting for 1 more approval.`);
   await expect(panel).not.toContainText('You are not an approver');
+});
+
+test('a vote a delegate cast reads "carol for bob" in the Votes list and on the requester’s card', async ({ actors }) => {
+  const requester = await createUser('alice', ['requester']);
+  const away = await createUser('bob', ['approver'], ['away-pair']);
+  const other = await createUser('dan', ['approver'], ['away-pair']);
+  const stand = await createUser('carol', ['approver'], ['elsewhere']);
+  await delegate(away, stand);
+  const resource = unique('pair-key');
+  const request = await submitRequest(requester, { action: 'hand-over-pair', resource, environment: 'production', reason: 'needs two', risk: 'medium' });
+  await decide(stand, request.id, 'approve', 'fingerprint checked');
+  const voteBy = `${stand.name} for ${away.name}`;
+
+  // The other approver, deciding the rest, sees whose vote is in and who cast it.
+  const dan = await actors.open(other);
+  await inboxRow(dan.page, resource).click();
+  await expect(detail(dan.page).locator('.votes-list li')).toHaveText([`${voteBy} approvedfingerprint checked`]);
+
+  // The requester reads the comment under the name of whoever wrote it, for whom.
+  const alice = await actors.open(requester);
+  await openTab(alice.page, 'My requests');
+  const card = myRequest(alice.page, resource);
+  await expect(card.locator('p.small').filter({ hasText: 'fingerprint checked' })).toHaveText(`${voteBy}: fingerprint checked`);
+  await card.getByText('Details: the change, votes and timeline').click();
+  await expect(card.locator('.votes-list li')).toHaveText([`${voteBy} approvedfingerprint checked`]);
 });
 
 test('a delegate of two approvers says for whom they decide, and the vote is recorded for that one', async ({ actors }) => {

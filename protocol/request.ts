@@ -279,6 +279,11 @@ export function whoDecided(request: Pick<GreenlightRequest, 'decidedBy' | 'decid
   return request.decidedFor ? `${request.decidedBy} for ${request.decidedFor}` : request.decidedBy;
 }
 
+/** Who cast a vote, as people read it: "dana for sue" when a delegate voted for sue, else the approver. */
+export function whoVoted(decision: Pick<Decision, 'approver' | 'by'>): string {
+  return decision.by ? `${decision.by} for ${decision.approver}` : decision.approver;
+}
+
 /** `POST /grants/:jti/extend`: more time on a grant about to end, as a new request through the same rule. */
 export const extendInputSchema = z.strictObject({
   ttlSeconds: z.number().int().min(1, 'must be at least 1 second').max(LIMITS.maxTtlSeconds, `must be at most ${formatDuration(LIMITS.maxTtlSeconds)}`),

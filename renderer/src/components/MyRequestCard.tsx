@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import type { GreenlightRequest } from '../../../protocol/request.js';
+import { whoVoted, type GreenlightRequest } from '../../../protocol/request.js';
 import { useNow } from '../hooks/use-now.js';
 import { formatTime } from '../lib/time.js';
 import { cancelRequest } from '../store/actions.js';
@@ -29,7 +29,7 @@ export function MyRequestCard({ request }: { request: GreenlightRequest }) {
       </p>
       {lastComment && (
         <p className="small">
-          <strong>{lastComment.approver}</strong>: <q className="comment">{lastComment.comment}</q>
+          <strong>{whoVoted(lastComment)}</strong>: <q className="comment">{lastComment.comment}</q>
         </p>
       )}
       {request.grant && <GrantCard request={request} grant={request.grant} now={now} />}

@@ -1,4 +1,4 @@
-import type { GreenlightRequest } from '../../../protocol/request.js';
+import { whoVoted, type GreenlightRequest } from '../../../protocol/request.js';
 import { formatTime, localiseTimes } from '../lib/time.js';
 
 /** Timeline types are audit event types (`request.vote`, `grant.issued`); say them as verbs. */
@@ -50,7 +50,7 @@ export function Timeline({ request }: { request: GreenlightRequest }) {
           <ul className="votes-list">
             {request.decisions.map((decision) => (
               <li key={`${decision.approver}-${decision.at}`}>
-                <strong>{decision.approver}</strong> {decision.decision === 'approve' ? 'approved' : 'denied'}
+                <strong>{whoVoted(decision)}</strong> {decision.decision === 'approve' ? 'approved' : 'denied'}
                 {decision.comment && <q className="comment">{decision.comment}</q>}
               </li>
             ))}
