@@ -1,4 +1,4 @@
-import { showsSomething, shownHost, whoDecided, type GreenlightRequest } from '../../../protocol/index.js';
+import { showsSomething, shownHost, whoDecided, whoVoted, type GreenlightRequest } from '../../../protocol/index.js';
 import { clip, consoleLink, diffExcerpt, moreLinesNote, titleOf, utcClock } from '../chat-text.js';
 import { listOf } from '../../domain/approver-reach.js';
 
@@ -198,7 +198,7 @@ export function renderSlackMessage(request: GreenlightRequest, options: RenderOp
     return `<${link.url.replace(/[<>|]/g, encodeURIComponent)}|${escapeSlack(link.title).replace(/\|/g, '¦')}>${host ? ` (${escapeSlack(host)})` : ''}`;
   });
   blocks.push(...linkSections(links));
-  const votes = request.decisions.filter((decision) => decision.decision === 'approve').map((decision) => `${escapeSlack(decision.approver)} ${slackTime(decision.at)}`);
+  const votes = request.decisions.filter((decision) => decision.decision === 'approve').map((decision) => `${escapeSlack(whoVoted(decision))} ${slackTime(decision.at)}`);
   if (request.status === 'pending') {
     if (votes.length) blocks.push({ type: 'context', elements: [mrkdwn(`Approved so far by ${votes.join(', ')}`)] });
     if (request.claim) blocks.push({ type: 'context', elements: [mrkdwn(`${escapeSlack(request.claim.by)} is looking at it until ${slackTime(request.claim.until)}`)] });

@@ -201,6 +201,23 @@ describe('Slack, against a local Slack API stand-in', () => {
     expect(labels(decided)).toEqual(['Open in Greenlight']);
   });
 
+  it('lists a delegate\'s vote as the delegate for the approver in "Approved so far"', async () => {
+    await hub.createUser('hal', ['approver'], ['qa']);
+    expect((await hub.api('PATCH', '/api/v1/users/hal', ADMIN_TOKEN, { slackUserId: 'U0HAL' })).status).toBe(200);
+    const away = await hub.api<{ id: string }>('POST', '/api/v1/delegations', carol.token, { to: 'hal', endsAt: new Date(Date.now() + 86_400_000).toISOString(), reason: 'holiday' });
+    expect(away.status).toBe(201);
+    try {
+      const created = await submit({ action: 'migrate', risk: 'medium' });
+      const message = await posted(created.id);
+      expect((await person('U0HAL').click(message, 'Approve')).status).toBe(200);
+      expect((await request(created.id)).decisions).toEqual([expect.objectContaining({ approver: 'carol', by: 'hal' })]);
+      const voted = await updatedUntil(message, (text) => text.includes('Approved so far'));
+      expect(JSON.stringify(voted.blocks)).toMatch(/Approved so far by hal for carol <!date\^/);
+    } finally {
+      expect((await hub.api('DELETE', `/api/v1/delegations/${away.body.id}`, carol.token)).status).toBe(200);
+    }
+  });
+
   it('updates the Slack message when the request is decided in the app', async () => {
     const created = await submit({ risk: 'medium' });
     const message = await posted(created.id);
