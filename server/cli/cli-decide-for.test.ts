@@ -52,6 +52,21 @@ describe('greenlight decide --for, by a delegate of several approvers', () => {
     expect(request.decisions).toEqual([expect.objectContaining({ approver: 'carol', by: 'dave', decision: 'approve', lines: ['dba'] })]);
   });
 
+  it('shows the vote as dave for carol in `show`: its decision line and its timeline line', async () => {
+    const id = await migrate('widen the orders index');
+    expect((await cli(['decide', id, 'approve', '--for', 'carol', '--comment', 'checked the plan'], asDave())).code).toBe(0);
+    const shown = await cli(['show', id], { GREENLIGHT_HUB: hub.url, GREENLIGHT_TOKEN: dev.token });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^ {2}decision {5}dave for carol approved at \S+: checked the plan$/m);
+    expect(shown.stdout).toMatch(/^ {2}timeline {5}\S+ request\.vote by dave: approved for carol: checked the plan$/m);
+
+    const denied = await migrate('drop the orders index');
+    expect((await cli(['decide', denied, 'deny', '--for', 'bob', '--comment', 'not during the freeze'], asDave())).code).toBe(0);
+    const shownDenied = (await cli(['show', denied], { GREENLIGHT_HUB: hub.url, GREENLIGHT_TOKEN: dev.token })).stdout;
+    expect(shownDenied).toMatch(/^ {2}decision {5}dave for bob denied at \S+: not during the freeze$/m);
+    expect(shownDenied).toMatch(/^ {2}timeline {5}\S+ request\.denied by dave: for bob: not during the freeze$/m);
+  });
+
   it('without --for, counts it for the earliest delegation, as the hub always did', async () => {
     const id = await migrate('rebuild the orders index');
     expect((await cli(['decide', id, 'approve'], asDave())).code).toBe(0);

@@ -1,6 +1,6 @@
 import type { GreenlightRequest, User } from '../../protocol/index.js';
 import { indentedAfterFirstLine, withBreaksSpelledOut } from '../../protocol/plain-text.js';
-import { CONTROL_CHARACTER_CLASS, DIRECTION_CONTROL_CLASS, describeProgress, formatDuration, safeHttpUrl, whoDecided } from '../../protocol/index.js';
+import { CONTROL_CHARACTER_CLASS, DIRECTION_CONTROL_CLASS, describeProgress, formatDuration, safeHttpUrl, whoDecided, whoVoted } from '../../protocol/index.js';
 
 /** Where a command writes and what it reads from its environment; injectable so commands stay testable. */
 export interface Io {
@@ -72,7 +72,7 @@ export function statusLine(request: GreenlightRequest, now: Date = new Date()): 
     case 'denied': {
       const denial = request.decisions.find((decision) => decision.decision === 'deny');
       const comment = denial?.comment ? `: "${withBreaksSpelledOut(denial.comment)}"` : '';
-      return `${request.id} denied by ${whoDecided(request) ?? denial?.approver ?? 'an approver'}${comment}`;
+      return `${request.id} denied by ${whoDecided(request) ?? (denial ? whoVoted(denial) : 'an approver')}${comment}`;
     }
     case 'expired':
       return `${request.id} expired: nobody decided in time`;
@@ -105,7 +105,7 @@ export function describeRequest(request: GreenlightRequest): string[] {
   for (const link of request.context.links ?? []) lines.push(`  link         ${withBreaksSpelledOut(link.title)}: ${withBreaksSpelledOut(safeHttpUrl(link.url) ?? link.url)}`);
   for (const [key, value] of Object.entries(request.context.fields ?? {})) lines.push(`  field        ${withBreaksSpelledOut(key)}=${withBreaksSpelledOut(value)}`);
   for (const decision of request.decisions) {
-    lines.push(`  decision     ${decision.approver} ${decision.decision === 'approve' ? 'approved' : 'denied'} at ${decision.at}${decision.comment ? `: ${withBreaksSpelledOut(decision.comment)}` : ''}`);
+    lines.push(`  decision     ${whoVoted(decision)} ${decision.decision === 'approve' ? 'approved' : 'denied'} at ${decision.at}${decision.comment ? `: ${withBreaksSpelledOut(decision.comment)}` : ''}`);
   }
   if (request.grant) {
     const from = request.grant.notBefore && request.grant.notBefore > request.grant.issuedAt ? ` from ${request.grant.notBefore}` : '';

@@ -37,16 +37,27 @@ function startMoved(data: Record<string, unknown>): string | null {
   return `start moved ${typeof change.from === 'string' ? `from ${change.from} ` : ''}to ${change.to}`;
 }
 
+/** " for sue" when the event's actor acted as sue's delegate. */
+const forWhom = (data: Record<string, unknown>): string => (typeof data.onBehalfOf === 'string' ? ` for ${data.onBehalfOf}` : '');
+/** What a comment adds to a detail: ": not in the freeze", or nothing. */
+const commented = (data: Record<string, unknown>): string => (typeof data.comment === 'string' && data.comment ? `: ${data.comment}` : '');
+
+/** A deciding vote's detail: "for sue: not in the freeze" when cast for sue, else its comment; null when neither. */
+function decidingVote(data: Record<string, unknown>): string | null {
+  if (typeof data.onBehalfOf === 'string') return `for ${data.onBehalfOf}${commented(data)}`;
+  return typeof data.comment === 'string' && data.comment ? data.comment : null;
+}
+
 const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>) => string | null>> = {
   'request.submitted': (d) =>
     [typeof d.extends === 'string' ? `extends grant ${d.extends}` : null, Array.isArray(d.notified) && d.notified.length ? `notified ${d.notified.join(', ')}` : null].filter(Boolean).join('; ') || null,
-  'request.vote': (d) => [typeof d.comment === 'string' && d.comment ? `approved: ${d.comment}` : 'approved', startMoved(d)].filter(Boolean).join('; '),
-  'request.approved': (d) => [typeof d.comment === 'string' && d.comment ? d.comment : null, startMoved(d)].filter(Boolean).join('; ') || null,
-  'request.denied': (d) => (typeof d.comment === 'string' && d.comment ? d.comment : null),
+  'request.vote': (d) => [`approved${forWhom(d)}${commented(d)}`, startMoved(d)].filter(Boolean).join('; '),
+  'request.approved': (d) => [decidingVote(d), startMoved(d)].filter(Boolean).join('; ') || null,
+  'request.denied': decidingVote,
   'request.cancelled': (d) => (typeof d.reason === 'string' ? d.reason : null),
   'request.break_glass': (d) => (typeof d.incident === 'string' ? `break-glass for ${d.incident}; review due ${String(d.dueAt)}` : null),
   'request.reviewed': (d) =>
-    typeof d.comment === 'string' ? `${typeof d.outcome === 'string' ? d.outcome : 'reviewed'}${typeof d.onBehalfOf === 'string' ? ` for ${d.onBehalfOf}` : ''}: ${d.comment}` : null,
+    typeof d.comment === 'string' ? `${typeof d.outcome === 'string' ? d.outcome : 'reviewed'}${forWhom(d)}: ${d.comment}` : null,
   'request.review_overdue': (d) => (Array.isArray(d.notified) ? `break-glass review overdue; told ${d.notified.join(', ')}` : null),
   'request.escalated': (d) =>
     `step ${String(d.step)}: notified ${Array.isArray(d.notified) ? d.notified.join(', ') : ''}${typeof d.reason === 'string' ? ` at once: ${d.reason}` : ''}`,
