@@ -230,6 +230,9 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('delegation while an approve
     expect(withdrawn.body.events.find((event) => event.requestId === cast.id)).toMatchObject({ actor: 'admin', data: { reason: 'lia was disabled', approvals: ['bob'], remaining: 0, of: 2 } });
     const timeline = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${own.id}`, alice.token)).body.timeline.map((entry) => entry.detail);
     expect(timeline).toContain('kai: kai was disabled; 0 of 2 approvals remain');
+    // The vote lia cast for bob is named as cast: by lia, for bob.
+    const castTimeline = (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${cast.id}`, alice.token)).body.timeline.map((entry) => entry.detail);
+    expect(castTimeline).toContain('lia for bob: lia was disabled; 0 of 2 approvals remain');
   });
 
   it('covers only the rules it names, and refuses a rule the policy does not have, naming those it has', async () => {

@@ -70,10 +70,14 @@ export async function disableIn(ctx: Context, trx: Transaction<Database>, user: 
 
 /** Takes back a person's approvals of a waiting request, recorded as a vote records it, so the history shows where the quorum stands without them. */
 async function withdrawApprovalsOf(ctx: Context, trx: Transaction<Database>, request: RequestRecord, personId: string, which: 'own' | 'cast' | 'both', by: string, why: string): Promise<void> {
-  const approvals = await decisionStore.withdrawApprovals(trx, request.id, personId, which);
-  if (approvals.length === 0) return;
+  const withdrawn = await decisionStore.withdrawApprovals(trx, request.id, personId, which);
+  if (withdrawn.length === 0) return;
+  const approvals = withdrawn.map((vote) => vote.approverName);
+  // Whose approvals they were stays a list of names; who cast those a delegate cast goes beside it.
+  const cast = withdrawn.filter((vote) => vote.delegateName !== null).map((vote) => [vote.approverName, vote.delegateName]);
+  const castBy = cast.length ? { castBy: Object.fromEntries(cast) as Record<string, string> } : {};
   const { approvals: remaining, of, lines } = await currentTally(trx, request.rule, request.id);
-  await transition(ctx, trx, request, 'withdrawVote', { actor: by, outcome: 'withdrawn', data: { reason: why, approvals, remaining, of, ...(lines ? { lines } : {}) } });
+  await transition(ctx, trx, request, 'withdrawVote', { actor: by, outcome: 'withdrawn', data: { reason: why, approvals, ...castBy, remaining, of, ...(lines ? { lines } : {}) } });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { decidesAnything, quorumProgress, type AuditEvent, type GreenlightRequest, type TimelineEntry, type AuditType } from '../../protocol/index.js';
+import { decidesAnything, quorumProgress, whoVoted, type AuditEvent, type GreenlightRequest, type TimelineEntry, type AuditType } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { decodeAuditData, decodeAuditType } from '../store/audit-events.js';
 import { requestStore, type RequestRecord, type RequestRef } from '../store/requests.js';
@@ -48,6 +48,15 @@ function decidingVote(data: Record<string, unknown>): string | null {
   return typeof data.comment === 'string' && data.comment ? data.comment : null;
 }
 
+/** Withdrawn approvals as people read them: "lia for bob" for one lia cast for bob (`castBy` maps approver to delegate). */
+function withdrawnVotes(approvals: unknown[], castBy: unknown): string[] {
+  const delegates = typeof castBy === 'object' && castBy !== null ? (castBy as Record<string, unknown>) : {};
+  return approvals.map(String).map((approver) => {
+    const by = Object.hasOwn(delegates, approver) ? delegates[approver] : undefined;
+    return whoVoted({ approver, ...(typeof by === 'string' ? { by } : {}) });
+  });
+}
+
 const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>) => string | null>> = {
   'request.submitted': (d) =>
     [typeof d.extends === 'string' ? `extends grant ${d.extends}` : null, Array.isArray(d.notified) && d.notified.length ? `notified ${d.notified.join(', ')}` : null].filter(Boolean).join('; ') || null,
@@ -65,7 +74,7 @@ const TIMELINE_DETAIL: Partial<Record<AuditType, (data: Record<string, unknown>)
   'request.released': (d) => (typeof d.reason === 'string' ? d.reason : null),
   'request.vote_withdrawn': (d) =>
     typeof d.reason === 'string'
-      ? `${Array.isArray(d.approvals) ? `${d.approvals.join(', ')}: ` : ''}${d.reason}${typeof d.remaining === 'number' && typeof d.of === 'number' ? `; ${d.remaining} of ${d.of} approvals remain` : ''}`
+      ? `${Array.isArray(d.approvals) ? `${withdrawnVotes(d.approvals, d.castBy).join(', ')}: ` : ''}${d.reason}${typeof d.remaining === 'number' && typeof d.of === 'number' ? `; ${d.remaining} of ${d.of} approvals remain` : ''}`
       : null,
   'request.vote_narrowed': (d) =>
     typeof d.approver === 'string' && Array.isArray(d.lines) ? `${d.approver}'s approval now counts only toward ${d.lines.join(', ')}: ${String(d.reason)}` : null,

@@ -129,9 +129,10 @@ export const decisionStore = {
 
   /**
    * Takes back this person's approvals of a request: `own` counting as theirs (cast by them or by
-   * their delegate), `cast` those they gave as someone's delegate, or both; returns whose they were.
+   * their delegate), `cast` those they gave as someone's delegate, or both; returns whose they were
+   * and, for those a delegate cast, who cast them.
    */
-  async withdrawApprovals(db: Executor, requestId: string, personId: string, which: 'own' | 'cast' | 'both' = 'both'): Promise<string[]> {
+  async withdrawApprovals(db: Executor, requestId: string, personId: string, which: 'own' | 'cast' | 'both' = 'both'): Promise<{ approverName: string; delegateName: string | null }[]> {
     const rows = await db
       .deleteFrom('decisions')
       .where('request_id', '=', requestId)
@@ -141,9 +142,9 @@ export const decisionStore = {
         const cast = eb('delegate_id', '=', personId);
         return which === 'own' ? own : which === 'cast' ? cast : eb.or([own, cast]);
       })
-      .returning('approver_name')
+      .returning(['approver_name', 'delegate_name'])
       .execute();
-    return rows.map((row) => row.approver_name);
+    return rows.map((row) => ({ approverName: row.approver_name, delegateName: row.delegate_name }));
   },
 
   /** Narrows the quorum lines an approval may count toward (its approver left some of their groups). */
