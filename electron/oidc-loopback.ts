@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { describeZodError, GreenlightError } from '../protocol/errors.js';
 import { badAnswer, errorOfAnswer, unreachable } from '../protocol/hub-http-error.js';
+import { whenCancelled } from './cancellation.js';
 
 /** What the hub hands the desktop app at the end of a single sign-on: a session token for the keychain. */
 export const desktopSessionSchema = z.object({ token: z.string().startsWith('glt_'), expiresAt: z.string(), user: z.string() });
@@ -15,7 +16,10 @@ export interface LoopbackSignInOptions {
   openExternal: (url: string) => Promise<void>;
   /** How long to wait for the person to finish at the identity provider. */
   timeoutMs?: number;
-  /** Ends the sign-in at once with `CANCELLED`: the listener closes and no code is traded. */
+  /**
+   * Ends the sign-in at once with `CANCELLED`: the listener closes, and a code not yet traded never is,
+   * nor is the trade under way waited for (its request is aborted).
+   */
   signal?: AbortSignal;
   fetch?: typeof fetch;
 }
@@ -27,22 +31,7 @@ const INCOMPLETE_PAGE =
   '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>The hub sent the browser back without a sign-in code, so nothing was signed in. Start sign-in again from the app.</p>';
 const NO_CODE_MESSAGE = 'The hub sent the browser back without a sign-in code. Start sign-in again.';
 
-const cancelledError = () => new GreenlightError('CANCELLED', 'Sign-in through the browser was cancelled.');
-
-/** Rejects with `CANCELLED` once the signal aborts (at once if it already has); never settles without one. */
-function whenCancelled(signal: AbortSignal | undefined): { cancelled: Promise<never>; stopListening: () => void } {
-  let stopListening: () => void = () => undefined;
-  const cancelled = new Promise<never>((_, reject) => {
-    if (!signal) return;
-    const onAbort = () => reject(cancelledError());
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    stopListening = () => signal.removeEventListener('abort', onAbort);
-  });
-  // Raced at each step below; a cancel between steps must not count as unhandled.
-  cancelled.catch(() => undefined);
-  return { cancelled, stopListening };
-}
+export const browserSignInCancelled = () => new GreenlightError('CANCELLED', 'Sign-in through the browser was cancelled.');
 
 /**
  * Why the wait ended without a sign-in, saying so when redirects without this sign-in's state were
@@ -82,7 +71,7 @@ function isOurState(expected: string, received: string | null): boolean {
  * person is still finishing at the identity provider, except the app itself through `signal`.
  */
 export async function signInWithBrowser(options: LoopbackSignInOptions): Promise<DesktopSession> {
-  const { cancelled, stopListening } = whenCancelled(options.signal);
+  const { cancelled, stopListening } = whenCancelled(options.signal, browserSignInCancelled);
   try {
     return await signInUnlessCancelled(options, cancelled);
   } finally {
@@ -96,7 +85,7 @@ async function signInUnlessCancelled(options: LoopbackSignInOptions, cancelled: 
   const fetchImpl = options.fetch ?? fetch;
   // Before a browser opens on a page that cannot work: a hub without single sign-on says so.
   const info = await orCancelled(
-    fetchImpl(new URL('/auth/oidc/info', hub)).then(
+    fetchImpl(new URL('/auth/oidc/info', hub), { signal: options.signal }).then(
       async (response) => (response.ok ? (response.json() as Promise<unknown>) : null),
       (error: unknown) => {
         throw unreachable(hub, error);
@@ -152,18 +141,22 @@ async function signInUnlessCancelled(options: LoopbackSignInOptions, cancelled: 
     login.searchParams.set('challenge', challenge);
     login.searchParams.set('state', state);
     // Cancelled while the listener started: no browser opens.
-    if (options.signal?.aborted) throw cancelledError();
+    if (options.signal?.aborted) throw browserSignInCancelled();
     await orCancelled(options.openExternal(login.href));
     const timeoutMs = options.timeoutMs ?? 5 * 60_000;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new GreenlightError('TIMEOUT', timeoutMessage(timeoutMs, refusedRedirects))), timeoutMs);
     });
     const code = await Promise.race([arrived, timedOut, cancelled]);
+    // Aborted with the sign-in, so a cancel before the hub has the code leaves it unused and no session
+    // issued. One that reaches the hub as it issues the session loses that answer, and the session
+    // lapses unused at its expiry: nothing on this side ever held its token.
     const answer = await orCancelled(
       fetchImpl(new URL('/auth/oidc/desktop/token', hub), {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({ code, verifier }),
+        signal: options.signal,
       }).catch((error: unknown) => {
         throw unreachable(hub, error);
       }),

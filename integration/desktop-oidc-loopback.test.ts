@@ -232,6 +232,30 @@ describe('desktop single sign-on through the system browser and a loopback addre
     expect(await sessions()).toBe(before);
   });
 
+  it('a cancel while the app trades the code at the hub aborts the trade, so the hub issues no session', async () => {
+    const sessions = async () => (await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=session.started', ADMIN_TOKEN)).body.events.length;
+    const before = await sessions();
+    const cancel = new AbortController();
+    let trade: Promise<unknown> = Promise.resolve();
+    // The person presses Cancel just as the app sends the code to the hub.
+    const cancelWhileTrading: typeof fetch = (input, init) => {
+      if (!String(input).endsWith('/auth/oidc/desktop/token')) return fetch(input, init);
+      cancel.abort();
+      const sent = fetch(input, init);
+      trade = sent.catch(() => undefined);
+      return sent;
+    };
+    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: scriptedBrowser('bob-sub', []), fetch: cancelWhileTrading, signal: cancel.signal, timeoutMs: 30_000 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(GreenlightError);
+    expect((failed as GreenlightError).toWire()).toEqual({ code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' });
+    // Counted once the trade has ended either way, so a session issued late is still seen.
+    await trade;
+    expect(await sessions()).toBe(before);
+  });
+
   it('a sign-in cancelled before it starts opens no browser', async () => {
     const opened: string[] = [];
     const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: async (url) => void opened.push(url), signal: AbortSignal.abort(), timeoutMs: 5_000 }).then(
