@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DesktopEvent } from '../protocol/desktop-api.js';
 import { GreenlightError } from '../protocol/errors.js';
 import type { SyncResult } from '../protocol/events.js';
+import { eventually } from '../server/test-support/eventually.js';
 import { HubConnection } from './hub-connection.js';
 import { FakeHubClient } from './test/fake-hub-client.js';
 import { aRequest, ME, NOW } from './test/fixtures.js';
@@ -13,7 +14,7 @@ function syncWith(inbox = [aRequest()]): SyncResult {
   return { me: { ...ME, id: 'u_bob', email: null, status: 'active', disabled: false, lastSeenAt: null, createdAt: NOW.toISOString() }, inbox, mine: [], offers: [], serverTime: NOW.toISOString() };
 }
 
-function setup(ready: SyncResult | GreenlightError = syncWith(), initial: { hubUrl?: string } = {}) {
+function setup(ready: SyncResult | GreenlightError | 'silent' = syncWith(), initial: { hubUrl?: string } = {}) {
   const clients: FakeHubClient[] = [];
   const keychain = memoryKeychain();
   const { settings, data } = memorySettings(initial.hubUrl ? { hubUrl: initial.hubUrl } : {});
@@ -29,6 +30,15 @@ function setup(ready: SyncResult | GreenlightError = syncWith(), initial: { hubU
   const events: DesktopEvent[] = [];
   connection.subscribe((event) => events.push(event));
   return { connection, clients, keychain, data, events, client: () => clients.at(-1) as FakeHubClient };
+}
+
+/** After a cancelled sign-in: its client closed, no token kept, no hub remembered, and subscribers told it is signed out. */
+function expectNothingKept({ connection, keychain, data, client, events }: ReturnType<typeof setup>): void {
+  expect(client().closed).toBe(true);
+  expect(keychain.entries.size).toBe(0);
+  expect(data.get('hubUrl')).toBeNull();
+  expect(connection.session).toEqual({ hubUrl: null, signedIn: false, state: 'signed-out', error: null });
+  expect(events.at(-1)).toEqual({ type: 'state', session: connection.session });
 }
 
 describe('hub connection (main process) with a fake HubClient', () => {
@@ -97,6 +107,39 @@ describe('hub connection (main process) with a fake HubClient', () => {
     await expect(connection.signIn(HUB, 'glt_bob')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(clients).toHaveLength(0);
     expect(connection.session).toMatchObject({ signedIn: false, error: { code: 'UNAVAILABLE', message: 'No OS keychain is available' } });
+  });
+
+  it('a sign-in cancelled while it waits for the hub ends CANCELLED at once: its client closed, nothing kept, and subscribers told it is signed out', async () => {
+    const signedIn = setup('silent');
+    const { connection } = signedIn;
+    const cancel = new AbortController();
+    const signingIn = connection.signIn(HUB, 'glt_bob', { signal: cancel.signal });
+    await eventually(() => connection.session.state === 'connecting', { what: 'main connecting to the hub', every: 5 });
+    cancel.abort();
+    await expect(signingIn).rejects.toMatchObject({ code: 'CANCELLED' });
+    expectNothingKept(signedIn);
+  });
+
+  it('a cancel that lands while the token is being stored takes it out of the keychain again and signs nothing in', async () => {
+    const signedIn = setup();
+    const { connection, keychain } = signedIn;
+    const cancel = new AbortController();
+    const save = keychain.save;
+    keychain.save = async (hubUrl, token) => {
+      await save(hubUrl, token);
+      cancel.abort();
+    };
+    await expect(connection.signIn(HUB, 'glt_bob', { signal: cancel.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expectNothingKept(signedIn);
+  });
+
+  it('a sign-in cancelled before it began leaves the current session alone and opens no connection', async () => {
+    const { connection, clients, keychain } = setup();
+    await connection.signIn(HUB, 'glt_bob');
+    await expect(connection.signIn(HUB, 'glt_other', { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(clients).toHaveLength(1);
+    expect(connection.session).toMatchObject({ signedIn: true, state: 'connected' });
+    expect(keychain.entries.get(HUB)).toBe('glt_bob');
   });
 
   it('credentials handed over at launch still connect for this session when no keychain can keep them', async () => {

@@ -9,6 +9,7 @@ import type { Me } from './me.js';
 import { waitsOnMe } from '../protocol/waits-on-me.js';
 import type { Settings } from './settings.js';
 import { insecureHubProblem } from './hub-url.js';
+import { whenCancelled } from './cancellation.js';
 
 export interface HubClientLike
   extends Pick<HubClient, 'close' | 'reconnectNow' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'review' | 'claim' | 'release' | 'get' | 'sync'> {
@@ -26,7 +27,14 @@ export interface HubConnectionDeps {
 export interface SignInOptions {
   /** Credentials handed over at launch may run for this session when no keychain can keep them. */
   keychain?: 'required' | 'if-available';
+  /**
+   * Ends the sign-in with `CANCELLED` at any step until it returns: the connection it opened is closed
+   * and the token it stored is taken out of the keychain again, so nothing of it stays.
+   */
+  signal?: AbortSignal;
 }
+
+const signInCancelled = () => new GreenlightError('CANCELLED', 'Sign-in was cancelled.');
 
 /**
  * The main process's one connection to the hub. It owns the token and the HubClient, so
@@ -93,6 +101,9 @@ export class HubConnection {
 
   /** Connects and waits for the first sync; stores the token only once the hub accepted it. */
   async signIn(hubUrl: string, token: string, options: SignInOptions = {}): Promise<DesktopSession> {
+    const { signal } = options;
+    // Cancelled before it began: the session there is stays.
+    if (signal?.aborted) throw signInCancelled();
     const previousHub = this.credentials?.hubUrl ?? this.deps.settings.get('hubUrl');
     this.disconnect();
     if (options.keychain !== 'if-available') {
@@ -103,18 +114,24 @@ export class HubConnection {
         throw this.fail(error);
       }
     }
+    if (signal?.aborted) return this.undoCancelled(hubUrl, false);
     let client: HubClientLike;
     try {
       client = this.open(hubUrl, token);
     } catch (error) {
       throw this.fail(error);
     }
+    const { cancelled, stopListening } = whenCancelled(signal, signInCancelled);
     try {
-      await client.waitUntilReady(this.deps.connectTimeoutMs ?? 10_000);
+      await Promise.race([client.waitUntilReady(this.deps.connectTimeoutMs ?? 10_000), cancelled]);
     } catch (error) {
+      if (signal?.aborted) return this.undoCancelled(hubUrl, false);
       this.disconnect();
       throw this.fail(error);
+    } finally {
+      stopListening();
     }
+    let stored = true;
     try {
       await this.deps.keychain.save(hubUrl, token);
     } catch (error) {
@@ -122,13 +139,24 @@ export class HubConnection {
         this.disconnect();
         throw this.fail(error);
       }
+      stored = false;
       this.fail(error);
     }
-    this.deps.settings.set('hubUrl', hubUrl);
+    if (signal?.aborted) return this.undoCancelled(hubUrl, stored);
     // Signed in elsewhere: the token of the hub left behind is no longer kept.
     if (previousHub && previousHub !== hubUrl) await this.deps.keychain.remove(previousHub).catch((error: unknown) => this.fail(error));
+    if (signal?.aborted) return this.undoCancelled(hubUrl, stored);
+    this.deps.settings.set('hubUrl', hubUrl);
     this.emitState();
     return this.session;
+  }
+
+  /** A sign-in cancelled midway leaves nothing of it: not connected, its token not kept, and subscribers told. */
+  private async undoCancelled(hubUrl: string, stored: boolean): Promise<never> {
+    this.disconnect();
+    if (stored) await this.deps.keychain.remove(hubUrl).catch((error: unknown) => this.fail(error));
+    this.emitState();
+    throw signInCancelled();
   }
 
   async signOut(): Promise<DesktopSession> {

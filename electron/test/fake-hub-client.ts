@@ -19,9 +19,10 @@ export class FakeHubClient implements HubClientLike {
   private readonly syncListeners = new Set<(result: SyncResult) => void>();
   private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
 
+  /** `ready`: the first sync the hub answers with, its refusal, or 'silent' for a hub that has not answered yet. */
   constructor(
     readonly options: HubClientOptions,
-    private readonly ready: SyncResult | GreenlightError,
+    private readonly ready: SyncResult | GreenlightError | 'silent',
   ) {}
 
   connect(): this {
@@ -35,6 +36,7 @@ export class FakeHubClient implements HubClientLike {
     this.reconnects++;
   }
   async waitUntilReady(): Promise<SyncResult> {
+    if (this.ready === 'silent') return new Promise<never>(() => undefined);
     if (this.ready instanceof GreenlightError) {
       this.error = this.ready;
       this.setState('unauthorized');
@@ -81,6 +83,7 @@ export class FakeHubClient implements HubClientLike {
   release = this.unscripted;
   get = this.unscripted;
   async sync(): Promise<SyncResult> {
+    if (this.ready === 'silent') return new Promise<never>(() => undefined);
     if (this.ready instanceof GreenlightError) throw this.ready;
     return this.ready;
   }
