@@ -3,8 +3,8 @@ import type { HubConnection } from './hub-connection.js';
 import type { HubHttp } from '../protocol/hub-http.js';
 import type { IpcHandlers } from './ipc.js';
 import { openExternalUrl } from './open-external.js';
-import { signInWithBrowser } from './oidc-loopback.js';
 import { BrowserSignIn } from './browser-sign-in.js';
+import { signInThroughBrowser } from './browser-sign-in-attempt.js';
 
 export interface IpcHandlerDeps {
   connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'hub'>;
@@ -25,13 +25,13 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
       return connection.session;
     },
     signIn: async ({ hubUrl, token }) => {
+      // Once a browser sign-in under way has ended and undone what it did, so only this one signs main in.
       await browserSignIn.cancel();
       return connection.signIn(new URL(hubUrl).href.replace(/\/$/, ''), token);
     },
-    signInWithBrowser: async ({ hubUrl }) => {
+    signInWithBrowser: ({ hubUrl }) => {
       const hub = new URL(hubUrl).href.replace(/\/$/, '');
-      const session = await browserSignIn.run((signal) => signInWithBrowser({ hubUrl: hub, openExternal: deps.openExternal, signal }));
-      return connection.signIn(hub, session.token);
+      return browserSignIn.run((signal) => signInThroughBrowser({ connection, openExternal: deps.openExternal }, hub, signal));
     },
     cancelSignInWithBrowser: () => browserSignIn.cancel(),
     signOut: () => connection.signOut(),

@@ -1,15 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIpcHandlers } from '../electron/ipc-handlers.js';
+import { HubConnection } from '../electron/hub-connection.js';
+import { createIpcHandlers, type IpcHandlerDeps } from '../electron/ipc-handlers.js';
 import { registerIpc, trustedSender } from '../electron/ipc.js';
 import { signInWithBrowser } from '../electron/oidc-loopback.js';
 import { FakeIpcMain, FakeWebContents } from '../electron/test/electron-fakes.js';
+import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
+import type { DesktopEvent } from '../protocol/desktop-api.js';
 import { GreenlightError } from '../protocol/errors.js';
+import { HubClient } from '../protocol/hub-client.js';
 import { ADMIN_TOKEN, TestHub } from '../server/test-support/hub-fixture.js';
 import { freePort } from '../server/test-support/hub-process.js';
 import { CLIENT_ID, CLIENT_SECRET, TestOidcProvider } from '../server/test-support/oidc-provider.js';
 
 let provider: TestOidcProvider;
 let hub: TestHub;
+const connections: HubConnection[] = [];
 
 /**
  * Stands in for the system browser (not available here): follows the URL the app opened through the
@@ -35,26 +40,31 @@ function recordedTrades() {
   return { codes, fetch: recording };
 }
 
-/**
- * The desktop app's main process as the window reaches it over IPC, signing in through `openExternal`.
- * Its hub connection is a stand-in that records the tokens it is handed (the keychain is another test's); the rest is not used.
- */
-function desktopMain(openExternal: (url: string) => Promise<void>) {
+/** A stand-in hub connection that records the tokens it is handed and signs in with each at once. */
+function recordingConnection(): { connection: IpcHandlerDeps['connection']; signedInWith: string[] } {
+  const signedInWith: string[] = [];
+  const notUsed = (): never => {
+    throw new Error('not used in this test');
+  };
+  const signIn = async (hubUrl: string, token: string) => {
+    signedInWith.push(token);
+    return { hubUrl, signedIn: true, state: 'connected' as const, error: null };
+  };
+  return { signedInWith, connection: { session: { hubUrl: null, signedIn: false, state: 'signed-out', error: null }, signIn, signOut: notUsed, hub: notUsed } };
+}
+
+/** The desktop app's main process as the window reaches it over IPC, signing in through `openExternal`; the rest is not used. */
+function desktopMain(openExternal: (url: string) => Promise<void>, connection: IpcHandlerDeps['connection']) {
   const ipcMain = new FakeIpcMain();
   const page = { contents: new FakeWebContents(), url: 'app://greenlight/index.html' };
   const notUsed = (): never => {
     throw new Error('not used in this test');
   };
-  const signedInWith: string[] = [];
-  const signIn = async (hubUrl: string, token: string) => {
-    signedInWith.push(token);
-    return { hubUrl, signedIn: true, state: 'connected' as const, error: null };
-  };
   registerIpc({
     ipcMain,
     isTrustedSender: trustedSender((sender) => sender.id === page.contents.id),
     handlers: createIpcHandlers({
-      connection: { session: { hubUrl: null, signedIn: false, state: 'signed-out', error: null }, signIn, signOut: notUsed, hub: notUsed },
+      connection,
       hubHttp: { revokeGrant: notUsed, extendGrant: notUsed, audit: notUsed, exportAudit: notUsed, decisionReport: notUsed, listUsers: notUsed, createUser: notUsed, updateUser: notUsed, disableUser: notUsed, enableUser: notUsed, setupStatus: notUsed, myChannels: notUsed, explainPolicy: notUsed, listDelegations: notUsed, createDelegation: notUsed, endDelegation: notUsed, listTokens: notUsed, createToken: notUsed, revokeToken: notUsed },
       desktopSettings: { current: notUsed, update: notUsed },
       openExternal,
@@ -62,12 +72,43 @@ function desktopMain(openExternal: (url: string) => Promise<void>) {
     }),
   });
   return {
-    signedInWith,
     signInWithBrowser: (hubUrl: string) => ipcMain.invoke('greenlight:signInWithBrowser', page, { hubUrl }),
     signIn: (hubUrl: string, token: string) => ipcMain.invoke('greenlight:signIn', page, { hubUrl, token }),
     cancelSignInWithBrowser: () => ipcMain.invoke('greenlight:cancelSignInWithBrowser', page, undefined),
   };
 }
+
+/** Main with the stand-in connection, and the tokens it was handed. */
+function recordingMain(openExternal: (url: string) => Promise<void>) {
+  const { connection, signedInWith } = recordingConnection();
+  return { ...desktopMain(openExternal, connection), signedInWith };
+}
+
+/**
+ * Main with its real hub connection (a real client over a real socket; an in-memory keychain), the
+ * tokens it connected with, and what it told the window. `whileFirstConnecting` runs once main has
+ * opened its first connection, before the hub has answered it.
+ */
+function connectedMain(openExternal: (url: string) => Promise<void>, whileFirstConnecting: (main: DesktopMain) => Promise<unknown>) {
+  const keychain = memoryKeychain();
+  const connectedWith: string[] = [];
+  let acted: Promise<unknown> | undefined;
+  const connection: HubConnection = new HubConnection({
+    createClient: (options) => {
+      connectedWith.push(options.token);
+      if (!acted) acted = new Promise((resolve) => queueMicrotask(() => resolve(whileFirstConnecting(main))));
+      return new HubClient({ ...options, forceNew: true });
+    },
+    keychain,
+    settings: memorySettings().settings,
+  });
+  connections.push(connection);
+  const events: DesktopEvent[] = [];
+  connection.subscribe((event) => events.push(event));
+  const main = desktopMain(openExternal, connection);
+  return { ...main, connection, keychain, connectedWith, events, acted: () => acted };
+}
+type DesktopMain = ReturnType<typeof desktopMain>;
 
 /** A browser that opens the hub's sign-in and goes no further (the person is still at the identity provider, or closed the tab). */
 function stalledBrowser() {
@@ -91,6 +132,7 @@ beforeAll(async () => {
   provider.accounts.set('bob-sub', { preferred_username: 'bob', email: 'bob@example.com', groups: ['sre'] });
 });
 afterAll(async () => {
+  for (const connection of connections) connection.close();
   await hub?.dispose();
   await provider?.dispose();
 });
@@ -268,7 +310,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
 
   it('over IPC, Cancel ends the waiting sign-in with CANCELLED and closes its port, and says whether one was waiting', async () => {
     const browser = stalledBrowser();
-    const main = desktopMain(browser.openExternal);
+    const main = recordingMain(browser.openExternal);
     const waiting = main.signInWithBrowser(hub.url);
     const loopback = loopbackOf(await browser.url);
     expect(await main.cancelSignInWithBrowser()).toEqual({ data: true });
@@ -282,7 +324,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
     const first = stalledBrowser();
     const seen: string[] = [];
     const browsers = [first.openExternal, scriptedBrowser('bob-sub', seen)];
-    const main = desktopMain(async (url) => browsers.shift()?.(url));
+    const main = recordingMain(async (url) => browsers.shift()?.(url));
     const firstWait = main.signInWithBrowser(hub.url);
     const firstLoopback = loopbackOf(await first.url);
     const second = await main.signInWithBrowser(hub.url);
@@ -298,13 +340,40 @@ describe('desktop single sign-on through the system browser and a loopback addre
 
   it('over IPC, signing in with a token cancels a sign-in waiting for the browser, so the browser cannot replace it later', async () => {
     const browser = stalledBrowser();
-    const main = desktopMain(browser.openExternal);
+    const main = recordingMain(browser.openExternal);
     const waiting = main.signInWithBrowser(hub.url);
     const loopback = loopbackOf(await browser.url);
     expect(await main.signIn(hub.url, ADMIN_TOKEN)).toMatchObject({ data: { signedIn: true } });
     expect(await waiting).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
     await expect(fetch(loopback)).rejects.toThrow();
     expect(main.signedInWith).toEqual([ADMIN_TOKEN]);
+  });
+
+  it('over IPC, Cancel while main connects to the hub with the new session: not signed in, the window told so, nothing in the keychain, and that session no longer works', async () => {
+    const main = connectedMain(scriptedBrowser('bob-sub', []), (app) => app.cancelSignInWithBrowser());
+    const result = await main.signInWithBrowser(hub.url);
+    expect(await main.acted()).toEqual({ data: true });
+    expect(result).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
+    expect(main.connection.session).toEqual({ hubUrl: null, signedIn: false, state: 'signed-out', error: null });
+    expect(main.events.filter((event) => event.type === 'state').at(-1)).toEqual({ type: 'state', session: main.connection.session });
+    expect([...main.keychain.entries]).toEqual([]);
+    // The hub had issued bob a session for this sign-in; nobody keeps it, so it is revoked.
+    expect(main.connectedWith).toHaveLength(1);
+    expect((await hub.api('GET', '/api/v1/me', main.connectedWith[0] ?? '')).status).toBe(401);
+  });
+
+  it('over IPC, signing in with a token while main connects with the browser’s session: the token’s session wins in main and in the keychain, and the browser’s is revoked', async () => {
+    const main = connectedMain(scriptedBrowser('bob-sub', []), (app) => app.signIn(hub.url, ADMIN_TOKEN));
+    const browserResult = await main.signInWithBrowser(hub.url);
+    expect(await main.acted()).toEqual({ data: { hubUrl: hub.url, signedIn: true, state: 'connected', error: null } });
+    expect(browserResult).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
+    expect(main.connection.session).toEqual({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
+    expect(main.connection.auth.token).toBe(ADMIN_TOKEN);
+    expect(main.connection.me?.name).toBe('admin');
+    expect([...main.keychain.entries]).toEqual([[hub.url, ADMIN_TOKEN]]);
+    const [browserSession, tokenSession] = main.connectedWith;
+    expect(tokenSession).toBe(ADMIN_TOKEN);
+    expect((await hub.api('GET', '/api/v1/me', browserSession ?? '')).status).toBe(401);
   });
 
   it('says so, without opening a browser, when the hub has no single sign-on', async () => {
@@ -349,7 +418,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
       const answer = await fetch(loopback);
       page = { status: answer.status, text: await answer.text() };
     };
-    expect(await desktopMain(withoutCode).signInWithBrowser(hub.url)).toEqual({
+    expect(await recordingMain(withoutCode).signInWithBrowser(hub.url)).toEqual({
       error: { code: 'SIGN_IN_INCOMPLETE', message: 'The hub sent the browser back without a sign-in code. Start sign-in again.' },
     });
     expect(page?.status).toBe(400);

@@ -1,0 +1,26 @@
+import type { DesktopSession } from '../protocol/desktop-api.js';
+import type { HubConnection } from './hub-connection.js';
+import { browserSignInCancelled, signInWithBrowser } from './oidc-loopback.js';
+import { revokeUnkeptSession } from './revoke-session.js';
+
+export interface BrowserSignInAttemptDeps {
+  connection: Pick<HubConnection, 'signIn'>;
+  openExternal: (url: string) => Promise<void>;
+}
+
+/**
+ * One sign-in through the browser, cancellable by `signal` at every step until main is signed in: the
+ * wait for the browser, the code traded at the hub for a session, and main connecting with it. A cancel
+ * once the hub had issued the session leaves main without it (not connected, not in the keychain), and
+ * the hub revokes it.
+ */
+export async function signInThroughBrowser(deps: BrowserSignInAttemptDeps, hubUrl: string, signal: AbortSignal): Promise<DesktopSession> {
+  const session = await signInWithBrowser({ hubUrl, openExternal: deps.openExternal, signal });
+  try {
+    return await deps.connection.signIn(hubUrl, session.token, { signal });
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    await revokeUnkeptSession(hubUrl, session.token);
+    throw browserSignInCancelled();
+  }
+}
