@@ -107,14 +107,19 @@ export function onRequest(request: GreenlightRequest): void {
 
 function onBridgeEvent(event: BridgeEvent): void {
   switch (event.type) {
-    case 'state':
-      if (event.state === 'signed-out') useStore.setState({ ...initialState, phase: 'signed-out' });
-      else if (event.state === 'unauthorized' && useStore.getState().phase === 'ready') {
+    case 'state': {
+      const { phase } = useStore.getState();
+      if (event.state === 'signed-out') {
+        // A sign-in under way ends with its own answer; main dropping a session it replaced (a browser
+        // sign-in's, cancelled) must not put the form back meanwhile and hide that it is busy.
+        if (phase !== 'signing-in' && phase !== 'waiting-for-browser') useStore.setState({ ...initialState, phase: 'signed-out' });
+      } else if (event.state === 'unauthorized' && phase === 'ready') {
         // The hub refused us mid-session (token revoked, user disabled): back to sign-in, saying why.
         const error = event.error ?? { code: 'UNAUTHENTICATED' as const, message: 'The hub closed the session.' };
         void requireBridge().signOut().finally(() => useStore.setState({ ...initialState, phase: 'signed-out', signInError: error, sessionEnded: true }));
       } else useStore.setState({ state: event.state, error: event.error });
       return;
+    }
     case 'sync': {
       // In the desktop app a sync comes only from a main process that is signed in and connected: one
       // arriving while this window shows sign-in (the hub was down when the app started) opens the app.

@@ -1,23 +1,27 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { GreenlightError } from '../../../protocol/errors.js';
 import type { SyncResult } from '../../../protocol/events.js';
-import type { Bridge } from '../bridge/bridge.js';
+import type { Bridge, BridgeEvent } from '../bridge/bridge.js';
 import { cancelSignInWithBrowser, signIn, signInWithBrowser, startApp } from './actions.js';
 import { initialState, useStore } from './store.js';
 
 /**
  * A signed-out desktop host whose browser sign-in waits until ended, and which, as the main process
  * does, ends it as cancelled (replying at once) when Cancel comes or a token sign-in starts; the token
- * sign-in itself answers when the test says.
+ * sign-in itself answers when the test says. Events from main come when the test sends them.
  */
 function desktopHost() {
   let endWait: (error: GreenlightError) => void = () => undefined;
   let answerToken: (error: GreenlightError) => void = () => undefined;
+  let listener: (event: BridgeEvent) => void = () => undefined;
   const cancelled = () => new GreenlightError('CANCELLED', 'Sign-in through the browser was cancelled.');
   const used: Partial<Bridge> = {
     host: 'desktop',
     resume: async () => null,
-    subscribe: () => () => undefined,
+    subscribe: (listen) => {
+      listener = listen;
+      return () => undefined;
+    },
     signInWithBrowser: () => new Promise<SyncResult>((_, reject) => (endWait = reject)),
     cancelSignInWithBrowser: async () => endWait(cancelled()),
     signIn: () => {
@@ -27,7 +31,7 @@ function desktopHost() {
   };
   const notUsed = () => Promise.reject(new Error('not used in this test'));
   const host = new Proxy(used, { get: (target, key) => (key in target ? target[key as keyof Bridge] : notUsed) }) as Bridge;
-  return { host, endWait: (error: GreenlightError) => endWait(error), answerToken: (error: GreenlightError) => answerToken(error) };
+  return { host, endWait: (error: GreenlightError) => endWait(error), answerToken: (error: GreenlightError) => answerToken(error), emit: (event: BridgeEvent) => listener(event) };
 }
 
 beforeEach(() => useStore.setState(initialState));
@@ -57,6 +61,21 @@ describe('desktop sign-in through the browser, cancelled or replaced', () => {
     await startApp(host.host);
     const waiting = signInWithBrowser('https://hub.example');
     const token = signIn('https://hub.example', 'glt_x');
+    await waiting;
+    expect(useStore.getState()).toMatchObject({ phase: 'signing-in', signInError: null });
+    host.answerToken(new GreenlightError('UNAUTHENTICATED', 'This token is not valid (unknown token). Ask an admin for a new one.'));
+    await token;
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signInError: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('a token sign-in that replaced a browser sign-in main was connecting stays under way when main reports that connection dropped', async () => {
+    const host = desktopHost();
+    await startApp(host.host);
+    const waiting = signInWithBrowser('https://hub.example');
+    // Main had the browser's session and was connecting with it; the token sign-in makes it drop that first.
+    host.emit({ type: 'state', state: 'connecting', error: null });
+    const token = signIn('https://hub.example', 'glt_x');
+    host.emit({ type: 'state', state: 'signed-out', error: null });
     await waiting;
     expect(useStore.getState()).toMatchObject({ phase: 'signing-in', signInError: null });
     host.answerToken(new GreenlightError('UNAUTHENTICATED', 'This token is not valid (unknown token). Ask an admin for a new one.'));
