@@ -41,6 +41,8 @@ describe('email links for a delegate of several approvers', () => {
     await hub.createUser('dave', ['approver'], ['ops'], { email: 'dave@example.com' });
     await hub.createUser('erin', ['approver'], ['sre'], { email: 'erin@example.com' });
     for (const [from, to] of [[bob, 'dave'], [carol, 'dave'], [carol, 'erin']] as const) {
+      // A delegate's choices list the earliest delegation first: a second apart, that order is this one.
+      clock.advance(1000);
       const made = await hub.api<Delegation>('POST', '/api/v1/delegations', from.token, { to, endsAt: new Date(clock.now().getTime() + 7 * DAY).toISOString(), reason: 'holiday' });
       expect(made.status).toBe(201);
     }
