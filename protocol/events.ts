@@ -3,6 +3,7 @@ import type { WireError } from './errors.js';
 import { requestSchema, type CancelRef, type DecideInput, type ReviewRef, type GreenlightRequest, type NewRequest } from './request.js';
 import type { User } from './user.js';
 import type { PolicyOffer } from './policy.js';
+import { clusterStatusSchema, type ClusterStatus } from './setup.js';
 
 /** Every acknowledgement is either data or a wire error. */
 export type Ack<T> = { data: T } | { error: WireError };
@@ -57,6 +58,13 @@ export interface ServerToClientEvents {
    * failing to send some pushes, or this hub could not read one. The client syncs again (`requests:sync`).
    */
   'requests:stale': (payload: { reason: string }) => void;
+  /**
+   * To admins only (those who may read `GET /api/v1/setup`): this hub's standing with the other hubs
+   * on its database, as the setup status reports it, each time a warning in it appears, changes or
+   * clears (another hub's policy differs or agrees again; this hub's clock drifts off or back).
+   * Clients that predate it never listen for it; hubs that predate it never send it.
+   */
+  'cluster:status': (cluster: ClusterStatus) => void;
 }
 
 /** Events clients send to the hub; each is acknowledged. */
@@ -71,7 +79,7 @@ export interface ClientToServerEvents {
   'requests:sync': (input: Record<string, never>, ack: AckCallback<SyncResult>) => void;
 }
 
-export const SERVER_EVENTS = ['request:created', 'request:updated', 'request:escalated', 'request:reminded', 'grant:expiring'] as const;
+export const SERVER_EVENTS = ['request:created', 'request:updated', 'request:escalated', 'request:reminded', 'grant:expiring', 'cluster:status'] as const;
 
 /** What each pushed event must look like: a client checks a push before anything acts on it. */
 export const serverEventSchemas = {
@@ -80,6 +88,7 @@ export const serverEventSchemas = {
   'request:escalated': z.object({ request: requestSchema, step: z.number().int(), previouslyNotified: z.array(z.string()) }),
   'request:reminded': z.object({ request: requestSchema, reminder: z.number().int() }),
   'grant:expiring': z.object({ request: requestSchema, expiresAt: z.string() }),
+  'cluster:status': clusterStatusSchema,
 } as const satisfies Record<(typeof SERVER_EVENTS)[number], z.ZodType>;
 
 export const CLIENT_EVENTS = ['request:submit', 'request:decide', 'request:cancel', 'request:review', 'request:claim', 'request:release', 'request:get', 'requests:sync'] as const satisfies readonly (keyof ClientToServerEvents)[];

@@ -45,6 +45,7 @@ export class DatabaseClock {
   private measuring: Promise<void> | null = null;
   private lastMeasuredAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | null = null;
+  private readonly measuredListeners = new Set<() => void>();
 
   constructor(
     private readonly readDatabaseTime: ReadDatabaseTime,
@@ -62,6 +63,12 @@ export class DatabaseClock {
   /** How far this hub's own clock is ahead of the database's (negative: behind), in milliseconds; null until measured. */
   ownClockAheadMs(): number | null {
     return this.measuredOnce ? -this.offsetMs : null;
+  }
+
+  /** Calls `listener` after each measurement: `ownClockAheadMs` may say something else now. */
+  onMeasured(listener: () => void): () => void {
+    this.measuredListeners.add(listener);
+    return () => this.measuredListeners.delete(listener);
   }
 
   /** Measures the offset, at most one measurement at a time; rejects if the database does not answer. */
@@ -107,6 +114,7 @@ export class DatabaseClock {
     this.measuredOnce = true;
     this.say(best.roundTripMs);
     if (before !== null) this.corrected(best.offsetMs - before);
+    for (const listener of this.measuredListeners) listener();
   }
 
   private say(roundTripMs: number): void {

@@ -39,6 +39,7 @@ import { wakeWaitersOnPeerEvent } from './transport/cross-hub-wake.js';
 import { checkHearsNotifications } from './transport/hearing-check.js';
 import { attachClusterAdapter, type ClusterMembership } from './transport/cluster-adapter.js';
 import { exchangePolicyDigests } from './transport/policy-gossip.js';
+import { pushClusterStatus } from './transport/cluster-status-pushes.js';
 import { PolicyAgreement } from './domain/policy-agreement.js';
 import { FailedAuthentications } from './transport/failed-authentications.js';
 import type { RouteRecord } from './transport/openapi.js';
@@ -306,6 +307,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       ctx.ownClockAheadMs = () => membership.clock.ownClockAheadMs();
       metrics.setPolicyDisagreementReader(() => agreement.disagreeing());
       metrics.setClockOffsetReader(() => (membership.clock.ownClockAheadMs() ?? Number.NaN) / 1000);
+      opened.add(pushClusterStatus(sockets.io, agreement, membership.clock));
       const gossip = exchangePolicyDigests(sockets.io, membership, agreement, log);
       policyReloaded = () => {
         agreement.ownChanged();

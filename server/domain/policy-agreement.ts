@@ -32,6 +32,7 @@ const fileOf = (policy: HubPolicy): string => policy.file ?? 'the built-in rule'
  */
 export class PolicyAgreement {
   private readonly peers = new Map<string, { policy: HubPolicy; warnedOf: string | null }>();
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(
     private readonly own: () => HubPolicy,
@@ -49,12 +50,14 @@ export class PolicyAgreement {
     peer.policy = policy;
     this.peers.set(policy.hub, peer);
     this.compare(peer);
+    this.changed();
     return known === undefined;
   }
 
   /** This hub's policy changed (a reload): compared with every other hub's again. */
   ownChanged(): void {
     for (const peer of this.peers.values()) this.compare(peer);
+    this.changed();
   }
 
   /** A hub left the cluster: its policy no longer counts. */
@@ -62,7 +65,14 @@ export class PolicyAgreement {
     const peer = this.peers.get(hub);
     if (!peer) return;
     this.peers.delete(hub);
+    this.changed();
     if (peer.warnedOf) this.log.info({ hub: where(peer.policy), digest: shortDigest(peer.policy.digest) }, `the hub at ${where(peer.policy)}, whose policy differed from this one's, left the cluster`);
+  }
+
+  /** Calls `listener` after each announcement heard, reload of this hub's policy, and hub that left: what `peersHeard` says may have changed. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /** Every other hub heard from, by host and URL. */
@@ -76,6 +86,10 @@ export class PolicyAgreement {
   /** How many other hubs run another policy than this one. */
   disagreeing(): number {
     return this.peersHeard().filter((peer) => !peer.samePolicy).length;
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
   }
 
   private compare(peer: { policy: HubPolicy; warnedOf: string | null }): void {

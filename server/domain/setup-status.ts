@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { SetupStatus } from '../../protocol/index.js';
+import type { ClusterStatus, SetupStatus } from '../../protocol/index.js';
 import { userStore } from '../store/users.js';
 import type { Actor } from './actor.js';
 import type { Context } from './context.js';
@@ -9,12 +9,13 @@ import { shortDigest } from './policy-digest.js';
 import { DEPLOY_SAME_POLICY, type PolicyAgreement } from './policy-agreement.js';
 import { clockWarning } from '../database-clock.js';
 
-function clockStatus(aheadMs: number | null): Pick<NonNullable<SetupStatus['cluster']>, 'clockAheadSeconds' | 'clockWarning'> {
+function clockStatus(aheadMs: number | null): Pick<ClusterStatus, 'clockAheadSeconds' | 'clockWarning'> {
   if (aheadMs === null) return { clockAheadSeconds: null, clockWarning: null };
   return { clockAheadSeconds: Math.round(aheadMs / 100) / 10, clockWarning: clockWarning(aheadMs) };
 }
 
-function clusterStatus(agreement: PolicyAgreement, ownClockAheadMs: number | null): NonNullable<SetupStatus['cluster']> {
+/** This hub's standing with the others on its database, as admins see it in the setup status and its pushes. */
+export function clusterStatus(agreement: PolicyAgreement, ownClockAheadMs: number | null): ClusterStatus {
   const hubs = agreement.peersHeard().map(({ hub, host, url, file, digest, samePolicy }) => ({ hub, host, url, file, digest: shortDigest(digest), samePolicy }));
   const differing = hubs.filter((hub) => !hub.samePolicy);
   const own = shortDigest(agreement.ownPolicy().digest);
