@@ -184,6 +184,14 @@ describe('hub connection (main process) with a fake HubClient', () => {
     expect(events.filter((event) => event.type === 'state').at(-1)).toMatchObject({ session: { state: 'reconnecting', signedIn: true } });
   });
 
+  it("passes the hub's cluster status on to the window as it was pushed (an admin's policy and clock warnings)", async () => {
+    const { connection, client, events } = setup();
+    await connection.signIn(HUB, 'glt_bob');
+    const cluster = { hubs: [], policyWarning: null, clockAheadSeconds: 95, clockWarning: "This hub's system clock is 1 min 35 s ahead of the database's." };
+    client().push('cluster:status', cluster);
+    expect(events.at(-1)).toEqual({ type: 'cluster:status', cluster });
+  });
+
   it('keeps the inbox: new requests in, decided ones out, my own never, stale versions ignored', async () => {
     const first = aRequest();
     const { connection, client } = setup(syncWith([first]));

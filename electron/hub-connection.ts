@@ -199,6 +199,7 @@ export class HubConnection {
       client.on('request:escalated', (payload) => this.apply({ type: 'request:escalated', payload }, payload.request)),
       client.on('request:reminded', (payload) => this.apply({ type: 'request:reminded', payload }, payload.request)),
       client.on('grant:expiring', (payload) => this.apply({ type: 'grant:expiring', payload }, payload.request)),
+      client.on('cluster:status', (cluster) => this.emit({ type: 'cluster:status', cluster })),
     ];
     client.connect();
     return client;

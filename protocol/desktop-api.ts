@@ -7,7 +7,7 @@ import type { DecisionReport } from './report.js';
 import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest, ReviewRef } from './request.js';
 import type { WireError } from './errors.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from './user.js';
-import type { SetupStatus } from './setup.js';
+import type { ClusterStatus, SetupStatus } from './setup.js';
 import type { CreatedToken, NewToken, TokenInfo } from './token.js';
 import type { MyChannels } from './notifications.js';
 
@@ -99,6 +99,8 @@ export type DesktopEvent =
   | { type: 'request:reminded'; payload: RemindedPayload }
   /** My unused grant ends soon. */
   | { type: 'grant:expiring'; payload: GrantExpiringPayload }
+  /** Admins: the hub's standing with the other hubs on its database changed (a policy or clock warning appeared or cleared). */
+  | { type: 'cluster:status'; cluster: ClusterStatus }
   /** A notification or the tray asked to show this request. */
   /** Shows a request: in the inbox (to decide), or among My requests (its grant, its extension). */
   | { type: 'open-request'; requestId: string; view?: 'inbox' | 'mine' }

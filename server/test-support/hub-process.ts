@@ -214,6 +214,8 @@ export interface SpawnHubOptions {
   adminToken?: string;
   /** More `greenlight hub` flags. */
   args?: string[];
+  /** More environment variables for the hub's process (a shifted clock's). */
+  env?: Record<string, string>;
   /** Also write the hub's output to `hub.log` in its data directory. */
   logToFile?: boolean;
   timeoutMs?: number;
@@ -245,7 +247,7 @@ export async function spawnHub(options: SpawnHubOptions = {}): Promise<SpawnedHu
   const hub = new HubProcess(
     ['--host', '127.0.0.1', ...data.args, ...(options.args ?? [])],
     // The log level this process was given, else the hub's own default, so a log file tells the whole story.
-    { GREENLIGHT_ADMIN_TOKEN: adminToken, GREENLIGHT_LOG_LEVEL: process.env.GREENLIGHT_LOG_LEVEL },
+    { GREENLIGHT_ADMIN_TOKEN: adminToken, GREENLIGHT_LOG_LEVEL: process.env.GREENLIGHT_LOG_LEVEL, ...options.env },
     { port, logFile: logFile ?? undefined, timeoutMs: options.timeoutMs },
   );
   try {

@@ -7,7 +7,7 @@ import type { EscalatedPayload, GrantExpiringPayload, RemindedPayload, SyncResul
 import type { ConnectionState } from '../../../protocol/hub-client.js';
 import type { DecideInput, ExtendInput, GreenlightRequest, NewRequest, ReviewRef } from '../../../protocol/request.js';
 import type { DecisionReport } from '../../../protocol/report.js';
-import type { SetupStatus } from '../../../protocol/setup.js';
+import type { ClusterStatus, SetupStatus } from '../../../protocol/setup.js';
 import type { MyChannels } from '../../../protocol/notifications.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
 import type { CreatedToken, NewToken, TokenInfo } from '../../../protocol/token.js';
@@ -22,6 +22,7 @@ export type BridgeEvent =
   | { type: 'request:escalated'; payload: EscalatedPayload }
   | { type: 'request:reminded'; payload: RemindedPayload }
   | { type: 'grant:expiring'; payload: GrantExpiringPayload }
+  | { type: 'cluster:status'; cluster: ClusterStatus }
   | { type: 'open-request'; requestId: string; view?: 'inbox' | 'mine' }
   | { type: 'settings'; settings: DesktopSettings };
 

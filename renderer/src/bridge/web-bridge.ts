@@ -65,6 +65,7 @@ export class WebBridge implements Bridge {
       client.on('request:escalated', (payload) => this.emit({ type: 'request:escalated', payload })),
       client.on('request:reminded', (payload) => this.emit({ type: 'request:reminded', payload })),
       client.on('grant:expiring', (payload) => this.emit({ type: 'grant:expiring', payload })),
+      client.on('cluster:status', (cluster) => this.emit({ type: 'cluster:status', cluster })),
     ];
     // Back from offline (or a laptop's sleep), the old connection may be dead unnoticed, or the
     // client waiting out a retry delay: reconnect at once.

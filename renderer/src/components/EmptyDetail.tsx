@@ -9,8 +9,9 @@ import { useStore } from '../store/store.js';
 import { Deadline } from './Deadline.js';
 import { SetupGuide } from './SetupGuide.js';
 import { PolicyMismatch } from './PolicyMismatch.js';
+import { ClockWarning } from './ClockWarning.js';
 
-/** The detail pane with nothing selected: what the hub still needs and hubs that disagree (admins), what comes due next, and the keys. */
+/** The detail pane with nothing selected: what the hub still needs, hubs that disagree and a clock that is off (admins), what comes due next, and the keys. */
 export function EmptyDetail({ inbox }: { inbox: GreenlightRequest[] }) {
   const isAdmin = useStore((state) => state.me?.roles.includes('admin') ?? false);
   const setup = useStore((state) => state.setup);
@@ -24,6 +25,7 @@ export function EmptyDetail({ inbox }: { inbox: GreenlightRequest[] }) {
   return (
     <div className="empty-detail">
       {isAdmin && setup?.cluster && <PolicyMismatch cluster={setup.cluster} ownDigest={setup.policy.digest} />}
+      {isAdmin && setup?.cluster && <ClockWarning cluster={setup.cluster} />}
       {needs && setup && <SetupGuide setup={setup} needs={needs} />}
       {next ? (
         <section className="next-up" aria-labelledby="next-up-title">

@@ -2,6 +2,7 @@ import type { SyncResult } from '../../../protocol/events.js';
 import type { ExtendInput, GreenlightRequest, NewRequest } from '../../../protocol/request.js';
 import type { Bridge, BridgeEvent } from '../bridge/bridge.js';
 import { actionMessage, toWireError } from '../lib/errors.js';
+import { onClusterStatus, readSetup } from './cluster-status.js';
 import { applyRequest, applySync, dropDepartures, selectInbox, stepSelection } from './requests-model.js';
 import { initialState, useStore, type View } from './store.js';
 
@@ -97,6 +98,16 @@ function onSynced(result: SyncResult): void {
   if (link && ![...result.inbox, ...result.mine].some((request) => request.id === link.id)) void fetchLinked(true);
 }
 
+/** A sync follows a reconnect or a gap: a cluster status pushed meanwhile may have gone past this window. */
+function refreshSetup(): void {
+  const { setup, me } = useStore.getState();
+  if (!setup || !me?.roles.includes('admin')) return;
+  readSetup(requireBridge()).then(
+    (fresh) => useStore.setState({ setup: fresh }),
+    () => undefined,
+  );
+}
+
 export function onRequest(request: GreenlightRequest): void {
   const before = useStore.getState().requests;
   useStore.setState((state) => ({ requests: applyRequest(state.requests, request, state.me, Date.now()) }));
@@ -125,6 +136,7 @@ function onBridgeEvent(event: BridgeEvent): void {
       // arriving while this window shows sign-in (the hub was down when the app started) opens the app.
       const { phase } = useStore.getState();
       if (phase === 'ready' || (requireBridge().host === 'desktop' && (phase === 'signed-out' || phase === 'starting') && !useStore.getState().sessionEnded)) onSynced(event.result);
+      refreshSetup();
       return;
     }
     case 'request:created':
@@ -135,6 +147,9 @@ function onBridgeEvent(event: BridgeEvent): void {
     case 'request:reminded':
     case 'grant:expiring':
       onRequest(event.payload.request);
+      return;
+    case 'cluster:status':
+      onClusterStatus(event.cluster);
       return;
     case 'open-request':
       void openRequest(event.requestId, event.view);

@@ -1,6 +1,7 @@
 import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
 import { actionMessage, loadMessage, toWireError } from '../lib/errors.js';
 import { getBridge, notify } from './actions.js';
+import { readSetup } from './cluster-status.js';
 import { useStore } from './store.js';
 
 /** The Users view and the admin's setup guide: read and change people through the bridge. */
@@ -34,7 +35,7 @@ export async function loadUsers(): Promise<void> {
 /** What the hub still needs; a failure leaves the guide out rather than showing a wrong one. */
 export async function loadSetup(): Promise<void> {
   try {
-    const setup = await getBridge().setupStatus();
+    const setup = await readSetup(getBridge());
     useStore.setState({ setup });
   } catch {
     useStore.setState({ setup: null });
