@@ -67,4 +67,40 @@ describe('a message between hubs', () => {
       vi.useRealTimers();
     }
   });
+
+  describe("heard once, is not taken again when the hub's reading of the database's clock steps back", () => {
+    /** The hub's reading of the database's clock, set by hand: a measurement moves it either way. */
+    const steppedClock = (startMs: number) => {
+      const clock = { ms: startMs, now: () => clock.ms };
+      return clock;
+    };
+
+    it('by 2 ms, just after it was forgotten at the edge of the minute', () => {
+      const clock = steppedClock(Date.parse('2026-12-06T10:00:00Z'));
+      const signed = new PeerSignature(KEK, clock.now).sign(MESSAGE);
+      const receiver = new PeerSignature(KEK, clock.now);
+      expect(receiver.check(signed)).toBe('signed');
+      clock.ms += 60_001;
+      expect(receiver.check(signed)).toBe('out of time');
+      // A measurement's jitter (or one forced by a replayed stale message) moves the reading back a little.
+      clock.ms -= 2;
+      expect(receiver.check(signed)).toBe('out of time');
+      // A message sent now is still taken.
+      expect(receiver.check(new PeerSignature(KEK, clock.now).sign(MESSAGE))).toBe('signed');
+    });
+
+    it('by 5 minutes, after a correction 5 minutes ahead made it forget everything heard', () => {
+      const clock = steppedClock(Date.parse('2026-12-06T10:00:00Z'));
+      const signed = new PeerSignature(KEK, clock.now).sign(MESSAGE);
+      const receiver = new PeerSignature(KEK, clock.now);
+      expect(receiver.check(signed)).toBe('signed');
+      // The hub's own clock jumped 5 minutes ahead, and a message heard meanwhile makes it forget.
+      clock.ms += 300_000;
+      expect(receiver.check(new PeerSignature(KEK, clock.now).sign(MESSAGE))).toBe('signed');
+      // Measured again: 5 minutes back, 10 s after the first message was sent.
+      clock.ms -= 300_000 - 10_000;
+      expect(receiver.check(signed)).toBe('out of time');
+      expect(receiver.check(new PeerSignature(KEK, clock.now).sign(MESSAGE))).toBe('signed');
+    });
+  });
 });

@@ -30,11 +30,18 @@ export type Verdict = 'signed' | 'unsigned' | 'replayed' | 'out of time';
 export class PeerSignature {
   private readonly key: Buffer;
   /**
-   * Nonces heard, in the order heard, with when each may be forgotten: once its time is over
+   * Nonces heard, in the order heard, with each one's time and when it may be forgotten: once its time is over
    * FRESH_MS past, when it would be refused as out of time anyway (a message timed a little ahead
    * of this hub's reading is kept that much longer).
    */
-  private readonly heard = new Map<string, number>();
+  private readonly heard = new Map<string, { at: number; forgetAfter: number }>();
+  /**
+   * The latest time of a message whose nonce was forgotten: any message timed at or before it is
+   * refused as out of time, whatever `now` reads. Forgetting is only safe while `now` never goes
+   * back, and the shared clock can (a new measurement moves it either way): without this, a message
+   * forgotten at the edge of the minute would be taken again once `now` stepped back past it.
+   */
+  private forgottenUpTo = Number.NEGATIVE_INFINITY;
 
   constructor(
     keyEncryptionKey: Buffer,
@@ -61,13 +68,14 @@ export class PeerSignature {
 
   private firstHeard({ at, nonce }: Auth): Verdict {
     const now = this.now();
-    for (const [seen, forgetAfter] of this.heard) {
+    for (const [seen, { at: seenAt, forgetAfter }] of this.heard) {
       if (forgetAfter >= now) break;
       this.heard.delete(seen);
+      this.forgottenUpTo = Math.max(this.forgottenUpTo, seenAt);
     }
-    if (Math.abs(now - at) > FRESH_MS) return 'out of time';
+    if (Math.abs(now - at) > FRESH_MS || at <= this.forgottenUpTo) return 'out of time';
     if (this.heard.has(nonce)) return 'replayed';
-    this.heard.set(nonce, Math.max(now, at) + FRESH_MS);
+    this.heard.set(nonce, { at, forgetAfter: Math.max(now, at) + FRESH_MS });
     return 'signed';
   }
 
