@@ -63,7 +63,7 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
     const receiver = new Server(createServer());
     const missed = { bySender: [] as string[], byReceiver: [] as string[] };
     const senderMembership = await attachClusterAdapter(sender, urlOf('sender'), KEK, logs.sender ?? pino({ level: 'silent' }), (why) => missed.bySender.push(why));
-    const receiverMembership = await attachClusterAdapter(receiver, urlOf('receiver'), KEK, logs.receiver ?? pino({ level: 'silent' }), (why) => missed.byReceiver.push(why), receiverClock);
+    const receiverMembership = await attachClusterAdapter(receiver, urlOf('receiver'), KEK, logs.receiver ?? pino({ level: 'silent' }), (why) => missed.byReceiver.push(why), { ownClock: receiverClock });
     const heard: unknown[] = [];
     receiver.on(HELLO, (what: unknown) => heard.push(what));
     const close = async () => {

@@ -55,17 +55,22 @@ export interface ClusterMembership {
   close(): Promise<void>;
 }
 
-/**
- * `keyEncryptionKey` is what every hub of the database shares, and signs with; `ownClock` this hub's
- * system clock (tests give one that is off).
- */
+/** The clocks `attachClusterAdapter` reads; tests give others. */
+export interface ClusterClocks {
+  /** This hub's system clock (tests give one that is off). */
+  ownClock?: () => number;
+  /** Reads the database's time through the adapter's pool (tests give one that fails or hangs). */
+  readDatabaseTime?: (pool: pg.Pool) => Promise<number>;
+}
+
+/** `keyEncryptionKey` is what every hub of the database shares, and signs with. */
 export async function attachClusterAdapter(
   io: Server,
   databaseUrl: string,
   keyEncryptionKey: Buffer,
   log: Logger,
   mayHaveMissed: (why: string) => void = () => undefined,
-  ownClock: () => number = Date.now,
+  { ownClock = Date.now, readDatabaseTime: readTime = readDatabaseTime }: ClusterClocks = {},
 ): Promise<ClusterMembership> {
   const held = new Map<pg.PoolClient, number>();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
@@ -92,7 +97,7 @@ export async function attachClusterAdapter(
   pool.on('error', (error) => log.warn({ err: error }, 'idle PostgreSQL event connection failed'));
   await createAttachmentTable(pool);
   const losses = watchCrossHubLosses(io, log, mayHaveMissed);
-  const clock = new DatabaseClock(() => readDatabaseTime(pool), log, ownClock, (byMs) => {
+  const clock = new DatabaseClock(() => readTime(pool), log, ownClock, (byMs) => {
     if (Math.abs(byMs) <= FRESH_MS / 2) return;
     // Off by that much, this hub may have refused what the others sent, and they what it sent.
     log.warn({ correctedBySeconds: Math.round(byMs / 1000) }, "this hub's measure of the database's clock was off; clients on every hub sync again for what hubs refused meanwhile");
