@@ -3,6 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DatabaseClock, readDatabaseTime } from './database-clock.js';
 import { capturedLog } from './test-support/captured-log.js';
 import { POSTGRES_ADMIN_URL, postgresAvailability } from './test-support/postgres.js';
+import { TcpProxy } from './test-support/tcp-proxy.js';
+import { eventually } from './test-support/eventually.js';
 
 const postgres = await postgresAvailability();
 const FIVE_MINUTES = 300_000;
@@ -45,6 +47,26 @@ describe.skipIf(!postgres.ok)(`a hub's measure of its PostgreSQL database's cloc
     await clock.measure();
     expect(warnings()).toHaveLength(2);
     expect(warnings()[1]).toContain('10 min behind');
+  });
+
+  it('gives up on a reading whose connection stopped answering (half-open), and closes that connection rather than keeping it in the pool', async () => {
+    const target = new URL(POSTGRES_ADMIN_URL);
+    const proxy = await new TcpProxy(Number(target.port || 5432), target.hostname).start();
+    const viaProxy = new URL(POSTGRES_ADMIN_URL);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const silentPool = new pg.Pool({ connectionString: viaProxy.toString(), max: 1 });
+    try {
+      await readDatabaseTime(silentPool);
+      proxy.strandOpenConnections();
+      await expect(readDatabaseTime(silentPool, 500)).rejects.toThrow('PostgreSQL did not answer within 0.5 s');
+      // Closed: the pool ends at once, and its one connection is free for a reading that works.
+      await eventually(() => proxy.connections === 0, { what: 'the silent connection to be closed' });
+      expect(Math.abs((await readDatabaseTime(silentPool)) - Date.now())).toBeLessThan(CLOSE_MS);
+      await silentPool.end();
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('knows nothing of the offset before it has measured, and keeps the last measurement when the database does not answer', async () => {

@@ -12,17 +12,32 @@ const CLOCK_WARNING_MS = 30_000;
 const MATERIAL_CHANGE_MS = 10_000;
 /** Readings per measurement: the one with the shortest round trip has the tightest midpoint. */
 const READINGS = 3;
+/** How long one reading may take; also how long a hub's start waits for its first measurement. */
 const READ_TIMEOUT_MS = 5_000;
+/** Until a first measurement succeeds, it is tried again this long after a failure, then twice as long each time (up to every `MEASURE_EVERY_MS`). */
+const FIRST_RETRY_MS = 1_000;
 
 /** The database's time now, in milliseconds since the epoch, as one query reads it. */
 export type ReadDatabaseTime = () => Promise<number>;
 
-/** PostgreSQL's time as it runs the query (not its transaction's start, which `now()` gives). */
-export async function readDatabaseTime(pool: pg.Pool): Promise<number> {
-  const result = await pool.query<{ ms: number }>('select extract(epoch from clock_timestamp())::float8 * 1000 as ms');
-  const ms = result.rows[0]?.ms;
-  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new Error(`PostgreSQL answered its time as ${JSON.stringify(ms)}`);
-  return ms;
+/**
+ * PostgreSQL's time as it runs the query (not its transaction's start, which `now()` gives). A
+ * connection that does not answer within `timeoutMs` is closed, not given back to the pool: on a
+ * half-open connection the query would never end, holding one of the pool's connections (and
+ * `pool.end()`) for good.
+ */
+export async function readDatabaseTime(pool: pg.Pool, timeoutMs = READ_TIMEOUT_MS): Promise<number> {
+  const client = await pool.connect();
+  let answered = false;
+  try {
+    const result = await withTimeout(client.query<{ ms: number }>('select extract(epoch from clock_timestamp())::float8 * 1000 as ms'), timeoutMs, 'PostgreSQL');
+    answered = true;
+    const ms = result.rows[0]?.ms;
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new Error(`PostgreSQL answered its time as ${JSON.stringify(ms)}`);
+    return ms;
+  } finally {
+    client.release(!answered);
+  }
 }
 
 /** How far `offsetMs` moved at a measurement; `byMs` positive when the estimate went forward. */
@@ -35,17 +50,23 @@ export type Corrected = (byMs: number) => void;
  * reads the database's time, takes it as the midpoint of the query's round trip, and keeps the
  * difference to its own clock: at start, every `MEASURE_EVERY_MS`, and soon after being asked
  * (`measureSoon`). Reading a hub's own clock and adding the difference is then as good as asking.
+ * A hub that cannot read the database's time at start goes on by its own clock (the difference
+ * taken as 0) and tries again until it can.
  */
 export class DatabaseClock {
   /** The database's clock minus this hub's, as last measured. */
   private offsetMs = 0;
   private measuredOnce = false;
+  /** Started without a measurement: `now()` read this hub's own clock, and what was timed by it may have been refused. */
+  private startedUnmeasured = false;
   /** The offset last warned about, while one is. */
   private warnedOffsetMs: number | null = null;
   private measuring: Promise<void> | null = null;
   private lastMeasuredAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | null = null;
   private readonly measuredListeners = new Set<() => void>();
+  private retry: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(
     private readonly readDatabaseTime: ReadDatabaseTime,
@@ -86,16 +107,43 @@ export class DatabaseClock {
     this.measure().catch((error: unknown) => this.log.warn({ err: error, why }, "could not read the database's clock; keeping the last measurement"));
   }
 
-  /** Measures now, then every `everyMs`. */
+  /**
+   * Measures now, then every `everyMs`. Never rejects, and waits at most `READ_TIMEOUT_MS`: a hub
+   * whose database answers its other queries starts even if this one fails, by its own clock, and
+   * measures again after `FIRST_RETRY_MS`, twice as long each time, until it has.
+   */
   async start(everyMs = MEASURE_EVERY_MS): Promise<void> {
-    await this.measure();
     this.timer = setInterval(() => this.measureSoon('periodic'), everyMs);
     this.timer.unref();
+    try {
+      await withTimeout(this.measure(), READ_TIMEOUT_MS, 'PostgreSQL');
+    } catch (error) {
+      if (this.measuredOnce) return;
+      this.startedUnmeasured = true;
+      this.log.warn({ err: error }, "could not read the database's clock at start: timing what this hub sends the others by this hub's own clock until it can (trying again)");
+      this.retryUntilMeasured(FIRST_RETRY_MS, everyMs);
+    }
   }
 
   close(): void {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.retry) clearTimeout(this.retry);
     this.timer = null;
+    this.retry = null;
+  }
+
+  private retryUntilMeasured(afterMs: number, atMostMs: number): void {
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (this.measuredOnce || this.closed) return;
+      this.measure().catch((error: unknown) => {
+        if (this.measuredOnce || this.closed) return;
+        this.log.warn({ err: error, retryInSeconds: Math.min(afterMs * 2, atMostMs) / 1000 }, "still could not read the database's clock; timing by this hub's own clock");
+        this.retryUntilMeasured(Math.min(afterMs * 2, atMostMs), atMostMs);
+      });
+    }, afterMs);
+    this.retry.unref();
   }
 
   private async measureOnce(): Promise<void> {
@@ -109,7 +157,7 @@ export class DatabaseClock {
       if (!best || roundTripMs < best.roundTripMs) best = { roundTripMs, offsetMs };
     }
     if (!best) return;
-    const before = this.measuredOnce ? this.offsetMs : null;
+    const before = this.measuredOnce || this.startedUnmeasured ? this.offsetMs : null;
     this.offsetMs = best.offsetMs;
     this.measuredOnce = true;
     this.say(best.roundTripMs);

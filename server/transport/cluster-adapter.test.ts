@@ -8,6 +8,7 @@ import { createTestDatabase, postgresAvailability } from '../test-support/postgr
 import { eventually } from '../test-support/eventually.js';
 import { TcpProxy } from '../test-support/tcp-proxy.js';
 import { capturedLog } from '../test-support/captured-log.js';
+import { readDatabaseTime } from '../database-clock.js';
 
 const pg = await postgresAvailability();
 const HUBS_STARTING_TOGETHER = 6;
@@ -16,6 +17,7 @@ const FRESH_DATABASES = 4;
 const KEK = randomBytes(32);
 /** One of the hubs' own events, which the adapter carries; these tests only check that it crosses. */
 const HELLO = 'user:changed';
+const FIVE_MINUTES = 300_000;
 
 describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${pg.reason})`}`, () => {
   const dropped: Array<() => Promise<void>> = [];
@@ -47,6 +49,68 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       for (const result of attached) if (result.status === 'fulfilled') await result.value.close();
       expect(refusals).toEqual([]);
     }
+  });
+
+  it("starts on its own clock when it cannot read the database's, says so, and measures it once it can", async () => {
+    const database = await createTestDatabase();
+    dropped.push(database.drop);
+    const log = capturedLog<{ level: number; msg: string; err?: { message: string } }>();
+    const io = new Server(createServer());
+    const missed: string[] = [];
+    let answers = false;
+    const membership = await attachClusterAdapter(io, database.url, KEK, log.logger, (why) => missed.push(why), {
+      ownClock: () => Date.now() + FIVE_MINUTES,
+      // The database answers the hub's other queries; this one is refused (a restricted role, a proxy in the way).
+      readDatabaseTime: (pool) => (answers ? readDatabaseTime(pool) : Promise.reject(new Error('permission denied for function clock_timestamp'))),
+    });
+    try {
+      expect(membership.clock.ownClockAheadMs()).toBeNull();
+      const warning = log.warnings().find((line) => line.msg.includes("could not read the database's clock"));
+      expect(warning?.msg).toContain("this hub's own clock");
+      expect(warning?.err?.message).toBe('permission denied for function clock_timestamp');
+
+      answers = true;
+      const aheadMs = await eventually(() => membership.clock.ownClockAheadMs() ?? false, { what: "the hub to measure the database's clock once it can" });
+      expect(Math.abs(aheadMs - FIVE_MINUTES)).toBeLessThan(1_000);
+      // Until then it timed what it sent by its own clock, 5 minutes off: the others refused it.
+      expect(missed).toEqual(["this hub's measure of the database's clock was off"]);
+    } finally {
+      await io.close();
+      await membership.close();
+    }
+  });
+
+  it("starts within seconds when the connection it reads the database's clock on stops answering, and lets that connection go", async () => {
+    const database = await createTestDatabase();
+    dropped.push(database.drop);
+    const proxy = await new TcpProxy(Number(new URL(database.url).port || 5432), new URL(database.url).hostname).start();
+    dropped.push(() => proxy.close());
+    const viaProxy = new URL(database.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const log = capturedLog();
+    const io = new Server(createServer());
+    let readings = 0;
+    const startedAt = performance.now();
+    const membership = await attachClusterAdapter(io, viaProxy.toString(), KEK, log.logger, undefined, {
+      readDatabaseTime: (pool) => {
+        // The connection the pool holds (it created the event table on it) goes half-open: no answer, no error.
+        if (readings++ === 0) proxy.strandOpenConnections();
+        return readDatabaseTime(pool);
+      },
+    });
+    try {
+      // The start waits at most 5 s for the clock, and 5 s to listen for the other hubs.
+      expect(performance.now() - startedAt).toBeLessThan(12_000);
+      expect(log.warnings().map((line) => line.msg)).toContainEqual(expect.stringContaining("could not read the database's clock"));
+      await eventually(() => membership.clock.ownClockAheadMs() !== null, { what: "the hub to measure the database's clock on another connection" });
+      // The silent connection was closed, not left to hold one of the pool's few connections for good.
+      await eventually(() => proxy.connections === proxy.liveConnections, { what: 'the silent connection to be closed' });
+    } finally {
+      await io.close();
+      await membership.close();
+    }
+    await eventually(() => proxy.connections === 0, { what: "the adapter's connections to close" });
   });
 
   /** A sending and a receiving hub on a fresh database, one of them through a proxy to PostgreSQL; each ready to hear the other. */

@@ -104,11 +104,9 @@ export async function attachClusterAdapter(
     mayHaveMissed("this hub's measure of the database's clock was off");
     losses.sendingLost();
   });
-  // Measured before anything is signed: the adapter's first heartbeat goes out as it is made.
-  await clock.start().catch(async (error: unknown) => {
-    await pool.end().catch(() => undefined);
-    throw error;
-  });
+  // Measured before anything is signed: the adapter's first heartbeat goes out as it is made. If the
+  // database's time cannot be read within seconds, the hub starts by its own clock and keeps trying.
+  await clock.start();
   const signature = new PeerSignature(keyEncryptionKey, () => clock.now());
   const queries = new InFlight();
   const adapter = createAdapter(batchingNotifications(pool, { outcomes: losses.queries, inFlight: queries }), { errorHandler: (error: Error) => losses.adapterError(error) });
