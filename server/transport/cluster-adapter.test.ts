@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { Client as PgClient } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Server } from 'socket.io';
 import pino from 'pino';
@@ -111,6 +112,28 @@ describe.skipIf(!pg.ok)(`the cross-hub event table${pg.ok ? '' : ` (skipped: ${p
       await membership.close();
     }
     await eventually(() => proxy.connections === 0, { what: "the adapter's connections to close" });
+  });
+
+  it('fails its start within seconds, with the reason, when it cannot create the event table, and keeps no connection', async () => {
+    const database = await createTestDatabase();
+    dropped.push(database.drop);
+    // Another session holds the lock hubs take turns under to create the table, and does not let go.
+    const holder = new PgClient({ connectionString: database.url });
+    await holder.connect();
+    try {
+      await holder.query(`select pg_advisory_lock(hashtext('greenlight.socket_io_attachments'))`);
+      const io = new Server(createServer());
+      await expect(attachClusterAdapter(io, database.url, KEK, pino({ level: 'silent' }))).rejects.toThrow(
+        'could not create the table hubs pass long messages through (socket_io_attachments): PostgreSQL did not answer within 10 s',
+      );
+      await io.close();
+      // The waiting session goes once the lock is free; a connection the hub kept would stay.
+      await holder.query(`select pg_advisory_unlock_all()`);
+      const others = async () => (await holder.query<{ count: string }>('select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')).rows[0]?.count;
+      await eventually(async () => (await others()) === '0', { what: "the hub's connections to end" });
+    } finally {
+      await holder.end();
+    }
   });
 
   /** A sending and a receiving hub on a fresh database, one of them through a proxy to PostgreSQL; each ready to hear the other. */

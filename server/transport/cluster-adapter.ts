@@ -14,6 +14,8 @@ import { DatabaseClock, readDatabaseTime } from '../database-clock.js';
 import { INTER_HUB_EVENTS } from './hub-server.js';
 
 const WATCH_EVERY_MS = 5_000;
+/** How long creating the table for long messages may take before the start fails (another session holds its lock, or the connection stopped answering). */
+const CREATE_TABLE_TIMEOUT_MS = 10_000;
 /** What the hub logs for each message on the hubs' channel it does not act on. */
 const REFUSED: Record<Refusal, string> = {
   unsigned: "ignored a message on the hubs' channel that no hub of this database signed: is every hub started with the same key-encryption key file (and the same version)?",
@@ -95,7 +97,10 @@ export async function attachClusterAdapter(
   pool.on('acquire', (client) => held.set(client, Date.now()));
   pool.on('release', (_error, client) => held.delete(client));
   pool.on('error', (error) => log.warn({ err: error }, 'idle PostgreSQL event connection failed'));
-  await createAttachmentTable(pool);
+  await createAttachmentTable(pool).catch(async (error: unknown) => {
+    await withTimeout(pool.end(), 5_000, 'PostgreSQL').catch(() => undefined);
+    throw new Error(`could not create the table hubs pass long messages through (socket_io_attachments): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
   const losses = watchCrossHubLosses(io, log, mayHaveMissed);
   const clock = new DatabaseClock(() => readTime(pool), log, ownClock, (byMs) => {
     if (Math.abs(byMs) <= FRESH_MS / 2) return;
@@ -202,19 +207,24 @@ function onListening(client: pg.PoolClient, listening: () => void): void {
  */
 async function createAttachmentTable(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
+  let created = false;
   try {
-    await client.query('begin');
-    await client.query(`select pg_advisory_xact_lock(hashtext('greenlight.socket_io_attachments'))`);
-    await client.query(`create table if not exists socket_io_attachments (
-      id bigserial unique,
-      created_at timestamptz default now(),
-      payload bytea
-    )`);
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
+    await withTimeout(createUnderLock(client), CREATE_TABLE_TIMEOUT_MS, 'PostgreSQL');
+    created = true;
   } finally {
-    client.release();
+    // Closed rather than given back when it failed: a query still waiting (for the lock, or on a
+    // connection gone silent) would keep it busy, and the pool from ending. Closing rolls back.
+    client.release(!created);
   }
+}
+
+async function createUnderLock(client: pg.PoolClient): Promise<void> {
+  await client.query('begin');
+  await client.query(`select pg_advisory_xact_lock(hashtext('greenlight.socket_io_attachments'))`);
+  await client.query(`create table if not exists socket_io_attachments (
+    id bigserial unique,
+    created_at timestamptz default now(),
+    payload bytea
+  )`);
+  await client.query('commit');
 }
