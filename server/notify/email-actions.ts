@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeMisleadingText, findMisleadingText, GreenlightError, LIMITS, type DecisionKind, type Risk } from '../../protocol/index.js';
+import { describeMisleadingText, describeProgress, findMisleadingText, GreenlightError, LIMITS, linesFor, type DecisionKind, type GreenlightRequest, type Risk } from '../../protocol/index.js';
 import type { Actor } from '../domain/actor.js';
 import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
@@ -9,6 +9,9 @@ import { decisionStore } from '../store/decisions.js';
 import { userStore } from '../store/users.js';
 import { actorWithoutToken } from '../identity/link-actor.js';
 import { needsConsole } from './email-outbox.js';
+import { activeDelegatorsOf, standInsOn, type Delegator } from '../domain/deciders.js';
+import { capacitiesOn, unnamedVoteFor } from '../domain/capacities.js';
+import { buildView, isEligibleApprover, viewReader } from '../domain/request-view.js';
 import { EMAIL_ACTION_TOKEN, emailActionTokenHash } from './email-tokens.js';
 
 /** What a confirm page shows of the request: what, who, why, risk. */
@@ -32,7 +35,15 @@ export type EmailActionState =
   /** High or critical risk without the rule's `emailApprove`: decide in the console. */
   | { kind: 'console'; request: ActionRequest; decision: DecisionKind }
   /** `onBehalfOf`: the approver a delegate's link decides for, kept with the token's hash (never read from the link). */
-  | { kind: 'open'; request: ActionRequest; decision: DecisionKind; approver: string; onBehalfOf: string | null };
+  | { kind: 'open'; request: ActionRequest; decision: DecisionKind; approver: string; onBehalfOf: string | null }
+  /**
+   * Whom the link decides for (`forWhom`) can no longer give a vote that counts: their vote is in, or
+   * every quorum line they count toward is full. `stillFor`: whom the recipient may still decide for.
+   */
+  | { kind: 'moot'; request: ActionRequest; approver: string; forWhom: string; why: Moot; stillFor: string[] };
+
+/** Why a vote for someone would no longer count: it is in already, or their lines are full. */
+export type Moot = { kind: 'voted'; decision: DecisionKind; by: string | null } | { kind: 'lines-full'; lines: string[]; progress: string };
 
 export type EmailActionResult =
   | EmailActionState
@@ -99,10 +110,43 @@ async function approverName(ctx: Context, userId: string): Promise<string> {
   return (await userStore.byId(ctx.store.db, userId))?.name ?? 'you';
 }
 
+/** Why a vote for `forWhom` would not count, when that is why capacitiesOn leaves them out; null for any other reason (decideRequest says those). */
+function whyMoot(view: GreenlightRequest, row: RequestRecord, actor: Actor, delegators: Delegator[], forWhom: string): Moot | null {
+  const vote = view.decisions.find((decision) => decision.approver === forWhom);
+  if (vote) return { kind: 'voted', decision: vote.decision, by: vote.by ?? null };
+  const person = forWhom === actor.name ? (isEligibleApprover(row, actor) ? actor : null) : (standInsOn(delegators, row, forWhom)[0] ?? null);
+  const require = row.rule.require;
+  if (!person || !require || !view.quorum) return null;
+  return { kind: 'lines-full', lines: linesFor(require, { eligibleGroups: row.eligible_groups, eligibleUsers: row.eligible_users }, person), progress: describeProgress(view.quorum) };
+}
+
+/**
+ * A link whose vote would no longer count (the console would no longer offer it: capacitiesOn) shows
+ * why before anyone presses a button, and whom the recipient may still decide for.
+ */
+async function mootState(ctx: Context, found: FoundLink): Promise<EmailActionState | null> {
+  const actor = await loadActor(ctx, found.link.user_id);
+  if (!actor) return null;
+  const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
+  const forWhom = found.link.on_behalf_of ?? unnamedVoteFor(found.row, actor, delegators);
+  if (forWhom === null) return null;
+  const view = await buildView(viewReader(ctx), found.row, null);
+  const capacities = capacitiesOn(view, actor, delegators);
+  if (capacities.includes(forWhom)) return null;
+  const why = whyMoot(view, found.row, actor, delegators, forWhom);
+  return why && { kind: 'moot', request: summarise(found.row), approver: actor.name, forWhom, why, stillFor: capacities };
+}
+
+async function currentState(ctx: Context, found: FoundLink | null, approver: string): Promise<EmailActionState> {
+  const state = stateOf(ctx, found, approver);
+  if (state.kind !== 'open' || !found) return state;
+  return (await mootState(ctx, found)) ?? state;
+}
+
 /** What a link shows when opened (GET or HEAD): it changes nothing, so link scanners burn nothing. */
 export async function readEmailAction(ctx: Context, token: string): Promise<EmailActionState> {
   const found = await find(ctx, token);
-  return stateOf(ctx, found, found ? await approverName(ctx, found.link.user_id) : '');
+  return currentState(ctx, found, found ? await approverName(ctx, found.link.user_id) : '');
 }
 
 /**
@@ -111,7 +155,7 @@ export async function readEmailAction(ctx: Context, token: string): Promise<Emai
  */
 export async function useEmailAction(ctx: Context, token: string, form: unknown): Promise<EmailActionResult> {
   const found = await find(ctx, token);
-  const state = stateOf(ctx, found, '');
+  const state = await currentState(ctx, found, '');
   if (state.kind !== 'open' || !found) return state;
   const parsed = emailActionFormSchema.safeParse(form ?? {});
   if (!parsed.success) return { kind: 'refused', request: state.request, message: `Nothing was decided: ${parsed.error.issues[0]?.message ?? 'the form was not understood'}. Go back and try again.` };
@@ -133,9 +177,15 @@ export async function useEmailAction(ctx: Context, token: string, form: unknown)
       await ctx.store.db.updateTable('email_actions').set({ used_at: null }).where('token_hash', '=', link.token_hash).execute().catch(() => undefined);
       throw error;
     }
-    if (error.code === 'ALREADY_DECIDED') {
+    if (error.code === 'ALREADY_DECIDED' || error.code === 'QUORUM_LINE_MET') {
       const fresh = await find(ctx, token);
       if (fresh && fresh.row.status !== 'pending') return stateOf(ctx, fresh, actor.name);
+      // Another vote got in first since the page was shown: nothing was decided, and the page says why.
+      const moot = fresh && (await mootState(ctx, fresh));
+      if (moot) {
+        await ctx.store.db.updateTable('email_actions').set({ used_at: null }).where('token_hash', '=', link.token_hash).execute().catch(() => undefined);
+        return moot;
+      }
     }
     if (error.code === 'INVALID_INPUT') {
       // Nothing was decided, and the person can fix what they typed: the link stays theirs.

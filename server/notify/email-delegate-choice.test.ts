@@ -12,6 +12,13 @@ rules:
       - { group: sre, count: 1 }
       - { group: dba, count: 1 }
     notify: [email]
+  - name: reminded
+    match: { action: reindex }
+    require:
+      - { group: sre, count: 1 }
+      - { group: dba, count: 1 }
+    notify: [email]
+    remind: 1m
   - name: prod
     match: { action: deploy }
     approvers: [sre]
@@ -28,7 +35,7 @@ describe('email links for a delegate of several approvers', () => {
   const smtp = new SmtpReceiver({ user: 'greenlight', pass: 'smtp-password-for-delegate-choice-4k8d' });
   const clock = new ManualClock(new Date());
   let hub: TestHub;
-  let dev: TestUser, bob: TestUser, carol: TestUser;
+  let dev: TestUser, bob: TestUser, carol: TestUser, erin: TestUser, frank: TestUser;
 
   beforeAll(async () => {
     await smtp.start();
@@ -39,7 +46,8 @@ describe('email links for a delegate of several approvers', () => {
     carol = await hub.createUser('carol', ['approver'], ['dba'], { email: 'carol@example.com' });
     // Dave is asked for nothing himself; erin is an sre, so asked as herself too.
     await hub.createUser('dave', ['approver'], ['ops'], { email: 'dave@example.com' });
-    await hub.createUser('erin', ['approver'], ['sre'], { email: 'erin@example.com' });
+    erin = await hub.createUser('erin', ['approver'], ['sre'], { email: 'erin@example.com' });
+    frank = await hub.createUser('frank', ['approver'], ['sre'], { email: 'frank@example.com' });
     for (const [from, to] of [[bob, 'dave'], [carol, 'dave'], [carol, 'erin']] as const) {
       // A delegate's choices list the earliest delegation first: a second apart, that order is this one.
       clock.advance(1000);
@@ -70,6 +78,19 @@ describe('email links for a delegate of several approvers', () => {
       ...(method === 'POST' ? { body: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {}),
     });
     return { status: response.status, html: await response.text() };
+  };
+  const messagesAbout = (address: string, requestId: string): ReceivedMail['mail'][] =>
+    smtp.to(address).flatMap((received) => (received.mail.headers.get('x-greenlight-request') === requestId ? [received.mail] : []));
+  const remindAfterAMinute = async () => {
+    await hub.hub.dispatcher.idle();
+    clock.advance(61_000);
+    await hub.hub.scheduler.runNow();
+    await hub.hub.dispatcher.runNow();
+    await hub.hub.dispatcher.idle();
+  };
+  const vote = async (who: TestUser, id: string, body: Record<string, unknown>) => {
+    const { status, body: answer } = await hub.api('POST', `/api/v1/requests/${id}/decisions`, who.token, { decision: 'approve', ...body });
+    expect(status, JSON.stringify(answer)).toBe(200);
   };
   const requestAsAdmin = async (id: string) => (await hub.api<GreenlightRequest>('GET', `/api/v1/requests/${id}`, ADMIN_TOKEN)).body;
 
@@ -122,6 +143,55 @@ describe('email links for a delegate of several approvers', () => {
     expect((await requestAsAdmin(request.id)).decisions).toEqual([expect.objectContaining({ approver: 'bob', by: 'dave' })]);
   });
 
+  it("offers, in a reminder, no links for an approver whose quorum line is full, and the earlier links say so when opened", async () => {
+    const request = await submit('reindex', 'rebuild the orders index');
+    const first = mailFor('dave@example.com', request.id);
+    // Frank fills the sre line: a vote for bob (sre), or erin's own, would count for nothing now.
+    await vote(frank, request.id, {});
+    await remindAfterAMinute();
+    const [, reminder] = messagesAbout('dave@example.com', request.id);
+    expect(reminder?.subject).toContain('still waits for your decision');
+    expect(reminder?.text).toContain('You may decide this for carol, whom you stand in for: no other vote of yours would count now.');
+    expect(reminder?.text).not.toContain('for bob');
+    expect(linkIn(reminder!, 'Deny for carol')).toMatch(/\/email-actions\//);
+    const [, erinsReminder] = messagesAbout('erin@example.com', request.id);
+    expect(erinsReminder?.text).not.toContain('as yourself');
+    expect(erinsReminder?.text).not.toMatch(/^(Approve|Deny):/m);
+
+    // The first message's link for bob, opened now, says why it would not count, and decides nothing.
+    const forBob = await page(linkIn(first, 'Approve for bob'));
+    expect(forBob.status).toBe(409);
+    expect(forBob.html).toContain('bob&#39;s vote would no longer count');
+    expect(forBob.html).toContain('Every line bob counts toward (sre) already has the approvals it needs');
+    expect(forBob.html).toContain('You can still decide it for carol');
+    expect(forBob.html).not.toContain('QUORUM_LINE_MET');
+    expect((await page(linkIn(first, 'Approve for bob'), 'POST')).status).toBe(409);
+    expect(await requestAsAdmin(request.id)).toMatchObject({ status: 'pending', decisions: [expect.objectContaining({ approver: 'frank' })] });
+
+    expect((await page(linkIn(reminder!, 'Approve for carol'), 'POST')).status).toBe(200);
+    expect(await requestAsAdmin(request.id)).toMatchObject({ status: 'approved' });
+  });
+
+  it('offers, in a reminder, no links for an approver whose vote another delegate cast, and the earlier links say who cast it', async () => {
+    const request = await submit('reindex', 'drop the unused orders index');
+    const first = mailFor('dave@example.com', request.id);
+    await vote(erin, request.id, { onBehalfOf: 'carol' });
+    await remindAfterAMinute();
+    const [, reminder] = messagesAbout('dave@example.com', request.id);
+    expect(reminder?.text).not.toContain('carol');
+    // Bob is the one left, and an unnamed vote of dave's is counted for bob: the plain pair.
+    expect((await page(linkIn(reminder!, 'Approve'))).html).toContain('You decide as dave.');
+
+    const forCarol = await page(linkIn(first, 'Approve for carol'));
+    expect(forCarol.status).toBe(409);
+    expect(forCarol.html).toContain('carol&#39;s vote is already in');
+    expect(forCarol.html).toContain('carol already voted to approve this request (cast by erin); one person votes once.');
+    expect(forCarol.html).toContain('You can still decide it for bob');
+    expect((await page(linkIn(first, 'Approve for bob'), 'POST')).status).toBe(200);
+    expect((await requestAsAdmin(request.id)).decisions).toEqual([expect.objectContaining({ approver: 'carol', by: 'erin' }), expect.objectContaining({ approver: 'bob', by: 'dave' })]);
+  });
+
+  // Ends bob's delegation to dave: runs last.
   it('checks the delegation again when the link is used: one ended since decides nothing', async () => {
     const request = await submit('migrate', 'drop the old orders index');
     const mail = mailFor('dave@example.com', request.id);
@@ -133,4 +203,5 @@ describe('email links for a delegate of several approvers', () => {
     expect(refused.html).toContain('You are not bob&#39;s delegate now');
     expect(await requestAsAdmin(request.id)).toMatchObject({ status: 'pending', decisions: [] });
   });
+
 });

@@ -6,7 +6,7 @@ import { safeHttpUrl } from '../../protocol/urls.js';
 import { utcMinute } from './chat-text.js';
 import { listOf } from '../domain/approver-reach.js';
 
-/** An Approve and a Deny link deciding for `for`; null: as the recipient, or for their one delegator. */
+/** An Approve and a Deny link deciding for `for`; null: as the recipient, or for the one person an unnamed vote counts for. */
 export interface EmailLinkPair {
   for: string | null;
   approve: string;
@@ -14,7 +14,7 @@ export interface EmailLinkPair {
 }
 
 export interface EmailLinks {
-  /** One pair, or one for each person a delegate of several may decide for (the payload's `decidesFor`). */
+  /** One pair, or one for each person a delegate may decide for (the payload's `decidesFor`). */
   pairs: EmailLinkPair[];
   console: string;
 }
@@ -44,8 +44,10 @@ function labelOf(verb: 'Approve' | 'Deny', pair: EmailLinkPair, recipient: strin
   return pair.for === recipient ? `${verb} as yourself` : `${verb} for ${pair.for}`;
 }
 
-/** For a delegate of several: one vote, and whom it is for is theirs to say. */
+/** For a delegate of several: one vote, and whom it is for is theirs to say (or the one it can still count for). */
 function choiceNote(pairs: EmailLinkPair[], recipient: string): string | null {
+  const only = pairs.length === 1 ? pairs[0]?.for : null;
+  if (only && only !== recipient) return `You may decide this for ${only}, whom you stand in for: no other vote of yours would count now.`;
   if (pairs.length < 2) return null;
   const others = pairs.flatMap((pair) => (pair.for && pair.for !== recipient ? [pair.for] : []));
   const yourself = pairs.some((pair) => pair.for === recipient) ? 'as yourself or ' : '';

@@ -13,7 +13,10 @@ import { overdueReviewAudience } from './overdue-review-audience.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { diffExcerpt } from './chat-text.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
-import { decodeRoles } from '../store/users.js';
+import { decodeRoles, userStore } from '../store/users.js';
+import { activeDelegatorsOf, personAsActor } from '../domain/deciders.js';
+import { capacitiesOn, choicesToName, unnamedVoteFor } from '../domain/capacities.js';
+import type { Actor } from '../domain/actor.js';
 
 /** Events that ask an approver to decide, or a reviewer to look now, and so go by email. */
 const EMAILED_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.break_glass', 'request.break_glass_overdue']);
@@ -35,7 +38,7 @@ interface Recipient {
   id: string;
   name: string;
   email: string;
-  /** Whom they choose between (their own name first when asked themselves): empty when there is nobody to choose. */
+  /** Whom each pair of links decides for (their own name first when asked themselves): empty for one unnamed pair. */
   decidesFor: string[];
 }
 
@@ -84,14 +87,27 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
     asked.add(user.id);
     if (user.email) chosen.set(user.id, { id: user.id, name: user.name, email: user.email, decidesFor: [] });
   }
-  // Someone away hands their approvals to a delegate: the delegate gets what they would have. One who
-  // could vote for more than one person (themselves included) gets links for each, to say whom for.
+  // Someone away hands their approvals to a delegate: the delegate gets what they would have. Whom
+  // they may vote for is the console's choice (capacitiesOn): only those whose vote would still count,
+  // each named in its links unless an unnamed vote already lands on the one there is.
   for (const delegate of await delegatesReachedFor(trx, [...asked], rule.name, row.requester_id, now)) {
     if (!delegate.email || voted.has(delegate.id)) continue;
-    const choices = [...(asked.has(delegate.id) ? [delegate.name] : []), ...delegate.standsInFor];
-    chosen.set(delegate.id, { id: delegate.id, name: delegate.name, email: delegate.email, decidesFor: choices.length > 1 ? choices : [] });
+    const person = await asPerson(trx, delegate.id);
+    if (!person) continue;
+    const delegators = await activeDelegatorsOf(trx, person, now);
+    const capacities = capacitiesOn(change.data, person, delegators);
+    // Nothing they could click would count: an approver asked themselves still hears as the others do.
+    if (capacities.length === 0 && !asked.has(delegate.id)) continue;
+    const decidesFor = choicesToName(capacities, unnamedVoteFor(row, person, delegators));
+    chosen.set(delegate.id, { id: delegate.id, name: delegate.name, email: delegate.email, decidesFor });
   }
   return [...chosen.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A delegate as the rules see them now: roles and groups read afresh. */
+async function asPerson(trx: Transaction<Database>, userId: string): Promise<Actor | null> {
+  const user = await userStore.byId(trx, userId);
+  return user ? personAsActor({ ...user, groups: await userStore.groupsOf(trx, userId) }) : null;
 }
 
 function messageOf(change: EmailedChange, to: Recipient, timestamp: string): EmailPayload {

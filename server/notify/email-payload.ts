@@ -15,9 +15,10 @@ export const emailPayloadSchema = z.object({
   alert: z.string().nullable().default(null),
   to: z.object({ name: z.string(), address: z.string() }),
   /**
-   * Whom a delegate of several approvers may decide for (their own name first when asked themselves):
-   * a pair of links each. Empty (and in rows written before it existed): one pair, deciding as the
-   * recipient, or for the one approver they stand in for.
+   * Whom a delegate may decide for, each named in a pair of links (their own name first when asked
+   * themselves): only those whose vote would still count, as the console offers them; one name when
+   * just one would count but an unnamed vote would land elsewhere. Empty (and in rows written before
+   * it existed): one pair, deciding as the recipient, or for the one approver they stand in for.
    */
   decidesFor: z.array(z.string()).default([]),
   request: z.object({

@@ -1,4 +1,5 @@
-import type { ActionRequest, EmailActionResult } from '../notify/email-actions.js';
+import type { ActionRequest, EmailActionResult, Moot } from '../notify/email-actions.js';
+import { listOf } from '../domain/approver-reach.js';
 import { html, type Html } from '../notify/html.js';
 import { utcMinute } from '../notify/chat-text.js';
 
@@ -40,6 +41,20 @@ const consoleLink = (consoleUrl: string): Html => html`<p><a href="${consoleUrl}
 const whoDecides = (approver: string, onBehalfOf: string | null): string =>
   onBehalfOf === null || onBehalfOf === approver ? `You decide as ${approver}.` : `You decide for ${onBehalfOf}, as their delegate (${approver}).`;
 
+/** Why a vote for someone would not count now, and what the recipient may still do. */
+function mootPage(approver: string, forWhom: string, why: Moot, stillFor: string[]): Html {
+  const yourself = forWhom === approver;
+  const whose = yourself ? 'Your vote' : `${forWhom}'s vote`;
+  const headline = why.kind === 'voted' ? `${whose} is already in` : `${whose} would no longer count`;
+  const reason =
+    why.kind === 'voted'
+      ? `${forWhom} already voted to ${why.decision} this request${why.by ? ` (cast by ${why.by === approver ? 'you' : why.by})` : ''}; one person votes once.`
+      : `Every line ${yourself ? 'you count' : `${forWhom} counts`} toward (${why.lines.join(', ') || 'none'}) already has the approvals it needs: ${why.progress}.`;
+  const still = stillFor.map((name) => (name === approver ? 'as yourself' : `for ${name}`));
+  const next = still.length ? `You can still decide it ${listOf(still)}: use those links in the email, or the console.` : 'Nothing on it is left for you to decide.';
+  return html`<h1>${headline}</h1><p>${reason} This link decided nothing.</p><p>${next}</p>`;
+}
+
 /** Renders what a link shows; `consoleUrl` is where people sign in to the console. */
 export function emailActionPage(result: EmailActionResult, consoleUrl: string): Page {
   switch (result.kind) {
@@ -71,6 +86,8 @@ export function emailActionPage(result: EmailActionResult, consoleUrl: string): 
       const note = result.status === 'pending' ? 'The rule needs more approvals; the request stays pending until they come.' : `The request is ${PAST[result.status] ?? result.status}; the requester has been told.`;
       return { status: 200, body: layout(headline, html`<h1>${headline}</h1>${details(result.request)}<p>${note}</p>${consoleLink(consoleUrl)}`) };
     }
+    case 'moot':
+      return { status: 409, body: layout('Would not count', html`${mootPage(result.approver, result.forWhom, result.why, result.stillFor)}${details(result.request)}${consoleLink(consoleUrl)}`) };
     case 'refused':
       return { status: 403, body: layout('Not decided', html`<h1>Not decided</h1>${details(result.request)}<p>${result.message}</p>${consoleLink(consoleUrl)}`) };
   }

@@ -11,7 +11,7 @@ const tokenParam = z.object({ token: z.string().max(128) });
 const page = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
 const pages = {
   404: page('the link is not valid'),
-  409: page('already decided: who decided and when'),
+  409: page('already decided (who decided and when), or the vote the link casts would no longer count (whose vote is in, or whose quorum lines are full); nothing was decided'),
   410: page('the link has expired; nothing was decided'),
 };
 const docs = {
