@@ -6,6 +6,7 @@ import { buildView, isEligibleApprover, withoutSecrets, viewReader } from '../do
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import type { Actor } from '../domain/actor.js';
 import { activeDelegatorsOf, standInsOn } from '../domain/deciders.js';
+import { capacitiesOn, choicesToName, unnamedVoteFor } from '../domain/capacities.js';
 import type { SlackApp } from '../notify/slack/app.js';
 import { ACTION_APPROVE, ACTION_APPROVE_FOR, ACTION_DENY, ACTION_DENY_FOR, DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal, standInChoice, type SlackMessage } from '../notify/slack/message.js';
 import { slackIdentity } from './slack-identity.js';
@@ -74,19 +75,23 @@ async function whyNot(ctx: Context, row: RequestRecord | undefined, actor: Actor
   if (row.status !== 'pending') return nothingToDecide(row);
   const own = row.requester_id === actor.id;
   if (own && !row.rule.allowSelfApproval) return 'You cannot decide your own request; another approver has to.';
-  if (named === undefined && isEligibleApprover(row, actor)) return null;
+  if ((named === undefined || named === actor.name) && isEligibleApprover(row, actor)) return null;
   if ((await standInsNow(ctx, row, actor, named)).length > 0) return null;
-  return named === undefined ? 'You are not an approver for this request.' : `You are not ${named}'s delegate for this request now; a delegation covers only its window and its rules.`;
+  return named === undefined || named === actor.name ? 'You are not an approver for this request.' : `You are not ${named}'s delegate for this request now; a delegation covers only its window and its rules.`;
 }
 
 /**
- * Whom a delegate of several approvers of `row`, and none themselves, must choose between before
- * their vote is cast; empty for everyone else (an approver votes as themselves, as the API does).
+ * Whom the clicker's vote on `row` is for, by the rule the app offers choices by (capacitiesOn):
+ * `choices` when it could count for more than one person (themselves included), to ask them; else
+ * `named`, the one it counts for when an unnamed vote would land elsewhere (undefined: unnamed is right).
  */
-async function choiceNeeded(ctx: Context, row: RequestRecord | undefined, actor: Actor): Promise<string[]> {
-  if (!row || row.status !== 'pending' || row.requester_id === actor.id || isEligibleApprover(row, actor)) return [];
-  const able = await standInsNow(ctx, row, actor);
-  return able.length > 1 ? able.map((delegator) => delegator.name) : [];
+async function whomFor(ctx: Context, row: RequestRecord | undefined, actor: Actor): Promise<{ choices: string[]; named?: string }> {
+  if (!row || row.status !== 'pending') return { choices: [] };
+  const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
+  const capacities = capacitiesOn(await buildView(viewReader(ctx), row, null), actor, delegators);
+  const toName = choicesToName(capacities, unnamedVoteFor(row, actor, delegators));
+  if (toName.length > 1) return { choices: toName };
+  return toName[0] === undefined ? { choices: [] } : { choices: [], named: toName[0] };
 }
 
 /** Opens the deny form for `requestId` (for `onBehalfOf`, when the delegate chose whom). */
@@ -122,24 +127,25 @@ async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeo
     return ACK;
   }
   const decision = action.action_id === ACTION_DENY ? 'deny' : 'approve';
-  // Counted for the earliest delegation, the vote could fill a line the delegate did not mean: they choose.
-  const choices = await choiceNeeded(ctx, row, identity.actor);
+  // Unnamed, the vote counts as theirs or for the earliest delegation, which may not be whom they
+  // mean: someone who could vote in more than one capacity chooses, as in the app and by email.
+  const { choices, named } = await whomFor(ctx, row, identity.actor);
   if (row && choices.length > 1) {
-    await tell(ctx, app, channel, slackUserId, standInChoice(row, decision, choices));
+    await tell(ctx, app, channel, slackUserId, standInChoice(row, decision, choices, identity.actor.name));
     return ACK;
   }
   if (decision === 'deny') {
-    const problem = await whyNot(ctx, row, identity.actor);
+    const problem = await whyNot(ctx, row, identity.actor, named);
     if (problem || !row) {
       await tell(ctx, app, channel, slackUserId, problem ?? 'This request no longer exists.');
       return ACK;
     }
-    await openDenyForm(ctx, app, row, payload.trigger_id, channel, slackUserId);
+    await openDenyForm(ctx, app, row, payload.trigger_id, channel, slackUserId, named);
     return ACK;
   }
   await answerInTime(
     ctx,
-    decideRequest(ctx, identity.actor, requestId, { decision: 'approve' }, 'slack', { slackUser: slackUserId, matchedBy: identity.matchedBy }).then(
+    decideRequest(ctx, identity.actor, requestId, { decision: 'approve', ...(named ? { onBehalfOf: named } : {}) }, 'slack', { slackUser: slackUserId, matchedBy: identity.matchedBy }).then(
       () => undefined,
       (error: unknown) => tell(ctx, app, channel, slackUserId, explain(error)),
     ),
@@ -177,7 +183,7 @@ async function onStandInChoice(ctx: Context, app: SlackApp, payload: z.infer<typ
   await answerInTime(
     ctx,
     decideRequest(ctx, identity.actor, chosen.requestId, { decision: 'approve', onBehalfOf: chosen.onBehalfOf }, 'slack', { slackUser: slackUserId, matchedBy: identity.matchedBy }).then(
-      () => tell(ctx, app, channel, slackUserId, `Your approval for ${chosen.onBehalfOf} is recorded.`),
+      () => tell(ctx, app, channel, slackUserId, chosen.onBehalfOf === identity.actor.name ? 'Your approval is recorded.' : `Your approval for ${chosen.onBehalfOf} is recorded.`),
       (error: unknown) => tell(ctx, app, channel, slackUserId, explain(error)),
     ),
   );

@@ -247,17 +247,22 @@ export function denyModal(request: GreenlightRequest, metadata: string): SlackMo
 }
 
 /**
- * Answers a click on Approve or Deny from a delegate of several approvers (and none themselves), to
- * them alone: whom they decide for, a button each. The request's message is one for everyone (the
- * channel's, and every direct message the same), so the choice can't be on it.
+ * Answers a click on Approve or Deny from someone whose vote could count for more than one person (a
+ * delegate of several approvers, or an approver who stands in for others too), to them alone: whom
+ * they decide for, a button each (`me` first, "as yourself", when they may vote themselves). The
+ * request's message is one for everyone (the channel's, and every direct message the same), so the
+ * choice can't be on it.
  */
-export function standInChoice(request: Pick<GreenlightRequest, 'id' | 'action' | 'resource' | 'environment'>, decision: 'approve' | 'deny', names: string[]): SlackMessage {
+export function standInChoice(request: Pick<GreenlightRequest, 'id' | 'action' | 'resource' | 'environment'>, decision: 'approve' | 'deny', names: string[], me: string): SlackMessage {
   const verb = decision === 'approve' ? 'Approve' : 'Deny';
-  const question = `You stand in for ${listOf(names.map(escapeSlack))} on ${escapeSlack(titleOf(request))}, and vote once: whom do you ${decision} for?`;
+  const others = names.filter((name) => name !== me).map(escapeSlack);
+  const title = escapeSlack(titleOf(request));
+  const who = names.includes(me) ? `You are an approver of ${title} and stand in for ${listOf(others)}` : `You stand in for ${listOf(others)} on ${title}`;
+  const question = `${who}, and vote once: whom do you ${decision} for?`;
   const elements = names.slice(0, 25).map((name) => ({
     type: 'button',
     action_id: `${decision === 'approve' ? ACTION_APPROVE_FOR : ACTION_DENY_FOR}:${name}`,
-    text: plain(`${verb} for ${name}`, 75),
+    text: plain(name === me ? `${verb} as yourself` : `${verb} for ${name}`, 75),
     ...(decision === 'approve' ? { style: 'primary' } : { style: 'danger' }),
     value: JSON.stringify({ requestId: request.id, onBehalfOf: name }),
   }));

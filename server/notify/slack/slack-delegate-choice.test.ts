@@ -27,8 +27,9 @@ type Audit = { events: { type: string; requestId: string | null; data: Record<st
 describe('Slack, for a delegate of several approvers, against a local Slack API stand-in', () => {
   const slack = new SlackStandIn();
   let hub: TestHub;
-  let dev: TestUser, bob: TestUser, carol: TestUser;
+  let dev: TestUser, bob: TestUser, carol: TestUser, frank: TestUser;
   const dave = () => new SlackPerson('U0DAVE', () => hub.url, SIGNING_SECRET, slack);
+  const erin = () => new SlackPerson('U0ERIN', () => hub.url, SIGNING_SECRET, slack);
 
   beforeAll(async () => {
     await slack.start();
@@ -38,9 +39,13 @@ describe('Slack, for a delegate of several approvers, against a local Slack API 
     bob = await hub.createUser('bob', ['approver'], ['sre']);
     carol = await hub.createUser('carol', ['approver'], ['dba']);
     await hub.createUser('dave', ['approver'], ['ops']);
+    // Erin is an sre, so an approver herself, and stands in for carol (dba) too.
+    await hub.createUser('erin', ['approver'], ['sre']);
+    frank = await hub.createUser('frank', ['approver'], ['sre']);
     expect((await hub.api('PATCH', '/api/v1/users/dave', ADMIN_TOKEN, { slackUserId: 'U0DAVE' })).status).toBe(200);
-    for (const from of [bob, carol]) {
-      const made = await hub.api<Delegation>('POST', '/api/v1/delegations', from.token, { to: 'dave', endsAt: new Date(Date.now() + 86_400_000).toISOString(), reason: 'holiday' });
+    expect((await hub.api('PATCH', '/api/v1/users/erin', ADMIN_TOKEN, { slackUserId: 'U0ERIN' })).status).toBe(200);
+    for (const [from, to] of [[bob, 'dave'], [carol, 'dave'], [carol, 'erin']] as const) {
+      const made = await hub.api<Delegation>('POST', '/api/v1/delegations', from.token, { to, endsAt: new Date(Date.now() + 86_400_000).toISOString(), reason: 'holiday' });
       expect(made.status).toBe(201);
     }
   });
@@ -96,6 +101,49 @@ describe('Slack, for a delegate of several approvers, against a local Slack API 
     await dave().click(await posted(created.id), 'Approve');
     expect(await requestOf(created.id)).toMatchObject({ status: 'approved', decisions: [expect.objectContaining({ approver: 'bob', by: 'dave' })] });
     expect(slack.ephemeralsTo('U0DAVE')).toHaveLength(before);
+  });
+
+  it('asks an approver who stands in for someone too whom they decide for, "as yourself" first', async () => {
+    const created = await submit('migrate', 'vacuum the orders table');
+    const message = await posted(created.id);
+    const before = slack.ephemeralsTo('U0ERIN').length;
+    await erin().click(message, 'Approve');
+    expect(await requestOf(created.id)).toMatchObject({ status: 'pending', decisions: [] });
+    expect(slack.ephemeralsTo('U0ERIN')).toHaveLength(before + 1);
+    const choice = slack.ephemeralsTo('U0ERIN').at(-1)!;
+    expect(choice.text).toContain('You are an approver of migrate orders-db → production and stand in for carol, and vote once: whom do you approve for?');
+    expect(buttonsOf(choice).map((button) => button.text.text)).toEqual(['Approve as yourself', 'Approve for carol']);
+    await erin().click(choice, 'Approve as yourself');
+    const decisions = (await requestOf(created.id)).decisions;
+    expect(decisions).toEqual([expect.objectContaining({ approver: 'erin', decision: 'approve', lines: ['sre'] })]);
+    expect(decisions[0]?.by).toBeUndefined();
+    await slack.until(() => slack.ephemeralsTo('U0ERIN').at(-1)?.text === 'Your approval is recorded.', 'erin told her own approval is recorded');
+
+    // The same on Deny: the form then decides for the one chosen.
+    const other = await submit('migrate', 'reindex the orders table');
+    const person = erin();
+    await person.click(await posted(other.id), 'Deny');
+    const denyChoice = slack.ephemeralsTo('U0ERIN').at(-1)!;
+    expect(buttonsOf(denyChoice).map((button) => button.text.text)).toEqual(['Deny as yourself', 'Deny for carol']);
+    const { triggerId } = await person.click(denyChoice, 'Deny for carol');
+    expect((await person.submitModal(triggerId, 'wait for the backup')).status).toBe(200);
+    expect(await requestOf(other.id)).toMatchObject({ status: 'denied', decisions: [expect.objectContaining({ approver: 'carol', by: 'erin', decision: 'deny' })] });
+  });
+
+  it('leaves an approver one click where their vote can count one way only, for whom it counts', async () => {
+    // Carol is no approver of a deploy: erin approves it as herself at once.
+    const deploy = await submit('deploy', 'ship the hotfix');
+    const before = slack.ephemeralsTo('U0ERIN').length;
+    await erin().click(await posted(deploy.id), 'Approve');
+    expect(await requestOf(deploy.id)).toMatchObject({ status: 'approved', decisions: [expect.objectContaining({ approver: 'erin' })] });
+    expect(slack.ephemeralsTo('U0ERIN')).toHaveLength(before);
+
+    // With the sre line full, her own vote would not count: her click is counted for carol.
+    const migrate = await submit('migrate', 'split the orders table');
+    const vote = await hub.api('POST', `/api/v1/requests/${migrate.id}/decisions`, frank.token, { decision: 'approve' });
+    expect(vote.status).toBe(200);
+    await erin().click(await posted(migrate.id), 'Approve');
+    expect(await requestOf(migrate.id)).toMatchObject({ status: 'approved', decisions: [expect.objectContaining({ approver: 'frank' }), expect.objectContaining({ approver: 'carol', by: 'erin', lines: ['dba'] })] });
   });
 
   it('checks the delegation again on the chosen button: one ended since decides nothing, and says why', async () => {
