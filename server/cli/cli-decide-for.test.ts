@@ -13,12 +13,15 @@ rules:
     require:
       - { group: sre, count: 1 }
       - { group: dba, count: 1 }
+  - name: prod
+    match: { action: deploy }
+    approvers: [sre]
 `;
 
 /** A delegate of two approvers, each in another line of a per-group quorum, names whom a vote from the CLI is for. */
 describe('greenlight decide --for, by a delegate of several approvers', () => {
   const hub = new TestHub('sqlite', { policy: POLICY });
-  let dev: TestUser, bob: TestUser, carol: TestUser, dave: TestUser;
+  let dev: TestUser, bob: TestUser, carol: TestUser, dave: TestUser, erin: TestUser;
 
   const migrate = async (reason: string) => {
     const made = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', dev.token, deployRequest({ action: 'migrate', resource: 'orders-db', reason }));
@@ -26,6 +29,8 @@ describe('greenlight decide --for, by a delegate of several approvers', () => {
     return made.body.id;
   };
   const asDave = () => ({ GREENLIGHT_HUB: hub.url, GREENLIGHT_TOKEN: dave.token });
+  const asErin = () => ({ GREENLIGHT_HUB: hub.url, GREENLIGHT_TOKEN: erin.token });
+  const shown = async (id: string) => JSON.parse((await cli(['show', id, '--json'], asDave())).stdout) as GreenlightRequest;
 
   beforeAll(async () => {
     await hub.start();
@@ -35,8 +40,10 @@ describe('greenlight decide --for, by a delegate of several approvers', () => {
     // Dave decides nothing of his own here: only as bob's and carol's delegate (bob's delegation first).
     dave = await hub.createUser('dave', ['approver'], ['ops']);
     await hub.createUser('sam', ['approver'], ['sre']);
-    for (const from of [bob, carol]) {
-      const made = await hub.api<Delegation>('POST', '/api/v1/delegations', from.token, { to: 'dave', endsAt: new Date(Date.now() + 86_400_000).toISOString(), reason: 'holiday' });
+    // Erin is an sre herself, and stands in for carol.
+    erin = await hub.createUser('erin', ['approver'], ['sre']);
+    for (const [from, to] of [[bob, 'dave'], [carol, 'dave'], [carol, 'erin']] as const) {
+      const made = await hub.api<Delegation>('POST', '/api/v1/delegations', from.token, { to, endsAt: new Date(Date.now() + 86_400_000).toISOString(), reason: 'holiday' });
       expect(made.status).toBe(201);
     }
   });
@@ -67,11 +74,42 @@ describe('greenlight decide --for, by a delegate of several approvers', () => {
     expect(shownDenied).toMatch(/^ {2}timeline {5}\S+ request\.denied by dave: for bob: not during the freeze$/m);
   });
 
-  it('without --for, counts it for the earliest delegation, as the hub always did', async () => {
+  it('without --for, asks a delegate whose vote could count for several approvers whom for, deciding nothing', async () => {
     const id = await migrate('rebuild the orders index');
-    expect((await cli(['decide', id, 'approve'], asDave())).code).toBe(0);
-    const request = JSON.parse((await cli(['show', id, '--json'], asDave())).stdout) as GreenlightRequest;
-    expect(request.decisions).toEqual([expect.objectContaining({ approver: 'bob', by: 'dave', lines: ['sre'] })]);
+    const asked = await cli(['decide', id, 'approve'], asDave());
+    expect(asked.code).toBe(2);
+    expect(asked.stderr.trim()).toBe('error: you may decide this request for bob or carol, and you vote once: say whom for with --for bob, --for carol. Nothing was decided');
+    const json = await cli(['decide', id, 'approve', '--json'], asDave());
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'USAGE', message: expect.stringContaining('--for bob, --for carol') } });
+    expect(await shown(id)).toMatchObject({ status: 'pending', decisions: [] });
+
+    // The hub's API, named nobody, still counts it for the earliest delegation.
+    const api = await hub.api('POST', `/api/v1/requests/${id}/decisions`, dave.token, { decision: 'approve' });
+    expect(api.status).toBe(200);
+    expect((await shown(id)).decisions).toEqual([expect.objectContaining({ approver: 'bob', by: 'dave', lines: ['sre'] })]);
+  });
+
+  it('without --for, asks an approver who stands in for someone too, and --for their own name votes as themselves', async () => {
+    const id = await migrate('vacuum the orders table');
+    const asked = await cli(['decide', id, 'approve'], asErin());
+    expect(asked.code).toBe(2);
+    expect(asked.stderr.trim()).toBe('error: you may decide this request as yourself or for carol, and you vote once: say whom for with --for erin (yourself), --for carol. Nothing was decided');
+    const decided = await cli(['decide', id, 'approve', '--for', 'erin'], asErin());
+    expect(decided.code, decided.stderr).toBe(0);
+    expect(decided.stdout).toContain('(your approve for erin is recorded; sre 1/1 · dba 0/1)');
+    const decisions = (await shown(id)).decisions;
+    expect(decisions).toEqual([expect.objectContaining({ approver: 'erin', lines: ['sre'] })]);
+    expect(decisions[0]?.by).toBeUndefined();
+  });
+
+  it('leaves someone whose vote can count one way only as before: no --for needed', async () => {
+    // Carol is no approver of a deploy: dave stands in for bob alone, erin decides as herself.
+    const made = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', dev.token, deployRequest({ action: 'deploy', resource: 'payments-api', reason: 'ship the fix' }));
+    expect(made.status).toBe(201);
+    const decided = await cli(['decide', made.body.id, 'approve'], asDave());
+    expect(decided.code, decided.stderr).toBe(0);
+    expect((await shown(made.body.id)).decisions).toEqual([expect.objectContaining({ approver: 'bob', by: 'dave' })]);
   });
 
   it('is refused by the hub, deciding nothing, for someone the caller does not stand in for', async () => {

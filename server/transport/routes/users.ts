@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { createdTokenSchema, createdUserSchema, newUserSchema, parseOrThrow, ROLES, SCOPES, TOKEN_KINDS, userNameSchema, userSchema, userUpdateSchema } from '../../../protocol/index.js';
+import { actingForSchema, createdTokenSchema, createdUserSchema, newUserSchema, parseOrThrow, ROLES, SCOPES, TOKEN_KINDS, userNameSchema, userSchema, userUpdateSchema } from '../../../protocol/index.js';
+import { actingFor, activeDelegatorsOf } from '../../domain/deciders.js';
 import { setupStatusSchema } from '../../../protocol/setup.js';
 import { createUser, listUsers } from '../../domain/users.js';
 import { disableUser, enableUser, reissueSignInToken, updateUser } from '../../domain/user-admin.js';
@@ -24,6 +25,8 @@ const actorSchema = z.object({
   scopes: z.array(z.enum(SCOPES)),
   tokenId: z.string().nullable(),
   tokenKind: z.enum(TOKEN_KINDS).nullable(),
+  /** Whose approvals they may give now, as their delegate (as the app's sync sends it); absent: nobody's. */
+  actingFor: z.array(actingForSchema).optional(),
 });
 
 const docs = {
@@ -37,7 +40,13 @@ const docs = {
     errors: [409],
   }),
   list: routeDoc({ summary: 'Every user', tag: 'users', auth: 'admin', responses: { 200: z.object({ users: z.array(userSchema) }) } }),
-  me: routeDoc({ summary: 'Who the token belongs to', tag: 'users', auth: 'token', responses: { 200: actorSchema } }),
+  me: routeDoc({
+    summary: 'Who the token belongs to',
+    description: "With `actingFor`, the approvers whose votes they may cast now as their delegate: with a request's view, `decidesFor` (protocol) says whom they may decide it for.",
+    tag: 'users',
+    auth: 'token',
+    responses: { 200: actorSchema },
+  }),
   disable: routeDoc({
     summary: 'Disable a user',
     description: 'Their tokens stop working at once and their sockets are closed.',
@@ -98,7 +107,8 @@ export const userRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   });
   app.get('/api/v1/me', { schema: docs.me, config: { scope: 'any' } }, async (request) => {
     const { actor } = request;
-    return actor;
+    const delegators = await activeDelegatorsOf(deps.ctx.store.db, actor, deps.ctx.clock.now());
+    return delegators.length ? { ...actor, actingFor: actingFor(delegators) } : actor;
   });
   app.patch('/api/v1/users/:name', { schema: docs.update, config: { scope: 'admin' } }, async (request) => {
     const { actor } = request;
