@@ -41,7 +41,8 @@ import { newRequestRecord } from './new-request.js';
 import { idempotencyMismatch, sameSubmission } from './idempotency.js';
 import { readBackRefusal } from './read-back.js';
 import { asTheyStandNow, disabledRequester, stillEnabled } from './still-enabled.js';
-import { actingFor, activeDelegatorsOf, mayDecide, standInsOn, standsInOn, type Delegator } from './deciders.js';
+import { viewerOf } from './capacities.js';
+import { activeDelegatorsOf, mayDecide, standInsOn, standsInOn, type Delegator } from './deciders.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -410,7 +411,7 @@ export async function syncFor(ctx: Context, actor: Actor, turn: TurnTaker = ctx.
   ];
   const recent = new Date(ctx.clock.now().getTime() - 24 * 3600 * 1000).toISOString();
   const mineRefs = await requestStore.openOrRecentOf(db, actor.id, recent, 200);
-  const viewer = { ...actor, ...(delegators.length ? { actingFor: actingFor(delegators) } : {}) };
+  const viewer = viewerOf(actor, delegators);
   const inbox = (await buildViewsInTurns(ctx, turn, inboxRefs, actor)).filter((request) => waitsOnMe(request, viewer)).sort(compareUrgency);
   const mine = await buildViewsInTurns(ctx, turn, mineRefs, actor);
   // Syncing is itself an authenticated use, so "last seen" is now.
