@@ -134,12 +134,15 @@ describe('email links for a delegate of several approvers', () => {
     expect((await requestAsAdmin(request.id)).decisions).toEqual([expect.objectContaining({ approver: 'carol', by: 'erin', lines: ['dba'] })]);
   });
 
-  it('gives a delegate of one approver the plain pair, as before', async () => {
+  it('gives a delegate of one approver a pair for that approver, whose page says whom the vote is for', async () => {
     const request = await submit('deploy', 'ship the fix');
     const mail = mailFor('dave@example.com', request.id);
     expect(mail.text).not.toContain('choose whom for');
-    expect(mail.text).not.toMatch(/^(Approve|Deny) for /m);
-    expect((await page(linkIn(mail, 'Approve'), 'POST')).status).toBe(200);
+    expect(mail.text).not.toMatch(/^(Approve|Deny):/m);
+    // Named in the link kept by the hub: a delegation dave gains before he clicks cannot take the vote elsewhere.
+    const forBob = linkIn(mail, 'Approve for bob');
+    expect((await page(forBob)).html).toContain('You decide for bob, as their delegate (dave).');
+    expect((await page(forBob, 'POST')).status).toBe(200);
     expect((await requestAsAdmin(request.id)).decisions).toEqual([expect.objectContaining({ approver: 'bob', by: 'dave' })]);
   });
 
@@ -179,8 +182,8 @@ describe('email links for a delegate of several approvers', () => {
     await remindAfterAMinute();
     const [, reminder] = messagesAbout('dave@example.com', request.id);
     expect(reminder?.text).not.toContain('carol');
-    // Bob is the one left, and an unnamed vote of dave's is counted for bob: the plain pair.
-    expect((await page(linkIn(reminder!, 'Approve'))).html).toContain('You decide as dave.');
+    // Bob is the one left: the pair names him, and its page says the vote is his.
+    expect((await page(linkIn(reminder!, 'Approve for bob'))).html).toContain('You decide for bob, as their delegate (dave).');
 
     const forCarol = await page(linkIn(first, 'Approve for carol'));
     expect(forCarol.status).toBe(409);

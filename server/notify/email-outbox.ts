@@ -15,7 +15,7 @@ import { diffExcerpt } from './chat-text.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
 import { decodeRoles, userStore } from '../store/users.js';
 import { activeDelegatorsOf, personAsActor } from '../domain/deciders.js';
-import { capacitiesOn, choicesToName, unnamedVoteFor } from '../domain/capacities.js';
+import { capacitiesOn } from '../domain/capacities.js';
 import type { Actor } from '../domain/actor.js';
 
 /** Events that ask an approver to decide, or a reviewer to look now, and so go by email. */
@@ -89,7 +89,7 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
   }
   // Someone away hands their approvals to a delegate: the delegate gets what they would have. Whom
   // they may vote for is the console's choice (capacitiesOn): only those whose vote would still count,
-  // each named in its links unless an unnamed vote already lands on the one there is.
+  // each named in its links.
   for (const delegate of await delegatesReachedFor(trx, [...asked], rule.name, row.requester_id, now)) {
     if (!delegate.email || voted.has(delegate.id)) continue;
     const person = await asPerson(trx, delegate.id);
@@ -98,7 +98,9 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
     const capacities = capacitiesOn(change.data, person, delegators);
     // Nothing they could click would count: an approver asked themselves still hears as the others do.
     if (capacities.length === 0 && !asked.has(delegate.id)) continue;
-    const decidesFor = choicesToName(capacities, unnamedVoteFor(row, person, delegators));
+    // A link is used later than it is made: it names whom it counts for unless that is the person themselves,
+    // so a delegation gained or ended meanwhile cannot move the vote, and its page says whom it is for.
+    const decidesFor = capacities.length === 1 && capacities[0] === person.name ? [] : capacities;
     chosen.set(delegate.id, { id: delegate.id, name: delegate.name, email: delegate.email, decidesFor });
   }
   return [...chosen.values()].sort((a, b) => a.name.localeCompare(b.name));
