@@ -98,6 +98,19 @@ async function postgresTarget(): Promise<Target> {
   };
 }
 
+/**
+ * A database as a release left it (its last migration `lastApplied`), given what that release would
+ * have stored by `seed`, then opened by this hub, and so upgraded.
+ */
+async function upgradedFrom<Before = Database>(target: Target, lastApplied: string, seed: (before: Kysely<Before>) => Promise<void>): Promise<Store> {
+  const before = target.raw() as unknown as Kysely<Before>;
+  const migrated = await new Migrator({ db: before, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo(lastApplied);
+  if (migrated.error) throw migrated.error;
+  await seed(before);
+  await before.destroy();
+  return target.open();
+}
+
 describe.each(['sqlite', 'postgres'] as const)('migrations on %s', (kind) => {
   const skip = kind === 'postgres' && !pgAvailable.ok;
   let target: Target;
@@ -108,19 +121,19 @@ describe.each(['sqlite', 'postgres'] as const)('migrations on %s', (kind) => {
     target = kind === 'sqlite' ? sqliteTarget() : await postgresTarget();
     // A database as the first release left it, with requests in it, then upgraded by a hub starting.
     // Typed as the first release's schema: its requests had no later columns.
-    const before = target.raw() as unknown as Kysely<
-      Omit<Database, 'requests' | 'users' | 'tokens'> & { requests: Omit<RequestsTable, 'escalation_round' | 'not_before' | 'extends_jti'>; users: Omit<UsersTable, 'service' | 'slack_user_id' | 'oidc_subject'>; tokens: Pick<TokensTable, 'hash' | 'user_id' | 'created_at'> }
-    >;
-    const migrated = await new Migrator({ db: before, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo('2026-11-24-001-initial');
-    if (migrated.error) throw migrated.error;
-    await before
-      .insertInto('users')
-      .values(['usr_a', 'usr_b'].map((id) => ({ id, name: id, roles: '["requester"]', disabled: 0, created_at: '2026-12-01T00:00:00.000Z' })))
-      .execute();
-    await before.insertInto('requests').values([row('req_1', 'usr_a', 'pipeline-1'), row('req_2', 'usr_a', null)]).execute();
-    await before.insertInto('tokens').values({ hash: 'a'.repeat(64), user_id: 'usr_a', created_at: '2026-12-01T00:00:00.000Z' }).execute();
-    await before.destroy();
-    store = await target.open();
+    type FirstRelease = Omit<Database, 'requests' | 'users' | 'tokens'> & {
+      requests: Omit<RequestsTable, 'escalation_round' | 'not_before' | 'extends_jti'>;
+      users: Omit<UsersTable, 'service' | 'slack_user_id' | 'oidc_subject'>;
+      tokens: Pick<TokensTable, 'hash' | 'user_id' | 'created_at'>;
+    };
+    store = await upgradedFrom<FirstRelease>(target, '2026-11-24-001-initial', async (before) => {
+      await before
+        .insertInto('users')
+        .values(['usr_a', 'usr_b'].map((id) => ({ id, name: id, roles: '["requester"]', disabled: 0, created_at: '2026-12-01T00:00:00.000Z' })))
+        .execute();
+      await before.insertInto('requests').values([row('req_1', 'usr_a', 'pipeline-1'), row('req_2', 'usr_a', null)]).execute();
+      await before.insertInto('tokens').values({ hash: 'a'.repeat(64), user_id: 'usr_a', created_at: '2026-12-01T00:00:00.000Z' }).execute();
+    });
   });
   afterAll(async () => {
     if (skip) return;
@@ -188,25 +201,22 @@ describe.each(['sqlite', 'postgres'] as const)('break-glass reviews closed befor
     if (skip) return;
     target = kind === 'sqlite' ? sqliteTarget() : await postgresTarget();
     // A database as the release before left it: reviews knew who closed them, not for whom.
-    const before = target.raw() as unknown as Kysely<Omit<Database, 'break_glass_reviews'> & { break_glass_reviews: Omit<BreakGlassReviewsTable, 'reviewed_for'> }>;
-    const migrated = await new Migrator({ db: before, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo('2026-12-16-101-exclusive-claims');
-    if (migrated.error) throw migrated.error;
-    await before.insertInto('users').values({ id: 'usr_a', name: 'usr_a', roles: '["requester"]', disabled: 0, service: 0, created_at: '2026-12-01T00:00:00.000Z' }).execute();
-    await before.insertInto('requests').values([current('req_1', 'usr_a', null), current('req_2', 'usr_a', null), current('req_3', 'usr_a', null)]).execute();
-    const review = { requester_id: 'usr_a', rule_name: 'prod', incident: 'INC-1', reviewers: '["security"]', created_at: '2026-12-01T00:00:00.000Z', due_at: '2026-12-02T00:00:00.000Z' };
-    await before
-      .insertInto('break_glass_reviews')
-      .values([
-        { ...review, request_id: 'req_1', outcome: 'ratified', reviewed_by: 'sam', comment: 'checked', reviewed_at: '2026-12-01T01:00:00.000Z' },
-        { ...review, request_id: 'req_2', outcome: null, reviewed_by: null, comment: null, reviewed_at: null },
-        { ...review, request_id: 'req_3', outcome: 'ratified', reviewed_by: 'dana', comment: 'checked for sue', reviewed_at: '2026-12-01T02:00:00.000Z' },
-      ])
-      .execute();
-    // What the audit log said of the two closed reviews: sam's as himself, dana's for sue.
-    const event = (seq: number, requestId: string, data: Record<string, unknown>) => ({ seq, at: '2026-12-01T01:00:00.000Z', actor: String(data.by), type: 'request.reviewed', request_id: requestId, action: 'deploy', resource: 'api', environment: 'production', outcome: 'ratified', data: JSON.stringify(data), prev_hash: '0', hash: String(seq) });
-    await before.insertInto('audit_events').values([event(901, 'req_1', { by: 'sam', outcome: 'ratified' }), event(902, 'req_3', { by: 'dana', outcome: 'ratified', onBehalfOf: 'sue' })]).execute();
-    await before.destroy();
-    store = await target.open();
+    store = await upgradedFrom(target, '2026-12-16-101-exclusive-claims', async (before: Kysely<Omit<Database, 'break_glass_reviews'> & { break_glass_reviews: Omit<BreakGlassReviewsTable, 'reviewed_for'> }>) => {
+      await before.insertInto('users').values({ id: 'usr_a', name: 'usr_a', roles: '["requester"]', disabled: 0, service: 0, created_at: '2026-12-01T00:00:00.000Z' }).execute();
+      await before.insertInto('requests').values([current('req_1', 'usr_a', null), current('req_2', 'usr_a', null), current('req_3', 'usr_a', null)]).execute();
+      const review = { requester_id: 'usr_a', rule_name: 'prod', incident: 'INC-1', reviewers: '["security"]', created_at: '2026-12-01T00:00:00.000Z', due_at: '2026-12-02T00:00:00.000Z' };
+      await before
+        .insertInto('break_glass_reviews')
+        .values([
+          { ...review, request_id: 'req_1', outcome: 'ratified', reviewed_by: 'sam', comment: 'checked', reviewed_at: '2026-12-01T01:00:00.000Z' },
+          { ...review, request_id: 'req_2', outcome: null, reviewed_by: null, comment: null, reviewed_at: null },
+          { ...review, request_id: 'req_3', outcome: 'ratified', reviewed_by: 'dana', comment: 'checked for sue', reviewed_at: '2026-12-01T02:00:00.000Z' },
+        ])
+        .execute();
+      // What the audit log said of the two closed reviews: sam's as himself, dana's for sue.
+      const event = (seq: number, requestId: string, data: Record<string, unknown>) => ({ seq, at: '2026-12-01T01:00:00.000Z', actor: String(data.by), type: 'request.reviewed', request_id: requestId, action: 'deploy', resource: 'api', environment: 'production', outcome: 'ratified', data: JSON.stringify(data), prev_hash: '0', hash: String(seq) });
+      await before.insertInto('audit_events').values([event(901, 'req_1', { by: 'sam', outcome: 'ratified' }), event(902, 'req_3', { by: 'dana', outcome: 'ratified', onBehalfOf: 'sue' })]).execute();
+    });
   });
   afterAll(async () => {
     if (skip) return;
@@ -237,23 +247,20 @@ describe.each(['sqlite', 'postgres'] as const)('requests decided before the upgr
     if (skip) return;
     target = kind === 'sqlite' ? sqliteTarget() : await postgresTarget();
     // A database as the release before left it: requests knew who decided them, not for whom.
-    const before = target.raw();
-    const migrated = await new Migrator({ db: before, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo('2026-12-17-101-break-glass-reviewed-for');
-    if (migrated.error) throw migrated.error;
-    await before.insertInto('users').values({ id: 'usr_a', name: 'usr_a', roles: '["requester"]', disabled: 0, service: 0, created_at: '2026-12-01T00:00:00.000Z' }).execute();
-    const decided = { ...current('req_1', 'usr_a', null), status: 'approved', version: 2, decided_at: '2026-12-01T00:10:00.000Z', decided_by: 'carol' };
-    const byDelegate = { ...current('req_3', 'usr_a', null), status: 'approved', version: 2, decided_at: '2026-12-01T00:20:00.000Z', decided_by: 'dana' };
-    await before.insertInto('requests').values([decided, current('req_2', 'usr_a', null), byDelegate]).execute();
-    const vote = { decision: 'approve', comment: null, lines: null };
-    await before
-      .insertInto('decisions')
-      .values([
-        { ...vote, request_id: 'req_1', approver_id: 'usr_carol', approver_name: 'carol', created_at: '2026-12-01T00:10:00.000Z', delegate_id: null, delegate_name: null },
-        { ...vote, request_id: 'req_3', approver_id: 'usr_sue', approver_name: 'sue', created_at: '2026-12-01T00:20:00.000Z', delegate_id: 'usr_dana', delegate_name: 'dana' },
-      ])
-      .execute();
-    await before.destroy();
-    store = await target.open();
+    store = await upgradedFrom(target, '2026-12-17-101-break-glass-reviewed-for', async (before) => {
+      await before.insertInto('users').values({ id: 'usr_a', name: 'usr_a', roles: '["requester"]', disabled: 0, service: 0, created_at: '2026-12-01T00:00:00.000Z' }).execute();
+      const decided = { ...current('req_1', 'usr_a', null), status: 'approved', version: 2, decided_at: '2026-12-01T00:10:00.000Z', decided_by: 'carol' };
+      const byDelegate = { ...current('req_3', 'usr_a', null), status: 'approved', version: 2, decided_at: '2026-12-01T00:20:00.000Z', decided_by: 'dana' };
+      await before.insertInto('requests').values([decided, current('req_2', 'usr_a', null), byDelegate]).execute();
+      const vote = { decision: 'approve', comment: null, lines: null };
+      await before
+        .insertInto('decisions')
+        .values([
+          { ...vote, request_id: 'req_1', approver_id: 'usr_carol', approver_name: 'carol', created_at: '2026-12-01T00:10:00.000Z', delegate_id: null, delegate_name: null },
+          { ...vote, request_id: 'req_3', approver_id: 'usr_sue', approver_name: 'sue', created_at: '2026-12-01T00:20:00.000Z', delegate_id: 'usr_dana', delegate_name: 'dana' },
+        ])
+        .execute();
+    });
   });
   afterAll(async () => {
     if (skip) return;
@@ -339,22 +346,19 @@ describe.each(['sqlite', 'postgres'] as const)('delegations from before their en
   beforeAll(async () => {
     if (skip) return;
     target = kind === 'sqlite' ? sqliteTarget() : await postgresTarget();
-    const before = target.raw();
-    const migrated = await new Migrator({ db: before, provider: migrationProvider, migrationTableName: 'greenlight_migrations', migrationLockTableName: 'greenlight_migrations_lock' }).migrateTo('2026-12-16-101-exclusive-claims');
-    if (migrated.error) throw migrated.error;
-    await before
-      .insertInto('delegations')
-      .values([
-        delegation('dlg_ahead', 'erin', '2099-01-01T00:00:00.000Z'),
-        delegation('dlg_over_claimed', 'dana', '2026-12-02T00:00:00.000Z'),
-        delegation('dlg_over_idle', 'erin', '2026-12-02T00:00:00.000Z'),
-        delegation('dlg_ended_early', 'dana', '2099-01-01T00:00:00.000Z', '2026-12-01T12:00:00.000Z'),
-      ])
-      .execute();
-    await before.insertInto('users').values({ id: 'usr_a', name: 'alice', roles: '["requester"]', service: 0, disabled: 0, created_at: '2026-12-01T00:00:00.000Z' }).execute();
-    await before.insertInto('requests').values({ ...current('req_1', 'usr_a', null), claim_by: 'dana', claim_until: '2026-12-02T01:00:00.000Z' }).execute();
-    await before.destroy();
-    store = await target.open();
+    store = await upgradedFrom(target, '2026-12-16-101-exclusive-claims', async (before) => {
+      await before
+        .insertInto('delegations')
+        .values([
+          delegation('dlg_ahead', 'erin', '2099-01-01T00:00:00.000Z'),
+          delegation('dlg_over_claimed', 'dana', '2026-12-02T00:00:00.000Z'),
+          delegation('dlg_over_idle', 'erin', '2026-12-02T00:00:00.000Z'),
+          delegation('dlg_ended_early', 'dana', '2099-01-01T00:00:00.000Z', '2026-12-01T12:00:00.000Z'),
+        ])
+        .execute();
+      await before.insertInto('users').values({ id: 'usr_a', name: 'alice', roles: '["requester"]', service: 0, disabled: 0, created_at: '2026-12-01T00:00:00.000Z' }).execute();
+      await before.insertInto('requests').values({ ...current('req_1', 'usr_a', null), claim_by: 'dana', claim_until: '2026-12-02T01:00:00.000Z' }).execute();
+    });
   });
   afterAll(async () => {
     if (skip) return;
