@@ -92,6 +92,11 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
   // each named in its links.
   for (const delegate of await delegatesReachedFor(trx, [...asked], rule.name, row.requester_id, now)) {
     if (!delegate.email || voted.has(delegate.id)) continue;
+    // An alert (a break-glass use, its review overdue) asks no vote: the delegate hears it as the one they stand in for would.
+    if (change.alert !== null) {
+      chosen.set(delegate.id, { id: delegate.id, name: delegate.name, email: delegate.email, decidesFor: [] });
+      continue;
+    }
     const person = await asPerson(trx, delegate.id);
     if (!person) continue;
     const delegators = await activeDelegatorsOf(trx, person, now);
