@@ -157,6 +157,9 @@ describe('email links for a delegate of several approvers', () => {
     expect(reminder?.text).toContain('You may decide this for carol, whom you stand in for: no other vote of yours would count now.');
     expect(reminder?.text).not.toContain('for bob');
     expect(linkIn(reminder!, 'Deny for carol')).toMatch(/\/email-actions\//);
+    // Nothing waits on bob himself now, as his app would show: no reminder; carol's line is still open.
+    expect(messagesAbout('bob@example.com', request.id).map((mail) => mail.subject)).toEqual([expect.stringContaining('waits for your decision')]);
+    expect(messagesAbout('carol@example.com', request.id)).toHaveLength(2);
     const [, erinsReminder] = messagesAbout('erin@example.com', request.id);
     expect(erinsReminder?.text).not.toContain('as yourself');
     expect(erinsReminder?.text).not.toMatch(/^(Approve|Deny):/m);

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { FrozenRule, GreenlightRequest, NotificationEvent } from '../../protocol/index.js';
+import { decidesFor, type FrozenRule, type GreenlightRequest, type NotificationEvent } from '../../protocol/index.js';
 import { afterCommit, type Context } from '../domain/context.js';
 import { delegatesReachedFor } from '../domain/delegate-recipients.js';
 import { newId } from '../ids.js';
@@ -79,13 +79,19 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
   const selfAllowed = rule.allowSelfApproval && change.type !== 'request.break_glass_overdue';
   const chosen = new Map<string, Recipient>();
   const asked = new Set<string>();
+  const groupsOf = new Map<string, string[]>();
+  for (const user of found) if (user.group_name) groupsOf.set(user.id, [...(groupsOf.get(user.id) ?? []), user.group_name]);
+  // A reminder says the request still waits for them: by the rule the app's inbox and tray go by, it
+  // does not for an approver whose vote would no longer count (every `require:` line they fill is full).
+  const stillWaitsOn = (user: (typeof found)[number]): boolean =>
+    change.type !== 'request.reminded' || !rule.require || decidesFor(change.data, { name: user.name, groups: groupsOf.get(user.id) ?? [], roles: decodeRoles(user.roles) }).includes(user.name);
   for (const user of found) {
     if (voted.has(user.id)) continue;
     if (user.id === row.requester_id && !selfAllowed) continue;
     if (!decodeRoles(user.roles).some((role) => role !== 'requester')) continue;
     if (audience && !audience.has(user.name) && !(user.group_name && audience.has(user.group_name))) continue;
     asked.add(user.id);
-    if (user.email) chosen.set(user.id, { id: user.id, name: user.name, email: user.email, decidesFor: [] });
+    if (user.email && stillWaitsOn(user)) chosen.set(user.id, { id: user.id, name: user.name, email: user.email, decidesFor: [] });
   }
   // Someone away hands their approvals to a delegate: the delegate gets what they would have. Whom
   // they may vote for is the console's choice (capacitiesOn): only those whose vote would still count,
