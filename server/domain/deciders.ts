@@ -3,6 +3,7 @@ import { scopesAllowed } from '../identity/scopes.js';
 import { decidesAnything, type ActingFor } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { delegationStore } from '../store/delegations.js';
+import { userStore, type UserRecord } from '../store/users.js';
 import type { RequestRecord } from '../store/requests.js';
 import type { Actor } from './actor.js';
 import { isEligibleApprover } from './request-view.js';
@@ -12,6 +13,11 @@ type Executor = Kysely<Database> | Transaction<Database>;
 /** A delegator or delegate as the rules see a person: what their role allows, no token of theirs involved. */
 export function personAsActor(person: Pick<Actor, 'id' | 'name' | 'roles' | 'groups' | 'email'>): Actor {
   return { ...person, service: false, scopes: scopesAllowed(person.roles, false), tokenId: null, tokenKind: null };
+}
+
+/** A stored user as the person they are now, their groups read too: whom a rule about deciding is asked of. */
+export async function personOf(db: Kysely<Database> | Transaction<Database>, user: UserRecord): Promise<Actor> {
+  return personAsActor({ id: user.id, name: user.name, roles: user.roles, groups: await userStore.groupsOf(db, user.id), email: user.email });
 }
 
 export interface Delegator {

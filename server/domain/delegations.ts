@@ -14,7 +14,7 @@ import { delegationStore, type DelegationRecord } from '../store/delegations.js'
 import { deadlineStore } from '../store/deadlines.js';
 import { userStore } from '../store/users.js';
 import { actsAsAdmin, type Actor } from './actor.js';
-import { personAsActor } from './deciders.js';
+import { personOf } from './deciders.js';
 import { delegationEndedWhy, releaseUnbackedClaims } from './lifecycle/unbacked-claims.js';
 import { scheduleDelegationEnd } from './lifecycle/deadlines.js';
 import { announceChanged, type ChangedRequest } from './lifecycle/after-commit.js';
@@ -46,7 +46,7 @@ export function toDelegation(delegation: DelegationRecord, now: string): Delegat
 async function activeUser(db: Executor, name: string, field: string): Promise<Actor> {
   const user = await userStore.byName(db, name);
   if (!user || user.disabled) throw new GreenlightError('INVALID_INPUT', `Invalid delegation: ${field}: no active user "${name}".`);
-  return personAsActor({ id: user.id, name: user.name, roles: user.roles, groups: await userStore.groupsOf(db, user.id), email: user.email });
+  return personOf(db, user);
 }
 
 /** An approver hands their approvals to one user for a window (an admin may do it for anyone). */

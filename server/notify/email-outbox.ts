@@ -14,8 +14,8 @@ import { pendingOutboxRow } from './outbox-row.js';
 import { diffExcerpt } from './chat-text.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
 import { decodeRoles, userStore } from '../store/users.js';
-import { activeDelegatorsOf, personAsActor } from '../domain/deciders.js';
-import { capacitiesOn } from '../domain/capacities.js';
+import { activeDelegatorsOf, personOf } from '../domain/deciders.js';
+import { capacitiesOn, choicesToName } from '../domain/capacities.js';
 import type { Actor } from '../domain/actor.js';
 
 /** Events that ask an approver to decide, or a reviewer to look now, and so go by email. */
@@ -111,7 +111,7 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
     if (capacities.length === 0 && !asked.has(delegate.id)) continue;
     // A link is used later than it is made: it names whom it counts for unless that is the person themselves,
     // so a delegation gained or ended meanwhile cannot move the vote, and its page says whom it is for.
-    const decidesFor = capacities.length === 1 && capacities[0] === person.name ? [] : capacities;
+    const decidesFor = choicesToName(capacities, person.name);
     chosen.set(delegate.id, { id: delegate.id, name: delegate.name, email: delegate.email, decidesFor });
   }
   return [...chosen.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -120,7 +120,7 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
 /** A delegate as the rules see them now: roles and groups read afresh. */
 async function asPerson(trx: Transaction<Database>, userId: string): Promise<Actor | null> {
   const user = await userStore.byId(trx, userId);
-  return user ? personAsActor({ ...user, groups: await userStore.groupsOf(trx, userId) }) : null;
+  return user ? personOf(trx, user) : null;
 }
 
 function messageOf(change: EmailedChange, to: Recipient, timestamp: string): EmailPayload {

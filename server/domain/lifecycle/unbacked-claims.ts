@@ -2,15 +2,12 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { delegationStore, type DelegationRecord } from '../../store/delegations.js';
 import { requestStore, type RequestRecord } from '../../store/requests.js';
-import { userStore, type UserRecord } from '../../store/users.js';
-import { SYSTEM_ACTOR_NAME, type Actor } from '../actor.js';
+import { userStore } from '../../store/users.js';
+import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
-import { activeDelegatorsOf, mayDecide, personAsActor, standsInOn } from '../deciders.js';
+import { activeDelegatorsOf, mayDecide, personOf, standsInOn } from '../deciders.js';
 import { changedRequest, type ChangedRequest } from './after-commit.js';
 import { endClaim } from './claims.js';
-
-const asPerson = async (trx: Transaction<Database>, user: UserRecord): Promise<Actor> =>
-  personAsActor({ id: user.id, name: user.name, roles: user.roles, groups: await userStore.groupsOf(trx, user.id), email: user.email });
 
 /**
  * Inside the caller's transaction: releases the claims `claimer` holds on requests still waiting that
@@ -31,7 +28,7 @@ export async function releaseUnbackedClaims(
   const claimed = (await requestStore.pendingClaimedBy(trx, claimer)).filter(among);
   if (claimed.length === 0) return [];
   const user = await userStore.byName(trx, claimer);
-  const person = user && !user.disabled ? await asPerson(trx, user) : null;
+  const person = user && !user.disabled ? await personOf(trx, user) : null;
   const delegators = person ? await activeDelegatorsOf(trx, person, ctx.clock.now()) : [];
   const released: ChangedRequest[] = [];
   for (const request of claimed) {
@@ -59,7 +56,7 @@ export async function releaseClaimsAtDelegationEnd(ctx: Context, trx: Transactio
   if (!delegation || delegation.endedAt !== null) return [];
   const delegator = await userStore.byId(trx, delegation.fromId);
   if (!delegator) return [];
-  const ran = { delegator: await asPerson(trx, delegator), rules: delegation.rules };
+  const ran = { delegator: await personOf(trx, delegator), rules: delegation.rules };
   // A delegate never decides for the requester on their own request, so this delegation backed none there.
   const couldHaveBacked = (request: RequestRecord) => request.requester_id !== delegation.fromId && standsInOn(ran, request);
   return releaseUnbackedClaims(ctx, trx, delegation.toName, SYSTEM_ACTOR_NAME, delegationEndedWhy(delegation, 'ran out'), couldHaveBacked);
