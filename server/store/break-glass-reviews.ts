@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { whoDecided } from '../../protocol/index.js';
 import { decodeOneOf, decodeStringList } from './json.js';
 import type { Database, BreakGlassReviewsTable } from './schema.js';
 
@@ -37,8 +38,7 @@ export function decodeReviewOutcome(text: string | null): ReviewOutcome | null {
 
 /** Who closed a review, as people read it: "dana for sue" when a delegate did, "sue" when the reviewer did; null while open. */
 export function whoReviewed(review: Pick<BreakGlassReviewRecord, 'reviewedBy' | 'reviewedFor'>): string | null {
-  if (review.reviewedBy === null) return null;
-  return review.reviewedFor === null ? review.reviewedBy : `${review.reviewedBy} for ${review.reviewedFor}`;
+  return whoDecided({ decidedBy: review.reviewedBy, decidedFor: review.reviewedFor ?? undefined });
 }
 
 export function toBreakGlassReviewRecord(row: BreakGlassReviewsTable): BreakGlassReviewRecord {
