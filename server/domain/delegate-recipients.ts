@@ -4,10 +4,7 @@ import { delegationStore, type DelegateContact } from '../store/delegations.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export interface DelegateRecipient extends DelegateContact {
-  /** The approvers (of those asked) they stand in for on the request, earliest delegation first. */
-  standsInFor: string[];
-}
+export type DelegateRecipient = DelegateContact;
 
 /**
  * The active delegates of these approvers for a request under `rule`, as people a channel can reach.
@@ -19,9 +16,7 @@ export async function delegatesReachedFor(db: Executor, delegatorIds: string[], 
   const reached = new Map<string, DelegateRecipient>();
   for (const { delegation, delegate } of await delegationStore.inForceFrom(db, from, requesterId, now.toISOString())) {
     if (delegation.rules && !delegation.rules.includes(rule)) continue;
-    const known = reached.get(delegate.id);
-    if (known) known.standsInFor.push(delegation.fromName);
-    else reached.set(delegate.id, { ...delegate, standsInFor: [delegation.fromName] });
+    reached.set(delegate.id, delegate);
   }
   return [...reached.values()];
 }
