@@ -16,6 +16,9 @@ export interface IpcHandlerDeps {
 }
 
 /** What each preload call does in main; arguments arrive parsed by ipc.ts. */
+/** The hub's address as the keychain keys it: every way of signing in must name a hub alike. */
+const hubBase = (hubUrl: string): string => new URL(hubUrl).href.replace(/\/$/, '');
+
 export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
   const { connection } = deps;
   const browserSignIn = new BrowserSignIn();
@@ -27,11 +30,10 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     signIn: async ({ hubUrl, token }) => {
       // Once a browser sign-in under way has ended and undone what it did, so only this one signs main in.
       await browserSignIn.cancel();
-      return connection.signIn(new URL(hubUrl).href.replace(/\/$/, ''), token);
+      return connection.signIn(hubBase(hubUrl), token);
     },
     signInWithBrowser: ({ hubUrl }) => {
-      const hub = new URL(hubUrl).href.replace(/\/$/, '');
-      return browserSignIn.run((signal) => signInThroughBrowser({ connection, openExternal: deps.openExternal }, hub, signal));
+      return browserSignIn.run((signal) => signInThroughBrowser({ connection, openExternal: deps.openExternal }, hubBase(hubUrl), signal));
     },
     cancelSignInWithBrowser: () => browserSignIn.cancel(),
     signOut: () => connection.signOut(),
