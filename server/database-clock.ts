@@ -167,7 +167,7 @@ export class DatabaseClock {
 
   private say(roundTripMs: number): void {
     const aheadMs = -this.offsetMs;
-    const details = { aheadSeconds: Math.round(aheadMs / 100) / 10, roundTripMs: Math.round(roundTripMs) };
+    const details = { aheadSeconds: toTenthsOfSeconds(aheadMs), roundTripMs: Math.round(roundTripMs) };
     const warning = clockWarning(aheadMs);
     if (warning) {
       if (this.warnedOffsetMs !== null && Math.abs(this.warnedOffsetMs - this.offsetMs) <= MATERIAL_CHANGE_MS) return;
@@ -179,6 +179,9 @@ export class DatabaseClock {
     }
   }
 }
+
+/** An offset as logs and the setup status give it: seconds, to a tenth. */
+export const toTenthsOfSeconds = (ms: number): number => Math.round(ms / 100) / 10;
 
 /** What to do about a hub's clock `aheadMs` ahead of the database's (negative: behind), in a sentence; null when it is close enough. */
 export function clockWarning(aheadMs: number): string | null {

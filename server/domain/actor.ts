@@ -18,13 +18,13 @@ export interface Actor {
   tokenExpiresAt?: string;
 }
 
-export const hasRole = (actor: Actor, role: Role): boolean => actor.roles.includes(role);
-export const isAdmin = (actor: Actor): boolean => hasRole(actor, 'admin');
+export const hasRole = (actor: Pick<Actor, 'roles'>, role: Role): boolean => actor.roles.includes(role);
+export const isAdmin = (actor: Pick<Actor, 'roles'>): boolean => hasRole(actor, 'admin');
 /**
  * An admin acting on what is not theirs (someone else's grant, delegation, claim, token or request):
  * the role and a token that carries the admin scope. An admin's narrower token acts as a plain user.
  */
-export const actsAsAdmin = (actor: Pick<Actor, 'roles' | 'scopes'>): boolean => actor.roles.includes('admin') && actor.scopes.includes('admin');
+export const actsAsAdmin = (actor: Pick<Actor, 'roles' | 'scopes'>): boolean => isAdmin(actor) && actor.scopes.includes('admin');
 
 /** The hub itself, for events no person caused (timers, policy reloads). */
 export const SYSTEM_ACTOR_NAME = 'greenlight';

@@ -7,11 +7,11 @@ import { requireAdmin } from './users.js';
 import { approverGroupsOf } from './policy.js';
 import { shortDigest } from './policy-digest.js';
 import { DEPLOY_SAME_POLICY, type PolicyAgreement } from './policy-agreement.js';
-import { clockWarning } from '../database-clock.js';
+import { clockWarning, toTenthsOfSeconds } from '../database-clock.js';
 
 function clockStatus(aheadMs: number | null): Pick<ClusterStatus, 'clockAheadSeconds' | 'clockWarning'> {
   if (aheadMs === null) return { clockAheadSeconds: null, clockWarning: null };
-  return { clockAheadSeconds: Math.round(aheadMs / 100) / 10, clockWarning: clockWarning(aheadMs) };
+  return { clockAheadSeconds: toTenthsOfSeconds(aheadMs), clockWarning: clockWarning(aheadMs) };
 }
 
 /** This hub's standing with the others on its database, as admins see it in the setup status and its pushes. */

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { actingForSchema, createdTokenSchema, createdUserSchema, newUserSchema, parseOrThrow, ROLES, SCOPES, TOKEN_KINDS, userNameSchema, userSchema, userUpdateSchema } from '../../../protocol/index.js';
-import { actingFor, activeDelegatorsOf } from '../../domain/deciders.js';
+import { activeDelegatorsOf } from '../../domain/deciders.js';
+import { viewerOf } from '../../domain/capacities.js';
 import { setupStatusSchema } from '../../../protocol/setup.js';
 import { createUser, listUsers } from '../../domain/users.js';
 import { disableUser, enableUser, reissueSignInToken, updateUser } from '../../domain/user-admin.js';
@@ -108,7 +109,7 @@ export const userRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
   app.get('/api/v1/me', { schema: docs.me, config: { scope: 'any' } }, async (request) => {
     const { actor } = request;
     const delegators = await activeDelegatorsOf(deps.ctx.store.db, actor, deps.ctx.clock.now());
-    return delegators.length ? { ...actor, actingFor: actingFor(delegators) } : actor;
+    return { ...actor, ...viewerOf(actor, delegators) };
   });
   app.patch('/api/v1/users/:name', { schema: docs.update, config: { scope: 'admin' } }, async (request) => {
     const { actor } = request;
