@@ -8,7 +8,8 @@ import type { Actor } from '../domain/actor.js';
 import { activeDelegatorsOf, standInsOn } from '../domain/deciders.js';
 import { capacitiesOn, choicesToName, unnamedVoteFor } from '../domain/capacities.js';
 import type { SlackApp } from '../notify/slack/app.js';
-import { ACTION_APPROVE, ACTION_APPROVE_FOR, ACTION_DENY, ACTION_DENY_FOR, DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal, standInChoice, type SlackMessage } from '../notify/slack/message.js';
+import { DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal, standInChoice, type SlackMessage } from '../notify/slack/message.js';
+import { parseClick, onBehalfOfSchema, type DecisionClick } from './slack-click.js';
 import { slackIdentity } from './slack-identity.js';
 
 /** Slack's interactivity payloads this hub acts on; anything else is acknowledged and ignored. */
@@ -29,10 +30,7 @@ const viewSubmissionSchema = z.object({
     state: z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullable().optional() }).loose())) }),
   }),
 });
-const onBehalfOfSchema = z.string().min(1).max(LIMITS.userName);
 const denyMetadataSchema = z.object({ requestId: z.string().min(1).max(64), channel: z.string().max(64).nullable(), onBehalfOf: onBehalfOfSchema.optional() });
-/** A choice button's value: the request, and whom the delegate decides for (checked against their delegations when clicked). */
-const standInValueSchema = z.object({ requestId: z.string().min(1).max(64), onBehalfOf: onBehalfOfSchema });
 
 /** What the endpoint answers Slack: nothing, or a modal's field errors. */
 export type SlackAnswer = { kind: 'ack' } | { kind: 'errors'; errors: Record<string, string> };
@@ -106,85 +104,65 @@ async function openDenyForm(ctx: Context, app: SlackApp, row: RequestRecord, tri
   }
 }
 
-const isChoice = (actionId: string): boolean => actionId.startsWith(`${ACTION_APPROVE_FOR}:`) || actionId.startsWith(`${ACTION_DENY_FOR}:`);
-
+/** Opens a click: a stand-in choice Greenlight did not make is refused before anything is read. */
 async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeof blockActionsSchema>): Promise<SlackAnswer> {
   const action = payload.actions[0];
   if (!action) return ACK;
-  if (isChoice(action.action_id)) return onStandInChoice(ctx, app, payload, action);
-  if (action.action_id !== ACTION_APPROVE && action.action_id !== ACTION_DENY) return ACK;
-  const requestId = action.value ?? '';
-  const channel = payload.channel?.id ?? payload.container?.channel_id;
-  const slackUserId = payload.user.id;
-  const identity = await slackIdentity(ctx, app, slackUserId);
-  if (identity.kind === 'refused') {
-    await tell(ctx, app, channel, slackUserId, identity.explanation);
+  const parsed = parseClick(action);
+  if (parsed.kind === 'ignored') return ACK;
+  if (parsed.kind === 'not ours') {
+    await tell(ctx, app, channelOf(payload), payload.user.id, 'This button is not one Greenlight made; decide in Greenlight instead ("Open in Greenlight").');
     return ACK;
   }
-  const row = await requestStore.byId(ctx.store.db, requestId);
-  if (row && row.rule.chatApprove === false) {
-    await tell(ctx, app, channel, slackUserId, 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
-    return ACK;
-  }
-  const decision = action.action_id === ACTION_DENY ? 'deny' : 'approve';
-  // Unnamed, the vote counts as theirs or for the earliest delegation, which may not be whom they
-  // mean: someone who could vote in more than one capacity chooses, as in the app and by email.
-  const { choices, named } = await whomFor(ctx, row, identity.actor);
-  if (row && choices.length > 1) {
-    await tell(ctx, app, channel, slackUserId, standInChoice(row, decision, choices, identity.actor.name));
-    return ACK;
-  }
-  if (decision === 'deny') {
-    const problem = await whyNot(ctx, row, identity.actor, named);
-    if (problem || !row) {
-      await tell(ctx, app, channel, slackUserId, problem ?? 'This request no longer exists.');
-      return ACK;
-    }
-    await openDenyForm(ctx, app, row, payload.trigger_id, channel, slackUserId, named);
-    return ACK;
-  }
-  await answerInTime(
-    ctx,
-    decideRequest(ctx, identity.actor, requestId, { decision: 'approve', ...(named ? { onBehalfOf: named } : {}) }, 'slack', { slackUser: slackUserId, matchedBy: identity.matchedBy }).then(
-      () => undefined,
-      (error: unknown) => tell(ctx, app, channel, slackUserId, explain(error)),
-    ),
-  );
-  return ACK;
+  return onDecisionClick(ctx, app, payload, parsed.click);
 }
 
-/** A delegate chose whom they decide for: approve at once, or open the deny form for them. */
-async function onStandInChoice(ctx: Context, app: SlackApp, payload: z.infer<typeof blockActionsSchema>, action: { action_id: string; value?: string | undefined }): Promise<SlackAnswer> {
-  const channel = payload.channel?.id ?? payload.container?.channel_id;
+const channelOf = (payload: z.infer<typeof blockActionsSchema>): string | undefined => payload.channel?.id ?? payload.container?.channel_id;
+
+/**
+ * Approve or Deny, from the request's own buttons or a stand-in choice: approves at once, or opens the
+ * deny form; asks whom first when the vote could count for more than one person and none was chosen.
+ */
+async function onDecisionClick(ctx: Context, app: SlackApp, payload: z.infer<typeof blockActionsSchema>, click: DecisionClick): Promise<SlackAnswer> {
+  const channel = channelOf(payload);
   const slackUserId = payload.user.id;
-  let chosen: z.infer<typeof standInValueSchema>;
-  try {
-    chosen = standInValueSchema.parse(JSON.parse(action.value ?? ''));
-  } catch {
-    await tell(ctx, app, channel, slackUserId, 'This button is not one Greenlight made; decide in Greenlight instead ("Open in Greenlight").');
-    return ACK;
-  }
+  const say = (said: string | SlackMessage) => tell(ctx, app, channel, slackUserId, said);
   const identity = await slackIdentity(ctx, app, slackUserId);
   if (identity.kind === 'refused') {
-    await tell(ctx, app, channel, slackUserId, identity.explanation);
+    await say(identity.explanation);
     return ACK;
   }
-  const row = await requestStore.byId(ctx.store.db, chosen.requestId);
+  const actor = identity.actor;
+  const row = await requestStore.byId(ctx.store.db, click.requestId);
   if (row && row.rule.chatApprove === false) {
-    await tell(ctx, app, channel, slackUserId, 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
+    await say('This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
     return ACK;
   }
-  if (action.action_id.startsWith(`${ACTION_DENY_FOR}:`)) {
-    const problem = await whyNot(ctx, row, identity.actor, chosen.onBehalfOf);
-    if (problem || !row) await tell(ctx, app, channel, slackUserId, problem ?? 'This request no longer exists.');
-    else await openDenyForm(ctx, app, row, payload.trigger_id, channel, slackUserId, chosen.onBehalfOf);
+  let named = click.named;
+  if (named === undefined) {
+    // Unnamed, the vote counts as theirs or for the earliest delegation, which may not be whom they
+    // mean: someone who could vote in more than one capacity chooses, as in the app and by email.
+    const whom = await whomFor(ctx, row, actor);
+    if (row && whom.choices.length > 1) {
+      await say(standInChoice(row, click.decision, whom.choices, actor.name));
+      return ACK;
+    }
+    named = whom.named;
+  }
+  if (click.decision === 'deny') {
+    const problem = await whyNot(ctx, row, actor, named);
+    if (problem || !row) await say(problem ?? 'This request no longer exists.');
+    else await openDenyForm(ctx, app, row, payload.trigger_id, channel, slackUserId, named);
     return ACK;
   }
+  // Who chose whom from a choice is told it counted; a plain click shows on the request's message.
+  const chosen = click.named;
+  const recorded = chosen === undefined ? undefined : chosen === actor.name ? 'Your approval is recorded.' : `Your approval for ${chosen} is recorded.`;
   await answerInTime(
     ctx,
-    decideRequest(ctx, identity.actor, chosen.requestId, { decision: 'approve', onBehalfOf: chosen.onBehalfOf }, 'slack', { slackUser: slackUserId, matchedBy: identity.matchedBy }).then(
-      () => tell(ctx, app, channel, slackUserId, chosen.onBehalfOf === identity.actor.name ? 'Your approval is recorded.' : `Your approval for ${chosen.onBehalfOf} is recorded.`),
-      (error: unknown) => tell(ctx, app, channel, slackUserId, explain(error)),
+    decideRequest(ctx, actor, click.requestId, { decision: 'approve', ...(named ? { onBehalfOf: named } : {}) }, 'slack', { slackUser: slackUserId, matchedBy: identity.matchedBy }).then(
+      () => (recorded ? say(recorded) : undefined),
+      (error: unknown) => say(explain(error)),
     ),
   );
   return ACK;
