@@ -5,7 +5,7 @@ import { decideRequest, nothingToDecide } from '../domain/requests.js';
 import { buildView, isEligibleApprover, withoutSecrets, viewReader } from '../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import type { Actor } from '../domain/actor.js';
-import { activeDelegatorsOf, standInsOn } from '../domain/deciders.js';
+import { activeDelegatorsOf, standInsOn, type Delegator } from '../domain/deciders.js';
 import { capacitiesOn, choicesToName, unnamedVoteFor } from '../domain/capacities.js';
 import type { SlackApp } from '../notify/slack/app.js';
 import { DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal, standInChoice, type SlackMessage } from '../notify/slack/message.js';
@@ -58,23 +58,21 @@ async function tell(ctx: Context, app: SlackApp, channel: string | undefined, sl
 const explain = (error: unknown): string => (error instanceof GreenlightError ? error.message : 'Greenlight could not record this; try again, or decide in the app.');
 
 /** The approvers of `row` the actor may vote for as their delegate now (only `named`, when given), its requester never. */
-async function standInsNow(ctx: Context, row: RequestRecord, actor: Actor, named?: string): Promise<Actor[]> {
-  const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
-  return standInsOn(delegators, row, named).filter((delegator) => delegator.id !== row.requester_id);
-}
+const standInsNow = (row: RequestRecord, delegators: Delegator[], named?: string): Actor[] =>
+  standInsOn(delegators, row, named).filter((delegator) => delegator.id !== row.requester_id);
 
 /**
  * Who may not decide, and why, before a modal is opened for them: the rules the decision applies,
- * a delegate deciding for someone away included, for `named` alone when the delegate chose whom
- * (decideRequest checks all of it again on submit).
+ * a delegate deciding for someone away included (`delegators`: the actor's in force now), for `named`
+ * alone when the delegate chose whom (decideRequest checks all of it again on submit).
  */
-async function whyNot(ctx: Context, row: RequestRecord | undefined, actor: Actor, named?: string): Promise<string | null> {
+function whyNot(row: RequestRecord | undefined, actor: Actor, delegators: Delegator[], named?: string): string | null {
   if (!row) return 'This request no longer exists.';
   if (row.status !== 'pending') return nothingToDecide(row);
   const own = row.requester_id === actor.id;
   if (own && !row.rule.allowSelfApproval) return 'You cannot decide your own request; another approver has to.';
   if ((named === undefined || named === actor.name) && isEligibleApprover(row, actor)) return null;
-  if ((await standInsNow(ctx, row, actor, named)).length > 0) return null;
+  if (standInsNow(row, delegators, named).length > 0) return null;
   return named === undefined || named === actor.name ? 'You are not an approver for this request.' : `You are not ${named}'s delegate for this request now; a delegation covers only its window and its rules.`;
 }
 
@@ -83,9 +81,8 @@ async function whyNot(ctx: Context, row: RequestRecord | undefined, actor: Actor
  * `choices` when it could count for more than one person (themselves included), to ask them; else
  * `named`, the one it counts for when an unnamed vote would land elsewhere (undefined: unnamed is right).
  */
-async function whomFor(ctx: Context, row: RequestRecord | undefined, actor: Actor): Promise<{ choices: string[]; named?: string }> {
+async function whomFor(ctx: Context, row: RequestRecord | undefined, actor: Actor, delegators: Delegator[]): Promise<{ choices: string[]; named?: string }> {
   if (!row || row.status !== 'pending') return { choices: [] };
-  const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
   const capacities = capacitiesOn(await buildView(viewReader(ctx), row, null), actor, delegators);
   const toName = choicesToName(capacities, unnamedVoteFor(row, actor, delegators));
   if (toName.length > 1) return { choices: toName };
@@ -138,11 +135,15 @@ async function onDecisionClick(ctx: Context, app: SlackApp, payload: z.infer<typ
     await say('This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
     return ACK;
   }
+  // Read once, for whom an unnamed vote is for and whether the deny form may open; decideRequest
+  // reads them again as it decides, never trusting these.
+  const delegatorsNeeded = row?.status === 'pending' && (click.named === undefined || click.decision === 'deny');
+  const delegators = delegatorsNeeded ? await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now()) : [];
   let named = click.named;
   if (named === undefined) {
     // Unnamed, the vote counts as theirs or for the earliest delegation, which may not be whom they
     // mean: someone who could vote in more than one capacity chooses, as in the app and by email.
-    const whom = await whomFor(ctx, row, actor);
+    const whom = await whomFor(ctx, row, actor, delegators);
     if (row && whom.choices.length > 1) {
       await say(standInChoice(row, click.decision, whom.choices, actor.name));
       return ACK;
@@ -150,7 +151,7 @@ async function onDecisionClick(ctx: Context, app: SlackApp, payload: z.infer<typ
     named = whom.named;
   }
   if (click.decision === 'deny') {
-    const problem = await whyNot(ctx, row, actor, named);
+    const problem = whyNot(row, actor, delegators, named);
     if (problem || !row) await say(problem ?? 'This request no longer exists.');
     else await openDenyForm(ctx, app, row, payload.trigger_id, channel, slackUserId, named);
     return ACK;
