@@ -13,7 +13,7 @@ export interface DecisionClick {
   named?: string;
 }
 
-/** A click read: one to decide, a choice button Greenlight did not make, or a button that decides nothing (Open in Greenlight). */
+/** A click read: one to decide, a choice button Greenlight did not make (its value unreadable, or naming another than its action id), or a button that decides nothing (Open in Greenlight). */
 export type ParsedClick = { kind: 'decide'; click: DecisionClick } | { kind: 'not ours' } | { kind: 'ignored' };
 
 export const onBehalfOfSchema = z.string().min(1).max(LIMITS.userName);
@@ -44,6 +44,8 @@ export function parseClick(action: { action_id: string; value?: string | undefin
   const choice = choiceIn(action.action_id);
   if (!choice) return { kind: 'ignored' };
   const chosen = standInValueSchema.safeParse(parseJson(action.value ?? ''));
-  if (!chosen.success) return { kind: 'not ours' };
+  // Greenlight names the same person in both (standInChoice); a button saying one and valued the
+  // other was made elsewhere, and whom its clicker meant would be a guess.
+  if (!chosen.success || chosen.data.onBehalfOf !== choice.name) return { kind: 'not ours' };
   return { kind: 'decide', click: { requestId: chosen.data.requestId, decision: choice.decision, named: chosen.data.onBehalfOf } };
 }
