@@ -1,20 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { RequestStatus } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import { requestStore } from '../store/requests.js';
 import { userStore } from '../store/users.js';
 import { decisionStore } from '../store/decisions.js';
-import { breakGlassReviewStore, whoReviewed } from '../store/break-glass-reviews.js';
 import { isEligibleApprover } from '../domain/request-view.js';
 import { activeDelegatorsOf, standInsOn } from '../domain/deciders.js';
 import type { EmailPayload } from './email-payload.js';
-
-const FINISHED: Record<Exclude<RequestStatus, 'pending'>, string> = {
-  approved: 'the request was approved',
-  denied: 'the request was denied',
-  expired: 'the request expired',
-  cancelled: 'the request was cancelled',
-};
+import { requestFinished, reviewAlreadyIn } from './no-longer-due.js';
 
 /**
  * Why a stored email should no longer go out, or null when it should. A row may wait hours for the
@@ -31,13 +23,14 @@ export async function whyNoLongerDue(db: Kysely<Database>, payload: EmailPayload
   if (user.email?.toLowerCase() !== payload.to.address.toLowerCase()) return `not sent: ${user.name}'s email address changed ${after}`;
   if (payload.type === 'request.break_glass_overdue') {
     // Chasing a review that is in by now would send the reviewers after nothing.
-    const review = await breakGlassReviewStore.ofRequest(db, payload.request.id);
-    if (review?.outcome) return `not sent: the break-glass was ${review.outcome} by ${whoReviewed(review) ?? 'a reviewer'} ${after}`;
+    const reviewed = await reviewAlreadyIn(db, payload.request.id);
+    if (reviewed) return `not sent: ${reviewed} ${after}`;
   }
   if (payload.alert !== null) return null;
   const request = await requestStore.byId(db, payload.request.id);
   if (!request) return 'not sent: the request no longer exists';
-  if (request.status !== 'pending') return `not sent: ${FINISHED[request.status]} ${after}`;
+  const finished = requestFinished(request.status);
+  if (finished) return `not sent: ${finished} ${after}`;
   // Asked to decide: only while they still may (their groups, roles or delegation changed since?) and have not voted.
   if (await decisionStore.castBy(db, request.id, user.id)) return `not sent: ${user.name} voted ${after}`;
   const person = { id: user.id, name: user.name, roles: user.roles, groups: (await userStore.groupsOfUsers(db, [user.id])).get(user.id) ?? [] };

@@ -1,7 +1,7 @@
 import type { Context } from '../../domain/context.js';
-import { breakGlassReviewStore, whoReviewed } from '../../store/break-glass-reviews.js';
 import { slackAlertStore } from '../../store/slack-alerts.js';
 import { consoleLink } from '../chat-text.js';
+import { reviewAlreadyIn } from '../no-longer-due.js';
 import type { SlackApp, SlackRow } from './app.js';
 import { overdueReviewAudience } from '../overdue-review-audience.js';
 import { loadRow, slackApprovers, toEachMember } from './delivery.js';
@@ -22,8 +22,8 @@ export async function postAlertForTarget(ctx: Context, app: SlackApp, notificati
   if (!row) return null;
   if (alert.event === 'request.break_glass_overdue') {
     // A retry reaching Slack after the review is in would send the reviewers after nothing (as email, see whyNoLongerDue).
-    const review = await breakGlassReviewStore.ofRequest(ctx.store.db, requestId);
-    if (review?.outcome) return `not posted: the break-glass was ${review.outcome} by ${whoReviewed(review) ?? 'a reviewer'} before this alert could go out`;
+    const reviewed = await reviewAlreadyIn(ctx.store.db, requestId);
+    if (reviewed) return `not posted: ${reviewed} before this alert could go out`;
   }
   const posted = await slackAlertStore.channelsOf(ctx.store.db, notificationId);
   const text = alertText(message);
