@@ -5,15 +5,18 @@ import { postAlertForTarget } from './slack/alert.js';
 import type { SlackApp, SlackRow } from './slack/app.js';
 import { postForTarget, refreshMessages } from './slack/delivery.js';
 import { TeamsEndpoint } from './teams/endpoint.js';
+import { whyCardNoLongerDue } from './teams/still-due.js';
 
 /**
  * Channels read what the hub has when they send: Slack the request as it stands, Teams the hub's
- * public address, email whether its request and recipient still call for it.
+ * public address and whether its card still calls for someone, email whether its request and recipient
+ * still call for it. Generic webhooks get no such check on purpose: they are an event record for
+ * machines, which get every event that happened, late or not.
  */
 export function attachChannels(outbox: Outbox, ctx: Context): void {
   outbox.email?.attach((payload) => whyNoLongerDue(ctx.store.db, payload, ctx.clock.now()));
   outbox.slack?.attach((app, row, notificationId, signal) => sendSlackRow(ctx, app, row, notificationId, signal));
-  for (const endpoint of outbox.endpoints.values()) if (endpoint instanceof TeamsEndpoint) endpoint.attach(() => outbox.publicUrl ?? '');
+  for (const endpoint of outbox.endpoints.values()) if (endpoint instanceof TeamsEndpoint) endpoint.attach(() => outbox.publicUrl ?? '', (row) => whyCardNoLongerDue(ctx.store.db, row));
 }
 
 /** Null once done; why nothing was posted when the row is no longer due. */

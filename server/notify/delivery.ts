@@ -18,6 +18,12 @@ export type DeliveryOutcome =
   /** The hub's stop cut the attempt short: nothing is known of it, so it is handed back uncounted. */
   | { kind: 'aborted' };
 
+/** What an outbox row announces: for a channel that checks, when it gets to the row, whether that still calls for it. */
+export interface RowSubject {
+  type: string;
+  requestId: string | null;
+}
+
 /**
  * Where outbox rows of one channel go: a webhook endpoint, the SMTP server. The dispatcher claims an
  * endpoint's rows, sends each with `send`, and files the outcome; it knows nothing else of channels.
@@ -36,7 +42,7 @@ export interface DeliveryEndpoint {
   /** Scheme, host and port only, for logs and audit events. */
   readonly origin: string;
   /** Resolves with the outcome, never rejects. */
-  send(id: string, payload: string, signal: AbortSignal): Promise<DeliveryOutcome>;
+  send(id: string, payload: string, signal: AbortSignal, subject: RowSubject): Promise<DeliveryOutcome>;
   close(): void;
 }
 

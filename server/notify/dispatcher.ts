@@ -243,7 +243,7 @@ export class Dispatcher implements FastLane {
     this.sending.add(row.id);
     this.armRenewal();
     try {
-      const outcome = await endpoint.send(row.id, row.payload, this.abort.signal);
+      const outcome = await endpoint.send(row.id, row.payload, this.abort.signal, row);
       // `stop` hands the row back, uncounted. An outcome known despite the stop (an SMTP server
       // that accepted the message) is filed: handed back, it would go out again.
       if (outcome.kind === 'aborted') return;

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type { NotificationEvent } from '../../../protocol/index.js';
 import type { Clock } from '../../clock.js';
 import type { ChatEndpoint, OutgoingEvent } from '../channel.js';
-import { guardedAgent, postOnce, type DeliveryOutcome } from '../delivery.js';
+import { guardedAgent, postOnce, type DeliveryOutcome, type RowSubject } from '../delivery.js';
 import { resolveSecret } from '../secrets.js';
 import { renderTeamsMessage } from './card.js';
 import { teamsUrlSchema, type TeamsWebhookConfig } from './config.js';
@@ -24,6 +24,7 @@ export class TeamsEndpoint implements ChatEndpoint {
   private readonly url: URL;
   private readonly agent: http.Agent;
   private publicUrl: () => string = () => '';
+  private noLongerDue: (row: RowSubject) => Promise<string | null> = () => Promise.resolve(null);
 
   constructor(
     config: TeamsWebhookConfig,
@@ -43,9 +44,13 @@ export class TeamsEndpoint implements ChatEndpoint {
     this.agent = guardedAgent(this.url, allowPrivateNetworks, this.maxConcurrency);
   }
 
-  /** Where the card's buttons point: the hub's public address, known once it runs. */
-  attach(publicUrl: () => string): void {
+  /**
+   * Where the card's buttons point: the hub's public address, known once it runs; and why a card, when
+   * its turn comes, is no longer due (null when it is).
+   */
+  attach(publicUrl: () => string, noLongerDue: (row: RowSubject) => Promise<string | null>): void {
     this.publicUrl = publicUrl;
+    this.noLongerDue = noLongerDue;
   }
 
   wants(event: NotificationEvent): boolean {
@@ -56,7 +61,14 @@ export class TeamsEndpoint implements ChatEndpoint {
     return renderTeamsMessage(event.type, event.data, this.publicUrl(), event.message ?? null);
   }
 
-  send(_id: string, body: string, signal: AbortSignal): Promise<DeliveryOutcome> {
+  async send(_id: string, body: string, signal: AbortSignal, row: RowSubject): Promise<DeliveryOutcome> {
+    let stale: string | null;
+    try {
+      stale = await this.noLongerDue(row);
+    } catch {
+      return { kind: 'failed', status: null, error: 'cannot read whether the card is still due', retryAfterMs: null };
+    }
+    if (stale !== null) return { kind: 'skipped', reason: stale };
     return postOnce({ url: this.url, agent: this.agent, allowPrivateNetworks: this.allowPrivateNetworks, body, signal, clock: this.clock, headers: { 'content-type': 'application/json', 'user-agent': 'Greenlight-Teams/1' } });
   }
 
