@@ -38,6 +38,7 @@ export const AUDIT_TYPES = [
   'signing_key.rotated',
   'delegation.created',
   'delegation.ended',
+  'delegation.expired',
   'request.break_glass',
   'request.reviewed',
   'request.review_overdue',

@@ -39,7 +39,7 @@ export async function addDeadline(trx: Transaction<Database>, deadline: Omit<New
   await deadlineStore.insert(trx, [{ ...deadline, id: newId('ddl', now) }]);
 }
 
-/** The end of a delegation's window, when the claims it alone backed are released (see `releaseClaimsAtDelegationEnd`). */
+/** The end of a delegation's window, when the claims it alone backed are released (see `runOutDelegation`). */
 export async function scheduleDelegationEnd(trx: Transaction<Database>, delegation: { id: string; endsAt: string }, now: Date): Promise<void> {
   await deadlineStore.insert(trx, [{ id: newId('ddl', now), kind: 'delegation_end', delegationId: delegation.id, dueAt: delegation.endsAt }]);
 }

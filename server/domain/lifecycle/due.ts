@@ -12,7 +12,7 @@ import { remind } from './reminders.js';
 import { buildView, viewReader } from '../request-view.js';
 import { expireRequest } from './expiry.js';
 import { markReviewOverdue } from './review-overdue.js';
-import { releaseClaimsAtDelegationEnd } from './unbacked-claims.js';
+import { runOutDelegation } from './delegation-end.js';
 
 export type { AfterCommit } from './after-commit.js';
 
@@ -24,7 +24,7 @@ export type { AfterCommit } from './after-commit.js';
 export async function applyDeadline(ctx: Context, trx: Transaction<Database>, deadline: DeadlineRecord): Promise<{ postponedTo?: string; after?: AfterCommit }> {
   const now = ctx.clock.now().toISOString();
   if (deadline.kind === 'delegation_end') {
-    const released = await releaseClaimsAtDelegationEnd(ctx, trx, deadline.delegationId);
+    const released = await runOutDelegation(ctx, trx, deadline.delegationId);
     return released.length > 0 ? { after: announceEachUpdated(ctx, released) } : {};
   }
   if (deadline.kind === 'grant_expiring') {

@@ -3,9 +3,8 @@ import type { Database } from '../../store/schema.js';
 import { delegationStore, type DelegationRecord } from '../../store/delegations.js';
 import { requestStore, type RequestRecord } from '../../store/requests.js';
 import { userStore } from '../../store/users.js';
-import { SYSTEM_ACTOR_NAME } from '../actor.js';
 import type { Context } from '../context.js';
-import { activeDelegatorsOf, mayDecide, personOf, standsInOn } from '../deciders.js';
+import { activeDelegatorsOf, mayDecide, personOf } from '../deciders.js';
 import { changedRequest, type ChangedRequest } from './after-commit.js';
 import { endClaim } from './claims.js';
 
@@ -45,27 +44,9 @@ export const delegationEndedWhy = (delegation: Pick<DelegationRecord, 'fromName'
   `the delegation from ${delegation.fromName} to ${delegation.toName} ${how}: ${delegation.toName} can no longer decide it for ${delegation.fromName}`;
 
 /**
- * A delegation's window is over (its `delegation_end` deadline fired): inside the caller's transaction,
- * releases the claims its delegate holds that it could have backed (its delegator may decide the
- * request, and it covers the rule) and nothing else backs now, as ending it early does. A claim made
- * for another delegator is left to that delegation's own end, which names the right one. One ended
- * early released them then. Returns the requests changed, to announce once committed.
- */
-export async function releaseClaimsAtDelegationEnd(ctx: Context, trx: Transaction<Database>, delegationId: string): Promise<ChangedRequest[]> {
-  const delegation = await delegationStore.byId(trx, delegationId);
-  if (!delegation || delegation.endedAt !== null) return [];
-  const delegator = await userStore.byId(trx, delegation.fromId);
-  if (!delegator) return [];
-  const ran = { delegator: await personOf(trx, delegator), rules: delegation.rules };
-  // A delegate never decides for the requester on their own request, so this delegation backed none there.
-  const couldHaveBacked = (request: RequestRecord) => request.requester_id !== delegation.fromId && standsInOn(ran, request);
-  return releaseUnbackedClaims(ctx, trx, delegation.toName, SYSTEM_ACTOR_NAME, delegationEndedWhy(delegation, 'ran out'), couldHaveBacked);
-}
-
-/**
  * Those who stand in for `delegatorId` now or later (delegations not ended or over), by name, as
  * claims are held: whose claims a change to the delegator may leave unbacked. A delegation that
- * runs out releases its delegate's claims at its end (`releaseClaimsAtDelegationEnd`).
+ * runs out releases its delegate's claims at its end (`runOutDelegation`).
  */
 export async function delegatesOf(trx: Transaction<Database>, delegatorId: string, now: Date): Promise<string[]> {
   return [...new Set((await delegationStore.notOverOf(trx, delegatorId, now.toISOString())).filter((d) => d.fromId === delegatorId).map((d) => d.toName))];
