@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { requiredText } from './visible-text.js';
 import { LIMITS } from './limits.js';
+import { instantSchema } from './instant.js';
 
-/** With its offset: a time without one would be read in the hub's zone, and a day that does not exist (02-31) is refused, not rolled over. */
-const isoInstant = z.iso.datetime({ offset: true, message: 'expected an RFC 3339 date and time with its offset, such as 2026-12-31T18:00:00Z' });
 const name = z.string().min(1).max(LIMITS.userName);
 
 /** The longest a delegation may reach ahead: a forgotten one should not hand approvals away for good. */
@@ -15,8 +14,8 @@ export const newDelegationSchema = z.strictObject({
   /** Whose approvals; absent: the caller's. Admins only for someone else. */
   from: name.optional(),
   /** Absent: now. */
-  startsAt: isoInstant.optional(),
-  endsAt: isoInstant,
+  startsAt: instantSchema.optional(),
+  endsAt: instantSchema,
   /** Only requests under these policy rules; absent: every rule. */
   rules: z.array(z.string().min(1).max(LIMITS.identifier)).min(1).max(50).optional(),
   reason: requiredText(LIMITS.reason, 'say why, e.g. "holiday"'),

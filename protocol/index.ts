@@ -4,6 +4,7 @@ export * from './storable-text.js';
 export * from './misleading-text.js';
 export * from './visible-text.js';
 export * from './duration.js';
+export * from './instant.js';
 export * from './request.js';
 export * from './quorum.js';
 export * from './user.js';

@@ -3,6 +3,7 @@ import { LIMITS } from './limits.js';
 import { formatDuration } from './duration.js';
 import { hasUserInfo, safeHttpUrl } from './urls.js';
 import { accessWindowSchema } from './windows.js';
+import { instantSchema } from './instant.js';
 import { lineProgressSchema, quorumLineSchema } from './quorum.js';
 import { hasInvisible, isOneLine, lookalikeProblem, ONE_LINE_MESSAGE, requiredText, showsSomething, visibleLength } from './visible-text.js';
 
@@ -67,10 +68,8 @@ export const requestContextSchema = z.strictObject({
 });
 export type RequestContext = z.infer<typeof requestContextSchema>;
 
-/** An RFC 3339 date-time with its offset (`2026-12-24T23:00:00+01:00` or `…Z`), normalised to UTC. */
-export const startTimeSchema = z.iso
-  .datetime({ offset: true, message: 'expected an RFC 3339 date and time with its offset, such as 2026-12-24T23:00:00+01:00' })
-  .transform((text) => new Date(text).toISOString());
+/** When access should start: an RFC 3339 date-time with its offset, normalised to UTC. */
+export const startTimeSchema = instantSchema;
 /** A break-glass reason is read by reviewers after the fact, so it has to say something. */
 export const BREAK_GLASS_MIN_REASON = 20;
 
