@@ -80,6 +80,14 @@ describe('a resource cannot pass for another one', () => {
     ['mathematical bold letters', '𝐩𝐚𝐲𝐦𝐞𝐧𝐭𝐬-api', /^resource: must be written in plain characters: it reads as "payments-api"/],
     ['a ligature', 'conﬁg-store', /^resource: must be written in plain characters: it reads as "config-store"/],
     ['an accent as a separate mark', 'cafe\u0301-api', /^resource: must be written in plain characters: it reads as "café-api"/],
+    ['a hyphen that is not the ASCII one', 'payments\u2010api', /^resource: must use ASCII for punctuation, symbols and digits: U\+2010 is not, and such characters are drawn like - \/ \. : or a letter/],
+    ['an en dash for a hyphen', 'payments\u2013api', /^resource: must use ASCII for punctuation, symbols and digits: U\+2013 is not/],
+    ['a minus sign for a hyphen', 'payments\u2212api', /^resource: must use ASCII for punctuation, symbols and digits: U\+2212 is not/],
+    ['a division slash for a slash', 'prod\u2215db', /^resource: must use ASCII for punctuation, symbols and digits: U\+2215 is not/],
+    ['a fraction slash for a slash', 'prod\u2044db', /^resource: must use ASCII for punctuation, symbols and digits: U\+2044 is not/],
+    ['a middle dot for a full stop', 'db\u00B7prod', /^resource: must use ASCII for punctuation, symbols and digits: U\+00B7 is not/],
+    ['an Armenian full stop for a colon', 'arn\u0589aws', /^resource: must use ASCII for punctuation, symbols and digits: U\+0589 is not/],
+    ['an Arabic-Indic zero for a full stop', 'db\u0660prod', /^resource: must use ASCII for punctuation, symbols and digits: U\+0660 is not/],
   ])('refuses %s, naming what it would pass for', (_, resource, message) => {
     expect(resourceIssues(resource)).toEqual([expect.stringMatching(message)]);
   });

@@ -49,16 +49,29 @@ const LOOKALIKE_SCRIPTS = [
 ] as const;
 
 /**
+ * Punctuation, symbols and digits beyond ASCII: NFKC leaves many that are drawn like the separators
+ * names are made of (‐ – − for -, ∕ ⁄ for /, · for ., ։ for :), and digits such as the Arabic-Indic
+ * zero ٠, drawn as a dot. Letters and marks of any script are judged by script instead (a letter
+ * drawn like another of its own script, Latin ǀ for l, is beyond this check).
+ */
+const NON_ASCII_NON_LETTER = /[^\p{L}\p{M}\p{ASCII}]/u;
+
+const codePoint = (char: string): string => `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
  * Why a name would pass for another one, or null: a styled form of a character (fullwidth ｐ, bold
- * 𝐩, the ligature ﬁ), which NFKC folds into the plain one, or letters of two lookalike scripts in
- * one word (`pаyments` with a Cyrillic а), the mix Unicode's security guidelines (UTS #39) call
- * out. Words each in one script, Cyrillic or Japanese say, pass.
+ * 𝐩, the ligature ﬁ), which NFKC folds into the plain one; punctuation, a symbol or a digit outside
+ * ASCII (a hyphen ‐ that is not -, a division slash ∕); or letters of two lookalike scripts in one
+ * word (`pаyments` with a Cyrillic а), the mix Unicode's security guidelines (UTS #39) call out.
+ * Words each in one script, Cyrillic or Japanese say, pass.
  */
 export function lookalikeProblem(text: string): string | null {
   // A name with an invisible character is refused for that already; quoting it would show it live.
   if (hasInvisible(text)) return null;
   const plain = text.normalize('NFKC');
   if (plain !== text) return `must be written in plain characters: it reads as "${plain}" once styled and composed forms are folded (NFKC); send that instead`;
+  const foreign = NON_ASCII_NON_LETTER.exec(text)?.[0];
+  if (foreign) return `must use ASCII for punctuation, symbols and digits: ${codePoint(foreign)} is not, and such characters are drawn like - / . : or a letter, so the name would look like another one`;
   // Word by word, as UTS #39 goes label by label: `платежи-api` is two words, each in one script.
   for (const word of text.split(/[^\p{L}\p{M}]+/u)) {
     const mixed = LOOKALIKE_SCRIPTS.filter(([, letters]) => letters.test(word)).map(([name]) => name);
