@@ -5,6 +5,7 @@ import { decodeAuditData, decodeAuditType } from '../store/audit-events.js';
 import { requestStore, type RequestRecord, type RequestRef } from '../store/requests.js';
 import { grantStore, type GrantRecord } from '../store/grants.js';
 import { decisionStore, type DecisionRecord } from '../store/decisions.js';
+import { inLists } from '../store/in-lists.js';
 import type { Actor } from './actor.js';
 import { actsAsAdmin } from './actor.js';
 import type { Audience } from './audience.js';
@@ -122,15 +123,6 @@ export async function buildView(reader: ViewReader, row: RequestRecord, viewer: 
   return assembleView(row, { decisions, grant: openedFor(reader, grant, row, viewer), events: parsed }, viewer);
 }
 
-/** Ids per IN list: well inside both databases' limits on bound parameters. */
-const IN_CHUNK = 500;
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
@@ -149,7 +141,7 @@ export async function buildViews(reader: ViewReader, rows: RequestRecord[], view
   if (rows.length === 0) return [];
   const { db } = reader;
   const parts = await Promise.all(
-    chunks(rows.map((row) => row.id), IN_CHUNK).map((ids) =>
+    inLists(rows.map((row) => row.id)).map((ids) =>
       Promise.all([
         decisionStore.ofRequests(db, ids),
         grantStore.ofRequests(db, ids),
