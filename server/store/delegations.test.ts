@@ -5,6 +5,8 @@ import { userStore } from './users.js';
 import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 
 const DAY = '2026-12-10T12:00:00.000Z';
+/** More ids than one statement may bind on either database (SQLite 32,766, PostgreSQL 65,535). */
+const PAST_EVERY_PARAMETER_LIMIT = 70_000;
 
 const delegation = (overrides: Partial<DelegationRecord>): DelegationRecord => ({
   id: 'dlg_1',
@@ -70,5 +72,12 @@ describe.each(await storeKinds())('delegation records on $label', ({ kind, skip 
     expect(from.map(({ delegation: found, delegate }) => [found.id, delegate])).toEqual([['dlg_3', { id: 'usr_erin', name: 'erin', email: 'erin@example.com', slackUserId: null }]]);
     expect(await delegationStore.inForceFrom(store.db, ['usr_bob'], 'usr_erin', DAY)).toEqual([]);
     expect(await delegationStore.inForceFrom(store.db, [], 'usr_erin', DAY)).toEqual([]);
+  });
+
+  it.skipIf(skip)('in force from or to more users than one statement can bind: those of the users who have any', async () => {
+    const unknown = Array.from({ length: PAST_EVERY_PARAMETER_LIMIT }, (_, n) => `usr_unknown${n}`);
+    expect((await delegationStore.inForceFrom(store.db, [...unknown, 'usr_bob'], 'usr_nobody', DAY)).map(({ delegation: found, delegate }) => [found.id, delegate.name])).toEqual([['dlg_3', 'erin']]);
+    const toEach = await delegationStore.inForceToEach(store.db, [...unknown, 'usr_erin', 'usr_carol'], DAY);
+    expect([...toEach].map(([id, found]) => [id, found.map(({ delegation: each, delegator }) => [each.id, delegator.name, [...delegator.groups].sort()])])).toEqual([['usr_erin', [['dlg_3', 'bob', ['dba', 'sre']]]]]);
   });
 });

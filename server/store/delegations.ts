@@ -3,6 +3,7 @@ import { decidesAnything, type Role } from '../../protocol/index.js';
 import { decodeStringList } from './json.js';
 import type { Database, DelegationsTable } from './schema.js';
 import { decodeRoles, userStore } from './users.js';
+import { inLists } from './in-lists.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -129,21 +130,31 @@ export const delegationStore = {
 
   /** In force at `iso` to this delegate from users still active, oldest first, with each delegator. */
   async inForceTo(db: Executor, delegateId: string, iso: string): Promise<{ delegation: DelegationRecord; delegator: Delegating }[]> {
+    return (await this.inForceToEach(db, [delegateId], iso)).get(delegateId) ?? [];
+  },
+
+  /** inForceTo for each of these delegates, read together: by delegate id (those with none are absent). */
+  async inForceToEach(db: Executor, delegateIds: string[], iso: string): Promise<Map<string, { delegation: DelegationRecord; delegator: Delegating }[]>> {
     const query = db.selectFrom('delegations').innerJoin('users', 'users.id', 'delegations.from_id').selectAll('delegations').select(['users.name as user_name', 'users.roles', 'users.email']);
-    const rows = await inForce(query, iso).where('delegations.to_id', '=', delegateId).where('users.disabled', '=', 0).orderBy('delegations.created_at').execute();
-    return withDelegators(db, rows);
+    const rows = [];
+    for (const ids of inLists([...new Set(delegateIds)])) {
+      rows.push(...(await inForce(query, iso).where('delegations.to_id', 'in', ids).where('users.disabled', '=', 0).orderBy('delegations.created_at').execute()));
+    }
+    const each = new Map<string, { delegation: DelegationRecord; delegator: Delegating }[]>();
+    // Each delegate's rows come from one list, so stay oldest first.
+    for (const found of await withDelegators(db, rows)) each.set(found.delegation.toId, [...(each.get(found.delegation.toId) ?? []), found]);
+    return each;
   },
 
   /** In force at `iso` from these delegators, to active users other than `notTo`, with each delegate's contact; earliest made first. */
   async inForceFrom(db: Executor, delegatorIds: string[], notTo: string, iso: string): Promise<{ delegation: DelegationRecord; delegate: DelegateContact }[]> {
-    if (delegatorIds.length === 0) return [];
     const query = db.selectFrom('delegations').innerJoin('users', 'users.id', 'delegations.to_id').selectAll('delegations').select(['users.name as user_name', 'users.email', 'users.slack_user_id', 'users.roles']);
-    const rows = await inForce(query, iso)
-      .where('delegations.from_id', 'in', delegatorIds)
-      .where('delegations.to_id', '!=', notTo)
-      .where('users.disabled', '=', 0)
-      .orderBy('delegations.created_at')
-      .execute();
+    const rows = [];
+    for (const ids of inLists(delegatorIds)) {
+      rows.push(...(await inForce(query, iso).where('delegations.from_id', 'in', ids).where('delegations.to_id', '!=', notTo).where('users.disabled', '=', 0).orderBy('delegations.created_at').execute()));
+    }
+    // Read in several lists, the rows are put back in the order one statement would give (the sort is stable).
+    rows.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
     // A delegate made a requester since decides nothing, so hears nothing as a delegate.
     return rows.filter((row) => decidesAnything(decodeRoles(row.roles))).map((row) => ({ delegation: toDelegationRecord(row), delegate: { id: row.to_id, name: row.user_name, email: row.email, slackUserId: row.slack_user_id } }));
   },

@@ -4,6 +4,8 @@ import { userStore, type UserRecord } from './users.js';
 import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 
 const at = '2026-12-01T00:00:00.000Z';
+/** More ids than one statement may bind on either database (SQLite 32,766, PostgreSQL 65,535). */
+const PAST_EVERY_PARAMETER_LIMIT = 70_000;
 const user = (id: string, name: string, email: string | null): Pick<UserRecord, 'id' | 'name' | 'roles' | 'email' | 'slackUserId' | 'service' | 'createdAt'> => ({
   id,
   name,
@@ -89,5 +91,21 @@ describe.each(await storeKinds())('users named or in groups on $label', ({ kind,
     // A group name is not a user name, nor the other way round.
     expect(ids(await userStore.activeNamedOrInGroups(store.db, ['sre'], ['dee']))).toEqual([]);
     expect(await userStore.activeNamedOrInGroups(store.db, [], [])).toEqual([]);
+  });
+
+  it.skipIf(skip)('reads users by id with their groups, disabled or not, for more ids than one statement can bind', async () => {
+    const unknown = Array.from({ length: PAST_EVERY_PARAMETER_LIMIT }, (_, n) => `usr_unknown${n}`);
+    const found = await userStore.withGroupsByIds(store.db, [...unknown, 'usr_a', 'usr_d', 'usr_x', 'usr_a']);
+    expect(found.map(({ user: each, groups }) => [each.id, each.disabled, [...groups].sort()]).sort()).toEqual([
+      ['usr_a', false, ['security', 'sre']],
+      ['usr_d', false, []],
+      ['usr_x', true, ['sre']],
+    ]);
+    const groups = await userStore.groupsOfUsers(store.db, [...unknown, 'usr_a', 'usr_c']);
+    expect([...groups].map(([id, each]) => [id, [...each].sort()]).sort()).toEqual([
+      ['usr_a', ['security', 'sre']],
+      ['usr_c', ['dba']],
+    ]);
+    expect(await userStore.withGroupsByIds(store.db, [])).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ROLES, USER_ID_PREFIX, type Role } from '../../protocol/index.js';
 import type { Database, UsersTable } from './schema.js';
 import { readAhead } from './pipelined-postgres.js';
+import { inLists } from './in-lists.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -182,6 +183,20 @@ export const userStore = {
       .execute();
   },
 
+  /** These users, disabled or not, each with their groups: one read for the lot (ids not found are absent). */
+  async withGroupsByIds(db: Executor, userIds: string[]): Promise<{ user: UserRecord; groups: string[] }[]> {
+    const found = new Map<string, { user: UserRecord; groups: string[] }>();
+    for (const ids of inLists([...new Set(userIds)])) {
+      const rows = await db.selectFrom('users').leftJoin('user_groups', 'user_groups.user_id', 'users.id').selectAll('users').select('user_groups.group_name').where('users.id', 'in', ids).execute();
+      for (const { group_name: group, ...row } of rows) {
+        const entry = found.get(row.id) ?? { user: toUserRecord(row), groups: [] };
+        if (group !== null) entry.groups.push(group);
+        found.set(row.id, entry);
+      }
+    }
+    return [...found.values()];
+  },
+
   async groupsOf(db: Executor, userId: string): Promise<string[]> {
     return (await db.selectFrom('user_groups').select('group_name').where('user_id', '=', userId).execute()).map((row) => row.group_name);
   },
@@ -189,9 +204,10 @@ export const userStore = {
   /** The groups of each of these users, by id (users in none are absent). */
   async groupsOfUsers(db: Executor, userIds: string[]): Promise<Map<string, string[]>> {
     const groups = new Map<string, string[]>();
-    if (userIds.length === 0) return groups;
-    for (const row of await db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', userIds).execute()) {
-      groups.set(row.user_id, [...(groups.get(row.user_id) ?? []), row.group_name]);
+    for (const ids of inLists([...new Set(userIds)])) {
+      for (const row of await db.selectFrom('user_groups').select(['user_id', 'group_name']).where('user_id', 'in', ids).execute()) {
+        groups.set(row.user_id, [...(groups.get(row.user_id) ?? []), row.group_name]);
+      }
     }
     return groups;
   },
