@@ -20,6 +20,12 @@ export async function personOf(db: Kysely<Database> | Transaction<Database>, use
   return personAsActor({ id: user.id, name: user.name, roles: user.roles, groups: await userStore.groupsOf(db, user.id), email: user.email });
 }
 
+/** These users as the people they are now (personOf), read together: by id, those not found absent. */
+export async function peopleByIds(db: Executor, userIds: string[]): Promise<Map<string, Actor>> {
+  const found = await userStore.withGroupsByIds(db, userIds);
+  return new Map(found.map(({ user, groups }) => [user.id, personAsActor({ id: user.id, name: user.name, roles: user.roles, groups, email: user.email })]));
+}
+
 export interface Delegator {
   delegator: Actor;
   /** Rule names covered; null: every rule. */
@@ -31,10 +37,15 @@ export interface Delegator {
  * active. Only direct delegations count, so what was delegated to someone is never passed on.
  */
 export async function activeDelegatorsOf(db: Executor, delegate: Pick<Actor, 'id' | 'roles'>, now: Date): Promise<Delegator[]> {
+  return (await activeDelegatorsOfEach(db, [delegate], now)).get(delegate.id) ?? [];
+}
+
+/** activeDelegatorsOf for each of these delegates, read together: by delegate id (those standing in for nobody absent). */
+export async function activeDelegatorsOfEach(db: Executor, delegates: Pick<Actor, 'id' | 'roles'>[], now: Date): Promise<Map<string, Delegator[]>> {
   // A delegate whose roles decide nothing (made a requester since) stands in for nobody.
-  if (!decidesAnything(delegate.roles)) return [];
-  const found = await delegationStore.inForceTo(db, delegate.id, now.toISOString());
-  return found.map(({ delegation, delegator }) => ({ delegator: personAsActor(delegator), rules: delegation.rules }));
+  const deciding = delegates.filter((delegate) => decidesAnything(delegate.roles)).map((delegate) => delegate.id);
+  const found = await delegationStore.inForceToEach(db, deciding, now.toISOString());
+  return new Map([...found].map(([id, delegations]) => [id, delegations.map(({ delegation, delegator }) => ({ delegator: personAsActor(delegator), rules: delegation.rules }))]));
 }
 
 export const coversRule = (delegation: Delegator, rule: string): boolean => delegation.rules === null || delegation.rules.includes(rule);

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import { decidesFor, type FrozenRule, type GreenlightRequest, type NotificationEvent } from '../../protocol/index.js';
 import { afterCommit, type Context } from '../domain/context.js';
-import { delegatesReachedFor } from '../domain/delegate-recipients.js';
+import { delegatesReachedFor, type DelegateRecipient } from '../domain/delegate-recipients.js';
 import { newId } from '../ids.js';
 import type { Database, EmailActionsTable } from '../store/schema.js';
 import type { RequestRecord } from '../store/requests.js';
@@ -13,8 +13,8 @@ import { overdueReviewAudience } from './overdue-review-audience.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { diffExcerpt } from './chat-text.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
-import { decodeRoles, userStore } from '../store/users.js';
-import { activeDelegatorsOf, personOf } from '../domain/deciders.js';
+import { decodeRoles } from '../store/users.js';
+import { activeDelegatorsOfEach, peopleByIds, type Delegator } from '../domain/deciders.js';
 import { capacitiesOn, choicesToName } from '../domain/capacities.js';
 import type { Actor } from '../domain/actor.js';
 
@@ -96,17 +96,21 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
   // Someone away hands their approvals to a delegate: the delegate gets what they would have. Whom
   // they may vote for is the console's choice (capacitiesOn): only those whose vote would still count,
   // each named in its links.
-  for (const delegate of await delegatesReachedFor(trx, [...asked], rule.name, row.requester_id, now)) {
-    if (!delegate.email || voted.has(delegate.id)) continue;
-    // An alert (a break-glass use, its review overdue) asks no vote: the delegate hears it as the one they stand in for would.
-    if (change.alert !== null) {
+  const reachable = (delegate: DelegateRecipient): delegate is DelegateRecipient & { email: string } => Boolean(delegate.email) && !voted.has(delegate.id);
+  const delegates = (await delegatesReachedFor(trx, [...asked], rule.name, row.requester_id, now)).filter(reachable);
+  // An alert (a break-glass use, its review overdue) asks no vote: the delegate hears it as the one they stand in for would.
+  const votesAsked = change.alert === null;
+  // Read for all the delegates at once, so a rule with many approvers costs no more statements than one with few.
+  const people = votesAsked ? await peopleByIds(trx, delegates.map((delegate) => delegate.id)) : new Map<string, Actor>();
+  const delegatorsOf = votesAsked ? await activeDelegatorsOfEach(trx, [...people.values()], now) : new Map<string, Delegator[]>();
+  for (const delegate of delegates) {
+    if (!votesAsked) {
       chosen.set(delegate.id, { id: delegate.id, name: delegate.name, email: delegate.email, decidesFor: [] });
       continue;
     }
-    const person = await asPerson(trx, delegate.id);
+    const person = people.get(delegate.id);
     if (!person) continue;
-    const delegators = await activeDelegatorsOf(trx, person, now);
-    const capacities = capacitiesOn(change.data, person, delegators);
+    const capacities = capacitiesOn(change.data, person, delegatorsOf.get(delegate.id) ?? []);
     // Nothing they could click would count: an approver asked themselves still hears as the others do.
     if (capacities.length === 0 && !asked.has(delegate.id)) continue;
     // A link is used later than it is made: it names whom it counts for unless that is the person themselves,
@@ -115,12 +119,6 @@ async function recipients(trx: Transaction<Database>, change: EmailedChange, now
     chosen.set(delegate.id, { id: delegate.id, name: delegate.name, email: delegate.email, decidesFor });
   }
   return [...chosen.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** A delegate as the rules see them now: roles and groups read afresh. */
-async function asPerson(trx: Transaction<Database>, userId: string): Promise<Actor | null> {
-  const user = await userStore.byId(trx, userId);
-  return user ? personOf(trx, user) : null;
 }
 
 function messageOf(change: EmailedChange, to: Recipient, timestamp: string): EmailPayload {
