@@ -143,6 +143,11 @@ async function currentState(ctx: Context, found: FoundLink | null, approver: str
   return (await mootState(ctx, found)) ?? state;
 }
 
+/** Gives a used link back when nothing was decided, so it may be used again; best effort, as the trouble that led here is what the page says. */
+async function releaseLink(ctx: Context, link: EmailActionsTable): Promise<void> {
+  await ctx.store.db.updateTable('email_actions').set({ used_at: null }).where('token_hash', '=', link.token_hash).execute().catch(() => undefined);
+}
+
 /** What a link shows when opened (GET or HEAD): it changes nothing, so link scanners burn nothing. */
 export async function readEmailAction(ctx: Context, token: string): Promise<EmailActionState> {
   const found = await find(ctx, token);
@@ -174,7 +179,7 @@ export async function useEmailAction(ctx: Context, token: string, form: unknown)
   } catch (error) {
     if (!(error instanceof GreenlightError)) {
       // Not an answer about the request (the database is away, say): the link may be used again.
-      await ctx.store.db.updateTable('email_actions').set({ used_at: null }).where('token_hash', '=', link.token_hash).execute().catch(() => undefined);
+      await releaseLink(ctx, link);
       throw error;
     }
     if (error.code === 'ALREADY_DECIDED' || error.code === 'QUORUM_LINE_MET') {
@@ -183,17 +188,17 @@ export async function useEmailAction(ctx: Context, token: string, form: unknown)
       // Another vote got in first since the page was shown: nothing was decided, and the page says why.
       const moot = fresh && (await mootState(ctx, fresh));
       if (moot) {
-        await ctx.store.db.updateTable('email_actions').set({ used_at: null }).where('token_hash', '=', link.token_hash).execute().catch(() => undefined);
+        await releaseLink(ctx, link);
         return moot;
       }
     }
     if (error.code === 'INVALID_INPUT') {
       // Nothing was decided, and the person can fix what they typed: the link stays theirs.
-      await ctx.store.db.updateTable('email_actions').set({ used_at: null }).where('token_hash', '=', link.token_hash).execute().catch(() => undefined);
+      await releaseLink(ctx, link);
       return { kind: 'refused', request: state.request, message: `Nothing was decided: ${error.message}. Go back and try again.` };
     }
     if (error.code === 'UNAVAILABLE') {
-      await ctx.store.db.updateTable('email_actions').set({ used_at: null }).where('token_hash', '=', link.token_hash).execute().catch(() => undefined);
+      await releaseLink(ctx, link);
       throw error;
     }
     return { kind: 'refused', request: state.request, message: error.message };
