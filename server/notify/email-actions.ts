@@ -100,16 +100,6 @@ function stateOf(ctx: Context, found: FoundLink | null, approver: string): Email
   return { kind: 'open', request, decision, approver, onBehalfOf: link.on_behalf_of };
 }
 
-async function loadActor(ctx: Context, userId: string): Promise<Actor | null> {
-  const user = await userStore.byId(ctx.store.db, userId);
-  if (!user || user.disabled) return null;
-  return actorWithoutToken(user, await userStore.groupsOf(ctx.store.db, user.id));
-}
-
-async function approverName(ctx: Context, userId: string): Promise<string> {
-  return (await userStore.byId(ctx.store.db, userId))?.name ?? 'you';
-}
-
 /** Why a vote for `forWhom` would not count, when that is why capacitiesOn leaves them out; null for any other reason (decideRequest says those). */
 function whyMoot(view: GreenlightRequest, row: RequestRecord, actor: Actor, delegators: Delegator[], forWhom: string): Moot | null {
   const vote = view.decisions.find((decision) => decision.approver === forWhom);
@@ -124,9 +114,7 @@ function whyMoot(view: GreenlightRequest, row: RequestRecord, actor: Actor, dele
  * A link whose vote would no longer count (the console would no longer offer it: capacitiesOn) shows
  * why before anyone presses a button, and whom the recipient may still decide for.
  */
-async function mootState(ctx: Context, found: FoundLink): Promise<EmailActionState | null> {
-  const actor = await loadActor(ctx, found.link.user_id);
-  if (!actor) return null;
+async function mootState(ctx: Context, found: FoundLink, actor: Actor): Promise<EmailActionState | null> {
   const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
   const forWhom = found.link.on_behalf_of ?? unnamedVoteFor(found.row, actor, delegators);
   if (forWhom === null) return null;
@@ -137,10 +125,21 @@ async function mootState(ctx: Context, found: FoundLink): Promise<EmailActionSta
   return why && { kind: 'moot', request: summarise(found.row), approver: actor.name, forWhom, why, stillFor: capacities };
 }
 
-async function currentState(ctx: Context, found: FoundLink | null, approver: string): Promise<EmailActionState> {
-  const state = stateOf(ctx, found, approver);
-  if (state.kind !== 'open' || !found) return state;
-  return (await mootState(ctx, found)) ?? state;
+interface LookedUp {
+  state: EmailActionState;
+  found: FoundLink | null;
+  /** The link's person as they decide through it, once it is open; null when disabled or gone. */
+  actor: Actor | null;
+}
+
+/** Where a link stands now. Its person is read once: named on its page, and the one who decides through it. */
+async function lookUp(ctx: Context, token: string): Promise<LookedUp> {
+  const found = await find(ctx, token);
+  const user = found ? await userStore.byId(ctx.store.db, found.link.user_id) : undefined;
+  const state = stateOf(ctx, found, user?.name ?? 'you');
+  if (state.kind !== 'open' || !found) return { state, found, actor: null };
+  const actor = user && !user.disabled ? actorWithoutToken(user, await userStore.groupsOf(ctx.store.db, user.id)) : null;
+  return { state: (actor && (await mootState(ctx, found, actor))) ?? state, found, actor };
 }
 
 /** Gives a used link back when nothing was decided, so it may be used again; best effort, as the trouble that led here is what the page says. */
@@ -150,8 +149,7 @@ async function releaseLink(ctx: Context, link: EmailActionsTable): Promise<void>
 
 /** What a link shows when opened (GET or HEAD): it changes nothing, so link scanners burn nothing. */
 export async function readEmailAction(ctx: Context, token: string): Promise<EmailActionState> {
-  const found = await find(ctx, token);
-  return currentState(ctx, found, found ? await approverName(ctx, found.link.user_id) : '');
+  return (await lookUp(ctx, token)).state;
 }
 
 /**
@@ -159,8 +157,7 @@ export async function readEmailAction(ctx: Context, token: string): Promise<Emai
  * other path (eligibility, self-approval, quorum, expiry, audit), recorded as `via: email`.
  */
 export async function useEmailAction(ctx: Context, token: string, form: unknown): Promise<EmailActionResult> {
-  const found = await find(ctx, token);
-  const state = await currentState(ctx, found, '');
+  const { state, found, actor } = await lookUp(ctx, token);
   if (state.kind !== 'open' || !found) return state;
   const parsed = emailActionFormSchema.safeParse(form ?? {});
   if (!parsed.success) return { kind: 'refused', request: state.request, message: `Nothing was decided: ${parsed.error.issues[0]?.message ?? 'the form was not understood'}. Go back and try again.` };
@@ -170,7 +167,6 @@ export async function useEmailAction(ctx: Context, token: string, form: unknown)
   const claimed = await ctx.store.db.updateTable('email_actions').set({ used_at: now }).where('token_hash', '=', link.token_hash).where('used_at', 'is', null).executeTakeFirst();
   // Another POST of this link got here first.
   if (Number(claimed.numUpdatedRows) !== 1) return readEmailAction(ctx, token);
-  const actor = await loadActor(ctx, link.user_id);
   if (!actor) return { kind: 'refused', request: state.request, message: 'Your Greenlight account is disabled; ask an admin.' };
   try {
     const behalf = link.on_behalf_of === null ? {} : { onBehalfOf: link.on_behalf_of };
@@ -186,7 +182,7 @@ export async function useEmailAction(ctx: Context, token: string, form: unknown)
       const fresh = await find(ctx, token);
       if (fresh && fresh.row.status !== 'pending') return stateOf(ctx, fresh, actor.name);
       // Another vote got in first since the page was shown: nothing was decided, and the page says why.
-      const moot = fresh && (await mootState(ctx, fresh));
+      const moot = fresh && (await mootState(ctx, fresh, actor));
       if (moot) {
         await releaseLink(ctx, link);
         return moot;
