@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { scopesAllowed } from '../identity/scopes.js';
 import { decidesAnything, type ActingFor } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
-import { delegationStore } from '../store/delegations.js';
+import { delegationStore, type Delegating, type DelegationRecord } from '../store/delegations.js';
 import { userStore, type UserRecord } from '../store/users.js';
 import type { RequestRecord } from '../store/requests.js';
 import type { Actor } from './actor.js';
@@ -37,16 +37,19 @@ export interface Delegator {
  * active. Only direct delegations count, so what was delegated to someone is never passed on.
  */
 export async function activeDelegatorsOf(db: Executor, delegate: Pick<Actor, 'id' | 'roles'>, now: Date): Promise<Delegator[]> {
-  return (await activeDelegatorsOfEach(db, [delegate], now)).get(delegate.id) ?? [];
+  // A delegate whose roles decide nothing (made a requester since) stands in for nobody.
+  if (!decidesAnything(delegate.roles)) return [];
+  return (await delegationStore.inForceTo(db, delegate.id, now.toISOString())).map(asDelegator);
 }
 
 /** activeDelegatorsOf for each of these delegates, read together: by delegate id (those standing in for nobody absent). */
 export async function activeDelegatorsOfEach(db: Executor, delegates: Pick<Actor, 'id' | 'roles'>[], now: Date): Promise<Map<string, Delegator[]>> {
-  // A delegate whose roles decide nothing (made a requester since) stands in for nobody.
   const deciding = delegates.filter((delegate) => decidesAnything(delegate.roles)).map((delegate) => delegate.id);
   const found = await delegationStore.inForceToEach(db, deciding, now.toISOString());
-  return new Map([...found].map(([id, delegations]) => [id, delegations.map(({ delegation, delegator }) => ({ delegator: personAsActor(delegator), rules: delegation.rules }))]));
+  return new Map([...found].map(([id, delegations]) => [id, delegations.map(asDelegator)]));
 }
+
+const asDelegator = ({ delegation, delegator }: { delegation: DelegationRecord; delegator: Delegating }): Delegator => ({ delegator: personAsActor(delegator), rules: delegation.rules });
 
 export const coversRule = (delegation: Delegator, rule: string): boolean => delegation.rules === null || delegation.rules.includes(rule);
 
