@@ -54,6 +54,21 @@ async function syncingStandIn(beforeAnswer: (socket: Socket, count: number) => v
   return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, io, syncs: () => syncs };
 }
 
+/** A bare Socket.IO server that takes the connection and never answers its sync; `asked` resolves once the sync was asked for. */
+async function silentStandIn(): Promise<{ url: string; asked: Promise<void> }> {
+  const http = createServer();
+  const io = new Server(http);
+  let syncAsked: () => void = () => undefined;
+  const asked = new Promise<void>((resolve) => (syncAsked = resolve));
+  io.on('connection', (socket) => socket.on('requests:sync', () => syncAsked()));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => {
+    io.close();
+    http.close();
+  });
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, asked };
+}
+
 function client(url: string, token: string): HubClient {
   const hub = new HubClient({ url, token, forceNew: true, transports: ['websocket'] });
   cleanups.push(() => hub.close());
@@ -75,6 +90,25 @@ describe('HubClient.waitUntilReady', () => {
     const started = Date.now();
     await expect(hub.waitUntilReady(5_000)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('rejects with CANCELLED when the client is closed while it waits (a stand-in hub that never answers the sync), instead of waiting out its timeout', async () => {
+    const { url, asked } = await silentStandIn();
+    const hub = client(url, 'glt_x').connect();
+    // An hour: only the close can end this wait within the test.
+    const waiting = hub.waitUntilReady(3_600_000).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await asked;
+    hub.close();
+    expect(await waiting).toMatchObject({ code: 'CANCELLED', message: `The connection to the hub at ${url} was closed before it was ready.` });
+  });
+
+  it('rejects at once with CANCELLED for a client already closed', async () => {
+    const hub = client(await startHub('glt_ok'), 'glt_ok');
+    hub.close();
+    await expect(hub.waitUntilReady(3_600_000)).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 });
 

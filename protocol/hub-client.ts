@@ -172,11 +172,15 @@ export class HubClient {
     this.retryTimer = null;
   }
 
-  /** Resolves once connected and synced; rejects with the reason when the hub refuses or can't be reached. */
+  /**
+   * Resolves once connected and synced; rejects with the reason when the hub refuses or can't be reached,
+   * and with `CANCELLED` once the client is closed, since a closed client never becomes ready.
+   */
   waitUntilReady(timeoutMs = 10_000): Promise<SyncResult> {
     // Already settled: don't make the caller wait out the timeout for an event that has passed.
     if (this.currentState === 'connected' && this.lastSync && !this.syncing) return Promise.resolve(this.lastSync);
     if ((this.currentState === 'unauthorized' || this.currentState === 'unreachable') && this.lastError) return Promise.reject(this.lastError);
+    if (this.currentState === 'closed') return Promise.reject(this.closedBeforeReady());
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
@@ -190,6 +194,9 @@ export class HubClient {
         if (state === 'unauthorized' || state === 'unreachable') {
           cleanup();
           reject(this.lastError ?? new GreenlightError('UNAVAILABLE', `Cannot connect to ${this.options.url}`, { noAnswer: true }));
+        } else if (state === 'closed') {
+          cleanup();
+          reject(this.closedBeforeReady());
         }
       });
       const cleanup = () => {
@@ -198,6 +205,10 @@ export class HubClient {
         offState();
       };
     });
+  }
+
+  private closedBeforeReady(): GreenlightError {
+    return new GreenlightError('CANCELLED', `The connection to the hub at ${this.options.url} was closed before it was ready.`);
   }
 
   onState(listener: Listener<ConnectionState>): () => void {
