@@ -104,6 +104,48 @@ describe('main-process hub connection against a real hub', () => {
     expect(FakeNotification.created[0]?.closed).toBe(true);
   });
 
+  /** A connection whose first client, once created and before the hub has answered it, runs `whileConnecting`. */
+  function interruptedConnection(whileConnecting: (connection: HubConnection) => Promise<unknown>) {
+    const keychain = memoryKeychain();
+    const { settings } = memorySettings();
+    let acted: Promise<unknown> | undefined;
+    const connection: HubConnection = new HubConnection({
+      createClient: (options) => {
+        if (!acted) acted = new Promise((resolve) => queueMicrotask(() => resolve(whileConnecting(connection))));
+        return new HubClient({ ...options, forceNew: true });
+      },
+      keychain,
+      settings,
+      // An hour: a sign-in that waited out its timeout would fail the test by its own timeout instead.
+      connectTimeoutMs: 3_600_000,
+    });
+    connections.push(connection);
+    const events: DesktopEvent[] = [];
+    connection.subscribe((event) => events.push(event));
+    return { connection, keychain, events, acted: () => acted };
+  }
+
+  it('signing out while a sign-in connects ends that sign-in with CANCELLED at once, and leaves the app signed out with nothing to explain', async () => {
+    const carol = await hub.createUser({ name: 'carol', roles: ['approver'], groups: ['approvers'] });
+    const app = interruptedConnection((connection) => connection.signOut());
+    await expect(app.connection.signIn(hub.url, carol.token)).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(await app.acted()).toMatchObject({ signedIn: false, state: 'signed-out', error: null });
+    expect(app.connection.session).toEqual({ hubUrl: null, signedIn: false, state: 'signed-out', error: null });
+    expect(app.events.filter((event) => event.type === 'state').at(-1)).toEqual({ type: 'state', session: app.connection.session });
+    expect(app.keychain.entries.size).toBe(0);
+  });
+
+  it('a second sign-in while the first connects: the first ends with CANCELLED at once and the second stays signed in', async () => {
+    const dave = await hub.createUser({ name: 'dave', roles: ['approver'], groups: ['approvers'] });
+    const erin = await hub.createUser({ name: 'erin', roles: ['approver'], groups: ['approvers'] });
+    const app = interruptedConnection((connection) => connection.signIn(hub.url, erin.token));
+    await expect(app.connection.signIn(hub.url, dave.token)).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(await app.acted()).toEqual({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
+    expect(app.connection.session).toEqual({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
+    expect(app.connection.me?.name).toBe('erin');
+    expect(app.connection.auth.token).toBe(erin.token);
+  });
+
   it('a wrong token fails sign-in with a clear error and stores nothing', async () => {
     const keychain = memoryKeychain();
     const { settings } = memorySettings();

@@ -125,6 +125,8 @@ export class HubConnection {
     try {
       await Promise.race([client.waitUntilReady(this.deps.connectTimeoutMs ?? 10_000), cancelled]);
     } catch (error) {
+      // Signed out, or another sign-in took over, while this one connected: what is there now is theirs.
+      if (this.client !== client) throw error;
       if (signal?.aborted) return this.undoCancelled(hubUrl, false);
       this.disconnect();
       throw this.fail(error);
