@@ -6,6 +6,8 @@ import { revokeUnkeptSession } from './revoke-session.js';
 export interface BrowserSignInAttemptDeps {
   connection: Pick<HubConnection, 'signIn'>;
   openExternal: (url: string) => Promise<void>;
+  /** The app's HTTP to the hub (the code trade, revoking); the global fetch unless given. */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -15,12 +17,13 @@ export interface BrowserSignInAttemptDeps {
  * the hub revokes it.
  */
 export async function signInThroughBrowser(deps: BrowserSignInAttemptDeps, hubUrl: string, signal: AbortSignal): Promise<DesktopSession> {
-  const session = await signInWithBrowser({ hubUrl, openExternal: deps.openExternal, signal });
+  const fetchImpl = deps.fetch ?? fetch;
+  const session = await signInWithBrowser({ hubUrl, openExternal: deps.openExternal, signal, fetch: fetchImpl });
   try {
     return await deps.connection.signIn(hubUrl, session.token, { signal });
   } catch (error) {
     if (!signal.aborted) throw error;
-    await revokeUnkeptSession(hubUrl, session.token);
+    await revokeUnkeptSession(hubUrl, session.token, fetchImpl);
     throw browserSignInCancelled();
   }
 }

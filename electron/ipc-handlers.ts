@@ -13,6 +13,8 @@ export interface IpcHandlerDeps {
   openExternal: (url: string) => Promise<void>;
   /** The page made a call, so it is listening to events. */
   rendererReady: () => void;
+  /** The HTTP of a sign-in through the browser; the global fetch unless given. */
+  fetch?: typeof fetch;
 }
 
 /** What each preload call does in main; arguments arrive parsed by ipc.ts. */
@@ -33,7 +35,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
       return connection.signIn(hubBase(hubUrl), token);
     },
     signInWithBrowser: ({ hubUrl }) => {
-      return browserSignIn.run((signal) => signInThroughBrowser({ connection, openExternal: deps.openExternal }, hubBase(hubUrl), signal));
+      return browserSignIn.run((signal) => signInThroughBrowser({ connection, openExternal: deps.openExternal, fetch: deps.fetch }, hubBase(hubUrl), signal));
     },
     cancelSignInWithBrowser: () => browserSignIn.cancel(),
     signOut: () => connection.signOut(),

@@ -2,13 +2,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { describeZodError, GreenlightError } from '../protocol/errors.js';
-import { badAnswer, errorOfAnswer, unreachable } from '../protocol/hub-http-error.js';
+import { GreenlightError } from '../protocol/errors.js';
+import { unreachable } from '../protocol/hub-http-error.js';
 import { whenCancelled } from './cancellation.js';
+import { browserSignInCancelled, tradeCode, type DesktopSession } from './code-trade.js';
 
-/** What the hub hands the desktop app at the end of a single sign-on: a session token for the keychain. */
-export const desktopSessionSchema = z.object({ token: z.string().startsWith('glt_'), expiresAt: z.string(), user: z.string() });
-export type DesktopSession = z.infer<typeof desktopSessionSchema>;
+export { browserSignInCancelled, desktopSessionSchema, type DesktopSession } from './code-trade.js';
 
 export interface LoopbackSignInOptions {
   hubUrl: string;
@@ -17,11 +16,13 @@ export interface LoopbackSignInOptions {
   /** How long to wait for the person to finish at the identity provider. */
   timeoutMs?: number;
   /**
-   * Ends the sign-in at once with `CANCELLED`: the listener closes, and a code not yet traded never is,
-   * nor is the trade under way waited for (its request is aborted).
+   * Ends the sign-in with `CANCELLED`: the listener closes at once, and a code not yet traded never is.
+   * A trade under way is still answered, and the session it brings revoked (see `tradeCode`).
    */
   signal?: AbortSignal;
   fetch?: typeof fetch;
+  /** How long a cancelled trade still waits for the hub's answer; `ANSWER_AFTER_CANCEL_MS` unless given. */
+  answerAfterCancelMs?: number;
 }
 
 const DONE_PAGE = '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>You are signed in to Greenlight. You can close this tab and go back to the app.</p>';
@@ -30,8 +31,6 @@ const REFUSED_PAGE =
 const INCOMPLETE_PAGE =
   '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>The hub sent the browser back without a sign-in code, so nothing was signed in. Start sign-in again from the app.</p>';
 const NO_CODE_MESSAGE = 'The hub sent the browser back without a sign-in code. Start sign-in again.';
-
-export const browserSignInCancelled = () => new GreenlightError('CANCELLED', 'Sign-in through the browser was cancelled.');
 
 /**
  * Why the wait ended without a sign-in, saying so when redirects without this sign-in's state were
@@ -148,25 +147,7 @@ async function signInUnlessCancelled(options: LoopbackSignInOptions, cancelled: 
       timer = setTimeout(() => reject(new GreenlightError('TIMEOUT', timeoutMessage(timeoutMs, refusedRedirects))), timeoutMs);
     });
     const code = await Promise.race([arrived, timedOut, cancelled]);
-    // Aborted with the sign-in, so a cancel before the hub has the code leaves it unused and no session
-    // issued. One that reaches the hub as it issues the session loses that answer, and the session
-    // lapses unused at its expiry: nothing on this side ever held its token.
-    const answer = await orCancelled(
-      fetchImpl(new URL('/auth/oidc/desktop/token', hub), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ code, verifier }),
-        signal: options.signal,
-      }).catch((error: unknown) => {
-        throw unreachable(hub, error);
-      }),
-    );
-    // The hub's refusal keeps its code (an unknown or reused code, a wrong verifier).
-    if (!answer.ok) throw await errorOfAnswer(hub, answer);
-    const body: unknown = await orCancelled(answer.json().catch(() => null));
-    const session = desktopSessionSchema.safeParse(body);
-    if (!session.success) throw badAnswer(hub, describeZodError(session.error));
-    return session.data;
+    return await tradeCode({ hub, code, verifier, fetch: fetchImpl, signal: options.signal, answerAfterCancelMs: options.answerAfterCancelMs });
   } finally {
     clearTimeout(timer);
     server.closeAllConnections();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HubConnection } from '../electron/hub-connection.js';
 import { createIpcHandlers, type IpcHandlerDeps } from '../electron/ipc-handlers.js';
 import { registerIpc, trustedSender } from '../electron/ipc.js';
@@ -40,6 +40,40 @@ function recordedTrades() {
   return { codes, fetch: recording };
 }
 
+const isTrade = (input: Parameters<typeof fetch>[0]) => String(input).endsWith('/auth/oidc/desktop/token');
+
+/** The app's fetch, as is, except that `whenSent` runs as the code leaves for the hub; `issued` is the session token the hub answered with. */
+function tradeWatched(whenSent: () => void) {
+  let answered: Promise<string> = Promise.reject(new Error('no code was traded'));
+  answered.catch(() => undefined);
+  const watching: typeof fetch = (input, init) => {
+    if (!isTrade(input)) return fetch(input, init);
+    whenSent();
+    const sent = fetch(input, init);
+    answered = sent.then(async (answer) => ((await answer.clone().json()) as { token: string }).token);
+    return sent;
+  };
+  return { fetch: watching, issued: () => answered };
+}
+
+/**
+ * The hub's real answer to the code trade, held at the app's fetch (a stand-in at the edge only): the hub
+ * has issued the session and answered, and `beforeDelivery` (the person's Cancel) runs before the app sees it.
+ */
+function tradeHeldUntil(beforeDelivery: () => void) {
+  let answered: Promise<string> = Promise.reject(new Error('no code was traded'));
+  answered.catch(() => undefined);
+  const holding: typeof fetch = async (input, init) => {
+    if (!isTrade(input)) return fetch(input, init);
+    const real = await fetch(input, init);
+    const text = await real.text();
+    answered = Promise.resolve((JSON.parse(text) as { token: string }).token);
+    beforeDelivery();
+    return new Response(text, { status: real.status, headers: real.headers });
+  };
+  return { fetch: holding, issued: () => answered };
+}
+
 /** A stand-in hub connection that records the tokens it is handed and signs in with each at once. */
 function recordingConnection(): { connection: IpcHandlerDeps['connection']; signedInWith: string[] } {
   const signedInWith: string[] = [];
@@ -54,7 +88,7 @@ function recordingConnection(): { connection: IpcHandlerDeps['connection']; sign
 }
 
 /** The desktop app's main process as the window reaches it over IPC, signing in through `openExternal`; the rest is not used. */
-function desktopMain(openExternal: (url: string) => Promise<void>, connection: IpcHandlerDeps['connection']) {
+function desktopMain(openExternal: (url: string) => Promise<void>, connection: IpcHandlerDeps['connection'], fetchImpl?: typeof fetch) {
   const ipcMain = new FakeIpcMain();
   const page = { contents: new FakeWebContents(), url: 'app://greenlight/index.html' };
   const notUsed = (): never => {
@@ -69,6 +103,7 @@ function desktopMain(openExternal: (url: string) => Promise<void>, connection: I
       desktopSettings: { current: notUsed, update: notUsed },
       openExternal,
       rendererReady: () => undefined,
+      fetch: fetchImpl,
     }),
   });
   return {
@@ -89,7 +124,7 @@ function recordingMain(openExternal: (url: string) => Promise<void>) {
  * tokens it connected with, and what it told the window. `whileFirstConnecting` runs once main has
  * opened its first connection, before the hub has answered it.
  */
-function connectedMain(openExternal: (url: string) => Promise<void>, whileFirstConnecting: (main: DesktopMain) => Promise<unknown>) {
+function connectedMain(openExternal: (url: string) => Promise<void>, whileFirstConnecting: (main: DesktopMain) => Promise<unknown>, fetchImpl?: typeof fetch) {
   const keychain = memoryKeychain();
   const connectedWith: string[] = [];
   let acted: Promise<unknown> | undefined;
@@ -105,7 +140,7 @@ function connectedMain(openExternal: (url: string) => Promise<void>, whileFirstC
   connections.push(connection);
   const events: DesktopEvent[] = [];
   connection.subscribe((event) => events.push(event));
-  const main = desktopMain(openExternal, connection);
+  const main = desktopMain(openExternal, connection, fetchImpl);
   return { ...main, connection, keychain, connectedWith, events, acted: () => acted };
 }
 type DesktopMain = ReturnType<typeof desktopMain>;
@@ -274,28 +309,64 @@ describe('desktop single sign-on through the system browser and a loopback addre
     expect(await sessions()).toBe(before);
   });
 
-  it('a cancel while the app trades the code at the hub aborts the trade, so the hub issues no session', async () => {
-    const sessions = async () => (await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=session.started', ADMIN_TOKEN)).body.events.length;
-    const before = await sessions();
+  it('a cancel just as the app sends the code to the hub: the sign-in ends CANCELLED, and the session the hub issues for that code is revoked', async () => {
     const cancel = new AbortController();
-    let trade: Promise<unknown> = Promise.resolve();
-    // The person presses Cancel just as the app sends the code to the hub.
-    const cancelWhileTrading: typeof fetch = (input, init) => {
-      if (!String(input).endsWith('/auth/oidc/desktop/token')) return fetch(input, init);
-      cancel.abort();
-      const sent = fetch(input, init);
-      trade = sent.catch(() => undefined);
-      return sent;
-    };
-    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: scriptedBrowser('bob-sub', []), fetch: cancelWhileTrading, signal: cancel.signal, timeoutMs: 30_000 }).then(
+    const trade = tradeWatched(() => cancel.abort());
+    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: scriptedBrowser('bob-sub', []), fetch: trade.fetch, signal: cancel.signal, timeoutMs: 30_000 }).then(
       () => null,
       (error: unknown) => error,
     );
     expect(failed).toBeInstanceOf(GreenlightError);
     expect((failed as GreenlightError).toWire()).toEqual({ code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' });
-    // Counted once the trade has ended either way, so a session issued late is still seen.
-    await trade;
-    expect(await sessions()).toBe(before);
+    const issued = await trade.issued();
+    expect(issued).toMatch(/^glt_/);
+    expect((await hub.api('GET', '/api/v1/me', issued)).status).toBe(401);
+  });
+
+  it('a cancel after the hub issued the session but before its answer reached the app (the hub’s answer held at the app’s fetch, a stand-in at the edge): CANCELLED, and that session is revoked', async () => {
+    const cancel = new AbortController();
+    const trade = tradeHeldUntil(() => cancel.abort());
+    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: scriptedBrowser('bob-sub', []), fetch: trade.fetch, signal: cancel.signal, timeoutMs: 30_000 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect((failed as GreenlightError).toWire()).toEqual({ code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' });
+    const issued = await trade.issued();
+    expect((await hub.api('GET', '/api/v1/me', issued)).status).toBe(401);
+  });
+
+  it('a cancelled trade the hub never answers (a stand-in token endpoint at the app’s fetch) ends CANCELLED once the wait for its answer runs out', async () => {
+    const cancel = new AbortController();
+    const silentTrade: typeof fetch = (input, init) => {
+      if (!String(input).endsWith('/auth/oidc/desktop/token')) return fetch(input, init);
+      cancel.abort();
+      return new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    };
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: scriptedBrowser('bob-sub', []), fetch: silentTrade, signal: cancel.signal, timeoutMs: 30_000, answerAfterCancelMs: 50 }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failed).toMatchObject({ code: 'CANCELLED' });
+      expect(warned).toHaveBeenCalledWith(expect.stringContaining('no answer within 50 ms'));
+    } finally {
+      warned.mockRestore();
+    }
+  });
+
+  it('over IPC, Cancel after the hub issued the session but before its answer reached the app: not signed in, nothing in the keychain, never connected, and that session is revoked', async () => {
+    let cancelled: Promise<unknown> = Promise.resolve();
+    // Not awaited in the fetch: the cancel resolves only once this sign-in has ended and undone what it did.
+    const trade = tradeHeldUntil(() => void (cancelled = main.cancelSignInWithBrowser()));
+    const main = connectedMain(scriptedBrowser('bob-sub', []), async () => undefined, trade.fetch);
+    const result = await main.signInWithBrowser(hub.url);
+    expect(result).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
+    expect(await cancelled).toEqual({ data: true });
+    expect(main.connection.session).toEqual({ hubUrl: null, signedIn: false, state: 'signed-out', error: null });
+    expect([...main.keychain.entries]).toEqual([]);
+    expect(main.connectedWith).toEqual([]);
+    expect((await hub.api('GET', '/api/v1/me', await trade.issued())).status).toBe(401);
   });
 
   it('a sign-in cancelled before it starts opens no browser', async () => {
