@@ -20,7 +20,7 @@ export async function signInThroughBrowser(deps: BrowserSignInAttemptDeps, hubUr
   const fetchImpl = deps.fetch ?? fetch;
   const session = await signInWithBrowser({ hubUrl, openExternal: deps.openExternal, signal, fetch: fetchImpl });
   try {
-    return await deps.connection.signIn(hubUrl, session.token, { signal });
+    return await deps.connection.signIn(hubUrl, session.token, { signal, kind: 'sso' });
   } catch (error) {
     if (!signal.aborted) throw error;
     await revokeUnkeptSession(hubUrl, session.token, fetchImpl);

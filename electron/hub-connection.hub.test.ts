@@ -67,7 +67,7 @@ describe('main-process hub connection against a real hub', () => {
 
     const session = await connection.signIn(hub.url, bob.token);
     expect(session).toMatchObject({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
-    expect(keychain.entries.get(hub.url)).toBe(bob.token);
+    expect(keychain.entries.get(hub.url)).toEqual({ token: bob.token, kind: 'pasted' });
     expect(connection.me?.name).toBe('bob');
 
     // Alice, from a pipeline or her own app.

@@ -47,7 +47,7 @@ describe('hub connection (main process) with a fake HubClient', () => {
     const session = await connection.signIn(HUB, 'glt_bob');
     expect(client().options).toMatchObject({ url: HUB, token: 'glt_bob' });
     expect(session).toEqual({ hubUrl: HUB, signedIn: true, state: 'connected', error: null });
-    expect(keychain.entries.get(HUB)).toBe('glt_bob');
+    expect(keychain.entries.get(HUB)).toEqual({ token: 'glt_bob', kind: 'pasted' });
     expect(data.get('hubUrl')).toBe(HUB);
     expect(connection.me?.name).toBe('bob');
   });
@@ -60,7 +60,7 @@ describe('hub connection (main process) with a fake HubClient', () => {
     expect(keychain.entries.size).toBe(0);
 
     const saved = setup(syncWith(), { hubUrl: remote });
-    saved.keychain.entries.set(remote, 'glt_bob');
+    saved.keychain.entries.set(remote, { token: 'glt_bob', kind: 'pasted' });
     const session = await saved.connection.restore();
     expect(saved.clients).toHaveLength(0);
     expect(session).toMatchObject({ signedIn: false, error: { message: expect.stringContaining('unencrypted') } });
@@ -139,7 +139,7 @@ describe('hub connection (main process) with a fake HubClient', () => {
     await expect(connection.signIn(HUB, 'glt_other', { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(clients).toHaveLength(1);
     expect(connection.session).toMatchObject({ signedIn: true, state: 'connected' });
-    expect(keychain.entries.get(HUB)).toBe('glt_bob');
+    expect(keychain.entries.get(HUB)).toEqual({ token: 'glt_bob', kind: 'pasted' });
   });
 
   it('credentials handed over at launch still connect for this session when no keychain can keep them', async () => {
@@ -155,7 +155,7 @@ describe('hub connection (main process) with a fake HubClient', () => {
 
   it('restores at launch from the saved hub URL and the keychain', async () => {
     const { connection, keychain, clients } = setup(syncWith(), { hubUrl: HUB });
-    keychain.entries.set(HUB, 'glt_saved');
+    keychain.entries.set(HUB, { token: 'glt_saved', kind: 'pasted' });
     await connection.restore();
     expect(clients[0]?.options).toMatchObject({ url: HUB, token: 'glt_saved' });
   });

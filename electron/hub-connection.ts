@@ -4,12 +4,13 @@ import type { SyncResult } from '../protocol/events.js';
 import type { HubClient, HubClientOptions } from '../protocol/hub-client.js';
 import type { GreenlightRequest } from '../protocol/request.js';
 import { compareUrgency } from '../protocol/urgency.js';
-import type { Keychain } from './keychain.js';
+import type { CredentialKind, Keychain } from './keychain.js';
 import type { Me } from './me.js';
 import { waitsOnMe } from '../protocol/waits-on-me.js';
 import type { Settings } from './settings.js';
 import { insecureHubProblem } from './hub-url.js';
 import { whenCancelled } from './cancellation.js';
+import { endSessionAtSignOut } from './revoke-session.js';
 
 export interface HubClientLike
   extends Pick<HubClient, 'close' | 'reconnectNow' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'review' | 'claim' | 'release' | 'get' | 'sync'> {
@@ -22,6 +23,8 @@ export interface HubConnectionDeps {
   keychain: Keychain;
   settings: Pick<Settings, 'get' | 'set'>;
   connectTimeoutMs?: number;
+  /** The HTTP that ends a single sign-on session at sign-out; the global fetch unless given. */
+  fetch?: typeof fetch;
 }
 
 export interface SignInOptions {
@@ -32,6 +35,8 @@ export interface SignInOptions {
    * and the token it stored is taken out of the keychain again, so nothing of it stays.
    */
   signal?: AbortSignal;
+  /** How the token came: a single sign-on session is ended at the hub at sign-out, a pasted token never. `pasted` unless given. */
+  kind?: CredentialKind;
 }
 
 const signInCancelled = () => new GreenlightError('CANCELLED', 'Sign-in was cancelled.');
@@ -42,7 +47,7 @@ const signInCancelled = () => new GreenlightError('CANCELLED', 'Sign-in was canc
  */
 export class HubConnection {
   private client: HubClientLike | null = null;
-  private credentials: { hubUrl: string; token: string } | null = null;
+  private credentials: { hubUrl: string; token: string; kind: CredentialKind } | null = null;
   private unsubscribe: (() => void)[] = [];
   private lastError: GreenlightError | null = null;
   private currentMe: Me | null = null;
@@ -91,8 +96,8 @@ export class HubConnection {
     const hubUrl = this.deps.settings.get('hubUrl');
     if (!hubUrl) return this.session;
     try {
-      const token = await this.deps.keychain.read(hubUrl);
-      if (token) this.open(hubUrl, token);
+      const stored = await this.deps.keychain.read(hubUrl);
+      if (stored) this.open(hubUrl, stored.token, stored.kind);
     } catch (error) {
       this.fail(error);
     }
@@ -102,6 +107,7 @@ export class HubConnection {
   /** Connects and waits for the first sync; stores the token only once the hub accepted it. */
   async signIn(hubUrl: string, token: string, options: SignInOptions = {}): Promise<DesktopSession> {
     const { signal } = options;
+    const kind = options.kind ?? 'pasted';
     // Cancelled before it began: the session there is stays.
     if (signal?.aborted) throw signInCancelled();
     const previousHub = this.credentials?.hubUrl ?? this.deps.settings.get('hubUrl');
@@ -117,7 +123,7 @@ export class HubConnection {
     if (signal?.aborted) return this.undoCancelled(hubUrl, false);
     let client: HubClientLike;
     try {
-      client = this.open(hubUrl, token);
+      client = this.open(hubUrl, token, kind);
     } catch (error) {
       throw this.fail(error);
     }
@@ -135,7 +141,7 @@ export class HubConnection {
     }
     let stored = true;
     try {
-      await this.deps.keychain.save(hubUrl, token);
+      await this.deps.keychain.save(hubUrl, { token, kind });
     } catch (error) {
       if (options.keychain !== 'if-available') {
         this.disconnect();
@@ -161,10 +167,22 @@ export class HubConnection {
     throw signInCancelled();
   }
 
+  /**
+   * Signs out here whatever the hub says: a single sign-on session is ended at the hub first (a pasted
+   * token, or one of unknown kind, never is), then the keychain entry removed. A hub that cannot end it
+   * does not keep the app signed in: the session lapses at its expiry, and `session.error` says so.
+   */
   async signOut(): Promise<DesktopSession> {
-    const hubUrl = this.credentials?.hubUrl ?? this.deps.settings.get('hubUrl');
+    const held = this.credentials;
+    const hubUrl = held?.hubUrl ?? this.deps.settings.get('hubUrl');
     this.disconnect();
     this.lastError = null;
+    if (held?.kind === 'sso') {
+      const notEnded = await endSessionAtSignOut(held.hubUrl, held.token, this.deps.fetch ?? fetch);
+      // Signed in again while the hub was asked: the keychain entry and the state are that sign-in's now.
+      if (this.client) return this.session;
+      this.lastError = notEnded;
+    }
     if (hubUrl) {
       try {
         await this.deps.keychain.remove(hubUrl);
@@ -185,13 +203,13 @@ export class HubConnection {
     this.client?.reconnectNow();
   }
 
-  private open(hubUrl: string, token: string): HubClientLike {
+  private open(hubUrl: string, token: string, kind: CredentialKind): HubClientLike {
     // Every way in (sign-in, a saved hub at launch, the launch environment) comes through here.
     const insecure = insecureHubProblem(hubUrl);
     if (insecure) throw new GreenlightError('INVALID_INPUT', `Not connecting to ${hubUrl}: ${insecure}.`);
     const client = this.deps.createClient({ url: hubUrl, token });
     this.client = client;
-    this.credentials = { hubUrl, token };
+    this.credentials = { hubUrl, token, kind };
     this.lastError = null;
     this.unsubscribe = [
       client.onState(() => this.emitState()),

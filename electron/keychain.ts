@@ -1,4 +1,7 @@
 import { GreenlightError } from '../protocol/errors.js';
+import { decodeEntry, encodeEntry, type StoredCredential } from './keychain-entry.js';
+
+export type { CredentialKind, StoredCredential } from './keychain-entry.js';
 
 export const KEYCHAIN_SERVICE = 'Greenlight';
 
@@ -10,8 +13,8 @@ export interface KeytarLike {
 }
 
 export interface Keychain {
-  save(hubUrl: string, token: string): Promise<void>;
-  read(hubUrl: string): Promise<string | null>;
+  save(hubUrl: string, credential: StoredCredential): Promise<void>;
+  read(hubUrl: string): Promise<StoredCredential | null>;
   remove(hubUrl: string): Promise<boolean>;
 }
 
@@ -31,7 +34,7 @@ export function explainKeychainError(error: unknown): GreenlightError {
   return new GreenlightError('INTERNAL', `The OS keychain refused the request: ${text}`);
 }
 
-/** The API token, stored under service "Greenlight" with the hub URL as the account. */
+/** The token and its kind, stored under service "Greenlight" with the hub URL as the account. */
 export function createKeychain(keytar: KeytarLike | null): Keychain {
   const use = async <T>(run: (k: KeytarLike) => Promise<T>): Promise<T> => {
     if (!keytar) throw new GreenlightError('UNAVAILABLE', `${NO_KEYCHAIN} (the keytar module could not be loaded)`);
@@ -42,8 +45,11 @@ export function createKeychain(keytar: KeytarLike | null): Keychain {
     }
   };
   return {
-    save: (hubUrl, token) => use((k) => k.setPassword(KEYCHAIN_SERVICE, hubUrl, token)),
-    read: (hubUrl) => use((k) => k.getPassword(KEYCHAIN_SERVICE, hubUrl)),
+    save: (hubUrl, credential) => use((k) => k.setPassword(KEYCHAIN_SERVICE, hubUrl, encodeEntry(credential))),
+    read: async (hubUrl) => {
+      const entry = await use((k) => k.getPassword(KEYCHAIN_SERVICE, hubUrl));
+      return entry === null ? null : decodeEntry(entry);
+    },
     remove: (hubUrl) => use((k) => k.deletePassword(KEYCHAIN_SERVICE, hubUrl)),
   };
 }

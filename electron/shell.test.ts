@@ -100,7 +100,7 @@ describe('main process wiring with Electron fakes, against a real hub', () => {
       const page = { contents: window.webContents, url: 'app://greenlight/index.html' };
       const signedIn = (await fakes.ipcMain.invoke('greenlight:signIn', page, { hubUrl: hub.url, token: bob.token })) as Ack<DesktopSession>;
       expect(signedIn, JSON.stringify(signedIn)).toEqual({ data: { hubUrl: hub.url, signedIn: true, state: 'connected', error: null } });
-      expect(secrets.get(`Greenlight|${hub.url}`)).toBe(bob.token);
+      expect(JSON.parse(secrets.get(`Greenlight|${hub.url}`) ?? 'null')).toEqual({ token: bob.token, kind: 'pasted' });
       await eventually(() => tray.image.endsWith('idle-light.png'), { what: 'the idle tray icon', deadline: 10_000, every: 25 });
 
       const response = await fetch(`${hub.url}/api/v1/requests`, {
@@ -156,7 +156,7 @@ describe('main process wiring with Electron fakes, against a real hub', () => {
     try {
       expect(FakeTray.created[0]?.image).toMatch(/idle-light\.png$/);
       expect(FakeWindow.created.filter((window) => window.visible)).toEqual([]);
-      expect(secrets.get(`Greenlight|${hub.url}`)).toBe(carol.token);
+      expect(JSON.parse(secrets.get(`Greenlight|${hub.url}`) ?? 'null')).toEqual({ token: carol.token, kind: 'pasted' });
     } finally {
       fakes.app.quit();
     }

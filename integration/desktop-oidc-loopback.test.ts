@@ -441,7 +441,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
     expect(main.connection.session).toEqual({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
     expect(main.connection.auth.token).toBe(ADMIN_TOKEN);
     expect(main.connection.me?.name).toBe('admin');
-    expect([...main.keychain.entries]).toEqual([[hub.url, ADMIN_TOKEN]]);
+    expect([...main.keychain.entries]).toEqual([[hub.url, { token: ADMIN_TOKEN, kind: 'pasted' }]]);
     const [browserSession, tokenSession] = main.connectedWith;
     expect(tokenSession).toBe(ADMIN_TOKEN);
     expect((await hub.api('GET', '/api/v1/me', browserSession ?? '')).status).toBe(401);

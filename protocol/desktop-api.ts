@@ -27,6 +27,10 @@ export interface DesktopApi {
    * Resolves once it has ended; true if one was waiting.
    */
   cancelSignInWithBrowser(): Promise<Ack<boolean>>;
+  /**
+   * Signs out here. A single sign-on session is also ended at the hub (a pasted token never is: it may be
+   * in use elsewhere); when the hub cannot be reached for that, the session resolved carries an `error` saying so.
+   */
   signOut(): Promise<Ack<DesktopSession>>;
   sync(): Promise<Ack<SyncResult>>;
   submit(input: NewRequest): Promise<Ack<GreenlightRequest>>;

@@ -1,4 +1,4 @@
-import type { Keychain } from '../keychain.js';
+import type { Keychain, StoredCredential } from '../keychain.js';
 import { DEFAULT_SETTINGS, Settings, type SettingsData } from '../settings.js';
 
 export function memorySettings(initial: Partial<SettingsData> = {}): { settings: Settings; data: Map<string, unknown> } {
@@ -7,16 +7,16 @@ export function memorySettings(initial: Partial<SettingsData> = {}): { settings:
 }
 
 /** A keychain kept in memory, or one that fails as a machine without a Secret Service does. */
-export function memoryKeychain(failWith?: Error): Keychain & { entries: Map<string, string> } {
-  const entries = new Map<string, string>();
+export function memoryKeychain(failWith?: Error): Keychain & { entries: Map<string, StoredCredential> } {
+  const entries = new Map<string, StoredCredential>();
   const guard = () => {
     if (failWith) throw failWith;
   };
   return {
     entries,
-    save: async (hubUrl, token) => {
+    save: async (hubUrl, credential) => {
       guard();
-      entries.set(hubUrl, token);
+      entries.set(hubUrl, credential);
     },
     read: async (hubUrl) => {
       guard();

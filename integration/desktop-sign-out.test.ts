@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signInThroughBrowser } from '../electron/browser-sign-in-attempt.js';
+import { HubConnection } from '../electron/hub-connection.js';
+import { createKeychain, KEYCHAIN_SERVICE, type Keychain, type KeytarLike } from '../electron/keychain.js';
+import { signInWithBrowser } from '../electron/oidc-loopback.js';
+import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
+import type { DesktopEvent } from '../protocol/desktop-api.js';
+import { HubClient } from '../protocol/hub-client.js';
+import { TestHub } from '../server/test-support/hub-fixture.js';
+import { freePort } from '../server/test-support/hub-process.js';
+import { CLIENT_ID, CLIENT_SECRET, TestOidcProvider } from '../server/test-support/oidc-provider.js';
+
+let provider: TestOidcProvider;
+let hub: TestHub;
+const connections: HubConnection[] = [];
+
+/** Stands in for the system browser (not available here): through the hub and the real provider's pages, back to the app's loopback address. */
+const browser = async (url: string) => {
+  const { callback, hubCookie } = await provider.signIn(url, 'bob-sub');
+  const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
+  const loopback = back.headers.get('location');
+  if (back.status !== 303 || !loopback) throw new Error(`the hub did not send the browser back to the app: ${back.status}`);
+  await fetch(loopback);
+};
+
+/** Main's hub connection: a real client over a real socket, with the keychain given. */
+function desktopMain<K extends Keychain>(keychain: K, options: { hubUrl?: string; fetch?: typeof fetch } = {}) {
+  const connection = new HubConnection({
+    createClient: (clientOptions) => new HubClient({ ...clientOptions, forceNew: true }),
+    keychain,
+    settings: memorySettings({ hubUrl: options.hubUrl ?? null }).settings,
+    fetch: options.fetch,
+  });
+  connections.push(connection);
+  const events: DesktopEvent[] = [];
+  connection.subscribe((event) => events.push(event));
+  const signInThroughTheBrowser = () => signInThroughBrowser({ connection, openExternal: browser }, hub.url, new AbortController().signal);
+  return { connection, keychain, events, signInThroughTheBrowser };
+}
+
+/** Whether the hub still takes the token. */
+const works = async (token: string) => (await hub.api('GET', '/api/v1/me', token)).status === 200;
+
+/** keytar's calls over a map of service/account to the entry's text, as an older app left it. */
+function keytarHolding(entries: Map<string, string>): KeytarLike {
+  return {
+    getPassword: async (service, account) => entries.get(`${service}/${account}`) ?? null,
+    setPassword: async (service, account, password) => void entries.set(`${service}/${account}`, password),
+    deletePassword: async (service, account) => entries.delete(`${service}/${account}`),
+  };
+}
+
+beforeAll(async () => {
+  provider = new TestOidcProvider(await freePort(), () => [`${hub.url}/auth/oidc/callback`]);
+  hub = new TestHub('sqlite', {
+    oidc: {
+      issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, name: 'Test IdP', scopes: ['openid', 'profile', 'email', 'groups'],
+      groupsClaim: 'groups', emailClaim: 'email', usernameClaim: 'preferred_username', roleMapping: { approver: ['sre'] }, caFile: provider.caFile,
+    },
+  });
+  await hub.start();
+  await provider.start();
+  provider.accounts.set('bob-sub', { preferred_username: 'bob', email: 'bob@example.com', groups: ['sre'] });
+});
+afterAll(async () => {
+  for (const connection of connections) connection.close();
+  await hub?.dispose();
+  await provider?.dispose();
+});
+
+describe('desktop sign-out against a real hub', () => {
+  it('signed in through the browser (single sign-on): sign-out ends that session at the hub and removes it from the keychain', async () => {
+    const main = desktopMain(memoryKeychain());
+    await main.signInThroughTheBrowser();
+    const stored = main.keychain.entries.get(hub.url);
+    expect(stored?.kind).toBe('sso');
+    const token = stored?.token ?? '';
+    expect(await works(token)).toBe(true);
+
+    const session = await main.connection.signOut();
+    expect(session).toEqual({ hubUrl: hub.url, signedIn: false, state: 'signed-out', error: null });
+    expect(main.events.at(-1)).toEqual({ type: 'state', session });
+    expect([...main.keychain.entries]).toEqual([]);
+    expect(await works(token)).toBe(false);
+  });
+
+  it('signed in with a pasted token: sign-out leaves that token working at the hub (it may be in use elsewhere, as in the CLI)', async () => {
+    const carol = await hub.createUser('carol', ['approver'], ['sre']);
+    const main = desktopMain(memoryKeychain());
+    await main.connection.signIn(hub.url, carol.token);
+    expect(main.keychain.entries.get(hub.url)).toEqual({ token: carol.token, kind: 'pasted' });
+
+    expect(await main.connection.signOut()).toMatchObject({ signedIn: false, state: 'signed-out', error: null });
+    expect([...main.keychain.entries]).toEqual([]);
+    expect(await works(carol.token)).toBe(true);
+  });
+
+  it('a keychain entry kept by an older app (the bare token, its kind unknown) is taken as pasted: restored, then signed out, even a single sign-on session is left to its owner', async () => {
+    const session = await signInWithBrowser({ hubUrl: hub.url, openExternal: browser, timeoutMs: 30_000 });
+    const raw = new Map([[`${KEYCHAIN_SERVICE}/${hub.url}`, session.token]]);
+    const main = desktopMain(createKeychain(keytarHolding(raw)), { hubUrl: hub.url });
+    await main.connection.restore();
+    expect(main.connection.session).toMatchObject({ signedIn: true });
+
+    expect(await main.connection.signOut()).toMatchObject({ signedIn: false, state: 'signed-out', error: null });
+    expect([...raw]).toEqual([]);
+    expect(await works(session.token)).toBe(true);
+  });
+
+  it('a hub that cannot be reached at sign-out: signed out here all the same, the window told the session lives on at the hub, and the token never logged', async () => {
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const keychain = memoryKeychain();
+    keychain.entries.set(down, { token: 'glt_session_of_a_hub_that_is_down', kind: 'sso' });
+    const main = desktopMain(keychain, { hubUrl: down });
+    await main.connection.restore();
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const session = await main.connection.signOut();
+      expect(session).toEqual({
+        hubUrl: down,
+        signedIn: false,
+        state: 'signed-out',
+        error: { code: 'UNAVAILABLE', message: expect.stringMatching(new RegExp(`^Signed out on this computer, but the hub at ${down} could not be reached to end the sign-in session there \\(.+\\)\\. It stays valid until it expires; nothing on this computer keeps it\\.$`)) },
+      });
+      expect(main.events.at(-1)).toEqual({ type: 'state', session });
+      expect([...keychain.entries]).toEqual([]);
+      expect(warned).toHaveBeenCalledWith(expect.stringContaining(`could not end the sign-in session at ${down}`));
+      expect(warned.mock.calls.flat().join('\n')).not.toContain('glt_session_of_a_hub_that_is_down');
+      expect(JSON.stringify(main.events)).not.toContain('glt_session_of_a_hub_that_is_down');
+    } finally {
+      warned.mockRestore();
+    }
+  });
+
+  it('a sign-in made while the hub ends the session signed out of (its revoke held at the app’s fetch, a stand-in at the edge) stays signed in and kept', async () => {
+    const dave = await hub.createUser('dave', ['approver'], ['sre']);
+    let signedInMeanwhile: Promise<unknown> = Promise.resolve();
+    const revokeAfterASignIn: typeof fetch = async (input, init) => {
+      if (init?.method === 'DELETE') {
+        signedInMeanwhile = main.connection.signIn(hub.url, dave.token);
+        await signedInMeanwhile;
+      }
+      return fetch(input, init);
+    };
+    const main = desktopMain(memoryKeychain(), { fetch: revokeAfterASignIn });
+    await main.signInThroughTheBrowser();
+    const ssoToken = main.keychain.entries.get(hub.url)?.token ?? '';
+
+    await main.connection.signOut();
+    expect(await signedInMeanwhile).toMatchObject({ signedIn: true });
+    expect(main.connection.session).toEqual({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
+    expect(main.connection.me?.name).toBe('dave');
+    expect(main.keychain.entries.get(hub.url)).toEqual({ token: dave.token, kind: 'pasted' });
+    expect(await works(ssoToken)).toBe(false);
+  });
+});
