@@ -49,7 +49,8 @@ export interface Bridge {
   signInWithBrowser(hubUrl: string): Promise<SyncResult>;
   /** Ends a sign-in waiting for the browser: its call rejects with CANCELLED. Nothing to do where none can wait. */
   cancelSignInWithBrowser(): Promise<void>;
-  signOut(): Promise<void>;
+  /** Resolves what the person should know about the sign-out (the hub could not end its session), or null. */
+  signOut(): Promise<string | null>;
   subscribe(listener: (event: BridgeEvent) => void): () => void;
   sync(): Promise<SyncResult>;
   submit(input: NewRequest): Promise<GreenlightRequest>;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DesktopApi, DesktopEvent, DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { BridgeEvent } from './bridge.js';
 import { DesktopBridge } from './desktop-bridge.js';
-import { startApp } from '../store/actions.js';
+import { signIn, signOut, startApp } from '../store/actions.js';
 import { actionMessage, signInMessage, toWireError } from '../lib/errors.js';
 import { initialState, useStore } from '../store/store.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
@@ -84,6 +84,28 @@ describe('DesktopBridge', () => {
       signIn: async () => ({ data: { ...session, signedIn: false, state: 'unauthorized', error: { code: 'UNAUTHENTICATED', message: 'bad token' } } }),
     });
     await expect(new DesktopBridge(api).signIn('https://hub.example', 'glt_x')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('a sign-out the hub could not end at its side: back on the sign-in page with main\'s sentence; the next sign-in clears it', async () => {
+    const note = 'Signed out on this computer, but the hub at https://hub.example could not be reached to end the sign-in session there (connect ECONNREFUSED). It stays valid until it expires; nothing on this computer keeps it.';
+    const { api } = fakeApi({
+      signOut: async () => ({ data: { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out', error: { code: 'UNAVAILABLE', message: note } } }),
+      signIn: async () => ({ data: { ...session, signedIn: false, state: 'unauthorized', error: { code: 'UNAUTHENTICATED', message: 'bad token' } } }),
+    });
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    await signOut();
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: note, signInError: null });
+    await signIn('https://hub.example', 'glt_x');
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null, signInError: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('a sign-out that went through at the hub too leaves nothing to say', async () => {
+    const { api } = fakeApi({ signOut: async () => ({ data: { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out', error: null } }) });
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    await signOut();
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null });
   });
 
   it('started while the hub is down: says so at once, still signed in, and opens by itself when the main process syncs', async () => {

@@ -71,8 +71,8 @@ export class DesktopBridge implements Bridge {
     unwrap(await this.api.cancelSignInWithBrowser());
   }
 
-  async signOut(): Promise<void> {
-    unwrap(await this.api.signOut());
+  async signOut(): Promise<string | null> {
+    return unwrap(await this.api.signOut()).error?.message ?? null;
   }
 
   subscribe(listener: (event: BridgeEvent) => void): () => void {

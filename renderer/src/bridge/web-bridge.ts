@@ -94,10 +94,11 @@ export class WebBridge implements Bridge {
   /** The console's single sign-on is a page of the hub's, so nothing here ever waits for a browser. */
   async cancelSignInWithBrowser(): Promise<void> {}
 
-  async signOut(): Promise<void> {
+  async signOut(): Promise<null> {
     this.disconnect();
     this.storage.removeItem(TOKEN_KEY);
     this.emit({ type: 'state', state: 'signed-out', error: null });
+    return null;
   }
 
   subscribe(listener: (event: BridgeEvent) => void): () => void {

@@ -36,7 +36,7 @@ let signInAttempt = 0;
 
 export async function signIn(hubUrl: string, token: string): Promise<void> {
   const attempt = ++signInAttempt;
-  useStore.setState({ phase: 'signing-in', signInError: null, sessionEnded: false });
+  useStore.setState({ phase: 'signing-in', signInError: null, sessionEnded: false, signOutNote: null });
   try {
     const result = await requireBridge().signIn(hubUrl.trim(), token.trim());
     if (attempt === signInAttempt) onSynced(result);
@@ -51,7 +51,7 @@ export async function signIn(hubUrl: string, token: string): Promise<void> {
  */
 export async function signInWithBrowser(hubUrl: string): Promise<void> {
   const attempt = ++signInAttempt;
-  useStore.setState({ phase: 'waiting-for-browser', signInError: null, sessionEnded: false });
+  useStore.setState({ phase: 'waiting-for-browser', signInError: null, sessionEnded: false, signOutNote: null });
   try {
     const result = await requireBridge().signInWithBrowser(hubUrl.trim());
     if (attempt === signInAttempt) onSynced(result);
@@ -74,8 +74,8 @@ export async function cancelSignInWithBrowser(): Promise<void> {
 }
 
 export async function signOut(): Promise<void> {
-  await requireBridge().signOut();
-  useStore.setState({ ...initialState, phase: 'signed-out' });
+  const note = await requireBridge().signOut();
+  useStore.setState({ ...initialState, phase: 'signed-out', signOutNote: note });
 }
 
 /** Someone who only asks (no approver role) has nothing waiting on them: they start on their own requests, and have no inbox. */

@@ -31,7 +31,7 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     supportsBrowserSignIn: false,
     signInWithBrowser: notUsed,
     cancelSignInWithBrowser: notUsed,
-    signOut: async () => {},
+    signOut: async () => null,
     subscribe: (next) => {
       listener = next;
       return () => (listener = null);

@@ -19,6 +19,8 @@ export interface ConnectionSlice {
   signInError: WireError | null;
   /** The hub ended a live session (the account was disabled, or its token stopped working). */
   sessionEnded: boolean;
+  /** What the person should know about the sign-out just done (the hub could not end its session), shown on the sign-in page. */
+  signOutNote: string | null;
   me: User | null;
   offers: PolicyOffer[];
   /** Hub clock minus ours, so countdowns match the hub's deadlines. */
@@ -65,6 +67,7 @@ export const initialState: StoreState = {
   error: null,
   signInError: null,
   sessionEnded: false,
+  signOutNote: null,
   me: null,
   offers: [],
   clockOffsetMs: 0,

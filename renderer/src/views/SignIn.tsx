@@ -16,8 +16,8 @@ function otherOrigin(hubUrl: string): string | null {
 }
 
 export function SignIn() {
-  const { phase, error, sessionEnded, linkedId } = useStore(
-    useShallow((state) => ({ phase: state.phase, error: state.signInError, sessionEnded: state.sessionEnded, linkedId: state.link?.id ?? null })),
+  const { phase, error, sessionEnded, signOutNote, linkedId } = useStore(
+    useShallow((state) => ({ phase: state.phase, error: state.signInError, sessionEnded: state.sessionEnded, signOutNote: state.signOutNote, linkedId: state.link?.id ?? null })),
   );
   const [hubUrl, setHubUrl] = useState(() => getBridge().defaultHubUrl());
   const [token, setToken] = useState('');
@@ -104,6 +104,11 @@ export function SignIn() {
             Your personal API token. An admin creates it for you; it is shown only once.
           </small>
         </label>
+        {!message && signOutNote && (
+          <p className="muted" role="status" data-testid="sign-out-note">
+            {signOutNote}
+          </p>
+        )}
         {message && (
           <div className="error-box" role="alert" data-code={foreign ? 'OTHER_HUB' : error?.code}>
             <strong>{message.title}</strong>
