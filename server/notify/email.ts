@@ -7,6 +7,7 @@ import { renderEmail } from './email-message.js';
 import { emailPayloadSchema, type EmailPayload } from './email-payload.js';
 import { emailActionToken } from './email-tokens.js';
 import { resolveSecret } from './secrets.js';
+import { stillDueUnreadable } from './no-longer-due.js';
 import { readStoredJson } from '../store/json.js';
 
 const ATTEMPT_TIMEOUT_MS = 15_000;
@@ -95,8 +96,8 @@ export class EmailEndpoint implements DeliveryEndpoint {
     let stale: string | null;
     try {
       stale = await this.noLongerDue(stored);
-    } catch {
-      return { kind: 'failed', status: null, error: 'cannot read whether the message is still due', retryAfterMs: null };
+    } catch (error) {
+      return stillDueUnreadable('message', error);
     }
     if (stale !== null) return { kind: 'skipped', reason: stale };
     const key = this.tokenKey;

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { RequestStatus } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
+import type { DeliveryOutcome } from './delivery.js';
 import { breakGlassReviewStore, whoReviewed } from '../store/break-glass-reviews.js';
 
 // Why a stored message may no longer be due when its channel gets to it, in the words every channel
@@ -25,4 +26,13 @@ export function requestFinished(status: RequestStatus): string | null {
 export async function reviewAlreadyIn(db: Kysely<Database>, requestId: string): Promise<string | null> {
   const review = await breakGlassReviewStore.ofRequest(db, requestId);
   return review?.outcome ? `the break-glass was ${review.outcome} by ${whoReviewed(review) ?? 'a reviewer'}` : null;
+}
+
+/**
+ * The attempt when whether a message is still due could not be read: failed, to be tried again, with
+ * the cause on the row, so an admin reading the outbox sees why (a database gone away, say).
+ */
+export function stillDueUnreadable(what: 'message' | 'card', error: unknown): DeliveryOutcome {
+  const cause = error instanceof Error ? error.message : String(error);
+  return { kind: 'failed', status: null, error: `cannot read whether the ${what} is still due: ${cause}`, retryAfterMs: null };
 }

@@ -5,6 +5,7 @@ import type { Clock } from '../../clock.js';
 import type { ChatEndpoint, OutgoingEvent } from '../channel.js';
 import { guardedAgent, postOnce, type DeliveryOutcome, type RowSubject } from '../delivery.js';
 import { resolveSecret } from '../secrets.js';
+import { stillDueUnreadable } from '../no-longer-due.js';
 import { renderTeamsMessage } from './card.js';
 import { teamsUrlSchema, type TeamsWebhookConfig } from './config.js';
 
@@ -65,8 +66,8 @@ export class TeamsEndpoint implements ChatEndpoint {
     let stale: string | null;
     try {
       stale = await this.noLongerDue(row);
-    } catch {
-      return { kind: 'failed', status: null, error: 'cannot read whether the card is still due', retryAfterMs: null };
+    } catch (error) {
+      return stillDueUnreadable('card', error);
     }
     if (stale !== null) return { kind: 'skipped', reason: stale };
     return postOnce({ url: this.url, agent: this.agent, allowPrivateNetworks: this.allowPrivateNetworks, body, signal, clock: this.clock, headers: { 'content-type': 'application/json', 'user-agent': 'Greenlight-Teams/1' } });
