@@ -97,6 +97,9 @@ describe('the emails asking approvers and their delegates to decide', () => {
       const delegateLinks = await db.selectFrom('email_actions').select('on_behalf_of').where('request_id', '=', requestId).where('on_behalf_of', 'is not', null).execute();
       expect(delegateLinks.map((link) => link.on_behalf_of).sort()).toEqual(Array.from({ length: count }, (_, n) => [`${group}-${n}`, `${group}-${n}`]).flat());
     }
-    expect(await statementsToEmail(many)).toBe(await statementsToEmail(few));
+    const forFew = await statementsToEmail(few);
+    // Counted at all (the counter sees the outbox's reads), and no more for more people.
+    expect(forFew).toBeGreaterThan(0);
+    expect(await statementsToEmail(many)).toBe(forFew);
   });
 });
