@@ -88,6 +88,13 @@ describe('a resource cannot pass for another one', () => {
     ['a middle dot for a full stop', 'db\u00B7prod', /^resource: must use ASCII for punctuation, symbols and digits: U\+00B7 is not/],
     ['an Armenian full stop for a colon', 'arn\u0589aws', /^resource: must use ASCII for punctuation, symbols and digits: U\+0589 is not/],
     ['an Arabic-Indic zero for a full stop', 'db\u0660prod', /^resource: must use ASCII for punctuation, symbols and digits: U\+0660 is not/],
+    ['a Lisu letter for a colon', 'arn\uA4FDaws\uA4FDs3', /^resource: must not mix Latin letters with U\+A4FD in one word \("arn\uA4FDaws\uA4FDs"\)/],
+    ['a Lisu letter for a full stop', 'db\uA4F8prod', /^resource: must not mix Latin letters with U\+A4F8 in one word/],
+    ['a Lisu capital among Latin letters', '\uA4D1ayments-api', /^resource: must not mix Latin letters with U\+A4D1 in one word/],
+    ['a Devanagari visarga for a colon', 'arn\u0903aws', /^resource: must not mix Latin letters with U\+0903 in one word/],
+    ['an NKo lajanyalan for an underscore', 'db\u07FAprod', /^resource: must not mix Latin letters with U\+07FA in one word/],
+    ['a modifier letter for a colon', 'arn\u02D0aws', /^resource: must not use U\+02D0: it is a modifier letter or a combining mark of no script/],
+    ['a combining overlay NFKC leaves alone', 'prod\u0338db', /^resource: must not use U\+0338: it is a modifier letter or a combining mark of no script/],
   ])('refuses %s, naming what it would pass for', (_, resource, message) => {
     expect(resourceIssues(resource)).toEqual([expect.stringMatching(message)]);
   });
@@ -102,6 +109,10 @@ describe('a resource cannot pass for another one', () => {
     ['Latin with Japanese', 'db-本番'],
     ['a composed accented letter', 'café-api'],
     ['digits and punctuation with Greek', 'ελλάδα-2'],
+    ['Latin with katakana and its long vowel mark', 'dbサーバー-prod'],
+    ['Latin with Korean', 'db-운영'],
+    ['a Hindi word beside a Latin one', 'डेटाबेस-prod'],
+    ['Latin letters with accents of other languages', 'zürich-łódź-ærø'],
   ])('accepts %s', (_, resource) => {
     expect(resourceIssues(resource)).toEqual([]);
   });

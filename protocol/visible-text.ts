@@ -56,14 +56,32 @@ const LOOKALIKE_SCRIPTS = [
  */
 const NON_ASCII_NON_LETTER = /[^\p{L}\p{M}\p{ASCII}]/u;
 
+/**
+ * Letters and marks that belong to no script of their own (Unicode's Common and Inherited): modifier
+ * letters drawn like punctuation (ː for :, ʹ for '), and combining marks NFKC does not fold into a
+ * letter (the long solidus overlay ̸ drawn over the one before it).
+ */
+const SCRIPTLESS_LETTER_OR_MARK = /(?![\p{ASCII}])(?=[\p{L}\p{M}])[\p{scx=Common}\p{scx=Inherited}]/u;
+
+/**
+ * What a word holding Latin letters may hold besides them, as UTS #39's highly restrictive profile
+ * has it: the scripts written with Latin (Japanese, Chinese, Korean). Any other letter or mark among
+ * Latin ones is the spoof the profile is for: Lisu ꓽ for :, Devanagari ः for :, NKo ߺ for _.
+ */
+const WRITTEN_WITH_LATIN = /[\p{Script=Latin}\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}\p{scx=Bopomofo}]/u;
+const LATIN = /\p{Script=Latin}/u;
+const LETTER_OR_MARK = /[\p{L}\p{M}]/gu;
+
 const codePoint = (char: string): string => `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /**
  * Why a name would pass for another one, or null: a styled form of a character (fullwidth ｐ, bold
  * 𝐩, the ligature ﬁ), which NFKC folds into the plain one; punctuation, a symbol or a digit outside
- * ASCII (a hyphen ‐ that is not -, a division slash ∕); or letters of two lookalike scripts in one
- * word (`pаyments` with a Cyrillic а), the mix Unicode's security guidelines (UTS #39) call out.
- * Words each in one script, Cyrillic or Japanese say, pass.
+ * ASCII (a hyphen ‐ that is not -, a division slash ∕), a modifier letter or loose combining mark (ː);
+ * or, in one word, Latin letters beside those of another script than Chinese, Japanese or Korean, or
+ * letters of two lookalike scripts (`pаyments` with a Cyrillic а), the mixes Unicode's security
+ * guidelines (UTS #39) call out. Words each in one script, Cyrillic or Japanese say, pass; a word
+ * wholly in another script whose letters look Latin (Cyrillic `рау`) is beyond this check.
  */
 export function lookalikeProblem(text: string): string | null {
   // A name with an invisible character is refused for that already; quoting it would show it live.
@@ -72,10 +90,14 @@ export function lookalikeProblem(text: string): string | null {
   if (plain !== text) return `must be written in plain characters: it reads as "${plain}" once styled and composed forms are folded (NFKC); send that instead`;
   const foreign = NON_ASCII_NON_LETTER.exec(text)?.[0];
   if (foreign) return `must use ASCII for punctuation, symbols and digits: ${codePoint(foreign)} is not, and such characters are drawn like - / . : or a letter, so the name would look like another one`;
+  const scriptless = SCRIPTLESS_LETTER_OR_MARK.exec(text)?.[0];
+  if (scriptless) return `must not use ${codePoint(scriptless)}: it is a modifier letter or a combining mark of no script, drawn like punctuation or over another character, so the name would look like another one`;
   // Word by word, as UTS #39 goes label by label: `платежи-api` is two words, each in one script.
   for (const word of text.split(/[^\p{L}\p{M}]+/u)) {
     const mixed = LOOKALIKE_SCRIPTS.filter(([, letters]) => letters.test(word)).map(([name]) => name);
     if (mixed.length > 1) return `must not mix ${mixed.join(' and ')} letters in one word ("${word}"): they are drawn alike (Cyrillic а and Latin a), so the name would look like another one`;
+    const stranger = LATIN.test(word) ? word.match(LETTER_OR_MARK)?.find((char) => !WRITTEN_WITH_LATIN.test(char)) : undefined;
+    if (stranger) return `must not mix Latin letters with ${codePoint(stranger)} in one word ("${word}"): only Chinese, Japanese and Korean are written with Latin in a name, and others are drawn like Latin letters or punctuation, so the name would look like another one`;
   }
   return null;
 }
