@@ -38,6 +38,9 @@ const PEOPLE = {
   sue: { roles: ['approver'], groups: ['security'] },
 } as const;
 
+/** Tables a refused call could write to: if the row-count snapshot misses them, "nothing was written" says nothing. */
+const TABLES_THE_PROBES_WATCH = ['audit_events', 'decisions', 'delegations', 'grants', 'outbox', 'requests', 'tokens', 'users'];
+
 /**
  * Starts the probes' hub before the file's tests and stops it after. The people are handed out at
  * once, so a file can name them where it declares its tests; their tokens are filled in when the
@@ -111,6 +114,7 @@ export function hostileHub() {
     for (const [name, { roles, groups }] of Object.entries(PEOPLE)) {
       people[name as keyof typeof PEOPLE].token = (await hub.createUser(name, [...roles], [...groups])).token;
     }
+    expect(Object.keys(await fingerprint())).toEqual(expect.arrayContaining(TABLES_THE_PROBES_WATCH));
   });
   afterAll(() => hub.dispose());
 

@@ -177,6 +177,7 @@ describe('hostile input: every refusal has its code, nothing half-written, nothi
       expect(bobs.body.id).not.toBe(first.body.id);
       // A key that differs only by a lookalike or by case is another key.
       const lookalike = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ idempotencyKey: 'PROBE-KEY-1' }));
+      expect(lookalike.status).toBe(201);
       expect(lookalike.body.id).not.toBe(first.body.id);
       for (const request of [first.body, bobs.body, lookalike.body]) {
         const owner = request.requester === 'bob' ? bob : alice;
