@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { GreenlightRequest } from '../../protocol/index.js';
@@ -9,7 +10,7 @@ import { isWireError, type ErrorBody } from '../test-support/http.js';
 /**
  * What the hostile-input probes share: one real SQLite hub per file with the policy and manual
  * clock below, the same six people, and the checks every probe makes: the refusal is the hub's
- * error shape with its stable code, no table gained or lost a row, and nothing reached the
+ * error shape with its stable code, no table's rows changed, and nothing reached the
  * "unexpected error" log.
  */
 
@@ -38,7 +39,13 @@ const PEOPLE = {
   sue: { roles: ['approver'], groups: ['security'] },
 } as const;
 
-/** Tables a refused call could write to: if the row-count snapshot misses them, "nothing was written" says nothing. */
+/**
+ * Columns a call writes by being authenticated, refused or not (when a token was last used, when its
+ * owner was last seen): left out of the snapshot.
+ */
+const ACCESS_RECORDS: Record<string, string[]> = { tokens: ['last_used_at'], users: ['last_seen_at'] };
+
+/** Tables a refused call could write to: if the snapshot misses them, "nothing was written" says nothing. */
 const TABLES_THE_PROBES_WATCH = ['audit_events', 'decisions', 'delegations', 'grants', 'outbox', 'requests', 'tokens', 'users'];
 
 /**
@@ -72,16 +79,21 @@ export function hostileHub() {
   /** A raw call whose body text is labelled JSON, whatever it holds. */
   const rawJson = (method: string, route: string, token: string | undefined, body: string) => raw(method, route, { token, headers: { 'content-type': 'application/json' }, body });
 
-  /** Row counts of every table: what a refused call must leave exactly as it was. */
-  const fingerprint = async (): Promise<Record<string, number>> => {
+  /**
+   * Every table's rows, hashed: what a refused call must leave exactly as it was, an update in place
+   * included. Only what authenticating a call writes is left out (`ACCESS_RECORDS`).
+   */
+  const fingerprint = async (): Promise<Record<string, string>> => {
     const db = hub.hub.ctx.store.db;
     const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(db);
-    const counts: Record<string, number> = {};
+    const hashes: Record<string, string> = {};
     for (const { name } of tables.rows) {
-      const row = await sql<{ n: number }>`select count(*) as n from ${sql.table(name)}`.execute(db);
-      counts[name] = Number(row.rows[0]?.n ?? 0);
+      const rows = await sql<Record<string, unknown>>`select * from ${sql.table(name)} order by rowid`.execute(db);
+      const skipped = ACCESS_RECORDS[name] ?? [];
+      const kept = rows.rows.map((row) => Object.entries(row).filter(([column]) => !skipped.includes(column)));
+      hashes[name] = `${rows.rows.length} rows, ${createHash('sha256').update(JSON.stringify(kept, (_, value: unknown) => (Buffer.isBuffer(value) ? value.toString('base64') : value))).digest('hex').slice(0, 16)}`;
     }
-    return counts;
+    return hashes;
   };
 
   /** Runs `probe`, expecting the hub's error shape with one of `statuses`, and every table as it was. */
