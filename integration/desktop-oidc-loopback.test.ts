@@ -9,26 +9,13 @@ import type { DesktopEvent } from '../protocol/desktop-api.js';
 import { GreenlightError } from '../protocol/errors.js';
 import { HubClient } from '../protocol/hub-client.js';
 import { ADMIN_TOKEN, TestHub } from '../server/test-support/hub-fixture.js';
-import { freePort } from '../server/test-support/hub-process.js';
-import { CLIENT_ID, CLIENT_SECRET, TestOidcProvider } from '../server/test-support/oidc-provider.js';
+import type { TestOidcProvider } from '../server/test-support/oidc-provider.js';
+import { BOB, startSingleSignOnHub, type SingleSignOnHub } from '../server/test-support/single-sign-on-hub.js';
 
+let sso: SingleSignOnHub;
 let provider: TestOidcProvider;
 let hub: TestHub;
 const connections: HubConnection[] = [];
-
-/**
- * Stands in for the system browser (not available here): follows the URL the app opened through the
- * hub, the real provider's login and consent pages, back to the hub and on to the app's loopback address.
- */
-const scriptedBrowser = (login: string, seen: string[]) => async (url: string) => {
-  seen.push(url);
-  const { callback, hubCookie } = await provider.signIn(url, login);
-  const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
-  const loopback = back.headers.get('location');
-  if (back.status !== 303 || !loopback) throw new Error(`the hub did not send the browser back to the app: ${back.status} ${(await back.text()).slice(0, 200)}`);
-  seen.push(loopback);
-  await fetch(loopback);
-};
 
 /** A fetch for the app that records which codes it trades at the hub, so a refused code is seen never to leave the app. */
 function recordedTrades() {
@@ -155,27 +142,18 @@ function stalledBrowser() {
 const loopbackOf = (login: string) => new URL(login).searchParams.get('desktop') ?? '';
 
 beforeAll(async () => {
-  provider = new TestOidcProvider(await freePort(), () => [`${hub.url}/auth/oidc/callback`]);
-  hub = new TestHub('sqlite', {
-    oidc: {
-      issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, name: 'Test IdP', scopes: ['openid', 'profile', 'email', 'groups'],
-      groupsClaim: 'groups', emailClaim: 'email', usernameClaim: 'preferred_username', roleMapping: { approver: ['sre'] }, caFile: provider.caFile,
-    },
-  });
-  await hub.start();
-  await provider.start();
-  provider.accounts.set('bob-sub', { preferred_username: 'bob', email: 'bob@example.com', groups: ['sre'] });
+  sso = await startSingleSignOnHub();
+  ({ hub, provider } = sso);
 });
 afterAll(async () => {
   for (const connection of connections) connection.close();
-  await hub?.dispose();
-  await provider?.dispose();
+  await sso?.dispose();
 });
 
 describe('desktop single sign-on through the system browser and a loopback address (RFC 8252)', () => {
   it('opens the hub’s sign-in with a loopback redirect and a PKCE challenge, and comes back with a session token', async () => {
     const seen: string[] = [];
-    const session = await signInWithBrowser({ hubUrl: hub.url, openExternal: scriptedBrowser('bob-sub', seen), timeoutMs: 30_000 });
+    const session = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(BOB, seen), timeoutMs: 30_000 });
     const opened = new URL(seen[0] ?? '');
     expect(opened.origin + opened.pathname).toBe(`${hub.url}/auth/oidc/login`);
     expect(opened.searchParams.get('desktop')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
@@ -195,7 +173,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
     const before = await sessions();
     let code = '';
     const stealing = async (url: string) => {
-      const { callback, hubCookie } = await provider.signIn(url, 'bob-sub');
+      const { callback, hubCookie } = await provider.signIn(url, BOB);
       const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
       const loopback = new URL(back.headers.get('location') ?? '');
       code = loopback.searchParams.get('code') ?? '';
@@ -219,7 +197,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
         const answer = await fetch(stray);
         strays.push({ status: answer.status, text: await answer.text() });
       }
-      await scriptedBrowser('bob-sub', seen)(url);
+      await sso.browser(BOB, seen)(url);
     };
     const session = await signInWithBrowser({ hubUrl: hub.url, openExternal: strayFirst, fetch: traded.fetch, timeoutMs: 30_000 });
     expect(session.user).toBe('bob');
@@ -239,7 +217,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
       const desktop = new URL(url).searchParams.get('desktop') ?? '';
       const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => fetch(`${desktop}?code=c${i}&state=${'B'.repeat(43)}`)));
       refusals.push(...answers.map((answer) => answer.status));
-      await scriptedBrowser('bob-sub', seen)(url);
+      await sso.browser(BOB, seen)(url);
     };
     const session = await signInWithBrowser({ hubUrl: hub.url, openExternal: flooded, timeoutMs: 30_000 });
     expect(session.user).toBe('bob');
@@ -253,7 +231,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
     // The hub's own redirect with its state taken off (a real code), then one with a guessed state.
     let stripped = '';
     const withoutState = async (url: string) => {
-      const { callback, hubCookie } = await provider.signIn(url, 'bob-sub');
+      const { callback, hubCookie } = await provider.signIn(url, BOB);
       const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
       const loopback = new URL(back.headers.get('location') ?? '');
       loopback.searchParams.delete('state');
@@ -301,7 +279,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
     expect((failed as GreenlightError).toWire()).toEqual({ code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' });
     await expect(fetch(loopback)).rejects.toThrow();
     // The person finishes at the identity provider anyway: the hub sends the browser back to a port nobody listens on.
-    const { callback, hubCookie } = await provider.signIn(login, 'bob-sub');
+    const { callback, hubCookie } = await provider.signIn(login, BOB);
     const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
     expect(back.headers.get('location')).toMatch(new RegExp(`^${loopback}\\?`));
     await expect(fetch(back.headers.get('location') ?? '')).rejects.toThrow();
@@ -312,7 +290,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
   it('a cancel just as the app sends the code to the hub: the sign-in ends CANCELLED, and the session the hub issues for that code is revoked', async () => {
     const cancel = new AbortController();
     const trade = tradeWatched(() => cancel.abort());
-    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: scriptedBrowser('bob-sub', []), fetch: trade.fetch, signal: cancel.signal, timeoutMs: 30_000 }).then(
+    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), fetch: trade.fetch, signal: cancel.signal, timeoutMs: 30_000 }).then(
       () => null,
       (error: unknown) => error,
     );
@@ -326,7 +304,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
   it('a cancel after the hub issued the session but before its answer reached the app (the hub’s answer held at the app’s fetch, a stand-in at the edge): CANCELLED, and that session is revoked', async () => {
     const cancel = new AbortController();
     const trade = tradeHeldUntil(() => cancel.abort());
-    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: scriptedBrowser('bob-sub', []), fetch: trade.fetch, signal: cancel.signal, timeoutMs: 30_000 }).then(
+    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), fetch: trade.fetch, signal: cancel.signal, timeoutMs: 30_000 }).then(
       () => null,
       (error: unknown) => error,
     );
@@ -344,7 +322,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
     };
     const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: scriptedBrowser('bob-sub', []), fetch: silentTrade, signal: cancel.signal, timeoutMs: 30_000, answerAfterCancelMs: 50 }).then(
+      const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), fetch: silentTrade, signal: cancel.signal, timeoutMs: 30_000, answerAfterCancelMs: 50 }).then(
         () => null,
         (error: unknown) => error,
       );
@@ -359,7 +337,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
     let cancelled: Promise<unknown> = Promise.resolve();
     // Not awaited in the fetch: the cancel resolves only once this sign-in has ended and undone what it did.
     const trade = tradeHeldUntil(() => void (cancelled = main.cancelSignInWithBrowser()));
-    const main = connectedMain(scriptedBrowser('bob-sub', []), async () => undefined, trade.fetch);
+    const main = connectedMain(sso.browser(), async () => undefined, trade.fetch);
     const result = await main.signInWithBrowser(hub.url);
     expect(result).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
     expect(await cancelled).toEqual({ data: true });
@@ -394,7 +372,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
   it('over IPC, starting a second sign-in through the browser cancels the one waiting, and the second signs in', async () => {
     const first = stalledBrowser();
     const seen: string[] = [];
-    const browsers = [first.openExternal, scriptedBrowser('bob-sub', seen)];
+    const browsers = [first.openExternal, sso.browser(BOB, seen)];
     const main = recordingMain(async (url) => browsers.shift()?.(url));
     const firstWait = main.signInWithBrowser(hub.url);
     const firstLoopback = loopbackOf(await first.url);
@@ -421,7 +399,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
   });
 
   it('over IPC, Cancel while main connects to the hub with the new session: not signed in, the window told so, nothing in the keychain, and that session no longer works', async () => {
-    const main = connectedMain(scriptedBrowser('bob-sub', []), (app) => app.cancelSignInWithBrowser());
+    const main = connectedMain(sso.browser(), (app) => app.cancelSignInWithBrowser());
     const result = await main.signInWithBrowser(hub.url);
     expect(await main.acted()).toEqual({ data: true });
     expect(result).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
@@ -434,7 +412,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
   });
 
   it('over IPC, signing in with a token while main connects with the browser’s session: the token’s session wins in main and in the keychain, and the browser’s is revoked', async () => {
-    const main = connectedMain(scriptedBrowser('bob-sub', []), (app) => app.signIn(hub.url, ADMIN_TOKEN));
+    const main = connectedMain(sso.browser(), (app) => app.signIn(hub.url, ADMIN_TOKEN));
     const browserResult = await main.signInWithBrowser(hub.url);
     expect(await main.acted()).toEqual({ data: { hubUrl: hub.url, signedIn: true, state: 'connected', error: null } });
     expect(browserResult).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
@@ -482,7 +460,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
   it('tells the window, with a code and a plain sentence, when the hub sends the browser back without a sign-in code', async () => {
     let page: { status: number; text: string } | undefined;
     const withoutCode = async (url: string) => {
-      const { callback, hubCookie } = await provider.signIn(url, 'bob-sub');
+      const { callback, hubCookie } = await provider.signIn(url, BOB);
       const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
       const loopback = new URL(back.headers.get('location') ?? '');
       loopback.searchParams.delete('code');

@@ -6,22 +6,13 @@ import { signInWithBrowser } from '../electron/oidc-loopback.js';
 import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
 import type { DesktopEvent } from '../protocol/desktop-api.js';
 import { HubClient } from '../protocol/hub-client.js';
-import { TestHub } from '../server/test-support/hub-fixture.js';
+import type { TestHub } from '../server/test-support/hub-fixture.js';
 import { freePort } from '../server/test-support/hub-process.js';
-import { CLIENT_ID, CLIENT_SECRET, TestOidcProvider } from '../server/test-support/oidc-provider.js';
+import { startSingleSignOnHub, type SingleSignOnHub } from '../server/test-support/single-sign-on-hub.js';
 
-let provider: TestOidcProvider;
+let sso: SingleSignOnHub;
 let hub: TestHub;
 const connections: HubConnection[] = [];
-
-/** Stands in for the system browser (not available here): through the hub and the real provider's pages, back to the app's loopback address. */
-const browser = async (url: string) => {
-  const { callback, hubCookie } = await provider.signIn(url, 'bob-sub');
-  const back = await fetch(callback, { redirect: 'manual', headers: { cookie: hubCookie } });
-  const loopback = back.headers.get('location');
-  if (back.status !== 303 || !loopback) throw new Error(`the hub did not send the browser back to the app: ${back.status}`);
-  await fetch(loopback);
-};
 
 /** Main's hub connection: a real client over a real socket, with the keychain given. */
 function desktopMain<K extends Keychain>(keychain: K, options: { hubUrl?: string; fetch?: typeof fetch } = {}) {
@@ -34,7 +25,7 @@ function desktopMain<K extends Keychain>(keychain: K, options: { hubUrl?: string
   connections.push(connection);
   const events: DesktopEvent[] = [];
   connection.subscribe((event) => events.push(event));
-  const signInThroughTheBrowser = () => signInThroughBrowser({ connection, openExternal: browser }, hub.url, new AbortController().signal);
+  const signInThroughTheBrowser = () => signInThroughBrowser({ connection, openExternal: sso.browser() }, hub.url, new AbortController().signal);
   return { connection, keychain, events, signInThroughTheBrowser };
 }
 
@@ -51,21 +42,12 @@ function keytarHolding(entries: Map<string, string>): KeytarLike {
 }
 
 beforeAll(async () => {
-  provider = new TestOidcProvider(await freePort(), () => [`${hub.url}/auth/oidc/callback`]);
-  hub = new TestHub('sqlite', {
-    oidc: {
-      issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, name: 'Test IdP', scopes: ['openid', 'profile', 'email', 'groups'],
-      groupsClaim: 'groups', emailClaim: 'email', usernameClaim: 'preferred_username', roleMapping: { approver: ['sre'] }, caFile: provider.caFile,
-    },
-  });
-  await hub.start();
-  await provider.start();
-  provider.accounts.set('bob-sub', { preferred_username: 'bob', email: 'bob@example.com', groups: ['sre'] });
+  sso = await startSingleSignOnHub();
+  ({ hub } = sso);
 });
 afterAll(async () => {
   for (const connection of connections) connection.close();
-  await hub?.dispose();
-  await provider?.dispose();
+  await sso?.dispose();
 });
 
 describe('desktop sign-out against a real hub', () => {
@@ -96,7 +78,7 @@ describe('desktop sign-out against a real hub', () => {
   });
 
   it('a keychain entry kept by an older app (the bare token, its kind unknown) is taken as pasted: restored, then signed out, even a single sign-on session is left to its owner', async () => {
-    const session = await signInWithBrowser({ hubUrl: hub.url, openExternal: browser, timeoutMs: 30_000 });
+    const session = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), timeoutMs: 30_000 });
     const raw = new Map([[`${KEYCHAIN_SERVICE}/${hub.url}`, session.token]]);
     const main = desktopMain(createKeychain(keytarHolding(raw)), { hubUrl: hub.url });
     await main.connection.restore();
