@@ -10,7 +10,8 @@ import { waitsOnMe } from '../protocol/waits-on-me.js';
 import type { Settings } from './settings.js';
 import { insecureHubProblem } from './hub-url.js';
 import { whenCancelled } from './cancellation.js';
-import { endSessionAtSignOut } from './revoke-session.js';
+import { endReplacedSession, endSessionAtSignOut } from './revoke-session.js';
+import { ssoSessionsReplaced, type HeldCredentials } from './replaced-sessions.js';
 
 export interface HubClientLike
   extends Pick<HubClient, 'close' | 'reconnectNow' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'review' | 'claim' | 'release' | 'get' | 'sync'> {
@@ -47,7 +48,7 @@ const signInCancelled = () => new GreenlightError('CANCELLED', 'Sign-in was canc
  */
 export class HubConnection {
   private client: HubClientLike | null = null;
-  private credentials: { hubUrl: string; token: string; kind: CredentialKind } | null = null;
+  private credentials: HeldCredentials | null = null;
   private unsubscribe: (() => void)[] = [];
   private lastError: GreenlightError | null = null;
   private currentMe: Me | null = null;
@@ -110,7 +111,8 @@ export class HubConnection {
     const kind = options.kind ?? 'pasted';
     // Cancelled before it began: the session there is stays.
     if (signal?.aborted) throw signInCancelled();
-    const previousHub = this.credentials?.hubUrl ?? this.deps.settings.get('hubUrl');
+    const held = this.credentials;
+    const previousHub = held?.hubUrl ?? this.deps.settings.get('hubUrl');
     this.disconnect();
     if (options.keychain !== 'if-available') {
       // Fail before connecting: without a keychain the token could not be kept, and nothing should be shown meanwhile.
@@ -120,6 +122,8 @@ export class HubConnection {
         throw this.fail(error);
       }
     }
+    // Read before this sign-in's save overwrites the entry (or the removal of the hub left behind takes it out).
+    const replaced = await ssoSessionsReplaced(this.deps.keychain, token, held, previousHub);
     if (signal?.aborted) return this.undoCancelled(hubUrl, false);
     let client: HubClientLike;
     try {
@@ -156,6 +160,8 @@ export class HubConnection {
     if (signal?.aborted) return this.undoCancelled(hubUrl, stored);
     this.deps.settings.set('hubUrl', hubUrl);
     this.emitState();
+    // Only now, signed in: a sign-in that failed or was cancelled leaves the session held working.
+    for (const session of replaced) await endReplacedSession(session.hubUrl, session.token, this.deps.fetch ?? fetch);
     return this.session;
   }
 

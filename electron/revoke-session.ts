@@ -31,6 +31,19 @@ export async function revokeUnkeptSession(hubUrl: string, token: string, fetchIm
 }
 
 /**
+ * Ends the single sign-on session a newer sign-in took the place of: the app no longer keeps it, so
+ * nothing should be able to use it. The newer sign-in stands whatever happens here, so a failure is
+ * only logged (never with the token).
+ */
+export async function endReplacedSession(hubUrl: string, token: string, fetchImpl: typeof fetch): Promise<void> {
+  try {
+    await revokeSession(hubUrl, token, fetchImpl);
+  } catch (error) {
+    console.warn(`Greenlight: signed in again, but could not end at ${hubUrl} the single sign-on session signed in over; it lapses at its expiry: ${String(error)}`);
+  }
+}
+
+/**
  * Ends the single sign-on session of a person signing out. Sign-out goes on whatever happens here, so a
  * failure is logged (never with the token) and returned, for the app to tell the person; null once ended.
  */

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signInThroughBrowser } from '../electron/browser-sign-in-attempt.js';
+import { HubConnection } from '../electron/hub-connection.js';
+import type { Keychain } from '../electron/keychain.js';
+import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
+import type { DesktopEvent } from '../protocol/desktop-api.js';
+import { HubClient } from '../protocol/hub-client.js';
+import { TestHub } from '../server/test-support/hub-fixture.js';
+import { freePort } from '../server/test-support/hub-process.js';
+import { startSingleSignOnHub, type SingleSignOnHub } from '../server/test-support/single-sign-on-hub.js';
+
+/**
+ * A single sign-on session the desktop app no longer keeps is ended at the hub, so it does not stay
+ * valid, unused, until it expires: one replaced by signing in again.
+ * A pasted token is never ended: the person may use it elsewhere.
+ */
+let sso: SingleSignOnHub;
+let hub: TestHub;
+const connections: HubConnection[] = [];
+
+/** The app's fetch, as is, noting the session token each code trade at the hub answered with. */
+function tradesNoted() {
+  const issued: string[] = [];
+  const noting: typeof fetch = async (input, init) => {
+    const answer = await fetch(input, init);
+    if (String(input).endsWith('/auth/oidc/desktop/token') && answer.ok) issued.push(((await answer.clone().json()) as { token: string }).token);
+    return answer;
+  };
+  return { issued, fetch: noting };
+}
+
+/** Main's hub connection: a real client over a real socket, with the keychain given; signs in through the scripted browser. */
+function desktopMain<K extends Keychain>(keychain: K, options: { hubUrl?: string } = {}) {
+  const trades = tradesNoted();
+  const connection = new HubConnection({
+    createClient: (clientOptions) => new HubClient({ ...clientOptions, forceNew: true }),
+    keychain,
+    settings: memorySettings({ hubUrl: options.hubUrl ?? null }).settings,
+    fetch: trades.fetch,
+  });
+  connections.push(connection);
+  const events: DesktopEvent[] = [];
+  connection.subscribe((event) => events.push(event));
+  const signInThroughTheBrowser = () => signInThroughBrowser({ connection, openExternal: sso.browser(), fetch: trades.fetch }, hub.url, new AbortController().signal);
+  return { connection, keychain, events, issued: trades.issued, signInThroughTheBrowser };
+}
+
+/** Whether the hub still takes the token. */
+const works = async (token: string, at: TestHub = hub) => (await at.api('GET', '/api/v1/me', token)).status === 200;
+
+beforeAll(async () => {
+  sso = await startSingleSignOnHub();
+  ({ hub } = sso);
+});
+afterAll(async () => {
+  for (const connection of connections) connection.close();
+  await sso?.dispose();
+});
+
+describe('signing in again while holding a single sign-on session', () => {
+  it('with a pasted token: the new token is kept and works, and the session signed in through the browser before is ended at the hub', async () => {
+    const carol = await hub.createUser('carol', ['approver'], ['sre']);
+    const main = desktopMain(memoryKeychain());
+    await main.signInThroughTheBrowser();
+    const [before] = main.issued;
+    expect(main.keychain.entries.get(hub.url)).toEqual({ token: before, kind: 'sso' });
+
+    expect(await main.connection.signIn(hub.url, carol.token)).toEqual({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
+    expect(main.connection.me?.name).toBe('carol');
+    expect([...main.keychain.entries]).toEqual([[hub.url, { token: carol.token, kind: 'pasted' }]]);
+    expect(await works(carol.token)).toBe(true);
+    expect(await works(before ?? '')).toBe(false);
+  });
+
+  it('through the browser again: the new session is kept and works, and the one before is ended at the hub', async () => {
+    const main = desktopMain(memoryKeychain());
+    await main.signInThroughTheBrowser();
+    await main.signInThroughTheBrowser();
+    const [before, after] = main.issued;
+    expect(after).not.toBe(before);
+    expect([...main.keychain.entries]).toEqual([[hub.url, { token: after, kind: 'sso' }]]);
+    expect(main.connection.session).toMatchObject({ signedIn: true, state: 'connected', error: null });
+    expect(await works(after ?? '')).toBe(true);
+    expect(await works(before ?? '')).toBe(false);
+  });
+
+  it('at another hub: signed in and kept there, and the session at the hub left behind is ended there', async () => {
+    const other = await new TestHub('sqlite').start();
+    try {
+      const erin = await other.createUser('erin', ['approver']);
+      const main = desktopMain(memoryKeychain());
+      await main.signInThroughTheBrowser();
+      const [before] = main.issued;
+
+      expect(await main.connection.signIn(other.url, erin.token)).toEqual({ hubUrl: other.url, signedIn: true, state: 'connected', error: null });
+      expect([...main.keychain.entries]).toEqual([[other.url, { token: erin.token, kind: 'pasted' }]]);
+      expect(await works(erin.token, other)).toBe(true);
+      expect(await works(before ?? '')).toBe(false);
+    } finally {
+      await other.dispose();
+    }
+  });
+
+  it('a new sign-in the hub refuses leaves the session held working at the hub and kept; the next one that succeeds ends it', async () => {
+    const dave = await hub.createUser('dave', ['approver'], ['sre']);
+    const main = desktopMain(memoryKeychain());
+    await main.signInThroughTheBrowser();
+    const [before] = main.issued;
+
+    await expect(main.connection.signIn(hub.url, 'glt_not_a_token_of_this_hub')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(await works(before ?? '')).toBe(true);
+    expect(main.keychain.entries.get(hub.url)).toEqual({ token: before, kind: 'sso' });
+
+    await main.connection.signIn(hub.url, dave.token);
+    expect([...main.keychain.entries]).toEqual([[hub.url, { token: dave.token, kind: 'pasted' }]]);
+    expect(await works(before ?? '')).toBe(false);
+  });
+
+  it('a pasted token signed in over, by a browser sign-in or another token, keeps working at the hub (it may be in use elsewhere, as in the CLI)', async () => {
+    const frank = await hub.createUser('frank', ['approver'], ['sre']);
+    const grace = await hub.createUser('grace', ['approver'], ['sre']);
+    const main = desktopMain(memoryKeychain());
+    await main.connection.signIn(hub.url, frank.token);
+    await main.signInThroughTheBrowser();
+    expect(await works(frank.token)).toBe(true);
+
+    await main.connection.signIn(hub.url, grace.token);
+    await main.connection.signIn(hub.url, frank.token);
+    expect(await works(grace.token)).toBe(true);
+    expect(await works(frank.token)).toBe(true);
+  });
+
+  it('a hub that cannot be reached to end the session left behind: the new sign-in succeeds all the same, and the token is never logged', async () => {
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const keychain = memoryKeychain();
+    keychain.entries.set(down, { token: 'glt_session_at_a_hub_that_is_down', kind: 'sso' });
+    const main = desktopMain(keychain, { hubUrl: down });
+    await main.connection.restore();
+    const henry = await hub.createUser('henry', ['approver'], ['sre']);
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      expect(await main.connection.signIn(hub.url, henry.token)).toEqual({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
+      expect([...keychain.entries]).toEqual([[hub.url, { token: henry.token, kind: 'pasted' }]]);
+      expect(warned).toHaveBeenCalledWith(expect.stringContaining(`could not end at ${down} the single sign-on session signed in over`));
+      expect(warned.mock.calls.flat().join('\n')).not.toContain('glt_session_at_a_hub_that_is_down');
+      expect(JSON.stringify(main.events)).not.toContain('glt_session_at_a_hub_that_is_down');
+    } finally {
+      warned.mockRestore();
+    }
+  });
+});
