@@ -12,18 +12,19 @@ export interface BrowserSignInAttemptDeps {
 
 /**
  * One sign-in through the browser, cancellable by `signal` at every step until main is signed in: the
- * wait for the browser, the code traded at the hub for a session, and main connecting with it. A cancel
- * once the hub had issued the session leaves main without it (not connected, not in the keychain), and
+ * wait for the browser, the code traded at the hub for a session, and main connecting with it. Once the
+ * hub had issued the session, a sign-in that ends any other way than signed in (cancelled, refused, or
+ * with no keychain to keep the session) leaves main without it (not connected, not in the keychain), so
  * the hub revokes it.
  */
 export async function signInThroughBrowser(deps: BrowserSignInAttemptDeps, hubUrl: string, signal: AbortSignal): Promise<DesktopSession> {
   const fetchImpl = deps.fetch ?? fetch;
   const session = await signInWithBrowser({ hubUrl, openExternal: deps.openExternal, signal, fetch: fetchImpl });
   try {
-    return await deps.connection.signIn(hubUrl, session.token, { signal, kind: 'sso' });
+    // Required: a session kept for this run only would be lost at quit, yet stay valid at the hub until it expires.
+    return await deps.connection.signIn(hubUrl, session.token, { signal, kind: 'sso', keychain: 'required' });
   } catch (error) {
-    if (!signal.aborted) throw error;
     await revokeUnkeptSession(hubUrl, session.token, fetchImpl);
-    throw browserSignInCancelled();
+    throw signal.aborted ? browserSignInCancelled() : error;
   }
 }

@@ -18,15 +18,15 @@ async function revokeSession(hubUrl: string, token: string, fetchImpl: typeof fe
 }
 
 /**
- * Revokes a session the hub issued that nobody will keep (its sign-in was cancelled after the hub had
- * issued it), so it does not stay valid until it expires. Best effort: where the hub cannot be reached
- * the session lapses at its expiry, unused, since nothing kept its token.
+ * Revokes a session the hub issued that nobody will keep (its sign-in was cancelled, or failed, after the
+ * hub had issued it), so it does not stay valid until it expires. Best effort: where the hub cannot be
+ * reached the session lapses at its expiry, unused, since nothing kept its token.
  */
 export async function revokeUnkeptSession(hubUrl: string, token: string, fetchImpl: typeof fetch = fetch): Promise<void> {
   try {
     await revokeSession(hubUrl, token, fetchImpl);
   } catch (error) {
-    console.warn(`Greenlight: could not revoke at ${hubUrl} the session of a cancelled sign-in; it lapses at its expiry: ${String(error)}`);
+    console.warn(`Greenlight: could not revoke at ${hubUrl} the session of a sign-in that did not finish; it lapses at its expiry: ${String(error)}`);
   }
 }
 

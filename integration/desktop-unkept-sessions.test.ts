@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signInThroughBrowser } from '../electron/browser-sign-in-attempt.js';
 import { HubConnection } from '../electron/hub-connection.js';
-import type { Keychain } from '../electron/keychain.js';
+import { createKeychain, type Keychain, type KeytarLike } from '../electron/keychain.js';
+import { signInWithBrowser } from '../electron/oidc-loopback.js';
 import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
 import type { DesktopEvent } from '../protocol/desktop-api.js';
 import { HubClient } from '../protocol/hub-client.js';
@@ -11,7 +12,7 @@ import { startSingleSignOnHub, type SingleSignOnHub } from '../server/test-suppo
 
 /**
  * A single sign-on session the desktop app no longer keeps is ended at the hub, so it does not stay
- * valid, unused, until it expires: one replaced by signing in again.
+ * valid, unused, until it expires: one replaced by signing in again, and one the keychain could not keep.
  * A pasted token is never ended: the person may use it elsewhere.
  */
 let sso: SingleSignOnHub;
@@ -147,5 +148,42 @@ describe('signing in again while holding a single sign-on session', () => {
     } finally {
       warned.mockRestore();
     }
+  });
+});
+
+/** keytar on a machine whose keychain reads but refuses to store, as a locked login keyring does. */
+const lockedKeytar: KeytarLike = {
+  getPassword: async () => null,
+  setPassword: async () => {
+    throw new Error('Cannot create an item in a locked collection');
+  },
+  deletePassword: async () => false,
+};
+
+describe('a sign-in through the browser whose session no keychain can keep', () => {
+  it.each([
+    ['no OS keychain at all', () => createKeychain(null)],
+    ['a keychain that refuses to store it', () => createKeychain(lockedKeytar)],
+  ])('%s: signed out with the reason shown, and the session the hub issued is ended there', async (_, keychain) => {
+    const main = desktopMain(keychain());
+    const failed = await main.signInThroughTheBrowser().then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failed).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(main.connection.session).toMatchObject({ hubUrl: null, signedIn: false, state: 'signed-out', error: { code: 'UNAVAILABLE' } });
+    expect(main.events.at(-1)).toEqual({ type: 'state', session: main.connection.session });
+    expect(main.issued).toHaveLength(1);
+    expect(await works(main.issued[0] ?? '')).toBe(false);
+  });
+
+  it('a single sign-on session kept for this run only (no keychain, at launch) is still ended at the hub at sign-out', async () => {
+    const session = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), timeoutMs: 30_000 });
+    const main = desktopMain(createKeychain(null));
+    expect(await main.connection.signIn(hub.url, session.token, { kind: 'sso', keychain: 'if-available' })).toMatchObject({ signedIn: true, state: 'connected', error: { code: 'UNAVAILABLE' } });
+    expect(await works(session.token)).toBe(true);
+
+    expect(await main.connection.signOut()).toMatchObject({ signedIn: false, state: 'signed-out' });
+    expect(await works(session.token)).toBe(false);
   });
 });
