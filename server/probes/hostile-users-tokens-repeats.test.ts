@@ -117,6 +117,10 @@ describe('hostile input: every refusal has its code, nothing half-written, nothi
     it('waiting on, or reading over the socket, a request that is not yours', async () => {
       const bobs = await submit(bob);
       await refusedUnchanged(() => api('GET', `/api/v1/requests/${bobs.id}/wait?timeoutSeconds=0`, alice.token), 403, 'FORBIDDEN');
+      const before = await fingerprint();
+      const alicesApp = await hub.connect(alice);
+      await expect(alicesApp.get(bobs.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect(await fingerprint()).toEqual(before);
       expect((await api('POST', `/api/v1/requests/${bobs.id}/cancel`, bob.token, {})).status).toBe(200);
     });
   });
