@@ -1,6 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
 import {
-  decidesAnything,
   compareUrgency,
   cancelInputSchema,
   decisionInputSchema,
@@ -14,7 +13,7 @@ import {
   waitsOnMe,
 } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
-import { requestStore, whoDecidedRecord, type EligibleName, type RequestRecord } from '../store/requests.js';
+import { requestStore, type EligibleName, type RequestRecord } from '../store/requests.js';
 import { decisionStore } from '../store/decisions.js';
 import { breakGlassReviewStore } from '../store/break-glass-reviews.js';
 import { audit, type Context } from './context.js';
@@ -42,7 +41,8 @@ import { idempotencyMismatch, sameSubmission } from './idempotency.js';
 import { readBackRefusal } from './read-back.js';
 import { asTheyStandNow, disabledRequester, stillEnabled } from './still-enabled.js';
 import { viewerOf } from './capacities.js';
-import { activeDelegatorsOf, mayDecide, standInsOn, standsInOn, type Delegator } from './deciders.js';
+import { activeDelegatorsOf, standsInOn, type Delegator } from './deciders.js';
+import { nothingToDecide, refusedAsOutsider, refusedForNamed, refusedVote, voterOn } from './decide-refusals.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -196,28 +196,17 @@ export type ChannelIdentity = Record<string, string>;
 
 export async function decideRequest(ctx: Context, actor: Actor, requestId: string, input: unknown, via: DecisionChannel = 'api', channelIdentity: ChannelIdentity = {}): Promise<GreenlightRequest> {
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
-  // Only someone who may see the request anyway (its requester, an admin) is told whom it needs.
-  const notEligible = (current: RequestRecord) =>
-    new GreenlightError('NOT_ELIGIBLE', `You are not an approver for this request; it needs ${[...current.eligible_groups, ...current.eligible_users].join(', ') || 'nobody yet'}.`);
-  const outsider = () => new GreenlightError('NOT_ELIGIBLE', 'You are not an approver for this request; nothing was decided.');
   // Delegations are read when the decision is made, never trusted from when a notification went out.
   const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
   const named = decision.onBehalfOf;
-  if (named !== undefined && named !== actor.name && !decidesAnything(actor.roles)) {
-    throw new GreenlightError('NOT_ELIGIBLE', `You are a requester only and decide nothing, not for ${named} either; an admin can make you an approver.`);
-  }
-  if (named !== undefined && named !== actor.name && !delegators.some((d) => d.delegator.name === named)) {
-    throw new GreenlightError('NOT_ELIGIBLE', `You are not ${named}'s delegate now; a delegation covers only its window and its rules.`);
-  }
-  /** Delegators whose vote the caller could cast on this request (the delegator must be eligible now). */
-  const standInsFor = (current: RequestRecord) => standInsOn(delegators, current, named);
-  // Someone with no part in the request hears only that, not how, when or by whom it was decided.
+  const forNamed = refusedForNamed(actor, delegators, named);
+  if (forNamed) throw forNamed;
   const admit = (current: RequestRecord) => {
-    if (current.requester_id !== actor.id && !mayDecide(current, actor, delegators, named)) throw canSee(current, actor) ? notEligible(current) : outsider();
+    const outsider = refusedAsOutsider(current, actor, delegators, named);
+    if (outsider) throw outsider;
   };
   const row = await onUnexpiredRequest(ctx, requestId, 'nothing to decide. Submit it again if it is still needed.', admit, async (trx, current) => {
     const rule = current.rule;
-    const own = current.requester_id === actor.id;
     if (current.status !== 'pending') {
       throw new GreenlightError('ALREADY_DECIDED', nothingToDecide(current));
     }
@@ -226,22 +215,12 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     // whoever votes, and whoever casts it, again inside the transaction.
     const caller = await asTheyStandNow(trx, actor);
     if (!caller) throw new GreenlightError('UNAUTHENTICATED', 'Your account has been disabled; nothing was decided.');
-    const asSelf = named === undefined || named === actor.name;
-    const ownVote = asSelf && isEligibleApprover(current, caller) && (!own || rule.allowSelfApproval);
-    // Unnamed, the earliest delegation that could vote does (unlike a review, which is refused until
-    // it names one), as the CLI without --for, a plain email link and a Slack click that needed no choice do.
-    const standInThen = ownVote || !decidesAnything(caller.roles) ? null : (standInsFor(current)[0] ?? null);
+    const { ownVote, standIn: standInThen } = voterOn(current, caller, delegators, named);
     const standIn = standInThen && (await asTheyStandNow(trx, standInThen));
     if (standInThen && !standIn) throw new GreenlightError('NOT_ELIGIBLE', `${standInThen.name} has been disabled; nobody decides for them now.`);
     if (standIn && !isEligibleApprover(current, standIn)) throw new GreenlightError('NOT_ELIGIBLE', `${standIn.name} can no longer decide this request, so neither can their delegate.`);
-    if (own && (standIn || !rule.allowSelfApproval)) {
-      throw new GreenlightError('SELF_APPROVAL', standIn ? 'A delegate never decides their own request; another approver has to.' : 'You cannot decide your own request; another approver has to.');
-    }
-    // A requester the rule lets approve still has to be one of its approvers (others were refused by admit).
-    if (!ownVote && !standIn) throw notEligible(current);
-    if (standIn && current.requester_id === standIn.id) {
-      throw new GreenlightError('SELF_APPROVAL', `${standIn.name} asked for this, so their delegate cannot decide it; another approver has to.`);
-    }
+    const refused = refusedVote(current, caller, { ownVote, standIn });
+    if (refused) throw refused;
     const voter = standIn ?? caller;
     // One person, one vote: a delegate who voted (as themselves or for someone) casts no second one.
     const cast = await decisionStore.castBy(trx, current.id, actor.id);
@@ -290,12 +269,6 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
     return next;
   });
   return announce(ctx, row, actor);
-}
-
-/** Why a request no longer pending takes no decision, naming who decided it ("approved by dana for sue"). */
-export function nothingToDecide(row: Pick<RequestRecord, 'status' | 'decided_by' | 'decided_for'>): string {
-  const who = whoDecidedRecord(row);
-  return `This request is already ${row.status}${who ? ` by ${who}` : ''}; nothing to decide.`;
 }
 
 /**

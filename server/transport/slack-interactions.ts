@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { GreenlightError, LIMITS, showsSomething } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
-import { decideRequest, nothingToDecide } from '../domain/requests.js';
-import { buildView, isEligibleApprover, withoutSecrets, viewReader } from '../domain/request-view.js';
+import { decideRequest } from '../domain/requests.js';
+import { decisionRefusal } from '../domain/decide-refusals.js';
+import { buildView, withoutSecrets, viewReader } from '../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import type { Actor } from '../domain/actor.js';
-import { activeDelegatorsOf, standInsOn, type Delegator } from '../domain/deciders.js';
+import { activeDelegatorsOf, type Delegator } from '../domain/deciders.js';
 import { capacitiesOn, choicesToName, unnamedVoteFor } from '../domain/capacities.js';
 import type { SlackApp } from '../notify/slack/app.js';
 import { DENY_MODAL, REASON_BLOCK, REASON_INPUT, denyModal, standInChoice, type SlackMessage } from '../notify/slack/message.js';
@@ -56,25 +57,6 @@ async function tell(ctx: Context, app: SlackApp, channel: string | undefined, sl
 }
 
 const explain = (error: unknown): string => (error instanceof GreenlightError ? error.message : 'Greenlight could not record this; try again, or decide in the app.');
-
-/** The approvers of `row` the actor may vote for as their delegate now (only `named`, when given), its requester never. */
-const standInsNow = (row: RequestRecord, delegators: Delegator[], named?: string): Actor[] =>
-  standInsOn(delegators, row, named).filter((delegator) => delegator.id !== row.requester_id);
-
-/**
- * Who may not decide, and why, before a modal is opened for them: the rules the decision applies,
- * a delegate deciding for someone away included (`delegators`: the actor's in force now), for `named`
- * alone when the delegate chose whom (decideRequest checks all of it again on submit).
- */
-function whyNot(row: RequestRecord | undefined, actor: Actor, delegators: Delegator[], named?: string): string | null {
-  if (!row) return 'This request no longer exists.';
-  if (row.status !== 'pending') return nothingToDecide(row);
-  const own = row.requester_id === actor.id;
-  if (own && !row.rule.allowSelfApproval) return 'You cannot decide your own request; another approver has to.';
-  if ((named === undefined || named === actor.name) && isEligibleApprover(row, actor)) return null;
-  if (standInsNow(row, delegators, named).length > 0) return null;
-  return named === undefined || named === actor.name ? 'You are not an approver for this request.' : `You are not ${named}'s delegate for this request now; a delegation covers only its window and its rules.`;
-}
 
 /**
  * Whom the clicker's vote on `row` is for, by the rule the app offers choices by (capacitiesOn):
@@ -135,9 +117,10 @@ async function onDecisionClick(ctx: Context, app: SlackApp, payload: z.infer<typ
     await say('This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
     return ACK;
   }
-  // Read once, for whom an unnamed vote is for and whether the deny form may open; decideRequest
-  // reads them again as it decides, never trusting these.
-  const delegatorsNeeded = row?.status === 'pending' && (click.named === undefined || click.decision === 'deny');
+  // Read once, for whom an unnamed vote is for and, on Deny, for what decideRequest would refuse
+  // (a delegate is told a decided request is decided, as on Approve); decideRequest reads them again
+  // as it decides, never trusting these.
+  const delegatorsNeeded = click.decision === 'deny' || (row?.status === 'pending' && click.named === undefined);
   const delegators = delegatorsNeeded ? await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now()) : [];
   let named = click.named;
   if (named === undefined) {
@@ -151,8 +134,9 @@ async function onDecisionClick(ctx: Context, app: SlackApp, payload: z.infer<typ
     named = whom.named;
   }
   if (click.decision === 'deny') {
-    const problem = whyNot(row, actor, delegators, named);
-    if (problem || !row) await say(problem ?? 'This request no longer exists.');
+    // Told before the form opens, in the words Approve is told (decideRequest checks all of it again on submit).
+    const refused = decisionRefusal(click.requestId, row, actor, delegators, named);
+    if (refused || !row) await say(explain(refused));
     else await openDenyForm(ctx, app, row, payload.trigger_id, channel, slackUserId, named);
     return ACK;
   }

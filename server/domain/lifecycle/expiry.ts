@@ -7,9 +7,12 @@ import { announce } from '../announce.js';
 import { inTransaction, type Context } from '../context.js';
 import { transition } from './transition.js';
 
+/** What asking for a request that is not there is told. */
+export const noSuchRequest = (id: string): GreenlightError => new GreenlightError('NOT_FOUND', `No request ${id}.`);
+
 export async function loadRequestRow(executor: Transaction<Database> | Context['store']['db'], id: string): Promise<RequestRecord> {
   const row = await requestStore.byId(executor, id);
-  if (!row) throw new GreenlightError('NOT_FOUND', `No request ${id}.`);
+  if (!row) throw noSuchRequest(id);
   return row;
 }
 

@@ -95,12 +95,20 @@ describe('Slack, for a delegate of several approvers, against a local Slack API 
     expect(await requestOf(created.id)).toMatchObject({ status: 'denied', decisions: [expect.objectContaining({ approver: 'bob', by: 'dave', decision: 'deny', comment: 'not during the freeze' })] });
   });
 
-  it('leaves a delegate of one approver one click, as before', async () => {
+  it('leaves a delegate of one approver one click, as before; a later Approve or Deny is told, alike, it is decided', async () => {
     const created = await submit('deploy', 'ship the fix');
+    const message = await posted(created.id);
     const before = slack.ephemeralsTo('U0DAVE').length;
-    await dave().click(await posted(created.id), 'Approve');
+    await dave().click(message, 'Approve');
     expect(await requestOf(created.id)).toMatchObject({ status: 'approved', decisions: [expect.objectContaining({ approver: 'bob', by: 'dave' })] });
     expect(slack.ephemeralsTo('U0DAVE')).toHaveLength(before);
+
+    for (const label of ['Approve', 'Deny']) {
+      const told = slack.ephemeralsTo('U0DAVE').length;
+      await dave().click(message, label);
+      const said = await slack.until(() => slack.ephemeralsTo('U0DAVE').length > told && slack.ephemeralsTo('U0DAVE').slice(told).map((each) => each.text), `what dave is told on ${label}`);
+      expect(said, label).toEqual(['This request is already approved by dave for bob; nothing to decide.']);
+    }
   });
 
   it('asks an approver who stands in for someone too whom they decide for, "as yourself" first', async () => {
@@ -163,35 +171,39 @@ describe('Slack, for a delegate of several approvers, against a local Slack API 
     expect((await requestOf(created.id)).decisions).toEqual([expect.objectContaining({ approver: 'carol', by: 'dave' })]);
   });
 
-  it('refuses a choice button Greenlight did not make, privately, and decides nothing: for someone he stands in for by no delegation, disagreeing with itself, on no request', async () => {
+  const notOurs = 'This button is not one Greenlight made; decide in Greenlight instead ("Open in Greenlight").';
+  /** What dave is told, privately, on a click on a button made elsewhere (none of its clicks opening the deny form). */
+  const toldOnForged = async (channel: string, actionId: string, buttonValue: string | undefined): Promise<string[]> => {
+    const forged: PostedMessage = {
+      channel,
+      ts: '1700000000.000001',
+      text: 'whom do you decide for?',
+      updates: 0,
+      blocks: [{ type: 'actions', block_id: 'decide_for', elements: [{ type: 'button', action_id: actionId, text: { type: 'plain_text', text: 'Decide' }, ...(buttonValue === undefined ? {} : { value: buttonValue }) }] }],
+    };
+    const before = slack.ephemeralsTo('U0DAVE').length;
+    const { status, triggerId } = await dave().click(forged, 'Decide');
+    expect(status).toBe(200);
+    const said = await slack.until(() => slack.ephemeralsTo('U0DAVE').length > before && slack.ephemeralsTo('U0DAVE').slice(before).map((message) => message.text), `what dave is told on ${actionId}`);
+    expect(slack.callsOf('views.open').some((call) => call.args.trigger_id === triggerId)).toBe(false);
+    return said;
+  };
+
+  it('refuses a choice button Greenlight did not make, privately, and decides nothing: for someone he stands in for by no delegation, disagreeing with itself, on no request; Approve and Deny in the same words', async () => {
     const created = await submit('migrate', 'rename the orders column');
     const { channel } = await posted(created.id);
     const value = (requestId: string, onBehalfOf: string) => JSON.stringify({ requestId, onBehalfOf });
-    const notOurs = 'This button is not one Greenlight made; decide in Greenlight instead ("Open in Greenlight").';
-    const cases: { actionId: string; value: string; told: string }[] = [
-      { actionId: 'greenlight_approve_for:frank', value: value(created.id, 'frank'), told: "You are not frank's delegate now; a delegation covers only its window and its rules." },
-      { actionId: 'greenlight_deny_for:frank', value: value(created.id, 'frank'), told: "You are not frank's delegate for this request now; a delegation covers only its window and its rules." },
+    const cases: { named: string; value: string; told: string }[] = [
+      { named: 'frank', value: value(created.id, 'frank'), told: "You are not frank's delegate now; a delegation covers only its window and its rules." },
       // The button says bob and its value carol (whom he does stand in for): whom he meant is a guess, so neither.
-      { actionId: 'greenlight_approve_for:bob', value: value(created.id, 'carol'), told: notOurs },
-      { actionId: 'greenlight_deny_for:bob', value: value(created.id, 'carol'), told: notOurs },
-      { actionId: 'greenlight_approve_for:carol', value: value('no-such-request', 'carol'), told: 'No request no-such-request.' },
-      { actionId: 'greenlight_deny_for:carol', value: value('no-such-request', 'carol'), told: 'This request no longer exists.' },
-      { actionId: 'greenlight_approve_for:carol', value: 'carol', told: notOurs },
+      { named: 'bob', value: value(created.id, 'carol'), told: notOurs },
+      { named: 'carol', value: value('no-such-request', 'carol'), told: 'No request no-such-request.' },
+      { named: 'carol', value: 'carol', told: notOurs },
     ];
-    for (const { actionId, value: buttonValue, told } of cases) {
-      const forged: PostedMessage = {
-        channel,
-        ts: '1700000000.000001',
-        text: 'whom do you decide for?',
-        updates: 0,
-        blocks: [{ type: 'actions', block_id: 'decide_for', elements: [{ type: 'button', action_id: actionId, text: { type: 'plain_text', text: 'Decide' }, value: buttonValue }] }],
-      };
-      const before = slack.ephemeralsTo('U0DAVE').length;
-      const { status, triggerId } = await dave().click(forged, 'Decide');
-      expect(status).toBe(200);
-      const said = await slack.until(() => slack.ephemeralsTo('U0DAVE').length > before && slack.ephemeralsTo('U0DAVE').slice(before).map((message) => message.text), `what dave is told on ${actionId}`);
-      expect(said, `${actionId} ${buttonValue}`).toEqual([told]);
-      expect(slack.callsOf('views.open').some((call) => call.args.trigger_id === triggerId)).toBe(false);
+    for (const { named, value: buttonValue, told } of cases) {
+      for (const decision of ['approve', 'deny']) {
+        expect(await toldOnForged(channel, `greenlight_${decision}_for:${named}`, buttonValue), `${decision} for ${named}: ${buttonValue}`).toEqual([told]);
+      }
     }
     expect(await requestOf(created.id)).toMatchObject({ status: 'pending', decisions: [] });
   });

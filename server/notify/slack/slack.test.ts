@@ -158,7 +158,7 @@ describe('Slack, against a local Slack API stand-in', () => {
     expect((await hub.api('DELETE', `/api/v1/delegations/${away.body.id}`, carol.token)).status).toBe(200);
     const { triggerId: refused } = await fay.click(message, 'Deny');
     expect(slack.callsOf('views.open').some((call) => call.args.trigger_id === refused)).toBe(false);
-    expect(JSON.stringify(slack.callsOf('chat.postEphemeral').at(-1)?.args)).toContain('You are not an approver for this request.');
+    expect(slack.callsOf('chat.postEphemeral').at(-1)?.args.text).toBe('You are not an approver for this request; nothing was decided.');
   });
 
   it('denies through a modal that asks for the reason, and records the reason', async () => {
@@ -253,26 +253,41 @@ describe('Slack, against a local Slack API stand-in', () => {
     }
   });
 
-  it('explains to the requester, an outsider, an unknown and a disabled Slack user, privately, and decides nothing', async () => {
+  /** What `slackUserId` is told, privately, on clicking `label` on `message`. */
+  const toldOn = async (slackUserId: string, message: PostedMessage, label: string): Promise<string> => {
+    const before = slack.callsOf('chat.postEphemeral').length;
+    expect((await person(slackUserId).click(message, label)).status).toBe(200);
+    const told = slack.callsOf('chat.postEphemeral').slice(before);
+    expect(told.map((call) => call.args.user)).toEqual([slackUserId]);
+    return String(told[0]?.args.text);
+  };
+
+  it('explains to the requester, an outsider, an unknown and a disabled Slack user, privately, in the same words on Approve and Deny, and decides nothing', async () => {
     const created = await submit({ risk: 'medium' });
     const message = await posted(created.id);
     const cases: [string, RegExp][] = [
-      ['U0ALICE', /cannot decide your own request/],
-      ['U0DAVE', /not an approver/],
+      ['U0ALICE', /^You cannot decide your own request; another approver has to\.$/],
+      ['U0DAVE', /^You are not an approver for this request; nothing was decided\.$/],
       ['U0NOBODY', /not linked to a Greenlight user.*--slack-user U0NOBODY/],
       ['U0ERIN', /erin is disabled/],
     ];
     for (const [slackUserId, explanation] of cases) {
-      for (const label of ['Approve', 'Deny']) {
-        const before = slack.callsOf('chat.postEphemeral').length;
-        expect((await person(slackUserId).click(message, label)).status).toBe(200);
-        const told = slack.callsOf('chat.postEphemeral').slice(before);
-        expect(told.map((call) => call.args.user)).toEqual([slackUserId]);
-        expect(String(told[0]?.args.text)).toMatch(explanation);
-      }
+      const onApprove = await toldOn(slackUserId, message, 'Approve');
+      expect(onApprove).toMatch(explanation);
+      expect(await toldOn(slackUserId, message, 'Deny'), `${slackUserId} on Deny`).toBe(onApprove);
     }
     expect(await request(created.id)).toMatchObject({ status: 'pending', decisions: [] });
     expect(slack.callsOf('views.open').filter((call) => String(call.args.trigger_id).includes('U0ALICE') || String(call.args.trigger_id).includes('U0DAVE'))).toEqual([]);
+  });
+
+  it('tells someone with no part in a decided request only that, on Approve and Deny alike, not who decided it', async () => {
+    const created = await submit({ risk: 'medium' });
+    const message = await posted(created.id);
+    await person('U0BOB').click(message, 'Approve');
+    expect((await request(created.id)).status).toBe('approved');
+    for (const label of ['Approve', 'Deny']) {
+      expect(await toldOn('U0DAVE', message, label), `dave on ${label}`).toBe('You are not an approver for this request; nothing was decided.');
+    }
   });
 
   it('offers only "Open in Greenlight" where the rule says chatApprove: false, and refuses a crafted approve click', async () => {
