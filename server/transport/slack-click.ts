@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LIMITS } from '../../protocol/index.js';
+import { LIMITS, requestIdSchema } from '../../protocol/index.js';
 import { ACTION_APPROVE, ACTION_APPROVE_FOR, ACTION_DENY, ACTION_DENY_FOR } from '../notify/slack/message.js';
 
 /**
@@ -13,12 +13,12 @@ export interface DecisionClick {
   named?: string;
 }
 
-/** A click read: one to decide, a choice button Greenlight did not make (its value unreadable, or naming another than its action id), or a button that decides nothing (Open in Greenlight). */
+/** A click read: one to decide, a decision button Greenlight did not make (its value no request id, or a choice naming another than its action id), or a button that decides nothing (Open in Greenlight). */
 export type ParsedClick = { kind: 'decide'; click: DecisionClick } | { kind: 'not ours' } | { kind: 'ignored' };
 
 export const onBehalfOfSchema = z.string().min(1).max(LIMITS.userName);
 /** A choice button's value: the request, and whom the delegate decides for (checked against their delegations when clicked). */
-const standInValueSchema = z.object({ requestId: z.string().min(1).max(64), onBehalfOf: onBehalfOfSchema });
+const standInValueSchema = z.object({ requestId: requestIdSchema, onBehalfOf: onBehalfOfSchema });
 
 /** The decision and the name a stand-in choice's action id carries (`greenlight_approve_for:<name>`); undefined for any other button. */
 function choiceIn(actionId: string): { decision: DecisionClick['decision']; name: string } | undefined {
@@ -36,10 +36,13 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Reads one clicked button (`action_id`, `value`) into what it asks, validating a stand-in choice's value. */
+/** Reads one clicked button (`action_id`, `value`) into what it asks, validating the request id it carries. */
 export function parseClick(action: { action_id: string; value?: string | undefined }): ParsedClick {
   if (action.action_id === ACTION_APPROVE || action.action_id === ACTION_DENY) {
-    return { kind: 'decide', click: { requestId: action.value ?? '', decision: action.action_id === ACTION_APPROVE ? 'approve' : 'deny' } };
+    // Greenlight values its own buttons with the request's id; one without is no request anyone could be told about.
+    const requestId = requestIdSchema.safeParse(action.value);
+    if (!requestId.success) return { kind: 'not ours' };
+    return { kind: 'decide', click: { requestId: requestId.data, decision: action.action_id === ACTION_APPROVE ? 'approve' : 'deny' } };
   }
   const choice = choiceIn(action.action_id);
   if (!choice) return { kind: 'ignored' };

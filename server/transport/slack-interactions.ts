@@ -83,7 +83,7 @@ async function openDenyForm(ctx: Context, app: SlackApp, row: RequestRecord, tri
   }
 }
 
-/** Opens a click: a stand-in choice Greenlight did not make is refused before anything is read. */
+/** Opens a click: a decision button Greenlight did not make is refused before anything is read. */
 async function onBlockAction(ctx: Context, app: SlackApp, payload: z.infer<typeof blockActionsSchema>): Promise<SlackAnswer> {
   const action = payload.actions[0];
   if (!action) return ACK;

@@ -207,4 +207,15 @@ describe('Slack, for a delegate of several approvers, against a local Slack API 
     }
     expect(await requestOf(created.id)).toMatchObject({ status: 'pending', decisions: [] });
   });
+
+  it('refuses a plain Approve or Deny button whose value is no request id as one Greenlight did not make: none, empty, too long, not an id', async () => {
+    const created = await submit('migrate', 'reorder the orders columns');
+    const { channel } = await posted(created.id);
+    for (const buttonValue of [undefined, '', 'r'.repeat(65), 'req 1; drop'] as const) {
+      for (const actionId of ['greenlight_approve', 'greenlight_deny']) {
+        expect(await toldOnForged(channel, actionId, buttonValue), `${actionId} valued ${String(buttonValue)}`).toEqual([notOurs]);
+      }
+    }
+    expect(await requestOf(created.id)).toMatchObject({ status: 'pending', decisions: [] });
+  });
 });
