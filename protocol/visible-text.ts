@@ -72,6 +72,8 @@ const WRITTEN_WITH_LATIN = /[\p{Script=Latin}\p{scx=Han}\p{scx=Hiragana}\p{scx=K
 const LATIN = /\p{Script=Latin}/u;
 const LETTER_OR_MARK = /[\p{L}\p{M}]/gu;
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
 const codePoint = (char: string): string => `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /**
@@ -85,7 +87,8 @@ const codePoint = (char: string): string => `U+${(char.codePointAt(0) ?? 0).toSt
  */
 export function lookalikeProblem(text: string): string | null {
   // A name with an invisible character is refused for that already; quoting it would show it live.
-  if (hasInvisible(text)) return null;
+  // Half a surrogate pair is no character at all: the check of what can be stored says so.
+  if (hasInvisible(text) || LONE_SURROGATE.test(text)) return null;
   const plain = text.normalize('NFKC');
   if (plain !== text) return `must be written in plain characters: it reads as "${plain}" once styled and composed forms are folded (NFKC); send that instead`;
   const foreign = NON_ASCII_NON_LETTER.exec(text)?.[0];
