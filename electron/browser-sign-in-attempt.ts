@@ -2,12 +2,15 @@ import type { DesktopSession } from '../protocol/desktop-api.js';
 import type { HubConnection } from './hub-connection.js';
 import { browserSignInCancelled, signInWithBrowser } from './oidc-loopback.js';
 import { revokeUnkeptSession } from './revoke-session.js';
+import { unownedErrands, type HubErrands } from './hub-errands.js';
 
 export interface BrowserSignInAttemptDeps {
   connection: Pick<HubConnection, 'signIn'>;
   openExternal: (url: string) => Promise<void>;
   /** The app's HTTP to the hub (the code trade, revoking); the global fetch unless given. */
   fetch?: typeof fetch;
+  /** Where sessions nobody keeps are revoked, with nobody waiting on it. */
+  errands?: HubErrands;
 }
 
 /**
@@ -15,16 +18,17 @@ export interface BrowserSignInAttemptDeps {
  * wait for the browser, the code traded at the hub for a session, and main connecting with it. Once the
  * hub had issued the session, a sign-in that ends any other way than signed in (cancelled, refused, or
  * with no keychain to keep the session) leaves main without it (not connected, not in the keychain), so
- * the hub revokes it.
+ * it is revoked at the hub, as an errand: the sign-in ends at once.
  */
 export async function signInThroughBrowser(deps: BrowserSignInAttemptDeps, hubUrl: string, signal: AbortSignal): Promise<DesktopSession> {
   const fetchImpl = deps.fetch ?? fetch;
-  const session = await signInWithBrowser({ hubUrl, openExternal: deps.openExternal, signal, fetch: fetchImpl });
+  const errands = deps.errands ?? unownedErrands;
+  const session = await signInWithBrowser({ hubUrl, openExternal: deps.openExternal, signal, fetch: fetchImpl, errands });
   try {
     // Required: a session kept for this run only would be lost at quit, yet stay valid at the hub until it expires.
     return await deps.connection.signIn(hubUrl, session.token, { signal, kind: 'sso', keychain: 'required' });
   } catch (error) {
-    await revokeUnkeptSession(hubUrl, session.token, fetchImpl);
+    errands.start(`revoking at ${hubUrl} the session of a sign-in that did not finish`, () => revokeUnkeptSession(hubUrl, session.token, fetchImpl));
     throw signal.aborted ? browserSignInCancelled() : error;
   }
 }

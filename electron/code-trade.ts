@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { describeZodError, GreenlightError } from '../protocol/errors.js';
 import { badAnswer, errorOfAnswer, HubHttpError, unreachable } from '../protocol/hub-http-error.js';
 import { whenCancelled } from './cancellation.js';
+import { unownedErrands, type HubErrands } from './hub-errands.js';
 import { revokeUnkeptSession } from './revoke-session.js';
 
 /** What the hub hands the desktop app at the end of a single sign-on: a session token for the keychain. */
@@ -20,13 +21,16 @@ export interface CodeTrade {
   fetch: typeof fetch;
   signal?: AbortSignal;
   answerAfterCancelMs?: number;
+  /** Where a cancelled trade waits for the hub's answer and revokes what it brings, with nobody waiting on it. */
+  errands?: HubErrands;
 }
 
 /**
- * Trades the one-time code and the PKCE verifier at the hub for a session. A cancel ends it with
+ * Trades the one-time code and the PKCE verifier at the hub for a session. A cancel ends it at once with
  * `CANCELLED`, but the request is not aborted: once sent, the hub may issue the session whatever the app
- * does, and only its answer carries the token that can revoke it. So the answer is still awaited (for at
- * most `answerAfterCancelMs`) and the session it brings revoked, and nothing of the sign-in stays valid.
+ * does, and only its answer carries the token that can revoke it. So, as an errand nobody waits on, the
+ * answer is still awaited (for at most `answerAfterCancelMs`) and the session it brings revoked, and
+ * nothing of the sign-in stays valid.
  */
 export async function tradeCode(trade: CodeTrade): Promise<DesktopSession> {
   if (trade.signal?.aborted) throw browserSignInCancelled();
@@ -39,7 +43,7 @@ export async function tradeCode(trade: CodeTrade): Promise<DesktopSession> {
     return await Promise.race([answer, cancelled]);
   } catch (error) {
     if (!trade.signal?.aborted) throw error;
-    await revokeLateSession(trade, answer, giveUp);
+    (trade.errands ?? unownedErrands).start(`revoking at ${trade.hub} the session of a cancelled sign-in`, () => revokeLateSession(trade, answer, giveUp));
     throw browserSignInCancelled();
   } finally {
     stopListening();

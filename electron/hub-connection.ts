@@ -12,6 +12,7 @@ import { insecureHubProblem } from './hub-url.js';
 import { whenCancelled } from './cancellation.js';
 import { endReplacedSession, endSessionAtSignOut } from './revoke-session.js';
 import { ssoSessionsReplaced, type HeldCredentials } from './replaced-sessions.js';
+import { HubErrands } from './hub-errands.js';
 
 export interface HubClientLike
   extends Pick<HubClient, 'close' | 'reconnectNow' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'review' | 'claim' | 'release' | 'get' | 'sync'> {
@@ -26,6 +27,8 @@ export interface HubConnectionDeps {
   connectTimeoutMs?: number;
   /** The HTTP that ends a single sign-on session at sign-out; the global fetch unless given. */
   fetch?: typeof fetch;
+  /** Where sessions are ended at the hub with nobody waiting on it; a new set unless given. */
+  errands?: HubErrands;
 }
 
 export interface SignInOptions {
@@ -56,8 +59,12 @@ export class HubConnection {
   /** The highest version seen per request, so a late, older event can't resurrect a decided request. */
   private readonly versions = new Map<string, number>();
   private readonly listeners = new Set<(event: DesktopEvent) => void>();
+  /** Sessions being ended at the hub after sign-out, or after a sign-in over them, with nobody waiting. */
+  readonly errands: HubErrands;
 
-  constructor(private readonly deps: HubConnectionDeps) {}
+  constructor(private readonly deps: HubConnectionDeps) {
+    this.errands = deps.errands ?? new HubErrands();
+  }
 
   get session(): DesktopSession {
     return {

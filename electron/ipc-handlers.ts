@@ -5,6 +5,7 @@ import type { IpcHandlers } from './ipc.js';
 import { openExternalUrl } from './open-external.js';
 import { BrowserSignIn } from './browser-sign-in.js';
 import { signInThroughBrowser } from './browser-sign-in-attempt.js';
+import type { HubErrands } from './hub-errands.js';
 
 export interface IpcHandlerDeps {
   connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'hub'>;
@@ -15,6 +16,8 @@ export interface IpcHandlerDeps {
   rendererReady: () => void;
   /** The HTTP of a sign-in through the browser; the global fetch unless given. */
   fetch?: typeof fetch;
+  /** Where a sign-in through the browser that ends unkept revokes its session, with nobody waiting on it. */
+  errands?: HubErrands;
 }
 
 /** What each preload call does in main; arguments arrive parsed by ipc.ts. */
@@ -35,7 +38,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
       return connection.signIn(hubBase(hubUrl), token);
     },
     signInWithBrowser: ({ hubUrl }) => {
-      return browserSignIn.run((signal) => signInThroughBrowser({ connection, openExternal: deps.openExternal, fetch: deps.fetch }, hubBase(hubUrl), signal));
+      return browserSignIn.run((signal) => signInThroughBrowser({ connection, openExternal: deps.openExternal, fetch: deps.fetch, errands: deps.errands }, hubBase(hubUrl), signal));
     },
     cancelSignInWithBrowser: () => browserSignIn.cancel(),
     signOut: () => connection.signOut(),

@@ -6,6 +6,7 @@ import { GreenlightError } from '../protocol/errors.js';
 import { unreachable } from '../protocol/hub-http-error.js';
 import { whenCancelled } from './cancellation.js';
 import { browserSignInCancelled, tradeCode, type DesktopSession } from './code-trade.js';
+import type { HubErrands } from './hub-errands.js';
 
 export { browserSignInCancelled, desktopSessionSchema, type DesktopSession } from './code-trade.js';
 
@@ -17,12 +18,13 @@ export interface LoopbackSignInOptions {
   timeoutMs?: number;
   /**
    * Ends the sign-in with `CANCELLED`: the listener closes at once, and a code not yet traded never is.
-   * A trade under way is still answered, and the session it brings revoked (see `tradeCode`).
+   * A trade under way is still answered, and the session it brings revoked, in `errands` (see `tradeCode`).
    */
   signal?: AbortSignal;
   fetch?: typeof fetch;
   /** How long a cancelled trade still waits for the hub's answer; `ANSWER_AFTER_CANCEL_MS` unless given. */
   answerAfterCancelMs?: number;
+  errands?: HubErrands;
 }
 
 const DONE_PAGE = '<!doctype html><meta charset="utf-8"><title>Greenlight</title><p>You are signed in to Greenlight. You can close this tab and go back to the app.</p>';
@@ -147,7 +149,7 @@ async function signInUnlessCancelled(options: LoopbackSignInOptions, cancelled: 
       timer = setTimeout(() => reject(new GreenlightError('TIMEOUT', timeoutMessage(timeoutMs, refusedRedirects))), timeoutMs);
     });
     const code = await Promise.race([arrived, timedOut, cancelled]);
-    return await tradeCode({ hub, code, verifier, fetch: fetchImpl, signal: options.signal, answerAfterCancelMs: options.answerAfterCancelMs });
+    return await tradeCode({ hub, code, verifier, fetch: fetchImpl, signal: options.signal, answerAfterCancelMs: options.answerAfterCancelMs, errands: options.errands });
   } finally {
     clearTimeout(timer);
     server.closeAllConnections();

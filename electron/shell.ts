@@ -112,7 +112,7 @@ export async function startShell(electron: ShellElectron, launch: LaunchOptions)
   registerIpc({
     ipcMain,
     isTrustedSender: trustedSender((sender) => window.owns(sender)),
-    handlers: createIpcHandlers({ connection, hubHttp, desktopSettings, openExternal, rendererReady: () => window.rendererReady() }),
+    handlers: createIpcHandlers({ connection, hubHttp, desktopSettings, openExternal, rendererReady: () => window.rendererReady(), errands: connection.errands }),
   });
 
   desktopSettings.applyLoginItem();

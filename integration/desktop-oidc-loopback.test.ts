@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HubConnection } from '../electron/hub-connection.js';
+import { HubErrands } from '../electron/hub-errands.js';
 import { createIpcHandlers, type IpcHandlerDeps } from '../electron/ipc-handlers.js';
 import { registerIpc, trustedSender } from '../electron/ipc.js';
 import { signInWithBrowser } from '../electron/oidc-loopback.js';
@@ -61,6 +62,34 @@ function tradeHeldUntil(beforeDelivery: () => void) {
   return { fetch: holding, issued: () => answered };
 }
 
+/**
+ * The hub's real answer to the code trade, held at the app's fetch (a stand-in at the edge only) until
+ * `deliver` is called; `happened` records when the app gave up waiting for it.
+ */
+function tradeHeldForTheTest(onSent: () => void, happened: string[]) {
+  let deliver: () => void = () => undefined;
+  const delivered = new Promise<void>((resolve) => (deliver = resolve));
+  let answered: Promise<string> = Promise.reject(new Error('no code was traded'));
+  answered.catch(() => undefined);
+  const holding: typeof fetch = async (input, init) => {
+    if (!isTrade(input)) return fetch(input, init);
+    const real = await fetch(input, init);
+    const text = await real.text();
+    answered = Promise.resolve((JSON.parse(text) as { token: string }).token);
+    onSent();
+    const gaveUp = new Promise<never>((_, reject) =>
+      init?.signal?.addEventListener('abort', () => {
+        happened.push('the app gave up on the hub’s answer');
+        reject(new Error('aborted'));
+      }),
+    );
+    await Promise.race([delivered, gaveUp]);
+    happened.push('the hub’s answer delivered');
+    return new Response(text, { status: real.status, headers: real.headers });
+  };
+  return { fetch: holding, issued: () => answered, deliver };
+}
+
 /** A stand-in hub connection that records the tokens it is handed and signs in with each at once. */
 function recordingConnection(): { connection: IpcHandlerDeps['connection']; signedInWith: string[] } {
   const signedInWith: string[] = [];
@@ -75,7 +104,7 @@ function recordingConnection(): { connection: IpcHandlerDeps['connection']; sign
 }
 
 /** The desktop app's main process as the window reaches it over IPC, signing in through `openExternal`; the rest is not used. */
-function desktopMain(openExternal: (url: string) => Promise<void>, connection: IpcHandlerDeps['connection'], fetchImpl?: typeof fetch) {
+function desktopMain(openExternal: (url: string) => Promise<void>, connection: IpcHandlerDeps['connection'], fetchImpl?: typeof fetch, errands?: HubErrands) {
   const ipcMain = new FakeIpcMain();
   const page = { contents: new FakeWebContents(), url: 'app://greenlight/index.html' };
   const notUsed = (): never => {
@@ -91,6 +120,7 @@ function desktopMain(openExternal: (url: string) => Promise<void>, connection: I
       openExternal,
       rendererReady: () => undefined,
       fetch: fetchImpl,
+      errands,
     }),
   });
   return {
@@ -127,7 +157,7 @@ function connectedMain(openExternal: (url: string) => Promise<void>, whileFirstC
   connections.push(connection);
   const events: DesktopEvent[] = [];
   connection.subscribe((event) => events.push(event));
-  const main = desktopMain(openExternal, connection, fetchImpl);
+  const main = desktopMain(openExternal, connection, fetchImpl, connection.errands);
   return { ...main, connection, keychain, connectedWith, events, acted: () => acted };
 }
 type DesktopMain = ReturnType<typeof desktopMain>;
@@ -290,12 +320,14 @@ describe('desktop single sign-on through the system browser and a loopback addre
   it('a cancel just as the app sends the code to the hub: the sign-in ends CANCELLED, and the session the hub issues for that code is revoked', async () => {
     const cancel = new AbortController();
     const trade = tradeWatched(() => cancel.abort());
-    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), fetch: trade.fetch, signal: cancel.signal, timeoutMs: 30_000 }).then(
+    const errands = new HubErrands();
+    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), fetch: trade.fetch, signal: cancel.signal, timeoutMs: 30_000, errands }).then(
       () => null,
       (error: unknown) => error,
     );
     expect(failed).toBeInstanceOf(GreenlightError);
     expect((failed as GreenlightError).toWire()).toEqual({ code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' });
+    await errands.settled();
     const issued = await trade.issued();
     expect(issued).toMatch(/^glt_/);
     expect((await hub.api('GET', '/api/v1/me', issued)).status).toBe(401);
@@ -304,16 +336,39 @@ describe('desktop single sign-on through the system browser and a loopback addre
   it('a cancel after the hub issued the session but before its answer reached the app (the hub’s answer held at the app’s fetch, a stand-in at the edge): CANCELLED, and that session is revoked', async () => {
     const cancel = new AbortController();
     const trade = tradeHeldUntil(() => cancel.abort());
-    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), fetch: trade.fetch, signal: cancel.signal, timeoutMs: 30_000 }).then(
+    const errands = new HubErrands();
+    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), fetch: trade.fetch, signal: cancel.signal, timeoutMs: 30_000, errands }).then(
       () => null,
       (error: unknown) => error,
     );
     expect((failed as GreenlightError).toWire()).toEqual({ code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' });
+    await errands.settled();
     const issued = await trade.issued();
     expect((await hub.api('GET', '/api/v1/me', issued)).status).toBe(401);
   });
 
-  it('a cancelled trade the hub never answers (a stand-in token endpoint at the app’s fetch) ends CANCELLED once the wait for its answer runs out', async () => {
+  it('a cancel answers at once, while the hub’s answer to the code is still on its way (held at the app’s fetch, a stand-in at the edge); the session that answer brings is revoked afterwards', async () => {
+    const cancel = new AbortController();
+    const happened: string[] = [];
+    const trade = tradeHeldForTheTest(() => cancel.abort(), happened);
+    const errands = new HubErrands();
+    const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), fetch: trade.fetch, signal: cancel.signal, timeoutMs: 30_000, errands }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    happened.push('the sign-in ended');
+    expect(failed).toMatchObject({ code: 'CANCELLED' });
+    expect(happened).toEqual(['the sign-in ended']);
+    const issued = await trade.issued();
+    expect((await hub.api('GET', '/api/v1/me', issued)).status).toBe(200);
+
+    trade.deliver();
+    await errands.settled();
+    expect(happened).toEqual(['the sign-in ended', 'the hub’s answer delivered']);
+    expect((await hub.api('GET', '/api/v1/me', issued)).status).toBe(401);
+  });
+
+  it('a cancelled trade the hub never answers (a stand-in token endpoint at the app’s fetch) ends CANCELLED, and the app stops waiting for the answer once its wait runs out, saying so', async () => {
     const cancel = new AbortController();
     const silentTrade: typeof fetch = (input, init) => {
       if (!String(input).endsWith('/auth/oidc/desktop/token')) return fetch(input, init);
@@ -322,11 +377,13 @@ describe('desktop single sign-on through the system browser and a loopback addre
     };
     const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), fetch: silentTrade, signal: cancel.signal, timeoutMs: 30_000, answerAfterCancelMs: 50 }).then(
+      const errands = new HubErrands();
+      const failed = await signInWithBrowser({ hubUrl: hub.url, openExternal: sso.browser(), fetch: silentTrade, signal: cancel.signal, timeoutMs: 30_000, answerAfterCancelMs: 50, errands }).then(
         () => null,
         (error: unknown) => error,
       );
       expect(failed).toMatchObject({ code: 'CANCELLED' });
+      await errands.settled();
       expect(warned).toHaveBeenCalledWith(expect.stringContaining('no answer within 50 ms'));
     } finally {
       warned.mockRestore();
@@ -344,6 +401,27 @@ describe('desktop single sign-on through the system browser and a loopback addre
     expect(main.connection.session).toEqual({ hubUrl: null, signedIn: false, state: 'signed-out', error: null });
     expect([...main.keychain.entries]).toEqual([]);
     expect(main.connectedWith).toEqual([]);
+    await main.connection.errands.settled();
+    expect((await hub.api('GET', '/api/v1/me', await trade.issued())).status).toBe(401);
+  });
+
+  it('over IPC, Cancel while the hub’s answer to the code is still on its way (held at the app’s fetch, a stand-in at the edge): Cancel and the sign-in answer at once, and that session is revoked once the answer comes', async () => {
+    const happened: string[] = [];
+    let cancelled: Promise<unknown> = Promise.resolve();
+    const trade = tradeHeldForTheTest(() => void (cancelled = main.cancelSignInWithBrowser().then((result) => happened.push('Cancel answered') && result)), happened);
+    const main = connectedMain(sso.browser(), async () => undefined, trade.fetch);
+    const result = await main.signInWithBrowser(hub.url);
+    expect(await cancelled).toEqual({ data: true });
+    happened.push('the sign-in answered');
+    expect(result).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
+    expect(happened).toEqual(['Cancel answered', 'the sign-in answered']);
+    expect(main.connection.session).toEqual({ hubUrl: null, signedIn: false, state: 'signed-out', error: null });
+
+    trade.deliver();
+    await main.connection.errands.settled();
+    expect(happened).toEqual(['Cancel answered', 'the sign-in answered', 'the hub’s answer delivered']);
+    expect(main.connectedWith).toEqual([]);
+    expect([...main.keychain.entries]).toEqual([]);
     expect((await hub.api('GET', '/api/v1/me', await trade.issued())).status).toBe(401);
   });
 
@@ -408,6 +486,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
     expect([...main.keychain.entries]).toEqual([]);
     // The hub had issued bob a session for this sign-in; nobody keeps it, so it is revoked.
     expect(main.connectedWith).toHaveLength(1);
+    await main.connection.errands.settled();
     expect((await hub.api('GET', '/api/v1/me', main.connectedWith[0] ?? '')).status).toBe(401);
   });
 
@@ -422,6 +501,7 @@ describe('desktop single sign-on through the system browser and a loopback addre
     expect([...main.keychain.entries]).toEqual([[hub.url, { token: ADMIN_TOKEN, kind: 'pasted' }]]);
     const [browserSession, tokenSession] = main.connectedWith;
     expect(tokenSession).toBe(ADMIN_TOKEN);
+    await main.connection.errands.settled();
     expect((await hub.api('GET', '/api/v1/me', browserSession ?? '')).status).toBe(401);
   });
 
