@@ -167,8 +167,11 @@ export class HubConnection {
     if (signal?.aborted) return this.undoCancelled(hubUrl, stored);
     this.deps.settings.set('hubUrl', hubUrl);
     this.emitState();
-    // Only now, signed in: a sign-in that failed or was cancelled leaves the session held working.
-    for (const session of replaced) await endReplacedSession(session.hubUrl, session.token, this.deps.fetch ?? fetch);
+    // Only now, signed in: a sign-in that failed or was cancelled leaves the session held working. The
+    // sign-in stands whatever the hub says, so it answers without waiting for it.
+    for (const session of replaced) {
+      this.errands.start(`ending at ${session.hubUrl} the session signed in over`, () => endReplacedSession(session.hubUrl, session.token, this.deps.fetch ?? fetch));
+    }
     return this.session;
   }
 

@@ -30,19 +30,42 @@ function tradesNoted() {
   return { issued, fetch: noting };
 }
 
+/**
+ * The app's fetch, except that each revoke (a DELETE) is held at it, a stand-in at the edge, until
+ * `release` is called or the app gives up on it; `happened` records which.
+ */
+function revokesHeld(inner: typeof fetch, happened: string[]) {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const holding: typeof fetch = async (input, init) => {
+    if (init?.method !== 'DELETE') return inner(input, init);
+    happened.push('revoke held');
+    const gaveUp = new Promise<never>((_, reject) =>
+      init.signal?.addEventListener('abort', () => {
+        happened.push('the app gave up on the revoke');
+        reject(new Error('aborted'));
+      }),
+    );
+    await Promise.race([released, gaveUp]);
+    happened.push('revoke sent');
+    return inner(input, init);
+  };
+  return { fetch: holding, release };
+}
+
 /** Main's hub connection: a real client over a real socket, with the keychain given; signs in through the scripted browser. */
-function desktopMain<K extends Keychain>(keychain: K, options: { hubUrl?: string } = {}) {
+function desktopMain<K extends Keychain>(keychain: K, options: { hubUrl?: string; revokes?: (inner: typeof fetch) => typeof fetch } = {}) {
   const trades = tradesNoted();
   const connection = new HubConnection({
     createClient: (clientOptions) => new HubClient({ ...clientOptions, forceNew: true }),
     keychain,
     settings: memorySettings({ hubUrl: options.hubUrl ?? null }).settings,
-    fetch: trades.fetch,
+    fetch: options.revokes?.(trades.fetch) ?? trades.fetch,
   });
   connections.push(connection);
   const events: DesktopEvent[] = [];
   connection.subscribe((event) => events.push(event));
-  const signInThroughTheBrowser = () => signInThroughBrowser({ connection, openExternal: sso.browser(), fetch: trades.fetch }, hub.url, new AbortController().signal);
+  const signInThroughTheBrowser = () => signInThroughBrowser({ connection, openExternal: sso.browser(), fetch: trades.fetch, errands: connection.errands }, hub.url, new AbortController().signal);
   return { connection, keychain, events, issued: trades.issued, signInThroughTheBrowser };
 }
 
@@ -70,6 +93,7 @@ describe('signing in again while holding a single sign-on session', () => {
     expect(main.connection.me?.name).toBe('carol');
     expect([...main.keychain.entries]).toEqual([[hub.url, { token: carol.token, kind: 'pasted' }]]);
     expect(await works(carol.token)).toBe(true);
+    await main.connection.errands.settled();
     expect(await works(before ?? '')).toBe(false);
   });
 
@@ -82,6 +106,7 @@ describe('signing in again while holding a single sign-on session', () => {
     expect([...main.keychain.entries]).toEqual([[hub.url, { token: after, kind: 'sso' }]]);
     expect(main.connection.session).toMatchObject({ signedIn: true, state: 'connected', error: null });
     expect(await works(after ?? '')).toBe(true);
+    await main.connection.errands.settled();
     expect(await works(before ?? '')).toBe(false);
   });
 
@@ -96,7 +121,8 @@ describe('signing in again while holding a single sign-on session', () => {
       expect(await main.connection.signIn(other.url, erin.token)).toEqual({ hubUrl: other.url, signedIn: true, state: 'connected', error: null });
       expect([...main.keychain.entries]).toEqual([[other.url, { token: erin.token, kind: 'pasted' }]]);
       expect(await works(erin.token, other)).toBe(true);
-      expect(await works(before ?? '')).toBe(false);
+      await main.connection.errands.settled();
+    expect(await works(before ?? '')).toBe(false);
     } finally {
       await other.dispose();
     }
@@ -114,6 +140,7 @@ describe('signing in again while holding a single sign-on session', () => {
 
     await main.connection.signIn(hub.url, dave.token);
     expect([...main.keychain.entries]).toEqual([[hub.url, { token: dave.token, kind: 'pasted' }]]);
+    await main.connection.errands.settled();
     expect(await works(before ?? '')).toBe(false);
   });
 
@@ -131,6 +158,26 @@ describe('signing in again while holding a single sign-on session', () => {
     expect(await works(frank.token)).toBe(true);
   });
 
+  it('the new sign-in answers before the session signed in over is ended at the hub (its revoke held at the app’s fetch, a stand-in at the edge), which it is afterwards', async () => {
+    const ida = await hub.createUser('ida', ['approver'], ['sre']);
+    const happened: string[] = [];
+    let held: ReturnType<typeof revokesHeld> | undefined;
+    const main = desktopMain(memoryKeychain(), { revokes: (inner) => (held = revokesHeld(inner, happened)).fetch });
+    await main.signInThroughTheBrowser();
+    const [before] = main.issued;
+
+    expect(await main.connection.signIn(hub.url, ida.token)).toEqual({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
+    happened.push('signed in');
+    expect(await works(before ?? '')).toBe(true);
+
+    held?.release();
+    await main.connection.errands.settled();
+    // Whether the revoke had reached the app's fetch by the time the sign-in answered does not matter; that it waited for it does.
+    expect(happened.filter((step) => step !== 'revoke held')).toEqual(['signed in', 'revoke sent']);
+    expect(await works(before ?? '')).toBe(false);
+    expect(main.keychain.entries.get(hub.url)).toEqual({ token: ida.token, kind: 'pasted' });
+  });
+
   it('a hub that cannot be reached to end the session left behind: the new sign-in succeeds all the same, and the token is never logged', async () => {
     const down = `http://127.0.0.1:${await freePort()}`;
     const keychain = memoryKeychain();
@@ -142,6 +189,7 @@ describe('signing in again while holding a single sign-on session', () => {
     try {
       expect(await main.connection.signIn(hub.url, henry.token)).toEqual({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
       expect([...keychain.entries]).toEqual([[hub.url, { token: henry.token, kind: 'pasted' }]]);
+      await main.connection.errands.settled();
       expect(warned).toHaveBeenCalledWith(expect.stringContaining(`could not end at ${down} the single sign-on session signed in over`));
       expect(warned.mock.calls.flat().join('\n')).not.toContain('glt_session_at_a_hub_that_is_down');
       expect(JSON.stringify(main.events)).not.toContain('glt_session_at_a_hub_that_is_down');
@@ -174,6 +222,7 @@ describe('a sign-in through the browser whose session no keychain can keep', () 
     expect(main.connection.session).toMatchObject({ hubUrl: null, signedIn: false, state: 'signed-out', error: { code: 'UNAVAILABLE' } });
     expect(main.events.at(-1)).toEqual({ type: 'state', session: main.connection.session });
     expect(main.issued).toHaveLength(1);
+    await main.connection.errands.settled();
     expect(await works(main.issued[0] ?? '')).toBe(false);
   });
 
