@@ -59,6 +59,8 @@ export class HubConnection {
   /** The highest version seen per request, so a late, older event can't resurrect a decided request. */
   private readonly versions = new Map<string, number>();
   private readonly listeners = new Set<(event: DesktopEvent) => void>();
+  /** Counts sign-ins and sign-outs begun, so one that ends late can tell whether another began since. */
+  private turns = 0;
   /** Sessions being ended at the hub after sign-out, or after a sign-in over them, with nobody waiting. */
   readonly errands: HubErrands;
 
@@ -118,6 +120,7 @@ export class HubConnection {
     const kind = options.kind ?? 'pasted';
     // Cancelled before it began: the session there is stays.
     if (signal?.aborted) throw signInCancelled();
+    this.turns += 1;
     const held = this.credentials;
     const previousHub = held?.hubUrl ?? this.deps.settings.get('hubUrl');
     this.disconnect();
@@ -184,21 +187,18 @@ export class HubConnection {
   }
 
   /**
-   * Signs out here whatever the hub says: a single sign-on session is ended at the hub first (a pasted
-   * token, or one of unknown kind, never is), then the keychain entry removed. A hub that cannot end it
-   * does not keep the app signed in: the session lapses at its expiry, and `session.error` says so.
+   * Signs out here at once, whatever the hub says: disconnected, the keychain entry removed, subscribers
+   * told. Only then is a single sign-on session ended at the hub (a pasted token, or one of unknown kind,
+   * never is), as an errand nobody waits on. A hub that cannot end it does not keep anyone waiting: the
+   * session lapses at its expiry, and a later state says so in `session.error`, unless the person has
+   * signed in (or out) again meanwhile.
    */
   async signOut(): Promise<DesktopSession> {
     const held = this.credentials;
     const hubUrl = held?.hubUrl ?? this.deps.settings.get('hubUrl');
+    const turn = ++this.turns;
     this.disconnect();
     this.lastError = null;
-    if (held?.kind === 'sso') {
-      const notEnded = await endSessionAtSignOut(held.hubUrl, held.token, this.deps.fetch ?? fetch);
-      // Signed in again while the hub was asked: the keychain entry and the state are that sign-in's now.
-      if (this.client) return this.session;
-      this.lastError = notEnded;
-    }
     if (hubUrl) {
       try {
         await this.deps.keychain.remove(hubUrl);
@@ -207,7 +207,16 @@ export class HubConnection {
       }
     }
     this.emitState();
+    if (held?.kind === 'sso') this.errands.start(`ending at ${held.hubUrl} the session signed out of`, () => this.endSignedOutSession(held, turn));
     return this.session;
+  }
+
+  private async endSignedOutSession(held: HeldCredentials, turn: number): Promise<void> {
+    const notEnded = await endSessionAtSignOut(held.hubUrl, held.token, this.deps.fetch ?? fetch);
+    // Signed in or out again meanwhile: the state is that turn's now. A keychain that kept the token says more than this.
+    if (!notEnded || turn !== this.turns || this.lastError) return;
+    this.lastError = notEnded;
+    this.emitState();
   }
 
   close(): void {

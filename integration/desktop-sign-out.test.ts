@@ -25,7 +25,7 @@ function desktopMain<K extends Keychain>(keychain: K, options: { hubUrl?: string
   connections.push(connection);
   const events: DesktopEvent[] = [];
   connection.subscribe((event) => events.push(event));
-  const signInThroughTheBrowser = () => signInThroughBrowser({ connection, openExternal: sso.browser() }, hub.url, new AbortController().signal);
+  const signInThroughTheBrowser = () => signInThroughBrowser({ connection, openExternal: sso.browser(), errands: connection.errands }, hub.url, new AbortController().signal);
   return { connection, keychain, events, signInThroughTheBrowser };
 }
 
@@ -63,6 +63,40 @@ describe('desktop sign-out against a real hub', () => {
     expect(session).toEqual({ hubUrl: hub.url, signedIn: false, state: 'signed-out', error: null });
     expect(main.events.at(-1)).toEqual({ type: 'state', session });
     expect([...main.keychain.entries]).toEqual([]);
+    await main.connection.errands.settled();
+    expect(await works(token)).toBe(false);
+    expect(main.events.at(-1)).toEqual({ type: 'state', session });
+  });
+
+  it('signing out happens here first: signed out, the window told and the keychain entry gone while the hub is still being asked to end the session (its revoke held at the app’s fetch, a stand-in at the edge)', async () => {
+    const happened: string[] = [];
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const revokeHeld: typeof fetch = async (input, init) => {
+      if (init?.method !== 'DELETE') return fetch(input, init);
+      const gaveUp = new Promise<never>((_, reject) =>
+        init.signal?.addEventListener('abort', () => {
+          happened.push('the app gave up on the revoke');
+          reject(new Error('aborted'));
+        }),
+      );
+      await Promise.race([released, gaveUp]);
+      happened.push('revoke sent');
+      return fetch(input, init);
+    };
+    const main = desktopMain(memoryKeychain(), { fetch: revokeHeld });
+    await main.signInThroughTheBrowser();
+    const token = main.keychain.entries.get(hub.url)?.token ?? '';
+
+    const session = await main.connection.signOut();
+    happened.push('signed out');
+    expect(session).toEqual({ hubUrl: hub.url, signedIn: false, state: 'signed-out', error: null });
+    expect(main.events.at(-1)).toEqual({ type: 'state', session });
+    expect([...main.keychain.entries]).toEqual([]);
+
+    release();
+    await main.connection.errands.settled();
+    expect(happened).toEqual(['signed out', 'revoke sent']);
     expect(await works(token)).toBe(false);
   });
 
@@ -89,7 +123,7 @@ describe('desktop sign-out against a real hub', () => {
     expect(await works(session.token)).toBe(true);
   });
 
-  it('a hub that cannot be reached at sign-out: signed out here all the same, the window told the session lives on at the hub, and the token never logged', async () => {
+  it('a hub that cannot be reached at sign-out: signed out here at once all the same, the window told afterwards the session lives on at the hub, and the token never logged', async () => {
     const down = `http://127.0.0.1:${await freePort()}`;
     const keychain = memoryKeychain();
     keychain.entries.set(down, { token: 'glt_session_of_a_hub_that_is_down', kind: 'sso' });
@@ -97,7 +131,14 @@ describe('desktop sign-out against a real hub', () => {
     await main.connection.restore();
     const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      const session = await main.connection.signOut();
+      const signedOut = await main.connection.signOut();
+      expect(signedOut).toEqual({ hubUrl: down, signedIn: false, state: 'signed-out', error: null });
+      expect(main.events.at(-1)).toEqual({ type: 'state', session: signedOut });
+      expect([...keychain.entries]).toEqual([]);
+
+      // Told afterwards, once the hub could not be reached.
+      await main.connection.errands.settled();
+      const session = main.connection.session;
       expect(session).toEqual({
         hubUrl: down,
         signedIn: false,
@@ -129,10 +170,38 @@ describe('desktop sign-out against a real hub', () => {
     const ssoToken = main.keychain.entries.get(hub.url)?.token ?? '';
 
     await main.connection.signOut();
+    await main.connection.errands.settled();
     expect(await signedInMeanwhile).toMatchObject({ signedIn: true });
     expect(main.connection.session).toEqual({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
     expect(main.connection.me?.name).toBe('dave');
     expect(main.keychain.entries.get(hub.url)).toEqual({ token: dave.token, kind: 'pasted' });
     expect(await works(ssoToken)).toBe(false);
+  });
+
+  it('a sign-in made while the hub is asked to end the session signed out of, which it cannot be reached for: the sign-in is left alone, not told of the old session', async () => {
+    const erin = await hub.createUser('erin', ['approver'], ['sre']);
+    let signedInMeanwhile: Promise<unknown> = Promise.resolve();
+    const signInThenUnreachable: typeof fetch = async (input, init) => {
+      if (init?.method === 'DELETE') {
+        signedInMeanwhile = main.connection.signIn(hub.url, erin.token);
+        await signedInMeanwhile;
+        throw new TypeError('fetch failed');
+      }
+      return fetch(input, init);
+    };
+    const main = desktopMain(memoryKeychain(), { fetch: signInThenUnreachable });
+    await main.signInThroughTheBrowser();
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await main.connection.signOut();
+      await main.connection.errands.settled();
+      expect(await signedInMeanwhile).toMatchObject({ signedIn: true });
+      expect(warned).toHaveBeenCalledWith(expect.stringContaining(`could not end the sign-in session at ${hub.url}`));
+    } finally {
+      warned.mockRestore();
+    }
+    expect(main.connection.session).toEqual({ hubUrl: hub.url, signedIn: true, state: 'connected', error: null });
+    expect(main.events.at(-1)).toMatchObject({ type: 'state', session: { signedIn: true, error: null } });
+    expect(main.keychain.entries.get(hub.url)).toEqual({ token: erin.token, kind: 'pasted' });
   });
 });

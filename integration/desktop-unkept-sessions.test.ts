@@ -233,6 +233,7 @@ describe('a sign-in through the browser whose session no keychain can keep', () 
     expect(await works(session.token)).toBe(true);
 
     expect(await main.connection.signOut()).toMatchObject({ signedIn: false, state: 'signed-out' });
+    await main.connection.errands.settled();
     expect(await works(session.token)).toBe(false);
   });
 });

@@ -28,8 +28,10 @@ export interface DesktopApi {
    */
   cancelSignInWithBrowser(): Promise<Ack<boolean>>;
   /**
-   * Signs out here. A single sign-on session is also ended at the hub (a pasted token never is: it may be
-   * in use elsewhere); when the hub cannot be reached for that, the session resolved carries an `error` saying so.
+   * Signs out here, at once. A single sign-on session is then also ended at the hub (a pasted token never
+   * is: it may be in use elsewhere); when the hub cannot be reached for that, a later `state` event's
+   * session carries an `error` saying so. The session resolved carries one only when this computer could
+   * not forget the token (its keychain refused).
    */
   signOut(): Promise<Ack<DesktopSession>>;
   sync(): Promise<Ack<SyncResult>>;

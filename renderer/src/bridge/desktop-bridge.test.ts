@@ -100,6 +100,23 @@ describe('DesktopBridge', () => {
     expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null, signInError: { code: 'UNAUTHENTICATED' } });
   });
 
+  it('a sign-out main finishes here first: the form is back at once, and when the hub then cannot end the session, main\'s sentence comes after and shows under it', async () => {
+    const note = 'Signed out on this computer, but the hub at https://hub.example could not be reached to end the sign-in session there (connect ECONNREFUSED). It stays valid until it expires; nothing on this computer keeps it.';
+    const signedOut = { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out' as const, error: null };
+    const { api, push } = fakeApi({
+      signOut: async () => {
+        push({ type: 'state', session: signedOut });
+        return { data: signedOut };
+      },
+    });
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    await signOut();
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null, signInError: null });
+    push({ type: 'state', session: { ...signedOut, error: { code: 'UNAVAILABLE', message: note } } });
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: note, signInError: null });
+  });
+
   it('a sign-out that went through at the hub too leaves nothing to say', async () => {
     const { api } = fakeApi({ signOut: async () => ({ data: { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out', error: null } }) });
     useStore.setState(initialState);

@@ -123,7 +123,12 @@ function onBridgeEvent(event: BridgeEvent): void {
       if (event.state === 'signed-out') {
         // A sign-in under way ends with its own answer; main dropping a session it replaced (a browser
         // sign-in's, cancelled) must not put the form back meanwhile and hide that it is busy.
-        if (phase !== 'signing-in' && phase !== 'waiting-for-browser') useStore.setState({ ...initialState, phase: 'signed-out' });
+        if (phase === 'signing-in' || phase === 'waiting-for-browser') return;
+        // Main signs out here first and asks the hub to end the session afterwards: when it could not,
+        // its sentence comes as a later state, with the form already back.
+        if (phase === 'signed-out') {
+          if (event.error) useStore.setState({ signOutNote: event.error.message });
+        } else useStore.setState({ ...initialState, phase: 'signed-out' });
       } else if (event.state === 'unauthorized' && phase === 'ready') {
         // The hub refused us mid-session (token revoked, user disabled): back to sign-in, saying why.
         const error = event.error ?? { code: 'UNAUTHENTICATED' as const, message: 'The hub closed the session.' };
