@@ -120,6 +120,16 @@ describe('hub connection (main process) with a fake HubClient', () => {
     expectNothingKept(signedIn);
   });
 
+  it('signed out while a sign-in waits for a silent hub (a fake hub client, closed as the real one is): the sign-in ends CANCELLED and leaves the sign-out as it is', async () => {
+    const signedIn = setup('silent');
+    const { connection } = signedIn;
+    const signingIn = connection.signIn(HUB, 'glt_bob');
+    await eventually(() => connection.session.state === 'connecting', { what: 'main connecting to the hub', every: 5 });
+    await connection.signOut();
+    await expect(signingIn).rejects.toMatchObject({ code: 'CANCELLED' });
+    expectNothingKept(signedIn);
+  });
+
   it('a cancel that lands while the token is being stored takes it out of the keychain again and signs nothing in', async () => {
     const signedIn = setup();
     const { connection, keychain } = signedIn;

@@ -36,7 +36,8 @@ export class FakeHubClient implements HubClientLike {
     this.reconnects++;
   }
   async waitUntilReady(): Promise<SyncResult> {
-    if (this.ready === 'silent') return new Promise<never>(() => undefined);
+    // As the real client: a silent hub keeps the wait going until the connection is closed, which ends it CANCELLED.
+    if (this.ready === 'silent') return this.untilClosed();
     if (this.ready instanceof GreenlightError) {
       this.error = this.ready;
       this.setState('unauthorized');
@@ -86,6 +87,17 @@ export class FakeHubClient implements HubClientLike {
     if (this.ready === 'silent') return new Promise<never>(() => undefined);
     if (this.ready instanceof GreenlightError) throw this.ready;
     return this.ready;
+  }
+  private untilClosed(): Promise<never> {
+    const closedBeforeReady = () => new GreenlightError('CANCELLED', `The connection to the hub at ${this.options.url} was closed before it was ready.`);
+    if (this.closed) return Promise.reject(closedBeforeReady());
+    return new Promise<never>((_, reject) => {
+      const off = this.onState((state) => {
+        if (state !== 'closed') return;
+        off();
+        reject(closedBeforeReady());
+      });
+    });
   }
   private async unscripted(_requestId: string): Promise<GreenlightRequest> {
     throw new GreenlightError('INTERNAL', 'not scripted');
