@@ -5,6 +5,7 @@ import { createIpcHandlers, type IpcHandlerDeps } from '../electron/ipc-handlers
 import { registerIpc, trustedSender } from '../electron/ipc.js';
 import { signInWithBrowser } from '../electron/oidc-loopback.js';
 import { FakeIpcMain, FakeWebContents } from '../electron/test/electron-fakes.js';
+import { revokesHeld } from '../electron/test/held-revokes.js';
 import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
 import type { DesktopEvent } from '../protocol/desktop-api.js';
 import { GreenlightError } from '../protocol/errors.js';
@@ -487,6 +488,21 @@ describe('desktop single sign-on through the system browser and a loopback addre
     // The hub had issued bob a session for this sign-in; nobody keeps it, so it is revoked.
     expect(main.connectedWith).toHaveLength(1);
     await main.connection.errands.settled();
+    expect((await hub.api('GET', '/api/v1/me', main.connectedWith[0] ?? '')).status).toBe(401);
+  });
+
+  it('over IPC, Cancel while main connects to the hub with the new session answers before that session is revoked (the revoke held at the app’s fetch, a stand-in at the edge), which it is afterwards', async () => {
+    const happened: string[] = [];
+    const held = revokesHeld(happened);
+    const main = connectedMain(sso.browser(), (app) => app.cancelSignInWithBrowser().then((result) => happened.push('Cancel answered') && result), held.fetch);
+    const result = await main.signInWithBrowser(hub.url);
+    expect(await main.acted()).toEqual({ data: true });
+    expect(result).toEqual({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } });
+    expect([...main.keychain.entries]).toEqual([]);
+
+    held.release();
+    await main.connection.errands.settled();
+    expect(happened).toEqual(['Cancel answered', 'revoke sent']);
     expect((await hub.api('GET', '/api/v1/me', main.connectedWith[0] ?? '')).status).toBe(401);
   });
 

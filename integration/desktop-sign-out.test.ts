@@ -3,6 +3,7 @@ import { signInThroughBrowser } from '../electron/browser-sign-in-attempt.js';
 import { HubConnection } from '../electron/hub-connection.js';
 import { createKeychain, KEYCHAIN_SERVICE, type Keychain, type KeytarLike } from '../electron/keychain.js';
 import { signInWithBrowser } from '../electron/oidc-loopback.js';
+import { revokesHeld } from '../electron/test/held-revokes.js';
 import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
 import type { DesktopEvent } from '../protocol/desktop-api.js';
 import { HubClient } from '../protocol/hub-client.js';
@@ -70,21 +71,8 @@ describe('desktop sign-out against a real hub', () => {
 
   it('signing out happens here first: signed out, the window told and the keychain entry gone while the hub is still being asked to end the session (its revoke held at the app’s fetch, a stand-in at the edge)', async () => {
     const happened: string[] = [];
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const revokeHeld: typeof fetch = async (input, init) => {
-      if (init?.method !== 'DELETE') return fetch(input, init);
-      const gaveUp = new Promise<never>((_, reject) =>
-        init.signal?.addEventListener('abort', () => {
-          happened.push('the app gave up on the revoke');
-          reject(new Error('aborted'));
-        }),
-      );
-      await Promise.race([released, gaveUp]);
-      happened.push('revoke sent');
-      return fetch(input, init);
-    };
-    const main = desktopMain(memoryKeychain(), { fetch: revokeHeld });
+    const held = revokesHeld(happened);
+    const main = desktopMain(memoryKeychain(), { fetch: held.fetch });
     await main.signInThroughTheBrowser();
     const token = main.keychain.entries.get(hub.url)?.token ?? '';
 
@@ -94,7 +82,7 @@ describe('desktop sign-out against a real hub', () => {
     expect(main.events.at(-1)).toEqual({ type: 'state', session });
     expect([...main.keychain.entries]).toEqual([]);
 
-    release();
+    held.release();
     await main.connection.errands.settled();
     expect(happened).toEqual(['signed out', 'revoke sent']);
     expect(await works(token)).toBe(false);
