@@ -154,6 +154,11 @@ describe('the hub, the tray, notifications and the inbox agree on what waits on 
       batchMs: 0,
     });
     carolsApp.subscribe((event) => notifications.handle(event));
+    // The last of each request her app was pushed: the inbox can look right before a push it awaits has come.
+    const pushedToCarol = new Map<string, GreenlightRequest>();
+    carolsApp.subscribe((event) => {
+      if (event.type === 'request:created' || event.type === 'request:updated') pushedToCarol.set(event.request.id, event.request);
+    });
     await carolsApp.signIn(hub.url, carol.token);
 
     const asAlice = await clientFor(alice.token);
@@ -171,9 +176,11 @@ describe('the hub, the tray, notifications and the inbox agree on what waits on 
     const ours = new Set([inWindow, delegatorsOwn, delegatesOwn, notStarted, delegatedAway].map((request) => request.id));
     const mine = (requests: { id: string }[]) => requests.map((request) => request.id).filter((id) => ours.has(id));
     await eventually(async () => {
+      // Her vote for bob has reached her app; before that, its request's creation may still be on its way.
+      if (!pushedToCarol.get(delegatedAway.id)?.decisions.length) return undefined;
       const ids = mine(carolsApp.inbox);
       return JSON.stringify(ids) === JSON.stringify(expected) ? ids : undefined;
-    }, { what: 'the delegate’s desktop inbox to hold exactly what waits on her', deadline: 15_000 });
+    }, { what: 'the delegate’s desktop inbox to hold exactly what waits on her, once her vote has reached it', deadline: 15_000 });
     const sync = await asCarol.sync();
     expect(mine(sync.inbox)).toEqual(expected);
     expect(mine(selectInbox(applySync(emptyRequests, sync).byId, sync.me))).toEqual(expected);
