@@ -16,6 +16,11 @@ export class HubErrands {
     this.running.add(run);
   }
 
+  /** Whether an errand is still running. */
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
   /** Resolves once every errand started, including any started meanwhile, has ended. */
   async settled(): Promise<void> {
     while (this.running.size > 0) await Promise.all(this.running);

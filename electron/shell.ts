@@ -20,6 +20,7 @@ import { TrayService } from './tray.js';
 import { trayStateFrom } from './tray-state.js';
 import { guardSession } from './web-security.js';
 import { MainWindow } from './window.js';
+import { quitAfterErrands } from './quit-after-errands.js';
 
 /** The parts of the electron module the shell uses; tests pass fakes of the same names. */
 export type ShellElectron = Pick<
@@ -116,7 +117,9 @@ export async function startShell(electron: ShellElectron, launch: LaunchOptions)
   });
 
   desktopSettings.applyLoginItem();
-  app.on('before-quit', () => {
+  const putOffForErrands = quitAfterErrands({ errands: connection.errands, quit: () => app.quit() });
+  app.on('before-quit', (event) => {
+    if (putOffForErrands(event)) return;
     quitting = true;
     notifications.closeAll();
     connection.close();

@@ -1,0 +1,30 @@
+import type { HubErrands } from './hub-errands.js';
+
+/** How long a quit waits for sessions to be ended at the hub before it goes on regardless. */
+export const QUIT_WAIT_FOR_ERRANDS_MS = 3_000;
+
+export interface QuitAfterErrandsDeps {
+  errands: Pick<HubErrands, 'busy' | 'settled'>;
+  quit: () => void;
+  /** Resolves after `ms`; a timer unless given. */
+  wait?: (ms: number) => Promise<void>;
+}
+
+const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * For `before-quit`: a quit while a session is still being ended at the hub (sign out, then quit at
+ * once) is put off until that is done, for `QUIT_WAIT_FOR_ERRANDS_MS` at the most, so the session
+ * does not stay valid at the hub until it expires. Returns whether this quit was put off; the quit
+ * that follows goes through.
+ */
+export function quitAfterErrands({ errands, quit, wait = timer }: QuitAfterErrandsDeps): (event: { preventDefault(): void }) => boolean {
+  let putOff = false;
+  return (event) => {
+    if (putOff || !errands.busy) return false;
+    putOff = true;
+    event.preventDefault();
+    void Promise.race([errands.settled(), wait(QUIT_WAIT_FOR_ERRANDS_MS)]).then(quit);
+    return true;
+  };
+}
