@@ -113,6 +113,7 @@ describe('a resource cannot pass for another one', () => {
     ['Latin with Korean', 'db-운영'],
     ['a Hindi word beside a Latin one', 'डेटाबेस-prod'],
     ['Latin letters with accents of other languages', 'zürich-łódź-ærø'],
+    ['Latin letters with accents no one character holds', 'ẹ\u0301kọ\u0301-ė\u0303'],
   ])('accepts %s', (_, resource) => {
     expect(resourceIssues(resource)).toEqual([]);
   });

@@ -65,10 +65,11 @@ const SCRIPTLESS_LETTER_OR_MARK = /(?![\p{ASCII}])(?=[\p{L}\p{M}])[\p{scx=Common
 
 /**
  * What a word holding Latin letters may hold besides them, as UTS #39's highly restrictive profile
- * has it: the scripts written with Latin (Japanese, Chinese, Korean). Any other letter or mark among
+ * has it: the scripts written with Latin (Japanese, Chinese, Korean), and the accents Latin uses
+ * (by Script_Extensions: Yoruba ẹ́ keeps its acute as a mark, there being no one character for it). Any other letter or mark among
  * Latin ones is the spoof the profile is for: Lisu ꓽ for :, Devanagari ः for :, NKo ߺ for _.
  */
-const WRITTEN_WITH_LATIN = /[\p{Script=Latin}\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}\p{scx=Bopomofo}]/u;
+const WRITTEN_WITH_LATIN = /[\p{scx=Latin}\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}\p{scx=Bopomofo}]/u;
 const LATIN = /\p{Script=Latin}/u;
 const LETTER_OR_MARK = /[\p{L}\p{M}]/gu;
 
