@@ -5,7 +5,7 @@ import { revokeUnkeptSession } from './revoke-session.js';
 import { unownedErrands, type HubErrands } from './hub-errands.js';
 
 export interface BrowserSignInAttemptDeps {
-  connection: Pick<HubConnection, 'signIn'>;
+  connection: Pick<HubConnection, 'signIn' | 'holds'>;
   openExternal: (url: string) => Promise<void>;
   /** The app's HTTP to the hub (the code trade, revoking); the global fetch unless given. */
   fetch?: typeof fetch;
@@ -18,7 +18,9 @@ export interface BrowserSignInAttemptDeps {
  * wait for the browser, the code traded at the hub for a session, and main connecting with it. Once the
  * hub had issued the session, a sign-in that ends any other way than signed in (cancelled, refused, or
  * with no keychain to keep the session) leaves main without it (not connected, not in the keychain), so
- * it is revoked at the hub, as an errand: the sign-in ends at once.
+ * it is revoked at the hub, as an errand: the sign-in ends at once. A sign-in that failed after main
+ * took the session on (its keychain entry saved, say, and then the settings could not be written) leaves
+ * main connected with it: that session is never revoked.
  */
 export async function signInThroughBrowser(deps: BrowserSignInAttemptDeps, hubUrl: string, signal: AbortSignal): Promise<DesktopSession> {
   const fetchImpl = deps.fetch ?? fetch;
@@ -28,6 +30,7 @@ export async function signInThroughBrowser(deps: BrowserSignInAttemptDeps, hubUr
     // Required: a session kept for this run only would be lost at quit, yet stay valid at the hub until it expires.
     return await deps.connection.signIn(hubUrl, session.token, { signal, kind: 'sso', keychain: 'required' });
   } catch (error) {
+    if (deps.connection.holds(session.token)) throw error;
     errands.start(`revoking at ${hubUrl} the session of a sign-in that did not finish`, () => revokeUnkeptSession(hubUrl, session.token, fetchImpl));
     throw signal.aborted ? browserSignInCancelled() : error;
   }

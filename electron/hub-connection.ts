@@ -91,6 +91,11 @@ export class HubConnection {
     return this.credentials;
   }
 
+  /** Whether main is signed in with `token` now: a sign-in that failed late may still have left it so. */
+  holds(token: string): boolean {
+    return this.client !== null && this.credentials?.token === token;
+  }
+
   hub(): HubClientLike {
     if (!this.client) throw new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.');
     return this.client;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signInThroughBrowser } from '../electron/browser-sign-in-attempt.js';
-import { HubConnection } from '../electron/hub-connection.js';
+import { HubConnection, type HubConnectionDeps } from '../electron/hub-connection.js';
 import { createKeychain, type Keychain, type KeytarLike } from '../electron/keychain.js';
 import { signInWithBrowser } from '../electron/oidc-loopback.js';
 import { revokesHeld } from '../electron/test/held-revokes.js';
@@ -32,12 +32,12 @@ function tradesNoted() {
 }
 
 /** Main's hub connection: a real client over a real socket, with the keychain given; signs in through the scripted browser. */
-function desktopMain<K extends Keychain>(keychain: K, options: { hubUrl?: string; revokes?: (inner: typeof fetch) => typeof fetch } = {}) {
+function desktopMain<K extends Keychain>(keychain: K, options: { hubUrl?: string; revokes?: (inner: typeof fetch) => typeof fetch; settings?: HubConnectionDeps['settings'] } = {}) {
   const trades = tradesNoted();
   const connection = new HubConnection({
     createClient: (clientOptions) => new HubClient({ ...clientOptions, forceNew: true }),
     keychain,
-    settings: memorySettings({ hubUrl: options.hubUrl ?? null }).settings,
+    settings: options.settings ?? memorySettings({ hubUrl: options.hubUrl ?? null }).settings,
     fetch: options.revokes?.(trades.fetch) ?? trades.fetch,
   });
   connections.push(connection);
@@ -184,6 +184,25 @@ const lockedKeytar: KeytarLike = {
   },
   deletePassword: async () => false,
 };
+
+describe('a sign-in through the browser that fails after main took its session on', () => {
+  it('settings that cannot be written once the keychain kept the session: main stays connected with it, and it is not ended at the hub', async () => {
+    const { settings } = memorySettings();
+    const unwritable: HubConnectionDeps['settings'] = {
+      get: (key) => settings.get(key),
+      set: () => {
+        throw new Error('settings file is read-only');
+      },
+    };
+    const main = desktopMain(memoryKeychain(), { settings: unwritable });
+    await expect(main.signInThroughTheBrowser()).rejects.toThrow('settings file is read-only');
+    const token = main.issued[0] ?? '';
+    expect(main.connection.session).toMatchObject({ signedIn: true, state: 'connected' });
+    expect(await main.keychain.read(hub.url)).toEqual({ token, kind: 'sso' });
+    await main.connection.errands.settled();
+    expect(await works(token)).toBe(true);
+  });
+});
 
 describe('a sign-in through the browser whose session no keychain can keep', () => {
   it.each([
