@@ -143,6 +143,51 @@ describe('hub connection (main process) with a fake HubClient', () => {
     expectNothingKept(signedIn);
   });
 
+  it('a cancel that lands once the token was stored over the session kept for the same hub puts that session back in the keychain, as a cancel before storing leaves it', async () => {
+    const { connection, keychain, data } = setup();
+    await connection.signIn(HUB, 'glt_before', { kind: 'sso' });
+    const cancel = new AbortController();
+    const save = keychain.save;
+    keychain.save = async (hubUrl, token) => {
+      await save(hubUrl, token);
+      cancel.abort();
+    };
+    await expect(connection.signIn(HUB, 'glt_cancelled', { signal: cancel.signal, kind: 'sso' })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(connection.session).toMatchObject({ signedIn: false, state: 'signed-out' });
+    expect([...keychain.entries]).toEqual([[HUB, { token: 'glt_before', kind: 'sso' }]]);
+    expect(data.get('hubUrl')).toBe(HUB);
+  });
+
+  it('a cancel that lands once the entry of the hub left behind was removed puts that entry back, and takes the cancelled token out', async () => {
+    const { connection, keychain, data } = setup();
+    const other = 'https://greenlight.example.com';
+    await connection.signIn(other, 'glt_before', { kind: 'sso' });
+    const cancel = new AbortController();
+    const remove = keychain.remove;
+    keychain.remove = async (hubUrl) => {
+      const removed = await remove(hubUrl);
+      cancel.abort();
+      return removed;
+    };
+    await expect(connection.signIn(HUB, 'glt_cancelled', { signal: cancel.signal, kind: 'sso' })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect([...keychain.entries]).toEqual([[other, { token: 'glt_before', kind: 'sso' }]]);
+    expect(data.get('hubUrl')).toBe(other);
+  });
+
+  it('signed out while the sign-in stores its token: the sign-in ends CANCELLED, nothing is kept, and the hub it was for is not remembered', async () => {
+    const signedIn = setup();
+    const { connection, keychain, data } = signedIn;
+    const save = keychain.save;
+    keychain.save = async (hubUrl, token) => {
+      await connection.signOut();
+      await save(hubUrl, token);
+    };
+    await expect(connection.signIn(HUB, 'glt_bob')).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(keychain.entries.size).toBe(0);
+    expect(data.get('hubUrl')).toBeNull();
+    expect(connection.session).toMatchObject({ signedIn: false, state: 'signed-out' });
+  });
+
   it('a sign-in cancelled before it began leaves the current session alone and opens no connection', async () => {
     const { connection, clients, keychain } = setup();
     await connection.signIn(HUB, 'glt_bob');

@@ -13,6 +13,7 @@ import { whenCancelled } from './cancellation.js';
 import { endReplacedSession, endSessionAtSignOut } from './revoke-session.js';
 import { ssoSessionsReplaced, type HeldCredentials } from './replaced-sessions.js';
 import { HubErrands } from './hub-errands.js';
+import { SignInKeychainChanges } from './sign-in-keychain-changes.js';
 
 export interface HubClientLike
   extends Pick<HubClient, 'close' | 'reconnectNow' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'review' | 'claim' | 'release' | 'get' | 'sync'> {
@@ -139,7 +140,11 @@ export class HubConnection {
     }
     // Read before this sign-in's save overwrites the entry (or the removal of the hub left behind takes it out).
     const replaced = await ssoSessionsReplaced(this.deps.keychain, token, held, previousHub);
-    if (signal?.aborted) return this.undoCancelled(hubUrl, false);
+    const changes = new SignInKeychainChanges(this.deps.keychain);
+    const keptHere = await changes.readBefore(hubUrl);
+    const leftBehind = previousHub && previousHub !== hubUrl ? previousHub : null;
+    const keptLeftBehind = leftBehind ? await changes.readBefore(leftBehind) : null;
+    if (signal?.aborted) return this.undoCancelled(changes);
     let client: HubClientLike;
     try {
       client = this.open(hubUrl, token, kind);
@@ -152,7 +157,7 @@ export class HubConnection {
     } catch (error) {
       // Signed out, or another sign-in took over, while this one connected: what is there now is theirs.
       if (this.client !== client) throw error;
-      if (signal?.aborted) return this.undoCancelled(hubUrl, false);
+      if (signal?.aborted) return this.undoCancelled(changes);
       this.disconnect();
       throw this.fail(error);
     } finally {
@@ -162,6 +167,7 @@ export class HubConnection {
     try {
       await this.deps.keychain.save(hubUrl, { token, kind });
     } catch (error) {
+      if (this.client !== client) throw signInCancelled();
       if (options.keychain !== 'if-available') {
         this.disconnect();
         throw this.fail(error);
@@ -169,26 +175,60 @@ export class HubConnection {
       stored = false;
       this.fail(error);
     }
-    if (signal?.aborted) return this.undoCancelled(hubUrl, stored);
+    if (stored) changes.changed(hubUrl, keptHere);
+    if (this.client !== client) return this.undoTakenOver(hubUrl, token, stored, replaced);
+    if (signal?.aborted) return this.undoCancelled(changes);
     // Signed in elsewhere: the token of the hub left behind is no longer kept.
-    if (previousHub && previousHub !== hubUrl) await this.deps.keychain.remove(previousHub).catch((error: unknown) => this.fail(error));
-    if (signal?.aborted) return this.undoCancelled(hubUrl, stored);
+    if (leftBehind) {
+      await this.deps.keychain.remove(leftBehind).then(
+        () => changes.changed(leftBehind, keptLeftBehind),
+        (error: unknown) => this.fail(error),
+      );
+    }
+    if (this.client !== client) return this.undoTakenOver(hubUrl, token, stored, replaced);
+    if (signal?.aborted) return this.undoCancelled(changes);
     this.deps.settings.set('hubUrl', hubUrl);
     this.emitState();
     // Only now, signed in: a sign-in that failed or was cancelled leaves the session held working. The
     // sign-in stands whatever the hub says, so it answers without waiting for it.
-    for (const session of replaced) {
-      this.errands.start(`ending at ${session.hubUrl} the session signed in over`, () => endReplacedSession(session.hubUrl, session.token, this.deps.fetch ?? fetch));
-    }
+    this.endReplaced(replaced, 'the session signed in over');
     return this.session;
   }
 
-  /** A sign-in cancelled midway leaves nothing of it: not connected, its token not kept, and subscribers told. */
-  private async undoCancelled(hubUrl: string, stored: boolean): Promise<never> {
+  /**
+   * A sign-in cancelled midway leaves nothing of it: not connected, and the keychain as it found it (its
+   * token out, the entry it saved over or removed back), subscribers told. An entry that cannot be put
+   * back leaves its session kept nowhere: that one is ended at the hub.
+   */
+  private async undoCancelled(changes: SignInKeychainChanges): Promise<never> {
     this.disconnect();
-    if (stored) await this.deps.keychain.remove(hubUrl).catch((error: unknown) => this.fail(error));
+    const lost = await changes.putBack((error) => this.fail(error));
+    this.endReplaced(lost, 'a session the keychain could not keep again after a cancelled sign-in');
     this.emitState();
     throw signInCancelled();
+  }
+
+  /**
+   * Signed out, or another sign-in began, while this one stored its token: what main holds now is
+   * theirs, so nothing is changed but this sign-in's own. Its token comes out of the keychain again;
+   * the sessions it signed in over are kept nowhere any more (its save or removal took their entries),
+   * so they are ended at the hub, unless main is using one of them now.
+   */
+  private async undoTakenOver(hubUrl: string, token: string, stored: boolean, replaced: HeldCredentials[]): Promise<never> {
+    if (stored) {
+      await new SignInKeychainChanges(this.deps.keychain).removeIfStill(hubUrl, token).catch((error: unknown) => this.fail(error));
+    }
+    this.endReplaced(
+      replaced.filter((session) => !this.holds(session.token)),
+      'the session a sign-in overtaken by another step had signed in over',
+    );
+    throw signInCancelled();
+  }
+
+  private endReplaced(sessions: readonly { hubUrl: string; token: string }[], what: string): void {
+    for (const session of sessions) {
+      this.errands.start(`ending at ${session.hubUrl} ${what}`, () => endReplacedSession(session.hubUrl, session.token, this.deps.fetch ?? fetch));
+    }
   }
 
   /**
