@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DesktopEvent } from '../protocol/desktop-api.js';
 import { GreenlightError } from '../protocol/errors.js';
 import type { SyncResult } from '../protocol/events.js';
 import { eventually } from '../server/test-support/eventually.js';
 import { HubConnection } from './hub-connection.js';
 import { FakeHubClient } from './test/fake-hub-client.js';
+import { revokesHeld } from './test/held-revokes.js';
 import { aRequest, ME, NOW } from './test/fixtures.js';
 import { memoryKeychain, memorySettings } from './test/memory.js';
 
@@ -186,6 +187,36 @@ describe('hub connection (main process) with a fake HubClient', () => {
     expect(keychain.entries.size).toBe(0);
     expect(data.get('hubUrl')).toBeNull();
     expect(connection.session).toMatchObject({ signedIn: false, state: 'signed-out' });
+  });
+
+  it('the hub could not end the session signed out of, answering only once a new sign-in had begun and been cancelled: the session says so all the same, until a sign-in succeeds (the hub unreachable: a fetch stand-in that refuses)', async () => {
+    const happened: string[] = [];
+    const unreachable: typeof fetch = () => Promise.reject(new Error('connect ECONNREFUSED'));
+    const revokes = revokesHeld(happened, unreachable);
+    let made = 0;
+    const connection = new HubConnection({
+      createClient: (options) => new FakeHubClient(options, made++ === 1 ? 'silent' : syncWith()),
+      keychain: memoryKeychain(),
+      settings: memorySettings().settings,
+      fetch: revokes.fetch,
+    });
+    await connection.signIn(HUB, 'glt_before', { kind: 'sso' });
+    await connection.signOut();
+    const cancel = new AbortController();
+    const signingIn = connection.signIn(HUB, 'glt_cancelled', { signal: cancel.signal, kind: 'sso' });
+    await eventually(() => connection.session.state === 'connecting', { what: 'main connecting to the hub', every: 5 });
+    cancel.abort();
+    await expect(signingIn).rejects.toMatchObject({ code: 'CANCELLED' });
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      revokes.release();
+      await connection.errands.settled();
+    } finally {
+      warned.mockRestore();
+    }
+    expect(connection.session).toMatchObject({ signedIn: false, state: 'signed-out', error: null, signOutNote: expect.stringContaining('could not be reached to end the sign-in session') });
+    await connection.signIn(HUB, 'glt_after');
+    expect(connection.session).not.toHaveProperty('signOutNote');
   });
 
   it('a sign-in cancelled before it began leaves the current session alone and opens no connection', async () => {

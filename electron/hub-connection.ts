@@ -60,8 +60,10 @@ export class HubConnection {
   /** The highest version seen per request, so a late, older event can't resurrect a decided request. */
   private readonly versions = new Map<string, number>();
   private readonly listeners = new Set<(event: DesktopEvent) => void>();
-  /** Counts sign-ins and sign-outs begun, so one that ends late can tell whether another began since. */
-  private turns = 0;
+  /** Counts sign-outs and sign-ins that succeeded: a sign-out's note stays until the next of either. */
+  private sessionTurns = 0;
+  /** Why the last sign-out did not fully end the session (kept in the keychain still, or not ended at the hub). */
+  private signOutNote: string | null = null;
   /** Sessions being ended at the hub after sign-out, or after a sign-in over them, with nobody waiting. */
   readonly errands: HubErrands;
 
@@ -75,6 +77,7 @@ export class HubConnection {
       signedIn: this.client !== null,
       state: this.client ? this.client.state : 'signed-out',
       error: (this.lastError ?? this.client?.error)?.toWire() ?? null,
+      ...(this.signOutNote ? { signOutNote: this.signOutNote } : {}),
     };
   }
 
@@ -126,7 +129,6 @@ export class HubConnection {
     const kind = options.kind ?? 'pasted';
     // Cancelled before it began: the session there is stays.
     if (signal?.aborted) throw signInCancelled();
-    this.turns += 1;
     const held = this.credentials;
     const previousHub = held?.hubUrl ?? this.deps.settings.get('hubUrl');
     this.disconnect();
@@ -187,6 +189,8 @@ export class HubConnection {
     }
     if (this.client !== client) return this.undoTakenOver(hubUrl, token, stored, replaced);
     if (signal?.aborted) return this.undoCancelled(changes);
+    this.sessionTurns += 1;
+    this.signOutNote = null;
     this.deps.settings.set('hubUrl', hubUrl);
     this.emitState();
     // Only now, signed in: a sign-in that failed or was cancelled leaves the session held working. The
@@ -235,32 +239,35 @@ export class HubConnection {
    * Signs out here at once, whatever the hub says: disconnected, the keychain entry removed, subscribers
    * told. Only then is a single sign-on session ended at the hub (a pasted token, or one of unknown kind,
    * never is), as an errand nobody waits on. A hub that cannot end it does not keep anyone waiting: the
-   * session lapses at its expiry, and a later state says so in `session.error`, unless the person has
-   * signed in (or out) again meanwhile.
+   * session lapses at its expiry, and a later state says so in `session.signOutNote`, which stays until
+   * a sign-in succeeds (one cancelled or refused meanwhile does not take it away), or the next sign-out.
    */
   async signOut(): Promise<DesktopSession> {
     const held = this.credentials;
     const hubUrl = held?.hubUrl ?? this.deps.settings.get('hubUrl');
-    const turn = ++this.turns;
+    const sessionTurn = ++this.sessionTurns;
     this.disconnect();
     this.lastError = null;
+    this.signOutNote = null;
+    let keptStill = false;
     if (hubUrl) {
       try {
         await this.deps.keychain.remove(hubUrl);
       } catch (error) {
-        this.fail(error);
+        keptStill = true;
+        this.signOutNote = this.fail(error).message;
       }
     }
     this.emitState();
-    if (held?.kind === 'sso') this.errands.start(`ending at ${held.hubUrl} the session signed out of`, () => this.endSignedOutSession(held, turn));
+    if (held?.kind === 'sso') this.errands.start(`ending at ${held.hubUrl} the session signed out of`, () => this.endSignedOutSession(held, sessionTurn, keptStill));
     return this.session;
   }
 
-  private async endSignedOutSession(held: HeldCredentials, turn: number): Promise<void> {
+  private async endSignedOutSession(held: HeldCredentials, sessionTurn: number, keptStill: boolean): Promise<void> {
     const notEnded = await endSessionAtSignOut(held.hubUrl, held.token, this.deps.fetch ?? fetch);
-    // Signed in or out again meanwhile: the state is that turn's now. A keychain that kept the token says more than this.
-    if (!notEnded || turn !== this.turns || this.lastError) return;
-    this.lastError = notEnded;
+    // Signed in, or out again, meanwhile: the note would be about a session no longer the last. A keychain that kept the token says more than this.
+    if (!notEnded || sessionTurn !== this.sessionTurns || keptStill) return;
+    this.signOutNote = notEnded.message;
     this.emitState();
   }
 

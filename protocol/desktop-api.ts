@@ -81,6 +81,12 @@ export interface DesktopSession {
   signedIn: boolean;
   state: ConnectionState | 'signed-out';
   error: WireError | null;
+  /**
+   * Why the last sign-out did not fully end the session: the keychain kept its token still, or the hub
+   * could not be reached to end it. Only a sign-out sets it; the next sign-in that succeeds, or the next
+   * sign-out, clears it.
+   */
+  signOutNote?: string;
 }
 
 /** The desktop app's own settings, as the renderer sees and changes them. */

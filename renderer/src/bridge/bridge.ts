@@ -15,7 +15,8 @@ import type { CreatedToken, NewToken, TokenInfo } from '../../../protocol/token.
 export type BridgeState = ConnectionState | 'signed-out';
 
 export type BridgeEvent =
-  | { type: 'state'; state: BridgeState; error: WireError | null }
+  /** `signOutNote`: the desktop's main process says, with every state, why the last sign-out did not fully end the session (null: nothing to say); the web never sends it. */
+  | { type: 'state'; state: BridgeState; error: WireError | null; signOutNote?: string | null }
   | { type: 'sync'; result: SyncResult }
   | { type: 'request:created'; request: GreenlightRequest }
   | { type: 'request:updated'; request: GreenlightRequest }

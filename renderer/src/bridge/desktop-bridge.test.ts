@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DesktopApi, DesktopEvent, DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { BridgeEvent } from './bridge.js';
 import { DesktopBridge } from './desktop-bridge.js';
-import { signIn, signOut, startApp } from '../store/actions.js';
+import { cancelSignInWithBrowser, signIn, signInWithBrowser, signOut, startApp } from '../store/actions.js';
 import { actionMessage, signInMessage, toWireError } from '../lib/errors.js';
 import { initialState, useStore } from '../store/store.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
@@ -86,18 +86,28 @@ describe('DesktopBridge', () => {
     await expect(new DesktopBridge(api).signIn('https://hub.example', 'glt_x')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
-  it('a sign-out the hub could not end at its side: back on the sign-in page with main\'s sentence; the next sign-in clears it', async () => {
-    const note = 'Signed out on this computer, but the hub at https://hub.example could not be reached to end the sign-in session there (connect ECONNREFUSED). It stays valid until it expires; nothing on this computer keeps it.';
-    const { api } = fakeApi({
-      signOut: async () => ({ data: { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out', error: { code: 'UNAVAILABLE', message: note } } }),
-      signIn: async () => ({ data: { ...session, signedIn: false, state: 'unauthorized', error: { code: 'UNAUTHENTICATED', message: 'bad token' } } }),
+  it('a sign-out the keychain could not finish: back on the sign-in page with main\'s sentence; a refused sign-in leaves it, one that succeeds clears it', async () => {
+    const note = 'The OS keychain is locked. Unlock it (on Linux: your login keyring) and sign in again.';
+    const signedOut = { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out' as const, error: { code: 'UNAVAILABLE' as const, message: note }, signOutNote: note };
+    let accepted = false;
+    const { api, push } = fakeApi({
+      signOut: async () => ({ data: signedOut }),
+      signIn: async () => {
+        if (!accepted) return { data: { ...signedOut, state: 'unauthorized', error: { code: 'UNAUTHENTICATED', message: 'bad token' } } };
+        push({ type: 'state', session });
+        return { data: session };
+      },
+      sync: async () => ({ data: { me: { id: 'u_bob', name: 'Bob', roles: ['approver'] }, inbox: [], mine: [], offers: [], serverTime: '2030-01-01T00:00:00.000Z' } as never }),
     });
     useStore.setState(initialState);
     await startApp(new DesktopBridge(api));
     await signOut();
     expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: note, signInError: null });
     await signIn('https://hub.example', 'glt_x');
-    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null, signInError: { code: 'UNAUTHENTICATED' } });
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: note, signInError: { code: 'UNAUTHENTICATED' } });
+    accepted = true;
+    await signIn('https://hub.example', 'glt_y');
+    expect(useStore.getState()).toMatchObject({ phase: 'ready', signOutNote: null });
   });
 
   it('a sign-out main finishes here first: the form is back at once, and when the hub then cannot end the session, main\'s sentence comes after and shows under it', async () => {
@@ -113,8 +123,37 @@ describe('DesktopBridge', () => {
     await startApp(new DesktopBridge(api));
     await signOut();
     expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null, signInError: null });
-    push({ type: 'state', session: { ...signedOut, error: { code: 'UNAVAILABLE', message: note } } });
+    push({ type: 'state', session: { ...signedOut, signOutNote: note } });
     expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: note, signInError: null });
+  });
+
+  it('a signed-out state that carries an error but no sign-out note (a sign-in at launch that failed) shows no sign-out note', async () => {
+    const { api, push } = fakeApi({ getSession: async () => ({ data: { hubUrl: null, signedIn: false, state: 'signed-out', error: null } }) });
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    push({ type: 'state', session: { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out', error: { code: 'UNAUTHENTICATED', message: 'This token is not valid (unknown token).' } } });
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null });
+  });
+
+  it('the hub could not end the signed-out session while a new browser sign-in waited: once that sign-in is cancelled, the sign-in page says so', async () => {
+    const note = 'Signed out on this computer, but the hub at https://hub.example could not be reached to end the sign-in session there (connect ECONNREFUSED). It stays valid until it expires; nothing on this computer keeps it.';
+    const signedOut = { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out' as const, error: null };
+    let endWait: () => void = () => undefined;
+    const { api, push } = fakeApi({
+      getSession: async () => ({ data: signedOut }),
+      signInWithBrowser: () => new Promise((resolve) => (endWait = () => resolve({ error: { code: 'CANCELLED', message: 'Sign-in through the browser was cancelled.' } }))),
+      cancelSignInWithBrowser: async () => {
+        endWait();
+        return { data: true };
+      },
+    });
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    const waiting = signInWithBrowser('https://hub.example');
+    push({ type: 'state', session: { ...signedOut, signOutNote: note } });
+    await cancelSignInWithBrowser();
+    await waiting;
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signInError: null, signOutNote: note });
   });
 
   it('a sign-out that went through at the hub too leaves nothing to say', async () => {
@@ -201,7 +240,7 @@ describe('DesktopBridge', () => {
     off();
     push({ type: 'open-request', requestId: 'r2' });
     expect(seen).toEqual([
-      { type: 'state', state: 'reconnecting', error: null },
+      { type: 'state', state: 'reconnecting', error: null, signOutNote: null },
       { type: 'open-request', requestId: 'r1' },
     ]);
   });

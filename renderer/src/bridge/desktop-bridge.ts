@@ -17,7 +17,7 @@ function unwrap<T>(ack: Ack<T>): T {
 const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
 
 function toBridgeEvent(event: DesktopEvent): BridgeEvent {
-  if (event.type === 'state') return { type: 'state', state: event.session.state, error: event.session.error };
+  if (event.type === 'state') return { type: 'state', state: event.session.state, error: event.session.error, signOutNote: event.session.signOutNote ?? null };
   return event;
 }
 
@@ -72,7 +72,7 @@ export class DesktopBridge implements Bridge {
   }
 
   async signOut(): Promise<string | null> {
-    return unwrap(await this.api.signOut()).error?.message ?? null;
+    return unwrap(await this.api.signOut()).signOutNote ?? null;
   }
 
   subscribe(listener: (event: BridgeEvent) => void): () => void {

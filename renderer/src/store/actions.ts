@@ -36,7 +36,7 @@ let signInAttempt = 0;
 
 export async function signIn(hubUrl: string, token: string): Promise<void> {
   const attempt = ++signInAttempt;
-  useStore.setState({ phase: 'signing-in', signInError: null, sessionEnded: false, signOutNote: null });
+  useStore.setState({ phase: 'signing-in', signInError: null, sessionEnded: false });
   try {
     const result = await requireBridge().signIn(hubUrl.trim(), token.trim());
     if (attempt === signInAttempt) onSynced(result);
@@ -51,7 +51,7 @@ export async function signIn(hubUrl: string, token: string): Promise<void> {
  */
 export async function signInWithBrowser(hubUrl: string): Promise<void> {
   const attempt = ++signInAttempt;
-  useStore.setState({ phase: 'waiting-for-browser', signInError: null, sessionEnded: false, signOutNote: null });
+  useStore.setState({ phase: 'waiting-for-browser', signInError: null, sessionEnded: false });
   try {
     const result = await requireBridge().signInWithBrowser(hubUrl.trim());
     if (attempt === signInAttempt) onSynced(result);
@@ -88,6 +88,7 @@ function onSynced(result: SyncResult): void {
     phase: 'ready',
     state: 'connected',
     error: null,
+    signOutNote: null,
     me: result.me,
     offers: result.offers,
     clockOffsetMs: Date.parse(result.serverTime) - Date.now() || 0,
@@ -120,20 +121,19 @@ function onBridgeEvent(event: BridgeEvent): void {
   switch (event.type) {
     case 'state': {
       const { phase } = useStore.getState();
+      // Main's session carries why the last sign-out did not fully end it, until a sign-in succeeds: kept
+      // whatever the phase, so it still shows once a sign-in begun meanwhile is cancelled. An error is never such a note.
+      const note = event.signOutNote === undefined ? {} : { signOutNote: event.signOutNote };
       if (event.state === 'signed-out') {
         // A sign-in under way ends with its own answer; main dropping a session it replaced (a browser
         // sign-in's, cancelled) must not put the form back meanwhile and hide that it is busy.
-        if (phase === 'signing-in' || phase === 'waiting-for-browser') return;
-        // Main signs out here first and asks the hub to end the session afterwards: when it could not,
-        // its sentence comes as a later state, with the form already back.
-        if (phase === 'signed-out') {
-          if (event.error) useStore.setState({ signOutNote: event.error.message });
-        } else useStore.setState({ ...initialState, phase: 'signed-out' });
+        if (phase === 'signing-in' || phase === 'waiting-for-browser' || phase === 'signed-out') useStore.setState(note);
+        else useStore.setState({ ...initialState, phase: 'signed-out', ...note });
       } else if (event.state === 'unauthorized' && phase === 'ready') {
         // The hub refused us mid-session (token revoked, user disabled): back to sign-in, saying why.
         const error = event.error ?? { code: 'UNAUTHENTICATED' as const, message: 'The hub closed the session.' };
         void requireBridge().signOut().finally(() => useStore.setState({ ...initialState, phase: 'signed-out', signInError: error, sessionEnded: true }));
-      } else useStore.setState({ state: event.state, error: event.error });
+      } else useStore.setState({ state: event.state, error: event.error, ...note });
       return;
     }
     case 'sync': {
