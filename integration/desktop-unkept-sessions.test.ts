@@ -185,6 +185,24 @@ const lockedKeytar: KeytarLike = {
   deletePassword: async () => false,
 };
 
+describe('signed out while a sign-in through the browser stores its session', () => {
+  it('the sign-in ends cancelled, the keychain keeps nothing, and neither its session nor the one it signed in over stays valid at the hub', async () => {
+    const main = desktopMain(memoryKeychain());
+    await main.signInThroughTheBrowser();
+    const save = main.keychain.save;
+    main.keychain.save = async (hubUrl, credential) => {
+      await main.connection.signOut();
+      await save(hubUrl, credential);
+    };
+    await expect(main.signInThroughTheBrowser()).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(main.connection.session).toMatchObject({ signedIn: false, state: 'signed-out' });
+    expect([...main.keychain.entries]).toEqual([]);
+    await main.connection.errands.settled();
+    expect(main.issued).toHaveLength(2);
+    for (const token of main.issued) expect(await works(token)).toBe(false);
+  });
+});
+
 describe('a sign-in through the browser that fails after main took its session on', () => {
   it('settings that cannot be written once the keychain kept the session: main stays connected with it, and it is not ended at the hub', async () => {
     const { settings } = memorySettings();
