@@ -7,7 +7,7 @@ import { renderEmail } from './email-message.js';
 import { emailPayloadSchema, type EmailPayload } from './email-payload.js';
 import { emailActionToken } from './email-tokens.js';
 import { resolveSecret } from './secrets.js';
-import { stillDueUnreadable } from './no-longer-due.js';
+import { notDueOutcome } from './no-longer-due.js';
 import { readStoredJson } from '../store/json.js';
 
 const ATTEMPT_TIMEOUT_MS = 15_000;
@@ -93,13 +93,8 @@ export class EmailEndpoint implements DeliveryEndpoint {
     if (!this.tokenKey) return { kind: 'failed', status: null, error: 'the hub has not loaded its keys yet', retryAfterMs: null };
     const stored = readStoredJson(emailPayloadSchema, payload);
     if (!stored) return { kind: 'refused', error: 'the stored message is not one this hub can read' };
-    let stale: string | null;
-    try {
-      stale = await this.noLongerDue(stored);
-    } catch (error) {
-      return stillDueUnreadable('message', error);
-    }
-    if (stale !== null) return { kind: 'skipped', reason: stale };
+    const notDue = await notDueOutcome('message', () => this.noLongerDue(stored));
+    if (notDue) return notDue;
     const key = this.tokenKey;
     const message = renderEmail(stored, {
       pairs: (stored.decidesFor.length ? stored.decidesFor : [null]).map((name) => ({

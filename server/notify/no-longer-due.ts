@@ -29,10 +29,17 @@ export async function reviewAlreadyIn(db: Kysely<Database>, requestId: string): 
 }
 
 /**
- * The attempt when whether a message is still due could not be read: failed, to be tried again, with
- * the cause on the row, so an admin reading the outbox sees why (a database gone away, say).
+ * A delivery attempt's answer when `check` says the stored message is no longer due (skipped, with its
+ * reason) or cannot tell (failed, to be tried again, with the cause on the row, so an admin reading the
+ * outbox sees why: a database gone away, say); null when it is due and goes out.
  */
-export function stillDueUnreadable(what: 'message' | 'card', error: unknown): DeliveryOutcome {
-  const cause = error instanceof Error ? error.message : String(error);
-  return { kind: 'failed', status: null, error: `cannot read whether the ${what} is still due: ${cause}`, retryAfterMs: null };
+export async function notDueOutcome(what: 'message' | 'card', check: () => Promise<string | null>): Promise<DeliveryOutcome | null> {
+  let stale: string | null;
+  try {
+    stale = await check();
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    return { kind: 'failed', status: null, error: `cannot read whether the ${what} is still due: ${cause}`, retryAfterMs: null };
+  }
+  return stale === null ? null : { kind: 'skipped', reason: stale };
 }

@@ -5,7 +5,7 @@ import type { Clock } from '../../clock.js';
 import type { ChatEndpoint, OutgoingEvent } from '../channel.js';
 import { guardedAgent, postOnce, type DeliveryOutcome, type RowSubject } from '../delivery.js';
 import { resolveSecret } from '../secrets.js';
-import { stillDueUnreadable } from '../no-longer-due.js';
+import { notDueOutcome } from '../no-longer-due.js';
 import { renderTeamsMessage } from './card.js';
 import { teamsUrlSchema, type TeamsWebhookConfig } from './config.js';
 
@@ -63,13 +63,8 @@ export class TeamsEndpoint implements ChatEndpoint {
   }
 
   async send(_id: string, body: string, signal: AbortSignal, row: RowSubject): Promise<DeliveryOutcome> {
-    let stale: string | null;
-    try {
-      stale = await this.noLongerDue(row);
-    } catch (error) {
-      return stillDueUnreadable('card', error);
-    }
-    if (stale !== null) return { kind: 'skipped', reason: stale };
+    const notDue = await notDueOutcome('card', () => this.noLongerDue(row));
+    if (notDue) return notDue;
     return postOnce({ url: this.url, agent: this.agent, allowPrivateNetworks: this.allowPrivateNetworks, body, signal, clock: this.clock, headers: { 'content-type': 'application/json', 'user-agent': 'Greenlight-Teams/1' } });
   }
 
