@@ -18,45 +18,40 @@ async function revokeSession(hubUrl: string, token: string, fetchImpl: typeof fe
 }
 
 /**
- * Revokes a session the hub issued that nobody will keep (its sign-in was cancelled, or failed, after the
- * hub had issued it), so it does not stay valid until it expires. Best effort: where the hub cannot be
- * reached the session lapses at its expiry, unused, since nothing kept its token.
+ * Ends at the hub the session `token` stands for, best effort: the app goes on whatever happens here,
+ * so a failure is logged (never with the token; `whose` says which session it was) and returned.
  */
-export async function revokeUnkeptSession(hubUrl: string, token: string, fetchImpl: typeof fetch = fetch): Promise<void> {
-  try {
-    await revokeSession(hubUrl, token, fetchImpl);
-  } catch (error) {
-    console.warn(`Greenlight: could not revoke at ${hubUrl} the session of a sign-in that did not finish; it lapses at its expiry: ${String(error)}`);
-  }
-}
-
-/**
- * Ends the single sign-on session a newer sign-in took the place of: the app no longer keeps it, so
- * nothing should be able to use it. The newer sign-in stands whatever happens here, so a failure is
- * only logged (never with the token).
- */
-export async function endReplacedSession(hubUrl: string, token: string, fetchImpl: typeof fetch): Promise<void> {
-  try {
-    await revokeSession(hubUrl, token, fetchImpl);
-  } catch (error) {
-    console.warn(`Greenlight: signed in again, but could not end at ${hubUrl} the single sign-on session signed in over; it lapses at its expiry: ${String(error)}`);
-  }
-}
-
-/**
- * Ends the single sign-on session of a person signing out. Sign-out goes on whatever happens here, so a
- * failure is logged (never with the token) and returned, for the app to tell the person; null once ended.
- */
-export async function endSessionAtSignOut(hubUrl: string, token: string, fetchImpl: typeof fetch): Promise<GreenlightError | null> {
+async function endLoggingFailure(hubUrl: string, token: string, fetchImpl: typeof fetch, whose: string): Promise<unknown> {
   try {
     await revokeSession(hubUrl, token, fetchImpl);
     return null;
   } catch (error) {
-    console.warn(`Greenlight: signed out, but could not end the sign-in session at ${hubUrl}; it lapses at its expiry: ${String(error)}`);
-    const why = error instanceof Error ? error.message : String(error);
-    return new GreenlightError(
-      'UNAVAILABLE',
-      `Signed out on this computer, but the hub at ${hubUrl} could not be reached to end the sign-in session there (${why}). It stays valid until it expires; nothing on this computer keeps it.`,
-    );
+    console.warn(`Greenlight: could not end at ${hubUrl} ${whose}; it lapses at its expiry: ${String(error)}`);
+    return error;
   }
+}
+
+/**
+ * Revokes a session the hub issued that nobody will keep (its sign-in was cancelled, or failed, after the
+ * hub had issued it), so it does not stay valid until it expires. Where the hub cannot be reached the
+ * session lapses at its expiry, unused, since nothing kept its token.
+ */
+export async function revokeUnkeptSession(hubUrl: string, token: string, fetchImpl: typeof fetch = fetch): Promise<void> {
+  await endLoggingFailure(hubUrl, token, fetchImpl, 'the session of a sign-in that did not finish');
+}
+
+/** Ends the single sign-on session a newer sign-in took the place of: the app no longer keeps it, so nothing should be able to use it. */
+export async function endReplacedSession(hubUrl: string, token: string, fetchImpl: typeof fetch): Promise<void> {
+  await endLoggingFailure(hubUrl, token, fetchImpl, 'the single sign-on session signed in over');
+}
+
+/** Ends the single sign-on session of a person signing out; what to tell them when the hub could not, else null. */
+export async function endSessionAtSignOut(hubUrl: string, token: string, fetchImpl: typeof fetch): Promise<GreenlightError | null> {
+  const error = await endLoggingFailure(hubUrl, token, fetchImpl, 'the sign-in session signed out of');
+  if (error === null) return null;
+  const why = error instanceof Error ? error.message : String(error);
+  return new GreenlightError(
+    'UNAVAILABLE',
+    `Signed out on this computer, but the hub at ${hubUrl} could not be reached to end the sign-in session there (${why}). It stays valid until it expires; nothing on this computer keeps it.`,
+  );
 }

@@ -136,7 +136,7 @@ describe('desktop sign-out against a real hub', () => {
       });
       expect(main.events.at(-1)).toEqual({ type: 'state', session });
       expect([...keychain.entries]).toEqual([]);
-      expect(warned).toHaveBeenCalledWith(expect.stringContaining(`could not end the sign-in session at ${down}`));
+      expect(warned).toHaveBeenCalledWith(expect.stringContaining(`could not end at ${down} the sign-in session signed out of`));
       expect(warned.mock.calls.flat().join('\n')).not.toContain('glt_session_of_a_hub_that_is_down');
       expect(JSON.stringify(main.events)).not.toContain('glt_session_of_a_hub_that_is_down');
     } finally {
@@ -185,7 +185,7 @@ describe('desktop sign-out against a real hub', () => {
       await main.connection.signOut();
       await main.connection.errands.settled();
       expect(await signedInMeanwhile).toMatchObject({ signedIn: true });
-      expect(warned).toHaveBeenCalledWith(expect.stringContaining(`could not end the sign-in session at ${hub.url}`));
+      expect(warned).toHaveBeenCalledWith(expect.stringContaining(`could not end at ${hub.url} the sign-in session signed out of`));
     } finally {
       warned.mockRestore();
     }
