@@ -82,7 +82,8 @@ describe('main-process hub connection against a real hub', () => {
     expect(event.type === 'request:created' && event.request.id).toBe(submitted.id);
     expect(connection.inbox.map((request) => request.id)).toEqual([submitted.id]);
 
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The batch would go out after its 10 ms; flushed now, the test waits on nothing.
+    notifications.flush();
     expect(FakeNotification.created).toHaveLength(1);
     expect(FakeNotification.created[0]?.options.title).toBe('deploy payments-api → production');
     expect(FakeNotification.created[0]?.options.body).toMatch(/^alice: hotfix for INC-4412 · risk high/);
