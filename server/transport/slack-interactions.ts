@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GreenlightError, LIMITS, showsSomething } from '../../protocol/index.js';
+import { GreenlightError, LIMITS, requestIdSchema, showsSomething } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
 import { decisionRefusal } from '../domain/decide-refusals.js';
@@ -31,7 +31,7 @@ const viewSubmissionSchema = z.object({
     state: z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullable().optional() }).loose())) }),
   }),
 });
-const denyMetadataSchema = z.object({ requestId: z.string().min(1).max(64), channel: z.string().max(64).nullable(), onBehalfOf: onBehalfOfSchema.optional() });
+const denyMetadataSchema = z.object({ requestId: requestIdSchema, channel: z.string().max(64).nullable(), onBehalfOf: onBehalfOfSchema.optional() });
 
 /** What the endpoint answers Slack: nothing, or a modal's field errors. */
 export type SlackAnswer = { kind: 'ack' } | { kind: 'errors'; errors: Record<string, string> };
