@@ -39,10 +39,10 @@ import { holdPendingPlace, takePendingPlace } from './pending-places.js';
 import { newRequestRecord } from './new-request.js';
 import { idempotencyMismatch, sameSubmission } from './idempotency.js';
 import { readBackRefusal } from './read-back.js';
-import { asTheyStandNow, disabledRequester, stillEnabled } from './still-enabled.js';
+import { disabledRequester, stillEnabled } from './still-enabled.js';
 import { viewerOf } from './capacities.js';
 import { activeDelegatorsOf, standsInOn, type Delegator } from './deciders.js';
-import { nothingToDecide, refusedAsOutsider, refusedForNamed, refusedVote, voterOn } from './decide-refusals.js';
+import { onAdmittedVote } from './vote-admission.js';
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -198,41 +198,9 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
   const decision = parseOrThrow(decisionInputSchema, input, 'decision');
   // Delegations are read when the decision is made, never trusted from when a notification went out.
   const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
-  const named = decision.onBehalfOf;
-  const forNamed = refusedForNamed(actor, delegators, named);
-  if (forNamed) throw forNamed;
-  const admit = (current: RequestRecord) => {
-    const outsider = refusedAsOutsider(current, actor, delegators, named);
-    if (outsider) throw outsider;
-  };
-  const row = await onUnexpiredRequest(ctx, requestId, 'nothing to decide. Submit it again if it is still needed.', admit, async (trx, current) => {
+  const row = await onAdmittedVote(ctx, actor, requestId, delegators, decision.onBehalfOf, async (trx, current, { caller, standIn }) => {
     const rule = current.rule;
-    if (current.status !== 'pending') {
-      throw new GreenlightError('ALREADY_DECIDED', nothingToDecide(current));
-    }
-    // A disable, or a change of roles or groups, that committed after this call was let in would not
-    // see the vote it now casts, which would then count for someone who can no longer give it: read
-    // whoever votes, and whoever casts it, again inside the transaction.
-    const caller = await asTheyStandNow(trx, actor);
-    if (!caller) throw new GreenlightError('UNAUTHENTICATED', 'Your account has been disabled; nothing was decided.');
-    const { ownVote, standIn: standInThen } = voterOn(current, caller, delegators, named);
-    const standIn = standInThen && (await asTheyStandNow(trx, standInThen));
-    if (standInThen && !standIn) throw new GreenlightError('NOT_ELIGIBLE', `${standInThen.name} has been disabled; nobody decides for them now.`);
-    if (standIn && !isEligibleApprover(current, standIn)) throw new GreenlightError('NOT_ELIGIBLE', `${standIn.name} can no longer decide this request, so neither can their delegate.`);
-    const refused = refusedVote(current, caller, { ownVote, standIn });
-    if (refused) throw refused;
     const voter = standIn ?? caller;
-    // One person, one vote: a delegate who voted (as themselves or for someone) casts no second one.
-    const cast = await decisionStore.castBy(trx, current.id, actor.id);
-    if (cast && (standIn || cast.approverName !== actor.name)) {
-      const whose = cast.approverName === actor.name ? 'your own' : `${cast.approverName}'s`;
-      throw new GreenlightError('ALREADY_DECIDED', `You already cast ${whose} vote (to ${cast.decision}) on this request; one person votes once, so it needs another approver.`);
-    }
-    const voted = await decisionStore.ofApprover(trx, current.id, voter.id);
-    if (voted) {
-      const who = standIn ? `${standIn.name}'s vote (to ${voted.decision}) is already in${voted.delegateName ? `, cast by ${voted.delegateName}` : ''}` : `You already voted to ${voted.decision} this request`;
-      throw new GreenlightError('ALREADY_DECIDED', `${who}; it needs another approver.`);
-    }
     const now = ctx.clock.now();
     const iso = now.toISOString();
     const start = decision.decision === 'approve' ? startChange(ctx, current, decision.notBefore, now) : null;
