@@ -2,12 +2,11 @@ import { decidesAnything, GreenlightError } from '../../protocol/index.js';
 import { whoDecidedRecord, type RequestRecord } from '../store/requests.js';
 import type { Actor } from './actor.js';
 import { mayDecide, standInsOn, type Delegator } from './deciders.js';
-import { noSuchRequest } from './lifecycle/expiry.js';
 import { canSee, isEligibleApprover } from './request-view.js';
 
 /**
- * Why a vote is refused, in the words decideRequest uses: built here once, so a channel that asks
- * for more before deciding (Slack's deny form) tells a person what the decision itself would.
+ * Why a vote is refused, in the words decideRequest uses: built here once, for the reading a vote is
+ * let in by (vote-admission), which a channel asking for more before deciding (Slack's deny form) asks too.
  */
 
 /** Why a request no longer pending takes no decision, naming who decided it ("approved by dana for sue"). */
@@ -62,19 +61,4 @@ export function refusedVote(current: RequestRecord, caller: Actor, { ownVote, st
     return new GreenlightError('SELF_APPROVAL', `${standIn.name} asked for this, so their delegate cannot decide it; another approver has to.`);
   }
   return null;
-}
-
-/**
- * What decideRequest would refuse `actor`'s vote on `row` (read as `requestId`) with, in its order,
- * without deciding: for a channel that opens a form before it decides. What only the decision's own
- * transaction finds (the request expired, someone disabled since, a vote already cast) it checks then.
- */
-export function decisionRefusal(requestId: string, row: RequestRecord | undefined, actor: Actor, delegators: Delegator[], named: string | undefined): GreenlightError | null {
-  const forNamed = refusedForNamed(actor, delegators, named);
-  if (forNamed) return forNamed;
-  if (!row) return noSuchRequest(requestId);
-  const outsider = refusedAsOutsider(row, actor, delegators, named);
-  if (outsider) return outsider;
-  if (row.status !== 'pending') return new GreenlightError('ALREADY_DECIDED', nothingToDecide(row));
-  return refusedVote(row, actor, voterOn(row, actor, delegators, named));
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GreenlightError, LIMITS, requestIdSchema, showsSomething } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
 import { decideRequest } from '../domain/requests.js';
-import { decisionRefusal } from '../domain/decide-refusals.js';
+import { voteRefusal } from '../domain/vote-admission.js';
 import { buildView, withoutSecrets, viewReader } from '../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import type { Actor } from '../domain/actor.js';
@@ -134,8 +134,9 @@ async function onDecisionClick(ctx: Context, app: SlackApp, payload: z.infer<typ
     named = whom.named;
   }
   if (click.decision === 'deny') {
-    // Told before the form opens, in the words Approve is told (decideRequest checks all of it again on submit).
-    const refused = decisionRefusal(click.requestId, row, actor, delegators, named);
+    // Told before the form opens, in the words Approve is told, by the reading the decision makes
+    // (a request past its expiry, a vote already in): a form that could only be refused opens not.
+    const refused = await voteRefusal(ctx, actor, click.requestId, delegators, named);
     if (refused || !row) await say(explain(refused));
     else await openDenyForm(ctx, app, row, payload.trigger_id, channel, slackUserId, named);
     return ACK;
