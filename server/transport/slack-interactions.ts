@@ -113,15 +113,19 @@ async function onDecisionClick(ctx: Context, app: SlackApp, payload: z.infer<typ
   }
   const actor = identity.actor;
   const row = await requestStore.byId(ctx.store.db, click.requestId);
-  if (row && row.rule.chatApprove === false) {
-    await say('This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
+  const chatApproveOff = row?.rule.chatApprove === false;
+  // Read once, for whom an unnamed vote is for and, on Deny or where the rule takes no decision from
+  // chat, for what decideRequest would refuse (a delegate is told a decided request is decided, as on
+  // Approve); decideRequest reads them again as it decides, never trusting these.
+  const delegatorsNeeded = chatApproveOff || click.decision === 'deny' || (row?.status === 'pending' && click.named === undefined);
+  const delegators = delegatorsNeeded ? await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now()) : [];
+  if (chatApproveOff) {
+    // The rule is named only to someone the click would otherwise be let in for: anyone else is told
+    // what they would be on any request, learning nothing of how this one's rule is set.
+    const refused = await voteRefusal(ctx, actor, click.requestId, delegators, click.named);
+    await say(refused ? refused.message : 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
     return ACK;
   }
-  // Read once, for whom an unnamed vote is for and, on Deny, for what decideRequest would refuse
-  // (a delegate is told a decided request is decided, as on Approve); decideRequest reads them again
-  // as it decides, never trusting these.
-  const delegatorsNeeded = click.decision === 'deny' || (row?.status === 'pending' && click.named === undefined);
-  const delegators = delegatorsNeeded ? await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now()) : [];
   let named = click.named;
   if (named === undefined) {
     // Unnamed, the vote counts as theirs or for the earliest delegation, which may not be whom they

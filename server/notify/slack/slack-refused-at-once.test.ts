@@ -17,13 +17,19 @@ rules:
     approvers: [sre]
     minApprovals: 2
     notify: ["slack:#deploys"]
+  - name: console-only
+    match: { action: db-open }
+    approvers: [sre]
+    chatApprove: false
+    notify: ["slack:#deploys"]
 `;
 const SIGNING_SECRET = 'slack-signing-secret-for-refusals';
 const MINUTE = 60_000;
 
 /**
  * What a click is refused with is said at once, in the words Approve is told: a Deny that can only be
- * refused opens no form to type a reason into.
+ * refused opens no form to type a reason into, and a rule's chatApprove: false is named only to
+ * someone the click would otherwise be let through for.
  */
 describe('Slack clicks refused at once, against a local Slack API stand-in', () => {
   const slack = new SlackStandIn();
@@ -77,6 +83,24 @@ describe('Slack clicks refused at once, against a local Slack API stand-in', () 
     return said[0]!.text;
   };
 
+  /** The request's own Approve and Deny buttons, as a crafted message (a chatApprove: false request's message has none). */
+  const craftedButtons = (requestId: string, channel: string): PostedMessage => ({
+    channel,
+    ts: '1700000000.000002',
+    text: 'crafted',
+    updates: 0,
+    blocks: [
+      {
+        type: 'actions',
+        block_id: 'decide',
+        elements: [
+          { type: 'button', action_id: 'greenlight_approve', value: requestId, text: { type: 'plain_text', text: 'Approve' } },
+          { type: 'button', action_id: 'greenlight_deny', value: requestId, text: { type: 'plain_text', text: 'Deny' } },
+        ],
+      },
+    ],
+  });
+
   it('refuses Deny at once on a request past its expiry that the scheduler has not reached, as Approve is, and opens no form', async () => {
     const [onApprove, onDeny] = [await submit('deploy'), await submit('deploy')];
     const [approveMessage, denyMessage] = [await posted(onApprove.id), await posted(onDeny.id)];
@@ -109,6 +133,26 @@ describe('Slack clicks refused at once, against a local Slack API stand-in', () 
     const approveTold = await toldOn('U0ERIN', message, 'Approve');
     expect(approveTold).toBe('Your Greenlight user erin is disabled, so this click did nothing.');
     expect(await toldOn('U0ERIN', message, 'Deny')).toBe(approveTold);
+    expect(await requestOf(created.id)).toMatchObject({ status: 'pending', decisions: [] });
+  });
+
+  it('names a rule\'s chatApprove: false only to an approver: an outsider, the requester and an unlinked member are told what they would be on any request', async () => {
+    const created = await submit('db-open');
+    const { channel } = await posted(created.id);
+    const buttons = craftedButtons(created.id, channel);
+    const cases: [string, string | RegExp][] = [
+      ['U0DAVE', 'You are not an approver for this request; nothing was decided.'],
+      ['U0ALICE', 'You cannot decide your own request; another approver has to.'],
+      ['U0NOBODY', /^Your Slack account is not linked to a Greenlight user, so this click did nothing\./],
+      ['U0BOB', 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".'],
+    ];
+    for (const [slackUserId, told] of cases) {
+      for (const label of ['Approve', 'Deny']) {
+        const said = await toldOn(slackUserId, buttons, label);
+        if (typeof told === 'string') expect(said, `${slackUserId} on ${label}`).toBe(told);
+        else expect(said, `${slackUserId} on ${label}`).toMatch(told);
+      }
+    }
     expect(await requestOf(created.id)).toMatchObject({ status: 'pending', decisions: [] });
   });
 });
