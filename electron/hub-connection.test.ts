@@ -219,6 +219,31 @@ describe('hub connection (main process) with a fake HubClient', () => {
     expect(connection.session).not.toHaveProperty('signOutNote');
   });
 
+  it('the note of a sign-out the hub could not end is part of main\'s state: a window that asks again (reloaded, or reopened from the tray) gets it, until the person dismisses it (the hub unreachable: a fetch stand-in that refuses)', async () => {
+    const connection = new HubConnection({
+      createClient: (options) => new FakeHubClient(options, syncWith()),
+      keychain: memoryKeychain(),
+      settings: memorySettings().settings,
+      fetch: () => Promise.reject(new Error('connect ECONNREFUSED')),
+    });
+    const events: DesktopEvent[] = [];
+    connection.subscribe((event) => events.push(event));
+    await connection.signIn(HUB, 'glt_sso', { kind: 'sso' });
+    await connection.signOut();
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await connection.errands.settled();
+    } finally {
+      warned.mockRestore();
+    }
+    const note = expect.stringContaining(`the hub at ${HUB} could not be reached to end the sign-in session there`);
+    expect(connection.session).toMatchObject({ signedIn: false, signOutNote: note });
+
+    expect(connection.dismissSignOutNote()).toEqual({ hubUrl: HUB, signedIn: false, state: 'signed-out', error: null });
+    expect(events.at(-1)).toEqual({ type: 'state', session: connection.session });
+    expect(connection.session).not.toHaveProperty('signOutNote');
+  });
+
   it('a sign-in cancelled before it began leaves the current session alone and opens no connection', async () => {
     const { connection, clients, keychain } = setup();
     await connection.signIn(HUB, 'glt_bob');

@@ -240,7 +240,8 @@ export class HubConnection {
    * told. Only then is a single sign-on session ended at the hub (a pasted token, or one of unknown kind,
    * never is), as an errand nobody waits on. A hub that cannot end it does not keep anyone waiting: the
    * session lapses at its expiry, and a later state says so in `session.signOutNote`, which stays until
-   * a sign-in succeeds (one cancelled or refused meanwhile does not take it away), or the next sign-out.
+   * a sign-in succeeds (one cancelled or refused meanwhile does not take it away), the next sign-out, or
+   * the person dismisses it.
    */
   async signOut(): Promise<DesktopSession> {
     const held = this.credentials;
@@ -260,6 +261,18 @@ export class HubConnection {
     }
     this.emitState();
     if (held?.kind === 'sso') this.errands.start(`ending at ${held.hubUrl} the session signed out of`, () => this.endSignedOutSession(held, sessionTurn, keptStill));
+    return this.session;
+  }
+
+  /**
+   * The person has read the sign-out note: neither this window nor one opened or reloaded later shows it
+   * again. Until then it is part of the session every window asks for, so a reload does not lose it.
+   */
+  dismissSignOutNote(): DesktopSession {
+    if (this.signOutNote !== null) {
+      this.signOutNote = null;
+      this.emitState();
+    }
     return this.session;
   }
 

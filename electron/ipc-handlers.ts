@@ -8,7 +8,7 @@ import { signInThroughBrowser } from './browser-sign-in-attempt.js';
 import type { HubErrands } from './hub-errands.js';
 
 export interface IpcHandlerDeps {
-  connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'hub' | 'holds'>;
+  connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'dismissSignOutNote' | 'hub' | 'holds'>;
   hubHttp: Pick<HubHttp, 'revokeGrant' | 'audit' | 'exportAudit' | 'decisionReport' | 'listUsers' | 'createUser' | 'updateUser' | 'disableUser' | 'enableUser' | 'setupStatus' | 'myChannels' | 'extendGrant' | 'explainPolicy' | 'listDelegations' | 'createDelegation' | 'endDelegation' | 'listTokens' | 'createToken' | 'revokeToken'>;
   desktopSettings: Pick<DesktopSettingsService, 'current' | 'update'>;
   openExternal: (url: string) => Promise<void>;
@@ -42,6 +42,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     },
     cancelSignInWithBrowser: () => browserSignIn.cancel(),
     signOut: () => connection.signOut(),
+    dismissSignOutNote: () => connection.dismissSignOutNote(),
     sync: async () => {
       const result = await connection.hub().sync();
       deps.rendererReady();

@@ -38,6 +38,7 @@ export const ipcArgSchemas: { [M in IpcMethod]: z.ZodType<IpcContract[M]['arg']>
   signInWithBrowser: z.strictObject({ hubUrl: desktopHubUrlSchema }),
   cancelSignInWithBrowser: none,
   signOut: none,
+  dismissSignOutNote: none,
   sync: none,
   submit: newRequestSchema,
   decide: decideInputSchema,

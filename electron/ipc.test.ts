@@ -31,6 +31,7 @@ function setup() {
     signInWithBrowser: record('signInWithBrowser', session),
     cancelSignInWithBrowser: record('cancelSignInWithBrowser', true),
     signOut: record('signOut', session),
+    dismissSignOutNote: record('dismissSignOutNote', session),
     sync: () => Promise.reject(new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.')),
     submit: record('submit', request),
     decide: record('decide', request),
@@ -71,7 +72,7 @@ describe('IPC with Electron fakes', () => {
   it('registers exactly one handler per method of the contract, and removes them', () => {
     const { ipcMain, dispose } = setup();
     expect([...ipcMain.handlers.keys()].sort()).toEqual(IPC_METHODS.map((method) => channelOf(method)).sort());
-    expect(IPC_METHODS).toHaveLength(35);
+    expect(IPC_METHODS).toHaveLength(36);
     dispose();
     expect(ipcMain.handlers.size).toBe(0);
   });

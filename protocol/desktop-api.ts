@@ -34,6 +34,8 @@ export interface DesktopApi {
    * not forget the token (its keychain refused).
    */
   signOut(): Promise<Ack<DesktopSession>>;
+  /** The person has read the session's `signOutNote`: main forgets it, so no window shows it again. Resolves the session without it. */
+  dismissSignOutNote(): Promise<Ack<DesktopSession>>;
   sync(): Promise<Ack<SyncResult>>;
   submit(input: NewRequest): Promise<Ack<GreenlightRequest>>;
   decide(input: DecideInput): Promise<Ack<GreenlightRequest>>;
@@ -83,8 +85,8 @@ export interface DesktopSession {
   error: WireError | null;
   /**
    * Why the last sign-out did not fully end the session: the keychain kept its token still, or the hub
-   * could not be reached to end it. Only a sign-out sets it; the next sign-in that succeeds, or the next
-   * sign-out, clears it.
+   * could not be reached to end it. Only a sign-out sets it; the next sign-in that succeeds, the next
+   * sign-out, or the person dismissing it clears it. Main keeps it, so a window reloaded meanwhile shows it too.
    */
   signOutNote?: string;
 }

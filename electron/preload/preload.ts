@@ -15,6 +15,7 @@ const api = {
   signInWithBrowser: (input) => invoke<'signInWithBrowser'>('greenlight:signInWithBrowser', input),
   cancelSignInWithBrowser: () => invoke<'cancelSignInWithBrowser'>('greenlight:cancelSignInWithBrowser'),
   signOut: () => invoke<'signOut'>('greenlight:signOut'),
+  dismissSignOutNote: () => invoke<'dismissSignOutNote'>('greenlight:dismissSignOutNote'),
   sync: () => invoke<'sync'>('greenlight:sync'),
   submit: (input) => invoke<'submit'>('greenlight:submit', input),
   decide: (input) => invoke<'decide'>('greenlight:decide', input),

@@ -21,6 +21,7 @@ function fakeApi(overrides: Partial<DesktopApi> = {}): { api: DesktopApi; push: 
     signInWithBrowser: notUsed,
     cancelSignInWithBrowser: notUsed,
     signOut: notUsed,
+    dismissSignOutNote: notUsed,
     sync: notUsed,
     submit: notUsed,
     decide: notUsed,
