@@ -27,6 +27,12 @@ export type BridgeEvent =
   | { type: 'open-request'; requestId: string; view?: 'inbox' | 'mine' }
   | { type: 'settings'; settings: DesktopSettings };
 
+/**
+ * What a start finds: signed in with what the host remembered (synced), or not; then `signOutNote` is
+ * what the desktop's main process still has to say about the last sign-out (the web never has one).
+ */
+export type Resumed = { signedIn: true; result: SyncResult } | { signedIn: false; signOutNote: string | null };
+
 export interface ExportedFile {
   filename: string;
   content: string;
@@ -42,8 +48,8 @@ export interface Bridge {
   readonly host: 'web' | 'desktop';
   /** The hub URL to prefill on the sign-in form. */
   defaultHubUrl(): string;
-  /** Signs in with what the host remembered, if anything; resolves null when there is nothing. */
-  resume(): Promise<SyncResult | null>;
+  /** Signs in with what the host remembered, if anything; a window reloaded after a sign-out gets its note again. */
+  resume(): Promise<Resumed>;
   signIn(hubUrl: string, token: string): Promise<SyncResult>;
   /** Single sign-on through the system browser: only the desktop app (the console's is a link to the hub). */
   readonly supportsBrowserSignIn: boolean;
@@ -52,6 +58,8 @@ export interface Bridge {
   cancelSignInWithBrowser(): Promise<void>;
   /** Resolves what the person should know about the sign-out (the hub could not end its session), or null. */
   signOut(): Promise<string | null>;
+  /** The person has read the sign-out note: the host forgets it too, so a reloaded window does not show it again. */
+  dismissSignOutNote(): Promise<void>;
   subscribe(listener: (event: BridgeEvent) => void): () => void;
   sync(): Promise<SyncResult>;
   submit(input: NewRequest): Promise<GreenlightRequest>;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DesktopApi, DesktopEvent, DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
+import type { DesktopApi, DesktopEvent, DesktopSession, DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { BridgeEvent } from './bridge.js';
 import { DesktopBridge } from './desktop-bridge.js';
-import { cancelSignInWithBrowser, signIn, signInWithBrowser, signOut, startApp } from '../store/actions.js';
+import { cancelSignInWithBrowser, dismissSignOutNote, signIn, signInWithBrowser, signOut, startApp } from '../store/actions.js';
 import { actionMessage, signInMessage, toWireError } from '../lib/errors.js';
 import { initialState, useStore } from '../store/store.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
@@ -126,6 +126,33 @@ describe('DesktopBridge', () => {
     expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null, signInError: null });
     push({ type: 'state', session: { ...signedOut, signOutNote: note } });
     expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: note, signInError: null });
+  });
+
+  it('a window reloaded (or reopened from the tray) after a sign-out the hub could not end shows main\'s note again; once dismissed, main forgets it, so the next reload shows none', async () => {
+    const note = 'Signed out on this computer, but the hub at https://hub.example could not be reached to end the sign-in session there (connect ECONNREFUSED). It stays valid until it expires; nothing on this computer keeps it.';
+    // Main's session, as it keeps it between windows: the note stays until dismissed.
+    let mainSession: DesktopSession = { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out', error: null, signOutNote: note };
+    const dismissed: string[] = [];
+    const { api, push } = fakeApi({
+      getSession: async () => ({ data: mainSession }),
+      dismissSignOutNote: async () => {
+        dismissed.push('dismissed');
+        mainSession = { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out', error: null };
+        push({ type: 'state', session: mainSession });
+        return { data: mainSession };
+      },
+    });
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: note, signInError: null });
+
+    await dismissSignOutNote();
+    expect(dismissed).toEqual(['dismissed']);
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null });
+
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null, signInError: null });
   });
 
   it('a signed-out state that carries an error but no sign-out note (a sign-in at launch that failed) shows no sign-out note', async () => {

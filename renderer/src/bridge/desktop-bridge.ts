@@ -4,7 +4,7 @@ import type { DesktopApi, DesktopEvent } from '../../../protocol/desktop-api.js'
 import { GreenlightError, type WireError } from '../../../protocol/errors.js';
 import type { NewToken } from '../../../protocol/token.js';
 import { STILL_SIGNED_IN } from '../lib/errors.js';
-import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
+import type { Bridge, BridgeEvent, ExportedFile, Resumed } from './bridge.js';
 
 /** The main process's error as it sent it, whether anything answered (and whether anything left) included. */
 const errorOf = (wire: WireError) => new GreenlightError(wire.code, wire.message, { noAnswer: wire.noAnswer === true, neverSent: wire.neverSent === true });
@@ -35,10 +35,11 @@ export class DesktopBridge implements Bridge {
     return this.hubUrl;
   }
 
-  async resume(): Promise<SyncResult | null> {
+  async resume(): Promise<Resumed> {
     const session = unwrap(await this.api.getSession());
     this.hubUrl = session.hubUrl ?? '';
-    if (!session.signedIn) return null;
+    // Main keeps the note of the last sign-out until it is dismissed: a reloaded window shows it again.
+    if (!session.signedIn) return { signedIn: false, signOutNote: session.signOutNote ?? null };
     // The main process already knows the hub refused the saved token, or cannot be reached: say so at
     // once, in its words, rather than after a sync has waited out its timeout. Still signed in, the
     // app opens by itself once the hub answers (its sync arrives as an event).
@@ -48,7 +49,7 @@ export class DesktopBridge implements Bridge {
       const noAnswer = !session.error || session.error.noAnswer === true;
       throw new GreenlightError('UNAVAILABLE', `${sentence(session.error?.message ?? 'Cannot reach the hub')} ${STILL_SIGNED_IN}`, { noAnswer });
     }
-    return unwrap(await this.api.sync());
+    return { signedIn: true, result: unwrap(await this.api.sync()) };
   }
 
   async signIn(hubUrl: string, token: string): Promise<SyncResult> {
@@ -73,6 +74,10 @@ export class DesktopBridge implements Bridge {
 
   async signOut(): Promise<string | null> {
     return unwrap(await this.api.signOut()).signOutNote ?? null;
+  }
+
+  async dismissSignOutNote(): Promise<void> {
+    unwrap(await this.api.dismissSignOutNote());
   }
 
   subscribe(listener: (event: BridgeEvent) => void): () => void {

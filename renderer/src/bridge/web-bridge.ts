@@ -11,7 +11,7 @@ import type { SetupStatus } from '../../../protocol/setup.js';
 import type { MyChannels } from '../../../protocol/notifications.js';
 import type { CreatedToken, NewToken, TokenInfo } from '../../../protocol/token.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
-import type { Bridge, BridgeEvent, ExportedFile } from './bridge.js';
+import type { Bridge, BridgeEvent, ExportedFile, Resumed } from './bridge.js';
 import { takeLinkToken } from './link-token.js';
 
 const HUB_KEY = 'greenlight.hubUrl';
@@ -36,15 +36,15 @@ export class WebBridge implements Bridge {
     return this.storage.getItem(HUB_KEY) ?? window.location.origin;
   }
 
-  async resume(): Promise<SyncResult | null> {
+  async resume(): Promise<Resumed> {
     // A sign-in link signs in to the hub that serves this page, whoever was signed in before.
     const linkToken = takeLinkToken(window.location, window.history);
-    if (linkToken) return this.signIn(window.location.origin, linkToken);
+    if (linkToken) return { signedIn: true, result: await this.signIn(window.location.origin, linkToken) };
     const hubUrl = this.storage.getItem(HUB_KEY);
     const token = this.storage.getItem(TOKEN_KEY);
-    if (!hubUrl || !token) return null;
+    if (!hubUrl || !token) return { signedIn: false, signOutNote: null };
     try {
-      return await this.signIn(hubUrl, token);
+      return { signedIn: true, result: await this.signIn(hubUrl, token) };
     } catch (error) {
       if (error instanceof GreenlightError && error.code === 'UNAUTHENTICATED') this.storage.removeItem(TOKEN_KEY);
       throw error;
@@ -100,6 +100,9 @@ export class WebBridge implements Bridge {
     this.emit({ type: 'state', state: 'signed-out', error: null });
     return null;
   }
+
+  /** The console's sign-out has nothing to add, so it never has a note to forget. */
+  async dismissSignOutNote(): Promise<void> {}
 
   subscribe(listener: (event: BridgeEvent) => void): () => void {
     this.listeners.add(listener);

@@ -23,9 +23,9 @@ export async function startApp(host: Bridge): Promise<void> {
   bridge = host;
   host.subscribe(onBridgeEvent);
   try {
-    const result = await host.resume();
-    if (result) onSynced(result);
-    else useStore.setState({ phase: 'signed-out' });
+    const resumed = await host.resume();
+    if (resumed.signedIn) onSynced(resumed.result);
+    else useStore.setState({ phase: 'signed-out', signOutNote: resumed.signOutNote });
   } catch (error) {
     useStore.setState({ phase: 'signed-out', signInError: toWireError(error) });
   }
@@ -76,6 +76,12 @@ export async function cancelSignInWithBrowser(): Promise<void> {
 export async function signOut(): Promise<void> {
   const note = await requireBridge().signOut();
   useStore.setState({ ...initialState, phase: 'signed-out', signOutNote: note });
+}
+
+/** Gone from the page at once; main forgets it too, so a reloaded window does not bring it back. */
+export async function dismissSignOutNote(): Promise<void> {
+  useStore.setState({ signOutNote: null });
+  await requireBridge().dismissSignOutNote();
 }
 
 /** Someone who only asks (no approver role) has nothing waiting on them: they start on their own requests, and have no inbox. */

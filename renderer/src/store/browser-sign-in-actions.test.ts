@@ -17,7 +17,7 @@ function desktopHost() {
   const cancelled = () => new GreenlightError('CANCELLED', 'Sign-in through the browser was cancelled.');
   const used: Partial<Bridge> = {
     host: 'desktop',
-    resume: async () => null,
+    resume: async () => ({ signedIn: false, signOutNote: null }),
     subscribe: (listen) => {
       listener = listen;
       return () => undefined;

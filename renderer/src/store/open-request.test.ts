@@ -15,7 +15,7 @@ const sync: SyncResult = { me, inbox: [waiting], mine: [], offers: [], serverTim
 /** A host whose `get` answers as given; nothing else is called by these tests but what `overrides` adds. */
 function hostAnswering(get: (id: string) => Promise<GreenlightRequest>, overrides: Partial<Bridge> = {}): Bridge {
   const notUsed = () => Promise.reject(new Error('not used in this test'));
-  const used: Partial<Bridge> = { resume: async () => sync, subscribe: () => () => undefined, get, ...overrides };
+  const used: Partial<Bridge> = { resume: async () => ({ signedIn: true, result: sync }), subscribe: () => () => undefined, get, ...overrides };
   return new Proxy(used, { get: (target, key) => (key in target ? target[key as keyof Bridge] : notUsed) }) as Bridge;
 }
 
@@ -58,7 +58,7 @@ describe('opening a request from a chat link', () => {
       asked.push(id);
       return decided;
     };
-    await startApp(hostAnswering(get, { resume: async () => null, signIn: async () => ((signedIn = true), sync) }));
+    await startApp(hostAnswering(get, { resume: async () => ({ signedIn: false, signOutNote: null }), signIn: async () => ((signedIn = true), sync) }));
     await openRequest('req_linked');
     expect(useStore.getState()).toMatchObject({ phase: 'signed-out', link: { id: 'req_linked', note: null } });
 

@@ -26,12 +26,13 @@ function fakeHost(options: { desktop?: boolean; refuse?: GreenlightError } = {})
     host: options.desktop === false ? 'web' : 'desktop',
     supportsDesktopSettings: options.desktop !== false,
     defaultHubUrl: () => '',
-    resume: async () => null,
+    resume: async () => ({ signedIn: false, signOutNote: null }),
     signIn: notUsed,
     supportsBrowserSignIn: false,
     signInWithBrowser: notUsed,
     cancelSignInWithBrowser: notUsed,
     signOut: async () => null,
+    dismissSignOutNote: notUsed,
     subscribe: (next) => {
       listener = next;
       return () => (listener = null);

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { cancelSignInWithBrowser, getBridge, signIn, signInWithBrowser } from '../store/actions.js';
+import { cancelSignInWithBrowser, dismissSignOutNote, getBridge, signIn, signInWithBrowser } from '../store/actions.js';
 import { signInMessage } from '../lib/errors.js';
 import { useStore } from '../store/store.js';
 import { SingleSignOnButton } from '../components/SingleSignOnButton.js';
@@ -106,7 +106,10 @@ export function SignIn() {
         </label>
         {!message && signOutNote && (
           <p className="muted" role="status" data-testid="sign-out-note">
-            {signOutNote}
+            {signOutNote}{' '}
+            <button type="button" className="link-button" onClick={() => void dismissSignOutNote()}>
+              Dismiss
+            </button>
           </p>
         )}
         {message && (
