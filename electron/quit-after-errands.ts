@@ -1,7 +1,11 @@
 import type { HubErrands } from './hub-errands.js';
+import { REVOKE_SESSION_DEADLINE_MS } from './revoke-session.js';
 
-/** How long a quit waits for sessions to be ended at the hub before it goes on regardless. */
-export const QUIT_WAIT_FOR_ERRANDS_MS = 3_000;
+/**
+ * How long a quit waits for sessions to be ended at the hub before it goes on regardless: longer than
+ * ending one may take, so a revoke begun before the quit has ended, or given up, by then.
+ */
+export const QUIT_WAIT_FOR_ERRANDS_MS = REVOKE_SESSION_DEADLINE_MS + 500;
 
 export interface QuitAfterErrandsDeps {
   errands: Pick<HubErrands, 'busy' | 'settled'>;

@@ -2,12 +2,20 @@ import { GreenlightError } from '../protocol/errors.js';
 import { HubHttp } from '../protocol/hub-http.js';
 
 /**
+ * How long ending a session at the hub may take, its two calls together. Shorter than a quit waits for
+ * it, so a quit right after sign-out never cuts a revoke off midway: by then it has ended, or given up
+ * and said so, as it does when the hub cannot be reached.
+ */
+export const REVOKE_SESSION_DEADLINE_MS = 2_500;
+
+/**
  * Ends at the hub the session `token` stands for. It asks with the session itself: the hub marks the
  * token a listing was asked with, and a token may always revoke itself. A hub that refuses the token
  * (already revoked or expired) has nothing left to end.
  */
 async function revokeSession(hubUrl: string, token: string, fetchImpl: typeof fetch): Promise<void> {
-  const http = new HubHttp({ fetch: (url, init) => fetchImpl(url, init), session: () => ({ hubUrl, token }), timeoutMs: 5_000 });
+  const deadline = AbortSignal.timeout(REVOKE_SESSION_DEADLINE_MS);
+  const http = new HubHttp({ fetch: (url, init) => fetchImpl(url, { ...init, signal: deadline }), session: () => ({ hubUrl, token }) });
   try {
     const current = (await http.listTokens()).find((info) => info.current);
     if (current) await http.revokeToken(current.id);
