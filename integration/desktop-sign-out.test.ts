@@ -1,34 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { signInThroughBrowser } from '../electron/browser-sign-in-attempt.js';
-import { HubConnection } from '../electron/hub-connection.js';
-import { createKeychain, KEYCHAIN_SERVICE, type Keychain, type KeytarLike } from '../electron/keychain.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { createKeychain, KEYCHAIN_SERVICE, type KeytarLike } from '../electron/keychain.js';
 import { signInWithBrowser } from '../electron/oidc-loopback.js';
+import { desktopMainsAgainst } from '../electron/test/desktop-mains.js';
 import { revokesHeld } from '../electron/test/held-revokes.js';
-import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
-import type { DesktopEvent } from '../protocol/desktop-api.js';
-import { HubClient } from '../protocol/hub-client.js';
+import { memoryKeychain } from '../electron/test/memory.js';
 import type { TestHub } from '../server/test-support/hub-fixture.js';
 import { freePort } from '../server/test-support/hub-process.js';
 import { startSingleSignOnHub, type SingleSignOnHub } from '../server/test-support/single-sign-on-hub.js';
 
+const { sso: started, desktopMain } = desktopMainsAgainst(startSingleSignOnHub);
 let sso: SingleSignOnHub;
 let hub: TestHub;
-const connections: HubConnection[] = [];
-
-/** Main's hub connection: a real client over a real socket, with the keychain given. */
-function desktopMain<K extends Keychain>(keychain: K, options: { hubUrl?: string; fetch?: typeof fetch } = {}) {
-  const connection = new HubConnection({
-    createClient: (clientOptions) => new HubClient({ ...clientOptions, forceNew: true }),
-    keychain,
-    settings: memorySettings({ hubUrl: options.hubUrl ?? null }).settings,
-    fetch: options.fetch,
-  });
-  connections.push(connection);
-  const events: DesktopEvent[] = [];
-  connection.subscribe((event) => events.push(event));
-  const signInThroughTheBrowser = () => signInThroughBrowser({ connection, openExternal: sso.browser(), errands: connection.errands }, hub.url, new AbortController().signal);
-  return { connection, keychain, events, signInThroughTheBrowser };
-}
+beforeAll(() => {
+  sso = started();
+  ({ hub } = sso);
+});
 
 /** Whether the hub still takes the token. */
 const works = async (token: string) => (await hub.api('GET', '/api/v1/me', token)).status === 200;
@@ -41,15 +27,6 @@ function keytarHolding(entries: Map<string, string>): KeytarLike {
     deletePassword: async (service, account) => entries.delete(`${service}/${account}`),
   };
 }
-
-beforeAll(async () => {
-  sso = await startSingleSignOnHub();
-  ({ hub } = sso);
-});
-afterAll(async () => {
-  for (const connection of connections) connection.close();
-  await sso?.dispose();
-});
 
 describe('desktop sign-out against a real hub', () => {
   it('signed in through the browser (single sign-on): sign-out ends that session at the hub and removes it from the keychain', async () => {

@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { signInThroughBrowser } from '../electron/browser-sign-in-attempt.js';
-import { HubConnection, type HubConnectionDeps } from '../electron/hub-connection.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { HubConnectionDeps } from '../electron/hub-connection.js';
 import { createKeychain, type Keychain, type KeytarLike } from '../electron/keychain.js';
 import { signInWithBrowser } from '../electron/oidc-loopback.js';
+import { desktopMainsAgainst } from '../electron/test/desktop-mains.js';
 import { revokesHeld } from '../electron/test/held-revokes.js';
 import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
-import type { DesktopEvent } from '../protocol/desktop-api.js';
-import { HubClient } from '../protocol/hub-client.js';
 import { TestHub } from '../server/test-support/hub-fixture.js';
 import { freePort } from '../server/test-support/hub-process.js';
 import { startSingleSignOnHub, type SingleSignOnHub } from '../server/test-support/single-sign-on-hub.js';
@@ -16,9 +14,13 @@ import { startSingleSignOnHub, type SingleSignOnHub } from '../server/test-suppo
  * valid, unused, until it expires: one replaced by signing in again, and one the keychain could not keep.
  * A pasted token is never ended: the person may use it elsewhere.
  */
+const { sso: started, desktopMain: desktopMainAt } = desktopMainsAgainst(startSingleSignOnHub);
 let sso: SingleSignOnHub;
 let hub: TestHub;
-const connections: HubConnection[] = [];
+beforeAll(() => {
+  sso = started();
+  ({ hub } = sso);
+});
 
 /** The app's fetch, as is, noting the session token each code trade at the hub answered with. */
 function tradesNoted() {
@@ -34,30 +36,12 @@ function tradesNoted() {
 /** Main's hub connection: a real client over a real socket, with the keychain given; signs in through the scripted browser. */
 function desktopMain<K extends Keychain>(keychain: K, options: { hubUrl?: string; revokes?: (inner: typeof fetch) => typeof fetch; settings?: HubConnectionDeps['settings'] } = {}) {
   const trades = tradesNoted();
-  const connection = new HubConnection({
-    createClient: (clientOptions) => new HubClient({ ...clientOptions, forceNew: true }),
-    keychain,
-    settings: options.settings ?? memorySettings({ hubUrl: options.hubUrl ?? null }).settings,
-    fetch: options.revokes?.(trades.fetch) ?? trades.fetch,
-  });
-  connections.push(connection);
-  const events: DesktopEvent[] = [];
-  connection.subscribe((event) => events.push(event));
-  const signInThroughTheBrowser = () => signInThroughBrowser({ connection, openExternal: sso.browser(), fetch: trades.fetch, errands: connection.errands }, hub.url, new AbortController().signal);
-  return { connection, keychain, events, issued: trades.issued, signInThroughTheBrowser };
+  const main = desktopMainAt(keychain, { hubUrl: options.hubUrl, settings: options.settings, fetch: options.revokes?.(trades.fetch) ?? trades.fetch, browserSignInFetch: trades.fetch });
+  return { ...main, issued: trades.issued };
 }
 
 /** Whether the hub still takes the token. */
 const works = async (token: string, at: TestHub = hub) => (await at.api('GET', '/api/v1/me', token)).status === 200;
-
-beforeAll(async () => {
-  sso = await startSingleSignOnHub();
-  ({ hub } = sso);
-});
-afterAll(async () => {
-  for (const connection of connections) connection.close();
-  await sso?.dispose();
-});
 
 describe('signing in again while holding a single sign-on session', () => {
   it('with a pasted token: the new token is kept and works, and the session signed in through the browser before is ended at the hub', async () => {
