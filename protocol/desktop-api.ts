@@ -30,8 +30,8 @@ export interface DesktopApi {
   /**
    * Signs out here, at once. A single sign-on session is then also ended at the hub (a pasted token never
    * is: it may be in use elsewhere); when the hub cannot be reached for that, a later `state` event's
-   * session carries an `error` saying so. The session resolved carries one only when this computer could
-   * not forget the token (its keychain refused).
+   * session carries a `signOutNote` saying so. The session resolved carries one only when this computer
+   * could not forget the token (its keychain refused).
    */
   signOut(): Promise<Ack<DesktopSession>>;
   /** The person has read the session's `signOutNote`: main forgets it, so no window shows it again. Resolves the session without it. */
