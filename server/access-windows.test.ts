@@ -13,6 +13,18 @@ rules:
     windows:
       - { days: [mon, tue, wed, thu, fri], from: "08:00", to: "19:00", timezone: Europe/Berlin }
       - { days: [sat], from: "22:00", to: "02:00", timezone: Europe/Berlin }
+  - name: sunday-vacuum
+    match: { action: db-vacuum }
+    approvers: [dba]
+    grantTtl: 4h
+    windows:
+      - { days: [sun], from: "02:30", to: "03:30", timezone: Europe/Berlin }
+  - name: sunday-repack
+    match: { action: db-repack }
+    approvers: [dba]
+    grantTtl: 4h
+    windows:
+      - { days: [sun], from: "02:15", to: "02:45", timezone: Europe/Berlin }
 `;
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -88,5 +100,31 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('access windows on %s', (kin
     const moved = await decide(submitted.id, { decision: 'approve', notBefore: '2027-01-05T07:00:00Z' });
     expect(moved.status).toBe(200);
     expect(moved.body.grant).toMatchObject({ notBefore: '2027-01-05T07:00:00.000Z', expiresAt: '2027-01-05T08:00:00.000Z' });
+  });
+
+  it('on the spring-forward Sunday a window starting in the skipped hour opens at 03:00, and one wholly inside it is closed', async () => {
+    // Sunday 28 March 2027 in Berlin: the clock jumps from 02:00 to 03:00. 01:05Z is 03:05 CEST.
+    clock.set('2027-03-28T01:05:00.000Z');
+    const vacuum = await submit(dbOpen({ action: 'db-vacuum', requestedTtlSeconds: 3600 }));
+    expect(vacuum.status).toBe(201);
+    const approved = (await decide(vacuum.body.id, { decision: 'approve' })).body;
+    expect(approved.grant).toMatchObject({ notBefore: '2027-03-28T01:05:00.000Z', expiresAt: '2027-03-28T01:30:00.000Z' }); // until 03:30 CEST
+
+    // 02:15–02:45 never shows on the clock that day: no access at 03:15 CEST, which the window never named.
+    clock.set('2027-03-28T01:10:00.000Z');
+    const repack = await submit(dbOpen({ action: 'db-repack', requestedTtlSeconds: 3600 }));
+    expect(repack.status).toBe(422);
+    expect(repack.body.error.code).toBe('OUTSIDE_WINDOW');
+    expect(repack.body.error.message).toContain('2027-04-04T00:15:00.000Z'); // 02:15 CEST a week later
+  });
+
+  it('on the fall-back Sunday access ends when the clock turns back to times before the window', async () => {
+    // Sunday 31 October 2027 in Berlin: at 03:00 CEST (01:00Z) the clock turns back to 02:00 CET.
+    // 00:40Z is 02:40 CEST; an hour on would run while the clock shows 02:00–02:30 again.
+    clock.set('2027-10-31T00:40:00.000Z');
+    const vacuum = await submit(dbOpen({ action: 'db-vacuum', requestedTtlSeconds: 3600 }));
+    expect(vacuum.status).toBe(201);
+    const approved = (await decide(vacuum.body.id, { decision: 'approve' })).body;
+    expect(approved.grant).toMatchObject({ notBefore: '2027-10-31T00:40:00.000Z', expiresAt: '2027-10-31T01:00:00.000Z' });
   });
 });

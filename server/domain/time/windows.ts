@@ -1,5 +1,5 @@
-import { DateTime } from 'luxon';
 import type { AccessWindow, Weekday } from '../../../protocol/index.js';
+import { zoneClock } from './zone-clock.js';
 
 /** One concrete occurrence of a recurring window, as instants (ms since the epoch), end exclusive. */
 export interface Interval {
@@ -10,32 +10,36 @@ export interface Interval {
 const WEEKDAY_NUMBER: Record<Weekday, number> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7 };
 const DAY_MS = 86_400_000;
 
-function clockOf(text: string): { hour: number; minute: number } {
+/** The time of day written as HH:MM, in ms after midnight. */
+function msIntoDay(text: string): number {
   const [hour = 0, minute = 0] = text.split(':').map(Number);
-  return { hour, minute };
+  return (hour * 60 + minute) * 60_000;
 }
+
+/** 1 for Monday … 7 for Sunday, for a date held as the wall ms of its midnight. */
+const weekdayOf = (date: number) => ((new Date(date).getUTCDay() + 6) % 7) + 1;
 
 /**
  * The occurrences of one window that start on local days from `fromMs` − 1 day to `untilMs` (so one
- * wrapping past midnight from the day before is included). Local times are resolved by luxon in the
- * window's zone: a start in a spring-forward gap moves to the first valid time after it, and on the
- * fall-back day the window lasts the extra hour it really lasts.
+ * wrapping past midnight from the day before is included).
+ *
+ * A window is open exactly while the clock in its zone shows a time from `from` up to `to`. So on a
+ * spring-forward day a window starting in the skipped time opens when the clock jumps past it, one
+ * ending in it closes there, and one wholly inside it does not occur. On a fall-back day a window
+ * spanning the repeated time lasts the extra time it really lasts; one ending at or inside it closes
+ * the first time the clock shows its end; and one starting inside it occurs twice, before and after
+ * the clock turns back, and is closed while the clock shows the times before its start again.
  */
 export function occurrencesOf(window: AccessWindow, fromMs: number, untilMs: number): Interval[] {
+  const clock = zoneClock(window.timezone);
   const days = new Set(window.days.map((day) => WEEKDAY_NUMBER[day]));
-  const from = clockOf(window.from);
-  const to = clockOf(window.to);
-  const wraps = window.to <= window.from;
+  const from = msIntoDay(window.from);
+  const to = msIntoDay(window.to);
+  const wraps = to <= from;
+  const dateOf = (instant: number) => Math.floor(clock.wallAt(instant) / DAY_MS) * DAY_MS;
   const result: Interval[] = [];
-  let day = DateTime.fromMillis(fromMs, { zone: window.timezone }).startOf('day').minus({ days: 1 });
-  while (day.toMillis() <= untilMs) {
-    if (days.has(day.weekday)) {
-      const start = day.set({ hour: from.hour, minute: from.minute });
-      const endDay = wraps ? day.plus({ days: 1 }) : day;
-      const end = endDay.set({ hour: to.hour, minute: to.minute });
-      if (end.toMillis() > start.toMillis()) result.push({ start: start.toMillis(), end: end.toMillis() });
-    }
-    day = day.plus({ days: 1 });
+  for (let date = dateOf(fromMs) - DAY_MS, last = dateOf(untilMs); date <= last; date += DAY_MS) {
+    if (days.has(weekdayOf(date))) result.push(...clock.showing(date + from, date + (wraps ? DAY_MS : 0) + to));
   }
   return result;
 }
