@@ -19,8 +19,26 @@ export function formatDuration(totalSeconds: number): string {
   return `${Math.floor(s / 86_400)}d${s % 86_400 >= 3600 ? ` ${Math.floor((s % 86_400) / 3600)}h` : ''}`;
 }
 
-/** A duration written as `30s` / `5m` / `1h` / `2d`, parsed to seconds. */
-export const durationSchema = z
-  .string()
-  .refine((text) => parseDuration(text) !== null, { message: 'expected a duration such as 30s, 5m, 1h or 2d' })
-  .transform((text) => parseDuration(text) as number);
+/**
+ * Ten years: longer than any policy time needs, far short of where a date it is added to would pass
+ * 9999 (which instants refuse, see instant.ts) or leave what a JavaScript date can hold.
+ */
+export const MAX_POLICY_DURATION_SECONDS = 3650 * 86_400;
+
+/**
+ * A policy duration written as `30s` / `5m` / `1h` / `2d`, parsed to seconds. Every one is capped
+ * here, so no field can be left off a list: a longer one would load and then fail each request,
+ * approval or break-glass use it is added to.
+ */
+export const durationSchema = z.string().transform((text, ctx) => {
+  const seconds = parseDuration(text);
+  if (seconds === null) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 30s, 5m, 1h or 2d' });
+    return z.NEVER;
+  }
+  if (seconds > MAX_POLICY_DURATION_SECONDS) {
+    ctx.addIssue({ code: 'custom', message: `at most ${MAX_POLICY_DURATION_SECONDS / 86_400}d (ten years)` });
+    return z.NEVER;
+  }
+  return seconds;
+});

@@ -74,4 +74,31 @@ describe('policy file reload', () => {
     const staging = await hub.api<{ status: string }>('POST', '/api/v1/requests', alice.token, deployRequest({ environment: 'staging' }));
     expect(staging.body.status).toBe('approved');
   });
+
+  it('an edit with a duration too long to add to a date is refused naming the field: the previous policy stays', async () => {
+    const loadedBefore = (await auditTypes('policy.loaded')).length;
+    const rejectedBefore = (await auditTypes('policy.rejected')).length;
+    // Loaded, this would leave staging waiting for approvers, and fail every break-glass use with INTERNAL.
+    writeFileSync(
+      hub.policyPath!,
+      `rules:
+  - name: prod
+    match: { environment: production }
+    approvers: [sre]
+    breakGlass: { groups: [sre], reviewers: [sre], cooldown: 9999999999d }
+  - name: staging
+    match: { environment: staging }
+    approvers: [sre]
+`,
+    );
+    for (;;) {
+      if ((await auditTypes('policy.loaded')).length > loadedBefore) throw new Error('the hub loaded the edit');
+      if ((await auditTypes('policy.rejected')).length > rejectedBefore) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const [rejected] = await auditTypes('policy.rejected');
+    expect(String(rejected!.data.error)).toContain('rule "prod": breakGlass.cooldown: at most 3650d (ten years)');
+    const staging = await hub.api<{ status: string }>('POST', '/api/v1/requests', alice.token, deployRequest({ environment: 'staging' }));
+    expect(staging.body.status).toBe('approved');
+  });
 });

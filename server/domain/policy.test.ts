@@ -193,3 +193,40 @@ describe('policy reminders and repeat', () => {
     expect(() => parsePolicy('rules:\n  - { name: a, approvers: [sre], repeat: 11, escalation: [{ after: 5m, notify: [leads] }] }\n')).toThrow(/rule "a": repeat:/);
   });
 });
+
+describe('policy durations', () => {
+  const ruleWith = (line: string) => `rules:\n  - name: prod\n    approvers: [sre]\n    ${line}\n`;
+
+  it.each([
+    ['escalation: [{ after: 3651d, notify: [leads] }]', 'escalation.0.after'],
+    ['expireAfter: 3651d', 'expireAfter'],
+    ['grantTtl: 9999999999d', 'grantTtl'],
+    ['claimHolds: 3651d', 'claimHolds'],
+    ['remind: 3651d', 'remind'],
+    ['maxScheduleAhead: 3651d', 'maxScheduleAhead'],
+    ['extendBefore: 3651d', 'extendBefore'],
+    ['extensions: { maxTotal: 3651d }', 'extensions.maxTotal'],
+    ['breakGlass: { groups: [oncall], reviewers: [security], maxTtl: 3651d }', 'breakGlass.maxTtl'],
+    ['breakGlass: { groups: [oncall], reviewers: [security], cooldown: 9999999999d }', 'breakGlass.cooldown'],
+  ])('refuses %s: longer than ten years, naming the field', (line, field) => {
+    expect(() => parsePolicy(ruleWith(line), 'policy.yaml')).toThrow(`policy.yaml: rule "prod": ${field}: at most 3650d (ten years)`);
+  });
+
+  it('takes ten years in every duration', () => {
+    const [rule] = parsePolicy(`
+rules:
+  - name: prod
+    approvers: [sre]
+    escalation: [{ after: 3650d, notify: [leads] }]
+    expireAfter: 3650d
+    grantTtl: 3650d
+    claimHolds: 3650d
+    remind: 3650d
+    maxScheduleAhead: 3650d
+    extendBefore: 3650d
+    extensions: { maxTotal: 3650d }
+    breakGlass: { groups: [oncall], reviewers: [security], maxTtl: 3650d, cooldown: 3650d }
+`).rules;
+    expect([rule!.grantTtl, rule!.breakGlass?.cooldown, rule!.extensions?.maxTotal]).toEqual([315_360_000, 315_360_000, 315_360_000]);
+  });
+});

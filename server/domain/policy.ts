@@ -59,9 +59,6 @@ export const DEFAULT_POLICY: Policy = policySchema.parse({
   rules: [{ name: 'default', match: {}, approvers: ['approvers'], minApprovals: 1 }],
 });
 
-/** Ten years: longer than any approval should wait, far short of where dates overflow. */
-const MAX_POLICY_DURATION_SECONDS = 3650 * 86_400;
-
 /** Parses policy YAML; errors name the rule and the field so the author can fix them. */
 export function parsePolicy(text: string, source = 'policy', channels: ConfiguredChannels = NO_CHANNELS): Policy {
   const tooDeep = yamlNestingBeyond(text);
@@ -87,24 +84,6 @@ export function parsePolicy(text: string, source = 'policy', channels: Configure
   if (unstorable) throw new PolicyError(`${source}: ${pathText(unstorable)}: contains a NUL character or a broken UTF-16 surrogate, which can't be stored`);
   const misleading = findMisleadingText(result.data);
   if (misleading) throw new PolicyError(`${source}: ${pathText(misleading.path)}: ${describeMisleadingText(misleading)}`);
-  // A duration too long to add to a date would pass here and then fail every request under the rule.
-  for (const rule of result.data.rules) {
-    const durations: [string, number | undefined][] = [
-      ...rule.escalation.map((step, index): [string, number] => [`escalation.${index}.after`, step.after]),
-      ['expireAfter', rule.expireAfter],
-      ['grantTtl', rule.grantTtl],
-      ['claimHolds', rule.claimHolds],
-      ['remind', rule.remind],
-      ['maxScheduleAhead', rule.maxScheduleAhead],
-      ['extendBefore', rule.extendBefore],
-      ['extensions.maxTotal', rule.extensions?.maxTotal],
-    ];
-    for (const [field, seconds] of durations) {
-      if (seconds !== undefined && seconds > MAX_POLICY_DURATION_SECONDS) {
-        throw new PolicyError(`${source}: rule "${rule.name}": ${field}: at most ${MAX_POLICY_DURATION_SECONDS / 86_400}d`);
-      }
-    }
-  }
   checkChannels(result.data, source, channels);
   return result.data;
 }
