@@ -308,3 +308,50 @@ ${extensions}
     }
   });
 });
+
+// An extension's access starts where the grant ends, and is arranged no further ahead than any
+// request's: when the rule's maxScheduleAhead is shorter than its extendBefore, it says when.
+describe('an extension of a grant that ends further ahead than maxScheduleAhead', () => {
+  const clock = new ManualClock('2026-12-22T09:00:00.000Z');
+  const hub = new TestHub('sqlite', {
+    clock,
+    policy: `
+rules:
+  - name: long-jobs
+    match: { action: batch-run }
+    approvers: [dba]
+    grantTtl: 2d
+    maxScheduleAhead: 1d
+    extendBefore: 3d
+    extensions: { autoApprove: 1 }
+`,
+  });
+  let alice: TestUser, dora: TestUser;
+
+  beforeAll(async () => {
+    await hub.start();
+    alice = await hub.createUser('alice', ['requester']);
+    dora = await hub.createUser('dora', ['approver'], ['dba']);
+  });
+  afterAll(() => hub.dispose());
+
+  it('is refused as an extension asked too early, naming when it can be asked, not a start the requester never sent', async () => {
+    const submitted = await hub.api<GreenlightRequest>('POST', '/api/v1/requests', alice.token, deployRequest({ action: 'batch-run', resource: 'ledger', notBefore: '2026-12-23T09:00:00Z' }));
+    const approved = (await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${submitted.body.id}/decisions`, dora.token, { decision: 'approve' })).body;
+    expect(approved.grant).toMatchObject({ notBefore: '2026-12-23T09:00:00.000Z', expiresAt: '2026-12-25T09:00:00.000Z' });
+
+    // Inside the grant's last 3d (extendBefore), but its end is two days off: more than 1d ahead.
+    const early = await hub.api<ErrorBody>('POST', `/api/v1/grants/${approved.grant!.jti}/extend`, alice.token, { ttlSeconds: 3600, reason: 'the batch runs long' });
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe('CONFLICT');
+    expect(early.body.error.message).toContain('extended only in its last 1d');
+    expect(early.body.error.message).toContain('maxScheduleAhead');
+    expect(early.body.error.message).toContain('from 2026-12-24T09:00:00.000Z');
+    expect(early.body.error.message).not.toContain('notBefore');
+
+    clock.set('2026-12-24T09:00:00.000Z');
+    const extended = await hub.api<GreenlightRequest>('POST', `/api/v1/grants/${approved.grant!.jti}/extend`, alice.token, { ttlSeconds: 3600, reason: 'the batch runs long' });
+    expect(extended.status).toBe(201);
+    expect(extended.body.grant).toMatchObject({ notBefore: '2026-12-25T09:00:00.000Z', expiresAt: '2026-12-25T10:00:00.000Z' });
+  });
+});

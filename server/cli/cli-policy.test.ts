@@ -52,6 +52,14 @@ describe('greenlight policy check', () => {
     expect(JSON.parse((await cli(['policy', 'check', late, '--json'])).stdout)).toMatchObject({ valid: true, warnings: [expect.stringContaining('escalation step 2'), expect.stringContaining('remind (45m)')] });
   });
 
+  it('warns, still valid, of an extendBefore longer than maxScheduleAhead, which extensions cannot use', async () => {
+    const result = await cli(['policy', 'check', file('extend.yaml', 'rules:\n  - name: long-jobs\n    approvers: [sre]\n    grantTtl: 2d\n    maxScheduleAhead: 1d\n    extendBefore: 3d\n')]);
+    expect(result.code).toBe(0);
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('warning: '))).toEqual([
+      'warning: rule "long-jobs": extendBefore (3d) is longer than maxScheduleAhead (1d): an extension starts where the grant ends, so it can be asked only in a grant\'s last 1d',
+    ]);
+  });
+
   it('exits 1 with an error naming the rule and the field', async () => {
     const result = await cli(['policy', 'check', file('bad.yaml', 'rules:\n  - name: prod-db\n    require: [{ group: sre, count: 0 }]\n')]);
     expect(result.code).toBe(1);

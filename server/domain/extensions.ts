@@ -10,6 +10,7 @@ import { loadRequestRow } from './lifecycle/expiry.js';
 import type { Executor } from './request-view.js';
 import { submitRequest } from './requests.js';
 import { readBackRefusal } from './read-back.js';
+import { DEFAULT_MAX_SCHEDULE_AHEAD_SECONDS } from './time/access-start.js';
 
 export const DEFAULT_EXTEND_BEFORE_SECONDS = 15 * 60;
 
@@ -45,11 +46,19 @@ function limitRefusal(rule: FrozenRule, used: number, asked: number): Greenlight
   );
 }
 
+/**
+ * An extension's access starts where the grant ends, and like any request's it is arranged at most
+ * `maxScheduleAhead` ahead: when that is the shorter, it bounds when an extension may be asked, and
+ * the refusal says so in the extension's terms (its start is nothing the requester sent).
+ */
 function beforeExtensionWindow(rule: FrozenRule, grant: Pick<GrantRecord, 'expiresAt'>, now: Date): GreenlightError | null {
-  const window = rule.extendBeforeSeconds ?? DEFAULT_EXTEND_BEFORE_SECONDS;
+  const extendBefore = rule.extendBeforeSeconds ?? DEFAULT_EXTEND_BEFORE_SECONDS;
+  const scheduleAhead = rule.maxScheduleAheadSeconds ?? DEFAULT_MAX_SCHEDULE_AHEAD_SECONDS;
+  const window = Math.min(extendBefore, scheduleAhead);
   const opensAt = Date.parse(grant.expiresAt) - window * 1000;
   if (now.getTime() >= opensAt) return null;
-  return new GreenlightError('CONFLICT', `A grant can be extended only in its last ${formatDuration(window)}: from ${new Date(opensAt).toISOString()} for this one.`);
+  const why = scheduleAhead < extendBefore ? ` (an extension starts where the grant ends, and rule "${rule.name}" arranges access at most ${formatDuration(scheduleAhead)} ahead: its maxScheduleAhead)` : '';
+  return new GreenlightError('CONFLICT', `A grant can be extended only in its last ${formatDuration(window)}${why}: from ${new Date(opensAt).toISOString()} for this one.`);
 }
 
 /**
@@ -109,7 +118,7 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     // A revoke that committed since the check above ends this grant's extensions; one admitted after
     // it would outlive the revoke, so the grant's state is read again under the chain head.
     const current = await grantStore.byJti(trx, jti);
-    if (!current || current.status === 'revoked' || current.status === 'expired') {
+    if (!current || current.status === 'revoked' || current.status === 'expired' || Date.parse(current.expiresAt) <= ctx.clock.now().getTime()) {
       return { refused: new GreenlightError('CONFLICT', 'This grant was revoked or has ended, so it can no longer be extended; ask for new access instead.') };
     }
     const already = await requestStore.liveExtensionOf(trx, jti);

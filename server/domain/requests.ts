@@ -71,7 +71,8 @@ export async function submitRequest(ctx: Context, actor: Actor, input: unknown, 
     );
   }
   const frozen = freezeRule(rule);
-  if (parsed.notBefore) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
+  // An extension's start is the grant's end, not a start anyone sent: its admit checks when it may be asked.
+  if (parsed.notBefore && !extension) checkStart(frozen, parsed.notBefore, ctx.clock.now(), 'request');
   if (parsed.breakGlass) return submitBreakGlass(ctx, actor, { ...parsed, breakGlass: parsed.breakGlass }, frozen);
   const outcome = await ctx.submissions.run(async (trx): Promise<Submitted | { refused: GreenlightError }> => {
     const enabled = stillEnabled(trx, actor.id);
