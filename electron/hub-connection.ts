@@ -123,6 +123,18 @@ export class HubConnection {
     return this.session;
   }
 
+  /**
+   * Fails with the keychain's own error (`UNAVAILABLE` where there is none) unless the keychain answers a
+   * read: a sign-in asks before anything of it starts, so it does not get a session it could not keep.
+   */
+  async ensureKeychain(hubUrl: string): Promise<void> {
+    try {
+      await this.deps.keychain.read(hubUrl);
+    } catch (error) {
+      throw this.fail(error);
+    }
+  }
+
   /** Connects and waits for the first sync; stores the token only once the hub accepted it. */
   async signIn(hubUrl: string, token: string, options: SignInOptions = {}): Promise<DesktopSession> {
     const { signal } = options;
@@ -132,14 +144,8 @@ export class HubConnection {
     const held = this.credentials;
     const previousHub = held?.hubUrl ?? this.deps.settings.get('hubUrl');
     this.disconnect();
-    if (options.keychain !== 'if-available') {
-      // Fail before connecting: without a keychain the token could not be kept, and nothing should be shown meanwhile.
-      try {
-        await this.deps.keychain.read(hubUrl);
-      } catch (error) {
-        throw this.fail(error);
-      }
-    }
+    // Fail before connecting: without a keychain the token could not be kept, and nothing should be shown meanwhile.
+    if (options.keychain !== 'if-available') await this.ensureKeychain(hubUrl);
     // Read before this sign-in's save overwrites the entry (or the removal of the hub left behind takes it out).
     const replaced = await ssoSessionsReplaced(this.deps.keychain, token, held, previousHub);
     const changes = new SignInKeychainChanges(this.deps.keychain);

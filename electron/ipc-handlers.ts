@@ -8,7 +8,7 @@ import { signInThroughBrowser } from './browser-sign-in-attempt.js';
 import type { HubErrands } from './hub-errands.js';
 
 export interface IpcHandlerDeps {
-  connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'dismissSignOutNote' | 'hub' | 'holds'>;
+  connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'dismissSignOutNote' | 'hub' | 'holds' | 'ensureKeychain'>;
   hubHttp: Pick<HubHttp, 'revokeGrant' | 'audit' | 'exportAudit' | 'decisionReport' | 'listUsers' | 'createUser' | 'updateUser' | 'disableUser' | 'enableUser' | 'setupStatus' | 'myChannels' | 'extendGrant' | 'explainPolicy' | 'listDelegations' | 'createDelegation' | 'endDelegation' | 'listTokens' | 'createToken' | 'revokeToken'>;
   desktopSettings: Pick<DesktopSettingsService, 'current' | 'update'>;
   openExternal: (url: string) => Promise<void>;

@@ -101,7 +101,7 @@ function recordingConnection(): { connection: IpcHandlerDeps['connection']; sign
     signedInWith.push(token);
     return { hubUrl, signedIn: true, state: 'connected' as const, error: null };
   };
-  return { signedInWith, connection: { session: { hubUrl: null, signedIn: false, state: 'signed-out', error: null }, signIn, signOut: notUsed, dismissSignOutNote: notUsed, hub: notUsed, holds: () => false } };
+  return { signedInWith, connection: { session: { hubUrl: null, signedIn: false, state: 'signed-out', error: null }, signIn, signOut: notUsed, dismissSignOutNote: notUsed, hub: notUsed, holds: () => false, ensureKeychain: async () => undefined } };
 }
 
 /** The desktop app's main process as the window reaches it over IPC, signing in through `openExternal`; the rest is not used. */

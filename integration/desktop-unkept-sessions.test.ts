@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { signInThroughBrowser } from '../electron/browser-sign-in-attempt.js';
 import type { HubConnectionDeps } from '../electron/hub-connection.js';
 import { createKeychain, type Keychain, type KeytarLike } from '../electron/keychain.js';
 import { signInWithBrowser } from '../electron/oidc-loopback.js';
 import { desktopMainsAgainst } from '../electron/test/desktop-mains.js';
 import { revokesHeld } from '../electron/test/held-revokes.js';
 import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
-import { TestHub } from '../server/test-support/hub-fixture.js';
+import { ADMIN_TOKEN, TestHub } from '../server/test-support/hub-fixture.js';
 import { freePort } from '../server/test-support/hub-process.js';
 import { startSingleSignOnHub, type SingleSignOnHub } from '../server/test-support/single-sign-on-hub.js';
 
@@ -207,11 +208,30 @@ describe('a sign-in through the browser that fails after main took its session o
 });
 
 describe('a sign-in through the browser whose session no keychain can keep', () => {
-  it.each([
-    ['no OS keychain at all', () => createKeychain(null)],
-    ['a keychain that refuses to store it', () => createKeychain(lockedKeytar)],
-  ])('%s: signed out with the reason shown, and the session the hub issued is ended there', async (_, keychain) => {
-    const main = desktopMain(keychain());
+  it('no OS keychain at all: fails at once with the reason shown, before any browser opens, and the hub starts no session', async () => {
+    const sessionsStarted = async () => (await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=session.started', ADMIN_TOKEN)).body.events.length;
+    const before = await sessionsStarted();
+    const opened: string[] = [];
+    const main = desktopMain(createKeychain(null));
+    // A browser stand-in that goes no further than being asked to open, so the sign-in ends at once if it is.
+    const openExternal = async (url: string) => {
+      opened.push(url);
+      throw new Error('the browser was opened');
+    };
+    const failed = await signInThroughBrowser({ connection: main.connection, openExternal, errands: main.connection.errands }, hub.url, new AbortController().signal).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failed).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('No OS keychain is available') });
+    expect(opened).toEqual([]);
+    expect(main.connection.session).toMatchObject({ hubUrl: null, signedIn: false, state: 'signed-out', error: { code: 'UNAVAILABLE' } });
+    expect(main.events.at(-1)).toEqual({ type: 'state', session: main.connection.session });
+    await main.connection.errands.settled();
+    expect(await sessionsStarted()).toBe(before);
+  });
+
+  it('a keychain that reads but refuses to store it (a locked login keyring): signed out with the reason shown, and the session the hub issued is ended there', async () => {
+    const main = desktopMain(createKeychain(lockedKeytar));
     const failed = await main.signInThroughTheBrowser().then(
       () => null,
       (error: unknown) => error,
