@@ -1,25 +1,19 @@
 import { GreenlightError } from '../protocol/errors.js';
 import type { DesktopEvent, DesktopSession } from '../protocol/desktop-api.js';
-import type { SyncResult } from '../protocol/events.js';
-import type { HubClient, HubClientOptions } from '../protocol/hub-client.js';
+import type { HubClientOptions } from '../protocol/hub-client.js';
 import type { GreenlightRequest } from '../protocol/request.js';
-import { compareUrgency } from '../protocol/urgency.js';
 import type { CredentialKind, Keychain } from './keychain.js';
 import type { Me } from './me.js';
-import { waitsOnMe } from '../protocol/waits-on-me.js';
 import type { Settings } from './settings.js';
-import { insecureHubProblem } from './hub-url.js';
 import { whenCancelled } from './cancellation.js';
 import { endReplacedSession, endSessionAtSignOut } from './revoke-session.js';
-import { ssoSessionsReplaced, type HeldCredentials } from './replaced-sessions.js';
+import type { HeldCredentials } from './replaced-sessions.js';
 import { HubErrands } from './hub-errands.js';
-import { SignInKeychainChanges } from './sign-in-keychain-changes.js';
+import { ClientConnection, type HubClientLike } from './client-connection.js';
+import { SerialQueue } from './serial-queue.js';
+import { switchKeychain } from './sign-in-switch.js';
 
-export interface HubClientLike
-  extends Pick<HubClient, 'close' | 'reconnectNow' | 'onState' | 'onSync' | 'on' | 'waitUntilReady' | 'state' | 'error' | 'submit' | 'decide' | 'cancel' | 'review' | 'claim' | 'release' | 'get' | 'sync'> {
-  // Restated: the original returns the class itself.
-  connect(): unknown;
-}
+export type { HubClientLike } from './client-connection.js';
 
 export interface HubConnectionDeps {
   createClient: (options: HubClientOptions) => HubClientLike;
@@ -37,7 +31,7 @@ export interface SignInOptions {
   keychain?: 'required' | 'if-available';
   /**
    * Ends the sign-in with `CANCELLED` at any step until it returns: the connection it opened is closed
-   * and the token it stored is taken out of the keychain again, so nothing of it stays.
+   * and the keychain put back as it found it, so nothing of it stays and main holds what it held.
    */
   signal?: AbortSignal;
   /** How the token came: a single sign-on session is ended at the hub at sign-out, a pasted token never. `pasted` unless given. */
@@ -46,19 +40,26 @@ export interface SignInOptions {
 
 const signInCancelled = () => new GreenlightError('CANCELLED', 'Sign-in was cancelled.');
 
+/** A sign-in under way: a newer sign-in, or a sign-out, overtakes it, closing the connection it opened. */
+interface SignInTurn {
+  overtaken: boolean;
+  connection: ClientConnection | null;
+}
+
+const asGreenlightError = (error: unknown): GreenlightError => (error instanceof GreenlightError ? error : new GreenlightError('INTERNAL', String(error)));
+
 /**
  * The main process's one connection to the hub. It owns the token and the HubClient, so
  * notifications and the tray keep working with the window closed; everything else subscribes.
+ * A sign-in connects beside the connection main holds and takes its place only once the hub accepted
+ * it and the keychain kept it: one that fails or is cancelled leaves main as it was.
  */
 export class HubConnection {
-  private client: HubClientLike | null = null;
-  private credentials: HeldCredentials | null = null;
-  private unsubscribe: (() => void)[] = [];
+  private connection: ClientConnection | null = null;
+  private signingIn: SignInTurn | null = null;
+  /** Every keychain change of sign-ins and sign-outs, one at a time: see `switchKeychain`. */
+  private readonly keychainTurns = new SerialQueue();
   private lastError: GreenlightError | null = null;
-  private currentMe: Me | null = null;
-  private readonly pending = new Map<string, GreenlightRequest>();
-  /** The highest version seen per request, so a late, older event can't resurrect a decided request. */
-  private readonly versions = new Map<string, number>();
   private readonly listeners = new Set<(event: DesktopEvent) => void>();
   /** Counts sign-outs and sign-ins that succeeded: a sign-out's note stays until the next of either. */
   private sessionTurns = 0;
@@ -72,37 +73,38 @@ export class HubConnection {
   }
 
   get session(): DesktopSession {
+    const held = this.connection;
     return {
-      hubUrl: this.credentials?.hubUrl ?? this.deps.settings.get('hubUrl'),
-      signedIn: this.client !== null,
-      state: this.client ? this.client.state : 'signed-out',
-      error: (this.lastError ?? this.client?.error)?.toWire() ?? null,
+      hubUrl: held?.credentials.hubUrl ?? this.deps.settings.get('hubUrl'),
+      signedIn: held !== null,
+      state: held ? held.client.state : 'signed-out',
+      error: (this.lastError ?? held?.client.error)?.toWire() ?? null,
       ...(this.signOutNote ? { signOutNote: this.signOutNote } : {}),
     };
   }
 
   get me(): Me | null {
-    return this.currentMe;
+    return this.connection?.me ?? null;
   }
 
   /** Pending requests that wait on me, most urgent first. */
   get inbox(): GreenlightRequest[] {
-    return [...this.pending.values()].sort(compareUrgency);
+    return this.connection?.inbox ?? [];
   }
 
   get auth(): { hubUrl: string; token: string } {
-    if (!this.credentials) throw new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.');
-    return this.credentials;
+    if (!this.connection) throw new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.');
+    return this.connection.credentials;
   }
 
   /** Whether main is signed in with `token` now: a sign-in that failed late may still have left it so. */
   holds(token: string): boolean {
-    return this.client !== null && this.credentials?.token === token;
+    return this.connection?.credentials.token === token;
   }
 
   hub(): HubClientLike {
-    if (!this.client) throw new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.');
-    return this.client;
+    if (!this.connection) throw new GreenlightError('UNAUTHENTICATED', 'Sign in to a hub first.');
+    return this.connection.client;
   }
 
   subscribe(listener: (event: DesktopEvent) => void): () => void {
@@ -116,7 +118,10 @@ export class HubConnection {
     if (!hubUrl) return this.session;
     try {
       const stored = await this.deps.keychain.read(hubUrl);
-      if (stored) this.open(hubUrl, stored.token, stored.kind);
+      if (stored) {
+        this.connection = this.open({ hubUrl, ...stored });
+        this.connection.passOn();
+      }
     } catch (error) {
       this.fail(error);
     }
@@ -131,108 +136,97 @@ export class HubConnection {
     try {
       await this.deps.keychain.read(hubUrl);
     } catch (error) {
-      throw this.fail(error);
+      const failure = this.failSignIn(error);
+      this.emitState();
+      throw failure;
     }
   }
 
-  /** Connects and waits for the first sync; stores the token only once the hub accepted it. */
+  /**
+   * Connects beside the session held and waits for the first sync, stores the token, and only then
+   * switches main over. Starting it overtakes a sign-in under way, which ends `CANCELLED`.
+   */
   async signIn(hubUrl: string, token: string, options: SignInOptions = {}): Promise<DesktopSession> {
-    const { signal } = options;
-    const kind = options.kind ?? 'pasted';
     // Cancelled before it began: the session there is stays.
-    if (signal?.aborted) throw signInCancelled();
-    const held = this.credentials;
-    const previousHub = held?.hubUrl ?? this.deps.settings.get('hubUrl');
-    this.disconnect();
-    // Fail before connecting: without a keychain the token could not be kept, and nothing should be shown meanwhile.
-    if (options.keychain !== 'if-available') await this.ensureKeychain(hubUrl);
-    // Read before this sign-in's save overwrites the entry (or the removal of the hub left behind takes it out).
-    const replaced = await ssoSessionsReplaced(this.deps.keychain, token, held, previousHub);
-    const changes = new SignInKeychainChanges(this.deps.keychain);
-    const keptHere = await changes.readBefore(hubUrl);
-    const leftBehind = previousHub && previousHub !== hubUrl ? previousHub : null;
-    const keptLeftBehind = leftBehind ? await changes.readBefore(leftBehind) : null;
-    if (signal?.aborted) return this.undoCancelled(changes);
-    let client: HubClientLike;
+    if (options.signal?.aborted) throw signInCancelled();
+    this.overtakeSignIn();
+    const turn: SignInTurn = { overtaken: false, connection: null };
+    this.signingIn = turn;
     try {
-      client = this.open(hubUrl, token, kind);
+      return await this.switchTo(turn, { hubUrl, token, kind: options.kind ?? 'pasted' }, options);
     } catch (error) {
-      throw this.fail(error);
+      // Subscribers hear how it ended, even when that is as they were.
+      this.emitState();
+      throw error;
+    } finally {
+      if (this.signingIn === turn) this.signingIn = null;
     }
+  }
+
+  private async switchTo(turn: SignInTurn, signingIn: HeldCredentials, options: SignInOptions): Promise<DesktopSession> {
+    const { signal } = options;
+    const required = options.keychain !== 'if-available';
+    const stillWanted = () => !turn.overtaken && !signal?.aborted;
+    // Fail before connecting: without a keychain the token could not be kept, and nothing should be shown meanwhile.
+    if (required) await this.ensureKeychain(signingIn.hubUrl);
+    if (!stillWanted()) throw signInCancelled();
+    let candidate: ClientConnection;
+    try {
+      candidate = this.open(signingIn);
+    } catch (error) {
+      throw this.failSignIn(error);
+    }
+    turn.connection = candidate;
     const { cancelled, stopListening } = whenCancelled(signal, signInCancelled);
     try {
-      await Promise.race([client.waitUntilReady(this.deps.connectTimeoutMs ?? 10_000), cancelled]);
+      await Promise.race([candidate.client.waitUntilReady(this.deps.connectTimeoutMs ?? 10_000), cancelled]);
     } catch (error) {
-      // Signed out, or another sign-in took over, while this one connected: what is there now is theirs.
-      if (this.client !== client) throw error;
-      if (signal?.aborted) return this.undoCancelled(changes);
-      this.disconnect();
-      throw this.fail(error);
+      candidate.close();
+      throw stillWanted() ? this.failSignIn(error) : signInCancelled();
     } finally {
       stopListening();
     }
-    let stored = true;
-    try {
-      await this.deps.keychain.save(hubUrl, { token, kind });
-    } catch (error) {
-      if (this.client !== client) throw signInCancelled();
-      if (options.keychain !== 'if-available') {
-        this.disconnect();
-        throw this.fail(error);
-      }
-      stored = false;
-      this.fail(error);
+    const switched = await this.keychainTurns.run(() => {
+      const held = this.connection?.credentials ?? null;
+      const previousHub = held?.hubUrl ?? this.deps.settings.get('hubUrl');
+      return switchKeychain(this.deps.keychain, { signingIn, held, previousHub, required, stillWanted, switchOver: (problem) => this.switchOver(turn, candidate, problem) });
+    });
+    if (switched.outcome === 'refused') {
+      candidate.close();
+      throw stillWanted() ? this.failSignIn(switched.error) : signInCancelled();
     }
-    if (stored) changes.changed(hubUrl, keptHere);
-    if (this.client !== client) return this.undoTakenOver(hubUrl, token, stored, replaced);
-    if (signal?.aborted) return this.undoCancelled(changes);
-    // Signed in elsewhere: the token of the hub left behind is no longer kept.
-    if (leftBehind) {
-      await this.deps.keychain.remove(leftBehind).then(
-        () => changes.changed(leftBehind, keptLeftBehind),
-        (error: unknown) => this.fail(error),
-      );
+    if (switched.outcome === 'put back') {
+      candidate.close();
+      for (const error of switched.errors) this.fail(error);
+      // Kept nowhere any more: ended at the hub, unless main goes on using it for this run.
+      this.endReplaced(switched.lost.filter((session) => !this.holds(session.token)), 'a session the keychain could not keep again after a cancelled sign-in');
+      throw signInCancelled();
     }
-    if (this.client !== client) return this.undoTakenOver(hubUrl, token, stored, replaced);
-    if (signal?.aborted) return this.undoCancelled(changes);
-    this.sessionTurns += 1;
-    this.signOutNote = null;
-    this.deps.settings.set('hubUrl', hubUrl);
-    this.emitState();
-    // Only now, signed in: a sign-in that failed or was cancelled leaves the session held working. The
+    // Signed in: a sign-in that failed or was cancelled would have left the session held working. The
     // sign-in stands whatever the hub says, so it answers without waiting for it.
-    this.endReplaced(replaced, 'the session signed in over');
+    this.endReplaced(switched.replaced, 'the session signed in over');
+    this.deps.settings.set('hubUrl', signingIn.hubUrl);
     return this.session;
   }
 
-  /**
-   * A sign-in cancelled midway leaves nothing of it: not connected, and the keychain as it found it (its
-   * token out, the entry it saved over or removed back), subscribers told. An entry that cannot be put
-   * back leaves its session kept nowhere: that one is ended at the hub.
-   */
-  private async undoCancelled(changes: SignInKeychainChanges): Promise<never> {
-    this.disconnect();
-    const lost = await changes.putBack((error) => this.fail(error));
-    this.endReplaced(lost, 'a session the keychain could not keep again after a cancelled sign-in');
+  /** Main lets go of the session it held and takes the sign-in's; subscribers hear what the new connection held back (its first sync), then the state. */
+  private switchOver(turn: SignInTurn, candidate: ClientConnection, keychainProblem: unknown): void {
+    if (this.signingIn === turn) this.signingIn = null;
+    this.connection?.close();
+    this.connection = candidate;
+    this.lastError = keychainProblem === null ? null : asGreenlightError(keychainProblem);
+    this.sessionTurns += 1;
+    this.signOutNote = null;
+    candidate.passOn();
     this.emitState();
-    throw signInCancelled();
   }
 
-  /**
-   * Signed out, or another sign-in began, while this one stored its token: what main holds now is
-   * theirs, so nothing is changed but this sign-in's own. Its token comes out of the keychain again;
-   * the sessions it signed in over are kept nowhere any more (its save or removal took their entries),
-   * so they are ended at the hub, unless main is using one of them now.
-   */
-  private async undoTakenOver(hubUrl: string, token: string, stored: boolean, replaced: HeldCredentials[]): Promise<never> {
-    if (stored) {
-      await new SignInKeychainChanges(this.deps.keychain).removeIfStill(hubUrl, token).catch((error: unknown) => this.fail(error));
-    }
-    this.endReplaced(
-      replaced.filter((session) => !this.holds(session.token)),
-      'the session a sign-in overtaken by another step had signed in over',
-    );
-    throw signInCancelled();
+  /** The sign-in under way, if any, ends `CANCELLED`: its connection closed, and its keychain changes put back. */
+  private overtakeSignIn(): void {
+    if (!this.signingIn) return;
+    this.signingIn.overtaken = true;
+    this.signingIn.connection?.close();
+    this.signingIn = null;
   }
 
   private endReplaced(sessions: readonly { hubUrl: string; token: string }[], what: string): void {
@@ -242,24 +236,25 @@ export class HubConnection {
   }
 
   /**
-   * Signs out here at once, whatever the hub says: disconnected, the keychain entry removed, subscribers
-   * told. Only then is a single sign-on session ended at the hub (a pasted token, or one of unknown kind,
-   * never is), as an errand nobody waits on. A hub that cannot end it does not keep anyone waiting: the
-   * session lapses at its expiry, and a later state says so in `session.signOutNote`, which stays until
-   * a sign-in succeeds (one cancelled or refused meanwhile does not take it away), the next sign-out, or
-   * the person dismisses it.
+   * Signs out here at once, whatever the hub says: disconnected (a sign-in under way too), the keychain
+   * entry removed, subscribers told. Only then is a single sign-on session ended at the hub (a pasted
+   * token, or one of unknown kind, never is), as an errand nobody waits on. A hub that cannot end it does
+   * not keep anyone waiting: the session lapses at its expiry, and a later state says so in
+   * `session.signOutNote`, which stays until a sign-in succeeds (one cancelled or refused meanwhile does
+   * not take it away), the next sign-out, or the person dismisses it.
    */
   async signOut(): Promise<DesktopSession> {
-    const held = this.credentials;
+    const held = this.connection?.credentials ?? null;
     const hubUrl = held?.hubUrl ?? this.deps.settings.get('hubUrl');
     const sessionTurn = ++this.sessionTurns;
-    this.disconnect();
+    this.close();
     this.lastError = null;
     this.signOutNote = null;
     let keptStill = false;
     if (hubUrl) {
       try {
-        await this.deps.keychain.remove(hubUrl);
+        // After a sign-in it overtook has put back what it changed.
+        await this.keychainTurns.run(() => this.deps.keychain.remove(hubUrl));
       } catch (error) {
         keptStill = true;
         this.signOutNote = this.fail(error).message;
@@ -291,69 +286,31 @@ export class HubConnection {
   }
 
   close(): void {
-    this.disconnect();
+    this.overtakeSignIn();
+    this.connection?.close();
+    this.connection = null;
   }
 
   /** After the machine wakes: a new connection now, not once the heartbeat or a retry delay runs out. */
   reconnectNow(): void {
-    this.client?.reconnectNow();
+    this.connection?.client.reconnectNow();
   }
 
-  private open(hubUrl: string, token: string, kind: CredentialKind): HubClientLike {
-    // Every way in (sign-in, a saved hub at launch, the launch environment) comes through here.
-    const insecure = insecureHubProblem(hubUrl);
-    if (insecure) throw new GreenlightError('INVALID_INPUT', `Not connecting to ${hubUrl}: ${insecure}.`);
-    const client = this.deps.createClient({ url: hubUrl, token });
-    this.client = client;
-    this.credentials = { hubUrl, token, kind };
-    this.lastError = null;
-    this.unsubscribe = [
-      client.onState(() => this.emitState()),
-      client.onSync((result) => this.applySync(result)),
-      client.on('request:created', (request) => this.apply({ type: 'request:created', request }, request)),
-      client.on('request:updated', (request) => this.apply({ type: 'request:updated', request }, request)),
-      client.on('request:escalated', (payload) => this.apply({ type: 'request:escalated', payload }, payload.request)),
-      client.on('request:reminded', (payload) => this.apply({ type: 'request:reminded', payload }, payload.request)),
-      client.on('grant:expiring', (payload) => this.apply({ type: 'grant:expiring', payload }, payload.request)),
-      client.on('cluster:status', (cluster) => this.emit({ type: 'cluster:status', cluster })),
-    ];
-    client.connect();
-    return client;
-  }
-
-  private disconnect(): void {
-    for (const off of this.unsubscribe) off();
-    this.unsubscribe = [];
-    this.client?.close();
-    this.client = null;
-    this.credentials = null;
-    this.currentMe = null;
-    this.pending.clear();
-    this.versions.clear();
-  }
-
-  private applySync(result: SyncResult): void {
-    this.currentMe = result.me;
-    this.pending.clear();
-    for (const request of result.inbox) {
-      this.versions.set(request.id, Math.max(request.version, this.versions.get(request.id) ?? 0));
-      if (waitsOnMe(request, result.me)) this.pending.set(request.id, request);
-    }
-    this.emit({ type: 'sync', result });
-  }
-
-  private apply(event: DesktopEvent, request: GreenlightRequest): void {
-    if (request.version < (this.versions.get(request.id) ?? 0)) return;
-    this.versions.set(request.id, request.version);
-    if (this.currentMe && waitsOnMe(request, this.currentMe)) this.pending.set(request.id, request);
-    else this.pending.delete(request.id);
-    this.emit(event);
+  private open(credentials: HeldCredentials): ClientConnection {
+    return ClientConnection.open(this.deps.createClient, credentials, { event: (event) => this.emit(event), stateChanged: () => this.emitState() });
   }
 
   private fail(error: unknown): GreenlightError {
-    this.lastError = error instanceof GreenlightError ? error : new GreenlightError('INTERNAL', String(error));
+    this.lastError = asGreenlightError(error);
     this.emitState();
     return this.lastError;
+  }
+
+  /** Signed out, the session says why a sign-in failed; signed in, it stays as it was, and the sign-in's answer says why. */
+  private failSignIn(error: unknown): GreenlightError {
+    const failure = asGreenlightError(error);
+    if (!this.connection) this.lastError = failure;
+    return failure;
   }
 
   private emitState(): void {

@@ -9,9 +9,9 @@ export interface HeldCredentials {
 
 /**
  * The single sign-on sessions a sign-in with `token` takes the place of, for it to end once it has
- * succeeded: the one `held`, and the one the keychain keeps for `previousHub`. They differ after a
- * sign-in that failed: it let go of the one held, but left the keychain as it was. A pasted token is
- * never among them, nor `token` itself.
+ * succeeded: the one `held`, and the one the keychain keeps for `previousHub`. They differ where main
+ * holds nothing the keychain keeps: signed out while the keychain could not remove the entry, or
+ * signed in at launch with no keychain. A pasted token is never among them, nor `token` itself.
  */
 export async function ssoSessionsReplaced(keychain: Pick<Keychain, 'read'>, token: string, held: HeldCredentials | null, previousHub: string | null): Promise<HeldCredentials[]> {
   const candidates = held ? [held] : [];

@@ -4,21 +4,26 @@ import type { Keychain, StoredCredential } from './keychain.js';
  * What a sign-in changed in the keychain, with each entry as it was before, so a sign-in cancelled after
  * it saved its token (over the entry of the same hub) or removed the hub left behind's can put the
  * keychain back as it found it: the session kept before is then kept still, as after a sign-in cancelled
- * before it stored anything.
+ * before it stored anything. Only sound while nothing else changes the keychain between a change and its
+ * putting back: callers run all of it in one turn of the keychain queue.
  */
 export class SignInKeychainChanges {
   private readonly before = new Map<string, StoredCredential | null>();
 
   constructor(private readonly keychain: Keychain) {}
 
-  /** Reads the entry of `hubUrl` as it is now; call before changing it. No keychain to read: nothing known, nothing put back. */
-  async readBefore(hubUrl: string): Promise<StoredCredential | null> {
-    return this.keychain.read(hubUrl).catch(() => null);
+  /** Saves `entry` for `hubUrl`, noting the entry there before. */
+  async save(hubUrl: string, entry: StoredCredential): Promise<void> {
+    const before = await this.readBefore(hubUrl);
+    await this.keychain.save(hubUrl, entry);
+    this.changed(hubUrl, before);
   }
 
-  /** Notes that `hubUrl`'s entry, which was `entry` before, was changed. */
-  changed(hubUrl: string, entry: StoredCredential | null): void {
-    if (!this.before.has(hubUrl)) this.before.set(hubUrl, entry);
+  /** Removes `hubUrl`'s entry, noting it. */
+  async remove(hubUrl: string): Promise<void> {
+    const before = await this.readBefore(hubUrl);
+    await this.keychain.remove(hubUrl);
+    this.changed(hubUrl, before);
   }
 
   /**
@@ -41,9 +46,12 @@ export class SignInKeychainChanges {
     return lost;
   }
 
-  /** Takes out of `hubUrl`'s entry the token this sign-in stored, unless something else was stored there since. */
-  async removeIfStill(hubUrl: string, token: string): Promise<void> {
-    const now = await this.keychain.read(hubUrl);
-    if (now?.token === token) await this.keychain.remove(hubUrl);
+  /** No keychain to read: nothing known, nothing put back (the change itself then fails too). */
+  private async readBefore(hubUrl: string): Promise<StoredCredential | null> {
+    return this.keychain.read(hubUrl).catch(() => null);
+  }
+
+  private changed(hubUrl: string, entry: StoredCredential | null): void {
+    if (!this.before.has(hubUrl)) this.before.set(hubUrl, entry);
   }
 }

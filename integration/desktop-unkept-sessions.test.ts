@@ -175,11 +175,14 @@ describe('signed out while a sign-in through the browser stores its session', ()
     const main = desktopMain(memoryKeychain());
     await main.signInThroughTheBrowser();
     const save = main.keychain.save;
+    let signedOut: Promise<unknown> = Promise.resolve();
     main.keychain.save = async (hubUrl, credential) => {
-      await main.connection.signOut();
+      // Not awaited here: the sign-out's own keychain change waits for this sign-in's to end.
+      signedOut = main.connection.signOut();
       await save(hubUrl, credential);
     };
     await expect(main.signInThroughTheBrowser()).rejects.toMatchObject({ code: 'CANCELLED' });
+    await signedOut;
     expect(main.connection.session).toMatchObject({ signedIn: false, state: 'signed-out' });
     expect([...main.keychain.entries]).toEqual([]);
     await main.connection.errands.settled();
