@@ -2,17 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createKeychain, explainKeychainError, KEYCHAIN_SERVICE, loadKeytar } from './keychain.js';
 import { decodeEntry, encodeEntry } from './keychain-entry.js';
+import { noSecretService } from './test/real-keychain.js';
 
 const keytar = await loadKeytar();
-const probe = await (async (): Promise<string | null> => {
-  if (!keytar) return 'keytar is not installed (it is an optional dependency)';
-  try {
-    await keytar.getPassword('Greenlight-probe', 'probe');
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-})();
+const probe = noSecretService;
 
 describe('keychain against a real Secret Service', () => {
   it.skipIf(probe !== null)(`stores, reads and deletes a token with its kind (skipped when no Secret Service is reachable: ${probe ?? 'reachable'})`, async () => {
