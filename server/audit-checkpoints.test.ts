@@ -185,11 +185,11 @@ describe.skipIf(!pg.ok)(`several hubs on one PostgreSQL database${pg.ok ? '' : `
   });
 });
 
-describe('one checkpoint log written by hubs of two databases', () => {
+describe('one checkpoint log written by hubs of two databases, said to be shared', () => {
   it("each database is verified against its own checkpoints; the other's are noted, not held against it", async () => {
     const shared = mkdtempSync(path.join(os.tmpdir(), 'greenlight-shared-log-'));
     const checkpointLogFile = path.join(shared, 'checkpoints.jsonl');
-    const hubs = [new TestHub('sqlite', { policy: POLICY, checkpointLogFile }), new TestHub('sqlite', { policy: POLICY, checkpointLogFile })];
+    const hubs = [0, 1].map(() => new TestHub('sqlite', { policy: POLICY, checkpointLogFile, checkpointLogShared: true }));
     try {
       for (const hub of hubs) {
         await hub.start();

@@ -132,7 +132,7 @@ describe('verify finds what someone with the database changed, and names it', ()
     await db().deleteFrom('audit_checkpoints').execute();
     await db().updateTable('chain_head').set({ seq: cut.seq, hash: cut.hash }).execute();
     try {
-      const found = await verifyAudit(db(), { publicKeys: [], outside: [{ source: 'checkpoints.jsonl', checkpoints: logged, named: false }] });
+      const found = await verifyAudit(db(), { publicKeys: [], outside: [{ source: 'checkpoints.jsonl', checkpoints: logged, shared: false }] });
       expect(found).toMatchObject({ ok: false, kind: 'truncated', brokenAt: cut.seq + 1 });
       expect(found.ok ? '' : found.problem).toContain('its signature was not checked');
     } finally {

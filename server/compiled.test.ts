@@ -61,7 +61,7 @@ describe('the compiled hub', () => {
   it('starts through bin/greenlight.mjs from dist/server and answers /healthz and /readyz', async () => {
     expect(existsSync(path.join(ROOT, 'dist', 'server', 'greenlight.mjs'))).toBe(true);
     expect((await fetch(`${hub.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${hub.url}/readyz`)).json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok' } });
+    expect(await (await fetch(`${hub.url}/readyz`)).json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok', auditCheckpoints: 'ok' } });
     expect(hub.output()).toContain('"msg":"hub started"');
     expect(hub.output()).not.toContain('dist/server is older');
   });
@@ -174,7 +174,7 @@ describe('the container entrypoint (deploy/docker-entrypoint.sh)', () => {
     try {
       // The script's default host for containers: every interface.
       expect(url).toBe(`http://127.0.0.1:${port}`);
-      expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok' } });
+      expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok', auditCheckpoints: 'ok' } });
       const me = await fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${ADMIN}` } });
       expect(me.headers.get('x-ratelimit-limit')).toBe('50');
       expect(existsSync(path.join(dir, 'data', 'greenlight.db'))).toBe(true);

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Context } from './domain/context.js';
 import { Checkpointer, type CheckpointSetup } from './domain/checkpointer.js';
-import { checkpointKeyId, type TrustedCheckpointKey } from './domain/checkpoints.js';
+import { checkpointKeyId, keyInUse, readCheckpointLog, type Checkpoint, type TrustedCheckpointKey } from './domain/checkpoints.js';
+import { lastSignedCheckpoint } from './domain/checkpoint-chains.js';
 import { defaultCheckpointKeyFile, defaultKeyEncryptionKeyFile, loadCheckpointKey, loadKeyEncryptionKey, readCheckpointPublicKeys, type CheckpointKey, type KeyEncryptionKey } from './keys/key-files.js';
 
 /**
@@ -59,6 +60,8 @@ export interface CheckpointOptions {
   dataDir?: string;
   databaseUrl?: string;
   checkpointLogFile?: string;
+  /** The log holds checkpoints of several databases: it can't say which chain this hub signed before. */
+  checkpointLogShared?: boolean;
   checkpointEveryEvents?: number;
   checkpointIntervalMs?: number;
 }
@@ -67,6 +70,9 @@ export interface CheckpointOptions {
 export function setUpCheckpoints(ctx: Context, key: CheckpointKey, retired: TrustedCheckpointKey[], options: CheckpointOptions): { setup: CheckpointSetup; warnings: string[] } {
   const logFile = options.checkpointLogFile ?? path.join(options.dataDir ?? path.dirname(key.file), 'checkpoints.jsonl');
   mkdirSync(path.dirname(logFile), { recursive: true });
+  const logShared = options.checkpointLogShared ?? false;
+  const warnings: string[] = [];
+  const signedBefore = logShared ? null : lastSignedInLog(logFile, [keyInUse(key.publicKey), ...retired], warnings);
   const checkpointer = new Checkpointer(ctx, {
     privateKey: key.privateKey,
     publicKey: key.publicKey,
@@ -74,13 +80,24 @@ export function setUpCheckpoints(ctx: Context, key: CheckpointKey, retired: Trus
     everyEvents: options.checkpointEveryEvents,
     intervalMs: options.checkpointIntervalMs,
     logFile,
+    signedBefore,
   });
   ctx.chainAdvanced = (seq) => checkpointer.chainAdvanced(seq);
-  const warnings: string[] = [];
   if (!options.databaseUrl && options.dataDir && sameDisk(logFile, options.dataDir)) {
     warnings.push(
       `the checkpoint log ${logFile} is on the same disk as the database: someone who can rewrite the database can likely cut the log too. Put it on another disk or an append-only mount (--checkpoint-log), or subscribe a webhook to audit.checkpoint.`,
     );
   }
-  return { setup: { publicKey: key.publicKey, keyId: checkpointKeyId(key.publicKey), retired, logFile, checkpointer }, warnings };
+  return { setup: { publicKey: key.publicKey, keyId: checkpointKeyId(key.publicKey), retired, logFile, logShared, checkpointer }, warnings };
+}
+
+/** The last checkpoint the hub's own log holds: which chain it signed before this start. */
+function lastSignedInLog(logFile: string, keys: TrustedCheckpointKey[], warnings: string[]): Checkpoint | null {
+  if (!existsSync(logFile)) return null;
+  try {
+    return lastSignedCheckpoint(readCheckpointLog(logFile).flatMap((line) => (line.checkpoint ? [line.checkpoint] : [])), keys);
+  } catch (error) {
+    warnings.push(`cannot read the checkpoint log ${logFile} (${(error as Error).message}): this hub can't tell which audit chain it signed before, so it will sign whichever the database holds`);
+    return null;
+  }
 }

@@ -103,6 +103,8 @@ export interface HubOptions {
   keyEncryptionKeyFile?: string;
   /** Where checkpoints are appended outside the database (default <data-dir>/checkpoints.jsonl). */
   checkpointLogFile?: string;
+  /** The checkpoint log is shared by hubs of several databases: it then can't say which chain this hub signed before. */
+  checkpointLogShared?: boolean;
   /** A checkpoint every this many events (default 1000)... */
   checkpointEveryEvents?: number;
   /** ...and every this often when events were appended (default 5 minutes). */
@@ -274,7 +276,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
           return false;
         }
       },
-      ready: () => checkReadiness(store, scheduler ?? { isRunning: false }),
+      ready: () => checkReadiness(store, scheduler ?? { isRunning: false }, checkpointer),
       accessLog: options.accessLog ?? true,
       routes,
       checkpoints,

@@ -25,7 +25,7 @@ describe.skipIf(!pg.ok)(`hubs when PostgreSQL goes away and comes back${pg.ok ? 
 
   it('answers /readyz 503 naming the database while it is unreachable, and ready once it is back', async () => {
     const ready = await hubA.api<{ status: string; checks: Record<string, string> }>('GET', '/readyz', null);
-    expect(ready).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok' } } });
+    expect(ready).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok', auditCheckpoints: 'ok' } } });
     proxy.cut();
     const down = await hubA.api<{ status: string; checks: Record<string, string>; error: { code: string; message: string } }>('GET', '/readyz', null);
     expect(down.status).toBe(503);

@@ -11,7 +11,7 @@ describe('/readyz on SQLite', () => {
   afterAll(() => hub.dispose());
 
   it('is ready once started: database, migrations and scheduler all ok', async () => {
-    expect(await hub.api<Readiness>('GET', '/readyz', null)).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok' } } });
+    expect(await hub.api<Readiness>('GET', '/readyz', null)).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok', auditCheckpoints: 'ok' } } });
   });
 
   it('says the schema is behind when a migration is missing from the database, and ready when it is back', async () => {
@@ -21,7 +21,7 @@ describe('/readyz on SQLite', () => {
     await sql`delete from greenlight_migrations where name = ${latest}`.execute(db);
     const behind = await hub.api<Readiness>('GET', '/readyz', null);
     expect(behind.status).toBe(503);
-    expect(behind.body.checks).toEqual({ database: 'ok', migrations: 'failing', scheduler: 'ok' });
+    expect(behind.body.checks).toEqual({ database: 'ok', migrations: 'failing', scheduler: 'ok', auditCheckpoints: 'ok' });
     expect(behind.body.error?.message).toBe(`The database schema is behind this hub: ${latest} not applied yet.`);
     await sql`insert into greenlight_migrations (name, timestamp) values (${latest}, ${rows[0]?.timestamp ?? ''})`.execute(db);
     expect((await hub.api('GET', '/readyz', null)).status).toBe(200);

@@ -7,9 +7,11 @@ export type CheckResult = 'ok' | 'failing' | 'skipped';
 
 export interface Readiness {
   ready: boolean;
-  checks: { database: CheckResult; migrations: CheckResult; scheduler: CheckResult };
+  checks: { database: CheckResult; migrations: CheckResult; scheduler: CheckResult; auditCheckpoints: CheckResult };
   /** Why the hub is not ready, in words an operator can act on. */
   reason?: string;
+  /** What the hub refuses while it still serves: signing an audit chain whose id was changed. */
+  warning?: { kind: 'foreign_checkpoints'; message: string };
 }
 
 /** How long the database gets to answer before the hub calls itself not ready. */
@@ -19,10 +21,15 @@ const firstLine = (error: unknown): string => (error instanceof Error ? error.me
 
 /**
  * Ready means able to do the job, not merely alive (that is /healthz): the database answers, its
- * schema is the one this hub was built for, and the scheduler is firing deadlines.
+ * schema is the one this hub was built for, and the scheduler is firing deadlines. A hub refusing to
+ * sign audit checkpoints (the database's chain id is not the one it signed) still decides requests:
+ * taking every hub out of rotation would let whoever changed the database stop approvals too. It
+ * stays ready and says so in `auditCheckpoints` and `warning`.
  */
-export async function checkReadiness(store: Store, scheduler: { isRunning: boolean }): Promise<Readiness> {
-  const checks: Readiness['checks'] = { database: 'skipped', migrations: 'skipped', scheduler: scheduler.isRunning ? 'ok' : 'failing' };
+export async function checkReadiness(store: Store, scheduler: { isRunning: boolean }, checkpointer: { chainRefusal: string | null }): Promise<Readiness> {
+  const refusal = checkpointer.chainRefusal;
+  const checks: Readiness['checks'] = { database: 'skipped', migrations: 'skipped', scheduler: scheduler.isRunning ? 'ok' : 'failing', auditCheckpoints: refusal ? 'failing' : 'ok' };
+  const warning = refusal ? { warning: { kind: 'foreign_checkpoints' as const, message: refusal } } : {};
   try {
     await withTimeout(sql`select 1`.execute(store.db), DATABASE_TIMEOUT_MS, 'the database');
     checks.database = 'ok';
@@ -40,5 +47,5 @@ export async function checkReadiness(store: Store, scheduler: { isRunning: boole
     return { ready: false, checks, reason: `Cannot read the database's migrations: ${firstLine(error)}.` };
   }
   if (!scheduler.isRunning) return { ready: false, checks, reason: 'The scheduler is not running (the hub is starting or stopping), so deadlines would not fire.' };
-  return { ready: true, checks };
+  return { ready: true, checks, ...warning };
 }

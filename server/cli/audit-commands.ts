@@ -13,6 +13,7 @@ import { isTerminal, note, out, printJson, terminalSafe, type Io } from './outpu
 import { checkpointKeyId, checkpointSignatureValid, keyInUse, readCheckpointLog, signatureProblem, type Checkpoint, type TrustedCheckpointKey } from '../domain/checkpoints.js';
 import { defaultCheckpointKeyFile, readCheckpointPublicKeys } from '../keys/key-files.js';
 import { seqHashSchema } from '../transport/audit-verify-query.js';
+import { unsharedLogProblem } from '../domain/checkpoint-chains.js';
 
 const hubFlags = { hub: z.string().optional(), token: z.string().optional() };
 // The filters are the hub's own audit query fields, so the CLI can't drift from the API.
@@ -29,11 +30,14 @@ const verifyFlags = z.object({
   checkpoints: z.array(z.string().min(1)).default([]),
   expect: z.array(seqHashSchema).default([]),
   checkpointKey: z.array(z.string().min(1)).default([]),
+  sharedCheckpoints: z.boolean().default(false),
 });
 const verifyOutcomeSchema = z.union([
   z.object({
     ok: z.literal(true),
     events: z.number(),
+    // Absent from hubs older than chain-id checks: the CLI then can't tell whose checkpoints its files hold.
+    chainId: z.string().nullable().optional(),
     checkpoint: z.object({ seq: z.number(), at: z.string().nullable(), source: z.string() }).nullable(),
     notes: z.array(z.string()),
   }),
@@ -124,7 +128,7 @@ async function hubCheckpointKeys(ctx: CliContext, flags: z.infer<typeof verifyFl
 }
 
 /** Checkpoint files named by --checkpoints: each line parsed; one that is not a checkpoint is reported, not trusted. */
-function checkpointFiles(files: string[], notes: string[]): { source: string; checkpoints: Checkpoint[]; named: boolean }[] {
+function checkpointFiles(files: string[], shared: boolean, notes: string[]): { source: string; checkpoints: Checkpoint[]; shared: boolean }[] {
   return files.map((file) => {
     let lines;
     try {
@@ -133,7 +137,7 @@ function checkpointFiles(files: string[], notes: string[]): { source: string; ch
       throw usageError(`cannot read the checkpoint log ${file}: ${(error as Error).message}`);
     }
     for (const line of lines) if (!line.checkpoint) notes.push(`${file} line ${line.line} is not a checkpoint (${line.problem ?? 'unreadable'})`);
-    return { source: file, checkpoints: lines.flatMap((line) => (line.checkpoint ? [line.checkpoint] : [])), named: true };
+    return { source: file, checkpoints: lines.flatMap((line) => (line.checkpoint ? [line.checkpoint] : [])), shared };
   });
 }
 
@@ -146,7 +150,7 @@ async function verifyOffline(ctx: CliContext, flags: z.infer<typeof verifyFlags>
   const files = [...flags.checkpoints];
   const ownLog = flags.dataDir ? path.join(flags.dataDir, 'checkpoints.jsonl') : null;
   if (ownLog && existsSync(ownLog) && !files.includes(ownLog)) files.push(ownLog);
-  const outside = checkpointFiles(files, notes);
+  const outside = checkpointFiles(files, flags.sharedCheckpoints, notes);
   const local = localCheckpointKeys(flags, ctx.io.env);
   const publicKeys = local.length ? local : await hubCheckpointKeys(ctx, flags);
   // Loaded on demand: the database drivers are heavy and only this path needs them.
@@ -169,7 +173,7 @@ async function verifyOffline(ctx: CliContext, flags: z.infer<typeof verifyFlags>
 async function verifyOnline(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<VerifyOutcome> {
   const http = connect(ctx.io, flags, ADMIN_ONLY);
   const notes: string[] = [];
-  const outside = checkpointFiles(flags.checkpoints, notes);
+  const outside = checkpointFiles(flags.checkpoints, flags.sharedCheckpoints, notes);
   let held: Checkpoint[] = [];
   if (outside.length) {
     const publicKeys = flags.checkpointKey.length ? localCheckpointKeys(flags, ctx.io.env) : await publishedCheckpointKeys(http);
@@ -187,7 +191,17 @@ async function verifyOnline(ctx: CliContext, flags: z.infer<typeof verifyFlags>)
   const list = (entries: { seq: number; hash: string; chainId?: string }[]) =>
     entries.length ? entries.map((entry) => [entry.seq, entry.hash, ...(entry.chainId ? [entry.chainId] : [])].join(':')).join(',') : undefined;
   const { data } = await http.call('GET', '/api/v1/audit/verify', verifyOutcomeSchema, { query: { expect: list(flags.expect), checkpoints: list(latest) } });
-  return data.ok ? { ...data, notes: [...data.notes, ...notes] } : data;
+  if (!data.ok) return data;
+  // Only the latest checkpoints went to the hub: whether a log holds another chain before this one's is seen here, as offline.
+  if (data.chainId === undefined) {
+    if (outside.length && !flags.sharedCheckpoints) notes.push("the hub did not say which chain it holds (an older hub): the checkpoint logs were not checked for another database's chain");
+  } else {
+    for (const { source, checkpoints, shared } of outside) {
+      const problem = shared ? null : unsharedLogProblem(data.chainId, source, checkpoints);
+      if (problem) return { ok: false, events: data.events, brokenAt: 0, kind: 'foreign_checkpoints', problem };
+    }
+  }
+  return { ...data, notes: [...data.notes, ...notes] };
 }
 
 function reportVerify(io: Io, outcome: VerifyOutcome, json: boolean): number {
@@ -245,6 +259,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
       .option('--database-url <url>', 'check this PostgreSQL database directly, without a hub')
       .option('--checkpoints <file>', 'a checkpoint log kept elsewhere (JSON lines); repeat for several', collect, [])
       .option('--expect <seq:hash>', 'the chain must pass through this event with this hash (from a checkpoint you keep); repeat for several', collect, [])
+      .option('--shared-checkpoints', "the checkpoint logs read hold checkpoints of several databases: another database's are noted, not held against this one (without it, a log holding another chain's checkpoints instead of this one's, or before them, means the chain id was changed)")
       .option('--checkpoint-key <file>', 'a checkpoint key (public or private PEM; a file may hold several); repeat for each key the hubs have signed with. Default GREENLIGHT_CHECKPOINT_KEY, the default key file, or through a hub the keys at its /.well-known/greenlight-checkpoint-key', collect, [])
       .option('--json', 'print the outcome as JSON'),
   ).action(action(ctx, (cmd) => verifyAuditCommand(ctx, cmd)));

@@ -69,7 +69,7 @@ describe('greenlight hub settings from --config, GREENLIGHT_* and flags', () => 
     writeFileSync(config, 'prot: 7300\n');
     const result = await cli(['hub', '--config', config]);
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe(`error: config file ${config}: unknown key "prot" (known keys: port, host, dataDir, policy, databaseUrl, databaseListenUrl, logLevel, rateLimit, trustProxy, accessLog, publicUrl, checkpointKey, retiredCheckpointKeys, keyEncryptionKey, checkpointLog, checkpointEvery, checkpointMinutes, notifiers, oidc)`);
+    expect(result.stderr.trim()).toBe(`error: config file ${config}: unknown key "prot" (known keys: port, host, dataDir, policy, databaseUrl, databaseListenUrl, logLevel, rateLimit, trustProxy, accessLog, publicUrl, checkpointKey, retiredCheckpointKeys, keyEncryptionKey, checkpointLog, checkpointLogShared, checkpointEvery, checkpointMinutes, notifiers, oidc)`);
   });
 
   it('exits 2 naming the variable whose value is wrong, and the missing config file', async () => {

@@ -90,6 +90,7 @@ async function runHub(ctx: CliContext, command: Command): Promise<number> {
       retiredCheckpointKeysFile: flags.retiredCheckpointKeys,
       keyEncryptionKeyFile: flags.keyEncryptionKey,
       checkpointLogFile: flags.checkpointLog,
+      checkpointLogShared: flags.checkpointLogShared,
       checkpointEveryEvents: flags.checkpointEvery,
       checkpointIntervalMs: flags.checkpointMinutes * 60_000,
       print: (line) => note(io, line),

@@ -46,6 +46,7 @@ describe('where each hub setting comes from', () => {
       checkpointKey: '/config/greenlight/checkpoint-key.pem',
       keyEncryptionKey: '/config/greenlight/key-encryption-key',
       checkpointLog: undefined,
+      checkpointLogShared: false,
       checkpointEvery: 1000,
       checkpointMinutes: 5,
     });
@@ -119,7 +120,7 @@ describe('the config file', () => {
   it('refuses an unknown key, listing the known ones', () => {
     const file = configFile('prot: 7300\nhost: 0.0.0.0\n', 'typo.yaml');
     expect(problem(() => loadConfigFile(file))).toBe(
-      `config file ${file}: unknown key "prot" (known keys: port, host, dataDir, policy, databaseUrl, databaseListenUrl, logLevel, rateLimit, trustProxy, accessLog, publicUrl, checkpointKey, retiredCheckpointKeys, keyEncryptionKey, checkpointLog, checkpointEvery, checkpointMinutes, notifiers, oidc)`,
+      `config file ${file}: unknown key "prot" (known keys: port, host, dataDir, policy, databaseUrl, databaseListenUrl, logLevel, rateLimit, trustProxy, accessLog, publicUrl, checkpointKey, retiredCheckpointKeys, keyEncryptionKey, checkpointLog, checkpointLogShared, checkpointEvery, checkpointMinutes, notifiers, oidc)`,
     );
   });
 

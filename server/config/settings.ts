@@ -30,6 +30,7 @@ export interface HubSettings {
   retiredCheckpointKeys: string | undefined;
   keyEncryptionKey: string;
   checkpointLog: string | undefined;
+  checkpointLogShared: boolean;
   checkpointEvery: number;
   checkpointMinutes: number;
 }
@@ -227,6 +228,15 @@ export const SETTINGS: { [K in SettingKey]: SettingDefinition<HubSettings[K]> } 
     schema: nonEmptyText('a file'),
     default: () => undefined,
     isPath: true,
+  },
+  checkpointLogShared: {
+    flag: '--checkpoint-log-shared',
+    env: 'GREENLIGHT_CHECKPOINT_LOG_SHARED',
+    help: "the checkpoint log is written by hubs of several databases: their checkpoints are noted, not held against this one's, and the hub no longer refuses to sign a chain id other than the one it signed before",
+    defaultHelp: 'off',
+    schema: booleanSchema,
+    default: () => false,
+    boolean: true,
   },
   checkpointEvery: {
     placeholder: 'n',

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { walkChain } from './audit.js';
 import { checkpointSignatureValid, signatureProblem, type Checkpoint, type TrustedCheckpointKey } from './checkpoints.js';
+import { unsharedLogProblem } from './checkpoint-chains.js';
 
 /** A point the chain must pass through: a signed checkpoint from somewhere, or a `--expect SEQ:HASH`. */
 export interface Anchor {
@@ -21,6 +22,8 @@ export type AuditVerifyOutcome =
   | {
       ok: true;
       events: number;
+      /** The database's chain, so a caller holding checkpoint logs can tell whose checkpoints they are. */
+      chainId: string | null;
       /** The latest checkpoint the chain was checked against; events after it are covered by no signature. */
       checkpoint: { seq: number; at: string | null; source: string } | null;
       /** What could not be checked (no public key, say). */
@@ -32,11 +35,12 @@ export interface VerifyInputs {
   /** The checkpoint public keys (the current one and those it replaced); without any no checkpoint can be trusted, and only `--expect` anchors count. */
   publicKeys: readonly TrustedCheckpointKey[];
   /**
-   * Checkpoints from outside the database (checkpoint logs, a webhook receiver's copy). `named`: the
-   * operator said this log belongs to this database, so one holding only other databases' checkpoints
-   * is a finding; the hub's own default log may be shared by hubs of several databases and is not.
+   * Checkpoints from outside the database (checkpoint logs, a webhook receiver's copy), in the order
+   * they were written. `shared`: the operator said the log holds several databases' checkpoints, so
+   * another chain's there are noted; in a log of this database's own, another chain's checkpoints
+   * instead of this one's, or before them, mean its chain id was changed.
    */
-  outside?: { source: string; checkpoints: Checkpoint[]; named: boolean }[];
+  outside?: { source: string; checkpoints: Checkpoint[]; shared: boolean }[];
   /** Anchors whose signature someone else checked (`--expect`, or the CLI's file checkpoints sent to a hub). */
   trusted?: Anchor[];
   /** Checkpoints held elsewhere that the database must still have (the CLI checked their signatures). */
@@ -66,15 +70,17 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
   const foreign: Anchor[] = [];
   /** Checkpoints whose signature could not be checked (no public key): only a disagreement with them counts. */
   const unsigned: Anchor[] = [];
+  /** A log of this database's own holding another chain instead of this one, or before it: said after the chain itself, which may say more. */
+  let logProblem: string | null = null;
   const given = inputs.trusted ?? [];
   const givenHere = given.filter((anchor) => anchor.chainId === undefined || anchor.chainId === chainId);
   if (given.length > 0 && givenHere.length === 0) return fail('foreign_checkpoints', 0, foreignProblem(given.length, 'the caller'));
   if (givenHere.length < given.length) notes.push(`${given.length - givenHere.length} of the caller's checkpoints are for another database and were not used`);
   anchors.push(...givenHere);
 
-  const sources = [{ source: 'the database', checkpoints: stored, named: true }, ...(inputs.outside ?? [])];
+  const sources = [{ source: 'the database', checkpoints: stored, shared: false }, ...(inputs.outside ?? [])];
   if (inputs.publicKeys.length > 0) {
-    for (const { source, checkpoints, named } of sources) {
+    for (const { source, checkpoints, shared } of sources) {
       for (const checkpoint of checkpoints) {
         if (!checkpointSignatureValid(inputs.publicKeys, checkpoint)) return fail('bad_signature', checkpoint.seq, signatureProblem(inputs.publicKeys, checkpoint, source));
       }
@@ -83,7 +89,7 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
         const moved = checkpoints.find((checkpoint) => checkpoint.chainId !== chainId);
         return fail('rewritten', moved?.seq ?? 0, `the checkpoint for event ${moved?.seq ?? '?'} in the database was signed for chain ${moved?.chainId ?? '?'}, but the database now says it is chain ${chainId ?? 'unknown'}: its chain id was changed`);
       }
-      if (named && checkpoints.length > 0 && here.length === 0) return fail('foreign_checkpoints', 0, foreignProblem(checkpoints.length, source));
+      logProblem ??= shared ? null : unsharedLogProblem(chainId, source, checkpoints);
       if (here.length < checkpoints.length) notes.push(`${checkpoints.length - here.length} checkpoints in ${source} are for another database and were not used`);
       for (const checkpoint of here) anchors.push({ seq: checkpoint.seq, hash: checkpoint.hash, source, checkpoint });
       for (const checkpoint of checkpoints) if (checkpoint.chainId !== chainId) foreign.push({ seq: checkpoint.seq, hash: checkpoint.hash, source, checkpoint, chainId: checkpoint.chainId });
@@ -109,6 +115,8 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
       walk.outcome.events,
     );
   }
+
+  if (logProblem) return fail('foreign_checkpoints', 0, logProblem, walk.outcome.events);
 
   // The furthest anchor first: a truncation is reported against the checkpoint that proves most.
   for (const anchor of [...anchors].sort((a, b) => b.seq - a.seq)) {
@@ -144,6 +152,7 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
   return {
     ok: true,
     events: walk.outcome.events,
+    chainId,
     checkpoint: latest ? { seq: latest.seq, at: latest.checkpoint?.at ?? null, source: latest.source } : null,
     notes,
   };

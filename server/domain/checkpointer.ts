@@ -4,6 +4,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { signCheckpoint, type Checkpoint, type TrustedCheckpointKey } from './checkpoints.js';
 import { inTransaction, type Context } from './context.js';
+import { SHARED_LOG_HINT } from './checkpoint-chains.js';
 import { enqueueCheckpointNotifications } from '../notify/enqueue.js';
 
 /** The checkpoint key as the hub publishes it, and where its checkpoints go outside the database. */
@@ -13,6 +14,8 @@ export interface CheckpointSetup {
   /** Keys this one replaced, each with the last event it may vouch for. */
   retired: TrustedCheckpointKey[];
   logFile: string;
+  /** The operator said the log holds several databases' checkpoints (`--checkpoint-log-shared`). */
+  logShared: boolean;
   checkpointer: Checkpointer;
 }
 
@@ -27,7 +30,15 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   /** Each checkpoint is also appended here, one JSON line, outside the database. */
   logFile: string;
+  /**
+   * The last checkpoint this hub's log holds (null for a new log, or one shared by several databases):
+   * the chain this hub signed before this start, remembered where someone with the database can't
+   * change it.
+   */
+  signedBefore?: Checkpoint | null;
 }
+
+const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 /**
  * Signs audit checkpoints: every N events, every M minutes that saw events, at shutdown, and at start
@@ -40,8 +51,11 @@ export interface CheckpointerOptions {
 export class Checkpointer {
   private readonly everyEvents: number;
   private lastSeq = 0;
-  /** The chain this hub signed last: a head on another chain, or behind what it signed, is not signed. */
-  private signedChain: { chainId: string; seq: number } | null = null;
+  /** The chain this hub signs, from its log at start or its first checkpoint: a head on another chain is not signed. */
+  private signedChainId: string | null;
+  /** The last event this process signed: a head behind it lost events. (A backup restored between starts may be behind.) */
+  private signedSeq: number | null = null;
+  private refused: string | null = null;
   private running: Promise<Checkpoint | null> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
@@ -52,6 +66,12 @@ export class Checkpointer {
     private readonly options: CheckpointerOptions,
   ) {
     this.everyEvents = options.everyEvents ?? 1000;
+    this.signedChainId = options.signedBefore?.chainId ?? null;
+  }
+
+  /** Why the last attempt to sign was refused because the database's chain id is not the one this hub signs; null while it is. */
+  get chainRefusal(): string | null {
+    return this.refused;
   }
 
   async start(): Promise<void> {
@@ -96,7 +116,8 @@ export class Checkpointer {
     const signed = await inTransaction(this.ctx, (trx) => this.signHead(trx));
     if (!signed) return null;
     this.lastSeq = Math.max(this.lastSeq, signed.seq);
-    this.signedChain = { chainId: signed.chainId, seq: signed.seq };
+    this.signedChainId = signed.chainId;
+    this.signedSeq = signed.seq;
     this.appendToLog(signed);
     this.ctx.log.info({ seq: signed.seq }, 'audit checkpoint signed');
     return signed;
@@ -110,12 +131,14 @@ export class Checkpointer {
     const chainId = head.chain_id ?? '';
     // Signing such a head would vouch for a chain someone changed under this hub (its id replaced,
     // or its last events removed), and a later verify would find this hub's word on it.
-    if (this.signedChain && (this.signedChain.chainId !== chainId || seq < this.signedChain.seq)) {
-      throw new Error(
-        this.signedChain.chainId !== chainId
-          ? `the database's audit chain is now ${chainId || 'unnamed'}, but this hub signed chain ${this.signedChain.chainId}: its chain id was changed; not signing`
-          : `the database's audit chain head is at event ${seq}, but this hub already signed event ${this.signedChain.seq}: events were removed; not signing`,
-      );
+    if (this.signedChainId !== null && this.signedChainId !== chainId) {
+      const before = this.signedSeq === null && this.options.signedBefore ? ` (its checkpoint log ${this.options.logFile} ends with event ${this.options.signedBefore.seq} of it)` : '';
+      this.refused = `the database's audit chain is now ${chainId || 'unnamed'}, but this hub signed chain ${this.signedChainId}${before}: its chain id was changed; not signing. ${capitalised(SHARED_LOG_HINT)}`;
+      throw new Error(this.refused);
+    }
+    this.refused = null;
+    if (this.signedSeq !== null && seq < this.signedSeq) {
+      throw new Error(`the database's audit chain head is at event ${seq}, but this hub already signed event ${this.signedSeq}: events were removed; not signing`);
     }
     const latest = await trx.selectFrom('audit_checkpoints').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
     const latestSeq = Number(latest?.seq ?? 0);

@@ -44,6 +44,7 @@ const verifySchema = z.union([
   z.object({
     ok: z.literal(true),
     events: z.number(),
+    chainId: z.string().nullable(),
     checkpoint: z.object({ seq: z.number(), at: z.string().nullable(), source: z.string() }).nullable(),
     notes: z.array(z.string()),
   }),
@@ -84,7 +85,8 @@ const docs = {
     summary: 'Recompute the hash chain and check it against the signed checkpoints',
     description:
       'Checks every checkpoint signature (the database\'s and the hub\'s checkpoint log), then the chain, then that it passes through each checkpoint and each `expect` hash. ' +
-      '`ok: false` names the first event that was edited or removed and the `kind` of tampering: `chain`, `truncated`, `rewritten`, `bad_signature`, `checkpoint_deleted`.',
+      '`ok: false` names the first event that was edited or removed and the `kind` of tampering: `chain`, `truncated`, `rewritten`, `bad_signature`, `checkpoint_deleted`, ' +
+      '`foreign_checkpoints` (the hub\'s checkpoint log, unless `--checkpoint-log-shared`, or the caller\'s, holds another chain\'s checkpoints instead of this database\'s or before them: its chain id was changed). `chainId` names the database\'s chain.',
     tag: 'audit',
     auth: 'admin',
     querystring: auditVerifyQuerySchema,
@@ -115,7 +117,7 @@ export const auditRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     const held = (query.checkpoints ?? []).map((entry): Anchor => ({ ...entry, source: "the caller's checkpoint log" }));
     const outcome = await verifyAudit(deps.ctx.store.db, {
       publicKeys: [keyInUse(deps.checkpoints.publicKey), ...deps.checkpoints.retired],
-      outside: [{ source: `the checkpoint log ${deps.checkpoints.logFile}`, checkpoints: log.checkpoints, named: false }],
+      outside: [{ source: `the checkpoint log ${deps.checkpoints.logFile}`, checkpoints: log.checkpoints, shared: deps.checkpoints.logShared }],
       trusted: [...(query.expect ?? []).map((entry): Anchor => ({ ...entry, source: '--expect' })), ...held],
       mustExist: held,
     });

@@ -9,8 +9,10 @@ import { checkpointKeyId } from '../../domain/checkpoints.js';
 const check = z.enum(['ok', 'failing', 'skipped']);
 const readinessSchema = z.object({
   status: z.enum(['ready', 'unavailable']),
-  checks: z.object({ database: check, migrations: check, scheduler: check }),
+  checks: z.object({ database: check, migrations: check, scheduler: check, auditCheckpoints: check }),
   error: wireErrorSchema.optional(),
+  /** Ready, but refusing to sign audit checkpoints: the database's chain id is not the one this hub signed. */
+  warning: z.object({ kind: z.literal('foreign_checkpoints'), message: z.string() }).optional(),
 });
 const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), error: wireErrorSchema.optional() });
 const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
@@ -53,7 +55,7 @@ export const healthRoutes: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
     },
     async (_request, reply) => {
       const readiness = await deps.ready();
-      if (readiness.ready) return { status: 'ready', checks: readiness.checks };
+      if (readiness.ready) return { status: 'ready', checks: readiness.checks, ...(readiness.warning ? { warning: readiness.warning } : {}) };
       return reply.status(503).send({ status: 'unavailable', checks: readiness.checks, error: { code: 'UNAVAILABLE', message: readiness.reason ?? 'The hub is not ready.' } });
     },
   );
