@@ -14,6 +14,7 @@ import { checkpointKeyId, checkpointSignatureValid, keyInUse, readCheckpointLog,
 import { defaultCheckpointKeyFile, readCheckpointPublicKeys } from '../keys/key-files.js';
 import { seqHashSchema } from '../transport/audit-verify-query.js';
 import { unsharedLogProblem } from '../domain/checkpoint-chains.js';
+import { auditVerifyOutcomeSchema } from '../transport/audit-verify-outcome.js';
 
 const hubFlags = { hub: z.string().optional(), token: z.string().optional() };
 // The filters are the hub's own audit query fields, so the CLI can't drift from the API.
@@ -32,17 +33,7 @@ const verifyFlags = z.object({
   checkpointKey: z.array(z.string().min(1)).default([]),
   sharedCheckpoints: z.boolean().default(false),
 });
-const verifyOutcomeSchema = z.union([
-  z.object({
-    ok: z.literal(true),
-    events: z.number(),
-    // Absent from hubs older than chain-id checks: the CLI then can't tell whose checkpoints its files hold.
-    chainId: z.string().nullable().optional(),
-    checkpoint: z.object({ seq: z.number(), at: z.string().nullable(), source: z.string() }).nullable(),
-    notes: z.array(z.string()),
-  }),
-  z.object({ ok: z.literal(false), events: z.number(), brokenAt: z.number(), problem: z.string(), kind: z.string() }),
-]);
+const verifyOutcomeSchema = auditVerifyOutcomeSchema;
 type VerifyOutcome = z.infer<typeof verifyOutcomeSchema>;
 // `retired` is absent from hubs older than checkpoint key rotation.
 const checkpointKeyAnswerSchema = z.object({ publicKeyPem: z.string(), retired: z.array(z.object({ publicKeyPem: z.string(), untilSeq: z.number().int() })).default([]) });
@@ -219,10 +210,16 @@ function reportVerify(io: Io, outcome: VerifyOutcome, json: boolean): number {
     }
     return EXIT.ok;
   }
-  if (!json) {
-    const verified = outcome.kind === 'chain' ? ` (${outcome.events} events before it verified)` : '';
-    out(io, `audit log BROKEN at event ${outcome.brokenAt}: ${outcome.problem}${verified}`);
+  if (json) return EXIT.failed;
+  if (outcome.kind === 'state') {
+    out(io, `audit log intact (${outcome.events} events), but the database DISAGREES with it: ${outcome.problem}`);
+    for (const finding of outcome.findings) out(io, `  ${finding.reason}: ${finding.problem}`);
+    const unlisted = outcome.findingsTotal - outcome.findings.length;
+    if (unlisted > 0) out(io, `  … and ${unlisted} more (--json lists the same first ${outcome.findings.length})`);
+    return EXIT.failed;
   }
+  const verified = outcome.kind === 'chain' ? ` (${outcome.events} events before it verified)` : '';
+  out(io, `audit log BROKEN at event ${outcome.brokenAt}: ${outcome.problem}${verified}`);
   return EXIT.failed;
 }
 
@@ -254,7 +251,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
   addHubOptions(
     audit
       .command('verify')
-      .description('recompute the hash chain and check it against the signed checkpoints: exit 0 intact, 1 naming the first broken event and whether the log was truncated, rewritten, or a checkpoint forged or deleted')
+      .description('recompute the hash chain and check it against the signed checkpoints, then the requests, votes and grants against the chain: exit 0 intact, 1 naming the first broken event and whether the log was truncated, rewritten, or a checkpoint forged or deleted, or each row the log disagrees with')
       .option('--data-dir <dir>', 'check the SQLite database in this directory directly, without a hub (its checkpoints.jsonl is read too)')
       .option('--database-url <url>', 'check this PostgreSQL database directly, without a hub')
       .option('--checkpoints <file>', 'a checkpoint log kept elsewhere (JSON lines); repeat for several', collect, [])

@@ -3,6 +3,9 @@ import type { Database } from '../store/schema.js';
 import { walkChain } from './audit.js';
 import { checkpointSignatureValid, signatureProblem, type Checkpoint, type TrustedCheckpointKey } from './checkpoints.js';
 import { unsharedLogProblem } from './checkpoint-chains.js';
+import { checkState } from './state-check/check-state.js';
+import type { StateFinding } from './state-check/compare.js';
+import { StateReplay } from './state-check/replay.js';
 
 /** A point the chain must pass through: a signed checkpoint from somewhere, or a `--expect SEQ:HASH`. */
 export interface Anchor {
@@ -16,7 +19,11 @@ export interface Anchor {
   chainId?: string;
 }
 
-export type TamperKind = 'chain' | 'truncated' | 'rewritten' | 'bad_signature' | 'checkpoint_deleted' | 'foreign_checkpoints';
+/** `state`: the chain is intact, but requests, votes or grants in the database disagree with it (`findings` says which). */
+export type TamperKind = 'chain' | 'truncated' | 'rewritten' | 'bad_signature' | 'checkpoint_deleted' | 'foreign_checkpoints' | 'state';
+
+/** At most this many findings are listed; `findingsTotal` counts them all. */
+export const MAX_LISTED_FINDINGS = 100;
 
 export type AuditVerifyOutcome =
   | {
@@ -29,7 +36,8 @@ export type AuditVerifyOutcome =
       /** What could not be checked (no public key, say). */
       notes: string[];
     }
-  | { ok: false; events: number; brokenAt: number; problem: string; kind: TamperKind };
+  | { ok: false; events: number; brokenAt: number; problem: string; kind: Exclude<TamperKind, 'state'> }
+  | { ok: false; events: number; brokenAt: 0; problem: string; kind: 'state'; findings: StateFinding[]; findingsTotal: number };
 
 export interface VerifyInputs {
   /** The checkpoint public keys (the current one and those it replaced); without any no checkpoint can be trusted, and only `--expect` anchors count. */
@@ -55,13 +63,15 @@ const describe = (anchor: Anchor): string =>
  * then the walk of the chain, then each anchor: a chain that ends before one was truncated, a chain
  * whose event differs from one was rewritten, and a checkpoint held outside that the database lacks
  * was deleted. Checkpoints are read before the chain head, so one written meanwhile is never past it.
+ * Last, with the chain intact, the requests, votes and grants the hub acts on are held against what
+ * the chain's events say of them (`checkState`).
  */
 export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): Promise<AuditVerifyOutcome> {
   const chainId = (await db.selectFrom('chain_head').select('chain_id').where('id', '=', 1).executeTakeFirst())?.chain_id ?? null;
   const rows = await db.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
   const stored: Checkpoint[] = rows.map((row) => ({ seq: Number(row.seq), hash: row.hash, at: row.at, hubId: row.hub_id, chainId: row.chain_id, keyId: row.key_id, signature: row.signature }));
   const notes: string[] = [];
-  const fail = (kind: TamperKind, brokenAt: number, problem: string, events = 0): AuditVerifyOutcome => ({ ok: false, events, brokenAt, problem, kind });
+  const fail = (kind: Exclude<TamperKind, 'state'>, brokenAt: number, problem: string, events = 0): AuditVerifyOutcome => ({ ok: false, events, brokenAt, problem, kind });
   const foreignProblem = (count: number, source: string) =>
     `none of the ${count} checkpoints from ${source} is for this database (chain ${chainId ?? 'unknown'}): a log of another database, or this database's chain id was changed`;
 
@@ -102,7 +112,8 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
     }
   }
 
-  const walk = await walkChain(db, new Set([...anchors, ...foreign, ...unsigned].map((anchor) => anchor.seq)));
+  const replay = new StateReplay();
+  const walk = await walkChain(db, new Set([...anchors, ...foreign, ...unsigned].map((anchor) => anchor.seq)), undefined, (row) => replay.apply(row));
   if (!walk.outcome.ok) return { ...walk.outcome, kind: 'chain' };
 
   // Hashes are unique to a chain's history: another database's checkpoint never names one of ours.
@@ -149,6 +160,20 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
     (best, anchor) => (best === null || anchor.seq > best.seq || (anchor.seq === best.seq && best.source === 'the database') ? anchor : best),
     null,
   );
+  // Only a chain found intact is evidence to hold the state tables against.
+  const findings = await checkState(db, replay, walk.end);
+  if (findings.length > 0) {
+    const reasons = [...new Set(findings.map((finding) => finding.reason))].join(', ');
+    return {
+      ok: false,
+      events: walk.outcome.events,
+      brokenAt: 0,
+      kind: 'state',
+      problem: `${findings.length} finding${findings.length === 1 ? '' : 's'} (${reasons}): requests, votes or grants in the database say what the intact audit log does not; they were changed without the hub`,
+      findings: findings.slice(0, MAX_LISTED_FINDINGS),
+      findingsTotal: findings.length,
+    };
+  }
   return {
     ok: true,
     events: walk.outcome.events,

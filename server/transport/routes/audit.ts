@@ -7,6 +7,7 @@ import { queryAudit } from '../../domain/audit.js';
 import { verifyAudit, type Anchor } from '../../domain/audit-verify.js';
 import { keyInUse, readCheckpointLog, type Checkpoint } from '../../domain/checkpoints.js';
 import { auditVerifyQuerySchema } from '../audit-verify-query.js';
+import { auditVerifyOutcomeSchema } from '../audit-verify-outcome.js';
 import { requireAdmin } from '../../domain/users.js';
 import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
@@ -40,22 +41,6 @@ async function* exportPages(deps: HttpDeps, query: AuditQuery, first: { events: 
   }
 }
 
-const verifySchema = z.union([
-  z.object({
-    ok: z.literal(true),
-    events: z.number(),
-    chainId: z.string().nullable(),
-    checkpoint: z.object({ seq: z.number(), at: z.string().nullable(), source: z.string() }).nullable(),
-    notes: z.array(z.string()),
-  }),
-  z.object({
-    ok: z.literal(false),
-    events: z.number(),
-    brokenAt: z.number(),
-    problem: z.string(),
-    kind: z.enum(['chain', 'truncated', 'rewritten', 'bad_signature', 'checkpoint_deleted', 'foreign_checkpoints']),
-  }),
-]);
 
 /** The hub's own checkpoint log: a line that is not a checkpoint is itself a finding. */
 function ownLog(file: string): { checkpoints: Checkpoint[]; notes: string[] } {
@@ -86,11 +71,12 @@ const docs = {
     description:
       'Checks every checkpoint signature (the database\'s and the hub\'s checkpoint log), then the chain, then that it passes through each checkpoint and each `expect` hash. ' +
       '`ok: false` names the first event that was edited or removed and the `kind` of tampering: `chain`, `truncated`, `rewritten`, `bad_signature`, `checkpoint_deleted`, ' +
-      '`foreign_checkpoints` (the hub\'s checkpoint log, unless `--checkpoint-log-shared`, or the caller\'s, holds another chain\'s checkpoints instead of this database\'s or before them: its chain id was changed). `chainId` names the database\'s chain.',
+      '`foreign_checkpoints` (the hub\'s checkpoint log, unless `--checkpoint-log-shared`, or the caller\'s, holds another chain\'s checkpoints instead of this database\'s or before them: its chain id was changed). `chainId` names the database\'s chain. ' +
+      'With the chain intact, the requests, votes and grants are then held against its events: `kind: state` lists each row that disagrees (`findings`, with a `reason`: `state_disagrees`, `no_event`, `state_missing`, `redeemed_twice`, `ended_twice`).',
     tag: 'audit',
     auth: 'admin',
     querystring: auditVerifyQuerySchema,
-    responses: { 200: verifySchema },
+    responses: { 200: auditVerifyOutcomeSchema },
   }),
 };
 

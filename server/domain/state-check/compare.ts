@@ -1,0 +1,100 @@
+import type { DecisionsTable, GrantsTable, RequestsTable } from '../../store/schema.js';
+import type { LoggedGrant, LoggedRequest } from './replay.js';
+
+/**
+ * Why a state row and the audit log disagree, one stable code per kind:
+ * - `state_disagrees`: the row says something its events don't (a status, a time, a name, a vote);
+ * - `no_event`: a row no event created (a request never submitted, a grant never issued, a vote never cast);
+ * - `state_missing`: an event's request or grant has no row;
+ * - `redeemed_twice`: the log records more than one redemption of one grant;
+ * - `ended_twice`: the log records a grant ended again after it had ended (used after it was revoked, say).
+ */
+export const STATE_FINDING_REASONS = ['state_disagrees', 'no_event', 'state_missing', 'redeemed_twice', 'ended_twice'] as const;
+export type StateFindingReason = (typeof STATE_FINDING_REASONS)[number];
+
+export interface StateFinding {
+  reason: StateFindingReason;
+  table: 'requests' | 'grants' | 'decisions';
+  requestId: string | null;
+  jti?: string;
+  approver?: string;
+  /** The column that disagrees, and what the row and the log each say. */
+  field?: string;
+  state?: string | null;
+  log?: string | null;
+  problem: string;
+}
+
+export type RequestRow = Pick<RequestsTable, 'id' | 'status' | 'decided_by' | 'decided_for'>;
+export type DecisionRow = Pick<DecisionsTable, 'request_id' | 'approver_name' | 'decision' | 'delegate_name'>;
+export type GrantRow = Pick<GrantsTable, 'jti' | 'request_id' | 'status' | 'not_before' | 'expires_at' | 'redeemed_at' | 'revoked_at' | 'revoked_by'>;
+
+/**
+ * A redemption's or revocation's time in the row and in its event come from two readings of the clock
+ * in one transaction (a lock wait may come between): closer than this they agree.
+ */
+export const SAME_MOMENT_MS = 60_000;
+
+const sameMoment = (a: string | null, b: string | null): boolean => a === b || (a !== null && b !== null && Math.abs(Date.parse(a) - Date.parse(b)) <= SAME_MOMENT_MS);
+const shown = (value: string | null) => (value === null ? 'nothing' : `"${value}"`);
+
+/** A request row, with its votes, against its events. */
+export function compareRequest(row: RequestRow, votes: readonly DecisionRow[], logged: LoggedRequest | undefined): StateFinding[] {
+  if (!logged) {
+    return [{ reason: 'no_event', table: 'requests', requestId: row.id, problem: `request ${row.id} (${row.status}) has no request.submitted event: it was written into the database by hand` }];
+  }
+  const findings: StateFinding[] = [];
+  const differs = (field: string, state: string | null, log: string | null) =>
+    findings.push({ reason: 'state_disagrees', table: 'requests', requestId: row.id, field, state, log, problem: `request ${row.id}: ${field} is ${shown(state)} but its audit events say ${shown(log)}` });
+  if (row.status !== logged.status) differs('status', row.status, logged.status);
+  else if (logged.status !== 'pending') {
+    const decidedBy = logged.byPolicy ? (row.decided_by?.startsWith('policy:') ? row.decided_by : 'policy:<rule>') : logged.decidedBy;
+    if (row.decided_by !== decidedBy) differs('decided_by', row.decided_by, decidedBy);
+    if ((row.decided_for ?? null) !== logged.decidedFor) differs('decided_for', row.decided_for ?? null, logged.decidedFor);
+  }
+  const seen = new Set<string>();
+  for (const vote of votes) {
+    seen.add(vote.approver_name);
+    const cast = logged.votes.get(vote.approver_name);
+    const who = `${vote.approver_name}${vote.delegate_name ? ` (cast by ${vote.delegate_name})` : ''}`;
+    if (!cast) {
+      findings.push({ reason: 'no_event', table: 'decisions', requestId: row.id, approver: vote.approver_name, problem: `request ${row.id}: the vote of ${who} to ${vote.decision} has no event that cast it` });
+    } else if (cast.decision !== vote.decision || cast.delegate !== (vote.delegate_name ?? null)) {
+      const state = `${vote.decision}${vote.delegate_name ? ` by ${vote.delegate_name}` : ''}`;
+      const log = `${cast.decision}${cast.delegate ? ` by ${cast.delegate}` : ''}`;
+      findings.push({ reason: 'state_disagrees', table: 'decisions', requestId: row.id, approver: vote.approver_name, field: 'decision', state, log, problem: `request ${row.id}: ${vote.approver_name}'s vote is ${state} but its audit events say ${log}` });
+    }
+  }
+  for (const [approver, cast] of logged.votes) {
+    if (seen.has(approver)) continue;
+    findings.push({ reason: 'state_disagrees', table: 'decisions', requestId: row.id, approver, field: 'decision', state: null, log: cast.decision, problem: `request ${row.id}: the audit events record ${approver}'s vote to ${cast.decision}, but the request has no such vote` });
+  }
+  return findings;
+}
+
+/** A grant row against its events. */
+export function compareGrant(row: GrantRow, logged: LoggedGrant | undefined): StateFinding[] {
+  const base = { table: 'grants' as const, requestId: row.request_id, jti: row.jti };
+  if (!logged) return [{ ...base, reason: 'no_event', problem: `grant ${row.jti} (${row.status}, request ${row.request_id}) has no grant.issued event: it was written into the database by hand` }];
+  const findings: StateFinding[] = [];
+  const differs = (field: string, state: string | null, log: string | null) =>
+    findings.push({ ...base, reason: 'state_disagrees', field, state, log, problem: `grant ${row.jti}: ${field} is ${shown(state)} but its audit events say ${shown(log)}` });
+  if (row.request_id !== logged.requestId) differs('request_id', row.request_id, logged.requestId);
+  if (row.status !== logged.status) differs('status', row.status, logged.status);
+  if (logged.expiresAt !== null && row.expires_at !== logged.expiresAt) differs('expires_at', row.expires_at, logged.expiresAt);
+  if (logged.notBefore !== null && row.not_before !== logged.notBefore) differs('not_before', row.not_before, logged.notBefore);
+  if (!sameMoment(row.redeemed_at, logged.redeemedAt)) differs('redeemed_at', row.redeemed_at, logged.redeemedAt);
+  if (!sameMoment(row.revoked_at, logged.revokedAt)) differs('revoked_at', row.revoked_at, logged.revokedAt);
+  if ((row.revoked_by ?? null) !== logged.revokedBy) differs('revoked_by', row.revoked_by ?? null, logged.revokedBy);
+  findings.push(...endsInLog(row.jti, row.request_id, logged));
+  return findings;
+}
+
+/** A grant the log ends more than once: whatever its row says now, it was used or ended again. */
+export function endsInLog(jti: string, requestId: string | null, logged: LoggedGrant): StateFinding[] {
+  if (logged.ends.length < 2) return [];
+  const redeems = logged.ends.filter((end) => end.end === 'redeemed');
+  const list = logged.ends.map((end) => `${end.end} at ${end.at} (event ${end.seq})`).join(', then ');
+  const reason = redeems.length > 1 ? 'redeemed_twice' : 'ended_twice';
+  return [{ reason, table: 'grants', requestId, jti, problem: `grant ${jti}: the audit log records it ${list}: it was used or ended again after it had ended, so its row was changed in between` }];
+}

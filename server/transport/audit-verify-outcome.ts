@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { STATE_FINDING_REASONS } from '../domain/state-check/compare.js';
+
+export const stateFindingSchema = z.object({
+  reason: z.enum(STATE_FINDING_REASONS),
+  table: z.enum(['requests', 'grants', 'decisions']),
+  requestId: z.string().nullable(),
+  jti: z.string().optional(),
+  approver: z.string().optional(),
+  field: z.string().optional(),
+  state: z.string().nullable().optional(),
+  log: z.string().nullable().optional(),
+  problem: z.string(),
+});
+
+/** What `GET /api/v1/audit/verify` answers: the hub's route and the CLI read it with this one schema. */
+export const auditVerifyOutcomeSchema = z.union([
+  z.object({
+    ok: z.literal(true),
+    events: z.number(),
+    // Absent from hubs older than chain-id checks: the CLI then can't tell whose checkpoints its files hold.
+    chainId: z.string().nullable().optional(),
+    checkpoint: z.object({ seq: z.number(), at: z.string().nullable(), source: z.string() }).nullable(),
+    notes: z.array(z.string()),
+  }),
+  z.object({
+    ok: z.literal(false),
+    events: z.number(),
+    brokenAt: z.number(),
+    problem: z.string(),
+    kind: z.enum(['chain', 'truncated', 'rewritten', 'bad_signature', 'checkpoint_deleted', 'foreign_checkpoints']),
+  }),
+  z.object({
+    ok: z.literal(false),
+    events: z.number(),
+    brokenAt: z.literal(0),
+    problem: z.string(),
+    kind: z.literal('state'),
+    findings: z.array(stateFindingSchema),
+    findingsTotal: z.number(),
+  }),
+]);
+export type AuditVerifyAnswer = z.infer<typeof auditVerifyOutcomeSchema>;
