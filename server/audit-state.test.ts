@@ -116,7 +116,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('audit verify holds requests
     expect(await verify()).toMatchObject({ ok: true });
   });
 
-  it('a redeemed grant set back to active is named', async () => {
+  it('a redeemed grant set back to active: verify names it, and the hub refuses a second redeem', async () => {
     const approved = await decide(bob, (await submit(alice, { resource: 'unredeem' })).id);
     const token = await tokenOf(approved.id);
     expect((await redeem(token)).status).toBe(200);
@@ -125,6 +125,10 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('audit verify holds requests
     const found = await verify();
     expect(found).toMatchObject({ ok: false, kind: 'state' });
     expect(found.findings).toEqual(expect.arrayContaining([expect.objectContaining({ reason: 'state_disagrees', table: 'grants', jti, field: 'status', state: 'active', log: 'redeemed' })]));
+    const again = await redeem(token);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('ALREADY_REDEEMED');
+    expect(again.body.error.message).toContain('the audit log records its redemption');
     await db().updateTable('grants').set({ status: 'redeemed', redeemed_at: clock.now().toISOString() }).where('jti', '=', jti).execute();
     expect(await verify()).toMatchObject({ ok: true });
   });
@@ -195,6 +199,9 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('audit verify holds requests
     try {
       const found = findingsOf(await verify(), approved.id);
       expect(found.map((finding) => finding.field)).toEqual(['status', 'revoked_at', 'revoked_by']);
+      const again = await redeem(await tokenOf(approved.id));
+      expect(again.body.error).toMatchObject({ code: 'GRANT_INVALID' });
+      expect(again.body.error.message).toContain('the audit log records it revoked');
       if (kind === 'sqlite') {
         const offline = await cli(['audit', 'verify', '--data-dir', hub.dataDir]);
         expect(offline.code).toBe(1);

@@ -185,9 +185,13 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
   const claims = result.grant;
   const requestId = await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now().toISOString();
-    if (!(await grantStore.redeem(trx, claims.jti, now))) {
+    if (!(await grantStore.redeem(trx, claims.jti, claims.requestId, now))) {
       const status = await grantStore.statusOf(trx, claims.jti);
       if (status === 'redeemed') throw new GreenlightError('ALREADY_REDEEMED', 'This grant was already used; ask for a new approval.');
+      // Its row says active, but the log ended it: the row was set back by hand, and the log is the evidence.
+      const ended = status === 'active' ? await grantStore.endInLog(trx, claims.requestId) : undefined;
+      if (ended?.type === 'grant.redeemed') throw new GreenlightError('ALREADY_REDEEMED', `This grant was already used (the audit log records its redemption at ${ended.at}); ask for a new approval.`);
+      if (ended) throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: the audit log records it ${ended.type === 'grant.revoked' ? 'revoked' : 'expired'} at ${ended.at}.`);
       throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${status ?? 'unknown'}.`);
     }
     await deadlineStore.closeOfGrant(trx, claims.jti);

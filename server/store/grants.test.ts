@@ -25,14 +25,14 @@ describe.each(await storeKinds())('grant records on $label', ({ kind, skip }) =>
     expect(await grantStore.spanOfRequest(store.db, 'req_1')).toEqual({ notBefore: issued.notBefore, expiresAt: issued.expiresAt });
     expect(await grantStore.requestIdOf(store.db, 'gnt_1')).toBe('req_1');
     expect(await grantStore.lastExpiryBySigningKey(store.db, ['sgk_1', 'sgk_0'])).toEqual(new Map([['sgk_1', issued.expiresAt]]));
-    expect(await grantStore.redeem(store.db, 'gnt_1', '2026-12-01T02:00:00.000Z')).toBe(false);
+    expect(await grantStore.redeem(store.db, 'gnt_1', 'req_1', '2026-12-01T02:00:00.000Z')).toBe(false);
     expect(await grantStore.statusOf(store.db, 'gnt_1')).toBe('active');
   });
 
   it.skipIf(skip)('redeeming wins once; revoking or expiring a grant no longer active leaves it as it was', async () => {
     await grantStore.insert(store.db, { ...issued, jti: 'gnt_2', requestId: 'req_2' });
-    expect(await grantStore.redeem(store.db, 'gnt_2', '2026-12-01T00:10:00.000Z')).toBe(true);
-    expect(await grantStore.redeem(store.db, 'gnt_2', '2026-12-01T00:11:00.000Z')).toBe(false);
+    expect(await grantStore.redeem(store.db, 'gnt_2', 'req_2', '2026-12-01T00:10:00.000Z')).toBe(true);
+    expect(await grantStore.redeem(store.db, 'gnt_2', 'req_2', '2026-12-01T00:11:00.000Z')).toBe(false);
     await grantStore.revoke(store.db, 'gnt_2', '2026-12-01T00:12:00.000Z', 'alice');
     await grantStore.expire(store.db, 'gnt_2');
     expect(await grantStore.byJti(store.db, 'gnt_2')).toMatchObject({ status: 'redeemed', redeemedAt: '2026-12-01T00:10:00.000Z', revokedAt: null, revokedBy: null });

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 import { GRANT_STATUSES } from '../../protocol/index.js';
 import { decodeOneOf } from './json.js';
 import type { Database, GrantsTable } from './schema.js';
@@ -24,6 +24,12 @@ export interface GrantRecord {
   revokedBy: string | null;
   /** The signing_keys row that signed it (null: written before keys rotated). */
   signingKey: string | null;
+}
+
+const GRANT_END_EVENTS = ['grant.redeemed', 'grant.revoked', 'grant.expired'];
+
+function endsInLog<Q extends SelectQueryBuilder<Database, 'audit_events', object>>(from: Q, requestId: string) {
+  return from.select('seq').where('request_id', '=', requestId).where('type', 'in', GRANT_END_EVENTS);
 }
 
 /** A status the hub never writes is a damaged database, and says so. */
@@ -132,8 +138,13 @@ export const grantStore = {
     await db.updateTable('grants').set({ token: sealed }).where('jti', '=', jti).where('token', '=', read).execute();
   },
 
-  /** Marks an active grant redeemed if it is within its span at `now`; false when it was not (so exactly one concurrent redeem wins). */
-  async redeem(db: Executor, jti: string, now: string): Promise<boolean> {
+  /**
+   * Marks an active grant redeemed if it is within its span at `now` and the audit log has not
+   * already ended it; false when it was not (so exactly one concurrent redeem wins). The log is
+   * asked in the same statement, through the request's index, so a row set back to active by hand
+   * is refused without another round trip.
+   */
+  async redeem(db: Executor, jti: string, requestId: string, now: string): Promise<boolean> {
     const updated = await db
       .updateTable('grants')
       .set({ status: 'redeemed', redeemed_at: now })
@@ -141,8 +152,14 @@ export const grantStore = {
       .where('status', '=', 'active')
       .where('expires_at', '>', now)
       .where('not_before', '<=', now)
+      .where(({ not, exists, selectFrom }) => not(exists(endsInLog(selectFrom('audit_events'), requestId))))
       .executeTakeFirst();
     return Number(updated.numUpdatedRows) === 1;
+  },
+
+  /** The first event that ended the request's grant, if the audit log has one (there is one grant per request). */
+  async endInLog(db: Executor, requestId: string): Promise<{ type: string; at: string } | undefined> {
+    return endsInLog(db.selectFrom('audit_events'), requestId).select(['type', 'at']).orderBy('seq').executeTakeFirst();
   },
 
   /** Ends an active grant early; false when it was no longer active (a redeem or another revoke came first). */
