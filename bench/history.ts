@@ -18,13 +18,15 @@ export interface HistoryResult {
 
 const RESOURCES = 200;
 const ACTORS = 50;
-const TYPES = ['request.submitted', 'request.vote', 'request.approved', 'grant.issued', 'request.escalated', 'request.denied'] as const;
+/** One request's history, in order: approved by two votes, its grant issued and redeemed. */
+const TYPES = ['request.submitted', 'request.escalated', 'request.vote', 'request.approved', 'grant.issued', 'grant.redeemed'] as const;
 const SPAN_DAYS = 90;
 
 /**
- * Writes `count` chained audit events straight into a fresh hub database (the hub's own migrations
- * and `hashEvent`), one transaction, spread evenly over 90 days and 200 resources. Returns the time
- * of the first event.
+ * Writes about `count` chained audit events straight into a fresh hub database (the hub's own
+ * migrations and `hashEvent`), one transaction, spread evenly over 90 days and 200 resources, with
+ * the request, vote and grant rows those events describe, so verify's comparison of the two has the
+ * work a real history gives it. Returns the time of the first event.
  */
 export async function generateAudit(dataDir: string, count: number): Promise<number> {
   const store = await openStore({ dataDir });
@@ -36,30 +38,53 @@ export async function generateAudit(dataDir: string, count: number): Promise<num
   const insert = db.prepare(
     'insert into audit_events (seq, at, actor, type, request_id, action, resource, environment, outcome, data, prev_hash, hash) values (@seq, @at, @actor, @type, @request_id, @action, @resource, @environment, @outcome, @data, @prev_hash, @hash)',
   );
+  const insertRequest = db.prepare(
+    `insert into requests (id, requester_id, requester_name, action, resource, environment, reason, risk, context, status, version, rule, eligible_groups, eligible_users, created_at, updated_at, decided_at, decided_by)
+     values (@id, 'usr_bench', 'bench', 'deploy', @resource, @environment, 'routine change', 'low', '{}', 'approved', 4, '{}', '["sre"]', '[]', @created, @decided, @decided, @decidedBy)`,
+  );
+  const insertVote = db.prepare(`insert into decisions (request_id, approver_id, approver_name, decision, comment, created_at) values (?, ?, ?, 'approve', null, ?)`);
+  const insertGrant = db.prepare(
+    `insert into grants (jti, request_id, requester_id, token, payload_hash, issued_at, not_before, expires_at, status, redeemed_at) values (@jti, @request_id, 'usr_bench', 'enc:bench', '', @issued, @issued, @expires, 'redeemed', @redeemed)`,
+  );
+  db.prepare(`insert into users (id, name, roles, disabled, created_at) values ('usr_bench', 'bench', '["requester"]', 0, ?)`).run(new Date().toISOString());
+  const requests = Math.floor(count / TYPES.length);
   const start = Date.now() - SPAN_DAYS * 86_400_000;
-  const step = (SPAN_DAYS * 86_400_000) / count;
+  const step = (SPAN_DAYS * 86_400_000) / (requests * TYPES.length);
   db.transaction(() => {
     let prev = head.hash;
     let seq = head.seq;
-    for (let i = 0; i < count; i++) {
-      seq += 1;
-      const type = TYPES[i % TYPES.length] ?? 'request.submitted';
-      const partial: Omit<AuditEventsTable, 'hash'> = {
-        seq,
-        at: new Date(start + i * step).toISOString(),
-        actor: `user${i % ACTORS}`,
-        type,
-        request_id: `req_${Math.floor(i / TYPES.length).toString(36).padStart(12, '0')}`,
-        action: 'deploy',
-        resource: `service-${(i * 7919) % RESOURCES}`,
-        environment: i % 3 === 0 ? 'staging' : 'production',
-        outcome: type === 'request.denied' ? 'denied' : 'ok',
-        data: canonicalJson({ reason: 'routine change', step: i % 4 }),
-        prev_hash: prev,
-      };
-      const hash = hashEvent(partial);
-      insert.run({ ...partial, hash });
-      prev = hash;
+    for (let r = 0; r < requests; r++) {
+      const id = `req_${r.toString(36).padStart(12, '0')}`;
+      const jti = `gnt_${r.toString(36).padStart(12, '0')}`;
+      const base = r * TYPES.length;
+      const at = (k: number) => new Date(start + (base + k) * step).toISOString();
+      const actor = (k: number) => `user${(base + k) % ACTORS}`;
+      const resource = `service-${(r * 7919) % RESOURCES}`;
+      const environment = r % 3 === 0 ? 'staging' : 'production';
+      const expires = new Date(Date.parse(at(4)) + 30 * 60_000).toISOString();
+      TYPES.forEach((type, k) => {
+        seq += 1;
+        const data = type === 'grant.issued' ? { jti, expiresAt: expires } : type === 'grant.redeemed' ? { jti } : { reason: 'routine change', step: k % 4 };
+        const partial: Omit<AuditEventsTable, 'hash'> = {
+          seq,
+          at: at(k),
+          actor: actor(k),
+          type,
+          request_id: id,
+          action: 'deploy',
+          resource,
+          environment,
+          outcome: 'ok',
+          data: canonicalJson(data),
+          prev_hash: prev,
+        };
+        const hash = hashEvent(partial);
+        insert.run({ ...partial, hash });
+        prev = hash;
+      });
+      insertRequest.run({ id, resource, environment, created: at(0), decided: at(3), decidedBy: actor(3) });
+      for (const k of [2, 3]) insertVote.run(id, `usr_${actor(k)}`, actor(k), at(k));
+      insertGrant.run({ jti, request_id: id, issued: at(4), expires, redeemed: at(5) });
     }
     db.prepare('update chain_head set seq = ?, hash = ? where id = 1').run(seq, prev);
   })();
@@ -95,7 +120,7 @@ export async function runHistory(ctx: BenchContext): Promise<HistoryResult> {
     const verified = await api<{ ok: boolean; events: number }>(hub.url, 'GET', '/api/v1/audit/verify', ADMIN_TOKEN);
     const seconds = (performance.now() - t0) / 1000;
     if (!verified.body.ok) throw new Error(`verify failed: ${JSON.stringify(verified.body)}`);
-    return { events, firstPage: summarize(pages), verifyPerSecond: verified.body.events / seconds, generateSeconds };
+    return { events: verified.body.events, firstPage: summarize(pages), verifyPerSecond: verified.body.events / seconds, generateSeconds };
   } finally {
     await hub.close();
   }
