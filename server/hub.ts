@@ -195,7 +195,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     const grantTokens = new GrantTokenSeal(kek.key, (grant, where) =>
       log.warn({ jti: grant.jti, requestId: grant.requestId }, `a grant token ${where} did not open with this hub's key-encryption key; its requester gets the grant without it`),
     );
-    const keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now());
+    const keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now(), ({ message, ...refusal }) => log.error(refusal, message));
     const sealed = await sealPlainGrantTokens(store.db, grantTokens, clock.now());
     if (sealed) log.info({ grants: sealed }, 'sealed the grant tokens an earlier version stored in plain (those not yet expired)');
     if (outbox.email) outbox.email.tokenKey = emailActionKey(kek.key);

@@ -3,12 +3,12 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../store/database.js';
-import { signingKeyStore, type SigningKeyRecord } from '../store/signing-keys.js';
+import { signingKeyStore, type NewSigningKeyRecord } from '../store/signing-keys.js';
 import { isEncrypted } from '../keys/key-encryption.js';
 import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 import { SigningKeyRing } from './signing-keys.js';
 
-async function plainKey(rowId: string, createdAt: string, retiredAt: string | null): Promise<SigningKeyRecord> {
+async function plainKey(rowId: string, createdAt: string, retiredAt: string | null): Promise<NewSigningKeyRecord> {
   const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   return { rowId, storedPrivateKey: JSON.stringify(await exportJWK(pair.privateKey)), publicJwk: await exportJWK(pair.publicKey), createdAt, retiredAt };
 }
@@ -41,11 +41,11 @@ describe.each(await storeKinds())('sealing plain-text signing keys on $label', (
     await signingKeyStore.insert(store.db, await plainKey('sgk_old', '2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z'));
     await signingKeyStore.insert(store.db, await plainKey('sgk_new', '2026-12-02T00:00:00.000Z', null));
     await failUpdatesOf('sgk_new');
-    await expect(SigningKeyRing.load(store.db, kek, 'kek-file', new Date('2026-12-03T00:00:00.000Z'))).rejects.toThrow(/the hub died here/);
+    await expect(SigningKeyRing.load(store.db, kek, 'kek-file', new Date('2026-12-03T00:00:00.000Z'), () => undefined)).rejects.toThrow(/the hub died here/);
     expect((await signingKeyStore.all(store.db)).map((key) => isEncrypted(key.storedPrivateKey))).toEqual([false, false]);
 
     await stopFailing();
-    const ring = await SigningKeyRing.load(store.db, kek, 'kek-file', new Date('2026-12-03T00:00:00.000Z'));
+    const ring = await SigningKeyRing.load(store.db, kek, 'kek-file', new Date('2026-12-03T00:00:00.000Z'), () => undefined);
     expect((await signingKeyStore.all(store.db)).map((key) => isEncrypted(key.storedPrivateKey))).toEqual([true, true]);
     expect(ring.current.rowId).toBe('sgk_new');
   });

@@ -1,8 +1,8 @@
-import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { signingKeyStore, type SigningKeyRecord } from '../store/signing-keys.js';
+import { signingKeyStore, type NewSigningKeyRecord, type SigningKeyRecord } from '../store/signing-keys.js';
 import { grantStore } from '../store/grants.js';
 import { newId } from '../ids.js';
 import { decryptPrivateKey, encryptPrivateKey, isEncrypted } from '../keys/key-encryption.js';
@@ -22,6 +22,28 @@ export interface SigningKey {
 export class SigningKeyError extends Error {}
 
 /**
+ * A signing_keys row the ring does not use. `public_key_mismatch`: the row's public key is not the one
+ * its private key gives (or is no JWK at all): only someone writing the database outside a hub makes
+ * that, to have the hub publish or verify with a key of their choosing.
+ */
+export interface SigningKeyRefusal {
+  rowId: string;
+  reason: 'public_key_mismatch';
+  /** The thumbprint of the stored public key (null: none), and of the key the row's private key gives. */
+  storedKid: string | null;
+  kid: string;
+  message: string;
+}
+
+/** What a row was opened from, so a refresh opens it again only when it changed. */
+interface OpenedRow {
+  storedPrivateKey: string;
+  storedPublicJwk: string;
+  /** Null: refused. */
+  key: SigningKey | null;
+}
+
+/**
  * A retired key is deleted only this long after it was retired (and once no grant it signed is
  * unexpired): until other hubs read the keys again (every few seconds) they still sign with it, and
  * a grant signed just before a rotation may commit after it.
@@ -39,8 +61,8 @@ const RECHECK_UNNEEDED_MS = 5_000;
 export class SigningKeyRing {
   /** By `kid`. */
   private keys = new Map<string, SigningKey>();
-  /** By row, so a refresh decrypts only keys it has not seen. */
-  private opened = new Map<string, SigningKey>();
+  /** By row, so a refresh decrypts (and reports a refused row) only when the row is new or changed. */
+  private opened = new Map<string, OpenedRow>();
   private signer!: SigningKey;
   /** By row, for retired keys: when the last grant each signed expires (null: none), as read at `readAt`. */
   private readonly lastGrantExpiry = new Map<string, { last: string | null; readAt: number }>();
@@ -49,11 +71,15 @@ export class SigningKeyRing {
     private readonly db: Kysely<Database>,
     private readonly kek: Buffer,
     private readonly kekFile: string,
+    private readonly refused: (refusal: SigningKeyRefusal) => void,
   ) {}
 
-  /** Loads the keys, creating the first on a new database and encrypting any still stored in plain text. */
-  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, now: Date): Promise<SigningKeyRing> {
-    const ring = new SigningKeyRing(db, kek, kekFile);
+  /**
+   * Loads the keys, creating the first on a new database and encrypting any still stored in plain text.
+   * `refused` hears of each row not used, once per change of that row.
+   */
+  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, now: Date, refused: (refusal: SigningKeyRefusal) => void): Promise<SigningKeyRing> {
+    const ring = new SigningKeyRing(db, kek, kekFile, refused);
     // The first hub creates it; a racing second insert is ignored and both read the one that won.
     if (!(await signingKeyStore.any(db))) await ring.insertNew('primary', now);
     await sealLegacyKeys(db, kek);
@@ -70,12 +96,19 @@ export class SigningKeyRing {
     const records = await signingKeyStore.all(this.db);
     const keys = new Map<string, SigningKey>();
     // Only the rows still there: a rotation deletes retired keys no grant needs.
-    const opened = new Map<string, SigningKey>();
+    const opened = new Map<string, OpenedRow>();
     let signer: SigningKey | null = null;
-    // Every row is opened before any key changes: a row refused leaves the keys as they were.
-    for (const record of records) opened.set(record.rowId, this.opened.get(record.rowId) ?? (await this.open(record)));
+    const newlyRefused: SigningKeyRefusal[] = [];
+    // Every row is opened before any key changes: a row that stops the start leaves the keys as they were.
+    for (const record of records) opened.set(record.rowId, await this.openedRow(record, newlyRefused));
     for (const record of records) {
-      const key = opened.get(record.rowId)!;
+      const key = opened.get(record.rowId)!.key;
+      if (record.retiredAt === null && !key) {
+        throw new SigningKeyError(
+          `the active grant signing key "${record.rowId}" is refused (public_key_mismatch): its public key in the database is not the one its private key gives, so the row was altered outside a hub. Restore the row from a backup (nothing is signed until then).`,
+        );
+      }
+      if (!key) continue;
       key.retiredAt = record.retiredAt;
       keys.set(key.kid, key);
       if (record.retiredAt === null) signer = key;
@@ -83,8 +116,9 @@ export class SigningKeyRing {
     if (!signer) throw new SigningKeyError('the database holds no active grant signing key');
     this.keys = keys;
     this.opened = opened;
-    for (const rowId of this.lastGrantExpiry.keys()) if (!opened.has(rowId)) this.lastGrantExpiry.delete(rowId);
+    for (const rowId of this.lastGrantExpiry.keys()) if (!opened.get(rowId)?.key) this.lastGrantExpiry.delete(rowId);
     this.signer = signer;
+    for (const refusal of newlyRefused) this.refused(refusal);
   }
 
   /** The public key for a grant's `kid`, reading the keys again once when it is not known here. */
@@ -127,7 +161,8 @@ export class SigningKeyRing {
   async rotate(trx: Transaction<Database>, now: Date): Promise<{ kid: string; retired: string[] }> {
     // Read under that lock, not from this hub's copy: another hub may have rotated since.
     const active = (await signingKeyStore.all(trx)).filter((key) => key.retiredAt === null);
-    const retired = await Promise.all(active.map((key) => calculateJwkThumbprint(key.publicJwk)));
+    // Named by the key each private key gives (what its grants carry), never by the stored public key.
+    const retired = await Promise.all(active.map(async (record) => (await this.unseal(record)).kid));
     const key = await this.newKey(newId('sgk', now), now);
     await signingKeyStore.retireActive(trx, now.toISOString());
     await signingKeyStore.insert(trx, key);
@@ -135,7 +170,7 @@ export class SigningKeyRing {
     return { kid: await calculateJwkThumbprint(key.publicJwk), retired };
   }
 
-  private async newKey(rowId: string, now: Date): Promise<SigningKeyRecord> {
+  private async newKey(rowId: string, now: Date): Promise<NewSigningKeyRecord> {
     const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const privateJwk = JSON.stringify(await exportJWK(pair.privateKey));
     return { rowId, storedPrivateKey: encryptPrivateKey(this.kek, rowId, privateJwk), publicJwk: await exportJWK(pair.publicKey), createdAt: now.toISOString(), retiredAt: null };
@@ -145,7 +180,42 @@ export class SigningKeyRing {
     await signingKeyStore.insertUnlessPresent(this.db, await this.newKey(rowId, now));
   }
 
-  private async open(record: SigningKeyRecord): Promise<SigningKey> {
+  /** The row's key as opened before if the row has not changed since, else opened now (a refusal added to `refusals`). */
+  private async openedRow(record: SigningKeyRecord, refusals: SigningKeyRefusal[]): Promise<OpenedRow> {
+    const storedPublicJwk = JSON.stringify(record.publicJwk);
+    const known = this.opened.get(record.rowId);
+    if (known && known.storedPrivateKey === record.storedPrivateKey && known.storedPublicJwk === storedPublicJwk) return known;
+    const opened = await this.open(record);
+    if ('refusal' in opened) refusals.push(opened.refusal);
+    return { storedPrivateKey: record.storedPrivateKey, storedPublicJwk, key: 'refusal' in opened ? null : opened };
+  }
+
+  /**
+   * The key, its public half derived from the private key: the encryption authenticates the private
+   * key (bound to its row), not the public column beside it, which anyone writing the database can set.
+   * A row whose stored public key differs is refused, so no hub publishes or verifies with a key of
+   * their choosing, and the difference is reported.
+   */
+  private async open(record: SigningKeyRecord): Promise<SigningKey | { refusal: SigningKeyRefusal }> {
+    const { privateKey, publicJwk, kid } = await this.unseal(record);
+    const storedKid = record.publicJwk ? await calculateJwkThumbprint(record.publicJwk).catch(() => null) : null;
+    const storedNames = record.publicJwk?.kid;
+    if (storedKid !== kid || (storedNames !== undefined && storedNames !== kid)) {
+      const message = `the grant signing key "${record.rowId}" is not used: its public key in the database (${storedKid ?? 'not a key'}) is not the one its private key gives (${kid}), so the row was altered outside a hub`;
+      return { refusal: { rowId: record.rowId, reason: 'public_key_mismatch', storedKid, kid, message } };
+    }
+    return {
+      rowId: record.rowId,
+      kid,
+      privateKey,
+      publicKey: (await importJWK(publicJwk, 'EdDSA')) as CryptoKey,
+      publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
+      retiredAt: record.retiredAt,
+    };
+  }
+
+  /** Decrypts the row's private key and derives its public key and `kid`; throws when this hub cannot. */
+  private async unseal(record: SigningKeyRecord): Promise<{ privateKey: KeyObject; publicJwk: JWK; kid: string }> {
     if (!isEncrypted(record.storedPrivateKey)) {
       throw new SigningKeyError(
         `the grant signing key "${record.rowId}" is stored in plain text beside encrypted ones: it was not written by a hub (which encrypts every key with ${this.kekFile}), so it is not used. Delete that row.`,
@@ -157,16 +227,10 @@ export class SigningKeyRing {
         `the grant signing key "${record.rowId}" in the database was encrypted with another key-encryption key than ${this.kekFile}; start the hub with the key file the database was made with (--key-encryption-key)`,
       );
     }
-    const publicJwk = record.publicJwk;
-    const kid = await calculateJwkThumbprint(publicJwk);
-    return {
-      rowId: record.rowId,
-      kid,
-      privateKey: createPrivateKey({ key: JSON.parse(privateText) as JsonWebKey, format: 'jwk' }),
-      publicKey: (await importJWK(publicJwk, 'EdDSA')) as CryptoKey,
-      publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
-      retiredAt: record.retiredAt,
-    };
+    const privateKey = createPrivateKey({ key: JSON.parse(privateText) as JsonWebKey, format: 'jwk' });
+    const { kty, crv, x } = createPublicKey(privateKey).export({ format: 'jwk' });
+    const publicJwk: JWK = { kty, crv, x };
+    return { privateKey, publicJwk, kid: await calculateJwkThumbprint(publicJwk) };
   }
 }
 

@@ -10,25 +10,35 @@ export interface SigningKeyRecord {
   rowId: string;
   /** Ciphertext under the key-encryption key; only the key ring, which holds that key, opens it. */
   storedPrivateKey: string;
-  publicJwk: JWK;
+  /**
+   * The `public_jwk` column, as stored: null when it holds no JWK. Nothing trusts it: the key ring
+   * derives the public key from the (authenticated) private key and refuses a row where they differ.
+   */
+  publicJwk: JWK | null;
   createdAt: string;
   retiredAt: string | null;
 }
 
-/** The `public_jwk` column holds a JWK as JSON; anything else is a damaged database, and says so. */
-export function decodePublicJwk(text: string, rowId: string): JWK {
-  const jwk: unknown = JSON.parse(text);
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk) || typeof (jwk as { kty?: unknown }).kty !== 'string') {
-    throw new Error(`the public key of signing key "${rowId}" is not a JWK`);
+/** The `public_jwk` column holds a JWK as JSON; anything else (a damaged or altered row) is null, for the key ring to refuse that row alone. */
+export function decodePublicJwk(text: string): JWK | null {
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(text);
+  } catch {
+    return null;
   }
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk) || typeof (jwk as { kty?: unknown }).kty !== 'string') return null;
   return jwk as JWK;
 }
 
 export function toSigningKeyRecord(row: SigningKeysTable): SigningKeyRecord {
-  return { rowId: row.kid, storedPrivateKey: row.private_jwk, publicJwk: decodePublicJwk(row.public_jwk, row.kid), createdAt: row.created_at, retiredAt: row.retired_at };
+  return { rowId: row.kid, storedPrivateKey: row.private_jwk, publicJwk: decodePublicJwk(row.public_jwk), createdAt: row.created_at, retiredAt: row.retired_at };
 }
 
-const toSigningKeyRow = (key: SigningKeyRecord): SigningKeysTable => ({
+/** A new key as the ring writes it: its public key is the one it just derived. */
+export type NewSigningKeyRecord = SigningKeyRecord & { publicJwk: JWK };
+
+const toSigningKeyRow = (key: NewSigningKeyRecord): SigningKeysTable => ({
   kid: key.rowId,
   private_jwk: key.storedPrivateKey,
   public_jwk: JSON.stringify(key.publicJwk),
@@ -47,12 +57,12 @@ export const signingKeyStore = {
     return (await db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute()).map(toSigningKeyRecord);
   },
 
-  async insert(db: Executor, key: SigningKeyRecord): Promise<void> {
+  async insert(db: Executor, key: NewSigningKeyRecord): Promise<void> {
     await db.insertInto('signing_keys').values(toSigningKeyRow(key)).execute();
   },
 
   /** Inserts the key unless a row of its id exists (two hubs creating the first key at once both keep the one that won). */
-  async insertUnlessPresent(db: Executor, key: SigningKeyRecord): Promise<void> {
+  async insertUnlessPresent(db: Executor, key: NewSigningKeyRecord): Promise<void> {
     await db
       .insertInto('signing_keys')
       .values(toSigningKeyRow(key))
