@@ -6,7 +6,7 @@ import { newId } from '../ids.js';
 import type { Database } from '../store/schema.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
 import { canonicalJson } from '../store/json.js';
-import { grantStore } from '../store/grants.js';
+import { grantStore, type GrantState } from '../store/grants.js';
 import { deadlineStore } from '../store/deadlines.js';
 import { audit, inTransaction, type Context } from './context.js';
 import { nobody } from './audience.js';
@@ -133,7 +133,26 @@ function claimsOf(payload: Record<string, unknown>): GrantClaims | null {
   };
 }
 
-/** Checks signature, time and the hub's record (revoked, redeemed, expired). */
+/**
+ * Whether the grant's record says what the token says, for a request that was approved: a signature
+ * proves only who holds a signing key, and the hub issues a token only with its record, in the
+ * approving transaction. A token naming another request, payload or action than its record (or a
+ * record whose request was never approved) is not one the hub issued.
+ */
+function issuedAs(grant: GrantState, claims: GrantClaims): boolean {
+  const request = grant.request;
+  return (
+    request !== null &&
+    request.status === 'approved' &&
+    grant.requestId === claims.requestId &&
+    grant.payloadHash === claims.payloadHash &&
+    request.action === claims.action &&
+    request.resource === claims.resource &&
+    request.environment === claims.environment
+  );
+}
+
+/** Checks signature, time and the hub's record (issued as the token says; revoked, redeemed, expired). */
 export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
   // A payload from before the hub refused misleading text still hashes as it was approved.
   const { token, payload } = parseOrThrow(grantTokenInputSchema, input, 'grant', { text: 'compared' });
@@ -161,7 +180,7 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
   if (!claims) return { valid: false, reason: 'malformed', grant: null };
   if (payload && payloadHashOf(payload) !== claims.payloadHash) return { valid: false, reason: 'payload_mismatch', grant: claims };
   const grant = await grantStore.stateOf(ctx.store.db, claims.jti);
-  if (!grant) return { valid: false, reason: 'unknown', grant: claims };
+  if (!grant || !issuedAs(grant, claims)) return { valid: false, reason: 'unknown', grant: claims };
   if (grant.status === 'revoked') return { valid: false, reason: 'revoked', grant: claims };
   if (grant.status === 'redeemed') return { valid: false, reason: 'redeemed', grant: claims };
   const now = ctx.clock.now().toISOString();

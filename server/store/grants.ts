@@ -32,6 +32,13 @@ function endsInLog<Q extends SelectQueryBuilder<Database, 'audit_events', object
   return from.select('seq').where('request_id', '=', requestId).where('type', 'in', GRANT_END_EVENTS);
 }
 
+/** A grant's record as verifying a token reads it: the grant, its request as it stands, and its requester's standing. */
+export interface GrantState extends Pick<GrantRecord, 'status' | 'expiresAt' | 'requestId' | 'payloadHash'> {
+  requesterDisabled: boolean;
+  /** Null: the grant's request is not in the database. */
+  request: { status: string; action: string; resource: string; environment: string } | null;
+}
+
 /** A status the hub never writes is a damaged database, and says so. */
 export const decodeGrantStatus = decodeOneOf(GRANT_STATUSES, 'grant status');
 
@@ -82,15 +89,18 @@ export const grantStore = {
     return row && toGrantRecord(row);
   },
 
-  /** Just what verifying a token needs of its record, and whether its requester has been disabled since. */
-  async stateOf(db: Executor, jti: string): Promise<(Pick<GrantRecord, 'status' | 'expiresAt'> & { requesterDisabled: boolean }) | undefined> {
+  /** What verifying a token checks it against: its grant's record, that grant's request (null: none) and whether its requester has been disabled since. */
+  async stateOf(db: Executor, jti: string): Promise<GrantState | undefined> {
     const row = await db
       .selectFrom('grants')
       .leftJoin('users', 'users.id', 'grants.requester_id')
-      .select(['grants.status', 'grants.expires_at', 'users.disabled'])
+      .leftJoin('requests', 'requests.id', 'grants.request_id')
+      .select(['grants.status', 'grants.expires_at', 'grants.request_id', 'grants.payload_hash', 'users.disabled', 'requests.status as request_status', 'requests.action', 'requests.resource', 'requests.environment'])
       .where('grants.jti', '=', jti)
       .executeTakeFirst();
-    return row && { status: decodeGrantStatus(row.status), expiresAt: row.expires_at, requesterDisabled: Number(row.disabled) === 1 };
+    if (!row) return undefined;
+    const request = row.request_status === null || row.action === null || row.resource === null || row.environment === null ? null : { status: row.request_status, action: row.action, resource: row.resource, environment: row.environment };
+    return { status: decodeGrantStatus(row.status), expiresAt: row.expires_at, requestId: row.request_id, payloadHash: row.payload_hash, requesterDisabled: Number(row.disabled) === 1, request };
   },
 
   async statusOf(db: Executor, jti: string): Promise<GrantStatus | undefined> {
