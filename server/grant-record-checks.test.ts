@@ -90,4 +90,23 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('a grant token checked again
     expect((await verify(approved.token, payloadOf(request))).body).toMatchObject({ valid: true });
     expect((await redeem(approved.token)).status).toBe(200);
   });
+
+  // A disable revokes its user's grants; a grant an approval racing the disable issued is not among
+  // them, so here the disable lands (as a direct write of the users row) between the token's check and the redeem's write.
+  it('its requester disabled after the token was checked, before the redeem’s write: refused as revoked, the grant left unused', async () => {
+    const carol = await hub.createUser('carol', ['requester']);
+    const approved = await approvedRequest(hub, carol, bob, { resource: 'carol-api' });
+    const read = grantStore.stateOf;
+    vi.spyOn(grantStore, 'stateOf').mockImplementationOnce(async (executor, jti) => {
+      const state = await read.call(grantStore, executor, jti);
+      await db().updateTable('users').set({ disabled: 1 }).where('name', '=', 'carol').execute();
+      return state;
+    });
+    const refused = await redeem(approved.token);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'GRANT_INVALID', message: expect.stringContaining('revoked') });
+    expect((await view(approved.id)).grant?.status).toBe('active');
+    expect((await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=grant.redeemed&resource=carol-api', ADMIN_TOKEN)).body.events).toEqual([]);
+    expect((await verify(approved.token)).body).toMatchObject({ valid: false, reason: 'revoked' });
+  });
 });

@@ -152,6 +152,25 @@ function issuedAs(grant: GrantState, claims: GrantClaims): boolean {
   );
 }
 
+/** Why a grant can no longer be used, by its record at `now`; null while it can. */
+function deadReason(grant: GrantState, now: string, expiredByTime: boolean): 'revoked' | 'redeemed' | 'expired' | null {
+  if (grant.status === 'revoked') return 'revoked';
+  if (grant.status === 'redeemed') return 'redeemed';
+  if (grant.status === 'expired' || expiredByTime || grant.expiresAt <= now) return 'expired';
+  // Disabling revokes a user's grants; one issued by a transaction that raced the disable is void all the same.
+  if (grant.requesterDisabled) return 'revoked';
+  return null;
+}
+
+/** Why a redeem is refused, as the error its caller gets. */
+function redeemRefusal(reason: VerifyResult['reason'], claims: GrantClaims | null): GreenlightError {
+  if (reason === 'redeemed') return new GreenlightError('ALREADY_REDEEMED', 'This grant was already used; ask for a new approval.');
+  if (reason === 'not_yet_valid' && claims) {
+    return new GreenlightError('NOT_YET_VALID', `This grant is not valid yet: it starts at ${claims.notBefore} (until ${claims.expiresAt}); redeem it then.`);
+  }
+  return new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${reason ?? 'invalid'}.`);
+}
+
 /** Checks signature, time and the hub's record (issued as the token says; revoked, redeemed, expired). */
 export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
   // A payload from before the hub refused misleading text still hashes as it was approved.
@@ -181,12 +200,9 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
   if (payload && payloadHashOf(payload) !== claims.payloadHash) return { valid: false, reason: 'payload_mismatch', grant: claims };
   const grant = await grantStore.stateOf(ctx.store.db, claims.jti);
   if (!grant || !issuedAs(grant, claims)) return { valid: false, reason: 'unknown', grant: claims };
-  if (grant.status === 'revoked') return { valid: false, reason: 'revoked', grant: claims };
-  if (grant.status === 'redeemed') return { valid: false, reason: 'redeemed', grant: claims };
   const now = ctx.clock.now().toISOString();
-  if (grant.status === 'expired' || expiredByTime || grant.expiresAt <= now) return { valid: false, reason: 'expired', grant: claims };
-  // Disabling revokes a user's grants; one issued by a transaction that raced the disable is void all the same.
-  if (grant.requesterDisabled) return { valid: false, reason: 'revoked', grant: claims };
+  const dead = deadReason(grant, now, expiredByTime);
+  if (dead) return { valid: false, reason: dead, grant: claims };
   if (earlyByTime || claims.notBefore > now) return { valid: false, reason: 'not_yet_valid', grant: claims };
   return { valid: true, grant: claims };
 }
@@ -194,24 +210,23 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
 /** Marks a valid grant used, exactly once even under concurrent redeems. */
 export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
   const result = await verifyGrant(ctx, input);
-  if (!result.valid || !result.grant) {
-    if (result.reason === 'redeemed') throw new GreenlightError('ALREADY_REDEEMED', 'This grant was already used; ask for a new approval.');
-    if (result.reason === 'not_yet_valid' && result.grant) {
-      throw new GreenlightError('NOT_YET_VALID', `This grant is not valid yet: it starts at ${result.grant.notBefore} (until ${result.grant.expiresAt}); redeem it then.`);
-    }
-    throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${result.reason ?? 'invalid'}.`);
-  }
+  if (!result.valid || !result.grant) throw redeemRefusal(result.reason, result.grant);
   const claims = result.grant;
   const requestId = await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now().toISOString();
+    // The write checks again what may have changed since: a redeem, revoke or expiry, a disable of its
+    // requester, and an end the audit log records though the row says otherwise.
     if (!(await grantStore.redeem(trx, claims.jti, claims.requestId, now))) {
-      const status = await grantStore.statusOf(trx, claims.jti);
-      if (status === 'redeemed') throw new GreenlightError('ALREADY_REDEEMED', 'This grant was already used; ask for a new approval.');
-      // Its row says active, but the log ended it: the row was set back by hand, and the log is the evidence.
-      const ended = status === 'active' ? await grantStore.endInLog(trx, claims.requestId) : undefined;
-      if (ended?.type === 'grant.redeemed') throw new GreenlightError('ALREADY_REDEEMED', `This grant was already used (the audit log records its redemption at ${ended.at}); ask for a new approval.`);
-      if (ended) throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: the audit log records it ${ended.type === 'grant.revoked' ? 'revoked' : 'expired'} at ${ended.at}.`);
-      throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${status ?? 'unknown'}.`);
+      const grant = await grantStore.stateOf(trx, claims.jti);
+      const dead = grant ? deadReason(grant, now, false) : 'unknown';
+      if (dead === null) {
+        // Its row says it may be used, but the log ended it: the row was set back by hand, and the log is the evidence.
+        const ended = await grantStore.endInLog(trx, claims.requestId);
+        if (ended?.type === 'grant.redeemed') throw new GreenlightError('ALREADY_REDEEMED', `This grant was already used (the audit log records its redemption at ${ended.at}); ask for a new approval.`);
+        if (ended) throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: the audit log records it ${ended.type === 'grant.revoked' ? 'revoked' : 'expired'} at ${ended.at}.`);
+      }
+      // Active, within its span, its requester enabled and not ended in the log would have been redeemed: what is left is its start.
+      throw redeemRefusal(dead ?? 'not_yet_valid', claims);
     }
     await deadlineStore.closeOfGrant(trx, claims.jti);
     await touchRequest(trx, claims.requestId, now);

@@ -149,10 +149,11 @@ export const grantStore = {
   },
 
   /**
-   * Marks an active grant redeemed if it is within its span at `now` and the audit log has not
-   * already ended it; false when it was not (so exactly one concurrent redeem wins). The log is
-   * asked in the same statement, through the request's index, so a row set back to active by hand
-   * is refused without another round trip.
+   * Marks an active grant redeemed if it is within its span at `now`, its requester is not disabled
+   * and the audit log has not already ended it; false when not (so exactly one concurrent redeem wins,
+   * and a disable that lands after the token was checked still stops it). The log is asked in the same
+   * statement, through the request's index, so a row set back to active by hand is refused without
+   * another round trip.
    */
   async redeem(db: Executor, jti: string, requestId: string, now: string): Promise<boolean> {
     const updated = await db
@@ -163,6 +164,7 @@ export const grantStore = {
       .where('expires_at', '>', now)
       .where('not_before', '<=', now)
       .where(({ not, exists, selectFrom }) => not(exists(endsInLog(selectFrom('audit_events'), requestId))))
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('users').select('users.id').whereRef('users.id', '=', 'grants.requester_id').where('users.disabled', '!=', 0))))
       .executeTakeFirst();
     return Number(updated.numUpdatedRows) === 1;
   },
