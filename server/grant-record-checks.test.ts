@@ -109,4 +109,20 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('a grant token checked again
     expect((await hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=grant.redeemed&resource=carol-api', ADMIN_TOKEN)).body.events).toEqual([]);
     expect((await verify(approved.token)).body).toMatchObject({ valid: false, reason: 'revoked' });
   });
+
+  it('a grant already used or revoked is reported so, whatever payload the target gives', async () => {
+    const used = await approvedRequest(hub, alice, bob, { resource: 'used-api' });
+    const revoked = await approvedRequest(hub, alice, bob, { resource: 'revoked-api' });
+    const wrong = payloadOf(await view(used.id), { resource: 'elsewhere' });
+    expect((await redeem(used.token)).status).toBe(200);
+    const revocation = await hub.api('POST', `/api/v1/grants/${(await view(revoked.id)).grant?.jti}/revoke`, alice.token);
+    expect(revocation.status).toBe(200);
+
+    expect((await verify(used.token, wrong)).body).toMatchObject({ valid: false, reason: 'redeemed' });
+    expect((await verify(revoked.token, wrong)).body).toMatchObject({ valid: false, reason: 'revoked' });
+    const again = await redeem(used.token, wrong);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('ALREADY_REDEEMED');
+    expect((await redeem(revoked.token, wrong)).body.error.message).toContain('revoked');
+  });
 });

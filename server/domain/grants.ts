@@ -171,7 +171,7 @@ function redeemRefusal(reason: VerifyResult['reason'], claims: GrantClaims | nul
   return new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${reason ?? 'invalid'}.`);
 }
 
-/** Checks signature, time and the hub's record (issued as the token says; revoked, redeemed, expired). */
+/** Checks signature, the hub's record (issued as the token says; revoked, redeemed, expired), then the payload given, then its start. */
 export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
   // A payload from before the hub refused misleading text still hashes as it was approved.
   const { token, payload } = parseOrThrow(grantTokenInputSchema, input, 'grant', { text: 'compared' });
@@ -197,12 +197,13 @@ export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyR
     }
   }
   if (!claims) return { valid: false, reason: 'malformed', grant: null };
-  if (payload && payloadHashOf(payload) !== claims.payloadHash) return { valid: false, reason: 'payload_mismatch', grant: claims };
   const grant = await grantStore.stateOf(ctx.store.db, claims.jti);
   if (!grant || !issuedAs(grant, claims)) return { valid: false, reason: 'unknown', grant: claims };
   const now = ctx.clock.now().toISOString();
   const dead = deadReason(grant, now, expiredByTime);
   if (dead) return { valid: false, reason: dead, grant: claims };
+  // After the dead states: a target told "payload_mismatch" about a grant already used or revoked logs the wrong reason.
+  if (payload && payloadHashOf(payload) !== claims.payloadHash) return { valid: false, reason: 'payload_mismatch', grant: claims };
   if (earlyByTime || claims.notBefore > now) return { valid: false, reason: 'not_yet_valid', grant: claims };
   return { valid: true, grant: claims };
 }
