@@ -146,6 +146,22 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('escalation, expiry, claims 
     expect(decided.body.status).toBe('approved');
   });
 
+  it('a claim repeated by its holder (a second click, a retry) answers as the first did and writes nothing more', async () => {
+    const request = await submit();
+    const claim = () => hub.api<GreenlightRequest>('POST', `/api/v1/requests/${request.id}/claim`, bob.token);
+    const first = await claim();
+    expect(first.status).toBe(200);
+    await advance(MINUTE);
+    const again = await claim();
+    expect(again.status).toBe(200);
+    expect(again.body.claim).toEqual(first.body.claim);
+    expect(again.body.version).toBe(first.body.version);
+    expect(await auditOf(request.id, 'request.claimed')).toHaveLength(1);
+    const claimEnds = await hub.hub.ctx.store.db.selectFrom('deadlines').select('due_at').where('request_id', '=', request.id).where('kind', '=', 'claim_end').execute();
+    expect(claimEnds).toEqual([{ due_at: first.body.claim?.until }]);
+    await hub.api('POST', `/api/v1/requests/${request.id}/cancel`, alice.token);
+  });
+
   it('lets a requester claim their own request where the rule lets them approve it, and refuses it elsewhere', async () => {
     const own = (await hub.api<GreenlightRequest>('POST', '/api/v1/requests', bob.token, deployRequest({ action: 'flush-cache', resource: 'cdn' }))).body;
     const claimed = await hub.api<GreenlightRequest>('POST', `/api/v1/requests/${own.id}/claim`, bob.token);

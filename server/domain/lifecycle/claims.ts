@@ -7,7 +7,7 @@ import { decisionStore } from '../../store/decisions.js';
 import { tallyApproval, voteLines } from '../quorum.js';
 import type { Actor } from '../actor.js';
 import { actsAsAdmin, SYSTEM_ACTOR_NAME } from '../actor.js';
-import { announce } from '../announce.js';
+import { announce, unchanged } from '../announce.js';
 import { inTransaction, type Context } from '../context.js';
 import { isEligibleApprover } from '../request-view.js';
 import { activeDelegatorsOf, mayDecide, standInsOn } from '../deciders.js';
@@ -27,7 +27,7 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
   const admit = (current: RequestRecord) => {
     if (current.requester_id !== actor.id && !mayDecide(current, actor, delegators)) throw notEligible();
   };
-  const row = await onUnexpiredRequest(ctx, requestId, 'there is nothing to claim.', admit, async (trx, current) => {
+  const outcome = await onUnexpiredRequest(ctx, requestId, 'there is nothing to claim.', admit, async (trx, current) => {
     const own = current.requester_id === actor.id;
     if (current.status !== 'pending') throw new GreenlightError('ALREADY_DECIDED', `This request is already ${current.status}.`);
     // As a vote does: a change of roles or groups committed since the call was let in counts.
@@ -51,16 +51,17 @@ export async function claimRequest(ctx: Context, actor: Actor, requestId: string
     if (lines !== null) await tallyApproval(trx, current.rule, current.id, { approver: voter.name, lines });
     const now = ctx.clock.now();
     const iso = now.toISOString();
-    if (current.claim_by && current.claim_by !== actor.name && current.claim_until && current.claim_until > iso) {
-      throw new GreenlightError('CONFLICT', `${current.claim_by} is already looking at this request (until ${current.claim_until}); you can still decide it.`);
-    }
+    const held = current.claim_by !== null && current.claim_until !== null && current.claim_until > iso;
+    // Their own claim, asked for again (a second click, a retry after a lost answer): it holds as it is.
+    if (held && current.claim_by === actor.name) return { row: current, changed: false };
+    if (held) throw new GreenlightError('CONFLICT', `${current.claim_by} is already looking at this request (until ${current.claim_until}); you can still decide it.`);
     const until = new Date(now.getTime() + current.rule.claimHoldsSeconds * 1000).toISOString();
     const { row: next } = await transition(ctx, trx, current, 'claim', { actor: actor.name, changes: { claim_by: actor.name, claim_until: until }, outcome: 'claimed', data: { until } });
     await addDeadline(trx, { kind: 'claim_end', requestId: current.id, grantJti: null, step: null, dueAt: until }, now);
     ctx.deadlineWritten(until);
-    return next;
+    return { row: next, changed: true };
   });
-  return announce(ctx, row, actor);
+  return outcome.changed ? announce(ctx, outcome.row, actor) : unchanged(ctx, outcome.row, actor);
 }
 
 export async function releaseRequest(ctx: Context, actor: Actor, requestId: string): Promise<GreenlightRequest> {
