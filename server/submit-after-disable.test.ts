@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest } from '../protocol/index.js';
-import { submitRequest } from './domain/requests.js';
+import { submitRequest } from './domain/submit.js';
 import { actorWithoutToken } from './identity/link-actor.js';
 import { userStore } from './store/users.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind } from './test-support/hub-fixture.js';

@@ -8,7 +8,7 @@ import type { Actor } from './actor.js';
 import type { Context } from './context.js';
 import { loadRequestRow } from './lifecycle/expiry.js';
 import type { Executor } from './request-view.js';
-import { submitRequest } from './requests.js';
+import { submitRequest } from './submit.js';
 import { readBackRefusal } from './read-back.js';
 import { DEFAULT_MAX_SCHEDULE_AHEAD_SECONDS } from './time/access-start.js';
 

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { decisionInputSchema, LIMITS, queryNumber, newRequestSchema, parseOrThrow, REQUEST_STATUSES, requestIdSchema, requestSchema, reviewInputSchema, type GreenlightRequest } from '../../../protocol/index.js';
-import { cancelRequest, decideRequest, getRequest, listRequests, submitRequest } from '../../domain/requests.js';
+import { cancelRequest, decideRequest, getRequest, listRequests } from '../../domain/requests.js';
+import { submitRequest } from '../../domain/submit.js';
 import { claimRequest, releaseRequest } from '../../domain/lifecycle/claims.js';
 import { withoutSecrets } from '../../domain/request-view.js';
 import type { HttpDeps } from '../http-deps.js';
