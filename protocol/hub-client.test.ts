@@ -153,6 +153,42 @@ describe('HubClient size check', () => {
   });
 });
 
+describe('HubClient sending more than the hub takes, against a bare Socket.IO server standing in for a hub with a lower limit (another version, or a proxy)', () => {
+  it.each(['websocket', 'polling'] as const)('over %s: the call too large is refused as PAYLOAD_TOO_LARGE, one dropped beside it as TIMEOUT, and the client reconnects', async (transport) => {
+    const http = createServer();
+    const io = new Server(http, { maxHttpBufferSize: 100_000 });
+    let syncs = 0;
+    io.on('connection', (socket) => {
+      socket.on('requests:sync', (_input, ack) => {
+        syncs += 1;
+        ack({ data: syncResult });
+      });
+      // Held unanswered: in flight when the connection closes.
+      socket.on('request:get', () => undefined);
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const hub = new HubClient({ url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, token: 'glt_x', forceNew: true, transports: [transport], reconnectionDelayMs: 50, reconnectionDelayMaxMs: 100 });
+    cleanups.push(() => {
+      hub.close();
+      io.close();
+      http.close();
+    });
+    hub.connect();
+    await hub.waitUntilReady(5_000);
+
+    const resynced = new Promise<void>((resolve) => hub.onSync(() => resolve()));
+    const held = hub.get('req_1').catch((error: unknown) => error);
+    // Let the small call go out first, so that it is in flight, not queued, when the large one closes the connection.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const large = hub.submit({ action: 'deploy', resource: 'api', environment: 'prod', reason: 'x', context: { diff: 'x'.repeat(200_000) } });
+    await expect(large).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('0.2 MB') });
+    expect(await held).toMatchObject({ code: 'TIMEOUT' });
+    await resynced;
+    expect(hub.state).toBe('connected');
+    expect(syncs).toBe(2);
+  });
+});
+
 describe('HubClient.sync asked for by the app, against a bare Socket.IO server standing in for the hub', () => {
   it('holds an event pushed while the sync is read and delivers it after the answer, so the answer never undoes it', async () => {
     const { url } = await syncingStandIn((socket, count) => {

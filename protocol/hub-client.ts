@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { GreenlightError, type ErrorCode, ERROR_CODES } from './errors.js';
 import { LIMITS } from './limits.js';
+import { closedForSize } from './closed-for-size.js';
 import { SERVER_EVENTS, serverEventSchemas, type Ack, type ClientToServerEvents, type ServerToClientEvents, type SyncResult } from './events.js';
 import type { DecideInput, GreenlightRequest, NewRequest, ReviewRef } from './request.js';
 
@@ -27,6 +28,9 @@ type EventPayload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 const utf8 = new TextEncoder();
 /** socket.io-client's error for the calls still waiting on an answer when their connection closes. */
 const DROPPED_BEFORE_ANSWER = 'socket has been disconnected';
+
+const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const SHORTEN = 'Shorten the diff or logs, or link to them.';
 
 const isErrorCode = (value: unknown): value is ErrorCode =>
   typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
@@ -55,6 +59,11 @@ export class HubClient {
   private refusedInARow = 0;
   /** Pushed events dropped because they did not match the contract. */
   rejectedPushes = 0;
+  private callsSent = 0;
+  /** The size of each call still waiting on its answer, by call. */
+  private readonly waitingCalls = new Map<number, number>();
+  /** The call the hub closed the connection over, as too large for it. */
+  private tooLargeCall: number | null = null;
 
   constructor(options: HubClientOptions) {
     this.options = {
@@ -81,7 +90,9 @@ export class HubClient {
       this.setState('connected');
       void this.resync();
     });
-    this.socket.on('disconnect', (reason) => {
+    this.socket.on('disconnect', (reason, description) => {
+      // Called before socket.io fails the calls still waiting: the largest of them is the one refused.
+      this.tooLargeCall = closedForSize(description) ? largest(this.waitingCalls) : null;
       // The hub ended this session on purpose (its user was disabled); socket.io will not retry by
       // itself. A hub shutting down drops the connection instead, and the client reconnects.
       if (reason === 'io server disconnect') {
@@ -332,19 +343,24 @@ export class HubClient {
     // Bytes, as the hub counts them: a diff in a non-Latin script is up to 3x its length in UTF-8.
     const size = utf8.encode(JSON.stringify(payload)).length;
     if (size > LIMITS.bodyBytes) {
-      return Promise.reject(
-        new GreenlightError('PAYLOAD_TOO_LARGE', `This message is ${(size / 1024 / 1024).toFixed(1)} MB; the hub accepts at most ${LIMITS.bodyBytes / 1024 / 1024} MB. Shorten the diff or logs, or link to them.`),
-      );
+      return Promise.reject(new GreenlightError('PAYLOAD_TOO_LARGE', `This message is ${megabytes(size)}; the hub accepts at most ${megabytes(LIMITS.bodyBytes)}. ${SHORTEN}`));
     }
+    const call = ++this.callsSent;
+    this.waitingCalls.set(call, size);
     return new Promise((resolve, reject) => {
       // socket.io's typed timeout() cannot express our generic event, so the ack callback is typed here.
       const timed = this.socket.timeout(this.options.callTimeoutMs) as unknown as {
         emit(name: E, body: unknown, callback: (error: Error | null, response: Ack<AckData<E>>) => void): void;
       };
       timed.emit(event, payload, (error, response) => {
+        this.waitingCalls.delete(call);
         if (error) {
           // socket.io fails a call at once when its connection drops: sent or not, it went unanswered.
           const dropped = error.message === DROPPED_BEFORE_ANSWER;
+          if (dropped && call === this.tooLargeCall) {
+            reject(new GreenlightError('PAYLOAD_TOO_LARGE', `The hub closed the connection rather than take this ${megabytes(size)} message: it is more than the hub accepts, so nothing was done. ${SHORTEN}`));
+            return;
+          }
           reject(
             new GreenlightError(
               'TIMEOUT',
@@ -361,6 +377,19 @@ export class HubClient {
       });
     });
   }
+}
+
+/** The key of the largest value, or null for none. */
+function largest(sizes: ReadonlyMap<number, number>): number | null {
+  let found: number | null = null;
+  let most = -1;
+  for (const [key, size] of sizes) {
+    if (size > most) {
+      found = key;
+      most = size;
+    }
+  }
+  return found;
 }
 
 type AckData<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[1] extends (response: Ack<infer T>) => void ? T : never;
