@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../protocol/index.js';
 import { deployRequest } from '../test-support/hub-fixture.js';
 import { hostileHub, REASON } from './hostile-hub.js';
 
@@ -10,7 +11,7 @@ import { hostileHub, REASON } from './hostile-hub.js';
  */
 
 describe('hostile input: every refusal has its code, nothing half-written, nothing allowed that policy did not', () => {
-  const { hub, fingerprint, alice } = hostileHub();
+  const { hub, fingerprint, alice, api } = hostileHub();
 
   describe('socket handshakes', () => {
     const handshake = (auth: unknown) =>
@@ -94,6 +95,52 @@ describe('hostile input: every refusal has its code, nothing half-written, nothi
       socket.emit('constructor', {});
       socket.emit('__proto__', {});
       expect(await emit('requests:sync')).toMatchObject({ data: { me: { name: 'alice' } } });
+    });
+  });
+
+  describe('socket messages at and over the size limit', () => {
+    /** A submission whose JSON is `bytes` long, all ASCII: its reason is far over its own limit. */
+    const submissionOf = (bytes: number) => {
+      const base = JSON.stringify(deployRequest({ reason: '' })).length;
+      const body = deployRequest({ reason: 'x'.repeat(bytes - base) });
+      expect(JSON.stringify(body).length).toBe(bytes);
+      return body;
+    };
+    /** Sends one submission on a connection of its own: the ack, or how the connection closed. */
+    const sendAlone = async (body: unknown) => {
+      const socket = io(hub.url, { auth: { token: alice.token }, forceNew: true, transports: ['websocket'], reconnection: false });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+      try {
+        return await new Promise<{ ack: unknown } | { closed: string; code?: unknown }>((resolve) => {
+          socket.once('disconnect', (reason, description) => {
+            const context = description && 'context' in description ? (description.context as { code?: unknown } | undefined) : undefined;
+            resolve({ closed: reason, code: context?.code });
+          });
+          socket.emit('request:submit', body, (ack: unknown) => resolve({ ack }));
+        });
+      } finally {
+        socket.close();
+      }
+    };
+
+    it('a message HTTP would take whole is answered over the socket too, with the code HTTP answers', async () => {
+      const body = submissionOf(LIMITS.bodyBytes);
+      const before = await fingerprint();
+      const overHttp = await api('POST', '/api/v1/requests', alice.token, body);
+      expect(overHttp).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT' } } });
+      expect(await sendAlone(body)).toEqual({ ack: { error: { code: 'INVALID_INPUT', message: expect.stringMatching(/^Invalid request: reason: /) } } });
+      expect(await fingerprint()).toEqual(before);
+    });
+
+    it('a message over the limit closes the connection as too big (WebSocket 1009), the signal clients read as PAYLOAD_TOO_LARGE', async () => {
+      const body = submissionOf(LIMITS.bodyBytes + 64 * 1024);
+      const before = await fingerprint();
+      expect(await api('POST', '/api/v1/requests', alice.token, body)).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
+      expect(await sendAlone(body)).toEqual({ closed: 'transport close', code: 1009 });
+      expect(await fingerprint()).toEqual(before);
     });
   });
 });

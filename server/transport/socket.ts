@@ -37,6 +37,17 @@ import { encodeSyncAnswer } from './sync-answer.js';
 
 const emptySchema = z.union([z.strictObject({}), z.undefined(), z.null()]);
 
+/**
+ * Room for what Socket.IO wraps around an event's payload (packet types, ack id, the event's name):
+ * a payload HTTP takes whole (`LIMITS.bodyBytes`) fits in one packet, so the socket answers it as
+ * HTTP does. A larger packet is refused by Socket.IO before the hub sees it, closing the connection
+ * (WebSocket close 1009, or 413 on long polling), which `HubClient` reports as PAYLOAD_TOO_LARGE:
+ * Socket.IO offers no way to answer it (socketio/engine.io#706).
+ */
+const PACKET_ENVELOPE_BYTES = 1024;
+/** How `ws` (under Socket.IO) says a message was over the limit; it reaches the hub only as this text. */
+const TOO_BIG = 'Max payload size exceeded';
+
 export interface SocketOptions {
   rateLimitPerMinute: number;
   failedAuthentications: FailedAuthentications;
@@ -65,7 +76,7 @@ export interface SocketServer {
 export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics: Metrics, options: SocketOptions): SocketServer {
   const { rateLimitPerMinute } = options;
   const io: HubServer = new Server(httpServer, {
-    maxHttpBufferSize: LIMITS.bodyBytes,
+    maxHttpBufferSize: LIMITS.bodyBytes + PACKET_ENVELOPE_BYTES,
     serveClient: false,
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
@@ -101,7 +112,13 @@ export function attachSocketServer(httpServer: HttpServer, ctx: Context, metrics
   io.on('connection', (socket) => {
     const { actor } = socket.data;
     metrics.socketConnections.inc();
-    socket.on('disconnect', () => metrics.socketConnections.dec());
+    socket.on('disconnect', (_reason, description) => {
+      metrics.socketConnections.dec();
+      // Over long polling Socket.IO answers such a POST 413 and tells the hub nothing.
+      if (description instanceof Error && description.message.includes(TOO_BIG)) {
+        ctx.log.warn({ user: actor.name, limitBytes: LIMITS.bodyBytes + PACKET_ENVELOPE_BYTES }, 'closed a connection whose message was over the size limit');
+      }
+    });
     const token = String(socket.handshake.auth?.token);
     // A user disabled after the handshake's check but before this join was disconnected from rooms
     // this socket was not in yet: check once more now that it is in them.
