@@ -21,7 +21,7 @@ export const LIMITS = {
   email: 254,
   groups: 50,
   maxTtlSeconds: 7 * 24 * 3600,
-  /** HTTP bodies and socket packets; a little above the largest request a client can legally send. */
+  /** HTTP bodies and socket payloads; a little above the largest request a client can legally send. */
   bodyBytes: 8 * 1024 * 1024,
   /** Grant verify and redeem answer anyone holding a token: a token and a modest payload, nothing more. */
   grantBodyBytes: 256 * 1024,
