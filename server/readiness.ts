@@ -14,6 +14,14 @@ export interface Readiness {
   warning?: { kind: 'foreign_checkpoints'; message: string };
 }
 
+/**
+ * What anyone asking /readyz is told of a refusal to sign: that there is one and where to look. The
+ * refusal itself (the log's path, both chain ids, the last event signed) is for the hub's log and
+ * admins' `audit verify`, not for whoever changed the database to read back.
+ */
+export const CHAIN_REFUSED =
+  "This hub is not signing audit checkpoints: the database's audit chain is not the one it signed. Its log says why; an admin can run `greenlight audit verify`.";
+
 /** How long the database gets to answer before the hub calls itself not ready. */
 const DATABASE_TIMEOUT_MS = 2_000;
 
@@ -29,7 +37,7 @@ const firstLine = (error: unknown): string => (error instanceof Error ? error.me
 export async function checkReadiness(store: Store, scheduler: { isRunning: boolean }, checkpointer: { chainRefusal: string | null }): Promise<Readiness> {
   const refusal = checkpointer.chainRefusal;
   const checks: Readiness['checks'] = { database: 'skipped', migrations: 'skipped', scheduler: scheduler.isRunning ? 'ok' : 'failing', auditCheckpoints: refusal ? 'failing' : 'ok' };
-  const warning = refusal ? { warning: { kind: 'foreign_checkpoints' as const, message: refusal } } : {};
+  const warning = refusal ? { warning: { kind: 'foreign_checkpoints' as const, message: CHAIN_REFUSED } } : {};
   try {
     await withTimeout(sql`select 1`.execute(store.db), DATABASE_TIMEOUT_MS, 'the database');
     checks.database = 'ok';
