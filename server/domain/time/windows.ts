@@ -26,9 +26,11 @@ const weekdayOf = (date: number) => ((new Date(date).getUTCDay() + 6) % 7) + 1;
  * A window is open exactly while the clock in its zone shows a time from `from` up to `to`. So on a
  * spring-forward day a window starting in the skipped time opens when the clock jumps past it, one
  * ending in it closes there, and one wholly inside it does not occur. On a fall-back day a window
- * spanning the repeated time lasts the extra time it really lasts; one ending at or inside it closes
- * the first time the clock shows its end; and one starting inside it occurs twice, before and after
- * the clock turns back, and is closed while the clock shows the times before its start again.
+ * spanning the repeated time lasts the extra time it really lasts; one ending where the clock turns
+ * back closes the first time the clock shows its end; one ending inside the repeated time closes at
+ * its end, then opens again while the clock shows its hours a second time; and one starting inside
+ * it occurs twice, before and after the clock turns back, and is closed while the clock shows the
+ * times before its start again.
  */
 export function occurrencesOf(window: AccessWindow, fromMs: number, untilMs: number): Interval[] {
   const clock = zoneClock(window.timezone);
