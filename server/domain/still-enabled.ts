@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { GreenlightError } from '../../protocol/index.js';
 import type { Database } from '../store/schema.js';
 import type { Actor } from './actor.js';
@@ -28,12 +28,13 @@ export function stillEnabled(trx: Transaction<Database>, userId: string): Promis
 export const disabledRequester = () => new GreenlightError('UNAUTHENTICATED', 'Your account has been disabled; nothing was submitted.');
 
 /**
- * A voter as they stand now, read in the transaction that casts the vote: roles and groups an admin
- * (or the identity provider) changed after the call was authenticated count, as a disable does, so a
- * vote never counts for someone already taken out of the group it fills. Null when disabled or gone.
+ * A voter as they stand now, read in the transaction that casts the vote (or straight from the
+ * database, for a vote only asked about): roles and groups an admin (or the identity provider)
+ * changed after the call was authenticated count, as a disable does, so a vote never counts for
+ * someone already taken out of the group it fills. Null when disabled or gone.
  */
-export async function asTheyStandNow(trx: Transaction<Database>, person: Actor): Promise<Actor | null> {
-  // One read (a round trip on PostgreSQL, taken while the audit chain's head is held): the user and their groups together.
+export async function asTheyStandNow(trx: Kysely<Database> | Transaction<Database>, person: Actor): Promise<Actor | null> {
+  // One read (a round trip on PostgreSQL, taken while the audit chain's head is held when a vote is cast): the user and their groups together.
   const rows = await trx
     .selectFrom('users')
     .leftJoin('user_groups', 'user_groups.user_id', 'users.id')

@@ -21,6 +21,9 @@ export async function expireRequest(ctx: Context, trx: Transaction<Database>, ro
   return (await transition(ctx, trx, row, 'expire', { actor: SYSTEM_ACTOR_NAME, data: { expiresAt: row.expires_at } })).row;
 }
 
+/** A request still pending at `now` though its expiry time has passed: nothing is decided on it, it is expired instead. */
+export const pastItsExpiry = (row: RequestRecord, now: Date): boolean => row.status === 'pending' && row.expires_at !== null && row.expires_at <= now.toISOString();
+
 /**
  * Runs `work` on a request in one transaction. A request still pending past its expiry time (the
  * hub was down when it fell due, or another hub's timer hasn't fired yet) is expired instead, that
@@ -37,8 +40,7 @@ export async function onUnexpiredRequest<T>(
   const outcome = await inTransaction(ctx, async (trx): Promise<{ expired: RequestRecord } | { done: T }> => {
     const current = await loadRequestRow(trx, requestId);
     admit(current);
-    const now = ctx.clock.now().toISOString();
-    if (current.status === 'pending' && current.expires_at && current.expires_at <= now) return { expired: await expireRequest(ctx, trx, current) };
+    if (pastItsExpiry(current, ctx.clock.now())) return { expired: await expireRequest(ctx, trx, current) };
     return { done: await work(trx, current) };
   });
   if ('done' in outcome) return outcome.done;
