@@ -110,6 +110,8 @@ describe('Slack clicks refused at once, against a local Slack API stand-in', () 
     expect(approveTold).toMatch(/^This request expired at \S+; nothing to decide\. Submit it again if it is still needed\.$/);
     expect(await toldOn('U0BOB', denyMessage, 'Deny')).toBe(approveTold);
     expect(await requestOf(onDeny.id)).toMatchObject({ status: 'expired', decisions: [] });
+    // The click expired it, as a vote would: its message stops offering buttons that can only be refused.
+    await slack.until(() => JSON.stringify(slack.messages.get(`${denyMessage.channel}/${denyMessage.ts}`)?.blocks).includes('Expired'), 'the Deny message showing the expiry');
   });
 
   it('refuses Deny at once to an approver who already voted on a request that needs two, as Approve is, and opens no form', async () => {
