@@ -28,7 +28,7 @@ const verifyJson = async (args: string[], env: Record<string, string> = {}) => {
   return { code: result.code, outcome: JSON.parse(result.stdout) as { ok: boolean; kind?: string; problem?: string } };
 };
 
-/** With the hub stopped: every approval removed, the chain recomputed from genesis, a new chain id, the database's checkpoints deleted. */
+/** With the hub stopped: every approval removed (from the history and the rows), the chain recomputed from genesis, a new chain id, the database's checkpoints deleted. */
 function rewriteHistory(): void {
   const database = new BetterSqlite3(path.join(hub.dataDir, 'greenlight.db'));
   try {
@@ -46,6 +46,10 @@ function rewriteHistory(): void {
       });
       database.prepare('delete from audit_checkpoints').run();
       database.prepare("update chain_head set seq = ?, hash = ?, chain_id = 'chn_attacker'").run(kept.length, prev);
+      // Thorough: the rows say what the rewritten history says, so only the checkpoints can tell.
+      database.prepare('delete from grants').run();
+      database.prepare('delete from decisions').run();
+      database.prepare("update requests set status = 'pending', decided_by = null, decided_for = null, decided_at = null").run();
     })();
   } finally {
     database.close();
