@@ -21,7 +21,7 @@ rules:
 `;
 
 const MINUTE = 60_000;
-type Verify = { ok: boolean; kind?: string; problem?: string; findings?: StateFinding[]; findingsTotal?: number };
+type Verify = { ok: boolean; kind?: string; problem?: string; findings?: StateFinding[]; findingsTotal?: number; notes?: string[] };
 type ErrorBody = { error: { code: string; message: string } };
 const pg = await postgresAvailability();
 
@@ -133,6 +133,39 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('audit verify holds requests
     expect(await verify()).toMatchObject({ ok: true });
   });
 
+  it('a grant a hub before 2026-12-03 ended again after a race (revoked after its redeem, revoked twice, expired after its revoke): verify passes, noting it; the first end stands', async () => {
+    const used = await decide(bob, (await submit(alice, { resource: 'race-used' })).id);
+    expect((await redeem(await tokenOf(used.id))).status).toBe(200);
+    const revokedTwice = await decide(bob, (await submit(alice, { resource: 'race-revoked' })).id);
+    expect((await hub.api('POST', `/api/v1/grants/${revokedTwice.grant!.jti}/revoke`, bob.token)).status).toBe(200);
+    // What such a hub logged for the revoke or expiry whose update found the grant no longer active.
+    const ctx = hub.hub.ctx;
+    const lostRace = (actor: string, type: 'grant.revoked' | 'grant.expired', request: GreenlightRequest, data: Record<string, unknown>) =>
+      inTransaction(ctx, (trx) => audit(ctx, trx, { actor, type, requestId: request.id, action: 'deploy', resource: request.resource, environment: 'production', outcome: type.slice('grant.'.length), data: { jti: request.grant!.jti, ...data } }));
+    await lostRace('bob', 'grant.revoked', used, {});
+    await lostRace('greenlight', 'grant.expired', used, { expiresAt: used.grant!.expiresAt, at: clock.now().toISOString() });
+    await lostRace('alice', 'grant.revoked', revokedTwice, {});
+    await lostRace('greenlight', 'grant.expired', revokedTwice, { expiresAt: revokedTwice.grant!.expiresAt, at: clock.now().toISOString() });
+
+    const found = await verify();
+    expect(found.findings ?? []).toEqual([]);
+    expect(found).toMatchObject({ ok: true });
+    expect(found.notes).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^grant ${used.grant!.jti}'s end was logged again .*\\(revoked at .*, then expired at .*\\); its first end, redeemed at .*, stands$`)),
+        expect.stringMatching(new RegExp(`^grant ${revokedTwice.grant!.jti}'s end was logged again .*\\(revoked at .*, then expired at .*\\); its first end, revoked at .*, stands$`)),
+      ]),
+    );
+    // The rows keep their first end: redeemed; revoked by bob, not alice.
+    const rows = await db().selectFrom('grants').select(['jti', 'status', 'revoked_by']).where('jti', 'in', [used.grant!.jti, revokedTwice.grant!.jti]).orderBy('jti').execute();
+    expect(new Map(rows.map((row) => [row.jti, [row.status, row.revoked_by]]))).toEqual(new Map([[used.grant!.jti, ['redeemed', null]], [revokedTwice.grant!.jti, ['revoked', 'bob']]]));
+    if (kind === 'sqlite') {
+      const offline = await cli(['audit', 'verify', '--data-dir', hub.dataDir]);
+      expect(offline.code).toBe(0);
+      expect(offline.stderr).toContain(`note: grant ${used.grant!.jti}'s end was logged again`);
+    }
+  });
+
   it('a grant the log records redeemed twice (as a hub before this check could) is named redeemed_twice', async () => {
     const approved = await decide(bob, (await submit(alice, { resource: 'twice' })).id);
     expect((await redeem(await tokenOf(approved.id))).status).toBe(200);
@@ -145,6 +178,14 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('audit verify holds requests
   });
 
   const findingsOf = (found: Verify, requestId: string) => (found.findings ?? []).filter((finding) => finding.requestId === requestId);
+
+  it('a grant the log records redeemed after it was revoked is named ended_twice: no hub redeems a grant not active', async () => {
+    const approved = await decide(bob, (await submit(alice, { resource: 'used-after-revoke' })).id);
+    expect((await hub.api('POST', `/api/v1/grants/${approved.grant!.jti}/revoke`, bob.token)).status).toBe(200);
+    const ctx = hub.hub.ctx;
+    await inTransaction(ctx, (trx) => audit(ctx, trx, { actor: 'alice', type: 'grant.redeemed', requestId: approved.id, action: 'deploy', resource: 'used-after-revoke', environment: 'production', outcome: 'redeemed', data: { jti: approved.grant!.jti } }));
+    expect(findingsOf(await verify(), approved.id)).toEqual([expect.objectContaining({ reason: 'ended_twice', jti: approved.grant!.jti, problem: expect.stringContaining('revoked at') })]);
+  });
 
   it('a vote whose approver name, verdict or existence was edited disagrees with the votes in the log', async () => {
     const quorum = await submit(alice, { action: 'migrate', resource: 'votes' });

@@ -4,7 +4,7 @@ import { walkChain } from './audit.js';
 import { checkpointSignatureValid, signatureProblem, type Checkpoint, type TrustedCheckpointKey } from './checkpoints.js';
 import { unsharedLogProblem } from './checkpoint-chains.js';
 import { checkState } from './state-check/check-state.js';
-import type { StateFinding } from './state-check/compare.js';
+import { endedAgainNotes, type StateFinding } from './state-check/compare.js';
 import { StateReplay } from './state-check/replay.js';
 
 /** A point the chain must pass through: a signed checkpoint from somewhere, or a `--expect SEQ:HASH`. */
@@ -179,6 +179,6 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
     events: walk.outcome.events,
     chainId,
     checkpoint: latest ? { seq: latest.seq, at: latest.checkpoint?.at ?? null, source: latest.source } : null,
-    notes,
+    notes: [...notes, ...endedAgainNotes(replay.grants, replay.endedAgain)],
   };
 }

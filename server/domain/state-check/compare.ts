@@ -1,5 +1,5 @@
 import type { DecisionsTable, GrantsTable, RequestsTable } from '../../store/schema.js';
-import type { LoggedGrant, LoggedRequest } from './replay.js';
+import type { LoggedEnd, LoggedGrant, LoggedRequest } from './replay.js';
 
 /**
  * Why a state row and the audit log disagree, one stable code per kind:
@@ -7,7 +7,9 @@ import type { LoggedGrant, LoggedRequest } from './replay.js';
  * - `no_event`: a row no event created (a request never submitted, a grant never issued, a vote never cast);
  * - `state_missing`: an event's request or grant has no row;
  * - `redeemed_twice`: the log records more than one redemption of one grant;
- * - `ended_twice`: the log records a grant ended again after it had ended (used after it was revoked, say).
+ * - `ended_twice`: the log records a grant redeemed after it had been revoked or had expired.
+ * A revoke or expire logged after a grant's end is no finding but a note (`endedAgainNotes`): hubs
+ * before 2026-12-03 logged those when two ends raced on PostgreSQL.
  */
 export const STATE_FINDING_REASONS = ['state_disagrees', 'no_event', 'state_missing', 'redeemed_twice', 'ended_twice'] as const;
 export type StateFindingReason = (typeof STATE_FINDING_REASONS)[number];
@@ -90,11 +92,36 @@ export function compareGrant(row: GrantRow, logged: LoggedGrant | undefined): St
   return findings;
 }
 
-/** A grant the log ends more than once: whatever its row says now, it was used or ended again. */
+const listed = (end: LoggedEnd) => `${end.end} at ${end.at} (event ${end.seq})`;
+
+/**
+ * A grant the log records used after it had ended: the redeem's update needs an active grant, so no
+ * hub logs that unless the row was set back to active in between.
+ */
 export function endsInLog(jti: string, requestId: string | null, logged: LoggedGrant): StateFinding[] {
-  if (logged.ends.length < 2) return [];
-  const redeems = logged.ends.filter((end) => end.end === 'redeemed');
-  const list = logged.ends.map((end) => `${end.end} at ${end.at} (event ${end.seq})`).join(', then ');
-  const reason = redeems.length > 1 ? 'redeemed_twice' : 'ended_twice';
-  return [{ reason, table: 'grants', requestId, jti, problem: `grant ${jti}: the audit log records it ${list}: it was used or ended again after it had ended, so its row was changed in between` }];
+  if (!logged.ended || !logged.laterEnds?.some((end) => end.end === 'redeemed')) return [];
+  const ends = [logged.ended, ...logged.laterEnds];
+  const reason = ends.filter((end) => end.end === 'redeemed').length > 1 ? 'redeemed_twice' : 'ended_twice';
+  return [{ reason, table: 'grants', requestId, jti, problem: `grant ${jti}: the audit log records it ${ends.map(listed).join(', then ')}: it was used again after it had ended, so its row was changed in between` }];
+}
+
+/** At most this many grants ended again are named in notes; one more note counts the rest. */
+export const MAX_NOTED_ENDS = 20;
+
+/** Revokes and expiries logged after a grant's end by hubs before the end race was fixed: said, not held against the row. */
+export function endedAgainNotes(grants: ReadonlyMap<string, LoggedGrant>, jtis: Iterable<string>): string[] {
+  const notes: string[] = [];
+  let more = 0;
+  for (const jti of jtis) {
+    const logged = grants.get(jti);
+    const again = logged?.laterEnds?.filter((end) => end.end !== 'redeemed') ?? [];
+    if (!logged?.ended || again.length === 0) continue;
+    if (notes.length === MAX_NOTED_ENDS) {
+      more += 1;
+      continue;
+    }
+    notes.push(`grant ${jti}'s end was logged again by a hub from before 2026-12-03, which could audit a revoke or expiry that lost a race (${again.map(listed).join(', then ')}); its first end, ${listed(logged.ended)}, stands`);
+  }
+  if (more > 0) notes.push(`${more} more grants' ends were logged again the same way`);
+  return notes;
 }

@@ -19,18 +19,30 @@ export interface LoggedRequest {
 
 export type GrantEnd = 'redeemed' | 'revoked' | 'expired';
 
+export interface LoggedEnd {
+  end: GrantEnd;
+  at: string;
+  seq: number;
+}
+
 /** What a grant's events say it is now. */
 export interface LoggedGrant {
   requestId: string | null;
   expiresAt: string | null;
   /** Absent from events written before scheduled starts existed. */
   notBefore: string | null;
+  /** Its first end decides these: a later one never changed the row (the hub's updates need an active grant). */
   status: 'active' | GrantEnd;
   redeemedAt: string | null;
   revokedAt: string | null;
   revokedBy: string | null;
-  /** Every end in order: more than one is itself a finding. */
-  ends: { end: GrantEnd; at: string; seq: number }[];
+  ended: LoggedEnd | null;
+  /**
+   * Ends logged after the first, in order. A revoke or expire here is what hubs before 2026-12-03
+   * (7112570) logged when they lost a race on PostgreSQL (their revoke audited whatever its update
+   * did); a redeem here no hub ever logged, so the row was set back to active in between.
+   */
+  laterEnds: LoggedEnd[] | null;
 }
 
 const FINAL: Record<string, string> = {
@@ -59,6 +71,8 @@ const text = (value: unknown): string | null => (typeof value === 'string' && va
 export class StateReplay {
   readonly requests = new Map<string, LoggedRequest>();
   readonly grants = new Map<string, LoggedGrant>();
+  /** Grants with ends logged after their first, in the order found. */
+  readonly endedAgain = new Set<string>();
 
   /** Events must come in seq order: each one applies to what the earlier ones left. */
   apply(row: Pick<AuditEventsTable, 'seq' | 'at' | 'actor' | 'type' | 'request_id' | 'data'>): void {
@@ -107,14 +121,21 @@ export class StateReplay {
         redeemedAt: null,
         revokedAt: null,
         revokedBy: null,
-        ends: [],
+        ended: null,
+        laterEnds: null,
       });
       return;
     }
     const grant = this.grants.get(jti);
     if (!grant || !end) return;
+    const logged = { end, at: row.at, seq: Number(row.seq) };
+    if (grant.ended) {
+      (grant.laterEnds ??= []).push(logged);
+      this.endedAgain.add(jti);
+      return;
+    }
+    grant.ended = logged;
     grant.status = end;
-    grant.ends.push({ end, at: row.at, seq: Number(row.seq) });
     if (end === 'redeemed') grant.redeemedAt = row.at;
     if (end === 'revoked') {
       grant.revokedAt = row.at;
