@@ -13,6 +13,8 @@ export interface HistoryResult {
   events: number;
   firstPage: Summary;
   verifyPerSecond: number;
+  /** The hub's peak RSS during verify over its RSS just before (after a GC), in MB: what the verify held at once. */
+  verifyPeakRssMb: number;
   generateSeconds: number;
 }
 
@@ -116,11 +118,17 @@ export async function runHistory(ctx: BenchContext): Promise<HistoryResult> {
       if (i >= 5) pages.push(elapsed);
     }
     ctx.progress(`history: verifying the chain of ${events} events through the hub`);
+    const rssBefore = await hub.rss();
+    const peakBefore = await hub.maxRss();
     const t0 = performance.now();
     const verified = await api<{ ok: boolean; events: number }>(hub.url, 'GET', '/api/v1/audit/verify', ADMIN_TOKEN);
     const seconds = (performance.now() - t0) / 1000;
     if (!verified.body.ok) throw new Error(`verify failed: ${JSON.stringify(verified.body)}`);
-    return { events: verified.body.events, firstPage: summarize(pages), verifyPerSecond: verified.body.events / seconds, generateSeconds };
+    const peakAfter = await hub.maxRss();
+    // The peak only says what verify held when verify set it; otherwise it bounds it from above.
+    if (peakAfter <= peakBefore) ctx.progress('history: verify stayed under the hub\'s earlier peak RSS: audit_verify_peak_rss_mb is an upper bound');
+    const verifyPeakRssMb = Math.max(0, peakAfter - rssBefore) / 1024 / 1024;
+    return { events: verified.body.events, firstPage: summarize(pages), verifyPerSecond: verified.body.events / seconds, verifyPeakRssMb, generateSeconds };
   } finally {
     await hub.close();
   }

@@ -97,6 +97,8 @@ export interface HubChild {
   url: string;
   dataDir: string;
   rss(): Promise<number>;
+  /** The highest RSS the hub's process has reached so far. */
+  maxRss(): Promise<number>;
   cpuMicros(): Promise<number>;
   close(): Promise<void>;
 }
@@ -114,6 +116,7 @@ export async function startHubChild(ctx: BenchContext, options: { policy: string
     url,
     dataDir,
     rss: async () => (await child.call({ type: 'rss' })).rss ?? Number.NaN,
+    maxRss: async () => (await child.call({ type: 'max-rss' })).maxRss ?? Number.NaN,
     cpuMicros: async () => (await child.call({ type: 'cpu' })).cpuMicros ?? Number.NaN,
     close: async () => {
       await closePool(url);

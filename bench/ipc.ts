@@ -17,6 +17,8 @@ export type ServerCommand =
   /** The bare server answers `requests:sync` with this payload from now on (the sync floor). */
   | { type: 'set-sync-reply'; reply: unknown }
   | { type: 'rss' }
+  /** The most resident memory the process has held at any moment since it started. */
+  | { type: 'max-rss' }
   | { type: 'cpu' }
   /** Starts recording this process's event-loop delay (perf_hooks.monitorEventLoopDelay). */
   | { type: 'loop-delay-start' }
@@ -41,6 +43,7 @@ export type ClientsCommand =
 export interface ServerReply {
   url?: string;
   rss?: number;
+  maxRss?: number;
   /** User + system CPU time of the server process so far, in microseconds. */
   cpuMicros?: number;
   loopDelay?: LoopDelay;

@@ -141,6 +141,7 @@ if (wanted('history')) {
   set('history_first_page_p99_ms', result.firstPage.p99);
   set('history_events', result.events);
   set('audit_verify_events_per_s', result.verifyPerSecond);
+  set('audit_verify_peak_rss_mb', result.verifyPeakRssMb);
 }
 if (wanted('outbox')) {
   const result = await runOutbox(ctx);

@@ -145,6 +145,9 @@ serve<ServerCommand, ServerReply>(async (command) => {
     }
     case 'rss':
       return { rss: await rss() };
+    case 'max-rss':
+      // resourceUsage reports kilobytes.
+      return { maxRss: process.resourceUsage().maxRSS * 1024 };
     case 'cpu': {
       const usage = process.cpuUsage();
       return { cpuMicros: usage.user + usage.system };
