@@ -27,7 +27,11 @@ async function votesOf(db: Kysely<Database>, requestIds: string[]): Promise<Map<
 async function compareRequests(db: Kysely<Database>, replay: StateReplay, rows: RequestRow[]): Promise<StateFinding[]> {
   if (rows.length === 0) return [];
   const votes = await votesOf(db, rows.map((row) => row.id));
-  return rows.flatMap((row) => compareRequest(row, votes.get(row.id) ?? [], replay.requests.get(row.id)));
+  return rows.flatMap((row) => {
+    const logged = replay.requests.get(row.id);
+    if (logged) logged.hasRow = true;
+    return compareRequest(row, votes.get(row.id) ?? [], logged);
+  });
 }
 
 /**
@@ -38,13 +42,10 @@ async function compareRequests(db: Kysely<Database>, replay: StateReplay, rows: 
  * or has disagreed for several rounds.
  */
 export async function checkState(db: Kysely<Database>, replay: StateReplay, walkedTo: number): Promise<StateFinding[]> {
-  const requestsSeen = new Set<string>();
-  const grantsSeen = new Set<string>();
   let found: StateFinding[] = [];
 
   for (let after = ''; ; ) {
     const rows = await db.selectFrom('requests').select(REQUEST_COLUMNS).where('id', '>', after).orderBy('id').limit(PAGE).execute();
-    for (const row of rows) requestsSeen.add(row.id);
     found.push(...(await compareRequests(db, replay, rows)));
     if (rows.length < PAGE) break;
     after = rows[rows.length - 1]!.id;
@@ -52,8 +53,9 @@ export async function checkState(db: Kysely<Database>, replay: StateReplay, walk
   for (let after = ''; ; ) {
     const rows: GrantRow[] = await db.selectFrom('grants').select(GRANT_COLUMNS).where('jti', '>', after).orderBy('jti').limit(PAGE).execute();
     for (const row of rows) {
-      grantsSeen.add(row.jti);
-      found.push(...compareGrant(row, replay.grants.get(row.jti)));
+      const logged = replay.grants.get(row.jti);
+      if (logged) logged.hasRow = true;
+      found.push(...compareGrant(row, logged));
     }
     if (rows.length < PAGE) break;
     after = rows[rows.length - 1]!.jti;
@@ -83,10 +85,10 @@ export async function checkState(db: Kysely<Database>, replay: StateReplay, walk
   }
 
   for (const [id, logged] of replay.requests) {
-    if (!requestsSeen.has(id)) found.push({ reason: 'state_missing', table: 'requests', requestId: id, problem: `request ${id} (${logged.status} by its audit events) has no row: it was deleted from the database` });
+    if (!logged.hasRow) found.push({ reason: 'state_missing', table: 'requests', requestId: id, problem: `request ${id} (${logged.status} by its audit events) has no row: it was deleted from the database` });
   }
   for (const [jti, logged] of replay.grants) {
-    if (grantsSeen.has(jti)) continue;
+    if (logged.hasRow) continue;
     found.push({ reason: 'state_missing', table: 'grants', requestId: logged.requestId, jti, problem: `grant ${jti} (${logged.status} by its audit events) has no row: it was deleted from the database` });
     found.push(...endsInLog(jti, logged.requestId, logged));
   }

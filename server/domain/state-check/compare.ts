@@ -1,5 +1,5 @@
 import type { DecisionsTable, GrantsTable, RequestsTable } from '../../store/schema.js';
-import type { LoggedEnd, LoggedGrant, LoggedRequest } from './replay.js';
+import { firstEnd, type LoggedEnd, type LoggedGrant, type LoggedRequest } from './replay.js';
 
 /**
  * Why a state row and the audit log disagree, one stable code per kind:
@@ -57,7 +57,7 @@ export function compareRequest(row: RequestRow, votes: readonly DecisionRow[], l
   const seen = new Set<string>();
   for (const vote of votes) {
     seen.add(vote.approver_name);
-    const cast = logged.votes.get(vote.approver_name);
+    const cast = logged.votes?.find((cast) => cast.approver === vote.approver_name);
     const who = `${vote.approver_name}${vote.delegate_name ? ` (cast by ${vote.delegate_name})` : ''}`;
     if (!cast) {
       findings.push({ reason: 'no_event', table: 'decisions', requestId: row.id, approver: vote.approver_name, problem: `request ${row.id}: the vote of ${who} to ${vote.decision} has no event that cast it` });
@@ -67,7 +67,8 @@ export function compareRequest(row: RequestRow, votes: readonly DecisionRow[], l
       findings.push({ reason: 'state_disagrees', table: 'decisions', requestId: row.id, approver: vote.approver_name, field: 'decision', state, log, problem: `request ${row.id}: ${vote.approver_name}'s vote is ${state} but its audit events say ${log}` });
     }
   }
-  for (const [approver, cast] of logged.votes) {
+  for (const cast of logged.votes ?? []) {
+    const approver = cast.approver;
     if (seen.has(approver)) continue;
     findings.push({ reason: 'state_disagrees', table: 'decisions', requestId: row.id, approver, field: 'decision', state: null, log: cast.decision, problem: `request ${row.id}: the audit events record ${approver}'s vote to ${cast.decision}, but the request has no such vote` });
   }
@@ -85,8 +86,10 @@ export function compareGrant(row: GrantRow, logged: LoggedGrant | undefined): St
   if (row.status !== logged.status) differs('status', row.status, logged.status);
   if (logged.expiresAt !== null && row.expires_at !== logged.expiresAt) differs('expires_at', row.expires_at, logged.expiresAt);
   if (logged.notBefore !== null && row.not_before !== logged.notBefore) differs('not_before', row.not_before, logged.notBefore);
-  if (!sameMoment(row.redeemed_at, logged.redeemedAt)) differs('redeemed_at', row.redeemed_at, logged.redeemedAt);
-  if (!sameMoment(row.revoked_at, logged.revokedAt)) differs('revoked_at', row.revoked_at, logged.revokedAt);
+  const redeemedAt = logged.status === 'redeemed' ? logged.endedAt : null;
+  const revokedAt = logged.status === 'revoked' ? logged.endedAt : null;
+  if (!sameMoment(row.redeemed_at, redeemedAt)) differs('redeemed_at', row.redeemed_at, redeemedAt);
+  if (!sameMoment(row.revoked_at, revokedAt)) differs('revoked_at', row.revoked_at, revokedAt);
   if ((row.revoked_by ?? null) !== logged.revokedBy) differs('revoked_by', row.revoked_by ?? null, logged.revokedBy);
   findings.push(...endsInLog(row.jti, row.request_id, logged));
   return findings;
@@ -99,8 +102,9 @@ const listed = (end: LoggedEnd) => `${end.end} at ${end.at} (event ${end.seq})`;
  * hub logs that unless the row was set back to active in between.
  */
 export function endsInLog(jti: string, requestId: string | null, logged: LoggedGrant): StateFinding[] {
-  if (!logged.ended || !logged.laterEnds?.some((end) => end.end === 'redeemed')) return [];
-  const ends = [logged.ended, ...logged.laterEnds];
+  const first = firstEnd(logged);
+  if (!first || !logged.laterEnds?.some((end) => end.end === 'redeemed')) return [];
+  const ends = [first, ...logged.laterEnds];
   const reason = ends.filter((end) => end.end === 'redeemed').length > 1 ? 'redeemed_twice' : 'ended_twice';
   return [{ reason, table: 'grants', requestId, jti, problem: `grant ${jti}: the audit log records it ${ends.map(listed).join(', then ')}: it was used again after it had ended, so its row was changed in between` }];
 }
@@ -114,13 +118,14 @@ export function endedAgainNotes(grants: ReadonlyMap<string, LoggedGrant>, jtis: 
   let more = 0;
   for (const jti of jtis) {
     const logged = grants.get(jti);
+    const first = logged && firstEnd(logged);
     const again = logged?.laterEnds?.filter((end) => end.end !== 'redeemed') ?? [];
-    if (!logged?.ended || again.length === 0) continue;
+    if (!first || again.length === 0) continue;
     if (notes.length === MAX_NOTED_ENDS) {
       more += 1;
       continue;
     }
-    notes.push(`grant ${jti}'s end was logged again by a hub from before 2026-12-03, which could audit a revoke or expiry that lost a race (${again.map(listed).join(', then ')}); its first end, ${listed(logged.ended)}, stands`);
+    notes.push(`grant ${jti}'s end was logged again by a hub from before 2026-12-03, which could audit a revoke or expiry that lost a race (${again.map(listed).join(', then ')}); its first end, ${listed(first)}, stands`);
   }
   if (more > 0) notes.push(`${more} more grants' ends were logged again the same way`);
   return notes;

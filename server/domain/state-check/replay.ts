@@ -2,19 +2,28 @@ import type { AuditEventsTable } from '../../store/schema.js';
 
 /** A vote as the log records it: whose it counts as, the verdict, and the delegate who cast it. */
 export interface LoggedVote {
+  approver: string;
   decision: 'approve' | 'deny';
   delegate: string | null;
 }
 
-/** What a request's events say it is now. */
+/**
+ * What a request's events say it is now. The replay holds one for every request in the history, so
+ * each is kept small: names shared, votes a short array (most requests have one or two), nothing else.
+ */
 export interface LoggedRequest {
+  /** The same string as its key in `requests`, shared by its grants. */
+  id: string;
   status: string;
   /** Who the final event names (actor), and the approver a delegate decided for. */
   decidedBy: string | null;
   decidedFor: string | null;
   /** Approved by the policy itself: the row names the rule (`policy:<rule>`), the event the hub. */
   byPolicy: boolean;
-  votes: Map<string, LoggedVote>;
+  /** At most one per approver; null before the first. */
+  votes: readonly LoggedVote[] | null;
+  /** Set once its row has been read: those never read have no row. */
+  hasRow: boolean;
 }
 
 export type GrantEnd = 'redeemed' | 'revoked' | 'expired';
@@ -33,17 +42,23 @@ export interface LoggedGrant {
   notBefore: string | null;
   /** Its first end decides these: a later one never changed the row (the hub's updates need an active grant). */
   status: 'active' | GrantEnd;
-  redeemedAt: string | null;
-  revokedAt: string | null;
+  /** When and in which event it first ended (`status` says how); null and 0 while active. */
+  endedAt: string | null;
+  endedSeq: number;
   revokedBy: string | null;
-  ended: LoggedEnd | null;
   /**
    * Ends logged after the first, in order. A revoke or expire here is what hubs before 2026-12-03
    * (7112570) logged when they lost a race on PostgreSQL (their revoke audited whatever its update
    * did); a redeem here no hub ever logged, so the row was set back to active in between.
    */
   laterEnds: LoggedEnd[] | null;
+  /** Set once its row has been read: those never read have no row. */
+  hasRow: boolean;
 }
+
+/** A grant's first end, if it has ended. */
+export const firstEnd = (grant: LoggedGrant): LoggedEnd | null =>
+  grant.status === 'active' || grant.endedAt === null ? null : { end: grant.status, at: grant.endedAt, seq: grant.endedSeq };
 
 const FINAL: Record<string, string> = {
   'request.approved': 'approved',
@@ -64,6 +79,8 @@ function parseData(text: string): Record<string, unknown> {
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
 
+type ReplayedEvent = Pick<AuditEventsTable, 'seq' | 'at' | 'actor' | 'type' | 'request_id' | 'data'>;
+
 /**
  * The requests and grants as their audit events, replayed in order, leave them. Only the events that
  * change what the state tables hold are read; the rest (escalations, reminders, claims) are skipped.
@@ -73,13 +90,25 @@ export class StateReplay {
   readonly grants = new Map<string, LoggedGrant>();
   /** Grants with ends logged after their first, in the order found. */
   readonly endedAgain = new Set<string>();
+  /** Each person's name once, however many events name them: each row read brings its own copy. */
+  private readonly names = new Map<string, string>();
+
+  private name(value: string): string;
+  private name(value: string | null): string | null;
+  private name(value: string | null): string | null {
+    if (value === null) return null;
+    const known = this.names.get(value);
+    if (known !== undefined) return known;
+    this.names.set(value, value);
+    return value;
+  }
 
   /** Events must come in seq order: each one applies to what the earlier ones left. */
-  apply(row: Pick<AuditEventsTable, 'seq' | 'at' | 'actor' | 'type' | 'request_id' | 'data'>): void {
+  apply(row: ReplayedEvent): void {
     if (row.type.startsWith('grant.')) return this.applyGrant(row);
     if (!row.request_id || !row.type.startsWith('request.')) return;
     if (row.type === 'request.submitted') {
-      this.requests.set(row.request_id, { status: 'pending', decidedBy: null, decidedFor: null, byPolicy: false, votes: new Map() });
+      this.requests.set(row.request_id, { id: row.request_id, status: 'pending', decidedBy: null, decidedFor: null, byPolicy: false, votes: null, hasRow: false });
       return;
     }
     const request = this.requests.get(row.request_id);
@@ -89,24 +118,30 @@ export class StateReplay {
     if (!final && !isVote && row.type !== 'request.vote_withdrawn') return;
     const data = parseData(row.data);
     if (row.type === 'request.vote_withdrawn') {
-      for (const name of Array.isArray(data.approvals) ? data.approvals : []) if (typeof name === 'string') request.votes.delete(name);
+      const withdrawn = new Set(Array.isArray(data.approvals) ? data.approvals : []);
+      const left = request.votes?.filter((vote) => !withdrawn.has(vote.approver)) ?? [];
+      request.votes = left.length > 0 ? left : null;
       return;
     }
     // Break-glass and `autoApprove` approve without anyone's vote.
     const unvoted = data.breakGlass === true || data.autoApprove === true;
-    const onBehalfOf = text(data.onBehalfOf);
+    const onBehalfOf = this.name(text(data.onBehalfOf));
+    const actor = this.name(row.actor);
     if (isVote && !unvoted) {
-      request.votes.set(onBehalfOf ?? row.actor, { decision: row.type === 'request.denied' ? 'deny' : 'approve', delegate: onBehalfOf ? row.actor : null });
+      const vote: LoggedVote = { approver: onBehalfOf ?? actor, decision: row.type === 'request.denied' ? 'deny' : 'approve', delegate: onBehalfOf ? actor : null };
+      const votes = request.votes ?? [];
+      // A second vote of the same approver takes the first one's place.
+      request.votes = votes.some((cast) => cast.approver === vote.approver) ? votes.map((cast) => (cast.approver === vote.approver ? vote : cast)) : [...votes, vote];
     }
     if (final) {
       request.status = final;
-      request.decidedBy = row.actor;
+      request.decidedBy = actor;
       request.decidedFor = isVote && !unvoted ? onBehalfOf : null;
       request.byPolicy = data.autoApprove === true;
     }
   }
 
-  private applyGrant(row: Pick<AuditEventsTable, 'seq' | 'at' | 'actor' | 'type' | 'request_id' | 'data'>): void {
+  private applyGrant(row: ReplayedEvent): void {
     const end = GRANT_ENDS[row.type];
     if (row.type !== 'grant.issued' && !end) return;
     const data = parseData(row.data);
@@ -114,32 +149,28 @@ export class StateReplay {
     if (!jti) return;
     if (row.type === 'grant.issued') {
       this.grants.set(jti, {
-        requestId: row.request_id,
+        requestId: (row.request_id && this.requests.get(row.request_id)?.id) ?? row.request_id,
         expiresAt: text(data.expiresAt),
         notBefore: text(data.notBefore),
         status: 'active',
-        redeemedAt: null,
-        revokedAt: null,
+        endedAt: null,
+        endedSeq: 0,
         revokedBy: null,
-        ended: null,
         laterEnds: null,
+        hasRow: false,
       });
       return;
     }
     const grant = this.grants.get(jti);
     if (!grant || !end) return;
-    const logged = { end, at: row.at, seq: Number(row.seq) };
-    if (grant.ended) {
-      (grant.laterEnds ??= []).push(logged);
+    if (grant.status !== 'active') {
+      (grant.laterEnds ??= []).push({ end, at: row.at, seq: Number(row.seq) });
       this.endedAgain.add(jti);
       return;
     }
-    grant.ended = logged;
     grant.status = end;
-    if (end === 'redeemed') grant.redeemedAt = row.at;
-    if (end === 'revoked') {
-      grant.revokedAt = row.at;
-      grant.revokedBy = row.actor;
-    }
+    grant.endedAt = row.at;
+    grant.endedSeq = Number(row.seq);
+    if (end === 'revoked') grant.revokedBy = this.name(row.actor);
   }
 }
