@@ -23,6 +23,7 @@ import { ActorCache } from './domain/actor-cache.js';
 import { LastSeen } from './domain/last-seen.js';
 import { audit, inTransaction, type Context } from './domain/context.js';
 import { SigningKeyRing } from './domain/signing-keys.js';
+import { sealedKeysMemory } from './keys/sealed-keys-marker.js';
 import { GrantTokenSeal } from './keys/grant-token-seal.js';
 import { sealPlainGrantTokens } from './domain/seal-plain-grant-tokens.js';
 import type { CheckpointSetup } from './domain/checkpointer.js';
@@ -195,7 +196,10 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     const grantTokens = new GrantTokenSeal(kek.key, (grant, where) =>
       log.warn({ jti: grant.jti, requestId: grant.requestId }, `a grant token ${where} did not open with this hub's key-encryption key; its requester gets the grant without it`),
     );
-    const keys = await SigningKeyRing.load(store.db, kek.key, kek.file, clock.now(), ({ message, ...refusal }) => log.error(refusal, message));
+    const keys = await SigningKeyRing.load(store.db, kek.key, kek.file, sealedKeysMemory(kek.key, kek.file), clock.now(), {
+      refused: ({ message, ...refusal }) => log.error(refusal, message),
+      warn: (message) => log.warn(message),
+    });
     const sealed = await sealPlainGrantTokens(store.db, grantTokens, clock.now());
     if (sealed) log.info({ grants: sealed }, 'sealed the grant tokens an earlier version stored in plain (those not yet expired)');
     if (outbox.email) outbox.email.tokenKey = emailActionKey(kek.key);

@@ -90,15 +90,21 @@ describe('grant signing keys at rest', () => {
     const { default: Sqlite } = await import('better-sqlite3');
     const row = await storedKey(hub.dataDir);
     const plain = decryptPrivateKey(Buffer.from(readFileSync(kekFile, 'utf8').trim(), 'base64'), row.kid, row.private_jwk);
-    const db = new Sqlite(path.join(hub.dataDir, 'greenlight.db'));
-    db.prepare('update signing_keys set private_jwk = ? where kid = ?').run(plain, row.kid);
-    db.close();
+    // The database as a hub from before keys were encrypted left it: the key in plain text, and no key file yet.
+    const upgraded = new TestHub('sqlite', { policy: POLICY, keyEncryptionKeyFile: path.join(keyDir, 'upgrade', 'key-encryption-key') });
+    try {
+      copyFileSync(path.join(hub.dataDir, 'greenlight.db'), path.join(upgraded.dataDir, 'greenlight.db'));
+      const db = new Sqlite(path.join(upgraded.dataDir, 'greenlight.db'));
+      db.prepare('update signing_keys set private_jwk = ? where kid = ?').run(plain, row.kid);
+      db.close();
 
-    await hub.start();
-    const after = await storedKey(hub.dataDir);
-    expect(after.private_jwk.startsWith('enc:v1:')).toBe(true);
-    expect((await hub.api('POST', '/api/v1/grants/verify', null, { token: grant })).body).toMatchObject({ valid: true });
-    await hub.stop();
+      await upgraded.start();
+      const after = await storedKey(upgraded.dataDir);
+      expect(after.private_jwk.startsWith('enc:v1:')).toBe(true);
+      expect((await upgraded.api('POST', '/api/v1/grants/verify', null, { token: grant })).body).toMatchObject({ valid: true });
+    } finally {
+      await upgraded.dispose();
+    }
   });
 });
 

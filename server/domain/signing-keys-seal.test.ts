@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../store/database.js';
 import { signingKeyStore, type NewSigningKeyRecord } from '../store/signing-keys.js';
 import { isEncrypted } from '../keys/key-encryption.js';
+import { sealedKeysMemory } from '../keys/sealed-keys-marker.js';
 import { openTestStore, storeKinds } from '../test-support/store-kinds.js';
 import { SigningKeyRing } from './signing-keys.js';
 
@@ -18,11 +22,17 @@ describe.each(await storeKinds())('sealing plain-text signing keys on $label', (
   let store: Store;
   let cleanup: () => Promise<void> = async () => undefined;
   const kek = randomBytes(32);
+  const keyDir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-kek-'));
+  const kekFile = path.join(keyDir, 'key-encryption-key');
+  const load = () => SigningKeyRing.load(store.db, kek, kekFile, sealedKeysMemory(kek, kekFile), new Date('2026-12-03T00:00:00.000Z'), { refused: () => undefined, warn: () => undefined });
   beforeAll(async () => {
     if (skip) return;
     ({ store, cleanup } = await openTestStore(kind));
   });
-  afterAll(async () => cleanup());
+  afterAll(async () => {
+    await cleanup();
+    rmSync(keyDir, { recursive: true, force: true });
+  });
 
   const failUpdatesOf = async (rowId: string) => {
     if (kind === 'SQLite') {
@@ -41,11 +51,11 @@ describe.each(await storeKinds())('sealing plain-text signing keys on $label', (
     await signingKeyStore.insert(store.db, await plainKey('sgk_old', '2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z'));
     await signingKeyStore.insert(store.db, await plainKey('sgk_new', '2026-12-02T00:00:00.000Z', null));
     await failUpdatesOf('sgk_new');
-    await expect(SigningKeyRing.load(store.db, kek, 'kek-file', new Date('2026-12-03T00:00:00.000Z'), () => undefined)).rejects.toThrow(/the hub died here/);
+    await expect(load()).rejects.toThrow(/the hub died here/);
     expect((await signingKeyStore.all(store.db)).map((key) => isEncrypted(key.storedPrivateKey))).toEqual([false, false]);
 
     await stopFailing();
-    const ring = await SigningKeyRing.load(store.db, kek, 'kek-file', new Date('2026-12-03T00:00:00.000Z'), () => undefined);
+    const ring = await load();
     expect((await signingKeyStore.all(store.db)).map((key) => isEncrypted(key.storedPrivateKey))).toEqual([true, true]);
     expect(ring.current.rowId).toBe('sgk_new');
   });

@@ -6,6 +6,7 @@ import { signingKeyStore, type NewSigningKeyRecord, type SigningKeyRecord } from
 import { grantStore } from '../store/grants.js';
 import { newId } from '../ids.js';
 import { decryptPrivateKey, encryptPrivateKey, isEncrypted } from '../keys/key-encryption.js';
+import type { SealedKeysMemory } from '../keys/sealed-keys-marker.js';
 
 export interface SigningKey {
   /** The signing_keys row. */
@@ -33,6 +34,12 @@ export interface SigningKeyRefusal {
   storedKid: string | null;
   kid: string;
   message: string;
+}
+
+/** What the ring tells its hub: rows it does not use, and trouble keeping its memory beside the key file. */
+export interface SigningKeyReports {
+  refused: (refusal: SigningKeyRefusal) => void;
+  warn: (message: string) => void;
 }
 
 /** What a row was opened from, so a refresh opens it again only when it changed. */
@@ -75,15 +82,18 @@ export class SigningKeyRing {
   ) {}
 
   /**
-   * Loads the keys, creating the first on a new database and encrypting any still stored in plain text.
-   * `refused` hears of each row not used, once per change of that row.
+   * Loads the keys, creating the first on a new database and encrypting any an older hub stored in
+   * plain text, unless `sealed` remembers this key-encryption key holding sealed keys before. Once
+   * they open, `sealed` remembers it. `refused` hears of each row not used, once per change of that row.
    */
-  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, now: Date, refused: (refusal: SigningKeyRefusal) => void): Promise<SigningKeyRing> {
-    const ring = new SigningKeyRing(db, kek, kekFile, refused);
+  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, sealed: SealedKeysMemory, now: Date, reports: SigningKeyReports): Promise<SigningKeyRing> {
+    const ring = new SigningKeyRing(db, kek, kekFile, reports.refused);
     // The first hub creates it; a racing second insert is ignored and both read the one that won.
     if (!(await signingKeyStore.any(db))) await ring.insertNew('primary', now);
-    await sealLegacyKeys(db, kek);
+    await sealLegacyKeys(db, kek, kekFile, sealed);
     await ring.refresh();
+    const warning = sealed.remember(now);
+    if (warning) reports.warn(warning);
     return ring;
   }
 
@@ -238,13 +248,24 @@ export class SigningKeyRing {
  * Keys stored in plain text are from before keys were encrypted: when every key is, they are sealed
  * in place, all in one transaction, so a start that dies half-way leaves none sealed rather than a mix
  * the next start would refuse. Once any key is encrypted, a plain-text one can only have been written
- * by someone with the database and without the key-encryption key: it is never sealed, nor used.
+ * by someone with the database and without the key-encryption key: it is never sealed, nor used. Nor
+ * are plain-text keys alone once this key-encryption key has held sealed ones (`sealed`, kept beside
+ * its file): someone who can write the database could otherwise delete every key and put in their own.
  * Hubs starting together each seal what they read; a row another hub sealed first is left as it is.
  */
-async function sealLegacyKeys(db: Kysely<Database>, kek: Buffer): Promise<void> {
+async function sealLegacyKeys(db: Kysely<Database>, kek: Buffer, kekFile: string, sealed: SealedKeysMemory): Promise<void> {
+  // Read before the rows: a hub beside this one writes it only once its sealing has committed, so
+  // when it is found here the rows read next are sealed ones.
+  const sealedSince = sealed.sealedSince();
   await db.transaction().execute(async (trx) => {
     const records = await signingKeyStore.all(trx);
-    if (records.some((record) => isEncrypted(record.storedPrivateKey))) return;
+    if (records.length === 0 || records.some((record) => isEncrypted(record.storedPrivateKey))) return;
+    if (sealedSince !== null) {
+      const rows = records.map((record) => `"${record.rowId}"`).join(', ');
+      throw new SigningKeyError(
+        `the database holds only grant signing keys stored in plain text (${rows}), yet the key-encryption key ${kekFile} has held sealed ones (since ${sealedSince}, as ${sealed.file} records). A hub writes every key sealed, so these were put in the database outside a hub, perhaps to have a key of someone's choosing published and signing grants: they are neither sealed nor used, and nothing is signed. Restore the signing_keys table from a backup. Only if this really is a database from before keys were encrypted, sharing that key file with another database, delete ${sealed.file} and start again: the hub then seals these keys and signs with them.`,
+      );
+    }
     for (const record of records) {
       await signingKeyStore.replacePrivateKey(trx, record.rowId, record.storedPrivateKey, encryptPrivateKey(kek, record.rowId, record.storedPrivateKey));
     }
