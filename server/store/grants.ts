@@ -26,6 +26,11 @@ export interface GrantRecord {
   signingKey: string | null;
 }
 
+/** A request's approvals a delegate cast for someone, as `issueGrant` named them in the grant (`decisionStore.approvalsOnBehalf`). */
+function onBehalf<Q extends SelectQueryBuilder<Database, 'decisions', object>>(from: Q) {
+  return from.where('decisions.decision', '=', 'approve').where('decisions.delegate_name', 'is not', null);
+}
+
 const GRANT_END_EVENTS = ['grant.redeemed', 'grant.revoked', 'grant.expired'];
 
 function endsInLog<Q extends SelectQueryBuilder<Database, 'audit_events', object>>(from: Q, requestId: string) {
@@ -33,10 +38,21 @@ function endsInLog<Q extends SelectQueryBuilder<Database, 'audit_events', object
 }
 
 /** A grant's record as verifying a token reads it: the grant, its request as it stands, and its requester's standing. */
-export interface GrantState extends Pick<GrantRecord, 'status' | 'expiresAt' | 'requestId' | 'payloadHash'> {
+export interface GrantState extends Pick<GrantRecord, 'status' | 'notBefore' | 'expiresAt' | 'requestId' | 'payloadHash'> {
   requesterDisabled: boolean;
   /** Null: the grant's request is not in the database. */
-  request: { status: string; action: string; resource: string; environment: string } | null;
+  request: {
+    status: string;
+    action: string;
+    resource: string;
+    environment: string;
+    /** Who asked, as the request recorded them at submission (a user's name may change since). */
+    requesterName: string;
+    /** Used by break-glass: it has a review, and its grant says `bg`. */
+    breakGlass: boolean;
+  } | null;
+  /** The approvals a delegate gave on someone's behalf, which its grant names (`obo`); none when nobody did. */
+  onBehalfOf: { by: string; for: string }[];
 }
 
 /** A status the hub never writes is a damaged database, and says so. */
@@ -89,18 +105,29 @@ export const grantStore = {
     return row && toGrantRecord(row);
   },
 
-  /** What verifying a token checks it against: its grant's record, that grant's request (null: none) and whether its requester has been disabled since. */
+  /**
+   * What verifying a token checks it against: its grant's record, that grant's request (null: none), whether
+   * its requester has been disabled since, and what the grant was marked with when issued. The approvals
+   * given on someone's behalf are read only for a request that has some, so most grants take one query.
+   */
   async stateOf(db: Executor, jti: string): Promise<GrantState | undefined> {
     const row = await db
       .selectFrom('grants')
       .leftJoin('users', 'users.id', 'grants.requester_id')
       .leftJoin('requests', 'requests.id', 'grants.request_id')
-      .select(['grants.status', 'grants.expires_at', 'grants.request_id', 'grants.payload_hash', 'users.disabled', 'requests.status as request_status', 'requests.action', 'requests.resource', 'requests.environment'])
+      .leftJoin('break_glass_reviews', 'break_glass_reviews.request_id', 'grants.request_id')
+      .select(['grants.status', 'grants.not_before', 'grants.expires_at', 'grants.request_id', 'grants.payload_hash', 'users.disabled'])
+      .select(['requests.status as request_status', 'requests.action', 'requests.resource', 'requests.environment', 'requests.requester_name', 'break_glass_reviews.request_id as reviewed_request'])
+      .select((eb) => eb.exists(onBehalf(eb.selectFrom('decisions').select('decisions.request_id').whereRef('decisions.request_id', '=', 'grants.request_id'))).as('delegated'))
       .where('grants.jti', '=', jti)
       .executeTakeFirst();
     if (!row) return undefined;
-    const request = row.request_status === null || row.action === null || row.resource === null || row.environment === null ? null : { status: row.request_status, action: row.action, resource: row.resource, environment: row.environment };
-    return { status: decodeGrantStatus(row.status), expiresAt: row.expires_at, requestId: row.request_id, payloadHash: row.payload_hash, requesterDisabled: Number(row.disabled) === 1, request };
+    const request =
+      row.request_status === null || row.action === null || row.resource === null || row.environment === null || row.requester_name === null
+        ? null
+        : { status: row.request_status, action: row.action, resource: row.resource, environment: row.environment, requesterName: row.requester_name, breakGlass: row.reviewed_request !== null };
+    const onBehalfOf = row.delegated ? (await onBehalf(db.selectFrom('decisions')).select(['approver_name', 'delegate_name']).where('decisions.request_id', '=', row.request_id).execute()).map((vote) => ({ by: vote.delegate_name ?? '', for: vote.approver_name })) : [];
+    return { status: decodeGrantStatus(row.status), notBefore: row.not_before, expiresAt: row.expires_at, requestId: row.request_id, payloadHash: row.payload_hash, requesterDisabled: Number(row.disabled) === 1, request, onBehalfOf };
   },
 
   async statusOf(db: Executor, jti: string): Promise<GrantStatus | undefined> {
