@@ -133,11 +133,31 @@ function claimsOf(payload: Record<string, unknown>): GrantClaims | null {
   };
 }
 
+/** A time as a JWT carries it, whole seconds: a grant issued before scheduled starts recorded its start to the millisecond, its `nbf` in that second. */
+const atSecond = (iso: string): number => Math.floor(Date.parse(iso) / 1000) * 1000;
+
+/** The same approvals on someone's behalf, in any order (the grant lists them as the votes were read). */
+function sameOnBehalf(recorded: { by: string; for: string }[], claimed: { by: string; for: string }[]): boolean {
+  const key = (list: { by: string; for: string }[]) => JSON.stringify(list.map((entry) => [entry.by, entry.for]).sort());
+  return recorded.length === claimed.length && key(recorded) === key(claimed);
+}
+
+/**
+ * Whether the marks are as the hub writes them: `bg` only as `true`, `obo` only as a non-empty list
+ * of `{by, for}` names. Anything else a target reading the token itself would take for something.
+ */
+function marksAsWritten(payload: Record<string, unknown>): boolean {
+  if ('bg' in payload && payload.bg !== true) return false;
+  if (!('obo' in payload)) return true;
+  const obo = payload.obo;
+  return Array.isArray(obo) && obo.length > 0 && obo.every((entry: unknown) => typeof entry === 'object' && entry !== null && Object.keys(entry).length === 2 && typeof (entry as { by?: unknown }).by === 'string' && typeof (entry as { for?: unknown }).for === 'string');
+}
+
 /**
  * Whether the grant's record says what the token says, for a request that was approved: a signature
  * proves only who holds a signing key, and the hub issues a token only with its record, in the
- * approving transaction. A token naming another request, payload or action than its record (or a
- * record whose request was never approved) is not one the hub issued.
+ * approving transaction. A token naming another request, requester, payload, action, span, or other
+ * marks than its record (or a record whose request was never approved) is not one the hub issued.
  */
 function issuedAs(grant: GrantState, claims: GrantClaims): boolean {
   const request = grant.request;
@@ -148,7 +168,12 @@ function issuedAs(grant: GrantState, claims: GrantClaims): boolean {
     grant.payloadHash === claims.payloadHash &&
     request.action === claims.action &&
     request.resource === claims.resource &&
-    request.environment === claims.environment
+    request.environment === claims.environment &&
+    request.requesterName === claims.requester &&
+    atSecond(grant.notBefore) === Date.parse(claims.notBefore) &&
+    atSecond(grant.expiresAt) === Date.parse(claims.expiresAt) &&
+    request.breakGlass === (claims.bg === true) &&
+    sameOnBehalf(grant.onBehalfOf, claims.obo ?? [])
   );
 }
 
@@ -162,56 +187,62 @@ function deadReason(grant: GrantState, now: string, expiredByTime: boolean): 're
   return null;
 }
 
-/** Why a redeem is refused, as the error its caller gets. */
-function redeemRefusal(reason: VerifyResult['reason'], claims: GrantClaims | null): GreenlightError {
+/** Why a redeem is refused, as the error its caller gets; a start is quoted from the grant's record, never from the token. */
+function redeemRefusal(reason: VerifyResult['reason'], record: Pick<GrantState, 'notBefore' | 'expiresAt'> | null): GreenlightError {
   if (reason === 'redeemed') return new GreenlightError('ALREADY_REDEEMED', 'This grant was already used; ask for a new approval.');
-  if (reason === 'not_yet_valid' && claims) {
-    return new GreenlightError('NOT_YET_VALID', `This grant is not valid yet: it starts at ${claims.notBefore} (until ${claims.expiresAt}); redeem it then.`);
+  if (reason === 'not_yet_valid' && record) {
+    return new GreenlightError('NOT_YET_VALID', `This grant is not valid yet: it starts at ${record.notBefore} (until ${record.expiresAt}); redeem it then.`);
   }
   return new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${reason ?? 'invalid'}.`);
 }
 
 /** Checks signature, the hub's record (issued as the token says; revoked, redeemed, expired), then the payload given, then its start. */
 export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
+  return (await checkGrant(ctx, input)).result;
+}
+
+/** The answer to a verify, with the grant's record when the token was found to be one the hub issued. */
+async function checkGrant(ctx: Context, input: unknown): Promise<{ result: VerifyResult; record: GrantState | null }> {
   // A payload from before the hub refused misleading text still hashes as it was approved.
   const { token, payload } = parseOrThrow(grantTokenInputSchema, input, 'grant', { text: 'compared' });
-  let claims: GrantClaims | null;
+  let decoded: Record<string, unknown>;
   let expiredByTime = false;
   let earlyByTime = false;
   try {
-    const { payload } = await jwtVerify(token, async (header) => (await ctx.keys.verificationKey(header.kid)) ?? Promise.reject(new joseErrors.JWKSNoMatchingKey()), { issuer: ISSUER, algorithms: ['EdDSA'], currentDate: ctx.clock.now() });
-    claims = claimsOf(payload);
+    decoded = (await jwtVerify(token, async (header) => (await ctx.keys.verificationKey(header.kid)) ?? Promise.reject(new joseErrors.JWKSNoMatchingKey()), { issuer: ISSUER, algorithms: ['EdDSA'], currentDate: ctx.clock.now() })).payload;
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) {
       expiredByTime = true;
-      claims = claimsOf(decodeJwt(token));
+      decoded = decodeJwt(token);
     } else if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'nbf') {
       // Signed by this hub (jose checks the signature before the times), just used before its start.
       earlyByTime = true;
-      claims = claimsOf(decodeJwt(token));
+      decoded = decodeJwt(token);
     } else if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
       // Not three base64url parts with a JSON header: a typo or a truncated paste, not a forgery.
-      return { valid: false, reason: 'malformed', grant: null };
+      return { result: { valid: false, reason: 'malformed', grant: null }, record: null };
     } else {
-      return { valid: false, reason: 'bad_signature', grant: null };
+      return { result: { valid: false, reason: 'bad_signature', grant: null }, record: null };
     }
   }
-  if (!claims) return { valid: false, reason: 'malformed', grant: null };
+  const claims = claimsOf(decoded);
+  if (!claims) return { result: { valid: false, reason: 'malformed', grant: null }, record: null };
   const grant = await grantStore.stateOf(ctx.store.db, claims.jti);
-  if (!grant || !issuedAs(grant, claims)) return { valid: false, reason: 'unknown', grant: claims };
+  if (!grant || !marksAsWritten(decoded) || !issuedAs(grant, claims)) return { result: { valid: false, reason: 'unknown', grant: claims }, record: null };
   const now = ctx.clock.now().toISOString();
+  const answer = (result: VerifyResult) => ({ result, record: grant });
   const dead = deadReason(grant, now, expiredByTime);
-  if (dead) return { valid: false, reason: dead, grant: claims };
+  if (dead) return answer({ valid: false, reason: dead, grant: claims });
   // After the dead states: a target told "payload_mismatch" about a grant already used or revoked logs the wrong reason.
-  if (payload && payloadHashOf(payload) !== claims.payloadHash) return { valid: false, reason: 'payload_mismatch', grant: claims };
-  if (earlyByTime || claims.notBefore > now) return { valid: false, reason: 'not_yet_valid', grant: claims };
-  return { valid: true, grant: claims };
+  if (payload && payloadHashOf(payload) !== claims.payloadHash) return answer({ valid: false, reason: 'payload_mismatch', grant: claims });
+  if (earlyByTime || grant.notBefore > now) return answer({ valid: false, reason: 'not_yet_valid', grant: claims });
+  return answer({ valid: true, grant: claims });
 }
 
 /** Marks a valid grant used, exactly once even under concurrent redeems. */
 export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
-  const result = await verifyGrant(ctx, input);
-  if (!result.valid || !result.grant) throw redeemRefusal(result.reason, result.grant);
+  const { result, record } = await checkGrant(ctx, input);
+  if (!result.valid || !result.grant) throw redeemRefusal(result.reason, record);
   const claims = result.grant;
   const requestId = await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now().toISOString();
@@ -227,7 +258,7 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
         if (ended) throw new GreenlightError('GRANT_INVALID', `This grant cannot be used: the audit log records it ${ended.type === 'grant.revoked' ? 'revoked' : 'expired'} at ${ended.at}.`);
       }
       // Active, within its span, its requester enabled and not ended in the log would have been redeemed: what is left is its start.
-      throw redeemRefusal(dead ?? 'not_yet_valid', claims);
+      throw redeemRefusal(dead ?? 'not_yet_valid', grant ?? null);
     }
     await deadlineStore.closeOfGrant(trx, claims.jti);
     await touchRequest(trx, claims.requestId, now);
