@@ -5,7 +5,6 @@ import { checkpointSignatureValid, signatureProblem, type Checkpoint, type Trust
 import { unsharedLogProblem } from './checkpoint-chains.js';
 import { checkState } from './state-check/check-state.js';
 import { endedAgainNotes, type StateFinding } from './state-check/compare.js';
-import { StateReplay } from './state-check/replay.js';
 
 /** A point the chain must pass through: a signed checkpoint from somewhere, or a `--expect SEQ:HASH`. */
 export interface Anchor {
@@ -112,8 +111,7 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
     }
   }
 
-  const replay = new StateReplay();
-  const walk = await walkChain(db, new Set([...anchors, ...foreign, ...unsigned].map((anchor) => anchor.seq)), undefined, (row) => replay.apply(row));
+  const walk = await walkChain(db, new Set([...anchors, ...foreign, ...unsigned].map((anchor) => anchor.seq)));
   if (!walk.outcome.ok) return { ...walk.outcome, kind: 'chain' };
 
   // Hashes are unique to a chain's history: another database's checkpoint never names one of ours.
@@ -161,7 +159,7 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
     null,
   );
   // Only a chain found intact is evidence to hold the state tables against.
-  const findings = await checkState(db, replay, walk.end);
+  const { findings, endedAgain } = await checkState(db, walk.end);
   if (findings.length > 0) {
     const reasons = [...new Set(findings.map((finding) => finding.reason))].join(', ');
     return {
@@ -179,6 +177,6 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
     events: walk.outcome.events,
     chainId,
     checkpoint: latest ? { seq: latest.seq, at: latest.checkpoint?.at ?? null, source: latest.source } : null,
-    notes: [...notes, ...endedAgainNotes(replay.grants, replay.endedAgain)],
+    notes: [...notes, ...endedAgainNotes(endedAgain, endedAgain.keys())],
   };
 }

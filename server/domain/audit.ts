@@ -130,10 +130,9 @@ export interface ChainWalk {
 /**
  * Walks the chain in order, recomputing every hash; names the first event that does not fit.
  * The head is read first and the walk stops at it: every event up to a committed head was committed
- * with or before it, so events written while verify runs can't look like a cut-off chain. `visit`
- * sees each event once its hash has been checked, in order.
+ * with or before it, so events written while verify runs can't look like a cut-off chain.
  */
-export async function walkChain(db: Executor, remember: ReadonlySet<number> = new Set(), batch = 5000, visit?: (row: AuditEventsTable) => void): Promise<ChainWalk> {
+export async function walkChain(db: Executor, remember: ReadonlySet<number> = new Set(), batch = 5000): Promise<ChainWalk> {
   const head = await db.selectFrom('chain_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
   const last = head ? Number(head.seq) : Number.MAX_SAFE_INTEGER;
   const hashes = new Map<number, string>();
@@ -153,7 +152,6 @@ export async function walkChain(db: Executor, remember: ReadonlySet<number> = ne
       }
       if (hashEvent(row) !== row.hash) return broken(seq, `event ${seq} was modified after it was written`);
       if (remember.has(seq)) hashes.set(seq, row.hash);
-      visit?.(row);
       expectedPrev = row.hash;
       expectedSeq = seq + 1;
       count += 1;

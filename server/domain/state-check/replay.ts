@@ -8,8 +8,8 @@ export interface LoggedVote {
 }
 
 /**
- * What a request's events say it is now. The replay holds one for every request in the history, so
- * each is kept small: names shared, votes a short array (most requests have one or two), nothing else.
+ * What a request's events say it is now. A replay holds one for each request of a page (check-state
+ * replays a page at a time), each kept small: names shared, votes a short array, nothing else.
  */
 export interface LoggedRequest {
   /** The same string as its key in `requests`, shared by its grants. */
@@ -22,8 +22,6 @@ export interface LoggedRequest {
   byPolicy: boolean;
   /** At most one per approver; null before the first. */
   votes: readonly LoggedVote[] | null;
-  /** Set once its row has been read: those never read have no row. */
-  hasRow: boolean;
 }
 
 export type GrantEnd = 'redeemed' | 'revoked' | 'expired';
@@ -52,8 +50,6 @@ export interface LoggedGrant {
    * did); a redeem here no hub ever logged, so the row was set back to active in between.
    */
   laterEnds: LoggedEnd[] | null;
-  /** Set once its row has been read: those never read have no row. */
-  hasRow: boolean;
 }
 
 /** A grant's first end, if it has ended. */
@@ -79,7 +75,10 @@ function parseData(text: string): Record<string, unknown> {
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
 
-type ReplayedEvent = Pick<AuditEventsTable, 'seq' | 'at' | 'actor' | 'type' | 'request_id' | 'data'>;
+/** The grant a `grant.issued` event's data names. */
+export const issuedJti = (data: string): string | null => text(parseData(data).jti);
+
+export type ReplayedEvent = Pick<AuditEventsTable, 'seq' | 'at' | 'actor' | 'type' | 'request_id' | 'data'>;
 
 /**
  * The requests and grants as their audit events, replayed in order, leave them. Only the events that
@@ -108,7 +107,7 @@ export class StateReplay {
     if (row.type.startsWith('grant.')) return this.applyGrant(row);
     if (!row.request_id || !row.type.startsWith('request.')) return;
     if (row.type === 'request.submitted') {
-      this.requests.set(row.request_id, { id: row.request_id, status: 'pending', decidedBy: null, decidedFor: null, byPolicy: false, votes: null, hasRow: false });
+      this.requests.set(row.request_id, { id: row.request_id, status: 'pending', decidedBy: null, decidedFor: null, byPolicy: false, votes: null });
       return;
     }
     const request = this.requests.get(row.request_id);
@@ -157,7 +156,6 @@ export class StateReplay {
         endedSeq: 0,
         revokedBy: null,
         laterEnds: null,
-        hasRow: false,
       });
       return;
     }
