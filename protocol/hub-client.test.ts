@@ -158,13 +158,15 @@ describe('HubClient sending more than the hub takes, against a bare Socket.IO se
     const http = createServer();
     const io = new Server(http, { maxHttpBufferSize: 100_000 });
     let syncs = 0;
+    let smallArrived: () => void = () => undefined;
+    const smallInFlight = new Promise<void>((resolve) => (smallArrived = resolve));
     io.on('connection', (socket) => {
       socket.on('requests:sync', (_input, ack) => {
         syncs += 1;
         ack({ data: syncResult });
       });
       // Held unanswered: in flight when the connection closes.
-      socket.on('request:get', () => undefined);
+      socket.on('request:get', () => smallArrived());
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const hub = new HubClient({ url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, token: 'glt_x', forceNew: true, transports: [transport], reconnectionDelayMs: 50, reconnectionDelayMaxMs: 100 });
@@ -178,8 +180,8 @@ describe('HubClient sending more than the hub takes, against a bare Socket.IO se
 
     const resynced = new Promise<void>((resolve) => hub.onSync(() => resolve()));
     const held = hub.get('req_1').catch((error: unknown) => error);
-    // Let the small call go out first, so that it is in flight, not queued, when the large one closes the connection.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The small call reaches the hub first, so it is in flight, not queued, when the large one closes the connection.
+    await smallInFlight;
     const large = hub.submit({ action: 'deploy', resource: 'api', environment: 'prod', reason: 'x', context: { diff: 'x'.repeat(200_000) } });
     await expect(large).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('0.2 MB') });
     expect(await held).toMatchObject({ code: 'TIMEOUT' });
