@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from './test-support/hub-fixture.js';
+import { eventually } from './test-support/eventually.js';
 import { parsePolicy } from './domain/policy.js';
 import { policyDigest } from './domain/policy-digest.js';
 
@@ -91,11 +92,13 @@ describe('policy file reload', () => {
     approvers: [sre]
 `,
     );
-    for (;;) {
-      if ((await auditTypes('policy.loaded')).length > loadedBefore) throw new Error('the hub loaded the edit');
-      if ((await auditTypes('policy.rejected')).length > rejectedBefore) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(
+      async () => {
+        if ((await auditTypes('policy.loaded')).length > loadedBefore) throw new Error('the hub loaded the edit');
+        return (await auditTypes('policy.rejected')).length > rejectedBefore;
+      },
+      { what: 'the edit to be rejected', every: 50 },
+    );
     const [rejected] = await auditTypes('policy.rejected');
     expect(String(rejected!.data.error)).toContain('rule "prod": breakGlass.cooldown: at most 3650d (ten years)');
     const staging = await hub.api<{ status: string }>('POST', '/api/v1/requests', alice.token, deployRequest({ environment: 'staging' }));
