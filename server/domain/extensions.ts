@@ -46,6 +46,13 @@ function limitRefusal(rule: FrozenRule, used: number, asked: number): Greenlight
   );
 }
 
+/** Why a grant can no longer be extended (revoked, ended, or gone), or null while it runs. */
+function endedRefusal(grant: Pick<GrantRecord, 'status' | 'expiresAt'> | undefined, now: Date): GreenlightError | null {
+  if (grant && grant.status !== 'revoked' && grant.status !== 'expired' && Date.parse(grant.expiresAt) > now.getTime()) return null;
+  const state = grant?.status === 'revoked' ? 'was revoked' : 'has ended';
+  return new GreenlightError('CONFLICT', `This grant ${state}, so it can no longer be extended; ask for new access instead.`);
+}
+
 /**
  * An extension's access starts where the grant ends, and like any request's it is arranged at most
  * `maxScheduleAhead` ahead: when that is the shorter, it bounds when an extension may be asked, and
@@ -94,10 +101,8 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
   // A token made only to submit extends only grants of what it submitted itself: the answer carries the new grant.
   const unreadable = readBackRefusal(actor, original);
   if (unreadable) throw unreadable;
-  if (grant.status === 'revoked' || grant.status === 'expired' || Date.parse(grant.expiresAt) <= ctx.clock.now().getTime()) {
-    const state = grant.status === 'revoked' ? 'was revoked' : 'has ended';
-    throw new GreenlightError('CONFLICT', `This grant ${state}, so it can no longer be extended; ask for new access instead.`);
-  }
+  const ended = endedRefusal(grant, ctx.clock.now());
+  if (ended) throw ended;
   const body: NewRequest = {
     action: original.action,
     resource: original.resource,
@@ -117,10 +122,8 @@ export async function extendGrant(ctx: Context, actor: Actor, jti: string, input
     // committed, and the other waits for this one.
     // A revoke that committed since the check above ends this grant's extensions; one admitted after
     // it would outlive the revoke, so the grant's state is read again under the chain head.
-    const current = await grantStore.byJti(trx, jti);
-    if (!current || current.status === 'revoked' || current.status === 'expired' || Date.parse(current.expiresAt) <= ctx.clock.now().getTime()) {
-      return { refused: new GreenlightError('CONFLICT', 'This grant was revoked or has ended, so it can no longer be extended; ask for new access instead.') };
-    }
+    const endedSince = endedRefusal(await grantStore.byJti(trx, jti), ctx.clock.now());
+    if (endedSince) return { refused: endedSince };
     const already = await requestStore.liveExtensionOf(trx, jti);
     if (already) return { refused: new GreenlightError('CONFLICT', `This grant is already being extended by ${already.id} (${already.status}).`) };
     const soFar = await extensionsSoFar(trx, original);

@@ -8,7 +8,7 @@ import { inTransaction, type Context } from '../context.js';
 import { transition } from './transition.js';
 
 /** What asking for a request that is not there is told. */
-export const noSuchRequest = (id: string): GreenlightError => new GreenlightError('NOT_FOUND', `No request ${id}.`);
+const noSuchRequest = (id: string): GreenlightError => new GreenlightError('NOT_FOUND', `No request ${id}.`);
 
 export async function loadRequestRow(executor: Transaction<Database> | Context['store']['db'], id: string): Promise<RequestRecord> {
   const row = await requestStore.byId(executor, id);
