@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { walkChain } from './audit.js';
+import type { CHAIN_TAMPER_KINDS } from './tamper-kinds.js';
 import { checkpointSignatureValid, signatureProblem, type Checkpoint, type TrustedCheckpointKey } from './checkpoints.js';
 import { unsharedLogProblem } from './checkpoint-chains.js';
 import { checkState } from './state-check/check-state.js';
@@ -19,10 +20,10 @@ export interface Anchor {
 }
 
 /** `state`: the chain is intact, but requests, votes or grants in the database disagree with it (`findings` says which). */
-export type TamperKind = 'chain' | 'truncated' | 'rewritten' | 'bad_signature' | 'checkpoint_deleted' | 'foreign_checkpoints' | 'state';
+export type TamperKind = (typeof CHAIN_TAMPER_KINDS)[number] | 'state';
 
 /** At most this many findings are listed; `findingsTotal` counts them all. */
-export const MAX_LISTED_FINDINGS = 100;
+const MAX_LISTED_FINDINGS = 100;
 
 export type AuditVerifyOutcome =
   | {
@@ -177,6 +178,6 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
     events: walk.outcome.events,
     chainId,
     checkpoint: latest ? { seq: latest.seq, at: latest.checkpoint?.at ?? null, source: latest.source } : null,
-    notes: [...notes, ...endedAgainNotes(endedAgain, endedAgain.keys())],
+    notes: [...notes, ...endedAgainNotes(endedAgain)],
   };
 }

@@ -31,7 +31,8 @@ function onBehalf<Q extends SelectQueryBuilder<Database, 'decisions', object>>(f
   return from.where('decisions.decision', '=', 'approve').where('decisions.delegate_name', 'is not', null);
 }
 
-const GRANT_END_EVENTS = ['grant.redeemed', 'grant.revoked', 'grant.expired'];
+/** The audit events that end a grant: redeem's guard and verify's replay read the same ones. */
+export const GRANT_END_EVENTS = ['grant.redeemed', 'grant.revoked', 'grant.expired'] as const;
 
 function endsInLog<Q extends SelectQueryBuilder<Database, 'audit_events', object>>(from: Q, requestId: string) {
   return from.select('seq').where('request_id', '=', requestId).where('type', 'in', GRANT_END_EVENTS);

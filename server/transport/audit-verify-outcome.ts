@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { STATE_FINDING_REASONS } from '../domain/state-check/compare.js';
+import { STATE_FINDING_REASONS, STATE_TABLES } from '../domain/state-check/compare.js';
+import { CHAIN_TAMPER_KINDS } from '../domain/tamper-kinds.js';
 
-export const stateFindingSchema = z.object({
+const stateFindingSchema = z.object({
   reason: z.enum(STATE_FINDING_REASONS),
-  table: z.enum(['requests', 'grants', 'decisions']),
+  table: z.enum(STATE_TABLES),
   requestId: z.string().nullable(),
   jti: z.string().optional(),
   approver: z.string().optional(),
@@ -28,7 +29,7 @@ export const auditVerifyOutcomeSchema = z.union([
     events: z.number(),
     brokenAt: z.number(),
     problem: z.string(),
-    kind: z.enum(['chain', 'truncated', 'rewritten', 'bad_signature', 'checkpoint_deleted', 'foreign_checkpoints']),
+    kind: z.enum(CHAIN_TAMPER_KINDS),
   }),
   z.object({
     ok: z.literal(false),

@@ -7,6 +7,8 @@ import { issuedJti, StateReplay, type LoggedGrant, type ReplayedEvent } from './
 const PAGE = IN_LIST_SIZE;
 /** Rounds of re-reading a request that disagreed, for one still changing while verify reads it. */
 const RECHECK_ROUNDS = 5;
+/** The findings a row changing while verify reads it could cause, so worth a second look. */
+const rechecked = (finding: StateFinding): boolean => finding.reason === 'state_disagrees' || finding.reason === 'no_event';
 
 const REQUEST_COLUMNS = ['id', 'status', 'decided_by', 'decided_for'] as const;
 const DECISION_COLUMNS = ['request_id', 'approver_name', 'decision', 'delegate_name'] as const;
@@ -162,7 +164,7 @@ export async function checkState(db: Kysely<Database>, walkedTo: number): Promis
 
   let upTo = walkedTo;
   for (let round = 0; round < RECHECK_ROUNDS; round += 1) {
-    const suspects = [...new Set(found.flatMap((finding) => (finding.reason === 'state_disagrees' || finding.reason === 'no_event') && finding.requestId ? [finding.requestId] : []))];
+    const suspects = [...new Set(found.flatMap((finding) => (rechecked(finding) && finding.requestId ? [finding.requestId] : [])))];
     if (suspects.length === 0) break;
     const head = Number((await db.selectFrom('chain_head').select('seq').where('id', '=', 1).executeTakeFirst())?.seq ?? upTo);
     let later = 0;
@@ -173,12 +175,12 @@ export async function checkState(db: Kysely<Database>, walkedTo: number): Promis
     if (later === 0) break;
     upTo = head;
     const again = new Set(suspects);
-    const kept = found.filter((finding) => !finding.requestId || !again.has(finding.requestId) || (finding.reason !== 'state_disagrees' && finding.reason !== 'no_event'));
+    const kept = found.filter((finding) => !finding.requestId || !again.has(finding.requestId) || !rechecked(finding));
     const fresh: StateFinding[] = [];
     for (const list of inLists(suspects)) {
       const replay = await replays.of(list, upTo);
       fresh.push(...(await compareRequests(db, replay, await db.selectFrom('requests').select(REQUEST_COLUMNS).where('id', 'in', list).execute())));
-      for (const row of await db.selectFrom('grants').select(GRANT_COLUMNS).where('request_id', 'in', list).execute()) fresh.push(...compareGrant(row, replay.grants.get(row.jti)).filter((finding) => finding.reason !== 'redeemed_twice' && finding.reason !== 'ended_twice'));
+      for (const row of await db.selectFrom('grants').select(GRANT_COLUMNS).where('request_id', 'in', list).execute()) fresh.push(...compareGrant(row, replay.grants.get(row.jti)).filter(rechecked));
     }
     found = [...kept, ...fresh];
   }

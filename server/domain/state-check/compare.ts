@@ -11,12 +11,14 @@ import { firstEnd, type LoggedEnd, type LoggedGrant, type LoggedRequest } from '
  * A revoke or expire logged after a grant's end is no finding but a note (`endedAgainNotes`): hubs
  * before 2026-12-03 logged those when two ends raced on PostgreSQL.
  */
+/** The tables the state pass holds against the log. */
+export const STATE_TABLES = ['requests', 'grants', 'decisions'] as const;
 export const STATE_FINDING_REASONS = ['state_disagrees', 'no_event', 'state_missing', 'redeemed_twice', 'ended_twice'] as const;
-export type StateFindingReason = (typeof STATE_FINDING_REASONS)[number];
+type StateFindingReason = (typeof STATE_FINDING_REASONS)[number];
 
 export interface StateFinding {
   reason: StateFindingReason;
-  table: 'requests' | 'grants' | 'decisions';
+  table: (typeof STATE_TABLES)[number];
   requestId: string | null;
   jti?: string;
   approver?: string;
@@ -35,7 +37,7 @@ export type GrantRow = Pick<GrantsTable, 'jti' | 'request_id' | 'status' | 'not_
  * A redemption's or revocation's time in the row and in its event come from two readings of the clock
  * in one transaction (a lock wait may come between): closer than this they agree.
  */
-export const SAME_MOMENT_MS = 60_000;
+const SAME_MOMENT_MS = 60_000;
 
 const sameMoment = (a: string | null, b: string | null): boolean => a === b || (a !== null && b !== null && Math.abs(Date.parse(a) - Date.parse(b)) <= SAME_MOMENT_MS);
 const shown = (value: string | null) => (value === null ? 'nothing' : `"${value}"`);
@@ -110,16 +112,15 @@ export function endsInLog(jti: string, requestId: string | null, logged: LoggedG
 }
 
 /** At most this many grants ended again are named in notes; one more note counts the rest. */
-export const MAX_NOTED_ENDS = 20;
+const MAX_NOTED_ENDS = 20;
 
 /** Revokes and expiries logged after a grant's end by hubs before the end race was fixed: said, not held against the row. */
-export function endedAgainNotes(grants: ReadonlyMap<string, LoggedGrant>, jtis: Iterable<string>): string[] {
+export function endedAgainNotes(grants: ReadonlyMap<string, LoggedGrant>): string[] {
   const notes: string[] = [];
   let more = 0;
-  for (const jti of jtis) {
-    const logged = grants.get(jti);
-    const first = logged && firstEnd(logged);
-    const again = logged?.laterEnds?.filter((end) => end.end !== 'redeemed') ?? [];
+  for (const [jti, logged] of grants) {
+    const first = firstEnd(logged);
+    const again = logged.laterEnds?.filter((end) => end.end !== 'redeemed') ?? [];
     if (!first || again.length === 0) continue;
     if (notes.length === MAX_NOTED_ENDS) {
       more += 1;

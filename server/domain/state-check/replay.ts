@@ -1,7 +1,8 @@
 import type { AuditEventsTable } from '../../store/schema.js';
+import type { GRANT_END_EVENTS } from '../../store/grants.js';
 
 /** A vote as the log records it: whose it counts as, the verdict, and the delegate who cast it. */
-export interface LoggedVote {
+interface LoggedVote {
   approver: string;
   decision: 'approve' | 'deny';
   delegate: string | null;
@@ -24,7 +25,7 @@ export interface LoggedRequest {
   votes: readonly LoggedVote[] | null;
 }
 
-export type GrantEnd = 'redeemed' | 'revoked' | 'expired';
+type GrantEnd = 'redeemed' | 'revoked' | 'expired';
 
 export interface LoggedEnd {
   end: GrantEnd;
@@ -62,7 +63,7 @@ const FINAL: Record<string, string> = {
   'request.cancelled': 'cancelled',
   'request.expired': 'expired',
 };
-const GRANT_ENDS: Record<string, GrantEnd> = { 'grant.redeemed': 'redeemed', 'grant.revoked': 'revoked', 'grant.expired': 'expired' };
+const GRANT_ENDS: Record<(typeof GRANT_END_EVENTS)[number], GrantEnd> = { 'grant.redeemed': 'redeemed', 'grant.revoked': 'revoked', 'grant.expired': 'expired' };
 
 function parseData(text: string): Record<string, unknown> {
   try {
@@ -141,7 +142,7 @@ export class StateReplay {
   }
 
   private applyGrant(row: ReplayedEvent): void {
-    const end = GRANT_ENDS[row.type];
+    const end = (GRANT_ENDS as Record<string, GrantEnd | undefined>)[row.type];
     if (row.type !== 'grant.issued' && !end) return;
     const data = parseData(row.data);
     const jti = text(data.jti);
