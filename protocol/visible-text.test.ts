@@ -94,6 +94,10 @@ describe('a resource cannot pass for another one', () => {
     ['a Devanagari visarga for a colon', 'arn\u0903aws', /^resource: must not mix Latin letters with U\+0903 in one word/],
     ['an NKo lajanyalan for an underscore', 'db\u07FAprod', /^resource: must not mix Latin letters with U\+07FA in one word/],
     ['a modifier letter for a colon', 'arn\u02D0aws', /^resource: must not use U\+02D0: it is a modifier letter or a combining mark of no script/],
+    ['a Cyrillic word drawn like a Latin one', 'рау-api', /^resource: must not hold "рау", a Cyrillic word whose every letter is drawn like a Latin one: it would pass for a Latin word/],
+    ['a capitalised Cyrillic word drawn like a Latin one', 'Рау', /^resource: must not hold "Рау", a Cyrillic word whose every letter is drawn like a Latin one/],
+    ['a Greek word drawn like a Latin one', 'db-ορ', /^resource: must not hold "ορ", a Greek word whose every letter is drawn like a Latin one/],
+    ['a Lisu word drawn like a Latin one', 'ꓑꓮꓬ-prod', /^resource: must not hold "ꓑꓮꓬ", a Lisu word whose every letter is drawn like a Latin one/],
     ['a combining overlay NFKC leaves alone', 'prod\u0338db', /^resource: must not use U\+0338: it is a modifier letter or a combining mark of no script/],
   ])('refuses %s, naming what it would pass for', (_, resource, message) => {
     expect(resourceIssues(resource)).toEqual([expect.stringMatching(message)]);
@@ -106,6 +110,8 @@ describe('a resource cannot pass for another one', () => {
   it.each([
     ['plain ASCII', 'arn:aws:s3:::payments-bucket/reports'],
     ['a Cyrillic word beside a Latin one', 'платежи-api'],
+    ['Cyrillic words with letters Latin lacks', 'данные-дб'],
+    ['a Greek word with letters Latin lacks', 'αθήνα'],
     ['Latin with Japanese', 'db-本番'],
     ['a composed accented letter', 'café-api'],
     ['digits and punctuation with Greek', 'ελλάδα-2'],

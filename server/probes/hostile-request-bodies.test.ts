@@ -115,6 +115,7 @@ describe('hostile input: every refusal has its code, nothing half-written, nothi
         { environment: 'production/' },
         { resource: 'payments\u200Bapi' },
         { resource: 'pаyments-api' /* Cyrillic а */ },
+        { resource: 'рау-api' /* a word all in Cyrillic letters drawn like p, a, y */ },
         { resource: 'payments\u2010api' /* a hyphen that is not - */ },
         { resource: 'prod\u2215db' /* a division slash */ },
         { resource: 'payments api' },
