@@ -80,11 +80,16 @@ export class SlackPerson {
     const opened = this.slack.callsOf('views.open').find((call) => call.args.trigger_id === triggerId);
     if (!opened) throw new Error(`no modal was opened for ${triggerId}`);
     const view = opened.args.view as { callback_id: string; private_metadata: string };
+    return this.submitForm(view.callback_id, view.private_metadata, reason);
+  }
+
+  /** Submits a reason form with `callbackId` and `privateMetadata`, opened or not: a crafted one is signed alike. */
+  async submitForm(callbackId: string, privateMetadata: string, reason: string): Promise<{ status: number; text: string }> {
     this.clicks += 1;
     return this.send({
       type: 'view_submission',
       user: { id: this.slackUserId },
-      view: { id: 'V1', callback_id: view.callback_id, private_metadata: view.private_metadata, state: { values: { reason: { reason: { type: 'plain_text_input', value: reason } } } } },
+      view: { id: 'V1', callback_id: callbackId, private_metadata: privateMetadata, state: { values: { reason: { reason: { type: 'plain_text_input', value: reason } } } } },
     });
   }
 }

@@ -71,6 +71,16 @@ async function whomFor(ctx: Context, row: RequestRecord | undefined, actor: Acto
   return toName[0] === undefined ? { choices: [] } : { choices: [], named: toName[0] };
 }
 
+/**
+ * What someone deciding from chat on a request whose rule takes no decision there is told. The rule is
+ * named only to someone the vote would otherwise be let in for: anyone else is told what they would
+ * be on any request, learning nothing of how this one's rule is set.
+ */
+async function chatOffRefusal(ctx: Context, actor: Actor, requestId: string, delegators: Delegator[], named: string | undefined): Promise<string> {
+  const refused = await voteRefusal(ctx, actor, requestId, delegators, named);
+  return refused ? refused.message : 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".';
+}
+
 /** Opens the deny form for `requestId` (for `onBehalfOf`, when the delegate chose whom). */
 async function openDenyForm(ctx: Context, app: SlackApp, row: RequestRecord, triggerId: string | undefined, channel: string | undefined, slackUserId: string, onBehalfOf?: string): Promise<void> {
   const view = withoutSecrets(await buildView(viewReader(ctx), row, null));
@@ -120,10 +130,7 @@ async function onDecisionClick(ctx: Context, app: SlackApp, payload: z.infer<typ
   const delegatorsNeeded = chatApproveOff || click.decision === 'deny' || (row?.status === 'pending' && click.named === undefined);
   const delegators = delegatorsNeeded ? await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now()) : [];
   if (chatApproveOff) {
-    // The rule is named only to someone the click would otherwise be let in for: anyone else is told
-    // what they would be on any request, learning nothing of how this one's rule is set.
-    const refused = await voteRefusal(ctx, actor, click.requestId, delegators, click.named);
-    await say(refused ? refused.message : 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".');
+    await say(await chatOffRefusal(ctx, actor, click.requestId, delegators, click.named));
     return ACK;
   }
   let named = click.named;
@@ -171,6 +178,14 @@ async function onViewSubmission(ctx: Context, app: SlackApp, payload: z.infer<ty
   if (reason.length > LIMITS.comment) return { kind: 'errors', errors: { [REASON_BLOCK]: `At most ${LIMITS.comment} characters.` } };
   const identity = await slackIdentity(ctx, app, payload.user.id);
   if (identity.kind === 'refused') return { kind: 'errors', errors: { [REASON_BLOCK]: identity.explanation } };
+  // The click refused a rule that takes no decision from chat before any form opened; a submission
+  // for one arrived without that click, and is refused in its words. (The rule is frozen on the
+  // request when it is submitted, so what is read here is what the decision would be made under.)
+  const row = await requestStore.byId(ctx.store.db, metadata.requestId);
+  if (row?.rule.chatApprove === false) {
+    const delegators = await activeDelegatorsOf(ctx.store.db, identity.actor, ctx.clock.now());
+    return { kind: 'errors', errors: { [REASON_BLOCK]: await chatOffRefusal(ctx, identity.actor, metadata.requestId, delegators, metadata.onBehalfOf) } };
+  }
   try {
     const behalf = metadata.onBehalfOf ? { onBehalfOf: metadata.onBehalfOf } : {};
     await decideRequest(ctx, identity.actor, metadata.requestId, { decision: 'deny', comment: reason, ...behalf }, 'slack', { slackUser: payload.user.id, matchedBy: identity.matchedBy });

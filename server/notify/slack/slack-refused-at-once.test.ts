@@ -157,4 +157,24 @@ describe('Slack clicks refused at once, against a local Slack API stand-in', () 
     }
     expect(await requestOf(created.id)).toMatchObject({ status: 'pending', decisions: [] });
   });
+
+  it('refuses a deny form for a chatApprove: false rule\'s request that no click opened, in the words the click is told', async () => {
+    const created = await submit('db-open');
+    const { channel } = await posted(created.id);
+    // Slack hands back the form's metadata as the hub set it; a submission nothing opened carries its own.
+    const metadata = JSON.stringify({ requestId: created.id, channel });
+    const cases: [string, string][] = [
+      ['U0DAVE', 'You are not an approver for this request; nothing was decided.'],
+      ['U0ALICE', 'You cannot decide your own request; another approver has to.'],
+      ['U0BOB', 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".'],
+    ];
+    for (const [slackUserId, told] of cases) {
+      const { status, text } = await person(slackUserId).submitForm('greenlight_deny_reason', metadata, 'not today');
+      expect(status, slackUserId).toBe(200);
+      expect(text === '' ? 'the form was accepted' : JSON.parse(text), slackUserId).toEqual({ response_action: 'errors', errors: { reason: told } });
+      // Shown on the form where the reason was typed, in the words the same person's click is told.
+      expect(told).toBe(await toldOn(slackUserId, craftedButtons(created.id, channel), 'Deny'));
+    }
+    expect(await requestOf(created.id)).toMatchObject({ status: 'pending', decisions: [] });
+  });
 });
