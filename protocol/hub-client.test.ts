@@ -153,41 +153,114 @@ describe('HubClient size check', () => {
   });
 });
 
-describe('HubClient sending more than the hub takes, against a bare Socket.IO server standing in for a hub with a lower limit (another version, or a proxy)', () => {
-  it.each(['websocket', 'polling'] as const)('over %s: the call too large is refused as PAYLOAD_TOO_LARGE, one dropped beside it as TIMEOUT, and the client reconnects', async (transport) => {
-    const http = createServer();
-    const io = new Server(http, { maxHttpBufferSize: 100_000 });
-    let syncs = 0;
-    let smallArrived: () => void = () => undefined;
-    const smallInFlight = new Promise<void>((resolve) => (smallArrived = resolve));
-    io.on('connection', (socket) => {
-      socket.on('requests:sync', (_input, ack) => {
-        syncs += 1;
-        ack({ data: syncResult });
-      });
-      // Held unanswered: in flight when the connection closes.
-      socket.on('request:get', () => smallArrived());
-    });
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const hub = new HubClient({ url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, token: 'glt_x', forceNew: true, transports: [transport], reconnectionDelayMs: 50, reconnectionDelayMaxMs: 100 });
-    cleanups.push(() => {
-      hub.close();
-      io.close();
-      http.close();
-    });
-    hub.connect();
-    await hub.waitUntilReady(5_000);
+const DIFF_OVER_100_KB = 'x'.repeat(200_000);
+const submitWith = (diff: string) => ({ action: 'deploy', resource: 'api', environment: 'prod', reason: 'x', context: { diff } });
 
+/**
+ * A bare Socket.IO server standing in for a hub that takes messages up to `takes` bytes: it answers
+ * `request:submit` and `request:release` at once and holds `request:get` unanswered until `answerHeld`.
+ * `says`, when given, is what its handshake says it takes instead: more, as for a hub behind a proxy
+ * that lets through long-polling posts up to `takes` bytes only.
+ */
+async function sizedStandIn(takes: number, says?: number) {
+  const http = createServer();
+  const io = new Server(http, { maxHttpBufferSize: takes });
+  if (says !== undefined) {
+    io.engine.opts.maxHttpBufferSize = says;
+    io.engine.on('connection', (conn: { transport: { name: string; maxHttpBufferSize?: number } }) => {
+      if (conn.transport.name === 'polling') conn.transport.maxHttpBufferSize = takes;
+    });
+  }
+  const arrived: string[] = [];
+  let syncs = 0;
+  let held: ((answer: unknown) => void) | undefined;
+  let getArrived: () => void = () => undefined;
+  const getInFlight = new Promise<void>((resolve) => (getArrived = resolve));
+  io.on('connection', (socket) => {
+    socket.on('requests:sync', (_input, ack) => {
+      syncs += 1;
+      ack({ data: syncResult });
+    });
+    socket.on('request:get', (_input, ack) => {
+      arrived.push('request:get');
+      held = ack;
+      getArrived();
+    });
+    for (const event of ['request:submit', 'request:release'] as const) {
+      socket.on(event, (_input, ack) => {
+        arrived.push(event);
+        ack({ data: requestFixture() });
+      });
+    }
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => {
+    io.close();
+    http.close();
+  });
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  return { url, arrived, getInFlight, syncs: () => syncs, answerHeld: () => held?.({ data: requestFixture() }) };
+}
+
+async function sizedClient(url: string, transport: 'websocket' | 'polling'): Promise<HubClient> {
+  const hub = new HubClient({ url, token: 'glt_x', forceNew: true, transports: [transport], reconnectionDelayMs: 50, reconnectionDelayMaxMs: 100 });
+  cleanups.push(() => hub.close());
+  hub.connect();
+  await hub.waitUntilReady(5_000);
+  return hub;
+}
+
+describe('HubClient sending more than a hub takes, against a bare Socket.IO server standing in for a hub with a lower limit', () => {
+  it.each(['websocket', 'polling'] as const)('over %s: a hub that says it takes less has the call too large refused before it is sent, and the call beside it is answered as usual', async (transport) => {
+    const standIn = await sizedStandIn(100_000);
+    const hub = await sizedClient(standIn.url, transport);
+    const held = hub.get('req_1');
+    await standIn.getInFlight;
+
+    await expect(hub.submit(submitWith(DIFF_OVER_100_KB))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/0\.2 MB; the hub accepts at most 0\.1 MB, so nothing was sent/) });
+    standIn.answerHeld();
+    await expect(held).resolves.toMatchObject({ id: requestFixture().id });
+    // A call after it goes through on the same connection: the hub never saw the large one.
+    await expect(hub.submit(submitWith('small'))).resolves.toMatchObject({ id: requestFixture().id });
+    expect(standIn.arrived).toEqual(['request:get', 'request:submit']);
+    expect(standIn.syncs()).toBe(1);
+  });
+
+  // A proxy's limit is on the bodies it relays: long polling's posts (WebSocket frames pass through).
+  it.each(['polling'] as const)('over %s: behind a proxy that takes less than the hub says, the one call on the wire when it closes the connection is the one refused as PAYLOAD_TOO_LARGE, and the client reconnects', async (transport) => {
+    const standIn = await sizedStandIn(100_000, 1_000_000);
+    const hub = await sizedClient(standIn.url, transport);
     const resynced = new Promise<void>((resolve) => hub.onSync(() => resolve()));
-    const held = hub.get('req_1').catch((error: unknown) => error);
-    // The small call reaches the hub first, so it is in flight, not queued, when the large one closes the connection.
-    await smallInFlight;
-    const large = hub.submit({ action: 'deploy', resource: 'api', environment: 'prod', reason: 'x', context: { diff: 'x'.repeat(200_000) } });
-    await expect(large).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('0.2 MB') });
-    expect(await held).toMatchObject({ code: 'TIMEOUT' });
+    await expect(hub.submit(submitWith(DIFF_OVER_100_KB))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('closed the connection rather than take this 0.2 MB message') });
     await resynced;
     expect(hub.state).toBe('connected');
-    expect(syncs).toBe(2);
+    expect(standIn.arrived).toEqual([]);
+  });
+
+  it.each(['polling'] as const)('over %s: behind such a proxy, with another call in flight when it closes the connection, neither is blamed: each is told it may not have been done, and why the connection closed', async (transport) => {
+    const standIn = await sizedStandIn(100_000, 1_000_000);
+    const hub = await sizedClient(standIn.url, transport);
+    const resynced = new Promise<void>((resolve) => hub.onSync(() => resolve()));
+    const held = hub.get('req_1').catch((error: unknown) => error);
+    await standIn.getInFlight;
+    const large = await hub.submit(submitWith(DIFF_OVER_100_KB)).catch((error: unknown) => error);
+
+    for (const [dropped, size] of [[await held, '0.0 MB'], [large, '0.2 MB']] as const) {
+      expect(dropped).toMatchObject({ code: 'TIMEOUT', message: expect.stringContaining(`this one is ${size}) more than the hub, or a proxy in front of it, takes; it may not have been done`) });
+    }
+    await resynced;
+    expect(hub.state).toBe('connected');
+  });
+
+  it('over polling: two calls a proxy refuses together, each small enough alone, are neither called too large', async () => {
+    const standIn = await sizedStandIn(100_000, 1_000_000);
+    const hub = await sizedClient(standIn.url, 'polling');
+    // The first goes out alone; the two made while it is posted go out together in the next post.
+    const first = hub.release('req_1');
+    const together = [hub.submit(submitWith('x'.repeat(60_000))), hub.submit(submitWith('x'.repeat(50_000)))].map((call) => call.catch((error: unknown) => error));
+    await expect(first).resolves.toMatchObject({ id: requestFixture().id });
+    expect(await Promise.all(together)).toEqual([expect.objectContaining({ code: 'TIMEOUT' }), expect.objectContaining({ code: 'TIMEOUT' })]);
+    expect(standIn.arrived).toEqual(['request:release']);
   });
 });
 

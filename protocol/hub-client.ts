@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { GreenlightError, type ErrorCode, ERROR_CODES } from './errors.js';
 import { LIMITS } from './limits.js';
 import { closedForSize } from './closed-for-size.js';
+import { onAdvertisedSize, wireBytes } from './advertised-size.js';
 import { SERVER_EVENTS, serverEventSchemas, type Ack, type ClientToServerEvents, type ServerToClientEvents, type SyncResult } from './events.js';
 import type { DecideInput, GreenlightRequest, NewRequest, ReviewRef } from './request.js';
 
@@ -59,11 +60,14 @@ export class HubClient {
   private refusedInARow = 0;
   /** Pushed events dropped because they did not match the contract. */
   rejectedPushes = 0;
-  private callsSent = 0;
-  /** The size of each call still waiting on its answer, by call. */
-  private readonly waitingCalls = new Map<number, number>();
-  /** The call the hub closed the connection over, as too large for it. */
-  private tooLargeCall: number | null = null;
+  /** The largest message the hub said, on connecting, that it takes; null before it has said. */
+  private hubTakes: number | null = null;
+  /** Whether the connection last closed because a message was larger than the hub, or a proxy in front of it, takes. */
+  private closedForSize = false;
+  /** Calls that timed out since the connection opened: one of them may be the message a close for size was over. */
+  private timedOutOnConnection = 0;
+  /** Calls dropped by a close for size, settled together once socket.io has failed them all. */
+  private droppedForSize: DroppedCall[] = [];
 
   constructor(options: HubClientOptions) {
     this.options = {
@@ -83,16 +87,18 @@ export class HubClient {
       randomizationFactor: 0.5,
       transports: this.options.transports ?? ['websocket', 'polling'],
     });
+    onAdvertisedSize(this.socket.io, (bytes) => (this.hubTakes = bytes));
     this.socket.on('connect', () => {
       this.everConnected = true;
       this.refusedInARow = 0;
+      this.timedOutOnConnection = 0;
       this.lastError = null;
       this.setState('connected');
       void this.resync();
     });
     this.socket.on('disconnect', (reason, description) => {
-      // Called before socket.io fails the calls still waiting: the largest of them is the one refused.
-      this.tooLargeCall = closedForSize(description) ? largest(this.waitingCalls) : null;
+      // Called before socket.io fails the calls still waiting, which read it.
+      this.closedForSize = closedForSize(description);
       // The hub ended this session on purpose (its user was disabled); socket.io will not retry by
       // itself. A hub shutting down drops the connection instead, and the client reconnects.
       if (reason === 'io server disconnect') {
@@ -341,26 +347,28 @@ export class HubClient {
     payload: Parameters<ClientToServerEvents[E]>[0],
   ): Promise<AckData<E>> {
     // Bytes, as the hub counts them: a diff in a non-Latin script is up to 3x its length in UTF-8.
-    const size = utf8.encode(JSON.stringify(payload)).length;
-    if (size > LIMITS.bodyBytes) {
-      return Promise.reject(new GreenlightError('PAYLOAD_TOO_LARGE', `This message is ${megabytes(size)}; the hub accepts at most ${megabytes(LIMITS.bodyBytes)}. ${SHORTEN}`));
-    }
-    const call = ++this.callsSent;
-    this.waitingCalls.set(call, size);
+    const json = JSON.stringify(payload);
+    const size = utf8.encode(json).length;
+    if (size > LIMITS.bodyBytes) return Promise.reject(notSent(size, LIMITS.bodyBytes));
+    // A hub of another version may take less than this client's limit: what it said it takes is
+    // checked here, so the call too large is refused before it is sent, not by the hub closing the
+    // connection under every call waiting beside it.
+    const wire = wireBytes(event, json, utf8);
+    if (this.hubTakes !== null && wire > this.hubTakes) return Promise.reject(notSent(wire, this.hubTakes));
     return new Promise((resolve, reject) => {
       // socket.io's typed timeout() cannot express our generic event, so the ack callback is typed here.
       const timed = this.socket.timeout(this.options.callTimeoutMs) as unknown as {
         emit(name: E, body: unknown, callback: (error: Error | null, response: Ack<AckData<E>>) => void): void;
       };
       timed.emit(event, payload, (error, response) => {
-        this.waitingCalls.delete(call);
         if (error) {
           // socket.io fails a call at once when its connection drops: sent or not, it went unanswered.
           const dropped = error.message === DROPPED_BEFORE_ANSWER;
-          if (dropped && call === this.tooLargeCall) {
-            reject(new GreenlightError('PAYLOAD_TOO_LARGE', `The hub closed the connection rather than take this ${megabytes(size)} message: it is more than the hub accepts, so nothing was done. ${SHORTEN}`));
+          if (dropped && this.closedForSize) {
+            this.dropForSize({ event, size, reject });
             return;
           }
+          if (!dropped) this.timedOutOnConnection += 1;
           reject(
             new GreenlightError(
               'TIMEOUT',
@@ -377,19 +385,40 @@ export class HubClient {
       });
     });
   }
+
+  /**
+   * Holds a call a close for size dropped until socket.io has failed every call waiting (it does so
+   * at once, one after another). Only when it was the one call on the wire, none having timed out on
+   * this connection, was it the message the hub (or a proxy in front of it, which says nothing of its
+   * limit) would not take; with others beside it, none is blamed.
+   */
+  private dropForSize(call: DroppedCall): void {
+    this.droppedForSize.push(call);
+    if (this.droppedForSize.length > 1) return;
+    queueMicrotask(() => {
+      const dropped = this.droppedForSize.splice(0);
+      const alone = dropped.length === 1 && this.timedOutOnConnection === 0;
+      for (const { event, size, reject } of dropped) {
+        reject(
+          alone
+            ? new GreenlightError('PAYLOAD_TOO_LARGE', `The hub, or a proxy in front of it, closed the connection rather than take this ${megabytes(size)} message: it is more than it accepts, so nothing was done. ${SHORTEN}`)
+            : new GreenlightError(
+                'TIMEOUT',
+                `The connection to the hub dropped before it answered ${event}, over a message in flight (this one is ${megabytes(size)}) more than the hub, or a proxy in front of it, takes; it may not have been done, the next sync shows whether it was`,
+              ),
+        );
+      }
+    });
+  }
 }
 
-/** The key of the largest value, or null for none. */
-function largest(sizes: ReadonlyMap<number, number>): number | null {
-  let found: number | null = null;
-  let most = -1;
-  for (const [key, size] of sizes) {
-    if (size > most) {
-      found = key;
-      most = size;
-    }
-  }
-  return found;
+interface DroppedCall {
+  event: string;
+  size: number;
+  reject: (error: GreenlightError) => void;
 }
+
+const notSent = (size: number, limit: number) =>
+  new GreenlightError('PAYLOAD_TOO_LARGE', `This message is ${megabytes(size)}; the hub accepts at most ${megabytes(limit)}, so nothing was sent. ${SHORTEN}`);
 
 type AckData<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[1] extends (response: Ack<infer T>) => void ? T : never;

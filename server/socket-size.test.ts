@@ -30,4 +30,19 @@ describe('a socket message over the size limit', () => {
     ]);
     expect(log.lines().filter((line) => line.level >= 50)).toEqual([]);
   });
+
+  it('lets a HubClient send a message right at its size limit: the hub answers it, so what the hub says it takes leaves room for the envelope', async () => {
+    const client = await hub.connect(alice);
+    const drops: string[] = [];
+    client.onState((state) => drops.push(state));
+    // Padded so its JSON is exactly the limit: too long a reason to be valid, but the hub reads it whole.
+    const request = deployRequest({ reason: '' });
+    const padding = LIMITS.bodyBytes - Buffer.byteLength(JSON.stringify(request));
+    const atTheLimit = { ...request, reason: 'x'.repeat(padding) };
+    expect(Buffer.byteLength(JSON.stringify(atTheLimit))).toBe(LIMITS.bodyBytes);
+    await expect(client.submit(atTheLimit)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(client.submit({ ...request, reason: 'x'.repeat(padding + 1) })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('nothing was sent') });
+    expect(drops).toEqual([]);
+    expect(client.state).toBe('connected');
+  });
 });

@@ -41,8 +41,9 @@ const emptySchema = z.union([z.strictObject({}), z.undefined(), z.null()]);
  * Room for what Socket.IO wraps around an event's payload (packet types, ack id, the event's name):
  * a payload HTTP takes whole (`LIMITS.bodyBytes`) fits in one packet, so the socket answers it as
  * HTTP does. A larger packet is refused by Socket.IO before the hub sees it, closing the connection
- * (WebSocket close 1009, or 413 on long polling), which `HubClient` reports as PAYLOAD_TOO_LARGE:
- * Socket.IO offers no way to answer it (socketio/engine.io#706).
+ * (WebSocket close 1009, or 413 on long polling): Socket.IO offers no way to answer it
+ * (socketio/engine.io#706). Its handshake tells clients this limit, so `HubClient` refuses such a
+ * call with PAYLOAD_TOO_LARGE before sending it.
  */
 const PACKET_ENVELOPE_BYTES = 1024;
 /** How `ws` (under Socket.IO) says a message was over the limit; it reaches the hub only as this text. */
