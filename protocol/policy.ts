@@ -26,23 +26,24 @@ export const policyRuleSchema = z
     escalation: z
       .array(
         z.strictObject({
-          after: durationSchema,
+          after: durationSchema({ refused: 'a step at 0s notifies as the request is made; name those groups in approvers instead' }),
           notify: z.array(z.union([groupNameSchema, userNameSchema])).min(1),
           /** Channels beyond the app that announce this step (its webhooks hear of the escalation too). */
           channels: z.array(notifyTargetSchema).optional(),
         }),
       )
       .default([]),
-    expireAfter: durationSchema.optional(),
-    grantTtl: durationSchema.default(900),
-    claimHolds: durationSchema.default(600),
+    expireAfter: durationSchema({ refused: 'a request would expire as it is made; leave expireAfter out for requests that wait until decided' }).optional(),
+    grantTtl: durationSchema({ refused: 'a grant would end as it starts; leave grantTtl out for 15m' }).default(900),
+    claimHolds: durationSchema({ refused: 'a claim would hold escalation for no time; leave claimHolds out for 10m' }).default(600),
     autoApprove: z.boolean().default(false),
     /** Access at once for an incident, for members of `groups`, reviewed afterwards by one of `reviewers`. */
     breakGlass: z
       .strictObject({
         groups: z.array(groupNameSchema).min(1),
-        maxTtl: durationSchema.default(3600),
-        cooldown: durationSchema.default(0),
+        maxTtl: durationSchema({ refused: 'break-glass access would end as it starts; leave maxTtl out for 1h' }).default(3600),
+        /** 0s: no cooldown. */
+        cooldown: durationSchema('none').default(0),
         reviewers: z.array(groupNameSchema).min(1),
       })
       .optional(),
@@ -51,19 +52,21 @@ export const policyRuleSchema = z
     /** Channels beyond the app where this rule's requests are announced; names are checked against the hub configuration. */
     notify: z.array(notifyTargetSchema).default([]),
     /** Re-notify approvers who have not acted this often, until the request is decided. */
-    remind: durationSchema.optional(),
+    remind: durationSchema({ refused: 'leave remind out for no reminders' }).optional(),
     /** false: chat messages offer only "Open in Greenlight", never Approve/Deny buttons. */
     chatApprove: z.boolean().default(true),
     /** After the last escalation step, run the chain again, at most this many more times. */
     repeat: z.number().int().min(0).max(10).default(0),
     /** How far ahead a requester may schedule access to start. */
-    maxScheduleAhead: durationSchema.optional(),
+    maxScheduleAhead: durationSchema({
+      refused: 'a requested start must lie ahead, so every notBefore (and every extension) would be refused; leave maxScheduleAhead out for 14d',
+    }).optional(),
     /** Access may only be used inside these weekly windows; grants are cut to them. */
     windows: z.array(accessWindowSchema).min(1, 'list at least one window, or leave windows out').optional(),
     /** A grant may be extended within its last `extendBefore`. */
-    extendBefore: durationSchema.optional(),
-    /** The first `autoApprove` extensions of a grant are approved at once; all extensions together last at most `maxTotal`. */
-    extensions: z.strictObject({ autoApprove: z.number().int().min(0).max(100).default(0), maxTotal: durationSchema.optional() }).optional(),
+    extendBefore: durationSchema({ refused: 'no grant could ever be extended; to allow no extensions write extensions: { maxTotal: 0s }' }).optional(),
+    /** The first `autoApprove` extensions of a grant are approved at once; all extensions together last at most `maxTotal` (0s: none at all). */
+    extensions: z.strictObject({ autoApprove: z.number().int().min(0).max(100).default(0), maxTotal: durationSchema('none').optional() }).optional(),
     /** Lets high and critical risk requests be decided from an email link too (otherwise those ask for the console). */
     emailApprove: z.boolean().default(false),
   })

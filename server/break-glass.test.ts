@@ -116,6 +116,24 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('break-glass: access at once
   });
 });
 
+describe('break-glass with cooldown: 0s', () => {
+  const hub = new TestHub('sqlite', { policy: POLICY.replace('cooldown: 4h', 'cooldown: 0s') });
+  let dave: TestUser;
+  beforeAll(async () => {
+    await hub.start();
+    dave = await hub.createUser('dave', ['requester'], ['oncall']);
+  });
+  afterAll(() => hub.dispose());
+
+  it('loads, and lets a second use follow the first at once', async () => {
+    const use = () => hub.api<GreenlightRequest & ErrorBody>('POST', '/api/v1/requests', dave.token, deployRequest({ reason: REASON, breakGlass: { incident: 'INC-4412' } }));
+    expect((await use()).status).toBe(201);
+    const again = await use();
+    expect(again.status).toBe(201);
+    expect(again.body.status).toBe('approved');
+  });
+});
+
 // A pipeline or a person in an incident retries when the answer is lost: the retry is the same use.
 describe.each<DatabaseKind>(['sqlite', 'postgres'])('a break-glass retried with its idempotency key, on %s', (kind) => {
   if (kind === 'postgres' && !pg.ok) {

@@ -290,6 +290,18 @@ ${extensions}
     expect(approved.grant).toMatchObject({ notBefore: '2026-12-22T09:15:00.000Z', expiresAt: '2026-12-22T11:15:00.000Z' });
   });
 
+  it('a rule whose extensions.maxTotal is 0s allows none, and says so', async () => {
+    const approved = await approve((await submit(alice, dbOpen({ reason: 'no extensions here', requestedTtlSeconds: 600 }))).id);
+    reloadPolicy(RULES('    extensions: { maxTotal: 0s }'));
+    try {
+      const refused = await extend(alice, approved.grant!.jti, { ttlSeconds: 600, reason: 'migration runs long' });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error).toEqual({ code: 'EXTENSION_LIMIT', message: 'Rule "prod-db" allows no extensions (its extensions.maxTotal is 0s). Ask for new access instead.' });
+    } finally {
+      reloadPolicy(RULES('    extensions: { autoApprove: 1 }'));
+    }
+  });
+
   it('a rule that no longer approves extensions at once sends them to the approvers, and its window applies', async () => {
     const approved = await approve((await submit(alice, dbOpen({ reason: 'before the policy change', requestedTtlSeconds: 3600 }))).id);
     reloadPolicy(RULES('    extendBefore: 10m'));

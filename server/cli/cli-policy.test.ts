@@ -66,6 +66,15 @@ describe('greenlight policy check', () => {
     expect(result.stderr).toContain('rule "prod-db": require.0.count');
   });
 
+  it('takes cooldown: 0s (no cooldown) and refuses a 0s grantTtl, saying why', async () => {
+    const glass = '    breakGlass: { groups: [oncall], cooldown: 0s, reviewers: [security] }\n';
+    const ok = await cli(['policy', 'check', file('cooldown.yaml', `rules:\n  - name: prod-db\n    approvers: [sre]\n${glass}`)]);
+    expect(ok.code).toBe(0);
+    const zero = await cli(['policy', 'check', file('zero.yaml', 'rules:\n  - name: prod-db\n    approvers: [sre]\n    grantTtl: 0s\n')]);
+    expect(zero.code).toBe(1);
+    expect(zero.stderr).toContain('rule "prod-db": grantTtl: must be longer than 0s: a grant would end as it starts');
+  });
+
   it('exits 2 for a file it cannot read', async () => {
     const result = await cli(['policy', 'check', path.join(dir, 'missing.yaml')]);
     expect(result.code).toBe(2);

@@ -39,6 +39,7 @@ async function extensionsSoFar(db: Executor, request: RequestRecord): Promise<{ 
 function limitRefusal(rule: FrozenRule, used: number, asked: number): GreenlightError | null {
   const cap = rule.extensions?.maxTotalSeconds;
   if (cap === null || cap === undefined || used + asked <= cap) return null;
+  if (cap === 0) return new GreenlightError('EXTENSION_LIMIT', `Rule "${rule.name}" allows no extensions (its extensions.maxTotal is 0s). Ask for new access instead.`);
   const left = Math.max(0, cap - used);
   return new GreenlightError(
     'EXTENSION_LIMIT',

@@ -212,6 +212,26 @@ describe('policy durations', () => {
     expect(() => parsePolicy(ruleWith(line), 'policy.yaml')).toThrow(`policy.yaml: rule "prod": ${field}: at most 3650d (ten years)`);
   });
 
+  it('takes 0s where it means none: no break-glass cooldown, no extensions', () => {
+    const [rule] = parsePolicy(ruleWith('breakGlass: { groups: [oncall], reviewers: [security], cooldown: 0s }\n    extensions: { maxTotal: 0m }')).rules;
+    expect([rule!.breakGlass?.cooldown, rule!.extensions?.maxTotal]).toEqual([0, 0]);
+  });
+
+  it.each([
+    ['escalation: [{ after: 0s, notify: [leads] }]', 'escalation.0.after', 'name those groups in approvers'],
+    ['expireAfter: 0m', 'expireAfter', 'leave expireAfter out'],
+    ['grantTtl: 0s', 'grantTtl', 'a grant would end as it starts'],
+    ['claimHolds: 0s', 'claimHolds', 'a claim would hold escalation for no time'],
+    ['remind: 0s', 'remind', 'leave remind out'],
+    ['maxScheduleAhead: 0d', 'maxScheduleAhead', 'every notBefore (and every extension) would be refused'],
+    ['extendBefore: 0s', 'extendBefore', 'to allow no extensions write extensions: { maxTotal: 0s }'],
+    ['breakGlass: { groups: [oncall], reviewers: [security], maxTtl: 0s }', 'breakGlass.maxTtl', 'break-glass access would end as it starts'],
+  ])('refuses %s: zero means nothing there, naming the field and saying why', (line, field, why) => {
+    const refusal = () => parsePolicy(ruleWith(line), 'policy.yaml');
+    expect(refusal).toThrow(`policy.yaml: rule "prod": ${field}: must be longer than 0s`);
+    expect(refusal).toThrow(why);
+  });
+
   it('takes ten years in every duration', () => {
     const [rule] = parsePolicy(`
 rules:
