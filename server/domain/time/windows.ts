@@ -33,29 +33,53 @@ const weekdayOf = (date: number) => ((new Date(date).getUTCDay() + 6) % 7) + 1;
  * times before its start again.
  */
 export function occurrencesOf(window: AccessWindow, fromMs: number, untilMs: number): Interval[] {
+  return [...occurrencesByDay(window, fromMs, untilMs)];
+}
+
+/** occurrencesOf's occurrences in order, each local day's built only when the one before has been taken. */
+function* occurrencesByDay(window: AccessWindow, fromMs: number, untilMs: number): Generator<Interval> {
   const clock = zoneClock(window.timezone);
   const days = new Set(window.days.map((day) => WEEKDAY_NUMBER[day]));
   const from = msIntoDay(window.from);
   const to = msIntoDay(window.to);
   const wraps = to <= from;
   const dateOf = (instant: number) => Math.floor(clock.wallAt(instant) / DAY_MS) * DAY_MS;
-  const result: Interval[] = [];
   for (let date = dateOf(fromMs) - DAY_MS, last = dateOf(untilMs); date <= last; date += DAY_MS) {
-    if (days.has(weekdayOf(date))) result.push(...clock.showing(date + from, date + (wraps ? DAY_MS : 0) + to));
+    if (days.has(weekdayOf(date))) yield* clock.showing(date + from, date + (wraps ? DAY_MS : 0) + to);
   }
-  return result;
 }
 
-/** Every window's occurrences touching [fromMs, untilMs], sorted, with overlapping or touching ones merged. */
-export function mergedOccurrences(windows: readonly AccessWindow[], fromMs: number, untilMs: number): Interval[] {
-  const all = windows.flatMap((window) => occurrencesOf(window, fromMs, untilMs)).sort((a, b) => a.start - b.start);
-  const merged: Interval[] = [];
-  for (const next of all) {
-    const last = merged[merged.length - 1];
-    if (last && next.start <= last.end) last.end = Math.max(last.end, next.end);
-    else merged.push({ ...next });
+/**
+ * The times some window is open, from `fromMs` on, in order: every window's occurrences with
+ * overlapping or touching ones merged, each ending after `fromMs` and starting by `untilMs`. They are
+ * built as they are taken, so a grant or a search that needs the first few never builds the years of
+ * occurrences a long span holds; for the same reason one still open at `untilMs` is not followed
+ * further, and may end later than it is said to.
+ */
+export function* openStretches(windows: readonly AccessWindow[], fromMs: number, untilMs: number): Generator<Interval> {
+  const streams = windows.map((window) => occurrencesByDay(window, fromMs, untilMs));
+  const heads = streams.map((stream) => stream.next());
+  let open: Interval | null = null;
+  for (;;) {
+    let earliest = -1;
+    heads.forEach((head, index) => {
+      const best = heads[earliest];
+      if (!head.done && (!best || best.done || head.value.start < best.value.start)) earliest = index;
+    });
+    const head = heads[earliest];
+    if (!head || head.done) break;
+    const next = head.value;
+    heads[earliest] = streams[earliest]!.next();
+    if (open && next.start <= open.end) {
+      open.end = Math.max(open.end, next.end);
+    } else {
+      if (open && open.end > fromMs) yield open;
+      if (next.start > untilMs) return;
+      open = { ...next };
+    }
+    if (open.end > fromMs && open.end >= untilMs) break;
   }
-  return merged.filter((interval) => interval.end > fromMs && interval.start <= untilMs);
+  if (open && open.end > fromMs) yield open;
 }
 
 /**
@@ -64,14 +88,13 @@ export function mergedOccurrences(windows: readonly AccessWindow[], fromMs: numb
  */
 export function cutToWindow(windows: readonly AccessWindow[], access: Interval): Interval | null {
   if (windows.length === 0) return access;
-  const hit = mergedOccurrences(windows, access.start, access.end).find((interval) => interval.start < access.end && interval.end > access.start);
-  return hit ? { start: Math.max(hit.start, access.start), end: Math.min(hit.end, access.end) } : null;
+  const first = openStretches(windows, access.start, access.end).next();
+  if (first.done || first.value.start >= access.end) return null;
+  return { start: Math.max(first.value.start, access.start), end: Math.min(first.value.end, access.end) };
 }
 
 /** The first window start at or after `afterMs` (within the next eight days, when every window recurs weekly); null for no windows. */
 export function nextWindowStart(windows: readonly AccessWindow[], afterMs: number): number | null {
-  const starts = mergedOccurrences(windows, afterMs, afterMs + 8 * DAY_MS)
-    .map((interval) => interval.start)
-    .filter((start) => start >= afterMs);
-  return starts.length ? Math.min(...starts) : null;
+  for (const open of openStretches(windows, afterMs, afterMs + 8 * DAY_MS)) if (open.start >= afterMs) return open.start;
+  return null;
 }
