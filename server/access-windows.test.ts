@@ -25,6 +25,12 @@ rules:
     grantTtl: 4h
     windows:
       - { days: [sun], from: "02:15", to: "02:45", timezone: Europe/Berlin }
+  - name: night-batch
+    match: { action: db-batch }
+    approvers: [dba]
+    grantTtl: 4h
+    windows:
+      - { days: [sun], from: "01:30", to: "02:30", timezone: America/New_York }
 `;
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -126,5 +132,24 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('access windows on %s', (kin
     expect(vacuum.status).toBe(201);
     const approved = (await decide(vacuum.body.id, { decision: 'approve' })).body;
     expect(approved.grant).toMatchObject({ notBefore: '2027-10-31T00:40:00.000Z', expiresAt: '2027-10-31T01:00:00.000Z' });
+  });
+
+  it('a window the repeated hour passes through twice: a grant runs through one pass, and the second is asked for then or by extending', async () => {
+    // New York, Sunday 7 November 2027: at 02:00 EDT (06:00Z) the clock turns back to 01:00 EST, so
+    // 01:30–02:30 is open 01:30–02:00 EDT, closed while the clock shows 01:00–01:30 again, open 01:30–02:30 EST.
+    clock.set('2027-11-07T05:35:00.000Z');
+    const batch = (await submit(dbOpen({ action: 'db-batch', requestedTtlSeconds: 3600 }))).body;
+    const first = (await decide(batch.id, { decision: 'approve' })).body.grant!;
+    expect(first).toMatchObject({ notBefore: '2027-11-07T05:35:00.000Z', expiresAt: '2027-11-07T06:00:00.000Z' });
+
+    clock.set('2027-11-07T05:50:00.000Z');
+    const extension = await hub.api<GreenlightRequest & ErrorBody>('POST', `/api/v1/grants/${first.jti}/extend`, alice.token, { ttlSeconds: 3600, reason: 'the batch runs on' });
+    expect(extension.status).toBe(201);
+    const extended = (await decide(extension.body.id, { decision: 'approve' })).body.grant;
+    expect(extended).toMatchObject({ notBefore: '2027-11-07T06:30:00.000Z', expiresAt: '2027-11-07T07:00:00.000Z' });
+
+    clock.set('2027-11-07T06:10:00.000Z'); // 01:10 EST
+    const later = (await submit(dbOpen({ action: 'db-batch', requestedTtlSeconds: 3600 }))).body;
+    expect((await decide(later.id, { decision: 'approve' })).body.grant).toMatchObject({ notBefore: '2027-11-07T06:30:00.000Z', expiresAt: '2027-11-07T07:10:00.000Z' });
   });
 });

@@ -83,6 +83,23 @@ describe('a window on a fall-back day is open only while the clock shows its hou
     expect(cut && `${iso(cut.start)} → ${iso(cut.end)}`).toBe('2026-10-25T00:40Z → 2026-10-25T01:00Z');
   });
 
+  // A grant is one stretch of time, and the window is closed while the clock shows the times before
+  // it again, so a grant never runs across that: it gets the stretch its access starts in, or the
+  // first it reaches; access asked for later (or an extension) gets the second pass.
+  it('a grant runs through the pass of the window it starts in, or the next, never across the time between', () => {
+    const cut = (w: AccessWindow, startIso: string, hours: number) => {
+      const interval = cutToWindow([w], { start: at(startIso), end: at(startIso) + hours * 3_600_000 });
+      return interval && `${iso(interval.start)} → ${iso(interval.end)}`;
+    };
+    // New York, Sunday 1 November 2026: at 02:00 EDT (06:00Z) the clock turns back to 01:00 EST.
+    const newYork = window('America/New_York', ['sun'], '01:30', '02:30');
+    expect(cut(newYork, '2026-11-01T05:35:00Z', 2)).toBe('2026-11-01T05:35Z → 2026-11-01T06:00Z'); // 01:35–02:00 EDT
+    expect(cut(newYork, '2026-11-01T06:10:00Z', 2)).toBe('2026-11-01T06:30Z → 2026-11-01T07:30Z'); // 01:30–02:30 EST
+    const endsInside = window('Europe/Berlin', ['sun'], '01:00', '02:30');
+    expect(cut(endsInside, '2026-10-24T23:10:00Z', 3)).toBe('2026-10-24T23:10Z → 2026-10-25T00:30Z'); // 01:10–02:30 CEST
+    expect(cut(endsInside, '2026-10-25T00:40:00Z', 1)).toBe('2026-10-25T01:00Z → 2026-10-25T01:30Z'); // 02:00–02:30 CET
+  });
+
   it('America/New_York: 02:00 EDT becomes 01:00 EST', () => {
     const day = ['2026-10-31T12:00:00Z', '2026-11-01T16:00:00Z'] as const;
     expect(openBetween(window('America/New_York', ['sun'], '00:00', '06:00'), ...day)).toEqual(['2026-11-01T04:00Z → 2026-11-01T11:00Z']);
