@@ -14,6 +14,18 @@ export const grantPayloadSchema = z.strictObject({
 export type GrantPayload = z.infer<typeof grantPayloadSchema>;
 
 export const grantTokenInputSchema = z.strictObject({ token: z.string().min(1).max(8192), payload: grantPayloadSchema.optional() });
+export type GrantTokenInput = z.infer<typeof grantTokenInputSchema>;
+
+/**
+ * A redeem may carry a key the caller makes once per use of the grant and sends again when it retries
+ * (an answer lost on the way back): the same key gets the same answer rather than ALREADY_REDEEMED.
+ */
+export const redeemInputSchema = grantTokenInputSchema.extend({
+  redemptionKey: z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]{16,128}$/, 'must be 16 to 128 letters, digits or . _ ~ -: a random value made once per use of the grant, sent again only when that use is retried')
+    .optional(),
+});
 
 export const grantClaimsSchema = z.object({
   jti: z.string(),
@@ -43,5 +55,7 @@ export const verifyResultSchema = z.object({
   valid: z.boolean(),
   reason: z.enum(VERIFY_REASONS).optional(),
   grant: grantClaimsSchema.nullable(),
+  /** A redeem's answer: when the grant was used (earlier, for a retry with the same `redemptionKey`). */
+  redeemedAt: z.string().optional(),
 });
 export type VerifyResult = z.infer<typeof verifyResultSchema>;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Transaction } from 'kysely';
-import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, type GrantClaims, type GrantPayload, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
+import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, redeemInputSchema, type GrantTokenInput, type GrantClaims, type GrantPayload, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import type { Database } from '../store/schema.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
@@ -18,6 +18,7 @@ import { loadRequestRow } from './lifecycle/expiry.js';
 import { enqueueChatRefresh, enqueueNotifications } from '../notify/enqueue.js';
 import { outsideWindow, plannedAccess } from './time/schedule.js';
 import { readBackRefusal } from './read-back.js';
+import { redemptionKeyHash, repeatedRedemption } from './redemption-retry.js';
 
 const ISSUER = 'greenlight';
 
@@ -198,13 +199,12 @@ function redeemRefusal(reason: VerifyResult['reason'], record: Pick<GrantState, 
 
 /** Checks signature, the hub's record (issued as the token says; revoked, redeemed, expired), then the payload given, then its start. */
 export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
-  return (await checkGrant(ctx, input)).result;
+  // A payload from before the hub refused misleading text still hashes as it was approved.
+  return (await checkGrant(ctx, parseOrThrow(grantTokenInputSchema, input, 'grant', { text: 'compared' }))).result;
 }
 
 /** The answer to a verify, with the grant's record when the token was found to be one the hub issued. */
-async function checkGrant(ctx: Context, input: unknown): Promise<{ result: VerifyResult; record: GrantState | null }> {
-  // A payload from before the hub refused misleading text still hashes as it was approved.
-  const { token, payload } = parseOrThrow(grantTokenInputSchema, input, 'grant', { text: 'compared' });
+async function checkGrant(ctx: Context, { token, payload }: GrantTokenInput): Promise<{ result: VerifyResult; record: GrantState | null }> {
   let decoded: Record<string, unknown>;
   let expiredByTime = false;
   let earlyByTime = false;
@@ -241,16 +241,25 @@ async function checkGrant(ctx: Context, input: unknown): Promise<{ result: Verif
 
 /** Marks a valid grant used, exactly once even under concurrent redeems. */
 export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
-  const { result, record } = await checkGrant(ctx, input);
-  if (!result.valid || !result.grant) throw redeemRefusal(result.reason, record);
+  const { redemptionKey, ...tokenInput } = parseOrThrow(redeemInputSchema, input, 'grant', { text: 'compared' });
+  const givenPayloadHash = tokenInput.payload && payloadHashOf(tokenInput.payload);
+  const { result, record } = await checkGrant(ctx, tokenInput);
+  if (!result.valid || !result.grant) {
+    const repeat = await repeatedRedemption(ctx.store.db, result, record, redemptionKey, givenPayloadHash, ctx.clock.now().toISOString());
+    if (repeat) return repeat;
+    throw redeemRefusal(result.reason, record);
+  }
   const claims = result.grant;
-  const requestId = await inTransaction(ctx, async (trx) => {
+  const redeemed = await inTransaction(ctx, async (trx): Promise<{ requestId: string; at: string } | { repeat: VerifyResult }> => {
     const now = ctx.clock.now().toISOString();
     // The write checks again what may have changed since: a redeem, revoke or expiry, a disable of its
     // requester, and an end the audit log records though the row says otherwise.
     if (!(await grantStore.redeem(trx, claims.jti, claims.requestId, now))) {
       const grant = await grantStore.stateOf(trx, claims.jti);
       const dead = grant ? deadReason(grant, now, false) : 'unknown';
+      // The same use retried at once, its first try having just won the race.
+      const repeat = await repeatedRedemption(trx, { valid: false, reason: dead ?? undefined, grant: claims }, grant ?? null, redemptionKey, givenPayloadHash, now);
+      if (repeat) return { repeat };
       if (dead === null) {
         // Its row says it may be used, but the log ended it: the row was set back by hand, and the log is the evidence.
         const ended = await grantStore.endInLog(trx, claims.requestId);
@@ -270,12 +279,13 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
       resource: claims.resource,
       environment: claims.environment,
       outcome: 'redeemed',
-      data: { jti: claims.jti },
+      data: redemptionKey === undefined ? { jti: claims.jti } : { jti: claims.jti, redemptionKey: redemptionKeyHash(redemptionKey) },
     });
-    return claims.requestId;
+    return { requestId: claims.requestId, at: now };
   });
-  await announceGrantChange(ctx, requestId);
-  return { valid: true, grant: claims };
+  if ('repeat' in redeemed) return redeemed.repeat;
+  await announceGrantChange(ctx, redeemed.requestId);
+  return { valid: true, grant: claims, redeemedAt: redeemed.at };
 }
 
 /** Ends a grant early: the requester, an approver of the request, or an admin. */

@@ -1,6 +1,7 @@
 import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 import { GRANT_STATUSES } from '../../protocol/index.js';
-import { decodeOneOf } from './json.js';
+import { z } from 'zod';
+import { decodeOneOf, readStoredJson } from './json.js';
 import type { Database, GrantsTable } from './schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -32,6 +33,8 @@ function onBehalf<Q extends SelectQueryBuilder<Database, 'decisions', object>>(f
 }
 
 /** The audit events that end a grant: redeem's guard and verify's replay read the same ones. */
+const redemptionData = z.object({ redemptionKey: z.string().optional() });
+
 export const GRANT_END_EVENTS = ['grant.redeemed', 'grant.revoked', 'grant.expired'] as const;
 
 function endsInLog<Q extends SelectQueryBuilder<Database, 'audit_events', object>>(from: Q, requestId: string) {
@@ -195,6 +198,12 @@ export const grantStore = {
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('users').select('users.id').whereRef('users.id', '=', 'grants.requester_id').where('users.disabled', '!=', 0))))
       .executeTakeFirst();
     return Number(updated.numUpdatedRows) === 1;
+  },
+
+  /** When the request's grant was redeemed, as the audit log records it, with the hash of the key that redeem carried, if any. */
+  async redemptionInLog(db: Executor, requestId: string): Promise<{ at: string; keyHash: string | null } | undefined> {
+    const row = await db.selectFrom('audit_events').select(['at', 'data']).where('request_id', '=', requestId).where('type', '=', 'grant.redeemed').orderBy('seq').executeTakeFirst();
+    return row && { at: row.at, keyHash: readStoredJson(redemptionData, row.data)?.redemptionKey ?? null };
   },
 
   /** The first event that ended the request's grant, if the audit log has one (there is one grant per request). */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { LIMITS, extendInputSchema, grantTokenInputSchema, parseOrThrow, requestSchema, verifyResultSchema } from '../../../protocol/index.js';
+import { LIMITS, extendInputSchema, grantTokenInputSchema, parseOrThrow, redeemInputSchema, requestSchema, verifyResultSchema } from '../../../protocol/index.js';
 import { redeemGrant, revokeGrant, verifyGrant } from '../../domain/grants.js';
 import type { HttpDeps } from '../http-deps.js';
 import { extendGrant } from '../../domain/extensions.js';
@@ -19,10 +19,11 @@ const docs = {
   }),
   redeem: routeDoc({
     summary: 'Use a grant, once',
-    description: 'Marks it used; a second redeem answers 409 ALREADY_REDEEMED, one before its start 409 NOT_YET_VALID naming the start.',
+    description:
+      'Marks it used; a second redeem answers 409 ALREADY_REDEEMED, one before its start 409 NOT_YET_VALID naming the start. A `redemptionKey` (a random value made once per use) makes it safe to retry: the same key again, within the grant\'s span, answers as the first did, with the same `redeemedAt`.',
     tag: 'grants',
     auth: 'grant',
-    body: grantTokenInputSchema,
+    body: redeemInputSchema,
     responses: { 200: verifyResultSchema },
     errors: [403, 409],
   }),
