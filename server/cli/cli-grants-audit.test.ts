@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -46,6 +48,53 @@ describe('greenlight grant', () => {
     const afterUse = await cli(['grant', 'verify', grant, '--json'], anonymous);
     expect(afterUse.code).toBe(1);
     expect(JSON.parse(afterUse.stdout)).toMatchObject({ valid: false, reason: 'redeemed' });
+  });
+
+  it('a redeem whose answer is lost on the way back is retried as the same use: redeemed, and used once', async () => {
+    const grant = await freshGrant();
+    // A stand-in for a network that drops the connection after the hub answered the first redeem.
+    let dropped = false;
+    const proxy = http.createServer((incoming, outgoing) => {
+      const upstream = http.request(`${hub.url}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
+        if (!dropped && incoming.url === '/api/v1/grants/redeem') {
+          dropped = true;
+          answer.resume();
+          answer.on('end', () => incoming.socket.destroy());
+          return;
+        }
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      });
+      incoming.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const result = await cli(['grant', 'redeem', grant], { GREENLIGHT_HUB: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+      expect(dropped).toBe(true);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain('retrying');
+      expect(result.stdout).toContain('redeemed: deploy on web in staging for dev');
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+    const afterUse = await cli(['grant', 'verify', grant, '--json'], { GREENLIGHT_HUB: hub.url });
+    expect(JSON.parse(afterUse.stdout)).toMatchObject({ valid: false, reason: 'redeemed' });
+  });
+
+  it('a pipeline step run again with its --redemption-key hears its use went through; another key is told the grant was used', async () => {
+    const grant = await freshGrant();
+    const anonymous = { GREENLIGHT_HUB: hub.url };
+    const key = ['--redemption-key', 'pipeline-812-deploy-step'];
+    expect((await cli(['grant', 'redeem', grant, ...key], anonymous)).code).toBe(0);
+    const again = await cli(['grant', 'redeem', grant, ...key, '--json'], anonymous);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ valid: true, redeemedAt: expect.any(String) });
+    const other = await cli(['grant', 'redeem', grant, '--redemption-key', 'someone-else-entirely'], anonymous);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/\(ALREADY_REDEEMED\)$/m);
+    const tooShort = await cli(['grant', 'redeem', grant, '--redemption-key', 'x'], anonymous);
+    expect(tooShort.code).toBe(2);
+    expect(tooShort.stderr).toContain('must be 16 to 128 letters');
   });
 
   it('exits 1 for a token this hub did not sign', async () => {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { requestSchema, verifyResultSchema, type VerifyResult } from '../../protocol/index.js';
+import { redeemInputSchema, requestSchema, verifyResultSchema, type VerifyResult } from '../../protocol/index.js';
 import { EXIT } from './cli-error.js';
 import { registerExtendCommand } from './extend-command.js';
+import { redeemOnce } from './redeem-retry.js';
 import { action, argument, type CliContext } from './context.js';
 import { addHubOptions, connect, parseFlags } from './options.js';
 import { note, out, printJson, statusLine, type Io } from './output.js';
@@ -48,6 +49,16 @@ async function grantCall(ctx: CliContext, command: Command, path: string, verb: 
   return report(ctx.io, data, raw, flags.json, verb);
 }
 
+const redeemFlags = baseFlags.extend({ redemptionKey: redeemInputSchema.shape.redemptionKey });
+
+async function redeem(ctx: CliContext, command: Command): Promise<number> {
+  const grant = argument(command, 0, tokenArg);
+  const flags = parseFlags(redeemFlags, command.opts());
+  const http = connect(ctx.io, flags, { needsToken: false });
+  const { data, raw } = await redeemOnce(http, grant, { io: ctx.io, ...(flags.redemptionKey ? { redemptionKey: flags.redemptionKey } : {}) });
+  return report(ctx.io, data, raw, flags.json, 'redeemed');
+}
+
 async function revoke(ctx: CliContext, command: Command): Promise<number> {
   const jti = argument(command, 0, jtiArg);
   const flags = parseFlags(baseFlags, command.opts());
@@ -73,10 +84,11 @@ export function registerGrantCommands(program: Command, ctx: CliContext): void {
   addHubOptions(
     grant
       .command('redeem')
-      .description('use a grant once: exit 0 redeemed, 1 already used or invalid (no API token needed)')
+      .description('use a grant once: exit 0 redeemed, 1 already used or invalid (no API token needed); an answer lost on the way is retried safely')
       .argument('<token>', 'the grant token')
+      .option('--redemption-key <key>', 'this use of the grant, to run again after a lost answer (16-128 of A-Z a-z 0-9 . _ ~ -); made for each run otherwise')
       .option('--json', 'print the hub answer as JSON'),
-  ).action(action(ctx, (cmd) => grantCall(ctx, cmd, '/api/v1/grants/redeem', 'redeemed')));
+  ).action(action(ctx, (cmd) => redeem(ctx, cmd)));
 
   addHubOptions(
     grant
