@@ -234,6 +234,16 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('every kind of grant checked
       ['another approver stood in for', { ...d, obo: [{ by: 'carol', for: 'erin' }] }],
       ['its delegated approval left out', delegationLeftOut],
       ['an empty list of delegated approvals', { ...p, obo: [] }],
+      // Issued an hour from now, or before the request was even submitted: the record says when it was issued.
+      ['an issue time in the future', { ...p, iat: (p.iat ?? 0) + 3600 }],
+      ['an issue time before its request', { ...p, iat: (p.iat ?? 0) - 3600 }],
+      ['an issue time a second later', { ...p, iat: (p.iat ?? 0) + 1 }],
+      ['no issue time', { ...p, iat: undefined }],
+      // The hub writes whole seconds; a fraction the millisecond comparison would round away is still not its token.
+      ['an end a fraction of a millisecond later', { ...p, exp: (p.exp ?? 0) + 0.0004 }],
+      ['an end most of a second later', { ...p, exp: (p.exp ?? 0) + 0.9 }],
+      ['a start a fraction of a millisecond later', { ...p, nbf: (p.nbf ?? 0) + 0.0004 }],
+      ['an issue time a fraction of a millisecond later', { ...p, iat: (p.iat ?? 0) + 0.0004 }],
     ];
     for (const [what, claims] of forgeries) {
       const token = await sign(claims);

@@ -134,8 +134,22 @@ function claimsOf(payload: Record<string, unknown>): GrantClaims | null {
   };
 }
 
-/** A time as a JWT carries it, whole seconds: a grant issued before scheduled starts recorded its start to the millisecond, its `nbf` in that second. */
-const atSecond = (iso: string): number => Math.floor(Date.parse(iso) / 1000) * 1000;
+/** A recorded time as a JWT NumericDate, the second it falls in: a grant issued before scheduled starts recorded its start to the millisecond, its `nbf` in that second. */
+const atSecond = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
+
+/**
+ * Whether the token's `iat`, `nbf` and `exp` are the second its record was issued, starts and ends in.
+ * The hub writes them as whole seconds (`issueGrant`), and `iat` is the approval's second, which the
+ * record keeps to the millisecond. A fraction is refused, not rounded: `exp: 1700000000.0004` would
+ * otherwise read as the recorded end while a target comparing numbers lets it in a moment longer.
+ */
+function timesAsIssued(grant: GrantState, payload: Record<string, unknown>): boolean {
+  const second = (key: 'iat' | 'nbf' | 'exp') => {
+    const value = payload[key];
+    return typeof value === 'number' && Number.isSafeInteger(value) ? value : null;
+  };
+  return second('iat') === atSecond(grant.issuedAt) && second('nbf') === atSecond(grant.notBefore) && second('exp') === atSecond(grant.expiresAt);
+}
 
 /** The same approvals on someone's behalf, in any order (the grant lists them as the votes were read). */
 function sameOnBehalf(recorded: { by: string; for: string }[], claimed: { by: string; for: string }[]): boolean {
@@ -157,10 +171,10 @@ function marksAsWritten(payload: Record<string, unknown>): boolean {
 /**
  * Whether the grant's record says what the token says, for a request that was approved: a signature
  * proves only who holds a signing key, and the hub issues a token only with its record, in the
- * approving transaction. A token naming another request, requester, payload, action, span, or other
- * marks than its record (or a record whose request was never approved) is not one the hub issued.
+ * approving transaction. A token naming another request, requester, payload, action, issue time, span,
+ * or other marks than its record (or a record whose request was never approved) is not one the hub issued.
  */
-function issuedAs(grant: GrantState, claims: GrantClaims): boolean {
+function issuedAs(grant: GrantState, claims: GrantClaims, payload: Record<string, unknown>): boolean {
   const request = grant.request;
   return (
     request !== null &&
@@ -171,8 +185,7 @@ function issuedAs(grant: GrantState, claims: GrantClaims): boolean {
     request.resource === claims.resource &&
     request.environment === claims.environment &&
     request.requesterName === claims.requester &&
-    atSecond(grant.notBefore) === Date.parse(claims.notBefore) &&
-    atSecond(grant.expiresAt) === Date.parse(claims.expiresAt) &&
+    timesAsIssued(grant, payload) &&
     request.breakGlass === (claims.bg === true) &&
     sameOnBehalf(grant.onBehalfOf, claims.obo ?? [])
   );
@@ -228,7 +241,7 @@ async function checkGrant(ctx: Context, { token, payload }: GrantTokenInput): Pr
   const claims = claimsOf(decoded);
   if (!claims) return { result: { valid: false, reason: 'malformed', grant: null }, record: null };
   const grant = await grantStore.stateOf(ctx.store.db, claims.jti);
-  if (!grant || !marksAsWritten(decoded) || !issuedAs(grant, claims)) return { result: { valid: false, reason: 'unknown', grant: claims }, record: null };
+  if (!grant || !marksAsWritten(decoded) || !issuedAs(grant, claims, decoded)) return { result: { valid: false, reason: 'unknown', grant: claims }, record: null };
   const now = ctx.clock.now().toISOString();
   const answer = (result: VerifyResult) => ({ result, record: grant });
   const dead = deadReason(grant, now, expiredByTime);

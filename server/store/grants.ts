@@ -42,7 +42,7 @@ function endsInLog<Q extends SelectQueryBuilder<Database, 'audit_events', object
 }
 
 /** A grant's record as verifying a token reads it: the grant, its request as it stands, and its requester's standing. */
-export interface GrantState extends Pick<GrantRecord, 'status' | 'notBefore' | 'expiresAt' | 'requestId' | 'payloadHash'> {
+export interface GrantState extends Pick<GrantRecord, 'status' | 'issuedAt' | 'notBefore' | 'expiresAt' | 'requestId' | 'payloadHash'> {
   requesterDisabled: boolean;
   /** Null: the grant's request is not in the database. */
   request: {
@@ -120,7 +120,7 @@ export const grantStore = {
       .leftJoin('users', 'users.id', 'grants.requester_id')
       .leftJoin('requests', 'requests.id', 'grants.request_id')
       .leftJoin('break_glass_reviews', 'break_glass_reviews.request_id', 'grants.request_id')
-      .select(['grants.status', 'grants.not_before', 'grants.expires_at', 'grants.request_id', 'grants.payload_hash', 'users.disabled'])
+      .select(['grants.status', 'grants.issued_at', 'grants.not_before', 'grants.expires_at', 'grants.request_id', 'grants.payload_hash', 'users.disabled'])
       .select(['requests.status as request_status', 'requests.action', 'requests.resource', 'requests.environment', 'requests.requester_name', 'break_glass_reviews.request_id as reviewed_request'])
       .select((eb) => eb.exists(onBehalf(eb.selectFrom('decisions').select('decisions.request_id').whereRef('decisions.request_id', '=', 'grants.request_id'))).as('delegated'))
       .where('grants.jti', '=', jti)
@@ -131,7 +131,7 @@ export const grantStore = {
         ? null
         : { status: row.request_status, action: row.action, resource: row.resource, environment: row.environment, requesterName: row.requester_name, breakGlass: row.reviewed_request !== null };
     const onBehalfOf = row.delegated ? (await onBehalf(db.selectFrom('decisions')).select(['approver_name', 'delegate_name']).where('decisions.request_id', '=', row.request_id).execute()).map((vote) => ({ by: vote.delegate_name ?? '', for: vote.approver_name })) : [];
-    return { status: decodeGrantStatus(row.status), notBefore: row.not_before, expiresAt: row.expires_at, requestId: row.request_id, payloadHash: row.payload_hash, requesterDisabled: Number(row.disabled) === 1, request, onBehalfOf };
+    return { status: decodeGrantStatus(row.status), issuedAt: row.issued_at, notBefore: row.not_before, expiresAt: row.expires_at, requestId: row.request_id, payloadHash: row.payload_hash, requesterDisabled: Number(row.disabled) === 1, request, onBehalfOf };
   },
 
   async statusOf(db: Executor, jti: string): Promise<GrantStatus | undefined> {
