@@ -54,6 +54,7 @@ export type VerifyReason = (typeof VERIFY_REASONS)[number];
 export const verifyResultSchema = z.object({
   valid: z.boolean(),
   reason: z.enum(VERIFY_REASONS).optional(),
+  /** Null for `bad_signature`, `malformed` and `unknown`: what a token the hub did not issue claims is no fact to pass on. */
   grant: grantClaimsSchema.nullable(),
   /** A redeem's answer: when the grant was used (earlier, for a retry with the same `redemptionKey`). */
   redeemedAt: z.string().optional(),

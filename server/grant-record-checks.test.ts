@@ -95,6 +95,22 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('a grant token checked again
     expect((await redeem(approved.token)).status).toBe(200);
   });
 
+  it('a token the hub never issued is answered unknown, without repeating what it claims', async () => {
+    const approved = await approvedRequest(hub, alice, bob, { resource: 'echo-api' });
+    const genuine = decodeJwt(approved.token);
+    const invented = { sub: 'mallory-the-admin', res: 'all-of-production', act: 'drop-database' };
+    const forged = await sign({ ...genuine, ...invented });
+    const noRecord = await sign({ ...genuine, ...invented, jti: `gnt_never_issued_${kind}` });
+    for (const token of [forged, noRecord]) {
+      const answer = await verify(token);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ valid: false, reason: 'unknown', grant: null });
+      const refused = await redeem(token);
+      expect(refused.body).toEqual({ error: { code: 'GRANT_INVALID', message: 'This grant cannot be used: unknown.' } });
+    }
+    expect((await verify(approved.token)).body).toMatchObject({ valid: true, grant: { resource: 'echo-api', requester: 'alice' } });
+  });
+
   // A disable revokes its user's grants; a grant an approval racing the disable issued is not among
   // them, so here the disable lands (as a direct write of the users row) between the token's check and the redeem's write.
   it('its requester disabled after the token was checked, before the redeem’s write: refused as revoked, the grant left unused', async () => {
@@ -247,7 +263,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('every kind of grant checked
     ];
     for (const [what, claims] of forgeries) {
       const token = await sign(claims);
-      expect((await verify(token)).body, what).toMatchObject({ valid: false, reason: 'unknown' });
+      expect((await verify(token)).body, what).toEqual({ valid: false, reason: 'unknown', grant: null });
       const refused = await redeem(token);
       expect(refused.status, what).toBe(403);
       expect(refused.body.error, what).toMatchObject({ code: 'GRANT_INVALID', message: expect.stringContaining('unknown') });

@@ -11,7 +11,7 @@ const jtiParam = z.strictObject({ jti: z.string().min(1).max(64).regex(/^[A-Za-z
 const docs = {
   verify: routeDoc({
     summary: 'Check a grant',
-    description: '`valid: false` comes with a reason: `not_yet_valid` (before its start, `grant.notBefore`), `expired`, `revoked`, `redeemed`, `bad_signature`, `malformed` or `unknown`.',
+    description: '`valid: false` comes with a reason: `not_yet_valid` (before its start, `grant.notBefore`), `expired`, `revoked`, `redeemed`, `bad_signature`, `malformed` or `unknown`. `grant` is null for the last three: what a token the hub did not issue claims is not repeated as fact.',
     tag: 'grants',
     auth: 'grant',
     body: grantTokenInputSchema,
