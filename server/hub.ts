@@ -196,7 +196,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     const grantTokens = new GrantTokenSeal(kek.key, (grant, where) =>
       log.warn({ jti: grant.jti, requestId: grant.requestId }, `a grant token ${where} did not open with this hub's key-encryption key; its requester gets the grant without it`),
     );
-    const keys = await SigningKeyRing.load(store.db, kek.key, kek.file, sealedKeysMemory(kek.key, kek.file), clock.now(), {
+    const keys = await SigningKeyRing.load(store.db, kek.key, kek.file, sealedKeysMemory(kek.key, kek.file), clock, {
       refused: ({ message, ...refusal }) => log.error(refusal, message),
       warn: (message) => log.warn(message),
     });

@@ -7,6 +7,7 @@ import { grantStore } from '../store/grants.js';
 import { newId } from '../ids.js';
 import { decryptPrivateKey, encryptPrivateKey, isEncrypted } from '../keys/key-encryption.js';
 import type { SealedKeysMemory } from '../keys/sealed-keys-marker.js';
+import type { Clock } from '../clock.js';
 
 export interface SigningKey {
   /** The signing_keys row. */
@@ -58,6 +59,8 @@ interface OpenedRow {
 const KEEP_RETIRED_MS = 60 * 60_000;
 /** How long a retired key found unneeded stays unpublished before its grants are read again (another hub may still sign with it). */
 const RECHECK_UNNEEDED_MS = 5_000;
+/** At most one read of the keys this often for tokens naming a `kid` not known here, however many come. */
+export const UNKNOWN_KID_READ_GAP_MS = 1_000;
 
 /**
  * The grant signing keys. They live in the database, encrypted with a key-encryption key that does
@@ -73,11 +76,15 @@ export class SigningKeyRing {
   private signer!: SigningKey;
   /** By row, for retired keys: when the last grant each signed expires (null: none), as read at `readAt`. */
   private readonly lastGrantExpiry = new Map<string, { last: string | null; readAt: number }>();
+  /** The read a token with an unknown `kid` started, while it runs, and when (by the clock) the last such read started. */
+  private unknownKidRead: Promise<void> | null = null;
+  private unknownKidReadAt = Number.NEGATIVE_INFINITY;
 
   private constructor(
     private readonly db: Kysely<Database>,
     private readonly kek: Buffer,
     private readonly kekFile: string,
+    private readonly clock: Clock,
     private readonly refused: (refusal: SigningKeyRefusal) => void,
   ) {}
 
@@ -86,8 +93,9 @@ export class SigningKeyRing {
    * plain text, unless `sealed` remembers this key-encryption key holding sealed keys before. Once
    * they open, `sealed` remembers it. `refused` hears of each row not used, once per change of that row.
    */
-  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, sealed: SealedKeysMemory, now: Date, reports: SigningKeyReports): Promise<SigningKeyRing> {
-    const ring = new SigningKeyRing(db, kek, kekFile, reports.refused);
+  static async load(db: Kysely<Database>, kek: Buffer, kekFile: string, sealed: SealedKeysMemory, clock: Clock, reports: SigningKeyReports): Promise<SigningKeyRing> {
+    const ring = new SigningKeyRing(db, kek, kekFile, clock, reports.refused);
+    const now = clock.now();
     // The first hub creates it; a racing second insert is ignored and both read the one that won.
     if (!(await signingKeyStore.any(db))) await ring.insertNew('primary', now);
     await sealLegacyKeys(db, kek, kekFile, sealed);
@@ -131,11 +139,31 @@ export class SigningKeyRing {
     for (const refusal of newlyRefused) this.refused(refusal);
   }
 
-  /** The public key for a grant's `kid`, reading the keys again once when it is not known here. */
+  /** The public key for a grant's `kid`; one not known here may make the keys be read again (`readForUnknownKid`). */
   async verificationKey(kid: string | undefined): Promise<CryptoKey | null> {
     if (kid === undefined) return this.signer.publicKey;
-    if (!this.keys.has(kid)) await this.refresh();
+    if (!this.keys.has(kid)) await this.readForUnknownKid();
     return this.keys.get(kid)?.publicKey ?? null;
+  }
+
+  /**
+   * A `kid` not known here is a key another hub rotated to a moment ago, its announcement not yet
+   * arrived, or one someone made up: anyone may send tokens, so these reads are bounded. Tokens arriving
+   * while one runs wait for it; after it starts, none starts for `UNKNOWN_KID_READ_GAP_MS`, and a key
+   * rotated within that is found by the rotation's announcement or the periodic read instead.
+   */
+  private readForUnknownKid(): Promise<void> {
+    if (this.unknownKidRead) return this.unknownKidRead;
+    const now = this.clock.now().getTime();
+    // A clock set back (tests, or a correction) would otherwise hold every read off until it catches up.
+    const since = now - this.unknownKidReadAt;
+    if (since >= 0 && since < UNKNOWN_KID_READ_GAP_MS) return Promise.resolve();
+    this.unknownKidReadAt = now;
+    const read = this.refresh().finally(() => {
+      this.unknownKidRead = null;
+    });
+    this.unknownKidRead = read;
+    return read;
   }
 
   /**
