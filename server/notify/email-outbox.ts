@@ -10,6 +10,7 @@ import { decisionStore } from '../store/decisions.js';
 import { insertBatches } from '../store/insert-batches.js';
 import { DIFF_LINES_IN_EMAIL, type EmailPayload } from './email-payload.js';
 import { overdueReviewAudience } from './overdue-review-audience.js';
+import { reachedSteps } from './event-targets.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { diffExcerpt } from './chat-text.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
@@ -46,10 +47,16 @@ export const needsConsole = (risk: string, rule: FrozenRule): boolean => (risk =
 
 /**
  * Whom an email of this change asks, by user or group name; null: everyone the request names. An
- * escalation asks the people its step adds (those asked before hear again through `remind`).
+ * escalation asks the people its step adds (those asked before hear again through `remind`). A
+ * reminder asks everyone when the rule names email, else only the people of the steps that paged
+ * them by email: the rule's own approvers were never asked by email.
  */
 function askedByEmail(change: EmailedChange): ReadonlySet<string> | null {
   if (change.type === 'request.escalated' && change.step !== null) return new Set(change.rule.escalation[change.step]?.notify ?? []);
+  if (change.type === 'request.reminded' && !change.rule.notify?.includes('email')) {
+    const byEmail = reachedSteps(change.type, change.rule, change.row).filter((step) => step.channels?.includes('email'));
+    return new Set(byEmail.flatMap((step) => step.notify));
+  }
   if (change.type === 'request.break_glass_overdue') return overdueReviewAudience(change.rule, 'email');
   return null;
 }

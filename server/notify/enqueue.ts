@@ -11,14 +11,14 @@ import { writePendingAudit } from '../domain/audit.js';
 import type { Checkpoint } from '../domain/checkpoints.js';
 import { enqueueEmails } from './email-outbox.js';
 import { pendingOutboxRow } from './outbox-row.js';
-import { targetsOf } from './event-targets.js';
+import { targetsOf, type ChainPosition } from './event-targets.js';
 import type { OutgoingEvent } from './channel.js';
 import type { DeliveryEndpoint } from './delivery.js';
 import type { Outbox } from './outbox.js';
 import { SLACK_REFRESH_TARGET, ruleNamesSlack } from './slack/targets.js';
 
 /** Does this rule (or an escalation step the event reaches) name email for this event? */
-const emailWanted = (type: NotificationEvent, rule: FrozenRule, step: number | null): boolean => targetsOf(type, rule, step).has('email');
+const emailWanted = (type: NotificationEvent, rule: FrozenRule, at: ChainPosition): boolean => targetsOf(type, rule, at).has('email');
 
 /** An event people must look at now, with the one line every channel leads with. */
 export interface UrgentAlert {
@@ -30,9 +30,9 @@ export async function enqueueNotifications(ctx: Context, trx: Transaction<Databa
   if (!outbox || outbox.endpoints.size === 0) return;
   const step = type === 'request.escalated' ? Number(row.escalation_level) - 1 : null;
   const rule = row.rule;
-  const webhooks = outbox.destinationsFor(type, rule, step);
-  const chats = outbox.chatDestinationsFor(type, rule, step);
-  const emailed = outbox.email !== null && emailWanted(type, rule, step);
+  const webhooks = outbox.destinationsFor(type, rule, row);
+  const chats = outbox.chatDestinationsFor(type, rule, row);
+  const emailed = outbox.email !== null && emailWanted(type, rule, row);
   if (webhooks.length === 0 && chats.length === 0 && !emailed) return;
   // What approvers see: never the grant token.
   // The view's timeline reads the audit log: this transaction's events must be written first.

@@ -31,22 +31,34 @@ describe('where an event goes', () => {
     null,
   );
   const names = (...args: Parameters<typeof outbox.destinationsFor>) => outbox.destinationsFor(...args).map((endpoint) => endpoint.name);
+  /** A request `level` steps up its chain (in run `round`), whose approvers are now `eligible`. */
+  const at = (level = 0, eligible: string[] = ['sre'], round = 0) => ({ escalation_level: level, escalation_round: round, eligible_groups: eligible, eligible_users: [] });
 
   it('goes to the webhooks the rule names, not to every configured one', () => {
-    expect(names('request.created', rule(), null)).toEqual(['bot']);
-    expect(names('request.created', rule({ notify: undefined }), null)).toEqual([]);
+    expect(names('request.created', rule(), at())).toEqual(['bot']);
+    expect(names('request.created', rule({ notify: undefined }), at())).toEqual([]);
   });
 
   it('adds the escalation step\'s own channels to an escalation', () => {
-    expect(names('request.escalated', rule(), 0)).toEqual(['bot', 'pager']);
+    expect(names('request.escalated', rule(), at(1, ['sre', 'leads']))).toEqual(['bot', 'pager']);
+  });
+
+  it('reminds on the channels of the steps that paged someone, once they have', () => {
+    const paging = rule({ escalation: [{ afterSeconds: 300, notify: ['leads'], channels: ['webhook:audit'] }] });
+    expect(names('request.reminded', paging, at())).toEqual(['bot']);
+    expect(names('request.reminded', paging, at(1, ['sre', 'leads']))).toEqual(['bot', 'audit']);
+    // The chain ran again from its first step: the leads were paged in the run before.
+    expect(names('request.reminded', paging, at(0, ['sre', 'leads'], 1))).toEqual(['bot', 'audit']);
+    // Passed with nobody in leads to page: nobody there to remind.
+    expect(names('request.reminded', paging, at(1, ['sre']))).toEqual(['bot']);
   });
 
   it('honours each webhook\'s event filter', () => {
-    expect(names('request.created', rule({ notify: ['webhook:pager'] }), null)).toEqual([]);
+    expect(names('request.created', rule({ notify: ['webhook:pager'] }), at())).toEqual([]);
   });
 
   it('skips a webhook that has left the configuration since the request was created', () => {
-    expect(names('request.created', rule({ notify: ['webhook:gone', 'webhook:bot'] }), null)).toEqual(['bot']);
+    expect(names('request.created', rule({ notify: ['webhook:gone', 'webhook:bot'] }), at())).toEqual(['bot']);
   });
 
   it('refuses to start with a secret it cannot resolve, naming the key', () => {

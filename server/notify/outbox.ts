@@ -5,7 +5,7 @@ import type { ChatEndpoint } from './channel.js';
 import { notifiersConfigSchema, type NotifiersConfig } from './config.js';
 import type { DeliveryEndpoint } from './delivery.js';
 import { EmailEndpoint } from './email.js';
-import { targetsOf } from './event-targets.js';
+import { targetsOf, type ChainPosition } from './event-targets.js';
 import { SlackApp } from './slack/app.js';
 import { TeamsEndpoint } from './teams/endpoint.js';
 import { WebhookEndpoint } from './webhook.js';
@@ -72,8 +72,8 @@ export class Outbox {
   }
 
   /** The chat endpoints (Slack, Teams) an event of this rule goes to, each with its row's destination and the policy target. */
-  chatDestinationsFor(type: NotificationEvent, rule: FrozenRule, escalationStep: number | null): { endpoint: ChatEndpoint; destination: string; target: string }[] {
-    const targets = targetsOf(type, rule, escalationStep);
+  chatDestinationsFor(type: NotificationEvent, rule: FrozenRule, at: ChainPosition): { endpoint: ChatEndpoint; destination: string; target: string }[] {
+    const targets = targetsOf(type, rule, at);
     const out: { endpoint: ChatEndpoint; destination: string; target: string }[] = [];
     for (const target of targets) {
       let endpoint: ChatEndpoint | null = null;
@@ -86,8 +86,8 @@ export class Outbox {
   }
 
   /** The webhooks an event of this rule goes to: those the rule (or an escalation step it reaches) names, less those filtering the event out. */
-  destinationsFor(type: NotificationEvent, rule: FrozenRule, escalationStep: number | null): WebhookEndpoint[] {
-    const targets = targetsOf(type, rule, escalationStep);
+  destinationsFor(type: NotificationEvent, rule: FrozenRule, at: ChainPosition): WebhookEndpoint[] {
+    const targets = targetsOf(type, rule, at);
     const out: WebhookEndpoint[] = [];
     for (const target of targets) {
       if (!target.startsWith('webhook:')) continue;
