@@ -14,6 +14,7 @@ import { reachedSteps } from './event-targets.js';
 import { pendingOutboxRow } from './outbox-row.js';
 import { diffExcerpt } from './chat-text.js';
 import { emailActionToken, emailActionTokenHash } from './email-tokens.js';
+import { linkExpiry } from './email-links.js';
 import { decodeRoles } from '../store/users.js';
 import { activeDelegatorsOfEach, peopleByIds, type Delegator } from '../domain/deciders.js';
 import { capacitiesOn, choicesToName } from '../domain/capacities.js';
@@ -21,8 +22,6 @@ import type { Actor } from '../domain/actor.js';
 
 /** Events that ask an approver to decide, or a reviewer to look now, and so go by email. */
 const EMAILED_EVENTS: ReadonlySet<NotificationEvent> = new Set(['request.created', 'request.escalated', 'request.reminded', 'request.break_glass', 'request.break_glass_overdue']);
-/** A link works this long at most, and never past the request's own expiry. */
-const LINK_LIFETIME_MS = 24 * 3_600_000;
 
 export interface EmailedChange {
   type: NotificationEvent;
@@ -170,8 +169,8 @@ export async function enqueueEmails(ctx: Context, trx: Transaction<Database>, ch
   const people = await recipients(trx, change, now);
   if (people.length === 0) return;
   const timestamp = now.toISOString();
-  const requestExpiry = change.row.expires_at ? Date.parse(change.row.expires_at) : Infinity;
-  const expiresAt = new Date(Math.min(now.getTime() + LINK_LIFETIME_MS, requestExpiry)).toISOString();
+  // Renewed when the message goes out (renewEmailLinks), however long it waits for the SMTP server.
+  const expiresAt = linkExpiry(now, change.row.expires_at);
   const key = outbox.email.tokenKey;
   if (!key) throw new Error('email links need the hub keys, loaded at start');
   const rows: OutboxRecord[] = [];

@@ -31,6 +31,8 @@ export async function whyNoLongerDue(db: Kysely<Database>, payload: EmailPayload
   if (!request) return 'not sent: the request no longer exists';
   const finished = requestFinished(request.status);
   if (finished) return `not sent: ${finished} ${after}`;
+  // Its time is up though the hub has not marked it yet: its links would open an "expired" page.
+  if (request.expires_at && Date.parse(request.expires_at) <= now.getTime()) return `not sent: the request expired ${after}`;
   // Asked to decide: only while they still may (their groups, roles or delegation changed since?) and have not voted.
   if (await decisionStore.castBy(db, request.id, user.id)) return `not sent: ${user.name} voted ${after}`;
   const person = { id: user.id, name: user.name, roles: user.roles, groups: (await userStore.groupsOfUsers(db, [user.id])).get(user.id) ?? [] };

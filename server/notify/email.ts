@@ -32,6 +32,14 @@ interface SmtpError extends Error {
   response?: string;
 }
 
+/** What the email channel asks of the hub's store as each message goes out. */
+export interface EmailStoreChecks {
+  /** Why the message should no longer go out, or null when it should. */
+  noLongerDue(payload: EmailPayload): Promise<string | null>;
+  /** Makes its Approve and Deny links work from now, as it goes out now. */
+  renewLinks(notificationId: string, payload: EmailPayload, tokenKey: Buffer): Promise<void>;
+}
+
 /**
  * The email channel: one SMTP server (`notifiers.email`), one message per row. Rows name their
  * recipient; the message, with its Approve and Deny links, is built when it is sent.
@@ -46,8 +54,8 @@ export class EmailEndpoint implements DeliveryEndpoint {
   readonly origin: string;
   /** Set once the signing key is loaded (the token key derives from it). */
   tokenKey: Buffer | null = null;
-  /** Why a message should no longer go out, asked just before it is sent; set once the hub's store is open. */
-  private noLongerDue: (payload: EmailPayload) => Promise<string | null> = () => Promise.resolve(null);
+  /** What is asked of the hub's store just before a message is sent; set once the store is open. */
+  private store: EmailStoreChecks = { noLongerDue: () => Promise.resolve(null), renewLinks: () => Promise.resolve() };
   private readonly transporter: Transporter<SMTPPool.SentMessageInfo>;
 
   constructor(
@@ -76,8 +84,8 @@ export class EmailEndpoint implements DeliveryEndpoint {
     });
   }
 
-  attach(noLongerDue: (payload: EmailPayload) => Promise<string | null>): void {
-    this.noLongerDue = noLongerDue;
+  attach(store: EmailStoreChecks): void {
+    this.store = store;
   }
 
   /** The link a token opens. */
@@ -93,9 +101,16 @@ export class EmailEndpoint implements DeliveryEndpoint {
     if (!this.tokenKey) return { kind: 'failed', status: null, error: 'the hub has not loaded its keys yet', retryAfterMs: null };
     const stored = readStoredJson(emailPayloadSchema, payload);
     if (!stored) return { kind: 'refused', error: 'the stored message is not one this hub can read' };
-    const notDue = await notDueOutcome('message', () => this.noLongerDue(stored));
+    const notDue = await notDueOutcome('message', () => this.store.noLongerDue(stored));
     if (notDue) return notDue;
     const key = this.tokenKey;
+    try {
+      await this.store.renewLinks(id, stored, key);
+    } catch (error) {
+      // Sent now, its links could open an "expired" page: tried again instead, with the cause on the row.
+      const cause = error instanceof Error ? error.message : String(error);
+      return { kind: 'failed', status: null, error: `cannot renew the message's links: ${cause}`, retryAfterMs: null };
+    }
     const message = renderEmail(stored, {
       pairs: (stored.decidesFor.length ? stored.decidesFor : [null]).map((name) => ({
         for: name,
