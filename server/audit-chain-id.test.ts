@@ -40,7 +40,10 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
   // the database a new chain id so the checkpoints outside look like another database's, and deletes
   // the database's checkpoints.
   describe.skipIf(skip)(`a history recomputed under a new chain id, on ${database}${pg.ok || !skip ? '' : ` (skipped: ${pg.reason})`}`, () => {
-    const log = capturedLog<{ level: number; msg: string; err?: { message: string } }>('error');
+    const log = capturedLog<{ level: number; msg: string; err?: { message: string }; databaseChainId?: string; signedChainId?: string; checkpointLog?: string }>('info');
+    // What the hub logged about its refusal, in whatever words: any line naming the chain it signs.
+    const refusalLines = (from = 0) => log.lines().slice(from).filter((line) => line.level >= 50 && JSON.stringify(line).includes(realChainId));
+    let linesBeforeRestart = 0;
     const hub = new TestHub(database, { policy: POLICY, checkpointEveryEvents: 3, checkpointIntervalMs: 60 * 60_000, logger: log.logger });
     const receiverDir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-receiver-'));
     const receiverCopy = path.join(receiverDir, 'checkpoints.jsonl');
@@ -95,6 +98,7 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
     it('restarted, the hub remembers from its log which chain it signs: it signs nothing for the new id, logs why and says so at /readyz while it keeps serving', async () => {
       const signedBefore = logOf(ownLog()).length;
       await hub.stop();
+      linesBeforeRestart = log.lines().length;
       await hub.start();
       await expect(hub.hub.checkpoints.checkpointer.checkpoint()).rejects.toThrow(`but this hub signed chain ${realChainId} (its checkpoint log ${ownLog()} ends with event`);
       const readiness = await hub.api<Ready>('GET', '/readyz', null);
@@ -104,11 +108,15 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
       expect(readiness.body.warning?.message).toBe(CHAIN_REFUSED);
       expect(readiness.body.warning?.message).not.toContain(realChainId);
       expect(readiness.body.warning?.message).not.toContain(ownLog());
-      // The start's own checkpoint was refused, and the hub said so in its log.
-      expect(log.lines().some((line) => line.level === 50 && line.msg === 'cannot write an audit checkpoint' && line.err?.message.includes(`but this hub signed chain ${realChainId}`))).toBe(true);
-      // Requests are still decided; their events are simply not signed for the forged chain.
-      await approveSome(hub, alice, bob, 2, 'after-restart');
+      // Requests are still decided; their events are simply not signed for the forged chain. Each
+      // commit past `checkpointEveryEvents` is another attempt to sign, refused like the start's.
+      await approveSome(hub, alice, bob, 3, 'after-restart');
       await expect(hub.hub.checkpoints.checkpointer.checkpoint()).rejects.toThrow(/chain id was changed; not signing/);
+      // The hub said so in its log once, when it began refusing, with what an admin needs; not at every attempt.
+      expect(refusalLines(linesBeforeRestart)).toEqual([
+        expect.objectContaining({ level: 50, msg: expect.stringContaining('not signing audit checkpoints'), databaseChainId: 'chn_attacker', signedChainId: realChainId, checkpointLog: ownLog() }),
+      ]);
+      expect((await hub.api<Ready>('GET', '/readyz', null)).body.checks.auditCheckpoints).toBe('failing');
       expect(logOf(ownLog())).toHaveLength(signedBefore);
       expect(logOf(ownLog()).some((checkpoint) => checkpoint.chainId === 'chn_attacker')).toBe(false);
       expect(await db().selectFrom('audit_checkpoints').selectAll().execute()).toEqual([]);
@@ -135,6 +143,18 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
       } finally {
         await db().deleteFrom('audit_checkpoints').execute();
       }
+    });
+
+    it('once the database holds the chain it signed again, the hub signs, says so once, and /readyz is ok', async () => {
+      await db().updateTable('chain_head').set({ chain_id: realChainId }).execute();
+      expect(await hub.hub.checkpoints.checkpointer.checkpoint()).toMatchObject({ chainId: realChainId });
+      await approveSome(hub, alice, bob, 1, 'restored');
+      await hub.hub.checkpoints.checkpointer.checkpoint();
+      expect(log.lines().slice(linesBeforeRestart).filter((line) => line.msg.startsWith('signing audit checkpoints again'))).toEqual([expect.objectContaining({ level: 30 })]);
+      expect(refusalLines(linesBeforeRestart)).toHaveLength(1);
+      const readiness = (await hub.api<Ready>('GET', '/readyz', null)).body;
+      expect(readiness.checks.auditCheckpoints).toBe('ok');
+      expect(readiness).not.toHaveProperty('warning');
     });
   });
 }

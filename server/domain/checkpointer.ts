@@ -40,6 +40,9 @@ export interface CheckpointerOptions {
 
 const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
+/** A checkpoint not signed because the database's chain is not the one this hub signs: reported once when it starts, not at every attempt. */
+export class ChainRefusedError extends Error {}
+
 /**
  * Signs audit checkpoints: every N events, every M minutes that saw events, at shutdown, and at start
  * (what a hub killed before its shutdown checkpoint left unsigned, with this start's own events). A
@@ -56,6 +59,9 @@ export class Checkpointer {
   /** The last event this process signed: a head behind it lost events. (A backup restored between starts may be behind.) */
   private signedSeq: number | null = null;
   private refused: string | null = null;
+  /** The database chain id the current refusal was reported for: a refusal is logged when it starts (or the id changes again), not at every attempt. */
+  private reportedRefusal: string | null = null;
+  private refusedChainId: string | null = null;
   private running: Promise<Checkpoint | null> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
@@ -77,15 +83,22 @@ export class Checkpointer {
   async start(): Promise<void> {
     const latest = await this.ctx.store.db.selectFrom('audit_checkpoints').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
     this.lastSeq = Number(latest?.seq ?? 0);
-    void this.checkpoint().catch((error: unknown) => this.ctx.log.error({ err: error }, 'cannot write an audit checkpoint'));
-    this.timer = setInterval(() => void this.checkpoint().catch((error: unknown) => this.ctx.log.error({ err: error }, 'cannot write an audit checkpoint')), this.options.intervalMs ?? 5 * 60_000);
+    this.inBackground();
+    this.timer = setInterval(() => this.inBackground(), this.options.intervalMs ?? 5 * 60_000);
     this.timer.unref();
   }
 
   /** Called after each commit that appended events. */
   chainAdvanced(seq: number): void {
     if (this.closed || seq - this.lastSeq < this.everyEvents) return;
-    void this.checkpoint().catch((error: unknown) => this.ctx.log.error({ err: error }, 'cannot write an audit checkpoint'));
+    this.inBackground();
+  }
+
+  /** A refusal to sign was logged when it started (`write`); any other failure is logged here, each time. */
+  private inBackground(what = 'cannot write an audit checkpoint'): void {
+    void this.checkpoint().catch((error: unknown) => {
+      if (!(error instanceof ChainRefusedError)) this.ctx.log.error({ err: error }, what);
+    });
   }
 
   /** Signs the chain head now if it moved past the latest checkpoint; resolves with what was signed, or null. */
@@ -109,11 +122,18 @@ export class Checkpointer {
     if (this.timer) clearInterval(this.timer);
     this.closed = true;
     await this.running?.catch(() => undefined);
-    await this.write().catch((error: unknown) => this.ctx.log.error({ err: error }, 'cannot write the shutdown audit checkpoint'));
+    await this.write().catch((error: unknown) => {
+      if (!(error instanceof ChainRefusedError)) this.ctx.log.error({ err: error }, 'cannot write the shutdown audit checkpoint');
+    });
   }
 
   private async write(): Promise<Checkpoint | null> {
-    const signed = await inTransaction(this.ctx, (trx) => this.signHead(trx));
+    let signed: Checkpoint | null;
+    try {
+      signed = await inTransaction(this.ctx, (trx) => this.signHead(trx));
+    } finally {
+      this.reportRefusalChange();
+    }
     if (!signed) return null;
     this.lastSeq = Math.max(this.lastSeq, signed.seq);
     this.signedChainId = signed.chainId;
@@ -134,9 +154,11 @@ export class Checkpointer {
     if (this.signedChainId !== null && this.signedChainId !== chainId) {
       const before = this.signedSeq === null && this.options.signedBefore ? ` (its checkpoint log ${this.options.logFile} ends with event ${this.options.signedBefore.seq} of it)` : '';
       this.refused = `the database's audit chain is now ${chainId || 'unnamed'}, but this hub signed chain ${this.signedChainId}${before}: its chain id was changed; not signing. ${capitalised(SHARED_LOG_HINT)}`;
-      throw new Error(this.refused);
+      this.refusedChainId = chainId;
+      throw new ChainRefusedError(this.refused);
     }
     this.refused = null;
+    this.refusedChainId = null;
     if (this.signedSeq !== null && seq < this.signedSeq) {
       throw new Error(`the database's audit chain head is at event ${seq}, but this hub already signed event ${this.signedSeq}: events were removed; not signing`);
     }
@@ -159,6 +181,24 @@ export class Checkpointer {
       .execute();
     await enqueueCheckpointNotifications(this.ctx, trx, checkpoint);
     return checkpoint;
+  }
+
+  /**
+   * Logs a refusal when it starts (or the database's chain id changes to yet another one), with what an
+   * admin needs, and that it ended when the database's chain is again the one this hub signs. Between
+   * the two, /readyz says so (`chainRefusal`); a line at every attempt would say nothing new.
+   */
+  private reportRefusalChange(): void {
+    if (this.refused !== null && this.refusedChainId !== this.reportedRefusal) {
+      this.reportedRefusal = this.refusedChainId;
+      this.ctx.log.error(
+        { databaseChainId: this.refusedChainId || null, signedChainId: this.signedChainId, checkpointLog: this.options.logFile, reason: this.refused },
+        "not signing audit checkpoints: the database's audit chain id was changed (logged once; /readyz reports auditCheckpoints failing until it is restored)",
+      );
+    } else if (this.refused === null && this.reportedRefusal !== null) {
+      this.reportedRefusal = null;
+      this.ctx.log.info({ chainId: this.signedChainId }, "signing audit checkpoints again: the database's audit chain is again the one this hub signed");
+    }
   }
 
   private appendToLog(checkpoint: Checkpoint): void {
