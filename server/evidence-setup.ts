@@ -66,13 +66,19 @@ export interface CheckpointOptions {
   checkpointIntervalMs?: number;
 }
 
-/** The checkpoint writer, wired to hear the chain grow; `warnings` says when its log shares the database's disk. */
-export function setUpCheckpoints(ctx: Context, key: CheckpointKey, retired: TrustedCheckpointKey[], options: CheckpointOptions): { setup: CheckpointSetup; warnings: string[] } {
+/**
+ * The checkpoint writer, wired to hear the chain grow; `warnings` says when its log shares the
+ * database's disk, or holds nothing to tell the chain this hub signs by. Read before this start
+ * appends its own events.
+ */
+export async function setUpCheckpoints(ctx: Context, key: CheckpointKey, retired: TrustedCheckpointKey[], options: CheckpointOptions): Promise<{ setup: CheckpointSetup; warnings: string[] }> {
   const logFile = options.checkpointLogFile ?? path.join(options.dataDir ?? path.dirname(key.file), 'checkpoints.jsonl');
   mkdirSync(path.dirname(logFile), { recursive: true });
   const logShared = options.checkpointLogShared ?? false;
   const warnings: string[] = [];
   const signedBefore = logShared ? null : lastSignedInLog(logFile, [keyInUse(key.publicKey), ...retired], warnings);
+  const unanchored = logShared || signedBefore ? null : await chainWithoutAnchor(ctx, logFile);
+  if (unanchored) warnings.push(unanchored);
   const checkpointer = new Checkpointer(ctx, {
     privateKey: key.privateKey,
     publicKey: key.publicKey,
@@ -81,6 +87,7 @@ export function setUpCheckpoints(ctx: Context, key: CheckpointKey, retired: Trus
     intervalMs: options.checkpointIntervalMs,
     logFile,
     signedBefore,
+    withoutAnchor: unanchored !== null,
   });
   ctx.chainAdvanced = (seq) => checkpointer.chainAdvanced(seq);
   if (!options.databaseUrl && options.dataDir && sameDisk(logFile, options.dataDir)) {
@@ -100,4 +107,24 @@ function lastSignedInLog(logFile: string, keys: TrustedCheckpointKey[], warnings
     warnings.push(`cannot read the checkpoint log ${logFile} (${(error as Error).message}): this hub can't tell which audit chain it signed before, so it will sign whichever the database holds`);
     return null;
   }
+}
+
+/**
+ * Why this hub can't tell a changed chain id from the database's real one, or null: its own log holds
+ * no checkpoint it signed (a hub just added beside others, or a log lost) while the database already
+ * holds events, perhaps signed by other hubs or by this one before its log went. Nothing else the hub
+ * can read says which chain it must expect: the database's own checkpoints can be deleted by whoever
+ * changed its chain id, and the other hubs' logs are on their machines. So it says so, and how to give
+ * it that memory. (A new database has no events yet: its first checkpoint is the memory.)
+ */
+async function chainWithoutAnchor(ctx: Context, logFile: string): Promise<string | null> {
+  const head = await ctx.store.db.selectFrom('chain_head').select(['seq', 'chain_id']).where('id', '=', 1).executeTakeFirst();
+  const events = Number(head?.seq ?? 0);
+  if (events === 0) return null;
+  return (
+    `the checkpoint log ${logFile} holds no checkpoint signed with this hub's checkpoint key, yet the database's audit chain ${head?.chain_id ?? '(unnamed)'} already has ${events} events: ` +
+    "this hub can't tell whether that chain's id was changed before this start, and signs whichever chain the database holds. " +
+    `If other hubs sign for this database, stop this hub, copy one's checkpoint log to ${logFile} and start it again; if this hub's log was lost, put back a copy (a backup, or what a webhook subscribed to audit.checkpoint received); ` +
+    'then run `greenlight audit verify --checkpoints` with those logs to check the chain up to now'
+  );
 }

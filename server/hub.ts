@@ -223,7 +223,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     };
     opened.add(() => ctx.delegates?.close());
     ctxRef = ctx;
-    const evidence = setUpCheckpoints(ctx, checkpointKey, retiredCheckpointKeys, options);
+    const evidence = await setUpCheckpoints(ctx, checkpointKey, retiredCheckpointKeys, options);
     const checkpoints: CheckpointSetup = evidence.setup;
     const checkpointer = checkpoints.checkpointer;
     for (const warning of [...keyWarnings, ...evidence.warnings]) log.warn(warning);

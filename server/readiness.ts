@@ -10,9 +10,16 @@ export interface Readiness {
   checks: { database: CheckResult; migrations: CheckResult; scheduler: CheckResult; auditCheckpoints: CheckResult };
   /** Why the hub is not ready, in words an operator can act on. */
   reason?: string;
-  /** What the hub refuses while it still serves: signing an audit chain whose id was changed. */
-  warning?: { kind: 'foreign_checkpoints'; message: string };
+  /**
+   * What an operator should act on while the hub still serves: it refuses to sign an audit chain whose
+   * id was changed (`foreign_checkpoints`), or it started with nothing outside the database to tell the
+   * chain it signs by, so it could not have noticed such a change (`unanchored_chain`).
+   */
+  warning?: { kind: ReadinessWarningKind; message: string };
 }
+
+export const READINESS_WARNING_KINDS = ['foreign_checkpoints', 'unanchored_chain'] as const;
+export type ReadinessWarningKind = (typeof READINESS_WARNING_KINDS)[number];
 
 /**
  * What anyone asking /readyz is told of a refusal to sign: that there is one and where to look. The
@@ -21,6 +28,10 @@ export interface Readiness {
  */
 export const CHAIN_REFUSED =
   "This hub is not signing audit checkpoints: the database's audit chain is not the one it signed. Its log says why; an admin can run `greenlight audit verify`.";
+
+/** As `CHAIN_REFUSED`: that there is something to look at, not the log's path nor the chain id. */
+export const CHAIN_UNANCHORED =
+  "This hub started with no audit checkpoint of its own in its checkpoint log, so it signs whichever audit chain the database holds and could not notice a changed one. Its log says how to give it another hub's checkpoint log; an admin can run `greenlight audit verify`.";
 
 /** How long the database gets to answer before the hub calls itself not ready. */
 const DATABASE_TIMEOUT_MS = 2_000;
@@ -34,10 +45,14 @@ const firstLine = (error: unknown): string => (error instanceof Error ? error.me
  * taking every hub out of rotation would let whoever changed the database stop approvals too. It
  * stays ready and says so in `auditCheckpoints` and `warning`.
  */
-export async function checkReadiness(store: Store, scheduler: { isRunning: boolean }, checkpointer: { chainRefusal: string | null }): Promise<Readiness> {
+export async function checkReadiness(store: Store, scheduler: { isRunning: boolean }, checkpointer: { chainRefusal: string | null; withoutAnchor: boolean }): Promise<Readiness> {
   const refusal = checkpointer.chainRefusal;
   const checks: Readiness['checks'] = { database: 'skipped', migrations: 'skipped', scheduler: scheduler.isRunning ? 'ok' : 'failing', auditCheckpoints: refusal ? 'failing' : 'ok' };
-  const warning = refusal ? { warning: { kind: 'foreign_checkpoints' as const, message: CHAIN_REFUSED } } : {};
+  const warning = refusal
+    ? { warning: { kind: 'foreign_checkpoints' as const, message: CHAIN_REFUSED } }
+    : checkpointer.withoutAnchor
+      ? { warning: { kind: 'unanchored_chain' as const, message: CHAIN_UNANCHORED } }
+      : {};
   try {
     await withTimeout(sql`select 1`.execute(store.db), DATABASE_TIMEOUT_MS, 'the database');
     checks.database = 'ok';

@@ -36,6 +36,11 @@ export interface CheckpointerOptions {
    * change it.
    */
   signedBefore?: Checkpoint | null;
+  /**
+   * The log held nothing this hub signed, yet the database's chain already had events: the hub took
+   * the database's chain id at its word, and can't have told a changed one from the real one.
+   */
+  withoutAnchor?: boolean;
 }
 
 const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
@@ -78,6 +83,11 @@ export class Checkpointer {
   /** Why the last attempt to sign was refused because the database's chain id is not the one this hub signs; null while it is. */
   get chainRefusal(): string | null {
     return this.refused;
+  }
+
+  /** Whether this hub started with nothing outside the database to tell which chain it signs (`withoutAnchor`). */
+  get withoutAnchor(): boolean {
+    return this.options.withoutAnchor ?? false;
   }
 
   async start(): Promise<void> {

@@ -5,14 +5,15 @@ import type { HttpDeps } from '../http-deps.js';
 import { routeDoc } from '../route-docs.js';
 import type { KeyObject } from 'node:crypto';
 import { checkpointKeyId } from '../../domain/checkpoints.js';
+import { READINESS_WARNING_KINDS } from '../../readiness.js';
 
 const check = z.enum(['ok', 'failing', 'skipped']);
 const readinessSchema = z.object({
   status: z.enum(['ready', 'unavailable']),
   checks: z.object({ database: check, migrations: check, scheduler: check, auditCheckpoints: check }),
   error: wireErrorSchema.optional(),
-  /** Ready, but refusing to sign audit checkpoints: the database's chain id is not the one this hub signed. */
-  warning: z.object({ kind: z.literal('foreign_checkpoints'), message: z.string() }).optional(),
+  /** Ready, but refusing to sign audit checkpoints (the database's chain id is not the one this hub signed), or unable to tell (its log held none of its checkpoints at start). */
+  warning: z.object({ kind: z.enum(READINESS_WARNING_KINDS), message: z.string() }).optional(),
 });
 const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), error: wireErrorSchema.optional() });
 const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
