@@ -198,7 +198,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     );
     const keys = await SigningKeyRing.load(store.db, kek.key, kek.file, sealedKeysMemory(kek.key, kek.file), clock, {
       refused: ({ message, ...refusal }) => log.error(refusal, message),
-      warn: (message) => log.warn(message),
+      sealedLegacy: (fields, message) => log.info(fields, message),
     });
     const sealed = await sealPlainGrantTokens(store.db, grantTokens, clock.now());
     if (sealed) log.info({ grants: sealed }, 'sealed the grant tokens an earlier version stored in plain (those not yet expired)');

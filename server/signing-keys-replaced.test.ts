@@ -108,6 +108,26 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('every signing key replaced 
     await expect(jwtVerify(grant, createLocalJWKSet(await jwks(hub)), { issuer: 'greenlight' })).resolves.toBeDefined();
   });
 
+  it('a running hub whose keys are all replaced by plain-text ones says there is no encrypted one, and signs on with the keys it had; one beside a sealed key is refused as such', async () => {
+    const { grant, sealedRows } = await sealedHubWithGrant();
+    await hub.start();
+    const refusal = async () => (await hub.hub.ctx.keys.refresh().then(() => null, (error: unknown) => error as Error))?.message ?? '';
+
+    await replaceKeysWithPlainOne(hub);
+    const alone = await refusal();
+    expect(alone).toContain('the database now holds only grant signing keys stored in plain text ("primary"), and no encrypted one');
+    expect(alone).toContain('This hub keeps the keys it read before');
+    expect(alone).not.toContain('beside encrypted ones');
+    expect(decodeProtectedHeader(await stagingGrant(hub, await hub.createUser('carol', ['requester']))).kid).toBe(decodeProtectedHeader(grant).kid);
+
+    // The sealed keys back, and a plain-text one beside them: that one is refused in those words.
+    await withDatabase(hub, async (store) => {
+      await store.db.updateTable('signing_keys').set({ kid: 'planted', retired_at: new Date().toISOString() }).execute();
+      await store.db.insertInto('signing_keys').values(sealedRows as never).execute();
+    });
+    expect(await refusal()).toContain('the grant signing key "planted" is stored in plain text beside encrypted ones');
+  });
+
   it('an operator who removes the marker beside the key file says the plain keys are theirs: the hub seals them and signs with them', async () => {
     const { kekFile } = await sealedHubWithGrant();
     const planted = await replaceKeysWithPlainOne(hub);

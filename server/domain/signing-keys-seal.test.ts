@@ -25,7 +25,7 @@ describe.each(await storeKinds())('sealing plain-text signing keys on $label', (
   const kek = randomBytes(32);
   const keyDir = mkdtempSync(path.join(os.tmpdir(), 'greenlight-kek-'));
   const kekFile = path.join(keyDir, 'key-encryption-key');
-  const load = () => SigningKeyRing.load(store.db, kek, kekFile, sealedKeysMemory(kek, kekFile), new ManualClock('2026-12-03T00:00:00.000Z'), { refused: () => undefined, warn: () => undefined });
+  const load = () => SigningKeyRing.load(store.db, kek, kekFile, sealedKeysMemory(kek, kekFile), new ManualClock('2026-12-03T00:00:00.000Z'), { refused: () => undefined, sealedLegacy: () => undefined });
   beforeAll(async () => {
     if (skip) return;
     ({ store, cleanup } = await openTestStore(kind));

@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
@@ -37,10 +38,10 @@ export interface SigningKeyRefusal {
   message: string;
 }
 
-/** What the ring tells its hub: rows it does not use, and trouble keeping its memory beside the key file. */
+/** What the ring tells its hub: rows it does not use, and keys an older hub left in plain text, sealed now. */
 export interface SigningKeyReports {
   refused: (refusal: SigningKeyRefusal) => void;
-  warn: (message: string) => void;
+  sealedLegacy: (fields: { keys: number; marker: string }, message: string) => void;
 }
 
 /** What a row was opened from, so a refresh opens it again only when it changed. */
@@ -98,10 +99,20 @@ export class SigningKeyRing {
     const now = clock.now();
     // The first hub creates it; a racing second insert is ignored and both read the one that won.
     if (!(await signingKeyStore.any(db))) await ring.insertNew('primary', now);
-    await sealLegacyKeys(db, kek, kekFile, sealed);
+    const sealedNow = await sealLegacyKeys(db, kek, kekFile, sealed);
     await ring.refresh();
-    const warning = sealed.remember(now);
-    if (warning) reports.warn(warning);
+    // Without it, someone who can write the database could swap every key for a plain-text one of
+    // their own at any later start and have it sealed: a missing key file the hub can't create stops
+    // the start too.
+    const unwritten = sealed.remember(now);
+    if (unwritten) {
+      throw new SigningKeyError(
+        `cannot write ${sealed.file} (${unwritten}): the hub records there that the key-encryption key ${kekFile} holds sealed grant signing keys, so that it never seals plain-text keys someone puts in the database in their place, and does not start without it. Let the hub's user write to ${path.dirname(sealed.file)}, or create that file yourself (empty will do; on a read-only key volume, add it there).`,
+      );
+    }
+    if (sealedNow > 0) {
+      reports.sealedLegacy({ keys: sealedNow, marker: sealed.file }, `sealed ${sealedNow} grant signing key${sealedNow === 1 ? '' : 's'} an older hub stored in plain text, and wrote ${sealed.file} so that plain-text keys are never sealed again`);
+    }
     return ring;
   }
 
@@ -112,6 +123,8 @@ export class SigningKeyRing {
   /** Re-reads the keys: another hub may have rotated them. */
   async refresh(): Promise<void> {
     const records = await signingKeyStore.all(this.db);
+    const plainOnly = onlyPlainText(records, this.kekFile);
+    if (plainOnly) throw new SigningKeyError(`${plainOnly} This hub keeps the keys it read before, if any. Restore the signing_keys table from a backup.`);
     const keys = new Map<string, SigningKey>();
     // Only the rows still there: a rotation deletes retired keys no grant needs.
     const opened = new Map<string, OpenedRow>();
@@ -198,7 +211,10 @@ export class SigningKeyRing {
    */
   async rotate(trx: Transaction<Database>, now: Date): Promise<{ kid: string; retired: string[] }> {
     // Read under that lock, not from this hub's copy: another hub may have rotated since.
-    const active = (await signingKeyStore.all(trx)).filter((key) => key.retiredAt === null);
+    const records = await signingKeyStore.all(trx);
+    const plainOnly = onlyPlainText(records, this.kekFile);
+    if (plainOnly) throw new SigningKeyError(`${plainOnly} Nothing is rotated. Restore the signing_keys table from a backup.`);
+    const active = records.filter((key) => key.retiredAt === null);
     // Named by the key each private key gives (what its grants carry), never by the stored public key.
     const retired = await Promise.all(active.map(async (record) => (await this.unseal(record)).kid));
     const key = await this.newKey(newId('sgk', now), now);
@@ -273,6 +289,17 @@ export class SigningKeyRing {
 }
 
 /**
+ * Why a table of plain-text keys only is not used by a running hub, or null: it holds an encrypted key
+ * (a plain-text one beside it is refused when opened), or none. A hub seals every key it writes, and
+ * seals an older hub's at its start, so plain-text keys alone appearing later are someone else's.
+ */
+function onlyPlainText(records: readonly SigningKeyRecord[], kekFile: string): string | null {
+  if (records.length === 0 || records.some((record) => isEncrypted(record.storedPrivateKey))) return null;
+  const rows = records.map((record) => `"${record.rowId}"`).join(', ');
+  return `the database now holds only grant signing keys stored in plain text (${rows}), and no encrypted one: a hub seals every key it writes with ${kekFile}, so these were put in the database outside a hub; they are neither sealed nor used.`;
+}
+
+/**
  * Keys stored in plain text are from before keys were encrypted: when every key is, they are sealed
  * in place, all in one transaction, so a start that dies half-way leaves none sealed rather than a mix
  * the next start would refuse. Once any key is encrypted, a plain-text one can only have been written
@@ -281,21 +308,30 @@ export class SigningKeyRing {
  * its file): someone who can write the database could otherwise delete every key and put in their own.
  * Hubs starting together each seal what they read; a row another hub sealed first is left as it is.
  */
-async function sealLegacyKeys(db: Kysely<Database>, kek: Buffer, kekFile: string, sealed: SealedKeysMemory): Promise<void> {
+async function sealLegacyKeys(db: Kysely<Database>, kek: Buffer, kekFile: string, sealed: SealedKeysMemory): Promise<number> {
   // Read before the rows: a hub beside this one writes it only once its sealing has committed, so
   // when it is found here the rows read next are sealed ones.
   const sealedSince = sealed.sealedSince();
-  await db.transaction().execute(async (trx) => {
+  return db.transaction().execute(async (trx) => {
     const records = await signingKeyStore.all(trx);
-    if (records.length === 0 || records.some((record) => isEncrypted(record.storedPrivateKey))) return;
+    if (records.length === 0 || records.some((record) => isEncrypted(record.storedPrivateKey))) return 0;
     if (sealedSince !== null) {
       const rows = records.map((record) => `"${record.rowId}"`).join(', ');
       throw new SigningKeyError(
         `the database holds only grant signing keys stored in plain text (${rows}), yet the key-encryption key ${kekFile} has held sealed ones (since ${sealedSince}, as ${sealed.file} records). A hub writes every key sealed, so these were put in the database outside a hub, perhaps to have a key of someone's choosing published and signing grants: they are neither sealed nor used, and nothing is signed. Restore the signing_keys table from a backup. Only if this really is a database from before keys were encrypted, sharing that key file with another database, delete ${sealed.file} and start again: the hub then seals these keys and signs with them.`,
       );
     }
+    // Sealed without that memory, they could not be told later from keys someone swapped in: nothing is sealed until it can be written.
+    const unwritable = sealed.unwritable();
+    if (unwritable) {
+      const rows = records.map((record) => `"${record.rowId}"`).join(', ');
+      throw new SigningKeyError(
+        `the database holds grant signing keys an older hub stored in plain text (${rows}), and this hub seals them only once it can record that beside its key-encryption key, but it cannot write ${sealed.file} (${unwritable}). Nothing is sealed or signed. Let the hub's user write to ${path.dirname(sealed.file)} for this start: it seals the keys and writes that file, and afterwards only reads it. Do not create the file yourself first: it would say these keys were sealed before, and the hub would refuse them as someone else's.`,
+      );
+    }
     for (const record of records) {
       await signingKeyStore.replacePrivateKey(trx, record.rowId, record.storedPrivateKey, encryptPrivateKey(kek, record.rowId, record.storedPrivateKey));
     }
+    return records.length;
   });
 }

@@ -12,7 +12,9 @@ export interface SealedKeysMemory {
   readonly file: string;
   /** When this key-encryption key was first seen holding sealed keys, or null: never here. */
   sealedSince(): string | null;
-  /** Records it (once); a warning to log when the file cannot be written, else null. */
+  /** Why the file could not be written now (the folder is read-only, say), or null: it can. Writes nothing that stays. */
+  unwritable(): string | null;
+  /** Records it (once); why the file cannot be written, else null. */
   remember(now: Date): string | null;
 }
 
@@ -51,6 +53,17 @@ export function sealedKeysMemory(kek: Buffer, kekFile: string): SealedKeysMemory
       const marker = read();
       return marker && marker.keyEncryptionKey === mine ? marker.since : null;
     },
+    unwritable() {
+      const probe = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
+      try {
+        writeFileSync(probe, '', { mode: 0o600 });
+        return null;
+      } catch (error) {
+        return (error as Error).message;
+      } finally {
+        rmSync(probe, { force: true });
+      }
+    },
     remember(now) {
       if (this.sealedSince() !== null) return null;
       const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
@@ -61,7 +74,7 @@ export function sealedKeysMemory(kek: Buffer, kekFile: string): SealedKeysMemory
         return null;
       } catch (error) {
         rmSync(partial, { force: true });
-        return `cannot write ${file} (${(error as Error).message}): it records that this key-encryption key holds sealed grant signing keys, so that a hub never seals plain-text keys someone puts in the database in their place. Let the hub write beside its key file, or create that file yourself (empty will do).`;
+        return (error as Error).message;
       }
     },
   };
