@@ -16,19 +16,20 @@ export interface BrowserSignInAttemptDeps {
 /**
  * One sign-in through the browser, cancellable by `signal` at every step until main is signed in: the
  * wait for the browser, the code traded at the hub for a session, and main connecting with it. A
- * keychain that cannot even be read (none on this machine) ends it before the browser opens. Once the
- * hub had issued the session, a sign-in that ends any other way than signed in (cancelled, refused, or
- * with a keychain that refuses to keep the session) leaves main without it (not connected, not in the
- * keychain), so it is revoked at the hub, as an errand: the sign-in ends at once. A sign-in that failed
- * after main took the session on (its keychain entry saved, say, and then the settings could not be
- * written) leaves main connected with it: that session is never revoked.
+ * keychain that cannot keep a token now (none on this machine, or one locked that stays locked) ends it
+ * before the browser opens. Once the hub had issued the session, a sign-in that ends any other way than
+ * signed in (cancelled, refused, or with a keychain that refuses to keep the session, locked meanwhile)
+ * leaves main without it (not connected, not in the keychain), so it is revoked at the hub, as an errand:
+ * the sign-in ends at once. A sign-in that failed after main took the session on (its keychain entry
+ * saved, say, and then the settings could not be written) leaves main connected with it: that session is
+ * never revoked.
  */
 export async function signInThroughBrowser(deps: BrowserSignInAttemptDeps, hubUrl: string, signal: AbortSignal): Promise<DesktopSession> {
   const fetchImpl = deps.fetch ?? fetch;
   const errands = deps.errands ?? unownedErrands;
   // Before the browser opens: the person would otherwise finish at the identity provider for a session
   // the app then cannot keep, and has to be revoked.
-  await deps.connection.ensureKeychain(hubUrl);
+  await deps.connection.ensureKeychain();
   const session = await signInWithBrowser({ hubUrl, openExternal: deps.openExternal, signal, fetch: fetchImpl, errands });
   try {
     // Required: a session kept for this run only would be lost at quit, yet stay valid at the hub until it expires.

@@ -129,12 +129,13 @@ export class HubConnection {
   }
 
   /**
-   * Fails with the keychain's own error (`UNAVAILABLE` where there is none) unless the keychain answers a
-   * read: a sign-in asks before anything of it starts, so it does not get a session it could not keep.
+   * Fails with the keychain's own error (`UNAVAILABLE` where there is none, or it is locked and stays so)
+   * unless the keychain can keep a token now: a sign-in asks before anything of it starts, so it does not
+   * get a session it could not keep.
    */
-  async ensureKeychain(hubUrl: string): Promise<void> {
+  async ensureKeychain(): Promise<void> {
     try {
-      await this.deps.keychain.read(hubUrl);
+      await this.deps.keychain.check();
     } catch (error) {
       const failure = this.failSignIn(error);
       this.emitState();
@@ -168,7 +169,7 @@ export class HubConnection {
     const required = options.keychain !== 'if-available';
     const stillWanted = () => !turn.overtaken && !signal?.aborted;
     // Fail before connecting: without a keychain the token could not be kept, and nothing should be shown meanwhile.
-    if (required) await this.ensureKeychain(signingIn.hubUrl);
+    if (required) await this.ensureKeychain();
     if (!stillWanted()) throw signInCancelled();
     let candidate: ClientConnection;
     try {

@@ -4,6 +4,8 @@ import { decodeEntry, encodeEntry, type StoredCredential } from './keychain-entr
 export type { CredentialKind, StoredCredential } from './keychain-entry.js';
 
 export const KEYCHAIN_SERVICE = 'Greenlight';
+/** The account `check` writes and removes; never a hub's, which are URLs. */
+const CHECK_ACCOUNT = 'keychain check';
 
 /** The part of keytar we use; tests and the app pass the real module. */
 export interface KeytarLike {
@@ -13,6 +15,12 @@ export interface KeytarLike {
 }
 
 export interface Keychain {
+  /**
+   * Fails as `save` would unless the keychain can keep a token now. A read is not enough: a locked Secret
+   * Service answers reads (with nothing) and refuses only writes, so this writes an entry of its own and
+   * removes it. Where the OS can unlock the keychain it asks the person now, before anything else starts.
+   */
+  check(): Promise<void>;
   save(hubUrl: string, credential: StoredCredential): Promise<void>;
   read(hubUrl: string): Promise<StoredCredential | null>;
   remove(hubUrl: string): Promise<boolean>;
@@ -45,6 +53,11 @@ export function createKeychain(keytar: KeytarLike | null): Keychain {
     }
   };
   return {
+    check: async () => {
+      await use((k) => k.setPassword(KEYCHAIN_SERVICE, CHECK_ACCOUNT, 'keychain check'));
+      // It could keep an entry, which is all a sign-in needs to know; one left behind holds no secret.
+      await use((k) => k.deletePassword(KEYCHAIN_SERVICE, CHECK_ACCOUNT)).catch(() => undefined);
+    },
     save: (hubUrl, credential) => use((k) => k.setPassword(KEYCHAIN_SERVICE, hubUrl, encodeEntry(credential))),
     read: async (hubUrl) => {
       const entry = await use((k) => k.getPassword(KEYCHAIN_SERVICE, hubUrl));

@@ -26,6 +26,7 @@ const skipReason = `skipped when no Secret Service is reachable: ${noSecretServi
 function keychainWatched(afterSave: (credential: StoredCredential) => Promise<void>): Keychain {
   const keychain = realKeychain();
   return {
+    check: () => keychain.check(),
     read: (hubUrl) => keychain.read(hubUrl),
     remove: (hubUrl) => keychain.remove(hubUrl),
     save: async (hubUrl, credential) => {

@@ -161,14 +161,22 @@ describe('signing in again while holding a single sign-on session', () => {
   });
 });
 
-/** keytar on a machine whose keychain reads but refuses to store, as a locked login keyring does. */
-const lockedKeytar: KeytarLike = {
-  getPassword: async () => null,
-  setPassword: async () => {
-    throw new Error('Cannot create an item in a locked collection');
-  },
-  deletePassword: async () => false,
-};
+/**
+ * A fake keytar whose keychain passes the check before the browser opens (its first write), then locks:
+ * as the login keyring does at screen lock while the person is in the browser. Reads answer nothing and
+ * every later write is refused, as a locked Secret Service's are.
+ */
+function keytarLockedAfterCheck(): KeytarLike {
+  let writes = 0;
+  return {
+    getPassword: async () => null,
+    setPassword: async () => {
+      writes += 1;
+      if (writes > 1) throw new Error('Cannot create an item in a locked collection');
+    },
+    deletePassword: async () => false,
+  };
+}
 
 describe('signed out while a sign-in through the browser stores its session', () => {
   it('the sign-in ends cancelled, the keychain keeps nothing, and neither its session nor the one it signed in over stays valid at the hub', async () => {
@@ -233,13 +241,13 @@ describe('a sign-in through the browser whose session no keychain can keep', () 
     expect(await sessionsStarted()).toBe(before);
   });
 
-  it('a keychain that reads but refuses to store it (a locked login keyring): signed out with the reason shown, and the session the hub issued is ended there', async () => {
-    const main = desktopMain(createKeychain(lockedKeytar));
+  it('a keychain locked while the person was in the browser (a fake keytar): signed out with the reason shown, and the session the hub issued is ended there', async () => {
+    const main = desktopMain(createKeychain(keytarLockedAfterCheck()));
     const failed = await main.signInThroughTheBrowser().then(
       () => null,
       (error: unknown) => error,
     );
-    expect(failed).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(failed).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('keychain is locked') });
     expect(main.connection.session).toMatchObject({ hubUrl: null, signedIn: false, state: 'signed-out', error: { code: 'UNAVAILABLE' } });
     expect(main.events.at(-1)).toEqual({ type: 'state', session: main.connection.session });
     expect(main.issued).toHaveLength(1);

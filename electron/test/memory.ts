@@ -14,6 +14,7 @@ export function memoryKeychain(failWith?: Error): Keychain & { entries: Map<stri
   };
   return {
     entries,
+    check: async () => guard(),
     save: async (hubUrl, credential) => {
       guard();
       entries.set(hubUrl, credential);
