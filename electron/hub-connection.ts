@@ -11,7 +11,7 @@ import type { HeldCredentials } from './replaced-sessions.js';
 import { HubErrands } from './hub-errands.js';
 import { ClientConnection, type HubClientLike } from './client-connection.js';
 import { SerialQueue } from './serial-queue.js';
-import { switchKeychain } from './sign-in-switch.js';
+import { switchKeychain, type LeftBehindEntry } from './sign-in-switch.js';
 
 export type { HubClientLike } from './client-connection.js';
 
@@ -48,6 +48,14 @@ interface SignInTurn {
 
 const asGreenlightError = (error: unknown): GreenlightError => (error instanceof GreenlightError ? error : new GreenlightError('INTERNAL', String(error)));
 
+/** Signed in all the same: what is left is an entry the person removes in their keychain app. */
+function leftBehindNote({ hubUrl, error }: LeftBehindEntry): string {
+  return (
+    `Signed in. The saved sign-in for ${hubUrl} could not be removed from the keychain: remove it in your keychain app ` +
+    `(the entry "Greenlight" for ${hubUrl}). (${asGreenlightError(error).message})`
+  );
+}
+
 /**
  * The main process's one connection to the hub. It owns the token and the HubClient, so
  * notifications and the tray keep working with the window closed; everything else subscribes.
@@ -65,6 +73,8 @@ export class HubConnection {
   private sessionTurns = 0;
   /** Why the last sign-out did not fully end the session (kept in the keychain still, or not ended at the hub). */
   private signOutNote: string | null = null;
+  /** What the last sign-in, which succeeded, left for the person to do by hand (an entry of the hub left behind). */
+  private signInNote: string | null = null;
   /** Sessions being ended at the hub after sign-out, or after a sign-in over them, with nobody waiting. */
   readonly errands: HubErrands;
 
@@ -80,6 +90,7 @@ export class HubConnection {
       state: held ? held.client.state : 'signed-out',
       error: (this.lastError ?? held?.client.error)?.toWire() ?? null,
       ...(this.signOutNote ? { signOutNote: this.signOutNote } : {}),
+      ...(this.signInNote && held ? { signInNote: this.signInNote } : {}),
     };
   }
 
@@ -190,7 +201,7 @@ export class HubConnection {
     const switched = await this.keychainTurns.run(() => {
       const held = this.connection?.credentials ?? null;
       const previousHub = held?.hubUrl ?? this.deps.settings.get('hubUrl');
-      return switchKeychain(this.deps.keychain, { signingIn, held, previousHub, required, stillWanted, switchOver: (problem) => this.switchOver(turn, candidate, problem) });
+      return switchKeychain(this.deps.keychain, { signingIn, held, previousHub, required, stillWanted, switchOver: (problem, leftBehind) => this.switchOver(turn, candidate, problem, leftBehind) });
     });
     if (switched.outcome === 'refused') {
       candidate.close();
@@ -211,13 +222,14 @@ export class HubConnection {
   }
 
   /** Main lets go of the session it held and takes the sign-in's; subscribers hear what the new connection held back (its first sync), then the state. */
-  private switchOver(turn: SignInTurn, candidate: ClientConnection, keychainProblem: unknown): void {
+  private switchOver(turn: SignInTurn, candidate: ClientConnection, keychainProblem: unknown, leftBehind: LeftBehindEntry | null): void {
     if (this.signingIn === turn) this.signingIn = null;
     this.connection?.close();
     this.connection = candidate;
     this.lastError = keychainProblem === null ? null : asGreenlightError(keychainProblem);
     this.sessionTurns += 1;
     this.signOutNote = null;
+    this.signInNote = leftBehind ? leftBehindNote(leftBehind) : null;
     candidate.passOn();
     this.emitState();
   }
@@ -251,6 +263,7 @@ export class HubConnection {
     this.close();
     this.lastError = null;
     this.signOutNote = null;
+    this.signInNote = null;
     let keptStill = false;
     if (hubUrl) {
       try {

@@ -12,8 +12,18 @@ export interface KeychainSwitch {
   required: boolean;
   /** Asked after each change: a sign-in cancelled or overtaken meanwhile no longer is. */
   stillWanted: () => boolean;
-  /** Main switching to the sign-in, called at once (no await between) after the last `stillWanted`; with what the keychain could not do, if anything. */
-  switchOver: (keychainProblem: unknown) => void;
+  /**
+   * Main switching to the sign-in, called at once (no await between) after the last `stillWanted`; with
+   * what the keychain could not do, if anything: keep this sign-in's token (`keychainProblem`, this run
+   * only then), or remove the hub left behind's entry (`leftBehind`, for the person to remove by hand).
+   */
+  switchOver: (keychainProblem: unknown, leftBehind: LeftBehindEntry | null) => void;
+}
+
+/** The entry of the hub signed in to before, still in the keychain because removing it failed. */
+export interface LeftBehindEntry {
+  hubUrl: string;
+  error: unknown;
 }
 
 export type KeychainSwitchOutcome =
@@ -50,12 +60,14 @@ export async function switchKeychain(keychain: Keychain, change: KeychainSwitch)
   if (!change.stillWanted()) return putBack();
   // Signed in elsewhere: the token of the hub left behind is no longer kept.
   const leftBehind = change.previousHub && change.previousHub !== hubUrl ? change.previousHub : null;
+  let notRemoved: LeftBehindEntry | null = null;
   if (leftBehind) {
+    // Not a failure of this sign-in, whose token is kept: an entry the person removes by hand.
     await changes.remove(leftBehind).catch((error: unknown) => {
-      keychainProblem = error;
+      notRemoved = { hubUrl: leftBehind, error };
     });
   }
   if (!change.stillWanted()) return putBack();
-  change.switchOver(keychainProblem);
+  change.switchOver(keychainProblem, notRemoved);
   return { outcome: 'switched', replaced };
 }

@@ -161,6 +161,39 @@ describe('signing in again while holding a single sign-on session', () => {
   });
 });
 
+describe('signing in to another hub with a keychain that cannot remove the entry of the hub left behind (its remove refused by a fake keychain)', () => {
+  it('is signed in, kept and told so, with a note naming the entry to remove by hand rather than a failure', async () => {
+    const other = await new TestHub('sqlite').start();
+    try {
+      const erin = await other.createUser('erin', ['approver']);
+      const keychain = memoryKeychain();
+      const main = desktopMain(keychain);
+      await main.signInThroughTheBrowser();
+      keychain.remove = async () => {
+        throw new Error('the keychain refused to delete the item');
+      };
+
+      const session = await main.connection.signIn(other.url, erin.token);
+      expect(session).toEqual({
+        hubUrl: other.url,
+        signedIn: true,
+        state: 'connected',
+        error: null,
+        signInNote: expect.stringMatching(new RegExp(`^Signed in\\. The saved sign-in for ${hub.url} could not be removed from the keychain: remove it in your keychain app`)),
+      });
+      expect(main.connection.me?.name).toBe('erin');
+      expect(keychain.entries.get(other.url)).toEqual({ token: erin.token, kind: 'pasted' });
+      expect(main.events.at(-1)).toEqual({ type: 'state', session });
+
+      // Signing out ends what the note was about.
+      keychain.remove = async (hubUrl) => keychain.entries.delete(hubUrl);
+      expect(await main.connection.signOut()).not.toHaveProperty('signInNote');
+    } finally {
+      await other.dispose();
+    }
+  });
+});
+
 /**
  * A fake keytar whose keychain passes the check before the browser opens (its first write), then locks:
  * as the login keyring does at screen lock while the person is in the browser. Reads answer nothing and

@@ -89,6 +89,12 @@ export interface DesktopSession {
    * sign-out, or the person dismissing it clears it. Main keeps it, so a window reloaded meanwhile shows it too.
    */
   signOutNote?: string;
+  /**
+   * Signed in, with something left for the person to do by hand: the keychain kept the new sign-in but
+   * could not remove the saved sign-in of the hub signed in to before. Not a failure: the sign-in stands.
+   * Held until the next sign-in or sign-out.
+   */
+  signInNote?: string;
 }
 
 /** The desktop app's own settings, as the renderer sees and changes them. */

@@ -16,7 +16,8 @@ export type BridgeState = ConnectionState | 'signed-out';
 
 export type BridgeEvent =
   /** `signOutNote`: the desktop's main process says, with every state, why the last sign-out did not fully end the session (null: nothing to say); the web never sends it. */
-  | { type: 'state'; state: BridgeState; error: WireError | null; signOutNote?: string | null }
+  /** `signInNote`: signed in, with what main says is left to do by hand (a keychain entry of the hub left behind). */
+  | { type: 'state'; state: BridgeState; error: WireError | null; signOutNote?: string | null; signInNote?: string }
   | { type: 'sync'; result: SyncResult }
   | { type: 'request:created'; request: GreenlightRequest }
   | { type: 'request:updated'; request: GreenlightRequest }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DesktopApi, DesktopEvent, DesktopSession, DesktopSettings, DesktopSettingsUpdate } from '../../../protocol/desktop-api.js';
 import type { BridgeEvent } from './bridge.js';
 import { DesktopBridge } from './desktop-bridge.js';
-import { cancelSignInWithBrowser, dismissSignOutNote, signIn, signInWithBrowser, signOut, startApp } from '../store/actions.js';
+import { cancelSignInWithBrowser, dismissSignInNote, dismissSignOutNote, signIn, signInWithBrowser, signOut, startApp } from '../store/actions.js';
 import { actionMessage, signInMessage, toWireError } from '../lib/errors.js';
 import { initialState, useStore } from '../store/store.js';
 import { requestFixture } from '../../../protocol/request-fixture.js';
@@ -109,6 +109,25 @@ describe('DesktopBridge', () => {
     accepted = true;
     await signIn('https://hub.example', 'glt_y');
     expect(useStore.getState()).toMatchObject({ phase: 'ready', signOutNote: null });
+  });
+
+  it('a sign-in to another hub that main took but whose keychain kept the old hub\'s entry: the app opens, with main\'s note to remove that entry, until dismissed', async () => {
+    const note = 'Signed in. The saved sign-in for https://old.example could not be removed from the keychain: remove it in your keychain app (the entry "Greenlight" for https://old.example).';
+    const signedIn: DesktopSession = { ...session, signInNote: note };
+    const { api, push } = fakeApi({
+      getSession: async () => ({ data: { hubUrl: 'https://old.example', signedIn: false, state: 'signed-out', error: null } }),
+      signIn: async () => {
+        push({ type: 'state', session: signedIn });
+        return { data: signedIn };
+      },
+      sync: async () => ({ data: { me: { id: 'u_bob', name: 'Bob', roles: ['approver'] }, inbox: [], mine: [], offers: [], serverTime: '2030-01-01T00:00:00.000Z' } as never }),
+    });
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    await signIn('https://hub.example', 'glt_x');
+    expect(useStore.getState()).toMatchObject({ phase: 'ready', signInError: null, signInNote: note });
+    dismissSignInNote();
+    expect(useStore.getState()).toMatchObject({ phase: 'ready', signInNote: null });
   });
 
   it('a sign-out main finishes here first: the form is back at once, and when the hub then cannot end the session, main\'s sentence comes after and shows under it', async () => {

@@ -17,7 +17,10 @@ function unwrap<T>(ack: Ack<T>): T {
 const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
 
 function toBridgeEvent(event: DesktopEvent): BridgeEvent {
-  if (event.type === 'state') return { type: 'state', state: event.session.state, error: event.session.error, signOutNote: event.session.signOutNote ?? null };
+  if (event.type === 'state') {
+    const { state, error, signOutNote, signInNote } = event.session;
+    return { type: 'state', state, error, signOutNote: signOutNote ?? null, ...(signInNote ? { signInNote } : {}) };
+  }
   return event;
 }
 

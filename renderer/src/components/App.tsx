@@ -4,6 +4,7 @@ import { useInbox } from '../hooks/use-requests.js';
 import { useStore } from '../store/store.js';
 import { Header } from './Header.js';
 import { NoticeBar } from './NoticeBar.js';
+import { SignInNote } from './SignInNote.js';
 import { SignIn } from '../views/SignIn.js';
 import { InboxView } from '../views/InboxView.js';
 import { NewRequestView } from '../views/NewRequestView.js';
@@ -36,6 +37,7 @@ export function App() {
   return (
     <div className="app">
       <Header inboxCount={inbox.length} />
+      <SignInNote />
       <NoticeBar />
       <main className="content" id="main">
         {view === 'inbox' && <InboxView />}

@@ -36,7 +36,7 @@ let signInAttempt = 0;
 
 export async function signIn(hubUrl: string, token: string): Promise<void> {
   const attempt = ++signInAttempt;
-  useStore.setState({ phase: 'signing-in', signInError: null, sessionEnded: false });
+  useStore.setState({ phase: 'signing-in', signInError: null, sessionEnded: false, signInNote: null });
   try {
     const result = await requireBridge().signIn(hubUrl.trim(), token.trim());
     if (attempt === signInAttempt) onSynced(result);
@@ -51,7 +51,7 @@ export async function signIn(hubUrl: string, token: string): Promise<void> {
  */
 export async function signInWithBrowser(hubUrl: string): Promise<void> {
   const attempt = ++signInAttempt;
-  useStore.setState({ phase: 'waiting-for-browser', signInError: null, sessionEnded: false });
+  useStore.setState({ phase: 'waiting-for-browser', signInError: null, sessionEnded: false, signInNote: null });
   try {
     const result = await requireBridge().signInWithBrowser(hubUrl.trim());
     if (attempt === signInAttempt) onSynced(result);
@@ -139,7 +139,7 @@ function onBridgeEvent(event: BridgeEvent): void {
         // The hub refused us mid-session (token revoked, user disabled): back to sign-in, saying why.
         const error = event.error ?? { code: 'UNAUTHENTICATED' as const, message: 'The hub closed the session.' };
         void requireBridge().signOut().finally(() => useStore.setState({ ...initialState, phase: 'signed-out', signInError: error, sessionEnded: true }));
-      } else useStore.setState({ state: event.state, error: event.error, ...note });
+      } else useStore.setState({ state: event.state, error: event.error, ...note, ...(event.signInNote ? { signInNote: event.signInNote } : {}) });
       return;
     }
     case 'sync': {
@@ -239,6 +239,11 @@ export function moveSelection(step: 1 | -1): void {
 
 export function notify(kind: 'info' | 'error', text: string): void {
   useStore.setState({ notice: { id: ++noticeSeq, kind, text } });
+}
+
+/** The person has read it; main holds it only until the next sign-in or sign-out, so only this window forgets it. */
+export function dismissSignInNote(): void {
+  useStore.setState({ signInNote: null });
 }
 
 export function dismissNotice(): void {

@@ -21,6 +21,8 @@ export interface ConnectionSlice {
   sessionEnded: boolean;
   /** What the person should know about the sign-out just done (the hub could not end its session), shown on the sign-in page. */
   signOutNote: string | null;
+  /** Signed in, with something left to do by hand (a keychain entry of the hub left behind), shown in the app until dismissed. */
+  signInNote: string | null;
   me: User | null;
   offers: PolicyOffer[];
   /** Hub clock minus ours, so countdowns match the hub's deadlines. */
@@ -68,6 +70,7 @@ export const initialState: StoreState = {
   signInError: null,
   sessionEnded: false,
   signOutNote: null,
+  signInNote: null,
   me: null,
   offers: [],
   clockOffsetMs: 0,
