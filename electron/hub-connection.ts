@@ -46,6 +46,11 @@ interface SignInTurn {
   connection: ClientConnection | null;
 }
 
+/** Signed out after the hub stopped taking the session (token revoked, account disabled), in the hub's words. */
+function endedByHubNote(hubUrl: string, said: string): string {
+  return `You were signed out by the hub at ${hubUrl}: ${said.replace(/\.?$/, '.')} If your access should continue, ask an admin for a new token.`;
+}
+
 const asGreenlightError = (error: unknown): GreenlightError => (error instanceof GreenlightError ? error : new GreenlightError('INTERNAL', String(error)));
 
 /** Signed in all the same: what is left is an entry the person removes in their keychain app. */
@@ -71,8 +76,12 @@ export class HubConnection {
   private readonly listeners = new Set<(event: DesktopEvent) => void>();
   /** Counts sign-outs and sign-ins that succeeded: a sign-out's note stays until the next of either. */
   private sessionTurns = 0;
-  /** Why the last sign-out did not fully end the session (kept in the keychain still, or not ended at the hub). */
-  private signOutNote: string | null = null;
+  /**
+   * Why the last sign-out did not fully end the session (kept in the keychain still, or not ended at the
+   * hub), or that the hub had ended it. Kept in the settings too: the person may quit before reading it,
+   * and the next launch would otherwise show a bare sign-in page.
+   */
+  private signOutNote: string | null;
   /** What the last sign-in, which succeeded, left for the person to do by hand (an entry of the hub left behind). */
   private signInNote: string | null = null;
   /** Sessions being ended at the hub after sign-out, or after a sign-in over them, with nobody waiting. */
@@ -80,6 +89,7 @@ export class HubConnection {
 
   constructor(private readonly deps: HubConnectionDeps) {
     this.errands = deps.errands ?? new HubErrands();
+    this.signOutNote = deps.settings.get('signOutNote');
   }
 
   get session(): DesktopSession {
@@ -228,7 +238,7 @@ export class HubConnection {
     this.connection = candidate;
     this.lastError = keychainProblem === null ? null : asGreenlightError(keychainProblem);
     this.sessionTurns += 1;
-    this.signOutNote = null;
+    this.noteSignOut(null);
     this.signInNote = leftBehind ? leftBehindNote(leftBehind) : null;
     candidate.passOn();
     this.emitState();
@@ -260,9 +270,10 @@ export class HubConnection {
     const held = this.connection?.credentials ?? null;
     const hubUrl = held?.hubUrl ?? this.deps.settings.get('hubUrl');
     const sessionTurn = ++this.sessionTurns;
+    const endedByHub = this.connection?.client.state === 'unauthorized' ? this.connection.client.error : null;
     this.close();
     this.lastError = null;
-    this.signOutNote = null;
+    this.noteSignOut(held && endedByHub ? endedByHubNote(held.hubUrl, endedByHub.message) : null);
     this.signInNote = null;
     let keptStill = false;
     if (hubUrl) {
@@ -271,7 +282,7 @@ export class HubConnection {
         await this.keychainTurns.run(() => this.deps.keychain.remove(hubUrl));
       } catch (error) {
         keptStill = true;
-        this.signOutNote = this.fail(error).message;
+        this.noteSignOut(this.fail(error).message);
       }
     }
     this.emitState();
@@ -285,7 +296,7 @@ export class HubConnection {
    */
   dismissSignOutNote(): DesktopSession {
     if (this.signOutNote !== null) {
-      this.signOutNote = null;
+      this.noteSignOut(null);
       this.emitState();
     }
     return this.session;
@@ -295,7 +306,7 @@ export class HubConnection {
     const notEnded = await endSessionAtSignOut(held.hubUrl, held.token, this.deps.fetch ?? fetch);
     // Signed in, or out again, meanwhile: the note would be about a session no longer the last. A keychain that kept the token says more than this.
     if (!notEnded || sessionTurn !== this.sessionTurns || keptStill) return;
-    this.signOutNote = notEnded.message;
+    this.noteSignOut(notEnded.message);
     this.emitState();
   }
 
@@ -312,6 +323,17 @@ export class HubConnection {
 
   private open(credentials: HeldCredentials): ClientConnection {
     return ClientConnection.open(this.deps.createClient, credentials, { event: (event) => this.emit(event), stateChanged: () => this.emitState() });
+  }
+
+  /** Held here and in the settings; a settings file that cannot be written leaves it for this run only. */
+  private noteSignOut(note: string | null): void {
+    if (note === this.signOutNote) return;
+    this.signOutNote = note;
+    try {
+      this.deps.settings.set('signOutNote', note);
+    } catch (error) {
+      console.warn(`could not keep the sign-out note in the settings: ${String(error)}`);
+    }
   }
 
   private fail(error: unknown): GreenlightError {

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, Settings, settingsSchema, type SettingsData } from './settings.js';
 import { settingsStoreOptions } from './settings-store.js';
 
-function realStore() {
+function realStore(cwd = mkdtempSync(join(tmpdir(), 'gl-settings-'))) {
   const { name: configName, ...options } = settingsStoreOptions();
-  return new Conf<SettingsData>({ ...options, configName, cwd: mkdtempSync(join(tmpdir(), 'gl-settings-')) });
+  return new Conf<SettingsData>({ ...options, configName, cwd });
 }
 
 describe('settings', () => {
@@ -20,6 +20,7 @@ describe('settings', () => {
       pausedUntil: '2026-11-25T08:00:00.000Z',
       launchAtLogin: true,
       windowBounds: { x: 10, y: 20, width: 1200, height: 800 },
+      signOutNote: 'You were signed out by the hub at https://hub.example.com: The hub ended this session.',
     };
     expect(settingsSchema.parse(full)).toEqual(full);
   });
@@ -45,6 +46,15 @@ describe('settings', () => {
     const raw = new Map<string, unknown>([['launchAtLogin', 'definitely']]);
     const loose = new Settings({ get: (key) => raw.get(key), set: (key, value) => raw.set(key, value) });
     expect(loose.get('launchAtLogin')).toBe(false);
+  });
+
+  it('a sign-out note written is read back by the app started again, in the same settings file, until cleared', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gl-settings-'));
+    new Settings(realStore(folder)).set('signOutNote', 'You were signed out by the hub at https://hub.example.com: The hub ended this session.');
+    expect(new Settings(realStore(folder)).get('signOutNote')).toBe('You were signed out by the hub at https://hub.example.com: The hub ended this session.');
+    new Settings(realStore(folder)).set('signOutNote', null);
+    expect(new Settings(realStore(folder)).get('signOutNote')).toBeNull();
+    expect(() => realStore(folder).set('signOutNote', 'x'.repeat(5_000))).toThrow();
   });
 
   it('the store JSON schema refuses what zod refuses', () => {

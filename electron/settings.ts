@@ -17,6 +17,8 @@ export const settingsSchema = z.strictObject({
   pausedUntil: isoDate.nullable(),
   launchAtLogin: z.boolean(),
   windowBounds: windowBoundsSchema.nullable(),
+  /** Why the last sign-out did not fully end the session, or that the hub ended it: kept across restarts until dismissed. */
+  signOutNote: z.string().max(4000).nullable(),
 });
 export type SettingsData = z.infer<typeof settingsSchema>;
 
@@ -26,6 +28,7 @@ export const DEFAULT_SETTINGS: SettingsData = {
   pausedUntil: null,
   launchAtLogin: false,
   windowBounds: null,
+  signOutNote: null,
 };
 
 /** The same rules as JSON schema, so electron-store refuses to write a bad value in the first place. */
@@ -34,6 +37,7 @@ export const STORE_JSON_SCHEMA = {
   notificationsEnabled: { type: 'boolean' },
   pausedUntil: { type: ['string', 'null'] },
   launchAtLogin: { type: 'boolean' },
+  signOutNote: { type: ['string', 'null'], maxLength: 4000 },
   windowBounds: {
     type: ['object', 'null'],
     properties: {
@@ -77,6 +81,7 @@ export class Settings {
       pausedUntil: this.get('pausedUntil'),
       launchAtLogin: this.get('launchAtLogin'),
       windowBounds: this.get('windowBounds'),
+      signOutNote: this.get('signOutNote'),
     };
   }
 }

@@ -3,8 +3,9 @@ import { createKeychain, KEYCHAIN_SERVICE, type KeytarLike } from '../electron/k
 import { signInWithBrowser } from '../electron/oidc-loopback.js';
 import { desktopMainsAgainst } from '../electron/test/desktop-mains.js';
 import { revokesHeld } from '../electron/test/held-revokes.js';
-import { memoryKeychain } from '../electron/test/memory.js';
-import type { TestHub } from '../server/test-support/hub-fixture.js';
+import { memoryKeychain, memorySettings } from '../electron/test/memory.js';
+import { eventually } from '../server/test-support/eventually.js';
+import { ADMIN_TOKEN, type TestHub } from '../server/test-support/hub-fixture.js';
 import { freePort } from '../server/test-support/hub-process.js';
 import { startSingleSignOnHub, type SingleSignOnHub } from '../server/test-support/single-sign-on-hub.js';
 
@@ -27,6 +28,29 @@ function keytarHolding(entries: Map<string, string>): KeytarLike {
     deletePassword: async (service, account) => entries.delete(`${service}/${account}`),
   };
 }
+
+describe('signed out because the hub ended the session', () => {
+  it('the reason, in the hub\'s words, is still there after the app quits and starts again, until dismissed', async () => {
+    const kim = await hub.createUser('kim', ['approver'], ['sre']);
+    const keychain = memoryKeychain();
+    const { settings } = memorySettings();
+    const before = desktopMain(keychain, { settings });
+    await before.connection.signIn(hub.url, kim.token);
+    expect((await hub.api('POST', '/api/v1/users/kim/disable', ADMIN_TOKEN, {})).status).toBe(200);
+    await eventually(() => before.connection.session.state === 'unauthorized', { what: 'the hub to refuse kim\'s session', deadline: 10_000, every: 20 });
+    // As the window does when the hub refuses a session it shows; then the app quits.
+    await before.connection.signOut();
+    before.connection.close();
+
+    const relaunched = desktopMain(keychain, { settings });
+    const session = await relaunched.connection.restore();
+    expect(session).toMatchObject({ hubUrl: hub.url, signedIn: false, state: 'signed-out', signOutNote: expect.stringMatching(new RegExp(`^You were signed out by the hub at ${hub.url}: .*disabled`)) });
+
+    relaunched.connection.dismissSignOutNote();
+    relaunched.connection.close();
+    expect(await desktopMain(keychain, { settings }).connection.restore()).not.toHaveProperty('signOutNote');
+  });
+});
 
 describe('desktop sign-out against a real hub', () => {
   it('signed in through the browser (single sign-on): sign-out ends that session at the hub and removes it from the keychain', async () => {

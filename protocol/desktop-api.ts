@@ -84,9 +84,11 @@ export interface DesktopSession {
   state: ConnectionState | 'signed-out';
   error: WireError | null;
   /**
-   * Why the last sign-out did not fully end the session: the keychain kept its token still, or the hub
-   * could not be reached to end it. Only a sign-out sets it; the next sign-in that succeeds, the next
-   * sign-out, or the person dismissing it clears it. Main keeps it, so a window reloaded meanwhile shows it too.
+   * Why the last sign-out did not fully end the session (the keychain kept its token still, or the hub
+   * could not be reached to end it), or that it followed the hub ending the session, in the hub's words.
+   * Only a sign-out sets it; the next sign-in that succeeds, the next sign-out, or the person dismissing
+   * it clears it. Main keeps it, in the settings too, so a window reloaded meanwhile, or the app started
+   * again after a quit, shows it.
    */
   signOutNote?: string;
   /**
