@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, decodeJwt, importJWK, SignJWT, type JWK, type J
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GrantPayload, GreenlightRequest, VerifyResult } from '../protocol/index.js';
 import { ManualClock } from './clock.js';
-import { payloadHashOf } from './domain/grants.js';
+import { payloadHashOf } from './domain/payload-hash.js';
 import { decryptPrivateKey } from './keys/key-encryption.js';
 import { grantStore } from './store/grants.js';
 import { ADMIN_TOKEN, approvedRequest, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';

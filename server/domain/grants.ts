@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Transaction } from 'kysely';
-import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, redeemInputSchema, type GrantTokenInput, type GrantClaims, type GrantPayload, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
+import { GRANT_EXPIRY_NOTICE_SECONDS, GreenlightError, grantTokenInputSchema, parseOrThrow, redeemInputSchema, type GrantTokenInput, type GrantClaims, type GreenlightRequest, type VerifyResult } from '../../protocol/index.js';
 import { newId } from '../ids.js';
 import type { Database } from '../store/schema.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
-import { canonicalJson } from '../store/json.js';
 import { grantStore, type GrantState } from '../store/grants.js';
 import { deadlineStore } from '../store/deadlines.js';
 import { audit, inTransaction, type Context } from './context.js';
@@ -19,22 +17,13 @@ import { enqueueChatRefresh, enqueueNotifications } from '../notify/enqueue.js';
 import { outsideWindow, plannedAccess } from './time/schedule.js';
 import { readBackRefusal } from './read-back.js';
 import { redemptionKeyHash, repeatedRedemption } from './redemption-retry.js';
+import { payloadHash, payloadHashOf } from './payload-hash.js';
 
 const ISSUER = 'greenlight';
 
 /** A grant's change is a change of its request: clients keep the higher version. */
 async function touchRequest(trx: Transaction<Database>, requestId: string, now: string): Promise<void> {
   await requestStore.bumpVersion(trx, requestId, now);
-}
-
-/** SHA-256 (hex) of the canonical JSON of {action, resource, environment, context}: what was approved, so the thing executed can be checked against it. */
-export function payloadHashOf(payload: GrantPayload): string {
-  const body = canonicalJson({ action: payload.action, resource: payload.resource, environment: payload.environment, context: payload.context });
-  return createHash('sha256').update(body, 'utf8').digest('hex');
-}
-
-export function payloadHash(row: Pick<RequestRecord, 'action' | 'resource' | 'environment' | 'context'>): string {
-  return payloadHashOf({ action: row.action, resource: row.resource, environment: row.environment, context: row.context });
 }
 
 /** What a grant says beyond the request: approvals given on someone's behalf, break-glass. */
@@ -106,7 +95,7 @@ export async function issueGrant(ctx: Context, trx: Transaction<Database>, row: 
     type: 'grant.issued',
     ...auditFields(row),
     outcome: 'issued',
-    data: { jti, requester: row.requester_name, ttlSeconds: ttl, notBefore: starts.toISOString(), expiresAt: expires.toISOString(), ...(marks.obo?.length ? { obo: marks.obo } : {}) },
+    data: { jti, requester: row.requester_name, payloadHash: hash, ttlSeconds: ttl, notBefore: starts.toISOString(), expiresAt: expires.toISOString(), ...(marks.obo?.length ? { obo: marks.obo } : {}) },
   });
   await enqueueNotifications(ctx, trx, 'grant.issued', row);
   return { jti, expiresAt: expires.toISOString() };

@@ -3,17 +3,21 @@ import type { Database } from '../../store/schema.js';
 import { IN_LIST_SIZE, inLists } from '../../store/in-lists.js';
 import { compareGrant, compareRequest, endsInLog, type DecisionRow, type GrantRow, type RequestRow, type StateFinding } from './compare.js';
 import { issuedJti, StateReplay, type LoggedGrant, type ReplayedEvent } from './replay.js';
+import { comparePayload, compareSubmission, type SubmittedRow } from './compare-submitted.js';
+import { storedPayloadHash } from '../payload-hash.js';
 
 const PAGE = IN_LIST_SIZE;
+/** Requests whose context (up to several MB each) is read at once, to hash what their grant was issued for. */
+const CONTEXT_BATCH = 16;
 /** Rounds of re-reading a request that disagreed, for one still changing while verify reads it. */
 const RECHECK_ROUNDS = 5;
 /** The findings a row changing while verify reads it could cause, so worth a second look. */
-const rechecked = (finding: StateFinding): boolean => finding.reason === 'state_disagrees' || finding.reason === 'no_event';
+const rechecked = (finding: StateFinding): boolean => (finding.reason === 'state_disagrees' && finding.field !== 'payload_hash') || finding.reason === 'no_event';
 
-const REQUEST_COLUMNS = ['id', 'status', 'decided_by', 'decided_for'] as const;
+const REQUEST_COLUMNS = ['id', 'status', 'decided_by', 'decided_for', 'requester_name', 'action', 'resource', 'environment', 'reason', 'risk', 'rule', 'extends_jti'] as const;
 const DECISION_COLUMNS = ['request_id', 'approver_name', 'decision', 'delegate_name'] as const;
-const GRANT_COLUMNS = ['jti', 'request_id', 'status', 'not_before', 'expires_at', 'redeemed_at', 'revoked_at', 'revoked_by'] as const;
-const EVENT_COLUMNS = ['seq', 'at', 'actor', 'type', 'request_id', 'data'] as const;
+const GRANT_COLUMNS = ['jti', 'request_id', 'status', 'not_before', 'expires_at', 'redeemed_at', 'revoked_at', 'revoked_by', 'payload_hash'] as const;
+const EVENT_COLUMNS = ['seq', 'at', 'actor', 'type', 'request_id', 'action', 'resource', 'environment', 'data'] as const;
 
 export interface StateCheck {
   findings: StateFinding[];
@@ -65,10 +69,23 @@ class PageReplays {
   }
 }
 
-async function compareRequests(db: Kysely<Database>, replay: StateReplay, rows: RequestRow[]): Promise<StateFinding[]> {
+async function compareRequests(db: Kysely<Database>, replay: StateReplay, rows: (RequestRow & SubmittedRow)[]): Promise<StateFinding[]> {
   if (rows.length === 0) return [];
   const votes = await votesOf(db, rows.map((row) => row.id));
-  return rows.flatMap((row) => compareRequest(row, votes.get(row.id) ?? [], replay.requests.get(row.id)));
+  return rows.flatMap((row) => {
+    const logged = replay.requests.get(row.id);
+    return [...compareRequest(row, votes.get(row.id) ?? [], logged), ...(logged ? compareSubmission(row, logged.submitted) : [])];
+  });
+}
+
+/** What each request's action, resource, environment and context hash to now, a few contexts at a time. */
+async function payloadHashesOf(db: Kysely<Database>, requestIds: readonly string[]): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  for (let from = 0; from < requestIds.length; from += CONTEXT_BATCH) {
+    const batch = requestIds.slice(from, from + CONTEXT_BATCH);
+    for (const row of await db.selectFrom('requests').select(['id', 'action', 'resource', 'environment', 'context']).where('id', 'in', batch).execute()) hashes.set(row.id, storedPayloadHash(row));
+  }
+  return hashes;
 }
 
 /**
@@ -99,9 +116,14 @@ export async function checkState(db: Kysely<Database>, walkedTo: number): Promis
     const rows: GrantRow[] = await db.selectFrom('grants').select(GRANT_COLUMNS).where('jti', '>', after).orderBy('jti').limit(PAGE).execute();
     if (rows.length > 0) {
       const replay = await replays.of(rows.map((row) => row.request_id), walkedTo);
+      // A grant moved to another request is named by its request_id, not by that request's payload.
+      const issuedHere = rows.filter((row) => replay.grants.get(row.jti)?.requestId === row.request_id);
+      const hashes = await payloadHashesOf(db, issuedHere.map((row) => row.request_id));
       for (const row of rows) {
         const logged = replay.grants.get(row.jti);
         const of = logged ? compareGrant(row, logged) : [];
+        const requestHash = hashes.get(row.request_id);
+        if (logged && requestHash !== undefined) of.push(...comparePayload(row.request_id, row.jti, requestHash, logged.payloadHash ?? row.payload_hash));
         if (!logged) astray.set(row.jti, { row, found: of });
         if (!logged || of.length > 0) grantFound.push(of);
       }

@@ -31,7 +31,7 @@ export interface StateFinding {
 
 export type RequestRow = Pick<RequestsTable, 'id' | 'status' | 'decided_by' | 'decided_for'>;
 export type DecisionRow = Pick<DecisionsTable, 'request_id' | 'approver_name' | 'decision' | 'delegate_name'>;
-export type GrantRow = Pick<GrantsTable, 'jti' | 'request_id' | 'status' | 'not_before' | 'expires_at' | 'redeemed_at' | 'revoked_at' | 'revoked_by'>;
+export type GrantRow = Pick<GrantsTable, 'jti' | 'request_id' | 'status' | 'not_before' | 'expires_at' | 'redeemed_at' | 'revoked_at' | 'revoked_by' | 'payload_hash'>;
 
 /**
  * A redemption's or revocation's time in the row and in its event come from two readings of the clock
@@ -40,7 +40,7 @@ export type GrantRow = Pick<GrantsTable, 'jti' | 'request_id' | 'status' | 'not_
 const SAME_MOMENT_MS = 60_000;
 
 const sameMoment = (a: string | null, b: string | null): boolean => a === b || (a !== null && b !== null && Math.abs(Date.parse(a) - Date.parse(b)) <= SAME_MOMENT_MS);
-const shown = (value: string | null) => (value === null ? 'nothing' : `"${value}"`);
+export const shown = (value: string | null) => (value === null ? 'nothing' : `"${value}"`);
 
 /** A request row, with its votes, against its events. */
 export function compareRequest(row: RequestRow, votes: readonly DecisionRow[], logged: LoggedRequest | undefined): StateFinding[] {
@@ -88,6 +88,7 @@ export function compareGrant(row: GrantRow, logged: LoggedGrant | undefined): St
   if (row.status !== logged.status) differs('status', row.status, logged.status);
   if (logged.expiresAt !== null && row.expires_at !== logged.expiresAt) differs('expires_at', row.expires_at, logged.expiresAt);
   if (logged.notBefore !== null && row.not_before !== logged.notBefore) differs('not_before', row.not_before, logged.notBefore);
+  if (logged.payloadHash !== null && row.payload_hash !== logged.payloadHash) differs('payload_hash', row.payload_hash, logged.payloadHash);
   const redeemedAt = logged.status === 'redeemed' ? logged.endedAt : null;
   const revokedAt = logged.status === 'revoked' ? logged.endedAt : null;
   if (!sameMoment(row.redeemed_at, redeemedAt)) differs('redeemed_at', row.redeemed_at, redeemedAt);

@@ -9,6 +9,22 @@ interface LoggedVote {
 }
 
 /**
+ * What a request's `request.submitted` event recorded of what was asked: null where an older hub's
+ * event holds no such field (then there is nothing to hold the row against).
+ */
+export interface LoggedSubmission {
+  requester: string;
+  action: string | null;
+  resource: string | null;
+  environment: string | null;
+  reason: string | null;
+  risk: string | null;
+  rule: string | null;
+  /** Every submission of an extension has said which grant it extends: absent means none. */
+  extends: string | null;
+}
+
+/**
  * What a request's events say it is now. A replay holds one for each request of a page (check-state
  * replays a page at a time), each kept small: names shared, votes a short array, nothing else.
  */
@@ -23,6 +39,7 @@ export interface LoggedRequest {
   byPolicy: boolean;
   /** At most one per approver; null before the first. */
   votes: readonly LoggedVote[] | null;
+  submitted: LoggedSubmission;
 }
 
 type GrantEnd = 'redeemed' | 'revoked' | 'expired';
@@ -39,6 +56,8 @@ export interface LoggedGrant {
   expiresAt: string | null;
   /** Absent from events written before scheduled starts existed. */
   notBefore: string | null;
+  /** The hash of the action, resource, environment and context it was issued for; absent from events of hubs before it was recorded there. */
+  payloadHash: string | null;
   /** Its first end decides these: a later one never changed the row (the hub's updates need an active grant). */
   status: 'active' | GrantEnd;
   /** When and in which event it first ended (`status` says how); null and 0 while active. */
@@ -75,11 +94,13 @@ function parseData(text: string): Record<string, unknown> {
 }
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
+/** A string field as recorded, empty or not; null when the event holds none. */
+const recorded = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 /** The grant a `grant.issued` event's data names. */
 export const issuedJti = (data: string): string | null => text(parseData(data).jti);
 
-export type ReplayedEvent = Pick<AuditEventsTable, 'seq' | 'at' | 'actor' | 'type' | 'request_id' | 'data'>;
+export type ReplayedEvent = Pick<AuditEventsTable, 'seq' | 'at' | 'actor' | 'type' | 'request_id' | 'action' | 'resource' | 'environment' | 'data'>;
 
 /**
  * The requests and grants as their audit events, replayed in order, leave them. Only the events that
@@ -108,7 +129,18 @@ export class StateReplay {
     if (row.type.startsWith('grant.')) return this.applyGrant(row);
     if (!row.request_id || !row.type.startsWith('request.')) return;
     if (row.type === 'request.submitted') {
-      this.requests.set(row.request_id, { id: row.request_id, status: 'pending', decidedBy: null, decidedFor: null, byPolicy: false, votes: null });
+      const data = parseData(row.data);
+      const submitted: LoggedSubmission = {
+        requester: this.name(row.actor),
+        action: row.action,
+        resource: row.resource,
+        environment: row.environment,
+        reason: recorded(data.reason),
+        risk: recorded(data.risk),
+        rule: recorded(data.rule),
+        extends: recorded(data.extends),
+      };
+      this.requests.set(row.request_id, { id: row.request_id, status: 'pending', decidedBy: null, decidedFor: null, byPolicy: false, votes: null, submitted });
       return;
     }
     const request = this.requests.get(row.request_id);
@@ -152,6 +184,7 @@ export class StateReplay {
         requestId: (row.request_id && this.requests.get(row.request_id)?.id) ?? row.request_id,
         expiresAt: text(data.expiresAt),
         notBefore: text(data.notBefore),
+        payloadHash: text(data.payloadHash),
         status: 'active',
         endedAt: null,
         endedSeq: 0,
