@@ -19,7 +19,7 @@ export interface Anchor {
   chainId?: string;
 }
 
-/** `state`: the chain is intact, but requests, votes or grants in the database disagree with it (`findings` says which). */
+/** `state`: the chain is intact, but requests, votes, grants or delegations in the database disagree with it (`findings` says which). */
 export type TamperKind = (typeof CHAIN_TAMPER_KINDS)[number] | 'state';
 
 /** At most this many findings are listed; `findingsTotal` counts them all. */
@@ -168,7 +168,7 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
       events: walk.outcome.events,
       brokenAt: 0,
       kind: 'state',
-      problem: `${findings.length} finding${findings.length === 1 ? '' : 's'} (${reasons}): requests, votes or grants in the database say what the intact audit log does not; they were changed without the hub`,
+      problem: `${findings.length} finding${findings.length === 1 ? '' : 's'} (${reasons}): requests, votes, grants or delegations in the database say what the intact audit log does not; they were changed without the hub`,
       findings: findings.slice(0, MAX_LISTED_FINDINGS),
       findingsTotal: findings.length,
     };

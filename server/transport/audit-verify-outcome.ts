@@ -8,6 +8,7 @@ const stateFindingSchema = z.object({
   requestId: z.string().nullable(),
   jti: z.string().optional(),
   approver: z.string().optional(),
+  delegation: z.string().optional(),
   field: z.string().optional(),
   state: z.string().nullable().optional(),
   log: z.string().nullable().optional(),

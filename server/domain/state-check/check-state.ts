@@ -5,6 +5,7 @@ import { compareGrant, compareRequest, endsInLog, type DecisionRow, type GrantRo
 import { issuedJti, StateReplay, type LoggedGrant, type ReplayedEvent } from './replay.js';
 import { comparePayload, compareSubmission, type SubmittedRow } from './compare-submitted.js';
 import { storedPayloadHash } from '../payload-hash.js';
+import { checkDelegations } from './delegations.js';
 
 const PAGE = IN_LIST_SIZE;
 /** Requests whose context (up to several MB each) is read at once, to hash what their grant was issued for. */
@@ -207,5 +208,5 @@ export async function checkState(db: Kysely<Database>, walkedTo: number): Promis
     found = [...kept, ...fresh];
   }
 
-  return { findings: [...found, ...missingRequests, ...missingGrants], endedAgain: replays.ordered() };
+  return { findings: [...found, ...missingRequests, ...missingGrants, ...(await checkDelegations(db, walkedTo))], endedAgain: replays.ordered() };
 }

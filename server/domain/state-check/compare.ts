@@ -12,7 +12,7 @@ import { firstEnd, type LoggedEnd, type LoggedGrant, type LoggedRequest } from '
  * before 2026-12-03 logged those when two ends raced on PostgreSQL.
  */
 /** The tables the state pass holds against the log. */
-export const STATE_TABLES = ['requests', 'grants', 'decisions'] as const;
+export const STATE_TABLES = ['requests', 'grants', 'decisions', 'delegations'] as const;
 export const STATE_FINDING_REASONS = ['state_disagrees', 'no_event', 'state_missing', 'redeemed_twice', 'ended_twice'] as const;
 type StateFindingReason = (typeof STATE_FINDING_REASONS)[number];
 
@@ -22,6 +22,7 @@ export interface StateFinding {
   requestId: string | null;
   jti?: string;
   approver?: string;
+  delegation?: string;
   /** The column that disagrees, and what the row and the log each say. */
   field?: string;
   state?: string | null;
@@ -39,7 +40,7 @@ export type GrantRow = Pick<GrantsTable, 'jti' | 'request_id' | 'status' | 'not_
  */
 const SAME_MOMENT_MS = 60_000;
 
-const sameMoment = (a: string | null, b: string | null): boolean => a === b || (a !== null && b !== null && Math.abs(Date.parse(a) - Date.parse(b)) <= SAME_MOMENT_MS);
+export const sameMoment = (a: string | null, b: string | null): boolean => a === b || (a !== null && b !== null && Math.abs(Date.parse(a) - Date.parse(b)) <= SAME_MOMENT_MS);
 export const shown = (value: string | null) => (value === null ? 'nothing' : `"${value}"`);
 
 /** A request row, with its votes, against its events. */
