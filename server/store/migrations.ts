@@ -507,6 +507,13 @@ const migrations: Record<string, Migration> = {
         where status in ('approved', 'denied') and decided_by is not null`.execute(db);
     },
   },
+  // Audit verify pages through the submissions, grant issues and delegation events for rows that
+  // should exist; without an index by type each page scanned the log until it had found enough.
+  '2026-12-19-101-audit-by-type': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createIndex('audit_by_type').on('audit_events').columns(['type', 'seq']).execute();
+    },
+  },
 };
 
 /** The reviewer a delegate's review was for, from its audit event's data; null for one made as oneself, or unreadable data. */

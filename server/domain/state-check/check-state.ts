@@ -6,6 +6,7 @@ import { issuedJti, StateReplay, type LoggedGrant, type ReplayedEvent } from './
 import { comparePayload, compareSubmission, type SubmittedRow } from './compare-submitted.js';
 import { storedPayloadHash } from '../payload-hash.js';
 import { checkDelegations } from './delegations.js';
+import { eventsOfType } from './events-of-type.js';
 
 const PAGE = IN_LIST_SIZE;
 /** Requests whose context (up to several MB each) is read at once, to hash what their grant was issued for. */
@@ -96,7 +97,8 @@ async function payloadHashesOf(db: Kysely<Database>, requestIds: readonly string
  * chain walk stopped at, so one changed while verify reads it can disagree for a moment: each
  * request that disagrees is read again with the events written since (those are past the walk, so
  * their hashes are checked by the next verify), until it agrees or has disagreed for several rounds.
- * Last, the submissions and issues in the log are paged through for requests and grants with no row.
+ * Last, the submissions and issues in the log are paged through (each type along its index) for
+ * requests and grants with no row; then the delegations are held against their events.
  */
 export async function checkState(db: Kysely<Database>, walkedTo: number): Promise<StateCheck> {
   const replays = new PageReplays(db);
@@ -137,50 +139,43 @@ export async function checkState(db: Kysely<Database>, walkedTo: number): Promis
   const missingGrants: StateFinding[] = [];
   const reportedRequests = new Set<string>();
   const reportedGrants = new Set<string>();
-  for (let after = 0; ; ) {
-    const events = await db
-      .selectFrom('audit_events')
-      .select(['seq', 'type', 'request_id', 'data'])
-      .where('seq', '>', after)
-      .where('seq', '<=', walkedTo)
-      .where('type', 'in', ['request.submitted', 'grant.issued'])
-      .orderBy('seq')
-      .limit(PAGE)
-      .execute();
-    const submitted = events.flatMap((event) => (event.type === 'request.submitted' && event.request_id ? [event.request_id] : []));
+  for await (const events of eventsOfType(db, 'request.submitted', walkedTo)) {
+    const submitted = events.flatMap((event) => (event.request_id ? [event.request_id] : []));
+    const rowed = new Set<string>();
+    for (const list of inLists(submitted)) for (const row of await db.selectFrom('requests').select('id').where('id', 'in', list).execute()) rowed.add(row.id);
+    const unrowed = submitted.filter((id) => !rowed.has(id) && !reportedRequests.has(id));
+    if (unrowed.length === 0) continue;
+    const replay = await replays.of(unrowed, walkedTo);
+    for (const id of unrowed) {
+      const logged = replay.requests.get(id);
+      if (!logged || reportedRequests.has(id)) continue;
+      reportedRequests.add(id);
+      missingRequests.push({ reason: 'state_missing', table: 'requests', requestId: id, problem: `request ${id} (${logged.status} by its audit events) has no row: it was deleted from the database` });
+    }
+  }
+  for await (const events of eventsOfType(db, 'grant.issued', walkedTo)) {
     const issued = events.flatMap((event) => {
-      const jti = event.type === 'grant.issued' ? issuedJti(event.data) : null;
+      const jti = issuedJti(event.data);
       return jti ? [{ jti, requestId: event.request_id }] : [];
     });
     const rowed = new Set<string>();
-    for (const list of inLists(submitted)) for (const row of await db.selectFrom('requests').select('id').where('id', 'in', list).execute()) rowed.add(row.id);
     for (const list of inLists(issued.map((grant) => grant.jti))) for (const row of await db.selectFrom('grants').select('jti').where('jti', 'in', list).execute()) rowed.add(row.jti);
-    const unrowed = submitted.filter((id) => !rowed.has(id) && !reportedRequests.has(id));
     const needed = issued.filter((grant) => (!rowed.has(grant.jti) && !reportedGrants.has(grant.jti)) || astray.has(grant.jti));
-    if (unrowed.length > 0 || needed.length > 0) {
-      const replay = await replays.of([...unrowed, ...needed.flatMap((grant) => (grant.requestId ? [grant.requestId] : []))], walkedTo);
-      for (const id of unrowed) {
-        const logged = replay.requests.get(id);
-        if (!logged || reportedRequests.has(id)) continue;
-        reportedRequests.add(id);
-        missingRequests.push({ reason: 'state_missing', table: 'requests', requestId: id, problem: `request ${id} (${logged.status} by its audit events) has no row: it was deleted from the database` });
-      }
-      for (const { jti } of needed) {
-        const logged = replay.grants.get(jti);
-        if (!logged) continue;
-        const stray = astray.get(jti);
-        if (stray) {
-          stray.found.push(...compareGrant(stray.row, logged));
-          astray.delete(jti);
-        } else if (!reportedGrants.has(jti)) {
-          reportedGrants.add(jti);
-          missingGrants.push({ reason: 'state_missing', table: 'grants', requestId: logged.requestId, jti, problem: `grant ${jti} (${logged.status} by its audit events) has no row: it was deleted from the database` });
-          missingGrants.push(...endsInLog(jti, logged.requestId, logged));
-        }
+    if (needed.length === 0) continue;
+    const replay = await replays.of(needed.flatMap((grant) => (grant.requestId ? [grant.requestId] : [])), walkedTo);
+    for (const { jti } of needed) {
+      const logged = replay.grants.get(jti);
+      if (!logged) continue;
+      const stray = astray.get(jti);
+      if (stray) {
+        stray.found.push(...compareGrant(stray.row, logged));
+        astray.delete(jti);
+      } else if (!reportedGrants.has(jti)) {
+        reportedGrants.add(jti);
+        missingGrants.push({ reason: 'state_missing', table: 'grants', requestId: logged.requestId, jti, problem: `grant ${jti} (${logged.status} by its audit events) has no row: it was deleted from the database` });
+        missingGrants.push(...endsInLog(jti, logged.requestId, logged));
       }
     }
-    if (events.length < PAGE) break;
-    after = Number(events[events.length - 1]!.seq);
   }
   for (const { row, found: of } of astray.values()) of.push(...compareGrant(row, undefined));
   found.push(...grantFound.flat());

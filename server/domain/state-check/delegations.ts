@@ -2,12 +2,11 @@ import type { Kysely } from 'kysely';
 import type { Database, DelegationsTable } from '../../store/schema.js';
 import { IN_LIST_SIZE } from '../../store/in-lists.js';
 import { sameMoment, shown, type StateFinding } from './compare.js';
+import { eventsOfType } from './events-of-type.js';
 
 const PAGE = IN_LIST_SIZE;
 /** Rounds of reading again, for a delegation created or ended while verify reads. */
 const RECHECK_ROUNDS = 5;
-/** The events that change a delegation row; `delegation.expired` only notes that its span ran out. */
-const DELEGATION_EVENTS = ['delegation.created', 'delegation.ended'] as const;
 
 /** What a delegation's events say its row holds. */
 interface LoggedDelegation {
@@ -49,48 +48,40 @@ function rulesText(value: unknown): string | null {
 }
 
 /**
- * Every delegation the log records, by id. Delegations are made by hand, a few per person a month, so
+ * Every delegation the log records, by id (`delegation.expired` only notes that a span ran out: the
+ * row keeps no end for it). Delegations are made by hand, a few per person a month, so
  * all of them are held at once (small records), unlike requests, which are replayed a page at a time.
  */
 async function loggedDelegations(db: Kysely<Database>, upTo: number): Promise<Map<string, LoggedDelegation>> {
   const logged = new Map<string, LoggedDelegation>();
-  for (let after = 0; ; ) {
-    const events = await db
-      .selectFrom('audit_events')
-      .select(['seq', 'at', 'actor', 'type', 'data'])
-      .where('type', 'in', DELEGATION_EVENTS)
-      .where('seq', '>', after)
-      .where('seq', '<=', upTo)
-      .orderBy('seq')
-      .limit(PAGE)
-      .execute();
+  for await (const events of eventsOfType(db, 'delegation.created', upTo)) {
     for (const event of events) {
       const data = parseData(event.data);
       const id = text(data.delegation);
       if (!id) continue;
-      if (event.type === 'delegation.created') {
-        logged.set(id, {
-          from: text(data.from),
-          to: text(data.to),
-          startsAt: text(data.startsAt),
-          endsAt: text(data.endsAt),
-          rules: rulesText(data.rules),
-          reason: text(data.reason),
-          createdBy: event.actor,
-          endedAt: null,
-          endedBy: null,
-        });
-      } else {
-        const delegation = logged.get(id);
-        // Only one end is logged: a second end finds the row ended and writes nothing.
-        if (delegation && delegation.endedAt === null) {
-          delegation.endedAt = event.at;
-          delegation.endedBy = event.actor;
-        }
+      logged.set(id, {
+        from: text(data.from),
+        to: text(data.to),
+        startsAt: text(data.startsAt),
+        endsAt: text(data.endsAt),
+        rules: rulesText(data.rules),
+        reason: text(data.reason),
+        createdBy: event.actor,
+        endedAt: null,
+        endedBy: null,
+      });
+    }
+  }
+  // Every end comes after its creation, so the ends are read once all creations are known.
+  for await (const events of eventsOfType(db, 'delegation.ended', upTo)) {
+    for (const event of events) {
+      const delegation = logged.get(text(parseData(event.data).delegation) ?? '');
+      // Only one end is logged: a second end finds the row ended and writes nothing.
+      if (delegation && delegation.endedAt === null) {
+        delegation.endedAt = event.at;
+        delegation.endedBy = event.actor;
       }
     }
-    if (events.length < PAGE) break;
-    after = Number(events[events.length - 1]!.seq);
   }
   return logged;
 }
