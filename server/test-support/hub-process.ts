@@ -42,6 +42,12 @@ export class HubProcess {
   url = '';
   /** How long the last start took from spawn to the hub's `listening on` line (what the bench reports). */
   listeningAfterMs = Number.NaN;
+  /**
+   * The hub's `$XDG_DATA_HOME`, its own across restarts: a hub given no data directory keeps its
+   * checkpoint log (and a default database) there, and in the user's home one test run's log would
+   * be found by the next run's new database as another chain's checkpoints.
+   */
+  private readonly dataHome = mkdtempSync(path.join(tmpdir(), 'greenlight-data-home-'));
 
   /**
    * `args` are more `greenlight hub` flags; `env` goes on top of this process's environment without
@@ -83,6 +89,7 @@ export class HubProcess {
       GREENLIGHT_FROM_SOURCE: fromSource(),
       GREENLIGHT_CHECKPOINT_KEY: keys.checkpointKeyFile,
       GREENLIGHT_KEY_ENCRYPTION_KEY: keys.keyEncryptionKeyFile,
+      XDG_DATA_HOME: this.dataHome,
       ...this.env,
     };
     for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
