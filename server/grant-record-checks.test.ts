@@ -106,7 +106,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('a grant token checked again
       expect(answer.status).toBe(200);
       expect(answer.body).toEqual({ valid: false, reason: 'unknown', grant: null });
       const refused = await redeem(token);
-      expect(refused.body).toEqual({ error: { code: 'GRANT_INVALID', message: 'This grant cannot be used: unknown.' } });
+      expect(refused.body).toEqual({ error: { code: 'GRANT_INVALID', message: 'This grant cannot be used (unknown): it does not match any grant this hub issued; ask for a new approval.' } });
     }
     expect((await verify(approved.token)).body).toMatchObject({ valid: true, grant: { resource: 'echo-api', requester: 'alice' } });
   });

@@ -116,7 +116,7 @@ describe('greenlight grant', () => {
     }
     const redeemed = await cli(['grant', 'redeem', 'not-a-jwt', '--json'], { GREENLIGHT_HUB: hub.url });
     expect(redeemed.code).toBe(1);
-    expect(JSON.parse(redeemed.stderr)).toEqual({ error: { code: 'GRANT_INVALID', message: 'This grant cannot be used: malformed.' } });
+    expect(JSON.parse(redeemed.stderr)).toEqual({ error: { code: 'GRANT_INVALID', message: 'This grant cannot be used (malformed): this is not a grant token (a grant is three dot-separated parts, eyJ…); check it was copied whole.' } });
   });
 
   it('revokes a grant by its id, after which it no longer verifies', async () => {

@@ -196,8 +196,21 @@ function redeemRefusal(reason: VerifyResult['reason'], record: Pick<GrantState, 
   if (reason === 'not_yet_valid' && record) {
     return new GreenlightError('NOT_YET_VALID', `This grant is not valid yet: it starts at ${record.notBefore} (until ${record.expiresAt}); redeem it then.`);
   }
-  return new GreenlightError('GRANT_INVALID', `This grant cannot be used: ${reason ?? 'invalid'}.`);
+  const why = reason ? WHY_UNUSABLE[reason] : 'the hub refused it; ask for a new approval';
+  return new GreenlightError('GRANT_INVALID', `This grant cannot be used (${reason ?? 'invalid'}): ${why}.`);
 }
+
+/** What a redeem's caller is told of each refusal beside its code: what it means, and what to do. */
+const WHY_UNUSABLE: Record<NonNullable<VerifyResult['reason']>, string> = {
+  not_yet_valid: 'it is not valid yet; redeem it once it starts',
+  expired: 'its time is over; ask for a new approval',
+  revoked: 'it was revoked; ask for a new approval',
+  redeemed: 'it was already used; ask for a new approval',
+  bad_signature: 'it was not signed by this hub; redeem it at the hub that issued it',
+  malformed: 'this is not a grant token (a grant is three dot-separated parts, eyJ…); check it was copied whole',
+  unknown: 'it does not match any grant this hub issued; ask for a new approval',
+  payload_mismatch: 'it was approved for another action, resource, environment or context than the one given; nothing was used',
+};
 
 /** Checks signature, the hub's record (issued as the token says; revoked, redeemed, expired), then the payload given, then its start. */
 export async function verifyGrant(ctx: Context, input: unknown): Promise<VerifyResult> {
