@@ -6,9 +6,11 @@ export type HubHttpFailure =
   | { kind: 'refused' }
   /**
    * No answer: connection refused, reset, DNS, or no answer in time. `neverSent` only where no
-   * connection was ever made (refused, no such host, no route), so the request surely did not leave.
+   * connection was ever made (refused, no such host, no route), so the request surely did not leave;
+   * `noSuchHost` where the hub's name does not resolve at all (ENOTFOUND), which is more often a
+   * wrong address than a hub on its way back.
    */
-  | { kind: 'unreachable'; reason: string; neverSent: boolean }
+  | { kind: 'unreachable'; reason: string; neverSent: boolean; noSuchHost: boolean }
   /** 502/503/504 from something in front of the hub (it may be restarting). */
   | { kind: 'unavailable'; status: number }
   /** An HTTP error that is not a Greenlight error: likely not the hub's address. */
@@ -40,15 +42,21 @@ export function reasonOf(error: unknown): string {
 /** Node's codes for a connection that was never made: whatever was to be sent, was not. */
 const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** Whether fetch failed before it had a connection, read from the socket error's code (undici keeps it in `cause`). */
-function neverConnected(error: unknown): boolean {
+/** The socket error's code behind a failed fetch (undici keeps it in `cause`). */
+function socketCode(error: unknown): string | undefined {
   const code: unknown = error instanceof Error && error.cause instanceof Error ? (error.cause as Error & { code?: unknown }).code : undefined;
-  return typeof code === 'string' && NEVER_CONNECTED.has(code);
+  return typeof code === 'string' ? code : undefined;
 }
 
 export const unreachable = (hubUrl: string, error: unknown): HubHttpError => {
   const reason = reasonOf(error);
-  return new HubHttpError('UNAVAILABLE', `Cannot reach the hub at ${hubUrl}: ${reason}`, { kind: 'unreachable', reason, neverSent: neverConnected(error) });
+  const code = socketCode(error);
+  return new HubHttpError('UNAVAILABLE', `Cannot reach the hub at ${hubUrl}: ${reason}`, {
+    kind: 'unreachable',
+    reason,
+    neverSent: code !== undefined && NEVER_CONNECTED.has(code),
+    noSuchHost: code === 'ENOTFOUND',
+  });
 };
 
 export const badAnswer = (hubUrl: string, problem: string): HubHttpError =>

@@ -26,13 +26,16 @@ export class CliError extends Error {
   readonly localCode: LocalCode;
   /** No connection to the hub was ever made, so what the command meant to send surely was not. */
   readonly neverSent: boolean;
-  constructor(message: string, options: { code?: string | null; exitCode?: number; localCode?: LocalCode; neverSent?: boolean } = {}) {
+  /** The hub's name does not resolve: more likely a wrong address than a hub restarting. */
+  readonly noSuchHost: boolean;
+  constructor(message: string, options: { code?: string | null; exitCode?: number; localCode?: LocalCode; neverSent?: boolean; noSuchHost?: boolean } = {}) {
     super(message);
     this.name = 'CliError';
     this.code = options.code ?? null;
     this.exitCode = options.exitCode ?? EXIT.failed;
     this.localCode = options.localCode ?? (this.exitCode === EXIT.usage ? 'USAGE' : 'FAILED');
     this.neverSent = options.neverSent ?? false;
+    this.noSuchHost = options.noSuchHost ?? false;
   }
 
   /** The line printed on stderr: `error: <message> (<CODE>)`. */

@@ -22,7 +22,7 @@ function asCliError(error: unknown, baseUrl: string): unknown {
     case 'refused':
       return new CliError(error.message, { code: error.code, exitCode: exitCodeFor(error.code) });
     case 'unreachable':
-      return new CliError(`cannot reach the hub at ${baseUrl}: ${failure.reason}`, { exitCode: EXIT.usage, localCode: 'UNREACHABLE', neverSent: failure.neverSent });
+      return new CliError(`cannot reach the hub at ${baseUrl}: ${failure.reason}`, { exitCode: EXIT.usage, localCode: 'UNREACHABLE', neverSent: failure.neverSent, noSuchHost: failure.noSuchHost });
     case 'unavailable':
       return new CliError(`the hub at ${baseUrl} is unavailable (HTTP ${failure.status}); it may be restarting`, { exitCode: EXIT.usage, localCode: 'UNREACHABLE' });
     case 'not-greenlight':
