@@ -101,9 +101,11 @@ async function submit(ctx: CliContext, command: Command): Promise<number> {
   const flags = parseFlags(flagsSchema, command.opts());
   const body = await buildBody(flags);
   const http = connect(io, flags, { needsToken: true });
+  // With --wait, --timeout is the whole budget: time spent getting the request to a restarting hub comes out of the wait.
+  const deadline = Date.now() + flags.timeout * 1000;
   // A refusal (NO_POLICY, NO_APPROVERS, …) exits 1 like any error from the hub: exit 3 means a person said no.
-  const submitted = await submitOnce(http, body, { io, budgetSeconds: flags.wait ? Math.min(flags.timeout, 120) : 30 });
-  return flags.wait ? waitAndReport(io, http, submitted, flags) : reportSubmitted(io, submitted, flags.json);
+  const submitted = await submitOnce(http, body, { io, budgetSeconds: flags.wait ? flags.timeout : 30 });
+  return flags.wait ? waitAndReport(io, http, submitted, { ...flags, deadline }) : reportSubmitted(io, submitted, flags.json);
 }
 
 export function registerRequestCommand(program: Command, ctx: CliContext): void {
@@ -124,7 +126,7 @@ export function registerRequestCommand(program: Command, ctx: CliContext): void 
     .option('--start <time>', 'when access should start, RFC 3339 with offset, e.g. 2026-12-24T23:00:00+01:00 (default: on approval)')
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the first request (without one, a key is made for this run, so its own retries never ask twice)')
     .option('--wait', 'block until decided: exit 0 approved (grant token on stdout), 3 denied, 4 expired or cancelled, 5 timed out')
-    .option('--timeout <duration>', 'with --wait, how long to wait', '10m')
+    .option('--timeout <duration>', 'with --wait, how long to submit and wait in all', '10m')
     .option('--json', 'print the request as JSON');
   addHubOptions(command).action(action(ctx, (cmd) => submit(ctx, cmd)));
 }

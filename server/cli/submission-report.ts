@@ -12,16 +12,28 @@ export function reportSubmitted(io: Io, submitted: GreenlightRequest, json: bool
   return EXIT.ok;
 }
 
-/** Waits for the decision (up to `timeout` seconds), then reports it; a request still pending exits with EXIT.timedOut. */
-export async function waitAndReport(io: Io, http: Pick<CliHttp, 'call'>, submitted: GreenlightRequest, flags: { timeout: number; json: boolean }, detail = ''): Promise<number> {
-  const final = await withInterruptNote(io, submitted.id, () => {
+/**
+ * Waits for the decision until `deadline` (ms since the epoch; by default `timeout` seconds from now,
+ * less when submitting took part of it), then reports it; a request still pending exits with
+ * EXIT.timedOut, whether or not the hub could be reached at the end.
+ */
+export async function waitAndReport(
+  io: Io,
+  http: Pick<CliHttp, 'call'>,
+  submitted: GreenlightRequest,
+  flags: { timeout: number; json: boolean; deadline?: number },
+  detail = '',
+): Promise<number> {
+  const leftSeconds = Math.max(0, ((flags.deadline ?? Date.now() + flags.timeout * 1000) - Date.now()) / 1000);
+  const { request: final, unreachableAtEnd } = await withInterruptNote(io, submitted.id, () => {
     // Announced only once Ctrl-C is handled, so whoever reads this line can interrupt safely.
-    if (submitted.status === 'pending') note(io, `${statusLine(submitted)}${detail}; waiting up to ${formatDuration(flags.timeout)}`);
-    return waitForDecision(http, submitted, { timeoutSeconds: flags.timeout, io });
+    if (submitted.status === 'pending') note(io, `${statusLine(submitted)}${detail}; waiting up to ${formatDuration(leftSeconds)}`);
+    return waitForDecision(http, submitted, { timeoutSeconds: leftSeconds, io });
   });
   if (final.status === 'pending') {
     if (flags.json) printJson(io, final);
     note(io, `timed out after ${formatDuration(flags.timeout)}: ${statusLine(final)}; it can still be approved (greenlight cancel ${final.id} withdraws it)`);
+    if (unreachableAtEnd) note(io, `the hub could not be reached at the end: ${unreachableAtEnd.message}; the state above is the last it reported`);
     return EXIT.timedOut;
   }
   return reportDecided(io, final, flags.json);

@@ -47,15 +47,16 @@ const unreachable = () => new CliError('cannot reach the hub at http://hub: conn
 describe('waitForDecision', () => {
   it('polls in slices of at most 30 seconds until the request is decided', async () => {
     const hub = scriptedHub([{ answer: request('pending'), takesMs: 30_000 }, { answer: request('pending'), takesMs: 30_000 }, { answer: request('denied'), takesMs: 5_000 }]);
-    const final = await waitForDecision(hub.http, request('pending'), { timeoutSeconds: 600, ...hub.options });
+    const { request: final } = await waitForDecision(hub.http, request('pending'), { timeoutSeconds: 600, ...hub.options });
     expect(final.status).toBe('denied');
     expect(hub.polls).toEqual([30, 30, 30]);
   });
 
   it('asks only for the time left and returns the pending request at the timeout', async () => {
     const hub = scriptedHub([{ answer: request('pending'), takesMs: 30_000 }, { answer: request('pending'), takesMs: 15_000 }]);
-    const final = await waitForDecision(hub.http, request('pending'), { timeoutSeconds: 45, ...hub.options });
+    const { request: final, unreachableAtEnd } = await waitForDecision(hub.http, request('pending'), { timeoutSeconds: 45, ...hub.options });
     expect(final.status).toBe('pending');
+    expect(unreachableAtEnd).toBeNull();
     expect(hub.polls).toEqual([30, 15]);
   });
 
@@ -65,7 +66,7 @@ describe('waitForDecision', () => {
       { fail: unreachable(), takesMs: 1 },
       { answer: request('approved'), takesMs: 10 },
     ]);
-    const final = await waitForDecision(hub.http, request('pending'), { timeoutSeconds: 60, ...hub.options });
+    const { request: final } = await waitForDecision(hub.http, request('pending'), { timeoutSeconds: 60, ...hub.options });
     expect(final.status).toBe('approved');
     expect(hub.notes().match(/retrying until the timeout/g)).toHaveLength(1);
     expect(hub.notes()).toContain('reconnected to the hub');
@@ -73,20 +74,28 @@ describe('waitForDecision', () => {
 
   it('retries RATE_LIMITED from the hub but not a refusal', async () => {
     const limited = scriptedHub([{ fail: new CliError('slow down', { code: 'RATE_LIMITED' }), takesMs: 1 }, { answer: request('expired'), takesMs: 1 }]);
-    expect((await waitForDecision(limited.http, request('pending'), { timeoutSeconds: 60, ...limited.options })).status).toBe('expired');
+    expect((await waitForDecision(limited.http, request('pending'), { timeoutSeconds: 60, ...limited.options })).request.status).toBe('expired');
 
     const refused = scriptedHub([{ fail: new CliError('who are you', { code: 'UNAUTHENTICATED' }), takesMs: 1 }]);
     await expect(waitForDecision(refused.http, request('pending'), { timeoutSeconds: 60, ...refused.options })).rejects.toThrow('who are you');
   });
 
-  it('reports the connection error when the hub stays away past the timeout', async () => {
+  it('a hub still away when the timeout passes is a timeout: the request as last heard, and why the hub could not be reached', async () => {
     const hub = scriptedHub(Array.from({ length: 50 }, () => ({ fail: unreachable(), takesMs: 100 })));
-    await expect(waitForDecision(hub.http, request('pending'), { timeoutSeconds: 10, ...hub.options })).rejects.toMatchObject({ exitCode: EXIT.usage });
+    const outcome = await waitForDecision(hub.http, request('pending'), { timeoutSeconds: 10, ...hub.options });
+    expect(outcome.request.status).toBe('pending');
+    expect(outcome.unreachableAtEnd?.message).toContain('ECONNREFUSED');
+    expect(hub.options.now()).toBeLessThanOrEqual(10_100);
+  });
+
+  it('a hub that was away but answered again before the timeout leaves nothing to explain', async () => {
+    const hub = scriptedHub([{ fail: unreachable(), takesMs: 1 }, ...Array.from({ length: 5 }, () => ({ answer: request('pending'), takesMs: 5_000 }))]);
+    expect((await waitForDecision(hub.http, request('pending'), { timeoutSeconds: 10, ...hub.options })).unreachableAtEnd).toBeNull();
   });
 
   it('pauses when the hub answers pending early instead of hammering it', async () => {
     const hub = scriptedHub([{ answer: request('pending'), takesMs: 5 }, { answer: request('pending'), takesMs: 5 }, { answer: request('cancelled'), takesMs: 5 }]);
-    const final = await waitForDecision(hub.http, request('pending'), { timeoutSeconds: 60, ...hub.options });
+    const { request: final } = await waitForDecision(hub.http, request('pending'), { timeoutSeconds: 60, ...hub.options });
     expect(final.status).toBe('cancelled');
     expect(hub.polls).toHaveLength(3);
     expect(hub.options.now()).toBeGreaterThanOrEqual(2 * 1_000);
@@ -94,7 +103,7 @@ describe('waitForDecision', () => {
 
   it('does not poll at all for a request that is already decided', async () => {
     const hub = scriptedHub([]);
-    expect((await waitForDecision(hub.http, request('approved'), { timeoutSeconds: 60, ...hub.options })).status).toBe('approved');
+    expect((await waitForDecision(hub.http, request('approved'), { timeoutSeconds: 60, ...hub.options })).request.status).toBe('approved');
     expect(hub.polls).toEqual([]);
   });
 });

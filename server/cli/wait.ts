@@ -26,11 +26,19 @@ export function isTransient(error: unknown): error is CliError {
   return RETRYABLE_CODES.has(error.code);
 }
 
+export interface WaitOutcome {
+  /** The latest state the hub reported; still `pending` when the timeout passed first. */
+  request: GreenlightRequest;
+  /** Why the hub could not be reached when the timeout passed, if it could not: the state above may be stale. */
+  unreachableAtEnd: CliError | null;
+}
+
 /**
  * Long-polls until the request leaves `pending` or the overall timeout passes. Returns the latest
- * state either way; the caller turns the status into an exit code.
+ * state either way, a hub that was away at the end included (that is a timeout too, not a failure
+ * to ask); the caller turns the status into an exit code.
  */
-export async function waitForDecision(http: Pick<CliHttp, 'call'>, initial: GreenlightRequest, options: WaitOptions): Promise<GreenlightRequest> {
+export async function waitForDecision(http: Pick<CliHttp, 'call'>, initial: GreenlightRequest, options: WaitOptions): Promise<WaitOutcome> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
   const deadline = now() + options.timeoutSeconds * 1000;
@@ -62,8 +70,7 @@ export async function waitForDecision(http: Pick<CliHttp, 'call'>, initial: Gree
       retryDelay = Math.min(retryDelay * 2, MAX_RETRY_DELAY_MS);
     }
   }
-  if (current.status === 'pending' && lastFailure) throw lastFailure;
-  return current;
+  return { request: current, unreachableAtEnd: current.status === 'pending' ? lastFailure : null };
 }
 
 /** The exit status `request --wait` promises for each outcome. */
