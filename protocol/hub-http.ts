@@ -35,6 +35,8 @@ export interface CallOptions {
   /** Added to the path's own query string; undefined values are left out. */
   query?: Query;
   timeoutMs?: number;
+  /** The caller's own way to stop the call, in place of a timeout: a download may rightly outlast any fixed one. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -61,9 +63,10 @@ export class HubHttp {
       body = JSON.stringify(options.body ?? {});
     }
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const signal = options.signal ?? (timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined);
     let response: Response;
     try {
-      response = await this.options.fetch(urlOf(base, path, options.query), { method, headers, body, ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}) });
+      response = await this.options.fetch(urlOf(base, path, options.query), { method, headers, body, ...(signal ? { signal } : {}) });
     } catch (error) {
       throw unreachable(base, error);
     }

@@ -61,6 +61,8 @@ export async function exportToFile(body: ReadableStream<Uint8Array>, file: strin
   } catch (error) {
     stream.destroy();
     await rm(partial, { force: true });
+    // A hub gone quiet mid-download says so itself; it is not the file's fault.
+    if (error instanceof CliError) throw error;
     throw new CliError(`cannot write ${file}: ${error instanceof Error ? error.message : String(error)}`, { exitCode: EXIT.failed });
   }
 }

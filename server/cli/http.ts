@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import { HubHttp, HubHttpError, LIMITS, type CallOptions, type HttpMethod, type Query } from '../../protocol/index.js';
+import { HubHttp, HubHttpError, LIMITS, formatDuration, type CallOptions, type HttpMethod, type Query } from '../../protocol/index.js';
 import { CliError, EXIT } from './cli-error.js';
+import { DOWNLOAD_LIMITS, idleGuarded, type DownloadLimits } from './download-limits.js';
 
 /**
  * A hub error code maps to an exit status: input the hub refused is a usage error, and so is a hub
@@ -37,7 +38,12 @@ export class CliHttp {
   readonly baseUrl: string;
   private readonly hub: HubHttp;
 
-  constructor(baseUrl: string, token: string | undefined, fetchImpl: typeof fetch = fetch) {
+  constructor(
+    baseUrl: string,
+    token: string | undefined,
+    fetchImpl: typeof fetch = fetch,
+    private readonly downloads: DownloadLimits = DOWNLOAD_LIMITS,
+  ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.hub = new HubHttp({ fetch: (url, init) => fetchImpl(url, init), session: () => ({ hubUrl: this.baseUrl, token }), timeoutMs: 30_000 });
   }
@@ -48,9 +54,30 @@ export class CliHttp {
     return this.hub.call(method, path, schema, options).catch((error: unknown) => Promise.reject(asCliError(error, this.baseUrl)));
   }
 
-  /** For downloads: the successful response with its body unread. */
+  /**
+   * For downloads: the successful response with its body unread. No limit on the whole, which a long
+   * export still arriving would outlast; the hub has `answerMs` to start answering, then `idleMs` between bytes.
+   */
   async stream(path: string, query: Query = {}, method: 'GET' | 'POST' = 'GET'): Promise<Response> {
-    return this.hub.send(method, path, { query, timeoutMs: 10 * 60_000 }).catch((error: unknown) => Promise.reject(asCliError(error, this.baseUrl)));
+    const connection = new AbortController();
+    const answer = setTimeout(() => connection.abort(new DOMException('no answer in time', 'TimeoutError')), this.downloads.answerMs);
+    let response: Response;
+    try {
+      response = await this.hub.send(method, path, { query, signal: connection.signal });
+    } catch (error) {
+      throw asCliError(error, this.baseUrl);
+    } finally {
+      clearTimeout(answer);
+    }
+    if (!response.body) return response;
+    const { idleMs } = this.downloads;
+    const stalled = () =>
+      new CliError(`the hub at ${this.baseUrl} sent nothing for ${formatDuration(idleMs / 1000)} in the middle of the download, which stopped there; try again`, {
+        exitCode: EXIT.usage,
+        localCode: 'UNREACHABLE',
+      });
+    const body = idleGuarded(response.body, idleMs, stalled, (reason) => connection.abort(reason));
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
   private checkBodySize(method: HttpMethod, body: unknown): void {
