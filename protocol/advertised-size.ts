@@ -27,6 +27,6 @@ export function onAdvertisedSize(manager: Manager, heard: (bytes: number) => voi
  * message type, Socket.IO's event type and ack id (counted at its longest, 16 digits), then the JSON
  * of the event name and payload. Over long polling one packet alone in a POST is the same bytes.
  */
-export function wireBytes(event: string, payloadJson: string, encoder: TextEncoder): number {
+export function wireBytes(event: string, payloadJson: string, encoder: { encode(text: string): Uint8Array }): number {
   return 2 + 16 + encoder.encode(`[${JSON.stringify(event)},${payloadJson}]`).length;
 }
