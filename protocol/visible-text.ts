@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { wholeScriptLookalike } from './whole-script.js';
+import { readsAsLatin } from './whole-script.js';
 
 /**
  * Characters that draw nothing, or nothing a reader can tell from a space: every kind of space and
@@ -85,7 +85,7 @@ const codePoint = (char: string): string => `U+${(char.codePointAt(0) ?? 0).toSt
  * or, in one word, Latin letters beside those of another script than Chinese, Japanese or Korean, or
  * letters of two lookalike scripts (`pаyments` with a Cyrillic а), the mixes Unicode's security
  * guidelines (UTS #39) call out; or a word whose every letter is drawn like one of another script
- * (Cyrillic `рау` for `pay`). Words each in one script, Cyrillic or Japanese say, otherwise pass.
+ * (Cyrillic `рау` for `pay`, `НОТ` for `HOT`). Words each in one script, Cyrillic or Japanese say, otherwise pass.
  */
 export function lookalikeProblem(text: string): string | null {
   // A name with an invisible character is refused for that already; quoting it would show it live.
@@ -103,8 +103,8 @@ export function lookalikeProblem(text: string): string | null {
     if (mixed.length > 1) return `must not mix ${mixed.join(' and ')} letters in one word ("${word}"): they are drawn alike (Cyrillic а and Latin a), so the name would look like another one`;
     const stranger = LATIN.test(word) ? word.match(LETTER_OR_MARK)?.find((char) => !WRITTEN_WITH_LATIN.test(char)) : undefined;
     if (stranger) return `must not mix Latin letters with ${codePoint(stranger)} in one word ("${word}"): only Chinese, Japanese and Korean are written with Latin in a name, and others are drawn like Latin letters or punctuation, so the name would look like another one`;
-    const lookalike = wholeScriptLookalike(word);
-    if (lookalike) return `must not hold "${word}", a ${lookalike.script} word whose every letter is drawn like a ${lookalike.readsAs} one: it would pass for a ${lookalike.readsAs} word, so the name would look like another one`;
+    const latin = readsAsLatin(word);
+    if (latin) return `must not hold "${word}", a word whose every letter is drawn like a Latin one: it reads as "${latin}", so the name would look like another one`;
   }
   return null;
 }

