@@ -17,6 +17,7 @@ export const AUDIT_TYPES = [
   'request.escalation_repeated',
   'grant.issued',
   'grant.redeemed',
+  'grant.redemption_repeated',
   'grant.revoked',
   'grant.expiring',
   'grant.expired',

@@ -58,5 +58,7 @@ export const verifyResultSchema = z.object({
   grant: grantClaimsSchema.nullable(),
   /** A redeem's answer: when the grant was used (earlier, for a retry with the same `redemptionKey`). */
   redeemedAt: z.string().optional(),
+  /** A redeem's answer to a retry with the first attempt's `redemptionKey`: no new use was made, the earlier one is reported. */
+  repeated: z.literal(true).optional(),
 });
 export type VerifyResult = z.infer<typeof verifyResultSchema>;

@@ -48,7 +48,8 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('redeeming a grant again aft
     clock.advance(30_000);
     const retried = await redeem({ token: grant.token, redemptionKey: mine });
     expect(retried.status).toBe(200);
-    expect(retried.body).toEqual(first.body);
+    expect(retried.body).toEqual({ ...first.body, repeated: true });
+    expect(first.body.repeated).toBeUndefined();
 
     for (const other of [{ redemptionKey: key() }, {}]) {
       const refused = await redeem({ token: grant.token, ...other });
@@ -60,8 +61,13 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('redeeming a grant again aft
     expect(events).toHaveLength(1);
     expect(events[0]?.data).not.toContain(mine);
     expect(JSON.parse(events[0]?.data ?? '{}')).toMatchObject({ redemptionKey: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // Each time "valid" was said again is in the log, as a retry of that one use.
+    const retries = await hub.hub.ctx.store.db.selectFrom('audit_events').select(['data']).where('request_id', '=', grant.id).where('type', '=', 'grant.redemption_repeated').execute();
+    expect(retries.map((event) => JSON.parse(event.data) as unknown)).toEqual([{ jti: first.body.grant?.jti, redeemedAt: first.body.redeemedAt }]);
     const history = await hub.api<{ events: { type: string; data: unknown }[] }>('GET', `/api/v1/audit?requestId=${grant.id}`, ADMIN_TOKEN);
     expect(JSON.stringify(history.body)).not.toContain(mine);
+    const verified = await hub.api<{ ok: boolean }>('GET', '/api/v1/audit/verify', ADMIN_TOKEN);
+    expect(verified.body).toMatchObject({ ok: true });
   });
 
   it('two tries of the same use at once both hear it went through; two different uses, only one does', async () => {

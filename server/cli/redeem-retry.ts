@@ -7,6 +7,9 @@ import { isTransient } from './wait.js';
 
 const ATTEMPTS = 5;
 
+/** A hub from before redemption keys refuses the field by name, having used nothing. */
+const olderHub = (error: unknown): boolean => error instanceof CliError && error.code === 'INVALID_INPUT' && /Unrecognized key: "redemptionKey"/.test(error.message);
+
 export interface RedeemOptions {
   io: Io;
   /** The caller's key for this use of the grant (to retry a run whose answer was lost); one is made otherwise. */
@@ -23,10 +26,16 @@ export async function redeemOnce(http: Pick<CliHttp, 'call'>, token: string, opt
   const redemptionKey = options.redemptionKey ?? `cli-${randomUUID()}`;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let delay = 500;
+  let keyed = true;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await http.call('POST', '/api/v1/grants/redeem', verifyResultSchema, { body: { token, redemptionKey } });
+      return await http.call('POST', '/api/v1/grants/redeem', verifyResultSchema, { body: keyed ? { token, redemptionKey } : { token } });
     } catch (error) {
+      if (keyed && olderHub(error)) {
+        note(options.io, 'this hub is older and takes no redemption key: if its answer is lost now, running again is told the grant was already used');
+        keyed = false;
+        continue;
+      }
       if (!isTransient(error)) throw error;
       if (attempt === ATTEMPTS) {
         throw new CliError(`${error.message}; the grant may have been used: run the same command again with --redemption-key ${redemptionKey} to hear whether it was`, {

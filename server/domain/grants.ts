@@ -16,7 +16,7 @@ import { loadRequestRow } from './lifecycle/expiry.js';
 import { enqueueChatRefresh, enqueueNotifications } from '../notify/enqueue.js';
 import { outsideWindow, plannedAccess } from './time/schedule.js';
 import { readBackRefusal } from './read-back.js';
-import { redemptionKeyHash, repeatedRedemption } from './redemption-retry.js';
+import { auditRepeatedRedemption, redemptionKeyHash, repeatedRedemption } from './redemption-retry.js';
 import { payloadHash, payloadHashOf } from './payload-hash.js';
 
 const ISSUER = 'greenlight';
@@ -262,7 +262,10 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
   const { result, record } = await checkGrant(ctx, tokenInput);
   if (!result.valid || !result.grant) {
     const repeat = await repeatedRedemption(ctx.store.db, result, record, redemptionKey, givenPayloadHash, ctx.clock.now().toISOString());
-    if (repeat) return repeat;
+    if (repeat) {
+      await inTransaction(ctx, (trx) => auditRepeatedRedemption(ctx, trx, repeat));
+      return repeat;
+    }
     throw redeemRefusal(result.reason, record);
   }
   const claims = result.grant;
@@ -275,7 +278,10 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
       const dead = grant ? deadReason(grant, now, false) : 'unknown';
       // The same use retried at once, its first try having just won the race.
       const repeat = await repeatedRedemption(trx, { valid: false, reason: dead ?? undefined, grant: claims }, grant ?? null, redemptionKey, givenPayloadHash, now);
-      if (repeat) return { repeat };
+      if (repeat) {
+        await auditRepeatedRedemption(ctx, trx, repeat);
+        return { repeat };
+      }
       if (dead === null) {
         // Its row says it may be used, but the log ended it: the row was set back by hand, and the log is the evidence.
         const ended = await grantStore.endInLog(trx, claims.requestId);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { VerifyResult } from '../../protocol/index.js';
+import { audit, type Context } from './context.js';
 import { grantStore, type GrantState } from '../store/grants.js';
 import type { Database } from '../store/schema.js';
 
@@ -26,5 +27,21 @@ export async function repeatedRedemption(
   if (record.requesterDisabled || record.expiresAt <= now || (payloadHash !== undefined && payloadHash !== claims.payloadHash)) return null;
   const redemption = await grantStore.redemptionInLog(db, claims.requestId);
   if (!redemption || redemption.keyHash !== redemptionKeyHash(key)) return null;
-  return { valid: true, grant: claims, redeemedAt: redemption.at };
+  return { valid: true, grant: claims, redeemedAt: redemption.at, repeated: true };
+}
+
+/** Writes down a retried redeem answered as its first use, so the log shows each time "valid" was said. */
+export async function auditRepeatedRedemption(ctx: Context, trx: Transaction<Database>, repeat: VerifyResult): Promise<void> {
+  const claims = repeat.grant;
+  if (!claims) return;
+  await audit(ctx, trx, {
+    actor: claims.requester,
+    type: 'grant.redemption_repeated',
+    requestId: claims.requestId,
+    action: claims.action,
+    resource: claims.resource,
+    environment: claims.environment,
+    outcome: 'redeemed',
+    data: { jti: claims.jti, redeemedAt: repeat.redeemedAt },
+  });
 }

@@ -18,6 +18,7 @@ const LABELS: Record<string, string> = {
   'request.released': 'released the claim',
   'grant.issued': 'grant issued',
   'grant.redeemed': 'grant redeemed',
+  'grant.redemption_repeated': 'grant redeem retried (same use)',
   'grant.revoked': 'revoked the grant',
   'grant.expired': 'grant expired',
 };
