@@ -143,8 +143,9 @@ describe('pausing from the window, over IPC with Electron fakes', () => {
       isTrustedSender: trustedSender((sender) => sender.id === page.contents.id),
       handlers: createIpcHandlers({
         connection: { session: { hubUrl: null, signedIn: false, state: 'signed-out', error: null }, signIn: notUsed, signOut: notUsed, dismissSignOutNote: notUsed, hub: notUsed, holds: () => false, ensureKeychain: notUsed },
-        hubHttp: { revokeGrant: notUsed, extendGrant: notUsed, audit: notUsed, exportAudit: notUsed, decisionReport: notUsed, listUsers: notUsed, createUser: notUsed, updateUser: notUsed, disableUser: notUsed, enableUser: notUsed, setupStatus: notUsed, myChannels: notUsed, explainPolicy: notUsed, listDelegations: notUsed, createDelegation: notUsed, endDelegation: notUsed, listTokens: notUsed, createToken: notUsed, revokeToken: notUsed },
+        hubHttp: { revokeGrant: notUsed, extendGrant: notUsed, audit: notUsed, decisionReport: notUsed, listUsers: notUsed, createUser: notUsed, updateUser: notUsed, disableUser: notUsed, enableUser: notUsed, setupStatus: notUsed, myChannels: notUsed, explainPolicy: notUsed, listDelegations: notUsed, createDelegation: notUsed, endDelegation: notUsed, listTokens: notUsed, createToken: notUsed, revokeToken: notUsed },
         desktopSettings: service,
+        exportAudit: notUsed,
         openExternal: async () => {},
         rendererReady: () => {},
       }),

@@ -6,11 +6,14 @@ import { openExternalUrl } from './open-external.js';
 import { BrowserSignIn } from './browser-sign-in.js';
 import { signInThroughBrowser } from './browser-sign-in-attempt.js';
 import type { HubErrands } from './hub-errands.js';
+import type { AuditExport } from './audit-export.js';
 
 export interface IpcHandlerDeps {
   connection: Pick<HubConnection, 'session' | 'signIn' | 'signOut' | 'dismissSignOutNote' | 'hub' | 'holds' | 'ensureKeychain'>;
-  hubHttp: Pick<HubHttp, 'revokeGrant' | 'audit' | 'exportAudit' | 'decisionReport' | 'listUsers' | 'createUser' | 'updateUser' | 'disableUser' | 'enableUser' | 'setupStatus' | 'myChannels' | 'extendGrant' | 'explainPolicy' | 'listDelegations' | 'createDelegation' | 'endDelegation' | 'listTokens' | 'createToken' | 'revokeToken'>;
+  hubHttp: Pick<HubHttp, 'revokeGrant' | 'audit' | 'decisionReport' | 'listUsers' | 'createUser' | 'updateUser' | 'disableUser' | 'enableUser' | 'setupStatus' | 'myChannels' | 'extendGrant' | 'explainPolicy' | 'listDelegations' | 'createDelegation' | 'endDelegation' | 'listTokens' | 'createToken' | 'revokeToken'>;
   desktopSettings: Pick<DesktopSettingsService, 'current' | 'update'>;
+  /** Asks where to save and streams the export there (audit-export.ts). */
+  exportAudit: AuditExport;
   openExternal: (url: string) => Promise<void>;
   /** The page made a call, so it is listening to events. */
   rendererReady: () => void;
@@ -58,7 +61,7 @@ export function createIpcHandlers(deps: IpcHandlerDeps): IpcHandlers {
     revokeGrant: ({ jti }) => deps.hubHttp.revokeGrant(jti),
     extendGrant: ({ jti, ...input }) => deps.hubHttp.extendGrant(jti, input),
     audit: ({ query }) => deps.hubHttp.audit(query),
-    exportAudit: ({ query, format }) => deps.hubHttp.exportAudit(query, format),
+    exportAudit: (input) => deps.exportAudit(input),
     decisionReport: ({ query }) => deps.hubHttp.decisionReport(query),
     explainPolicy: ({ query }) => deps.hubHttp.explainPolicy(query),
     openExternal: ({ url }) => openExternalUrl(url, deps.openExternal),

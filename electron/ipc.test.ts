@@ -43,7 +43,7 @@ function setup() {
     revokeGrant: record('revokeGrant', request),
     extendGrant: record('extendGrant', request),
     audit: record('audit', { events: [], nextCursor: null }),
-    exportAudit: record('exportAudit', { filename: 'a.csv', content: '' }),
+    exportAudit: record('exportAudit', { outcome: 'saved' as const, path: '/home/bob/Downloads/a.csv', events: 2 }),
     decisionReport: record('decisionReport', { from: '2030-01-01T00:00:00.000Z', to: '2030-01-31T00:00:00.000Z', rules: [] }),
     explainPolicy: record('explainPolicy', { matched: false, rule: null, summary: 'no rule', autoApprove: false, allowSelfApproval: false, approvals: 0, groups: [], escalation: [], expiresAt: null, grantTtlSeconds: null, windows: [], breakGlass: null, skipped: [] }),
     openExternal: record('openExternal', true),

@@ -1,11 +1,14 @@
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MenuItemConstructorOptions } from 'electron';
 import type { DesktopSession } from '../protocol/desktop-api.js';
 import type { Ack } from '../protocol/events.js';
 import { IPC_METHODS } from './ipc.js';
 import { startShell, type ShellElectron } from './shell.js';
-import { FakeIpcMain, FakeNotification, FakeSession, FakeTray, FakeWindow, menuItem } from './test/electron-fakes.js';
+import { FakeIpcMain, FakeNotification, FakeSaveDialog, FakeSession, FakeTray, FakeWindow, menuItem } from './test/electron-fakes.js';
 import { spawnHub, type SpawnedHub } from '../server/test-support/hub-process.js';
 import { eventually } from '../server/test-support/eventually.js';
 
@@ -43,6 +46,11 @@ class FakeApp extends EventEmitter {
   quit(): void {
     this.emit('before-quit');
   }
+  downloads = '/nowhere';
+  getPath(name: string): string {
+    if (name !== 'downloads') throw new Error(`the shell asked for the ${name} path`);
+    return this.downloads;
+  }
 }
 
 function fakeElectron() {
@@ -51,6 +59,7 @@ function fakeElectron() {
   const fakes = {
     app: new FakeApp(),
     BrowserWindow: FakeWindow,
+    dialog: new FakeSaveDialog('cancel'),
     Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template },
     Notification: FakeNotification,
     Tray: FakeTray,
@@ -159,6 +168,31 @@ describe('main process wiring with Electron fakes, against a real hub', () => {
       expect(JSON.parse(secrets.get(`Greenlight|${hub.url}`) ?? 'null')).toEqual({ token: carol.token, kind: 'pasted' });
     } finally {
       fakes.app.quit();
+    }
+  });
+
+  it('exports the audit log into the file chosen in a save dialog on the app window, opened in Downloads', async () => {
+    const { fakes, electron } = fakeElectron();
+    FakeWindow.created = [];
+    const folder = mkdtempSync(path.join(tmpdir(), 'greenlight-shell-export-'));
+    fakes.app.downloads = folder;
+    fakes.dialog.answer = { filePath: path.join(folder, 'audit.jsonl') };
+    await hub.createUser({ name: 'shell-erin', roles: ['requester'], groups: [] });
+    await startShell(electron, { credentials: { hubUrl: hub.url, token: hub.adminToken }, userData: null, hidden: false });
+    try {
+      const window = FakeWindow.created[0] as FakeWindow;
+      const page = { contents: window.webContents, url: 'app://greenlight/index.html' };
+      const ack = (await fakes.ipcMain.invoke('greenlight:exportAudit', page, { query: 'type=user.created', format: 'jsonl' })) as Ack<unknown>;
+      expect(ack).toEqual({ data: { outcome: 'saved', path: path.join(folder, 'audit.jsonl'), events: expect.any(Number) } });
+      const lines = readFileSync(path.join(folder, 'audit.jsonl'), 'utf8').trimEnd().split('\n');
+      expect(lines.map((line) => (JSON.parse(line) as { type: string }).type).every((type) => type === 'user.created')).toBe(true);
+      expect((ack as { data: { events: number } }).data.events).toBe(lines.length);
+      expect(fakes.dialog.asked).toHaveLength(1);
+      expect(fakes.dialog.asked[0]?.window).toBe(window);
+      expect(fakes.dialog.asked[0]?.options.defaultPath).toMatch(new RegExp(`^${folder}/greenlight-audit-.+\\.jsonl$`));
+    } finally {
+      fakes.app.quit();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 

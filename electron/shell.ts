@@ -5,6 +5,7 @@ import { HubClient } from '../protocol/hub-client.js';
 import { HubHttp } from '../protocol/hub-http.js';
 import { APP_SCHEME } from './app-origin.js';
 import { createAppProtocolHandler } from './app-protocol.js';
+import { createAuditExport } from './audit-export.js';
 import { DesktopSettingsService } from './desktop-settings.js';
 import { HubConnection } from './hub-connection.js';
 import { registerIpc, trustedSender } from './ipc.js';
@@ -25,12 +26,12 @@ import { quitAfterErrands } from './quit-after-errands.js';
 /** The parts of the electron module the shell uses; tests pass fakes of the same names. */
 export type ShellElectron = Pick<
   typeof Electron,
-  'app' | 'BrowserWindow' | 'Menu' | 'Notification' | 'Tray' | 'ipcMain' | 'nativeImage' | 'nativeTheme' | 'powerMonitor' | 'protocol' | 'session' | 'shell'
+  'app' | 'BrowserWindow' | 'dialog' | 'Menu' | 'Notification' | 'Tray' | 'ipcMain' | 'nativeImage' | 'nativeTheme' | 'powerMonitor' | 'protocol' | 'session' | 'shell'
 >;
 
 /** Builds every service once the app is ready and wires them together. Returns what main needs later. */
 export async function startShell(electron: ShellElectron, launch: LaunchOptions): Promise<{ showWindow(): void }> {
-  const { app, BrowserWindow, Menu, Notification, Tray, ipcMain, nativeImage, nativeTheme, powerMonitor, protocol, session, shell } = electron;
+  const { app, BrowserWindow, dialog, Menu, Notification, Tray, ipcMain, nativeImage, nativeTheme, powerMonitor, protocol, session, shell } = electron;
   let quitting = false;
 
   const settings = new Settings(new Store<SettingsData>(settingsStoreOptions()));
@@ -113,7 +114,15 @@ export async function startShell(electron: ShellElectron, launch: LaunchOptions)
   registerIpc({
     ipcMain,
     isTrustedSender: trustedSender((sender) => window.owns(sender)),
-    handlers: createIpcHandlers({ connection, hubHttp, desktopSettings, openExternal, rendererReady: () => window.rendererReady(), errands: connection.errands }),
+    handlers: createIpcHandlers({
+      connection,
+      hubHttp,
+      desktopSettings,
+      exportAudit: createAuditExport({ hubHttp, dialog, window: () => window.current, defaultFolder: () => app.getPath('downloads') }),
+      openExternal,
+      rendererReady: () => window.rendererReady(),
+      errands: connection.errands,
+    }),
   });
 
   desktopSettings.applyLoginItem();

@@ -116,8 +116,9 @@ function desktopMain(openExternal: (url: string) => Promise<void>, connection: I
     isTrustedSender: trustedSender((sender) => sender.id === page.contents.id),
     handlers: createIpcHandlers({
       connection,
-      hubHttp: { revokeGrant: notUsed, extendGrant: notUsed, audit: notUsed, exportAudit: notUsed, decisionReport: notUsed, listUsers: notUsed, createUser: notUsed, updateUser: notUsed, disableUser: notUsed, enableUser: notUsed, setupStatus: notUsed, myChannels: notUsed, explainPolicy: notUsed, listDelegations: notUsed, createDelegation: notUsed, endDelegation: notUsed, listTokens: notUsed, createToken: notUsed, revokeToken: notUsed },
+      hubHttp: { revokeGrant: notUsed, extendGrant: notUsed, audit: notUsed, decisionReport: notUsed, listUsers: notUsed, createUser: notUsed, updateUser: notUsed, disableUser: notUsed, enableUser: notUsed, setupStatus: notUsed, myChannels: notUsed, explainPolicy: notUsed, listDelegations: notUsed, createDelegation: notUsed, endDelegation: notUsed, listTokens: notUsed, createToken: notUsed, revokeToken: notUsed },
       desktopSettings: { current: notUsed, update: notUsed },
+      exportAudit: notUsed,
       openExternal,
       rendererReady: () => undefined,
       fetch: fetchImpl,

@@ -48,7 +48,8 @@ describe('the shared HTTP client against a real hub', () => {
     const exported = await admin().exportAudit('type=user.created', 'csv');
     expect(exported.filename).toMatch(/^greenlight-audit-.+\.csv$/);
     // The byte order mark stays in what is saved, so a spreadsheet reads the file as UTF-8.
-    expect(exported.content.split('\n')[0]).toBe('\uFEFFseq,at,actor,type,requestId,action,resource,environment,outcome,data,hash');
+    const bytes = new Uint8Array(await exported.response.arrayBuffer());
+    expect(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes).split('\n')[0]).toBe('\uFEFFseq,at,actor,type,requestId,action,resource,environment,outcome,data,hash');
     const report = await admin().decisionReport('');
     expect(Array.isArray(report.rules)).toBe(true);
   });

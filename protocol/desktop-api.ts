@@ -48,7 +48,11 @@ export interface DesktopApi {
   /** Asks for more time after a grant ends; resolves the extension request. */
   extendGrant(input: { jti: string } & ExtendInput): Promise<Ack<GreenlightRequest>>;
   audit(input: { query: string }): Promise<Ack<AuditPage>>;
-  exportAudit(input: { query: string; format: 'csv' | 'jsonl' }): Promise<Ack<{ filename: string; content: string }>>;
+  /**
+   * Main asks where to save (offering the hub's file name) and streams the export into that file; the
+   * content never crosses to the renderer, which only learns where it went, or that the person cancelled.
+   */
+  exportAudit(input: { query: string; format: 'csv' | 'jsonl' }): Promise<Ack<AuditExportOutcome>>;
   /** `query` is the report endpoint's query string (from, to). */
   decisionReport(input: { query: string }): Promise<Ack<DecisionReport>>;
   /** `query` is the policy explain endpoint's query string (action, resource, environment, risk). */
@@ -77,6 +81,9 @@ export interface DesktopApi {
   /** Subscribes to pushes from the main process; returns the unsubscribe function. */
   onEvent(listener: (event: DesktopEvent) => void): () => void;
 }
+
+/** How a desktop export ended: saved whole (the file, and how many events it holds), or cancelled in the save dialog. */
+export type AuditExportOutcome = { outcome: 'saved'; path: string; events: number } | { outcome: 'cancelled' };
 
 export interface DesktopSession {
   hubUrl: string | null;

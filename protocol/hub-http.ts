@@ -96,11 +96,14 @@ export class HubHttp {
     return this.data('GET', `/api/v1/audit?${withFormat(query, 'json')}`, auditPageSchema);
   }
 
-  async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<{ filename: string; content: string }> {
+  /**
+   * The export with its body unread, to be streamed to where it is kept: it can run to hundreds of
+   * megabytes, more than one JavaScript string holds. The CSV's bytes start with a byte order mark,
+   * which the saved file needs for spreadsheets, so read them as bytes, not as text.
+   */
+  async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<AuditExportDownload> {
     const response = await this.send('GET', `/api/v1/audit?${withFormat(query, format)}`);
-    // response.text() would drop the CSV's byte order mark, which the saved file needs for Excel.
-    const content = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await response.arrayBuffer());
-    return { filename: filenameFrom(response.headers.get('content-disposition')) ?? `greenlight-audit.${format}`, content };
+    return { filename: filenameFrom(response.headers.get('content-disposition')) ?? `greenlight-audit.${format}`, response };
   }
 
   decisionReport(query: string): Promise<DecisionReport> {
@@ -175,6 +178,12 @@ export class HubHttp {
   extendGrant(jti: string, input: ExtendInput): Promise<GreenlightRequest> {
     return this.data('POST', `/api/v1/grants/${encodeURIComponent(jti)}/extend`, requestSchema, { body: input });
   }
+}
+
+/** An audit export under way: the hub's name for the file, and its answer with the body still to read. */
+export interface AuditExportDownload {
+  filename: string;
+  response: Response;
 }
 
 /** The filename from a Content-Disposition header, if the hub sent one. */

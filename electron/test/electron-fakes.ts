@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { BrowserWindowConstructorOptions, IpcMain, IpcMainInvokeEvent, MenuItemConstructorOptions, NotificationConstructorOptions, Rectangle, Session, WebContents, WebRequestFilter } from 'electron';
+import type { BaseWindow, BrowserWindowConstructorOptions, Dialog, IpcMain, IpcMainInvokeEvent, MenuItemConstructorOptions, NotificationConstructorOptions, Rectangle, SaveDialogOptions, SaveDialogReturnValue, Session, WebContents, WebRequestFilter } from 'electron';
 import type { NotificationCtor, NotificationLike } from '../notifications.js';
 import type { TrayLike } from '../tray.js';
 import type { BeforeRequestListener, GuardedSession } from '../web-security.js';
@@ -205,5 +205,16 @@ export class FakeIpcMain implements Pick<IpcMain, 'handle' | 'removeHandler'> {
     if (!listener) throw new Error(`No handler registered for '${channel}'`);
     const senderFrame = { url: sender.url, parent: sender.subframe ? {} : null };
     return listener({ sender: sender.contents, senderFrame } as unknown as IpcMainInvokeEvent, arg);
+  }
+}
+
+/** A stand-in for Electron's save dialog: records what it was asked and answers as told (a path, or cancel). */
+export class FakeSaveDialog implements Pick<Dialog, 'showSaveDialog'> {
+  readonly asked: { window: BaseWindow | null; options: SaveDialogOptions }[] = [];
+  constructor(public answer: { filePath: string } | 'cancel') {}
+  async showSaveDialog(windowOrOptions: BaseWindow | SaveDialogOptions, maybeOptions?: SaveDialogOptions): Promise<SaveDialogReturnValue> {
+    const options = maybeOptions ?? (windowOrOptions as SaveDialogOptions);
+    this.asked.push({ window: maybeOptions ? (windowOrOptions as BaseWindow) : null, options });
+    return this.answer === 'cancel' ? { canceled: true, filePath: '' } : { canceled: false, filePath: this.answer.filePath };
   }
 }

@@ -34,11 +34,11 @@ export type BridgeEvent =
  */
 export type Resumed = { signedIn: true; result: SyncResult } | { signedIn: false; signOutNote: string | null };
 
-export interface ExportedFile {
-  filename: string;
-  content: string;
-  mimeType: string;
-}
+/**
+ * How an export ended. The desktop app saved it where the person chose and counted its events; the
+ * browser was handed the file to download (it tells of its own progress); or the person cancelled.
+ */
+export type ExportResult = { outcome: 'saved'; path: string; events: number } | { outcome: 'downloading'; filename: string } | { outcome: 'cancelled' };
 
 /**
  * Everything the UI needs from its host. The web console implements it with HubClient and
@@ -76,7 +76,8 @@ export interface Bridge {
   extendGrant(jti: string, input: ExtendInput): Promise<GreenlightRequest>;
   /** `query` is a URL query string without the leading `?`. */
   audit(query: string): Promise<AuditPage>;
-  exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile>;
+  /** Saves the matching events as a file, streamed: however long the history, it is never one string in the page. */
+  exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportResult>;
   /** Time to decision per rule; `query` carries `from` and `to`. */
   decisionReport(query: string): Promise<DecisionReport>;
   /** What the policy would do with a request before it is made; `query` carries action, resource, environment, risk. */

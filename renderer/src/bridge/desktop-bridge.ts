@@ -4,7 +4,7 @@ import type { DesktopApi, DesktopEvent } from '../../../protocol/desktop-api.js'
 import { GreenlightError, type WireError } from '../../../protocol/errors.js';
 import type { NewToken } from '../../../protocol/token.js';
 import { STILL_SIGNED_IN } from '../lib/errors.js';
-import type { Bridge, BridgeEvent, ExportedFile, Resumed } from './bridge.js';
+import type { Bridge, BridgeEvent, ExportResult, Resumed } from './bridge.js';
 
 /** The main process's error as it sent it, whether anything answered (and whether anything left) included. */
 const errorOf = (wire: WireError) => new GreenlightError(wire.code, wire.message, { noAnswer: wire.noAnswer === true, neverSent: wire.neverSent === true });
@@ -101,10 +101,8 @@ export class DesktopBridge implements Bridge {
   decisionReport = async (query: string) => unwrap(await this.api.decisionReport({ query }));
   explainPolicy = async (query: string) => unwrap(await this.api.explainPolicy({ query }));
 
-  async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile> {
-    const file = unwrap(await this.api.exportAudit({ query, format }));
-    return { ...file, mimeType: format === 'csv' ? 'text/csv' : 'application/x-ndjson' };
-  }
+  /** Main asks where to save and writes the file itself; only where it went comes back. */
+  exportAudit = async (query: string, format: 'csv' | 'jsonl'): Promise<ExportResult> => unwrap(await this.api.exportAudit({ query, format }));
 
   listUsers = async () => unwrap(await this.api.listUsers());
   listDelegations = async () => unwrap(await this.api.listDelegations());

@@ -11,7 +11,8 @@ import type { SetupStatus } from '../../../protocol/setup.js';
 import type { MyChannels } from '../../../protocol/notifications.js';
 import type { CreatedToken, NewToken, TokenInfo } from '../../../protocol/token.js';
 import type { CreatedUser, NewUser, User, UserUpdate } from '../../../protocol/user.js';
-import type { Bridge, BridgeEvent, ExportedFile, Resumed } from './bridge.js';
+import type { Bridge, BridgeEvent, ExportResult, Resumed } from './bridge.js';
+import { downloadBlob } from '../lib/download.js';
 import { takeLinkToken } from './link-token.js';
 
 const HUB_KEY = 'greenlight.hubUrl';
@@ -137,8 +138,15 @@ export class WebBridge implements Bridge {
   revokeToken = (id: string): Promise<TokenInfo> => this.http.revokeToken(id);
   extendGrant = (jti: string, input: ExtendInput): Promise<GreenlightRequest> => this.http.extendGrant(jti, input);
 
-  async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportedFile> {
-    return { ...(await this.http.exportAudit(query, format)), mimeType: format === 'csv' ? 'text/csv' : 'application/x-ndjson' };
+  /**
+   * The body is read as a Blob, which the browser keeps (on disk when large), never as one string, and
+   * its bytes are saved as sent, the CSV's byte order mark included. A plain link would skip even that
+   * copy, but the console signs its calls with a bearer token, which does not belong in a URL.
+   */
+  async exportAudit(query: string, format: 'csv' | 'jsonl'): Promise<ExportResult> {
+    const { filename, response } = await this.http.exportAudit(query, format);
+    downloadBlob(filename, await response.blob());
+    return { outcome: 'downloading', filename };
   }
 
   async openExternal(url: string): Promise<void> {

@@ -1,6 +1,6 @@
-/** Saves text as a file through a temporary object URL (works under a CSP without inline script). */
-export function downloadText(filename: string, content: string, mimeType: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type: `${mimeType};charset=utf-8` }));
+/** Saves a Blob as a file through a temporary object URL (works under a CSP without inline script). */
+export function downloadBlob(filename: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const anchor = document.createElement('a');
   anchor.href = url;
   anchor.download = filename;

@@ -1,10 +1,9 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { AuditEventRead } from '../../../protocol/audit.js';
 import { auditQuery, emptyFilters, type AuditFilters } from '../lib/audit-query.js';
-import { downloadText } from '../lib/download.js';
 import { toWireError } from '../lib/errors.js';
-import { fileStamp } from '../lib/time.js';
 import { getBridge, notify } from '../store/actions.js';
+import { exportMessage } from '../lib/export-message.js';
 import { AuditFiltersForm } from '../components/AuditFiltersForm.js';
 import { AuditTable } from '../components/AuditTable.js';
 import { DecisionTimesPanel } from '../components/DecisionTimesPanel.js';
@@ -67,8 +66,9 @@ export function HistoryView() {
     const filters = applyDraft();
     if (!filters) return;
     try {
-      const file = await getBridge().exportAudit(auditQuery(filters, { limit: 1000 }), format);
-      downloadText(file.filename || `greenlight-audit-${fileStamp(new Date())}.${format}`, file.content, file.mimeType);
+      const result = await getBridge().exportAudit(auditQuery(filters, { limit: 1000 }), format);
+      const said = exportMessage(result);
+      if (said) notify('info', said);
     } catch (err) {
       notify('error', `Export failed: ${toWireError(err).message}`);
     }
