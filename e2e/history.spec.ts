@@ -1,6 +1,27 @@
 import { readFile } from 'node:fs/promises';
-import { adminUser, createUser, decide, submitRequest, unique } from './support/hub-api.js';
+import { adminUser, auditExport, createUser, decide, submitRequest, unique } from './support/hub-api.js';
+import type { Page } from '@playwright/test';
 import { expect, openTab, shot, test } from './support/fixtures.js';
+
+/** Records every read of an export's body as text, JSON or a buffer, from here on in the page. */
+async function watchExportReads(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const reads: string[] = [];
+    (window as unknown as { exportReads: string[] }).exportReads = reads;
+    for (const name of ['text', 'json', 'arrayBuffer', 'bytes'] as const) {
+      const original = Response.prototype[name] as (this: Response) => Promise<unknown>;
+      Object.defineProperty(Response.prototype, name, {
+        configurable: true,
+        value(this: Response) {
+          if (/\/api\/v1\/audit\?.*format=(csv|jsonl)/.test(this.url)) reads.push(name);
+          return original.call(this);
+        },
+      });
+    }
+  });
+}
+
+const exportReads = (page: Page) => page.evaluate(() => (window as unknown as { exportReads: string[] }).exportReads);
 
 test('an admin filters the audit log by resource and exports the decisions as CSV', async ({ actors }, testInfo) => {
   const requester = await createUser('alice', ['requester']);
@@ -29,6 +50,7 @@ test('an admin filters the audit log by resource and exports the decisions as CS
   await shot(admin.page, testInfo, 'history-filtered-dark');
   await admin.page.emulateMedia({ colorScheme: 'light' });
 
+  await watchExportReads(admin.page);
   const [download] = await Promise.all([
     admin.page.waitForEvent('download'),
     admin.page.getByRole('button', { name: 'Export CSV' }).click(),
@@ -39,6 +61,11 @@ test('an admin filters the audit log by resource and exports the decisions as CS
   const bytes = await readFile(file);
   // A UTF-8 byte order mark first, or Excel shows "Zoë" as "ZoÃ«".
   expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  // Byte for byte what the hub sends for the same filter: nothing decoded and re-encoded on the way.
+  expect(bytes.equals(await auditExport(`resource=${encodeURIComponent(resource)}`, 'csv'))).toBe(true);
+  // Handed to the browser as a Blob: the page never read the export into a string (or a buffer to decode into one).
+  expect(await exportReads(admin.page)).toEqual([]);
+  await expect(admin.page.getByText(`Exporting the audit log as ${download.suggestedFilename()}.`)).toBeVisible();
   const csv = new TextDecoder().decode(bytes);
   expect(csv).toContain('audit me for Zoë');
   const lines = csv.trim().split('\n');
@@ -85,11 +112,17 @@ test('history pages through the log and searches its text', async ({ actors }) =
   await expect(rows.first()).toContainText(word);
 });
 
-test('export takes the filters as typed, and a range that ends before it starts is refused', async ({ actors }, testInfo) => {
+test('export takes the filters as typed, over several of the hub’s export pages, and a range that ends before it starts is refused', async ({ actors }, testInfo) => {
+  test.setTimeout(120_000);
   const requester = await createUser('rita', ['requester']);
   await createUser('bob', ['approver'], ['platform']);
   const resource = unique('typed-filter');
   await submitRequest(requester, { action: 'config', resource, environment: 'production', reason: 'export me', risk: 'low' });
+  // Staging deploys pass by policy, three events each (submitted, approved, grant issued): 1,201 with the one above, two pages of the hub's 1,000.
+  const deploys = 400;
+  for (let start = 0; start < deploys; start += 20) {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => submitRequest(requester, { action: 'deploy', resource, environment: 'staging', reason: `run ${start + i}`, risk: 'low' })));
+  }
   await submitRequest(requester, { action: 'config', resource: unique('not-me'), environment: 'production', reason: 'leave me out', risk: 'low' });
   const admin = await actors.open(adminUser());
   await openTab(admin.page, 'History');
@@ -100,8 +133,10 @@ test('export takes the filters as typed, and a range that ends before it starts 
   const [download] = await Promise.all([admin.page.waitForEvent('download'), admin.page.getByRole('button', { name: 'Export JSONL' }).click()]);
   const file = testInfo.outputPath(download.suggestedFilename());
   await download.saveAs(file);
-  const events = (await readFile(file, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { resource: string | null });
-  expect(events.length).toBeGreaterThan(0);
+  const bytes = await readFile(file);
+  expect(bytes.equals(await auditExport(`resource=${encodeURIComponent(resource)}`, 'jsonl'))).toBe(true);
+  const events = bytes.toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as { resource: string | null });
+  expect(events).toHaveLength(1 + deploys * 3);
   expect(events.every((event) => event.resource === resource)).toBe(true);
 
   await filters.getByLabel('From', { exact: true }).fill('2026-12-02T10:00');

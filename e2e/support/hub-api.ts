@@ -41,6 +41,13 @@ export async function createUser(prefix: string, roles: Role[], groups: string[]
 
 export const adminUser = (): TestUser => ({ name: 'admin', token: adminToken(), roles: ['admin'], groups: [] });
 
+/** The hub's own export of the audit log, as bytes: what a download from the console must hold. */
+export async function auditExport(query: string, format: 'csv' | 'jsonl'): Promise<Buffer> {
+  const response = await fetch(`${hubUrl()}/api/v1/audit?${query}&format=${format}`, { headers: { authorization: `Bearer ${adminToken()}` } });
+  if (!response.ok) throw new Error(`exporting the audit log → ${response.status}: ${await response.text()}`);
+  return Buffer.from(await response.arrayBuffer());
+}
+
 export function submitRequest(user: TestUser, input: NewRequest): Promise<GreenlightRequest> {
   return call<GreenlightRequest>('POST', '/api/v1/requests', user.token, input);
 }
