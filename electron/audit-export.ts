@@ -1,6 +1,7 @@
 import type { BaseWindow, Dialog, FileFilter } from 'electron';
 import path from 'node:path';
 import type { AuditExportOutcome } from '../protocol/desktop-api.js';
+import { GreenlightError } from '../protocol/errors.js';
 import type { HubHttp } from '../protocol/hub-http.js';
 import { writeExportFile, type ExportFormat } from './audit-export-file.js';
 
@@ -44,7 +45,7 @@ export function createAuditExport(deps: AuditExportDeps) {
       if (!chosen) await response.body?.cancel().catch(() => undefined);
     }
     if (!chosen) return { outcome: 'cancelled' };
-    if (!response.body) throw new Error('the hub answered the export with no body');
+    if (!response.body) throw new GreenlightError('INTERNAL', 'The hub answered the export with nothing to save. Try again.');
     const { events } = await writeExportFile(response.body, chosen, format);
     return { outcome: 'saved', path: chosen, events };
   };
