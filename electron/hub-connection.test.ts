@@ -278,6 +278,19 @@ describe('hub connection (main process) with a fake HubClient', () => {
     expect(clients).toHaveLength(0);
   });
 
+  it('the launch after a sign-out reads nothing from the keychain and has nothing to explain: the person signed out', async () => {
+    const { settings } = memorySettings();
+    const keychain = memoryKeychain();
+    const before = new HubConnection({ createClient: (options) => new FakeHubClient(options, syncWith()), keychain, settings });
+    await before.signIn(HUB, 'glt_bob');
+    await before.signOut();
+    before.close();
+    const read = vi.spyOn(keychain, 'read');
+    const relaunched = new HubConnection({ createClient: (options) => new FakeHubClient(options, syncWith()), keychain, settings });
+    expect(await relaunched.restore()).toEqual({ hubUrl: HUB, signedIn: false, state: 'signed-out', error: null });
+    expect(read).not.toHaveBeenCalled();
+  });
+
   it('sign-out closes the connection and deletes the token from the keychain', async () => {
     const { connection, keychain, client, events } = setup();
     await connection.signIn(HUB, 'glt_bob');

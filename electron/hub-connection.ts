@@ -12,6 +12,7 @@ import { HubErrands } from './hub-errands.js';
 import { ClientConnection, type HubClientLike } from './client-connection.js';
 import { SerialQueue } from './serial-queue.js';
 import { switchKeychain, type LeftBehindEntry } from './sign-in-switch.js';
+import { endedByHubNote, keptInKeychainNote } from './sign-out-notes.js';
 
 export type { HubClientLike } from './client-connection.js';
 
@@ -44,11 +45,6 @@ const signInCancelled = () => new GreenlightError('CANCELLED', 'Sign-in was canc
 interface SignInTurn {
   overtaken: boolean;
   connection: ClientConnection | null;
-}
-
-/** Signed out after the hub stopped taking the session (token revoked, account disabled), in the hub's words. */
-function endedByHubNote(hubUrl: string, said: string): string {
-  return `You were signed out by the hub at ${hubUrl}: ${said.replace(/\.?$/, '.')} If your access should continue, ask an admin for a new token.`;
 }
 
 const asGreenlightError = (error: unknown): GreenlightError => (error instanceof GreenlightError ? error : new GreenlightError('INTERNAL', String(error)));
@@ -133,10 +129,13 @@ export class HubConnection {
     return () => this.listeners.delete(listener);
   }
 
-  /** At launch: reconnect with the hub URL from settings and the token from the keychain, if both exist. */
+  /**
+   * At launch: reconnect with the hub URL from settings and the token from the keychain, if both exist.
+   * Signed out of that hub, nothing is read: what the keychain may still hold for it is not to be used.
+   */
   async restore(): Promise<DesktopSession> {
     const hubUrl = this.deps.settings.get('hubUrl');
-    if (!hubUrl) return this.session;
+    if (!hubUrl || this.deps.settings.get('signedOut')) return this.session;
     try {
       const stored = await this.deps.keychain.read(hubUrl);
       if (stored) {
@@ -228,6 +227,7 @@ export class HubConnection {
     // sign-in stands whatever the hub says, so it answers without waiting for it.
     this.endReplaced(switched.replaced, 'the session signed in over');
     this.deps.settings.set('hubUrl', signingIn.hubUrl);
+    this.rememberSignedOut(false);
     return this.session;
   }
 
@@ -275,6 +275,8 @@ export class HubConnection {
     this.lastError = null;
     this.noteSignOut(held && endedByHub ? endedByHubNote(held.hubUrl, endedByHub.message) : null);
     this.signInNote = null;
+    // Before the keychain is asked: an entry it cannot remove is then one no launch signs in with.
+    this.rememberSignedOut(true);
     let keptStill = false;
     if (hubUrl) {
       try {
@@ -282,7 +284,8 @@ export class HubConnection {
         await this.keychainTurns.run(() => this.deps.keychain.remove(hubUrl));
       } catch (error) {
         keptStill = true;
-        this.noteSignOut(this.fail(error).message);
+        this.fail(error);
+        this.noteSignOut(keptInKeychainNote(hubUrl, error));
       }
     }
     this.emitState();
@@ -333,6 +336,15 @@ export class HubConnection {
       this.deps.settings.set('signOutNote', note);
     } catch (error) {
       console.warn(`could not keep the sign-out note in the settings: ${String(error)}`);
+    }
+  }
+
+  /** Whether a launch signs in to the hub in the settings; a settings file that cannot be written is logged. */
+  private rememberSignedOut(signedOut: boolean): void {
+    try {
+      this.deps.settings.set('signedOut', signedOut);
+    } catch (error) {
+      console.warn(`could not keep in the settings that Greenlight is signed ${signedOut ? 'out' : 'in'}: ${String(error)}`);
     }
   }
 

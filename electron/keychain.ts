@@ -23,6 +23,7 @@ export interface Keychain {
   check(): Promise<void>;
   save(hubUrl: string, credential: StoredCredential): Promise<void>;
   read(hubUrl: string): Promise<StoredCredential | null>;
+  /** Resolves whether there was an entry to remove; fails as `save` would where one may be there still (a locked keychain). */
   remove(hubUrl: string): Promise<boolean>;
 }
 
@@ -31,6 +32,11 @@ const NO_KEYCHAIN =
   'Greenlight keeps your token only in the keychain, so it cannot sign in until one is available.';
 const LOCKED =
   'The OS keychain is locked. Unlock it (on Linux: your login keyring) and sign in again.';
+
+/** Whether a keychain call failed because the keychain is locked (and could not be unlocked), not missing or broken. */
+export function isKeychainLocked(error: unknown): boolean {
+  return error instanceof GreenlightError && error.message.startsWith(LOCKED);
+}
 
 /** Turns keytar's low-level failures into a message a person can act on; never falls back to a file. */
 export function explainKeychainError(error: unknown): GreenlightError {
@@ -52,18 +58,26 @@ export function createKeychain(keytar: KeytarLike | null): Keychain {
       throw explainKeychainError(error);
     }
   };
+  const check = async () => {
+    await use((k) => k.setPassword(KEYCHAIN_SERVICE, CHECK_ACCOUNT, 'keychain check'));
+    // It could keep an entry, which is all a sign-in needs to know; one left behind holds no secret.
+    await use((k) => k.deletePassword(KEYCHAIN_SERVICE, CHECK_ACCOUNT)).catch(() => undefined);
+  };
+  const remove = (hubUrl: string) => use((k) => k.deletePassword(KEYCHAIN_SERVICE, hubUrl));
   return {
-    check: async () => {
-      await use((k) => k.setPassword(KEYCHAIN_SERVICE, CHECK_ACCOUNT, 'keychain check'));
-      // It could keep an entry, which is all a sign-in needs to know; one left behind holds no secret.
-      await use((k) => k.deletePassword(KEYCHAIN_SERVICE, CHECK_ACCOUNT)).catch(() => undefined);
-    },
+    check,
     save: (hubUrl, credential) => use((k) => k.setPassword(KEYCHAIN_SERVICE, hubUrl, encodeEntry(credential))),
     read: async (hubUrl) => {
       const entry = await use((k) => k.getPassword(KEYCHAIN_SERVICE, hubUrl));
       return entry === null ? null : decodeEntry(entry);
     },
-    remove: (hubUrl) => use((k) => k.deletePassword(KEYCHAIN_SERVICE, hubUrl)),
+    remove: async (hubUrl) => {
+      if (await remove(hubUrl)) return true;
+      // A locked Secret Service answers a removal as if there were no entry. Only a write tells the two
+      // apart: it fails there (or, where the OS can, asks the person to unlock), and once unlocked the entry can go.
+      await check();
+      return remove(hubUrl);
+    },
   };
 }
 

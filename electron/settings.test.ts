@@ -21,6 +21,7 @@ describe('settings', () => {
       launchAtLogin: true,
       windowBounds: { x: 10, y: 20, width: 1200, height: 800 },
       signOutNote: 'You were signed out by the hub at https://hub.example.com: The hub ended this session.',
+      signedOut: true,
     };
     expect(settingsSchema.parse(full)).toEqual(full);
   });

@@ -19,6 +19,11 @@ export const settingsSchema = z.strictObject({
   windowBounds: windowBoundsSchema.nullable(),
   /** Why the last sign-out did not fully end the session, or that the hub ended it: kept across restarts until dismissed. */
   signOutNote: z.string().max(4000).nullable(),
+  /**
+   * The person signed out of `hubUrl` (kept to fill in the sign-in form): a launch does not sign in there
+   * with what the keychain may still hold for it, as when a locked keychain could not remove the entry.
+   */
+  signedOut: z.boolean(),
 });
 export type SettingsData = z.infer<typeof settingsSchema>;
 
@@ -29,6 +34,7 @@ export const DEFAULT_SETTINGS: SettingsData = {
   launchAtLogin: false,
   windowBounds: null,
   signOutNote: null,
+  signedOut: false,
 };
 
 /** The same rules as JSON schema, so electron-store refuses to write a bad value in the first place. */
@@ -38,6 +44,7 @@ export const STORE_JSON_SCHEMA = {
   pausedUntil: { type: ['string', 'null'] },
   launchAtLogin: { type: 'boolean' },
   signOutNote: { type: ['string', 'null'], maxLength: 4000 },
+  signedOut: { type: 'boolean' },
   windowBounds: {
     type: ['object', 'null'],
     properties: {
@@ -82,6 +89,7 @@ export class Settings {
       launchAtLogin: this.get('launchAtLogin'),
       windowBounds: this.get('windowBounds'),
       signOutNote: this.get('signOutNote'),
+      signedOut: this.get('signedOut'),
     };
   }
 }

@@ -1,33 +1,63 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Conf from 'conf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInThroughBrowser } from '../electron/browser-sign-in-attempt.js';
-import { createKeychain } from '../electron/keychain.js';
+import { createKeychain, KEYCHAIN_SERVICE } from '../electron/keychain.js';
+import { Settings, type SettingsData } from '../electron/settings.js';
+import { settingsStoreOptions } from '../electron/settings-store.js';
 import { desktopMainsAgainst } from '../electron/test/desktop-mains.js';
 import { noPrivateKeyring, startPrivateKeyring, type PrivateKeyring } from '../electron/test/private-keyring.js';
 import { ADMIN_TOKEN } from '../server/test-support/hub-fixture.js';
+import { freePort } from '../server/test-support/hub-process.js';
 import { startSingleSignOnHub } from '../server/test-support/single-sign-on-hub.js';
 
 /**
  * A locked OS keychain, the real one (gnome-keyring over its own D-Bus session) locked as at screen lock,
- * with nobody to unlock it: a read answers (with nothing), only a write is refused. A sign-in says so
- * before it starts anything, rather than after the person finished in the browser for a session the app
- * then cannot keep.
+ * with nobody to unlock it: a read answers (with nothing), a removal answers that it removed nothing, only
+ * a write is refused. What needs an unlocked keychain first (signing in, saving a launch's entry) is done
+ * before the tests, which then find it locked.
  */
 const skipReason = `skipped when this machine cannot start a Secret Service of its own: ${noPrivateKeyring ?? 'it can'}`;
 const { sso, desktopMain } = desktopMainsAgainst(startSingleSignOnHub);
 let keyring: PrivateKeyring | null = null;
+
+/** The app's settings file (electron-store's format, through `conf`), read afresh by each launch. */
+function settingsFile() {
+  const cwd = mkdtempSync(join(tmpdir(), 'gl-locked-settings-'));
+  const { name: configName, ...options } = settingsStoreOptions();
+  return () => new Settings(new Conf<SettingsData>({ ...options, configName, cwd }));
+}
+
+/** Signed in through the browser while the keychain was unlocked; signs out in a test once it is locked. */
+let signedIn: { main: ReturnType<typeof desktopMain>; token: string; launch: ReturnType<typeof settingsFile> } | null = null;
+/** A hub the settings say the app was signed in to, with its entry saved while the keychain was unlocked. */
+let savedHub = '';
+
 beforeAll(async () => {
-  if (!noPrivateKeyring) keyring = await startPrivateKeyring();
+  if (noPrivateKeyring) return;
+  keyring = await startPrivateKeyring();
+  const launch = settingsFile();
+  const main = desktopMain(createKeychain(keyring.keytar), { settings: launch() });
+  await main.signInThroughTheBrowser();
+  const token = (await createKeychain(keyring.keytar).read(sso().hub.url))?.token ?? '';
+  signedIn = { main, token, launch };
+  savedHub = `http://127.0.0.1:${await freePort()}`;
+  await keyring.keytar.setPassword(KEYCHAIN_SERVICE, savedHub, JSON.stringify({ token: 'glt_saved_before_the_lock', kind: 'pasted' }));
+  await keyring.lock();
 });
 afterAll(async () => {
   await keyring?.dispose();
 });
 
 const sessionsStarted = async () => (await sso().hub.api<{ events: unknown[] }>('GET', '/api/v1/audit?type=session.started', ADMIN_TOKEN)).body.events.length;
+/** Whether the hub still takes the token. */
+const works = async (token: string) => (await sso().hub.api('GET', '/api/v1/me', token)).status === 200;
 
 describe.skipIf(noPrivateKeyring !== null)(`a locked keychain (${skipReason})`, () => {
   it('signing in through the browser: fails at once saying to unlock the keychain, before any browser opens, and the hub starts no session', async () => {
     if (!keyring) throw new Error('the private keyring did not start');
-    await keyring.lock();
     const before = await sessionsStarted();
     const opened: string[] = [];
     const main = desktopMain(createKeychain(keyring.keytar));
@@ -47,5 +77,28 @@ describe.skipIf(noPrivateKeyring !== null)(`a locked keychain (${skipReason})`, 
     expect(main.events.at(-1)).toEqual({ type: 'state', session: main.connection.session });
     await main.connection.errands.settled();
     expect(await sessionsStarted()).toBe(before);
+  });
+
+  it('removing an entry fails saying the keychain is locked, rather than answering as if there were none', async () => {
+    if (!keyring) throw new Error('the private keyring did not start');
+    await expect(createKeychain(keyring.keytar).remove(savedHub)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('keychain is locked') });
+  });
+
+  it('signing out: the hub ends the session, the person is told the entry stays in their keychain and what to do, and the next launch neither signs in with it nor loses that note', async () => {
+    if (!signedIn) throw new Error('the sign-in before the lock did not happen');
+    const { main, token, launch } = signedIn;
+    const hubUrl = sso().hub.url;
+    const note = expect.stringMatching(
+      new RegExp(`^Signed out, but the OS keychain is locked, so the saved sign-in for ${hubUrl} could not be removed: it remains in your keychain \\(the entry "Greenlight" for ${hubUrl}\\)\\. Greenlight will not use it again\\. Remove it in your keychain app, or unlock the keychain, sign in and sign out again\\.`),
+    );
+    const session = await main.connection.signOut();
+    expect(session).toMatchObject({ hubUrl, signedIn: false, state: 'signed-out', signOutNote: note });
+    expect(main.events.at(-1)).toEqual({ type: 'state', session: main.connection.session });
+    await main.connection.errands.settled();
+    expect(await works(token)).toBe(false);
+    main.connection.close();
+
+    const relaunched = desktopMain(createKeychain(keyring?.keytar ?? null), { settings: launch() });
+    expect(await relaunched.connection.restore()).toEqual({ hubUrl, signedIn: false, state: 'signed-out', error: null, signOutNote: note });
   });
 });

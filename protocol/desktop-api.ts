@@ -92,7 +92,8 @@ export interface DesktopSession {
   error: WireError | null;
   /**
    * Why the last sign-out did not fully end the session (the keychain kept its token still, or the hub
-   * could not be reached to end it), or that it followed the hub ending the session, in the hub's words.
+   * could not be reached to end it; then the app does not sign in with it at the next launch), or that it
+   * followed the hub ending the session, in the hub's words.
    * Only a sign-out sets it; the next sign-in that succeeds, the next sign-out, or the person dismissing
    * it clears it. Main keeps it, in the settings too, so a window reloaded meanwhile, or the app started
    * again after a quit, shows it.
