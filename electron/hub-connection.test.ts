@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import type { DesktopEvent } from '../protocol/desktop-api.js';
 import { GreenlightError } from '../protocol/errors.js';
@@ -8,6 +9,7 @@ import { FakeHubClient } from './test/fake-hub-client.js';
 import { revokesHeld } from './test/held-revokes.js';
 import { aRequest, ME, NOW } from './test/fixtures.js';
 import { memoryKeychain, memorySettings } from './test/memory.js';
+import { noSecretService, realKeychain } from './test/real-keychain.js';
 
 const HUB = 'http://127.0.0.1:7300';
 
@@ -275,6 +277,27 @@ describe('hub connection (main process) with a fake HubClient', () => {
   it('without a saved token, stays signed out', async () => {
     const { connection, clients } = setup(syncWith(), { hubUrl: HUB });
     expect(await connection.restore()).toMatchObject({ signedIn: false, state: 'signed-out', hubUrl: HUB });
+    expect(clients).toHaveLength(0);
+  });
+
+  it.skipIf(noSecretService !== null)(`at launch, signed in to a hub the OS keychain (unlocked) has no entry for: signed out, saying the saved sign-in was not found (skipped when no Secret Service is reachable: ${noSecretService ?? 'reachable'})`, async () => {
+    const hubUrl = `http://127.0.0.1:7300/${randomUUID()}`;
+    const clients: FakeHubClient[] = [];
+    const connection = new HubConnection({
+      createClient: (options) => {
+        const client = new FakeHubClient(options, syncWith());
+        clients.push(client);
+        return client;
+      },
+      keychain: realKeychain(),
+      settings: memorySettings({ hubUrl }).settings,
+    });
+    expect(await connection.restore()).toEqual({
+      hubUrl,
+      signedIn: false,
+      state: 'signed-out',
+      error: { code: 'NOT_FOUND', message: `The saved sign-in for ${hubUrl} was not found in the OS keychain (it may have been removed there): sign in again.` },
+    });
     expect(clients).toHaveLength(0);
   });
 

@@ -12,6 +12,7 @@ import { HubErrands } from './hub-errands.js';
 import { ClientConnection, type HubClientLike } from './client-connection.js';
 import { SerialQueue } from './serial-queue.js';
 import { switchKeychain, type LeftBehindEntry } from './sign-in-switch.js';
+import { readSavedSignIn } from './saved-sign-in.js';
 import { endedByHubNote, keptInKeychainNote } from './sign-out-notes.js';
 
 export type { HubClientLike } from './client-connection.js';
@@ -130,18 +131,16 @@ export class HubConnection {
   }
 
   /**
-   * At launch: reconnect with the hub URL from settings and the token from the keychain, if both exist.
-   * Signed out of that hub, nothing is read: what the keychain may still hold for it is not to be used.
+   * At launch: reconnect with the hub URL from settings and the token from the keychain. Signed out of
+   * that hub, nothing is read; signed in there but with no entry to be had, the session says why.
    */
   async restore(): Promise<DesktopSession> {
     const hubUrl = this.deps.settings.get('hubUrl');
     if (!hubUrl || this.deps.settings.get('signedOut')) return this.session;
     try {
-      const stored = await this.deps.keychain.read(hubUrl);
-      if (stored) {
-        this.connection = this.open({ hubUrl, ...stored });
-        this.connection.passOn();
-      }
+      const stored = await readSavedSignIn(this.deps.keychain, hubUrl);
+      this.connection = this.open({ hubUrl, ...stored });
+      this.connection.passOn();
     } catch (error) {
       this.fail(error);
     }

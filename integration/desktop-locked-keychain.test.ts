@@ -101,4 +101,16 @@ describe.skipIf(noPrivateKeyring !== null)(`a locked keychain (${skipReason})`, 
     const relaunched = desktopMain(createKeychain(keyring?.keytar ?? null), { settings: launch() });
     expect(await relaunched.connection.restore()).toEqual({ hubUrl, signedIn: false, state: 'signed-out', error: null, signOutNote: note });
   });
+
+  it('a launch signed in to a hub whose entry the locked keychain does not give: signed out, saying the keychain is locked and to unlock it', async () => {
+    if (!keyring) throw new Error('the private keyring did not start');
+    const main = desktopMain(createKeychain(keyring.keytar), { hubUrl: savedHub });
+    const session = await main.connection.restore();
+    expect(session).toEqual({
+      hubUrl: savedHub,
+      signedIn: false,
+      state: 'signed-out',
+      error: { code: 'UNAVAILABLE', message: expect.stringMatching(/^The OS keychain is locked: unlock it to sign in again automatically/) },
+    });
+  });
 });

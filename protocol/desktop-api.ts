@@ -89,6 +89,7 @@ export interface DesktopSession {
   hubUrl: string | null;
   signedIn: boolean;
   state: ConnectionState | 'signed-out';
+  /** Signed out: why the last sign-in failed, or why the launch could not sign in with the saved one (the keychain locked, the entry gone). */
   error: WireError | null;
   /**
    * Why the last sign-out did not fully end the session (the keychain kept its token still, or the hub

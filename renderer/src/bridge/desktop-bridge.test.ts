@@ -174,6 +174,27 @@ describe('DesktopBridge', () => {
     expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null, signInError: null });
   });
 
+  it('started signed out because main could not read the saved sign-in at launch (its keychain locked, or the entry gone): the sign-in page says why, in main\'s words', async () => {
+    const locked = 'The OS keychain is locked: unlock it to sign in again automatically to https://hub.example when Greenlight next starts, or unlock it and sign in here.';
+    const notFound = 'The saved sign-in for https://hub.example was not found in the OS keychain (it may have been removed there): sign in again.';
+    for (const error of [{ code: 'UNAVAILABLE' as const, message: locked }, { code: 'NOT_FOUND' as const, message: notFound }]) {
+      const { api } = fakeApi({ getSession: async () => ({ data: { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out', error } }) });
+      useStore.setState(initialState);
+      await startApp(new DesktopBridge(api));
+      expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: null, signInError: error });
+      expect(signInMessage(useStore.getState().signInError ?? error, 'https://hub.example').hint).toBe(error.message);
+    }
+  });
+
+  it('started after a sign-out the keychain could not finish: the sign-out note shows, not the keychain\'s error beside it', async () => {
+    const note = 'Signed out, but the OS keychain is locked, so the saved sign-in for https://hub.example could not be removed: it remains in your keychain (the entry "Greenlight" for https://hub.example). Greenlight will not use it again. Remove it in your keychain app, or unlock the keychain, sign in and sign out again.';
+    const error = { code: 'UNAVAILABLE' as const, message: 'The OS keychain is locked. Unlock it (on Linux: your login keyring) and sign in again.' };
+    const { api } = fakeApi({ getSession: async () => ({ data: { hubUrl: 'https://hub.example', signedIn: false, state: 'signed-out', error, signOutNote: note } }) });
+    useStore.setState(initialState);
+    await startApp(new DesktopBridge(api));
+    expect(useStore.getState()).toMatchObject({ phase: 'signed-out', signOutNote: note, signInError: null });
+  });
+
   it('a signed-out state that carries an error but no sign-out note (a sign-in at launch that failed) shows no sign-out note', async () => {
     const { api, push } = fakeApi({ getSession: async () => ({ data: { hubUrl: null, signedIn: false, state: 'signed-out', error: null } }) });
     useStore.setState(initialState);

@@ -41,8 +41,13 @@ export class DesktopBridge implements Bridge {
   async resume(): Promise<Resumed> {
     const session = unwrap(await this.api.getSession());
     this.hubUrl = session.hubUrl ?? '';
-    // Main keeps the note of the last sign-out until it is dismissed: a reloaded window shows it again.
-    if (!session.signedIn) return { signedIn: false, signOutNote: session.signOutNote ?? null };
+    if (!session.signedIn) {
+      // Main keeps the note of the last sign-out until it is dismissed: a reloaded window shows it again.
+      if (session.signOutNote) return { signedIn: false, signOutNote: session.signOutNote };
+      // Signed out without one: the launch could not sign in with what it saved (a locked keychain), or a sign-in failed, as main says.
+      if (session.error) throw errorOf(session.error);
+      return { signedIn: false, signOutNote: null };
+    }
     // The main process already knows the hub refused the saved token, or cannot be reached: say so at
     // once, in its words, rather than after a sync has waited out its timeout. Still signed in, the
     // app opens by itself once the hub answers (its sync arrives as an event).
