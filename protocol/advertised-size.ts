@@ -1,25 +1,38 @@
 import type { Manager } from 'socket.io-client';
 
+/** What each connection manager's hub said it takes, shared by every client on that manager. */
+const heardBy = new WeakMap<Manager, { bytes: number | null }>();
+
 /**
- * Tells `heard` the largest message the hub takes, on every connection `manager` opens: engine.io's
- * handshake carries it (`maxPayload`, the server's maxHttpBufferSize), and each connection, the first
- * or one after a drop, is a new engine with a handshake of its own. socket.io-client keeps the figure
- * private and makes each engine inside `open()`, so that is where its handshake is listened for.
+ * The largest message the hub takes, as its last handshake on `manager` said (null before one):
+ * engine.io's handshake carries it (`maxPayload`, the server's maxHttpBufferSize), and each
+ * connection, the first or one after a drop, is a new engine with a handshake of its own.
+ * socket.io-client keeps the figure private and makes each engine inside `open()`, so that is where
+ * its handshake is listened for, once per manager: clients of one hub URL share a manager, and each
+ * wrapping it again would keep every one of them alive through it.
  */
-export function onAdvertisedSize(manager: Manager, heard: (bytes: number) => void): void {
-  const open = manager.open.bind(manager);
-  let watched: Manager['engine'] | undefined;
-  manager.open = (fn) => {
-    open(fn);
-    // open() returns early on a connection already opening or open: its engine is already watched.
-    if (manager.engine !== watched) {
-      watched = manager.engine;
-      watched.once('handshake', (data) => {
-        if (Number.isSafeInteger(data.maxPayload) && data.maxPayload > 0) heard(data.maxPayload);
-      });
-    }
-    return manager;
-  };
+export function advertisedSize(manager: Manager): () => number | null {
+  let heard = heardBy.get(manager);
+  if (!heard) {
+    const state: { bytes: number | null } = { bytes: null };
+    heardBy.set(manager, state);
+    heard = state;
+    const open = manager.open.bind(manager);
+    let watched: Manager['engine'] | undefined;
+    manager.open = (fn) => {
+      open(fn);
+      // open() returns early on a connection already opening or open: its engine is already watched.
+      if (manager.engine !== watched) {
+        watched = manager.engine;
+        watched.once('handshake', (data) => {
+          if (Number.isSafeInteger(data.maxPayload) && data.maxPayload > 0) state.bytes = data.maxPayload;
+        });
+      }
+      return manager;
+    };
+  }
+  const shared = heard;
+  return () => shared.bytes;
 }
 
 /**

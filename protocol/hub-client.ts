@@ -2,7 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { GreenlightError, type ErrorCode, ERROR_CODES } from './errors.js';
 import { LIMITS } from './limits.js';
 import { closedForSize } from './closed-for-size.js';
-import { onAdvertisedSize, wireBytes } from './advertised-size.js';
+import { advertisedSize, wireBytes } from './advertised-size.js';
 import { SERVER_EVENTS, serverEventSchemas, type Ack, type ClientToServerEvents, type ServerToClientEvents, type SyncResult } from './events.js';
 import type { DecideInput, GreenlightRequest, NewRequest, ReviewRef } from './request.js';
 
@@ -61,7 +61,7 @@ export class HubClient {
   /** Pushed events dropped because they did not match the contract. */
   rejectedPushes = 0;
   /** The largest message the hub said, on connecting, that it takes; null before it has said. */
-  private hubTakes: number | null = null;
+  private readonly hubTakes: () => number | null;
   /** Whether the connection last closed because a message was larger than the hub, or a proxy in front of it, takes. */
   private closedForSize = false;
   /** Calls that timed out since the connection opened: one of them may be the message a close for size was over. */
@@ -87,7 +87,7 @@ export class HubClient {
       randomizationFactor: 0.5,
       transports: this.options.transports ?? ['websocket', 'polling'],
     });
-    onAdvertisedSize(this.socket.io, (bytes) => (this.hubTakes = bytes));
+    this.hubTakes = advertisedSize(this.socket.io);
     this.socket.on('connect', () => {
       this.everConnected = true;
       this.refusedInARow = 0;
@@ -354,7 +354,8 @@ export class HubClient {
     // checked here, so the call too large is refused before it is sent, not by the hub closing the
     // connection under every call waiting beside it.
     const wire = wireBytes(event, json, utf8);
-    if (this.hubTakes !== null && wire > this.hubTakes) return Promise.reject(notSent(wire, this.hubTakes));
+    const hubTakes = this.hubTakes();
+    if (hubTakes !== null && wire > hubTakes) return Promise.reject(notSent(wire, hubTakes));
     return new Promise((resolve, reject) => {
       // socket.io's typed timeout() cannot express our generic event, so the ack callback is typed here.
       const timed = this.socket.timeout(this.options.callTimeoutMs) as unknown as {
