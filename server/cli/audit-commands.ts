@@ -251,7 +251,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
   addHubOptions(
     audit
       .command('verify')
-      .description('recompute the hash chain and check it against the signed checkpoints, then the requests, votes and grants against the chain: exit 0 intact, 1 naming the first broken event and whether the log was truncated, rewritten, or a checkpoint forged or deleted, or each row the log disagrees with')
+      .description('recompute the hash chain and check it against the signed checkpoints, then the requests, votes, grants, delegations and users against the chain: exit 0 intact, 1 naming the first broken event and whether the log was truncated, rewritten, or a checkpoint forged or deleted, or each row the log disagrees with')
       .option('--data-dir <dir>', 'check the SQLite database in this directory directly, without a hub (its checkpoints.jsonl is read too)')
       .option('--database-url <url>', 'check this PostgreSQL database directly, without a hub')
       .option('--checkpoints <file>', 'a checkpoint log kept elsewhere (JSON lines); repeat for several', collect, [])

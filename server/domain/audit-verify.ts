@@ -19,7 +19,7 @@ export interface Anchor {
   chainId?: string;
 }
 
-/** `state`: the chain is intact, but requests, votes, grants or delegations in the database disagree with it (`findings` says which). */
+/** `state`: the chain is intact, but requests, votes, grants, delegations or users in the database disagree with it (`findings` says which). */
 export type TamperKind = (typeof CHAIN_TAMPER_KINDS)[number] | 'state';
 
 /** At most this many findings are listed; `findingsTotal` counts them all. */
@@ -63,7 +63,7 @@ const describe = (anchor: Anchor): string =>
  * then the walk of the chain, then each anchor: a chain that ends before one was truncated, a chain
  * whose event differs from one was rewritten, and a checkpoint held outside that the database lacks
  * was deleted. Checkpoints are read before the chain head, so one written meanwhile is never past it.
- * Last, with the chain intact, the requests, votes and grants the hub acts on are held against what
+ * Last, with the chain intact, the requests, votes, grants, delegations and users the hub acts on are held against what
  * the chain's events say of them (`checkState`).
  */
 export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): Promise<AuditVerifyOutcome> {
@@ -168,7 +168,7 @@ export async function verifyAudit(db: Kysely<Database>, inputs: VerifyInputs): P
       events: walk.outcome.events,
       brokenAt: 0,
       kind: 'state',
-      problem: `${findings.length} finding${findings.length === 1 ? '' : 's'} (${reasons}): requests, votes, grants or delegations in the database say what the intact audit log does not; they were changed without the hub`,
+      problem: `${findings.length} finding${findings.length === 1 ? '' : 's'} (${reasons}): requests, votes, grants, delegations or users in the database say what the intact audit log does not; they were changed without the hub`,
       findings: findings.slice(0, MAX_LISTED_FINDINGS),
       findingsTotal: findings.length,
     };

@@ -9,6 +9,8 @@ const stateFindingSchema = z.object({
   jti: z.string().optional(),
   approver: z.string().optional(),
   delegation: z.string().optional(),
+  user: z.string().optional(),
+  userId: z.string().optional(),
   field: z.string().optional(),
   state: z.string().nullable().optional(),
   log: z.string().nullable().optional(),

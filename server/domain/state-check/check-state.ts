@@ -6,6 +6,7 @@ import { issuedJti, StateReplay, type LoggedGrant, type ReplayedEvent } from './
 import { comparePayload, compareSubmission, type SubmittedRow } from './compare-submitted.js';
 import { storedPayloadHash } from '../payload-hash.js';
 import { checkDelegations } from './delegations.js';
+import { checkUsers } from './users.js';
 import { eventsOfType } from './events-of-type.js';
 
 const PAGE = IN_LIST_SIZE;
@@ -98,7 +99,7 @@ async function payloadHashesOf(db: Kysely<Database>, requestIds: readonly string
  * request that disagrees is read again with the events written since (those are past the walk, so
  * their hashes are checked by the next verify), until it agrees or has disagreed for several rounds.
  * Last, the submissions and issues in the log are paged through (each type along its index) for
- * requests and grants with no row; then the delegations are held against their events.
+ * requests and grants with no row; then the delegations and the users are held against their events.
  */
 export async function checkState(db: Kysely<Database>, walkedTo: number): Promise<StateCheck> {
   const replays = new PageReplays(db);
@@ -203,5 +204,5 @@ export async function checkState(db: Kysely<Database>, walkedTo: number): Promis
     found = [...kept, ...fresh];
   }
 
-  return { findings: [...found, ...missingRequests, ...missingGrants, ...(await checkDelegations(db, walkedTo))], endedAgain: replays.ordered() };
+  return { findings: [...found, ...missingRequests, ...missingGrants, ...(await checkDelegations(db, walkedTo)), ...(await checkUsers(db, walkedTo))], endedAgain: replays.ordered() };
 }

@@ -4,15 +4,15 @@ import { firstEnd, type LoggedEnd, type LoggedGrant, type LoggedRequest } from '
 /**
  * Why a state row and the audit log disagree, one stable code per kind:
  * - `state_disagrees`: the row says something its events don't (a status, a time, a name, a vote);
- * - `no_event`: a row no event created (a request never submitted, a grant never issued, a vote never cast);
- * - `state_missing`: an event's request or grant has no row;
+ * - `no_event`: a row no event created (a request never submitted, a grant never issued, a vote never cast, a user never created);
+ * - `state_missing`: an event's request, grant, delegation or user has no row;
  * - `redeemed_twice`: the log records more than one redemption of one grant;
  * - `ended_twice`: the log records a grant redeemed after it had been revoked or had expired.
  * A revoke or expire logged after a grant's end is no finding but a note (`endedAgainNotes`): hubs
  * before 2026-12-03 logged those when two ends raced on PostgreSQL.
  */
 /** The tables the state pass holds against the log. */
-export const STATE_TABLES = ['requests', 'grants', 'decisions', 'delegations'] as const;
+export const STATE_TABLES = ['requests', 'grants', 'decisions', 'delegations', 'users'] as const;
 export const STATE_FINDING_REASONS = ['state_disagrees', 'no_event', 'state_missing', 'redeemed_twice', 'ended_twice'] as const;
 type StateFindingReason = (typeof STATE_FINDING_REASONS)[number];
 
@@ -23,6 +23,9 @@ export interface StateFinding {
   jti?: string;
   approver?: string;
   delegation?: string;
+  /** A user's name, and the id of their row (absent when there is none). */
+  user?: string;
+  userId?: string;
   /** The column that disagrees, and what the row and the log each say. */
   field?: string;
   state?: string | null;
