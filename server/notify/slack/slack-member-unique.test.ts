@@ -93,6 +93,7 @@ describe.each(['sqlite', 'postgres'] as const)('one Slack member, one Greenlight
       await sql`alter table deadlines drop column delegation_id`.execute(raw);
       await sql`alter table email_actions drop column on_behalf_of`.execute(raw);
       await sql`alter table requests drop column decided_for`.execute(raw);
+      await sql`drop index audit_by_type`.execute(raw);
       await sql`drop index users_slack_user_id`.execute(raw);
       await sql`create index users_slack_user_id on users (slack_user_id)`.execute(raw);
       await raw.updateTable('users').set({ slack_user_id: 'U0GINA' }).where('name', '=', 'hank').execute();
