@@ -114,6 +114,8 @@ describe.each(['sqlite', 'postgres'] as const)('one Slack member, one Greenlight
     expect(unlinked).toHaveLength(2);
     expect(unlinked[0]?.data.reason).toContain('linked to gina, hank');
     expect(await verifyChain(hub.hub.ctx.store.db)).toMatchObject({ ok: true });
+    // The unlinking is a change verify replays: both rows agree with their latest events.
+    expect((await hub.api('GET', '/api/v1/audit/verify', ADMIN_TOKEN)).body).toMatchObject({ ok: true });
 
     const request = await submit();
     expect((await approveInSlack('U0GINA', request.id)).join('\n')).toContain('not linked to a Greenlight user');
