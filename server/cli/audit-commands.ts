@@ -14,7 +14,7 @@ import { checkpointKeyId, checkpointSignatureValid, keyInUse, readCheckpointLog,
 import { defaultCheckpointKeyFile, readCheckpointPublicKeys } from '../keys/key-files.js';
 import { seqHashSchema } from '../transport/audit-verify-query.js';
 import { unsharedLogProblem } from '../domain/checkpoint-chains.js';
-import { auditVerifyOutcomeSchema, type AuditVerifyAnswer } from '../transport/audit-verify-outcome.js';
+import { auditVerifyAnswerReadSchema, type AuditVerifyAnswerRead } from '../transport/audit-verify-outcome.js';
 
 const hubFlags = { hub: z.string().optional(), token: z.string().optional() };
 // The filters are the hub's own audit query fields, so the CLI can't drift from the API.
@@ -133,7 +133,7 @@ function checkpointFiles(files: string[], shared: boolean, notes: string[]): { s
 }
 
 /** Reads the database directly, for when the hub is down or its answers are not trusted. */
-async function verifyOffline(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<AuditVerifyAnswer> {
+async function verifyOffline(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<AuditVerifyAnswerRead> {
   if (!flags.databaseUrl && flags.dataDir && !existsSync(path.join(flags.dataDir, 'greenlight.db'))) {
     throw usageError(`no Greenlight database in ${flags.dataDir} (expected greenlight.db there)`);
   }
@@ -161,7 +161,7 @@ async function verifyOffline(ctx: CliContext, flags: z.infer<typeof verifyFlags>
 }
 
 /** Through a hub: checkpoint files are checked here against the public key, then the hub checks the chain passes through them. */
-async function verifyOnline(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<AuditVerifyAnswer> {
+async function verifyOnline(ctx: CliContext, flags: z.infer<typeof verifyFlags>): Promise<AuditVerifyAnswerRead> {
   const http = connect(ctx.io, flags, ADMIN_ONLY);
   const notes: string[] = [];
   const outside = checkpointFiles(flags.checkpoints, flags.sharedCheckpoints, notes);
@@ -181,7 +181,7 @@ async function verifyOnline(ctx: CliContext, flags: z.infer<typeof verifyFlags>)
   const latest = [...new Map(held.map((checkpoint) => [checkpoint.seq, checkpoint])).values()].sort((a, b) => b.seq - a.seq).slice(0, 20);
   const list = (entries: { seq: number; hash: string; chainId?: string }[]) =>
     entries.length ? entries.map((entry) => [entry.seq, entry.hash, ...(entry.chainId ? [entry.chainId] : [])].join(':')).join(',') : undefined;
-  const { data } = await http.call('GET', '/api/v1/audit/verify', auditVerifyOutcomeSchema, { query: { expect: list(flags.expect), checkpoints: list(latest) } });
+  const { data } = await http.call('GET', '/api/v1/audit/verify', auditVerifyAnswerReadSchema, { query: { expect: list(flags.expect), checkpoints: list(latest) } });
   if (!data.ok) return data;
   // Only the latest checkpoints went to the hub: whether a log holds another chain before this one's is seen here, as offline.
   if (data.chainId === undefined) {
@@ -195,7 +195,7 @@ async function verifyOnline(ctx: CliContext, flags: z.infer<typeof verifyFlags>)
   return { ...data, notes: [...data.notes, ...notes] };
 }
 
-function reportVerify(io: Io, outcome: AuditVerifyAnswer, json: boolean): number {
+function reportVerify(io: Io, outcome: AuditVerifyAnswerRead, json: boolean): number {
   if (json) printJson(io, outcome);
   if (outcome.ok) {
     if (!json) {
@@ -211,7 +211,7 @@ function reportVerify(io: Io, outcome: AuditVerifyAnswer, json: boolean): number
     return EXIT.ok;
   }
   if (json) return EXIT.failed;
-  if (outcome.kind === 'state') {
+  if ('findings' in outcome) {
     out(io, `audit log intact (${outcome.events} events), but the database DISAGREES with it: ${outcome.problem}`);
     for (const finding of outcome.findings) out(io, `  ${finding.reason}: ${finding.problem}`);
     const unlisted = outcome.findingsTotal - outcome.findings.length;

@@ -45,3 +45,15 @@ export const auditVerifyOutcomeSchema = z.union([
   }),
 ]);
 export type AuditVerifyAnswer = z.infer<typeof auditVerifyOutcomeSchema>;
+
+/**
+ * The same answer as a CLI reads it: a newer hub may name a table, a reason or a kind of break this
+ * CLI does not know. Each still says `ok: false` and what is wrong in words, so it is shown as such
+ * rather than refused as an answer this CLI does not understand (which hid every finding).
+ */
+export const auditVerifyAnswerReadSchema = z.union([
+  auditVerifyOutcomeSchema.options[2].extend({ findings: z.array(stateFindingSchema.extend({ reason: z.string(), table: z.string() })) }),
+  auditVerifyOutcomeSchema.options[0],
+  auditVerifyOutcomeSchema.options[1].extend({ kind: z.string() }),
+]);
+export type AuditVerifyAnswerRead = z.infer<typeof auditVerifyAnswerReadSchema>;
