@@ -63,10 +63,14 @@ export class Checkpointer {
   private signedChainId: string | null;
   /** The last event this process signed: a head behind it lost events. (A backup restored between starts may be behind.) */
   private signedSeq: number | null = null;
+  /** The hash of the event at `signedSeq` as this hub signed it: the chain must still pass through it. */
+  private signedHash: string | null = null;
   private refused: string | null = null;
   /** The database chain id the current refusal was reported for: a refusal is logged when it starts (or the id changes again), not at every attempt. */
   private reportedRefusal: string | null = null;
   private refusedChainId: string | null = null;
+  /** What the refusal is about; with the chain id, what a new log line is written for. */
+  private refusalKind: 'chain_id_changed' | 'events_rewritten' | null = null;
   private running: Promise<Checkpoint | null> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
@@ -80,7 +84,7 @@ export class Checkpointer {
     this.signedChainId = options.signedBefore?.chainId ?? null;
   }
 
-  /** Why the last attempt to sign was refused because the database's chain id is not the one this hub signs; null while it is. */
+  /** Why the last attempt to sign was refused, the database's chain not being the one this hub signed (its id changed, or events it signed removed); null while it is. */
   get chainRefusal(): string | null {
     return this.refused;
   }
@@ -148,6 +152,7 @@ export class Checkpointer {
     this.lastSeq = Math.max(this.lastSeq, signed.seq);
     this.signedChainId = signed.chainId;
     this.signedSeq = signed.seq;
+    this.signedHash = signed.hash;
     this.appendToLog(signed);
     this.ctx.log.info({ seq: signed.seq }, 'audit checkpoint signed');
     return signed;
@@ -165,13 +170,19 @@ export class Checkpointer {
       const before = this.signedSeq === null && this.options.signedBefore ? ` (its checkpoint log ${this.options.logFile} ends with event ${this.options.signedBefore.seq} of it)` : '';
       this.refused = `the database's audit chain is now ${chainId || 'unnamed'}, but this hub signed chain ${this.signedChainId}${before}: its chain id was changed; not signing. ${capitalised(SHARED_LOG_HINT)}`;
       this.refusedChainId = chainId;
+      this.refusalKind = 'chain_id_changed';
+      throw new ChainRefusedError(this.refused);
+    }
+    const rewritten = await this.signedEventRewritten(trx, seq);
+    if (rewritten) {
+      this.refused = rewritten;
+      this.refusedChainId = chainId;
+      this.refusalKind = 'events_rewritten';
       throw new ChainRefusedError(this.refused);
     }
     this.refused = null;
     this.refusedChainId = null;
-    if (this.signedSeq !== null && seq < this.signedSeq) {
-      throw new Error(`the database's audit chain head is at event ${seq}, but this hub already signed event ${this.signedSeq}: events were removed; not signing`);
-    }
+    this.refusalKind = null;
     const latest = await trx.selectFrom('audit_checkpoints').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
     const latestSeq = Number(latest?.seq ?? 0);
     if (seq <= latestSeq) {
@@ -194,16 +205,31 @@ export class Checkpointer {
   }
 
   /**
+   * Why the chain no longer passes through the last event this hub signed, or null: the head moved
+   * back behind it (events removed), or the event there has another hash (the history before it was
+   * rewritten, even once enough new events carried the head past it again).
+   */
+  private async signedEventRewritten(trx: Transaction<Database>, headSeq: number): Promise<string | null> {
+    if (this.signedSeq === null || this.signedHash === null) return null;
+    if (headSeq < this.signedSeq) return `the database's audit chain head is at event ${headSeq}, but this hub already signed event ${this.signedSeq}: events were removed; not signing`;
+    const event = await trx.selectFrom('audit_events').select('hash').where('seq', '=', this.signedSeq).executeTakeFirst();
+    if (event?.hash === this.signedHash) return null;
+    return `the database's audit event ${this.signedSeq} is not the one this hub signed (its hash was ${this.signedHash.slice(0, 12)}…): events were removed or changed; not signing`;
+  }
+
+  /**
    * Logs a refusal when it starts (or the database's chain id changes to yet another one), with what an
    * admin needs, and that it ended when the database's chain is again the one this hub signs. Between
    * the two, /readyz says so (`chainRefusal`); a line at every attempt would say nothing new.
    */
   private reportRefusalChange(): void {
-    if (this.refused !== null && this.refusedChainId !== this.reportedRefusal) {
-      this.reportedRefusal = this.refusedChainId;
+    const refusal = this.refused === null ? null : `${this.refusalKind}:${this.refusedChainId}`;
+    if (this.refused !== null && refusal !== this.reportedRefusal) {
+      this.reportedRefusal = refusal;
+      const what = this.refusalKind === 'events_rewritten' ? 'events this hub signed were removed or changed in the database' : "the database's audit chain id was changed";
       this.ctx.log.error(
-        { databaseChainId: this.refusedChainId || null, signedChainId: this.signedChainId, checkpointLog: this.options.logFile, reason: this.refused },
-        "not signing audit checkpoints: the database's audit chain id was changed (logged once; /readyz reports auditCheckpoints failing until it is restored)",
+        { databaseChainId: this.refusedChainId || null, signedChainId: this.signedChainId, signedSeq: this.signedSeq, checkpointLog: this.options.logFile, reason: this.refused },
+        `not signing audit checkpoints: ${what} (logged once; /readyz reports auditCheckpoints failing until it is restored)`,
       );
     } else if (this.refused === null && this.reportedRefusal !== null) {
       this.reportedRefusal = null;
