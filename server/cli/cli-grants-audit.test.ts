@@ -1,11 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cli, CliHub } from './cli-harness.js';
+import { answerLosingProxy } from '../test-support/answer-losing-proxy.js';
 
 // Every step is a real process; leave room for a loaded machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
@@ -52,30 +51,15 @@ describe('greenlight grant', () => {
 
   it('a redeem whose answer is lost on the way back is retried as the same use: redeemed, and used once', async () => {
     const grant = await freshGrant();
-    // A stand-in for a network that drops the connection after the hub answered the first redeem.
-    let dropped = false;
-    const proxy = http.createServer((incoming, outgoing) => {
-      const upstream = http.request(`${hub.url}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
-        if (!dropped && incoming.url === '/api/v1/grants/redeem') {
-          dropped = true;
-          answer.resume();
-          answer.on('end', () => incoming.socket.destroy());
-          return;
-        }
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      });
-      incoming.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxy = await answerLosingProxy(hub.url, (incoming) => incoming.url === '/api/v1/grants/redeem');
     try {
-      const result = await cli(['grant', 'redeem', grant], { GREENLIGHT_HUB: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
-      expect(dropped).toBe(true);
+      const result = await cli(['grant', 'redeem', grant], { GREENLIGHT_HUB: proxy.url });
+      expect(proxy.dropped()).toBe(true);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toContain('retrying');
       expect(result.stdout).toContain('redeemed: deploy on web in staging for dev');
     } finally {
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
     const afterUse = await cli(['grant', 'verify', grant, '--json'], { GREENLIGHT_HUB: hub.url });
     expect(JSON.parse(afterUse.stdout)).toMatchObject({ valid: false, reason: 'redeemed' });

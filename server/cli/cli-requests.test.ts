@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cli, CliHub, startCli, type CliProcess } from './cli-harness.js';
+import { answerLosingProxy } from '../test-support/answer-losing-proxy.js';
 
 // Every step is a real process; leave room for a loaded machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
@@ -198,36 +197,20 @@ describe('greenlight request --wait', () => {
   });
 
   it('an answer lost on the way back is retried under the same key: one request, not two', async () => {
-    // A stand-in for a network that drops the connection after the hub answered the first submission.
-    let dropped = false;
-    const proxy = http.createServer((incoming, outgoing) => {
-      const upstream = http.request(`${hub.url}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
-        if (!dropped && incoming.method === 'POST') {
-          dropped = true;
-          answer.resume();
-          answer.on('end', () => incoming.socket.destroy());
-          return;
-        }
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      });
-      incoming.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxy = await answerLosingProxy(hub.url, (incoming) => incoming.method === 'POST');
     try {
-      const port = (proxy.address() as AddressInfo).port;
       const mine = async () =>
         ((await (await fetch(`${hub.url}/api/v1/requests?mine=true&limit=500`, { headers: { authorization: `Bearer ${dev}` } })).json()) as { requests: { id: string; reason: string }[] }).requests;
       const count = (await mine()).length;
-      const result = await cli(prodArgs('lost answer'), { ...hub.as(dev), GREENLIGHT_HUB: `http://127.0.0.1:${port}` });
-      expect(dropped).toBe(true);
+      const result = await cli(prodArgs('lost answer'), { ...hub.as(dev), GREENLIGHT_HUB: proxy.url });
+      expect(proxy.dropped()).toBe(true);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toContain('retrying');
       const after = await mine();
       expect(after).toHaveLength(count + 1);
       expect(after.filter((request) => request.reason === 'lost answer').map((request) => request.id)).toEqual([result.stdout.trim()]);
     } finally {
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 
