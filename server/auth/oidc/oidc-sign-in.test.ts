@@ -90,7 +90,7 @@ describe('signing in with the identity provider', () => {
     const [session] = (await hub.api<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens', token)).body.tokens;
     expect(session?.kind).toBe('session');
     expect(Date.parse(session?.expiresAt ?? '') - Date.parse(session?.createdAt ?? '')).toBe(12 * 3_600_000);
-    expect((await auditOf('user.created')).find((event) => event.data.user === 'alice')?.data).toMatchObject({ source: 'oidc', roles: ['requester', 'approver'] });
+    expect((await auditOf('user.created')).find((event) => event.data.user === 'alice')?.data).toMatchObject({ source: 'oidc', roles: ['requester', 'approver'], oidcSubject: 'alice-sub' });
     expect((await auditOf('session.started')).some((event) => event.data.user === 'alice')).toBe(true);
   });
 
@@ -113,6 +113,18 @@ describe('signing in with the identity provider', () => {
     const plain = await hub.api<User>('PATCH', '/api/v1/users/harry', ADMIN_TOKEN, { roles: ['approver'] });
     expect(plain.body.warnings).toBeUndefined();
     expect((await hub.api('GET', '/api/v1/me', handMade.token)).status).toBe(200);
+  });
+
+  it('a first sign-in that takes over a hand-made user records the subject it links; signing in again links nothing new', async () => {
+    const nina = await hub.createUser('nina', ['requester']);
+    provider.accounts.set('nina-sub', { preferred_username: 'nina', email: 'nina@example.com', groups: ['engineering'] });
+    sessionFrom(await signIn('nina-sub'));
+    const linked = (await auditOf('user.updated')).filter((event) => event.data.user === 'nina');
+    expect(linked).toHaveLength(1);
+    expect(linked[0]?.data.changes).toMatchObject({ oidcSubject: { from: null, to: 'nina-sub' } });
+    sessionFrom(await signIn('nina-sub'));
+    expect((await auditOf('user.updated')).filter((event) => event.data.user === 'nina')).toHaveLength(1);
+    expect((await hub.api('GET', '/api/v1/me', nina.token)).status).toBe(200);
   });
 
   it('someone outside allowedGroups gets a 403 page naming why, and no account', async () => {

@@ -94,7 +94,7 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
       const id = newId('usr', ctx.clock.now());
       await trx.insertInto('users').values({ id, name: identity.username, roles: JSON.stringify(access.roles), disabled: 0, created_at: now, email: identity.email, service: 0, oidc_subject: identity.subject }).execute();
       if (access.groups.length) await trx.insertInto('user_groups').values(access.groups.map((group_name) => ({ user_id: id, group_name }))).execute();
-      await audit(ctx, trx, { actor: 'greenlight', type: 'user.created', outcome: 'created', data: { user: identity.username, roles: access.roles, groups: access.groups, source: 'oidc', ...(identity.email ? { email: identity.email } : {}) } });
+      await audit(ctx, trx, { actor: 'greenlight', type: 'user.created', outcome: 'created', data: { user: identity.username, roles: access.roles, groups: access.groups, source: 'oidc', oidcSubject: identity.subject, ...(identity.email ? { email: identity.email } : {}) } });
       return { userId: id, name: identity.username, changed: false };
     }
     // The provider's word on roles stands, except where it would leave nobody able to manage users.
@@ -108,6 +108,8 @@ export async function provisionUser(ctx: Context, settings: OidcSettings, identi
     if (JSON.stringify([...before.roles].sort()) !== JSON.stringify([...access.roles].sort())) changes.roles = { from: before.roles, to: access.roles };
     if (JSON.stringify(before.groups) !== JSON.stringify(access.groups)) changes.groups = { from: before.groups, to: access.groups };
     if ((before.email ?? null) !== identity.email && identity.email !== null) changes.email = { from: before.email, to: identity.email };
+    // A sign-in finds its user by subject: linking one (a takeover of a hand-made user) is recorded, so audit verify can tell a subject set by hand.
+    if (byName.oidc_subject !== identity.subject) changes.oidcSubject = { from: byName.oidc_subject, to: identity.subject };
     await trx
       .updateTable('users')
       .set({ roles: JSON.stringify(access.roles), email: identity.email ?? byName.email, oidc_subject: identity.subject })
