@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest } from '../protocol/index.js';
 import type { StateFinding } from './domain/state-check/compare.js';
@@ -6,6 +7,7 @@ import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser }
 import { freePort } from './test-support/hub-process.js';
 import { CLIENT_ID, CLIENT_SECRET, TestOidcProvider } from './test-support/oidc-provider.js';
 import { postgresAvailability } from './test-support/postgres.js';
+import { rawDatabase } from './test-support/raw-database.js';
 
 const POLICY = `
 rules:
@@ -68,6 +70,8 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('audit verify holds users ag
     provider = new TestOidcProvider(await freePort(), () => [`${hub.url}/auth/oidc/callback`]);
     hub = new TestHub(kind, {
       policy: POLICY,
+      // One port across a restart: the provider knows the hub's callback address from its start.
+      port: await freePort(),
       oidc: {
         issuer: provider.issuer,
         clientId: CLIENT_ID,
@@ -165,6 +169,18 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('audit verify holds users ag
     expect(await verify()).toMatchObject({ ok: true });
   });
 
+  // A sign-in opens the account holding the provider's subject: one set by hand lets whoever holds it at the provider in.
+  it('a single sign-on subject set by hand is named with both subjects: on the admin never linked, and on users a first sign-in or a takeover linked', async () => {
+    const root = (await hub.api<{ name: string }>('GET', '/api/v1/me', ADMIN_TOKEN)).body.name;
+    const created = await db().selectFrom('audit_events').select(['seq', 'actor', 'data']).where('type', '=', 'user.created').orderBy('seq').execute();
+    const rootCreated = created.find((event) => (JSON.parse(event.data) as { user?: string }).user === root);
+    expect(await withRow(root, { oidc_subject: 'mallory-sub' })).toEqual([await differs(root, 'oidc_subject', 'mallory-sub', null, `event ${Number(rootCreated?.seq)}, user.created by ${rootCreated?.actor}`)]);
+    // alice's first sign-in made her account; harry's took over the one an admin made.
+    expect(await withRow('alice', { oidc_subject: 'mallory-sub' })).toEqual([await differs('alice', 'oidc_subject', 'mallory-sub', 'alice-sub', `event ${await lastSeq('alice', 'user.created')}, user.created by greenlight`)]);
+    expect(await withRow('harry', { oidc_subject: null })).toEqual([await differs('harry', 'oidc_subject', null, 'harry-sub', `event ${await lastSeq('harry', 'user.updated')}, user.updated by greenlight`)]);
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
   it('a user written by hand is named no_event; one deleted is named missing', async () => {
     await db().insertInto('users').values({ id: 'usr_handmade', name: 'ghost', roles: '["admin"]', disabled: 0, created_at: new Date().toISOString(), email: null, last_seen_at: null, slack_user_id: null, service: 0, oidc_subject: null }).execute();
     try {
@@ -189,6 +205,32 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('audit verify holds users ag
       await db().insertInto('user_groups').values({ user_id: row.id, group_name: 'sre' }).execute();
     }
     expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('an upgrade records the subjects an older hub linked without an event, so they are no findings, and later sign-ins and changes by hand are held to them', async () => {
+    await hub.createUser('paul', ['requester']);
+    await hub.stop();
+    const raw = rawDatabase(hub);
+    try {
+      // The database as a hub from before subjects were recorded left it: paul's first sign-in linked him, with no event saying so.
+      await raw.deleteFrom('greenlight_migrations' as never).where(sql.ref('name'), '>=', '2026-12-20-101-oidc-subjects-recorded').execute();
+      await raw.updateTable('users').set({ oidc_subject: 'paul-sub' }).where('name', '=', 'paul').execute();
+    } finally {
+      await raw.destroy();
+    }
+    await hub.start();
+    const recorded = (await db().selectFrom('audit_events').select(['seq', 'actor', 'data']).where('type', '=', 'user.updated').orderBy('seq').execute())
+      .map((event) => ({ seq: Number(event.seq), actor: event.actor, data: JSON.parse(event.data) as Record<string, unknown> }))
+      .filter((event) => event.data.source === 'upgrade');
+    expect(recorded.map((event) => [event.actor, event.data.user, event.data.changes])).toEqual(
+      ['alice', 'harry', 'olga', 'paul'].map((user) => ['greenlight', user, { oidcSubject: { from: null, to: `${user}-sub` } }]),
+    );
+    expect(await verify()).toMatchObject({ ok: true });
+    expect(await signIn('paul-sub', { preferred_username: 'paul', email: 'paul@example.com', groups: ['engineering', 'sre'] })).toBe(303);
+    expect(await verify()).toMatchObject({ ok: true });
+    // That sign-in changed paul's roles and groups, not his subject: the upgrade's record of it still stands.
+    const paulRecorded = recorded.find((event) => event.data.user === 'paul');
+    expect(await withRow('paul', { oidc_subject: 'mallory-sub' })).toEqual([await differs('paul', 'oidc_subject', 'mallory-sub', 'paul-sub', `event ${paulRecorded?.seq}, user.updated by greenlight`)]);
   });
 
   /** The last event of this type about this user. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { unlinkSharedSlackMembers } from './unique-slack-members.js';
+import { recordOidcSubjects } from './record-oidc-subjects.js';
 
 /** Versioned migrations, written once for SQLite and PostgreSQL alike (text ids, text timestamps). */
 const migrations: Record<string, Migration> = {
@@ -512,6 +513,15 @@ const migrations: Record<string, Migration> = {
   '2026-12-19-101-audit-by-type': {
     async up(db: Kysely<unknown>) {
       await db.schema.createIndex('audit_by_type').on('audit_events').columns(['type', 'seq']).execute();
+    },
+  },
+  // Sign-ins now record the subject they link a user to, and audit verify holds the column against
+  // the log; the subjects older hubs linked unrecorded are recorded once here, so they are not findings.
+  '2026-12-20-101-oidc-subjects-recorded': {
+    async up(db: Kysely<unknown>) {
+      const work = (trx: Kysely<unknown>) => recordOidcSubjects(trx, new Date(), trx.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
+      // PostgreSQL runs each migration in a transaction already; SQLite's adapter does not.
+      await (db.isTransaction ? work(db) : db.transaction().execute(work));
     },
   },
 };

@@ -10,7 +10,7 @@ const PAGE = IN_LIST_SIZE;
 const RECHECK_ROUNDS = 5;
 
 /** The columns held against the log, each as a finding names it. */
-type UserField = 'roles' | 'groups' | 'disabled' | 'email' | 'slack_user_id' | 'service';
+type UserField = 'roles' | 'groups' | 'disabled' | 'email' | 'slack_user_id' | 'service' | 'oidc_subject';
 
 /** A column's value as the latest event that set it left it, and which event that was. */
 interface LoggedValue {
@@ -22,7 +22,7 @@ interface LoggedValue {
 
 type LoggedUser = Map<UserField, LoggedValue>;
 
-type UserRow = Pick<UsersTable, 'id' | 'name' | 'roles' | 'disabled' | 'email' | 'slack_user_id' | 'service'>;
+type UserRow = Pick<UsersTable, 'id' | 'name' | 'roles' | 'disabled' | 'email' | 'slack_user_id' | 'service' | 'oidc_subject'>;
 
 function parseData(text: string): Record<string, unknown> {
   try {
@@ -55,7 +55,9 @@ function listText(value: unknown): string | null {
  * them, not their ids). Every hub since the first has written `user.created` with the roles and
  * groups, in the transaction that made the user, the bootstrap admin included, and has recorded
  * email, Slack member and service flag there (when set) since those columns exist: a field a
- * creation lacks was empty. `user.updated` names what changed (`changes.<field>.to`); one with no
+ * creation lacks was empty. The identity provider's subject is the exception: hubs linked it
+ * unrecorded until 2026-12-20, and the upgrade to that version recorded every subject then held
+ * (`user.updated` with source `upgrade`), so since then every subject has an event that set it. `user.updated` names what changed (`changes.<field>.to`); one with no
  * changes (`outcome: kept`, a sign-in that left an admin their role) changes nothing. Each column
  * takes its value from the latest event that set it, so the types are read one at a time along
  * their index. Users are few, so all of them are held at once.
@@ -79,6 +81,7 @@ async function loggedUsers(db: Kysely<Database>, upTo: number): Promise<Map<stri
       set(user, 'email', text(data.email), event, 'user.created');
       set(user, 'slack_user_id', text(data.slackUserId), event, 'user.created');
       set(user, 'service', flag(data.service === true), event, 'user.created');
+      set(user, 'oidc_subject', text(data.oidcSubject), event, 'user.created');
     }
   }
   // Every change comes after its user's creation, so the changes are read once all creations are known.
@@ -95,10 +98,12 @@ async function loggedUsers(db: Kysely<Database>, upTo: number): Promise<Map<stri
         const groups = to('groups');
         const email = to('email');
         const slack = to('slackUserId');
+        const subject = to('oidcSubject');
         if (roles) set(user, 'roles', listText(roles.value), event, 'user.updated');
         if (groups) set(user, 'groups', listText(groups.value), event, 'user.updated');
         if (email) set(user, 'email', text(email.value), event, 'user.updated');
         if (slack) set(user, 'slack_user_id', text(slack.value), event, 'user.updated');
+        if (subject) set(user, 'oidc_subject', text(subject.value), event, 'user.updated');
       },
     ],
     ['user.disabled', (user, _data, event) => set(user, 'disabled', flag(true), event, 'user.disabled')],
@@ -130,10 +135,12 @@ const rowValue = (row: UserRow, groups: readonly string[], field: UserField): st
       return row.email ?? null;
     case 'slack_user_id':
       return row.slack_user_id ?? null;
+    case 'oidc_subject':
+      return row.oidc_subject ?? null;
   }
 };
 
-const FIELDS: readonly UserField[] = ['roles', 'groups', 'disabled', 'email', 'slack_user_id', 'service'];
+const FIELDS: readonly UserField[] = ['roles', 'groups', 'disabled', 'email', 'slack_user_id', 'service', 'oidc_subject'];
 
 function compareUser(row: UserRow, groups: readonly string[], logged: LoggedUser | undefined): StateFinding[] {
   const base = { table: 'users' as const, requestId: null, user: row.name, userId: row.id };
@@ -157,7 +164,7 @@ async function compareAll(db: Kysely<Database>, upTo: number): Promise<StateFind
   for (let after = ''; ; ) {
     const rows: UserRow[] = await db
       .selectFrom('users')
-      .select(['id', 'name', 'roles', 'disabled', 'email', 'slack_user_id', 'service'])
+      .select(['id', 'name', 'roles', 'disabled', 'email', 'slack_user_id', 'service', 'oidc_subject'])
       .where('id', '>', after)
       .orderBy('id')
       .limit(PAGE)
@@ -187,8 +194,9 @@ async function compareAll(db: Kysely<Database>, upTo: number): Promise<StateFind
 
 /**
  * Every user row, with its groups, against the `user.*` events up to `walkedTo`: roles, groups,
- * disabled, email, Slack member and service flag, the columns those events record. Who may approve
- * follows roles and groups, so a row changed by hand hands out power no event gave. One changed while
+ * disabled, email, Slack member, service flag and single sign-on subject, the columns those events
+ * record. Who may approve follows roles and groups, and a sign-in finds its user by subject, so a row
+ * changed by hand hands out power no event gave. One changed while
  * verify reads can disagree for a moment: while any disagrees and events were written since, all are
  * read again up to the new head (they are few).
  */

@@ -1,13 +1,10 @@
-import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, GreenlightRequest, User } from '../../../protocol/index.js';
 import { verifyChain } from '../../domain/audit.js';
-import type { Database } from '../../store/schema.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type TestUser } from '../../test-support/hub-fixture.js';
 import { postgresAvailability } from '../../test-support/postgres.js';
+import { rawDatabase } from '../../test-support/raw-database.js';
 import { SlackStandIn } from '../../test-support/slack-stand-in.js';
 import { sendToHub, slackForm, slackHeaders } from '../../test-support/slack-person.js';
 
@@ -19,12 +16,6 @@ rules:
 `;
 const SIGNING_SECRET = 'slack-signing-secret-for-unique-members';
 const pgAvailable = await postgresAvailability();
-
-/** A second connection to the hub's database, as an operator editing it by hand (or an older hub) would have. */
-function rawDatabase(hub: TestHub): Kysely<Database> {
-  if (hub.database === 'sqlite') return new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(path.join(hub.dataDir, 'greenlight.db')) }) });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: hub.databaseUrl, max: 1 }) }) });
-}
 
 describe.each(['sqlite', 'postgres'] as const)('one Slack member, one Greenlight user, on %s', (kind) => {
   const skip = kind === 'postgres' && !pgAvailable.ok;
