@@ -2,11 +2,11 @@ import type { Kysely } from 'kysely';
 import type { Database, DelegationsTable } from '../../store/schema.js';
 import { IN_LIST_SIZE } from '../../store/in-lists.js';
 import { sameMoment, shown, type StateFinding } from './compare.js';
+import { comparedUntilSettled, parseEventData } from './event-data.js';
 import { eventsOfType } from './events-of-type.js';
 
 const PAGE = IN_LIST_SIZE;
 /** Rounds of reading again, for a delegation created or ended while verify reads. */
-const RECHECK_ROUNDS = 5;
 
 /** What a delegation's events say its row holds. */
 interface LoggedDelegation {
@@ -24,14 +24,6 @@ interface LoggedDelegation {
 
 type DelegationRow = Omit<DelegationsTable, 'created_at'> & { from_user: string | null; to_user: string | null };
 
-function parseData(text: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
@@ -56,7 +48,7 @@ async function loggedDelegations(db: Kysely<Database>, upTo: number): Promise<Ma
   const logged = new Map<string, LoggedDelegation>();
   for await (const events of eventsOfType(db, 'delegation.created', upTo)) {
     for (const event of events) {
-      const data = parseData(event.data);
+      const data = parseEventData(event.data);
       const id = text(data.delegation);
       if (!id) continue;
       logged.set(id, {
@@ -75,7 +67,7 @@ async function loggedDelegations(db: Kysely<Database>, upTo: number): Promise<Ma
   // Every end comes after its creation, so the ends are read once all creations are known.
   for await (const events of eventsOfType(db, 'delegation.ended', upTo)) {
     for (const event of events) {
-      const delegation = logged.get(text(parseData(event.data).delegation) ?? '');
+      const delegation = logged.get(text(parseEventData(event.data).delegation) ?? '');
       // Only one end is logged: a second end finds the row ended and writes nothing.
       if (delegation && delegation.endedAt === null) {
         delegation.endedAt = event.at;
@@ -159,13 +151,5 @@ async function compareAll(db: Kysely<Database>, upTo: number): Promise<StateFind
  * written since, all are read again up to the new head (they are few).
  */
 export async function checkDelegations(db: Kysely<Database>, walkedTo: number): Promise<StateFinding[]> {
-  let upTo = walkedTo;
-  let found = await compareAll(db, upTo);
-  for (let round = 0; round < RECHECK_ROUNDS && found.length > 0; round += 1) {
-    const head = Number((await db.selectFrom('chain_head').select('seq').where('id', '=', 1).executeTakeFirst())?.seq ?? upTo);
-    if (head === upTo) break;
-    upTo = head;
-    found = await compareAll(db, upTo);
-  }
-  return found;
+  return comparedUntilSettled(db, walkedTo, compareAll);
 }

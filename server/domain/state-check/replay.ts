@@ -1,5 +1,6 @@
 import type { AuditEventsTable } from '../../store/schema.js';
 import type { GRANT_END_EVENTS } from '../../store/grants.js';
+import { parseEventData } from './event-data.js';
 
 /** A vote as the log records it: whose it counts as, the verdict, and the delegate who cast it. */
 interface LoggedVote {
@@ -84,21 +85,13 @@ const FINAL: Record<string, string> = {
 };
 const GRANT_ENDS: Record<(typeof GRANT_END_EVENTS)[number], GrantEnd> = { 'grant.redeemed': 'redeemed', 'grant.revoked': 'revoked', 'grant.expired': 'expired' };
 
-function parseData(text: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
 /** A string field as recorded, empty or not; null when the event holds none. */
 const recorded = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 /** The grant a `grant.issued` event's data names. */
-export const issuedJti = (data: string): string | null => text(parseData(data).jti);
+export const issuedJti = (data: string): string | null => text(parseEventData(data).jti);
 
 export type ReplayedEvent = Pick<AuditEventsTable, 'seq' | 'at' | 'actor' | 'type' | 'request_id' | 'action' | 'resource' | 'environment' | 'data'>;
 
@@ -129,7 +122,7 @@ export class StateReplay {
     if (row.type.startsWith('grant.')) return this.applyGrant(row);
     if (!row.request_id || !row.type.startsWith('request.')) return;
     if (row.type === 'request.submitted') {
-      const data = parseData(row.data);
+      const data = parseEventData(row.data);
       const submitted: LoggedSubmission = {
         requester: this.name(row.actor),
         action: row.action,
@@ -148,7 +141,7 @@ export class StateReplay {
     const final = FINAL[row.type];
     const isVote = row.type === 'request.vote' || row.type === 'request.denied' || row.type === 'request.approved';
     if (!final && !isVote && row.type !== 'request.vote_withdrawn') return;
-    const data = parseData(row.data);
+    const data = parseEventData(row.data);
     if (row.type === 'request.vote_withdrawn') {
       const withdrawn = new Set(Array.isArray(data.approvals) ? data.approvals : []);
       const left = request.votes?.filter((vote) => !withdrawn.has(vote.approver)) ?? [];
@@ -176,7 +169,7 @@ export class StateReplay {
   private applyGrant(row: ReplayedEvent): void {
     const end = (GRANT_ENDS as Record<string, GrantEnd | undefined>)[row.type];
     if (row.type !== 'grant.issued' && !end) return;
-    const data = parseData(row.data);
+    const data = parseEventData(row.data);
     const jti = text(data.jti);
     if (!jti) return;
     if (row.type === 'grant.issued') {

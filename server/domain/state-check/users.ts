@@ -3,11 +3,11 @@ import type { AuditType } from '../../../protocol/index.js';
 import type { Database, UsersTable } from '../../store/schema.js';
 import { IN_LIST_SIZE } from '../../store/in-lists.js';
 import { shown, type StateFinding } from './compare.js';
+import { comparedUntilSettled, parseEventData } from './event-data.js';
 import { eventsOfType, type TypedEvent } from './events-of-type.js';
 
 const PAGE = IN_LIST_SIZE;
 /** Rounds of reading again, for a user changed while verify reads. */
-const RECHECK_ROUNDS = 5;
 
 /** The columns held against the log, each as a finding names it. */
 type UserField = 'roles' | 'groups' | 'disabled' | 'email' | 'slack_user_id' | 'service' | 'oidc_subject';
@@ -24,14 +24,6 @@ type LoggedUser = Map<UserField, LoggedValue>;
 
 type UserRow = Pick<UsersTable, 'id' | 'name' | 'roles' | 'disabled' | 'email' | 'slack_user_id' | 'service' | 'oidc_subject'>;
 
-function parseData(text: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 const flag = (on: boolean): string => (on ? '1' : '0');
@@ -70,7 +62,7 @@ async function loggedUsers(db: Kysely<Database>, upTo: number): Promise<Map<stri
   };
   for await (const events of eventsOfType(db, 'user.created', upTo)) {
     for (const event of events) {
-      const data = parseData(event.data);
+      const data = parseEventData(event.data);
       const name = text(data.user);
       if (!name) continue;
       const user: LoggedUser = logged.get(name) ?? new Map();
@@ -112,7 +104,7 @@ async function loggedUsers(db: Kysely<Database>, upTo: number): Promise<Map<stri
   for (const [type, apply] of changed) {
     for await (const events of eventsOfType(db, type, upTo)) {
       for (const event of events) {
-        const data = parseData(event.data);
+        const data = parseEventData(event.data);
         const user = logged.get(text(data.user) ?? '');
         if (user) apply(user, data, event);
       }
@@ -201,13 +193,5 @@ async function compareAll(db: Kysely<Database>, upTo: number): Promise<StateFind
  * read again up to the new head (they are few).
  */
 export async function checkUsers(db: Kysely<Database>, walkedTo: number): Promise<StateFinding[]> {
-  let upTo = walkedTo;
-  let found = await compareAll(db, upTo);
-  for (let round = 0; round < RECHECK_ROUNDS && found.length > 0; round += 1) {
-    const head = Number((await db.selectFrom('chain_head').select('seq').where('id', '=', 1).executeTakeFirst())?.seq ?? upTo);
-    if (head === upTo) break;
-    upTo = head;
-    found = await compareAll(db, upTo);
-  }
-  return found;
+  return comparedUntilSettled(db, walkedTo, compareAll);
 }
