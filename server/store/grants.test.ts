@@ -21,7 +21,7 @@ describe.each(await storeKinds())('grant records on $label', ({ kind, skip }) =>
     expect(await grantStore.byJti(store.db, 'gnt_1')).toEqual(expected);
     expect(await grantStore.ofRequest(store.db, 'req_1')).toEqual(expected);
     expect(await grantStore.ofRequests(store.db, ['req_1', 'req_none'])).toEqual([expected]);
-    expect(await grantStore.stateOf(store.db, 'gnt_1')).toEqual({ status: 'active', notBefore: issued.notBefore, expiresAt: issued.expiresAt, requestId: 'req_1', payloadHash: issued.payloadHash, requesterDisabled: false, request: null, onBehalfOf: [] });
+    expect(await grantStore.stateOf(store.db, 'gnt_1')).toEqual({ status: 'active', issuedAt: issued.issuedAt, notBefore: issued.notBefore, expiresAt: issued.expiresAt, requestId: 'req_1', payloadHash: issued.payloadHash, requesterDisabled: false, request: null, onBehalfOf: [] });
     expect(await grantStore.spanOfRequest(store.db, 'req_1')).toEqual({ notBefore: issued.notBefore, expiresAt: issued.expiresAt });
     expect(await grantStore.requestIdOf(store.db, 'gnt_1')).toBe('req_1');
     expect(await grantStore.lastExpiryBySigningKey(store.db, ['sgk_1', 'sgk_0'])).toEqual(new Map([['sgk_1', issued.expiresAt]]));

@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
-import type { StateFinding } from './compare.js';
 
 /** How many times rows that disagree are read again while events keep being written. */
 export const RECHECK_ROUNDS = 5;
@@ -20,7 +19,7 @@ export function parseEventData(text: string): Record<string, unknown> {
  * written since: a row created or changed while verify reads can disagree for a moment. For tables
  * small enough to read whole (delegations, users).
  */
-export async function comparedUntilSettled(db: Kysely<Database>, walkedTo: number, compareAll: (db: Kysely<Database>, upTo: number) => Promise<StateFinding[]>): Promise<StateFinding[]> {
+export async function comparedUntilSettled<Finding>(db: Kysely<Database>, walkedTo: number, compareAll: (db: Kysely<Database>, upTo: number) => Promise<Finding[]>): Promise<Finding[]> {
   let upTo = walkedTo;
   let found = await compareAll(db, upTo);
   for (let round = 0; round < RECHECK_ROUNDS && found.length > 0; round += 1) {
