@@ -1,12 +1,14 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import type { Selectable } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashEvent } from './domain/audit.js';
 import { verifyAudit } from './domain/audit-verify.js';
 import { keyInUse, readCheckpointLog, signCheckpoint, type Checkpoint } from './domain/checkpoints.js';
 import { GENESIS_HASH } from './store/migrations.js';
+import type { AuditEventsTable } from './store/schema.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
 import { postgresAvailability } from './test-support/postgres.js';
 import { sharedTestKeyFiles } from './test-support/test-keys.js';
@@ -18,6 +20,7 @@ rules:
   - { name: prod, match: { action: deploy }, approvers: [sre], maxPending: 1000 }
 `;
 
+type AuditEventRow = Selectable<AuditEventsTable>;
 type Verify = { ok: boolean; kind?: string; problem?: string; notes?: string[] };
 type Ready = { status: string; checks: { auditCheckpoints: string }; warning?: { kind: string; message: string } };
 
@@ -53,6 +56,7 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
     let alice: TestUser;
     let bob: TestUser;
     let realChainId: string;
+    let original: { events: AuditEventRow[]; head: { seq: number; hash: string } };
 
     beforeAll(async () => {
       await hub.start();
@@ -67,6 +71,7 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
       copyFileSync(ownLog(), receiverCopy);
 
       const events = await db().selectFrom('audit_events').selectAll().orderBy('seq').execute();
+      original = { events, head: await db().selectFrom('chain_head').selectAll().executeTakeFirstOrThrow() };
       const kept = events.filter((event) => event.type !== 'request.approved' && event.type !== 'grant.issued');
       expect(kept.length).toBeLessThan(events.length);
       let prev = GENESIS_HASH;
@@ -146,7 +151,11 @@ for (const database of ['sqlite', 'postgres'] as const satisfies readonly Databa
     });
 
     it('once the database holds the chain it signed again, the hub signs, says so once, and /readyz is ok', async () => {
-      await db().updateTable('chain_head').set({ chain_id: realChainId }).execute();
+      // The history as it was, back from wherever it was kept: its id alone would not do, as the
+      // events this hub signed are still rewritten.
+      await db().deleteFrom('audit_events').execute();
+      for (const row of original.events) await db().insertInto('audit_events').values(row).execute();
+      await db().updateTable('chain_head').set({ seq: original.head.seq, hash: original.head.hash, chain_id: realChainId }).execute();
       expect(await hub.hub.checkpoints.checkpointer.checkpoint()).toMatchObject({ chainId: realChainId });
       await approveSome(hub, alice, bob, 1, 'restored');
       await hub.hub.checkpoints.checkpointer.checkpoint();
@@ -199,7 +208,7 @@ describe('databases whose chain id is legitimately new', () => {
     }
   });
 
-  it('a backup restored into the data directory keeps its chain id: the hub signs it on', async () => {
+  it('a backup restored into the data directory keeps its chain id: the hub signs it on once its old checkpoint log is moved aside', async () => {
     const hub = new TestHub('sqlite', { policy: POLICY });
     const aside = mkdtempSync(path.join(os.tmpdir(), 'greenlight-backup-'));
     try {
@@ -213,8 +222,14 @@ describe('databases whose chain id is legitimately new', () => {
       await hub.stop();
       for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(hub.dataDir, `greenlight.db${suffix}`), { force: true });
       copyFileSync(path.join(aside, 'greenlight.db'), path.join(hub.dataDir, 'greenlight.db'));
+      // With the log that vouches for the lost approval still in place, the restore looks like a rewrite.
       await hub.start();
       await approveSome(hub, alice, bob, 1, 'after-restore');
+      await expect(hub.hub.checkpoints.checkpointer.checkpoint()).rejects.toThrow(/events were removed or changed; not signing\. If the database was restored from a backup on purpose/);
+      await hub.stop();
+      renameSync(path.join(hub.dataDir, 'checkpoints.jsonl'), path.join(aside, 'checkpoints.jsonl'));
+      await hub.start();
+      await approveSome(hub, alice, bob, 1, 'after-restart');
       expect(await hub.hub.checkpoints.checkpointer.checkpoint()).not.toBeNull();
       expect((await hub.api<Ready>('GET', '/readyz', null)).body.checks.auditCheckpoints).toBe('ok');
     } finally {

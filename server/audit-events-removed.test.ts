@@ -49,4 +49,11 @@ describe('events this hub signed, removed from the database', () => {
     const readiness = await hub.api<Ready>('GET', '/readyz', null);
     expect(readiness.body).toMatchObject({ checks: { auditCheckpoints: 'failing' }, warning: { message: CHAIN_REFUSED } });
   });
+
+  it('are still refused after a restart: the hub reads what it signed from its checkpoint log', async () => {
+    await hub.stop();
+    await hub.start();
+    await expect(hub.hub.checkpoints.checkpointer.checkpoint()).rejects.toThrow(/is not the one this hub signed .*: events were removed or changed; not signing\. If the database was restored from a backup on purpose/);
+    expect((await hub.api<Ready>('GET', '/readyz', null)).body.checks.auditCheckpoints).toBe('failing');
+  });
 });

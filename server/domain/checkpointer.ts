@@ -7,6 +7,9 @@ import { inTransaction, type Context } from './context.js';
 import { SHARED_LOG_HINT } from './checkpoint-chains.js';
 import { enqueueCheckpointNotifications } from '../notify/enqueue.js';
 
+/** What an operator does when the database was set back on purpose, which a hub can't tell from a rewrite. */
+const RESTORED_HINT = `If the database was restored from a backup on purpose, keep this hub's checkpoint log as evidence, move it aside and restart the hub: it then signs the restored chain (audit verify with the old log says what was lost).`;
+
 /** The checkpoint key as the hub publishes it, and where its checkpoints go outside the database. */
 export interface CheckpointSetup {
   publicKey: KeyObject;
@@ -65,6 +68,8 @@ export class Checkpointer {
   private signedSeq: number | null = null;
   /** The hash of the event at `signedSeq` as this hub signed it: the chain must still pass through it. */
   private signedHash: string | null = null;
+  /** Whether this process has signed yet (else what it signed is known from its log). */
+  private signedHere = false;
   private refused: string | null = null;
   /** The database chain id the current refusal was reported for: a refusal is logged when it starts (or the id changes again), not at every attempt. */
   private reportedRefusal: string | null = null;
@@ -82,6 +87,9 @@ export class Checkpointer {
   ) {
     this.everyEvents = options.everyEvents ?? 1000;
     this.signedChainId = options.signedBefore?.chainId ?? null;
+    // Across restarts too: the chain must still pass through the last event this hub's log says it signed.
+    this.signedSeq = options.signedBefore?.seq ?? null;
+    this.signedHash = options.signedBefore?.hash ?? null;
   }
 
   /** Why the last attempt to sign was refused, the database's chain not being the one this hub signed (its id changed, or events it signed removed); null while it is. */
@@ -153,6 +161,7 @@ export class Checkpointer {
     this.signedChainId = signed.chainId;
     this.signedSeq = signed.seq;
     this.signedHash = signed.hash;
+    this.signedHere = true;
     this.appendToLog(signed);
     this.ctx.log.info({ seq: signed.seq }, 'audit checkpoint signed');
     return signed;
@@ -167,7 +176,7 @@ export class Checkpointer {
     // Signing such a head would vouch for a chain someone changed under this hub (its id replaced,
     // or its last events removed), and a later verify would find this hub's word on it.
     if (this.signedChainId !== null && this.signedChainId !== chainId) {
-      const before = this.signedSeq === null && this.options.signedBefore ? ` (its checkpoint log ${this.options.logFile} ends with event ${this.options.signedBefore.seq} of it)` : '';
+      const before = !this.signedHere && this.options.signedBefore ? ` (its checkpoint log ${this.options.logFile} ends with event ${this.options.signedBefore.seq} of it)` : '';
       this.refused = `the database's audit chain is now ${chainId || 'unnamed'}, but this hub signed chain ${this.signedChainId}${before}: its chain id was changed; not signing. ${capitalised(SHARED_LOG_HINT)}`;
       this.refusedChainId = chainId;
       this.refusalKind = 'chain_id_changed';
@@ -211,10 +220,10 @@ export class Checkpointer {
    */
   private async signedEventRewritten(trx: Transaction<Database>, headSeq: number): Promise<string | null> {
     if (this.signedSeq === null || this.signedHash === null) return null;
-    if (headSeq < this.signedSeq) return `the database's audit chain head is at event ${headSeq}, but this hub already signed event ${this.signedSeq}: events were removed; not signing`;
+    if (headSeq < this.signedSeq) return `the database's audit chain head is at event ${headSeq}, but this hub already signed event ${this.signedSeq}: events were removed; not signing. ${RESTORED_HINT}`;
     const event = await trx.selectFrom('audit_events').select('hash').where('seq', '=', this.signedSeq).executeTakeFirst();
     if (event?.hash === this.signedHash) return null;
-    return `the database's audit event ${this.signedSeq} is not the one this hub signed (its hash was ${this.signedHash.slice(0, 12)}…): events were removed or changed; not signing`;
+    return `the database's audit event ${this.signedSeq} is not the one this hub signed (its hash was ${this.signedHash.slice(0, 12)}…): events were removed or changed; not signing. ${RESTORED_HINT}`;
   }
 
   /**
