@@ -142,6 +142,9 @@ export class HubConnection {
       this.connection = this.open({ hubUrl, ...stored });
       this.connection.passOn();
     } catch (error) {
+      // No entry in a keychain that answers: said once, not at every launch. An older version's
+      // sign-out kept the hub's address and left no `signedOut` mark, and looks just like this.
+      if (error instanceof GreenlightError && error.code === 'NOT_FOUND') this.rememberSignedOut(true);
       this.fail(error);
     }
     return this.session;
