@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlightRequest } from '../protocol/index.js';
 import type { StateFinding } from './domain/state-check/compare.js';
 import type { UsersTable } from './store/schema.js';
+import { audit, inTransaction } from './domain/context.js';
 import { ADMIN_TOKEN, deployRequest, TestHub, type DatabaseKind, type TestUser } from './test-support/hub-fixture.js';
 import { freePort } from './test-support/hub-process.js';
 import { CLIENT_ID, CLIENT_SECRET, TestOidcProvider } from './test-support/oidc-provider.js';
@@ -240,4 +241,20 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('audit verify holds users ag
     if (!event) throw new Error(`no ${type} event for ${user}`);
     return Number(event.seq);
   }
+
+  it('a user an older hub\'s first sign-in made, during a rolling upgrade, is not held to a subject its event never recorded', async () => {
+    await admin('POST', '/api/v1/users', { name: 'oswin', roles: ['requester'] });
+    // What a hub from before subjects were recorded writes for a first sign-in: no oidcSubject.
+    await inTransaction(hub.hub.ctx, (trx) =>
+      audit(hub.hub.ctx, trx, { actor: 'greenlight', type: 'user.created', outcome: 'created', data: { user: 'oswin', roles: ['requester'], groups: [], source: 'oidc' } }),
+    );
+    await db().updateTable('users').set({ oidc_subject: 'oswin-sub' }).where('name', '=', 'oswin').execute();
+    expect(userFindings(await verify())).toEqual([]);
+    // Once an event records a subject, the row is held to it again.
+    await inTransaction(hub.hub.ctx, (trx) =>
+      audit(hub.hub.ctx, trx, { actor: 'greenlight', type: 'user.updated', outcome: 'updated', data: { user: 'oswin', source: 'oidc', changes: { oidcSubject: { from: null, to: 'oswin-sub' } } } }),
+    );
+    expect(await withRow('oswin', { oidc_subject: 'mallory-sub' })).toEqual([expect.objectContaining({ reason: 'state_disagrees', user: 'oswin', field: 'oidc_subject', state: 'mallory-sub', log: 'oswin-sub' })]);
+  });
+
 });

@@ -73,7 +73,9 @@ async function loggedUsers(db: Kysely<Database>, upTo: number): Promise<Map<stri
       set(user, 'email', text(data.email), event, 'user.created');
       set(user, 'slack_user_id', text(data.slackUserId), event, 'user.created');
       set(user, 'service', flag(data.service === true), event, 'user.created');
-      set(user, 'oidc_subject', text(data.oidcSubject), event, 'user.created');
+      // A first sign-in through a hub from before subjects were recorded (one still running during a
+      // rolling upgrade, after the upgrade recorded those already linked) says nothing of the subject.
+      set(user, 'oidc_subject', data.source === 'oidc' && !('oidcSubject' in data) ? UNRECORDED_SUBJECT : text(data.oidcSubject), event, 'user.created');
     }
   }
   // Every change comes after its user's creation, so the changes are read once all creations are known.
@@ -132,6 +134,9 @@ const rowValue = (row: UserRow, groups: readonly string[], field: UserField): st
   }
 };
 
+/** The subject of a user an older hub's sign-in made: unknown to the log, so not held against the row until an event sets it. */
+const UNRECORDED_SUBJECT = '\u0000unrecorded';
+
 const FIELDS: readonly UserField[] = ['roles', 'groups', 'disabled', 'email', 'slack_user_id', 'service', 'oidc_subject'];
 
 function compareUser(row: UserRow, groups: readonly string[], logged: LoggedUser | undefined): StateFinding[] {
@@ -143,7 +148,7 @@ function compareUser(row: UserRow, groups: readonly string[], logged: LoggedUser
   for (const field of FIELDS) {
     const log = logged.get(field);
     const state = rowValue(row, groups, field);
-    if (!log || state === log.value) continue;
+    if (!log || state === log.value || log.value === UNRECORDED_SUBJECT) continue;
     const event = `event ${log.seq}, ${log.type} by ${log.actor}`;
     findings.push({ ...base, reason: 'state_disagrees', field, state, log: log.value, problem: `user ${row.name} (${row.id}): ${field} is ${shown(state)} but its audit events say ${shown(log.value)} (${event})` });
   }
