@@ -39,6 +39,12 @@ describe('audit verify against a newer hub (a stand-in answering as one would)',
     expect(out).toContain('state_overridden: rule "prod" was changed by hand');
   });
 
+  it('says a state answer it cannot read is not understood, rather than a break at event 0', async () => {
+    const { code, out } = await verifyAgainst({ ok: false, events: 40, brokenAt: 0, kind: 'state', problem: 'rows disagree', findings: [{ table: 'users' }], findingsTotal: 1 });
+    expect(code).toBe(1);
+    expect(out).not.toContain('BROKEN at event 0');
+  });
+
   it('shows a kind of break this CLI does not know, and fails', async () => {
     const { code, out } = await verifyAgainst({ ok: false, events: 12, brokenAt: 7, kind: 'forked', problem: 'event 7 has two successors' });
     expect(code).toBe(1);

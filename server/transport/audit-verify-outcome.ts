@@ -54,6 +54,7 @@ export type AuditVerifyAnswer = z.infer<typeof auditVerifyOutcomeSchema>;
 export const auditVerifyAnswerReadSchema = z.union([
   auditVerifyOutcomeSchema.options[2].extend({ findings: z.array(stateFindingSchema.extend({ reason: z.string(), table: z.string() })) }),
   auditVerifyOutcomeSchema.options[0],
-  auditVerifyOutcomeSchema.options[1].extend({ kind: z.string() }),
+  // Not a state answer this CLI could not read: that is an answer it does not understand, not a break at event 0.
+  auditVerifyOutcomeSchema.options[1].extend({ kind: z.string().refine((kind) => kind !== 'state') }),
 ]);
 export type AuditVerifyAnswerRead = z.infer<typeof auditVerifyAnswerReadSchema>;
