@@ -89,7 +89,7 @@ describe.skipIf(noPrivateKeyring !== null)(`a locked keychain (${skipReason})`, 
     const { main, token, launch } = signedIn;
     const hubUrl = sso().hub.url;
     const note = expect.stringMatching(
-      new RegExp(`^Signed out, but the OS keychain is locked, so the saved sign-in for ${hubUrl} could not be removed: it remains in your keychain \\(the entry "Greenlight" for ${hubUrl}\\)\\. Greenlight will not use it again\\. Remove it in your keychain app, or unlock the keychain, sign in and sign out again\\.`),
+      new RegExp(`^Signed out, but the OS keychain is locked, so the saved sign-in for ${hubUrl} could not be removed: it may remain in your keychain \\(the entry "Greenlight" for ${hubUrl}\\), unless it was never saved there\\. Greenlight will not use it again\\. Remove it in your keychain app, or unlock the keychain, sign in and sign out again\\.`),
     );
     const session = await main.connection.signOut();
     expect(session).toMatchObject({ hubUrl, signedIn: false, state: 'signed-out', signOutNote: note });
