@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -69,6 +69,7 @@ export async function writeExportFile(body: ReadableStream<Uint8Array>, target: 
   const partial = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(4).toString('hex')}.partial`);
   const source = Readable.from(chunksOf(body));
   const counter = new EventCounter(format);
+  unfinished.add(partial);
   try {
     // An audit log is for admins' eyes: readable by its owner only, as the CLI writes it.
     await pipeline(source, counter, createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
@@ -79,8 +80,22 @@ export async function writeExportFile(body: ReadableStream<Uint8Array>, target: 
       throw new GreenlightError('UNAVAILABLE', `The export stopped before the hub sent all of it (${error.message}); nothing was saved as ${path.basename(target)}. Try again.`);
     }
     throw new GreenlightError('INTERNAL', `Could not save the export as ${target}: ${describe(error)}. Choose another name or folder (or free some space) and try again.`);
+  } finally {
+    unfinished.delete(partial);
   }
   return { events: counter.events };
+}
+
+/** The hidden files of exports still being written. */
+const unfinished = new Set<string>();
+
+/**
+ * Removes the hidden files of exports still being written, for the app's last moment: a quit does not
+ * wait for a download of any length, and its half file would stay hidden in the folder chosen.
+ */
+export function removeUnfinishedExports(): void {
+  for (const partial of unfinished) rmSync(partial, { force: true });
+  unfinished.clear();
 }
 
 /** fetch reports a cut connection as "terminated", with the socket's own words in its cause. */

@@ -22,6 +22,7 @@ import { trayStateFrom } from './tray-state.js';
 import { guardSession } from './web-security.js';
 import { MainWindow } from './window.js';
 import { quitAfterErrands } from './quit-after-errands.js';
+import { removeUnfinishedExports } from './audit-export-file.js';
 
 /** The parts of the electron module the shell uses; tests pass fakes of the same names. */
 export type ShellElectron = Pick<
@@ -134,6 +135,8 @@ export async function startShell(electron: ShellElectron, launch: LaunchOptions)
     connection.close();
     tray.destroy();
   });
+  // A quit does not wait for an export under way; its hidden half file goes with the app.
+  app.on('will-quit', () => removeUnfinishedExports());
   // Keep running in the tray with no window open.
   app.on('window-all-closed', () => {});
   app.on('activate', () => window.show());
