@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { hashEvent } from '../server/domain/audit.js';
+import { payloadHashOf } from '../server/domain/payload-hash.js';
 import { openStore } from '../server/store/database.js';
 import { canonicalJson } from '../server/store/json.js';
 import type { AuditEventsTable } from '../server/store/schema.js';
@@ -46,7 +47,7 @@ export async function generateAudit(dataDir: string, count: number): Promise<num
   );
   const insertVote = db.prepare(`insert into decisions (request_id, approver_id, approver_name, decision, comment, created_at) values (?, ?, ?, 'approve', null, ?)`);
   const insertGrant = db.prepare(
-    `insert into grants (jti, request_id, requester_id, token, payload_hash, issued_at, not_before, expires_at, status, redeemed_at) values (@jti, @request_id, 'usr_bench', 'enc:bench', '', @issued, @issued, @expires, 'redeemed', @redeemed)`,
+    `insert into grants (jti, request_id, requester_id, token, payload_hash, issued_at, not_before, expires_at, status, redeemed_at) values (@jti, @request_id, 'usr_bench', 'enc:bench', @payloadHash, @issued, @issued, @expires, 'redeemed', @redeemed)`,
   );
   db.prepare(`insert into users (id, name, roles, disabled, created_at) values ('usr_bench', 'bench', '["requester"]', 0, ?)`).run(new Date().toISOString());
   const requests = Math.floor(count / TYPES.length);
@@ -55,38 +56,33 @@ export async function generateAudit(dataDir: string, count: number): Promise<num
   db.transaction(() => {
     let prev = head.hash;
     let seq = head.seq;
+    const append = (partial: Omit<AuditEventsTable, 'hash' | 'seq' | 'prev_hash'>) => {
+      seq += 1;
+      const event = { ...partial, seq, prev_hash: prev };
+      const hash = hashEvent(event);
+      insert.run({ ...event, hash });
+      prev = hash;
+    };
+    // The requester's account, as an admin makes it: verify holds the users row to this event.
+    append({ at: new Date(start - 60_000).toISOString(), actor: 'admin', type: 'user.created', request_id: null, action: null, resource: null, environment: null, outcome: 'created', data: canonicalJson({ user: 'bench', roles: ['requester'], groups: [] }) });
     for (let r = 0; r < requests; r++) {
       const id = `req_${r.toString(36).padStart(12, '0')}`;
       const jti = `gnt_${r.toString(36).padStart(12, '0')}`;
       const base = r * TYPES.length;
       const at = (k: number) => new Date(start + (base + k) * step).toISOString();
-      const actor = (k: number) => `user${(base + k) % ACTORS}`;
+      // The requester submits; the other steps are approvers' and the hub's.
+      const actor = (k: number) => (k === 0 ? 'bench' : `user${(base + k) % ACTORS}`);
       const resource = `service-${(r * 7919) % RESOURCES}`;
       const environment = r % 3 === 0 ? 'staging' : 'production';
       const expires = new Date(Date.parse(at(4)) + 30 * 60_000).toISOString();
+      const payloadHash = payloadHashOf({ action: 'deploy', resource, environment, context: {} });
       TYPES.forEach((type, k) => {
-        seq += 1;
-        const data = type === 'grant.issued' ? { jti, expiresAt: expires } : type === 'grant.redeemed' ? { jti } : { reason: 'routine change', step: k % 4 };
-        const partial: Omit<AuditEventsTable, 'hash'> = {
-          seq,
-          at: at(k),
-          actor: actor(k),
-          type,
-          request_id: id,
-          action: 'deploy',
-          resource,
-          environment,
-          outcome: 'ok',
-          data: canonicalJson(data),
-          prev_hash: prev,
-        };
-        const hash = hashEvent(partial);
-        insert.run({ ...partial, hash });
-        prev = hash;
+        const data = type === 'grant.issued' ? { jti, expiresAt: expires, payloadHash } : type === 'grant.redeemed' ? { jti } : { reason: 'routine change', step: k % 4 };
+        append({ at: at(k), actor: actor(k), type, request_id: id, action: 'deploy', resource, environment, outcome: 'ok', data: canonicalJson(data) });
       });
       insertRequest.run({ id, resource, environment, created: at(0), decided: at(3), decidedBy: actor(3) });
       for (const k of [2, 3]) insertVote.run(id, `usr_${actor(k)}`, actor(k), at(k));
-      insertGrant.run({ jti, request_id: id, issued: at(4), expires, redeemed: at(5) });
+      insertGrant.run({ jti, request_id: id, payloadHash, issued: at(4), expires, redeemed: at(5) });
     }
     db.prepare('update chain_head set seq = ?, hash = ? where id = 1').run(seq, prev);
   })();
