@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GreenlightError } from '../protocol/errors.js';
+import { reasonOf } from '../protocol/hub-http-error.js';
 
 export type ExportFormat = 'csv' | 'jsonl';
 
@@ -47,7 +48,7 @@ async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8
   try {
     for (;;) {
       const { done, value } = await reader.read().catch((error: unknown) => {
-        throw new DownloadCut(describe(error));
+        throw new DownloadCut(reasonOf(error));
       });
       if (done) {
         finished = true;
@@ -79,7 +80,7 @@ export async function writeExportFile(body: ReadableStream<Uint8Array>, target: 
     if (error instanceof DownloadCut) {
       throw new GreenlightError('UNAVAILABLE', `The export stopped before the hub sent all of it (${error.message}); nothing was saved as ${path.basename(target)}. Try again.`);
     }
-    throw new GreenlightError('INTERNAL', `Could not save the export as ${target}: ${describe(error)}. Choose another name or folder (or free some space) and try again.`);
+    throw new GreenlightError('INTERNAL', `Could not save the export as ${target}: ${reasonOf(error)}. Choose another name or folder (or free some space) and try again.`);
   } finally {
     unfinished.delete(partial);
   }
@@ -96,10 +97,4 @@ const unfinished = new Set<string>();
 export function removeUnfinishedExports(): void {
   for (const partial of unfinished) rmSync(partial, { force: true });
   unfinished.clear();
-}
-
-/** fetch reports a cut connection as "terminated", with the socket's own words in its cause. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }

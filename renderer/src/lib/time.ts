@@ -19,10 +19,6 @@ export function formatTime(iso: string): string {
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
-/** A filename-safe UTC stamp such as 20261124-183000. */
-export function fileStamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
 
 /** A UTC instant as the hub writes it: 2026-12-01T19:08:23.834Z. */
 const ISO_INSTANT = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z`;
