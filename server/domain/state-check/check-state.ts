@@ -13,7 +13,6 @@ import { RECHECK_ROUNDS } from './event-data.js';
 const PAGE = IN_LIST_SIZE;
 /** Requests whose context (up to several MB each) is read at once, to hash what their grant was issued for. */
 const CONTEXT_BATCH = 16;
-/** Rounds of re-reading a request that disagreed, for one still changing while verify reads it. */
 /** The findings a row changing while verify reads it could cause, so worth a second look. */
 const rechecked = (finding: StateFinding): boolean => (finding.reason === 'state_disagrees' && finding.field !== 'payload_hash') || finding.reason === 'no_event';
 

@@ -2,11 +2,10 @@ import type { Kysely } from 'kysely';
 import type { Database, DelegationsTable } from '../../store/schema.js';
 import { IN_LIST_SIZE } from '../../store/in-lists.js';
 import { sameMoment, shown, type StateFinding } from './compare.js';
-import { comparedUntilSettled, parseEventData } from './event-data.js';
+import { comparedUntilSettled, parseEventData, recordedText } from './event-data.js';
 import { eventsOfType } from './events-of-type.js';
 
 const PAGE = IN_LIST_SIZE;
-/** Rounds of reading again, for a delegation created or ended while verify reads. */
 
 /** What a delegation's events say its row holds. */
 interface LoggedDelegation {
@@ -25,7 +24,6 @@ interface LoggedDelegation {
 type DelegationRow = Omit<DelegationsTable, 'created_at'> & { from_user: string | null; to_user: string | null };
 
 
-const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 /** Rule lists compared as the row stores them: JSON text of the names, null for every rule. */
 function rulesText(value: unknown): string | null {
@@ -49,15 +47,15 @@ async function loggedDelegations(db: Kysely<Database>, upTo: number): Promise<Ma
   for await (const events of eventsOfType(db, 'delegation.created', upTo)) {
     for (const event of events) {
       const data = parseEventData(event.data);
-      const id = text(data.delegation);
+      const id = recordedText(data.delegation);
       if (!id) continue;
       logged.set(id, {
-        from: text(data.from),
-        to: text(data.to),
-        startsAt: text(data.startsAt),
-        endsAt: text(data.endsAt),
+        from: recordedText(data.from),
+        to: recordedText(data.to),
+        startsAt: recordedText(data.startsAt),
+        endsAt: recordedText(data.endsAt),
         rules: rulesText(data.rules),
-        reason: text(data.reason),
+        reason: recordedText(data.reason),
         createdBy: event.actor,
         endedAt: null,
         endedBy: null,
@@ -67,7 +65,7 @@ async function loggedDelegations(db: Kysely<Database>, upTo: number): Promise<Ma
   // Every end comes after its creation, so the ends are read once all creations are known.
   for await (const events of eventsOfType(db, 'delegation.ended', upTo)) {
     for (const event of events) {
-      const delegation = logged.get(text(parseEventData(event.data).delegation) ?? '');
+      const delegation = logged.get(recordedText(parseEventData(event.data).delegation) ?? '');
       // Only one end is logged: a second end finds the row ended and writes nothing.
       if (delegation && delegation.endedAt === null) {
         delegation.endedAt = event.at;

@@ -14,6 +14,9 @@ export function parseEventData(text: string): Record<string, unknown> {
   }
 }
 
+/** A string field as an event recorded it, empty or not; null when the event holds none. */
+export const recordedText = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
 /**
  * `compareAll` up to `walkedTo`, and again up to the new head while any row disagrees and events were
  * written since: a row created or changed while verify reads can disagree for a moment. For tables

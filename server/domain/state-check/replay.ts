@@ -1,6 +1,6 @@
 import type { AuditEventsTable } from '../../store/schema.js';
 import type { GRANT_END_EVENTS } from '../../store/grants.js';
-import { parseEventData } from './event-data.js';
+import { parseEventData, recordedText } from './event-data.js';
 
 /** A vote as the log records it: whose it counts as, the verdict, and the delegate who cast it. */
 interface LoggedVote {
@@ -87,8 +87,6 @@ const GRANT_ENDS: Record<(typeof GRANT_END_EVENTS)[number], GrantEnd> = { 'grant
 
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
-/** A string field as recorded, empty or not; null when the event holds none. */
-const recorded = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 /** The grant a `grant.issued` event's data names. */
 export const issuedJti = (data: string): string | null => text(parseEventData(data).jti);
@@ -128,10 +126,10 @@ export class StateReplay {
         action: row.action,
         resource: row.resource,
         environment: row.environment,
-        reason: recorded(data.reason),
-        risk: recorded(data.risk),
-        rule: recorded(data.rule),
-        extends: recorded(data.extends),
+        reason: recordedText(data.reason),
+        risk: recordedText(data.risk),
+        rule: recordedText(data.rule),
+        extends: recordedText(data.extends),
       };
       this.requests.set(row.request_id, { id: row.request_id, status: 'pending', decidedBy: null, decidedFor: null, byPolicy: false, votes: null, submitted });
       return;

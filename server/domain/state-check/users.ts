@@ -3,11 +3,10 @@ import type { AuditType } from '../../../protocol/index.js';
 import type { Database, UsersTable } from '../../store/schema.js';
 import { IN_LIST_SIZE } from '../../store/in-lists.js';
 import { shown, type StateFinding } from './compare.js';
-import { comparedUntilSettled, parseEventData } from './event-data.js';
+import { comparedUntilSettled, parseEventData, recordedText } from './event-data.js';
 import { eventsOfType, type TypedEvent } from './events-of-type.js';
 
 const PAGE = IN_LIST_SIZE;
-/** Rounds of reading again, for a user changed while verify reads. */
 
 /** The columns held against the log, each as a finding names it. */
 type UserField = 'roles' | 'groups' | 'disabled' | 'email' | 'slack_user_id' | 'service' | 'oidc_subject';
@@ -25,7 +24,6 @@ type LoggedUser = Map<UserField, LoggedValue>;
 type UserRow = Pick<UsersTable, 'id' | 'name' | 'roles' | 'disabled' | 'email' | 'slack_user_id' | 'service' | 'oidc_subject'>;
 
 
-const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 const flag = (on: boolean): string => (on ? '1' : '0');
 
 /** Roles and groups compared as sets: JSON text of the names, sorted, each once; anything else as it is. */
@@ -63,19 +61,19 @@ async function loggedUsers(db: Kysely<Database>, upTo: number): Promise<Map<stri
   for await (const events of eventsOfType(db, 'user.created', upTo)) {
     for (const event of events) {
       const data = parseEventData(event.data);
-      const name = text(data.user);
+      const name = recordedText(data.user);
       if (!name) continue;
       const user: LoggedUser = logged.get(name) ?? new Map();
       logged.set(name, user);
       set(user, 'roles', listText(data.roles), event, 'user.created');
       set(user, 'groups', listText(data.groups ?? []), event, 'user.created');
       set(user, 'disabled', flag(false), event, 'user.created');
-      set(user, 'email', text(data.email), event, 'user.created');
-      set(user, 'slack_user_id', text(data.slackUserId), event, 'user.created');
+      set(user, 'email', recordedText(data.email), event, 'user.created');
+      set(user, 'slack_user_id', recordedText(data.slackUserId), event, 'user.created');
       set(user, 'service', flag(data.service === true), event, 'user.created');
       // A first sign-in through a hub from before subjects were recorded (one still running during a
       // rolling upgrade, after the upgrade recorded those already linked) says nothing of the subject.
-      set(user, 'oidc_subject', data.source === 'oidc' && !('oidcSubject' in data) ? UNRECORDED_SUBJECT : text(data.oidcSubject), event, 'user.created');
+      set(user, 'oidc_subject', data.source === 'oidc' && !('oidcSubject' in data) ? UNRECORDED_SUBJECT : recordedText(data.oidcSubject), event, 'user.created');
     }
   }
   // Every change comes after its user's creation, so the changes are read once all creations are known.
@@ -95,9 +93,9 @@ async function loggedUsers(db: Kysely<Database>, upTo: number): Promise<Map<stri
         const subject = to('oidcSubject');
         if (roles) set(user, 'roles', listText(roles.value), event, 'user.updated');
         if (groups) set(user, 'groups', listText(groups.value), event, 'user.updated');
-        if (email) set(user, 'email', text(email.value), event, 'user.updated');
-        if (slack) set(user, 'slack_user_id', text(slack.value), event, 'user.updated');
-        if (subject) set(user, 'oidc_subject', text(subject.value), event, 'user.updated');
+        if (email) set(user, 'email', recordedText(email.value), event, 'user.updated');
+        if (slack) set(user, 'slack_user_id', recordedText(slack.value), event, 'user.updated');
+        if (subject) set(user, 'oidc_subject', recordedText(subject.value), event, 'user.updated');
       },
     ],
     ['user.disabled', (user, _data, event) => set(user, 'disabled', flag(true), event, 'user.disabled')],
@@ -107,7 +105,7 @@ async function loggedUsers(db: Kysely<Database>, upTo: number): Promise<Map<stri
     for await (const events of eventsOfType(db, type, upTo)) {
       for (const event of events) {
         const data = parseEventData(event.data);
-        const user = logged.get(text(data.user) ?? '');
+        const user = logged.get(recordedText(data.user) ?? '');
         if (user) apply(user, data, event);
       }
     }
