@@ -60,7 +60,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('redeeming a grant again aft
     const events = await redemptionsOf(grant.id);
     expect(events).toHaveLength(1);
     expect(events[0]?.data).not.toContain(mine);
-    expect(JSON.parse(events[0]?.data ?? '{}')).toMatchObject({ redemptionKey: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(JSON.parse(events[0]?.data ?? '{}')).toMatchObject({ redemptionKeyHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     // Each time "valid" was said again is in the log, as a retry of that one use.
     const retries = await hub.hub.ctx.store.db.selectFrom('audit_events').select(['data']).where('request_id', '=', grant.id).where('type', '=', 'grant.redemption_repeated').execute();
     expect(retries.map((event) => JSON.parse(event.data) as unknown)).toEqual([{ jti: first.body.grant?.jti, redeemedAt: first.body.redeemedAt }]);

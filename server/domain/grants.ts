@@ -301,7 +301,7 @@ export async function redeemGrant(ctx: Context, input: unknown): Promise<VerifyR
       resource: claims.resource,
       environment: claims.environment,
       outcome: 'redeemed',
-      data: redemptionKey === undefined ? { jti: claims.jti } : { jti: claims.jti, redemptionKey: redemptionKeyHash(redemptionKey) },
+      data: redemptionKey === undefined ? { jti: claims.jti } : { jti: claims.jti, redemptionKeyHash: redemptionKeyHash(redemptionKey) },
     });
     return { requestId: claims.requestId, at: now };
   });

@@ -32,9 +32,9 @@ function onBehalf<Q extends SelectQueryBuilder<Database, 'decisions', object>>(f
   return from.where('decisions.decision', '=', 'approve').where('decisions.delegate_name', 'is not', null);
 }
 
-/** The audit events that end a grant: redeem's guard and verify's replay read the same ones. */
-const redemptionData = z.object({ redemptionKey: z.string().optional() });
+const redemptionData = z.object({ redemptionKeyHash: z.string().optional() });
 
+/** The audit events that end a grant: redeem's guard and verify's replay read the same ones. */
 export const GRANT_END_EVENTS = ['grant.redeemed', 'grant.revoked', 'grant.expired'] as const;
 
 function endsInLog<Q extends SelectQueryBuilder<Database, 'audit_events', object>>(from: Q, requestId: string) {
@@ -203,7 +203,7 @@ export const grantStore = {
   /** When the request's grant was redeemed, as the audit log records it, with the hash of the key that redeem carried, if any. */
   async redemptionInLog(db: Executor, requestId: string): Promise<{ at: string; keyHash: string | null } | undefined> {
     const row = await db.selectFrom('audit_events').select(['at', 'data']).where('request_id', '=', requestId).where('type', '=', 'grant.redeemed').orderBy('seq').executeTakeFirst();
-    return row && { at: row.at, keyHash: readStoredJson(redemptionData, row.data)?.redemptionKey ?? null };
+    return row && { at: row.at, keyHash: readStoredJson(redemptionData, row.data)?.redemptionKeyHash ?? null };
   },
 
   /** The first event that ended the request's grant, if the audit log has one (there is one grant per request). */
