@@ -32,6 +32,9 @@ import { onAdmittedVote } from './vote-admission.js';
 
 /** Where a decision was made; the audit event records it. */
 export type DecisionChannel = 'app' | 'api' | 'email' | 'slack';
+/** What a decision from chat on a rule with `chatApprove: false` is told, once the voter is let in. */
+export const CHAT_DECISIONS_OFF = 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".';
+
 /** Who the channel says clicked (a Slack member id and how it was tied to the user): recorded with the decision. */
 export type ChannelIdentity = Record<string, string>;
 
@@ -41,6 +44,8 @@ export async function decideRequest(ctx: Context, actor: Actor, requestId: strin
   const delegators = await activeDelegatorsOf(ctx.store.db, actor, ctx.clock.now());
   const row = await onAdmittedVote(ctx, actor, requestId, delegators, decision.onBehalfOf, async (trx, current, { caller, standIn }) => {
     const rule = current.rule;
+    // After admission: someone who could not vote here anyway learns nothing of how the rule is set.
+    if (via === 'slack' && rule.chatApprove === false) throw new GreenlightError('FORBIDDEN', CHAT_DECISIONS_OFF);
     const voter = standIn ?? caller;
     const now = ctx.clock.now();
     const iso = now.toISOString();

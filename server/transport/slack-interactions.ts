@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GreenlightError, LIMITS, requestIdSchema, showsSomething } from '../../protocol/index.js';
 import type { Context } from '../domain/context.js';
-import { decideRequest } from '../domain/requests.js';
+import { CHAT_DECISIONS_OFF, decideRequest } from '../domain/requests.js';
 import { voteRefusal } from '../domain/vote-admission.js';
 import { buildView, withoutSecrets, viewReader } from '../domain/request-view.js';
 import { requestStore, type RequestRecord } from '../store/requests.js';
@@ -78,7 +78,7 @@ async function whomFor(ctx: Context, row: RequestRecord | undefined, actor: Acto
  */
 async function chatOffRefusal(ctx: Context, actor: Actor, requestId: string, delegators: Delegator[], named: string | undefined): Promise<string> {
   const refused = await voteRefusal(ctx, actor, requestId, delegators, named);
-  return refused ? refused.message : 'This rule asks for decisions in Greenlight itself: use "Open in Greenlight".';
+  return refused ? refused.message : CHAT_DECISIONS_OFF;
 }
 
 /** Opens the deny form for `requestId` (for `onBehalfOf`, when the delegate chose whom). */
@@ -178,14 +178,8 @@ async function onViewSubmission(ctx: Context, app: SlackApp, payload: z.infer<ty
   if (reason.length > LIMITS.comment) return { kind: 'errors', errors: { [REASON_BLOCK]: `At most ${LIMITS.comment} characters.` } };
   const identity = await slackIdentity(ctx, app, payload.user.id);
   if (identity.kind === 'refused') return { kind: 'errors', errors: { [REASON_BLOCK]: identity.explanation } };
-  // The click refused a rule that takes no decision from chat before any form opened; a submission
-  // for one arrived without that click, and is refused in its words. (The rule is frozen on the
-  // request when it is submitted, so what is read here is what the decision would be made under.)
-  const row = await requestStore.byId(ctx.store.db, metadata.requestId);
-  if (row?.rule.chatApprove === false) {
-    const delegators = await activeDelegatorsOf(ctx.store.db, identity.actor, ctx.clock.now());
-    return { kind: 'errors', errors: { [REASON_BLOCK]: await chatOffRefusal(ctx, identity.actor, metadata.requestId, delegators, metadata.onBehalfOf) } };
-  }
+  // A rule that takes no decision from chat is refused by decideRequest itself, in the click's words:
+  // a submission for one can arrive without that click.
   try {
     const behalf = metadata.onBehalfOf ? { onBehalfOf: metadata.onBehalfOf } : {};
     await decideRequest(ctx, identity.actor, metadata.requestId, { decision: 'deny', comment: reason, ...behalf }, 'slack', { slackUser: payload.user.id, matchedBy: identity.matchedBy });
